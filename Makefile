@@ -1,0 +1,49 @@
+# Two entry points: `make run` (portal with demo data on SQLite) and `make test` (the whole suite).
+# Setup is idempotent: system packages are skipped where present, the venv follows uv.lock.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: setup system venv node run test lint typecheck pytest bench clean
+
+setup: system venv node
+
+system:
+	bash scripts/setup-system.sh
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+venv: $(UV)
+	$(UV) sync --frozen --all-groups --quiet
+
+node:
+	@if [ -f package-lock.json ]; then \
+	  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund --silent; fi; \
+	fi
+
+run: setup
+	$(BIN)/portal db upgrade
+	$(BIN)/portal serve --demo
+
+lint:
+	$(BIN)/ruff check portal tests bench alembic
+	$(BIN)/ruff format --check portal tests bench
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: setup lint typecheck pytest
+
+bench: setup
+	$(BIN)/python bench/rules_bench.py
+	$(BIN)/python bench/pdf_bench.py
+
+clean:
+	rm -rf $(VENV) var artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,59 @@
+"""Settings read once at the edge (web app start, CLI start) and passed inward.
+
+No engine reads the environment: `rules`, `forms`, `workflows` and `documents` take plain
+paths and values from whoever holds a `Settings`.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGED_PACK = Path(__file__).resolve().parent / "_pack"
+
+
+def default_pack_dir() -> Path:
+    """The repository's pack when running from a checkout, else the copy shipped in the wheel."""
+    if (_REPO_ROOT / "rules" / "facts.yaml").is_file():
+        return _REPO_ROOT
+    return _PACKAGED_PACK
+
+
+class Settings(BaseSettings):
+    """Every knob of the portal; environment variable names are given in `docs/operations.md`."""
+
+    database_url: str = Field(default="sqlite:///./var/portal.db", alias="DATABASE_URL")
+    data_dir: Path = Field(default=Path("./var"), alias="PORTAL_DATA_DIR")
+    pack_dir: Path = Field(default_factory=default_pack_dir, alias="PORTAL_PACK_DIR")
+    secret_key: SecretStr | None = Field(default=None, alias="PORTAL_SECRET_KEY")
+    https: bool = Field(default=False, alias="PORTAL_HTTPS")
+    smtp_host: str | None = Field(default=None, alias="PORTAL_SMTP_HOST")
+    smtp_port: int = Field(default=25, alias="PORTAL_SMTP_PORT")
+    smtp_sender: str = Field(default="noreply@portal.invalid", alias="PORTAL_SMTP_SENDER")
+    bank_rate_limit_per_minute: int = Field(default=60, alias="PORTAL_BANK_RATE_LIMIT")
+    check_rate_limit_per_minute: int = Field(default=120, alias="PORTAL_CHECK_RATE_LIMIT")
+    login_max_failures: int = Field(default=5, alias="PORTAL_LOGIN_MAX_FAILURES")
+    login_lock_minutes: int = Field(default=15, alias="PORTAL_LOGIN_LOCK_MINUTES")
+    public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PORTAL_PUBLIC_BASE_URL")
+
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    @property
+    def rules_dir(self) -> Path:
+        return self.pack_dir / "rules"
+
+    @property
+    def forms_dir(self) -> Path:
+        return self.pack_dir / "forms"
+
+    @property
+    def workflows_dir(self) -> Path:
+        return self.pack_dir / "workflows"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()
