@@ -1,0 +1,64 @@
+"""The machine-readable decision embedded in every letter (PDF/A-3 associated file).
+
+A bank or an archive reads this instead of parsing the printed page. Amounts are decimal
+strings, never JSON numbers, because a JSON reader would turn them into binary floats.
+Keys are sorted and the text is UTF-8 without escapes, so the same decision always gives
+the same bytes and therefore the same PDF.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from portal.documents.model import LetterData
+
+SCHEMA = "portal.decision-letter/1"
+ATTACHMENT_NAME = "decision.json"
+
+
+def letter_data_dict(letter: LetterData) -> dict[str, Any]:
+    """The decision as plain JSON-ready values (what `letter_json` serialises)."""
+    return {
+        "schema": SCHEMA,
+        "kind": letter.kind,
+        "lang": letter.lang,
+        "doc_number": letter.doc_number,
+        "issued_on": letter.issued_on.isoformat(),
+        "issuing_unit": {"zh": letter.issuing_unit_zh, "en": letter.issuing_unit_en},
+        "enterprise": {"name": letter.enterprise_name, "uscc": letter.enterprise_uscc},
+        "measure": {
+            "id": letter.measure_id,
+            "title": {"zh": letter.measure_title_zh, "en": letter.measure_title_en},
+            "source": letter.measure_source,
+        },
+        "outcome": letter.outcome,
+        "reasons": letter.reason_list,
+        "benefit": [
+            {
+                "name": line.name,
+                "label": {"zh": line.label_zh, "en": line.label_en},
+                "amount": str(line.amount),
+                "kind": line.kind,
+            }
+            for line in letter.benefits
+        ],
+        "rule_hash": letter.rule_hash,
+        "trace": [
+            {
+                "criterion_id": line.criterion_id,
+                "outcome": line.outcome,
+                "message": {"zh": line.message_zh, "en": line.message_en},
+                "source": line.source,
+            }
+            for line in letter.trace
+        ],
+        "verification_code": letter.verification_code,
+        "verify_url": letter.verify_url,
+        "supersedes_code": letter.supersedes_code,
+    }
+
+
+def letter_json(letter: LetterData) -> str:
+    """The decision as canonical JSON text: sorted keys, UTF-8, amounts as strings."""
+    return json.dumps(letter_data_dict(letter), ensure_ascii=False, sort_keys=True, indent=2)

@@ -1,0 +1,139 @@
+"""The plain values a decision letter is rendered from.
+
+The letter engine is pure: the services layer copies what it knows about a decision into
+these frozen records, and the renderer never looks anything up. Validation happens here,
+once, so that a malformed decision fails before WeasyPrint spends time on it and names the
+field that is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal, get_args
+
+LetterKind = Literal["approval", "rejection", "disbursement"]
+Language = Literal["zh", "en"]
+BenefitKind = Literal["money", "ratio", "number"]
+CriterionOutcome = Literal["pass", "fail", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class BenefitLine:
+    """One named benefit value of a decision, e.g. a reward in yuan or a compensation ratio."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    amount: Decimal
+    kind: BenefitKind = "money"
+
+    def __post_init__(self) -> None:
+        _require_text(
+            f"benefit {self.name!r}", name=self.name, label_zh=self.label_zh, label_en=self.label_en
+        )
+        if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
+            raise ValueError(f"benefit {self.name!r}: amount must be a finite Decimal, got {self.amount!r}")
+        if self.kind not in get_args(BenefitKind):
+            raise ValueError(f"benefit {self.name!r}: kind must be one of {get_args(BenefitKind)}")
+        if self.kind == "money" and self.amount < 0:
+            raise ValueError(f"benefit {self.name!r}: a money amount cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceLine:
+    """One criterion the decision relied on, with the legal source it cites."""
+
+    criterion_id: str
+    message_zh: str
+    message_en: str
+    outcome: CriterionOutcome
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        _require_text(
+            f"trace line {self.criterion_id!r}",
+            criterion_id=self.criterion_id,
+            message_zh=self.message_zh,
+            message_en=self.message_en,
+        )
+        if self.outcome not in get_args(CriterionOutcome):
+            raise ValueError(
+                f"trace line {self.criterion_id!r}: outcome must be one of {get_args(CriterionOutcome)}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class LetterData:
+    """Everything printed on (and embedded in) one decision letter.
+
+    `measure_source` is the legal source as one line: the document and its article.
+    `reasons` is either a list of reasons or one free-text comment from the reviewer.
+    `supersedes_code` names the verification code of the letter this one corrects.
+    """
+
+    kind: LetterKind
+    lang: Language
+    doc_number: str
+    issuing_unit_zh: str
+    issuing_unit_en: str
+    issued_on: date
+    enterprise_name: str
+    enterprise_uscc: str
+    measure_id: str
+    measure_title_zh: str
+    measure_title_en: str
+    measure_source: str
+    outcome: str
+    reasons: list[str] | str
+    rule_hash: str
+    verification_code: str
+    verify_url: str
+    benefits: list[BenefitLine] = field(default_factory=list)
+    trace: list[TraceLine] = field(default_factory=list)
+    supersedes_code: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in get_args(LetterKind):
+            raise ValueError(f"letter: kind must be one of {get_args(LetterKind)}, got {self.kind!r}")
+        if self.lang not in get_args(Language):
+            raise ValueError(f"letter: lang must be one of {get_args(Language)}, got {self.lang!r}")
+        _require_text(
+            "letter",
+            doc_number=self.doc_number,
+            issuing_unit_zh=self.issuing_unit_zh,
+            issuing_unit_en=self.issuing_unit_en,
+            enterprise_name=self.enterprise_name,
+            enterprise_uscc=self.enterprise_uscc,
+            measure_id=self.measure_id,
+            measure_title_zh=self.measure_title_zh,
+            measure_title_en=self.measure_title_en,
+            measure_source=self.measure_source,
+            outcome=self.outcome,
+            verification_code=self.verification_code,
+        )
+        # datetime is a subclass of date; a timestamp here would print a time-zone-dependent day.
+        if type(self.issued_on) is not date:
+            raise ValueError(f"letter: issued_on must be a datetime.date, got {self.issued_on!r}")
+        if not self.rule_hash or any(char.isspace() for char in self.rule_hash):
+            raise ValueError("letter: rule_hash must be a non-empty string without spaces")
+        if not self.verify_url.startswith(("https://", "http://")):
+            raise ValueError(f"letter: verify_url must be an absolute http(s) URL, got {self.verify_url!r}")
+        if not all(isinstance(reason, str) for reason in self.reason_list):
+            raise ValueError("letter: reasons must be a string or a list of strings")
+        if self.kind == "rejection" and not any(reason.strip() for reason in self.reason_list):
+            raise ValueError("letter: a rejection must state its reasons")
+        if self.kind in ("approval", "disbursement") and not self.benefits:
+            raise ValueError(f"letter: an {self.kind} letter must carry at least one benefit")
+
+    @property
+    def reason_list(self) -> list[str]:
+        """The reasons as a list, whichever form the caller passed."""
+        return [self.reasons] if isinstance(self.reasons, str) else list(self.reasons)
+
+
+def _require_text(where: str, **values: str) -> None:
+    for name, value in values.items():
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{where}: {name} must be a non-empty string")

@@ -1,0 +1,120 @@
+"""Render a decision letter: LetterData → HTML (Jinja2) → PDF/A-3b bytes (WeasyPrint).
+
+Pure: no database, no settings, no network, no file outside the package. The same
+LetterData gives the same bytes, so a re-render for inspection can be compared with the
+stored letter.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, time
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from weasyprint import HTML, Attachment
+
+from portal.documents.capitals import rmb_capital
+from portal.documents.decision_json import ATTACHMENT_NAME, letter_json
+from portal.documents.fetcher import AssetOnlyFetcher
+from portal.documents.formatting import format_amount, format_date
+from portal.documents.model import LetterData
+from portal.documents.verification import qr_svg
+from portal.documents.wording import wording_for
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PDF_VARIANT = "pdf/a-3b"
+
+
+@cache
+def _environment() -> Environment:
+    # Autoescape everything: enterprise names and reviewers' comments are typed by people.
+    return Environment(
+        loader=PackageLoader("portal.documents", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_letter_html(letter: LetterData) -> str:
+    """The letter as HTML, before WeasyPrint: useful to inspect wording and escaping."""
+    return _environment().get_template("letter.html.j2").render(_context(letter))
+
+
+def render_letter(letter: LetterData) -> bytes:
+    """The letter as PDF/A-3b bytes, with `letter_json(letter)` embedded as decision.json."""
+    return html_to_pdf(render_letter_html(letter), letter_json(letter), _issued_at(letter))
+
+
+def html_to_pdf(html: str, decision_json: str, issued_at: datetime) -> bytes:
+    """Turn letter HTML into PDF/A-3b through the restricted fetcher.
+
+    Separate from render_letter so that the fetcher's wall can be tested with raw HTML that
+    the template would have escaped.
+    """
+    fetcher = AssetOnlyFetcher()
+    attachment = Attachment(
+        string=decision_json,
+        name=ATTACHMENT_NAME,
+        description="Machine-readable decision (portal.decision-letter/1)",
+        # Fixed dates instead of "now" keep the bytes reproducible.
+        created=issued_at,
+        modified=issued_at,
+        relationship="Data",
+        url_fetcher=fetcher,
+    )
+    pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(
+        pdf_variant=PDF_VARIANT, attachments=[attachment]
+    )
+    return pdf
+
+
+def _issued_at(letter: LetterData) -> datetime:
+    """Midnight of the issue date in Guangzhou, in UTC (PDF dates are written with a Z)."""
+    return datetime.combine(letter.issued_on, time(0), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def _context(letter: LetterData) -> dict[str, Any]:
+    t = wording_for(letter.lang, letter.kind)
+    zh = letter.lang == "zh"
+    measure_title = letter.measure_title_zh if zh else letter.measure_title_en
+    show_benefits = letter.kind in ("approval", "disbursement")
+    return {
+        "letter": letter,
+        "t": t,
+        "html_lang": "zh-CN" if zh else "en",
+        "issuing_unit": letter.issuing_unit_zh if zh else letter.issuing_unit_en,
+        "title": t["title"].format(measure=measure_title),
+        "measure_title": measure_title,
+        "issued_on": format_date(letter.issued_on, letter.lang),
+        "created": datetime.combine(letter.issued_on, time(0), tzinfo=SHANGHAI).isoformat(),
+        "outcome": t.get(f"outcome.{letter.outcome}", letter.outcome),
+        # One paragraph per line, so that a reviewer's multi-line comment keeps its indents.
+        "reasons": [line for reason in letter.reason_list for line in reason.splitlines() if line.strip()],
+        "benefits": [
+            {
+                "label": line.label_zh if zh else line.label_en,
+                "figures": format_amount(line.amount, line.kind, letter.lang),
+                "capitals": rmb_capital(line.amount) if line.kind == "money" else "",
+            }
+            for line in letter.benefits
+        ]
+        if show_benefits
+        else [],
+        "trace": [
+            {
+                "criterion_id": line.criterion_id,
+                "message": line.message_zh if zh else line.message_en,
+                "outcome": line.outcome,
+                "result": t[f"result.{line.outcome}"],
+                "source": line.source,
+            }
+            for line in letter.trace
+        ],
+        "qr_data_uri": "data:image/svg+xml;base64,"
+        + base64.b64encode(qr_svg(letter.verify_url).encode("utf-8")).decode("ascii"),
+    }

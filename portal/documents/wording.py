@@ -1,0 +1,112 @@
+"""The fixed wording of letters in Chinese and English.
+
+The template holds the layout and this module holds the words, so that a change of wording
+(the policy office will ask for some) touches one place per language and the two
+languages can be checked side by side. `{placeholders}` are filled with str.format from
+letter values; the result still passes through Jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from portal.documents.model import Language, LetterKind
+
+Wording = dict[str, str]
+
+_ZH: Final[Wording] = {
+    "title.approval": "关于{measure}政策兑现申请的批准决定",
+    "title.rejection": "关于{measure}政策兑现申请的不予批准决定",
+    "title.disbursement": "关于拨付{measure}政策兑现资金的通知",
+    "addressee": "{name}（统一社会信用代码：{uscc}）：",
+    "intro.approval": "你单位提交的“{measure}”政策兑现申请收悉。经审核，依据{source}，决定如下：",
+    "intro.rejection": "你单位提交的“{measure}”政策兑现申请收悉。经审核，依据{source}，决定如下：",
+    "intro.disbursement": "你单位“{measure}”政策兑现事项已经批准。依据{source}，现将资金拨付事项通知如下：",
+    "decision.approval": "一、批准你单位的申请，核定兑现内容如下：",
+    "decision.rejection": "一、不予批准你单位的申请。",
+    "decision.disbursement": "一、拨付资金如下：",
+    "reasons.approval": "二、审核意见：",
+    "reasons.rejection": "二、理由：",
+    "reasons.disbursement": "二、说明：",
+    "remedy": "如对本决定不服，可以依法申请行政复议或者提起行政诉讼。",
+    "supersedes": "本文书更正并取代核验码为{code}的文书。",
+    "verify_note": "本文书真伪可凭附件所列核验码或二维码在线核验。",
+    "col.item": "项目",
+    "col.figures": "金额（小写）",
+    "col.capitals": "金额（大写）",
+    "rmb": "人民币",
+    "appendix": "附件",
+    "appendix.title": "审核依据明细",
+    "measure": "政策措施",
+    "rule_outcome": "规则评估结论",
+    "col.no": "序号",
+    "col.criterion": "审核项",
+    "col.result": "结果",
+    "col.source": "依据",
+    "result.pass": "符合",
+    "result.fail": "不符合",
+    "result.unknown": "待定",
+    "outcome.eligible": "符合条件",
+    "outcome.ineligible": "不符合条件",
+    "outcome.undetermined": "尚待补充材料",
+    "rule_hash": "规则版本哈希（SHA-256）",
+    "code": "核验码",
+    "verify_url": "核验网址",
+    "no_trace": "（无逐项审核记录）",
+}
+
+_EN: Final[Wording] = {
+    "title.approval": "Decision approving the application under {measure}",
+    "title.rejection": "Decision refusing the application under {measure}",
+    "title.disbursement": "Notice of disbursement under {measure}",
+    "addressee": "To {name} (Unified Social Credit Code {uscc}):",
+    "intro.approval": "We have received your application under “{measure}”. Having reviewed it under "
+    "{source}, we decide as follows:",
+    "intro.rejection": "We have received your application under “{measure}”. Having reviewed it under "
+    "{source}, we decide as follows:",
+    "intro.disbursement": "Your application under “{measure}” has been approved. Under {source}, the "
+    "funds are disbursed as follows:",
+    "decision.approval": "1. Your application is approved. The benefit granted is:",
+    "decision.rejection": "1. Your application is refused.",
+    "decision.disbursement": "1. The following amounts are disbursed:",
+    "reasons.approval": "2. Reviewer's remarks:",
+    "reasons.rejection": "2. Reasons:",
+    "reasons.disbursement": "2. Notes:",
+    "remedy": "If you disagree with this decision, you may apply for administrative reconsideration or "
+    "bring an administrative lawsuit according to law.",
+    "supersedes": "This document corrects and replaces the document with verification code {code}.",
+    "verify_note": "This document can be verified online with the code or QR code in the appendix.",
+    "col.item": "Item",
+    "col.figures": "In figures",
+    "col.capitals": "In words (大写)",
+    "rmb": "人民币",
+    "appendix": "Appendix",
+    "appendix.title": "Criteria applied",
+    "measure": "Measure",
+    "rule_outcome": "Rule outcome",
+    "col.no": "No.",
+    "col.criterion": "Criterion",
+    "col.result": "Result",
+    "col.source": "Source",
+    "result.pass": "Met",
+    "result.fail": "Not met",
+    "result.unknown": "Unknown",
+    "outcome.eligible": "eligible",
+    "outcome.ineligible": "not eligible",
+    "outcome.undetermined": "undetermined",
+    "rule_hash": "Rule version hash (SHA-256)",
+    "code": "Verification code",
+    "verify_url": "Verify at",
+    "no_trace": "(no per-criterion record)",
+}
+
+WORDING: Final[dict[Language, Wording]] = {"zh": _ZH, "en": _EN}
+
+
+def wording_for(lang: Language, kind: LetterKind) -> Wording:
+    """The words of one letter, with the kind-specific entries under plain keys (title, intro, ...)."""
+    words = WORDING[lang]
+    chosen = dict(words)
+    for key in ("title", "intro", "decision", "reasons"):
+        chosen[key] = words[f"{key}.{kind}"]
+    return chosen

@@ -1,0 +1,225 @@
+"""Rendered letters, read back the way an enterprise, a bank and an archive would read them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pdf_inspect import all_text, decompressed_streams, page_texts, pdffonts, reader
+from PIL import Image
+from sample_letters import APPROVAL, DISBURSEMENT, REJECTION
+
+from portal.documents import letter_json, render_letter
+from portal.documents.decision_json import letter_data_dict
+
+# WeasyPrint itself leaves its bundled sRGB ICC file open when writing PDF/A (STACK-NOTES).
+pytestmark = pytest.mark.filterwarnings("ignore:unclosed file.*sRGB:ResourceWarning")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "letters"
+
+
+@pytest.fixture(scope="module")
+def approval_pdf() -> bytes:
+    return render_letter(APPROVAL)
+
+
+@pytest.fixture(scope="module")
+def approval_path(approval_pdf: bytes, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("letters") / "approval.pdf"
+    path.write_bytes(approval_pdf)
+    return path
+
+
+def test_approval_text_amounts_and_capitals(approval_pdf: bytes) -> None:
+    first, appendix = page_texts(approval_pdf)
+    for expected in [
+        "广州市科学技术局",
+        "穗科〔2026〕12号",
+        "关于人工智能场景示范项目奖励政策兑现申请的批准决定",
+        "广州智算未来科技有限公司",
+        "91350100M000100Y43",
+        "海科工商信规字〔2024〕1号）第五条",
+        "批准你单位的申请",
+        "¥1,000,000.00",
+        "人民币壹佰万元整",
+        "¥16,409.02",
+        "人民币壹万陆仟肆佰零玖元零贰分",
+        "50%",
+        "申报材料齐全",
+        "2026年11月27日",
+        "—1—",
+    ]:
+        assert expected in first, expected
+    for expected in [
+        "附件",
+        "审核依据明细",
+        "上年度人工智能研发投入超过500万元",
+        "奖励不超过投资额30%且不超过500万元",
+        "registered_in_haizhu",
+        "海科工商信规字〔2024〕1号第五条",
+        APPROVAL.rule_hash,
+        APPROVAL.verification_code,
+        APPROVAL.verify_url,
+        "—2—",
+    ]:
+        assert expected in appendix, expected
+
+
+def test_the_letter_fits_its_first_page_and_the_appendix_its_second(approval_pdf: bytes) -> None:
+    # GB/T 9704: the signature and date stay with the body; the appendix starts a new page.
+    pages = page_texts(approval_pdf)
+    assert len(pages) == 2
+    assert pages[0].endswith("广州市科学技术局2026年11月27日—1—")
+    assert pages[1].startswith("附件")
+
+
+def test_page_geometry_is_a4(approval_pdf: bytes) -> None:
+    for page in reader(approval_pdf).pages:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+
+
+def test_fonts_are_embedded_noto_cjk_subsets(approval_path: Path) -> None:
+    fonts = pdffonts(str(approval_path))
+    assert fonts, "no fonts listed"
+    for font in fonts:
+        assert "Noto-Serif-CJK-SC" in font["name"], font
+        assert (font["emb"], font["sub"], font["uni"]) == ("yes", "yes", "yes"), font
+
+
+def test_embedded_json_round_trips(approval_pdf: bytes) -> None:
+    attachments = reader(approval_pdf).attachments
+    assert list(attachments) == ["decision.json"]
+    (payload,) = attachments["decision.json"]
+    assert payload.decode("utf-8") == letter_json(APPROVAL)
+    decision = json.loads(payload)
+    assert decision == letter_data_dict(APPROVAL)
+    assert decision["measure"]["id"] == "subsidy.haizhu_ai_scenario"
+    assert decision["outcome"] == "eligible"
+    assert decision["benefit"][0] == {
+        "name": "reward",
+        "label": {"zh": "场景示范奖励", "en": "Scenario demonstration award"},
+        "amount": "1000000.00",
+        "kind": "money",
+    }
+    assert decision["rule_hash"] == APPROVAL.rule_hash
+    assert [line["criterion_id"] for line in decision["trace"]] == [
+        line.criterion_id for line in APPROVAL.trace
+    ]
+
+
+def test_pdfa_3b_markers(approval_pdf: bytes) -> None:
+    pdf_reader = reader(approval_pdf)
+    catalog: Any = pdf_reader.trailer["/Root"]  # pypdf types PDF objects loosely
+    xmp = catalog["/Metadata"].get_object().get_data().decode("utf-8")
+    assert 'pdfaid:part="3"' in xmp
+    assert 'pdfaid:conformance="B"' in xmp
+    (intent,) = catalog["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFA1"
+    assert intent["/DestOutputProfile"].get_object().get_data()[36:40] == b"acsp"  # an ICC profile
+    # PDF/A-3 associated file: listed in the catalog's /AF with a declared relationship.
+    # (WeasyPrint lists the same file specification twice: once from the name tree.)
+    (number,) = {reference.idnum for reference in catalog["/AF"]}
+    filespec: Any = pdf_reader.get_object(number)
+    assert filespec["/AFRelationship"] == "/Data"
+    assert filespec["/EF"]["/F"].get_object()["/Subtype"] == "/application/json"
+
+
+def test_rendering_is_reproducible(approval_pdf: bytes) -> None:
+    # A re-render for inspection can be compared byte for byte with the stored letter.
+    assert render_letter(APPROVAL) == approval_pdf
+
+
+def test_rejection_letter() -> None:
+    text = all_text(render_letter(REJECTION))
+    for expected in [
+        "不予批准决定",
+        "不予批准你单位的申请",
+        "理由",
+        "上年度人工智能研发投入为320万元，未达到500万元的申报条件。",
+        "请于条件满足后重新申报。",
+        "可以依法申请行政复议或者提起行政诉讼",
+        "不符合",
+        "穗科〔2026〕13号",
+    ]:
+        assert expected in text, expected
+    assert "人民币" not in text
+    assert "¥" not in text
+
+
+def test_disbursement_letter_supersedes_the_approval() -> None:
+    text = all_text(render_letter(DISBURSEMENT))
+    for expected in [
+        "关于拨付人工智能场景示范项目奖励政策兑现资金的通知",
+        "¥1,409.50",
+        "人民币壹仟肆佰零玖元伍角",
+        "本文书更正并取代核验码为7KQ3H-9XW2M-C0V4D-RT8NB的文书",
+    ]:
+        assert expected in text, expected
+
+
+def test_english_rendering() -> None:
+    pdf = render_letter(replace(APPROVAL, lang="en"))
+    text = all_text(pdf)
+    for expected in [
+        "GuangzhouMunicipalScienceandTechnologyBureau",
+        "DecisionapprovingtheapplicationunderAIscenariodemonstrationaward",
+        "Yourapplicationisapproved",
+        "CN¥1,000,000.00",
+        "人民币壹佰万元整",
+        "November27,2026",
+        "Criteriaapplied",
+        "AIR&Dspendabove5millionyuan",
+        "Met",
+    ]:
+        assert expected in text, expected
+    assert "批准决定" not in text
+    assert len(page_texts(pdf)) == 2
+
+
+def test_golden_page_png(approval_path: Path) -> None:
+    """Page 1 as PNG under artifacts/letters/ for a person to look at; check it is really drawn."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    prefix = ARTIFACTS / "golden-approval"
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "60",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(approval_path),
+            str(prefix),
+        ],
+        check=True,
+    )
+    image = Image.open(prefix.with_suffix(".png")).convert("RGB")
+    assert image.size == (497, 702)  # A4 at 60 dpi, as poppler rounds it
+    # The issuing-unit mark and the rule below it are red, in the top third of the page.
+    top = image.crop((0, 0, image.width, image.height // 3))
+    red = sum(1 for r, g, b in _pixels(top) if r > 180 and g < 90 and b < 90)
+    assert red > 500
+    # Body text is dark ink in the middle of the page.
+    middle = image.crop((0, image.height // 3, image.width, 2 * image.height // 3))
+    ink = sum(1 for r, g, b in _pixels(middle) if r < 100 and g < 100 and b < 100)
+    assert ink > 2000
+
+
+def _pixels(image: Image.Image) -> list[tuple[int, int, int]]:
+    raw = image.tobytes()
+    return [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
+
+
+def test_streams_are_readable(approval_pdf: bytes) -> None:
+    # The security tests rely on walking every stream; make sure the walk finds the content.
+    streams = decompressed_streams(approval_pdf)
+    assert any(letter_json(APPROVAL).encode("utf-8") == stream for stream in streams)
+    assert any(b"pdfaid" in stream for stream in streams)
