@@ -1,0 +1,130 @@
+"""Stage deadlines and what the SLA sweep must do, computed from plain values.
+
+Deadlines live in the database (timers in memory die with the process); these functions
+only compute them. The sweep is made idempotent by its caller: an escalation is planned
+only for a case whose current stage visit has no escalation on record yet, and the caller
+records one in the same transaction as the audit event.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from portal.workflows.context import SYSTEM_ACTOR, CaseContext
+from portal.workflows.errors import UnknownWorkflow
+from portal.workflows.spec import Party, StateSpec
+from portal.workflows.workflow import Workflow
+from portal.workflows.working_days import WorkingCalendar
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date in Guangzhou of an aware timestamp; naive ones are refused as ambiguous."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment!r} has no time zone; pass an aware datetime")
+    return moment.astimezone(SHANGHAI).date()
+
+
+def stage_deadline(state: StateSpec, entered_on: date, calendar: WorkingCalendar) -> date | None:
+    """The last working day for the stage entered on `entered_on`, or None if it has no SLA."""
+    if state.sla_working_days is None:
+        return None
+    return calendar.add_working_days(entered_on, state.sla_working_days)
+
+
+def remaining_working_days(calendar: WorkingCalendar, deadline: date, paused_on: date) -> int:
+    """Working days left when the clock pauses (for amendment); an overdue stage keeps 0."""
+    return max(calendar.working_days_between(paused_on, deadline), 0)
+
+
+def resumed_deadline(calendar: WorkingCalendar, remaining: int, resumed_on: date) -> date:
+    """The deadline after resubmission: the days that were left, counted from the resumption."""
+    return calendar.add_working_days(resumed_on, remaining)
+
+
+def timer_due_on(state: StateSpec, entered_on: date) -> date | None:
+    """The first date the state's timed event may fire (e.g. the day after a 7-day notice)."""
+    if state.timer is None:
+        return None
+    return entered_on + timedelta(days=state.timer.calendar_days)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenCase:
+    """A case as the sweep sees it: its stage visit, stored deadline and guard facts."""
+
+    case_id: int
+    workflow: str
+    state: str
+    entered_on: date
+    deadline: date | None
+    escalated: bool
+    context: CaseContext
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Record an audit event and notify `notify` that `responsible` missed the deadline."""
+
+    case_id: int
+    state: str
+    deadline: date
+    overdue_working_days: int
+    responsible: Party | None
+    notify: Party | None
+
+
+@dataclass(frozen=True)
+class TimedAdvance:
+    """Fire `event` as the system actor: the stage's timer has run out and its guards hold."""
+
+    case_id: int
+    event: str
+    source: str
+    target: str
+
+
+def _timed_advance(case: OpenCase, workflow: Workflow, state: StateSpec, today: date) -> TimedAdvance | None:
+    due_on = timer_due_on(state, case.entered_on)
+    if state.timer is None or due_on is None or today < due_on:
+        return None
+    # The guards still decide: a pending or sustained objection holds the case for a reviewer.
+    context = replace(case.context, notice_elapsed=True)
+    for event in workflow.allowed_events(case.state, SYSTEM_ACTOR, context):
+        if event.name == state.timer.event:
+            return TimedAdvance(case.case_id, event.name, case.state, event.target)
+    return None
+
+
+def plan_sweep(
+    cases: Iterable[OpenCase],
+    workflows: Mapping[str, Workflow],
+    calendar: WorkingCalendar,
+    today: date,
+) -> list[Escalation | TimedAdvance]:
+    """The actions due on `today`, one at most per case; a case that advances is not escalated."""
+    actions: list[Escalation | TimedAdvance] = []
+    for case in cases:
+        workflow = workflows.get(case.workflow)
+        if workflow is None:
+            raise UnknownWorkflow(case.workflow)
+        state = workflow.state(case.state)
+        advance = _timed_advance(case, workflow, state, today)
+        if advance is not None:
+            actions.append(advance)
+            continue
+        if state.paused_sla or case.deadline is None or case.escalated or today <= case.deadline:
+            continue
+        actions.append(
+            Escalation(
+                case_id=case.case_id,
+                state=case.state,
+                deadline=case.deadline,
+                overdue_working_days=calendar.working_days_between(case.deadline, today),
+                responsible=state.responsible,
+                notify=state.escalate_to,
+            )
+        )
+    return actions

@@ -1,0 +1,79 @@
+"""The typed shape of a workflow file once loaded: states, transitions and the events users see."""
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+StateKind = Literal["draft", "intake", "review", "amendment", "notice", "decided", "active", "terminal"]
+STATE_KINDS: frozenset[str] = frozenset(get_args(StateKind))
+
+Style = Literal["primary", "secondary", "danger", "warning"]
+STYLES: frozenset[str] = frozenset(get_args(Style))
+
+Party = Literal["enterprise", "district", "bureau", "expert", "bank", "system", "admin"]
+PARTIES: frozenset[str] = frozenset(get_args(Party))
+
+
+@dataclass(frozen=True)
+class Label:
+    """A bilingual display text; every name a user sees exists in both languages."""
+
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A calendar-day period after which the SLA sweep fires `event` as the system actor."""
+
+    calendar_days: int
+    event: str
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    """One stage: who must act, within how many working days, and whom to alert when late."""
+
+    name: str
+    label: Label
+    kind: StateKind
+    sla_working_days: int | None
+    responsible: Party | None
+    escalate_to: Party | None
+    paused_sla: bool
+    timer: Timer | None
+
+    @property
+    def final(self) -> bool:
+        return self.kind == "terminal"
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """One source → target edge with everything that decides who may take it.
+
+    `route_by_returned_from` marks the edges of a "go back where you came from" event: the
+    edge whose target equals the case's `returned_from` is the one taken.
+    """
+
+    event: str
+    source: str
+    target: str
+    label: Label
+    roles: frozenset[str]
+    jurisdiction: str
+    guards: tuple[str, ...]
+    comment_required: bool
+    style: Style
+    route_by_returned_from: bool
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event a given actor may fire now, as the portal renders it (a button)."""
+
+    name: str
+    label: Label
+    target: str
+    comment_required: bool
+    roles: tuple[str, ...]
+    style: Style

@@ -1,0 +1,156 @@
+"""A loaded workflow: its python-statemachine class plus the role, jurisdiction and guard rules.
+
+A fresh machine is built around the stored state on every call, so the engine holds no
+per-case memory and the database stays the truth. That costs about 2 ms per `fire` (the
+library registers its callbacks per instance); a finished machine cannot be reused safely.
+"""
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from statemachine import StateChart
+from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
+from statemachine.io import StateDefinition, create_machine_class_from_definition
+
+from portal.workflows.context import Actor, CaseContext
+from portal.workflows.diagrams import mermaid
+from portal.workflows.errors import TransitionRefused, UnknownState
+from portal.workflows.refusals import refusal_for
+from portal.workflows.spec import EventSpec, Label, StateSpec, TransitionSpec
+
+
+@dataclass
+class _Cursor:
+    """The model object the machine reads and writes its state on."""
+
+    state: str
+
+
+def _validator(edge: TransitionSpec) -> Callable[..., None]:
+    def validate(actor: Actor, case: CaseContext, comment: str | None) -> None:
+        refused = refusal_for(edge, actor, case, comment, check_comment=True)
+        if refused is not None:
+            raise refused
+
+    return validate
+
+
+def _route(edge: TransitionSpec) -> Callable[..., bool]:
+    def goes_back_there(case: CaseContext) -> bool:
+        return case.returned_from == edge.target
+
+    return goes_back_there
+
+
+class Workflow:
+    """One review workflow: ask which events an actor may fire, fire one, draw the diagram."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        title: Label,
+        initial: str,
+        states: list[StateSpec],
+        transitions: list[TransitionSpec],
+    ) -> None:
+        self.name = name
+        self.title = title
+        self.initial = initial
+        self.states = list(states)
+        self.transitions = list(transitions)
+        self._states = {state.name: state for state in states}
+        self._machine = self._build_machine()
+
+    def _build_machine(self) -> type[StateChart[Any]]:
+        definition: dict[str, dict[str, Any]] = {}
+        for state in self.states:
+            events: dict[str, list[dict[str, Any]]] = {}
+            for edge in self.transitions:
+                if edge.source != state.name:
+                    continue
+                events.setdefault(edge.event, []).append(
+                    {
+                        "target": edge.target,
+                        "internal": edge.target == edge.source,
+                        "validators": [_validator(edge)],
+                        "cond": [_route(edge)] if edge.route_by_returned_from else [],
+                    }
+                )
+            definition[state.name] = {
+                "name": state.label.en,
+                "initial": state.name == self.initial,
+                "final": state.final,
+                "on": events,
+            }
+        try:
+            # The library mutates what it is given; strict flags make a forbidden event raise
+            # and let a validator's exception abort the transition instead of becoming an event.
+            return create_machine_class_from_definition(
+                f"{self.name.title().replace('_', '')}Workflow",
+                states=cast("dict[str, StateDefinition]", copy.deepcopy(definition)),
+                allow_event_without_transition=False,
+                catch_errors_as_events=False,
+            )
+        except InvalidDefinition as exc:
+            raise ValueError(str(exc)) from exc
+
+    def state(self, name: str) -> StateSpec:
+        """The declared stage `name`; raises UnknownState for a value the workflow does not know."""
+        try:
+            return self._states[name]
+        except KeyError:
+            raise UnknownState(self.name, name) from None
+
+    def transitions_from(self, state: str) -> list[TransitionSpec]:
+        self.state(state)
+        return [edge for edge in self.transitions if edge.source == state]
+
+    def allowed_events(self, state: str, actor: Actor, case: CaseContext) -> list[EventSpec]:
+        """The events `actor` may fire now, in file order; a required comment is not yet judged."""
+        allowed: dict[str, EventSpec] = {}
+        for edge in self.transitions_from(state):
+            if edge.event in allowed:
+                continue
+            if edge.route_by_returned_from and case.returned_from != edge.target:
+                continue
+            if refusal_for(edge, actor, case, None, check_comment=False) is None:
+                allowed[edge.event] = EventSpec(
+                    name=edge.event,
+                    label=edge.label,
+                    target=edge.target,
+                    comment_required=edge.comment_required,
+                    roles=tuple(sorted(edge.roles)),
+                    style=edge.style,
+                )
+        return list(allowed.values())
+
+    def fire(
+        self, state: str, event: str, actor: Actor, case: CaseContext, comment: str | None = None
+    ) -> str:
+        """Take `event` from `state` and return the new state, or raise TransitionRefused."""
+        edges = [edge for edge in self.transitions_from(state) if edge.event == event]
+        if not edges:
+            raise TransitionRefused(
+                "not_allowed_in_state",
+                f"“{self.state(state).label.zh}”阶段不能执行“{event}”",
+                f"event {event!r} is not allowed in state {state!r}",
+            )
+        cursor = _Cursor(state=state)
+        machine = self._machine(model=cursor)
+        try:
+            machine.send(event, actor=actor, case=case, comment=comment)
+        except TransitionNotAllowed:
+            # Only routed events get here: the validators passed but no route matched.
+            raise TransitionRefused(
+                "no_route",
+                f"无法确定退回前所在阶段（记录为“{case.returned_from}”）",
+                f"cannot tell which stage returned the case (returned_from={case.returned_from!r})",
+            ) from None
+        return cursor.state
+
+    def mermaid(self) -> str:
+        """The workflow as a Mermaid state diagram, labelled in Chinese with roles on edges."""
+        return mermaid(self)

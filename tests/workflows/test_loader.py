@@ -1,0 +1,108 @@
+"""A workflow file with any mistake is refused at load time, naming the file and the field."""
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from wf_helpers import WORKFLOWS_DIR
+
+from portal.workflows import Workflow, WorkflowFileError, load_workflow, load_workflows
+
+
+def test_the_pack_declares_three_workflows(workflows: dict[str, Workflow]) -> None:
+    assert sorted(workflows) == ["bank_loan", "municipal", "short_track"]
+
+
+def test_municipal_shape(workflows: dict[str, Workflow]) -> None:
+    wf = workflows["municipal"]
+    assert wf.initial == "draft"
+    main_line = [
+        "draft",
+        "submitted",
+        "district_review",
+        "bureau_review",
+        "expert_review",
+        "public_notice",
+        "approved",
+        "disbursed",
+    ]
+    edges = {(e.source, e.target) for e in wf.transitions}
+    assert all((a, b) in edges for a, b in itertools.pairwise(main_line))
+    notice = wf.state("public_notice")
+    assert notice.timer is not None
+    assert (notice.timer.calendar_days, notice.timer.event) == (7, "close_notice")
+    assert wf.state("returned_for_amendment").paused_sla
+    assert wf.state("district_review").label.zh == "区级初审"
+
+
+Change = Callable[[dict[str, Any]], object]
+
+
+def mutated(tmp_path: Path, name: str, change: Change) -> Path:
+    data = yaml.safe_load((WORKFLOWS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _first(data: dict[str, Any]) -> dict[str, Any]:
+    first: dict[str, Any] = data["transitions"][0]
+    return first
+
+
+MISTAKES: dict[str, tuple[Change, str]] = {
+    "unknown role": (lambda d: _first(d).update(roles=["clerk"]), "transitions[0].roles"),
+    "unknown guard": (lambda d: _first(d).update(guards=["attachments_complet"]), "transitions[0].guards"),
+    "unknown jurisdiction": (lambda d: _first(d).update(jurisdiction="city"), "transitions[0].jurisdiction"),
+    "unknown target": (lambda d: _first(d).update(to="submited"), "transitions[0].to"),
+    "typo in a key": (lambda d: _first(d).update(comment_requried=True), "comment_requried"),
+    "missing label language": (lambda d: _first(d).update(label={"zh": "提交"}), "transitions[0].label"),
+    "comment flag not boolean": (lambda d: _first(d).update(comment_required="yes"), "comment_required"),
+    "terminal with a way out": (
+        lambda d: d["transitions"].append({**_first(d), "from": "disbursed"}),
+        "terminal state",
+    ),
+    "dead-end state": (
+        lambda d: d["states"].update(limbo={"label": {"zh": "悬", "en": "Limbo"}, "kind": "review"}),
+        "states.limbo",
+    ),
+    "unreachable state": (
+        lambda d: (
+            d["states"].update(limbo={"label": {"zh": "悬", "en": "Limbo"}, "kind": "review"}),
+            d["transitions"].append({**_first(d), "from": "limbo", "to": "draft"}),
+        ),
+        "unreachable",
+    ),
+    "SLA without escalation": (lambda d: d["states"]["submitted"].pop("escalate_to"), "escalate_to"),
+    "timer event not for system": (
+        lambda d: d["states"]["public_notice"].update(timer={"calendar_days": 7, "event": "withdraw"}),
+        "timer",
+    ),
+    "bad SLA": (lambda d: d["states"]["submitted"].update(sla_working_days=0), "sla_working_days"),
+    "event named like a state": (lambda d: _first(d).update(event="approved"), "also a state name"),
+    "duplicate edge": (lambda d: d["transitions"].append(_first(d)), "declared twice"),
+    "name differs from file": (lambda d: d.update(name="other"), "file name"),
+    "unknown initial": (lambda d: d.update(initial="start"), "initial"),
+}
+
+
+@pytest.mark.parametrize(("change", "where"), MISTAKES.values(), ids=MISTAKES.keys())
+def test_mistakes_are_refused(tmp_path: Path, change: Change, where: str) -> None:
+    path = mutated(tmp_path, "municipal", change)
+    with pytest.raises(WorkflowFileError) as info:
+        load_workflow(path)
+    assert info.value.path == path
+    assert where in info.value.message
+
+
+def test_unreadable_yaml_and_empty_directory(tmp_path: Path) -> None:
+    with pytest.raises(WorkflowFileError, match="no workflow files"):
+        load_workflows(tmp_path)
+    broken = tmp_path / "municipal.yaml"
+    broken.write_text("name: [unclosed", encoding="utf-8")
+    with pytest.raises(WorkflowFileError, match="cannot read YAML"):
+        load_workflows(tmp_path)
