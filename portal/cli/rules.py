@@ -1,0 +1,172 @@
+"""`portal rules lint|test|list` and `portal check`: the rule engine's published command line.
+
+Exit codes: 0 fine; 1 a problem in the pack (lint findings, failing examples, unreadable pack);
+2 bad input (facts file, option value). Errors are one line naming the file or fact, never a
+traceback. The pack location is read from settings here, never inside the engine.
+"""
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from portal.rules import FactError, Pack, RuleFileError, load_pack
+from portal.rules.examples import run_examples
+from portal.rules.lint import find_pack_root, lint_paths
+from portal.rules.model import Rule
+from portal.rules.pack import rule_files
+from portal.settings import get_settings
+
+app = typer.Typer(
+    help="The policy pack's rules: lint them, run their examples, list them.", no_args_is_help=True
+)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+PathsArg = Annotated[
+    list[Path] | None, typer.Argument(help="Pack directories or rule files (default: the configured pack).")
+]
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+def _default_paths(paths: list[Path] | None) -> list[Path]:
+    return paths or [get_settings().rules_dir]
+
+
+@app.command("lint")
+def lint(paths: PathsArg = None) -> None:
+    """Check schema, names, types, windows, tables, citations, zh/en text and examples."""
+    problems = lint_paths(_default_paths(paths))
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        typer.echo(f"{len(problems)} problem(s)", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("ok")
+
+
+def _load_for(paths: list[Path]) -> list[tuple[Pack, list[Rule]]]:
+    """The packs holding `paths`, each with the rules that lie in the named files or directories."""
+    chosen: dict[Path, list[Path]] = {}
+    for path in paths:
+        root = find_pack_root(path) if path.exists() else None
+        if root is None:
+            raise _fail(f"{path}: not a rule file or pack directory (no facts.yaml found)", 1)
+        chosen.setdefault(root, []).append(path.resolve())
+    loaded = []
+    for root, selected in chosen.items():
+        try:
+            pack = load_pack(root)
+        except RuleFileError as exc:
+            raise _fail(str(exc), 1) from None
+        wanted = {
+            f.resolve()
+            for f in rule_files(root)
+            if any(f.resolve() == s or s in f.resolve().parents for s in selected)
+        }
+        loaded.append((pack, [r for r in pack.rules if r.path.resolve() in wanted]))
+    return loaded
+
+
+@app.command("test")
+def test(paths: PathsArg = None) -> None:
+    """Run every example of every selected rule file; ends with `N passed, M failed`."""
+    passed = failed = 0
+    for pack, rules in _load_for(_default_paths(paths)):
+        for run in run_examples(rules, pack.facts):
+            if run.passed:
+                passed += 1
+                continue
+            failed += 1
+            typer.echo(
+                f"{run.location}: {run.rule.id} {run.rule.version} «{run.example.name}»: "
+                + "; ".join(run.problems)
+            )
+    typer.echo(f"{passed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command("list")
+def list_rules(paths: PathsArg = None) -> None:
+    """A table of every measure version: id, version, category, window and source."""
+    table = Table()
+    for header in ("id", "version", "category", "window", "source"):
+        table.add_column(header, overflow="fold")
+    for _pack, rules in _load_for(_default_paths(paths)):
+        for rule in sorted(rules, key=lambda r: (r.id, r.effective_from)):
+            table.add_row(rule.id, rule.version, rule.category, rule.window_text(), rule.source.citation())
+    Console().print(table)
+
+
+def check(
+    facts_file: Annotated[Path, typer.Argument(metavar="FACTS.json", help="Facts keyed by entity.")],
+    on: Annotated[
+        str | None, typer.Option("--on", help="Evaluation date YYYY-MM-DD (default: today)")
+    ] = None,
+    measure: Annotated[
+        list[str] | None, typer.Option("--measure", help="Only this measure id; repeatable.")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "zh",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
+) -> None:
+    """Which measures the facts qualify for, with benefits, trace and hints."""
+    if lang not in ("zh", "en"):
+        raise _fail(f"--lang must be zh or en, got {lang!r}", 2)
+    try:
+        when = date.fromisoformat(on) if on else datetime.now(SHANGHAI).date()
+    except ValueError:
+        raise _fail(f"--on: not a date YYYY-MM-DD: {on!r}", 2) from None
+    try:
+        raw = json.loads(facts_file.read_text(encoding="utf-8"), parse_float=Decimal)
+    except OSError as exc:
+        raise _fail(f"{facts_file}: cannot read: {exc.strerror}", 2) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _fail(f"{facts_file}: not valid JSON: {exc}", 2) from None
+    if not isinstance(raw, dict):
+        raise _fail(f"{facts_file}: expected an object keyed by entity", 2)
+    try:
+        pack = load_pack(get_settings().rules_dir)
+    except RuleFileError as exc:
+        raise _fail(str(exc), 1) from None
+    try:
+        document = pack.check(raw, when, measure or None, lang)
+    except FactError as exc:
+        raise _fail(f"{facts_file}: {exc.fact}: {exc.message}", 2) from None
+    except KeyError as exc:
+        raise _fail(str(exc.args[0]), 2) from None
+    if as_json:
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    _print_table(document, lang)
+
+
+def _print_table(document: dict[str, object], lang: str) -> None:
+    zh = lang == "zh"
+    table = Table(title=("评估日期 " if zh else "Evaluated on ") + str(document["on"]))
+    headers = (
+        ("措施", "版本", "结果", "待遇", "提示")
+        if zh
+        else ("measure", "version", "outcome", "benefit", "hints")
+    )
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for result in document["results"]:  # type: ignore[attr-defined]
+        benefit = "\n".join(f"{k} = {v}" for k, v in result["benefit"].items())
+        table.add_row(
+            result["measure"],
+            result["version"] or "–",
+            result["outcome"],
+            benefit,
+            "\n".join(result["hints"]),
+        )
+    Console().print(table)

@@ -1,0 +1,268 @@
+"""The fact dictionary (facts.yaml): what may be known about each entity, and input parsing.
+
+Input facts arrive as JSON or form data; `FactDictionary.parse` is the single gate that turns
+them into typed values (Decimal, int, bool, date, str) and rejects anything ambiguous, so the
+evaluator never has to guess. Derived facts are formulas over other facts and are computed,
+never supplied.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from portal.rules.errors import FactError, FormulaError, RuleFileError
+from portal.rules.formula import (
+    ENTITIES,
+    Closure,
+    Expr,
+    FactRef,
+    compile_expr,
+    infer_type,
+    parse_formula,
+    walk,
+)
+from portal.rules.text import Reader, Text
+from portal.rules.yaml_loader import YMap, load_yaml
+
+FACT_TYPES = ("bool", "int", "money", "ratio", "date", "enum", "text")
+UNITS = ("yuan", "person", "ratio", "count", "year", "month", "date", "none")
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """One entry of facts.yaml."""
+
+    entity: str
+    name: str
+    type: str
+    unit: str
+    label: Text
+    values: tuple[str, ...] = ()
+    formula: Expr | None = None
+    formula_text: str | None = None
+    line: int = 0
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.entity}.{self.name}"
+
+    @property
+    def derived(self) -> bool:
+        return self.formula is not None
+
+
+@dataclass
+class FactDictionary:
+    """All facts by qualified name, with compiled derived-fact formulas."""
+
+    path: Path
+    specs: dict[str, FactSpec]
+    _compiled: dict[str, Closure] = field(default_factory=dict, repr=False)
+
+    def get(self, qualified: str) -> FactSpec | None:
+        return self.specs.get(qualified)
+
+    def entity_facts(self, entity: str) -> list[FactSpec]:
+        return [s for s in self.specs.values() if s.entity == entity]
+
+    def reader(self, qualified: str) -> Closure:
+        """A closure returning the fact's value or None; derived facts compute their formula."""
+        cached = self._compiled.get(qualified)
+        if cached is not None:
+            return cached
+        spec = self.specs[qualified]
+        if spec.formula is not None:
+            closure = compile_expr(spec.formula, lambda ref: self.reader(ref.qualified))  # type: ignore[attr-defined]
+        else:
+            entity, name = spec.entity, spec.name
+
+            def closure(facts: Mapping[str, Mapping[str, object]], on: date) -> object:
+                values = facts.get(entity)
+                return None if values is None else values.get(name)
+
+            # Marks a plain read so formula compilation can fuse it (see formula._fused_ratio).
+            closure.derived = False  # type: ignore[attr-defined]
+
+        self._compiled[qualified] = closure
+        return closure
+
+    def base_facts(self, qualified: str) -> tuple[str, ...]:
+        """The supplied facts a fact depends on: itself, or the inputs of its formula."""
+        spec = self.specs[qualified]
+        if spec.formula is None:
+            return (qualified,)
+        found: list[str] = []
+        for node in walk(spec.formula):
+            if isinstance(node, FactRef) and node.qualified in self.specs:
+                found += [f for f in self.base_facts(node.qualified) if f not in found]
+        return tuple(found)
+
+    def parse(self, raw: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, object]]:
+        """Typed facts from JSON-like input; raises FactError naming the qualified fact.
+
+        Idempotent: already-typed values pass through, so services may parse twice safely.
+        A `None` value means "not known" and is dropped.
+        """
+        if not isinstance(raw, Mapping):
+            raise FactError("facts", "expected an object keyed by entity")
+        parsed: dict[str, dict[str, object]] = {}
+        for entity, values in raw.items():
+            if entity not in ENTITIES:
+                raise FactError(str(entity), f"unknown entity; expected one of {', '.join(ENTITIES)}")
+            if not isinstance(values, Mapping):
+                raise FactError(entity, "expected an object of facts")
+            typed: dict[str, object] = {}
+            for name, value in values.items():
+                qualified = f"{entity}.{name}"
+                spec = self.specs.get(qualified)
+                if spec is None:
+                    raise FactError(qualified, "unknown fact (not in facts.yaml)")
+                if spec.derived:
+                    raise FactError(qualified, "is derived from other facts and cannot be supplied")
+                if value is not None:
+                    typed[str(name)] = _coerce(spec, value)
+            parsed[entity] = typed
+        return parsed
+
+
+def _coerce(spec: FactSpec, value: object) -> object:
+    q = spec.qualified
+    kind = spec.type
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise FactError(q, f"expected true or false, got {value!r}")
+        return value
+    if isinstance(value, bool) and kind != "bool":
+        raise FactError(q, f"expected {kind}, got a boolean")
+    if kind in ("money", "ratio"):
+        number = _decimal(q, value)
+        if kind == "money" and number < 0:
+            raise FactError(q, f"money cannot be negative, got {value}")
+        return number
+    if kind == "int":
+        number = _decimal(q, value)
+        if number != number.to_integral_value():
+            raise FactError(q, f"expected a whole number, got {value}")
+        if number < 0:
+            raise FactError(q, f"cannot be negative, got {value}")
+        return int(number)
+    if kind == "date":
+        if isinstance(value, date) and not hasattr(value, "hour"):
+            return value
+        if not isinstance(value, str):
+            raise FactError(q, f"expected an ISO date YYYY-MM-DD, got {value!r}")
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise FactError(q, f"not a valid date (YYYY-MM-DD): {value!r}") from exc
+    if not isinstance(value, str):
+        raise FactError(q, f"expected text, got {value!r}")
+    if kind == "enum" and value not in spec.values:
+        raise FactError(q, f"{value!r} is not one of {', '.join(spec.values)}")
+    return value
+
+
+def _decimal(q: str, value: object) -> Decimal:
+    if isinstance(value, float):
+        raise FactError(q, f"got a binary float {value!r}; pass a decimal string or Decimal")
+    if isinstance(value, Decimal | int):
+        number = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise FactError(q, f"not a number: {value!r}") from exc
+    else:
+        raise FactError(q, f"expected a number or decimal string, got {value!r}")
+    if not number.is_finite():
+        raise FactError(q, f"not a finite number: {value!r}")
+    return number
+
+
+def load_facts(path: Path) -> FactDictionary:
+    """Read facts.yaml; schema errors, unknown references and formula type errors raise RuleFileError."""
+    data = load_yaml(path)
+    top = Reader(path, data, "", 1)
+    top.only(set(ENTITIES))
+    specs: dict[str, FactSpec] = {}
+    for entity in ENTITIES:
+        if not top.has(entity):
+            continue
+        entity_map = top.mapping(entity)
+        for name in entity_map:
+            specs[f"{entity}.{name}"] = _read_spec(path, entity, name, entity_map)
+    dictionary = FactDictionary(path, specs)
+    _check_formulas(dictionary)
+    return dictionary
+
+
+def _read_spec(path: Path, entity: str, name: str, entity_map: YMap) -> FactSpec:
+    r = Reader(path, entity_map[name], f"{entity}.{name}", entity_map.line_of(name))
+    r.only({"type", "unit", "label", "values", "formula"})
+    kind = r.choice("type", FACT_TYPES)
+    unit = r.choice("unit", UNITS, default="none")
+    label = r.text("label")
+    assert label is not None
+    values: tuple[str, ...] = ()
+    if kind == "enum":
+        raw_values = r.sequence("values")
+        if not raw_values or not all(isinstance(v, str) for v in raw_values):
+            raise r.error("values", "an enum needs a non-empty list of text values")
+        values = tuple(str(v) for v in raw_values)
+    elif r.has("values"):
+        raise r.error("values", "only enum facts have values")
+    formula_text = r.text_field("formula", required=False)
+    formula = None
+    if formula_text is not None:
+        try:
+            formula = parse_formula(formula_text)
+        except FormulaError as exc:
+            raise r.error("formula", str(exc)) from exc
+    return FactSpec(entity, name, kind, unit, label, values, formula, formula_text, r.line())
+
+
+def _check_formulas(dictionary: FactDictionary) -> None:
+    for spec in dictionary.specs.values():
+        if spec.formula is None:
+            continue
+        _check_cycle(dictionary, spec, [])
+
+        def resolve(ref: Expr, spec: FactSpec = spec) -> str:
+            if not isinstance(ref, FactRef):
+                raise FormulaError("derived facts may only refer to facts and `on`")
+            target = dictionary.get(ref.qualified)
+            if target is None:
+                raise FormulaError(f"unknown fact {ref.qualified}")
+            return target.type
+
+        try:
+            kind = infer_type(spec.formula, resolve)
+        except FormulaError as exc:
+            raise RuleFileError(dictionary.path, spec.line, f"{spec.qualified}.formula", str(exc)) from exc
+        numeric = {"int", "money", "ratio", "number"}
+        if kind != spec.type and not (kind in numeric and spec.type in numeric):
+            raise RuleFileError(
+                dictionary.path,
+                spec.line,
+                f"{spec.qualified}.formula",
+                f"formula gives {kind} but the fact is declared {spec.type}",
+            )
+
+
+def _check_cycle(dictionary: FactDictionary, spec: FactSpec, chain: list[str]) -> None:
+    if spec.qualified in chain:
+        raise RuleFileError(
+            dictionary.path,
+            spec.line,
+            f"{spec.qualified}.formula",
+            "derived facts refer to each other in a cycle: " + " → ".join([*chain, spec.qualified]),
+        )
+    if spec.formula is None:
+        return
+    for node in walk(spec.formula):
+        if isinstance(node, FactRef):
+            target = dictionary.get(node.qualified)
+            if target is not None:
+                _check_cycle(dictionary, target, [*chain, spec.qualified])

@@ -1,0 +1,144 @@
+"""A policy pack: the fact dictionary, the lead units and every measure version, ready to evaluate."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from portal.rules.errors import RuleFileError
+from portal.rules.facts import FactDictionary, load_facts
+from portal.rules.model import Rule, read_rule_file
+from portal.rules.result import Outcome, Result
+from portal.rules.text import Reader
+from portal.rules.yaml_loader import load_yaml
+
+FACTS_FILE = "facts.yaml"
+UNITS_FILE = "units.yaml"
+
+
+@dataclass
+class Pack:
+    root: Path
+    facts: FactDictionary
+    units: dict[str, dict[str, str]]
+    rules: list[Rule]
+
+    def measure_ids(self) -> list[str]:
+        return sorted({rule.id for rule in self.rules})
+
+    def versions(self, measure_id: str) -> list[Rule]:
+        """All versions of a measure, oldest first."""
+        return sorted((r for r in self.rules if r.id == measure_id), key=lambda r: r.effective_from)
+
+    def select(self, measure_id: str, on: date) -> Rule | None:
+        """The version in force on `on`; if windows overlap (a lint error) the newest start wins."""
+        chosen = None
+        for rule in self.versions(measure_id):
+            if rule.in_force(on):
+                chosen = rule
+        return chosen
+
+    def evaluate(
+        self, measure_id: str, facts: Mapping[str, Mapping[str, object]], on: date, trace: bool = True
+    ) -> Result:
+        """Evaluate parsed facts; a date outside every version window gives `not_in_force`."""
+        versions = self.versions(measure_id)
+        if not versions:
+            raise KeyError(f"unknown measure {measure_id!r}")
+        rule = self.select(measure_id, on)
+        if rule is None:
+            return not_in_force(measure_id, versions, on)
+        return rule.evaluate(facts, on, trace)  # type: ignore[arg-type]
+
+    def check(
+        self,
+        facts: Mapping[str, Mapping[str, object]],
+        on: date,
+        measures: Sequence[str] | None = None,
+        lang: str = "zh",
+    ) -> dict[str, object]:
+        """The `portal check --json` document. Raw facts are parsed (FactError on bad input).
+
+        Measures whose entity is absent from the facts are skipped; unknown measure ids raise KeyError.
+        """
+        parsed = self.facts.parse(facts)
+        wanted = list(measures) if measures else self.measure_ids()
+        known = set(self.measure_ids())
+        for measure_id in wanted:
+            if measure_id not in known:
+                raise KeyError(f"unknown measure {measure_id!r}")
+        results = []
+        for measure_id in wanted:
+            if self.versions(measure_id)[-1].applies_to not in parsed:
+                continue
+            results.append(self.evaluate(measure_id, parsed, on).to_json(lang))
+        return {"on": on.isoformat(), "results": results}
+
+
+def not_in_force(measure_id: str, versions: list[Rule], on: date) -> Result:
+    windows = "; ".join(rule.window_text() for rule in versions)
+    return Result(
+        measure=measure_id,
+        version=None,
+        category=versions[-1].category,
+        outcome=Outcome.NOT_IN_FORCE,
+        rule_hash=None,
+        on=on,
+        benefit={},
+        criteria=[],
+        missing_facts=[],
+        hints={
+            "zh": [f"{measure_id} 在 {on.isoformat()} 不在有效期内（有效期：{windows}）"],
+            "en": [f"{measure_id} is not in force on {on.isoformat()} (in force: {windows})"],
+        },
+    )
+
+
+def rule_files(rules_dir: Path) -> list[Path]:
+    """Every measure file below the pack root: all *.yaml except facts.yaml and units.yaml at the top."""
+    return sorted(
+        p
+        for p in rules_dir.rglob("*.yaml")
+        if p.is_file() and not (p.parent == rules_dir and p.name in (FACTS_FILE, UNITS_FILE))
+    )
+
+
+def load_units(path: Path) -> dict[str, dict[str, str]]:
+    if not path.is_file():
+        return {}
+    data = load_yaml(path)
+    if data is None:
+        return {}
+    top = Reader(path, data, "", 1)
+    units: dict[str, dict[str, str]] = {}
+    for code in top.data:
+        text = top.text(code)
+        assert text is not None
+        units[code] = text.to_json()
+    return units
+
+
+def load_pack(rules_dir: Path) -> Pack:
+    """Read and compile a pack; the first schema, name or type error raises RuleFileError."""
+    rules_dir = Path(rules_dir)
+    facts_path = rules_dir / FACTS_FILE
+    if not facts_path.is_file():
+        raise RuleFileError(facts_path, 0, "", "the pack has no facts.yaml")
+    facts = load_facts(facts_path)
+    units = load_units(rules_dir / UNITS_FILE)
+    rules: list[Rule] = []
+    seen: dict[tuple[str, str], Path] = {}
+    for path in rule_files(rules_dir):
+        rule = read_rule_file(path)
+        key = (rule.id, rule.version)
+        if key in seen:
+            raise RuleFileError(
+                path,
+                rule.lines.get("version", 1),
+                "version",
+                f"{rule.id} version {rule.version} is also defined in {seen[key]}",
+            )
+        seen[key] = path
+        rule.bind(facts)
+        rules.append(rule)
+    return Pack(rules_dir, facts, units, rules)

@@ -1,0 +1,183 @@
+"""What an evaluation returns: the outcome, benefits, the per-leaf trace and explanations.
+
+`Result.to_json(lang)` is the per-measure object of `portal check --json`, which is a published
+contract (docs/rule-files.md). Hints are rendered lazily, so evaluating with the trace on costs
+only the recording of values, not text formatting nobody reads.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from portal.rules.criteria import Leaf
+from portal.rules.text import Text
+
+if TYPE_CHECKING:
+    from portal.rules.evaluate import CompiledRule
+
+
+class Outcome(StrEnum):
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    UNDETERMINED = "undetermined"
+    NOT_IN_FORCE = "not_in_force"
+
+
+class Verdict(StrEnum):
+    """The three-valued outcome of one criterion (Kleene logic)."""
+
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+VERDICT_OF: dict[bool | None, Verdict] = {True: Verdict.PASS, False: Verdict.FAIL, None: Verdict.UNKNOWN}
+
+
+@dataclass(frozen=True, slots=True)
+class LeafInfo:
+    """The static half of a trace entry, prepared once per rule."""
+
+    leaf: Leaf
+    message: Text
+    source: str
+    kind: str  # type of the subject: money, ratio, int, ...
+    label: Text
+
+
+class CriterionResult:
+    """One leaf of the trace: what was seen, what was expected, and the verdict."""
+
+    __slots__ = ("expected", "info", "missing", "outcome", "value")
+
+    def __init__(
+        self, info: LeafInfo, value: object, expected: object, outcome: Verdict, missing: tuple[str, ...] = ()
+    ) -> None:
+        self.info = info
+        self.value = value
+        self.expected = expected
+        self.outcome = outcome
+        self.missing = missing
+
+    @property
+    def id(self) -> str:
+        return self.info.leaf.id
+
+    @property
+    def fact(self) -> str | None:
+        return self.info.leaf.fact
+
+    @property
+    def op(self) -> str:
+        return self.info.leaf.op
+
+    @property
+    def message(self) -> Text:
+        return self.info.message
+
+    @property
+    def source(self) -> str:
+        return self.info.source
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "fact": self.fact,
+            "value": json_value(self.value),
+            "expected": {"op": self.op, "value": json_value(self.expected)},
+            "outcome": self.outcome.value,
+            "message": self.message.to_json(),
+            "source": self.source,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"CriterionResult({self.id!r}, {self.value!r}, {self.op} {self.expected!r}, {self.outcome.value})"
+        )
+
+
+def json_value(value: object) -> object:
+    """Decimals as strings (exact), dates as ISO text, tuples as lists."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [json_value(v) for v in value]
+    return value
+
+
+class Result:
+    """The evaluation of one measure for one set of facts on one date."""
+
+    __slots__ = (
+        "_compiled",
+        "_hints",
+        "benefit",
+        "category",
+        "criteria",
+        "measure",
+        "missing_facts",
+        "on",
+        "outcome",
+        "rule_hash",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        measure: str,
+        version: str | None,
+        category: str,
+        outcome: Outcome,
+        rule_hash: str | None,
+        on: date,
+        benefit: dict[str, Decimal],
+        criteria: list[CriterionResult],
+        missing_facts: list[str],
+        compiled: "CompiledRule | None" = None,
+        hints: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.measure = measure
+        self.version = version
+        self.category = category
+        self.outcome = outcome
+        self.rule_hash = rule_hash
+        self.on = on
+        self.benefit = benefit
+        self.criteria = criteria
+        self.missing_facts = missing_facts
+        self._compiled = compiled
+        self._hints: dict[str, list[str]] = hints or {}
+
+    @property
+    def hints(self) -> list[str]:
+        """What would make it pass, in Chinese; see `hints_in` for English."""
+        return self.hints_in("zh")
+
+    def hints_in(self, lang: str) -> list[str]:
+        """Hints need the trace: with `trace=False` only the missing facts are named."""
+        if lang not in self._hints:
+            from portal.rules.explain import hints_for
+
+            self._hints[lang] = hints_for(self, self._compiled, lang)
+        return self._hints[lang]
+
+    def to_json(self, lang: str = "zh") -> dict[str, object]:
+        return {
+            "measure": self.measure,
+            "version": self.version,
+            "category": self.category,
+            "outcome": self.outcome.value,
+            "rule_hash": self.rule_hash,
+            "benefit": {name: str(value) for name, value in self.benefit.items()},
+            "criteria": [c.to_json() for c in self.criteria],
+            "missing_facts": list(self.missing_facts),
+            "hints": self.hints_in(lang),
+        }
+
+    def __repr__(self) -> str:
+        return f"Result({self.measure!r}, {self.version!r}, {self.outcome.value}, benefit={self.benefit})"

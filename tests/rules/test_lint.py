@@ -1,0 +1,63 @@
+"""Each lint class, found in its deliberately broken fixture file, with the file and line."""
+
+from pathlib import Path
+
+import pytest
+
+from portal.rules.lint import lint_paths
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BAD = FIXTURES / "bad"
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "needle"),
+    [
+        ("schema_error", 5, "category: 'tax_cut' is not one of"),
+        ("unknown_fact", 14, "unknown fact enterprise.revnue"),
+        ("type_mismatch_comparison", 14, "cannot compare money with date"),
+        ("type_mismatch_formula", 16, "cannot multiply money by money"),
+        ("overlap_b", 9, "overlaps version a"),
+        ("table_gap", 13, "gap: no row matches"),
+        ("table_overlap", 13, "rows 0 and 1 overlap"),
+        ("missing_citation", 10, "source.article: missing citation"),
+        ("missing_text", 4, "title: missing en text"),
+        ("few_examples", 17, "at least 3 are required"),
+        ("bad_example_fact", 19, "enterprise.revenue: money cannot be negative"),
+        ("unknown_workflow", 7, "no workflow file nonexistent.yaml"),
+    ],
+)
+def test_lint_class(name: str, line: int, needle: str) -> None:
+    path = BAD / f"{name}.yaml"
+    problems = lint_paths([path])
+    assert any(p.line == line and needle in p.message and p.path == path.resolve() for p in problems), (
+        problems
+    )
+
+
+def test_the_fixture_pack_is_clean() -> None:
+    assert lint_paths([FIXTURES / "pack"]) == []
+
+
+def test_yaml_traps_are_closed(tmp_path: Path) -> None:
+    (tmp_path / "facts.yaml").write_text((BAD / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("id: a.b\nid: a.c\n", encoding="utf-8")
+    (problem,) = lint_paths([dup])
+    assert problem.line == 2 and "duplicate key 'id'" in problem.message
+
+
+def test_integer_bands_without_gaps_pass() -> None:
+    from decimal import Decimal
+
+    from portal.rules.criteria import Condition, Table, TableRow
+    from portal.rules.formula import FactRef
+    from portal.rules.lint import table_problems
+
+    rows = (TableRow((Condition("<=", 3),), Decimal(1), 1), TableRow((Condition(">", 3),), Decimal(2), 2))
+    table = Table("t", "unique", None, FactRef("enterprise.n"), "enterprise.n", "number", rows, 1)
+    assert table_problems(table, "int") == []
+    split = (TableRow((Condition("<=", 3),), 1, 1), TableRow((Condition(">=", 5),), 2, 2))
+    assert table_problems(Table("t", "first", None, FactRef("e.n"), "e.n", "number", split, 1), "int") == [
+        "tables.t: gap: no row matches values from 4 to 5"
+    ]
