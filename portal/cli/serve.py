@@ -1,0 +1,33 @@
+"""`portal serve`: run the web portal under uvicorn, through the app factory.
+
+The factory reads settings from the environment when uvicorn starts the app, so the same
+command works with `--reload`-free supervisors and in containers alike.
+"""
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from portal.forms import FormFileError
+from portal.rules import RuleFileError
+from portal.web.app import make_app
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the portal (pages, /api/v1, /healthz, /readyz) on http://HOST:PORT."""
+    try:
+        # Build the app here so a broken pack is reported as a message, not a worker traceback.
+        app = make_app()
+    except (RuleFileError, FormFileError) as exc:
+        typer.echo(f"cannot start: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, proxy_headers=False)
+    else:
+        # Each worker process builds its own app through the factory.
+        uvicorn.run("portal.web.app:make_app", factory=True, host=host, port=port, workers=workers)

@@ -1,0 +1,217 @@
+"""Read `forms/*.yaml` into FormSpecs, refusing any file whose schema and layout disagree.
+
+A form is checked whole at load time (schema valid under 2020-12, every property laid out once,
+known widgets and attachment kinds) so that a broken policy edit fails at start-up, never in
+front of an applicant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from portal.forms.errors import FormFileError
+from portal.forms.model import ATTACHMENT_KINDS, WIDGETS, AttachmentSlot, FieldSpec, FormSpec, Section, Text
+from portal.forms.validate import make_validator
+
+_FACT_NAME = re.compile(r"[a-z]+\.[a-z0-9_]+")
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """Safe YAML with floats read as Decimal, so limits such as `multipleOf: 0.01` stay exact."""
+
+
+def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+
+class _Reader:
+    """Pulls typed values out of one file's YAML, naming the key on every failure."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, message: str) -> FormFileError:
+        return FormFileError(self.path, where, message)
+
+    def mapping(self, value: object, where: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(where, "must be a mapping")
+        return value
+
+    def text(self, value: object, where: str) -> Text:
+        m = self.mapping(value, where)
+        zh, en = m.get("zh"), m.get("en")
+        if set(m) != {"zh", "en"}:
+            # Usually an unquoted comma in a flow mapping split the English text into a new key.
+            raise self.fail(where, f"must have exactly the keys `zh` and `en`, not {sorted(map(str, m))}")
+        if not (isinstance(zh, str) and zh.strip() and isinstance(en, str) and en.strip()):
+            raise self.fail(where, "needs non-empty `zh` and `en` texts")
+        return Text(zh, en)
+
+    def optional_text(self, value: object, where: str) -> Text | None:
+        return None if value is None else self.text(value, where)
+
+    def ident(self, value: object, where: str) -> str:
+        if not (isinstance(value, str) and _ID.fullmatch(value)):
+            raise self.fail(where, "must be a snake_case identifier")
+        return value
+
+
+def _default_widget(schema: Mapping[str, Any]) -> str:
+    kind = schema.get("type")
+    if "enum" in schema:
+        return "select"
+    if kind == "boolean":
+        return "checkbox"
+    if kind in ("integer", "number"):
+        return "number"
+    if schema.get("format") == "date":
+        return "date"
+    return "text"
+
+
+def _field(
+    r: _Reader, raw: object, where: str, properties: Mapping[str, Any], required: set[str]
+) -> FieldSpec:
+    m = r.mapping(raw, where)
+    name = r.ident(m.get("name"), f"{where}.name")
+    where = f"{where}({name})"
+    if name not in properties:
+        raise r.fail(where, f"field `{name}` is not a property of the schema")
+    schema = r.mapping(properties[name], f"schema.properties.{name}")
+    widget = m.get("widget") or _default_widget(schema)
+    if widget not in WIDGETS:
+        raise r.fail(f"{where}.widget", f"unknown widget `{widget}`; use one of {', '.join(WIDGETS)}")
+    prefill = m.get("prefill")
+    if prefill is not None and not (isinstance(prefill, str) and _FACT_NAME.fullmatch(prefill)):
+        raise r.fail(f"{where}.prefill", "must name a fact as `entity.fact`")
+    options = {
+        str(k): r.text(v, f"{where}.options.{k}") for k, v in r.mapping(m.get("options", {}), where).items()
+    }
+    stray = set(options) - {str(v) for v in schema.get("enum", [])}
+    if stray:
+        raise r.fail(f"{where}.options", f"labels for values not in the enum: {', '.join(sorted(stray))}")
+    messages = {
+        str(k): r.text(v, f"{where}.messages.{k}") for k, v in r.mapping(m.get("messages", {}), where).items()
+    }
+    return FieldSpec(
+        name=name,
+        label=r.text(m.get("label"), f"{where}.label"),
+        widget=widget,
+        schema=schema,
+        required=name in required,
+        help=r.optional_text(m.get("help"), f"{where}.help"),
+        prefill=prefill,
+        options=options,
+        messages=messages,
+    )
+
+
+def _attachment(r: _Reader, raw: object, where: str) -> AttachmentSlot:
+    m = r.mapping(raw, where)
+    slot_id = r.ident(m.get("id"), f"{where}.id")
+    kinds = m.get("kinds")
+    if not (isinstance(kinds, list) and kinds and all(k in ATTACHMENT_KINDS for k in kinds)):
+        allowed = ", ".join(ATTACHMENT_KINDS)
+        raise r.fail(f"{where}({slot_id}).kinds", f"must be a non-empty list of {allowed}")
+    required = m.get("required", False)
+    if not isinstance(required, bool):
+        raise r.fail(f"{where}({slot_id}).required", "must be true or false")
+    return AttachmentSlot(
+        id=slot_id,
+        label=r.text(m.get("label"), f"{where}({slot_id}).label"),
+        required=required,
+        kinds=tuple(kinds),
+        help=r.optional_text(m.get("help"), f"{where}({slot_id}).help"),
+    )
+
+
+def load_form(path: Path) -> FormSpec:
+    """One form file; raises FormFileError naming the file and key on any inconsistency."""
+    r = _Reader(path)
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise r.fail("yaml", str(exc)) from exc
+    top = r.mapping(doc, "file")
+    measure_id = top.get("measure")
+    if measure_id != path.stem:
+        raise r.fail("measure", f"must equal the file name `{path.stem}`")
+    schema = r.mapping(top.get("schema"), "schema")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "schema." + ".".join(str(p) for p in exc.path) if exc.path else "schema"
+        raise r.fail(where, f"not a valid JSON Schema 2020-12: {exc.message}") from exc
+    if schema.get("type") != "object":
+        raise r.fail("schema.type", "a form's schema must be `type: object`")
+    properties = r.mapping(schema.get("properties", {}), "schema.properties")
+    required = set(schema.get("required", []))
+    ui = r.mapping(top.get("ui"), "ui")
+    raw_sections = ui.get("sections")
+    if not (isinstance(raw_sections, list) and raw_sections):
+        raise r.fail("ui.sections", "must be a non-empty list")
+    sections: list[Section] = []
+    for i, raw in enumerate(raw_sections):
+        where = f"ui.sections[{i}]"
+        m = r.mapping(raw, where)
+        section_id = r.ident(m.get("id"), f"{where}.id")
+        fields = m.get("fields", [])
+        attachments = m.get("attachments", [])
+        if not isinstance(fields, list) or not isinstance(attachments, list):
+            raise r.fail(f"{where}({section_id})", "`fields` and `attachments` must be lists")
+        sections.append(
+            Section(
+                id=section_id,
+                title=r.text(m.get("title"), f"{where}({section_id}).title"),
+                help=r.optional_text(m.get("help"), f"{where}({section_id}).help"),
+                fields=tuple(
+                    _field(r, f, f"{where}.fields[{j}]", properties, required) for j, f in enumerate(fields)
+                ),
+                attachments=tuple(
+                    _attachment(r, a, f"{where}.attachments[{j}]") for j, a in enumerate(attachments)
+                ),
+            )
+        )
+    _check_layout(r, sections, properties)
+    return FormSpec(
+        measure_id=measure_id,
+        title=r.text(top.get("title"), "title"),
+        schema=schema,
+        sections=tuple(sections),
+        path=path,
+        validator=make_validator(schema),
+    )
+
+
+def _check_layout(r: _Reader, sections: list[Section], properties: Mapping[str, Any]) -> None:
+    """Every property is shown exactly once and every id is unique, or the form is unusable."""
+    for kind, names in (
+        ("section id", [s.id for s in sections]),
+        ("field", [f.name for s in sections for f in s.fields]),
+        ("attachment id", [a.id for s in sections for a in s.attachments]),
+    ):
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise r.fail("ui.sections", f"duplicate {kind}: {', '.join(duplicates)}")
+    laid_out = {f.name for s in sections for f in s.fields}
+    hidden = sorted(set(properties) - laid_out)
+    if hidden:
+        raise r.fail("ui.sections", f"schema properties missing from every section: {', '.join(hidden)}")
+
+
+def load_forms(forms_dir: Path) -> dict[str, FormSpec]:
+    """Every `<measure_id>.yaml` in `forms_dir`, keyed by measure id."""
+    return {spec.measure_id: spec for spec in map(load_form, sorted(forms_dir.glob("*.yaml")))}

@@ -1,0 +1,48 @@
+"""zh-CN and English texts for JSON Schema keywords, written for an applicant, not a developer.
+
+jsonschema's own messages quote Python reprs ("'abc' is too long"); a clerk needs "最多 20 个字符"
+next to the field. Messages are keyed by the failing keyword; the limit comes from the schema.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+_MESSAGES: Mapping[str, Mapping[str, str]] = {
+    "required": {"zh": "此项为必填项。", "en": "This field is required."},
+    "type.string": {"zh": "请填写文字。", "en": "Enter text."},
+    "type.integer": {"zh": "请填写整数。", "en": "Enter a whole number."},
+    "type.number": {"zh": "请填写数字（如 1234.56）。", "en": "Enter a number (e.g. 1234.56)."},
+    "type.boolean": {"zh": "请选择是或否。", "en": "Choose yes or no."},
+    "type.array": {"zh": "请选择一项或多项。", "en": "Choose one or more items."},
+    "type.object": {"zh": "格式不正确。", "en": "This value has the wrong shape."},
+    "minimum": {"zh": "不能小于 {limit}。", "en": "Must be at least {limit}."},
+    "exclusiveMinimum": {"zh": "必须大于 {limit}。", "en": "Must be greater than {limit}."},
+    "maximum": {"zh": "不能大于 {limit}。", "en": "Must be at most {limit}."},
+    "exclusiveMaximum": {"zh": "必须小于 {limit}。", "en": "Must be less than {limit}."},
+    "multipleOf": {"zh": "最多保留到 {limit}。", "en": "Use steps of {limit}."},
+    "minLength": {"zh": "至少 {limit} 个字符。", "en": "Use at least {limit} characters."},
+    "maxLength": {"zh": "最多 {limit} 个字符。", "en": "Use at most {limit} characters."},
+    "pattern": {"zh": "格式不正确。", "en": "This value is not in the expected format."},
+    "enum": {"zh": "请从列表中选择。", "en": "Choose one of the listed options."},
+    "const": {"zh": "请确认此项。", "en": "Please confirm this item."},
+    "minItems": {"zh": "至少选择 {limit} 项。", "en": "Choose at least {limit} items."},
+    "maxItems": {"zh": "最多选择 {limit} 项。", "en": "Choose at most {limit} items."},
+    "uniqueItems": {"zh": "选项不能重复。", "en": "Items must not repeat."},
+    "format.date": {"zh": "请填写日期，格式为 YYYY-MM-DD。", "en": "Enter a date as YYYY-MM-DD."},
+    "format.email": {"zh": "请填写有效的电子邮箱。", "en": "Enter a valid email address."},
+    "format.uri": {"zh": "请填写完整的网址。", "en": "Enter a full web address."},
+    "format.cn-uscc": {
+        "zh": "统一社会信用代码无效（应为 18 位且校验位正确）。",
+        "en": "Not a valid unified social credit code (18 characters with a correct check digit).",
+    },
+    "format": {"zh": "格式不正确。", "en": "This value is not in the expected format."},
+    "additionalProperties": {"zh": "表单包含未知字段。", "en": "The form contains an unknown field."},
+    "invalid": {"zh": "填写内容无效。", "en": "This value is not valid."},
+}
+
+
+def message(key: str, lang: str, limit: Any = None) -> str:
+    """The text for a keyword (or `type.X` / `format.X`), falling back to the generic one."""
+    texts = _MESSAGES.get(key) or _MESSAGES.get(key.split(".", 1)[0]) or _MESSAGES["invalid"]
+    text = texts["en" if lang == "en" else "zh"]
+    return text.format(limit=limit) if "{limit}" in text else text

@@ -1,0 +1,129 @@
+"""The typed shape of a form file: what a measure's application asks for and how to lay it out.
+
+The JSON Schema decides what is *valid*; the `ui` part only decides how it is *shown*. Keeping
+them apart lets the schema be checked by any 2020-12 validator while the portal stays free to
+change layout without touching what counts as a complete application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+
+from portal.forms.errors import FieldError
+from portal.forms.prefill import prefill_answers
+from portal.forms.validate import coerce_answers, validate_answers
+
+Lang = Literal["zh", "en"]
+
+WIDGETS = ("text", "textarea", "number", "money", "ratio", "date", "select", "radio", "checkbox", "email")
+# Attachment kinds match the content-sniffed types the upload service accepts (issue 4, §2).
+ATTACHMENT_KINDS = ("pdf", "jpeg", "png", "ofd", "xlsx")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A zh/en pair; every string a user reads exists in both languages."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One answer: its schema (a property of the form's object schema) plus presentation."""
+
+    name: str
+    label: Text
+    widget: str
+    schema: Mapping[str, Any]
+    required: bool
+    help: Text | None = None
+    prefill: str | None = None
+    options: Mapping[str, Text] = field(default_factory=dict)
+    messages: Mapping[str, Text] = field(default_factory=dict)
+
+    @property
+    def json_type(self) -> str:
+        kind = self.schema.get("type", "string")
+        return kind if isinstance(kind, str) else "string"
+
+    @property
+    def choices(self) -> list[tuple[str, Text]]:
+        """Enum values in schema order with their labels (the value itself when unlabelled)."""
+        values = self.schema.get("enum", [])
+        return [(str(v), self.options.get(str(v), Text(str(v), str(v)))) for v in values]
+
+
+@dataclass(frozen=True)
+class AttachmentSlot:
+    """A document the applicant uploads; `kinds` are content types, never file extensions."""
+
+    id: str
+    label: Text
+    required: bool
+    kinds: tuple[str, ...]
+    help: Text | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of fields and attachments; amendments reopen whole sections by id."""
+
+    id: str
+    title: Text
+    fields: tuple[FieldSpec, ...]
+    attachments: tuple[AttachmentSlot, ...] = ()
+    help: Text | None = None
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A measure's application form, loaded from `forms/<measure_id>.yaml`."""
+
+    measure_id: str
+    title: Text
+    schema: Mapping[str, Any]
+    sections: tuple[Section, ...]
+    path: Path
+    validator: Draft202012Validator = field(compare=False, repr=False)
+
+    @property
+    def fields(self) -> dict[str, FieldSpec]:
+        return {f.name: f for s in self.sections for f in s.fields}
+
+    @property
+    def attachments(self) -> dict[str, AttachmentSlot]:
+        return {a.id: a for s in self.sections for a in s.attachments}
+
+    def section(self, section_id: str) -> Section:
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        raise KeyError(section_id)
+
+    def section_of(self, field_name: str) -> Section:
+        """The section holding a field; used to reopen exactly what a reviewer asked to amend."""
+        for s in self.sections:
+            if any(f.name == field_name for f in s.fields):
+                return s
+        raise KeyError(field_name)
+
+    def coerce(self, raw: Mapping[str, Any], lang: str = "zh") -> tuple[dict[str, Any], list[FieldError]]:
+        """Turn posted strings (or stored JSON) into typed answers; Decimal for numbers, never float."""
+        return coerce_answers(self, raw, lang)
+
+    def validate(self, answers: Mapping[str, Any], lang: str = "zh") -> list[FieldError]:
+        """Field-level errors in `lang`; an empty list means the answers are complete and valid."""
+        return validate_answers(self, answers, lang)
+
+    def prefill(self, profile_facts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """Answers taken from the enterprise profile, keyed by field name."""
+        return prefill_answers(self, profile_facts)

@@ -1,0 +1,174 @@
+"""Coerce posted answers to typed values and validate them with JSON Schema 2020-12.
+
+Browsers post strings; the database stores Decimals as strings. Coercion turns both into the
+JSON-Schema types the form declares (Decimal for `number`, int for `integer`), so the schema
+checks real values and money never passes through float.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from stdnum.cn import uscc
+
+from portal.forms.errors import FieldError
+from portal.forms.messages import message
+
+if TYPE_CHECKING:
+    from portal.forms.model import FieldSpec, FormSpec
+
+_INTEGER = re.compile(r"-?\d+")
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+_GROUPED_DECIMAL = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+_TRUE = frozenset({"true", "on", "1", "yes"})
+_FALSE = frozenset({"false", "off", "0", "no"})
+
+# A private copy: registering `cn-uscc` must not change jsonschema's process-wide checker.
+FORMAT_CHECKER = FormatChecker(Draft202012Validator.FORMAT_CHECKER.checkers)
+
+
+@FORMAT_CHECKER.checks("cn-uscc")
+def _is_uscc(instance: object) -> bool:
+    return not isinstance(instance, str) or bool(uscc.is_valid(instance))
+
+
+def make_validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    """A validator that also checks `format` (2020-12 treats it as an annotation by default)."""
+    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+
+
+class _Rejected(Exception):
+    """A posted value that cannot be the declared type; carries the message key."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _coerce_number(value: object) -> Decimal:
+    if isinstance(value, bool | float):
+        # A float has already lost the exact decimal the applicant typed.
+        raise _Rejected("type.number")
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if _GROUPED_DECIMAL.fullmatch(text):
+            text = text.replace(",", "")
+        if _DECIMAL.fullmatch(text):
+            try:
+                return Decimal(text)
+            except InvalidOperation:
+                pass
+    raise _Rejected("type.number")
+
+
+def _coerce_integer(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value.strip())
+    raise _Rejected("type.integer")
+
+
+def _coerce_boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _Rejected("type.boolean")
+
+
+def _coerce_value(f: FieldSpec, value: object) -> object:
+    kind = f.json_type
+    if kind == "number":
+        return _coerce_number(value)
+    if kind == "integer":
+        return _coerce_integer(value)
+    if kind == "boolean":
+        return _coerce_boolean(value)
+    if kind == "array":
+        return list(value) if isinstance(value, list | tuple) else [value]
+    if kind == "string" and isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def _field_message(f: FieldSpec | None, keyword: str, key: str, lang: str, limit: object = None) -> str:
+    if f is not None and keyword in f.messages:
+        return f.messages[keyword].get(lang)
+    return message(key, lang, limit)
+
+
+def coerce_answers(
+    spec: FormSpec, raw: Mapping[str, Any], lang: str = "zh"
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Typed answers for the form's fields plus the values that could not be typed.
+
+    Keys that are not fields (a CSRF token, a submit button) are dropped; blank values are left
+    out so that `required` reports them.
+    """
+    fields = spec.fields
+    answers: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for name, value in raw.items():
+        f = fields.get(name)
+        if f is None or _is_blank(value):
+            continue
+        try:
+            answers[name] = _coerce_value(f, value)
+        except _Rejected as rejected:
+            errors.append(FieldError(name, _field_message(f, "type", rejected.key, lang)))
+    return answers, errors
+
+
+def _translate(spec: FormSpec, error: ValidationError, lang: str) -> list[FieldError]:
+    path = [str(p) for p in error.absolute_path]
+    keyword = str(error.validator)
+    limit: Any = error.validator_value
+    if keyword == "required" and isinstance(error.instance, Mapping) and isinstance(limit, list):
+        missing = [str(p) for p in limit if p not in error.instance]
+        return [
+            FieldError(
+                ".".join([*path, m]),
+                _field_message(spec.fields.get(m) if not path else None, "required", "required", lang),
+            )
+            for m in missing
+        ]
+    f = spec.fields.get(path[0]) if path else None
+    if keyword == "type":
+        key = f"type.{limit if isinstance(limit, str) else limit[0]}"
+    elif keyword == "format":
+        key = f"format.{limit}"
+    else:
+        key = keyword
+    return [FieldError(".".join(path), _field_message(f, keyword, key, lang, limit))]
+
+
+def validate_answers(spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh") -> list[FieldError]:
+    """One error per field at most (the first the applicant should fix), in form order."""
+    typed, errors = coerce_answers(spec, answers, lang)
+    unknown = [k for k in answers if k not in spec.fields]
+    if unknown and spec.schema.get("additionalProperties") is False:
+        errors.extend(FieldError(k, message("additionalProperties", lang)) for k in unknown)
+    rejected = {e.path for e in errors}
+    for error in spec.validator.iter_errors(typed):
+        errors.extend(e for e in _translate(spec, error, lang) if e.path not in rejected)
+    order = {name: i for i, name in enumerate(spec.fields)}
+    seen: set[str] = set()
+    result: list[FieldError] = []
+    for e in sorted(errors, key=lambda e: order.get(e.path.split(".", 1)[0], -1)):
+        if e.path not in seen:
+            seen.add(e.path)
+            result.append(e)
+    return result

@@ -1,0 +1,91 @@
+"""The FastAPI application: `create_app(settings)` wires engines, middleware and routers.
+
+Run it with `uvicorn --factory portal.web.app:make_app` (or `portal serve`). There is no
+module-level app object, so importing this module reads no settings and loads no pack.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from portal.db.engine import make_engine
+from portal.forms import load_forms
+from portal.rules import load_pack
+from portal.settings import Settings, get_settings
+from portal.web.errors import UnhandledErrorMiddleware, install_error_handlers
+from portal.web.ratelimit import SlidingWindowLimiter
+from portal.web.routers import check_api, health, pages, self_check
+from portal.web.security import SecurityHeadersMiddleware
+from portal.web.templating import make_environment
+
+log = logging.getLogger("portal.web")
+STATIC_DIR = Path(__file__).with_name("static")
+SESSION_COOKIE = "portal_session"
+SESSION_MAX_AGE = 8 * 3600  # one working day; an enterprise clerk signs in again the next morning
+
+
+def _session_secret(settings: Settings) -> str:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    # Sessions then last only as long as this process: fine for a demo, wrong for production.
+    log.warning("PORTAL_SECRET_KEY is not set; using a random key, sessions end on restart")
+    return secrets.token_urlsafe(32)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A fully wired app; the pack and forms are loaded once here, not per request."""
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    # Swagger UI and ReDoc pull scripts from a CDN and inline them, which the offline machines and
+    # our CSP both forbid; the machine-readable /openapi.json stays.
+    app = FastAPI(
+        title="政策兑现平台 API",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    jinja = make_environment()
+    app.state.settings = settings
+    app.state.pack = load_pack(settings.rules_dir)
+    app.state.forms = load_forms(settings.forms_dir)
+    app.state.engine = engine
+    app.state.jinja = jinja
+    app.state.check_limiter = SlidingWindowLimiter(settings.check_rate_limit_per_minute, 60.0)
+
+    # Added innermost first: unhandled errors become pages inside the session and header layers.
+    app.add_middleware(UnhandledErrorMiddleware, env=jinja)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=_session_secret(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.https,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    install_error_handlers(app)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (health.router, check_api.router, pages.router, self_check.router):
+        app.include_router(router)
+    return app
+
+
+def make_app() -> FastAPI:
+    """The uvicorn `--factory` entry point: settings from the environment, read once here."""
+    return create_app(get_settings())

@@ -1,0 +1,144 @@
+"""Every error answered the same way: a zh/en page for people, RFC 9457 problem JSON for /api/.
+
+No stack trace ever reaches a client. Unexpected exceptions are logged with a short reference
+that the 500 page shows, so a clerk can quote it to support.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from http import HTTPStatus
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.web.templating import base_context
+
+log = logging.getLogger("portal.web")
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Statuses with their own wording in the catalogue; any other 4xx/5xx falls back to 400/500 texts.
+PAGE_STATUSES = frozenset({400, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503})
+
+
+class Problem(Exception):
+    """Raised by routes for a precise 4xx; `extra` members (e.g. `fact`) go into the JSON body."""
+
+    def __init__(
+        self, status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def is_api(conn: HTTPConnection) -> bool:
+    return conn.url.path.startswith("/api/")
+
+
+def problem_response(
+    status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    title = HTTPStatus(status).phrase
+    body = {
+        "type": f"/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def error_page(
+    conn: HTTPConnection, env: jinja2.Environment, status: int, reference: str | None = None
+) -> HTMLResponse:
+    shown = status if status in PAGE_STATUSES else (500 if status >= 500 else 400)
+    html = env.get_template("errors/error.html").render(
+        **base_context(conn), status=status, key=f"error.{shown}", reference=reference
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def error_response(
+    conn: HTTPConnection, status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
+    """The answer for an error: problem JSON under /api/, else the zh/en page for `status`."""
+    if is_api(conn):
+        return problem_response(status, detail, headers=headers, **extra)
+    response = error_page(conn, conn.app.state.jinja, status)
+    response.headers.update(headers or {})
+    return response
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return error_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return error_response(request, exc.status, exc.detail, headers=exc.headers, **exc.extra)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # Only the location and message: FastAPI's raw errors echo the input, which may be large.
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    return error_response(request, 422, "The request is not valid.", errors=errors)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _on_http_exception)
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+
+
+class UnhandledErrorMiddleware:
+    """Turns any uncaught exception into a 500 page or problem, logged with a reference.
+
+    It sits inside the security-headers middleware (unlike Starlette's ServerErrorMiddleware),
+    so 500 answers carry the same headers as every other answer.
+    """
+
+    def __init__(self, app: ASGIApp, env: jinja2.Environment) -> None:
+        self.app = app
+        self.env = env
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            reference = secrets.token_hex(4)
+            log.exception("unhandled error, reference %s, %s %s", reference, scope["method"], scope["path"])
+            if started:
+                raise
+            conn = HTTPConnection(scope)
+            response: Response
+            if is_api(conn):
+                response = problem_response(500, "Internal error.", reference=reference)
+            else:
+                response = error_page(conn, self.env, 500, reference)
+            await response(scope, receive, send)

@@ -1,0 +1,98 @@
+"""Language choice, the zh/en message catalogue and locale-aware formatting.
+
+zh-CN is the default; English is chosen with the `lang` cookie (set by /lang/{code}). Numbers,
+money and dates go through Babel so that 1234567.5 reads 1,234,567.50 and a date reads
+2026年6月1日 or June 1, 2026, the way each audience expects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Final, Literal
+
+import yaml
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+from starlette.requests import HTTPConnection
+
+Lang = Literal["zh", "en"]
+LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
+DEFAULT_LANG: Final[Lang] = "zh"
+LANG_COOKIE: Final = "lang"
+_LOCALES: Final[Mapping[str, str]] = {"zh": "zh_CN", "en": "en_US"}
+_CATALOGUE_PATH = Path(__file__).with_name("messages.yaml")
+# The portal pages' strings live beside the chrome's, one file per area, merged into one catalogue.
+_CATALOGUE_PATHS = (_CATALOGUE_PATH, *sorted(_CATALOGUE_PATH.parent.glob("messages_*.yaml")))
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> Mapping[str, Mapping[str, str]]:
+    """Message key → {zh, en}; read once per process. A key defined in two files is an error."""
+    merged: dict[str, dict[str, str]] = {}
+    for path in _CATALOGUE_PATHS:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key, texts in data.items():
+            # An unquoted comma in a flow mapping silently adds a key; refuse rather than show half a text.
+            if not isinstance(texts, dict) or set(texts) != {"zh", "en"}:
+                raise ValueError(f"{path}: {key}: needs exactly `zh` and `en`, got {texts!r}")
+            if str(key) in merged:
+                raise ValueError(f"{path}: {key}: already defined in another messages file")
+            merged[str(key)] = {"zh": str(texts["zh"]), "en": str(texts["en"])}
+    return merged
+
+
+def normalise_lang(value: str | None) -> Lang:
+    """Any client-supplied language tag mapped to a supported one (zh-CN, en-GB → zh, en)."""
+    if value:
+        head = value.strip().lower()[:2]
+        for lang in LANGS:
+            if head == lang:
+                return lang
+    return DEFAULT_LANG
+
+
+def request_lang(conn: HTTPConnection) -> Lang:
+    """The language of this request: the `lang` cookie, else zh."""
+    return normalise_lang(conn.cookies.get(LANG_COOKIE))
+
+
+class Translator:
+    """`t("key", name=...)` in templates; unknown keys raise so a typo fails the tests, not users."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang: Lang = lang
+        self.locale = _LOCALES[lang]
+
+    def __call__(self, key: str, **params: object) -> str:
+        text = catalogue()[key][self.lang]
+        return text.format(**params) if params else text
+
+    def label_or(self, key: str, fallback: str) -> str:
+        """For optional labels such as enum values: the catalogue text if there is one."""
+        texts = catalogue().get(key)
+        return texts[self.lang] if texts is not None else fallback
+
+    def money(self, value: Decimal | int | str | None) -> str:
+        if value is None:
+            return ""
+        return str(format_currency(Decimal(value), "CNY", locale=self.locale))
+
+    def number(self, value: Decimal | int | str | None) -> str:
+        if value is None:
+            return ""
+        return str(format_decimal(Decimal(value), locale=self.locale, decimal_quantization=False))
+
+    def percent(self, value: Decimal | str | None) -> str:
+        if value is None:
+            return ""
+        return str(format_percent(Decimal(value), locale=self.locale, decimal_quantization=False))
+
+    def date(self, value: dt.date | str | None) -> str:
+        if value is None:
+            return ""
+        day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+        return str(babel_format_date(day, format="long", locale=self.locale))

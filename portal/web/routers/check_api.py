@@ -1,0 +1,142 @@
+"""`POST /api/v1/check`: the rule engine's `portal check --json` over HTTP, anonymous and rate-limited.
+
+The body is parsed by hand with `parse_float=Decimal` because FastAPI's JSON parsing turns
+money into binary floats before any model sees it; the answer is exactly `pack.check(...)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from portal.rules import FactError
+from portal.web.errors import Problem
+
+router = APIRouter(prefix="/api/v1", tags=["check"])
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_BODY_BYTES = 256 * 1024  # a full FACTS.json is a few KB; anything near this is abuse
+_FIELDS = frozenset({"facts", "on", "measures", "lang"})
+
+_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["facts"],
+    "additionalProperties": False,
+    "properties": {
+        "facts": {
+            "type": "object",
+            "description": "Facts keyed by entity (enterprise, loan, talent, product, project), "
+            "named as in rules/facts.yaml. Money as a JSON number or decimal string.",
+            "additionalProperties": {"type": "object"},
+        },
+        "on": {"type": "string", "format": "date", "description": "Evaluation date; default today"},
+        "measures": {"type": "array", "items": {"type": "string"}},
+        "lang": {"type": "string", "enum": ["zh", "en"], "default": "zh"},
+    },
+}
+
+
+def _reject(status: int, detail: str, **extra: Any) -> NoReturn:
+    raise Problem(status, detail, **extra)
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a number")
+
+
+def _parse_body(body: bytes) -> Mapping[str, Any]:
+    try:
+        doc = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        _reject(400, f"The body is not valid JSON: {exc}")
+    if not isinstance(doc, dict):
+        _reject(422, "The body must be a JSON object.", field="body")
+    unknown = sorted(set(doc) - _FIELDS)
+    if unknown:
+        _reject(422, f"Unknown member(s): {', '.join(unknown)}.", field=unknown[0])
+    if "facts" not in doc:
+        _reject(422, "`facts` is required.", field="facts")
+    return doc
+
+
+def _on(value: object) -> dt.date:
+    if value is None:
+        return dt.datetime.now(SHANGHAI).date()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    _reject(422, "`on` must be a date as YYYY-MM-DD.", field="on")
+
+
+def _measures(value: object, known: set[str]) -> list[str] | None:
+    if value is None:
+        return None
+    if not (isinstance(value, list) and all(isinstance(m, str) for m in value)):
+        _reject(422, "`measures` must be a list of measure ids.", field="measures")
+    unknown = [m for m in value if m not in known]
+    if unknown:
+        _reject(422, f"Unknown measure id(s): {', '.join(unknown)}.", field="measures")
+    return value
+
+
+async def _read_limited(request: Request) -> bytes:
+    """The body, refusing as soon as it passes the limit instead of buffering it whole."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            _reject(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal | dt.date):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+@router.post(
+    "/check",
+    summary="Check eligibility for the policy measures",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _REQUEST_SCHEMA}}}
+    },
+    responses={
+        200: {"description": "The same document as `portal check --json`"},
+        422: {"description": "A bad fact (named in `fact`) or a bad request member (named in `field`)"},
+        429: {"description": "Rate limit exceeded; see Retry-After"},
+    },
+)
+async def check(request: Request) -> Response:
+    client = request.client.host if request.client else "unknown"
+    retry_after = request.app.state.check_limiter.hit(client)
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
+        raise Problem(429, "Too many checks from this address; wait and retry.", headers=headers)
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        _reject(415, "Send the body as application/json.")
+    doc = _parse_body(await _read_limited(request))
+    pack = request.app.state.pack
+    on = _on(doc.get("on"))
+    measures = _measures(doc.get("measures"), set(pack.measure_ids()))
+    lang = doc.get("lang", "zh")
+    if lang not in ("zh", "en"):
+        _reject(422, "`lang` must be zh or en.", field="lang")
+    try:
+        facts = pack.facts.parse(doc["facts"])
+    except FactError as exc:
+        _reject(422, f"{exc.fact}: {exc.message}", fact=exc.fact)
+    result = pack.check(facts, on, measures, lang)
+    return Response(
+        json.dumps(result, ensure_ascii=False, default=_json_default), media_type="application/json"
+    )

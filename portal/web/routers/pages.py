@@ -1,0 +1,61 @@
+"""Public pages: the home page with the measure catalogue, and the language switch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from portal.web.i18n import LANG_COOKIE, normalise_lang, request_lang
+from portal.web.security import require_csrf
+from portal.web.templating import render
+
+router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: `//evil.example` or `https://…` would make this an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    pack = request.app.state.pack
+    lang = request_lang(request)
+    today = dt.datetime.now(SHANGHAI).date()
+    measures = []
+    for measure_id in pack.measure_ids():
+        rule = pack.select(measure_id, today)
+        if rule is None:
+            continue
+        unit = pack.units.get(rule.lead_unit) if rule.lead_unit else None
+        measures.append(
+            {
+                "id": rule.id,
+                "title": rule.title.get(lang),
+                "category": rule.category,
+                "unit": unit.get(lang) if unit is not None else "",
+                "source": rule.source.citation(),
+            }
+        )
+    return render(request, "home.html", {"measures": measures})
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, request: Request, next: str | None = None) -> RedirectResponse:
+    """Remember the language for a year; a preference, not account state, so GET is fine."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        LANG_COOKIE,
+        normalise_lang(code),
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.https,
+    )
+    return response

@@ -1,0 +1,54 @@
+"""Jinja2 set up once per app: autoescape always on, and a `render` helper that gives every
+template the language, translator, CSRF token and language-switch link it needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from starlette.requests import HTTPConnection
+
+from portal.web.i18n import LANGS, Translator, request_lang
+from portal.web.security import CSRF_FIELD, csrf_token
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+
+
+def make_environment() -> jinja2.Environment:
+    """Autoescape is forced on for every template, whatever its extension: user text is hostile."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def base_context(conn: HTTPConnection) -> dict[str, Any]:
+    """What the base layout needs; usable without a session (error pages render outside it)."""
+    lang = request_lang(conn)
+    other = LANGS[1 - LANGS.index(lang)]
+    here = conn.url.path + (f"?{conn.url.query}" if conn.url.query else "")
+    return {
+        "lang": lang,
+        "html_lang": "zh-CN" if lang == "zh" else "en",
+        "t": Translator(lang),
+        "switch_lang_url": f"/lang/{other}?next={quote(here, safe='')}",
+        "current_path": conn.url.path,
+        "csrf_field": CSRF_FIELD,
+    }
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """Render a page; `csrf_token()` is lazy so pages without forms set no session cookie."""
+    env: jinja2.Environment = request.app.state.jinja
+    page = env.get_template(template).render(
+        **base_context(request), csrf_token=lambda: csrf_token(request), **context
+    )
+    return HTMLResponse(page, status_code=status_code)

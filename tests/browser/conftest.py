@@ -1,0 +1,109 @@
+"""Browser tests: the real app served by uvicorn on a free loopback port, driven by Debian's Chromium.
+
+Never run `playwright install` (it downloads browsers and fails offline); the launch arguments
+below point pytest-playwright at /usr/bin/chromium instead. Screenshots land in
+artifacts/screenshots/ (git-ignored) for review.
+"""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Page
+
+from portal.settings import Settings
+from portal.web.app import create_app
+
+REPO = Path(__file__).parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    return {"executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the app under uvicorn in a thread, on an SQLite file of its own."""
+    db = tmp_path_factory.mktemp("browser") / "portal.db"
+    app = create_app(Settings(database_url=f"sqlite:///{db}", secret_key="browser-test-secret"))
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: str) -> str:
+    """pytest-playwright's base_url: relative page.goto("/…") calls go to the live server."""
+    return live_server
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def axe_violations(
+    page: Page, impacts: frozenset[str] = frozenset({"serious", "critical"})
+) -> list[dict[str, Any]]:
+    """axe-core's violations of the given impacts on the current page.
+
+    The script is evaluated through the DevTools protocol rather than added as a <script> tag,
+    because the page's CSP (rightly) blocks inline script and axe is not one of our static files.
+    """
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in the repository", pytrace=False)
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result
+        if v["impact"] in impacts
+    ]

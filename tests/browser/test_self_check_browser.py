@@ -1,0 +1,70 @@
+"""The public pages in a real browser: the self-check flow, the language switch, accessibility, CSP."""
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import axe_violations, screenshot
+
+
+def test_home_page_is_accessible(page: Page) -> None:
+    page.goto("/")
+    expect(page.locator("h1")).to_contain_text("惠企政策")
+    screenshot(page, "home-zh")
+    assert axe_violations(page) == []
+
+
+def test_self_check_flow_shows_badges(page: Page) -> None:
+    page.goto("/self-check")
+    assert axe_violations(page) == []
+    page.select_option("#f-enterprise-district", "tianhe")
+    page.fill("#f-enterprise-registered_on", "2018-03-01")
+    page.fill("#f-enterprise-employees", "120")
+    page.fill("#f-enterprise-st_staff", "40")
+    page.fill("#f-enterprise-revenue", "40000000")
+    page.fill("#f-enterprise-total_assets", "60000000")
+    page.fill("#f-enterprise-rd_expense", "3000000")
+    page.select_option("#f-enterprise-is_sme", "true")
+    page.get_by_role("button", name="开始计算").click()
+    expect(page.locator("#results-title")).to_have_text("计算结果")
+    badges = page.locator(".badge")
+    expect(badges.first).to_be_visible()
+    texts = set(badges.all_inner_texts())
+    assert texts <= {"可申报", "不符合", "需补充信息", "未生效"}
+    assert "需补充信息" in texts
+    page.locator("details.criteria summary").first.click()
+    expect(page.locator(".criterion").first).to_be_visible()
+    screenshot(page, "self-check-results-zh")
+    assert axe_violations(page) == []
+
+
+def test_errors_are_announced_next_to_the_field(page: Page) -> None:
+    page.goto("/self-check")
+    page.fill("#f-enterprise-revenue", "-5")
+    page.get_by_role("button", name="开始计算").click()
+    field = page.locator("#f-enterprise-revenue")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-enterprise-revenue-error")).to_be_visible()
+    assert axe_violations(page) == []
+
+
+def test_language_switch(page: Page) -> None:
+    page.goto("/self-check")
+    page.get_by_role("link", name="切换语言").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Policy calculator")
+    page.get_by_role("button", name="Check eligibility").click()
+    expect(page.locator("#results-title")).to_have_text("Results")
+    screenshot(page, "self-check-en")
+    page.get_by_role("link", name="Change language").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
+def test_csp_blocks_injected_inline_script(page: Page) -> None:
+    messages: list[str] = []
+    page.on("console", lambda m: messages.append(m.text))
+    page.goto("/")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.__pwned = 1';"
+        " document.body.appendChild(s); }"
+    )
+    assert page.evaluate("() => window.__pwned") is None
+    assert any("Content Security Policy" in m for m in messages)

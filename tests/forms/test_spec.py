@@ -1,0 +1,106 @@
+"""Loading refuses inconsistent forms; prefill, sections and lookups behave as documented."""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from portal.forms import FormFileError, FormSpec, load_form
+
+GOOD = """
+measure: demo.measure
+title: {zh: 示例, en: Demo}
+schema:
+  $schema: https://json-schema.org/draft/2020-12/schema
+  type: object
+  properties:
+    amount: {type: number, multipleOf: 0.01}
+ui:
+  sections:
+    - id: main
+      title: {zh: 主要, en: Main}
+      fields:
+        - {name: amount, label: {zh: 金额, en: Amount}, widget: money}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "demo.measure") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_minimal_form_loads_with_exact_decimals(tmp_path: Path) -> None:
+    spec = load_form(write(tmp_path, GOOD))
+    assert spec.schema["properties"]["amount"]["multipleOf"] == Decimal("0.01")
+    assert spec.validate({"amount": "0.10"}) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("measure: demo.measure", "measure: other.measure", "measure"),
+        ("type: number, multipleOf: 0.01", "type: numeric", "schema"),
+        ("widget: money", "widget: slider", "widget"),
+        ("{name: amount,", "{name: amountx,", "not a property"),
+        ("en: Amount}", "en: Amount, in yuan}", "exactly the keys"),
+        ("{zh: 主要, en: Main}", "{zh: 主要}", "title"),
+        (
+            "    amount: {type: number, multipleOf: 0.01}",
+            "    amount: {type: number, multipleOf: 0.01}\n    hidden: {type: string}",
+            "missing from every section",
+        ),
+        ("widget: money}", "widget: money, prefill: revenue}", "prefill"),
+    ],
+)
+def test_broken_forms_name_the_file_and_key(tmp_path: Path, old: str, new: str, where: str) -> None:
+    assert old in GOOD
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(FormFileError) as info:
+        load_form(path)
+    assert str(path) in str(info.value)
+    assert where in str(info.value)
+
+
+def test_attachment_kinds_are_checked(tmp_path: Path) -> None:
+    text = GOOD + "      attachments:\n        - {id: doc, label: {zh: 文件, en: File}, kinds: [exe]}\n"
+    with pytest.raises(FormFileError, match="kinds"):
+        load_form(write(tmp_path, text))
+
+
+def test_prefill_takes_profile_facts(hte: FormSpec) -> None:
+    profile = {
+        "enterprise": {
+            "name": "广州智算",
+            "revenue": Decimal("40000000"),
+            "employees": 120,
+            "registered_on": dt.date(2018, 3, 1),
+        },
+    }
+    answers = hte.prefill(profile)
+    assert answers == {"enterprise_name": "广州智算", "revenue": Decimal("40000000"), "employees": 120}
+    assert hte.validate(answers) != []  # prefilled is a start, not a complete application
+
+
+def test_prefill_turns_dates_into_iso_strings(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    amount: {type: number, multipleOf: 0.01}",
+        "    amount: {type: number, multipleOf: 0.01}\n    since: {type: string, format: date}",
+    )
+    text = text.replace(
+        "widget: money}",
+        "widget: money}\n"
+        "        - {name: since, label: {zh: 日期, en: Date}, prefill: enterprise.registered_on}",
+    )
+    spec = load_form(write(tmp_path, text))
+    assert spec.prefill({"enterprise": {"registered_on": dt.date(2018, 3, 1)}}) == {"since": "2018-03-01"}
+    assert spec.fields["since"].widget == "date"
+
+
+def test_sections_locate_fields_for_amendments(hte: FormSpec) -> None:
+    assert hte.section_of("revenue").id == "finance"
+    assert hte.section("finance").attachments[0].id == "audit_report"
+    assert "audit_report" in hte.attachments
+    with pytest.raises(KeyError):
+        hte.section_of("nothing")

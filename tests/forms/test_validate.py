@@ -1,0 +1,127 @@
+"""Validation messages per JSON-Schema keyword, in zh and en, one per field, in form order."""
+
+from decimal import Decimal
+
+import pytest
+
+from portal.forms import FieldError, FormSpec
+
+VALID = {
+    "enterprise_name": "广州智算科技有限公司",
+    "uscc": "91350100M000100Y43",
+    "contact_person": "王芳",
+    "contact_phone": "13812345678",
+    "tech_field": "electronic_info",
+    "revenue": "40000000.00",
+    "rd_expense_3y": "6,000,000",
+    "rd_expense_domestic_3y": "5800000",
+    "hightech_revenue": "30000000",
+    "employees": "120",
+    "st_staff": "40",
+    "invention_patents": "3",
+    "no_major_violation": "true",
+}
+
+
+def errors(spec: FormSpec, lang: str = "zh", **changes: object) -> dict[str, str]:
+    answers = {**VALID, **changes}
+    return {
+        e.path: e.message for e in spec.validate({k: v for k, v in answers.items() if v is not None}, lang)
+    }
+
+
+def test_valid_answers_pass(hte: FormSpec) -> None:
+    assert hte.validate(VALID) == []
+
+
+def test_coercion_gives_exact_typed_values(hte: FormSpec) -> None:
+    typed, problems = hte.coerce(VALID)
+    assert problems == []
+    assert typed["revenue"] == Decimal("40000000.00")
+    assert typed["rd_expense_3y"] == Decimal("6000000")
+    assert typed["employees"] == 120
+    assert typed["no_major_violation"] is True
+
+
+def test_float_money_is_refused(hte: FormSpec) -> None:
+    assert errors(hte, revenue=0.1) == {"revenue": "请填写数字（如 1234.56）。"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "zh", "en"),
+    [
+        ({"contact_person": None}, "contact_person", "此项为必填项。", "This field is required."),
+        ({"employees": "12.5"}, "employees", "请填写整数。", "Enter a whole number."),
+        ({"revenue": "lots"}, "revenue", "请填写数字（如 1234.56）。", "Enter a number (e.g. 1234.56)."),
+        ({"revenue": "-1"}, "revenue", "不能小于 0。", "Must be at least 0."),
+        ({"revenue": "1.005"}, "revenue", "最多保留到 0.01。", "Use steps of 0.01."),
+        ({"employees": "0"}, "employees", "不能小于 1。", "Must be at least 1."),
+        (
+            {"enterprise_name": "x" * 101},
+            "enterprise_name",
+            "最多 100 个字符。",
+            "Use at most 100 characters.",
+        ),
+        ({"enterprise_name": "x"}, "enterprise_name", "至少 2 个字符。", "Use at least 2 characters."),
+        ({"tech_field": "astrology"}, "tech_field", "请从列表中选择。", "Choose one of the listed options."),
+        (
+            {"contact_email": "not-an-email"},
+            "contact_email",
+            "请填写有效的电子邮箱。",
+            "Enter a valid email address.",
+        ),
+        (
+            {"uscc": "91350100M000100Y44"},
+            "uscc",
+            "统一社会信用代码无效（应为 18 位且校验位正确）。",
+            "Not a valid unified social credit code (18 characters with a correct check digit).",
+        ),
+        (
+            {"no_major_violation": "false"},
+            "no_major_violation",
+            "须作出此项承诺方可申报。",
+            "You must make this declaration to apply.",
+        ),
+        (
+            {"contact_phone": "12345"},
+            "contact_phone",
+            "请填写手机号或带区号的固定电话。",
+            "Enter a mobile number or a landline with its area code.",
+        ),
+    ],
+)
+def test_messages_per_keyword(
+    hte: FormSpec, changes: dict[str, object], field: str, zh: str, en: str
+) -> None:
+    assert errors(hte, "zh", **changes) == {field: zh}
+    assert errors(hte, "en", **changes) == {field: en}
+
+
+def test_date_format_is_checked(forms: dict[str, FormSpec]) -> None:
+    spec = forms["subsidy.model_filing"]
+    result = spec.validate({"filed_on": "2026-02-30"}, "en")
+    assert FieldError("filed_on", "Enter a date as YYYY-MM-DD.") in result
+
+
+def test_maximum_is_checked(forms: dict[str, FormSpec]) -> None:
+    spec = forms["subsidy.ai_scenario_demo"]
+    result = {e.path: e.message for e in spec.validate({"requested_amount": "5000000.01"})}
+    assert result["requested_amount"] == "不能大于 5000000。"
+
+
+def test_errors_follow_form_order_one_per_field(hte: FormSpec) -> None:
+    result = hte.validate({})
+    paths = [e.path for e in result]
+    assert paths == [name for name in hte.fields if hte.fields[name].required]
+    assert len(paths) == len(set(paths))
+
+
+def test_unknown_answers_are_refused(hte: FormSpec) -> None:
+    result = hte.validate({**VALID, "is_admin": "true"}, "en")
+    assert result == [FieldError("is_admin", "The form contains an unknown field.")]
+
+
+def test_stored_answers_with_decimal_strings_validate(hte: FormSpec) -> None:
+    typed, _ = hte.coerce(VALID)
+    stored = {k: str(v) if isinstance(v, Decimal) else v for k, v in typed.items()}
+    assert hte.validate(stored) == []

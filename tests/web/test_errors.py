@@ -1,0 +1,122 @@
+"""Error pages in zh and en for people, problem JSON for /api/, and never a stack trace."""
+
+import pytest
+from fastapi import FastAPI, HTTPException
+from fastapi.testclient import TestClient
+
+from portal.settings import Settings
+from portal.web.app import create_app
+from portal.web.errors import Problem
+
+SECRET = "s3cr3t-internal-detail"
+
+
+@pytest.fixture(scope="module")
+def failing_app(web_settings: Settings) -> FastAPI:
+    """The real app plus routes that fail on purpose, as a future bug would."""
+    app = create_app(web_settings)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError(SECRET)
+
+    @app.get("/api/v1/boom")
+    def api_boom() -> None:
+        raise KeyError(SECRET)
+
+    @app.get("/status/{code}")
+    def status(code: int) -> None:
+        raise HTTPException(status_code=code, detail=SECRET)
+
+    @app.get("/api/v1/status/{code}")
+    def api_status(code: int) -> None:
+        raise Problem(code, "explained", field="x")
+
+    return app
+
+
+@pytest.fixture
+def failing(failing_app: FastAPI) -> TestClient:
+    return TestClient(failing_app, raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_500_page_shows_no_trace(failing: TestClient, lang: str) -> None:
+    failing.cookies.set("lang", lang)
+    response = failing.get("/boom")
+    assert response.status_code == 500
+    assert "text/html" in response.headers["content-type"]
+    for leak in (SECRET, "Traceback", "RuntimeError", 'File "'):
+        assert leak not in response.text
+    assert ("系统繁忙" if lang == "zh" else "Something went wrong") in response.text
+    assert f'lang="{"zh-CN" if lang == "zh" else "en"}"' in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_500_on_the_api_is_problem_json_without_trace(failing: TestClient) -> None:
+    response = failing.get("/api/v1/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 500
+    assert SECRET not in response.text
+    assert "Traceback" not in response.text
+    assert len(body["reference"]) == 8
+
+
+def test_500_is_logged_with_its_reference(failing: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    response = failing.get("/api/v1/boom")
+    reference = response.json()["reference"]
+    assert any(reference in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("code", "zh", "en"),
+    [
+        (400, "请求有误", "Bad request"),
+        (403, "无权操作", "Forbidden"),
+        (404, "页面不存在", "Page not found"),
+        (409, "操作冲突", "Conflict"),
+        (413, "内容过大", "Too large"),
+        (422, "内容无效", "Invalid input"),
+        (429, "请求过于频繁", "Too many requests"),
+        (500, "系统繁忙", "Something went wrong"),
+    ],
+)
+def test_error_pages_in_both_languages(failing: TestClient, code: int, zh: str, en: str) -> None:
+    response = failing.get(f"/status/{code}")
+    assert response.status_code == code
+    assert zh in response.text
+    assert SECRET not in response.text
+    failing.cookies.set("lang", "en")
+    response = failing.get(f"/status/{code}")
+    assert en in response.text
+    assert zh not in response.text
+
+
+@pytest.mark.parametrize("code", [400, 403, 404, 409, 413, 422, 429])
+def test_api_errors_are_problem_json(failing: TestClient, code: int) -> None:
+    response = failing.get(f"/api/v1/status/{code}")
+    assert response.status_code == code
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert {"type", "title", "status", "detail"} <= set(body)
+    assert body["status"] == code
+    assert body["field"] == "x"
+
+
+def test_unknown_page_is_a_404_page(client: TestClient) -> None:
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "页面不存在" in response.text
+
+
+def test_unknown_api_path_is_problem_json(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["status"] == 404
+
+
+def test_wrong_method_is_405(client: TestClient) -> None:
+    response = client.put("/self-check")
+    assert response.status_code == 405
