@@ -1,0 +1,71 @@
+"""`portal db upgrade|downgrade|current`: Alembic migrations of the database in DATABASE_URL."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.db import migrations
+from portal.db.engine import DatabaseURLError, database_error_reason, parse_database_url
+from portal.settings import get_settings
+
+app = typer.Typer(help="The database schema: Alembic migrations of DATABASE_URL.", no_args_is_help=True)
+
+
+def _shown(url: str) -> str:
+    return parse_database_url(url).render_as_string(hide_password=True)
+
+
+def _run(action: Callable[[str], None]) -> None:
+    """Run a migration step, turning the expected failures into one line and exit code 1."""
+    url = get_settings().database_url
+    try:
+        action(url)
+    except (DatabaseURLError, CommandError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except SQLAlchemyError as exc:
+        reason = database_error_reason(exc)
+        typer.echo(f"error: database {_shown(url)}: {reason}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+@app.command("upgrade")
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision (default: the latest).")] = "head",
+) -> None:
+    """Migrate the database up to REVISION."""
+
+    def step(url: str) -> None:
+        migrations.upgrade(url, revision)
+        typer.echo(f"{_shown(url)} is at {', '.join(migrations.current_revisions(url)) or 'base'}")
+
+    _run(step)
+
+
+@app.command("downgrade")
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision: an id, -1 for one step, base for empty.")],
+) -> None:
+    """Migrate the database down to REVISION (data in dropped tables is lost)."""
+
+    def step(url: str) -> None:
+        migrations.downgrade(url, revision)
+        typer.echo(f"{_shown(url)} is at {', '.join(migrations.current_revisions(url)) or 'base'}")
+
+    _run(step)
+
+
+@app.command("current")
+def current() -> None:
+    """Print the database's revision and whether it is the latest."""
+
+    def step(url: str) -> None:
+        revisions = migrations.current_revisions(url)
+        head = migrations.head_revision()
+        state = "up to date" if revisions == (head,) else f"latest is {head}; run `portal db upgrade`"
+        typer.echo(f"{_shown(url)}: {', '.join(revisions) or 'base (not migrated)'} ({state})")
+
+    _run(step)

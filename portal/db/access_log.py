@@ -1,0 +1,83 @@
+"""Appending to and verifying the bank access log (`bank_access_log`), its own hash chain.
+
+The bank API writes one row per request, refused ones included, in the request's
+transaction; the enterprise reads these rows on "谁查询了我的信息".
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Table
+from sqlmodel import Session
+
+from portal.db.chain import VerifyReport, chain_tail, link_hash, lock_chain, verify_table
+from portal.db.tables.banks import BankAccessLog
+from portal.db.types import utcnow
+
+ACCESS_LOG_CHAIN_LOCK = 0x706F7274_62616E6B
+
+_TABLE: Table = BankAccessLog.__table__  # type: ignore[attr-defined]
+
+_CONTENT_FIELDS = (
+    "seq",
+    "at",
+    "bank_id",
+    "api_key_id",
+    "uscc_queried",
+    "enterprise_id",
+    "product",
+    "outcome",
+    "http_status",
+    "facts_read",
+    "query_id",
+)
+
+
+def _content(values: Mapping[str, Any]) -> dict[str, object]:
+    return {field: values[field] for field in _CONTENT_FIELDS}
+
+
+def new_query_id() -> str:
+    """An opaque id a bank quotes back when it registers a loan."""
+    return uuid.uuid4().hex
+
+
+def append_access(
+    session: Session,
+    *,
+    outcome: str,
+    http_status: int,
+    bank_id: int | None = None,
+    api_key_id: int | None = None,
+    uscc_queried: str | None = None,
+    enterprise_id: int | None = None,
+    product: str | None = None,
+    facts_read: Iterable[str] = (),
+    query_id: str | None = None,
+) -> BankAccessLog:
+    """Add the next access-log row, chained to the last one, and flush it."""
+    lock_chain(session, ACCESS_LOG_CHAIN_LOCK)
+    last_seq, prev_hash = chain_tail(session, _TABLE)
+    values: dict[str, Any] = {
+        "seq": last_seq + 1,
+        "at": utcnow(),
+        "bank_id": bank_id,
+        "api_key_id": api_key_id,
+        "uscc_queried": uscc_queried,
+        "enterprise_id": enterprise_id,
+        "product": product,
+        "outcome": outcome,
+        "http_status": http_status,
+        "facts_read": sorted(facts_read),
+        "query_id": query_id or new_query_id(),
+    }
+    row = BankAccessLog(**values, prev_hash=prev_hash, hash=link_hash(prev_hash, _content(values)))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def verify_access_log(session: Session) -> VerifyReport:
+    """Check every access-log row from the first; the report names the first broken link."""
+    return verify_table(session, _TABLE, _content)

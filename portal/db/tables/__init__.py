@@ -1,0 +1,48 @@
+"""Every table of the portal; importing this module registers them on `SQLModel.metadata`."""
+
+# `base` sets the constraint naming convention, so it must load before any table module;
+# a package's __init__ runs before its submodules, and this import sorts first.
+from portal.db.tables import base
+from portal.db.tables.applications import (
+    Application,
+    ApplicationAnswers,
+    ApplicationAttachment,
+    Attachment,
+    Transition,
+)
+from portal.db.tables.audit import AuditEvent
+from portal.db.tables.banks import ApiKey, Bank, BankAccessLog, BankConsent, Loan
+from portal.db.tables.base import DecisionOutcome, LetterKind, Role
+from portal.db.tables.decisions import Decision, DocNumberCounter, Letter, Objection
+from portal.db.tables.experts import ExpertAssignment, ExpertConflict, ExpertScore
+from portal.db.tables.notifications import Notification
+from portal.db.tables.people import Enterprise, EnterpriseProfile, User
+
+__all__ = [
+    "ApiKey",
+    "Application",
+    "ApplicationAnswers",
+    "ApplicationAttachment",
+    "Attachment",
+    "AuditEvent",
+    "Bank",
+    "BankAccessLog",
+    "BankConsent",
+    "Decision",
+    "DecisionOutcome",
+    "DocNumberCounter",
+    "Enterprise",
+    "EnterpriseProfile",
+    "ExpertAssignment",
+    "ExpertConflict",
+    "ExpertScore",
+    "Letter",
+    "LetterKind",
+    "Loan",
+    "Notification",
+    "Objection",
+    "Role",
+    "Transition",
+    "User",
+    "base",
+]

@@ -1,0 +1,38 @@
+"""The in-app inbox (and the e-mail outbox: `emailed_at` is set once SMTP accepted it)."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Text
+from sqlmodel import Field, SQLModel
+
+from portal.db.types import UTCDateTime, utcnow
+
+
+class Notification(SQLModel, table=True):
+    """A message to one user, to an enterprise's users, or to a role (optionally per district/bureau).
+
+    `dedupe_key` is unique: a sweep or a 免申即享 screening that runs twice inserts the same
+    key twice and the second insert is skipped, so nobody is told twice.
+    """
+
+    __table_args__ = (
+        CheckConstraint(
+            "recipient_user_id IS NOT NULL OR enterprise_id IS NOT NULL OR role IS NOT NULL",
+            name="has_recipient",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    role: str | None = None
+    district: str | None = None
+    bureau: str | None = None
+    kind: str
+    title: str
+    body: str = Field(sa_type=Text)
+    link: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    emailed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dedupe_key: str | None = Field(default=None, unique=True)

@@ -1,0 +1,74 @@
+"""Who acts: user accounts, enterprises and their versioned profile facts."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from portal.db.tables.base import Role, one_of
+from portal.db.types import JsonDocument, UTCDateTime, utcnow
+
+
+class Enterprise(SQLModel, table=True):
+    """A registered enterprise; `uscc` is checked with `portal.db.uscc.validate_uscc` first."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(max_length=18, unique=True)
+    name: str
+    district: str = Field(index=True)
+    # The action plan's four tracks (造 车 健 城), as codes; not every enterprise has one.
+    ai_track: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class User(SQLModel, table=True):
+    """A person who signs in. Reviewers carry a district and/or a bureau (a lead_unit code).
+
+    The table is `user_account` because `user` is a reserved word on PostgreSQL.
+    """
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        one_of("role", [role.value for role in Role], name="role"),
+        CheckConstraint(
+            "role <> 'enterprise' OR enterprise_id IS NOT NULL", name="enterprise_user_has_enterprise"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True)
+    display_name: str
+    email: str | None = None
+    password_hash: str
+    role: str
+    district: str | None = None
+    bureau: str | None = None
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    # Experts only: compared with conflicts of interest declared as "same employer".
+    employer: str | None = None
+    locale: str = Field(default="zh-CN")
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EnterpriseProfile(SQLModel, table=True):
+    """One version of an enterprise's facts; versions are never edited, only added.
+
+    Applications point at the (enterprise_id, version) they were submitted with, so a later
+    edit of the profile can never change a submitted case.
+    """
+
+    __tablename__ = "enterprise_profile"
+    __table_args__ = (UniqueConstraint("enterprise_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id")
+    version: int
+    # Keyed by entity then fact, as in facts.yaml: {"enterprise": {"revenue": "1200000.00", ...}}.
+    facts: dict[str, Any] = Field(sa_type=JsonDocument)
+    confirmed: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: int | None = Field(default=None, foreign_key="user_account.id")
