@@ -1,0 +1,161 @@
+"""Stored letters seen from outside the review: the owner's download, public verification, re-rendering.
+
+Issuing and correcting letters belongs to `portal.services.decisions`; this module only reads.
+A stored letter is never rewritten (the database refuses UPDATE and DELETE on it), so
+re-rendering returns new bytes for inspection and leaves the stored ones alone.
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import cast
+
+from sqlmodel import Session, col, select
+
+from portal.db.tables import Application, AuditEvent, Decision, Letter, Transition
+from portal.documents import render_letter
+from portal.documents.model import Language, LetterKind
+from portal.services.context import Portal
+from portal.services.decisions import DISBURSED, LetterInfo, letter_data, verify_code
+from portal.services.errors import BadStoredState, NotFound
+from portal.workflows import SHANGHAI, Actor
+
+CORRECTION_EVENT = "letter_corrected"
+
+
+@dataclass(frozen=True)
+class UploadCheck:
+    """The answer to "is this PDF the one issued under this code?"."""
+
+    letter: LetterInfo
+    uploaded_sha256: str
+    matches: bool
+
+
+@dataclass(frozen=True)
+class Rerendered:
+    """A letter rendered again from the stored decision, beside the stored letter's identity."""
+
+    letter_id: int
+    doc_number: str
+    lang: str
+    stored_sha256: str
+    pdf: bytes
+    sha256: str
+
+    @property
+    def identical(self) -> bool:
+        """True when the re-render reproduces the stored bytes exactly (same data, same template)."""
+        return self.sha256 == self.stored_sha256
+
+
+def owned_letter(portal: Portal, actor: Actor, application_id: int, letter_id: int) -> Letter:
+    """A letter of `application_id` for the enterprise that applied; NotFound for everyone else.
+
+    Reviewers read letters through the case file; this is the enterprise's own download, so
+    it answers only the owner, and a letter of another case is as absent as a missing one.
+    """
+    with portal.reading() as session:
+        row = session.exec(
+            select(Letter, Application)
+            .join(Decision, col(Decision.id) == Letter.decision_id)
+            .join(Application, col(Application.id) == Decision.application_id)
+            .where(Letter.id == letter_id, Application.id == application_id)
+        ).first()
+        if row is None:
+            raise NotFound("letter", letter_id)
+        letter, application = row
+        if actor.role != "enterprise" or actor.enterprise_id != application.enterprise_id:
+            raise NotFound("letter", letter_id)
+        return letter
+
+
+def verify_upload(portal: Portal, code: str, uploaded_sha256: str) -> UploadCheck:
+    """Compare an uploaded file's sha256 with the issued letter's, in constant time.
+
+    Byte-for-byte identity is the only claim made: a re-saved, re-printed or re-signed copy
+    of a genuine letter does not match, and the page says so.
+    """
+    info = verify_code(portal, code)
+    matches = hmac.compare_digest(uploaded_sha256.lower().encode("ascii"), info.sha256.encode("ascii"))
+    return UploadCheck(letter=info, uploaded_sha256=uploaded_sha256.lower(), matches=matches)
+
+
+def sha256_hex(data: bytes) -> str:
+    """The digest form stored with every letter (lower-case hex)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def rerender_letter(
+    portal: Portal, decision_id: int, *, letter_id: int | None = None, lang: Language | None = None
+) -> Rerendered:
+    """Render one of a decision's letters again, without storing anything.
+
+    `letter_id` picks the letter (default: the decision's newest); `lang` renders it in the
+    other language. The letter keeps its document number, verification code and date, so a
+    re-render in the stored language must equal the stored bytes unless the template or the
+    pack changed since it was issued.
+    """
+    with portal.reading() as session:
+        decision = session.get(Decision, decision_id)
+        if decision is None:
+            raise NotFound("decision", decision_id)
+        query = select(Letter).where(Letter.decision_id == decision_id)
+        if letter_id is not None:
+            query = query.where(Letter.id == letter_id)
+        letter = session.exec(query.order_by(col(Letter.id).desc())).first()
+        if letter is None:
+            raise NotFound("letter", letter_id if letter_id is not None else f"of decision {decision_id}")
+        application = session.get(Application, decision.application_id)
+        if application is None:
+            raise BadStoredState("decision", decision_id, "its application row is missing")
+        older = session.get(Letter, letter.supersedes_id) if letter.supersedes_id is not None else None
+        data = letter_data(
+            session,
+            portal,
+            application=application,
+            decision=decision,
+            kind=cast(LetterKind, letter.kind),
+            lang=lang or cast(Language, letter.lang),
+            reasons=_reasons_printed(session, letter, application),
+            doc_number=letter.doc_number,
+            verification_code=letter.verification_code,
+            issued_on=letter.issued_at.astimezone(SHANGHAI).date(),
+            supersedes_code=older.verification_code if older is not None else None,
+        )
+        pdf = render_letter(data)
+        return Rerendered(
+            letter_id=cast(int, letter.id),
+            doc_number=letter.doc_number,
+            lang=data.lang,
+            stored_sha256=letter.sha256,
+            pdf=pdf,
+            sha256=sha256_hex(pdf),
+        )
+
+
+def _reasons_printed(session: Session, letter: Letter, application: Application) -> str | None:
+    """The reasons a letter printed when they were not the decision's own (None: the decision's).
+
+    A correction prints the corrector's reasons, kept on its audit event; a disbursement
+    notice prints the disbursing transition's comment, if it had one.
+    """
+    if letter.supersedes_id is not None:
+        comment = session.exec(
+            select(AuditEvent.comment).where(
+                AuditEvent.subject_type == "letter",
+                AuditEvent.subject_id == str(letter.id),
+                AuditEvent.event == CORRECTION_EVENT,
+            )
+        ).first()
+        if comment is None:
+            raise BadStoredState("letter", letter.id, "a correction without its audit event")
+        return comment
+    if letter.kind == "disbursement":
+        comment = session.exec(
+            select(Transition.comment)
+            .where(Transition.application_id == application.id, Transition.to_state == DISBURSED)
+            .order_by(col(Transition.id).desc())
+        ).first()
+        return comment or None
+    return None

@@ -1,0 +1,171 @@
+"""Letters as stored by a decision: bytes, digest, content, immutability, corrections, re-rendering."""
+
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DECIDED_ON, World, decide_case
+from pypdf import PdfReader
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import col, select
+from typer.testing import CliRunner
+
+from portal.cli import app as cli_app
+from portal.db.tables import Letter
+from portal.documents import normalize_verification_code
+from portal.services.decisions import correct_letter, verify_code
+from portal.services.errors import Conflict, NotFound
+from portal.services.letters import rerender_letter
+from portal.settings import get_settings
+
+runner = CliRunner()
+
+
+def pdf_text(pdf: bytes) -> str:
+    """All page text without white space: line breaks fall anywhere in CJK text."""
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def embedded_decision(pdf: bytes) -> dict[str, Any]:
+    attachments = PdfReader(io.BytesIO(pdf)).attachments
+    decoded: dict[str, Any] = json.loads(attachments["decision.json"][0])
+    return decoded
+
+
+def stored(world: World, letter_id: int) -> Letter:
+    with world.portal.reading() as session:
+        letter = session.get(Letter, letter_id)
+        assert letter is not None
+        return letter
+
+
+def test_an_approval_stores_a_letter_whose_sha256_is_that_of_its_bytes(world: World) -> None:
+    letter = world.case.letter
+    assert letter.kind == "approval" and letter.lang == "zh"
+    assert letter.pdf.startswith(b"%PDF-")
+    assert letter.sha256 == hashlib.sha256(letter.pdf).hexdigest()
+    assert normalize_verification_code(letter.verification_code) == letter.verification_code
+    assert re.fullmatch(r"穗发改〔2026〕\d+号", letter.doc_number)
+
+
+def test_the_stored_letter_names_the_enterprise_and_the_amount_in_figures_and_capitals(world: World) -> None:
+    content = pdf_text(world.case.letter.pdf)
+    assert world.case.enterprise_name in content
+    assert "600,000.00" in content
+    assert "陆拾万元整" in content
+    assert "人工智能算力券" in content
+    assert world.case.letter.doc_number in content
+    assert "2026年6月1日" in content
+    decision = embedded_decision(world.case.letter.pdf)
+    assert decision["verification_code"] == world.case.letter.verification_code
+    [benefit] = decision["benefit"]
+    assert (benefit["name"], benefit["amount"], benefit["kind"]) == ("voucher", "600000.00", "money")
+
+
+def test_the_database_refuses_to_rewrite_a_stored_letter(world: World) -> None:
+    with pytest.raises(DBAPIError), world.portal.transaction() as session:
+        session.execute(
+            text("UPDATE letter SET sha256 = :digest WHERE id = :id"),
+            {"digest": "0" * 64, "id": world.case.letter.id},
+        )
+    assert stored(world, world.case.letter.id or 0).sha256 == world.case.letter.sha256
+
+
+def test_re_rendering_reproduces_the_stored_bytes_and_stores_nothing(world: World) -> None:
+    case = world.case
+    again = rerender_letter(world.portal, case.decision_id)
+    assert again.letter_id == case.letter.id
+    assert again.pdf == case.letter.pdf
+    assert again.identical
+    english = rerender_letter(world.portal, case.decision_id, lang="en")
+    assert not english.identical
+    assert "AIcomputevoucher" in pdf_text(english.pdf)
+    with world.portal.reading() as session:
+        letters = session.exec(select(Letter).where(col(Letter.decision_id) == case.decision_id)).all()
+    assert [row.id for row in letters] == [case.letter.id]
+
+
+def test_a_correction_supersedes_the_old_letter_and_both_stay(world: World) -> None:
+    case = decide_case(world.portal, "广州更正示例智能有限公司")
+    newer = correct_letter(
+        world.portal, world.reviewer, case.letter.id or 0, reasons="更正企业联系地址的笔误。"
+    )
+    assert newer.supersedes_id == case.letter.id
+    assert newer.verification_code != case.letter.verification_code
+    assert newer.doc_number != case.letter.doc_number
+    old = stored(world, case.letter.id or 0)
+    assert (old.pdf, old.sha256) == (case.letter.pdf, case.letter.sha256)
+    old_info = verify_code(world.portal, case.letter.verification_code)
+    assert old_info.superseded and old_info.superseded_by == newer.verification_code
+    new_info = verify_code(world.portal, newer.verification_code)
+    assert not new_info.superseded
+    assert embedded_decision(newer.pdf)["supersedes_code"] == case.letter.verification_code
+    # The correction's reasons come back from its audit event: the re-render is byte-identical.
+    assert rerender_letter(world.portal, case.decision_id).pdf == newer.pdf
+    assert rerender_letter(world.portal, case.decision_id, letter_id=case.letter.id).pdf == case.letter.pdf
+    with pytest.raises(Conflict):
+        correct_letter(world.portal, world.reviewer, case.letter.id or 0, reasons="again")
+
+
+@pytest.fixture
+def cli_database(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    monkeypatch.setenv("DATABASE_URL", world.database_url)
+    get_settings.cache_clear()
+    yield world
+    get_settings.cache_clear()
+
+
+def test_cli_render_writes_the_letter_and_leaves_the_stored_one_unchanged(
+    cli_database: World, tmp_path: Path
+) -> None:
+    case = cli_database.case
+    out = tmp_path / "letter.pdf"
+    result = runner.invoke(cli_app, ["decisions", "render", str(case.decision_id), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == case.letter.pdf
+    assert "identical to the stored letter" in result.output
+    english = tmp_path / "letter-en.pdf"
+    result = runner.invoke(
+        cli_app, ["decisions", "render", str(case.decision_id), "--out", str(english), "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.output
+    assert PdfReader(io.BytesIO(english.read_bytes())).pages
+    assert "differs from the stored letter" in result.output
+    after = stored(cli_database, case.letter.id or 0)
+    assert after.pdf == case.letter.pdf
+    assert after.sha256 == case.letter.sha256 == hashlib.sha256(after.pdf).hexdigest()
+
+
+def test_cli_render_names_an_unknown_decision_without_a_traceback(
+    cli_database: World, tmp_path: Path
+) -> None:
+    out = tmp_path / "none.pdf"
+    result = runner.invoke(cli_app, ["decisions", "render", "999999", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "decision 999999 not found" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_cli_render_names_an_unwritable_output_file(cli_database: World, tmp_path: Path) -> None:
+    out = tmp_path / "no-such-dir" / "letter.pdf"
+    result = runner.invoke(
+        cli_app, ["decisions", "render", str(cli_database.case.decision_id), "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert f"cannot write {out}" in result.output
+
+
+def test_a_letter_date_is_the_decision_day_in_guangzhou(world: World) -> None:
+    assert verify_code(world.portal, world.case.letter.verification_code).issued_on == DECIDED_ON
+
+
+def test_an_unknown_decision_cannot_be_re_rendered(world: World) -> None:
+    with pytest.raises(NotFound):
+        rerender_letter(world.portal, 999999)
