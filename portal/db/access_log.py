@@ -6,6 +6,7 @@ transaction; the enterprise reads these rows on "谁查询了我的信息".
 
 import uuid
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table
@@ -55,13 +56,18 @@ def append_access(
     product: str | None = None,
     facts_read: Iterable[str] = (),
     query_id: str | None = None,
+    at: datetime | None = None,
 ) -> BankAccessLog:
-    """Add the next access-log row, chained to the last one, and flush it."""
+    """Add the next access-log row, chained to the last one, and flush it.
+
+    `at` defaults to the current instant; services pass their own clock so that a pinned day
+    (tests, replays) dates the row too.
+    """
     lock_chain(session, ACCESS_LOG_CHAIN_LOCK)
     last_seq, prev_hash = chain_tail(session, _TABLE)
     values: dict[str, Any] = {
         "seq": last_seq + 1,
-        "at": utcnow(),
+        "at": at or utcnow(),
         "bank_id": bank_id,
         "api_key_id": api_key_id,
         "uscc_queried": uscc_queried,

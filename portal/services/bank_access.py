@@ -1,0 +1,132 @@
+"""The bank access log from both sides: banks' requests are written, enterprises read them.
+
+Every request that reaches the bank API leaves one row, refused ones too, and a refused
+request leaves nothing else. The row names the enterprise whenever the USCC matches one,
+even when the bank had no consent: the enterprise should see who tried, although the bank
+is told nothing.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from portal.db.access_log import append_access
+from portal.db.tables import Bank, BankAccessLog, Enterprise
+from portal.services.banks import BankCaller
+from portal.services.context import Portal
+from portal.services.errors import Forbidden, ServiceError
+from portal.workflows import Actor
+
+ACCESS_LOG_PAGE = 500
+NO_CONSENT_MESSAGE = "No current consent of this enterprise covers this bank and product."
+
+
+class BankRefusal(ServiceError):
+    """A bank request refused after its access-log row was written: the HTTP status and a stable code.
+
+    An unknown USCC and a missing consent raise the very same refusal (`no_consent`), so a
+    bank cannot use the API to learn which enterprises are registered.
+    """
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def no_consent() -> BankRefusal:
+    return BankRefusal(403, "no_consent", NO_CONSENT_MESSAGE)
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One row of "谁查询了我的信息"."""
+
+    at: datetime
+    bank_name: str | None
+    bank_code: str | None
+    product: str | None
+    outcome: str
+    http_status: int
+    facts_read: list[str]
+    query_id: str
+
+
+def enterprise_id_for(session: Session, uscc: str | None) -> int | None:
+    if uscc is None:
+        return None
+    return session.exec(select(Enterprise.id).where(col(Enterprise.uscc) == uscc)).first()
+
+
+def log_access(
+    session: Session,
+    portal: Portal,
+    caller: BankCaller | None,
+    *,
+    outcome: str,
+    http_status: int,
+    uscc: str | None = None,
+    enterprise_id: int | None = None,
+    product: str | None = None,
+    facts_read: Iterable[str] = (),
+) -> BankAccessLog:
+    """Append one row inside the caller's transaction; the enterprise is found by USCC if not given."""
+    return append_access(
+        session,
+        outcome=outcome,
+        http_status=http_status,
+        bank_id=caller.bank_id if caller else None,
+        api_key_id=caller.api_key_id if caller else None,
+        uscc_queried=uscc,
+        enterprise_id=enterprise_id if enterprise_id is not None else enterprise_id_for(session, uscc),
+        product=product,
+        facts_read=facts_read,
+        at=portal.now(),
+    )
+
+
+def log_refusal(
+    portal: Portal,
+    caller: BankCaller | None,
+    *,
+    outcome: str,
+    http_status: int,
+    uscc: str | None = None,
+    product: str | None = None,
+) -> str:
+    """Record a refused request in its own transaction; returns the row's query id."""
+    with portal.transaction() as session:
+        return log_access(
+            session, portal, caller, outcome=outcome, http_status=http_status, uscc=uscc, product=product
+        ).query_id
+
+
+def access_log_for(portal: Portal, actor: Actor, limit: int = ACCESS_LOG_PAGE) -> list[AccessEntry]:
+    """The enterprise's own access-log rows, newest first."""
+    if actor.role != "enterprise" or actor.enterprise_id is None:
+        raise Forbidden("仅企业用户可以查看查询记录", "only the enterprise's users may see who queried it")
+    query = (
+        select(BankAccessLog, Bank)
+        .join(Bank, col(Bank.id) == BankAccessLog.bank_id, isouter=True)
+        .where(col(BankAccessLog.enterprise_id) == actor.enterprise_id)
+        .order_by(col(BankAccessLog.seq).desc())
+        .limit(limit)
+    )
+    with portal.reading() as session:
+        rows = session.exec(query).all()
+    return [
+        AccessEntry(
+            at=row.at,
+            bank_name=bank.name if bank else None,
+            bank_code=bank.code if bank else None,
+            product=row.product,
+            outcome=row.outcome,
+            http_status=row.http_status,
+            facts_read=list(row.facts_read),
+            query_id=row.query_id,
+        )
+        for row, bank in rows
+    ]

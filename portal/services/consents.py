@@ -1,0 +1,156 @@
+"""An enterprise's consents: which bank may check it for which products, until when.
+
+A consent runs from the day it is granted through `expires_on` (inclusive) unless revoked
+earlier. Revoking never deletes: the row keeps `revoked_at`, so the history of who was
+allowed what stays readable next to the access log.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import cast
+
+from sqlmodel import Session, col, select
+
+from portal.db.audit import append_audit
+from portal.db.tables import Bank, BankConsent
+from portal.services.banks import PRODUCTS
+from portal.services.context import Portal
+from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
+from portal.workflows import Actor
+
+DEFAULT_CONSENT_DAYS = 90
+MAX_CONSENT_DAYS = 366
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    id: int
+    bank_code: str
+    bank_name: str
+    products: list[str]
+    granted_at: datetime
+    expires_on: date
+    revoked_at: datetime | None
+    current: bool
+
+
+def _enterprise_of(actor: Actor) -> int:
+    if actor.role != "enterprise" or actor.enterprise_id is None:
+        raise Forbidden("仅企业用户可以管理授权", "only the enterprise's users may manage its consents")
+    return actor.enterprise_id
+
+
+def is_current(consent: BankConsent, today: date) -> bool:
+    return consent.revoked_at is None and today <= consent.expires_on
+
+
+def current_consent(
+    session: Session, *, enterprise_id: int, bank_id: int, product: str, today: date
+) -> BankConsent | None:
+    """A live consent of this enterprise for this bank that covers `product`, if any."""
+    rows = session.exec(
+        select(BankConsent)
+        .where(col(BankConsent.enterprise_id) == enterprise_id)
+        .where(col(BankConsent.bank_id) == bank_id)
+        .where(col(BankConsent.revoked_at).is_(None))
+        .where(col(BankConsent.expires_on) >= today)
+    ).all()
+    # `products` is a JSON list; filtering it in Python keeps the query the same on both databases.
+    return next((row for row in rows if product in row.products), None)
+
+
+def grant_consent(
+    portal: Portal, actor: Actor, *, bank_code: str, products: Iterable[str], days: int = DEFAULT_CONSENT_DAYS
+) -> BankConsent:
+    """Let bank `bank_code` check this enterprise for `products` for `days` days, today included."""
+    enterprise_id = _enterprise_of(actor)
+    chosen = sorted(set(products))
+    problems = []
+    if not chosen:
+        problems.append(FieldProblem("products", "choose at least one product"))
+    unknown = [p for p in chosen if p not in PRODUCTS]
+    if unknown:
+        problems.append(FieldProblem("products", f"unknown product(s): {', '.join(unknown)}"))
+    if not 1 <= days <= MAX_CONSENT_DAYS:
+        problems.append(FieldProblem("days", f"between 1 and {MAX_CONSENT_DAYS} days"))
+    if problems:
+        raise ValidationFailed(problems)
+    with portal.transaction() as session:
+        bank = session.exec(select(Bank).where(col(Bank.code) == bank_code).where(col(Bank.active))).first()
+        if bank is None:
+            raise ValidationFailed([FieldProblem("bank", f"{bank_code!r} is not a partner bank")])
+        consent = BankConsent(
+            enterprise_id=enterprise_id,
+            bank_id=cast(int, bank.id),
+            products=chosen,
+            granted_at=portal.now(),
+            expires_on=portal.today() + timedelta(days=days - 1),
+            granted_by=actor.user_id,
+        )
+        session.add(consent)
+        session.flush()
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="enterprise",
+            subject_id=enterprise_id,
+            event="bank_consent_granted",
+            payload={
+                "consent_id": consent.id,
+                "bank": bank.code,
+                "products": chosen,
+                "expires_on": consent.expires_on,
+            },
+        )
+        return consent
+
+
+def revoke_consent(portal: Portal, actor: Actor, consent_id: int) -> BankConsent:
+    """End a consent now; another enterprise's consent is NotFound, as if it did not exist."""
+    enterprise_id = _enterprise_of(actor)
+    with portal.transaction() as session:
+        consent = session.get(BankConsent, consent_id)
+        if consent is None or consent.enterprise_id != enterprise_id:
+            raise NotFound("consent", consent_id)
+        if consent.revoked_at is not None:
+            raise Refused("already_revoked", "该授权已撤销", "the consent was already revoked")
+        consent.revoked_at = portal.now()
+        session.add(consent)
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="enterprise",
+            subject_id=enterprise_id,
+            event="bank_consent_revoked",
+            payload={"consent_id": consent_id},
+        )
+        return consent
+
+
+def consents_for(portal: Portal, actor: Actor) -> list[ConsentView]:
+    """The enterprise's consents, newest first, each marked current or not as of today."""
+    enterprise_id = _enterprise_of(actor)
+    today = portal.today()
+    with portal.reading() as session:
+        rows = session.exec(
+            select(BankConsent, Bank)
+            .join(Bank, col(Bank.id) == BankConsent.bank_id)
+            .where(col(BankConsent.enterprise_id) == enterprise_id)
+            .order_by(col(BankConsent.granted_at).desc(), col(BankConsent.id).desc())
+        ).all()
+    return [
+        ConsentView(
+            id=cast(int, c.id),
+            bank_code=b.code,
+            bank_name=b.name,
+            products=list(c.products),
+            granted_at=c.granted_at,
+            expires_on=c.expires_on,
+            revoked_at=c.revoked_at,
+            current=is_current(c, today),
+        )
+        for c, b in rows
+    ]

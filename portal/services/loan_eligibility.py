@@ -1,0 +1,132 @@
+"""A bank's eligibility check: one consented rule evaluation, logged for the enterprise to see.
+
+The rule sees only the profile facts it reads (its criteria and benefit formulas, through
+derived facts to the supplied ones) and the loan facts of the request. The answer carries
+the criteria trace, which shows a profile value only where a criterion used it.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from portal.db.tables import EnterpriseProfile
+from portal.rules import FactError, Rule
+from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
+from portal.services.banks import PRODUCTS, BankCaller
+from portal.services.consents import current_consent
+from portal.services.context import Portal
+from portal.services.errors import BadStoredState
+
+PROFILE_ENTITY = "enterprise"
+
+
+@dataclass(frozen=True)
+class EligibilityAnswer:
+    """The published response body of `POST /api/v1/bank/eligibility`."""
+
+    outcome: str
+    benefit: dict[str, str]
+    criteria: list[dict[str, object]]
+    missing_facts: list[str]
+    rule_hash: str | None
+    evaluated_on: date
+    query_id: str
+
+
+def profile_inputs(rule: Rule) -> tuple[str, ...]:
+    """The supplied enterprise facts a rule version reads, e.g. ("enterprise.is_sme", ...)."""
+    compiled = rule.compiled
+    if compiled is None:
+        raise RuntimeError(f"rule {rule.id} {rule.version} is not bound to a fact dictionary")
+    deps = [*compiled.leaf_deps.values(), *(benefit[3] for benefit in compiled.benefits)]
+    found = {fact for group in deps for fact in group if fact.startswith(f"{PROFILE_ENTITY}.")}
+    return tuple(sorted(found))
+
+
+def confirmed_profile_facts(session: Session, enterprise_id: int) -> dict[str, object]:
+    """The enterprise entity's facts of the latest confirmed profile version (empty if none)."""
+    profile = session.exec(
+        select(EnterpriseProfile)
+        .where(col(EnterpriseProfile.enterprise_id) == enterprise_id)
+        .where(col(EnterpriseProfile.confirmed))
+        .order_by(col(EnterpriseProfile.version).desc())
+    ).first()
+    if profile is None:
+        return {}
+    return dict(profile.facts.get(PROFILE_ENTITY) or {})
+
+
+def check_eligibility(
+    portal: Portal, caller: BankCaller, *, uscc: str, product: str, loan: Mapping[str, object]
+) -> EligibilityAnswer:
+    """Evaluate `product` for the enterprise as of today; BankRefusal (logged) without a live consent.
+
+    `loan` holds the request's loan facts (already shape-checked by the caller); the bank is
+    a partner by virtue of holding a key, so `loan.bank_is_partner` is supplied here.
+    """
+    measure_id = PRODUCTS[product]
+    today = portal.today()
+    try:
+        loan_facts = portal.pack.facts.parse({"loan": {**loan, "bank_is_partner": True}})["loan"]
+    except FactError as exc:
+        with portal.transaction() as session:
+            log_access(
+                session, portal, caller, outcome="bad_request", http_status=422, uscc=uscc, product=product
+            )
+        raise BankRefusal(422, "bad_request", f"{exc.fact}: {exc.message}") from None
+    with portal.transaction() as session:
+        enterprise_id = enterprise_id_for(session, uscc)
+        consent = None
+        if enterprise_id is not None:
+            consent = current_consent(
+                session, enterprise_id=enterprise_id, bank_id=caller.bank_id, product=product, today=today
+            )
+        if enterprise_id is None or consent is None:
+            log_access(
+                session,
+                portal,
+                caller,
+                outcome="no_consent",
+                http_status=403,
+                uscc=uscc,
+                enterprise_id=enterprise_id,
+                product=product,
+            )
+            refusal = no_consent()
+        else:
+            rule = portal.pack.select(measure_id, today)
+            inputs = profile_inputs(rule) if rule is not None else ()
+            wanted = {fact.split(".", 1)[1] for fact in inputs}
+            stored = confirmed_profile_facts(session, enterprise_id)
+            try:
+                facts = portal.pack.facts.parse(
+                    {PROFILE_ENTITY: {k: v for k, v in stored.items() if k in wanted}, "loan": loan_facts}
+                )
+            except FactError as exc:
+                raise BadStoredState(
+                    "enterprise profile", enterprise_id, f"{exc.fact}: {exc.message}"
+                ) from None
+            result = portal.pack.evaluate(measure_id, facts, today)
+            row = log_access(
+                session,
+                portal,
+                caller,
+                outcome=result.outcome.value,
+                http_status=200,
+                uscc=uscc,
+                enterprise_id=enterprise_id,
+                product=product,
+                facts_read=inputs,
+            )
+            return EligibilityAnswer(
+                outcome=result.outcome.value,
+                benefit={name: str(value) for name, value in result.benefit.items()},
+                criteria=[criterion.to_json() for criterion in result.criteria],
+                missing_facts=list(result.missing_facts),
+                rule_hash=result.rule_hash,
+                evaluated_on=today,
+                query_id=row.query_id,
+            )
+    raise refusal

@@ -1,0 +1,229 @@
+"""Loans a bank registers under the compensation pool (放款备案), and their status.
+
+A registration must quote the eligibility check it relied on. The check must be this
+bank's, for the same enterprise and product, `eligible`, at most 30 days old and not yet
+used by another loan. The loan then enters the `bank_loan` workflow at its initial stage.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import cast
+
+from sqlmodel import Session, col, select
+
+from portal.db.access_log import ACCESS_LOG_CHAIN_LOCK
+from portal.db.audit import append_audit
+from portal.db.chain import lock_chain
+from portal.db.tables import BankAccessLog, Enterprise, Loan
+from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
+from portal.services.banks import BankCaller
+from portal.services.consents import current_consent
+from portal.services.context import Portal
+from portal.services.errors import BadStoredState
+from portal.workflows import UnknownState, Workflow
+
+LOAN_WORKFLOW = "bank_loan"
+QUERY_VALID_FOR = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class LoanView:
+    """The published body of a registered loan."""
+
+    id: int
+    uscc: str
+    product: str
+    amount: Decimal
+    granted_on: date
+    term_months: int
+    query_id: str
+    state: str
+    state_label: dict[str, str]
+    registered_at: datetime
+    updated_at: datetime
+
+
+def _workflow(portal: Portal) -> Workflow:
+    workflow = portal.workflows.get(LOAN_WORKFLOW)
+    if workflow is None:
+        raise BadStoredState("workflow", LOAN_WORKFLOW, "the pack has no bank_loan workflow")
+    return workflow
+
+
+def _view(portal: Portal, loan: Loan, uscc: str) -> LoanView:
+    try:
+        label = _workflow(portal).state(loan.state).label
+    except UnknownState:
+        raise BadStoredState("loan", loan.id, f"state {loan.state!r} is not a bank_loan state") from None
+    return LoanView(
+        id=cast(int, loan.id),
+        uscc=uscc,
+        product=loan.product,
+        amount=loan.amount,
+        granted_on=loan.granted_on,
+        term_months=loan.term_months,
+        query_id=loan.query_id,
+        state=loan.state,
+        state_label={"zh": label.zh, "en": label.en},
+        registered_at=loan.created_at,
+        updated_at=loan.updated_at,
+    )
+
+
+def _check_refusal(
+    session: Session,
+    portal: Portal,
+    caller: BankCaller,
+    *,
+    enterprise_id: int,
+    product: str,
+    query_id: str,
+    granted_on: date,
+) -> BankRefusal | None:
+    """Why the quoted check cannot back this loan, or None when it can."""
+    check = session.exec(select(BankAccessLog).where(col(BankAccessLog.query_id) == query_id)).first()
+    # Another bank's check, a refused request or a loan row is reported as unknown: no oracle.
+    if check is None or check.bank_id != caller.bank_id or check.http_status != 200 or check.product is None:
+        return BankRefusal(422, "unknown_query", "query_id names no eligibility check made with your keys.")
+    if check.enterprise_id != enterprise_id or check.product != product:
+        return BankRefusal(
+            422, "query_mismatch", "The eligibility check was for another enterprise or product."
+        )
+    if check.outcome != "eligible":
+        return BankRefusal(422, "query_not_eligible", f"The eligibility check's outcome was {check.outcome}.")
+    if portal.now() - check.at > QUERY_VALID_FOR:
+        return BankRefusal(422, "query_expired", "The eligibility check is older than 30 days; check again.")
+    if granted_on > portal.today():
+        return BankRefusal(422, "bad_request", "granted_on: a loan cannot be granted in the future.")
+    if session.exec(select(Loan.id).where(col(Loan.query_id) == query_id)).first() is not None:
+        return BankRefusal(
+            409, "query_used", "Another loan was already registered on this eligibility check."
+        )
+    return None
+
+
+def register_loan(
+    portal: Portal,
+    caller: BankCaller,
+    *,
+    uscc: str,
+    product: str,
+    amount: Decimal,
+    granted_on: date,
+    term_months: int,
+    query_id: str,
+) -> LoanView:
+    """Register a granted loan and start its workflow; a refusal is logged and raised as BankRefusal."""
+    workflow = _workflow(portal)
+    with portal.transaction() as session:
+        # Every registration appends to the access log anyway; taking that chain's lock first
+        # also serialises registrations, so two racing requests cannot both use one check.
+        lock_chain(session, ACCESS_LOG_CHAIN_LOCK)
+        enterprise_id = enterprise_id_for(session, uscc)
+        refusal: BankRefusal | None = None
+        if (
+            enterprise_id is None
+            or current_consent(
+                session,
+                enterprise_id=enterprise_id,
+                bank_id=caller.bank_id,
+                product=product,
+                today=portal.today(),
+            )
+            is None
+        ):
+            refusal = no_consent()
+        else:
+            refusal = _check_refusal(
+                session,
+                portal,
+                caller,
+                enterprise_id=enterprise_id,
+                product=product,
+                query_id=query_id,
+                granted_on=granted_on,
+            )
+        if refusal is not None:
+            log_access(
+                session,
+                portal,
+                caller,
+                outcome=refusal.code,
+                http_status=refusal.status,
+                uscc=uscc,
+                enterprise_id=enterprise_id,
+                product=product,
+            )
+        else:
+            now = portal.now()
+            loan = Loan(
+                bank_id=caller.bank_id,
+                enterprise_id=cast(int, enterprise_id),
+                product=product,
+                amount=amount,
+                granted_on=granted_on,
+                term_months=term_months,
+                query_id=query_id,
+                workflow=workflow.name,
+                state=workflow.initial,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(loan)
+            session.flush()
+            append_audit(
+                session,
+                actor_id=caller.bank_id,
+                actor_role="bank",
+                subject_type="loan",
+                subject_id=cast(int, loan.id),
+                event="register",
+                to_state=workflow.initial,
+                payload={
+                    "product": product,
+                    "amount": amount,
+                    "granted_on": granted_on,
+                    "term_months": term_months,
+                    "query_id": query_id,
+                    "api_key": caller.prefix,
+                },
+            )
+            log_access(
+                session,
+                portal,
+                caller,
+                outcome="loan_registered",
+                http_status=201,
+                uscc=uscc,
+                enterprise_id=enterprise_id,
+                product=product,
+            )
+            return _view(portal, loan, uscc)
+    raise refusal
+
+
+def loan_status(portal: Portal, caller: BankCaller, loan_id: int) -> LoanView:
+    """A loan of the calling bank; any other id, existing or not, is a logged 404."""
+    with portal.transaction() as session:
+        row = session.exec(
+            select(Loan, Enterprise)
+            .join(Enterprise, col(Enterprise.id) == Loan.enterprise_id)
+            .where(col(Loan.id) == loan_id)
+            .where(col(Loan.bank_id) == caller.bank_id)
+        ).first()
+        if row is not None:
+            loan, enterprise = row
+            log_access(
+                session,
+                portal,
+                caller,
+                outcome="loan_status",
+                http_status=200,
+                uscc=enterprise.uscc,
+                enterprise_id=enterprise.id,
+                product=loan.product,
+            )
+            return _view(portal, loan, enterprise.uscc)
+        log_access(session, portal, caller, outcome="not_found", http_status=404)
+    raise BankRefusal(404, "not_found", "No loan of yours has this id.")

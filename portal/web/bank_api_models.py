@@ -1,0 +1,230 @@
+"""Request and response bodies of the bank API (a published contract), as pydantic models.
+
+Bodies are parsed with `json.loads(parse_float=...)` before these models see them, so money
+reaches `Money` as an exact Decimal (or text) and never as a binary float. Every field
+error says which field and why; `errors_of` turns pydantic's report into that list.
+"""
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from portal.db.uscc import InvalidUSCCError, validate_uscc
+
+Product = Literal["credit_risk_compensation", "ip_pledge_compensation", "guarantee_fee"]
+PledgeKind = Literal["none", "patent", "trademark", "copyright"]
+MAX_MONEY = Decimal("9999999999999999.99")  # what Loan.amount (18 digits, 2 decimals) can hold
+_PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+# Positive, at most 16 integer digits and 2 decimals: what `_money` accepts, for generators and readers.
+MONEY_PATTERN = r"^([1-9][0-9]{0,15}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+# JSON numbers above 1e15 or below 0.01 are printed in exponent form by most encoders; keep the
+# documented range where a number can be written plainly.
+MAX_JSON_NUMBER = 10**15
+
+
+def _money(value: object) -> Decimal:
+    """Yuan, positive, at most 2 decimals; text must be a plain decimal ("1e9" is refused)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise PydanticCustomError("money", 'must be a decimal string such as "8000000" or a JSON number')
+    if isinstance(value, str) and not _PLAIN_DECIMAL.match(value):
+        raise PydanticCustomError(
+            "money",
+            "'{value}' is not a plain decimal number of yuan (no exponent, no sign)",
+            {"value": value},
+        )
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise PydanticCustomError("money", "must be a finite number")
+    if amount < 0:
+        raise PydanticCustomError("money", "must not be negative")
+    if amount == 0:
+        raise PydanticCustomError("money", "must be more than zero")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise PydanticCustomError("money", "at most 2 decimal places (fen)")
+    if amount > MAX_MONEY:
+        raise PydanticCustomError("money", "is too large")
+    return amount
+
+
+def _uscc(value: object) -> str:
+    if not isinstance(value, str) or not _USCC_SHAPE.match(value):
+        raise PydanticCustomError("uscc", "must be an 18-character 统一社会信用代码 in upper case")
+    try:
+        return validate_uscc(value)
+    except InvalidUSCCError:
+        raise PydanticCustomError("uscc", "the check character does not match (GB 32100-2015)") from None
+
+
+def _iso_date(value: object) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else _bad_date()
+        except ValueError:
+            pass
+    return _bad_date()
+
+
+def _bad_date() -> date:
+    raise PydanticCustomError("date", "must be a date as YYYY-MM-DD")
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": MONEY_PATTERN},
+                {"type": "number", "minimum": 0.01, "maximum": MAX_JSON_NUMBER, "multipleOf": 0.01},
+            ],
+            "description": "Yuan: a plain decimal string (preferred, exact) or a JSON number; no exponent.",
+            "examples": ["8000000"],
+        }
+    ),
+]
+Uscc = Annotated[
+    str,
+    BeforeValidator(_uscc),
+    WithJsonSchema({"type": "string", "pattern": _USCC_SHAPE.pattern, "examples": ["91350100M000100Y43"]}),
+]
+IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
+Months = Annotated[StrictInt, Field(ge=1, le=600)]
+QueryId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LoanFacts(_Body):
+    """The loan as the bank would grant it; a fact left out is unknown to the rule."""
+
+    amount: Money
+    term_months: Months | None = None
+    pledge_kind: PledgeKind | None = None
+    uses_policy_tool: StrictBool | None = None
+    government_guarantee: StrictBool | None = None
+    borrower_total_this_year: Money | None = None
+
+    def facts(self) -> dict[str, object]:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+class EligibilityRequest(_Body):
+    uscc: Uscc
+    product: Product
+    loan: LoanFacts
+
+
+class LoanRegistration(_Body):
+    uscc: Uscc
+    product: Product
+    amount: Money
+    granted_on: IsoDate
+    term_months: Months
+    query_id: QueryId
+
+
+class LocalText(BaseModel):
+    zh: str
+    en: str
+
+
+class Expected(BaseModel):
+    op: str
+    value: Any
+
+
+class Criterion(BaseModel):
+    """One criterion of the trace, as in `portal check --json`."""
+
+    id: str
+    fact: str | None
+    value: Any
+    expected: Expected
+    outcome: Literal["pass", "fail", "unknown"]
+    message: LocalText
+    source: str
+
+
+class EligibilityResponse(BaseModel):
+    outcome: Literal["eligible", "ineligible", "undetermined", "not_in_force"]
+    benefit: dict[str, str] = Field(
+        description="Named amounts as exact decimal strings, e.g. compensation_ratio"
+    )
+    criteria: list[Criterion]
+    missing_facts: list[str]
+    rule_hash: str | None
+    evaluated_on: date
+    query_id: str = Field(description="Quote it when registering the loan (valid 30 days)")
+
+
+class LoanStatus(BaseModel):
+    id: int
+    uscc: str
+    product: Product
+    amount: str = Field(description="Yuan, exact decimal string")
+    granted_on: date
+    term_months: int
+    query_id: str
+    state: str = Field(description="A state of the bank_loan workflow")
+    state_label: LocalText
+    registered_at: datetime
+    updated_at: datetime
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ProblemBody(BaseModel):
+    """RFC 9457 problem details; `code` is stable for refusals, `errors` lists bad fields."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def errors_of(exc: ValidationError) -> list[FieldError]:
+    """Each bad field by dotted path (`loan.amount`), with a message that does not echo the input."""
+    return [
+        FieldError(field=".".join(str(p) for p in error["loc"]) or "body", message=error["msg"])
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its $defs inlined, to embed in an operation's requestBody."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved

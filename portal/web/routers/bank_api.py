@@ -1,0 +1,265 @@
+"""The 一链一行 bank API under /api/v1/bank: eligibility checks, loan registration, loan status.
+
+Banks authenticate with `Authorization: Bearer <key>`; there are no cookies, hence no CSRF.
+Each request is checked in a fixed order (key → rate limit → scope → body → consent) and
+every request that gets past the rate limiter leaves exactly one access-log row, refused
+ones included. A rate-limited request is refused before anything is read or written: logging
+it would turn the brake into a way to flood the log. The limiter is in process (see
+`portal.web.ratelimit`): behind several workers each enforces its own window.
+
+Bodies are parsed by hand (`json.loads` with exact decimals) rather than by FastAPI so that
+money is never a binary float and so that a bad body is logged like any other refusal; the
+request schemas are still published in /openapi.json through `openapi_extra`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Annotated, Any, NoReturn, TypeVar
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from portal.db.uscc import InvalidUSCCError, validate_uscc
+from portal.services.bank_access import BankRefusal, log_refusal
+from portal.services.banks import PRODUCTS, BankCaller, authenticate
+from portal.services.context import Portal
+from portal.services.loan_eligibility import check_eligibility
+from portal.services.loans import LoanView, loan_status, register_loan
+from portal.web.bank_api_models import (
+    EligibilityRequest,
+    EligibilityResponse,
+    FieldError,
+    LoanRegistration,
+    LoanStatus,
+    ProblemBody,
+    errors_of,
+    inline_schema,
+)
+from portal.web.errors import Problem
+from portal.web.ratelimit import SlidingWindowLimiter
+from portal.web.session_auth import portal_of
+
+router = APIRouter(prefix="/api/v1/bank", tags=["bank"])
+bearer = HTTPBearer(auto_error=False, description="A partner bank's API key, issued by `portal banks key`.")
+MAX_BODY_BYTES = 16 * 1024  # a request is a few hundred bytes
+FEN = Decimal("0.01")
+_EXPONENT = re.compile(r"[eE]")
+Body = TypeVar("Body", bound=BaseModel)
+
+_DESCRIPTIONS = {
+    400: "The body is not JSON",
+    401: "Missing, unknown or revoked API key",
+    403: "The key lacks the scope, or no current consent covers this enterprise and product "
+    "(an unregistered USCC gives the same answer)",
+    404: "No loan of this bank has this id",
+    409: "A loan was already registered on this eligibility check",
+    413: "The body is too large",
+    415: "The body is not application/json",
+    422: "A bad body (`errors` names the fields) or an unusable eligibility check (`code`)",
+    429: "Rate limit exceeded; see Retry-After",
+}
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    schema = inline_schema(ProblemBody)
+    return {
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "content": {"application/problem+json": {"schema": schema}},
+            **({"headers": {"Retry-After": {"schema": {"type": "integer"}}}} if status == 429 else {}),
+        }
+        for status in statuses
+    }
+
+
+def _body_spec(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(model)}}}
+    }
+
+
+def _limiter(request: Request) -> SlidingWindowLimiter:
+    limiter: SlidingWindowLimiter = request.app.state.bank_limiter
+    return limiter
+
+
+def _caller_with(scope: str) -> Callable[..., BankCaller]:
+    """Dependency factory: the authenticated, rate-limited bank holding `scope`, else a logged refusal."""
+
+    def dependency(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> BankCaller:
+        portal = portal_of(request)
+        caller = authenticate(portal, credentials.credentials if credentials else None)
+        # Keyless traffic shares one bucket per address, so it cannot grow the log without bound either.
+        bucket = (
+            f"key:{caller.api_key_id}" if caller else f"ip:{request.client.host if request.client else '-'}"
+        )
+        retry_after = _limiter(request).hit(bucket)
+        if retry_after is not None:
+            raise Problem(
+                429,
+                "Too many requests; wait and retry.",
+                headers={"Retry-After": str(retry_after)},
+                code="rate_limited",
+            )
+        if caller is None:
+            log_refusal(portal, None, outcome="unauthorized", http_status=401)
+            raise Problem(
+                401,
+                "A valid API key is required: Authorization: Bearer <key>.",
+                headers={"WWW-Authenticate": "Bearer"},
+                code="unauthorized",
+            )
+        if scope not in caller.scopes:
+            log_refusal(portal, caller, outcome="insufficient_scope", http_status=403)
+            raise Problem(403, f"This API key lacks the scope {scope}.", code="insufficient_scope")
+        return caller
+
+    return dependency
+
+
+eligibility_caller = _caller_with("eligibility:read")
+loans_caller = _caller_with("loans:write")
+
+
+def _exact_number(literal: str) -> Decimal:
+    if _EXPONENT.search(literal):
+        raise ValueError(f"the number {literal} is in exponent notation; write money as a plain decimal")
+    return Decimal(literal)
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a number")
+
+
+def _named_in(doc: object) -> tuple[str | None, str | None]:
+    """The USCC and product of a refused body, when readable, so the enterprise sees the attempt."""
+    if not isinstance(doc, dict):
+        return None, None
+    uscc, product = doc.get("uscc"), doc.get("product")
+    try:
+        valid_uscc = validate_uscc(uscc) if isinstance(uscc, str) and len(uscc) == 18 else None
+    except InvalidUSCCError:
+        valid_uscc = None
+    return valid_uscc, product if isinstance(product, str) and product in PRODUCTS else None
+
+
+async def _read_body(request: Request, portal: Portal, caller: BankCaller, model: type[Body]) -> Body:
+    """The validated body, or a logged 400/413/415/422 problem naming what is wrong."""
+    doc: object = None
+    status, detail = 422, ""
+    errors: list[FieldError] = []
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        status, detail = 415, "Send the body as application/json."
+    else:
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY_BYTES:
+                status, detail = 413, f"The body is larger than {MAX_BODY_BYTES} bytes."
+                break
+        else:
+            try:
+                doc = json.loads(bytes(raw), parse_float=_exact_number, parse_constant=_refuse_constant)
+                return model.model_validate(doc)
+            except ValidationError as exc:
+                errors = errors_of(exc)
+                detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                status, detail = 400, f"The body is not valid JSON: {exc}"
+            except ValueError as exc:  # valid JSON, but a number we refuse to guess at (1e9, NaN)
+                detail = str(exc)
+    uscc, product = _named_in(doc)
+    await run_in_threadpool(
+        log_refusal, portal, caller, outcome="bad_request", http_status=status, uscc=uscc, product=product
+    )
+    extra: dict[str, Any] = {"errors": [e.model_dump() for e in errors]} if errors else {}
+    raise Problem(status, detail, code="bad_request", **extra)
+
+
+def _refused(refusal: BankRefusal) -> Problem:
+    return Problem(refusal.status, refusal.message, code=refusal.code)
+
+
+@router.post(
+    "/eligibility",
+    summary="Check an enterprise's eligibility for a credit product (needs its consent)",
+    response_model=EligibilityResponse,
+    openapi_extra=_body_spec(EligibilityRequest),
+    responses=_problems(400, 401, 403, 413, 415, 422, 429),
+)
+async def eligibility(
+    request: Request, caller: Annotated[BankCaller, Depends(eligibility_caller)]
+) -> EligibilityResponse:
+    portal = portal_of(request)
+    body = await _read_body(request, portal, caller, EligibilityRequest)
+    try:
+        answer = await run_in_threadpool(
+            check_eligibility, portal, caller, uscc=body.uscc, product=body.product, loan=body.loan.facts()
+        )
+    except BankRefusal as refusal:
+        raise _refused(refusal) from None
+    return EligibilityResponse.model_validate(asdict(answer))
+
+
+def _loan_body(view: LoanView) -> LoanStatus:
+    # Fen precision always, so the POST answer and later GETs print the amount alike.
+    return LoanStatus.model_validate({**asdict(view), "amount": str(view.amount.quantize(FEN))})
+
+
+@router.post(
+    "/loans",
+    summary="Register a granted loan under the compensation pool (放款备案)",
+    status_code=201,
+    response_model=LoanStatus,
+    openapi_extra=_body_spec(LoanRegistration),
+    responses=_problems(400, 401, 403, 409, 413, 415, 422, 429),
+)
+async def register(
+    request: Request, response: Response, caller: Annotated[BankCaller, Depends(loans_caller)]
+) -> LoanStatus:
+    portal = portal_of(request)
+    body = await _read_body(request, portal, caller, LoanRegistration)
+    try:
+        view = await run_in_threadpool(
+            lambda: register_loan(
+                portal,
+                caller,
+                uscc=body.uscc,
+                product=body.product,
+                amount=body.amount,
+                granted_on=body.granted_on,
+                term_months=body.term_months,
+                query_id=body.query_id,
+            )
+        )
+    except BankRefusal as refusal:
+        raise _refused(refusal) from None
+    response.headers["Location"] = f"{router.prefix}/loans/{view.id}"
+    return _loan_body(view)
+
+
+@router.get(
+    "/loans/{loan_id}",
+    summary="A registered loan's workflow state (only the bank that registered it)",
+    response_model=LoanStatus,
+    responses=_problems(401, 403, 404, 429),
+)
+def get_loan(
+    request: Request,
+    loan_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    caller: Annotated[BankCaller, Depends(loans_caller)],
+) -> LoanStatus:
+    try:
+        return _loan_body(loan_status(portal_of(request), caller, loan_id))
+    except BankRefusal as refusal:
+        raise _refused(refusal) from None

@@ -1,0 +1,93 @@
+"""The enterprise's side of the bank API: its consents to banks, and "谁查询了我的信息".
+
+Plain HTML forms under the router-wide CSRF check; the enterprise is the signed-in user's
+own, so no id in a URL can reach another enterprise's consents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from portal.services import bank_access, banks, consents
+from portal.services.errors import ValidationFailed
+from portal.web.security import require_csrf
+from portal.web.session_auth import EnterpriseUser, portal_of
+from portal.web.templating import render
+from portal.workflows import SHANGHAI, Actor
+
+router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+
+
+def local_time(at: datetime | None) -> str:
+    """A UTC timestamp as Guangzhou wall-clock time, to the minute."""
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _consents_page(
+    request: Request,
+    actor: Actor,
+    *,
+    errors: dict[str, str] | None = None,
+    chosen: dict[str, Any] | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    portal = portal_of(request)
+    context = {
+        "actor": actor,
+        "consents": consents.consents_for(portal, actor),
+        "banks": banks.active_banks(portal),
+        "products": list(banks.PRODUCTS),
+        "default_days": consents.DEFAULT_CONSENT_DAYS,
+        "max_days": consents.MAX_CONSENT_DAYS,
+        "errors": errors or {},
+        "chosen": chosen or {"bank": "", "products": [], "days": str(consents.DEFAULT_CONSENT_DAYS)},
+        "notice": notice,
+        "local_time": local_time,
+    }
+    return render(request, "banks/consents.html", context, status_code=status_code)
+
+
+@router.get("/consents", response_class=HTMLResponse)
+def consent_list(request: Request, actor: EnterpriseUser, done: str | None = None) -> HTMLResponse:
+    notice = done if done in ("granted", "revoked") else None
+    return _consents_page(request, actor, notice=notice)
+
+
+@router.post("/consents", response_class=HTMLResponse)
+async def grant(request: Request, actor: EnterpriseUser) -> Response:
+    form = await request.form()
+    bank = form.get("bank")
+    products = [p for p in form.getlist("products") if isinstance(p, str)]
+    days_text = form.get("days")
+    chosen = {"bank": bank, "products": products, "days": days_text}
+    days = int(days_text) if isinstance(days_text, str) and days_text.strip().isdigit() else 0
+    try:
+        consents.grant_consent(
+            portal_of(request),
+            actor,
+            bank_code=bank if isinstance(bank, str) else "",
+            products=products,
+            days=days,
+        )
+    except ValidationFailed as failed:
+        errors = {problem.path: problem.message for problem in failed.errors}
+        return _consents_page(request, actor, errors=errors, chosen=chosen, status_code=422)
+    return RedirectResponse("/consents?done=granted", status_code=303)
+
+
+@router.post("/consents/{consent_id}/revoke")
+def revoke(request: Request, consent_id: int, actor: EnterpriseUser) -> RedirectResponse:
+    consents.revoke_consent(portal_of(request), actor, consent_id)
+    return RedirectResponse("/consents?done=revoked", status_code=303)
+
+
+@router.get("/access-log", response_class=HTMLResponse)
+def access_log(request: Request, actor: EnterpriseUser) -> HTMLResponse:
+    entries = bank_access.access_log_for(portal_of(request), actor)
+    context = {"actor": actor, "entries": entries, "local_time": local_time}
+    return render(request, "banks/access_log.html", context)

@@ -1,0 +1,64 @@
+"""`portal banks ...` and `portal audit verify` over a real database."""
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from portal.cli import app
+from portal.settings import get_settings
+from tests.bank.conftest import World, loan
+from tests.db.tampering import tamper
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(migrated_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("DATABASE_URL", migrated_url)
+    get_settings.cache_clear()
+    yield migrated_url
+    get_settings.cache_clear()
+
+
+def portal_cli(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_banks_commands(cli_db: str) -> None:
+    assert portal_cli("banks", "add", "丙银行", "--code", "gamma")[0] == 0
+    code, out, err = portal_cli("banks", "add", "again", "--code", "gamma")
+    assert code == 1 and "already exists" in err and "Traceback" not in err + out
+    code, key, err = portal_cli("banks", "key", "gamma", "--scopes", "eligibility:read")
+    assert code == 0 and key.startswith("pbk_") and "shown only this once" in err
+    prefix = key.split("_")[1]
+    assert portal_cli("banks", "key", "gamma", "--scopes", "loans:delete")[0] == 1
+    code, rotated, _ = portal_cli("banks", "rotate", prefix)
+    assert code == 0 and rotated != key
+    code, listing, _ = portal_cli("banks", "list")
+    assert code == 0 and prefix in listing and "revoked" in listing
+    assert key.strip() not in listing and rotated.strip() not in listing
+    new_prefix = rotated.split("_")[1]
+    assert portal_cli("banks", "revoke", new_prefix)[0] == 0
+    code, _, err = portal_cli("banks", "revoke", new_prefix)
+    assert code == 1 and "already revoked" in err
+
+
+def test_audit_verify_catches_a_tampered_access_log_row(
+    world: World, migrated_engine: Engine, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        world.check({"uscc": world.uscc, "product": "credit_risk_compensation", "loan": loan()})
+    monkeypatch.setenv("DATABASE_URL", migrated_url)
+    get_settings.cache_clear()
+    try:
+        code, out, _ = portal_cli("audit", "verify")
+        assert code == 0 and "bank_access_log: ok, 3 rows" in out
+        # Hide a refused query from the enterprise by rewriting its outcome.
+        tamper(migrated_engine, "UPDATE bank_access_log SET outcome = 'ineligible' WHERE seq = 2")
+        code, _, err = portal_cli("audit", "verify")
+        assert code == 1 and "bank_access_log: BROKEN at seq 2" in err
+    finally:
+        get_settings.cache_clear()

@@ -1,0 +1,92 @@
+"""POST /api/v1/bank/eligibility end to end: the 2025 tiers, what the bank sees, what is logged."""
+
+from portal.services import banks, consents
+from portal.web.bank_api_models import PledgeKind, Product
+from tests.bank.conftest import PROFILE, World, loan, new_enterprise
+
+CREDIT = "credit_risk_compensation"
+
+
+def test_tiered_2025_ratios_end_to_end(world: World) -> None:
+    key_firm, actor = new_enterprise(world.portal, 2, {**PROFILE, "on_key_support_list": True})
+    consents.grant_consent(world.portal, actor, bank_code="alpha", products=[CREDIT])
+    cases = [
+        (world.uscc, loan("3000000"), "eligible", "0.40"),
+        (key_firm, loan("8000000", uses_policy_tool=True), "eligible", "0.50"),
+        (world.uscc, loan("20000000"), "eligible", "0.20"),
+        (world.uscc, loan("40000000"), "ineligible", None),
+    ]
+    for uscc, facts, outcome, ratio in cases:
+        response = world.check({"uscc": uscc, "product": CREDIT, "loan": facts})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["outcome"] == outcome, (facts, body)
+        assert body["benefit"].get("compensation_ratio") == ratio
+        assert body["evaluated_on"] == "2026-11-27"
+        assert len(body["rule_hash"]) == 64
+    ineligible = body["criteria"]
+    assert [c["outcome"] for c in ineligible if c["id"] == "max_loan"] == ["fail"]
+
+
+def test_answer_shape_and_only_used_profile_facts(world: World) -> None:
+    response = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan("8000000.50")})
+    body = response.json()
+    assert set(body) == {
+        "outcome",
+        "benefit",
+        "criteria",
+        "missing_facts",
+        "rule_hash",
+        "evaluated_on",
+        "query_id",
+    }
+    criterion = body["criteria"][0]
+    assert set(criterion) == {"id", "fact", "value", "expected", "outcome", "message", "source"}
+    assert set(criterion["message"]) == {"zh", "en"}
+    # The amount came back exactly, and no profile value the criteria did not use leaked out.
+    assert {c["fact"]: c["value"] for c in body["criteria"]}["loan.amount"] == "8000000.50"
+    assert "40000000" not in response.text and "tianhe" not in response.text
+    row = world.log()[-1]
+    assert row.query_id == body["query_id"]
+    assert (row.outcome, row.http_status, row.product) == ("eligible", 200, CREDIT)
+    assert row.facts_read == ["enterprise.is_sme", "enterprise.on_key_support_list"]
+
+
+def test_missing_loan_facts_are_named(world: World) -> None:
+    response = world.check(
+        {
+            "uscc": world.uscc,
+            "product": "ip_pledge_compensation",
+            "loan": {"amount": 6000000, "pledge_kind": "patent"},
+        }
+    )
+    body = response.json()
+    assert response.status_code == 200
+    assert body["outcome"] == "undetermined"
+    assert body["missing_facts"] == ["loan.borrower_total_this_year"]
+    years = next(c for c in body["criteria"] if c["id"] == "years_registered")
+    assert years["value"] == 8  # derived from registered_on; the date itself is not shown
+    assert "2018-03-01" not in response.text
+
+
+def test_guarantee_fee_product(world: World) -> None:
+    body = world.check(
+        {"uscc": world.uscc, "product": "guarantee_fee", "loan": loan("5000001", government_guarantee=True)}
+    ).json()
+    assert (body["outcome"], body["benefit"]) == ("eligible", {"max_fee_rate": "0.015"})
+
+
+def test_published_enums_match_the_pack(world: World) -> None:
+    spec = world.portal.pack.facts.get("loan.pledge_kind")
+    assert spec is not None
+    assert set(PledgeKind.__args__) == set(spec.values)
+    assert set(Product.__args__) == set(banks.PRODUCTS)
+    for measure in banks.PRODUCTS.values():
+        assert world.portal.pack.versions(measure), measure
+
+
+def test_money_as_text_or_number(world: World) -> None:
+    for amount in ("3000000", 3000000, "3000000.00", 3000000.5):
+        body = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan(amount)}).json()
+        assert body["outcome"] == "eligible", amount
+        assert body["benefit"] == {"compensation_ratio": "0.40"}

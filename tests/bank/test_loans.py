@@ -1,0 +1,92 @@
+"""POST /api/v1/bank/loans and GET /api/v1/bank/loans/{id}: which checks may back a loan."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from portal.db.tables import AuditEvent
+from portal.services import consents
+from tests.bank.conftest import TODAY, World, loan, new_enterprise
+
+CREDIT = "credit_risk_compensation"
+
+
+def query(world: World, amount: str = "3000000", key: str | None = None, product: str = CREDIT) -> str:
+    response = world.check({"uscc": world.uscc, "product": product, "loan": loan(amount)}, key=key)
+    assert response.status_code == 200, response.text
+    return str(response.json()["query_id"])
+
+
+def registration(world: World, query_id: str, **overrides: object) -> dict[str, object]:
+    return {
+        "uscc": world.uscc,
+        "product": CREDIT,
+        "amount": "3000000",
+        "granted_on": "2026-11-26",
+        "term_months": 24,
+        "query_id": query_id,
+        **overrides,
+    }
+
+
+def test_register_and_read_status(world: World) -> None:
+    query_id = query(world)
+    response = world.register(registration(world, query_id))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["state"] == "registered"
+    assert body["amount"] == "3000000.00"
+    assert body["state_label"] == {"zh": "已登记待受理", "en": "Registered"}
+    location = response.headers["location"]
+    assert location == f"/api/v1/bank/loans/{body['id']}"
+    status = world.client.get(location, headers=world.auth(None))
+    assert status.status_code == 200
+    assert status.json() == body
+    with Session(world.engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.subject_type == "loan")).all()
+    assert [(e.event, e.to_state, e.actor_role) for e in events] == [("register", "registered", "bank")]
+    # Another bank learns nothing, not even that the id exists.
+    other = world.client.get(location, headers=world.auth(world.other_key))
+    missing = world.client.get("/api/v1/bank/loans/999999", headers=world.auth(world.other_key))
+    assert other.status_code == missing.status_code == 404
+    assert other.content == missing.content
+    # The same check cannot back a second loan.
+    again = world.register(registration(world, query_id))
+    assert (again.status_code, again.json()["code"]) == (409, "query_used")
+
+
+def test_refused_registrations_write_only_the_log(world: World) -> None:
+    eligible = query(world)
+    ineligible = query(world, "40000000")
+    other_product = query(world, product="guarantee_fee")
+    consents.grant_consent(world.portal, world.enterprise, bank_code="beta", products=[CREDIT])
+    other_bank = query(world, key=world.other_key)
+    second_firm, actor = new_enterprise(world.portal, 3)
+    consents.grant_consent(world.portal, actor, bank_code="alpha", products=[CREDIT])
+    cases: list[tuple[dict[str, object], int, str]] = [
+        (registration(world, ineligible), 422, "query_not_eligible"),
+        (registration(world, other_product), 422, "query_mismatch"),
+        (registration(world, eligible, uscc=second_firm), 422, "query_mismatch"),
+        (registration(world, other_bank), 422, "unknown_query"),
+        (registration(world, "0" * 32), 422, "unknown_query"),
+        (registration(world, eligible, granted_on="2026-12-25"), 422, "bad_request"),
+        (registration(world, eligible, amount="-1"), 422, "bad_request"),
+        (registration(world, eligible, granted_on="27/11/2026"), 422, "bad_request"),
+        ({k: v for k, v in registration(world, eligible).items() if k != "query_id"}, 422, "bad_request"),
+    ]
+    for body, status, code in cases:
+        before = world.counts()
+        response = world.register(body)
+        assert (response.status_code, response.json().get("code")) == (status, code), (body, response.text)
+        after = world.counts()
+        assert after["BankAccessLog"] == before["BankAccessLog"] + 1
+        assert (after["Loan"], after["AuditEvent"]) == (before["Loan"], before["AuditEvent"])
+
+
+def test_checks_expire_after_30_days(world: World) -> None:
+    query_id = query(world)
+    world.portal.today_override = TODAY + timedelta(days=31)
+    response = world.register(registration(world, query_id))
+    assert (response.status_code, response.json()["code"]) == (422, "query_expired")
+    world.portal.today_override = TODAY + timedelta(days=29)
+    assert world.register(registration(world, query_id)).status_code == 201
