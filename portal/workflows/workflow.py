@@ -1,13 +1,13 @@
 """A loaded workflow: its python-statemachine class plus the role, jurisdiction and guard rules.
 
-A fresh machine is built around the stored state on every call, so the engine holds no
-per-case memory and the database stays the truth. That costs about 2 ms per `fire` (the
-library registers its callbacks per instance); a finished machine cannot be reused safely.
+Every `fire` starts the machine from the stored state it is given, so the engine holds no
+per-case memory and the database stays the truth. The machine class is built once, at load;
+its instances are pooled per thread (`machine_pool`), because building one costs several
+times more than firing an event on it.
 """
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from statemachine import StateChart
@@ -17,15 +17,9 @@ from statemachine.io import StateDefinition, create_machine_class_from_definitio
 from portal.workflows.context import Actor, CaseContext
 from portal.workflows.diagrams import mermaid
 from portal.workflows.errors import TransitionRefused, UnknownState
+from portal.workflows.machine_pool import MachinePool
 from portal.workflows.refusals import refusal_for
 from portal.workflows.spec import EventSpec, Label, StateSpec, TransitionSpec
-
-
-@dataclass
-class _Cursor:
-    """The model object the machine reads and writes its state on."""
-
-    state: str
 
 
 def _validator(edge: TransitionSpec) -> Callable[..., None]:
@@ -62,7 +56,13 @@ class Workflow:
         self.states = list(states)
         self.transitions = list(transitions)
         self._states = {state.name: state for state in states}
-        self._machine = self._build_machine()
+        self._outgoing = {
+            state.name: [edge for edge in transitions if edge.source == state.name] for state in states
+        }
+        self._events_from = {
+            name: frozenset(edge.event for edge in edges) for name, edges in self._outgoing.items()
+        }
+        self._machines = MachinePool(self._build_machine())
 
     def _build_machine(self) -> type[StateChart[Any]]:
         definition: dict[str, dict[str, Any]] = {}
@@ -88,11 +88,15 @@ class Workflow:
         try:
             # The library mutates what it is given; strict flags make a forbidden event raise
             # and let a validator's exception abort the transition instead of becoming an event.
+            # Atomic configuration updates (StateMachine's default) write the new state once
+            # instead of once per exited and entered state (each write copies the configuration),
+            # with the same outcome, since no enter/exit callback could observe the difference.
             return create_machine_class_from_definition(
                 f"{self.name.title().replace('_', '')}Workflow",
                 states=cast("dict[str, StateDefinition]", copy.deepcopy(definition)),
                 allow_event_without_transition=False,
                 catch_errors_as_events=False,
+                atomic_configuration_update=True,
             )
         except InvalidDefinition as exc:
             raise ValueError(str(exc)) from exc
@@ -106,7 +110,7 @@ class Workflow:
 
     def transitions_from(self, state: str) -> list[TransitionSpec]:
         self.state(state)
-        return [edge for edge in self.transitions if edge.source == state]
+        return list(self._outgoing[state])
 
     def allowed_events(self, state: str, actor: Actor, case: CaseContext) -> list[EventSpec]:
         """The events `actor` may fire now, in file order; a required comment is not yet judged."""
@@ -131,17 +135,15 @@ class Workflow:
         self, state: str, event: str, actor: Actor, case: CaseContext, comment: str | None = None
     ) -> str:
         """Take `event` from `state` and return the new state, or raise TransitionRefused."""
-        edges = [edge for edge in self.transitions_from(state) if edge.event == event]
-        if not edges:
+        if event not in self._events_from.get(state, ()):
+            # An unknown stored state raises UnknownState here, while building the message.
             raise TransitionRefused(
                 "not_allowed_in_state",
                 f"“{self.state(state).label.zh}”阶段不能执行“{event}”",
                 f"event {event!r} is not allowed in state {state!r}",
             )
-        cursor = _Cursor(state=state)
-        machine = self._machine(model=cursor)
         try:
-            machine.send(event, actor=actor, case=case, comment=comment)
+            return self._machines.send(state, event, actor=actor, case=case, comment=comment)
         except TransitionNotAllowed:
             # Only routed events get here: the validators passed but no route matched.
             raise TransitionRefused(
@@ -149,7 +151,11 @@ class Workflow:
                 f"无法确定退回前所在阶段（记录为“{case.returned_from}”）",
                 f"cannot tell which stage returned the case (returned_from={case.returned_from!r})",
             ) from None
-        return cursor.state
+
+    @property
+    def machine_class(self) -> type[StateChart[Any]]:
+        """The python-statemachine class `fire` runs, built once from this workflow at load."""
+        return self._machines.machine_class
 
     def mermaid(self) -> str:
         """The workflow as a Mermaid state diagram, labelled in Chinese with roles on edges."""
