@@ -1,0 +1,76 @@
+"""`portal sla sweep`: run the working-day SLA sweep once (cron calls it; it is idempotent)."""
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.db.engine import DatabaseURLError, database_error_reason, make_engine
+from portal.rules import RuleFileError
+from portal.services.context import Portal
+from portal.services.notifications import deliver_email
+from portal.services.sla import sweep as run_sweep
+from portal.settings import get_settings
+from portal.workflows import CalendarRangeError, WorkflowFileError
+
+app = typer.Typer(help="Stage deadlines and timed events.", no_args_is_help=True)
+
+
+def _parse_day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--today") from None
+
+
+@app.command("sweep")
+def sweep(
+    today: Annotated[
+        str | None,
+        typer.Option(help="Run as if it were this day (YYYY-MM-DD), e.g. to replay a missed night."),
+    ] = None,
+) -> None:
+    """Escalate overdue stages once, close public notices whose period ended, and print what was done."""
+    day = _parse_day(today)
+    settings = get_settings()
+    try:
+        engine = make_engine(settings.database_url, pooled=False)
+        portal = Portal.from_settings(settings, engine=engine)
+    except (DatabaseURLError, RuleFileError, WorkflowFileError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    portal.today_override = day
+    try:
+        report = run_sweep(portal)
+        mailed = deliver_email(portal)
+    except SQLAlchemyError as exc:
+        typer.echo(
+            f"error: database: {database_error_reason(exc)}; is it migrated (portal db upgrade)?", err=True
+        )
+        raise typer.Exit(code=1) from None
+    except CalendarRangeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except OSError as exc:
+        typer.echo(f"error: e-mail delivery failed: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"sla sweep {report.today.isoformat()}")
+    for case_id in report.escalated:
+        typer.echo(f"  escalated   application {case_id}")
+    for case_id, source, target in report.advanced:
+        typer.echo(f"  advanced    application {case_id}: {source} -> {target}")
+    for case_id in report.skipped:
+        typer.echo(f"  skipped     application {case_id} (changed meanwhile; next run retries)")
+    for case_id, problem in report.broken:
+        typer.echo(f"  BROKEN      application {case_id}: {problem}", err=True)
+    typer.echo(
+        f"{len(report.escalated)} escalated, {len(report.advanced)} advanced, "
+        f"{len(report.skipped)} skipped, {mailed} e-mails sent"
+    )
+    if report.broken:
+        raise typer.Exit(code=1)

@@ -1,0 +1,106 @@
+"""Who may see which case: object-level authorization shared by every read and write.
+
+The workflow engine decides who may *fire* an event; reading a case is decided here. An
+object the actor may not see is reported as NotFound, so probing ids reveals nothing.
+"""
+
+from typing import cast
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, true
+from sqlmodel import Session, col, select
+
+from portal.db.tables import Application, ExpertAssignment, User
+from portal.services.context import Portal
+from portal.services.errors import Forbidden, NotFound
+from portal.workflows import Actor, Role
+
+DRAFT_STATE = "draft"
+
+
+def actor_of(user: User) -> Actor:
+    """The engine's view of a signed-in user."""
+    if user.id is None:
+        raise ValueError("an unsaved user cannot act")
+    return Actor(
+        user_id=user.id,
+        role=cast(Role, user.role),
+        district=user.district,
+        bureau=user.bureau,
+        enterprise_id=user.enterprise_id,
+    )
+
+
+def actor_for_user(portal: Portal, user_id: int) -> Actor:
+    """Load an active user as an Actor; a deactivated account acts no more."""
+    with portal.reading() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("user", user_id)
+        if not user.active:
+            raise Forbidden("账户已停用", "the account is deactivated")
+        return actor_of(user)
+
+
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause of "applications this actor may see" (lists and single reads alike)."""
+    not_draft = col(Application.state) != DRAFT_STATE
+    if actor.role == "admin":
+        return true()
+    if actor.role == "enterprise":
+        if actor.enterprise_id is None:
+            return false()
+        return col(Application.enterprise_id) == actor.enterprise_id
+    if actor.role == "reviewer":
+        scopes: list[ColumnElement[bool]] = []
+        if actor.district is not None:
+            scopes.append(col(Application.district) == actor.district)
+        if actor.bureau is not None:
+            scopes.append(col(Application.lead_unit) == actor.bureau)
+        return and_(not_draft, or_(*scopes)) if scopes else false()
+    if actor.role == "expert":
+        assigned = exists().where(
+            col(ExpertAssignment.application_id) == Application.id,
+            col(ExpertAssignment.expert_id) == actor.user_id,
+            col(ExpertAssignment.excluded_at).is_(None),
+        )
+        return and_(not_draft, assigned)
+    return false()
+
+
+def load_visible(session: Session, actor: Actor, application_id: int) -> Application:
+    """The application if this actor may see it, else NotFound (whether or not it exists)."""
+    query = select(Application).where(Application.id == application_id).where(visible_to(actor))
+    application = session.exec(query).first()
+    if application is None:
+        raise NotFound("application", application_id)
+    return application
+
+
+def get_application_for(portal: Portal, actor: Actor, application_id: int) -> Application:
+    """One application as this actor may see it; NotFound for others' and for missing ones."""
+    with portal.reading() as session:
+        return load_visible(session, actor, application_id)
+
+
+def list_applications_for(
+    portal: Portal,
+    actor: Actor,
+    *,
+    states: list[str] | None = None,
+    measure_id: str | None = None,
+    district: str | None = None,
+    limit: int = 200,
+) -> list[Application]:
+    """The actor's queue or case list, soonest deadline first (cases without one last)."""
+    query = select(Application).where(visible_to(actor))
+    if states:
+        query = query.where(col(Application.state).in_(states))
+    if measure_id is not None:
+        query = query.where(Application.measure_id == measure_id)
+    if district is not None:
+        query = query.where(Application.district == district)
+    query = query.order_by(
+        col(Application.due_on).is_(None), col(Application.due_on), col(Application.id)
+    ).limit(limit)
+    with portal.reading() as session:
+        return list(session.exec(query).all())

@@ -1,0 +1,468 @@
+"""Applications from the enterprise's side and the reviewers' side: draft, attach, submit, transition.
+
+Every function is one use case in one transaction. Writes to an application go through
+`cases.bump` (version + 1, refused when stale) and leave an audit row in the same commit.
+"""
+
+import copy
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+from sqlmodel import Session, col, select
+
+from portal.db.audit import append_audit, payload_hash
+from portal.db.tables import (
+    Application,
+    ApplicationAnswers,
+    ApplicationAttachment,
+    Attachment,
+    Enterprise,
+    EnterpriseProfile,
+    Objection,
+    Transition,
+)
+from portal.rules import FactError, Rule
+from portal.services.access import load_visible
+from portal.services.cases import Moved, advance, bump, case_context, workflow_of
+from portal.services.context import Portal
+from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
+from portal.workflows import Actor, EventSpec
+
+SUBMIT, RESUBMIT = "submit", "resubmit"
+# Events with their own use case (they store more than a state change).
+_OWN_USE_CASE = {
+    SUBMIT: "submit",
+    RESUBMIT: "submit",
+    "declare_no_conflict": "experts.declare",
+    "score": "experts.score",
+}
+_EDITABLE_KINDS = frozenset({"draft", "amendment"})
+_NON_APPLICATION_WORKFLOWS = frozenset({"bank_loan"})
+
+
+def _require_enterprise(actor: Actor) -> int:
+    if actor.role != "enterprise" or actor.enterprise_id is None:
+        raise Forbidden("仅申报企业可以执行此操作", "only the applying enterprise may do this")
+    return actor.enterprise_id
+
+
+def _owned(session: Session, actor: Actor, application_id: int) -> Application:
+    """The actor's own application; a reviewer who can see it still may not edit it."""
+    application = load_visible(session, actor, application_id)
+    if application.enterprise_id != _require_enterprise(actor):
+        raise NotFound("application", application_id)
+    return application
+
+
+def _editable(portal: Portal, application: Application) -> None:
+    _, state = workflow_of(portal, application)
+    if state.kind not in _EDITABLE_KINDS:
+        raise Refused(
+            "not_editable",
+            f"“{state.label.zh}”阶段的申报不能修改",
+            f"an application in stage {state.label.en!r} cannot be changed",
+        )
+
+
+def _rule_in_force(portal: Portal, measure_id: str) -> Rule:
+    if not portal.pack.versions(measure_id):
+        raise NotFound("measure", measure_id)
+    rule = portal.pack.select(measure_id, portal.today())
+    if rule is None:
+        raise Refused(
+            "not_in_force",
+            f"{measure_id} 当前不在有效期内",
+            f"{measure_id} is not in force on {portal.today().isoformat()}",
+        )
+    return rule
+
+
+def create_draft(portal: Portal, actor: Actor, measure_id: str) -> Application:
+    """Start an application for a measure in force today; the enterprise's district is copied in."""
+    enterprise_id = _require_enterprise(actor)
+    rule = _rule_in_force(portal, measure_id)
+    if rule.workflow in _NON_APPLICATION_WORKFLOWS or rule.workflow not in portal.workflows:
+        raise Refused(
+            "not_applicable",
+            f"{measure_id} 不通过网上申报办理",
+            f"{measure_id} is not applied for online (workflow {rule.workflow!r})",
+        )
+    if rule.lead_unit is None:
+        raise Refused("not_applicable", f"{measure_id} 未指定牵头单位", f"{measure_id} names no lead unit")
+    workflow = portal.workflows[rule.workflow]
+    with portal.transaction() as session:
+        enterprise = session.get(Enterprise, enterprise_id)
+        if enterprise is None:
+            raise NotFound("enterprise", enterprise_id)
+        application = Application(
+            enterprise_id=enterprise_id,
+            measure_id=measure_id,
+            rule_version=rule.version,
+            workflow=workflow.name,
+            state=workflow.initial,
+            lead_unit=rule.lead_unit,
+            district=enterprise.district,
+            stage_entered_at=portal.now(),
+            created_at=portal.now(),
+            updated_at=portal.now(),
+        )
+        session.add(application)
+        session.flush()
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="application",
+            subject_id=cast(int, application.id),
+            event="create_draft",
+            to_state=application.state,
+            payload={"measure_id": measure_id, "rule_version": rule.version},
+        )
+        return application
+
+
+def _latest_answers(session: Session, application_id: int) -> ApplicationAnswers | None:
+    return session.exec(
+        select(ApplicationAnswers)
+        .where(col(ApplicationAnswers.application_id) == application_id)
+        .order_by(col(ApplicationAnswers.version).desc())
+    ).first()
+
+
+def save_draft(
+    portal: Portal,
+    actor: Actor,
+    application_id: int,
+    answers: Mapping[str, Any],
+    expected_version: int,
+    *,
+    lang: str = "zh",
+) -> Application:
+    """Store the answers typed so far; an incomplete draft is fine, a mistyped value is not.
+
+    After a submission the answers are a new version, so what was submitted is kept.
+    """
+    with portal.transaction() as session:
+        application = _owned(session, actor, application_id)
+        _editable(portal, application)
+        typed = dict(answers)
+        form = portal.forms.get(application.measure_id)
+        if form is not None:
+            typed, errors = form.coerce(answers, lang)
+            if errors:
+                raise ValidationFailed([FieldProblem(e.path, e.message) for e in errors])
+        row = _latest_answers(session, application_id)
+        if row is None or row.submitted:
+            row = ApplicationAnswers(
+                application_id=application_id,
+                version=(row.version + 1) if row is not None else 1,
+                answers=typed,
+                created_by=actor.user_id,
+                created_at=portal.now(),
+            )
+        else:
+            row.answers = typed
+        session.add(row)
+        session.flush()
+        bump(
+            session,
+            application,
+            expected_version,
+            {"answers_version": row.version, "updated_at": portal.now()},
+        )
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="application",
+            subject_id=application_id,
+            event="save_draft",
+            from_state=application.state,
+            to_state=application.state,
+            payload={"answers_version": row.version, "answers_hash": payload_hash(row.answers)},
+        )
+        session.refresh(application)
+        return application
+
+
+def store_attachment(
+    portal: Portal, actor: Actor, content: bytes, *, content_type: str, original_name: str
+) -> Attachment:
+    """Keep an upload under its sha256 (once per enterprise) and record its metadata.
+
+    The caller has already checked the content type by its magic bytes. The file is written
+    before the row commits; a rolled-back upload leaves an unreferenced file named by its
+    hash, which the next identical upload reuses.
+    """
+    enterprise_id = _require_enterprise(actor)
+    digest = hashlib.sha256(content).hexdigest()
+    path = attachment_path(portal, digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(content)
+        partial.replace(path)
+    with portal.transaction() as session:
+        existing = session.exec(
+            select(Attachment)
+            .where(col(Attachment.enterprise_id) == enterprise_id)
+            .where(col(Attachment.sha256) == digest)
+        ).first()
+        if existing is not None:
+            return existing
+        row = Attachment(
+            enterprise_id=enterprise_id,
+            sha256=digest,
+            size=len(content),
+            content_type=content_type,
+            original_name=Path(original_name).name or "upload",
+            uploaded_by=actor.user_id,
+            uploaded_at=portal.now(),
+        )
+        session.add(row)
+        session.flush()
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="attachment",
+            subject_id=cast(int, row.id),
+            event="upload",
+            payload={"sha256": digest, "size": len(content), "content_type": content_type},
+        )
+        return row
+
+
+def attachment_path(portal: Portal, sha256: str) -> Path:
+    """Where the bytes of an attachment live under PORTAL_DATA_DIR."""
+    return portal.data_dir / "attachments" / sha256[:2] / sha256
+
+
+def attach(
+    portal: Portal, actor: Actor, application_id: int, slot: str, attachment_id: int, expected_version: int
+) -> Application:
+    """Put one of the enterprise's uploads into an upload slot of its application."""
+    with portal.transaction() as session:
+        application = _owned(session, actor, application_id)
+        _editable(portal, application)
+        form = portal.forms.get(application.measure_id)
+        if form is not None and slot not in form.attachments:
+            raise ValidationFailed([FieldProblem(slot, f"the form has no upload slot {slot!r}")])
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None or attachment.enterprise_id != application.enterprise_id:
+            raise NotFound("attachment", attachment_id)
+        already = session.exec(
+            select(ApplicationAttachment.id)
+            .where(col(ApplicationAttachment.application_id) == application_id)
+            .where(col(ApplicationAttachment.slot) == slot)
+            .where(col(ApplicationAttachment.attachment_id) == attachment_id)
+        ).first()
+        if already is None:
+            session.add(
+                ApplicationAttachment(
+                    application_id=application_id,
+                    attachment_id=attachment_id,
+                    slot=slot,
+                    attached_at=portal.now(),
+                )
+            )
+        bump(session, application, expected_version, {"updated_at": portal.now()})
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="application",
+            subject_id=application_id,
+            event="attach",
+            from_state=application.state,
+            to_state=application.state,
+            payload={"slot": slot, "attachment_id": attachment_id, "sha256": attachment.sha256},
+        )
+        session.refresh(application)
+        return application
+
+
+def _facts_for(
+    portal: Portal, profile: EnterpriseProfile, answers: Mapping[str, Any], measure_id: str
+) -> dict[str, dict[str, object]]:
+    """The facts a submission is judged on: the confirmed profile, overlaid by facts the form asked for."""
+    raw: dict[str, dict[str, Any]] = copy.deepcopy(profile.facts)
+    form = portal.forms.get(measure_id)
+    if form is not None:
+        for field in form.fields.values():
+            spec = portal.pack.facts.get(field.prefill) if field.prefill else None
+            if spec is None or spec.derived or field.name not in answers:
+                continue
+            raw.setdefault(spec.entity, {})[spec.name] = answers[field.name]
+    try:
+        return portal.pack.facts.parse(raw)
+    except FactError as exc:
+        raise ValidationFailed([FieldProblem(exc.fact, exc.message)]) from None
+
+
+def submit(
+    portal: Portal, actor: Actor, application_id: int, expected_version: int, *, lang: str = "zh"
+) -> Moved:
+    """Submit (or resubmit after amendment): validate, snapshot, evaluate, fire, store, audit.
+
+    The stored trace is the evaluation at today's date on the confirmed profile version the
+    case now points at; a later profile edit cannot change it.
+    """
+    with portal.transaction() as session:
+        application = _owned(session, actor, application_id)
+        _, state = workflow_of(portal, application)
+        event = RESUBMIT if state.kind == "amendment" else SUBMIT
+        answers_row = _latest_answers(session, application_id)
+        answers: dict[str, Any] = dict(answers_row.answers) if answers_row is not None else {}
+        form = portal.forms.get(application.measure_id)
+        if form is not None:
+            errors = form.validate(answers, lang)
+            if errors:
+                raise ValidationFailed([FieldProblem(e.path, e.message) for e in errors])
+            answers, _ = form.coerce(answers, lang)
+        profile = session.exec(
+            select(EnterpriseProfile)
+            .where(col(EnterpriseProfile.enterprise_id) == application.enterprise_id)
+            .where(col(EnterpriseProfile.confirmed).is_(True))
+            .order_by(col(EnterpriseProfile.version).desc())
+        ).first()
+        if profile is None:
+            raise Refused("profile_not_confirmed", "请先确认企业信息", "confirm the enterprise profile first")
+        rule = _rule_in_force(portal, application.measure_id)
+        result = rule.evaluate(
+            _facts_for(portal, profile, answers, application.measure_id), portal.today(), True
+        )
+        trace = {**result.to_json("zh"), "evaluated_on": portal.today().isoformat()}
+        answers_version = answers_row.version if answers_row is not None else None
+        if answers_row is not None:
+            answers_row.submitted = True
+            session.add(answers_row)
+        context = case_context(session, portal, application, actor, eligibility_outcome=result.outcome.value)
+        extra: dict[str, Any] = {
+            "profile_version": profile.version,
+            "answers_version": answers_version,
+            "rule_version": rule.version,
+            "rule_hash": result.rule_hash,
+            "eligibility_outcome": result.outcome.value,
+            "eligibility_trace": trace,
+            "submitted_at": portal.now(),
+        }
+        return advance(
+            session,
+            portal,
+            application,
+            actor,
+            event,
+            comment=None,
+            expected_version=expected_version,
+            context=context,
+            extra_values=extra,
+            audit_payload={
+                "profile_version": profile.version,
+                "answers_version": answers_version,
+                "outcome": result.outcome.value,
+                "rule_hash": result.rule_hash,
+            },
+        )
+
+
+def transition(
+    portal: Portal, actor: Actor, application_id: int, event: str, comment: str | None, expected_version: int
+) -> Moved:
+    """Fire a review event (accept, approve, return, reject, disburse, ...) as `actor`.
+
+    Stale `expected_version` → StaleVersion; a refused event → Refused; either way nothing changes.
+    """
+    if event in _OWN_USE_CASE:
+        raise Refused(
+            "use_own_service",
+            f"“{event}”须通过专门的功能办理",
+            f"event {event!r} is done through {_OWN_USE_CASE[event]}, not a plain transition",
+        )
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        return advance(
+            session, portal, application, actor, event, comment=comment, expected_version=expected_version
+        )
+
+
+def withdraw(
+    portal: Portal, actor: Actor, application_id: int, expected_version: int, comment: str | None = None
+) -> Moved:
+    """The enterprise takes its application back (allowed until approval, per the workflow)."""
+    return transition(portal, actor, application_id, "withdraw", comment, expected_version)
+
+
+def allowed_events(portal: Portal, actor: Actor, application_id: int) -> list[EventSpec]:
+    """The buttons to show this actor on this case: exactly what the engine would accept."""
+    with portal.reading() as session:
+        application = load_visible(session, actor, application_id)
+        workflow, _ = workflow_of(portal, application)
+        return workflow.allowed_events(
+            application.state, actor, case_context(session, portal, application, actor)
+        )
+
+
+def history(portal: Portal, actor: Actor, application_id: int) -> list[Transition]:
+    """The case's transitions, oldest first, with comments (the reasons for returns and rejections)."""
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        return list(
+            session.exec(
+                select(Transition)
+                .where(col(Transition.application_id) == application_id)
+                .order_by(col(Transition.id))
+            ).all()
+        )
+
+
+def answer_versions(portal: Portal, actor: Actor, application_id: int) -> list[ApplicationAnswers]:
+    """Every stored version of the answers, oldest first; experts must have declared first."""
+    with portal.reading() as session:
+        application = load_visible(session, actor, application_id)
+        if actor.role == "expert" and not case_context(session, portal, application, actor).coi_declared:
+            raise Forbidden(
+                "请先签署无利益冲突声明", "sign the no-conflict declaration before reading the file"
+            )
+        return list(
+            session.exec(
+                select(ApplicationAnswers)
+                .where(col(ApplicationAnswers.application_id) == application_id)
+                .order_by(col(ApplicationAnswers.version))
+            ).all()
+        )
+
+
+def file_objection(
+    portal: Portal, application_id: int, text: str, filed_by: Actor | None = None
+) -> Objection:
+    """Record an objection to a case on public notice; it holds the case until a reviewer decides it."""
+    if not text.strip():
+        raise ValidationFailed([FieldProblem("text", "an objection must say what is objected to")])
+    with portal.transaction() as session:
+        application = session.get(Application, application_id)
+        if application is None:
+            raise NotFound("application", application_id)
+        _, state = workflow_of(portal, application)
+        if state.kind != "notice":
+            raise NotFound("application", application_id)
+        objection = Objection(
+            application_id=application_id,
+            text=text,
+            filed_at=portal.now(),
+            filed_by=filed_by.user_id if filed_by is not None else None,
+        )
+        session.add(objection)
+        session.flush()
+        append_audit(
+            session,
+            actor_id=filed_by.user_id if filed_by else None,
+            actor_role=filed_by.role if filed_by else "public",
+            subject_type="application",
+            subject_id=application_id,
+            event="objection_filed",
+            payload={"objection_id": objection.id},
+        )
+        return objection

@@ -1,0 +1,344 @@
+"""The one way a case changes state: fire the workflow event and persist it in the same transaction.
+
+`advance` is shared by every use case that moves a case (submit, review transitions, the
+SLA sweep's timers). It writes the new state with `UPDATE ... WHERE id = ? AND version = ?`
+and checks the row count, so two writers that read the same version cannot both win, on
+any isolation level; the loser gets StaleVersion and its transaction rolls back whole.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Table, update
+from sqlmodel import Session, col, select
+
+from portal.db.audit import append_audit
+from portal.db.tables import (
+    Application,
+    ApplicationAttachment,
+    ExpertAssignment,
+    ExpertScore,
+    Letter,
+    Objection,
+    Transition,
+)
+from portal.services.context import Portal
+from portal.services.decisions import DECIDING_STATES, record_decision
+from portal.services.errors import BadStoredState, Refused, StaleVersion
+from portal.services.notifications import notify
+from portal.workflows import (
+    Actor,
+    CaseContext,
+    StateSpec,
+    TransitionRefused,
+    UnknownState,
+    Workflow,
+    local_date,
+    remaining_working_days,
+    resumed_deadline,
+    stage_deadline,
+    timer_due_on,
+)
+
+_APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
+
+# Who is told when a case enters a stage: the workflow's `responsible` party → recipients.
+_PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "expert": "expert", "admin": "admin"}
+
+
+def workflow_of(portal: Portal, application: Application) -> tuple[Workflow, StateSpec]:
+    """The case's workflow and current stage; a stored value the pack does not know is BadStoredState."""
+    workflow = portal.workflows.get(application.workflow)
+    if workflow is None:
+        raise BadStoredState("application", application.id, f"unknown workflow {application.workflow!r}")
+    try:
+        return workflow, workflow.state(application.state)
+    except UnknownState:
+        raise BadStoredState(
+            "application",
+            application.id,
+            f"state {application.state!r} is not a state of workflow {workflow.name!r}",
+        ) from None
+
+
+def attachments_complete(session: Session, portal: Portal, application: Application) -> bool:
+    """Every required upload slot of the measure's form holds at least one file."""
+    form = portal.forms.get(application.measure_id)
+    if form is None:
+        return True
+    required = {slot.id for slot in form.attachments.values() if slot.required}
+    filled = set(
+        session.exec(
+            select(ApplicationAttachment.slot).where(
+                col(ApplicationAttachment.application_id) == application.id
+            )
+        ).all()
+    )
+    return required <= filled
+
+
+def score_totals(session: Session, application_id: int) -> tuple[dict[int, Decimal], set[int]]:
+    """Each scoring expert's total, and the experts whose scores must not count (conflicted)."""
+    rows = session.exec(
+        select(ExpertAssignment, ExpertScore)
+        .join(ExpertScore, col(ExpertScore.assignment_id) == ExpertAssignment.id)
+        .where(col(ExpertAssignment.application_id) == application_id)
+    ).all()
+    totals = {assignment.expert_id: Decimal(score.total) for assignment, score in rows}
+    excluded = {a.expert_id for a, _ in rows if a.conflicted or a.excluded_at is not None}
+    return totals, excluded
+
+
+# Which stored facts each guard or jurisdiction reads; a context is built only from what the
+# current stage's transitions can look at, so a plain review step costs no extra queries.
+_READS = {
+    "attachments_complete": "attachments",
+    "coi_declared": "experts",
+    "coi_not_declared": "experts",
+    "assigned": "experts",
+    "scores_passed": "scores",
+    "no_sustained_objection": "objections",
+    "objection_pending": "objections",
+}
+ALL_READS = frozenset(_READS.values())
+
+
+def reads_of(workflow: Workflow, state: str) -> frozenset[str]:
+    """The kinds of stored facts the transitions out of `state` read."""
+    needed = set()
+    for edge in workflow.transitions_from(state):
+        for name in (*edge.guards, edge.jurisdiction):
+            if name in _READS:
+                needed.add(_READS[name])
+    return frozenset(needed)
+
+
+def case_context(
+    session: Session,
+    portal: Portal,
+    application: Application,
+    actor: Actor,
+    *,
+    eligibility_outcome: str | None = None,
+    reads: frozenset[str] = ALL_READS,
+) -> CaseContext:
+    """What the workflow's guards read about this case, as seen by `actor`, from stored rows.
+
+    `reads` limits the queries to the facts the caller's guards need; the rest keep their
+    neutral defaults (no experts, no scores, no objections).
+    """
+    application_id = cast(int, application.id)
+    active: list[ExpertAssignment] = []
+    if "experts" in reads:
+        assignments = session.exec(
+            select(ExpertAssignment).where(col(ExpertAssignment.application_id) == application_id)
+        ).all()
+        active = [a for a in assignments if not a.conflicted and a.excluded_at is None]
+    mine = next((a for a in active if a.expert_id == actor.user_id), None) if actor.role == "expert" else None
+    scores_passed = None
+    if "scores" in reads:
+        totals, excluded = score_totals(session, application_id)
+        scores_passed = portal.rubric.consensus(totals, excluded).passed
+    objections: list[Objection] = []
+    if "objections" in reads:
+        objections = list(
+            session.exec(select(Objection).where(col(Objection.application_id) == application_id)).all()
+        )
+    _, state = workflow_of(portal, application)
+    notice_elapsed = False
+    if state.timer is not None and application.stage_entered_at is not None:
+        due_on = timer_due_on(state, local_date(application.stage_entered_at))
+        notice_elapsed = due_on is not None and portal.today() >= due_on
+    return CaseContext(
+        enterprise_id=application.enterprise_id,
+        district=application.district,
+        lead_unit=application.lead_unit,
+        returned_from=application.returned_from,
+        attachments_complete="attachments" in reads and attachments_complete(session, portal, application),
+        eligibility_outcome=eligibility_outcome or application.eligibility_outcome,
+        coi_declared=mine is not None and mine.declared_at is not None,
+        assigned_expert_ids=frozenset(a.expert_id for a in active),
+        scores_passed=scores_passed,
+        notice_elapsed=notice_elapsed,
+        objection_pending=any(o.sustained is None for o in objections),
+        objection_sustained=any(o.sustained is True for o in objections),
+    )
+
+
+def bump(session: Session, application: Application, expected_version: int, values: dict[str, Any]) -> int:
+    """Write `values` and version + 1 if still at `expected_version`; return the new version."""
+    new_version = expected_version + 1
+    result = session.execute(
+        update(_APPLICATION)
+        .where(_APPLICATION.c.id == application.id, _APPLICATION.c.version == expected_version)
+        .values(**values, version=new_version)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleVersion("application", application.id, expected_version, None)
+    return new_version
+
+
+def _stage_values(
+    portal: Portal, application: Application, workflow: Workflow, target: str
+) -> dict[str, Any]:
+    """Deadline bookkeeping for entering `target`: set, pause or resume the SLA clock."""
+    now, today = portal.now(), portal.today()
+    source_spec, target_spec = workflow.state(application.state), workflow.state(target)
+    if target == application.state:  # a self-loop (a declaration, a score) is no new stage visit
+        return {}
+    values: dict[str, Any] = {
+        "stage_entered_at": now,
+        "overdue": False,
+        "escalated_for_stage": None,
+        "returned_from": None,
+        "sla_paused_at": None,
+    }
+    if target_spec.paused_sla:
+        # Keep due_on: the days left are counted from it when the enterprise resubmits.
+        values.update(returned_from=application.state, sla_paused_at=now, due_on=application.due_on)
+    elif source_spec.paused_sla and application.due_on is not None and application.sla_paused_at is not None:
+        left = remaining_working_days(
+            portal.calendar, application.due_on, local_date(application.sla_paused_at)
+        )
+        values["due_on"] = resumed_deadline(portal.calendar, left, today)
+    else:
+        values["due_on"] = stage_deadline(target_spec, today, portal.calendar)
+    return values
+
+
+@dataclass(frozen=True)
+class Moved:
+    """The result of one transition: the new state and version, and the letter it issued if any."""
+
+    application_id: int
+    from_state: str
+    to_state: str
+    version: int
+    letter_id: int | None
+
+
+def advance(
+    session: Session,
+    portal: Portal,
+    application: Application,
+    actor: Actor,
+    event: str,
+    *,
+    comment: str | None,
+    expected_version: int,
+    context: CaseContext | None = None,
+    extra_values: dict[str, Any] | None = None,
+    audit_payload: dict[str, object] | None = None,
+) -> Moved:
+    """Fire `event` and persist everything it implies, inside the caller's transaction."""
+    if application.version != expected_version:
+        raise StaleVersion("application", application.id, expected_version, application.version)
+    workflow, _ = workflow_of(portal, application)
+    if context is None:
+        reads = reads_of(workflow, application.state)
+        context = case_context(session, portal, application, actor, reads=reads)
+    try:
+        target = workflow.fire(application.state, event, actor, context, comment)
+    except TransitionRefused as refused:
+        raise Refused(refused.code, refused.message_zh, refused.message_en, refused.detail) from None
+    source = application.state
+    stage = _stage_values(portal, application, workflow, target)
+    values = {"state": target, "updated_at": portal.now(), **stage, **(extra_values or {})}
+    version = bump(session, application, expected_version, values)
+    actor_id = None if actor.role == "system" else actor.user_id
+    session.add(
+        Transition(
+            application_id=cast(int, application.id),
+            from_state=source,
+            to_state=target,
+            event=event,
+            actor_id=actor_id,
+            comment=comment,
+            at=portal.now(),
+        )
+    )
+    _settle_objections(session, portal, application, actor, event, comment)
+    # Re-read what the UPDATE wrote so that decisions and callers see the stored row.
+    session.expire(application)
+    session.refresh(application)
+    letter: Letter | None = None
+    if target != source and target in DECIDING_STATES:
+        letter = record_decision(
+            session, portal, application=application, target_state=target, actor=actor, comment=comment
+        )
+    payload: dict[str, object] = {
+        "application_id": application.id,
+        "workflow": workflow.name,
+        "version": version,
+        "due_on": application.due_on,
+        **(audit_payload or {}),
+    }
+    if letter is not None:
+        payload["letter"] = {"id": letter.id, "doc_number": letter.doc_number, "sha256": letter.sha256}
+    append_audit(
+        session,
+        actor_id=actor_id,
+        actor_role=actor.role,
+        subject_type="application",
+        subject_id=cast(int, application.id),
+        event=event,
+        from_state=source,
+        to_state=target,
+        comment=comment,
+        payload=payload,
+    )
+    if target != source:
+        _tell_parties(session, application, workflow, target, actor)
+    return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
+
+
+def _settle_objections(
+    session: Session, portal: Portal, application: Application, actor: Actor, event: str, comment: str | None
+) -> None:
+    """Deciding on a public-notice objection is part of the transition that does so."""
+    sustained = {"dismiss_objection": False, "uphold_objection": True}.get(event)
+    if sustained is None:
+        return
+    pending = session.exec(
+        select(Objection)
+        .where(col(Objection.application_id) == application.id)
+        .where(col(Objection.sustained).is_(None))
+    ).all()
+    for objection in pending:
+        objection.sustained = sustained
+        objection.decided_by = actor.user_id
+        objection.decided_at = portal.now()
+        objection.decision_comment = comment
+        session.add(objection)
+
+
+def _tell_parties(
+    session: Session, application: Application, workflow: Workflow, target: str, actor: Actor
+) -> None:
+    """Tell the enterprise its case moved, and the party now responsible that it has work."""
+    label = workflow.state(target).label
+    link = f"/applications/{application.id}"
+    if actor.role != "enterprise":
+        notify(
+            session,
+            kind="case_update",
+            enterprise_id=application.enterprise_id,
+            link=link,
+            title=f"申报进度更新：{label.zh}",
+            body=f"您的申报（{application.measure_id}）已进入“{label.zh}”阶段。",
+        )
+    party = workflow.state(target).responsible
+    role = _PARTY_ROLE.get(party or "")
+    if role is None or role == "expert":  # experts are told when they are assigned
+        return
+    notify(
+        session,
+        kind="work_item",
+        role=role,
+        link=link,
+        district=application.district if party == "district" else None,
+        bureau=application.lead_unit if party == "bureau" else None,
+        title=f"待办：{label.zh}",
+        body=f"申报 {application.id}（{application.measure_id}）待处理：{label.zh}。",
+    )

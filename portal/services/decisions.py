@@ -1,0 +1,366 @@
+"""Decisions and their letters: recorded by the deciding transition, letters never rewritten.
+
+A decision is stored by the transition that reaches `approved` or `rejected`, in the same
+transaction, with the rule outcome, benefit, trace and rule hash the case was judged on.
+Its letter is rendered there too and stored with its sha256: the bytes a bank verifies are
+the bytes that were committed. A correction is a new letter that supersedes the old one.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlmodel import Session, col, select
+
+from portal.db.audit import append_audit
+from portal.db.tables import Application, Decision, Enterprise, Letter
+from portal.documents import (
+    BenefitLine,
+    LetterData,
+    TraceLine,
+    new_verification_code,
+    normalize_verification_code,
+)
+from portal.documents import render_letter as render_pdf
+from portal.documents.model import BenefitKind, CriterionOutcome, Language, LetterKind
+from portal.rules import Rule
+from portal.services.access import load_visible
+from portal.services.context import Portal
+from portal.services.doc_numbers import next_doc_number
+from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
+from portal.workflows import SHANGHAI, Actor
+
+APPROVED = "approved"
+REJECTED = "rejected"
+DISBURSED = "disbursed"
+# The state a deciding transition reaches → the decision outcome and the letter it issues.
+DECIDING_STATES: dict[str, tuple[str | None, LetterKind]] = {
+    APPROVED: ("approved", "approval"),
+    REJECTED: ("rejected", "rejection"),
+    DISBURSED: (None, "disbursement"),
+}
+_BENEFIT_KINDS: dict[str, BenefitKind] = {"money": "money", "ratio": "ratio"}
+
+
+@dataclass(frozen=True)
+class LetterInfo:
+    """What the public /verify page shows about a letter, and nothing more."""
+
+    verification_code: str
+    doc_number: str
+    kind: str
+    issuing_unit_zh: str
+    issuing_unit_en: str
+    enterprise_name: str
+    measure_id: str
+    measure_title_zh: str
+    measure_title_en: str
+    outcome: str
+    issued_on: date
+    sha256: str
+    superseded: bool
+    # The verification code of the letter that corrects this one, so /verify can link to it.
+    superseded_by: str | None = None
+
+
+def rule_of(portal: Portal, application: Application) -> Rule:
+    """The rule version an application was judged on."""
+    for rule in portal.pack.versions(application.measure_id):
+        if rule.version == application.rule_version:
+            return rule
+    raise BadStoredState(
+        "application",
+        application.id,
+        f"measure {application.measure_id} has no rule version {application.rule_version!r} in the pack",
+    )
+
+
+def _benefit_lines(rule: Rule, benefit: dict[str, Any] | None) -> list[BenefitLine]:
+    lines = []
+    for name, amount in (benefit or {}).items():
+        spec = rule.benefit.get(name)
+        label = spec.label if spec is not None else None
+        kind = _BENEFIT_KINDS.get(spec.type if spec is not None else "", "number")
+        lines.append(
+            BenefitLine(
+                name=name,
+                label_zh=label.zh if label and label.zh else name,
+                label_en=label.en if label and label.en else name,
+                amount=Decimal(str(amount)),
+                kind=kind,
+            )
+        )
+    return lines
+
+
+def _trace_lines(trace: dict[str, Any] | None) -> list[TraceLine]:
+    lines = []
+    for item in (trace or {}).get("criteria", []):
+        message = item.get("message") or {}
+        lines.append(
+            TraceLine(
+                criterion_id=str(item["id"]),
+                message_zh=str(message.get("zh") or item["id"]),
+                message_en=str(message.get("en") or item["id"]),
+                outcome=cast(CriterionOutcome, item["outcome"]),
+                source=str(item.get("source") or ""),
+            )
+        )
+    return lines
+
+
+def letter_data(
+    session: Session,
+    portal: Portal,
+    *,
+    application: Application,
+    decision: Decision,
+    kind: LetterKind,
+    lang: Language,
+    reasons: str | list[str] | None,
+    doc_number: str,
+    verification_code: str,
+    issued_on: date,
+    supersedes_code: str | None,
+) -> LetterData:
+    """What a letter prints, from the stored decision and the letter's own identity.
+
+    Shared by issuing and by re-rendering a stored letter (`portal decisions render`), so the
+    two cannot drift apart: the same stored rows give the same bytes.
+    """
+    rule = rule_of(portal, application)
+    enterprise = session.get(Enterprise, application.enterprise_id)
+    if enterprise is None:
+        raise BadStoredState("application", application.id, "its enterprise row is missing")
+    unit = portal.pack.units.get(application.lead_unit, {})
+    return LetterData(
+        kind=kind,
+        lang=lang,
+        doc_number=doc_number,
+        issuing_unit_zh=unit.get("zh") or application.lead_unit,
+        issuing_unit_en=unit.get("en") or application.lead_unit,
+        issued_on=issued_on,
+        enterprise_name=enterprise.name,
+        enterprise_uscc=enterprise.uscc,
+        measure_id=application.measure_id,
+        measure_title_zh=rule.title.zh,
+        measure_title_en=rule.title.en,
+        measure_source=rule.source.citation() or application.measure_id,
+        outcome=str(
+            (decision.trace or {}).get("outcome") or application.eligibility_outcome or "undetermined"
+        ),
+        reasons=reasons if reasons is not None else (decision.reasons or ""),
+        rule_hash=decision.rule_hash or rule.rule_hash,
+        verification_code=verification_code,
+        verify_url=f"{portal.public_base_url}/verify/{verification_code}",
+        benefits=_benefit_lines(rule, decision.benefit) if kind != "rejection" else [],
+        trace=_trace_lines(decision.trace),
+        supersedes_code=supersedes_code,
+    )
+
+
+def issue_letter(
+    session: Session,
+    portal: Portal,
+    *,
+    application: Application,
+    decision: Decision,
+    kind: LetterKind,
+    issued_by: int | None,
+    lang: Language = "zh",
+    reasons: str | list[str] | None = None,
+    supersedes: Letter | None = None,
+) -> Letter:
+    """Render and store one letter inside the caller's transaction; returns the stored row."""
+    if decision.id is None:
+        raise BadStoredState("application", application.id, "its decision row is not stored")
+    # The printed date is derived from the stored instant, so a re-render prints the same day.
+    issued_at = portal.now()
+    issued_on = issued_at.astimezone(SHANGHAI).date()
+    code = new_verification_code()
+    data = letter_data(
+        session,
+        portal,
+        application=application,
+        decision=decision,
+        kind=kind,
+        lang=lang,
+        reasons=reasons,
+        doc_number=next_doc_number(session, application.lead_unit, issued_on.year),
+        verification_code=code,
+        issued_on=issued_on,
+        supersedes_code=supersedes.verification_code if supersedes is not None else None,
+    )
+    pdf = render_pdf(data)
+    letter = Letter(
+        decision_id=decision.id,
+        kind=kind,
+        lang=lang,
+        doc_number=data.doc_number,
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        verification_code=code,
+        issued_at=issued_at,
+        issued_by=issued_by,
+        supersedes_id=supersedes.id if supersedes is not None else None,
+    )
+    session.add(letter)
+    session.flush()
+    return letter
+
+
+def record_decision(
+    session: Session,
+    portal: Portal,
+    *,
+    application: Application,
+    target_state: str,
+    actor: Actor,
+    comment: str | None,
+) -> Letter | None:
+    """Store the decision (approval/rejection) or the disbursement notice a transition implies."""
+    outcome, kind = DECIDING_STATES[target_state]
+    actor_id = actor.user_id if actor.role != "system" else None
+    decision = session.exec(select(Decision).where(Decision.application_id == application.id)).first()
+    if outcome is not None:
+        if decision is not None:
+            raise Conflict(f"application {application.id} is already decided ({decision.outcome})")
+        reasons = comment or ("公示期满无异议，予以批准。" if outcome == "approved" else None)
+        decision = Decision(
+            application_id=cast(int, application.id),
+            outcome=outcome,
+            benefit=(application.eligibility_trace or {}).get("benefit") if outcome == "approved" else None,
+            reasons=reasons,
+            decided_at=portal.now(),
+            decided_by=actor_id,
+            rule_hash=application.rule_hash,
+            trace=application.eligibility_trace,
+        )
+        session.add(decision)
+        session.flush()
+    elif decision is None:
+        raise BadStoredState("application", application.id, "disbursed without a stored decision")
+    return issue_letter(
+        session,
+        portal,
+        application=application,
+        decision=decision,
+        kind=kind,
+        issued_by=actor_id,
+        reasons=comment if outcome is None and comment else None,
+    )
+
+
+def correct_letter(
+    portal: Portal, actor: Actor, letter_id: int, *, reasons: str, lang: Language | None = None
+) -> Letter:
+    """Issue a corrected letter that supersedes `letter_id`; the old one stays, unchanged.
+
+    Only a reviewer of the measure's lead unit (or an admin) corrects letters.
+    """
+    if not reasons.strip():
+        raise Refused("comment_required", "更正须说明理由", "a correction must state its reasons")
+    with portal.transaction() as session:
+        old = session.get(Letter, letter_id)
+        if old is None:
+            raise NotFound("letter", letter_id)
+        decision = session.get(Decision, old.decision_id)
+        assert decision is not None  # the foreign key guarantees it
+        application = load_visible(session, actor, decision.application_id)
+        if not (
+            actor.role == "admin" or (actor.role == "reviewer" and actor.bureau == application.lead_unit)
+        ):
+            raise Refused(
+                "wrong_jurisdiction", "仅牵头单位可更正文书", "only the lead unit may correct a letter"
+            )
+        newer = session.exec(select(Letter.id).where(Letter.supersedes_id == old.id)).first()
+        if newer is not None:
+            raise Conflict(f"letter {letter_id} is already superseded; correct the newest letter instead")
+        letter = issue_letter(
+            session,
+            portal,
+            application=application,
+            decision=decision,
+            kind=cast(LetterKind, old.kind),
+            issued_by=actor.user_id,
+            lang=lang or cast(Language, old.lang),
+            reasons=reasons,
+            supersedes=old,
+        )
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="letter",
+            subject_id=cast(int, letter.id),
+            event="letter_corrected",
+            comment=reasons,
+            payload={"supersedes": old.id, "doc_number": letter.doc_number, "sha256": letter.sha256},
+        )
+        return letter
+
+
+def letters_for(portal: Portal, actor: Actor, application_id: int) -> list[Letter]:
+    """Every letter of a case the actor may see, oldest first (superseded ones included)."""
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        query = (
+            select(Letter)
+            .join(Decision, col(Decision.id) == Letter.decision_id)
+            .where(Decision.application_id == application_id)
+            .order_by(col(Letter.id))
+        )
+        return list(session.exec(query).all())
+
+
+def get_letter(portal: Portal, actor: Actor, letter_id: int) -> Letter:
+    """One letter (with its PDF bytes) if the actor may see its case."""
+    with portal.reading() as session:
+        letter = session.get(Letter, letter_id)
+        if letter is None:
+            raise NotFound("letter", letter_id)
+        decision = session.get(Decision, letter.decision_id)
+        assert decision is not None
+        load_visible(session, actor, decision.application_id)
+        return letter
+
+
+def verify_code(portal: Portal, code: str) -> LetterInfo:
+    """The public facts of the letter with this verification code; NotFound for anything else."""
+    try:
+        canonical = normalize_verification_code(code)
+    except ValueError:
+        # Still query, for a value no letter has: a malformed code must cost what an unknown one does.
+        canonical = ""
+    with portal.reading() as session:
+        letter = session.exec(select(Letter).where(Letter.verification_code == canonical)).first()
+        if letter is None:
+            raise NotFound("letter", "(code)")
+        decision = session.get(Decision, letter.decision_id)
+        application = session.get(Application, decision.application_id) if decision else None
+        enterprise = session.get(Enterprise, application.enterprise_id) if application else None
+        if decision is None or application is None or enterprise is None:
+            raise BadStoredState("letter", letter.id, "its decision, application or enterprise is missing")
+        newer = session.exec(
+            select(Letter.verification_code).where(Letter.supersedes_id == letter.id)
+        ).first()
+        rule = rule_of(portal, application)
+        unit = portal.pack.units.get(application.lead_unit, {})
+        return LetterInfo(
+            verification_code=letter.verification_code,
+            doc_number=letter.doc_number,
+            kind=letter.kind,
+            issuing_unit_zh=unit.get("zh") or application.lead_unit,
+            issuing_unit_en=unit.get("en") or application.lead_unit,
+            enterprise_name=enterprise.name,
+            measure_id=application.measure_id,
+            measure_title_zh=rule.title.zh,
+            measure_title_en=rule.title.en,
+            outcome=decision.outcome,
+            issued_on=letter.issued_at.astimezone(SHANGHAI).date(),
+            sha256=letter.sha256,
+            superseded=newer is not None,
+            superseded_by=newer,
+        )

@@ -1,0 +1,242 @@
+"""Enterprises, their users and their versioned profile facts.
+
+A profile edit adds a version and never rewrites one, so the version an application was
+submitted with stays exactly as it was.
+"""
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from portal.db.audit import append_audit, payload_hash
+from portal.db.tables import Enterprise, EnterpriseProfile, Role, User
+from portal.db.uscc import InvalidUSCCError, validate_uscc
+from portal.rules import FactError
+from portal.services.access import actor_of
+from portal.services.auth import check_password_strength, hash_password
+from portal.services.context import Portal
+from portal.services.errors import Conflict, FieldProblem, Forbidden, NotFound, StaleVersion, ValidationFailed
+from portal.workflows import Actor
+
+_STAFF_ROLES = frozenset({Role.REVIEWER.value, Role.EXPERT.value, Role.ADMIN.value})
+
+
+def _check_new_user(session: Session, username: str, password: str) -> list[FieldProblem]:
+    problems = []
+    if not username.strip():
+        problems.append(FieldProblem("username", "required"))
+    elif session.exec(select(User.id).where(col(User.username) == username)).first() is not None:
+        problems.append(FieldProblem("username", "already taken"))
+    weak = check_password_strength(password)
+    if weak is not None:
+        problems.append(FieldProblem("password", weak))
+    return problems
+
+
+def register_enterprise(
+    portal: Portal,
+    *,
+    uscc: str,
+    name: str,
+    district: str,
+    username: str,
+    password: str,
+    display_name: str,
+    email: str | None = None,
+    ai_track: str | None = None,
+) -> tuple[Enterprise, User]:
+    """Create an enterprise and its first user together; a taken USCC or user name is a field error."""
+    problems: list[FieldProblem] = []
+    try:
+        canonical = validate_uscc(uscc)
+    except InvalidUSCCError as exc:
+        problems.append(FieldProblem("uscc", str(exc)))
+        canonical = uscc
+    if not name.strip():
+        problems.append(FieldProblem("name", "required"))
+    district_spec = portal.pack.facts.get("enterprise.district")
+    allowed = getattr(district_spec, "values", None)
+    if allowed and district not in allowed:
+        problems.append(FieldProblem("district", f"{district!r} is not one of {sorted(allowed)}"))
+    with portal.transaction() as session:
+        problems += _check_new_user(session, username, password)
+        if (
+            not problems
+            and session.exec(select(Enterprise.id).where(col(Enterprise.uscc) == canonical)).first()
+        ):
+            problems.append(FieldProblem("uscc", "an enterprise with this code is already registered"))
+        if problems:
+            raise ValidationFailed(problems)
+        enterprise = Enterprise(uscc=canonical, name=name.strip(), district=district, ai_track=ai_track)
+        session.add(enterprise)
+        session.flush()
+        user = User(
+            username=username,
+            display_name=display_name,
+            email=email,
+            password_hash=hash_password(password),
+            role=Role.ENTERPRISE.value,
+            enterprise_id=enterprise.id,
+        )
+        session.add(user)
+        try:
+            session.flush()
+        except IntegrityError:  # a concurrent registration took the code or the name
+            raise Conflict("the USCC or user name was registered concurrently") from None
+        append_audit(
+            session,
+            actor_id=user.id,
+            actor_role=user.role,
+            subject_type="enterprise",
+            subject_id=cast(int, enterprise.id),
+            event="register",
+            payload={"uscc": canonical, "name": enterprise.name, "district": district, "username": username},
+        )
+        return enterprise, user
+
+
+def create_staff_user(
+    portal: Portal,
+    admin: Actor | None,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    role: str,
+    district: str | None = None,
+    bureau: str | None = None,
+    employer: str | None = None,
+    email: str | None = None,
+) -> User:
+    """Add a reviewer, expert or admin. `admin=None` is the bootstrap path (CLI, demo seed)."""
+    if admin is not None and admin.role != "admin":
+        raise Forbidden("仅管理员可以添加用户", "only an admin may add users")
+    problems: list[FieldProblem] = []
+    if role not in _STAFF_ROLES:
+        problems.append(FieldProblem("role", f"{role!r} is not one of {sorted(_STAFF_ROLES)}"))
+    if role == Role.REVIEWER.value and district is None and bureau is None:
+        problems.append(FieldProblem("district", "a reviewer needs a district, a bureau or both"))
+    if bureau is not None and bureau not in portal.pack.units:
+        problems.append(FieldProblem("bureau", f"{bureau!r} is not a unit in units.yaml"))
+    with portal.transaction() as session:
+        problems += _check_new_user(session, username, password)
+        if problems:
+            raise ValidationFailed(problems)
+        user = User(
+            username=username,
+            display_name=display_name,
+            email=email,
+            password_hash=hash_password(password),
+            role=role,
+            district=district,
+            bureau=bureau,
+            employer=employer,
+        )
+        session.add(user)
+        session.flush()
+        append_audit(
+            session,
+            actor_id=admin.user_id if admin else None,
+            actor_role=admin.role if admin else "system",
+            subject_type="user",
+            subject_id=cast(int, user.id),
+            event="user_created",
+            payload={"username": username, "role": role, "district": district, "bureau": bureau},
+        )
+        return user
+
+
+def _latest_profile(session: Session, enterprise_id: int) -> EnterpriseProfile | None:
+    return session.exec(
+        select(EnterpriseProfile)
+        .where(col(EnterpriseProfile.enterprise_id) == enterprise_id)
+        .order_by(col(EnterpriseProfile.version).desc())
+    ).first()
+
+
+def _own_enterprise(actor: Actor) -> int:
+    if actor.role != "enterprise" or actor.enterprise_id is None:
+        raise Forbidden("仅企业用户可以维护企业信息", "only the enterprise's users may edit its profile")
+    return actor.enterprise_id
+
+
+def save_profile(
+    portal: Portal, actor: Actor, facts: Mapping[str, Mapping[str, Any]], expected_version: int | None
+) -> EnterpriseProfile:
+    """Add an unconfirmed profile version; `expected_version` is the newest the user saw (None at first)."""
+    enterprise_id = _own_enterprise(actor)
+    try:
+        portal.pack.facts.parse(facts)
+    except FactError as exc:
+        raise ValidationFailed([FieldProblem(exc.fact, exc.message)]) from None
+    with portal.transaction() as session:
+        latest = _latest_profile(session, enterprise_id)
+        current = latest.version if latest is not None else None
+        if current != expected_version:
+            raise StaleVersion("profile", enterprise_id, expected_version or 0, current)
+        row = EnterpriseProfile(
+            enterprise_id=enterprise_id,
+            version=(current or 0) + 1,
+            facts=dict(facts),
+            created_by=actor.user_id,
+            created_at=portal.now(),
+        )
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:  # another save took this version number first
+            raise StaleVersion("profile", enterprise_id, expected_version or 0, None) from None
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="enterprise",
+            subject_id=enterprise_id,
+            event="profile_saved",
+            payload={"version": row.version, "facts_hash": payload_hash(row.facts)},
+        )
+        return row
+
+
+def confirm_profile(portal: Portal, actor: Actor, version: int) -> EnterpriseProfile:
+    """Confirm a profile version as true; submissions snapshot the latest confirmed version."""
+    enterprise_id = _own_enterprise(actor)
+    with portal.transaction() as session:
+        row = session.exec(
+            select(EnterpriseProfile)
+            .where(col(EnterpriseProfile.enterprise_id) == enterprise_id)
+            .where(col(EnterpriseProfile.version) == version)
+        ).first()
+        if row is None:
+            raise NotFound("profile version", version)
+        if not row.confirmed:
+            row.confirmed = True
+            session.add(row)
+            append_audit(
+                session,
+                actor_id=actor.user_id,
+                actor_role=actor.role,
+                subject_type="enterprise",
+                subject_id=enterprise_id,
+                event="profile_confirmed",
+                payload={"version": version},
+            )
+        return row
+
+
+def latest_profile(portal: Portal, actor: Actor) -> EnterpriseProfile | None:
+    """The enterprise's newest profile version (confirmed or not), for the profile form."""
+    enterprise_id = _own_enterprise(actor)
+    with portal.reading() as session:
+        return _latest_profile(session, enterprise_id)
+
+
+def actor_for_username(portal: Portal, username: str) -> Actor:
+    """The actor of a user by name (CLI and tests); NotFound if there is none."""
+    with portal.reading() as session:
+        user = session.exec(select(User).where(col(User.username) == username)).first()
+        if user is None:
+            raise NotFound("user", username)
+        return actor_of(user)

@@ -1,0 +1,288 @@
+"""Expert review: assignment with conflict-of-interest refusal, the declaration, scoring, consensus.
+
+Declaring and scoring are workflow events (self-loops on `expert_review`), so each one bumps
+the case version and is audited like any other transition. When the panel's consensus
+reaches the pass mark the lead unit is told it can conclude the review; concluding stays a
+reviewer's act (the workflow gives `conclude_expert_review` to reviewers only).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import cast
+
+from sqlmodel import Session, col, select
+
+from portal.db.audit import append_audit
+from portal.db.tables import Application, Enterprise, ExpertAssignment, ExpertConflict, ExpertScore, User
+from portal.services.access import load_visible
+from portal.services.cases import advance, bump, score_totals, workflow_of
+from portal.services.context import Portal
+from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, ValidationFailed
+from portal.services.notifications import notify
+from portal.workflows import (
+    Actor,
+    ApplicantParties,
+    Consensus,
+    ExpertAffiliation,
+    RubricScoreError,
+    conflict_reasons,
+)
+
+DECLARE_EVENT, SCORE_EVENT = "declare_no_conflict", "score"
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One expert's stored total and the panel's consensus after it."""
+
+    total: Decimal
+    consensus: Consensus
+    version: int
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.strip().upper() == b.strip().upper()
+
+
+def conflicts_of(session: Session, expert: User, application: Application) -> tuple[str, ...]:
+    """Why `expert` may not judge `application` (empty: no conflict)."""
+    enterprise = session.get(Enterprise, application.enterprise_id)
+    if enterprise is None or expert.id is None:
+        raise NotFound("enterprise", application.enterprise_id)
+    declared = session.exec(select(ExpertConflict).where(col(ExpertConflict.expert_id) == expert.id)).all()
+    # A declared tie to an employer counts as a tie to the enterprise with that code.
+    declared_ids = frozenset(
+        enterprise.id if _same(c.employer, enterprise.uscc) else c.enterprise_id
+        for c in declared
+        if c.enterprise_id is not None or _same(c.employer, enterprise.uscc)
+    )
+    affiliation = ExpertAffiliation(
+        expert_id=expert.id,
+        enterprise_id=expert.enterprise_id,
+        employer_uscc=expert.employer,
+        declared_enterprise_ids=cast(frozenset[int], declared_ids),
+    )
+    applicant = ApplicantParties(enterprise_id=application.enterprise_id, uscc=enterprise.uscc)
+    return conflict_reasons(affiliation, applicant)
+
+
+def _require_lead_unit(actor: Actor, application: Application) -> None:
+    if actor.role == "admin" or (actor.role == "reviewer" and actor.bureau == application.lead_unit):
+        return
+    raise Refused(
+        "wrong_jurisdiction",
+        "仅牵头单位审核人员可以管理评审专家",
+        "only the lead unit's reviewers manage the panel",
+    )
+
+
+def assign_expert(
+    portal: Portal, actor: Actor, application_id: int, expert_id: int, expected_version: int
+) -> ExpertAssignment:
+    """Put an expert on the panel; one with any conflict of interest is refused, naming why."""
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        _require_lead_unit(actor, application)
+        _, state = workflow_of(portal, application)
+        if state.kind != "review":
+            raise Refused(
+                "not_in_review", "仅评审阶段可以指派专家", "experts are assigned during review only"
+            )
+        expert = session.get(User, expert_id)
+        if expert is None or expert.role != "expert" or not expert.active:
+            raise NotFound("expert", expert_id)
+        reasons = conflicts_of(session, expert, application)
+        if reasons:
+            raise Refused(
+                "conflict_of_interest",
+                "该专家与申报单位存在利益冲突，不能指派",
+                f"the expert has a conflict of interest ({', '.join(reasons)})",
+                detail=",".join(reasons),
+            )
+        taken = session.exec(
+            select(ExpertAssignment.id)
+            .where(col(ExpertAssignment.application_id) == application_id)
+            .where(col(ExpertAssignment.expert_id) == expert_id)
+        ).first()
+        if taken is not None:
+            raise Conflict(f"expert {expert_id} is already on the panel of application {application_id}")
+        assignment = ExpertAssignment(
+            application_id=application_id,
+            expert_id=expert_id,
+            assigned_by=actor.user_id,
+            assigned_at=portal.now(),
+        )
+        session.add(assignment)
+        session.flush()
+        version = bump(session, application, expected_version, {"updated_at": portal.now()})
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="application",
+            subject_id=application_id,
+            event="expert_assigned",
+            from_state=application.state,
+            to_state=application.state,
+            payload={"expert_id": expert_id, "version": version},
+        )
+        notify(
+            session,
+            kind="expert_assignment",
+            recipient_user_id=expert_id,
+            link=f"/applications/{application_id}",
+            title="评审任务",
+            body=f"您被指派评审申报 {application_id}（{application.measure_id}），请先签署无利益冲突声明。",
+            dedupe_key=f"assign:{assignment.id}",
+        )
+        return assignment
+
+
+def _my_assignment(session: Session, actor: Actor, application_id: int) -> ExpertAssignment:
+    row = session.exec(
+        select(ExpertAssignment)
+        .where(col(ExpertAssignment.application_id) == application_id)
+        .where(col(ExpertAssignment.expert_id) == actor.user_id)
+        .where(col(ExpertAssignment.excluded_at).is_(None))
+    ).first()
+    if row is None:
+        raise NotFound("application", application_id)
+    return row
+
+
+def declare(portal: Portal, actor: Actor, application_id: int, statement: str, expected_version: int) -> int:
+    """The expert signs the no-conflict declaration, which opens the documents; returns the new version."""
+    if not statement.strip():
+        raise ValidationFailed([FieldProblem("statement", "the declaration text is required")])
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        assignment = _my_assignment(session, actor, application_id)
+        expert = session.get(User, actor.user_id)
+        assert expert is not None
+        reasons = conflicts_of(session, expert, application)
+        if reasons:
+            raise Refused(
+                "conflict_of_interest",
+                "存在利益冲突，不能签署无利益冲突声明",
+                f"you have a conflict of interest ({', '.join(reasons)})",
+                detail=",".join(reasons),
+            )
+        moved = advance(
+            session,
+            portal,
+            application,
+            actor,
+            DECLARE_EVENT,
+            comment=statement,
+            expected_version=expected_version,
+        )
+        assignment.declared_at = portal.now()
+        assignment.declaration_text = statement
+        session.add(assignment)
+        return moved.version
+
+
+def score(
+    portal: Portal,
+    actor: Actor,
+    application_id: int,
+    scores: Mapping[str, Decimal | int],
+    expected_version: int,
+) -> Scored:
+    """Store one expert's rubric scores (once), then tell the lead unit if the panel now passes."""
+    try:
+        total = portal.rubric.total(scores)
+    except RubricScoreError as exc:
+        raise ValidationFailed([FieldProblem("scores", str(exc))]) from None
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        assignment = _my_assignment(session, actor, application_id)
+        if session.exec(
+            select(ExpertScore.id).where(col(ExpertScore.assignment_id) == assignment.id)
+        ).first():
+            raise Conflict("you have already scored this application")
+        moved = advance(
+            session,
+            portal,
+            application,
+            actor,
+            SCORE_EVENT,
+            comment=None,
+            expected_version=expected_version,
+            audit_payload={"total": total, "scores": dict(scores)},
+        )
+        session.add(
+            ExpertScore(
+                assignment_id=cast(int, assignment.id),
+                scores=dict(scores),
+                total=total,
+                submitted_at=portal.now(),
+            )
+        )
+        session.flush()
+        result = _tell_if_passed(session, portal, application)
+        return Scored(total, result, moved.version)
+
+
+def _tell_if_passed(session: Session, portal: Portal, application: Application) -> Consensus:
+    totals, excluded = score_totals(session, cast(int, application.id))
+    result = portal.rubric.consensus(totals, excluded)
+    if result.outcome == "passed":
+        notify(
+            session,
+            kind="work_item",
+            role="reviewer",
+            bureau=application.lead_unit,
+            link=f"/applications/{application.id}",
+            title="专家评审已达合格线",
+            body=f"申报 {application.id} 专家评审均分 {result.mean}，可结束评审并公示。",
+            dedupe_key=f"panel_passed:{application.id}:{len(result.counted_expert_ids)}",
+        )
+    return result
+
+
+def exclude_conflicted(
+    portal: Portal, actor: Actor, application_id: int, expert_id: int, reason: str, expected_version: int
+) -> Consensus:
+    """A conflict found later: the expert leaves the panel and their score stops counting."""
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "say what the conflict is")])
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        _require_lead_unit(actor, application)
+        assignment = session.exec(
+            select(ExpertAssignment)
+            .where(col(ExpertAssignment.application_id) == application_id)
+            .where(col(ExpertAssignment.expert_id) == expert_id)
+        ).first()
+        if assignment is None:
+            raise NotFound("assignment", expert_id)
+        assignment.conflicted = True
+        assignment.excluded_at = portal.now()
+        assignment.reason = reason
+        session.add(assignment)
+        session.flush()
+        version = bump(session, application, expected_version, {"updated_at": portal.now()})
+        append_audit(
+            session,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            subject_type="application",
+            subject_id=application_id,
+            event="expert_excluded",
+            from_state=application.state,
+            to_state=application.state,
+            comment=reason,
+            payload={"expert_id": expert_id, "version": version},
+        )
+        totals, excluded = score_totals(session, application_id)
+        return portal.rubric.consensus(totals, excluded)
+
+
+def panel(portal: Portal, actor: Actor, application_id: int) -> Consensus:
+    """The panel's current consensus as the actor may see it."""
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        totals, excluded = score_totals(session, application_id)
+        return portal.rubric.consensus(totals, excluded)

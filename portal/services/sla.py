@@ -1,0 +1,155 @@
+"""The SLA sweep: mark and escalate overdue stages, and fire timed events such as closing a notice.
+
+Deadlines live in the database, so a sweep run by cron after a restart sees exactly what a
+sweep before it saw. Each action is its own transaction guarded by the case version, and
+an escalation records `escalated_for_stage` in the same commit as its audit row: running
+the sweep twice, or two sweeps at once, escalates a stage visit once.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import cast
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+
+from portal.db.audit import append_audit
+from portal.db.tables import Application
+from portal.services.cases import advance, bump, case_context, workflow_of
+from portal.services.context import Portal
+from portal.services.errors import BadStoredState, Refused, StaleVersion
+from portal.services.notifications import notify
+from portal.workflows import SYSTEM_ACTOR, Escalation, OpenCase, TimedAdvance, local_date, plan_sweep
+
+# Who an escalation goes to: the workflow's `escalate_to` party → (role, scoped by).
+_ESCALATE_TO = {
+    "district": ("reviewer", "district"),
+    "bureau": ("reviewer", "bureau"),
+    "admin": ("admin", None),
+}
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did; `skipped` lists cases that changed under it (they are retried next run)."""
+
+    today: date
+    escalated: list[int] = field(default_factory=list)
+    advanced: list[tuple[int, str, str]] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    broken: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _open_cases(portal: Portal) -> tuple[list[tuple[OpenCase, int]], list[tuple[int, str]]]:
+    """Cases in a stage with a deadline or a timer (with the version the plan was made at),
+    and stored rows the pack cannot interpret, which the sweep reports instead of skipping.
+    """
+    timed = {
+        (name, state.name)
+        for name, workflow in portal.workflows.items()
+        for state in workflow.states
+        if state.sla_working_days is not None or state.timer is not None
+    }
+    known_states = {state.name for workflow in portal.workflows.values() for state in workflow.states}
+    query = select(Application).where(
+        or_(
+            col(Application.state).in_(sorted({state for _, state in timed})),
+            col(Application.state).not_in(sorted(known_states)),
+            col(Application.workflow).not_in(sorted(portal.workflows)),
+        )
+    )
+    cases: list[tuple[OpenCase, int]] = []
+    broken: list[tuple[int, str]] = []
+    with portal.reading() as session:
+        for row in session.exec(query).all():
+            try:
+                workflow_of(portal, row)
+            except BadStoredState as exc:
+                broken.append((cast(int, row.id), exc.problem))
+                continue
+            if (row.workflow, row.state) not in timed or row.stage_entered_at is None:
+                continue
+            case = OpenCase(
+                case_id=cast(int, row.id),
+                workflow=row.workflow,
+                state=row.state,
+                entered_on=local_date(row.stage_entered_at),
+                deadline=row.due_on,
+                escalated=row.escalated_for_stage == row.state,
+                context=case_context(session, portal, row, SYSTEM_ACTOR),
+            )
+            cases.append((case, row.version))
+    return cases, broken
+
+
+def sweep(portal: Portal) -> SweepReport:
+    """Run every action due today; safe to run any number of times a day."""
+    today = portal.today()
+    planned, broken = _open_cases(portal)
+    report = SweepReport(today, broken=broken)
+    versions = {case.case_id: version for case, version in planned}
+    for action in plan_sweep([case for case, _ in planned], portal.workflows, portal.calendar, today):
+        try:
+            if isinstance(action, TimedAdvance):
+                _advance(portal, action, versions[action.case_id])
+                report.advanced.append((action.case_id, action.source, action.target))
+            else:
+                _escalate(portal, action, versions[action.case_id])
+                report.escalated.append(action.case_id)
+        except (StaleVersion, Refused):
+            report.skipped.append(action.case_id)
+        except BadStoredState as exc:
+            report.broken.append((action.case_id, exc.problem))
+    return report
+
+
+def _advance(portal: Portal, action: TimedAdvance, version: int) -> None:
+    with portal.transaction() as session:
+        application = session.get(Application, action.case_id)
+        assert application is not None  # planned from a stored row moments ago; cases are never deleted
+        advance(
+            session, portal, application, SYSTEM_ACTOR, action.event, comment=None, expected_version=version
+        )
+
+
+def _escalate(portal: Portal, action: Escalation, version: int) -> None:
+    with portal.transaction() as session:
+        application = session.get(Application, action.case_id)
+        assert application is not None
+        _, state = workflow_of(portal, application)
+        # The version guard makes a concurrent sweep (or a reviewer acting now) win cleanly.
+        bump(session, application, version, {"overdue": True, "escalated_for_stage": action.state})
+        append_audit(
+            session,
+            actor_id=None,
+            actor_role="system",
+            subject_type="application",
+            subject_id=action.case_id,
+            event="sla_escalated",
+            from_state=action.state,
+            to_state=action.state,
+            payload={
+                "deadline": action.deadline,
+                "overdue_working_days": action.overdue_working_days,
+                "responsible": action.responsible,
+                "escalated_to": action.notify,
+                "version": version + 1,
+            },
+        )
+        role, scope = _ESCALATE_TO.get(action.notify or "", (None, None))
+        if role is None:
+            return
+        notify(
+            session,
+            kind="escalation",
+            role=role,
+            district=application.district if scope == "district" else None,
+            bureau=application.lead_unit if scope == "bureau" else None,
+            link=f"/applications/{application.id}",
+            title=f"超期督办：{state.label.zh}",
+            body=(
+                f"申报 {application.id}（{application.measure_id}）在“{state.label.zh}”阶段已超过期限 "
+                f"{action.deadline.isoformat()}（超期 {action.overdue_working_days} 个工作日）。"
+            ),
+            dedupe_key=f"escalation:{application.id}:{action.state}:{application.stage_entered_at}",
+        )

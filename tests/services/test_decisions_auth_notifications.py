@@ -1,0 +1,113 @@
+"""Letter correction (supersede, never update), sign-in lockout, and e-mail delivery over real SMTP."""
+
+import hashlib
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from services_helpers import PASSWORD, Driver, World
+from sqlalchemy import func, select
+
+from portal.db.audit import verify_chain
+from portal.db.tables import AuditEvent, Letter
+from portal.services import auth, decisions, notifications, sla
+from portal.services.context import Portal, SmtpConfig
+from portal.services.errors import Conflict, NotFound, Refused
+
+
+def test_correction_supersedes_and_keeps_the_old_letter(portal: Portal, world: World) -> None:
+    case = Driver(portal, world).to_approved()
+    [old] = decisions.letters_for(portal, world.actors["ent_a"], case.app_id)
+    with pytest.raises(Refused):
+        decisions.correct_letter(portal, world.actors["rev_tianhe"], old.id or 0, reasons="笔误")
+    new = decisions.correct_letter(portal, world.actors["rev_gzdev"], old.id or 0, reasons="更正企业名称笔误")
+    assert new.supersedes_id == old.id and new.doc_number != old.doc_number
+    assert new.sha256 == hashlib.sha256(new.pdf).hexdigest()
+    stored_old = decisions.get_letter(portal, world.actors["ent_a"], old.id or 0)
+    assert stored_old.pdf == old.pdf and stored_old.sha256 == old.sha256
+    assert decisions.verify_code(portal, old.verification_code).superseded
+    assert not decisions.verify_code(portal, new.verification_code).superseded
+    with pytest.raises(Conflict):
+        decisions.correct_letter(portal, world.actors["rev_gzdev"], old.id or 0, reasons="再次更正")
+    with pytest.raises(NotFound):
+        decisions.get_letter(portal, world.actors["ent_b"], new.id or 0)
+    with pytest.raises(NotFound):
+        decisions.verify_code(portal, "00000-00000-00000-00000")
+    with portal.reading() as session:
+        assert session.execute(select(func.count()).select_from(Letter)).scalar_one() == 2
+        assert verify_chain(session).ok
+
+
+def test_lockout_after_repeated_failures_is_audited(portal: Portal, world: World) -> None:
+    assert auth.authenticate(portal, "ent_a", PASSWORD).username == "ent_a"
+    for _ in range(portal.login_max_failures):
+        with pytest.raises(Refused) as refused:
+            auth.authenticate(portal, "ent_a", "wrong password!")
+        assert refused.value.code == "bad_credentials"
+    with pytest.raises(Refused) as locked:
+        auth.authenticate(portal, "ent_a", PASSWORD)
+    assert locked.value.code == "account_locked"
+    with pytest.raises(Refused) as unknown:
+        auth.authenticate(portal, "nobody", PASSWORD)
+    assert unknown.value.code == "bad_credentials"
+    with portal.reading() as session:
+        events = (
+            session.execute(
+                select(AuditEvent.event)
+                .where(AuditEvent.subject_type.in_(["user", "login"]))
+                .order_by(AuditEvent.seq)
+            )
+            .scalars()
+            .all()
+        )
+    assert events[-8:] == [
+        "login",
+        *["login_failed"] * 4,
+        "account_locked",
+        "login_refused_locked",
+        "login_failed",
+    ]
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[_Inbox, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def test_escalation_is_emailed_once(portal: Portal, world: World, smtp_server: tuple[_Inbox, int]) -> None:
+    inbox, port = smtp_server
+    mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))
+    case = Driver(mailing, world)
+    case.submit()
+    notifications.deliver_email(mailing)
+    inbox.messages.clear()
+    mailing.today_override = mailing.today().replace(day=10)
+    assert sla.sweep(mailing).escalated == [case.app_id]
+    assert notifications.deliver_email(mailing) == 1
+    assert notifications.deliver_email(mailing) == 0
+    [raw] = inbox.messages
+    mail = message_from_bytes(raw, policy=policy.default)
+    assert mail["To"] == "gzdev@example.test"
+    assert str(mail["Subject"]).startswith("超期督办")
+    unread = notifications.inbox(mailing, world.actors["rev_gzdev"], unread_only=True)
+    assert any(n.kind == "escalation" for n in unread)
+    assert not any(n.kind == "escalation" for n in notifications.inbox(mailing, world.actors["rev_gzsti"]))
