@@ -1,20 +1,24 @@
 """Compile a rule's IR once into Python closures, then evaluate with or without a trace.
 
-Speed matters (a bank query, or screening 100k enterprises), so compilation specialises the
-common shapes: a leaf over a supplied fact with a constant operand reads the fact and compares
-in one closure; parameters fold to constants; a derived fact is computed only by the leaves
-that use it. Without a trace, `all`/`any` short-circuit; with a trace every leaf is evaluated
-and recorded.
+Speed matters (a bank query, or screening 100k enterprises). The dict of the rule's entity is
+looked up once per evaluation and handed to closures specialised by `portal.rules.local`;
+parameters fold to constants, and a leaf against a constant tests with one C-level call.
+
+Without a trace, `all`/`any` short-circuit over one closure per leaf. With a trace every leaf
+is read, in tree order, into flat lists; verdicts come from one pass over them and are combined
+by the tree. The `CriterionResult` objects, messages and hints are built only when read.
 """
 
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, Table, TableRow, leaves
+from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
+from portal.rules.display import format_threshold
 from portal.rules.facts import FactDictionary
 from portal.rules.formula import (
-    COMPARATORS,
     Closure,
     Expr,
     FactRef,
@@ -26,14 +30,44 @@ from portal.rules.formula import (
     to_text,
     walk,
 )
+from portal.rules.local import (
+    NO_VALUES,
+    Local,
+    Values,
+    check_against,
+    read_general,
+    read_share,
+    read_supplied,
+    read_years,
+    share_of,
+    table_lookup,
+    years_since,
+)
 from portal.rules.model import Rule
-from portal.rules.result import CriterionResult, LeafInfo, Outcome, Result, Verdict
+from portal.rules.result import CriterionResult, LeafInfo, Outcome, Result, Trace, Verdict
 from portal.rules.text import Text
 from portal.rules.typecheck import Scope, check_rule
 
-Fast = Callable[[Facts, date], bool | None]
-Traced = Callable[[Facts, date, list[CriterionResult]], bool | None]
+Fast = Callable[[Values, Facts, date], bool | None]
+Verdicts = list[bool | None]
+Combine = Callable[[Verdicts], bool | None]
+Test = Callable[[Any, Any], bool]
 _FEN = Decimal("0.01")
+_ELIGIBLE, _INELIGIBLE = Outcome.ELIGIBLE, Outcome.INELIGIBLE  # module globals: cheaper than enum lookups
+_DECIMAL_KINDS = ("money", "ratio")  # what FactDictionary.parse and shares make Decimal
+_FLIP: dict[bool | None, bool | None] = {True: False, False: True, None: None}
+_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
+_TESTS: dict[str, Test] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "is": operator.is_,
+    "in": lambda value, allowed: value in allowed,
+    "between": lambda value, bounds: bounds[0] <= value <= bounds[1],
+}
 
 
 class CompiledRule:
@@ -46,41 +80,121 @@ class CompiledRule:
         self.rule = rule
         self.facts = facts
         self.scope = Scope(rule, facts)
-        self._tables: dict[str, Closure] = {}
+        self.entity = rule.applies_to
+        self._tables: dict[str, Local] = {}
+        self.leaves: tuple[Leaf, ...] = tuple(leaves(rule.criteria))
         self.leaf_info: dict[str, LeafInfo] = {}
         self.leaf_deps: dict[str, tuple[str, ...]] = {}
-        for leaf in leaves(rule.criteria):
+        for leaf in self.leaves:
             self.leaf_info[leaf.id] = self._info(leaf)
-            self.leaf_deps[leaf.id] = self._base_facts(
-                [leaf.subject, *(leaf.operand if isinstance(leaf.operand, tuple) else (leaf.operand,))]
-            )
-        self.fast: Fast = self._fast(rule.criteria)
-        self.traced: Traced = self._traced(rule.criteria)
+            self.leaf_deps[leaf.id] = self._base_facts([leaf.subject, *_operands(leaf)])
+        self.leaf_infos = tuple(self.leaf_info[leaf.id] for leaf in self.leaves)
+        self._deps = tuple(self.leaf_deps[leaf.id] for leaf in self.leaves)
+        self._decide: Fast = self._fast(rule.criteria)
+        self._combine: Combine = _combiner(rule.criteria, iter(range(len(self.leaves))), len(self.leaves))
+        self._readers = tuple(self._local(leaf.subject) for leaf in self.leaves)
+        self._tests = tuple(_TESTS[leaf.op] for leaf in self.leaves)
+        expected: list[object] = []
+        wants: list[tuple[int, Local]] = []
+        for index, leaf in enumerate(self.leaves):
+            is_const, value = self._operand_constant(leaf)
+            expected.append(value)
+            if not is_const:
+                wants.append((index, self._operand(leaf)))
+        self._expected = expected
+        self._wants = tuple(wants)
         self.benefits = [
             (spec.name, self.expr(spec.expr), spec.type == "money", self._base_facts([spec.expr]))
             for spec in rule.benefit.values()
         ]
+        fixed = {
+            spec.name: self._fixed_benefit(spec.expr, spec.type == "money") for spec in rule.benefit.values()
+        }
+        # A benefit of constants only (a tax rate) is the same dict every time: copied, not recomputed.
+        self._fixed: dict[str, Decimal] | None = (
+            {name: amount for name, amount in fixed.items() if amount is not None}
+            if all(amount is not None for amount in fixed.values())
+            else None
+        )
 
     # --- references ---------------------------------------------------------------------
 
     def resolve(self, ref: Expr) -> Closure:
+        """General (facts, on) closures for formula references: benefits and `expr` leaves."""
         if isinstance(ref, FactRef):
             return self.facts.reader(ref.qualified)
         if isinstance(ref, ParamRef):
             value = self.rule.parameters[ref.name].value
             return lambda facts, on: value
         assert isinstance(ref, TableRef)
-        if ref.name not in self._tables:
-            self._tables[ref.name] = _compile_table(self.rule.tables[ref.name], self.expr)
-        return self._tables[ref.name]
+        lookup, entity = self._table(ref.name), self.entity
+        return lambda facts, on: lookup(facts.get(entity) or NO_VALUES, facts, on)
 
     def expr(self, expr: Expr) -> Closure:
         return compile_expr(expr, self.resolve)
+
+    def _table(self, name: str) -> Local:
+        if name not in self._tables:
+            table = self.rule.tables[name]
+            decimal = self.scope.type_of(table.input) in _DECIMAL_KINDS
+            spec = self.facts.get(table.input.qualified) if isinstance(table.input, FactRef) else None
+            supplied = (
+                spec.name if spec is not None and spec.entity == self.entity and not spec.derived else None
+            )
+            self._tables[name] = table_lookup(table, self._local(table.input), decimal, supplied)
+        return self._tables[name]
+
+    def _local(self, expr: Expr) -> Local:
+        """A reader of `expr` over the rule entity's values, specialised where the shape allows."""
+        if isinstance(expr, FactRef):
+            spec = self.facts.get(expr.qualified)
+            if spec is not None and spec.entity == self.entity:
+                if not spec.derived:
+                    return read_supplied(spec.name)
+                share = share_of(spec, self.facts)
+                if share is not None:
+                    return read_share(*share)
+                start = years_since(spec, self.facts)
+                if start is not None:
+                    return read_years(start)
+        if isinstance(expr, TableRef):
+            return self._table(expr.name)
+        is_const, value = self._constant(expr)
+        if is_const:
+            return lambda values, facts, on: value
+        return read_general(self.expr(expr))
 
     def _constant(self, expr: Expr) -> tuple[bool, object]:
         if isinstance(expr, ParamRef):
             return True, self.rule.parameters[expr.name].value
         return constant_value(expr)
+
+    def _operand_constant(self, leaf: Leaf) -> tuple[bool, object]:
+        """(True, value) for a constant operand; `in` and `between` give tuples in declared order."""
+        if isinstance(leaf.operand, tuple):
+            pairs = [self._constant(item) for item in leaf.operand]
+            if not all(ok for ok, _ in pairs):
+                return False, None
+            return True, tuple(value for _, value in pairs)
+        return self._constant(leaf.operand)
+
+    def _operand(self, leaf: Leaf) -> Local:
+        if not isinstance(leaf.operand, tuple):
+            return self._local(leaf.operand)
+        parts = tuple(self._local(item) for item in leaf.operand)
+
+        def bounds(values: Values, facts: Facts, on: date) -> object:
+            found = tuple(part(values, facts, on) for part in parts)
+            return None if None in found else found
+
+        return bounds
+
+    def _fixed_benefit(self, expr: Expr, is_money: bool) -> Decimal | None:
+        is_const, value = self._constant(expr)
+        if not is_const or not isinstance(value, int | Decimal) or isinstance(value, bool):
+            return None
+        amount = Decimal(value)
+        return amount.quantize(_FEN, rounding=ROUND_HALF_UP) if is_money else amount
 
     def _base_facts(self, exprs: list[Expr]) -> tuple[str, ...]:
         """Supplied facts an expression depends on, through derived facts and table inputs."""
@@ -104,29 +218,49 @@ class CompiledRule:
             label = leaf.because
         else:
             label = Text(leaf.expr_text or leaf.id, leaf.expr_text or leaf.id)
-        message = leaf.because or _default_message(leaf, label)
+        message = leaf.because or self._default_message(leaf, label, kind)
         return LeafInfo(leaf, message, self.rule.source.citation(), kind, label)
 
-    # --- criteria ------------------------------------------------------------------------
+    def _default_message(self, leaf: Leaf, label: Text, kind: str) -> Text:
+        """What a leaf without `because` tests, in words, with constants formatted like hints."""
+        is_const, value = self._operand_constant(leaf)
+
+        def shown(lang: str) -> str:
+            if not is_const:
+                items = leaf.operand if isinstance(leaf.operand, tuple) else (leaf.operand,)
+                return ", ".join(to_text(item) for item in items)
+            if leaf.op == "is":
+                return format_threshold(value, "bool", lang)
+            return format_threshold(value, kind, lang)
+
+        zh, en = shown("zh"), shown("en")
+        if leaf.op == "is":
+            return Text(f"{label.zh}：{zh}", f"{label.en}: {en}")
+        if leaf.op == "in":
+            return Text(f"{label.zh} 为 {zh.replace(', ', '、')} 之一", f"{label.en} is one of {en}")
+        if leaf.op == "between":
+            return Text(
+                f"{label.zh} 在 {zh.replace(', ', ' 至 ')} 之间",
+                f"{label.en} between {en.replace(', ', ' and ')}",
+            )
+        return Text(f"{label.zh} {_SYMBOL[leaf.op]} {zh}", f"{label.en} {_SYMBOL[leaf.op]} {en}")
+
+    # --- criteria without a trace: short-circuiting closures ------------------------------
 
     def _fast(self, node: Node) -> Fast:
         if isinstance(node, Leaf):
             return self._fast_leaf(node)
         if isinstance(node, Not):
             inner = self._fast(node.child)
-
-            def negate(facts: Facts, on: date) -> bool | None:
-                value = inner(facts, on)
-                return None if value is None else not value
-
-            return negate
-        children = tuple(self._fast(c) for c in node.children)  # type: ignore[attr-defined]
+            return lambda values, facts, on: _FLIP[inner(values, facts, on)]
+        assert isinstance(node, AllOf | AnyOf)
+        children = tuple(self._fast(c) for c in node.children)
         if isinstance(node, AllOf):
 
-            def all_of(facts: Facts, on: date) -> bool | None:
+            def all_of(values: Values, facts: Facts, on: date) -> bool | None:
                 unknown = False
                 for child in children:
-                    value = child(facts, on)
+                    value = child(values, facts, on)
                     if value is False:
                         return False
                     if value is None:
@@ -135,10 +269,10 @@ class CompiledRule:
 
             return all_of
 
-        def any_of(facts: Facts, on: date) -> bool | None:
+        def any_of(values: Values, facts: Facts, on: date) -> bool | None:
             unknown = False
             for child in children:
-                value = child(facts, on)
+                value = child(values, facts, on)
                 if value is True:
                     return True
                 if value is None:
@@ -148,164 +282,148 @@ class CompiledRule:
         return any_of
 
     def _fast_leaf(self, leaf: Leaf) -> Fast:
-        test = self._test(leaf)
-        subject = leaf.subject
-        spec = self.facts.get(subject.qualified) if isinstance(subject, FactRef) else None
-        if spec is not None and not spec.derived and leaf.op not in ("between",):
-            # The hot shape: a supplied fact against a constant. One closure, two dict lookups.
-            is_const, expected = self._operand_constant(leaf)
-            if is_const:
-                entity, name = spec.entity, spec.name
+        is_const, bound = self._operand_constant(leaf)
+        spec = self.facts.get(leaf.fact) if leaf.fact else None
+        share = share_of(spec, self.facts) if spec is not None and spec.entity == self.entity else None
+        if not is_const:
+            want, test = self._operand(leaf), _TESTS[leaf.op]
+            if share is not None:  # a share against a table band (the R&D ratio)
+                top, bottom, wrap = share
 
-                def direct(facts: Facts, on: date) -> bool | None:
-                    values = facts.get(entity)
-                    if values is None:
+                def share_against_band(values: Values, facts: Facts, on: date) -> bool | None:
+                    a = values.get(top)
+                    b = values.get(bottom)
+                    if a is None or not b:
                         return None
-                    value = values.get(name)
-                    return None if value is None else test(value, expected)
+                    expected = want(values, facts, on)
+                    return None if expected is None else test(Decimal(a) / b if wrap else a / b, expected)  # type: ignore[arg-type, operator]
 
-                return direct
-        read = self.expr(subject)
-        is_const, constant = self._operand_constant(leaf)
-        if is_const:
+                return share_against_band
+            read = self._local(leaf.subject)
 
-            def against_constant(facts: Facts, on: date) -> bool | None:
-                value = read(facts, on)
-                return None if value is None else test(value, constant)
+            def general(values: Values, facts: Facts, on: date) -> bool | None:
+                value = read(values, facts, on)
+                if value is None:
+                    return None
+                expected = want(values, facts, on)
+                return None if expected is None else test(value, expected)
 
-            return against_constant
-        want = self._operand(leaf)
+            return general
+        check = check_against(leaf.op, bound, self.leaf_info[leaf.id].kind in _DECIMAL_KINDS)
+        if spec is not None and spec.entity == self.entity and not spec.derived:
+            # The commonest leaf: a supplied fact against a constant, one lookup and one C call.
+            name = spec.name
 
-        def general(facts: Facts, on: date) -> bool | None:
-            value = read(facts, on)
-            if value is None:
-                return None
-            expected = want(facts, on)
-            return None if expected is None else test(value, expected)
+            def supplied(values: Values, facts: Facts, on: date) -> bool | None:
+                value = values.get(name)
+                return None if value is None else check(value)
 
-        return general
+            return supplied
+        if share is not None:
+            top, bottom, wrap = share
 
-    def _traced(self, node: Node) -> Traced:
-        if isinstance(node, Leaf):
-            return self._traced_leaf(node)
-        if isinstance(node, Not):
-            inner = self._traced(node.child)
+            def share_against(values: Values, facts: Facts, on: date) -> bool | None:
+                a = values.get(top)
+                b = values.get(bottom)
+                if a is None or not b:
+                    return None
+                return check(Decimal(a) / b if wrap else a / b)  # type: ignore[arg-type, operator]
 
-            def negate(facts: Facts, on: date, out: list[CriterionResult]) -> bool | None:
-                value = inner(facts, on, out)
-                return None if value is None else not value
+            return share_against
+        start = years_since(spec, self.facts) if spec is not None and spec.entity == self.entity else None
+        if start is not None:  # years registered: formula.years_between, inlined to save two calls
 
-            return negate
-        children = tuple(self._traced(c) for c in node.children)  # type: ignore[attr-defined]
-        decisive = isinstance(node, AnyOf)  # any: a pass decides; all: a fail decides
+            def years_against(values: Values, facts: Facts, on: date) -> bool | None:
+                since = values.get(start)
+                if since is None:
+                    return None
+                return check(on.year - since.year - ((on.month, on.day) < (since.month, since.day)))  # type: ignore[attr-defined]
 
-        def group(facts: Facts, on: date, out: list[CriterionResult]) -> bool | None:
-            decided = unknown = False
-            for child in children:
-                value = child(facts, on, out)
-                if value is decisive:
-                    decided = True
-                elif value is None:
-                    unknown = True
-            if decided:
-                return decisive
-            return None if unknown else not decisive
+            return years_against
+        read = self._local(leaf.subject)
 
-        return group
+        def against_constant(values: Values, facts: Facts, on: date) -> bool | None:
+            value = read(values, facts, on)
+            return None if value is None else check(value)
 
-    def _traced_leaf(self, leaf: Leaf) -> Traced:
-        test = self._test(leaf)
-        read = self.expr(leaf.subject)
-        want = self._operand(leaf)
-        info = self.leaf_info[leaf.id]
-        deps = self.leaf_deps[leaf.id]
-        passed, failed = Verdict.PASS, Verdict.FAIL
-
-        def traced(facts: Facts, on: date, out: list[CriterionResult]) -> bool | None:
-            value = read(facts, on)
-            expected = want(facts, on)
-            if value is None or expected is None:
-                out.append(CriterionResult(info, value, expected, Verdict.UNKNOWN, _absent(facts, deps)))
-                return None
-            verdict = test(value, expected)
-            out.append(CriterionResult(info, value, expected, passed if verdict else failed))
-            return verdict
-
-        return traced
-
-    def _test(self, leaf: Leaf) -> Callable[[object, object], bool]:
-        if leaf.op == "in":
-            return lambda value, allowed: value in allowed  # type: ignore[operator]
-        if leaf.op == "between":
-            return lambda value, bounds: bounds[0] <= value <= bounds[1]  # type: ignore[index]
-        if leaf.op == "is":
-            return lambda value, wanted: value is wanted
-        return COMPARATORS[leaf.op]
-
-    def _operand_constant(self, leaf: Leaf) -> tuple[bool, object]:
-        if isinstance(leaf.operand, tuple):
-            pairs = [self._constant(item) for item in leaf.operand]
-            if not all(ok for ok, _ in pairs):
-                return False, None
-            values = tuple(v for _, v in pairs)
-            return True, frozenset(values) if leaf.op == "in" else values
-        return self._constant(leaf.operand)
-
-    def _operand(self, leaf: Leaf) -> Closure:
-        is_const, value = self._operand_constant(leaf)
-        if is_const:
-            # `in` keeps the declared order in traces; membership is tested on the frozenset.
-            if isinstance(leaf.operand, tuple) and leaf.op == "in":
-                value = tuple(self._constant(item)[1] for item in leaf.operand)
-            return lambda facts, on: value
-        if isinstance(leaf.operand, tuple):
-            parts = tuple(self.expr(item) for item in leaf.operand)
-
-            def pair(facts: Facts, on: date) -> object:
-                values = tuple(p(facts, on) for p in parts)
-                return None if any(v is None for v in values) else values
-
-            return pair
-        return self.expr(leaf.operand)
+        return against_constant
 
     # --- the result ----------------------------------------------------------------------
 
     def evaluate(self, facts: Facts, on: date, trace: bool = True) -> Result:
-        records: list[CriterionResult] = []
-        verdict = self.traced(facts, on, records) if trace else self.fast(facts, on)
-        rule = self.rule
-        benefit: dict[str, Decimal] = {}
-        missing: list[str] = []
-        if verdict is True:
-            outcome = Outcome.ELIGIBLE
-            for name, compute, is_money, deps in self.benefits:
-                amount = compute(facts, on)
-                if amount is None:
-                    missing += [f for f in _absent(facts, deps) if f not in missing]
-                    continue
-                amount = Decimal(amount)  # type: ignore[arg-type]
-                benefit[name] = amount.quantize(_FEN, rounding=ROUND_HALF_UP) if is_money else amount
-        elif verdict is False:
-            outcome = Outcome.INELIGIBLE
+        values = facts.get(self.entity) or NO_VALUES
+        recorded: Trace | None = None
+        if trace:
+            recorded = self._trace(values, facts, on)
+            verdict = self._combine(recorded[2])
         else:
-            outcome = Outcome.UNDETERMINED
-            if not trace:
-                self.traced(facts, on, records)
+            verdict = self._decide(values, facts, on)
+        rule = self.rule
+        missing: list[str] = []
+        criteria: list[CriterionResult] | None = None
+        if verdict is True:
+            outcome = _ELIGIBLE
+            benefit = self._fixed.copy() if self._fixed is not None else self._benefit(facts, on, missing)
+        elif verdict is False:
+            outcome, benefit = _INELIGIBLE, {}
+        else:
+            # Which facts to ask for needs the whole trace, also when none was asked for.
+            outcome, benefit = Outcome.UNDETERMINED, {}
+            records = self.records(recorded if recorded is not None else self._trace(values, facts, on))
             missing = self.missing_facts(records)
-            if not trace:
-                records = []
+            if trace:
+                criteria = records
+        # Positional: see Result.__init__.
         return Result(
-            measure=rule.id,
-            version=rule.version,
-            category=rule.category,
-            outcome=outcome,
-            rule_hash=rule.rule_hash,
-            on=on,
-            benefit=benefit,
-            criteria=records,
-            missing_facts=missing,
-            compiled=self,
+            rule.id,
+            rule.version,
+            rule.category,
+            outcome,
+            rule.rule_hash,
+            on,
+            benefit,
+            missing,
+            criteria,
+            self,
+            None,
+            recorded,
         )
+
+    def _trace(self, values: Values, facts: Facts, on: date) -> Trace:
+        """Every leaf's value, expectation and verdict (tree order), and the facts each unknown lacks."""
+        seen = [read(values, facts, on) for read in self._readers]
+        expected = self._expected.copy()
+        for index, want in self._wants:
+            expected[index] = want(values, facts, on)
+        verdicts: Verdicts = [
+            None if value is None or wanted is None else test(value, wanted)
+            for value, wanted, test in zip(seen, expected, self._tests, strict=True)
+        ]
+        if all(verdicts):  # every leaf passed, so none is unknown: the usual case, one C-level scan
+            return seen, expected, verdicts, {}
+        deps = self._deps
+        missing = {i: _absent(facts, deps[i]) for i, verdict in enumerate(verdicts) if verdict is None}
+        return seen, expected, verdicts, missing
+
+    def records(self, trace: Trace) -> list[CriterionResult]:
+        """The trace as `CriterionResult`s, in tree order."""
+        seen, expected, verdicts, missing = trace
+        outcome = {True: Verdict.PASS, False: Verdict.FAIL, None: Verdict.UNKNOWN}
+        return [
+            CriterionResult(info, seen[i], expected[i], outcome[verdicts[i]], missing.get(i, ()))
+            for i, info in enumerate(self.leaf_infos)
+        ]
+
+    def _benefit(self, facts: Facts, on: date, missing: list[str]) -> dict[str, Decimal]:
+        benefit: dict[str, Decimal] = {}
+        for name, compute, is_money, deps in self.benefits:
+            amount = compute(facts, on)
+            if amount is None:
+                missing += [f for f in _absent(facts, deps) if f not in missing]
+                continue
+            amount = Decimal(amount)  # type: ignore[arg-type]
+            benefit[name] = amount.quantize(_FEN, rounding=ROUND_HALF_UP) if is_money else amount
+        return benefit
 
     def missing_facts(self, records: list[CriterionResult]) -> list[str]:
         """Facts whose absence keeps the outcome open (only leaves that matter count)."""
@@ -318,6 +436,10 @@ class CompiledRule:
         return found
 
 
+def _operands(leaf: Leaf) -> tuple[Expr, ...]:
+    return leaf.operand if isinstance(leaf.operand, tuple) else (leaf.operand,)
+
+
 def _absent(facts: Facts, names: tuple[str, ...]) -> tuple[str, ...]:
     missing = []
     for qualified in names:
@@ -328,56 +450,49 @@ def _absent(facts: Facts, names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(missing)
 
 
-def _default_message(leaf: Leaf, label: Text) -> Text:
-    if isinstance(leaf.operand, tuple):
-        shown = "[" + ", ".join(to_text(o) for o in leaf.operand) + "]"
-    else:
-        shown = to_text(leaf.operand)
-    return Text(f"{label.zh} {leaf.op} {shown}", f"{label.en} {leaf.op} {shown}")
+def _combiner(node: Node, positions: Iterator[int], total: int) -> Combine:
+    """The tree's verdict from the leaves' verdicts, which sit in tree order in one list.
 
+    A group whose children are all leaves tests its slice with C-level all()/any()/`in`, so the
+    usual top-level `all` of a rule costs one scan of the list instead of a Python call per leaf.
+    """
+    if isinstance(node, Leaf):
+        return operator.itemgetter(next(positions))
+    if isinstance(node, Not):
+        inner = _combiner(node.child, positions, total)
+        return lambda verdicts: _FLIP[inner(verdicts)]
+    assert isinstance(node, AllOf | AnyOf)
+    decisive = isinstance(node, AnyOf)  # any: a pass decides; all: a fail decides
+    if all(isinstance(child, Leaf) for child in node.children):
+        start = next(positions)
+        for _ in node.children[1:]:
+            next(positions)
+        end = start + len(node.children)
+        whole = start == 0 and end == total
 
-def _compile_table(table: Table, compile_input: Callable[[Expr], Closure]) -> Closure:
-    read = compile_input(table.input)
-    rows = tuple((_row_matcher(row), row.then) for row in table.rows)
-    if table.hit == "collect":
-        fold = {"sum": sum, "max": max, "min": min, "count": len}[table.aggregate or "sum"]
+        def flat(verdicts: Verdicts) -> bool | None:
+            part = verdicts if whole else verdicts[start:end]
+            # Truth-testing first: all()/any() settle the common cases without comparisons.
+            if decisive:
+                if any(part):
+                    return True
+            elif all(part):
+                return True
+            if decisive in part:
+                return decisive
+            return None if None in part else not decisive
 
-        def collect(facts: Facts, on: date) -> object:
-            value = read(facts, on)
+        return flat
+    children = tuple(_combiner(child, positions, total) for child in node.children)
+
+    def group(verdicts: Verdicts) -> bool | None:
+        unknown = False
+        for child in children:
+            value = child(verdicts)
+            if value is decisive:
+                return decisive
             if value is None:
-                return None
-            hits = [out for match, out in rows if match(value)]
-            if not hits:
-                return 0  # an empty collection sums and counts to zero
-            return fold(hits)  # type: ignore[operator]
+                unknown = True
+        return None if unknown else not decisive
 
-        return collect
-
-    # unique: lint proves that rows do not overlap, so the first match is the only one.
-    def first(facts: Facts, on: date) -> object:
-        value = read(facts, on)
-        if value is None:
-            return None
-        for match, out in rows:
-            if match(value):
-                return out
-        return None
-
-    return first
-
-
-def _condition(op: str, bound: object) -> Callable[[object], bool]:
-    if op == "in":
-        allowed = frozenset(bound)  # type: ignore[call-overload]
-        return lambda value: value in allowed
-    test = COMPARATORS[op]
-    return lambda value: test(value, bound)
-
-
-def _row_matcher(row: TableRow) -> Callable[[object], bool]:
-    tests = tuple(_condition(c.op, c.value) for c in row.when)
-    if not tests:
-        return lambda value: True
-    if len(tests) == 1:
-        return tests[0]
-    return lambda value: all(test(value) for test in tests)
+    return group

@@ -5,10 +5,10 @@ does not matter, nor does an unknown leaf when the measure has already failed.
 """
 
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
+from portal.rules.display import digits_for, format_gap, format_value
 from portal.rules.result import CriterionResult, Result, Verdict
 
 if TYPE_CHECKING:
@@ -106,75 +106,45 @@ def failure_hint(record: CriterionResult, lang: str) -> str:
     """e.g. 研发费用占比 3.9%，需 ≥ 4.0%（差 0.1 个百分点）."""
     info = record.info
     kind, label, op = info.kind, info.label.get(lang), info.leaf.op
-    value = format_value(record.value, kind, lang)
     zh = lang == "zh"
     if op in (">=", ">", "<=", "<") and kind != "date":
-        expected = format_value(record.expected, kind, lang)
         short = op in (">=", ">")
         gap = (record.expected - record.value) if short else (record.value - record.expected)  # type: ignore[operator]
-        gap_text = format_gap(gap, kind, lang)
+        digits = digits_for(record.value, [record.expected], kind, lang, gap)
+        value = format_value(record.value, kind, lang, digits)
+        expected = format_value(record.expected, kind, lang, digits)
+        need = f"{_SYMBOL[op]} {expected}"
+        if not gap:  # a strict bound met with equality: there is no gap to name
+            return f"{label} {value}，需 {need}" if zh else f"{label} {value}, needs {need}"
+        gap_text = format_gap(gap, kind, lang, digits)
         if zh:
-            return f"{label} {value}，需 {_SYMBOL[op]} {expected}（{'差' if short else '超出'} {gap_text}）"
-        gap_word = "short by" if short else "over by"
-        return f"{label} {value}, needs {_SYMBOL[op]} {expected} ({gap_word} {gap_text})"
-    if op in (">=", ">", "<=", "<", "==", "!="):
-        expected = format_value(record.expected, kind, lang)
+            return f"{label} {value}，需 {need}（{'差' if short else '超出'} {gap_text}）"
+        return f"{label} {value}, needs {need} ({'short by' if short else 'over by'} {gap_text})"
+    if op in ("==", "!=", ">=", ">", "<=", "<"):
+        digits = digits_for(record.value, [record.expected], kind, lang)
+        value = format_value(record.value, kind, lang, digits)
+        expected = format_value(record.expected, kind, lang, digits)
         if op == "!=":
             return f"{label}不得为 {expected}" if zh else f"{label} must not be {expected}"
         if zh:
             return f"{label} 为 {value}，需 {_SYMBOL[op]} {expected}"
         return f"{label} is {value}, needs {_SYMBOL[op]} {expected}"
     if op == "between":
-        low, high = (format_value(v, kind, lang) for v in record.expected)  # type: ignore[attr-defined]
+        bounds = list(record.expected)  # type: ignore[call-overload]
+        digits = digits_for(record.value, bounds, kind, lang)
+        value = format_value(record.value, kind, lang, digits)
+        low, high = (format_value(v, kind, lang, digits) for v in bounds)
         if zh:
             return f"{label} {value}，需在 {low} 至 {high} 之间"
         return f"{label} {value}, needs to be between {low} and {high}"
     if op == "in":
-        options = [format_value(v, kind, lang) for v in record.expected]  # type: ignore[attr-defined]
+        options = list(record.expected)  # type: ignore[call-overload]
+        digits = digits_for(record.value, options, kind, lang)
+        value = format_value(record.value, kind, lang, digits)
+        shown = [format_value(v, kind, lang, digits) for v in options]
         if zh:
-            return f"{label} 为 {value}，需为 {'、'.join(options)} 之一"
-        return f"{label} is {value}, needs to be one of {', '.join(options)}"
+            return f"{label} 为 {value}，需为 {'、'.join(shown)} 之一"
+        return f"{label} is {value}, needs to be one of {', '.join(shown)}"
+    value = format_value(record.value, kind, lang)
     wanted = format_value(record.expected, "bool", lang)
     return f"{label}：{value}，需为 {wanted}" if zh else f"{label}: {value}, needs {wanted}"
-
-
-def _plain(number: Decimal) -> str:
-    text = f"{number.normalize():,f}"
-    return text
-
-
-def format_value(value: object, kind: str, lang: str) -> str:
-    """A value as a reader expects it: ratios in %, money in 万元 (zh) or CNY (en)."""
-    zh = lang == "zh"
-    if value is None:
-        return "未知" if zh else "unknown"
-    if isinstance(value, bool):
-        return ("是" if value else "否") if zh else ("yes" if value else "no")
-    if isinstance(value, int | Decimal):
-        number = Decimal(value)
-        if kind == "ratio":
-            return _percent(number)
-        if kind == "money":
-            if zh:
-                return f"{_plain(number / 10000)}万元" if abs(number) >= 10000 else f"{_plain(number)}元"
-            return f"CNY {_plain(number)}"
-        return _plain(number)
-    if isinstance(value, tuple | list | frozenset):
-        return ", ".join(format_value(v, kind, lang) for v in value)
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
-
-
-def _percent(number: Decimal) -> str:
-    pct = (number * 100).normalize()
-    if pct == pct.to_integral_value():
-        pct = pct.quantize(Decimal("0.1"))
-    return f"{pct:f}%"
-
-
-def format_gap(gap: object, kind: str, lang: str) -> str:
-    if kind == "ratio" and isinstance(gap, int | Decimal):
-        points = _percent(Decimal(gap)).rstrip("%")
-        return f"{points} 个百分点" if lang == "zh" else f"{points} percentage points"
-    return format_value(gap, kind, lang)

@@ -1,8 +1,9 @@
 """What an evaluation returns: the outcome, benefits, the per-leaf trace and explanations.
 
 `Result.to_json(lang)` is the per-measure object of `portal check --json`, which is a published
-contract (docs/rule-files.md). Hints are rendered lazily, so evaluating with the trace on costs
-only the recording of values, not text formatting nobody reads.
+contract (docs/rule-files.md). The trace's `CriterionResult` objects and the hints are built
+lazily, so evaluating with the trace on costs only the recording of values, not objects and
+text nobody reads.
 """
 
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ class Verdict(StrEnum):
 
 
 VERDICT_OF: dict[bool | None, Verdict] = {True: Verdict.PASS, False: Verdict.FAIL, None: Verdict.UNKNOWN}
+
+Trace = tuple[list[object], list[object], list[bool | None], dict[int, tuple[str, ...]]]
+"""A recorded trace, leaves in tree order: values seen, values expected, verdicts, and the
+supplied facts each unknown leaf lacks (by leaf position)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +119,11 @@ class Result:
 
     __slots__ = (
         "_compiled",
+        "_criteria",
         "_hints",
+        "_trace",
         "benefit",
         "category",
-        "criteria",
         "measure",
         "missing_facts",
         "on",
@@ -128,7 +134,6 @@ class Result:
 
     def __init__(
         self,
-        *,
         measure: str,
         version: str | None,
         category: str,
@@ -136,11 +141,17 @@ class Result:
         rule_hash: str | None,
         on: date,
         benefit: dict[str, Decimal],
-        criteria: list[CriterionResult],
         missing_facts: list[str],
+        criteria: list[CriterionResult] | None = None,
         compiled: "CompiledRule | None" = None,
         hints: dict[str, list[str]] | None = None,
+        trace: Trace | None = None,
     ) -> None:
+        """`criteria` is the trace as built; `trace` the recorded one, built on first read.
+
+        Keyword calls read best; the evaluator passes positionally because keyword calls of this
+        many parameters cost more than the rest of a short rule's evaluation.
+        """
         self.measure = measure
         self.version = version
         self.category = category
@@ -148,10 +159,19 @@ class Result:
         self.rule_hash = rule_hash
         self.on = on
         self.benefit = benefit
-        self.criteria = criteria
         self.missing_facts = missing_facts
+        self._criteria = criteria
         self._compiled = compiled
-        self._hints: dict[str, list[str]] = hints or {}
+        self._hints = hints
+        self._trace = trace
+
+    @property
+    def criteria(self) -> list[CriterionResult]:
+        """The trace, one entry per leaf in tree order; empty when evaluated with `trace=False`."""
+        if self._criteria is None:
+            compiled, trace = self._compiled, self._trace
+            self._criteria = compiled.records(trace) if compiled is not None and trace is not None else []
+        return self._criteria
 
     @property
     def hints(self) -> list[str]:
@@ -160,6 +180,8 @@ class Result:
 
     def hints_in(self, lang: str) -> list[str]:
         """Hints need the trace: with `trace=False` only the missing facts are named."""
+        if self._hints is None:
+            self._hints = {}
         if lang not in self._hints:
             from portal.rules.explain import hints_for
 

@@ -1,0 +1,140 @@
+"""How values read in hints and trace messages: ratios in %, money in 万元 (zh) or CNY (en).
+
+Numbers are rounded for people, but never so far that a failing value reads like its threshold:
+the decimals grow until the value, the thresholds and the gap all show as different numbers, so
+a failing 39.99 % prints as "39.99%，需 ≥ 40.00%", never as "40.0%，需 ≥ 40.0%". Rounding is
+half-up (四舍五入) and done here; Babel only lays out the digits for the locale.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_decimal
+
+_LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+# Thresholds in rule files have at most a few decimals; show them exactly up to this many.
+_EXACT_UP_TO = 4
+# Past this many decimals two different Decimal values are a matter of division noise, not policy.
+_MOST_DIGITS = 12
+_TEN_THOUSAND = Decimal(10_000)
+
+
+@dataclass(frozen=True, slots=True)
+class _Style:
+    """One way of showing a number: its decimal shift, unit text, and default decimals.
+
+    `fixed` styles always show their decimals ("4.0%", as the issue's hints read); the others
+    drop trailing zeros ("5,000万元", "CNY 1,250.5").
+    """
+
+    shift: int
+    before: str
+    after: str
+    digits: int
+    fixed: bool
+
+    def scaled(self, number: Decimal) -> Decimal:
+        return number.scaleb(self.shift)
+
+    def rounded(self, number: Decimal, digits: int) -> Decimal:
+        """The number as shown with `digits` decimals, back in its own unit (for comparing)."""
+        return self.scaled(number).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP).scaleb(-self.shift)
+
+    def render(self, number: Decimal, digits: int, lang: str) -> str:
+        shown = self.scaled(number).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+        decimals = ("0" if self.fixed else "#") * digits
+        pattern = f"#,##0.{decimals}" if digits else "#,##0"
+        text = format_decimal(shown, format=pattern, locale=_LOCALES.get(lang, "zh_Hans_CN"))
+        return f"{self.before}{text}{self.after}"
+
+
+def _style(number: Decimal, kind: str, lang: str, gap: bool = False) -> _Style:
+    zh = lang == "zh"
+    if kind == "ratio":
+        if gap:
+            return _Style(2, "", " 个百分点" if zh else " percentage points", 1, True)
+        return _Style(2, "", "%", 1, True)
+    if kind == "money":
+        if not zh:
+            return _Style(0, "CNY ", "", 2, False)
+        if abs(number) >= _TEN_THOUSAND:
+            return _Style(-4, "", "万元", 2, False)
+        return _Style(0, "", "元", 2, False)
+    return _Style(0, "", "", 2, False)
+
+
+def _number(value: object) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    return Decimal(value)
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def digits_for(value: object, expected: Sequence[object], kind: str, lang: str, gap: object = None) -> int:
+    """Decimals that show each threshold exactly and tell every differing number apart.
+
+    `value` is the observed value, `expected` the thresholds it was compared with, `gap` the
+    shortfall or excess when there is one (it must not show as zero while the others differ).
+    """
+    seen = _number(value)
+    bounds = [b for b in (_number(e) for e in expected) if b is not None]
+    numbers = [n for n in (seen, *bounds) if n is not None]
+    if not numbers:
+        return 0
+    styles = [(n, _style(n, kind, lang)) for n in numbers]
+    digits = max(style.digits for _, style in styles)
+    for bound in bounds:
+        digits = max(digits, min(_places(_style(bound, kind, lang).scaled(bound)), _EXACT_UP_TO))
+    short = _number(gap)
+    gap_style = _style(short, kind, lang, gap=True) if short is not None else None
+
+    def ambiguous(d: int) -> bool:
+        shown = [style.rounded(n, d) for n, style in styles]
+        for i, a in enumerate(numbers):
+            for j in range(i + 1, len(numbers)):
+                if a != numbers[j] and shown[i] == shown[j]:
+                    return True
+        return short is not None and gap_style is not None and short != 0 and gap_style.rounded(short, d) == 0
+
+    while digits < _MOST_DIGITS and ambiguous(digits):
+        digits += 1
+    return digits
+
+
+def format_value(value: object, kind: str, lang: str, digits: int | None = None) -> str:
+    """A value as a reader expects it; `digits` (from `digits_for`) overrides the default decimals."""
+    zh = lang == "zh"
+    if value is None:
+        return "未知" if zh else "unknown"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if zh else ("yes" if value else "no")
+    number = _number(value)
+    if number is not None:
+        style = _style(number, kind, lang)
+        return style.render(number, style.digits if digits is None else digits, lang)
+    if isinstance(value, tuple | list | frozenset):
+        return ", ".join(format_value(v, kind, lang, digits) for v in value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def format_gap(gap: object, kind: str, lang: str, digits: int | None = None) -> str:
+    """A shortfall or excess: percentage points for ratios, otherwise in the value's own unit."""
+    number = _number(gap)
+    if number is None:
+        return format_value(gap, kind, lang, digits)
+    style = _style(number, kind, lang, gap=True)
+    return style.render(number, style.digits if digits is None else digits, lang)
+
+
+def format_threshold(value: object, kind: str, lang: str) -> str:
+    """A constant from a rule file, shown exactly (up to a few decimals): for trace messages."""
+    if isinstance(value, tuple | list | frozenset):
+        return ", ".join(format_threshold(v, kind, lang) for v in value)
+    return format_value(value, kind, lang, digits_for(None, [value], kind, lang))
