@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from portal.cli.demo import print_logins, seed_configured
 from portal.forms import FormFileError
 from portal.rules import RuleFileError
+from portal.settings import get_settings
 from portal.web.app import make_app
 
 
@@ -18,8 +20,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Seed the demo data first (once) and print the demo logins.")
+    ] = False,
 ) -> None:
     """Serve the portal (pages, /api/v1, /healthz, /readyz) on http://HOST:PORT."""
+    if demo:
+        print_logins(seed_configured(get_settings()), f"http://{host}:{port}")
     try:
         # Build the app here so a broken pack is reported as a message, not a worker traceback.
         app = make_app()

@@ -17,12 +17,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from portal.db.engine import make_engine
-from portal.forms import load_forms
-from portal.rules import load_pack
+from portal.services.context import Portal
 from portal.settings import Settings, get_settings
 from portal.web.errors import UnhandledErrorMiddleware, install_error_handlers
+from portal.web.portal_pages import install_portal_pages
 from portal.web.ratelimit import SlidingWindowLimiter
-from portal.web.routers import check_api, health, pages, self_check
+from portal.web.routers import bank_api, check_api, health, pages, self_check, verify
 from portal.web.security import SecurityHeadersMiddleware
 from portal.web.templating import make_environment
 
@@ -61,11 +61,15 @@ def create_app(settings: Settings) -> FastAPI:
     )
     jinja = make_environment()
     app.state.settings = settings
-    app.state.pack = load_pack(settings.rules_dir)
-    app.state.forms = load_forms(settings.forms_dir)
+    # The services' view of the pack is the app's: loaded once and shared by pages and API.
+    portal = Portal.from_settings(settings, engine=engine)
+    app.state.portal = portal
+    app.state.pack = portal.pack
+    app.state.forms = portal.forms
     app.state.engine = engine
     app.state.jinja = jinja
     app.state.check_limiter = SlidingWindowLimiter(settings.check_rate_limit_per_minute, 60.0)
+    app.state.bank_limiter = SlidingWindowLimiter(settings.bank_rate_limit_per_minute, 60.0)
 
     # Added innermost first: unhandled errors become pages inside the session and header layers.
     app.add_middleware(UnhandledErrorMiddleware, env=jinja)
@@ -81,8 +85,16 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (health.router, check_api.router, pages.router, self_check.router):
+    for router in (
+        health.router,
+        check_api.router,
+        bank_api.router,
+        pages.router,
+        self_check.router,
+        verify.router,
+    ):
         app.include_router(router)
+    install_portal_pages(app)
     return app
 
 

@@ -34,7 +34,10 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
     """Message key → {zh, en}; read once per process. A key defined in two files is an error."""
     merged: dict[str, dict[str, str]] = {}
     for path in _CATALOGUE_PATHS:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: not valid YAML: {exc}") from exc
         for key, texts in data.items():
             # An unquoted comma in a flow mapping silently adds a key; refuse rather than show half a text.
             if not isinstance(texts, dict) or set(texts) != {"zh", "en"}:

@@ -1,0 +1,418 @@
+"""Demo data for `make run`: six enterprises, their staff counterparts and ~20 cases in every stage.
+
+Everything is made through the services, exactly as people would make it through the pages,
+so the demo database is a valid one: audit chain intact, versions counted, letters rendered.
+Cases are played out on a moving clock (`Portal.today_override`) so deadlines, an overdue
+stage and a closed public notice arise the way they would over three weeks.
+
+Seeding is idempotent: if the demo admin account exists, nothing is done. The one password
+below is for this demo only and is printed when the demo starts; a real deployment creates
+its accounts with `create_staff_user` and never calls this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from stdnum.cn import uscc as stdnum_uscc
+
+from portal.services import applications, enterprises, experts
+from portal.services.access import get_application_for
+from portal.services.amendments import return_for_amendment
+from portal.services.context import Portal
+from portal.services.errors import NotFound
+from portal.services.sla import sweep
+from portal.workflows import Actor
+
+DEMO_PASSWORD = "demo-2026-gz"  # noqa: S105 - documented demo-only password, printed by `portal serve --demo`
+ADMIN_USERNAME = "admin"
+# Haizhu firms apply to the Haizhu bureau's AI measures; the others to the city's S&T SME rating.
+SCENARIO, MODEL, ST_SME = "subsidy.ai_scenario_demo", "subsidy.model_filing", "qualification.st_sme"
+BUREAU_OF = {SCENARIO: "hz_bureau_reviewer", MODEL: "hz_bureau_reviewer", ST_SME: "bureau_reviewer"}
+_BASE_FACTS = json.loads((Path(__file__).with_name("enterprise.json")).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class DemoEnterprise:
+    key: str
+    name: str
+    region: str  # the 6-digit administrative division code inside the USCC
+    serial: str  # 9 characters: organisation code body
+    district: str
+    track: str
+    revenue: str
+
+
+ENTERPRISES = (
+    DemoEnterprise(
+        "zhizao", "广州智造云工业智能有限公司", "440106", "MA5CXK1L0", "tianhe", "zao", "86000000"
+    ),
+    DemoEnterprise(
+        "zhitong", "广州智瞳城市视觉科技有限公司", "440105", "MA5D7K2Q6", "haizhu", "cheng", "126000000"
+    ),
+    DemoEnterprise("chelian", "广州车联智行科技有限公司", "440106", "MA9W3T8R2", "tianhe", "che", "54000000"),
+    DemoEnterprise(
+        "jiankang", "广州健康智算医疗科技有限公司", "440105", "MA7P4N6H1", "haizhu", "jian", "41000000"
+    ),
+    DemoEnterprise(
+        "huangpu", "广州黄埔机器人技术有限公司", "440112", "MA4B8D2F5", "huangpu", "zao", "73000000"
+    ),
+    DemoEnterprise(
+        "nansha", "广州南沙港智能驾驶有限公司", "440115", "MA2G6J9K3", "nansha", "che", "38000000"
+    ),
+)
+
+
+def demo_uscc(item: DemoEnterprise) -> str:
+    body = f"91{item.region}{item.serial}"
+    return body + str(stdnum_uscc.calc_check_digit(body))
+
+
+@dataclass
+class SeedReport:
+    """What the demo contains; `created` is False when the database was already seeded."""
+
+    created: bool
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    applications: int = 0
+
+
+def _pdf() -> bytes:
+    """A minimal PDF: enough for the content check, and it opens in a viewer."""
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n%%EOF\n"
+    )
+
+
+def _xlsx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
+class _Demo:
+    """The seeding session: the portal, its clock and the actors made so far."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.portal = portal
+        self.start = portal.today() - dt.timedelta(days=21)
+        self.companies: dict[str, Actor] = {}
+        self.uscc: dict[str, str] = {}
+        self.staff: dict[str, Actor] = {}
+        self.facts: dict[str, dict[str, Any]] = {}
+        self.measure_of: dict[int, str] = {}
+        self.count = 0
+
+    def on(self, day: int) -> None:
+        """Set the services' clock to `day` days after the demo's start."""
+        self.portal.today_override = self.start + dt.timedelta(days=day)
+
+    def people(self) -> None:
+        self.on(0)
+        for item in ENTERPRISES:
+            username = item.key
+            enterprises.register_enterprise(
+                self.portal,
+                uscc=demo_uscc(item),
+                name=item.name,
+                district=item.district,
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=f"{item.name[2:4]}申报专员",
+                ai_track=item.track,
+            )
+            actor = enterprises.actor_for_username(self.portal, username)
+            self.companies[item.key], self.uscc[item.key] = actor, demo_uscc(item)
+            facts: dict[str, dict[str, Any]] = json.loads(json.dumps(_BASE_FACTS))
+            facts["enterprise"].update(
+                uscc=demo_uscc(item),
+                name=item.name,
+                district=item.district,
+                ai_track=item.track,
+                revenue=item.revenue,
+                model_filed=item.district == "haizhu",
+            )
+            facts.pop("loan", None)
+            self.facts[item.key] = facts
+            row = enterprises.save_profile(self.portal, actor, facts, None)
+            enterprises.confirm_profile(self.portal, actor, row.version)
+        staff = (
+            ("tianhe_reviewer", "reviewer", "tianhe", None, None, "天河区初审员"),
+            ("haizhu_reviewer", "reviewer", "haizhu", None, None, "海珠区初审员"),
+            ("bureau_reviewer", "reviewer", None, "gzsti", None, "市科技局复核员"),
+            ("hz_bureau_reviewer", "reviewer", None, "hzkgxj", None, "海珠区科工商信局复核员"),
+            ("expert_li", "expert", None, None, None, "李专家"),
+            ("expert_wang", "expert", None, None, None, "王专家"),
+            # Employed by 健康智算: the conflict-of-interest check refuses her on its cases.
+            ("expert_chen", "expert", None, None, self.uscc["jiankang"], "陈专家（与健康智算存在利益冲突）"),
+            (ADMIN_USERNAME, "admin", None, None, None, "平台管理员"),
+        )
+        for username, role, district, bureau, employer, label in staff:
+            enterprises.create_staff_user(
+                self.portal,
+                None,
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=label,
+                role=role,
+                district=district,
+                bureau=bureau,
+                employer=employer,
+            )
+            self.staff[username] = enterprises.actor_for_username(self.portal, username)
+
+    # -- one case, step by step -------------------------------------------------------------
+
+    def draft(self, company: str, measure: str, day: int) -> int:
+        self.on(day)
+        actor = self.companies[company]
+        application = applications.create_draft(self.portal, actor, measure)
+        assert application.id is not None
+        self.count += 1
+        self.measure_of[application.id] = measure
+        version = application.version
+        for slot, data, kind, name in self._files(measure):
+            stored = applications.store_attachment(
+                self.portal, actor, data, content_type=kind, original_name=name
+            )
+            assert stored.id is not None
+            version = applications.attach(
+                self.portal, actor, application.id, slot, stored.id, version
+            ).version
+        applications.save_draft(self.portal, actor, application.id, self._answers(company, measure), version)
+        return application.id
+
+    def _files(self, measure: str) -> list[tuple[str, bytes, str, str]]:
+        pdf = "application/pdf"
+        xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if measure == SCENARIO:
+            return [
+                ("investment_evidence", _pdf(), pdf, "投资合同.pdf"),
+                ("budget_sheet", _xlsx(), xlsx, "投资明细表.xlsx"),
+            ]
+        if measure == MODEL:
+            return [("filing_notice", _pdf(), pdf, "备案通知.pdf")]
+        return [("financial_statements", _xlsx(), xlsx, "2025年度财务报表.xlsx")]
+
+    def _answers(self, company: str, measure: str) -> dict[str, Any]:
+        """What the clerk would type: the form's profile prefill plus the measure's own answers."""
+        item = next(e for e in ENTERPRISES if e.key == company)
+        answers = {
+            **self.portal.forms[measure].prefill(self.facts[company]),
+            "contact_person": "张敏",
+            "contact_phone": "13800138000",
+        }
+        if measure == SCENARIO:
+            answers.update(
+                project_name=f"{item.name[2:6]}人工智能应用示范",
+                track=item.track,
+                start_on="2025-03-01",
+                end_on="2026-02-28",
+                requested_amount="3000000.00",
+                summary="本项目在广州市内落地人工智能应用场景，覆盖数据采集、模型训练与部署运维，"
+                "已在多个区级单位试点运行，示范效果良好，具备在全市推广的条件。",
+            )
+        elif measure == MODEL:
+            answers.update(
+                model_name=f"{item.name[2:4]}大模型",
+                filing_number=f"Guangdong-{item.key}-2025",
+                filed_on="2025-06-30",
+                service_kind="multimodal",
+                users=12000,
+            )
+        else:
+            answers.update(not_restricted=True)
+        return answers
+
+    def submit(self, company: str, application_id: int, day: int) -> None:
+        self.on(day)
+        actor = self.companies[company]
+        applications.submit(self.portal, actor, application_id, self._current(application_id, actor))
+
+    def _current(self, application_id: int, actor: Actor) -> int:
+        return get_application_for(self.portal, actor, application_id).version
+
+    def act(self, who: str, application_id: int, event: str, day: int, comment: str | None = None) -> None:
+        self.on(day)
+        actor = self.staff[who]
+        version = self._current(application_id, actor)
+        if event == "return_for_amendment":
+            return_for_amendment(
+                self.portal,
+                actor,
+                application_id,
+                sections=["budget"] if comment and "预算" in comment else [],
+                comment=comment,
+                expected_version=version,
+            )
+        else:
+            applications.transition(self.portal, actor, application_id, event, comment, version)
+
+    def resubmit(self, company: str, application_id: int, day: int, changes: dict[str, Any]) -> None:
+        self.on(day)
+        actor = self.companies[company]
+        answers = {**self._answers(company, self._measure(application_id, actor)), **changes}
+        version = applications.save_draft(
+            self.portal, actor, application_id, answers, self._current(application_id, actor)
+        ).version
+        applications.submit(self.portal, actor, application_id, version)
+
+    def _measure(self, application_id: int, actor: Actor) -> str:
+        return get_application_for(self.portal, actor, application_id).measure_id
+
+    def bureau(self, application_id: int) -> str:
+        return BUREAU_OF[self.measure_of[application_id]]
+
+    def panel(self, application_id: int, day: int, names: list[str], scores: list[int]) -> None:
+        """Assign `names` as experts; the first len(scores) of them declare and score."""
+        self.on(day)
+        bureau = self.staff[self.bureau(application_id)]
+        for name in names:
+            expert = self.staff[name]
+            experts.assign_expert(
+                self.portal, bureau, application_id, expert.user_id, self._current(application_id, bureau)
+            )
+        for name, total in zip(names, scores, strict=False):
+            expert = self.staff[name]
+            experts.declare(
+                self.portal,
+                expert,
+                application_id,
+                "本人与申报单位不存在利益冲突。",
+                self._current(application_id, expert),
+            )
+            marks = {c.id: Decimal(total) for c in self.portal.rubric.criteria}
+            experts.score(self.portal, expert, application_id, marks, self._current(application_id, expert))
+
+
+def _play_cases(demo: _Demo) -> None:
+    """Twenty cases; each line is one case's life so far (days count from three weeks ago)."""
+    district = {"tianhe": "tianhe_reviewer", "haizhu": "haizhu_reviewer"}
+    home = {e.key: e.district for e in ENTERPRISES}
+    panel = ["expert_li", "expert_wang", "expert_chen"]
+
+    def to_district_review(company: str, measure: str, day: int) -> int:
+        case = demo.draft(company, measure, day)
+        demo.submit(company, case, day)
+        demo.act(district[home[company]], case, "accept", day + 1)
+        return case
+
+    def to_bureau(company: str, measure: str, day: int) -> int:
+        case = to_district_review(company, measure, day)
+        demo.act(district[home[company]], case, "district_approve", day + 3, "材料齐全，符合申报条件。")
+        return case
+
+    def to_experts(company: str, measure: str, day: int) -> int:
+        case = to_bureau(company, measure, day)
+        demo.act(demo.bureau(case), case, "bureau_approve", day + 5, "复核通过，提交专家评审。")
+        return case
+
+    def to_notice(company: str, measure: str, day: int) -> int:
+        case = to_experts(company, measure, day)
+        # The third passing score moves the case to public notice by itself.
+        demo.panel(case, day + 6, panel, [82, 78, 75])
+        return case
+
+    demo.draft("huangpu", ST_SME, 18)
+    demo.draft("zhitong", MODEL, 19)
+    demo.submit("huangpu", demo.draft("huangpu", ST_SME, 20), 20)
+    demo.submit("nansha", demo.draft("nansha", ST_SME, 21), 21)
+    demo.submit("zhizao", demo.draft("zhizao", ST_SME, 20), 20)
+    to_district_review("zhitong", SCENARIO, 17)
+    # Accepted three weeks ago and never reviewed since: the overdue case.
+    to_district_review("chelian", ST_SME, 0)
+    case = to_district_review("jiankang", SCENARIO, 10)
+    demo.act(
+        "haizhu_reviewer",
+        case,
+        "return_for_amendment",
+        13,
+        "预算部分：请补充投资明细表中设备采购的合同编号。",
+    )
+    _amended(demo, to_district_review("zhitong", MODEL, 4))
+    to_bureau("zhizao", ST_SME, 12)
+    case = to_bureau("jiankang", MODEL, 9)
+    demo.act(demo.bureau(case), case, "return_for_amendment", 14, "请补充备案公告截图的清晰版本。")
+    demo.panel(to_experts("chelian", ST_SME, 8), 14, panel, [80])
+    # 陈专家 works for 健康智算, so this panel has two experts and one of them has scored.
+    demo.panel(to_experts("jiankang", SCENARIO, 1), 8, panel[:2], [76])
+    to_notice("zhitong", SCENARIO, 9)
+    _approved(demo, to_notice("zhitong", MODEL, 0))
+    case = _approved(demo, to_notice("zhitong", SCENARIO, 1))
+    demo.act(demo.bureau(case), case, "disburse", 20, "资金已拨付。")
+    case = to_district_review("chelian", ST_SME, 5)
+    demo.act("tianhe_reviewer", case, "reject", 8, "科技人员占比不足，不符合评价条件。")
+    case = to_bureau("zhitong", MODEL, 3)
+    demo.act(demo.bureau(case), case, "reject", 9, "该模型已获同类奖励，不得重复申报。")
+    _withdrawn(demo, "jiankang", to_district_review("jiankang", MODEL, 11), 12)
+    _withdrawn(demo, "nansha", demo.draft("nansha", ST_SME, 6), 7)
+
+
+def _amended(demo: _Demo, case: int) -> int:
+    """Returned once for amendment, corrected and resubmitted, then passed: two answer versions."""
+    demo.act("haizhu_reviewer", case, "return_for_amendment", 6, "请更正联系电话并补充用户规模。")
+    demo.resubmit("zhitong", case, 8, {"contact_phone": "020-38880000", "users": 56000})
+    demo.act("haizhu_reviewer", case, "district_approve", 10, "补正后材料齐全。")
+    return case
+
+
+def _approved(demo: _Demo, case: int) -> int:
+    """Close the public notice the way production does: the SLA sweep after seven calendar days."""
+    entered = demo.portal.today()
+    demo.portal.today_override = entered + dt.timedelta(days=8)
+    sweep(demo.portal)
+    return case
+
+
+def _withdrawn(demo: _Demo, company: str, case: int, day: int) -> int:
+    demo.on(day)
+    actor = demo.companies[company]
+    applications.withdraw(demo.portal, actor, case, demo._current(case, actor), "企业决定暂缓申报。")
+    return case
+
+
+def seed_demo(portal: Portal) -> SeedReport:
+    """Create the demo data unless it is there already; the clock is restored afterwards."""
+    try:
+        enterprises.actor_for_username(portal, ADMIN_USERNAME)
+    except NotFound:
+        pass
+    else:
+        return SeedReport(created=False, logins=demo_logins())
+    saved_clock = portal.today_override
+    demo = _Demo(portal)
+    try:
+        demo.people()
+        _play_cases(demo)
+        # Today's sweep marks the forgotten case overdue and tells the bureau, as cron would.
+        portal.today_override = saved_clock
+        sweep(portal)
+    finally:
+        portal.today_override = saved_clock
+    return SeedReport(created=True, logins=demo_logins(), applications=demo.count)
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """Every demo account with a short description, in the order they are printed."""
+    people = [(e.key, f"企业 {e.name}（{e.district}）") for e in ENTERPRISES]
+    staff = [
+        ("tianhe_reviewer", "天河区初审员"),
+        ("haizhu_reviewer", "海珠区初审员"),
+        ("bureau_reviewer", "市科技局复核员"),
+        ("hz_bureau_reviewer", "海珠区科工商信局复核员"),
+        ("expert_li", "李专家"),
+        ("expert_wang", "王专家"),
+        ("expert_chen", "陈专家（与健康智算存在利益冲突）"),
+        (ADMIN_USERNAME, "平台管理员"),
+    ]
+    return people + staff

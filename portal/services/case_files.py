@@ -1,0 +1,162 @@
+"""Read-only views the portal pages need beside the use cases: a case's files, its audit trail,
+the enterprise's file library and the names shown in queues.
+
+Each read goes through `load_visible`, so the same object-level rule guards a page, a
+download and the API: a case the actor may not see is NotFound, whatever is asked of it.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from sqlmodel import col, select
+
+from portal.db.tables import (
+    Application,
+    ApplicationAnswers,
+    ApplicationAttachment,
+    Attachment,
+    AuditEvent,
+    Enterprise,
+    EnterpriseProfile,
+    User,
+)
+from portal.services.access import load_visible
+from portal.services.applications import _facts_for, attachment_path
+from portal.services.cases import case_context
+from portal.services.context import Portal
+from portal.services.errors import Forbidden, NotFound
+from portal.workflows import Actor
+
+_STAFF_ROLES = frozenset({"reviewer", "admin"})
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """An attachment as placed in one slot of one application."""
+
+    id: int
+    slot: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _refuse_undeclared_expert(portal: Portal, actor: Actor, application: Application) -> None:
+    if actor.role != "expert":
+        return
+    with portal.reading() as session:
+        if not case_context(session, portal, application, actor).coi_declared:
+            raise Forbidden(
+                "请先签署无利益冲突声明", "sign the no-conflict declaration before reading the file"
+            )
+
+
+def case_files(portal: Portal, actor: Actor, application_id: int) -> list[CaseFile]:
+    """The files attached to a case, by slot then upload order."""
+    with portal.reading() as session:
+        application = load_visible(session, actor, application_id)
+        rows = session.exec(
+            select(ApplicationAttachment, Attachment)
+            .join(Attachment, col(Attachment.id) == ApplicationAttachment.attachment_id)
+            .where(col(ApplicationAttachment.application_id) == application_id)
+            .order_by(col(ApplicationAttachment.slot), col(ApplicationAttachment.id))
+        ).all()
+    _refuse_undeclared_expert(portal, actor, application)
+    return [
+        CaseFile(cast(int, a.id), link.slot, a.original_name, a.content_type, a.size, a.sha256)
+        for link, a in rows
+    ]
+
+
+def open_case_file(
+    portal: Portal, actor: Actor, application_id: int, attachment_id: int
+) -> tuple[CaseFile, Path]:
+    """One attached file and where its bytes are; a file not attached to this case is NotFound."""
+    for item in case_files(portal, actor, application_id):
+        if item.id == attachment_id:
+            return item, attachment_path(portal, item.sha256)
+    raise NotFound("attachment", attachment_id)
+
+
+def file_library(portal: Portal, actor: Actor) -> list[Attachment]:
+    """Everything this enterprise has uploaded, newest first, for reuse in another application."""
+    if actor.role != "enterprise" or actor.enterprise_id is None:
+        return []
+    with portal.reading() as session:
+        return list(
+            session.exec(
+                select(Attachment)
+                .where(col(Attachment.enterprise_id) == actor.enterprise_id)
+                .order_by(col(Attachment.uploaded_at).desc(), col(Attachment.id).desc())
+            ).all()
+        )
+
+
+def audit_trail(portal: Portal, actor: Actor, application_id: int) -> list[AuditEvent]:
+    """The tamper-evident record of one case, for staff only (it names reviewers and payload hashes)."""
+    if actor.role not in _STAFF_ROLES:
+        raise Forbidden("审计记录仅供工作人员查看", "the audit trail is for staff only")
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        return list(
+            session.exec(
+                select(AuditEvent)
+                .where(col(AuditEvent.subject_type) == "application")
+                .where(col(AuditEvent.subject_id) == str(application_id))
+                .order_by(col(AuditEvent.seq))
+            ).all()
+        )
+
+
+def enterprises_by_id(portal: Portal, ids: set[int]) -> dict[int, Enterprise]:
+    """Enterprise rows for the names and codes shown next to cases the caller already may see."""
+    if not ids:
+        return {}
+    with portal.reading() as session:
+        rows = session.exec(select(Enterprise).where(col(Enterprise.id).in_(ids))).all()
+        return {cast(int, e.id): e for e in rows}
+
+
+def list_users(portal: Portal, actor: Actor) -> list[User]:
+    """Every account, for the admin's users page."""
+    if actor.role != "admin":
+        raise Forbidden("仅管理员可以管理用户", "only an administrator manages users")
+    with portal.reading() as session:
+        return list(session.exec(select(User).order_by(col(User.role), col(User.username))).all())
+
+
+def submitted_facts(portal: Portal, actor: Actor, application_id: int) -> dict[str, dict[str, object]] | None:
+    """The facts the case was judged on at submission (the profile snapshot plus the form's own
+    facts), so the reviewer can have them judged again; None before the first submission."""
+    with portal.reading() as session:
+        application = load_visible(session, actor, application_id)
+        if application.profile_version is None:
+            return None
+        profile = session.exec(
+            select(EnterpriseProfile)
+            .where(col(EnterpriseProfile.enterprise_id) == application.enterprise_id)
+            .where(col(EnterpriseProfile.version) == application.profile_version)
+        ).first()
+        answers = session.exec(
+            select(ApplicationAnswers)
+            .where(col(ApplicationAnswers.application_id) == application_id)
+            .where(col(ApplicationAnswers.version) == application.answers_version)
+        ).first()
+    if profile is None:
+        return None
+    # The same overlay `submit` used, so "now" differs from "at submission" only by the rule.
+    return _facts_for(portal, profile, answers.answers if answers is not None else {}, application.measure_id)
+
+
+def expert_roster(portal: Portal, actor: Actor) -> list[User]:
+    """Active experts a reviewer may put on a panel (conflicts are checked when assigning)."""
+    if actor.role not in _STAFF_ROLES:
+        raise Forbidden("仅工作人员可以查看专家库", "only staff see the expert roster")
+    with portal.reading() as session:
+        return list(
+            session.exec(
+                select(User).where(col(User.role) == "expert").where(col(User.active)).order_by(col(User.id))
+            ).all()
+        )

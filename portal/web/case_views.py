@@ -1,0 +1,200 @@
+"""How a case reads on a page: stage names, who is handling it, how urgent it is, what changed.
+
+Pure functions over rows and the loaded pack, shared by the enterprise's and the reviewers'
+pages so both describe the same case in the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transition
+from portal.forms import FieldSpec, FormSpec
+from portal.rules import Pack
+from portal.web.i18n import Translator
+from portal.workflows import SHANGHAI, Workflow, WorkingCalendar
+
+# Working days left at which a case counts as near its deadline (coloured amber in queues).
+NEAR_DEADLINE_WORKING_DAYS = 2
+# Events whose comment is a reason the enterprise must read (returns, rejections, objections upheld).
+REASON_EVENTS = frozenset({"return_for_amendment", "reject", "uphold_objection"})
+
+
+def label(text: Any, lang: str) -> str:
+    """A zh/en pair from any engine (workflow Label, forms Text, rules dict) in `lang`."""
+    if isinstance(text, Mapping):
+        return str(text.get(lang) or text.get("zh") or "")
+    return str(getattr(text, "en" if lang == "en" else "zh"))
+
+
+def measure_title(pack: Pack, measure_id: str, lang: str) -> str:
+    versions = pack.versions(measure_id)
+    return versions[-1].title.get(lang) if versions else measure_id
+
+
+def district_label(t: Translator, district: str | None) -> str:
+    return t.label_or(f"enum.district.{district}", district or "") if district else ""
+
+
+def unit_label(pack: Pack, unit: str | None, lang: str) -> str:
+    names = pack.units.get(unit or "")
+    return names.get(lang, unit or "") if names else (unit or "")
+
+
+def responsible_label(workflow: Workflow, application: Application, pack: Pack, t: Translator) -> str:
+    """Who has the case now, named concretely: 海珠区 reviewers, the lead bureau by name, you."""
+    party = workflow.state(application.state).responsible
+    if party == "district":
+        return district_label(t, application.district)
+    if party == "bureau":
+        return unit_label(pack, application.lead_unit, t.lang)
+    return t(f"party.{party}" if party else "party.none")
+
+
+def urgency(application: Application, calendar: WorkingCalendar, today: dt.date) -> str:
+    """`overdue`, `soon` (within NEAR_DEADLINE_WORKING_DAYS) or `ok`; paused stages are never late."""
+    if application.sla_paused_at is not None or application.due_on is None:
+        return "ok"
+    if application.overdue or today > application.due_on:
+        return "overdue"
+    if calendar.working_days_between(today, application.due_on) <= NEAR_DEADLINE_WORKING_DAYS:
+        return "soon"
+    return "ok"
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of a case list."""
+
+    id: int
+    state: str
+    stage: str
+    measure_title: str
+    responsible: str
+    due_on: dt.date | None
+    urgency: str
+    enterprise_name: str
+    district_label: str
+    version: int
+
+
+def case_row(
+    application: Application,
+    workflows: Mapping[str, Workflow],
+    pack: Pack,
+    calendar: WorkingCalendar,
+    t: Translator,
+    today: dt.date,
+    enterprise: Enterprise | None = None,
+) -> CaseRow:
+    workflow = workflows[application.workflow]
+    return CaseRow(
+        id=application.id or 0,
+        state=application.state,
+        stage=label(workflow.state(application.state).label, t.lang),
+        measure_title=measure_title(pack, application.measure_id, t.lang),
+        responsible=responsible_label(workflow, application, pack, t),
+        due_on=application.due_on,
+        urgency=urgency(application, calendar, today),
+        enterprise_name=enterprise.name if enterprise is not None else "",
+        district_label=district_label(t, application.district),
+        version=application.version,
+    )
+
+
+def history_rows(transitions: Sequence[Transition], workflow: Workflow, lang: str) -> list[dict[str, Any]]:
+    """Transitions with stage and event names in `lang`, oldest first, times in Guangzhou."""
+    events = {edge.event: edge.label for edge in workflow.transitions}
+    rows = []
+    for item in transitions:
+        rows.append(
+            {
+                "at": local_time(item.at),
+                "event": item.event,
+                "event_label": label(events[item.event], lang) if item.event in events else item.event,
+                "from_label": label(workflow.state(item.from_state).label, lang),
+                "to_label": label(workflow.state(item.to_state).label, lang),
+                "comment": item.comment,
+            }
+        )
+    return rows
+
+
+def reasons(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [row for row in history if row["event"] in REASON_EVENTS and row["comment"]]
+
+
+def shown_value(value: object, field: FieldSpec | None, lang: str) -> str:
+    """An answer as a reviewer reads it: choice labels instead of codes, ✓/✗ for yes/no."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if field is not None and str(value) in field.options:
+        return field.options[str(value)].get(lang)
+    return str(value)
+
+
+def local_time(moment: dt.datetime) -> str:
+    """A stored UTC instant as Guangzhou wall-clock time, to the minute."""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def answer_rows(
+    spec: FormSpec | None, versions: Sequence[ApplicationAnswers], lang: str
+) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    """The latest submitted answers by field, with the previous submitted version's where it differs."""
+    submitted = [v for v in versions if v.submitted] or list(versions)
+    if not submitted:
+        return [], None
+    latest = submitted[-1]
+    previous = submitted[-2] if len(submitted) > 1 else None
+    names = list(spec.fields) if spec is not None else sorted(latest.answers)
+    rows = []
+    for name in names:
+        now = latest.answers.get(name)
+        before = previous.answers.get(name) if previous is not None else None
+        field = spec.fields.get(name) if spec is not None else None
+        rows.append(
+            {
+                "label": field.label.get(lang) if field is not None else name,
+                "value": shown_value(now, field, lang),
+                "previous": shown_value(before, field, lang),
+                "changed": previous is not None
+                and shown_value(now, None, lang) != shown_value(before, None, lang),
+            }
+        )
+    diff = {"old": previous.version, "new": latest.version} if previous is not None else None
+    return rows, diff
+
+
+def trace_comparison(stored: Mapping[str, Any] | None, now: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """The criteria as judged at submission next to a fresh evaluation, differences flagged.
+
+    Criteria are matched by position within the rule's criteria list; a changed rule version
+    can reorder them, which then shows as differences, and that is the point of the check.
+    """
+    stored_criteria = list((stored or {}).get("criteria", []))
+    now_criteria = list(now.get("criteria", []))
+    rows = []
+    for index in range(max(len(stored_criteria), len(now_criteria))):
+        before = stored_criteria[index] if index < len(stored_criteria) else {}
+        after = now_criteria[index] if index < len(now_criteria) else {}
+        rows.append(
+            {
+                "message": label(after.get("message") or before.get("message") or {}, lang),
+                "stored": before.get("outcome"),
+                "now": after.get("outcome"),
+                "differs": before.get("outcome") != after.get("outcome"),
+            }
+        )
+    stored_outcome = (stored or {}).get("outcome")
+    return {
+        "stored_outcome": stored_outcome,
+        "now_outcome": now.get("outcome"),
+        "changed": stored_outcome != now.get("outcome") or any(r["differs"] for r in rows),
+        "rows": rows,
+    }

@@ -1,0 +1,41 @@
+"""The signed-in portal's routers and error mapping, added to the app in one call.
+
+Kept apart from `app.py` so the foundation (middleware, public pages, probes) reads on its own
+and the portal's pages can be reasoned about as one unit.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from portal.web.routers import (
+    admin,
+    applications,
+    applications_api,
+    auth,
+    consents,
+    enterprise,
+    experts,
+    inbox,
+    review,
+)
+from portal.web.service_errors import install_service_error_handlers
+
+ROUTERS = (
+    auth.router,
+    enterprise.router,
+    applications.router,
+    review.router,
+    experts.router,
+    admin.router,
+    inbox.router,
+    applications_api.router,
+    consents.router,
+)
+
+
+def install_portal_pages(app: FastAPI) -> None:
+    """Needs `app.state.portal` (the services' `Portal`) to be set before the first request."""
+    install_service_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)

@@ -1,0 +1,300 @@
+"""The enterprise's applications: start, fill in (with uploads), save, submit, amend, withdraw.
+
+One POST carries the answers and any new files. Files are checked by their bytes first; if
+one is refused the whole post is refused and nothing is stored, so a half-saved form never
+hides the reason. Drafts have no expiry: the latest answers are simply shown again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData, UploadFile
+
+from portal.db.tables import Application
+from portal.forms import FormSpec
+from portal.services import applications as app_service
+from portal.services import decisions, enterprises
+from portal.services.access import get_application_for, list_applications_for
+from portal.services.amendments import reopened_sections
+from portal.services.case_files import case_files, file_library
+from portal.services.errors import NotFound, Refused, ValidationFailed
+from portal.services.letters import owned_letter
+from portal.web.case_views import case_row, history_rows, reasons
+from portal.web.i18n import Translator, request_lang
+from portal.web.routers.enterprise import own_enterprise, profile_facts
+from portal.web.security import CSRF_FIELD, require_csrf
+from portal.web.session_auth import EnterpriseUser, SignedIn, portal_of
+from portal.web.templating import render
+from portal.web.uploads import CONTENT_TYPES, MAX_UPLOAD_BYTES, UploadRejected, check_upload, safe_name
+from portal.workflows import Actor
+
+router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+ATTACHMENT_PREFIX = "attachment:"
+_CONTROL_FIELDS = frozenset({CSRF_FIELD, "action"})
+_READ_CHUNK = 1024 * 1024
+STAFF_VIEW = {"reviewer": "/review", "admin": "/review", "expert": "/expert"}
+
+
+@router.get("/applications", response_class=HTMLResponse)
+def my_applications(request: Request, actor: EnterpriseUser) -> HTMLResponse:
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    rows = [
+        case_row(a, portal.workflows, portal.pack, portal.calendar, t, portal.today())
+        for a in sorted(list_applications_for(portal, actor), key=lambda a: -(a.id or 0))
+    ]
+    return render(request, "portal/applications.html", {"actor": actor, "cases": rows})
+
+
+@router.post("/applications")
+def start_application(
+    request: Request, actor: EnterpriseUser, measure_id: str = Form(...)
+) -> RedirectResponse:
+    application = app_service.create_draft(portal_of(request), actor, measure_id)
+    return RedirectResponse(f"/applications/{application.id}/edit", status_code=303)
+
+
+def _editable(portal: Any, application: Application) -> bool:
+    kind = portal.workflows[application.workflow].state(application.state).kind
+    return bool(kind in ("draft", "amendment"))
+
+
+@router.get("/applications/{application_id}", response_class=HTMLResponse)
+def application_detail(request: Request, actor: SignedIn, application_id: int) -> Response:
+    # Notifications link every party to /applications/{id}; staff and experts have their own view.
+    if actor.role in STAFF_VIEW:
+        return RedirectResponse(f"{STAFF_VIEW[actor.role]}/{application_id}", status_code=303)
+    portal = portal_of(request)
+    lang = request_lang(request)
+    t = Translator(lang)
+    application = get_application_for(portal, actor, application_id)
+    workflow = portal.workflows[application.workflow]
+    history = history_rows(app_service.history(portal, actor, application_id), workflow, lang)
+    allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
+    row = case_row(application, portal.workflows, portal.pack, portal.calendar, t, portal.today())
+    case = {
+        **row.__dict__,
+        "eligibility": application.eligibility_outcome,
+        "history": history,
+        "reasons": reasons(history),
+        "editable": _editable(portal, application),
+        "can_withdraw": "withdraw" in allowed,
+        "letters": decisions.letters_for(portal, actor, application_id),
+    }
+    return render(request, "portal/application.html", {"actor": actor, "case": case})
+
+
+def _latest_answers(request: Request, actor: Actor, application_id: int) -> dict[str, Any]:
+    versions = app_service.answer_versions(portal_of(request), actor, application_id)
+    return dict(versions[-1].answers) if versions else {}
+
+
+def _form_page(
+    request: Request,
+    actor: Actor,
+    application: Application,
+    spec: FormSpec,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    saved: bool = False,
+    refusal: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    portal = portal_of(request)
+    lang = request_lang(request)
+    t = Translator(lang)
+    assert application.id is not None
+    reopen: list[str] | None = None
+    comments: dict[str, str] = {}
+    if application.state == "returned_for_amendment":
+        reopen = reopened_sections(portal, actor, application.id)
+        history = reasons(
+            history_rows(
+                app_service.history(portal, actor, application.id),
+                portal.workflows[application.workflow],
+                lang,
+            )
+        )
+        if history:
+            comments = {
+                section: history[-1]["comment"] for section in (reopen or [s.id for s in spec.sections])
+            }
+    attached: dict[str, list[str]] = {}
+    for item in case_files(portal, actor, application.id):
+        attached.setdefault(item.slot, []).append(item.original_name)
+    context = {
+        "actor": actor,
+        "case": case_row(application, portal.workflows, portal.pack, portal.calendar, t, portal.today()),
+        "spec": spec,
+        "values": {k: ("" if v is None else v) for k, v in values.items()},
+        "errors": errors,
+        "reopen": reopen,
+        "comments": comments,
+        "attached": attached,
+        "library": file_library(portal, actor),
+        "saved": saved,
+        "refusal": refusal,
+    }
+    return render(request, "portal/application_form.html", context, status_code=status_code)
+
+
+def _spec_for(request: Request, application: Application) -> FormSpec:
+    spec = portal_of(request).forms.get(application.measure_id)
+    if spec is None:
+        raise NotFound("form", application.measure_id)
+    return spec
+
+
+@router.get("/applications/{application_id}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, actor: EnterpriseUser, application_id: int, saved: int = 0) -> Response:
+    portal = portal_of(request)
+    application = get_application_for(portal, actor, application_id)
+    if not _editable(portal, application):
+        return RedirectResponse(f"/applications/{application_id}", status_code=303)
+    spec = _spec_for(request, application)
+    answers = _latest_answers(request, actor, application_id)
+    if not answers:
+        profile = enterprises.latest_profile(portal, actor)
+        answers = spec.prefill(profile_facts(profile, own_enterprise(request, actor)))
+    return _form_page(request, actor, application, spec, answers, {}, saved=bool(saved))
+
+
+async def _read_upload(upload: UploadFile) -> bytes:
+    """At most 20 MB + 1 byte is read: enough to know a file is too large without holding more."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_UPLOAD_BYTES:
+        chunk = await upload.read(_READ_CHUNK)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+async def _checked_uploads(
+    form: FormData, spec: FormSpec, t: Translator
+) -> tuple[list[tuple[str, str, str, bytes]], dict[str, str]]:
+    """(slot, kind, safe name, bytes) for each accepted file, and an error per refused slot."""
+    accepted: list[tuple[str, str, str, bytes]] = []
+    errors: dict[str, str] = {}
+    for key, value in form.multi_items():
+        if not key.startswith(ATTACHMENT_PREFIX) or not isinstance(value, UploadFile) or not value.filename:
+            continue
+        slot_id = key[len(ATTACHMENT_PREFIX) :]
+        slot = spec.attachments.get(slot_id)
+        if slot is None:
+            errors[key] = t(
+                "app.upload_error", name=safe_name(value.filename, "file"), reason=t("auth.error.choice")
+            )
+            continue
+        data = await _read_upload(value)
+        try:
+            kind = check_upload(data, slot.kinds)
+        except UploadRejected as rejected:
+            errors[key] = t(
+                "app.upload_error", name=safe_name(value.filename, "file"), reason=rejected.message(t.lang)
+            )
+            continue
+        accepted.append((slot_id, kind, safe_name(value.filename, kind), data))
+    return accepted, errors
+
+
+def _posted_answers(
+    form: FormData, spec: FormSpec, previous: dict[str, Any], reopen: list[str] | None
+) -> dict[str, Any]:
+    """The previous answers overlaid with the posted ones, for the sections open to editing only."""
+    answers = dict(previous)
+    open_sections = [s for s in spec.sections if reopen is None or s.id in reopen]
+    for section in open_sections:
+        for field in section.fields:
+            raw = form.get(field.name)
+            if field.widget == "checkbox":
+                answers[field.name] = "true" if raw == "true" else "false"
+            elif isinstance(raw, str) and raw.strip():
+                answers[field.name] = raw.strip()
+            else:
+                answers.pop(field.name, None)
+    return answers
+
+
+@router.post("/applications/{application_id}/edit", response_class=HTMLResponse)
+async def save_or_submit(request: Request, actor: EnterpriseUser, application_id: int, v: int) -> Response:
+    portal = portal_of(request)
+    lang = request_lang(request)
+    t = Translator(lang)
+    application = get_application_for(portal, actor, application_id)
+    spec = _spec_for(request, application)
+    form = await request.form()
+    reopen = (
+        reopened_sections(portal, actor, application_id)
+        if application.state == "returned_for_amendment"
+        else None
+    )
+    answers = _posted_answers(form, spec, _latest_answers(request, actor, application_id), reopen)
+    uploads, upload_errors = await _checked_uploads(form, spec, t)
+    if upload_errors:
+        return _form_page(request, actor, application, spec, answers, upload_errors, status_code=422)
+    version = v
+    try:
+        for slot, kind, name, data in uploads:
+            stored = app_service.store_attachment(
+                portal, actor, data, content_type=CONTENT_TYPES[kind], original_name=name
+            )
+            assert stored.id is not None
+            version = app_service.attach(portal, actor, application_id, slot, stored.id, version).version
+        version = app_service.save_draft(portal, actor, application_id, answers, version, lang=lang).version
+        if form.get("action") == "submit":
+            app_service.submit(portal, actor, application_id, version, lang=lang)
+            return RedirectResponse(f"/applications/{application_id}", status_code=303)
+    except ValidationFailed as failed:
+        application = get_application_for(portal, actor, application_id)
+        errors = {p.path: p.message for p in failed.errors}
+        return _form_page(request, actor, application, spec, answers, errors, status_code=422)
+    except Refused as refused:
+        application = get_application_for(portal, actor, application_id)
+        message = refused.message_en if lang == "en" else refused.message_zh
+        return _form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
+    return RedirectResponse(f"/applications/{application_id}/edit?saved=1", status_code=303)
+
+
+@router.post("/applications/{application_id}/attachments/reuse")
+def reuse_attachment(
+    request: Request,
+    actor: EnterpriseUser,
+    application_id: int,
+    attachment_id: int = Form(...),
+    slot: str = Form(...),
+) -> RedirectResponse:
+    portal = portal_of(request)
+    application = get_application_for(portal, actor, application_id)
+    app_service.attach(portal, actor, application_id, slot, attachment_id, application.version)
+    return RedirectResponse(f"/applications/{application_id}/edit?saved=1", status_code=303)
+
+
+@router.post("/applications/{application_id}/withdraw")
+def withdraw(
+    request: Request,
+    actor: EnterpriseUser,
+    application_id: int,
+    expected_version: int = Form(...),
+) -> RedirectResponse:
+    app_service.withdraw(portal_of(request), actor, application_id, expected_version)
+    return RedirectResponse(f"/applications/{application_id}", status_code=303)
+
+
+@router.get("/applications/{application_id}/letters/{letter_id}")
+def download_letter(request: Request, actor: EnterpriseUser, application_id: int, letter_id: int) -> Response:
+    """The stored PDF, byte for byte, for the applying enterprise only."""
+    letter = owned_letter(portal_of(request), actor, application_id, letter_id)
+    filename = f"{letter.doc_number}.pdf".replace("/", "-")
+    return Response(
+        letter.pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}"},
+    )

@@ -1,0 +1,151 @@
+"""The enterprise's own pages: its profile (versioned facts) and the policy catalogue with badges.
+
+The profile form is generated from facts.yaml like the anonymous self-check, but it is stored:
+each save is a new, confirmed version, and submitted applications keep pointing at the version
+they were submitted with. The catalogue evaluates every measure on the latest profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from portal.db.tables import Enterprise, EnterpriseProfile
+from portal.services import enterprises
+from portal.services.case_files import enterprises_by_id
+from portal.services.errors import ValidationFailed
+from portal.web.i18n import request_lang
+from portal.web.security import require_csrf
+from portal.web.self_check import fact_groups, parse_posted, present_results
+from portal.web.session_auth import EnterpriseUser, portal_of
+from portal.web.templating import render
+from portal.workflows import Actor
+
+router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+# Measures the bank API serves (一链一行) are not applied for through the portal's forms.
+_BANK_WORKFLOWS = frozenset({"bank_loan"})
+
+
+def own_enterprise(request: Request, actor: Actor) -> Enterprise:
+    assert actor.enterprise_id is not None
+    return enterprises_by_id(portal_of(request), {actor.enterprise_id})[actor.enterprise_id]
+
+
+def stored_form(value: object) -> object:
+    """A parsed fact in its JSON form: exact decimals as strings, dates as ISO text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def profile_facts(profile: EnterpriseProfile | None, enterprise: Enterprise) -> dict[str, dict[str, Any]]:
+    """The profile's facts with the registered identity (name, USCC, district) always filled in."""
+    facts: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (profile.facts if profile else {}).items()}
+    identity = facts.setdefault("enterprise", {})
+    identity.update(name=enterprise.name, uscc=enterprise.uscc, district=enterprise.district)
+    if enterprise.ai_track:
+        identity.setdefault("ai_track", enterprise.ai_track)
+    return facts
+
+
+def form_values(facts: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Stored facts as the strings the inputs show, keyed by qualified fact name."""
+    values: dict[str, str] = {}
+    for entity, named in facts.items():
+        for name, value in named.items():
+            values[f"{entity}.{name}"] = (
+                ("true" if value else "false") if isinstance(value, bool) else str(value)
+            )
+    return values
+
+
+def _profile_page(
+    request: Request,
+    actor: Actor,
+    values: dict[str, str],
+    errors: dict[str, str],
+    version: int | None,
+    *,
+    saved: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = {
+        "actor": actor,
+        "enterprise": own_enterprise(request, actor),
+        "groups": fact_groups(portal_of(request).pack, request_lang(request)),
+        "values": values,
+        "errors": errors,
+        "version": version,
+        "saved": saved,
+    }
+    return render(request, "portal/profile.html", context, status_code=status_code)
+
+
+@router.get("/profile", response_class=HTMLResponse)
+def profile_form(request: Request, actor: EnterpriseUser, saved: int = 0) -> HTMLResponse:
+    profile = enterprises.latest_profile(portal_of(request), actor)
+    facts = profile_facts(profile, own_enterprise(request, actor))
+    version = profile.version if profile else None
+    return _profile_page(request, actor, form_values(facts), {}, version, saved=bool(saved))
+
+
+@router.post("/profile", response_class=HTMLResponse)
+async def save_profile(request: Request, actor: EnterpriseUser) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    portal = portal_of(request)
+    parsed, errors = parse_posted(portal.pack, values)
+    latest = enterprises.latest_profile(portal, actor)
+    version = latest.version if latest else None
+    if errors:
+        return _profile_page(request, actor, values, errors, version, status_code=422)
+    facts = {entity: {k: stored_form(v) for k, v in named.items()} for entity, named in parsed.items()}
+    # Name, code and district are the registered ones: the district also decides which reviewers
+    # have the case, so a profile must not claim another district for eligibility.
+    enterprise = own_enterprise(request, actor)
+    facts.setdefault("enterprise", {}).update(
+        name=enterprise.name, uscc=enterprise.uscc, district=enterprise.district
+    )
+    try:
+        row = enterprises.save_profile(portal, actor, facts, version)
+    except ValidationFailed as failed:
+        errors = {p.path: "check.invalid.text" for p in failed.errors}
+        return _profile_page(request, actor, values, errors, version, status_code=422)
+    # Saving here is the clerk's statement that the figures are true: confirm the new version.
+    enterprises.confirm_profile(portal, actor, row.version)
+    return RedirectResponse("/profile?saved=1", status_code=303)
+
+
+@router.get("/catalogue", response_class=HTMLResponse)
+def catalogue(request: Request, actor: EnterpriseUser) -> HTMLResponse:
+    portal = portal_of(request)
+    lang = request_lang(request)
+    profile = enterprises.latest_profile(portal, actor)
+    facts = profile_facts(profile, own_enterprise(request, actor))
+    today = portal.today()
+    measures = [m for m in portal.pack.measure_ids() if portal.pack.select(m, today) is not None]
+    # Only measures judged on the enterprise alone: loan and talent measures need facts a profile has not.
+    own = [m for m in measures if portal.pack.versions(m)[-1].applies_to in facts]
+    check = portal.pack.check(facts, today, own, lang)
+    applicable = {
+        m
+        for m in own
+        if (rule := portal.pack.select(m, today)) is not None
+        and rule.workflow in portal.workflows
+        and rule.workflow not in _BANK_WORKFLOWS
+        and rule.lead_unit is not None
+    }
+    context = {
+        "actor": actor,
+        "results": present_results(portal.pack, check, lang),
+        "version": profile.version if profile else None,
+        "applicable": applicable,
+    }
+    return render(request, "portal/catalogue.html", context)

@@ -1,0 +1,191 @@
+"""The reviewers' back office: the queue, the case view and the actions the workflow allows.
+
+The buttons are exactly `allowed_events` for this reviewer in this stage, and each form carries
+the version the reviewer saw: if someone acted first the service refuses with StaleVersion and
+the reviewer gets the 409 page instead of overwriting a decision they never saw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from portal.db.tables import Application
+from portal.services import applications as app_service
+from portal.services import experts as expert_service
+from portal.services.access import get_application_for, list_applications_for
+from portal.services.amendments import RETURN_EVENT, return_for_amendment
+from portal.services.case_files import (
+    audit_trail,
+    case_files,
+    enterprises_by_id,
+    expert_roster,
+    open_case_file,
+    submitted_facts,
+)
+from portal.services.errors import NotFound
+from portal.web.case_views import (
+    answer_rows,
+    case_row,
+    district_label,
+    history_rows,
+    label,
+    local_time,
+    trace_comparison,
+)
+from portal.web.i18n import Translator, request_lang
+from portal.web.security import require_csrf
+from portal.web.session_auth import StaffUser, portal_of
+from portal.web.templating import render
+from portal.workflows import Actor
+
+router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+MAX_COMMENT = 2000
+EXPERT_STAGE = "expert_review"
+
+
+def _filters(request: Request, t: Translator) -> list[tuple[str, list[tuple[str, str]]]]:
+    portal = portal_of(request)
+    lang = t.lang
+    states: dict[str, str] = {}
+    for workflow in portal.workflows.values():
+        for state in workflow.states:
+            if state.kind != "draft":
+                states.setdefault(state.name, label(state.label, lang))
+    district_spec = portal.pack.facts.get("enterprise.district")
+    districts = [(d, district_label(t, d)) for d in (district_spec.values if district_spec else ())]
+    measures = [(m, portal.pack.versions(m)[-1].title.get(lang)) for m in portal.pack.measure_ids()]
+    tracks = [(v, t.label_or(f"enum.ai_track.{v}", v)) for v in ("zao", "che", "jian", "cheng")]
+    return [
+        ("state", list(states.items())),
+        ("district", districts),
+        ("measure", measures),
+        ("track", tracks),
+    ]
+
+
+@router.get("/review", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    actor: StaffUser,
+    state: str = "",
+    district: str = "",
+    measure: str = "",
+    track: str = "",
+) -> HTMLResponse:
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    cases = list_applications_for(
+        portal,
+        actor,
+        states=[state] if state else None,
+        measure_id=measure or None,
+        district=district or None,
+    )
+    names = enterprises_by_id(portal, {c.enterprise_id for c in cases})
+    if track:
+        cases = [c for c in cases if names[c.enterprise_id].ai_track == track]
+    rows = [
+        case_row(c, portal.workflows, portal.pack, portal.calendar, t, portal.today(), names[c.enterprise_id])
+        for c in cases
+    ]
+    chosen = {"state": state, "district": district, "measure": measure, "track": track}
+    context = {"actor": actor, "cases": rows, "filters": _filters(request, t), "chosen": chosen}
+    return render(request, "portal/review_queue.html", context)
+
+
+def case_page_context(request: Request, actor: Actor, application_id: int) -> dict[str, Any]:
+    """Everything the case view shows; each read re-checks that this reviewer may see the case."""
+    portal = portal_of(request)
+    lang = request_lang(request)
+    t = Translator(lang)
+    application = get_application_for(portal, actor, application_id)
+    enterprise = enterprises_by_id(portal, {application.enterprise_id})[application.enterprise_id]
+    workflow = portal.workflows[application.workflow]
+    row = case_row(application, portal.workflows, portal.pack, portal.calendar, t, portal.today(), enterprise)
+    answers, diff = answer_rows(
+        portal.forms.get(application.measure_id),
+        app_service.answer_versions(portal, actor, application_id),
+        lang,
+    )
+    now = _re_evaluate(request, actor, application)
+    spec = portal.forms.get(application.measure_id)
+    return {
+        "actor": actor,
+        "case": {**row.__dict__, "uscc": enterprise.uscc},
+        "events": app_service.allowed_events(portal, actor, application_id),
+        "sections": [(s.id, s.title.get(lang)) for s in spec.sections] if spec else [],
+        "answers": answers,
+        "diff": diff,
+        "trace": trace_comparison(application.eligibility_trace, now, lang),
+        "attachments": case_files(portal, actor, application_id),
+        "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
+        "history": history_rows(app_service.history(portal, actor, application_id), workflow, lang),
+        "audit": [
+            {**e.model_dump(), "at": local_time(e.at)} for e in audit_trail(portal, actor, application_id)
+        ],
+        "experts": expert_roster(portal, actor) if application.state == EXPERT_STAGE else [],
+    }
+
+
+def _re_evaluate(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
+    """The submitted facts judged again by the rule in force today, in the page's language."""
+    portal = portal_of(request)
+    assert application.id is not None
+    facts = submitted_facts(portal, actor, application.id)
+    if facts is None:
+        return {"outcome": None, "criteria": []}
+    result = portal.pack.evaluate(application.measure_id, facts, portal.today())
+    return result.to_json(request_lang(request))
+
+
+@router.get("/review/{application_id}", response_class=HTMLResponse)
+def case_view(request: Request, actor: StaffUser, application_id: int) -> HTMLResponse:
+    return render(request, "portal/review_case.html", case_page_context(request, actor, application_id))
+
+
+@router.post("/review/{application_id}/transition")
+async def transition(
+    request: Request,
+    actor: StaffUser,
+    application_id: int,
+    event: str = Form(...),
+    expected_version: int = Form(...),
+    comment: str = Form(""),
+) -> RedirectResponse:
+    portal = portal_of(request)
+    text = comment.strip()[:MAX_COMMENT] or None
+    if event == RETURN_EVENT:
+        form = await request.form()
+        sections = [s for s in form.getlist("sections") if isinstance(s, str)]
+        return_for_amendment(
+            portal, actor, application_id, sections=sections, comment=text, expected_version=expected_version
+        )
+    else:
+        app_service.transition(portal, actor, application_id, event, text, expected_version)
+    return RedirectResponse(f"/review/{application_id}", status_code=303)
+
+
+@router.get("/review/{application_id}/attachments/{attachment_id}")
+def download_attachment(
+    request: Request, actor: StaffUser, application_id: int, attachment_id: int
+) -> FileResponse:
+    item, path = open_case_file(portal_of(request), actor, application_id, attachment_id)
+    if not path.is_file():
+        raise NotFound("attachment file", attachment_id)
+    return FileResponse(path, media_type=item.content_type, filename=item.original_name)
+
+
+@router.post("/review/{application_id}/experts")
+def assign_expert(
+    request: Request,
+    actor: StaffUser,
+    application_id: int,
+    expert_id: int = Form(...),
+    expected_version: int = Form(...),
+) -> RedirectResponse:
+    """Put an expert on the panel; the service refuses (409 page, with the reason) a conflicted one."""
+    expert_service.assign_expert(portal_of(request), actor, application_id, expert_id, expected_version)
+    return RedirectResponse(f"/review/{application_id}", status_code=303)

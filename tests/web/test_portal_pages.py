@@ -1,0 +1,296 @@
+"""The signed-in portal through HTTP on SQLite and PostgreSQL: enterprise, reviewer, expert, admin.
+
+Each test registers its own enterprise on the module's database, so tests stay independent
+without paying for a new app (the pack load) per test.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from portal_helpers import (
+    PASSWORD,
+    PDF,
+    case_form,
+    client_of,
+    csrf_of,
+    edit_target,
+    fire,
+    login,
+    portal_app,
+    register,
+    save_profile,
+    scenario_answers,
+    staff,
+    start_application,
+    submitted_case,
+)
+from sqlmodel import select
+
+from portal.db.tables import Application, AuditEvent, EnterpriseProfile
+from portal.services.case_files import audit_trail
+from portal.services.enterprises import actor_for_username
+
+__all__ = ["portal_app"]
+
+
+def stored(app: FastAPI, application_id: int) -> Application:
+    with app.state.portal.reading() as session:
+        row = session.get(Application, application_id)
+        assert row is not None
+        return row
+
+
+def stage_of(html: str) -> list[str]:
+    return re.findall(r'class="stage stage-[a-z_]+">([^<]+)<', html)
+
+
+def test_register_then_profile_then_badges(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    _, code = register(client)
+    assert code in client.get("/profile").text
+    save_profile(client)
+    page = client.get("/profile?saved=1").text
+    assert "已保存为第 1 版" in page
+    catalogue = client.get("/catalogue").text
+    for badge in ("可申报", "不符合", "需补充信息"):
+        assert badge in catalogue
+    # Each badge explains itself criterion by criterion, with the hints to pass.
+    assert 'class="criterion criterion-fail"' in catalogue and "如何满足条件" in catalogue
+    assert 'name="measure_id" value="subsidy.ai_scenario_demo"' in catalogue
+
+
+def test_english_is_one_click_away(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    register(client)
+    client.get("/lang/en?next=/catalogue")
+    page = client.get("/catalogue").text
+    assert 'lang="en"' in page and "Measures for my enterprise" in page and "More information needed" in page
+
+
+def test_draft_resumes_and_submission_is_tracked(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    _, code = register(client)
+    save_profile(client)
+    application_id = start_application(client)
+    # Prefilled from the profile before anything is typed.
+    assert code in client.get(f"/applications/{application_id}/edit").text
+    action, token = edit_target(client, application_id)
+    draft = {"csrf_token": token, "action": "save", "project_name": "半途保存的项目", "uscc": code}
+    assert client.post(action, data=draft, follow_redirects=False).status_code == 303
+    assert "半途保存的项目" in client.get(f"/applications/{application_id}/edit").text
+
+    action, token = edit_target(client, application_id)
+    refused = client.post(action, data={**scenario_answers(code), "csrf_token": token, "action": "submit"})
+    assert refused.status_code == 409 and "附件" in refused.text  # required uploads missing
+
+    application_id = submitted_case(client, code)
+    detail = client.get(f"/applications/{application_id}").text
+    assert stage_of(detail) == ["已提交待受理"]
+    assert "海珠区" in detail  # the responsible unit, named
+    assert stored(portal_app, application_id).due_on is not None
+    assert "提交申报" in detail  # the history
+
+
+def test_profile_edit_never_changes_a_submitted_case(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    _, code = register(client)
+    save_profile(client)
+    application_id = submitted_case(client, code)
+    before = stored(portal_app, application_id)
+    save_profile(client, **{"enterprise.revenue": "1", "enterprise.district": "tianhe"})
+    after = stored(portal_app, application_id)
+    assert (after.profile_version, after.eligibility_trace) == (
+        before.profile_version,
+        before.eligibility_trace,
+    )
+    with portal_app.state.portal.reading() as session:
+        rows = session.exec(
+            select(EnterpriseProfile).where(EnterpriseProfile.enterprise_id == after.enterprise_id)
+        ).all()
+    assert sorted(r.version for r in rows) == [1, 2]
+    assert (
+        next(r for r in rows if r.version == before.profile_version).facts["enterprise"]["district"]
+        == "haizhu"
+    )
+
+
+def test_review_amend_resubmit_round_trip(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    enterprise = client_of(portal_app)
+    _, code = register(enterprise, name="广州审核往返科技有限公司")
+    save_profile(enterprise)
+    application_id = submitted_case(enterprise, code)
+
+    reviewer = client_of(portal_app)
+    login(reviewer, staff(portal, "reviewer", district="haizhu"))
+    queue = reviewer.get("/review").text
+    assert f'href="/review/{application_id}"' in queue and "广州审核往返科技有限公司" in queue
+    case = reviewer.get(f"/review/{application_id}").text
+    assert re.findall(r'name="event" value="([^"]+)"', case) == ["accept"]
+
+    files = re.findall(rf'href="(/review/{application_id}/attachments/\d+)">([^<]+)<', case)
+    assert sorted(name for _, name in files) == ["budget.xlsx", "合同.pdf"]
+    download = reviewer.get(next(url for url, name in files if name == "合同.pdf"))
+    assert download.status_code == 200 and download.content == PDF
+
+    outsider = client_of(portal_app)
+    login(outsider, staff(portal, "reviewer", district="tianhe"))
+    assert outsider.get(f"/review/{application_id}").status_code == 404
+    assert f'href="/review/{application_id}"' not in outsider.get("/review").text
+    assert all(outsider.get(url).status_code == 404 for url, _ in files)
+
+    assert fire(reviewer, application_id, "accept") == 303
+    events = re.findall(r'name="event" value="([^"]+)"', reviewer.get(f"/review/{application_id}").text)
+    assert events == ["district_approve", "return_for_amendment", "reject"]
+    # A required comment is required.
+    assert fire(reviewer, application_id, "return_for_amendment") == 409
+    assert fire(reviewer, application_id, "return_for_amendment", "请补充投资明细", sections="budget") == 303
+
+    detail = enterprise.get(f"/applications/{application_id}").text
+    assert stage_of(detail) == ["退回补正"] and "请补充投资明细" in detail
+    form = enterprise.get(f"/applications/{application_id}/edit").text
+    assert form.count("form-section-locked") == 2 and 'id="section-budget"' in form
+    assert "请补充投资明细" in form.split('id="section-budget"')[1]
+
+    action, token = edit_target(enterprise, application_id)
+    data = {
+        "csrf_token": token,
+        "action": "submit",
+        "investment": "15000000",
+        "requested_amount": "4000000",
+        # Fields of locked sections are ignored even if a client sends them.
+        "project_name": "篡改后的项目名称",
+    }
+    assert enterprise.post(action, data=data, follow_redirects=False).status_code == 303
+    assert stage_of(enterprise.get(f"/applications/{application_id}").text) == ["区级初审"]
+
+    case = reviewer.get(f"/review/{application_id}").text
+    assert "有变化" in case and "比较第 1 版与第 2 版" in case
+    assert "城市视觉示范项目" in case and "篡改后的项目名称" not in case
+    assert "提交时" in case and "按现行规则重新判断" in case
+
+
+def test_stale_version_gets_the_conflict_page(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    enterprise = client_of(portal_app)
+    _, code = register(enterprise)
+    save_profile(enterprise)
+    application_id = submitted_case(enterprise, code)
+    reviewer = client_of(portal_app)
+    login(reviewer, staff(portal, "reviewer", district="haizhu"))
+    version, token = case_form(reviewer, f"/review/{application_id}")
+    data = {"csrf_token": token, "event": "accept", "expected_version": str(version)}
+    assert (
+        reviewer.post(f"/review/{application_id}/transition", data=data, follow_redirects=False).status_code
+        == 303
+    )
+    stale = reviewer.post(f"/review/{application_id}/transition", data=data, follow_redirects=False)
+    assert stale.status_code == 409 and "操作冲突" in stale.text
+    assert stored(portal_app, application_id).state == "district_review"
+
+
+def test_withdraw_before_approval(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    _, code = register(client)
+    save_profile(client)
+    application_id = submitted_case(client, code)
+    version, token = case_form(client, f"/applications/{application_id}")
+    response = client.post(
+        f"/applications/{application_id}/withdraw",
+        data={"csrf_token": token, "expected_version": str(version)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert stage_of(client.get(f"/applications/{application_id}").text) == ["已撤回"]
+
+
+def test_login_lockout_is_enforced_and_audited(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    client = client_of(portal_app)
+    username, _ = register(client)
+    client = client_of(portal_app)
+    for _ in range(portal.login_max_failures):
+        token = csrf_of(client, "/login")
+        wrong = client.post(
+            "/login", data={"username": username, "password": "wrong-password", "csrf_token": token}
+        )
+        assert wrong.status_code == 401
+    token = csrf_of(client, "/login")
+    locked = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert locked.status_code == 401 and "锁定" in locked.text
+    actor = actor_for_username(portal, username)
+    with portal.reading() as session:
+        rows = session.exec(select(AuditEvent).where(AuditEvent.subject_id == str(actor.user_id))).all()
+        events = [e.event for e in rows]
+    assert "account_locked" in events and "login_refused_locked" in events
+
+
+def test_expert_declares_before_scoring_and_admin_manages_users(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    enterprise = client_of(portal_app)
+    _, code = register(enterprise)
+    save_profile(enterprise)
+    application_id = submitted_case(enterprise, code)
+    district = client_of(portal_app)
+    login(district, staff(portal, "reviewer", district="haizhu"))
+    assert fire(district, application_id, "accept") == 303
+    assert fire(district, application_id, "district_approve", "同意") == 303
+    bureau = client_of(portal_app)
+    login(bureau, staff(portal, "reviewer", bureau="hzkgxj"))
+    assert fire(bureau, application_id, "bureau_approve", "同意") == 303
+
+    expert_name = staff(portal, "expert")
+    expert_id = actor_for_username(portal, expert_name).user_id
+    version, token = case_form(bureau, f"/review/{application_id}")
+    assigned = bureau.post(
+        f"/review/{application_id}/experts",
+        data={"csrf_token": token, "expert_id": str(expert_id), "expected_version": str(version)},
+        follow_redirects=False,
+    )
+    assert assigned.status_code == 303
+
+    expert = client_of(portal_app)
+    login(expert, expert_name)
+    page = expert.get(f"/expert/{application_id}").text
+    assert "无利益冲突声明" in page and 'name="score:technology"' not in page
+    version, token = case_form(expert, f"/expert/{application_id}")
+    unconfirmed = expert.post(
+        f"/expert/{application_id}/declare", data={"csrf_token": token, "expected_version": str(version)}
+    )
+    assert unconfirmed.status_code == 422
+    declared = expert.post(
+        f"/expert/{application_id}/declare",
+        data={"csrf_token": token, "expected_version": str(version), "confirm": "true"},
+        follow_redirects=False,
+    )
+    assert declared.status_code == 303
+    version, token = case_form(expert, f"/expert/{application_id}")
+    scores = {f"score:{c.id}": "85" for c in portal.rubric.criteria}
+    scored = expert.post(
+        f"/expert/{application_id}/score",
+        data={"csrf_token": token, "expected_version": str(version), **scores},
+    )
+    assert scored.status_code == 200 and "评分已提交" in scored.text
+
+    admin = client_of(portal_app)
+    admin_name = staff(portal, "admin")
+    login(admin, admin_name)
+    assert expert_name in admin.get("/admin/users").text
+    token = csrf_of(admin, "/admin/users")
+    created = admin.post(
+        "/admin/users",
+        data={
+            "csrf_token": token,
+            "username": f"new_{expert_name}",
+            "display_name": "新审核员",
+            "role": "reviewer",
+            "district": "panyu",
+            "password": PASSWORD,
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303 and f"new_{expert_name}" in admin.get("/admin/users").text
+    trail = [e.event for e in audit_trail(portal, actor_for_username(portal, admin_name), application_id)]
+    assert trail[0] == "create_draft" and {"declare_no_conflict", "score"} <= set(trail)
