@@ -179,6 +179,7 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(), nullable=False),
     sa.Column('http_status', sa.Integer(), nullable=False),
     sa.Column('facts_read', JSON_DOCUMENT, nullable=False),
+    sa.Column('loan_facts', JSON_DOCUMENT, nullable=True),
     sa.Column('query_id', sa.String(), nullable=False),
     sa.ForeignKeyConstraint(['api_key_id'], ['api_key.id'], name=op.f('fk_bank_access_log_api_key_id_api_key')),
     sa.ForeignKeyConstraint(['bank_id'], ['bank.id'], name=op.f('fk_bank_access_log_bank_id_bank')),

@@ -5,6 +5,8 @@ Each command group lives in its own module and is registered here.
 
 import typer
 
+from portal.cli import audit, banks, db, decisions, demo, rules, screen, serve, sla, workflows
+
 app = typer.Typer(
     name="portal",
     help="政策兑现平台 — rule engine, review workflows and the web portal.",
@@ -12,3 +14,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(workflows.app, name="workflows")
+app.add_typer(db.app, name="db")
+app.add_typer(audit.app, name="audit")
+app.add_typer(banks.app, name="banks")
+app.add_typer(decisions.app, name="decisions")
+app.add_typer(sla.app, name="sla")
+app.add_typer(demo.app, name="demo")
+app.add_typer(rules.app, name="rules")
+app.command("check")(rules.check)
+app.command("screen")(screen.screen)
+app.command("serve")(serve.serve)
+rules.app.command("impact")(screen.impact)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlmodel import Session
 
+from portal.db.canonical import to_jsonable
 from portal.db.chain import VerifyReport, chain_tail, link_hash, lock_chain, verify_table
 from portal.db.tables.banks import BankAccessLog
 from portal.db.types import utcnow
@@ -31,6 +32,7 @@ _CONTENT_FIELDS = (
     "outcome",
     "http_status",
     "facts_read",
+    "loan_facts",
     "query_id",
 )
 
@@ -55,13 +57,15 @@ def append_access(
     enterprise_id: int | None = None,
     product: str | None = None,
     facts_read: Iterable[str] = (),
+    loan_facts: Mapping[str, object] | None = None,
     query_id: str | None = None,
     at: datetime | None = None,
 ) -> BankAccessLog:
     """Add the next access-log row, chained to the last one, and flush it.
 
     `at` defaults to the current instant; services pass their own clock so that a pinned day
-    (tests, replays) dates the row too.
+    (tests, replays) dates the row too. `loan_facts` is stored in its JSON form (Decimals as
+    text), the form it is hashed in, so the hash holds after a database round trip.
     """
     lock_chain(session, ACCESS_LOG_CHAIN_LOCK)
     last_seq, prev_hash = chain_tail(session, _TABLE)
@@ -76,6 +80,7 @@ def append_access(
         "outcome": outcome,
         "http_status": http_status,
         "facts_read": sorted(facts_read),
+        "loan_facts": None if loan_facts is None else to_jsonable(loan_facts),
         "query_id": query_id or new_query_id(),
     }
     row = BankAccessLog(**values, prev_hash=prev_hash, hash=link_hash(prev_hash, _content(values)))

@@ -15,9 +15,10 @@ from portal.rules.criteria import BenefitSpec, Parameter, Table, leaves
 from portal.rules.errors import FactError, RuleFileError
 from portal.rules.facts import FactDictionary, load_facts
 from portal.rules.model import Rule, read_rule_file
-from portal.rules.pack import FACTS_FILE, UNITS_FILE, load_units, rule_files
+from portal.rules.pack import FACTS_FILE, UNIT_ABBR, UNITS_FILE, load_units, rule_files
 from portal.rules.text import Text
 from portal.rules.typecheck import Scope, check_rule
+from portal.rules.yaml_loader import YMap, load_yaml
 
 REQUIRED_EXAMPLE_OUTCOMES = ("eligible", "ineligible", "undetermined")
 
@@ -74,6 +75,8 @@ def lint_pack(root: Path) -> list[Problem]:
     except RuleFileError as exc:
         problems.append(_problem(exc))
         units = None
+    if units is not None:
+        problems += _lint_units(root / UNITS_FILE, units)
     rules: list[Rule] = []
     for path in rule_files(root):
         try:
@@ -100,6 +103,20 @@ def _lint_facts(facts: FactDictionary) -> list[Problem]:
         for spec in facts.specs.values()
         for msg in _missing_text(spec.label)
     ]
+
+
+def _lint_units(path: Path, units: dict[str, dict[str, str]]) -> list[Problem]:
+    """Every unit needs both names and the 发文机关代字 its decision letters are numbered with."""
+    data = load_yaml(path)
+    assert isinstance(data, YMap)  # load_units has just read it as a mapping
+    out: list[Problem] = []
+    for code, unit in units.items():
+        line = data.line_of(code)
+        names = Text(unit["zh"], unit["en"])
+        out += [Problem(path, line, f"{code}: {msg}") for msg in _missing_text(names)]
+        if not unit[UNIT_ABBR].strip():
+            out.append(Problem(path, line, f"{code}.{UNIT_ABBR}: missing 发文机关代字 (e.g. 穗科)"))
+    return out
 
 
 def _missing_text(text: Text | None) -> list[str]:

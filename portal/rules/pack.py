@@ -9,19 +9,33 @@ from portal.rules.errors import RuleFileError
 from portal.rules.facts import FactDictionary, load_facts
 from portal.rules.model import Rule, read_rule_file
 from portal.rules.result import Outcome, Result
-from portal.rules.text import Reader
+from portal.rules.text import LANGS, Reader
 from portal.rules.yaml_loader import load_yaml
 
 FACTS_FILE = "facts.yaml"
 UNITS_FILE = "units.yaml"
+UNIT_ABBR = "abbr"
 
 
 @dataclass
 class Pack:
+    """`units` maps a unit code to its names and abbreviation: {"zh", "en", "abbr"}."""
+
     root: Path
     facts: FactDictionary
     units: dict[str, dict[str, str]]
     rules: list[Rule]
+
+    def unit_abbr(self, code: str) -> str:
+        """The unit's 发文机关代字 (穗科 for gzsti), the prefix of its document numbers.
+
+        A document number is official and never reissued, so an unknown unit or one without
+        an abbreviation raises KeyError instead of printing a made-up prefix.
+        """
+        abbr = self.units.get(code, {}).get("abbr", "")
+        if not abbr:
+            raise KeyError(f"unit {code!r} has no `abbr` in {self.root / UNITS_FILE}")
+        return abbr
 
     def measure_ids(self) -> list[str]:
         return sorted({rule.id for rule in self.rules})
@@ -104,6 +118,7 @@ def rule_files(rules_dir: Path) -> list[Path]:
 
 
 def load_units(path: Path) -> dict[str, dict[str, str]]:
+    """Code → {"zh", "en", "abbr"}; a missing name or abbreviation is kept empty and reported by lint."""
     if not path.is_file():
         return {}
     data = load_yaml(path)
@@ -112,9 +127,10 @@ def load_units(path: Path) -> dict[str, dict[str, str]]:
     top = Reader(path, data, "", 1)
     units: dict[str, dict[str, str]] = {}
     for code in top.data:
-        text = top.text(code)
-        assert text is not None
-        units[code] = text.to_json()
+        top.require(code)
+        unit = top.reader(code)
+        unit.only({*LANGS, UNIT_ABBR})
+        units[code] = {key: unit.text_field(key, required=False) or "" for key in (*LANGS, UNIT_ABBR)}
     return units
 
 

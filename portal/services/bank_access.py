@@ -6,7 +6,7 @@ even when the bank had no consent: the enterprise should see who tried, although
 is told nothing.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,6 +72,7 @@ def log_access(
     enterprise_id: int | None = None,
     product: str | None = None,
     facts_read: Iterable[str] = (),
+    loan_facts: Mapping[str, object] | None = None,
 ) -> BankAccessLog:
     """Append one row inside the caller's transaction; the enterprise is found by USCC if not given."""
     return append_access(
@@ -84,6 +85,7 @@ def log_access(
         enterprise_id=enterprise_id if enterprise_id is not None else enterprise_id_for(session, uscc),
         product=product,
         facts_read=facts_read,
+        loan_facts=loan_facts,
         at=portal.now(),
     )
 

@@ -179,6 +179,10 @@ def issue_letter(
     # The printed date is derived from the stored instant, so a re-render prints the same day.
     issued_at = portal.now()
     issued_on = issued_at.astimezone(SHANGHAI).date()
+    try:
+        abbr = portal.pack.unit_abbr(application.lead_unit)
+    except KeyError as exc:
+        raise BadStoredState("application", application.id, str(exc.args[0])) from None
     code = new_verification_code()
     data = letter_data(
         session,
@@ -188,7 +192,7 @@ def issue_letter(
         kind=kind,
         lang=lang,
         reasons=reasons,
-        doc_number=next_doc_number(session, application.lead_unit, issued_on.year),
+        doc_number=next_doc_number(session, application.lead_unit, issued_on.year, abbr=abbr),
         verification_code=code,
         issued_on=issued_on,
         supersedes_code=supersedes.verification_code if supersedes is not None else None,

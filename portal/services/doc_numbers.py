@@ -1,4 +1,8 @@
-"""Document numbers (发文字号) such as 穗科〔2026〕12号, from a gap-free per-unit, per-year counter."""
+"""Document numbers (发文字号) such as 穗科〔2026〕12号, from a gap-free per-unit, per-year counter.
+
+The prefix is the unit's 发文机关代字 (`abbr` in the pack's units.yaml); the counter is kept
+per unit code, so renaming an abbreviation does not restart a year's numbering.
+"""
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -8,25 +12,9 @@ from portal.db.tables import DocNumberCounter
 
 _COUNTER: Table = DocNumberCounter.__table__  # type: ignore[attr-defined]
 
-# The agency abbreviations (机关代字) used on documents; a unit missing here prints its
-# code, which a reviewer will notice on the first letter rather than a wrong agency name.
-AGENCY_ABBREVIATIONS: dict[str, str] = {
-    "gzsti": "穗科",
-    "gzmiit": "穗工信",
-    "gzfin": "穗金管",
-    "gzczj": "穗财",
-    "gzhrss": "穗人社",
-    "gztax": "穗税",
-    "gzip": "穗市监",
-    "gzdev": "穗发改",
-    "gzzwsj": "穗政数",
-    "gzorg": "穗人才",
-    "hzkgxj": "海科工商信",
-}
 
-
-def next_doc_number(session: Session, unit: str, year: int) -> str:
-    """Take the next number for `unit` in `year`, inside the caller's transaction.
+def next_doc_number(session: Session, unit: str, year: int, *, abbr: str) -> str:
+    """Take the next number for `unit` in `year`, inside the caller's transaction, as `abbr〔year〕N号`.
 
     The UPDATE locks the counter row until the letter commits, so two letters can never
     share a number, and a rolled-back letter gives its number back (no gaps).
@@ -46,8 +34,7 @@ def next_doc_number(session: Session, unit: str, year: int) -> str:
         except IntegrityError:
             # Another letter created the row first; take the next number after theirs.
             number = session.execute(step).scalar_one()
-    prefix = AGENCY_ABBREVIATIONS.get(unit, unit)
-    return f"{prefix}〔{year}〕{number}号"
+    return f"{abbr}〔{year}〕{number}号"
 
 
 def last_doc_number(session: Session, unit: str, year: int) -> int:

@@ -1,9 +1,10 @@
 """Expert review: assignment with conflict-of-interest refusal, the declaration, scoring, consensus.
 
 Declaring and scoring are workflow events (self-loops on `expert_review`), so each one bumps
-the case version and is audited like any other transition. When the panel's consensus
-reaches the pass mark the lead unit is told it can conclude the review; concluding stays a
-reviewer's act (the workflow gives `conclude_expert_review` to reviewers only).
+the case version and is audited like any other transition. The score that brings the
+panel's consensus to the pass mark also fires `pass_mark_reached` as the system actor in the
+same transaction, so the case enters public notice with that score or not at all. A panel
+that fails the pass mark is the lead unit's call (reject or return), so the lead unit is told.
 """
 
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from portal.services.context import Portal
 from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import (
+    SYSTEM_ACTOR,
     Actor,
     ApplicantParties,
     Consensus,
@@ -29,16 +31,17 @@ from portal.workflows import (
     conflict_reasons,
 )
 
-DECLARE_EVENT, SCORE_EVENT = "declare_no_conflict", "score"
+DECLARE_EVENT, SCORE_EVENT, PASS_EVENT = "declare_no_conflict", "score", "pass_mark_reached"
 
 
 @dataclass(frozen=True)
 class Scored:
-    """One expert's stored total and the panel's consensus after it."""
+    """One expert's stored total, the panel's consensus after it, and where the case now stands."""
 
     total: Decimal
     consensus: Consensus
     version: int
+    state: str
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -190,7 +193,7 @@ def score(
     scores: Mapping[str, Decimal | int],
     expected_version: int,
 ) -> Scored:
-    """Store one expert's rubric scores (once), then tell the lead unit if the panel now passes."""
+    """Store one expert's rubric scores (once); a passing panel moves the case to public notice."""
     try:
         total = portal.rubric.total(scores)
     except RubricScoreError as exc:
@@ -221,25 +224,36 @@ def score(
             )
         )
         session.flush()
-        result = _tell_if_passed(session, portal, application)
-        return Scored(total, result, moved.version)
+        totals, excluded = score_totals(session, application_id)
+        result = portal.rubric.consensus(totals, excluded)
+        if result.outcome == "passed":
+            moved = advance(
+                session,
+                portal,
+                application,
+                SYSTEM_ACTOR,
+                PASS_EVENT,
+                comment=None,
+                expected_version=moved.version,
+                audit_payload={"mean": result.mean, "counted_expert_ids": list(result.counted_expert_ids)},
+            )
+        elif result.outcome == "failed":
+            _tell_lead_unit_failed(session, application, result)
+        return Scored(total, result, moved.version, moved.to_state)
 
 
-def _tell_if_passed(session: Session, portal: Portal, application: Application) -> Consensus:
-    totals, excluded = score_totals(session, cast(int, application.id))
-    result = portal.rubric.consensus(totals, excluded)
-    if result.outcome == "passed":
-        notify(
-            session,
-            kind="work_item",
-            role="reviewer",
-            bureau=application.lead_unit,
-            link=f"/applications/{application.id}",
-            title="专家评审已达合格线",
-            body=f"申报 {application.id} 专家评审均分 {result.mean}，可结束评审并公示。",
-            dedupe_key=f"panel_passed:{application.id}:{len(result.counted_expert_ids)}",
-        )
-    return result
+def _tell_lead_unit_failed(session: Session, application: Application, result: Consensus) -> None:
+    """The panel's mean is below the pass mark: rejecting or returning the case is a reviewer's call."""
+    notify(
+        session,
+        kind="work_item",
+        role="reviewer",
+        bureau=application.lead_unit,
+        link=f"/applications/{application.id}",
+        title="专家评审未达合格线",
+        body=f"申报 {application.id} 专家评审均分 {result.mean}，未达合格线，请决定不予通过或退回补正。",
+        dedupe_key=f"panel_failed:{application.id}:{len(result.counted_expert_ids)}",
+    )
 
 
 def exclude_conflicted(

@@ -119,6 +119,7 @@ def check_eligibility(
                 enterprise_id=enterprise_id,
                 product=product,
                 facts_read=inputs,
+                loan_facts=loan_facts,
             )
             return EligibilityAnswer(
                 outcome=result.outcome.value,

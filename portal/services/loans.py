@@ -2,9 +2,12 @@
 
 A registration must quote the eligibility check it relied on. The check must be this
 bank's, for the same enterprise and product, `eligible`, at most 30 days old and not yet
-used by another loan. The loan then enters the `bank_loan` workflow at its initial stage.
+used by another loan, and it must have been made for this loan: the amount may not exceed
+the checked amount (the compensation ratio falls as the amount grows) and the term must be
+the checked term. The loan then enters the `bank_loan` workflow at its initial stage.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -71,6 +74,38 @@ def _view(portal: Portal, loan: Loan, uscc: str) -> LoanView:
     )
 
 
+def _loan_mismatch(checked: Mapping[str, object], amount: Decimal, term_months: int) -> BankRefusal | None:
+    """Refuse a loan the check was not answered for: larger than checked, or for another term.
+
+    A smaller amount is accepted: the products' criteria only cap the amount, so a check
+    that passed a loan passes a smaller one. A check made without a term is no bar: a rule
+    that reads the term would have left such a check `undetermined`, which backs no loan.
+    """
+    checked_amount = checked.get("amount")
+    if not isinstance(checked_amount, str):
+        return BankRefusal(
+            422,
+            "amount_mismatch",
+            "The eligibility check recorded no loan amount; check again with this loan.",
+        )
+    if amount > Decimal(checked_amount):
+        return BankRefusal(
+            422,
+            "amount_mismatch",
+            f"amount: {amount} exceeds the {checked_amount} the eligibility check was made for; "
+            "check again with this amount.",
+        )
+    checked_term = checked.get("term_months")
+    if checked_term is not None and checked_term != term_months:
+        return BankRefusal(
+            422,
+            "term_mismatch",
+            f"term_months: {term_months} differs from the {checked_term} the eligibility check was made for; "
+            "check again with this term.",
+        )
+    return None
+
+
 def _check_refusal(
     session: Session,
     portal: Portal,
@@ -80,6 +115,8 @@ def _check_refusal(
     product: str,
     query_id: str,
     granted_on: date,
+    amount: Decimal,
+    term_months: int,
 ) -> BankRefusal | None:
     """Why the quoted check cannot back this loan, or None when it can."""
     check = session.exec(select(BankAccessLog).where(col(BankAccessLog.query_id) == query_id)).first()
@@ -90,6 +127,9 @@ def _check_refusal(
         return BankRefusal(
             422, "query_mismatch", "The eligibility check was for another enterprise or product."
         )
+    mismatch = _loan_mismatch(check.loan_facts or {}, amount, term_months)
+    if mismatch is not None:
+        return mismatch
     if check.outcome != "eligible":
         return BankRefusal(422, "query_not_eligible", f"The eligibility check's outcome was {check.outcome}.")
     if portal.now() - check.at > QUERY_VALID_FOR:
@@ -143,6 +183,8 @@ def register_loan(
                 product=product,
                 query_id=query_id,
                 granted_on=granted_on,
+                amount=amount,
+                term_months=term_months,
             )
         if refusal is not None:
             log_access(

@@ -1,12 +1,15 @@
 """`portal banks ...` and `portal audit verify` over a real database."""
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from portal.cli import app
+from portal.db.access_log import verify_access_log
 from portal.settings import get_settings
 from tests.bank.conftest import World, loan
 from tests.db.tampering import tamper
@@ -62,3 +65,17 @@ def test_audit_verify_catches_a_tampered_access_log_row(
         assert code == 1 and "bank_access_log: BROKEN at seq 2" in err
     finally:
         get_settings.cache_clear()
+
+
+def test_a_rewritten_checked_amount_breaks_the_chain(world: World, migrated_engine: Engine) -> None:
+    world.check({"uscc": world.uscc, "product": "credit_risk_compensation", "loan": loan("3000000")})
+    with Session(migrated_engine) as session:
+        assert verify_access_log(session).ok
+    # Raising the checked amount would let a larger loan pass the registration check.
+    sql = "UPDATE bank_access_log SET loan_facts = :facts WHERE seq = 1"
+    if migrated_engine.dialect.name == "postgresql":
+        sql = sql.replace(":facts", "CAST(:facts AS jsonb)")
+    tamper(migrated_engine, sql, facts=json.dumps({**loan("20000000"), "bank_is_partner": True}))
+    with Session(migrated_engine) as session:
+        report = verify_access_log(session)
+    assert not report.ok and report.first_broken_seq == 1

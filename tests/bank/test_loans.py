@@ -90,3 +90,38 @@ def test_checks_expire_after_30_days(world: World) -> None:
     assert (response.status_code, response.json()["code"]) == (422, "query_expired")
     world.portal.today_override = TODAY + timedelta(days=29)
     assert world.register(registration(world, query_id)).status_code == 201
+
+
+def test_a_loan_is_held_to_the_checked_amount_and_term(world: World) -> None:
+    # A 3,000,000 check earns the highest 2025 ratio; a 20,000,000 loan would earn less.
+    query_id = query(world)
+    [check] = [row for row in world.log() if row.query_id == query_id]
+    assert check.loan_facts is not None
+    assert (check.loan_facts["amount"], check.loan_facts["term_months"]) == ("3000000", 24)
+    assert (check.loan_facts["pledge_kind"], check.loan_facts["uses_policy_tool"]) == ("none", False)
+    refused: list[tuple[dict[str, object], str, str]] = [
+        (registration(world, query_id, amount="20000000"), "amount_mismatch", "amount: 20000000"),
+        (registration(world, query_id, amount="3000000.01"), "amount_mismatch", "amount: 3000000.01"),
+        (registration(world, query_id, term_months=36), "term_mismatch", "term_months: 36"),
+    ]
+    for body, code, names in refused:
+        before = world.counts()
+        response = world.register(body)
+        assert (response.status_code, response.json()["code"]) == (422, code), response.text
+        assert names in response.json()["detail"]
+        after = world.counts()
+        assert after["BankAccessLog"] == before["BankAccessLog"] + 1
+        assert (after["Loan"], after["AuditEvent"]) == (before["Loan"], before["AuditEvent"])
+        assert world.log()[-1].outcome == code
+    # The refusals did not use the check up: the loan it was made for (or a smaller one) registers.
+    granted = world.register(registration(world, query_id, amount="2500000"))
+    assert granted.status_code == 201, granted.text
+    assert granted.json()["amount"] == "2500000.00"
+
+
+def test_a_check_without_a_term_does_not_bind_one(world: World) -> None:
+    facts = {k: v for k, v in loan().items() if k != "term_months"}
+    response = world.check({"uscc": world.uscc, "product": CREDIT, "loan": facts})
+    assert response.json()["outcome"] == "eligible", response.text
+    registered = world.register(registration(world, str(response.json()["query_id"]), term_months=60))
+    assert registered.status_code == 201, registered.text

@@ -25,6 +25,8 @@ BAD = FIXTURES / "bad"
         ("few_examples", 17, "at least 3 are required"),
         ("bad_example_fact", 19, "enterprise.revenue: money cannot be negative"),
         ("unknown_workflow", 7, "no workflow file nonexistent.yaml"),
+        ("units", 1, "gzsti.abbr: missing 发文机关代字"),
+        ("units", 2, "gzfin: missing en text"),
     ],
 )
 def test_lint_class(name: str, line: int, needle: str) -> None:
@@ -61,3 +63,12 @@ def test_integer_bands_without_gaps_pass() -> None:
     assert table_problems(Table("t", "first", None, FactRef("e.n"), "e.n", "number", split, 1), "int") == [
         "tables.t: gap: no row matches values from 4 to 5"
     ]
+
+
+def test_a_unit_key_outside_names_and_abbr_is_a_schema_error(tmp_path: Path) -> None:
+    for name in ("facts.yaml", "units.yaml"):
+        (tmp_path / name).write_text((FIXTURES / "pack" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    units = tmp_path / "units.yaml"
+    units.write_text("gzsti: {zh: 科技局, en: S&T Bureau, abbr: 穗科, short: 科}\n", encoding="utf-8")
+    (problem,) = lint_paths([units])
+    assert problem.line == 1 and "gzsti.short: unknown field" in problem.message

@@ -26,3 +26,16 @@ def test_pack_examples_pass() -> None:
 @pytest.mark.parametrize("measure", ["tax.high_tech_enterprise", "finance.credit_risk_compensation"])
 def test_published_measures_exist(measure: str) -> None:
     assert measure in load_pack(RULES).measure_ids()
+
+
+def test_every_unit_has_names_and_an_abbreviation() -> None:
+    pack = load_pack(RULES)
+    assert pack.units["gzsti"] == {
+        "zh": "广州市科学技术局",
+        "en": "Guangzhou Municipal Science and Technology Bureau",
+        "abbr": "穗科",
+    }
+    assert pack.unit_abbr("gzfin") == "穗金管"
+    assert all(pack.unit_abbr(code) for code in pack.units)
+    with pytest.raises(KeyError, match="'gzx' has no `abbr`"):
+        pack.unit_abbr("gzx")

@@ -179,9 +179,9 @@ class Driver:
             )
 
     def to_public_notice(self) -> "Driver":
+        """The third passing score moves the case to public notice by itself."""
         self.to_expert_review()
         self.panel()
-        self.fire("rev_gzdev", "conclude_expert_review")
         return self
 
     def to_approved(self) -> "Driver":

@@ -33,6 +33,7 @@ EVENTS = [
     "declare_no_conflict",
     "score",
     "conclude_expert_review",
+    "pass_mark_reached",
     "close_notice",
     "dismiss_objection",
     "uphold_objection",

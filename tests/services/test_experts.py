@@ -1,11 +1,17 @@
 """Experts: conflicts refused, declaration before documents and scores, consensus of at least three."""
 
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from services_helpers import GOOD_SCORES, LOW_SCORES, Driver, World, counts
+from sqlalchemy import event
+from sqlmodel import col, select
 
-from portal.services import applications, experts
+from portal.db.audit import verify_chain
+from portal.db.tables import Application, AuditEvent, Notification, Transition
+from portal.services import applications, experts, sla
 from portal.services.context import Portal
 from portal.services.errors import Conflict, Forbidden, Refused
 
@@ -53,10 +59,7 @@ def test_consensus_needs_three_and_excludes_the_conflicted(portal: Portal, world
     with pytest.raises(Refused) as refused:
         case.fire("rev_gzdev", "conclude_expert_review")
     assert refused.value.detail == "scores_passed"
-    case.panel(LOW_SCORES, ("expert3",))
-    # (80 + 80 + 50) / 3 = 70.00 meets the pass mark of 70 …
-    assert experts.panel(portal, world.actors["rev_gzdev"], case.app_id).mean == Decimal("70.00")
-    # … until expert1 turns out to be conflicted: two scores left, not enough to conclude.
+    # expert1 turns out to be conflicted: their score stops counting …
     result = experts.exclude_conflicted(
         portal,
         world.actors["rev_gzdev"],
@@ -68,22 +71,108 @@ def test_consensus_needs_three_and_excludes_the_conflicted(portal: Portal, world
     assert result.outcome == "not_enough_scores" and result.excluded_expert_ids == (
         world.actors["expert1"].user_id,
     )
+    # … so a third score makes two counted scores, too few to pass or to move the case.
+    case.panel(GOOD_SCORES, ("expert3",))
+    assert experts.panel(portal, world.actors["rev_gzdev"], case.app_id).outcome == "not_enough_scores"
+    assert case.state == "expert_review"
     with pytest.raises(Refused):
         case.fire("rev_gzdev", "conclude_expert_review")
 
 
+def _panel_of_two(case: Driver) -> None:
+    case.panel(GOOD_SCORES, ("expert1", "expert2"))
+    experts.assign_expert(
+        case.portal, case.actor("rev_gzdev"), case.app_id, case.actor("expert3").user_id, case.version
+    )
+    experts.declare(
+        case.portal, case.actor("expert3"), case.app_id, "本人与申报单位无利益冲突。", case.version
+    )
+
+
 def test_pass_mark_moves_the_case_on(portal: Portal, world: World) -> None:
     case = Driver(portal, world).to_expert_review()
-    case.panel(GOOD_SCORES)
-    events = [e.name for e in applications.allowed_events(portal, world.actors["rev_gzdev"], case.app_id)]
-    assert "conclude_expert_review" in events
-    case.fire("rev_gzdev", "conclude_expert_review")
+    _panel_of_two(case)
+    assert case.state == "expert_review"
+    version = case.version
+    # (80 + 80 + 50) / 3 = 70.00 meets the pass mark of 70 exactly.
+    scored = experts.score(portal, case.actor("expert3"), case.app_id, _scores(LOW_SCORES), version)
+    assert scored.consensus.outcome == "passed" and scored.consensus.mean == Decimal("70.00")
+    assert (scored.state, scored.version) == ("public_notice", version + 2)
+    assert (case.state, case.version) == ("public_notice", version + 2)
+    with portal.reading() as session:
+        audits = session.exec(
+            select(AuditEvent).where(AuditEvent.subject_id == str(case.app_id)).order_by(col(AuditEvent.seq))
+        ).all()
+        moves = session.exec(
+            select(Transition).where(Transition.application_id == case.app_id).order_by(col(Transition.id))
+        ).all()
+        row = session.get(Application, case.app_id)
+        told = session.exec(
+            select(Notification).where(Notification.bureau == "gzdev").order_by(col(Notification.id))
+        ).all()
+        chain = verify_chain(session)
+    score_audit, pass_audit = audits[-2:]
+    assert (score_audit.event, score_audit.actor_role) == ("score", "expert")
+    assert (pass_audit.event, pass_audit.actor_role, pass_audit.actor_id) == (
+        "pass_mark_reached",
+        "system",
+        None,
+    )
+    assert (pass_audit.from_state, pass_audit.to_state) == ("expert_review", "public_notice")
+    assert (moves[-1].event, moves[-1].actor_id, moves[-1].to_state) == (
+        "pass_mark_reached",
+        None,
+        "public_notice",
+    )
+    # The same stage bookkeeping as any transition: a new stage visit with the notice's (absent) deadline.
+    assert row is not None and row.stage_entered_at is not None and row.due_on is None
+    assert told[-1].title == "待办：公示"
+    assert chain.ok, chain
+    # A reviewer has nothing left to conclude; the notice closes on its own seven days later.
+    assert "conclude_expert_review" not in [
+        e.name for e in applications.allowed_events(portal, world.actors["rev_gzdev"], case.app_id)
+    ]
+    portal.today_override = portal.today() + timedelta(days=7)
+    assert sla.sweep(portal).advanced == [(case.app_id, "public_notice", "approved")]
+
+
+def test_the_score_and_the_move_commit_together(portal: Portal, world: World) -> None:
+    case = Driver(portal, world).to_expert_review()
+    _panel_of_two(case)
+    before = counts(portal, case.app_id)
+
+    class Injected(RuntimeError):
+        pass
+
+    def explode(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO TRANSITION") and "pass_mark_reached" in repr(
+            params
+        ):
+            raise Injected("crash while the case moves on")
+
+    event.listen(portal.engine, "before_cursor_execute", explode)
+    try:
+        with pytest.raises(Injected):
+            experts.score(portal, case.actor("expert3"), case.app_id, _scores(GOOD_SCORES), before[1])
+    finally:
+        event.remove(portal.engine, "before_cursor_execute", explode)
+    assert counts(portal, case.app_id) == before
+    assert experts.panel(portal, world.actors["rev_gzdev"], case.app_id).outcome == "not_enough_scores"
+    # Retried without the crash, the same score is accepted and the case moves on.
+    experts.score(portal, case.actor("expert3"), case.app_id, _scores(GOOD_SCORES), before[1])
     assert case.state == "public_notice"
 
 
-def test_failed_panel_cannot_conclude(portal: Portal, world: World) -> None:
+def test_failed_panel_tells_the_lead_unit_and_waits_for_a_reviewer(portal: Portal, world: World) -> None:
     case = Driver(portal, world).to_expert_review()
     case.panel(LOW_SCORES)
+    assert case.state == "expert_review"
+    with portal.reading() as session:
+        told = session.exec(
+            select(Notification).where(Notification.bureau == "gzdev").order_by(col(Notification.id))
+        ).all()
+    assert told[-1].title == "专家评审未达合格线" and "50.00" in told[-1].body
+    assert told[-1].role == "reviewer"
     with pytest.raises(Refused):
         case.fire("rev_gzdev", "conclude_expert_review")
     case.fire("rev_gzdev", "reject", "专家评审未达合格线")

@@ -61,7 +61,10 @@ def test_every_path_reaches_a_terminal_state(workflows: dict[str, Workflow], nam
     assert covered == {e for e in workflow.transitions if e.source != e.target}
 
 
-def test_municipal_happy_path(workflows: dict[str, Workflow]) -> None:
+@pytest.mark.parametrize(
+    ("conclusion", "by"), [("pass_mark_reached", "system"), ("conclude_expert_review", "reviewer")]
+)
+def test_municipal_happy_path(workflows: dict[str, Workflow], conclusion: str, by: str) -> None:
     wf = workflows["municipal"]
     steps = [
         ("submit", "enterprise", "submitted"),
@@ -69,7 +72,7 @@ def test_municipal_happy_path(workflows: dict[str, Workflow]) -> None:
         ("district_approve", "reviewer", "bureau_review"),
         ("bureau_approve", "reviewer", "expert_review"),
         ("score", "expert", "expert_review"),
-        ("conclude_expert_review", "reviewer", "public_notice"),
+        (conclusion, by, "public_notice"),
         ("close_notice", "system", "approved"),
         ("disburse", "reviewer", "disbursed"),
     ]
@@ -112,3 +115,15 @@ def test_objection_outcomes_on_public_notice(workflows: dict[str, Workflow]) -> 
     assert names == ["dismiss_objection", "uphold_objection"]
     assert wf.fire("public_notice", "uphold_objection", reviewer, pending, "异议属实") == "rejected"
     assert wf.fire("public_notice", "dismiss_objection", reviewer, pending, "异议不成立") == "public_notice"
+
+
+def test_the_pass_mark_is_the_systems_to_act_on(workflows: dict[str, Workflow]) -> None:
+    wf = workflows["municipal"]
+    system, reviewer = actor_for("system"), actor_for("reviewer")
+    assert [e.name for e in wf.allowed_events("expert_review", system, BASE_CASE)] == ["pass_mark_reached"]
+    assert "pass_mark_reached" not in [
+        e.name for e in wf.allowed_events("expert_review", reviewer, BASE_CASE)
+    ]
+    for verdict in (False, None):  # a failed panel, or too few scores: nothing moves by itself
+        case = replace(BASE_CASE, scores_passed=verdict)
+        assert wf.allowed_events("expert_review", system, case) == []

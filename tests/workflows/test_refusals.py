@@ -148,6 +148,7 @@ def test_every_guard_is_exercised() -> None:
     [
         ("draft", "enterprise", "submit", {"eligibility_outcome": None}),
         ("expert_review", "reviewer", "conclude_expert_review", {"scores_passed": None}),
+        ("expert_review", "system", "pass_mark_reached", {"scores_passed": None}),
         ("public_notice", "system", "close_notice", {"objection_pending": True}),
     ],
 )

@@ -74,6 +74,9 @@ class BankAccessLog(ChainedRow, table=True):
     http_status: int
     # The profile facts the criteria read, by qualified name: what the bank was shown.
     facts_read: list[str] = Field(default_factory=list, sa_type=JsonDocument)
+    # The loan facts an eligibility check was answered for (amount as decimal text, term, ...):
+    # a loan registered on the check is held to them. NULL on every other kind of row.
+    loan_facts: dict[str, Any] | None = Field(default=None, sa_type=JsonDocument)
     query_id: str = Field(unique=True)
 
 
