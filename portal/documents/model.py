@@ -124,8 +124,8 @@ class LetterData:
             raise ValueError("letter: reasons must be a string or a list of strings")
         if self.kind == "rejection" and not any(reason.strip() for reason in self.reason_list):
             raise ValueError("letter: a rejection must state its reasons")
-        if self.kind in ("approval", "disbursement") and not self.benefits:
-            raise ValueError(f"letter: an {self.kind} letter must carry at least one benefit")
+        if self.kind == "disbursement" and not self.benefits:
+            raise ValueError("letter: a disbursement letter must carry at least one benefit")
 
     @property
     def reason_list(self) -> list[str]:

@@ -23,6 +23,7 @@ _ZH: Final[Wording] = {
     "intro.rejection": "你单位提交的“{measure}”政策兑现申请收悉。经审核，依据{source}，决定如下：",
     "intro.disbursement": "你单位“{measure}”政策兑现事项已经批准。依据{source}，现将资金拨付事项通知如下：",
     "decision.approval": "一、批准你单位的申请，核定兑现内容如下：",
+    "decision.approval.status": "一、批准你单位的申请，予以认定。",
     "decision.rejection": "一、不予批准你单位的申请。",
     "decision.disbursement": "一、拨付资金如下：",
     "reasons.approval": "二、审核意见：",
@@ -67,6 +68,7 @@ _EN: Final[Wording] = {
     "intro.disbursement": "Your application under “{measure}” has been approved. Under {source}, the "
     "funds are disbursed as follows:",
     "decision.approval": "1. Your application is approved. The benefit granted is:",
+    "decision.approval.status": "1. Your application is approved and the status is recognised.",
     "decision.rejection": "1. Your application is refused.",
     "decision.disbursement": "1. The following amounts are disbursed:",
     "reasons.approval": "2. Reviewer's remarks:",

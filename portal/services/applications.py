@@ -284,7 +284,7 @@ def attach(
         return application
 
 
-def _facts_for(
+def facts_for_evaluation(
     portal: Portal, profile: EnterpriseProfile, answers: Mapping[str, Any], measure_id: str
 ) -> dict[str, dict[str, object]]:
     """The facts a submission is judged on: the confirmed profile, overlaid by facts the form asked for."""
@@ -332,7 +332,7 @@ def submit(
             raise Refused("profile_not_confirmed", "请先确认企业信息", "confirm the enterprise profile first")
         rule = _rule_in_force(portal, application.measure_id)
         result = rule.evaluate(
-            _facts_for(portal, profile, answers, application.measure_id), portal.today(), True
+            facts_for_evaluation(portal, profile, answers, application.measure_id), portal.today(), True
         )
         trace = {**result.to_json("zh"), "evaluated_on": portal.today().isoformat()}
         answers_version = answers_row.version if answers_row is not None else None

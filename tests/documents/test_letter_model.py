@@ -19,7 +19,7 @@ from portal.documents import BenefitLine, TraceLine
         ({"issued_on": datetime(2026, 11, 27, 9, 0)}, "issued_on must be a datetime.date"),
         ({"rule_hash": ""}, "rule_hash"),
         ({"verify_url": "javascript:alert(1)"}, "verify_url"),
-        ({"benefits": []}, "must carry at least one benefit"),
+        ({"kind": "disbursement", "benefits": []}, "must carry at least one benefit"),
     ],
 )
 def test_bad_letters_name_the_field(changes: dict[str, object], message: str) -> None:

@@ -223,3 +223,10 @@ def test_streams_are_readable(approval_pdf: bytes) -> None:
     streams = decompressed_streams(approval_pdf)
     assert any(letter_json(APPROVAL).encode("utf-8") == stream for stream in streams)
     assert any(b"pdfaid" in stream for stream in streams)
+
+
+def test_a_qualification_approval_without_an_amount() -> None:
+    """A recognised status (e.g. 科技型中小企业) is approved without a benefit table."""
+    text = all_text(render_letter(replace(APPROVAL, benefits=[])))
+    assert "予以认定" in text
+    assert "金额（大写）" not in text

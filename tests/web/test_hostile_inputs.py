@@ -137,7 +137,7 @@ def test_one_enterprise_cannot_reach_anothers_application(portal_app: FastAPI) -
             data={"csrf_token": token, "attachment_id": "1", "slot": "budget_sheet"},
         ),
         other.get(f"/api/v1/applications/{application_id}"),
-        other.get(f"/applications/{application_id}/letters/1"),
+        other.get(f"/applications/{application_id}/letters/1.pdf"),
     ]
     assert [p.status_code for p in probes] == [404] * len(probes)
     assert owner.get(f"/api/v1/applications/{application_id}").json()["state"] == "submitted"

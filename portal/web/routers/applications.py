@@ -8,7 +8,6 @@ hides the reason. Drafts have no expiry: the latest answers are simply shown aga
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,7 +21,6 @@ from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_sections
 from portal.services.case_files import case_files, file_library
 from portal.services.errors import NotFound, Refused, ValidationFailed
-from portal.services.letters import owned_letter
 from portal.web.case_views import case_row, history_rows, reasons
 from portal.web.i18n import Translator, request_lang
 from portal.web.routers.enterprise import own_enterprise, profile_facts
@@ -286,15 +284,3 @@ def withdraw(
 ) -> RedirectResponse:
     app_service.withdraw(portal_of(request), actor, application_id, expected_version)
     return RedirectResponse(f"/applications/{application_id}", status_code=303)
-
-
-@router.get("/applications/{application_id}/letters/{letter_id}")
-def download_letter(request: Request, actor: EnterpriseUser, application_id: int, letter_id: int) -> Response:
-    """The stored PDF, byte for byte, for the applying enterprise only."""
-    letter = owned_letter(portal_of(request), actor, application_id, letter_id)
-    filename = f"{letter.doc_number}.pdf".replace("/", "-")
-    return Response(
-        letter.pdf,
-        media_type="application/pdf",
-        headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}"},
-    )
