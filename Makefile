@@ -44,6 +44,7 @@ test: setup lint typecheck pytest
 bench: setup
 	$(BIN)/python bench/rules_bench.py
 	$(BIN)/python bench/pdf_bench.py
+	$(BIN)/python bench/batch_bench.py --rows 100000
 
 clean:
 	rm -rf $(VENV) var artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,200 @@
+"""The three SQL engines a screening runs on: bulk-load the facts table, run a compiled rule, fetch.
+
+Rows go in by the engine's bulk path (Arrow for DuckDB, COPY for PostgreSQL, executemany for
+SQLite) and results come back as whole columns; no row is evaluated in Python.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.pool import StaticPool
+
+from portal.rules.batch.compiler import FACTS_TABLE, OUTCOME, ROW_KEY, VERDICTS, CompiledRule
+
+EngineName = Literal["sqlite", "duckdb", "postgres"]
+ENGINES: tuple[EngineName, ...] = ("sqlite", "duckdb", "postgres")
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MONEY_SCALE = 2
+FEN = Decimal("0.01")
+TEN_DECIMALS = Decimal("1e-10")
+
+_SQL_TYPES: dict[EngineName, dict[str, str]] = {
+    "sqlite": {"bool": "INTEGER", "int": "INTEGER", "decimal": "NUMERIC", "date": "TEXT", "string": "TEXT"},
+    "duckdb": {"bool": "BOOLEAN", "int": "BIGINT", "decimal": "DECIMAL(38, {scale})", "date": "DATE",
+               "string": "VARCHAR"},
+    "postgres": {"bool": "BOOLEAN", "int": "BIGINT", "decimal": "NUMERIC(38, {scale})", "date": "DATE",
+                 "string": "TEXT"},
+}  # fmt: skip
+
+
+def open_engine(name: EngineName, url: str | None = None) -> Engine:
+    """An engine for one screening run; SQLite and DuckDB work in memory, PostgreSQL in temp tables."""
+    if name == "sqlite":
+        # One shared in-memory connection: the facts table must outlive each checkout.
+        return create_engine(url or "sqlite://", poolclass=StaticPool)
+    if name == "duckdb":
+        return create_engine(url or "duckdb:///:memory:", poolclass=StaticPool)
+    return create_engine(url or DEFAULT_POSTGRES_URL)
+
+
+def engine_name(conn: Connection) -> EngineName:
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        return "sqlite"
+    if dialect == "duckdb":
+        return "duckdb"
+    if dialect == "postgresql":
+        return "postgres"
+    raise ValueError(f"screening does not run on {dialect}")
+
+
+def _column_type(name: EngineName, field: pa.Field) -> str:
+    types = _SQL_TYPES[name]
+    if pa.types.is_boolean(field.type):
+        return types["bool"]
+    if pa.types.is_integer(field.type):
+        return types["int"]
+    if pa.types.is_decimal(field.type):
+        return types["decimal"].format(scale=field.type.scale)
+    if pa.types.is_date(field.type):
+        return types["date"]
+    return types["string"]
+
+
+def load_facts(conn: Connection, facts: pa.Table, table_name: str = FACTS_TABLE) -> None:
+    """Create the (temporary) facts table and fill it from `facts` in bulk."""
+    name = engine_name(conn)
+    columns = ", ".join(f'"{f.name}" {_column_type(name, f)}' for f in facts.schema)
+    conn.execute(text(f'DROP TABLE IF EXISTS "{table_name}"'))
+    temp = "" if name == "duckdb" else "TEMPORARY "
+    conn.execute(text(f'CREATE {temp}TABLE "{table_name}" ({columns})'))
+    raw: Any = conn.connection.driver_connection
+    if name == "duckdb":
+        raw.register("facts_arrow", facts)
+        raw.execute(f'INSERT INTO "{table_name}" SELECT * FROM facts_arrow')  # noqa: S608
+        raw.unregister("facts_arrow")
+    elif name == "postgres":
+        buffer = io.BytesIO()
+        pacsv.write_csv(facts, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+        names = ", ".join(f'"{n}"' for n in facts.column_names)
+        with raw.cursor() as cur, cur.copy(f'COPY "{table_name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+            copy.write(buffer.getvalue())
+    else:
+        _sqlite_insert(raw, facts, table_name)
+    if name != "duckdb":
+        conn.execute(text(f'CREATE INDEX IF NOT EXISTS "{table_name}_key" ON "{table_name}" ("{ROW_KEY}")'))
+
+
+def _sqlite_insert(raw: Any, facts: pa.Table, table_name: str) -> None:
+    # SQLite has no DECIMAL or DATE: decimals go in as their exact text (NUMERIC affinity turns
+    # them into INTEGER or REAL), dates as ISO text, which compares correctly as text.
+    columns = []
+    for field, column in zip(facts.schema, facts.columns, strict=True):
+        if pa.types.is_decimal(field.type) or pa.types.is_date(field.type):
+            column = column.cast(pa.string())
+        columns.append(column.to_pylist())
+    marks = ", ".join("?" for _ in columns)
+    raw.executemany(f'INSERT INTO "{table_name}" VALUES ({marks})', zip(*columns, strict=True))  # noqa: S608
+
+
+def run_rule(conn: Connection, compiled: CompiledRule) -> pa.Table:
+    """Evaluate over the loaded facts: `row`, `outcome`, criteria (bool), benefits (decimal text)."""
+    name = engine_name(conn)
+    if name == "duckdb":
+        raw: Any = conn.connection.driver_connection
+        result: pa.Table = raw.sql(compiled.sql(conn.dialect)).to_arrow_table()
+        columns = {n: result.column(n) for n in result.column_names}
+        verdicts = {label: columns[label].cast(pa.bool_()) for _, label in compiled.criteria}
+    elif name == "postgres":
+        columns = _copy_out(conn, compiled)
+        verdicts = _unpack(columns[VERDICTS], [label for _, label in compiled.criteria])
+    else:
+        raw_sqlite: Any = conn.connection.driver_connection
+        rows = raw_sqlite.execute(compiled.sql(conn.dialect, packed=True)).fetchall()
+        keys = [ROW_KEY, OUTCOME, VERDICTS, *(c for _, c in compiled.benefits)]
+        values = list(zip(*rows, strict=True)) if rows else [() for _ in keys]
+        columns = {
+            k: pa.array(v) if v else pa.array([], pa.null()) for k, v in zip(keys, values, strict=True)
+        }
+        verdicts = _unpack(columns[VERDICTS].cast(pa.string()), [label for _, label in compiled.criteria])
+    out: dict[str, pa.Array | pa.ChunkedArray] = {
+        ROW_KEY: columns[ROW_KEY].cast(pa.int64()),
+        OUTCOME: columns[OUTCOME].cast(pa.string()),
+        **verdicts,
+    }
+    for benefit, label in compiled.benefits:
+        out[label] = benefit_text(columns[label], compiled.rule.benefit[benefit].type == "money")
+    return pa.table(out)
+
+
+def _copy_out(conn: Connection, compiled: CompiledRule) -> dict[str, pa.ChunkedArray]:
+    """PostgreSQL results through COPY ... TO STDOUT as CSV, parsed by Arrow: no Python row objects."""
+    sql = compiled.sql(conn.dialect, packed=True).replace("%%", "%")
+    buffer = io.BytesIO()
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER true)") as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    text_columns = [OUTCOME, VERDICTS, *(label for _, label in compiled.benefits)]
+    options = pacsv.ConvertOptions(
+        column_types={ROW_KEY: pa.int64(), **dict.fromkeys(text_columns, pa.string())},
+        strings_can_be_null=True,
+    )
+    buffer.seek(0)
+    table = pacsv.read_csv(buffer, convert_options=options)
+    return {n: table.column(n) for n in table.column_names}
+
+
+def _unpack(codes: pa.Array, labels: list[str]) -> dict[str, pa.Array]:
+    """The `verdicts` text column back to one nullable boolean column per criterion."""
+    unknown = pa.scalar(None, pa.bool_())
+    result = {}
+    for i, label in enumerate(labels):
+        code = pc.utf8_slice_codeunits(codes, i, i + 1)
+        result[label] = pc.if_else(pc.equal(code, "u"), unknown, pc.equal(code, "p"))
+    return result
+
+
+def benefit_text(column: pa.Array | pa.ChunkedArray, money: bool) -> pa.Array | pa.ChunkedArray:
+    """Benefit amounts as exact decimal text, converted column-wise where the engine gave decimals."""
+    kind = column.type
+    if pa.types.is_floating(kind):
+        # Converted once per distinct value: most benefits are constants (a rate) or NULL.
+        distinct = pc.unique(column)
+        texts = pa.array([decimal_text(v, money) for v in distinct.to_pylist()], pa.string())
+        return texts.take(pc.index_in(column, distinct))
+    if money and (pa.types.is_decimal(kind) or pa.types.is_integer(kind) or pa.types.is_string(kind)):
+        # SQL already rounded money half-up to the fen, so narrowing the scale to 2 loses nothing.
+        return pc.cast(pc.cast(column, pa.decimal128(38, MONEY_SCALE)), pa.string())
+    text = pc.cast(column, pa.string())
+    if pa.types.is_decimal(kind) or pa.types.is_string(kind):
+        text = pc.replace_substring_regex(text, r"(\.[0-9]*?)0+$", r"\1")
+        text = pc.replace_substring_regex(text, r"\.$", "")
+    return text
+
+
+def decimal_text(value: object, money: bool) -> str | None:
+    """A benefit amount as exact decimal text: money to the fen, others without DECIMAL's padding."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        # SQLite computes in binary floating point. At most 15 significant digits and 10
+        # decimals (the input scale of ratios) recover the decimal the arithmetic meant:
+        # 0.8999999999999999 → 0.9, and (0.1016 - 0.1) * 2 = 0.0031999999999999806 → 0.0032.
+        shortest = Decimal(format(value, ".15g"))
+        if int(shortest.as_tuple().exponent) < -10:
+            shortest = shortest.quantize(TEN_DECIMALS, rounding=ROUND_HALF_UP)
+        value = str(shortest)
+    number = Decimal(value) if isinstance(value, int | str) else value
+    if not isinstance(number, Decimal):
+        raise TypeError(f"benefit amount {value!r} is not a number")
+    if money:
+        return str(number.quantize(FEN, rounding=ROUND_HALF_UP))
+    return format(number.normalize(), "f")

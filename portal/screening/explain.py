@@ -1,0 +1,95 @@
+"""Which criteria explain each row's outcome, column-wise: the batch twin of `portal.rules.explain`.
+
+The SQL returns every leaf's verdict. A failing leaf inside an `any` that passed anyway, or a
+leaf under a `not` whose failure is what the rule wants, does not explain anything; listing it
+as "failed" would mislead an enterprise. So, like `explain.relevant`, a leaf is reported only
+when every node above it shares the verdict it contributes to. Node verdicts are folded from
+the leaf columns with Arrow's Kleene kernels, the same recomputation `explain.verdict_of` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TypeAlias
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
+
+Mask: TypeAlias = pa.Array
+Verdicts: TypeAlias = dict[str, pa.Array]
+"""leaf id → nullable boolean column (NULL = unknown)."""
+
+
+def explaining_ids(criteria: Node, verdicts: Verdicts) -> tuple[pa.Array, pa.Array]:
+    """(failed, unknown): per row, the ids of the leaves that explain a non-pass, joined by ';'."""
+    n = len(next(iter(verdicts.values()))) if verdicts else 0
+    failed: dict[str, Mask] = {}
+    unknown: dict[str, Mask] = {}
+    everywhere = pa.array([True] * n, pa.bool_())
+    for leaf_id, mask, negated in _relevant(criteria, verdicts, everywhere, False):
+        value = verdicts[leaf_id]
+        fails = value if negated else pc.invert(value)
+        failed[leaf_id] = _or(failed.get(leaf_id), _and(mask, pc.fill_null(fails, False)))
+        unknown[leaf_id] = _or(unknown.get(leaf_id), _and(mask, pc.is_null(value)))
+    order = [leaf.id for leaf in leaves(criteria)]
+    return _join(order, failed, n), _join(order, unknown, n)
+
+
+def _verdict(node: Node, verdicts: Verdicts) -> pa.Array:
+    if isinstance(node, Leaf):
+        return verdicts[node.id]
+    if isinstance(node, Not):
+        return pc.invert(_verdict(node.child, verdicts))
+    assert isinstance(node, AllOf | AnyOf)
+    fold = pc.and_kleene if isinstance(node, AllOf) else pc.or_kleene
+    result = _verdict(node.children[0], verdicts)
+    for child in node.children[1:]:
+        result = fold(result, _verdict(child, verdicts))
+    return result
+
+
+def _relevant(node: Node, verdicts: Verdicts, mask: Mask, negated: bool) -> Iterator[tuple[str, Mask, bool]]:
+    verdict = _verdict(node, verdicts)
+    here = _and(mask, pc.invert(pc.fill_null(verdict, False)))  # rows where this node did not pass
+    if isinstance(node, Leaf):
+        yield node.id, here, negated
+        return
+    if isinstance(node, Not):
+        yield from _relevant(node.child, verdicts, _and(here, pc.is_null(verdict)), not negated)
+        failed_not = _and(here, pc.fill_null(pc.invert(verdict), False))
+        # The child passed but must not: every leaf of it that passed is part of the reason.
+        for leaf in leaves(node.child):
+            yield leaf.id, _and(failed_not, pc.fill_null(verdicts[leaf.id], False)), not negated
+        return
+    assert isinstance(node, AllOf | AnyOf)
+    any_failed = _and(here, pc.fill_null(pc.invert(verdict), False)) if isinstance(node, AnyOf) else None
+    for child in node.children:
+        child_verdict = _verdict(child, verdicts)
+        same = pc.fill_null(pc.equal(child_verdict, verdict), False)
+        same = _or(same, _and(pc.is_null(child_verdict), pc.is_null(verdict)))
+        if any_failed is not None:
+            same = _or(same, any_failed)
+        yield from _relevant(child, verdicts, _and(here, same), negated)
+
+
+def _and(a: Mask, b: Mask) -> Mask:
+    return pc.and_(a, b)
+
+
+def _or(a: Mask | None, b: Mask) -> Mask:
+    return b if a is None else pc.or_(a, b)
+
+
+def _join(order: list[str], masks: dict[str, Mask], n: int) -> pa.Array:
+    picked = [
+        pc.if_else(masks[leaf_id], pa.scalar(leaf_id), pa.scalar(None, pa.string()))
+        for leaf_id in order
+        if leaf_id in masks
+    ]
+    if not picked:
+        return pa.array([""] * n, pa.string())
+    # null_handling="skip" drops rows in pyarrow 26, so join with "" for misses and tidy the separators.
+    joined = pc.binary_join_element_wise(*picked, ";", null_handling="replace", null_replacement="")
+    return pc.utf8_trim(pc.replace_substring_regex(joined, ";{2,}", ";"), ";")

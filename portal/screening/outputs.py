@@ -1,0 +1,50 @@
+"""Writing OUT (CSV or Parquet) and the rejects file beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from portal.screening.inputs import Reject
+
+OUT_FORMATS = (".csv", ".parquet")
+
+
+class OutputError(ValueError):
+    """OUT names a format screening cannot write."""
+
+
+def check_out_path(out: Path) -> None:
+    """Fail before any work is done, not after an hour of screening."""
+    if out.suffix.lower() not in OUT_FORMATS:
+        raise OutputError(f"{out}: OUT must end in .csv or .parquet")
+
+
+def rejects_path(out: Path) -> Path:
+    """`<OUT without its extension>.rejects.csv`, beside OUT."""
+    return out.with_name(out.stem + ".rejects.csv")
+
+
+def write_out(table: pa.Table, out: Path) -> None:
+    check_out_path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        pq.write_table(table, out)
+    else:
+        pacsv.write_csv(table, out)
+
+
+def write_rejects(rejects: Sequence[Reject], path: Path) -> None:
+    """Always written, empty when nothing was rejected, so a stale file never outlives its run."""
+    table = pa.table(
+        {
+            "row": pa.array([r.row for r in rejects], pa.int64()),
+            "reason": pa.array([r.reason for r in rejects], pa.string()),
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pacsv.write_csv(table, path)

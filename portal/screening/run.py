@@ -1,0 +1,113 @@
+"""One screening run: every chosen measure over every valid input row, one output row per pair."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection
+
+from portal.rules.batch.compiler import OUTCOME, ROW_KEY, CompiledRule, compile_rule
+from portal.rules.facts import FactDictionary
+from portal.rules.model import Rule
+from portal.screening.engines import load_facts, run_rule
+from portal.screening.explain import explaining_ids
+from portal.screening.inputs import ROW_ID, ScreeningInput
+
+BENEFIT_PREFIX = "benefit."
+OUTCOMES = ("eligible", "ineligible", "undetermined")
+
+
+@dataclass
+class ScreeningResult:
+    """The OUT table plus the counts the summary prints."""
+
+    table: pa.Table
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    """measure → outcome → number of rows."""
+
+
+def screen(
+    conn: Connection,
+    data: ScreeningInput,
+    rules: Sequence[Rule],
+    facts: FactDictionary,
+    on: date,
+    progress: Callable[[str], None] = lambda step: None,
+) -> ScreeningResult:
+    """Load `data` into the connection's engine and evaluate every rule in SQL.
+
+    `progress` is called after the load and after each measure, so the CLI can advance a bar.
+    """
+    compiled = [compile_rule(rule, facts, on) for rule in rules]
+    needed = {c for item in compiled for c in item.fact_columns}
+    keep = [ROW_KEY, *(n for n in data.facts.column_names if n in needed)]
+    load_facts(conn, data.facts.select(keep))
+    progress("load")
+    benefit_names = sorted({name for rule in rules for name in rule.benefit})
+    parts: list[pa.Table] = []
+    counts: dict[str, dict[str, int]] = {}
+    for item in compiled:
+        results = run_rule(conn, item)
+        parts.append(_output_rows(item, results, data, benefit_names))
+        tally = pc.value_counts(results.column(OUTCOME)).to_pylist()
+        counts[item.rule.id] = {o: 0 for o in OUTCOMES} | {t["values"]: t["counts"] for t in tally}
+        progress(item.rule.id)
+    schema = output_schema(data.has_row_id, benefit_names)
+    if not parts:
+        return ScreeningResult(table=schema.empty_table(), counts=counts)
+    table = pa.concat_tables(parts).sort_by([("_row", "ascending"), ("measure", "ascending")])
+    return ScreeningResult(table=table.select(schema.names).cast(schema), counts=counts)
+
+
+def output_schema(has_row_id: bool, benefit_names: Sequence[str]) -> pa.Schema:
+    """OUT's columns: the row key, uscc, measure, version, outcome, benefits, failed, unknown, rule_hash."""
+    key = pa.field(ROW_ID, pa.string()) if has_row_id else pa.field(ROW_KEY, pa.int64())
+    return pa.schema(
+        [
+            key,
+            ("uscc", pa.string()),
+            ("measure", pa.string()),
+            ("version", pa.string()),
+            (OUTCOME, pa.string()),
+        ]
+        + [(BENEFIT_PREFIX + n, pa.string()) for n in benefit_names]
+        + [("failed", pa.string()), ("unknown", pa.string()), ("rule_hash", pa.string())]
+    )
+
+
+def _output_rows(
+    compiled: CompiledRule, results: pa.Table, data: ScreeningInput, benefit_names: Sequence[str]
+) -> pa.Table:
+    # Results are ordered by row and cover exactly the loaded rows, so columns align by position.
+    n = results.num_rows
+    rule = compiled.rule
+    verdicts = {leaf_id: results.column(label).combine_chunks() for leaf_id, label in compiled.criteria}
+    failed, unknown = explaining_ids(rule.criteria, verdicts)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {
+        "_row": results.column(ROW_KEY),
+        ROW_KEY: results.column(ROW_KEY),
+        "uscc": _input_column(data, "enterprise__uscc", n),
+        "measure": pa.array([rule.id] * n, pa.string()),
+        "version": pa.array([rule.version] * n, pa.string()),
+        OUTCOME: results.column(OUTCOME),
+        "failed": failed,
+        "unknown": unknown,
+        "rule_hash": pa.array([rule.rule_hash] * n, pa.string()),
+    }
+    if data.has_row_id:
+        columns[ROW_ID] = data.facts.column(ROW_ID)
+    labels = dict(compiled.benefits)
+    for name in benefit_names:
+        label = labels.get(name)
+        columns[BENEFIT_PREFIX + name] = results.column(label) if label else pa.nulls(n, pa.string())
+    return pa.table(columns)
+
+
+def _input_column(data: ScreeningInput, name: str, n: int) -> pa.ChunkedArray | pa.Array:
+    if name in data.facts.column_names:
+        return data.facts.column(name)
+    return pa.nulls(n, pa.string())

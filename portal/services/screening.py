@@ -1,0 +1,87 @@
+"""免申即享: screen the portal's own enterprise register and tell enterprises what they qualify for.
+
+The screening itself is `portal.screening` (pure, SQL); this module is the database side: the
+register as screening records, and the notifications, written in one transaction. Notices are
+deduplicated by `screening:<measure>:<version>:<enterprise id>`, so a nightly re-run tells nobody
+twice, while a new rule version may tell them again.
+"""
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from portal.db.tables import Application, Enterprise, EnterpriseProfile
+from portal.rules import Rule
+from portal.services.context import Portal
+from portal.services.notifications import notify
+
+NOTICE_KIND = "screening"
+
+
+def register_records(portal: Portal) -> list[dict[str, object]]:
+    """The latest profile of every enterprise, as screening rows keyed by the enterprise id."""
+    with portal.reading() as session:
+        latest = (
+            select(EnterpriseProfile.enterprise_id, func.max(EnterpriseProfile.version).label("version"))
+            .group_by(col(EnterpriseProfile.enterprise_id))
+            .subquery()
+        )
+        rows = session.exec(
+            select(Enterprise, EnterpriseProfile)
+            .join(EnterpriseProfile, col(EnterpriseProfile.enterprise_id) == col(Enterprise.id))
+            .join(
+                latest,
+                (latest.c.enterprise_id == col(EnterpriseProfile.enterprise_id))
+                & (latest.c.version == col(EnterpriseProfile.version)),
+            )
+            .order_by(col(Enterprise.id))
+        ).all()
+    records: list[dict[str, object]] = []
+    for enterprise, profile in rows:
+        facts = dict(profile.facts.get("enterprise", {}))
+        # The register's identity fields are authoritative: they were validated at registration.
+        facts.update(uscc=enterprise.uscc, district=enterprise.district)
+        records.append({"row_id": str(enterprise.id), **facts})
+    return records
+
+
+def notify_eligible(portal: Portal, results: pa.Table, rules: Sequence[Rule]) -> int:
+    """Notify each enterprise eligible for a measure it has not applied to; returns notices written.
+
+    `results` is a screening OUT table of `register_records` rows (row_id = enterprise id).
+    """
+    by_id = {rule.id: rule for rule in rules}
+    eligible = results.filter(pc.equal(results.column("outcome"), "eligible"))
+    pairs = [
+        (int(row_id), measure)
+        for row_id, measure in zip(
+            eligible.column("row_id").to_pylist(), eligible.column("measure").to_pylist(), strict=True
+        )
+    ]
+    written = 0
+    with portal.transaction() as session:
+        applied = set(session.exec(select(Application.enterprise_id, Application.measure_id)).all())
+        for enterprise_id, measure in pairs:
+            if (enterprise_id, measure) in applied:
+                continue
+            rule = by_id[measure]
+            if rule.auto_grant:
+                title = f"您已符合「{rule.title.zh}」免申即享条件"
+                body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报即可享受。"
+            else:
+                title = f"您可能符合「{rule.title.zh}」申报条件"
+                body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）的条件，可在线申报。"
+            notice = notify(
+                session,
+                kind=NOTICE_KIND,
+                title=title,
+                body=body,
+                enterprise_id=enterprise_id,
+                link=f"/measures/{measure}",
+                dedupe_key=f"{NOTICE_KIND}:{measure}:{rule.version}:{enterprise_id}",
+            )
+            written += notice is not None
+    return written

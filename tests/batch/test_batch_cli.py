@@ -1,0 +1,163 @@
+"""`portal screen` and `portal rules impact` end to end, through the real CLI and real files."""
+
+import csv
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from portal.cli import app
+from portal.settings import get_settings
+
+FIXTURE_PACK = Path(__file__).parent / "fixtures" / "pack"
+PACK_RULES = FIXTURE_PACK / "rules" / "fixture"
+INPUT = (
+    "row_id,uscc,district,registered_on,employees,st_staff,revenue,rd_expense,core_ip,restricted,score,margin\n"
+    # eligible for banded: revenue exactly 5,000万 with R&D exactly 5%
+    "A,914401040000000011,tianhe,2019-03-01,100,10,50000000,2500000,true,false,70,0.3\n"
+    # the same at 4.99%: fails rd_ratio
+    "B,914401040000000011,tianhe,2019-03-01,100,10,50000000,2495000,true,false,70,0.3\n"
+    # bad row: negative money
+    "C,914401040000000011,tianhe,2019-03-01,100,10,-1,2500000,true,false,70,0.3\n"
+    # core_ip unknown
+    "D,914401040000000011,huangpu,2019-03-01,100,10,25000000,2500000,,false,70,0.3\n"
+    # 2,500万 revenue: over the 2021 credit limit of 2,000万, under the 2025 one of 3,000万
+    "E,914401040000000011,huangpu,2019-03-01,100,10,25000000,2500000,true,false,70,0.3\n"
+)
+
+
+@pytest.fixture
+def fixture_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PORTAL_PACK_DIR", str(FIXTURE_PACK))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _screen(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    source = tmp_path / "in.csv"
+    source.write_text(INPUT, encoding="utf-8")
+    result = CliRunner().invoke(app, ["screen", str(source), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_screen_writes_one_row_per_enterprise_and_measure(
+    fixture_settings: None, tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
+    out = tmp_path / "out.csv"
+    extra = ["--db-url", request.getfixturevalue("postgres_url")] if engine == "postgres" else []
+    code, stdout, stderr = _screen(
+        tmp_path, "--out", str(out), "--on", "2026-06-30", "--engine", engine, *extra
+    )
+    assert code == 0, stderr
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    banded = {r["row_id"]: r for r in rows if r["measure"] == "fixture.banded"}
+    assert sorted({r["measure"] for r in rows}) == ["fixture.banded", "fixture.credit", "fixture.points"]
+    assert len(rows) == 4 * 3  # four valid rows × three measures in force
+    assert banded["A"]["outcome"] == "eligible"
+    assert banded["A"]["benefit.grant"] == "300000.00"  # min(5e7 × 1.23 %, cap)
+    assert banded["B"]["outcome"] == "ineligible"
+    assert banded["B"]["failed"] == "rd_ratio"
+    assert banded["D"]["outcome"] == "undetermined"
+    assert banded["D"]["unknown"] == "core_ip"
+    assert banded["B"]["benefit.grant"] == ""  # benefits only for eligible rows
+    assert len(banded["A"]["rule_hash"]) == 64
+    with (tmp_path / "out.rejects.csv").open(encoding="utf-8") as fh:
+        assert list(csv.DictReader(fh)) == [{"row": "3", "reason": "revenue: negative money (-1)"}]
+    assert "fixture.banded" in stdout  # the summary table
+    assert "1 rejected" in stdout
+
+
+def test_screen_parquet_and_row_numbers(fixture_settings: None, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"revenue": "100", "core_ip": true}\n{"revenue": "x"}\n', encoding="utf-8")
+    out = tmp_path / "res.parquet"
+    result = CliRunner().invoke(
+        app, ["screen", str(source), "--out", str(out), "--measure", "fixture.credit"]
+    )
+    assert result.exit_code == 0, result.stderr
+    table = pq.read_table(out)
+    assert table.column_names[:3] == ["row", "uscc", "measure"]
+    assert table.to_pylist()[0]["outcome"] == "eligible"
+    assert pacsv.read_csv(tmp_path / "res.rejects.csv").to_pylist()[0]["row"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "x.txt"], "OUT must end in .csv or .parquet"),
+        (["--out", "x.csv", "--engine", "oracle"], "--engine"),
+        (["--out", "x.csv", "--measure", "nope.nope"], "unknown measure(s) nope.nope"),
+        (["--out", "x.csv", "--on", "2026-13-01"], "--on"),
+    ],
+)
+def test_screen_bad_options_exit_2(
+    fixture_settings: None, tmp_path: Path, args: list[str], message: str
+) -> None:
+    code, _, stderr = _screen(tmp_path, *args)
+    assert code == 2
+    assert message in stderr
+    assert "Traceback" not in stderr
+
+
+def test_impact_between_rule_files(fixture_settings: None, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(INPUT, encoding="utf-8")
+    old, new = PACK_RULES / "credit.2021.yaml", PACK_RULES / "credit.2025.yaml"
+    base = ["rules", "impact", str(old), str(new), "--input", str(source), "--on", "2026-06-30"]
+    result = CliRunner().invoke(app, [*base, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    # Only the 2,500万 rows cross from the 2,000万 limit to the 3,000万 one; D lacks core_ip.
+    assert report["flips"] == {"ineligible->eligible": 1, "ineligible->undetermined": 1}
+    assert [(a["key"], a["old"], a["new"]) for a in report["affected"]] == [
+        ("D", "ineligible", "undetermined"),
+        ("E", "ineligible", "eligible"),
+    ]
+    assert report["affected"][1]["new_benefit"] == {"compensation_ratio": "0.4", "compensable": "5000000.00"}
+    assert report["benefit_change"]["compensable"] == {
+        "old": "0",
+        "new": "5000000.00",
+        "change": "5000000.00",
+    }
+    csv_out = CliRunner().invoke(app, [*base, "--format", "csv"])
+    assert csv_out.stdout.splitlines()[0] == "key,uscc,measure,old,new,old_benefit,new_benefit"
+    table = CliRunner().invoke(app, base)
+    assert "affected rows" in table.stdout
+
+
+def test_impact_between_git_revisions(fixture_settings: None, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "rules").mkdir(parents=True)
+    (repo / "rules" / "facts.yaml").write_bytes((FIXTURE_PACK / "rules" / "facts.yaml").read_bytes())
+    rule = (PACK_RULES / "banded.2020.yaml").read_text(encoding="utf-8")
+    (repo / "rules" / "banded.yaml").write_text(rule, encoding="utf-8")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], check=True)
+    # A deliberate threshold change: the S&T staff share rises from 10 % to 12 %.
+    (repo / "rules" / "banded.yaml").write_text(rule.replace("value: 0.10", "value: 0.12"), encoding="utf-8")
+    subprocess.run([*git, "commit", "-qam", "v2"], check=True)
+    source = tmp_path / "in.csv"
+    source.write_text(INPUT, encoding="utf-8")
+    args = ["rules", "impact", "HEAD~1", "HEAD", "--repo", str(repo), "--input", str(source)]
+    result = CliRunner().invoke(app, [*args, "--on", "2026-06-30", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    # Every row has S&T staff at exactly 10 %: all that passed or were open now fail.
+    assert report["flips"] == {"eligible->ineligible": 2, "undetermined->ineligible": 1}
+    assert [a["key"] for a in report["affected"]] == ["A", "D", "E"]
+    assert report["benefit_change"]["grant"]["change"] == "-600000.00"
+    bad = CliRunner().invoke(
+        app, ["rules", "impact", "nope", "HEAD", "--repo", str(repo), "--input", str(source)]
+    )
+    assert bad.exit_code == 2
+    assert "neither a rule file nor a git revision" in bad.stderr

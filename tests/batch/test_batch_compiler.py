@@ -1,0 +1,85 @@
+"""The compiler's refusals, its coverage of the real pack, and SQLAlchemy statement caching."""
+
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+from sqlalchemy import Connection
+
+from portal.rules import Pack, load_pack
+from portal.rules.batch import compile_check, compile_rule
+from portal.screening.engines import load_facts
+
+FIXTURE_FACTS = Path(__file__).parent / "fixtures" / "pack" / "rules" / "facts.yaml"
+DIVIDED = """\
+id: fixture.divided
+version: "1"
+title: {zh: 除法金额, en: Divided money}
+category: subsidy
+applies_to: enterprise
+effective: {from: 2020-01-01, to: null}
+source: {document: fixture, article: "1"}
+criteria:
+  all:
+    - {id: ip, fact: enterprise.core_ip, is: true}
+benefit:
+  share:
+    expr: "enterprise.rd_ratio * 2"
+    type: ratio
+  grant:
+    expr: "enterprise.revenue / 3"
+    type: money
+examples: []
+"""
+
+
+def test_money_from_a_division_is_refused(tmp_path: Path) -> None:
+    shutil.copy(FIXTURE_FACTS, tmp_path / "facts.yaml")
+    (tmp_path / "divided.yaml").write_text(DIVIDED, encoding="utf-8")
+    (rule,) = load_pack(tmp_path).rules
+    problems = compile_check(rule, load_pack(tmp_path).facts)
+    # The ratio benefit divides too (rd_ratio is derived), but only money must be exact to the fen.
+    assert problems == [
+        "benefit grant: money computed with `/` cannot be reproduced exactly in SQL; "
+        "multiply by a ratio parameter instead"
+    ]
+
+
+def test_every_rule_of_the_real_pack_compiles(real_pack: Pack) -> None:
+    assert {rule.path.name: compile_check(rule, real_pack.facts) for rule in real_pack.rules} == {
+        rule.path.name: [] for rule in real_pack.rules
+    }
+
+
+def test_evaluation_date_is_part_of_the_statement_cache_key(
+    fixture_pack: Pack, connection: Connection
+) -> None:
+    """Two dates must give two statements: a shared cache entry would reuse the first date."""
+    rule = fixture_pack.select("fixture.banded", date(2026, 6, 30))
+    assert rule is not None
+    facts = pa.table(
+        {
+            "row": pa.array([1], pa.int64()),
+            "enterprise__registered_on": pa.array([date(2025, 6, 30)], pa.date32()),
+            "enterprise__core_ip": pa.array([True]),
+            "enterprise__employees": pa.array([100], pa.int64()),
+            "enterprise__st_staff": pa.array([10], pa.int64()),
+            "enterprise__revenue": pa.array([Decimal("100")], pa.decimal128(38, 6)),
+            "enterprise__rd_expense": pa.array([Decimal("5")], pa.decimal128(38, 6)),
+            "enterprise__district": pa.array(["tianhe"]),
+            "enterprise__restricted": pa.array([False]),
+            "enterprise__score": pa.array([70], pa.int64()),
+            "enterprise__margin": pa.array([Decimal("0.3")], pa.decimal128(38, 10)),
+        }
+    )
+    load_facts(connection, facts)
+    statements = [
+        compile_rule(rule, fixture_pack.facts, on).statement for on in (date(2026, 6, 29), date(2026, 6, 30))
+    ]
+    keys = [s._generate_cache_key() for s in statements]
+    assert None not in keys  # cacheable at all: every custom construct declares its attributes
+    assert keys[0] != keys[1]
+    outcomes = [connection.execute(statement).one().outcome for statement in statements]
+    assert outcomes == ["ineligible", "eligible"]  # registered exactly one year on the second date

@@ -1,0 +1,140 @@
+"""Reading screening INPUT: three formats, typed validation, rejects with row number and reason."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from portal.rules import Pack
+from portal.screening.inputs import InputError, ScreeningInput, read_input
+
+HEADER = "row_id,uscc,district,registered_on,employees,revenue,core_ip,margin\n"
+GOOD = "A1,914401040000000011,tianhe,2019-03-01,120,50000000.00,true,0.25\n"
+
+
+def _read(pack: Pack, path: Path) -> ScreeningInput:
+    return read_input(path, [s for s in pack.facts.specs.values() if not s.derived])
+
+
+def test_csv_values_are_typed_exactly(fixture_pack: Pack, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(HEADER + GOOD, encoding="utf-8")
+    data = _read(fixture_pack, path)
+    assert data.rejects == []
+    row = data.facts.to_pylist()[0]
+    assert row["row"] == 1
+    assert row["row_id"] == "A1"
+    assert row["enterprise__revenue"] == Decimal("50000000")
+    assert row["enterprise__core_ip"] is True
+    assert row["enterprise__margin"] == Decimal("0.25")
+    assert row["enterprise__rd_expense"] is None  # absent column: unknown, not zero
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("A2,914401040000000011,tianhe,2019-03-01,120,-5,true,0.2", "revenue: negative money (-5)"),
+        ("A2,914401040000000012,tianhe,2019-03-01,120,5,true,0.2", "uscc: invalid USCC (914401040000000012)"),
+        ("A2,914401040000000011,tianhe,2019-03-01,120,5,yes,0.2", "core_ip: expected true or false (yes)"),
+        ("A2,914401040000000011,tianhe,2019-02-30,120,5,true,0.2", "registered_on: not a date (YYYY-MM-DD)"),
+        (
+            "A2,914401040000000011,mars,2019-03-01,120,5,true,0.2",
+            "district: not one of tianhe, huangpu, outside",
+        ),
+        ("A2,914401040000000011,tianhe,2019-03-01,12.5,5,true,0.2", "employees: not a whole number (12.5)"),
+        ("A2,914401040000000011,tianhe,2019-03-01, 120,5,true,0.2", "employees: not a whole number ( 120)"),
+        ("A2,914401040000000011,tianhe,2019-03-01,120,5e3,true,0.2", "revenue: not a decimal number (5e3)"),
+    ],
+)
+def test_bad_values_reject_the_row_without_coercion(
+    fixture_pack: Pack, tmp_path: Path, line: str, reason: str
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(HEADER + GOOD + line + "\n" + GOOD.replace("A1", "A3"), encoding="utf-8")
+    data = _read(fixture_pack, path)
+    assert [r.row for r in data.rejects] == [2]
+    assert reason in data.rejects[0].reason
+    assert data.facts.column("row").to_pylist() == [1, 3]  # the run goes on around the bad row
+
+
+def test_every_reason_of_a_row_is_reported(fixture_pack: Pack, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(HEADER + "A1,bad,mars,2019-03-01,120,-1,true,0.2\n", encoding="utf-8")
+    (reject,) = _read(fixture_pack, path).rejects
+    assert "uscc: invalid USCC" in reject.reason
+    assert "district: not one of" in reject.reason
+    assert "revenue: negative money" in reject.reason
+
+
+def test_jsonl_numbers_keep_their_text(fixture_pack: Pack, tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    rows = [
+        '{"uscc": "914401040000000011", "revenue": 0.1, "core_ip": true, "employees": 3}',
+        '{"uscc": "914401040000000011", "revenue": "12.34", "core_ip": "true", "employees": 3}',
+        '{"uscc": "914401040000000011", "revenue": 1, "core_ip": 1, "employees": 3}',
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = _read(fixture_pack, path)
+    assert data.facts.column("enterprise__revenue").to_pylist()[:2] == [Decimal("0.1"), Decimal("12.34")]
+    assert [r.row for r in data.rejects] == [3]  # 1 is not a boolean
+    assert not data.has_row_id
+
+
+def test_parquet_native_types(fixture_pack: Pack, tmp_path: Path) -> None:
+    path = tmp_path / "in.parquet"
+    table = pa.table(
+        {
+            "revenue": pa.array([Decimal("100.50"), None], pa.decimal128(12, 2)),
+            "core_ip": pa.array([True, False]),
+            "margin": pa.array([0.05, -0.5], pa.float64()),
+        }
+    )
+    pq.write_table(table, path)
+    data = _read(fixture_pack, path)
+    assert data.rejects == []
+    assert data.facts.column("enterprise__revenue").to_pylist() == [Decimal("100.5"), None]
+    assert data.facts.column("enterprise__margin").to_pylist() == [Decimal("0.05"), Decimal("-0.5")]
+
+
+def test_qualified_columns_reach_other_entities(fixture_pack: Pack, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("revenue,loan.amount\n10,20\n", encoding="utf-8")
+    row = _read(fixture_pack, path).facts.to_pylist()[0]
+    assert row["loan__amount"] == Decimal("20")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("in.csv", "revenue,turnover\n1,2\n", "unknown column(s) turnover"),
+        ("in.txt", "x", "INPUT must be .csv, .parquet or .jsonl"),
+        ("in.jsonl", "[1, 2]\n", "is not a JSON object"),
+        ("in.jsonl", "{broken\n", "cannot be read"),
+    ],
+)
+def test_unreadable_files_raise_one_clear_error(
+    fixture_pack: Pack, tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        _read(fixture_pack, path)
+    assert message in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_generated_enterprises_are_all_valid(fixture_pack: Pack, real_pack: Pack, tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import gen_enterprises
+
+    path = tmp_path / "e.jsonl"
+    gen_enterprises.write(gen_enterprises.generate(300), path)
+    data = _read(real_pack, path)
+    assert data.rejects == []
+    assert data.facts.num_rows == 300
+    assert json.loads(path.read_text(encoding="utf-8").splitlines()[0])["row_id"] == "E0000001"
