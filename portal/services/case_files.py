@@ -22,7 +22,7 @@ from portal.db.tables import (
     User,
 )
 from portal.services.access import load_visible
-from portal.services.applications import facts_for_evaluation, attachment_path
+from portal.services.applications import attachment_path, facts_for_evaluation
 from portal.services.cases import case_context
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound
@@ -147,7 +147,9 @@ def submitted_facts(portal: Portal, actor: Actor, application_id: int) -> dict[s
     if profile is None:
         return None
     # The same overlay `submit` used, so "now" differs from "at submission" only by the rule.
-    return facts_for_evaluation(portal, profile, answers.answers if answers is not None else {}, application.measure_id)
+    return facts_for_evaluation(
+        portal, profile, answers.answers if answers is not None else {}, application.measure_id
+    )
 
 
 def expert_roster(portal: Portal, actor: Actor) -> list[User]:
