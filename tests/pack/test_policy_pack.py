@@ -22,47 +22,101 @@ WORKFLOWS = REPO / "workflows"
 DEMO = REPO / "portal" / "demo" / "enterprise.json"
 
 PUBLISHED_MEASURES = {
-    "tax.high_tech_enterprise", "tax.rd_super_deduction", "tax.software_enterprise",
+    "tax.high_tech_enterprise",
+    "tax.rd_super_deduction",
+    "tax.software_enterprise",
     "tax.ic_design_enterprise",
     "qualification.st_sme",
-    "finance.credit_risk_compensation", "finance.ip_pledge_compensation", "finance.guarantee_fee",
-    "procurement.ai_product_listing", "procurement.first_set_reward", "procurement.sme_price_deduction",
-    "talent.gba_iit_subsidy", "talent.housing", "talent.hukou", "talent.medical", "talent.education",
-    "subsidy.ai_scenario_demo", "subsidy.model_filing", "subsidy.algorithm_filing", "subsidy.compute_voucher",
+    "finance.credit_risk_compensation",
+    "finance.ip_pledge_compensation",
+    "finance.guarantee_fee",
+    "procurement.ai_product_listing",
+    "procurement.first_set_reward",
+    "procurement.sme_price_deduction",
+    "talent.gba_iit_subsidy",
+    "talent.housing",
+    "talent.hukou",
+    "talent.medical",
+    "talent.education",
+    "subsidy.ai_scenario_demo",
+    "subsidy.model_filing",
+    "subsidy.algorithm_filing",
+    "subsidy.compute_voucher",
 }
 
 PUBLISHED_FACTS = {
     "enterprise": {
-        "uscc": "text", "name": "text", "district": "enum", "registered_on": "date",
-        "employees": "int", "st_staff": "int", "rd_staff": "int", "bachelor_staff": "int",
-        "revenue": "money", "revenue_3y": "money", "rd_expense": "money", "rd_expense_3y": "money",
-        "rd_expense_domestic_3y": "money", "total_cost": "money", "total_assets": "money",
-        "hightech_revenue": "money", "software_revenue": "money", "self_dev_software_revenue": "money",
+        "uscc": "text",
+        "name": "text",
+        "district": "enum",
+        "registered_on": "date",
+        "employees": "int",
+        "st_staff": "int",
+        "rd_staff": "int",
+        "bachelor_staff": "int",
+        "revenue": "money",
+        "revenue_3y": "money",
+        "rd_expense": "money",
+        "rd_expense_3y": "money",
+        "rd_expense_domestic_3y": "money",
+        "total_cost": "money",
+        "total_assets": "money",
+        "hightech_revenue": "money",
+        "software_revenue": "money",
+        "self_dev_software_revenue": "money",
         "ic_design_revenue": "money",
-        "core_ip": "bool", "invention_patents": "int", "software_copyrights": "int", "ip_class1": "int",
+        "core_ip": "bool",
+        "invention_patents": "int",
+        "software_copyrights": "int",
+        "ip_class1": "int",
         "ip_class2": "int",
-        "tech_in_key_fields": "bool", "innovation_score": "int",
-        "hightech_certified": "bool", "is_sme": "bool", "is_small_micro": "bool",
-        "major_violation_last_year": "bool", "bad_credit_record_3y": "bool", "on_key_support_list": "bool",
+        "tech_in_key_fields": "bool",
+        "innovation_score": "int",
+        "hightech_certified": "bool",
+        "is_sme": "bool",
+        "is_small_micro": "bool",
+        "major_violation_last_year": "bool",
+        "bad_credit_record_3y": "bool",
+        "on_key_support_list": "bool",
         "restricted_industry": "bool",
-        "ai_track": "enum", "ai_rd_expense": "money", "ai_revenue": "money", "certified_ai_staff": "int",
+        "ai_track": "enum",
+        "ai_rd_expense": "money",
+        "ai_revenue": "money",
+        "certified_ai_staff": "int",
     },
     "loan": {
-        "amount": "money", "term_months": "int", "bank_is_partner": "bool", "pledge_kind": "enum",
+        "amount": "money",
+        "term_months": "int",
+        "bank_is_partner": "bool",
+        "pledge_kind": "enum",
         "uses_policy_tool": "bool",
     },
     "talent": {"residency": "enum", "taxable_income": "money", "iit_paid": "money"},
     "product": {
-        "unit_price": "money", "kind": "enum", "on_city_catalogue": "bool", "price_received_ratio": "ratio",
-        "invention_patent": "bool", "self_reliance_rate": "ratio",
+        "unit_price": "money",
+        "kind": "enum",
+        "on_city_catalogue": "bool",
+        "price_received_ratio": "ratio",
+        "invention_patent": "bool",
+        "self_reliance_rate": "ratio",
     },
     "project": {"investment": "money"},
 }
 
 PUBLISHED_ENUMS = {
     "enterprise.district": (
-        "yuexiu", "haizhu", "liwan", "tianhe", "baiyun", "huangpu", "panyu", "huadu", "nansha", "conghua",
-        "zengcheng", "outside",
+        "yuexiu",
+        "haizhu",
+        "liwan",
+        "tianhe",
+        "baiyun",
+        "huangpu",
+        "panyu",
+        "huadu",
+        "nansha",
+        "conghua",
+        "zengcheng",
+        "outside",
     ),
     "enterprise.ai_track": ("zao", "che", "jian", "cheng", "other"),
     "loan.pledge_kind": ("none", "patent", "trademark", "copyright"),
@@ -71,9 +125,17 @@ PUBLISHED_ENUMS = {
 }
 
 DERIVED_FACTS = (
-    "rd_ratio_3y", "years_registered", "st_staff_ratio", "rd_staff_ratio", "bachelor_ratio",
-    "hightech_revenue_ratio", "software_revenue_ratio", "self_dev_software_ratio", "ic_design_revenue_ratio",
-    "rd_domestic_ratio", "rd_cost_ratio",
+    "rd_ratio_3y",
+    "years_registered",
+    "st_staff_ratio",
+    "rd_staff_ratio",
+    "bachelor_ratio",
+    "hightech_revenue_ratio",
+    "software_revenue_ratio",
+    "self_dev_software_ratio",
+    "ic_design_revenue_ratio",
+    "rd_domestic_ratio",
+    "rd_cost_ratio",
 )
 
 # (measure, version) -> benefit names other parts of the product read.
@@ -90,7 +152,11 @@ PUBLISHED_BENEFITS = {
 }
 
 PROPOSALS = {
-    "procurement.ai_product_listing", "talent.housing", "talent.hukou", "talent.medical", "talent.education",
+    "procurement.ai_product_listing",
+    "talent.housing",
+    "talent.hukou",
+    "talent.medical",
+    "talent.education",
     "subsidy.compute_voucher",
 }
 
@@ -106,8 +172,11 @@ def test_pack_lints_clean() -> None:
 
 
 def test_every_example_passes(pack: Pack) -> None:
-    failures = [f"{run.location}: {'; '.join(run.problems)}" for run in run_examples(pack.rules, pack.facts)
-                if not run.passed]
+    failures = [
+        f"{run.location}: {'; '.join(run.problems)}"
+        for run in run_examples(pack.rules, pack.facts)
+        if not run.passed
+    ]
     assert not failures, "\n".join(failures)
 
 
