@@ -1,7 +1,8 @@
 """`portal screen` (batch screening) and `portal rules impact` (what a rule change would flip).
 
 Both are thin: they read settings and files, call `portal.screening` (and, for `db:` and
-`--notify`, `portal.services.screening`), and print. Exit codes:
+`--notify`, `portal.services.screening`; for stored applications, `portal.services.impact`),
+and print. Exit codes:
 0 done (rejected rows do not fail a run); 2 bad input or options; 1 a pack that cannot be
 loaded or compiled.
 """
@@ -27,12 +28,14 @@ from portal.rules.batch.formula_sql import NotCompilable
 from portal.rules.model import Rule
 from portal.rules.pack import Pack
 from portal.screening.engines import ENGINES, open_engine
-from portal.screening.impact import ImpactReport, RefError, compare, resolve_ref
+from portal.screening.impact import ImpactReport, RefError, RuleSet, compare, resolve_ref
 from portal.screening.inputs import InputError, read_input, read_records
 from portal.screening.outputs import OutputError, check_out_path, rejects_path, write_out, write_rejects
+from portal.screening.replay import ApplicationImpact
 from portal.screening.run import OUTCOMES
 from portal.screening.run import screen as run_screen
 from portal.services.context import Portal
+from portal.services.impact import application_impact
 from portal.services.screening import notify_eligible, register_records
 from portal.settings import get_settings
 
@@ -49,10 +52,14 @@ def parse_on(on: str | None) -> date:
     """`--on` as a date; default today in Asia/Shanghai."""
     if on is None:
         return datetime.now(SHANGHAI).date()
+    return parse_date("--on", on)
+
+
+def parse_date(option: str, value: str) -> date:
     try:
-        return date.fromisoformat(on)
+        return date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"--on: {on!r} is not a date (YYYY-MM-DD)", 2) from None
+        raise _fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)", 2) from None
 
 
 def load_configured_pack(rules_dir: Path | None = None) -> Pack:
@@ -184,7 +191,11 @@ def impact(
     ] = None,
     output_format: Annotated[str, typer.Option("--format", help="table | json | csv.")] = "table",
     on: Annotated[
-        str | None, typer.Option("--on", help="Evaluation date YYYY-MM-DD (default today).")
+        str | None,
+        typer.Option(
+            "--on",
+            help="Evaluation date YYYY-MM-DD (INPUT: default today; applications: their submission day).",
+        ),
     ] = None,
     measure: Annotated[
         list[str] | None, typer.Option("--measure", help="Only these measures (git REFs).")
@@ -194,24 +205,53 @@ def impact(
         typer.Option("--repo", help="Git repository holding rules/ (default: the pack directory)."),
     ] = None,
 ) -> None:
-    """Replay the same facts under OLD_REF and NEW_REF: outcome flips, benefit change, affected rows."""
+    """Replay an INPUT (--input) and/or the stored applications (--since) under OLD_REF and NEW_REF.
+
+    Reports outcome flips per direction, the change in benefit totals and what is affected.
+    With both sources, JSON holds both reports under `input` and `applications`.
+    """
     if output_format not in ("table", "json", "csv"):
         raise _fail(f"--format: {output_format!r} is not one of table, json, csv", 2)
-    if input_file is None:
-        # Stored applications live in the portal database, which this command cannot reach yet.
-        raise _fail(
-            "--input FILE is required: replaying stored applications is not available in this build", 2
-        )
-    if since is not None:
-        raise _fail("--since selects stored applications; it does not apply to --input", 2)
-    when = parse_on(on)
-    pack = load_configured_pack()
-    where = repo or get_settings().pack_dir
+    if input_file is None and since is None:
+        raise _fail("give --input FILE, --since DATE, or both", 2)
+    if output_format == "csv" and input_file is not None and since is not None:
+        raise _fail("--format csv prints one table: give --input or --since, not both", 2)
+    since_date = parse_date("--since", since) if since is not None else None
+    forced_on = parse_date("--on", on) if on is not None else None
+    when = forced_on or parse_on(None)
+    settings = get_settings()
+    where = repo or settings.pack_dir
     try:
         old = resolve_ref(old_ref, where, when, measure or [])
         new = resolve_ref(new_ref, where, when, measure or [])
     except (RefError, RuleFileError) as exc:
         raise _fail(str(exc), 2) from None
+    rows = _input_impact(input_file, old, new, when) if input_file is not None else None
+    cases = _application_impact(old, new, since_date, forced_on) if since_date is not None else None
+    if output_format == "json":
+        # One source prints its report as before; both are keyed by source.
+        documents: dict[str, object] = {}
+        if rows is not None:
+            documents["input"] = rows.to_json()
+        if cases is not None:
+            documents["applications"] = cases.to_json()
+        document = next(iter(documents.values())) if len(documents) == 1 else documents
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    if output_format == "csv":
+        if rows is not None:
+            _print_impact_csv(rows)
+        elif cases is not None:
+            _print_cases_csv(cases)
+        return
+    if rows is not None:
+        _print_impact_table(rows, old_ref, new_ref)
+    if cases is not None:
+        _print_cases_table(cases, old_ref, new_ref)
+
+
+def _input_impact(input_file: Path, old: RuleSet, new: RuleSet, when: date) -> ImpactReport:
+    pack = load_configured_pack()
     columns = [spec for spec in pack.facts.specs.values() if not spec.derived]
     try:
         data = read_input(input_file, columns)
@@ -223,12 +263,28 @@ def impact(
         raise _fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
     if data.rejects:
         console.print(f"[yellow]{len(data.rejects)} input row(s) rejected and not replayed[/]")
-    if output_format == "json":
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-    elif output_format == "csv":
-        _print_impact_csv(report)
-    else:
-        _print_impact_table(report, old_ref, new_ref)
+    return report
+
+
+def _application_impact(old: RuleSet, new: RuleSet, since: date, on: date | None) -> ApplicationImpact:
+    try:
+        portal = Portal.from_settings(get_settings())
+    except RuleFileError as exc:
+        raise _fail(str(exc), 1) from None
+    try:
+        report = application_impact(portal, old, new, since, on)
+    except RefError as exc:
+        raise _fail(str(exc), 2) from None
+    except SQLAlchemyError as exc:
+        raise _fail(f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", 1) from None
+    finally:
+        portal.engine.dispose()
+    for skipped in report.skipped:
+        console.print(
+            f"[yellow]application {skipped.application_id} not replayed: its stored facts do not read "
+            f"({skipped.reason})[/]"
+        )
+    return report
 
 
 def _print_impact_csv(report: ImpactReport) -> None:
@@ -262,4 +318,49 @@ def _print_impact_table(report: ImpactReport, old_ref: str, new_ref: str) -> Non
         affected.add_column(name)
     for flip in report.flips:
         affected.add_row(flip.key, flip.uscc or "", flip.measure, flip.old, flip.new)
+    out.print(affected)
+
+
+def _print_cases_csv(report: ApplicationImpact) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow([
+        "application_id", "uscc", "measure", "state", "evaluated_on", "old", "new",
+        "old_benefit", "new_benefit", "benefit_delta",
+    ])  # fmt: skip
+    for change in report.changes:
+        row = change.to_json()
+        writer.writerow([
+            *(row[k] for k in ("application_id", "uscc", "measure", "state", "evaluated_on", "old", "new")),
+            *(json.dumps(row[k]) for k in ("old_benefit", "new_benefit", "benefit_delta")),
+        ])  # fmt: skip
+
+
+def _print_cases_table(report: ApplicationImpact, old_ref: str, new_ref: str) -> None:
+    out = Console()
+    when = report.on.isoformat() if report.on else "each submission day"
+    flips = Table(
+        title=f"{old_ref} → {new_ref}: {report.replayed} application(s) submitted since "
+        f"{report.since.isoformat()}, judged on {when}; {sum(report.directions.values())} flipped"
+    )
+    flips.add_column("from")
+    flips.add_column("to")
+    flips.add_column("applications", justify="right")
+    for (was, now), n in sorted(report.directions.items()):
+        flips.add_row(was, now, str(n))
+    out.print(flips)
+    money = Table(title="benefit totals (eligible applications)")
+    for name in ("benefit", "old", "new", "change"):
+        money.add_column(name, justify="left" if name == "benefit" else "right")
+    for name, (old, new) in sorted(report.benefit_totals.items()):
+        money.add_row(name, str(old), str(new), str(new - old))
+    out.print(money)
+    affected = Table(title="affected applications")
+    for name in ("application", "uscc", "measure", "state", "evaluated on", "old", "new", "benefit change"):
+        affected.add_column(name)
+    for change in report.changes:
+        delta = "\n".join(f"{k} {v:+}" for k, v in change.benefit_delta.items())
+        affected.add_row(
+            str(change.application_id), change.uscc, change.measure, change.state,
+            change.evaluated_on.isoformat(), change.old, change.new, delta,
+        )  # fmt: skip
     out.print(affected)

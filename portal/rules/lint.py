@@ -1,8 +1,9 @@
 """`portal rules lint`: every problem in a pack, each as `file:line: message`.
 
 Schema errors stop the reading of that file only; the other checks (names and types, effective
-windows, decision tables, citations, bilingual text, examples, workflow and lead unit) run on
-every file that could be read, so one run lists everything to fix.
+windows, decision tables, citations, bilingual text, examples, workflow and lead unit, and
+whether the rule compiles to SQL for batch screening) run on every file that could be read, so
+one run lists everything to fix.
 """
 
 from collections import defaultdict
@@ -11,6 +12,7 @@ from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 
+from portal.rules.batch import compile_check
 from portal.rules.criteria import BenefitSpec, Parameter, Table, leaves
 from portal.rules.errors import FactError, RuleFileError
 from portal.rules.facts import FactDictionary, load_facts
@@ -169,6 +171,9 @@ def _lint_rule(
             out += [
                 Problem(rule.path, table.line, m) for m in table_problems(table, scope.type_of(table.input))
             ]
+        # Screening and impact analysis run rules only as SQL; a rule that does not compile is
+        # refused here rather than silently evaluated some other way.
+        out += [Problem(rule.path, p.line, p.message) for p in compile_check(rule, facts)]
     out += _lint_examples(rule, facts)
     return out
 

@@ -43,7 +43,23 @@ class RuleSet:
     ref: str
     facts: FactDictionary
     rules: dict[str, Rule]
-    """measure id → rule."""
+    """measure id → rule: a file's one version, or each measure's version in force on `--on`."""
+    pack: Pack | None = None
+    """A git REF's whole revision, so a replay at another date takes the version then in force."""
+    only: tuple[str, ...] = ()
+    """A git REF's `--measure` choice; empty for every measure of the revision."""
+
+    def measure_ids(self) -> set[str]:
+        """The measures this REF speaks about, whatever the date."""
+        if self.pack is None:
+            return set(self.rules)
+        return set(self.only or self.pack.measure_ids())
+
+    def rule_for(self, measure: str, on: date) -> Rule | None:
+        """The version to replay for `measure` on `on`: a file's version always, a revision's if in force."""
+        if self.pack is None:
+            return self.rules.get(measure)
+        return self.pack.select(measure, on) if measure in self.measure_ids() else None
 
 
 @dataclass(frozen=True)
@@ -97,7 +113,15 @@ def resolve_ref(ref: str, repo: Path, on: date, measures: Sequence[str] = ()) ->
         rule = pack.select(measure, on)
         if rule is not None:
             rules[measure] = rule
-    return RuleSet(ref, pack.facts, rules)
+    return RuleSet(ref, pack.facts, rules, pack, tuple(measures))
+
+
+def same_measure(old: RuleSet, new: RuleSet) -> None:
+    """Two rule files must be versions of one measure; comparing unrelated measures means nothing."""
+    if set(old.rules) != set(new.rules) and len(old.rules) == len(new.rules) == 1:
+        raise RefError(
+            f"{old.ref} and {new.ref} are different measures: {', '.join([*old.rules, *new.rules])}"
+        )
 
 
 def _from_file(ref: str, path: Path) -> RuleSet:
@@ -135,10 +159,7 @@ def _from_git(ref: str, repo: Path) -> Pack:
 
 def compare(conn: Connection, data: ScreeningInput, old: RuleSet, new: RuleSet, on: date) -> ImpactReport:
     """Run both rule sets over `data` in SQL and collect every changed outcome."""
-    if set(old.rules) != set(new.rules) and len(old.rules) == len(new.rules) == 1:
-        raise RefError(
-            f"{old.ref} and {new.ref} are different measures: {', '.join([*old.rules, *new.rules])}"
-        )
+    same_measure(old, new)
     measures = sorted(set(old.rules) & set(new.rules))
     old_runs = [compile_rule(old.rules[m], old.facts, on) for m in measures]
     new_runs = [compile_rule(new.rules[m], new.facts, on) for m in measures]

@@ -9,7 +9,7 @@ import pyarrow as pa
 from sqlalchemy import Connection
 
 from portal.rules import Pack, load_pack
-from portal.rules.batch import compile_check, compile_rule
+from portal.rules.batch import CompileProblem, compile_check, compile_rule
 from portal.screening.engines import load_facts
 
 FIXTURE_FACTS = Path(__file__).parent / "fixtures" / "pack" / "rules" / "facts.yaml"
@@ -42,8 +42,11 @@ def test_money_from_a_division_is_refused(tmp_path: Path) -> None:
     problems = compile_check(rule, load_pack(tmp_path).facts)
     # The ratio benefit divides too (rd_ratio is derived), but only money must be exact to the fen.
     assert problems == [
-        "benefit grant: money computed with `/` cannot be reproduced exactly in SQL; "
-        "multiply by a ratio parameter instead"
+        CompileProblem(
+            15,
+            "benefit grant: money computed with `/` cannot be reproduced exactly in SQL; "
+            "multiply by a ratio parameter instead",
+        )
     ]
 
 

@@ -27,6 +27,7 @@ BAD = FIXTURES / "bad"
         ("unknown_workflow", 7, "no workflow file nonexistent.yaml"),
         ("units", 1, "gzsti.abbr: missing 发文机关代字"),
         ("units", 2, "gzfin: missing en text"),
+        ("not_compilable", 17, "benefit grant: money computed with `/` cannot be reproduced exactly in SQL"),
     ],
 )
 def test_lint_class(name: str, line: int, needle: str) -> None:
@@ -72,3 +73,18 @@ def test_a_unit_key_outside_names_and_abbr_is_a_schema_error(tmp_path: Path) -> 
     units.write_text("gzsti: {zh: 科技局, en: S&T Bureau, abbr: 穗科, short: 科}\n", encoding="utf-8")
     (problem,) = lint_paths([units])
     assert problem.line == 1 and "gzsti.short: unknown field" in problem.message
+
+
+def test_every_construct_sql_refuses_is_listed_in_one_run(tmp_path: Path) -> None:
+    """Two money benefits built on `/`: both are refused, each at its own line, and nothing else is."""
+    (tmp_path / "facts.yaml").write_text((BAD / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    second = '  refund:\n    expr: "min(enterprise.revenue / 4, 100)"\n    type: money\n'
+    text = (BAD / "not_compilable.yaml").read_text(encoding="utf-8")
+    text = text.replace("examples:\n", second + "examples:\n")
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    problems = lint_paths([path])
+    assert [(p.line, p.message.split(":")[0]) for p in problems] == [
+        (17, "benefit grant"),
+        (20, "benefit refund"),
+    ]

@@ -5,7 +5,7 @@ fact, `enterprise__revenue`); `compile_check(rule, facts)` lists what keeps a ru
 for `portal rules lint`. Pure: imports nothing from the database, services or web layers.
 """
 
-from portal.rules.batch.compiler import CompiledRule, compile_check, compile_rule
+from portal.rules.batch.compiler import CompiledRule, CompileProblem, compile_check, compile_rule
 from portal.rules.batch.formula_sql import NotCompilable
 
-__all__ = ["CompiledRule", "NotCompilable", "compile_check", "compile_rule"]
+__all__ = ["CompileProblem", "CompiledRule", "NotCompilable", "compile_check", "compile_rule"]

@@ -9,6 +9,7 @@ eligible; money is rounded half-up to the fen, as the evaluator does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from portal.rules.batch.columns import sql_column
 from portal.rules.batch.formula_sql import FormulaCompiler, NotCompilable, SqlExpr
 from portal.rules.batch.sql_functions import RoundHalfUp
-from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
+from portal.rules.criteria import AllOf, AnyOf, BenefitSpec, Leaf, Node, Not, leaves
 from portal.rules.facts import FactDictionary
 from portal.rules.formula import Binary, Expr, FactRef, walk
 from portal.rules.model import Rule
@@ -79,6 +80,14 @@ class CompiledRule:
         return text
 
 
+@dataclass(frozen=True)
+class CompileProblem:
+    """What keeps a rule out of SQL, at the line of the criterion or benefit that holds it."""
+
+    line: int
+    message: str
+
+
 def compile_rule(
     rule: Rule, facts: FactDictionary, on: date, table_name: str = FACTS_TABLE, key: str = ROW_KEY
 ) -> CompiledRule:
@@ -88,13 +97,7 @@ def compile_rule(
     """
     needed = _supplied_facts(rule, facts)
     source = table(table_name, column(key), *(column(sql_column(q)) for q in needed))
-    formulas = FormulaCompiler(
-        facts,
-        lambda qualified: source.c[sql_column(qualified)],
-        on,
-        {name: p.value for name, p in rule.parameters.items()},
-        rule.tables,
-    )
+    formulas = _formulas(rule, facts, on, lambda qualified: source.c[sql_column(qualified)])
     leaf_nodes = leaves(rule.criteria)
     labels = {id(leaf): f"c{i}" for i, leaf in enumerate(leaf_nodes)}
     benefit_labels = {name: f"b{i}" for i, name in enumerate(rule.benefit)}
@@ -103,10 +106,7 @@ def compile_rule(
     for leaf in leaf_nodes:
         inner_columns.append(_leaf(leaf, formulas).label(labels[id(leaf)]))
     for name, spec in rule.benefit.items():
-        amount = _checked(f"benefit {name}", lambda spec=spec: formulas.compile(spec.expr))
-        if spec.type == "money":
-            amount = RoundHalfUp(amount, MONEY_DIGITS)
-        inner_columns.append(amount.label(benefit_labels[name]))
+        inner_columns.append(_benefit(spec, formulas).label(benefit_labels[name]))
     # Materialised so each leaf is computed once per row: SQLite would otherwise flatten the
     # subquery and recompute a leaf at every reference (outcome, NOT outcome, each benefit).
     inner = select(*inner_columns).cte("criteria").prefix_with("MATERIALIZED")
@@ -127,24 +127,60 @@ def compile_rule(
     )
 
 
-def compile_check(rule: Rule, facts: FactDictionary) -> list[str]:
-    """Problems that keep `rule` out of SQL, as lint messages; empty when it compiles faithfully."""
-    problems: list[str] = []
+def compile_check(rule: Rule, facts: FactDictionary) -> list[CompileProblem]:
+    """Everything that keeps `rule` out of SQL, one problem per criterion or benefit; empty when it compiles.
+
+    Each criterion and benefit is compiled on its own, so one lint run lists every refusal
+    instead of stopping at the first, as `compile_rule` does.
+    """
+    criteria_line = rule.lines.get("criteria", 1)
+    try:
+        _supplied_facts(rule, facts)
+    except NotCompilable as exc:
+        return [CompileProblem(criteria_line, f"cannot be compiled to SQL: {exc}")]
+    formulas = _formulas(rule, facts, rule.effective_from, lambda qualified: column(sql_column(qualified)))
+    problems: list[CompileProblem] = []
+    for leaf in leaves(rule.criteria):
+        try:
+            _leaf(leaf, formulas)
+        except NotCompilable as exc:
+            problems.append(CompileProblem(leaf.line, f"cannot be compiled to SQL: {exc}"))
     for name, spec in rule.benefit.items():
         if spec.type == "money" and any(
             isinstance(n, Binary) and n.op == "/" for n in _inlined(spec.expr, facts)
         ):
             # SQLite and DuckDB divide in binary floating point; a rounded money amount built on
             # a quotient could then differ by a fen from the evaluator's Decimal.
-            problems.append(
+            problems.append(CompileProblem(
+                spec.line,
                 f"benefit {name}: money computed with `/` cannot be reproduced exactly in SQL; "
-                "multiply by a ratio parameter instead"
-            )
-    try:
-        compile_rule(rule, facts, rule.effective_from)
-    except NotCompilable as exc:
-        problems.append(f"cannot be compiled to SQL: {exc}")
+                "multiply by a ratio parameter instead",
+            ))  # fmt: skip
+            continue
+        try:
+            _benefit(spec, formulas)
+        except NotCompilable as exc:
+            problems.append(CompileProblem(spec.line, f"cannot be compiled to SQL: {exc}"))
+    if not problems:
+        # The parts compile; the statement around them must too (it is what screening runs).
+        try:
+            compile_rule(rule, facts, rule.effective_from)
+        except NotCompilable as exc:
+            problems.append(CompileProblem(criteria_line, f"cannot be compiled to SQL: {exc}"))
     return problems
+
+
+def _formulas(
+    rule: Rule, facts: FactDictionary, on: date, fact_column: Callable[[str], SqlExpr]
+) -> FormulaCompiler:
+    return FormulaCompiler(
+        facts, fact_column, on, {name: p.value for name, p in rule.parameters.items()}, rule.tables
+    )
+
+
+def _benefit(spec: BenefitSpec, formulas: FormulaCompiler) -> SqlExpr:
+    amount = _checked(f"benefit {spec.name}", lambda: formulas.compile(spec.expr))
+    return RoundHalfUp(amount, MONEY_DIGITS) if spec.type == "money" else amount
 
 
 def _checked(where: str, build: Any) -> SqlExpr:
