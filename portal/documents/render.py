@@ -3,6 +3,9 @@
 Pure: no database, no settings, no network, no file outside the package. The same
 LetterData gives the same bytes, so a re-render for inspection can be compared with the
 stored letter.
+
+Render time is measured against a bare CJK page in the same font (bench/pdf_bench.py). What
+keeps it close lives in `speedups`; the QR code is printed as a bitmap (see `qr_png`).
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from weasyprint import HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
 
 from portal.documents.capitals import rmb_capital
 from portal.documents.decision_json import ATTACHMENT_NAME, letter_json
 from portal.documents.fetcher import AssetOnlyFetcher
 from portal.documents.formatting import format_amount, format_date
 from portal.documents.model import LetterData
-from portal.documents.verification import qr_svg
+from portal.documents.speedups import compress_byte_streams_once, letter_stylesheet, thread_font_config
+from portal.documents.verification import qr_png
 from portal.documents.wording import wording_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -41,20 +46,32 @@ def _environment() -> Environment:
 
 
 def render_letter_html(letter: LetterData) -> str:
-    """The letter as HTML, before WeasyPrint: useful to inspect wording and escaping."""
+    """The letter as HTML, before WeasyPrint: useful to inspect wording and escaping.
+
+    It carries no stylesheet link: `html_to_pdf` applies the packaged letter.css itself.
+    """
     return _environment().get_template("letter.html.j2").render(_context(letter))
 
 
 def render_letter(letter: LetterData) -> bytes:
     """The letter as PDF/A-3b bytes, with `letter_json(letter)` embedded as decision.json."""
-    return html_to_pdf(render_letter_html(letter), letter_json(letter), _issued_at(letter))
+    # The template's HTML adds no font faces, so it may share the thread's warm font configuration.
+    return html_to_pdf(
+        render_letter_html(letter),
+        letter_json(letter),
+        _issued_at(letter),
+        font_config=thread_font_config(),
+    )
 
 
-def html_to_pdf(html: str, decision_json: str, issued_at: datetime) -> bytes:
-    """Turn letter HTML into PDF/A-3b through the restricted fetcher.
+def html_to_pdf(
+    html: str, decision_json: str, issued_at: datetime, *, font_config: FontConfiguration | None = None
+) -> bytes:
+    """Turn letter HTML into PDF/A-3b with the letter's stylesheet, through the restricted fetcher.
 
     Separate from render_letter so that the fetcher's wall can be tested with raw HTML that
-    the template would have escaped.
+    the template would have escaped. Such HTML gets a fresh font configuration (the default):
+    an @font-face rule in it must not change the fonts of later letters.
     """
     fetcher = AssetOnlyFetcher()
     attachment = Attachment(
@@ -68,7 +85,11 @@ def html_to_pdf(html: str, decision_json: str, issued_at: datetime) -> bytes:
         url_fetcher=fetcher,
     )
     pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(
-        pdf_variant=PDF_VARIANT, attachments=[attachment]
+        stylesheets=[letter_stylesheet()],
+        font_config=font_config,
+        pdf_variant=PDF_VARIANT,
+        attachments=[attachment],
+        finisher=compress_byte_streams_once,
     )
     return pdf
 
@@ -115,6 +136,5 @@ def _context(letter: LetterData) -> dict[str, Any]:
             }
             for line in letter.trace
         ],
-        "qr_data_uri": "data:image/svg+xml;base64,"
-        + base64.b64encode(qr_svg(letter.verify_url).encode("utf-8")).decode("ascii"),
+        "qr_data_uri": "data:image/png;base64," + base64.b64encode(qr_png(letter.verify_url)).decode("ascii"),
     }

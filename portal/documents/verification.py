@@ -17,6 +17,8 @@ import segno
 CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_SYMBOLS = 20
 GROUP = 5
+# Quiet zone in modules around the symbol; the letter leaves white space beyond it too.
+QR_BORDER = 2
 _READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
@@ -40,11 +42,28 @@ def normalize_verification_code(text: str) -> str:
 def qr_svg(url: str) -> str:
     """A standalone SVG document (with its namespace, so it works as a data: URI) encoding `url`.
 
-    Medium error correction, so that a creased or stamped print still scans.
+    For web pages. Letters print `qr_png` instead: WeasyPrint draws an SVG path in Python one
+    segment at a time, which made the QR code the costliest single item of a letter.
     """
     out = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(out, kind="svg", xmldecl=False, scale=4, border=2)
+    _qr(url).save(out, kind="svg", xmldecl=False, scale=4, border=QR_BORDER)
     return out.getvalue().decode("utf-8")
+
+
+def qr_png(url: str) -> bytes:
+    """The same symbol as `qr_svg` as a PNG with one pixel per module, for printing.
+
+    The letter scales it up with `image-rendering: pixelated`, which keeps every module a sharp
+    square and writes /Interpolate false, as PDF/A requires of images.
+    """
+    out = io.BytesIO()
+    _qr(url).save(out, kind="png", scale=1, border=QR_BORDER)
+    return out.getvalue()
+
+
+def _qr(url: str) -> segno.QRCode:
+    # Medium error correction, so that a creased or stamped print still scans.
+    return segno.make(url, error="m", micro=False)
 
 
 def _group(compact: str) -> str:
