@@ -80,7 +80,7 @@ class ImpactReport:
     flips: list[Flip] = field(default_factory=list)
     directions: Counter[tuple[str, str]] = field(default_factory=Counter)
     benefit_totals: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
-    """benefit name → (total under OLD, total under NEW), over eligible rows."""
+    """money benefit name → (total under OLD, total under NEW), over eligible rows."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -173,10 +173,13 @@ def compare(conn: Connection, data: ScreeningInput, old: RuleSet, new: RuleSet, 
         before, after = run_rule(conn, old_run), run_rule(conn, new_run)
         old_out, new_out = before.column(OUTCOME).to_pylist(), after.column(OUTCOME).to_pylist()
         old_benefits, new_benefits = _benefits(before, old_run.benefits), _benefits(after, new_run.benefits)
+        # Only amounts of money add up; a total of compensation ratios would mean nothing.
         for name, values in old_benefits.items():
-            _add(report, name, values, 0)
+            if old.rules[measure].benefit[name].type == "money":
+                _add(report, name, values, 0)
         for name, values in new_benefits.items():
-            _add(report, name, values, 1)
+            if new.rules[measure].benefit[name].type == "money":
+                _add(report, name, values, 1)
         for i, (was, now) in enumerate(zip(old_out, new_out, strict=True)):
             if was == now:
                 continue

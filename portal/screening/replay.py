@@ -88,7 +88,7 @@ class ApplicationImpact:
     changes: list[CaseChange] = field(default_factory=list)
     directions: Counter[tuple[str, str]] = field(default_factory=Counter)
     benefit_totals: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
-    """benefit name → (total under OLD, total under NEW), over eligible applications."""
+    """money benefit name → (total under OLD, total under NEW), over eligible applications."""
     skipped: list[Skipped] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
@@ -138,7 +138,7 @@ def replay_cases(
         report.replayed += 1
         was, old_benefit = _judge(old_rule, case.facts, when)
         now, new_benefit = _judge(new_rule, case.facts, when)
-        _add_totals(report, old_benefit, new_benefit)
+        _add_totals(report, _money(old_rule, old_benefit), _money(new_rule, new_benefit))
         if was != now:
             report.directions[(was, now)] += 1
         if was != now or old_benefit != new_benefit:
@@ -159,6 +159,13 @@ def _judge(
     result = rule.evaluate({entity: dict(values) for entity, values in facts.items()}, on, trace=False)
     # The evaluator grants benefits only to eligible facts, so the totals cover eligible cases only.
     return result.outcome.value, dict(result.benefit)
+
+
+def _money(rule: Rule | None, benefit: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Only amounts of money add up; a total of compensation ratios would mean nothing."""
+    if rule is None:
+        return {}
+    return {name: value for name, value in benefit.items() if rule.benefit[name].type == "money"}
 
 
 def _add_totals(report: ApplicationImpact, old: dict[str, Decimal], new: dict[str, Decimal]) -> None:

@@ -51,6 +51,7 @@ def test_rule_files_are_replayed_whatever_their_window(fixture_pack: Pack) -> No
         "compensable": Decimal("5000000.00"),
         "compensation_ratio": Decimal("0.40"),
     }
+    assert report.benefit_totals == {"compensable": (Decimal(0), Decimal("5000000.00"))}
 
 
 def test_a_revision_judges_each_case_by_the_version_in_force_on_its_day(
