@@ -3,10 +3,10 @@
 The database is prepared through the real services (a bank, a key, an enterprise with a
 confirmed profile and a consent), then one uvicorn worker serves the real app on loopback
 and an asyncio httpx client keeps `--connections` requests in flight for `--seconds` per
-endpoint. Every eligibility request is a full check: key lookup, rate limiter, consent,
+endpoint (bench/_loopback.py). Every eligibility request is a full check: key lookup, rate limiter, consent,
 profile, rule evaluation and a hash-chained access-log row committed to the database, so
-the figure includes one write transaction per request. The load generator is Python (wrk is
-not installed here); read the ratio rather than the absolute numbers.
+the figure includes one write transaction per request. Read the ratio rather than the
+absolute numbers.
 
 Run: .venv/bin/python bench/bank_bench.py [--seconds 8] [--connections 32] [--database-url URL]
 """
@@ -15,16 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
-import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-from http_bench import Figures, free_port, wait_ready  # bench/ is the script's directory
+from _loopback import free_port, load, start_server, wait_ready  # bench/ is the script's directory
 
 from portal.db import migrations
 from portal.db.engine import make_engine
@@ -32,7 +28,6 @@ from portal.services import banks, consents, enterprises
 from portal.services.context import Portal
 from portal.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
 USCC = "91350100M000100Y43"
 PROFILE = {"is_sme": True, "on_key_support_list": True, "is_small_micro": True, "district": "tianhe"}
 BODY = json.dumps(
@@ -70,67 +65,13 @@ def prepare(settings: Settings) -> str:
         engine.dispose()
 
 
-def start_server(port: int, settings: Settings) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
+def _env(settings: Settings) -> dict[str, str]:
+    return {
         "DATABASE_URL": settings.database_url,
         "PORTAL_DATA_DIR": str(settings.data_dir),
-        "PORTAL_SECRET_KEY": "bench-only-secret",
         # The per-key limit (60/min) would make this a 429 benchmark.
         "PORTAL_BANK_RATE_LIMIT": "100000000",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "portal.web.app:make_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    return subprocess.Popen(command, env=env, cwd=ROOT)
-
-
-async def load(
-    base: str,
-    method: str,
-    path: str,
-    body: bytes | None,
-    headers: dict[str, str],
-    seconds: float,
-    connections: int,
-) -> Figures:
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as client:
-
-        async def worker(stop_at: float) -> None:
-            while time.perf_counter() < stop_at:
-                started = time.perf_counter()
-                response = await client.request(method, path, content=body, headers=headers)
-                if response.status_code != 200:
-                    raise SystemExit(
-                        f"{method} {path} answered {response.status_code}: {response.text[:200]}"
-                    )
-                latencies.append(time.perf_counter() - started)
-
-        await asyncio.gather(*(worker(time.perf_counter() + 1.0) for _ in range(connections)))  # warm-up
-        latencies.clear()
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(began + seconds) for _ in range(connections)))
-        elapsed = time.perf_counter() - began
-    latencies.sort()
-    return Figures(
-        requests=len(latencies),
-        seconds=elapsed,
-        p50_ms=latencies[len(latencies) // 2] * 1000,
-        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-    )
 
 
 def main() -> None:
@@ -145,14 +86,15 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bank_bench.db'}"
         settings = Settings(database_url=url, data_dir=Path(tmp))
         key = prepare(settings)
-        server = start_server(port, settings)
+        server = start_server(port, _env(settings))
+        load_for = functools.partial(
+            load, base, seconds=args.seconds, connections=args.connections, timeout=30.0
+        )
         try:
             wait_ready(base)
-            bare = asyncio.run(load(base, "GET", "/healthz", None, {}, args.seconds, args.connections))
+            bare = asyncio.run(load_for("GET", "/healthz", None, {}))
             headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
-            check = asyncio.run(
-                load(base, "POST", "/api/v1/bank/eligibility", BODY, headers, args.seconds, args.connections)
-            )
+            check = asyncio.run(load_for("POST", "/api/v1/bank/eligibility", BODY, headers))
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -67,6 +67,11 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
     return false()
 
 
+def is_lead_unit_staff(actor: Actor, application: Application) -> bool:
+    """An admin, or a reviewer of the bureau leading the case: who manages its panel and its letters."""
+    return actor.role == "admin" or (actor.role == "reviewer" and actor.bureau == application.lead_unit)
+
+
 def load_visible(session: Session, actor: Actor, application_id: int) -> Application:
     """The application if this actor may see it, else NotFound (whether or not it exists)."""
     query = select(Application).where(Application.id == application_id).where(visible_to(actor))

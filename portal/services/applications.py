@@ -25,7 +25,7 @@ from portal.db.tables import (
 )
 from portal.rules import FactError, Rule
 from portal.services.access import load_visible
-from portal.services.cases import Moved, advance, bump, case_context, workflow_of
+from portal.services.cases import Moved, advance, audit_case, bump, case_context, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
 from portal.workflows import Actor, EventSpec
@@ -172,16 +172,12 @@ def save_draft(
             expected_version,
             {"answers_version": row.version, "updated_at": portal.now()},
         )
-        append_audit(
+        audit_case(
             session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="application",
-            subject_id=application_id,
-            event="save_draft",
-            from_state=application.state,
-            to_state=application.state,
-            payload={"answers_version": row.version, "answers_hash": payload_hash(row.answers)},
+            actor,
+            application,
+            "save_draft",
+            {"answers_version": row.version, "answers_hash": payload_hash(row.answers)},
         )
         session.refresh(application)
         return application
@@ -269,16 +265,12 @@ def attach(
                 )
             )
         bump(session, application, expected_version, {"updated_at": portal.now()})
-        append_audit(
+        audit_case(
             session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="application",
-            subject_id=application_id,
-            event="attach",
-            from_state=application.state,
-            to_state=application.state,
-            payload={"slot": slot, "attachment_id": attachment_id, "sha256": attachment.sha256},
+            actor,
+            application,
+            "attach",
+            {"slot": slot, "attachment_id": attachment_id, "sha256": attachment.sha256},
         )
         session.refresh(application)
         return application

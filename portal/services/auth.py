@@ -4,11 +4,12 @@ Every failure, lock and success is audited, so an attack on an account is visibl
 same tamper-evident log as the decisions it might have been after.
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import cache
 
 from pwdlib import PasswordHash
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
 from portal.db.tables import User
@@ -33,6 +34,21 @@ def check_password_strength(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"at least {MIN_PASSWORD_LENGTH} characters"
     return None
+
+
+def _audit_user(
+    session: Session, user: User, event: str, payload: Mapping[str, object] | None = None
+) -> None:
+    """A sign-in event of a known account, recorded as done by that account."""
+    append_audit(
+        session,
+        actor_id=user.id,
+        actor_role=user.role,
+        subject_type="user",
+        subject_id=str(user.id),
+        event=event,
+        payload=payload,
+    )
 
 
 def _bad_login() -> Refused:
@@ -69,14 +85,7 @@ def authenticate(portal: Portal, username: str, password: str) -> User:
                 "too many failed sign-ins; the account is locked for a while",
                 detail=user.locked_until.isoformat(),
             )
-            append_audit(
-                session,
-                actor_id=user.id,
-                actor_role=user.role,
-                subject_type="user",
-                subject_id=str(user.id),
-                event="login_refused_locked",
-            )
+            _audit_user(session, user, "login_refused_locked")
         elif not _hasher().verify(password, user.password_hash):
             user.failed_logins += 1
             event = "login_failed"
@@ -85,28 +94,18 @@ def authenticate(portal: Portal, username: str, password: str) -> User:
                 user.failed_logins = 0
                 event = "account_locked"
             session.add(user)
-            append_audit(
+            _audit_user(
                 session,
-                actor_id=user.id,
-                actor_role=user.role,
-                subject_type="user",
-                subject_id=str(user.id),
-                event=event,
-                payload={"locked_until": user.locked_until} if event == "account_locked" else None,
+                user,
+                event,
+                {"locked_until": user.locked_until} if event == "account_locked" else None,
             )
             refusal = _bad_login()
         else:
             user.failed_logins = 0
             user.locked_until = None
             session.add(user)
-            append_audit(
-                session,
-                actor_id=user.id,
-                actor_role=user.role,
-                subject_type="user",
-                subject_id=str(user.id),
-                event="login",
-            )
+            _audit_user(session, user, "login")
             return user
     assert refusal is not None
     raise refusal

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -101,6 +101,25 @@ def _key_by_prefix(session: Session, prefix: str) -> ApiKey:
     return row
 
 
+def _audit_bank(session: Session, bank_id: int, event: str, payload: Mapping[str, object]) -> None:
+    """Bank and key administration is an operator's CLI work, so the system actor records it."""
+    append_audit(
+        session,
+        actor_id=None,
+        actor_role="system",
+        subject_type="bank",
+        subject_id=bank_id,
+        event=event,
+        payload=payload,
+    )
+
+
+def _revoke(session: Session, portal: Portal, row: ApiKey, payload: Mapping[str, object]) -> None:
+    row.revoked_at = portal.now()
+    session.add(row)
+    _audit_bank(session, row.bank_id, "api_key_revoked", payload)
+
+
 def add_bank(portal: Portal, *, name: str, code: str) -> Bank:
     """Register a partner bank; its code (lower case, 2–32 characters) names it in every other command."""
     problems = []
@@ -121,15 +140,7 @@ def add_bank(portal: Portal, *, name: str, code: str) -> Bank:
             session.flush()
         except IntegrityError:  # registered concurrently
             raise Conflict(f"a bank with code {code!r} already exists") from None
-        append_audit(
-            session,
-            actor_id=None,
-            actor_role="system",
-            subject_type="bank",
-            subject_id=cast(int, bank.id),
-            event="bank_added",
-            payload={"code": code, "name": bank.name},
-        )
+        _audit_bank(session, cast(int, bank.id), "bank_added", {"code": code, "name": bank.name})
         return bank
 
 
@@ -145,15 +156,7 @@ def _issue(session: Session, portal: Portal, bank: Bank, scopes: tuple[str, ...]
     )
     session.add(row)
     session.flush()
-    append_audit(
-        session,
-        actor_id=None,
-        actor_role="system",
-        subject_type="bank",
-        subject_id=cast(int, bank.id),
-        event=event,
-        payload={"prefix": prefix, "scopes": list(scopes)},
-    )
+    _audit_bank(session, cast(int, bank.id), event, {"prefix": prefix, "scopes": list(scopes)})
     return IssuedKey(bank.code, prefix, key, scopes)
 
 
@@ -173,17 +176,7 @@ def revoke_key(portal: Portal, prefix: str) -> ApiKey:
         row = _key_by_prefix(session, prefix)
         if row.revoked_at is not None:
             raise Refused("already_revoked", "该密钥已吊销", f"key {prefix} was already revoked")
-        row.revoked_at = portal.now()
-        session.add(row)
-        append_audit(
-            session,
-            actor_id=None,
-            actor_role="system",
-            subject_type="bank",
-            subject_id=row.bank_id,
-            event="api_key_revoked",
-            payload={"prefix": prefix},
-        )
+        _revoke(session, portal, row, {"prefix": prefix})
         return row
 
 
@@ -197,17 +190,7 @@ def rotate_key(portal: Portal, prefix: str) -> IssuedKey:
             )
         bank = session.get(Bank, old.bank_id)
         assert bank is not None  # the foreign key guarantees it
-        old.revoked_at = portal.now()
-        session.add(old)
-        append_audit(
-            session,
-            actor_id=None,
-            actor_role="system",
-            subject_type="bank",
-            subject_id=old.bank_id,
-            event="api_key_revoked",
-            payload={"prefix": prefix, "rotated": True},
-        )
+        _revoke(session, portal, old, {"prefix": prefix, "rotated": True})
         return _issue(session, portal, bank, tuple(old.scopes.split()), "api_key_issued")
 
 

@@ -6,6 +6,7 @@ and checks the row count, so two writers that read the same version cannot both 
 any isolation level; the loser gets StaleVersion and its transaction rolls back whole.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -179,6 +180,39 @@ def bump(session: Session, application: Application, expected_version: int, valu
     return new_version
 
 
+def _recorded_actor_id(actor: Actor) -> int | None:
+    """The system actor's placeholder id names no user, so the records store no one."""
+    return None if actor.role == "system" else actor.user_id
+
+
+def audit_case(
+    session: Session,
+    actor: Actor,
+    application: Application,
+    event: str,
+    payload: Mapping[str, object],
+    *,
+    comment: str | None = None,
+) -> None:
+    """Audit a change that leaves the case in its stage (an edit, a panel change, an escalation).
+
+    Stage changes are audited by `advance`; everything else a use case does to a case goes
+    through here so that every such row names the case and its unchanged stage the same way.
+    """
+    append_audit(
+        session,
+        actor_id=_recorded_actor_id(actor),
+        actor_role=actor.role,
+        subject_type="application",
+        subject_id=cast(int, application.id),
+        event=event,
+        from_state=application.state,
+        to_state=application.state,
+        comment=comment,
+        payload=payload,
+    )
+
+
 def _stage_values(
     portal: Portal, application: Application, workflow: Workflow, target: str
 ) -> dict[str, Any]:
@@ -246,7 +280,7 @@ def advance(
     stage = _stage_values(portal, application, workflow, target)
     values = {"state": target, "updated_at": portal.now(), **stage, **(extra_values or {})}
     version = bump(session, application, expected_version, values)
-    actor_id = None if actor.role == "system" else actor.user_id
+    actor_id = _recorded_actor_id(actor)
     session.add(
         Transition(
             application_id=cast(int, application.id),

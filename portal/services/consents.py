@@ -12,10 +12,10 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
-from portal.db.audit import append_audit
 from portal.db.tables import Bank, BankConsent
 from portal.services.banks import PRODUCTS
 from portal.services.context import Portal
+from portal.services.enterprises import audit_enterprise
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
 from portal.workflows import Actor
 
@@ -90,14 +90,12 @@ def grant_consent(
         )
         session.add(consent)
         session.flush()
-        append_audit(
+        audit_enterprise(
             session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="enterprise",
-            subject_id=enterprise_id,
-            event="bank_consent_granted",
-            payload={
+            actor,
+            enterprise_id,
+            "bank_consent_granted",
+            {
                 "consent_id": consent.id,
                 "bank": bank.code,
                 "products": chosen,
@@ -118,15 +116,7 @@ def revoke_consent(portal: Portal, actor: Actor, consent_id: int) -> BankConsent
             raise Refused("already_revoked", "该授权已撤销", "the consent was already revoked")
         consent.revoked_at = portal.now()
         session.add(consent)
-        append_audit(
-            session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="enterprise",
-            subject_id=enterprise_id,
-            event="bank_consent_revoked",
-            payload={"consent_id": consent_id},
-        )
+        audit_enterprise(session, actor, enterprise_id, "bank_consent_revoked", {"consent_id": consent_id})
         return consent
 
 

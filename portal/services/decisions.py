@@ -26,7 +26,7 @@ from portal.documents import (
 from portal.documents import render_letter as render_pdf
 from portal.documents.model import BenefitKind, CriterionOutcome, Language, LetterKind
 from portal.rules import Rule
-from portal.services.access import load_visible
+from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.context import Portal
 from portal.services.doc_numbers import next_doc_number
 from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
@@ -273,9 +273,7 @@ def correct_letter(
         decision = session.get(Decision, old.decision_id)
         assert decision is not None  # the foreign key guarantees it
         application = load_visible(session, actor, decision.application_id)
-        if not (
-            actor.role == "admin" or (actor.role == "reviewer" and actor.bureau == application.lead_unit)
-        ):
+        if not is_lead_unit_staff(actor, application):
             raise Refused(
                 "wrong_jurisdiction", "仅牵头单位可更正文书", "only the lead unit may correct a letter"
             )

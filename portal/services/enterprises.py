@@ -23,6 +23,21 @@ from portal.workflows import Actor
 _STAFF_ROLES = frozenset({Role.REVIEWER.value, Role.EXPERT.value, Role.ADMIN.value})
 
 
+def audit_enterprise(
+    session: Session, actor: Actor, enterprise_id: int, event: str, payload: Mapping[str, object]
+) -> None:
+    """Record what one of the enterprise's own users did to its data (profile, consents)."""
+    append_audit(
+        session,
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        subject_type="enterprise",
+        subject_id=enterprise_id,
+        event=event,
+        payload=payload,
+    )
+
+
 def _check_new_user(session: Session, username: str, password: str) -> list[FieldProblem]:
     problems = []
     if not username.strip():
@@ -188,14 +203,12 @@ def save_profile(
             session.flush()
         except IntegrityError:  # another save took this version number first
             raise StaleVersion("profile", enterprise_id, expected_version or 0, None) from None
-        append_audit(
+        audit_enterprise(
             session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="enterprise",
-            subject_id=enterprise_id,
-            event="profile_saved",
-            payload={"version": row.version, "facts_hash": payload_hash(row.facts)},
+            actor,
+            enterprise_id,
+            "profile_saved",
+            {"version": row.version, "facts_hash": payload_hash(row.facts)},
         )
         return row
 
@@ -214,15 +227,7 @@ def confirm_profile(portal: Portal, actor: Actor, version: int) -> EnterprisePro
         if not row.confirmed:
             row.confirmed = True
             session.add(row)
-            append_audit(
-                session,
-                actor_id=actor.user_id,
-                actor_role=actor.role,
-                subject_type="enterprise",
-                subject_id=enterprise_id,
-                event="profile_confirmed",
-                payload={"version": version},
-            )
+            audit_enterprise(session, actor, enterprise_id, "profile_confirmed", {"version": version})
         return row
 
 

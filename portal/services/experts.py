@@ -14,10 +14,9 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
-from portal.db.audit import append_audit
 from portal.db.tables import Application, Enterprise, ExpertAssignment, ExpertConflict, ExpertScore, User
-from portal.services.access import load_visible
-from portal.services.cases import advance, bump, score_totals, workflow_of
+from portal.services.access import is_lead_unit_staff, load_visible
+from portal.services.cases import advance, audit_case, bump, score_totals, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
@@ -71,7 +70,7 @@ def conflicts_of(session: Session, expert: User, application: Application) -> tu
 
 
 def _require_lead_unit(actor: Actor, application: Application) -> None:
-    if actor.role == "admin" or (actor.role == "reviewer" and actor.bureau == application.lead_unit):
+    if is_lead_unit_staff(actor, application):
         return
     raise Refused(
         "wrong_jurisdiction",
@@ -119,16 +118,8 @@ def assign_expert(
         session.add(assignment)
         session.flush()
         version = bump(session, application, expected_version, {"updated_at": portal.now()})
-        append_audit(
-            session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="application",
-            subject_id=application_id,
-            event="expert_assigned",
-            from_state=application.state,
-            to_state=application.state,
-            payload={"expert_id": expert_id, "version": version},
+        audit_case(
+            session, actor, application, "expert_assigned", {"expert_id": expert_id, "version": version}
         )
         notify(
             session,
@@ -278,17 +269,13 @@ def exclude_conflicted(
         session.add(assignment)
         session.flush()
         version = bump(session, application, expected_version, {"updated_at": portal.now()})
-        append_audit(
+        audit_case(
             session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="application",
-            subject_id=application_id,
-            event="expert_excluded",
-            from_state=application.state,
-            to_state=application.state,
+            actor,
+            application,
+            "expert_excluded",
+            {"expert_id": expert_id, "version": version},
             comment=reason,
-            payload={"expert_id": expert_id, "version": version},
         )
         totals, excluded = score_totals(session, application_id)
         return portal.rubric.consensus(totals, excluded)

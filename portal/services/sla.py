@@ -13,9 +13,8 @@ from typing import cast
 from sqlalchemy import or_
 from sqlmodel import col, select
 
-from portal.db.audit import append_audit
 from portal.db.tables import Application
-from portal.services.cases import advance, bump, case_context, workflow_of
+from portal.services.cases import advance, audit_case, bump, case_context, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.notifications import notify
@@ -119,16 +118,13 @@ def _escalate(portal: Portal, action: Escalation, version: int) -> None:
         _, state = workflow_of(portal, application)
         # The version guard makes a concurrent sweep (or a reviewer acting now) win cleanly.
         bump(session, application, version, {"overdue": True, "escalated_for_stage": action.state})
-        append_audit(
+        # The version guard also means the stage is still `action.state`, which the row records.
+        audit_case(
             session,
-            actor_id=None,
-            actor_role="system",
-            subject_type="application",
-            subject_id=action.case_id,
-            event="sla_escalated",
-            from_state=action.state,
-            to_state=action.state,
-            payload={
+            SYSTEM_ACTOR,
+            application,
+            "sla_escalated",
+            {
                 "deadline": action.deadline,
                 "overdue_working_days": action.overdue_working_days,
                 "responsible": action.responsible,

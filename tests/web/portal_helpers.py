@@ -214,6 +214,14 @@ def submitted_case(client: TestClient, code: str, **changes: str) -> int:
     return application_id
 
 
+def enterprise_with_case(app: FastAPI, *, name: str | None = None) -> tuple[TestClient, int]:
+    """A newly registered enterprise (signed in, profile saved) and its submitted application's id."""
+    client = client_of(app)
+    _, code = register(client) if name is None else register(client, name=name)
+    save_profile(client)
+    return client, submitted_case(client, code)
+
+
 def case_form(client: TestClient, path: str) -> tuple[int, str]:
     """(expected_version, csrf token) from a case page's action forms."""
     html = client.get(path).text

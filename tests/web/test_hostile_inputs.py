@@ -17,6 +17,7 @@ from portal_helpers import (
     client_of,
     csrf_of,
     edit_target,
+    enterprise_with_case,
     fire,
     login,
     new_uscc,
@@ -119,10 +120,7 @@ def test_state_changes_without_a_csrf_token_are_refused(portal_app: FastAPI) -> 
 
 
 def test_one_enterprise_cannot_reach_anothers_application(portal_app: FastAPI) -> None:
-    owner = client_of(portal_app)
-    _, code = register(owner)
-    save_profile(owner)
-    application_id = submitted_case(owner, code)
+    owner, application_id = enterprise_with_case(portal_app)
     other = client_of(portal_app)
     register(other)
     token = csrf_of(other, "/applications")
@@ -145,10 +143,7 @@ def test_one_enterprise_cannot_reach_anothers_application(portal_app: FastAPI) -
 
 def test_a_reviewer_of_another_district_cannot_open_or_move_a_case(portal_app: FastAPI) -> None:
     portal = portal_app.state.portal
-    owner = client_of(portal_app)
-    _, code = register(owner)
-    save_profile(owner)
-    application_id = submitted_case(owner, code)
+    owner, application_id = enterprise_with_case(portal_app)
     outsider = client_of(portal_app)
     login(outsider, staff(portal, "reviewer", district="tianhe"))
     token = csrf_of(outsider, "/review")

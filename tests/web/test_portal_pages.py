@@ -16,6 +16,7 @@ from portal_helpers import (
     client_of,
     csrf_of,
     edit_target,
+    enterprise_with_case,
     fire,
     login,
     portal_app,
@@ -94,10 +95,7 @@ def test_draft_resumes_and_submission_is_tracked(portal_app: FastAPI) -> None:
 
 
 def test_profile_edit_never_changes_a_submitted_case(portal_app: FastAPI) -> None:
-    client = client_of(portal_app)
-    _, code = register(client)
-    save_profile(client)
-    application_id = submitted_case(client, code)
+    client, application_id = enterprise_with_case(portal_app)
     before = stored(portal_app, application_id)
     save_profile(client, **{"enterprise.revenue": "1", "enterprise.district": "tianhe"})
     after = stored(portal_app, application_id)
@@ -118,10 +116,7 @@ def test_profile_edit_never_changes_a_submitted_case(portal_app: FastAPI) -> Non
 
 def test_review_amend_resubmit_round_trip(portal_app: FastAPI) -> None:
     portal = portal_app.state.portal
-    enterprise = client_of(portal_app)
-    _, code = register(enterprise, name="广州审核往返科技有限公司")
-    save_profile(enterprise)
-    application_id = submitted_case(enterprise, code)
+    enterprise, application_id = enterprise_with_case(portal_app, name="广州审核往返科技有限公司")
 
     reviewer = client_of(portal_app)
     login(reviewer, staff(portal, "reviewer", district="haizhu"))
@@ -174,10 +169,7 @@ def test_review_amend_resubmit_round_trip(portal_app: FastAPI) -> None:
 
 def test_stale_version_gets_the_conflict_page(portal_app: FastAPI) -> None:
     portal = portal_app.state.portal
-    enterprise = client_of(portal_app)
-    _, code = register(enterprise)
-    save_profile(enterprise)
-    application_id = submitted_case(enterprise, code)
+    _, application_id = enterprise_with_case(portal_app)
     reviewer = client_of(portal_app)
     login(reviewer, staff(portal, "reviewer", district="haizhu"))
     version, token = case_form(reviewer, f"/review/{application_id}")
@@ -192,10 +184,7 @@ def test_stale_version_gets_the_conflict_page(portal_app: FastAPI) -> None:
 
 
 def test_withdraw_before_approval(portal_app: FastAPI) -> None:
-    client = client_of(portal_app)
-    _, code = register(client)
-    save_profile(client)
-    application_id = submitted_case(client, code)
+    client, application_id = enterprise_with_case(portal_app)
     version, token = case_form(client, f"/applications/{application_id}")
     response = client.post(
         f"/applications/{application_id}/withdraw",
@@ -229,10 +218,7 @@ def test_login_lockout_is_enforced_and_audited(portal_app: FastAPI) -> None:
 
 def test_expert_declares_before_scoring_and_admin_manages_users(portal_app: FastAPI) -> None:
     portal = portal_app.state.portal
-    enterprise = client_of(portal_app)
-    _, code = register(enterprise)
-    save_profile(enterprise)
-    application_id = submitted_case(enterprise, code)
+    _, application_id = enterprise_with_case(portal_app)
     district = client_of(portal_app)
     login(district, staff(portal, "reviewer", district="haizhu"))
     assert fire(district, application_id, "accept") == 303

@@ -9,7 +9,6 @@ numbers, so money sent as 1234.5 stays exact instead of passing through a binary
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -22,41 +21,16 @@ from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import RETURN_EVENT, return_for_amendment
 from portal.services.cases import Moved
 from portal.web.errors import Problem
+from portal.web.json_body import read_object
 from portal.web.security import csrf_token, require_csrf
 from portal.web.session_auth import SignedIn, portal_of
 
 router = APIRouter(prefix="/api/v1", tags=["applications"], dependencies=[Depends(require_csrf)])
-MAX_BODY_BYTES = 256 * 1024
 MAX_COMMENT = 2000
 
 
 def _reject(status: int, detail: str, **extra: Any) -> NoReturn:
     raise Problem(status, detail, **extra)
-
-
-def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a number")
-
-
-async def _body(request: Request, required: set[str], allowed: set[str]) -> dict[str, Any]:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        _reject(415, "Send the body as application/json.")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        _reject(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
-    try:
-        doc = json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        _reject(400, f"The body is not valid JSON: {exc}")
-    if not isinstance(doc, dict):
-        _reject(422, "The body must be a JSON object.", field="body")
-    unknown = sorted(set(doc) - allowed)
-    if unknown:
-        _reject(422, f"Unknown member(s): {', '.join(unknown)}.", field=unknown[0])
-    missing = sorted(required - set(doc))
-    if missing:
-        _reject(422, f"`{missing[0]}` is required.", field=missing[0])
-    return doc
 
 
 def _version(doc: dict[str, Any]) -> int:
@@ -113,7 +87,7 @@ def list_applications(request: Request, actor: SignedIn) -> dict[str, object]:
 
 @router.post("/applications", status_code=201, summary="Start a draft application for a measure")
 async def create_application(request: Request, actor: SignedIn) -> JSONResponse:
-    doc = await _body(request, {"measure_id"}, {"measure_id"})
+    doc = await read_object(request, required={"measure_id"}, allowed={"measure_id"})
     if not isinstance(doc["measure_id"], str):
         _reject(422, "`measure_id` must be a string.", field="measure_id")
     application = app_service.create_draft(portal_of(request), actor, doc["measure_id"])
@@ -147,7 +121,9 @@ def read_application(request: Request, actor: SignedIn, application_id: int) -> 
 
 @router.put("/applications/{application_id}/answers", summary="Save draft answers (partial answers are fine)")
 async def save_answers(request: Request, actor: SignedIn, application_id: int) -> dict[str, object]:
-    doc = await _body(request, {"answers", "expected_version"}, {"answers", "expected_version", "lang"})
+    doc = await read_object(
+        request, required={"answers", "expected_version"}, allowed={"answers", "expected_version", "lang"}
+    )
     if not isinstance(doc["answers"], dict):
         _reject(422, "`answers` must be an object keyed by field name.", field="answers")
     lang = "en" if doc.get("lang") == "en" else "zh"
@@ -159,7 +135,7 @@ async def save_answers(request: Request, actor: SignedIn, application_id: int) -
 
 @router.post("/applications/{application_id}/submit", summary="Submit (or resubmit after amendment)")
 async def submit(request: Request, actor: SignedIn, application_id: int) -> dict[str, object]:
-    doc = await _body(request, {"expected_version"}, {"expected_version", "lang"})
+    doc = await read_object(request, required={"expected_version"}, allowed={"expected_version", "lang"})
     lang = "en" if doc.get("lang") == "en" else "zh"
     return _moved(app_service.submit(portal_of(request), actor, application_id, _version(doc), lang=lang))
 
@@ -177,8 +153,10 @@ def withdraw(
     responses={409: {"description": "Stale version, or the workflow refuses the event"}},
 )
 async def fire_transition(request: Request, actor: SignedIn, application_id: int) -> Response:
-    doc = await _body(
-        request, {"event", "expected_version"}, {"event", "comment", "expected_version", "sections"}
+    doc = await read_object(
+        request,
+        required={"event", "expected_version"},
+        allowed={"event", "comment", "expected_version", "sections"},
     )
     event, comment = doc["event"], doc.get("comment")
     if not isinstance(event, str):

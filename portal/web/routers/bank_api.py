@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict
 from decimal import Decimal
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -43,6 +43,7 @@ from portal.web.bank_api_models import (
     inline_schema,
 )
 from portal.web.errors import Problem
+from portal.web.json_body import refuse_constant, sends_json
 from portal.web.ratelimit import SlidingWindowLimiter
 from portal.web.session_auth import portal_of
 
@@ -136,10 +137,6 @@ def _exact_number(literal: str) -> Decimal:
     return Decimal(literal)
 
 
-def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a number")
-
-
 def _named_in(doc: object) -> tuple[str | None, str | None]:
     """The USCC and product of a refused body, when readable, so the enterprise sees the attempt."""
     if not isinstance(doc, dict):
@@ -157,8 +154,7 @@ async def _read_body(request: Request, portal: Portal, caller: BankCaller, model
     doc: object = None
     status, detail = 422, ""
     errors: list[FieldError] = []
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
+    if not sends_json(request):
         status, detail = 415, "Send the body as application/json."
     else:
         raw = bytearray()
@@ -169,7 +165,7 @@ async def _read_body(request: Request, portal: Portal, caller: BankCaller, model
                 break
         else:
             try:
-                doc = json.loads(bytes(raw), parse_float=_exact_number, parse_constant=_refuse_constant)
+                doc = json.loads(bytes(raw), parse_float=_exact_number, parse_constant=refuse_constant)
                 return model.model_validate(doc)
             except ValidationError as exc:
                 errors = errors_of(exc)

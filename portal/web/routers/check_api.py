@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -18,10 +17,10 @@ from fastapi.responses import Response
 
 from portal.rules import FactError
 from portal.web.errors import Problem
+from portal.web.json_body import read_object
 
 router = APIRouter(prefix="/api/v1", tags=["check"])
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-MAX_BODY_BYTES = 256 * 1024  # a full FACTS.json is a few KB; anything near this is abuse
 _FIELDS = frozenset({"facts", "on", "measures", "lang"})
 
 _REQUEST_SCHEMA: dict[str, Any] = {
@@ -46,25 +45,6 @@ def _reject(status: int, detail: str, **extra: Any) -> NoReturn:
     raise Problem(status, detail, **extra)
 
 
-def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a number")
-
-
-def _parse_body(body: bytes) -> Mapping[str, Any]:
-    try:
-        doc = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        _reject(400, f"The body is not valid JSON: {exc}")
-    if not isinstance(doc, dict):
-        _reject(422, "The body must be a JSON object.", field="body")
-    unknown = sorted(set(doc) - _FIELDS)
-    if unknown:
-        _reject(422, f"Unknown member(s): {', '.join(unknown)}.", field=unknown[0])
-    if "facts" not in doc:
-        _reject(422, "`facts` is required.", field="facts")
-    return doc
-
-
 def _on(value: object) -> dt.date:
     if value is None:
         return dt.datetime.now(SHANGHAI).date()
@@ -85,18 +65,6 @@ def _measures(value: object, known: set[str]) -> list[str] | None:
     if unknown:
         _reject(422, f"Unknown measure id(s): {', '.join(unknown)}.", field="measures")
     return value
-
-
-async def _read_limited(request: Request) -> bytes:
-    """The body, refusing as soon as it passes the limit instead of buffering it whole."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            _reject(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _json_default(value: object) -> str:
@@ -123,9 +91,7 @@ async def check(request: Request) -> Response:
     if retry_after is not None:
         headers = {"Retry-After": str(retry_after)}
         raise Problem(429, "Too many checks from this address; wait and retry.", headers=headers)
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        _reject(415, "Send the body as application/json.")
-    doc = _parse_body(await _read_limited(request))
+    doc = await read_object(request, required={"facts"}, allowed=_FIELDS)
     pack = request.app.state.pack
     on = _on(doc.get("on"))
     measures = _measures(doc.get("measures"), set(pack.measure_ids()))
