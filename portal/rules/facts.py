@@ -6,10 +6,11 @@ evaluator never has to guess. Derived facts are formulas over other facts and ar
 never supplied.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from portal.rules.errors import FactError, FormulaError, RuleFileError
@@ -164,21 +165,31 @@ def _coerce(spec: FactSpec, value: object) -> object:
     return value
 
 
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# 10^15 yuan is far beyond any enterprise figure; larger numbers are typing errors or probes,
+# and would only overflow the fixed-point formatting of hints and letters.
+_LARGEST = Decimal(10) ** 15
+
+
 def _decimal(q: str, value: object) -> Decimal:
     if isinstance(value, float):
         raise FactError(q, f"got a binary float {value!r}; pass a decimal string or Decimal")
     if isinstance(value, Decimal | int):
         number = Decimal(value)
     elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation as exc:
-            raise FactError(q, f"not a number: {value!r}") from exc
+        # A string is read as written: "40000000" or "0.05", never "4e7" or " 12 ".
+        if not _PLAIN_DECIMAL.fullmatch(value):
+            raise FactError(q, f"not a plain decimal number: {value!r}")
+        number = Decimal(value)
     else:
         raise FactError(q, f"expected a number or decimal string, got {value!r}")
     if not number.is_finite():
         raise FactError(q, f"not a finite number: {value!r}")
-    return number
+    if abs(number) >= _LARGEST:
+        raise FactError(q, f"implausibly large: {number}")
+    # A JSON number such as 1e9 is exact but carries an exponent; store it in plain form.
+    exponent = number.as_tuple().exponent
+    return Decimal(format(number, "f")) if isinstance(exponent, int) and exponent > 0 else number
 
 
 def load_facts(path: Path) -> FactDictionary:

@@ -182,6 +182,10 @@ def test_rule_hash_ignores_formatting(pack: Pack, tmp_path) -> None:  # type: ig
         ({"enterprise": {"revenue": "-1"}}, "enterprise.revenue"),
         ({"enterprise": {"revenue": "abc"}}, "enterprise.revenue"),
         ({"enterprise": {"revenue": 1.5}}, "enterprise.revenue"),
+        ({"enterprise": {"revenue": "1e9"}}, "enterprise.revenue"),
+        ({"enterprise": {"revenue": " 12"}}, "enterprise.revenue"),
+        ({"enterprise": {"revenue": Decimal("1E+400")}}, "enterprise.revenue"),
+        ({"enterprise": {"revenue": "NaN"}}, "enterprise.revenue"),
         ({"enterprise": {"employees": "2.5"}}, "enterprise.employees"),
         ({"enterprise": {"core_ip": "yes"}}, "enterprise.core_ip"),
         ({"enterprise": {"registered_on": "2020-02-30"}}, "enterprise.registered_on"),
@@ -202,3 +206,10 @@ def test_parse_is_exact_and_idempotent(pack: Pack) -> None:
     )
     assert parsed["enterprise"]["revenue"] == Decimal("0.1")
     assert pack.facts.parse(parsed) == parsed
+
+
+def test_an_exponent_json_number_is_kept_exactly_in_plain_form(pack: Pack) -> None:
+    """`1e9` in JSON is exact (parse_float=Decimal) and must print as 1000000000, not 1E+9."""
+    revenue = pack.facts.parse({"enterprise": {"revenue": Decimal("1E+9")}})["enterprise"]["revenue"]
+    assert revenue == Decimal("1000000000")
+    assert str(revenue) == "1000000000"
