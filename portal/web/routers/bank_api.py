@@ -2,9 +2,10 @@
 
 Banks authenticate with `Authorization: Bearer <key>`; there are no cookies, hence no CSRF.
 Each request is checked in a fixed order (key → rate limit → scope → body → consent) and
-every request that gets past the rate limiter leaves exactly one access-log row, refused
-ones included. A rate-limited request is refused before anything is read or written: logging
-it would turn the brake into a way to flood the log. The limiter is in process (see
+every request from an identified bank leaves exactly one access-log row, refused ones
+included, throttled ones too: the issue promises the enterprise every query, and a bank that
+floods is accountable through its own key. Keyless traffic is throttled per address before
+anything is written, so it cannot grow the log without bound. The limiter is in process (see
 `portal.web.ratelimit`): behind several workers each enforces its own window.
 
 Bodies are parsed by hand (`json.loads` with exact decimals) rather than by FastAPI so that
@@ -105,6 +106,8 @@ def _caller_with(scope: str) -> Callable[..., BankCaller]:
         )
         retry_after = _limiter(request).hit(bucket)
         if retry_after is not None:
+            if caller is not None:
+                log_refusal(portal, caller, outcome="rate_limited", http_status=429)
             raise Problem(
                 429,
                 "Too many requests; wait and retry.",
