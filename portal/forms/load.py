@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,15 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))
+    text = str(loader.construct_scalar(node))
+    try:
+        number = Decimal(text.replace("_", ""))
+    except InvalidOperation:  # YAML's `.nan` and `.inf` are floats but not Decimal literals
+        number = Decimal("NaN")
+    if not number.is_finite():
+        problem = f"{text!r} is not a finite number"
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+    return number
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
@@ -143,7 +151,7 @@ def load_form(path: Path) -> FormSpec:
     r = _Reader(path)
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise r.fail("yaml", str(exc)) from exc
     top = r.mapping(doc, "file")
     measure_id = top.get("measure")

@@ -12,6 +12,7 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
     "type.string": {"zh": "请填写文字。", "en": "Enter text."},
     "type.integer": {"zh": "请填写整数。", "en": "Enter a whole number."},
     "type.number": {"zh": "请填写数字（如 1234.56）。", "en": "Enter a number (e.g. 1234.56)."},
+    "number.too_large": {"zh": "数字过大，请核对。", "en": "This number is too large; check it."},
     "type.boolean": {"zh": "请选择是或否。", "en": "Choose yes or no."},
     "type.array": {"zh": "请选择一项或多项。", "en": "Choose one or more items."},
     "type.object": {"zh": "格式不正确。", "en": "This value has the wrong shape."},

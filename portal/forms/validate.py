@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 _INTEGER = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 _GROUPED_DECIMAL = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+# Beyond 10^18 no amount or count in this policy is real, and jsonschema's `multipleOf` on a
+# larger Decimal exceeds the default 28-digit precision and raises instead of answering.
+_MAX_ADJUSTED_EXPONENT = 17
 _TRUE = frozenset({"true", "on", "1", "yes"})
 _FALSE = frozenset({"false", "off", "0", "no"})
 
@@ -49,19 +52,28 @@ class _Rejected(Exception):
         self.key = key
 
 
+def _bounded(number: Decimal) -> Decimal:
+    """`number` if it is finite and below 10^18 in magnitude; else the applicant must retype it."""
+    if not number.is_finite():
+        raise _Rejected("type.number")
+    if number and number.adjusted() > _MAX_ADJUSTED_EXPONENT:
+        raise _Rejected("number.too_large")
+    return number
+
+
 def _coerce_number(value: object) -> Decimal:
     if isinstance(value, bool | float):
         # A float has already lost the exact decimal the applicant typed.
         raise _Rejected("type.number")
     if isinstance(value, int | Decimal):
-        return Decimal(value)
+        return _bounded(Decimal(value))
     if isinstance(value, str):
         text = value.strip()
         if _GROUPED_DECIMAL.fullmatch(text):
             text = text.replace(",", "")
         if _DECIMAL.fullmatch(text):
             try:
-                return Decimal(text)
+                return _bounded(Decimal(text))
             except InvalidOperation:
                 pass
     raise _Rejected("type.number")
@@ -69,11 +81,12 @@ def _coerce_number(value: object) -> Decimal:
 
 def _coerce_integer(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
+        return int(_bounded(Decimal(value)))
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(_bounded(value))
     if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value.strip())
+        # Bounded as a Decimal first: int() of a 5000-digit string raises ValueError.
+        return int(_bounded(Decimal(value.strip())))
     raise _Rejected("type.integer")
 
 

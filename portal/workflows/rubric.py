@@ -6,7 +6,7 @@ mark was compared with.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +25,15 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _decimal_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    return Decimal(str(loader.construct_scalar(node)))
+    text = str(loader.construct_scalar(node))
+    try:
+        number = Decimal(text.replace("_", ""))
+    except InvalidOperation:  # YAML's `.nan` and `.inf` are floats but not Decimal literals
+        number = Decimal("NaN")
+    if not number.is_finite():
+        problem = f"{text!r} is not a finite number"
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+    return number
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal_scalar)
@@ -119,7 +127,7 @@ def load_rubric(path: Path) -> Rubric:
     """Read a rubric file; raises WorkflowFileError naming the file and the bad field."""
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506 - safe subclass
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise WorkflowFileError(path, "top level: must be a mapping")

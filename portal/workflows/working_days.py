@@ -7,7 +7,7 @@ guessing, because a guessed holiday silently moves a legal deadline.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import MAXYEAR, MINYEAR, date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ class WorkingCalendar:
         """Read the calendar file; any inconsistency is a WorkflowFileError naming the field."""
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
         if not isinstance(raw, dict) or not isinstance(raw.get("years"), dict) or not raw["years"]:
             raise WorkflowFileError(path, "top level: needs a non-empty `years` mapping")
@@ -112,7 +112,7 @@ class WorkingCalendar:
 
 def _read_year(path: Path, year: object, data: object) -> YearSchedule:
     where = f"years.{year}"
-    if isinstance(year, bool) or not isinstance(year, int):
+    if isinstance(year, bool) or not isinstance(year, int) or not MINYEAR <= year <= MAXYEAR:
         raise WorkflowFileError(path, f"{where}: the key must be a year number")
     if not isinstance(data, dict):
         raise WorkflowFileError(path, f"{where}: must be a mapping")
@@ -133,8 +133,14 @@ def _read_year(path: Path, year: object, data: object) -> YearSchedule:
             raise WorkflowFileError(path, f"{where}.{field}: {value!r} is not a date in {year}")
         return value
 
+    def listed(field: str) -> list[Any]:
+        items = data.get(field) or []
+        if not isinstance(items, list):
+            raise WorkflowFileError(path, f"{where}.{field}: must be a list")
+        return items
+
     holidays: dict[date, str] = {}
-    for index, item in enumerate(data.get("holidays") or []):
+    for index, item in enumerate(listed("holidays")):
         field = f"holidays[{index}]"
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise WorkflowFileError(path, f"{where}.{field}: needs `name`, `from` and `to`")
@@ -145,7 +151,7 @@ def _read_year(path: Path, year: object, data: object) -> YearSchedule:
         while day <= last:
             holidays[day] = item["name"]
             day += _ONE_DAY
-    weekends = frozenset(in_year(d, "working_weekends") for d in data.get("working_weekends") or [])
+    weekends = frozenset(in_year(d, "working_weekends") for d in listed("working_weekends"))
     for day in weekends:
         if day.weekday() < _SATURDAY:
             raise WorkflowFileError(path, f"{where}.working_weekends: {day} is not a Saturday or Sunday")

@@ -52,6 +52,9 @@ def test_a_minimal_form_loads_with_exact_decimals(tmp_path: Path) -> None:
             "missing from every section",
         ),
         ("widget: money}", "widget: money, prefill: revenue}", "prefill"),
+        # Decimal(".nan") raised decimal.InvalidOperation out of the YAML loader.
+        ("multipleOf: 0.01", "multipleOf: .nan", "not a finite number"),
+        ("multipleOf: 0.01", "multipleOf: .inf", "not a finite number"),
     ],
 )
 def test_broken_forms_name_the_file_and_key(tmp_path: Path, old: str, new: str, where: str) -> None:
@@ -104,3 +107,10 @@ def test_sections_locate_fields_for_amendments(hte: FormSpec) -> None:
     assert "audit_report" in hte.attachments
     with pytest.raises(KeyError):
         hte.section_of("nothing")
+
+
+def test_a_form_file_that_is_not_utf8_is_a_form_error(tmp_path: Path) -> None:
+    path = tmp_path / "demo.measure.yaml"
+    path.write_bytes(b"\xff\xfe" + GOOD.encode("utf-16-le"))
+    with pytest.raises(FormFileError, match="utf-8"):
+        load_form(path)

@@ -125,3 +125,30 @@ def test_stored_answers_with_decimal_strings_validate(hte: FormSpec) -> None:
     typed, _ = hte.coerce(VALID)
     stored = {k: str(v) if isinstance(v, Decimal) else v for k, v in typed.items()}
     assert hte.validate(stored) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "key"),
+    [
+        # 10^60 used to reach jsonschema's `multipleOf` and raise decimal.DivisionImpossible.
+        ("revenue", "1" + "0" * 60, "too_large"),
+        ("revenue", 10**40, "too_large"),
+        ("revenue", Decimal("1E+60"), "too_large"),
+        ("revenue", Decimal("NaN"), "number"),
+        ("revenue", Decimal("Infinity"), "number"),
+        # int() of a 5000-digit string raised ValueError (Python's digit limit).
+        ("employees", "9" * 5000, "too_large"),
+        ("employees", Decimal("Infinity"), "integer"),
+    ],
+)
+def test_absurd_numbers_get_a_field_error(hte: FormSpec, field: str, value: object, key: str) -> None:
+    expected = {
+        "too_large": "This number is too large; check it.",
+        "number": "Enter a number (e.g. 1234.56).",
+        "integer": "Enter a whole number.",
+    }[key]
+    assert errors(hte, "en", **{field: value}) == {field: expected}
+
+
+def test_large_real_amounts_still_pass(hte: FormSpec) -> None:
+    assert errors(hte, revenue="999999999999999999.99") == {}

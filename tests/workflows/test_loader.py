@@ -106,3 +106,10 @@ def test_unreadable_yaml_and_empty_directory(tmp_path: Path) -> None:
     broken.write_text("name: [unclosed", encoding="utf-8")
     with pytest.raises(WorkflowFileError, match="cannot read YAML"):
         load_workflows(tmp_path)
+
+
+def test_a_workflow_file_that_is_not_utf8_is_a_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "municipal.yaml"
+    path.write_bytes(b"\xff\xfe" + "name: municipal".encode("utf-16-le"))
+    with pytest.raises(WorkflowFileError, match="cannot read YAML"):
+        load_workflow(path)

@@ -112,6 +112,8 @@ CRITERION_A = "{id: a, label: {zh: 甲, en: A}, weight: 1}"
         (f"{HEAD}pass_mark: 70\ncriteria: []", "criteria"),
         (f"{HEAD}pass_mark: 70\nweights: 1\ncriteria: []", "unknown key"),
         (f"{HEAD}pass_mark: 70\ncriteria: [{CRITERION_A}, {CRITERION_A}]", "duplicate"),
+        (f"{HEAD}pass_mark: .nan\ncriteria: [{CRITERION_A}]", "not a finite number"),
+        (f"{HEAD}pass_mark: 70\ncriteria: [{{id: a, label: {{zh: 甲, en: A}}, weight: .inf}}]", "finite"),
     ],
 )
 def test_bad_rubric_files(tmp_path: Path, body: str, where: str) -> None:
@@ -173,3 +175,10 @@ APPLICANT = ApplicantParties(
 def test_conflict_of_interest(expert: ExpertAffiliation, reasons: tuple[str, ...]) -> None:
     assert conflict_reasons(expert, APPLICANT) == reasons
     assert has_conflict(expert, APPLICANT) is bool(reasons)
+
+
+def test_a_rubric_that_is_not_utf8_is_a_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "rubric.yaml"
+    path.write_bytes(b"\xff\xfe" + HEAD.encode("utf-16-le"))
+    with pytest.raises(WorkflowFileError, match="utf-8"):
+        load_rubric(path)

@@ -114,6 +114,9 @@ BAD_YEARS = {
     "no source": "2025: {provisional: false, holidays: []}",
     "to before from": "2025: {provisional: false, source: {document: x}, "
     "holidays: [{name: 春节, from: 2025-02-04, to: 2025-01-28}]}",
+    "holidays not a list": "2025: {provisional: false, source: {document: x}, holidays: 5}",
+    "working weekends not a list": "2025: {provisional: false, source: {document: x}, working_weekends: 5}",
+    "year beyond datetime": "9999999: {provisional: false, source: {document: x}}",
     "gap between years": "2025: {provisional: false, source: {document: x}}\n  2027: "
     "{provisional: false, source: {document: x}}",
 }
