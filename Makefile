@@ -45,6 +45,10 @@ bench: setup
 	$(BIN)/python bench/rules_bench.py
 	$(BIN)/python bench/pdf_bench.py
 	$(BIN)/python bench/batch_bench.py --rows 100000
+	$(BIN)/python bench/workflow_bench.py
+	$(BIN)/python bench/workflow_engine_bench.py
+	$(BIN)/python bench/http_bench.py
+	$(BIN)/python bench/bank_bench.py
 
 clean:
 	rm -rf $(VENV) var artifacts .pytest_cache .mypy_cache .ruff_cache
