@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from portal.db.tables import (
     Application,
@@ -43,27 +43,27 @@ class CaseFile:
     sha256: str
 
 
-def _refuse_undeclared_expert(portal: Portal, actor: Actor, application: Application) -> None:
+def _refuse_undeclared_expert(
+    session: Session, portal: Portal, actor: Actor, application: Application
+) -> None:
+    """An expert reads nothing of the case file (uploads, submitted facts) before declaring no conflict."""
     if actor.role != "expert":
         return
-    with portal.reading() as session:
-        if not case_context(session, portal, application, actor).coi_declared:
-            raise Forbidden(
-                "请先签署无利益冲突声明", "sign the no-conflict declaration before reading the file"
-            )
+    if not case_context(session, portal, application, actor, reads=frozenset({"experts"})).coi_declared:
+        raise Forbidden("请先签署无利益冲突声明", "sign the no-conflict declaration before reading the file")
 
 
 def case_files(portal: Portal, actor: Actor, application_id: int) -> list[CaseFile]:
     """The files attached to a case, by slot then upload order."""
     with portal.reading() as session:
         application = load_visible(session, actor, application_id)
+        _refuse_undeclared_expert(session, portal, actor, application)
         rows = session.exec(
             select(ApplicationAttachment, Attachment)
             .join(Attachment, col(Attachment.id) == ApplicationAttachment.attachment_id)
             .where(col(ApplicationAttachment.application_id) == application_id)
             .order_by(col(ApplicationAttachment.slot), col(ApplicationAttachment.id))
         ).all()
-    _refuse_undeclared_expert(portal, actor, application)
     return [
         CaseFile(cast(int, a.id), link.slot, a.original_name, a.content_type, a.size, a.sha256)
         for link, a in rows
@@ -132,6 +132,7 @@ def submitted_facts(portal: Portal, actor: Actor, application_id: int) -> dict[s
     facts), so the reviewer can have them judged again; None before the first submission."""
     with portal.reading() as session:
         application = load_visible(session, actor, application_id)
+        _refuse_undeclared_expert(session, portal, actor, application)
         if application.profile_version is None:
             return None
         profile = session.exec(

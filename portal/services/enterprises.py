@@ -50,6 +50,14 @@ def _check_new_user(session: Session, username: str, password: str) -> list[Fiel
     return problems
 
 
+def _district_problems(portal: Portal, district: str) -> list[FieldProblem]:
+    """A district must be one the fact dictionary knows, or jurisdiction matches nothing."""
+    allowed = getattr(portal.pack.facts.get("enterprise.district"), "values", None)
+    if allowed and district not in allowed:
+        return [FieldProblem("district", f"{district!r} is not one of {sorted(allowed)}")]
+    return []
+
+
 def register_enterprise(
     portal: Portal,
     *,
@@ -71,10 +79,7 @@ def register_enterprise(
         canonical = uscc
     if not name.strip():
         problems.append(FieldProblem("name", "required"))
-    district_spec = portal.pack.facts.get("enterprise.district")
-    allowed = getattr(district_spec, "values", None)
-    if allowed and district not in allowed:
-        problems.append(FieldProblem("district", f"{district!r} is not one of {sorted(allowed)}"))
+    problems += _district_problems(portal, district)
     with portal.transaction() as session:
         problems += _check_new_user(session, username, password)
         if (
@@ -133,6 +138,8 @@ def create_staff_user(
         problems.append(FieldProblem("role", f"{role!r} is not one of {sorted(_STAFF_ROLES)}"))
     if role == Role.REVIEWER.value and district is None and bureau is None:
         problems.append(FieldProblem("district", "a reviewer needs a district, a bureau or both"))
+    if district is not None:
+        problems += _district_problems(portal, district)
     if bureau is not None and bureau not in portal.pack.units:
         problems.append(FieldProblem("bureau", f"{bureau!r} is not a unit in units.yaml"))
     with portal.transaction() as session:

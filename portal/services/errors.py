@@ -43,9 +43,10 @@ class StaleVersion(Conflict):
     """`expected_version` is not the stored version: someone else acted first."""
 
     def __init__(self, kind: str, key: object, expected: int, current: int | None) -> None:
+        # `current` is None when a guarded UPDATE matched no row: the writer that won is unknown.
+        where = f"is at version {current}" if current is not None else "has changed"
         super().__init__(
-            f"{kind} {key} is at version {current}, not {expected}; reload and try again",
-            current_version=current,
+            f"{kind} {key} {where}, not version {expected}; reload and try again", current_version=current
         )
         self.expected = expected
 

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from portal.db.audit import verify_chain
 from portal.db.tables import Application, AuditEvent, Notification, Transition
-from portal.services import applications, experts, sla
+from portal.services import applications, case_files, experts, sla
 from portal.services.context import Portal
 from portal.services.errors import Conflict, Forbidden, Refused
 
@@ -38,8 +38,10 @@ def test_declaration_comes_before_documents_and_scores(portal: Portal, world: Wo
     case = Driver(portal, world).to_expert_review()
     expert = world.actors["expert1"]
     experts.assign_expert(portal, world.actors["rev_gzdev"], case.app_id, expert.user_id, case.version)
-    with pytest.raises(Forbidden):
-        applications.answer_versions(portal, expert, case.app_id)
+    # Every read of the case file is closed until the declaration: answers, uploads, submitted facts.
+    for read in (applications.answer_versions, case_files.case_files, case_files.submitted_facts):
+        with pytest.raises(Forbidden):
+            read(portal, expert, case.app_id)
     before = counts(portal, case.app_id)
     with pytest.raises(Refused) as refused:
         experts.score(portal, expert, case.app_id, _scores(GOOD_SCORES), case.version)
@@ -47,6 +49,7 @@ def test_declaration_comes_before_documents_and_scores(portal: Portal, world: Wo
     assert counts(portal, case.app_id) == before
     experts.declare(portal, expert, case.app_id, "本人与申报单位无利益冲突。", case.version)
     assert applications.answer_versions(portal, expert, case.app_id) == []
+    assert case_files.submitted_facts(portal, expert, case.app_id) is not None
     scored = experts.score(portal, expert, case.app_id, _scores(GOOD_SCORES), case.version)
     assert scored.total == Decimal("80.00") and scored.consensus.outcome == "not_enough_scores"
     with pytest.raises(Conflict):

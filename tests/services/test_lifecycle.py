@@ -8,8 +8,8 @@ from services_helpers import SHORT_MEASURE, Driver, World, counts
 from sqlmodel import select
 
 from portal.db.audit import verify_chain
-from portal.db.tables import ApplicationAnswers, Decision, Letter
-from portal.services import access, applications, decisions, sla
+from portal.db.tables import Application, ApplicationAnswers, Decision, Letter
+from portal.services import access, applications, cases, decisions, sla
 from portal.services.context import Portal
 from portal.services.errors import Refused, StaleVersion
 from portal.workflows import Actor
@@ -190,6 +190,18 @@ def test_stale_version_changes_nothing(portal: Portal, world: World) -> None:
     with pytest.raises(StaleVersion):
         applications.transition(portal, world.actors["rev_tianhe"], case.app_id, "accept", None, stale)
     assert counts(portal, case.app_id) == before
+
+
+def test_a_lost_race_says_the_case_changed(portal: Portal, world: World) -> None:
+    """The guarded UPDATE cannot tell who won, so the message must not print "version None"."""
+    case = Driver(portal, world)
+    case.submit()
+    with portal.transaction() as session:
+        application = session.get(Application, case.app_id)
+        assert application is not None
+        with pytest.raises(StaleVersion) as stale:
+            cases.bump(session, application, application.version - 1, {})
+    assert "has changed" in str(stale.value) and "None" not in str(stale.value)
 
 
 def test_submit_refused_when_ineligible(portal: Portal, world: World) -> None:
