@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from fastapi import Request
@@ -83,3 +84,22 @@ async def require_csrf(request: Request) -> None:
         sent = value if isinstance(value, str) else None
     if not (isinstance(expected, str) and sent and hmac.compare_digest(expected.encode(), sent.encode())):
         raise HTTPException(status_code=403, detail="CSRF token missing or invalid")
+
+
+def body_within(max_bytes: int) -> Callable[[Request], Awaitable[None]]:
+    """Dependency factory: refuse an unsafe request over `max_bytes` from its Content-Length.
+
+    Starlette spools multipart files to disk with no size limit, so an upload route must refuse
+    a huge body before anything (the CSRF check included) reads it; list it first.
+    """
+
+    async def dependency(request: Request) -> None:
+        if request.method in SAFE_METHODS:
+            return
+        declared = request.headers.get("content-length")
+        if declared is None or not declared.isdigit():
+            raise HTTPException(status_code=411, detail="Content-Length is required.")
+        if int(declared) > max_bytes:
+            raise HTTPException(status_code=413, detail=f"The request is over {max_bytes} bytes.")
+
+    return dependency

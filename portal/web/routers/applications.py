@@ -23,14 +23,25 @@ from portal.services.case_files import case_files, file_library
 from portal.services.errors import NotFound, Refused, ValidationFailed
 from portal.web.case_views import case_row, history_rows, reasons
 from portal.web.i18n import Translator, request_lang
+from portal.web.params import FormId, FormVersion, PathId, QueryVersion
 from portal.web.routers.enterprise import own_enterprise, profile_facts
-from portal.web.security import CSRF_FIELD, require_csrf
+from portal.web.security import CSRF_FIELD, body_within, require_csrf
 from portal.web.session_auth import EnterpriseUser, SignedIn, portal_of
 from portal.web.templating import render
 from portal.web.uploads import CONTENT_TYPES, MAX_UPLOAD_BYTES, UploadRejected, check_upload, safe_name
 from portal.workflows import Actor
 
-router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+# Room for a full-size file in each slot of the largest form in forms/ (three slots) and one more;
+# anything larger is refused before Starlette spools it to disk.
+MAX_FILES_PER_POST = 4
+_FORM_OVERHEAD_BYTES = 256 * 1024
+router = APIRouter(
+    dependencies=[
+        Depends(body_within(MAX_FILES_PER_POST * MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES)),
+        Depends(require_csrf),
+    ],
+    include_in_schema=False,
+)
 ATTACHMENT_PREFIX = "attachment:"
 _CONTROL_FIELDS = frozenset({CSRF_FIELD, "action"})
 _READ_CHUNK = 1024 * 1024
@@ -62,7 +73,7 @@ def _editable(portal: Any, application: Application) -> bool:
 
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
-def application_detail(request: Request, actor: SignedIn, application_id: int) -> Response:
+def application_detail(request: Request, actor: SignedIn, application_id: PathId) -> Response:
     # Notifications link every party to /applications/{id}; staff and experts have their own view.
     if actor.role in STAFF_VIEW:
         return RedirectResponse(f"{STAFF_VIEW[actor.role]}/{application_id}", status_code=303)
@@ -149,7 +160,7 @@ def _spec_for(request: Request, application: Application) -> FormSpec:
 
 
 @router.get("/applications/{application_id}/edit", response_class=HTMLResponse)
-def edit_form(request: Request, actor: EnterpriseUser, application_id: int, saved: int = 0) -> Response:
+def edit_form(request: Request, actor: EnterpriseUser, application_id: PathId, saved: int = 0) -> Response:
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
     if not _editable(portal, application):
@@ -222,7 +233,9 @@ def _posted_answers(
 
 
 @router.post("/applications/{application_id}/edit", response_class=HTMLResponse)
-async def save_or_submit(request: Request, actor: EnterpriseUser, application_id: int, v: int) -> Response:
+async def save_or_submit(
+    request: Request, actor: EnterpriseUser, application_id: PathId, v: QueryVersion
+) -> Response:
     portal = portal_of(request)
     lang = request_lang(request)
     t = Translator(lang)
@@ -265,8 +278,8 @@ async def save_or_submit(request: Request, actor: EnterpriseUser, application_id
 def reuse_attachment(
     request: Request,
     actor: EnterpriseUser,
-    application_id: int,
-    attachment_id: int = Form(...),
+    application_id: PathId,
+    attachment_id: FormId,
     slot: str = Form(...),
 ) -> RedirectResponse:
     portal = portal_of(request)
@@ -279,8 +292,8 @@ def reuse_attachment(
 def withdraw(
     request: Request,
     actor: EnterpriseUser,
-    application_id: int,
-    expected_version: int = Form(...),
+    application_id: PathId,
+    expected_version: FormVersion,
 ) -> RedirectResponse:
     app_service.withdraw(portal_of(request), actor, application_id, expected_version)
     return RedirectResponse(f"/applications/{application_id}", status_code=303)

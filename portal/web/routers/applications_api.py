@@ -22,6 +22,7 @@ from portal.services.amendments import RETURN_EVENT, return_for_amendment
 from portal.services.cases import Moved
 from portal.web.errors import Problem
 from portal.web.json_body import read_object
+from portal.web.params import MAX_DB_INT, PathId, QueryVersion
 from portal.web.security import csrf_token, require_csrf
 from portal.web.session_auth import SignedIn, portal_of
 
@@ -35,8 +36,10 @@ def _reject(status: int, detail: str, **extra: Any) -> NoReturn:
 
 def _version(doc: dict[str, Any]) -> int:
     value = doc.get("expected_version")
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        _reject(422, "`expected_version` must be a positive integer.", field="expected_version")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DB_INT:
+        _reject(
+            422, f"`expected_version` must be an integer from 1 to {MAX_DB_INT}.", field="expected_version"
+        )
     return value
 
 
@@ -96,7 +99,7 @@ async def create_application(request: Request, actor: SignedIn) -> JSONResponse:
 
 
 @router.get("/applications/{application_id}", summary="One application with its latest answers and history")
-def read_application(request: Request, actor: SignedIn, application_id: int) -> dict[str, object]:
+def read_application(request: Request, actor: SignedIn, application_id: PathId) -> dict[str, object]:
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
     versions = app_service.answer_versions(portal, actor, application_id)
@@ -120,7 +123,7 @@ def read_application(request: Request, actor: SignedIn, application_id: int) -> 
 
 
 @router.put("/applications/{application_id}/answers", summary="Save draft answers (partial answers are fine)")
-async def save_answers(request: Request, actor: SignedIn, application_id: int) -> dict[str, object]:
+async def save_answers(request: Request, actor: SignedIn, application_id: PathId) -> dict[str, object]:
     doc = await read_object(
         request, required={"answers", "expected_version"}, allowed={"answers", "expected_version", "lang"}
     )
@@ -134,7 +137,7 @@ async def save_answers(request: Request, actor: SignedIn, application_id: int) -
 
 
 @router.post("/applications/{application_id}/submit", summary="Submit (or resubmit after amendment)")
-async def submit(request: Request, actor: SignedIn, application_id: int) -> dict[str, object]:
+async def submit(request: Request, actor: SignedIn, application_id: PathId) -> dict[str, object]:
     doc = await read_object(request, required={"expected_version"}, allowed={"expected_version", "lang"})
     lang = "en" if doc.get("lang") == "en" else "zh"
     return _moved(app_service.submit(portal_of(request), actor, application_id, _version(doc), lang=lang))
@@ -142,7 +145,7 @@ async def submit(request: Request, actor: SignedIn, application_id: int) -> dict
 
 @router.delete("/applications/{application_id}", summary="Withdraw an application before approval")
 def withdraw(
-    request: Request, actor: SignedIn, application_id: int, expected_version: int
+    request: Request, actor: SignedIn, application_id: PathId, expected_version: QueryVersion
 ) -> dict[str, object]:
     return _moved(app_service.withdraw(portal_of(request), actor, application_id, expected_version))
 
@@ -152,7 +155,7 @@ def withdraw(
     summary="Fire a review event; a stale expected_version gets 409 and changes nothing",
     responses={409: {"description": "Stale version, or the workflow refuses the event"}},
 )
-async def fire_transition(request: Request, actor: SignedIn, application_id: int) -> Response:
+async def fire_transition(request: Request, actor: SignedIn, application_id: PathId) -> Response:
     doc = await read_object(
         request,
         required={"event", "expected_version"},

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.services import bank_access, banks, consents
 from portal.services.errors import ValidationFailed
+from portal.web.params import PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import EnterpriseUser, portal_of
 from portal.web.templating import render
@@ -81,7 +82,7 @@ async def grant(request: Request, actor: EnterpriseUser) -> Response:
 
 
 @router.post("/consents/{consent_id}/revoke")
-def revoke(request: Request, consent_id: int, actor: EnterpriseUser) -> RedirectResponse:
+def revoke(request: Request, consent_id: PathId, actor: EnterpriseUser) -> RedirectResponse:
     consents.revoke_consent(portal_of(request), actor, consent_id)
     return RedirectResponse("/consents?done=revoked", status_code=303)
 

@@ -17,6 +17,7 @@ from portal.services.access import get_application_for, list_applications_for
 from portal.services.errors import ValidationFailed
 from portal.web.case_views import case_row
 from portal.web.i18n import Translator, request_lang
+from portal.web.params import FormVersion, PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import ExpertUser, portal_of
 from portal.web.templating import render
@@ -68,7 +69,7 @@ def _page(
 
 
 @router.get("/expert/{application_id}", response_class=HTMLResponse)
-def case(request: Request, actor: ExpertUser, application_id: int) -> HTMLResponse:
+def case(request: Request, actor: ExpertUser, application_id: PathId) -> HTMLResponse:
     return _page(request, actor, application_id, {}, [])
 
 
@@ -76,8 +77,8 @@ def case(request: Request, actor: ExpertUser, application_id: int) -> HTMLRespon
 def declare(
     request: Request,
     actor: ExpertUser,
-    application_id: int,
-    expected_version: int = Form(...),
+    application_id: PathId,
+    expected_version: FormVersion,
     confirm: str = Form(""),
 ) -> Response:
     t = Translator(request_lang(request))
@@ -93,8 +94,8 @@ def declare(
 async def score(
     request: Request,
     actor: ExpertUser,
-    application_id: int,
-    expected_version: int = Form(...),
+    application_id: PathId,
+    expected_version: FormVersion,
 ) -> Response:
     portal = portal_of(request)
     form = await request.form()

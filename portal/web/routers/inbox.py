@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from portal.services import notifications
+from portal.web.params import PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import SignedIn, portal_of
 from portal.web.templating import render
@@ -20,6 +21,6 @@ def inbox(request: Request, actor: SignedIn) -> HTMLResponse:
 
 
 @router.post("/inbox/{notification_id}/read")
-def mark_read(request: Request, actor: SignedIn, notification_id: int) -> RedirectResponse:
+def mark_read(request: Request, actor: SignedIn, notification_id: PathId) -> RedirectResponse:
     notifications.mark_read(portal_of(request), actor, notification_id)
     return RedirectResponse("/inbox", status_code=303)

@@ -36,6 +36,7 @@ from portal.web.case_views import (
     trace_comparison,
 )
 from portal.web.i18n import Translator, request_lang
+from portal.web.params import FormId, FormVersion, PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import StaffUser, portal_of
 from portal.web.templating import render
@@ -142,7 +143,7 @@ def _re_evaluate(request: Request, actor: Actor, application: Application) -> di
 
 
 @router.get("/review/{application_id}", response_class=HTMLResponse)
-def case_view(request: Request, actor: StaffUser, application_id: int) -> HTMLResponse:
+def case_view(request: Request, actor: StaffUser, application_id: PathId) -> HTMLResponse:
     return render(request, "portal/review_case.html", case_page_context(request, actor, application_id))
 
 
@@ -150,9 +151,9 @@ def case_view(request: Request, actor: StaffUser, application_id: int) -> HTMLRe
 async def transition(
     request: Request,
     actor: StaffUser,
-    application_id: int,
+    application_id: PathId,
+    expected_version: FormVersion,
     event: str = Form(...),
-    expected_version: int = Form(...),
     comment: str = Form(""),
 ) -> RedirectResponse:
     portal = portal_of(request)
@@ -170,7 +171,7 @@ async def transition(
 
 @router.get("/review/{application_id}/attachments/{attachment_id}")
 def download_attachment(
-    request: Request, actor: StaffUser, application_id: int, attachment_id: int
+    request: Request, actor: StaffUser, application_id: PathId, attachment_id: PathId
 ) -> FileResponse:
     item, path = open_case_file(portal_of(request), actor, application_id, attachment_id)
     if not path.is_file():
@@ -182,9 +183,9 @@ def download_attachment(
 def assign_expert(
     request: Request,
     actor: StaffUser,
-    application_id: int,
-    expert_id: int = Form(...),
-    expected_version: int = Form(...),
+    application_id: PathId,
+    expert_id: FormId,
+    expected_version: FormVersion,
 ) -> RedirectResponse:
     """Put an expert on the panel; the service refuses (409 page, with the reason) a conflicted one."""
     expert_service.assign_expert(portal_of(request), actor, application_id, expert_id, expected_version)

@@ -14,14 +14,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.exceptions import HTTPException
 
 from portal.documents import normalize_verification_code
 from portal.services.decisions import LetterInfo, verify_code
 from portal.services.errors import NotFound
 from portal.services.letters import UploadCheck, owned_letter, verify_upload
 from portal.web.i18n import Translator, request_lang
-from portal.web.security import SAFE_METHODS, require_csrf
+from portal.web.params import PathId
+from portal.web.security import body_within, require_csrf
 from portal.web.session_auth import current_actor, portal_of
 from portal.web.templating import base_context, render
 from portal.web.uploads import MAX_UPLOAD_BYTES
@@ -35,19 +35,11 @@ _CHUNK_BYTES = 64 * 1024
 _PRIVATE_PAGE_HEADERS = {"X-Robots-Tag": "noindex, nofollow", "Cache-Control": "no-store"}
 
 
-async def limit_request_body(request: Request) -> None:
-    """Refuse an oversized upload from its Content-Length, before any of it is read or spooled."""
-    if request.method in SAFE_METHODS:
-        return
-    declared = request.headers.get("content-length")
-    if declared is None or not declared.isdigit():
-        raise HTTPException(status_code=411, detail="Content-Length is required for uploads.")
-    if int(declared) > MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES:
-        raise HTTPException(status_code=413, detail="The upload is over the 20 MB limit.")
-
-
 # The size check runs first, so that the CSRF check does not parse an oversized form.
-router = APIRouter(dependencies=[Depends(limit_request_body), Depends(require_csrf)], include_in_schema=False)
+router = APIRouter(
+    dependencies=[Depends(body_within(MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES)), Depends(require_csrf)],
+    include_in_schema=False,
+)
 
 
 def _not_found(request: Request) -> HTMLResponse:
@@ -136,7 +128,10 @@ def _sha256_of(upload: UploadFile) -> tuple[str, int]:
 
 @router.get("/applications/{application_id:int}/letters/{letter_id:int}.pdf")
 def download_letter(
-    request: Request, application_id: int, letter_id: int, actor: Annotated[Actor, Depends(current_actor)]
+    request: Request,
+    application_id: PathId,
+    letter_id: PathId,
+    actor: Annotated[Actor, Depends(current_actor)],
 ) -> Response:
     """The stored PDF, exactly as issued, for the enterprise that applied (everyone else: 404)."""
     letter = owned_letter(portal_of(request), actor, application_id, letter_id)
