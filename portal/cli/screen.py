@@ -27,7 +27,7 @@ from portal.rules import RuleFileError, load_pack
 from portal.rules.batch.formula_sql import NotCompilable
 from portal.rules.model import Rule
 from portal.rules.pack import Pack
-from portal.screening.engines import ENGINES, open_engine
+from portal.screening.engines import ENGINES, EngineError, open_engine
 from portal.screening.impact import ImpactReport, RefError, RuleSet, compare, resolve_ref
 from portal.screening.inputs import InputError, read_input, read_records
 from portal.screening.outputs import OutputError, check_out_path, rejects_path, write_out, write_rejects
@@ -151,11 +151,16 @@ def screen(
                 result = run_screen(conn, data, rules, pack.facts, when, step)
         except NotCompilable as exc:
             raise _fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
+        except EngineError as exc:
+            raise _fail(str(exc), 2) from None
         except SQLAlchemyError as exc:
             raise _fail(f"{engine}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", 2) from None
         progress.update(task, description="writing")
-        write_out(result.table, out)
-        write_rejects(data.rejects, rejects_path(out))
+        try:
+            write_out(result.table, out)
+            write_rejects(data.rejects, rejects_path(out))
+        except OutputError as exc:
+            raise _fail(str(exc), 2) from None
         progress.update(task, advance=1)
     _print_summary(result.counts, data.total_rows, len(data.rejects), out)
     if portal is not None and notify:

@@ -152,7 +152,9 @@ def _coerce(spec: FactSpec, value: object) -> object:
     if kind == "date":
         if isinstance(value, date) and not hasattr(value, "hour"):
             return value
-        if not isinstance(value, str):
+        # Only the extended form: Python also reads "20200101" and "2020-W01-1", which batch
+        # screening rejects, and a fact must read the same on both paths.
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
             raise FactError(q, f"expected an ISO date YYYY-MM-DD, got {value!r}")
         try:
             return date.fromisoformat(value)
@@ -166,6 +168,7 @@ def _coerce(spec: FactSpec, value: object) -> object:
 
 
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # 10^15 yuan is far beyond any enterprise figure; larger numbers are typing errors or probes,
 # and would only overflow the fixed-point formatting of hints and letters.
 _LARGEST = Decimal(10) ** 15

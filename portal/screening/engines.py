@@ -13,7 +13,7 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.pool import StaticPool
 
 from portal.rules.batch.compiler import FACTS_TABLE, OUTCOME, ROW_KEY, VERDICTS, CompiledRule
@@ -21,6 +21,7 @@ from portal.rules.batch.compiler import FACTS_TABLE, OUTCOME, ROW_KEY, VERDICTS,
 EngineName = Literal["sqlite", "duckdb", "postgres"]
 ENGINES: tuple[EngineName, ...] = ("sqlite", "duckdb", "postgres")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+_BACKENDS: dict[EngineName, str] = {"sqlite": "sqlite", "duckdb": "duckdb", "postgres": "postgresql"}
 MONEY_SCALE = 2
 FEN = Decimal("0.01")
 TEN_DECIMALS = Decimal("1e-10")
@@ -34,14 +35,26 @@ _SQL_TYPES: dict[EngineName, dict[str, str]] = {
 }  # fmt: skip
 
 
+class EngineError(ValueError):
+    """A `--db-url` that does not name the chosen engine, or whose driver is not installed."""
+
+
 def open_engine(name: EngineName, url: str | None = None) -> Engine:
     """An engine for one screening run; SQLite and DuckDB work in memory, PostgreSQL in temp tables."""
-    if name == "sqlite":
-        # One shared in-memory connection: the facts table must outlive each checkout.
-        return create_engine(url or "sqlite://", poolclass=StaticPool)
-    if name == "duckdb":
-        return create_engine(url or "duckdb:///:memory:", poolclass=StaticPool)
-    return create_engine(url or DEFAULT_POSTGRES_URL)
+    if url is not None:
+        # Checked before create_engine: another dialect would only fail later, with a traceback.
+        backend = make_url(url).get_backend_name()
+        if backend != _BACKENDS[name]:
+            raise EngineError(f"--db-url: a {backend} URL cannot run the {name} engine")
+    try:
+        if name == "sqlite":
+            # One shared in-memory connection: the facts table must outlive each checkout.
+            return create_engine(url or "sqlite://", poolclass=StaticPool)
+        if name == "duckdb":
+            return create_engine(url or "duckdb:///:memory:", poolclass=StaticPool)
+        return create_engine(url or DEFAULT_POSTGRES_URL)
+    except ImportError as exc:
+        raise EngineError(f"--db-url: its database driver is not installed ({exc.name})") from exc
 
 
 def engine_name(conn: Connection) -> EngineName:

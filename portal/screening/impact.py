@@ -137,6 +137,9 @@ def _from_file(ref: str, path: Path) -> RuleSet:
 
 def _from_git(ref: str, repo: Path) -> Pack:
     """`git archive REV rules/` into a temporary folder; the pack is fully loaded before it is removed."""
+    if ref.startswith("-"):
+        # git would read it as an option (e.g. --output=FILE writes anywhere), not as a revision.
+        raise RefError(f"{ref}: neither a rule file nor a git revision (a revision cannot start with -)")
     try:
         archive = subprocess.run(  # noqa: S603 - fixed argv, no shell
             ["git", "-C", str(repo), "archive", "--format=tar", ref, RULES_DIR],  # noqa: S607

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,13 @@ def _from_text(
     unknown = [n for n in raw.column_names if n not in by_header and n != ROW_ID]
     if unknown:
         raise InputError(f"{source}: unknown column(s) {', '.join(unknown)}; columns are facts.yaml names")
-    present = {by_header[n].qualified: n for n in raw.column_names if n != ROW_ID}
+    headers = [n for n in raw.column_names if n != ROW_ID]
+    named = Counter([by_header[n].qualified for n in headers] + [ROW_ID] * raw.column_names.count(ROW_ID))
+    twice = sorted(name for name, n in named.items() if n > 1)
+    if twice:
+        # Two columns for one fact would leave one of them silently unused.
+        raise InputError(f"{source}: more than one column for {', '.join(twice)}")
+    present = {by_header[n].qualified: n for n in headers}
     has_row_id = ROW_ID in raw.column_names
     table = raw.append_column(ROW_NUMBER, pa.array(range(1, raw.num_rows + 1), pa.int64()))
     facts, rejects = _validate(table, columns, present, has_row_id)

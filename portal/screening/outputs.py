@@ -15,13 +15,16 @@ OUT_FORMATS = (".csv", ".parquet")
 
 
 class OutputError(ValueError):
-    """OUT names a format screening cannot write."""
+    """OUT names a format screening cannot write, or a place it cannot be written to."""
 
 
 def check_out_path(out: Path) -> None:
     """Fail before any work is done, not after an hour of screening."""
     if out.suffix.lower() not in OUT_FORMATS:
         raise OutputError(f"{out}: OUT must end in .csv or .parquet")
+    for path in (out, rejects_path(out)):
+        if path.is_dir():
+            raise OutputError(f"{path}: is a directory, not a file to write")
 
 
 def rejects_path(out: Path) -> Path:
@@ -31,11 +34,14 @@ def rejects_path(out: Path) -> Path:
 
 def write_out(table: pa.Table, out: Path) -> None:
     check_out_path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".parquet":
-        pq.write_table(table, out)
-    else:
-        pacsv.write_csv(table, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".parquet":
+            pq.write_table(table, out)
+        else:
+            pacsv.write_csv(table, out)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot be written: {exc}") from exc
 
 
 def write_rejects(rejects: Sequence[Reject], path: Path) -> None:
@@ -46,5 +52,8 @@ def write_rejects(rejects: Sequence[Reject], path: Path) -> None:
             "reason": pa.array([r.reason for r in rejects], pa.string()),
         }
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pacsv.write_csv(table, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pacsv.write_csv(table, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written: {exc}") from exc

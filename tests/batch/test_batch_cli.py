@@ -107,6 +107,49 @@ def test_screen_bad_options_exit_2(
     assert "Traceback" not in stderr
 
 
+def test_screen_out_that_cannot_be_written_exits_2(fixture_settings: None, tmp_path: Path) -> None:
+    (tmp_path / "taken.csv").mkdir()
+    blocked = tmp_path / "file"
+    blocked.write_text("", encoding="utf-8")
+    for out, message in [
+        (tmp_path / "taken.csv", "is a directory"),
+        (blocked / "out.csv", "cannot be written"),
+    ]:
+        code, _, stderr = _screen(tmp_path, "--out", str(out), "--engine", "sqlite")
+        assert (code, "Traceback" in stderr) == (2, False)
+        assert message in stderr
+
+
+@pytest.mark.parametrize(
+    ("engine", "url", "message"),
+    [
+        ("sqlite", "duckdb:///:memory:", "a duckdb URL cannot run the sqlite engine"),
+        ("postgres", "mysql://u@localhost/db", "a mysql URL cannot run the postgres engine"),
+        ("postgres", "postgresql+asyncpg://u@localhost/db", "driver is not installed"),
+    ],
+)
+def test_screen_db_url_of_another_engine_exits_2(
+    fixture_settings: None, tmp_path: Path, engine: str, url: str, message: str
+) -> None:
+    code, _, stderr = _screen(tmp_path, "--out", str(tmp_path / "o.csv"), "--engine", engine, "--db-url", url)
+    assert code == 2
+    assert message in stderr
+    assert "Traceback" not in stderr
+
+
+def test_impact_ref_cannot_pass_an_option_to_git(fixture_settings: None, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(INPUT, encoding="utf-8")
+    planted = tmp_path / "planted.tar"
+    result = CliRunner().invoke(
+        app, ["rules", "impact", "--input", str(source), "--repo", str(Path(__file__).parent), "--",
+              f"--output={planted}", "HEAD"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot start with -" in result.stderr
+    assert not planted.exists()
+
+
 def test_impact_between_rule_files(fixture_settings: None, tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     source.write_text(INPUT, encoding="utf-8")

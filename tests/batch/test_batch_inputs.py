@@ -113,6 +113,8 @@ def test_qualified_columns_reach_other_entities(fixture_pack: Pack, tmp_path: Pa
         ("in.txt", "x", "INPUT must be .csv, .parquet or .jsonl"),
         ("in.jsonl", "[1, 2]\n", "is not a JSON object"),
         ("in.jsonl", "{broken\n", "cannot be read"),
+        ("in.csv", "revenue,enterprise.revenue\n1,2\n", "more than one column for enterprise.revenue"),
+        ("in.csv", "row_id,revenue,row_id\nA,1,B\n", "more than one column for row_id"),
     ],
 )
 def test_unreadable_files_raise_one_clear_error(

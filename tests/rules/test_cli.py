@@ -1,6 +1,7 @@
 """The published command line, through Typer's runner: exit codes, messages, the JSON document."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def fixture_pack(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORTAL_PACK_DIR", str(FIXTURES))
-    monkeypatch.setattr("portal.settings.Settings.rules_dir", property(lambda self: self.pack_dir / "pack"))
+def fixture_pack(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A pack directory whose rules/ is the fixture pack, read through the real settings."""
+    pack_dir = tmp_path_factory.mktemp("pack_dir")
+    (pack_dir / "rules").symlink_to(FIXTURES / "pack", target_is_directory=True)
+    monkeypatch.setenv("PORTAL_PACK_DIR", str(pack_dir))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

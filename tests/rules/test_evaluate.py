@@ -189,6 +189,9 @@ def test_rule_hash_ignores_formatting(pack: Pack, tmp_path) -> None:  # type: ig
         ({"enterprise": {"employees": "2.5"}}, "enterprise.employees"),
         ({"enterprise": {"core_ip": "yes"}}, "enterprise.core_ip"),
         ({"enterprise": {"registered_on": "2020-02-30"}}, "enterprise.registered_on"),
+        # Forms Python reads but batch screening rejects; both paths must agree.
+        ({"enterprise": {"registered_on": "20200101"}}, "enterprise.registered_on"),
+        ({"enterprise": {"registered_on": "2020-W01-1"}}, "enterprise.registered_on"),
         ({"enterprise": {"district": "atlantis"}}, "enterprise.district"),
         ({"enterprise": {"rd_ratio_3y": "0.05"}}, "enterprise.rd_ratio_3y"),
         ({"company": {}}, "company"),
