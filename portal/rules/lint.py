@@ -161,9 +161,8 @@ def _lint_rule(
             add(1, "lead_unit: missing (a code from units.yaml)")
         elif rule.lead_unit not in units:
             add(lines.get("lead_unit", 1), f"lead_unit: {rule.lead_unit!r} is not in units.yaml")
-    if workflows.is_dir() and not any(
-        (workflows / f"{rule.workflow}{ext}").is_file() for ext in (".yaml", ".yml")
-    ):
+    # Only `.yaml`: that is all `load_workflows` reads, so a `.yml` would pass lint and fail at start-up.
+    if workflows.is_dir() and not (workflows / f"{rule.workflow}.yaml").is_file():
         add(lines.get("workflow", 1), f"workflow: no workflow file {rule.workflow}.yaml in {workflows}")
     if typed:
         scope = Scope(rule, facts)
