@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -303,21 +305,30 @@ def _print_impact_csv(report: ImpactReport) -> None:
         ])  # fmt: skip
 
 
+def _directions_table(title: str, unit: str, directions: Mapping[tuple[str, str], int]) -> Table:
+    table = Table(title=title)
+    table.add_column("from")
+    table.add_column("to")
+    table.add_column(unit, justify="right")
+    for (was, now), n in sorted(directions.items()):
+        table.add_row(was, now, str(n))
+    return table
+
+
+def _totals_table(title: str, totals: Mapping[str, tuple[Decimal, Decimal]]) -> Table:
+    table = Table(title=title)
+    for name in ("benefit", "old", "new", "change"):
+        table.add_column(name, justify="left" if name == "benefit" else "right")
+    for name, (old, new) in sorted(totals.items()):
+        table.add_row(name, str(old), str(new), str(new - old))
+    return table
+
+
 def _print_impact_table(report: ImpactReport, old_ref: str, new_ref: str) -> None:
     out = Console()
-    flips = Table(title=f"{old_ref} → {new_ref}: {report.rows} rows, {len(report.flips)} flipped")
-    flips.add_column("from")
-    flips.add_column("to")
-    flips.add_column("rows", justify="right")
-    for (was, now), n in sorted(report.directions.items()):
-        flips.add_row(was, now, str(n))
-    out.print(flips)
-    money = Table(title="benefit totals (eligible rows)")
-    for name in ("benefit", "old", "new", "change"):
-        money.add_column(name, justify="left" if name == "benefit" else "right")
-    for name, (old, new) in sorted(report.benefit_totals.items()):
-        money.add_row(name, str(old), str(new), str(new - old))
-    out.print(money)
+    title = f"{old_ref} → {new_ref}: {report.rows} rows, {len(report.flips)} flipped"
+    out.print(_directions_table(title, "rows", report.directions))
+    out.print(_totals_table("benefit totals (eligible rows)", report.benefit_totals))
     affected = Table(title="affected rows")
     for name in ("key", "uscc", "measure", "old", "new"):
         affected.add_column(name)
@@ -343,22 +354,12 @@ def _print_cases_csv(report: ApplicationImpact) -> None:
 def _print_cases_table(report: ApplicationImpact, old_ref: str, new_ref: str) -> None:
     out = Console()
     when = report.on.isoformat() if report.on else "each submission day"
-    flips = Table(
-        title=f"{old_ref} → {new_ref}: {report.replayed} application(s) submitted since "
+    title = (
+        f"{old_ref} → {new_ref}: {report.replayed} application(s) submitted since "
         f"{report.since.isoformat()}, judged on {when}; {sum(report.directions.values())} flipped"
     )
-    flips.add_column("from")
-    flips.add_column("to")
-    flips.add_column("applications", justify="right")
-    for (was, now), n in sorted(report.directions.items()):
-        flips.add_row(was, now, str(n))
-    out.print(flips)
-    money = Table(title="benefit totals (eligible applications)")
-    for name in ("benefit", "old", "new", "change"):
-        money.add_column(name, justify="left" if name == "benefit" else "right")
-    for name, (old, new) in sorted(report.benefit_totals.items()):
-        money.add_row(name, str(old), str(new), str(new - old))
-    out.print(money)
+    out.print(_directions_table(title, "applications", report.directions))
+    out.print(_totals_table("benefit totals (eligible applications)", report.benefit_totals))
     affected = Table(title="affected applications")
     for name in ("application", "uscc", "measure", "state", "evaluated on", "old", "new", "benefit change"):
         affected.add_column(name)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -17,31 +16,13 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from portal.decimal_yaml import DecimalSafeLoader
 from portal.forms.errors import FormFileError
 from portal.forms.model import ATTACHMENT_KINDS, WIDGETS, AttachmentSlot, FieldSpec, FormSpec, Section, Text
 from portal.forms.validate import make_validator
 
 _FACT_NAME = re.compile(r"[a-z]+\.[a-z0-9_]+")
 _ID = re.compile(r"[a-z][a-z0-9_]*")
-
-
-class _DecimalLoader(yaml.SafeLoader):
-    """Safe YAML with floats read as Decimal, so limits such as `multipleOf: 0.01` stay exact."""
-
-
-def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    text = str(loader.construct_scalar(node))
-    try:
-        number = Decimal(text.replace("_", ""))
-    except InvalidOperation:  # YAML's `.nan` and `.inf` are floats but not Decimal literals
-        number = Decimal("NaN")
-    if not number.is_finite():
-        problem = f"{text!r} is not a finite number"
-        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
-    return number
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
 class _Reader:
@@ -150,7 +131,7 @@ def load_form(path: Path) -> FormSpec:
     """One form file; raises FormFileError naming the file and key on any inconsistency."""
     r = _Reader(path)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=DecimalSafeLoader)  # noqa: S506 - SafeLoader subclass
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise r.fail("yaml", str(exc)) from exc
     top = r.mapping(doc, "file")

@@ -6,37 +6,19 @@ mark was compared with.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from portal.decimal_yaml import DecimalSafeLoader
 from portal.workflows.errors import RubricScoreError, WorkflowFileError
 from portal.workflows.spec import Label
 
 _CENT = Decimal("0.01")
 _SCORE_MIN = Decimal(0)
 _SCORE_MAX = Decimal(100)
-
-
-class _DecimalLoader(yaml.SafeLoader):
-    """Reads YAML floats as Decimal from their text, so 0.1 stays 0.1."""
-
-
-def _decimal_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    text = str(loader.construct_scalar(node))
-    try:
-        number = Decimal(text.replace("_", ""))
-    except InvalidOperation:  # YAML's `.nan` and `.inf` are floats but not Decimal literals
-        number = Decimal("NaN")
-    if not number.is_finite():
-        problem = f"{text!r} is not a finite number"
-        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
-    return number
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal_scalar)
 
 
 @dataclass(frozen=True)
@@ -126,7 +108,7 @@ class Rubric:
 def load_rubric(path: Path) -> Rubric:
     """Read a rubric file; raises WorkflowFileError naming the file and the bad field."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506 - safe subclass
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=DecimalSafeLoader)  # noqa: S506 - safe subclass
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
     if not isinstance(raw, dict):
