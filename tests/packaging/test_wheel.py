@@ -34,6 +34,7 @@ def test_wheel_ships_pack_and_migrations(wheel: Path) -> None:
     assert "portal/_pack/workflows/municipal.yaml" in names
     assert any(n.startswith("portal/_pack/forms/") for n in names)
     assert "portal/_alembic/env.py" in names
+    assert "portal/py.typed" in names  # PEP 561: type checkers read the installed package's hints
     assert any(n.startswith("portal/web/templates/") for n in names)
     assert any(n.startswith("portal/documents/assets/") for n in names)
 
