@@ -10,8 +10,8 @@ from decimal import Decimal, InvalidOperation
 import yaml
 
 
-class DecimalSafeLoader(yaml.SafeLoader):
-    """yaml.SafeLoader with floats as finite Decimals."""
+class DecimalSafeLoader(yaml.CSafeLoader):
+    """yaml.CSafeLoader (libyaml) with floats as finite Decimals."""
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:

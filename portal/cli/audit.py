@@ -1,13 +1,15 @@
 """`portal audit verify`: walk the audit log's and the bank access log's hash chains."""
 
-import typer
-from sqlalchemy.exc import SQLAlchemyError
+from __future__ import annotations
 
-from portal.db.access_log import verify_access_log
-from portal.db.audit import verify_chain
-from portal.db.chain import VerifyReport
-from portal.db.engine import DatabaseURLError, database_error_reason, make_engine, session_scope
-from portal.settings import get_settings
+from typing import TYPE_CHECKING
+
+import typer
+
+from portal.cli.bootstrap import database
+
+if TYPE_CHECKING:
+    from portal.db.chain import VerifyReport
 
 app = typer.Typer(help="The tamper-evident logs.", no_args_is_help=True)
 
@@ -28,23 +30,12 @@ def verify() -> None:
     Keep the printed head hashes somewhere else: they are what proves the newest rows were
     not all rewritten together.
     """
-    url = get_settings().database_url
-    try:
-        engine = make_engine(url, pooled=False)
-    except DatabaseURLError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
-    try:
-        with session_scope(engine) as session:
-            reports = [verify_chain(session), verify_access_log(session)]
-    except SQLAlchemyError as exc:
-        reason = database_error_reason(exc)
-        typer.echo(
-            f"error: cannot read the logs ({reason}); is the database migrated (portal db upgrade)?", err=True
-        )
-        raise typer.Exit(code=1) from None
-    finally:
-        engine.dispose()
+    from portal.db.access_log import verify_access_log
+    from portal.db.audit import verify_chain
+    from portal.db.engine import session_scope
+
+    with database(doing="cannot read the logs") as engine, session_scope(engine) as session:
+        reports = [verify_chain(session), verify_access_log(session)]
     for report in reports:
         typer.echo(_line(report), err=not report.ok)
     if not all(report.ok for report in reports):

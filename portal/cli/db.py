@@ -4,32 +4,32 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from alembic.util.exc import CommandError
-from sqlalchemy.exc import SQLAlchemyError
 
-from portal.db import migrations
-from portal.db.engine import DatabaseURLError, database_error_reason, parse_database_url
-from portal.settings import get_settings
+from portal.cli.bootstrap import fail, settings
 
 app = typer.Typer(help="The database schema: Alembic migrations of DATABASE_URL.", no_args_is_help=True)
 
 
 def _shown(url: str) -> str:
+    from portal.db.engine import parse_database_url
+
     return parse_database_url(url).render_as_string(hide_password=True)
 
 
 def _run(action: Callable[[str], None]) -> None:
     """Run a migration step, turning the expected failures into one line and exit code 1."""
-    url = get_settings().database_url
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.db.engine import DatabaseURLError, database_error_reason
+
+    url = settings().database_url
     try:
         action(url)
     except (DatabaseURLError, CommandError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
+        raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
-        reason = database_error_reason(exc)
-        typer.echo(f"error: database {_shown(url)}: {reason}", err=True)
-        raise typer.Exit(code=1) from None
+        raise fail(f"database {_shown(url)}: {database_error_reason(exc)}") from None
 
 
 @app.command("upgrade")
@@ -37,6 +37,8 @@ def upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision (default: the latest).")] = "head",
 ) -> None:
     """Migrate the database up to REVISION."""
+
+    from portal.db import migrations
 
     def step(url: str) -> None:
         migrations.upgrade(url, revision)
@@ -51,6 +53,8 @@ def downgrade(
 ) -> None:
     """Migrate the database down to REVISION (data in dropped tables is lost)."""
 
+    from portal.db import migrations
+
     def step(url: str) -> None:
         migrations.downgrade(url, revision)
         typer.echo(f"{_shown(url)} is at {', '.join(migrations.current_revisions(url)) or 'base'}")
@@ -61,6 +65,8 @@ def downgrade(
 @app.command("current")
 def current() -> None:
     """Print the database's revision and whether it is the latest."""
+
+    from portal.db import migrations
 
     def step(url: str) -> None:
         revisions = migrations.current_revisions(url)

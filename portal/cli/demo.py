@@ -4,44 +4,35 @@ Idempotent: a second run finds the demo admin and changes nothing. `portal serve
 the same function before it starts serving.
 """
 
-import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
+from __future__ import annotations
 
-from portal.db.engine import DatabaseURLError, database_error_reason, make_engine
-from portal.demo.seed import DEMO_PASSWORD, SeedReport, seed_demo
-from portal.forms import FormFileError
-from portal.rules import RuleFileError
-from portal.services.context import Portal
-from portal.settings import Settings, get_settings
-from portal.workflows import WorkflowFileError
+from typing import TYPE_CHECKING
+
+import typer
+
+from portal.cli.bootstrap import open_portal, settings
+
+if TYPE_CHECKING:
+    from portal.demo.seed import SeedReport
+    from portal.settings import Settings
 
 app = typer.Typer(help="Demo data for trying the portal out.", no_args_is_help=True)
 
 
-def seed_configured(settings: Settings) -> SeedReport:
-    """Seed the database in `settings`; expected failures exit with one line, never a traceback."""
-    try:
-        engine = make_engine(settings.database_url, pooled=False)
-        portal = Portal.from_settings(settings, engine=engine)
-    except (DatabaseURLError, RuleFileError, FormFileError, WorkflowFileError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
-    try:
+def seed_configured(config: Settings) -> SeedReport:
+    """Seed the database in `config`; expected failures exit with one line, never a traceback."""
+    from portal.demo.seed import seed_demo
+
+    with open_portal(config, doing="cannot seed the database") as portal:
         return seed_demo(portal)
-    except SQLAlchemyError as exc:
-        typer.echo(
-            f"error: cannot seed {settings.database_url}: {database_error_reason(exc)} "
-            "(run `portal db upgrade` first)",
-            err=True,
-        )
-        raise typer.Exit(code=1) from None
-    finally:
-        engine.dispose()
 
 
 def print_logins(report: SeedReport, base_url: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from portal.demo.seed import DEMO_PASSWORD
+
     console = Console()
     what = f"seeded {report.applications} applications" if report.created else "demo data already present"
     console.print(f"[bold]Demo[/bold]: {what}. Open {base_url} and sign in with:")
@@ -55,5 +46,5 @@ def print_logins(report: SeedReport, base_url: str) -> None:
 @app.command("seed")
 def seed() -> None:
     """Create the demo enterprises, staff accounts and ~20 applications (once)."""
-    settings = get_settings()
-    print_logins(seed_configured(settings), settings.public_base_url)
+    config = settings()
+    print_logins(seed_configured(config), config.public_base_url)

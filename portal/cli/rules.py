@@ -5,23 +5,22 @@ Exit codes: 0 fine; 1 a problem in the pack (lint findings, failing examples, un
 traceback. The pack location is read from settings here, never inside the engine.
 """
 
+from __future__ import annotations
+
 import json
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from portal.rules import FactError, Pack, RuleFileError, load_pack
-from portal.rules.examples import run_examples
-from portal.rules.lint import find_pack_root, lint_paths
-from portal.rules.model import Rule
-from portal.rules.pack import rule_files
-from portal.settings import get_settings
+from portal.cli.bootstrap import fail, load_rules, settings
+
+if TYPE_CHECKING:
+    from portal.rules import Pack
+    from portal.rules.model import Rule
 
 app = typer.Typer(
     help="The policy pack's rules: lint them, run their examples, list them.", no_args_is_help=True
@@ -33,18 +32,15 @@ PathsArg = Annotated[
 ]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=code)
-
-
 def _default_paths(paths: list[Path] | None) -> list[Path]:
-    return paths or [get_settings().rules_dir]
+    return paths or [settings().rules_dir]
 
 
 @app.command("lint")
 def lint(paths: PathsArg = None) -> None:
     """Check schema, names, types, windows, tables, citations, zh/en text and examples."""
+    from portal.rules.lint import lint_paths
+
     problems = lint_paths(_default_paths(paths))
     for problem in problems:
         typer.echo(str(problem))
@@ -56,18 +52,18 @@ def lint(paths: PathsArg = None) -> None:
 
 def _load_for(paths: list[Path]) -> list[tuple[Pack, list[Rule]]]:
     """The packs holding `paths`, each with the rules that lie in the named files or directories."""
+    from portal.rules.lint import find_pack_root
+    from portal.rules.pack import rule_files
+
     chosen: dict[Path, list[Path]] = {}
     for path in paths:
         root = find_pack_root(path) if path.exists() else None
         if root is None:
-            raise _fail(f"{path}: not a rule file or pack directory (no facts.yaml found)", 1)
+            raise fail(f"{path}: not a rule file or pack directory (no facts.yaml found)", 1)
         chosen.setdefault(root, []).append(path.resolve())
     loaded = []
     for root, selected in chosen.items():
-        try:
-            pack = load_pack(root)
-        except RuleFileError as exc:
-            raise _fail(str(exc), 1) from None
+        pack = load_rules(root)
         wanted = {
             f.resolve()
             for f in rule_files(root)
@@ -80,6 +76,8 @@ def _load_for(paths: list[Path]) -> list[tuple[Pack, list[Rule]]]:
 @app.command("test")
 def test(paths: PathsArg = None) -> None:
     """Run every example of every selected rule file; ends with `N passed, M failed`."""
+    from portal.rules.examples import run_examples
+
     passed = failed = 0
     for pack, rules in _load_for(_default_paths(paths)):
         for run in run_examples(rules, pack.facts):
@@ -99,6 +97,9 @@ def test(paths: PathsArg = None) -> None:
 @app.command("list")
 def list_rules(paths: PathsArg = None) -> None:
     """A table of every measure version: id, version, category, window and source."""
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table()
     for header in ("id", "version", "category", "window", "source"):
         table.add_column(header, overflow="fold")
@@ -121,29 +122,28 @@ def check(
 ) -> None:
     """Which measures the facts qualify for, with benefits, trace and hints."""
     if lang not in ("zh", "en"):
-        raise _fail(f"--lang must be zh or en, got {lang!r}", 2)
+        raise fail(f"--lang must be zh or en, got {lang!r}", 2)
     try:
         when = date.fromisoformat(on) if on else datetime.now(SHANGHAI).date()
     except ValueError:
-        raise _fail(f"--on: not a date YYYY-MM-DD: {on!r}", 2) from None
+        raise fail(f"--on: not a date YYYY-MM-DD: {on!r}", 2) from None
     try:
         raw = json.loads(facts_file.read_text(encoding="utf-8"), parse_float=Decimal)
     except OSError as exc:
-        raise _fail(f"{facts_file}: cannot read: {exc.strerror}", 2) from None
+        raise fail(f"{facts_file}: cannot read: {exc.strerror}", 2) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _fail(f"{facts_file}: not valid JSON: {exc}", 2) from None
+        raise fail(f"{facts_file}: not valid JSON: {exc}", 2) from None
     if not isinstance(raw, dict):
-        raise _fail(f"{facts_file}: expected an object keyed by entity", 2)
-    try:
-        pack = load_pack(get_settings().rules_dir)
-    except RuleFileError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(f"{facts_file}: expected an object keyed by entity", 2)
+    from portal.rules import FactError
+
+    pack = load_rules()
     try:
         document = pack.check(raw, when, measure or None, lang)
     except FactError as exc:
-        raise _fail(f"{facts_file}: {exc.fact}: {exc.message}", 2) from None
+        raise fail(f"{facts_file}: {exc.fact}: {exc.message}", 2) from None
     except KeyError as exc:
-        raise _fail(str(exc.args[0]), 2) from None
+        raise fail(str(exc.args[0]), 2) from None
     if as_json:
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
@@ -151,6 +151,9 @@ def check(
 
 
 def _print_table(document: dict[str, object], lang: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     zh = lang == "zh"
     table = Table(title=("评估日期 " if zh else "Evaluated on ") + str(document["on"]))
     headers = (

@@ -16,59 +16,31 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
-from portal.rules import RuleFileError, load_pack
-from portal.rules.batch.formula_sql import NotCompilable
-from portal.rules.model import Rule
-from portal.rules.pack import Pack
-from portal.screening.engines import ENGINES, EngineError, open_engine
-from portal.screening.impact import ImpactReport, RefError, RuleSet, compare, resolve_ref
-from portal.screening.inputs import InputError, read_input, read_records
-from portal.screening.outputs import OutputError, check_out_path, rejects_path, write_out, write_rejects
-from portal.screening.replay import ApplicationImpact
-from portal.screening.run import OUTCOMES
-from portal.screening.run import screen as run_screen
-from portal.services.context import Portal
-from portal.services.impact import application_impact
-from portal.services.screening import notify_eligible, register_records
-from portal.settings import get_settings
+from portal.cli.bootstrap import fail, load_rules, parse_day, settings
+
+if TYPE_CHECKING:
+    from portal.rules.model import Rule
+    from portal.rules.pack import Pack
+    from portal.screening.impact import ImpactReport, RuleSet
+    from portal.screening.replay import ApplicationImpact
+    from portal.services.context import Portal
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 console = Console(stderr=True)
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=code)
 
 
 def parse_on(on: str | None) -> date:
     """`--on` as a date; default today in Asia/Shanghai."""
     if on is None:
         return datetime.now(SHANGHAI).date()
-    return parse_date("--on", on)
-
-
-def parse_date(option: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)", 2) from None
-
-
-def load_configured_pack(rules_dir: Path | None = None) -> Pack:
-    try:
-        return load_pack(rules_dir or get_settings().rules_dir)
-    except RuleFileError as exc:
-        raise _fail(str(exc), 1) from None
+    return parse_day("--on", on)
 
 
 def choose_rules(pack: Pack, measures: list[str], on: date) -> list[Rule]:
@@ -76,7 +48,7 @@ def choose_rules(pack: Pack, measures: list[str], on: date) -> list[Rule]:
     known = set(pack.measure_ids())
     unknown = [m for m in measures if m not in known]
     if unknown:
-        raise _fail(f"--measure: unknown measure(s) {', '.join(unknown)}", 2)
+        raise fail(f"--measure: unknown measure(s) {', '.join(unknown)}", 2)
     chosen: list[Rule] = []
     for measure in measures or pack.measure_ids():
         rule = pack.select(measure, on)
@@ -115,17 +87,26 @@ def screen(
     INPUT `db:` screens the portal's enterprise register (latest profile of each enterprise);
     nightly 免申即享 is `portal screen db: --out var/screening/nightly.parquet --notify`.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.rules.batch.formula_sql import NotCompilable
+    from portal.screening.engines import ENGINES, EngineError, open_engine
+    from portal.screening.inputs import InputError, read_input, read_records
+    from portal.screening.outputs import OutputError, check_out_path, rejects_path, write_out, write_rejects
+    from portal.screening.run import screen as run_screen
+
     if engine not in ENGINES:
-        raise _fail(f"--engine: {engine!r} is not one of {', '.join(ENGINES)}", 2)
+        raise fail(f"--engine: {engine!r} is not one of {', '.join(ENGINES)}", 2)
     from_register = source == "db:"
     if notify and not from_register:
-        raise _fail("--notify needs INPUT db: (notices go to registered enterprises)", 2)
+        raise fail("--notify needs INPUT db: (notices go to registered enterprises)", 2)
     try:
         check_out_path(out)
     except OutputError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     when = parse_on(on)
-    pack = load_configured_pack()
+    pack = load_rules()
     rules = choose_rules(pack, measure or [], when)
     columns = [spec for spec in pack.facts.specs.values() if not spec.derived]
     with Progress(
@@ -133,14 +114,16 @@ def screen(
         console=console, transient=True,
     ) as progress:  # fmt: skip
         task = progress.add_task("reading input", total=len(rules) + 3)
-        portal = Portal.from_settings(get_settings()) if from_register else None
+        portal = _register_portal() if from_register else None
         try:
             if portal is not None:
+                from portal.services.screening import register_records
+
                 data = read_records(register_records(portal), columns, source)
             else:
                 data = read_input(Path(source), columns)
         except InputError as exc:
-            raise _fail(str(exc), 2) from None
+            raise fail(str(exc), 2) from None
         progress.update(task, advance=1, description="loading facts")
 
         def step(name: str) -> None:
@@ -152,25 +135,37 @@ def screen(
             with open_engine(engine, db_url).begin() as conn:
                 result = run_screen(conn, data, rules, pack.facts, when, step)
         except NotCompilable as exc:
-            raise _fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
+            raise fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
         except EngineError as exc:
-            raise _fail(str(exc), 2) from None
+            raise fail(str(exc), 2) from None
         except SQLAlchemyError as exc:
-            raise _fail(f"{engine}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", 2) from None
+            raise fail(f"{engine}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", 2) from None
         progress.update(task, description="writing")
         try:
             write_out(result.table, out)
             write_rejects(data.rejects, rejects_path(out))
         except OutputError as exc:
-            raise _fail(str(exc), 2) from None
+            raise fail(str(exc), 2) from None
         progress.update(task, advance=1)
     _print_summary(result.counts, data.total_rows, len(data.rejects), out)
     if portal is not None and notify:
+        from portal.services.screening import notify_eligible
+
         written = notify_eligible(portal, result.table, rules)
         console.print(f"{written} notification(s) written")
 
 
+def _register_portal() -> Portal:
+    """The portal whose enterprise register `db:` screens (and `--notify` writes to)."""
+    from portal.services.context import Portal
+
+    return Portal.from_settings(settings())
+
+
 def _print_summary(counts: dict[str, dict[str, int]], total: int, rejected: int, out: Path) -> None:
+    from portal.screening.outputs import rejects_path
+    from portal.screening.run import OUTCOMES
+
     table = Table(title=f"{total} input rows, {rejected} rejected → {out}")
     table.add_column("measure")
     for outcome in OUTCOMES:
@@ -217,22 +212,24 @@ def impact(
     Reports outcome flips per direction, the change in benefit totals and what is affected.
     With both sources, JSON holds both reports under `input` and `applications`.
     """
+    from portal.rules import RuleFileError
+    from portal.screening.impact import RefError, resolve_ref
+
     if output_format not in ("table", "json", "csv"):
-        raise _fail(f"--format: {output_format!r} is not one of table, json, csv", 2)
+        raise fail(f"--format: {output_format!r} is not one of table, json, csv", 2)
     if input_file is None and since is None:
-        raise _fail("give --input FILE, --since DATE, or both", 2)
+        raise fail("give --input FILE, --since DATE, or both", 2)
     if output_format == "csv" and input_file is not None and since is not None:
-        raise _fail("--format csv prints one table: give --input or --since, not both", 2)
-    since_date = parse_date("--since", since) if since is not None else None
-    forced_on = parse_date("--on", on) if on is not None else None
+        raise fail("--format csv prints one table: give --input or --since, not both", 2)
+    since_date = parse_day("--since", since) if since is not None else None
+    forced_on = parse_day("--on", on) if on is not None else None
     when = forced_on or parse_on(None)
-    settings = get_settings()
-    where = repo or settings.pack_dir
+    where = repo or settings().pack_dir
     try:
         old = resolve_ref(old_ref, where, when, measure or [])
         new = resolve_ref(new_ref, where, when, measure or [])
     except (RefError, RuleFileError) as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     rows = _input_impact(input_file, old, new, when) if input_file is not None else None
     cases = _application_impact(old, new, since_date, forced_on) if since_date is not None else None
     if output_format == "json":
@@ -258,32 +255,44 @@ def impact(
 
 
 def _input_impact(input_file: Path, old: RuleSet, new: RuleSet, when: date) -> ImpactReport:
-    pack = load_configured_pack()
+    from portal.rules.batch.formula_sql import NotCompilable
+    from portal.screening.engines import open_engine
+    from portal.screening.impact import RefError, compare
+    from portal.screening.inputs import InputError, read_input
+
+    pack = load_rules()
     columns = [spec for spec in pack.facts.specs.values() if not spec.derived]
     try:
         data = read_input(input_file, columns)
         with open_engine("duckdb").begin() as conn:
             report = compare(conn, data, old, new, when)
     except (InputError, RefError) as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     except NotCompilable as exc:
-        raise _fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
+        raise fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
     if data.rejects:
         console.print(f"[yellow]{len(data.rejects)} input row(s) rejected and not replayed[/]")
     return report
 
 
 def _application_impact(old: RuleSet, new: RuleSet, since: date, on: date | None) -> ApplicationImpact:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.rules import RuleFileError
+    from portal.screening.impact import RefError
+    from portal.services.context import Portal
+    from portal.services.impact import application_impact
+
     try:
-        portal = Portal.from_settings(get_settings())
+        portal = Portal.from_settings(settings())
     except RuleFileError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     try:
         report = application_impact(portal, old, new, since, on)
     except RefError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     except SQLAlchemyError as exc:
-        raise _fail(f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", 1) from None
+        raise fail(f"database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", 1) from None
     finally:
         portal.engine.dispose()
     for skipped in report.skipped:

@@ -7,13 +7,9 @@ command works with `--reload`-free supervisors and in containers alike.
 from typing import Annotated
 
 import typer
-import uvicorn
 
+from portal.cli.bootstrap import fail, pack_errors, settings
 from portal.cli.demo import print_logins, seed_configured
-from portal.forms import FormFileError
-from portal.rules import RuleFileError
-from portal.settings import get_settings
-from portal.web.app import make_app
 
 
 def serve(
@@ -25,14 +21,17 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the portal (pages, /api/v1, /healthz, /readyz) on http://HOST:PORT."""
+    import uvicorn
+
+    from portal.web.app import make_app
+
     if demo:
-        print_logins(seed_configured(get_settings()), f"http://{host}:{port}")
+        print_logins(seed_configured(settings()), f"http://{host}:{port}")
     try:
         # Build the app here so a broken pack is reported as a message, not a worker traceback.
         app = make_app()
-    except (RuleFileError, FormFileError) as exc:
-        typer.echo(f"cannot start: {exc}", err=True)
-        raise typer.Exit(2) from None
+    except pack_errors() as exc:
+        raise fail(f"cannot start: {exc}", 2) from None
     if workers == 1:
         uvicorn.run(app, host=host, port=port, proxy_headers=False)
     else:

@@ -4,15 +4,8 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from portal.db.engine import DatabaseURLError, database_error_reason, make_engine
-from portal.rules import RuleFileError
-from portal.services.context import Portal
-from portal.services.notifications import deliver_email
-from portal.services.sla import sweep as run_sweep
-from portal.settings import get_settings
-from portal.workflows import CalendarRangeError, WorkflowFileError
+from portal.cli.bootstrap import fail, open_portal
 
 app = typer.Typer(help="Stage deadlines and timed events.", no_args_is_help=True)
 
@@ -34,31 +27,20 @@ def sweep(
     ] = None,
 ) -> None:
     """Escalate overdue stages once, close public notices whose period ended, and print what was done."""
+    from portal.services.notifications import deliver_email
+    from portal.services.sla import sweep as run_sweep
+    from portal.workflows import CalendarRangeError
+
     day = _parse_day(today)
-    settings = get_settings()
-    try:
-        engine = make_engine(settings.database_url, pooled=False)
-        portal = Portal.from_settings(settings, engine=engine)
-    except (DatabaseURLError, RuleFileError, WorkflowFileError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
-    portal.today_override = day
-    try:
-        report = run_sweep(portal)
-        mailed = deliver_email(portal)
-    except SQLAlchemyError as exc:
-        typer.echo(
-            f"error: database: {database_error_reason(exc)}; is it migrated (portal db upgrade)?", err=True
-        )
-        raise typer.Exit(code=1) from None
-    except CalendarRangeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
-    except OSError as exc:
-        typer.echo(f"error: e-mail delivery failed: {exc}", err=True)
-        raise typer.Exit(code=1) from None
-    finally:
-        engine.dispose()
+    with open_portal() as portal:
+        portal.today_override = day
+        try:
+            report = run_sweep(portal)
+            mailed = deliver_email(portal)
+        except CalendarRangeError as exc:
+            raise fail(str(exc)) from None
+        except OSError as exc:
+            raise fail(f"e-mail delivery failed: {exc}") from None
     typer.echo(f"sla sweep {report.today.isoformat()}")
     for case_id in report.escalated:
         typer.echo(f"  escalated   application {case_id}")

@@ -5,8 +5,7 @@ from typing import Annotated
 
 import typer
 
-from portal.settings import get_settings
-from portal.workflows import WorkflowFileError, load_workflows, workflow_page, write_workflow_pages
+from portal.cli.bootstrap import fail, settings
 
 app = typer.Typer(help="Review workflows: validate the definitions and render their diagrams.")
 
@@ -21,13 +20,14 @@ def docs(
     ] = False,
 ) -> None:
     """Write <name>.md (Mermaid diagram + stage and transition tables) for each workflows/*.yaml."""
-    settings = get_settings()
-    target = out_dir if out_dir is not None else settings.pack_dir / "docs" / "workflows"
+    from portal.workflows import WorkflowFileError, load_workflows, workflow_page, write_workflow_pages
+
+    config = settings()
+    target = out_dir if out_dir is not None else config.pack_dir / "docs" / "workflows"
     try:
-        workflows = load_workflows(settings.workflows_dir)
+        workflows = load_workflows(config.workflows_dir)
     except WorkflowFileError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        raise fail(str(exc), 2) from None
     if check:
         stale = [
             name
@@ -43,7 +43,6 @@ def docs(
     try:
         written = write_workflow_pages(workflows, target)
     except OSError as exc:
-        typer.echo(f"error: cannot write to {target}: {exc.strerror}", err=True)
-        raise typer.Exit(code=2) from None
+        raise fail(f"cannot write to {target}: {exc.strerror}", 2) from None
     for path in written:
         typer.echo(f"wrote {path}")

@@ -38,7 +38,7 @@ class YList(list[object]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-class _PackLoader(yaml.SafeLoader):
+class _PackLoader(yaml.CSafeLoader):
     pass
 
 
@@ -100,7 +100,7 @@ def load_yaml(path: Path) -> object:
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(path, 0, "", f"cannot read file: {exc}") from exc
     try:
-        return yaml.load(text, Loader=_PackLoader)  # noqa: S506 - _PackLoader derives from SafeLoader
+        return yaml.load(text, Loader=_PackLoader)  # noqa: S506 - _PackLoader derives from CSafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
