@@ -108,7 +108,7 @@ def screen(
     when = parse_on(on)
     pack = load_rules()
     rules = choose_rules(pack, measure or [], when)
-    columns = [spec for spec in pack.facts.specs.values() if not spec.derived]
+    columns = pack.facts.supplied()
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True,
@@ -261,7 +261,7 @@ def _input_impact(input_file: Path, old: RuleSet, new: RuleSet, when: date) -> I
     from portal.screening.inputs import InputError, read_input
 
     pack = load_rules()
-    columns = [spec for spec in pack.facts.specs.values() if not spec.derived]
+    columns = pack.facts.supplied()
     try:
         data = read_input(input_file, columns)
         with open_engine("duckdb").begin() as conn:

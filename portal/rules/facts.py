@@ -68,6 +68,10 @@ class FactDictionary:
     def entity_facts(self, entity: str) -> list[FactSpec]:
         return [s for s in self.specs.values() if s.entity == entity]
 
+    def supplied(self) -> list[FactSpec]:
+        """The facts a caller supplies, e.g. a screening input's columns; derived facts are computed."""
+        return [s for s in self.specs.values() if not s.derived]
+
     def reader(self, qualified: str) -> Closure:
         """A closure returning the fact's value or None; derived facts compute their formula."""
         cached = self._compiled.get(qualified)

@@ -68,6 +68,17 @@ def read_input(path: Path, columns: Sequence[FactSpec], default_entity: str = "e
     return _from_text(_read_as_text(path), columns, default_entity, str(path))
 
 
+def read_table(
+    table: pa.Table, columns: Sequence[FactSpec], source: str = "table", default_entity: str = "enterprise"
+) -> ScreeningInput:
+    """Validate an Arrow table (e.g. `pa.Table.from_pandas(df)` or polars' `df.to_arrow()`) as a file's rows.
+
+    Its values are read through their text exactly as a Parquet file's are; `source` names the
+    table in error messages.
+    """
+    return _from_text(_stringify(table), columns, default_entity, source)
+
+
 def read_records(
     records: Sequence[Mapping[str, object]],
     columns: Sequence[FactSpec],

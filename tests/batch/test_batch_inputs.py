@@ -9,14 +9,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from portal.rules import Pack
-from portal.screening.inputs import InputError, ScreeningInput, read_input
+from portal.screening.inputs import InputError, ScreeningInput, read_input, read_table
 
 HEADER = "row_id,uscc,district,registered_on,employees,revenue,core_ip,margin\n"
 GOOD = "A1,914401040000000011,tianhe,2019-03-01,120,50000000.00,true,0.25\n"
 
 
 def _read(pack: Pack, path: Path) -> ScreeningInput:
-    return read_input(path, [s for s in pack.facts.specs.values() if not s.derived])
+    return read_input(path, pack.facts.supplied())
 
 
 def test_csv_values_are_typed_exactly(fixture_pack: Pack, tmp_path: Path) -> None:
@@ -97,6 +97,23 @@ def test_parquet_native_types(fixture_pack: Pack, tmp_path: Path) -> None:
     assert data.rejects == []
     assert data.facts.column("enterprise__revenue").to_pylist() == [Decimal("100.5"), None]
     assert data.facts.column("enterprise__margin").to_pylist() == [Decimal("0.05"), Decimal("-0.5")]
+
+
+def test_an_arrow_table_reads_as_its_parquet_file_does(fixture_pack: Pack, tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "row_id": ["A1", "A2"],
+            "revenue": pa.array([Decimal("100.50"), Decimal("-1")], pa.decimal128(12, 2)),
+            "margin": pa.array([0.05, 0.1], pa.float64()),
+        }
+    )
+    path = tmp_path / "in.parquet"
+    pq.write_table(table, path)
+    from_file = _read(fixture_pack, path)
+    from_table = read_table(table, fixture_pack.facts.supplied(), source="register")
+    assert from_table.facts.equals(from_file.facts)
+    assert from_table.rejects == from_file.rejects == [from_file.rejects[0]]
+    assert from_table.rejects[0].row == 2
 
 
 def test_qualified_columns_reach_other_entities(fixture_pack: Pack, tmp_path: Path) -> None:
