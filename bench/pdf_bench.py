@@ -45,7 +45,8 @@ from weasyprint.text.fonts import FontConfiguration
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "documents"))
 from sample_letters import APPROVAL
 
-from portal.documents import letter_json, render_letter, render_letter_html
+from portal.documents import render_letter, render_letter_html
+from portal.documents.decision_json import letter_json
 from portal.documents.render import html_to_pdf
 from portal.documents.speedups import thread_font_config
 

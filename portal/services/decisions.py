@@ -21,10 +21,10 @@ from portal.documents import (
     LetterData,
     TraceLine,
     new_verification_code,
-    normalize_verification_code,
 )
 from portal.documents import render_letter as render_pdf
 from portal.documents.model import BenefitKind, CriterionOutcome, Language, LetterKind
+from portal.documents.verification import normalize_verification_code
 from portal.rules import Rule
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.context import Portal

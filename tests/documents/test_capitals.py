@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.documents import rmb_capital
+from portal.documents.capitals import rmb_capital
 
 
 @pytest.mark.parametrize(

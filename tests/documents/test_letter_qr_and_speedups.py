@@ -15,8 +15,8 @@ from PIL import Image
 from sample_letters import APPROVAL, REJECTION
 from weasyprint import HTML, Attachment
 
-from portal.documents import letter_json, render_letter, render_letter_html
-from portal.documents.decision_json import ATTACHMENT_NAME
+from portal.documents import render_letter, render_letter_html
+from portal.documents.decision_json import ATTACHMENT_NAME, letter_json
 from portal.documents.fetcher import AssetOnlyFetcher
 from portal.documents.render import PDF_VARIANT, html_to_pdf
 from portal.documents.speedups import compress_byte_streams_once, letter_stylesheet

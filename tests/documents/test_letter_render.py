@@ -13,8 +13,8 @@ from pdf_inspect import all_text, decompressed_streams, page_texts, pdffonts, re
 from PIL import Image
 from sample_letters import APPROVAL, DISBURSEMENT, REJECTION
 
-from portal.documents import letter_json, render_letter
-from portal.documents.decision_json import letter_data_dict
+from portal.documents import render_letter
+from portal.documents.decision_json import letter_data_dict, letter_json
 
 # WeasyPrint itself leaves its bundled sRGB ICC file open when writing PDF/A (STACK-NOTES).
 pytestmark = pytest.mark.filterwarnings("ignore:unclosed file.*sRGB:ResourceWarning")

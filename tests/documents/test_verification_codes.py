@@ -4,8 +4,13 @@ import math
 
 import pytest
 
-from portal.documents import new_verification_code, normalize_verification_code, qr_svg
-from portal.documents.verification import CODE_SYMBOLS, CROCKFORD_ALPHABET
+from portal.documents import new_verification_code
+from portal.documents.verification import (
+    CODE_SYMBOLS,
+    CROCKFORD_ALPHABET,
+    normalize_verification_code,
+    qr_svg,
+)
 
 
 def test_codes_carry_at_least_80_bits() -> None:

@@ -6,7 +6,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from portal.forms import FormSpec, lint_forms
+from portal.forms import FormSpec
+from portal.forms.lint import lint_forms
 from tests.forms.conftest import REPO
 
 REQUIRED_MEASURES = {

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from portal.cli import app as cli_app
 from portal.db.tables import Letter
-from portal.documents import normalize_verification_code
+from portal.documents.verification import normalize_verification_code
 from portal.services.decisions import correct_letter, verify_code
 from portal.services.errors import Conflict, NotFound
 from portal.services.letters import rerender_letter

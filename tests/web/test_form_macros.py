@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from portal.forms import FormSpec, errors_by_path, load_forms
+from portal.forms import FormSpec, load_forms
+from portal.forms.errors import errors_by_path
 from portal.web.i18n import Translator
 
 REPO = Path(__file__).parents[2]

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from portal.documents import normalize_verification_code
+from portal.documents.verification import normalize_verification_code
 from portal.services.decisions import LetterInfo, verify_code
 from portal.services.errors import NotFound
 from portal.services.letters import UploadCheck, owned_letter, verify_upload
