@@ -33,7 +33,8 @@ from statemachine import StateChart
 from statemachine.exceptions import TransitionNotAllowed
 from statemachine.io import create_machine_class_from_definition
 
-from portal.workflows import Actor, CaseContext, TransitionRefused, TransitionSpec, Workflow, load_workflows
+from portal.workflows import Actor, CaseContext, TransitionRefused, Workflow, load_workflows
+from portal.workflows.spec import TransitionSpec
 
 REPO = Path(__file__).resolve().parent.parent
 ENTERPRISE_ID, BANK_ID, EXPERT_ID = 501, 7, 900

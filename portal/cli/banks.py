@@ -79,7 +79,7 @@ def revoke(prefix: Annotated[str, typer.Argument(help="The prefix of the key to 
 def list_() -> None:
     """Every bank with its keys (prefix, scopes, issued and revoked times; never the key)."""
     from portal.services import banks
-    from portal.workflows import SHANGHAI
+    from portal.workflows.sla import SHANGHAI
 
     listing = run(banks.list_banks)
     if not listing:

@@ -20,7 +20,8 @@ def docs(
     ] = False,
 ) -> None:
     """Write <name>.md (Mermaid diagram + stage and transition tables) for each workflows/*.yaml."""
-    from portal.workflows import WorkflowFileError, load_workflows, workflow_page, write_workflow_pages
+    from portal.workflows import WorkflowFileError, load_workflows
+    from portal.workflows.diagrams import workflow_page, write_workflow_pages
 
     config = settings()
     target = out_dir if out_dir is not None else config.pack_dir / "docs" / "workflows"

@@ -35,12 +35,9 @@ from portal.workflows import (
     TransitionRefused,
     UnknownState,
     Workflow,
-    local_date,
-    remaining_working_days,
-    resumed_deadline,
     stage_deadline,
-    timer_due_on,
 )
+from portal.workflows.sla import local_date, remaining_working_days, resumed_deadline, timer_due_on
 
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 

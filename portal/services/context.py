@@ -17,7 +17,9 @@ from portal.db.engine import make_engine, session_scope
 from portal.forms import FormSpec, load_forms
 from portal.rules import Pack, load_pack
 from portal.settings import Settings
-from portal.workflows import SHANGHAI, Rubric, Workflow, WorkingCalendar, load_rubric, load_workflows
+from portal.workflows import Workflow, WorkingCalendar, load_workflows
+from portal.workflows.rubric import Rubric, load_rubric
+from portal.workflows.sla import SHANGHAI
 
 CALENDAR_FILE = Path("calendar") / "cn-holidays.yaml"
 RUBRIC_FILE = Path("rubrics") / "default.yaml"

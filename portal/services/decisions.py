@@ -30,7 +30,8 @@ from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.context import Portal
 from portal.services.doc_numbers import next_doc_number
 from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
-from portal.workflows import SHANGHAI, Actor
+from portal.workflows import Actor
+from portal.workflows.sla import SHANGHAI
 
 APPROVED = "approved"
 REJECTED = "rejected"

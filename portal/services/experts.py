@@ -20,15 +20,11 @@ from portal.services.cases import advance, audit_case, bump, score_totals, workf
 from portal.services.context import Portal
 from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
-from portal.workflows import (
-    SYSTEM_ACTOR,
-    Actor,
-    ApplicantParties,
-    Consensus,
-    ExpertAffiliation,
-    RubricScoreError,
-    conflict_reasons,
-)
+from portal.workflows import Actor
+from portal.workflows.conflicts import ApplicantParties, ExpertAffiliation, conflict_reasons
+from portal.workflows.context import SYSTEM_ACTOR
+from portal.workflows.errors import RubricScoreError
+from portal.workflows.rubric import Consensus
 
 DECLARE_EVENT, SCORE_EVENT, PASS_EVENT = "declare_no_conflict", "score", "pass_mark_reached"
 

@@ -17,7 +17,7 @@ from portal.screening.replay import ApplicationImpact, Skipped, StoredCase, repl
 from portal.services.applications import facts_for_evaluation
 from portal.services.context import Portal
 from portal.services.errors import ValidationFailed
-from portal.workflows import SHANGHAI
+from portal.workflows.sla import SHANGHAI
 
 
 @dataclass

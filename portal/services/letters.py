@@ -18,7 +18,8 @@ from portal.documents.model import Language, LetterKind
 from portal.services.context import Portal
 from portal.services.decisions import DISBURSED, LetterInfo, letter_data, verify_code
 from portal.services.errors import BadStoredState, NotFound
-from portal.workflows import SHANGHAI, Actor
+from portal.workflows import Actor
+from portal.workflows.sla import SHANGHAI
 
 CORRECTION_EVENT = "letter_corrected"
 

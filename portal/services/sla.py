@@ -18,7 +18,8 @@ from portal.services.cases import advance, audit_case, bump, case_context, workf
 from portal.services.context import Portal
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.notifications import notify
-from portal.workflows import SYSTEM_ACTOR, Escalation, OpenCase, TimedAdvance, local_date, plan_sweep
+from portal.workflows.context import SYSTEM_ACTOR
+from portal.workflows.sla import Escalation, OpenCase, TimedAdvance, local_date, plan_sweep
 
 # Who an escalation goes to: the workflow's `escalate_to` party → (role, scoped by).
 _ESCALATE_TO = {

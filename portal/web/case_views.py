@@ -15,7 +15,8 @@ from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transi
 from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
 from portal.web.i18n import Translator
-from portal.workflows import SHANGHAI, Workflow, WorkingCalendar
+from portal.workflows import Workflow, WorkingCalendar
+from portal.workflows.sla import SHANGHAI
 
 # Working days left at which a case counts as near its deadline (coloured amber in queues).
 NEAR_DEADLINE_WORKING_DAYS = 2

@@ -25,7 +25,8 @@ from portal.services.context import Portal
 from portal.services.enterprises import create_staff_user, register_enterprise
 from portal.settings import Settings
 from portal.web.app import create_app
-from portal.workflows import SYSTEM_ACTOR, Actor
+from portal.workflows import Actor
+from portal.workflows.context import SYSTEM_ACTOR
 
 MEASURE = "subsidy.compute_voucher"
 DECIDED_ON = date(2026, 6, 1)

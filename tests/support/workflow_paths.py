@@ -22,7 +22,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from portal.workflows import StateSpec, TransitionSpec, Workflow
+from portal.workflows import StateSpec, Workflow
+from portal.workflows.spec import TransitionSpec
 
 StatePredicate = Callable[[StateSpec], bool]
 EdgePredicate = Callable[[TransitionSpec], bool]

@@ -3,7 +3,8 @@
 import pytest
 from wf_helpers import WORKFLOWS_DIR
 
-from portal.workflows import Rubric, Workflow, WorkingCalendar, load_rubric, load_workflows
+from portal.workflows import Workflow, WorkingCalendar, load_workflows
+from portal.workflows.rubric import Rubric, load_rubric
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ from wf_helpers import REPO
 
 from portal.cli import app
 from portal.settings import get_settings
-from portal.workflows import Workflow, workflow_page
+from portal.workflows import Workflow
+from portal.workflows.diagrams import workflow_page
 
 
 def test_committed_pages_match_the_definitions(workflows: dict[str, Workflow]) -> None:

@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 from wf_helpers import BASE_CASE, actor_for, case_for, comment_for
 
-from portal.workflows import TransitionSpec, Workflow
+from portal.workflows import Workflow
+from portal.workflows.spec import TransitionSpec
 
 Path_ = tuple[TransitionSpec, ...]
 

@@ -9,17 +9,10 @@ from dataclasses import replace
 import pytest
 from wf_helpers import BANK_ID, BASE_CASE, ENTERPRISE_ID, WORKFLOWS_DIR, actor_for, case_for, comment_for
 
-from portal.workflows import (
-    Actor,
-    CaseContext,
-    TransitionRefused,
-    TransitionSpec,
-    UnknownState,
-    Workflow,
-    load_workflows,
-)
+from portal.workflows import Actor, CaseContext, TransitionRefused, UnknownState, Workflow, load_workflows
 from portal.workflows.checks import GUARDS
 from portal.workflows.context import ROLES
+from portal.workflows.spec import TransitionSpec
 
 EDGES = [(wf.name, edge) for wf in load_workflows(WORKFLOWS_DIR).values() for edge in wf.transitions]
 

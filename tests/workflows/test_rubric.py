@@ -6,17 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from portal.workflows import (
-    ApplicantParties,
-    ExpertAffiliation,
-    Rubric,
-    RubricScoreError,
-    WorkflowFileError,
-    conflict_reasons,
-    consensus,
-    has_conflict,
-    load_rubric,
-)
+from portal.workflows import WorkflowFileError
+from portal.workflows.conflicts import ApplicantParties, ExpertAffiliation, conflict_reasons, has_conflict
+from portal.workflows.errors import RubricScoreError
+from portal.workflows.rubric import Rubric, consensus, load_rubric
 
 D = Decimal
 

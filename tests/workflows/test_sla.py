@@ -6,20 +6,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from wf_helpers import BASE_CASE
 
-from portal.workflows import (
-    CaseContext,
+from portal.workflows import CaseContext, UnknownState, Workflow, WorkingCalendar, stage_deadline
+from portal.workflows.errors import UnknownWorkflow
+from portal.workflows.sla import (
     Escalation,
     OpenCase,
     TimedAdvance,
-    UnknownState,
-    UnknownWorkflow,
-    Workflow,
-    WorkingCalendar,
     local_date,
     plan_sweep,
     remaining_working_days,
     resumed_deadline,
-    stage_deadline,
     timer_due_on,
 )
 

@@ -3,7 +3,8 @@
 from dataclasses import replace
 from pathlib import Path
 
-from portal.workflows import Actor, CaseContext, TransitionSpec
+from portal.workflows import Actor, CaseContext
+from portal.workflows.spec import TransitionSpec
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = REPO / "workflows"

@@ -18,7 +18,8 @@ from portal.web.params import PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import EnterpriseUser, portal_of
 from portal.web.templating import render
-from portal.workflows import SHANGHAI, Actor
+from portal.workflows import Actor
+from portal.workflows.sla import SHANGHAI
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
 
