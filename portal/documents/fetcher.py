@@ -33,6 +33,7 @@ class AssetOnlyFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint ships no
         super().__init__(allowed_protocols={"data"}, allow_redirects=False, fail_on_errors=False)
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        """Serve a packaged asset; anything but `data:` raises ValueError (disallowed protocol)."""
         if url.startswith(ASSET_SCHEME):
             name = url.removeprefix(ASSET_SCHEME)
             return URLFetcherResponse(url, read_asset(name), {"Content-Type": _content_type(name)})

@@ -52,6 +52,7 @@ class FieldSpec:
 
     @property
     def json_type(self) -> str:
+        """The JSON Schema type of the answer (`string` when the schema gives none or several)."""
         kind = self.schema.get("type", "string")
         return kind if isinstance(kind, str) else "string"
 
@@ -97,13 +98,16 @@ class FormSpec:
 
     @property
     def fields(self) -> dict[str, FieldSpec]:
+        """Every field by name, in form order."""
         return {f.name: f for s in self.sections for f in s.fields}
 
     @property
     def attachments(self) -> dict[str, AttachmentSlot]:
+        """Every attachment slot by id, in form order."""
         return {a.id: a for s in self.sections for a in s.attachments}
 
     def section(self, section_id: str) -> Section:
+        """The section with this id; KeyError if the form has none."""
         for s in self.sections:
             if s.id == section_id:
                 return s

@@ -47,10 +47,12 @@ class FactSpec:
 
     @property
     def qualified(self) -> str:
+        """The name with its entity: `enterprise.revenue`."""
         return f"{self.entity}.{self.name}"
 
     @property
     def derived(self) -> bool:
+        """Computed from other facts by a formula in facts.yaml, never supplied."""
         return self.formula is not None
 
 
@@ -63,9 +65,11 @@ class FactDictionary:
     _compiled: dict[str, Closure] = field(default_factory=dict, repr=False)
 
     def get(self, qualified: str) -> FactSpec | None:
+        """The fact named `entity.name`, or None."""
         return self.specs.get(qualified)
 
     def entity_facts(self, entity: str) -> list[FactSpec]:
+        """The facts of one entity, in file order."""
         return [s for s in self.specs.values() if s.entity == entity]
 
     def supplied(self) -> list[FactSpec]:

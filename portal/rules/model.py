@@ -122,9 +122,11 @@ class Rule:
     compiled: "CompiledRule | None" = field(default=None, repr=False)
 
     def in_force(self, on: date) -> bool:
+        """Whether `on` falls in this version's effective window (both ends included)."""
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
     def window_text(self) -> str:
+        """The effective window as text, for messages: `2021-01-01 – 2025-09-30`."""
         end = self.effective_to.isoformat() if self.effective_to else "…"
         return f"{self.effective_from.isoformat()} – {end}"
 

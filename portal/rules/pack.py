@@ -38,6 +38,7 @@ class Pack:
         return abbr
 
     def measure_ids(self) -> list[str]:
+        """Every measure of the pack, sorted."""
         return sorted({rule.id for rule in self.rules})
 
     def versions(self, measure_id: str) -> list[Rule]:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 class Outcome(StrEnum):
+    """The outcome of one measure: three-valued, plus `not_in_force` for a date outside every version."""
+
     ELIGIBLE = "eligible"
     INELIGIBLE = "ineligible"
     UNDETERMINED = "undetermined"
@@ -68,25 +70,31 @@ class CriterionResult:
 
     @property
     def id(self) -> str:
+        """The criterion's id in the rule file."""
         return self.info.leaf.id
 
     @property
     def fact(self) -> str | None:
+        """The qualified fact the criterion tests, or None for an `expr` criterion (a formula)."""
         return self.info.leaf.fact
 
     @property
     def op(self) -> str:
+        """The comparison, as written in the rule file (`>=`, `is`, `in`, ...)."""
         return self.info.leaf.op
 
     @property
     def message(self) -> Text:
+        """The criterion in words, in zh and en (its `because`, or one generated from the test)."""
         return self.info.message
 
     @property
     def source(self) -> str:
+        """The legal source the criterion cites: document and article."""
         return self.info.source
 
     def to_json(self) -> dict[str, object]:
+        """The trace entry of `portal check --json` (docs/rule-files.md)."""
         return {
             "id": self.id,
             "fact": self.fact,
@@ -189,6 +197,7 @@ class Result:
         return self._hints[lang]
 
     def to_json(self, lang: str = "zh") -> dict[str, object]:
+        """The per-measure object of `portal check --json`, with hints in `lang` (docs/rule-files.md)."""
         return {
             "measure": self.measure,
             "version": self.version,

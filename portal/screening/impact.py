@@ -64,6 +64,8 @@ class RuleSet:
 
 @dataclass(frozen=True)
 class Flip:
+    """One row whose outcome differs between the two rule versions, with its benefits under each."""
+
     key: str
     uscc: str | None
     measure: str
@@ -75,6 +77,8 @@ class Flip:
 
 @dataclass
 class ImpactReport:
+    """What changed over one input: the flips, their count per direction and the money totals."""
+
     rows: int
     measures: list[str]
     flips: list[Flip] = field(default_factory=list)
@@ -83,6 +87,7 @@ class ImpactReport:
     """money benefit name → (total under OLD, total under NEW), over eligible rows."""
 
     def to_json(self) -> dict[str, object]:
+        """The document `portal rules impact --format json` prints for an INPUT."""
         return {
             "rows": self.rows,
             "measures": self.measures,

@@ -49,6 +49,8 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Reject:
+    """An input row left out of the run, with every reason it does not read (1-based data row)."""
+
     row: int
     reason: str
 

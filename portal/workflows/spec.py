@@ -44,6 +44,7 @@ class StateSpec:
 
     @property
     def final(self) -> bool:
+        """A terminal stage: no transition leaves it."""
         return self.kind == "terminal"
 
 

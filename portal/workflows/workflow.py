@@ -109,6 +109,7 @@ class Workflow:
             raise UnknownState(self.name, name) from None
 
     def transitions_from(self, state: str) -> list[TransitionSpec]:
+        """Every transition declared from `state`, in file order, whoever may fire it."""
         self.state(state)
         return list(self._outgoing[state])
 

@@ -57,6 +57,7 @@ class WorkingCalendar:
 
     @property
     def provisional_years(self) -> list[int]:
+        """Years encoded before their holiday notice was published (statutory holidays only)."""
         return [year for year, schedule in self.years.items() if schedule.provisional]
 
     def _schedule(self, day: date) -> YearSchedule:
@@ -70,9 +71,11 @@ class WorkingCalendar:
         return schedule
 
     def holiday_name(self, day: date) -> str | None:
+        """The public holiday `day` falls in (e.g. 国庆节), or None."""
         return self._schedule(day).holidays.get(day)
 
     def is_working_day(self, day: date) -> bool:
+        """Weekdays that are not holidays, and the weekends worked in exchange (调休)."""
         schedule = self._schedule(day)
         if day in schedule.holidays:
             return False
