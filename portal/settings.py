@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     check_rate_limit_per_minute: int = Field(default=120, alias="PORTAL_CHECK_RATE_LIMIT")
     login_max_failures: int = Field(default=5, alias="PORTAL_LOGIN_MAX_FAILURES")
     login_lock_minutes: int = Field(default=15, alias="PORTAL_LOGIN_LOCK_MINUTES")
+    login_ip_rate_limit_per_minute: int = Field(default=20, alias="PORTAL_LOGIN_IP_RATE_LIMIT", ge=1)
+    session_idle_minutes: int = Field(default=30, alias="PORTAL_SESSION_IDLE_MINUTES", ge=1)
+    session_max_hours: int = Field(default=8, alias="PORTAL_SESSION_MAX_HOURS", ge=1)
+    redis_url: str | None = Field(default=None, alias="PORTAL_REDIS_URL")
+    # Comma-separated addresses whose X-Forwarded-For is believed (uvicorn's forwarded-allow-ips).
+    trusted_proxies: str = Field(default="", alias="PORTAL_TRUSTED_PROXIES")
     public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PORTAL_PUBLIC_BASE_URL")
 
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")

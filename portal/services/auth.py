@@ -1,22 +1,31 @@
-"""Passwords and sign-in: argon2 hashes (pwdlib), and a lockout after repeated failures.
+"""Passwords and sign-in: argon2 hashes (pwdlib), strength by zxcvbn, and a lockout after failures.
 
 Every failure, lock and success is audited, so an attack on an account is visible in the
-same tamper-evident log as the decisions it might have been after.
+same tamper-evident log as the decisions it might have been after. A locked account answers
+exactly as a wrong password does, in wording and in time, so the answer confirms nothing.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import cache
+from typing import Literal
 
 from pwdlib import PasswordHash
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
+from zxcvbn import zxcvbn
 
 from portal.db.audit import append_audit
 from portal.db.tables import User
 from portal.services.context import Portal
 from portal.services.errors import Refused
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_BYTES = 1024
+# zxcvbn's scale: 3 is "safely unguessable" against online attacks, which a throttled login is.
+MIN_STRENGTH = 3
+# zxcvbn's own cap: it scores this prefix (cost grows with length); longer is only stronger.
+_SCORED_LENGTH = 72
+PasswordWeakness = Literal["too_short", "too_long", "personal", "too_common"]
 
 
 @cache
@@ -29,10 +38,21 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def check_password_strength(password: str) -> str | None:
-    """Why a new password is unacceptable, or None."""
+def check_password_strength(password: str, personal: Iterable[str | None] = ()) -> PasswordWeakness | None:
+    """Why a new password is unacceptable, or None.
+
+    `personal` holds the account's own names (user name, display name, e-mail, enterprise
+    name): a password built from them is the first thing an attacker tries.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"at least {MIN_PASSWORD_LENGTH} characters"
+        return "too_short"
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return "too_long"
+    own = [p.strip().lower() for p in personal if p and p.strip()]
+    if any(p and (p in password.lower() or password.lower() in p) for p in own if len(p) >= 4):
+        return "personal"
+    if zxcvbn(password[:_SCORED_LENGTH], user_inputs=own)["score"] < MIN_STRENGTH:
+        return "too_common"
     return None
 
 
@@ -55,19 +75,57 @@ def _bad_login() -> Refused:
     return Refused("bad_credentials", "用户名或密码错误", "wrong user name or password")
 
 
-def authenticate(portal: Portal, username: str, password: str) -> User:
-    """The user for these credentials, or Refused; a locked account is refused even with the right password.
+def _claim_attempt(portal: Portal, username: str) -> User | None:
+    """The account, with one attempt counted against it before its password is checked.
 
-    The failure counter and the lock are committed even though sign-in fails, which is why
-    this use case commits before raising.
+    Counting first, in its own committed statement, is what bounds concurrent guessing: the
+    counter is incremented atomically and only while the account is open and under the limit,
+    so at most `login_max_failures` passwords are ever checked before the lock, however many
+    requests race. None: no such account, disabled, locked, or out of attempts.
     """
     now = portal.now()
-    refusal: Refused | None = None
     with portal.transaction() as session:
-        user = session.exec(select(User).where(col(User.username) == username)).first()
-        if user is None or not user.active:
-            # Hash anyway so that response time does not reveal which user names exist.
+        claimed = session.exec(
+            update(User)
+            .where(
+                col(User.username) == username,
+                col(User.active).is_(True),
+                col(User.failed_logins) < portal.login_max_failures,
+                col(User.locked_until).is_(None) | (col(User.locked_until) <= now),
+            )
+            .values(failed_logins=col(User.failed_logins) + 1)
+            .returning(col(User.id))
+        ).first()
+        if claimed is None:
+            return None
+        return session.get(User, claimed[0])
+
+
+def authenticate(portal: Portal, username: str, password: str) -> User:
+    """The user for these credentials, or Refused with one answer for every kind of failure.
+
+    The attempt is counted before the (slow) hash check and committed apart from the outcome,
+    which is why this use case runs in two short transactions.
+    """
+    user = _claim_attempt(portal, username)
+    if user is None or not _hasher().verify(password, user.password_hash):
+        if user is None:
+            # Hash anyway, so that the time taken does not tell which accounts exist or are locked.
             _hasher().verify(password, _dummy_hash())
+        _record_failure(portal, username, user)
+        raise _bad_login()
+    with portal.transaction() as session:
+        session.exec(update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None))
+        _audit_user(session, user, "login")
+    return user
+
+
+def _record_failure(portal: Portal, username: str, user: User | None) -> None:
+    """Audit a refused sign-in; the attempt that used up the last try locks the account."""
+    now = portal.now()
+    with portal.transaction() as session:
+        if user is None:
+            known = session.exec(select(User).where(col(User.username) == username)).first()
             append_audit(
                 session,
                 actor_id=None,
@@ -75,40 +133,20 @@ def authenticate(portal: Portal, username: str, password: str) -> User:
                 subject_type="login",
                 subject_id=username[:64],
                 event="login_failed",
-                payload={"reason": "unknown_user"},
+                payload={"reason": "unknown_user" if known is None else "not_open"},
             )
-            refusal = _bad_login()
-        elif user.locked_until is not None and user.locked_until > now:
-            refusal = Refused(
-                "account_locked",
-                "登录失败次数过多，账户已暂时锁定，请稍后再试",
-                "too many failed sign-ins; the account is locked for a while",
-                detail=user.locked_until.isoformat(),
-            )
-            _audit_user(session, user, "login_refused_locked")
-        elif not _hasher().verify(password, user.password_hash):
-            user.failed_logins += 1
-            event = "login_failed"
-            if user.failed_logins >= portal.login_max_failures:
-                user.locked_until = now + timedelta(minutes=portal.login_lock_minutes)
-                user.failed_logins = 0
-                event = "account_locked"
-            session.add(user)
-            _audit_user(
-                session,
-                user,
-                event,
-                {"locked_until": user.locked_until} if event == "account_locked" else None,
-            )
-            refusal = _bad_login()
+            return
+        locked_until = now + timedelta(minutes=portal.login_lock_minutes)
+        locked = session.exec(
+            update(User)
+            .where(col(User.id) == user.id, col(User.failed_logins) >= portal.login_max_failures)
+            .values(locked_until=locked_until, failed_logins=0)
+            .returning(col(User.id))
+        ).first()
+        if locked is not None:
+            _audit_user(session, user, "account_locked", {"locked_until": locked_until})
         else:
-            user.failed_logins = 0
-            user.locked_until = None
-            session.add(user)
-            _audit_user(session, user, "login")
-            return user
-    assert refusal is not None
-    raise refusal
+            _audit_user(session, user, "login_failed")
 
 
 @cache

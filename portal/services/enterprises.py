@@ -38,13 +38,15 @@ def audit_enterprise(
     )
 
 
-def _check_new_user(session: Session, username: str, password: str) -> list[FieldProblem]:
+def _check_new_user(
+    session: Session, username: str, password: str, personal: tuple[str | None, ...] = ()
+) -> list[FieldProblem]:
     problems = []
     if not username.strip():
         problems.append(FieldProblem("username", "required"))
     elif session.exec(select(User.id).where(col(User.username) == username)).first() is not None:
         problems.append(FieldProblem("username", "already taken"))
-    weak = check_password_strength(password)
+    weak = check_password_strength(password, (username, *personal))
     if weak is not None:
         problems.append(FieldProblem("password", weak))
     return problems
@@ -81,7 +83,7 @@ def register_enterprise(
         problems.append(FieldProblem("name", "required"))
     problems += _district_problems(portal, district)
     with portal.transaction() as session:
-        problems += _check_new_user(session, username, password)
+        problems += _check_new_user(session, username, password, (display_name, email, name))
         if (
             not problems
             and session.exec(select(Enterprise.id).where(col(Enterprise.uscc) == canonical)).first()
@@ -143,7 +145,7 @@ def create_staff_user(
     if bureau is not None and bureau not in portal.pack.units:
         problems.append(FieldProblem("bureau", f"{bureau!r} is not a unit in units.yaml"))
     with portal.transaction() as session:
-        problems += _check_new_user(session, username, password)
+        problems += _check_new_user(session, username, password, (display_name, email))
         if problems:
             raise ValidationFailed(problems)
         user = User(

@@ -6,42 +6,37 @@ module-level app object, so importing this module reads no settings and loads no
 
 from __future__ import annotations
 
-import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from portal.db.engine import make_engine
 from portal.services.context import Portal
+from portal.services.web_sessions import SessionTimeouts
 from portal.settings import Settings, get_settings
 from portal.web.errors import UnhandledErrorMiddleware, install_error_handlers
 from portal.web.portal_pages import install_portal_pages
 from portal.web.ratelimit import SlidingWindowLimiter
 from portal.web.routers import bank_api, check_api, health, pages, self_check, verify
 from portal.web.security import SecurityHeadersMiddleware
+from portal.web.session_store import ServerSessionMiddleware
 from portal.web.templating import make_environment
 
-log = logging.getLogger("portal.web")
 STATIC_DIR = Path(__file__).with_name("static")
-SESSION_COOKIE = "portal_session"
-SESSION_MAX_AGE = 8 * 3600  # one working day; an enterprise clerk signs in again the next morning
 
 
-def _session_secret(settings: Settings) -> str:
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
-    # Sessions then last only as long as this process: fine for a demo, wrong for production.
-    log.warning("PORTAL_SECRET_KEY is not set; using a random key, sessions end on restart")
-    return secrets.token_urlsafe(32)
+class MissingSecretKey(RuntimeError):
+    """The app cannot bind CSRF tokens (shared by every instance) without PORTAL_SECRET_KEY."""
 
 
 def create_app(settings: Settings) -> FastAPI:
     """A fully wired app; the pack and forms are loaded once here, not per request."""
+    if settings.secret_key is None:
+        raise MissingSecretKey("PORTAL_SECRET_KEY is not set (every instance must share one key)")
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
@@ -68,18 +63,28 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.forms = portal.forms
     app.state.engine = engine
     app.state.jinja = jinja
-    app.state.check_limiter = SlidingWindowLimiter(settings.check_rate_limit_per_minute, 60.0)
-    app.state.bank_limiter = SlidingWindowLimiter(settings.bank_rate_limit_per_minute, 60.0)
+    # One storage for every limit: Redis when configured, so all workers and instances share it.
+    limits_storage = settings.redis_url or "memory://"
+    app.state.check_limiter = SlidingWindowLimiter(
+        settings.check_rate_limit_per_minute, 60.0, storage_uri=limits_storage, name="check"
+    )
+    app.state.bank_limiter = SlidingWindowLimiter(
+        settings.bank_rate_limit_per_minute, 60.0, storage_uri=limits_storage, name="bank"
+    )
+    app.state.login_limiter = SlidingWindowLimiter(
+        settings.login_ip_rate_limit_per_minute, 60.0, storage_uri=limits_storage, name="login-ip"
+    )
 
     # Added innermost first: unhandled errors become pages inside the session and header layers.
     app.add_middleware(UnhandledErrorMiddleware, env=jinja)
+    app.state.csrf_secret = settings.secret_key.get_secret_value().encode()
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=_session_secret(settings),
-        session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
-        same_site="lax",
-        https_only=settings.https,
+        ServerSessionMiddleware,
+        timeouts=SessionTimeouts(
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_max_hours),
+        ),
+        https=settings.https,
     )
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     install_error_handlers(app)

@@ -1,45 +1,39 @@
-"""A per-client sliding-window rate limiter, in process.
+"""Rate limits shared by every worker and instance, on the `limits` library.
 
-The anonymous check API needs a brake, not a distributed quota: one worker's memory is enough
-and keeps the hot path free of network calls. Behind several workers each enforces its own
-window; run a shared limiter (e.g. at the reverse proxy) if that matters.
+With `PORTAL_REDIS_URL` set, every process counts in the same Redis, so N workers or N instances
+enforce one quota; without it the counts live in this process's memory (the embedded default,
+one process). The moving window cuts a burst off at the limit and gives capacity back as old
+hits leave the window.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
+
+from limits import RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 
 class SlidingWindowLimiter:
-    """At most `limit` hits per `window` seconds for each key."""
+    """At most `limit` hits per `window` seconds for each key, in `storage_uri`."""
 
-    def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window: float = 60.0, *, storage_uri: str = "memory://", name: str = "portal"
+    ) -> None:
         self.limit = limit
         self.window = window
-        self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self._item = RateLimitItemPerSecond(limit, max(1, round(window)), namespace=name)
+        self._strategy = MovingWindowRateLimiter(storage_from_string(storage_uri))
 
     def hit(self, key: str) -> int | None:
         """Record a hit; None when allowed, else the whole seconds to wait (for Retry-After)."""
-        now = self.clock()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return max(1, math.ceil(hits[0] + self.window - now))
-            hits.append(now)
-            if len(self._hits) > 10_000:
-                self._forget_idle(now)
+        if self._strategy.hit(self._item, key):
             return None
+        reset_at = self._strategy.get_window_stats(self._item, key).reset_time
+        return max(1, math.ceil(reset_at - time.time()))
 
-    def _forget_idle(self, now: float) -> None:
-        # Bounds memory when many clients pass by once; called rarely, under the lock.
-        idle = [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]
-        for k in idle:
-            del self._hits[k]
+    def clear(self, key: str) -> None:
+        """Forget `key`'s hits (an administrator lifted a block)."""
+        self._strategy.clear(self._item, key)

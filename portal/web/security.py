@@ -8,14 +8,16 @@ session cookie and every unsafe request must echo it in a `csrf_token` form fiel
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Final
 
 from fastapi import Request
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.web.session_store import session_handle
 
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -31,7 +33,6 @@ _HEADERS: Final[tuple[tuple[bytes, bytes], ...]] = (
 )
 _HSTS: Final = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-CSRF_SESSION_KEY: Final = "csrf"
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "x-csrf-token"
 
@@ -58,13 +59,14 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+def _expected_csrf(request: Request, session_token: str) -> str:
+    secret: bytes = request.app.state.csrf_secret
+    return hmac.new(secret, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
 def csrf_token(request: Request) -> str:
-    """This session's CSRF token, created on first use; templates put it in every form."""
-    token = request.session.get(CSRF_SESSION_KEY)
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        request.session[CSRF_SESSION_KEY] = token
-    return token
+    """This session's CSRF token; templates put it in every form. Sign-in rotates it."""
+    return _expected_csrf(request, session_handle(request).ensure_token())
 
 
 async def require_csrf(request: Request) -> None:
@@ -75,14 +77,18 @@ async def require_csrf(request: Request) -> None:
     """
     if request.method in SAFE_METHODS:
         return
-    expected = request.session.get(CSRF_SESSION_KEY)
+    session_token = session_handle(request).token
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if not (isinstance(expected, str) and sent and hmac.compare_digest(expected.encode(), sent.encode())):
+    if not (
+        session_token is not None
+        and sent
+        and hmac.compare_digest(_expected_csrf(request, session_token).encode(), sent.encode())
+    ):
         raise HTTPException(status_code=403, detail="CSRF token missing or invalid")
 
 

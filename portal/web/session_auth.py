@@ -1,4 +1,4 @@
-"""Who is signed in: the session holds a user id, every request turns it back into an `Actor`.
+"""Who is signed in: the server-side session names a user, every request turns it into an `Actor`.
 
 The account is re-read on every request (not cached in the cookie) so that deactivating a
 user or changing their district takes effect at once. Pages redirect an anonymous visitor to
@@ -18,9 +18,8 @@ from portal.services.access import actor_for_user
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound
 from portal.web.errors import Problem, is_api
+from portal.web.session_store import session_handle
 from portal.workflows import Actor
-
-USER_SESSION_KEY = "uid"
 
 
 class LoginRequired(Exception):
@@ -37,26 +36,24 @@ def portal_of(request: Request) -> Portal:
 
 
 def sign_in(request: Request, user_id: int) -> None:
-    """Start a fresh session for `user_id`; clearing first drops any pre-login state (fixation)."""
-    lang_free = {k: v for k, v in request.session.items() if k == "lang"}
-    request.session.clear()
-    request.session.update(lang_free)
-    request.session[USER_SESSION_KEY] = user_id
+    """Start a fresh session for `user_id`; the token rotates, so a planted one is useless (fixation)."""
+    session_handle(request).sign_in(user_id)
 
 
 def sign_out(request: Request) -> None:
-    request.session.clear()
+    """End this session on every instance."""
+    session_handle(request).sign_out()
 
 
 def optional_actor(request: Request) -> Actor | None:
     """The signed-in actor, or None for an anonymous visitor or a deactivated/deleted account."""
-    user_id = request.session.get(USER_SESSION_KEY)
-    if not isinstance(user_id, int):
+    handle = session_handle(request)
+    if handle.user_id is None:
         return None
     try:
-        return actor_for_user(portal_of(request), user_id)
+        return actor_for_user(portal_of(request), handle.user_id)
     except (NotFound, Forbidden):
-        request.session.clear()
+        handle.sign_out()
         return None
 
 

@@ -45,10 +45,16 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
     }
 
 
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     """Render a page; `csrf_token()` is lazy so pages without forms set no session cookie."""
     env: jinja2.Environment = request.app.state.jinja
     page = env.get_template(template).render(
         **base_context(request), csrf_token=lambda: csrf_token(request), **context
     )
-    return HTMLResponse(page, status_code=status_code)
+    return HTMLResponse(page, status_code=status_code, headers=headers)

@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Page
 
+from portal.db import migrations
 from portal.settings import Settings
 from portal.web.app import create_app
 
@@ -55,6 +56,7 @@ def _free_port() -> int:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the app under uvicorn in a thread, on an SQLite file of its own."""
     db = tmp_path_factory.mktemp("browser") / "portal.db"
+    migrations.upgrade(f"sqlite:///{db}")
     app = create_app(Settings(database_url=f"sqlite:///{db}", secret_key="browser-test-secret"))
     port = _free_port()
     server = uvicorn.Server(

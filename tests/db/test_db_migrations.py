@@ -38,6 +38,7 @@ EXPECTED_TABLES = {
     "objection",
     "transition",
     "user_account",
+    "web_session",
 }
 
 

@@ -3,6 +3,7 @@
 import hashlib
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from email import message_from_bytes, policy
 
@@ -12,7 +13,7 @@ from services_helpers import PASSWORD, Driver, World
 from sqlalchemy import func, select
 
 from portal.db.audit import verify_chain
-from portal.db.tables import AuditEvent, Letter
+from portal.db.tables import AuditEvent, Letter, User
 from portal.services import auth, decisions, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import Conflict, NotFound, Refused
@@ -49,9 +50,14 @@ def test_lockout_after_repeated_failures_is_audited(portal: Portal, world: World
         assert refused.value.code == "bad_credentials"
     with pytest.raises(Refused) as locked:
         auth.authenticate(portal, "ent_a", PASSWORD)
-    assert locked.value.code == "account_locked"
     with pytest.raises(Refused) as unknown:
         auth.authenticate(portal, "nobody", PASSWORD)
+    # A locked account answers exactly as a wrong password or an unknown name does.
+    assert (locked.value.code, locked.value.message_zh, locked.value.message_en) == (
+        unknown.value.code,
+        unknown.value.message_zh,
+        unknown.value.message_en,
+    )
     assert unknown.value.code == "bad_credentials"
     with portal.reading() as session:
         events = (
@@ -67,9 +73,43 @@ def test_lockout_after_repeated_failures_is_audited(portal: Portal, world: World
         "login",
         *["login_failed"] * 4,
         "account_locked",
-        "login_refused_locked",
-        "login_failed",
+        "login_failed",  # the right password, refused while locked
+        "login_failed",  # the unknown name
     ]
+
+
+def test_concurrent_wrong_passwords_check_exactly_the_limit(portal: Portal, world: World) -> None:
+    """20 racing guesses: only `login_max_failures` passwords are ever checked, then the lock."""
+    guesses = 20
+
+    def guess(_: int) -> str:
+        try:
+            auth.authenticate(portal, "ent_a", "wrong password!")
+        except Refused as refused:
+            return refused.code
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        answers = list(pool.map(guess, range(guesses)))
+    assert answers == ["bad_credentials"] * guesses
+    with portal.reading() as session:
+        events = (
+            session.execute(
+                select(AuditEvent.event).where(
+                    AuditEvent.subject_type == "user",
+                    AuditEvent.subject_id == str(world.actors["ent_a"].user_id),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        user = session.execute(select(User).where(User.username == "ent_a")).scalar_one()
+    # Each checked guess is one user-subject event; the one that used up the last try locks.
+    assert events.count("login_failed") + events.count("account_locked") == portal.login_max_failures
+    assert events.count("account_locked") == 1
+    assert user.locked_until is not None
+    with pytest.raises(Refused):
+        auth.authenticate(portal, "ent_a", PASSWORD)
 
 
 class _Inbox:

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from portal.db import migrations
 from portal.settings import Settings
 from portal.web.app import create_app
 
@@ -20,7 +21,9 @@ ClientFactory = Callable[..., TestClient]
 @pytest.fixture(scope="session")
 def web_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     db = tmp_path_factory.mktemp("web") / "portal.db"
-    return Settings(database_url=f"sqlite:///{db}", secret_key="test-secret-key-for-sessions")
+    url = f"sqlite:///{db}"
+    migrations.upgrade(url)  # sessions live in the database, even an anonymous visitor's lookups
+    return Settings(database_url=url, secret_key="test-secret-key-for-sessions")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from portal.db.tables.decisions import Decision, DocNumberCounter, Letter, Objec
 from portal.db.tables.experts import ExpertAssignment, ExpertConflict, ExpertScore
 from portal.db.tables.notifications import Notification
 from portal.db.tables.people import Enterprise, EnterpriseProfile, User
+from portal.db.tables.sessions import WebSession
 
 __all__ = [
     "ApiKey",
@@ -44,5 +45,6 @@ __all__ = [
     "Role",
     "Transition",
     "User",
+    "WebSession",
     "base",
 ]

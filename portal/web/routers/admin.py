@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from portal.services import enterprises
+from portal.services import accounts, enterprises
 from portal.services.case_files import list_users
 from portal.services.errors import ValidationFailed
 from portal.web.i18n import Translator, request_lang
@@ -22,11 +22,16 @@ STAFF_ROLES = ("reviewer", "expert", "admin")
 
 
 def _page(
-    request: Request, actor: Actor, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+    request: Request,
+    actor: Actor,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+    done: str | None = None,
 ) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
-    now = datetime.now(UTC)
+    now = portal.now()
     users = [
         {
             **u.model_dump(exclude={"password_hash"}),
@@ -34,21 +39,29 @@ def _page(
         }
         for u in list_users(portal, actor)
     ]
+    districts = district_options(request, t)
+    bureaus = [(code, names.get(t.lang, code)) for code, names in portal.pack.units.items()]
     context = {
         "actor": actor,
+        "done": done,
+        "district_names": dict(districts),
+        "bureau_names": dict(bureaus),
         "users": users,
         "values": values,
         "errors": errors,
         "roles": [(r, t(f"role.{r}")) for r in STAFF_ROLES],
-        "districts": district_options(request, t),
-        "bureaus": [(code, names.get(t.lang, code)) for code, names in portal.pack.units.items()],
+        "districts": districts,
+        "bureaus": bureaus,
     }
     return render(request, "portal/admin_users.html", context, status_code=status_code)
 
 
+DONE_MESSAGES = frozenset({"unlocked", "signed_out", "disabled", "enabled"})
+
+
 @router.get("/admin/users", response_class=HTMLResponse)
-def users(request: Request, actor: AdminUser) -> HTMLResponse:
-    return _page(request, actor, {}, {})
+def users(request: Request, actor: AdminUser, done: str | None = None) -> HTMLResponse:
+    return _page(request, actor, {}, {}, done=done if done in DONE_MESSAGES else None)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -77,3 +90,30 @@ async def create_user(request: Request, actor: AdminUser) -> Response:
     except ValidationFailed as failed:
         return _page(request, actor, values, {p.path: p.message for p in failed.errors}, status_code=422)
     return RedirectResponse("/admin/users", status_code=303)
+
+
+AccountId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.post("/admin/users/{user_id}/unlock")
+def unlock_user(request: Request, actor: AdminUser, user_id: AccountId) -> RedirectResponse:
+    accounts.unlock(portal_of(request), actor, user_id)
+    return RedirectResponse("/admin/users?done=unlocked", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/sign-out")
+def sign_out_everywhere(request: Request, actor: AdminUser, user_id: AccountId) -> RedirectResponse:
+    accounts.end_sessions(portal_of(request), actor, user_id)
+    return RedirectResponse("/admin/users?done=signed_out", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/disable")
+def disable_user(request: Request, actor: AdminUser, user_id: AccountId) -> RedirectResponse:
+    accounts.set_active(portal_of(request), actor, user_id, active=False)
+    return RedirectResponse("/admin/users?done=disabled", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/enable")
+def enable_user(request: Request, actor: AdminUser, user_id: AccountId) -> RedirectResponse:
+    accounts.set_active(portal_of(request), actor, user_id, active=True)
+    return RedirectResponse("/admin/users?done=enabled", status_code=303)

@@ -33,7 +33,6 @@ HOME_OF_ROLE = {
 }
 TRACKS = ("zao", "che", "jian", "cheng")
 MAX_TEXT = 100
-MIN_PASSWORD = auth_service.MIN_PASSWORD_LENGTH
 
 
 def district_options(request: Request, t: Translator) -> list[tuple[str, str]]:
@@ -65,21 +64,21 @@ def login(
 ) -> Response:
     t = Translator(request_lang(request))
     portal = portal_of(request)
+    context = {"actor": None, "values": {"username": username}, "next": safe_next(next)}
+    # Per client address, before any account is looked at: guessing across many accounts is
+    # slowed as well as guessing one (the per-account lockout is in the service).
+    wait = request.app.state.login_limiter.hit(request.client.host if request.client else "unknown")
+    if wait is not None:
+        message = t("auth.login.throttled", seconds=wait)
+        headers = {"Retry-After": str(wait)}
+        return render(request, "portal/login.html", {**context, "message": message}, 429, headers=headers)
     try:
         user = auth_service.authenticate(portal, username.strip(), password)
-    except Refused as refused:
-        message = (
-            t("auth.login.locked", minutes=portal.login_lock_minutes)
-            if refused.code == "account_locked"
-            else t("auth.login.failed")
+    except Refused:
+        message = t(
+            "auth.login.failed", attempts=portal.login_max_failures, minutes=portal.login_lock_minutes
         )
-        context = {
-            "actor": None,
-            "values": {"username": username},
-            "message": message,
-            "next": safe_next(next),
-        }
-        return render(request, "portal/login.html", context, status_code=401)
+        return render(request, "portal/login.html", {**context, "message": message}, status_code=401)
     assert user.id is not None
     sign_in(request, user.id)
     target = safe_next(next)
@@ -135,8 +134,11 @@ def check_registration(values: dict[str, str], districts: set[str], t: Translato
         errors["ai_track"] = t("auth.error.choice")
     if values.get("email") and "@" not in values["email"]:
         errors["email"] = t("auth.error.email")
-    if values.get("password") and len(values["password"]) < MIN_PASSWORD:
-        errors["password"] = t("auth.error.password_short")
+    weakness = values.get("password") and auth_service.check_password_strength(
+        values["password"], (values.get(n) for n in ("username", "display_name", "email", "name"))
+    )
+    if weakness:
+        errors["password"] = t(f"auth.error.password_{weakness}")
     elif values.get("password") != values.get("password2"):
         errors["password2"] = t("auth.error.password_mismatch")
     return errors

@@ -1,0 +1,66 @@
+"""What an administrator does to an account: lift a lockout, end its sessions, disable or enable it.
+
+Each is one audited transaction. Disabling ends every session of the account in the same
+transaction, so a disabled user is signed out on every instance at once.
+"""
+
+from sqlmodel import Session
+
+from portal.db.audit import append_audit
+from portal.db.tables import User
+from portal.services import web_sessions
+from portal.services.context import Portal
+from portal.services.errors import Forbidden, NotFound
+from portal.workflows import Actor
+
+
+def _admin_target(session: Session, admin: Actor, user_id: int) -> User:
+    if admin.role != "admin":
+        raise Forbidden("仅管理员可以管理账号", "only an administrator may manage accounts")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def _audit(session: Session, admin: Actor, user_id: int, event: str) -> None:
+    append_audit(
+        session,
+        actor_id=admin.user_id,
+        actor_role=admin.role,
+        subject_type="user",
+        subject_id=str(user_id),
+        event=event,
+    )
+
+
+def unlock(portal: Portal, admin: Actor, user_id: int) -> None:
+    """Lift a lockout at once (the owner can also wait it out)."""
+    with portal.transaction() as session:
+        user = _admin_target(session, admin, user_id)
+        user.failed_logins = 0
+        user.locked_until = None
+        session.add(user)
+        _audit(session, admin, user_id, "account_unlocked")
+
+
+def end_sessions(portal: Portal, admin: Actor, user_id: int) -> int:
+    """Sign the account out everywhere; returns how many sessions ended."""
+    with portal.transaction() as session:
+        _admin_target(session, admin, user_id)
+        ended = web_sessions.end_all_in(session, user_id, portal.now())
+        _audit(session, admin, user_id, "sessions_ended")
+        return ended
+
+
+def set_active(portal: Portal, admin: Actor, user_id: int, *, active: bool) -> None:
+    """Disable (ending every session) or re-enable an account; an admin cannot disable themself."""
+    with portal.transaction() as session:
+        user = _admin_target(session, admin, user_id)
+        if not active and user_id == admin.user_id:
+            raise Forbidden("不能停用自己的账号", "you cannot disable your own account")
+        user.active = active
+        session.add(user)
+        if not active:
+            web_sessions.end_all_in(session, user_id, portal.now())
+        _audit(session, admin, user_id, "account_enabled" if active else "account_disabled")
