@@ -15,6 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from portal.rules.bounds import ScalarBounds, refines
 from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
 from portal.rules.display import format_threshold
 from portal.rules.facts import FactDictionary
@@ -90,6 +91,14 @@ class CompiledRule:
             self.leaf_deps[leaf.id] = self._base_facts([leaf.subject, *_operands(leaf)])
         self.leaf_infos = tuple(self.leaf_info[leaf.id] for leaf in self.leaves)
         self._deps = tuple(self.leaf_deps[leaf.id] for leaf in self.leaves)
+        # Partial knowledge: leaves whose unknown verdict the known facts may still settle.
+        self.bounds = ScalarBounds(
+            facts, {name: p.value for name, p in rule.parameters.items()}, rule.tables, self.expr
+        )
+        self._refine = {leaf.id: self.bounds.leaf(leaf) for leaf in self.leaves if refines(leaf, facts)}
+        self._refined = tuple(
+            (i, self._refine[leaf.id]) for i, leaf in enumerate(self.leaves) if leaf.id in self._refine
+        )
         self._decide: Fast = self._fast(rule.criteria)
         self._combine: Combine = _combiner(rule.criteria, iter(range(len(self.leaves))), len(self.leaves))
         self._readers = tuple(self._local(leaf.subject) for leaf in self.leaves)
@@ -282,6 +291,18 @@ class CompiledRule:
         return any_of
 
     def _fast_leaf(self, leaf: Leaf) -> Fast:
+        plain = self._plain_leaf(leaf)
+        refine = self._refine.get(leaf.id)
+        if refine is None:
+            return plain
+
+        def refined(values: Values, facts: Facts, on: date) -> bool | None:
+            verdict = plain(values, facts, on)
+            return refine(facts, on) if verdict is None else verdict
+
+        return refined
+
+    def _plain_leaf(self, leaf: Leaf) -> Fast:
         is_const, bound = self._operand_constant(leaf)
         spec = self.facts.get(leaf.fact) if leaf.fact else None
         share = share_of(spec, self.facts) if spec is not None and spec.entity == self.entity else None
@@ -401,6 +422,9 @@ class CompiledRule:
         ]
         if all(verdicts):  # every leaf passed, so none is unknown: the usual case, one C-level scan
             return seen, expected, verdicts, {}
+        for index, refine in self._refined:
+            if verdicts[index] is None:
+                verdicts[index] = refine(facts, on)
         deps = self._deps
         missing = {i: _absent(facts, deps[i]) for i, verdict in enumerate(verdicts) if verdict is None}
         return seen, expected, verdicts, missing

@@ -107,6 +107,9 @@ def failure_hint(record: CriterionResult, lang: str) -> str:
     info = record.info
     kind, label, op = info.kind, info.label.get(lang), info.leaf.op
     zh = lang == "zh"
+    if record.value is None or record.expected is None:
+        # Settled from the range of a partly known formula (portal.rules.bounds): no value to show.
+        return f"未满足：{record.message.zh}" if zh else f"Not met: {record.message.en}"
     if op in (">=", ">", "<=", "<") and kind != "date":
         short = op in (">=", ">")
         gap = (record.expected - record.value) if short else (record.value - record.expected)  # type: ignore[operator]

@@ -59,8 +59,9 @@ def test_screen_writes_one_row_per_enterprise_and_measure(
     with out.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     banded = {r["row_id"]: r for r in rows if r["measure"] == "fixture.banded"}
-    assert sorted({r["measure"] for r in rows}) == ["fixture.banded", "fixture.credit", "fixture.points"]
-    assert len(rows) == 4 * 3  # four valid rows × three measures in force
+    measures = ["fixture.banded", "fixture.credit", "fixture.partial", "fixture.points"]
+    assert sorted({r["measure"] for r in rows}) == measures
+    assert len(rows) == 4 * len(measures)  # four valid rows × the measures in force
     assert banded["A"]["outcome"] == "eligible"
     assert banded["A"]["benefit.grant"] == "300000.00"  # min(5e7 × 1.23 %, cap)
     assert banded["B"]["outcome"] == "ineligible"

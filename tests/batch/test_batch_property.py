@@ -145,3 +145,42 @@ def test_sql_matches_scalar(
         _check_agreement(connection, pack, compiled, rows)
 
     agree()
+
+
+# Rows where the known facts settle a criterion although some of its facts are missing
+# (fixture.partial): the SQL path must settle it the same way, on every engine.
+PARTIAL_ROWS: list[tuple[dict[str, Any], dict[str, str]]] = [
+    # R&D share 6%: rd_points is 50, the ceiling of staff_points, so max() is known; min() is not.
+    (
+        {"enterprise.rd_expense": Decimal(600), "enterprise.revenue": Decimal(10000)},
+        {"best": "pass", "worst": "unknown"},
+    ),
+    # A known score of 61 already exceeds 60; employees and rd_points cannot be negative.
+    ({"enterprise.score": 61}, {"sum": "pass", "absolute": "unknown"}),
+    # min(9M, cap) is the 5M cap; the R&D expense only adds to it.
+    ({"enterprise.revenue": Decimal(9000000)}, {"capped": "pass"}),
+    # R&D share 2%: rd_points 0 is the floor of staff_points, so min() is known; a share of 2%
+    # is below every band of the table, whichever the revenue.
+    (
+        {"enterprise.rd_expense": Decimal(2), "enterprise.revenue": Decimal(100)},
+        {"worst": "pass", "banded": "fail"},
+    ),
+    # Score unknown: -round(score / 2) + 20 is at most 20.
+    ({"enterprise.st_staff": 2, "enterprise.employees": 10}, {"negated": "pass", "product": "unknown"}),
+    # A revenue of 0 and an unknown R&D expense: revenue - 2 * rd is at most 0.
+    ({"enterprise.revenue": Decimal(0)}, {"difference": "pass"}),
+    # Nothing known: nothing settled.
+    ({}, {"best": "unknown", "sum": "unknown", "capped": "unknown", "chosen": "unknown"}),
+]
+
+
+def test_partial_knowledge_agrees(connection: Connection, fixture_pack: Pack) -> None:
+    specs = [s for s in fixture_pack.facts.specs.values() if not s.derived]
+    rows = [{s.qualified: known.get(s.qualified) for s in specs} for known, _ in PARTIAL_ROWS]
+    on = DATES[0]
+    rule = fixture_pack.select("fixture.partial", on)
+    assert rule is not None
+    _check_agreement(connection, fixture_pack, [compile_rule(rule, fixture_pack.facts, on)], rows)
+    for row, (_, wanted) in zip(rows, PARTIAL_ROWS, strict=True):
+        got = {c.id: c.outcome.value for c in rule.evaluate(_scalar_facts(row), on).criteria}
+        assert {leaf: got[leaf] for leaf in wanted} == wanted, row

@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import Dialect, Select, and_, case, column, literal_column, not_, null, or_, select, table
 from sqlalchemy.sql.expression import ColumnElement
 
+from portal.rules.batch.bounds_sql import refined_leaf
 from portal.rules.batch.columns import sql_column
 from portal.rules.batch.formula_sql import FormulaCompiler, NotCompilable, SqlExpr
 from portal.rules.batch.sql_functions import RoundHalfUp
+from portal.rules.bounds import refines
 from portal.rules.criteria import AllOf, AnyOf, BenefitSpec, Leaf, Node, Not, leaves
 from portal.rules.facts import FactDictionary
 from portal.rules.formula import Binary, Expr, FactRef, walk
@@ -206,7 +208,11 @@ def _leaf(leaf: Leaf, formulas: FormulaCompiler) -> SqlExpr:
             return formulas.compile(leaf.subject) == formulas.compile(operand)
         return formulas.compare(leaf.op, leaf.subject, operand)
 
-    return _checked(f"criterion {leaf.id}", build)
+    def build_refined() -> SqlExpr:
+        plain = build()
+        return refined_leaf(leaf, formulas, plain) if refines(leaf, formulas.facts) else plain
+
+    return _checked(f"criterion {leaf.id}", build_refined)
 
 
 def _tree(node: Node, leaf_column: Any) -> SqlExpr:

@@ -107,6 +107,38 @@ def _extreme_sqlite(element: Extreme, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{element.func}({', '.join(args)})"
 
 
+class SkipNullExtreme(ColumnElement[Any]):
+    """min()/max() of the values that are not NULL; NULL only when all are (partial knowledge:
+    an unbounded end of one argument does not hide the bound the others give)."""
+
+    inherit_cache = True
+    type = Numeric()
+    _traverse_internals: list[tuple[str, InternalTraversal]] = [  # noqa: RUF012 - SQLAlchemy's cache-key protocol
+        ("func", InternalTraversal.dp_string),
+        ("args", InternalTraversal.dp_clauseelement_list),
+    ]
+
+    def __init__(self, func: str, args: list[ColumnElement[Any]]) -> None:
+        self.func = func
+        self.args = args
+
+
+@compiles(SkipNullExtreme)
+def _skip_null_default(element: SkipNullExtreme, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL's and DuckDB's LEAST/GREATEST ignore NULL arguments.
+    name = "LEAST" if element.func == "min" else "GREATEST"
+    return f"{name}({', '.join(compiler.process(a, **kw) for a in element.args)})"
+
+
+@compiles(SkipNullExtreme, "sqlite")
+def _skip_null_sqlite(element: SkipNullExtreme, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite's min()/max() return NULL on any NULL: argument i becomes COALESCE(a_i, a_i+1, ...),
+    # which is a_i where known and another known argument otherwise.
+    args = [compiler.process(a, **kw) for a in element.args]
+    rotated = [", ".join(args[i:] + args[:i]) for i in range(len(args))]
+    return f"{element.func}({', '.join(f'COALESCE({r})' for r in rotated)})"
+
+
 class YearsBetween(ColumnElement[int]):
     """Whole years from `start` to `end`, as `portal.rules.formula.years_between`."""
 
