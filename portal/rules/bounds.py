@@ -105,6 +105,7 @@ def _compound(expr: Expr, facts: FactDictionary) -> bool:
 
 
 def sides(leaf: Leaf) -> tuple[Expr, ...]:
+    """The subject, then the operand(s) of a leaf."""
     operands = leaf.operand if isinstance(leaf.operand, tuple) else (leaf.operand,)
     return (leaf.subject, *operands)
 
@@ -177,6 +178,7 @@ class ScalarBounds:
         return refine
 
     def side(self, expr: Expr) -> Bounded:
+        """A leaf side: a quotient is its exact value or unbounded, anything else its interval."""
         if quotient(expr, self.facts) is not None:
             return self._known(self.exact(expr), UNBOUNDED)
         return self.compile(expr)
@@ -189,6 +191,7 @@ class ScalarBounds:
         return bounded
 
     def compile(self, expr: Expr) -> Bounded:
+        """The interval of `expr` as a closure over the facts."""
         if isinstance(expr, Num | ParamRef):
             value = constant_factor(expr, self.parameters)
             fixed = UNBOUNDED if value is None else (value, value)

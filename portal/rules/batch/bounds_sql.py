@@ -40,10 +40,13 @@ def refined_leaf(leaf: Leaf, formulas: FormulaCompiler, plain: SqlExpr) -> SqlEx
 
 
 class SqlBounds:
+    """Interval SQL over the formulas of one rule at one date (see `FormulaCompiler`)."""
+
     def __init__(self, formulas: FormulaCompiler) -> None:
         self.formulas = formulas
 
     def side(self, expr: Expr) -> Side:
+        """A leaf side: a quotient stays a formula (compared exactly), anything else an interval."""
         if quotient(expr, self.formulas.facts) is not None:
             return (expr, (null(), null()))
         return (None, self.compile(expr))
@@ -78,6 +81,7 @@ class SqlBounds:
         return compare(op, left_iv[left_end], right_iv[right_end])
 
     def compile(self, expr: Expr) -> SqlInterval:
+        """(low, high) of `expr` as SQL; NULL is unbounded."""
         formulas = self.formulas
         if isinstance(expr, Num | ParamRef):
             value = constant_factor(expr, formulas.parameters)
