@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from portal.db.engine import make_engine
@@ -19,6 +19,7 @@ from portal.services.context import Portal
 from portal.services.web_sessions import SessionTimeouts
 from portal.settings import Settings, get_settings
 from portal.web.errors import UnhandledErrorMiddleware, install_error_handlers
+from portal.web.input_guard import reject_hostile_text
 from portal.web.portal_pages import install_portal_pages
 from portal.web.ratelimit import SlidingWindowLimiter
 from portal.web.routers import bank_api, check_api, health, pages, self_check, verify
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        dependencies=[Depends(reject_hostile_text)],
     )
     jinja = make_environment()
     app.state.settings = settings

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.web.input_guard import HostileText
 from portal.web.templating import base_context
 
 log = logging.getLogger("portal.web")
@@ -100,7 +101,13 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, "The request is not valid.", errors=errors)
 
 
+async def _on_hostile_text(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HostileText)
+    return error_response(request, 422, exc.detail, field=exc.field)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HostileText, _on_hostile_text)
     app.add_exception_handler(HTTPException, _on_http_exception)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation_error)

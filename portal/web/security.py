@@ -17,6 +17,7 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.web.input_guard import check_fields
 from portal.web.session_store import session_handle
 
 CONTENT_SECURITY_POLICY: Final = (
@@ -79,8 +80,15 @@ async def require_csrf(request: Request) -> None:
         return
     session_token = session_handle(request).token
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        # Parsed here, after the upload size guard: its text fields get the boundary check too.
+        form = await request.form()
+        check_fields(form.multi_items(), multi_line=True)
+        if sent is None:
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else None
+    elif sent is None and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
     ):
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None

@@ -1,0 +1,95 @@
+"""One boundary check for every string a request carries: no control or bidi-override characters.
+
+PostgreSQL refuses NUL in text (psycopg raises DataError, a 500), SQLite stores it, and bidi
+overrides make a name or file name read differently from what it is ("scan\\u202efdp.hta" shows
+as "scanath.pdf"). So every route refuses them before any service sees the value: C0 controls
+and DEL everywhere (tab, CR and LF only inside bodies, where text may span lines), and the bidi
+embedding, override and isolate characters everywhere. The answer is a 422 naming the field:
+problem JSON under /api/, the zh/en error page elsewhere.
+
+Multipart bodies are checked by the CSRF dependency after the upload size guard, so that a huge
+upload is refused before anything parses it (see `portal.web.security`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+
+from fastapi import Request
+
+_SINGLE_LINE_BAD = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_MULTI_LINE_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# A JSON string escape of a refused character, not itself escaped (an even run of backslashes
+# before it): raw control characters are not valid JSON, so escapes are how they arrive.
+_JSON_ESCAPED_BAD = re.compile(
+    r"(?<!\\)(?:\\\\)*\\u(?:00(?:0[0-8bcef]|1[0-9a-f]|7f)|202[a-e]|206[6-9])", re.IGNORECASE
+)
+_JSON_RAW_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+class HostileText(Exception):
+    """A refused character in `field`; `portal.web.errors` answers it with a 422."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+        self.detail = (
+            f"`{field}` contains a control or bidirectional-override character, which is not accepted."
+        )
+
+
+def _refuse(field: str) -> HostileText:
+    return HostileText(field)
+
+
+def check_fields(items: Iterable[tuple[str, object]], *, multi_line: bool) -> None:
+    """Refuse the first field whose name or text value holds a refused character."""
+    pattern = _MULTI_LINE_BAD if multi_line else _SINGLE_LINE_BAD
+    for name, value in items:
+        if _SINGLE_LINE_BAD.search(name):
+            raise _refuse("(field name)")
+        if isinstance(value, str) and pattern.search(value):
+            raise _refuse(name)
+
+
+async def reject_hostile_text(request: Request) -> None:
+    """App-wide dependency: the path, the query string, and urlencoded or JSON bodies."""
+    if _SINGLE_LINE_BAD.search(request.url.path):
+        raise _refuse("(path)")
+    check_fields(request.query_params.multi_items(), multi_line=False)
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        check_fields((await request.form()).multi_items(), multi_line=True)
+    elif "json" in content_type:
+        text = (await request.body()).decode("utf-8", errors="replace")
+        if _JSON_RAW_BAD.search(text) or _JSON_ESCAPED_BAD.search(text):
+            raise _refuse(_first_bad_member(text))
+
+
+def _first_bad_member(text: str) -> str:
+    """The dotted path of the first refused string in a JSON body (found only on the bad path)."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return "(body)"
+    for path, value in _strings(document, ""):
+        if _MULTI_LINE_BAD.search(value):
+            return path or "(body)"
+    return "(body)"
+
+
+def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            yield child, str(key)
+            yield from _strings(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
