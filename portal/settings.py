@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, alias="PORTAL_SESSION_IDLE_MINUTES", ge=1)
     session_max_hours: int = Field(default=8, alias="PORTAL_SESSION_MAX_HOURS", ge=1)
     redis_url: str | None = Field(default=None, alias="PORTAL_REDIS_URL")
+    metrics_token: SecretStr | None = Field(default=None, alias="PORTAL_METRICS_TOKEN")
     # Comma-separated addresses whose X-Forwarded-For is believed (uvicorn's forwarded-allow-ips).
     trusted_proxies: str = Field(default="", alias="PORTAL_TRUSTED_PROXIES")
     public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PORTAL_PUBLIC_BASE_URL")

@@ -11,15 +11,19 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from portal.db import migrations
 from portal.db.engine import make_engine
 from portal.services.context import Portal
 from portal.services.web_sessions import SessionTimeouts
 from portal.settings import Settings, get_settings
+from portal.web import observability
 from portal.web.errors import UnhandledErrorMiddleware, install_error_handlers
 from portal.web.input_guard import reject_hostile_text
+from portal.web.observability import MetricsMiddleware
 from portal.web.portal_pages import install_portal_pages
 from portal.web.ratelimit import SlidingWindowLimiter
 from portal.web.routers import bank_api, check_api, health, pages, self_check, verify
@@ -89,7 +93,11 @@ def create_app(settings: Settings) -> FastAPI:
         https=settings.https,
     )
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(MetricsMiddleware)
+    # Outermost: the request id is set before anything logs, and returned on every answer.
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     install_error_handlers(app)
+    app.state.migration_head = migrations.head_revision()
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
@@ -101,10 +109,12 @@ def create_app(settings: Settings) -> FastAPI:
         verify.router,
     ):
         app.include_router(router)
+    app.include_router(observability.router)
     install_portal_pages(app)
     return app
 
 
 def make_app() -> FastAPI:
     """The uvicorn `--factory` entry point: settings from the environment, read once here."""
+    observability.configure_logging()
     return create_app(get_settings())

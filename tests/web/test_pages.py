@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from portal.db import migrations
 from portal.settings import Settings
 from portal.web.app import create_app
 from portal.web.i18n import catalogue
@@ -69,10 +70,23 @@ def test_readyz_checks_the_database(client: TestClient) -> None:
     assert response.json()["database"] == "ok"
 
 
-def test_readyz_on_each_backend(db_url: str, web_settings: Settings) -> None:
+def test_readyz_on_each_backend_needs_the_migration_head(db_url: str, web_settings: Settings) -> None:
     app = create_app(web_settings.model_copy(update={"database_url": db_url}))
-    with TestClient(app) as c:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        behind = c.get("/readyz")
+        assert behind.status_code == 503
+        assert "migration" in behind.json()["detail"]
+        migrations.upgrade(db_url)
         assert c.get("/readyz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_readyz_checks_redis_when_configured(web_settings: Settings) -> None:
+    up = create_app(web_settings.model_copy(update={"redis_url": "redis://127.0.0.1:6379/0"}))
+    with TestClient(up) as c:
+        assert c.get("/readyz").json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    down = create_app(web_settings.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"}))
+    with TestClient(down, raise_server_exceptions=False) as c:
+        assert c.get("/readyz").status_code == 503
 
 
 def test_readyz_is_503_when_the_database_is_down(web_settings: Settings) -> None:

@@ -1,0 +1,60 @@
+"""Request ids, JSON logs and /metrics, as an operator meets them."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from portal.settings import Settings
+from portal.web.app import create_app
+from portal.web.observability import configure_logging
+
+
+def test_the_request_id_is_kept_from_the_proxy_or_made_and_returned(client: TestClient) -> None:
+    sent = client.get("/healthz", headers={"X-Request-ID": "0f8fad5b-d9cb-469f-a165-70867728950e"})
+    assert sent.headers["x-request-id"] == "0f8fad5b-d9cb-469f-a165-70867728950e"
+    made = client.get("/healthz").headers["x-request-id"]
+    assert len(made) >= 32 and made != sent.headers["x-request-id"]
+
+
+def test_log_lines_are_json_with_the_request_id(
+    web_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging()
+    try:
+        app = create_app(web_settings)
+        with TestClient(app, raise_server_exceptions=False) as c:
+
+            @app.get("/_log_probe")
+            def probe() -> dict[str, str]:
+                logging.getLogger("portal.test").info("probe %s", "ran")
+                return {}
+
+            c.get("/_log_probe", headers={"X-Request-ID": "5c7a0b5e-3c1a-4e0b-9a39-2d0f1c7e6b11"})
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+        probe_line = next(line for line in lines if line.get("event") == "probe ran")
+        assert probe_line["request_id"] == "5c7a0b5e-3c1a-4e0b-9a39-2d0f1c7e6b11"
+        assert probe_line["level"] == "info"
+    finally:
+        logging.getLogger().handlers[:] = []
+
+
+def test_metrics_are_off_without_a_token_and_protected_with_one(web_settings: Settings) -> None:
+    with TestClient(create_app(web_settings)) as off:
+        assert off.get("/metrics").status_code == 404
+    settings = web_settings.model_copy(update={"metrics_token": SecretStr("scrape-me")})
+    with TestClient(create_app(settings)) as on:
+        assert on.get("/metrics").status_code == 401
+        assert on.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        on.get("/api/v1/bank/loans/1")
+        on.post("/api/v1/check", json={"facts": {"enterprise": {"employees": 10}}})
+        text = on.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).text
+    assert 'portal_http_requests_total{method="POST",route="/api/v1/check",status="200"}' in text
+    assert 'route="/api/v1/bank/loans/{loan_id}"' in text
+    assert "portal_http_request_seconds_bucket" in text
+    assert 'portal_emails{status="sent"}' in text
+    assert "portal_cases_overdue" in text
