@@ -116,6 +116,7 @@ class CompiledRule:
             (spec.name, self.expr(spec.expr), spec.type == "money", self._base_facts([spec.expr]))
             for spec in rule.benefit.values()
         ]
+        self._benefit_bounds = {spec.name: self.bounds.compile(spec.expr) for spec in rule.benefit.values()}
         fixed = {
             spec.name: self._fixed_benefit(spec.expr, spec.type == "money") for spec in rule.benefit.values()
         }
@@ -394,6 +395,23 @@ class CompiledRule:
             missing = self.missing_facts(records)
             if trace:
                 criteria = records
+            potential, up_to = self.potential_benefit(facts, on)
+            return Result(
+                rule.id,
+                rule.version,
+                rule.category,
+                outcome,
+                rule.rule_hash,
+                on,
+                benefit,
+                missing,
+                criteria,
+                self,
+                None,
+                recorded,
+                potential,
+                up_to,
+            )
         # Positional: see Result.__init__.
         return Result(
             rule.id,
@@ -409,6 +427,28 @@ class CompiledRule:
             None,
             recorded,
         )
+
+    def potential_benefit(self, facts: Facts, on: date) -> tuple[dict[str, Decimal], list[str]]:
+        """What an undetermined result would grant if the missing facts come out favourably.
+
+        Each amount the known facts already fix is given exactly; an amount whose inputs are
+        missing is given as its ceiling (the most it can come to, e.g. a cap) and named in the
+        second list; an amount with no ceiling is left out.
+        """
+        if self._fixed is not None:
+            return self._fixed.copy(), []
+        amounts: dict[str, Decimal] = {}
+        up_to: list[str] = []
+        for name, compute, is_money, _deps in self.benefits:
+            amount = compute(facts, on)
+            if amount is None:
+                amount = self._benefit_bounds[name](facts, on)[1]
+                if amount is None:
+                    continue
+                up_to.append(name)
+            amount = Decimal(amount)  # type: ignore[arg-type]
+            amounts[name] = amount.quantize(_FEN, rounding=ROUND_HALF_UP) if is_money else amount
+        return amounts, up_to
 
     def _trace(self, values: Values, facts: Facts, on: date) -> Trace:
         """Every leaf's value, expectation and verdict (tree order), and the facts each unknown lacks."""

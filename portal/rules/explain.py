@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
-from portal.rules.display import digits_for, format_gap, format_value
+from portal.rules.display import digits_for, format_gap, format_threshold, format_value
 from portal.rules.result import CriterionResult, Result, Verdict
 
 if TYPE_CHECKING:
@@ -87,7 +87,34 @@ def hints_for(result: Result, compiled: "CompiledRule | None", lang: str) -> lis
         if name not in named:
             named.add(name)
             hints.append(_provide(compiled, name, lang))
+    if result.potential_benefit and result.missing_facts:
+        hints.append(potential_hint(result, compiled, lang))
     return hints
+
+
+def potential_hint(result: Result, compiled: "CompiledRule", lang: str) -> str:
+    """补充 X 后，如符合条件，可享 …: the missing facts and the potential benefit, in labels only."""
+    zh = lang == "zh"
+    facts = []
+    for qualified in result.missing_facts:
+        spec = compiled.facts.get(qualified)
+        if spec is not None:
+            facts.append(spec.label.get(lang))
+    rule = compiled.rule
+    amounts = []
+    for name, amount in result.potential_benefit.items():
+        benefit = rule.benefit[name]
+        kind = benefit.type if benefit.type in ("money", "ratio") else "number"
+        shown = format_threshold(amount, kind, lang)
+        if name in result.potential_up_to:
+            shown = f"最高 {shown}" if zh else f"up to {shown}"
+        label = benefit.label.get(lang) if benefit.label is not None else rule.title.get(lang)
+        amounts.append(f"{label} {shown}")
+    if zh:
+        return f"补充{'、'.join(facts)}后，如符合条件，可享{'；'.join(amounts)}"
+    return (
+        f"Provide {', '.join(facts)}; if the conditions are then met, the measure grants {'; '.join(amounts)}"
+    )
 
 
 def _provide(compiled: "CompiledRule", qualified: str, lang: str) -> str:

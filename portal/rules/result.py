@@ -136,6 +136,8 @@ class Result:
         "missing_facts",
         "on",
         "outcome",
+        "potential_benefit",
+        "potential_up_to",
         "rule_hash",
         "version",
     )
@@ -154,6 +156,8 @@ class Result:
         compiled: "CompiledRule | None" = None,
         hints: dict[str, list[str]] | None = None,
         trace: Trace | None = None,
+        potential_benefit: dict[str, Decimal] | None = None,
+        potential_up_to: list[str] | None = None,
     ) -> None:
         """`criteria` is the trace as built; `trace` the recorded one, built on first read.
 
@@ -172,6 +176,10 @@ class Result:
         self._compiled = compiled
         self._hints = hints
         self._trace = trace
+        # Undetermined only: what the measure would grant if the missing facts come out
+        # favourably (`benefit` stays what is granted); names in `potential_up_to` are ceilings.
+        self.potential_benefit = potential_benefit if potential_benefit is not None else {}
+        self.potential_up_to = potential_up_to if potential_up_to is not None else []
 
     @property
     def criteria(self) -> list[CriterionResult]:
@@ -208,6 +216,8 @@ class Result:
             "criteria": [c.to_json() for c in self.criteria],
             "missing_facts": list(self.missing_facts),
             "hints": self.hints_in(lang),
+            "potential_benefit": {name: str(value) for name, value in self.potential_benefit.items()},
+            "potential_benefit_up_to": list(self.potential_up_to),
         }
 
     def __repr__(self) -> str:
