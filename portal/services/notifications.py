@@ -114,7 +114,13 @@ def _recipients(session: Session, note: Notification) -> list[User]:
 
 
 def deliver_email(portal: Portal, *, batch: int = 200) -> int:
-    """Send pending notifications by SMTP and return how many messages went out (0 without SMTP)."""
+    """Send pending notifications by SMTP and return how many messages went out (0 without SMTP).
+
+    The pending rows are claimed with FOR UPDATE SKIP LOCKED (PostgreSQL), so two sweeps or
+    workers running at once send disjoint batches instead of every message twice; SQLite takes
+    its write lock when the transaction begins, which serialises them. A crash after sending and
+    before the commit sends that batch again: delivery is at least once, never silently lost.
+    """
     if portal.smtp is None:
         return 0
     sent = 0
@@ -124,6 +130,7 @@ def deliver_email(portal: Portal, *, batch: int = 200) -> int:
             .where(col(Notification.emailed_at).is_(None))
             .order_by(col(Notification.id))
             .limit(batch)
+            .with_for_update(skip_locked=True)
         ).all()
         if not pending:
             return 0

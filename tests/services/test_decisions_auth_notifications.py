@@ -151,3 +151,28 @@ def test_escalation_is_emailed_once(portal: Portal, world: World, smtp_server: t
     unread = notifications.inbox(mailing, world.actors["rev_gzdev"], unread_only=True)
     assert any(n.kind == "escalation" for n in unread)
     assert not any(n.kind == "escalation" for n in notifications.inbox(mailing, world.actors["rev_gzsti"]))
+
+
+def test_two_concurrent_deliveries_send_each_message_once(
+    portal: Portal, world: World, smtp_server: tuple[_Inbox, int]
+) -> None:
+    """Two sweeps racing over one outbox (the multi-instance bug): every e-mail goes out once."""
+    inbox, port = smtp_server
+    mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))
+    notifications.deliver_email(mailing)  # whatever the cast's set-up queued
+    inbox.messages.clear()
+    with mailing.transaction() as session:
+        for n in range(30):
+            notifications.notify(
+                session,
+                recipient_user_id=world.actors["ent_a"].user_id,
+                kind="test",
+                title=f"message {n}",
+                body="body",
+                dedupe_key=f"race-{n}",
+            )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sent = list(pool.map(lambda _: notifications.deliver_email(mailing, batch=10), range(6)))
+    subjects = sorted(message_from_bytes(m, policy=policy.default)["Subject"] for m in inbox.messages)
+    assert subjects == sorted(f"message {n}" for n in range(30))
+    assert sum(sent) == 30
