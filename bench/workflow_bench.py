@@ -121,7 +121,9 @@ def main() -> None:
         sqlite_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         template = Portal.from_settings(Settings(DATABASE_URL=sqlite_url), engine=make_engine(sqlite_url))
         template.engine.dispose()
-        template = replace(template, data_dir=Path(tmp) / "data", today_override=date(2026, 6, 1))
+        template = replace(
+            template, data_dir=Path(tmp) / "data", clock=template.clock.pinned_to(date(2026, 6, 1))
+        )
         rows = [("SQLite (WAL)", *run(template, sqlite_url, args.cases))]
         if not args.skip_postgres:
             name, pg_url = _postgres_database()

@@ -4,6 +4,7 @@ No engine reads the environment: `rules`, `forms`, `workflows` and `documents` t
 paths and values from whoever holds a `Settings`.
 """
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     # Comma-separated addresses whose X-Forwarded-For is believed (uvicorn's forwarded-allow-ips).
     trusted_proxies: str = Field(default="", alias="PORTAL_TRUSTED_PROXIES")
     public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PORTAL_PUBLIC_BASE_URL")
+    # Pins the clock to one day (the test suite, a demo or a replay); never set in production.
+    today: date | None = Field(default=None, alias="PORTAL_TODAY")
 
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
 
@@ -58,6 +61,11 @@ class Settings(BaseSettings):
     @property
     def workflows_dir(self) -> Path:
         return self.pack_dir / "workflows"
+
+    @property
+    def calendar_file(self) -> Path:
+        """The working-day calendar, which also names the pack's time zone."""
+        return self.workflows_dir / "calendar" / "cn-holidays.yaml"
 
 
 @lru_cache(maxsize=1)

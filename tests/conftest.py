@@ -29,6 +29,12 @@ from sqlmodel import Session
 from portal.db import migrations
 from portal.db.engine import make_engine
 
+# Every Settings built in the suite (apps, CLIs run in a subprocess, Portals) pins the clock to
+# this day, so the suite gives the same result whatever the real date is. A test that needs
+# another day pins its own Portal (`portal.today_override = ...`).
+SUITE_TODAY = "2026-11-27"
+os.environ["PORTAL_TODAY"] = SUITE_TODAY
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "PORTAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

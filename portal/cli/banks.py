@@ -79,17 +79,14 @@ def revoke(prefix: Annotated[str, typer.Argument(help="The prefix of the key to 
 def list_() -> None:
     """Every bank with its keys (prefix, scopes, issued and revoked times; never the key)."""
     from portal.services import banks
-    from portal.workflows.sla import SHANGHAI
 
-    listing = run(banks.list_banks)
+    listing, clock = run(lambda portal: (banks.list_banks(portal), portal.clock))
     if not listing:
         typer.echo("no banks registered")
     for bank in listing:
         status = "active" if bank.active else "inactive"
         typer.echo(f"{bank.code}\t{bank.name}\t{status}")
         for k in bank.keys:
-            issued = k.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-            state = (
-                f"revoked {k.revoked_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" if k.revoked_at else "active"
-            )
+            issued = clock.wall_time(k.created_at)
+            state = f"revoked {clock.wall_time(k.revoked_at)}" if k.revoked_at else "active"
             typer.echo(f"  {k.prefix}\t{k.scopes}\tissued {issued}\t{state}")

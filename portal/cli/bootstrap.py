@@ -49,6 +49,17 @@ def parse_day(option: str, value: str) -> date:
         raise fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)", 2) from None
 
 
+def today() -> date:
+    """Today in the pack's time zone (its calendar's `timezone:`), or the day PORTAL_TODAY pins."""
+    from portal.clock import pack_clock
+    from portal.workflows import WorkflowFileError
+
+    try:
+        return pack_clock(settings()).today()
+    except WorkflowFileError as exc:
+        raise fail(f"cannot read the pack's calendar: {exc}", 1) from None
+
+
 def load_rules(rules_dir: Path | None = None) -> Pack:
     """The rule pack in `rules_dir` (default: the configured one); exit 1 if it does not load."""
     from portal.rules import RuleFileError, load_pack

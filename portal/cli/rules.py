@@ -8,15 +8,14 @@ traceback. The pack location is read from settings here, never inside the engine
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
-from portal.cli.bootstrap import fail, load_rules, settings
+from portal.cli.bootstrap import fail, load_rules, settings, today
 
 if TYPE_CHECKING:
     from portal.rules import Pack
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="The policy pack's rules: lint them, run their examples, list them.", no_args_is_help=True
 )
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 PathsArg = Annotated[
     list[Path] | None, typer.Argument(help="Pack directories or rule files (default: the configured pack).")
@@ -124,7 +122,7 @@ def check(
     if lang not in ("zh", "en"):
         raise fail(f"--lang must be zh or en, got {lang!r}", 2)
     try:
-        when = date.fromisoformat(on) if on else datetime.now(SHANGHAI).date()
+        when = date.fromisoformat(on) if on else today()
     except ValueError:
         raise fail(f"--on: not a date YYYY-MM-DD: {on!r}", 2) from None
     try:

@@ -13,17 +13,16 @@ import csv
 import json
 import sys
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from portal.cli.bootstrap import fail, load_rules, parse_day, settings
+from portal.cli.bootstrap import fail, load_rules, parse_day, settings, today
 
 if TYPE_CHECKING:
     from portal.rules.model import Rule
@@ -32,14 +31,13 @@ if TYPE_CHECKING:
     from portal.screening.replay import ApplicationImpact
     from portal.services.context import Portal
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 console = Console(stderr=True)
 
 
 def parse_on(on: str | None) -> date:
-    """`--on` as a date; default today in Asia/Shanghai."""
+    """`--on` as a date; default today in the pack's time zone."""
     if on is None:
-        return datetime.now(SHANGHAI).date()
+        return today()
     return parse_day("--on", on)
 
 

@@ -9,7 +9,7 @@ field that is wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, tzinfo
 from decimal import Decimal
 from typing import Literal, get_args
 
@@ -71,6 +71,7 @@ class LetterData:
     `measure_source` is the legal source as one line: the document and its article.
     `reasons` is either a list of reasons or one free-text comment from the reviewer.
     `supersedes_code` names the verification code of the letter this one corrects.
+    `zone` is the issuing city's time zone, in which `issued_on` starts (the PDF's dates).
     """
 
     kind: LetterKind
@@ -93,6 +94,7 @@ class LetterData:
     benefits: list[BenefitLine] = field(default_factory=list)
     trace: list[TraceLine] = field(default_factory=list)
     supersedes_code: str | None = None
+    zone: tzinfo = UTC
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(LetterKind):

@@ -14,7 +14,6 @@ import base64
 from datetime import UTC, datetime, time
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from weasyprint import HTML, Attachment
@@ -29,7 +28,6 @@ from portal.documents.speedups import compress_byte_streams_once, letter_stylesh
 from portal.documents.verification import qr_png
 from portal.documents.wording import wording_for
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PDF_VARIANT = "pdf/a-3b"
 
 
@@ -95,8 +93,8 @@ def html_to_pdf(
 
 
 def _issued_at(letter: LetterData) -> datetime:
-    """Midnight of the issue date in Guangzhou, in UTC (PDF dates are written with a Z)."""
-    return datetime.combine(letter.issued_on, time(0), tzinfo=SHANGHAI).astimezone(UTC)
+    """Midnight of the issue date in the issuing city, in UTC (PDF dates are written with a Z)."""
+    return datetime.combine(letter.issued_on, time(0), tzinfo=letter.zone).astimezone(UTC)
 
 
 def _context(letter: LetterData) -> dict[str, Any]:
@@ -112,7 +110,7 @@ def _context(letter: LetterData) -> dict[str, Any]:
         "title": t["title"].format(measure=measure_title),
         "measure_title": measure_title,
         "issued_on": format_date(letter.issued_on, letter.lang),
-        "created": datetime.combine(letter.issued_on, time(0), tzinfo=SHANGHAI).isoformat(),
+        "created": datetime.combine(letter.issued_on, time(0), tzinfo=letter.zone).isoformat(),
         "outcome": t.get(f"outcome.{letter.outcome}", letter.outcome),
         # One paragraph per line, so that a reviewer's multi-line comment keeps its indents.
         "reasons": [line for reason in letter.reason_list for line in reason.splitlines() if line.strip()],

@@ -37,7 +37,7 @@ from portal.workflows import (
     Workflow,
     stage_deadline,
 )
-from portal.workflows.sla import local_date, remaining_working_days, resumed_deadline, timer_due_on
+from portal.workflows.sla import remaining_working_days, resumed_deadline, timer_due_on
 
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 
@@ -146,7 +146,7 @@ def case_context(
     _, state = workflow_of(portal, application)
     notice_elapsed = False
     if state.timer is not None and application.stage_entered_at is not None:
-        due_on = timer_due_on(state, local_date(application.stage_entered_at))
+        due_on = timer_due_on(state, portal.clock.local_date(application.stage_entered_at))
         notice_elapsed = due_on is not None and portal.today() >= due_on
     return CaseContext(
         enterprise_id=application.enterprise_id,
@@ -230,7 +230,7 @@ def _stage_values(
         values.update(returned_from=application.state, sla_paused_at=now, due_on=application.due_on)
     elif source_spec.paused_sla and application.due_on is not None and application.sla_paused_at is not None:
         left = remaining_working_days(
-            portal.calendar, application.due_on, local_date(application.sla_paused_at)
+            portal.calendar, application.due_on, portal.clock.local_date(application.sla_paused_at)
         )
         values["due_on"] = resumed_deadline(portal.calendar, left, today)
     else:

@@ -2,26 +2,26 @@
 
 Holding the engine, the loaded pack and the clock in one object keeps services free of
 globals and environment reads, and lets a test (or `portal sla sweep --today`) fix the date.
+The clock's time zone is the pack's (its calendar file's `timezone:`).
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from portal.clock import Clock
 from portal.db.engine import make_engine, session_scope
 from portal.forms import FormSpec, load_forms
 from portal.rules import Pack, load_pack
 from portal.settings import Settings
 from portal.workflows import Workflow, WorkingCalendar, load_workflows
 from portal.workflows.rubric import Rubric, load_rubric
-from portal.workflows.sla import SHANGHAI
 
-CALENDAR_FILE = Path("calendar") / "cn-holidays.yaml"
 RUBRIC_FILE = Path("rubrics") / "default.yaml"
 
 
@@ -36,7 +36,7 @@ class SmtpConfig:
 
 @dataclass
 class Portal:
-    """The services' view of the world. `today_override` pins the clock (tests, replays)."""
+    """The services' view of the world. `clock` is the one source of now; tests pin it."""
 
     engine: Engine
     pack: Pack
@@ -44,12 +44,12 @@ class Portal:
     forms: dict[str, FormSpec]
     calendar: WorkingCalendar
     rubric: Rubric
+    clock: Clock
     data_dir: Path
     public_base_url: str = "http://127.0.0.1:8000"
     smtp: SmtpConfig | None = None
     login_max_failures: int = 5
     login_lock_minutes: int = 15
-    today_override: date | None = field(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, engine: Engine | None = None) -> "Portal":
@@ -59,13 +59,15 @@ class Portal:
             if settings.smtp_host
             else None
         )
+        calendar = WorkingCalendar.load(settings.calendar_file)
         return cls(
             engine=engine if engine is not None else make_engine(settings.database_url),
             pack=load_pack(settings.rules_dir),
             workflows=load_workflows(settings.workflows_dir),
             forms=load_forms(settings.forms_dir),
-            calendar=WorkingCalendar.load(settings.workflows_dir / CALENDAR_FILE),
+            calendar=calendar,
             rubric=load_rubric(settings.workflows_dir / RUBRIC_FILE),
+            clock=Clock(calendar.zone, settings.today),
             data_dir=settings.data_dir,
             public_base_url=settings.public_base_url.rstrip("/"),
             smtp=smtp,
@@ -74,16 +76,22 @@ class Portal:
         )
 
     def today(self) -> date:
-        """Today in Guangzhou: deadlines and rule dates are local dates, never UTC ones."""
-        if self.today_override is not None:
-            return self.today_override
-        return datetime.now(SHANGHAI).date()
+        """Today in the pack's city: deadlines and rule dates are local dates, never UTC ones."""
+        return self.clock.today()
 
     def now(self) -> datetime:
-        """The current instant (UTC); with a pinned day, noon of that day in Guangzhou."""
-        if self.today_override is not None:
-            return datetime.combine(self.today_override, time(12), tzinfo=SHANGHAI).astimezone(UTC)
-        return datetime.now(UTC)
+        """The current instant (UTC); with a pinned day, noon of that day in the pack's city."""
+        return self.clock.now()
+
+    @property
+    def today_override(self) -> date | None:
+        """The day the clock is pinned to, if any."""
+        return self.clock.pinned
+
+    @today_override.setter
+    def today_override(self, day: date | None) -> None:
+        # A new clock, not a mutated one: copies made with dataclasses.replace keep their own.
+        self.clock = self.clock.pinned_to(day)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

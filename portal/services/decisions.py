@@ -31,7 +31,6 @@ from portal.services.context import Portal
 from portal.services.doc_numbers import next_doc_number
 from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
 from portal.workflows import Actor
-from portal.workflows.sla import SHANGHAI
 
 APPROVED = "approved"
 REJECTED = "rejected"
@@ -159,6 +158,7 @@ def letter_data(
         benefits=_benefit_lines(rule, decision.benefit) if kind != "rejection" else [],
         trace=_trace_lines(decision.trace),
         supersedes_code=supersedes_code,
+        zone=portal.clock.zone,
     )
 
 
@@ -179,7 +179,7 @@ def issue_letter(
         raise BadStoredState("application", application.id, "its decision row is not stored")
     # The printed date is derived from the stored instant, so a re-render prints the same day.
     issued_at = portal.now()
-    issued_on = issued_at.astimezone(SHANGHAI).date()
+    issued_on = portal.clock.local_date(issued_at)
     try:
         abbr = portal.pack.unit_abbr(application.lead_unit)
     except KeyError as exc:
@@ -362,7 +362,7 @@ def verify_code(portal: Portal, code: str) -> LetterInfo:
             measure_title_zh=rule.title.zh,
             measure_title_en=rule.title.en,
             outcome=decision.outcome,
-            issued_on=letter.issued_at.astimezone(SHANGHAI).date(),
+            issued_on=portal.clock.local_date(letter.issued_at),
             sha256=letter.sha256,
             superseded=newer is not None,
             superseded_by=newer,

@@ -7,7 +7,7 @@ same `facts_for_evaluation`. The comparison itself is `portal.screening.replay` 
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from sqlmodel import col, select
 
@@ -17,7 +17,6 @@ from portal.screening.replay import ApplicationImpact, Skipped, StoredCase, repl
 from portal.services.applications import facts_for_evaluation
 from portal.services.context import Portal
 from portal.services.errors import ValidationFailed
-from portal.workflows.sla import SHANGHAI
 
 
 @dataclass
@@ -29,8 +28,8 @@ class StoredCases:
 
 
 def stored_cases(portal: Portal, since: date, measures: Collection[str]) -> StoredCases:
-    """Every application of `measures` submitted on or after `since` (Asia/Shanghai), with its facts."""
-    start = datetime.combine(since, time.min, tzinfo=SHANGHAI).astimezone(UTC)
+    """Every application of `measures` submitted on or after `since` (a local date), with its facts."""
+    start = portal.clock.start_of(since)
     with portal.reading() as session:
         rows = session.exec(
             select(Application, Enterprise.uscc, EnterpriseProfile, ApplicationAnswers)
@@ -65,7 +64,7 @@ def stored_cases(portal: Portal, since: date, measures: Collection[str]) -> Stor
                 uscc=uscc,
                 measure=application.measure_id,
                 state=application.state,
-                submitted_on=application.submitted_at.astimezone(SHANGHAI).date(),
+                submitted_on=portal.clock.local_date(application.submitted_at),
                 facts=facts,
             )
         )

@@ -19,7 +19,6 @@ from portal.services.context import Portal
 from portal.services.decisions import DISBURSED, LetterInfo, letter_data, verify_code
 from portal.services.errors import BadStoredState, NotFound
 from portal.workflows import Actor
-from portal.workflows.sla import SHANGHAI
 
 CORRECTION_EVENT = "letter_corrected"
 
@@ -121,7 +120,7 @@ def rerender_letter(
             reasons=_reasons_printed(session, letter, application),
             doc_number=letter.doc_number,
             verification_code=letter.verification_code,
-            issued_on=letter.issued_at.astimezone(SHANGHAI).date(),
+            issued_on=portal.clock.local_date(letter.issued_at),
             supersedes_code=older.verification_code if older is not None else None,
         )
         pdf = render_letter(data)

@@ -19,7 +19,7 @@ from portal.services.context import Portal
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.notifications import notify
 from portal.workflows.context import SYSTEM_ACTOR
-from portal.workflows.sla import Escalation, OpenCase, TimedAdvance, local_date, plan_sweep
+from portal.workflows.sla import Escalation, OpenCase, TimedAdvance, plan_sweep
 
 # Who an escalation goes to: the workflow's `escalate_to` party → (role, scoped by).
 _ESCALATE_TO = {
@@ -73,7 +73,7 @@ def _open_cases(portal: Portal) -> tuple[list[tuple[OpenCase, int]], list[tuple[
                 case_id=cast(int, row.id),
                 workflow=row.workflow,
                 state=row.state,
-                entered_on=local_date(row.stage_entered_at),
+                entered_on=portal.clock.local_date(row.stage_entered_at),
                 deadline=row.due_on,
                 escalated=row.escalated_for_stage == row.state,
                 context=case_context(session, portal, row, SYSTEM_ACTOR),

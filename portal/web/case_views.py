@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from portal.clock import Clock
 from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transition
 from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
 from portal.web.i18n import Translator
 from portal.workflows import Workflow, WorkingCalendar
-from portal.workflows.sla import SHANGHAI
 
 # Working days left at which a case counts as near its deadline (coloured amber in queues).
 NEAR_DEADLINE_WORKING_DAYS = 2
@@ -106,14 +106,16 @@ def case_row(
     )
 
 
-def history_rows(transitions: Sequence[Transition], workflow: Workflow, lang: str) -> list[dict[str, Any]]:
-    """Transitions with stage and event names in `lang`, oldest first, times in Guangzhou."""
+def history_rows(
+    transitions: Sequence[Transition], workflow: Workflow, lang: str, clock: Clock
+) -> list[dict[str, Any]]:
+    """Transitions with stage and event names in `lang`, oldest first, in local time."""
     events = {edge.event: edge.label for edge in workflow.transitions}
     rows = []
     for item in transitions:
         rows.append(
             {
-                "at": local_time(item.at),
+                "at": clock.wall_time(item.at),
                 "event": item.event,
                 "event_label": label(events[item.event], lang) if item.event in events else item.event,
                 "from_label": label(workflow.state(item.from_state).label, lang),
@@ -137,11 +139,6 @@ def shown_value(value: object, field: FieldSpec | None, lang: str) -> str:
     if field is not None and str(value) in field.options:
         return field.options[str(value)].get(lang)
     return str(value)
-
-
-def local_time(moment: dt.datetime) -> str:
-    """A stored UTC instant as Guangzhou wall-clock time, to the minute."""
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def answer_rows(

@@ -8,23 +8,13 @@ records one in the same transaction as the audit event.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from portal.workflows.context import SYSTEM_ACTOR, CaseContext
 from portal.workflows.errors import UnknownWorkflow
 from portal.workflows.spec import Party, StateSpec
 from portal.workflows.workflow import Workflow
 from portal.workflows.working_days import WorkingCalendar
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar date in Guangzhou of an aware timestamp; naive ones are refused as ambiguous."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{moment!r} has no time zone; pass an aware datetime")
-    return moment.astimezone(SHANGHAI).date()
 
 
 def stage_deadline(state: StateSpec, entered_on: date, calendar: WorkingCalendar) -> date | None:

@@ -7,9 +7,10 @@ guessing, because a guessed holiday silently moves a legal deadline.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import MAXYEAR, MINYEAR, date, timedelta
+from datetime import MAXYEAR, MINYEAR, date, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -31,9 +32,14 @@ class YearSchedule:
 
 
 class WorkingCalendar:
-    """Answers "is this a working day" and does deadline arithmetic over the covered years."""
+    """Answers "is this a working day" and does deadline arithmetic over the covered years.
 
-    def __init__(self, years: list[YearSchedule]) -> None:
+    `zone` is the time zone the calendar's days are in (the file's `timezone:` key): the
+    portal's clock reads it, so that "today" is the pack's city's today.
+    """
+
+    def __init__(self, years: list[YearSchedule], *, zone: tzinfo) -> None:
+        self.zone = zone
         if not years:
             raise ValueError("a working calendar needs at least one year")
         self.years = {schedule.year: schedule for schedule in sorted(years, key=lambda s: s.year)}
@@ -49,11 +55,15 @@ class WorkingCalendar:
             raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
         if not isinstance(raw, dict) or not isinstance(raw.get("years"), dict) or not raw["years"]:
             raise WorkflowFileError(path, "top level: needs a non-empty `years` mapping")
+        unknown = set(raw) - {"timezone", "years"}
+        if unknown:
+            raise WorkflowFileError(path, f"top level: unknown key(s) {sorted(map(str, unknown))}")
+        zone = _read_zone(path, raw.get("timezone"))
         schedules = [_read_year(path, year, data) for year, data in raw["years"].items()]
         covered = sorted(schedule.year for schedule in schedules)
         if covered != list(range(covered[0], covered[-1] + 1)):
             raise WorkflowFileError(path, f"years: must be consecutive, got {covered}")
-        return cls(schedules)
+        return cls(schedules, zone=zone)
 
     @property
     def provisional_years(self) -> list[int]:
@@ -111,6 +121,15 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 count += 1
         return count
+
+
+def _read_zone(path: Path, name: object) -> ZoneInfo:
+    if not isinstance(name, str) or not name.strip():
+        raise WorkflowFileError(path, "timezone: name the IANA time zone of the calendar, e.g. Asia/Shanghai")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise WorkflowFileError(path, f"timezone: {name!r} is not an IANA time zone") from None
 
 
 def _read_year(path: Path, year: object, data: object) -> YearSchedule:

@@ -120,7 +120,9 @@ def world(
         app = bank_apps[db_backend] = create_app(
             Settings(database_url=f"sqlite:///{db}", secret_key="bank-tests")
         )
-    portal = dataclasses.replace(app.state.portal, engine=migrated_engine, today_override=TODAY)
+    portal = dataclasses.replace(
+        app.state.portal, engine=migrated_engine, clock=app.state.portal.clock.pinned_to(TODAY)
+    )
     app.state.portal = portal
     app.state.bank_limiter = SlidingWindowLimiter(1000, 60.0)
     banks.add_bank(portal, name="甲银行广州分行", code="alpha")

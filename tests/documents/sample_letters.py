@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from portal.documents import BenefitLine, LetterData, TraceLine
 
@@ -83,6 +84,7 @@ APPROVAL = LetterData(
     rule_hash="3f5a9c0d2e7b41f6a8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5",
     verification_code="7KQ3H-9XW2M-C0V4D-RT8NB",
     verify_url="https://zcdx.gz.example/verify/7KQ3H-9XW2M-C0V4D-RT8NB",
+    zone=ZoneInfo("Asia/Shanghai"),
 )
 
 REJECTION = replace(

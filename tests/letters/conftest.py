@@ -150,7 +150,7 @@ def pack_portal() -> Portal:
 def world(request: pytest.FixtureRequest, databases: Any, pack_portal: Portal) -> Iterator[World]:
     url = databases.migrated(str(request.param))
     engine = make_engine(url)
-    portal = dataclasses.replace(pack_portal, engine=engine, today_override=DECIDED_ON)
+    portal = dataclasses.replace(pack_portal, engine=engine, clock=pack_portal.clock.pinned_to(DECIDED_ON))
     reviewer = create_staff_user(
         portal,
         None,

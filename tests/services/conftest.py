@@ -42,7 +42,9 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
 
 def _portal_on(loaded: Loaded, url: str, data_dir: Path) -> Portal:
     engine: Engine = make_engine(url)
-    return replace(loaded.template, engine=engine, data_dir=data_dir, today_override=TODAY)
+    return replace(
+        loaded.template, engine=engine, data_dir=data_dir, clock=loaded.template.clock.pinned_to(TODAY)
+    )
 
 
 _templates: dict[str, tuple[str, World]] = {}

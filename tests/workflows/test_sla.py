@@ -1,7 +1,7 @@
 """Deadlines, the amendment pause, and what the SLA sweep plans from stored values."""
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
 from wf_helpers import BASE_CASE
@@ -12,7 +12,6 @@ from portal.workflows.sla import (
     Escalation,
     OpenCase,
     TimedAdvance,
-    local_date,
     plan_sweep,
     remaining_working_days,
     resumed_deadline,
@@ -126,11 +125,3 @@ def test_unknown_workflow_or_state_in_a_row(
         plan_sweep([open_case(workflow="gone")], workflows, calendar, D(2025, 10, 21))
     with pytest.raises(UnknownState):
         plan_sweep([open_case(state="archived")], workflows, calendar, D(2025, 10, 21))
-
-
-def test_local_date_is_guangzhou_time() -> None:
-    late_utc = datetime(2025, 1, 27, 16, 30, tzinfo=UTC)  # 00:30 on the 28th in Guangzhou
-    assert local_date(late_utc) == D(2025, 1, 28)
-    assert local_date(late_utc - timedelta(hours=1)) == D(2025, 1, 27)
-    with pytest.raises(ValueError, match="time zone"):
-        local_date(datetime(2025, 1, 27, 12, 0))

@@ -125,7 +125,25 @@ BAD_YEARS = {
 @pytest.mark.parametrize("body", BAD_YEARS.values(), ids=BAD_YEARS.keys())
 def test_bad_calendar_files_are_refused(tmp_path: Path, body: str) -> None:
     path = tmp_path / "calendar.yaml"
-    path.write_text("years:\n  " + body + "\n", encoding="utf-8")
+    path.write_text("timezone: Asia/Shanghai\nyears:\n  " + body + "\n", encoding="utf-8")
     with pytest.raises(WorkflowFileError) as info:
         WorkingCalendar.load(path)
     assert str(path) in str(info.value)
+    assert "timezone" not in str(info.value)
+
+
+@pytest.mark.parametrize("line", ["", "timezone: Mars/Olympus\n", "timezone: 8\n"])
+def test_the_calendar_names_its_time_zone(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "calendar.yaml"
+    path.write_text(line + "years:\n  2025: {provisional: false, source: {document: x}}\n", encoding="utf-8")
+    with pytest.raises(WorkflowFileError, match="timezone"):
+        WorkingCalendar.load(path)
+
+
+def test_the_time_zone_is_the_files(tmp_path: Path) -> None:
+    path = tmp_path / "calendar.yaml"
+    path.write_text(
+        "timezone: Europe/Lisbon\nyears:\n  2025: {provisional: false, source: {document: x}}\n",
+        encoding="utf-8",
+    )
+    assert str(WorkingCalendar.load(path).zone) == "Europe/Lisbon"

@@ -82,7 +82,7 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
     t = Translator(lang)
     application = get_application_for(portal, actor, application_id)
     workflow = portal.workflows[application.workflow]
-    history = history_rows(app_service.history(portal, actor, application_id), workflow, lang)
+    history = history_rows(app_service.history(portal, actor, application_id), workflow, lang, portal.clock)
     allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
     row = case_row(application, portal.workflows, portal.pack, portal.calendar, t, portal.today())
     case = {
@@ -127,6 +127,7 @@ def _form_page(
                 app_service.history(portal, actor, application.id),
                 portal.workflows[application.workflow],
                 lang,
+                portal.clock,
             )
         )
         if history:

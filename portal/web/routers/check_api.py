@@ -10,7 +10,6 @@ import datetime as dt
 import json
 from decimal import Decimal
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -20,7 +19,6 @@ from portal.web.errors import Problem
 from portal.web.json_body import read_object
 
 router = APIRouter(prefix="/api/v1", tags=["check"])
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _FIELDS = frozenset({"facts", "on", "measures", "lang"})
 
 _REQUEST_SCHEMA: dict[str, Any] = {
@@ -45,9 +43,9 @@ def _reject(status: int, detail: str, **extra: Any) -> NoReturn:
     raise Problem(status, detail, **extra)
 
 
-def _on(value: object) -> dt.date:
+def _on(value: object, today: dt.date) -> dt.date:
     if value is None:
-        return dt.datetime.now(SHANGHAI).date()
+        return today
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
@@ -93,7 +91,7 @@ async def check(request: Request) -> Response:
         raise Problem(429, "Too many checks from this address; wait and retry.", headers=headers)
     doc = await read_object(request, required={"facts"}, allowed=_FIELDS)
     pack = request.app.state.pack
-    on = _on(doc.get("on"))
+    on = _on(doc.get("on"), request.app.state.portal.today())
     measures = _measures(doc.get("measures"), set(pack.measure_ids()))
     lang = doc.get("lang", "zh")
     if lang not in ("zh", "en"):

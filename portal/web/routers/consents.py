@@ -6,7 +6,6 @@ own, so no id in a URL can reach another enterprise's consents.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,14 +18,8 @@ from portal.web.security import require_csrf
 from portal.web.session_auth import EnterpriseUser, portal_of
 from portal.web.templating import render
 from portal.workflows import Actor
-from portal.workflows.sla import SHANGHAI
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
-
-
-def local_time(at: datetime | None) -> str:
-    """A UTC timestamp as Guangzhou wall-clock time, to the minute."""
-    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
 def _consents_page(
@@ -49,7 +42,7 @@ def _consents_page(
         "errors": errors or {},
         "chosen": chosen or {"bank": "", "products": [], "days": str(consents.DEFAULT_CONSENT_DAYS)},
         "notice": notice,
-        "local_time": local_time,
+        "local_time": portal.clock.wall_time,
     }
     return render(request, "banks/consents.html", context, status_code=status_code)
 
@@ -90,6 +83,7 @@ def revoke(request: Request, consent_id: PathId, actor: EnterpriseUser) -> Redir
 
 @router.get("/access-log", response_class=HTMLResponse)
 def access_log(request: Request, actor: EnterpriseUser) -> HTMLResponse:
-    entries = bank_access.access_log_for(portal_of(request), actor)
-    context = {"actor": actor, "entries": entries, "local_time": local_time}
+    portal = portal_of(request)
+    entries = bank_access.access_log_for(portal, actor)
+    context = {"actor": actor, "entries": entries, "local_time": portal.clock.wall_time}
     return render(request, "banks/access_log.html", context)

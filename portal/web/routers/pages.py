@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -13,7 +10,6 @@ from portal.web.security import require_csrf
 from portal.web.templating import render
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def safe_next(target: str | None) -> str:
@@ -27,7 +23,7 @@ def safe_next(target: str | None) -> str:
 def home(request: Request) -> HTMLResponse:
     pack = request.app.state.pack
     lang = request_lang(request)
-    today = dt.datetime.now(SHANGHAI).date()
+    today = request.app.state.portal.today()
     measures = []
     for measure_id in pack.measure_ids():
         rule = pack.select(measure_id, today)

@@ -32,7 +32,6 @@ from portal.web.case_views import (
     district_label,
     history_rows,
     label,
-    local_time,
     trace_comparison,
 )
 from portal.web.i18n import Translator, request_lang
@@ -123,9 +122,12 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         "trace": trace_comparison(application.eligibility_trace, now, lang),
         "attachments": case_files(portal, actor, application_id),
         "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
-        "history": history_rows(app_service.history(portal, actor, application_id), workflow, lang),
+        "history": history_rows(
+            app_service.history(portal, actor, application_id), workflow, lang, portal.clock
+        ),
         "audit": [
-            {**e.model_dump(), "at": local_time(e.at)} for e in audit_trail(portal, actor, application_id)
+            {**e.model_dump(), "at": portal.clock.wall_time(e.at)}
+            for e in audit_trail(portal, actor, application_id)
         ],
         "experts": expert_roster(portal, actor) if application.state == EXPERT_STAGE else [],
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -12,10 +11,10 @@ from fastapi.responses import HTMLResponse
 from portal.web.i18n import request_lang
 from portal.web.security import require_csrf
 from portal.web.self_check import fact_groups, parse_posted, present_results
+from portal.web.session_auth import portal_of
 from portal.web.templating import render
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _page(
@@ -43,7 +42,7 @@ def _page(
 
 @router.get("/self-check", response_class=HTMLResponse)
 def self_check_form(request: Request) -> HTMLResponse:
-    today = dt.datetime.now(SHANGHAI).date()
+    today = portal_of(request).today()
     return _page(request, {"on": today.isoformat()}, {}, None)
 
 
@@ -56,7 +55,7 @@ async def self_check(request: Request) -> HTMLResponse:
     try:
         on = dt.date.fromisoformat(values.get("on", "").strip())
     except ValueError:
-        on = dt.datetime.now(SHANGHAI).date()
+        on = portal_of(request).today()
         errors["on"] = "check.invalid.date"
     if errors:
         return _page(request, values, errors, None, status_code=422)
