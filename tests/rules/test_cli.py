@@ -16,9 +16,13 @@ runner = CliRunner()
 
 @pytest.fixture
 def fixture_pack(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """A pack directory whose rules/ is the fixture pack, read through the real settings."""
+    """A pack directory whose rules/ is the fixture pack, read through the real settings.
+
+    Its workflows/ (with the calendar that names the pack's time zone, for "today") is the repository's.
+    """
     pack_dir = tmp_path_factory.mktemp("pack_dir")
     (pack_dir / "rules").symlink_to(FIXTURES / "pack", target_is_directory=True)
+    (pack_dir / "workflows").symlink_to(FIXTURES.parents[2] / "workflows", target_is_directory=True)
     monkeypatch.setenv("PORTAL_PACK_DIR", str(pack_dir))
     get_settings.cache_clear()
     yield
