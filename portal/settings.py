@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=8, alias="PORTAL_SESSION_MAX_HOURS", ge=1)
     redis_url: str | None = Field(default=None, alias="PORTAL_REDIS_URL")
     metrics_token: SecretStr | None = Field(default=None, alias="PORTAL_METRICS_TOKEN")
+    audit_signing_key: SecretStr | None = Field(default=None, alias="PORTAL_AUDIT_SIGNING_KEY")
+    audit_public_key: str | None = Field(default=None, alias="PORTAL_AUDIT_PUBLIC_KEY")
     # Comma-separated addresses whose X-Forwarded-For is believed (uvicorn's forwarded-allow-ips).
     trusted_proxies: str = Field(default="", alias="PORTAL_TRUSTED_PROXIES")
     public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PORTAL_PUBLIC_BASE_URL")

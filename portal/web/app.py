@@ -26,7 +26,7 @@ from portal.web.input_guard import reject_hostile_text
 from portal.web.observability import MetricsMiddleware
 from portal.web.portal_pages import install_portal_pages
 from portal.web.ratelimit import SlidingWindowLimiter
-from portal.web.routers import bank_api, check_api, health, pages, self_check, verify
+from portal.web.routers import audit_public, bank_api, check_api, health, pages, self_check, verify
 from portal.web.security import SecurityHeadersMiddleware
 from portal.web.session_store import ServerSessionMiddleware
 from portal.web.templating import make_environment
@@ -110,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(router)
     app.include_router(observability.router)
+    app.include_router(audit_public.router)
     install_portal_pages(app)
     return app
 

@@ -1,10 +1,13 @@
 """The hash-chained audit log and bank access log, and `portal audit verify`."""
 
+import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
@@ -206,3 +209,100 @@ def test_cli_verify_reports_ok_then_the_first_broken_link(migrated_engine: Engin
     assert result.exit_code == 1
     assert "bank_access_log: BROKEN at seq 1: row 1 is missing" in result.output
     assert "audit_event: ok, 3 rows" in result.output
+
+
+@pytest.fixture
+def signing_env(cli_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh Ed25519 key pair in the environment, made by `portal audit keygen` itself."""
+    result = CliRunner().invoke(app, ["audit", "keygen"])
+    assert result.exit_code == 0, result.output
+    keys = dict(line.split("=", 1) for line in result.output.splitlines())
+    monkeypatch.setenv("PORTAL_AUDIT_SIGNING_KEY", keys["PORTAL_AUDIT_SIGNING_KEY"])
+    get_settings.cache_clear()
+    yield keys["PORTAL_AUDIT_PUBLIC_KEY"]
+    get_settings.cache_clear()
+
+
+def _checkpoint(tmp_path: Path) -> Path:
+    out = tmp_path / "checkpoint.json"
+    result = CliRunner().invoke(app, ["audit", "checkpoint", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_truncating_the_newest_rows_is_caught_by_a_checkpoint(
+    migrated_engine: Engine, signing_env: str, tmp_path: Path
+) -> None:
+    _append_events(migrated_engine, 8)
+    _append_accesses(migrated_engine, 2)
+    saved = _checkpoint(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(app, ["audit", "verify", "--checkpoint", str(saved)]).exit_code == 0
+
+    tamper(migrated_engine, "DELETE FROM audit_event WHERE seq > 3")
+    plain = runner.invoke(app, ["audit", "verify"])
+    assert plain.exit_code == 0, "a truncated chain still verifies on its own: that is the gap"
+    checked = runner.invoke(app, ["audit", "verify", "--checkpoint", str(saved)])
+    assert checked.exit_code == 1
+    assert "audit_event: row 8 named by the checkpoint is gone (truncated)" in checked.output
+
+
+def test_a_rewrite_with_every_later_hash_recomputed_is_caught(
+    migrated_engine: Engine, signing_env: str, tmp_path: Path
+) -> None:
+    _append_events(migrated_engine, 4)
+    saved = _checkpoint(tmp_path)
+    # Rewrite row 2's comment and re-link rows 2..4 so that the chain alone verifies.
+    with session_scope(migrated_engine, read_only=True) as session:
+        rows = [dict(r._mapping) for r in session.execute(select(AuditEvent.__table__).order_by(text("seq")))]
+    rows[1]["comment"] = "改写"
+    prev = rows[0]["hash"]
+    for row in rows[1:]:
+        row["prev_hash"], row["hash"] = prev, link_hash(prev, hashed_content(row))
+        prev = row["hash"]
+        tamper(
+            migrated_engine,
+            "UPDATE audit_event SET comment = :comment, prev_hash = :prev_hash, hash = :hash "
+            "WHERE seq = :seq",
+            comment=row["comment"],
+            prev_hash=row["prev_hash"],
+            hash=row["hash"],
+            seq=row["seq"],
+        )
+    runner = CliRunner()
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    checked = runner.invoke(app, ["audit", "verify", "--checkpoint", str(saved)])
+    assert checked.exit_code == 1
+    assert "audit_event: row 4 differs from the checkpoint (rewritten)" in checked.output
+
+
+def test_a_checkpoint_signed_with_another_key_is_refused(
+    migrated_engine: Engine, signing_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _append_events(migrated_engine, 2)
+    saved = _checkpoint(tmp_path)
+    other = dict(
+        line.split("=", 1) for line in CliRunner().invoke(app, ["audit", "keygen"]).output.splitlines()
+    )
+    monkeypatch.setenv("PORTAL_AUDIT_PUBLIC_KEY", other["PORTAL_AUDIT_PUBLIC_KEY"])
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["audit", "verify", "--checkpoint", str(saved)])
+    assert result.exit_code == 2
+    assert "signature does not verify" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_latest_checkpoint_is_public(migrated_engine: Engine, signing_env: str, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from portal.web.app import create_app
+
+    app_ = create_app(get_settings().model_copy(update={"secret_key": SecretStr("k"), "data_dir": tmp_path}))
+    with TestClient(app_) as client:
+        assert client.get("/audit/checkpoints/latest").status_code == 404
+        _append_events(migrated_engine, 2)
+        saved = json.loads(_checkpoint(tmp_path).read_text("utf-8"))
+        published = client.get("/audit/checkpoints/latest")
+    assert published.status_code == 200
+    assert published.json() == saved
+    assert published.json()["public_key"] == signing_env

@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "application_answers",
     "application_attachment",
     "attachment",
+    "audit_checkpoint",
     "audit_event",
     "bank",
     "bank_access_log",

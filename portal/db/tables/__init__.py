@@ -10,7 +10,7 @@ from portal.db.tables.applications import (
     Attachment,
     Transition,
 )
-from portal.db.tables.audit import AuditEvent
+from portal.db.tables.audit import AuditCheckpoint, AuditEvent
 from portal.db.tables.banks import ApiKey, Bank, BankAccessLog, BankConsent, Loan
 from portal.db.tables.base import DecisionOutcome, LetterKind, Role
 from portal.db.tables.decisions import Decision, DocNumberCounter, Letter, Objection
@@ -25,6 +25,7 @@ __all__ = [
     "ApplicationAnswers",
     "ApplicationAttachment",
     "Attachment",
+    "AuditCheckpoint",
     "AuditEvent",
     "Bank",
     "BankAccessLog",

@@ -41,3 +41,17 @@ class AuditEvent(ChainedRow, table=True):
     comment: str | None = Field(default=None, sa_type=Text)
     payload: dict[str, Any] | None = Field(default=None, sa_type=JsonDocument)
     payload_hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement of each chain's head at one moment (append-only, like the chains).
+
+    Published at `/audit/checkpoints/latest` and exportable, so a copy outside the database can
+    later prove that no row up to the checkpoint was removed or rewritten.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    document: dict[str, Any] = Field(sa_type=JsonDocument)
