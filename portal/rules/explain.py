@@ -4,34 +4,28 @@ Only leaves that decide the outcome produce hints: a failed leaf inside an `any`
 does not matter, nor does an unknown leaf when the measure has already failed.
 """
 
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
 from portal.rules.display import digits_for, format_gap, format_threshold, format_value
-from portal.rules.result import CriterionResult, Result, Verdict
+from portal.rules.result import VERDICT_OF, CriterionResult, Outcome, Result, Trace, Verdict
 
 if TYPE_CHECKING:
     from portal.rules.evaluate import CompiledRule
 
 _SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
-_FLIP = {Verdict.PASS: Verdict.FAIL, Verdict.FAIL: Verdict.PASS, Verdict.UNKNOWN: Verdict.UNKNOWN}
+
+
+Verdicts = Sequence[bool | None]
+Reasons = list[tuple[int, bool]]
 
 
 def verdict_of(node: Node, records: dict[str, CriterionResult]) -> Verdict:
     """A node's verdict recomputed from its leaves' recorded verdicts (Kleene logic)."""
-    if isinstance(node, Leaf):
-        return records[node.id].outcome
-    if isinstance(node, Not):
-        return _FLIP[verdict_of(node.child, records)]
-    assert isinstance(node, AllOf | AnyOf)
-    verdicts = [verdict_of(c, records) for c in node.children]
-    decisive = Verdict.FAIL if isinstance(node, AllOf) else Verdict.PASS
-    if decisive in verdicts:
-        return decisive
-    if Verdict.UNKNOWN in verdicts:
-        return Verdict.UNKNOWN
-    return Verdict.PASS if isinstance(node, AllOf) else Verdict.FAIL
+    verdict, _explain = _plan(node)
+    return VERDICT_OF[verdict([_AS_BOOL[records[leaf.id].outcome] for leaf in leaves(node)])]
 
 
 def relevant(
@@ -40,49 +34,121 @@ def relevant(
     """Leaves whose failure or unknown value explains the node's verdict, with whether a `not` is above."""
     if not records:
         return
-    verdict = verdict_of(node, records)
-    if verdict is Verdict.PASS:
-        return
+    ordered = [records[leaf.id] for leaf in leaves(node)]
+    for position, flipped in reasons(node, [_AS_BOOL[r.outcome] for r in ordered], negated):
+        yield ordered[position], flipped
+
+
+def reasons(node: Node, verdicts: Verdicts, negated: bool = False) -> Reasons:
+    """Positions (in tree order) of the leaves that explain `node`'s verdict, with `not`-above flags.
+
+    A leaf counts when its verdict is its parent's: failed leaves of a failed `all`, unknown leaves
+    of an open group, every leaf of a failed `any`; below a `not` that failed because its child
+    passed, every leaf that passed.
+    """
+    verdict, explain = _plan(node)
+    found: Reasons = []
+    if verdict(verdicts) is not True:
+        explain(verdicts, negated, found)
+    return found
+
+
+_AS_BOOL: dict[Verdict, bool | None] = {Verdict.PASS: True, Verdict.FAIL: False, Verdict.UNKNOWN: None}
+Decide = Callable[[Verdicts], bool | None]
+Explain = Callable[[Verdicts, bool, Reasons], None]
+_PLANS: dict[int, tuple[Node, tuple[Decide, Explain]]] = {}
+
+
+def _plan(root: Node) -> tuple[Decide, Explain]:
+    """The tree compiled once into closures: hints are built for every enterprise answered."""
+    known = _PLANS.get(id(root))
+    if known is None or known[0] is not root:
+        known = _PLANS[id(root)] = (root, _compile(root, 0))
+    return known[1]
+
+
+def _compile(node: Node, start: int) -> tuple[Decide, Explain]:
+    """Closures for `node`, whose leaves sit at positions `start`, `start + 1`, … of the verdicts."""
     if isinstance(node, Leaf):
-        yield records[node.id], negated
-        return
+
+        def leaf_explain(verdicts: Verdicts, negated: bool, found: Reasons) -> None:
+            found.append((start, negated))
+
+        return operator.itemgetter(start), leaf_explain
     if isinstance(node, Not):
-        child = node.child
-        if verdict is Verdict.UNKNOWN:
-            yield from relevant(child, records, not negated)
-        else:
-            # The child passed but must not: every leaf that passed is part of the reason.
-            for leaf in leaves(child):
-                if records[leaf.id].outcome is Verdict.PASS:
-                    yield records[leaf.id], not negated
-        return
+        child_decide, child_explain = _compile(node.child, start)
+        span = range(start, start + len(leaves(node.child)))
+
+        def not_decide(verdicts: Verdicts) -> bool | None:
+            inner = child_decide(verdicts)
+            return None if inner is None else not inner
+
+        def not_explain(verdicts: Verdicts, negated: bool, found: Reasons) -> None:
+            if child_decide(verdicts) is None:
+                child_explain(verdicts, not negated, found)
+            else:  # the child passed but must not: every leaf that passed is part of the reason
+                found += [(i, not negated) for i in span if verdicts[i] is True]
+
+        return not_decide, not_explain
     assert isinstance(node, AllOf | AnyOf)
+    decisive = isinstance(node, AnyOf)  # any: a pass decides; all: a fail decides
+    if all(isinstance(child, Leaf) for child in node.children):  # the usual shape: one slice
+        end = start + len(node.children)
+
+        def flat_decide(verdicts: Verdicts) -> bool | None:
+            part = verdicts[start:end]
+            return decisive if decisive in part else None if None in part else not decisive
+
+        def flat_explain(verdicts: Verdicts, negated: bool, found: Reasons) -> None:
+            own = flat_decide(verdicts)
+            found += [(i, negated) for i in range(start, end) if verdicts[i] is own]
+
+        return flat_decide, flat_explain
+    children = []
     for child in node.children:
-        child_verdict = verdict_of(child, records)
-        if child_verdict is verdict or (isinstance(node, AnyOf) and verdict is Verdict.FAIL):
-            yield from relevant(child, records, negated)
+        children.append(_compile(child, start))
+        start += len(leaves(child))
+    deciders = [decide for decide, _ in children]
+
+    def group_decide(verdicts: Verdicts) -> bool | None:
+        found = [decide(verdicts) for decide in deciders]
+        return decisive if decisive in found else None if None in found else not decisive
+
+    def group_explain(verdicts: Verdicts, negated: bool, found: Reasons) -> None:
+        own = group_decide(verdicts)
+        for decide, explain in children:
+            if decide(verdicts) is own:
+                explain(verdicts, negated, found)
+
+    return group_decide, group_explain
 
 
-def hints_for(result: Result, compiled: "CompiledRule | None", lang: str) -> list[str]:
+def hints_for(result: Result, compiled: "CompiledRule | None", trace: Trace | None, lang: str) -> list[str]:
+    """What would make `result` pass; from the recorded `trace` when there is one."""
     hints: list[str] = []
     if compiled is None:
         return hints
-    records = {r.id: r for r in result.criteria}
     named: set[str] = set()
-    for record, negated in relevant(compiled.rule.criteria, records):
-        if record.outcome is Verdict.UNKNOWN:
-            fresh = [f for f in record.missing if f not in named]
-            named.update(fresh)
-            if fresh:
-                hints += [_provide(compiled, f, lang) for f in fresh]
-            elif not record.missing:
-                hints.append(_undecidable(record, lang))
-        elif negated:
-            hints.append(
-                f"不应满足：{record.message.zh}" if lang == "zh" else f"Must not hold: {record.message.en}"
-            )
+    if result.outcome is not Outcome.ELIGIBLE:  # an eligible root passed: no criterion explains it
+        if trace is not None:
+            seen, expected, verdicts, missing = trace
+            infos = compiled.leaf_infos
+
+            def record(i: int) -> CriterionResult:
+                return CriterionResult(
+                    infos[i], seen[i], expected[i], VERDICT_OF[verdicts[i]], missing.get(i, ())
+                )
+
         else:
-            hints.append(failure_hint(record, lang))
+            records = result.criteria
+            verdicts = [_AS_BOOL[r.outcome] for r in records]
+
+            def record(i: int) -> CriterionResult:
+                return records[i]
+
+        if verdicts:  # without a trace only the missing facts can be named
+            for position, negated in reasons(compiled.rule.criteria, verdicts):
+                hints += _hint(record(position), negated, named, compiled, lang)
     for name in result.missing_facts:  # facts a benefit needs, not named by any criterion
         if name not in named:
             named.add(name)
@@ -115,6 +181,20 @@ def potential_hint(result: Result, compiled: "CompiledRule", lang: str) -> str:
     return (
         f"Provide {', '.join(facts)}; if the conditions are then met, the measure grants {'; '.join(amounts)}"
     )
+
+
+def _hint(
+    record: CriterionResult, negated: bool, named: set[str], compiled: "CompiledRule", lang: str
+) -> list[str]:
+    if record.outcome is Verdict.UNKNOWN:
+        fresh = [f for f in record.missing if f not in named]
+        named.update(fresh)
+        if fresh:
+            return [_provide(compiled, f, lang) for f in fresh]
+        return [] if record.missing else [_undecidable(record, lang)]
+    if negated:
+        return [f"不应满足：{record.message.zh}" if lang == "zh" else f"Must not hold: {record.message.en}"]
+    return [failure_hint(record, lang)]
 
 
 def _provide(compiled: "CompiledRule", qualified: str, lang: str) -> str:

@@ -6,7 +6,7 @@ lazily, so evaluating with the trace on costs only the recording of values, not 
 text nobody reads.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -52,6 +52,41 @@ class LeafInfo:
     source: str
     kind: str  # type of the subject: money, ratio, int, ...
     label: Text
+    _static: dict[str, object] = field(init=False, repr=False, compare=False)
+    _last_expected: list[object] = field(init=False, repr=False, compare=False)
+
+    def entry_json(self, value: object, expected: object, verdict: bool | None) -> dict[str, object]:
+        """One `criteria` entry of the published JSON, from a recorded value, expectation and verdict.
+
+        A copy of the entry's static half with the recorded half filled in. The `message` object,
+        and `expected` while the expectation is the same object, are shared by every entry of this
+        leaf: the document is for serialising, not for editing.
+        """
+        entry = self._static.copy()
+        entry["value"] = json_value(value)
+        last = self._last_expected
+        if expected is not last[0]:  # a threshold from the rule file is the same object every time
+            last[:] = expected, {"op": self.leaf.op, "value": json_value(expected)}
+        entry["expected"] = last[1]
+        entry["outcome"] = _VERDICT_TEXT[verdict]
+        return entry
+
+    def __post_init__(self) -> None:
+        static: dict[str, object] = {
+            "id": self.leaf.id,
+            "fact": self.leaf.fact,
+            "value": None,
+            "expected": None,
+            "outcome": None,
+            "message": self.message.to_json(),
+            "source": self.source,
+        }
+        object.__setattr__(self, "_static", static)  # frozen: set once, here
+        object.__setattr__(self, "_last_expected", [_NOTHING, None])
+
+
+_NOTHING = object()
+_VERDICT_TEXT: dict[bool | None, str] = {True: "pass", False: "fail", None: "unknown"}
 
 
 class CriterionResult:
@@ -95,15 +130,8 @@ class CriterionResult:
 
     def to_json(self) -> dict[str, object]:
         """The trace entry of `portal check --json` (docs/rule-files.md)."""
-        return {
-            "id": self.id,
-            "fact": self.fact,
-            "value": json_value(self.value),
-            "expected": {"op": self.op, "value": json_value(self.expected)},
-            "outcome": self.outcome.value,
-            "message": self.message.to_json(),
-            "source": self.source,
-        }
+        verdict = {Verdict.PASS: True, Verdict.FAIL: False, Verdict.UNKNOWN: None}[self.outcome]
+        return self.info.entry_json(self.value, self.expected, verdict)
 
     def __repr__(self) -> str:
         return (
@@ -113,6 +141,11 @@ class CriterionResult:
 
 def json_value(value: object) -> object:
     """Decimals as strings (exact), dates as ISO text, tuples as lists."""
+    kind = type(value)
+    if kind is Decimal:
+        return str(value)
+    if value is None or kind is bool or kind is int or kind is str:
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
@@ -201,7 +234,7 @@ class Result:
         if lang not in self._hints:
             from portal.rules.explain import hints_for
 
-            self._hints[lang] = hints_for(self, self._compiled, lang)
+            self._hints[lang] = hints_for(self, self._compiled, self._trace, lang)
         return self._hints[lang]
 
     def to_json(self, lang: str = "zh") -> dict[str, object]:
@@ -213,12 +246,24 @@ class Result:
             "outcome": self.outcome.value,
             "rule_hash": self.rule_hash,
             "benefit": {name: str(value) for name, value in self.benefit.items()},
-            "criteria": [c.to_json() for c in self.criteria],
+            "criteria": self._criteria_json(),
             "missing_facts": list(self.missing_facts),
             "hints": self.hints_in(lang),
             "potential_benefit": {name: str(value) for name, value in self.potential_benefit.items()},
             "potential_benefit_up_to": list(self.potential_up_to),
         }
+
+    def _criteria_json(self) -> list[dict[str, object]]:
+        """Straight from the recorded trace when there is one: no `CriterionResult` in between."""
+        compiled, trace = self._compiled, self._trace
+        if self._criteria is not None or compiled is None or trace is None:
+            return [c.to_json() for c in self.criteria]
+        seen, expected, verdicts, _missing = trace
+        infos = compiled.leaf_infos
+        return [
+            info.entry_json(value, wanted, verdict)
+            for info, value, wanted, verdict in zip(infos, seen, expected, verdicts, strict=True)
+        ]
 
     def __repr__(self) -> str:
         return f"Result({self.measure!r}, {self.version!r}, {self.outcome.value}, benefit={self.benefit})"

@@ -4,11 +4,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.rules import Outcome, Pack
-from portal.rules.display import digits_for, format_gap, format_threshold, format_value
+from portal.rules.display import digits_for, format_gap, format_threshold, format_value, layout
 
 ON = date(2026, 6, 1)
 
@@ -121,3 +122,19 @@ def test_default_messages_read_as_sentences(pack: Pack) -> None:
     assert messages["big_enough"].en == "Loan amount > CNY 0"
     assert messages["pledge"].zh == "质押物类型 为 patent、trademark、copyright 之一"
     assert messages["sme"].en == "SME: yes"
+
+
+LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+
+
+@given(
+    number=st.decimals(min_value=-(10**15), max_value=10**15, allow_nan=False, allow_infinity=False),
+    digits=st.integers(min_value=0, max_value=12),
+    fixed=st.booleans(),
+    lang=st.sampled_from(sorted(LOCALES)),
+)
+def test_layout_is_babels_pattern(number: Decimal, digits: int, fixed: bool, lang: str) -> None:
+    """The hot-path layout is exactly Babel's `#,##0.00` / `#,##0.##` for the locale."""
+    shown = number.quantize(Decimal(1).scaleb(-digits))
+    pattern = f"#,##0.{('0' if fixed else '#') * digits}" if digits else "#,##0"
+    assert layout(shown, digits, fixed, lang) == format_decimal(shown, format=pattern, locale=LOCALES[lang])
