@@ -136,6 +136,13 @@ def _check_refusal(
         return BankRefusal(422, "query_expired", "The eligibility check is older than 30 days; check again.")
     if granted_on > portal.today():
         return BankRefusal(422, "bad_request", "granted_on: a loan cannot be granted in the future.")
+    checked_on = portal.clock.local_date(check.at)
+    if granted_on < checked_on:
+        return BankRefusal(
+            422,
+            "bad_request",
+            f"granted_on: a loan cannot be granted before its eligibility check ({checked_on.isoformat()}).",
+        )
     if session.exec(select(Loan.id).where(col(Loan.query_id) == query_id)).first() is not None:
         return BankRefusal(
             409, "query_used", "Another loan was already registered on this eligibility check."
