@@ -86,6 +86,11 @@ def _field(
     prefill = m.get("prefill")
     if prefill is not None and not (isinstance(prefill, str) and _FACT_NAME.fullmatch(prefill)):
         raise r.fail(f"{where}.prefill", "must name a fact as `entity.fact`")
+    locked = m.get("locked", False)
+    if not isinstance(locked, bool):
+        raise r.fail(f"{where}.locked", "must be true or false")
+    if locked and prefill is None:
+        raise r.fail(f"{where}.locked", "a locked field takes its value from `prefill`, so it needs one")
     options = {
         str(k): r.text(v, f"{where}.options.{k}") for k, v in r.mapping(m.get("options", {}), where).items()
     }
@@ -103,6 +108,7 @@ def _field(
         required=name in required,
         help=r.optional_text(m.get("help"), f"{where}.help"),
         prefill=prefill,
+        locked=locked,
         options=options,
         messages=messages,
     )

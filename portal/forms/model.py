@@ -47,6 +47,9 @@ class FieldSpec:
     required: bool
     help: Text | None = None
     prefill: str | None = None
+    # The value is the verified profile's (the registered identity): shown read-only, and an
+    # answer that differs from it is refused.
+    locked: bool = False
     options: Mapping[str, Text] = field(default_factory=dict)
     messages: Mapping[str, Text] = field(default_factory=dict)
 
@@ -100,6 +103,10 @@ class FormSpec:
     def fields(self) -> dict[str, FieldSpec]:
         """Every field by name, in form order."""
         return {f.name: f for s in self.sections for f in s.fields}
+
+    @property
+    def locked_fields(self) -> list[FieldSpec]:
+        return [f for s in self.sections for f in s.fields if f.locked]
 
     @property
     def attachments(self) -> dict[str, AttachmentSlot]:

@@ -16,7 +16,7 @@ from portal.rules.batch import compile_check
 from portal.rules.criteria import BenefitSpec, Parameter, Table, leaves
 from portal.rules.errors import FactError, RuleFileError
 from portal.rules.facts import FactDictionary, load_facts
-from portal.rules.model import Rule, read_rule_file
+from portal.rules.model import CHANNELS, FORM_CHANNELS, Rule, read_rule_file
 from portal.rules.pack import FACTS_FILE, UNIT_ABBR, UNITS_FILE, load_units, rule_files
 from portal.rules.text import Text
 from portal.rules.typecheck import Scope, check_rule
@@ -90,6 +90,7 @@ def lint_pack(root: Path) -> list[Problem]:
         named = check_rule(rule, facts)
         problems += [_problem(exc) for exc in named]
         problems += _lint_rule(rule, facts, units, root.parent / "workflows", typed=not named)
+        problems += _lint_channel(rule, root.parent / "forms")
     problems += _lint_windows(rules)
     return problems
 
@@ -174,6 +175,53 @@ def _lint_rule(
         # refused here rather than silently evaluated some other way.
         out += [Problem(rule.path, p.line, p.message) for p in compile_check(rule, facts)]
     out += _lint_examples(rule, facts)
+    return out
+
+
+def _lint_channel(rule: Rule, forms: Path) -> list[Problem]:
+    """A measure says how it is obtained; one applied for online has a form, one claimed elsewhere
+    says where, when and what to keep, so no card offers an application that cannot be made."""
+    out: list[Problem] = []
+    line = rule.lines.get("channel", 1)
+    if rule.channel is None:
+        return [Problem(rule.path, 1, f"channel: missing (one of {', '.join(CHANNELS)})")]
+    # Like the workflow check: a pack without a forms/ directory is linted for its rules alone.
+    if rule.channel in FORM_CHANNELS and forms.is_dir() and not (forms / f"{rule.id}.yaml").is_file():
+        out.append(
+            Problem(
+                rule.path,
+                line,
+                f"channel: {rule.channel} needs a form, but {forms.name}/{rule.id}.yaml is missing",
+            )
+        )
+    claim_line = rule.lines.get("claim", line)
+    claim = rule.claim
+    if rule.channel in ("tax_filing", "none") and claim is None:
+        out.append(
+            Problem(
+                rule.path, line, f"claim: a {rule.channel} measure says where it is claimed (claim.where)"
+            )
+        )
+    if rule.channel == "tax_filing" and claim is not None:
+        if claim.when is None:
+            out.append(
+                Problem(rule.path, claim_line, "claim.when: a tax_filing measure says when it is claimed")
+            )
+        if not claim.keep:
+            out.append(
+                Problem(
+                    rule.path,
+                    claim_line,
+                    "claim.keep: a tax_filing measure lists the documents to keep (留存备查)",
+                )
+            )
+    if claim is not None:
+        texts = {"claim.where": claim.where, "claim.when": claim.when}
+        texts.update({f"claim.keep[{i}]": t for i, t in enumerate(claim.keep)})
+        for name, text in texts.items():
+            if name == "claim.when" and text is None:
+                continue
+            out += [Problem(rule.path, claim_line, f"{name}: {msg}") for msg in _missing_text(text)]
     return out
 
 

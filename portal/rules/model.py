@@ -50,6 +50,13 @@ CATEGORIES = (
     "qualification",
 )
 APPLIES_TO = ("enterprise", "loan", "talent", "product", "project")
+# How the benefit is obtained. `online`: the enterprise applies through the portal's form;
+# `employer`: the employer applies through the portal's form for a named person; `tax_filing`:
+# claimed by the enterprise itself in its tax return (nothing to apply for here); `bank`: through a
+# partner bank (一链一行), with the enterprise's consent; `none`: applied where it is used (e.g. in a
+# procurement bid), never through the portal.
+CHANNELS = ("online", "employer", "tax_filing", "bank", "none")
+FORM_CHANNELS = frozenset({"online", "employer"})
 CONFIDENCE = ("high", "medium", "medium-high", "unsourced", "proposal")
 OUTCOME_NAMES = ("eligible", "ineligible", "undetermined", "not_in_force")
 VALUE_TYPES = (*FACT_TYPES, "number")
@@ -63,6 +70,8 @@ _TOP_FIELDS = {
     "workflow",
     "lead_unit",
     "auto_grant",
+    "channel",
+    "claim",
     "effective",
     "source",
     "parameters",
@@ -83,6 +92,15 @@ class Source:
 
     def citation(self) -> str:
         return " ".join(part for part in (self.document, self.article) if part)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Where and when a benefit not applied for online is claimed, and what to keep (留存备查)."""
+
+    where: Text
+    when: Text | None
+    keep: tuple[Text, ...]
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,14 @@ class Rule:
     path: Path
     lines: dict[str, int] = field(default_factory=dict, repr=False)
     compiled: "CompiledRule | None" = field(default=None, repr=False)
+    # None only in a draft file: lint asks for it, and no use case treats it as applicable online.
+    channel: str | None = None
+    claim: Claim | None = None
+
+    @property
+    def applied_through_form(self) -> bool:
+        """True when the benefit is obtained by an application through the portal's form."""
+        return self.channel in FORM_CHANNELS
 
     def in_force(self, on: date) -> bool:
         """Whether `on` falls in this version's effective window (both ends included)."""
@@ -209,7 +235,25 @@ def read_rule(path: Path, data: object) -> Rule:
         rule_hash=rule_hash(data),
         path=path,
         lines=dict(r.data.key_lines),
+        channel=r.choice("channel", CHANNELS) if r.has("channel") else None,
+        claim=_claim(r),
     )
+
+
+def _claim(r: Reader) -> Claim | None:
+    if not r.has("claim"):
+        return None
+    c = r.reader("claim")
+    c.only({"where", "when", "keep"})
+    where = c.text("where")
+    assert where is not None
+    keep = c.sequence("keep")
+    items: list[Text] = []
+    for index, item in enumerate(keep):
+        k = Reader(r.path, item, f"{c.sub('keep')}[{index}]", keep.line_of(index))
+        k.only({"zh", "en"})
+        items.append(Text(k.text_field("zh", required=False) or "", k.text_field("en", required=False) or ""))
+    return Claim(where=where, when=c.text("when", required=False), keep=tuple(items))
 
 
 def _date(r: Reader, key: str, required: bool) -> date | None:

@@ -26,6 +26,7 @@ from portal.db.tables import (
 from portal.rules import FactError, Rule
 from portal.services.access import load_visible
 from portal.services.cases import Moved, advance, audit_case, bump, case_context, workflow_of
+from portal.services.channels import can_apply_online
 from portal.services.context import Portal
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
 from portal.workflows import Actor, EventSpec
@@ -39,7 +40,6 @@ _OWN_USE_CASE = {
     "score": "experts.score",
 }
 _EDITABLE_KINDS = frozenset({"draft", "amendment"})
-_NON_APPLICATION_WORKFLOWS = frozenset({"bank_loan"})
 
 
 def _require_enterprise(actor: Actor) -> int:
@@ -79,18 +79,23 @@ def _rule_in_force(portal: Portal, measure_id: str) -> Rule:
     return rule
 
 
+def _require_online_channel(portal: Portal, rule: Rule) -> None:
+    """Only a measure applied for through a form, with its form and workflow in the pack, takes a draft:
+    anything else would be a case nobody can fill in or finish."""
+    if not can_apply_online(portal, rule):
+        raise Refused(
+            "not_applicable",
+            f"「{rule.title.zh}」不通过本平台网上申报办理",
+            f"{rule.title.en} is not applied for on this portal",
+        )
+
+
 def create_draft(portal: Portal, actor: Actor, measure_id: str) -> Application:
     """Start an application for a measure in force today; the enterprise's district is copied in."""
     enterprise_id = _require_enterprise(actor)
     rule = _rule_in_force(portal, measure_id)
-    if rule.workflow in _NON_APPLICATION_WORKFLOWS or rule.workflow not in portal.workflows:
-        raise Refused(
-            "not_applicable",
-            f"{measure_id} 不通过网上申报办理",
-            f"{measure_id} is not applied for online (workflow {rule.workflow!r})",
-        )
-    if rule.lead_unit is None:
-        raise Refused("not_applicable", f"{measure_id} 未指定牵头单位", f"{measure_id} names no lead unit")
+    _require_online_channel(portal, rule)
+    assert rule.lead_unit is not None  # can_apply_online checked it
     workflow = portal.workflows[rule.workflow]
     with portal.transaction() as session:
         enterprise = session.get(Enterprise, enterprise_id)

@@ -88,3 +88,29 @@ def test_every_construct_sql_refuses_is_listed_in_one_run(tmp_path: Path) -> Non
         (17, "benefit grant"),
         (20, "benefit refund"),
     ]
+
+
+def test_a_measure_applied_for_online_needs_its_form_and_a_tax_measure_says_where(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (tmp_path / "forms").mkdir()
+    (rules / "facts.yaml").write_text((BAD / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    text = (BAD / "not_compilable.yaml").read_text(encoding="utf-8")
+    text = text.replace("enterprise.revenue / 2", "enterprise.revenue * 0.5").replace("channel: bank\n", "")
+    online = rules / "online.yaml"
+    online.write_text(text + "channel: online\n", encoding="utf-8")
+    tax = rules / "tax.yaml"
+    tax.write_text(
+        text.replace("id: ", "id: x", 1) + "channel: tax_filing\nclaim:\n  where: {zh: 汇算清缴, en: ''}\n",
+        encoding="utf-8",
+    )
+    messages = [p.message for p in lint_paths([online, tax])]
+    assert any("channel: online needs a form, but forms/" in m for m in messages), messages
+    assert "claim.when: a tax_filing measure says when it is claimed" in " | ".join(messages)
+    assert any(m.startswith("claim.keep:") for m in messages)
+    assert "claim.where: missing en text" in messages
+    missing = rules / "missing.yaml"
+    missing.write_text(text.replace("id: ", "id: y", 1), encoding="utf-8")
+    assert "channel: missing (one of online, employer, tax_filing, bank, none)" in [
+        p.message for p in lint_paths([missing])
+    ]

@@ -14,8 +14,15 @@ from portal.workflows import Actor
 
 PASSWORD = "correct horse battery"
 USCC_A = "91350100M000100Y43"
-MEASURE = "subsidy.compute_voucher"  # municipal workflow, lead unit gzdev, no form
-SHORT_MEASURE = "finance.guarantee_fee"  # short track, lead unit gzfin
+MEASURE = "subsidy.compute_voucher"  # municipal workflow, lead unit gzdev, applied for online
+# What the clerk types into the compute-voucher form beyond the profile's prefill.
+VOUCHER_ANSWERS = {
+    "contact_person": "张工",
+    "contact_phone": "13800138000",
+    "platform_name": "广州人工智能公共算力中心",
+    "contract_number": "GZAI-2025-001",
+}
+PDF = b"%PDF-1.4\n%%EOF\n"
 ELIGIBLE_FACTS = {
     "enterprise": {
         "district": "tianhe",
@@ -124,6 +131,51 @@ class Driver:
         self.world = world
         self.owner = owner
         self.app_id = int(applications.create_draft(portal, world.actors[owner], measure).id or 0)
+        self.fill_in()
+
+    def fill_in(self) -> None:
+        """Save the form's answers (prefilled from the profile) and a PDF in every required slot."""
+        actor = self.actor(self.owner)
+        measure = self.measure
+        form = self.portal.forms[measure]
+        profile = enterprises.latest_profile(self.portal, actor)
+        assert profile is not None
+        facts = {**profile.facts, "enterprise": {**profile.facts.get("enterprise", {}), **self.identity()}}
+        answers = {**form.prefill(facts), **(VOUCHER_ANSWERS if measure == MEASURE else {})}
+        for slot in form.attachments.values():
+            if slot.required:
+                stored = applications.store_attachment(
+                    self.portal,
+                    actor,
+                    PDF + slot.id.encode(),
+                    content_type="application/pdf",
+                    original_name=f"{slot.id}.pdf",
+                )
+                applications.attach(
+                    self.portal, actor, self.app_id, slot.id, int(stored.id or 0), self.version
+                )
+        applications.save_draft(self.portal, actor, self.app_id, answers, self.version)
+
+    def answers(self, **changes: object) -> dict[str, object]:
+        """The latest stored answers with `changes` applied, as an amendment would post them."""
+        latest = applications.answer_versions(self.portal, self.actor(self.owner), self.app_id)[-1]
+        return {**latest.answers, **changes}
+
+    @property
+    def measure(self) -> str:
+        with self.portal.reading() as session:
+            row = session.get(Application, self.app_id)
+            assert row is not None
+            return row.measure_id
+
+    def identity(self) -> dict[str, str]:
+        """The registered name and code, which the form's locked fields must carry."""
+        from portal.db.tables import Enterprise
+
+        with self.portal.reading() as session:
+            row = session.get(Enterprise, self.world.enterprise_ids[self.owner.removeprefix("ent_")])
+            assert row is not None
+            return {"name": row.name, "uscc": row.uscc, "district": row.district}
 
     def actor(self, name: str) -> Actor:
         return self.world.actors[name]

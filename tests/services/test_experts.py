@@ -48,7 +48,7 @@ def test_declaration_comes_before_documents_and_scores(portal: Portal, world: Wo
     assert (refused.value.code, refused.value.detail) == ("guard_failed", "coi_declared")
     assert counts(portal, case.app_id) == before
     experts.declare(portal, expert, case.app_id, "本人与申报单位无利益冲突。", case.version)
-    assert applications.answer_versions(portal, expert, case.app_id) == []
+    assert [v.version for v in applications.answer_versions(portal, expert, case.app_id)] == [1]
     assert case_files.submitted_facts(portal, expert, case.app_id) is not None
     scored = experts.score(portal, expert, case.app_id, _scores(GOOD_SCORES), case.version)
     assert scored.total == Decimal("80.00") and scored.consensus.outcome == "not_enough_scores"

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from portal.db.tables import Enterprise, EnterpriseProfile
 from portal.services import enterprises
 from portal.services.case_files import enterprises_by_id
+from portal.services.channels import catalogue_channels
 from portal.services.errors import ValidationFailed
 from portal.web.i18n import request_lang
 from portal.web.security import require_csrf
@@ -27,8 +28,6 @@ from portal.web.templating import render
 from portal.workflows import Actor
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
-# Measures the bank API serves (一链一行) are not applied for through the portal's forms.
-_BANK_WORKFLOWS = frozenset({"bank_loan"})
 
 
 def own_enterprise(request: Request, actor: Actor) -> Enterprise:
@@ -131,21 +130,15 @@ def catalogue(request: Request, actor: EnterpriseUser) -> HTMLResponse:
     facts = profile_facts(profile, own_enterprise(request, actor))
     today = portal.today()
     measures = [m for m in portal.pack.measure_ids() if portal.pack.select(m, today) is not None]
-    # Only measures judged on the enterprise alone: loan and talent measures need facts a profile has not.
-    own = [m for m in measures if portal.pack.versions(m)[-1].applies_to in facts]
-    check = portal.pack.check(facts, today, own, lang)
-    applicable = {
-        m
-        for m in own
-        if (rule := portal.pack.select(m, today)) is not None
-        and rule.workflow in portal.workflows
-        and rule.workflow not in _BANK_WORKFLOWS
-        and rule.lead_unit is not None
-    }
+    channels = catalogue_channels(portal, measures)
+    # Every measure in force has a card saying how it is obtained; one judged on an entity the
+    # profile does not hold (a loan, a talent) is judged on no facts and lists what it needs.
+    entities = {portal.pack.versions(m)[-1].applies_to for m in measures}
+    check = portal.pack.check({**{e: {} for e in entities}, **facts}, today, measures, lang)
     context = {
         "actor": actor,
         "results": present_results(portal.pack, check, lang),
         "version": profile.version if profile else None,
-        "applicable": applicable,
+        "channels": channels,
     }
     return render(request, "portal/catalogue.html", context)
