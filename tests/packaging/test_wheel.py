@@ -2,29 +2,13 @@
 outside the repository (issue 2 §1)."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _uv() -> str:
-    return shutil.which("uv") or str(Path.home() / ".local/bin/uv")
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    uv = _uv()
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([uv, "build", "--wheel", "--out-dir", str(out), "--quiet"], cwd=REPO, check=True)
-    (built,) = out.glob("portal-*.whl")
-    return built
+from tests.support.packaging import REPO, clean_env, uv
 
 
 def test_wheel_ships_pack_and_migrations(wheel: Path) -> None:
@@ -42,13 +26,12 @@ def test_wheel_ships_pack_and_migrations(wheel: Path) -> None:
 def test_installed_wheel_checks_outside_the_repository(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [_uv(), "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        [uv(), "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
         check=True,
     )
     facts = tmp_path / "facts.json"
     shutil.copy(REPO / "portal/demo/enterprise.json", facts)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env["PYTHONPATH"] = str(target)
+    env = clean_env(PYTHONPATH=str(target))
     command = ["check", str(facts), "--json", "--on", "2026-06-01"]
     run = subprocess.run(
         [sys.executable, "-c", "from portal.cli import app; app()", *command],
