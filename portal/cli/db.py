@@ -1,4 +1,4 @@
-"""`portal db upgrade|downgrade|current`: Alembic migrations of the database in DATABASE_URL."""
+"""`portal db upgrade|downgrade|current|roles`: migrations and roles of the database in DATABASE_URL."""
 
 from collections.abc import Callable
 from typing import Annotated
@@ -73,5 +73,34 @@ def current() -> None:
         head = migrations.head_revision()
         state = "up to date" if revisions == (head,) else f"latest is {head}; run `portal db upgrade`"
         typer.echo(f"{_shown(url)}: {', '.join(revisions) or 'base (not migrated)'} ({state})")
+
+    _run(step)
+
+
+@app.command("roles")
+def roles(
+    app_role: Annotated[str, typer.Option(help="The role the portal connects as.")] = "portal_app",
+) -> None:
+    """Create or refresh the application role on PostgreSQL (run as the schema owner, after upgrade).
+
+    The role may SELECT and INSERT on the append-only tables but not UPDATE, DELETE or disable
+    their triggers; give it a password (ALTER ROLE … PASSWORD) and put it in the portal's
+    DATABASE_URL, while migrations keep running as the owner.
+    """
+    from portal.db.engine import make_engine
+    from portal.db.roles import RoleNameError, grant_app_role
+
+    def step(url: str) -> None:
+        engine = make_engine(url, pooled=False)
+        try:
+            if engine.dialect.name != "postgresql":
+                raise fail("portal db roles is for PostgreSQL; the embedded SQLite has no roles", 2)
+            with engine.begin() as connection:
+                for statement in grant_app_role(connection, app_role):
+                    typer.echo(statement)
+        except RoleNameError as exc:
+            raise fail(f"--app-role: {exc}", 2) from None
+        finally:
+            engine.dispose()
 
     _run(step)
