@@ -1,8 +1,9 @@
 """The rule engine: policy measures as data, evaluated with three-valued logic and a trace.
 
 Usable alone: `load_pack(path)` reads a pack directory (facts.yaml, units.yaml, one YAML file per
-measure version), `pack.check(facts, on)` gives the `portal check --json` document. The typed IR
-(criteria nodes in `portal.rules.criteria`, formula nodes in `portal.rules.formula`) is public.
+measure version) into a `Pack`; `pack.evaluate(measure, facts, on)` gives a `Result` with its
+trace (`CriterionResult`s) and hints, and `pack.check(facts, on)` the `portal check --json`
+document. The rules' typed IR (criteria and formula nodes) is internal.
 """
 
 from portal.rules.errors import FactError, RuleFileError

@@ -19,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 from portal.rules.batch.compiler import FACTS_TABLE, OUTCOME, ROW_KEY, VERDICTS, CompiledRule
 
 EngineName = Literal["sqlite", "duckdb", "postgres"]
+"""The SQL engines a screening runs on: in-memory SQLite or DuckDB, or PostgreSQL temporary tables."""
 ENGINES: tuple[EngineName, ...] = ("sqlite", "duckdb", "postgres")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 _BACKENDS: dict[EngineName, str] = {"sqlite": "sqlite", "duckdb": "duckdb", "postgres": "postgresql"}

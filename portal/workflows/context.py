@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 Role = Literal["enterprise", "reviewer", "expert", "admin", "bank", "system"]
+"""Who acts; transitions list the roles that may fire them."""
 ROLES: frozenset[str] = frozenset(get_args(Role))
 
 
