@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlmodel import Session, col, select
 
+from portal import documents  # documents.render_letter loads WeasyPrint on first use, not here
 from portal.db.audit import append_audit
 from portal.db.tables import Application, Decision, Enterprise, Letter
 from portal.documents import (
@@ -22,7 +23,6 @@ from portal.documents import (
     TraceLine,
     new_verification_code,
 )
-from portal.documents import render_letter as render_pdf
 from portal.documents.model import BenefitKind, CriterionOutcome, Language, LetterKind
 from portal.documents.verification import normalize_verification_code
 from portal.rules import Rule
@@ -198,7 +198,7 @@ def issue_letter(
         issued_on=issued_on,
         supersedes_code=supersedes.verification_code if supersedes is not None else None,
     )
-    pdf = render_pdf(data)
+    pdf = documents.render_letter(data)
     letter = Letter(
         decision_id=decision.id,
         kind=kind,

@@ -12,8 +12,8 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
+from portal import documents  # documents.render_letter loads WeasyPrint on first use, not here
 from portal.db.tables import Application, AuditEvent, Decision, Letter, Transition
-from portal.documents import render_letter
 from portal.documents.model import Language, LetterKind
 from portal.services.context import Portal
 from portal.services.decisions import DISBURSED, LetterInfo, letter_data, verify_code
@@ -123,7 +123,7 @@ def rerender_letter(
             issued_on=portal.clock.local_date(letter.issued_at),
             supersedes_code=older.verification_code if older is not None else None,
         )
-        pdf = render_letter(data)
+        pdf = documents.render_letter(data)
         return Rerendered(
             letter_id=cast(int, letter.id),
             doc_number=letter.doc_number,

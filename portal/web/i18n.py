@@ -35,7 +35,7 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
     merged: dict[str, dict[str, str]] = {}
     for path in _CATALOGUE_PATHS:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         except yaml.YAMLError as exc:
             raise ValueError(f"{path}: not valid YAML: {exc}") from exc
         for key, texts in data.items():

@@ -55,7 +55,7 @@ def load_workflows(workflows_dir: Path) -> dict[str, Workflow]:
 def load_workflow(path: Path) -> Workflow:
     """One workflow file; raises WorkflowFileError naming the file and the offending field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
     return _Reader(path).workflow(raw)

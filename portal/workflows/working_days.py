@@ -50,7 +50,7 @@ class WorkingCalendar:
     def load(cls, path: Path) -> "WorkingCalendar":
         """Read the calendar file; any inconsistency is a WorkflowFileError naming the field."""
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
         if not isinstance(raw, dict) or not isinstance(raw.get("years"), dict) or not raw["years"]:

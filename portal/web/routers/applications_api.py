@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from portal.db.tables import Application
 from portal.services import applications as app_service
@@ -93,7 +94,9 @@ async def create_application(request: Request, actor: SignedIn) -> JSONResponse:
     doc = await read_object(request, required={"measure_id"}, allowed={"measure_id"})
     if not isinstance(doc["measure_id"], str):
         _reject(422, "`measure_id` must be a string.", field="measure_id")
-    application = app_service.create_draft(portal_of(request), actor, doc["measure_id"])
+    application = await run_in_threadpool(
+        app_service.create_draft, portal_of(request), actor, doc["measure_id"]
+    )
     headers = {"Location": f"/api/v1/applications/{application.id}"}
     return JSONResponse(_summary(application), status_code=201, headers=headers)
 
@@ -130,8 +133,14 @@ async def save_answers(request: Request, actor: SignedIn, application_id: PathId
     if not isinstance(doc["answers"], dict):
         _reject(422, "`answers` must be an object keyed by field name.", field="answers")
     lang = "en" if doc.get("lang") == "en" else "zh"
-    application = app_service.save_draft(
-        portal_of(request), actor, application_id, doc["answers"], _version(doc), lang=lang
+    application = await run_in_threadpool(
+        app_service.save_draft,
+        portal_of(request),
+        actor,
+        application_id,
+        doc["answers"],
+        _version(doc),
+        lang=lang,
     )
     return _summary(application)
 
@@ -140,7 +149,10 @@ async def save_answers(request: Request, actor: SignedIn, application_id: PathId
 async def submit(request: Request, actor: SignedIn, application_id: PathId) -> dict[str, object]:
     doc = await read_object(request, required={"expected_version"}, allowed={"expected_version", "lang"})
     lang = "en" if doc.get("lang") == "en" else "zh"
-    return _moved(app_service.submit(portal_of(request), actor, application_id, _version(doc), lang=lang))
+    moved = await run_in_threadpool(
+        app_service.submit, portal_of(request), actor, application_id, _version(doc), lang=lang
+    )
+    return _moved(moved)
 
 
 @router.delete("/applications/{application_id}", summary="Withdraw an application before approval")
@@ -171,10 +183,14 @@ async def fire_transition(request: Request, actor: SignedIn, application_id: Pat
         _reject(422, "`sections` must be a list of form section ids.", field="sections")
     portal = portal_of(request)
     text = comment.strip() or None if isinstance(comment, str) else None
+    # The services are synchronous database work: in the thread pool, never on the event loop.
     if event == RETURN_EVENT:
-        moved = return_for_amendment(
-            portal, actor, application_id, sections=sections, comment=text, expected_version=_version(doc)
-        )
+        moved = await run_in_threadpool(
+            return_for_amendment,
+            portal, actor, application_id, sections=sections, comment=text, expected_version=_version(doc),
+        )  # fmt: skip
     else:
-        moved = app_service.transition(portal, actor, application_id, event, text, _version(doc))
+        moved = await run_in_threadpool(
+            app_service.transition, portal, actor, application_id, event, text, _version(doc)
+        )
     return JSONResponse(_moved(moved))

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from portal.services import applications as app_service
 from portal.services import experts as expert_service
@@ -115,7 +116,7 @@ async def score(
     if errors:
         return _page(request, actor, application_id, values, errors, status_code=422)
     try:
-        expert_service.score(portal, actor, application_id, scores, expected_version)
+        await run_in_threadpool(expert_service.score, portal, actor, application_id, scores, expected_version)
     except ValidationFailed as failed:
         return _page(
             request, actor, application_id, values, [p.message for p in failed.errors], status_code=422

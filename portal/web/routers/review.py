@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from portal.db.tables import Application
 from portal.services import applications as app_service
@@ -163,11 +164,14 @@ async def transition(
     if event == RETURN_EVENT:
         form = await request.form()
         sections = [s for s in form.getlist("sections") if isinstance(s, str)]
-        return_for_amendment(
-            portal, actor, application_id, sections=sections, comment=text, expected_version=expected_version
+        await run_in_threadpool(
+            return_for_amendment,
+            portal, actor, application_id, sections=sections, comment=text, expected_version=expected_version,
+        )  # fmt: skip
+    else:  # synchronous database work: in the thread pool, never on the event loop
+        await run_in_threadpool(
+            app_service.transition, portal, actor, application_id, event, text, expected_version
         )
-    else:
-        app_service.transition(portal, actor, application_id, event, text, expected_version)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
 
 
