@@ -144,3 +144,17 @@ def test_python_blocks_are_found() -> None:
         """
     )
     assert python_blocks(markdown) == ["print(1)\n", "print(2)\n"]
+
+
+def test_versions_agree(installed_python: Path, tmp_path: Path) -> None:
+    """pyproject's version, `portal.__version__`, the wheel's metadata and the CHANGELOG's newest release."""
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    newest = next(line for line in changelog.splitlines() if line.startswith("## ["))
+    script = "import importlib.metadata as m, portal; print(m.version('portal'), portal.__version__)"
+    report = subprocess.run(
+        [str(installed_python), "-I", "-c", script],
+        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    metadata, module = report.stdout.split()
+    assert metadata == module
+    assert newest.startswith(f"## [{module}]")
