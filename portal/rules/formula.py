@@ -117,11 +117,11 @@ class Cond(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Call(Expr):
-    func: str  # "min" | "max" | "round" | "abs" | "years_between"
+    func: str  # "min" | "max" | "round" | "abs" | "years_between" | "days_between"
     args: tuple[Expr, ...]
 
 
-FUNCTIONS = frozenset({"min", "max", "round", "abs", "years_between"})
+FUNCTIONS = frozenset({"min", "max", "round", "abs", "years_between", "days_between"})
 
 _BINOPS: dict[type[ast.operator], str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _CMPOPS: dict[type[ast.cmpop], str] = {
@@ -336,7 +336,7 @@ def _call_type(expr: Call, kinds: list[str]) -> str:
             raise FormulaError("round(): the digits must be a whole-number literal")
         return kinds[0]
     if len(kinds) != 2 or kinds != ["date", "date"]:
-        raise FormulaError(f"years_between() takes two dates, got {kinds}")
+        raise FormulaError(f"{name}() takes two dates, got {kinds}")
     return "int"
 
 
@@ -355,6 +355,11 @@ def round_half_up(value: Decimal | int, digits: int = 0) -> Decimal | int:
 def years_between(start: date, end: date) -> int:
     """Whole years from start to end: 2020-06-01 → 2021-05-31 is 0, → 2021-06-01 is 1."""
     return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+def days_between(start: date, end: date) -> int:
+    """Calendar days from start to end: 2023-03-01 → 2024-02-29 is 365 (a leap year's February)."""
+    return (end - start).days
 
 
 def constant_value(expr: Expr) -> tuple[bool, object]:
@@ -522,12 +527,13 @@ def _compile_call(expr: Call, resolve: Resolver) -> Closure:
 
         return rounded
     first, second = args
+    between = years_between if expr.func == "years_between" else days_between
 
-    def years(facts: Facts, on: date) -> object:
+    def span(facts: Facts, on: date) -> object:
         a, b = first(facts, on), second(facts, on)
-        return None if a is None or b is None else years_between(a, b)  # type: ignore[arg-type]
+        return None if a is None or b is None else between(a, b)  # type: ignore[arg-type]
 
-    return years
+    return span
 
 
 def _abs(value: object) -> object:

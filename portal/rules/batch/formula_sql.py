@@ -17,6 +17,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from portal.rules.batch.sql_functions import (
     DateLiteral,
+    DaysBetween,
     Divide,
     Extreme,
     RoundHalfUp,
@@ -193,6 +194,8 @@ class FormulaCompiler:
             return RoundHalfUp(args[0], int(digits))
         if expr.func == "years_between":
             return YearsBetween(args[0], args[1])
+        if expr.func == "days_between":
+            return DaysBetween(args[0], args[1])
         raise NotCompilable(f"function {expr.func}() has no SQL form")
 
     def table(self, table: Table) -> SqlExpr:

@@ -177,6 +177,36 @@ def _years_sqlite(element: YearsBetween, compiler: SQLCompiler, **kw: Any) -> st
     )
 
 
+class DaysBetween(ColumnElement[int]):
+    """Calendar days from `start` to `end`, as `portal.rules.formula.days_between`."""
+
+    inherit_cache = True
+    type = Integer()
+    _traverse_internals: list[tuple[str, InternalTraversal]] = [  # noqa: RUF012 - SQLAlchemy's cache-key protocol
+        ("start", InternalTraversal.dp_clauseelement),
+        ("end", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, start: ColumnElement[Any], end: ColumnElement[Any]) -> None:
+        self.start = start
+        self.end = end
+
+
+@compiles(DaysBetween)
+def _days_default(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    # DATE - DATE is a whole number of days on PostgreSQL and DuckDB.
+    start, end = compiler.process(element.start, **kw), compiler.process(element.end, **kw)
+    return f"(CAST({end} AS DATE) - CAST({start} AS DATE))"
+
+
+@compiles(DaysBetween, "sqlite")
+def _days_sqlite(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    # Dates are ISO text on SQLite; julianday() of a date is a whole number plus .5, so the
+    # difference is exact.
+    start, end = compiler.process(element.start, **kw), compiler.process(element.end, **kw)
+    return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
+
+
 class RoundHalfUp(ColumnElement[Any]):
     """round(x, digits), half away from zero as the evaluator's ROUND_HALF_UP."""
 
