@@ -45,11 +45,19 @@ def test_answer_shape_and_only_used_profile_facts(world: World) -> None:
     assert set(criterion["message"]) == {"zh", "en"}
     # The amount came back exactly, and no profile value the criteria did not use leaked out.
     assert {c["fact"]: c["value"] for c in body["criteria"]}["loan.amount"] == "8000000.50"
-    assert "40000000" not in response.text and "tianhe" not in response.text
+    # The district is read (the 2025 borrower must be in Guangzhou); revenue is not.
+    assert "40000000" not in response.text
     row = world.log()[-1]
     assert row.query_id == body["query_id"]
     assert (row.outcome, row.http_status, row.product) == ("eligible", 200, CREDIT)
-    assert row.facts_read == ["enterprise.is_sme", "enterprise.on_key_support_list"]
+    assert row.facts_read == [
+        "enterprise.district",
+        "enterprise.hightech_certified",
+        "enterprise.is_small_micro",
+        "enterprise.is_sme",
+        "enterprise.on_key_support_list",
+        "enterprise.operates_in_guangzhou",
+    ]
 
 
 def test_missing_loan_facts_are_named(world: World) -> None:
