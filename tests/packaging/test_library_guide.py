@@ -45,6 +45,7 @@ def test_the_guide_has_its_steps() -> None:
     assert len(BLOCKS) >= 8
 
 
+@pytest.mark.slow  # builds the wheel and a fresh venv (once per run)
 @pytest.mark.parametrize("number", range(1, len(BLOCKS) + 1))
 def test_guide_block_runs_outside_the_checkout(number: int, installed_python: Path, tmp_path: Path) -> None:
     script = tmp_path / f"step_{number}.py"
@@ -57,6 +58,7 @@ def test_guide_block_runs_outside_the_checkout(number: int, installed_python: Pa
     assert run.stdout.strip(), f"block {number} printed nothing"
 
 
+@pytest.mark.slow  # builds the wheel and a fresh venv (once per run)
 def test_the_installed_wheel_is_not_the_checkout(installed_python: Path, tmp_path: Path) -> None:
     where = subprocess.run(
         [str(installed_python), "-I", "-c", "import portal, portal.rules; print(portal.rules.__file__)"],
@@ -87,6 +89,7 @@ load_pack(42)
 """
 
 
+@pytest.mark.slow  # builds the wheel and a fresh venv (once per run)
 def test_guide_blocks_typecheck_against_the_installed_wheel(installed_python: Path, tmp_path: Path) -> None:
     for number, block in enumerate(BLOCKS, 1):
         (tmp_path / f"step_{number}.py").write_text(block, encoding="utf-8")
@@ -146,6 +149,7 @@ def test_python_blocks_are_found() -> None:
     assert python_blocks(markdown) == ["print(1)\n", "print(2)\n"]
 
 
+@pytest.mark.slow  # builds the wheel and a fresh venv (once per run)
 def test_versions_agree(installed_python: Path, tmp_path: Path) -> None:
     """pyproject's version, `portal.__version__`, the wheel's metadata and the CHANGELOG's newest release."""
     changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")

@@ -8,7 +8,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.support.packaging import REPO, clean_env, uv
+
+pytestmark = pytest.mark.slow  # builds the wheel
 
 
 def test_wheel_ships_pack_and_migrations(wheel: Path) -> None:
