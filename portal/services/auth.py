@@ -38,6 +38,11 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def verify_password(password: str, password_hash: str) -> bool:
+    """Whether `password` matches an argon2 hash made by `hash_password`."""
+    return bool(_hasher().verify(password, password_hash))
+
+
 def check_password_strength(password: str, personal: Iterable[str | None] = ()) -> PasswordWeakness | None:
     """Why a new password is unacceptable, or None.
 
@@ -108,10 +113,10 @@ def authenticate(portal: Portal, username: str, password: str) -> User:
     which is why this use case runs in two short transactions.
     """
     user = _claim_attempt(portal, username)
-    if user is None or not _hasher().verify(password, user.password_hash):
+    if user is None or not verify_password(password, user.password_hash):
         if user is None:
             # Hash anyway, so that the time taken does not tell which accounts exist or are locked.
-            _hasher().verify(password, _dummy_hash())
+            verify_password(password, _dummy_hash())
         _record_failure(portal, username, user)
         raise _bad_login()
     with portal.transaction() as session:

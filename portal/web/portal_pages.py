@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from portal.web.routers import (
+    account,
     admin,
     applications,
     applications_api,
@@ -23,6 +24,7 @@ from portal.web.service_errors import install_service_error_handlers
 
 ROUTERS = (
     auth.router,
+    account.router,
     enterprise.router,
     applications.router,
     review.router,

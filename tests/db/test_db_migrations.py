@@ -36,6 +36,7 @@ EXPECTED_TABLES = {
     "letter",
     "loan",
     "notification",
+    "password_reset",
     "objection",
     "transition",
     "user_account",

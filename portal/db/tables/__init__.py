@@ -17,7 +17,7 @@ from portal.db.tables.decisions import Decision, DocNumberCounter, Letter, Objec
 from portal.db.tables.experts import ExpertAssignment, ExpertConflict, ExpertScore
 from portal.db.tables.notifications import Notification
 from portal.db.tables.people import Enterprise, EnterpriseProfile, User
-from portal.db.tables.sessions import WebSession
+from portal.db.tables.sessions import PasswordReset, WebSession
 
 __all__ = [
     "ApiKey",
@@ -43,6 +43,7 @@ __all__ = [
     "Loan",
     "Notification",
     "Objection",
+    "PasswordReset",
     "Role",
     "Transition",
     "User",

@@ -46,13 +46,18 @@ def track_options(t: Translator) -> list[tuple[str, str]]:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str | None = None) -> Response:
+def login_form(request: Request, next: str | None = None, reset: str | None = None) -> Response:
     actor = optional_actor(request)
     if actor is not None:
         return RedirectResponse(HOME_OF_ROLE.get(actor.role, "/"), status_code=303)
-    return render(
-        request, "portal/login.html", {"actor": None, "values": {}, "message": None, "next": safe_next(next)}
-    )
+    context: dict[str, object] = {
+        "actor": None,
+        "values": {},
+        "message": None,
+        "next": safe_next(next),
+        "reset_done": reset == "done",
+    }
+    return render(request, "portal/login.html", context)
 
 
 @router.post("/login", response_class=HTMLResponse)
