@@ -92,6 +92,7 @@ def screen(
     from portal.screening.engines import ENGINES, EngineError, open_engine
     from portal.screening.inputs import InputError, read_input, read_records
     from portal.screening.outputs import OutputError, check_out_path, rejects_path, write_out, write_rejects
+    from portal.screening.run import facts_read
     from portal.screening.run import screen as run_screen
 
     if engine not in ENGINES:
@@ -107,6 +108,10 @@ def screen(
     pack = load_rules()
     rules = choose_rules(pack, measure or [], when)
     columns = pack.facts.supplied()
+    try:
+        keep = facts_read(rules, pack.facts, when)
+    except NotCompilable as exc:
+        raise fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True,
@@ -119,7 +124,7 @@ def screen(
 
                 data = read_records(register_records(portal), columns, source)
             else:
-                data = read_input(Path(source), columns)
+                data = read_input(Path(source), columns, keep=keep)
         except InputError as exc:
             raise fail(str(exc), 2) from None
         progress.update(task, advance=1, description="loading facts")

@@ -1,9 +1,14 @@
 """Read a screening INPUT (CSV, Parquet or JSON Lines) into typed columns plus a list of rejects.
 
-Every value is first turned into its text, then validated column by column inside an in-memory
-DuckDB, so a million rows are checked without a Python loop per value. A value that does not
-read exactly as its declared type rejects its row with a reason; nothing is rounded, trimmed or
-guessed, because a silently coerced fact would produce a wrong eligibility decision.
+Values are validated column by column inside an in-memory DuckDB, so a million rows are checked
+without a Python loop per value. A column that already has its fact's type (a Parquet `int64`,
+`decimal128`, `date32` or `bool`) is checked as typed values (sign, scale, range); any other
+column is checked as text, exactly as it reads. A value that does not read exactly as its
+declared type rejects its row with a reason; nothing is rounded, trimmed or guessed, because a
+silently coerced fact would produce a wrong eligibility decision.
+
+`keep` names the facts a run reads: only those columns are loaded and validated, so a
+screening for one measure neither pays for nor rejects rows over columns it never looks at.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +70,20 @@ class ScreeningInput:
     total_rows: int
 
 
-def read_input(path: Path, columns: Sequence[FactSpec], default_entity: str = "enterprise") -> ScreeningInput:
-    """Read `path`, naming columns as in facts.yaml (bare for `default_entity`, else `entity.fact`)."""
-    return _from_text(_read_as_text(path), columns, default_entity, str(path))
+def read_input(
+    path: Path,
+    columns: Sequence[FactSpec],
+    default_entity: str = "enterprise",
+    keep: Collection[str] | None = None,
+) -> ScreeningInput:
+    """Read `path`, naming columns as in facts.yaml (bare for `default_entity`, else `entity.fact`).
+
+    `keep` (qualified fact names) limits which of them are loaded; None loads every column.
+    """
+    headers = _headers(path)
+    _headers_by_fact(headers, columns, default_entity, str(path))  # unknown or doubled columns fail
+    wanted = _wanted(headers, columns, default_entity, keep)
+    return _from_text(_read(path, wanted), _kept(columns, keep), default_entity, str(path))
 
 
 def read_table(
@@ -75,10 +91,9 @@ def read_table(
 ) -> ScreeningInput:
     """Validate an Arrow table (e.g. `pa.Table.from_pandas(df)` or polars' `df.to_arrow()`) as a file's rows.
 
-    Its values are read through their text exactly as a Parquet file's are; `source` names the
-    table in error messages.
+    Its values are checked exactly as a Parquet file's are; `source` names the table in error messages.
     """
-    return _from_text(_stringify(table), columns, default_entity, source)
+    return _from_text(_stringify(table, keep_typed=True), columns, default_entity, source)
 
 
 def read_records(
@@ -94,60 +109,103 @@ def read_records(
     return _from_text(table, columns, default_entity, source)
 
 
-def _from_text(
-    raw: pa.Table, columns: Sequence[FactSpec], default_entity: str, source: str
-) -> ScreeningInput:
+def _headers_by_fact(
+    names: Sequence[str], columns: Sequence[FactSpec], default_entity: str, source: str
+) -> dict[str, str]:
+    """Qualified fact name → the input column holding it; unknown or doubled columns fail."""
     by_header = {c.name: c for c in columns if c.entity == default_entity}
     by_header.update({c.qualified: c for c in columns})
-    unknown = [n for n in raw.column_names if n not in by_header and n != ROW_ID]
+    unknown = [n for n in names if n not in by_header and n != ROW_ID]
     if unknown:
         raise InputError(f"{source}: unknown column(s) {', '.join(unknown)}; columns are facts.yaml names")
-    headers = [n for n in raw.column_names if n != ROW_ID]
-    named = Counter([by_header[n].qualified for n in headers] + [ROW_ID] * raw.column_names.count(ROW_ID))
+    headers = [n for n in names if n != ROW_ID]
+    named = Counter([by_header[n].qualified for n in headers] + [ROW_ID] * list(names).count(ROW_ID))
     twice = sorted(name for name, n in named.items() if n > 1)
     if twice:
         # Two columns for one fact would leave one of them silently unused.
         raise InputError(f"{source}: more than one column for {', '.join(twice)}")
-    present = {by_header[n].qualified: n for n in headers}
+    return {by_header[n].qualified: n for n in headers}
+
+
+def _kept(columns: Sequence[FactSpec], keep: Collection[str] | None) -> list[FactSpec]:
+    return [c for c in columns if keep is None or c.qualified in keep]
+
+
+def _wanted(
+    headers: Sequence[str], columns: Sequence[FactSpec], default_entity: str, keep: Collection[str] | None
+) -> list[str]:
+    """The input columns to read: the row id and the kept facts' columns."""
+    if keep is None:
+        return list(headers)
+    by_fact = _headers_by_fact(headers, columns, default_entity, "input")
+    chosen = {by_fact[q] for q in keep if q in by_fact}
+    return [h for h in headers if h == ROW_ID or h in chosen]
+
+
+def _from_text(
+    raw: pa.Table, columns: Sequence[FactSpec], default_entity: str, source: str
+) -> ScreeningInput:
+    present = _headers_by_fact(raw.column_names, columns, default_entity, source)
     has_row_id = ROW_ID in raw.column_names
     table = raw.append_column(ROW_NUMBER, pa.array(range(1, raw.num_rows + 1), pa.int64()))
     facts, rejects = _validate(table, columns, present, has_row_id)
     return ScreeningInput(facts=facts, rejects=rejects, has_row_id=has_row_id, total_rows=raw.num_rows)
 
 
-def _read_as_text(path: Path) -> pa.Table:
+def _headers(path: Path) -> list[str]:
+    """The column names of INPUT, read without its rows."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return _read_csv(path)
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                header = next(csv.reader(fh), None)
+            if not header:
+                raise InputError(f"{path}: empty CSV (no header row)")
+            return header
         if suffix == ".parquet":
-            return _stringify(pq.read_table(path))
+            return list(pq.read_schema(path).names)
         if suffix in (".jsonl", ".ndjson"):
-            return _read_jsonl(path)
+            return list(_read_jsonl(path).column_names)
     except (pa.ArrowInvalid, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read: {exc}") from exc
     raise InputError(f"{path}: INPUT must be .csv, .parquet or .jsonl")
 
 
-def _read_csv(path: Path) -> pa.Table:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), None)
-    if not header:
-        raise InputError(f"{path}: empty CSV (no header row)")
+def _read(path: Path, wanted: list[str]) -> pa.Table:
+    """The `wanted` columns of INPUT: Parquet columns of their fact's type stay typed, the rest is text."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return _read_csv(path, wanted)
+        if suffix == ".parquet":
+            return _stringify(pq.read_table(path, columns=wanted), keep_typed=True)
+        return _read_jsonl(path).select(wanted)
+    except (pa.ArrowInvalid, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read: {exc}") from exc
+
+
+def _read_csv(path: Path, wanted: list[str]) -> pa.Table:
     options = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(header, pa.string()),
+        column_types=dict.fromkeys(wanted, pa.string()),
         strings_can_be_null=True,
         null_values=[""],
+        include_columns=wanted,
     )
     return pacsv.read_csv(path, convert_options=options)
 
 
-def _stringify(table: pa.Table) -> pa.Table:
-    """Arrow's own casts give the canonical text: `true`, `2026-06-30`, `16064000.00`."""
+def _stringify(table: pa.Table, keep_typed: bool = False) -> pa.Table:
+    """Arrow's own casts give the canonical text: `true`, `2026-06-30`, `16064000.00`.
+
+    With `keep_typed`, columns that `_validate` checks as typed values are left as they are.
+    """
     columns = []
     for column in table.columns:
+        if keep_typed and _typed_kind(column.type) is not None:
+            columns.append(column)
+            continue
         if pa.types.is_floating(column.type):
             # A float cannot be trusted to carry money exactly; its shortest repr is what the
             # writer meant, and the decimal validator then reads that text exactly.
@@ -195,6 +253,53 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _typed_kind(arrow_type: pa.DataType) -> str | None:
+    """Which typed check an Arrow column gets: its values are already exact (no text needed)."""
+    if pa.types.is_boolean(arrow_type):
+        return "bool"
+    if pa.types.is_signed_integer(arrow_type) or arrow_type in (pa.uint8(), pa.uint16(), pa.uint32()):
+        return "int"
+    if pa.types.is_decimal(arrow_type) and arrow_type.precision <= 38:
+        return "decimal"
+    if pa.types.is_date32(arrow_type):
+        return "date"
+    return None
+
+
+_FITS = {"bool": ("bool",), "int": ("int",), "decimal": ("money", "ratio"), "date": ("date",)}
+
+
+def _check_typed(column: FactSpec, kind: str, ref: str, label: str) -> tuple[str, str] | None:
+    """(the check, the typed value) for a column whose Arrow type is `kind`; None: check its text."""
+    if column.type not in _FITS[kind]:
+        return None
+    tests: list[tuple[str, str]] = []
+    if column.type == "int":
+        tests = [(f"{ref} < 0", "must not be negative")]
+    elif column.type in ("money", "ratio"):
+        scale = MONEY_SCALE if column.type == "money" else RATIO_SCALE
+        target = f"DECIMAL(38, {scale})"
+        if column.type == "money":
+            tests.append((f"{ref} < 0", "negative money"))
+        tests.append(
+            (
+                f"try_cast({ref} AS {target}) IS NULL OR CAST({ref} AS {target}) <> {ref}",
+                f"more than {scale} decimal places or too large",
+            )
+        )
+    return _cases(tests, ref, label, f"CAST({ref} AS VARCHAR)"), _typed(column, ref, typed=True)
+
+
+def _cases(tests: list[tuple[str, str]], ref: str, label: str, shown: str) -> str:
+    if not tests:
+        return "NULL"
+    whens = " ".join(
+        f"WHEN {cond} THEN {_literal(label + ': ' + reason + ' ')} || '(' || {shown} || ')'"
+        for cond, reason in tests
+    )
+    return f"CASE WHEN {ref} IS NULL THEN NULL {whens} END"
+
+
 def _check(column: FactSpec, ref: str, label: str) -> str:
     """A SQL expression that is NULL when the text `ref` is a valid value, else the reason."""
     number = r"[0-9]+(\.[0-9]+)?"
@@ -233,13 +338,7 @@ def _check(column: FactSpec, ref: str, label: str) -> str:
             tests = [(f"{ref} NOT IN ({allowed})", f"not one of {', '.join(column.values)}")]
         case "text":
             tests = [(_uscc_invalid(ref), "invalid USCC")] if column.name == "uscc" else []
-    if not tests:
-        return "NULL"
-    whens = " ".join(
-        f"WHEN {cond} THEN {_literal(label + ': ' + reason + ' ')} || '(' || {ref} || ')'"
-        for cond, reason in tests
-    )
-    return f"CASE WHEN {ref} IS NULL THEN NULL {whens} END"
+    return _cases(tests, ref, label, ref)
 
 
 def _uscc_invalid(ref: str) -> str:
@@ -255,18 +354,21 @@ def _uscc_invalid(ref: str) -> str:
     )
 
 
-def _typed(column: FactSpec, ref: str) -> str:
+def _typed(column: FactSpec, ref: str, typed: bool = False) -> str:
+    """The value as its fact's type; a row whose check failed is rejected, so try_cast's NULL is unseen."""
+    if typed and column.type in ("bool", "date"):
+        return ref
     match column.type:
         case "bool":
             return f"lower({ref}) = 'true'"
         case "int":
-            return f"CAST({ref} AS BIGINT)"
+            return f"try_cast({ref} AS BIGINT)"
         case "money":
-            return f"CAST({ref} AS DECIMAL(38, {MONEY_SCALE}))"
+            return f"try_cast({ref} AS DECIMAL(38, {MONEY_SCALE}))"
         case "ratio":
-            return f"CAST({ref} AS DECIMAL(38, {RATIO_SCALE}))"
+            return f"try_cast({ref} AS DECIMAL(38, {RATIO_SCALE}))"
         case "date":
-            return f"CAST({ref} AS DATE)"
+            return f"try_cast({ref} AS DATE)"
         case _:
             return ref
 
@@ -282,27 +384,39 @@ def _validate(
             typed.append(f"CAST(NULL AS {_sql_type(column)}) AS {sql_column(column.qualified)}")
             continue
         ref = _quote(header)
-        checks.append(_check(column, ref, header))
-        typed.append(f"{_typed(column, ref)} AS {sql_column(column.qualified)}")
+        kind = _typed_kind(table.schema.field(header).type)
+        checked = _check_typed(column, kind, ref, header) if kind is not None else None
+        if checked is None:
+            # pc.cast, not the Parquet type: a typed column of another fact type is read as text.
+            if kind is not None:
+                table = table.set_column(
+                    table.schema.get_field_index(header), header, _stringify(table.select([header])).column(0)
+                )
+            checked = _check(column, ref, header), _typed(column, ref)
+        checks.append(checked[0])
+        typed.append(f"{checked[1]} AS {sql_column(column.qualified)}")
     reason = f"concat_ws('; ', {', '.join(checks)})" if checks else "''"
     con = duckdb.connect()
     try:
         con.register("raw_input", table)
-        con.execute(f"CREATE TEMP TABLE checked AS SELECT *, {reason} AS _reason FROM raw_input")  # noqa: S608
-        rejected = con.execute(
-            f"SELECT {ROW_NUMBER}, _reason FROM checked WHERE _reason <> '' ORDER BY {ROW_NUMBER}"  # noqa: S608
-        ).fetchall()
-        facts = con.sql(
-            f"SELECT {', '.join(typed)} FROM checked WHERE _reason = '' ORDER BY {ROW_NUMBER}"  # noqa: S608
-        ).to_arrow_table()
+        # One pass: typed values and the reason side by side (DuckDB keeps the input's order);
+        # rows with a reason are split off in Arrow.
+        query = f"SELECT {', '.join(typed)}, {reason} AS _reason FROM raw_input"  # noqa: S608
+        checked_rows = con.sql(query).to_arrow_table()
     finally:
         con.close()
+    valid = pc.equal(checked_rows.column("_reason"), "")
+    bad = checked_rows.filter(pc.invert(valid)).select([ROW_NUMBER, "_reason"]).to_pydict()
+    facts = checked_rows.filter(valid).drop_columns(["_reason"])
     schema = pa.schema(
         [pa.field(ROW_NUMBER, pa.int64())]
         + ([pa.field(ROW_ID, pa.string())] if has_row_id else [])
         + [pa.field(sql_column(c.qualified), ARROW_TYPES[c.type]) for c in columns]
     )
-    return facts.cast(schema), [Reject(row=int(r), reason=str(m)) for r, m in rejected]
+    rejects = [
+        Reject(row=int(r), reason=str(m)) for r, m in zip(bad[ROW_NUMBER], bad["_reason"], strict=True)
+    ]
+    return facts.cast(schema), rejects
 
 
 def _sql_type(column: FactSpec) -> str:

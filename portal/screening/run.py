@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
 
+from portal.rules.batch.columns import sql_column
 from portal.rules.batch.compiler import OUTCOME, ROW_KEY, CompiledRule, compile_rule
 from portal.rules.facts import FactDictionary
 from portal.rules.model import Rule
@@ -18,6 +19,8 @@ from portal.screening.explain import explaining_ids
 from portal.screening.inputs import ROW_ID, ScreeningInput
 
 BENEFIT_PREFIX = "benefit."
+USCC_COLUMN = "enterprise__uscc"
+"""The input column copied into every OUT row, when the input has it."""
 OUTCOMES = ("eligible", "ineligible", "undetermined")
 
 
@@ -63,6 +66,13 @@ def screen(
     return ScreeningResult(table=table.select(schema.names).cast(schema), counts=counts)
 
 
+def facts_read(rules: Sequence[Rule], facts: FactDictionary, on: date) -> set[str]:
+    """The qualified facts a run over `rules` loads: what their SQL reads, and the USCC for OUT."""
+    by_column = {sql_column(spec.qualified): spec.qualified for spec in facts.specs.values()}
+    read = {by_column[c] for rule in rules for c in compile_rule(rule, facts, on).fact_columns}
+    return read | {q for c, q in by_column.items() if c == USCC_COLUMN}
+
+
 def output_schema(has_row_id: bool, benefit_names: Sequence[str]) -> pa.Schema:
     """OUT's columns: the row key, uscc, measure, version, outcome, benefits, failed, unknown, rule_hash."""
     key = pa.field(ROW_ID, pa.string()) if has_row_id else pa.field(ROW_KEY, pa.int64())
@@ -90,7 +100,7 @@ def _output_rows(
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
         "_row": results.column(ROW_KEY),
         ROW_KEY: results.column(ROW_KEY),
-        "uscc": _input_column(data, "enterprise__uscc", n),
+        "uscc": _input_column(data, USCC_COLUMN, n),
         "measure": pa.array([rule.id] * n, pa.string()),
         "version": pa.array([rule.version] * n, pa.string()),
         OUTCOME: results.column(OUTCOME),

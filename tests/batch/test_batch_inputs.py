@@ -157,3 +157,38 @@ def test_generated_enterprises_are_all_valid(fixture_pack: Pack, real_pack: Pack
     assert data.rejects == []
     assert data.facts.num_rows == 300
     assert json.loads(path.read_text(encoding="utf-8").splitlines()[0])["row_id"] == "E0000001"
+
+
+def test_typed_parquet_columns_are_checked_as_values(fixture_pack: Pack, tmp_path: Path) -> None:
+    path = tmp_path / "in.parquet"
+    table = pa.table(
+        {
+            "employees": pa.array([10, -3, 10, 10], pa.int32()),
+            "revenue": pa.array(
+                [Decimal("1.50"), Decimal("1.50"), Decimal("-2.00"), None], pa.decimal128(20, 2)
+            ),
+            "rd_expense": pa.array(
+                [Decimal("0.1234567"), Decimal(1), Decimal(1), Decimal("0.1")], pa.decimal128(38, 7)
+            ),
+        }
+    )
+    pq.write_table(table, path)
+    data = _read(fixture_pack, path)
+    assert [(r.row, r.reason) for r in data.rejects] == [
+        (1, "rd_expense: more than 6 decimal places or too large (0.1234567)"),
+        (2, "employees: must not be negative (-3)"),
+        (3, "revenue: negative money (-2.00)"),
+    ]
+    assert data.facts.column("enterprise__rd_expense").to_pylist() == [Decimal("0.1")]
+    assert data.facts.column("enterprise__employees").to_pylist() == [10]
+    assert data.facts.column("row").to_pylist() == [4]
+
+
+def test_only_kept_columns_are_loaded_and_checked(fixture_pack: Pack, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(HEADER + GOOD.replace("120", "-1"), encoding="utf-8")
+    kept = read_input(path, fixture_pack.facts.supplied(), keep={"enterprise.revenue"})
+    assert kept.rejects == []
+    assert kept.facts.column("enterprise__revenue").to_pylist() == [Decimal("50000000")]
+    assert "enterprise__employees" not in kept.facts.column_names
+    assert [r.row for r in _read(fixture_pack, path).rejects] == [1]
