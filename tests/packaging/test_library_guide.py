@@ -124,6 +124,13 @@ def guide_imports() -> dict[str, set[str]]:
 def test_each_engine_exports_exactly_what_the_guide_uses(package: str) -> None:
     module = importlib.import_module(package)
     assert sorted(module.__all__) == sorted(guide_imports()[package])
+    # Nothing else is reachable from the package by a public-looking name (submodules aside).
+    loose = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and not inspect.ismodule(value) and name != "TYPE_CHECKING"
+    } - set(module.__all__)
+    assert not loose, f"{package} holds names outside __all__: {sorted(loose)}"
     for name in module.__all__:
         value = getattr(module, name)
         if inspect.isclass(value) or inspect.isfunction(value):
