@@ -169,3 +169,18 @@ def test_versions_agree(installed_python: Path, tmp_path: Path) -> None:
     metadata, module = report.stdout.split()
     assert metadata == module
     assert newest.startswith(f"## [{module}]")
+
+
+@pytest.mark.slow  # builds the whole reference (seconds)
+def test_the_reference_documents_every_public_name(tmp_path: Path) -> None:
+    """`make docs` in strict mode, and every name of every `__all__` has its entry in the reference."""
+    site = tmp_path / "site"
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    build = subprocess.run(
+        [str(mkdocs), "build", "--site-dir", str(site)], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert build.returncode == 0, build.stderr
+    for package in ENGINES:
+        page = (site / "api" / package.removeprefix("portal.") / "index.html").read_text(encoding="utf-8")
+        missing = [n for n in importlib.import_module(package).__all__ if f'id="{package}.{n}"' not in page]
+        assert not missing, f"the reference of {package} lacks {missing}"
