@@ -48,11 +48,16 @@ def sweep(
         typer.echo(f"  advanced    application {case_id}: {source} -> {target}")
     for case_id in report.skipped:
         typer.echo(f"  skipped     application {case_id} (changed meanwhile; next run retries)")
+    for listing_id in report.reminded_listings:
+        typer.echo(f"  reminded    listing {listing_id} (expires soon)")
+    for listing_id in report.expired_listings:
+        typer.echo(f"  expired     listing {listing_id}")
     for case_id, problem in report.broken:
         typer.echo(f"  BROKEN      application {case_id}: {problem}", err=True)
     typer.echo(
         f"{len(report.escalated)} escalated, {len(report.advanced)} advanced, "
-        f"{len(report.skipped)} skipped, {mailed} e-mails sent"
+        f"{len(report.skipped)} skipped, {len(report.reminded_listings)} listings reminded, "
+        f"{len(report.expired_listings)} expired, {mailed} e-mails sent"
     )
     if report.broken:
         raise typer.Exit(code=1)

@@ -19,7 +19,7 @@ ATTACHMENT_NAME = "decision.json"
 
 def letter_data_dict(letter: LetterData) -> dict[str, Any]:
     """The decision as plain JSON-ready values (what `letter_json` serialises)."""
-    return {
+    document: dict[str, Any] = {
         "schema": SCHEMA,
         "kind": letter.kind,
         "lang": letter.lang,
@@ -57,6 +57,9 @@ def letter_data_dict(letter: LetterData) -> dict[str, Any]:
         "verify_url": letter.verify_url,
         "supersedes_code": letter.supersedes_code,
     }
+    if letter.subject is not None:  # only letters about a register entry have one
+        document["subject"] = letter.subject
+    return document
 
 
 def letter_json(letter: LetterData) -> str:

@@ -13,7 +13,9 @@ from datetime import UTC, date, tzinfo
 from decimal import Decimal
 from typing import Literal, get_args
 
-LetterKind = Literal["approval", "rejection", "disbursement"]
+LetterKind = Literal["approval", "rejection", "disbursement", "suspension", "reinstatement", "revocation"]
+# Letters about a public register entry: they act on a listing, not on the application, and need reasons.
+LISTING_LETTER_KINDS: frozenset[str] = frozenset({"suspension", "reinstatement", "revocation"})
 Language = Literal["zh", "en"]
 BenefitKind = Literal["money", "ratio", "number"]
 CriterionOutcome = Literal["pass", "fail", "unknown"]
@@ -72,6 +74,7 @@ class LetterData:
     `reasons` is either a list of reasons or one free-text comment from the reviewer.
     `supersedes_code` names the verification code of the letter this one corrects.
     `zone` is the issuing city's time zone, in which `issued_on` starts (the PDF's dates).
+    `subject` names what a letter about a register entry acts on (the product and its entry).
     """
 
     kind: LetterKind
@@ -95,6 +98,7 @@ class LetterData:
     trace: list[TraceLine] = field(default_factory=list)
     supersedes_code: str | None = None
     zone: tzinfo = UTC
+    subject: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(LetterKind):
@@ -126,6 +130,10 @@ class LetterData:
             raise ValueError("letter: reasons must be a string or a list of strings")
         if self.kind == "rejection" and not any(reason.strip() for reason in self.reason_list):
             raise ValueError("letter: a rejection must state its reasons")
+        if self.kind in LISTING_LETTER_KINDS and (
+            not self.subject or not any(reason.strip() for reason in self.reason_list)
+        ):
+            raise ValueError(f"letter: a {self.kind} letter must name its subject and state its reasons")
         if self.kind == "disbursement" and not self.benefits:
             raise ValueError("letter: a disbursement letter must carry at least one benefit")
 

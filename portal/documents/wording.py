@@ -18,10 +18,23 @@ _ZH: Final[Wording] = {
     "title.approval": "关于{measure}政策兑现申请的批准决定",
     "title.rejection": "关于{measure}政策兑现申请的不予批准决定",
     "title.disbursement": "关于拨付{measure}政策兑现资金的通知",
+    "title.suspension": "关于暂停{measure}目录资格的决定",
+    "title.reinstatement": "关于恢复{measure}目录资格的决定",
+    "title.revocation": "关于撤销{measure}目录资格的决定",
     "addressee": "{name}（统一社会信用代码：{uscc}）：",
     "intro.approval": "你单位提交的“{measure}”政策兑现申请收悉。经审核，依据{source}，决定如下：",
     "intro.rejection": "你单位提交的“{measure}”政策兑现申请收悉。经审核，依据{source}，决定如下：",
     "intro.disbursement": "你单位“{measure}”政策兑现事项已经批准。依据{source}，现将资金拨付事项通知如下：",
+    "intro.suspension": "你单位经批准列入“{measure}”的{subject}，经核查，依据{source}，决定如下：",
+    "intro.reinstatement": "你单位经批准列入“{measure}”的{subject}，经核查，依据{source}，决定如下：",
+    "intro.revocation": "你单位经批准列入“{measure}”的{subject}，经核查，依据{source}，决定如下：",
+    "decision.suspension": "一、自本决定作出之日起暂停该目录资格。"
+    "暂停期间，该产品不享受同等条件下优先采购的支持。",
+    "decision.reinstatement": "一、自本决定作出之日起恢复该目录资格。",
+    "decision.revocation": "一、自本决定作出之日起撤销该目录资格。该条目转入目录档案，继续公开。",
+    "reasons.suspension": "二、理由：",
+    "reasons.reinstatement": "二、理由：",
+    "reasons.revocation": "二、理由：",
     "decision.approval": "一、批准你单位的申请，核定兑现内容如下：",
     "decision.approval.status": "一、批准你单位的申请，予以认定。",
     "decision.rejection": "一、不予批准你单位的申请。",
@@ -60,6 +73,9 @@ _EN: Final[Wording] = {
     "title.approval": "Decision approving the application under {measure}",
     "title.rejection": "Decision refusing the application under {measure}",
     "title.disbursement": "Notice of disbursement under {measure}",
+    "title.suspension": "Decision suspending a listing under {measure}",
+    "title.reinstatement": "Decision reinstating a listing under {measure}",
+    "title.revocation": "Decision revoking a listing under {measure}",
     "addressee": "To {name} (Unified Social Credit Code {uscc}):",
     "intro.approval": "We have received your application under “{measure}”. Having reviewed it under "
     "{source}, we decide as follows:",
@@ -67,6 +83,20 @@ _EN: Final[Wording] = {
     "{source}, we decide as follows:",
     "intro.disbursement": "Your application under “{measure}” has been approved. Under {source}, the "
     "funds are disbursed as follows:",
+    "intro.suspension": "Your {subject} is listed under “{measure}”. Having reviewed it under {source}, "
+    "we decide as follows:",
+    "intro.reinstatement": "Your {subject} is listed under “{measure}”. Having reviewed it under {source}, "
+    "we decide as follows:",
+    "intro.revocation": "Your {subject} is listed under “{measure}”. Having reviewed it under {source}, "
+    "we decide as follows:",
+    "decision.suspension": "1. The listing is suspended from the date of this decision. "
+    "While it is suspended, the product does not enjoy priority purchase under equal conditions.",
+    "decision.reinstatement": "1. The listing is reinstated from the date of this decision.",
+    "decision.revocation": "1. The listing is revoked from the date of this decision. The entry moves to the "
+    "catalogue's archive, where it stays public.",
+    "reasons.suspension": "2. Reasons:",
+    "reasons.reinstatement": "2. Reasons:",
+    "reasons.revocation": "2. Reasons:",
     "decision.approval": "1. Your application is approved. The benefit granted is:",
     "decision.approval.status": "1. Your application is approved and the status is recognised.",
     "decision.rejection": "1. Your application is refused.",

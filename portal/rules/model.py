@@ -33,6 +33,7 @@ from portal.rules.criteria import (
 from portal.rules.errors import FormulaError, RuleFileError
 from portal.rules.facts import FACT_TYPES
 from portal.rules.formula import Bool, DateLit, Expr, FactRef, Num, Str, parse_formula
+from portal.rules.listing import ListingSpec, read_listing
 from portal.rules.text import Reader, Text
 from portal.rules.yaml_loader import YList, YMap, load_yaml
 
@@ -72,6 +73,7 @@ _TOP_FIELDS = {
     "auto_grant",
     "channel",
     "claim",
+    "listing",
     "effective",
     "source",
     "parameters",
@@ -141,6 +143,8 @@ class Rule:
     # None only in a draft file: lint asks for it, and no use case treats it as applicable online.
     channel: str | None = None
     claim: Claim | None = None
+    # What an approval puts on public record (a catalogue entry, an award register line), if anything.
+    listing: ListingSpec | None = None
 
     @property
     def applied_through_form(self) -> bool:
@@ -237,6 +241,7 @@ def read_rule(path: Path, data: object) -> Rule:
         lines=dict(r.data.key_lines),
         channel=r.choice("channel", CHANNELS) if r.has("channel") else None,
         claim=_claim(r),
+        listing=read_listing(r),
     )
 
 

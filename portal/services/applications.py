@@ -93,39 +93,57 @@ def _require_online_channel(portal: Portal, rule: Rule) -> None:
 def create_draft(portal: Portal, actor: Actor, measure_id: str) -> Application:
     """Start an application for a measure in force today; the enterprise's district is copied in."""
     enterprise_id = _require_enterprise(actor)
+    rule = draftable_rule(portal, measure_id)
+    with portal.transaction() as session:
+        return draft_in(session, portal, actor, rule, enterprise_id)
+
+
+def draftable_rule(portal: Portal, measure_id: str) -> Rule:
+    """The measure's rule in force today, if the portal takes applications for it; else Refused."""
     rule = _rule_in_force(portal, measure_id)
     _require_online_channel(portal, rule)
     assert rule.lead_unit is not None  # can_apply_online checked it
+    return rule
+
+
+def draft_in(
+    session: Session,
+    portal: Portal,
+    actor: Actor,
+    rule: Rule,
+    enterprise_id: int,
+    payload: Mapping[str, object] | None = None,
+) -> Application:
+    """Create the draft inside the caller's transaction (a renewal creates one with its link)."""
     workflow = portal.workflows[rule.workflow]
-    with portal.transaction() as session:
-        enterprise = session.get(Enterprise, enterprise_id)
-        if enterprise is None:
-            raise NotFound("enterprise", enterprise_id)
-        application = Application(
-            enterprise_id=enterprise_id,
-            measure_id=measure_id,
-            rule_version=rule.version,
-            workflow=workflow.name,
-            state=workflow.initial,
-            lead_unit=rule.lead_unit,
-            district=enterprise.district,
-            stage_entered_at=portal.now(),
-            created_at=portal.now(),
-            updated_at=portal.now(),
-        )
-        session.add(application)
-        session.flush()
-        append_audit(
-            session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="application",
-            subject_id=cast(int, application.id),
-            event="create_draft",
-            to_state=application.state,
-            payload={"measure_id": measure_id, "rule_version": rule.version},
-        )
-        return application
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound("enterprise", enterprise_id)
+    application = Application(
+        enterprise_id=enterprise_id,
+        measure_id=rule.id,
+        rule_version=rule.version,
+        workflow=workflow.name,
+        state=workflow.initial,
+        lead_unit=cast(str, rule.lead_unit),
+        district=enterprise.district,
+        stage_entered_at=portal.now(),
+        created_at=portal.now(),
+        updated_at=portal.now(),
+    )
+    session.add(application)
+    session.flush()
+    append_audit(
+        session,
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        subject_type="application",
+        subject_id=cast(int, application.id),
+        event="create_draft",
+        to_state=application.state,
+        payload={"measure_id": rule.id, "rule_version": rule.version, **(payload or {})},
+    )
+    return application
 
 
 def _latest_answers(session: Session, application_id: int) -> ApplicationAnswers | None:

@@ -30,6 +30,7 @@ from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.context import Portal
 from portal.services.doc_numbers import next_doc_number
 from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
+from portal.services.listing_register import enter_register
 from portal.workflows import Actor
 
 APPROVED = "approved"
@@ -124,6 +125,7 @@ def letter_data(
     verification_code: str,
     issued_on: date,
     supersedes_code: str | None,
+    subject: str | None = None,
 ) -> LetterData:
     """What a letter prints, from the stored decision and the letter's own identity.
 
@@ -159,6 +161,7 @@ def letter_data(
         trace=_trace_lines(decision.trace),
         supersedes_code=supersedes_code,
         zone=portal.clock.zone,
+        subject=subject,
     )
 
 
@@ -173,6 +176,7 @@ def issue_letter(
     lang: Language = "zh",
     reasons: str | list[str] | None = None,
     supersedes: Letter | None = None,
+    subject: str | None = None,
 ) -> Letter:
     """Render and store one letter inside the caller's transaction; returns the stored row."""
     if decision.id is None:
@@ -197,6 +201,7 @@ def issue_letter(
         verification_code=code,
         issued_on=issued_on,
         supersedes_code=supersedes.verification_code if supersedes is not None else None,
+        subject=subject,
     )
     pdf = documents.render_letter(data)
     letter = Letter(
@@ -247,7 +252,7 @@ def record_decision(
         session.flush()
     elif decision is None:
         raise BadStoredState("application", application.id, "disbursed without a stored decision")
-    return issue_letter(
+    letter = issue_letter(
         session,
         portal,
         application=application,
@@ -256,6 +261,12 @@ def record_decision(
         issued_by=actor_id,
         reasons=comment if outcome is None and comment else None,
     )
+    if outcome == "approved":
+        # A measure whose rule declares a `listing:` enters its public register with the approval.
+        enter_register(
+            session, portal, application=application, decision=decision, letter=letter, actor=actor
+        )
+    return letter
 
 
 def correct_letter(

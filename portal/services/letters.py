@@ -13,11 +13,12 @@ from typing import cast
 from sqlmodel import Session, col, select
 
 from portal import documents  # documents.render_letter loads WeasyPrint on first use, not here
-from portal.db.tables import Application, AuditEvent, Decision, Letter, Transition
-from portal.documents.model import Language, LetterKind
+from portal.db.tables import Application, AuditEvent, Decision, Letter, Listing, ListingEvent, Transition
+from portal.documents.model import LISTING_LETTER_KINDS, Language, LetterKind
 from portal.services.context import Portal
 from portal.services.decisions import DISBURSED, LetterInfo, letter_data, verify_code
 from portal.services.errors import BadStoredState, NotFound
+from portal.services.listings import subject_of
 from portal.workflows import Actor
 
 CORRECTION_EVENT = "letter_corrected"
@@ -122,6 +123,7 @@ def rerender_letter(
             verification_code=letter.verification_code,
             issued_on=portal.clock.local_date(letter.issued_at),
             supersedes_code=older.verification_code if older is not None else None,
+            subject=_subject_printed(session, letter),
         )
         pdf = documents.render_letter(data)
         return Rerendered(
@@ -134,12 +136,34 @@ def rerender_letter(
         )
 
 
+def _listing_event(session: Session, letter: Letter) -> ListingEvent | None:
+    """The register-entry step a suspension, reinstatement or revocation letter was issued for."""
+    if letter.kind not in LISTING_LETTER_KINDS:
+        return None
+    event = session.exec(select(ListingEvent).where(ListingEvent.letter_id == letter.id)).first()
+    if event is None:
+        raise BadStoredState("letter", letter.id, "a listing letter without its listing event")
+    return event
+
+
+def _subject_printed(session: Session, letter: Letter) -> str | None:
+    event = _listing_event(session, letter)
+    if event is None:
+        return None
+    listing = session.get(Listing, event.listing_id)
+    assert listing is not None  # the event's foreign key
+    return subject_of(listing)
+
+
 def _reasons_printed(session: Session, letter: Letter, application: Application) -> str | None:
     """The reasons a letter printed when they were not the decision's own (None: the decision's).
 
     A correction prints the corrector's reasons, kept on its audit event; a disbursement
     notice prints the disbursing transition's comment, if it had one.
     """
+    event = _listing_event(session, letter)
+    if event is not None:
+        return event.reasons
     if letter.supersedes_id is not None:
         comment = session.exec(
             select(AuditEvent.comment).where(

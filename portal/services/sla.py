@@ -17,6 +17,7 @@ from portal.db.tables import Application
 from portal.services.cases import advance, audit_case, bump, case_context, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import BadStoredState, Refused, StaleVersion
+from portal.services.listings import sweep_listings
 from portal.services.notifications import notify
 from portal.workflows.context import SYSTEM_ACTOR
 from portal.workflows.sla import Escalation, OpenCase, TimedAdvance, plan_sweep
@@ -38,6 +39,9 @@ class SweepReport:
     advanced: list[tuple[int, str, str]] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     broken: list[tuple[int, str]] = field(default_factory=list)
+    # Register entries (procurement catalogue) reminded of their expiry, and those that expired.
+    reminded_listings: list[int] = field(default_factory=list)
+    expired_listings: list[int] = field(default_factory=list)
 
 
 def _open_cases(portal: Portal) -> tuple[list[tuple[OpenCase, int]], list[tuple[int, str]]]:
@@ -100,6 +104,8 @@ def sweep(portal: Portal) -> SweepReport:
             report.skipped.append(action.case_id)
         except BadStoredState as exc:
             report.broken.append((action.case_id, exc.problem))
+    listings = sweep_listings(portal)
+    report.reminded_listings, report.expired_listings = listings.reminded, listings.expired
     return report
 
 

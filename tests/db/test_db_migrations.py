@@ -34,6 +34,8 @@ EXPECTED_TABLES = {
     "expert_conflict",
     "expert_score",
     "letter",
+    "listing",
+    "listing_event",
     "loan",
     "notification",
     "password_reset",

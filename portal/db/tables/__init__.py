@@ -12,9 +12,10 @@ from portal.db.tables.applications import (
 )
 from portal.db.tables.audit import AuditCheckpoint, AuditEvent
 from portal.db.tables.banks import ApiKey, Bank, BankAccessLog, BankConsent, Loan
-from portal.db.tables.base import DecisionOutcome, LetterKind, Role
+from portal.db.tables.base import DecisionOutcome, LetterKind, ListingStatus, Role
 from portal.db.tables.decisions import Decision, DocNumberCounter, Letter, Objection
 from portal.db.tables.experts import ExpertAssignment, ExpertConflict, ExpertScore
+from portal.db.tables.listings import Listing, ListingEvent
 from portal.db.tables.notifications import Notification
 from portal.db.tables.people import Enterprise, EnterpriseProfile, User
 from portal.db.tables.sessions import PasswordReset, WebSession
@@ -40,6 +41,9 @@ __all__ = [
     "ExpertScore",
     "Letter",
     "LetterKind",
+    "Listing",
+    "ListingEvent",
+    "ListingStatus",
     "Loan",
     "Notification",
     "Objection",

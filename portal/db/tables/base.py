@@ -32,6 +32,17 @@ class LetterKind(StrEnum):
     APPROVAL = "approval"
     REJECTION = "rejection"
     DISBURSEMENT = "disbursement"
+    # Letters about a public register entry (procurement catalogue), on the listing's decision.
+    SUSPENSION = "suspension"
+    REINSTATEMENT = "reinstatement"
+    REVOCATION = "revocation"
+
+
+class ListingStatus(StrEnum):
+    LISTED = "listed"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 class DecisionOutcome(StrEnum):
