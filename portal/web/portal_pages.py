@@ -18,6 +18,7 @@ from portal.web.routers import (
     enterprise,
     experts,
     inbox,
+    procurement,
     review,
 )
 from portal.web.service_errors import install_service_error_handlers
@@ -33,6 +34,8 @@ ROUTERS = (
     inbox.router,
     applications_api.router,
     consents.router,
+    procurement.router,
+    procurement.api,
 )
 
 
