@@ -149,11 +149,11 @@ def _listing_row(app: FastAPI, listing_id: int) -> Listing:
 
 def test_the_life_of_a_listing(portal_app: FastAPI, tmp_path: Path) -> None:
     portal = portal_app.state.portal
-    portal.today_override = START
+    pinned, portal.today_override = portal.today_override, START
     try:
         _life(portal_app, tmp_path)
     finally:
-        portal.today_override = None
+        portal.today_override = pinned
 
 
 def _life(app: FastAPI, tmp_path: Path) -> None:
@@ -275,7 +275,7 @@ def _life(app: FastAPI, tmp_path: Path) -> None:
 
 def test_catalogue_exports_and_api_agree(portal_app: FastAPI) -> None:
     portal = portal_app.state.portal
-    portal.today_override = START
+    pinned, portal.today_override = portal.today_override, START
     try:
         people = Staff(portal_app)
         enterprise = client_of(portal_app)
@@ -294,7 +294,7 @@ def test_catalogue_exports_and_api_agree(portal_app: FastAPI) -> None:
             )
             people.approve(application_id)
     finally:
-        portal.today_override = None
+        portal.today_override = pinned
     public = client_of(portal_app)
     for params in (
         {"q": code},
