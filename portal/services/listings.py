@@ -254,6 +254,24 @@ def get_entry(portal: Portal, listing_id: int) -> Entry:
         return _entries(session, portal, [tuple(row)])[0]  # type: ignore[list-item]
 
 
+def entry_of_application(portal: Portal, application_id: int) -> Listing:
+    """The register entry an approved application created (or renewed); NotFound if none."""
+    with portal.reading() as session:
+        row = session.exec(
+            select(Listing).where(
+                or_(
+                    col(Listing.application_id) == application_id,
+                    col(Listing.id).in_(
+                        select(ListingEvent.listing_id).where(ListingEvent.application_id == application_id)
+                    ),
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("listing", f"of application {application_id}")
+        return row
+
+
 def entry_history(portal: Portal, listing_id: int) -> list[ListingEvent]:
     """The entry's life, oldest first: listed, reminded, renewed, suspended, reinstated, revoked, expired."""
     with portal.reading() as session:

@@ -85,9 +85,16 @@ def test_provisional_year_is_declared(calendar: WorkingCalendar) -> None:
     assert calendar.holiday_name(D(2027, 10, 2)) == "国庆节"
 
 
+def test_2023_and_2024_follow_their_notices(calendar: WorkingCalendar) -> None:
+    # 国办发明电〔2022〕16号 and 〔2023〕7号: 调休 Sundays are working days, the holidays are not.
+    assert calendar.is_working_day(D(2023, 1, 29)) and not calendar.is_working_day(D(2023, 10, 6))
+    assert calendar.is_working_day(D(2024, 2, 4)) and not calendar.is_working_day(D(2024, 2, 16))
+    assert calendar.holiday_name(D(2024, 10, 7)) == "国庆节"
+
+
 def test_dates_outside_the_calendar_are_refused(calendar: WorkingCalendar) -> None:
-    with pytest.raises(CalendarRangeError, match="2024-12-31"):
-        calendar.is_working_day(D(2024, 12, 31))
+    with pytest.raises(CalendarRangeError, match="2022-12-31"):
+        calendar.is_working_day(D(2022, 12, 31))
     with pytest.raises(CalendarRangeError, match="2028-01-01"):
         calendar.add_working_days(D(2027, 12, 30), 3)
     with pytest.raises(CalendarRangeError):
