@@ -2,14 +2,15 @@
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
-
-from services_helpers import PASSWORD, USCC_A, World
+from typing import Any, Protocol
 
 from portal.services import applications, enterprises, experts, sla
 from portal.services.access import actor_of
 from portal.services.context import Portal
 from portal.workflows import Actor
+
+PASSWORD = "correct horse battery"
+USCC_A = "91350100M000100Y43"
 
 LISTING_MEASURE = "procurement.ai_product_listing"
 FIRST_SET_MEASURE = "procurement.first_set_reward"
@@ -35,7 +36,11 @@ LISTING_ANSWERS: dict[str, Any] = {
 GOOD = {"technology": 80, "application": 80, "team": 80, "benefit": 80, "feasibility": 80}
 
 
-def add_bureau_reviewers(portal: Portal, world: World) -> None:
+class HasActors(Protocol):
+    actors: dict[str, Actor]
+
+
+def add_bureau_reviewers(portal: Portal, world: HasActors) -> None:
     """Reviewers of the procurement measures' lead units, once per database (the world is shared)."""
     from sqlmodel import select
 
@@ -80,13 +85,15 @@ def fill_and_submit(portal: Portal, owner: Actor, app_id: int, answers: dict[str
     applications.submit(portal, owner, app_id, version(portal, app_id))
 
 
-def approve(portal: Portal, world: World, app_id: int, bureau: str = "rev_gzczj") -> None:
+def approve(
+    portal: Portal, world: HasActors, app_id: int, bureau: str = "rev_gzczj", district: str = "rev_tianhe"
+) -> None:
     """District and bureau review, a passing panel, then the notice period runs out."""
     fire = lambda who, event: applications.transition(  # noqa: E731
         portal, world.actors[who], app_id, event, None, version(portal, app_id)
     )
-    fire("rev_tianhe", "accept")
-    fire("rev_tianhe", "district_approve")
+    fire(district, "accept")
+    fire(district, "district_approve")
     fire(bureau, "bureau_approve")
     panel = ("expert1", "expert2", "expert3")
     for name in panel:
@@ -111,7 +118,7 @@ def approve(portal: Portal, world: World, app_id: int, bureau: str = "rev_gzczj"
     portal.today_override = before
 
 
-def list_product(portal: Portal, world: World, answers: dict[str, Any] | None = None) -> int:
+def list_product(portal: Portal, world: HasActors, answers: dict[str, Any] | None = None) -> int:
     """A new catalogue application by ent_a, approved; returns the application id."""
     add_bureau_reviewers(portal, world)
     owner = world.actors["ent_a"]
