@@ -10,9 +10,12 @@ import io
 import re
 import subprocess
 import zipfile
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from portal_helpers import (
@@ -23,7 +26,6 @@ from portal_helpers import (
     edit_target,
     fire,
     login,
-    portal_app,
     register,
     save_profile,
     staff,
@@ -35,8 +37,31 @@ from sqlmodel import select
 from portal.db.tables import Letter, Listing
 from portal.services import sla
 from portal.services.enterprises import actor_for_username
+from portal.settings import Settings
+from portal.web.app import create_app
 
-__all__ = ["portal_app"]
+
+@pytest.fixture(
+    scope="module", params=[pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def portal_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    """One migrated database and app per backend. The journey signs a dozen people in again after
+    each jump of the clock, all from the test client's one address: the per-address sign-in
+    limit is raised for that, and only that."""
+    databases: Any = request.getfixturevalue("databases")
+    url = databases.migrated(request.param)
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path_factory.mktemp("procurement-data"),
+        secret_key="procurement-test-key",
+        PORTAL_LOGIN_IP_RATE_LIMIT=10_000,
+    )
+    app = create_app(settings)
+    with TestClient(app):
+        yield app
+    app.state.engine.dispose()
+    databases.drop(url)
+
 
 LISTING = "procurement.ai_product_listing"
 # Listed mid-2024, so the three-year term and its reminder fall inside the working-day calendar.
@@ -79,25 +104,36 @@ def _submit(client: TestClient, application_id: int, answers: dict[str, str]) ->
     assert response.status_code == 303, response.text[-3000:]
 
 
+def _signed_in(app: FastAPI, username: str) -> TestClient:
+    """A fresh session: moving the clock by days ends the sessions opened before."""
+    client = client_of(app)
+    login(client, username)
+    return client
+
+
 class Staff:
-    """The reviewers and experts a listing application meets, signed in once."""
+    """The reviewers and experts a listing application meets."""
 
     def __init__(self, app: FastAPI) -> None:
         portal = app.state.portal
         self.app = app
-        self.district = client_of(app)
-        login(self.district, staff(portal, "reviewer", district="haizhu"))
-        self.bureau = client_of(app)
-        login(self.bureau, staff(portal, "reviewer", bureau="gzczj"))
-        self.experts: list[tuple[int, TestClient]] = []
-        for _ in range(3):
-            name = staff(portal, "expert")
-            client = client_of(app)
-            login(client, name)
-            self.experts.append((actor_for_username(portal, name).user_id, client))
+        self.district_name = staff(portal, "reviewer", district="haizhu")
+        self.bureau_name = staff(portal, "reviewer", bureau="gzczj")
+        self.expert_names = [staff(portal, "expert") for _ in range(3)]
+        self.sign_in()
+
+    def sign_in(self) -> None:
+        portal = self.app.state.portal
+        self.district = _signed_in(self.app, self.district_name)
+        self.bureau = _signed_in(self.app, self.bureau_name)
+        self.experts = [
+            (actor_for_username(portal, name).user_id, _signed_in(self.app, name))
+            for name in self.expert_names
+        ]
 
     def approve(self, application_id: int) -> None:
         """Through every page a reviewer and an expert use, then the notice period runs out."""
+        self.sign_in()
         assert fire(self.district, application_id, "accept") == 303
         assert fire(self.district, application_id, "district_approve", "材料齐全。") == 303
         assert fire(self.bureau, application_id, "bureau_approve", "同意。") == 303
@@ -160,7 +196,7 @@ def _life(app: FastAPI, tmp_path: Path) -> None:
     portal = app.state.portal
     people = Staff(app)
     enterprise = client_of(app)
-    _, code = register(enterprise, district="haizhu")
+    username, code = register(enterprise, district="haizhu")
     save_profile(enterprise)
     name = f"穗智巡检平台{code[-4:]}"
     application_id = start_application(enterprise, LISTING)
@@ -185,6 +221,7 @@ def _life(app: FastAPI, tmp_path: Path) -> None:
     # Reminded 60 days before expiry by the nightly sweep; the enterprise's inbox links to the entry.
     portal.today_override = row.expires_on - timedelta(days=60)
     assert sla.sweep(portal).reminded_listings == [listing_id]
+    enterprise = _signed_in(app, username)
     inbox = enterprise.get("/inbox").text
     assert "即将到期" in inbox and f"/procurement/{listing_id}" in inbox
 
@@ -206,6 +243,8 @@ def _life(app: FastAPI, tmp_path: Path) -> None:
         _answers(code, name, summary="面向城市道路、桥梁与隧道的视觉巡检平台，自动识别病害并生成工单。"),
     )
     people.approve(renewal_id)
+    people.sign_in()
+    enterprise = _signed_in(app, username)
     renewed = _listing_row(app, listing_id)
     assert renewed.expires_on == date(2030, 6, 11) and renewed.doc_number != row.doc_number
     assert _ids(public.get("/procurement", params={"q": name}).text) == [listing_id]
@@ -279,10 +318,11 @@ def test_catalogue_exports_and_api_agree(portal_app: FastAPI) -> None:
     try:
         people = Staff(portal_app)
         enterprise = client_of(portal_app)
-        _, code = register(enterprise, district="haizhu")
+        username, code = register(enterprise, district="haizhu")
         save_profile(enterprise)
         names = [f"穗智算法{code[-4:]}-{n}" for n in range(2)]
         for number, name in enumerate(names):
+            enterprise = _signed_in(portal_app, username)
             application_id = start_application(enterprise, LISTING)
             kind = ("technology", "project")[number]
             # The first product's specifications would run as a formula in a spreadsheet, unescaped.
@@ -295,6 +335,7 @@ def test_catalogue_exports_and_api_agree(portal_app: FastAPI) -> None:
             people.approve(application_id)
     finally:
         portal.today_override = pinned
+    people.sign_in()
     public = client_of(portal_app)
     for params in (
         {"q": code},
