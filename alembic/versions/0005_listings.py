@@ -4,8 +4,8 @@ Also widens the letter kinds with the letters about an entry (suspension, reinst
 revocation). On SQLite a CHECK constraint can only change by rebuilding the table, which
 drops its append-only triggers, so they are created again right after.
 
-Revision ID: 0004_listings
-Revises: 0003_audit_checkpoints
+Revision ID: 0005_listings
+Revises: 0004_password_resets
 Create Date: 2026-12-04 15:30:00
 
 """
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0004_listings'
-down_revision: str | Sequence[str] | None = '0003_audit_checkpoints'
+revision: str = '0005_listings'
+down_revision: str | Sequence[str] | None = '0004_password_resets'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
