@@ -42,16 +42,23 @@ def verify(
     from portal.db.access_log import verify_access_log
     from portal.db.audit import verify_chain
     from portal.db.engine import session_scope
+    from portal.services.audit_crosscheck import crosscheck
 
     with database(doing="cannot read the logs") as engine, session_scope(engine) as session:
         reports = [verify_chain(session), verify_access_log(session)]
+        # The working tables are checked against the chain only once the chain itself holds.
+        mismatches = crosscheck(session) if all(report.ok for report in reports) else []
     for report in reports:
         typer.echo(_line(report), err=not report.ok)
+    for mismatch in mismatches:
+        typer.echo(f"tables: {mismatch}", err=True)
+    if all(report.ok for report in reports) and not mismatches:
+        typer.echo("tables: ok, cases, transitions, roles and consents agree with the audit chain")
     for problem in problems:
         typer.echo(f"checkpoint: {problem}", err=True)
     if checkpoint is not None and not problems:
         typer.echo(f"checkpoint: ok, every row it names is intact ({checkpoint})")
-    if problems or not all(report.ok for report in reports):
+    if problems or mismatches or not all(report.ok for report in reports):
         raise typer.Exit(code=1)
 
 
