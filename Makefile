@@ -50,14 +50,12 @@ pytest:
 
 test: setup lint typecheck docs pytest
 
+# One table: each figure with its anchor measured in the same run and the goal (issue 14); written
+# into docs/performance.md. BENCH_ARGS, e.g. "--rows 100000 --only json,cli", narrows a run.
+BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python bench/rules_bench.py
-	$(BIN)/python bench/pdf_bench.py
-	$(BIN)/python bench/batch_bench.py --rows 100000
-	$(BIN)/python bench/workflow_bench.py
-	$(BIN)/python bench/workflow_engine_bench.py
-	$(BIN)/python bench/http_bench.py
-	$(BIN)/python bench/bank_bench.py
+	bash scripts/bench-setup.sh
+	$(BIN)/python bench/perf.py --write docs/performance.md $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var artifacts site .pytest_cache .mypy_cache .ruff_cache

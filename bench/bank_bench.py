@@ -53,7 +53,7 @@ def prepare(settings: Settings) -> str:
             name="基准测试企业",
             district="tianhe",
             username="bench",
-            password="bench-password-123",
+            password="Ql7-vexa-Murn-2026",
             display_name="Bench",
         )
         actor = enterprises.actor_for_username(portal, "bench")
