@@ -73,9 +73,11 @@ def version(portal: Portal, app_id: int) -> int:
         return row.version
 
 
-def fill_and_submit(portal: Portal, owner: Actor, app_id: int, answers: dict[str, Any]) -> None:
+def fill_and_submit(
+    portal: Portal, owner: Actor, app_id: int, answers: dict[str, Any], measure: str = LISTING_MEASURE
+) -> None:
     applications.save_draft(portal, owner, app_id, answers, version(portal, app_id))
-    form = portal.forms.get(LISTING_MEASURE)
+    form = portal.forms.get(measure)
     slots = [slot.id for slot in form.attachments.values() if slot.required] if form else []
     for slot in slots:
         stored = applications.store_attachment(
@@ -125,4 +127,29 @@ def list_product(portal: Portal, world: HasActors, answers: dict[str, Any] | Non
     app_id = int(applications.create_draft(portal, owner, LISTING_MEASURE).id or 0)
     fill_and_submit(portal, owner, app_id, {**LISTING_ANSWERS, **(answers or {})})
     approve(portal, world, app_id)
+    return app_id
+
+
+FIRST_SET_ANSWERS: dict[str, Any] = {
+    "enterprise_name": LISTING_ANSWERS["enterprise_name"],
+    "uscc": USCC_A,
+    "contact_person": "陈工",
+    "contact_phone": "13800138000",
+    "product_name": LISTING_ANSWERS["product_name"],
+    "kind": "complete_set",
+    "unit_price": Decimal("8000000"),
+    "invention_patent": True,
+    "buyer_name": "广州市某区城市管理局",
+    "buyer_uscc": "91440101MA5CXXXX08",
+    "contract_on": "2026-03-01",
+}
+
+
+def award_first_set(portal: Portal, world: HasActors, answers: dict[str, Any] | None = None) -> int:
+    """An approved first-set reward for ent_a's product; returns the application id."""
+    add_bureau_reviewers(portal, world)
+    owner = world.actors["ent_a"]
+    app_id = int(applications.create_draft(portal, owner, FIRST_SET_MEASURE).id or 0)
+    fill_and_submit(portal, owner, app_id, {**FIRST_SET_ANSWERS, **(answers or {})}, FIRST_SET_MEASURE)
+    approve(portal, world, app_id, bureau="rev_gzmiit")
     return app_id

@@ -2,6 +2,7 @@
 renewed, suspended, revoked and archived; on SQLite and PostgreSQL."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from listing_helpers import (
@@ -195,3 +196,46 @@ def test_a_measure_without_listing_enters_no_register(portal: Portal, world: Wor
     with portal.reading() as session:
         assert session.exec(select(Listing)).all() == []
     assert LISTING_MEASURE in portal.forms
+
+
+def test_first_set_award_enters_the_award_register_without_its_amount(portal: Portal, world: World) -> None:
+    from listing_helpers import award_first_set
+    from services_helpers import ELIGIBLE_FACTS
+
+    from portal.services import enterprises
+
+    catalogue_entry = _listing_of(portal, list_product(portal, world))
+    # The first-set criteria read product facts the form does not ask: the enterprise's profile has them.
+    owner = world.actors["ent_a"]
+    product = {
+        "on_city_catalogue": True,
+        "price_received_ratio": "0.75",
+        "self_reliance_rate": "0.85",
+        "manufacturer_in_guangzhou": True,
+        "mass_produced": True,
+    }
+    profile = enterprises.save_profile(portal, owner, {**ELIGIBLE_FACTS, "product": product}, 1)
+    enterprises.confirm_profile(portal, owner, profile.version)
+    award = _listing_of(portal, award_first_set(portal, world))
+    assert (award.register_kind, award.status, award.expires_on) == ("awards", "listed", None)
+    assert award.amount == Decimal("2400000.00")  # stored: 30% of 8 million, under the 5 million cap
+    entry = listings.get_entry(portal, int(award.id or 0))
+    assert entry.amount is None  # the rule's listing does not publish it (publish_amount: false)
+    register = listings.search(portal, ListingFilter(register_kind="awards"))
+    assert [e.listing.id for e in register.entries] == [award.id]
+    assert listings.search(portal, ListingFilter(register_kind="awards", year=2025)).entries == []
+    # The catalogue entry names the award it also holds, and the award names the catalogue entry.
+    held = listings.get_entry(portal, int(catalogue_entry.id or 0)).also_holds
+    assert [(h.listing_id, h.register_kind, h.year) for h in held] == [(award.id, "awards", 2026)]
+    assert held[0].title.zh.startswith("首台（套）")
+    # Awards never expire: the sweep leaves them alone years later.
+    portal.today_override = date(2040, 1, 1)
+    assert award.id not in listings.sweep_listings(portal).expired
+
+
+def test_every_listing_field_names_a_field_of_the_measures_form(portal: Portal) -> None:
+    for rule in portal.pack.rules:
+        if rule.listing is None:
+            continue
+        form = portal.forms[rule.id]
+        assert set(rule.listing.fields.values()) <= set(form.fields), rule.id
