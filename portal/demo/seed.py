@@ -23,7 +23,7 @@ from typing import Any
 
 from stdnum.cn import uscc as stdnum_uscc
 
-from portal.services import applications, enterprises, experts
+from portal.services import applications, enterprises, experts, listings
 from portal.services.access import get_application_for
 from portal.services.amendments import return_for_amendment
 from portal.services.context import Portal
@@ -35,7 +35,15 @@ DEMO_PASSWORD = "demo-2026-gz"  # noqa: S105 - documented demo-only password, pr
 ADMIN_USERNAME = "admin"
 # Haizhu firms apply to the Haizhu bureau's AI measures; the others to the city's S&T SME rating.
 SCENARIO, MODEL, ST_SME = "subsidy.ai_scenario_demo", "subsidy.model_filing", "qualification.st_sme"
-BUREAU_OF = {SCENARIO: "hz_bureau_reviewer", MODEL: "hz_bureau_reviewer", ST_SME: "bureau_reviewer"}
+# The procurement catalogue (市财政局) and the first-set award register (市工信局).
+LISTING, FIRST_SET = "procurement.ai_product_listing", "procurement.first_set_reward"
+BUREAU_OF = {
+    SCENARIO: "hz_bureau_reviewer",
+    MODEL: "hz_bureau_reviewer",
+    ST_SME: "bureau_reviewer",
+    LISTING: "procurement_reviewer",
+    FIRST_SET: "miit_reviewer",
+}
 _BASE_FACTS = json.loads((Path(__file__).with_name("enterprise.json")).read_text(encoding="utf-8"))
 
 
@@ -151,6 +159,8 @@ class _Demo:
             ("haizhu_reviewer", "reviewer", "haizhu", None, None, "海珠区初审员"),
             ("bureau_reviewer", "reviewer", None, "gzsti", None, "市科技局复核员"),
             ("hz_bureau_reviewer", "reviewer", None, "hzkgxj", None, "海珠区科工商信局复核员"),
+            ("procurement_reviewer", "reviewer", None, "gzczj", None, "市财政局复核员（政府采购目录）"),
+            ("miit_reviewer", "reviewer", None, "gzmiit", None, "市工信局复核员（首台套）"),
             ("expert_li", "expert", None, None, None, "李专家"),
             ("expert_wang", "expert", None, None, None, "王专家"),
             # Employed by 健康智算: the conflict-of-interest check refuses her on its cases.
@@ -173,7 +183,7 @@ class _Demo:
 
     # -- one case, step by step -------------------------------------------------------------
 
-    def draft(self, company: str, measure: str, day: int) -> int:
+    def draft(self, company: str, measure: str, day: int, product: dict[str, Any] | None = None) -> int:
         self.on(day)
         actor = self.companies[company]
         application = applications.create_draft(self.portal, actor, measure)
@@ -189,7 +199,8 @@ class _Demo:
             version = applications.attach(
                 self.portal, actor, application.id, slot, stored.id, version
             ).version
-        applications.save_draft(self.portal, actor, application.id, self._answers(company, measure), version)
+        answers = self._answers(company, measure, product)
+        applications.save_draft(self.portal, actor, application.id, answers, version)
         return application.id
 
     def _files(self, measure: str) -> list[tuple[str, bytes, str, str]]:
@@ -202,16 +213,30 @@ class _Demo:
             ]
         if measure == MODEL:
             return [("filing_notice", _pdf(), pdf, "备案通知.pdf")]
+        if measure == LISTING:
+            return [
+                ("product_brochure", _pdf(), pdf, "产品白皮书.pdf"),
+                ("patent_certificate", _pdf(), pdf, "发明专利证书.pdf"),
+                ("sales_evidence", _pdf(), pdf, "销售合同.pdf"),
+            ]
+        if measure == FIRST_SET:
+            return [
+                ("sales_contract", _pdf(), pdf, "首台套销售合同.pdf"),
+                ("invoice", _pdf(), pdf, "销售发票.pdf"),
+            ]
         return [("financial_statements", _xlsx(), xlsx, "2025年度财务报表.xlsx")]
 
-    def _answers(self, company: str, measure: str) -> dict[str, Any]:
+    def _answers(self, company: str, measure: str, product: dict[str, Any] | None = None) -> dict[str, Any]:
         """What the clerk would type: the form's profile prefill plus the measure's own answers."""
         item = next(e for e in ENTERPRISES if e.key == company)
         answers = {
             **self.portal.forms[measure].prefill(self.facts[company]),
             "contact_person": "张敏",
             "contact_phone": "13800138000",
+            **(product or {}),
         }
+        if measure in (LISTING, FIRST_SET):
+            return answers
         if measure == SCENARIO:
             answers.update(
                 project_name=f"{item.name[2:6]}人工智能应用示范",
@@ -358,6 +383,102 @@ def _play_cases(demo: _Demo) -> None:
     _withdrawn(demo, "nansha", demo.draft("nansha", ST_SME, 6), 7)
 
 
+# The procurement catalogue's products: (company, name, kind, track, summary, specifications).
+_PRODUCTS = {
+    "vision": ("zhitong", "智瞳城市视觉巡检平台", "platform", "cheng",
+               "面向城市道路、桥梁与市政设施的视觉巡检平台，自动识别病害并派发工单。",
+               "病害识别准确率 ≥ 98%\n单路视频分析延迟 ≤ 200 毫秒\n支持 2,000 路视频并发"),
+    "traffic": ("zhitong", "智瞳交通违法行为智能识别系统", "product", "cheng",
+                "路口视频中的闯红灯、不礼让行人等交通违法行为自动识别与取证系统。",
+                "识别准确率 ≥ 96%\n取证图片符合 GA/T 832 要求"),
+    "inspection": ("zhizao", "智造云AI视觉质检成套装备", "product", "zao",
+                   "用于电子元器件产线的AI视觉质检成套装备，替代人工目检。",
+                   "检测速度 ≥ 1,200 件/分钟\n漏检率 ≤ 0.05%"),
+    "maintenance": ("zhizao", "智造云设备预测性维护平台", "technology", "zao",
+                    "基于振动与电流信号的工业设备故障预测与健康管理技术。",
+                    "故障提前预警 ≥ 72 小时\n支持 Modbus、OPC UA 接入"),
+    "v2x": ("chelian", "车联智行车路协同云控平台", "platform", "che",
+            "面向智能网联汽车测试区的车路协同云控平台，汇聚路侧感知并下发协同信息。",
+            "端到端时延 ≤ 100 毫秒\n支持 C-V2X PC5 与 Uu 接口"),
+}  # fmt: skip
+
+
+def _product(key: str) -> tuple[str, dict[str, Any]]:
+    company, name, kind, track, summary, specs = _PRODUCTS[key]
+    answers = {
+        "product_name": name,
+        "product_kind": kind,
+        "track": track,
+        "summary": summary,
+        "specifications": specs,
+        "is_ai_product": True,
+        "manufacturer_in_guangzhou": True,
+        "mass_produced": True,
+        "invention_patent": True,
+        "patent_number": "ZL202110345678.9",
+        "self_reliance_rate": Decimal("0.82"),
+    }
+    return company, answers
+
+
+def _play_listings(demo: _Demo) -> None:
+    """The procurement catalogue in every status, and a first-set award of a listed product.
+
+    Played before the other cases, from the oldest: listings approved three years ago expire
+    or come up for renewal by today, which the final sweep turns into an expiry and a reminder.
+    """
+    district = {"tianhe": "tianhe_reviewer", "haizhu": "haizhu_reviewer"}
+    home = {e.key: e.district for e in ENTERPRISES}
+    panel = ["expert_li", "expert_wang", "expert_chen"]
+    today = demo.start + dt.timedelta(days=21)
+
+    def approved(company: str, measure: str, product: dict[str, Any], on: dt.date) -> int:
+        """Drafted on `on` and approved when the notice closes thirteen days later."""
+        day = (on - demo.start).days
+        case = demo.draft(company, measure, day, product)
+        demo.submit(company, case, day)
+        demo.act(district[home[company]], case, "accept", day + 1)
+        demo.act(district[home[company]], case, "district_approve", day + 2, "材料齐全，符合条件。")
+        demo.act(demo.bureau(case), case, "bureau_approve", day + 4, "复核通过，提交专家评审。")
+        demo.panel(case, day + 5, panel, [84, 80, 78])
+        return _approved(demo, case)
+
+    three_years = dt.timedelta(days=3 * 365)
+    # Expired 20 days ago; due for renewal in 45 days (the enterprise is reminded at 60).
+    company, product = _product("maintenance")
+    approved(company, LISTING, product, today - three_years - dt.timedelta(days=33))
+    company, product = _product("traffic")
+    approved(company, LISTING, product, today - three_years + dt.timedelta(days=32))
+    company, product = _product("inspection")
+    approved(company, LISTING, product, dt.date(2025, 2, 10))
+    # The same equipment won the first-set award this year; the reward was paid.
+    first_set = {
+        "product_name": product["product_name"],
+        "kind": "complete_set",
+        "unit_price": Decimal("6800000"),
+        "invention_patent": True,
+        "buyer_name": "广州市某电子制造有限公司",
+        "buyer_uscc": demo.uscc["huangpu"],
+        "contract_on": "2025-09-18",
+    }
+    case = approved(company, FIRST_SET, first_set, today - dt.timedelta(days=60))
+    demo.act("miit_reviewer", case, "disburse", -30, "奖励资金已拨付。")
+    company, product = _product("v2x")
+    case = approved(company, LISTING, product, dt.date(2025, 5, 12))
+    entry = listings.entry_of_application(demo.portal, case)
+    demo.on(15)
+    listings.act_on(
+        demo.portal,
+        demo.staff["procurement_reviewer"],
+        int(entry.id or 0),
+        "suspend",
+        "用户投诉路侧感知数据延迟超过承诺指标，经抽查属实，责令限期整改。",
+        entry.version,
+    )
+    company, product = _product("vision")
+    approved(company, LISTING, product, demo.start)
+
+
 def _amended(demo: _Demo, case: int) -> int:
     """Returned once for amendment, corrected and resubmitted, then passed: two answer versions."""
     demo.act("haizhu_reviewer", case, "return_for_amendment", 6, "请更正联系电话并补充用户规模。")
@@ -393,6 +514,7 @@ def seed_demo(portal: Portal) -> SeedReport:
     demo = _Demo(portal)
     try:
         demo.people()
+        _play_listings(demo)
         _play_cases(demo)
         # Today's sweep marks the forgotten case overdue and tells the bureau, as cron would.
         portal.today_override = saved_clock
@@ -410,6 +532,8 @@ def demo_logins() -> list[tuple[str, str]]:
         ("haizhu_reviewer", "海珠区初审员"),
         ("bureau_reviewer", "市科技局复核员"),
         ("hz_bureau_reviewer", "海珠区科工商信局复核员"),
+        ("procurement_reviewer", "市财政局复核员（政府采购目录）"),
+        ("miit_reviewer", "市工信局复核员（首台套）"),
         ("expert_li", "李专家"),
         ("expert_wang", "王专家"),
         ("expert_chen", "陈专家（与健康智算存在利益冲突）"),
