@@ -8,6 +8,7 @@ command pays only for what it uses. `tests/test_cli_startup.py` keeps it so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -42,11 +43,20 @@ def settings() -> Settings:
 
 
 def parse_day(option: str, value: str) -> date:
-    """A YYYY-MM-DD option value, or exit 2 naming the option."""
+    """A YYYY-MM-DD option value, or exit 2 naming the option.
+
+    Only the extended form: Python 3.11's `date.fromisoformat` also reads `20261127` and
+    `2026-W48-5`, which a person would not mean and the facts files never accept.
+    """
+    if not _DAY.fullmatch(value):
+        raise fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)", 2)
     try:
         return date.fromisoformat(value)
     except ValueError:
         raise fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)", 2) from None
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def today() -> date:

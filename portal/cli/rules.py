@@ -8,14 +8,13 @@ traceback. The pack location is read from settings here, never inside the engine
 from __future__ import annotations
 
 import json
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from portal.cli.bootstrap import fail, load_rules, settings, today
+from portal.cli.bootstrap import fail, load_rules, parse_day, settings, today
 
 if TYPE_CHECKING:
     from portal.rules import Pack
@@ -121,15 +120,20 @@ def check(
     """Which measures the facts qualify for, with benefits, trace and hints."""
     if lang not in ("zh", "en"):
         raise fail(f"--lang must be zh or en, got {lang!r}", 2)
+    when = parse_day("--on", on) if on else today()
     try:
-        when = date.fromisoformat(on) if on else today()
-    except ValueError:
-        raise fail(f"--on: not a date YYYY-MM-DD: {on!r}", 2) from None
-    try:
-        raw = json.loads(facts_file.read_text(encoding="utf-8"), parse_float=Decimal)
+        # utf-8-sig: a byte-order mark, as some Windows editors write, is accepted and dropped.
+        raw = json.loads(
+            facts_file.read_text(encoding="utf-8-sig"),
+            parse_float=Decimal,
+            parse_constant=_no_constant,
+            object_pairs_hook=_unique_keys,
+        )
     except OSError as exc:
         raise fail(f"{facts_file}: cannot read: {exc.strerror}", 2) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except _DuplicateKey as exc:
+        raise fail(f"{facts_file}: duplicate key {exc.args[0]!r}", 2) from None
+    except (ValueError, UnicodeDecodeError) as exc:
         raise fail(f"{facts_file}: not valid JSON: {exc}", 2) from None
     if not isinstance(raw, dict):
         raise fail(f"{facts_file}: expected an object keyed by entity", 2)
@@ -146,6 +150,23 @@ def check(
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     _print_table(document, lang)
+
+
+class _DuplicateKey(ValueError):
+    """A key given twice in one JSON object: the file is ambiguous, so it is refused."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number")
 
 
 def _print_table(document: dict[str, object], lang: str) -> None:

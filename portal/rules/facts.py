@@ -28,7 +28,8 @@ from portal.rules.text import Reader, Text
 from portal.rules.yaml_loader import YMap, load_yaml
 
 FACT_TYPES = ("bool", "int", "money", "ratio", "date", "enum", "text")
-UNITS = ("yuan", "person", "ratio", "count", "year", "month", "date", "none")
+UNITS = ("yuan", "person", "ratio", "share", "count", "year", "month", "date", "none")
+MONEY_PLACES = 2  # yuan to the fen
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,12 @@ def _coerce(spec: FactSpec, value: object) -> object:
         number = _decimal(q, value)
         if kind == "money" and number < 0:
             raise FactError(q, f"money cannot be negative, got {value}")
+        exponent = number.as_tuple().exponent
+        if kind == "money" and isinstance(exponent, int) and exponent < -MONEY_PLACES:
+            # Batch screening refuses these too (DECIMAL(38, 2)): a fact reads the same on both paths.
+            raise FactError(q, f"money has at most {MONEY_PLACES} decimal places (the fen), got {value}")
+        if spec.unit == "share" and not 0 <= number <= 1:
+            raise FactError(q, f"a share lies between 0 and 1 (0.05 means 5%), got {value}")
         return number
     if kind == "int":
         number = _decimal(q, value)

@@ -74,7 +74,9 @@ class Pack:
     ) -> dict[str, object]:
         """The `portal check --json` document. Raw facts are parsed (FactError on bad input).
 
-        Measures whose entity is absent from the facts are skipped; unknown measure ids raise KeyError.
+        Without `measures`, measures whose entity is absent from the facts are skipped; a measure
+        asked for by id is always answered, `undetermined` with its missing facts when its entity
+        is absent. Unknown measure ids raise KeyError.
         """
         parsed = self.facts.parse(facts)
         wanted = list(measures) if measures else self.measure_ids()
@@ -84,7 +86,7 @@ class Pack:
                 raise KeyError(f"unknown measure {measure_id!r}")
         results = []
         for measure_id in wanted:
-            if self.versions(measure_id)[-1].applies_to not in parsed:
+            if not measures and self.versions(measure_id)[-1].applies_to not in parsed:
                 continue
             results.append(self.evaluate(measure_id, parsed, on).to_json(lang))
         return {"on": on.isoformat(), "results": results}

@@ -325,6 +325,13 @@ def _check(column: FactSpec, ref: str, label: str) -> str:
             ]
             if column.type == "money":
                 tests.insert(0, (f"regexp_full_match({ref}, '-{number}')", "negative money"))
+            if column.unit == "share":  # as in FactDictionary.parse
+                tests.append(
+                    (
+                        f"NOT (try_cast({ref} AS DECIMAL(38, {scale})) BETWEEN 0 AND 1)",
+                        "a share lies between 0 and 1",
+                    )
+                )
         case "date":
             tests = [
                 (

@@ -97,6 +97,9 @@ def test_screen_parquet_and_row_numbers(fixture_settings: None, tmp_path: Path) 
         (["--out", "x.csv", "--engine", "oracle"], "--engine"),
         (["--out", "x.csv", "--measure", "nope.nope"], "unknown measure(s) nope.nope"),
         (["--out", "x.csv", "--on", "2026-13-01"], "--on"),
+        # Python 3.11's date.fromisoformat reads both; only YYYY-MM-DD is a date here.
+        (["--out", "x.csv", "--on", "20261127"], "--on: '20261127' is not a date (YYYY-MM-DD)"),
+        (["--out", "x.csv", "--on", "2026-W48-5"], "--on: '2026-W48-5' is not a date (YYYY-MM-DD)"),
     ],
 )
 def test_screen_bad_options_exit_2(
@@ -175,6 +178,18 @@ def test_impact_between_rule_files(fixture_settings: None, tmp_path: Path) -> No
     assert csv_out.stdout.splitlines()[0] == "key,uscc,measure,old,new,old_benefit,new_benefit"
     table = CliRunner().invoke(app, base)
     assert "affected rows" in table.stdout
+
+
+@pytest.mark.parametrize("on", ["20260630", "2026-W27-2"])
+def test_impact_on_accepts_only_yyyy_mm_dd(fixture_settings: None, tmp_path: Path, on: str) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(INPUT, encoding="utf-8")
+    old, new = PACK_RULES / "credit.2021.yaml", PACK_RULES / "credit.2025.yaml"
+    result = CliRunner().invoke(
+        app, ["rules", "impact", str(old), str(new), "--input", str(source), "--on", on]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: --on: {on!r} is not a date (YYYY-MM-DD)"
 
 
 def test_impact_between_git_revisions(fixture_settings: None, tmp_path: Path) -> None:

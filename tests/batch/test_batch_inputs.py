@@ -192,3 +192,16 @@ def test_only_kept_columns_are_loaded_and_checked(fixture_pack: Pack, tmp_path: 
     assert kept.facts.column("enterprise__revenue").to_pylist() == [Decimal("50000000")]
     assert "enterprise__employees" not in kept.facts.column_names
     assert [r.row for r in _read(fixture_pack, path).rejects] == [1]
+
+
+def test_a_share_outside_zero_to_one_is_rejected(real_pack: Pack, tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    rows = ["0.70", "1", "0", "1.2", "-0.1"]
+    path.write_text(
+        "row_id,uscc,product.self_reliance_rate\n"
+        + "".join(f"R{i},914401040000000011,{v}\n" for i, v in enumerate(rows)),
+        encoding="utf-8",
+    )
+    data = _read(real_pack, path)
+    assert [r.row for r in data.rejects] == [4, 5]
+    assert all("a share lies between 0 and 1" in r.reason for r in data.rejects)

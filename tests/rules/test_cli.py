@@ -83,6 +83,14 @@ def test_check_table_in_english(fixture_pack: None, tmp_path: Path) -> None:
         ('{"enterprise": {"registered_on": "2020-13-01"}}', "enterprise.registered_on: not a valid date"),
         ('{"enterprise": {"core_ip": 1}}', "enterprise.core_ip: expected true or false"),
         ("{not json", "not valid JSON"),
+        ('{"enterprise": {"revenue": 1, "revenue": 2}}', "duplicate key 'revenue'"),
+        ('{"enterprise": {}, "enterprise": {"revenue": 1}}', "duplicate key 'enterprise'"),
+        (
+            '{"enterprise": {"revenue": 40000000.001}}',
+            "enterprise.revenue: money has at most 2 decimal places",
+        ),
+        ('{"enterprise": {"revenue": "1.000"}}', "enterprise.revenue: money has at most 2 decimal places"),
+        ('{"enterprise": {"revenue": NaN}}', "not valid JSON"),
     ],
 )
 def test_check_bad_facts_exit_2(fixture_pack: None, tmp_path: Path, text: str, needle: str) -> None:
@@ -90,6 +98,47 @@ def test_check_bad_facts_exit_2(fixture_pack: None, tmp_path: Path, text: str, n
     assert result.exit_code == 2
     assert needle in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_check_bad_facts_is_one_line(fixture_pack: None, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["check", str(write_facts(tmp_path, '{"enterprise": {"revenue": 1, "revenue": 1}}'))]
+    )
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_check_accepts_a_byte_order_mark(fixture_pack: None, tmp_path: Path) -> None:
+    path = tmp_path / "facts.json"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    result = runner.invoke(app, ["check", str(path), "--on", "2026-06-01", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["results"][0]["outcome"] == "eligible"
+
+
+@pytest.mark.parametrize("on", ["20260601", "2026-W23-1", "2026-6-1", "2026-06-01T00:00"])
+def test_check_on_accepts_only_yyyy_mm_dd(fixture_pack: None, tmp_path: Path, on: str) -> None:
+    result = runner.invoke(app, ["check", str(write_facts(tmp_path, GOOD)), "--on", on])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: --on: {on!r} is not a date (YYYY-MM-DD)"
+
+
+def test_check_measure_whose_entity_is_absent_is_undetermined(fixture_pack: None, tmp_path: Path) -> None:
+    facts = write_facts(tmp_path, GOOD)  # no loan entity
+    args = [
+        "check",
+        str(facts),
+        "--on",
+        "2026-06-01",
+        "--json",
+        "--measure",
+        "finance.ip_pledge_compensation",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (only,) = json.loads(result.stdout)["results"]
+    assert only["measure"] == "finance.ip_pledge_compensation" and only["outcome"] == "undetermined"
+    assert "loan.amount" in only["missing_facts"]
 
 
 def test_check_unknown_measure(fixture_pack: None, tmp_path: Path) -> None:
