@@ -32,4 +32,3 @@ def test_shares_at_and_inside_the_bounds_are_accepted(value: str) -> None:
     assert FACTS.parse({"product": {"price_received_ratio": value}})["product"][
         "price_received_ratio"
     ] == Decimal(value)
-
