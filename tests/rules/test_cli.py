@@ -174,3 +174,16 @@ def test_rules_test_reports_failures(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "outcome ineligible, expected eligible" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "2 passed, 1 failed"
+
+
+def test_check_on_a_day_past_the_holiday_calendar(
+    fixture_pack: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calendar's last year (2027, provisional) limits SLA deadlines, never an eligibility check."""
+    monkeypatch.setenv("PORTAL_TODAY", "2031-03-01")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["check", str(write_facts(tmp_path, GOOD)), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["on"] == "2031-03-01"
+    assert doc["results"][0]["outcome"] == "eligible"

@@ -136,12 +136,13 @@ def test_date_outside_every_window_is_not_in_force(pack: Pack) -> None:
 
 def test_money_benefit_rounds_half_up_to_the_fen(pack: Pack) -> None:
     facts = pack.facts.parse(
-        {"enterprise": {"is_sme": True}, "loan": {"pledge_kind": "patent", "amount": "1000.015"}}
+        {"enterprise": {"is_sme": True}, "loan": {"pledge_kind": "patent", "amount": "5"}}
     )
     result = pack.evaluate("finance.ip_pledge_compensation", facts, date(2024, 1, 1))
     assert result.outcome is Outcome.ELIGIBLE
-    assert result.benefit["compensable_principal"] == Decimal("1000.02")  # half-up, not banker's
-    assert result.benefit["expected_payout"] == Decimal("333.00")  # round(333.004995, 2)
+    assert result.benefit["compensable_principal"] == Decimal("5.00")
+    # Money facts carry at most two decimals, so the rounding shows in a product: 5 × 0.333.
+    assert result.benefit["expected_payout"] == Decimal("1.67")  # round(1.665, 2) half-up, not banker's 1.66
     assert result.benefit["compensation_ratio"] == Decimal("0.50")
     big = pack.facts.parse(
         {"enterprise": {"is_sme": True}, "loan": {"pledge_kind": "patent", "amount": 30000000}}
