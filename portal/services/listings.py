@@ -286,6 +286,17 @@ def entry_history(portal: Portal, listing_id: int) -> list[ListingEvent]:
         )
 
 
+def history_letters(portal: Portal, listing_id: int) -> dict[int, str]:
+    """The verification code of each letter the entry's history names, by letter id (for /verify links)."""
+    with portal.reading() as session:
+        rows = session.exec(
+            select(Letter.id, Letter.verification_code)
+            .join(ListingEvent, col(ListingEvent.letter_id) == Letter.id)
+            .where(ListingEvent.listing_id == listing_id)
+        ).all()
+        return {int(letter_id or 0): code for letter_id, code in rows}
+
+
 def may_manage(actor: Actor | None, entry: Entry) -> bool:
     """The lead unit's reviewers and admins suspend, reinstate and revoke entries."""
     if actor is None:

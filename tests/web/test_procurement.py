@@ -289,6 +289,7 @@ def _life(app: FastAPI, tmp_path: Path) -> None:
     # The revocation letter: the enterprise downloads it from the renewal's case.
     with portal.reading() as session:
         letter = session.exec(select(Letter).where(Letter.kind == "revocation")).one()
+    assert f"/verify/{letter.verification_code}" in public.get(f"/procurement/{listing_id}").text
     pdf = enterprise.get(f"/applications/{renewal_id}/letters/{letter.id}.pdf")
     assert pdf.status_code == 200 and pdf.content == letter.pdf
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf)).pages)
