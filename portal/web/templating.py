@@ -42,6 +42,7 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
         "switch_lang_url": f"/lang/{other}?next={quote(here, safe='')}",
         "current_path": conn.url.path,
         "csrf_field": CSRF_FIELD,
+        "session_idle_seconds": conn.app.state.settings.session_idle_minutes * 60,
     }
 
 
