@@ -25,7 +25,7 @@ from portal.db.tables import (
     Transition,
 )
 from portal.services.context import Portal
-from portal.services.decisions import DECIDING_STATES, record_decision
+from portal.services.decisions import grants_money, record_decision
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.notifications import notify
 from portal.workflows import (
@@ -161,6 +161,7 @@ def case_context(
         notice_elapsed=notice_elapsed,
         objection_pending=any(o.sustained is None for o in objections),
         objection_sustained=any(o.sustained is True for o in objections),
+        money_benefit=grants_money(portal, application),
     )
 
 
@@ -294,9 +295,10 @@ def advance(
     session.expire(application)
     session.refresh(application)
     letter: Letter | None = None
-    if target != source and target in DECIDING_STATES:
+    entered = workflow.state(target)
+    if target != source and entered.issues_letter is not None:
         letter = record_decision(
-            session, portal, application=application, target_state=target, actor=actor, comment=comment
+            session, portal, application=application, state=entered, actor=actor, comment=comment
         )
     payload: dict[str, object] = {
         "application_id": application.id,

@@ -1,7 +1,8 @@
 """Decisions and their letters: recorded by the deciding transition, letters never rewritten.
 
-A decision is stored by the transition that reaches `approved` or `rejected`, in the same
-transaction, with the rule outcome, benefit, trace and rule hash the case was judged on.
+A decision is stored by the transition that enters a state which `decides` (the workflow
+file says which, and which letter each state `issues_letter`), in the same transaction,
+with the rule outcome, benefit, trace and rule hash the case was judged on.
 Its letter is rendered there too and stored with its sha256: the bytes a bank verifies are
 the bytes that were committed. A correction is a new letter that supersedes the old one.
 """
@@ -31,17 +32,8 @@ from portal.services.context import Portal
 from portal.services.doc_numbers import next_doc_number
 from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
 from portal.services.listing_register import enter_register
-from portal.workflows import Actor
+from portal.workflows import Actor, StateSpec
 
-APPROVED = "approved"
-REJECTED = "rejected"
-DISBURSED = "disbursed"
-# The state a deciding transition reaches → the decision outcome and the letter it issues.
-DECIDING_STATES: dict[str, tuple[str | None, LetterKind]] = {
-    APPROVED: ("approved", "approval"),
-    REJECTED: ("rejected", "rejection"),
-    DISBURSED: (None, "disbursement"),
-}
 _BENEFIT_KINDS: dict[str, BenefitKind] = {"money": "money", "ratio": "ratio"}
 
 
@@ -76,6 +68,19 @@ def rule_of(portal: Portal, application: Application) -> Rule:
         application.id,
         f"measure {application.measure_id} has no rule version {application.rule_version!r} in the pack",
     )
+
+
+def grants_money(portal: Portal, application: Application) -> bool:
+    """Whether the benefit the case was judged on includes money: only such a case is disbursed."""
+    benefit = (application.eligibility_trace or {}).get("benefit") or {}
+    if not benefit or application.rule_version is None:
+        return False
+    rule = rule_of(portal, application)
+    for name, amount in benefit.items():
+        spec = rule.benefit.get(name)
+        if spec is not None and spec.type == "money" and Decimal(str(amount)) > 0:
+            return True
+    return False
 
 
 def _benefit_lines(rule: Rule, benefit: dict[str, Any] | None) -> list[BenefitLine]:
@@ -226,12 +231,14 @@ def record_decision(
     portal: Portal,
     *,
     application: Application,
-    target_state: str,
+    state: StateSpec,
     actor: Actor,
     comment: str | None,
-) -> Letter | None:
-    """Store the decision (approval/rejection) or the disbursement notice a transition implies."""
-    outcome, kind = DECIDING_STATES[target_state]
+) -> Letter:
+    """Store the decision `state` records (if any) and issue the letter it declares."""
+    if state.issues_letter is None:
+        raise ValueError(f"state {state.name!r} issues no letter")
+    outcome, kind = state.decides, state.issues_letter
     actor_id = actor.user_id if actor.role != "system" else None
     decision = session.exec(select(Decision).where(Decision.application_id == application.id)).first()
     if outcome is not None:

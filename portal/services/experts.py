@@ -83,7 +83,7 @@ def assign_expert(
         application = load_visible(session, actor, application_id)
         _require_lead_unit(actor, application)
         _, state = workflow_of(portal, application)
-        if state.kind != "review":
+        if state.kind not in ("review", "expert"):
             raise Refused(
                 "not_in_review", "仅评审阶段可以指派专家", "experts are assigned during review only"
             )

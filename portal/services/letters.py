@@ -16,7 +16,7 @@ from portal import documents  # documents.render_letter loads WeasyPrint on firs
 from portal.db.tables import Application, AuditEvent, Decision, Letter, Listing, ListingEvent, Transition
 from portal.documents.model import LISTING_LETTER_KINDS, Language, LetterKind
 from portal.services.context import Portal
-from portal.services.decisions import DISBURSED, LetterInfo, letter_data, verify_code
+from portal.services.decisions import LetterInfo, letter_data, verify_code
 from portal.services.errors import BadStoredState, NotFound
 from portal.services.listings import subject_of
 from portal.workflows import Actor
@@ -118,7 +118,7 @@ def rerender_letter(
             decision=decision,
             kind=cast(LetterKind, letter.kind),
             lang=lang or cast(Language, letter.lang),
-            reasons=_reasons_printed(session, letter, application),
+            reasons=_reasons_printed(session, portal, letter, application),
             doc_number=letter.doc_number,
             verification_code=letter.verification_code,
             issued_on=portal.clock.local_date(letter.issued_at),
@@ -155,7 +155,15 @@ def _subject_printed(session: Session, letter: Letter) -> str | None:
     return subject_of(listing)
 
 
-def _reasons_printed(session: Session, letter: Letter, application: Application) -> str | None:
+def _disbursing_states(portal: Portal, application: Application) -> list[str]:
+    workflow = portal.workflows.get(application.workflow)
+    states = workflow.states if workflow is not None else []
+    return [state.name for state in states if state.issues_letter == "disbursement"]
+
+
+def _reasons_printed(
+    session: Session, portal: Portal, letter: Letter, application: Application
+) -> str | None:
     """The reasons a letter printed when they were not the decision's own (None: the decision's).
 
     A correction prints the corrector's reasons, kept on its audit event; a disbursement
@@ -178,7 +186,10 @@ def _reasons_printed(session: Session, letter: Letter, application: Application)
     if letter.kind == "disbursement":
         comment = session.exec(
             select(Transition.comment)
-            .where(Transition.application_id == application.id, Transition.to_state == DISBURSED)
+            .where(
+                Transition.application_id == application.id,
+                col(Transition.to_state).in_(_disbursing_states(portal, application)),
+            )
             .order_by(col(Transition.id).desc())
         ).first()
         return comment or None

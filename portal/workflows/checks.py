@@ -82,4 +82,13 @@ GUARDS: Final[dict[str, tuple[Predicate, Label]]] = {
         lambda _a, c: c.objection_pending,
         Label(zh="没有待处理的异议", en="no objection is pending"),
     ),
+    # Only a case whose benefit includes money can be disbursed; status-only ones close at approval.
+    "money_benefit": (
+        lambda _a, c: c.money_benefit,
+        Label(zh="该事项不涉及资金兑现", en="the measure grants no money"),
+    ),
+    "no_money_benefit": (
+        lambda _a, c: not c.money_benefit,
+        Label(zh="该事项涉及资金兑现", en="the measure grants money"),
+    ),
 }

@@ -50,3 +50,4 @@ class CaseContext:
     notice_elapsed: bool = False
     objection_pending: bool = False
     objection_sustained: bool = False
+    money_benefit: bool = False

@@ -15,9 +15,13 @@ from portal.workflows.checks import GUARDS, JURISDICTIONS
 from portal.workflows.context import ROLES
 from portal.workflows.errors import WorkflowFileError
 from portal.workflows.spec import (
+    DECISION_OUTCOMES,
+    ISSUED_LETTERS,
     PARTIES,
     STATE_KINDS,
     STYLES,
+    DecisionOutcome,
+    IssuedLetter,
     Label,
     Party,
     StateKind,
@@ -30,7 +34,17 @@ from portal.workflows.workflow import Workflow
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_KEYS = {"name", "title", "description", "initial", "states", "transitions"}
-_STATE_KEYS = {"label", "kind", "sla_working_days", "responsible", "escalate_to", "paused_sla", "timer"}
+_STATE_KEYS = {
+    "label",
+    "kind",
+    "sla_working_days",
+    "responsible",
+    "escalate_to",
+    "paused_sla",
+    "timer",
+    "issues_letter",
+    "decides",
+}
 _TRANSITION_KEYS = {
     "event",
     "label",
@@ -41,6 +55,7 @@ _TRANSITION_KEYS = {
     "guards",
     "comment_required",
     "style",
+    "when",
 }
 
 
@@ -170,6 +185,18 @@ class _Reader:
             )
         if kind == "terminal" and (sla is not None or timer is not None):
             raise self.fail(where, "a terminal state has no SLA and no timer")
+        letter = data.get("issues_letter")
+        if letter is not None:
+            letter = self.choice(letter, f"{where}.issues_letter", ISSUED_LETTERS)
+        decides = data.get("decides")
+        if decides is not None:
+            decides = self.choice(decides, f"{where}.decides", DECISION_OUTCOMES)
+        if (decides is not None) != (letter in ("approval", "rejection")):
+            raise self.fail(
+                where, "`decides` goes with an approval or rejection letter, and only with one of them"
+            )
+        if decides is not None and (decides == "approved") != (letter == "approval"):
+            raise self.fail(where, "an approval letter records `approved`, a rejection letter `rejected`")
         return StateSpec(
             name=name,
             label=self.label(data["label"], f"{where}.label"),
@@ -179,6 +206,8 @@ class _Reader:
             escalate_to=cast(Party | None, escalate_to),
             paused_sla=paused,
             timer=timer,
+            issues_letter=cast(IssuedLetter | None, letter),
+            decides=cast(DecisionOutcome | None, decides),
         )
 
     def transition(self, raw: object, where: str, state_names: set[str]) -> list[TransitionSpec]:
@@ -213,6 +242,11 @@ class _Reader:
         if not isinstance(guards_raw, list):
             raise self.fail(f"{where}.guards", "must be a list")
         guards = tuple(self.choice(guard, f"{where}.guards", GUARDS) for guard in guards_raw)
+        when = data.get("when")
+        if when is not None:
+            when = self.choice(when, f"{where}.when", GUARDS)
+            if routed:
+                raise self.fail(f"{where}.when", "a routed target already chooses the edge")
         comment_required = self.flag(data.get("comment_required", False), f"{where}.comment_required")
         style = cast(Style, self.choice(data.get("style", "secondary"), f"{where}.style", STYLES))
         return [
@@ -227,6 +261,7 @@ class _Reader:
                 comment_required=comment_required,
                 style=style,
                 route_by_returned_from=routed,
+                when=when,
             )
             for source in sources
             for target in targets
@@ -246,6 +281,17 @@ class _Reader:
         clash = routed_events & plain_events
         if clash:
             raise self.fail("transitions", f"event {sorted(clash)[0]} mixes a fixed and a routed target")
+        alternatives: dict[tuple[str, str], list[TransitionSpec]] = {}
+        for edge in transitions:
+            if not edge.route_by_returned_from:
+                alternatives.setdefault((edge.event, edge.source), []).append(edge)
+        for (event, source), edges in alternatives.items():
+            whens = [edge.when for edge in edges]
+            if len(edges) > 1 and (None in whens or len(set(whens)) != len(whens)):
+                raise self.fail(
+                    "transitions",
+                    f"event {event!r} from {source!r} has several targets: give each a different `when`",
+                )
         for state in states:
             outgoing = [edge for edge in transitions if edge.source == state.name]
             if state.final and outgoing:

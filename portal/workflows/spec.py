@@ -3,11 +3,19 @@
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-StateKind = Literal["draft", "intake", "review", "amendment", "notice", "decided", "active", "terminal"]
+StateKind = Literal[
+    "draft", "intake", "review", "expert", "amendment", "notice", "decided", "active", "terminal"
+]
 STATE_KINDS: frozenset[str] = frozenset(get_args(StateKind))
 
 Style = Literal["primary", "secondary", "danger", "warning"]
 STYLES: frozenset[str] = frozenset(get_args(Style))
+
+# The letter a state issues when a case enters it, and the decision it records (if any).
+IssuedLetter = Literal["approval", "rejection", "disbursement"]
+ISSUED_LETTERS: frozenset[str] = frozenset(get_args(IssuedLetter))
+DecisionOutcome = Literal["approved", "rejected"]
+DECISION_OUTCOMES: frozenset[str] = frozenset(get_args(DecisionOutcome))
 
 Party = Literal["enterprise", "district", "bureau", "expert", "bank", "system", "admin"]
 PARTIES: frozenset[str] = frozenset(get_args(Party))
@@ -31,7 +39,11 @@ class Timer:
 
 @dataclass(frozen=True)
 class StateSpec:
-    """One stage: who must act, within how many working days, and whom to alert when late."""
+    """One stage: who must act, within how many working days, and whom to alert when late.
+
+    `issues_letter` and `decides` say what entering the stage does: issue that kind of letter,
+    and (for approval or rejection) record the decision with that outcome.
+    """
 
     name: str
     label: Label
@@ -41,6 +53,8 @@ class StateSpec:
     escalate_to: Party | None
     paused_sla: bool
     timer: Timer | None
+    issues_letter: IssuedLetter | None = None
+    decides: DecisionOutcome | None = None
 
     @property
     def final(self) -> bool:
@@ -53,7 +67,8 @@ class TransitionSpec:
     """One source → target edge with everything that decides who may take it.
 
     `route_by_returned_from` marks the edges of a "go back where you came from" event: the
-    edge whose target equals the case's `returned_from` is the one taken.
+    edge whose target equals the case's `returned_from` is the one taken. `when` names a guard
+    that chooses between edges of one event: the edge whose `when` holds is the one taken.
     """
 
     event: str
@@ -66,6 +81,7 @@ class TransitionSpec:
     comment_required: bool
     style: Style
     route_by_returned_from: bool
+    when: str | None = None
 
 
 @dataclass(frozen=True)

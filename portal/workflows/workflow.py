@@ -14,6 +14,7 @@ from statemachine import StateChart
 from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
 from statemachine.io import StateDefinition, create_machine_class_from_definition
 
+from portal.workflows.checks import GUARDS
 from portal.workflows.context import Actor, CaseContext
 from portal.workflows.diagrams import mermaid
 from portal.workflows.errors import TransitionRefused, UnknownState
@@ -36,6 +37,22 @@ def _route(edge: TransitionSpec) -> Callable[..., bool]:
         return case.returned_from == edge.target
 
     return goes_back_there
+
+
+def _when(edge: TransitionSpec) -> Callable[..., bool]:
+    holds = GUARDS[edge.when or ""][0]
+
+    def chosen(actor: Actor, case: CaseContext) -> bool:
+        return holds(actor, case)
+
+    return chosen
+
+
+def _takes(edge: TransitionSpec, actor: Actor, case: CaseContext) -> bool:
+    """Whether `edge` is the one its event takes for this case (routing, not permission)."""
+    if edge.route_by_returned_from and case.returned_from != edge.target:
+        return False
+    return edge.when is None or GUARDS[edge.when][0](actor, case)
 
 
 class Workflow:
@@ -76,7 +93,10 @@ class Workflow:
                         "target": edge.target,
                         "internal": edge.target == edge.source,
                         "validators": [_validator(edge)],
-                        "cond": [_route(edge)] if edge.route_by_returned_from else [],
+                        "cond": [
+                            *([_route(edge)] if edge.route_by_returned_from else []),
+                            *([_when(edge)] if edge.when is not None else []),
+                        ],
                     }
                 )
             definition[state.name] = {
@@ -101,6 +121,10 @@ class Workflow:
         except InvalidDefinition as exc:
             raise ValueError(str(exc)) from exc
 
+    def states_of_kind(self, kind: str) -> list[StateSpec]:
+        """The stages of one kind, in file order (e.g. the expert stage is the one of kind `expert`)."""
+        return [state for state in self.states if state.kind == kind]
+
     def state(self, name: str) -> StateSpec:
         """The declared stage `name`; raises UnknownState for a value the workflow does not know."""
         try:
@@ -119,7 +143,7 @@ class Workflow:
         for edge in self.transitions_from(state):
             if edge.event in allowed:
                 continue
-            if edge.route_by_returned_from and case.returned_from != edge.target:
+            if not _takes(edge, actor, case):
                 continue
             if refusal_for(edge, actor, case, None, check_comment=False) is None:
                 allowed[edge.event] = EventSpec(
@@ -147,6 +171,12 @@ class Workflow:
             return self._machines.send(state, event, actor=actor, case=case, comment=comment)
         except TransitionNotAllowed:
             # Only routed events get here: the validators passed but no route matched.
+            if any(edge.when for edge in self._outgoing[state] if edge.event == event):
+                raise TransitionRefused(
+                    "no_route",
+                    "该案件不满足此操作任何一个去向的条件",
+                    f"no target of event {event!r} applies to this case",
+                ) from None
             raise TransitionRefused(
                 "no_route",
                 f"无法确定退回前所在阶段（记录为“{case.returned_from}”）",

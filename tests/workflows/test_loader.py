@@ -87,6 +87,23 @@ MISTAKES: dict[str, tuple[Change, str]] = {
     "duplicate edge": (lambda d: d["transitions"].append(_first(d)), "declared twice"),
     "name differs from file": (lambda d: d.update(name="other"), "file name"),
     "unknown initial": (lambda d: d.update(initial="start"), "initial"),
+    "unknown letter kind": (
+        lambda d: d["states"]["approved"].update(issues_letter="certificate"),
+        "states.approved.issues_letter",
+    ),
+    "decision without its letter": (
+        lambda d: d["states"]["approved"].pop("issues_letter"),
+        "`decides` goes with",
+    ),
+    "approval letter recording a rejection": (
+        lambda d: d["states"]["approved"].update(decides="rejected"),
+        "an approval letter records",
+    ),
+    "two targets of one event without when": (
+        lambda d: d["transitions"].append({**_first(d), "to": "withdrawn"}),
+        "give each a different `when`",
+    ),
+    "unknown when": (lambda d: _first(d).update(when="sunny"), "transitions[0].when"),
 }
 
 

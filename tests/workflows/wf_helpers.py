@@ -24,6 +24,7 @@ BASE_CASE = CaseContext(
     assigned_expert_ids=frozenset({EXPERT_ID}),
     scores_passed=True,
     notice_elapsed=True,
+    money_benefit=True,
 )
 
 
@@ -45,6 +46,7 @@ def case_for(edge: TransitionSpec, returned_from: str | None = None) -> CaseCont
         BASE_CASE,
         coi_declared="coi_not_declared" not in edge.guards,
         objection_pending="objection_pending" in edge.guards,
+        money_benefit="no_money_benefit" not in (*edge.guards, edge.when),
         returned_from=edge.target if edge.route_by_returned_from else returned_from,
     )
 

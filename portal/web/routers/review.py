@@ -44,7 +44,6 @@ from portal.workflows import Actor
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
 MAX_COMMENT = 2000
-EXPERT_STAGE = "expert_review"
 
 
 def _filters(request: Request, t: Translator) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -130,7 +129,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
             {**e.model_dump(), "at": portal.clock.wall_time(e.at)}
             for e in audit_trail(portal, actor, application_id)
         ],
-        "experts": expert_roster(portal, actor) if application.state == EXPERT_STAGE else [],
+        "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
     }
 
 
