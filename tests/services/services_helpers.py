@@ -126,10 +126,18 @@ def counts(portal: Portal, application_id: int) -> tuple[str, int, int, int]:
 class Driver:
     """Moves one application along the default workflow through the real services."""
 
-    def __init__(self, portal: Portal, world: World, measure: str = MEASURE, owner: str = "ent_a") -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        world: World,
+        measure: str = MEASURE,
+        owner: str = "ent_a",
+        bureau: str = "rev_gzdev",
+    ) -> None:
         self.portal = portal
         self.world = world
         self.owner = owner
+        self.bureau = bureau
         self.app_id = int(applications.create_draft(portal, world.actors[owner], measure).id or 0)
         self.fill_in()
 
@@ -206,7 +214,7 @@ class Driver:
 
     def to_expert_review(self) -> "Driver":
         self.to_bureau_review()
-        self.fire("rev_gzdev", "bureau_approve")
+        self.fire(self.bureau, "bureau_approve")
         return self
 
     def panel(
@@ -216,7 +224,7 @@ class Driver:
     ) -> None:
         for name in experts_:
             experts.assign_expert(
-                self.portal, self.actor("rev_gzdev"), self.app_id, self.actor(name).user_id, self.version
+                self.portal, self.actor(self.bureau), self.app_id, self.actor(name).user_id, self.version
             )
         for name in experts_:
             experts.declare(
