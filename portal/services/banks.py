@@ -26,12 +26,6 @@ from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, Va
 
 KEY_TAG = "pbk"
 SCOPES = ("eligibility:read", "loans:write")
-# The bank API's product names (a published contract) → the pack's measure ids.
-PRODUCTS: dict[str, str] = {
-    "credit_risk_compensation": "finance.credit_risk_compensation",
-    "ip_pledge_compensation": "finance.ip_pledge_compensation",
-    "guarantee_fee": "finance.guarantee_fee",
-}
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
 _KEY = re.compile(rf"^{KEY_TAG}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})$")
 

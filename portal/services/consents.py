@@ -13,7 +13,6 @@ from typing import cast
 from sqlmodel import Session, col, select
 
 from portal.db.tables import Bank, BankConsent
-from portal.services.banks import PRODUCTS
 from portal.services.context import Portal
 from portal.services.enterprises import audit_enterprise
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
@@ -69,7 +68,7 @@ def grant_consent(
     problems = []
     if not chosen:
         problems.append(FieldProblem("products", "choose at least one product"))
-    unknown = [p for p in chosen if p not in PRODUCTS]
+    unknown = [p for p in chosen if p not in portal.city.banking.products]
     if unknown:
         problems.append(FieldProblem("products", f"unknown product(s): {', '.join(unknown)}"))
     if not 1 <= days <= MAX_CONSENT_DAYS:

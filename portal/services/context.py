@@ -5,7 +5,7 @@ globals and environment reads, and lets a test (or `portal sla sweep --today`) f
 The clock's time zone is the pack's (its calendar file's `timezone:`).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,10 +14,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from portal.city import PACK_FILE, City, load_city
 from portal.clock import Clock
 from portal.db.engine import make_engine, session_scope
 from portal.forms import FormSpec, load_forms
-from portal.rules import Pack, load_pack
+from portal.rules import Pack, RuleFileError, load_pack
 from portal.settings import Settings
 from portal.workflows import Workflow, WorkingCalendar, load_workflows
 from portal.workflows.rubric import Rubric, load_rubric
@@ -45,6 +46,7 @@ class Portal:
     calendar: WorkingCalendar
     rubric: Rubric
     clock: Clock
+    city: City
     data_dir: Path
     public_base_url: str = "http://127.0.0.1:8000"
     smtp: SmtpConfig | None = None
@@ -60,14 +62,19 @@ class Portal:
             else None
         )
         calendar = WorkingCalendar.load(settings.calendar_file)
+        pack = load_pack(settings.rules_dir)
+        workflows = load_workflows(settings.workflows_dir)
+        city = load_city(settings.pack_dir)
+        check_city(city, pack, workflows, settings.pack_dir)
         return cls(
             engine=engine if engine is not None else make_engine(settings.database_url),
-            pack=load_pack(settings.rules_dir),
-            workflows=load_workflows(settings.workflows_dir),
+            pack=pack,
+            workflows=workflows,
             forms=load_forms(settings.forms_dir),
             calendar=calendar,
             rubric=load_rubric(settings.workflows_dir / RUBRIC_FILE),
             clock=Clock(calendar.zone, settings.today),
+            city=city,
             data_dir=settings.data_dir,
             public_base_url=settings.public_base_url.rstrip("/"),
             smtp=smtp,
@@ -111,3 +118,24 @@ class Portal:
                 yield session
             finally:
                 session.expunge_all()
+
+
+def check_city(city: City, pack: Pack, workflows: Mapping[str, Workflow], pack_dir: Path) -> None:
+    """`pack.yaml` names only facts, values, measures and workflows the pack has."""
+    where = pack_dir / PACK_FILE
+    for name, choice in (("jurisdictions", city.jurisdictions), ("tracks", city.tracks)):
+        spec = pack.facts.get(choice.fact)
+        if spec is None or spec.type != "enum":
+            raise RuleFileError(
+                where, 0, f"{name}.fact", f"{choice.fact!r} is not an enum fact of facts.yaml"
+            )
+        strays = sorted(set(choice.labels) ^ set(spec.values))
+        if strays:
+            raise RuleFileError(
+                where, 0, f"value_labels.{choice.fact}", f"labels and values differ: {strays}"
+            )
+    for product, measure in city.banking.products.items():
+        if measure not in pack.measure_ids():
+            raise RuleFileError(where, 0, f"banking.products.{product}", f"no measure {measure!r} in rules/")
+    if city.banking.loan_workflow not in workflows:
+        raise RuleFileError(where, 0, "banking.loan_workflow", f"no workflow {city.banking.loan_workflow!r}")

@@ -53,9 +53,9 @@ def _check_new_user(
 
 
 def _district_problems(portal: Portal, district: str) -> list[FieldProblem]:
-    """A district must be one the fact dictionary knows, or jurisdiction matches nothing."""
-    allowed = getattr(portal.pack.facts.get("enterprise.district"), "values", None)
-    if allowed and district not in allowed:
+    """A district must be one the pack knows (pack.yaml `jurisdictions`), or jurisdiction matches nothing."""
+    allowed = portal.city.jurisdictions.labels
+    if district not in allowed:
         return [FieldProblem("district", f"{district!r} is not one of {sorted(allowed)}")]
     return []
 

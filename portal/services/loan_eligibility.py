@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from portal.db.tables import EnterpriseProfile
 from portal.rules import FactError, Rule
 from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
-from portal.services.banks import PRODUCTS, BankCaller
+from portal.services.banks import BankCaller
 from portal.services.consents import current_consent
 from portal.services.context import Portal
 from portal.services.errors import BadStoredState
@@ -66,7 +66,7 @@ def check_eligibility(
     `loan` holds the request's loan facts (already shape-checked by the caller); the bank is
     a partner by virtue of holding a key, so `loan.bank_is_partner` is supplied here.
     """
-    measure_id = PRODUCTS[product]
+    measure_id = portal.city.banking.products[product]
     today = portal.today()
     try:
         loan_facts = portal.pack.facts.parse({"loan": {**loan, "bank_is_partner": True}})["loan"]

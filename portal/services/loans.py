@@ -4,7 +4,7 @@ A registration must quote the eligibility check it relied on. The check must be 
 bank's, for the same enterprise and product, `eligible`, at most 30 days old and not yet
 used by another loan, and it must have been made for this loan: the amount may not exceed
 the checked amount (the compensation ratio falls as the amount grows) and the term must be
-the checked term. The loan then enters the `bank_loan` workflow at its initial stage.
+the checked term. The loan then enters the pack's loan workflow at its initial stage.
 """
 
 from collections.abc import Mapping
@@ -26,7 +26,6 @@ from portal.services.context import Portal
 from portal.services.errors import BadStoredState
 from portal.workflows import UnknownState, Workflow
 
-LOAN_WORKFLOW = "bank_loan"
 QUERY_VALID_FOR = timedelta(days=30)
 
 
@@ -48,9 +47,10 @@ class LoanView:
 
 
 def _workflow(portal: Portal) -> Workflow:
-    workflow = portal.workflows.get(LOAN_WORKFLOW)
+    name = portal.city.banking.loan_workflow
+    workflow = portal.workflows.get(name)
     if workflow is None:
-        raise BadStoredState("workflow", LOAN_WORKFLOW, "the pack has no bank_loan workflow")
+        raise BadStoredState("workflow", name, "the pack has no such workflow")
     return workflow
 
 
@@ -58,7 +58,9 @@ def _view(portal: Portal, loan: Loan, uscc: str) -> LoanView:
     try:
         label = _workflow(portal).state(loan.state).label
     except UnknownState:
-        raise BadStoredState("loan", loan.id, f"state {loan.state!r} is not a bank_loan state") from None
+        raise BadStoredState(
+            "loan", loan.id, f"state {loan.state!r} is not a state of its workflow"
+        ) from None
     return LoanView(
         id=cast(int, loan.id),
         uscc=uscc,

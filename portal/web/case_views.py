@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from portal.city import City
 from portal.clock import Clock
 from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transition
 from portal.forms import FieldSpec, FormSpec
@@ -36,8 +37,8 @@ def measure_title(pack: Pack, measure_id: str, lang: str) -> str:
     return versions[-1].title.get(lang) if versions else measure_id
 
 
-def district_label(t: Translator, district: str | None) -> str:
-    return t.label_or(f"enum.district.{district}", district or "") if district else ""
+def district_label(city: City, district: str | None, lang: str) -> str:
+    return city.jurisdictions.label(district, lang)
 
 
 def unit_label(pack: Pack, unit: str | None, lang: str) -> str:
@@ -45,11 +46,13 @@ def unit_label(pack: Pack, unit: str | None, lang: str) -> str:
     return names.get(lang, unit or "") if names else (unit or "")
 
 
-def responsible_label(workflow: Workflow, application: Application, pack: Pack, t: Translator) -> str:
+def responsible_label(
+    workflow: Workflow, application: Application, pack: Pack, city: City, t: Translator
+) -> str:
     """Who has the case now, named concretely: 海珠区 reviewers, the lead bureau by name, you."""
     party = workflow.state(application.state).responsible
     if party == "district":
-        return district_label(t, application.district)
+        return district_label(city, application.district, t.lang)
     if party == "bureau":
         return unit_label(pack, application.lead_unit, t.lang)
     return t(f"party.{party}" if party else "party.none")
@@ -86,6 +89,7 @@ def case_row(
     application: Application,
     workflows: Mapping[str, Workflow],
     pack: Pack,
+    city: City,
     calendar: WorkingCalendar,
     t: Translator,
     today: dt.date,
@@ -97,11 +101,11 @@ def case_row(
         state=application.state,
         stage=label(workflow.state(application.state).label, t.lang),
         measure_title=measure_title(pack, application.measure_id, t.lang),
-        responsible=responsible_label(workflow, application, pack, t),
+        responsible=responsible_label(workflow, application, pack, city, t),
         due_on=application.due_on,
         urgency=urgency(application, calendar, today),
         enterprise_name=enterprise.name if enterprise is not None else "",
-        district_label=district_label(t, application.district),
+        district_label=district_label(city, application.district, t.lang),
         version=application.version,
     )
 

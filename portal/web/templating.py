@@ -43,6 +43,8 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
         "current_path": conn.url.path,
         "csrf_field": CSRF_FIELD,
         "session_idle_seconds": conn.app.state.settings.session_idle_minutes * 60,
+        # The pack's city: the site's name and the labels of enum values (districts, tracks, ...).
+        "city": conn.app.state.portal.city,
     }
 
 

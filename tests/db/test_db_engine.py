@@ -115,6 +115,7 @@ def test_chinese_text_decimal_money_and_utc_times_round_trip(
                 granted_on=date(2026, 3, 1),
                 term_months=24,
                 query_id="q1",
+                workflow="bank_loan",
                 state="registered",
                 created_at=granted_at,
             )

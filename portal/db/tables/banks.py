@@ -81,7 +81,7 @@ class BankAccessLog(ChainedRow, table=True):
 
 
 class Loan(SQLModel, table=True):
-    """A loan a bank registered under a pool (放款备案), carried through the bank_loan workflow.
+    """A loan a bank registered under a pool (放款备案), carried through the pack's loan workflow.
 
     `version` is SQLAlchemy's version counter, as on `Application`.
     """
@@ -100,7 +100,7 @@ class Loan(SQLModel, table=True):
     term_months: int
     # The eligibility check the bank relied on.
     query_id: str = Field(foreign_key="bank_access_log.query_id")
-    workflow: str = "bank_loan"
+    workflow: str
     state: str
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

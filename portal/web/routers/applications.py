@@ -53,7 +53,7 @@ def my_applications(request: Request, actor: EnterpriseUser) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
     rows = [
-        case_row(a, portal.workflows, portal.pack, portal.calendar, t, portal.today())
+        case_row(a, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today())
         for a in sorted(list_applications_for(portal, actor), key=lambda a: -(a.id or 0))
     ]
     return render(request, "portal/applications.html", {"actor": actor, "cases": rows})
@@ -84,7 +84,9 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
     workflow = portal.workflows[application.workflow]
     history = history_rows(app_service.history(portal, actor, application_id), workflow, lang, portal.clock)
     allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
-    row = case_row(application, portal.workflows, portal.pack, portal.calendar, t, portal.today())
+    row = case_row(
+        application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
+    )
     case = {
         **row.__dict__,
         "eligibility": application.eligibility_outcome,
@@ -139,7 +141,9 @@ def _form_page(
         attached.setdefault(item.slot, []).append(item.original_name)
     context = {
         "actor": actor,
-        "case": case_row(application, portal.workflows, portal.pack, portal.calendar, t, portal.today()),
+        "case": case_row(
+            application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
+        ),
         "spec": spec,
         "values": {k: ("" if v is None else v) for k, v in values.items()},
         "errors": errors,

@@ -31,18 +31,16 @@ HOME_OF_ROLE = {
     "expert": "/expert",
     "admin": "/admin/users",
 }
-TRACKS = ("zao", "che", "jian", "cheng")
 MAX_TEXT = 100
 
 
 def district_options(request: Request, t: Translator) -> list[tuple[str, str]]:
-    spec = portal_of(request).pack.facts.get("enterprise.district")
-    values = [v for v in (spec.values if spec is not None else ()) if v != "outside"]
-    return [(v, t.label_or(f"enum.district.{v}", v)) for v in values]
+    """The pack's districts a person picks from (an `outside` value is never one of them)."""
+    return portal_of(request).city.jurisdictions.options(t.lang)
 
 
-def track_options(t: Translator) -> list[tuple[str, str]]:
-    return [(v, t.label_or(f"enum.ai_track.{v}", v)) for v in TRACKS]
+def track_options(request: Request, t: Translator) -> list[tuple[str, str]]:
+    return portal_of(request).city.tracks.options(t.lang)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -105,7 +103,7 @@ def _register_page(
         "values": values,
         "errors": errors,
         "districts": district_options(request, t),
-        "tracks": track_options(t),
+        "tracks": track_options(request, t),
     }
     return render(request, "portal/register.html", context, status_code=status_code)
 
@@ -115,7 +113,9 @@ def register_form(request: Request) -> HTMLResponse:
     return _register_page(request, {}, {})
 
 
-def check_registration(values: dict[str, str], districts: set[str], t: Translator) -> dict[str, str]:
+def check_registration(
+    values: dict[str, str], districts: set[str], tracks: set[str], t: Translator
+) -> dict[str, str]:
     """Field errors a person can fix without asking the database, in the page's language."""
     errors: dict[str, str] = {}
     for name in ("uscc", "name", "district", "username", "display_name", "password"):
@@ -135,7 +135,7 @@ def check_registration(values: dict[str, str], districts: set[str], t: Translato
             errors[name] = t("auth.error.too_long")
     if values.get("district") and values["district"] not in districts:
         errors["district"] = t("auth.error.choice")
-    if values.get("ai_track") and values["ai_track"] not in TRACKS:
+    if values.get("ai_track") and values["ai_track"] not in tracks:
         errors["ai_track"] = t("auth.error.choice")
     if values.get("email") and "@" not in values["email"]:
         errors["email"] = t("auth.error.email")
@@ -159,7 +159,8 @@ async def register(request: Request) -> Response:
     }
     t = Translator(request_lang(request))
     districts = {value for value, _ in district_options(request, t)}
-    errors = check_registration(values, districts, t)
+    tracks = {value for value, _ in track_options(request, t)}
+    errors = check_registration(values, districts, tracks, t)
     if errors:
         return _register_page(request, values, errors, status_code=422)
     try:

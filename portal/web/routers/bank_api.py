@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from portal.db.uscc import InvalidUSCCError, validate_uscc
 from portal.services.bank_access import BankRefusal, log_refusal
-from portal.services.banks import PRODUCTS, BankCaller, authenticate
+from portal.services.banks import BankCaller, authenticate
 from portal.services.context import Portal
 from portal.services.loan_eligibility import check_eligibility
 from portal.services.loans import LoanView, loan_status, register_loan
@@ -140,7 +140,7 @@ def _exact_number(literal: str) -> Decimal:
     return Decimal(literal)
 
 
-def _named_in(doc: object) -> tuple[str | None, str | None]:
+def _named_in(doc: object, products: Collection[str]) -> tuple[str | None, str | None]:
     """The USCC and product of a refused body, when readable, so the enterprise sees the attempt."""
     if not isinstance(doc, dict):
         return None, None
@@ -149,7 +149,7 @@ def _named_in(doc: object) -> tuple[str | None, str | None]:
         valid_uscc = validate_uscc(uscc) if isinstance(uscc, str) and len(uscc) == 18 else None
     except InvalidUSCCError:
         valid_uscc = None
-    return valid_uscc, product if isinstance(product, str) and product in PRODUCTS else None
+    return valid_uscc, product if isinstance(product, str) and product in products else None
 
 
 async def _read_body(request: Request, portal: Portal, caller: BankCaller, model: type[Body]) -> Body:
@@ -177,7 +177,7 @@ async def _read_body(request: Request, portal: Portal, caller: BankCaller, model
                 status, detail = 400, f"The body is not valid JSON: {exc}"
             except ValueError as exc:  # valid JSON, but a number we refuse to guess at (1e9, NaN)
                 detail = str(exc)
-    uscc, product = _named_in(doc)
+    uscc, product = _named_in(doc, portal.city.banking.products)
     await run_in_threadpool(
         log_refusal, portal, caller, outcome="bad_request", http_status=status, uscc=uscc, product=product
     )

@@ -36,7 +36,7 @@ def _consents_page(
         "actor": actor,
         "consents": consents.consents_for(portal, actor),
         "banks": banks.active_banks(portal),
-        "products": list(banks.PRODUCTS),
+        "products": list(portal.city.banking.products),
         "default_days": consents.DEFAULT_CONSENT_DAYS,
         "max_days": consents.MAX_CONSENT_DAYS,
         "errors": errors or {},

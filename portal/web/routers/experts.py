@@ -32,7 +32,7 @@ def my_cases(request: Request, actor: ExpertUser) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
     rows = [
-        case_row(a, portal.workflows, portal.pack, portal.calendar, t, portal.today())
+        case_row(a, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today())
         for a in list_applications_for(portal, actor)
     ]
     return render(request, "portal/expert_cases.html", {"actor": actor, "cases": rows})
@@ -59,7 +59,9 @@ def _page(
     ]
     context = {
         "actor": actor,
-        "case": case_row(application, portal.workflows, portal.pack, portal.calendar, t, portal.today()),
+        "case": case_row(
+            application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
+        ),
         "declared": expert_service.DECLARE_EVENT not in allowed,
         "scored": scored or (expert_service.SCORE_EVENT not in allowed),
         "rubric": rubric,

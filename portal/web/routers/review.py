@@ -30,7 +30,6 @@ from portal.services.errors import NotFound
 from portal.web.case_views import (
     answer_rows,
     case_row,
-    district_label,
     history_rows,
     label,
     trace_comparison,
@@ -54,10 +53,9 @@ def _filters(request: Request, t: Translator) -> list[tuple[str, list[tuple[str,
         for state in workflow.states:
             if state.kind != "draft":
                 states.setdefault(state.name, label(state.label, lang))
-    district_spec = portal.pack.facts.get("enterprise.district")
-    districts = [(d, district_label(t, d)) for d in (district_spec.values if district_spec else ())]
+    districts = portal.city.jurisdictions.options(lang)
     measures = [(m, portal.pack.versions(m)[-1].title.get(lang)) for m in portal.pack.measure_ids()]
-    tracks = [(v, t.label_or(f"enum.ai_track.{v}", v)) for v in ("zao", "che", "jian", "cheng")]
+    tracks = portal.city.tracks.options(lang)
     return [
         ("state", list(states.items())),
         ("district", districts),
@@ -88,7 +86,16 @@ def queue(
     if track:
         cases = [c for c in cases if names[c.enterprise_id].ai_track == track]
     rows = [
-        case_row(c, portal.workflows, portal.pack, portal.calendar, t, portal.today(), names[c.enterprise_id])
+        case_row(
+            c,
+            portal.workflows,
+            portal.pack,
+            portal.city,
+            portal.calendar,
+            t,
+            portal.today(),
+            names[c.enterprise_id],
+        )
         for c in cases
     ]
     chosen = {"state": state, "district": district, "measure": measure, "track": track}
@@ -104,7 +111,16 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
     application = get_application_for(portal, actor, application_id)
     enterprise = enterprises_by_id(portal, {application.enterprise_id})[application.enterprise_id]
     workflow = portal.workflows[application.workflow]
-    row = case_row(application, portal.workflows, portal.pack, portal.calendar, t, portal.today(), enterprise)
+    row = case_row(
+        application,
+        portal.workflows,
+        portal.pack,
+        portal.city,
+        portal.calendar,
+        t,
+        portal.today(),
+        enterprise,
+    )
     answers, diff = answer_rows(
         portal.forms.get(application.measure_id),
         app_service.answer_versions(portal, actor, application_id),

@@ -1,0 +1,182 @@
+"""The pack's `pack.yaml`: what a pack says about its city besides rules, forms and workflows.
+
+The site's name, the jurisdictions reviewers are assigned to (and the value that means "not in
+this city"), the tracks an enterprise may name, and the bank products of the bank API all
+differ from city to city, so they live in the pack and nothing in `portal/` names them. The
+file is read with the pack's one YAML loader (exact numbers, no duplicate keys, no `on:` trap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from portal.rules.errors import RuleFileError
+from portal.rules.yaml_loader import load_yaml
+
+PACK_FILE = "pack.yaml"
+_TOP_KEYS = {"site", "value_labels", "jurisdictions", "tracks", "banking"}
+
+
+@dataclass(frozen=True)
+class Text:
+    """A bilingual text from the pack."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One enum fact the portal offers as a list (districts, tracks), with a label per value.
+
+    `offered` are the values a person picks from; `outside` the ones that mean "not one of
+    ours" (an enterprise registered elsewhere: no reviewer's district, never offered).
+    """
+
+    fact: str
+    labels: Mapping[str, Text]
+    offered: tuple[str, ...]
+    outside: tuple[str, ...] = ()
+
+    @property
+    def inside(self) -> tuple[str, ...]:
+        """Every labelled value except the `outside` ones (e.g. all the city's districts)."""
+        return tuple(value for value in self.labels if value not in self.outside)
+
+    def label(self, value: str | None, lang: str) -> str:
+        if not value:
+            return ""
+        text = self.labels.get(value)
+        return text.get(lang) if text is not None else value
+
+    def options(self, lang: str) -> list[tuple[str, str]]:
+        return [(value, self.label(value, lang)) for value in self.offered]
+
+
+@dataclass(frozen=True)
+class Banking:
+    """The bank API's products (published names → measure ids) and the loans' workflow."""
+
+    products: Mapping[str, str]
+    loan_workflow: str
+
+
+@dataclass(frozen=True)
+class City:
+    """Everything city-specific the web and services read that is not a rule, form or workflow."""
+
+    site_name: Text
+    site_short: Text
+    site_issuer: Text
+    value_labels: Mapping[str, Mapping[str, Text]]
+    jurisdictions: Choice
+    tracks: Choice
+    banking: Banking
+
+    def value_label(self, fact: str, value: str, lang: str) -> str:
+        """The label of an enum fact's value (`enterprise.district`, `tianhe`), else the value."""
+        text = self.value_labels.get(fact, {}).get(value)
+        return text.get(lang) if text is not None else value
+
+    @property
+    def workflows_not_applied_for(self) -> frozenset[str]:
+        """Workflows that cases enter some other way than an enterprise's application."""
+        return frozenset({self.banking.loan_workflow})
+
+
+def load_city(pack_dir: Path) -> City:
+    """Read `pack.yaml`; a missing or malformed entry is a RuleFileError naming it."""
+    path = pack_dir / PACK_FILE
+    raw = load_yaml(path)
+    reader = _Reader(path)
+    data = reader.mapping(raw, "", _TOP_KEYS, required=_TOP_KEYS)
+    site = reader.mapping(
+        data["site"], "site", {"name", "short", "issuer"}, required={"name", "short", "issuer"}
+    )
+    banking = reader.mapping(
+        data["banking"], "banking", {"products", "loan_workflow"}, required={"products", "loan_workflow"}
+    )
+    products = reader.mapping(banking["products"], "banking.products", None)
+    value_labels = {
+        fact: {
+            value: reader.text(text, f"value_labels.{fact}.{value}")
+            for value, text in reader.mapping(labels, f"value_labels.{fact}", None).items()
+        }
+        for fact, labels in reader.mapping(data["value_labels"], "value_labels", None).items()
+    }
+    return City(
+        site_name=reader.text(site["name"], "site.name"),
+        site_short=reader.text(site["short"], "site.short"),
+        site_issuer=reader.text(site["issuer"], "site.issuer"),
+        value_labels=value_labels,
+        jurisdictions=reader.choice(data["jurisdictions"], "jurisdictions", value_labels),
+        tracks=reader.choice(data["tracks"], "tracks", value_labels),
+        banking=Banking(
+            products={
+                name: reader.word(measure, f"banking.products.{name}") for name, measure in products.items()
+            },
+            loan_workflow=reader.word(banking["loan_workflow"], "banking.loan_workflow"),
+        ),
+    )
+
+
+class _Reader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, message: str) -> RuleFileError:
+        return RuleFileError(self.path, 0, where, message)
+
+    def mapping(
+        self,
+        value: object,
+        where: str,
+        allowed: set[str] | None,
+        *,
+        required: set[str] | frozenset[str] = frozenset(),
+    ) -> dict[str, object]:
+        if not isinstance(value, dict):
+            raise self.fail(where, "must be a mapping")
+        unknown = set(value) - allowed if allowed is not None else set()
+        if unknown:
+            raise self.fail(where, f"unknown key(s) {sorted(unknown)}")
+        missing = set(required) - set(value)
+        if missing:
+            raise self.fail(where, f"missing {sorted(missing)}")
+        return dict(value)
+
+    def word(self, value: object, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, "must be a non-empty name")
+        return value
+
+    def text(self, value: object, where: str) -> Text:
+        data = self.mapping(value, where, {"zh", "en"}, required={"zh", "en"})
+        return Text(zh=self.word(data["zh"], f"{where}.zh"), en=self.word(data["en"], f"{where}.en"))
+
+    def words(self, value: object, where: str) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise self.fail(where, "must be a list")
+        return tuple(self.word(item, f"{where}[{index}]") for index, item in enumerate(value))
+
+    def choice(self, value: object, where: str, value_labels: Mapping[str, Mapping[str, Text]]) -> Choice:
+        data = self.mapping(value, where, {"fact", "offered", "outside"}, required={"fact"})
+        fact = self.word(data["fact"], f"{where}.fact")
+        labels = value_labels.get(fact)
+        if not labels:
+            raise self.fail(f"{where}.fact", f"value_labels has no labels for {fact!r}")
+        outside = self.words(data.get("outside", []), f"{where}.outside")
+        offered = (
+            self.words(data["offered"], f"{where}.offered")
+            if "offered" in data
+            else tuple(name for name in labels if name not in outside)
+        )
+        for name in (*offered, *outside):
+            if name not in labels:
+                raise self.fail(where, f"{name!r} has no label in value_labels.{fact}")
+        return Choice(fact=fact, labels=labels, offered=offered, outside=outside)
