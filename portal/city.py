@@ -16,7 +16,7 @@ from portal.rules.errors import RuleFileError
 from portal.rules.yaml_loader import load_yaml
 
 PACK_FILE = "pack.yaml"
-_TOP_KEYS = {"site", "value_labels", "jurisdictions", "tracks", "banking"}
+_TOP_KEYS = {"site", "identity", "value_labels", "fact_groups", "jurisdictions", "tracks", "banking"}
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,26 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class FactGroupSpec:
+    """A heading on the self-check and profile pages and the facts under it, in order."""
+
+    key: str
+    label: Text
+    facts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Banking:
     """The bank API's products (published names → measure ids) and the loans' workflow."""
 
     products: Mapping[str, str]
     loan_workflow: str
+
+
+def split_fact(fact: str) -> tuple[str, str]:
+    """`enterprise.district` → ("enterprise", "district")."""
+    entity, _, name = fact.partition(".")
+    return entity, name
 
 
 @dataclass(frozen=True)
@@ -73,10 +88,29 @@ class City:
     site_name: Text
     site_short: Text
     site_issuer: Text
+    site_lead: Text
+    site_mark: str
+    # The facts that carry the registered name and code (with the jurisdiction's fact, the
+    # register's identity): authoritative over anything a profile or a form says.
+    name_fact: str
+    code_fact: str
     value_labels: Mapping[str, Mapping[str, Text]]
+    fact_groups: tuple[FactGroupSpec, ...]
     jurisdictions: Choice
     tracks: Choice
     banking: Banking
+
+    def registered_facts(self, *, name: str, code: str, district: str) -> dict[str, dict[str, object]]:
+        """The register's identity as facts keyed by entity, to overlay on a profile."""
+        facts: dict[str, dict[str, object]] = {}
+        for fact, value in (
+            (self.name_fact, name),
+            (self.code_fact, code),
+            (self.jurisdictions.fact, district),
+        ):
+            entity, short = split_fact(fact)
+            facts.setdefault(entity, {})[short] = value
+        return facts
 
     def value_label(self, fact: str, value: str, lang: str) -> str:
         """The label of an enum fact's value (`enterprise.district`, `tianhe`), else the value."""
@@ -94,14 +128,14 @@ def load_city(pack_dir: Path) -> City:
     path = pack_dir / PACK_FILE
     raw = load_yaml(path)
     reader = _Reader(path)
-    data = reader.mapping(raw, "", _TOP_KEYS, required=_TOP_KEYS)
-    site = reader.mapping(
-        data["site"], "site", {"name", "short", "issuer"}, required={"name", "short", "issuer"}
-    )
+    data = reader.mapping(raw, "", _TOP_KEYS, required=_TOP_KEYS - {"fact_groups"})
+    site_keys = {"name", "short", "issuer", "lead", "mark"}
+    site = reader.mapping(data["site"], "site", site_keys, required=site_keys)
     banking = reader.mapping(
         data["banking"], "banking", {"products", "loan_workflow"}, required={"products", "loan_workflow"}
     )
     products = reader.mapping(banking["products"], "banking.products", None)
+    identity = reader.mapping(data["identity"], "identity", {"name", "code"}, required={"name", "code"})
     value_labels = {
         fact: {
             value: reader.text(text, f"value_labels.{fact}.{value}")
@@ -113,7 +147,15 @@ def load_city(pack_dir: Path) -> City:
         site_name=reader.text(site["name"], "site.name"),
         site_short=reader.text(site["short"], "site.short"),
         site_issuer=reader.text(site["issuer"], "site.issuer"),
+        site_lead=reader.text(site["lead"], "site.lead"),
+        site_mark=reader.word(site["mark"], "site.mark"),
+        name_fact=reader.word(identity["name"], "identity.name"),
+        code_fact=reader.word(identity["code"], "identity.code"),
         value_labels=value_labels,
+        fact_groups=tuple(
+            reader.fact_group(item, f"fact_groups[{index}]")
+            for index, item in enumerate(reader.items(data.get("fact_groups", []), "fact_groups"))
+        ),
         jurisdictions=reader.choice(data["jurisdictions"], "jurisdictions", value_labels),
         tracks=reader.choice(data["tracks"], "tracks", value_labels),
         banking=Banking(
@@ -158,6 +200,19 @@ class _Reader:
     def text(self, value: object, where: str) -> Text:
         data = self.mapping(value, where, {"zh", "en"}, required={"zh", "en"})
         return Text(zh=self.word(data["zh"], f"{where}.zh"), en=self.word(data["en"], f"{where}.en"))
+
+    def items(self, value: object, where: str) -> list[object]:
+        if not isinstance(value, list):
+            raise self.fail(where, "must be a list")
+        return list(value)
+
+    def fact_group(self, value: object, where: str) -> FactGroupSpec:
+        data = self.mapping(value, where, {"key", "label", "facts"}, required={"key", "label", "facts"})
+        return FactGroupSpec(
+            key=self.word(data["key"], f"{where}.key"),
+            label=self.text(data["label"], f"{where}.label"),
+            facts=self.words(data["facts"], f"{where}.facts"),
+        )
 
     def words(self, value: object, where: str) -> tuple[str, ...]:
         if not isinstance(value, list):

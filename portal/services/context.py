@@ -134,6 +134,11 @@ def check_city(city: City, pack: Pack, workflows: Mapping[str, Workflow], pack_d
             raise RuleFileError(
                 where, 0, f"value_labels.{choice.fact}", f"labels and values differ: {strays}"
             )
+    named = [("identity.name", city.name_fact), ("identity.code", city.code_fact)]
+    named += [(f"fact_groups.{group.key}", fact) for group in city.fact_groups for fact in group.facts]
+    for where_in_file, fact in named:
+        if pack.facts.get(fact) is None:
+            raise RuleFileError(where, 0, where_in_file, f"{fact!r} is not a fact of facts.yaml")
     for product, measure in city.banking.products.items():
         if measure not in pack.measure_ids():
             raise RuleFileError(where, 0, f"banking.products.{product}", f"no measure {measure!r} in rules/")

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from portal.city import split_fact
 from portal.db.tables import Application, Enterprise, EnterpriseProfile
 from portal.rules import Rule
 from portal.services.context import Portal
@@ -41,9 +42,12 @@ def register_records(portal: Portal) -> list[dict[str, object]]:
         ).all()
     records: list[dict[str, object]] = []
     for enterprise, profile in rows:
-        facts = dict(profile.facts.get("enterprise", {}))
         # The register's identity fields are authoritative: they were validated at registration.
-        facts.update(uscc=enterprise.uscc, district=enterprise.district)
+        registered = portal.city.registered_facts(
+            name=enterprise.name, code=enterprise.uscc, district=enterprise.district
+        )
+        entity = split_fact(portal.city.jurisdictions.fact)[0]
+        facts = {**profile.facts.get(entity, {}), **registered.get(entity, {}), "uscc": enterprise.uscc}
         records.append({"row_id": str(enterprise.id), **facts})
     return records
 

@@ -12,19 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from portal.city import City
 from portal.rules import FactError
 
-ENTITIES = ("enterprise", "loan", "talent", "product", "project")
-# Enterprise facts are many; these groups follow how a finance clerk finds them in the books.
-_GROUP_OF: Mapping[str, str] = {
-    "district": "identity", "registered_on": "identity", "resident_enterprise": "identity",
-    "independent_legal_person": "identity",
-    "employees": "staff", "st_staff": "staff", "rd_staff": "staff", "bachelor_staff": "staff",
-    "core_ip": "ip", "invention_patents": "ip", "software_copyrights": "ip", "ip_class1": "ip",
-    "ip_class2": "ip", "tech_in_key_fields": "ip", "innovation_score": "ip",
-    "ai_track": "ai", "certified_ai_staff": "ai", "model_filed": "ai", "algorithm_filed": "ai",
-}  # fmt: skip
-_GROUP_ORDER = ("identity", "staff", "finance", "ip", "status", "ai", "other")
+# Facts the pack's `fact_groups` leave out are grouped by type, under these catalogue headings.
+_TYPE_GROUPS = {"money": "finance", "bool": "status"}
+_LEFTOVER_ORDER = ("finance", "status", "other")
 OUTCOME_ORDER = {"eligible": 0, "undetermined": 1, "ineligible": 2, "not_in_force": 3}
 
 
@@ -41,35 +34,42 @@ class FactField:
 
 @dataclass(frozen=True)
 class FactGroup:
+    """One fieldset: `label` is the pack's heading (None: the entity's name is the heading)."""
+
     entity: str
     key: str
+    label: str | None
     fields: tuple[FactField, ...]
 
 
-def _group_key(name: str, fact_type: str) -> str:
-    if name in _GROUP_OF:
-        return _GROUP_OF[name]
-    if name.startswith("ai_"):
-        return "ai"
-    if fact_type == "money":
-        return "finance"
-    if fact_type == "bool":
-        return "status"
-    return "other"
+def fact_groups(pack: Any, city: City, lang: str) -> list[FactGroup]:
+    """Suppliable facts grouped for the form; free-text facts (name, USCC) decide no criterion.
 
-
-def fact_groups(pack: Any, lang: str) -> list[FactGroup]:
-    """Suppliable facts grouped for the form; free-text facts (name, USCC) decide no criterion."""
+    Entities come in facts.yaml's order. The pack's `fact_groups` (pack.yaml) head the facts they
+    list; an entity's other facts follow, by type for the entities those groups cover.
+    """
     groups: list[FactGroup] = []
-    for entity in ENTITIES:
+    entities = dict.fromkeys(spec.entity for spec in pack.facts.specs.values())
+    grouped = {fact: spec for spec in city.fact_groups for fact in spec.facts}
+    for entity in entities:
         specs = [s for s in pack.facts.entity_facts(entity) if not s.derived and s.type != "text"]
+        fields = {
+            s.qualified: FactField(s.qualified, s.label.get(lang), s.type, s.unit, tuple(s.values))
+            for s in specs
+        }
+        for spec in city.fact_groups:
+            mine = tuple(fields[f] for f in spec.facts if f in fields)
+            if mine:
+                groups.append(FactGroup(entity, spec.key, spec.label.get(lang), mine))
+        rest = [s for s in specs if s.qualified not in grouped]
+        if not any(fact.startswith(f"{entity}.") for fact in grouped):
+            if rest:
+                groups.append(FactGroup(entity, entity, None, tuple(fields[s.qualified] for s in rest)))
+            continue
         buckets: dict[str, list[FactField]] = {}
-        for s in specs:
-            key = _group_key(s.name, s.type) if entity == "enterprise" else entity
-            field = FactField(s.qualified, s.label.get(lang), s.type, s.unit, tuple(s.values))
-            buckets.setdefault(key, []).append(field)
-        order = _GROUP_ORDER if entity == "enterprise" else (entity,)
-        groups += [FactGroup(entity, k, tuple(buckets[k])) for k in order if k in buckets]
+        for s in rest:
+            buckets.setdefault(_TYPE_GROUPS.get(s.type, "other"), []).append(fields[s.qualified])
+        groups += [FactGroup(entity, k, None, tuple(buckets[k])) for k in _LEFTOVER_ORDER if k in buckets]
     return groups
 
 

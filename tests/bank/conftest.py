@@ -27,7 +27,7 @@ from portal.web.ratelimit import SlidingWindowLimiter
 from portal.workflows import Actor
 
 TODAY = date(2026, 11, 27)
-ALL_PRODUCTS = list(banks.PRODUCTS)
+ALL_PRODUCTS = ["credit_risk_compensation", "ip_pledge_compensation", "guarantee_fee"]  # pack.yaml
 # Facts every product reads, plus one (revenue) none of them reads: it must never reach a bank.
 PROFILE: dict[str, object] = {
     "district": "tianhe",

@@ -1,6 +1,6 @@
 """POST /api/v1/bank/eligibility end to end: the 2025 tiers, what the bank sees, what is logged."""
 
-from portal.services import banks, consents
+from portal.services import consents
 from portal.web.bank_api_models import PledgeKind, Product
 from tests.bank.conftest import PROFILE, World, loan, new_enterprise
 
@@ -88,8 +88,9 @@ def test_published_enums_match_the_pack(world: World) -> None:
     spec = world.portal.pack.facts.get("loan.pledge_kind")
     assert spec is not None
     assert set(PledgeKind.__args__) == set(spec.values)
-    assert set(Product.__args__) == set(banks.PRODUCTS)
-    for measure in banks.PRODUCTS.values():
+    products = world.portal.city.banking.products
+    assert set(Product.__args__) == set(products)
+    for measure in products.values():
         assert world.portal.pack.versions(measure), measure
 
 

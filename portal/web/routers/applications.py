@@ -174,7 +174,9 @@ def edit_form(request: Request, actor: EnterpriseUser, application_id: PathId, s
     answers = _latest_answers(request, actor, application_id)
     if not answers:
         profile = enterprises.latest_profile(portal, actor)
-        answers = spec.prefill(profile_facts(profile, own_enterprise(request, actor)))
+        answers = spec.prefill(
+            profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
+        )
     return _form_page(request, actor, application, spec, answers, {}, saved=bool(saved))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from portal.city import City, split_fact
 from portal.db.tables import Enterprise, EnterpriseProfile
 from portal.services import enterprises
 from portal.services.case_files import enterprises_by_id
@@ -44,13 +45,19 @@ def stored_form(value: object) -> object:
     return value
 
 
-def profile_facts(profile: EnterpriseProfile | None, enterprise: Enterprise) -> dict[str, dict[str, Any]]:
-    """The profile's facts with the registered identity (name, USCC, district) always filled in."""
+def profile_facts(
+    city: City, profile: EnterpriseProfile | None, enterprise: Enterprise
+) -> dict[str, dict[str, Any]]:
+    """The profile's facts with the registered identity (name, code, district) always filled in."""
     facts: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (profile.facts if profile else {}).items()}
-    identity = facts.setdefault("enterprise", {})
-    identity.update(name=enterprise.name, uscc=enterprise.uscc, district=enterprise.district)
+    registered = city.registered_facts(
+        name=enterprise.name, code=enterprise.uscc, district=enterprise.district
+    )
+    for entity, named in registered.items():
+        facts.setdefault(entity, {}).update(named)
     if enterprise.ai_track:
-        identity.setdefault("ai_track", enterprise.ai_track)
+        entity, track = split_fact(city.tracks.fact)
+        facts.setdefault(entity, {}).setdefault(track, enterprise.ai_track)
     return facts
 
 
@@ -78,7 +85,7 @@ def _profile_page(
     context = {
         "actor": actor,
         "enterprise": own_enterprise(request, actor),
-        "groups": fact_groups(portal_of(request).pack, request_lang(request)),
+        "groups": fact_groups(portal_of(request).pack, portal_of(request).city, request_lang(request)),
         "values": values,
         "errors": errors,
         "version": version,
@@ -90,7 +97,7 @@ def _profile_page(
 @router.get("/profile", response_class=HTMLResponse)
 def profile_form(request: Request, actor: EnterpriseUser, saved: int = 0) -> HTMLResponse:
     profile = enterprises.latest_profile(portal_of(request), actor)
-    facts = profile_facts(profile, own_enterprise(request, actor))
+    facts = profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
     version = profile.version if profile else None
     return _profile_page(request, actor, form_values(facts), {}, version, saved=bool(saved))
 
@@ -109,9 +116,11 @@ async def save_profile(request: Request, actor: EnterpriseUser) -> Response:
     # Name, code and district are the registered ones: the district also decides which reviewers
     # have the case, so a profile must not claim another district for eligibility.
     enterprise = own_enterprise(request, actor)
-    facts.setdefault("enterprise", {}).update(
-        name=enterprise.name, uscc=enterprise.uscc, district=enterprise.district
+    registered = portal.city.registered_facts(
+        name=enterprise.name, code=enterprise.uscc, district=enterprise.district
     )
+    for entity, named in registered.items():
+        facts.setdefault(entity, {}).update(named)
     try:
         row = enterprises.save_profile(portal, actor, facts, version)
     except ValidationFailed as failed:
@@ -127,7 +136,7 @@ def catalogue(request: Request, actor: EnterpriseUser) -> HTMLResponse:
     portal = portal_of(request)
     lang = request_lang(request)
     profile = enterprises.latest_profile(portal, actor)
-    facts = profile_facts(profile, own_enterprise(request, actor))
+    facts = profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
     today = portal.today()
     measures = [m for m in portal.pack.measure_ids() if portal.pack.select(m, today) is not None]
     channels = catalogue_channels(portal, measures)

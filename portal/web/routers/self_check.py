@@ -29,7 +29,7 @@ def _page(
         request,
         "self_check.html",
         {
-            "groups": fact_groups(request.app.state.pack, lang),
+            "groups": fact_groups(request.app.state.pack, portal_of(request).city, lang),
             "values": values,
             # Optional entity groups open when the applicant filled or got wrong one of their facts.
             "filled": {k for k, v in values.items() if v.strip()} | set(errors),
