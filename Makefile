@@ -1,4 +1,5 @@
-# Two entry points: `make run` (portal with demo data on SQLite) and `make test` (the whole suite).
+# Entry points: `make run` (portal with demo data on SQLite), `make test` (the whole suite) and
+# `make check` (the fast lane: lint, types, engine unit tests).
 # Setup is idempotent: system packages are skipped where present, the venv follows uv.lock.
 
 SHELL := /bin/bash
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup system venv node run test lint typecheck docs pytest bench clean
+.PHONY: setup system venv node run test check lint typecheck docs pytest bench clean
 
 setup: system venv node
 
@@ -49,6 +50,11 @@ pytest:
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: setup lint typecheck docs pytest
+
+# The fast lane (under a minute): lint, types and the engines' unit tests, without `slow` ones.
+CHECK_TESTS := tests/rules tests/forms tests/workflows tests/test_layering.py tests/test_clock.py tests/pack/test_no_city_in_portal.py
+check: lint typecheck
+	$(BIN)/pytest -q -n 2 -m "not slow and not postgres and not browser" $(CHECK_TESTS)
 
 # One table: each figure with its anchor measured in the same run and the goal (issue 14); written
 # into docs/performance.md. BENCH_ARGS, e.g. "--rows 100000 --only json,cli", narrows a run.

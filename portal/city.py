@@ -73,6 +73,8 @@ class Banking:
 
     products: Mapping[str, str]
     loan_workflow: str
+    # The fact that says "granted by a partner bank", true for every bank holding a key.
+    partner_fact: str
 
 
 def split_fact(fact: str) -> tuple[str, str]:
@@ -132,7 +134,10 @@ def load_city(pack_dir: Path) -> City:
     site_keys = {"name", "short", "issuer", "lead", "mark"}
     site = reader.mapping(data["site"], "site", site_keys, required=site_keys)
     banking = reader.mapping(
-        data["banking"], "banking", {"products", "loan_workflow"}, required={"products", "loan_workflow"}
+        data["banking"],
+        "banking",
+        {"products", "loan_workflow", "partner_fact"},
+        required={"products", "loan_workflow", "partner_fact"},
     )
     products = reader.mapping(banking["products"], "banking.products", None)
     identity = reader.mapping(data["identity"], "identity", {"name", "code"}, required={"name", "code"})
@@ -163,6 +168,7 @@ def load_city(pack_dir: Path) -> City:
                 name: reader.word(measure, f"banking.products.{name}") for name, measure in products.items()
             },
             loan_workflow=reader.word(banking["loan_workflow"], "banking.loan_workflow"),
+            partner_fact=reader.word(banking["partner_fact"], "banking.partner_fact"),
         ),
     )
 

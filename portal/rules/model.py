@@ -125,7 +125,7 @@ class Rule:
     title: Text
     category: str
     applies_to: str
-    workflow: str
+    workflow: str | None
     lead_unit: str | None
     auto_grant: bool
     effective_from: date
@@ -225,7 +225,7 @@ def read_rule(path: Path, data: object) -> Rule:
         title=title,
         category=r.choice("category", CATEGORIES),
         applies_to=r.choice("applies_to", APPLIES_TO),
-        workflow=r.text_field("workflow", required=False) or "municipal",
+        workflow=r.text_field("workflow", required=False),
         lead_unit=r.text_field("lead_unit", required=False),
         auto_grant=bool(auto_grant),
         effective_from=start,

@@ -102,7 +102,7 @@ def draftable_rule(portal: Portal, measure_id: str) -> Rule:
     """The measure's rule in force today, if the portal takes applications for it; else Refused."""
     rule = _rule_in_force(portal, measure_id)
     _require_online_channel(portal, rule)
-    assert rule.lead_unit is not None  # can_apply_online checked it
+    assert rule.lead_unit is not None and rule.workflow is not None  # can_apply_online checked them
     return rule
 
 

@@ -135,6 +135,7 @@ def check_city(city: City, pack: Pack, workflows: Mapping[str, Workflow], pack_d
                 where, 0, f"value_labels.{choice.fact}", f"labels and values differ: {strays}"
             )
     named = [("identity.name", city.name_fact), ("identity.code", city.code_fact)]
+    named.append(("banking.partner_fact", city.banking.partner_fact))
     named += [(f"fact_groups.{group.key}", fact) for group in city.fact_groups for fact in group.facts]
     for where_in_file, fact in named:
         if pack.facts.get(fact) is None:

@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from portal.city import split_fact
 from portal.db.tables import EnterpriseProfile
 from portal.rules import FactError, Rule
 from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
@@ -64,12 +65,14 @@ def check_eligibility(
     """Evaluate `product` for the enterprise as of today; BankRefusal (logged) without a live consent.
 
     `loan` holds the request's loan facts (already shape-checked by the caller); the bank is
-    a partner by virtue of holding a key, so `loan.bank_is_partner` is supplied here.
+    a partner by virtue of holding a key, so the pack's partner fact (pack.yaml
+    `banking.partner_fact`) is supplied here.
     """
     measure_id = portal.city.banking.products[product]
     today = portal.today()
     try:
-        loan_facts = portal.pack.facts.parse({"loan": {**loan, "bank_is_partner": True}})["loan"]
+        entity, partner = split_fact(portal.city.banking.partner_fact)
+        loan_facts = portal.pack.facts.parse({entity: {**loan, partner: True}})[entity]
     except FactError as exc:
         with portal.transaction() as session:
             log_access(

@@ -181,7 +181,7 @@ class LoanStatus(BaseModel):
     granted_on: date
     term_months: int
     query_id: str
-    state: str = Field(description="A state of the bank_loan workflow")
+    state: str = Field(description="A state of the loan workflow (pack.yaml `banking.loan_workflow`)")
     state_label: LocalText
     registered_at: datetime
     updated_at: datetime

@@ -17,14 +17,13 @@ from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transi
 from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
 from portal.web.i18n import Translator
-from portal.workflows import Workflow, WorkingCalendar
+from portal.workflows import StateSpec, Workflow, WorkingCalendar
 
 # Working days left at which a case counts as near its deadline (coloured amber in queues).
 NEAR_DEADLINE_WORKING_DAYS = 2
+
+
 # Events whose comment is a reason the enterprise must read (returns, rejections, objections upheld).
-REASON_EVENTS = frozenset({"return_for_amendment", "reject", "uphold_objection"})
-
-
 def label(text: Any, lang: str) -> str:
     """A zh/en pair from any engine (workflow Label, forms Text, rules dict) in `lang`."""
     if isinstance(text, Mapping):
@@ -76,6 +75,8 @@ class CaseRow:
     id: int
     state: str
     stage: str
+    tone: str
+    in_amendment: bool
     measure_title: str
     responsible: str
     due_on: dt.date | None
@@ -83,6 +84,15 @@ class CaseRow:
     enterprise_name: str
     district_label: str
     version: int
+
+
+def stage_tone(state: StateSpec) -> str:
+    """How a stage badge reads at a glance: granted, ended against the applicant, waiting on it."""
+    if state.decides == "approved" or state.issues_letter == "disbursement":
+        return "good"
+    if state.final:
+        return "bad"
+    return "warn" if state.kind == "amendment" else "plain"
 
 
 def case_row(
@@ -100,6 +110,8 @@ def case_row(
         id=application.id or 0,
         state=application.state,
         stage=label(workflow.state(application.state).label, t.lang),
+        tone=stage_tone(workflow.state(application.state)),
+        in_amendment=workflow.state(application.state).kind == "amendment",
         measure_title=measure_title(pack, application.measure_id, t.lang),
         responsible=responsible_label(workflow, application, pack, city, t),
         due_on=application.due_on,
@@ -115,6 +127,12 @@ def history_rows(
 ) -> list[dict[str, Any]]:
     """Transitions with stage and event names in `lang`, oldest first, in local time."""
     events = {edge.event: edge.label for edge in workflow.transitions}
+    # The enterprise is shown the reasons of staff decisions against it (returns, refusals).
+    against = {
+        edge.event
+        for edge in workflow.transitions
+        if edge.style in ("danger", "warning") and "enterprise" not in edge.roles
+    }
     rows = []
     for item in transitions:
         rows.append(
@@ -125,13 +143,14 @@ def history_rows(
                 "from_label": label(workflow.state(item.from_state).label, lang),
                 "to_label": label(workflow.state(item.to_state).label, lang),
                 "comment": item.comment,
+                "against": item.event in against,
             }
         )
     return rows
 
 
 def reasons(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [row for row in history if row["event"] in REASON_EVENTS and row["comment"]]
+    return [row for row in history if row["against"] and row["comment"]]
 
 
 def shown_value(value: object, field: FieldSpec | None, lang: str) -> str:

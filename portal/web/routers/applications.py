@@ -122,7 +122,7 @@ def _form_page(
     assert application.id is not None
     reopen: list[str] | None = None
     comments: dict[str, str] = {}
-    if application.state == "returned_for_amendment":
+    if portal.workflows[application.workflow].state(application.state).kind == "amendment":
         reopen = reopened_sections(portal, actor, application.id)
         history = reasons(
             history_rows(
@@ -251,7 +251,7 @@ async def save_or_submit(
     form = await request.form()
     reopen = (
         reopened_sections(portal, actor, application_id)
-        if application.state == "returned_for_amendment"
+        if portal.workflows[application.workflow].state(application.state).kind == "amendment"
         else None
     )
     answers = _posted_answers(form, spec, _latest_answers(request, actor, application_id), reopen)
