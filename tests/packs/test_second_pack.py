@@ -20,12 +20,14 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlmodel import col, select
 from stdnum.cn import uscc
+from typer.testing import CliRunner
 
+from portal.cli import app as cli
 from portal.db.tables import Application, Decision, Letter
 from portal.services import sla
 from portal.services.context import Portal
 from portal.services.enterprises import actor_for_username, create_staff_user
-from portal.settings import Settings
+from portal.settings import Settings, get_settings
 from portal.web.app import create_app
 from tests.support.workflow_paths import find_path, is_unfavourable, kind
 
@@ -219,6 +221,17 @@ def _pdf_text(client: TestClient, application_id: int, letter: Letter) -> str:
     response = client.get(f"/applications/{application_id}/letters/{letter.id}.pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_lakeside_lints_and_its_examples_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_PACK_DIR", str(LAKESIDE))
+    get_settings.cache_clear()
+    try:
+        for command in (["rules", "lint"], ["rules", "test"]):
+            result = CliRunner().invoke(cli, command)
+            assert result.exit_code == 0, result.output
+    finally:
+        get_settings.cache_clear()
 
 
 def test_lakeside_serves_its_own_city(lakeside: FastAPI) -> None:
