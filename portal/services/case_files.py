@@ -7,7 +7,7 @@ download and the API: a case the actor may not see is NotFound, whatever is aske
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from sqlmodel import Session, col, select
 
@@ -163,3 +163,14 @@ def expert_roster(portal: Portal, actor: Actor) -> list[User]:
                 select(User).where(col(User.role) == "expert").where(col(User.active)).order_by(col(User.id))
             ).all()
         )
+
+
+def judged_today(portal: Portal, actor: Actor, application_id: int, lang: str) -> dict[str, Any]:
+    """The submitted facts judged again by the rule in force today (the reviewer's "now" column)."""
+    facts = submitted_facts(portal, actor, application_id)
+    if facts is None:
+        return {"outcome": None, "criteria": []}
+    with portal.reading() as session:
+        measure_id = load_visible(session, actor, application_id).measure_id
+    result = portal.pack.evaluate(measure_id, facts, portal.today())
+    return result.to_json(lang)

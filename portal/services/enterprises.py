@@ -191,35 +191,78 @@ def save_profile(
 ) -> EnterpriseProfile:
     """Add an unconfirmed profile version; `expected_version` is the newest the user saw (None at first)."""
     enterprise_id = _own_enterprise(actor)
+    _check_facts(portal, facts)
+    with portal.transaction() as session:
+        return _add_profile(session, portal, actor, enterprise_id, facts, expected_version)
+
+
+def save_confirmed_profile(
+    portal: Portal, actor: Actor, facts: Mapping[str, Mapping[str, Any]], expected_version: int | None
+) -> EnterpriseProfile:
+    """The profile page's save: the clerk states the figures are true, so the version is confirmed.
+
+    The registered identity (name, code, district: pack.yaml `identity` and `jurisdictions`)
+    overrides what the form says, since the district decides which reviewers have a case. One
+    transaction: a version is never left saved but unconfirmed.
+    """
+    enterprise_id = _own_enterprise(actor)
+    with portal.transaction() as session:
+        enterprise = session.get(Enterprise, enterprise_id)
+        if enterprise is None:
+            raise NotFound("enterprise", enterprise_id)
+        stated = {entity: dict(named) for entity, named in facts.items()}
+        registered = portal.city.registered_facts(
+            name=enterprise.name, code=enterprise.uscc, district=enterprise.district
+        )
+        for entity, named in registered.items():
+            stated.setdefault(entity, {}).update(named)
+        _check_facts(portal, stated)
+        row = _add_profile(session, portal, actor, enterprise_id, stated, expected_version)
+        row.confirmed = True
+        session.add(row)
+        audit_enterprise(session, actor, enterprise_id, "profile_confirmed", {"version": row.version})
+        return row
+
+
+def _check_facts(portal: Portal, facts: Mapping[str, Mapping[str, Any]]) -> None:
     try:
         portal.pack.facts.parse(facts)
     except FactError as exc:
         raise ValidationFailed([FieldProblem(exc.fact, exc.message)]) from None
-    with portal.transaction() as session:
-        latest = _latest_profile(session, enterprise_id)
-        current = latest.version if latest is not None else None
-        if current != expected_version:
-            raise StaleVersion("profile", enterprise_id, expected_version or 0, current)
-        row = EnterpriseProfile(
-            enterprise_id=enterprise_id,
-            version=(current or 0) + 1,
-            facts=dict(facts),
-            created_by=actor.user_id,
-            created_at=portal.now(),
-        )
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError:  # another save took this version number first
-            raise StaleVersion("profile", enterprise_id, expected_version or 0, None) from None
-        audit_enterprise(
-            session,
-            actor,
-            enterprise_id,
-            "profile_saved",
-            {"version": row.version, "facts_hash": payload_hash(row.facts)},
-        )
-        return row
+
+
+def _add_profile(
+    session: Session,
+    portal: Portal,
+    actor: Actor,
+    enterprise_id: int,
+    facts: Mapping[str, Mapping[str, Any]],
+    expected_version: int | None,
+) -> EnterpriseProfile:
+    latest = _latest_profile(session, enterprise_id)
+    current = latest.version if latest is not None else None
+    if current != expected_version:
+        raise StaleVersion("profile", enterprise_id, expected_version or 0, current)
+    row = EnterpriseProfile(
+        enterprise_id=enterprise_id,
+        version=(current or 0) + 1,
+        facts=dict(facts),
+        created_by=actor.user_id,
+        created_at=portal.now(),
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:  # another save took this version number first
+        raise StaleVersion("profile", enterprise_id, expected_version or 0, None) from None
+    audit_enterprise(
+        session,
+        actor,
+        enterprise_id,
+        "profile_saved",
+        {"version": row.version, "facts_hash": payload_hash(row.facts)},
+    )
+    return row
 
 
 def confirm_profile(portal: Portal, actor: Actor, version: int) -> EnterpriseProfile:

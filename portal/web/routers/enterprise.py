@@ -113,21 +113,11 @@ async def save_profile(request: Request, actor: EnterpriseUser) -> Response:
     if errors:
         return _profile_page(request, actor, values, errors, version, status_code=422)
     facts = {entity: {k: stored_form(v) for k, v in named.items()} for entity, named in parsed.items()}
-    # Name, code and district are the registered ones: the district also decides which reviewers
-    # have the case, so a profile must not claim another district for eligibility.
-    enterprise = own_enterprise(request, actor)
-    registered = portal.city.registered_facts(
-        name=enterprise.name, code=enterprise.uscc, district=enterprise.district
-    )
-    for entity, named in registered.items():
-        facts.setdefault(entity, {}).update(named)
     try:
-        row = enterprises.save_profile(portal, actor, facts, version)
+        enterprises.save_confirmed_profile(portal, actor, facts, version)
     except ValidationFailed as failed:
         errors = {p.path: "check.invalid.text" for p in failed.errors}
         return _profile_page(request, actor, values, errors, version, status_code=422)
-    # Saving here is the clerk's statement that the figures are true: confirm the new version.
-    enterprises.confirm_profile(portal, actor, row.version)
     return RedirectResponse("/profile?saved=1", status_code=303)
 
 

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from portal.db.tables import Application
 from portal.services import applications as app_service
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for, list_applications_for
@@ -23,8 +22,8 @@ from portal.services.case_files import (
     case_files,
     enterprises_by_id,
     expert_roster,
+    judged_today,
     open_case_file,
-    submitted_facts,
 )
 from portal.services.errors import NotFound
 from portal.web.case_views import (
@@ -126,7 +125,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         app_service.answer_versions(portal, actor, application_id),
         lang,
     )
-    now = _re_evaluate(request, actor, application)
+    now = judged_today(portal, actor, application_id, lang)
     spec = portal.forms.get(application.measure_id)
     return {
         "actor": actor,
@@ -147,17 +146,6 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         ],
         "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
     }
-
-
-def _re_evaluate(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
-    """The submitted facts judged again by the rule in force today, in the page's language."""
-    portal = portal_of(request)
-    assert application.id is not None
-    facts = submitted_facts(portal, actor, application.id)
-    if facts is None:
-        return {"outcome": None, "criteria": []}
-    result = portal.pack.evaluate(application.measure_id, facts, portal.today())
-    return result.to_json(request_lang(request))
 
 
 @router.get("/review/{application_id}", response_class=HTMLResponse)
