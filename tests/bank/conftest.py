@@ -7,44 +7,17 @@ app's `Portal` at its own migrated database and a fresh rate limiter. "Today" is
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import date
-from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func
-from sqlmodel import Session, select
-from stdnum.cn import uscc as stdnum_uscc
+from sqlalchemy import Engine
 
-from portal.db.tables import ApiKey, AuditEvent, BankAccessLog, BankConsent, Loan
-from portal.services import banks, consents, enterprises
-from portal.services.context import Portal
+from portal.services import banks, consents
 from portal.settings import Settings
 from portal.web.app import create_app
 from portal.web.ratelimit import SlidingWindowLimiter
-from portal.workflows import Actor
-
-TODAY = date(2026, 11, 27)
-ALL_PRODUCTS = ["credit_risk_compensation", "ip_pledge_compensation", "guarantee_fee"]  # pack.yaml
-# Facts every product reads, plus one (revenue) none of them reads: it must never reach a bank.
-PROFILE: dict[str, object] = {
-    "district": "tianhe",
-    "registered_on": "2018-03-01",
-    "independent_legal_person": True,
-    "is_sme": True,
-    "is_small_micro": True,
-    "bad_credit_record_3y": False,
-    "on_key_support_list": False,
-    "revenue": "40000000",
-}
-
-
-def make_uscc(n: int) -> str:
-    """A valid Guangzhou (4401) code, distinct for each n."""
-    first = f"914401{n:011d}"
-    return first + stdnum_uscc.calc_check_digit(first)
+from tests.bank.bank_world import ALL_PRODUCTS, TODAY, BankWorld, new_enterprise
 
 
 @pytest.fixture(scope="session")
@@ -53,67 +26,13 @@ def bank_apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, FastAPI]:
     return {}
 
 
-@dataclasses.dataclass
-class World:
-    client: TestClient
-    portal: Portal
-    engine: Engine
-    key: str  # bank "alpha", both scopes
-    read_key: str  # bank "alpha", eligibility:read only
-    other_key: str  # bank "beta", both scopes
-    uscc: str  # consented to alpha for every product
-    enterprise: Actor
-
-    def check(self, body: Any, key: str | None = None, **kwargs: Any) -> httpx.Response:
-        return self.client.post("/api/v1/bank/eligibility", json=body, headers=self.auth(key), **kwargs)
-
-    def register(self, body: Any, key: str | None = None) -> httpx.Response:
-        return self.client.post("/api/v1/bank/loans", json=body, headers=self.auth(key))
-
-    def auth(self, key: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key or self.key}"}
-
-    def counts(self) -> dict[str, int]:
-        with Session(self.engine) as session:
-            return {
-                table.__name__: session.exec(select(func.count()).select_from(table)).one()
-                for table in (AuditEvent, BankAccessLog, BankConsent, Loan, ApiKey)
-            }
-
-    def log(self) -> list[BankAccessLog]:
-        with Session(self.engine) as session:
-            return list(session.exec(select(BankAccessLog).order_by(BankAccessLog.seq)).all())
-
-
-def new_enterprise(portal: Portal, n: int, facts: dict[str, object] | None = None) -> tuple[str, Actor]:
-    """A registered enterprise with a confirmed profile; returns its USCC and its user."""
-    uscc = make_uscc(n)
-    enterprises.register_enterprise(
-        portal,
-        uscc=uscc,
-        name=f"广州测试{n}号科技有限公司",
-        district="tianhe",
-        username=f"firm{n}",
-        password="correct horse battery staple",
-        display_name=f"Clerk {n}",
-    )
-    actor = enterprises.actor_for_username(portal, f"firm{n}")
-    row = enterprises.save_profile(portal, actor, {"enterprise": dict(facts or PROFILE)}, None)
-    enterprises.confirm_profile(portal, actor, row.version)
-    return uscc, actor
-
-
-def loan(amount: object = "3000000", **facts: object) -> dict[str, object]:
-    return {"amount": amount, "term_months": 24, "pledge_kind": "none", "uses_policy_tool": False, **facts}
-
-
 @pytest.fixture
 def world(
     bank_apps: dict[str, FastAPI],
     db_backend: str,
     migrated_engine: Engine,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[World]:
+) -> Iterator[BankWorld]:
     app = bank_apps.get(db_backend)
     if app is None:
         db = tmp_path_factory.mktemp("bank_app") / "unused.db"
@@ -133,4 +52,4 @@ def world(
     uscc, actor = new_enterprise(portal, 1)
     consents.grant_consent(portal, actor, bank_code="alpha", products=ALL_PRODUCTS)
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield World(client, portal, migrated_engine, key, read_key, other_key, uscc, actor)
+        yield BankWorld(client, portal, migrated_engine, key, read_key, other_key, uscc, actor)

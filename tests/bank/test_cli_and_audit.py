@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from portal.cli import app
 from portal.db.access_log import verify_access_log
 from portal.settings import get_settings
-from tests.bank.conftest import World, loan
+from tests.bank.bank_world import BankWorld, loan
 from tests.db.tampering import tamper
 
 runner = CliRunner()
@@ -50,7 +50,7 @@ def test_banks_commands(cli_db: str) -> None:
 
 
 def test_audit_verify_catches_a_tampered_access_log_row(
-    world: World, migrated_engine: Engine, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+    world: BankWorld, migrated_engine: Engine, migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for _ in range(3):
         world.check({"uscc": world.uscc, "product": "credit_risk_compensation", "loan": loan()})
@@ -67,7 +67,7 @@ def test_audit_verify_catches_a_tampered_access_log_row(
         get_settings.cache_clear()
 
 
-def test_a_rewritten_checked_amount_breaks_the_chain(world: World, migrated_engine: Engine) -> None:
+def test_a_rewritten_checked_amount_breaks_the_chain(world: BankWorld, migrated_engine: Engine) -> None:
     world.check({"uscc": world.uscc, "product": "credit_risk_compensation", "loan": loan("3000000")})
     with Session(migrated_engine) as session:
         assert verify_access_log(session).ok

@@ -2,18 +2,18 @@
 
 import re
 
-from tests.bank.conftest import World, loan
+from tests.bank.bank_world import BankWorld, loan
 
 PASSWORD = "correct horse battery staple"
 
 
-def csrf_of(world: World, path: str) -> str:
+def csrf_of(world: BankWorld, path: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', world.client.get(path).text)
     assert match is not None, path
     return match.group(1)
 
 
-def sign_in(world: World) -> None:
+def sign_in(world: BankWorld) -> None:
     token = csrf_of(world, "/login")
     response = world.client.post(
         "/login",
@@ -23,7 +23,7 @@ def sign_in(world: World) -> None:
     assert response.status_code == 303, response.text
 
 
-def test_grant_and_revoke_through_the_page(world: World) -> None:
+def test_grant_and_revoke_through_the_page(world: BankWorld) -> None:
     assert world.client.get("/consents", follow_redirects=False).status_code == 303  # sign in first
     sign_in(world)
     page = world.client.get("/consents")
@@ -49,7 +49,7 @@ def test_grant_and_revoke_through_the_page(world: World) -> None:
     assert world.check(body, key=world.other_key).status_code == 403
 
 
-def test_access_log_page_shows_every_query(world: World) -> None:
+def test_access_log_page_shows_every_query(world: BankWorld) -> None:
     world.check({"uscc": world.uscc, "product": "credit_risk_compensation", "loan": loan()})
     world.check({"uscc": world.uscc, "product": "guarantee_fee", "loan": loan()}, key=world.other_key)
     sign_in(world)

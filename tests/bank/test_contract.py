@@ -9,13 +9,13 @@ from portal.services import banks, consents
 from portal.settings import Settings
 from portal.web.app import create_app
 from portal.web.ratelimit import SlidingWindowLimiter
-from tests.bank.conftest import TODAY, World, loan, make_uscc
+from tests.bank.bank_world import TODAY, BankWorld, loan, make_uscc
 
 CREDIT = "credit_risk_compensation"
 PROBLEM = "application/problem+json"
 
 
-def only_logged(world: World, before: dict[str, int]) -> None:
+def only_logged(world: BankWorld, before: dict[str, int]) -> None:
     after = world.counts()
     assert after["BankAccessLog"] == before["BankAccessLog"] + 1
     assert {k: v for k, v in after.items() if k != "BankAccessLog"} == {
@@ -23,11 +23,11 @@ def only_logged(world: World, before: dict[str, int]) -> None:
     }
 
 
-def good(world: World) -> dict[str, object]:
+def good(world: BankWorld) -> dict[str, object]:
     return {"uscc": world.uscc, "product": CREDIT, "loan": loan()}
 
 
-def test_bad_eligibility_bodies(world: World) -> None:
+def test_bad_eligibility_bodies(world: BankWorld) -> None:
     base = good(world)
     cases: list[tuple[dict[str, object], str]] = [
         ({**base, "product": "mortgage"}, "product"),
@@ -57,7 +57,7 @@ def test_bad_eligibility_bodies(world: World) -> None:
         assert world.log()[-1].outcome == "bad_request"
 
 
-def test_unparseable_bodies(world: World) -> None:
+def test_unparseable_bodies(world: BankWorld) -> None:
     raw_cases = [
         (b'{"uscc": "x", "product": "guarantee_fee", "loan": {"amount": 1e9}}', "application/json", 422),
         (b"{not json", "application/json", 400),
@@ -78,7 +78,7 @@ def test_unparseable_bodies(world: World) -> None:
         only_logged(world, before)
 
 
-def test_exponent_number_is_refused_by_name(world: World) -> None:
+def test_exponent_number_is_refused_by_name(world: BankWorld) -> None:
     content = f'{{"uscc": "{world.uscc}", "product": "{CREDIT}", "loan": {{"amount": 1e9}}}}'.encode()
     response = world.client.post(
         "/api/v1/bank/eligibility",
@@ -89,13 +89,13 @@ def test_exponent_number_is_refused_by_name(world: World) -> None:
     assert "exponent" in response.json()["detail"]
 
 
-def assert_refused(world: World, response: httpx.Response, status: int, code: str) -> None:
+def assert_refused(world: BankWorld, response: httpx.Response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["code"] == code
 
 
-def test_authorization_matrix(world: World) -> None:
+def test_authorization_matrix(world: BankWorld) -> None:
     body = good(world)
     cases: list[tuple[str, dict[str, str], int, str]] = [
         ("no key", {}, 401, "unauthorized"),
@@ -132,7 +132,7 @@ def test_authorization_matrix(world: World) -> None:
     assert world.log()[-1].enterprise_id is None
 
 
-def test_expired_and_revoked_consent(world: World) -> None:
+def test_expired_and_revoked_consent(world: BankWorld) -> None:
     consent = consents.grant_consent(
         world.portal, world.enterprise, bank_code="beta", products=[CREDIT], days=1
     )
@@ -148,7 +148,7 @@ def test_expired_and_revoked_consent(world: World) -> None:
     assert_refused(world, world.check(body, key=world.other_key), 403, "no_consent")
 
 
-def test_rate_limit(world: World) -> None:
+def test_rate_limit(world: BankWorld) -> None:
     world.client.app.state.bank_limiter = SlidingWindowLimiter(3, 60.0)  # type: ignore[attr-defined]
     for _ in range(3):
         assert world.check(good(world)).status_code == 200

@@ -2,12 +2,12 @@
 
 from portal.services import consents
 from portal.web.bank_api_models import PledgeKind, Product
-from tests.bank.conftest import PROFILE, World, loan, new_enterprise
+from tests.bank.bank_world import PROFILE, BankWorld, loan, new_enterprise
 
 CREDIT = "credit_risk_compensation"
 
 
-def test_tiered_2025_ratios_end_to_end(world: World) -> None:
+def test_tiered_2025_ratios_end_to_end(world: BankWorld) -> None:
     key_firm, actor = new_enterprise(world.portal, 2, {**PROFILE, "on_key_support_list": True})
     consents.grant_consent(world.portal, actor, bank_code="alpha", products=[CREDIT])
     cases = [
@@ -28,7 +28,7 @@ def test_tiered_2025_ratios_end_to_end(world: World) -> None:
     assert [c["outcome"] for c in ineligible if c["id"] == "max_loan"] == ["fail"]
 
 
-def test_answer_shape_and_only_used_profile_facts(world: World) -> None:
+def test_answer_shape_and_only_used_profile_facts(world: BankWorld) -> None:
     response = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan("8000000.50")})
     body = response.json()
     assert set(body) == {
@@ -60,7 +60,7 @@ def test_answer_shape_and_only_used_profile_facts(world: World) -> None:
     ]
 
 
-def test_missing_loan_facts_are_named(world: World) -> None:
+def test_missing_loan_facts_are_named(world: BankWorld) -> None:
     response = world.check(
         {
             "uscc": world.uscc,
@@ -77,14 +77,14 @@ def test_missing_loan_facts_are_named(world: World) -> None:
     assert "2018-03-01" not in response.text
 
 
-def test_guarantee_fee_product(world: World) -> None:
+def test_guarantee_fee_product(world: BankWorld) -> None:
     body = world.check(
         {"uscc": world.uscc, "product": "guarantee_fee", "loan": loan("5000001", government_guarantee=True)}
     ).json()
     assert (body["outcome"], body["benefit"]) == ("eligible", {"max_fee_rate": "0.015"})
 
 
-def test_published_enums_match_the_pack(world: World) -> None:
+def test_published_enums_match_the_pack(world: BankWorld) -> None:
     spec = world.portal.pack.facts.get("loan.pledge_kind")
     assert spec is not None
     assert set(PledgeKind.__args__) == set(spec.values)
@@ -94,7 +94,7 @@ def test_published_enums_match_the_pack(world: World) -> None:
         assert world.portal.pack.versions(measure), measure
 
 
-def test_money_as_text_or_number(world: World) -> None:
+def test_money_as_text_or_number(world: BankWorld) -> None:
     for amount in ("3000000", 3000000, "3000000.00", 3000000.5):
         body = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan(amount)}).json()
         assert body["outcome"] == "eligible", amount

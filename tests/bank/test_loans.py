@@ -6,18 +6,18 @@ from sqlmodel import Session, select
 
 from portal.db.tables import AuditEvent
 from portal.services import consents
-from tests.bank.conftest import TODAY, World, loan, new_enterprise
+from tests.bank.bank_world import TODAY, BankWorld, loan, new_enterprise
 
 CREDIT = "credit_risk_compensation"
 
 
-def query(world: World, amount: str = "3000000", key: str | None = None, product: str = CREDIT) -> str:
+def query(world: BankWorld, amount: str = "3000000", key: str | None = None, product: str = CREDIT) -> str:
     response = world.check({"uscc": world.uscc, "product": product, "loan": loan(amount)}, key=key)
     assert response.status_code == 200, response.text
     return str(response.json()["query_id"])
 
 
-def registration(world: World, query_id: str, **overrides: object) -> dict[str, object]:
+def registration(world: BankWorld, query_id: str, **overrides: object) -> dict[str, object]:
     return {
         "uscc": world.uscc,
         "product": CREDIT,
@@ -29,7 +29,7 @@ def registration(world: World, query_id: str, **overrides: object) -> dict[str, 
     }
 
 
-def test_register_and_read_status(world: World) -> None:
+def test_register_and_read_status(world: BankWorld) -> None:
     query_id = query(world)
     response = world.register(registration(world, query_id))
     assert response.status_code == 201, response.text
@@ -55,7 +55,7 @@ def test_register_and_read_status(world: World) -> None:
     assert (again.status_code, again.json()["code"]) == (409, "query_used")
 
 
-def test_refused_registrations_write_only_the_log(world: World) -> None:
+def test_refused_registrations_write_only_the_log(world: BankWorld) -> None:
     eligible = query(world)
     ineligible = query(world, "40000000")
     other_product = query(world, product="guarantee_fee")
@@ -85,7 +85,7 @@ def test_refused_registrations_write_only_the_log(world: World) -> None:
         assert (after["Loan"], after["AuditEvent"]) == (before["Loan"], before["AuditEvent"])
 
 
-def test_checks_expire_after_30_days(world: World) -> None:
+def test_checks_expire_after_30_days(world: BankWorld) -> None:
     query_id = query(world)
     world.portal.today_override = TODAY + timedelta(days=31)
     response = world.register(registration(world, query_id))
@@ -94,7 +94,7 @@ def test_checks_expire_after_30_days(world: World) -> None:
     assert world.register(registration(world, query_id)).status_code == 201
 
 
-def test_a_loan_is_held_to_the_checked_amount_and_term(world: World) -> None:
+def test_a_loan_is_held_to_the_checked_amount_and_term(world: BankWorld) -> None:
     # A 3,000,000 check earns the highest 2025 ratio; a 20,000,000 loan would earn less.
     query_id = query(world)
     [check] = [row for row in world.log() if row.query_id == query_id]
@@ -121,7 +121,7 @@ def test_a_loan_is_held_to_the_checked_amount_and_term(world: World) -> None:
     assert granted.json()["amount"] == "2500000.00"
 
 
-def test_a_check_without_a_term_does_not_bind_one(world: World) -> None:
+def test_a_check_without_a_term_does_not_bind_one(world: BankWorld) -> None:
     facts = {k: v for k, v in loan().items() if k != "term_months"}
     response = world.check({"uscc": world.uscc, "product": CREDIT, "loan": facts})
     assert response.json()["outcome"] == "eligible", response.text

@@ -17,7 +17,7 @@ from schemathesis.checks import (
 )
 
 from portal.web.ratelimit import SlidingWindowLimiter
-from tests.bank.conftest import World
+from tests.bank.bank_world import BankWorld
 
 CHECKS = [
     not_a_server_error,
@@ -29,7 +29,7 @@ CHECKS = [
 EXAMPLES_PER_OPERATION = 50
 
 
-def test_bank_api_conforms_to_its_schema(world: World) -> None:
+def test_bank_api_conforms_to_its_schema(world: BankWorld) -> None:
     app = world.client.app
     app.state.bank_limiter = SlidingWindowLimiter(1_000_000, 60.0)  # type: ignore[attr-defined]
     schema = schemathesis.openapi.from_asgi("/openapi.json", app).include(path_regex=r"^/api/v1/bank/")

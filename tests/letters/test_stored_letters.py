@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DECIDED_ON, World, decide_case
 from pypdf import PdfReader
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -23,6 +22,7 @@ from portal.services.decisions import correct_letter, verify_code
 from portal.services.errors import Conflict, NotFound
 from portal.services.letters import rerender_letter
 from portal.settings import get_settings
+from tests.letters.letter_cases import DECIDED_ON, LettersWorld, decide_case
 
 runner = CliRunner()
 
@@ -38,14 +38,14 @@ def embedded_decision(pdf: bytes) -> dict[str, Any]:
     return decoded
 
 
-def stored(world: World, letter_id: int) -> Letter:
+def stored(world: LettersWorld, letter_id: int) -> Letter:
     with world.portal.reading() as session:
         letter = session.get(Letter, letter_id)
         assert letter is not None
         return letter
 
 
-def test_an_approval_stores_a_letter_whose_sha256_is_that_of_its_bytes(world: World) -> None:
+def test_an_approval_stores_a_letter_whose_sha256_is_that_of_its_bytes(world: LettersWorld) -> None:
     letter = world.case.letter
     assert letter.kind == "approval" and letter.lang == "zh"
     assert letter.pdf.startswith(b"%PDF-")
@@ -54,7 +54,9 @@ def test_an_approval_stores_a_letter_whose_sha256_is_that_of_its_bytes(world: Wo
     assert re.fullmatch(r"穗发改〔2026〕\d+号", letter.doc_number)
 
 
-def test_the_stored_letter_names_the_enterprise_and_the_amount_in_figures_and_capitals(world: World) -> None:
+def test_the_stored_letter_names_the_enterprise_and_the_amount_in_figures_and_capitals(
+    world: LettersWorld,
+) -> None:
     content = pdf_text(world.case.letter.pdf)
     assert world.case.enterprise_name in content
     assert "600,000.00" in content
@@ -68,7 +70,7 @@ def test_the_stored_letter_names_the_enterprise_and_the_amount_in_figures_and_ca
     assert (benefit["name"], benefit["amount"], benefit["kind"]) == ("voucher", "600000.00", "money")
 
 
-def test_the_database_refuses_to_rewrite_a_stored_letter(world: World) -> None:
+def test_the_database_refuses_to_rewrite_a_stored_letter(world: LettersWorld) -> None:
     with pytest.raises(DBAPIError), world.portal.transaction() as session:
         session.execute(
             text("UPDATE letter SET sha256 = :digest WHERE id = :id"),
@@ -77,7 +79,7 @@ def test_the_database_refuses_to_rewrite_a_stored_letter(world: World) -> None:
     assert stored(world, world.case.letter.id or 0).sha256 == world.case.letter.sha256
 
 
-def test_re_rendering_reproduces_the_stored_bytes_and_stores_nothing(world: World) -> None:
+def test_re_rendering_reproduces_the_stored_bytes_and_stores_nothing(world: LettersWorld) -> None:
     case = world.case
     again = rerender_letter(world.portal, case.decision_id)
     assert again.letter_id == case.letter.id
@@ -91,7 +93,7 @@ def test_re_rendering_reproduces_the_stored_bytes_and_stores_nothing(world: Worl
     assert [row.id for row in letters] == [case.letter.id]
 
 
-def test_a_correction_supersedes_the_old_letter_and_both_stay(world: World) -> None:
+def test_a_correction_supersedes_the_old_letter_and_both_stay(world: LettersWorld) -> None:
     case = decide_case(world.portal, "广州更正示例智能有限公司")
     newer = correct_letter(
         world.portal, world.reviewer, case.letter.id or 0, reasons="更正企业联系地址的笔误。"
@@ -114,7 +116,7 @@ def test_a_correction_supersedes_the_old_letter_and_both_stay(world: World) -> N
 
 
 @pytest.fixture
-def cli_database(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def cli_database(world: LettersWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[LettersWorld]:
     monkeypatch.setenv("DATABASE_URL", world.database_url)
     get_settings.cache_clear()
     yield world
@@ -122,7 +124,7 @@ def cli_database(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Worl
 
 
 def test_cli_render_writes_the_letter_and_leaves_the_stored_one_unchanged(
-    cli_database: World, tmp_path: Path
+    cli_database: LettersWorld, tmp_path: Path
 ) -> None:
     case = cli_database.case
     out = tmp_path / "letter.pdf"
@@ -143,7 +145,7 @@ def test_cli_render_writes_the_letter_and_leaves_the_stored_one_unchanged(
 
 
 def test_cli_render_names_an_unknown_decision_without_a_traceback(
-    cli_database: World, tmp_path: Path
+    cli_database: LettersWorld, tmp_path: Path
 ) -> None:
     out = tmp_path / "none.pdf"
     result = runner.invoke(cli_app, ["decisions", "render", "999999", "--out", str(out)])
@@ -153,7 +155,7 @@ def test_cli_render_names_an_unknown_decision_without_a_traceback(
     assert not out.exists()
 
 
-def test_cli_render_names_an_unwritable_output_file(cli_database: World, tmp_path: Path) -> None:
+def test_cli_render_names_an_unwritable_output_file(cli_database: LettersWorld, tmp_path: Path) -> None:
     out = tmp_path / "no-such-dir" / "letter.pdf"
     result = runner.invoke(
         cli_app, ["decisions", "render", str(cli_database.case.decision_id), "--out", str(out)]
@@ -162,10 +164,10 @@ def test_cli_render_names_an_unwritable_output_file(cli_database: World, tmp_pat
     assert f"cannot write {out}" in result.output
 
 
-def test_a_letter_date_is_the_decision_day_in_guangzhou(world: World) -> None:
+def test_a_letter_date_is_the_decision_day_in_guangzhou(world: LettersWorld) -> None:
     assert verify_code(world.portal, world.case.letter.verification_code).issued_on == DECIDED_ON
 
 
-def test_an_unknown_decision_cannot_be_re_rendered(world: World) -> None:
+def test_an_unknown_decision_cannot_be_re_rendered(world: LettersWorld) -> None:
     with pytest.raises(NotFound):
         rerender_letter(world.portal, 999999)

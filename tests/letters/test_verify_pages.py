@@ -3,10 +3,10 @@
 import hashlib
 import re
 
-from conftest import World, decide_case, sign_in
 from fastapi.testclient import TestClient
 
 from portal.services.decisions import correct_letter
+from tests.letters.letter_cases import LettersWorld, decide_case, sign_in
 
 
 def csrf_of(html: str) -> str:
@@ -26,7 +26,7 @@ def upload(client: TestClient, code: str, pdf: bytes) -> str:
     return answer
 
 
-def test_the_verify_page_shows_what_the_letter_says(world: World, client: TestClient) -> None:
+def test_the_verify_page_shows_what_the_letter_says(world: LettersWorld, client: TestClient) -> None:
     letter = world.case.letter
     response = client.get(f"/verify/{letter.verification_code}")
     assert response.status_code == 200
@@ -45,7 +45,7 @@ def test_the_verify_page_shows_what_the_letter_says(world: World, client: TestCl
     assert response.headers["x-robots-tag"].startswith("noindex")
 
 
-def test_the_verify_page_switches_to_english(world: World, client: TestClient) -> None:
+def test_the_verify_page_switches_to_english(world: LettersWorld, client: TestClient) -> None:
     client.cookies.set("lang", "en")
     page = client.get(f"/verify/{world.case.letter.verification_code}").text
     for shown in (
@@ -58,7 +58,7 @@ def test_the_verify_page_switches_to_english(world: World, client: TestClient) -
     assert world.case.enterprise_name in page
 
 
-def test_a_typed_code_is_read_as_meant(world: World, client: TestClient) -> None:
+def test_a_typed_code_is_read_as_meant(world: LettersWorld, client: TestClient) -> None:
     code = world.case.letter.verification_code
     typed = code.replace("-", " ").lower()
     response = client.get("/verify", params={"code": typed}, follow_redirects=False)
@@ -69,7 +69,9 @@ def test_a_typed_code_is_read_as_meant(world: World, client: TestClient) -> None
     assert form.status_code == 200 and 'name="code"' in form.text
 
 
-def test_unknown_and_malformed_codes_get_the_same_plain_not_found(world: World, client: TestClient) -> None:
+def test_unknown_and_malformed_codes_get_the_same_plain_not_found(
+    world: LettersWorld, client: TestClient
+) -> None:
     unknown = client.get("/verify/00000-00000-00000-00000")
     malformed = client.get("/verify/not-a-code-at-all")
     typed = client.get("/verify", params={"code": "<script>"})
@@ -84,14 +86,14 @@ def test_unknown_and_malformed_codes_get_the_same_plain_not_found(world: World, 
     assert posted.status_code == 404 and posted.text == unknown.text
 
 
-def test_the_genuine_pdf_verifies(world: World, client: TestClient) -> None:
+def test_the_genuine_pdf_verifies(world: LettersWorld, client: TestClient) -> None:
     letter = world.case.letter
     page = upload(client, letter.verification_code, letter.pdf)
     assert 'data-result="match"' in page
     assert 'data-result="mismatch"' not in page
 
 
-def test_a_pdf_with_one_byte_changed_fails_verification(world: World, client: TestClient) -> None:
+def test_a_pdf_with_one_byte_changed_fails_verification(world: LettersWorld, client: TestClient) -> None:
     letter = world.case.letter
     tampered = bytearray(letter.pdf)
     tampered[len(tampered) // 2] ^= 0x01
@@ -100,7 +102,7 @@ def test_a_pdf_with_one_byte_changed_fails_verification(world: World, client: Te
     assert hashlib.sha256(bytes(tampered)).hexdigest() in page
 
 
-def test_an_empty_upload_is_refused_with_a_reason(world: World, client: TestClient) -> None:
+def test_an_empty_upload_is_refused_with_a_reason(world: LettersWorld, client: TestClient) -> None:
     code = world.case.letter.verification_code
     token = csrf_of(client.get(f"/verify/{code}").text)
     response = client.post(
@@ -110,7 +112,7 @@ def test_an_empty_upload_is_refused_with_a_reason(world: World, client: TestClie
     assert "请选择要核对的 PDF 文件" in response.text
 
 
-def test_an_upload_without_the_csrf_token_is_refused(world: World, client: TestClient) -> None:
+def test_an_upload_without_the_csrf_token_is_refused(world: LettersWorld, client: TestClient) -> None:
     code = world.case.letter.verification_code
     client.get(f"/verify/{code}")
     response = client.post(
@@ -122,7 +124,7 @@ def test_an_upload_without_the_csrf_token_is_refused(world: World, client: TestC
     assert "data-result" not in response.text
 
 
-def test_an_oversized_upload_is_refused_before_it_is_read(world: World, client: TestClient) -> None:
+def test_an_oversized_upload_is_refused_before_it_is_read(world: LettersWorld, client: TestClient) -> None:
     code = world.case.letter.verification_code
     token = csrf_of(client.get(f"/verify/{code}").text)
     too_big = b"%PDF-" + b"0" * (21 * 1024 * 1024)
@@ -132,7 +134,9 @@ def test_an_oversized_upload_is_refused_before_it_is_read(world: World, client: 
     assert response.status_code == 413
 
 
-def test_a_superseded_letter_says_so_and_links_to_the_correction(world: World, client: TestClient) -> None:
+def test_a_superseded_letter_says_so_and_links_to_the_correction(
+    world: LettersWorld, client: TestClient
+) -> None:
     case = decide_case(world.portal, "广州公示更正科技有限公司")
     newer = correct_letter(world.portal, world.reviewer, case.letter.id or 0, reasons="更正笔误。")
     old_page = client.get(f"/verify/{case.letter.verification_code}").text
@@ -144,11 +148,11 @@ def test_a_superseded_letter_says_so_and_links_to_the_correction(world: World, c
     assert 'data-status="current"' in new_page and newer.sha256 in new_page
 
 
-def pdf_url(world: World) -> str:
+def pdf_url(world: LettersWorld) -> str:
     return f"/applications/{world.case.application_id}/letters/{world.case.letter.id}.pdf"
 
 
-def test_the_owner_downloads_the_stored_letter(world: World, client: TestClient) -> None:
+def test_the_owner_downloads_the_stored_letter(world: LettersWorld, client: TestClient) -> None:
     sign_in(client, world.case.owner_username)
     response = client.get(pdf_url(world))
     assert response.status_code == 200
@@ -157,7 +161,7 @@ def test_the_owner_downloads_the_stored_letter(world: World, client: TestClient)
     assert "attachment" in response.headers["content-disposition"]
 
 
-def test_the_download_is_owner_only(world: World, client: TestClient) -> None:
+def test_the_download_is_owner_only(world: LettersWorld, client: TestClient) -> None:
     anonymous = client.get(pdf_url(world), follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
     other = decide_case(world.portal, "广州另一家人工智能有限公司")
@@ -171,6 +175,6 @@ def test_the_download_is_owner_only(world: World, client: TestClient) -> None:
     )
 
 
-def test_a_reviewer_does_not_get_the_enterprise_download(world: World, client: TestClient) -> None:
+def test_a_reviewer_does_not_get_the_enterprise_download(world: LettersWorld, client: TestClient) -> None:
     sign_in(client, "letters-reviewer")
     assert client.get(pdf_url(world)).status_code == 404
