@@ -14,19 +14,18 @@ from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from portal.documents.model import BenefitKind, Language
-
-_LOCALES: dict[Language, str] = {"zh": "zh_CN", "en": "en"}
+from portal.locales import BABEL_LOCALES
 
 
 def format_date(day: date, lang: Language) -> str:
     """2026年11月27日 in Chinese, November 27, 2026 in English."""
-    text: str = babel_format_date(day, format="long", locale=_LOCALES[lang])
+    text: str = babel_format_date(day, format="long", locale=BABEL_LOCALES[lang])
     return text
 
 
 def format_amount(amount: Decimal, kind: BenefitKind, lang: Language) -> str:
     """A benefit value in figures: yuan with two decimals, a ratio as a percentage, or a number."""
-    locale = _LOCALES[lang]
+    locale = BABEL_LOCALES[lang]
     text: str
     if kind == "money":
         text = format_currency(amount, "CNY", locale=locale)

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
-from stdnum.cn import uscc
 
 from portal.forms.errors import FieldError
 from portal.forms.messages import message
+from portal.uscc import is_valid_uscc
 
 if TYPE_CHECKING:
     from portal.forms.model import FieldSpec, FormSpec
@@ -37,7 +37,7 @@ FORMAT_CHECKER = FormatChecker(Draft202012Validator.FORMAT_CHECKER.checkers)
 
 @FORMAT_CHECKER.checks("cn-uscc")
 def _is_uscc(instance: object) -> bool:
-    return not isinstance(instance, str) or bool(uscc.is_valid(instance))
+    return not isinstance(instance, str) or is_valid_uscc(instance)
 
 
 def make_validator(schema: Mapping[str, Any]) -> Draft202012Validator:

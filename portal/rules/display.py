@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
-_LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+from portal.locales import BABEL_LOCALES
 
 
 def _symbols(locale: str) -> dict[int, str] | None:
@@ -26,7 +26,7 @@ def _symbols(locale: str) -> dict[int, str] | None:
     return None if all(chr(k) == v for k, v in table.items()) else table
 
 
-_SYMBOLS = {lang: _symbols(locale) for lang, locale in _LOCALES.items()}
+_SYMBOLS = {lang: _symbols(locale) for lang, locale in BABEL_LOCALES.items()}
 # Thresholds in rule files have at most a few decimals; show them exactly up to this many.
 _EXACT_UP_TO = 4
 # Past this many decimals two different Decimal values are a matter of division noise, not policy.

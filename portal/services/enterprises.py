@@ -12,12 +12,12 @@ from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit, payload_hash
 from portal.db.tables import Enterprise, EnterpriseProfile, Role, User
-from portal.db.uscc import InvalidUSCCError, validate_uscc
 from portal.rules import FactError
 from portal.services.access import actor_of
 from portal.services.auth import check_password_strength, hash_password
 from portal.services.context import Portal
 from portal.services.errors import Conflict, FieldProblem, Forbidden, NotFound, StaleVersion, ValidationFailed
+from portal.uscc import InvalidUSCCError, validate_uscc
 from portal.workflows import Actor
 
 _STAFF_ROLES = frozenset({Role.REVIEWER.value, Role.EXPERT.value, Role.ADMIN.value})

@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from portal.db.uscc import InvalidUSCCError, validate_uscc
+from portal.uscc import InvalidUSCCError, validate_uscc
 
 Product = Literal["credit_risk_compensation", "ip_pledge_compensation", "guarantee_fee"]
 PledgeKind = Literal["none", "patent", "trademark", "copyright"]

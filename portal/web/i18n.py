@@ -19,11 +19,12 @@ from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from starlette.requests import HTTPConnection
 
+from portal.locales import BABEL_LOCALES
+
 Lang = Literal["zh", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
 DEFAULT_LANG: Final[Lang] = "zh"
 LANG_COOKIE: Final = "lang"
-_LOCALES: Final[Mapping[str, str]] = {"zh": "zh_CN", "en": "en_US"}
 _CATALOGUE_PATH = Path(__file__).with_name("messages.yaml")
 # The portal pages' strings live beside the chrome's, one file per area, merged into one catalogue.
 _CATALOGUE_PATHS = (_CATALOGUE_PATH, *sorted(_CATALOGUE_PATH.parent.glob("messages_*.yaml")))
@@ -68,7 +69,7 @@ class Translator:
 
     def __init__(self, lang: Lang) -> None:
         self.lang: Lang = lang
-        self.locale = _LOCALES[lang]
+        self.locale = BABEL_LOCALES[lang]
 
     def __call__(self, key: str, **params: object) -> str:
         text = catalogue()[key][self.lang]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.db.uscc import InvalidUSCCError, validate_uscc
+from portal.uscc import InvalidUSCCError, validate_uscc
 
 VALID = "91350100M000100Y43"
 

@@ -11,7 +11,7 @@ from portal.db.types import JsonDocument, UTCDateTime, utcnow
 
 
 class Enterprise(SQLModel, table=True):
-    """A registered enterprise; `uscc` is checked with `portal.db.uscc.validate_uscc` first."""
+    """A registered enterprise; `uscc` is checked with `portal.uscc.validate_uscc` first."""
 
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(max_length=18, unique=True)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from stdnum.cn import uscc as stdnum_uscc
-from stdnum.exceptions import InvalidChecksum, InvalidLength
-from stdnum.exceptions import ValidationError as StdnumError
 
 from portal.services import auth as auth_service
 from portal.services import enterprises
 from portal.services.errors import Refused, ValidationFailed
+from portal.uscc import InvalidUSCCError, validate_uscc
 from portal.web.i18n import Translator, request_lang
 from portal.web.routers.pages import safe_next
 from portal.web.security import require_csrf
@@ -123,13 +121,9 @@ def check_registration(
             errors[name] = t("auth.error.required")
     if values.get("uscc") and "uscc" not in errors:
         try:
-            stdnum_uscc.validate(values["uscc"])
-        except InvalidChecksum:
-            errors["uscc"] = t("auth.error.uscc_checksum")
-        except InvalidLength:
-            errors["uscc"] = t("auth.error.uscc_length")
-        except StdnumError:
-            errors["uscc"] = t("auth.error.uscc_format")
+            validate_uscc(values["uscc"])
+        except InvalidUSCCError as invalid:
+            errors["uscc"] = t(f"auth.error.uscc_{invalid.reason}")
     for name in ("name", "username", "display_name", "email"):
         if len(values.get(name, "")) > MAX_TEXT:
             errors[name] = t("auth.error.too_long")

@@ -27,12 +27,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from portal.db.uscc import InvalidUSCCError, validate_uscc
 from portal.services.bank_access import BankRefusal, log_refusal
 from portal.services.banks import BankCaller, authenticate
 from portal.services.context import Portal
 from portal.services.loan_eligibility import check_eligibility
 from portal.services.loans import LoanView, loan_status, register_loan
+from portal.uscc import InvalidUSCCError, validate_uscc
 from portal.web.bank_api_models import (
     EligibilityRequest,
     EligibilityResponse,
