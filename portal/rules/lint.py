@@ -163,7 +163,11 @@ def _lint_rule(
         elif rule.lead_unit not in units:
             add(lines.get("lead_unit", 1), f"lead_unit: {rule.lead_unit!r} is not in units.yaml")
     # Only `.yaml`: that is all `load_workflows` reads, so a `.yml` would pass lint and fail at start-up.
-    if workflows.is_dir() and not (workflows / f"{rule.workflow}.yaml").is_file():
+    if (
+        rule.workflow is not None
+        and workflows.is_dir()
+        and not (workflows / f"{rule.workflow}.yaml").is_file()
+    ):
         add(lines.get("workflow", 1), f"workflow: no workflow file {rule.workflow}.yaml in {workflows}")
     if typed:
         scope = Scope(rule, facts)

@@ -46,6 +46,8 @@ def fire_all(workflow: Workflow, steps: tuple[Step, ...] | list[Step]) -> str:
             returned_from=returned_from,
             objection_pending="objection_pending" in step.edge.guards,
             coi_declared="coi_not_declared" not in step.edge.guards,
+            # A routed approval (`when:`) goes where the journey's step goes: money or status only.
+            money_benefit="no_money_benefit" not in (*step.edge.guards, step.edge.when),
         )
         state = workflow.fire(
             state, step.event, ACTORS[step.party], case, "理由" if step.comment_required else None
