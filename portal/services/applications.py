@@ -115,6 +115,7 @@ def draft_in(
     payload: Mapping[str, object] | None = None,
 ) -> Application:
     """Create the draft inside the caller's transaction (a renewal creates one with its link)."""
+    assert rule.workflow is not None  # draftable_rule checked it
     workflow = portal.workflows[rule.workflow]
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None:
