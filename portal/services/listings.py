@@ -119,6 +119,8 @@ class Vocabulary:
     kinds: dict[str, Text]
     tracks: dict[str, Text]
     titles: dict[str, Text]
+    # The pack's districts (pack.yaml `jurisdictions`), as every page labels them.
+    districts: dict[str, Text]
 
 
 def vocabulary(portal: Portal) -> Vocabulary:
@@ -138,7 +140,8 @@ def vocabulary(portal: Portal) -> Vocabulary:
             spec = form.fields.get(name) if name is not None else None
             if spec is not None:
                 target.update({code: Text(label.zh, label.en) for code, label in spec.options.items()})
-    return Vocabulary(kinds, tracks, titles)
+    districts = {code: Text(text.zh, text.en) for code, text in portal.city.jurisdictions.labels.items()}
+    return Vocabulary(kinds, tracks, titles, districts)
 
 
 def _publishes_amount(portal: Portal, measure_id: str) -> bool:

@@ -26,7 +26,7 @@ from portal.services.errors import NotFound, Refused, StaleVersion
 from portal.services.listings import Entry, ListingFilter, Page, Vocabulary
 from portal.web.bank_api_models import ProblemBody
 from portal.web.errors import Problem
-from portal.web.i18n import Translator, catalogue, request_lang
+from portal.web.i18n import Translator, request_lang
 from portal.web.params import MAX_DB_INT, FormVersion, PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import current_actor, optional_actor, portal_of
@@ -43,7 +43,6 @@ _STATUSES_OF: dict[str, tuple[str, ...]] = {
 }
 _MAX_QUERY = 100
 _EXPORT_ROWS = 5000
-_DISTRICT_PREFIX = "enum.district."
 Q = Annotated[
     str | None,
     Query(
@@ -74,15 +73,6 @@ def _filter(
     )
 
 
-def district_options() -> dict[str, Text]:
-    """The districts the portal knows, with the labels every page shows for them."""
-    return {
-        key.removeprefix(_DISTRICT_PREFIX): Text(texts["zh"], texts["en"])
-        for key, texts in catalogue().items()
-        if key.startswith(_DISTRICT_PREFIX)
-    }
-
-
 @dataclass(frozen=True)
 class Row:
     """One entry as a reader sees it: every code replaced by its label in the reader's language."""
@@ -103,7 +93,7 @@ def _label(labels: dict[str, Text], code: str | None, lang: str) -> str:
 
 
 def _rows(entries: list[Entry], vocab: Vocabulary, t: Translator) -> list[Row]:
-    districts = district_options()
+    districts = vocab.districts
     return [
         Row(
             entry=e,
@@ -153,7 +143,7 @@ def catalogue_page(
             "filters": [
                 ("kind", [(c, x.get(t.lang)) for c, x in vocab.kinds.items()]),
                 ("track", [(c, x.get(t.lang)) for c, x in vocab.tracks.items()]),
-                ("district", [(c, x.get(t.lang)) for c, x in district_options().items()]),
+                ("district", [(c, x.get(t.lang)) for c, x in vocab.districts.items()]),
             ],
         },
     )
@@ -415,7 +405,7 @@ def _coded(labels: dict[str, Text], code: str | None) -> Coded | None:
 
 def listing_body(entry: Entry, vocab: Vocabulary, base: str) -> ListingBody:
     listing = entry.listing
-    district = _coded(district_options(), listing.district)
+    district = _coded(vocab.districts, listing.district)
     assert district is not None
     return ListingBody(
         id=int(listing.id or 0),
