@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from portal.rules.model import Rule
     from portal.rules.pack import Pack
     from portal.screening.impact import ImpactReport, RuleSet
+    from portal.screening.inputs import Reject, ScreeningInput
+    from portal.screening.outputs import OutWriter
     from portal.screening.replay import ApplicationImpact
     from portal.services.context import Portal
 
@@ -90,9 +92,16 @@ def screen(
 
     from portal.rules.batch.formula_sql import NotCompilable
     from portal.screening.engines import ENGINES, EngineError, open_engine
-    from portal.screening.inputs import InputError, read_input, read_records
-    from portal.screening.outputs import OutputError, check_out_path, rejects_path, write_out, write_rejects
-    from portal.screening.run import facts_read
+    from portal.screening.inputs import InputError, count_rows, read_chunks, read_records
+    from portal.screening.outputs import (
+        OutputError,
+        OutWriter,
+        check_out_path,
+        rejects_path,
+        write_out,
+        write_rejects,
+    )
+    from portal.screening.run import facts_read, output_schema
     from portal.screening.run import screen as run_screen
 
     if engine not in ENGINES:
@@ -112,49 +121,66 @@ def screen(
         keep = facts_read(rules, pack.facts, when)
     except NotCompilable as exc:
         raise fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
+    portal = _register_portal() if from_register else None
+    if portal is not None:
+        from portal.services.screening import register_records
+
+        try:
+            pieces: Iterator[ScreeningInput] = iter([read_records(register_records(portal), columns, source)])
+        except InputError as exc:
+            raise fail(str(exc), 2) from None
+        total = None
+    else:  # a file is screened in pieces, so memory stays flat however long it is
+        pieces = read_chunks(Path(source), columns, keep=keep)
+        total = count_rows(Path(source)) if Path(source).is_file() else None
+    counts: dict[str, dict[str, int]] = {}
+    rejects: list[Reject] = []
+    rows = 0
+    writer: OutWriter | None = None
+    last = None
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True,
     ) as progress:  # fmt: skip
-        task = progress.add_task("reading input", total=len(rules) + 3)
-        portal = _register_portal() if from_register else None
+        task = progress.add_task("reading input", total=total)
         try:
-            if portal is not None:
-                from portal.services.screening import register_records
-
-                data = read_records(register_records(portal), columns, source)
-            else:
-                data = read_input(Path(source), columns, keep=keep)
+            with open_engine(engine, db_url).connect() as conn:
+                for data in pieces:
+                    # One transaction per piece: the previous piece's facts table is freed at its
+                    # commit (inside one transaction the engine keeps every dropped version).
+                    with conn.begin():
+                        last = run_screen(conn, data, rules, pack.facts, when)
+                    writer = writer or OutWriter(out, last.table.schema)
+                    writer.write(last.table)
+                    for name, by_outcome in last.counts.items():
+                        mine = counts.setdefault(name, dict.fromkeys(by_outcome, 0))
+                        for outcome, n in by_outcome.items():
+                            mine[outcome] = mine.get(outcome, 0) + n
+                    rejects += data.rejects
+                    rows += data.total_rows
+                    progress.update(task, advance=data.total_rows, description=f"screened {rows:,} rows")
+            if writer is None:  # no rows at all: OUT still says what its columns are
+                benefits = sorted({name for rule in rules for name in rule.benefit})
+                write_out(output_schema(False, benefits).empty_table(), out)
+            write_rejects(rejects, rejects_path(out))
         except InputError as exc:
             raise fail(str(exc), 2) from None
-        progress.update(task, advance=1, description="loading facts")
-
-        def step(name: str) -> None:
-            progress.update(
-                task, advance=1, description=f"screened {name}" if name != "load" else "screening"
-            )
-
-        try:
-            with open_engine(engine, db_url).begin() as conn:
-                result = run_screen(conn, data, rules, pack.facts, when, step)
         except NotCompilable as exc:
             raise fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
         except EngineError as exc:
             raise fail(str(exc), 2) from None
         except SQLAlchemyError as exc:
             raise fail(f"{engine}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", 2) from None
-        progress.update(task, description="writing")
-        try:
-            write_out(result.table, out)
-            write_rejects(data.rejects, rejects_path(out))
         except OutputError as exc:
             raise fail(str(exc), 2) from None
-        progress.update(task, advance=1)
-    _print_summary(result.counts, data.total_rows, len(data.rejects), out)
+        finally:
+            if writer is not None:
+                writer.close()
+    _print_summary(counts, rows, len(rejects), out)
     if portal is not None and notify:
         from portal.services.screening import notify_eligible
 
-        written = notify_eligible(portal, result.table, rules)
+        written = notify_eligible(portal, last.table, rules) if last is not None else 0
         console.print(f"{written} notification(s) written")
 
 

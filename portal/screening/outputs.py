@@ -44,6 +44,31 @@ def write_out(table: pa.Table, out: Path) -> None:
         raise OutputError(f"{out}: cannot be written: {exc}") from exc
 
 
+class OutWriter:
+    """OUT written piece by piece (a streamed run), in the format its name says."""
+
+    def __init__(self, out: Path, schema: pa.Schema) -> None:
+        check_out_path(out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if out.suffix.lower() == ".parquet":
+                self._writer: pq.ParquetWriter | pacsv.CSVWriter = pq.ParquetWriter(out, schema)
+            else:
+                self._writer = pacsv.CSVWriter(out, schema)
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot be written: {exc}") from exc
+        self.out = out
+
+    def write(self, table: pa.Table) -> None:
+        try:
+            self._writer.write_table(table)
+        except OSError as exc:
+            raise OutputError(f"{self.out}: cannot be written: {exc}") from exc
+
+    def close(self) -> None:
+        self._writer.close()
+
+
 def write_rejects(rejects: Sequence[Reject], path: Path) -> None:
     """Always written, empty when nothing was rejected, so a stale file never outlives its run."""
     table = pa.table(

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from portal.rules import Pack
-from portal.screening.inputs import InputError, ScreeningInput, read_input, read_table
+from portal.screening.inputs import InputError, ScreeningInput, read_chunks, read_input, read_table
 
 HEADER = "row_id,uscc,district,registered_on,employees,revenue,core_ip,margin\n"
 GOOD = "A1,914401040000000011,tianhe,2019-03-01,120,50000000.00,true,0.25\n"
@@ -205,3 +205,14 @@ def test_a_share_outside_zero_to_one_is_rejected(real_pack: Pack, tmp_path: Path
     data = _read(real_pack, path)
     assert [r.row for r in data.rejects] == [4, 5]
     assert all("a share lies between 0 and 1" in r.reason for r in data.rejects)
+
+
+def test_pieces_count_rows_across_pieces(fixture_pack: Pack, tmp_path: Path) -> None:
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"employees": pa.array([1, 2, 3, -4, 5], pa.int64())}), path)
+    pieces = list(read_chunks(path, fixture_pack.facts.supplied(), rows=2))
+    assert [p.total_rows for p in pieces] == [2, 2, 1]
+    assert [r.row for p in pieces for r in p.rejects] == [4]
+    assert [n for p in pieces for n in p.facts.column("row").to_pylist()] == [1, 2, 3, 5]
+    whole = _read(fixture_pack, path)
+    assert pa.concat_tables(p.facts for p in pieces).equals(whole.facts)
