@@ -1,0 +1,59 @@
+"""The journey matrix's live servers: one real uvicorn per backend, on a loopback port, for the session.
+
+The clock is pinned (`PINNED`) so that every rule is judged on the same day whatever the date of
+the run. Staff accounts are made through the services (registration of staff is not what these
+tests are about); enterprises register through the pages.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+import uvicorn
+
+from portal.settings import Settings
+from portal.web.app import create_app
+from tests.journeys.driver import User, World, select_options
+
+PINNED = date(2026, 6, 1)
+
+
+@pytest.fixture(scope="session")
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The live server on the backend a test names (`indirect` parametrization: sqlite or postgres)."""
+    databases: Any = request.getfixturevalue("databases")
+    url = databases.migrated(request.param)
+    root = tmp_path_factory.mktemp(f"journeys-{request.param}")
+    app = create_app(Settings(database_url=url, data_dir=root / "data", secret_key="journey-matrix-secret"))
+    portal = app.state.portal
+    portal.today_override = PINNED
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    anonymous = User(base)
+    register_page = anonymous.page("/register")
+    anonymous.close()
+    tracks = select_options(register_page, "ai_track")
+    built = World(
+        base_url=base,
+        portal=portal,
+        district=select_options(register_page, "district")[0],
+        ai_track=tracks[0] if tracks else None,
+    )
+    yield built
+    built.close()
+    server.should_exit = True
+    thread.join(timeout=10)
+    app.state.engine.dispose()
+    databases.drop(url)
