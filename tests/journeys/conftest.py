@@ -29,7 +29,14 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     databases: Any = request.getfixturevalue("databases")
     url = databases.migrated(request.param)
     root = tmp_path_factory.mktemp(f"journeys-{request.param}")
-    app = create_app(Settings(database_url=url, data_dir=root / "data", secret_key="journey-matrix-secret"))
+    # Every objection comes from 127.0.0.1: lift the per-address limit the public form has.
+    settings = Settings(
+        database_url=url,
+        data_dir=root / "data",
+        secret_key="journey-matrix-secret",
+        objection_rate_limit_per_hour=1_000_000,
+    )
+    app = create_app(settings)
     portal = app.state.portal
     portal.today_override = PINNED
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))

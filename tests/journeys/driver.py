@@ -439,10 +439,22 @@ class Case:
         self.read()
 
     def lodge_objection(self) -> None:
-        """A member of the public objects to the notice (no route yet: through the service)."""
-        from portal.services.applications import file_objection
-
-        file_objection(self.world.portal, self.id, "该企业申报的项目投资额与实际不符，请核查。")
+        """A member of the public, not signed in, objects through the notice's public page."""
+        public = User(self.world.base_url)
+        try:
+            response = public.post_form(
+                f"/notices/{self.id}/objection",
+                {
+                    "name": "李市民",
+                    "contact": "13900139000",
+                    "email": "citizen@example.cn",
+                    "reasons": "该企业申报的项目投资额与实际不符，请核查。",
+                },
+                token_from=f"/notices/{self.id}",
+            )
+        finally:
+            public.close()
+        assert response.status_code == 303, _errors_of(response.text)
         self.read()
 
     def run_panel(self, replace_one: bool = False) -> None:
@@ -475,22 +487,31 @@ class Case:
         self.read()
 
     def replace_expert(self, bureau: User, out: int, new: int) -> None:
-        """No route replaces an expert yet: the bureau's exclusion goes through the service."""
-        from portal.services.access import actor_for_user
-        from portal.services.experts import exclude_conflicted
-
-        bureau_id = int(bureau.api("GET", "/session")["user_id"])
-        _, out_id = self.world.expert(out)
-        exclude_conflicted(
-            self.world.portal,
-            actor_for_user(self.world.portal, bureau_id),
-            self.id,
-            out_id,
-            "专家声明与申报单位存在利益关系。",
-            self.version,
+        """Expert `out` declines for a conflict; the bureau replaces them with expert `new`."""
+        declining, out_id = self.world.expert(out)
+        html = declining.page(f"/expert/{self.id}")
+        response = declining.http.post(
+            f"/expert/{self.id}/recuse",
+            data={
+                "reason": "本人曾为申报单位提供咨询服务，申请回避。",
+                "expected_version": str(self.version),
+                "csrf_token": csrf_in(html),
+            },
         )
+        assert response.status_code == 303, _errors_of(response.text)
         self.read()
-        self.assign(bureau, new)
+        _, new_id = self.world.expert(new)
+        response = bureau.post_form(
+            f"/review/{self.id}/experts/{out_id}/replace",
+            {
+                "new_expert_id": str(new_id),
+                "expected_version": str(self.version),
+                "reason": "专家回避，予以更换。",
+            },
+            token_from=f"/review/{self.id}",
+        )
+        assert response.status_code == 303, _errors_of(response.text)
+        self.read()
 
     def expert_scores(self, expert: User) -> None:
         html = expert.page(f"/expert/{self.id}")
@@ -501,11 +522,14 @@ class Case:
         assert response.status_code == 303, _errors_of(response.text)
         html = expert.page(f"/expert/{self.id}")
         scores = {f"score:{c.id}": "85" for c in self.world.portal.rubric.criteria}
+        comments = {f"comment:{c.id}": "材料翔实，论证充分。" for c in self.world.portal.rubric.criteria}
         response = expert.http.post(
             f"/expert/{self.id}/score",
-            data={**scores, "expected_version": _version_in(html), "csrf_token": csrf_in(html)},
+            data={**scores, **comments, "expected_version": _version_in(html), "csrf_token": csrf_in(html)},
         )
-        assert response.status_code == 200 and "alert-success" in response.text, _errors_of(response.text)
+        assert response.status_code == 200 and 'aria-invalid="true"' not in response.text, _errors_of(
+            response.text
+        )
 
 
 def _version_in(html: str) -> str:
