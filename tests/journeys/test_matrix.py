@@ -206,10 +206,6 @@ def check_audit(case: Case, journey: Journey) -> None:
     "world", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
 @pytest.mark.parametrize("measure_id", OFFLINE)
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 §1: a draft can be created for a measure that has no form (engineer channels)",
-)
 def test_no_draft_for_a_measure_not_applied_for_online(world: World, measure_id: str) -> None:
     applicant = world.applicant("(offline)", {})  # any enterprise, with an empty profile
     status = applicant.user.api_status("POST", "/applications", {"measure_id": measure_id})
