@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import portal.db.tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from portal.db.engine import make_engine, parse_database_url
+from portal.db.migrations import include_object
 from portal.settings import get_settings
 
 config = context.config
@@ -34,6 +35,7 @@ def run_migrations_offline() -> None:
     context.configure(
         url=url.render_as_string(hide_password=False),
         target_metadata=target_metadata,
+        include_object=include_object,
         literal_binds=True,
         render_as_batch=url.get_backend_name() == "sqlite",
     )
@@ -51,6 +53,7 @@ def run_migrations_online() -> None:
             context.configure(
                 connection=connection,
                 target_metadata=target_metadata,
+                include_object=include_object,
                 render_as_batch=is_sqlite,
                 # The engine gives SQLite real transactions, so a failed migration leaves nothing behind.
                 transactional_ddl=True,

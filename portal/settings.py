@@ -7,6 +7,7 @@ paths and values from whoever holds a `Settings`.
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     # Comma-separated addresses whose X-Forwarded-For is believed (uvicorn's forwarded-allow-ips).
     trusted_proxies: str = Field(default="", alias="PORTAL_TRUSTED_PROXIES")
     public_base_url: str = Field(default="http://127.0.0.1:8000", alias="PORTAL_PUBLIC_BASE_URL")
+    # Who runs the background jobs: `worker` (procrastinate on PostgreSQL, `portal worker`) or
+    # `in-process` (a thread of `portal serve`). Unset: worker on PostgreSQL, in-process on SQLite.
+    jobs: Literal["worker", "in-process"] | None = Field(default=None, alias="PORTAL_JOBS")
     # Pins the clock to one day (the test suite, a demo or a replay); never set in production.
     today: date | None = Field(default=None, alias="PORTAL_TODAY")
 
@@ -63,6 +67,13 @@ class Settings(BaseSettings):
     @property
     def workflows_dir(self) -> Path:
         return self.pack_dir / "workflows"
+
+    @property
+    def jobs_runner(self) -> Literal["worker", "in-process"]:
+        """`PORTAL_JOBS`, or the default its database implies (procrastinate needs PostgreSQL)."""
+        if self.jobs is not None:
+            return self.jobs
+        return "worker" if self.database_url.startswith("postgres") else "in-process"
 
     @property
     def calendar_file(self) -> Path:

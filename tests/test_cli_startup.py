@@ -10,7 +10,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("weasyprint", "sqlalchemy", "sqlmodel", "fastapi", "starlette", "cn2an", "uvicorn", "duckdb")
+HEAVY = (
+    "weasyprint",
+    "sqlalchemy",
+    "sqlmodel",
+    "fastapi",
+    "starlette",
+    "cn2an",
+    "uvicorn",
+    "duckdb",
+    "procrastinate",
+)
 DEMO_FACTS = Path(__file__).resolve().parents[1] / "portal" / "demo" / "enterprise.json"
 
 

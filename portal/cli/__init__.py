@@ -5,7 +5,7 @@ Each command group lives in its own module and is registered here.
 
 import typer
 
-from portal.cli import audit, banks, db, decisions, demo, rules, screen, serve, sla, workflows
+from portal.cli import audit, banks, db, decisions, demo, rules, screen, serve, sla, worker, workflows
 
 app = typer.Typer(
     name="portal",
@@ -25,4 +25,5 @@ app.add_typer(rules.app, name="rules")
 app.command("check")(rules.check)
 app.command("screen")(screen.screen)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 rules.app.command("impact")(screen.impact)

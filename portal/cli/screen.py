@@ -182,6 +182,20 @@ def screen(
 
         written = notify_eligible(portal, last.table, rules) if last is not None else 0
         console.print(f"{written} notification(s) written")
+        if written and settings().jobs_runner == "worker":
+            _queue_outbox()
+
+
+def _queue_outbox() -> None:
+    """Have a worker e-mail the new notices now rather than at the outbox's next minute."""
+    from procrastinate.exceptions import ProcrastinateException
+
+    from portal.jobs.queue import defer_outbox_now
+
+    try:
+        defer_outbox_now(settings())
+    except ProcrastinateException as exc:
+        typer.echo(f"warning: e-mail outbox not queued now ({exc}); its next run sends them", err=True)
 
 
 def _register_portal() -> Portal:

@@ -36,7 +36,10 @@ def serve(
         bool, typer.Option("--demo", help="Seed the demo data first (once) and print the demo logins.")
     ] = False,
 ) -> None:
-    """Serve the portal (pages, /api/v1, /healthz, /readyz) on http://HOST:PORT."""
+    """Serve the portal (pages, /api/v1, /healthz, /readyz) on http://HOST:PORT.
+
+    With PORTAL_JOBS=in-process (the SQLite default) it also runs the SLA sweep and the e-mail outbox.
+    """
     import uvicorn
 
     from portal.web.app import make_app
@@ -72,12 +75,22 @@ def serve(
         listener = tcp_listener(host, port)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2) from None
-    if workers == 1:
-        uvicorn.Server(config).run(sockets=[listener])
-    else:
-        from uvicorn.supervisors import Multiprocess
+    jobs = None
+    if settings().jobs_runner == "in-process":
+        from portal.jobs.in_process import InProcessJobs
 
-        Multiprocess(config, sockets=[listener]).run()
+        jobs = InProcessJobs(settings())  # one thread in this process, however many workers
+        jobs.start()
+    try:
+        if workers == 1:
+            uvicorn.Server(config).run(sockets=[listener])
+        else:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[listener]).run()
+    finally:
+        if jobs is not None:
+            jobs.stop()
 
 
 def tcp_listener(host: str, port: int) -> socket.socket:

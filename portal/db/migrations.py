@@ -37,6 +37,14 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+def include_object(
+    _object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
+    """What autogenerate compares: the portal's tables, not procrastinate's job queue, whose tables
+    the `procrastinate_jobs` revision creates from procrastinate's own schema script."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from portal.cli import app
 from portal.db.tables import Application, Enterprise, EnterpriseProfile, Notification
+from portal.jobs.queue import OUTBOX_TASK
 from portal.settings import default_pack_dir, get_settings
 
 HIGH_TECH = {
@@ -106,6 +107,17 @@ def test_screen_register_and_notify_once(register: Engine, tmp_path: Path) -> No
     assert again.exit_code == 0, again.stderr
     assert "0 notification(s) written" in again.stderr
     assert len(_notices(register)) == 3
+    if register.dialect.name == "postgresql":  # the worker is asked to e-mail them now, once
+        assert _queued_outbox_runs(register) == 1
+
+
+def _queued_outbox_runs(engine: Engine) -> int:
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = :t AND status = 'todo'"),
+            {"t": OUTBOX_TASK},
+        )
+        return int(found.scalar_one())
 
 
 def test_notify_needs_the_register(tmp_path: Path) -> None:

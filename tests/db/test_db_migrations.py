@@ -45,6 +45,18 @@ EXPECTED_TABLES = {
     "web_session",
 }
 
+# procrastinate's job queue (`portal worker`), created on PostgreSQL only.
+PROCRASTINATE_TABLES = {
+    "procrastinate_events",
+    "procrastinate_jobs",
+    "procrastinate_periodic_defers",
+    "procrastinate_workers",
+}
+
+
+def _expected_tables(url: str) -> set[str]:
+    return EXPECTED_TABLES | PROCRASTINATE_TABLES if url.startswith("postgresql") else EXPECTED_TABLES
+
 
 def _tables(url: str) -> set[str]:
     engine = make_engine(url, pooled=False)
@@ -66,28 +78,47 @@ def _refuse_change_function_exists(url: str) -> bool:
         engine.dispose()
 
 
+def _procrastinate_objects(url: str) -> list[str]:
+    """procrastinate's routines and types left in the database (a clean downgrade leaves none)."""
+    engine = make_engine(url, pooled=False)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text(
+                    "SELECT proname FROM pg_proc WHERE proname LIKE 'procrastinate%'"
+                    " UNION ALL SELECT typname FROM pg_type WHERE typname LIKE '%procrastinate%'"
+                )
+            )
+            return list(found.scalars())
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     head = migrations.head_revision()
     assert migrations.current_revisions(db_url) == ()
 
     migrations.upgrade(db_url)
     assert migrations.current_revisions(db_url) == (head,)
-    assert _tables(db_url) == EXPECTED_TABLES
+    assert _tables(db_url) == _expected_tables(db_url)
 
     migrations.downgrade(db_url, "base")
     assert migrations.current_revisions(db_url) == ()
     assert _tables(db_url) == set()
     if db_url.startswith("postgresql"):
         assert not _refuse_change_function_exists(db_url)
+        assert not _procrastinate_objects(db_url)
 
     migrations.upgrade(db_url)
     assert migrations.current_revisions(db_url) == (head,)
-    assert _tables(db_url) == EXPECTED_TABLES
+    assert _tables(db_url) == _expected_tables(db_url)
 
 
 def test_models_and_migrations_have_no_drift(migrated_engine: Engine) -> None:
     with migrated_engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": migrations.include_object}
+        )
         assert compare_metadata(context, SQLModel.metadata) == []
 
 

@@ -1,0 +1,95 @@
+"""The procrastinate app of `PORTAL_JOBS=worker`: tasks, schedule and locks, on PostgreSQL.
+
+- The SLA sweep runs every 15 minutes. Its queueing lock keeps at most one sweep waiting, and
+  its lock makes sweeps run one after another, never overlapping, however many workers run.
+- The e-mail outbox runs every minute and whenever a command has just written notifications
+  (`defer_outbox`). `deliver_email` claims its rows with FOR UPDATE SKIP LOCKED, so two workers
+  never send the same message; a failed SMTP delivery rolls the claim back and the job is
+  retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+
+from procrastinate import App, PsycopgConnector, RetryStrategy
+from procrastinate.exceptions import AlreadyEnqueued
+
+from portal.db.engine import parse_database_url
+from portal.jobs import OUTBOX_EVERY_MINUTES, SWEEP_EVERY_MINUTES
+from portal.services.context import Portal
+from portal.services.notifications import deliver_email
+from portal.services.sla import sweep
+from portal.settings import Settings
+
+SWEEP_TASK = "portal.sla_sweep"
+OUTBOX_TASK = "portal.email_outbox"
+SWEEP_LOCK = "portal-sla-sweep"
+OUTBOX_LOCK = "portal-email-outbox"
+# Waits of 4, 8, 16, 32 and 64 s between the six attempts: an SMTP relay's restart is ridden out.
+OUTBOX_RETRY = RetryStrategy(max_attempts=6, exponential_wait=2)
+
+log = logging.getLogger(__name__)
+
+
+class JobsUnavailable(Exception):
+    """The database cannot hold procrastinate's queue (it needs PostgreSQL)."""
+
+
+def conninfo(settings: Settings) -> str:
+    """DATABASE_URL as a libpq connection string for psycopg (no SQLAlchemy driver suffix)."""
+    url = parse_database_url(settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        raise JobsUnavailable(
+            "background jobs run in-process on SQLite (portal serve runs them); "
+            "portal worker needs a PostgreSQL DATABASE_URL"
+        )
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_app(settings: Settings) -> App:
+    """The procrastinate app on the configured PostgreSQL, with the portal's tasks registered.
+
+    The tasks share one `Portal` per process, built on the first job (loading the pack once).
+    """
+    app = App(connector=PsycopgConnector(conninfo=conninfo(settings)))
+    portal = functools.cache(lambda: Portal.from_settings(settings))
+
+    @app.periodic(cron=f"*/{SWEEP_EVERY_MINUTES} * * * *", periodic_id="sla-sweep")
+    @app.task(name=SWEEP_TASK, queueing_lock=SWEEP_LOCK, lock=SWEEP_LOCK)
+    def sla_sweep(timestamp: int | None = None) -> None:
+        """Escalate overdue stages and fire timers once, then hand the new notices to the outbox."""
+        report = sweep(portal())
+        log.info(
+            "sla sweep %s: %d escalated, %d advanced, %d skipped, %d broken",
+            report.today.isoformat(),
+            len(report.escalated),
+            len(report.advanced),
+            len(report.skipped),
+            len(report.broken),
+        )
+        defer_outbox(app)
+
+    @app.periodic(cron=f"*/{OUTBOX_EVERY_MINUTES} * * * *", periodic_id="email-outbox")
+    @app.task(name=OUTBOX_TASK, retry=OUTBOX_RETRY)
+    def email_outbox(timestamp: int | None = None, batch: int = 200) -> None:
+        """Send up to `batch` pending notifications by e-mail."""
+        sent = deliver_email(portal(), batch=batch)
+        log.info("e-mail outbox: %d sent", sent)
+
+    return app
+
+
+def defer_outbox(app: App) -> None:
+    """Ask for an outbox run now; a run already waiting will send these notices too."""
+    with contextlib.suppress(AlreadyEnqueued):
+        app.configure_task(OUTBOX_TASK, queueing_lock=OUTBOX_LOCK).defer()
+
+
+def defer_outbox_now(settings: Settings) -> None:
+    """`defer_outbox` from a command: opens the queue just for the one insert."""
+    app = make_app(settings)
+    with app.open():
+        defer_outbox(app)

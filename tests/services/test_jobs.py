@@ -1,0 +1,209 @@
+"""Background jobs: procrastinate workers on PostgreSQL, the in-process runner on SQLite.
+
+The workers are real `portal worker --drain` processes on the test database, sending to a real
+SMTP sink (aiosmtpd); every wait is bounded by a count or a subprocess timeout, none is timed.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from procrastinate.exceptions import AlreadyEnqueued
+from services_helpers import World
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from portal.cli import app as cli
+from portal.jobs.in_process import InProcessJobs
+from portal.jobs.queue import OUTBOX_TASK, SWEEP_TASK, make_app
+from portal.services import notifications
+from portal.services.context import Portal
+from portal.settings import Settings, get_settings
+
+PORTAL = str(Path(sys.executable).parent / "portal")
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+    def subjects(self) -> Counter[str]:
+        return Counter(str(message_from_bytes(m, policy=policy.default)["Subject"]) for m in self.messages)
+
+    def deliveries(self) -> Counter[tuple[str, str, str]]:
+        """(To, Subject, body) of every message received: a message sent twice counts 2."""
+        mails = [message_from_bytes(m, policy=policy.default) for m in self.messages]
+        return Counter((str(m["To"]), str(m["Subject"]), m.get_content()) for m in mails)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[_Sink, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = _Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+def _url(portal: Portal) -> str:
+    return portal.engine.url.render_as_string(hide_password=False)
+
+
+def _settings(portal: Portal, port: int) -> Settings:
+    return Settings(DATABASE_URL=_url(portal), PORTAL_SMTP_HOST="127.0.0.1", PORTAL_SMTP_PORT=port)
+
+
+def _queue_messages(portal: Portal, world: World, count: int) -> None:
+    with portal.transaction() as session:
+        for n in range(count):
+            notifications.notify(
+                session,
+                recipient_user_id=world.actors["ent_a"].user_id,
+                kind="test",
+                title=f"message {n}",
+                body=f"body {n}",
+                dedupe_key=f"jobs-{n}",
+            )
+
+
+def _job_states(portal: Portal, ids: list[int]) -> list[str]:
+    with portal.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT status::text FROM procrastinate_jobs WHERE id = ANY(:ids)"), {"ids": ids}
+        )
+        return sorted(rows.scalars())
+
+
+def _run_workers(portal: Portal, port: int, count: int) -> None:
+    """`count` `portal worker --drain` processes at once, each until the queue is empty."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _url(portal),
+        "PORTAL_SMTP_HOST": "127.0.0.1",
+        "PORTAL_SMTP_PORT": str(port),
+    }
+    env.pop("PORTAL_JOBS", None)
+    workers = [
+        subprocess.Popen(
+            [PORTAL, "worker", "--drain"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        for _ in range(count)
+    ]
+    for process in workers:
+        output, _ = process.communicate(timeout=180)
+        assert process.returncode == 0, output.decode()
+
+
+def _only_postgres(portal: Portal) -> None:
+    if portal.engine.dialect.name != "postgresql":
+        pytest.skip("procrastinate's queue lives in PostgreSQL; SQLite runs the jobs in-process")
+
+
+def test_two_workers_run_the_sweep_and_send_each_email_once(
+    portal: Portal, world: World, sink: tuple[_Sink, int]
+) -> None:
+    _only_postgres(portal)
+    inbox, port = sink
+    settings = _settings(portal, port)
+    _queue_messages(portal, world, 30)
+    queue = make_app(settings)
+    with queue.open():
+        # Six small outbox jobs, so that the two workers really do run them side by side.
+        ids = [queue.configure_task(OUTBOX_TASK).defer(batch=5) for _ in range(6)]
+        ids.append(queue.configure_task(SWEEP_TASK).defer())
+    assert _job_states(portal, ids) == ["todo"] * 7
+
+    _run_workers(portal, port, 2)
+
+    assert _job_states(portal, ids) == ["succeeded"] * 7
+    subjects = inbox.subjects()
+    assert all(subjects[f"message {n}"] == 1 for n in range(30)), subjects
+    assert max(inbox.deliveries().values()) == 1  # the cast's notices and escalations: once each too
+    with portal.engine.connect() as connection:
+        pending = connection.execute(text("SELECT count(*) FROM notification WHERE emailed_at IS NULL"))
+        assert pending.scalar_one() == 0
+
+
+def test_the_queueing_lock_keeps_one_sweep_waiting(portal: Portal, sink: tuple[_Sink, int]) -> None:
+    _only_postgres(portal)
+    _, port = sink
+    queue = make_app(_settings(portal, port))
+    with queue.open():
+        first = queue.configure_task(SWEEP_TASK).defer()
+        with pytest.raises(AlreadyEnqueued):
+            queue.configure_task(SWEEP_TASK).defer()
+    _run_workers(portal, port, 2)
+    with portal.engine.connect() as connection:
+        sweeps = connection.execute(
+            text("SELECT id, status::text FROM procrastinate_jobs WHERE task_name = :t"), {"t": SWEEP_TASK}
+        ).all()
+    # The one deferred sweep ran; the periodic schedule may add its own, never a running pair.
+    assert (first, "succeeded") in sweeps
+    assert all(status == "succeeded" for _, status in sweeps)
+
+
+def test_the_sweep_and_the_outbox_hold_one_lock_each(portal: Portal, sink: tuple[_Sink, int]) -> None:
+    """Sweeps never overlap: every sweep job carries the same lock, which PostgreSQL keeps unique."""
+    _only_postgres(portal)
+    _, port = sink
+    queue = make_app(_settings(portal, port))
+    with queue.open():
+        job_id = queue.configure_task(SWEEP_TASK).defer()
+    with portal.engine.connect() as connection:
+        lock, queueing_lock = connection.execute(
+            text("SELECT lock, queueing_lock FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+        ).one()
+    assert lock == queueing_lock == "portal-sla-sweep"
+
+
+def test_in_process_jobs_send_the_outbox_on_sqlite(
+    portal: Portal, world: World, sink: tuple[_Sink, int]
+) -> None:
+    if portal.engine.dialect.name != "sqlite":
+        pytest.skip("the in-process runner is the SQLite default")
+    inbox, port = sink
+    _queue_messages(portal, world, 3)
+    jobs = InProcessJobs(_settings(portal, port), tick_seconds=0.05)
+    pause = threading.Event()
+    jobs.start()
+    try:
+        for _ in range(400):  # bounded: a few ticks are enough
+            if all(inbox.subjects()[f"message {n}"] for n in range(3)):
+                break
+            pause.wait(0.05)
+    finally:
+        jobs.stop()
+    assert not jobs.running
+    subjects = inbox.subjects()
+    assert [subjects[f"message {n}"] for n in range(3)] == [1, 1, 1]
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/portal.db")
+    monkeypatch.delenv("PORTAL_JOBS", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_worker_refuses_on_sqlite(sqlite_settings: None) -> None:
+    result = CliRunner().invoke(cli, ["worker"])
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert "in-process on SQLite" in line
