@@ -93,7 +93,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_ready(url: str, timeout: float = 120.0) -> float:
+def _wait_ready(url: str, timeout: float = 300.0) -> float:
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         try:
