@@ -7,7 +7,7 @@ the enterprise's form can reopen exactly those sections and nothing else.
 
 from collections.abc import Sequence
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from portal.db.tables import AuditEvent
 from portal.services.access import load_visible
@@ -54,13 +54,18 @@ def reopened_sections(portal: Portal, actor: Actor, application_id: int) -> list
     this way (then the whole form is open, as for a draft)."""
     with portal.reading() as session:
         load_visible(session, actor, application_id)
-        event = session.exec(
-            select(AuditEvent)
-            .where(col(AuditEvent.subject_type) == "application")
-            .where(col(AuditEvent.subject_id) == str(application_id))
-            .where(col(AuditEvent.event) == RETURN_EVENT)
-            .order_by(col(AuditEvent.seq).desc())
-        ).first()
+        return reopened_in(session, application_id)
+
+
+def reopened_in(session: Session, application_id: int) -> list[str] | None:
+    """`reopened_sections` inside a use case's own transaction (the caller has checked access)."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.subject_type) == "application")
+        .where(col(AuditEvent.subject_id) == str(application_id))
+        .where(col(AuditEvent.event) == RETURN_EVENT)
+        .order_by(col(AuditEvent.seq).desc())
+    ).first()
     if event is None or not isinstance(event.payload, dict):
         return None
     sections = event.payload.get("sections")

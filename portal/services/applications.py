@@ -23,12 +23,15 @@ from portal.db.tables import (
     Objection,
     Transition,
 )
+from portal.forms import FormSpec
 from portal.rules import FactError, Rule
 from portal.services.access import load_visible
+from portal.services.amendments import reopened_in
 from portal.services.cases import Moved, advance, audit_case, bump, case_context, workflow_of
 from portal.services.channels import can_apply_online
 from portal.services.context import Portal
-from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
+from portal.services.enterprises import profile_facts
+from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, StaleVersion, ValidationFailed
 from portal.workflows import Actor, EventSpec
 
 SUBMIT, RESUBMIT = "submit", "resubmit"
@@ -155,6 +158,108 @@ def _latest_answers(session: Session, application_id: int) -> ApplicationAnswers
     ).first()
 
 
+def _identity(session: Session, portal: Portal, form: FormSpec, enterprise_id: int) -> dict[str, Any]:
+    """The values of the form's locked fields: the registered identity on the verified profile."""
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound("enterprise", enterprise_id)
+    profile = _confirmed_profile(session, enterprise_id)
+    prefilled = form.prefill(profile_facts(portal.city, profile, enterprise))
+    return {f.name: prefilled[f.name] for f in form.locked_fields if f.name in prefilled}
+
+
+def _with_identity(
+    session: Session,
+    portal: Portal,
+    form: FormSpec,
+    application: Application,
+    answers: dict[str, Any],
+    lang: str,
+    *,
+    fill: bool = True,
+) -> dict[str, Any]:
+    """Answers whose identity fields are the profile's: absent ones filled in, different ones refused."""
+    expected = _identity(session, portal, form, application.enterprise_id)
+    problems: list[FieldProblem] = []
+    for name, value in expected.items():
+        given = answers.get(name)
+        if given is None and fill:
+            answers[name] = value
+        elif given != value:
+            label = form.fields[name].label.get(lang)
+            problems.append(
+                FieldProblem(
+                    name,
+                    f"{label}须与已核验的企业信息一致（{value}），不能修改。"
+                    if lang != "en"
+                    else f"{label} must be the verified profile's ({value}); it cannot be changed.",
+                )
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    return answers
+
+
+def _within_scope(
+    session: Session,
+    portal: Portal,
+    form: FormSpec,
+    application: Application,
+    answers: dict[str, Any],
+    latest: ApplicationAnswers | None,
+    lang: str,
+) -> dict[str, Any]:
+    """In an amendment, only the reopened sections change: a closed section's answer that is left
+    out keeps its submitted value, and one that differs from it is refused."""
+    _, state = workflow_of(portal, application)
+    reopened = reopened_in(session, cast(int, application.id)) if state.kind == "amendment" else None
+    if reopened is None:
+        return answers
+    submitted = _last_submitted(session, cast(int, application.id), latest)
+    before, _ = form.coerce(submitted.answers if submitted is not None else {}, lang)
+    merged = dict(answers)
+    problems: list[FieldProblem] = []
+    for section in form.sections:
+        if section.id in reopened:
+            continue
+        for field in section.fields:
+            if field.name in answers and answers[field.name] != before.get(field.name):
+                problems.append(FieldProblem(field.name, _closed_section(section.title.get(lang), lang)))
+            elif field.name in before:
+                merged[field.name] = before[field.name]
+    if problems:
+        raise ValidationFailed(problems)
+    return merged
+
+
+def _closed_section(title: str, lang: str) -> str:
+    if lang == "en":
+        return f"The section {title!r} was not reopened for amendment; it cannot be changed."
+    return f"“{title}”部分未退回补正，不能修改。"
+
+
+def _last_submitted(
+    session: Session, application_id: int, latest: ApplicationAnswers | None
+) -> ApplicationAnswers | None:
+    if latest is None or latest.submitted:
+        return latest
+    return session.exec(
+        select(ApplicationAnswers)
+        .where(col(ApplicationAnswers.application_id) == application_id)
+        .where(col(ApplicationAnswers.submitted).is_(True))
+        .order_by(col(ApplicationAnswers.version).desc())
+    ).first()
+
+
+def _confirmed_profile(session: Session, enterprise_id: int) -> EnterpriseProfile | None:
+    return session.exec(
+        select(EnterpriseProfile)
+        .where(col(EnterpriseProfile.enterprise_id) == enterprise_id)
+        .where(col(EnterpriseProfile.confirmed).is_(True))
+        .order_by(col(EnterpriseProfile.version).desc())
+    ).first()
+
+
 def save_draft(
     portal: Portal,
     actor: Actor,
@@ -172,12 +277,14 @@ def save_draft(
         application = _owned(session, actor, application_id)
         _editable(portal, application)
         typed = dict(answers)
+        row = _latest_answers(session, application_id)
         form = portal.forms.get(application.measure_id)
         if form is not None:
             typed, errors = form.coerce(answers, lang)
             if errors:
                 raise ValidationFailed([FieldProblem(e.path, e.message) for e in errors])
-        row = _latest_answers(session, application_id)
+            typed = _within_scope(session, portal, form, application, typed, row, lang)
+            typed = _with_identity(session, portal, form, application, typed, lang)
         if row is None or row.submitted:
             row = ApplicationAnswers(
                 application_id=application_id,
@@ -260,6 +367,123 @@ def attachment_path(portal: Portal, sha256: str) -> Path:
     return portal.data_dir / "attachments" / sha256[:2] / sha256
 
 
+def _check_slot(session: Session, portal: Portal, application: Application, slot: str) -> None:
+    """The slot exists on the form and, in an amendment, lies in a reopened section."""
+    form = portal.forms.get(application.measure_id)
+    if form is None:
+        return
+    if slot not in form.attachments:
+        raise ValidationFailed([FieldProblem(slot, f"the form has no upload slot {slot!r}")])
+    _, state = workflow_of(portal, application)
+    reopened = reopened_in(session, cast(int, application.id)) if state.kind == "amendment" else None
+    if reopened is None:
+        return
+    section = next(sec for sec in form.sections if any(a.id == slot for a in sec.attachments))
+    if section.id not in reopened:
+        raise Refused(
+            "section_closed",
+            f"“{section.title.zh}”部分未退回补正，不能上传文件",
+            f"the section {section.title.en!r} was not reopened for amendment; nothing can be uploaded to it",
+        )
+
+
+def _link(session: Session, portal: Portal, application_id: int, slot: str, attachment_id: int) -> None:
+    """Put an attachment in a slot once; putting it there again changes nothing."""
+    already = session.exec(
+        select(ApplicationAttachment.id)
+        .where(col(ApplicationAttachment.application_id) == application_id)
+        .where(col(ApplicationAttachment.slot) == slot)
+        .where(col(ApplicationAttachment.attachment_id) == attachment_id)
+    ).first()
+    if already is None:
+        session.add(
+            ApplicationAttachment(
+                application_id=application_id,
+                attachment_id=attachment_id,
+                slot=slot,
+                attached_at=portal.now(),
+            )
+        )
+
+
+def upload(
+    portal: Portal,
+    actor: Actor,
+    application_id: int,
+    slot: str,
+    content: bytes,
+    *,
+    content_type: str,
+    original_name: str,
+    expected_version: int,
+) -> Application:
+    """Store an upload and put it in a slot of the application, in one transaction.
+
+    Everything that can refuse it (ownership, an editable stage, the slot, the amendment scope,
+    a stale version) is checked before anything is written, and a file this call created is
+    removed again if the transaction does not commit: a refused upload leaves no attachment row,
+    no audit row and no file.
+    """
+    enterprise_id = _require_enterprise(actor)
+    digest = hashlib.sha256(content).hexdigest()
+    path = attachment_path(portal, digest)
+    created = False
+    try:
+        with portal.transaction() as session:
+            application = _owned(session, actor, application_id)
+            _editable(portal, application)
+            _check_slot(session, portal, application, slot)
+            if application.version != expected_version:
+                raise StaleVersion("application", application_id, expected_version, application.version)
+            attachment = session.exec(
+                select(Attachment)
+                .where(col(Attachment.enterprise_id) == enterprise_id)
+                .where(col(Attachment.sha256) == digest)
+            ).first()
+            if attachment is None:
+                if not path.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    partial = path.with_suffix(".part")
+                    partial.write_bytes(content)
+                    partial.replace(path)
+                    created = True
+                attachment = Attachment(
+                    enterprise_id=enterprise_id,
+                    sha256=digest,
+                    size=len(content),
+                    content_type=content_type,
+                    original_name=Path(original_name).name or "upload",
+                    uploaded_by=actor.user_id,
+                    uploaded_at=portal.now(),
+                )
+                session.add(attachment)
+                session.flush()
+                append_audit(
+                    session,
+                    actor_id=actor.user_id,
+                    actor_role=actor.role,
+                    subject_type="attachment",
+                    subject_id=cast(int, attachment.id),
+                    event="upload",
+                    payload={"sha256": digest, "size": len(content), "content_type": content_type},
+                )
+            _link(session, portal, application_id, slot, cast(int, attachment.id))
+            bump(session, application, expected_version, {"updated_at": portal.now()})
+            audit_case(
+                session,
+                actor,
+                application,
+                "attach",
+                {"slot": slot, "attachment_id": attachment.id, "sha256": digest},
+            )
+            session.refresh(application)
+            return application
+    except BaseException:
+        if created:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def attach(
     portal: Portal, actor: Actor, application_id: int, slot: str, attachment_id: int, expected_version: int
 ) -> Application:
@@ -267,27 +491,11 @@ def attach(
     with portal.transaction() as session:
         application = _owned(session, actor, application_id)
         _editable(portal, application)
-        form = portal.forms.get(application.measure_id)
-        if form is not None and slot not in form.attachments:
-            raise ValidationFailed([FieldProblem(slot, f"the form has no upload slot {slot!r}")])
+        _check_slot(session, portal, application, slot)
         attachment = session.get(Attachment, attachment_id)
         if attachment is None or attachment.enterprise_id != application.enterprise_id:
             raise NotFound("attachment", attachment_id)
-        already = session.exec(
-            select(ApplicationAttachment.id)
-            .where(col(ApplicationAttachment.application_id) == application_id)
-            .where(col(ApplicationAttachment.slot) == slot)
-            .where(col(ApplicationAttachment.attachment_id) == attachment_id)
-        ).first()
-        if already is None:
-            session.add(
-                ApplicationAttachment(
-                    application_id=application_id,
-                    attachment_id=attachment_id,
-                    slot=slot,
-                    attached_at=portal.now(),
-                )
-            )
+        _link(session, portal, application_id, slot, attachment_id)
         bump(session, application, expected_version, {"updated_at": portal.now()})
         audit_case(
             session,
@@ -338,12 +546,8 @@ def submit(
             if errors:
                 raise ValidationFailed([FieldProblem(e.path, e.message) for e in errors])
             answers, _ = form.coerce(answers, lang)
-        profile = session.exec(
-            select(EnterpriseProfile)
-            .where(col(EnterpriseProfile.enterprise_id) == application.enterprise_id)
-            .where(col(EnterpriseProfile.confirmed).is_(True))
-            .order_by(col(EnterpriseProfile.version).desc())
-        ).first()
+            _with_identity(session, portal, form, application, answers, lang, fill=False)
+        profile = _confirmed_profile(session, application.enterprise_id)
         if profile is None:
             raise Refused("profile_not_confirmed", "请先确认企业信息", "confirm the enterprise profile first")
         rule = _rule_in_force(portal, application.measure_id)

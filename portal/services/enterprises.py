@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from portal.city import City, split_fact
 from portal.db.audit import append_audit, payload_hash
 from portal.db.tables import Enterprise, EnterpriseProfile, Role, User
 from portal.rules import FactError
@@ -297,3 +298,19 @@ def actor_for_username(portal: Portal, username: str) -> Actor:
         if user is None:
             raise NotFound("user", username)
         return actor_of(user)
+
+
+def profile_facts(
+    city: City, profile: EnterpriseProfile | None, enterprise: Enterprise
+) -> dict[str, dict[str, Any]]:
+    """The profile's facts with the registered identity (name, code, district) always filled in."""
+    facts: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (profile.facts if profile else {}).items()}
+    registered = city.registered_facts(
+        name=enterprise.name, code=enterprise.uscc, district=enterprise.district
+    )
+    for entity, named in registered.items():
+        facts.setdefault(entity, {}).update(named)
+    if enterprise.ai_track:
+        entity, track = split_fact(city.tracks.fact)
+        facts.setdefault(entity, {}).setdefault(track, enterprise.ai_track)
+    return facts

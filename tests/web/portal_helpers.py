@@ -219,7 +219,8 @@ def enterprise_with_case(app: FastAPI, *, name: str | None = None) -> tuple[Test
     client = client_of(app)
     _, code = register(client) if name is None else register(client, name=name)
     save_profile(client)
-    return client, submitted_case(client, code)
+    changes = {} if name is None else {"enterprise_name": name}
+    return client, submitted_case(client, code, **changes)
 
 
 def case_form(client: TestClient, path: str) -> tuple[int, str]:

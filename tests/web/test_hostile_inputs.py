@@ -60,7 +60,7 @@ def test_xss_in_names_answers_and_comments_is_escaped_everywhere(portal_app: Fas
         code,
         project_name=f"项目{XSS}"[:80],
         contact_person="X<b>y</b>",
-        enterprise_name=f"广州{XSS}",
+        enterprise_name=f"广州{XSS}有限公司",
     )
     reviewer = client_of(portal_app)
     login(reviewer, staff(portal_app.state.portal, "reviewer", district="haizhu"))

@@ -20,11 +20,12 @@ from portal.services import decisions, enterprises
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_sections
 from portal.services.case_files import case_files, file_library
+from portal.services.enterprises import profile_facts
 from portal.services.errors import NotFound, Refused, ValidationFailed
 from portal.web.case_views import case_row, history_rows, reasons
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, FormVersion, PathId, QueryVersion
-from portal.web.routers.enterprise import own_enterprise, profile_facts
+from portal.web.routers.enterprise import own_enterprise
 from portal.web.security import CSRF_FIELD, body_within, require_csrf
 from portal.web.session_auth import EnterpriseUser, SignedIn, portal_of
 from portal.web.templating import render
@@ -261,11 +262,16 @@ async def save_or_submit(
     version = v
     try:
         for slot, kind, name, data in uploads:
-            stored = app_service.store_attachment(
-                portal, actor, data, content_type=CONTENT_TYPES[kind], original_name=name
-            )
-            assert stored.id is not None
-            version = app_service.attach(portal, actor, application_id, slot, stored.id, version).version
+            version = app_service.upload(
+                portal,
+                actor,
+                application_id,
+                slot,
+                data,
+                content_type=CONTENT_TYPES[kind],
+                original_name=name,
+                expected_version=version,
+            ).version
         version = app_service.save_draft(portal, actor, application_id, answers, version, lang=lang).version
         if form.get("action") == "submit":
             app_service.submit(portal, actor, application_id, version, lang=lang)

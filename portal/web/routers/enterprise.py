@@ -15,11 +15,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from portal.city import City, split_fact
-from portal.db.tables import Enterprise, EnterpriseProfile
+from portal.db.tables import Enterprise
 from portal.services import enterprises
 from portal.services.case_files import enterprises_by_id
 from portal.services.channels import catalogue_channels
+from portal.services.enterprises import profile_facts
 from portal.services.errors import ValidationFailed
 from portal.web.i18n import request_lang
 from portal.web.security import require_csrf
@@ -43,22 +43,6 @@ def stored_form(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def profile_facts(
-    city: City, profile: EnterpriseProfile | None, enterprise: Enterprise
-) -> dict[str, dict[str, Any]]:
-    """The profile's facts with the registered identity (name, code, district) always filled in."""
-    facts: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (profile.facts if profile else {}).items()}
-    registered = city.registered_facts(
-        name=enterprise.name, code=enterprise.uscc, district=enterprise.district
-    )
-    for entity, named in registered.items():
-        facts.setdefault(entity, {}).update(named)
-    if enterprise.ai_track:
-        entity, track = split_fact(city.tracks.fact)
-        facts.setdefault(entity, {}).setdefault(track, enterprise.ai_track)
-    return facts
 
 
 def form_values(facts: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
