@@ -134,7 +134,8 @@ def enter_register(
     if renewed is not None:
         base = max(renewed.expires_on or today, today)
         renewed.expires_on = add_years(base, spec.valid_years) if spec.valid_years else None
-        renewed.status = LISTED
+        # A renewal extends the term; it does not lift a suspension made meanwhile.
+        renewed.status = SUSPENDED if renewed.status == SUSPENDED else LISTED
         renewed.summary = _text(answers, spec, "summary") or renewed.summary
         renewed.specs = _text(answers, spec, "specs") or renewed.specs
         renewed.letter_id = cast(int, letter.id)

@@ -258,18 +258,15 @@ def get_entry(portal: Portal, listing_id: int) -> Entry:
 
 
 def entry_of_application(portal: Portal, application_id: int) -> Listing:
-    """The register entry an approved application created (or renewed); NotFound if none."""
+    """The register entry an approved application created, or else the one it renewed; NotFound if none."""
     with portal.reading() as session:
-        row = session.exec(
-            select(Listing).where(
-                or_(
-                    col(Listing.application_id) == application_id,
-                    col(Listing.id).in_(
-                        select(ListingEvent.listing_id).where(ListingEvent.application_id == application_id)
-                    ),
-                )
-            )
-        ).first()
+        row = session.exec(select(Listing).where(col(Listing.application_id) == application_id)).first()
+        if row is None:
+            row = session.exec(
+                select(Listing)
+                .join(ListingEvent, col(ListingEvent.listing_id) == Listing.id)
+                .where(ListingEvent.application_id == application_id, ListingEvent.event == "renewed")
+            ).first()
         if row is None:
             raise NotFound("listing", f"of application {application_id}")
         return row
@@ -355,6 +352,9 @@ def act_on(
             subject=subject_of(listing),
         )
         listing.status = to_status
+        if to_status == REVOKED:
+            # A renewal under way no longer extends this entry; approved, it would be a new entry.
+            listing.renewal_application_id = None
         listing.version += 1
         listing.updated_at = portal.now()
         session.add(listing)

@@ -239,3 +239,20 @@ def test_every_listing_field_names_a_field_of_the_measures_form(portal: Portal) 
             continue
         form = portal.forms[rule.id]
         assert set(rule.listing.fields.values()) <= set(form.fields), rule.id
+
+
+def test_a_revocation_during_renewal_is_not_undone_by_the_renewal(portal: Portal, world: World) -> None:
+    listing = _listing_of(portal, list_product(portal, world))
+    lid = int(listing.id or 0)
+    owner = world.actors["ent_a"]
+    draft = listings.start_renewal(portal, owner, lid)
+    revoke = "提供虚假专利证明。"
+    listings.act_on(portal, world.actors["rev_gzczj"], lid, "revoke", revoke, listing.version + 1)
+    from portal.services.applications import answer_versions
+
+    answers = answer_versions(portal, owner, int(draft.id or 0))[-1].answers
+    fill_and_submit(portal, owner, int(draft.id or 0), answers)
+    approve(portal, world, int(draft.id or 0))
+    assert listings.get_entry(portal, lid).listing.status == "revoked"
+    fresh = listings.entry_of_application(portal, int(draft.id or 0))
+    assert fresh.id != lid and fresh.status == "listed"
