@@ -44,6 +44,8 @@ def serve(
 
     from portal.web.app import make_app
 
+    if settings().jobs_runner == "worker" and not settings().database_url.startswith("postgres"):
+        raise fail("cannot start: PORTAL_JOBS=worker needs a PostgreSQL DATABASE_URL (unset it on SQLite)", 2)
     if settings().secret_key is None:
         if not demo:
             raise fail("cannot start: set PORTAL_SECRET_KEY (one key shared by every instance and worker)", 2)

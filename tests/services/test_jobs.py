@@ -207,3 +207,26 @@ def test_worker_refuses_on_sqlite(sqlite_settings: None) -> None:
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
     assert "in-process on SQLite" in line
+
+
+def test_worker_refuses_when_the_jobs_run_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    monkeypatch.setenv("PORTAL_JOBS", "in-process")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["worker"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert "PORTAL_JOBS=in-process" in line
+
+
+def test_serve_refuses_a_worker_on_sqlite(sqlite_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing would run the jobs: the worker needs PostgreSQL and serve leaves them to it."""
+    monkeypatch.setenv("PORTAL_JOBS", "worker")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["serve", "--port", "1"])
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert "PORTAL_JOBS=worker needs a PostgreSQL DATABASE_URL" in line
