@@ -88,7 +88,12 @@ class ServerSessionMiddleware:
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
-                cookie = await to_thread.run_sync(self._persist, portal, handle)
+                # Most answers (the public API, a page that changed nothing) have nothing to store:
+                # no hop to a worker thread for them.
+                if handle.signing_out or handle.signing_in is not None or handle.data != handle.saved:
+                    cookie = await to_thread.run_sync(self._persist, portal, handle)
+                else:
+                    cookie = handle.token if handle.minted else None
                 if cookie is None and dead_cookie and handle.token is None:
                     cookie = ""
                 if cookie is not None:
