@@ -43,8 +43,7 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
         companies = session.exec(select(Enterprise)).all()
         assert verify_chain(session).ok
     assert 18 <= len(cases) <= 28 and {c.state for c in cases} >= EVERY_STAGE
-    # One case forgotten under review; approvals waiting at 已批准 past their own deadline do not count.
-    assert sum(c.overdue for c in cases if c.state != "approved") == 1
+    assert sum(c.overdue for c in cases) == 1
     # The procurement catalogue holds listed, expiring (reminded), suspended and expired products,
     # and the first-set register one award.
     with portal.reading() as session:
