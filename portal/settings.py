@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     smtp_sender: str = Field(default="noreply@portal.invalid", alias="PORTAL_SMTP_SENDER")
     bank_rate_limit_per_minute: int = Field(default=60, alias="PORTAL_BANK_RATE_LIMIT")
     check_rate_limit_per_minute: int = Field(default=120, alias="PORTAL_CHECK_RATE_LIMIT")
+    # Objections lodged on the public notice page, per client address and hour.
+    objection_rate_limit_per_hour: int = Field(default=5, alias="PORTAL_OBJECTION_RATE_LIMIT")
     login_max_failures: int = Field(default=5, alias="PORTAL_LOGIN_MAX_FAILURES")
     login_lock_minutes: int = Field(default=15, alias="PORTAL_LOGIN_LOCK_MINUTES")
     login_ip_rate_limit_per_minute: int = Field(default=20, alias="PORTAL_LOGIN_IP_RATE_LIMIT", ge=1)

@@ -28,6 +28,7 @@ from portal.services.access import get_application_for
 from portal.services.amendments import return_for_amendment
 from portal.services.context import Portal
 from portal.services.errors import NotFound
+from portal.services.grants import set_granted_amount
 from portal.services.sla import sweep
 from portal.workflows import Actor
 
@@ -295,6 +296,11 @@ class _Demo:
     def _measure(self, application_id: int, actor: Actor) -> str:
         return get_application_for(self.portal, actor, application_id).measure_id
 
+    def grant(self, application_id: int, amount: Decimal, reason: str) -> None:
+        actor = self.staff[self.bureau(application_id)]
+        version = self._current(application_id, actor)
+        set_granted_amount(self.portal, actor, application_id, amount, reason, version)
+
     def bureau(self, application_id: int) -> str:
         return BUREAU_OF[self.measure_of[application_id]]
 
@@ -372,7 +378,10 @@ def _play_cases(demo: _Demo) -> None:
     # 陈专家 works for 健康智算, so this panel has two experts and one of them has scored.
     demo.panel(to_experts("jiankang", SCENARIO, 1), 8, panel[:2], [76])
     to_notice("zhitong", SCENARIO, 9)
-    _approved(demo, to_notice("zhitong", MODEL, 0))
+    case = to_notice("zhitong", MODEL, 0)
+    # The rule's 100万 is a cap: the bureau grants less, with its reason, before the notice closes.
+    demo.grant(case, Decimal("800000.00"), "按备案奖励年度预算及同批次申报数量核定。")
+    _approved(demo, case)
     case = _approved(demo, to_notice("zhitong", SCENARIO, 1))
     demo.act(demo.bureau(case), case, "disburse", 20, "资金已拨付。")
     case = to_district_review("chelian", ST_SME, 5)

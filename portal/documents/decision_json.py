@@ -43,6 +43,7 @@ def letter_data_dict(letter: LetterData) -> dict[str, Any]:
             }
             for line in letter.benefits
         ],
+        "granted_amount": str(letter.granted_amount) if letter.granted_amount is not None else None,
         "rule_hash": letter.rule_hash,
         "trace": [
             {

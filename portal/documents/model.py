@@ -16,6 +16,8 @@ from typing import Literal, get_args
 LetterKind = Literal["approval", "rejection", "disbursement", "suspension", "reinstatement", "revocation"]
 # Letters about a public register entry: they act on a listing, not on the application, and need reasons.
 LISTING_LETTER_KINDS: frozenset[str] = frozenset({"suspension", "reinstatement", "revocation"})
+# Letters that take something away, and so must state the right of appeal (行政复议/行政诉讼).
+APPEALABLE_KINDS: frozenset[str] = frozenset({"rejection", "suspension", "revocation"})
 Language = Literal["zh", "en"]
 BenefitKind = Literal["money", "ratio", "number"]
 CriterionOutcome = Literal["pass", "fail", "unknown"]
@@ -99,6 +101,10 @@ class LetterData:
     supersedes_code: str | None = None
     zone: tzinfo = UTC
     subject: str | None = None
+    # 核定兑现金额: the money the decision grants (None for a status-only decision).
+    granted_amount: Decimal | None = None
+    # The right-of-appeal clause, in the letter's language, from the pack (required on refusals).
+    remedy: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(LetterKind):
@@ -134,8 +140,18 @@ class LetterData:
             not self.subject or not any(reason.strip() for reason in self.reason_list)
         ):
             raise ValueError(f"letter: a {self.kind} letter must name its subject and state its reasons")
-        if self.kind == "disbursement" and not self.benefits:
-            raise ValueError("letter: a disbursement letter must carry at least one benefit")
+        if self.granted_amount is not None and (
+            not isinstance(self.granted_amount, Decimal)
+            or not self.granted_amount.is_finite()
+            or self.granted_amount < 0
+        ):
+            raise ValueError(
+                f"letter: granted_amount must be a Decimal of at least 0, got {self.granted_amount!r}"
+            )
+        if self.kind == "disbursement" and self.granted_amount is None and not self.benefits:
+            raise ValueError("letter: a disbursement letter must carry the granted amount or a benefit")
+        if self.kind in APPEALABLE_KINDS and not self.remedy.strip():
+            raise ValueError(f"letter: a {self.kind} letter must state the right of appeal (remedy)")
 
     @property
     def reason_list(self) -> list[str]:

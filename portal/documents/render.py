@@ -102,6 +102,17 @@ def _context(letter: LetterData) -> dict[str, Any]:
     zh = letter.lang == "zh"
     measure_title = letter.measure_title_zh if zh else letter.measure_title_en
     show_benefits = letter.kind in ("approval", "disbursement")
+    granted = (
+        [
+            {
+                "label": t["granted"],
+                "figures": format_amount(letter.granted_amount, "money", letter.lang),
+                "capitals": rmb_capital(letter.granted_amount),
+            }
+        ]
+        if letter.granted_amount is not None and show_benefits
+        else []
+    )
     return {
         "letter": letter,
         "t": t,
@@ -111,10 +122,13 @@ def _context(letter: LetterData) -> dict[str, Any]:
         "measure_title": measure_title,
         "issued_on": format_date(letter.issued_on, letter.lang),
         "created": datetime.combine(letter.issued_on, time(0), tzinfo=letter.zone).isoformat(),
-        "outcome": t.get(f"outcome.{letter.outcome}", letter.outcome),
+        # A refusal's annex lists the criteria but states no rule outcome: a case refused on
+        # review may well have met the rule, and a refusal must never read 符合条件.
+        "outcome": None if letter.kind == "rejection" else t.get(f"outcome.{letter.outcome}", letter.outcome),
         # One paragraph per line, so that a reviewer's multi-line comment keeps its indents.
         "reasons": [line for reason in letter.reason_list for line in reason.splitlines() if line.strip()],
-        "benefits": [
+        "benefits": granted
+        + [
             {
                 "label": line.label_zh if zh else line.label_en,
                 "figures": format_amount(line.amount, line.kind, letter.lang),
@@ -126,13 +140,20 @@ def _context(letter: LetterData) -> dict[str, Any]:
         else [],
         "trace": [
             {
-                "criterion_id": line.criterion_id,
                 "message": line.message_zh if zh else line.message_en,
-                "outcome": line.outcome,
-                "result": t[f"result.{line.outcome}"],
+                "outcome": _shown_outcome(letter, line.outcome),
+                "result": t[f"result.{_shown_outcome(letter, line.outcome)}"],
                 "source": line.source,
             }
             for line in letter.trace
         ],
         "qr_data_uri": "data:image/png;base64," + base64.b64encode(qr_png(letter.verify_url)).decode("ascii"),
     }
+
+
+def _shown_outcome(letter: LetterData, outcome: str) -> str:
+    """On an approval, a criterion that did not pass belongs to an alternative the enterprise
+    did not need (the rule was met on another path), so it reads "not used", not "not met"."""
+    if letter.kind != "rejection" and letter.outcome == "eligible" and outcome != "pass":
+        return "not_used"
+    return outcome

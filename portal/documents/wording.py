@@ -8,8 +8,13 @@ letter values; the result still passes through Jinja2's autoescaping.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
+import yaml
+
+from portal.decimal_yaml import DecimalSafeLoader
 from portal.documents.model import Language, LetterKind
 
 Wording = dict[str, str]
@@ -42,9 +47,11 @@ _ZH: Final[Wording] = {
     "reasons.approval": "二、审核意见：",
     "reasons.rejection": "二、理由：",
     "reasons.disbursement": "二、说明：",
-    "remedy": "如对本决定不服，可以依法申请行政复议或者提起行政诉讼。",
     "supersedes": "本文书更正并取代核验码为{code}的文书。",
     "verify_note": "本文书真伪可凭附件所列核验码或二维码在线核验。",
+    "granted": "核定兑现金额",
+    "colon": "：",
+    "semicolon": "；",
     "col.item": "项目",
     "col.figures": "金额（小写）",
     "col.capitals": "金额（大写）",
@@ -60,6 +67,7 @@ _ZH: Final[Wording] = {
     "result.pass": "符合",
     "result.fail": "不符合",
     "result.unknown": "待定",
+    "result.not_used": "未采用",
     "outcome.eligible": "符合条件",
     "outcome.ineligible": "不符合条件",
     "outcome.undetermined": "尚待补充材料",
@@ -104,10 +112,11 @@ _EN: Final[Wording] = {
     "reasons.approval": "2. Reviewer's remarks:",
     "reasons.rejection": "2. Reasons:",
     "reasons.disbursement": "2. Notes:",
-    "remedy": "If you disagree with this decision, you may apply for administrative reconsideration or "
-    "bring an administrative lawsuit according to law.",
     "supersedes": "This document corrects and replaces the document with verification code {code}.",
     "verify_note": "This document can be verified online with the code or QR code in the appendix.",
+    "granted": "Amount granted",
+    "colon": ": ",
+    "semicolon": "; ",
     "col.item": "Item",
     "col.figures": "In figures",
     "col.capitals": "In words (大写)",
@@ -123,6 +132,7 @@ _EN: Final[Wording] = {
     "result.pass": "Met",
     "result.fail": "Not met",
     "result.unknown": "Unknown",
+    "result.not_used": "Not used",
     "outcome.eligible": "eligible",
     "outcome.ineligible": "not eligible",
     "outcome.undetermined": "undetermined",
@@ -142,3 +152,44 @@ def wording_for(lang: Language, kind: LetterKind) -> Wording:
     for key in ("title", "intro", "decision", "reasons"):
         chosen[key] = words[f"{key}.{kind}"]
     return chosen
+
+
+@dataclass(frozen=True)
+class Remedies:
+    """The right-of-appeal clause a refusal letter prints, per issuing unit, from the pack.
+
+    Which body hears an administrative reconsideration depends on the unit that decided (a
+    city bureau's decisions go to the city government, a vertically led tax office's to the
+    tax service one level up), so the pack gives a default clause and per-unit exceptions.
+    """
+
+    default: dict[Language, str]
+    units: dict[str, dict[Language, str]] = field(default_factory=dict)
+
+    def for_unit(self, unit: str, lang: Language) -> str:
+        return self.units.get(unit, self.default)[lang]
+
+
+def load_remedies(path: Path) -> Remedies:
+    """Read the pack's remedy clauses; raises ValueError naming the file and the bad field."""
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=DecimalSafeLoader)  # noqa: S506 - safe subclass
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot read YAML: {exc}") from exc
+    if not isinstance(raw, dict) or set(raw) - {"default", "units"}:
+        raise ValueError(f"{path}: top level: a mapping with `default` and optional `units`")
+    units = raw.get("units") or {}
+    if not isinstance(units, dict):
+        raise ValueError(f"{path}: units: must map unit codes to clauses")
+    return Remedies(
+        default=_clause(path, "default", raw.get("default")),
+        units={str(code): _clause(path, f"units.{code}", value) for code, value in units.items()},
+    )
+
+
+def _clause(path: Path, where: str, value: object) -> dict[Language, str]:
+    zh = value.get("zh") if isinstance(value, dict) else None
+    en = value.get("en") if isinstance(value, dict) else None
+    if not (isinstance(zh, str) and zh.strip() and isinstance(en, str) and en.strip()):
+        raise ValueError(f"{path}: {where}: needs non-empty `zh` and `en` texts")
+    return {"zh": zh.strip(), "en": en.strip()}

@@ -20,7 +20,6 @@ from portal.db.tables import (
     Attachment,
     Enterprise,
     EnterpriseProfile,
-    Objection,
     Transition,
 )
 from portal.forms import FormSpec
@@ -653,36 +652,3 @@ def answer_versions(portal: Portal, actor: Actor, application_id: int) -> list[A
                 .order_by(col(ApplicationAnswers.version))
             ).all()
         )
-
-
-def file_objection(
-    portal: Portal, application_id: int, text: str, filed_by: Actor | None = None
-) -> Objection:
-    """Record an objection to a case on public notice; it holds the case until a reviewer decides it."""
-    if not text.strip():
-        raise ValidationFailed([FieldProblem("text", "an objection must say what is objected to")])
-    with portal.transaction() as session:
-        application = session.get(Application, application_id)
-        if application is None:
-            raise NotFound("application", application_id)
-        _, state = workflow_of(portal, application)
-        if state.kind != "notice":
-            raise NotFound("application", application_id)
-        objection = Objection(
-            application_id=application_id,
-            text=text,
-            filed_at=portal.now(),
-            filed_by=filed_by.user_id if filed_by is not None else None,
-        )
-        session.add(objection)
-        session.flush()
-        append_audit(
-            session,
-            actor_id=filed_by.user_id if filed_by else None,
-            actor_role=filed_by.role if filed_by else "public",
-            subject_type="application",
-            subject_id=application_id,
-            event="objection_filed",
-            payload={"objection_id": objection.id},
-        )
-        return objection

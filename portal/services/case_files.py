@@ -23,7 +23,7 @@ from portal.db.tables import (
 )
 from portal.services.access import load_visible
 from portal.services.applications import attachment_path, facts_for_evaluation
-from portal.services.cases import case_context
+from portal.services.cases import audit_case, case_context
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound
 from portal.workflows import Actor
@@ -78,6 +78,23 @@ def open_case_file(
         if item.id == attachment_id:
             return item, attachment_path(portal, item.sha256)
     raise NotFound("attachment", attachment_id)
+
+
+def download_case_file(
+    portal: Portal, actor: Actor, application_id: int, attachment_id: int
+) -> tuple[CaseFile, Path]:
+    """`open_case_file`, recorded: every download of a case's file leaves an audit row naming who."""
+    item, path = open_case_file(portal, actor, application_id, attachment_id)
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        audit_case(
+            session,
+            actor,
+            application,
+            "attachment_downloaded",
+            {"attachment_id": item.id, "sha256": item.sha256, "slot": item.slot},
+        )
+    return item, path
 
 
 def file_library(portal: Portal, actor: Actor) -> list[Attachment]:

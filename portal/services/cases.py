@@ -6,7 +6,7 @@ and checks the row count, so two writers that read the same version cannot both 
 any isolation level; the loser gets StaleVersion and its transaction rolls back whole.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -42,6 +42,8 @@ from portal.workflows.sla import remaining_working_days, resumed_deadline, timer
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 
 # Who is told when a case enters a stage: the workflow's `responsible` party → recipients.
+# The role no account holds: a notification for it goes to its `email` only (an objector).
+PUBLIC_ROLE = "public"
 _PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "expert": "expert", "admin": "admin"}
 
 
@@ -344,6 +346,47 @@ def _settle_objections(
         objection.decided_at = portal.now()
         objection.decision_comment = comment
         session.add(objection)
+    _tell_objection_outcome(session, application, pending, upheld=sustained, comment=comment)
+
+
+def _tell_objection_outcome(
+    session: Session,
+    application: Application,
+    decided: Sequence[Objection],
+    *,
+    upheld: bool,
+    comment: str | None,
+) -> None:
+    """Each objector who gave an address is e-mailed the outcome and its reasons; the enterprise
+    is told too when an objection is upheld."""
+    outcome = "异议成立" if upheld else "异议不成立"
+    for objection in decided:
+        if objection.objector_email:
+            notify(
+                session,
+                kind="objection_outcome",
+                role=PUBLIC_ROLE,
+                email=objection.objector_email,
+                title=f"公示异议处理结果：{outcome}",
+                body=(
+                    f"您对公示事项（编号 {application.id}）提出的异议经核查认定为{outcome}。"
+                    f"理由：{comment or '—'}"
+                ),
+                dedupe_key=f"objection_outcome:{objection.id}",
+            )
+    if upheld:
+        notify(
+            session,
+            kind="case_update",
+            enterprise_id=application.enterprise_id,
+            link=f"/applications/{application.id}",
+            title="公示异议成立",
+            body=(
+                f"您的申报（编号 {application.id}）在公示期内收到的异议经核查成立，申报不予通过。"
+                f"理由：{comment or '—'}"
+            ),
+            dedupe_key=f"objection_upheld:{application.id}",
+        )
 
 
 def _tell_parties(

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from portal.city import PACK_FILE, City, load_city
 from portal.clock import Clock
 from portal.db.engine import make_engine, session_scope
+from portal.documents.wording import Remedies, load_remedies
 from portal.forms import FormSpec, load_forms
 from portal.rules import Pack, RuleFileError, load_pack
 from portal.settings import Settings
@@ -24,6 +25,7 @@ from portal.workflows import Workflow, WorkingCalendar, load_workflows
 from portal.workflows.rubric import Rubric, load_rubric
 
 RUBRIC_FILE = Path("rubrics") / "default.yaml"
+REMEDY_FILE = Path("letters") / "remedy.yaml"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Portal:
     clock: Clock
     city: City
     data_dir: Path
+    remedies: Remedies
     public_base_url: str = "http://127.0.0.1:8000"
     smtp: SmtpConfig | None = None
     login_max_failures: int = 5
@@ -76,6 +79,7 @@ class Portal:
             clock=Clock(calendar.zone, settings.today),
             city=city,
             data_dir=settings.data_dir,
+            remedies=load_remedies(settings.workflows_dir / REMEDY_FILE),
             public_base_url=settings.public_base_url.rstrip("/"),
             smtp=smtp,
             login_max_failures=settings.login_max_failures,

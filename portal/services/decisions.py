@@ -83,19 +83,38 @@ def grants_money(portal: Portal, application: Application) -> bool:
     return False
 
 
+def money_ceiling(rule: Rule, benefit: dict[str, Any] | None) -> Decimal | None:
+    """The money the rule computed for a case (its amount, or its cap): the most that may be granted.
+
+    None when the measure grants no money (a status, a ratio, school places).
+    """
+    amounts = [
+        Decimal(str(amount))
+        for name, amount in (benefit or {}).items()
+        if (spec := rule.benefit.get(name)) is not None and spec.type == "money"
+    ]
+    return sum(amounts, Decimal(0)) if amounts else None
+
+
 def _benefit_lines(rule: Rule, benefit: dict[str, Any] | None) -> list[BenefitLine]:
+    """The non-money benefits a letter prints beside the granted amount (ratios, counts).
+
+    Money is printed once, as the granted amount; a benefit the pack gives no label is left
+    out rather than printed under its internal name.
+    """
     lines = []
     for name, amount in (benefit or {}).items():
         spec = rule.benefit.get(name)
-        label = spec.label if spec is not None else None
-        kind = _BENEFIT_KINDS.get(spec.type if spec is not None else "", "number")
+        label = spec.label if spec is not None and spec.type != "money" else None
+        if spec is None or label is None or not (label.zh and label.en):
+            continue
         lines.append(
             BenefitLine(
                 name=name,
-                label_zh=label.zh if label and label.zh else name,
-                label_en=label.en if label and label.en else name,
+                label_zh=label.zh,
+                label_en=label.en,
                 amount=Decimal(str(amount)),
-                kind=kind,
+                kind=_BENEFIT_KINDS.get(spec.type, "number"),
             )
         )
     return lines
@@ -108,12 +127,20 @@ def _trace_lines(trace: dict[str, Any] | None) -> list[TraceLine]:
         lines.append(
             TraceLine(
                 criterion_id=str(item["id"]),
-                message_zh=str(message.get("zh") or item["id"]),
-                message_en=str(message.get("en") or item["id"]),
+                message_zh=str(message.get("zh") or "—"),
+                message_en=str(message.get("en") or "—"),
                 outcome=cast(CriterionOutcome, item["outcome"]),
                 source=str(item.get("source") or ""),
             )
         )
+    return lines
+
+
+def _printed_reasons(reasons: str | list[str], decision: Decision, kind: LetterKind) -> list[str]:
+    """The reasons, plus why less than the rule's amount is granted where the bureau said so."""
+    lines = [reasons] if isinstance(reasons, str) else list(reasons)
+    if kind in ("approval", "disbursement") and decision.granted_reason:
+        lines.append(decision.granted_reason)
     return lines
 
 
@@ -158,7 +185,9 @@ def letter_data(
         outcome=str(
             (decision.trace or {}).get("outcome") or application.eligibility_outcome or "undetermined"
         ),
-        reasons=reasons if reasons is not None else (decision.reasons or ""),
+        reasons=_printed_reasons(
+            reasons if reasons is not None else (decision.reasons or ""), decision, kind
+        ),
         rule_hash=decision.rule_hash or rule.rule_hash,
         verification_code=verification_code,
         verify_url=f"{portal.public_base_url}/verify/{verification_code}",
@@ -167,6 +196,8 @@ def letter_data(
         supersedes_code=supersedes_code,
         zone=portal.clock.zone,
         subject=subject,
+        granted_amount=decision.granted_amount if kind != "rejection" else None,
+        remedy=portal.remedies.for_unit(application.lead_unit, lang),
     )
 
 
@@ -245,10 +276,17 @@ def record_decision(
         if decision is not None:
             raise Conflict(f"application {application.id} is already decided ({decision.outcome})")
         reasons = comment or ("公示期满无异议，予以批准。" if outcome == "approved" else None)
+        benefit = (application.eligibility_trace or {}).get("benefit") if outcome == "approved" else None
+        ceiling = money_ceiling(rule_of(portal, application), benefit)
+        granted = None
+        if ceiling is not None:
+            granted = application.granted_amount if application.granted_amount is not None else ceiling
         decision = Decision(
             application_id=cast(int, application.id),
             outcome=outcome,
-            benefit=(application.eligibility_trace or {}).get("benefit") if outcome == "approved" else None,
+            benefit=benefit,
+            granted_amount=granted,
+            granted_reason=application.granted_reason if granted is not None else None,
             reasons=reasons,
             decided_at=portal.now(),
             decided_by=actor_id,

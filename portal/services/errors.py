@@ -53,10 +53,14 @@ class StaleVersion(Conflict):
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One bad input value, by field path, with the message to show next to it."""
+    """One bad input value, by field path, with the message to show next to it.
+
+    `code` names the kind of problem, so a page can say it in the reader's language.
+    """
 
     path: str
     message: str
+    code: str = ""
 
 
 class ValidationFailed(ServiceError):

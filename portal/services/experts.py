@@ -9,6 +9,7 @@ that fails the pass mark is the lead unit's call (reject or return), so the lead
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
@@ -18,6 +19,7 @@ from portal.db.tables import Application, Enterprise, ExpertAssignment, ExpertCo
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.cases import advance, audit_case, bump, score_totals, workflow_of
 from portal.services.context import Portal
+from portal.services.decisions import rule_of
 from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import Actor
@@ -27,6 +29,7 @@ from portal.workflows.errors import RubricScoreError
 from portal.workflows.rubric import Consensus
 
 DECLARE_EVENT, SCORE_EVENT, PASS_EVENT = "declare_no_conflict", "score", "pass_mark_reached"
+MAX_COMMENT = 2000
 
 
 @dataclass(frozen=True)
@@ -87,46 +90,62 @@ def assign_expert(
             raise Refused(
                 "not_in_review", "仅评审阶段可以指派专家", "experts are assigned during review only"
             )
-        expert = session.get(User, expert_id)
-        if expert is None or expert.role != "expert" or not expert.active:
-            raise NotFound("expert", expert_id)
-        reasons = conflicts_of(session, expert, application)
-        if reasons:
-            raise Refused(
-                "conflict_of_interest",
-                "该专家与申报单位存在利益冲突，不能指派",
-                f"the expert has a conflict of interest ({', '.join(reasons)})",
-                detail=",".join(reasons),
-            )
-        taken = session.exec(
-            select(ExpertAssignment.id)
-            .where(col(ExpertAssignment.application_id) == application_id)
-            .where(col(ExpertAssignment.expert_id) == expert_id)
-        ).first()
-        if taken is not None:
-            raise Conflict(f"expert {expert_id} is already on the panel of application {application_id}")
-        assignment = ExpertAssignment(
-            application_id=application_id,
-            expert_id=expert_id,
-            assigned_by=actor.user_id,
-            assigned_at=portal.now(),
-        )
-        session.add(assignment)
-        session.flush()
+        assignment = _assign(session, portal, actor, application, expert_id)
         version = bump(session, application, expected_version, {"updated_at": portal.now()})
         audit_case(
             session, actor, application, "expert_assigned", {"expert_id": expert_id, "version": version}
         )
-        notify(
-            session,
-            kind="expert_assignment",
-            recipient_user_id=expert_id,
-            link=f"/applications/{application_id}",
-            title="评审任务",
-            body=f"您被指派评审申报 {application_id}（{application.measure_id}），请先签署无利益冲突声明。",
-            dedupe_key=f"assign:{assignment.id}",
-        )
+        _tell_expert(session, portal, application, assignment)
         return assignment
+
+
+def _tell_expert(
+    session: Session, portal: Portal, application: Application, assignment: ExpertAssignment
+) -> None:
+    title = rule_of(portal, application).title.zh
+    notify(
+        session,
+        kind="expert_assignment",
+        recipient_user_id=assignment.expert_id,
+        link=f"/expert/{application.id}",
+        title="评审任务",
+        body=f"您被指派评审申报 {application.id}（{title}），请先签署无利益冲突声明。",
+        dedupe_key=f"assign:{assignment.id}",
+    )
+
+
+def _assign(
+    session: Session, portal: Portal, actor: Actor, application: Application, expert_id: int
+) -> ExpertAssignment:
+    """Add one expert to the panel inside the caller's transaction; a conflicted expert is refused."""
+    application_id = cast(int, application.id)
+    expert = session.get(User, expert_id)
+    if expert is None or expert.role != "expert" or not expert.active:
+        raise NotFound("expert", expert_id)
+    reasons = conflicts_of(session, expert, application)
+    if reasons:
+        raise Refused(
+            "conflict_of_interest",
+            "该专家与申报单位存在利益冲突，不能指派",
+            f"the expert has a conflict of interest ({', '.join(reasons)})",
+            detail=",".join(reasons),
+        )
+    taken = session.exec(
+        select(ExpertAssignment.id)
+        .where(col(ExpertAssignment.application_id) == application_id)
+        .where(col(ExpertAssignment.expert_id) == expert_id)
+    ).first()
+    if taken is not None:
+        raise Conflict(f"expert {expert_id} is already on the panel of application {application_id}")
+    assignment = ExpertAssignment(
+        application_id=application_id,
+        expert_id=expert_id,
+        assigned_by=actor.user_id,
+        assigned_at=portal.now(),
+    )
+    session.add(assignment)
+    session.flush()
+    return assignment
 
 
 def _my_assignment(session: Session, actor: Actor, application_id: int) -> ExpertAssignment:
@@ -179,12 +198,23 @@ def score(
     application_id: int,
     scores: Mapping[str, Decimal | int],
     expected_version: int,
+    comments: Mapping[str, str] | None = None,
 ) -> Scored:
-    """Store one expert's rubric scores (once); a passing panel moves the case to public notice."""
+    """Store one expert's rubric scores and comments (once, then locked); a passing panel moves
+    the case to public notice."""
     try:
         total = portal.rubric.total(scores)
     except RubricScoreError as exc:
-        raise ValidationFailed([FieldProblem("scores", str(exc))]) from None
+        raise ValidationFailed([FieldProblem("scores", str(exc), "range")]) from None
+    known = {criterion.id for criterion in portal.rubric.criteria}
+    kept = {k: v.strip() for k, v in (comments or {}).items() if k in known and v.strip()}
+    too_long = [
+        FieldProblem(f"comment:{k}", f"at most {MAX_COMMENT} characters", "too_long")
+        for k, v in kept.items()
+        if len(v) > MAX_COMMENT
+    ]
+    if too_long:
+        raise ValidationFailed(too_long)
     with portal.transaction() as session:
         application = load_visible(session, actor, application_id)
         assignment = _my_assignment(session, actor, application_id)
@@ -206,6 +236,7 @@ def score(
             ExpertScore(
                 assignment_id=cast(int, assignment.id),
                 scores=dict(scores),
+                comments=kept or None,
                 total=total,
                 submitted_at=portal.now(),
             )
@@ -248,7 +279,7 @@ def exclude_conflicted(
 ) -> Consensus:
     """A conflict found later: the expert leaves the panel and their score stops counting."""
     if not reason.strip():
-        raise ValidationFailed([FieldProblem("reason", "say what the conflict is")])
+        raise ValidationFailed([FieldProblem("reason", "say what the conflict is", "required")])
     with portal.transaction() as session:
         application = load_visible(session, actor, application_id)
         _require_lead_unit(actor, application)
@@ -273,8 +304,28 @@ def exclude_conflicted(
             {"expert_id": expert_id, "version": version},
             comment=reason,
         )
+        session.expire(application)
+        session.refresh(application)
         totals, excluded = score_totals(session, application_id)
-        return portal.rubric.consensus(totals, excluded)
+        result = portal.rubric.consensus(totals, excluded)
+        if result.outcome == "passed" and _offers(portal, application, PASS_EVENT):
+            advance(
+                session,
+                portal,
+                application,
+                SYSTEM_ACTOR,
+                PASS_EVENT,
+                comment=None,
+                expected_version=version,
+                audit_payload={"mean": result.mean, "counted_expert_ids": list(result.counted_expert_ids)},
+            )
+        return result
+
+
+def _offers(portal: Portal, application: Application, event: str) -> bool:
+    """Whether the case's current stage has an edge for `event` (guards are checked when firing)."""
+    workflow, _ = workflow_of(portal, application)
+    return any(edge.event == event for edge in workflow.transitions_from(application.state))
 
 
 def panel(portal: Portal, actor: Actor, application_id: int) -> Consensus:
@@ -283,3 +334,176 @@ def panel(portal: Portal, actor: Actor, application_id: int) -> Consensus:
         load_visible(session, actor, application_id)
         totals, excluded = score_totals(session, application_id)
         return portal.rubric.consensus(totals, excluded)
+
+
+def recuse(portal: Portal, actor: Actor, application_id: int, reason: str, expected_version: int) -> int:
+    """The expert declares a conflict and leaves the panel (before scoring); the lead unit is told.
+
+    Returns the new version. The lead unit then replaces the expert.
+    """
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "say what the conflict is", "required")])
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        assignment = _my_assignment(session, actor, application_id)
+        if session.exec(
+            select(ExpertScore.id).where(col(ExpertScore.assignment_id) == assignment.id)
+        ).first():
+            raise Conflict("you have already scored this application")
+        assignment.conflicted = True
+        assignment.excluded_at = portal.now()
+        assignment.reason = reason.strip()[:MAX_COMMENT]
+        session.add(assignment)
+        session.flush()
+        version = bump(session, application, expected_version, {"updated_at": portal.now()})
+        audit_case(
+            session,
+            actor,
+            application,
+            "expert_recused",
+            {"expert_id": actor.user_id, "version": version},
+            comment=assignment.reason,
+        )
+        notify(
+            session,
+            kind="work_item",
+            role="reviewer",
+            bureau=application.lead_unit,
+            link=f"/review/{application_id}#panel",
+            title="评审专家申请回避",
+            body=f"申报 {application_id} 的一名评审专家声明存在利益冲突并回避，请更换专家。",
+            dedupe_key=f"recused:{assignment.id}",
+        )
+        return version
+
+
+def response_due(portal: Portal, assignment: ExpertAssignment) -> date:
+    """The last working day an assigned expert has to score before the lead unit may replace them."""
+    return portal.calendar.add_working_days(
+        portal.clock.local_date(assignment.assigned_at), portal.rubric.response_working_days
+    )
+
+
+def replace_expert(
+    portal: Portal,
+    actor: Actor,
+    application_id: int,
+    expert_id: int,
+    new_expert_id: int,
+    reason: str,
+    expected_version: int,
+) -> ExpertAssignment:
+    """Swap a panel member who declared a conflict, or who has not scored in time, for another expert.
+
+    One transaction: the old member leaves the panel (their assignment stays, marked excluded, with
+    the reason) and the new one is assigned with the same conflict check as any assignment.
+    """
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        _require_lead_unit(actor, application)
+        old = session.exec(
+            select(ExpertAssignment)
+            .where(col(ExpertAssignment.application_id) == application_id)
+            .where(col(ExpertAssignment.expert_id) == expert_id)
+        ).first()
+        if old is None:
+            raise NotFound("assignment", expert_id)
+        scored = session.exec(select(ExpertScore.id).where(col(ExpertScore.assignment_id) == old.id)).first()
+        late = scored is None and portal.today() > response_due(portal, old)
+        if not (old.conflicted or late):
+            raise Refused(
+                "not_replaceable",
+                "仅可更换声明利益冲突或逾期未评分的专家",
+                "only an expert who declared a conflict or has not scored in time can be replaced",
+            )
+        if old.excluded_at is None:
+            old.excluded_at = portal.now()
+            old.reason = (reason.strip() or "逾期未评分")[:MAX_COMMENT]
+            session.add(old)
+        new = _assign(session, portal, actor, application, new_expert_id)
+        version = bump(session, application, expected_version, {"updated_at": portal.now()})
+        audit_case(
+            session,
+            actor,
+            application,
+            "expert_replaced",
+            {"expert_id": expert_id, "new_expert_id": new_expert_id, "late": late, "version": version},
+            comment=reason.strip() or None,
+        )
+        _tell_expert(session, portal, application, new)
+        return new
+
+
+@dataclass(frozen=True)
+class PanelMember:
+    """One assignment as the lead unit sees it: who, when, their declaration or refusal, their scores."""
+
+    expert_id: int
+    name: str
+    assigned_at: datetime
+    response_due: date
+    declared_at: datetime | None
+    declaration: str | None
+    conflicted: bool
+    excluded_at: datetime | None
+    reason: str | None
+    scores: dict[str, Decimal]
+    comments: dict[str, str]
+    total: Decimal | None
+    submitted_at: datetime | None
+    replaceable: bool
+
+
+@dataclass(frozen=True)
+class PanelView:
+    members: list[PanelMember]
+    consensus: Consensus
+
+
+def panel_view(portal: Portal, actor: Actor, application_id: int) -> PanelView:
+    """The whole panel of a case for staff: members in assignment order and the consensus."""
+    if actor.role not in ("reviewer", "admin"):
+        raise Refused("wrong_role", "仅工作人员可以查看评审组", "only staff see the panel")
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        rows = session.exec(
+            select(ExpertAssignment, User, ExpertScore)
+            .join(User, col(User.id) == ExpertAssignment.expert_id)
+            .outerjoin(ExpertScore, col(ExpertScore.assignment_id) == ExpertAssignment.id)
+            .where(col(ExpertAssignment.application_id) == application_id)
+            .order_by(col(ExpertAssignment.id))
+        ).all()
+        today = portal.today()
+        members = []
+        for assignment, user, sheet in rows:
+            due = response_due(portal, assignment)
+            members.append(
+                PanelMember(
+                    expert_id=assignment.expert_id,
+                    name=user.display_name,
+                    assigned_at=assignment.assigned_at,
+                    response_due=due,
+                    declared_at=assignment.declared_at,
+                    declaration=assignment.declaration_text,
+                    conflicted=assignment.conflicted,
+                    excluded_at=assignment.excluded_at,
+                    reason=assignment.reason,
+                    scores={k: Decimal(str(v)) for k, v in (sheet.scores if sheet else {}).items()},
+                    comments={k: str(v) for k, v in ((sheet.comments or {}) if sheet else {}).items()},
+                    total=Decimal(sheet.total) if sheet else None,
+                    submitted_at=sheet.submitted_at if sheet else None,
+                    replaceable=assignment.conflicted or (sheet is None and today > due),
+                )
+            )
+        totals, excluded = score_totals(session, application_id)
+        return PanelView(members, portal.rubric.consensus(totals, excluded))
+
+
+def my_score(portal: Portal, actor: Actor, application_id: int) -> ExpertScore | None:
+    """The expert's own submitted sheet (locked), or None before they score."""
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        assignment = _my_assignment(session, actor, application_id)
+        return session.exec(
+            select(ExpertScore).where(col(ExpertScore.assignment_id) == assignment.id)
+        ).first()

@@ -31,8 +31,12 @@ def notify(
     bureau: str | None = None,
     link: str | None = None,
     dedupe_key: str | None = None,
+    email: str | None = None,
 ) -> Notification | None:
-    """Queue one notification; with a `dedupe_key` already used, do nothing and return None."""
+    """Queue one notification; with a `dedupe_key` already used, do nothing and return None.
+
+    `email` addresses someone without an account (a member of the public who objected).
+    """
     row = Notification(
         recipient_user_id=recipient_user_id,
         enterprise_id=enterprise_id,
@@ -44,6 +48,7 @@ def notify(
         body=body,
         link=link,
         dedupe_key=dedupe_key,
+        email=email,
     )
     if dedupe_key is None:
         session.add(row)
@@ -97,8 +102,10 @@ def mark_read(portal: Portal, actor: Actor, notification_id: int) -> None:
             session.add(row)
 
 
-def _recipients(session: Session, note: Notification) -> list[User]:
-    """The active users with an e-mail address that a notification is addressed to."""
+def _recipients(session: Session, note: Notification) -> list[str]:
+    """The e-mail addresses a notification goes to: its own address, or its active users'."""
+    if note.email is not None:
+        return [note.email]
     query = select(User).where(col(User.active).is_(True)).where(col(User.email).is_not(None))
     if note.recipient_user_id is not None:
         query = query.where(User.id == note.recipient_user_id)
@@ -110,7 +117,7 @@ def _recipients(session: Session, note: Notification) -> list[User]:
             query = query.where(User.district == note.district)
         if note.bureau is not None:
             query = query.where(User.bureau == note.bureau)
-    return list(session.exec(query).all())
+    return [str(user.email) for user in session.exec(query).all()]
 
 
 def deliver_email(portal: Portal, *, batch: int = 200) -> int:
@@ -136,10 +143,10 @@ def deliver_email(portal: Portal, *, batch: int = 200) -> int:
             return 0
         with smtplib.SMTP(portal.smtp.host, portal.smtp.port, timeout=10) as smtp:
             for note in pending:
-                for user in _recipients(session, note):
+                for address in _recipients(session, note):
                     message = EmailMessage()
                     message["From"] = portal.smtp.sender
-                    message["To"] = str(user.email)
+                    message["To"] = address
                     message["Subject"] = note.title
                     body = (
                         note.body

@@ -80,6 +80,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.login_limiter = SlidingWindowLimiter(
         settings.login_ip_rate_limit_per_minute, 60.0, storage_uri=limits_storage, name="login-ip"
     )
+    app.state.objection_limiter = SlidingWindowLimiter(
+        settings.objection_rate_limit_per_hour, 3600.0, storage_uri=limits_storage, name="objection"
+    )
 
     # Added innermost first: unhandled errors become pages inside the session and header layers.
     app.add_middleware(UnhandledErrorMiddleware, env=jinja)

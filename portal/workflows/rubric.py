@@ -32,6 +32,14 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class Band:
+    """A named part of the 0–100 scale (e.g. 90 and above reads 优秀), shown to experts as guidance."""
+
+    min: Decimal
+    label: Label
+
+
+@dataclass(frozen=True)
 class Consensus:
     """The panel result. `passed` is None when too few scores count, which blocks the case."""
 
@@ -78,6 +86,11 @@ class Rubric:
     pass_mark: Decimal
     min_scores: int
     criteria: tuple[Criterion, ...]
+    # The scale's named bands, highest first; empty when the pack names none.
+    bands: tuple[Band, ...] = ()
+    # Working days an assigned expert has to declare and score before the lead unit may replace them.
+    response_working_days: int = 5
+    scale_max: Decimal = _SCORE_MAX
 
     def total(self, scores: Mapping[str, Decimal | int]) -> Decimal:
         """The weighted mean of one expert's criterion scores (0–100), rounded half-up to cents."""
@@ -113,7 +126,15 @@ def load_rubric(path: Path) -> Rubric:
         raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise WorkflowFileError(path, "top level: must be a mapping")
-    unknown = set(raw) - {"id", "title", "pass_mark", "min_scores", "criteria"}
+    unknown = set(raw) - {
+        "id",
+        "title",
+        "pass_mark",
+        "min_scores",
+        "criteria",
+        "bands",
+        "response_working_days",
+    }
     if unknown:
         raise WorkflowFileError(path, f"top level: unknown key(s) {sorted(unknown)}")
     if not isinstance(raw.get("id"), str):
@@ -131,13 +152,34 @@ def load_rubric(path: Path) -> Rubric:
     ids = [criterion.id for criterion in criteria]
     if len(set(ids)) != len(ids):
         raise WorkflowFileError(path, f"criteria: duplicate ids in {ids}")
+    response_days = raw.get("response_working_days", 5)
+    if isinstance(response_days, bool) or not isinstance(response_days, int) or response_days < 1:
+        raise WorkflowFileError(path, "response_working_days: must be a whole number of at least 1")
     return Rubric(
         id=raw["id"],
         title=_label(path, "title", raw.get("title")),
         pass_mark=pass_mark,
         min_scores=min_scores,
         criteria=criteria,
+        bands=_bands(path, raw.get("bands", [])),
+        response_working_days=response_days,
     )
+
+
+def _bands(path: Path, items: object) -> tuple[Band, ...]:
+    if not isinstance(items, list):
+        raise WorkflowFileError(path, "bands: must be a list")
+    bands = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or set(item) != {"min", "label"}:
+            raise WorkflowFileError(path, f"bands[{i}]: needs exactly `min` and `label`")
+        low = _number(path, f"bands[{i}].min", item["min"])
+        if not (_SCORE_MIN <= low <= _SCORE_MAX):
+            raise WorkflowFileError(path, f"bands[{i}].min: {low} is outside 0–100")
+        bands.append(Band(low, _label(path, f"bands[{i}].label", item["label"])))
+    if [b.min for b in bands] != sorted((b.min for b in bands), reverse=True):
+        raise WorkflowFileError(path, "bands: list them from the highest `min` down")
+    return tuple(bands)
 
 
 def _number(path: Path, where: str, value: object) -> Decimal:

@@ -9,9 +9,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from portal.documents import BenefitLine, LetterData, TraceLine
+from portal.documents.wording import load_remedies
+
+# The pack's own right-of-appeal clause, so the samples print what a real refusal prints.
+REMEDIES = load_remedies(Path(__file__).resolve().parents[2] / "workflows" / "letters" / "remedy.yaml")
 
 SOURCE = "海科工商信规字〔2024〕1号 第五条"
 
@@ -104,6 +109,7 @@ REJECTION = replace(
             SOURCE,
         ),
     ],
+    remedy=REMEDIES.default["zh"],
     verification_code="M2D8Q-X4J7N-0C5VR-T9K3W",
     verify_url="https://zcdx.gz.example/verify/M2D8Q-X4J7N-0C5VR-T9K3W",
 )

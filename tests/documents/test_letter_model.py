@@ -19,7 +19,8 @@ from portal.documents import BenefitLine, TraceLine
         ({"issued_on": datetime(2026, 11, 27, 9, 0)}, "issued_on must be a datetime.date"),
         ({"rule_hash": ""}, "rule_hash"),
         ({"verify_url": "javascript:alert(1)"}, "verify_url"),
-        ({"kind": "disbursement", "benefits": []}, "must carry at least one benefit"),
+        ({"kind": "disbursement", "benefits": []}, "must carry the granted amount or a benefit"),
+        ({"granted_amount": Decimal("-1")}, "granted_amount must be a Decimal of at least 0"),
     ],
 )
 def test_bad_letters_name_the_field(changes: dict[str, object], message: str) -> None:

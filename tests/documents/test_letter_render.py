@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pdf_inspect import all_text, decompressed_streams, page_texts, pdffonts, reader
 from PIL import Image
-from sample_letters import APPROVAL, DISBURSEMENT, REJECTION
+from sample_letters import APPROVAL, DISBURSEMENT, REJECTION, REMEDIES, SOURCE
 
-from portal.documents import render_letter
+from portal.documents import TraceLine, render_letter
 from portal.documents.decision_json import letter_data_dict, letter_json
 
 # WeasyPrint itself leaves its bundled sRGB ICC file open when writing PDF/A (STACK-NOTES).
@@ -59,7 +60,6 @@ def test_approval_text_amounts_and_capitals(approval_pdf: bytes) -> None:
         "审核依据明细",
         "上年度人工智能研发投入超过500万元",
         "奖励不超过投资额30%且不超过500万元",
-        "registered_in_haizhu",
         "海科工商信规字〔2024〕1号第五条",
         APPROVAL.rule_hash,
         APPROVAL.verification_code,
@@ -142,13 +142,55 @@ def test_rejection_letter() -> None:
         "理由",
         "上年度人工智能研发投入为320万元，未达到500万元的申报条件。",
         "请于条件满足后重新申报。",
-        "可以依法申请行政复议或者提起行政诉讼",
+        "《中华人民共和国行政复议法》第二十条",
+        "向广州市人民政府申请行政复议",
+        "六十日内",
+        "《中华人民共和国行政诉讼法》第十八条",
+        "六个月内",
+        "提起行政诉讼",
         "不符合",
         "穗科〔2026〕13号",
     ]:
         assert expected in text, expected
     assert "人民币" not in text
     assert "¥" not in text
+    # A refusal's annex never states that the rule was met, and no criterion id is printed.
+    assert "符合条件" not in text
+    assert "ai_rd_spend" not in text
+
+
+def test_rejection_letter_in_english_states_the_appeal_bodies_and_time_limits() -> None:
+    text = all_text(render_letter(replace(REJECTION, lang="en", remedy=REMEDIES.default["en"])))
+    for expected in [
+        "Administrative Reconsideration Law",
+        "Administrative Litigation Law",
+        "60 days",
+        "six months",
+    ]:
+        assert expected.replace(" ", "") in text, expected
+
+
+def test_granted_amount_prints_with_its_label_and_capitals() -> None:
+    letter = replace(APPROVAL, benefits=[], granted_amount=Decimal("800000.00"))
+    text = all_text(render_letter(letter))
+    assert "核定兑现金额" in text
+    assert "¥800,000.00" in text
+    assert "人民币捌拾万元整" in text
+    english = all_text(render_letter(replace(letter, lang="en")))
+    assert "Amountgranted" in english
+    assert "捌拾万元整" in english
+
+
+def test_an_unused_alternative_path_reads_not_used_on_an_approval() -> None:
+    unused = TraceLine(
+        "ai_revenue", "上年度人工智能业务收入超过500万元", "AI revenue above 5 million", "fail", SOURCE
+    )
+    letter = replace(APPROVAL, trace=[*APPROVAL.trace, unused])
+    text = all_text(render_letter(letter))
+    assert "未采用" in text
+    assert "不符合" not in text
+    assert "ai_revenue" not in text
+    assert "Notused" in all_text(render_letter(replace(letter, lang="en")))
 
 
 def test_disbursement_letter_supersedes_the_approval() -> None:

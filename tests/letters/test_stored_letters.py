@@ -66,8 +66,10 @@ def test_the_stored_letter_names_the_enterprise_and_the_amount_in_figures_and_ca
     assert "2026年6月1日" in content
     decision = embedded_decision(world.case.letter.pdf)
     assert decision["verification_code"] == world.case.letter.verification_code
-    [benefit] = decision["benefit"]
-    assert (benefit["name"], benefit["amount"], benefit["kind"]) == ("voucher", "600000.00", "money")
+    # The money is printed once, as the granted amount (here the rule's whole amount).
+    assert "核定兑现金额" in content
+    assert decision["granted_amount"] == "600000.00"
+    assert decision["benefit"] == []
 
 
 def test_the_database_refuses_to_rewrite_a_stored_letter(world: LettersWorld) -> None:

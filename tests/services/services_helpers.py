@@ -85,6 +85,7 @@ def build_world(portal: Portal) -> World:
         ("expert2", "expert", {}),
         ("expert3", "expert", {}),
         ("expert4", "expert", {}),
+        ("expert5", "expert", {}),
         ("expert_same_employer", "expert", {"employer": USCC_A}),
         ("admin", "admin", {"email": "admin@example.test"}),
     ]

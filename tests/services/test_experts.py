@@ -180,3 +180,86 @@ def test_failed_panel_tells_the_lead_unit_and_waits_for_a_reviewer(portal: Porta
         case.fire("rev_gzdev", "conclude_expert_review")
     case.fire("rev_gzdev", "reject", "专家评审未达合格线")
     assert case.state == "rejected"
+
+
+def test_a_recusing_expert_is_replaced_and_the_exclusion_can_pass_the_panel(
+    portal: Portal, world: World
+) -> None:
+    case = Driver(portal, world).to_expert_review()
+    bureau = world.actors["rev_gzdev"]
+    case.panel(GOOD_SCORES, ("expert1", "expert2"))
+    experts.assign_expert(portal, bureau, case.app_id, world.actors["expert3"].user_id, case.version)
+    # expert3 has a tie to the applicant and declines instead of declaring.
+    with pytest.raises(Refused):  # an expert who has not declined or run late cannot be replaced
+        experts.replace_expert(
+            portal, bureau, case.app_id, world.actors["expert1"].user_id, 0, "", case.version
+        )
+    experts.recuse(portal, world.actors["expert3"], case.app_id, "本人曾为该企业提供咨询服务", case.version)
+    view = experts.panel_view(portal, bureau, case.app_id)
+    recused = next(m for m in view.members if m.expert_id == world.actors["expert3"].user_id)
+    assert recused.conflicted and recused.excluded_at is not None and recused.replaceable
+    assert recused.reason == "本人曾为该企业提供咨询服务"
+    with portal.reading() as session:
+        told = session.exec(select(Notification).where(col(Notification.kind) == "work_item")).all()
+    assert any("回避" in n.title for n in told)
+    # The replacement declares and scores; the third counted score publishes the notice.
+    spare = world.actors["expert5"]
+    experts.replace_expert(
+        portal, bureau, case.app_id, world.actors["expert3"].user_id, spare.user_id, "专家回避", case.version
+    )
+    experts.declare(portal, spare, case.app_id, "本人与申报单位无利益冲突。", case.version)
+    scored = experts.score(
+        portal, spare, case.app_id, _scores(GOOD_SCORES), case.version, {"technology": "技术路线清晰"}
+    )
+    assert scored.state == "public_notice"
+    view = experts.panel_view(portal, bureau, case.app_id)
+    mine = next(m for m in view.members if m.expert_id == spare.user_id)
+    assert mine.comments == {"technology": "技术路线清晰"} and mine.total == Decimal("80.00")
+    assert view.consensus.outcome == "passed" and view.consensus.mean == Decimal("80.00")
+
+
+def test_exclusion_that_leaves_a_passing_panel_publishes_the_notice(portal: Portal, world: World) -> None:
+    case = Driver(portal, world).to_expert_review()
+    bureau = world.actors["rev_gzdev"]
+    # 20 + 80 + 80 → mean 60, below the pass mark; a fourth expert scores 80 → 65, still below.
+    case.panel({k: 20 for k in GOOD_SCORES}, ("expert1",))
+    case.panel(GOOD_SCORES, ("expert2", "expert3", "expert5"))
+    assert case.state == "expert_review"
+    result = experts.exclude_conflicted(
+        portal,
+        bureau,
+        case.app_id,
+        world.actors["expert1"].user_id,
+        "发现与申报单位存在合作关系",
+        case.version,
+    )
+    assert result.outcome == "passed"
+    assert case.state == "public_notice"
+    with portal.reading() as session:
+        events = [
+            e.event
+            for e in session.exec(
+                select(AuditEvent).where(col(AuditEvent.subject_id) == str(case.app_id))
+            ).all()
+        ]
+    assert events[-2:] == ["expert_excluded", "pass_mark_reached"]
+
+
+def test_a_late_expert_can_be_replaced_once_the_response_window_has_passed(
+    portal: Portal, world: World
+) -> None:
+    case = Driver(portal, world).to_expert_review()
+    bureau = world.actors["rev_gzdev"]
+    late = world.actors["expert1"]
+    experts.assign_expert(portal, bureau, case.app_id, late.user_id, case.version)
+    spare = world.actors["expert2"].user_id
+    with pytest.raises(Refused):
+        experts.replace_expert(portal, bureau, case.app_id, late.user_id, spare, "逾期", case.version)
+    assert portal.today_override is not None
+    portal.today_override += timedelta(days=14)
+    experts.replace_expert(portal, bureau, case.app_id, late.user_id, spare, "逾期未评分", case.version)
+    view = experts.panel_view(portal, bureau, case.app_id)
+    assert [(m.expert_id, m.excluded_at is not None) for m in view.members] == [
+        (late.user_id, True),
+        (spare, False),
+    ]

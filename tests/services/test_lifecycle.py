@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from portal.db.audit import verify_chain
 from portal.db.tables import Application, ApplicationAnswers, Decision, Letter
-from portal.services import access, applications, cases, decisions, sla
+from portal.services import access, applications, cases, decisions, notices, sla
 from portal.services.context import Portal
 from portal.services.errors import Refused, StaleVersion
 from portal.workflows import Actor
@@ -247,7 +247,9 @@ def test_sweep_closes_the_notice_only_after_seven_days(portal: Portal, world: Wo
 
 def test_pending_objection_holds_the_notice_until_decided(portal: Portal, world: World) -> None:
     case = Driver(portal, world).to_public_notice()
-    applications.file_objection(portal, case.app_id, "该企业研发投入存疑")
+    notices.lodge_objection(
+        portal, case.app_id, name="张三", contact="13800000000", email="", reasons="该企业研发投入存疑"
+    )
     start = portal.today()
     portal.today_override = start + timedelta(days=8)
     assert sla.sweep(portal).advanced == []
@@ -257,7 +259,9 @@ def test_pending_objection_holds_the_notice_until_decided(portal: Portal, world:
 
 def test_upheld_objection_rejects(portal: Portal, world: World) -> None:
     case = Driver(portal, world).to_public_notice()
-    applications.file_objection(portal, case.app_id, "该企业研发投入存疑")
+    notices.lodge_objection(
+        portal, case.app_id, name="张三", contact="13800000000", email="", reasons="该企业研发投入存疑"
+    )
     case.fire("rev_gzdev", "uphold_objection", "经核查异议成立")
     assert case.state == "rejected"
     assert _letters(portal, case.app_id)[0].kind == "rejection"

@@ -1,6 +1,7 @@
 """Applications and everything hanging off one: answers, attachments, transitions."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKeyConstraint, Text, UniqueConstraint
@@ -52,6 +53,10 @@ class Application(SQLModel, table=True):
     eligibility_outcome: str | None = None
     eligibility_trace: dict[str, Any] | None = Field(default=None, sa_type=JsonDocument)
     rule_hash: str | None = None
+    # 核定兑现金额 proposed by the lead unit before the decision, shown on the public notice and
+    # copied onto the decision; NULL means the rule's computed amount.
+    granted_amount: Decimal | None = Field(default=None, max_digits=18, decimal_places=2)
+    granted_reason: str | None = Field(default=None, sa_type=Text)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(

@@ -1,9 +1,10 @@
 """Outcomes: public-notice objections, decisions, and the immutable letters that carry them."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import LargeBinary, Text
+from sqlalchemy import BigInteger, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from portal.db.tables.base import DecisionOutcome, LetterKind, one_of
@@ -23,6 +24,15 @@ class Objection(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="user_account.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision_comment: str | None = Field(default=None, sa_type=Text)
+    # Who objected, as typed on the public notice page; `objector_email` is where the outcome goes.
+    objector_name: str | None = None
+    objector_contact: str | None = None
+    objector_email: str | None = None
+    # An optional supporting file, stored content-addressed like applicants' uploads.
+    attachment_sha256: str | None = Field(default=None, max_length=64)
+    attachment_name: str | None = None
+    attachment_content_type: str | None = None
+    attachment_size: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Decision(SQLModel, table=True):
@@ -43,6 +53,9 @@ class Decision(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="user_account.id")
     rule_hash: str | None = None
     trace: dict[str, Any] | None = Field(default=None, sa_type=JsonDocument)
+    # 核定兑现金额: the money granted, at or below the rule's computed amount; the reason when lower.
+    granted_amount: Decimal | None = Field(default=None, max_digits=18, decimal_places=2)
+    granted_reason: str | None = Field(default=None, sa_type=Text)
 
 
 class Letter(SQLModel, table=True):

@@ -57,4 +57,6 @@ class ExpertScore(SQLModel, table=True):
     assignment_id: int = Field(foreign_key="expert_assignment.id", unique=True)
     scores: dict[str, Any] = Field(sa_type=JsonDocument)
     total: Decimal = Field(max_digits=9, decimal_places=4)
+    # The expert's comment per criterion id (criteria left without a comment are absent).
+    comments: dict[str, Any] | None = Field(default=None, sa_type=JsonDocument)
     submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -36,3 +36,6 @@ class Notification(SQLModel, table=True):
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     emailed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dedupe_key: str | None = Field(default=None, unique=True)
+    # An address outside the accounts (a member of the public who objected); the row's role is
+    # then one no account holds, so the message goes by e-mail only.
+    email: str | None = None

@@ -1,22 +1,27 @@
-"""The experts' pages: their assigned cases, the no-conflict declaration, then the rubric scores.
+"""The experts' pages: their assigned cases, the no-conflict declaration, then the file and the scores.
 
 Until the declaration is signed the page shows nothing of the application but its title; the
-service refuses the documents too, so the order cannot be skipped by typing a URL.
+service refuses the documents too, so the order cannot be skipped by typing a URL. After it,
+the expert reads the answers, the attachments (each download audited) and the eligibility
+trace, read-only, and scores each rubric criterion with a comment; a submitted sheet is locked.
+An expert with a conflict refuses the case instead, and the lead unit replaces them.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from portal.services import applications as app_service
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for, list_applications_for
-from portal.services.errors import ValidationFailed
-from portal.web.case_views import case_row
+from portal.services.case_files import case_files, download_case_file
+from portal.services.errors import NotFound, ValidationFailed
+from portal.web.case_views import answer_rows, case_row, label
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormVersion, PathId
 from portal.web.security import require_csrf
@@ -38,42 +43,77 @@ def my_cases(request: Request, actor: ExpertUser) -> HTMLResponse:
     return render(request, "portal/expert_cases.html", {"actor": actor, "cases": rows})
 
 
+def _file(request: Request, actor: Actor, application_id: int) -> dict[str, Any]:
+    """What a declared expert reads: answers, attachments, the trace at submission (read-only)."""
+    portal = portal_of(request)
+    lang = request_lang(request)
+    application = get_application_for(portal, actor, application_id)
+    spec = portal.forms.get(application.measure_id)
+    answers, _ = answer_rows(spec, app_service.answer_versions(portal, actor, application_id), lang)
+    trace = application.eligibility_trace or {}
+    return {
+        "answers": answers,
+        "attachments": case_files(portal, actor, application_id),
+        "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
+        "trace_outcome": trace.get("outcome"),
+        "trace": [
+            {"message": label(item.get("message") or {}, lang), "outcome": item.get("outcome")}
+            for item in trace.get("criteria", [])
+        ],
+    }
+
+
 def _page(
     request: Request,
     actor: Actor,
     application_id: int,
     values: dict[str, str],
-    errors: list[str],
+    errors: dict[str, str],
     *,
-    scored: bool = False,
     status_code: int = 200,
+    scored_now: bool = False,
 ) -> HTMLResponse:
     portal = portal_of(request)
     lang = request_lang(request)
     t = Translator(lang)
     application = get_application_for(portal, actor, application_id)
     allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
-    rubric = [
-        {"id": c.id, "label": c.label.en if lang == "en" else c.label.zh, "max": 100}
-        for c in portal.rubric.criteria
-    ]
-    context = {
+    declared = expert_service.DECLARE_EVENT not in allowed
+    sheet = expert_service.my_score(portal, actor, application_id) if declared else None
+    rubric = portal.rubric
+    context: dict[str, Any] = {
         "actor": actor,
         "case": case_row(
             application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
         ),
-        "declared": expert_service.DECLARE_EVENT not in allowed,
-        "scored": scored or (expert_service.SCORE_EVENT not in allowed),
-        "rubric": rubric,
+        "declared": declared,
+        "sheet": sheet,
+        "can_score": declared and sheet is None and expert_service.SCORE_EVENT in allowed,
+        "rubric_title": label(rubric.title, lang),
+        "rubric": [
+            {
+                "id": c.id,
+                "label": label(c.label, lang),
+                "guidance": label(c.guidance, lang) if c.guidance else "",
+                "weight": c.weight,
+                "max": rubric.scale_max,
+            }
+            for c in rubric.criteria
+        ],
+        "bands": [label(b.label, lang) for b in rubric.bands],
+        "pass_mark": rubric.pass_mark,
         "values": values,
         "errors": errors,
+        "scored_now": scored_now,
     }
+    if declared:
+        context.update(_file(request, actor, application_id))
     return render(request, "portal/expert_case.html", context, status_code=status_code)
 
 
 @router.get("/expert/{application_id}", response_class=HTMLResponse)
 def case(request: Request, actor: ExpertUser, application_id: PathId) -> HTMLResponse:
-    return _page(request, actor, application_id, {}, [])
+    return _page(request, actor, application_id, {}, {})
 
 
 @router.post("/expert/{application_id}/declare")
@@ -86,11 +126,42 @@ def declare(
 ) -> Response:
     t = Translator(request_lang(request))
     if confirm != "true":
-        return _page(request, actor, application_id, {}, [t("expert.must_confirm")], status_code=422)
+        return _page(
+            request, actor, application_id, {}, {"confirm": t("expert.must_confirm")}, status_code=422
+        )
     expert_service.declare(
         portal_of(request), actor, application_id, t("expert.declaration_text"), expected_version
     )
     return RedirectResponse(f"/expert/{application_id}", status_code=303)
+
+
+@router.post("/expert/{application_id}/recuse")
+def recuse(
+    request: Request,
+    actor: ExpertUser,
+    application_id: PathId,
+    expected_version: FormVersion,
+    reason: str = Form(""),
+) -> Response:
+    """Refuse the case for a conflict of interest; the lead unit is told to replace the expert."""
+    t = Translator(request_lang(request))
+    if not reason.strip():
+        return _page(
+            request, actor, application_id, {}, {"reason": t("expert.error.reason")}, status_code=422
+        )
+    expert_service.recuse(portal_of(request), actor, application_id, reason, expected_version)
+    return RedirectResponse("/expert", status_code=303)
+
+
+@router.get("/expert/{application_id}/attachments/{attachment_id}")
+def download_attachment(
+    request: Request, actor: ExpertUser, application_id: PathId, attachment_id: PathId
+) -> FileResponse:
+    """One file of the case, for a declared expert; the download is audited."""
+    item, path = download_case_file(portal_of(request), actor, application_id, attachment_id)
+    if not path.is_file():
+        raise NotFound("attachment file", attachment_id)
+    return FileResponse(path, media_type=item.content_type, filename=item.original_name)
 
 
 @router.post("/expert/{application_id}/score", response_class=HTMLResponse)
@@ -100,27 +171,40 @@ async def score(
     application_id: PathId,
     expected_version: FormVersion,
 ) -> Response:
+    """Check every criterion's score and comment, with one message per field in the reader's language."""
     portal = portal_of(request)
+    t = Translator(request_lang(request))
     form = await request.form()
-    values = {c.id: str(form.get(f"score:{c.id}", "")).strip() for c in portal.rubric.criteria}
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
     scores: dict[str, Decimal] = {}
-    errors: list[str] = []
+    comments: dict[str, str] = {}
+    top = portal.rubric.scale_max
     for criterion in portal.rubric.criteria:
+        raw = str(form.get(f"score:{criterion.id}", "")).strip()
+        note = str(form.get(f"comment:{criterion.id}", "")).strip()
+        values[f"score:{criterion.id}"], values[f"comment:{criterion.id}"] = raw, note
         try:
-            value = Decimal(values[criterion.id])
+            value = Decimal(raw)
         except InvalidOperation:
-            errors.append(f"{criterion.label.zh} / {criterion.label.en}: 0–100")
-            continue
-        if not (0 <= value <= 100):
-            errors.append(f"{criterion.label.zh} / {criterion.label.en}: 0–100")
-            continue
-        scores[criterion.id] = value
+            errors[f"score:{criterion.id}"] = t("expert.error.number", max=top)
+        else:
+            if not value.is_finite() or not (0 <= value <= top):
+                errors[f"score:{criterion.id}"] = t("expert.error.range", max=top)
+            elif value != value.quantize(Decimal("0.01")):
+                errors[f"score:{criterion.id}"] = t("expert.error.decimals")
+            else:
+                scores[criterion.id] = value
+        if len(note) > expert_service.MAX_COMMENT:
+            errors[f"comment:{criterion.id}"] = t("expert.error.comment_long", max=expert_service.MAX_COMMENT)
+        comments[criterion.id] = note
     if errors:
         return _page(request, actor, application_id, values, errors, status_code=422)
     try:
-        await run_in_threadpool(expert_service.score, portal, actor, application_id, scores, expected_version)
-    except ValidationFailed as failed:
-        return _page(
-            request, actor, application_id, values, [p.message for p in failed.errors], status_code=422
+        await run_in_threadpool(
+            expert_service.score, portal, actor, application_id, scores, expected_version, comments
         )
-    return _page(request, actor, application_id, values, [], scored=True)
+    except ValidationFailed as failed:
+        problems = {p.path: t("expert.error.range", max=top) for p in failed.errors}
+        return _page(request, actor, application_id, values, problems, status_code=422)
+    return _page(request, actor, application_id, {}, {}, scored_now=True)

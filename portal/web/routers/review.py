@@ -20,12 +20,13 @@ from portal.services.amendments import RETURN_EVENT, return_for_amendment
 from portal.services.case_files import (
     audit_trail,
     case_files,
+    download_case_file,
     enterprises_by_id,
     expert_roster,
     judged_today,
-    open_case_file,
 )
 from portal.services.errors import NotFound
+from portal.web.case_outcome_views import notice_context, outcome_context, panel_context
 from portal.web.case_views import (
     answer_rows,
     case_row,
@@ -145,6 +146,9 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
             for e in audit_trail(portal, actor, application_id)
         ],
         "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
+        **outcome_context(request, actor, application),
+        **panel_context(request, actor, application),
+        **notice_context(request, actor, application),
     }
 
 
@@ -182,7 +186,7 @@ async def transition(
 def download_attachment(
     request: Request, actor: StaffUser, application_id: PathId, attachment_id: PathId
 ) -> FileResponse:
-    item, path = open_case_file(portal_of(request), actor, application_id, attachment_id)
+    item, path = download_case_file(portal_of(request), actor, application_id, attachment_id)
     if not path.is_file():
         raise NotFound("attachment file", attachment_id)
     return FileResponse(path, media_type=item.content_type, filename=item.original_name)

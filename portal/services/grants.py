@@ -1,0 +1,103 @@
+"""The granted amount (核定兑现金额): what the lead unit decides to pay, at or below the rule's amount.
+
+A rule computes an amount or a cap; the bureau grants that or less, and says why when it is
+less. The amount is set on the case while it is under review or on public notice (so the
+notice can show it) and copied onto the decision the approving transition records.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from portal.services.access import is_lead_unit_staff, load_visible
+from portal.services.cases import audit_case, bump, workflow_of
+from portal.services.context import Portal
+from portal.services.decisions import money_ceiling, rule_of
+from portal.services.errors import FieldProblem, Refused, ValidationFailed
+from portal.workflows import Actor
+
+# Stages in which the amount may still change: before the decision, never after it.
+OPEN_KINDS = frozenset({"review", "expert", "notice"})
+_CENT = Decimal("0.01")
+MAX_REASON = 2000
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The rule's ceiling for a case and what the lead unit has set (None: the ceiling)."""
+
+    ceiling: Decimal | None
+    amount: Decimal | None
+    reason: str | None
+
+    @property
+    def effective(self) -> Decimal | None:
+        """What the decision will grant if it is taken now."""
+        return self.amount if self.amount is not None else self.ceiling
+
+
+def grant_of(portal: Portal, actor: Actor, application_id: int) -> Grant:
+    """The ceiling and the granted amount of a case the actor may see."""
+    with portal.reading() as session:
+        application = load_visible(session, actor, application_id)
+        benefit = (application.eligibility_trace or {}).get("benefit")
+        ceiling = money_ceiling(rule_of(portal, application), benefit) if application.rule_version else None
+        return Grant(ceiling, application.granted_amount, application.granted_reason)
+
+
+def set_granted_amount(
+    portal: Portal, actor: Actor, application_id: int, amount: Decimal, reason: str, expected_version: int
+) -> int:
+    """Record the amount the lead unit grants; returns the case's new version.
+
+    Refused for a measure that grants no money and after the decision; a field error for an
+    amount above the rule's, negative or finer than a fen, and for a lower amount without a reason.
+    """
+    reason = reason.strip()
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        if not is_lead_unit_staff(actor, application):
+            raise Refused(
+                "wrong_jurisdiction",
+                "仅牵头单位审核人员可以核定兑现金额",
+                "only the lead unit's reviewers set the granted amount",
+            )
+        _, state = workflow_of(portal, application)
+        if state.kind not in OPEN_KINDS:
+            raise Refused(
+                "not_in_review",
+                "仅在审核或公示阶段可以核定兑现金额",
+                "the granted amount is set during review or public notice only",
+            )
+        ceiling = money_ceiling(
+            rule_of(portal, application), (application.eligibility_trace or {}).get("benefit")
+        )
+        if ceiling is None:
+            raise Refused("no_money_benefit", "该政策不涉及资金兑现", "this measure grants no money")
+        problems = []
+        if not amount.is_finite() or amount < 0 or amount > ceiling:
+            problems.append(FieldProblem("granted_amount", f"must be between 0 and {ceiling}", "range"))
+        elif amount != amount.quantize(_CENT):
+            problems.append(FieldProblem("granted_amount", "at most two decimal places (fen)", "fen"))
+        elif amount < ceiling and not reason:
+            problems.append(
+                FieldProblem("granted_reason", "say why less than the rule's amount is granted", "required")
+            )
+        if len(reason) > MAX_REASON:
+            problems.append(FieldProblem("granted_reason", f"at most {MAX_REASON} characters", "too_long"))
+        if problems:
+            raise ValidationFailed(problems)
+        version = bump(
+            session,
+            application,
+            expected_version,
+            {"granted_amount": amount, "granted_reason": reason or None, "updated_at": portal.now()},
+        )
+        audit_case(
+            session,
+            actor,
+            application,
+            "granted_amount_set",
+            {"granted_amount": amount, "ceiling": ceiling, "version": version},
+            comment=reason or None,
+        )
+        return version

@@ -1,0 +1,292 @@
+"""Public notice (公示): the page anyone can read, objections anyone can lodge, and their outcome.
+
+A case is on notice while its stage's kind is `notice`; a notice ends when the case leaves that
+stage (the sweep closes it when the window ends, staff may close it once the window has
+passed, an upheld objection rejects it). Past notices stay listed and searchable. An
+objection holds the case until a reviewer upholds or dismisses it, with reasons; the objector
+is told by e-mail where they gave an address, and the enterprise when one is upheld.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import cast
+
+from sqlmodel import Session, col, select
+
+from portal.db.audit import append_audit
+from portal.db.tables import Application, Decision, Enterprise, Objection, Transition
+from portal.services.access import is_lead_unit_staff, load_visible
+from portal.services.applications import attachment_path
+from portal.services.cases import advance, case_context, workflow_of
+from portal.services.context import Portal
+from portal.services.decisions import money_ceiling, rule_of
+from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
+from portal.services.notifications import notify
+from portal.workflows import Actor
+from portal.workflows.context import SYSTEM_ACTOR
+from portal.workflows.sla import timer_due_on
+from portal.workflows.spec import Label
+
+MAX_NAME, MAX_CONTACT, MAX_TEXT = 100, 200, 5000
+MAX_FILE_BYTES = 10 * 1024 * 1024
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One case's public notice, as the public page shows it (no internal codes)."""
+
+    application_id: int
+    measure_title: Label
+    enterprise_name: str
+    granted_amount: Decimal | None
+    unit: Label
+    opened_on: date
+    closes_on: date | None
+    open: bool
+    # The stage the case is in now (for a past notice: how it ended).
+    stage: Label
+    objections: int
+
+
+def _notice_states(portal: Portal) -> set[str]:
+    return {s.name for w in portal.workflows.values() for s in w.states if s.kind == "notice"}
+
+
+def _granted(portal: Portal, session: Session, application: Application) -> Decimal | None:
+    decision = session.exec(select(Decision).where(col(Decision.application_id) == application.id)).first()
+    if decision is not None and decision.granted_amount is not None:
+        return Decimal(decision.granted_amount)
+    if application.granted_amount is not None:
+        return Decimal(application.granted_amount)
+    return money_ceiling(rule_of(portal, application), (application.eligibility_trace or {}).get("benefit"))
+
+
+def list_notices(
+    portal: Portal, *, archived: bool = False, query: str = "", limit: int = 200
+) -> list[Notice]:
+    """Cases on notice now (or, with `archived`, past notices), newest first; `query` searches
+    the enterprise name, the measure title and the unit in both languages."""
+    states = _notice_states(portal)
+    needle = query.strip().lower()
+    with portal.reading() as session:
+        entries = session.exec(
+            select(Transition, Application, Enterprise)
+            .join(Application, col(Application.id) == Transition.application_id)
+            .join(Enterprise, col(Enterprise.id) == Application.enterprise_id)
+            .where(col(Transition.to_state).in_(sorted(states)))
+            .where(col(Transition.from_state).not_in(sorted(states)))
+            .order_by(col(Transition.at).desc(), col(Transition.id).desc())
+        ).all()
+        seen: set[int] = set()
+        notices: list[Notice] = []
+        for entered, application, enterprise in entries:
+            app_id = cast(int, application.id)
+            is_open = application.state in states
+            if app_id in seen or is_open == archived:
+                continue
+            seen.add(app_id)
+            workflow, stage = workflow_of(portal, application)
+            rule = rule_of(portal, application)
+            unit = portal.pack.units.get(application.lead_unit, {})
+            unit_label = Label(zh=unit.get("zh") or "", en=unit.get("en") or "")
+            haystack = " ".join(
+                (enterprise.name, rule.title.zh, rule.title.en, unit_label.zh, unit_label.en)
+            ).lower()
+            if needle and needle not in haystack:
+                continue
+            opened_on = portal.clock.local_date(entered.at)
+            objections = session.exec(
+                select(Objection.id).where(col(Objection.application_id) == app_id)
+            ).all()
+            notices.append(
+                Notice(
+                    application_id=app_id,
+                    measure_title=Label(zh=rule.title.zh, en=rule.title.en),
+                    enterprise_name=enterprise.name,
+                    granted_amount=_granted(portal, session, application),
+                    unit=unit_label,
+                    opened_on=opened_on,
+                    closes_on=timer_due_on(workflow.state(entered.to_state), opened_on),
+                    open=is_open,
+                    stage=stage.label,
+                    objections=len(objections),
+                )
+            )
+            if len(notices) >= limit:
+                break
+        return notices
+
+
+def notice_of(portal: Portal, application_id: int) -> Notice:
+    """One case's notice, open or past; NotFound for a case that was never on notice."""
+    for notice in list_notices(portal, limit=10_000) + list_notices(portal, archived=True, limit=10_000):
+        if notice.application_id == application_id:
+            return notice
+    raise NotFound("notice", application_id)
+
+
+@dataclass(frozen=True)
+class ObjectionFile:
+    """An optional file attached to an objection; its kind was sniffed by the caller."""
+
+    content: bytes
+    name: str
+    content_type: str
+
+
+def lodge_objection(
+    portal: Portal,
+    application_id: int,
+    *,
+    name: str,
+    contact: str,
+    email: str,
+    reasons: str,
+    file: ObjectionFile | None = None,
+) -> Objection:
+    """A member of the public objects to a case on notice; the objection holds the case.
+
+    Field problems carry codes (`required`, `too_long`, `email`, `file_too_large`) so the page
+    can say them in the reader's language.
+    """
+    name, contact, email, reasons = name.strip(), contact.strip(), email.strip(), reasons.strip()
+    problems = []
+    for field, value, limit in (
+        ("name", name, MAX_NAME),
+        ("contact", contact, MAX_CONTACT),
+        ("reasons", reasons, MAX_TEXT),
+    ):
+        if not value:
+            problems.append(FieldProblem(field, "required", "required"))
+        elif len(value) > limit or any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+            problems.append(FieldProblem(field, f"at most {limit} characters of text", "too_long"))
+    if email and (len(email) > 254 or not _EMAIL.match(email)):
+        problems.append(FieldProblem("email", "not an e-mail address", "email"))
+    if file is not None and len(file.content) > MAX_FILE_BYTES:
+        problems.append(FieldProblem("file", "over 10 MB", "file_too_large"))
+    if problems:
+        raise ValidationFailed(problems)
+    digest = None
+    if file is not None:
+        digest = hashlib.sha256(file.content).hexdigest()
+        path = attachment_path(portal, digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".part")
+            partial.write_bytes(file.content)
+            partial.replace(path)
+    with portal.transaction() as session:
+        application = session.get(Application, application_id)
+        if application is None:
+            raise NotFound("application", application_id)
+        _, state = workflow_of(portal, application)
+        if state.kind != "notice":
+            raise NotFound("notice", application_id)
+        objection = Objection(
+            application_id=application_id,
+            text=reasons,
+            filed_at=portal.now(),
+            objector_name=name,
+            objector_contact=contact,
+            objector_email=email or None,
+            attachment_sha256=digest,
+            attachment_name=file.name if file else None,
+            attachment_content_type=file.content_type if file else None,
+            attachment_size=len(file.content) if file else None,
+        )
+        session.add(objection)
+        session.flush()
+        append_audit(
+            session,
+            actor_id=None,
+            actor_role="public",
+            subject_type="application",
+            subject_id=application_id,
+            event="objection_filed",
+            from_state=application.state,
+            to_state=application.state,
+            payload={"objection_id": objection.id, "attachment_sha256": digest},
+        )
+        notify(
+            session,
+            kind="work_item",
+            role="reviewer",
+            bureau=application.lead_unit,
+            link=f"/review/{application_id}#objections",
+            title="公示期收到异议",
+            body=f"申报 {application_id} 在公示期内收到异议，请核查后认定异议成立或不成立。",
+            dedupe_key=f"objection:{objection.id}",
+        )
+        return objection
+
+
+def objections_of(portal: Portal, actor: Actor, application_id: int) -> list[Objection]:
+    """Every objection to a case, for staff (they name the objector)."""
+    if actor.role not in ("reviewer", "admin"):
+        raise Refused("wrong_role", "仅工作人员可以查看异议", "only staff see objections")
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        return list(
+            session.exec(
+                select(Objection)
+                .where(col(Objection.application_id) == application_id)
+                .order_by(col(Objection.id))
+            ).all()
+        )
+
+
+def objection_file(
+    portal: Portal, actor: Actor, application_id: int, objection_id: int
+) -> tuple[Objection, Path]:
+    """An objection's attached file, for staff who may see the case."""
+    for objection in objections_of(portal, actor, application_id):
+        if objection.id == objection_id and objection.attachment_sha256:
+            return objection, attachment_path(portal, objection.attachment_sha256)
+    raise NotFound("objection file", objection_id)
+
+
+def close_notice(portal: Portal, actor: Actor, application_id: int, expected_version: int) -> str:
+    """Staff close a notice whose window has passed, as the sweep would; returns the new state.
+
+    The stage's timer event fires as the system actor (its guards still hold the case for a
+    pending or upheld objection); who asked is recorded in the audit payload.
+    """
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        if not is_lead_unit_staff(actor, application):
+            raise Refused(
+                "wrong_jurisdiction", "仅牵头单位可以结束公示", "only the lead unit closes a notice"
+            )
+        _, state = workflow_of(portal, application)
+        if state.kind != "notice" or state.timer is None:
+            raise Refused("not_on_notice", "该申报不在公示期", "this case is not on notice")
+        context = case_context(session, portal, application, SYSTEM_ACTOR)
+        if not context.notice_elapsed:
+            raise Refused("notice_not_elapsed", "公示期尚未届满", "the notice window has not passed yet")
+        moved = advance(
+            session,
+            portal,
+            application,
+            SYSTEM_ACTOR,
+            state.timer.event,
+            comment=None,
+            expected_version=expected_version,
+            context=context,
+            audit_payload={"requested_by": actor.user_id},
+        )
+        return moved.to_state
+
+
+def notice_closable(portal: Portal, actor: Actor, application_id: int) -> bool:
+    """Whether this reviewer may close the case's notice now (lead unit, window passed)."""
+    with portal.reading() as session:
+        application = load_visible(session, actor, application_id)
+        _, state = workflow_of(portal, application)
+        if state.kind != "notice" or state.timer is None or not is_lead_unit_staff(actor, application):
+            return False
+        return case_context(session, portal, application, SYSTEM_ACTOR).notice_elapsed

@@ -1,0 +1,66 @@
+"""What the reviewers' case page shows beside the file: the expert panel, the granted amount, the letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from portal.db.tables import Application
+from portal.services import decisions, grants, notices
+from portal.services import experts as expert_service
+from portal.services.access import is_lead_unit_staff
+from portal.services.case_files import expert_roster
+from portal.web.case_views import label
+from portal.web.i18n import request_lang
+from portal.web.session_auth import portal_of
+from portal.workflows import Actor
+
+
+def outcome_context(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
+    """What the case page shows about the money granted and the letters issued."""
+    portal = portal_of(request)
+    assert application.id is not None
+    grant = grants.grant_of(portal, actor, application.id)
+    kind = portal.workflows[application.workflow].state(application.state).kind
+    return {
+        "grant": grant,
+        "grant_open": grant.ceiling is not None and kind in grants.OPEN_KINDS,
+        "letters": decisions.letters_for(portal, actor, application.id),
+        "grant_errors": {},
+        "grant_values": {},
+    }
+
+
+def panel_context(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
+    """The panel (once anyone is assigned), and whether this reviewer may change it."""
+    portal = portal_of(request)
+    assert application.id is not None
+    view = expert_service.panel_view(portal, actor, application.id)
+    if not view.members:
+        return {"panel": None}
+    lang = request_lang(request)
+    kind = portal.workflows[application.workflow].state(application.state).kind
+    actions = is_lead_unit_staff(actor, application) and kind == "expert"
+    taken = {m.expert_id for m in view.members}
+    return {
+        "panel": view,
+        "panel_actions": actions,
+        "roster": [e for e in expert_roster(portal, actor) if e.id not in taken] if actions else [],
+        "rubric_labels": [
+            {"id": c.id, "label": label(c.label, lang), "weight": c.weight} for c in portal.rubric.criteria
+        ],
+        "pass_mark": portal.rubric.pass_mark,
+        "local_time": portal.clock.wall_time,
+    }
+
+
+def notice_context(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
+    """Objections to the case (they name the objector, so staff only) and whether it may close now."""
+    portal = portal_of(request)
+    assert application.id is not None
+    return {
+        "objections": notices.objections_of(portal, actor, application.id),
+        "notice_closable": notices.notice_closable(portal, actor, application.id),
+        "local_time": portal.clock.wall_time,
+    }

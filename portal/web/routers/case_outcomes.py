@@ -1,0 +1,102 @@
+"""The outcome side of the reviewers' case page: the granted amount and the letters.
+
+The lead unit sets the granted amount (核定兑现金额) before the decision, downloads any letter
+of the case, and issues a corrected letter that supersedes a wrong one. Every write is one
+service call; a bad amount re-renders the case page with the field's error in the reader's
+language.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from portal.services import decisions, grants
+from portal.services.errors import NotFound, ValidationFailed
+from portal.web.i18n import Translator, request_lang
+from portal.web.params import FormVersion, PathId
+from portal.web.routers.review import case_page_context
+from portal.web.security import require_csrf
+from portal.web.session_auth import StaffUser, portal_of
+from portal.web.templating import render
+from portal.workflows import Actor
+
+router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+MAX_TEXT = 2000
+
+
+def _case_page(request: Request, actor: Actor, application_id: int, extra: dict[str, Any]) -> HTMLResponse:
+    context = case_page_context(request, actor, application_id)
+    context.update(extra)
+    return render(request, "portal/review_case.html", context, status_code=422)
+
+
+@router.post("/review/{application_id}/grant")
+def set_grant(
+    request: Request,
+    actor: StaffUser,
+    application_id: PathId,
+    expected_version: FormVersion,
+    granted_amount: str = Form(""),
+    granted_reason: str = Form(""),
+) -> Response:
+    """Record 核定兑现金额; an amount above the rule's, or lower without a reason, is a field error."""
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    values = {"granted_amount": granted_amount, "granted_reason": granted_reason}
+    try:
+        amount = Decimal(granted_amount.strip().replace(",", ""))
+    except InvalidOperation:
+        return _case_page(
+            request,
+            actor,
+            application_id,
+            {"grant_errors": {"granted_amount": t("grant.error.number")}, "grant_values": values},
+        )
+    try:
+        grants.set_granted_amount(
+            portal, actor, application_id, amount, granted_reason[:MAX_TEXT], expected_version
+        )
+    except ValidationFailed as failed:
+        ceiling = grants.grant_of(portal, actor, application_id).ceiling
+        errors = {
+            p.path: t(f"grant.error.{p.code or 'range'}", ceiling=t.money(ceiling) if ceiling else "")
+            for p in failed.errors
+        }
+        return _case_page(request, actor, application_id, {"grant_errors": errors, "grant_values": values})
+    return RedirectResponse(f"/review/{application_id}", status_code=303)
+
+
+@router.get("/review/{application_id}/letters/{letter_id}.pdf")
+def download_letter(
+    request: Request, actor: StaffUser, application_id: PathId, letter_id: PathId
+) -> Response:
+    """Any letter of a case the reviewer may see, superseded ones included."""
+    letter = decisions.get_letter(portal_of(request), actor, letter_id)
+    if letter.id not in {row.id for row in decisions.letters_for(portal_of(request), actor, application_id)}:
+        raise NotFound("letter", letter_id)
+    name = f"letter-{letter.id}.pdf"
+    return Response(
+        letter.pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "private, no-store"},
+    )
+
+
+@router.post("/review/{application_id}/letters/{letter_id}/correct")
+def correct_letter(
+    request: Request,
+    actor: StaffUser,
+    application_id: PathId,
+    letter_id: PathId,
+    reasons: str = Form(""),
+) -> Response:
+    """Issue a corrected letter that supersedes `letter_id`; the service refuses an empty reason."""
+    portal = portal_of(request)
+    if letter_id not in {row.id for row in decisions.letters_for(portal, actor, application_id)}:
+        raise NotFound("letter", letter_id)
+    decisions.correct_letter(portal, actor, letter_id, reasons=reasons.strip()[:MAX_TEXT])
+    return RedirectResponse(f"/review/{application_id}#letters", status_code=303)

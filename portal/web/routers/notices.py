@@ -1,0 +1,169 @@
+"""公示 in public: the notices anyone can read, and the objection anyone can lodge.
+
+Anonymous pages, zh and en. The objection form is CSRF-protected like every cookie-session
+form (an anonymous visitor has a session too) and rate-limited per client address with the
+project's sliding-window limiter. The lead unit closes a notice whose window has passed from
+the case page, as the nightly sweep would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from portal.services import notices
+from portal.services.errors import NotFound, ValidationFailed
+from portal.web.i18n import Translator, request_lang
+from portal.web.params import FormVersion, PathId
+from portal.web.ratelimit import SlidingWindowLimiter
+from portal.web.security import body_within, require_csrf
+from portal.web.session_auth import StaffUser, portal_of
+from portal.web.templating import render
+from portal.web.uploads import UploadRejected, check_upload, safe_name
+
+# The form's text fields fit in far less than this; the file itself is capped by the service.
+_MAX_BODY = notices.MAX_FILE_BYTES + 64 * 1024
+_FILE_KINDS = ("pdf", "jpeg", "png")
+_CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
+MAX_QUERY = 100
+
+router = APIRouter(
+    dependencies=[Depends(body_within(_MAX_BODY)), Depends(require_csrf)], include_in_schema=False
+)
+
+
+def _notice_row(notice: notices.Notice, lang: str) -> dict[str, Any]:
+    return {
+        "id": notice.application_id,
+        "measure": notice.measure_title.en if lang == "en" else notice.measure_title.zh,
+        "enterprise": notice.enterprise_name,
+        "granted_amount": notice.granted_amount,
+        "unit": notice.unit.en if lang == "en" else notice.unit.zh,
+        "opened_on": notice.opened_on,
+        "closes_on": notice.closes_on,
+        "open": notice.open,
+        "stage": notice.stage.en if lang == "en" else notice.stage.zh,
+        "objections": notice.objections,
+    }
+
+
+@router.get("/notices", response_class=HTMLResponse)
+def notice_list(request: Request, q: str = "", archived: bool = False) -> HTMLResponse:
+    """Cases on notice now, or past notices; `q` searches enterprise, measure and unit."""
+    lang = request_lang(request)
+    query = q.strip()[:MAX_QUERY]
+    rows = notices.list_notices(portal_of(request), archived=archived, query=query)
+    context = {"notices": [_notice_row(n, lang) for n in rows], "q": query, "archived": archived}
+    return render(request, "notices/list.html", context)
+
+
+def _detail(
+    request: Request,
+    application_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    lodged: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = request_lang(request)
+    notice = notices.notice_of(portal_of(request), application_id)
+    context = {
+        "notice": _notice_row(notice, lang),
+        "values": values or {},
+        "errors": errors or {},
+        "lodged": lodged,
+    }
+    return render(request, "notices/detail.html", context, status_code=status_code)
+
+
+@router.get("/notices/{application_id}", response_class=HTMLResponse)
+def notice_detail(request: Request, application_id: PathId, lodged: bool = False) -> HTMLResponse:
+    return _detail(request, application_id, lodged=lodged)
+
+
+def _limiter(request: Request) -> SlidingWindowLimiter:
+    limiter: SlidingWindowLimiter = request.app.state.objection_limiter
+    return limiter
+
+
+@router.post("/notices/{application_id}/objection")
+async def lodge(
+    request: Request,
+    application_id: PathId,
+    name: str = Form(""),
+    contact: str = Form(""),
+    email: str = Form(""),
+    reasons: str = Form(""),
+) -> Response:
+    """File an objection; 422 with each field's problem in the reader's language, 429 when busy."""
+    t = Translator(request_lang(request))
+    values = {"name": name, "contact": contact, "email": email, "reasons": reasons}
+    client = request.client.host if request.client else "unknown"
+    retry_after = _limiter(request).hit(client)
+    if retry_after is not None:
+        response = _detail(
+            request,
+            application_id,
+            values=values,
+            errors={"form": t("notices.error.rate_limited")},
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+    form = await request.form()
+    upload = form.get("file")
+    file = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read()
+        try:
+            kind = check_upload(data, _FILE_KINDS)
+        except UploadRejected as rejected:
+            return _detail(
+                request,
+                application_id,
+                values=values,
+                errors={"file": rejected.message(t.lang)},
+                status_code=422,
+            )
+        file = notices.ObjectionFile(data, safe_name(upload.filename, kind), _CONTENT_TYPES[kind])
+    try:
+        notices.lodge_objection(
+            portal_of(request),
+            application_id,
+            name=name,
+            contact=contact,
+            email=email,
+            reasons=reasons,
+            file=file,
+        )
+    except ValidationFailed as failed:
+        errors = {p.path: t(f"notices.error.{p.code or 'required'}") for p in failed.errors}
+        return _detail(request, application_id, values=values, errors=errors, status_code=422)
+    return RedirectResponse(f"/notices/{application_id}?lodged=true", status_code=303)
+
+
+@router.post("/review/{application_id}/close-notice")
+def close_notice(
+    request: Request, actor: StaffUser, application_id: PathId, expected_version: FormVersion
+) -> RedirectResponse:
+    """The lead unit closes a notice whose window has passed (409 page before that)."""
+    notices.close_notice(portal_of(request), actor, application_id, expected_version)
+    return RedirectResponse(f"/review/{application_id}", status_code=303)
+
+
+@router.get("/review/{application_id}/objections/{objection_id}/file")
+def objection_file(
+    request: Request, actor: StaffUser, application_id: PathId, objection_id: PathId
+) -> FileResponse:
+    objection, path = notices.objection_file(portal_of(request), actor, application_id, objection_id)
+    if not path.is_file():
+        raise NotFound("objection file", objection_id)
+    return FileResponse(
+        path,
+        media_type=objection.attachment_content_type or "application/octet-stream",
+        filename=objection.attachment_name or "objection",
+    )

@@ -1,0 +1,112 @@
+"""Two roles in Chromium: an expert who declares, reads the file, scores with comments and is
+locked; and a member of the public who finds a case on /notices and lodges an objection.
+
+The cases are prepared over HTTP with the web tests' helpers (an in-process client on the same
+app and database); the roles under test then use the real browser against uvicorn.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Browser, expect
+
+from portal.db import migrations
+from portal.services import notices
+from portal.settings import Settings
+from portal.web.app import create_app
+from tests.browser.conftest import axe_violations, screenshot
+from tests.web.portal_helpers import PASSWORD, PDF
+from tests.web.review_helpers import assign, to_expert_review, to_public_notice
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
+    root = tmp_path_factory.mktemp("panel-notices")
+    url = f"sqlite:///{root / 'portal.db'}"
+    migrations.upgrade(url)
+    app = create_app(Settings(database_url=url, data_dir=root / "data", secret_key="panel-notices-secret"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    port = uv.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}", app
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_an_expert_reads_the_file_and_scores_with_comments(
+    server: tuple[str, FastAPI], browser: Browser
+) -> None:
+    base, app = server
+    case = to_expert_review(app)
+    name, _ = assign(case)
+    page = browser.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#field-username", name)
+    page.fill("#field-password", PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{base}/expert/{case.application_id}")
+    expect(page.locator("#declaration-title")).to_be_visible()
+    page.check("#declare-confirm")
+    page.get_by_role("button", name="签署声明").click()
+    expect(page.get_by_role("heading", name="申报内容")).to_be_visible()
+    expect(page.get_by_role("link", name="合同.pdf")).to_be_visible()
+    for criterion in case.portal.rubric.criteria:
+        assert criterion.guidance is not None
+        expect(page.get_by_text(criterion.guidance.zh)).to_be_visible()
+        page.fill(f"#score-{criterion.id}", "84")
+        page.fill(f"#comment-{criterion.id}", f"{criterion.label.zh}论证充分")
+    page.fill("#score-technology", "150")
+    page.get_by_role("button", name="提交评分").click()
+    expect(page.locator("#score-technology-error")).to_have_text("分数须在 0 至 100 之间。")
+    assert axe_violations(page) == []
+    screenshot(page, "panel-01-expert-error")
+    page.fill("#score-technology", "90")
+    page.get_by_role("button", name="提交评分").click()
+    expect(page.get_by_text("评分已提交并锁定，不可修改。")).to_be_visible()
+    expect(page.locator("input[name='score:technology']")).to_have_count(0)
+    screenshot(page, "panel-02-expert-locked")
+
+
+def test_a_member_of_the_public_objects_on_notices(
+    server: tuple[str, FastAPI], browser: Browser, tmp_path: Path
+) -> None:
+    base, app = server
+    case = to_public_notice(app, name="广州浏览器公示科技有限公司")
+    evidence = tmp_path / "证据.pdf"
+    evidence.write_bytes(PDF)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{base}/")
+    page.get_by_role("link", name="公示公告").click()
+    page.fill("#notice-q", "浏览器公示")
+    page.get_by_role("button", name="搜索").click()
+    card = page.locator(".notice-card").filter(has_text="广州浏览器公示科技有限公司")
+    expect(card).to_have_count(1)
+    assert axe_violations(page) == []
+    card.get_by_role("link", name="提出异议").click()
+    page.get_by_role("button", name="提交异议").click()
+    expect(page.locator("#objection-name-error")).to_have_text("此项必须填写。")
+    page.fill("#objection-name", "市民刘先生")
+    page.fill("#objection-contact", "020-88886666")
+    page.fill("#objection-email", "liu@example.test")
+    page.fill("#objection-reasons", "该项目的验收报告日期与实际不符。")
+    page.set_input_files("#objection-file", str(evidence))
+    assert axe_violations(page) == []
+    screenshot(page, "panel-03-objection-form")
+    page.get_by_role("button", name="提交异议").click()
+    expect(page.get_by_text("异议已提交")).to_be_visible()
+    [objection] = notices.objections_of(case.portal, case.bureau_actor, case.application_id)
+    assert objection.objector_name == "市民刘先生" and objection.attachment_name == "证据.pdf"
+    assert objection.sustained is None

@@ -1,0 +1,153 @@
+"""公示: the public list and archive, objections with their objector, the outcome by real SMTP,
+and closing a notice by the sweep or by staff once the window has passed."""
+
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from services_helpers import Driver, World, counts
+from sqlmodel import col, select
+
+from portal.db.tables import AuditEvent, Notification, Objection
+from portal.services import notices, notifications, sla
+from portal.services.context import Portal, SmtpConfig
+from portal.services.errors import NotFound, Refused, ValidationFailed
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[_Inbox, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def _object(portal: Portal, app_id: int, **changes: str) -> Objection:
+    fields = {
+        "name": "李四",
+        "contact": "13800000000",
+        "email": "li@example.test",
+        "reasons": "研发投入数据存疑",
+    }
+    fields.update(changes)
+    return notices.lodge_objection(portal, app_id, **fields)
+
+
+def test_a_case_on_notice_is_public_then_archived_and_searchable(portal: Portal, world: World) -> None:
+    case = Driver(portal, world).to_public_notice()
+    [notice] = notices.list_notices(portal)
+    assert notice.application_id == case.app_id and notice.open
+    assert notice.enterprise_name == "广州智算科技有限公司"
+    assert notice.granted_amount is not None and notice.unit.zh == "广州市发展和改革委员会"
+    assert notice.closes_on == notice.opened_on + timedelta(days=7)
+    assert notices.list_notices(portal, query="智算") == [notice]
+    assert notices.list_notices(portal, query="no such firm") == []
+    assert notices.list_notices(portal, archived=True) == []
+    portal.today_override = portal.today() + timedelta(days=7)
+    sla.sweep(portal)
+    assert notices.list_notices(portal) == []
+    [past] = notices.list_notices(portal, archived=True, query="发展和改革")
+    assert past.application_id == case.app_id and not past.open and past.stage.zh == "已批准待拨付"
+    assert notices.notice_of(portal, case.app_id).open is False
+    other = Driver(portal, world)
+    with pytest.raises(NotFound):
+        notices.notice_of(portal, other.app_id)
+
+
+def test_objection_fields_are_checked_and_nothing_is_stored(portal: Portal, world: World) -> None:
+    case = Driver(portal, world).to_public_notice()
+    before = counts(portal, case.app_id)
+    with pytest.raises(ValidationFailed) as failed:
+        _object(portal, case.app_id, name=" ", email="not-an-address", reasons="")
+    assert [(p.path, p.code) for p in failed.value.errors] == [
+        ("name", "required"),
+        ("reasons", "required"),
+        ("email", "email"),
+    ]
+    assert counts(portal, case.app_id) == before
+    with pytest.raises(NotFound):  # only a case on notice takes objections
+        _object(portal, Driver(portal, world).app_id)
+
+
+def test_an_objection_holds_the_case_and_the_objector_hears_the_outcome_by_mail(
+    portal: Portal, world: World, smtp_server: tuple[_Inbox, int]
+) -> None:
+    inbox, port = smtp_server
+    mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))
+    case = Driver(mailing, world).to_public_notice()
+    file = notices.ObjectionFile(b"%PDF-1.4 evidence", "证据.pdf", "application/pdf")
+    objection = _object(mailing, case.app_id, file=file)  # type: ignore[arg-type]
+    assert objection.attachment_sha256 and objection.attachment_name == "证据.pdf"
+    bureau = world.actors["rev_gzdev"]
+    _, path = notices.objection_file(mailing, bureau, case.app_id, objection.id or 0)
+    assert path.read_bytes() == b"%PDF-1.4 evidence"
+    notifications.deliver_email(mailing)
+    inbox.messages.clear()
+    start = mailing.today()
+    mailing.today_override = start + timedelta(days=8)
+    assert sla.sweep(mailing).advanced == []  # held by the pending objection
+    with pytest.raises(Refused):  # staff cannot close it either
+        notices.close_notice(mailing, bureau, case.app_id, case.version)
+    case.fire("rev_gzdev", "dismiss_objection", "经核查，研发投入数据属实")
+    [decided] = notices.objections_of(mailing, bureau, case.app_id)
+    assert decided.sustained is False and decided.decision_comment == "经核查，研发投入数据属实"
+    assert notifications.deliver_email(mailing) >= 1
+    mails = [message_from_bytes(raw, policy=policy.default) for raw in inbox.messages]
+    [to_objector] = [m for m in mails if m["To"] == "li@example.test"]
+    assert "异议不成立" in str(to_objector["Subject"])
+    assert "研发投入数据属实" in to_objector.get_content()
+    # The window has passed and nothing is pending: staff close the notice from the case page.
+    assert notices.notice_closable(mailing, bureau, case.app_id)
+    assert notices.close_notice(mailing, bureau, case.app_id, case.version) == "approved"
+    with mailing.reading() as session:
+        last = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.subject_id) == str(case.app_id))
+            .order_by(col(AuditEvent.seq).desc())
+        ).first()
+    assert (
+        last is not None
+        and last.actor_role == "system"
+        and (last.payload or {}).get("requested_by") == bureau.user_id
+    )
+
+
+def test_an_upheld_objection_rejects_and_tells_the_enterprise(portal: Portal, world: World) -> None:
+    case = Driver(portal, world).to_public_notice()
+    _object(portal, case.app_id, email="")
+    case.fire("rev_gzdev", "uphold_objection", "经核查，该企业已获同类奖励")
+    assert case.state == "rejected"
+    with portal.reading() as session:
+        notes = session.exec(
+            select(Notification).where(col(Notification.kind).in_(["case_update", "objection_outcome"]))
+        ).all()
+    assert any(n.title == "公示异议成立" and n.enterprise_id is not None for n in notes)
+    assert not any(n.kind == "objection_outcome" for n in notes)  # no address given, nobody to mail
+
+
+def test_staff_cannot_close_a_notice_before_its_window_ends(portal: Portal, world: World) -> None:
+    case = Driver(portal, world).to_public_notice()
+    bureau = world.actors["rev_gzdev"]
+    assert not notices.notice_closable(portal, bureau, case.app_id)
+    with pytest.raises(Refused) as refused:
+        notices.close_notice(portal, bureau, case.app_id, case.version)
+    assert refused.value.code == "notice_not_elapsed"
+    with pytest.raises(Refused):
+        notices.close_notice(portal, world.actors["rev_tianhe"], case.app_id, case.version)

@@ -1,0 +1,128 @@
+"""Driving a case through review over HTTP: the reviewers, the expert panel, the public notice."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from html import unescape
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+
+try:  # as the web tests import it (tests/web on sys.path) …
+    from portal_helpers import case_form, client_of, enterprise_with_case, fire, login, staff
+except ModuleNotFoundError:  # … or as tests.web.review_helpers, from the browser tests
+    from tests.web.portal_helpers import case_form, client_of, enterprise_with_case, fire, login, staff
+
+from portal.services import sla
+from portal.services.context import Portal
+from portal.services.enterprises import actor_for_username
+from portal.workflows import Actor
+
+BUREAU = "hzkgxj"  # the lead unit of subsidy.ai_scenario_demo, the measure the helpers apply for
+
+
+@dataclass
+class ReviewedCase:
+    """One submitted case with the enterprise's and the bureau's signed-in clients."""
+
+    app: FastAPI
+    application_id: int
+    enterprise: TestClient
+    bureau: TestClient
+    bureau_name: str
+
+    @property
+    def portal(self) -> Portal:
+        portal: Portal = self.app.state.portal
+        return portal
+
+    @property
+    def bureau_actor(self) -> Actor:
+        return actor_for_username(self.portal, self.bureau_name)
+
+
+def to_expert_review(app: FastAPI, *, name: str | None = None) -> ReviewedCase:
+    portal = app.state.portal
+    enterprise, application_id = enterprise_with_case(app, name=name)
+    district = client_of(app)
+    login(district, staff(portal, "reviewer", district="haizhu"))
+    assert fire(district, application_id, "accept") == 303
+    assert fire(district, application_id, "district_approve", "同意") == 303
+    bureau = client_of(app)
+    bureau_name = staff(portal, "reviewer", bureau=BUREAU)
+    login(bureau, bureau_name)
+    assert fire(bureau, application_id, "bureau_approve", "同意") == 303
+    return ReviewedCase(app, application_id, enterprise, bureau, bureau_name)
+
+
+def assign(case: ReviewedCase) -> tuple[str, int]:
+    """A new expert put on the panel through the case page; returns (username, user id)."""
+    name = staff(case.portal, "expert")
+    expert_id = actor_for_username(case.portal, name).user_id
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    response = case.bureau.post(
+        f"/review/{case.application_id}/experts",
+        data={"csrf_token": token, "expert_id": str(expert_id), "expected_version": str(version)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[-2000:]
+    return name, expert_id
+
+
+def expert_client(case: ReviewedCase, name: str) -> TestClient:
+    client = client_of(case.app)
+    login(client, name)
+    return client
+
+
+def declare(client: TestClient, application_id: int) -> None:
+    version, token = case_form(client, f"/expert/{application_id}")
+    response = client.post(
+        f"/expert/{application_id}/declare",
+        data={"csrf_token": token, "expected_version": str(version), "confirm": "true"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[-2000:]
+
+
+def score_form(case: ReviewedCase, value: str, comment: str = "") -> dict[str, str]:
+    form = {f"score:{c.id}": value for c in case.portal.rubric.criteria}
+    form.update({f"comment:{c.id}": comment for c in case.portal.rubric.criteria})
+    return form
+
+
+def score(client: TestClient, case: ReviewedCase, value: str = "85", comment: str = "论证充分") -> Response:
+    version, token = case_form(client, f"/expert/{case.application_id}")
+    return client.post(
+        f"/expert/{case.application_id}/score",
+        data={"csrf_token": token, "expected_version": str(version), **score_form(case, value, comment)},
+        follow_redirects=False,
+    )
+
+
+def to_public_notice(app: FastAPI, *, name: str | None = None) -> ReviewedCase:
+    """Three experts declare and score 85: the third score publishes the notice by itself."""
+    case = to_expert_review(app, name=name)
+    for _ in range(case.portal.rubric.min_scores):
+        expert, _ = assign(case)
+        client = expert_client(case, expert)
+        declare(client, case.application_id)
+        assert score(client, case).status_code in (200, 303)
+    return case
+
+
+def sweep_after(portal: Portal, days: int) -> None:
+    """Run the SLA sweep `days` calendar days from today, as cron would then."""
+    saved = portal.today_override
+    portal.today_override = portal.today() + timedelta(days=days)
+    try:
+        sla.sweep(portal)
+    finally:
+        portal.today_override = saved
+
+
+def field_errors(html: str) -> list[str]:
+    return [unescape(m) for m in re.findall(r'<p class="field-error"[^>]*>([^<]+)<', html)]

@@ -1,0 +1,145 @@
+"""Expert review over HTTP: the expert's read-only file, guidance and per-criterion scores with
+comments; the panel on the bureau's case page; recusal, replacement and removal."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from portal_helpers import case_form, portal_app
+from review_helpers import assign, declare, expert_client, field_errors, score, score_form, to_expert_review
+from sqlmodel import col, select
+
+from portal.db.tables import Application, AuditEvent
+
+__all__ = ["portal_app"]
+
+
+def test_the_expert_reads_the_file_scores_with_comments_and_is_locked(portal_app: FastAPI) -> None:
+    case = to_expert_review(portal_app)
+    name, expert_id = assign(case)
+    expert = expert_client(case, name)
+    before = expert.get(f"/expert/{case.application_id}").text
+    assert "无利益冲突声明" in before and "合同.pdf" not in before
+    assert expert.get(f"/expert/{case.application_id}/attachments/1").status_code == 403
+    declare(expert, case.application_id)
+
+    page = expert.get(f"/expert/{case.application_id}").text
+    # The answers, the files and the trace, read-only; the rubric with its guidance and scale.
+    assert (
+        "合同.pdf" in page
+        and "资格判断记录" in page
+        and "<input" not in page.split("评分")[0].split("</h1>")[1]
+    )
+    for criterion in case.portal.rubric.criteria:
+        assert criterion.label.zh in page and criterion.guidance is not None and criterion.guidance.zh in page
+    assert "90–100 优秀" in page
+    link = page.split('href="/expert/' + str(case.application_id) + "/attachments/")[1].split('"')[0]
+    download = expert.get(f"/expert/{case.application_id}/attachments/{link}")
+    assert download.status_code == 200 and download.content[:4] in (b"%PDF", b"PK\x03\x04")
+    with case.portal.reading() as session:
+        audited = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.subject_id) == str(case.application_id))
+            .where(col(AuditEvent.event) == "attachment_downloaded")
+        ).all()
+    assert [e.actor_id for e in audited] == [expert_id]
+
+    # 150 out of 100 is refused, per field, in Chinese only; nothing is stored.
+    version, token = case_form(expert, f"/expert/{case.application_id}")
+    form = score_form(case, "85", "论证充分")
+    form["score:technology"] = "150"
+    form["score:team"] = "abc"
+    refused = expert.post(
+        f"/expert/{case.application_id}/score",
+        data={"csrf_token": token, "expected_version": str(version), **form},
+    )
+    assert refused.status_code == 422
+    assert field_errors(refused.text) == ["分数须在 0 至 100 之间。", "请输入 0 至 100 之间的分数。"]
+    assert "must" not in refused.text and "150" in refused.text
+    expert.cookies.set("lang", "en")
+    english = expert.post(
+        f"/expert/{case.application_id}/score",
+        data={"csrf_token": token, "expected_version": str(version), **form},
+    )
+    assert field_errors(english.text)[0] == "The score must be between 0 and 100."
+    assert "分数" not in "".join(field_errors(english.text))
+    expert.cookies.set("lang", "zh")
+
+    done = score(expert, case, "85", "技术路线清晰")
+    assert done.status_code == 200 and "评分已提交并锁定" in done.text and "技术路线清晰" in done.text
+    assert 'name="score:technology"' not in done.text
+    # The sheet is locked: the form is gone, and a replayed post is refused.
+    again = expert.post(
+        f"/expert/{case.application_id}/score",
+        data={"csrf_token": token, "expected_version": str(version + 1), **score_form(case, "90")},
+    )
+    assert again.status_code == 409
+
+    panel = case.bureau.get(f"/review/{case.application_id}").text
+    assert "评审专家组" in panel and name in panel and "已签署无利益冲突声明" in panel
+    assert "技术路线清晰" in panel and "85.00" in panel
+    assert "有效评分不足 3 份" in panel
+
+
+def test_a_declining_expert_is_replaced_from_the_case_page(portal_app: FastAPI) -> None:
+    case = to_expert_review(portal_app)
+    name, expert_id = assign(case)
+    expert = expert_client(case, name)
+    version, token = case_form(expert, f"/expert/{case.application_id}")
+    empty = expert.post(
+        f"/expert/{case.application_id}/recuse",
+        data={"csrf_token": token, "expected_version": str(version), "reason": " "},
+    )
+    assert empty.status_code == 422 and field_errors(empty.text) == ["请说明利益冲突情况。"]
+    declined = expert.post(
+        f"/expert/{case.application_id}/recuse",
+        data={"csrf_token": token, "expected_version": str(version), "reason": "曾任该企业技术顾问"},
+        follow_redirects=False,
+    )
+    assert declined.status_code == 303
+    assert expert.get(f"/expert/{case.application_id}").status_code == 404
+
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    assert "声明存在利益冲突并回避" in page and "曾任该企业技术顾问" in page
+    _, replacement_id = assign(case)  # makes the account; put on the panel directly …
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    swapped = case.bureau.post(
+        f"/review/{case.application_id}/experts/{expert_id}/replace",
+        data={
+            "csrf_token": token,
+            "expected_version": str(version),
+            "new_expert_id": str(replacement_id),
+            "reason": "原专家回避",
+        },
+    )
+    # … so replacing with an expert already on the panel is refused and changes nothing.
+    assert swapped.status_code == 409
+    with case.portal.reading() as session:
+        row = session.get(Application, case.application_id)
+        assert row is not None and row.version == version
+
+
+def test_removing_a_conflicted_scorer_moves_a_passing_panel_to_notice(portal_app: FastAPI) -> None:
+    case = to_expert_review(portal_app)
+    values = ["20", "85", "85", "85"]
+    ids = []
+    for value in values:
+        name, expert_id = assign(case)
+        client = expert_client(case, name)
+        declare(client, case.application_id)
+        assert score(client, case, value).status_code == 200
+        ids.append(expert_id)
+    with case.portal.reading() as session:
+        row = session.get(Application, case.application_id)
+        assert row is not None and row.state == "expert_review"  # mean 68.75 < 70
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    removed = case.bureau.post(
+        f"/review/{case.application_id}/experts/{ids[0]}/exclude",
+        data={"csrf_token": token, "expected_version": str(version), "reason": "发现与申报单位存在合作关系"},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    with case.portal.reading() as session:
+        row = session.get(Application, case.application_id)
+        assert row is not None and row.state == "public_notice"
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    assert "已移出评审组" in page and "85.00" in page and "已达合格线" in page

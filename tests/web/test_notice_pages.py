@@ -1,0 +1,135 @@
+"""公示 over HTTP: the anonymous /notices list, archive and search in zh and en, an objection
+with a file (CSRF-protected, rate-limited), and the lead unit's view and close on the case page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from portal_helpers import PDF, case_form, client_of, login, portal_app
+from review_helpers import field_errors, sweep_after, to_public_notice
+
+from portal.services import notices
+
+__all__ = ["portal_app"]
+
+
+def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert match, path
+    return match.group(1)
+
+
+def test_anyone_reads_the_notice_and_lodges_an_objection_that_holds_the_case(portal_app: FastAPI) -> None:
+    case = to_public_notice(portal_app, name="广州公示测试科技有限公司")
+    public = client_of(portal_app)
+    listing = public.get("/notices")
+    assert listing.status_code == 200 and "广州公示测试科技有限公司" in listing.text
+    assert "公示期" in listing.text and "受理异议单位" in listing.text
+    assert "ai_scenario" not in listing.text and "hzkgxj" not in listing.text
+    assert "广州公示测试科技有限公司" in public.get("/notices", params={"q": "公示测试"}).text
+    assert "广州公示测试科技有限公司" not in public.get("/notices", params={"q": "没有这家"}).text
+    public.cookies.set("lang", "en")
+    english = public.get("/notices").text
+    assert "Public notices" in english and "Notice period" in english
+    public.cookies.set("lang", "zh")
+
+    path = f"/notices/{case.application_id}"
+    # No CSRF token: refused before anything is read.
+    forged = public.post(f"{path}/objection", data={"name": "x", "contact": "y", "reasons": "z"})
+    assert forged.status_code == 403
+    token = _token(public, path)
+    bad = public.post(
+        f"{path}/objection",
+        data={"csrf_token": token, "name": "", "contact": "020-1234", "email": "nope", "reasons": ""},
+    )
+    assert bad.status_code == 422
+    assert field_errors(bad.text) == [
+        "此项必须填写。",
+        "请输入有效的电子邮箱地址，例如 name@example.com。",
+        "此项必须填写。",
+    ]
+    wrong_file = public.post(
+        f"{path}/objection",
+        data={"csrf_token": token, "name": "王五", "contact": "020-1234", "reasons": "材料造假"},
+        files={"file": ("evil.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
+    )
+    assert wrong_file.status_code == 422 and "文件内容不是可接受的格式" in wrong_file.text
+    lodged = public.post(
+        f"{path}/objection",
+        data={
+            "csrf_token": token,
+            "name": "王五",
+            "contact": "020-1234",
+            "email": "wang@example.test",
+            "reasons": "合同金额与发票不符",
+        },
+        files={"file": ("证据.pdf", PDF, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert lodged.status_code == 303
+    assert "异议已提交" in public.get(lodged.headers["location"]).text
+
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    assert "公示异议" in page and "王五" in page and "合同金额与发票不符" in page and "待处理" in page
+    [objection] = notices.objections_of(case.portal, case.bureau_actor, case.application_id)
+    file = case.bureau.get(f"/review/{case.application_id}/objections/{objection.id}/file")
+    assert file.status_code == 200 and file.content == PDF
+    stranger = public.get(
+        f"/review/{case.application_id}/objections/{objection.id}/file", follow_redirects=False
+    )
+    assert stranger.status_code in (303, 401, 403, 404) and stranger.content != PDF
+
+    sweep_after(case.portal, 8)  # held: the sweep does not close a notice with a pending objection
+    assert "王五" in case.bureau.get(f"/review/{case.application_id}").text
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    dismissed = case.bureau.post(
+        f"/review/{case.application_id}/transition",
+        data={
+            "csrf_token": token,
+            "expected_version": str(version),
+            "event": "dismiss_objection",
+            "comment": "经核查不成立",
+        },
+        follow_redirects=False,
+    )
+    assert dismissed.status_code == 303
+    saved = case.portal.today_override
+    case.portal.today_override = case.portal.today() + timedelta(days=8)
+    try:
+        bureau = client_of(portal_app)  # eight days on, the earlier session has expired: sign in again
+        login(bureau, case.bureau_name)
+        page = bureau.get(f"/review/{case.application_id}").text
+        assert "结束公示" in page
+        version, token = case_form(bureau, f"/review/{case.application_id}")
+        closed = bureau.post(
+            f"/review/{case.application_id}/close-notice",
+            data={"csrf_token": token, "expected_version": str(version)},
+            follow_redirects=False,
+        )
+        assert closed.status_code == 303
+    finally:
+        case.portal.today_override = saved
+    archive = public.get("/notices", params={"archived": "true", "q": "公示测试"}).text
+    assert "广州公示测试科技有限公司" in archive and "已批准待拨付" in archive
+
+
+def test_objections_are_rate_limited_per_address(portal_app: FastAPI) -> None:
+    case = to_public_notice(portal_app)
+    # Its own address, so the other tests' objections do not share its window.
+    public = TestClient(portal_app, raise_server_exceptions=False, client=("203.0.113.7", 50000))
+    path = f"/notices/{case.application_id}"
+    token = _token(public, path)
+    limit = portal_app.state.objection_limiter.limit
+    statuses = []
+    for _ in range(limit + 1):
+        response = public.post(
+            f"{path}/objection",
+            data={"csrf_token": token, "name": "赵六", "contact": "020-1", "reasons": "重复提交测试"},
+            follow_redirects=False,
+        )
+        statuses.append(response.status_code)
+    assert statuses[-1] == 429 and "Retry-After" in response.headers and "提交过于频繁" in response.text
+    assert len(notices.objections_of(case.portal, case.bureau_actor, case.application_id)) <= limit

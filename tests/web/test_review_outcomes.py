@@ -1,0 +1,78 @@
+"""核定兑现金额 and the letters on the reviewers' case page, over HTTP on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from portal_helpers import case_form, portal_app
+from review_helpers import field_errors, sweep_after, to_public_notice
+
+from portal.services import decisions
+
+__all__ = ["portal_app"]
+
+
+def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_app: FastAPI) -> None:
+    case = to_public_notice(portal_app)
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    assert "核定兑现金额" in page and 'name="granted_amount"' in page
+
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    form = {"csrf_token": token, "expected_version": str(version)}
+    too_much = case.bureau.post(
+        f"/review/{case.application_id}/grant", data={**form, "granted_amount": "99999999999"}
+    )
+    assert too_much.status_code == 422
+    [error] = field_errors(too_much.text)
+    assert error.startswith("金额须在 0 至") and "amount" not in error  # zh only, no English half
+    case.bureau.cookies.set("lang", "en")
+    english = case.bureau.post(
+        f"/review/{case.application_id}/grant", data={**form, "granted_amount": "1000", "granted_reason": ""}
+    )
+    assert english.status_code == 422
+    assert field_errors(english.text) == ["Say why less than the rule's amount is granted."]
+    case.bureau.cookies.set("lang", "zh")
+    not_a_number = case.bureau.post(
+        f"/review/{case.application_id}/grant", data={**form, "granted_amount": "十万"}
+    )
+    assert not_a_number.status_code == 422
+    saved = case.bureau.post(
+        f"/review/{case.application_id}/grant",
+        data={**form, "granted_amount": "300,000.00", "granted_reason": "按预算核减"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+
+    sweep_after(case.portal, 8)  # the notice window has passed: the sweep approves the case
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    assert "决定文书" in page
+    [letter] = decisions.letters_for(case.portal, case.bureau_actor, case.application_id)
+    assert letter.kind == "approval"
+    pdf = case.bureau.get(f"/review/{case.application_id}/letters/{letter.id}.pdf")
+    assert pdf.status_code == 200 and pdf.content == letter.pdf
+    # An enterprise never reaches the reviewers' letter route.
+    assert case.enterprise.get(f"/review/{case.application_id}/letters/{letter.id}.pdf").status_code in (
+        403,
+        404,
+    )
+
+    token = case_form(case.bureau, f"/review/{case.application_id}")[1]
+    empty = case.bureau.post(
+        f"/review/{case.application_id}/letters/{letter.id}/correct",
+        data={"csrf_token": token, "reasons": " "},
+    )
+    assert empty.status_code == 409
+    corrected = case.bureau.post(
+        f"/review/{case.application_id}/letters/{letter.id}/correct",
+        data={"csrf_token": token, "reasons": "更正文书笔误"},
+        follow_redirects=False,
+    )
+    assert corrected.status_code == 303
+    old, new = decisions.letters_for(case.portal, case.bureau_actor, case.application_id)
+    assert new.supersedes_id == old.id
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    assert "已被更正" in page and new.doc_number in page
+    again = case.bureau.post(
+        f"/review/{case.application_id}/letters/{old.id}/correct",
+        data={"csrf_token": token, "reasons": "再次更正"},
+    )
+    assert again.status_code == 409
