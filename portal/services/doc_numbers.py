@@ -4,7 +4,7 @@ The prefix is the unit's 发文机关代字 (`abbr` in the pack's units.yaml); t
 per unit code, so renaming an abbreviation does not restart a year's numbering.
 """
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -35,11 +35,3 @@ def next_doc_number(session: Session, unit: str, year: int, *, abbr: str) -> str
             # Another letter created the row first; take the next number after theirs.
             number = session.execute(step).scalar_one()
     return f"{abbr}〔{year}〕{number}号"
-
-
-def last_doc_number(session: Session, unit: str, year: int) -> int:
-    """The last number issued (0 if none), for reports and tests."""
-    value = session.execute(
-        select(_COUNTER.c.last).where(_COUNTER.c.unit == unit, _COUNTER.c.year == year)
-    ).scalar_one_or_none()
-    return int(value or 0)
