@@ -7,7 +7,7 @@ the reviewer gets the 409 page instead of overwriting a decision they never saw.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from portal.services import applications as app_service
 from portal.services import experts as expert_service
-from portal.services.access import get_application_for, list_applications_for
+from portal.services.access import get_application_for
 from portal.services.amendments import RETURN_EVENT, return_for_amendment
 from portal.services.case_files import (
     audit_trail,
@@ -36,6 +36,7 @@ from portal.web.case_views import (
 )
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, FormVersion, PathId
+from portal.web.review_queue import QueueFilter, queued_cases
 from portal.web.security import require_csrf
 from portal.web.session_auth import StaffUser, portal_of
 from portal.web.templating import render
@@ -65,41 +66,16 @@ def _filters(request: Request, t: Translator) -> list[tuple[str, list[tuple[str,
 
 
 @router.get("/review", response_class=HTMLResponse)
-def queue(
-    request: Request,
-    actor: StaffUser,
-    state: str = "",
-    district: str = "",
-    measure: str = "",
-    track: str = "",
-) -> HTMLResponse:
+def queue(request: Request, actor: StaffUser, chosen: Annotated[QueueFilter, Depends()]) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
-    cases = list_applications_for(
-        portal,
-        actor,
-        states=[state] if state else None,
-        measure_id=measure or None,
-        district=district or None,
-    )
-    names = enterprises_by_id(portal, {c.enterprise_id for c in cases})
-    if track:
-        cases = [c for c in cases if names[c.enterprise_id].ai_track == track]
     rows = [
         case_row(
-            c,
-            portal.workflows,
-            portal.pack,
-            portal.city,
-            portal.calendar,
-            t,
-            portal.today(),
-            names[c.enterprise_id],
+            c, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today(), enterprise
         )
-        for c in cases
+        for c, enterprise in queued_cases(portal, actor, chosen)
     ]
-    chosen = {"state": state, "district": district, "measure": measure, "track": track}
-    context = {"actor": actor, "cases": rows, "filters": _filters(request, t), "chosen": chosen}
+    context = {"actor": actor, "cases": rows, "filters": _filters(request, t), "chosen": chosen.chosen()}
     return render(request, "portal/review_queue.html", context)
 
 

@@ -1,0 +1,222 @@
+"""Exports for staff: the review queue as CSV/XLSX and the audit trail as CSV/JSON Lines.
+
+The queue exports take the query string of `/review` and read it through the same
+`review_queue.queued_cases`, so a file holds exactly the rows the page shows. Files meant for
+people carry headers and labels in the reader's language; the JSONL audit file is for machines
+and keeps the stored codes. Amounts are exact: CSV writes the Decimal's text; XLSX writes a
+number with a `0.00` format, which is exact for any amount of up to 15 significant digits
+(a double holds those exactly to the fen), and lets the reader sum the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Annotated, Any
+
+import xlsxwriter
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from portal.db.tables import Application, AuditEvent
+from portal.services.audit_export import AuditExport, AuditFilter, export_audit
+from portal.services.context import Portal
+from portal.services.decisions import rule_of
+from portal.web.case_views import case_row, label
+from portal.web.i18n import Translator, request_lang
+from portal.web.review_queue import QueueFilter, queued_cases
+from portal.web.session_auth import AdminUser, StaffUser, portal_of
+from portal.workflows import Actor
+
+router = APIRouter(include_in_schema=False)
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Cell = str | int | Decimal | dt.date | None
+
+
+def _computed_amount(portal: Portal, application: Application) -> Decimal | None:
+    """The money benefits of the eligibility result stored at submission, summed (None if none)."""
+    benefit = (application.eligibility_trace or {}).get("benefit") or {}
+    specs = rule_of(portal, application).benefit
+    money = [Decimal(str(v)) for k, v in benefit.items() if k in specs and specs[k].type == "money"]
+    return sum(money, Decimal(0)) if money else None
+
+
+def queue_table(
+    portal: Portal, actor: Actor, chosen: QueueFilter, t: Translator
+) -> tuple[list[str], list[list[Cell]]]:
+    """Header and rows of the exported queue: the page's columns, plus USCC, track, submission and amount."""
+    header = [
+        t("apps.th_id"), t("queue.th_enterprise"), t("export.th_uscc"), t("apps.th_measure"),
+        t("queue.filter.district"), t("export.th_track"), t("apps.th_stage"), t("export.th_submitted"),
+        t("apps.th_due"), t("export.th_amount"),
+    ]  # fmt: skip
+    rows: list[list[Cell]] = []
+    for application, enterprise in queued_cases(portal, actor, chosen):
+        row = case_row(
+            application,
+            portal.workflows,
+            portal.pack,
+            portal.city,
+            portal.calendar,
+            t,
+            portal.today(),
+            enterprise,
+        )
+        submitted = application.submitted_at
+        rows.append([
+            row.id, enterprise.name, enterprise.uscc, row.measure_title, row.district_label,
+            portal.city.tracks.label(enterprise.ai_track, t.lang) if enterprise.ai_track else "",
+            row.stage, portal.clock.local_date(submitted) if submitted else None, row.due_on,
+            _computed_amount(portal, application),
+        ])  # fmt: skip
+    return header, rows
+
+
+def _csv_bytes(lines: Iterable[Sequence[Cell]]) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for line in lines:
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, dt.date) else v for v in line])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _xlsx_bytes(header: list[str], rows: list[list[Cell]]) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    bold = book.add_format({"bold": True})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    money = book.add_format({"num_format": "0.00"})
+    sheet.write_row(0, 0, header, bold)
+    for r, line in enumerate(rows, start=1):
+        for c, value in enumerate(line):
+            if isinstance(value, dt.date):
+                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time.min), day)
+            elif isinstance(value, Decimal):
+                sheet.write_number(r, c, float(value), money)
+            elif value is not None:
+                sheet.write(r, c, value)
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()
+
+
+def _attachment(
+    content: bytes, media_type: str, filename: str, headers: dict[str, str] | None = None
+) -> Response:
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(content, media_type=media_type, headers={**disposition, **(headers or {})})
+
+
+@router.get("/review.csv")
+def review_csv(request: Request, actor: StaffUser, chosen: Annotated[QueueFilter, Depends()]) -> Response:
+    header, rows = queue_table(portal_of(request), actor, chosen, Translator(request_lang(request)))
+    return _attachment(_csv_bytes([header, *rows]), CSV_TYPE, "review-queue.csv")
+
+
+@router.get("/review.xlsx")
+def review_xlsx(request: Request, actor: StaffUser, chosen: Annotated[QueueFilter, Depends()]) -> Response:
+    header, rows = queue_table(portal_of(request), actor, chosen, Translator(request_lang(request)))
+    return _attachment(_xlsx_bytes(header, rows), XLSX_TYPE, "review-queue.xlsx")
+
+
+def _verification(export: AuditExport) -> dict[str, Any]:
+    report = export.report
+    return {
+        "chain_ok": report.ok,
+        "checked": report.checked,
+        "first_broken_seq": report.first_broken_seq,
+        "reason": report.reason,
+        "head_hash": report.head_hash,
+        "last_hash": export.last_hash,
+        "rows": len(export.rows),
+    }
+
+
+def _verification_headers(export: AuditExport) -> dict[str, str]:
+    """The same verification as HTTP headers, for a reader that checks before opening the file."""
+    facts = _verification(export)
+    return {
+        "X-Audit-Chain-Ok": "true" if facts["chain_ok"] else "false",
+        "X-Audit-Chain-Checked": str(facts["checked"]),
+        "X-Audit-Chain-Head": facts["head_hash"],
+        "X-Audit-Last-Hash": facts["last_hash"] or "",
+        "X-Audit-Rows": str(facts["rows"]),
+    }
+
+
+def _event_labels(portal: Portal, lang: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Workflow event and stage labels from the pack; other events (sign-ins, accounts) keep their code."""
+    events: dict[str, str] = {}
+    states: dict[str, str] = {}
+    for workflow in portal.workflows.values():
+        for edge in workflow.transitions:
+            events.setdefault(edge.event, label(edge.label, lang))
+        for state in workflow.states:
+            states.setdefault(state.name, label(state.label, lang))
+    return events, states
+
+
+def _audit_csv(portal: Portal, export: AuditExport, t: Translator) -> bytes:
+    events, states = _event_labels(portal, t.lang)
+    keys = ("seq", "at", "actor_role", "actor_id", "subject", "event", "from_state", "to_state", "comment",
+            "payload_hash", "prev_hash", "hash")  # fmt: skip
+    lines: list[list[Cell]] = [[t(f"export.audit.{k}") for k in keys]]
+    for e in export.rows:
+        subject = f"{t.label_or(f'export.audit.subject.{e.subject_type}', e.subject_type)} #{e.subject_id}"
+        lines.append([
+            e.seq, portal.clock.wall_time(e.at), t.label_or(f"role.{e.actor_role}", e.actor_role), e.actor_id,
+            subject, events.get(e.event, e.event), states.get(e.from_state or "", e.from_state),
+            states.get(e.to_state or "", e.to_state), e.comment, e.payload_hash, e.prev_hash, e.hash,
+        ])  # fmt: skip
+    facts = _verification(export)
+    outcome = t("export.audit.passed") if facts["chain_ok"] else t("export.audit.failed")
+    lines += [
+        [],
+        [t("export.audit.chain_ok"), outcome],
+        [t("export.audit.checked"), facts["checked"]],
+        [t("export.audit.broken_at"), facts["first_broken_seq"]],
+        [t("export.audit.head_hash"), facts["head_hash"]],
+        [t("export.audit.last_hash"), facts["last_hash"]],
+        [t("export.audit.rows"), facts["rows"]],
+    ]
+    return _csv_bytes(lines)
+
+
+def _jsonable(event: AuditEvent) -> dict[str, Any]:
+    return {"type": "event", **event.model_dump(mode="json")}
+
+
+def _audit_jsonl(export: AuditExport) -> bytes:
+    """One event per line with every hashed field, then one `verification` object as the last line."""
+    lines = [json.dumps(_jsonable(e), ensure_ascii=False, sort_keys=True) for e in export.rows]
+    lines.append(json.dumps({"type": "verification", **_verification(export)}, sort_keys=True))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+@router.get("/audit/export")
+def audit_export(
+    request: Request,
+    actor: AdminUser,
+    format: Annotated[str, Query(pattern="^(csv|jsonl)$")] = "csv",
+    date_from: Annotated[dt.date | None, Query(alias="from")] = None,
+    date_to: Annotated[dt.date | None, Query(alias="to")] = None,
+    case: Annotated[int | None, Query(ge=1)] = None,
+    enterprise: str = "",
+    actor_name: Annotated[str, Query(alias="actor")] = "",
+    event: str = "",
+) -> Response:
+    portal = portal_of(request)
+    chosen = AuditFilter(date_from, date_to, case, enterprise or None, actor_name or None, event or None)
+    export = export_audit(portal, actor, chosen)
+    headers = _verification_headers(export)
+    if format == "jsonl":
+        return _attachment(_audit_jsonl(export), "application/x-ndjson", "audit.jsonl", headers)
+    body = _audit_csv(portal, export, Translator(request_lang(request)))
+    return _attachment(body, CSV_TYPE, "audit.csv", headers)

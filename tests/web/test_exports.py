@@ -1,0 +1,170 @@
+"""The queue's CSV/XLSX exports and the audit export, through HTTP on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from decimal import Decimal
+from xml.etree import ElementTree
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from portal_helpers import (
+    client_of,
+    enterprise_with_case,
+    login,
+    portal_app,
+    staff,
+)
+
+from portal.db.audit import verify_chain
+from portal.db.tables import Application, Enterprise
+
+__all__ = ["portal_app"]
+
+MEASURE = "subsidy.ai_scenario_demo"
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+def page_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<td><a href="/review/(\d+)">', html)]
+
+
+def csv_rows(response: object) -> list[list[str]]:
+    text = response.content.decode("utf-8")  # type: ignore[attr-defined]
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def xlsx_rows(content: bytes) -> list[list[str]]:
+    """The first sheet's cells as text (shared strings resolved), read with zipfile and XML only."""
+    with zipfile.ZipFile(io.BytesIO(content)) as book:
+        shared = [
+            "".join(t.text or "" for t in si.iter(f"{{{NS['m']}}}t"))
+            for si in ElementTree.fromstring(book.read("xl/sharedStrings.xml")).findall("m:si", NS)
+        ]
+        sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
+    rows = []
+    for row in sheet.iter(f"{{{NS['m']}}}row"):
+        cells: dict[int, str] = {}
+        for cell in row.findall("m:c", NS):
+            column = ord(re.sub(r"\d", "", cell.attrib["r"])[0]) - ord("A")
+            value = cell.findtext("m:v", "", NS)
+            cells[column] = shared[int(value)] if cell.attrib.get("t") == "s" else value
+        rows.append([cells.get(i, "") for i in range(max(cells) + 1)])
+    return rows
+
+
+def test_queue_exports_hold_the_pages_rows_in_the_readers_language(portal_app: FastAPI) -> None:
+    _, haizhu = enterprise_with_case(portal_app, name="广州导出海珠科技有限公司")
+    portal = portal_app.state.portal
+    reviewer = client_of(portal_app)
+    login(reviewer, staff(portal, "reviewer", district="haizhu"))
+    query = f"?measure={MEASURE}&state=submitted"
+    shown = page_ids(reviewer.get(f"/review{query}").text)
+    assert haizhu in shown
+    assert 'href="/review.csv?' in reviewer.get("/review").text
+
+    table = csv_rows(reviewer.get(f"/review.csv{query}"))
+    assert table[0][:3] == ["编号", "申报企业", "统一社会信用代码"]
+    assert [int(r[0]) for r in table[1:]] == shown  # the same rows, in the same order
+    line = next(r for r in table[1:] if int(r[0]) == haizhu)
+    assert line[1] == "广州导出海珠科技有限公司" and line[4] == "海珠区"
+    with portal.reading() as session:
+        stored = session.get(Application, haizhu)
+        assert stored is not None
+    assert line[7] == portal.clock.local_date(stored.submitted_at).isoformat()
+    assert line[8] == stored.due_on.isoformat()
+    amount = Decimal(line[9])
+    assert amount > 0 and amount == amount.quantize(Decimal("0.01"))
+
+    sheet = xlsx_rows(reviewer.get(f"/review.xlsx{query}").content)
+    assert sheet[0] == table[0]
+    assert [int(r[0]) for r in sheet[1:]] == shown
+    cell = next(r for r in sheet[1:] if int(r[0]) == haizhu)
+    assert dt.date(1899, 12, 30) + dt.timedelta(days=int(cell[8])) == stored.due_on  # a real date
+    assert Decimal(cell[9]) == amount  # the number, exact to the fen
+
+    reviewer.get("/lang/en?next=/review")
+    english = csv_rows(reviewer.get(f"/review.csv{query}"))
+    assert english[0][:4] == ["No.", "Enterprise", "USCC", "Measure"]
+    text = "\n".join(",".join(r) for r in english)
+    for code in (MEASURE, "haizhu", "submitted"):
+        assert code not in text  # labels, never codes
+
+    narrowed = csv_rows(reviewer.get("/review.csv?state=approved"))
+    assert haizhu not in [int(r[0]) for r in narrowed[1:]]
+
+    elsewhere = client_of(portal_app)
+    login(elsewhere, staff(portal, "reviewer", district="tianhe"))
+    for path in (f"/review.csv{query}", "/review.csv"):
+        assert haizhu not in [int(r[0]) for r in csv_rows(elsewhere.get(path))[1:]]
+    assert str(haizhu) not in [r[0] for r in xlsx_rows(elsewhere.get("/review.xlsx").content)]
+    everyone = client_of(portal_app)
+    login(everyone, staff(portal, "admin"))
+    assert haizhu in [int(r[0]) for r in csv_rows(everyone.get(f"/review.csv{query}"))[1:]]
+
+
+def test_exports_refuse_who_may_not_see_the_queue(portal_app: FastAPI) -> None:
+    enterprise, _ = enterprise_with_case(portal_app)
+    for path in ("/review.csv", "/review.xlsx", "/audit/export"):
+        assert enterprise.get(path, follow_redirects=False).status_code == 403
+        anonymous = client_of(portal_app).get(path, follow_redirects=False)
+        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    reviewer = client_of(portal_app)
+    login(reviewer, staff(portal_app.state.portal, "reviewer", district="haizhu"))
+    assert reviewer.get("/audit/export").status_code == 403
+
+
+def jsonl(client: TestClient, query: str) -> tuple[list[dict[str, object]], dict[str, object]]:
+    response = client.get(f"/audit/export?format=jsonl{query}")
+    assert response.status_code == 200, response.text
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    *events, verification = lines
+    assert verification["type"] == "verification" and all(e["type"] == "event" for e in events)
+    assert response.headers["X-Audit-Last-Hash"] == (verification["last_hash"] or "")
+    return events, verification
+
+
+def test_audit_export_ends_on_the_chain_head_and_filters_narrow_it(portal_app: FastAPI) -> None:
+    _, application_id = enterprise_with_case(portal_app)
+    admin = client_of(portal_app)
+    login(admin, staff(portal_app.state.portal, "admin"))
+    events, verification = jsonl(admin, "")
+    with portal_app.state.portal.reading() as session:
+        report = verify_chain(session)
+    assert verification["chain_ok"] is True and verification["checked"] == report.checked
+    assert events[-1]["hash"] == verification["last_hash"] == report.head_hash
+    assert [e["seq"] for e in events] == list(range(1, report.checked + 1))
+
+    case, narrowed = jsonl(admin, f"&case={application_id}")
+    assert 0 < len(case) < len(events)
+    assert {(e["subject_type"], e["subject_id"]) for e in case} == {("application", str(application_id))}
+    assert narrowed["last_hash"] == case[-1]["hash"] and narrowed["head_hash"] == report.head_hash
+    submits, _ = jsonl(admin, f"&case={application_id}&event={case[0]['event']}")
+    assert submits and all(e["event"] == case[0]["event"] for e in submits)
+    with portal_app.state.portal.reading() as session:
+        owner = session.get(Enterprise, session.get(Application, application_id).enterprise_id)
+    by_enterprise, _ = jsonl(admin, f"&enterprise={owner.uscc}")
+    assert {e["seq"] for e in case} <= {e["seq"] for e in by_enterprise}
+    assert {e["subject_type"] for e in by_enterprise} <= {"application", "enterprise"}
+    assert jsonl(admin, "&enterprise=91440101MA00000000")[0] == []
+    assert jsonl(admin, "&actor=nobody-here")[0] == []
+    # Dates are days in the pack's time zone, both ends inclusive.
+    day = portal_app.state.portal.clock.local_date(dt.datetime.fromisoformat(str(case[-1]["at"])))
+    same_day, _ = jsonl(admin, f"&case={application_id}&from={day}&to={day}")
+    assert case[-1]["seq"] in [e["seq"] for e in same_day]
+    assert jsonl(admin, f"&from={day + dt.timedelta(days=1)}")[0] == []
+    assert jsonl(admin, f"&to={day - dt.timedelta(days=1)}&case={application_id}")[0] == []
+
+    response = admin.get(f"/audit/export?case={application_id}")
+    assert response.headers["X-Audit-Chain-Ok"] == "true"
+    table = csv_rows(response)
+    assert table[0][0] == "序号" and len([r for r in table[1:] if r and r[0].isdigit()]) == len(case)
+    trailer = {r[0]: r[1] for r in table if len(r) == 2}
+    assert trailer["哈希链校验"] == "通过" and trailer["导出最后一条哈希"] == case[-1]["hash"]
+    assert trailer["链头哈希"] == report.head_hash
