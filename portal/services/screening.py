@@ -16,6 +16,8 @@ from sqlmodel import col, select
 from portal.city import split_fact
 from portal.db.tables import Application, Enterprise, EnterpriseProfile
 from portal.rules import Rule
+from portal.services.auto_grant import offer_case
+from portal.services.channels import can_apply_online
 from portal.services.context import Portal
 from portal.services.notifications import notify
 
@@ -55,6 +57,10 @@ def register_records(portal: Portal) -> list[dict[str, object]]:
 def notify_eligible(portal: Portal, results: pa.Table, rules: Sequence[Rule]) -> int:
     """Notify each enterprise eligible for a measure it has not applied to; returns notices written.
 
+    For an `auto_grant` measure applied for through a form, the hit also opens a case waiting for
+    the enterprise's confirmation (免申即享). Any existing case for the measure, in whatever state,
+    means no second one: re-running a screening creates nothing new.
+
     `results` is a screening OUT table of `register_records` rows (row_id = enterprise id).
     """
     by_id = {rule.id: rule for rule in rules}
@@ -72,19 +78,32 @@ def notify_eligible(portal: Portal, results: pa.Table, rules: Sequence[Rule]) ->
             if (enterprise_id, measure) in applied:
                 continue
             rule = by_id[measure]
-            if rule.auto_grant:
+            applied.add((enterprise_id, measure))
+            online = can_apply_online(portal, rule)
+            case = offer_case(session, portal, rule, enterprise_id) if rule.auto_grant and online else None
+            if case is not None:
+                title = f"「{rule.title.zh}」免申即享：请确认收款信息"
+                body = (
+                    f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报。"
+                    "请确认收款账户，确认后即进入审核流程。"
+                )
+                link = f"/applications/{case.id}/confirm"
+            elif rule.auto_grant:
                 title = f"您已符合「{rule.title.zh}」免申即享条件"
                 body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报即可享受。"
+                link = "/catalogue"
             else:
                 title = f"您可能符合「{rule.title.zh}」申报条件"
                 body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）的条件，可在线申报。"
+                # The application form opens prefilled from the profile.
+                link = f"/applications/start?measure={measure}" if online else "/catalogue"
             notice = notify(
                 session,
                 kind=NOTICE_KIND,
                 title=title,
                 body=body,
                 enterprise_id=enterprise_id,
-                link=f"/measures/{measure}",
+                link=link,
                 dedupe_key=f"{NOTICE_KIND}:{measure}:{rule.version}:{enterprise_id}",
             )
             written += notice is not None

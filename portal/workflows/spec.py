@@ -3,8 +3,19 @@
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+# `confirmation`: a case opened for the enterprise by screening (免申即享) that waits for it to
+# confirm the details needed to pay it.
 StateKind = Literal[
-    "draft", "intake", "review", "expert", "amendment", "notice", "decided", "active", "terminal"
+    "draft",
+    "intake",
+    "review",
+    "expert",
+    "amendment",
+    "notice",
+    "decided",
+    "active",
+    "terminal",
+    "confirmation",
 ]
 STATE_KINDS: frozenset[str] = frozenset(get_args(StateKind))
 

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 from portal.db.tables import Application
 from portal.forms import FormSpec
 from portal.services import applications as app_service
-from portal.services import decisions, enterprises
+from portal.services import auto_grant, decisions, enterprises
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_sections
 from portal.services.case_files import case_files, file_library
@@ -95,6 +95,7 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         "reasons": reasons(history),
         "editable": _editable(portal, application),
         "can_withdraw": "withdraw" in allowed,
+        "awaiting_confirmation": auto_grant.is_awaiting(portal, application),
         "letters": decisions.letters_for(portal, actor, application_id),
     }
     return render(request, "portal/application.html", {"actor": actor, "case": case})
