@@ -394,7 +394,12 @@ class Case:
         assert action is not None, html[:1500]
         answers = form_answers(self.form, self.applicant.facts_with_identity())
         data = {**answers, "action": "submit", "csrf_token": csrf_in(html)}
-        response = self.enterprise.http.post(action.group(1), data=data, files=attachment_files(self.form))
+        files = attachment_files(self.form)
+        if self.workflow.state(str(self.now["state"])).kind == "amendment":
+            # Only the reopened (last) section takes uploads, as its disabled fieldsets let a browser send.
+            reopened = {f"attachment:{slot.id}" for slot in self.form.sections[-1].attachments}
+            files = [f for f in files if f[0] in reopened]
+        response = self.enterprise.http.post(action.group(1), data=data, files=files)
         assert response.status_code == 303, _errors_of(response.text)
         self.read()
 

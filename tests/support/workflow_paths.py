@@ -125,6 +125,10 @@ def find_path(
                 continue
             if edge.route_by_returned_from and edge.target != origin:
                 continue
+            # The 免申即享 route starts from a screening hit, not from the applicant's draft;
+            # tests/services/test_auto_grant.py and tests/web/test_auto_grant_http.py drive it.
+            if workflow.state(edge.target).kind == "confirmation":
+                continue
             next_origin = edge.source if workflow.state(edge.target).kind == "amendment" else origin
             key = (edge.target, next_origin)
             if key not in seen:
@@ -271,6 +275,8 @@ def journeys(workflow: Workflow) -> list[Journey]:
     """Every named journey the workflow allows, once per stage where its defining event is offered."""
     found: list[Journey] = [Journey("approve", tuple(approval_path(workflow)))]
     for edge in workflow.transitions:
+        if workflow.state(edge.source).kind == "confirmation":
+            continue
         if is_refusal(workflow, edge):
             found.append(Journey("reject", tuple(_through(workflow, edge)), at=edge.source))
         elif is_withdrawal(workflow, edge):
