@@ -125,7 +125,7 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
     screenshot(clerk, "journey-02-profile")
 
     clerk.goto(f"{base}/catalogue")
-    scenario = clerk.locator("li.result").filter(has_text="subsidy.ai_scenario_demo")
+    scenario = clerk.locator("li.result").filter(has_text="人工智能典型场景应用示范项目资助")
     expect(scenario.locator(".badge")).to_have_text("可申报")
     expect(clerk.locator(".badge-undetermined").first).to_have_text("需补充信息")
     assert_accessible(clerk)
@@ -216,11 +216,14 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
     expect(bureau.locator(".stage")).to_have_text("公示")
 
     # Seven calendar days later the nightly sweep closes the notice without objection.
+    pinned = portal.today_override
     portal.today_override = portal.today() + dt.timedelta(days=8)
     try:
         report = sweep(portal)
     finally:
-        portal.today_override = None
+        # Back to the suite's pinned day (not the real clock, which would end the browser's
+        # server-side session as long past its absolute limit).
+        portal.today_override = pinned
     assert (application_id, "public_notice", "approved") in report.advanced
 
     clerk.goto(f"{base}/applications/{application_id}")
