@@ -1,8 +1,9 @@
-"""The journey matrix's live servers: one real uvicorn per backend, on a loopback port, for the session.
+"""The journey matrix's live servers: one real uvicorn per pack and backend, on a loopback port.
 
-The clock is pinned (`PINNED`) so that every rule is judged on the same day whatever the date of
-the run. Staff accounts are made through the services (registration of staff is not what these
-tests are about); enterprises register through the pages.
+A test names its server by `indirect` parametrization of `world` with "<pack>/<backend>" (see
+`tests/journeys/packs.py` for the packs). The clock is pinned to PINNED, so every rule is judged
+on the same day whatever the date of the run. Staff accounts are made through the services
+(registration of staff is not what these tests are about); enterprises register through the pages.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
@@ -19,26 +19,27 @@ import uvicorn
 from portal.settings import Settings
 from portal.web.app import create_app
 from tests.journeys.driver import User, World, select_options
-
-PINNED = date(2026, 6, 1)
+from tests.journeys.packs import PACKS, PINNED
 
 
 @pytest.fixture(scope="session")
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """The live server on the backend a test names (`indirect` parametrization: sqlite or postgres)."""
+    """The live server of one pack on one backend: `request.param` is "<pack>/<sqlite|postgres>"."""
+    pack_name, backend = str(request.param).split("/")
+    pack = PACKS[pack_name]
     databases: Any = request.getfixturevalue("databases")
-    url = databases.migrated(request.param)
-    root = tmp_path_factory.mktemp(f"journeys-{request.param}")
-    # Every objection comes from 127.0.0.1: lift the per-address limit the public form has.
+    url = databases.migrated(backend)
+    root = tmp_path_factory.mktemp(f"journeys-{pack_name}-{backend}")
+    # Every objection comes from 127.0.0.1: lift the per-address limit of the public form.
     settings = Settings(
         database_url=url,
         data_dir=root / "data",
+        pack_dir=pack.directory,
         secret_key="journey-matrix-secret",
+        today=PINNED,
         objection_rate_limit_per_hour=1_000_000,
     )
     app = create_app(settings)
-    portal = app.state.portal
-    portal.today_override = PINNED
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -54,7 +55,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     tracks = select_options(register_page, "ai_track")
     built = World(
         base_url=base,
-        portal=portal,
+        portal=app.state.portal,
+        pack=pack,
         district=select_options(register_page, "district")[0],
         ai_track=tracks[0] if tracks else None,
     )

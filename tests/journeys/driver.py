@@ -25,10 +25,11 @@ from typing import Any
 
 import httpx
 
+from portal.city import City, split_fact
 from portal.forms import FormSpec
-from portal.rules import Pack, Rule
 from portal.services.context import Portal
 from portal.workflows import Workflow
+from tests.journeys.packs import PackUnderTest
 from tests.support.workflow_paths import (
     Journey,
     Step,
@@ -193,24 +194,6 @@ def attachment_files(form: FormSpec) -> list[tuple[str, tuple[str, bytes, str]]]
     return files
 
 
-# -- the measure's example enterprise -----------------------------------------------------------
-
-
-def eligible_facts(pack: Pack, rule: Rule, on: date) -> dict[str, dict[str, object]]:
-    """The facts of the rule's first example that is eligible on `on`, preferring a money benefit."""
-    candidates = [example for example in rule.examples if example.outcome == "eligible"]
-    assert candidates, f"{rule.id} has no eligible example to build an enterprise from"
-
-    def pays(example: Any) -> bool:
-        return any(value > 0 for value in (example.benefit or {}).values())
-
-    for example in sorted(candidates, key=lambda e: not pays(e)):
-        result = rule.evaluate(pack.facts.parse(example.facts), on, False)
-        if result.outcome.value == "eligible":
-            return {entity: dict(values) for entity, values in example.facts.items()}
-    raise AssertionError(f"no eligible example of {rule.id} is eligible on {on}")
-
-
 # -- the world: the live server and its people ---------------------------------------------------
 
 
@@ -224,9 +207,12 @@ class Applicant:
     district: str
     facts: dict[str, dict[str, object]]
 
-    def facts_with_identity(self) -> dict[str, dict[str, object]]:
+    def facts_with_identity(self, city: City) -> dict[str, dict[str, object]]:
         facts = {entity: dict(values) for entity, values in self.facts.items()}
-        facts.setdefault("enterprise", {}).update(name=self.name, uscc=self.uscc, district=self.district)
+        for entity, values in city.registered_facts(
+            name=self.name, code=self.uscc, district=self.district
+        ).items():
+            facts.setdefault(entity, {}).update(values)
         return facts
 
 
@@ -240,6 +226,7 @@ class World:
 
     base_url: str
     portal: Portal
+    pack: PackUnderTest
     district: str
     ai_track: str | None
     staff: dict[str, User] = field(default_factory=dict)
@@ -293,8 +280,12 @@ def register_enterprise(world: World, facts: dict[str, dict[str, object]]) -> Ap
     from tests.web.portal_helpers import new_uscc
 
     n = next(world.serial)
+    city = world.pack.city
     # A measure of one district's bureau is for that district's enterprises: register there.
-    district = str(facts.get("enterprise", {}).get("district") or world.district)
+    entity, fact = split_fact(city.jurisdictions.fact)
+    district = str(facts.get(entity, {}).get(fact) or world.district)
+    entity, fact = split_fact(city.tracks.fact)
+    track = facts.get(entity, {}).get(fact) or world.ai_track
     code = new_uscc()
     name = f"广州旅程{n:04d}号智能科技有限公司"
     user = User(world.base_url)
@@ -308,15 +299,15 @@ def register_enterprise(world: World, facts: dict[str, dict[str, object]]) -> Ap
         "password": PASSWORD,
         "password2": PASSWORD,
     }
-    if world.ai_track:
-        data["ai_track"] = world.ai_track
+    if track:
+        data["ai_track"] = str(track)
     response = user.post_form("/register", data)
     assert response.status_code == 303, _errors_of(response.text)
     profile = {
         f"{entity}.{fact}": _posted(value)
         for entity, values in facts.items()
         for fact, value in values.items()
-        if not (entity == "enterprise" and fact in ("name", "uscc", "district"))
+        if (entity, fact) not in world.pack.identity_facts()
     }
     response = user.post_form("/profile", profile)
     assert response.status_code == 303, _errors_of(response.text)
@@ -392,7 +383,7 @@ class Case:
         html = self.enterprise.page(f"/applications/{self.id}/edit")
         action = re.search(r'action="(/applications/\d+/edit\?v=\d+)"', html)
         assert action is not None, html[:1500]
-        answers = form_answers(self.form, self.applicant.facts_with_identity())
+        answers = form_answers(self.form, self.applicant.facts_with_identity(self.world.pack.city))
         data = {**answers, "action": "submit", "csrf_token": csrf_in(html)}
         files = attachment_files(self.form)
         if self.workflow.state(str(self.now["state"])).kind == "amendment":
@@ -435,12 +426,12 @@ class Case:
         spec = self.workflow.state(step.source)
         assert spec.timer is not None and spec.timer.event == step.event, f"{step} is not a timed event"
         portal = self.world.portal
-        pinned = portal.today()
-        portal.today_override = pinned + timedelta(days=spec.timer.calendar_days + 1)
+        pinned = portal.clock
+        portal.clock = pinned.pinned_to(portal.today() + timedelta(days=spec.timer.calendar_days + 1))
         try:
             sweep(portal)
         finally:
-            portal.today_override = pinned
+            portal.clock = pinned
         self.read()
 
     def lodge_objection(self) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from portal.city import split_fact
 from tests.browser.conftest import screenshot
-from tests.journeys.conftest import PINNED
 from tests.journeys.driver import (
     PASSWORD,
     PDF_BYTES,
@@ -23,29 +23,33 @@ from tests.journeys.driver import (
     Case,
     User,
     World,
-    eligible_facts,
     form_answers,
 )
-from tests.journeys.test_matrix import IN_FORCE, ONLINE, WORKFLOWS, Planned, gaps
-from tests.support.workflow_paths import Journey, Step, is_notice_stage, journeys
+from tests.journeys.packs import PACKS
+from tests.journeys.test_matrix import Planned, gaps, measure_journeys
+from tests.support.workflow_paths import Journey, Step, is_notice_stage
 
 pytestmark = pytest.mark.browser
 
 
+PACK = PACKS["main"]
+WORLD = "main/sqlite"
+
+
 def _approval(measure_id: str) -> Journey:
-    return next(j for j in journeys(WORKFLOWS[IN_FORCE[measure_id].workflow]) if j.kind == "approve")
+    return next(j for j in measure_journeys(PACK, measure_id) if j.kind == "approve")
 
 
 def _full_path_measure() -> str:
-    for measure_id in ONLINE:
+    for measure_id in PACK.online:
         journey = _approval(measure_id)
         parties = {step.party for step in journey.steps}
-        workflow = WORKFLOWS[IN_FORCE[measure_id].workflow]
+        workflow = PACK.workflow_of(measure_id)
         noticed = any(is_notice_stage(workflow.state(state)) for state in journey.states())
         if (
             {"enterprise", "district", "bureau"} <= parties
             and noticed
-            and not gaps(Planned(measure_id, journey))
+            and not gaps(Planned(PACK.name, measure_id, journey))
         ):
             return measure_id
     raise AssertionError("no online measure goes through every party and a public notice")
@@ -111,17 +115,17 @@ class BrowserCase(Case):
 
 
 def _browser_case(world: World, page: Page, party: str, applicant: Applicant) -> BrowserCase:
-    case = BrowserCase(world, MEASURE, WORKFLOWS[IN_FORCE[MEASURE].workflow], applicant)
+    case = BrowserCase(world, MEASURE, PACK.workflow_of(MEASURE), applicant)
     case.page = page
     case.party = party
     return case
 
 
 def _applicant(world: World) -> Applicant:
-    return world.applicant(MEASURE, eligible_facts(world.portal.pack, IN_FORCE[MEASURE], PINNED))
+    return world.applicant(MEASURE, PACK.example(MEASURE).facts)
 
 
-@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("world", [WORLD], indirect=True)
 @pytest.mark.parametrize("party", ["district", "bureau", "expert"])
 def test_staff_role_in_the_browser(world: World, browser: Browser, party: str) -> None:
     """The district reviewer, the bureau or the first expert does their part of an approval in Chromium."""
@@ -134,8 +138,8 @@ def test_staff_role_in_the_browser(world: World, browser: Browser, party: str) -
         world.district_reviewer(case.applicant.district)
         username = f"j_district_{case.applicant.district}"
     else:
-        world.bureau_reviewer(str(IN_FORCE[MEASURE].lead_unit))
-        username = f"j_bureau_{IN_FORCE[MEASURE].lead_unit}"
+        world.bureau_reviewer(str(PACK.in_force[MEASURE].lead_unit))
+        username = f"j_bureau_{PACK.in_force[MEASURE].lead_unit}"
     sign_in(page, world.base_url, username)
     case.start()
     case.run(_approval(MEASURE))
@@ -143,14 +147,15 @@ def test_staff_role_in_the_browser(world: World, browser: Browser, party: str) -
     page.close()
 
 
-@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("world", [WORLD], indirect=True)
 def test_enterprise_in_the_browser(world: World, browser: Browser, tmp_path: Path) -> None:
     """Registers, fills its profile, applies from the catalogue with uploads, and downloads its letter."""
     from tests.web.portal_helpers import new_uscc
 
-    rule = IN_FORCE[MEASURE]
-    facts = eligible_facts(world.portal.pack, rule, PINNED)
-    district = str(facts.get("enterprise", {}).get("district") or world.district)
+    rule = PACK.in_force[MEASURE]
+    facts = PACK.example(MEASURE).facts
+    entity, fact = split_fact(PACK.city.jurisdictions.fact)
+    district = str(facts.get(entity, {}).get(fact) or world.district)
     code, name = new_uscc(), "广州浏览器旅程智能科技有限公司"
     page = browser.new_page()
     base = world.base_url
@@ -187,7 +192,8 @@ def test_enterprise_in_the_browser(world: World, browser: Browser, tmp_path: Pat
     page.wait_for_url(re.compile(r"/applications/\d+/edit"))
     application_id = int(re.search(r"/applications/(\d+)", page.url).group(1))  # type: ignore[union-attr]
     form = world.portal.forms[MEASURE]
-    identity = {**facts, "enterprise": {**facts.get("enterprise", {}), "name": name, "uscc": code}}
+    applicant = Applicant(User(base), name, code, district, facts)
+    identity = applicant.facts_with_identity(PACK.city)
     for field_name, value in form_answers(form, identity).items():
         spec = form.fields[field_name]
         if spec.widget == "radio":
@@ -209,15 +215,15 @@ def test_enterprise_in_the_browser(world: World, browser: Browser, tmp_path: Pat
     screenshot(page, "journey-role-enterprise-form")
     page.locator('button[name="action"][value="submit"]').click()
     page.wait_for_url(re.compile(rf"/applications/{application_id}$"))
-    workflow = WORKFLOWS[rule.workflow]
+    workflow = PACK.workflow_of(MEASURE)
     first = _approval(MEASURE).steps[0]
     expect(page.locator(".stage")).to_have_text(workflow.state(first.target).label.zh)
 
     # The reviewers take it to the end over HTTP; the enterprise then downloads its letter.
-    twin = User(base)  # the same signed-in session, for the JSON reads the driver makes
+    twin = applicant.user  # the same signed-in session, for the JSON reads the driver makes
     for cookie in page.context.cookies():
         twin.http.cookies.set(cookie["name"], cookie["value"])
-    case = Case(world, MEASURE, workflow, Applicant(twin, name, code, district, facts), id=application_id)
+    case = Case(world, MEASURE, workflow, applicant, id=application_id)
     case.read()
     case.run(Journey("approve", _approval(MEASURE).steps[1:]))
     page.goto(f"{base}/applications/{application_id}")
@@ -231,7 +237,7 @@ def test_enterprise_in_the_browser(world: World, browser: Browser, tmp_path: Pat
     twin.close()
 
 
-@pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("world", [WORLD], indirect=True)
 @pytest.mark.xfail(
     not importlib.util.find_spec("portal.web.routers.notices"),
     strict=True,
@@ -239,8 +245,8 @@ def test_enterprise_in_the_browser(world: World, browser: Browser, tmp_path: Pat
 )
 def test_public_objects_on_the_notices_page(world: World, browser: Browser) -> None:
     """A member of the public finds the case on /notices and lodges an objection; a reviewer decides it."""
-    workflow = WORKFLOWS[IN_FORCE[MEASURE].workflow]
-    journey = next(j for j in journeys(workflow) if j.kind == "objection_dismissed")
+    workflow = PACK.workflow_of(MEASURE)
+    journey = next(j for j in measure_journeys(PACK, MEASURE) if j.kind == "objection_dismissed")
     case = Case(world, MEASURE, workflow, _applicant(world))
     case.start()
     to_notice = list(journey.steps)

@@ -28,6 +28,7 @@ from portal.workflows.spec import TransitionSpec
 StatePredicate = Callable[[StateSpec], bool]
 EdgePredicate = Callable[[TransitionSpec], bool]
 Target = str | StatePredicate
+Conditions = frozenset[str] | None
 
 # Jurisdiction → the party that acts; `none` falls back to the edge's roles (system, admin).
 _PARTY_OF_JURISDICTION = {
@@ -37,6 +38,12 @@ _PARTY_OF_JURISDICTION = {
     "assigned": "expert",
     "bank": "bank",
 }
+
+
+def applies(edge: TransitionSpec, holds: Conditions) -> bool:
+    """Whether an edge chosen by a `when:` condition is the one a case with `holds` takes."""
+    when = getattr(edge, "when", None)
+    return when is None or holds is None or when in holds
 
 
 class NoPath(LookupError):
@@ -103,6 +110,7 @@ def find_path(
     *,
     avoid: EdgePredicate | None = None,
     returned_from: str | None = None,
+    holds: Conditions = None,
 ) -> list[Step]:
     """The shortest event sequence from state `start` to `goal` (a state name or a predicate).
 
@@ -110,6 +118,9 @@ def find_path(
     move the case. Edges for which `avoid` is true are not taken. Entering a state of kind
     `amendment` remembers the stage that returned the case, and a routed resubmission edge is
     taken only back to that stage (`returned_from` seeds it when `start` is such a state).
+    `holds` names the `when:` conditions true of the case (e.g. {"money_benefit"}): an edge
+    whose `when` is not among them is not taken. None takes any (the first in file order wins
+    where the shortest ways tie).
     Raises NoPath when the goal cannot be reached; a `start` that already matches gives [].
     """
     matches = _matcher(workflow, goal)
@@ -122,6 +133,8 @@ def find_path(
             return steps
         for edge in workflow.transitions_from(state):
             if edge.source == edge.target or (avoid is not None and avoid(edge)):
+                continue
+            if not applies(edge, holds):
                 continue
             if edge.route_by_returned_from and edge.target != origin:
                 continue
@@ -245,7 +258,7 @@ def _favourable(workflow: Workflow) -> EdgePredicate:
     return lambda edge: is_unfavourable(workflow, edge)
 
 
-def approval_path(workflow: Workflow, start: str | None = None) -> list[Step]:
+def approval_path(workflow: Workflow, start: str | None = None, holds: Conditions = None) -> list[Step]:
     """From `start` (default: initial) through the approving stage to the terminal state after it.
 
     The approving stage is the first state of kind `decided` on the favourable way; where the
@@ -255,50 +268,59 @@ def approval_path(workflow: Workflow, start: str | None = None) -> list[Step]:
     origin = start or workflow.initial
     avoid = _favourable(workflow)
     try:
-        to_decision = find_path(workflow, origin, kind("decided"), avoid=avoid)
+        to_decision = find_path(workflow, origin, kind("decided"), avoid=avoid, holds=holds)
     except NoPath:
-        return find_path(workflow, origin, kind("terminal"), avoid=avoid)
+        return find_path(workflow, origin, kind("terminal"), avoid=avoid, holds=holds)
     middle = to_decision[-1].target if to_decision else origin
-    return [*to_decision, *find_path(workflow, middle, kind("terminal"), avoid=avoid)]
+    return [*to_decision, *find_path(workflow, middle, kind("terminal"), avoid=avoid, holds=holds)]
 
 
-def _through(workflow: Workflow, edge: TransitionSpec, then: list[Step] | None = None) -> list[Step]:
+def _through(
+    workflow: Workflow, edge: TransitionSpec, then: list[Step] | None = None, holds: Conditions = None
+) -> list[Step]:
     """The shortest way from the initial state to `edge.source`, then `edge`, then `then`.
 
     Shortest means a return for amendment is taken only where `edge` leaves the amendment stage.
     """
-    before = find_path(workflow, workflow.initial, edge.source)
+    before = find_path(workflow, workflow.initial, edge.source, holds=holds)
     return [*before, Step(edge), *(then or [])]
 
 
-def journeys(workflow: Workflow) -> list[Journey]:
-    """Every named journey the workflow allows, once per stage where its defining event is offered."""
-    found: list[Journey] = [Journey("approve", tuple(approval_path(workflow)))]
+def journeys(workflow: Workflow, holds: Conditions = None) -> list[Journey]:
+    """Every named journey the workflow allows, once per stage where its defining event is offered.
+
+    `holds` is what is true of the case for `when:` edges (a measure that grants money is
+    disbursed, one that grants a status closes at approval); see `find_path`.
+    """
+    found: list[Journey] = [Journey("approve", tuple(approval_path(workflow, holds=holds)))]
     for edge in workflow.transitions:
-        if workflow.state(edge.source).kind == "confirmation":
+        if workflow.state(edge.source).kind == "confirmation" or not applies(edge, holds):
             continue
         if is_refusal(workflow, edge):
-            found.append(Journey("reject", tuple(_through(workflow, edge)), at=edge.source))
+            found.append(Journey("reject", tuple(_through(workflow, edge, holds=holds)), at=edge.source))
         elif is_withdrawal(workflow, edge):
-            found.append(Journey("withdraw", tuple(_through(workflow, edge)), at=edge.source))
+            found.append(Journey("withdraw", tuple(_through(workflow, edge, holds=holds)), at=edge.source))
         elif is_return(workflow, edge):
             resubmitted = find_path(
-                workflow, edge.target, edge.source, returned_from=edge.source, avoid=_favourable(workflow)
+                workflow,
+                edge.target,
+                edge.source,
+                returned_from=edge.source,
+                avoid=_favourable(workflow),
+                holds=holds,
             )
-            rest = approval_path(workflow, edge.source)
-            found.append(
-                Journey("amend", tuple(_through(workflow, edge, [*resubmitted, *rest])), at=edge.source)
-            )
+            rest = approval_path(workflow, edge.source, holds)
+            steps = _through(workflow, edge, [*resubmitted, *rest], holds)
+            found.append(Journey("amend", tuple(steps), at=edge.source))
         elif is_objection_decision(edge) and not is_self_loop(edge):
-            found.append(Journey("objection_upheld", tuple(_through(workflow, edge)), at=edge.source))
+            steps = _through(workflow, edge, holds=holds)
+            found.append(Journey("objection_upheld", tuple(steps), at=edge.source))
         elif is_objection_decision(edge):
-            rest = approval_path(workflow, edge.source)
-            found.append(
-                Journey("objection_dismissed", tuple(_through(workflow, edge, rest)), at=edge.source)
-            )
+            steps = _through(workflow, edge, approval_path(workflow, edge.source, holds), holds)
+            found.append(Journey("objection_dismissed", tuple(steps), at=edge.source))
     for state in workflow.states:
         if is_expert_stage(workflow, state):
-            before = find_path(workflow, workflow.initial, state.name)
-            rest = approval_path(workflow, state.name)
+            before = find_path(workflow, workflow.initial, state.name, holds=holds)
+            rest = approval_path(workflow, state.name, holds)
             found.append(Journey("expert_replaced", (*before, *rest), at=state.name))
     return found
