@@ -177,7 +177,7 @@ def confirm(
         route = route_of(workflow)
         if route is None or state.name != route.state:
             raise Refused(
-                "not_awaiting_confirmation",
+                "not_to_confirm",
                 f"“{state.label.zh}”阶段的案件无需确认",
                 f"a case in stage {state.label.en!r} is not waiting for confirmation",
             )

@@ -110,6 +110,7 @@ _PATTERN_CANDIDATES = (
     "A1234567",
     "110101199001011234",
     "GZ2025001",
+    "ZL202310123456.7",  # a Chinese patent number (专利号)
 )
 
 

@@ -95,7 +95,7 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         "reasons": reasons(history),
         "editable": _editable(portal, application),
         "can_withdraw": "withdraw" in allowed,
-        "awaiting_confirmation": auto_grant.is_awaiting(portal, application),
+        "needs_confirmation": auto_grant.is_awaiting(portal, application),
         "letters": decisions.letters_for(portal, actor, application_id),
     }
     return render(request, "portal/application.html", {"actor": actor, "case": case})
