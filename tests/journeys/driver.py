@@ -103,6 +103,50 @@ def _filler(length: int) -> str:
     return (text * (length // len(text) + 1))[:length]
 
 
+def matching(pattern: str) -> str:
+    """The shortest plain string the regular expression matches (a phone, a patent number...)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser
+
+    categories = {c.CATEGORY_DIGIT: "0", c.CATEGORY_WORD: "a", c.CATEGORY_SPACE: " "}
+
+    def one_of(items: Any) -> str:
+        for op, value in items:
+            if op is c.LITERAL:
+                return chr(value)
+            if op is c.RANGE:
+                return chr(value[0])
+            if op is c.CATEGORY and value in categories:
+                return categories[value]
+        raise AssertionError(f"cannot pick a character from {items} in {pattern!r}")
+
+    def walk(parsed: Any) -> str:
+        out = []
+        for op, value in parsed:
+            if op is c.LITERAL:
+                out.append(chr(value))
+            elif op is c.ANY:
+                out.append("a")
+            elif op is c.IN:
+                out.append(one_of(value))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                low, _, item = value
+                out.append(walk(item) * low)
+            elif op is c.SUBPATTERN:
+                out.append(walk(value[-1]))
+            elif op is c.BRANCH:
+                out.append(walk(value[1][0]))
+            elif op is c.CATEGORY:
+                out.append(categories[value])
+            elif op is not c.AT:
+                raise AssertionError(f"cannot build a string for {op} in {pattern!r}")
+        return "".join(out)
+
+    built = walk(_parser.parse(pattern))
+    assert re.search(pattern, built), (pattern, built)
+    return built
+
+
 _PATTERN_CANDIDATES = (
     "13800138000",
     "020-83001234",
@@ -144,7 +188,7 @@ def field_value(name: str, schema: Mapping[str, Any], widget: str) -> str:
         for candidate in _PATTERN_CANDIDATES:
             if re.search(pattern, candidate):
                 return candidate
-        raise AssertionError(f"field {name}: no test value matches {pattern!r}")
+        return matching(pattern)
     low = int(schema.get("minLength", 2))
     high = int(schema.get("maxLength", max(low, 40)))
     return _filler(max(low, min(high, 20)))
