@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     # Who runs the background jobs: `worker` (procrastinate on PostgreSQL, `portal worker`) or
     # `in-process` (a thread of `portal serve`). Unset: worker on PostgreSQL, in-process on SQLite.
     jobs: Literal["worker", "in-process"] | None = Field(default=None, alias="PORTAL_JOBS")
+    # Where attachment bytes live: `database` (any instance serves any upload) or `filesystem`
+    # (under PORTAL_DATA_DIR). Unset: database on PostgreSQL, filesystem on SQLite.
+    attachment_store: Literal["database", "filesystem"] | None = Field(
+        default=None, alias="PORTAL_ATTACHMENT_STORE"
+    )
     # Pins the clock to one day (the test suite, a demo or a replay); never set in production.
     today: date | None = Field(default=None, alias="PORTAL_TODAY")
 

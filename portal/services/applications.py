@@ -318,52 +318,67 @@ def store_attachment(
 ) -> Attachment:
     """Keep an upload under its sha256 (once per enterprise) and record its metadata.
 
-    The caller has already checked the content type by its magic bytes. The file is written
-    before the row commits; a rolled-back upload leaves an unreferenced file named by its
-    hash, which the next identical upload reuses.
+    The caller has already checked the content type by its magic bytes.
     """
     enterprise_id = _require_enterprise(actor)
     digest = hashlib.sha256(content).hexdigest()
-    path = attachment_path(portal, digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(content)
-        partial.replace(path)
-    with portal.transaction() as session:
-        existing = session.exec(
-            select(Attachment)
-            .where(col(Attachment.enterprise_id) == enterprise_id)
-            .where(col(Attachment.sha256) == digest)
-        ).first()
-        if existing is not None:
-            return existing
-        row = Attachment(
-            enterprise_id=enterprise_id,
-            sha256=digest,
-            size=len(content),
-            content_type=content_type,
-            original_name=Path(original_name).name or "upload",
-            uploaded_by=actor.user_id,
-            uploaded_at=portal.now(),
-        )
-        session.add(row)
-        session.flush()
-        append_audit(
-            session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="attachment",
-            subject_id=cast(int, row.id),
-            event="upload",
-            payload={"sha256": digest, "size": len(content), "content_type": content_type},
-        )
-        return row
+    created = False
+    try:
+        with portal.transaction() as session:
+            attachment, created = _attachment_for(
+                session, portal, actor, enterprise_id, content, content_type, original_name
+            )
+            return attachment
+    except BaseException:
+        if created:
+            portal.blobs.discard(digest)
+        raise
 
 
-def attachment_path(portal: Portal, sha256: str) -> Path:
-    """Where the bytes of an attachment live under PORTAL_DATA_DIR."""
-    return portal.data_dir / "attachments" / sha256[:2] / sha256
+def _attachment_for(
+    session: Session,
+    portal: Portal,
+    actor: Actor,
+    enterprise_id: int,
+    content: bytes,
+    content_type: str,
+    original_name: str,
+) -> tuple[Attachment, bool]:
+    """The enterprise's attachment row for these bytes, made (and audited) on first upload.
+
+    Also says whether this call stored the bytes, so a caller whose transaction fails can
+    `discard` them (files are written before the commit; database rows roll back by themselves).
+    """
+    digest = hashlib.sha256(content).hexdigest()
+    existing = session.exec(
+        select(Attachment)
+        .where(col(Attachment.enterprise_id) == enterprise_id)
+        .where(col(Attachment.sha256) == digest)
+    ).first()
+    if existing is not None:
+        return existing, False
+    created = portal.blobs.put(session, digest, content)
+    row = Attachment(
+        enterprise_id=enterprise_id,
+        sha256=digest,
+        size=len(content),
+        content_type=content_type,
+        original_name=Path(original_name).name or "upload",
+        uploaded_by=actor.user_id,
+        uploaded_at=portal.now(),
+    )
+    session.add(row)
+    session.flush()
+    append_audit(
+        session,
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        subject_type="attachment",
+        subject_id=cast(int, row.id),
+        event="upload",
+        payload={"sha256": digest, "size": len(content), "content_type": content_type},
+    )
+    return row, created
 
 
 def _check_slot(session: Session, portal: Portal, application: Application, slot: str) -> None:
@@ -425,7 +440,6 @@ def upload(
     """
     enterprise_id = _require_enterprise(actor)
     digest = hashlib.sha256(content).hexdigest()
-    path = attachment_path(portal, digest)
     created = False
     try:
         with portal.transaction() as session:
@@ -434,38 +448,9 @@ def upload(
             _check_slot(session, portal, application, slot)
             if application.version != expected_version:
                 raise StaleVersion("application", application_id, expected_version, application.version)
-            attachment = session.exec(
-                select(Attachment)
-                .where(col(Attachment.enterprise_id) == enterprise_id)
-                .where(col(Attachment.sha256) == digest)
-            ).first()
-            if attachment is None:
-                if not path.exists():
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    partial = path.with_suffix(".part")
-                    partial.write_bytes(content)
-                    partial.replace(path)
-                    created = True
-                attachment = Attachment(
-                    enterprise_id=enterprise_id,
-                    sha256=digest,
-                    size=len(content),
-                    content_type=content_type,
-                    original_name=Path(original_name).name or "upload",
-                    uploaded_by=actor.user_id,
-                    uploaded_at=portal.now(),
-                )
-                session.add(attachment)
-                session.flush()
-                append_audit(
-                    session,
-                    actor_id=actor.user_id,
-                    actor_role=actor.role,
-                    subject_type="attachment",
-                    subject_id=cast(int, attachment.id),
-                    event="upload",
-                    payload={"sha256": digest, "size": len(content), "content_type": content_type},
-                )
+            attachment, created = _attachment_for(
+                session, portal, actor, enterprise_id, content, content_type, original_name
+            )
             _link(session, portal, application_id, slot, cast(int, attachment.id))
             bump(session, application, expected_version, {"updated_at": portal.now()})
             audit_case(
@@ -479,7 +464,7 @@ def upload(
             return application
     except BaseException:
         if created:
-            path.unlink(missing_ok=True)
+            portal.blobs.discard(digest)
         raise
 
 

@@ -6,7 +6,6 @@ download and the API: a case the actor may not see is NotFound, whatever is aske
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 from sqlmodel import Session, col, select
@@ -22,7 +21,7 @@ from portal.db.tables import (
     User,
 )
 from portal.services.access import load_visible
-from portal.services.applications import attachment_path, facts_for_evaluation
+from portal.services.applications import facts_for_evaluation
 from portal.services.cases import audit_case, case_context
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound
@@ -72,19 +71,19 @@ def case_files(portal: Portal, actor: Actor, application_id: int) -> list[CaseFi
 
 def open_case_file(
     portal: Portal, actor: Actor, application_id: int, attachment_id: int
-) -> tuple[CaseFile, Path]:
-    """One attached file and where its bytes are; a file not attached to this case is NotFound."""
+) -> tuple[CaseFile, bytes]:
+    """One attached file and its bytes; a file not attached to this case is NotFound."""
     for item in case_files(portal, actor, application_id):
         if item.id == attachment_id:
-            return item, attachment_path(portal, item.sha256)
+            return item, portal.blobs.read(item.sha256)
     raise NotFound("attachment", attachment_id)
 
 
 def download_case_file(
     portal: Portal, actor: Actor, application_id: int, attachment_id: int
-) -> tuple[CaseFile, Path]:
+) -> tuple[CaseFile, bytes]:
     """`open_case_file`, recorded: every download of a case's file leaves an audit row naming who."""
-    item, path = open_case_file(portal, actor, application_id, attachment_id)
+    item, content = open_case_file(portal, actor, application_id, attachment_id)
     with portal.transaction() as session:
         application = load_visible(session, actor, application_id)
         audit_case(
@@ -94,7 +93,7 @@ def download_case_file(
             "attachment_downloaded",
             {"attachment_id": item.id, "sha256": item.sha256, "slot": item.slot},
         )
-    return item, path
+    return item, content
 
 
 def file_library(portal: Portal, actor: Actor) -> list[Attachment]:

@@ -20,6 +20,7 @@ from portal.db.engine import make_engine, session_scope
 from portal.documents.wording import Remedies, load_remedies
 from portal.forms import FormSpec, load_forms
 from portal.rules import Pack, RuleFileError, load_pack
+from portal.services.blobs import BlobStore, StoreKind, blob_store
 from portal.settings import Settings
 from portal.workflows import Workflow, WorkingCalendar, load_workflows
 from portal.workflows.rubric import Rubric, load_rubric
@@ -55,6 +56,7 @@ class Portal:
     smtp: SmtpConfig | None = None
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    attachment_store: StoreKind | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, engine: Engine | None = None) -> "Portal":
@@ -84,7 +86,13 @@ class Portal:
             smtp=smtp,
             login_max_failures=settings.login_max_failures,
             login_lock_minutes=settings.login_lock_minutes,
+            attachment_store=settings.attachment_store,
         )
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where upload bytes live (`PORTAL_ATTACHMENT_STORE`; the database on PostgreSQL)."""
+        return blob_store(self.attachment_store, self.engine, self.data_dir)
 
     def today(self) -> date:
         """Today in the pack's city: deadlines and rule dates are local dates, never UTC ones."""

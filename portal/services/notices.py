@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import cast
 
 from sqlmodel import Session, col, select
@@ -20,7 +19,6 @@ from sqlmodel import Session, col, select
 from portal.db.audit import append_audit
 from portal.db.tables import Application, Decision, Enterprise, Objection, Transition
 from portal.services.access import is_lead_unit_staff, load_visible
-from portal.services.applications import attachment_path
 from portal.services.cases import advance, case_context, workflow_of
 from portal.services.context import Portal
 from portal.services.decisions import money_ceiling, rule_of
@@ -171,15 +169,7 @@ def lodge_objection(
         problems.append(FieldProblem("file", "over 10 MB", "file_too_large"))
     if problems:
         raise ValidationFailed(problems)
-    digest = None
-    if file is not None:
-        digest = hashlib.sha256(file.content).hexdigest()
-        path = attachment_path(portal, digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(file.content)
-            partial.replace(path)
+    digest = hashlib.sha256(file.content).hexdigest() if file is not None else None
     with portal.transaction() as session:
         application = session.get(Application, application_id)
         if application is None:
@@ -187,6 +177,8 @@ def lodge_objection(
         _, state = workflow_of(portal, application)
         if state.kind != "notice":
             raise NotFound("notice", application_id)
+        if file is not None and digest is not None:
+            portal.blobs.put(session, digest, file.content)
         objection = Objection(
             application_id=application_id,
             text=reasons,
@@ -242,11 +234,11 @@ def objections_of(portal: Portal, actor: Actor, application_id: int) -> list[Obj
 
 def objection_file(
     portal: Portal, actor: Actor, application_id: int, objection_id: int
-) -> tuple[Objection, Path]:
-    """An objection's attached file, for staff who may see the case."""
+) -> tuple[Objection, bytes]:
+    """An objection's attached file and its bytes, for staff who may see the case."""
     for objection in objections_of(portal, actor, application_id):
         if objection.id == objection_id and objection.attachment_sha256:
-            return objection, attachment_path(portal, objection.attachment_sha256)
+            return objection, portal.blobs.read(objection.attachment_sha256)
     raise NotFound("objection file", objection_id)
 
 

@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "application_answers",
     "application_attachment",
     "attachment",
+    "attachment_blob",
     "audit_checkpoint",
     "audit_event",
     "bank",

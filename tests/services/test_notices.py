@@ -96,8 +96,8 @@ def test_an_objection_holds_the_case_and_the_objector_hears_the_outcome_by_mail(
     objection = _object(mailing, case.app_id, file=file)  # type: ignore[arg-type]
     assert objection.attachment_sha256 and objection.attachment_name == "证据.pdf"
     bureau = world.actors["rev_gzdev"]
-    _, path = notices.objection_file(mailing, bureau, case.app_id, objection.id or 0)
-    assert path.read_bytes() == b"%PDF-1.4 evidence"
+    _, content = notices.objection_file(mailing, bureau, case.app_id, objection.id or 0)
+    assert content == b"%PDF-1.4 evidence"
     notifications.deliver_email(mailing)
     inbox.messages.clear()
     start = mailing.today()

@@ -22,7 +22,7 @@ from portal_helpers import (
 from sqlalchemy import func
 from sqlmodel import select
 
-from portal.db.tables import Application, ApplicationAnswers, Attachment, AuditEvent
+from portal.db.tables import Application, ApplicationAnswers, Attachment, AttachmentBlob, AuditEvent
 
 __all__ = ["portal_app"]
 
@@ -32,7 +32,7 @@ def _written(app: FastAPI) -> tuple[int, ...]:
     with portal.reading() as session:
         rows = tuple(
             int(session.exec(select(func.count()).select_from(table)).one())
-            for table in (ApplicationAnswers, Attachment, AuditEvent)
+            for table in (ApplicationAnswers, Attachment, AttachmentBlob, AuditEvent)
         )
     files = sum(1 for p in (portal.data_dir / "attachments").rglob("*") if p.is_file())
     return (*rows, files)

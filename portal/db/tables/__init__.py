@@ -13,6 +13,7 @@ from portal.db.tables.applications import (
 from portal.db.tables.audit import AuditCheckpoint, AuditEvent
 from portal.db.tables.banks import ApiKey, Bank, BankAccessLog, BankConsent, Loan
 from portal.db.tables.base import DecisionOutcome, LetterKind, ListingStatus, Role
+from portal.db.tables.blobs import AttachmentBlob
 from portal.db.tables.decisions import Decision, DocNumberCounter, Letter, Objection
 from portal.db.tables.experts import ExpertAssignment, ExpertConflict, ExpertScore
 from portal.db.tables.listings import Listing, ListingEvent
@@ -26,6 +27,7 @@ __all__ = [
     "ApplicationAnswers",
     "ApplicationAttachment",
     "Attachment",
+    "AttachmentBlob",
     "AuditCheckpoint",
     "AuditEvent",
     "Bank",

@@ -13,15 +13,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from portal.services import applications as app_service
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.case_files import case_files, download_case_file
-from portal.services.errors import NotFound, ValidationFailed
+from portal.services.errors import ValidationFailed
 from portal.web.case_views import answer_rows, case_row, label
+from portal.web.downloads import attachment_response
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormVersion, PathId
 from portal.web.security import require_csrf
@@ -156,12 +157,10 @@ def recuse(
 @router.get("/expert/{application_id}/attachments/{attachment_id}")
 def download_attachment(
     request: Request, actor: ExpertUser, application_id: PathId, attachment_id: PathId
-) -> FileResponse:
+) -> Response:
     """One file of the case, for a declared expert; the download is audited."""
-    item, path = download_case_file(portal_of(request), actor, application_id, attachment_id)
-    if not path.is_file():
-        raise NotFound("attachment file", attachment_id)
-    return FileResponse(path, media_type=item.content_type, filename=item.original_name)
+    item, content = download_case_file(portal_of(request), actor, application_id, attachment_id)
+    return attachment_response(content, media_type=item.content_type, filename=item.original_name)
 
 
 @router.post("/expert/{application_id}/score", response_class=HTMLResponse)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from portal.services import notices
-from portal.services.errors import NotFound, ValidationFailed
+from portal.services.errors import ValidationFailed
+from portal.web.downloads import attachment_response
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormVersion, PathId
 from portal.web.ratelimit import SlidingWindowLimiter
@@ -158,12 +159,10 @@ def close_notice(
 @router.get("/review/{application_id}/objections/{objection_id}/file")
 def objection_file(
     request: Request, actor: StaffUser, application_id: PathId, objection_id: PathId
-) -> FileResponse:
-    objection, path = notices.objection_file(portal_of(request), actor, application_id, objection_id)
-    if not path.is_file():
-        raise NotFound("objection file", objection_id)
-    return FileResponse(
-        path,
+) -> Response:
+    objection, content = notices.objection_file(portal_of(request), actor, application_id, objection_id)
+    return attachment_response(
+        content,
         media_type=objection.attachment_content_type or "application/octet-stream",
         filename=objection.attachment_name or "objection",
     )

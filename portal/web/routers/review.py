@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from portal.services import applications as app_service
@@ -25,7 +25,6 @@ from portal.services.case_files import (
     expert_roster,
     judged_today,
 )
-from portal.services.errors import NotFound
 from portal.web.case_outcome_views import notice_context, outcome_context, panel_context
 from portal.web.case_views import (
     answer_rows,
@@ -34,6 +33,7 @@ from portal.web.case_views import (
     label,
     trace_comparison,
 )
+from portal.web.downloads import attachment_response
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, FormVersion, PathId
 from portal.web.review_queue import QueueFilter, queued_cases
@@ -161,11 +161,9 @@ async def transition(
 @router.get("/review/{application_id}/attachments/{attachment_id}")
 def download_attachment(
     request: Request, actor: StaffUser, application_id: PathId, attachment_id: PathId
-) -> FileResponse:
-    item, path = download_case_file(portal_of(request), actor, application_id, attachment_id)
-    if not path.is_file():
-        raise NotFound("attachment file", attachment_id)
-    return FileResponse(path, media_type=item.content_type, filename=item.original_name)
+) -> Response:
+    item, content = download_case_file(portal_of(request), actor, application_id, attachment_id)
+    return attachment_response(content, media_type=item.content_type, filename=item.original_name)
 
 
 @router.post("/review/{application_id}/experts")

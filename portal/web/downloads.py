@@ -1,0 +1,13 @@
+"""Stored uploads sent back as downloads, whichever store holds their bytes."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi.responses import Response
+
+
+def attachment_response(content: bytes, *, media_type: str, filename: str) -> Response:
+    """The bytes as an attachment download, the name encoded per RFC 6266 (UTF-8 safe)."""
+    disposition = f"attachment; filename*=utf-8''{quote(filename, safe='')}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
