@@ -3,9 +3,10 @@
 - The SLA sweep runs every 15 minutes. Its queueing lock keeps at most one sweep waiting, and
   its lock makes sweeps run one after another, never overlapping, however many workers run.
 - The e-mail outbox runs every minute and whenever a command has just written notifications
-  (`defer_outbox`). `deliver_email` claims its rows with FOR UPDATE SKIP LOCKED, so two workers
-  never send the same message; a failed SMTP delivery rolls the claim back and the job is
-  retried with exponential backoff.
+  (`defer_outbox`). It defers one `send_email` job per pending message, with a queueing lock
+  per message; the job claims its row (FOR UPDATE SKIP LOCKED, then a timed claim), so two
+  workers never send the same message. A failed SMTP delivery is retried with exponential
+  backoff, and each message keeps its attempts, last error and outcome.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from portal.db.engine import parse_database_url
 from portal.jobs import OUTBOX_EVERY_MINUTES, SWEEP_EVERY_MINUTES
 from portal.services.context import Portal
-from portal.services.notifications import deliver_email
+from portal.services.notifications import EMAIL_MAX_ATTEMPTS, pending_email, send_email
 from portal.services.sla import sweep
 from portal.settings import Settings
 
@@ -28,10 +29,15 @@ SWEEP_TASK = "portal.sla_sweep"
 OUTBOX_TASK = "portal.email_outbox"
 SWEEP_LOCK = "portal-sla-sweep"
 OUTBOX_LOCK = "portal-email-outbox"
+SEND_TASK = "portal.send_email"
 # Waits of 4, 8, 16, 32 and 64 s between the six attempts: an SMTP relay's restart is ridden out.
-OUTBOX_RETRY = RetryStrategy(max_attempts=6, exponential_wait=2)
+SEND_RETRY = RetryStrategy(max_attempts=EMAIL_MAX_ATTEMPTS, exponential_wait=2)
 
 log = logging.getLogger(__name__)
+
+
+class EmailNotSent(Exception):
+    """One attempt at a message failed; raising it makes procrastinate retry the job."""
 
 
 class JobsUnavailable(Exception):
@@ -73,11 +79,26 @@ def make_app(settings: Settings) -> App:
         defer_outbox(app)
 
     @app.periodic(cron=f"*/{OUTBOX_EVERY_MINUTES} * * * *", periodic_id="email-outbox")
-    @app.task(name=OUTBOX_TASK, retry=OUTBOX_RETRY)
+    @app.task(name=OUTBOX_TASK)
     def email_outbox(timestamp: int | None = None, batch: int = 200) -> None:
-        """Send up to `batch` pending notifications by e-mail."""
-        sent = deliver_email(portal(), batch=batch)
-        log.info("e-mail outbox: %d sent", sent)
+        """Defer one sending job for each of up to `batch` pending messages."""
+        deferred = 0
+        for notification_id in pending_email(portal(), limit=batch):
+            lock = f"portal-email-{notification_id}"
+            with contextlib.suppress(AlreadyEnqueued):
+                app.configure_task(SEND_TASK, queueing_lock=lock, lock=lock).defer(
+                    notification_id=notification_id
+                )
+                deferred += 1
+        log.info("e-mail outbox: %d messages deferred", deferred)
+
+    @app.task(name=SEND_TASK, retry=SEND_RETRY)
+    def send_one(notification_id: int) -> None:
+        """Send one message; a failed attempt raises, so procrastinate retries it with backoff."""
+        outcome = send_email(portal(), notification_id)
+        if outcome == "retry":
+            raise EmailNotSent(f"message {notification_id} not accepted by SMTP; retrying")
+        log.info("e-mail %d: %s", notification_id, outcome)
 
     return app
 

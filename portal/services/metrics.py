@@ -7,6 +7,7 @@ in SQL at scrape time, so N instances report the same numbers without shared mem
 
 from dataclasses import dataclass
 
+from sqlalchemy import case
 from sqlmodel import col, func, select
 
 from portal.db.tables import Application, BankAccessLog, Notification
@@ -20,6 +21,7 @@ class ServiceFigures:
     overdue_by_stage: dict[tuple[str, str], int]
     emails_sent: int
     emails_pending: int
+    emails_failed: int
     bank_queries_by_outcome: dict[str, int]
 
 
@@ -31,18 +33,21 @@ def service_figures(portal: Portal) -> ServiceFigures:
             .where(col(Application.overdue).is_(True))
             .group_by(col(Application.workflow), col(Application.state))
         ).all()
-        sent = session.exec(
-            select(func.count()).select_from(Notification).where(col(Notification.emailed_at).is_not(None))
-        ).one()
-        pending = session.exec(
-            select(func.count()).select_from(Notification).where(col(Notification.emailed_at).is_(None))
-        ).one()
+        outcome = case(
+            (col(Notification.emailed_at).is_not(None), "sent"),
+            (col(Notification.email_failed_at).is_not(None), "failed"),
+            else_="pending",
+        )
+        emails = dict(
+            session.exec(select(outcome, func.count()).select_from(Notification).group_by(outcome)).all()
+        )
         queries = session.exec(
             select(col(BankAccessLog.outcome), func.count()).group_by(col(BankAccessLog.outcome))
         ).all()
     return ServiceFigures(
         overdue_by_stage={(workflow, state): n for workflow, state, n in overdue},
-        emails_sent=sent,
-        emails_pending=pending,
+        emails_sent=emails.get("sent", 0),
+        emails_pending=emails.get("pending", 0),
+        emails_failed=emails.get("failed", 0),
         bank_queries_by_outcome=dict(queries),
     )

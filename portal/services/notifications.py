@@ -1,12 +1,16 @@
 """In-app notifications, and their delivery by e-mail when SMTP is configured.
 
 Writing a notification is part of the use case's transaction; sending mail is not, because
-an SMTP server must never be able to roll back a decision. `deliver_email` sends what is
-pending afterwards and stamps `emailed_at`, so a crash between the two resends at worst.
+an SMTP server must never be able to roll back a decision. Each pending message is then
+claimed, sent outside any transaction, and settled: `emailed_at`, or after the last attempt
+`email_failed_at`, with the attempt count and the last error kept on the row.
 """
 
 import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
+from typing import Literal, cast
 
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.exc import IntegrityError
@@ -120,42 +124,123 @@ def _recipients(session: Session, note: Notification) -> list[str]:
     return [str(user.email) for user in session.exec(query).all()]
 
 
-def deliver_email(portal: Portal, *, batch: int = 200) -> int:
-    """Send pending notifications by SMTP and return how many messages went out (0 without SMTP).
+EMAIL_MAX_ATTEMPTS = 6
+# How long a sender's claim on one message lasts: far longer than one SMTP conversation.
+EMAIL_CLAIM = timedelta(minutes=5)
+SendOutcome = Literal["sent", "retry", "failed", "skipped"]
 
-    The pending rows are claimed with FOR UPDATE SKIP LOCKED (PostgreSQL), so two sweeps or
-    workers running at once send disjoint batches instead of every message twice; SQLite takes
-    its write lock when the transaction begins, which serialises them. A crash after sending and
-    before the commit sends that batch again: delivery is at least once, never silently lost.
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """One claimed message, composed inside the claim's transaction and sent after it."""
+
+    subject: str
+    body: str
+    addresses: list[str]
+    attempt: int
+
+
+def pending_email(portal: Portal, *, limit: int = 200) -> list[int]:
+    """Messages still to send, oldest first: neither sent nor given up, and not claimed now."""
+    if portal.smtp is None:
+        return []
+    with portal.reading() as session:
+        return [
+            cast(int, n)
+            for n in session.exec(
+                select(col(Notification.id))
+                .where(col(Notification.emailed_at).is_(None))
+                .where(col(Notification.email_failed_at).is_(None))
+                .where(_unclaimed(portal))
+                .order_by(col(Notification.id))
+                .limit(limit)
+            ).all()
+        ]
+
+
+def _unclaimed(portal: Portal) -> ColumnElement[bool]:
+    return or_(
+        col(Notification.email_claimed_until).is_(None),
+        col(Notification.email_claimed_until) < portal.now(),
+    )
+
+
+def _claim(portal: Portal, notification_id: int) -> _Outgoing | None:
+    """Claim one pending message (FOR UPDATE SKIP LOCKED) and count the attempt, then commit.
+
+    The claim commits before anything is sent, so the SMTP conversation holds no row lock and
+    no transaction, and a second sender finds the message claimed and leaves it alone.
+    """
+    with portal.transaction() as session:
+        note = session.exec(
+            select(Notification)
+            .where(col(Notification.id) == notification_id)
+            .where(col(Notification.emailed_at).is_(None))
+            .where(col(Notification.email_failed_at).is_(None))
+            .where(_unclaimed(portal))
+            .with_for_update(skip_locked=True)
+        ).first()
+        if note is None:
+            return None
+        note.email_attempts += 1
+        note.email_claimed_until = portal.now() + EMAIL_CLAIM
+        session.add(note)
+        body = note.body if note.link is None else f"{note.body}\n\n{portal.public_base_url}{note.link}"
+        return _Outgoing(note.title, body, _recipients(session, note), note.email_attempts)
+
+
+def _settle(portal: Portal, notification_id: int, error: str | None, *, give_up: bool) -> None:
+    """Record how the attempt ended and release the claim."""
+    with portal.transaction() as session:
+        note = session.get(Notification, notification_id)
+        if note is None:
+            return
+        note.email_claimed_until = None
+        note.email_error = error
+        if error is None:
+            note.emailed_at = portal.now()
+        elif give_up:
+            note.email_failed_at = portal.now()
+        session.add(note)
+
+
+def send_email(
+    portal: Portal, notification_id: int, *, max_attempts: int = EMAIL_MAX_ATTEMPTS
+) -> SendOutcome:
+    """Send one message to its recipients: sent, to be retried, failed for good, or not ours.
+
+    Delivery is at least once: a sender killed between SMTP's acceptance and `_settle` leaves a
+    claim that runs out, and the message goes again. The attempt count, the last error and the
+    outcome stay on the row for the operators (`/metrics`) and for the retry's backoff.
     """
     if portal.smtp is None:
-        return 0
-    sent = 0
-    with portal.transaction() as session:
-        pending = session.exec(
-            select(Notification)
-            .where(col(Notification.emailed_at).is_(None))
-            .order_by(col(Notification.id))
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not pending:
-            return 0
-        with smtplib.SMTP(portal.smtp.host, portal.smtp.port, timeout=10) as smtp:
-            for note in pending:
-                for address in _recipients(session, note):
+        return "skipped"
+    outgoing = _claim(portal, notification_id)
+    if outgoing is None:
+        return "skipped"
+    try:
+        if outgoing.addresses:
+            with smtplib.SMTP(portal.smtp.host, portal.smtp.port, timeout=10) as smtp:
+                for address in outgoing.addresses:
                     message = EmailMessage()
                     message["From"] = portal.smtp.sender
                     message["To"] = address
-                    message["Subject"] = note.title
-                    body = (
-                        note.body
-                        if note.link is None
-                        else f"{note.body}\n\n{portal.public_base_url}{note.link}"
-                    )
-                    message.set_content(body)
+                    message["Subject"] = outgoing.subject
+                    message.set_content(outgoing.body)
                     smtp.send_message(message)
-                    sent += 1
-                note.emailed_at = portal.now()
-                session.add(note)
-    return sent
+    except (OSError, smtplib.SMTPException) as exc:
+        give_up = outgoing.attempt >= max_attempts
+        _settle(portal, notification_id, f"{type(exc).__name__}: {exc}"[:500], give_up=give_up)
+        return "failed" if give_up else "retry"
+    _settle(portal, notification_id, None, give_up=False)
+    return "sent"
+
+
+def deliver_email(portal: Portal, *, batch: int = 200) -> int:
+    """Send up to `batch` pending messages one by one; returns how many were sent (0 without SMTP).
+
+    The in-process runner and `portal sla sweep` use this; `portal worker` runs one job per
+    message instead (`portal.jobs.queue`). Each message is claimed on its own, so two callers
+    at once send disjoint messages, never one twice.
+    """
+    return sum(send_email(portal, n) == "sent" for n in pending_email(portal, limit=batch))

@@ -131,6 +131,7 @@ class _ServiceFiguresCollector(Collector):
         emails = GaugeMetricFamily("portal_emails", "Notifications by e-mail delivery", labels=["status"])
         emails.add_metric(["sent"], figures.emails_sent)
         emails.add_metric(["pending"], figures.emails_pending)
+        emails.add_metric(["failed"], figures.emails_failed)
         yield emails
         queries = GaugeMetricFamily(
             "portal_bank_queries", "Bank API requests on the access log", labels=["outcome"]

@@ -5,6 +5,7 @@ import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -13,8 +14,8 @@ from services_helpers import PASSWORD, Driver, World
 from sqlalchemy import func, select
 
 from portal.db.audit import verify_chain
-from portal.db.tables import AuditEvent, Letter, User
-from portal.services import auth, decisions, notifications, sla
+from portal.db.tables import AuditEvent, Letter, Notification, User
+from portal.services import auth, decisions, metrics, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import Conflict, NotFound, Refused
 
@@ -176,3 +177,64 @@ def test_two_concurrent_deliveries_send_each_message_once(
     subjects = sorted(message_from_bytes(m, policy=policy.default)["Subject"] for m in inbox.messages)
     assert subjects == sorted(f"message {n}" for n in range(30))
     assert sum(sent) == 30
+
+
+def _one_message(portal: Portal, world: World, key: str) -> int:
+    with portal.transaction() as session:
+        notifications.notify(
+            session,
+            recipient_user_id=world.actors["ent_a"].user_id,
+            kind="test",
+            title=f"message {key}",
+            body="body",
+            dedupe_key=key,
+        )
+    with portal.reading() as session:
+        row = session.execute(select(Notification).where(Notification.dedupe_key == key)).scalar_one()
+        return int(row.id or 0)
+
+
+def _outcome(portal: Portal, notification_id: int) -> tuple[bool, bool, int, str | None]:
+    with portal.reading() as session:
+        row = session.get(Notification, notification_id)
+        assert row is not None
+        sent, failed = row.emailed_at is not None, row.email_failed_at is not None
+        return sent, failed, row.email_attempts, row.email_error
+
+
+def test_each_message_keeps_its_attempts_and_gives_up_after_the_last(
+    portal: Portal, world: World, smtp_server: tuple[_Inbox, int]
+) -> None:
+    inbox, port = smtp_server
+    mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))
+    notifications.deliver_email(mailing)  # whatever the cast's set-up queued
+    message = _one_message(portal, world, "outcome-1")
+    with socket.socket() as probe:  # a port nobody listens on: the relay is down
+        probe.bind(("127.0.0.1", 0))
+        down = replace(portal, smtp=SmtpConfig("127.0.0.1", probe.getsockname()[1], "noreply@portal.test"))
+    assert notifications.send_email(down, message, max_attempts=2) == "retry"
+    sent, failed, attempts, error = _outcome(portal, message)
+    assert (sent, failed, attempts) == (False, False, 1) and error and "Connection" in error
+    assert notifications.send_email(down, message, max_attempts=2) == "failed"
+    assert _outcome(portal, message)[:3] == (False, True, 2)
+    # Given up: neither the outbox nor a later sender touches it again.
+    assert message not in notifications.pending_email(mailing)
+    assert notifications.send_email(mailing, message) == "skipped"
+    assert not any(b"outcome-1" in m for m in inbox.messages)
+    assert metrics.service_figures(portal).emails_failed == 1
+
+
+def test_a_crashed_senders_claim_runs_out_and_the_message_goes_once(
+    portal: Portal, world: World, smtp_server: tuple[_Inbox, int]
+) -> None:
+    inbox, port = smtp_server
+    mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))
+    notifications.deliver_email(mailing)
+    inbox.messages.clear()
+    message = _one_message(portal, world, "claimed-1")
+    assert notifications._claim(mailing, message) is not None  # a sender that then died
+    assert notifications.deliver_email(mailing) == 0 and inbox.messages == []
+    later = replace(mailing, clock=mailing.clock.pinned_to(mailing.today() + timedelta(days=1)))
+    assert notifications.deliver_email(later) == 1
+    assert notifications.deliver_email(later) == 0
+    assert len(inbox.messages) == 1 and _outcome(portal, message)[:3] == (True, False, 2)

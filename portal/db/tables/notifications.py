@@ -1,4 +1,4 @@
-"""The in-app inbox (and the e-mail outbox: `emailed_at` is set once SMTP accepted it)."""
+"""The in-app inbox, and the e-mail outbox with each message's delivery outcome."""
 
 from datetime import datetime
 
@@ -34,7 +34,14 @@ class Notification(SQLModel, table=True):
     link: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The outbox, per message: set once SMTP accepted it; or given up on after the last attempt.
     emailed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    email_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    email_attempts: int = Field(default=0)
+    email_error: str | None = None
+    # A sender's claim: nobody else sends the message before this instant (a crashed sender's
+    # claim runs out, and the message goes again).
+    email_claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dedupe_key: str | None = Field(default=None, unique=True)
     # An address outside the accounts (a member of the public who objected); the row's role is
     # then one no account holds, so the message goes by e-mail only.
