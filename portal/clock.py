@@ -27,6 +27,11 @@ class Clock:
         """The current instant, aware and in UTC."""
         if self.pinned is not None:
             return self.start_of(self.pinned, at=_NOON)
+        return self.real_now()
+
+    def real_now(self) -> datetime:
+        """The real instant even when the day is pinned: for claims and leases that must run out
+        (a crashed sender's claim on an e-mail), never for business dates or deadlines."""
         return datetime.now(UTC)
 
     def today(self) -> date:

@@ -7,6 +7,8 @@
   per message; the job claims its row (FOR UPDATE SKIP LOCKED, then a timed claim), so two
   workers never send the same message. A failed SMTP delivery is retried with exponential
   backoff, and each message keeps its attempts, last error and outcome.
+- Every minute the jobs of a worker that stopped beating its heartbeat (killed with -9, or its
+  machine lost) are requeued, so a job never stays "doing" forever.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ OUTBOX_TASK = "portal.email_outbox"
 SWEEP_LOCK = "portal-sla-sweep"
 OUTBOX_LOCK = "portal-email-outbox"
 SEND_TASK = "portal.send_email"
+STALLED_TASK = "portal.retry_stalled"
+# A worker beats every 10 s; one silent for this long is dead, and its running jobs go again.
+STALLED_AFTER_SECONDS = 30
 # Waits of 4, 8, 16, 32 and 64 s between the six attempts: an SMTP relay's restart is ridden out.
 SEND_RETRY = RetryStrategy(max_attempts=EMAIL_MAX_ATTEMPTS, exponential_wait=2)
 
@@ -99,6 +104,15 @@ def make_app(settings: Settings) -> App:
         if outcome == "retry":
             raise EmailNotSent(f"message {notification_id} not accepted by SMTP; retrying")
         log.info("e-mail %d: %s", notification_id, outcome)
+
+    @app.periodic(cron="* * * * *", periodic_id="retry-stalled")
+    @app.task(name=STALLED_TASK, queueing_lock=STALLED_TASK)
+    async def retry_stalled(timestamp: int | None = None) -> None:
+        """Requeue the jobs of a worker that stopped beating (killed, or its machine lost)."""
+        stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
+        for job in stalled:
+            await app.job_manager.retry_job(job)
+            log.warning("job %s (%s) of a dead worker requeued", job.id, job.task_name)
 
     return app
 

@@ -161,15 +161,16 @@ def pending_email(portal: Portal, *, limit: int = 200) -> list[int]:
 def _unclaimed(portal: Portal) -> ColumnElement[bool]:
     return or_(
         col(Notification.email_claimed_until).is_(None),
-        col(Notification.email_claimed_until) < portal.now(),
+        col(Notification.email_claimed_until) < portal.clock.real_now(),
     )
 
 
-def _claim(portal: Portal, notification_id: int) -> _Outgoing | None:
+def _claim(portal: Portal, notification_id: int, *, claim: timedelta = EMAIL_CLAIM) -> _Outgoing | None:
     """Claim one pending message (FOR UPDATE SKIP LOCKED) and count the attempt, then commit.
 
     The claim commits before anything is sent, so the SMTP conversation holds no row lock and
-    no transaction, and a second sender finds the message claimed and leaves it alone.
+    no transaction, and a second sender finds the message claimed and leaves it alone. A claim
+    runs on real time even under a pinned day, so a dead sender's claim always runs out.
     """
     with portal.transaction() as session:
         note = session.exec(
@@ -183,7 +184,7 @@ def _claim(portal: Portal, notification_id: int) -> _Outgoing | None:
         if note is None:
             return None
         note.email_attempts += 1
-        note.email_claimed_until = portal.now() + EMAIL_CLAIM
+        note.email_claimed_until = portal.clock.real_now() + claim
         session.add(note)
         body = note.body if note.link is None else f"{note.body}\n\n{portal.public_base_url}{note.link}"
         return _Outgoing(note.title, body, _recipients(session, note), note.email_attempts)
@@ -221,8 +222,12 @@ def send_email(
     try:
         if outgoing.addresses:
             with smtplib.SMTP(portal.smtp.host, portal.smtp.port, timeout=10) as smtp:
-                for address in outgoing.addresses:
+                domain = portal.smtp.sender.rpartition("@")[2] or "portal.invalid"
+                for index, address in enumerate(outgoing.addresses):
                     message = EmailMessage()
+                    # The same id on every attempt: a resend after a crash is recognisably the
+                    # same message to the recipient's mail system, which keeps one copy.
+                    message["Message-ID"] = f"<notification-{notification_id}.{index}@{domain}>"
                     message["From"] = portal.smtp.sender
                     message["To"] = address
                     message["Subject"] = outgoing.subject

@@ -231,10 +231,13 @@ def test_a_crashed_senders_claim_runs_out_and_the_message_goes_once(
     mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))
     notifications.deliver_email(mailing)
     inbox.messages.clear()
-    message = _one_message(portal, world, "claimed-1")
-    assert notifications._claim(mailing, message) is not None  # a sender that then died
-    assert notifications.deliver_email(mailing) == 0 and inbox.messages == []
-    later = replace(mailing, clock=mailing.clock.pinned_to(mailing.today() + timedelta(days=1)))
-    assert notifications.deliver_email(later) == 1
-    assert notifications.deliver_email(later) == 0
-    assert len(inbox.messages) == 1 and _outcome(portal, message)[:3] == (True, False, 2)
+    held, lapsed = _one_message(portal, world, "claimed-1"), _one_message(portal, world, "claimed-2")
+    # Two senders that died mid-send: one claim still runs, the other has run out.
+    assert notifications._claim(mailing, held) is not None
+    assert notifications._claim(mailing, lapsed, claim=timedelta(seconds=-1)) is not None
+    assert notifications.pending_email(mailing) == [lapsed]
+    assert notifications.deliver_email(mailing) == 1
+    assert notifications.deliver_email(mailing) == 0
+    assert len(inbox.messages) == 1 and b"claimed-2" in inbox.messages[0]
+    assert _outcome(portal, lapsed)[:3] == (True, False, 2)
+    assert _outcome(portal, held)[:3] == (False, False, 1)
