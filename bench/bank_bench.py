@@ -55,6 +55,7 @@ def prepare(settings: Settings) -> str:
             username="bench",
             password="Ql7-vexa-Murn-2026",
             display_name="Bench",
+            verified=True,
         )
         actor = enterprises.actor_for_username(portal, "bench")
         row = enterprises.save_profile(portal, actor, {"enterprise": PROFILE}, None)

@@ -68,6 +68,7 @@ def run(template: Portal, url: str, cases: int) -> tuple[int, float, list[float]
             username="bench_ent",
             password="Ql7-vexa-Murn-2026",
             display_name="bench",
+            verified=True,
         )
         owner = actor_of(user)
         profile = enterprises.save_profile(portal, owner, FACTS, None)

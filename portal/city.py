@@ -77,6 +77,14 @@ class Banking:
     partner_fact: str
 
 
+@dataclass(frozen=True)
+class Verification:
+    """How a new enterprise account is verified by papers: the workflow, and its state that verifies."""
+
+    workflow: str
+    verified: str
+
+
 def split_fact(fact: str) -> tuple[str, str]:
     """`enterprise.district` → ("enterprise", "district")."""
     entity, _, name = fact.partition(".")
@@ -101,6 +109,7 @@ class City:
     jurisdictions: Choice
     tracks: Choice
     banking: Banking
+    verification: Verification
 
     def registered_facts(self, *, name: str, code: str, district: str) -> dict[str, dict[str, object]]:
         """The register's identity as facts keyed by entity, to overlay on a profile."""
@@ -122,7 +131,7 @@ class City:
     @property
     def workflows_not_applied_for(self) -> frozenset[str]:
         """Workflows that cases enter some other way than an enterprise's application."""
-        return frozenset({self.banking.loan_workflow})
+        return frozenset({self.banking.loan_workflow, self.verification.workflow})
 
 
 def load_city(pack_dir: Path) -> City:
@@ -140,7 +149,14 @@ def load_city(pack_dir: Path) -> City:
         required={"products", "loan_workflow", "partner_fact"},
     )
     products = reader.mapping(banking["products"], "banking.products", None)
-    identity = reader.mapping(data["identity"], "identity", {"name", "code"}, required={"name", "code"})
+    identity_keys = {"name", "code", "verification"}
+    identity = reader.mapping(data["identity"], "identity", identity_keys, required=identity_keys)
+    verification = reader.mapping(
+        identity["verification"],
+        "identity.verification",
+        {"workflow", "verified"},
+        required={"workflow", "verified"},
+    )
     value_labels = {
         fact: {
             value: reader.text(text, f"value_labels.{fact}.{value}")
@@ -169,6 +185,10 @@ def load_city(pack_dir: Path) -> City:
             },
             loan_workflow=reader.word(banking["loan_workflow"], "banking.loan_workflow"),
             partner_fact=reader.word(banking["partner_fact"], "banking.partner_fact"),
+        ),
+        verification=Verification(
+            workflow=reader.word(verification["workflow"], "identity.verification.workflow"),
+            verified=reader.word(verification["verified"], "identity.verification.verified"),
         ),
     )
 

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     attachment_store: Literal["database", "filesystem"] | None = Field(
         default=None, alias="PORTAL_ATTACHMENT_STORE"
     )
+    # Sign-in through an OpenID Connect provider (docs/operations.md): unset issuer, no such sign-in.
+    oidc_issuer: str | None = Field(default=None, alias="PORTAL_OIDC_ISSUER")
+    oidc_client_id: str | None = Field(default=None, alias="PORTAL_OIDC_CLIENT_ID")
+    oidc_client_secret: SecretStr | None = Field(default=None, alias="PORTAL_OIDC_CLIENT_SECRET")
+    # The claims that carry the enterprise's USCC and the person's role, and the roles that may act.
+    oidc_uscc_claim: str = Field(default="uscc", alias="PORTAL_OIDC_USCC_CLAIM")
+    oidc_role_claim: str = Field(default="role", alias="PORTAL_OIDC_ROLE_CLAIM")
+    oidc_roles: str = Field(default="legal_representative,authorised_agent", alias="PORTAL_OIDC_ROLES")
     # Pins the clock to one day (the test suite, a demo or a replay); never set in production.
     today: date | None = Field(default=None, alias="PORTAL_TODAY")
 

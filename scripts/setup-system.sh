@@ -5,6 +5,9 @@ set -euo pipefail
 packages=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig
   fonts-noto-cjk poppler-utils chromium
+  # node runs the test tooling of package.json: axe-core in pages, and oidc-provider (a real
+  # OpenID Connect provider for the sign-in tests); `make node` installs them with npm.
+  nodejs
 )
 missing=()
 for p in "${packages[@]}"; do

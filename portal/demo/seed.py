@@ -139,6 +139,7 @@ class _Demo:
                 password=DEMO_PASSWORD,
                 display_name=f"{item.name[2:4]}申报专员",
                 ai_track=item.track,
+                verified=True,
             )
             actor = enterprises.actor_for_username(self.portal, username)
             self.companies[item.key], self.uscc[item.key] = actor, demo_uscc(item)

@@ -31,6 +31,7 @@ from portal.services.channels import can_apply_online
 from portal.services.context import Portal
 from portal.services.enterprises import profile_facts
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, StaleVersion, ValidationFailed
+from portal.services.verified import require_verified
 from portal.workflows import Actor, EventSpec
 
 SUBMIT, RESUBMIT = "submit", "resubmit"
@@ -325,7 +326,7 @@ def store_attachment(
     created = False
     try:
         with portal.transaction() as session:
-            attachment, created = _attachment_for(
+            attachment, created = attachment_for(
                 session, portal, actor, enterprise_id, content, content_type, original_name
             )
             return attachment
@@ -335,7 +336,7 @@ def store_attachment(
         raise
 
 
-def _attachment_for(
+def attachment_for(
     session: Session,
     portal: Portal,
     actor: Actor,
@@ -448,7 +449,7 @@ def upload(
             _check_slot(session, portal, application, slot)
             if application.version != expected_version:
                 raise StaleVersion("application", application_id, expected_version, application.version)
-            attachment, created = _attachment_for(
+            attachment, created = attachment_for(
                 session, portal, actor, enterprise_id, content, content_type, original_name
             )
             _link(session, portal, application_id, slot, cast(int, attachment.id))
@@ -520,6 +521,7 @@ def submit(
     """
     with portal.transaction() as session:
         application = _owned(session, actor, application_id)
+        require_verified(session, application.enterprise_id)
         _, state = workflow_of(portal, application)
         event = RESUBMIT if state.kind == "amendment" else SUBMIT
         answers_row = _latest_answers(session, application_id)

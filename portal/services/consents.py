@@ -12,10 +12,11 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
-from portal.db.tables import Bank, BankConsent
+from portal.db.tables import Bank, BankConsent, Enterprise
 from portal.services.context import Portal
 from portal.services.enterprises import audit_enterprise
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
+from portal.services.verified import require_verified
 from portal.workflows import Actor
 
 DEFAULT_CONSENT_DAYS = 90
@@ -47,9 +48,14 @@ def is_current(consent: BankConsent, today: date) -> bool:
 def current_consent(
     session: Session, *, enterprise_id: int, bank_id: int, product: str, today: date
 ) -> BankConsent | None:
-    """A live consent of this enterprise for this bank that covers `product`, if any."""
+    """A live consent of a verified enterprise for this bank that covers `product`, if any.
+
+    An unverified enterprise has none: banks are answered as if it had never consented.
+    """
     rows = session.exec(
         select(BankConsent)
+        .join(Enterprise, col(Enterprise.id) == col(BankConsent.enterprise_id))
+        .where(col(Enterprise.verified_at).is_not(None))
         .where(col(BankConsent.enterprise_id) == enterprise_id)
         .where(col(BankConsent.bank_id) == bank_id)
         .where(col(BankConsent.revoked_at).is_(None))
@@ -73,9 +79,10 @@ def grant_consent(
         problems.append(FieldProblem("products", f"unknown product(s): {', '.join(unknown)}"))
     if not 1 <= days <= MAX_CONSENT_DAYS:
         problems.append(FieldProblem("days", f"between 1 and {MAX_CONSENT_DAYS} days"))
-    if problems:
-        raise ValidationFailed(problems)
     with portal.transaction() as session:
+        require_verified(session, enterprise_id)  # first: an unverified enterprise is told what to do
+        if problems:
+            raise ValidationFailed(problems)
         bank = session.exec(select(Bank).where(col(Bank.code) == bank_code).where(col(Bank.active))).first()
         if bank is None:
             raise ValidationFailed([FieldProblem("bank", f"{bank_code!r} is not a partner bank")])

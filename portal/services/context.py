@@ -157,3 +157,12 @@ def check_city(city: City, pack: Pack, workflows: Mapping[str, Workflow], pack_d
             raise RuleFileError(where, 0, f"banking.products.{product}", f"no measure {measure!r} in rules/")
     if city.banking.loan_workflow not in workflows:
         raise RuleFileError(where, 0, "banking.loan_workflow", f"no workflow {city.banking.loan_workflow!r}")
+    verifying = workflows.get(city.verification.workflow)
+    if verifying is None:
+        raise RuleFileError(
+            where, 0, "identity.verification.workflow", f"no workflow {city.verification.workflow!r}"
+        )
+    if city.verification.verified not in {state.name for state in verifying.states_of_kind("terminal")}:
+        raise RuleFileError(
+            where, 0, "identity.verification.verified", f"{city.verification.verified!r} is not an end state"
+        )

@@ -18,9 +18,11 @@ from portal.services.access import actor_of
 from portal.services.auth import check_password_strength, hash_password
 from portal.services.context import Portal
 from portal.services.errors import Conflict, FieldProblem, Forbidden, NotFound, StaleVersion, ValidationFailed
-from portal.uscc import InvalidUSCCError, validate_uscc
+from portal.services.registration import REQUIRED, Registration, audit_registered, problems_of
+from portal.uscc import validate_uscc
 from portal.workflows import Actor
 
+BOOTSTRAP = "bootstrap"
 _STAFF_ROLES = frozenset({Role.REVIEWER.value, Role.EXPERT.value, Role.ADMIN.value})
 
 
@@ -44,12 +46,12 @@ def _check_new_user(
 ) -> list[FieldProblem]:
     problems = []
     if not username.strip():
-        problems.append(FieldProblem("username", "required"))
+        problems.append(FieldProblem("username", "required", "required"))
     elif session.exec(select(User.id).where(col(User.username) == username)).first() is not None:
-        problems.append(FieldProblem("username", "already taken"))
+        problems.append(FieldProblem("username", "already taken", "username_taken"))
     weak = check_password_strength(password, (username, *personal))
     if weak is not None:
-        problems.append(FieldProblem("password", weak))
+        problems.append(FieldProblem("password", weak, f"password_{weak}"))
     return problems
 
 
@@ -57,7 +59,7 @@ def _district_problems(portal: Portal, district: str) -> list[FieldProblem]:
     """A district must be one the pack knows (pack.yaml `jurisdictions`), or jurisdiction matches nothing."""
     allowed = portal.city.jurisdictions.labels
     if district not in allowed:
-        return [FieldProblem("district", f"{district!r} is not one of {sorted(allowed)}")]
+        return [FieldProblem("district", f"{district!r} is not one of {sorted(allowed)}", "choice")]
     return []
 
 
@@ -72,27 +74,42 @@ def register_enterprise(
     display_name: str,
     email: str | None = None,
     ai_track: str | None = None,
+    verified: bool = False,
 ) -> tuple[Enterprise, User]:
-    """Create an enterprise and its first user together; a taken USCC or user name is a field error."""
-    problems: list[FieldProblem] = []
-    try:
-        canonical = validate_uscc(uscc)
-    except InvalidUSCCError as exc:
-        problems.append(FieldProblem("uscc", str(exc)))
-        canonical = uscc
-    if not name.strip():
-        problems.append(FieldProblem("name", "required"))
-    problems += _district_problems(portal, district)
+    """Create an enterprise and its first user at once: the trusted path of the demo seed and tests.
+
+    The public registration page goes through `registration.register`, which answers alike
+    whatever is on record; here a taken code or name is a field error. `verified` marks the
+    enterprise as verified by whoever set it up (`verified_via` = "bootstrap").
+    """
+    form = Registration(
+        uscc=uscc.upper(),
+        name=name.strip(),
+        district=district,
+        username=username,
+        display_name=display_name,
+        email=email or "",
+        password=password,
+        password2=password,
+        ai_track=ai_track,
+    )
+    required = tuple(field for field in REQUIRED if field not in ("email", "password"))
+    problems = [p for p in problems_of(portal, form, required) if p.path != "password"]
     with portal.transaction() as session:
         problems += _check_new_user(session, username, password, (display_name, email, name))
-        if (
-            not problems
-            and session.exec(select(Enterprise.id).where(col(Enterprise.uscc) == canonical)).first()
-        ):
-            problems.append(FieldProblem("uscc", "an enterprise with this code is already registered"))
+        canonical = form.uscc
+        if not problems:
+            canonical = validate_uscc(form.uscc)
+            if session.exec(select(Enterprise.id).where(col(Enterprise.uscc) == canonical)).first():
+                problems.append(
+                    FieldProblem("uscc", "an enterprise with this code is already registered", "uscc_taken")
+                )
         if problems:
             raise ValidationFailed(problems)
-        enterprise = Enterprise(uscc=canonical, name=name.strip(), district=district, ai_track=ai_track)
+        enterprise = Enterprise(uscc=canonical, name=form.name, district=district, ai_track=ai_track)
+        if verified:
+            enterprise.verified_at = portal.now()
+            enterprise.verified_via = BOOTSTRAP
         session.add(enterprise)
         session.flush()
         user = User(
@@ -108,15 +125,7 @@ def register_enterprise(
             session.flush()
         except IntegrityError:  # a concurrent registration took the code or the name
             raise Conflict("the USCC or user name was registered concurrently") from None
-        append_audit(
-            session,
-            actor_id=user.id,
-            actor_role=user.role,
-            subject_type="enterprise",
-            subject_id=cast(int, enterprise.id),
-            event="register",
-            payload={"uscc": canonical, "name": enterprise.name, "district": district, "username": username},
-        )
+        audit_registered(session, user, enterprise)
         return enterprise, user
 
 

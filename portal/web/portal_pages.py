@@ -22,9 +22,11 @@ from portal.web.routers import (
     grants,
     inbox,
     notices,
+    oidc,
     panel,
     procurement,
     review,
+    verification,
 )
 from portal.web.service_errors import install_service_error_handlers
 
@@ -46,6 +48,8 @@ ROUTERS = (
     consents.router,
     procurement.router,
     procurement.api,
+    verification.router,
+    oidc.router,
 )
 
 

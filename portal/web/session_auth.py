@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from portal.services.access import actor_for_user
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound
+from portal.services.verified import is_verified
 from portal.web.errors import Problem, is_api
 from portal.web.session_store import session_handle
 from portal.workflows import Actor
@@ -75,6 +76,8 @@ def require_role(*roles: str) -> Callable[[Request], Actor]:
         actor = current_actor(request)
         if actor.role not in roles:
             raise HTTPException(status_code=403, detail="This page is not for your role.")
+        if actor.enterprise_id is not None:
+            request.state.enterprise_unverified = not is_verified(portal_of(request), actor.enterprise_id)
         return actor
 
     return dependency

@@ -45,6 +45,8 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
         "session_idle_seconds": conn.app.state.settings.session_idle_minutes * 60,
         # The pack's city: the site's name and the labels of enum values (districts, tracks, ...).
         "city": conn.app.state.portal.city,
+        # Sign-in and verification through an OpenID Connect provider, when one is configured.
+        "oidc_enabled": conn.app.state.settings.oidc_issuer is not None,
     }
 
 
@@ -58,6 +60,10 @@ def render(
     """Render a page; `csrf_token()` is lazy so pages without forms set no session cookie."""
     env: jinja2.Environment = request.app.state.jinja
     page = env.get_template(template).render(
-        **base_context(request), csrf_token=lambda: csrf_token(request), **context
+        **base_context(request),
+        csrf_token=lambda: csrf_token(request),
+        # Set by the enterprise-role dependency: every page of an unverified enterprise says so.
+        enterprise_unverified=getattr(request.state, "enterprise_unverified", False),
+        **context,
     )
     return HTMLResponse(page, status_code=status_code, headers=headers)

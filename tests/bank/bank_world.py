@@ -82,6 +82,7 @@ def new_enterprise(portal: Portal, n: int, facts: dict[str, object] | None = Non
         username=f"firm{n}",
         password="correct horse battery staple",
         display_name=f"Clerk {n}",
+        verified=True,
     )
     actor = enterprises.actor_for_username(portal, f"firm{n}")
     row = enterprises.save_profile(portal, actor, {"enterprise": dict(facts or PROFILE)}, None)

@@ -85,6 +85,32 @@ def assert_accessible(page: Page) -> None:
     assert axe_violations(page) == [], page.url
 
 
+def verify_by_papers(clerk: Page, base: str, browser: Browser, tmp_path: Path) -> None:
+    """The new enterprise is told it is unverified, sends its papers, and its district verifies it."""
+    expect(clerk.locator("main .alert-warning").first).to_contain_text("企业身份尚未核验")
+    clerk.goto(f"{base}/verification")
+    assert_accessible(clerk)
+    (tmp_path / "营业执照.pdf").write_bytes(PDF)
+    (tmp_path / "授权书.pdf").write_bytes(PDF)
+    clerk.set_input_files("#field-licence", str(tmp_path / "营业执照.pdf"))
+    clerk.set_input_files("#field-authorisation", str(tmp_path / "授权书.pdf"))
+    screenshot(clerk, "journey-01b-verification")
+    clerk.get_by_role("button", name="提交核验").click()
+    expect(clerk.locator("main")).to_contain_text("等待所在区审核人员核验")
+    checker = browser.new_page()
+    sign_in(checker, base, "hz_district")
+    checker.goto(f"{base}/verifications")
+    assert_accessible(checker)
+    checker.get_by_role("link", name="广州旅程智能科技有限公司").click()
+    assert_accessible(checker)
+    screenshot(checker, "journey-01c-verification-check")
+    checker.get_by_role("button", name="核验通过").click()
+    expect(checker.locator("main")).to_contain_text("已核验")
+    checker.close()
+    clerk.goto(f"{base}/verification")
+    expect(clerk.locator("main")).to_contain_text("企业身份已核验")
+
+
 def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
     portal_server: tuple[str, FastAPI], browser: Browser, tmp_path: Path
 ) -> None:
@@ -103,10 +129,15 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
     clerk.select_option("#field-ai_track", "cheng")
     clerk.fill("#field-username", "journey_clerk")
     clerk.fill("#field-display_name", "王会计")
+    clerk.fill("#field-email", "clerk@example.cn")
     clerk.fill("#field-password", PASSWORD)
     clerk.fill("#field-password2", PASSWORD)
     screenshot(clerk, "journey-01-register")
     clerk.get_by_role("button", name="注册").click()
+    expect(clerk.locator("h1")).to_have_text("注册申请已记录")
+    sign_in(clerk, base, "journey_clerk")
+    verify_by_papers(clerk, base, browser, tmp_path)
+    clerk.goto(f"{base}/profile")
 
     expect(clerk.locator("h1")).to_have_text("企业信息")
     for fact, value in {

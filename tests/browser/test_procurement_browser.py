@@ -57,6 +57,7 @@ def _seed(app: FastAPI) -> None:
         password=PASSWORD,
         display_name="申报专员",
         email=None,
+        verified=True,
     )
     owner = actor_of(user)
     facts = {

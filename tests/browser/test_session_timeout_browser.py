@@ -22,10 +22,16 @@ def _register(page: Page) -> None:
     page.select_option("#field-district", index=1)
     page.fill("#field-username", "timeout_clerk")
     page.fill("#field-display_name", "超时测试")
+    page.fill("#field-email", "timeout@example.cn")
     page.fill("#field-password", PASSWORD)
     page.fill("#field-password2", PASSWORD)
     page.click("form.narrow-form button[type=submit]")
-    expect(page).not_to_have_url(re.compile(r"/register$"))
+    expect(page).to_have_url(re.compile(r"/register/done$"))
+    page.goto("/login")
+    page.fill("#field-username", "timeout_clerk")
+    page.fill("#field-password", PASSWORD)
+    page.click("main form button[type=submit]")
+    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_a_warning_before_the_idle_timeout_and_a_way_to_stay(page: Page) -> None:

@@ -30,7 +30,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     databases: Any = request.getfixturevalue("databases")
     url = databases.migrated(backend)
     root = tmp_path_factory.mktemp(f"journeys-{pack_name}-{backend}")
-    # Every objection comes from 127.0.0.1: lift the per-address limit of the public form.
+    # Every objection and sign-in comes from 127.0.0.1: lift the per-address limits.
     settings = Settings(
         database_url=url,
         data_dir=root / "data",
@@ -38,6 +38,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         secret_key="journey-matrix-secret",
         today=PINNED,
         objection_rate_limit_per_hour=1_000_000,
+        login_ip_rate_limit_per_minute=1_000_000,
     )
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))

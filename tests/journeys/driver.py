@@ -321,7 +321,11 @@ class World:
 
 
 def register_enterprise(world: World, facts: dict[str, dict[str, object]]) -> Applicant:
-    """A new enterprise registers through the page and saves its profile (the facts); it stays signed in."""
+    """A new enterprise registers through the page, signs in and saves its profile (the facts).
+
+    It is verified by the bootstrap path: verification by papers has journeys of its own.
+    """
+    from portal.services.verified import verify_enterprise
     from tests.web.portal_helpers import new_uscc
 
     n = next(world.serial)
@@ -348,6 +352,8 @@ def register_enterprise(world: World, facts: dict[str, dict[str, object]]) -> Ap
         data["ai_track"] = str(track)
     response = user.post_form("/register", data)
     assert response.status_code == 303, _errors_of(response.text)
+    verify_enterprise(world.portal, None, code)
+    user.login(data["username"])
     profile = {
         f"{entity}.{fact}": _posted(value)
         for entity, values in facts.items()

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from portal.city import split_fact
+from portal.services.verified import verify_enterprise
 from tests.browser.conftest import screenshot
 from tests.journeys.driver import (
     PASSWORD,
@@ -167,10 +168,17 @@ def test_enterprise_in_the_browser(world: World, browser: Browser, tmp_path: Pat
         page.select_option("#field-ai_track", world.ai_track)
     page.fill("#field-username", "browser_clerk")
     page.fill("#field-display_name", "王会计")
+    page.fill("#field-email", "clerk@example.cn")
     page.fill("#field-password", PASSWORD)
     page.fill("#field-password2", PASSWORD)
     page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/profile"))
+    page.wait_for_url(re.compile(r"/register/done"))
+    verify_enterprise(world.portal, None, code)  # verification by papers has a browser journey of its own
+    page.goto(f"{base}/login")
+    page.fill("#field-username", "browser_clerk")
+    page.fill("#field-password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.goto(f"{base}/profile")
     for entity, values in facts.items():
         for fact, value in values.items():
             field = page.locator(f"#f-{entity}-{fact}")

@@ -80,6 +80,7 @@ def decide_case(portal: Portal, name: str) -> DecidedCase:
         username=username,
         password=PASSWORD,
         display_name="申报联系人",
+        verified=True,
     )
     rule = portal.pack.select(MEASURE, portal.today())
     assert rule is not None and rule.lead_unit is not None

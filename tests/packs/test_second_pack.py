@@ -96,7 +96,36 @@ def _register(client: TestClient, serial: int) -> str:
     }
     response = client.post("/register", data=data, follow_redirects=False)
     assert response.status_code == 303, response.text[-2000:]
+    _login(client, f"lake{serial}")
     return code
+
+
+def _verify_by_papers(enterprise: TestClient, reviewer: TestClient) -> None:
+    """Lakeside's own verification workflow (`firm_check`, its own state names) through the pages."""
+    assert "企业身份尚未核验" in enterprise.get("/applications").text
+    papers = {
+        "licence": ("licence.pdf", PDF, "application/pdf"),
+        "authorisation": ("letter.pdf", PDF, "application/pdf"),
+    }
+    sent = enterprise.post(
+        "/verification",
+        data={"csrf_token": _token(enterprise, "/verification")},
+        files=papers,
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[-2000:]
+    queue = reviewer.get("/verifications").text
+    assert "湖滨绿色科技有限公司" in queue and "待城区核验" in queue
+    request_id = re.findall(r'href="/verifications/(\d+)"', queue)[0]
+    token = _token(reviewer, f"/verifications/{request_id}")
+    decided = reviewer.post(
+        f"/verifications/{request_id}",
+        data={"csrf_token": token, "event": "verify", "version": "1"},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    assert "企业身份已核验" in enterprise.get("/verification").text
+    assert "企业身份尚未核验" not in enterprise.get("/applications").text
 
 
 def _save_profile(client: TestClient) -> None:
@@ -264,6 +293,7 @@ def test_a_grant_and_a_label_go_through_lakeside_review(lakeside: FastAPI) -> No
     clients = {"district": _client(lakeside), "bureau": _client(lakeside)}
     _login(clients["district"], _staff(portal, "north_reviewer", "reviewer", district="north_shore"))
     _login(clients["bureau"], _staff(portal, "lkedb_reviewer", "reviewer", bureau="lkedb"))
+    _verify_by_papers(enterprise, clients["district"])
     applicant = {"enterprise_name": "湖滨绿色科技有限公司1", "uscc": code, "contact_person": "李四"}
 
     grant = _apply(

@@ -69,6 +69,7 @@ def build_world(portal: Portal) -> World:
             password=PASSWORD,
             display_name=f"企业{key}",
             email=f"ent_{key}@example.test",
+            verified=True,
         )
         actor = actor_of(user)
         world.actors[f"ent_{key}"] = actor

@@ -21,6 +21,7 @@ from stdnum.cn import uscc
 
 from portal.services.context import Portal
 from portal.services.enterprises import create_staff_user
+from portal.services.verified import verify_enterprise
 from portal.settings import Settings
 from portal.web.app import create_app
 
@@ -60,7 +61,11 @@ def register(
     ai_track: str = "cheng",
     code: str | None = None,
 ) -> tuple[str, str]:
-    """Register an enterprise through the page; returns (username, uscc). The client is signed in."""
+    """Register an enterprise through the page, verify it, sign in; returns (username, uscc).
+
+    Registration answers alike whatever is on record and signs nobody in; the enterprise is
+    then verified by the bootstrap path (verification has tests of its own) so it can submit.
+    """
     code = code or new_uscc()
     username = f"ent{code[-8:].lower()}"
     token = csrf_of(client, "/register")
@@ -81,6 +86,9 @@ def register(
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/register/done"
+    verify_enterprise(client.app.state.portal, None, code)  # type: ignore[attr-defined]
+    login(client, username)
     return username, code
 
 
@@ -113,7 +121,11 @@ def portal_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     databases: Any = request.getfixturevalue("databases")
     url = databases.migrated(request.param)
     settings = Settings(
-        database_url=url, data_dir=tmp_path_factory.mktemp("portal-data"), secret_key="portal-pages-test-key"
+        database_url=url,
+        data_dir=tmp_path_factory.mktemp("portal-data"),
+        secret_key="portal-pages-test-key",
+        # Every test client signs in from one address; the per-address throttle has tests of its own.
+        login_ip_rate_limit_per_minute=10_000,
     )
     app = create_app(settings)
     with TestClient(app):

@@ -36,7 +36,12 @@ def test_cli_writes_and_checks_pages(tmp_path: Path) -> None:
     assert stale.exit_code == 1 and "out of date" in stale.output
     written = runner.invoke(app, ["workflows", "docs", "--out", str(tmp_path)])
     assert written.exit_code == 0, written.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bank_loan.md", "municipal.md", "short_track.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bank_loan.md",
+        "identity_check.md",
+        "municipal.md",
+        "short_track.md",
+    ]
     fresh = runner.invoke(app, ["workflows", "docs", "--check", "--out", str(tmp_path)])
     assert fresh.exit_code == 0 and "up to date" in fresh.output
 

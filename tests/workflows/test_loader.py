@@ -12,8 +12,8 @@ from wf_helpers import WORKFLOWS_DIR
 from portal.workflows import Workflow, WorkflowFileError, load_workflow, load_workflows
 
 
-def test_the_pack_declares_three_workflows(workflows: dict[str, Workflow]) -> None:
-    assert sorted(workflows) == ["bank_loan", "municipal", "short_track"]
+def test_the_pack_declares_four_workflows(workflows: dict[str, Workflow]) -> None:
+    assert sorted(workflows) == ["bank_loan", "identity_check", "municipal", "short_track"]
 
 
 def test_municipal_shape(workflows: dict[str, Workflow]) -> None:

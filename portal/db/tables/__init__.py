@@ -20,6 +20,7 @@ from portal.db.tables.listings import Listing, ListingEvent
 from portal.db.tables.notifications import Notification
 from portal.db.tables.people import Enterprise, EnterpriseProfile, User
 from portal.db.tables.sessions import PasswordReset, WebSession
+from portal.db.tables.verification import EnterpriseClaim, EnterpriseVerification
 
 __all__ = [
     "ApiKey",
@@ -37,7 +38,9 @@ __all__ = [
     "DecisionOutcome",
     "DocNumberCounter",
     "Enterprise",
+    "EnterpriseClaim",
     "EnterpriseProfile",
+    "EnterpriseVerification",
     "ExpertAssignment",
     "ExpertConflict",
     "ExpertScore",

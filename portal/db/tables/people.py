@@ -20,6 +20,10 @@ class Enterprise(SQLModel, table=True):
     # The action plan's four tracks (造 车 健 城), as codes; not every enterprise has one.
     ai_track: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Unverified until a district reviewer accepts its papers or an identity provider vouches
+    # for it; until then it may save drafts but not submit, consent or be seen by banks.
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verified_via: str | None = None
 
 
 class User(SQLModel, table=True):
@@ -52,6 +56,8 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # "<issuer> <subject>" of the identity provider's account this user signs in with, if any.
+    oidc_subject: str | None = Field(default=None, unique=True)
 
 
 class EnterpriseProfile(SQLModel, table=True):

@@ -1,20 +1,20 @@
 """Registration, sign-in and sign-out pages.
 
-Registration checks the form here first (to show zh/en messages next to each field, the USCC
-check digit by python-stdnum) and then lets the service decide what only the database knows
-(a code or user name already taken). Sign-in failures all read the same, so the page never
-tells an attacker which user names exist; only a locked account is named as such.
+Every check of a registration is the service's (`portal.services.registration`); the page
+shows its problems in the reader's language. Neither registration nor sign-in ever says
+whether a user name or a code is on record: registration always answers "recorded, see your
+e-mail", and every failed sign-in reads the same.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.services import auth as auth_service
-from portal.services import enterprises
+from portal.services import registration
 from portal.services.errors import Refused, ValidationFailed
-from portal.uscc import InvalidUSCCError, validate_uscc
 from portal.web.i18n import Translator, request_lang
 from portal.web.routers.pages import safe_next
 from portal.web.security import require_csrf
@@ -29,7 +29,6 @@ HOME_OF_ROLE = {
     "expert": "/expert",
     "admin": "/admin/users",
 }
-MAX_TEXT = 100
 
 
 def district_options(request: Request, t: Translator) -> list[tuple[str, str]]:
@@ -111,69 +110,29 @@ def register_form(request: Request) -> HTMLResponse:
     return _register_page(request, {}, {})
 
 
-def check_registration(
-    values: dict[str, str], districts: set[str], tracks: set[str], t: Translator
-) -> dict[str, str]:
-    """Field errors a person can fix without asking the database, in the page's language."""
-    errors: dict[str, str] = {}
-    for name in ("uscc", "name", "district", "username", "display_name", "password"):
-        if not values.get(name):
-            errors[name] = t("auth.error.required")
-    if values.get("uscc") and "uscc" not in errors:
-        try:
-            validate_uscc(values["uscc"])
-        except InvalidUSCCError as invalid:
-            errors["uscc"] = t(f"auth.error.uscc_{invalid.reason}")
-    for name in ("name", "username", "display_name", "email"):
-        if len(values.get(name, "")) > MAX_TEXT:
-            errors[name] = t("auth.error.too_long")
-    if values.get("district") and values["district"] not in districts:
-        errors["district"] = t("auth.error.choice")
-    if values.get("ai_track") and values["ai_track"] not in tracks:
-        errors["ai_track"] = t("auth.error.choice")
-    if values.get("email") and "@" not in values["email"]:
-        errors["email"] = t("auth.error.email")
-    weakness = values.get("password") and auth_service.check_password_strength(
-        values["password"], (values.get(n) for n in ("username", "display_name", "email", "name"))
-    )
-    if weakness:
-        errors["password"] = t(f"auth.error.password_{weakness}")
-    elif values.get("password") != values.get("password2"):
-        errors["password2"] = t("auth.error.password_mismatch")
-    return errors
-
-
 @router.post("/register", response_class=HTMLResponse)
 async def register(request: Request) -> Response:
     form = await request.form()
-    values = {
-        k: v.strip() if k not in ("password", "password2") else v
-        for k, v in form.items()
-        if isinstance(v, str)
-    }
-    t = Translator(request_lang(request))
-    districts = {value for value, _ in district_options(request, t)}
-    tracks = {value for value, _ in track_options(request, t)}
-    errors = check_registration(values, districts, tracks, t)
-    if errors:
-        return _register_page(request, values, errors, status_code=422)
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    shown = {k: v for k, v in values.items() if k not in ("password", "password2")}
+    # Each registration costs an argon2 hash and may send an e-mail: throttled per address as sign-in is.
+    wait = request.app.state.login_limiter.hit(request.client.host if request.client else "unknown")
+    if wait is not None:
+        t = Translator(request_lang(request))
+        errors = {"username": t("auth.login.throttled", seconds=wait)}
+        return _register_page(request, shown, errors, status_code=429)
     try:
-        _, user = enterprises.register_enterprise(
-            portal_of(request),
-            uscc=values["uscc"].upper(),
-            name=values["name"],
-            district=values["district"],
-            username=values["username"],
-            password=values["password"],
-            display_name=values["display_name"],
-            email=values.get("email") or None,
-            ai_track=values.get("ai_track") or None,
+        await run_in_threadpool(
+            registration.register, portal_of(request), registration.Registration.from_form(values)
         )
     except ValidationFailed as failed:
-        # Only what the database knows gets here: a USCC or a user name already taken.
-        taken = {"uscc": t("auth.error.uscc_taken"), "username": t("auth.error.username_taken")}
-        errors = {p.path: taken.get(p.path, p.message) for p in failed.errors}
-        return _register_page(request, values, errors, status_code=422)
-    assert user.id is not None
-    sign_in(request, user.id)
-    return RedirectResponse("/profile", status_code=303)
+        t = Translator(request_lang(request))
+        errors = {p.path: t(f"auth.error.{p.code}") for p in failed.errors}
+        return _register_page(request, shown, errors, status_code=422)
+    # The same answer whatever is on record: what happened goes to the e-mail address only.
+    return RedirectResponse("/register/done", status_code=303)
+
+
+@router.get("/register/done", response_class=HTMLResponse)
+def register_done(request: Request) -> HTMLResponse:
+    return render(request, "portal/register_done.html", {"actor": None})
