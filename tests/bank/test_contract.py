@@ -4,7 +4,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from sqlmodel import Session, col, select
 
+from portal.db.tables import Enterprise
 from portal.services import banks, consents
 from portal.settings import Settings
 from portal.web.app import create_app
@@ -167,3 +169,17 @@ def test_rate_limit_comes_from_settings(tmp_path: Path) -> None:
         Settings(database_url=f"sqlite:///{tmp_path}/x.db", secret_key="s", bank_rate_limit_per_minute=7)
     )
     assert app.state.bank_limiter.limit == 7
+
+
+def test_an_unverified_enterprise_is_invisible_to_banks(world: BankWorld) -> None:
+    """Its consent is as good as none: the answer is byte for byte the unknown code's."""
+    assert world.check(good(world)).status_code == 200
+    with Session(world.engine) as session:
+        enterprise = session.exec(select(Enterprise).where(col(Enterprise.uscc) == world.uscc)).one()
+        enterprise.verified_at = None  # e.g. an operator withdrew the verification
+        session.add(enterprise)
+        session.commit()
+    hidden = world.check(good(world))
+    assert_refused(world, hidden, 403, "no_consent")
+    unknown = world.check({**good(world), "uscc": make_uscc(998)})
+    assert hidden.content == unknown.content

@@ -11,6 +11,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import httpx
@@ -308,3 +309,33 @@ def test_verification_by_papers_in_the_district(portal_app: FastAPI) -> None:
     assert any("已核验" in title for title in notes)
     with portal.reading() as session:
         assert session.exec(select(User).where(col(User.username) == username)).one().active
+
+
+def test_twenty_concurrent_wrong_passwords_check_at_most_the_limit(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    username, _ = register(client_of(portal_app))
+    user_id = actor_for_username(portal, username).user_id
+    clients = [client_of(portal_app) for _ in range(20)]
+    tokens = [csrf_of(client, "/login") for client in clients]
+
+    def guess(pair: tuple[TestClient, str]) -> int:
+        client, token = pair
+        data = {"username": username, "password": "wrong-password-x", "csrf_token": token}
+        return client.post("/login", data=data).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(guess, zip(clients, tokens, strict=True)))
+    assert statuses == [401] * 20
+    with portal.reading() as session:
+        checked = session.exec(
+            select(AuditEvent.event).where(
+                col(AuditEvent.subject_type) == "user", col(AuditEvent.subject_id) == str(user_id)
+            )
+        ).all()
+    # Only `login_max_failures` passwords were checked; the last of them locked the account.
+    assert sorted(e for e in checked if e != "login") == sorted(
+        ["login_failed"] * (portal.login_max_failures - 1) + ["account_locked"]
+    )
+    token = csrf_of(clients[0], "/login")
+    right = clients[0].post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert right.status_code == 401
