@@ -5,7 +5,20 @@ Each command group lives in its own module and is registered here.
 
 import typer
 
-from portal.cli import audit, banks, db, decisions, demo, rules, screen, serve, sla, worker, workflows
+from portal.cli import (
+    audit,
+    banks,
+    db,
+    decisions,
+    demo,
+    enterprises,
+    rules,
+    screen,
+    serve,
+    sla,
+    worker,
+    workflows,
+)
 
 app = typer.Typer(
     name="portal",
@@ -18,6 +31,7 @@ app.add_typer(workflows.app, name="workflows")
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(banks.app, name="banks")
+app.add_typer(enterprises.app, name="enterprises")
 app.add_typer(decisions.app, name="decisions")
 app.add_typer(sla.app, name="sla")
 app.add_typer(demo.app, name="demo")

@@ -110,9 +110,10 @@ def register(portal: Portal, form: Registration) -> None:
         with portal.transaction() as session:
             _record(session, form, uscc, password_hash)
     except IntegrityError:
-        # A concurrent registration took the name between the look-up and the insert.
+        # A concurrent registration took the name or the code between the look-up and the
+        # insert: looked up again, it is now a taken name or a claim.
         with portal.transaction() as session:
-            _name_taken(session, form)
+            _record(session, form, uscc, password_hash)
 
 
 def _record(session: Session, form: Registration, uscc: str, password_hash: str) -> None:

@@ -352,7 +352,7 @@ def register_enterprise(world: World, facts: dict[str, dict[str, object]]) -> Ap
         data["ai_track"] = str(track)
     response = user.post_form("/register", data)
     assert response.status_code == 303, _errors_of(response.text)
-    verify_enterprise(world.portal, None, code)
+    verify_enterprise(world.portal, code)
     user.login(data["username"])
     profile = {
         f"{entity}.{fact}": _posted(value)

@@ -173,7 +173,7 @@ def test_enterprise_in_the_browser(world: World, browser: Browser, tmp_path: Pat
     page.fill("#field-password2", PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/register/done"))
-    verify_enterprise(world.portal, None, code)  # verification by papers has a browser journey of its own
+    verify_enterprise(world.portal, code)  # verification by papers has a browser journey of its own
     page.goto(f"{base}/login")
     page.fill("#field-username", "browser_clerk")
     page.fill("#field-password", PASSWORD)

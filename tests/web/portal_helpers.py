@@ -87,7 +87,7 @@ def register(
     )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/register/done"
-    verify_enterprise(client.app.state.portal, None, code)  # type: ignore[attr-defined]
+    verify_enterprise(client.app.state.portal, code)  # type: ignore[attr-defined]
     login(client, username)
     return username, code
 
