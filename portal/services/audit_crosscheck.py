@@ -2,19 +2,20 @@
 
 The chain proves its own rows; this proves the mutable tables the portal acts on. A row edited
 behind the services' back (a case's stage set by hand, a transition deleted, a role raised, a
-consent's products widened or its revocation undone) no longer agrees with the audit events that
-recorded it, and each mismatch is named. Run it after `verify_chain`: it trusts the chain.
+consent's products widened or its revocation undone, a decision's outcome or amount changed)
+no longer agrees with the audit events that recorded it, and each mismatch is named. Run it after `verify_chain`: it trusts the chain.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session, col, select
 
 from portal.db.canonical import to_jsonable
-from portal.db.tables import Application, AuditEvent, BankConsent, Transition, User
+from portal.db.tables import Application, AuditEvent, BankConsent, Decision, Transition, User
+from portal.services.decision_records import disagreements, recorded_decisions
 
 
 def crosscheck(session: Session) -> list[str]:
@@ -25,6 +26,7 @@ def crosscheck(session: Session) -> list[str]:
         *_transitions(session, events),
         *_roles(session, events),
         *_consents(session, events),
+        *_decisions(session),
     ]
 
 
@@ -105,4 +107,12 @@ def _consents(session: Session, events: list[AuditEvent]) -> list[str]:
             problems.append(f"bank consent {consent.id}: products or expiry differ from the audit chain")
         if (consent.revoked_at is not None) != (consent.id in revoked):
             problems.append(f"bank consent {consent.id}: revocation differs from the audit chain")
+    return problems
+
+
+def _decisions(session: Session) -> list[str]:
+    recorded = recorded_decisions(session)
+    problems: list[str] = []
+    for decision in session.exec(select(Decision).order_by(col(Decision.id))):
+        problems.extend(disagreements(decision, recorded.get(cast(int, decision.id))))
     return problems

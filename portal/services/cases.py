@@ -25,6 +25,7 @@ from portal.db.tables import (
     Transition,
 )
 from portal.services.context import Portal
+from portal.services.decision_records import decision_record
 from portal.services.decisions import grants_money, record_decision
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.notifications import notify
@@ -311,6 +312,8 @@ def advance(
     }
     if letter is not None:
         payload["letter"] = {"id": letter.id, "doc_number": letter.doc_number, "sha256": letter.sha256}
+        if entered.decides is not None:
+            payload["decision"] = decision_record(session, letter.decision_id)
     append_audit(
         session,
         actor_id=actor_id,

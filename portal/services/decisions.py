@@ -29,6 +29,7 @@ from portal.documents.verification import normalize_verification_code
 from portal.rules import Rule
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.context import Portal
+from portal.services.decision_records import recorded_decision
 from portal.services.doc_numbers import next_doc_number
 from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
 from portal.services.listing_register import enter_register
@@ -50,7 +51,12 @@ class LetterInfo:
     measure_id: str
     measure_title_zh: str
     measure_title_en: str
-    outcome: str
+    # The outcome and amount as the audit chain recorded them (row `record_seq`, hash
+    # `record_hash`), never the mutable decision row; all None when the chain has no record.
+    outcome: str | None
+    granted_amount: Decimal | None
+    record_seq: int | None
+    record_hash: str | None
     issued_on: date
     sha256: str
     superseded: bool
@@ -407,6 +413,7 @@ def verify_code(portal: Portal, code: str) -> LetterInfo:
         ).first()
         rule = rule_of(portal, application)
         unit = portal.pack.units.get(application.lead_unit, {})
+        record = recorded_decision(session, decision)
         return LetterInfo(
             verification_code=letter.verification_code,
             doc_number=letter.doc_number,
@@ -417,7 +424,10 @@ def verify_code(portal: Portal, code: str) -> LetterInfo:
             measure_id=application.measure_id,
             measure_title_zh=rule.title.zh,
             measure_title_en=rule.title.en,
-            outcome=decision.outcome,
+            outcome=record.outcome if record else None,
+            granted_amount=record.granted_amount if record else None,
+            record_seq=record.seq if record else None,
+            record_hash=record.hash if record else None,
             issued_on=portal.clock.local_date(letter.issued_at),
             sha256=letter.sha256,
             superseded=newer is not None,

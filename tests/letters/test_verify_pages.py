@@ -4,7 +4,10 @@ import hashlib
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from portal.db.tables import Decision
+from portal.services.decision_records import recorded_decision
 from portal.services.decisions import correct_letter
 from tests.letters.letter_cases import LettersWorld, decide_case, sign_in
 
@@ -178,3 +181,26 @@ def test_the_download_is_owner_only(world: LettersWorld, client: TestClient) -> 
 def test_a_reviewer_does_not_get_the_enterprise_download(world: LettersWorld, client: TestClient) -> None:
     sign_in(client, "letters-reviewer")
     assert client.get(pdf_url(world)).status_code == 404
+
+
+def test_the_page_shows_the_chain_record_not_the_editable_decision_row(
+    world: LettersWorld, client: TestClient
+) -> None:
+    """Rewriting decision.outcome and the amount in the database changes nothing on /verify."""
+    code = world.case.letter.verification_code
+    with world.portal.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE decision SET outcome = 'rejected', granted_amount = 1 WHERE id = :id"),
+            {"id": world.case.decision_id},
+        )
+    with world.portal.reading() as session:
+        decision = session.get(Decision, world.case.decision_id)
+        assert decision is not None
+        record = recorded_decision(session, decision)
+    assert record is not None and record.outcome == "approved"
+    for lang, outcome, entry in (("zh", "予以批准", "记录序号"), ("en", "Approved", "Entry number")):
+        client.cookies.set("lang", lang)
+        page = client.get(f"/verify/{code}").text
+        assert outcome in page and ("不予通过" not in page and "Rejected" not in page)
+        assert entry in page and record.hash in page and f'data-record="{record.seq}"' in page
+        assert "rejected" not in page and "approved" not in page, "no internal codes on the page"

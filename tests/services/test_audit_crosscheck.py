@@ -1,5 +1,7 @@
 """`crosscheck`: the working tables agree with the audit chain until someone edits them by hand."""
 
+from decimal import Decimal
+
 from services_helpers import Driver, World
 from sqlalchemy import text
 
@@ -38,3 +40,25 @@ def test_edits_behind_the_services_back_are_named(portal: Portal, world: World) 
         f"user {world.actors['rev_tianhe'].user_id}: role is 'admin', the audit chain says 'reviewer'"
         in problems
     )
+
+
+def test_a_decision_edited_by_hand_is_named(portal: Portal, world: World) -> None:
+    case = Driver(portal, world).to_approved()
+    assert _problems(portal) == [], "a real decision must agree with the chain's record of it"
+    with portal.reading() as session:
+        decision_id, amount = session.execute(
+            text("SELECT id, granted_amount FROM decision WHERE application_id = :id"), {"id": case.app_id}
+        ).one()
+
+    _edit(portal, "UPDATE decision SET outcome = 'rejected' WHERE id = :id", id=decision_id)
+    _edit(portal, "UPDATE decision SET granted_amount = 99999999 WHERE id = :id", id=decision_id)
+    problems = _problems(portal)
+    assert any(
+        p.startswith(f"decision {decision_id}: outcome is 'rejected', the audit chain (row ")
+        for p in problems
+    ), problems
+    assert any(
+        p.startswith(f"decision {decision_id}: granted amount is 99999999")
+        and p.endswith(f"says {Decimal(str(amount)).quantize(Decimal('0.01'))}")
+        for p in problems
+    ), problems
