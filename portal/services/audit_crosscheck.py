@@ -3,7 +3,8 @@
 The chain proves its own rows; this proves the mutable tables the portal acts on. A row edited
 behind the services' back (a case's stage set by hand, a transition deleted, a role raised, a
 consent's products widened or its revocation undone, a decision's outcome or amount changed)
-no longer agrees with the audit events that recorded it, and each mismatch is named. Run it after `verify_chain`: it trusts the chain.
+no longer agrees with the audit events that recorded it, and each mismatch is named. Run it after
+`verify_chain`: it trusts the chain.
 """
 
 from __future__ import annotations
