@@ -52,7 +52,7 @@ pytest:
 test: setup lint typecheck docs pytest
 
 # The fast lane (under a minute): lint, types and the engines' unit tests, without `slow` ones.
-CHECK_TESTS := tests/rules tests/forms tests/workflows tests/test_layering.py tests/test_clock.py tests/pack/test_no_city_in_portal.py
+CHECK_TESTS := tests/rules tests/forms tests/workflows tests/test_layering.py tests/test_clock.py tests/pack/test_no_city_in_portal.py tests/pack/test_one_yaml_loader.py
 check: lint typecheck
 	$(BIN)/pytest -q -n 2 -m "not slow and not postgres and not browser" $(CHECK_TESTS)
 

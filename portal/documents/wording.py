@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-import yaml
-
-from portal.decimal_yaml import DecimalSafeLoader
 from portal.documents.model import Language, LetterKind
+from portal.rules.errors import RuleFileError
+from portal.rules.yaml_loader import load_yaml
 
 Wording = dict[str, str]
 
@@ -173,9 +172,9 @@ class Remedies:
 def load_remedies(path: Path) -> Remedies:
     """Read the pack's remedy clauses; raises ValueError naming the file and the bad field."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=DecimalSafeLoader)  # noqa: S506 - safe subclass
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"{path}: cannot read YAML: {exc}") from exc
+        raw = load_yaml(path)
+    except RuleFileError as exc:
+        raise ValueError(f"cannot read YAML: {exc}") from exc
     if not isinstance(raw, dict) or set(raw) - {"default", "units"}:
         raise ValueError(f"{path}: top level: a mapping with `default` and optional `units`")
     units = raw.get("units") or {}

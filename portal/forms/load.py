@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from portal.decimal_yaml import DecimalSafeLoader
 from portal.forms.errors import FormFileError
 from portal.forms.model import ATTACHMENT_KINDS, WIDGETS, AttachmentSlot, FieldSpec, FormSpec, Section, Text
 from portal.forms.validate import make_validator
+from portal.rules.errors import RuleFileError
+from portal.rules.yaml_loader import load_yaml
 
 _FACT_NAME = re.compile(r"[a-z]+\.[a-z0-9_]+")
 _ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -137,9 +137,9 @@ def load_form(path: Path) -> FormSpec:
     """One form file; raises FormFileError naming the file and key on any inconsistency."""
     r = _Reader(path)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=DecimalSafeLoader)  # noqa: S506 - SafeLoader subclass
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise r.fail("yaml", str(exc)) from exc
+        doc = load_yaml(path)
+    except RuleFileError as exc:
+        raise r.fail("yaml", f"line {exc.line}: {exc.message}") from exc
     top = r.mapping(doc, "file")
     measure_id = top.get("measure")
     if measure_id != path.stem:

@@ -39,7 +39,13 @@ class YList(list[object]):
 
 
 class _PackLoader(yaml.CSafeLoader):
-    pass
+    text_keys = True
+
+
+class _AnyKeyLoader(_PackLoader):
+    """For the calendar, whose years are keys (`2026:`)."""
+
+    text_keys = False
 
 
 _PackLoader.yaml_implicit_resolvers = {
@@ -56,7 +62,7 @@ def _construct_decimal(loader: _PackLoader, node: ScalarNode) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation as exc:
-        raise yaml.constructor.ConstructorError(None, None, f"not a number: {text}", node.start_mark) from exc
+        raise yaml.constructor.ConstructorError(None, None, f"not a finite number: {text}", node.start_mark) from exc
     if not value.is_finite():
         raise yaml.constructor.ConstructorError(None, None, f"not a finite number: {text}", node.start_mark)
     return value
@@ -69,7 +75,7 @@ def _construct_map(loader: _PackLoader, node: MappingNode) -> YMap:
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
+        if loader.text_keys and not isinstance(key, str):
             # Keys are names; a bare date or number as a key is almost always a typo.
             raise yaml.constructor.ConstructorError(
                 None, None, f"mapping keys must be text, got {key!r}", key_node.start_mark
@@ -93,14 +99,20 @@ _PackLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _PackLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
-def load_yaml(path: Path) -> object:
-    """Parse one pack file; syntax errors become RuleFileError with the offending line."""
+def load_yaml(path: Path, *, text_keys: bool = True) -> object:
+    """Parse one pack file; syntax errors become RuleFileError with the offending line.
+
+    The one YAML reader of the portal: rules, facts, units, pack.yaml, forms, workflows, rubrics,
+    letter wording, the calendar (`text_keys=False`: its years are keys) and the message
+    catalogues. `text_keys` refuses a key that is not text (a bare date or number is a typo).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(path, 0, "", f"cannot read file: {exc}") from exc
     try:
-        return yaml.load(text, Loader=_PackLoader)  # noqa: S506 - _PackLoader derives from CSafeLoader
+        loader = _PackLoader if text_keys else _AnyKeyLoader
+        return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders derive from CSafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0

@@ -14,12 +14,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final, Literal
 
-import yaml
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from starlette.requests import HTTPConnection
 
 from portal.locales import BABEL_LOCALES
+from portal.rules.errors import RuleFileError
+from portal.rules.yaml_loader import load_yaml
 
 Lang = Literal["zh", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
@@ -36,9 +37,11 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
     merged: dict[str, dict[str, str]] = {}
     for path in _CATALOGUE_PATHS:
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+            data = load_yaml(path)
+        except RuleFileError as exc:
+            raise ValueError(f"not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: must map message keys to their texts")
         for key, texts in data.items():
             # An unquoted comma in a flow mapping silently adds a key; refuse rather than show half a text.
             if not isinstance(texts, dict) or set(texts) != {"zh", "en"}:

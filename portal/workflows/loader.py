@@ -9,8 +9,8 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
+from portal.rules.errors import RuleFileError
+from portal.rules.yaml_loader import load_yaml
 from portal.workflows.checks import GUARDS, JURISDICTIONS
 from portal.workflows.context import ROLES
 from portal.workflows.errors import WorkflowFileError
@@ -70,8 +70,8 @@ def load_workflows(workflows_dir: Path) -> dict[str, Workflow]:
 def load_workflow(path: Path) -> Workflow:
     """One workflow file; raises WorkflowFileError naming the file and the offending field."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raw = load_yaml(path)
+    except RuleFileError as exc:
         raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
     return _Reader(path).workflow(raw)
 

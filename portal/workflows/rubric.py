@@ -10,9 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from portal.decimal_yaml import DecimalSafeLoader
+from portal.rules.errors import RuleFileError
+from portal.rules.yaml_loader import load_yaml
 from portal.workflows.errors import RubricScoreError, WorkflowFileError
 from portal.workflows.spec import Label
 
@@ -121,8 +120,8 @@ class Rubric:
 def load_rubric(path: Path) -> Rubric:
     """Read a rubric file; raises WorkflowFileError naming the file and the bad field."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=DecimalSafeLoader)  # noqa: S506 - safe subclass
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raw = load_yaml(path)
+    except RuleFileError as exc:
         raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise WorkflowFileError(path, "top level: must be a mapping")

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
+from portal.rules.errors import RuleFileError
+from portal.rules.yaml_loader import load_yaml
 from portal.workflows.errors import CalendarRangeError, WorkflowFileError
 
 _ONE_DAY = timedelta(days=1)
@@ -50,8 +50,8 @@ class WorkingCalendar:
     def load(cls, path: Path) -> "WorkingCalendar":
         """Read the calendar file; any inconsistency is a WorkflowFileError naming the field."""
         try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raw = load_yaml(path, text_keys=False)
+        except RuleFileError as exc:
             raise WorkflowFileError(path, f"cannot read YAML: {exc}") from exc
         if not isinstance(raw, dict) or not isinstance(raw.get("years"), dict) or not raw["years"]:
             raise WorkflowFileError(path, "top level: needs a non-empty `years` mapping")
