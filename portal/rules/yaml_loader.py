@@ -62,7 +62,9 @@ def _construct_decimal(loader: _PackLoader, node: ScalarNode) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation as exc:
-        raise yaml.constructor.ConstructorError(None, None, f"not a finite number: {text}", node.start_mark) from exc
+        raise yaml.constructor.ConstructorError(
+            None, None, f"not a finite number: {text}", node.start_mark
+        ) from exc
     if not value.is_finite():
         raise yaml.constructor.ConstructorError(None, None, f"not a finite number: {text}", node.start_mark)
     return value

@@ -8,7 +8,7 @@ can be wrong is a problem response naming the member at fault.
 from __future__ import annotations
 
 import json
-from collections.abc import Set
+from collections.abc import Callable, Set
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -40,11 +40,23 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
+def decode_json(raw: bytes, *, parse_float: Callable[[str], Decimal] = Decimal) -> object:
+    """The body as JSON with exact decimals: 400 when it is not JSON at all.
+
+    A number that `parse_float` or `refuse_constant` will not take (NaN, an exponent) raises
+    ValueError for the caller to answer as it documents.
+    """
+    try:
+        return json.loads(raw, parse_float=parse_float, parse_constant=refuse_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Problem(400, f"The body is not valid JSON: {exc}") from None
+
+
 def parse_object(raw: bytes, *, required: Set[str], allowed: Set[str]) -> dict[str, Any]:
     """A JSON object with exact decimals, only `allowed` members and every `required` one."""
     try:
-        doc = json.loads(raw, parse_float=Decimal, parse_constant=refuse_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
+        doc = decode_json(raw)
+    except ValueError as exc:
         raise Problem(400, f"The body is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise Problem(422, "The body must be a JSON object.", field="body")

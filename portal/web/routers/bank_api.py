@@ -15,7 +15,6 @@ request schemas are still published in /openapi.json through `openapi_extra`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Collection
 from dataclasses import asdict
@@ -44,7 +43,7 @@ from portal.web.bank_api_models import (
     inline_schema,
 )
 from portal.web.errors import Problem
-from portal.web.json_body import refuse_constant, sends_json
+from portal.web.json_body import decode_json, read_limited, sends_json
 from portal.web.ratelimit import SlidingWindowLimiter
 from portal.web.session_auth import portal_of
 
@@ -157,26 +156,18 @@ async def _read_body(request: Request, portal: Portal, caller: BankCaller, model
     doc: object = None
     status, detail = 422, ""
     errors: list[FieldError] = []
-    if not sends_json(request):
-        status, detail = 415, "Send the body as application/json."
-    else:
-        raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > MAX_BODY_BYTES:
-                status, detail = 413, f"The body is larger than {MAX_BODY_BYTES} bytes."
-                break
-        else:
-            try:
-                doc = json.loads(bytes(raw), parse_float=_exact_number, parse_constant=refuse_constant)
-                return model.model_validate(doc)
-            except ValidationError as exc:
-                errors = errors_of(exc)
-                detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                status, detail = 400, f"The body is not valid JSON: {exc}"
-            except ValueError as exc:  # valid JSON, but a number we refuse to guess at (1e9, NaN)
-                detail = str(exc)
+    try:
+        if not sends_json(request):
+            raise Problem(415, "Send the body as application/json.")
+        doc = decode_json(await read_limited(request, MAX_BODY_BYTES), parse_float=_exact_number)
+        return model.model_validate(doc)
+    except Problem as problem:  # 400, 413, 415
+        status, detail = problem.status, problem.detail
+    except ValidationError as exc:
+        errors = errors_of(exc)
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    except ValueError as exc:  # valid JSON, but a number we refuse to guess at (1e9, NaN)
+        detail = str(exc)
     uscc, product = _named_in(doc, portal.city.banking.products)
     await run_in_threadpool(
         log_refusal, portal, caller, outcome="bad_request", http_status=status, uscc=uscc, product=product
