@@ -79,6 +79,11 @@ ENTERPRISES = (
 )
 
 
+def demo_email(username: str) -> str:
+    """A demo account's address, under the reserved `.invalid` domain: no real relay delivers it."""
+    return f"{username}@demo.invalid"
+
+
 def demo_uscc(item: DemoEnterprise) -> str:
     body = f"91{item.region}{item.serial}"
     return body + str(stdnum_uscc.calc_check_digit(body))
@@ -140,6 +145,7 @@ class _Demo:
                 display_name=f"{item.name[2:4]}申报专员",
                 ai_track=item.track,
                 verified=True,
+                email=demo_email(username),
             )
             actor = enterprises.actor_for_username(self.portal, username)
             self.companies[item.key], self.uscc[item.key] = actor, demo_uscc(item)
@@ -180,6 +186,7 @@ class _Demo:
                 district=district,
                 bureau=bureau,
                 employer=employer,
+                email=demo_email(username),
             )
             self.staff[username] = enterprises.actor_for_username(self.portal, username)
 

@@ -18,7 +18,8 @@ import functools
 import logging
 
 from procrastinate import App, PsycopgConnector, RetryStrategy
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 
 from portal.db.engine import parse_database_url
 from portal.jobs import OUTBOX_EVERY_MINUTES, SWEEP_EVERY_MINUTES
@@ -111,7 +112,15 @@ def make_app(settings: Settings) -> App:
         """Requeue the jobs of a worker that stopped beating (killed, or its machine lost)."""
         stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
         for job in stalled:
-            await app.job_manager.retry_job(job)
+            try:
+                await app.job_manager.retry_job(job)
+            except UniqueViolation:
+                assert job.id is not None  # a job read from the queue has its id
+                # The same work is queued again already (its queueing lock): end this copy so
+                # its lock frees and the queued one runs.
+                await app.job_manager.finish_job_by_id_async(job.id, status=Status.ABORTED, delete_job=False)
+                log.warning("job %s (%s) of a dead worker superseded by a queued copy", job.id, job.task_name)
+                continue
             log.warning("job %s (%s) of a dead worker requeued", job.id, job.task_name)
 
     return app

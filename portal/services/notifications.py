@@ -125,8 +125,9 @@ def _recipients(session: Session, note: Notification) -> list[str]:
 
 
 EMAIL_MAX_ATTEMPTS = 6
-# How long a sender's claim on one message lasts: far longer than one SMTP conversation.
-EMAIL_CLAIM = timedelta(minutes=5)
+# How long a sender's claim on one message lasts: several SMTP timeouts (10 s each), and short
+# enough that a killed sender's message goes out again within the next minutes.
+EMAIL_CLAIM = timedelta(seconds=60)
 SendOutcome = Literal["sent", "retry", "failed", "skipped"]
 
 
