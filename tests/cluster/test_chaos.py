@@ -2,7 +2,7 @@
 
 The topology of `compose.yaml` as plain processes: two `portal serve` (separate data
 directories, so they share no disk), two `portal worker`, an aiosmtpd sink. For
-`CLUSTER_SECONDS` (default 45) threads register enterprises, start and save drafts, fire review
+`CLUSTER_SECONDS` (default 60) threads register enterprises, start and save drafts, fire review
 events from both instances at the same cases, ask the bank API, and a `portal screen db:
 --notify` runs. Half-way one web instance and one worker are killed with SIGKILL. Afterwards
 the survivors finish the work and the test checks what must hold: each e-mail once, every job
@@ -47,7 +47,7 @@ from portal.settings import Settings
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 PORTAL = str(Path(sys.executable).parent / "portal")
-SECONDS = float(os.environ.get("CLUSTER_SECONDS", "45"))
+SECONDS = float(os.environ.get("CLUSTER_SECONDS", "60"))
 BANK_LIMIT = 20  # per minute per key: low, so the load crosses it many times over
 REDIS_URL = "redis://127.0.0.1:6379/13"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
