@@ -1,6 +1,8 @@
 """The one clock: local dates in the pack's time zone, pinned days, and where it is read from."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +44,17 @@ def test_the_test_suite_runs_on_a_pinned_day() -> None:
     assert portal.today() == settings.today
     portal.today_override = settings.today + timedelta(days=3)
     assert portal.clock.today() == settings.today + timedelta(days=3)
+
+
+def test_only_the_clock_reads_the_system_time() -> None:
+    """Issue 17 §4: one injectable clock; every other module asks it."""
+    root = Path(__file__).parents[1] / "portal"
+    reading = re.compile(r"\b(datetime\.now|date\.today|datetime\.utcnow|time\.time)\(")
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "clock.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if reading.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert offenders == []

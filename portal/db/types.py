@@ -12,12 +12,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
+from portal.clock import Clock
 from portal.db.canonical import JsonValue, to_jsonable
+
+_UTC_CLOCK = Clock(UTC)
 
 
 def utcnow() -> datetime:
-    """Timestamps are stored in UTC; the UI shows them in Asia/Shanghai."""
-    return datetime.now(UTC)
+    """A column's fallback stamp, in UTC, read from the one clock (services stamp rows with
+    `Portal.now()`, which a test can pin; pages show times in the pack's time zone)."""
+    return _UTC_CLOCK.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -9,11 +9,15 @@ hits leave the window.
 from __future__ import annotations
 
 import math
-import time
+from datetime import UTC
 
 from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from portal.clock import Clock
+
+_WALL = Clock(UTC)
 
 
 class SlidingWindowLimiter:
@@ -32,7 +36,8 @@ class SlidingWindowLimiter:
         if self._strategy.hit(self._item, key):
             return None
         reset_at = self._strategy.get_window_stats(self._item, key).reset_time
-        return max(1, math.ceil(reset_at - time.time()))
+        # The window's reset is wall-clock epoch seconds (the limits library's), never pinned.
+        return max(1, math.ceil(reset_at - _WALL.real_now().timestamp()))
 
     def clear(self, key: str) -> None:
         """Forget `key`'s hits (an administrator lifted a block)."""
