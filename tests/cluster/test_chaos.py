@@ -19,7 +19,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,13 +26,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 from stdnum.cn import uscc
@@ -43,6 +40,7 @@ from portal.demo.seed import DEMO_PASSWORD
 from portal.services.context import Portal
 from portal.services.notifications import _recipients
 from portal.settings import Settings
+from tests.support.smtp_sink import Sink, free_port, running_sink
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -52,30 +50,6 @@ BANK_LIMIT = 20  # per minute per key: low, so the load crosses it many times ov
 REDIS_URL = "redis://127.0.0.1:6379/13"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class _Sink:
-    """The SMTP relay: keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        with self._lock:
-            self.messages.append(envelope.content)  # type: ignore[attr-defined]
-        return "250 OK"
-
-    def message_ids(self) -> Counter[str]:
-        with self._lock:
-            raw = list(self.messages)
-        return Counter(str(message_from_bytes(m, policy=policy.default)["Message-ID"]) for m in raw)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -99,7 +73,7 @@ class Cluster:
 
     def start_web(self, n: int) -> None:
         for i in range(n):
-            port = _free_port()
+            port = free_port()
             env = {**self.env, "PORTAL_DATA_DIR": str(self.tmp / f"web{i}")}
             log = (self.tmp / f"web{i}.log").open("wb")
             self.web.append(
@@ -145,35 +119,31 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(databases, tmp_path: Path) -> Iterator[tuple[Cluster, _Sink]]:  # type: ignore[no-untyped-def]
+def cluster(databases, tmp_path: Path) -> Iterator[tuple[Cluster, Sink]]:  # type: ignore[no-untyped-def]
     try:
         redis.Redis.from_url(REDIS_URL).flushdb()
     except redis.ConnectionError:
         pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
     url = databases.migrated("postgres")
-    sink = _Sink()
-    smtp_port = _free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PORTAL_SECRET_KEY": "cluster-test-secret-key-0123456789abcdef",
-        "PORTAL_REDIS_URL": REDIS_URL,
-        "PORTAL_SMTP_HOST": "127.0.0.1",
-        "PORTAL_SMTP_PORT": str(smtp_port),
-        "PORTAL_BANK_RATE_LIMIT": str(BANK_LIMIT),
-        "PORTAL_LOGIN_IP_RATE_LIMIT": "10000",
-        "PORTAL_DATA_DIR": str(tmp_path / "cli"),
-    }
-    env.pop("PORTAL_JOBS", None)
-    cluster = Cluster(url, env, tmp_path)
-    try:
-        yield cluster, sink
-    finally:
-        cluster.stop()
-        controller.stop()
-        databases.drop(url)
+    with running_sink() as (sink, smtp_port):
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "PORTAL_SECRET_KEY": "cluster-test-secret-key-0123456789abcdef",
+            "PORTAL_REDIS_URL": REDIS_URL,
+            "PORTAL_SMTP_HOST": "127.0.0.1",
+            "PORTAL_SMTP_PORT": str(smtp_port),
+            "PORTAL_BANK_RATE_LIMIT": str(BANK_LIMIT),
+            "PORTAL_LOGIN_IP_RATE_LIMIT": "10000",
+            "PORTAL_DATA_DIR": str(tmp_path / "cli"),
+        }
+        env.pop("PORTAL_JOBS", None)
+        cluster = Cluster(url, env, tmp_path)
+        try:
+            yield cluster, sink
+        finally:
+            cluster.stop()
+            databases.drop(url)
 
 
 def _signed_in(client: httpx.Client, base: str, username: str) -> str:
@@ -375,7 +345,7 @@ def _unfinished(cluster: Cluster) -> str:
     return f"jobs {jobs}\nmessages {mail}\nworker logs:\n{logs}"
 
 
-def test_two_instances_and_two_workers_survive_load_and_kills(cluster: tuple[Cluster, _Sink]) -> None:
+def test_two_instances_and_two_workers_survive_load_and_kills(cluster: tuple[Cluster, Sink]) -> None:
     c, sink = cluster
     c.run("demo", "seed")
     c.run("banks", "add", "集群测试银行", "--code", "clusterbank")

@@ -9,7 +9,6 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from services_helpers import PASSWORD, Driver, World
 from sqlalchemy import func, select
 
@@ -18,6 +17,7 @@ from portal.db.tables import AuditEvent, Letter, Notification, User
 from portal.services import auth, decisions, metrics, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import Conflict, NotFound, Refused
+from tests.support.smtp_sink import Sink, running_sink
 
 
 def test_correction_supersedes_and_keeps_the_old_letter(portal: Portal, world: World) -> None:
@@ -113,28 +113,13 @@ def test_concurrent_wrong_passwords_check_exactly_the_limit(portal: Portal, worl
         auth.authenticate(portal, "ent_a", PASSWORD)
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(envelope.content)  # type: ignore[attr-defined]
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[_Inbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+def smtp_server() -> Iterator[tuple[Sink, int]]:
+    with running_sink() as server:
+        yield server
 
 
-def test_escalation_is_emailed_once(portal: Portal, world: World, smtp_server: tuple[_Inbox, int]) -> None:
+def test_escalation_is_emailed_once(portal: Portal, world: World, smtp_server: tuple[Sink, int]) -> None:
     inbox, port = smtp_server
     mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))
     case = Driver(mailing, world)
@@ -155,7 +140,7 @@ def test_escalation_is_emailed_once(portal: Portal, world: World, smtp_server: t
 
 
 def test_two_concurrent_deliveries_send_each_message_once(
-    portal: Portal, world: World, smtp_server: tuple[_Inbox, int]
+    portal: Portal, world: World, smtp_server: tuple[Sink, int]
 ) -> None:
     """Two sweeps racing over one outbox (the multi-instance bug): every e-mail goes out once."""
     inbox, port = smtp_server
@@ -203,7 +188,7 @@ def _outcome(portal: Portal, notification_id: int) -> tuple[bool, bool, int, str
 
 
 def test_each_message_keeps_its_attempts_and_gives_up_after_the_last(
-    portal: Portal, world: World, smtp_server: tuple[_Inbox, int]
+    portal: Portal, world: World, smtp_server: tuple[Sink, int]
 ) -> None:
     inbox, port = smtp_server
     mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))
@@ -225,7 +210,7 @@ def test_each_message_keeps_its_attempts_and_gives_up_after_the_last(
 
 
 def test_a_crashed_senders_claim_runs_out_and_the_message_goes_once(
-    portal: Portal, world: World, smtp_server: tuple[_Inbox, int]
+    portal: Portal, world: World, smtp_server: tuple[Sink, int]
 ) -> None:
     inbox, port = smtp_server
     mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))

@@ -5,17 +5,13 @@ SMTP sink (aiosmtpd); every wait is bounded by a count or a subprocess timeout, 
 """
 
 import os
-import socket
 import subprocess
 import sys
 import threading
-from collections import Counter
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from procrastinate.exceptions import AlreadyEnqueued
 from services_helpers import World
 from sqlalchemy import text
@@ -27,37 +23,15 @@ from portal.jobs.queue import OUTBOX_TASK, SWEEP_TASK, make_app
 from portal.services import notifications
 from portal.services.context import Portal
 from portal.settings import Settings, get_settings
+from tests.support.smtp_sink import Sink, running_sink
 
 PORTAL = str(Path(sys.executable).parent / "portal")
 
 
-class _Sink:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(envelope.content)  # type: ignore[attr-defined]
-        return "250 OK"
-
-    def subjects(self) -> Counter[str]:
-        return Counter(str(message_from_bytes(m, policy=policy.default)["Subject"]) for m in self.messages)
-
-    def deliveries(self) -> Counter[tuple[str, str, str]]:
-        """(To, Subject, body) of every message received: a message sent twice counts 2."""
-        mails = [message_from_bytes(m, policy=policy.default) for m in self.messages]
-        return Counter((str(m["To"]), str(m["Subject"]), m.get_content()) for m in mails)  # type: ignore[attr-defined]
-
-
 @pytest.fixture
-def sink() -> Iterator[tuple[_Sink, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = _Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
+def sink() -> Iterator[tuple[Sink, int]]:
+    with running_sink() as server:
+        yield server
 
 
 def _url(portal: Portal) -> str:
@@ -115,7 +89,7 @@ def _only_postgres(portal: Portal) -> None:
 
 
 def test_two_workers_run_the_sweep_and_send_each_email_once(
-    portal: Portal, world: World, sink: tuple[_Sink, int]
+    portal: Portal, world: World, sink: tuple[Sink, int]
 ) -> None:
     _only_postgres(portal)
     inbox, port = sink
@@ -139,7 +113,7 @@ def test_two_workers_run_the_sweep_and_send_each_email_once(
         assert pending.scalar_one() == 0
 
 
-def test_the_queueing_lock_keeps_one_sweep_waiting(portal: Portal, sink: tuple[_Sink, int]) -> None:
+def test_the_queueing_lock_keeps_one_sweep_waiting(portal: Portal, sink: tuple[Sink, int]) -> None:
     _only_postgres(portal)
     _, port = sink
     queue = make_app(_settings(portal, port))
@@ -157,7 +131,7 @@ def test_the_queueing_lock_keeps_one_sweep_waiting(portal: Portal, sink: tuple[_
     assert all(status == "succeeded" for _, status in sweeps)
 
 
-def test_the_sweep_and_the_outbox_hold_one_lock_each(portal: Portal, sink: tuple[_Sink, int]) -> None:
+def test_the_sweep_and_the_outbox_hold_one_lock_each(portal: Portal, sink: tuple[Sink, int]) -> None:
     """Sweeps never overlap: every sweep job carries the same lock, which PostgreSQL keeps unique."""
     _only_postgres(portal)
     _, port = sink
@@ -172,7 +146,7 @@ def test_the_sweep_and_the_outbox_hold_one_lock_each(portal: Portal, sink: tuple
 
 
 def test_in_process_jobs_send_the_outbox_on_sqlite(
-    portal: Portal, world: World, sink: tuple[_Sink, int]
+    portal: Portal, world: World, sink: tuple[Sink, int]
 ) -> None:
     if portal.engine.dialect.name != "sqlite":
         pytest.skip("the in-process runner is the SQLite default")

@@ -1,14 +1,12 @@
 """公示: the public list and archive, objections with their objector, the outcome by real SMTP,
 and closing a notice by the sweep or by staff once the window has passed."""
 
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from services_helpers import Driver, World, counts
 from sqlmodel import col, select
 
@@ -16,27 +14,13 @@ from portal.db.tables import AuditEvent, Notification, Objection
 from portal.services import notices, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import NotFound, Refused, ValidationFailed
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(envelope.content)  # type: ignore[attr-defined]
-        return "250 OK"
+from tests.support.smtp_sink import Sink, running_sink
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[_Inbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+def smtp_server() -> Iterator[tuple[Sink, int]]:
+    with running_sink() as server:
+        yield server
 
 
 def _object(portal: Portal, app_id: int, **changes: str) -> Objection:
@@ -87,7 +71,7 @@ def test_objection_fields_are_checked_and_nothing_is_stored(portal: Portal, worl
 
 
 def test_an_objection_holds_the_case_and_the_objector_hears_the_outcome_by_mail(
-    portal: Portal, world: World, smtp_server: tuple[_Inbox, int]
+    portal: Portal, world: World, smtp_server: tuple[Sink, int]
 ) -> None:
     inbox, port = smtp_server
     mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))

@@ -4,51 +4,35 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from portal.db.tables import PasswordReset
 from portal.services.context import SmtpConfig
+from tests.support.smtp_sink import Sink, running_sink
 from tests.web.portal_helpers import PASSWORD, client_of, csrf_of, login, portal_app, register
 
 __all__ = ["portal_app"]
 NEW_PASSWORD = "quiet lantern over harbour"
 
 
-class _Sink:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(envelope.content)  # type: ignore[attr-defined]
-        return "250 OK"
-
-
 @pytest.fixture
-def mailed_app(portal_app: FastAPI) -> Iterator[tuple[FastAPI, _Sink]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = _Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    original = portal_app.state.portal
-    portal_app.state.portal = dataclasses.replace(
-        original, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test")
-    )
-    try:
-        yield portal_app, sink
-    finally:
-        portal_app.state.portal = original
-        controller.stop()
+def mailed_app(portal_app: FastAPI) -> Iterator[tuple[FastAPI, Sink]]:
+    with running_sink() as (sink, port):
+        original = portal_app.state.portal
+        portal_app.state.portal = dataclasses.replace(
+            original, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test")
+        )
+        try:
+            yield portal_app, sink
+        finally:
+            portal_app.state.portal = original
 
 
 def _post(client: TestClient, path: str, data: dict[str, str], form_path: str | None = None) -> object:
@@ -91,7 +75,7 @@ def test_changing_the_password_signs_out_the_other_sessions(portal_app: FastAPI)
     login(client_of(portal_app), username, NEW_PASSWORD)
 
 
-def test_reset_by_e_mail_end_to_end(mailed_app: tuple[FastAPI, _Sink]) -> None:
+def test_reset_by_e_mail_end_to_end(mailed_app: tuple[FastAPI, Sink]) -> None:
     app, sink = mailed_app
     owner = client_of(app)
     username, _ = register(owner)
@@ -123,7 +107,7 @@ def test_reset_by_e_mail_end_to_end(mailed_app: tuple[FastAPI, _Sink]) -> None:
     login(client_of(app), username, NEW_PASSWORD)
 
 
-def test_an_expired_link_is_refused(mailed_app: tuple[FastAPI, _Sink]) -> None:
+def test_an_expired_link_is_refused(mailed_app: tuple[FastAPI, Sink]) -> None:
     app, sink = mailed_app
     username, _ = register(client_of(app))
     visitor = client_of(app)
