@@ -7,6 +7,7 @@ Every function is one use case in one transaction. Writes to an application go t
 import copy
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +33,7 @@ from portal.services.context import Portal
 from portal.services.enterprises import profile_facts
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, StaleVersion, ValidationFailed
 from portal.services.verified import require_verified
+from portal.text_rules import without_bidi
 from portal.workflows import Actor, EventSpec
 
 SUBMIT, RESUBMIT = "submit", "resubmit"
@@ -364,7 +366,7 @@ def attachment_for(
         sha256=digest,
         size=len(content),
         content_type=content_type,
-        original_name=Path(original_name).name or "upload",
+        original_name=without_bidi(Path(original_name).name) or "upload",
         uploaded_by=actor.user_id,
         uploaded_at=portal.now(),
     )
@@ -421,6 +423,89 @@ def _link(session: Session, portal: Portal, application_id: int, slot: str, atta
         )
 
 
+# At most this many files in one post, and on one case in all (docs/portal.md says so).
+MAX_FILES_PER_POST = 4
+MAX_FILES_PER_CASE = 20
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """One file of a post: its slot, its bytes, the detected content type and the name it came with."""
+
+    slot: str
+    content: bytes
+    content_type: str
+    original_name: str
+
+
+def _within_quota(session: Session, application_id: int, count: int) -> None:
+    """Refuse the whole post when its `count` files are too many, or too many for the case."""
+    if count > MAX_FILES_PER_POST:
+        raise ValidationFailed(
+            [FieldProblem("attachments", f"at most {MAX_FILES_PER_POST} files in one post", "per_post")]
+        )
+    held = len(
+        session.exec(
+            select(ApplicationAttachment.id).where(
+                col(ApplicationAttachment.application_id) == application_id
+            )
+        ).all()
+    )
+    if held + count > MAX_FILES_PER_CASE:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "attachments", f"at most {MAX_FILES_PER_CASE} files on one application", "per_case"
+                )
+            ]
+        )
+
+
+def upload_files(
+    portal: Portal, actor: Actor, application_id: int, files: list[NewFile], *, expected_version: int
+) -> Application:
+    """Store the files of one post and put each in its slot, all in one transaction.
+
+    Everything that can refuse them (ownership, an editable stage, each slot, the amendment
+    scope, the quotas per post and per case, a stale version) is checked before anything is
+    written, and files this call created are removed again if the transaction does not commit:
+    a refused post leaves no attachment row, no audit row and no file.
+    """
+    enterprise_id = _require_enterprise(actor)
+    created: list[str] = []
+    try:
+        with portal.transaction() as session:
+            application = _owned(session, actor, application_id)
+            _editable(portal, application)
+            for item in files:
+                _check_slot(session, portal, application, item.slot)
+            if application.version != expected_version:
+                raise StaleVersion("application", application_id, expected_version, application.version)
+            _within_quota(session, application_id, len(files))
+            for item in files:
+                attachment, stored = attachment_for(
+                    session, portal, actor, enterprise_id, item.content, item.content_type, item.original_name
+                )
+                if stored:
+                    created.append(attachment.sha256)
+                _link(session, portal, application_id, item.slot, cast(int, attachment.id))
+                audit_case(
+                    session,
+                    actor,
+                    application,
+                    "attach",
+                    {"slot": item.slot, "attachment_id": attachment.id, "sha256": attachment.sha256},
+                )
+            if files:
+                bump(session, application, expected_version, {"updated_at": portal.now()})
+            session.refresh(application)
+            return application
+    except BaseException:
+        for digest in created:
+            portal.blobs.discard(digest)
+        raise
+
+
 def upload(
     portal: Portal,
     actor: Actor,
@@ -432,41 +517,9 @@ def upload(
     original_name: str,
     expected_version: int,
 ) -> Application:
-    """Store an upload and put it in a slot of the application, in one transaction.
-
-    Everything that can refuse it (ownership, an editable stage, the slot, the amendment scope,
-    a stale version) is checked before anything is written, and a file this call created is
-    removed again if the transaction does not commit: a refused upload leaves no attachment row,
-    no audit row and no file.
-    """
-    enterprise_id = _require_enterprise(actor)
-    digest = hashlib.sha256(content).hexdigest()
-    created = False
-    try:
-        with portal.transaction() as session:
-            application = _owned(session, actor, application_id)
-            _editable(portal, application)
-            _check_slot(session, portal, application, slot)
-            if application.version != expected_version:
-                raise StaleVersion("application", application_id, expected_version, application.version)
-            attachment, created = attachment_for(
-                session, portal, actor, enterprise_id, content, content_type, original_name
-            )
-            _link(session, portal, application_id, slot, cast(int, attachment.id))
-            bump(session, application, expected_version, {"updated_at": portal.now()})
-            audit_case(
-                session,
-                actor,
-                application,
-                "attach",
-                {"slot": slot, "attachment_id": attachment.id, "sha256": digest},
-            )
-            session.refresh(application)
-            return application
-    except BaseException:
-        if created:
-            portal.blobs.discard(digest)
-        raise
+    """Store one upload and put it in a slot of the application (see `upload_files`)."""
+    item = NewFile(slot, content, content_type, original_name)
+    return upload_files(portal, actor, application_id, [item], expected_version=expected_version)
 
 
 def attach(
@@ -480,6 +533,7 @@ def attach(
         attachment = session.get(Attachment, attachment_id)
         if attachment is None or attachment.enterprise_id != application.enterprise_id:
             raise NotFound("attachment", attachment_id)
+        _within_quota(session, application_id, 1)
         _link(session, portal, application_id, slot, attachment_id)
         bump(session, application, expected_version, {"updated_at": portal.now()})
         audit_case(

@@ -19,14 +19,13 @@ from collections.abc import Iterable, Iterator
 
 from fastapi import Request
 
-_SINGLE_LINE_BAD = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_MULTI_LINE_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+from portal.text_rules import MULTI_LINE_BAD, SINGLE_LINE_BAD, first_refused
+
 # A JSON string escape of a refused character, not itself escaped (an even run of backslashes
 # before it): raw control characters are not valid JSON, so escapes are how they arrive.
 _JSON_ESCAPED_BAD = re.compile(
     r"(?<!\\)(?:\\\\)*\\u(?:00(?:0[0-8bcef]|1[0-9a-f]|7f)|202[a-e]|206[6-9])", re.IGNORECASE
 )
-_JSON_RAW_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 class HostileText(Exception):
@@ -46,17 +45,14 @@ def _refuse(field: str) -> HostileText:
 
 def check_fields(items: Iterable[tuple[str, object]], *, multi_line: bool) -> None:
     """Refuse the first field whose name or text value holds a refused character."""
-    pattern = _MULTI_LINE_BAD if multi_line else _SINGLE_LINE_BAD
-    for name, value in items:
-        if _SINGLE_LINE_BAD.search(name):
-            raise _refuse("(field name)")
-        if isinstance(value, str) and pattern.search(value):
-            raise _refuse(name)
+    refused = first_refused(items, multi_line=multi_line)
+    if refused is not None:
+        raise _refuse(refused)
 
 
 async def reject_hostile_text(request: Request) -> None:
     """App-wide dependency: the path, the query string, and urlencoded or JSON bodies."""
-    if _SINGLE_LINE_BAD.search(request.url.path):
+    if SINGLE_LINE_BAD.search(request.url.path):
         raise _refuse("(path)")
     check_fields(request.query_params.multi_items(), multi_line=False)
     if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -66,7 +62,7 @@ async def reject_hostile_text(request: Request) -> None:
         check_fields((await request.form()).multi_items(), multi_line=True)
     elif "json" in content_type:
         text = (await request.body()).decode("utf-8", errors="replace")
-        if _JSON_RAW_BAD.search(text) or _JSON_ESCAPED_BAD.search(text):
+        if MULTI_LINE_BAD.search(text) or _JSON_ESCAPED_BAD.search(text):
             raise _refuse(_first_bad_member(text))
 
 
@@ -77,7 +73,7 @@ def _first_bad_member(text: str) -> str:
     except ValueError:
         return "(body)"
     for path, value in _strings(document, ""):
-        if _MULTI_LINE_BAD.search(value):
+        if MULTI_LINE_BAD.search(value):
             return path or "(body)"
     return "(body)"
 

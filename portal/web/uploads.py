@@ -16,6 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import Final
 
+from portal.text_rules import without_bidi
+
 MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
 MAX_NAME_CHARS: Final = 120
 CONTENT_TYPES: Final = {
@@ -25,6 +27,8 @@ CONTENT_TYPES: Final = {
     "ofd": "application/ofd",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# The extension a download takes for each kind: the detected type's, whatever the upload was called.
+EXTENSIONS: Final = {"pdf": "pdf", "jpeg": "jpg", "png": "png", "ofd": "ofd", "xlsx": "xlsx"}
 _UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
 
 
@@ -98,12 +102,13 @@ def check_upload(data: bytes, allowed: tuple[str, ...]) -> str:
 
 
 def safe_name(name: str | None, kind: str) -> str:
-    """A display name with no directories, control characters or path tricks.
+    """A display name with no directories, control or bidi characters, or path tricks.
 
     The name is only ever metadata (files are stored under their sha256), but it is shown on
-    pages and offered as a download name, so `../../etc/passwd` becomes `passwd`.
+    pages, so `../../etc/passwd` becomes `passwd` and `scan\u202efdp.hta` (which displays as
+    "scanath.pdf") becomes `scanfdp.hta`, which reads as what it is.
     """
-    text = unicodedata.normalize("NFC", name or "")
+    text = without_bidi(unicodedata.normalize("NFC", name or ""))
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
     text = _UNSAFE_NAME_CHARS.sub("_", text).strip(" .")
     if not text:
@@ -116,3 +121,17 @@ def safe_name(name: str | None, kind: str) -> str:
             else text[:MAX_NAME_CHARS]
         )
     return text
+
+
+def download_name(name: str, media_type: str) -> str:
+    """The name a stored upload is offered under: its kept name with the detected type's extension.
+
+    An upload called `invoice.hta` whose bytes are a PDF downloads as `invoice.pdf`, so the
+    browser and the operating system treat it as what it is, never as what it claimed to be.
+    """
+    kind = next((k for k, t in CONTENT_TYPES.items() if t == media_type), None)
+    text = safe_name(name, kind or "bin")
+    if kind is None:
+        return text
+    stem, dot, _ = text.rpartition(".")
+    return f"{stem if dot and stem else text}.{EXTENSIONS[kind]}"

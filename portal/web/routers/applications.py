@@ -32,9 +32,10 @@ from portal.web.templating import render
 from portal.web.uploads import CONTENT_TYPES, MAX_UPLOAD_BYTES, UploadRejected, check_upload, safe_name
 from portal.workflows import Actor
 
-# Room for a full-size file in each slot of the largest form in forms/ (three slots) and one more;
-# anything larger is refused before Starlette spools it to disk.
-MAX_FILES_PER_POST = 4
+# Room for a full-size file for each file a post may carry; anything larger is refused before
+# Starlette spools it to disk.
+MAX_FILES_PER_POST = app_service.MAX_FILES_PER_POST
+_QUOTAS = {"per_post": MAX_FILES_PER_POST, "per_case": app_service.MAX_FILES_PER_CASE}
 _FORM_OVERHEAD_BYTES = 256 * 1024
 router = APIRouter(
     dependencies=[
@@ -261,17 +262,11 @@ async def save_or_submit(
     if upload_errors:
         return _form_page(request, actor, application, spec, answers, upload_errors, status_code=422)
     version = v
+    files = [app_service.NewFile(slot, data, CONTENT_TYPES[kind], name) for slot, kind, name, data in uploads]
     try:
-        for slot, kind, name, data in uploads:
-            version = app_service.upload(
-                portal,
-                actor,
-                application_id,
-                slot,
-                data,
-                content_type=CONTENT_TYPES[kind],
-                original_name=name,
-                expected_version=version,
+        if files:
+            version = app_service.upload_files(
+                portal, actor, application_id, files, expected_version=version
             ).version
         version = app_service.save_draft(portal, actor, application_id, answers, version, lang=lang).version
         if form.get("action") == "submit":
@@ -279,13 +274,27 @@ async def save_or_submit(
             return RedirectResponse(f"/applications/{application_id}", status_code=303)
     except ValidationFailed as failed:
         application = get_application_for(portal, actor, application_id)
-        errors = {p.path: p.message for p in failed.errors}
+        errors = _field_errors(failed, files, t)
         return _form_page(request, actor, application, spec, answers, errors, status_code=422)
     except Refused as refused:
         application = get_application_for(portal, actor, application_id)
         message = refused.message_en if lang == "en" else refused.message_zh
         return _form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
     return RedirectResponse(f"/applications/{application_id}/edit?saved=1", status_code=303)
+
+
+def _field_errors(
+    failed: ValidationFailed, files: list[app_service.NewFile], t: Translator
+) -> dict[str, str]:
+    """Each problem by its field; a quota problem next to the first upload slot of the post."""
+    errors: dict[str, str] = {}
+    for problem in failed.errors:
+        if problem.code in _QUOTAS and files:
+            limit = _QUOTAS[problem.code]
+            errors[ATTACHMENT_PREFIX + files[0].slot] = t(f"app.quota.{problem.code}", limit=limit)
+        else:
+            errors[problem.path] = problem.message
+    return errors
 
 
 @router.post("/applications/{application_id}/attachments/reuse")
