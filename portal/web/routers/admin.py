@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from portal.services import accounts, enterprises
 from portal.services.case_files import list_users
@@ -67,6 +69,11 @@ def users(request: Request, actor: AdminUser, done: str | None = None) -> HTMLRe
 @router.post("/admin/users", response_class=HTMLResponse)
 async def create_user(request: Request, actor: AdminUser) -> Response:
     form = await request.form()
+    # The form is read on the event loop; the database work runs in the thread pool.
+    return await run_in_threadpool(_create_user, request, actor, form)
+
+
+def _create_user(request: Request, actor: AdminUser, form: FormData) -> Response:
     values = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     t = Translator(request_lang(request))
     errors = {

@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from portal.services import bank_access, banks, consents
 from portal.services.errors import ValidationFailed
@@ -56,6 +58,11 @@ def consent_list(request: Request, actor: EnterpriseUser, done: str | None = Non
 @router.post("/consents", response_class=HTMLResponse)
 async def grant(request: Request, actor: EnterpriseUser) -> Response:
     form = await request.form()
+    # The form is read on the event loop; the database work runs in the thread pool.
+    return await run_in_threadpool(_grant, request, actor, form)
+
+
+def _grant(request: Request, actor: EnterpriseUser, form: FormData) -> Response:
     bank = form.get("bank")
     products = [p for p in form.getlist("products") if isinstance(p, str)]
     days_text = form.get("days")

@@ -14,6 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from portal.db.tables import Enterprise
 from portal.services import enterprises
@@ -89,6 +91,11 @@ def profile_form(request: Request, actor: EnterpriseUser, saved: int = 0) -> HTM
 @router.post("/profile", response_class=HTMLResponse)
 async def save_profile(request: Request, actor: EnterpriseUser) -> Response:
     form = await request.form()
+    # The form is read on the event loop; the database work runs in the thread pool.
+    return await run_in_threadpool(_save_profile, request, actor, form)
+
+
+def _save_profile(request: Request, actor: EnterpriseUser, form: FormData) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     portal = portal_of(request)
     parsed, errors = parse_posted(portal.pack, values)
