@@ -1,48 +1,100 @@
-"""The reviewer's filtered queue, read once for the `/review` page and its CSV/XLSX exports.
+"""The `/review` query string and the filter choices a reviewer is offered.
 
-Both routes take the same query string, so the filters are parsed and applied here and nowhere
-else: an export always holds exactly the rows the page shows for the same URL.
+`/review`, `/review.csv` and `/review.xlsx` read the same parameters through `QueueFilter`, so a
+file holds exactly the rows the page shows for the same URL. The choices come from data: a
+stage is offered when the workflow lets this reviewer act in it, a measure when its workflow
+does, a district when the reviewer's jurisdiction covers it; labels come from the pack.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from portal.db.tables import Application, Enterprise
-from portal.services.access import list_applications_for
-from portal.services.case_files import enterprises_by_id
 from portal.services.context import Portal
+from portal.services.queue import SORT_KEYS, QueueQuery, SortKey
+from portal.web.case_views import label
 from portal.workflows import Actor
+
+FILTERS = ("state", "district", "measure", "track")
 
 
 @dataclass(frozen=True)
 class QueueFilter:
-    """The queue's query string (`?state=&district=&measure=&track=`); empty means any.
+    """The queue's query string; empty means any. A FastAPI dependency (`Depends()`).
 
-    Used as a FastAPI dependency (`Annotated[QueueFilter, Depends()]`), so every route that
-    shows the queue reads the same parameters.
+    `sort` is one of due/submitted/amount/stage and `dir` asc/desc; anything else falls back
+    to the default (soonest deadline first) rather than failing, since these come from URLs
+    people bookmark. `after` is the cursor of the page to show.
     """
 
+    q: str = ""
     state: str = ""
     district: str = ""
     measure: str = ""
     track: str = ""
+    sort: str = "due"
+    dir: str = "asc"
+    after: str = ""
+
+    def query(self) -> QueueQuery:
+        sort: SortKey = next((k for k in SORT_KEYS if k == self.sort), "due")
+        return QueueQuery(
+            q=self.q[:100], state=self.state, district=self.district, measure=self.measure,
+            track=self.track, sort=sort, descending=self.dir == "desc", after=self.after[:200],
+        )  # fmt: skip
 
     def chosen(self) -> dict[str, str]:
-        return {"state": self.state, "district": self.district, "measure": self.measure, "track": self.track}
+        """The filters, search and sort (not the page): what a saved view and the exports keep."""
+        values = {"q": self.q, **{name: getattr(self, name) for name in FILTERS}}
+        query = self.query()
+        values["sort"] = query.sort
+        values["dir"] = "desc" if query.descending else "asc"
+        return values
+
+    def url(self, path: str = "/review", **changes: str) -> str:
+        """This query on `path`, with `changes`; empty values are left out to keep links short."""
+        values = {**self.chosen(), **changes}
+        kept = {k: v for k, v in values.items() if v and (k, v) not in (("sort", "due"), ("dir", "asc"))}
+        return f"{path}?{urlencode(kept)}" if kept else path
 
 
-def queued_cases(portal: Portal, actor: Actor, chosen: QueueFilter) -> list[tuple[Application, Enterprise]]:
-    """The cases this actor may see that match the filter, soonest deadline first, with their enterprise."""
-    cases = list_applications_for(
-        portal,
-        actor,
-        states=[chosen.state] if chosen.state else None,
-        measure_id=chosen.measure or None,
-        district=chosen.district or None,
-    )
-    names = enterprises_by_id(portal, {c.enterprise_id for c in cases})
-    pairs = [(c, names[c.enterprise_id]) for c in cases]
-    if chosen.track:
-        pairs = [(c, e) for c, e in pairs if e.ai_track == chosen.track]
-    return pairs
+def _actionable_jurisdictions(actor: Actor) -> set[str]:
+    scopes = {"none"}
+    if actor.district is not None:
+        scopes.add("district")
+    if actor.bureau is not None:
+        scopes.add("bureau")
+    return scopes
+
+
+def filter_options(portal: Portal, actor: Actor, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each filter with the (value, label) choices this actor can act on, in the pack's order."""
+    admin = actor.role == "admin"
+    scopes = _actionable_jurisdictions(actor)
+    acting: dict[str, set[str]] = {}  # workflow -> stages where the actor can fire an event
+    states: dict[str, str] = {}
+    for name, workflow in portal.workflows.items():
+        acting[name] = set()
+        for edge in workflow.transitions:
+            if admin or (actor.role in edge.roles and edge.jurisdiction in scopes):
+                acting[name].add(edge.source)
+        for state in workflow.states:
+            if state.kind != "draft" and state.name in acting[name]:
+                states.setdefault(state.name, label(state.label, lang))
+    measures = []
+    for measure in portal.pack.measure_ids():
+        rule = portal.pack.versions(measure)[-1]
+        flows = acting.get(rule.workflow or "", set())
+        mine = admin or actor.district is not None or rule.lead_unit == actor.bureau
+        if flows and mine:
+            measures.append((measure, rule.title.get(lang)))
+    districts = portal.city.jurisdictions.options(lang)
+    if not admin and actor.bureau is None:
+        districts = [(value, text) for value, text in districts if value == actor.district]
+    return [
+        ("state", list(states.items())),
+        ("district", districts),
+        ("measure", measures),
+        ("track", portal.city.tracks.options(lang)),
+    ]

@@ -1,7 +1,7 @@
 """Exports for staff: the review queue as CSV/XLSX and the audit trail as CSV/JSON Lines.
 
 The queue exports take the query string of `/review` and read it through the same
-`review_queue.queued_cases`, so a file holds exactly the rows the page shows. Files meant for
+`services.queue`, so a file holds exactly the rows the page shows. Files meant for
 people carry headers and labels in the reader's language; the JSONL audit file is for machines
 and keeps the stored codes. Amounts are exact: CSV writes the Decimal's text; XLSX writes a
 number with a `0.00` format, which is exact for any amount of up to 15 significant digits
@@ -26,9 +26,10 @@ from portal.db.tables import Application, AuditEvent
 from portal.services.audit_export import AuditExport, AuditFilter, export_audit
 from portal.services.context import Portal
 from portal.services.decisions import rule_of
+from portal.services.queue import queue_all
 from portal.web.case_views import case_row, label
 from portal.web.i18n import Translator, request_lang
-from portal.web.review_queue import QueueFilter, queued_cases
+from portal.web.review_queue import QueueFilter
 from portal.web.session_auth import AdminUser, StaffUser, portal_of
 from portal.workflows import Actor
 
@@ -56,7 +57,7 @@ def queue_table(
         t("apps.th_due"), t("export.th_amount"),
     ]  # fmt: skip
     rows: list[list[Cell]] = []
-    for application, enterprise in queued_cases(portal, actor, chosen):
+    for application, enterprise in queue_all(portal, actor, chosen.query()):
         row = case_row(
             application,
             portal.workflows,

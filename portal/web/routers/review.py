@@ -25,18 +25,18 @@ from portal.services.case_files import (
     expert_roster,
     judged_today,
 )
+from portal.services.queue import SORT_KEYS, queue_page
 from portal.web.case_outcome_views import notice_context, outcome_context, panel_context
 from portal.web.case_views import (
     answer_rows,
     case_row,
     history_rows,
-    label,
     trace_comparison,
 )
 from portal.web.downloads import attachment_response
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, FormVersion, PathId
-from portal.web.review_queue import QueueFilter, queued_cases
+from portal.web.review_queue import QueueFilter, filter_options
 from portal.web.security import require_csrf
 from portal.web.session_auth import StaffUser, portal_of
 from portal.web.templating import render
@@ -46,36 +46,27 @@ router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False
 MAX_COMMENT = 2000
 
 
-def _filters(request: Request, t: Translator) -> list[tuple[str, list[tuple[str, str]]]]:
-    portal = portal_of(request)
-    lang = t.lang
-    states: dict[str, str] = {}
-    for workflow in portal.workflows.values():
-        for state in workflow.states:
-            if state.kind != "draft":
-                states.setdefault(state.name, label(state.label, lang))
-    districts = portal.city.jurisdictions.options(lang)
-    measures = [(m, portal.pack.versions(m)[-1].title.get(lang)) for m in portal.pack.measure_ids()]
-    tracks = portal.city.tracks.options(lang)
-    return [
-        ("state", list(states.items())),
-        ("district", districts),
-        ("measure", measures),
-        ("track", tracks),
-    ]
-
-
 @router.get("/review", response_class=HTMLResponse)
 def queue(request: Request, actor: StaffUser, chosen: Annotated[QueueFilter, Depends()]) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
+    page = queue_page(portal, actor, chosen.query())
     rows = [
         case_row(
             c, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today(), enterprise
         )
-        for c, enterprise in queued_cases(portal, actor, chosen)
+        for c, enterprise in page.rows
     ]
-    context = {"actor": actor, "cases": rows, "filters": _filters(request, t), "chosen": chosen.chosen()}
+    context = {
+        "actor": actor,
+        "cases": rows,
+        "filters": filter_options(portal, actor, t.lang),
+        "chosen": chosen.chosen(),
+        "sorts": SORT_KEYS,
+        "export_query": chosen.url("").lstrip("?"),
+        "next_url": chosen.url(after=page.next_cursor) if page.next_cursor else None,
+        "first_url": chosen.url() if chosen.after else None,
+    }
     return render(request, "portal/review_queue.html", context)
 
 

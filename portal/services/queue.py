@@ -1,0 +1,180 @@
+"""The reviewers' queue as one SQL query: search, filters, sort and keyset pagination.
+
+Pages are cut with a keyset (`WHERE (key, id) > (last key, last id)`), never OFFSET, so the
+hundredth page of a 100,000-case queue costs what the first does. Every sort key puts cases
+without a value (no deadline, no amount) last whichever way it runs, and ties are broken by the
+case id, so each case appears on exactly one page even when many share a deadline.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, case, or_
+from sqlmodel import col, select
+
+from portal.db.tables import Application, Enterprise
+from portal.services.access import visible_to
+from portal.services.context import Portal
+from portal.workflows import Actor
+
+SortKey = Literal["due", "submitted", "amount", "stage"]
+SORT_KEYS: tuple[SortKey, ...] = ("due", "submitted", "amount", "stage")
+PAGE_SIZE = 50
+EXPORT_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """What the reviewer asked for; empty strings mean "any". `after` is the previous page's cursor."""
+
+    q: str = ""
+    state: str = ""
+    district: str = ""
+    measure: str = ""
+    track: str = ""
+    sort: SortKey = "due"
+    descending: bool = False
+    after: str = ""
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of (case, enterprise) pairs and the cursor of the next page (None on the last)."""
+
+    rows: list[tuple[Application, Enterprise]]
+    next_cursor: str | None
+
+
+def stage_order(portal: Portal) -> dict[str, int]:
+    """Each stage's position in the workflow files, so sorting by stage follows the process."""
+    order: dict[str, int] = {}
+    for workflow in portal.workflows.values():
+        for state in workflow.states:
+            order.setdefault(state.name, len(order))
+    return order
+
+
+def _sort_column(portal: Portal, key: SortKey) -> Any:
+    if key == "stage":
+        return case(stage_order(portal), value=col(Application.state), else_=len(stage_order(portal)))
+    return {
+        "due": col(Application.due_on),
+        "submitted": col(Application.submitted_at),
+        "amount": col(Application.granted_amount),
+    }[key]
+
+
+def _encode(value: object, case_id: int) -> str:
+    text = value.isoformat() if isinstance(value, dt.date) else None if value is None else str(value)
+    return base64.urlsafe_b64encode(json.dumps([text, case_id]).encode()).decode().rstrip("=")
+
+
+def _decode(key: SortKey, cursor: str) -> tuple[object, int] | None:
+    """The cursor's (value, id), or None for a cursor that is not one of ours (then: first page)."""
+    try:
+        text, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(case_id, int) or not (text is None or isinstance(text, str)):
+            return None
+        if text is None:
+            return None, case_id
+        parse: dict[SortKey, Callable[[str], object]] = {
+            "due": dt.date.fromisoformat,
+            "submitted": dt.datetime.fromisoformat,
+            "amount": Decimal,
+            "stage": int,
+        }
+        value = parse[key](text)
+        return value, case_id
+    except (ValueError, TypeError, InvalidOperation, json.JSONDecodeError):
+        return None
+
+
+def _after(column: Any, descending: bool, value: object, case_id: int) -> ColumnElement[bool]:
+    """The rows strictly after (value, id) in the order `column IS NULL, column [DESC], id [DESC]`."""
+    next_id = col(Application.id) < case_id if descending else col(Application.id) > case_id
+    if value is None:
+        return and_(column.is_(None), next_id)
+    beyond = column < value if descending else column > value
+    return or_(beyond, and_(column == value, next_id), column.is_(None))
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    """A case number (with or without `#`), part of an enterprise name, or the start of a USCC."""
+    needle = text.strip()
+    matches = [
+        col(Enterprise.name).icontains(needle, autoescape=True),
+        col(Enterprise.uscc).istartswith(needle, autoescape=True),
+    ]
+    number = needle.removeprefix("#")
+    if number.isdigit() and len(number) < 12:
+        matches.append(col(Application.id) == int(number))
+    return or_(*matches)
+
+
+def _filtered(portal: Portal, actor: Actor, query: QueueQuery) -> Any:
+    statement = (
+        select(Application, Enterprise)
+        .join(Enterprise, col(Enterprise.id) == col(Application.enterprise_id))
+        .where(visible_to(actor))
+    )
+    if query.q.strip():
+        statement = statement.where(_search(query.q))
+    for column, value in (
+        (col(Application.state), query.state),
+        (col(Application.district), query.district),
+        (col(Application.measure_id), query.measure),
+        (col(Enterprise.ai_track), query.track),
+    ):
+        if value:
+            statement = statement.where(column == value)
+    return statement
+
+
+def _ordered(portal: Portal, statement: Any, query: QueueQuery) -> Any:
+    column = _sort_column(portal, query.sort)
+    direction = (
+        (column.desc(), col(Application.id).desc()) if query.descending else (column, col(Application.id))
+    )
+    return statement.order_by(column.is_(None), *direction)
+
+
+def queue_page(portal: Portal, actor: Actor, query: QueueQuery, size: int = PAGE_SIZE) -> QueuePage:
+    """One page of the cases this actor may see that match `query`, after its cursor."""
+    statement = _filtered(portal, actor, query)
+    cursor = _decode(query.sort, query.after) if query.after else None
+    if cursor is not None:
+        statement = statement.where(_after(_sort_column(portal, query.sort), query.descending, *cursor))
+    statement = _ordered(portal, statement, query).limit(size + 1)
+    with portal.reading() as session:
+        rows = [(a, e) for a, e in session.exec(statement).all()]
+    if len(rows) <= size:
+        return QueuePage(rows, None)
+    rows = rows[:size]
+    last = rows[-1][0]
+    assert last.id is not None
+    return QueuePage(rows, _encode(_key_value(portal, query.sort, last), last.id))
+
+
+def _key_value(portal: Portal, key: SortKey, application: Application) -> object:
+    if key == "stage":
+        order = stage_order(portal)
+        return order.get(application.state, len(order))
+    return {
+        "due": application.due_on,
+        "submitted": application.submitted_at,
+        "amount": application.granted_amount,
+    }[key]
+
+
+def queue_all(portal: Portal, actor: Actor, query: QueueQuery) -> list[tuple[Application, Enterprise]]:
+    """Every matching case in the page's order, from the first (the exports), up to EXPORT_LIMIT."""
+    statement = _ordered(portal, _filtered(portal, actor, query), query).limit(EXPORT_LIMIT)
+    with portal.reading() as session:
+        return [(a, e) for a, e in session.exec(statement).all()]
