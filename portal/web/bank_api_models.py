@@ -6,6 +6,7 @@ error says which field and why; `errors_of` turns pydantic's report into that li
 """
 
 import re
+from collections.abc import Collection
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -24,7 +25,14 @@ from pydantic_core import PydanticCustomError
 
 from portal.uscc import InvalidUSCCError, validate_uscc
 
-Product = Literal["credit_risk_compensation", "ip_pledge_compensation", "guarantee_fee"]
+# A credit product of the pack (`pack.yaml` banking.products). The codes are the pack's, so the
+# model checks only their shape; the route refuses a code the pack does not offer, and the app
+# writes the pack's codes into /openapi.json as this field's enum (`publish_pack_enums`).
+PACK_PRODUCTS = "banking.products"
+Product = Annotated[
+    str,
+    Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", json_schema_extra={"x-pack-enum": PACK_PRODUCTS}),
+]
 PledgeKind = Literal["none", "patent", "trademark", "copyright"]
 MAX_MONEY = Decimal("9999999999999999.99")  # what Loan.amount (18 digits, 2 decimals) can hold
 _PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
@@ -124,15 +132,18 @@ class LoanFacts(_Body):
         return {name: value for name, value in self.model_dump().items() if value is not None}
 
 
-class EligibilityRequest(_Body):
+class ProductRequest(_Body):
+    """What every bank request names: the enterprise and the credit product."""
+
     uscc: Uscc
     product: Product
+
+
+class EligibilityRequest(ProductRequest):
     loan: LoanFacts
 
 
-class LoanRegistration(_Body):
-    uscc: Uscc
-    product: Product
+class LoanRegistration(ProductRequest):
     amount: Money
     granted_on: IsoDate
     term_months: Months
@@ -228,3 +239,15 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
 
     resolved: dict[str, Any] = resolve(schema)
     return resolved
+
+
+def publish_pack_enums(schema: object, products: Collection[str]) -> None:
+    """Write the pack's product codes as the enum of every product field of an OpenAPI document."""
+    if isinstance(schema, dict):
+        if schema.pop("x-pack-enum", None) == PACK_PRODUCTS:
+            schema["enum"] = sorted(products)
+        for value in schema.values():
+            publish_pack_enums(value, products)
+    elif isinstance(schema, list):
+        for value in schema:
+            publish_pack_enums(value, products)

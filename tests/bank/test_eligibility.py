@@ -1,7 +1,7 @@
 """POST /api/v1/bank/eligibility end to end: the 2025 tiers, what the bank sees, what is logged."""
 
 from portal.services import consents
-from portal.web.bank_api_models import PledgeKind, Product
+from portal.web.bank_api_models import PledgeKind
 from tests.bank.bank_world import PROFILE, BankWorld, loan, new_enterprise
 
 CREDIT = "credit_risk_compensation"
@@ -89,7 +89,17 @@ def test_published_enums_match_the_pack(world: BankWorld) -> None:
     assert spec is not None
     assert set(PledgeKind.__args__) == set(spec.values)
     products = world.portal.city.banking.products
-    assert set(Product.__args__) == set(products)
+    spec = world.client.get("/openapi.json").json()
+    published = [
+        body["properties"]["product"]["enum"]
+        for body in spec["components"]["schemas"].values()
+        if "product" in body.get("properties", {})
+    ]
+    published += [
+        operation["requestBody"]["content"]["application/json"]["schema"]["properties"]["product"]["enum"]
+        for operation in spec["paths"]["/api/v1/bank/eligibility"].values()
+    ]
+    assert published and all(enum == sorted(products) for enum in published)
     for measure in products.values():
         assert world.portal.pack.versions(measure), measure
 

@@ -16,8 +16,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from portal.city import load_city
 from portal.rules import load_pack
 from portal.workflows import load_workflows
@@ -53,19 +51,6 @@ GENERIC: dict[str, str] = {
     "term_months": "a loan's column and the bank API's field (published)",
     "kind": "a letter's or a benefit's kind",
     "ai_track": "the register's track column and the registration form's field",
-}
-
-# Known places that still name the pack, each with why it is not fixed yet. Shrink this list.
-_PUBLISHED = (
-    "the bank API's product enum (a published OpenAPI contract; tests/bank checks it matches pack.yaml)"
-)
-KNOWN: dict[tuple[str, str], str] = {
-    (
-        "portal/web/bank_api_models.py",
-        "credit_risk_compensation",
-    ): _PUBLISHED,
-    ("portal/web/bank_api_models.py", "ip_pledge_compensation"): _PUBLISHED,
-    ("portal/web/bank_api_models.py", "guarantee_fee"): _PUBLISHED,
 }
 
 
@@ -130,7 +115,7 @@ def hits() -> list[str]:
         else:
             continue
         for line, text in strings:
-            if text in identifiers and (str(relative), text) not in KNOWN:
+            if text in identifiers:
                 found.append(f"{relative}:{line}: {identifiers[text]} {text!r}")
     return found
 
@@ -155,10 +140,3 @@ def test_the_scanner_finds_a_literal(tmp_path: Path) -> None:
 
 def test_portal_names_no_guangzhou_identifier() -> None:
     assert hits() == []
-
-
-@pytest.mark.parametrize("where", sorted({path for path, _ in KNOWN}))
-def test_known_exceptions_still_exist(where: str) -> None:
-    """A fixed exception must leave KNOWN, so that the list only shrinks."""
-    text = (REPO / where).read_text(encoding="utf-8")
-    assert any(name in text for path, name in KNOWN if path == where)

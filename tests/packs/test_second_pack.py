@@ -316,3 +316,10 @@ def test_a_grant_and_a_label_go_through_lakeside_review(lakeside: FastAPI) -> No
     assert workflow.state(_state(portal, label)).issues_letter == "approval"
     assert [letter.kind for letter in _letters(portal, label)] == ["approval"]
     assert "湖滨市经济发展局" in _pdf_text(enterprise, label, _letters(portal, label)[0])
+
+
+def test_the_bank_api_offers_lakeside_products(lakeside: FastAPI) -> None:
+    """The published product enum is the pack's (issue 17): no product is named in the code."""
+    spec = _client(lakeside).get("/openapi.json").json()
+    body = spec["paths"]["/api/v1/bank/eligibility"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["properties"]["product"]["enum"] == ["starter_loan"]

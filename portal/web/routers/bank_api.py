@@ -39,6 +39,7 @@ from portal.web.bank_api_models import (
     LoanRegistration,
     LoanStatus,
     ProblemBody,
+    ProductRequest,
     errors_of,
     inline_schema,
 )
@@ -52,7 +53,7 @@ bearer = HTTPBearer(auto_error=False, description="A partner bank's API key, iss
 MAX_BODY_BYTES = 16 * 1024  # a request is a few hundred bytes
 FEN = Decimal("0.01")
 _EXPONENT = re.compile(r"[eE]")
-Body = TypeVar("Body", bound=BaseModel)
+Body = TypeVar("Body", bound=ProductRequest)
 
 _DESCRIPTIONS = {
     400: "The body is not JSON",
@@ -160,7 +161,12 @@ async def _read_body(request: Request, portal: Portal, caller: BankCaller, model
         if not sends_json(request):
             raise Problem(415, "Send the body as application/json.")
         doc = decode_json(await read_limited(request, MAX_BODY_BYTES), parse_float=_exact_number)
-        return model.model_validate(doc)
+        body = model.model_validate(doc)
+        offered = portal.city.banking.products
+        if body.product in offered:
+            return body
+        errors = [FieldError(field="product", message=f"must be one of: {', '.join(sorted(offered))}")]
+        detail = f"product: {errors[0].message}"
     except Problem as problem:  # 400, 413, 415
         status, detail = problem.status, problem.detail
     except ValidationError as exc:
