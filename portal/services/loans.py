@@ -8,7 +8,6 @@ the checked term. The loan then enters the pack's loan workflow at its initial s
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import cast
@@ -19,6 +18,7 @@ from portal.db.access_log import ACCESS_LOG_CHAIN_LOCK
 from portal.db.audit import append_audit
 from portal.db.chain import lock_chain
 from portal.db.tables import BankAccessLog, Enterprise, Loan
+from portal.db.tables.banks import LoanTerms
 from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
 from portal.services.banks import BankCaller
 from portal.services.consents import current_consent
@@ -29,17 +29,11 @@ from portal.workflows import UnknownState, Workflow
 QUERY_VALID_FOR = timedelta(days=30)
 
 
-@dataclass(frozen=True)
-class LoanView:
-    """The published body of a registered loan."""
+class LoanView(LoanTerms):
+    """A registered loan as the bank API publishes it: its terms, whose it is and where it stands."""
 
     id: int
     uscc: str
-    product: str
-    amount: Decimal
-    granted_on: date
-    term_months: int
-    query_id: str
     state: str
     state_label: dict[str, str]
     registered_at: datetime

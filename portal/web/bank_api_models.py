@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from portal.db.tables.banks import LoanTerms
 from portal.uscc import InvalidUSCCError, validate_uscc
 
 # A credit product of the pack (`pack.yaml` banking.products). The codes are the pack's, so the
@@ -184,14 +185,13 @@ class EligibilityResponse(BaseModel):
     query_id: str = Field(description="Quote it when registering the loan (valid 30 days)")
 
 
-class LoanStatus(BaseModel):
+class LoanStatus(LoanTerms):
+    """The answer about a registered loan: its terms (`LoanTerms`), whose it is, where it stands."""
+
     id: int
     uscc: str
     product: Product
-    amount: str = Field(description="Yuan, exact decimal string")
-    granted_on: date
-    term_months: int
-    query_id: str
+    amount: str = Field(description="Yuan, exact decimal string")  # type: ignore[assignment]
     state: str = Field(description="A state of the loan workflow (pack.yaml `banking.loan_workflow`)")
     state_label: LocalText
     registered_at: datetime

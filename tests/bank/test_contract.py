@@ -6,10 +6,13 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, col, select
 
-from portal.db.tables import Enterprise
+from portal.db.tables import Enterprise, Loan
+from portal.db.tables.banks import LoanTerms
 from portal.services import banks, consents
+from portal.services.loans import LoanView
 from portal.settings import Settings
 from portal.web.app import create_app
+from portal.web.bank_api_models import LoanRegistration, LoanStatus
 from portal.web.ratelimit import SlidingWindowLimiter
 from tests.bank.bank_world import TODAY, BankWorld, loan, make_uscc
 
@@ -183,3 +186,11 @@ def test_an_unverified_enterprise_is_invisible_to_banks(world: BankWorld) -> Non
     assert_refused(world, hidden, 403, "no_consent")
     unknown = world.check({**good(world), "uscc": make_uscc(998)})
     assert hidden.content == unknown.content
+
+
+def test_a_loans_terms_are_defined_once() -> None:
+    """Issue 17 §3: the table, the services' view and the API share `LoanTerms`."""
+    terms = set(LoanTerms.model_fields)
+    assert all(issubclass(model, LoanTerms) for model in (Loan, LoanView, LoanStatus))
+    # The request body validates each term with its own rules, and names the same terms.
+    assert set(LoanRegistration.model_fields) == terms | {"uscc"}

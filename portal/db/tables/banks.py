@@ -80,7 +80,19 @@ class BankAccessLog(ChainedRow, table=True):
     query_id: str = Field(unique=True)
 
 
-class Loan(SQLModel, table=True):
+class LoanTerms(SQLModel):
+    """A registered loan's terms, defined once: the columns of `loan`, the fields of the services'
+    view and of the bank API's answer (which narrows them: the pack's product codes, money as text).
+    """
+
+    product: str
+    amount: Decimal = Field(max_digits=18, decimal_places=2)
+    granted_on: date
+    term_months: int
+    query_id: str
+
+
+class Loan(LoanTerms, table=True):
     """A loan a bank registered under a pool (放款备案), carried through the pack's loan workflow.
 
     `version` is SQLAlchemy's version counter, as on `Application`.
@@ -94,10 +106,6 @@ class Loan(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     bank_id: int = Field(foreign_key="bank.id", index=True)
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
-    product: str
-    amount: Decimal = Field(max_digits=18, decimal_places=2)
-    granted_on: date
-    term_months: int
     # The eligibility check the bank relied on.
     query_id: str = Field(foreign_key="bank_access_log.query_id")
     workflow: str

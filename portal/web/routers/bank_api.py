@@ -209,7 +209,7 @@ async def eligibility(
 
 def _loan_body(view: LoanView) -> LoanStatus:
     # Fen precision always, so the POST answer and later GETs print the amount alike.
-    return LoanStatus.model_validate({**asdict(view), "amount": str(view.amount.quantize(FEN))})
+    return LoanStatus.model_validate({**view.model_dump(), "amount": str(view.amount.quantize(FEN))})
 
 
 @router.post(
