@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from portal.web.bank_api_models import publish_pack_enums
 from portal.web.errors import UnhandledErrorMiddleware, install_error_handlers
 from portal.web.input_guard import reject_hostile_text
 from portal.web.observability import MetricsMiddleware
+from portal.web.openapi_contract import contract_openapi
 from portal.web.portal_pages import install_portal_pages
 from portal.web.ratelimit import SlidingWindowLimiter
 from portal.web.routers import audit_public, bank_api, check_api, health, pages, self_check, verify
@@ -118,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(observability.router)
     app.include_router(audit_public.router)
     install_portal_pages(app)
+    app.openapi = partial(contract_openapi, app)  # type: ignore[method-assign]
     return app
 
 

@@ -33,6 +33,9 @@ PROFILE: dict[str, object] = {
 }
 
 
+PASSWORD = "correct horse battery staple"
+
+
 def make_uscc(n: int) -> str:
     """A valid Guangzhou (4401) code, distinct for each n."""
     first = f"914401{n:011d}"
@@ -80,7 +83,7 @@ def new_enterprise(portal: Portal, n: int, facts: dict[str, object] | None = Non
         name=f"广州测试{n}号科技有限公司",
         district="tianhe",
         username=f"firm{n}",
-        password="correct horse battery staple",
+        password=PASSWORD,
         display_name=f"Clerk {n}",
         verified=True,
     )

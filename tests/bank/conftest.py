@@ -43,6 +43,7 @@ def world(
         app.state.portal, engine=migrated_engine, clock=app.state.portal.clock.pinned_to(TODAY)
     )
     app.state.portal = portal
+    app.state.engine = migrated_engine
     app.state.bank_limiter = SlidingWindowLimiter(1000, 60.0)
     banks.add_bank(portal, name="甲银行广州分行", code="alpha")
     banks.add_bank(portal, name="乙银行广州分行", code="beta")

@@ -18,7 +18,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={503: {"description": "The database or Redis is unreachable, or the schema is not migrated"}},
+)
 def readyz(request: Request) -> JSONResponse:
     """Ready: the database answers at the code's migration head, and Redis (when configured) pings.
 
