@@ -23,7 +23,7 @@ from typing import Any
 
 from stdnum.cn import uscc as stdnum_uscc
 
-from portal.services import applications, enterprises, experts, listings
+from portal.services import applications, assignment, enterprises, experts, listings
 from portal.services.access import get_application_for
 from portal.services.amendments import return_for_amendment
 from portal.services.context import Portal
@@ -164,6 +164,7 @@ class _Demo:
             enterprises.confirm_profile(self.portal, actor, row.version)
         staff = (
             ("tianhe_reviewer", "reviewer", "tianhe", None, None, "天河区初审员"),
+            ("tianhe_head", "reviewer", "tianhe", None, None, "天河区审核科负责人"),
             ("haizhu_reviewer", "reviewer", "haizhu", None, None, "海珠区初审员"),
             ("bureau_reviewer", "reviewer", None, "gzsti", None, "市科技局复核员"),
             ("hz_bureau_reviewer", "reviewer", None, "hzkgxj", None, "海珠区科工商信局复核员"),
@@ -189,6 +190,8 @@ class _Demo:
                 email=demo_email(username),
             )
             self.staff[username] = enterprises.actor_for_username(self.portal, username)
+        head = self.staff["tianhe_head"]
+        assignment.set_unit_head(self.portal, self.staff[ADMIN_USERNAME], head.user_id, True)
 
     # -- one case, step by step -------------------------------------------------------------
 

@@ -26,6 +26,9 @@ from portal.workflows import Actor
 
 SortKey = Literal["due", "submitted", "amount", "stage"]
 SORT_KEYS: tuple[SortKey, ...] = ("due", "submitted", "amount", "stage")
+# Whose cases: any (""), the reviewer's own ("me"), or nobody's yet ("none").
+Holder = Literal["", "me", "none"]
+HOLDERS: tuple[Holder, ...] = ("", "me", "none")
 PAGE_SIZE = 50
 EXPORT_LIMIT = 20_000
 
@@ -39,6 +42,7 @@ class QueueQuery:
     district: str = ""
     measure: str = ""
     track: str = ""
+    holder: Holder = ""
     sort: SortKey = "due"
     descending: bool = False
     after: str = ""
@@ -134,6 +138,10 @@ def _filtered(portal: Portal, actor: Actor, query: QueueQuery) -> Any:
     ):
         if value:
             statement = statement.where(column == value)
+    if query.holder == "me":
+        statement = statement.where(col(Application.assignee_id) == actor.user_id)
+    elif query.holder == "none":
+        statement = statement.where(col(Application.assignee_id).is_(None))
     return statement
 
 

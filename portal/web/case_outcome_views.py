@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 
 from portal.db.tables import Application
-from portal.services import decisions, grants, notices
+from portal.services import assignment, decisions, grants, notices
 from portal.services import experts as expert_service
 from portal.services.access import is_lead_unit_staff
 from portal.services.case_files import expert_roster
@@ -63,4 +63,16 @@ def notice_context(request: Request, actor: Actor, application: Application) -> 
         "objections": notices.objections_of(portal, actor, application.id),
         "notice_closable": notices.notice_closable(portal, actor, application.id),
         "local_time": portal.clock.wall_time,
+    }
+
+
+def ownership_context(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
+    """Who holds the case, and the colleagues it can be given to."""
+    portal = portal_of(request)
+    assert application.id is not None
+    holder = application.assignee_id
+    return {
+        "holder_id": holder,
+        "holder_name": assignment.holder_names(portal, {holder}).get(holder, "") if holder else "",
+        "colleagues": assignment.colleagues(portal, actor, application.id),
     }

@@ -25,6 +25,7 @@ from portal.web.routers import (
     oidc,
     panel,
     procurement,
+    queue_work,
     review,
     verification,
 )
@@ -36,6 +37,7 @@ ROUTERS = (
     enterprise.router,
     grants.router,
     applications.router,
+    queue_work.router,
     review.router,
     case_outcomes.router,
     panel.router,

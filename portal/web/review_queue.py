@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from portal.services.context import Portal
-from portal.services.queue import SORT_KEYS, QueueQuery, SortKey
+from portal.services.queue import HOLDERS, SORT_KEYS, Holder, QueueQuery, SortKey
 from portal.web.case_views import label
 from portal.workflows import Actor
 
@@ -33,21 +33,24 @@ class QueueFilter:
     district: str = ""
     measure: str = ""
     track: str = ""
+    holder: str = ""
     sort: str = "due"
     dir: str = "asc"
     after: str = ""
 
     def query(self) -> QueueQuery:
         sort: SortKey = next((k for k in SORT_KEYS if k == self.sort), "due")
+        holder: Holder = next((h for h in HOLDERS if h == self.holder), "")
         return QueueQuery(
             q=self.q[:100], state=self.state, district=self.district, measure=self.measure,
-            track=self.track, sort=sort, descending=self.dir == "desc", after=self.after[:200],
+            track=self.track, holder=holder, sort=sort, descending=self.dir == "desc", after=self.after[:200],
         )  # fmt: skip
 
     def chosen(self) -> dict[str, str]:
         """The filters, search and sort (not the page): what a saved view and the exports keep."""
         values = {"q": self.q, **{name: getattr(self, name) for name in FILTERS}}
         query = self.query()
+        values["holder"] = query.holder
         values["sort"] = query.sort
         values["dir"] = "desc" if query.descending else "asc"
         return values

@@ -42,6 +42,7 @@ EXPECTED_TABLES = {
     "loan",
     "notification",
     "password_reset",
+    "saved_view",
     "objection",
     "transition",
     "user_account",

@@ -18,7 +18,7 @@ from portal.db.tables.decisions import Decision, DocNumberCounter, Letter, Objec
 from portal.db.tables.experts import ExpertAssignment, ExpertConflict, ExpertScore
 from portal.db.tables.listings import Listing, ListingEvent
 from portal.db.tables.notifications import Notification
-from portal.db.tables.people import Enterprise, EnterpriseProfile, User
+from portal.db.tables.people import Enterprise, EnterpriseProfile, SavedView, User
 from portal.db.tables.sessions import PasswordReset, WebSession
 from portal.db.tables.verification import EnterpriseClaim, EnterpriseVerification
 
@@ -54,6 +54,7 @@ __all__ = [
     "Objection",
     "PasswordReset",
     "Role",
+    "SavedView",
     "Transition",
     "User",
     "WebSession",

@@ -58,6 +58,8 @@ class Application(SQLModel, table=True):
     granted_amount: Decimal | None = Field(default=None, max_digits=18, decimal_places=2)
     granted_reason: str | None = Field(default=None, sa_type=Text)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The reviewer who has claimed (or been given) the case; NULL while it waits in the queue.
+    assignee_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow}

@@ -52,6 +52,9 @@ class User(SQLModel, table=True):
     # Experts only: compared with conflicts of interest declared as "same employer".
     employer: str | None = None
     locale: str = Field(default="zh-CN")
+    # Heads their unit (the district and/or bureau they serve): may move an absent colleague's
+    # cases. Set by the admin; a role attribute kept as data, not a role of its own.
+    unit_head: bool = False
     active: bool = True
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -78,3 +81,16 @@ class EnterpriseProfile(SQLModel, table=True):
     confirmed: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class SavedView(SQLModel, table=True):
+    """A reviewer's named set of queue filters: the `/review` query string, under a name."""
+
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="saved_view_user_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(max_length=60)
+    query: str = Field(max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

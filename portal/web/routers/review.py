@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from portal.services import applications as app_service
+from portal.services import assignment, saved_views
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for
 from portal.services.amendments import RETURN_EVENT, return_for_amendment
@@ -26,7 +27,7 @@ from portal.services.case_files import (
     judged_today,
 )
 from portal.services.queue import SORT_KEYS, queue_page
-from portal.web.case_outcome_views import notice_context, outcome_context, panel_context
+from portal.web.case_outcome_views import notice_context, outcome_context, ownership_context, panel_context
 from portal.web.case_views import (
     answer_rows,
     case_row,
@@ -46,14 +47,23 @@ router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False
 MAX_COMMENT = 2000
 
 
+VIEW_ERRORS = ("length", "too_long", "too_many", "taken")
+
+
 @router.get("/review", response_class=HTMLResponse)
-def queue(request: Request, actor: StaffUser, chosen: Annotated[QueueFilter, Depends()]) -> HTMLResponse:
+def queue(
+    request: Request, actor: StaffUser, chosen: Annotated[QueueFilter, Depends()], view_error: str = ""
+) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
     page = queue_page(portal, actor, chosen.query())
+    holders = assignment.holder_names(portal, {a.assignee_id for a, _ in page.rows if a.assignee_id})
     rows = [
-        case_row(
-            c, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today(), enterprise
+        (
+            case_row(
+                c, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today(), enterprise
+            ),
+            holders.get(c.assignee_id or 0, ""),
         )
         for c, enterprise in page.rows
     ]
@@ -66,6 +76,9 @@ def queue(request: Request, actor: StaffUser, chosen: Annotated[QueueFilter, Dep
         "export_query": chosen.url("").lstrip("?"),
         "next_url": chosen.url(after=page.next_cursor) if page.next_cursor else None,
         "first_url": chosen.url() if chosen.after else None,
+        "views": saved_views.list_views(portal, actor),
+        "view_error": view_error if view_error in VIEW_ERRORS else "",
+        "heads_unit": bool(assignment.unit_members(portal, actor)),
     }
     return render(request, "portal/review_queue.html", context)
 
@@ -116,6 +129,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         **outcome_context(request, actor, application),
         **panel_context(request, actor, application),
         **notice_context(request, actor, application),
+        **ownership_context(request, actor, application),
     }
 
 

@@ -1,0 +1,217 @@
+"""Who works a case: claim, unclaim, assign to a colleague, and a unit head's bulk move.
+
+Ownership is not part of the workflow: it never changes the stage or the case's version, so
+a reviewer's open form stays valid when a colleague takes the case. Each change is a guarded
+UPDATE on the assignee the caller saw (`WHERE assignee_id IS <seen>`), so two people taking the
+same case cannot both win, and each is one audit row naming the previous and the new assignee.
+
+A unit head is a reviewer whose account has `unit_head` set (data the admin keeps); the unit
+is the district and/or bureau the head serves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, update
+from sqlmodel import Session, col, select
+
+from portal.db.audit import append_audit
+from portal.db.tables import Application, User
+from portal.services.access import load_visible, visible_to
+from portal.services.cases import audit_case
+from portal.services.context import Portal
+from portal.services.errors import Conflict, Forbidden, NotFound, Refused
+from portal.workflows import Actor
+
+_APPLICATION = Application.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Colleague:
+    """A reviewer a case can be given to, as shown in the assign list."""
+
+    id: int
+    display_name: str
+
+
+@dataclass(frozen=True)
+class MoveOutcome:
+    """One case of a bulk move: `moved`, or the reason it stayed (`changed`: someone acted first)."""
+
+    application_id: int
+    outcome: str
+
+
+def _serves_case(user: User, application: Application) -> bool:
+    """An active reviewer of the case's district or lead unit: who may see and act on it."""
+    if not user.active or user.role != "reviewer":
+        return False
+    return user.district == application.district or (
+        user.bureau is not None and user.bureau == application.lead_unit
+    )
+
+
+def _same_unit(head: User, other: User) -> bool:
+    return (head.district is not None and head.district == other.district) or (
+        head.bureau is not None and head.bureau == other.bureau
+    )
+
+
+def _assignee_is(seen: int | None) -> ColumnElement[bool]:
+    column = _APPLICATION.c.assignee_id
+    return column.is_(None) if seen is None else column == seen  # type: ignore[no-any-return]
+
+
+def _set_assignee(
+    session: Session, actor: Actor, application: Application, seen: int | None, new: int | None, event: str
+) -> None:
+    """Move the case from `seen` to `new` if nobody moved it since; audit who gave it to whom."""
+    result = session.execute(
+        update(_APPLICATION)
+        .where(_APPLICATION.c.id == application.id, _assignee_is(seen))
+        .values(assignee_id=new)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("the case was claimed or reassigned by someone else; reload and try again")
+    audit_case(session, actor, application, event, {"from_assignee": seen, "to_assignee": new})
+
+
+def _reviewer_on(session: Session, actor: Actor, application_id: int) -> Application:
+    if actor.role not in ("reviewer", "admin"):
+        raise Forbidden("仅审核人员可以认领案件", "only reviewers take cases")
+    return load_visible(session, actor, application_id)
+
+
+def colleagues(portal: Portal, actor: Actor, application_id: int) -> list[Colleague]:
+    """The reviewers this case can be given to (those who serve its district or lead unit)."""
+    with portal.reading() as session:
+        application = _reviewer_on(session, actor, application_id)
+        users = session.exec(select(User).where(User.role == "reviewer").order_by(col(User.id))).all()
+        return [Colleague(u.id or 0, u.display_name) for u in users if _serves_case(u, application)]
+
+
+def claim(portal: Portal, actor: Actor, application_id: int) -> None:
+    """Take an unassigned case; refused (409) when a colleague holds it."""
+    with portal.transaction() as session:
+        application = _reviewer_on(session, actor, application_id)
+        if application.assignee_id == actor.user_id:
+            return
+        if application.assignee_id is not None:
+            raise Refused("already_assigned", "该案件已由其他人员认领", "a colleague already holds this case")
+        _set_assignee(session, actor, application, None, actor.user_id, "case_claimed")
+
+
+def assign(portal: Portal, actor: Actor, application_id: int, to_user_id: int, seen: int | None) -> None:
+    """Give the case to a colleague (or reassign it), if it is still with `seen`, the holder shown."""
+    with portal.transaction() as session:
+        application = _reviewer_on(session, actor, application_id)
+        target = session.get(User, to_user_id)
+        if target is None or not _serves_case(target, application):
+            raise NotFound("reviewer", to_user_id)
+        if application.assignee_id == to_user_id:
+            return
+        event = "case_assigned" if seen is None else "case_reassigned"
+        _set_assignee(session, actor, application, seen, to_user_id, event)
+
+
+def unclaim(portal: Portal, actor: Actor, application_id: int) -> None:
+    """Put the case back in the queue: its holder, a head of the holder's unit, or the admin."""
+    with portal.transaction() as session:
+        application = _reviewer_on(session, actor, application_id)
+        holder = application.assignee_id
+        if holder is None:
+            return
+        if holder != actor.user_id and not _heads(session, actor, holder):
+            raise Refused(
+                "not_assignee",
+                "只有认领人或科室负责人可以退回该案件",
+                "only the holder or their head can release it",
+            )
+        _set_assignee(session, actor, application, holder, None, "case_unclaimed")
+
+
+def _heads(session: Session, actor: Actor, user_id: int) -> bool:
+    if actor.role == "admin":
+        return True
+    head, other = session.get(User, actor.user_id), session.get(User, user_id)
+    return bool(head and other and head.unit_head and _same_unit(head, other))
+
+
+def unit_members(portal: Portal, actor: Actor) -> list[Colleague]:
+    """The reviewers of the unit this actor heads (none unless the account is a unit head)."""
+    with portal.reading() as session:
+        head = session.get(User, actor.user_id)
+        if head is None or not (head.unit_head or actor.role == "admin"):
+            return []
+        users = session.exec(
+            select(User).where(User.role == "reviewer", col(User.active)).order_by(col(User.id))
+        ).all()
+        return [
+            Colleague(u.id or 0, u.display_name)
+            for u in users
+            if actor.role == "admin" or _same_unit(head, u)
+        ]
+
+
+def move_cases(portal: Portal, actor: Actor, from_user_id: int, to_user_id: int) -> list[MoveOutcome]:
+    """A unit head moves every case an absent colleague holds to another colleague.
+
+    Each case is its own transaction, so one that a colleague took meanwhile (`changed`) or
+    that the new holder cannot serve (`out_of_scope`) stays, and the rest still move.
+    """
+    with portal.reading() as session:
+        if not _heads(session, actor, from_user_id) or not _heads(session, actor, to_user_id):
+            raise Forbidden(
+                "仅科室负责人可以批量转交本单位人员的案件", "only the unit's head moves its members' cases"
+            )
+        target = session.get(User, to_user_id)
+        held = session.exec(
+            select(Application.id)
+            .where(Application.assignee_id == from_user_id, visible_to(actor))
+            .order_by(col(Application.id))
+        ).all()
+    outcomes = []
+    for application_id in held:
+        assert application_id is not None and target is not None
+        outcomes.append(
+            MoveOutcome(application_id, _move_one(portal, actor, application_id, from_user_id, target))
+        )
+    return outcomes
+
+
+def _move_one(portal: Portal, actor: Actor, application_id: int, from_user_id: int, target: User) -> str:
+    try:
+        with portal.transaction() as session:
+            application = load_visible(session, actor, application_id)
+            if not _serves_case(target, application):
+                return "out_of_scope"
+            _set_assignee(session, actor, application, from_user_id, target.id, "case_reassigned")
+    except Conflict:
+        return "changed"
+    return "moved"
+
+
+def holder_names(portal: Portal, user_ids: set[int]) -> dict[int, str]:
+    """Display names of case holders, for the queue's and the case's assignee column."""
+    if not user_ids:
+        return {}
+    with portal.reading() as session:
+        users = session.exec(select(User).where(col(User.id).in_(user_ids))).all()
+        return {u.id or 0: u.display_name for u in users}
+
+
+def set_unit_head(portal: Portal, actor: Actor, user_id: int, head: bool) -> None:
+    """The admin names (or stops naming) a reviewer the head of their unit; audited."""
+    if actor.role != "admin":
+        raise Forbidden("仅管理员可以指定单位负责人", "only the admin names unit heads")
+    with portal.transaction() as session:
+        user = session.get(User, user_id)
+        if user is None or user.role != "reviewer":
+            raise NotFound("reviewer", user_id)
+        user.unit_head = head
+        session.add(user)
+        append_audit(
+            session, actor_id=actor.user_id, actor_role=actor.role, subject_type="user",
+            subject_id=user_id, event="unit_head_set" if head else "unit_head_unset",
+        )  # fmt: skip

@@ -1,0 +1,99 @@
+"""Ownership of cases and saved queue views: claim, unclaim, assign, a head's bulk move, views.
+
+Every form posts with the CSRF token and redirects back (303); the services decide who may do
+what, so a reviewer of another district gets the same 404 as for a case that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from portal.services import assignment, saved_views
+from portal.services.errors import ValidationFailed
+from portal.web.i18n import Translator, request_lang
+from portal.web.params import FormId, PathId
+from portal.web.review_queue import QueueFilter
+from portal.web.security import require_csrf
+from portal.web.session_auth import StaffUser, portal_of
+from portal.web.templating import render
+
+router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+SeenHolder = Annotated[int | None, Form(ge=1, le=2**31 - 1)]
+
+
+@router.post("/review/{application_id}/claim")
+def claim(request: Request, actor: StaffUser, application_id: PathId) -> RedirectResponse:
+    assignment.claim(portal_of(request), actor, application_id)
+    return RedirectResponse(f"/review/{application_id}", status_code=303)
+
+
+@router.post("/review/{application_id}/unclaim")
+def unclaim(request: Request, actor: StaffUser, application_id: PathId) -> RedirectResponse:
+    assignment.unclaim(portal_of(request), actor, application_id)
+    return RedirectResponse(f"/review/{application_id}", status_code=303)
+
+
+@router.post("/review/{application_id}/assign")
+def assign(
+    request: Request, actor: StaffUser, application_id: PathId, assignee_id: FormId, seen: SeenHolder = None
+) -> RedirectResponse:
+    """Give the case to a colleague; `seen` is the holder the page showed (refused if it changed)."""
+    assignment.assign(portal_of(request), actor, application_id, assignee_id, seen)
+    return RedirectResponse(f"/review/{application_id}", status_code=303)
+
+
+def _team_page(
+    request: Request, actor: StaffUser, extra: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    members = assignment.unit_members(portal_of(request), actor)
+    return render(
+        request, "portal/review_team.html", {"actor": actor, "members": members, **extra}, status_code
+    )
+
+
+@router.get("/review/team/move", response_class=HTMLResponse)
+def team(request: Request, actor: StaffUser) -> HTMLResponse:
+    """The unit head's page: move every case an absent colleague holds to another one."""
+    return _team_page(request, actor, {"outcomes": None, "errors": {}})
+
+
+@router.post("/review/team/move", response_class=HTMLResponse)
+def move(request: Request, actor: StaffUser, from_user: FormId, to_user: FormId) -> HTMLResponse:
+    if from_user == to_user:
+        t = Translator(request_lang(request))
+        return _team_page(request, actor, {"outcomes": None, "errors": {"to_user": t("team.same")}}, 422)
+    outcomes = assignment.move_cases(portal_of(request), actor, from_user, to_user)
+    return _team_page(request, actor, {"outcomes": outcomes, "errors": {}})
+
+
+@router.post("/review/views")
+async def save_view(request: Request, actor: StaffUser) -> Response:
+    """Save the queue's current filters (sent as hidden fields) under a name."""
+    form = await request.form()
+    fields = {name: str(form.get(name) or "")[:200] for name in QueueFilter.__dataclass_fields__}
+    chosen = QueueFilter(**{k: v for k, v in fields.items() if k != "after"})
+    query = chosen.url("").lstrip("?")
+    try:  # synchronous database work: in the thread pool, never on the event loop
+        view = await run_in_threadpool(
+            saved_views.save_view, portal_of(request), actor, str(form.get("name") or "")[:200], query
+        )
+    except ValidationFailed as failed:
+        return RedirectResponse(chosen.url(view_error=failed.errors[0].code), status_code=303)
+    return RedirectResponse(f"/review/views/{view.id}", status_code=303)
+
+
+@router.get("/review/views/{view_id}")
+def open_view(request: Request, actor: StaffUser, view_id: PathId) -> RedirectResponse:
+    """A view's bookmarkable address: the queue with the view's filters."""
+    view = saved_views.get_view(portal_of(request), actor, view_id)
+    return RedirectResponse(f"/review?{view.query}" if view.query else "/review", status_code=303)
+
+
+@router.post("/review/views/{view_id}/delete")
+def delete_view(request: Request, actor: StaffUser, view_id: PathId) -> RedirectResponse:
+    saved_views.delete_view(portal_of(request), actor, view_id)
+    return RedirectResponse("/review", status_code=303)
