@@ -15,7 +15,6 @@ from pathlib import Path
 
 from portal.rules.errors import FactError, FormulaError, RuleFileError
 from portal.rules.formula import (
-    ENTITIES,
     Closure,
     Expr,
     FactRef,
@@ -64,6 +63,11 @@ class FactDictionary:
     path: Path
     specs: dict[str, FactSpec]
     _compiled: dict[str, Closure] = field(default_factory=dict, repr=False)
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """What facts are about (enterprise, loan, ...), in file order: facts.yaml's top-level keys."""
+        return tuple(dict.fromkeys(spec.entity for spec in self.specs.values()))
 
     def get(self, qualified: str) -> FactSpec | None:
         """The fact named `entity.name`, or None."""
@@ -119,8 +123,8 @@ class FactDictionary:
             raise FactError("facts", "expected an object keyed by entity")
         parsed: dict[str, dict[str, object]] = {}
         for entity, values in raw.items():
-            if entity not in ENTITIES:
-                raise FactError(str(entity), f"unknown entity; expected one of {', '.join(ENTITIES)}")
+            if entity not in self.entities:
+                raise FactError(str(entity), f"unknown entity; expected one of {', '.join(self.entities)}")
             if not isinstance(values, Mapping):
                 raise FactError(entity, "expected an object of facts")
             typed: dict[str, object] = {}
@@ -210,15 +214,19 @@ def _decimal(q: str, value: object) -> Decimal:
     return Decimal(format(number, "f")) if isinstance(exponent, int) and exponent > 0 else number
 
 
+_ENTITY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
 def load_facts(path: Path) -> FactDictionary:
     """Read facts.yaml; schema errors, unknown references and formula type errors raise RuleFileError."""
     data = load_yaml(path)
     top = Reader(path, data, "", 1)
-    top.only(set(ENTITIES))
+    if not isinstance(data, dict) or not data:
+        raise RuleFileError(path, 1, "", "expected a mapping of entities (enterprise:, ...) to their facts")
     specs: dict[str, FactSpec] = {}
-    for entity in ENTITIES:
-        if not top.has(entity):
-            continue
+    for entity in data:
+        if not _ENTITY_NAME.fullmatch(entity):
+            raise RuleFileError(path, top.line(entity), entity, "an entity is a lower-case snake_case name")
         entity_map = top.mapping(entity)
         for name in entity_map:
             specs[f"{entity}.{name}"] = _read_spec(path, entity, name, entity_map)

@@ -17,7 +17,6 @@ from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
 
 from portal.rules.errors import FormulaError
 
-ENTITIES = ("enterprise", "loan", "talent", "product", "project")
 NUMERIC_TYPES = frozenset({"int", "money", "ratio", "number"})
 
 Facts = Mapping[str, Mapping[str, object]]
@@ -170,9 +169,9 @@ def _convert(node: ast.expr, text: str) -> Expr:
             return ParamRef(name)
         if scope == "table":
             return TableRef(name)
-        if scope in ENTITIES:
-            return FactRef(f"{scope}.{name}")
-        raise FormulaError(f"unknown scope {scope!r} in {scope}.{name}")
+        # Any other scope is an entity of the pack's facts.yaml; the fact is looked up when the
+        # formula is checked against the dictionary, which names an unknown one.
+        return FactRef(f"{scope}.{name}")
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):
             return Unary("-", _convert(node.operand, text))

@@ -50,7 +50,6 @@ CATEGORIES = (
     "subsidy",
     "qualification",
 )
-APPLIES_TO = ("enterprise", "loan", "talent", "product", "project")
 # How the benefit is obtained. `online`: the enterprise applies through the portal's form;
 # `employer`: the employer applies through the portal's form for a named person; `tax_filing`:
 # claimed by the enterprise itself in its tax return (nothing to apply for here); `bank`: through a
@@ -164,6 +163,9 @@ class Rule:
         """Compile the rule against a fact dictionary; load_pack does this for every rule."""
         from portal.rules.evaluate import CompiledRule
 
+        if self.applies_to not in facts.entities:
+            known = ", ".join(facts.entities)
+            raise RuleFileError(self.path, 0, "applies_to", f"must be an entity of facts.yaml: {known}")
         self.compiled = CompiledRule(self, facts)
 
     def evaluate(self, facts: dict[str, dict[str, object]], on: date, trace: bool = True) -> "Result":
@@ -224,7 +226,7 @@ def read_rule(path: Path, data: object) -> Rule:
         version=version,
         title=title,
         category=r.choice("category", CATEGORIES),
-        applies_to=r.choice("applies_to", APPLIES_TO),
+        applies_to=str(r.text_field("applies_to")),
         workflow=r.text_field("workflow", required=False),
         lead_unit=r.text_field("lead_unit", required=False),
         auto_grant=bool(auto_grant),

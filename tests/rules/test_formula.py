@@ -20,12 +20,16 @@ from portal.rules.formula import Call, FactRef, ParamRef, infer_type, parse_form
         "1 < enterprise.revenue < 3",
         "x",
         "round(enterprise.revenue, digits=2)",
-        "foo.bar",
     ],
 )
 def test_outside_the_whitelist_is_refused(text: str) -> None:
     with pytest.raises(FormulaError):
         parse_formula(text)
+
+
+def test_any_entity_of_the_pack_may_be_named() -> None:
+    """Entities are facts.yaml's (issue 17): the parser names the fact; the dictionary judges it."""
+    assert parse_formula("vessel.tonnage") == FactRef("vessel.tonnage")
 
 
 def test_ir_is_walkable() -> None:
