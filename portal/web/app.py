@@ -6,12 +6,11 @@ module-level app object, so importing this module reads no settings and loads no
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
@@ -23,7 +22,6 @@ from portal.services.context import Portal
 from portal.services.web_sessions import SessionTimeouts
 from portal.settings import Settings, get_settings
 from portal.web import observability
-from portal.web.bank_api_models import publish_pack_enums
 from portal.web.errors import UnhandledErrorMiddleware, install_error_handlers
 from portal.web.input_guard import reject_hostile_text
 from portal.web.observability import MetricsMiddleware
@@ -69,7 +67,6 @@ def create_app(settings: Settings) -> FastAPI:
     # The services' view of the pack is the app's: loaded once and shared by pages and API.
     portal = Portal.from_settings(settings, engine=engine)
     app.state.portal = portal
-    _publish_pack_enums(app, portal.city.banking.products)
     app.state.pack = portal.pack
     app.state.forms = portal.forms
     app.state.engine = engine
@@ -128,15 +125,3 @@ def make_app() -> FastAPI:
     """The uvicorn `--factory` entry point: settings from the environment, read once here."""
     observability.configure_logging()
     return create_app(get_settings())
-
-
-def _publish_pack_enums(app: FastAPI, products: Collection[str]) -> None:
-    """/openapi.json lists the pack's credit products as the bank API's `product` enum."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            publish_pack_enums(generate(), products)
-        return app.openapi_schema or generate()
-
-    app.openapi = openapi  # type: ignore[method-assign]
