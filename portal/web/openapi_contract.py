@@ -83,6 +83,7 @@ def _components(schemas: dict[str, Any], model: type[BaseModel], name: str | Non
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     for def_name, definition in schema.pop("$defs", {}).items():
         schemas[def_name] = definition
+    schema["title"] = name or model.__name__
     schemas[name or model.__name__] = schema
     return {"$ref": f"#/components/schemas/{name or model.__name__}"}
 
