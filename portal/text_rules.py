@@ -10,7 +10,7 @@ differently from what it is (`scan\\u202efdp.hta` shows as "scanath.pdf").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 _BIDI: Final = "\u202a-\u202e\u2066-\u2069"
@@ -31,6 +31,33 @@ def first_refused(items: Iterable[tuple[str, object]], *, multi_line: bool) -> s
     return None
 
 
+def escaped(text: str) -> str:
+    """`text` with each refused character written as an escape, safe to print in a message."""
+    return SINGLE_LINE_BAD.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def without_bidi(text: str) -> str:
     """`text` with every bidi formatting character removed, so it reads as it is stored."""
     return _BIDI_FORMATTING.sub("", text)
+
+
+def first_refused_member(document: object) -> str | None:
+    """The dotted path of the first refused string (a key or a value) in a JSON-like document."""
+    for path, value in _strings(document, ""):
+        if MULTI_LINE_BAD.search(value):
+            return path or "(document)"
+    return None
+
+
+def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if SINGLE_LINE_BAD.search(str(key)):
+                yield child, str(key)
+            yield from _strings(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")

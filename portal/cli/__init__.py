@@ -19,8 +19,10 @@ from portal.cli import (
     worker,
     workflows,
 )
+from portal.cli.inputs import GuardedGroup
 
 app = typer.Typer(
+    cls=GuardedGroup,
     name="portal",
     help="政策兑现平台 — rule engine, review workflows and the web portal.",
     no_args_is_help=True,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from portal.cli.bootstrap import database, fail, run, settings
+from portal.cli.inputs import refuse_hostile
 
 if TYPE_CHECKING:
     from portal.db.chain import VerifyReport
@@ -80,6 +81,7 @@ def _checkpoint_problems(path: Path) -> list[str]:
         document = json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise fail(f"{path}: cannot read the checkpoint: {exc}", 2) from None
+    refuse_hostile(path, document)
     public_key = _trusted_public_key()
     try:
         return run(lambda portal: check_against(portal, document, public_key), doing="cannot read the logs")

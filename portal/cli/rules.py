@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from portal.cli.bootstrap import fail, load_rules, parse_day, settings, today
+from portal.cli.inputs import refuse_hostile
 
 if TYPE_CHECKING:
     from portal.rules import Pack
@@ -137,6 +138,7 @@ def check(
         raise fail(f"{facts_file}: not valid JSON: {exc}", 2) from None
     if not isinstance(raw, dict):
         raise fail(f"{facts_file}: expected an object keyed by entity", 2)
+    refuse_hostile(facts_file, raw)
     from portal.rules import FactError
 
     pack = load_rules()

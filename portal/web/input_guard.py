@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from fastapi import Request
 
-from portal.text_rules import MULTI_LINE_BAD, SINGLE_LINE_BAD, first_refused
+from portal.text_rules import MULTI_LINE_BAD, SINGLE_LINE_BAD, first_refused, first_refused_member
 
 # A JSON string escape of a refused character, not itself escaped (an even run of backslashes
 # before it): raw control characters are not valid JSON, so escapes are how they arrive.
@@ -72,20 +72,5 @@ def _first_bad_member(text: str) -> str:
         document = json.loads(text)
     except ValueError:
         return "(body)"
-    for path, value in _strings(document, ""):
-        if MULTI_LINE_BAD.search(value):
-            return path or "(body)"
-    return "(body)"
-
-
-def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            yield child, str(key)
-            yield from _strings(item, child)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
+    member = first_refused_member(document)
+    return "(body)" if member is None or member == "(document)" else member
