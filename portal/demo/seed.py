@@ -23,8 +23,16 @@ from typing import Any
 
 from stdnum.cn import uscc as stdnum_uscc
 
-from portal.services import applications, assignment, enterprises, experts, listings
-from portal.services.access import get_application_for
+from portal.services import (
+    applications,
+    assignment,
+    enterprises,
+    experts,
+    listings,
+    registration,
+    verification,
+)
+from portal.services.access import actor_of, get_application_for
 from portal.services.amendments import return_for_amendment
 from portal.services.context import Portal
 from portal.services.errors import NotFound
@@ -522,6 +530,42 @@ def _withdrawn(demo: _Demo, company: str, case: int, day: int) -> int:
     return case
 
 
+NEWCOMER = DemoEnterprise(
+    "newcomer", "广州新来智能科技有限公司", "440105", "MA5CXN7P2", "haizhu", "cheng", "0"
+)
+
+
+def _play_identity(demo: _Demo) -> None:
+    """A newcomer whose papers wait for the Haizhu reviewer, and a second person's claim to 智瞳."""
+    portal = demo.portal
+    demo.on(20)
+    _, user = enterprises.register_enterprise(
+        portal,
+        uscc=demo_uscc(NEWCOMER),
+        name=NEWCOMER.name,
+        district=NEWCOMER.district,
+        username=NEWCOMER.key,
+        password=DEMO_PASSWORD,
+        display_name="新来申报专员",
+        email=demo_email(NEWCOMER.key),
+    )
+    papers = [verification.Upload(_pdf(), "application/pdf", name) for name in ("营业执照.pdf", "授权书.pdf")]
+    verification.request_verification(portal, actor_of(user), *papers)
+    registration.register(
+        portal,
+        registration.Registration(
+            uscc=demo.uscc["zhitong"],
+            name="广州智瞳城市视觉科技有限公司",
+            district="haizhu",
+            username="zhitong_second",
+            display_name="智通新来的经办人",
+            email=demo_email("zhitong_second"),
+            password=DEMO_PASSWORD,
+            password2=DEMO_PASSWORD,
+        ),
+    )
+
+
 def seed_demo(portal: Portal) -> SeedReport:
     """Create the demo data unless it is there already; the clock is restored afterwards."""
     try:
@@ -536,6 +580,7 @@ def seed_demo(portal: Portal) -> SeedReport:
         demo.people()
         _play_listings(demo)
         _play_cases(demo)
+        _play_identity(demo)
         # Today's sweep marks the forgotten case overdue and tells the bureau, as cron would.
         portal.today_override = saved_clock
         sweep(portal)
@@ -547,6 +592,7 @@ def seed_demo(portal: Portal) -> SeedReport:
 def demo_logins() -> list[tuple[str, str]]:
     """Every demo account with a short description, in the order they are printed."""
     people = [(e.key, f"企业 {e.name}（{e.district}）") for e in ENTERPRISES]
+    people.append((NEWCOMER.key, f"企业 {NEWCOMER.name}（{NEWCOMER.district}，身份待核验）"))
     staff = [
         ("tianhe_reviewer", "天河区初审员"),
         ("haizhu_reviewer", "海珠区初审员"),

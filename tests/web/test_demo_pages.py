@@ -56,7 +56,9 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
         ("awards", "listed"),
     }
     assert any(e.status == "listed" and e.reminded_for == e.expires_on for e in entries)
-    assert len(companies) == 6 and {c.ai_track for c in companies} >= {"zao", "che", "jian", "cheng"}
+    assert len(companies) == 7 and {c.ai_track for c in companies} >= {"zao", "che", "jian", "cheng"}
+    # Every demo enterprise may submit but the newcomer, whose papers wait for its district.
+    assert sorted(c.name for c in companies if c.verified_at is None) == ["广州新来智能科技有限公司"]
     assert all(demo_uscc(e).startswith("914401") for e in ENTERPRISES)
 
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -70,4 +72,9 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
         login(client, "tianhe_reviewer", DEMO_PASSWORD)
         haizhu_case = next(c for c in cases if c.district == "haizhu" and c.state != "draft")
         assert client.get(f"/review/{haizhu_case.id}").status_code == 404
+        # The Haizhu reviewer has the newcomer's papers and the claim to 智瞳 waiting.
+        client.cookies.clear()
+        login(client, "haizhu_reviewer", DEMO_PASSWORD)
+        assert "广州新来智能科技有限公司" in client.get("/verifications").text
+        assert "zhitong_second" in client.get("/claims").text
     app.state.engine.dispose()
