@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from portal.db.tables import Application
@@ -196,31 +197,37 @@ async def _read_upload(upload: UploadFile) -> bytes:
     return b"".join(chunks)
 
 
-async def _checked_uploads(
-    form: FormData, spec: FormSpec, t: Translator
+async def _posted_files(form: FormData) -> list[tuple[str, str, bytes]]:
+    """(field, file name, bytes) of every file posted to an upload slot, read on the event loop."""
+    return [
+        (key, value.filename, await _read_upload(value))
+        for key, value in form.multi_items()
+        if key.startswith(ATTACHMENT_PREFIX) and isinstance(value, UploadFile) and value.filename
+    ]
+
+
+def _checked_uploads(
+    posted: list[tuple[str, str, bytes]], spec: FormSpec, t: Translator
 ) -> tuple[list[tuple[str, str, str, bytes]], dict[str, str]]:
     """(slot, kind, safe name, bytes) for each accepted file, and an error per refused slot."""
     accepted: list[tuple[str, str, str, bytes]] = []
     errors: dict[str, str] = {}
-    for key, value in form.multi_items():
-        if not key.startswith(ATTACHMENT_PREFIX) or not isinstance(value, UploadFile) or not value.filename:
-            continue
+    for key, filename, data in posted:
         slot_id = key[len(ATTACHMENT_PREFIX) :]
         slot = spec.attachments.get(slot_id)
         if slot is None:
             errors[key] = t(
-                "app.upload_error", name=safe_name(value.filename, "file"), reason=t("auth.error.choice")
+                "app.upload_error", name=safe_name(filename, "file"), reason=t("auth.error.choice")
             )
             continue
-        data = await _read_upload(value)
         try:
             kind = check_upload(data, slot.kinds)
         except UploadRejected as rejected:
             errors[key] = t(
-                "app.upload_error", name=safe_name(value.filename, "file"), reason=rejected.message(t.lang)
+                "app.upload_error", name=safe_name(filename, "file"), reason=rejected.message(t.lang)
             )
             continue
-        accepted.append((slot_id, kind, safe_name(value.filename, kind), data))
+        accepted.append((slot_id, kind, safe_name(filename, kind), data))
     return accepted, errors
 
 
@@ -246,19 +253,32 @@ def _posted_answers(
 async def save_or_submit(
     request: Request, actor: EnterpriseUser, application_id: PathId, v: QueryVersion
 ) -> Response:
+    form = await request.form()
+    posted = await _posted_files(form)
+    # The body is read on the event loop; the database work runs in the thread pool.
+    return await run_in_threadpool(_save_or_submit, request, actor, application_id, v, form, posted)
+
+
+def _save_or_submit(
+    request: Request,
+    actor: EnterpriseUser,
+    application_id: int,
+    v: int,
+    form: FormData,
+    posted: list[tuple[str, str, bytes]],
+) -> Response:
     portal = portal_of(request)
     lang = request_lang(request)
     t = Translator(lang)
     application = get_application_for(portal, actor, application_id)
     spec = _spec_for(request, application)
-    form = await request.form()
     reopen = (
         reopened_sections(portal, actor, application_id)
         if portal.workflows[application.workflow].state(application.state).kind == "amendment"
         else None
     )
     answers = _posted_answers(form, spec, _latest_answers(request, actor, application_id), reopen)
-    uploads, upload_errors = await _checked_uploads(form, spec, t)
+    uploads, upload_errors = _checked_uploads(posted, spec, t)
     if upload_errors:
         return _form_page(request, actor, application, spec, answers, upload_errors, status_code=422)
     version = v

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from portal.services import notices
@@ -101,8 +102,20 @@ async def lodge(
     reasons: str = Form(""),
 ) -> Response:
     """File an objection; 422 with each field's problem in the reader's language, 429 when busy."""
+    form = await request.form()
+    upload = form.get("file")
+    posted = (
+        (upload.filename, await upload.read()) if isinstance(upload, UploadFile) and upload.filename else None
+    )
+    # The body is read on the event loop; the limiter, the checks and the database in the pool.
+    fields = {"name": name, "contact": contact, "email": email, "reasons": reasons}
+    return await run_in_threadpool(_lodge, request, application_id, fields, posted)
+
+
+def _lodge(
+    request: Request, application_id: int, values: dict[str, str], posted: tuple[str, bytes] | None
+) -> Response:
     t = Translator(request_lang(request))
-    values = {"name": name, "contact": contact, "email": email, "reasons": reasons}
     client = request.client.host if request.client else "unknown"
     retry_after = _limiter(request).hit(client)
     if retry_after is not None:
@@ -115,11 +128,9 @@ async def lodge(
         )
         response.headers["Retry-After"] = str(retry_after)
         return response
-    form = await request.form()
-    upload = form.get("file")
     file = None
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read()
+    if posted is not None:
+        filename, data = posted
         try:
             kind = check_upload(data, _FILE_KINDS)
         except UploadRejected as rejected:
@@ -130,15 +141,15 @@ async def lodge(
                 errors={"file": rejected.message(t.lang)},
                 status_code=422,
             )
-        file = notices.ObjectionFile(data, safe_name(upload.filename, kind), _CONTENT_TYPES[kind])
+        file = notices.ObjectionFile(data, safe_name(filename, kind), _CONTENT_TYPES[kind])
     try:
         notices.lodge_objection(
             portal_of(request),
             application_id,
-            name=name,
-            contact=contact,
-            email=email,
-            reasons=reasons,
+            name=values["name"],
+            contact=values["contact"],
+            email=values["email"],
+            reasons=values["reasons"],
             file=file,
         )
     except ValidationFailed as failed:
