@@ -65,6 +65,23 @@ def stage_order(portal: Portal) -> dict[str, int]:
     return order
 
 
+def takes(actor: Actor, roles: frozenset[str], jurisdiction: str) -> bool:
+    """Whether the actor's role and jurisdiction could fire a transition with these rules.
+
+    The case-level check (this district, this lead unit) is the workflow's; this answers
+    "is this the kind of step this reviewer does", to offer only those stages and actions.
+    """
+    if actor.role == "admin":
+        return True
+    scopes = {"none"} | ({"district"} if actor.district else set()) | ({"bureau"} if actor.bureau else set())
+    return actor.role in roles and jurisdiction in scopes
+
+
+def case_workflows(portal: Portal) -> set[str]:
+    """The workflows the pack's measures run (not, e.g., the enterprise verification one)."""
+    return {rule.workflow for rule in portal.pack.rules if rule.workflow}
+
+
 def _sort_column(portal: Portal, key: SortKey) -> Any:
     if key == "stage":
         return case(stage_order(portal), value=col(Application.state), else_=len(stage_order(portal)))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from portal.services.context import Portal
-from portal.services.queue import HOLDERS, SORT_KEYS, Holder, QueueQuery, SortKey
+from portal.services.queue import HOLDERS, SORT_KEYS, Holder, QueueQuery, SortKey, case_workflows, takes
 from portal.web.case_views import label
 from portal.workflows import Actor
 
@@ -62,28 +62,18 @@ class QueueFilter:
         return f"{path}?{urlencode(kept)}" if kept else path
 
 
-def _actionable_jurisdictions(actor: Actor) -> set[str]:
-    scopes = {"none"}
-    if actor.district is not None:
-        scopes.add("district")
-    if actor.bureau is not None:
-        scopes.add("bureau")
-    return scopes
-
-
 def filter_options(portal: Portal, actor: Actor, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """Each filter with the (value, label) choices this actor can act on, in the pack's order."""
     admin = actor.role == "admin"
-    scopes = _actionable_jurisdictions(actor)
     acting: dict[str, set[str]] = {}  # workflow -> stages where the actor can fire an event
     states: dict[str, str] = {}
+    used = case_workflows(portal)
     for name, workflow in portal.workflows.items():
-        acting[name] = set()
-        for edge in workflow.transitions:
-            if admin or (actor.role in edge.roles and edge.jurisdiction in scopes):
-                acting[name].add(edge.source)
+        if name not in used:
+            continue
+        acting[name] = {e.source for e in workflow.transitions if takes(actor, e.roles, e.jurisdiction)}
         for state in workflow.states:
-            if state.kind != "draft" and state.name in acting[name]:
+            if state.kind != "draft" and (admin or state.name in acting[name]):
                 states.setdefault(state.name, label(state.label, lang))
     measures = []
     for measure in portal.pack.measure_ids():

@@ -6,7 +6,7 @@ import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from portal_helpers import client_of, csrf_of, enterprise_with_case, login, portal_app, staff
+from portal_helpers import case_form, client_of, csrf_of, enterprise_with_case, login, portal_app, staff
 from sqlmodel import select
 
 from portal.db.audit import verify_chain
@@ -151,8 +151,66 @@ def test_a_district_reviewer_is_offered_only_their_district(portal_app: FastAPI)
     district = re.search(r'<select id="filter-district" name="district">(.*?)</select>', html, re.S)
     assert district is not None
     assert re.findall(r'<option value="(\w+)"', district.group(1)) == ["haizhu"]
+    stages = re.search(r'<select id="filter-state" name="state">(.*?)</select>', html, re.S)
+    assert stages is not None
+    offered = set(re.findall(r'<option value="(\w+)"', stages.group(1)))
+    assert "submitted" in offered and "registered" not in offered  # no bank-loan (bureau) stages
+    assert "bureau_review" not in offered  # a district reviewer does not act there
     admin = signed_in(portal_app, staff(portal, "admin"))
     everything = re.search(
         r'<select id="filter-district" name="district">(.*?)</select>', admin.get("/review").text, re.S
     )
     assert everything is not None and len(re.findall(r'<option value="\w+"', everything.group(1))) > 5
+
+
+def test_bulk_accept_confirms_first_and_reports_each_case_in_words(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    first, second = (enterprise_with_case(portal_app)[1] for _ in range(2))
+    reviewer = signed_in(portal_app, staff(portal, "reviewer", district="haizhu"))
+    queue = reviewer.get(f"/review?q=%23{first}").text
+    picked = re.findall(r'name="case" value="(\d+:\d+)"', queue)
+    assert picked and picked[0].startswith(f"{first}:")
+    seen = [
+        picked[0],
+        re.findall(r'name="case" value="(\d+:\d+)"', reviewer.get(f"/review?q=%23{second}").text)[0],
+    ]
+    event = re.search(r'<select id="bulk-event" name="event"><option value="(\w+)"', queue)
+    assert event is not None
+    token = csrf_of(reviewer, "/review")
+    form = {"csrf_token": token, "event": event.group(1), "case": seen}
+    confirm = reviewer.post("/review/bulk", data=form)
+    assert confirm.status_code == 200 and 'action="/review/bulk/run"' in confirm.text
+    assert f"#{first}" in confirm.text and f"#{second}" in confirm.text
+    with portal.reading() as session:
+        assert session.get(Application, first).state == "submitted"  # type: ignore[union-attr]  # nothing yet
+
+    colleague = signed_in(portal_app, staff(portal, "reviewer", district="haizhu"))
+    assert post(colleague, f"/review/{second}/claim", f"/review/{second}") == 303  # not a version change
+    version, colleague_token = case_form(colleague, f"/review/{second}")
+    moved = colleague.post(
+        f"/review/{second}/transition",
+        data={"csrf_token": colleague_token, "event": event.group(1), "expected_version": str(version)},
+    )
+    assert moved.status_code == 200, (event.group(1), moved.text[-3000:])  # the colleague acted first
+
+    done = reviewer.post("/review/bulk/run", data=form)
+    assert done.status_code == 200
+    assert "已办理 1 件，共 2 件。" in done.text
+    assert "未办理：在您查看之后已被他人处理" in done.text
+    with portal.reading() as session:
+        assert session.get(Application, first).state != "submitted"  # type: ignore[union-attr]
+
+    far = signed_in(portal_app, staff(portal, "reviewer", district="tianhe"))
+    far_form = {**form, "csrf_token": csrf_of(far, "/review")}
+    assert far.post("/review/bulk", data=far_form).status_code == 422  # nothing of theirs to confirm
+    assert "未办理：案件不存在或不在您的办理范围内" in far.post("/review/bulk/run", data=far_form).text
+    bad = reviewer.post("/review/bulk", data={**form, "case": ["1; drop"]})
+    assert bad.status_code == 422
+    assert reviewer.post("/review/bulk", data={**form, "event": "reject"}).status_code == 422  # never in bulk
+    enterprise, _ = enterprise_with_case(portal_app)
+    assert (
+        enterprise.post(
+            "/review/bulk/run", data={**form, "csrf_token": csrf_of(enterprise, "/applications")}
+        ).status_code
+        == 403
+    )

@@ -6,14 +6,18 @@ what, so a reviewer of another district gets the same 404 as for a case that doe
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from portal.services import assignment, saved_views
-from portal.services.errors import ValidationFailed
+from portal.services import assignment, bulk, saved_views
+from portal.services.access import get_application_for
+from portal.services.case_files import enterprises_by_id
+from portal.services.errors import NotFound, ValidationFailed
+from portal.web.case_views import case_row
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, PathId
 from portal.web.review_queue import QueueFilter
@@ -97,3 +101,74 @@ def open_view(request: Request, actor: StaffUser, view_id: PathId) -> RedirectRe
 def delete_view(request: Request, actor: StaffUser, view_id: PathId) -> RedirectResponse:
     saved_views.delete_view(portal_of(request), actor, view_id)
     return RedirectResponse("/review", status_code=303)
+
+
+def _bulk_items(values: list[str]) -> list[tuple[int, int]]:
+    """The checked cases as (id, version seen); 422 for anything that is not `<id>:<version>`."""
+    items = []
+    for value in values:
+        match = re.fullmatch(r"(\d{1,9}):(\d{1,9})", value)
+        if match is None:
+            raise HTTPException(422, "each case is sent as <id>:<version>")
+        items.append((int(match.group(1)), int(match.group(2))))
+    return items[: bulk.MAX_BULK]
+
+
+async def _bulk_form(request: Request) -> tuple[str, list[tuple[int, int]]]:
+    form = await request.form()
+    cases = [v for v in form.getlist("case") if isinstance(v, str)]
+    return str(form.get("event") or ""), _bulk_items(cases)
+
+
+def _event_label(request: Request, actor: StaffUser, event: str) -> str:
+    labels = bulk.bulk_events(portal_of(request), actor)
+    if event not in labels:
+        raise HTTPException(422, "this action cannot be taken in bulk")
+    return labels[event]["en" if request_lang(request) == "en" else "zh"]
+
+
+@router.post("/review/bulk", response_class=HTMLResponse)
+async def bulk_confirm(request: Request, actor: StaffUser) -> HTMLResponse:
+    """The confirm page: the chosen cases and the action, before anything is done."""
+    event, items = await _bulk_form(request)
+    action = _event_label(request, actor, event)
+    rows = await run_in_threadpool(_visible_rows, request, actor, items)
+    context = {"actor": actor, "event": event, "action": action, "rows": rows, "outcomes": None}
+    return render(request, "portal/review_bulk.html", context, 200 if rows else 422)
+
+
+def _visible_rows(request: Request, actor: StaffUser, items: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """The chosen cases this reviewer may see, with what the confirm page shows of each."""
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    rows = []
+    for application_id, version in items:
+        try:
+            application = get_application_for(portal, actor, application_id)
+        except NotFound:
+            continue
+        enterprise = enterprises_by_id(portal, {application.enterprise_id})[application.enterprise_id]
+        row = case_row(
+            application,
+            portal.workflows,
+            portal.pack,
+            portal.city,
+            portal.calendar,
+            t,
+            portal.today(),
+            enterprise,
+        )
+        rows.append(
+            {"id": application_id, "version": version, "enterprise": enterprise.name, "stage": row.stage}
+        )
+    return rows
+
+
+@router.post("/review/bulk/run", response_class=HTMLResponse)
+async def bulk_run(request: Request, actor: StaffUser) -> HTMLResponse:
+    """Take the action on each case in its own transaction, then say what became of each."""
+    event, items = await _bulk_form(request)
+    action = _event_label(request, actor, event)
+    outcomes = await run_in_threadpool(bulk.run_bulk, portal_of(request), actor, event, items)
+    context = {"actor": actor, "event": event, "action": action, "rows": [], "outcomes": outcomes}
+    return render(request, "portal/review_bulk.html", context)

@@ -18,6 +18,7 @@ from portal.services import assignment, saved_views
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for
 from portal.services.amendments import RETURN_EVENT, return_for_amendment
+from portal.services.bulk import bulk_events
 from portal.services.case_files import (
     audit_trail,
     case_files,
@@ -79,6 +80,9 @@ def queue(
         "views": saved_views.list_views(portal, actor),
         "view_error": view_error if view_error in VIEW_ERRORS else "",
         "heads_unit": bool(assignment.unit_members(portal, actor)),
+        "bulk_events": [
+            (e, text["en" if t.lang == "en" else "zh"]) for e, text in bulk_events(portal, actor).items()
+        ],
     }
     return render(request, "portal/review_queue.html", context)
 

@@ -1,0 +1,63 @@
+"""Bulk actions on the queue: the same event on several cases, each its own transaction.
+
+Only events the workflow lets a reviewer take from an intake stage without a comment are
+offered in bulk (accepting several intakes); anything that judges a case stays one at a time.
+Each case carries the version the reviewer saw, so a case someone changed meanwhile is left
+as it is and reported, while the others still move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from portal.services import applications
+from portal.services.context import Portal
+from portal.services.errors import Forbidden, NotFound, Refused, StaleVersion
+from portal.services.queue import case_workflows, takes
+from portal.workflows import Actor
+
+Outcome = Literal["done", "stale", "refused", "not_found"]
+MAX_BULK = 100
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What became of one case: `done`, `stale` (changed since seen), `refused` or `not_found`."""
+
+    application_id: int
+    outcome: Outcome
+
+
+def bulk_events(portal: Portal, actor: Actor) -> dict[str, dict[str, str]]:
+    """The events this actor may take in bulk: {event: its zh/en label}, in workflow order."""
+    events: dict[str, dict[str, str]] = {}
+    used = case_workflows(portal)
+    for name, workflow in portal.workflows.items():
+        if name not in used:
+            continue
+        for edge in workflow.transitions:
+            if workflow.state(edge.source).kind != "intake" or edge.comment_required:
+                continue
+            if takes(actor, edge.roles, edge.jurisdiction):
+                events.setdefault(edge.event, {"zh": edge.label.zh, "en": edge.label.en})
+    return events
+
+
+def run_bulk(portal: Portal, actor: Actor, event: str, cases: list[tuple[int, int]]) -> list[BulkOutcome]:
+    """Fire `event` on each (case id, version seen), one transaction per case, in the order given."""
+    if event not in bulk_events(portal, actor):
+        raise Refused("not_bulk", "该操作不能批量办理", "this action cannot be taken in bulk")
+    outcomes = []
+    for application_id, version in cases[:MAX_BULK]:
+        outcome: Outcome = "done"
+        try:
+            applications.transition(portal, actor, application_id, event, None, version)
+        except StaleVersion:
+            outcome = "stale"
+        except (Refused, Forbidden):
+            outcome = "refused"
+        except NotFound:
+            outcome = "not_found"
+        outcomes.append(BulkOutcome(application_id, outcome))
+    return outcomes
