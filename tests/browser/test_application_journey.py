@@ -219,7 +219,7 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
     act(bureau, "bureau_approve", "复核通过。")
     for name in ("expert_a", "expert_b", "expert_c"):
         bureau.select_option("#assign-expert", label=name)
-        bureau.get_by_role("button", name="指派").click()
+        bureau.locator("form").filter(has=bureau.locator("#assign-expert")).get_by_role("button").click()
 
     panelist = browser.new_page()
     sign_in(panelist, base, "expert_a")
