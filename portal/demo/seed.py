@@ -595,6 +595,7 @@ def demo_logins() -> list[tuple[str, str]]:
     people.append((NEWCOMER.key, f"企业 {NEWCOMER.name}（{NEWCOMER.district}，身份待核验）"))
     staff = [
         ("tianhe_reviewer", "天河区初审员"),
+        ("tianhe_head", "天河区审核科负责人（可批量转交案件）"),
         ("haizhu_reviewer", "海珠区初审员"),
         ("bureau_reviewer", "市科技局复核员"),
         ("hz_bureau_reviewer", "海珠区科工商信局复核员"),

@@ -1,0 +1,90 @@
+"""The review queue in Chromium on the demo data: search, sort, a bulk accept, zh/en at 1280 and 390 px.
+
+At 390 px every row is a card (`.stack-table`) and nothing scrolls sideways.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect
+
+from portal.db import migrations
+from portal.demo.seed import DEMO_PASSWORD, seed_demo
+from portal.settings import Settings
+from portal.web.app import create_app
+from tests.browser.conftest import axe_violations, screenshot
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("queue")
+    url = f"sqlite:///{root / 'portal.db'}"
+    migrations.upgrade(url)
+    app = create_app(Settings(database_url=url, data_dir=root / "data", secret_key="queue-browser-secret"))
+    seed_demo(app.state.portal)
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{uv.servers[0].sockets[0].getsockname()[1]}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+def signed_in(browser: Browser, base: str, username: str, width: int) -> Page:
+    page = browser.new_page(base_url=base, viewport={"width": width, "height": 900})
+    page.goto("/login")
+    page.fill("#field-username", username)
+    page.fill("#field-password", DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/*")
+    return page
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert width[0] <= width[1], width
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_queue_reads_at_both_widths_in_both_languages(
+    browser: Browser, demo_server: str, lang: str, width: int
+) -> None:
+    page = signed_in(browser, demo_server, "tianhe_head", width)
+    if lang == "en":
+        page.goto("/lang/en?next=/review")
+    page.goto("/review?sort=submitted&dir=desc")
+    expect(page.locator("table.queue tbody tr").first).to_be_visible()
+    assert page.locator("#filter-district option").count() == 2  # "all" and Tianhe only
+    no_sideways_scroll(page)
+    screenshot(page, f"queue-{lang}-{width}")
+    assert axe_violations(page) == []
+
+
+def test_a_bulk_accept_confirms_then_reports(browser: Browser, demo_server: str) -> None:
+    page = signed_in(browser, demo_server, "tianhe_reviewer", 1280)
+    page.goto("/review?state=submitted&holder=none")
+    boxes = page.locator("input[name=case]")
+    expect(boxes.first).to_be_visible()
+    boxes.first.check()
+    page.locator(".bulk-bar button").click()
+    expect(page.locator("form[action='/review/bulk/run']")).to_be_visible()
+    screenshot(page, "queue-bulk-confirm-zh-1280")
+    page.locator("form[action='/review/bulk/run'] button").click()
+    expect(page.locator("[role=status]")).to_contain_text("已办理 1 件，共 1 件")
+    screenshot(page, "queue-bulk-result-zh-1280")
+    phone = signed_in(browser, demo_server, "tianhe_head", 390)
+    phone.goto("/review/team/move")
+    no_sideways_scroll(phone)
+    screenshot(phone, "queue-team-zh-390")
