@@ -4,10 +4,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from portal.db.tables import Application
 from portal.services import applications, enterprises, experts, sla
 from portal.services.access import actor_of
 from portal.services.context import Portal
 from portal.workflows import Actor
+from tests.support.workflow_paths import find_path, is_unfavourable, is_withdrawal, kind
 
 PASSWORD = "correct horse battery"
 USCC_A = "91350100M000100Y43"
@@ -91,12 +93,17 @@ def approve(
     portal: Portal, world: HasActors, app_id: int, bureau: str = "rev_gzczj", district: str = "rev_tianhe"
 ) -> None:
     """District and bureau review, a passing panel, then the notice period runs out."""
-    fire = lambda who, event: applications.transition(  # noqa: E731
-        portal, world.actors[who], app_id, event, None, version(portal, app_id)
-    )
-    fire(district, "accept")
-    fire(district, "district_approve")
-    fire(bureau, "bureau_approve")
+    # The reviews' events come from the workflow: the favourable path to the expert stage.
+    with portal.reading() as session:
+        case = session.get(Application, app_id)
+        assert case is not None
+    workflow = portal.workflows[case.workflow]
+    who = {"district": district, "bureau": bureau}
+    avoid = lambda edge: is_unfavourable(workflow, edge) or is_withdrawal(workflow, edge)  # noqa: E731
+    for step in find_path(workflow, case.state, kind("expert"), avoid=avoid):
+        applications.transition(
+            portal, world.actors[who[step.party]], app_id, step.event, "同意", version(portal, app_id)
+        )
     panel = ("expert1", "expert2", "expert3")
     for name in panel:
         experts.assign_expert(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from html import unescape
@@ -17,9 +18,12 @@ except ModuleNotFoundError:  # … or as tests.web.review_helpers, from the brow
     from tests.web.portal_helpers import case_form, client_of, enterprise_with_case, fire, login, staff
 
 from portal.services import sla
+from portal.services.access import get_application_for
 from portal.services.context import Portal
 from portal.services.enterprises import actor_for_username
-from portal.workflows import Actor
+from portal.workflows import Actor, Workflow
+from portal.workflows.spec import TransitionSpec
+from tests.support.workflow_paths import find_path, is_unfavourable, is_withdrawal, kind
 
 BUREAU = "hzkgxj"  # the lead unit of subsidy.ai_scenario_demo, the measure the helpers apply for
 
@@ -44,17 +48,25 @@ class ReviewedCase:
         return actor_for_username(self.portal, self.bureau_name)
 
 
+def favourable_only(workflow: Workflow) -> Callable[[TransitionSpec], bool]:
+    """Avoid the edges a reviewer takes against a case, and the applicant's withdrawal."""
+    return lambda edge: is_unfavourable(workflow, edge) or is_withdrawal(workflow, edge)
+
+
 def to_expert_review(app: FastAPI, *, name: str | None = None) -> ReviewedCase:
     portal = app.state.portal
     enterprise, application_id = enterprise_with_case(app, name=name)
     district = client_of(app)
     login(district, staff(portal, "reviewer", district="haizhu"))
-    assert fire(district, application_id, "accept") == 303
-    assert fire(district, application_id, "district_approve", "同意") == 303
     bureau = client_of(app)
     bureau_name = staff(portal, "reviewer", bureau=BUREAU)
     login(bureau, bureau_name)
-    assert fire(bureau, application_id, "bureau_approve", "同意") == 303
+    # The events come from the workflow: the favourable path from submission to the expert stage.
+    application = get_application_for(portal, actor_for_username(portal, bureau_name), application_id)
+    workflow = portal.workflows[application.workflow]
+    clients = {"district": district, "bureau": bureau}
+    for step in find_path(workflow, application.state, kind("expert"), avoid=favourable_only(workflow)):
+        assert fire(clients[step.party], application_id, step.event, "同意") == 303, step
     return ReviewedCase(app, application_id, enterprise, bureau, bureau_name)
 
 
