@@ -54,6 +54,8 @@ def test_claim_assign_reassign_unclaim_are_audited_and_scoped(portal_app: FastAP
 
     assert post(a, f"{page}/claim", page) == 303 and holder(portal, case) == user_id(portal, ann)
     assert "广州认领测试科技有限公司" in a.get("/review?holder=me").text
+    case_page = a.get(page).text
+    assert "认领案件" in case_page and "case_claimed" not in case_page  # the audit row, in words
     assert ann in a.get("/review?q=认领测试").text  # the assignee column
     assert post(b, f"{page}/claim", page) == 409  # a colleague holds it
     assert post(far, f"{page}/claim", "/review") == 404  # another district: nothing there

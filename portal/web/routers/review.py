@@ -33,6 +33,7 @@ from portal.web.case_views import (
     answer_rows,
     case_row,
     history_rows,
+    label,
     trace_comparison,
 )
 from portal.web.downloads import attachment_response
@@ -111,6 +112,8 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         lang,
     )
     now = judged_today(portal, actor, application_id, lang)
+    steps = {edge.event: label(edge.label, lang) for edge in workflow.transitions}
+    stages = {state.name: label(state.label, lang) for state in workflow.states}
     spec = portal.forms.get(application.measure_id)
     return {
         "actor": actor,
@@ -126,7 +129,13 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
             app_service.history(portal, actor, application_id), workflow, lang, portal.clock
         ),
         "audit": [
-            {**e.model_dump(), "at": portal.clock.wall_time(e.at)}
+            {
+                **e.model_dump(),
+                "at": portal.clock.wall_time(e.at),
+                "event": steps.get(e.event) or t.label_or(f"audit.event.{e.event}", e.event),
+                "to_state": stages.get(e.to_state or "", e.to_state),
+                "actor_role": t.label_or(f"role.{e.actor_role}", e.actor_role),
+            }
             for e in audit_trail(portal, actor, application_id)
         ],
         "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
