@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 
 from portal.web.i18n import LANGS, Translator, request_lang
 from portal.web.security import CSRF_FIELD, csrf_token
+from portal.web.session_store import HANDLE_KEY
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
@@ -30,6 +31,11 @@ def make_environment() -> jinja2.Environment:
     )
 
 
+def _signed_in(conn: HTTPConnection) -> bool:
+    handle = conn.scope.get(HANDLE_KEY)
+    return handle is not None and handle.user_id is not None
+
+
 def base_context(conn: HTTPConnection) -> dict[str, Any]:
     """What the base layout needs; usable without a session (error pages render outside it)."""
     lang = request_lang(conn)
@@ -41,6 +47,8 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
         "t": Translator(lang),
         "switch_lang_url": f"/lang/{other}?next={quote(here, safe='')}",
         "current_path": conn.url.path,
+        # The session middleware has already looked the session up: no query here.
+        "signed_in": _signed_in(conn),
         "csrf_field": CSRF_FIELD,
         "session_idle_seconds": conn.app.state.settings.session_idle_minutes * 60,
         # The pack's city: the site's name and the labels of enum values (districts, tracks, ...).

@@ -19,7 +19,12 @@ def test_home_lists_the_measures_in_force(client: TestClient, app: FastAPI) -> N
     html = client.get("/").text
     assert "政策清单" in html
     assert html.count("<tr>") - 1 >= 1
-    assert app.state.pack.measure_ids()[0] in html or "<code" in html
+    pack = app.state.pack
+    first = pack.measure_ids()[0]
+    assert pack.versions(first)[-1].title.zh in html
+    # Titles, never ids, where people read (issue 11 §4); signed out, the way in is offered.
+    assert not any(measure in html for measure in pack.measure_ids())
+    assert 'href="/login"' in html and 'href="/register"' in html
 
 
 def test_language_switch_sets_cookie_and_returns(client: TestClient) -> None:
