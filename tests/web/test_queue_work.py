@@ -6,11 +6,20 @@ import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from portal_helpers import case_form, client_of, csrf_of, enterprise_with_case, login, portal_app, staff
+from portal_helpers import (
+    case_form,
+    client_of,
+    csrf_of,
+    enterprise_with_case,
+    login,
+    portal_app,
+    save_profile,
+    staff,
+)
 from sqlmodel import select
 
 from portal.db.audit import verify_chain
-from portal.db.tables import Application, AuditEvent, User
+from portal.db.tables import Application, AuditEvent, Enterprise, User
 from portal.services import assignment
 from portal.services.access import actor_of
 from portal.services.context import Portal
@@ -216,3 +225,29 @@ def test_bulk_accept_confirms_first_and_reports_each_case_in_words(portal_app: F
         ).status_code
         == 403
     )
+
+
+def test_the_enterprise_file_is_for_its_districts_staff_only(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    enterprise, case = enterprise_with_case(portal_app, name="广州一企一档科技有限公司")
+    with portal.reading() as session:
+        application = session.get(Application, case)
+        assert application is not None
+        owner = session.get(Enterprise, application.enterprise_id)
+        assert owner is not None
+    path = f"/enterprises/{owner.uscc}"
+    district = signed_in(portal_app, staff(portal, "reviewer", district=owner.district))
+    page = district.get(path)
+    assert page.status_code == 200
+    assert "广州一企一档科技有限公司" in page.text and f'href="/review/{case}"' in page.text
+    assert "第 1 版" in page.text
+    save_profile(enterprise, **{"enterprise.model_filed": "false"})
+    changed = district.get(path).text
+    label = portal.pack.facts.get("enterprise.model_filed").label.get("zh")
+    assert "较上一版修改了：" in changed and label in changed and "model_filed" not in changed
+    assert signed_in(portal_app, staff(portal, "admin")).get(path).status_code == 200
+    other = "tianhe" if owner.district != "tianhe" else "haizhu"
+    assert signed_in(portal_app, staff(portal, "reviewer", district=other)).get(path).status_code == 404
+    assert district.get("/enterprises/91440101MA00000000").status_code == 404
+    assert enterprise.get(path, follow_redirects=False).status_code == 403
+    assert client_of(portal_app).get(path, follow_redirects=False).status_code == 303
