@@ -88,3 +88,20 @@ def test_a_bulk_accept_confirms_then_reports(browser: Browser, demo_server: str)
     phone.goto("/review/team/move")
     no_sideways_scroll(phone)
     screenshot(phone, "queue-team-zh-390")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_enterprise_file_reads_at_both_widths(
+    browser: Browser, demo_server: str, lang: str, width: int
+) -> None:
+    page = signed_in(browser, demo_server, "tianhe_reviewer", width)
+    if lang == "en":
+        page.goto("/lang/en?next=/review")
+    page.goto("/review?sort=submitted")
+    page.locator("table.queue tbody tr a").first.click()
+    page.locator("a[href^='/enterprises/']").click()
+    expect(page.locator("h1")).to_be_visible()
+    no_sideways_scroll(page)
+    screenshot(page, f"enterprise-file-{lang}-{width}")
+    assert axe_violations(page) == []
