@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from portal.db.tables import Enterprise
 from portal.services import enterprises
 from portal.services.case_files import enterprises_by_id
-from portal.services.channels import catalogue_channels
+from portal.services.catalogue import catalogue_for
 from portal.services.enterprises import profile_facts
 from portal.services.errors import ValidationFailed
 from portal.web.i18n import request_lang
@@ -116,19 +116,11 @@ def _save_profile(request: Request, actor: EnterpriseUser, form: FormData) -> Re
 def catalogue(request: Request, actor: EnterpriseUser) -> HTMLResponse:
     portal = portal_of(request)
     lang = request_lang(request)
-    profile = enterprises.latest_profile(portal, actor)
-    facts = profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
-    today = portal.today()
-    measures = [m for m in portal.pack.measure_ids() if portal.pack.select(m, today) is not None]
-    channels = catalogue_channels(portal, measures)
-    # Every measure in force has a card saying how it is obtained; one judged on an entity the
-    # profile does not hold (a loan, a talent) is judged on no facts and lists what it needs.
-    entities = {portal.pack.versions(m)[-1].applies_to for m in measures}
-    check = portal.pack.check({**{e: {} for e in entities}, **facts}, today, measures, lang)
+    found = catalogue_for(portal, actor, lang)
     context = {
         "actor": actor,
-        "results": present_results(portal.pack, check, lang),
-        "version": profile.version if profile else None,
-        "channels": channels,
+        "results": present_results(portal.pack, found.check, lang),
+        "version": found.profile.version if found.profile else None,
+        "channels": found.channels,
     }
     return render(request, "portal/catalogue.html", context)
