@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from portal.rules.batch.columns import sql_column
 from portal.rules.facts import FactSpec
+from portal.text_rules import SINGLE_LINE_BAD
 
 ROW_ID = "row_id"
 ROW_NUMBER = "row"
@@ -403,7 +404,10 @@ def _check(column: FactSpec, ref: str, label: str) -> str:
             allowed = ", ".join(_literal(v) for v in column.values)
             tests = [(f"{ref} NOT IN ({allowed})", f"not one of {', '.join(column.values)}")]
         case "text":
-            tests = [(_uscc_invalid(ref), "invalid USCC")] if column.name == "uscc" else []
+            # The one rule of every boundary (portal.text_rules): no control or bidi character.
+            tests = [(f"regexp_matches({ref}, '{SINGLE_LINE_BAD.pattern}')", "a control or bidi character")]
+            if column.name == "uscc":
+                tests.append((_uscc_invalid(ref), "invalid USCC"))
     return _cases(tests, ref, label, ref)
 
 

@@ -216,3 +216,16 @@ def test_pieces_count_rows_across_pieces(fixture_pack: Pack, tmp_path: Path) -> 
     assert [n for p in pieces for n in p.facts.column("row").to_pylist()] == [1, 2, 3, 5]
     whole = _read(fixture_pack, path)
     assert pa.concat_tables(p.facts for p in pieces).equals(whole.facts)
+
+
+def test_text_with_a_control_or_bidi_character_rejects_the_row(real_pack: Pack, tmp_path: Path) -> None:
+    """The one boundary rule (portal.text_rules) holds for screening input too (issue 15)."""
+    path = tmp_path / "in.parquet"
+    names = ["广州甲公司", "nul\x00name", "scan\u202efdp", "乙公司"]
+    pq.write_table(
+        pa.table({"row_id": [f"R{i}" for i in range(4)], "uscc": ["914401040000000011"] * 4, "name": names}),
+        path,
+    )
+    data = _read(real_pack, path)
+    assert [r.row for r in data.rejects] == [2, 3]
+    assert all(r.reason.startswith("name: a control or bidi character") for r in data.rejects)
