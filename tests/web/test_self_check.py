@@ -58,8 +58,16 @@ def test_results_in_english(client: TestClient) -> None:
     client.cookies.set("lang", "en")
     html = submit(client, as_form(ENTERPRISE))
     assert "More information needed" in html
-    assert "Criteria" in html
+    assert re.search(r"Criteria \(\d+\)", html)
+    assert re.search(r"Source: \S", html)
     assert "需补充信息" not in html
+    assert "Criteria（" not in html and "Source：" not in html  # ASCII punctuation in en
+
+
+def test_criteria_count_and_source_in_chinese(client: TestClient) -> None:
+    html = submit(client, as_form(ENTERPRISE))
+    assert re.search(r"逐项条件（\d+）", html)
+    assert "依据：" in html
 
 
 def test_bad_values_are_reported_next_to_their_fields(client: TestClient) -> None:
