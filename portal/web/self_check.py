@@ -14,6 +14,7 @@ from typing import Any
 
 from portal.city import City
 from portal.rules import FactError
+from portal.web.case_views import label
 
 # Facts the pack's `fact_groups` leave out are grouped by type, under these catalogue headings.
 _TYPE_GROUPS = {"money": "finance", "bool": "status"}
@@ -120,6 +121,9 @@ def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict
                 "missing_labels": labels,
                 "benefit_labels": benefit_labels,
                 "benefit_types": benefit_types,
+                "criteria": [
+                    {**c, "message": label(c.get("message") or {}, lang)} for c in result.get("criteria", [])
+                ],
             }
         )
     shown.sort(key=lambda r: OUTCOME_ORDER.get(r["outcome"], 9))

@@ -62,6 +62,7 @@ def test_results_in_english(client: TestClient) -> None:
     assert re.search(r"Source: \S", html)
     assert "需补充信息" not in html
     assert "Criteria（" not in html and "Source：" not in html  # ASCII punctuation in en
+    assert "{'zh'" not in html and "{&#39;zh" not in html  # no raw zh/en dict
 
 
 def test_criteria_count_and_source_in_chinese(client: TestClient) -> None:
