@@ -69,12 +69,17 @@ def _transitions(session: Session, events: list[AuditEvent]) -> list[str]:
     return problems
 
 
+# Enterprise events that create an enterprise account: a registration, or a claim to a code
+# already held (the claimant's account is made inactive until the claim is decided).
+_ACCOUNT_EVENTS = ("register", "claim_filed")
+
+
 def _roles(session: Session, events: list[AuditEvent]) -> list[str]:
     recorded: dict[str, Any] = {}
     for event in events:
         if event.subject_type == "user" and event.event == "user_created" and event.payload:
             recorded[event.subject_id] = event.payload.get("role")
-        elif event.subject_type == "enterprise" and event.event == "register" and event.payload:
+        elif event.subject_type == "enterprise" and event.event in _ACCOUNT_EVENTS and event.payload:
             recorded[f"username:{event.payload.get('username')}"] = "enterprise"
     problems = []
     for user in session.exec(select(User)):

@@ -2,9 +2,10 @@
 
 from decimal import Decimal
 
-from services_helpers import Driver, World
+from services_helpers import Driver, World, valid_uscc_b
 from sqlalchemy import text
 
+from portal.services import registration
 from portal.services.audit_crosscheck import crosscheck
 from portal.services.context import Portal
 
@@ -62,3 +63,22 @@ def test_a_decision_edited_by_hand_is_named(portal: Portal, world: World) -> Non
         and p.endswith(f"says {Decimal(str(amount)).quantize(Decimal('0.01'))}")
         for p in problems
     ), problems
+
+
+def test_an_account_made_by_a_claim_is_on_record(portal: Portal) -> None:
+    """A second person registering a held code gets an inactive account through a claim; the
+    claim's audit row records how that account was made, so the cross-check stays clean."""
+    registration.register(
+        portal,
+        registration.Registration(
+            uscc=valid_uscc_b(),
+            name="海珠模型科技有限公司",
+            district="haizhu",
+            username="second_person",
+            display_name="第二位联系人",
+            email="second@example.test",
+            password="a quiet harbour lantern 2026",
+            password2="a quiet harbour lantern 2026",
+        ),
+    )
+    assert _problems(portal) == []
