@@ -16,13 +16,13 @@ from sqlmodel import col, select
 
 from portal.db.audit import verify_chain
 from portal.db.chain import VerifyReport
-from portal.db.tables import Application, AuditEvent, Enterprise, User
+from portal.db.tables import Application, AuditEvent, Enterprise, Role, User
 from portal.services.context import Portal
 from portal.services.errors import Forbidden
 from portal.workflows import Actor
 
 # Roles whose audit `actor_id` is a user id (a bank's is a bank id, the system's is NULL).
-_USER_ROLES = ("enterprise", "reviewer", "expert", "admin")
+_USER_ROLES = tuple(role.value for role in Role)
 
 
 @dataclass(frozen=True)

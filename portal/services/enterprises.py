@@ -23,7 +23,7 @@ from portal.uscc import validate_uscc
 from portal.workflows import Actor
 
 BOOTSTRAP = "bootstrap"
-_STAFF_ROLES = frozenset({Role.REVIEWER.value, Role.EXPERT.value, Role.ADMIN.value})
+_STAFF_ROLES = frozenset({Role.REVIEWER.value, Role.EXPERT.value, Role.SUPERVISOR.value, Role.ADMIN.value})
 
 
 def audit_enterprise(
@@ -142,7 +142,7 @@ def create_staff_user(
     employer: str | None = None,
     email: str | None = None,
 ) -> User:
-    """Add a reviewer, expert or admin. `admin=None` is the bootstrap path (CLI, demo seed)."""
+    """Add a reviewer, expert, supervisor or admin. `admin=None` is the bootstrap path (CLI, demo seed)."""
     if admin is not None and admin.role != "admin":
         raise Forbidden("仅管理员可以添加用户", "only an admin may add users")
     problems: list[FieldProblem] = []
@@ -150,6 +150,10 @@ def create_staff_user(
         problems.append(FieldProblem("role", f"{role!r} is not one of {sorted(_STAFF_ROLES)}"))
     if role == Role.REVIEWER.value and district is None and bureau is None:
         problems.append(FieldProblem("district", "a reviewer needs a district, a bureau or both"))
+    if role == Role.SUPERVISOR.value and bureau is not None:
+        problems.append(
+            FieldProblem("bureau", "a supervisor is city-wide or limited to one district, not to a unit")
+        )
     if district is not None:
         problems += _district_problems(portal, district)
     if bureau is not None and bureau not in portal.pack.units:

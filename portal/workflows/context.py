@@ -7,9 +7,10 @@ decision cannot be changed by the code that asked for it.
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-Role = Literal["enterprise", "reviewer", "expert", "admin", "bank", "system"]
+Role = Literal["enterprise", "reviewer", "expert", "admin", "supervisor", "bank", "system"]
 """Who acts; transitions list the roles that may fire them."""
-ROLES: frozenset[str] = frozenset(get_args(Role))
+# A supervisor only reads (the dashboard), so no workflow may give it an event.
+ROLES: frozenset[str] = frozenset(get_args(Role)) - {"supervisor"}
 
 
 @dataclass(frozen=True, kw_only=True)

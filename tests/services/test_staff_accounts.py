@@ -51,3 +51,36 @@ def test_known_district_is_accepted(portal: Portal, world: World) -> None:
     with portal.reading() as session:
         stored = session.exec(select(User).where(col(User.id) == user.id)).one()
     assert (stored.role, stored.district) == ("reviewer", "panyu")
+
+
+@pytest.mark.parametrize("district", [None, "tianhe"])
+def test_supervisor_is_city_wide_or_one_district(portal: Portal, world: World, district: str | None) -> None:
+    user = enterprises.create_staff_user(
+        portal,
+        world.actors["admin"],
+        username=f"sup_{district or 'city'}",
+        password=PASSWORD,
+        display_name="监管员",
+        role="supervisor",
+        district=district,
+    )
+    with portal.reading() as session:
+        stored = session.exec(select(User).where(col(User.id) == user.id)).one()
+    assert (stored.role, stored.district, stored.bureau) == ("supervisor", district, None)
+
+
+def test_supervisor_of_a_unit_is_a_field_error(portal: Portal, world: World) -> None:
+    """A supervisor's scope is the city or a district; a bureau would be silently ignored."""
+    before = _user_count(portal)
+    with pytest.raises(ValidationFailed) as refused:
+        enterprises.create_staff_user(
+            portal,
+            world.actors["admin"],
+            username="sup_bureau",
+            password=PASSWORD,
+            display_name="监管员",
+            role="supervisor",
+            bureau="gzsti",
+        )
+    assert [problem.path for problem in refused.value.errors] == ["bureau"]
+    assert _user_count(portal) == before

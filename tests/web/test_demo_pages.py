@@ -29,11 +29,23 @@ EVERY_STAGE = {
     "rejected",
     "withdrawn",
 }
-HOME = {"enterprise": "/applications", "reviewer": "/review", "expert": "/expert", "admin": "/admin/users"}
+HOME = {
+    "enterprise": "/applications",
+    "reviewer": "/review",
+    "expert": "/expert",
+    "supervisor": "/",
+    "admin": "/admin/users",
+}
 
 
 def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_path: Path) -> None:
-    app = create_app(Settings(database_url=migrated_url, data_dir=tmp_path, secret_key="demo-test-key"))
+    settings = Settings(
+        database_url=migrated_url,
+        data_dir=tmp_path,
+        secret_key="demo-test-key",
+        login_ip_rate_limit_per_minute=10_000,
+    )
+    app = create_app(settings)
     portal = app.state.portal
     first = seed_demo(portal)
     second = seed_demo(portal)

@@ -284,5 +284,20 @@ def test_expert_declares_before_scoring_and_admin_manages_users(portal_app: Fast
         follow_redirects=False,
     )
     assert created.status_code == 303 and f"new_{expert_name}" in admin.get("/admin/users").text
+    supervisor = admin.post(
+        "/admin/users",
+        data={
+            "csrf_token": token,
+            "username": f"sup_{expert_name}",
+            "display_name": "海珠区监管员",
+            "role": "supervisor",
+            "district": "haizhu",
+            "password": PASSWORD,
+        },
+        follow_redirects=False,
+    )
+    assert supervisor.status_code == 303
+    assert actor_for_username(portal, f"sup_{expert_name}").role == "supervisor"
+    assert "监管人员" in admin.get("/admin/users").text
     trail = [e.event for e in audit_trail(portal, actor_for_username(portal, admin_name), application_id)]
     assert trail[0] == "create_draft" and {"declare_no_conflict", "score"} <= set(trail)

@@ -26,6 +26,8 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     EXPERT = "expert"
     ADMIN = "admin"
+    # Reads the supervision dashboard, city-wide or (with a district) for one district; acts on nothing.
+    SUPERVISOR = "supervisor"
 
 
 class LetterKind(StrEnum):

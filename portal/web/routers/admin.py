@@ -20,7 +20,7 @@ from portal.web.templating import render
 from portal.workflows import Actor
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
-STAFF_ROLES = ("reviewer", "expert", "admin")
+STAFF_ROLES = ("reviewer", "expert", "supervisor", "admin")
 
 
 def _page(
