@@ -1,13 +1,16 @@
 """The jobs of `PORTAL_JOBS=in-process` (the SQLite default): a thread of `portal serve`.
 
 It calls the same services as the worker's tasks, on the same schedule: the outbox every
-minute, the SLA sweep every 15 minutes, both once at start. SQLite's write lock serialises it
+minute, the SLA sweep every 15 minutes, both once at start. A screening run started from the
+web runs at once in a thread of its own (`run_screening_soon`); the tick runs any run still
+waiting (queued when the server stopped, or left by a runner that died). SQLite's write lock serialises it
 with the web requests. A failing run is logged and retried on the next tick; the thread stops
 with the server.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from portal.jobs import OUTBOX_EVERY_MINUTES, SWEEP_EVERY_MINUTES
 from portal.services.context import Portal
 from portal.services.notifications import deliver_email
+from portal.services.screening_runs import execute_run, waiting_runs
 from portal.services.sla import sweep
 from portal.settings import Settings
 
@@ -50,6 +54,8 @@ class InProcessJobs:
             while not self._stopping.is_set():
                 if tick % sweep_every_ticks == 0:
                     self._attempt("sla sweep", lambda: sweep(portal))
+                for run_id in waiting_runs(portal):
+                    self._attempt(f"screening run {run_id}", functools.partial(execute_run, portal, run_id))
                 self._attempt("e-mail outbox", lambda: deliver_email(portal))
                 tick += 1
                 self._stopping.wait(self._tick_seconds)
@@ -62,3 +68,15 @@ class InProcessJobs:
             job()
         except Exception:  # a background loop outlives one failed run
             log.exception("%s failed; the next run retries", name)
+
+
+def run_screening_soon(portal: Portal, run_id: int) -> threading.Thread:
+    """Start a screening run now, in a thread of this process (the run's claim keeps it single)."""
+    thread = threading.Thread(
+        target=InProcessJobs._attempt,
+        args=(f"screening run {run_id}", functools.partial(execute_run, portal, run_id)),
+        name=f"portal-screening-{run_id}",
+        daemon=True,
+    )
+    thread.start()
+    return thread

@@ -9,6 +9,10 @@
   backoff, and each message keeps its attempts, last error and outcome.
 - Every minute the jobs of a worker that stopped beating its heartbeat (killed with -9, or its
   machine lost) are requeued, so a job never stays "doing" forever.
+- A screening run started from the web is one `screening_run` job, locked per run, so a
+  requeued copy never runs beside the first. Every minute the runs still waiting are deferred
+  again (their queueing lock makes that a no-op for a run already queued), so a run whose
+  deferral was lost still runs.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from portal.db.engine import parse_database_url
 from portal.jobs import OUTBOX_EVERY_MINUTES, SWEEP_EVERY_MINUTES
 from portal.services.context import Portal
 from portal.services.notifications import EMAIL_MAX_ATTEMPTS, pending_email, send_email
+from portal.services.screening_runs import execute_run, waiting_runs
 from portal.services.sla import sweep
 from portal.settings import Settings
 
@@ -34,6 +39,8 @@ SWEEP_LOCK = "portal-sla-sweep"
 OUTBOX_LOCK = "portal-email-outbox"
 SEND_TASK = "portal.send_email"
 STALLED_TASK = "portal.retry_stalled"
+SCREENING_TASK = "portal.screening_run"
+SCREENING_QUEUE_TASK = "portal.screening_queue"
 # A worker beats every 10 s; one silent for this long is dead, and its running jobs go again.
 STALLED_AFTER_SECONDS = 30
 # Waits of 4, 8, 16, 32 and 64 s between the six attempts: an SMTP relay's restart is ridden out.
@@ -106,6 +113,22 @@ def make_app(settings: Settings) -> App:
             raise EmailNotSent(f"message {notification_id} not accepted by SMTP; retrying")
         log.info("e-mail %d: %s", notification_id, outcome)
 
+    @app.task(name=SCREENING_TASK)
+    def screening_run(run_id: int) -> None:
+        """Screen one run; its lock means no other job holds the run, so a dead attempt is taken over."""
+        run = execute_run(portal(), run_id, takeover=True)
+        if run is not None:
+            log.info("screening run %d: %s", run_id, run.status)
+            if run.notified:
+                defer_outbox(app)
+
+    @app.periodic(cron="* * * * *", periodic_id="screening-queue")
+    @app.task(name=SCREENING_QUEUE_TASK, queueing_lock=SCREENING_QUEUE_TASK)
+    def screening_queue(timestamp: int | None = None) -> None:
+        """Defer the runs still waiting (a deferral lost between the web and the queue)."""
+        for run_id in waiting_runs(portal()):
+            defer_screening(app, run_id)
+
     @app.periodic(cron="* * * * *", periodic_id="retry-stalled")
     @app.task(name=STALLED_TASK, queueing_lock=STALLED_TASK)
     async def retry_stalled(timestamp: int | None = None) -> None:
@@ -130,6 +153,13 @@ def defer_outbox(app: App) -> None:
     """Ask for an outbox run now; a run already waiting will send these notices too."""
     with contextlib.suppress(AlreadyEnqueued):
         app.configure_task(OUTBOX_TASK, queueing_lock=OUTBOX_LOCK).defer()
+
+
+def defer_screening(app: App, run_id: int) -> None:
+    """Queue one screening run; a copy already queued is enough."""
+    lock = f"portal-screening-run-{run_id}"
+    with contextlib.suppress(AlreadyEnqueued):
+        app.configure_task(SCREENING_TASK, queueing_lock=lock, lock=lock).defer(run_id=run_id)
 
 
 def defer_outbox_now(settings: Settings) -> None:

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from portal.rules.batch.columns import sql_column
 from portal.rules.facts import FactSpec
-from portal.text_rules import SINGLE_LINE_BAD
+from portal.text_rules import SINGLE_LINE_BAD, escaped
 
 ROW_ID = "row_id"
 ROW_NUMBER = "row"
@@ -54,7 +54,16 @@ _USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
 
 class InputError(ValueError):
-    """The file as a whole cannot be read (unknown format, unknown column, broken syntax)."""
+    """The file as a whole cannot be read (unknown format, unknown column, broken syntax).
+
+    `code` says which, so a page can say it in the reader's language: `unknown_columns` and
+    `doubled_columns` (naming the columns in `names`), `empty`, `format`, `missing` or `unreadable`.
+    """
+
+    def __init__(self, message: str, *, code: str = "unreadable", names: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.names = tuple(names)
 
 
 @dataclass(frozen=True)
@@ -122,13 +131,19 @@ def _headers_by_fact(
     by_header.update({c.qualified: c for c in columns})
     unknown = [n for n in names if n not in by_header and n != ROW_ID]
     if unknown:
-        raise InputError(f"{source}: unknown column(s) {', '.join(unknown)}; columns are facts.yaml names")
+        raise InputError(
+            f"{source}: unknown column(s) {', '.join(unknown)}; columns are facts.yaml names",
+            code="unknown_columns",
+            names=unknown,
+        )
     headers = [n for n in names if n != ROW_ID]
     named = Counter([by_header[n].qualified for n in headers] + [ROW_ID] * list(names).count(ROW_ID))
     twice = sorted(name for name, n in named.items() if n > 1)
     if twice:
         # Two columns for one fact would leave one of them silently unused.
-        raise InputError(f"{source}: more than one column for {', '.join(twice)}")
+        raise InputError(
+            f"{source}: more than one column for {', '.join(twice)}", code="doubled_columns", names=twice
+        )
     return {by_header[n].qualified: n for n in headers}
 
 
@@ -171,10 +186,30 @@ def read_chunks(
         raise InputError(f"{path}: cannot be read: {exc}") from exc
 
 
-def count_rows(path: Path) -> int | None:
-    """The number of data rows when the file says so without being read (Parquet), else None."""
-    if path.suffix.lower() == ".parquet":
+def check_columns(path: Path, columns: Sequence[FactSpec], default_entity: str = "enterprise") -> None:
+    """Fail now, reading only the header, if INPUT cannot be read or names columns it must not."""
+    try:
+        _headers_by_fact(_headers(path), columns, default_entity, path.name)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{path.name}: cannot be read: {exc}") from exc
+
+
+def count_rows(path: Path, *, scan_csv: bool = False) -> int | None:
+    """The number of data rows when the file says so without being read (Parquet), else None.
+
+    With `scan_csv`, a CSV is counted by one pass over its first column (a bounded upload,
+    where a progress bar is worth the pass).
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
         return int(pq.ParquetFile(path).metadata.num_rows)
+    if suffix == ".csv" and scan_csv:
+        first = _headers(path)[:1]
+        options = pacsv.ConvertOptions(column_types=dict.fromkeys(first, pa.string()), include_columns=first)
+        try:
+            return int(sum(batch.num_rows for batch in pacsv.open_csv(path, convert_options=options)))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"{path.name}: cannot be read: {exc}") from exc
     return None
 
 
@@ -215,14 +250,14 @@ def _from_text(
 def _headers(path: Path) -> list[str]:
     """The column names of INPUT, read without its rows."""
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path}: no such file", code="missing")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
             with path.open(encoding="utf-8-sig", newline="") as fh:
                 header = next(csv.reader(fh), None)
             if not header:
-                raise InputError(f"{path}: empty CSV (no header row)")
+                raise InputError(f"{path}: empty CSV (no header row)", code="empty")
             return header
         if suffix == ".parquet":
             return list(pq.read_schema(path).names)
@@ -230,7 +265,7 @@ def _headers(path: Path) -> list[str]:
             return list(_read_jsonl(path).column_names)
     except (pa.ArrowInvalid, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read: {exc}") from exc
-    raise InputError(f"{path}: INPUT must be .csv, .parquet or .jsonl")
+    raise InputError(f"{path}: INPUT must be .csv, .parquet or .jsonl", code="format")
 
 
 def _read(path: Path, wanted: list[str]) -> pa.Table:
@@ -483,8 +518,10 @@ def _validate(
         + ([pa.field(ROW_ID, pa.string())] if has_row_id else [])
         + [pa.field(sql_column(c.qualified), ARROW_TYPES[c.type]) for c in columns]
     )
+    # A reason quotes the value it refuses: a control or bidi character in it is shown escaped.
     rejects = [
-        Reject(row=int(r), reason=str(m)) for r, m in zip(bad[ROW_NUMBER], bad["_reason"], strict=True)
+        Reject(row=int(r), reason=escaped(str(m)))
+        for r, m in zip(bad[ROW_NUMBER], bad["_reason"], strict=True)
     ]
     return facts.cast(schema), rejects
 

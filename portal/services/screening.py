@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from portal.city import split_fact
 from portal.db.tables import Application, Enterprise, EnterpriseProfile
@@ -63,6 +63,12 @@ def notify_eligible(portal: Portal, results: pa.Table, rules: Sequence[Rule]) ->
 
     `results` is a screening OUT table of `register_records` rows (row_id = enterprise id).
     """
+    with portal.transaction() as session:
+        return notify_eligible_in(session, portal, results, rules)
+
+
+def notify_eligible_in(session: Session, portal: Portal, results: pa.Table, rules: Sequence[Rule]) -> int:
+    """`notify_eligible` inside the caller's transaction (a screening run records its count in it)."""
     by_id = {rule.id: rule for rule in rules}
     eligible = results.filter(pc.equal(results.column("outcome"), "eligible"))
     pairs = [
@@ -72,39 +78,38 @@ def notify_eligible(portal: Portal, results: pa.Table, rules: Sequence[Rule]) ->
         )
     ]
     written = 0
-    with portal.transaction() as session:
-        applied = set(session.exec(select(Application.enterprise_id, Application.measure_id)).all())
-        for enterprise_id, measure in pairs:
-            if (enterprise_id, measure) in applied:
-                continue
-            rule = by_id[measure]
-            applied.add((enterprise_id, measure))
-            online = can_apply_online(portal, rule)
-            case = offer_case(session, portal, rule, enterprise_id) if rule.auto_grant and online else None
-            if case is not None:
-                title = f"「{rule.title.zh}」免申即享：请确认收款信息"
-                body = (
-                    f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报。"
-                    "请确认收款账户，确认后即进入审核流程。"
-                )
-                link = f"/applications/{case.id}/confirm"
-            elif rule.auto_grant:
-                title = f"您已符合「{rule.title.zh}」免申即享条件"
-                body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报即可享受。"
-                link = "/catalogue"
-            else:
-                title = f"您可能符合「{rule.title.zh}」申报条件"
-                body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）的条件，可在线申报。"
-                # The application form opens prefilled from the profile.
-                link = f"/applications/start?measure={measure}" if online else "/catalogue"
-            notice = notify(
-                session,
-                kind=NOTICE_KIND,
-                title=title,
-                body=body,
-                enterprise_id=enterprise_id,
-                link=link,
-                dedupe_key=f"{NOTICE_KIND}:{measure}:{rule.version}:{enterprise_id}",
+    applied = set(session.exec(select(Application.enterprise_id, Application.measure_id)).all())
+    for enterprise_id, measure in pairs:
+        if (enterprise_id, measure) in applied:
+            continue
+        rule = by_id[measure]
+        applied.add((enterprise_id, measure))
+        online = can_apply_online(portal, rule)
+        case = offer_case(session, portal, rule, enterprise_id) if rule.auto_grant and online else None
+        if case is not None:
+            title = f"「{rule.title.zh}」免申即享：请确认收款信息"
+            body = (
+                f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报。"
+                "请确认收款账户，确认后即进入审核流程。"
             )
-            written += notice is not None
+            link = f"/applications/{case.id}/confirm"
+        elif rule.auto_grant:
+            title = f"您已符合「{rule.title.zh}」免申即享条件"
+            body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报即可享受。"
+            link = "/catalogue"
+        else:
+            title = f"您可能符合「{rule.title.zh}」申报条件"
+            body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）的条件，可在线申报。"
+            # The application form opens prefilled from the profile.
+            link = f"/applications/start?measure={measure}" if online else "/catalogue"
+        notice = notify(
+            session,
+            kind=NOTICE_KIND,
+            title=title,
+            body=body,
+            enterprise_id=enterprise_id,
+            link=link,
+            dedupe_key=f"{NOTICE_KIND}:{measure}:{rule.version}:{enterprise_id}",
+        )
+        written += notice is not None
     return written

@@ -229,3 +229,5 @@ def test_text_with_a_control_or_bidi_character_rejects_the_row(real_pack: Pack, 
     data = _read(real_pack, path)
     assert [r.row for r in data.rejects] == [2, 3]
     assert all(r.reason.startswith("name: a control or bidi character") for r in data.rejects)
+    # The reason quotes the value escaped: the rejects file and the run page print no raw control.
+    assert [r.reason.split("(", 1)[1] for r in data.rejects] == ["nul\\u0000name)", "scan\\u202efdp)"]

@@ -43,6 +43,7 @@ EXPECTED_TABLES = {
     "notification",
     "password_reset",
     "saved_view",
+    "screening_run",
     "objection",
     "transition",
     "user_account",

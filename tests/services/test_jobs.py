@@ -18,10 +18,13 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from portal.cli import app as cli
-from portal.jobs.in_process import InProcessJobs
-from portal.jobs.queue import OUTBOX_TASK, SWEEP_TASK, make_app
+from portal.db.tables import ScreeningRun
+from portal.jobs.dispatch import run_screening
+from portal.jobs.in_process import InProcessJobs, run_screening_soon
+from portal.jobs.queue import OUTBOX_TASK, SCREENING_TASK, SWEEP_TASK, make_app
 from portal.services import notifications
 from portal.services.context import Portal
+from portal.services.screening_runs import start_run
 from portal.settings import Settings, get_settings
 from tests.support.smtp_sink import Sink, running_sink
 
@@ -204,3 +207,43 @@ def test_serve_refuses_a_worker_on_sqlite(sqlite_settings: None, monkeypatch: py
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
     assert "PORTAL_JOBS=worker needs a PostgreSQL DATABASE_URL" in line
+
+
+def test_a_screening_run_from_the_web_runs_in_a_portal_worker(
+    portal: Portal, world: World, sink: tuple[Sink, int]
+) -> None:
+    """The web's dispatch defers one `portal.screening_run` job; a real worker process runs it."""
+    _only_postgres(portal)
+    _, port = sink
+    run = start_run(portal, world.actors["admin"], upload=None, measures=[], notify=True)
+    assert run.id is not None
+    run_screening(_settings(portal, port), portal, run.id)
+    with portal.engine.connect() as connection:
+        [(status, lock)] = connection.execute(
+            text("SELECT status::text, lock FROM procrastinate_jobs WHERE task_name = :t"),
+            {"t": SCREENING_TASK},
+        ).all()
+    assert (status, lock) == ("todo", f"portal-screening-run-{run.id}")
+
+    _run_workers(portal, port, 1)
+
+    with portal.reading() as session:
+        done = session.get(ScreeningRun, run.id)
+    assert done is not None and done.status == "succeeded" and done.rows_done == done.rows_total == 2
+    assert done.notified is not None and done.notified > 0
+    with portal.engine.connect() as connection:
+        pending = connection.execute(
+            text("SELECT count(*) FROM notification WHERE kind = 'screening' AND emailed_at IS NULL")
+        )
+        assert pending.scalar_one() == 0  # the job asked the outbox to send its notices at once
+
+
+def test_a_screening_run_on_sqlite_runs_in_a_thread_of_the_server(portal: Portal, world: World) -> None:
+    if portal.engine.dialect.name != "sqlite":
+        pytest.skip("the in-process runner is the SQLite default")
+    run = start_run(portal, world.actors["admin"], upload=None, measures=[], notify=False)
+    assert run.id is not None
+    run_screening_soon(portal, run.id).join(timeout=120)
+    with portal.reading() as session:
+        done = session.get(ScreeningRun, run.id)
+    assert done is not None and done.status == "succeeded" and done.rows_done == 2

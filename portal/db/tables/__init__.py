@@ -19,6 +19,7 @@ from portal.db.tables.experts import ExpertAssignment, ExpertConflict, ExpertSco
 from portal.db.tables.listings import Listing, ListingEvent
 from portal.db.tables.notifications import Notification
 from portal.db.tables.people import Enterprise, EnterpriseProfile, SavedView, User
+from portal.db.tables.screening import RunStatus, ScreeningRun
 from portal.db.tables.sessions import PasswordReset, WebSession
 from portal.db.tables.verification import EnterpriseClaim, EnterpriseVerification
 
@@ -54,7 +55,9 @@ __all__ = [
     "Objection",
     "PasswordReset",
     "Role",
+    "RunStatus",
     "SavedView",
+    "ScreeningRun",
     "Transition",
     "User",
     "WebSession",
