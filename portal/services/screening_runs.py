@@ -62,8 +62,7 @@ STALE_AFTER = timedelta(minutes=10)
 """A running run whose runner has not reported for this long is taken over (the in-process runner)."""
 PIECE_ROWS = 20_000
 """Rows per piece: each piece is one progress report."""
-START_ROLES = frozenset({"admin"})
-VIEW_ROLES = START_ROLES
+VIEW_ROLES = frozenset({"admin", "supervisor"})
 REJECTS_SHOWN = 200
 FINISHED = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value)
 
@@ -98,12 +97,12 @@ class _Tally:
 
 
 def may_start(actor: Actor) -> bool:
-    """Who may start a run (the city-wide roles)."""
-    return actor.role in START_ROLES
+    """Who may start a run: the administrator and a city-wide supervisor (a run screens the city)."""
+    return actor.role == "admin" or (actor.role == "supervisor" and actor.district is None)
 
 
 def may_view(actor: Actor) -> bool:
-    """Who may follow runs and download their findings."""
+    """Who may follow runs and download their findings: a district's supervisor too."""
     return actor.role in VIEW_ROLES
 
 

@@ -21,9 +21,12 @@ from sqlmodel import col, select
 
 from portal.db.tables import AuditEvent, Notification, ScreeningRun
 from portal.services import screening_runs
+from portal.services.access import actor_of
 from portal.services.context import Portal
+from portal.services.enterprises import create_staff_user
 from portal.services.errors import Forbidden, NotFound, ValidationFailed
 from portal.services.screening_runs import Upload, execute_run, start_run
+from portal.workflows import Actor
 
 FACTS: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[2] / "portal" / "demo" / "enterprise.json").read_text("utf-8")
@@ -216,3 +219,29 @@ def test_only_the_city_wide_roles_start_or_see_runs(portal: Portal, world: World
         screening_runs.run_of(portal, actor, run.id)
     with pytest.raises(NotFound):
         screening_runs.rejects_of(portal, actor, run.id)
+
+
+def _supervisor(portal: Portal, district: str | None) -> Actor:
+    user = create_staff_user(
+        portal,
+        None,
+        username=f"supervisor_{district or 'city'}",
+        password="correct horse battery",
+        display_name="监管",
+        role="supervisor",
+        district=district,
+    )
+    return actor_of(user)
+
+
+def test_a_city_wide_supervisor_starts_runs_and_a_district_supervisor_follows_them(
+    portal: Portal, world: World
+) -> None:
+    city = _supervisor(portal, None)
+    district = _supervisor(portal, "tianhe")
+    run = start_run(portal, city, upload=csv_upload(1), measures=[MEASURE], notify=False)
+    assert run.id is not None and run.started_by == city.user_id
+    with pytest.raises(Forbidden):
+        start_run(portal, district, upload=csv_upload(1), measures=[], notify=False)
+    assert [r.id for r in screening_runs.list_runs(portal, district)] == [run.id]
+    assert screening_runs.run_of(portal, district, run.id).id == run.id

@@ -1,7 +1,7 @@
 """screening runs: a supervisor's screening started from the web, its progress and findings
 
-Revision ID: 0012_screening_runs
-Revises: 0011_queue_ownership
+Revision ID: 0013_screening_runs
+Revises: 0012_supervisor_role
 Create Date: 2026-12-04 21:01:22.638954
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 import portal.db.types
 
-revision: str = "0012_screening_runs"
-down_revision: str | Sequence[str] | None = "0011_queue_ownership"
+revision: str = "0013_screening_runs"
+down_revision: str | Sequence[str] | None = "0012_supervisor_role"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
