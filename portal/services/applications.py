@@ -635,17 +635,39 @@ def transition(
 
     Stale `expected_version` → StaleVersion; a refused event → Refused; either way nothing changes.
     """
+    with portal.transaction() as session:
+        return transition_in(session, portal, actor, application_id, event, comment, expected_version)
+
+
+def transition_in(
+    session: Session,
+    portal: Portal,
+    actor: Actor,
+    application_id: int,
+    event: str,
+    comment: str | None,
+    expected_version: int,
+    *,
+    audit_payload: dict[str, object] | None = None,
+) -> Moved:
+    """`transition` inside the caller's transaction: a bank return file settles all its cases in one."""
     if event in _OWN_USE_CASE:
         raise Refused(
             "use_own_service",
             f"“{event}”须通过专门的功能办理",
             f"event {event!r} is done through {_OWN_USE_CASE[event]}, not a plain transition",
         )
-    with portal.transaction() as session:
-        application = load_visible(session, actor, application_id)
-        return advance(
-            session, portal, application, actor, event, comment=comment, expected_version=expected_version
-        )
+    application = load_visible(session, actor, application_id)
+    return advance(
+        session,
+        portal,
+        application,
+        actor,
+        event,
+        comment=comment,
+        expected_version=expected_version,
+        audit_payload=audit_payload,
+    )
 
 
 def withdraw(

@@ -18,6 +18,15 @@ from portal.db.tables.decisions import Decision, DocNumberCounter, Letter, Objec
 from portal.db.tables.experts import ExpertAssignment, ExpertConflict, ExpertScore
 from portal.db.tables.listings import Listing, ListingEvent
 from portal.db.tables.notifications import Notification
+from portal.db.tables.payments import (
+    BatchStatus,
+    LineOutcome,
+    PaymentBatch,
+    PaymentLine,
+    PaymentReturn,
+    PaymentReturnLine,
+    ReturnResult,
+)
 from portal.db.tables.people import Enterprise, EnterpriseProfile, SavedView, User
 from portal.db.tables.screening import RunStatus, ScreeningRun
 from portal.db.tables.sessions import PasswordReset, WebSession
@@ -35,6 +44,7 @@ __all__ = [
     "Bank",
     "BankAccessLog",
     "BankConsent",
+    "BatchStatus",
     "Decision",
     "DecisionOutcome",
     "DocNumberCounter",
@@ -47,6 +57,7 @@ __all__ = [
     "ExpertScore",
     "Letter",
     "LetterKind",
+    "LineOutcome",
     "Listing",
     "ListingEvent",
     "ListingStatus",
@@ -54,6 +65,11 @@ __all__ = [
     "Notification",
     "Objection",
     "PasswordReset",
+    "PaymentBatch",
+    "PaymentLine",
+    "PaymentReturn",
+    "PaymentReturnLine",
+    "ReturnResult",
     "Role",
     "RunStatus",
     "SavedView",

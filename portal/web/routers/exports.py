@@ -10,15 +10,11 @@ number with a `0.00` format, which is exact for any amount of up to 15 significa
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
-import xlsxwriter
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -31,12 +27,13 @@ from portal.web.case_views import case_row, label
 from portal.web.i18n import Translator, request_lang
 from portal.web.review_queue import QueueFilter
 from portal.web.session_auth import AdminUser, StaffUser, portal_of
+from portal.web.spreadsheets import CSV_TYPE, XLSX_TYPE, Cell
+from portal.web.spreadsheets import attachment as _attachment
+from portal.web.spreadsheets import csv_bytes as _csv_bytes
+from portal.web.spreadsheets import xlsx_bytes as _xlsx_bytes
 from portal.workflows import Actor
 
 router = APIRouter(include_in_schema=False)
-CSV_TYPE = "text/csv; charset=utf-8"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-Cell = str | int | Decimal | dt.date | None
 
 
 def _computed_amount(portal: Portal, application: Application) -> Decimal | None:
@@ -76,43 +73,6 @@ def queue_table(
             _computed_amount(portal, application),
         ])  # fmt: skip
     return header, rows
-
-
-def _csv_bytes(lines: Iterable[Sequence[Cell]]) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese text correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for line in lines:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, dt.date) else v for v in line])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _xlsx_bytes(header: list[str], rows: list[list[Cell]]) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet()
-    bold = book.add_format({"bold": True})
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    money = book.add_format({"num_format": "0.00"})
-    sheet.write_row(0, 0, header, bold)
-    for r, line in enumerate(rows, start=1):
-        for c, value in enumerate(line):
-            if isinstance(value, dt.date):
-                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time.min), day)
-            elif isinstance(value, Decimal):
-                sheet.write_number(r, c, float(value), money)
-            elif value is not None:
-                sheet.write(r, c, value)
-    sheet.freeze_panes(1, 0)
-    book.close()
-    return buffer.getvalue()
-
-
-def _attachment(
-    content: bytes, media_type: str, filename: str, headers: dict[str, str] | None = None
-) -> Response:
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    return Response(content, media_type=media_type, headers={**disposition, **(headers or {})})
 
 
 @router.get("/review.csv")

@@ -1,0 +1,499 @@
+"""Payment batches (拨付批次): the bureau collects approved cases, sends the bank one file, marks it sent.
+
+Which cases may be paid, and by whom, is read off the workflow: the disbursement transition is
+the one entering a stage that issues the disbursement letter; its source stage holds the cases
+waiting for money, and its roles and jurisdiction say who fires it. A case joins a batch only
+if the actor could fire that event on it now. The amount is the stored decision's granted
+amount, never re-evaluated; the payee is the account the enterprise gave in its answers.
+Reconciling the bank's return file lives in `payments_returns`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from portal.db.audit import append_audit
+from portal.db.tables import (
+    Application,
+    ApplicationAnswers,
+    BatchStatus,
+    Decision,
+    Enterprise,
+    LineOutcome,
+    PaymentBatch,
+    PaymentLine,
+    PaymentReturn,
+    PaymentReturnLine,
+    ReturnResult,
+)
+from portal.services.access import visible_to
+from portal.services.cases import case_context, reads_of, workflow_of
+from portal.services.context import Portal
+from portal.services.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    NotFound,
+    Refused,
+    StaleVersion,
+    ValidationFailed,
+)
+from portal.services.queue import takes
+from portal.workflows import Actor
+from portal.workflows.spec import TransitionSpec
+
+DISBURSEMENT_LETTER = "disbursement"
+PAYMENT_ACCOUNT = "payment_account"  # the answers key auto_grant.confirm stores the account under
+SUBJECT = "payment_batch"
+MAX_CANDIDATES = 500
+_TABLE: Any = PaymentBatch.__table__  # type: ignore[attr-defined]
+
+
+def disbursement_edges(portal: Portal) -> dict[str, TransitionSpec]:
+    """Per workflow, the transition that enters the stage issuing the disbursement letter."""
+    edges: dict[str, TransitionSpec] = {}
+    for name, workflow in portal.workflows.items():
+        for edge in workflow.transitions:
+            if workflow.state(edge.target).issues_letter == DISBURSEMENT_LETTER:
+                edges.setdefault(name, edge)
+    return edges
+
+
+def may_pay(portal: Portal, actor: Actor) -> bool:
+    """Whether the actor's role and jurisdiction are those of some disbursement transition."""
+    return any(takes(actor, edge.roles, edge.jurisdiction) for edge in disbursement_edges(portal).values())
+
+
+def require_payer(portal: Portal, actor: Actor) -> None:
+    if not may_pay(portal, actor):
+        raise Forbidden(
+            "仅负责拨付的单位可以办理拨付批次", "only the unit that disburses may handle payment batches"
+        )
+
+
+@dataclass(frozen=True)
+class Payee:
+    """Where the money goes, as the payment file prints it."""
+
+    name: str
+    bank_name: str
+    account_number: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An approved case waiting for money; `problem` (zh, en) says why it cannot join a batch."""
+
+    application: Application
+    enterprise: Enterprise
+    amount: Decimal | None
+    payee: Payee | None
+    problem: tuple[str, str] | None
+
+
+def payee_of(session: Session, application: Application, enterprise: Enterprise) -> Payee | None:
+    """The account in the case's latest answers that hold one (the enterprise confirmed it), else None."""
+    rows = session.exec(
+        select(ApplicationAnswers)
+        .where(col(ApplicationAnswers.application_id) == application.id)
+        .order_by(col(ApplicationAnswers.version).desc())
+    ).all()
+    for row in rows:
+        account = (row.answers or {}).get(PAYMENT_ACCOUNT)
+        if isinstance(account, dict) and account.get("account_number") and account.get("bank_name"):
+            name = str(account.get("account_name") or enterprise.name)
+            return Payee(name, str(account["bank_name"]), str(account["account_number"]))
+    return None
+
+
+def _decision(session: Session, application_id: int) -> Decision | None:
+    return session.exec(select(Decision).where(col(Decision.application_id) == application_id)).first()
+
+
+def _open_line(session: Session, application_id: int) -> PaymentLine | None:
+    return session.exec(
+        select(PaymentLine)
+        .where(col(PaymentLine.application_id) == application_id)
+        .where(col(PaymentLine.outcome) == LineOutcome.PENDING.value)
+    ).first()
+
+
+def _problem(
+    session: Session, portal: Portal, actor: Actor, application: Application, enterprise: Enterprise
+) -> tuple[tuple[str, str] | None, Decimal | None, Payee | None]:
+    """Why the case cannot be paid in a batch now (None if it can), its amount and its payee."""
+    decision = _decision(session, cast(int, application.id))
+    amount = decision.granted_amount if decision is not None else None
+    payee = payee_of(session, application, enterprise)
+    workflow, _ = workflow_of(portal, application)
+    edge = disbursement_edges(portal).get(workflow.name)
+    if edge is None or application.state != edge.source:
+        return ("案件不在待拨付阶段", "the case is not waiting for disbursement"), amount, payee
+    context = case_context(session, portal, application, actor, reads=reads_of(workflow, application.state))
+    if edge.event not in {e.name for e in workflow.allowed_events(application.state, actor, context)}:
+        return ("您不能为此案件办理拨付", "you may not disburse this case"), amount, payee
+    if amount is None or amount <= 0:
+        return ("决定未核定拨付金额", "the decision grants no amount to pay"), amount, payee
+    if payee is None:
+        return (
+            (
+                "企业未提供收款账户，请联系企业补充后再纳入批次",
+                "the enterprise has given no payment account; ask it for one before batching the case",
+            ),
+            amount,
+            payee,
+        )
+    if _open_line(session, cast(int, application.id)) is not None:
+        return ("案件已在未结清的拨付批次中", "the case is already in an open payment batch"), amount, payee
+    return None, amount, payee
+
+
+def candidates(portal: Portal, actor: Actor, lead_unit: str | None = None) -> list[Candidate]:
+    """Cases in the stage disbursement starts from that this actor sees, longest waiting first."""
+    require_payer(portal, actor)
+    waiting = [
+        and_(col(Application.workflow) == name, col(Application.state) == edge.source)
+        for name, edge in disbursement_edges(portal).items()
+    ]
+    if not waiting:
+        return []
+    query = (
+        select(Application, Enterprise)
+        .join(Enterprise, col(Enterprise.id) == Application.enterprise_id)
+        .where(visible_to(actor), or_(*waiting))
+    )
+    if lead_unit is not None:
+        query = query.where(col(Application.lead_unit) == lead_unit)
+    query = query.order_by(col(Application.stage_entered_at), col(Application.id)).limit(MAX_CANDIDATES)
+    with portal.reading() as session:
+        found = []
+        for application, enterprise in session.exec(query).all():
+            problem, amount, payee = _problem(session, portal, actor, application, enterprise)
+            found.append(Candidate(application, enterprise, amount, payee, problem))
+        return found
+
+
+def unit_scope(actor: Actor) -> str | None:
+    """The one unit whose batches a reviewer handles (their bureau); None for the admin (all units)."""
+    return None if actor.role == "admin" else actor.bureau
+
+
+def load_batch(session: Session, actor: Actor, batch_id: int) -> PaymentBatch:
+    """The batch if the actor handles its unit, else NotFound (whether or not it exists)."""
+    batch = session.get(PaymentBatch, batch_id)
+    scope = unit_scope(actor)
+    if batch is None or (actor.role != "admin" and (scope is None or batch.lead_unit != scope)):
+        raise NotFound(SUBJECT, batch_id)
+    return batch
+
+
+def bump_batch(session: Session, batch: PaymentBatch, expected_version: int, values: dict[str, Any]) -> None:
+    """Write `values` and version + 1 if the batch is still at `expected_version`."""
+    result = session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.id == batch.id, _TABLE.c.version == expected_version)
+        .values(**values, version=expected_version + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleVersion(SUBJECT, batch.id, expected_version, None)
+    session.expire(batch)
+
+
+def audit_batch(
+    session: Session, actor: Actor, batch: PaymentBatch, event: str, payload: dict[str, object]
+) -> None:
+    append_audit(
+        session,
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        subject_type=SUBJECT,
+        subject_id=cast(int, batch.id),
+        event=event,
+        payload={"lead_unit": batch.lead_unit, **payload},
+    )
+
+
+def _require_open(batch: PaymentBatch) -> None:
+    if batch.status != BatchStatus.OPEN.value:
+        raise Refused(
+            "batch_not_open",
+            "批次已发送银行，不能再增减案件",
+            "the batch has been sent to the bank; its cases can no longer change",
+        )
+
+
+def _case_problem(case_id: int, problem: tuple[str, str], lang: str) -> FieldProblem:
+    zh, en = problem
+    return FieldProblem(
+        f"case-{case_id}", f"Case {case_id}: {en}" if lang == "en" else f"案件 {case_id}：{zh}"
+    )
+
+
+def _new_lines(
+    session: Session, portal: Portal, actor: Actor, application_ids: Sequence[int], lang: str
+) -> list[PaymentLine]:
+    """Lines for these cases, all checked first: any case that may not be paid refuses them all."""
+    if not application_ids:
+        message = "Choose at least one case." if lang == "en" else "请至少选择一件案件。"
+        raise ValidationFailed([FieldProblem("cases", message)])
+    problems: list[FieldProblem] = []
+    lines: list[PaymentLine] = []
+    for case_id in dict.fromkeys(application_ids):
+        application = session.exec(
+            select(Application).where(col(Application.id) == case_id).where(visible_to(actor))
+        ).first()
+        enterprise = session.get(Enterprise, application.enterprise_id) if application else None
+        if application is None or enterprise is None:
+            problems.append(_case_problem(case_id, ("未找到该案件", "no such case"), lang))
+            continue
+        problem, amount, payee = _problem(session, portal, actor, application, enterprise)
+        if problem is not None:
+            problems.append(_case_problem(case_id, problem, lang))
+            continue
+        decision = _decision(session, case_id)
+        assert decision is not None and amount is not None and payee is not None  # _problem checked
+        lines.append(
+            PaymentLine(
+                batch_id=0,
+                application_id=case_id,
+                decision_id=cast(int, decision.id),
+                payee_name=payee.name,
+                uscc=enterprise.uscc,
+                bank_name=payee.bank_name,
+                account_number=payee.account_number,
+                amount=amount,
+                added_by=actor.user_id,
+                added_at=portal.now(),
+            )
+        )
+    if problems:
+        raise ValidationFailed(problems)
+    return lines
+
+
+def _lead_unit_of(session: Session, lines: list[PaymentLine], lang: str, unit: str | None = None) -> str:
+    """The one issuing unit of these cases (a batch pays from one unit's budget)."""
+    units = {cast(Application, session.get(Application, line.application_id)).lead_unit for line in lines}
+    if unit is not None:
+        units.add(unit)
+    if len(units) != 1:
+        message = (
+            "A batch holds the cases of one issuing unit only."
+            if lang == "en"
+            else "一个批次只能包含同一拨付单位的案件。"
+        )
+        raise ValidationFailed([FieldProblem("cases", message)])
+    return units.pop()
+
+
+def _insert(session: Session, batch_id: int, lines: list[PaymentLine]) -> None:
+    """Store the lines; a case another batch took meanwhile trips the database's one-open-batch index."""
+    for line in lines:
+        line.batch_id = batch_id
+        session.add(line)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "a case was put into another open payment batch meanwhile; reload and try again"
+        ) from None
+
+
+def _line_payload(lines: list[PaymentLine]) -> list[dict[str, object]]:
+    return [{"application_id": line.application_id, "amount": line.amount} for line in lines]
+
+
+def create_batch(
+    portal: Portal, actor: Actor, application_ids: Sequence[int], *, lang: str = "zh"
+) -> PaymentBatch:
+    """Open a batch holding these approved cases; every case is checked, or none is added."""
+    require_payer(portal, actor)
+    with portal.transaction() as session:
+        lines = _new_lines(session, portal, actor, application_ids, lang)
+        batch = PaymentBatch(
+            lead_unit=_lead_unit_of(session, lines, lang), created_by=actor.user_id, created_at=portal.now()
+        )
+        session.add(batch)
+        session.flush()
+        _insert(session, cast(int, batch.id), lines)
+        audit_batch(session, actor, batch, "batch_created", {"lines": _line_payload(lines)})
+        session.refresh(batch)
+        return batch
+
+
+def add_cases(
+    portal: Portal,
+    actor: Actor,
+    batch_id: int,
+    application_ids: Sequence[int],
+    expected_version: int,
+    *,
+    lang: str = "zh",
+) -> PaymentBatch:
+    """Add cases to an open batch of the same unit."""
+    require_payer(portal, actor)
+    with portal.transaction() as session:
+        batch = load_batch(session, actor, batch_id)
+        _require_open(batch)
+        lines = _new_lines(session, portal, actor, application_ids, lang)
+        _lead_unit_of(session, lines, lang, batch.lead_unit)
+        bump_batch(session, batch, expected_version, {})
+        _insert(session, batch_id, lines)
+        audit_batch(session, actor, batch, "batch_lines_added", {"lines": _line_payload(lines)})
+        session.refresh(batch)
+        return batch
+
+
+def remove_case(
+    portal: Portal, actor: Actor, batch_id: int, application_id: int, expected_version: int
+) -> PaymentBatch:
+    """Take a case out of an open batch; it may join another one."""
+    require_payer(portal, actor)
+    with portal.transaction() as session:
+        batch = load_batch(session, actor, batch_id)
+        _require_open(batch)
+        line = session.exec(
+            select(PaymentLine)
+            .where(col(PaymentLine.batch_id) == batch_id)
+            .where(col(PaymentLine.application_id) == application_id)
+        ).first()
+        if line is None:
+            raise NotFound("payment_line", application_id)
+        bump_batch(session, batch, expected_version, {})
+        session.delete(line)
+        audit_batch(session, actor, batch, "batch_line_removed", {"application_id": application_id})
+        session.refresh(batch)
+        return batch
+
+
+def batch_lines(session: Session, batch_id: int) -> list[PaymentLine]:
+    return list(
+        session.exec(
+            select(PaymentLine).where(col(PaymentLine.batch_id) == batch_id).order_by(col(PaymentLine.id))
+        ).all()
+    )
+
+
+def mark_sent(portal: Portal, actor: Actor, batch_id: int, expected_version: int) -> PaymentBatch:
+    """Freeze the batch: its file has gone to the bank, and only the bank's return file settles it."""
+    require_payer(portal, actor)
+    with portal.transaction() as session:
+        batch = load_batch(session, actor, batch_id)
+        _require_open(batch)
+        lines = batch_lines(session, batch_id)
+        if not lines:
+            raise Refused("batch_empty", "空批次不能发送", "an empty batch cannot be sent")
+        bump_batch(
+            session,
+            batch,
+            expected_version,
+            {"status": BatchStatus.SENT.value, "sent_by": actor.user_id, "sent_at": portal.now()},
+        )
+        total = sum((line.amount for line in lines), Decimal(0))
+        audit_batch(session, actor, batch, "batch_sent", {"count": len(lines), "total": total})
+        session.refresh(batch)
+        return batch
+
+
+@dataclass(frozen=True)
+class BatchDetail:
+    """A batch with its lines (and their cases), its imported return files and what needs follow-up."""
+
+    batch: PaymentBatch
+    lines: list[tuple[PaymentLine, Application]]
+    returns: list[PaymentReturn]
+    follow_up: list[tuple[PaymentReturn, PaymentReturnLine]]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line, _ in self.lines), Decimal(0))
+
+
+FOLLOW_UP = frozenset(
+    {ReturnResult.FAILED, ReturnResult.UNMATCHED, ReturnResult.AMOUNT_MISMATCH, ReturnResult.CASE_MOVED}
+)
+
+
+def _detail(session: Session, batch: PaymentBatch) -> BatchDetail:
+    lines = session.exec(
+        select(PaymentLine, Application)
+        .join(Application, col(Application.id) == PaymentLine.application_id)
+        .where(col(PaymentLine.batch_id) == batch.id)
+        .order_by(col(PaymentLine.id))
+    ).all()
+    returns = session.exec(
+        select(PaymentReturn).where(col(PaymentReturn.batch_id) == batch.id).order_by(col(PaymentReturn.id))
+    ).all()
+    follow_up = session.exec(
+        select(PaymentReturn, PaymentReturnLine)
+        .join(PaymentReturnLine, col(PaymentReturnLine.return_id) == PaymentReturn.id)
+        .where(col(PaymentReturn.batch_id) == batch.id)
+        .where(col(PaymentReturnLine.result).in_([r.value for r in FOLLOW_UP]))
+        .order_by(col(PaymentReturn.id), col(PaymentReturnLine.line_no))
+    ).all()
+    return BatchDetail(
+        batch, [(line, a) for line, a in lines], list(returns), [(r, line) for r, line in follow_up]
+    )
+
+
+def batch_detail(portal: Portal, actor: Actor, batch_id: int) -> BatchDetail:
+    """One batch as its page shows it."""
+    require_payer(portal, actor)
+    with portal.reading() as session:
+        return _detail(session, load_batch(session, actor, batch_id))
+
+
+def payment_file(portal: Portal, actor: Actor, batch_id: int, kind: str) -> BatchDetail:
+    """The batch for a payment file or printed list; handing the file out is audited (`kind` says which)."""
+    require_payer(portal, actor)
+    with portal.transaction() as session:
+        batch = load_batch(session, actor, batch_id)
+        detail = _detail(session, batch)
+        audit_batch(
+            session,
+            actor,
+            batch,
+            "payment_file_exported",
+            {"format": kind, "count": len(detail.lines), "total": detail.total},
+        )
+        return detail
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch: PaymentBatch
+    count: int
+    total: Decimal
+    paid: int
+    failed: int
+
+
+def list_batches(portal: Portal, actor: Actor) -> list[BatchSummary]:
+    """The batches of the actor's unit (every unit for the admin), newest first."""
+    require_payer(portal, actor)
+    query = select(PaymentBatch).order_by(col(PaymentBatch.id).desc())
+    scope = unit_scope(actor)
+    if actor.role != "admin":
+        query = query.where(col(PaymentBatch.lead_unit) == (scope or ""))
+    with portal.reading() as session:
+        summaries = []
+        for batch in session.exec(query).all():
+            lines = batch_lines(session, cast(int, batch.id))
+            outcomes = [line.outcome for line in lines]
+            summaries.append(
+                BatchSummary(
+                    batch,
+                    len(lines),
+                    sum((line.amount for line in lines), Decimal(0)),
+                    outcomes.count(LineOutcome.PAID.value),
+                    outcomes.count(LineOutcome.FAILED.value),
+                )
+            )
+        return summaries

@@ -1,0 +1,183 @@
+"""Payment batches through the services, on SQLite and PostgreSQL (issue 12 §3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from services_helpers import Driver, World
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from portal.db.audit import verify_chain
+from portal.db.tables import (
+    Application,
+    AuditEvent,
+    Decision,
+    Letter,
+    PaymentLine,
+    PaymentReturn,
+    Transition,
+)
+from portal.services import payments
+from portal.services.context import Portal
+from portal.services.errors import Forbidden, NotFound, Refused, ValidationFailed
+from portal.services.payments_returns import import_return, parse_return_file
+from tests.support.payments import approved_case, payer, staff_actor
+
+
+def _state(portal: Portal, case_id: int) -> str:
+    with portal.reading() as session:
+        row = session.get(Application, case_id)
+        assert row is not None
+        return row.state
+
+
+def _letter_kinds(portal: Portal, case_id: int) -> list[str]:
+    with portal.reading() as session:
+        return list(
+            session.exec(
+                select(Letter.kind)
+                .join(Decision, col(Decision.id) == Letter.decision_id)
+                .where(col(Decision.application_id) == case_id)
+                .order_by(col(Letter.id))
+            ).all()
+        )
+
+
+def _footprint(portal: Portal) -> tuple[int, int, int]:
+    """(audit rows, transitions, imported files): what a no-op import must leave as it was."""
+    with portal.reading() as session:
+        return (
+            session.exec(select(func.count()).select_from(AuditEvent)).one(),
+            session.exec(select(func.count()).select_from(Transition)).one(),
+            session.exec(select(func.count()).select_from(PaymentReturn)).one(),
+        )
+
+
+def _csv(*lines: str) -> bytes:
+    return ("\n".join(["业务参考号,金额（元）,状态,说明", *lines]) + "\n").encode()
+
+
+def test_a_batch_is_paid_from_the_banks_return_file_once(portal: Portal) -> None:
+    paid, failed, short = (approved_case(portal, f"海珠拨付测试{i}有限公司") for i in range(3))
+    bureau = payer(portal)
+    disbursing = payments.disbursement_edges(portal)["municipal"]
+    waiting = {c.application.id: c for c in payments.candidates(portal, bureau)}
+    assert {paid, failed, short} <= waiting.keys()
+    assert all(waiting[i].problem is None for i in (paid, failed, short))
+    assert waiting[paid].amount == Decimal("200000.00")  # the stored decision's granted amount
+    assert waiting[paid].payee is not None and waiting[paid].payee.account_number == "6217857000001234567"
+
+    batch = payments.create_batch(portal, bureau, [paid, failed, short])
+    assert batch.status == "open" and batch.version == 1
+    # A case is in one open batch only: the service says why, and the database refuses it too.
+    with pytest.raises(ValidationFailed) as again:
+        payments.create_batch(portal, bureau, [paid])
+    assert again.value.errors[0].path == f"case-{paid}" and "未结清" in again.value.errors[0].message
+    with pytest.raises(IntegrityError), portal.transaction() as session:
+        line = session.exec(select(PaymentLine).where(col(PaymentLine.application_id) == paid)).one()
+        session.add(PaymentLine(**{**line.model_dump(), "id": None, "batch_id": batch.id}))
+        session.flush()
+    # Not sent yet: no return file; once sent, no more changes to its cases.
+    with pytest.raises(Refused):
+        import_return(portal, bureau, int(batch.id or 0), "r.csv", _csv(f"{paid},200000.00,成功,"))
+    detail = payments.payment_file(portal, bureau, int(batch.id or 0), "csv")
+    assert detail.total == Decimal("600000.00")
+    batch = payments.mark_sent(portal, bureau, int(batch.id or 0), batch.version)
+    with pytest.raises(Refused):
+        payments.remove_case(portal, bureau, int(batch.id or 0), short, batch.version)
+
+    content = _csv(
+        f"{paid},200000.00,成功,",
+        f"{failed},200000.00,失败,账户已销户",
+        f"{short},199999.99,成功,",
+        "99999,1.00,成功,",
+    )
+    outcome = import_return(portal, bureau, int(batch.id or 0), "回单.csv", content)
+    assert not outcome.again
+    assert [line.result for line in outcome.lines] == ["paid", "failed", "amount_mismatch", "unmatched"]
+    assert _state(portal, paid) == disbursing.target
+    assert _letter_kinds(portal, paid)[-1] == "disbursement"
+    for case_id in (failed, short):
+        assert _state(portal, case_id) == disbursing.source
+        assert "disbursement" not in _letter_kinds(portal, case_id)
+    follow_up = payments.batch_detail(portal, bureau, int(batch.id or 0)).follow_up
+    assert [line.result for _, line in follow_up] == ["failed", "amount_mismatch", "unmatched"]
+
+    # The same file again: the earlier import, and nothing else.
+    before = _footprint(portal)
+    repeat = import_return(portal, bureau, int(batch.id or 0), "回单.csv", content)
+    assert repeat.again and repeat.imported.id == outcome.imported.id
+    assert _footprint(portal) == before
+
+    # A corrected file: the short line is paid now; the paid one is reported settled, not paid twice.
+    fixed = _csv(f"{short},200000.00,success,", f"{paid},200000.00,success,")
+    second = import_return(portal, bureau, int(batch.id or 0), "fixed.csv", fixed)
+    assert [line.result for line in second.lines] == ["paid", "settled"]
+    assert _letter_kinds(portal, paid).count("disbursement") == 1
+    assert payments.batch_detail(portal, bureau, int(batch.id or 0)).batch.status == "closed"
+    # The failed case is free for a new batch.
+    assert payments.create_batch(portal, bureau, [failed]).status == "open"
+
+    with portal.reading() as session:
+        events = session.exec(
+            select(AuditEvent.event).where(col(AuditEvent.subject_type) == payments.SUBJECT)
+        ).all()
+        assert verify_chain(session).ok
+    assert {"batch_created", "payment_file_exported", "batch_sent", "bank_return_imported"} <= set(events)
+
+
+def test_a_case_without_a_payment_account_is_refused_with_its_reason(portal: Portal, world: World) -> None:
+    case = Driver(portal, world).to_approved()  # an ordinary application: no account was asked for
+    bureau = world.actors["rev_gzdev"]
+    [candidate] = [c for c in payments.candidates(portal, bureau) if c.application.id == case.app_id]
+    assert candidate.problem is not None and "收款账户" in candidate.problem[0]
+    with pytest.raises(ValidationFailed) as refused:
+        payments.create_batch(portal, bureau, [case.app_id], lang="en")
+    [problem] = refused.value.errors
+    assert problem.path == f"case-{case.app_id}" and "payment account" in problem.message
+    assert payments.list_batches(portal, bureau) == []
+
+
+def test_bad_return_files_name_each_line_and_field_and_write_nothing(portal: Portal) -> None:
+    case_id = approved_case(portal, "海珠回单校验有限公司")
+    bureau = payer(portal)
+    batch = payments.create_batch(portal, bureau, [case_id])
+    batch = payments.mark_sent(portal, bureau, int(batch.id or 0), batch.version)
+    bad = _csv(f"{case_id},20万,成功,", f"{case_id},1.00,ok,", ",1.00,失败,")
+    before = _footprint(portal)
+    with pytest.raises(ValidationFailed) as failed:
+        import_return(portal, bureau, int(batch.id or 0), "bad.csv", bad)
+    assert [p.path for p in failed.value.errors] == ["line-2-amount", "line-3-status", "line-4-reference"]
+    assert failed.value.errors[0].message.startswith("第 2 行“金额（元）”")
+    assert _footprint(portal) == before
+    assert _state(portal, case_id) == payments.disbursement_edges(portal)["municipal"].source
+
+    with pytest.raises(ValidationFailed) as missing:
+        parse_return_file(b"reference,amount\n1,2.00\n", "en")
+    assert missing.value.errors[0].message == "line 1: missing column(s) Status"
+    with pytest.raises(ValidationFailed) as twice:
+        parse_return_file(b"reference,amount,status\n7,1.00,success\n7,1.00,failed\n", "en")
+    assert twice.value.errors[0].message == "Line 3, Reference: repeats line 2"
+    gbk = "业务参考号,金额（元）,状态,说明\n7,1.00,失败,户名不符\n".encode("gb18030")
+    [row] = parse_return_file(gbk)
+    assert (row.reference, row.amount, row.paid, row.message) == ("7", Decimal("1.00"), False, "户名不符")
+
+
+def test_only_the_paying_unit_handles_its_batches(portal: Portal, world: World) -> None:
+    case_id = approved_case(portal, "海珠权限测试有限公司")
+    bureau = payer(portal)
+    batch_id = int(payments.create_batch(portal, bureau, [case_id]).id or 0)
+    for name in ("ent_a", "expert1", "rev_haizhu"):
+        with pytest.raises(Forbidden):
+            payments.list_batches(portal, world.actors[name])
+    other = world.actors["rev_gzdev"]  # pays its own measures, not this unit's
+    with pytest.raises(NotFound):
+        payments.batch_detail(portal, other, batch_id)
+    assert case_id not in {c.application.id for c in payments.candidates(portal, other)}
+    with pytest.raises(ValidationFailed):
+        payments.create_batch(portal, other, [case_id])
+    admin = staff_actor(portal, "pay_admin", "admin")
+    assert [s.batch.id for s in payments.list_batches(portal, admin)] == [batch_id]
