@@ -118,7 +118,7 @@ def test_a_batch_from_selection_to_the_banks_return_file(portal_app: FastAPI) ->
 
 
 def test_payments_are_for_the_paying_unit_only(portal_app: FastAPI) -> None:
-    """The authorization matrix of /payments: enterprises and experts see none of it."""
+    """The authorization matrix of /payments: enterprises, experts and supervisors see none of it."""
     portal: Portal = portal_app.state.portal
     case_id = approved_case(portal, "海珠权限矩阵科技有限公司")
     batch_id = int(payments.create_batch(portal, payer(portal), [case_id]).id or 0)
@@ -128,6 +128,7 @@ def test_payments_are_for_the_paying_unit_only(portal_app: FastAPI) -> None:
     expected = {
         enterprise_user: [403] * 5,
         staff(portal, "expert"): [403] * 5,
+        staff(portal, "supervisor"): [403] * 5,  # reads the dashboard, handles no money
         staff(portal, "reviewer", district="haizhu"): [403] * 5,  # reviews, but pays nothing
         staff(portal, "reviewer", bureau="gzdev"): [200, 404, 404, 404, 404],  # another unit's batch
         staff(portal, "admin"): [200] * 5,

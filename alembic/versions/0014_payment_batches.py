@@ -2,8 +2,8 @@
 
 New tables only; a case is in at most one open batch (partial unique index over pending lines).
 
-Revision ID: 0012_payment_batches
-Revises: 0011_queue_ownership
+Revision ID: 0014_payment_batches
+Revises: 0013_screening_runs
 Create Date: 2026-12-04 21:01:40.346627
 
 """
@@ -16,8 +16,8 @@ from alembic import op
 
 import portal.db.types
 
-revision: str = "0012_payment_batches"
-down_revision: str | Sequence[str] | None = "0011_queue_ownership"
+revision: str = "0014_payment_batches"
+down_revision: str | Sequence[str] | None = "0013_screening_runs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
