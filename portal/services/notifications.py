@@ -21,6 +21,18 @@ from portal.services.context import Portal
 from portal.services.errors import NotFound
 from portal.workflows import Actor
 
+# 免申即享 screening notices: one per (measure, rule version, enterprise), so a re-run tells nobody twice.
+SCREENING_KIND = "screening"
+
+
+def screening_prefix(measure_id: str) -> str:
+    """The start of every screening notice's dedupe key for one measure (the dashboard counts by it)."""
+    return f"{SCREENING_KIND}:{measure_id}:"
+
+
+def screening_key(measure_id: str, version: str, enterprise_id: int) -> str:
+    return f"{screening_prefix(measure_id)}{version}:{enterprise_id}"
+
 
 def notify(
     session: Session,

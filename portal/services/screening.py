@@ -19,9 +19,8 @@ from portal.rules import Rule
 from portal.services.auto_grant import offer_case
 from portal.services.channels import can_apply_online
 from portal.services.context import Portal
-from portal.services.notifications import notify
+from portal.services.notifications import SCREENING_KIND, notify, screening_key
 
-NOTICE_KIND = "screening"
 
 
 def register_records(portal: Portal) -> list[dict[str, object]]:
@@ -104,12 +103,12 @@ def notify_eligible_in(session: Session, portal: Portal, results: pa.Table, rule
             link = f"/applications/start?measure={measure}" if online else "/catalogue"
         notice = notify(
             session,
-            kind=NOTICE_KIND,
+            kind=SCREENING_KIND,
             title=title,
             body=body,
             enterprise_id=enterprise_id,
             link=link,
-            dedupe_key=f"{NOTICE_KIND}:{measure}:{rule.version}:{enterprise_id}",
+            dedupe_key=screening_key(measure, rule.version, enterprise_id),
         )
         written += notice is not None
     return written

@@ -22,6 +22,8 @@ from portal.services.notifications import notify
 from portal.workflows.context import SYSTEM_ACTOR
 from portal.workflows.sla import Escalation, OpenCase, TimedAdvance, plan_sweep
 
+ESCALATED = "sla_escalated"
+"""The audit event of an escalation (the dashboard counts them)."""
 # Who an escalation goes to: the workflow's `escalate_to` party → (role, scoped by).
 _ESCALATE_TO = {
     "district": ("reviewer", "district"),
@@ -130,7 +132,7 @@ def _escalate(portal: Portal, action: Escalation, version: int) -> None:
             session,
             SYSTEM_ACTOR,
             application,
-            "sla_escalated",
+            ESCALATED,
             {
                 "deadline": action.deadline,
                 "overdue_working_days": action.overdue_working_days,

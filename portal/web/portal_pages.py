@@ -29,6 +29,7 @@ from portal.web.routers import (
     procurement,
     queue_work,
     review,
+    supervision,
     verification,
 )
 from portal.web.service_errors import install_service_error_handlers
@@ -49,6 +50,7 @@ ROUTERS = (
     enterprise_file.router,
     payments.router,
     payments.posts,
+    supervision.router,
     admin.router,
     inbox.router,
     applications_api.router,

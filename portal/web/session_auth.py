@@ -89,3 +89,5 @@ EnterpriseUser = Annotated[Actor, Depends(require_role("enterprise"))]
 StaffUser = Annotated[Actor, Depends(require_role("reviewer", "admin"))]
 ExpertUser = Annotated[Actor, Depends(require_role("expert"))]
 AdminUser = Annotated[Actor, Depends(require_role("admin"))]
+# The supervision dashboard (监管评估): read-only, for supervisors and the admin.
+SupervisorUser = Annotated[Actor, Depends(require_role("supervisor", "admin"))]

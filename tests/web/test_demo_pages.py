@@ -33,7 +33,7 @@ HOME = {
     "enterprise": "/applications",
     "reviewer": "/review",
     "expert": "/expert",
-    "supervisor": "/",
+    "supervisor": "/supervision",
     "admin": "/admin/users",
 }
 

@@ -27,6 +27,7 @@ HOME_OF_ROLE = {
     "enterprise": "/applications",
     "reviewer": "/review",
     "expert": "/expert",
+    "supervisor": "/supervision",
     "admin": "/admin/users",
 }
 

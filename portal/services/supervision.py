@@ -1,0 +1,410 @@
+"""监管评估: the supervision dashboard's figures, aggregated in SQL for a period and a scope.
+
+A supervisor reads the city or one district (their account's district); the admin reads the
+city. Each figure is a GROUP BY over one of `supervision_sets`' case sets, or over the bank
+and expert tables, so the page costs a fixed number of queries whatever the number of cases.
+Durations are working days on the pack's calendar; medians and 90th percentiles are read off
+the per-duration counts the database returns, never off case rows.
+
+What is not stored is not invented: the self-check page keeps no results, and a screening
+run stores only the notices it sends, so the screening funnel starts at the notice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, cast, func, select
+from sqlalchemy.orm import Session
+
+from portal.db.tables import (
+    AuditEvent,
+    Bank,
+    BankAccessLog,
+    BankConsent,
+    ExpertAssignment,
+    ExpertScore,
+    Loan,
+    Notification,
+    Objection,
+)
+from portal.services.context import Portal
+from portal.services.errors import Forbidden
+from portal.services.notifications import SCREENING_KIND, screening_prefix
+from portal.services.sla import ESCALATED
+from portal.services.supervision_sets import APPROVED, A, Cases, D, E, Selection, table_of
+from portal.services.supervision_sql import Period, period_of
+from portal.workflows import Actor
+
+Key = tuple[Any, ...]
+CASE_LIST_LIMIT = 200
+
+
+def district_scope(actor: Actor) -> str | None:
+    """The district a reader is limited to (None: the whole city); Forbidden for other roles."""
+    if actor.role == "admin":
+        return None
+    if actor.role == "supervisor":
+        return actor.district
+    raise Forbidden(
+        "仅监管人员和管理员可以查看监管评估", "only supervisors and the admin see the supervision dashboard"
+    )
+
+
+def default_period(portal: Portal) -> tuple[dt.date, dt.date]:
+    """This calendar year to today, by the pack's clock."""
+    today = portal.today()
+    return today.replace(month=1, day=1), today
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Per-duration counts (working days → cases) and what a reader wants of them."""
+
+    counts: Mapping[int, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def percentile(self, share: Decimal) -> int | None:
+        """The smallest duration that at least `share` of the cases did not exceed (nearest rank)."""
+        total = self.total
+        if total == 0:
+            return None
+        rank, seen = max(1, -(-int(share * total * 100) // 100)), 0
+        for days in sorted(self.counts):
+            seen += self.counts[days]
+            if seen >= rank:
+                return days
+        return max(self.counts)
+
+    def within(self, limit: int) -> int:
+        return sum(n for days, n in self.counts.items() if days <= limit)
+
+
+def merge(spreads: Iterable[Mapping[int, int]]) -> Spread:
+    total: dict[int, int] = {}
+    for counts in spreads:
+        for days, n in counts.items():
+            total[days] = total.get(days, 0) + n
+    return Spread(total)
+
+
+@dataclass
+class Dashboard:
+    """Every figure of one reading, keyed by codes; the web layer turns codes into labels."""
+
+    period: Period
+    district_scope: str | None
+    # (measure, track, district, workflow, state) → cases received in the period
+    received: dict[Key, int] = field(default_factory=dict)
+    # measure → (enterprise, measure) pairs told by a screening notice in the period
+    notified: dict[str, int] = field(default_factory=dict)
+    # (cohort, measure) → [cases, applied, confirmed, approved, disbursed]; cohort notified|offered
+    cohorts: dict[Key, list[int]] = field(default_factory=dict)
+    # (workflow, state, district, lead_unit) → working days → completed visits in the period
+    visits: dict[Key, dict[int, int]] = field(default_factory=dict)
+    overdue: dict[Key, int] = field(default_factory=dict)  # (workflow, state) → cases overdue today
+    escalations: dict[Key, int] = field(default_factory=dict)  # (workflow, state) → escalations
+    # (measure, district, month) → [cases, amount, disbursed cases, disbursed amount]
+    approved: dict[Key, list[Any]] = field(default_factory=dict)
+    disbursed: dict[Key, list[Any]] = field(
+        default_factory=dict
+    )  # (measure, district, month) → [cases, amount]
+    bank_queries: dict[Key, int] = field(default_factory=dict)  # (bank, product, outcome) → queries
+    consents: dict[str, int] = field(default_factory=dict)  # bank → consents granted
+    loans: dict[Key, list[Any]] = field(default_factory=dict)  # (bank, product, state) → [loans, principal]
+    exposure: dict[str, list[Any]] = field(default_factory=dict)  # loan state → [loans, principal], today
+    panels: dict[str, int] = field(default_factory=dict)  # measure → panels formed
+    conflicts: dict[str, int] = field(
+        default_factory=dict
+    )  # measure → cases with a conflicted expert excluded
+    score_days: dict[str, dict[int, int]] = field(default_factory=dict)  # measure → working days → scores
+    objections: dict[str, list[int]] = field(default_factory=dict)  # measure → [filed, upheld, dismissed]
+
+
+def _rows(session: Session, query: Any) -> Sequence[Any]:
+    return session.execute(query).all()
+
+
+def read_dashboard(portal: Portal, actor: Actor, start: dt.date, end: dt.date) -> Dashboard:
+    """All figures for `start`..`end` (inclusive local dates) within the reader's scope."""
+    scope = district_scope(actor)
+    period = period_of(start, end, portal.calendar.zone)
+    with portal.reading() as session:
+        sets = Cases(portal, session.get_bind().dialect.name)
+        board = Dashboard(period, scope)
+        base = Selection("received", period, scope)
+        _received(session, sets, base, board)
+        _cohorts(session, sets, base, board)
+        _sla(session, sets, base, board)
+        _money(session, sets, base, board)
+        _banks(session, sets, base, board)
+        _experts(session, sets, base, board)
+    return board
+
+
+def _received(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
+    query, _ = sets.select(base)
+    keys = (A.c.measure_id, E.c.ai_track, A.c.district, A.c.workflow, A.c.state)
+    for *key, n in _rows(session, query.add_columns(*keys, func.count()).group_by(*keys)):
+        board.received[tuple(key)] = n
+
+
+def _flag(test: Any) -> Any:
+    return func.coalesce(func.sum(case((test, 1), else_=0)), 0)
+
+
+def _cohorts(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
+    n = table_of(Notification)
+    measures = sorted(sets.portal.pack.measure_ids())
+    told = case(
+        *[
+            (func.substr(n.c.dedupe_key, 1, len(screening_prefix(m))) == screening_prefix(m), m)
+            for m in measures
+        ],
+        else_=None,
+    )
+    pairs = (
+        select(n.c.enterprise_id, told.label("measure"))
+        .join(E, E.c.id == n.c.enterprise_id)
+        .where(n.c.kind == SCREENING_KIND, base.period.holds(n.c.created_at))
+    )
+    if base.district_scope is not None:
+        pairs = pairs.where(E.c.district == base.district_scope)
+    distinct = pairs.distinct().subquery("told")
+    counted = (
+        select(distinct.c.measure, func.count())
+        .where(distinct.c.measure.is_not(None))
+        .group_by(distinct.c.measure)
+    )
+    board.notified = {measure: count for measure, count in _rows(session, counted)}
+    disbursed = sets.entered(sets.disbursing, "disbursed_ever")
+    confirmed = sets.confirmed()
+    for cohort in ("notified", "offered"):
+        query, _ = sets.select(base.narrowed(case_set=cohort))
+        query = (
+            query.outerjoin(D, (D.c.application_id == A.c.id) & (D.c.outcome == APPROVED))
+            .outerjoin(disbursed, disbursed.c.application_id == A.c.id)
+            .outerjoin(confirmed, confirmed.c.application_id == A.c.id)
+            .add_columns(
+                A.c.measure_id,
+                func.count(),
+                _flag(A.c.submitted_at.is_not(None)),
+                _flag(confirmed.c.application_id.is_not(None)),
+                _flag(D.c.id.is_not(None)),
+                _flag(disbursed.c.application_id.is_not(None)),
+            )
+            .group_by(A.c.measure_id)
+        )
+        for measure, *counts in _rows(session, query):
+            board.cohorts[(cohort, measure)] = [int(c) for c in counts]
+
+
+def _sla(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
+    visit = sets.visits()
+    days, joins = sets.working_days(visit.c.entered, visit.c.left)
+    keys = (A.c.workflow, visit.c.state, A.c.district, A.c.lead_unit)
+    query = select(*keys, days, func.count()).select_from(visit).join(A, A.c.id == visit.c.application_id)
+    for table, on in joins:
+        query = query.join(table, on)
+    query = query.where(
+        base.period.holds(visit.c.left), sets.timed(A.c.workflow, visit.c.state, days, late=False)
+    )
+    if base.district_scope is not None:
+        query = query.where(A.c.district == base.district_scope)
+    for *key, spent, count in _rows(session, query.group_by(*keys, days)):
+        board.visits.setdefault(tuple(key), {})[int(spent)] = count
+    overdue, _ = sets.select(base.narrowed(case_set="overdue"))
+    stage = (A.c.workflow, A.c.state)
+    board.overdue = {
+        (w, s): c for w, s, c in _rows(session, overdue.add_columns(*stage, func.count()).group_by(*stage))
+    }
+    audit = table_of(AuditEvent)
+    escalated = (
+        select(A.c.workflow, audit.c.to_state, func.count())
+        .select_from(audit)
+        .join(A, audit.c.subject_id == cast(A.c.id, audit.c.subject_id.type))
+        .where(
+            audit.c.subject_type == "application",
+            audit.c.event == ESCALATED,
+            base.period.holds(audit.c.at),
+        )
+        .group_by(A.c.workflow, audit.c.to_state)
+    )
+    if base.district_scope is not None:
+        escalated = escalated.where(A.c.district == base.district_scope)
+    board.escalations = {(w, s): c for w, s, c in _rows(session, escalated)}
+
+
+def _money(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
+    disbursed = sets.entered(sets.disbursing, "disbursed_ever")
+    approved, decided = sets.select(base.narrowed(case_set="approved"))
+    assert decided is not None
+    month = sets.month(decided)
+    paid = disbursed.c.application_id.is_not(None)
+    amount = func.coalesce(D.c.granted_amount, 0)
+    query = (
+        approved.outerjoin(disbursed, disbursed.c.application_id == A.c.id)
+        .add_columns(
+            A.c.measure_id,
+            A.c.district,
+            month,
+            func.count(),
+            func.sum(amount),
+            _flag(paid),
+            func.sum(case((paid, amount), else_=0)),
+        )
+        .group_by(A.c.measure_id, A.c.district, month)
+    )
+    for measure, district, when, *figures in _rows(session, query):
+        board.approved[(measure, district, when)] = [
+            figures[0],
+            _money_of(figures[1]),
+            figures[2],
+            _money_of(figures[3]),
+        ]
+    paid_cases, moved = sets.select(base.narrowed(case_set="paid"))
+    assert moved is not None
+    month = sets.month(moved)
+    query = (
+        paid_cases.outerjoin(D, D.c.application_id == A.c.id)
+        .add_columns(
+            A.c.measure_id, A.c.district, month, func.count(), func.sum(func.coalesce(D.c.granted_amount, 0))
+        )
+        .group_by(A.c.measure_id, A.c.district, month)
+    )
+    for measure, district, when, count, total in _rows(session, query):
+        board.disbursed[(measure, district, when)] = [count, _money_of(total)]
+
+
+def _money_of(value: Any) -> Decimal:
+    """A SUM as exact yuan: SQLite may hand back an int or a float-free text, PostgreSQL a Decimal."""
+    return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01"))
+
+
+def _banks(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
+    log, bank = table_of(BankAccessLog), table_of(Bank)
+    scoped = [E.c.district == base.district_scope] if base.district_scope is not None else []
+    queries = (
+        select(bank.c.name, log.c.product, log.c.outcome, func.count())
+        .select_from(log)
+        .outerjoin(bank, bank.c.id == log.c.bank_id)
+        .outerjoin(E, E.c.id == log.c.enterprise_id)
+        .where(base.period.holds(log.c.at), *scoped)
+        .group_by(bank.c.name, log.c.product, log.c.outcome)
+    )
+    board.bank_queries = {(b, p, o): c for b, p, o, c in _rows(session, queries)}
+    consent = table_of(BankConsent)
+    consents = (
+        select(bank.c.name, func.count())
+        .select_from(consent)
+        .join(bank, bank.c.id == consent.c.bank_id)
+        .join(E, E.c.id == consent.c.enterprise_id)
+        .where(base.period.holds(consent.c.granted_at), *scoped)
+        .group_by(bank.c.name)
+    )
+    board.consents = {name: n for name, n in _rows(session, consents)}
+    loan = table_of(Loan)
+    registered = (
+        select(bank.c.name, loan.c.product, loan.c.state, func.count(), func.sum(loan.c.amount))
+        .select_from(loan)
+        .join(bank, bank.c.id == loan.c.bank_id)
+        .join(E, E.c.id == loan.c.enterprise_id)
+        .where(base.period.holds(loan.c.created_at), *scoped)
+        .group_by(bank.c.name, loan.c.product, loan.c.state)
+    )
+    board.loans = {(b, p, s): [c, _money_of(t)] for b, p, s, c, t in _rows(session, registered)}
+    exposure = (
+        select(loan.c.state, func.count(), func.sum(loan.c.amount))
+        .select_from(loan)
+        .join(E, E.c.id == loan.c.enterprise_id)
+        .where(loan.c.workflow == sets.portal.city.banking.loan_workflow, *scoped)
+        .group_by(loan.c.state)
+    )
+    board.exposure = {s: [c, _money_of(t)] for s, c, t in _rows(session, exposure)}
+
+
+def _experts(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
+    for name, target in (("panel", board.panels), ("conflict", board.conflicts)):
+        query, _ = sets.select(base.narrowed(case_set=name))
+        target.update(
+            dict(_rows(session, query.add_columns(A.c.measure_id, func.count()).group_by(A.c.measure_id)))
+        )
+    x, s = table_of(ExpertAssignment), table_of(ExpertScore)
+    days, joins = sets.working_days(x.c.assigned_at, s.c.submitted_at)
+    query = (
+        select(A.c.measure_id, days, func.count())
+        .select_from(s)
+        .join(x, x.c.id == s.c.assignment_id)
+        .join(A, A.c.id == x.c.application_id)
+    )
+    for table, on in joins:
+        query = query.join(table, on)
+    query = query.where(base.period.holds(s.c.submitted_at))
+    if base.district_scope is not None:
+        query = query.where(A.c.district == base.district_scope)
+    for measure, spent, count in _rows(session, query.group_by(A.c.measure_id, days)):
+        board.score_days.setdefault(measure, {})[int(spent)] = count
+    o = table_of(Objection)
+    objections = (
+        select(
+            A.c.measure_id,
+            func.count(),
+            _flag(o.c.sustained.is_(True)),
+            _flag(o.c.sustained.is_(False)),
+        )
+        .select_from(o)
+        .join(A, A.c.id == o.c.application_id)
+        .where(base.period.holds(o.c.filed_at))
+        .group_by(A.c.measure_id)
+    )
+    if base.district_scope is not None:
+        objections = objections.where(A.c.district == base.district_scope)
+    board.objections = {m: [int(f), int(u), int(d)] for m, f, u, d in _rows(session, objections)}
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """One case behind a figure, as the drill-down lists it."""
+
+    id: int
+    measure_id: str
+    enterprise: str
+    uscc: str
+    district: str
+    workflow: str
+    state: str
+    received: dt.datetime
+
+
+def list_cases(portal: Portal, actor: Actor, chosen: Selection, after: int = 0) -> tuple[list[CaseLine], int]:
+    """The cases behind one figure (id order, a page after `after`), and how many there are in all."""
+    if district_scope(actor) != chosen.district_scope:
+        raise Forbidden("超出您的监管范围", "outside your supervision scope")
+    with portal.reading() as session:
+        sets = Cases(portal, session.get_bind().dialect.name)
+        query, _ = sets.select(chosen)
+        total = session.execute(query.add_columns(func.count(func.distinct(A.c.id)))).scalar_one()
+        rows = session.execute(
+            query.add_columns(
+                A.c.id,
+                A.c.measure_id,
+                E.c.name,
+                E.c.uscc,
+                A.c.district,
+                A.c.workflow,
+                A.c.state,
+                func.coalesce(A.c.submitted_at, A.c.created_at),
+            )
+            .where(A.c.id > after)
+            .distinct()
+            .order_by(A.c.id)
+            .limit(CASE_LIST_LIMIT)
+        ).all()
+    return [CaseLine(*row) for row in rows], int(total)

@@ -1,0 +1,216 @@
+"""监管评估: `/supervision`, its per-figure CSV, and `/supervision/cases`, the cases behind a figure.
+
+Supervisors (city-wide or one district) and the admin only; everything is read-only, so there
+is no form to protect with CSRF. The period comes from the query string (`from`, `to`,
+YYYY-MM-DD), the current year to today by default; a bad date is a field error on the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
+
+from portal.services.supervision import (
+    CASE_LIST_LIMIT,
+    default_period,
+    district_scope,
+    list_cases,
+    read_dashboard,
+)
+from portal.services.supervision_sets import CASE_SETS, OUTCOMES, Selection
+from portal.services.supervision_sql import period_of
+from portal.web.spreadsheets import CSV_TYPE, Cell, csv_bytes
+from portal.web.i18n import Translator, request_lang
+from portal.web.params import MAX_DB_INT
+from portal.web.session_auth import SupervisorUser, portal_of
+from portal.web.supervision_view import Board, Figure, Labels, drill_url
+from portal.web.templating import render
+from portal.workflows import Actor
+
+router = APIRouter(include_in_schema=False)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DRILL_FILTERS = ("measure", "track", "district", "unit", "workflow", "state", "month")
+
+
+class PeriodChoice:
+    """`from` and `to` from the query string, with a field error per unreadable one."""
+
+    def __init__(
+        self,
+        request: Request,
+        date_from: Annotated[str, Query(alias="from", max_length=20)] = "",
+        date_to: Annotated[str, Query(alias="to", max_length=20)] = "",
+    ) -> None:
+        first, last = default_period(portal_of(request))
+        t = Translator(request_lang(request))
+        self.values = {"from": date_from, "to": date_to}
+        self.errors: dict[str, str] = {}
+        self.start = self._day("from", date_from, first, t)
+        self.end = self._day("to", date_to, last, t)
+        if not self.errors and self.start > self.end:
+            self.errors["to"] = t("supervision.error.order")
+        if self.errors:
+            self.start, self.end = first, last
+
+    def _day(self, name: str, text: str, default: dt.date, t: Translator) -> dt.date:
+        if not text:
+            return default
+        try:
+            if _DAY.match(text):
+                return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        self.errors[name] = t("supervision.error.date")
+        return default
+
+    def query(self) -> dict[str, str]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+Chosen = Annotated[PeriodChoice, Depends()]
+
+
+def _board(request: Request, actor: Actor, chosen: PeriodChoice) -> tuple[Board, Translator]:
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    board = read_dashboard(portal, actor, chosen.start, chosen.end)
+    return Board(portal, t, board, drill_url(chosen.query())), t
+
+
+@router.get("/supervision", response_class=HTMLResponse)
+def dashboard(request: Request, actor: SupervisorUser, chosen: Chosen) -> HTMLResponse:
+    board, t = _board(request, actor, chosen)
+    scope = district_scope(actor)
+    context = {
+        "actor": actor,
+        "sections": board.all(),
+        "chosen": chosen,
+        "scope": board.names.district(scope) if scope else t("supervision.city_wide"),
+        "export_query": chosen.query(),
+    }
+    return render(request, "portal/supervision.html", context, status_code=422 if chosen.errors else 200)
+
+
+@router.get("/supervision.csv")
+def dashboard_csv(
+    request: Request,
+    actor: SupervisorUser,
+    chosen: Chosen,
+    figure: Annotated[str, Query(max_length=40)],
+) -> Response:
+    """One figure's table as CSV: the page's headers and labels, exact amounts and shares."""
+    board, _ = _board(request, actor, chosen)
+    found = next((f for _, figures in board.all() for f in figures if f.id == figure), None)
+    if found is None:
+        raise HTTPException(status_code=404, detail="No such figure.")
+    name = f"supervision-{found.id}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
+    return Response(
+        csv_bytes(_lines(found)),
+        media_type=CSV_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _lines(figure: Figure) -> list[list[Cell]]:
+    lines: list[list[Cell]] = [list(figure.headers)]
+    for row in figure.rows:
+        lines.append([row[0].text, *[cell.value if cell.value is not None else "" for cell in row[1:]]])
+    return lines
+
+
+@router.get("/supervision/cases", response_class=HTMLResponse)
+def cases(
+    request: Request,
+    actor: SupervisorUser,
+    chosen: Chosen,
+    case_set: Annotated[str, Query(alias="set", max_length=20)] = "received",
+    outcome: Annotated[str, Query(max_length=20)] = "",
+    measure: Annotated[str, Query(max_length=100)] = "",
+    track: Annotated[str, Query(max_length=40)] = "",
+    district: Annotated[str, Query(max_length=40)] = "",
+    unit: Annotated[str, Query(max_length=40)] = "",
+    workflow: Annotated[str, Query(max_length=60)] = "",
+    state: Annotated[str, Query(max_length=60)] = "",
+    month: Annotated[str, Query(max_length=7)] = "",
+    after: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+) -> HTMLResponse:
+    if case_set not in CASE_SETS or outcome not in OUTCOMES:
+        raise HTTPException(status_code=404, detail="No such figure.")
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    scope = district_scope(actor)
+    if scope is not None and district and district != scope:
+        raise HTTPException(status_code=403, detail="Outside your district.")
+    period = period_of(chosen.start, chosen.end, portal.calendar.zone)
+    selection = Selection(
+        case_set,  # type: ignore[arg-type]
+        period,
+        scope,
+        outcome,  # type: ignore[arg-type]
+        measure=measure,
+        track=track,
+        district=district,
+        unit=unit,
+        workflow=workflow,
+        state=state,
+        month=month,
+    )
+    lines, total = list_cases(portal, actor, selection, after)
+    names = Labels(portal, t)
+    filters = {"set": case_set, "outcome": outcome, **{k: getattr(selection, k) for k in DRILL_FILTERS}}
+    described = _described(names, t, filters)
+    rows = [
+        {
+            "id": line.id,
+            "enterprise": line.enterprise,
+            "uscc": line.uscc,
+            "measure": names.measure(line.measure_id),
+            "district": names.district(line.district),
+            "stage": names.stage(line.workflow, line.state),
+            "received": portal.clock.local_date(line.received),
+        }
+        for line in lines
+    ]
+    more = (
+        drill_url(chosen.query())(**{k: v for k, v in filters.items() if v}, after=str(lines[-1].id))
+        if len(lines) == CASE_LIST_LIMIT
+        else None
+    )
+    context = {
+        "actor": actor,
+        "chosen": chosen,
+        "rows": rows,
+        "total": total,
+        "described": described,
+        "more": more,
+        "back": "/supervision?" + urlencode(chosen.query()),
+        "case_link": actor.role == "admin",
+    }
+    return render(request, "portal/supervision_cases.html", context)
+
+
+def _described(names: Labels, t: Translator, filters: dict[str, str]) -> list[tuple[str, str]]:
+    """The figure's filters in words, as (label, value) pairs for the page's heading."""
+    out = [(t("supervision.drill.set"), t(f"supervision.set.{filters['set']}"))]
+    if filters["outcome"]:
+        out.append((t("supervision.drill.outcome"), t(f"supervision.th.{filters['outcome']}")))
+    words: dict[str, Callable[[str], str]] = {
+        "measure": names.measure,
+        "track": names.track,
+        "district": names.district,
+        "unit": names.unit,
+        "month": str,
+    }
+    for key, say in words.items():
+        if filters.get(key):
+            out.append((t(f"supervision.th.{key}"), say(filters[key])))
+    if filters.get("state"):
+        out.append((t("supervision.th.stage"), names.stage(filters.get("workflow", ""), filters["state"])))
+    return out

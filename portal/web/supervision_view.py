@@ -1,0 +1,436 @@
+"""The supervision dashboard as tables: labels in the reader's language, drill-down links, charts.
+
+Each figure is one `Figure`: a table whose cells hold the exact values (Decimal yuan, counts,
+shares), the text a reader sees, and the link to the cases behind the value. The page, the
+SVG chart beside each table and the CSV export are all drawn from the same `Figure`, so they
+cannot disagree. Labels come from the pack (measures, tracks, districts, units, stages) and the
+message catalogue; no code reaches the reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from portal.services.context import Portal
+from portal.services.supervision import Dashboard, Spread, merge
+from portal.web.case_views import label, measure_title
+from portal.web.i18n import Translator
+
+Value = int | Decimal | str | None
+SHARE = Decimal("0.001")
+ROW, BAR_WIDTH = 44, 300  # SVG user units: one label line and one bar per row; the bar's full length
+MEDIAN, P90 = Decimal("0.5"), Decimal("0.9")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: the exact value (for CSV and the chart), its text and its drill-down."""
+
+    value: Value
+    text: str
+    href: str | None = None
+
+
+@dataclass
+class Figure:
+    """One table of the dashboard; `chart` names the column drawn as bars (None: no chart)."""
+
+    id: str
+    title: str
+    headers: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    chart: int | None = 1
+    note: str | None = None
+
+    def bars(self) -> list[Bar]:
+        """The charted column as horizontal bars, scaled to the largest value (none: no chart)."""
+        if self.chart is None:
+            return []
+        points = [
+            (row[0].text, Decimal(row[self.chart].value or 0), row[self.chart].text)
+            for row in self.rows
+            if isinstance(row[self.chart].value, int | Decimal)
+        ]
+        top = max((value for _, value, _ in points), default=Decimal(0))
+        return [
+            Bar(name, text, ROW * i, int(BAR_WIDTH * value / top) if top > 0 else 0)
+            for i, (name, value, text) in enumerate(points)
+        ]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart, in the SVG's user units: its label above it, its value at its end."""
+
+    label: str
+    text: str
+    y: int
+    width: int
+
+
+class Labels:
+    """Codes to the reader's words, from the pack and the catalogue."""
+
+    def __init__(self, portal: Portal, t: Translator) -> None:
+        self.portal, self.t, self.lang = portal, t, t.lang
+
+    def measure(self, code: str) -> str:
+        return measure_title(self.portal.pack, code, self.lang)
+
+    def track(self, code: str | None) -> str:
+        return self.portal.city.tracks.label(code, self.lang) if code else self.t("supervision.no_track")
+
+    def district(self, code: str | None) -> str:
+        return self.portal.city.jurisdictions.label(code, self.lang) if code else ""
+
+    def unit(self, code: str) -> str:
+        names = self.portal.pack.units.get(code)
+        return names.get(self.lang, code) if names else code
+
+    def stage(self, workflow: str, state: str) -> str:
+        """The stage's label in its workflow (any workflow that has it when none is named)."""
+        flows = (
+            [self.portal.workflows[workflow]]
+            if workflow in self.portal.workflows
+            else self.portal.workflows.values()
+        )
+        for flow in flows:
+            if state in {s.name for s in flow.states}:
+                return label(flow.state(state).label, self.lang)
+        return self.t("supervision.unknown_stage")
+
+    def product(self, code: str | None) -> str:
+        measure = self.portal.city.banking.products.get(code or "")
+        return self.measure(measure) if measure else (code or "")
+
+    def outcome(self, code: str) -> str:
+        return self.t.label_or(f"access_log.outcome.{code}", code)
+
+
+class Board:
+    """Builds every figure of one dashboard reading; `link` makes a drill-down URL."""
+
+    def __init__(self, portal: Portal, t: Translator, board: Dashboard, link: Callable[..., str]) -> None:
+        self.board, self.t, self.names, self.link = board, t, Labels(portal, t), link
+        self.sla = {
+            (name, state.name): state.sla_working_days
+            for name, flow in portal.workflows.items()
+            for state in flow.states
+            if state.sla_working_days is not None
+        }
+        self.responsible = {
+            (name, state.name): state.responsible
+            for name, flow in portal.workflows.items()
+            for state in flow.states
+        }
+
+    # -- cells ---------------------------------------------------------------------------
+
+    def count(self, n: int, **drill: str) -> Cell:
+        return Cell(n, self.t.number(n), self.link(**drill) if drill and n else None)
+
+    def money(self, amount: Decimal, **drill: str) -> Cell:
+        return Cell(amount, self.t.money(amount), self.link(**drill) if drill and amount else None)
+
+    def share(self, part: int, whole: int) -> Cell:
+        if whole == 0:
+            return Cell(None, "—")
+        value = (Decimal(part) / Decimal(whole)).quantize(SHARE)
+        return Cell(value, self.t.percent(value))
+
+    def days(self, value: int | None) -> Cell:
+        return Cell(value, self.t("supervision.days", n=value) if value is not None else "—")
+
+    @staticmethod
+    def text(value: str) -> Cell:
+        return Cell(value, value)
+
+    def figure(
+        self, key: str, headers: Iterable[str], chart: int | None = 1, note: str | None = None
+    ) -> Figure:
+        return Figure(
+            key,
+            self.t(f"supervision.fig.{key}"),
+            [self.t(f"supervision.th.{h}") for h in headers],
+            chart=chart,
+            note=self.t(note) if note else None,
+        )
+
+    # -- sections --------------------------------------------------------------------------
+
+    def all(self) -> list[tuple[str, list[Figure]]]:
+        return [
+            ("applications", self.applications()),
+            ("funnels", self.funnels()),
+            ("sla", self.sla_figures()),
+            ("money", self.money_figures()),
+            ("banks", self.bank_figures()),
+            ("experts", self.expert_figures()),
+        ]
+
+    def applications(self) -> list[Figure]:
+        totals: dict[str, dict[Any, int]] = {"measure": {}, "track": {}, "district": {}, "stage": {}}
+        for (measure, track, district, workflow, state), n in self.board.received.items():
+            for kind, key in (
+                ("measure", measure),
+                ("track", track),
+                ("district", district),
+                ("stage", (workflow, state)),
+            ):
+                totals[kind][key] = totals[kind].get(key, 0) + n
+        figures = []
+        name_of: dict[str, Callable[[Any], str]] = {
+            "measure": self.names.measure,
+            "track": self.names.track,
+            "district": self.names.district,
+            "stage": lambda key: self.names.stage(*key),
+        }
+        for kind, counts in totals.items():
+            figure = self.figure(f"received_by_{kind}", (kind, "cases"))
+            for key, n in sorted(counts.items(), key=lambda item: (-item[1], name_of[kind](item[0]))):
+                if kind == "stage":
+                    drill = {"workflow": key[0], "state": key[1]}
+                elif kind == "track" and key is None:
+                    drill = {}
+                else:
+                    drill = {kind: key}
+                figure.rows.append([self.text(name_of[kind](key)), self.count(n, set="received", **drill)])
+            figures.append(figure)
+        return figures
+
+    def funnels(self) -> list[Figure]:
+        steps = ("applied", "approved", "paid")
+        screening = self.figure(
+            "funnel_screening", ("measure", "notified", *steps), note="supervision.note.screening"
+        )
+        measures = sorted(
+            set(self.board.notified) | {m for (c, m) in self.board.cohorts if c == "notified"},
+            key=self.names.measure,
+        )
+        for measure in measures:
+            _, applied, _, approved, disbursed = self.board.cohorts.get(("notified", measure), [0] * 5)
+            screening.rows.append(
+                [
+                    self.text(self.names.measure(measure)),
+                    self.count(self.board.notified.get(measure, 0), set="notified", measure=measure),
+                    *[
+                        self.count(n, set="notified", outcome=step, measure=measure)
+                        for step, n in zip(steps, (applied, approved, disbursed), strict=True)
+                    ],
+                ]
+            )
+        reach = self.figure("funnel_reach", ("measure", "offered", "confirmed", "approved", "paid"))
+        for (cohort, measure), (cases, _, confirmed, approved, disbursed) in sorted(
+            self.board.cohorts.items()
+        ):
+            if cohort != "offered":
+                continue
+            reach.rows.append(
+                [
+                    self.text(self.names.measure(measure)),
+                    self.count(cases, set="offered", measure=measure),
+                    self.count(confirmed, set="offered", outcome="confirmed", measure=measure),
+                    self.count(approved, set="offered", outcome="approved", measure=measure),
+                    self.count(disbursed, set="offered", outcome="paid", measure=measure),
+                ]
+            )
+        totals = self.figure("funnel_totals", ("step", "cases"))
+        for step, column in (
+            (("notified", 1), ("applied", 2), ("approved", 3), ("paid", 4)) if screening.rows else ()
+        ):
+            total = sum(int(row[column].value or 0) for row in screening.rows)
+            drill = {"set": "notified", **({"outcome": step} if step != "notified" else {})}
+            totals.rows.append([self.text(self.t(f"supervision.th.{step}")), self.count(total, **drill)])
+        self_check = self.figure(
+            "funnel_self_check", ("step", "cases"), chart=None, note="supervision.note.self_check"
+        )
+        return [totals, screening, reach, self_check]
+
+    def sla_figures(self) -> list[Figure]:
+        by_stage: dict[tuple[str, str], list[dict[int, int]]] = {}
+        by_unit: dict[tuple[str, str], list[tuple[dict[int, int], int]]] = {}
+        for (workflow, state, district, unit), counts in self.board.visits.items():
+            by_stage.setdefault((workflow, state), []).append(counts)
+            kind, code = (
+                ("district", district)
+                if self.responsible[(workflow, state)] == "district"
+                else ("unit", unit)
+            )
+            by_unit.setdefault((kind, code), []).append((counts, self.sla[(workflow, state)]))
+        stages = self.figure(
+            "sla_by_stage",
+            ("stage", "finished", "on_time", "on_time_share", "median", "p90", "overdue", "escalations"),
+            chart=3,
+            note="supervision.note.sla",
+        )
+        keys = set(by_stage) | set(self.board.overdue) | set(self.board.escalations)
+        for workflow, state in sorted(keys, key=lambda k: self._stage_order(*k)):
+            spread = merge(by_stage.get((workflow, state), []))
+            limit = self.sla.get((workflow, state))
+            on_time = spread.within(limit) if limit is not None else 0
+            stage = {"workflow": workflow, "state": state}
+            stages.rows.append(
+                [
+                    self.text(self.names.stage(workflow, state)),
+                    self.count(spread.total, set="visits", **stage),
+                    self.count(on_time),
+                    self.share(on_time, spread.total),
+                    self.days(spread.percentile(MEDIAN)),
+                    self.days(spread.percentile(P90)),
+                    self.count(self.board.overdue.get((workflow, state), 0), set="overdue", **stage),
+                    self.count(self.board.escalations.get((workflow, state), 0), set="escalated", **stage),
+                ]
+            )
+        units = self.figure("sla_by_unit", ("unit", "finished", "on_time_share", "late"), chart=2)
+        for (kind, code), spreads in sorted(by_unit.items(), key=lambda item: self._unit_name(*item[0])):
+            total = sum(Spread(c).total for c, _ in spreads)
+            on_time = sum(Spread(c).within(limit) for c, limit in spreads)
+            drill = {"district": code} if kind == "district" else {"unit": code}
+            units.rows.append(
+                [
+                    self.text(self._unit_name(kind, code)),
+                    self.count(total),
+                    self.share(on_time, total),
+                    self.count(total - on_time, set="late", **drill),
+                ]
+            )
+        return [stages, units]
+
+    def _stage_order(self, workflow: str, state: str) -> tuple[str, int]:
+        names = [s for (w, s) in self.responsible if w == workflow]
+        return workflow, names.index(state) if state in names else len(names)
+
+    def _unit_name(self, kind: str, code: str) -> str:
+        return self.names.district(code) if kind == "district" else self.names.unit(code)
+
+    def money_figures(self) -> list[Figure]:
+        figures = []
+        for kind, index in (("measure", 0), ("district", 1)):
+            totals: dict[str, list[Any]] = {}
+            for key, (n, amount, paid_n, paid) in self.board.approved.items():
+                mine = totals.setdefault(key[index], [0, Decimal(0), 0, Decimal(0)])
+                mine[0] += n
+                mine[1] += amount
+                mine[2] += paid_n
+                mine[3] += paid
+            name = self.names.measure if kind == "measure" else self.names.district
+            figure = self.figure(
+                f"money_by_{kind}",
+                (kind, "approved_cases", "approved_amount", "disbursed_amount", "outstanding"),
+                chart=2,
+            )
+            for code, (n, amount, _, paid) in sorted(totals.items(), key=lambda item: -item[1][1]):
+                drill = {kind: code}
+                figure.rows.append(
+                    [
+                        self.text(name(code)),
+                        self.count(n, set="approved", **drill),
+                        self.money(amount, set="approved", **drill),
+                        self.money(paid, set="approved", outcome="paid", **drill),
+                        self.money(amount - paid),
+                    ]
+                )
+            figures.append(figure)
+        months: dict[str, list[Decimal]] = {}
+        for (_, _, month), (_, amount, _, _) in self.board.approved.items():
+            months.setdefault(month, [Decimal(0), Decimal(0)])[0] += amount
+        for (_, _, month), (_, amount) in self.board.disbursed.items():
+            months.setdefault(month, [Decimal(0), Decimal(0)])[1] += amount
+        by_month = self.figure("money_by_month", ("month", "approved_amount", "disbursed_in_month"))
+        for month, (approved, paid) in sorted(months.items()):
+            by_month.rows.append(
+                [
+                    self.text(month),
+                    self.money(approved, set="approved", month=month),
+                    self.money(paid, set="paid", month=month),
+                ]
+            )
+        return [*figures, by_month]
+
+    def bank_figures(self) -> list[Figure]:
+        queries = self.figure(
+            "bank_queries",
+            ("bank", "product", "outcome", "queries"),
+            chart=None,
+            note="supervision.note.banks",
+        )
+        for (bank, product, outcome), n in sorted(
+            self.board.bank_queries.items(), key=lambda i: (str(i[0][0]), str(i[0][1]), i[0][2])
+        ):
+            queries.rows.append(
+                [
+                    self.text(bank or self.t("supervision.unknown_bank")),
+                    self.text(self.names.product(product)),
+                    self.text(self.names.outcome(outcome)),
+                    self.count(n),
+                ]
+            )
+        consents = self.figure("bank_consents", ("bank", "consents"))
+        for bank, n in sorted(self.board.consents.items()):
+            consents.rows.append([self.text(bank), self.count(n)])
+        loans = self.figure("bank_loans", ("bank", "product", "stage", "loans", "principal"), chart=None)
+        flow = self.names.portal.city.banking.loan_workflow
+        for (bank, product, state), (n, amount) in sorted(self.board.loans.items()):
+            loans.rows.append(
+                [
+                    self.text(bank),
+                    self.text(self.names.product(product)),
+                    self.text(self.names.stage(flow, state)),
+                    self.count(n),
+                    self.money(amount),
+                ]
+            )
+        exposure = self.figure(
+            "bank_exposure", ("stage", "loans", "principal"), chart=2, note="supervision.note.exposure"
+        )
+        for state, (n, amount) in sorted(
+            self.board.exposure.items(), key=lambda i: self._stage_order(flow, i[0])
+        ):
+            exposure.rows.append(
+                [self.text(self.names.stage(flow, state)), self.count(n), self.money(amount)]
+            )
+        return [queries, consents, loans, exposure]
+
+    def expert_figures(self) -> list[Figure]:
+        experts = self.figure(
+            "experts", ("measure", "panels", "conflicts", "scores", "median", "p90"), chart=1
+        )
+        measures = set(self.board.panels) | set(self.board.conflicts) | set(self.board.score_days)
+        for measure in sorted(measures, key=self.names.measure):
+            spread = Spread(self.board.score_days.get(measure, {}))
+            experts.rows.append(
+                [
+                    self.text(self.names.measure(measure)),
+                    self.count(self.board.panels.get(measure, 0), set="panel", measure=measure),
+                    self.count(self.board.conflicts.get(measure, 0), set="conflict", measure=measure),
+                    self.count(spread.total, set="scored", measure=measure),
+                    self.days(spread.percentile(MEDIAN)),
+                    self.days(spread.percentile(P90)),
+                ]
+            )
+        objections = self.figure("objections", ("measure", "filed", "upheld", "dismissed"))
+        for measure, (filed, upheld, dismissed) in sorted(
+            self.board.objections.items(), key=lambda i: self.names.measure(i[0])
+        ):
+            objections.rows.append(
+                [
+                    self.text(self.names.measure(measure)),
+                    self.count(filed, set="objection", measure=measure),
+                    self.count(upheld, set="upheld", measure=measure),
+                    self.count(dismissed, set="dismissed", measure=measure),
+                ]
+            )
+        return [experts, objections]
+
+
+def drill_url(base: dict[str, str]) -> Callable[..., str]:
+    """A link maker for `/supervision/cases` that keeps the period and adds a figure's filters."""
+
+    def link(**drill: str) -> str:
+        return "/supervision/cases?" + urlencode({**base, **{k: v for k, v in drill.items() if v}})
+
+    return link
