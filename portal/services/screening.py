@@ -22,7 +22,6 @@ from portal.services.context import Portal
 from portal.services.notifications import SCREENING_KIND, notify, screening_key
 
 
-
 def register_records(portal: Portal) -> list[dict[str, object]]:
     """The latest profile of every enterprise, as screening rows keyed by the enterprise id."""
     with portal.reading() as session:

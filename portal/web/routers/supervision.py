@@ -26,10 +26,10 @@ from portal.services.supervision import (
 )
 from portal.services.supervision_sets import CASE_SETS, OUTCOMES, Selection
 from portal.services.supervision_sql import period_of
-from portal.web.spreadsheets import CSV_TYPE, Cell, csv_bytes
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import MAX_DB_INT
 from portal.web.session_auth import SupervisorUser, portal_of
+from portal.web.spreadsheets import CSV_TYPE, Cell, csv_bytes
 from portal.web.supervision_view import Board, Figure, Labels, drill_url
 from portal.web.templating import render
 from portal.workflows import Actor
