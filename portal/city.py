@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal.rules.errors import RuleFileError
+from portal.rules.pack import PACK_FILE
 from portal.rules.yaml_loader import load_yaml
 
-PACK_FILE = "pack.yaml"
 _TOP_KEYS = {"site", "identity", "value_labels", "fact_groups", "jurisdictions", "tracks", "banking"}
 
 

@@ -9,7 +9,7 @@ these symbols at a twentieth of the cost (a hint is formatted per enterprise; `t
 test_display.py` checks the two agree).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -17,6 +17,7 @@ from functools import lru_cache
 from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
 from portal.locales import BABEL_LOCALES
+from portal.rules.text import Text
 
 
 def _symbols(locale: str) -> dict[int, str] | None:
@@ -152,6 +153,16 @@ def format_value(value: object, kind: str, lang: str, digits: int | None = None)
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)
+
+
+def format_enum(value: object, labels: Mapping[str, Text], lang: str) -> str:
+    """Enum values by their labels (天河区, not tianhe); a list joins with the language's comma."""
+    if isinstance(value, tuple | list | frozenset):
+        return ", ".join(format_enum(v, labels, lang) for v in value)
+    if value is None:
+        return format_value(value, "enum", lang)
+    text = labels.get(str(value))
+    return text.get(lang) if text is not None else str(value)
 
 
 def format_gap(gap: object, kind: str, lang: str, digits: int | None = None) -> str:

@@ -10,14 +10,14 @@ by the tree. The `CriterionResult` objects, messages and hints are built only wh
 """
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from portal.rules.bounds import ScalarBounds, refines
 from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
-from portal.rules.display import format_threshold
+from portal.rules.display import format_enum, format_threshold
 from portal.rules.facts import FactDictionary
 from portal.rules.formula import (
     Closure,
@@ -129,6 +129,11 @@ class CompiledRule:
 
     # --- references ---------------------------------------------------------------------
 
+    def inputs(self) -> tuple[str, ...]:
+        """The supplied facts the rule reads in its criteria and benefits, sorted: what to ask for."""
+        deps = [*self.leaf_deps.values(), *(benefit[3] for benefit in self.benefits)]
+        return tuple(sorted({fact for group in deps for fact in group}))
+
     def resolve(self, ref: Expr) -> Closure:
         """General (facts, on) closures for formula references: benefits and `expr` leaves."""
         if isinstance(ref, FactRef):
@@ -228,10 +233,11 @@ class CompiledRule:
             label = leaf.because
         else:
             label = Text(leaf.expr_text or leaf.id, leaf.expr_text or leaf.id)
-        message = leaf.because or self._default_message(leaf, label, kind)
-        return LeafInfo(leaf, message, self.rule.source.citation(), kind, label)
+        values = self.facts.value_labels.get(leaf.fact, {}) if leaf.fact else {}
+        message = leaf.because or self._default_message(leaf, label, kind, values)
+        return LeafInfo(leaf, message, self.rule.source.citation(), kind, label, values)
 
-    def _default_message(self, leaf: Leaf, label: Text, kind: str) -> Text:
+    def _default_message(self, leaf: Leaf, label: Text, kind: str, values: Mapping[str, Text]) -> Text:
         """What a leaf without `because` tests, in words, with constants formatted like hints."""
         is_const, value = self._operand_constant(leaf)
 
@@ -241,6 +247,8 @@ class CompiledRule:
                 return ", ".join(to_text(item) for item in items)
             if leaf.op == "is":
                 return format_threshold(value, "bool", lang)
+            if values:
+                return format_enum(value, values, lang)
             return format_threshold(value, kind, lang)
 
         zh, en = shown("zh"), shown("en")

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
-from portal.rules.display import digits_for, format_gap, format_threshold, format_value
-from portal.rules.result import VERDICT_OF, CriterionResult, Outcome, Result, Trace, Verdict
+from portal.rules.display import digits_for, format_enum, format_gap, format_threshold, format_value
+from portal.rules.result import VERDICT_OF, CriterionResult, LeafInfo, Outcome, Result, Trace, Verdict
 
 if TYPE_CHECKING:
     from portal.rules.evaluate import CompiledRule
@@ -198,15 +198,23 @@ def _hint(
 
 
 def _provide(compiled: "CompiledRule", qualified: str, lang: str) -> str:
+    """请提供 X: the fact by its label only; `missing_facts` carries the name for programs."""
     spec = compiled.facts.get(qualified)
     label = spec.label.get(lang) if spec is not None else qualified
-    return f"请提供{label}（{qualified}）" if lang == "zh" else f"Provide {label} ({qualified})"
+    return f"请提供{label}" if lang == "zh" else f"Provide {label}"
 
 
 def _undecidable(record: CriterionResult, lang: str) -> str:
     if lang == "zh":
         return f"无法判定：{record.message.zh}"
     return f"Cannot be decided: {record.message.en}"
+
+
+def _shown(info: LeafInfo, value: object, lang: str, digits: int) -> str:
+    """A value as the hint shows it: an enum value by its label, any other formatted for people."""
+    if info.values:
+        return format_enum(value, info.values, lang)
+    return format_value(value, info.kind, lang, digits)
 
 
 def failure_hint(record: CriterionResult, lang: str) -> str:
@@ -232,10 +240,14 @@ def failure_hint(record: CriterionResult, lang: str) -> str:
         return f"{label} {value}, needs {need} ({'short by' if short else 'over by'} {gap_text})"
     if op in ("==", "!=", ">=", ">", "<=", "<"):
         digits = digits_for(record.value, [record.expected], kind, lang)
-        value = format_value(record.value, kind, lang, digits)
-        expected = format_value(record.expected, kind, lang, digits)
+        value = _shown(record.info, record.value, lang, digits)
+        expected = _shown(record.info, record.expected, lang, digits)
         if op == "!=":
             return f"{label}不得为 {expected}" if zh else f"{label} must not be {expected}"
+        if op == "==" and zh:
+            return f"{label} 为 {value}，需为 {expected}"
+        if op == "==":
+            return f"{label} is {value}, needs to be {expected}"
         if zh:
             return f"{label} 为 {value}，需 {_SYMBOL[op]} {expected}"
         return f"{label} is {value}, needs {_SYMBOL[op]} {expected}"
@@ -250,8 +262,8 @@ def failure_hint(record: CriterionResult, lang: str) -> str:
     if op == "in":
         options = list(record.expected)  # type: ignore[call-overload]
         digits = digits_for(record.value, options, kind, lang)
-        value = format_value(record.value, kind, lang, digits)
-        shown = [format_value(v, kind, lang, digits) for v in options]
+        value = _shown(record.info, record.value, lang, digits)
+        shown = [_shown(record.info, v, lang, digits) for v in options]
         if zh:
             return f"{label} 为 {value}，需为 {'、'.join(shown)} 之一"
         return f"{label} is {value}, needs to be one of {', '.join(shown)}"

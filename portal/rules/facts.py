@@ -63,6 +63,14 @@ class FactDictionary:
     path: Path
     specs: dict[str, FactSpec]
     _compiled: dict[str, Closure] = field(default_factory=dict, repr=False)
+    # Enum values' zh/en labels by qualified fact (the pack's `pack.yaml` `value_labels`): hints and
+    # criterion messages name a value as people know it (天河区), never by its code (tianhe).
+    value_labels: Mapping[str, Mapping[str, Text]] = field(default_factory=dict)
+
+    def value_label(self, qualified: str, value: object, lang: str) -> str:
+        """An enum value's label in `lang`; the value itself when the pack gives none."""
+        text = self.value_labels.get(qualified, {}).get(str(value))
+        return text.get(lang) if text is not None else str(value)
 
     @property
     def entities(self) -> tuple[str, ...]:

@@ -139,6 +139,12 @@ def _lint_rule(
     lines = rule.lines
     for msg in _missing_text(rule.title):
         add(lines.get("title", 1), f"title: {msg}")
+    # The catalogue's page for the measure reads these to people who have not read the source.
+    for msg in _missing_text(rule.summary):
+        add(lines.get("summary", 1), f"summary: {msg} (the catalogue's plain-language summary)")
+    if rule.who is not None:
+        for msg in _missing_text(rule.who):
+            add(lines.get("who", 1), f"who: {msg}")
     source_line = lines.get("source", 1)
     for part in ("document", "article"):
         if not getattr(rule.source, part):

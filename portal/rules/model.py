@@ -65,6 +65,8 @@ _TOP_FIELDS = {
     "id",
     "version",
     "title",
+    "summary",
+    "who",
     "category",
     "applies_to",
     "workflow",
@@ -144,6 +146,9 @@ class Rule:
     claim: Claim | None = None
     # What an approval puts on public record (a catalogue entry, an award register line), if anything.
     listing: ListingSpec | None = None
+    # The catalogue's plain words: what the measure does, and who may apply (lint asks for `summary`).
+    summary: Text | None = None
+    who: Text | None = None
 
     @property
     def applied_through_form(self) -> bool:
@@ -244,6 +249,8 @@ def read_rule(path: Path, data: object) -> Rule:
         channel=r.choice("channel", CHANNELS) if r.has("channel") else None,
         claim=_claim(r),
         listing=read_listing(r),
+        summary=r.text("summary", required=False),
+        who=r.text("who", required=False),
     )
 
 

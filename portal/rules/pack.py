@@ -9,12 +9,16 @@ from portal.rules.errors import RuleFileError
 from portal.rules.facts import FactDictionary, load_facts
 from portal.rules.model import Rule, read_rule_file
 from portal.rules.result import Outcome, Result
-from portal.rules.text import LANGS, Reader
-from portal.rules.yaml_loader import load_yaml
+from portal.rules.text import LANGS, Reader, Text
+from portal.rules.yaml_loader import YMap, load_yaml
 
 FACTS_FILE = "facts.yaml"
 UNITS_FILE = "units.yaml"
 UNIT_ABBR = "abbr"
+# The pack's own file beside rules/ (portal.city reads the rest of it); the engine reads only the
+# labels of enum values from it, so that hints and messages name values as people know them.
+PACK_FILE = "pack.yaml"
+VALUE_LABELS = "value_labels"
 
 
 @dataclass
@@ -94,6 +98,7 @@ class Pack:
 
 def not_in_force(measure_id: str, versions: list[Rule], on: date) -> Result:
     windows = "; ".join(rule.window_text() for rule in versions)
+    title = versions[-1].title  # people read the hint: the measure's title, not its id
     return Result(
         measure=measure_id,
         version=None,
@@ -105,8 +110,8 @@ def not_in_force(measure_id: str, versions: list[Rule], on: date) -> Result:
         criteria=[],
         missing_facts=[],
         hints={
-            "zh": [f"{measure_id} 在 {on.isoformat()} 不在有效期内（有效期：{windows}）"],
-            "en": [f"{measure_id} is not in force on {on.isoformat()} (in force: {windows})"],
+            "zh": [f"{title.zh} 在 {on.isoformat()} 不在有效期内（有效期：{windows}）"],
+            "en": [f"{title.en} is not in force on {on.isoformat()} (in force: {windows})"],
         },
     )
 
@@ -137,6 +142,26 @@ def load_units(path: Path) -> dict[str, dict[str, str]]:
     return units
 
 
+def load_value_labels(path: Path) -> dict[str, dict[str, Text]]:
+    """`value_labels` of the pack's pack.yaml: qualified fact → value → zh/en; {} without the file."""
+    if not path.is_file():
+        return {}
+    data = load_yaml(path)
+    if not isinstance(data, YMap) or VALUE_LABELS not in data:
+        return {}
+    top = Reader(path, data, "", 1)
+    block = top.mapping(VALUE_LABELS)
+    labels: dict[str, dict[str, Text]] = {}
+    for fact in block:
+        values = Reader(path, block[fact], f"{VALUE_LABELS}.{fact}", block.line_of(fact))
+        labels[str(fact)] = {}
+        for value in values.data:
+            text = values.text(str(value))
+            assert text is not None
+            labels[str(fact)][str(value)] = text
+    return labels
+
+
 def load_pack(rules_dir: Path) -> Pack:
     """Read and compile a pack; the first schema, name or type error raises RuleFileError."""
     rules_dir = Path(rules_dir)
@@ -144,6 +169,7 @@ def load_pack(rules_dir: Path) -> Pack:
     if not facts_path.is_file():
         raise RuleFileError(facts_path, 0, "", "the pack has no facts.yaml")
     facts = load_facts(facts_path)
+    facts.value_labels = load_value_labels(rules_dir.parent / PACK_FILE)
     units = load_units(rules_dir / UNITS_FILE)
     rules: list[Rule] = []
     seen: dict[tuple[str, str], Path] = {}

@@ -6,6 +6,7 @@ lazily, so evaluating with the trace on costs only the recording of values, not 
 text nobody reads.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -52,6 +53,8 @@ class LeafInfo:
     source: str
     kind: str  # type of the subject: money, ratio, int, ...
     label: Text
+    # Labels of the subject's enum values (天河区 for tianhe), so hints never show a code.
+    values: Mapping[str, Text] = field(default_factory=dict)
     _static: dict[str, object] = field(init=False, repr=False, compare=False)
     _last_expected: list[object] = field(init=False, repr=False, compare=False)
 

@@ -146,6 +146,14 @@ def check_city(city: City, pack: Pack, workflows: Mapping[str, Workflow], pack_d
             raise RuleFileError(
                 where, 0, f"value_labels.{choice.fact}", f"labels and values differ: {strays}"
             )
+    # Every value a person may see or pick has a label: pages and hints never show a code.
+    for spec in pack.facts.specs.values():
+        if spec.type == "enum":
+            unlabelled = sorted(set(spec.values) - set(city.value_labels.get(spec.qualified, {})))
+            if unlabelled:
+                raise RuleFileError(
+                    where, 0, f"value_labels.{spec.qualified}", f"values without a label: {unlabelled}"
+                )
     named = [("identity.name", city.name_fact), ("identity.code", city.code_fact)]
     named.append(("banking.partner_fact", city.banking.partner_fact))
     named += [(f"fact_groups.{group.key}", fact) for group in city.fact_groups for fact in group.facts]

@@ -41,9 +41,7 @@ def profile_inputs(rule: Rule) -> tuple[str, ...]:
     compiled = rule.compiled
     if compiled is None:
         raise RuntimeError(f"rule {rule.id} {rule.version} is not bound to a fact dictionary")
-    deps = [*compiled.leaf_deps.values(), *(benefit[3] for benefit in compiled.benefits)]
-    found = {fact for group in deps for fact in group if fact.startswith(f"{PROFILE_ENTITY}.")}
-    return tuple(sorted(found))
+    return tuple(fact for fact in compiled.inputs() if fact.startswith(f"{PROFILE_ENTITY}."))
 
 
 def confirmed_profile_facts(session: Session, enterprise_id: int) -> dict[str, object]:

@@ -43,17 +43,22 @@ class FactGroup:
     fields: tuple[FactField, ...]
 
 
-def fact_groups(pack: Any, city: City, lang: str) -> list[FactGroup]:
+def fact_groups(pack: Any, city: City, lang: str, only: frozenset[str] | None = None) -> list[FactGroup]:
     """Suppliable facts grouped for the form; free-text facts (name, USCC) decide no criterion.
 
     Entities come in facts.yaml's order. The pack's `fact_groups` (pack.yaml) head the facts they
-    list; an entity's other facts follow, by type for the entities those groups cover.
+    list; an entity's other facts follow, by type for the entities those groups cover. `only`
+    keeps the facts one measure reads (its own check asks for nothing else).
     """
     groups: list[FactGroup] = []
     entities = dict.fromkeys(spec.entity for spec in pack.facts.specs.values())
     grouped = {fact: spec for spec in city.fact_groups for fact in spec.facts}
     for entity in entities:
-        specs = [s for s in pack.facts.entity_facts(entity) if not s.derived and s.type != "text"]
+        specs = [
+            s
+            for s in pack.facts.entity_facts(entity)
+            if not s.derived and s.type != "text" and (only is None or s.qualified in only)
+        ]
         fields = {
             s.qualified: FactField(s.qualified, s.label.get(lang), s.type, s.unit, tuple(s.values))
             for s in specs

@@ -83,6 +83,14 @@ def require_role(*roles: str) -> Callable[[Request], Actor]:
     return dependency
 
 
+def visitor(request: Request) -> Actor | None:
+    """Dependency for public pages that say more to a signed-in enterprise (the catalogue's badges)."""
+    actor = optional_actor(request)
+    if actor is not None and actor.enterprise_id is not None:
+        request.state.enterprise_unverified = not is_verified(portal_of(request), actor.enterprise_id)
+    return actor
+
+
 # Route parameters: `actor: EnterpriseUser` both authenticates and authorises the role.
 SignedIn = Annotated[Actor, Depends(current_actor)]
 EnterpriseUser = Annotated[Actor, Depends(require_role("enterprise"))]
@@ -91,3 +99,4 @@ ExpertUser = Annotated[Actor, Depends(require_role("expert"))]
 AdminUser = Annotated[Actor, Depends(require_role("admin"))]
 # The supervision dashboard (监管评估): read-only, for supervisors and the admin.
 SupervisorUser = Annotated[Actor, Depends(require_role("supervisor", "admin"))]
+Visitor = Annotated[Actor | None, Depends(visitor)]

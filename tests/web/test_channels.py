@@ -27,7 +27,7 @@ def _rows(app: FastAPI) -> tuple[int, int]:
 
 def _card(page: str, title: str) -> str:
     """The HTML of the catalogue card whose heading is `title`."""
-    start = page.index(f">{title}</h2>")
+    start = page.index(f">{title}</a></h2>")
     return page[start : page.index("\n  </li>", start)]
 
 

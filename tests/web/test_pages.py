@@ -22,8 +22,11 @@ def test_home_lists_the_measures_in_force(client: TestClient, app: FastAPI) -> N
     pack = app.state.pack
     first = pack.measure_ids()[0]
     assert pack.versions(first)[-1].title.zh in html
-    # Titles, never ids, where people read (issue 11 §4); signed out, the way in is offered.
-    assert not any(measure in html for measure in pack.measure_ids())
+    # Titles, never ids, where people read (issue 11 §4): an id appears only in a link to its page.
+    read = re.sub(r'href="/catalogue/[a-z0-9_.]+"', "", html)
+    assert not any(measure in read for measure in pack.measure_ids())
+    assert f'href="/catalogue/{first}"' in html or not pack.select(first, app.state.portal.today())
+    # Signed out, the way in is offered.
     assert 'href="/login"' in html and 'href="/register"' in html
 
 

@@ -1,8 +1,8 @@
-"""The enterprise's own pages: its profile (versioned facts) and the policy catalogue with badges.
+"""The enterprise's own pages: its profile (versioned facts); its badges are on the catalogue.
 
 The profile form is generated from facts.yaml like the anonymous self-check, but it is stored:
 each save is a new, confirmed version, and submitted applications keep pointing at the version
-they were submitted with. The catalogue evaluates every measure on the latest profile.
+they were submitted with. The catalogue (routers/catalogue.py) judges each measure on the latest one.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from starlette.datastructures import FormData
 from portal.db.tables import Enterprise
 from portal.services import enterprises
 from portal.services.case_files import enterprises_by_id
-from portal.services.catalogue import catalogue_for
 from portal.services.enterprises import profile_facts
 from portal.services.errors import ValidationFailed
 from portal.web.i18n import request_lang
 from portal.web.security import require_csrf
-from portal.web.self_check import fact_groups, parse_posted, present_results
+from portal.web.self_check import fact_groups, parse_posted
 from portal.web.session_auth import EnterpriseUser, portal_of
 from portal.web.templating import render
 from portal.workflows import Actor
@@ -110,17 +109,3 @@ def _save_profile(request: Request, actor: EnterpriseUser, form: FormData) -> Re
         errors = {p.path: "check.invalid.text" for p in failed.errors}
         return _profile_page(request, actor, values, errors, version, status_code=422)
     return RedirectResponse("/profile?saved=1", status_code=303)
-
-
-@router.get("/catalogue", response_class=HTMLResponse)
-def catalogue(request: Request, actor: EnterpriseUser) -> HTMLResponse:
-    portal = portal_of(request)
-    lang = request_lang(request)
-    found = catalogue_for(portal, actor, lang)
-    context = {
-        "actor": actor,
-        "results": present_results(portal.pack, found.check, lang),
-        "version": found.profile.version if found.profile else None,
-        "channels": found.channels,
-    }
-    return render(request, "portal/catalogue.html", context)

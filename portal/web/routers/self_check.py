@@ -1,4 +1,8 @@
-"""The anonymous self-check page (政策计算器): facts in, a badge per measure out; nothing stored."""
+"""The anonymous self-check page (政策计算器): facts in, a badge per measure out; nothing stored.
+
+`?measure=` narrows it to one measure (the catalogue's "check if you qualify"): the form asks only
+for the facts that measure reads, and the result leads on to the measure's page and its apply step.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from portal.rules import Rule
 from portal.web.i18n import request_lang
 from portal.web.security import require_csrf
 from portal.web.self_check import fact_groups, parse_posted, present_results
@@ -17,39 +22,53 @@ from portal.web.templating import render
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
 
 
+def _measure(request: Request, measure_id: str | None) -> Rule | None:
+    """The measure in force today that the check is narrowed to, if one is asked for and known."""
+    pack = portal_of(request).pack
+    if not measure_id or measure_id not in pack.measure_ids():
+        return None
+    rule: Rule | None = pack.select(measure_id, portal_of(request).today())
+    return rule
+
+
 def _page(
     request: Request,
     values: dict[str, str],
     errors: dict[str, str],
     results: list[dict[str, Any]] | None,
+    measure: Rule | None,
     status_code: int = 200,
 ) -> HTMLResponse:
     lang = request_lang(request)
+    only = frozenset(measure.compiled.inputs()) if measure is not None and measure.compiled else None
     return render(
         request,
         "self_check.html",
         {
-            "groups": fact_groups(request.app.state.pack, portal_of(request).city, lang),
+            "groups": fact_groups(request.app.state.pack, portal_of(request).city, lang, only),
             "values": values,
             # Optional entity groups open when the applicant filled or got wrong one of their facts.
             "filled": {k for k, v in values.items() if v.strip()} | set(errors),
             "errors": errors,
             "results": results,
+            "measure": {"id": measure.id, "title": measure.title.get(lang)} if measure is not None else None,
         },
         status_code,
     )
 
 
 @router.get("/self-check", response_class=HTMLResponse)
-def self_check_form(request: Request) -> HTMLResponse:
+def self_check_form(request: Request, measure: str | None = None) -> HTMLResponse:
     today = portal_of(request).today()
-    return _page(request, {"on": today.isoformat()}, {}, None)
+    return _page(request, {"on": today.isoformat()}, {}, None, _measure(request, measure))
 
 
 @router.post("/self-check", response_class=HTMLResponse)
 async def self_check(request: Request) -> HTMLResponse:
     form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token", "measure")}
+    measure_field = form.get("measure")
+    measure = _measure(request, measure_field if isinstance(measure_field, str) else None)
     pack = request.app.state.pack
     facts, errors = parse_posted(pack, values)
     try:
@@ -58,7 +77,9 @@ async def self_check(request: Request) -> HTMLResponse:
         on = portal_of(request).today()
         errors["on"] = "check.invalid.date"
     if errors:
-        return _page(request, values, errors, None, status_code=422)
+        return _page(request, values, errors, None, measure, status_code=422)
     lang = request_lang(request)
-    check = pack.check(facts, on, None, lang)
-    return _page(request, values, errors, present_results(pack, check, lang))
+    if measure is not None:  # asked by id, a measure is always answered, with what it still needs
+        facts = {measure.applies_to: {}, **facts}
+    check = pack.check(facts, on, [measure.id] if measure is not None else None, lang)
+    return _page(request, values, errors, present_results(pack, check, lang), measure)

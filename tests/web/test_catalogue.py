@@ -1,0 +1,90 @@
+"""The public policy catalogue (政策库, issue 11 §1): found without an account, read in words.
+
+Anyone reads each measure's summary, what it gives in units (50%, 20 万元 / ¥200,000), who may
+apply, how, with which documents, its source and lead unit; the measure page leads to a check of
+that one measure. Codes (measure ids, unit codes, benefit names) appear only in URLs and values.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+ALGORITHM = "subsidy.algorithm_filing"
+
+
+def visible(html: str) -> str:
+    """The page's text without tags and attributes: what a reader sees."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_the_catalogue_is_public_and_links_every_measure(client: TestClient) -> None:
+    page = client.get("/catalogue", follow_redirects=False)
+    assert page.status_code == 200
+    assert "政策库" in page.text and f'href="/catalogue/{ALGORITHM}"' in page.text
+    text = visible(page.text)
+    assert "算法备案奖励" in text and "免申即享" in text and "最高奖励" in text and "20 万元" in text
+    assert ALGORITHM not in text and "max_award" not in text and "hzkgxj" not in text
+    # The home page leads there too, and its titles open the measure pages.
+    home = client.get("/").text
+    assert 'href="/catalogue"' in home and f'href="/catalogue/{ALGORITHM}"' in home
+
+
+def test_a_measure_page_says_what_who_how_which_documents_and_on_what_authority(client: TestClient) -> None:
+    text = visible(client.get(f"/catalogue/{ALGORITHM}").text)
+    for words in (
+        "完成国家算法备案的人工智能企业给予一次性奖励",  # the summary
+        "最高奖励",
+        "20 万元",
+        "谁可以申请",
+        "在海珠区注册",
+        "备案公告截图或备案通知",  # a document the form asks for
+        "海科工商信规字",  # the legal source
+        "广州市海珠区科技工业商务和信息化局",  # the lead unit by name
+        "登录后申报",
+    ):
+        assert words in text, words
+    assert "hzkgxj" not in text and "max_award" not in text
+    page = client.get(f"/catalogue/{ALGORITHM}").text
+    assert f'href="/self-check?measure={ALGORITHM}"' in page
+
+    client.get(f"/lang/en?next=/catalogue/{ALGORITHM}")
+    english = visible(client.get(f"/catalogue/{ALGORITHM}").text)
+    assert "Award of up to" in english and "¥200,000" in english and "Documents required" in english
+    assert "Check if you qualify" in english and "Haizhu District Bureau" in english
+    assert "：" not in english
+
+
+def test_ratios_and_ceilings_read_in_units(client: TestClient) -> None:
+    bank = visible(client.get("/catalogue/finance.ip_pledge_compensation").text)
+    assert "不良本金损失补偿比例" in bank and "50%" in bank and "最高 1,000 万元" in bank
+    assert "compensation_ratio" not in bank and "0.5" not in bank
+
+
+def test_an_unknown_or_lapsed_measure_is_not_found(client: TestClient) -> None:
+    assert client.get("/catalogue/subsidy.nothing_like_it").status_code == 404
+
+
+def test_the_check_of_one_measure_asks_only_for_its_facts_and_leads_back(client: TestClient) -> None:
+    page = client.get(f"/self-check?measure={ALGORITHM}").text
+    assert "只检查一项政策：算法备案奖励" in page and 'name="measure" value="subsidy.algorithm_filing"' in page
+    assert 'name="enterprise.algorithm_filed"' in page and 'name="enterprise.revenue"' not in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    answer = client.post(
+        "/self-check",
+        data={
+            "csrf_token": token.group(1),
+            "measure": ALGORITHM,
+            "on": "2026-11-27",
+            "enterprise.district": "tianhe",
+            "enterprise.algorithm_filed": "true",
+        },
+    )
+    assert answer.status_code == 200
+    text = visible(answer.text)
+    assert "不符合" in text and "注册地所在区 为 天河区，需为 海珠区" in text
+    assert "tianhe" not in text and "haizhu" not in text
+    assert f'href="/catalogue/{ALGORITHM}"' in answer.text
+    assert text.count("计算结果") == 1 and "人工智能算力券" not in text  # this measure only
