@@ -65,7 +65,7 @@ def offers_of(portal: Portal, rule: Rule) -> tuple[Offer, ...]:
     A benefit with no ceiling (it grows with the applicant's figures) is left out rather than
     guessed; its label still appears in the measure's criteria and form.
     """
-    entities = {rule.applies_to: {}, **{e: {} for e in portal.pack.facts.entities}}
+    entities: dict[str, dict[str, object]] = {e: {} for e in portal.pack.facts.entities}
     result = portal.pack.evaluate(rule.id, entities, portal.today())
     offers = []
     for name, amount in result.potential_benefit.items():

@@ -14,12 +14,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from portal.city import PACK_FILE, City, load_city
+from portal.city import City, load_city
 from portal.clock import Clock
 from portal.db.engine import make_engine, session_scope
 from portal.documents.wording import Remedies, load_remedies
 from portal.forms import FormSpec, load_forms
 from portal.rules import Pack, RuleFileError, load_pack
+from portal.rules.pack import PACK_FILE
 from portal.services.blobs import BlobStore, StoreKind, blob_store
 from portal.settings import Settings
 from portal.workflows import Workflow, WorkingCalendar, load_workflows

@@ -68,7 +68,7 @@ def test_an_unknown_or_lapsed_measure_is_not_found(client: TestClient) -> None:
 
 def test_the_check_of_one_measure_asks_only_for_its_facts_and_leads_back(client: TestClient) -> None:
     page = client.get(f"/self-check?measure={ALGORITHM}").text
-    assert "只检查一项政策：算法备案奖励" in page and 'name="measure" value="subsidy.algorithm_filing"' in page
+    assert "只检查一项政策：算法备案奖励" in page and f'name="measure" value="{ALGORITHM}"' in page
     assert 'name="enterprise.algorithm_filed"' in page and 'name="enterprise.revenue"' not in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None
