@@ -61,8 +61,15 @@ def _actor(portal: Portal, district: str | None) -> Actor:
     try:
         return actor_for_username(portal, name)
     except NotFound:
-        create_staff_user(portal, None, username=name, password="Sup-Passw0rd-2026!", display_name=name,
-                          role="supervisor", district=district)  # fmt: skip
+        create_staff_user(
+            portal,
+            None,
+            username=name,
+            password="Sup-Passw0rd-2026!",
+            display_name=name,
+            role="supervisor",
+            district=district,
+        )
         return actor_for_username(portal, name)
 
 
@@ -111,112 +118,175 @@ def test_every_figure_matches_hand_written_sql(
     drafts = "('draft')"
     disbursing = "('disbursed')"
 
-    received = _sql(portal, f"""
+    received = _sql(
+        portal,
+        f"""
         SELECT a.measure_id, e.ai_track, a.district, a.workflow, a.state, count(*)
         FROM application a JOIN enterprise e ON e.id = a.enterprise_id
         WHERE coalesce(a.submitted_at, a.created_at) >= :lo AND coalesce(a.submitted_at, a.created_at) < :hi
           AND a.state NOT IN {drafts} {_scope(district)}
-        GROUP BY a.measure_id, e.ai_track, a.district, a.workflow, a.state""", **p)  # fmt: skip
+        GROUP BY a.measure_id, e.ai_track, a.district, a.workflow, a.state""",
+        **p,
+    )
     assert board.received == {tuple(r[:5]): r[5] for r in received}
     assert board.received
 
-    notified = _sql(portal, f"""
+    notified = _sql(
+        portal,
+        f"""
         SELECT m, count(*) FROM (
           SELECT DISTINCT n.enterprise_id, a.measure_id AS m
           FROM notification n JOIN enterprise e ON e.id = n.enterprise_id,
                (SELECT DISTINCT measure_id FROM application) a
           WHERE n.kind = 'screening' AND n.dedupe_key LIKE 'screening:' || a.measure_id || ':%'
-            AND n.created_at >= :lo AND n.created_at < :hi {_scope(district, 'e.district')}
-        ) t GROUP BY m""", **p)  # fmt: skip
+            AND n.created_at >= :lo AND n.created_at < :hi {_scope(district, "e.district")}
+        ) t GROUP BY m""",
+        **p,
+    )
     assert board.notified == dict(notified)
 
     cohorts: dict[tuple[str, str], list[int]] = {}
-    told = """EXISTS (SELECT 1 FROM notification n WHERE n.kind = 'screening' AND n.enterprise_id = a.enterprise_id
-               AND n.dedupe_key LIKE 'screening:' || a.measure_id || ':%' AND n.created_at >= :lo AND n.created_at < :hi)"""
-    offered = """EXISTS (SELECT 1 FROM transition t WHERE t.application_id = a.id AND t.to_state = 'awaiting_confirmation'
+    told = """EXISTS (SELECT 1 FROM notification n WHERE n.kind = 'screening'
+               AND n.enterprise_id = a.enterprise_id
+               AND n.dedupe_key LIKE 'screening:' || a.measure_id || ':%'
+               AND n.created_at >= :lo AND n.created_at < :hi)"""
+    offered = """EXISTS (SELECT 1 FROM transition t
+               WHERE t.application_id = a.id AND t.to_state = 'awaiting_confirmation'
                AND t.at >= :lo AND t.at < :hi AND t.at = (SELECT min(t2.at) FROM transition t2
                WHERE t2.application_id = a.id AND t2.to_state = 'awaiting_confirmation'))"""
     for cohort, where in (("notified", told), ("offered", offered)):
-        for row in _sql(portal, f"""
+        for row in _sql(
+            portal,
+            f"""
             SELECT a.measure_id, count(*),
               sum(CASE WHEN a.submitted_at IS NOT NULL THEN 1 ELSE 0 END),
               sum(CASE WHEN EXISTS (SELECT 1 FROM transition t WHERE t.application_id = a.id
                   AND t.from_state = 'awaiting_confirmation' AND t.to_state NOT IN ('withdrawn', 'rejected',
                   'disbursed', 'status_granted')) THEN 1 ELSE 0 END),
-              sum(CASE WHEN EXISTS (SELECT 1 FROM decision d WHERE d.application_id = a.id AND d.outcome = 'approved')
+              sum(CASE WHEN EXISTS (SELECT 1 FROM decision d WHERE d.application_id = a.id
+                AND d.outcome = 'approved')
                   THEN 1 ELSE 0 END),
               sum(CASE WHEN EXISTS (SELECT 1 FROM transition t WHERE t.application_id = a.id
                   AND t.to_state IN {disbursing}) THEN 1 ELSE 0 END)
-            FROM application a WHERE {where} {_scope(district)} GROUP BY a.measure_id""", **p):  # fmt: skip
+            FROM application a WHERE {where} {_scope(district)} GROUP BY a.measure_id""",
+            **p,
+        ):
             cohorts[(cohort, row[0])] = [int(v) for v in row[1:]]
     assert board.cohorts == cohorts
 
     _check_sla(portal, board, p, district, span)
 
-    approved = _sql(portal, f"""
-        SELECT a.measure_id, a.district, {_month(portal, 'd.decided_at')}, count(*), sum(coalesce(d.granted_amount, 0)),
-          sum(CASE WHEN EXISTS (SELECT 1 FROM transition t WHERE t.application_id = a.id AND t.to_state IN {disbursing})
+    approved = _sql(
+        portal,
+        f"""
+        SELECT a.measure_id, a.district, {_month(portal, "d.decided_at")}, count(*),
+          sum(coalesce(d.granted_amount, 0)),
+          sum(CASE WHEN EXISTS (SELECT 1 FROM transition t WHERE t.application_id = a.id
+            AND t.to_state IN {disbursing})
               THEN 1 ELSE 0 END),
-          sum(CASE WHEN EXISTS (SELECT 1 FROM transition t WHERE t.application_id = a.id AND t.to_state IN {disbursing})
+          sum(CASE WHEN EXISTS (SELECT 1 FROM transition t WHERE t.application_id = a.id
+            AND t.to_state IN {disbursing})
               THEN coalesce(d.granted_amount, 0) ELSE 0 END)
         FROM decision d JOIN application a ON a.id = d.application_id
         WHERE d.outcome = 'approved' AND d.decided_at >= :lo AND d.decided_at < :hi {_scope(district)}
-        GROUP BY 1, 2, 3""", **p)  # fmt: skip
+        GROUP BY 1, 2, 3""",
+        **p,
+    )
     assert board.approved == {
         (m, d, mo): [n, _money(s), int(pn), _money(ps)] for m, d, mo, n, s, pn, ps in approved
     }
-    paid = _sql(portal, f"""
-        SELECT a.measure_id, a.district, {_month(portal, 'f.at')}, count(*), sum(coalesce(d.granted_amount, 0))
+    paid = _sql(
+        portal,
+        f"""
+        SELECT a.measure_id, a.district, {_month(portal, "f.at")}, count(*),
+          sum(coalesce(d.granted_amount, 0))
         FROM application a
-        JOIN (SELECT application_id, min(at) AS at FROM transition WHERE to_state IN {disbursing} GROUP BY application_id) f
+        JOIN (SELECT application_id, min(at) AS at FROM transition
+          WHERE to_state IN {disbursing} GROUP BY application_id) f
           ON f.application_id = a.id
         LEFT JOIN decision d ON d.application_id = a.id
-        WHERE f.at >= :lo AND f.at < :hi {_scope(district)} GROUP BY 1, 2, 3""", **p)  # fmt: skip
+        WHERE f.at >= :lo AND f.at < :hi {_scope(district)} GROUP BY 1, 2, 3""",
+        **p,
+    )
     assert board.disbursed == {(m, d, mo): [n, _money(s)] for m, d, mo, n, s in paid}
 
-    queries = _sql(portal, f"""
+    queries = _sql(
+        portal,
+        f"""
         SELECT b.name, l.product, l.outcome, count(*) FROM bank_access_log l
         LEFT JOIN bank b ON b.id = l.bank_id LEFT JOIN enterprise e ON e.id = l.enterprise_id
-        WHERE l.at >= :lo AND l.at < :hi {_scope(district, 'e.district')} GROUP BY 1, 2, 3""", **p)  # fmt: skip
+        WHERE l.at >= :lo AND l.at < :hi {_scope(district, "e.district")} GROUP BY 1, 2, 3""",
+        **p,
+    )
     assert board.bank_queries == {tuple(r[:3]): r[3] for r in queries}
-    consents = _sql(portal, f"""
-        SELECT b.name, count(*) FROM bank_consent c JOIN bank b ON b.id = c.bank_id JOIN enterprise e ON e.id = c.enterprise_id
-        WHERE c.granted_at >= :lo AND c.granted_at < :hi {_scope(district, 'e.district')} GROUP BY 1""", **p)  # fmt: skip
+    consents = _sql(
+        portal,
+        f"""
+        SELECT b.name, count(*) FROM bank_consent c JOIN bank b ON b.id = c.bank_id
+          JOIN enterprise e ON e.id = c.enterprise_id
+        WHERE c.granted_at >= :lo AND c.granted_at < :hi {_scope(district, "e.district")} GROUP BY 1""",
+        **p,
+    )
     assert board.consents == dict(consents)
-    loans = _sql(portal, f"""
+    loans = _sql(
+        portal,
+        f"""
         SELECT b.name, l.product, l.state, count(*), sum(l.amount) FROM loan l JOIN bank b ON b.id = l.bank_id
         JOIN enterprise e ON e.id = l.enterprise_id
-        WHERE l.created_at >= :lo AND l.created_at < :hi {_scope(district, 'e.district')} GROUP BY 1, 2, 3""", **p)  # fmt: skip
+        WHERE l.created_at >= :lo AND l.created_at < :hi {_scope(district, "e.district")}
+        GROUP BY 1, 2, 3""",
+        **p,
+    )
     assert board.loans == {(b, pr, s): [n, _money(t)] for b, pr, s, n, t in loans}
-    exposure = _sql(portal, f"""
+    exposure = _sql(
+        portal,
+        f"""
         SELECT l.state, count(*), sum(l.amount) FROM loan l JOIN enterprise e ON e.id = l.enterprise_id
-        WHERE l.workflow = 'bank_loan' {_scope(district, 'e.district')} GROUP BY 1""", **p)  # fmt: skip
+        WHERE l.workflow = 'bank_loan' {_scope(district, "e.district")} GROUP BY 1""",
+        **p,
+    )
     assert board.exposure == {s: [n, _money(t)] for s, n, t in exposure}
 
-    panels = _sql(portal, f"""
+    panels = _sql(
+        portal,
+        f"""
         SELECT a.measure_id, count(*) FROM application a
         JOIN (SELECT application_id, min(assigned_at) AS at FROM expert_assignment GROUP BY application_id) x
           ON x.application_id = a.id
-        WHERE x.at >= :lo AND x.at < :hi {_scope(district)} GROUP BY 1""", **p)  # fmt: skip
+        WHERE x.at >= :lo AND x.at < :hi {_scope(district)} GROUP BY 1""",
+        **p,
+    )
     assert board.panels == dict(panels)
-    conflicts = _sql(portal, f"""
+    conflicts = _sql(
+        portal,
+        f"""
         SELECT a.measure_id, count(*) FROM application a WHERE EXISTS (SELECT 1 FROM expert_assignment x
           WHERE x.application_id = a.id AND x.conflicted AND x.excluded_at >= :lo AND x.excluded_at < :hi)
-          {_scope(district)} GROUP BY 1""", **p)  # fmt: skip
+          {_scope(district)} GROUP BY 1""",
+        **p,
+    )
     assert board.conflicts == dict(conflicts)
-    scored = _sql(portal, f"""
+    scored = _sql(
+        portal,
+        f"""
         SELECT a.measure_id, x.assigned_at, s.submitted_at FROM expert_score s
         JOIN expert_assignment x ON x.id = s.assignment_id JOIN application a ON a.id = x.application_id
-        WHERE s.submitted_at >= :lo AND s.submitted_at < :hi {_scope(district)}""", **p)  # fmt: skip
+        WHERE s.submitted_at >= :lo AND s.submitted_at < :hi {_scope(district)}""",
+        **p,
+    )
     spans: dict[str, Counter[int]] = {}
     for measure, assigned, submitted in scored:
         spans.setdefault(measure, Counter())[_working_days(portal, assigned, submitted)] += 1
     assert board.score_days == {m: dict(c) for m, c in spans.items()}
-    objections = _sql(portal, f"""
+    objections = _sql(
+        portal,
+        f"""
         SELECT a.measure_id, count(*), sum(CASE WHEN o.sustained THEN 1 ELSE 0 END),
           sum(CASE WHEN o.sustained = false THEN 1 ELSE 0 END)
         FROM objection o JOIN application a ON a.id = o.application_id
-        WHERE o.filed_at >= :lo AND o.filed_at < :hi {_scope(district)} GROUP BY 1""", **p)  # fmt: skip
+        WHERE o.filed_at >= :lo AND o.filed_at < :hi {_scope(district)} GROUP BY 1""",
+        **p,
+    )
     assert board.objections == {m: [n, int(u), int(d)] for m, n, u, d in objections}
     if span == PERIODS[0] and district is None:  # no figure is checked only while empty
         assert {cohort for cohort, _ in board.cohorts} == {"notified", "offered"}
@@ -248,7 +318,9 @@ def _working_days(portal: Portal, start: object, end: object) -> int:
 
 def _check_sla(portal: Portal, board: Any, p: dict[str, object], district: str | None, span: Any) -> None:
     # A visit: a move into a stage, and the next move of the case (self-loops are no moves).
-    visits = _sql(portal, f"""
+    visits = _sql(
+        portal,
+        f"""
         SELECT a.workflow, t.to_state, a.district, a.lead_unit, t.at, n.at
         FROM transition t JOIN application a ON a.id = t.application_id
         JOIN transition n ON n.application_id = t.application_id AND n.from_state <> n.to_state
@@ -259,20 +331,31 @@ def _check_sla(portal: Portal, board: Any, p: dict[str, object], district: str |
               AND (m.at < n.at OR (m.at = n.at AND m.id < n.id)))
           AND n.at >= :lo AND n.at < :hi
           AND t.to_state IN ('submitted', 'district_review', 'bureau_review', 'expert_review', 'approved')
-          {_scope(district)}""", **p)  # fmt: skip
+          {_scope(district)}""",
+        **p,
+    )
     expected: dict[tuple[Any, ...], Counter[int]] = {}
     for workflow, state, where, unit, entered, left in visits:
         expected.setdefault((workflow, state, where, unit), Counter())[
             _working_days(portal, entered, left)
         ] += 1
     assert board.visits == {k: dict(v) for k, v in expected.items()}
-    overdue = _sql(portal, f"""SELECT a.workflow, a.state, count(*) FROM application a WHERE a.overdue
-        {_scope(district)} GROUP BY 1, 2""", **p)  # fmt: skip
+    overdue = _sql(
+        portal,
+        f"""SELECT a.workflow, a.state, count(*) FROM application a WHERE a.overdue
+        {_scope(district)} GROUP BY 1, 2""",
+        **p,
+    )
     assert board.overdue == {(w, s): n for w, s, n in overdue}
-    escalated = _sql(portal, f"""
-        SELECT a.workflow, e.to_state, count(*) FROM audit_event e JOIN application a ON CAST(a.id AS TEXT) = e.subject_id
+    escalated = _sql(
+        portal,
+        f"""
+        SELECT a.workflow, e.to_state, count(*) FROM audit_event e
+          JOIN application a ON CAST(a.id AS TEXT) = e.subject_id
         WHERE e.subject_type = 'application' AND e.event = 'sla_escalated' AND e.at >= :lo AND e.at < :hi
-        {_scope(district)} GROUP BY 1, 2""", **p)  # fmt: skip
+        {_scope(district)} GROUP BY 1, 2""",
+        **p,
+    )
     assert board.escalations == {(w, s): n for w, s, n in escalated}
     if span == PERIODS[0] and district is None:  # the generated world has some of each
         assert board.visits and board.overdue and board.escalations
