@@ -9,12 +9,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 from playwright.sync_api import Page
+from starlette.types import ASGIApp
 
 from portal.db import migrations
 from portal.settings import Settings
@@ -52,12 +54,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of the app under uvicorn in a thread, on an SQLite file of its own."""
-    db = tmp_path_factory.mktemp("browser") / "portal.db"
-    migrations.upgrade(f"sqlite:///{db}")
-    app = create_app(Settings(database_url=f"sqlite:///{db}", secret_key="browser-test-secret"))
+@contextmanager
+def serving(app: ASGIApp) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread on a free loopback port; yields its base URL."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -72,6 +71,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the app under uvicorn in a thread, on an SQLite file of its own."""
+    db = tmp_path_factory.mktemp("browser") / "portal.db"
+    migrations.upgrade(f"sqlite:///{db}")
+    with serving(
+        create_app(Settings(database_url=f"sqlite:///{db}", secret_key="browser-test-secret"))
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
