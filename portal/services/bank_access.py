@@ -110,15 +110,19 @@ def access_log_for(portal: Portal, actor: Actor, limit: int = ACCESS_LOG_PAGE) -
     """The enterprise's own access-log rows, newest first."""
     if actor.role != "enterprise" or actor.enterprise_id is None:
         raise Forbidden("仅企业用户可以查看查询记录", "only the enterprise's users may see who queried it")
+    with portal.reading() as session:
+        return access_entries(session, actor.enterprise_id, limit)
+
+
+def access_entries(session: Session, enterprise_id: int, limit: int = ACCESS_LOG_PAGE) -> list[AccessEntry]:
+    """An enterprise's access-log rows, newest first: for its own page and for its staff file."""
     query = (
         select(BankAccessLog, Bank)
         .join(Bank, col(Bank.id) == BankAccessLog.bank_id, isouter=True)
-        .where(col(BankAccessLog.enterprise_id) == actor.enterprise_id)
+        .where(col(BankAccessLog.enterprise_id) == enterprise_id)
         .order_by(col(BankAccessLog.seq).desc())
         .limit(limit)
     )
-    with portal.reading() as session:
-        rows = session.exec(query).all()
     return [
         AccessEntry(
             at=row.at,
@@ -130,5 +134,5 @@ def access_log_for(portal: Portal, actor: Actor, limit: int = ACCESS_LOG_PAGE) -
             facts_read=list(row.facts_read),
             query_id=row.query_id,
         )
-        for row, bank in rows
+        for row, bank in session.exec(query).all()
     ]

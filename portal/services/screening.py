@@ -7,6 +7,8 @@ twice, while a new rule version may tell them again.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -14,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from portal.city import split_fact
-from portal.db.tables import Application, Enterprise, EnterpriseProfile
+from portal.db.tables import Application, Enterprise, EnterpriseProfile, Notification
 from portal.rules import Rule
 from portal.services.auto_grant import offer_case
 from portal.services.channels import can_apply_online
@@ -50,6 +52,32 @@ def register_records(portal: Portal) -> list[dict[str, object]]:
         facts = {**profile.facts.get(entity, {}), **registered.get(entity, {}), "uscc": enterprise.uscc}
         records.append({"row_id": str(enterprise.id), **facts})
     return records
+
+
+@dataclass(frozen=True)
+class ScreeningHit:
+    """A measure the screening found an enterprise eligible for, and when it was told."""
+
+    measure_id: str
+    version: str
+    notified_at: datetime
+
+
+def hits_for(session: Session, enterprise_id: int) -> list[ScreeningHit]:
+    """The enterprise's screening hits, newest first, read back from the notices they produced
+    (their dedupe key is `notifications.screening_key`: kind, measure, version, enterprise)."""
+    notices = session.exec(
+        select(Notification)
+        .where(col(Notification.enterprise_id) == enterprise_id)
+        .where(col(Notification.kind) == SCREENING_KIND)
+        .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
+    ).all()
+    hits = []
+    for notice in notices:
+        parts = (notice.dedupe_key or "").split(":")
+        if len(parts) == 4 and parts[1]:
+            hits.append(ScreeningHit(parts[1], parts[2], notice.created_at))
+    return hits
 
 
 def notify_eligible(portal: Portal, results: pa.Table, rules: Sequence[Rule]) -> int:

@@ -19,8 +19,9 @@ from sqlmodel import col, func, select
 
 from portal.db import migrations
 from portal.db.tables import Application, AuditEvent, Decision, Enterprise, Letter, Transition
-from portal.services import payments
+from portal.services import banks, consents, enterprises, payments
 from portal.services.context import Portal
+from portal.services.loan_eligibility import check_eligibility
 from portal.settings import Settings
 from portal.web.app import create_app
 from tests.browser.conftest import SCREENSHOTS, axe_violations, screenshot, serving
@@ -50,8 +51,31 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     cases = tuple(approved_case(portal, name) for name in NAMES)
     payer(portal)
     staff_actor(portal, "pay_district", "reviewer", district="haizhu")
+    _file_worth_reading(portal, cases[0])
     with serving(app) as base:
         yield Served(base, app, cases)
+
+
+def _file_worth_reading(portal: Portal, case_id: int) -> None:
+    """Give the first enterprise's file a second profile version and a bank query to show."""
+    with portal.reading() as session:
+        application = session.get(Application, case_id)
+        assert application is not None
+        uscc = session.get(Enterprise, application.enterprise_id).uscc  # type: ignore[union-attr]
+    owner = enterprises.actor_for_username(portal, f"pay{uscc[-8:].lower()}")
+    profile = enterprises.latest_profile(portal, owner)
+    assert profile is not None
+    facts = {**profile.facts, "enterprise": {**profile.facts["enterprise"], "certified_ai_staff": 9}}
+    enterprises.confirm_profile(
+        portal, owner, enterprises.save_profile(portal, owner, facts, profile.version).version
+    )
+    banks.add_bank(portal, name="广州测试银行", code="gztest")
+    caller = banks.authenticate(portal, banks.issue_key(portal, "gztest").key)
+    assert caller is not None
+    consents.grant_consent(portal, owner, bank_code="gztest", products=["credit_risk_compensation"])
+    check_eligibility(
+        portal, caller, uscc=uscc, product="credit_risk_compensation", loan={"amount": "3000000"}
+    )
 
 
 def signed_in(browser: Browser, base: str, username: str, width: int = 1280, lang: str = "zh") -> Page:

@@ -245,6 +245,13 @@ def test_the_enterprise_file_is_for_its_districts_staff_only(portal_app: FastAPI
     changed = district.get(path).text
     label = portal.pack.facts.get("enterprise.model_filed").label.get("zh")
     assert "较上一版修改了：" in changed and label in changed and "model_filed" not in changed
+    # The diff shows the old and the new value, in words, beside the fact's label.
+    assert (
+        f'<td data-label="信息项">{label}</td><td data-label="原值">是</td><td data-label="新值">否</td>'
+        in changed
+    )
+    for heading in ("银行查询记录", "筛查命中", "多件申报共用的附件", "公示异议"):
+        assert heading in changed
     assert signed_in(portal_app, staff(portal, "admin")).get(path).status_code == 200
     other = "tianhe" if owner.district != "tianhe" else "haizhu"
     assert signed_in(portal_app, staff(portal, "reviewer", district=other)).get(path).status_code == 404

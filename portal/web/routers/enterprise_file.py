@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from portal.db.tables import EnterpriseProfile
+from portal.rules.facts import FactSpec
 from portal.services.context import Portal
 from portal.services.enterprise_file import enterprise_file
 from portal.web.case_views import label
@@ -22,21 +23,48 @@ def _flat(facts: dict[str, Any]) -> dict[str, object]:
     return {f"{entity}.{name}": value for entity, values in facts.items() for name, value in values.items()}
 
 
-def _profile_rows(portal: Portal, profiles: list[EnterpriseProfile], lang: str) -> list[dict[str, Any]]:
-    """Each version, newest first, with the labels of the facts it changed from the one before."""
+def _fact_text(portal: Portal, spec: FactSpec, value: object, t: Translator) -> str:
+    """A fact's value as a person reads it: yes/no, the enum's label, amounts grouped; "—" when unset."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return t("check.yes") if value else t("check.no")
+    if spec.type == "enum":
+        return portal.city.value_label(spec.qualified, str(value), t.lang)
+    if spec.type == "money":
+        return t.number(str(value))
+    return str(value)
+
+
+def _profile_rows(portal: Portal, profiles: list[EnterpriseProfile], t: Translator) -> list[dict[str, Any]]:
+    """Each version, newest first, with each fact it changed: its label, the old and the new value."""
     rows = []
     for newer, older in zip(profiles, [*profiles[1:], None], strict=True):
         now, before = _flat(newer.facts), _flat(older.facts) if older else {}
-        changed = (
-            sorted(k for k in now.keys() | before.keys() if now.get(k) != before.get(k)) if older else []
+        changed = []
+        for name in sorted(now.keys() | before.keys()) if older else []:
+            spec = portal.pack.facts.get(name)
+            if spec is None or now.get(name) == before.get(name):
+                continue
+            changed.append({
+                "label": spec.label.get(t.lang),
+                "old": _fact_text(portal, spec, before.get(name), t),
+                "new": _fact_text(portal, spec, now.get(name), t),
+            })  # fmt: skip
+        rows.append(
+            {"version": newer.version, "at": portal.clock.wall_time(newer.created_at), "changed": changed}
         )
-        specs = [portal.pack.facts.get(name) for name in changed]
-        rows.append({
-            "version": newer.version,
-            "at": portal.clock.wall_time(newer.created_at),
-            "changed": [spec.label.get(lang) for spec in specs if spec is not None],
-        })  # fmt: skip
     return rows
+
+
+def _fact_labels(portal: Portal, names: list[str], lang: str) -> list[str]:
+    specs = [portal.pack.facts.get(name) for name in names]
+    return [spec.label.get(lang) for spec in specs if spec is not None]
+
+
+def _measure_title(portal: Portal, measure_id: str, lang: str) -> str:
+    versions = portal.pack.versions(measure_id)
+    return versions[-1].title.get(lang) if versions else measure_id
 
 
 @router.get("/enterprises/{uscc}", response_class=HTMLResponse)
@@ -49,7 +77,7 @@ def enterprise_page(request: Request, actor: StaffUser, uscc: str) -> HTMLRespon
         workflow = portal.workflows[a.workflow]
         cases.append({
             "id": a.id,
-            "measure": portal.pack.versions(a.measure_id)[-1].title.get(t.lang),
+            "measure": _measure_title(portal, a.measure_id, t.lang),
             "stage": label(workflow.state(a.state).label, t.lang),
             "submitted": portal.clock.local_date(a.submitted_at) if a.submitted_at else None,
         })  # fmt: skip
@@ -57,10 +85,16 @@ def enterprise_page(request: Request, actor: StaffUser, uscc: str) -> HTMLRespon
         "actor": actor,
         "enterprise": found.enterprise,
         "district": portal.city.jurisdictions.label(found.enterprise.district, t.lang),
-        "profiles": _profile_rows(portal, found.profiles, t.lang),
+        "profiles": _profile_rows(portal, found.profiles, t),
         "cases": cases,
         "letters": [(case_id, letter) for case_id, letter in found.letters],
         "consents": found.consents,
         "objections": found.objections,
+        "queries": [
+            {"entry": e, "facts": _fact_labels(portal, e.facts_read, t.lang)} for e in found.bank_queries
+        ],
+        "hits": [(_measure_title(portal, h.measure_id, t.lang), h.notified_at) for h in found.screening_hits],
+        "reused": found.reused_files,
+        "wall_time": portal.clock.wall_time,
     }
     return render(request, "portal/enterprise_file.html", context)
