@@ -30,7 +30,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
-from portal.db.tables import RunStatus, ScreeningRun
+from portal.db.tables import RunStatus, ScreeningRun, User
 from portal.rules import Rule
 from portal.rules.batch.compiler import OUTCOME
 from portal.rules.batch.formula_sql import NotCompilable
@@ -219,24 +219,38 @@ def start_run(
         raise
 
 
-def list_runs(portal: Portal, actor: Actor, limit: int = 50) -> list[ScreeningRun]:
-    """The newest runs first."""
+def list_runs(portal: Portal, actor: Actor, limit: int = 50) -> list[tuple[ScreeningRun, str]]:
+    """The newest runs first, each with the name of the person who started it."""
     if not may_view(actor):
         raise Forbidden("无权查看筛查", "you may not view screening runs")
     with portal.reading() as session:
-        query = select(ScreeningRun).order_by(col(ScreeningRun.id).desc()).limit(limit)
-        return list(session.exec(query))
+        query = (
+            select(ScreeningRun, User.display_name)
+            .join(User, col(User.id) == col(ScreeningRun.started_by))
+            .order_by(col(ScreeningRun.id).desc())
+            .limit(limit)
+        )
+        return [(run, name) for run, name in session.exec(query)]
 
 
 def run_of(portal: Portal, actor: Actor, run_id: int) -> ScreeningRun:
     """One run; NotFound for a run that does not exist or that the actor may not see."""
+    return run_with_starter(portal, actor, run_id)[0]
+
+
+def run_with_starter(portal: Portal, actor: Actor, run_id: int) -> tuple[ScreeningRun, str]:
+    """One run and the name of the person who started it (NotFound as `run_of`)."""
     if not may_view(actor):
         raise NotFound("screening run", run_id)
     with portal.reading() as session:
-        run = session.get(ScreeningRun, run_id)
-    if run is None:
+        found = session.exec(
+            select(ScreeningRun, User.display_name)
+            .join(User, col(User.id) == col(ScreeningRun.started_by))
+            .where(col(ScreeningRun.id) == run_id)
+        ).first()
+    if found is None:
         raise NotFound("screening run", run_id)
-    return run
+    return found[0], found[1]
 
 
 def hits_of(portal: Portal, actor: Actor, run_id: int) -> pa.Table:

@@ -30,6 +30,7 @@ from portal.web.routers import (
     procurement,
     queue_work,
     review,
+    screening,
     supervision,
     verification,
 )
@@ -61,6 +62,7 @@ ROUTERS = (
     procurement.api,
     verification.router,
     oidc.router,
+    screening.router,
 )
 
 

@@ -243,5 +243,5 @@ def test_a_city_wide_supervisor_starts_runs_and_a_district_supervisor_follows_th
     assert run.id is not None and run.started_by == city.user_id
     with pytest.raises(Forbidden):
         start_run(portal, district, upload=csv_upload(1), measures=[], notify=False)
-    assert [r.id for r in screening_runs.list_runs(portal, district)] == [run.id]
+    assert [(r.id, name) for r, name in screening_runs.list_runs(portal, district)] == [(run.id, "监管")]
     assert screening_runs.run_of(portal, district, run.id).id == run.id

@@ -1,0 +1,267 @@
+"""批量筛查 from the web: start a screening run, follow its progress, read and download what it found.
+
+The administrator and the supervisors (a district supervisor only follows runs). The upload is
+read on the event loop; checking it, storing it and queueing the job run in the thread pool.
+The run page refreshes itself while the job runs: a small script from /static polls
+`/screening/{id}.json` (the CSP forbids inline script), and without script a `<meta refresh>`
+in `<noscript>` does the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from portal.db.tables import ScreeningRun
+from portal.jobs.dispatch import run_screening
+from portal.rules import Rule
+from portal.services import screening_runs
+from portal.services.context import Portal
+from portal.services.errors import ValidationFailed
+from portal.web.i18n import Translator, request_lang
+from portal.web.params import PathId
+from portal.web.security import body_within, require_csrf
+from portal.web.session_auth import portal_of, require_role
+from portal.web.spreadsheets import CSV_TYPE, attachment, csv_bytes
+from portal.web.templating import render
+from portal.web.uploads import safe_name
+from portal.workflows import Actor
+
+router = APIRouter(
+    dependencies=[Depends(body_within(screening_runs.MAX_UPLOAD_BYTES + 64 * 1024)), Depends(require_csrf)],
+    include_in_schema=False,
+)
+Viewer = Annotated[Actor, Depends(require_role("admin", "supervisor"))]
+POLL_SECONDS = 2
+# A spreadsheet runs a cell that starts with one of these as a formula: an uploaded row id may.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _title(portal: Portal, measure: str, on: dt.date, t: Translator) -> str:
+    """A measure's title as of the run's day; never its id, even for one no longer in the pack."""
+    rule = portal.pack.select(measure, on)
+    return rule.title.get(t.lang) if rule is not None else t("screening.gone")
+
+
+def _measures_text(portal: Portal, run: ScreeningRun, t: Translator) -> str:
+    if not run.measures:
+        return t("screening.all_measures")
+    joiner = ", " if t.lang == "en" else "、"
+    return joiner.join(_title(portal, m, run.evaluated_on, t) for m in run.measures)
+
+
+def _progress(run: ScreeningRun, t: Translator) -> dict[str, Any]:
+    """What the page and the JSON say about how far the run is."""
+    total = run.rows_total
+    percent = 100 if run.status == "succeeded" else (run.rows_done * 100 // total if total else None)
+    if total is None:
+        text = t("screening.progress_rows", done=t.number(run.rows_done))
+    else:
+        text = t("screening.progress", done=t.number(run.rows_done), total=t.number(total))
+    return {
+        "id": run.id,
+        "status": run.status,
+        "status_label": t(f"screening.status.{run.status}"),
+        "rows_done": run.rows_done,
+        "rows_total": total,
+        "rows_rejected": run.rows_rejected,
+        "percent": percent,
+        "text": text,
+        "finished": run.status in screening_runs.FINISHED,
+    }
+
+
+def _row(portal: Portal, run: ScreeningRun, starter: str, t: Translator) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "created": portal.clock.wall_time(run.created_at),
+        "starter": starter,
+        "source": run.source_name or t("screening.source.register"),
+        "measures": _measures_text(portal, run, t),
+        "notify": run.notify,
+        "progress": _progress(run, t),
+    }
+
+
+def _options(portal: Portal, t: Translator) -> list[tuple[str, str]]:
+    return [
+        (rule.id, rule.title.get(t.lang)) for rule in screening_runs.screenable_rules(portal, portal.today())
+    ]
+
+
+def _list_page(
+    request: Request,
+    actor: Actor,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    runs = [_row(portal, run, starter, t) for run, starter in screening_runs.list_runs(portal, actor)]
+    context = {
+        "actor": actor,
+        "runs": runs,
+        "may_start": screening_runs.may_start(actor),
+        "measures": _options(portal, t),
+        "values": values or {"source": "file", "measures": []},
+        "errors": errors or {},
+        "max_mb": screening_runs.MAX_UPLOAD_BYTES // (1024 * 1024),
+    }
+    return render(request, "portal/screening_runs.html", context, status_code=status_code)
+
+
+@router.get("/screening", response_class=HTMLResponse)
+def runs(request: Request, actor: Viewer) -> HTMLResponse:
+    return _list_page(request, actor)
+
+
+@router.post("/screening", response_class=HTMLResponse)
+async def start(request: Request, actor: Viewer) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    posted = (
+        screening_runs.Upload(upload.filename, await upload.read())
+        if isinstance(upload, UploadFile) and upload.filename
+        else None
+    )
+    return await run_in_threadpool(_start, request, actor, form, posted)
+
+
+def _start(request: Request, actor: Actor, form: FormData, posted: screening_runs.Upload | None) -> Response:
+    t = Translator(request_lang(request))
+    source = form.get("source")
+    measures = [m for m in form.getlist("measures") if isinstance(m, str)]
+    notify = form.get("notify") == "on"
+    values = {"source": source, "measures": measures, "notify": notify}
+    errors: dict[str, str] = {}
+    if source not in ("file", "register"):
+        errors["source"] = t("screening.error.source_required")
+    elif source == "file" and posted is None:
+        errors["file"] = t("screening.error.file_required")
+    if errors:
+        return _list_page(request, actor, values, errors, status_code=422)
+    upload = posted if source == "file" else None
+    if upload is not None:
+        upload = screening_runs.Upload(safe_name(upload.name, "csv"), upload.content)
+    portal = portal_of(request)
+    try:
+        run = screening_runs.start_run(portal, actor, upload=upload, measures=measures, notify=notify)
+    except ValidationFailed as failed:
+        errors = {
+            p.path: t(
+                f"screening.error.{p.code}",
+                detail=p.message,
+                mb=screening_runs.MAX_UPLOAD_BYTES // (1024 * 1024),
+            )
+            for p in failed.errors
+        }
+        return _list_page(request, actor, values, errors, status_code=422)
+    assert run.id is not None  # a stored run
+    run_screening(request.app.state.settings, portal, run.id)
+    return RedirectResponse(f"/screening/{run.id}", status_code=303)
+
+
+@router.get("/screening/{run_id}.json")
+def run_progress(request: Request, actor: Viewer, run_id: PathId) -> JSONResponse:
+    """How far the run is, for the run page's script (and anyone who polls)."""
+    run = screening_runs.run_of(portal_of(request), actor, run_id)
+    return JSONResponse(
+        _progress(run, Translator(request_lang(request))), headers={"Cache-Control": "no-store"}
+    )
+
+
+def _results(portal: Portal, run: ScreeningRun, t: Translator) -> list[dict[str, Any]]:
+    rows = [
+        {"title": _title(portal, measure, run.evaluated_on, t), **by_outcome}
+        for measure, by_outcome in run.counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-int(r.get("eligible", 0)), r["title"]))
+
+
+@router.get("/screening/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, actor: Viewer, run_id: PathId) -> HTMLResponse:
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    run, starter = screening_runs.run_with_starter(portal, actor, run_id)
+    finished = run.status in screening_runs.FINISHED
+    rejects = screening_runs.rejects_of(portal, actor, run_id) if finished else []
+    error = None
+    if run.status == "failed":
+        error = t(f"screening.error.{run.error_code or 'internal'}", detail=run.error_detail or "", mb="")
+    context = {
+        "actor": actor,
+        "run": _row(portal, run, starter, t),
+        "evaluated_on": t.date(run.evaluated_on),
+        "finished": finished,
+        "succeeded": run.status == "succeeded",
+        "notified": run.notified,
+        "results": _results(portal, run, t) if run.status == "succeeded" else [],
+        "rejects": rejects,
+        "rejects_total": run.rows_rejected,
+        "error": error,
+        "poll_seconds": POLL_SECONDS,
+    }
+    return render(request, "portal/screening_run.html", context)
+
+
+def _cell(text: str | None) -> str:
+    value = text or ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _benefits(rule: Rule | None, row: dict[str, Any], lang: str) -> str:
+    if rule is None:
+        return ""
+    shown = []
+    for name, spec in rule.benefit.items():
+        value = row.get(f"benefit.{name}")
+        if value is not None:
+            label = spec.label.get(lang) if spec.label is not None else ""
+            shown.append(f"{label}: {value}" if label else str(value))
+    return "; ".join(shown)
+
+
+@router.get("/screening/{run_id}/hits.csv")
+def hits_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
+    """The eligible rows, one per input row and measure, with headers and titles in the reader's language."""
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    run = screening_runs.run_of(portal, actor, run_id)
+    hits = screening_runs.hits_of(portal, actor, run_id)
+    keyed = "row_id" in hits.column_names
+    header = [
+        t("screening.csv.row_id" if keyed else "screening.csv.row"),
+        t("export.th_uscc"),
+        t("screening.csv.measure"),
+        t("screening.csv.version"),
+        t("screening.csv.benefits"),
+    ]
+    lines: list[Sequence[str | int | None]] = [header]
+    rules = {m: portal.pack.select(m, run.evaluated_on) for m in set(hits.column("measure").to_pylist())}
+    for row in hits.to_pylist():
+        rule = rules[row["measure"]]
+        lines.append([
+            _cell(row["row_id"]) if keyed else row["row"],
+            row["uscc"] or "",
+            _title(portal, row["measure"], run.evaluated_on, t),
+            row["version"],
+            _benefits(rule, row, t.lang),
+        ])  # fmt: skip
+    return attachment(csv_bytes(lines), CSV_TYPE, f"screening-{run_id}-hits.csv")
+
+
+@router.get("/screening/{run_id}/rejects.csv")
+def rejects_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
+    """Every rejected input row with its reason (control characters escaped)."""
+    t = Translator(request_lang(request))
+    rejects = screening_runs.rejects_of(portal_of(request), actor, run_id, limit=None)
+    lines: list[Sequence[str | int | None]] = [[t("screening.csv.row"), t("screening.csv.reason")]]
+    lines += [[r.row, r.reason] for r in rejects]
+    return attachment(csv_bytes(lines), CSV_TYPE, f"screening-{run_id}-rejects.csv")

@@ -1,0 +1,246 @@
+"""/screening over real HTTP: upload, follow the progress, read and download what a run found.
+
+On SQLite the run goes to a thread of the app (PORTAL_JOBS in-process); on PostgreSQL to
+procrastinate, and a real `portal worker --drain` process runs it. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from portal_helpers import FACTS, client_of, csrf_of, login, portal_app, register, staff
+
+from portal.services import screening_runs
+from portal.services.enterprises import actor_for_username
+
+__all__ = ["portal_app"]
+
+PORTAL = str(Path(sys.executable).parent / "portal")
+MEASURE = "qualification.st_sme"  # the demo firm's facts make it eligible
+MEASURE_ZH = "科技型中小企业评价入库"
+
+
+def _text(value: object) -> str:
+    return "true" if value is True else "false" if value is False else str(value)
+
+
+def upload_csv(rows: int = 3, bad_row: int | None = None) -> bytes:
+    """The demo firm `rows` times; `bad_row` (1-based) has a BEL character in a fact the measure reads."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    facts = {k: v for k, v in FACTS["enterprise"].items() if k != "name"}
+    writer.writerow(["row_id", *facts])
+    for n in range(1, rows + 1):
+        values = [_text(v) for v in facts.values()]
+        if n == bad_row:
+            values[list(facts).index("employees")] = "18\x070"
+        writer.writerow([f"R{n}", *values])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _start(client: TestClient, **fields: object) -> object:
+    token = csrf_of(client, "/screening")
+    data: dict[str, object] = {"csrf_token": token, "source": "file", "measures": [MEASURE]}
+    upload = fields.pop("upload", ("register.csv", upload_csv(3, bad_row=2)))
+    data.update(fields)
+    files = {"file": (*upload, "text/csv")} if upload else None  # type: ignore[misc]
+    return client.post("/screening", data=data, files=files, follow_redirects=False)
+
+
+def _finish(app: FastAPI, client: TestClient, run_id: int) -> dict[str, object]:
+    """Let the run end: a worker process on PostgreSQL; on SQLite the app's own thread."""
+    settings = app.state.settings
+    if settings.jobs_runner == "worker":
+        env = {**os.environ, "DATABASE_URL": settings.database_url}
+        env.pop("PORTAL_JOBS", None)
+        worker = subprocess.run(
+            [PORTAL, "worker", "--drain"], env=env, capture_output=True, timeout=180, check=False
+        )
+        assert worker.returncode == 0, worker.stdout.decode() + worker.stderr.decode()
+    pause = threading.Event()
+    for _ in range(600):  # bounded: a few seconds at most on this machine
+        state = client.get(f"/screening/{run_id}.json").json()
+        if state["finished"]:
+            return dict(state)
+        pause.wait(0.1)
+    raise AssertionError(f"run {run_id} did not finish: {state}")
+
+
+def _admin(app: FastAPI) -> TestClient:
+    return _signed_in(app)[0]
+
+
+def _signed_in(app: FastAPI) -> tuple[TestClient, str]:
+    client = client_of(app)
+    username = staff(app.state.portal, "admin")
+    login(client, username)
+    return client, username
+
+
+def test_an_upload_runs_and_its_page_shows_progress_results_and_rejects(portal_app: FastAPI) -> None:
+    client = _admin(portal_app)
+    page = client.get("/screening")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    assert MEASURE_ZH in page.text and MEASURE not in page.text.replace(f'value="{MEASURE}"', "")
+
+    started = _start(client)
+    assert started.status_code == 303  # type: ignore[attr-defined]
+    location = started.headers["location"]  # type: ignore[attr-defined]
+    run_id = int(location.rsplit("/", 1)[1])
+
+    state = _finish(portal_app, client, run_id)
+    assert state == {
+        "id": run_id,
+        "status": "succeeded",
+        "status_label": "已完成",
+        "rows_done": 3,
+        "rows_total": 3,
+        "rows_rejected": 1,
+        "percent": 100,
+        "text": "已处理 3 / 3 行",
+        "finished": True,
+    }
+    page = client.get(location)
+    assert page.status_code == 200
+    assert 'http-equiv="refresh"' not in page.text and "screening-progress.js" not in page.text
+    assert MEASURE_ZH in page.text and MEASURE not in page.text
+    assert "employees: not a whole number (18\\u00070)" in page.text and "\x07" not in page.text
+    assert "register.csv" in page.text
+
+    hits = client.get(f"{location}/hits.csv")
+    assert hits.status_code == 200 and hits.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(hits.content.decode("utf-8-sig"))))
+    assert rows[0] == ["行标识", "统一社会信用代码", "政策", "政策版本", "测算结果"]
+    assert [(r[0], r[2]) for r in rows[1:]] == [("R1", MEASURE_ZH), ("R3", MEASURE_ZH)]
+    rejects = client.get(f"{location}/rejects.csv").content.decode("utf-8-sig")
+    assert rejects.splitlines() == ["行号,原因", "2,employees: not a whole number (18\\u00070)"]
+
+    client.cookies.set("lang", "en")
+    english = client.get(f"{location}/hits.csv").content.decode("utf-8-sig")
+    assert english.splitlines()[0] == "Row id,USCC,Measure,Measure version,Computed benefits"
+    page = client.get(location).text
+    assert "Screening run #" in page and "Finished" in page and "已完成" not in page
+    listing = client.get("/screening").text
+    assert f'href="/screening/{run_id}"' in listing and "3 of 3 rows done" in listing
+
+
+def test_a_running_run_refreshes_itself_without_inline_script(portal_app: FastAPI) -> None:
+    """A run nobody has picked up yet: the page polls (script from /static) or refreshes (noscript)."""
+    client, username = _signed_in(portal_app)
+    run = screening_runs.start_run(
+        portal_app.state.portal,
+        actor_for_username(portal_app.state.portal, username),
+        upload=screening_runs.Upload("later.csv", upload_csv(1)),
+        measures=[],
+        notify=False,
+    )
+    page = client.get(f"/screening/{run.id}")
+    assert page.status_code == 200
+    assert '<noscript><meta http-equiv="refresh" content="4"></noscript>' in page.text
+    assert '<script src="/static/js/screening-progress.js" defer></script>' in page.text
+    assert f'data-poll="/screening/{run.id}.json"' in page.text
+    assert "<script>" not in page.text and "script-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/static/js/screening-progress.js").status_code == 200
+    state = client.get(f"/screening/{run.id}.json").json()
+    assert (state["status"], state["finished"], state["text"]) == ("queued", False, "已处理 0 行")
+
+
+def test_bad_input_names_each_field_in_a_summary_and_writes_nothing(portal_app: FastAPI) -> None:
+    client = _admin(portal_app)
+    before = client.get("/screening").text.count('href="/screening/')
+    unknown = _start(client, upload=("colours.csv", b"row_id,colour\nA,red\n"), notify="on")
+    assert unknown.status_code == 422  # type: ignore[attr-defined]
+    html = unknown.text  # type: ignore[attr-defined]
+    assert "表单有 2 处需要修改" in html
+    assert '<a href="#field-file">文件中有无法识别的列：colour。' in html
+    assert '<a href="#field-notify">通知只适用于本平台企业库' in html
+    missing = _start(client, upload=None)
+    assert missing.status_code == 422 and "请选择要上传的文件。" in missing.text  # type: ignore[attr-defined]
+    no_source = _start(client, source="")
+    assert no_source.status_code == 422 and '<a href="#field-source">' in no_source.text  # type: ignore[attr-defined]
+    client.cookies.set("lang", "en")
+    wrong = _start(client, upload=("data.xlsx", b"PK\x03\x04"))
+    assert "The file must be a CSV (.csv) or Parquet (.parquet) file" in wrong.text  # type: ignore[attr-defined]
+    assert client.get("/screening").text.count('href="/screening/') == before
+
+
+def test_an_unreadable_file_gives_a_failed_run_with_a_readable_message(portal_app: FastAPI) -> None:
+    client = _admin(portal_app)
+    broken = upload_csv(1) + b"R9,only,three\n"
+    started = _start(client, upload=("broken.csv", broken), measures=[])
+    run_id = int(started.headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    assert _finish(portal_app, client, run_id)["status"] == "failed"
+    page = client.get(f"/screening/{run_id}").text
+    assert "筛查未能完成" in page and "文件无法读取：upload.csv: cannot be read" in page
+    client.cookies.set("lang", "en")
+    assert "The file cannot be read: upload.csv: cannot be read" in client.get(f"/screening/{run_id}").text
+
+
+def test_the_form_needs_its_csrf_token(portal_app: FastAPI) -> None:
+    client = _admin(portal_app)
+    response = client.post(
+        "/screening",
+        data={"source": "register"},
+        files={"file": ("x.csv", b"row_id\n", "text/csv")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+
+
+PAGES = ["/screening", "/screening/{id}", "/screening/{id}.json", "/screening/{id}/rejects.csv"]
+# role (and district) → (may read the pages, may start a run)
+MATRIX = {
+    ("admin", None): (True, True),
+    ("supervisor", None): (True, True),
+    ("supervisor", "tianhe"): (True, False),
+    ("reviewer", "tianhe"): (False, False),
+    ("reviewer", None): (False, False),
+    ("expert", None): (False, False),
+    ("enterprise", None): (False, False),
+}
+
+
+@pytest.mark.parametrize(("who", "allowed"), MATRIX.items(), ids=lambda v: str(v))
+def test_who_may_see_and_start_screening_runs(
+    portal_app: FastAPI, who: tuple[str, str | None], allowed: tuple[bool, bool]
+) -> None:
+    portal = portal_app.state.portal
+    admin = _admin(portal_app)
+    run_id = int(_start(admin).headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    _finish(portal_app, admin, run_id)
+    role, district = who
+    client = client_of(portal_app)
+    if role == "enterprise":
+        register(client)
+    else:
+        login(client, staff(portal, role, district=district, bureau="gzdev" if role == "reviewer" else None))
+    may_read, may_start = allowed
+    for page in PAGES:
+        status = client.get(page.format(id=run_id), follow_redirects=False).status_code
+        assert status == (200 if may_read else 403), (page, status)
+    if not may_read:
+        return
+    listing = client.get("/screening").text
+    assert ('action="/screening"' in listing) is may_start
+    token = csrf_of(client, "/screening")
+    posted = client.post(
+        "/screening",
+        data={"csrf_token": token, "source": "file", "measures": [MEASURE]},
+        files={"file": ("r.csv", upload_csv(1), "text/csv")},
+        follow_redirects=False,
+    )
+    assert posted.status_code == (303 if may_start else 403)
+
+
+def test_signed_out_visitors_go_to_the_login_page(portal_app: FastAPI) -> None:
+    response = client_of(portal_app).get("/screening", follow_redirects=False)
+    assert response.status_code in (302, 303) and response.headers["location"].startswith("/login")
