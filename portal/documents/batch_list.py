@@ -14,9 +14,8 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from portal.documents.capitals import rmb_capital
+from portal.documents.templating import document_environment
 
 if TYPE_CHECKING:
     from weasyprint import CSS
@@ -54,17 +53,6 @@ class BatchList:
 
 
 @cache
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("portal.documents", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-@cache
 def _stylesheet() -> CSS:
     from weasyprint import CSS
 
@@ -75,7 +63,7 @@ def _stylesheet() -> CSS:
 
 def render_batch_list_html(data: BatchList) -> str:
     return (
-        _environment()
+        document_environment()
         .get_template("batch_list.html.j2")
         .render(data=data, money=lambda a: format(a, ",.2f"), capital=rmb_capital(data.total))
     )

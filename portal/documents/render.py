@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, time
-from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from weasyprint import HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
@@ -25,22 +23,11 @@ from portal.documents.fetcher import AssetOnlyFetcher
 from portal.documents.formatting import format_amount, format_date
 from portal.documents.model import LetterData
 from portal.documents.speedups import compress_byte_streams_once, letter_stylesheet, thread_font_config
+from portal.documents.templating import document_environment
 from portal.documents.verification import qr_png
 from portal.documents.wording import wording_for
 
 PDF_VARIANT = "pdf/a-3b"
-
-
-@cache
-def _environment() -> Environment:
-    # Autoescape everything: enterprise names and reviewers' comments are typed by people.
-    return Environment(
-        loader=PackageLoader("portal.documents", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def render_letter_html(letter: LetterData) -> str:
@@ -48,7 +35,7 @@ def render_letter_html(letter: LetterData) -> str:
 
     It carries no stylesheet link: `html_to_pdf` applies the packaged letter.css itself.
     """
-    return _environment().get_template("letter.html.j2").render(_context(letter))
+    return document_environment().get_template("letter.html.j2").render(_context(letter))
 
 
 def render_letter(letter: LetterData) -> bytes:

@@ -15,17 +15,24 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import col, func, select
 
 from portal.db import migrations
-from portal.db.tables import Application, AuditEvent, Decision, Enterprise, Letter, Transition
+from portal.db.tables import Application, Enterprise
 from portal.services import banks, consents, enterprises, payments
 from portal.services.context import Portal
 from portal.services.loan_eligibility import check_eligibility
 from portal.settings import Settings
 from portal.web.app import create_app
 from tests.browser.conftest import SCREENSHOTS, axe_violations, screenshot, serving
-from tests.support.payments import PASSWORD, approved_case, payer, staff_actor
+from tests.support.payments import (
+    PASSWORD,
+    approved_case,
+    footprint,
+    letter_kinds,
+    payer,
+    staff_actor,
+    state_of,
+)
 
 NAMES = ("海珠拨付浏览器甲有限公司", "海珠拨付浏览器乙有限公司", "海珠拨付浏览器丙有限公司")
 
@@ -90,32 +97,6 @@ def signed_in(browser: Browser, base: str, username: str, width: int = 1280, lan
     return page
 
 
-def _state(portal: Portal, case_id: int) -> str:
-    with portal.reading() as session:
-        row = session.get(Application, case_id)
-        assert row is not None
-        return row.state
-
-
-def _letters(portal: Portal, case_id: int) -> list[str]:
-    with portal.reading() as session:
-        return list(
-            session.exec(
-                select(Letter.kind)
-                .join(Decision, col(Decision.id) == Letter.decision_id)
-                .where(col(Decision.application_id) == case_id)
-            ).all()
-        )
-
-
-def _footprint(portal: Portal) -> tuple[int, int]:
-    with portal.reading() as session:
-        return (
-            session.exec(select(func.count()).select_from(AuditEvent)).one(),
-            session.exec(select(func.count()).select_from(Transition)).one(),
-        )
-
-
 def _download(page: Page, link_text: str) -> bytes:
     with page.expect_download() as info:
         page.get_by_role("link", name=link_text).click()
@@ -150,16 +131,16 @@ def test_a_payment_batch_in_the_browser(browser: Browser, served: Served, tmp_pa
     page.get_by_role("button", name="导入", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("拨付成功 2 笔，支付失败 1 笔")
     expect(page.get_by_text("账户已冻结").first).to_be_visible()
-    assert [_state(portal, c) for c in (paid1, paid2, failed)] == [edge.target, edge.target, edge.source]
-    assert "disbursement" in _letters(portal, paid1) and "disbursement" in _letters(portal, paid2)
-    assert "disbursement" not in _letters(portal, failed)
+    assert [state_of(portal, c) for c in (paid1, paid2, failed)] == [edge.target, edge.target, edge.source]
+    assert "disbursement" in letter_kinds(portal, paid1) and "disbursement" in letter_kinds(portal, paid2)
+    assert "disbursement" not in letter_kinds(portal, failed)
 
-    before = _footprint(portal)
+    before = footprint(portal)
     page.set_input_files("#return-file", str(returned))
     page.get_by_role("button", name="导入", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("本次未作任何更改")
-    assert _footprint(portal) == before
-    assert [_state(portal, c) for c in (paid1, paid2, failed)] == [edge.target, edge.target, edge.source]
+    assert footprint(portal) == before
+    assert [state_of(portal, c) for c in (paid1, paid2, failed)] == [edge.target, edge.target, edge.source]
 
     (SCREENSHOTS / "payments").mkdir(parents=True, exist_ok=True)
     with page.expect_download() as info:

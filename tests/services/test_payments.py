@@ -6,54 +6,19 @@ from decimal import Decimal
 
 import pytest
 from services_helpers import Driver, World
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from portal.db.audit import verify_chain
 from portal.db.tables import (
-    Application,
     AuditEvent,
-    Decision,
-    Letter,
     PaymentLine,
-    PaymentReturn,
-    Transition,
 )
 from portal.services import payments
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound, Refused, ValidationFailed
 from portal.services.payments_returns import import_return, parse_return_file
-from tests.support.payments import approved_case, payer, staff_actor
-
-
-def _state(portal: Portal, case_id: int) -> str:
-    with portal.reading() as session:
-        row = session.get(Application, case_id)
-        assert row is not None
-        return row.state
-
-
-def _letter_kinds(portal: Portal, case_id: int) -> list[str]:
-    with portal.reading() as session:
-        return list(
-            session.exec(
-                select(Letter.kind)
-                .join(Decision, col(Decision.id) == Letter.decision_id)
-                .where(col(Decision.application_id) == case_id)
-                .order_by(col(Letter.id))
-            ).all()
-        )
-
-
-def _footprint(portal: Portal) -> tuple[int, int, int]:
-    """(audit rows, transitions, imported files): what a no-op import must leave as it was."""
-    with portal.reading() as session:
-        return (
-            session.exec(select(func.count()).select_from(AuditEvent)).one(),
-            session.exec(select(func.count()).select_from(Transition)).one(),
-            session.exec(select(func.count()).select_from(PaymentReturn)).one(),
-        )
+from tests.support.payments import approved_case, footprint, letter_kinds, payer, staff_actor, state_of
 
 
 def _csv(*lines: str) -> bytes:
@@ -98,25 +63,25 @@ def test_a_batch_is_paid_from_the_banks_return_file_once(portal: Portal) -> None
     outcome = import_return(portal, bureau, int(batch.id or 0), "回单.csv", content)
     assert not outcome.again
     assert [line.result for line in outcome.lines] == ["paid", "failed", "amount_mismatch", "unmatched"]
-    assert _state(portal, paid) == disbursing.target
-    assert _letter_kinds(portal, paid)[-1] == "disbursement"
+    assert state_of(portal, paid) == disbursing.target
+    assert letter_kinds(portal, paid)[-1] == "disbursement"
     for case_id in (failed, short):
-        assert _state(portal, case_id) == disbursing.source
-        assert "disbursement" not in _letter_kinds(portal, case_id)
+        assert state_of(portal, case_id) == disbursing.source
+        assert "disbursement" not in letter_kinds(portal, case_id)
     follow_up = payments.batch_detail(portal, bureau, int(batch.id or 0)).follow_up
     assert [line.result for _, line in follow_up] == ["failed", "amount_mismatch", "unmatched"]
 
     # The same file again: the earlier import, and nothing else.
-    before = _footprint(portal)
+    before = footprint(portal)
     repeat = import_return(portal, bureau, int(batch.id or 0), "回单.csv", content)
     assert repeat.again and repeat.imported.id == outcome.imported.id
-    assert _footprint(portal) == before
+    assert footprint(portal) == before
 
     # A corrected file: the short line is paid now; the paid one is reported settled, not paid twice.
     fixed = _csv(f"{short},200000.00,success,", f"{paid},200000.00,success,")
     second = import_return(portal, bureau, int(batch.id or 0), "fixed.csv", fixed)
     assert [line.result for line in second.lines] == ["paid", "settled"]
-    assert _letter_kinds(portal, paid).count("disbursement") == 1
+    assert letter_kinds(portal, paid).count("disbursement") == 1
     assert payments.batch_detail(portal, bureau, int(batch.id or 0)).batch.status == "closed"
     # The failed case is free for a new batch.
     assert payments.create_batch(portal, bureau, [failed]).status == "open"
@@ -147,13 +112,13 @@ def test_bad_return_files_name_each_line_and_field_and_write_nothing(portal: Por
     batch = payments.create_batch(portal, bureau, [case_id])
     batch = payments.mark_sent(portal, bureau, int(batch.id or 0), batch.version)
     bad = _csv(f"{case_id},20万,成功,", f"{case_id},1.00,ok,", ",1.00,失败,")
-    before = _footprint(portal)
+    before = footprint(portal)
     with pytest.raises(ValidationFailed) as failed:
         import_return(portal, bureau, int(batch.id or 0), "bad.csv", bad)
     assert [p.path for p in failed.value.errors] == ["line-2-amount", "line-3-status", "line-4-reference"]
     assert failed.value.errors[0].message.startswith("第 2 行“金额（元）”")
-    assert _footprint(portal) == before
-    assert _state(portal, case_id) == payments.disbursement_edges(portal)["municipal"].source
+    assert footprint(portal) == before
+    assert state_of(portal, case_id) == payments.disbursement_edges(portal)["municipal"].source
 
     with pytest.raises(ValidationFailed) as missing:
         parse_return_file(b"reference,amount\n1,2.00\n", "en")

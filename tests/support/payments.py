@@ -13,10 +13,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pyarrow as pa
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from stdnum.cn import uscc as uscc_check
 
-from portal.db.tables import Application
+from portal.db.tables import Application, AuditEvent, Decision, Letter, PaymentReturn, Transition
 from portal.services import auto_grant, enterprises, experts, sla
 from portal.services.applications import transition
 from portal.services.context import Portal
@@ -148,3 +148,33 @@ def approved_case(
     )
     _to_approved(portal, case_id)
     return case_id
+
+
+def state_of(portal: Portal, case_id: int) -> str:
+    with portal.reading() as session:
+        row = session.get(Application, case_id)
+        assert row is not None
+        return row.state
+
+
+def letter_kinds(portal: Portal, case_id: int) -> list[str]:
+    """The kinds of the case's letters, oldest first."""
+    with portal.reading() as session:
+        return list(
+            session.exec(
+                select(Letter.kind)
+                .join(Decision, col(Decision.id) == Letter.decision_id)
+                .where(col(Decision.application_id) == case_id)
+                .order_by(col(Letter.id))
+            ).all()
+        )
+
+
+def footprint(portal: Portal) -> tuple[int, int, int]:
+    """(audit rows, transitions, imported return files): what a no-op import must leave as it was."""
+    with portal.reading() as session:
+        return (
+            session.exec(select(func.count()).select_from(AuditEvent)).one(),
+            session.exec(select(func.count()).select_from(Transition)).one(),
+            session.exec(select(func.count()).select_from(PaymentReturn)).one(),
+        )

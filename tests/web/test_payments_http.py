@@ -15,7 +15,7 @@ from test_exports import xlsx_rows
 from portal.db.tables import Application
 from portal.services import payments
 from portal.services.context import Portal
-from tests.support.payments import AUTO_MEASURE, approved_case, payer
+from tests.support.payments import AUTO_MEASURE, approved_case, payer, state_of
 
 __all__ = ["portal_app"]
 
@@ -24,13 +24,6 @@ def signed_in(app: FastAPI, username: str) -> TestClient:
     client = client_of(app)
     login(client, username)
     return client
-
-
-def _state(portal: Portal, case_id: int) -> str:
-    with portal.reading() as session:
-        row = session.get(Application, case_id)
-        assert row is not None
-        return row.state
 
 
 def _post(client: TestClient, path: str, page: str, data: dict[str, object], **kwargs: object) -> object:
@@ -100,7 +93,7 @@ def test_a_batch_from_selection_to_the_banks_return_file(portal_app: FastAPI) ->
     )
     assert refused.status_code == 422  # type: ignore[attr-defined]
     assert "第 2 行“金额（元）”：须为金额" in refused.text  # type: ignore[attr-defined]
-    assert _state(portal, first) == payments.disbursement_edges(portal)["municipal"].source
+    assert state_of(portal, first) == payments.disbursement_edges(portal)["municipal"].source
 
     good = (
         f"reference,amount,status,message\n{first},200000.00,success,\n{second},200000.00,failed,户名不符\n"
@@ -110,7 +103,7 @@ def test_a_batch_from_selection_to_the_banks_return_file(portal_app: FastAPI) ->
     shown = bureau.get(imported.headers["location"]).text  # type: ignore[attr-defined]
     assert "拨付成功 1 笔，支付失败 1 笔" in shown and "户名不符" in shown
     edge = payments.disbursement_edges(portal)["municipal"]
-    assert (_state(portal, first), _state(portal, second)) == (edge.target, edge.source)
+    assert (state_of(portal, first), state_of(portal, second)) == (edge.target, edge.source)
     repeat = _post(bureau, f"{batch_path}/returns", batch_path, {}, files={"file": ("return.csv", good)})
     assert "again=1" in repeat.headers["location"]  # type: ignore[attr-defined]
     assert "本次未作任何更改" in bureau.get(repeat.headers["location"]).text  # type: ignore[attr-defined]
