@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +39,7 @@ from portal.services.context import Portal
 from portal.services.errors import NotFound
 from portal.services.grants import set_granted_amount
 from portal.services.sla import sweep
-from portal.workflows import Actor
+from portal.workflows import Actor, StateSpec
 
 DEMO_PASSWORD = "demo-2026-gz"  # noqa: S105 - documented demo-only password, printed by `portal serve --demo`
 ADMIN_USERNAME = "admin"
@@ -325,6 +326,32 @@ class _Demo:
     def bureau(self, application_id: int) -> str:
         return BUREAU_OF[self.measure_of[application_id]]
 
+    def forward(
+        self, application_id: int, district: str, day: int, until: Callable[[StateSpec], bool], step: int = 2
+    ) -> None:
+        """The reviewers pass the case on, a move every `step` days from `day`, until `until` holds.
+
+        Each move is the reviewers' primary edge out of the stage, read off the workflow, so a
+        stage added to the pack is walked through here with no edit. `district` reviews where
+        the edge's jurisdiction is the district; the measure's lead unit everywhere else.
+        """
+        bureau = self.staff[self.bureau(application_id)]
+        while True:
+            application = get_application_for(self.portal, bureau, application_id)
+            workflow = self.portal.workflows[application.workflow]
+            stage = workflow.state(application.state)
+            if until(stage):
+                return
+            edge = next(
+                edge
+                for edge in workflow.transitions_from(stage.name)
+                if edge.style == "primary" and "reviewer" in edge.roles and edge.target != edge.source
+            )
+            who = district if edge.jurisdiction == "district" else self.bureau(application_id)
+            comment = PASSED.get(stage.responsible or "") if stage.kind == "review" else None
+            self.act(who, application_id, edge.event, day, comment)
+            day += step
+
     def panel(self, application_id: int, day: int, names: list[str], scores: list[int]) -> None:
         """Assign `names` as experts; the first len(scores) of them declare and score."""
         self.on(day)
@@ -347,6 +374,22 @@ class _Demo:
             experts.score(self.portal, expert, application_id, marks, self._current(application_id, expert))
 
 
+# What a reviewer writes on passing a case on, by who is responsible for the stage.
+PASSED = {"district": "材料齐全，符合申报条件。", "bureau": "复核通过，提交专家评审。"}
+
+
+def _in_review(stage: StateSpec) -> bool:
+    return stage.kind == "review"
+
+
+def _in_bureau_review(stage: StateSpec) -> bool:
+    return stage.kind == "review" and stage.responsible == "bureau"
+
+
+def _with_experts(stage: StateSpec) -> bool:
+    return stage.kind == "expert"
+
+
 def _play_cases(demo: _Demo) -> None:
     """Twenty cases; each line is one case's life so far (days count from three weeks ago)."""
     district = {"tianhe": "tianhe_reviewer", "haizhu": "haizhu_reviewer"}
@@ -356,17 +399,17 @@ def _play_cases(demo: _Demo) -> None:
     def to_district_review(company: str, measure: str, day: int) -> int:
         case = demo.draft(company, measure, day)
         demo.submit(company, case, day)
-        demo.act(district[home[company]], case, "accept", day + 1)
+        demo.forward(case, district[home[company]], day + 1, _in_review)
         return case
 
     def to_bureau(company: str, measure: str, day: int) -> int:
         case = to_district_review(company, measure, day)
-        demo.act(district[home[company]], case, "district_approve", day + 3, "材料齐全，符合申报条件。")
+        demo.forward(case, district[home[company]], day + 3, _in_bureau_review)
         return case
 
     def to_experts(company: str, measure: str, day: int) -> int:
         case = to_bureau(company, measure, day)
-        demo.act(demo.bureau(case), case, "bureau_approve", day + 5, "复核通过，提交专家评审。")
+        demo.forward(case, district[home[company]], day + 5, _with_experts)
         return case
 
     def to_notice(company: str, measure: str, day: int) -> int:
@@ -467,9 +510,7 @@ def _play_listings(demo: _Demo) -> None:
         day = (on - demo.start).days
         case = demo.draft(company, measure, day, product)
         demo.submit(company, case, day)
-        demo.act(district[home[company]], case, "accept", day + 1)
-        demo.act(district[home[company]], case, "district_approve", day + 2, "材料齐全，符合条件。")
-        demo.act(demo.bureau(case), case, "bureau_approve", day + 4, "复核通过，提交专家评审。")
+        demo.forward(case, district[home[company]], day + 1, _with_experts, step=1)
         demo.panel(case, day + 5, panel, [84, 80, 78])
         return _approved(demo, case)
 
@@ -513,7 +554,7 @@ def _amended(demo: _Demo, case: int) -> int:
     """Returned once for amendment, corrected and resubmitted, then passed: two answer versions."""
     demo.act("haizhu_reviewer", case, "return_for_amendment", 6, "请更正联系电话并补充用户规模。")
     demo.resubmit("zhitong", case, 8, {"contact_phone": "020-38880000", "users": 56000})
-    demo.act("haizhu_reviewer", case, "district_approve", 10, "补正后材料齐全。")
+    demo.forward(case, "haizhu_reviewer", 10, _in_bureau_review)
     return case
 
 

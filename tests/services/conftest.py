@@ -1,7 +1,9 @@
 """A Portal on a throwaway migrated database (SQLite and PostgreSQL) with a small cast of users.
 
-The pack, forms, workflows, calendar and rubric are the repository's own, loaded once per
-session. The cast is registered once per backend through the real services (argon2 hashing
+The pack, forms, workflows, calendar and rubric are the repository's own (the Guangzhou cast),
+or the fictional Lakeside pack's where a test asks for it with
+`@pytest.mark.parametrize("cast", CASTS, indirect=True)`; each is loaded once per session.
+The cast is registered once per backend through the real services (argon2 hashing
 is deliberately slow) into a template database, and each test gets a copy of it plus its
 own data directory. The clock is pinned to a Monday in 2026 so deadlines are predictable.
 """
@@ -13,13 +15,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from services_helpers import World, build_world
+from services_helpers import GUANGZHOU, Cast, World, build_world
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from portal.db.engine import make_engine
 from portal.services.context import Portal
-from portal.settings import Settings
+from portal.settings import Settings, default_pack_dir
 from portal.workflows import Actor
 
 TODAY = date(2026, 6, 1)
@@ -30,14 +32,25 @@ class Loaded:
     """The pack parts a Portal holds, loaded once for the whole test session."""
 
     template: Portal
+    cast: Cast
 
 
-@pytest.fixture(scope="session")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('unused') / 'unused.sqlite'}"
-    engine = make_engine(url)
-    yield Loaded(Portal.from_settings(Settings(DATABASE_URL=url), engine=engine))
-    engine.dispose()
+_loaded: dict[str, Loaded] = {}
+
+
+@pytest.fixture
+def cast(request: pytest.FixtureRequest) -> Cast:
+    """The Guangzhou cast, unless the test is parametrized (indirectly) with another."""
+    return getattr(request, "param", GUANGZHOU)
+
+
+@pytest.fixture
+def loaded(cast: Cast, tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+    if cast.key not in _loaded:
+        url = f"sqlite:///{tmp_path_factory.mktemp('unused') / 'unused.sqlite'}"
+        settings = Settings(database_url=url, pack_dir=cast.pack_dir or default_pack_dir())
+        _loaded[cast.key] = Loaded(Portal.from_settings(settings, engine=make_engine(url)), cast)
+    return _loaded[cast.key]
 
 
 def _portal_on(loaded: Loaded, url: str, data_dir: Path) -> Portal:
@@ -47,19 +60,20 @@ def _portal_on(loaded: Loaded, url: str, data_dir: Path) -> Portal:
     )
 
 
-_templates: dict[str, tuple[str, World]] = {}
+_templates: dict[tuple[str, str], tuple[str, World]] = {}
 
 
 def _world_template(loaded: Loaded, databases, backend: str, tmp: Path) -> tuple[str, World]:  # type: ignore[no-untyped-def]
-    if backend not in _templates:
+    key = (loaded.cast.key, backend)
+    if key not in _templates:
         url = databases.migrated(backend)
         portal = _portal_on(loaded, url, tmp)
         try:
-            world = build_world(portal)
+            world = build_world(portal, loaded.cast)
         finally:
             portal.engine.dispose()
-        _templates[backend] = (url, world)
-    return _templates[backend]
+        _templates[key] = (url, world)
+    return _templates[key]
 
 
 @pytest.fixture

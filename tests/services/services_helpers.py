@@ -1,8 +1,16 @@
-"""The cast of a services test and a driver that takes a case to any stage through the services."""
+"""The cast of a services test and a driver that takes a case to any stage through the services.
+
+A cast is one pack's people and one measure of it: two enterprises in two districts, a reviewer
+for each district and unit, five experts (one conflicted) and an admin. The Guangzhou cast runs
+the tests of Guangzhou's policy; the fictional Lakeside pack (tests/packs/lakeside) has a cast
+too, so a test of engine behaviour runs over both packs (`@pytest.mark.parametrize("cast",
+CASTS, indirect=True)`) and asks the world for its reviewers by their part, never by name.
+"""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -39,6 +47,67 @@ GOOD_SCORES = {"technology": 80, "application": 80, "team": 80, "benefit": 80, "
 LOW_SCORES = {"technology": 50, "application": 50, "team": 50, "benefit": 50, "feasibility": 50}
 
 
+@dataclass(frozen=True)
+class Cast:
+    """What a pack's services tests need: one measure, two districts, the units, eligible facts.
+
+    `units[0]` is the measure's lead unit; the others are units with no say in its cases.
+    `facts` are eligible facts without the district, which `build_world` sets per enterprise.
+    """
+
+    key: str
+    pack_dir: Path | None
+    measure: str
+    districts: tuple[str, str]
+    units: tuple[str, ...]
+    names: tuple[str, str]
+    facts: dict[str, dict[str, object]]
+    answers: dict[str, str]
+
+    def reviewer(self, scope: str) -> str:
+        """The username of the reviewer of a district or unit."""
+        return f"rev_{scope}"
+
+
+GUANGZHOU = Cast(
+    key="guangzhou",
+    pack_dir=None,
+    measure=MEASURE,
+    districts=("tianhe", "haizhu"),
+    units=("gzdev", "gzfin", "gzsti"),
+    names=("广州智算科技有限公司", "海珠模型科技有限公司"),
+    facts={
+        "enterprise": {k: v for k, v in ELIGIBLE_FACTS["enterprise"].items() if k != "district"},
+        "loan": ELIGIBLE_FACTS["loan"],
+    },
+    answers=VOUCHER_ANSWERS,
+)
+LAKESIDE = Cast(
+    key="lakeside",
+    pack_dir=Path(__file__).parents[1] / "packs" / "lakeside",
+    measure="grant.green_upgrade",
+    districts=("north_shore", "south_shore"),
+    units=("lkedb", "lkfin"),
+    names=("湖滨绿色科技有限公司", "南岸数字服务有限公司"),
+    facts={
+        "enterprise": {
+            "sector": "green",
+            "headcount": 40,
+            "small_firm": True,
+            "upgrade_spend": "1000000",
+            "energy_saving": "0.2",
+        }
+    },
+    answers={"contact_person": "李四"},
+)
+CASTS = [GUANGZHOU, LAKESIDE]
+
+
+def rubric_scores(portal: Portal, mark: int) -> dict[str, Decimal]:
+    """The same mark on every criterion of the pack's rubric."""
+    return {criterion.id: Decimal(mark) for criterion in portal.rubric.criteria}
+
+
 def valid_uscc_b() -> str:
     """A second valid USCC: compute the check character of a fixed 17-character body."""
     from stdnum.cn import uscc
@@ -49,16 +118,41 @@ def valid_uscc_b() -> str:
 
 @dataclass
 class World:
+    cast: Cast = GUANGZHOU
     actors: dict[str, Actor] = field(default_factory=dict)
     enterprise_ids: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def home_reviewer(self) -> str:
+        """The reviewer of enterprise a's district."""
+        return self.cast.reviewer(self.cast.districts[0])
 
-def build_world(portal: Portal) -> World:
+    @property
+    def away_reviewer(self) -> str:
+        """The reviewer of the other district, who has no say in enterprise a's cases."""
+        return self.cast.reviewer(self.cast.districts[1])
+
+    @property
+    def bureau(self) -> str:
+        """The reviewer of the measure's lead unit."""
+        return self.cast.reviewer(self.cast.units[0])
+
+    @property
+    def other_bureau(self) -> str:
+        """The reviewer of a unit that does not lead the measure."""
+        return self.cast.reviewer(self.cast.units[-1])
+
+    def district_reviewer(self, owner: str) -> str:
+        return self.home_reviewer if owner == "ent_a" else self.away_reviewer
+
+
+def build_world(portal: Portal, cast: Cast = GUANGZHOU) -> World:
     """Two enterprises in two districts, reviewers for each scope, four experts (one conflicted), an admin."""
-    world = World()
+    world = World(cast=cast)
+    district_fact = portal.city.jurisdictions.fact.partition(".")[2]
     for key, uscc, district, name in (
-        ("a", USCC_A, "tianhe", "广州智算科技有限公司"),
-        ("b", valid_uscc_b(), "haizhu", "海珠模型科技有限公司"),
+        ("a", USCC_A, cast.districts[0], cast.names[0]),
+        ("b", valid_uscc_b(), cast.districts[1], cast.names[1]),
     ):
         enterprise, user = enterprises.register_enterprise(
             portal,
@@ -74,15 +168,14 @@ def build_world(portal: Portal) -> World:
         actor = actor_of(user)
         world.actors[f"ent_{key}"] = actor
         world.enterprise_ids[key] = int(enterprise.id or 0)
-        facts = {**ELIGIBLE_FACTS, "enterprise": {**ELIGIBLE_FACTS["enterprise"], "district": district}}
+        facts = {**cast.facts, "enterprise": {**cast.facts["enterprise"], district_fact: district}}
         profile = enterprises.save_profile(portal, actor, facts, None)
         enterprises.confirm_profile(portal, actor, profile.version)
+    lead, *others = cast.units
     staff = [
-        ("rev_tianhe", "reviewer", {"district": "tianhe"}),
-        ("rev_haizhu", "reviewer", {"district": "haizhu"}),
-        ("rev_gzdev", "reviewer", {"bureau": "gzdev", "email": "gzdev@example.test"}),
-        ("rev_gzfin", "reviewer", {"bureau": "gzfin"}),
-        ("rev_gzsti", "reviewer", {"bureau": "gzsti"}),
+        *((cast.reviewer(d), "reviewer", {"district": d}) for d in cast.districts),
+        (cast.reviewer(lead), "reviewer", {"bureau": lead, "email": f"{lead}@example.test"}),
+        *((cast.reviewer(unit), "reviewer", {"bureau": unit}) for unit in others),
         ("expert1", "expert", {}),
         ("expert2", "expert", {}),
         ("expert3", "expert", {}),
@@ -133,15 +226,16 @@ class Driver:
         self,
         portal: Portal,
         world: World,
-        measure: str = MEASURE,
+        measure: str | None = None,
         owner: str = "ent_a",
-        bureau: str = "rev_gzdev",
+        bureau: str | None = None,
     ) -> None:
         self.portal = portal
         self.world = world
         self.owner = owner
-        self.bureau = bureau
-        self.app_id = int(applications.create_draft(portal, world.actors[owner], measure).id or 0)
+        self.bureau = bureau or world.bureau
+        chosen = measure or world.cast.measure
+        self.app_id = int(applications.create_draft(portal, world.actors[owner], chosen).id or 0)
         self.fill_in()
 
     def fill_in(self) -> None:
@@ -152,7 +246,10 @@ class Driver:
         profile = enterprises.latest_profile(self.portal, actor)
         assert profile is not None
         facts = {**profile.facts, "enterprise": {**profile.facts.get("enterprise", {}), **self.identity()}}
-        answers = {**form.prefill(facts), **(VOUCHER_ANSWERS if measure == MEASURE else {})}
+        answers = {
+            **form.prefill(facts),
+            **(self.world.cast.answers if measure == self.world.cast.measure else {}),
+        }
         for slot in form.attachments.values():
             if slot.required:
                 stored = applications.store_attachment(
@@ -207,7 +304,7 @@ class Driver:
 
     @property
     def district_reviewer(self) -> str:
-        return {"ent_a": "rev_tianhe", "ent_b": "rev_haizhu"}[self.owner]
+        return self.world.district_reviewer(self.owner)
 
     def advance_to(self, goal: Target) -> "Driver":
         """Take the case along the workflow's favourable path to `goal`, each step by its party.
@@ -253,9 +350,18 @@ class Driver:
 
     def panel(
         self,
-        scores: dict[str, int] = GOOD_SCORES,
-        experts_: tuple[str, ...] = ("expert1", "expert2", "expert3"),
+        scores: dict[str, int] | None = None,
+        experts_: tuple[str, ...] | None = None,
     ) -> None:
+        """The experts are assigned, declare and score (80 on every criterion unless `scores`).
+
+        By default the rubric's minimum of experts sit, so the last score decides the panel.
+        """
+        if experts_ is None:
+            experts_ = ("expert1", "expert2", "expert3", "expert5")[: self.portal.rubric.min_scores]
+        marks = (
+            rubric_scores(self.portal, 80) if scores is None else {k: Decimal(v) for k, v in scores.items()}
+        )
         for name in experts_:
             experts.assign_expert(
                 self.portal, self.actor(self.bureau), self.app_id, self.actor(name).user_id, self.version
@@ -268,7 +374,7 @@ class Driver:
                 self.portal,
                 self.actor(name),
                 self.app_id,
-                {k: Decimal(v) for k, v in scores.items()},
+                marks,
                 self.version,
             )
 

@@ -17,8 +17,8 @@ try:  # as the web tests import it (tests/web on sys.path) …
 except ModuleNotFoundError:  # … or as tests.web.review_helpers, from the browser tests
     from tests.web.portal_helpers import case_form, client_of, enterprise_with_case, fire, login, staff
 
+from portal.db.tables import Application
 from portal.services import sla
-from portal.services.access import get_application_for
 from portal.services.context import Portal
 from portal.services.enterprises import actor_for_username
 from portal.workflows import Actor, Workflow
@@ -61,13 +61,24 @@ def to_expert_review(app: FastAPI, *, name: str | None = None) -> ReviewedCase:
     bureau = client_of(app)
     bureau_name = staff(portal, "reviewer", bureau=BUREAU)
     login(bureau, bureau_name)
-    # The events come from the workflow: the favourable path from submission to the expert stage.
-    application = get_application_for(portal, actor_for_username(portal, bureau_name), application_id)
-    workflow = portal.workflows[application.workflow]
-    clients = {"district": district, "bureau": bureau}
-    for step in find_path(workflow, application.state, kind("expert"), avoid=favourable_only(workflow)):
-        assert fire(clients[step.party], application_id, step.event, "同意") == 303, step
+    pass_to_experts(portal, application_id, {"district": district, "bureau": bureau})
     return ReviewedCase(app, application_id, enterprise, bureau, bureau_name)
+
+
+def pass_to_experts(
+    portal: Portal, application_id: int, clients: dict[str, TestClient], comment: str = "同意"
+) -> None:
+    """The reviewers pass a submitted case on until it reaches the expert stage, over HTTP.
+
+    The events come from the workflow (the favourable path), each fired by the party's client
+    (`district` or `bureau`), so a stage added to the pack is walked through with no edit.
+    """
+    with portal.reading() as session:
+        application = session.get(Application, application_id)
+        assert application is not None
+        state, workflow = application.state, portal.workflows[application.workflow]
+    for step in find_path(workflow, state, kind("expert"), avoid=favourable_only(workflow)):
+        assert fire(clients[step.party], application_id, step.event, comment) == 303, step
 
 
 def assign(case: ReviewedCase) -> tuple[str, int]:

@@ -27,6 +27,7 @@ from portal_helpers import (
     start_application,
     submitted_case,
 )
+from review_helpers import pass_to_experts
 from sqlmodel import select
 
 from portal.db.tables import Application, AuditEvent, EnterpriseProfile
@@ -227,11 +228,9 @@ def test_expert_declares_before_scoring_and_admin_manages_users(portal_app: Fast
     _, application_id = enterprise_with_case(portal_app)
     district = client_of(portal_app)
     login(district, staff(portal, "reviewer", district="haizhu"))
-    assert fire(district, application_id, "accept") == 303
-    assert fire(district, application_id, "district_approve", "同意") == 303
     bureau = client_of(portal_app)
     login(bureau, staff(portal, "reviewer", bureau="hzkgxj"))
-    assert fire(bureau, application_id, "bureau_approve", "同意") == 303
+    pass_to_experts(portal, application_id, {"district": district, "bureau": bureau})
 
     expert_name = staff(portal, "expert")
     expert_id = actor_for_username(portal, expert_name).user_id
