@@ -57,17 +57,28 @@ ACTORS: dict[str, Actor] = {
     "system": Actor(user_id=0, role="system"),
     "admin": Actor(user_id=15, role="admin", district="tianhe", bureau="gzsti"),
 }
-HAPPY_PATH = [
-    "submit",
-    "accept",
-    "district_approve",
-    "bureau_approve",
-    "declare_no_conflict",
-    "score",
-    "conclude_expert_review",
-    "close_notice",
-    "disburse",
-]
+
+
+def happy_path(workflow: Workflow) -> list[TransitionSpec]:
+    """The lifecycle the bench fires, read off the workflow so a new stage joins it.
+
+    From the initial state: each stage's primary self-loops (an expert's declaration and score),
+    then its primary way forward (a person's before the system's), until a final state.
+    """
+    path: list[TransitionSpec] = []
+    state = workflow.initial
+    while not workflow.state(state).final:
+        primary = [
+            edge
+            for edge in workflow.transitions_from(state)
+            if edge.style == "primary" and workflow.state(edge.target).kind != "confirmation"
+        ]
+        path += [edge for edge in primary if edge.target == edge.source]
+        onward = [edge for edge in primary if edge.target != edge.source]
+        [edge, *_] = sorted(onward, key=lambda edge: "system" in edge.roles)
+        path.append(edge)
+        state = edge.target
+    return path
 
 
 @dataclass(frozen=True)
@@ -138,12 +149,7 @@ def workloads(workflows: dict[str, Workflow]) -> dict[str, list[Call]]:
             wrong = sorted(set(ACTORS) - edge.roles)[0]
             refused.append(call_for(workflow, edge, wrong))
     municipal = workflows["municipal"]
-    lifecycle: list[Call] = []
-    state = municipal.initial
-    for event in HAPPY_PATH:
-        edge = next(e for e in municipal.transitions_from(state) if e.event == event)
-        lifecycle.append(call_for(municipal, edge, sorted(edge.roles)[0]))
-        state = edge.target
+    lifecycle = [call_for(municipal, edge, sorted(edge.roles)[0]) for edge in happy_path(municipal)]
     return {"steady": steady, "refused": refused, "lifecycle": lifecycle}
 
 
