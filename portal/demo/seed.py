@@ -39,7 +39,10 @@ from portal.services.context import Portal
 from portal.services.errors import NotFound
 from portal.services.grants import set_granted_amount
 from portal.services.sla import sweep
-from portal.workflows import Actor, StateSpec
+from portal.workflows import Actor, StateSpec, Workflow
+
+# Whether the reviewers have brought a case to where the demo leaves it.
+Arrived = Callable[[Workflow, StateSpec], bool]
 
 DEMO_PASSWORD = "demo-2026-gz"  # noqa: S105 - documented demo-only password, printed by `portal serve --demo`
 ADMIN_USERNAME = "admin"
@@ -326,9 +329,7 @@ class _Demo:
     def bureau(self, application_id: int) -> str:
         return BUREAU_OF[self.measure_of[application_id]]
 
-    def forward(
-        self, application_id: int, district: str, day: int, until: Callable[[StateSpec], bool], step: int = 2
-    ) -> None:
+    def forward(self, application_id: int, district: str, day: int, until: Arrived, step: int = 2) -> None:
         """The reviewers pass the case on, a move every `step` days from `day`, until `until` holds.
 
         Each move is the reviewers' primary edge out of the stage, read off the workflow, so a
@@ -340,7 +341,7 @@ class _Demo:
             application = get_application_for(self.portal, bureau, application_id)
             workflow = self.portal.workflows[application.workflow]
             stage = workflow.state(application.state)
-            if until(stage):
+            if until(workflow, stage):
                 return
             edge = next(
                 edge
@@ -378,15 +379,17 @@ class _Demo:
 PASSED = {"district": "材料齐全，符合申报条件。", "bureau": "复核通过，提交专家评审。"}
 
 
-def _in_review(stage: StateSpec) -> bool:
+def _in_review(workflow: Workflow, stage: StateSpec) -> bool:
     return stage.kind == "review"
 
 
-def _in_bureau_review(stage: StateSpec) -> bool:
-    return stage.kind == "review" and stage.responsible == "bureau"
+def _in_bureau_review(workflow: Workflow, stage: StateSpec) -> bool:
+    """The bureau's last review: the stage that passes the case to the experts."""
+    onward = (workflow.state(edge.target).kind for edge in workflow.transitions_from(stage.name))
+    return stage.kind == "review" and stage.responsible == "bureau" and "expert" in onward
 
 
-def _with_experts(stage: StateSpec) -> bool:
+def _with_experts(workflow: Workflow, stage: StateSpec) -> bool:
     return stage.kind == "expert"
 
 
