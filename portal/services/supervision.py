@@ -208,13 +208,14 @@ def _cohorts(session: Session, sets: Cases, base: Selection, board: Dashboard) -
 
 def _sla(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
     visit = sets.visits()
-    days, joins = sets.working_days(visit.c.entered, visit.c.left)
+    span = sets.working_days(visit.c.entered, visit.c.left)
+    days = span.days
     keys = (A.c.workflow, visit.c.state, A.c.district, A.c.lead_unit)
     query = select(*keys, days, func.count()).select_from(visit).join(A, A.c.id == visit.c.application_id)
-    for table, on in joins:
+    for table, on in span.joins:
         query = query.join(table, on)
     query = query.where(
-        base.period.holds(visit.c.left), sets.timed(A.c.workflow, visit.c.state, days, late=False)
+        base.period.holds(visit.c.left), span.known, sets.timed(A.c.workflow, visit.c.state, days, late=False)
     )
     if base.district_scope is not None:
         query = query.where(A.c.district == base.district_scope)
@@ -337,16 +338,17 @@ def _experts(session: Session, sets: Cases, base: Selection, board: Dashboard) -
             dict(_rows(session, query.add_columns(A.c.measure_id, func.count()).group_by(A.c.measure_id)))
         )
     x, s = table_of(ExpertAssignment), table_of(ExpertScore)
-    days, joins = sets.working_days(x.c.assigned_at, s.c.submitted_at)
+    span = sets.working_days(x.c.assigned_at, s.c.submitted_at)
+    days = span.days
     query = (
         select(A.c.measure_id, days, func.count())
         .select_from(s)
         .join(x, x.c.id == s.c.assignment_id)
         .join(A, A.c.id == x.c.application_id)
     )
-    for table, on in joins:
+    for table, on in span.joins:
         query = query.join(table, on)
-    query = query.where(base.period.holds(s.c.submitted_at))
+    query = query.where(base.period.holds(s.c.submitted_at), span.known)
     if base.district_scope is not None:
         query = query.where(A.c.district == base.district_scope)
     for measure, spent, count in _rows(session, query.group_by(A.c.measure_id, days)):

@@ -17,7 +17,7 @@ from typing import Any, Literal, get_args
 from typing import cast as typed
 
 from sqlalchemy import ColumnElement, Select, Table, and_, cast, exists, func, literal, or_, select, true
-from sqlalchemy.sql.selectable import CTE, Subquery
+from sqlalchemy.sql.selectable import Subquery
 from sqlmodel import SQLModel
 
 from portal.db.tables import (
@@ -34,7 +34,7 @@ from portal.db.tables import (
 from portal.services.context import Portal
 from portal.services.notifications import SCREENING_KIND
 from portal.services.sla import ESCALATED
-from portal.services.supervision_sql import Period, local_date, month_of, period_of, workdays
+from portal.services.supervision_sql import Period, WorkingDays, local_date, month_of, period_of, working_days
 
 CaseSet = Literal[
     "received", "notified", "offered", "approved", "paid", "overdue", "escalated", "visits", "late",
@@ -174,17 +174,9 @@ class Cases:
         )
         return select(moves).where(moves.c.left.is_not(None)).subquery("visit")
 
-    def working_days(
-        self, start: ColumnElement[dt.datetime], end: ColumnElement[dt.datetime]
-    ) -> tuple[ColumnElement[int], list[tuple[CTE, ColumnElement[bool]]]]:
-        """Working days from `start`'s local date to `end`'s, and the calendar joins that give them.
-
-        A date outside the pack's calendar finds no row: an inner join leaves such a span out.
-        """
-        calendar = self.portal.calendar
-        first, last = workdays(calendar, self.dialect, "wd_from"), workdays(calendar, self.dialect, "wd_to")
-        joins = [(first, first.c.day == self.local(start)), (last, last.c.day == self.local(end))]
-        return last.c.ordinal - first.c.ordinal, joins
+    def working_days(self, start: ColumnElement[dt.datetime], end: ColumnElement[dt.datetime]) -> WorkingDays:
+        """Working days from `start`'s local date to `end`'s (a span outside the calendar is left out)."""
+        return working_days(self.local(start), self.local(end), self.portal.calendar, self.dialect)
 
     def timed(
         self, workflow: ColumnElement[str], state: ColumnElement[str], days: ColumnElement[int], *, late: bool
@@ -263,12 +255,14 @@ class Cases:
             return query.where(raised), None
         if name in ("visits", "late"):
             visit = self.visits()
-            days, joins = self.working_days(visit.c.entered, visit.c.left)
+            span = self.working_days(visit.c.entered, visit.c.left)
             inner = select(visit.c.application_id).join(A, A.c.id == visit.c.application_id)
-            for table, on in joins:
+            for table, on in span.joins:
                 inner = inner.join(table, on)
             inner = inner.where(
-                period.holds(visit.c.left), self.timed(A.c.workflow, visit.c.state, days, late=name == "late")
+                period.holds(visit.c.left),
+                span.known,
+                self.timed(A.c.workflow, visit.c.state, span.days, late=name == "late"),
             )
             if chosen.state:
                 inner = inner.where(visit.c.state == chosen.state)

@@ -7,10 +7,10 @@ here, the same way on SQLite and PostgreSQL:
 - a local date is `AT TIME ZONE` on PostgreSQL; SQLite has no zone database, so its UTC text
   is shifted by the zone's offset, one offset per stretch between the zone's transitions
   (a single stretch for a zone without daylight saving, as every Chinese city's);
-- working days come from the pack's calendar as a small VALUES table of (day, ordinal), the
-  ordinal counting working days since the calendar's first day, so the working days between
-  two dates are the difference of their ordinals — what `WorkingCalendar.working_days_between`
-  gives, without a per-row Python loop.
+- working days come from the pack's calendar as an ordinal per day (working days since the
+  calendar's first day: an integer array on PostgreSQL, a VALUES table on SQLite), so the working
+  days between two dates are the difference of their ordinals — what
+  `WorkingCalendar.working_days_between` gives, without a per-row Python loop.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Date, Integer, String, case, cast, column, func, literal, text
+from sqlalchemy import Date, Integer, String, case, cast, column, func, literal, literal_column, text, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CTE
 
@@ -101,24 +102,51 @@ def month_of(day: ColumnElement[dt.date]) -> ColumnElement[str]:
 
 
 @cache
-def _workdays_sql(calendar: WorkingCalendar, dialect: str) -> str:
-    """The calendar's (day, ordinal) rows as one VALUES literal, built once: bound as 3,600
-    parameters, SQLAlchemy would spend longer compiling the query than the database running it."""
+def _ordinals(calendar: WorkingCalendar) -> tuple[tuple[dt.date, int], ...]:
+    """(day, working days since the calendar's first day) for every day the calendar covers."""
     ordinal, rows, day = 0, [], calendar.first_day
-    typed = "::date" if dialect == "postgresql" else ""
     while day <= calendar.last_day:
         if day != calendar.first_day and calendar.is_working_day(day):
             ordinal += 1
-        rows.append(f"('{day.isoformat()}'{typed}, {ordinal})")
+        rows.append((day, ordinal))
         day += dt.timedelta(days=1)
-    values = ", ".join(rows)
-    return f"SELECT column1 AS day, column2 AS ordinal FROM (VALUES {values}) AS workday"  # noqa: S608 - dates and ints
+    return tuple(rows)
 
 
-def workdays(calendar: WorkingCalendar, dialect: str, name: str) -> CTE:
-    """The calendar as a (day, ordinal) table: `ordinal(b) - ordinal(a)` is the working days in (a, b].
+@cache
+def _ordinal_text(calendar: WorkingCalendar, dialect: str) -> str:
+    """The ordinals as one SQL literal, built once: bound as thousands of parameters, SQLAlchemy
+    would spend longer compiling the query than the database running it. PostgreSQL gets an
+    integer array (indexed by day number, so no join the planner could misjudge); SQLite a VALUES
+    table (joined on the date through an automatic index). Only dates and integers made here from
+    the calendar file go into the text, never input."""
+    rows = _ordinals(calendar)
+    if dialect == "postgresql":
+        return "('{" + ",".join(str(n) for _, n in rows) + "}'::integer[])"
+    values = ", ".join(f"('{day.isoformat()}', {n})" for day, n in rows)
+    return f"SELECT column1 AS day, column2 AS ordinal FROM (VALUES {values}) AS workday"  # noqa: S608
 
-    The text holds only dates and integers made here from the calendar file, never user input.
-    """
-    rows = text(_workdays_sql(calendar, dialect)).columns(column("day", Date), column("ordinal", Integer))
-    return rows.cte(name)
+
+@dataclass(frozen=True)
+class WorkingDays:
+    """Working days between two local dates as SQL: the expression, the joins it needs and the
+    condition that both dates lie within the calendar (a span outside it is left out)."""
+
+    days: ColumnElement[int]
+    joins: tuple[tuple[CTE, ColumnElement[bool]], ...]
+    known: ColumnElement[bool]
+
+
+def working_days(
+    start: ColumnElement[dt.date], end: ColumnElement[dt.date], calendar: WorkingCalendar, dialect: str
+) -> WorkingDays:
+    """`ordinal(end) - ordinal(start)`: the working days d with start < d <= end, as the calendar counts."""
+    if dialect == "postgresql":
+        ordinals = literal_column(_ordinal_text(calendar, dialect), ARRAY(Integer))
+        first: ColumnElement[dt.date] = literal_column(f"DATE '{calendar.first_day.isoformat()}'", Date)
+        begin, finish = ordinals[cast(start - first, Integer) + 1], ordinals[cast(end - first, Integer) + 1]
+        return WorkingDays(finish - begin, (), begin.is_not(None) & finish.is_not(None))
+    rows = text(_ordinal_text(calendar, dialect)).columns(column("day", Date), column("ordinal", Integer))
+    low, high = rows.cte("wd_from"), rows.cte("wd_to")
+    joins = ((low, low.c.day == start), (high, high.c.day == end))
+    return WorkingDays(high.c.ordinal - low.c.ordinal, joins, true())
