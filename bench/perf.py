@@ -1,6 +1,6 @@
 """What the caller feels, against an anchor measured in the same run: one table (issue 14).
 
-    .venv/bin/python bench/perf.py [--rows 1000000] [--only json,cli,serve,http,bank,transitions,screen]
+    .venv/bin/python bench/perf.py [--rows 1000000] [--only json,cli,serve,http,bank,transitions,screen,supervision]
                                    [--write docs/performance.md]
 
 Every row is a figure, its anchor measured in this run on this machine, their ratio and the goal.
@@ -443,6 +443,27 @@ def transition_rows(tmp: Path, cases: int) -> list[Row]:
     return rows
 
 
+def supervision_rows(tmp: Path, cases: int) -> list[Row]:
+    """GET /supervision over HTTP on PostgreSQL with `cases` generated cases (issue 12 §2: ≤ 1 s)."""
+    import supervision_bench
+
+    del tmp
+    _, (city, district, drill) = supervision_bench.measure(cases, runs=5)
+    rows = []
+    for timing, who in ((city, "city-wide"), (district, "one district")):
+        rows.append(
+            Row(
+                f"GET /supervision, {cases:,} cases, PostgreSQL, {who} supervisor (median of 5)",
+                _fmt(timing.median * 1000, "ms"),
+                f"GET /supervision/cases (one page of the cases behind a figure) {_fmt(drill.median * 1000, 'ms')}",
+                f"{timing.median / drill.median:.1f}×",
+                "≤ 1 s",
+                timing.median <= supervision_bench.GOAL_SECONDS,
+            )
+        )
+    return rows
+
+
 def _transition_floor(url: str, count: int) -> float:
     """Median seconds of the transition's bare SQL on the same database, one connection."""
     from sqlalchemy import text
@@ -670,7 +691,7 @@ def write_into(doc: Path, text: str) -> None:
     doc.write_text(new, "utf-8")
 
 
-SECTIONS = ("json", "cli", "serve", "http", "bank", "transitions", "screen")
+SECTIONS = ("json", "cli", "serve", "http", "bank", "transitions", "screen", "supervision")
 
 
 def main() -> None:
@@ -686,6 +707,9 @@ def main() -> None:
         "--cases", type=int, default=200, help="cases for the transition row (two events each)"
     )
     parser.add_argument("--engines", default="duckdb,sqlite,postgres")
+    parser.add_argument(
+        "--supervision-cases", type=int, default=100_000, help="generated cases for the dashboard row"
+    )
     parser.add_argument("--only", default=",".join(SECTIONS))
     parser.add_argument("--write", type=Path, help="put the table into this Markdown file")
     parser.add_argument("--anchor-duckdb", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -705,6 +729,7 @@ def main() -> None:
         "bank": lambda tmp: bank_rows(tmp, args.seconds),
         "transitions": lambda tmp: transition_rows(tmp, args.cases),
         "screen": lambda tmp: screen_rows(tmp, args.rows, args.engines.split(",")),
+        "supervision": lambda tmp: supervision_rows(tmp, args.supervision_cases),
     }
     for name in args.only.split(","):
         with tempfile.TemporaryDirectory() as tmp:

@@ -158,21 +158,29 @@ class Cases:
             .subquery("confirmed")
         )
 
-    def visits(self) -> Subquery:
-        """Every completed stage visit (application_id, state, entered, left); self-loops are no visit."""
+    def visits(self, district_scope: str | None) -> Subquery:
+        """Every completed stage visit (application_id, workflow, district, lead_unit, state, entered,
+        left) of the cases in scope; self-loops are no visit. The case's columns are joined before
+        the window, so the planner hashes the join instead of probing a case per visit."""
         moves = (
             select(
                 T.c.application_id,
+                A.c.workflow,
+                A.c.district,
+                A.c.lead_unit,
                 T.c.to_state.label("state"),
                 T.c.at.label("entered"),
                 func.lead(T.c.at)
                 .over(partition_by=T.c.application_id, order_by=(T.c.at, T.c.id))
                 .label("left"),
             )
+            .join(A, A.c.id == T.c.application_id)
             .where(T.c.from_state != T.c.to_state)
-            .subquery("moves")
         )
-        return select(moves).where(moves.c.left.is_not(None)).subquery("visit")
+        if district_scope is not None:
+            moves = moves.where(A.c.district == district_scope)
+        inner = moves.subquery("moves")
+        return select(inner).where(inner.c.left.is_not(None)).subquery("visit")
 
     def working_days(self, start: ColumnElement[dt.datetime], end: ColumnElement[dt.datetime]) -> WorkingDays:
         """Working days from `start`'s local date to `end`'s (a span outside the calendar is left out)."""
@@ -254,15 +262,15 @@ class Cases:
             )
             return query.where(raised), None
         if name in ("visits", "late"):
-            visit = self.visits()
+            visit = self.visits(chosen.district_scope)
             span = self.working_days(visit.c.entered, visit.c.left)
-            inner = select(visit.c.application_id).join(A, A.c.id == visit.c.application_id)
+            inner = select(visit.c.application_id)
             for table, on in span.joins:
                 inner = inner.join(table, on)
             inner = inner.where(
                 period.holds(visit.c.left),
                 span.known,
-                self.timed(A.c.workflow, visit.c.state, span.days, late=name == "late"),
+                self.timed(visit.c.workflow, visit.c.state, span.days, late=name == "late"),
             )
             if chosen.state:
                 inner = inner.where(visit.c.state == chosen.state)
