@@ -1,6 +1,7 @@
 """What the caller feels, against an anchor measured in the same run: one table (issue 14).
 
-    .venv/bin/python bench/perf.py [--rows 1000000] [--only json,cli,serve,http,bank,transitions,screen,supervision]
+    .venv/bin/python bench/perf.py [--rows 1000000]
+        [--only json,cli,serve,http,bank,transitions,screen,supervision]
                                    [--write docs/performance.md]
 
 Every row is a figure, its anchor measured in this run on this machine, their ratio and the goal.
@@ -455,7 +456,7 @@ def supervision_rows(tmp: Path, cases: int) -> list[Row]:
             Row(
                 f"GET /supervision, {cases:,} cases, PostgreSQL, {who} supervisor (median of 5)",
                 _fmt(timing.median * 1000, "ms"),
-                f"GET /supervision/cases (one page of the cases behind a figure) {_fmt(drill.median * 1000, 'ms')}",
+                f"GET /supervision/cases (the cases behind a figure) {_fmt(drill.median * 1000, 'ms')}",
                 f"{timing.median / drill.median:.1f}×",
                 "≤ 1 s",
                 timing.median <= supervision_bench.GOAL_SECONDS,

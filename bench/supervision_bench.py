@@ -56,7 +56,9 @@ class Timing:
 def fill(url: str, data: Path, cases: int) -> float:
     """Migrate and generate; returns the seconds the generation took."""
     migrations.upgrade(url)
-    portal = Portal.from_settings(Settings(DATABASE_URL=url, PORTAL_DATA_DIR=str(data)), engine=make_engine(url))
+    portal = Portal.from_settings(
+        Settings(DATABASE_URL=url, PORTAL_DATA_DIR=str(data)), engine=make_engine(url)
+    )
     portal = replace(portal, clock=portal.clock.pinned_to(TODAY))
     try:
         started = time.perf_counter()
@@ -78,7 +80,9 @@ def _sign_in(client: httpx.Client, username: str) -> None:
     page = client.get("/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None
-    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)})
+    answer = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
+    )
     assert answer.status_code == 303, answer.text[:300]
 
 
@@ -126,13 +130,17 @@ def measure(cases: int, runs: int) -> tuple[float, list[Timing]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     generated, timings = measure(args.cases, args.runs)
     print(f"generated {args.cases:,} cases in {generated:.0f} s")
-    for timing, what in zip(timings, ("dashboard, city", "dashboard, one district", "drill-down, city"), strict=True):
+    for timing, what in zip(
+        timings, ("dashboard, city", "dashboard, one district", "drill-down, city"), strict=True
+    ):
         print(
             f"{what}: median {timing.median * 1000:.0f} ms (first {timing.first * 1000:.0f} ms, "
             f"slowest {timing.p_max * 1000:.0f} ms); goal ≤ {GOAL_SECONDS * 1000:.0f} ms"
