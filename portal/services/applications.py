@@ -32,6 +32,7 @@ from portal.services.channels import can_apply_online
 from portal.services.context import Portal
 from portal.services.enterprises import profile_facts
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, StaleVersion, ValidationFailed
+from portal.services.payments import refuse_if_batched
 from portal.services.verified import require_verified
 from portal.text_rules import without_bidi
 from portal.workflows import Actor, EventSpec
@@ -634,8 +635,10 @@ def transition(
     """Fire a review event (accept, approve, return, reject, disburse, ...) as `actor`.
 
     Stale `expected_version` → StaleVersion; a refused event → Refused; either way nothing changes.
+    A case in a payment batch is disbursed by the bank's return file, not here.
     """
     with portal.transaction() as session:
+        refuse_if_batched(session, portal, load_visible(session, actor, application_id), event)
         return transition_in(session, portal, actor, application_id, event, comment, expected_version)
 
 

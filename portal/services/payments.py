@@ -117,12 +117,24 @@ def _decision(session: Session, application_id: int) -> Decision | None:
     return session.exec(select(Decision).where(col(Decision.application_id) == application_id)).first()
 
 
-def _open_line(session: Session, application_id: int) -> PaymentLine | None:
+def open_line(session: Session, application_id: int) -> PaymentLine | None:
     return session.exec(
         select(PaymentLine)
         .where(col(PaymentLine.application_id) == application_id)
         .where(col(PaymentLine.outcome) == LineOutcome.PENDING.value)
     ).first()
+
+
+def refuse_if_batched(session: Session, portal: Portal, application: Application, event: str) -> None:
+    """A case waiting in a payment batch is disbursed by the bank's return file, never by hand:
+    recording it twice would tell the enterprise, and the ledger, it was paid twice."""
+    edge = disbursement_edges(portal).get(application.workflow)
+    if edge is not None and event == edge.event and open_line(session, cast(int, application.id)) is not None:
+        raise Refused(
+            "in_payment_batch",
+            "该案件在拨付批次中，将凭银行回单确认拨付",
+            "the case is in a payment batch; the bank's return file records its disbursement",
+        )
 
 
 def _problem(
@@ -150,7 +162,7 @@ def _problem(
             amount,
             payee,
         )
-    if _open_line(session, cast(int, application.id)) is not None:
+    if open_line(session, cast(int, application.id)) is not None:
         return ("案件已在未结清的拨付批次中", "the case is already in an open payment batch"), amount, payee
     return None, amount, payee
 

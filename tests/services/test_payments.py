@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from services_helpers import Driver, World
+from services_helpers import state_of as state_and_version
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -14,7 +15,7 @@ from portal.db.tables import (
     AuditEvent,
     PaymentLine,
 )
-from portal.services import payments
+from portal.services import applications, payments
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound, Refused, ValidationFailed
 from portal.services.payments_returns import import_return, parse_return_file
@@ -45,6 +46,12 @@ def test_a_batch_is_paid_from_the_banks_return_file_once(portal: Portal) -> None
         line = session.exec(select(PaymentLine).where(col(PaymentLine.application_id) == paid)).one()
         session.add(PaymentLine(**{**line.model_dump(), "id": None, "batch_id": batch.id}))
         session.flush()
+    # A batched case is not disbursed by hand: the bank's return file does it.
+    with pytest.raises(Refused) as by_hand:
+        applications.transition(
+            portal, bureau, paid, disbursing.event, None, state_and_version(portal, paid)[1]
+        )
+    assert by_hand.value.code == "in_payment_batch"
     # Not sent yet: no return file; once sent, no more changes to its cases.
     with pytest.raises(Refused):
         import_return(portal, bureau, int(batch.id or 0), "r.csv", _csv(f"{paid},200000.00,成功,"))
