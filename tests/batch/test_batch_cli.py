@@ -1,6 +1,7 @@
 """`portal screen` and `portal rules impact` end to end, through the real CLI and real files."""
 
 import csv
+import io
 import json
 import subprocess
 from collections.abc import Iterator
@@ -220,3 +221,25 @@ def test_impact_between_git_revisions(fixture_settings: None, tmp_path: Path) ->
     )
     assert bad.exit_code == 2
     assert "neither a rule file nor a git revision" in bad.stderr
+
+
+def test_screen_rejects_file_prints_control_characters_escaped(
+    fixture_settings: None, tmp_path: Path
+) -> None:
+    """A refused value is quoted in the rejects file with its control character as an escape."""
+    source = tmp_path / "in.csv"
+    source.write_text(
+        INPUT.replace(
+            "C,914401040000000011,tianhe,2019-03-01,100,10,-1,",
+            "C,914401040000000011,tianhe,2019-03-01,1\x1b0,10,1,",
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(app, ["screen", str(source), "--out", str(out), "--on", "2026-06-30"])
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "out.rejects.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in text
+    assert list(csv.DictReader(io.StringIO(text))) == [
+        {"row": "3", "reason": "employees: not a whole number (1\\u001b0)"}
+    ]

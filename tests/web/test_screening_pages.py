@@ -21,6 +21,8 @@ from portal_helpers import FACTS, client_of, csrf_of, login, portal_app, registe
 
 from portal.services import screening_runs
 from portal.services.enterprises import actor_for_username
+from portal.web.i18n import Translator
+from portal.web.screening_reasons import reworded
 
 __all__ = ["portal_app"]
 
@@ -113,7 +115,9 @@ def test_an_upload_runs_and_its_page_shows_progress_results_and_rejects(portal_a
     assert page.status_code == 200
     assert 'http-equiv="refresh"' not in page.text and "screening-progress.js" not in page.text
     assert MEASURE_ZH in page.text and MEASURE not in page.text
-    assert "employees: not a whole number (18\\u00070)" in page.text and "\x07" not in page.text
+    # The rejected row: the fact's label, the problem in words, the value with its BEL escaped.
+    assert "职工总数：不是整数（18\\u00070）" in page.text and "\x07" not in page.text
+    assert "employees" not in page.text
     assert "register.csv" in page.text
 
     hits = client.get(f"{location}/hits.csv")
@@ -122,13 +126,14 @@ def test_an_upload_runs_and_its_page_shows_progress_results_and_rejects(portal_a
     assert rows[0] == ["行标识", "统一社会信用代码", "政策", "政策版本", "测算结果"]
     assert [(r[0], r[2]) for r in rows[1:]] == [("R1", MEASURE_ZH), ("R3", MEASURE_ZH)]
     rejects = client.get(f"{location}/rejects.csv").content.decode("utf-8-sig")
-    assert rejects.splitlines() == ["行号,原因", "2,employees: not a whole number (18\\u00070)"]
+    assert rejects.splitlines() == ["行号,原因", "2,职工总数：不是整数（18\\u00070）"]
 
     client.cookies.set("lang", "en")
     english = client.get(f"{location}/hits.csv").content.decode("utf-8-sig")
     assert english.splitlines()[0] == "Row id,USCC,Measure,Measure version,Computed benefits"
     page = client.get(location).text
     assert "Screening run #" in page and "Finished" in page and "已完成" not in page
+    assert "Total staff: not a whole number (18\\u00070)" in page
     listing = client.get("/screening").text
     assert f'href="/screening/{run_id}"' in listing and "3 of 3 rows done" in listing
 
@@ -244,3 +249,21 @@ def test_who_may_see_and_start_screening_runs(
 def test_signed_out_visitors_go_to_the_login_page(portal_app: FastAPI) -> None:
     response = client_of(portal_app).get("/screening", follow_redirects=False)
     assert response.status_code in (302, 303) and response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("lang", "reason", "shown"),
+    [
+        ("zh", "revenue: negative money (-1); district: not one of tianhe, haizhu (x; y)",
+         "上年度销售（营业）收入：金额不能为负数（-1）；注册地所在区：不是允许的取值（x; y）"),
+        ("en", "uscc: invalid USCC (12\\u202e3)",
+         "Unified social credit code: not a valid USCC (12\\u202e3)"),
+        ("en", "rd_expense: more than 6 decimal places or too large (0.1234567)",
+         "R&D expense of the latest year: too many decimal places or too large (0.1234567)"),
+        ("zh", "a reason in no known shape", "a reason in no known shape"),
+    ],
+)  # fmt: skip
+def test_a_reject_reason_names_facts_by_their_labels(
+    portal_app: FastAPI, lang: str, reason: str, shown: str
+) -> None:
+    assert reworded(reason, portal_app.state.portal.pack.facts, Translator(lang)) == shown  # type: ignore[arg-type]

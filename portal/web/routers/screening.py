@@ -26,6 +26,7 @@ from portal.services.context import Portal
 from portal.services.errors import ValidationFailed
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
+from portal.web.screening_reasons import reworded
 from portal.web.security import body_within, require_csrf
 from portal.web.session_auth import portal_of, require_role
 from portal.web.spreadsheets import CSV_TYPE, attachment, csv_bytes
@@ -191,7 +192,10 @@ def run_page(request: Request, actor: Viewer, run_id: PathId) -> HTMLResponse:
     t = Translator(request_lang(request))
     run, starter = screening_runs.run_with_starter(portal, actor, run_id)
     finished = run.status in screening_runs.FINISHED
-    rejects = screening_runs.rejects_of(portal, actor, run_id) if finished else []
+    rejects = [
+        {"row": r.row, "reason": reworded(r.reason, portal.pack.facts, t)}
+        for r in (screening_runs.rejects_of(portal, actor, run_id) if finished else [])
+    ]
     error = None
     if run.status == "failed":
         error = t(f"screening.error.{run.error_code or 'internal'}", detail=run.error_detail or "", mb="")
@@ -259,9 +263,10 @@ def hits_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
 
 @router.get("/screening/{run_id}/rejects.csv")
 def rejects_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
-    """Every rejected input row with its reason (control characters escaped)."""
+    """Every rejected input row with its reason in the reader's words (control characters escaped)."""
+    portal = portal_of(request)
     t = Translator(request_lang(request))
-    rejects = screening_runs.rejects_of(portal_of(request), actor, run_id, limit=None)
+    rejects = screening_runs.rejects_of(portal, actor, run_id, limit=None)
     lines: list[Sequence[str | int | None]] = [[t("screening.csv.row"), t("screening.csv.reason")]]
-    lines += [[r.row, r.reason] for r in rejects]
+    lines += [[r.row, reworded(r.reason, portal.pack.facts, t)] for r in rejects]
     return attachment(csv_bytes(lines), CSV_TYPE, f"screening-{run_id}-rejects.csv")
