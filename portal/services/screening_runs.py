@@ -128,6 +128,14 @@ def _format_of(upload: Upload) -> str | None:
     return None
 
 
+def _is_utf8(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _problem(path: str, code: str, message: str) -> FieldProblem:
     return FieldProblem(path=path, message=message, code=code)
 
@@ -154,6 +162,9 @@ def _check_request(
             problems.append(_problem("file", "too_large", f"over {MAX_UPLOAD_BYTES} bytes"))
         elif (kind := _format_of(upload)) is None:
             problems.append(_problem("file", "format", "not a CSV or Parquet file"))
+        elif kind == "csv" and not _is_utf8(upload.content):
+            # Excel's plain "CSV" is GBK here: say so, rather than "cannot be read" halfway through.
+            problems.append(_problem("file", "not_utf8", "a CSV must be UTF-8"))
         else:
             with _as_file(upload.content, kind) as path:
                 try:

@@ -143,10 +143,11 @@ def test_a_broken_file_ends_the_run_failed_with_a_readable_message(portal: Porta
         (Upload("x.csv", b""), False, [], [("file", "empty", None)]),
         (Upload("x.xlsx", b"PK\x03\x04"), False, [], [("file", "format", None)]),
         (Upload("x.parquet", b"name\nA\n"), False, [], [("file", "format", None)]),
+        (Upload("x.csv", "row_id,name\nA,广州\n".encode("gbk")), False, [], [("file", "not_utf8", None)]),
         (None, False, ["no.such_measure"], [("measures", "unknown_measure", None)]),
         (Upload("x.csv", b"row_id\nA\n"), True, [], [("notify", "notify_needs_register", None)]),
     ],
-    ids=["unknown-column", "empty", "not-csv", "not-parquet", "unknown-measure", "notify-a-file"],
+    ids=["unknown-column", "empty", "not-csv", "not-parquet", "gbk-csv", "unknown-measure", "notify-a-file"],
 )
 def test_a_bad_request_names_each_field_and_writes_nothing(
     portal: Portal,
