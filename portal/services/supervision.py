@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, cast, func, select, text
+from sqlalchemy import case, cast, func, select, text, true
 from sqlalchemy.orm import Session
 
 from portal.db.tables import (
@@ -108,7 +108,8 @@ class Dashboard:
     received: dict[Key, int] = field(default_factory=dict)
     # measure → (enterprise, measure) pairs told by a screening notice in the period
     notified: dict[str, int] = field(default_factory=dict)
-    # (cohort, measure) → [cases, applied, confirmed, approved, disbursed]; cohort notified|offered
+    # (cohort, measure) → [all, applied, confirmed, approved, paid]: enterprises told by a screening
+    # notice in the period (cohort notified), or 免申即享 cases offered in it (cohort offered)
     cohorts: dict[Key, list[int]] = field(default_factory=dict)
     # (workflow, state, district, lead_unit) → working days → completed visits in the period
     visits: dict[Key, dict[int, int]] = field(default_factory=dict)
@@ -206,20 +207,22 @@ def _cohorts(session: Session, sets: Cases, base: Selection, board: Dashboard) -
     board.notified = {measure: count for measure, count in _rows(session, counted)}
     disbursed = sets.entered(sets.disbursing, "disbursed_ever")
     confirmed = sets.confirmed()
-    for cohort in ("notified", "offered"):
+    flags = (
+        true(),
+        A.c.submitted_at.is_not(None),
+        confirmed.c.application_id.is_not(None),
+        D.c.id.is_not(None),
+        disbursed.c.application_id.is_not(None),
+    )
+    # The screening funnel counts enterprises, as its first step does (an enterprise told of a
+    # measure may hold more than one case for it); a 免申即享 offer is one case per enterprise.
+    for cohort, counted_by in (("notified", A.c.enterprise_id), ("offered", A.c.id)):
         query, _ = sets.select(base.narrowed(case_set=cohort))
         query = (
             query.outerjoin(D, (D.c.application_id == A.c.id) & (D.c.outcome == APPROVED))
             .outerjoin(disbursed, disbursed.c.application_id == A.c.id)
             .outerjoin(confirmed, confirmed.c.application_id == A.c.id)
-            .add_columns(
-                A.c.measure_id,
-                func.count(),
-                _flag(A.c.submitted_at.is_not(None)),
-                _flag(confirmed.c.application_id.is_not(None)),
-                _flag(D.c.id.is_not(None)),
-                _flag(disbursed.c.application_id.is_not(None)),
-            )
+            .add_columns(A.c.measure_id, *[func.count(func.distinct(case((f, counted_by)))) for f in flags])
             .group_by(A.c.measure_id)
         )
         for measure, *counts in _rows(session, query):
@@ -405,14 +408,19 @@ class CaseLine:
     received: dt.datetime
 
 
-def list_cases(portal: Portal, actor: Actor, chosen: Selection, after: int = 0) -> tuple[list[CaseLine], int]:
-    """The cases behind one figure (id order, a page after `after`), and how many there are in all."""
+def list_cases(
+    portal: Portal, actor: Actor, chosen: Selection, after: int = 0
+) -> tuple[list[CaseLine], int, int]:
+    """The cases behind one figure (id order, a page after `after`), and how many cases and
+    enterprises there are in all (the screening funnel counts enterprises)."""
     if district_scope(actor) != chosen.district_scope:
         raise Forbidden("超出您的监管范围", "outside your supervision scope")
     with portal.reading() as session:
         sets = Cases(portal, session.get_bind().dialect.name)
         query, _ = sets.select(chosen)
-        total = session.execute(query.add_columns(func.count(func.distinct(A.c.id)))).scalar_one()
+        total, firms = session.execute(
+            query.add_columns(func.count(func.distinct(A.c.id)), func.count(func.distinct(A.c.enterprise_id)))
+        ).one()
         rows = session.execute(
             query.add_columns(
                 A.c.id,
@@ -429,4 +437,4 @@ def list_cases(portal: Portal, actor: Actor, chosen: Selection, after: int = 0) 
             .order_by(A.c.id)
             .limit(CASE_LIST_LIMIT)
         ).all()
-    return [CaseLine(*row) for row in rows], int(total)
+    return [CaseLine(*row) for row in rows], int(total), int(firms)

@@ -103,6 +103,15 @@ class Labels:
                 return label(flow.state(state).label, self.lang)
         return self.t("supervision.unknown_stage")
 
+    def stage_of(self, workflow: str, state: str, workflows: set[str]) -> str:
+        """The stage's label, followed by its workflow's title when the figure spans workflows that
+        share stage names (the municipal and a short-track workflow both have 区级初审)."""
+        text = self.stage(workflow, state)
+        flow = self.portal.workflows.get(workflow)
+        if len(workflows) < 2 or flow is None:
+            return text
+        return f"{text} · {label(flow.title, self.lang)}"
+
     def product(self, code: str | None) -> str:
         measure = self.portal.city.banking.products.get(code or "")
         return self.measure(measure) if measure else (code or "")
@@ -143,7 +152,9 @@ class Board:
         return Cell(value, self.t.percent(value))
 
     def days(self, value: int | None) -> Cell:
-        return Cell(value, self.t("supervision.days", n=value) if value is not None else "—")
+        if value is None:
+            return Cell(None, "—")
+        return Cell(value, self.t("supervision.day" if value == 1 else "supervision.days", n=value))
 
     @staticmethod
     def text(value: str) -> Cell:
@@ -183,11 +194,12 @@ class Board:
             ):
                 totals[kind][key] = totals[kind].get(key, 0) + n
         figures = []
+        flows = {workflow for (_, _, _, workflow, _) in self.board.received}
         name_of: dict[str, Callable[[Any], str]] = {
             "measure": self.names.measure,
             "track": self.names.track,
             "district": self.names.district,
-            "stage": lambda key: self.names.stage(*key),
+            "stage": lambda key: self.names.stage_of(key[0], key[1], flows),
         }
         for kind, counts in totals.items():
             figure = self.figure(f"received_by_{kind}", (kind, "cases"))
@@ -238,7 +250,7 @@ class Board:
                     self.count(disbursed, set="offered", outcome="paid", measure=measure),
                 ]
             )
-        totals = self.figure("funnel_totals", ("step", "cases"))
+        totals = self.figure("funnel_totals", ("step", "enterprises"))
         for step, column in (
             (("notified", 1), ("applied", 2), ("approved", 3), ("paid", 4)) if screening.rows else ()
         ):
@@ -275,7 +287,7 @@ class Board:
             stage = {"workflow": workflow, "state": state}
             stages.rows.append(
                 [
-                    self.text(self.names.stage(workflow, state)),
+                    self.text(self.names.stage_of(workflow, state, {w for w, _ in keys})),
                     self.count(spread.total, set="visits", **stage),
                     self.count(on_time),
                     self.share(on_time, spread.total),

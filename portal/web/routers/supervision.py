@@ -162,7 +162,7 @@ def cases(
         state=state,
         month=month,
     )
-    lines, total = list_cases(portal, actor, selection, after)
+    lines, total, firms = list_cases(portal, actor, selection, after)
     names = Labels(portal, t)
     filters = {"set": case_set, "outcome": outcome, **{k: getattr(selection, k) for k in DRILL_FILTERS}}
     described = _described(names, t, filters)
@@ -188,6 +188,7 @@ def cases(
         "chosen": chosen,
         "rows": rows,
         "total": total,
+        "firms": firms,
         "described": described,
         "more": more,
         "back": "/supervision?" + urlencode(chosen.query()),
