@@ -23,11 +23,17 @@ class RuleFileError(Exception):
 
 
 class FactError(ValueError):
-    """A supplied fact that cannot be used: unknown name, wrong type, negative money, bad date or enum."""
+    """A supplied fact that cannot be used: unknown name, wrong type, negative money, bad date or enum.
 
-    def __init__(self, fact: str, message: str) -> None:
+    `reason` says what is wrong in a word a page can turn into the reader's language
+    (`too_large`, `negative`, `places`, `share`, `whole`, `choice`, `future`); `invalid` covers
+    the rest, where the fact's type says what was expected.
+    """
+
+    def __init__(self, fact: str, message: str, reason: str = "invalid") -> None:
         self.fact = fact
         self.message = message
+        self.reason = reason
         super().__init__(f"{fact}: {message}")
 
 

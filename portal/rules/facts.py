@@ -44,6 +44,8 @@ class FactSpec:
     formula: Expr | None = None
     formula_text: str | None = None
     line: int = 0
+    # A date that has happened (`past: true` in facts.yaml): never after the day it is stated.
+    past: bool = False
 
     @property
     def qualified(self) -> str:
@@ -76,6 +78,19 @@ class FactDictionary:
     def entities(self) -> tuple[str, ...]:
         """What facts are about (enterprise, loan, ...), in file order: facts.yaml's top-level keys."""
         return tuple(dict.fromkeys(spec.entity for spec in self.specs.values()))
+
+    def after(self, facts: Mapping[str, Mapping[str, object]], today: date) -> list[str]:
+        """The `past` dates among typed `facts` that lie after `today`, as qualified names.
+
+        Kept out of `parse`, which knows no today: the caller states the day (the clock's).
+        """
+        return [
+            spec.qualified
+            for spec in self.specs.values()
+            if spec.past
+            and isinstance(value := facts.get(spec.entity, {}).get(spec.name), date)
+            and value > today
+        ]
 
     def get(self, qualified: str) -> FactSpec | None:
         """The fact named `entity.name`, or None."""
@@ -161,20 +176,22 @@ def _coerce(spec: FactSpec, value: object) -> object:
     if kind in ("money", "ratio"):
         number = _decimal(q, value)
         if kind == "money" and number < 0:
-            raise FactError(q, f"money cannot be negative, got {value}")
+            raise FactError(q, f"money cannot be negative, got {value}", "negative")
         exponent = number.as_tuple().exponent
         if kind == "money" and isinstance(exponent, int) and exponent < -MONEY_PLACES:
             # Batch screening refuses these too (DECIMAL(38, 2)): a fact reads the same on both paths.
-            raise FactError(q, f"money has at most {MONEY_PLACES} decimal places (the fen), got {value}")
+            raise FactError(
+                q, f"money has at most {MONEY_PLACES} decimal places (the fen), got {value}", "places"
+            )
         if spec.unit == "share" and not 0 <= number <= 1:
-            raise FactError(q, f"a share lies between 0 and 1 (0.05 means 5%), got {value}")
+            raise FactError(q, f"a share lies between 0 and 1 (0.05 means 5%), got {value}", "share")
         return number
     if kind == "int":
         number = _decimal(q, value)
         if number != number.to_integral_value():
-            raise FactError(q, f"expected a whole number, got {value}")
+            raise FactError(q, f"expected a whole number, got {value}", "whole")
         if number < 0:
-            raise FactError(q, f"cannot be negative, got {value}")
+            raise FactError(q, f"cannot be negative, got {value}", "negative")
         return int(number)
     if kind == "date":
         if isinstance(value, date) and not hasattr(value, "hour"):
@@ -190,7 +207,7 @@ def _coerce(spec: FactSpec, value: object) -> object:
     if not isinstance(value, str):
         raise FactError(q, f"expected text, got {value!r}")
     if kind == "enum" and value not in spec.values:
-        raise FactError(q, f"{value!r} is not one of {', '.join(spec.values)}")
+        raise FactError(q, f"{value!r} is not one of {', '.join(spec.values)}", "choice")
     return value
 
 
@@ -216,7 +233,7 @@ def _decimal(q: str, value: object) -> Decimal:
     if not number.is_finite():
         raise FactError(q, f"not a finite number: {value!r}")
     if abs(number) >= _LARGEST:
-        raise FactError(q, f"implausibly large: {number}")
+        raise FactError(q, f"implausibly large: {number}", "too_large")
     # A JSON number such as 1e9 is exact but carries an exponent; store it in plain form.
     exponent = number.as_tuple().exponent
     return Decimal(format(number, "f")) if isinstance(exponent, int) and exponent > 0 else number
@@ -245,7 +262,7 @@ def load_facts(path: Path) -> FactDictionary:
 
 def _read_spec(path: Path, entity: str, name: str, entity_map: YMap) -> FactSpec:
     r = Reader(path, entity_map[name], f"{entity}.{name}", entity_map.line_of(name))
-    r.only({"type", "unit", "label", "values", "formula"})
+    r.only({"type", "unit", "label", "values", "formula", "past"})
     kind = r.choice("type", FACT_TYPES)
     unit = r.choice("unit", UNITS, default="none")
     label = r.text("label")
@@ -265,7 +282,10 @@ def _read_spec(path: Path, entity: str, name: str, entity_map: YMap) -> FactSpec
             formula = parse_formula(formula_text)
         except FormulaError as exc:
             raise r.error("formula", str(exc)) from exc
-    return FactSpec(entity, name, kind, unit, label, values, formula, formula_text, r.line())
+    past = r.raw("past") is True
+    if r.has("past") and (kind != "date" or not past):
+        raise r.error("past", "only a date fact may say `past: true`")
+    return FactSpec(entity, name, kind, unit, label, values, formula, formula_text, r.line(), past)
 
 
 def _check_formulas(dictionary: FactDictionary) -> None:

@@ -239,10 +239,14 @@ def save_confirmed_profile(
 
 
 def _check_facts(portal: Portal, facts: Mapping[str, Mapping[str, Any]]) -> None:
+    """The facts parse, and no date that has happened (`past: true`) lies after today."""
     try:
-        portal.pack.facts.parse(facts)
+        typed = portal.pack.facts.parse(facts)
     except FactError as exc:
-        raise ValidationFailed([FieldProblem(exc.fact, exc.message)]) from None
+        raise ValidationFailed([FieldProblem(exc.fact, exc.message, exc.reason)]) from None
+    future = portal.pack.facts.after(typed, portal.today())
+    if future:
+        raise ValidationFailed([FieldProblem(name, "after today", "future") for name in future])
 
 
 def _add_profile(

@@ -79,11 +79,14 @@ def fact_groups(pack: Any, city: City, lang: str, only: frozenset[str] | None = 
     return groups
 
 
-def parse_posted(pack: Any, form: Mapping[str, str]) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
+def parse_posted(
+    pack: Any, form: Mapping[str, str], today: dt.date
+) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
     """Typed facts from the posted form, and a catalogue message key per refused qualified fact.
 
-    The engine's FactError text is English and technical; the page shows a zh/en message for
-    the fact's type instead.
+    The engine's FactError text is English and technical; the page shows a zh/en message that
+    says what is wrong (金额过大, 不能晚于今天) where the engine names it, else what the fact's type
+    expects. A `past` date after `today` is refused too.
     """
     raw: dict[str, dict[str, object]] = {}
     errors: dict[str, str] = {}
@@ -97,11 +100,22 @@ def parse_posted(pack: Any, form: Mapping[str, str]) -> tuple[dict[str, dict[str
             typed_in = {"true": True, "false": False}.get(value, value)
         try:
             parsed = pack.facts.parse({spec.entity: {spec.name: typed_in}})
-        except FactError:
-            errors[name] = f"check.invalid.{spec.type}"
+        except FactError as refused:
+            errors[name] = message_of(refused.reason, spec.type)
             continue
         raw.setdefault(spec.entity, {}).update(parsed[spec.entity])
+    for name in pack.facts.after(raw, today):
+        errors[name] = message_of("future", "date")
     return raw, errors
+
+
+# What the engine's refusal reasons say to a person; any other reason falls back to the type's.
+_REASONS = frozenset({"too_large", "places", "share", "future"})
+
+
+def message_of(reason: str, fact_type: str) -> str:
+    """The catalogue key for a refused fact: its reason where people have words for it."""
+    return f"check.invalid.{reason}" if reason in _REASONS else f"check.invalid.{fact_type}"
 
 
 def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:

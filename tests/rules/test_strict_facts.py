@@ -1,11 +1,13 @@
 """FactDictionary.parse, the one gate for facts: money to the fen, shares within [0, 1]."""
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from portal.rules import FactError, load_pack
+from portal.rules import FactError, RuleFileError, load_pack
+from portal.rules.facts import load_facts
 
 FACTS = load_pack(Path(__file__).resolve().parents[2] / "rules").facts
 
@@ -32,3 +34,38 @@ def test_shares_at_and_inside_the_bounds_are_accepted(value: str) -> None:
     assert FACTS.parse({"product": {"price_received_ratio": value}})["product"][
         "price_received_ratio"
     ] == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("fact", "value", "reason"),
+    [
+        ("enterprise.revenue", "1" * 40, "too_large"),
+        ("enterprise.revenue", "-1", "negative"),
+        ("enterprise.revenue", "1.001", "places"),
+        ("product.self_reliance_rate", "2", "share"),
+        ("enterprise.certified_ai_staff", "1.5", "whole"),
+        ("enterprise.district", "atlantis", "choice"),
+        ("enterprise.registered_on", "2020/01/01", "invalid"),
+    ],
+)
+def test_a_refusal_names_its_reason(fact: str, value: str, reason: str) -> None:
+    """Pages turn the reason into the reader's words (金额过大), not the type's generic hint."""
+    entity, name = fact.split(".")
+    with pytest.raises(FactError) as refused:
+        FACTS.parse({entity: {name: value}})
+    assert (refused.value.fact, refused.value.reason) == (fact, reason)
+
+
+def test_a_past_date_after_today_is_named() -> None:
+    typed = FACTS.parse({"enterprise": {"registered_on": "2026-06-02"}})
+    assert FACTS.after(typed, date(2026, 6, 1)) == ["enterprise.registered_on"]
+    assert FACTS.after(typed, date(2026, 6, 2)) == []
+
+
+def test_only_a_date_fact_may_say_past(tmp_path: Path) -> None:
+    path = tmp_path / "facts.yaml"
+    path.write_text(
+        "enterprise:\n  staff: {type: int, unit: person, past: true, label: {zh: 人数, en: Staff}}\n"
+    )
+    with pytest.raises(RuleFileError, match="only a date fact may say `past: true`"):
+        load_facts(path)

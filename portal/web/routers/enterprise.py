@@ -24,7 +24,7 @@ from portal.services.enterprises import profile_facts
 from portal.services.errors import ValidationFailed
 from portal.web.i18n import request_lang
 from portal.web.security import require_csrf
-from portal.web.self_check import fact_groups, parse_posted
+from portal.web.self_check import fact_groups, message_of, parse_posted
 from portal.web.session_auth import EnterpriseUser, portal_of
 from portal.web.templating import render
 from portal.workflows import Actor
@@ -67,10 +67,13 @@ def _profile_page(
     saved: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
+    city = portal_of(request).city
     context = {
         "actor": actor,
         "enterprise": own_enterprise(request, actor),
-        "groups": fact_groups(portal_of(request).pack, portal_of(request).city, request_lang(request)),
+        "groups": fact_groups(portal_of(request).pack, city, request_lang(request)),
+        # The register's identity overrides whatever the form says, so it is shown, not offered.
+        "locked": {city.name_fact, city.code_fact, city.jurisdictions.fact},
         "values": values,
         "errors": errors,
         "version": version,
@@ -97,7 +100,7 @@ async def save_profile(request: Request, actor: EnterpriseUser) -> Response:
 def _save_profile(request: Request, actor: EnterpriseUser, form: FormData) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     portal = portal_of(request)
-    parsed, errors = parse_posted(portal.pack, values)
+    parsed, errors = parse_posted(portal.pack, values, portal.today())
     latest = enterprises.latest_profile(portal, actor)
     version = latest.version if latest else None
     if errors:
@@ -106,6 +109,6 @@ def _save_profile(request: Request, actor: EnterpriseUser, form: FormData) -> Re
     try:
         enterprises.save_confirmed_profile(portal, actor, facts, version)
     except ValidationFailed as failed:
-        errors = {p.path: "check.invalid.text" for p in failed.errors}
+        errors = {p.path: message_of(p.code, "text") for p in failed.errors}
         return _profile_page(request, actor, values, errors, version, status_code=422)
     return RedirectResponse("/profile?saved=1", status_code=303)

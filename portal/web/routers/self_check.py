@@ -70,7 +70,7 @@ async def self_check(request: Request) -> HTMLResponse:
     measure_field = form.get("measure")
     measure = _measure(request, measure_field if isinstance(measure_field, str) else None)
     pack = request.app.state.pack
-    facts, errors = parse_posted(pack, values)
+    facts, errors = parse_posted(pack, values, portal_of(request).today())
     try:
         on = dt.date.fromisoformat(values.get("on", "").strip())
     except ValueError:

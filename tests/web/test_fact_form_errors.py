@@ -1,0 +1,88 @@
+"""The facts forms (self-check, profile) say what is wrong, name the field, and keep the register's identity.
+
+Issue 11 §3: a 40-digit amount is "too large", not "not negative"; a registration date in the
+future is refused ("不能晚于今天"); each line of the error summary names its field; the
+district the register holds is shown on the profile, not offered and silently reverted.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from portal_helpers import client_of, csrf_of, portal_app, profile_form, register
+
+from portal.services.context import Portal
+
+__all__ = ["portal_app"]
+
+def _summary(html: str) -> list[str]:
+    """The error summary's lines as read aloud: label and message."""
+    block = re.search(r'<div class="alert alert-error".*?</div>', html, re.S)
+    assert block is not None, html[:2000]
+    return [
+        re.sub(r"<[^>]+>", "", unescape(item)).strip()
+        for item in re.findall(r"<li>(.*?)</li>", block[0], re.S)
+    ]
+
+
+def _self_check(client: TestClient, **fields: str) -> str:
+    data = {"csrf_token": csrf_of(client, "/self-check"), "on": "2026-06-01", **fields}
+    response = client.post("/self-check", data=data)
+    assert response.status_code == 422
+    return response.text
+
+
+def test_the_summary_names_each_field_and_says_what_is_wrong(portal_app: FastAPI) -> None:
+    facts = portal_app.state.portal.pack.facts
+    revenue, founded = facts.get("enterprise.revenue"), facts.get("enterprise.registered_on")
+    html = _self_check(
+        client_of(portal_app),
+        **{
+            "enterprise.revenue": "1" * 40,
+            "enterprise.registered_on": "2030-01-01",
+            "enterprise.ai_revenue": "1.234",
+        },
+    )
+    lines = _summary(html)
+    assert f"{revenue.label.zh}：数值过大，请核对后重新填写。" in lines
+    assert f"{founded.label.zh}：日期不能晚于今天。" in lines
+    assert any(line.endswith("金额最多保留两位小数（精确到分）。") for line in lines)
+    assert "不小于 0" not in html
+    # The field itself is marked and its message sits beside it.
+    assert re.search(r'id="f-enterprise-registered_on"[^>]*aria-invalid="true"', html)
+    assert 'href="#f-enterprise-revenue"' in html
+
+    english = client_of(portal_app)
+    english.cookies.set("lang", "en")
+    lines = _summary(_self_check(english, **{"enterprise.registered_on": "2030-01-01", "on": "not a date"}))
+    assert f"{founded.label.en}: The date cannot be later than today." in lines
+    assert "Evaluation date: Enter a date as YYYY-MM-DD." in lines
+
+
+def test_today_is_allowed_and_the_clock_decides(portal_app: FastAPI) -> None:
+    portal: Portal = portal_app.state.portal
+    today = portal.today().isoformat()
+    data = {"csrf_token": csrf_of(client := client_of(portal_app), "/self-check"), "on": today}
+    response = client.post("/self-check", data={**data, "enterprise.registered_on": today})
+    assert response.status_code == 200, _summary(response.text)
+
+
+def test_the_profile_shows_the_registered_district_and_refuses_a_future_date(portal_app: FastAPI) -> None:
+    portal: Portal = portal_app.state.portal
+    client = client_of(portal_app)
+    register(client, district="haizhu")
+    page = client.get("/profile").text
+    district = portal.city.jurisdictions.fact
+    assert f'name="{district}"' not in page  # not offered, so it cannot silently revert
+    assert "海珠区" in page and "以企业注册登记信息为准" in page
+    token = csrf_of(client, "/profile")
+    refused = client.post(
+        "/profile", data={**profile_form(**{"enterprise.registered_on": "2031-05-01"}), "csrf_token": token}
+    )
+    assert refused.status_code == 422
+    assert "日期不能晚于今天。" in " ".join(_summary(refused.text))
+    english = client.get("/profile", cookies={"lang": "en"}).text
+    assert "Haizhu" in english and "cannot be changed here" in english
