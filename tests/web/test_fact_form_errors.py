@@ -18,6 +18,7 @@ from portal.services.context import Portal
 
 __all__ = ["portal_app"]
 
+
 def _summary(html: str) -> list[str]:
     """The error summary's lines as read aloud: label and message."""
     block = re.search(r'<div class="alert alert-error".*?</div>', html, re.S)
