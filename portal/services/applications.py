@@ -77,10 +77,11 @@ def _rule_in_force(portal: Portal, measure_id: str) -> Rule:
         raise NotFound("measure", measure_id)
     rule = portal.pack.select(measure_id, portal.today())
     if rule is None:
+        title = portal.pack.versions(measure_id)[-1].title
         raise Refused(
             "not_in_force",
-            f"{measure_id} 当前不在有效期内",
-            f"{measure_id} is not in force on {portal.today().isoformat()}",
+            f"“{title.zh}”当前不在有效期内",
+            f"“{title.en}” is not in force on {portal.today().isoformat()}",
         )
     return rule
 

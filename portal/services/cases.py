@@ -327,7 +327,7 @@ def advance(
         payload=payload,
     )
     if target != source:
-        _tell_parties(session, application, workflow, target, actor)
+        _tell_parties(session, application, workflow, target, actor, measure_title(portal, application))
     return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
 
 
@@ -392,8 +392,14 @@ def _tell_objection_outcome(
         )
 
 
+def measure_title(portal: Portal, application: Application) -> str:
+    """The case's measure as the e-mail names it: its Chinese title (never the measure id)."""
+    versions = portal.pack.versions(application.measure_id)
+    return versions[-1].title.zh if versions else application.measure_id
+
+
 def _tell_parties(
-    session: Session, application: Application, workflow: Workflow, target: str, actor: Actor
+    session: Session, application: Application, workflow: Workflow, target: str, actor: Actor, title: str
 ) -> None:
     """Tell the enterprise its case moved, and the party now responsible that it has work."""
     label = workflow.state(target).label
@@ -405,7 +411,9 @@ def _tell_parties(
             enterprise_id=application.enterprise_id,
             link=link,
             title=f"申报进度更新：{label.zh}",
-            body=f"您的申报（{application.measure_id}）已进入“{label.zh}”阶段。",
+            body=f"您的申报（{title}）已进入“{label.zh}”阶段。",
+            message="note.case_update",
+            params={"measure": application.measure_id, "workflow": workflow.name, "state": target},
         )
     party = workflow.state(target).responsible
     role = _PARTY_ROLE.get(party or "")
@@ -419,5 +427,12 @@ def _tell_parties(
         district=application.district if party == "district" else None,
         bureau=application.lead_unit if party == "bureau" else None,
         title=f"待办：{label.zh}",
-        body=f"申报 {application.id}（{application.measure_id}）待处理：{label.zh}。",
+        body=f"申报 {application.id}（{title}）待处理：{label.zh}。",
+        message="note.work_item",
+        params={
+            "id": application.id,
+            "measure": application.measure_id,
+            "workflow": workflow.name,
+            "state": target,
+        },
     )

@@ -111,6 +111,8 @@ def _tell_expert(
         title="评审任务",
         body=f"您被指派评审申报 {application.id}（{title}），请先签署无利益冲突声明。",
         dedupe_key=f"assign:{assignment.id}",
+        message="note.expert_assigned",
+        params={"id": application.id, "measure": application.measure_id},
     )
 
 
@@ -270,6 +272,8 @@ def _tell_lead_unit_failed(session: Session, application: Application, result: C
         link=f"/applications/{application.id}",
         title="专家评审未达合格线",
         body=f"申报 {application.id} 专家评审均分 {result.mean}，未达合格线，请决定不予通过或退回补正。",
+        message="note.panel_failed",
+        params={"id": application.id, "mean": str(result.mean)},
         dedupe_key=f"panel_failed:{application.id}:{len(result.counted_expert_ids)}",
     )
 
@@ -372,6 +376,8 @@ def recuse(portal: Portal, actor: Actor, application_id: int, reason: str, expec
             link=f"/review/{application_id}#panel",
             title="评审专家申请回避",
             body=f"申报 {application_id} 的一名评审专家声明存在利益冲突并回避，请更换专家。",
+            message="note.expert_recused",
+            params={"id": application_id},
             dedupe_key=f"recused:{assignment.id}",
         )
         return version

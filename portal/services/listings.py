@@ -520,6 +520,12 @@ def _change(portal: Portal, seen: Listing, event: str) -> bool:
                     "如需继续列入，请在到期前申请续期（续期申请按原条目预填）。"
                 ),
                 dedupe_key=f"listing-expiry:{listing.id}:{listing.expires_on}",
+                message="note.listing_expiry",
+                params={
+                    "name": listing.name,
+                    "measure": listing.measure_id,
+                    "date": str(listing.expires_on),
+                },
             )
         listing.version += 1
         listing.updated_at = portal.now()

@@ -212,6 +212,8 @@ def lodge_objection(
             link=f"/review/{application_id}#objections",
             title="公示期收到异议",
             body=f"申报 {application_id} 在公示期内收到异议，请核查后认定异议成立或不成立。",
+            message="note.objection_filed",
+            params={"id": application_id},
             dedupe_key=f"objection:{objection.id}",
         )
         return objection

@@ -48,10 +48,14 @@ def notify(
     link: str | None = None,
     dedupe_key: str | None = None,
     email: str | None = None,
+    message: str | None = None,
+    params: dict[str, object] | None = None,
 ) -> Notification | None:
     """Queue one notification; with a `dedupe_key` already used, do nothing and return None.
 
     `email` addresses someone without an account (a member of the public who objected).
+    `message` and `params` let the inbox say it in the reader's language (portal.web.inbox_views);
+    `title` and `body` are what e-mail sends.
     """
     row = Notification(
         recipient_user_id=recipient_user_id,
@@ -65,6 +69,8 @@ def notify(
         link=link,
         dedupe_key=dedupe_key,
         email=email,
+        message=message,
+        params=params,
     )
     if dedupe_key is None:
         session.add(row)

@@ -207,6 +207,8 @@ def _claim(session: Session, form: Registration, held: Enterprise, password_hash
         link="/claims",
         title="有人申请加入本企业账号",
         body=body,
+        message="note.claim_filed",
+        params={"name": form.display_name, "username": form.username, "email": form.email},
     )
     notify(
         session,
@@ -216,6 +218,13 @@ def _claim(session: Session, form: Registration, held: Enterprise, password_hash
         link="/claims",
         title="待办：企业账号认领申请",
         body=f"{held.name}：{body}",
+        message="note.claim_work_item",
+        params={
+            "enterprise": held.name,
+            "name": form.display_name,
+            "username": form.username,
+            "email": form.email,
+        },
     )
     notify(
         session,

@@ -119,15 +119,18 @@ def notify_eligible_in(session: Session, portal: Portal, results: pa.Table, rule
                 "请确认收款账户，确认后即进入审核流程。"
             )
             link = f"/applications/{case.id}/confirm"
+            message = "note.screening_confirm"
         elif rule.auto_grant:
             title = f"您已符合「{rule.title.zh}」免申即享条件"
             body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报即可享受。"
-            link = "/catalogue"
+            link = f"/catalogue/{measure}"
+            message = "note.screening_granted"
         else:
             title = f"您可能符合「{rule.title.zh}」申报条件"
             body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）的条件，可在线申报。"
             # The application form opens prefilled from the profile.
-            link = f"/applications/start?measure={measure}" if online else "/catalogue"
+            link = f"/applications/start?measure={measure}" if online else f"/catalogue/{measure}"
+            message = "note.screening_eligible"
         notice = notify(
             session,
             kind=SCREENING_KIND,
@@ -136,6 +139,8 @@ def notify_eligible_in(session: Session, portal: Portal, results: pa.Table, rule
             enterprise_id=enterprise_id,
             link=link,
             dedupe_key=screening_key(measure, rule.version, enterprise_id),
+            message=message,
+            params={"measure": measure, "version": rule.version},
         )
         written += notice is not None
     return written

@@ -154,6 +154,8 @@ def request_verification(
                 link=f"/verifications/{request.id}",
                 title="待办：企业身份核验",
                 body=f"{enterprise.name} 上传了营业执照和授权书，请核验。",
+                message="note.verification_work_item",
+                params={"enterprise": enterprise.name},
             )
             return request
     except BaseException:

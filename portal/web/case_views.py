@@ -7,7 +7,7 @@ pages so both describe the same case in the same words.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,12 @@ def label(text: Any, lang: str) -> str:
 def measure_title(pack: Pack, measure_id: str, lang: str) -> str:
     versions = pack.versions(measure_id)
     return versions[-1].title.get(lang) if versions else measure_id
+
+
+def fact_labels(pack: Pack, names: Iterable[str], lang: str) -> list[str]:
+    """Qualified fact names as their labels, for people (a name the pack lacks is left out)."""
+    specs = [pack.facts.get(name) for name in names]
+    return [spec.label.get(lang) for spec in specs if spec is not None]
 
 
 def district_label(city: City, district: str | None, lang: str) -> str:

@@ -59,4 +59,5 @@ def test_access_log_page_shows_every_query(world: BankWorld) -> None:
     assert "谁查询了我的信息" in text
     assert "甲银行广州分行" in text and "乙银行广州分行" in text
     assert "符合条件" in text and "未获授权，已拒绝" in text
-    assert "enterprise.is_sme" in text
+    # The facts the bank read, by their labels: never a fact name (issue 11 §4).
+    assert "属于中小企业（工信部联企业〔2011〕300号）" in text and "enterprise.is_sme" not in text

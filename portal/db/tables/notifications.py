@@ -1,11 +1,12 @@
 """The in-app inbox, and the e-mail outbox with each message's delivery outcome."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Text
 from sqlmodel import Field, SQLModel
 
-from portal.db.types import UTCDateTime, utcnow
+from portal.db.types import JsonDocument, UTCDateTime, utcnow
 
 
 class Notification(SQLModel, table=True):
@@ -29,8 +30,13 @@ class Notification(SQLModel, table=True):
     district: str | None = None
     bureau: str | None = None
     kind: str
+    # What the sender wrote, in Chinese: e-mails and notes without a message key read these.
     title: str
     body: str = Field(sa_type=Text)
+    # A message-catalogue key and its language-neutral parameters (a measure id, a state name):
+    # the inbox renders `<message>.title` / `<message>.body` in the reader's own language.
+    message: str | None = None
+    params: dict[str, Any] | None = Field(default=None, sa_type=JsonDocument)
     link: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -15,6 +15,8 @@ from starlette.datastructures import FormData
 
 from portal.services import bank_access, banks, consents
 from portal.services.errors import ValidationFailed
+from portal.web.case_views import fact_labels
+from portal.web.i18n import request_lang
 from portal.web.params import PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import EnterpriseUser, portal_of
@@ -91,6 +93,10 @@ def revoke(request: Request, consent_id: PathId, actor: EnterpriseUser) -> Redir
 @router.get("/access-log", response_class=HTMLResponse)
 def access_log(request: Request, actor: EnterpriseUser) -> HTMLResponse:
     portal = portal_of(request)
-    entries = bank_access.access_log_for(portal, actor)
+    lang = request_lang(request)
+    entries = [
+        {"entry": e, "facts": fact_labels(portal.pack, e.facts_read, lang)}
+        for e in bank_access.access_log_for(portal, actor)
+    ]
     context = {"actor": actor, "entries": entries, "local_time": portal.clock.wall_time}
     return render(request, "banks/access_log.html", context)

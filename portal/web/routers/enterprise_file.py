@@ -11,7 +11,7 @@ from portal.db.tables import EnterpriseProfile
 from portal.rules.facts import FactSpec
 from portal.services.context import Portal
 from portal.services.enterprise_file import enterprise_file
-from portal.web.case_views import label
+from portal.web.case_views import fact_labels, label, measure_title
 from portal.web.i18n import Translator, request_lang
 from portal.web.session_auth import StaffUser, portal_of
 from portal.web.templating import render
@@ -57,16 +57,6 @@ def _profile_rows(portal: Portal, profiles: list[EnterpriseProfile], t: Translat
     return rows
 
 
-def _fact_labels(portal: Portal, names: list[str], lang: str) -> list[str]:
-    specs = [portal.pack.facts.get(name) for name in names]
-    return [spec.label.get(lang) for spec in specs if spec is not None]
-
-
-def _measure_title(portal: Portal, measure_id: str, lang: str) -> str:
-    versions = portal.pack.versions(measure_id)
-    return versions[-1].title.get(lang) if versions else measure_id
-
-
 @router.get("/enterprises/{uscc}", response_class=HTMLResponse)
 def enterprise_page(request: Request, actor: StaffUser, uscc: str) -> HTMLResponse:
     portal = portal_of(request)
@@ -77,7 +67,7 @@ def enterprise_page(request: Request, actor: StaffUser, uscc: str) -> HTMLRespon
         workflow = portal.workflows[a.workflow]
         cases.append({
             "id": a.id,
-            "measure": _measure_title(portal, a.measure_id, t.lang),
+            "measure": measure_title(portal.pack, a.measure_id, t.lang),
             "stage": label(workflow.state(a.state).label, t.lang),
             "submitted": portal.clock.local_date(a.submitted_at) if a.submitted_at else None,
         })  # fmt: skip
@@ -91,9 +81,11 @@ def enterprise_page(request: Request, actor: StaffUser, uscc: str) -> HTMLRespon
         "consents": found.consents,
         "objections": found.objections,
         "queries": [
-            {"entry": e, "facts": _fact_labels(portal, e.facts_read, t.lang)} for e in found.bank_queries
+            {"entry": e, "facts": fact_labels(portal.pack, e.facts_read, t.lang)} for e in found.bank_queries
         ],
-        "hits": [(_measure_title(portal, h.measure_id, t.lang), h.notified_at) for h in found.screening_hits],
+        "hits": [
+            (measure_title(portal.pack, h.measure_id, t.lang), h.notified_at) for h in found.screening_hits
+        ],
         "reused": found.reused_files,
         "wall_time": portal.clock.wall_time,
     }

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from portal.services import notifications
+from portal.web.i18n import Translator, request_lang
+from portal.web.inbox_views import note_view
 from portal.web.params import PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import SignedIn, portal_of
@@ -16,7 +18,9 @@ router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False
 
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(request: Request, actor: SignedIn) -> HTMLResponse:
-    notes = notifications.inbox(portal_of(request), actor)
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    notes = [note_view(portal, note, t) for note in notifications.inbox(portal, actor)]
     return render(request, "portal/inbox.html", {"actor": actor, "notes": notes})
 
 
