@@ -37,7 +37,9 @@ ROLES = {
     "admin": ["/admin/users", "/review"],
     "supervisor": ["/supervision"],
 }
-SKIP = re.compile(r"^/(lang/|static/|api/|metrics|logout|login/oidc)|\.(pdf|csv|xlsx|png|svg)$|/download|/export")
+SKIP = re.compile(
+    r"^/(lang/|static/|api/|metrics|logout|login/oidc)|\.(pdf|csv|xlsx|png|svg)$|/download|/export"
+)
 PER_SHAPE = 2  # pages per URL shape (ids replaced): two cases show what every case shows
 MAX_PAGES = 60  # per role and language
 # Genuinely user-facing codes, with why (keep this short):
