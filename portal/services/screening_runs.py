@@ -492,7 +492,9 @@ def _finish(portal: Portal, run: ScreeningRun, attempt: int, rules: Sequence[Rul
             created = [
                 digest for digest, content in blobs.items() if portal.blobs.put(session, digest, content)
             ]
-            notified = notify_eligible_in(session, portal, hits, rules) if run.notify else None
+            notified = None
+            if run.notify:  # an empty register has no hits (and no row_id column) to tell anyone of
+                notified = notify_eligible_in(session, portal, hits, rules) if hits.num_rows else 0
             _fenced(
                 session,
                 run.id,

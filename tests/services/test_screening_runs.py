@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from services_helpers import World
 from sqlmodel import col, select
 
+from portal.db.engine import make_engine
 from portal.db.tables import AuditEvent, Notification, ScreeningRun
 from portal.services import screening_runs
 from portal.services.access import actor_of
@@ -246,3 +248,27 @@ def test_a_city_wide_supervisor_starts_runs_and_a_district_supervisor_follows_th
         start_run(portal, district, upload=csv_upload(1), measures=[], notify=False)
     assert [(r.id, name) for r, name in screening_runs.list_runs(portal, district)] == [(run.id, "监管")]
     assert screening_runs.run_of(portal, district, run.id).id == run.id
+
+
+def test_an_empty_register_with_notify_succeeds_and_tells_nobody(
+    portal: Portal, migrated_url: str, tmp_path: Path
+) -> None:
+    """A database with no enterprise at all (not the cast's): nothing to screen, nobody to tell."""
+    portal = replace(portal, engine=make_engine(migrated_url), data_dir=tmp_path)
+    try:
+        admin = actor_of(
+            create_staff_user(
+                portal,
+                None,
+                username="root",
+                password="correct horse battery",
+                display_name="管理员",
+                role="admin",
+            )
+        )
+        run = start_run(portal, admin, upload=None, measures=[], notify=True)
+        assert run.id is not None
+        done = execute_run(portal, run.id)
+        assert done is not None and (done.status, done.rows_total, done.notified) == ("succeeded", 0, 0)
+    finally:
+        portal.engine.dispose()

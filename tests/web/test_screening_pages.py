@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from portal_helpers import FACTS, client_of, csrf_of, login, portal_app, register, staff
+from portal_helpers import FACTS, client_of, csrf_of, login, portal_app, register, save_profile, staff
 
 from portal.services import screening_runs
 from portal.services.enterprises import actor_for_username
@@ -267,3 +268,22 @@ def test_a_reject_reason_names_facts_by_their_labels(
     portal_app: FastAPI, lang: str, reason: str, shown: str
 ) -> None:
     assert reworded(reason, portal_app.state.portal.pack.facts, Translator(lang)) == shown  # type: ignore[arg-type]
+
+
+def test_the_register_with_notify_says_how_many_were_told(portal_app: FastAPI) -> None:
+    client = _admin(portal_app)
+    enterprise = client_of(portal_app)
+    register(enterprise)
+    save_profile(enterprise)  # the register screens each enterprise's latest profile
+    token = csrf_of(client, "/screening")
+    started = client.post(
+        "/screening", data={"csrf_token": token, "source": "register", "notify": "on"}, follow_redirects=False
+    )
+    assert started.status_code == 303, started.text
+    location = started.headers["location"]
+    assert _finish(portal_app, client, int(location.rsplit("/", 1)[1]))["status"] == "succeeded"
+    page = client.get(location).text
+    told = re.search(r"已通知 (\d+) 项（企业 × 政策）", page)
+    assert "本平台企业库" in page and told is not None and int(told.group(1)) >= 1
+    header = client.get(f"{location}/hits.csv").content.decode("utf-8-sig").splitlines()[0]
+    assert header == "统一社会信用代码,政策,政策版本,测算结果"  # the register's rows by USCC, not our ids

@@ -239,9 +239,10 @@ def hits_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
     t = Translator(request_lang(request))
     run = screening_runs.run_of(portal, actor, run_id)
     hits = screening_runs.hits_of(portal, actor, run_id)
-    keyed = "row_id" in hits.column_names
-    header = [
-        t("screening.csv.row_id" if keyed else "screening.csv.row"),
+    # A file's rows by its own row_id (or number); the register's by USCC alone (its row ids are ours).
+    key = None if run.source_sha256 is None else "row_id" if "row_id" in hits.column_names else "row"
+    header = [t("screening.csv.row_id" if key == "row_id" else "screening.csv.row")] if key else []
+    header += [
         t("export.th_uscc"),
         t("screening.csv.measure"),
         t("screening.csv.version"),
@@ -250,13 +251,13 @@ def hits_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
     lines: list[Sequence[str | int | None]] = [header]
     rules = {m: portal.pack.select(m, run.evaluated_on) for m in set(hits.column("measure").to_pylist())}
     for row in hits.to_pylist():
-        rule = rules[row["measure"]]
+        cells: list[str | int | None] = [_cell(row[key]) if key == "row_id" else row[key]] if key else []
         lines.append([
-            _cell(row["row_id"]) if keyed else row["row"],
+            *cells,
             row["uscc"] or "",
             _title(portal, row["measure"], run.evaluated_on, t),
             row["version"],
-            _benefits(rule, row, t.lang),
+            _benefits(rules[row["measure"]], row, t.lang),
         ])  # fmt: skip
     return attachment(csv_bytes(lines), CSV_TYPE, f"screening-{run_id}-hits.csv")
 
