@@ -619,7 +619,7 @@ def seed_demo(portal: Portal) -> SeedReport:
     except NotFound:
         pass
     else:
-        return SeedReport(created=False, logins=demo_logins())
+        return SeedReport(created=False, logins=demo_logins(portal))
     saved_clock = portal.today_override
     demo = _Demo(portal)
     try:
@@ -632,13 +632,14 @@ def seed_demo(portal: Portal) -> SeedReport:
         sweep(portal)
     finally:
         portal.today_override = saved_clock
-    return SeedReport(created=True, logins=demo_logins(), applications=demo.count)
+    return SeedReport(created=True, logins=demo_logins(portal), applications=demo.count)
 
 
-def demo_logins() -> list[tuple[str, str]]:
+def demo_logins(portal: Portal) -> list[tuple[str, str]]:
     """Every demo account with a short description, in the order they are printed."""
-    people = [(e.key, f"企业 {e.name}（{e.district}）") for e in ENTERPRISES]
-    people.append((NEWCOMER.key, f"企业 {NEWCOMER.name}（{NEWCOMER.district}，身份待核验）"))
+    district = portal.city.jurisdictions.label
+    people = [(e.key, f"企业 {e.name}（{district(e.district, 'zh')}）") for e in ENTERPRISES]
+    people.append((NEWCOMER.key, f"企业 {NEWCOMER.name}（{district(NEWCOMER.district, 'zh')}，身份待核验）"))
     staff = [
         ("tianhe_reviewer", "天河区初审员"),
         ("tianhe_head", "天河区审核科负责人（可批量转交案件）"),

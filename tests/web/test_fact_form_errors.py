@@ -85,5 +85,6 @@ def test_the_profile_shows_the_registered_district_and_refuses_a_future_date(por
     )
     assert refused.status_code == 422
     assert "日期不能晚于今天。" in " ".join(_summary(refused.text))
+    assert "海珠区" in refused.text  # the registered district stays on the page it is refused on
     english = client.get("/profile", cookies={"lang": "en"}).text
     assert "Haizhu" in english and "cannot be changed here" in english

@@ -68,13 +68,19 @@ def _profile_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     city = portal_of(request).city
+    enterprise = own_enterprise(request, actor)
+    # The register's identity overrides whatever the form says, so it is shown, not offered.
+    registered = {
+        city.name_fact: enterprise.name,
+        city.code_fact: enterprise.uscc,
+        city.jurisdictions.fact: enterprise.district,
+    }
     context = {
         "actor": actor,
-        "enterprise": own_enterprise(request, actor),
+        "enterprise": enterprise,
         "groups": fact_groups(portal_of(request).pack, city, request_lang(request)),
-        # The register's identity overrides whatever the form says, so it is shown, not offered.
-        "locked": {city.name_fact, city.code_fact, city.jurisdictions.fact},
-        "values": values,
+        "locked": set(registered),
+        "values": {**values, **registered},
         "errors": errors,
         "version": version,
         "saved": saved,
