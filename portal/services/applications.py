@@ -38,6 +38,8 @@ from portal.text_rules import without_bidi
 from portal.workflows import Actor, EventSpec
 
 SUBMIT, RESUBMIT = "submit", "resubmit"
+# The enterprise's own way out, the one event the portal offers it outside the form.
+WITHDRAW = "withdraw"
 # Events with their own use case (they store more than a state change).
 _OWN_USE_CASE = {
     SUBMIT: "submit",
@@ -678,7 +680,7 @@ def withdraw(
     portal: Portal, actor: Actor, application_id: int, expected_version: int, comment: str | None = None
 ) -> Moved:
     """The enterprise takes its application back (allowed until approval, per the workflow)."""
-    return transition(portal, actor, application_id, "withdraw", comment, expected_version)
+    return transition(portal, actor, application_id, WITHDRAW, comment, expected_version)
 
 
 def allowed_events(portal: Portal, actor: Actor, application_id: int) -> list[EventSpec]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -19,8 +19,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.services.access import actor_for_user
 from portal.web.input_guard import HostileText
+from portal.web.security import csrf_token
+from portal.web.session_store import HANDLE_KEY
 from portal.web.templating import base_context
+from portal.workflows import Actor
 
 log = logging.getLogger("portal.web")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -59,12 +63,33 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
+def page_actor(conn: HTTPConnection) -> Actor | None:
+    """Who is signed in, so an error page keeps their navigation; None if nobody or unknowable."""
+    handle = conn.scope.get(HANDLE_KEY)
+    if handle is None or handle.user_id is None:
+        return None
+    try:
+        return actor_for_user(conn.app.state.portal, handle.user_id)
+    except Exception:  # the error being answered may be the database itself: show the plain nav
+        return None
+
+
+def layout_context(conn: HTTPConnection) -> dict[str, Any]:
+    """What the signed-in layout needs on a page rendered outside a route (errors)."""
+    return {
+        **base_context(conn),
+        "actor": page_actor(conn),
+        "csrf_token": lambda: csrf_token(cast("Request", conn)),
+        "enterprise_unverified": False,
+    }
+
+
 def error_page(
     conn: HTTPConnection, env: jinja2.Environment, status: int, reference: str | None = None
 ) -> HTMLResponse:
     shown = status if status in PAGE_STATUSES else (500 if status >= 500 else 400)
     html = env.get_template("errors/error.html").render(
-        **base_context(conn), status=status, key=f"error.{shown}", reference=reference
+        **layout_context(conn), status=status, key=f"error.{shown}", reference=reference
     )
     return HTMLResponse(html, status_code=status)
 

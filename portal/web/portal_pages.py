@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from portal.web.routers import (
     account,
     admin,
+    application_check,
     applications,
     applications_api,
     auth,
@@ -43,6 +44,7 @@ ROUTERS = (
     catalogue.router,
     grants.router,
     applications.router,
+    application_check.router,
     queue_work.router,
     review.router,
     case_outcomes.router,

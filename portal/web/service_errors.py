@@ -23,7 +23,7 @@ from portal.services.errors import (
     ServiceError,
     ValidationFailed,
 )
-from portal.web.errors import error_page, error_response, is_api, problem_response
+from portal.web.errors import error_page, error_response, is_api, page_actor, problem_response
 from portal.web.i18n import request_lang
 from portal.web.routers.pages import safe_next
 from portal.web.session_auth import LoginRequired
@@ -77,6 +77,7 @@ async def _on_service_error(request: Request, exc: Exception) -> Response:
             request,
             "errors/service_error.html",
             {
+                "actor": page_actor(request),
                 "status": status,
                 "key": f"error.{status}",
                 "detail": message_of(exc, lang),

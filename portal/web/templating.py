@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.requests import HTTPConnection
 
+from portal.web.flash import take_flash
 from portal.web.i18n import LANGS, Translator, request_lang
 from portal.web.security import CSRF_FIELD, csrf_token
 from portal.web.session_store import HANDLE_KEY
@@ -55,6 +56,8 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
         "city": conn.app.state.portal.city,
         # Sign-in and verification through an OpenID Connect provider, when one is configured.
         "oidc_enabled": conn.app.state.settings.oidc_issuer is not None,
+        # What the last action did (portal.web.flash); only `render` takes it from the session.
+        "flash": None,
     }
 
 
@@ -67,8 +70,10 @@ def render(
 ) -> HTMLResponse:
     """Render a page; `csrf_token()` is lazy so pages without forms set no session cookie."""
     env: jinja2.Environment = request.app.state.jinja
+    base = base_context(request)
+    base["flash"] = take_flash(request, base["t"])
     page = env.get_template(template).render(
-        **base_context(request),
+        **base,
         csrf_token=lambda: csrf_token(request),
         # Set by the enterprise-role dependency: every page of an unverified enterprise says so.
         enterprise_unverified=getattr(request.state, "enterprise_unverified", False),

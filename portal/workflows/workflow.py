@@ -137,6 +137,17 @@ class Workflow:
         self.state(state)
         return list(self._outgoing[state])
 
+    def irreversible(self, state: str, event: str) -> bool:
+        """Whether `event` from `state` cannot be undone: a `danger` edge, or one into a final stage.
+
+        The portal asks for confirmation on a page of its own before firing such an event.
+        """
+        return any(
+            edge.style == "danger" or self.state(edge.target).final
+            for edge in self.transitions_from(state)
+            if edge.event == event
+        )
+
     def allowed_events(self, state: str, actor: Actor, case: CaseContext) -> list[EventSpec]:
         """The events `actor` may fire now, in file order; a required comment is not yet judged."""
         allowed: dict[str, EventSpec] = {}

@@ -179,9 +179,17 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
     clerk.set_input_files("#attachment-budget_sheet", str(tmp_path / "明细.xlsx"))
     assert_accessible(clerk)
     screenshot(clerk, "journey-04-form")
-    clerk.get_by_role("button", name="提交申请").click()
+    clerk.get_by_role("button", name="保存并检查填写内容").click()
+    expect(clerk.locator("h1")).to_have_text("检查填写内容")
+    expect(clerk.locator("main")).to_contain_text("合同.pdf")
+    assert_accessible(clerk)
+    screenshot(clerk, "journey-05-check-answers")
+    clerk.get_by_role("button", name="确认提交").click()
+    expect(clerk.locator("h1")).to_have_text("申报已提交")
+    expect(clerk.locator(".flash")).to_be_visible()
     expect(clerk.locator(".stage")).to_have_text("已提交待受理")
     application_id = int(re.search(r"/applications/(\d+)", clerk.url).group(1))  # type: ignore[union-attr]
+    assert_accessible(clerk)
     screenshot(clerk, "journey-05-submitted")
 
     reviewer = browser.new_page()
@@ -208,6 +216,7 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
     expect(clerk.locator("#section-budget .reviewer-comment")).to_contain_text("25%")
     clerk.fill("#field-requested_amount", "2800000")
     screenshot(clerk, "journey-08-amend")
+    clerk.get_by_role("button", name="保存并检查填写内容").click()
     clerk.get_by_role("button", name="补正后重新提交").click()
     expect(clerk.locator(".stage")).to_have_text("区级初审")
 

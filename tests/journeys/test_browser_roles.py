@@ -221,8 +221,9 @@ def test_enterprise_in_the_browser(world: World, browser: Browser, tmp_path: Pat
         path.write_bytes(PDF_BYTES)
         page.set_input_files(f"#attachment-{slot.id}", str(path))
     screenshot(page, "journey-role-enterprise-form")
-    page.locator('button[name="action"][value="submit"]').click()
-    page.wait_for_url(re.compile(rf"/applications/{application_id}$"))
+    page.locator('button[name="action"][value="check"]').click()
+    page.locator(f'form[action="/applications/{application_id}/submit"] button[type=submit]').click()
+    page.wait_for_url(re.compile(rf"/applications/{application_id}/submitted$"))
     workflow = PACK.workflow_of(MEASURE)
     first = _approval(MEASURE).steps[0]
     expect(page.locator(".stage")).to_have_text(workflow.state(first.target).label.zh)

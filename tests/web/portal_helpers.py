@@ -245,12 +245,14 @@ def case_form(client: TestClient, path: str) -> tuple[int, str]:
 
 
 def fire(client: TestClient, application_id: int, event: str, comment: str = "", **extra: str) -> int:
+    """Fire `event` from the case page, answering yes where the portal asks for confirmation."""
     version, token = case_form(client, f"/review/{application_id}")
     data = {
         "csrf_token": token,
         "event": event,
         "expected_version": str(version),
         "comment": comment,
+        "confirm": "yes",
         **extra,
     }
     return client.post(f"/review/{application_id}/transition", data=data, follow_redirects=False).status_code

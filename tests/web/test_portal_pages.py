@@ -187,9 +187,12 @@ def test_stale_version_gets_the_conflict_page(portal_app: FastAPI) -> None:
 def test_withdraw_before_approval(portal_app: FastAPI) -> None:
     client, application_id = enterprise_with_case(portal_app)
     version, token = case_form(client, f"/applications/{application_id}")
+    data = {"csrf_token": token, "expected_version": str(version)}
+    asked = client.post(f"/applications/{application_id}/withdraw", data=data, follow_redirects=False)
+    assert asked.status_code == 200 and "确认撤回申报？" in asked.text
     response = client.post(
         f"/applications/{application_id}/withdraw",
-        data={"csrf_token": token, "expected_version": str(version)},
+        data={**data, "confirm": "yes"},
         follow_redirects=False,
     )
     assert response.status_code == 303

@@ -23,7 +23,10 @@ from portal.services.amendments import reopened_sections
 from portal.services.case_files import case_files, file_library
 from portal.services.enterprises import profile_facts
 from portal.services.errors import NotFound, Refused, ValidationFailed
+from portal.web.application_steps import LONG_FORM_SECTIONS, section_statuses
 from portal.web.case_views import case_row, history_rows, reasons
+from portal.web.confirm_step import confirm_page, confirmed, flash_moved, forget_comment
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, FormVersion, PathId, QueryVersion
 from portal.web.routers.enterprise import own_enterprise
@@ -48,6 +51,8 @@ router = APIRouter(
 ATTACHMENT_PREFIX = "attachment:"
 _CONTROL_FIELDS = frozenset({CSRF_FIELD, "action"})
 _READ_CHUNK = 1024 * 1024
+MAX_COMMENT = 2000
+WITHDRAW = app_service.WITHDRAW
 STAFF_VIEW = {"reviewer": "/review", "admin": "/review", "expert": "/expert"}
 
 
@@ -70,7 +75,8 @@ def start_application(
     return RedirectResponse(f"/applications/{application.id}/edit", status_code=303)
 
 
-def _editable(portal: Any, application: Application) -> bool:
+def editable(portal: Any, application: Application) -> bool:
+    """Whether the enterprise may change the answers now (a draft, or a case returned to it)."""
     kind = portal.workflows[application.workflow].state(application.state).kind
     return bool(kind in ("draft", "amendment"))
 
@@ -95,20 +101,20 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         "eligibility": application.eligibility_outcome,
         "history": history,
         "reasons": reasons(history),
-        "editable": _editable(portal, application),
-        "can_withdraw": "withdraw" in allowed,
+        "editable": editable(portal, application),
+        "can_withdraw": WITHDRAW in allowed,
         "needs_confirmation": auto_grant.is_awaiting(portal, application),
         "letters": decisions.letters_for(portal, actor, application_id),
     }
     return render(request, "portal/application.html", {"actor": actor, "case": case})
 
 
-def _latest_answers(request: Request, actor: Actor, application_id: int) -> dict[str, Any]:
+def latest_answers(request: Request, actor: Actor, application_id: int) -> dict[str, Any]:
     versions = app_service.answer_versions(portal_of(request), actor, application_id)
     return dict(versions[-1].answers) if versions else {}
 
 
-def _form_page(
+def form_page(
     request: Request,
     actor: Actor,
     application: Application,
@@ -140,9 +146,8 @@ def _form_page(
             comments = {
                 section: history[-1]["comment"] for section in (reopen or [s.id for s in spec.sections])
             }
-    attached: dict[str, list[str]] = {}
-    for item in case_files(portal, actor, application.id):
-        attached.setdefault(item.slot, []).append(item.original_name)
+    attached = attached_names(portal, actor, application.id)
+    long_form = len(spec.sections) >= LONG_FORM_SECTIONS
     context = {
         "actor": actor,
         "case": case_row(
@@ -157,11 +162,20 @@ def _form_page(
         "library": file_library(portal, actor),
         "saved": saved,
         "refusal": refusal,
+        "tasks": section_statuses(spec, values, attached, lang) if long_form else None,
     }
     return render(request, "portal/application_form.html", context, status_code=status_code)
 
 
-def _spec_for(request: Request, application: Application) -> FormSpec:
+def attached_names(portal: Any, actor: Actor, application_id: int) -> dict[str, list[str]]:
+    """The names of the files in each upload slot, as the applicant uploaded them."""
+    attached: dict[str, list[str]] = {}
+    for item in case_files(portal, actor, application_id):
+        attached.setdefault(item.slot, []).append(item.original_name)
+    return attached
+
+
+def spec_for(request: Request, application: Application) -> FormSpec:
     spec = portal_of(request).forms.get(application.measure_id)
     if spec is None:
         raise NotFound("form", application.measure_id)
@@ -172,16 +186,16 @@ def _spec_for(request: Request, application: Application) -> FormSpec:
 def edit_form(request: Request, actor: EnterpriseUser, application_id: PathId, saved: int = 0) -> Response:
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
-    if not _editable(portal, application):
+    if not editable(portal, application):
         return RedirectResponse(f"/applications/{application_id}", status_code=303)
-    spec = _spec_for(request, application)
-    answers = _latest_answers(request, actor, application_id)
+    spec = spec_for(request, application)
+    answers = latest_answers(request, actor, application_id)
     if not answers:
         profile = enterprises.latest_profile(portal, actor)
         answers = spec.prefill(
             profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
         )
-    return _form_page(request, actor, application, spec, answers, {}, saved=bool(saved))
+    return form_page(request, actor, application, spec, answers, {}, saved=bool(saved))
 
 
 async def _read_upload(upload: UploadFile) -> bytes:
@@ -271,16 +285,16 @@ def _save_or_submit(
     lang = request_lang(request)
     t = Translator(lang)
     application = get_application_for(portal, actor, application_id)
-    spec = _spec_for(request, application)
+    spec = spec_for(request, application)
     reopen = (
         reopened_sections(portal, actor, application_id)
         if portal.workflows[application.workflow].state(application.state).kind == "amendment"
         else None
     )
-    answers = _posted_answers(form, spec, _latest_answers(request, actor, application_id), reopen)
+    answers = _posted_answers(form, spec, latest_answers(request, actor, application_id), reopen)
     uploads, upload_errors = _checked_uploads(posted, spec, t)
     if upload_errors:
-        return _form_page(request, actor, application, spec, answers, upload_errors, status_code=422)
+        return form_page(request, actor, application, spec, answers, upload_errors, status_code=422)
     version = v
     files = [app_service.NewFile(slot, data, CONTENT_TYPES[kind], name) for slot, kind, name, data in uploads]
     try:
@@ -290,22 +304,24 @@ def _save_or_submit(
             ).version
         version = app_service.save_draft(portal, actor, application_id, answers, version, lang=lang).version
         if form.get("action") == "submit":
+            # Scripted clients may still submit from the form; people go through the check page.
             app_service.submit(portal, actor, application_id, version, lang=lang)
-            return RedirectResponse(f"/applications/{application_id}", status_code=303)
+            flash(request, "apply.flash.submitted", id=application_id)
+            return RedirectResponse(f"/applications/{application_id}/submitted", status_code=303)
+        if form.get("action") == "check":
+            return RedirectResponse(f"/applications/{application_id}/check", status_code=303)
     except ValidationFailed as failed:
         application = get_application_for(portal, actor, application_id)
-        errors = _field_errors(failed, files, t)
-        return _form_page(request, actor, application, spec, answers, errors, status_code=422)
+        errors = field_errors(failed, files, t)
+        return form_page(request, actor, application, spec, answers, errors, status_code=422)
     except Refused as refused:
         application = get_application_for(portal, actor, application_id)
         message = refused.message_en if lang == "en" else refused.message_zh
-        return _form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
+        return form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
     return RedirectResponse(f"/applications/{application_id}/edit?saved=1", status_code=303)
 
 
-def _field_errors(
-    failed: ValidationFailed, files: list[app_service.NewFile], t: Translator
-) -> dict[str, str]:
+def field_errors(failed: ValidationFailed, files: list[app_service.NewFile], t: Translator) -> dict[str, str]:
     """Each problem by its field; a quota problem next to the first upload slot of the post."""
     errors: dict[str, str] = {}
     for problem in failed.errors:
@@ -331,12 +347,29 @@ def reuse_attachment(
     return RedirectResponse(f"/applications/{application_id}/edit?saved=1", status_code=303)
 
 
-@router.post("/applications/{application_id}/withdraw")
+@router.post("/applications/{application_id}/withdraw", response_class=HTMLResponse)
 def withdraw(
     request: Request,
     actor: EnterpriseUser,
     application_id: PathId,
     expected_version: FormVersion,
-) -> RedirectResponse:
-    app_service.withdraw(portal_of(request), actor, application_id, expected_version)
+    comment: str = Form(""),
+    confirm: str = Form(""),
+) -> Response:
+    """The first POST asks "are you sure?" when the workflow says withdrawing cannot be undone."""
+    portal = portal_of(request)
+    application = get_application_for(portal, actor, application_id)
+    workflow = portal.workflows[application.workflow]
+    text = comment.strip()[:MAX_COMMENT]
+    if workflow.irreversible(application.state, WITHDRAW) and not confirmed(confirm):
+        return confirm_page(
+            request, actor, application, workflow, WITHDRAW,
+            action_url=f"/applications/{application_id}/withdraw",
+            back_url=f"/applications/{application_id}",
+            fields=[("expected_version", str(expected_version))],
+            comment=text,
+        )  # fmt: skip
+    moved = app_service.withdraw(portal, actor, application_id, expected_version, text or None)
+    forget_comment(request)
+    flash_moved(request, workflow, WITHDRAW, moved)
     return RedirectResponse(f"/applications/{application_id}", status_code=303)

@@ -7,6 +7,7 @@ the reviewer gets the 409 page instead of overwriting a decision they never saw.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -27,6 +28,7 @@ from portal.services.case_files import (
     expert_roster,
     judged_today,
 )
+from portal.services.errors import StaleVersion
 from portal.services.queue import SORT_KEYS, queue_page
 from portal.web.case_outcome_views import notice_context, outcome_context, ownership_context, panel_context
 from portal.web.case_views import (
@@ -35,6 +37,15 @@ from portal.web.case_views import (
     history_rows,
     label,
     trace_comparison,
+)
+from portal.web.confirm_step import (
+    confirm_page,
+    confirmed,
+    flash_moved,
+    forget_comment,
+    keep_comment,
+    kept_comment,
+    stale_page,
 )
 from portal.web.downloads import attachment_response
 from portal.web.i18n import Translator, request_lang
@@ -138,6 +149,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
             }
             for e in audit_trail(portal, actor, application_id)
         ],
+        "kept": kept_comment(request, application_id),
         "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
         **outcome_context(request, actor, application),
         **panel_context(request, actor, application),
@@ -151,7 +163,7 @@ def case_view(request: Request, actor: StaffUser, application_id: PathId) -> HTM
     return render(request, "portal/review_case.html", case_page_context(request, actor, application_id))
 
 
-@router.post("/review/{application_id}/transition")
+@router.post("/review/{application_id}/transition", response_class=HTMLResponse)
 async def transition(
     request: Request,
     actor: StaffUser,
@@ -159,20 +171,60 @@ async def transition(
     expected_version: FormVersion,
     event: str = Form(...),
     comment: str = Form(""),
-) -> RedirectResponse:
+    confirm: str = Form(""),
+) -> Response:
+    form = await request.form()
+    sections = [s for s in form.getlist("sections") if isinstance(s, str)]
+    step = Step(event, comment.strip()[:MAX_COMMENT], sections, expected_version, confirmed(confirm))
+    # Synchronous database work: in the thread pool, never on the event loop.
+    return await run_in_threadpool(_transition, request, actor, application_id, step)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one action form posted: the event, its comment and sections, the version seen."""
+
+    event: str
+    comment: str
+    sections: list[str]
+    expected_version: int
+    confirmed: bool
+
+
+def _transition(request: Request, actor: StaffUser, application_id: int, step: Step) -> Response:
+    """Fire the event, after a page of its own asking once more when the workflow says it is final."""
     portal = portal_of(request)
-    text = comment.strip()[:MAX_COMMENT] or None
-    if event == RETURN_EVENT:
-        form = await request.form()
-        sections = [s for s in form.getlist("sections") if isinstance(s, str)]
-        await run_in_threadpool(
-            return_for_amendment,
-            portal, actor, application_id, sections=sections, comment=text, expected_version=expected_version,
+    application = get_application_for(portal, actor, application_id)
+    workflow = portal.workflows[application.workflow]
+    if not step.confirmed and workflow.irreversible(application.state, step.event):
+        return confirm_page(
+            request, actor, application, workflow, step.event,
+            action_url=f"/review/{application_id}/transition",
+            back_url=f"/review/{application_id}",
+            fields=[
+                ("event", step.event),
+                ("expected_version", str(step.expected_version)),
+                *(("sections", s) for s in step.sections),
+            ],
+            comment=step.comment,
         )  # fmt: skip
-    else:  # synchronous database work: in the thread pool, never on the event loop
-        await run_in_threadpool(
-            app_service.transition, portal, actor, application_id, event, text, expected_version
-        )
+    text = step.comment or None
+    try:
+        if step.event == RETURN_EVENT:
+            moved = return_for_amendment(
+                portal, actor, application_id,
+                sections=step.sections, comment=text, expected_version=step.expected_version,
+            )  # fmt: skip
+        else:
+            moved = app_service.transition(
+                portal, actor, application_id, step.event, text, step.expected_version
+            )
+    except StaleVersion:
+        # Someone acted first: nothing happened, and the comment waits in its box on the case page.
+        keep_comment(request, application_id, step.event, step.comment)
+        return stale_page(request, actor, f"/review/{application_id}")
+    forget_comment(request)
+    flash_moved(request, workflow, step.event, moved)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
 
 

@@ -1,0 +1,121 @@
+"""How an application form reads as steps: a task list of its sections, and the answers to check.
+
+Pure functions over the form spec, the latest answers and the files attached, so the edit page's
+task list and the check-your-answers page describe the same sections in the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from portal.forms import FieldSpec, FormSpec
+from portal.forms.model import Section
+from portal.web.i18n import Translator
+
+# A form with at least this many sections gets a task list above it (GOV.UK "complete multiple tasks").
+LONG_FORM_SECTIONS = 3
+
+
+@dataclass(frozen=True)
+class SectionStatus:
+    """One line of the task list: a section, how far it is, and what is still wrong in it."""
+
+    id: str
+    title: str
+    status: str
+    problems: int
+
+
+def _answered(field: FieldSpec, value: object) -> bool:
+    """A value the applicant gave; an unticked checkbox is saved as "false" and counts as nothing."""
+    if value is None or value == "":
+        return False
+    return not (field.widget == "checkbox" and str(value).lower() == "false")
+
+
+def _section_status(
+    section: Section, answers: Mapping[str, Any], attached: Mapping[str, Sequence[str]], bad: set[str]
+) -> tuple[str, int]:
+    given = sum(_answered(f, answers.get(f.name)) for f in section.fields)
+    given += sum(bool(attached.get(slot.id)) for slot in section.attachments)
+    problems = sum(f.name in bad for f in section.fields)
+    problems += sum(slot.required and not attached.get(slot.id) for slot in section.attachments)
+    if problems == 0 and (given or not section.fields):
+        return "done", 0
+    return ("started" if given else "todo"), problems
+
+
+def section_statuses(
+    spec: FormSpec, answers: Mapping[str, Any], attached: Mapping[str, Sequence[str]], lang: str
+) -> list[SectionStatus]:
+    """Each section's status: completed when nothing in it is missing or invalid."""
+    bad = {error.path.split(".")[0] for error in spec.validate(answers, lang)}
+    rows = []
+    for section in spec.sections:
+        status, problems = _section_status(section, answers, attached, bad)
+        rows.append(SectionStatus(section.id, section.title.get(lang), status, problems))
+    return rows
+
+
+def _as_date(value: object, t: Translator) -> str:
+    try:
+        return t.date(value if isinstance(value, dt.date) else str(value))
+    except ValueError:
+        return str(value)
+
+
+def _as_money(value: object, t: Translator) -> str:
+    try:
+        return t.money(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def answer_text(field: FieldSpec, value: object, t: Translator) -> str:
+    """An answer as the applicant reads it back: labels for choices, yuan for money, dates in words."""
+    if field.widget == "checkbox":
+        return t("apply.yes") if str(value).lower() == "true" else t("apply.no")
+    if not _answered(field, value):
+        return ""
+    if str(value) in field.options:
+        return field.options[str(value)].get(t.lang)
+    if field.widget == "money":
+        return _as_money(value, t)
+    if field.widget == "date":
+        return _as_date(value, t)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class CheckedSection:
+    """One block of the check-your-answers page: its rows and whether it can still be changed."""
+
+    id: str
+    title: str
+    rows: list[tuple[str, str]]
+    files: list[tuple[str, list[str]]]
+    changeable: bool
+
+
+def check_sections(
+    spec: FormSpec,
+    answers: Mapping[str, Any],
+    attached: Mapping[str, Sequence[str]],
+    t: Translator,
+    reopen: Sequence[str] | None,
+) -> list[CheckedSection]:
+    """Every section's answers by label, and its files by name; `reopen` limits what can change."""
+    return [
+        CheckedSection(
+            id=section.id,
+            title=section.title.get(t.lang),
+            rows=[(f.label.get(t.lang), answer_text(f, answers.get(f.name), t)) for f in section.fields],
+            files=[(slot.label.get(t.lang), list(attached.get(slot.id, ()))) for slot in section.attachments],
+            changeable=reopen is None or section.id in reopen,
+        )
+        for section in spec.sections
+    ]

@@ -1,0 +1,100 @@
+"""Check your answers, then submit, then the confirmation: the last steps of an application.
+
+The check page reads back every section with a change link, and the submit button on it carries
+the version the applicant checked, so answers changed in another tab meanwhile give the 409 page
+instead of sending something the applicant never saw. The confirmation names the reference, who
+handles the case next and by when.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from portal.services import applications as app_service
+from portal.services.access import get_application_for
+from portal.services.amendments import reopened_sections
+from portal.services.errors import Refused, ValidationFailed
+from portal.web.application_steps import check_sections, section_statuses
+from portal.web.case_views import case_row
+from portal.web.flash import flash
+from portal.web.i18n import Translator, request_lang
+from portal.web.params import FormVersion, PathId
+from portal.web.routers.applications import (
+    attached_names,
+    editable,
+    field_errors,
+    form_page,
+    latest_answers,
+    spec_for,
+)
+from portal.web.security import require_csrf
+from portal.web.session_auth import EnterpriseUser, portal_of
+from portal.web.templating import render
+
+router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+
+
+@router.get("/applications/{application_id}/check", response_class=HTMLResponse)
+def check_answers(request: Request, actor: EnterpriseUser, application_id: PathId) -> Response:
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    application = get_application_for(portal, actor, application_id)
+    if not editable(portal, application):
+        return RedirectResponse(f"/applications/{application_id}", status_code=303)
+    spec = spec_for(request, application)
+    answers = latest_answers(request, actor, application_id)
+    attached = attached_names(portal, actor, application_id)
+    in_amendment = portal.workflows[application.workflow].state(application.state).kind == "amendment"
+    reopen = reopened_sections(portal, actor, application_id) if in_amendment else None
+    context = {
+        "actor": actor,
+        "case": case_row(
+            application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
+        ),
+        "spec": spec,
+        "sections": check_sections(spec, answers, attached, t, reopen),
+        "unfinished": {s.id for s in section_statuses(spec, answers, attached, t.lang) if s.problems},
+    }
+    return render(request, "portal/check_answers.html", context)
+
+
+@router.post("/applications/{application_id}/submit")
+async def submit_checked(
+    request: Request, actor: EnterpriseUser, application_id: PathId, expected_version: FormVersion
+) -> Response:
+    return await run_in_threadpool(_submit, request, actor, application_id, expected_version)
+
+
+def _submit(request: Request, actor: EnterpriseUser, application_id: int, version: int) -> Response:
+    """Submit what was checked; a missing answer sends the applicant back to the form, marked."""
+    portal = portal_of(request)
+    lang = request_lang(request)
+    t = Translator(lang)
+    try:
+        app_service.submit(portal, actor, application_id, version, lang=lang)
+    except (ValidationFailed, Refused) as failed:
+        application = get_application_for(portal, actor, application_id)
+        spec = spec_for(request, application)
+        answers = latest_answers(request, actor, application_id)
+        if isinstance(failed, ValidationFailed):
+            errors = field_errors(failed, [], t)
+            return form_page(request, actor, application, spec, answers, errors, status_code=422)
+        message = failed.message_en if lang == "en" else failed.message_zh
+        return form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
+    flash(request, "apply.flash.submitted", id=application_id)
+    return RedirectResponse(f"/applications/{application_id}/submitted", status_code=303)
+
+
+@router.get("/applications/{application_id}/submitted", response_class=HTMLResponse)
+def submitted(request: Request, actor: EnterpriseUser, application_id: PathId) -> Response:
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    application = get_application_for(portal, actor, application_id)
+    if editable(portal, application) or application.submitted_at is None:
+        return RedirectResponse(f"/applications/{application_id}", status_code=303)
+    case = case_row(
+        application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
+    )
+    return render(request, "portal/submitted.html", {"actor": actor, "case": case})

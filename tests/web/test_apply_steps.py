@@ -1,0 +1,151 @@
+"""The application's last steps over real HTTP forms: task list, check your answers, confirmation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from portal_helpers import (
+    client_of,
+    csrf_of,
+    edit_target,
+    portal_app,
+    register,
+    save_profile,
+    scenario_answers,
+    scenario_files,
+    start_application,
+)
+
+from portal.db.tables import Application
+from portal.web.i18n import Translator
+
+__all__ = ["portal_app"]
+MEASURE = "subsidy.ai_scenario_demo"
+
+
+def stored(app: FastAPI, application_id: int) -> Application:
+    with app.state.portal.reading() as session:
+        row = session.get(Application, application_id)
+        assert row is not None
+        return row
+
+
+def drafted(app: FastAPI, lang: str) -> tuple[TestClient, int, str]:
+    """A signed-in enterprise in `lang` with a fresh draft; returns the client, the id and the USCC."""
+    client = client_of(app)
+    _, code = register(client)
+    save_profile(client)
+    client.cookies.set("lang", lang)
+    return client, start_application(client, MEASURE), code
+
+
+def statuses(html: str) -> dict[str, str]:
+    return dict(
+        (section, status)
+        for status, section in re.findall(r'task-status-(\w+)" id="task-status-(\w+)"', html)
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_task_list_follows_what_is_filled_in(portal_app: FastAPI, lang: str) -> None:
+    client, application_id, code = drafted(portal_app, lang)
+    action, token = edit_target(client, application_id)
+    answers = scenario_answers(code)
+    partial = {k: v for k, v in answers.items() if k not in ("project_name", "track", "start_on", "end_on")}
+    partial = {**partial, "summary": "", "investment": "", "requested_amount": "300"}
+    data = {**partial, "csrf_token": token, "action": "save"}
+    saved = client.post(action, data=data, follow_redirects=False)
+    assert saved.status_code == 303
+    page = client.get(f"/applications/{application_id}/edit").text
+    assert statuses(page) == {"applicant": "done", "project": "todo", "budget": "started"}
+    t = Translator(lang)
+    for status in ("done", "todo", "started"):
+        assert t(f"apply.status.{status}") in page
+    assert 'href="#section-project"' in page and 'id="section-project"' in page
+    assert 'id="field-project_name"' in page  # the single-page form is still all there
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_check_answers_reads_back_labels_money_and_files(portal_app: FastAPI, lang: str) -> None:
+    client, application_id, code = drafted(portal_app, lang)
+    action, token = edit_target(client, application_id)
+    data = {**scenario_answers(code), "csrf_token": token, "action": "check"}
+    response = client.post(action, data=data, files=scenario_files(), follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/applications/{application_id}/check"
+    page = client.get(response.headers["location"]).text
+    t = Translator(lang)
+    spec = portal_app.state.portal.forms.get(MEASURE)
+    assert t("apply.check.title") in page
+    assert spec.fields["track"].options["cheng"].get(lang) in page
+    assert ">cheng<" not in page
+    assert t.money(3000000) in page and "3000000<" not in page
+    assert t.date("2025-01-01") in page
+    assert "合同.pdf" in page and "budget.xlsx" in page
+    for section in spec.sections:
+        assert section.title.get(lang) in page
+        assert f'href="/applications/{application_id}/edit#section-{section.id}"' in page
+    assert stored(portal_app, application_id).state == "draft"  # checking sends nothing
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_submit_from_the_check_page_then_the_confirmation(portal_app: FastAPI, lang: str) -> None:
+    client, application_id, code = drafted(portal_app, lang)
+    action, token = edit_target(client, application_id)
+    data = {**scenario_answers(code), "csrf_token": token, "action": "check"}
+    client.post(action, data=data, files=scenario_files())
+    check = client.get(f"/applications/{application_id}/check").text
+    version = re.search(r'name="expected_version" value="(\d+)"', check)
+    assert version is not None
+    url = f"/applications/{application_id}/submit"
+    assert client.post(url, data={"expected_version": version.group(1)}).status_code == 403  # no CSRF
+    sent = client.post(
+        url, data={"csrf_token": token, "expected_version": version.group(1)}, follow_redirects=False
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/applications/{application_id}/submitted"
+    page = client.get(sent.headers["location"]).text
+    row = stored(portal_app, application_id)
+    portal = portal_app.state.portal
+    t = Translator(lang)
+    assert row.state != "draft" and row.due_on is not None
+    assert t("apply.done.title") in page and t("app.title", id=application_id) in page
+    assert t("apply.flash.submitted", id=application_id) in page  # the flash, once
+    assert t("apply.flash.submitted", id=application_id) not in client.get(sent.headers["location"]).text
+    district = portal.city.jurisdictions.label(row.district, lang)
+    assert district in page and f">{row.district}<" not in page
+    assert t.date(row.due_on) in page
+    again = client.post(url, data={"csrf_token": token, "expected_version": version.group(1)})
+    assert again.status_code == 409  # the version checked is gone: nothing is sent twice
+
+
+def test_check_page_sends_back_to_the_form_when_answers_are_missing(portal_app: FastAPI) -> None:
+    client, application_id, code = drafted(portal_app, "zh")
+    action, token = edit_target(client, application_id)
+    data = {**scenario_answers(code), "project_name": "", "csrf_token": token, "action": "check"}
+    client.post(action, data=data, files=scenario_files())
+    check = client.get(f"/applications/{application_id}/check").text
+    assert "有 1 个部分尚未填写完整" in check and "未填写" in check
+    version = re.search(r'name="expected_version" value="(\d+)"', check)
+    assert version is not None
+    token = csrf_of(client, f"/applications/{application_id}/check")
+    refused = client.post(
+        f"/applications/{application_id}/submit",
+        data={"csrf_token": token, "expected_version": version.group(1)},
+    )
+    assert refused.status_code == 422
+    assert 'href="#field-project_name"' in refused.text and 'aria-invalid="true"' in refused.text
+    assert stored(portal_app, application_id).state == "draft"
+
+
+def test_confirmation_of_a_draft_goes_to_the_case(portal_app: FastAPI) -> None:
+    client, application_id, _ = drafted(portal_app, "zh")
+    response = client.get(f"/applications/{application_id}/submitted", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/applications/{application_id}"
+    other = client_of(portal_app)
+    register(other)
+    assert other.get(f"/applications/{application_id}/check").status_code == 404
+    assert other.get(f"/applications/{application_id}/submitted").status_code == 404

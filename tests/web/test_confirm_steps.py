@@ -1,0 +1,144 @@
+"""Irreversible actions ask once more on a page of their own; every action says what it did;
+a stale action leads back to the case with the typed comment kept. Real HTTP forms throughout."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from portal_helpers import (
+    case_form,
+    client_of,
+    enterprise_with_case,
+    login,
+    portal_app,
+    staff,
+)
+
+from portal.db.tables import Application
+from portal.web.i18n import Translator
+
+__all__ = ["portal_app"]
+COMMENT = "材料不齐 <b>全</b>，请核对后再报。"
+
+
+def state_of(app: FastAPI, application_id: int) -> str:
+    with app.state.portal.reading() as session:
+        row = session.get(Application, application_id)
+        assert row is not None
+        return row.state
+
+
+def reviewer_on(app: FastAPI, application_id: int) -> TestClient:
+    """A district reviewer with the case accepted into their review."""
+    reviewer = client_of(app)
+    login(reviewer, staff(app.state.portal, "reviewer", district="haizhu"))
+    version, token = case_form(reviewer, f"/review/{application_id}")
+    data = {"csrf_token": token, "event": "accept", "expected_version": str(version)}
+    moved = reviewer.post(f"/review/{application_id}/transition", data=data, follow_redirects=False)
+    assert moved.status_code == 303  # accepting can be undone by the stages after it: no question asked
+    return reviewer
+
+
+def labels(app: FastAPI, event: str, lang: str) -> tuple[str, str]:
+    workflow = app.state.portal.workflows["municipal"]
+    edge = next(e for e in workflow.transitions if e.event == event)
+    return getattr(edge.label, lang), getattr(workflow.state(edge.target).label, lang)
+
+
+def test_the_workflow_says_which_actions_are_irreversible(portal_app: FastAPI) -> None:
+    workflow = portal_app.state.portal.workflows["municipal"]
+    for edge in workflow.transitions:
+        # An event with guarded alternatives asks first if any of them cannot be undone.
+        expected = any(
+            e.style == "danger" or workflow.state(e.target).final
+            for e in workflow.transitions_from(edge.source)
+            if e.event == edge.event
+        )
+        assert workflow.irreversible(edge.source, edge.event) is expected, edge
+    assert not workflow.irreversible("submitted", "accept")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_withdraw_asks_first_then_says_what_it_did(portal_app: FastAPI, lang: str) -> None:
+    client, application_id = enterprise_with_case(portal_app)
+    client.cookies.set("lang", lang)
+    version, token = case_form(client, f"/applications/{application_id}")
+    url = f"/applications/{application_id}/withdraw"
+    data = {"csrf_token": token, "expected_version": str(version), "comment": COMMENT}
+    asked = client.post(url, data=data, follow_redirects=False)
+    t = Translator(lang)
+    action, stage = labels(portal_app, "withdraw", lang)
+    assert asked.status_code == 200
+    assert t("confirm_step.title", action=action) in html.unescape(asked.text)
+    assert t("confirm_step.consequence", stage=stage) in html.unescape(asked.text)
+    assert html.escape(COMMENT, quote=False) in asked.text and "<b>全</b>" not in asked.text
+    assert "<script>" not in asked.text and 'name="confirm" value="yes"' in asked.text
+    assert state_of(portal_app, application_id) == "submitted"  # asking changed nothing
+    assert client.post(url, data={**data, "confirm": "yes", "csrf_token": "forged"}).status_code == 403
+    done = client.post(url, data={**data, "confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303 and state_of(portal_app, application_id) == "withdrawn"
+    page = html.unescape(client.get(done.headers["location"]).text)
+    assert 'class="alert alert-success flash"' in page
+    assert t("flash.moved", action=action, stage=stage) in page
+
+
+def test_reject_asks_first_and_going_back_keeps_the_comment(portal_app: FastAPI) -> None:
+    _, application_id = enterprise_with_case(portal_app)
+    reviewer = reviewer_on(portal_app, application_id)
+    version, token = case_form(reviewer, f"/review/{application_id}")
+    data = {"csrf_token": token, "event": "reject", "expected_version": str(version), "comment": COMMENT}
+    url = f"/review/{application_id}/transition"
+    asked = reviewer.post(url, data=data, follow_redirects=False)
+    assert asked.status_code == 200 and "确认不予通过？" in asked.text
+    assert html.escape(COMMENT, quote=False) in asked.text
+    back = re.search(r'<a class="button" href="([^"]+)">返回，不执行</a>', asked.text)
+    assert back is not None and back.group(1) == f"/review/{application_id}"
+    case = reviewer.get(back.group(1)).text
+    assert re.search(r'id="comment-reject"[^>]*>' + re.escape(html.escape(COMMENT, quote=False)), case)
+    assert state_of(portal_app, application_id) == "district_review"
+    done = reviewer.post(url, data={**data, "confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303 and state_of(portal_app, application_id) == "rejected"
+    after = reviewer.get(f"/review/{application_id}").text
+    assert "已不予通过：本申报现处于“不予通过”阶段。" in after
+    assert 'id="comment-reject"' not in after or COMMENT not in after
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_stale_action_gets_409_in_the_layout_and_keeps_the_comment(portal_app: FastAPI, lang: str) -> None:
+    _, application_id = enterprise_with_case(portal_app)
+    reviewer = reviewer_on(portal_app, application_id)
+    reviewer.cookies.set("lang", lang)
+    version, token = case_form(reviewer, f"/review/{application_id}")
+    colleague = client_of(portal_app)
+    login(colleague, staff(portal_app.state.portal, "reviewer", district="haizhu"))
+    _, colleague_token = case_form(colleague, f"/review/{application_id}")
+    first = {"csrf_token": colleague_token, "event": "district_approve", "expected_version": str(version)}
+    assert colleague.post(f"/review/{application_id}/transition", data=first).status_code == 200
+    typed = "请补充第三季度的发票。"
+    data = {"csrf_token": token, "event": "return_for_amendment", "expected_version": str(version)}
+    stale = reviewer.post(f"/review/{application_id}/transition", data={**data, "comment": typed})
+    t = Translator(lang)
+    assert stale.status_code == 409
+    assert t("error.409.title") in stale.text and t("flash.stale_kept") in html.unescape(stale.text)
+    assert 'action="/logout"' in stale.text and 'href="/review"' in stale.text  # navigation, signed in
+    assert f'href="/review/{application_id}">{t("error.409.back_case")}' in stale.text
+    case = reviewer.get(f"/review/{application_id}").text
+    assert typed in case
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_not_found_page_keeps_the_navigation_of_the_signed_in(portal_app: FastAPI, lang: str) -> None:
+    client, application_id = enterprise_with_case(portal_app)
+    client.cookies.set("lang", lang)
+    missing = client.get(f"/applications/{application_id + 100000}")
+    assert missing.status_code == 404
+    assert Translator(lang)("error.404.title") in missing.text
+    assert 'action="/logout"' in missing.text and 'href="/applications"' in missing.text
+    nowhere = client.get("/no-such-page")
+    assert nowhere.status_code == 404 and 'action="/logout"' in nowhere.text
+    anonymous = client_of(portal_app).get("/no-such-page")
+    assert anonymous.status_code == 404 and 'href="/login"' in anonymous.text
