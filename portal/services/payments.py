@@ -252,9 +252,14 @@ def _new_lines(
     session: Session, portal: Portal, actor: Actor, application_ids: Sequence[int], lang: str
 ) -> list[PaymentLine]:
     """Lines for these cases, all checked first: any case that may not be paid refuses them all."""
-    if not application_ids:
-        message = "Choose at least one case." if lang == "en" else "请至少选择一件案件。"
-        raise ValidationFailed([FieldProblem("cases", message)])
+    if not application_ids or len(application_ids) > MAX_CANDIDATES:
+        zh, en = "请至少选择一件案件。", "Choose at least one case."
+        if application_ids:
+            zh, en = (
+                f"一个批次至多 {MAX_CANDIDATES} 件案件。",
+                f"A batch holds at most {MAX_CANDIDATES} cases.",
+            )
+        raise ValidationFailed([FieldProblem("cases", en if lang == "en" else zh)])
     problems: list[FieldProblem] = []
     lines: list[PaymentLine] = []
     for case_id in dict.fromkeys(application_ids):

@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import PurePath
 from typing import cast
 
 from sqlalchemy import update
@@ -72,7 +73,7 @@ COLUMNS: dict[str, tuple[str, str, frozenset[str]]] = {
 REQUIRED = ("reference", "amount", "status")
 _STATUS = {"成功": True, "success": True, "失败": False, "failed": False}
 _AMOUNT = re.compile(r"\d{1,16}(\.\d{1,2})?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BATCH_TABLE = PaymentBatch.__table__  # type: ignore[attr-defined]
 
 
@@ -297,7 +298,7 @@ def import_return(
         imported = PaymentReturn(
             batch_id=batch_id,
             sha256=digest,
-            file_name=without_bidi(file_name)[:200] or "return.csv",
+            file_name=_CONTROL.sub("", without_bidi(PurePath(file_name).name))[:200] or "return.csv",
             imported_by=actor.user_id,
             imported_at=portal.now(),
         )

@@ -67,8 +67,8 @@ def test_a_batch_is_paid_from_the_banks_return_file_once(portal: Portal) -> None
         f"{short},199999.99,成功,",
         "99999,1.00,成功,",
     )
-    outcome = import_return(portal, bureau, int(batch.id or 0), "回单.csv", content)
-    assert not outcome.again
+    outcome = import_return(portal, bureau, int(batch.id or 0), "../上传/回\x07单.csv", content)
+    assert not outcome.again and outcome.imported.file_name == "回单.csv"  # no path, no control character
     assert [line.result for line in outcome.lines] == ["paid", "failed", "amount_mismatch", "unmatched"]
     assert state_of(portal, paid) == disbursing.target
     assert letter_kinds(portal, paid)[-1] == "disbursement"
@@ -80,7 +80,7 @@ def test_a_batch_is_paid_from_the_banks_return_file_once(portal: Portal) -> None
 
     # The same file again: the earlier import, and nothing else.
     before = footprint(portal)
-    repeat = import_return(portal, bureau, int(batch.id or 0), "回单.csv", content)
+    repeat = import_return(portal, bureau, int(batch.id or 0), "again.csv", content)
     assert repeat.again and repeat.imported.id == outcome.imported.id
     assert footprint(portal) == before
 
