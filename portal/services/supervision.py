@@ -6,8 +6,9 @@ and expert tables, so the page costs a fixed number of queries whatever the numb
 Durations are working days on the pack's calendar; medians and 90th percentiles are read off
 the per-duration counts the database returns, never off case rows.
 
-What is not stored is not invented: the self-check page keeps no results, and a screening
-run stores only the notices it sends, so the screening funnel starts at the notice.
+What is not stored is not invented: the self-check page keeps no results, so there is no
+self-check funnel; screening runs keep their counts per measure but not per district, so a
+district's screening funnel starts at the notice.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, cast, func, select, text, true
+from sqlalchemy import JSON, case, cast, func, select, text, true, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from portal.db.tables import (
@@ -32,7 +34,10 @@ from portal.db.tables import (
     Loan,
     Notification,
     Objection,
+    RunStatus,
+    ScreeningRun,
 )
+from portal.screening.run import OUTCOMES as SCREENING_OUTCOMES
 from portal.services.context import Portal
 from portal.services.errors import Forbidden
 from portal.services.notifications import SCREENING_KIND, screening_prefix
@@ -106,6 +111,8 @@ class Dashboard:
     district_scope: str | None
     # (measure, track, district, workflow, state) → cases received in the period
     received: dict[Key, int] = field(default_factory=dict)
+    # measure → [rows screened, rows eligible] by the screening runs finished in the period (city only)
+    screened: dict[str, list[int]] = field(default_factory=dict)
     # measure → (enterprise, measure) pairs told by a screening notice in the period
     notified: dict[str, int] = field(default_factory=dict)
     # (cohort, measure) → [all, applied, confirmed, approved, paid]: enterprises told by a screening
@@ -205,6 +212,8 @@ def _cohorts(session: Session, sets: Cases, base: Selection, board: Dashboard) -
         .group_by(distinct.c.measure)
     )
     board.notified = {measure: count for measure, count in _rows(session, counted)}
+    if base.district_scope is None:  # a run screens a file or the register, not one district's firms
+        _screened(session, sets, base, board, measures)
     disbursed = sets.entered(sets.disbursing, "disbursed_ever")
     confirmed = sets.confirmed()
     flags = (
@@ -227,6 +236,27 @@ def _cohorts(session: Session, sets: Cases, base: Selection, board: Dashboard) -
         )
         for measure, *counts in _rows(session, query):
             board.cohorts[(cohort, measure)] = [int(c) for c in counts]
+
+
+def _screened(session: Session, sets: Cases, base: Selection, board: Dashboard, measures: list[str]) -> None:
+    """Rows screened and found eligible per measure by the screening runs finished in the period."""
+    run = table_of(ScreeningRun)
+    counts = type_coerce(run.c.counts, JSONB if sets.dialect == "postgresql" else JSON)
+    columns = [
+        func.coalesce(func.sum(counts[(measure, outcome)].as_integer()), 0)
+        for measure in measures
+        for outcome in SCREENING_OUTCOMES
+    ]
+    found = session.execute(
+        select(*columns).where(
+            run.c.status == RunStatus.SUCCEEDED.value, base.period.holds(run.c.finished_at)
+        )
+    ).one()
+    width = len(SCREENING_OUTCOMES)
+    for i, measure in enumerate(measures):
+        mine = dict(zip(SCREENING_OUTCOMES, found[i * width : (i + 1) * width], strict=True))
+        if any(mine.values()):
+            board.screened[measure] = [sum(int(n) for n in mine.values()), int(mine["eligible"])]
 
 
 def _sla(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:

@@ -260,7 +260,19 @@ class Board:
         self_check = self.figure(
             "funnel_self_check", ("step", "cases"), chart=None, note="supervision.note.self_check"
         )
-        return [totals, screening, reach, self_check]
+        runs = self.figure(
+            "funnel_runs",
+            ("measure", "screened_rows", "eligible_rows"),
+            chart=2,
+            note="supervision.note.runs_district" if self.board.district_scope else "supervision.note.runs",
+        )
+        for measure, (screened, eligible) in sorted(
+            self.board.screened.items(), key=lambda i: self.names.measure(i[0])
+        ):
+            runs.rows.append(
+                [self.text(self.names.measure(measure)), self.count(screened), self.count(eligible)]
+            )
+        return [runs, totals, screening, reach, self_check]
 
     def sla_figures(self) -> list[Figure]:
         by_stage: dict[tuple[str, str], list[dict[int, int]]] = {}

@@ -11,6 +11,7 @@ test. On SQLite and PostgreSQL, for the city, for one district, and for a narrow
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -174,6 +175,16 @@ def test_every_figure_matches_hand_written_sql(
             cohorts[(cohort, row[0])] = [int(v) for v in row[1:]]
     assert board.cohorts == cohorts
 
+    runs = _sql(portal, "SELECT counts FROM screening_run WHERE status = 'succeeded' AND finished_at >= :lo "
+                "AND finished_at < :hi", **p)  # fmt: skip
+    screened: dict[str, list[int]] = {}
+    for (counts,) in runs:
+        for measure, by_outcome in (counts if isinstance(counts, dict) else json.loads(counts)).items():
+            mine = screened.setdefault(measure, [0, 0])
+            mine[0] += sum(by_outcome.values())
+            mine[1] += by_outcome["eligible"]
+    assert board.screened == ({} if district else {m: c for m, c in screened.items() if c[0]})
+
     _check_sla(portal, board, p, district, span)
 
     approved = _sql(
@@ -289,7 +300,7 @@ def test_every_figure_matches_hand_written_sql(
     )
     assert board.objections == {m: [n, int(u), int(d)] for m, n, u, d in objections}
     if span == PERIODS[0] and district is None:  # no figure is checked only while empty
-        assert {cohort for cohort, _ in board.cohorts} == {"notified", "offered"}
+        assert {cohort for cohort, _ in board.cohorts} == {"notified", "offered"} and board.screened
         for figure in (
             board.notified,
             board.approved,

@@ -34,6 +34,7 @@ from portal.db.tables import (
     Loan,
     Notification,
     Objection,
+    ScreeningRun,
     Transition,
     User,
 )
@@ -108,6 +109,7 @@ def generate(
         district_of = {first + n: row["district"] for n, row in enumerate(enterprise_rows)}
         _cases(session, portal, rng, measures, world, district_of, cases)
         _screening(session, rng, measures, world, pack)
+        _runs(session, rng, measures, experts[0])
         _banks(session, portal, rng, world, seed, queries)
         _escalations(session, escalations)
     world.cases = cases
@@ -280,6 +282,33 @@ def _screening(session: Session, rng: random.Random, measures: list[str], world:
             }
         )
     _bulk(session, Notification, rows)
+
+
+def _runs(session: Session, rng: random.Random, measures: list[str], started_by: int) -> None:
+    """Finished screening runs with their per-measure counts (one failed run, which counts nothing)."""
+    rows = []
+    for n in range(4):
+        finished = YEAR_START + dt.timedelta(days=40 * (n + 1))
+        chosen = rng.sample(measures, 3)
+        rows.append(
+            {
+                "started_by": started_by,
+                "measures": chosen,
+                "evaluated_on": finished.date(),
+                "status": "failed" if n == 3 else "succeeded",
+                "counts": {
+                    m: {
+                        "eligible": rng.randrange(50),
+                        "ineligible": rng.randrange(200),
+                        "undetermined": rng.randrange(20),
+                    }
+                    for m in chosen
+                },
+                "created_at": finished,
+                "finished_at": finished,
+            }
+        )
+    _bulk(session, ScreeningRun, rows)
 
 
 def _banks(

@@ -93,6 +93,7 @@ def dashboard(request: Request, actor: SupervisorUser, chosen: Chosen) -> HTMLRe
         "sections": board.all(),
         "chosen": chosen,
         "scope": board.names.district(scope) if scope else t("supervision.city_wide"),
+        "scope_is_district": scope is not None,
         "export_query": chosen.query(),
     }
     return render(request, "portal/supervision.html", context, status_code=422 if chosen.errors else 200)
