@@ -159,6 +159,19 @@ def reasons(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [row for row in history if row["against"] and row["comment"]]
 
 
+def current_and_earlier_reasons(
+    history: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The reason for where the case is now (its last move was against the applicant), and the rest.
+
+    After a resubmission the return that caused it is history, not a request still open.
+    """
+    given = reasons(history)
+    if history and history[-1]["against"] and history[-1]["comment"]:
+        return given[-1:], given[:-1]
+    return [], given
+
+
 def shown_value(value: object, field: FieldSpec | None, lang: str) -> str:
     """An answer as a reviewer reads it: choice labels instead of codes, ✓/✗ for yes/no."""
     if value is None:

@@ -12,9 +12,12 @@ from fastapi.testclient import TestClient
 from portal_helpers import (
     case_form,
     client_of,
+    edit_target,
     enterprise_with_case,
+    fire,
     login,
     portal_app,
+    scenario_answers,
     staff,
 )
 
@@ -142,3 +145,31 @@ def test_not_found_page_keeps_the_navigation_of_the_signed_in(portal_app: FastAP
     assert nowhere.status_code == 404 and 'action="/logout"' in nowhere.text
     anonymous = client_of(portal_app).get("/no-such-page")
     assert anonymous.status_code == 404 and 'href="/login"' in anonymous.text
+
+
+def test_after_resubmission_the_return_reason_is_history(portal_app: FastAPI) -> None:
+    client, application_id = enterprise_with_case(portal_app)
+    reviewer = reviewer_on(portal_app, application_id)
+    reason = "请将申请金额调整为不超过项目总投资的 25%。"
+    assert fire(reviewer, application_id, "return_for_amendment", reason, sections="budget") == 303
+    returned = client.get(f"/applications/{application_id}").text
+    assert re.search(r'id="reasons-title".*?' + re.escape(reason), returned, re.S)
+    assert 'id="earlier-reasons-title"' not in returned
+    action, token = edit_target(client, application_id)
+    answers = scenario_answers("sections not reopened are not read", requested_amount="2800000")
+    data = {**answers, "csrf_token": token, "action": "check"}
+    assert client.post(action, data=data, follow_redirects=False).status_code == 303
+    check = client.get(f"/applications/{application_id}/check").text
+    assert "补正后重新提交" in check
+    assert check.count('class="check-change"') == 1  # only the reopened section can change
+    version = re.search(r'name="expected_version" value="(\d+)"', check)
+    assert version is not None
+    sent = client.post(
+        f"/applications/{application_id}/submit",
+        data={"csrf_token": token, "expected_version": version.group(1)},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    page = client.get(f"/applications/{application_id}").text
+    assert 'id="reasons-title"' not in page  # no longer a request waiting for an answer
+    assert re.search(r'id="earlier-reasons-title".*?' + re.escape(reason), page, re.S)

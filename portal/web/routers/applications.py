@@ -24,7 +24,7 @@ from portal.services.case_files import case_files, file_library
 from portal.services.enterprises import profile_facts
 from portal.services.errors import NotFound, Refused, ValidationFailed
 from portal.web.application_steps import LONG_FORM_SECTIONS, section_statuses
-from portal.web.case_views import case_row, history_rows, reasons
+from portal.web.case_views import case_row, current_and_earlier_reasons, history_rows, reasons
 from portal.web.confirm_step import confirm_page, confirmed, flash_moved, forget_comment
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -93,6 +93,7 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
     workflow = portal.workflows[application.workflow]
     history = history_rows(app_service.history(portal, actor, application_id), workflow, lang, portal.clock)
     allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
+    current, earlier = current_and_earlier_reasons(history)
     row = case_row(
         application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
     )
@@ -100,7 +101,8 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         **row.__dict__,
         "eligibility": application.eligibility_outcome,
         "history": history,
-        "reasons": reasons(history),
+        "reasons": current,
+        "earlier_reasons": earlier,
         "editable": editable(portal, application),
         "can_withdraw": WITHDRAW in allowed,
         "needs_confirmation": auto_grant.is_awaiting(portal, application),
