@@ -181,7 +181,7 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
     screenshot(clerk, "journey-04-form")
     clerk.get_by_role("button", name="保存并检查填写内容").click()
     expect(clerk.locator("h1")).to_have_text("检查填写内容")
-    expect(clerk.locator("main")).to_contain_text("合同.pdf")
+    expect(clerk.locator("main")).to_contain_text("明细.xlsx")
     assert_accessible(clerk)
     screenshot(clerk, "journey-05-check-answers")
     clerk.get_by_role("button", name="确认提交").click()

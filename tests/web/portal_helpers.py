@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from stdnum.cn import uscc
 
+from portal.db.tables import Application
 from portal.services.context import Portal
 from portal.services.enterprises import create_staff_user
 from portal.services.verified import verify_enterprise
@@ -256,3 +257,11 @@ def fire(client: TestClient, application_id: int, event: str, comment: str = "",
         **extra,
     }
     return client.post(f"/review/{application_id}/transition", data=data, follow_redirects=False).status_code
+
+
+def stored(app: FastAPI, application_id: int) -> Application:
+    """The case as the database holds it now."""
+    with app.state.portal.reading() as session:
+        row = session.get(Application, application_id)
+        assert row is not None
+        return row

@@ -17,20 +17,13 @@ from portal_helpers import (
     scenario_answers,
     scenario_files,
     start_application,
+    stored,
 )
 
-from portal.db.tables import Application
 from portal.web.i18n import Translator
 
 __all__ = ["portal_app"]
 MEASURE = "subsidy.ai_scenario_demo"
-
-
-def stored(app: FastAPI, application_id: int) -> Application:
-    with app.state.portal.reading() as session:
-        row = session.get(Application, application_id)
-        assert row is not None
-        return row
 
 
 def drafted(app: FastAPI, lang: str) -> tuple[TestClient, int, str]:

@@ -19,9 +19,9 @@ from portal_helpers import (
     portal_app,
     scenario_answers,
     staff,
+    stored,
 )
 
-from portal.db.tables import Application
 from portal.web.i18n import Translator
 
 __all__ = ["portal_app"]
@@ -29,10 +29,7 @@ COMMENT = "材料不齐 <b>全</b>，请核对后再报。"
 
 
 def state_of(app: FastAPI, application_id: int) -> str:
-    with app.state.portal.reading() as session:
-        row = session.get(Application, application_id)
-        assert row is not None
-        return row.state
+    return stored(app, application_id).state
 
 
 def reviewer_on(app: FastAPI, application_id: int) -> TestClient:
@@ -173,3 +170,15 @@ def test_after_resubmission_the_return_reason_is_history(portal_app: FastAPI) ->
     page = client.get(f"/applications/{application_id}").text
     assert 'id="reasons-title"' not in page  # no longer a request waiting for an answer
     assert re.search(r'id="earlier-reasons-title".*?' + re.escape(reason), page, re.S)
+
+
+def test_the_500_page_keeps_the_navigation_of_the_signed_in(portal_app: FastAPI) -> None:
+    def boom() -> None:
+        raise RuntimeError("a bug in a future route")
+
+    if not any(getattr(r, "path", "") == "/test-boom" for r in portal_app.routes):
+        portal_app.add_api_route("/test-boom", boom)
+    client, _ = enterprise_with_case(portal_app)
+    failed = client.get("/test-boom")
+    assert failed.status_code == 500 and "a bug in a future route" not in failed.text
+    assert 'action="/logout"' in failed.text and 'href="/applications"' in failed.text
