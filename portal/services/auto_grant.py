@@ -7,7 +7,6 @@ step: the enterprise gives the account the benefit is paid into, the rule is jud
 confirmed profile as for a submission, and the case goes on through its workflow.
 """
 
-import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -21,13 +20,13 @@ from portal.services.access import load_visible
 from portal.services.cases import Moved, advance, case_context, workflow_of
 from portal.services.context import Portal
 from portal.services.enterprises import profile_facts
-from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
+from portal.services.errors import NotFound, Refused
+from portal.services.payee import checked_account
 from portal.workflows import Actor, Workflow
 from portal.workflows.context import SYSTEM_ACTOR
 
 CONFIRMATION_KIND = "confirmation"
 # A mainland bank account number: digits, 8 to 30 of them (spaces and hyphens as typed are dropped).
-_ACCOUNT = re.compile(r"^\d{8,30}$")
 
 
 @dataclass(frozen=True)
@@ -133,30 +132,6 @@ def _confirmed_profile(session: Session, enterprise_id: int) -> EnterpriseProfil
     ).first()
 
 
-def _payment(bank: str, account: str, lang: str) -> dict[str, str]:
-    problems: list[FieldProblem] = []
-    bank = bank.strip()
-    number = re.sub(r"[\s-]", "", account)
-    if not 2 <= len(bank) <= 100:
-        problems.append(
-            FieldProblem(
-                "bank_name", "Enter the bank and branch." if lang == "en" else "请填写开户银行及支行。"
-            )
-        )
-    if not _ACCOUNT.fullmatch(number):
-        problems.append(
-            FieldProblem(
-                "account_number",
-                "Enter the account number: 8 to 30 digits."
-                if lang == "en"
-                else "请填写8至30位数字的银行账号。",
-            )
-        )
-    if problems:
-        raise ValidationFailed(problems)
-    return {"bank_name": bank, "account_number": number}
-
-
 def confirm(
     portal: Portal,
     actor: Actor,
@@ -168,7 +143,8 @@ def confirm(
     lang: str = "zh",
 ) -> Moved:
     """The enterprise confirms a 免申即享 case with the account to pay into; the case goes on."""
-    payment = _payment(bank_name, account_number, lang)
+    payee = checked_account(bank_name, account_number, lang)
+    payment = {"bank_name": payee.bank_name, "account_number": payee.account_number}
     with portal.transaction() as session:
         application = load_visible(session, actor, application_id)
         if actor.role != "enterprise" or application.enterprise_id != actor.enterprise_id:

@@ -45,6 +45,7 @@ from portal.services.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from portal.services.payee import kept_account
 from portal.services.queue import takes
 from portal.workflows import Actor
 from portal.workflows.spec import TransitionSpec
@@ -99,7 +100,8 @@ class Candidate:
 
 
 def payee_of(session: Session, application: Application, enterprise: Enterprise) -> Payee | None:
-    """The account in the case's latest answers that hold one (the enterprise confirmed it), else None."""
+    """The account in the case's latest answers that hold one (免申即享: the enterprise confirmed it
+    with the case), else the account the enterprise keeps on its profile, else None."""
     rows = session.exec(
         select(ApplicationAnswers)
         .where(col(ApplicationAnswers.application_id) == application.id)
@@ -110,7 +112,8 @@ def payee_of(session: Session, application: Application, enterprise: Enterprise)
         if isinstance(account, dict) and account.get("account_number") and account.get("bank_name"):
             name = str(account.get("account_name") or enterprise.name)
             return Payee(name, str(account["bank_name"]), str(account["account_number"]))
-    return None
+    kept = kept_account(enterprise)
+    return None if kept is None else Payee(enterprise.name, kept.bank_name, kept.account_number)
 
 
 def _decision(session: Session, application_id: int) -> Decision | None:

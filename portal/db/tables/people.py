@@ -24,6 +24,9 @@ class Enterprise(SQLModel, table=True):
     # for it; until then it may save drafts but not submit, consent or be seen by banks.
     verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     verified_via: str | None = None
+    # The account it is paid into (收款账户), set by its own users on the profile page.
+    payee_bank_name: str | None = None
+    payee_account_number: str | None = None
 
 
 class User(SQLModel, table=True):

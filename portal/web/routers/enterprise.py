@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -22,6 +23,7 @@ from portal.services import enterprises
 from portal.services.case_files import enterprises_by_id
 from portal.services.enterprises import profile_facts
 from portal.services.errors import ValidationFailed
+from portal.services.payee import PayeeAccount, kept_account, set_account
 from portal.web.i18n import request_lang
 from portal.web.security import require_csrf
 from portal.web.self_check import fact_groups, message_of, parse_posted
@@ -65,6 +67,7 @@ def _profile_page(
     version: int | None,
     *,
     saved: bool = False,
+    payee: PayeeForm | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     city = portal_of(request).city
@@ -84,16 +87,49 @@ def _profile_page(
         "errors": errors,
         "version": version,
         "saved": saved,
+        "payee": payee or PayeeForm(kept=kept_account(enterprise)),
     }
     return render(request, "portal/profile.html", context, status_code=status_code)
 
 
-@router.get("/profile", response_class=HTMLResponse)
-def profile_form(request: Request, actor: EnterpriseUser, saved: int = 0) -> HTMLResponse:
+@dataclass(frozen=True)
+class PayeeForm:
+    """The profile's 收款账户 section: the kept account, or what was typed and what is wrong with it."""
+
+    kept: PayeeAccount | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    saved: bool = False
+
+
+def _current_profile(request: Request, actor: Actor) -> tuple[dict[str, str], int | None]:
     profile = enterprises.latest_profile(portal_of(request), actor)
     facts = profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
-    version = profile.version if profile else None
-    return _profile_page(request, actor, form_values(facts), {}, version, saved=bool(saved))
+    return form_values(facts), (profile.version if profile else None)
+
+
+@router.get("/profile", response_class=HTMLResponse)
+def profile_form(
+    request: Request, actor: EnterpriseUser, saved: int = 0, payee_saved: int = 0
+) -> HTMLResponse:
+    values, version = _current_profile(request, actor)
+    payee = PayeeForm(kept=kept_account(own_enterprise(request, actor)), saved=bool(payee_saved))
+    return _profile_page(request, actor, values, {}, version, saved=bool(saved), payee=payee)
+
+
+@router.post("/profile/payee", response_class=HTMLResponse)
+def save_payee(
+    request: Request, actor: EnterpriseUser, bank_name: str = Form(""), account_number: str = Form("")
+) -> Response:
+    """The account the enterprise is paid into, kept for every case it is granted money on."""
+    try:
+        set_account(portal_of(request), actor, bank_name, account_number, request_lang(request))
+    except ValidationFailed as failed:
+        typed = {"bank_name": bank_name, "account_number": account_number}
+        payee = PayeeForm(values=typed, errors={p.path: p.message for p in failed.errors})
+        values, version = _current_profile(request, actor)
+        return _profile_page(request, actor, values, {}, version, payee=payee, status_code=422)
+    return RedirectResponse("/profile?payee_saved=1#payee", status_code=303)
 
 
 @router.post("/profile", response_class=HTMLResponse)
