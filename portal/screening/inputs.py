@@ -168,8 +168,10 @@ def read_chunks(
     default_entity: str = "enterprise",
     keep: Collection[str] | None = None,
     rows: int = CHUNK_ROWS,
+    csv_block: int = CSV_BLOCK,
 ) -> Iterator[ScreeningInput]:
-    """`read_input` in pieces of about `rows` rows, row numbers counted across pieces.
+    """`read_input` in pieces of about `rows` rows (a CSV: of `csv_block` bytes), row numbers
+    counted across pieces.
 
     A run over a million rows then holds one piece at a time, not the whole file.
     """
@@ -179,7 +181,7 @@ def read_chunks(
     kept = _kept(columns, keep)
     first = 1
     try:
-        for raw in _pieces(path, wanted, rows):
+        for raw in _pieces(path, wanted, rows, csv_block):
             yield _from_text(raw, kept, default_entity, str(path), first)
             first += raw.num_rows
     except (pa.ArrowInvalid, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -213,7 +215,7 @@ def count_rows(path: Path, *, scan_csv: bool = False) -> int | None:
     return None
 
 
-def _pieces(path: Path, wanted: list[str], rows: int) -> Iterator[pa.Table]:
+def _pieces(path: Path, wanted: list[str], rows: int, csv_block: int) -> Iterator[pa.Table]:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=wanted):
@@ -226,7 +228,7 @@ def _pieces(path: Path, wanted: list[str], rows: int) -> Iterator[pa.Table]:
             include_columns=wanted,
         )
         reader = pacsv.open_csv(
-            path, convert_options=options, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK)
+            path, convert_options=options, read_options=pacsv.ReadOptions(block_size=csv_block)
         )
         for batch in reader:
             yield pa.Table.from_batches([batch])

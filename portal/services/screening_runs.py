@@ -61,7 +61,9 @@ PARQUET_MAGIC = b"PAR1"
 STALE_AFTER = timedelta(minutes=10)
 """A running run whose runner has not reported for this long is taken over (the in-process runner)."""
 PIECE_ROWS = 20_000
-"""Rows per piece: each piece is one progress report."""
+"""Rows per piece of a Parquet file: each piece is one progress report."""
+PIECE_BYTES = 4 << 20
+"""Bytes per piece of a CSV (about 12,000 rows of the pack's facts): each piece is one report."""
 VIEW_ROLES = frozenset({"admin", "supervisor"})
 REJECTS_SHOWN = 200
 FINISHED = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value)
@@ -459,7 +461,8 @@ def _pieces(
         return
     with _as_file(portal.blobs.read(run.source_sha256), run.source_format) as path:
         try:
-            yield count_rows(path, scan_csv=True), read_chunks(path, columns, keep=keep, rows=PIECE_ROWS)
+            pieces = read_chunks(path, columns, keep=keep, rows=PIECE_ROWS, csv_block=PIECE_BYTES)
+            yield count_rows(path, scan_csv=True), pieces
         except InputError as exc:
             raise InputError(_detail(exc, path), code=exc.code, names=exc.names) from exc
 

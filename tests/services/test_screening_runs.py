@@ -126,6 +126,26 @@ def test_a_parquet_upload_reports_progress_piece_by_piece(
     assert all(sum(by.values()) == 5 for by in done.counts.values())
 
 
+def test_a_csv_upload_reports_progress_by_blocks_of_bytes(
+    portal: Portal, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload = csv_upload(30)
+    monkeypatch.setattr(screening_runs, "PIECE_BYTES", len(upload.content) // 3 + 1)
+    run = start_run(portal, world.actors["admin"], upload=upload, measures=[MEASURE], notify=False)
+    assert run.id is not None
+    reported: list[int] = []
+    report = screening_runs._report
+
+    def watching(portal: Portal, run_id: int, attempt: int, **values: Any) -> None:
+        report(portal, run_id, attempt, **values)
+        reported.append(_run(portal, run_id).rows_done)
+
+    monkeypatch.setattr(screening_runs, "_report", watching)
+    done = execute_run(portal, run.id)
+    assert done is not None and done.status == "succeeded" and done.rows_done == 30
+    assert len(reported) >= 4 and reported == sorted(reported) and reported[-1] == 30
+
+
 def test_a_broken_file_ends_the_run_failed_with_a_readable_message(portal: Portal, world: World) -> None:
     good = csv_upload(2).content.decode()
     broken = Upload("broken.csv", (good + "R9,only,three\n").encode())
