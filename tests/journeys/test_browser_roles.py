@@ -190,7 +190,7 @@ def test_enterprise_in_the_browser(world: World, browser: Browser, tmp_path: Pat
             else:
                 field.fill(text)
     screenshot(page, "journey-role-enterprise-profile")
-    page.locator("main form button[type=submit]").last.click()
+    page.locator("form.fact-form button[type=submit]").click()
     expect(page.locator(".alert-success")).to_be_visible()
 
     page.goto(f"{base}/catalogue")
