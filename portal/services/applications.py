@@ -657,13 +657,16 @@ def transition_in(
     audit_payload: dict[str, object] | None = None,
 ) -> Moved:
     """`transition` inside the caller's transaction: a bank return file settles all its cases in one."""
+    application = load_visible(session, actor, application_id)
     if event in _OWN_USE_CASE:
+        workflow, _ = workflow_of(portal, application)
+        label = next((edge.label for edge in workflow.transitions if edge.event == event), None)
         raise Refused(
             "use_own_service",
-            f"“{event}”须通过专门的功能办理",
-            f"event {event!r} is done through {_OWN_USE_CASE[event]}, not a plain transition",
+            f"“{label.zh}”须在其专门页面办理" if label else "该操作须在其专门页面办理",
+            f"{label.en} is done on its own page" if label else "This action is done on its own page",
+            detail=f"{event} goes through {_OWN_USE_CASE[event]}",
         )
-    application = load_visible(session, actor, application_id)
     return advance(
         session,
         portal,

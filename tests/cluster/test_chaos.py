@@ -3,11 +3,13 @@
 The topology of `compose.yaml` as plain processes: two `portal serve` (separate data
 directories, so they share no disk), two `portal worker`, an aiosmtpd sink. For
 `CLUSTER_SECONDS` (default 60) threads register enterprises, start and save drafts, fire review
-events from both instances at the same cases, ask the bank API, and a `portal screen db:
---notify` runs. Half-way one web instance and one worker are killed with SIGKILL. Afterwards
-the survivors finish the work and the test checks what must hold: each e-mail once, every job
-finished, no case moved twice, the bank limit shared, a logout seen by both instances, an upload
-on one instance served by the other, and `portal audit verify`.
+events from both instances at the same cases, ask the bank API, a `portal screen db: --notify`
+runs, and a supervisor starts a screening run of the register from the web page (a procrastinate
+job, so a worker may die under it). Half-way one web instance and one worker are killed with
+SIGKILL. Afterwards the survivors finish the work and the test checks what must hold: each
+e-mail once, every job finished, the web screening run succeeded, no case moved twice, the bank
+limit shared, a logout seen by both instances, an upload on one instance served by the other,
+and `portal audit verify`.
 
 Every wait is bounded by a count of polls; nothing is timed. The figures are printed (`-s`).
 """
@@ -310,6 +312,35 @@ def _upload_on_a_download_on_b(cluster: Cluster) -> None:
     assert download.status_code == 200 and download.content == PDF
 
 
+def _start_web_screening(cluster: Cluster) -> tuple[httpx.Client, int]:
+    """A city supervisor screens the whole register, with notices, from /screening on instance B."""
+    client = httpx.Client(timeout=30)
+    base = cluster.base(1)
+    _signed_in(client, base, "supervisor")
+    token = _CSRF.search(client.get(f"{base}/screening").text)
+    assert token is not None
+    started = client.post(
+        f"{base}/screening",
+        data={"csrf_token": token.group(1), "source": "register", "notify": "on"},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303, started.text[:300]
+    run_id = re.search(r"/screening/(\d+)$", started.headers["location"])
+    assert run_id is not None
+    return client, int(run_id.group(1))
+
+
+def _web_screening_outcome(cluster: Cluster, client: httpx.Client, run_id: int) -> dict[str, object]:
+    """The run as its page's script sees it, once finished (the survivors run what the dead left)."""
+    progress: dict[str, object] = {}
+    for _ in range(400):
+        progress = client.get(f"{cluster.base(1)}/screening/{run_id}.json").json()
+        if progress["finished"]:
+            break
+        time.sleep(0.5)
+    return progress
+
+
 def _settled(cluster: Cluster) -> tuple[int, int]:
     """(unfinished jobs, unsent messages) as the database sees them."""
     engine = create_engine(cluster.url)
@@ -370,6 +401,7 @@ def test_two_instances_and_two_workers_survive_load_and_kills(cluster: tuple[Clu
     for thread in threads:
         thread.start()
     started = time.monotonic()
+    screener, run_id = _start_web_screening(c)
     screening = subprocess.Popen(
         [PORTAL, "screen", "db:", "--out", str(c.tmp / "screen.csv"), "--notify"],
         env=c.env,
@@ -394,6 +426,8 @@ def test_two_instances_and_two_workers_survive_load_and_kills(cluster: tuple[Clu
             break
         time.sleep(0.5)
     assert _settled(c) == (0, 0), _unfinished(c)
+    web_run = _web_screening_outcome(c, screener, run_id)
+    assert web_run["status"] == "succeeded" and web_run["rows_done"], web_run
 
     # Every job finished.
     engine = create_engine(c.url)
@@ -446,5 +480,6 @@ def test_two_instances_and_two_workers_survive_load_and_kills(cluster: tuple[Clu
     print(
         f"\ncluster: {SECONDS:.0f} s, requests {dict(sorted(c.counts.items()))}, "
         f"jobs {dict(statuses)}, e-mails {len(expected)} distinct, {duplicates} resent after the kill, "
-        f"bank accepted {len(accepted)} of limit {BANK_LIMIT}/min"
+        f"bank accepted {len(accepted)} of limit {BANK_LIMIT}/min, "
+        f"web screening run {web_run['rows_done']} rows"
     )

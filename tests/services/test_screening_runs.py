@@ -104,12 +104,8 @@ def test_a_run_goes_queued_running_succeeded_with_counts_and_progress(
     assert [e.event for e in events] == ["screening_run_started"]
 
 
-def test_a_parquet_upload_reports_progress_piece_by_piece(
-    portal: Portal, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(screening_runs, "PIECE_ROWS", 2)
-    run = start_run(portal, world.actors["admin"], upload=parquet_upload(5), measures=[], notify=False)
-    assert run.id is not None
+def _watch_progress(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The rows done after each progress report of the run, in order."""
     reported: list[int] = []
     report = screening_runs._report
 
@@ -118,6 +114,16 @@ def test_a_parquet_upload_reports_progress_piece_by_piece(
         reported.append(_run(portal, run_id).rows_done)
 
     monkeypatch.setattr(screening_runs, "_report", watching)
+    return reported
+
+
+def test_a_parquet_upload_reports_progress_piece_by_piece(
+    portal: Portal, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(screening_runs, "PIECE_ROWS", 2)
+    run = start_run(portal, world.actors["admin"], upload=parquet_upload(5), measures=[], notify=False)
+    assert run.id is not None
+    reported = _watch_progress(monkeypatch)
     done = execute_run(portal, run.id)
     assert done is not None and done.status == "succeeded"
     assert reported == [0, 2, 4, 5]
@@ -133,14 +139,7 @@ def test_a_csv_upload_reports_progress_by_blocks_of_bytes(
     monkeypatch.setattr(screening_runs, "PIECE_BYTES", len(upload.content) // 3 + 1)
     run = start_run(portal, world.actors["admin"], upload=upload, measures=[MEASURE], notify=False)
     assert run.id is not None
-    reported: list[int] = []
-    report = screening_runs._report
-
-    def watching(portal: Portal, run_id: int, attempt: int, **values: Any) -> None:
-        report(portal, run_id, attempt, **values)
-        reported.append(_run(portal, run_id).rows_done)
-
-    monkeypatch.setattr(screening_runs, "_report", watching)
+    reported = _watch_progress(monkeypatch)
     done = execute_run(portal, run.id)
     assert done is not None and done.status == "succeeded" and done.rows_done == 30
     assert len(reported) >= 4 and reported == sorted(reported) and reported[-1] == 30

@@ -62,6 +62,7 @@ def form_values(facts: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
 def _profile_page(
     request: Request,
     actor: Actor,
+    enterprise: Enterprise,
     values: dict[str, str],
     errors: dict[str, str],
     version: int | None,
@@ -71,7 +72,6 @@ def _profile_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     city = portal_of(request).city
-    enterprise = own_enterprise(request, actor)
     # The register's identity overrides whatever the form says, so it is shown, not offered.
     registered = {
         city.name_fact: enterprise.name,
@@ -102,9 +102,11 @@ class PayeeForm:
     saved: bool = False
 
 
-def _current_profile(request: Request, actor: Actor) -> tuple[dict[str, str], int | None]:
+def _current_profile(
+    request: Request, actor: Actor, enterprise: Enterprise
+) -> tuple[dict[str, str], int | None]:
     profile = enterprises.latest_profile(portal_of(request), actor)
-    facts = profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
+    facts = profile_facts(portal_of(request).city, profile, enterprise)
     return form_values(facts), (profile.version if profile else None)
 
 
@@ -112,9 +114,10 @@ def _current_profile(request: Request, actor: Actor) -> tuple[dict[str, str], in
 def profile_form(
     request: Request, actor: EnterpriseUser, saved: int = 0, payee_saved: int = 0
 ) -> HTMLResponse:
-    values, version = _current_profile(request, actor)
-    payee = PayeeForm(kept=kept_account(own_enterprise(request, actor)), saved=bool(payee_saved))
-    return _profile_page(request, actor, values, {}, version, saved=bool(saved), payee=payee)
+    enterprise = own_enterprise(request, actor)
+    values, version = _current_profile(request, actor, enterprise)
+    payee = PayeeForm(kept=kept_account(enterprise), saved=bool(payee_saved))
+    return _profile_page(request, actor, enterprise, values, {}, version, saved=bool(saved), payee=payee)
 
 
 @router.post("/profile/payee", response_class=HTMLResponse)
@@ -127,8 +130,9 @@ def save_payee(
     except ValidationFailed as failed:
         typed = {"bank_name": bank_name, "account_number": account_number}
         payee = PayeeForm(values=typed, errors={p.path: p.message for p in failed.errors})
-        values, version = _current_profile(request, actor)
-        return _profile_page(request, actor, values, {}, version, payee=payee, status_code=422)
+        enterprise = own_enterprise(request, actor)
+        values, version = _current_profile(request, actor, enterprise)
+        return _profile_page(request, actor, enterprise, values, {}, version, payee=payee, status_code=422)
     return RedirectResponse("/profile?payee_saved=1#payee", status_code=303)
 
 
@@ -146,11 +150,15 @@ def _save_profile(request: Request, actor: EnterpriseUser, form: FormData) -> Re
     latest = enterprises.latest_profile(portal, actor)
     version = latest.version if latest else None
     if errors:
-        return _profile_page(request, actor, values, errors, version, status_code=422)
+        return _profile_page(
+            request, actor, own_enterprise(request, actor), values, errors, version, status_code=422
+        )
     facts = {entity: {k: stored_form(v) for k, v in named.items()} for entity, named in parsed.items()}
     try:
         enterprises.save_confirmed_profile(portal, actor, facts, version)
     except ValidationFailed as failed:
         errors = {p.path: message_of(p.code, "text") for p in failed.errors}
-        return _profile_page(request, actor, values, errors, version, status_code=422)
+        return _profile_page(
+            request, actor, own_enterprise(request, actor), values, errors, version, status_code=422
+        )
     return RedirectResponse("/profile?saved=1", status_code=303)
