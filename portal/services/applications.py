@@ -30,7 +30,7 @@ from portal.services.amendments import reopened_in
 from portal.services.cases import Moved, advance, audit_case, bump, case_context, workflow_of
 from portal.services.channels import can_apply_online
 from portal.services.context import Portal
-from portal.services.enterprises import profile_facts
+from portal.services.enterprises import confirmed_profile, profile_facts
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, StaleVersion, ValidationFailed
 from portal.services.payments import refuse_if_batched
 from portal.services.verified import require_verified
@@ -169,7 +169,7 @@ def _identity(session: Session, portal: Portal, form: FormSpec, enterprise_id: i
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None:
         raise NotFound("enterprise", enterprise_id)
-    profile = _confirmed_profile(session, enterprise_id)
+    profile = confirmed_profile(session, enterprise_id)
     prefilled = form.prefill(profile_facts(portal.city, profile, enterprise))
     return {f.name: prefilled[f.name] for f in form.locked_fields if f.name in prefilled}
 
@@ -254,15 +254,6 @@ def _last_submitted(
         .where(col(ApplicationAnswers.application_id) == application_id)
         .where(col(ApplicationAnswers.submitted).is_(True))
         .order_by(col(ApplicationAnswers.version).desc())
-    ).first()
-
-
-def _confirmed_profile(session: Session, enterprise_id: int) -> EnterpriseProfile | None:
-    return session.exec(
-        select(EnterpriseProfile)
-        .where(col(EnterpriseProfile.enterprise_id) == enterprise_id)
-        .where(col(EnterpriseProfile.confirmed).is_(True))
-        .order_by(col(EnterpriseProfile.version).desc())
     ).first()
 
 
@@ -591,7 +582,7 @@ def submit(
                 raise ValidationFailed([FieldProblem(e.path, e.message) for e in errors])
             answers, _ = form.coerce(answers, lang)
             _with_identity(session, portal, form, application, answers, lang, fill=False)
-        profile = _confirmed_profile(session, application.enterprise_id)
+        profile = confirmed_profile(session, application.enterprise_id)
         if profile is None:
             raise Refused("profile_not_confirmed", "请先确认企业信息", "confirm the enterprise profile first")
         rule = _rule_in_force(portal, application.measure_id)

@@ -13,13 +13,13 @@ from typing import Any, cast
 from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
-from portal.db.tables import Application, ApplicationAnswers, Enterprise, EnterpriseProfile
+from portal.db.tables import Application, ApplicationAnswers, Enterprise
 from portal.rules import Rule
 from portal.rules.text import Text
 from portal.services.access import load_visible
 from portal.services.cases import Moved, advance, case_context, workflow_of
 from portal.services.context import Portal
-from portal.services.enterprises import profile_facts
+from portal.services.enterprises import confirmed_profile, profile_facts
 from portal.services.errors import NotFound, Refused
 from portal.services.payee import checked_account
 from portal.workflows import Actor, Workflow
@@ -97,7 +97,7 @@ def offer_case(session: Session, portal: Portal, rule: Rule, enterprise_id: int)
         to_state=application.state,
         payload={"measure_id": rule.id, "rule_version": rule.version, "auto_grant": True},
     )
-    profile = _confirmed_profile(session, enterprise_id)
+    profile = confirmed_profile(session, enterprise_id)
     answers = form.prefill(profile_facts(portal.city, profile, enterprise))
     session.add(
         ApplicationAnswers(
@@ -121,15 +121,6 @@ def offer_case(session: Session, portal: Portal, rule: Rule, enterprise_id: int)
         audit_payload={"auto_grant": True},
     )
     return application
-
-
-def _confirmed_profile(session: Session, enterprise_id: int) -> EnterpriseProfile | None:
-    return session.exec(
-        select(EnterpriseProfile)
-        .where(col(EnterpriseProfile.enterprise_id) == enterprise_id)
-        .where(col(EnterpriseProfile.confirmed).is_(True))
-        .order_by(col(EnterpriseProfile.version).desc())
-    ).first()
 
 
 def confirm(
@@ -158,7 +149,7 @@ def confirm(
                 f"a case in stage {state.label.en!r} is not waiting for confirmation",
             )
         enterprise = session.get(Enterprise, application.enterprise_id)
-        profile = _confirmed_profile(session, application.enterprise_id)
+        profile = confirmed_profile(session, application.enterprise_id)
         if profile is None or enterprise is None:
             raise Refused("profile_not_confirmed", "请先确认企业信息", "confirm the enterprise profile first")
         rule = portal.pack.select(application.measure_id, portal.today())
@@ -230,7 +221,7 @@ def offered_benefits(portal: Portal, actor: Actor, application_id: int) -> list[
     with portal.reading() as session:
         application = load_visible(session, actor, application_id)
         enterprise = session.get(Enterprise, application.enterprise_id)
-        profile = _confirmed_profile(session, application.enterprise_id)
+        profile = confirmed_profile(session, application.enterprise_id)
     rule = portal.pack.select(application.measure_id, portal.today())
     if rule is None or enterprise is None:
         return []

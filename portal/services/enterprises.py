@@ -210,6 +210,16 @@ def save_profile(
         return _add_profile(session, portal, actor, enterprise_id, facts, expected_version)
 
 
+def confirmed_profile(session: Session, enterprise_id: int) -> EnterpriseProfile | None:
+    """The latest profile version the enterprise confirmed: what its applications are judged on."""
+    return session.exec(
+        select(EnterpriseProfile)
+        .where(col(EnterpriseProfile.enterprise_id) == enterprise_id)
+        .where(col(EnterpriseProfile.confirmed).is_(True))
+        .order_by(col(EnterpriseProfile.version).desc())
+    ).first()
+
+
 def save_confirmed_profile(
     portal: Portal, actor: Actor, facts: Mapping[str, Mapping[str, Any]], expected_version: int | None
 ) -> EnterpriseProfile:

@@ -278,6 +278,18 @@ def _tell_lead_unit_failed(session: Session, application: Application, result: C
     )
 
 
+def _panel_seat(session: Session, application_id: int, expert_id: int) -> ExpertAssignment:
+    """An expert's assignment to a case, excluded or not, as the lead unit manages the panel."""
+    assignment = session.exec(
+        select(ExpertAssignment)
+        .where(col(ExpertAssignment.application_id) == application_id)
+        .where(col(ExpertAssignment.expert_id) == expert_id)
+    ).first()
+    if assignment is None:
+        raise NotFound("assignment", expert_id)
+    return assignment
+
+
 def exclude_conflicted(
     portal: Portal, actor: Actor, application_id: int, expert_id: int, reason: str, expected_version: int
 ) -> Consensus:
@@ -287,13 +299,7 @@ def exclude_conflicted(
     with portal.transaction() as session:
         application = load_visible(session, actor, application_id)
         _require_lead_unit(actor, application)
-        assignment = session.exec(
-            select(ExpertAssignment)
-            .where(col(ExpertAssignment.application_id) == application_id)
-            .where(col(ExpertAssignment.expert_id) == expert_id)
-        ).first()
-        if assignment is None:
-            raise NotFound("assignment", expert_id)
+        assignment = _panel_seat(session, application_id, expert_id)
         assignment.conflicted = True
         assignment.excluded_at = portal.now()
         assignment.reason = reason
@@ -407,13 +413,7 @@ def replace_expert(
     with portal.transaction() as session:
         application = load_visible(session, actor, application_id)
         _require_lead_unit(actor, application)
-        old = session.exec(
-            select(ExpertAssignment)
-            .where(col(ExpertAssignment.application_id) == application_id)
-            .where(col(ExpertAssignment.expert_id) == expert_id)
-        ).first()
-        if old is None:
-            raise NotFound("assignment", expert_id)
+        old = _panel_seat(session, application_id, expert_id)
         scored = session.exec(select(ExpertScore.id).where(col(ExpertScore.assignment_id) == old.id)).first()
         late = scored is None and portal.today() > response_due(portal, old)
         if not (old.conflicted or late):

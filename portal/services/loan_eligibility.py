@@ -9,15 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from portal.city import split_fact
-from portal.db.tables import EnterpriseProfile
 from portal.rules import FactError, Rule
 from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
 from portal.services.banks import BankCaller
 from portal.services.consents import current_consent
 from portal.services.context import Portal
+from portal.services.enterprises import confirmed_profile
 from portal.services.errors import BadStoredState
 
 PROFILE_ENTITY = "enterprise"
@@ -46,12 +46,7 @@ def profile_inputs(rule: Rule) -> tuple[str, ...]:
 
 def confirmed_profile_facts(session: Session, enterprise_id: int) -> dict[str, object]:
     """The enterprise entity's facts of the latest confirmed profile version (empty if none)."""
-    profile = session.exec(
-        select(EnterpriseProfile)
-        .where(col(EnterpriseProfile.enterprise_id) == enterprise_id)
-        .where(col(EnterpriseProfile.confirmed))
-        .order_by(col(EnterpriseProfile.version).desc())
-    ).first()
+    profile = confirmed_profile(session, enterprise_id)
     if profile is None:
         return {}
     return dict(profile.facts.get(PROFILE_ENTITY) or {})

@@ -16,6 +16,7 @@ from portal.clock import Clock
 from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transition
 from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
+from portal.services.context import Portal
 from portal.web.i18n import Translator
 from portal.workflows import StateSpec, Workflow, WorkingCalendar
 
@@ -102,16 +103,11 @@ def stage_tone(state: StateSpec) -> str:
 
 
 def case_row(
-    application: Application,
-    workflows: Mapping[str, Workflow],
-    pack: Pack,
-    city: City,
-    calendar: WorkingCalendar,
-    t: Translator,
-    today: dt.date,
-    enterprise: Enterprise | None = None,
+    portal: Portal, application: Application, t: Translator, enterprise: Enterprise | None = None
 ) -> CaseRow:
-    workflow = workflows[application.workflow]
+    """One case as the queues and case pages list it, in the reader's language, as of today."""
+    workflow = portal.workflows[application.workflow]
+    pack, city = portal.pack, portal.city
     return CaseRow(
         id=application.id or 0,
         state=application.state,
@@ -121,7 +117,7 @@ def case_row(
         measure_title=measure_title(pack, application.measure_id, t.lang),
         responsible=responsible_label(workflow, application, pack, city, t),
         due_on=application.due_on,
-        urgency=urgency(application, calendar, today),
+        urgency=urgency(application, portal.calendar, portal.today()),
         enterprise_name=enterprise.name if enterprise is not None else "",
         district_label=district_label(city, application.district, t.lang),
         version=application.version,

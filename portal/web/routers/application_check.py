@@ -50,9 +50,7 @@ def check_answers(request: Request, actor: EnterpriseUser, application_id: PathI
     reopen = reopened_sections(portal, actor, application_id) if in_amendment else None
     context = {
         "actor": actor,
-        "case": case_row(
-            application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
-        ),
+        "case": case_row(portal, application, t),
         "spec": spec,
         "sections": check_sections(spec, answers, attached, t, reopen),
         "unfinished": {s.id for s in section_statuses(spec, answers, attached, t.lang) if s.problems},
@@ -94,7 +92,5 @@ def submitted(request: Request, actor: EnterpriseUser, application_id: PathId) -
     application = get_application_for(portal, actor, application_id)
     if editable(portal, application) or application.submitted_at is None:
         return RedirectResponse(f"/applications/{application_id}", status_code=303)
-    case = case_row(
-        application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
-    )
+    case = case_row(portal, application, t)
     return render(request, "portal/submitted.html", {"actor": actor, "case": case})

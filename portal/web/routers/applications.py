@@ -61,7 +61,7 @@ def my_applications(request: Request, actor: EnterpriseUser) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
     rows = [
-        case_row(a, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today())
+        case_row(portal, a, t)
         for a in sorted(list_applications_for(portal, actor), key=lambda a: -(a.id or 0))
     ]
     return render(request, "portal/applications.html", {"actor": actor, "cases": rows})
@@ -94,9 +94,7 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
     history = history_rows(app_service.history(portal, actor, application_id), workflow, lang, portal.clock)
     allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
     current, earlier = current_and_earlier_reasons(history)
-    row = case_row(
-        application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
-    )
+    row = case_row(portal, application, t)
     case = {
         **row.__dict__,
         "eligibility": application.eligibility_outcome,
@@ -152,9 +150,7 @@ def form_page(
     long_form = len(spec.sections) >= LONG_FORM_SECTIONS
     context = {
         "actor": actor,
-        "case": case_row(
-            application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
-        ),
+        "case": case_row(portal, application, t),
         "spec": spec,
         "values": {k: ("" if v is None else v) for k, v in values.items()},
         "errors": errors,

@@ -37,10 +37,7 @@ router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False
 def my_cases(request: Request, actor: ExpertUser) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
-    rows = [
-        case_row(a, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today())
-        for a in list_applications_for(portal, actor)
-    ]
+    rows = [case_row(portal, a, t) for a in list_applications_for(portal, actor)]
     return render(request, "portal/expert_cases.html", {"actor": actor, "cases": rows})
 
 
@@ -84,9 +81,7 @@ def _page(
     rubric = portal.rubric
     context: dict[str, Any] = {
         "actor": actor,
-        "case": case_row(
-            application, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today()
-        ),
+        "case": case_row(portal, application, t),
         "declared": declared,
         "sheet": sheet,
         "can_score": declared and sheet is None and expert_service.SCORE_EVENT in allowed,

@@ -55,16 +55,7 @@ def queue_table(
     ]  # fmt: skip
     rows: list[list[Cell]] = []
     for application, enterprise in queue_all(portal, actor, chosen.query()):
-        row = case_row(
-            application,
-            portal.workflows,
-            portal.pack,
-            portal.city,
-            portal.calendar,
-            t,
-            portal.today(),
-            enterprise,
-        )
+        row = case_row(portal, application, t, enterprise)
         submitted = application.submitted_at
         rows.append([
             row.id, enterprise.name, enterprise.uscc, row.measure_title, row.district_label,

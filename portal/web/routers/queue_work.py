@@ -148,16 +148,7 @@ def _visible_rows(request: Request, actor: StaffUser, items: list[tuple[int, int
         except NotFound:
             continue
         enterprise = enterprises_by_id(portal, {application.enterprise_id})[application.enterprise_id]
-        row = case_row(
-            application,
-            portal.workflows,
-            portal.pack,
-            portal.city,
-            portal.calendar,
-            t,
-            portal.today(),
-            enterprise,
-        )
+        row = case_row(portal, application, t, enterprise)
         rows.append(
             {"id": application_id, "version": version, "enterprise": enterprise.name, "stage": row.stage}
         )

@@ -73,9 +73,7 @@ def queue(
     holders = assignment.holder_names(portal, {a.assignee_id for a, _ in page.rows if a.assignee_id})
     rows = [
         (
-            case_row(
-                c, portal.workflows, portal.pack, portal.city, portal.calendar, t, portal.today(), enterprise
-            ),
+            case_row(portal, c, t, enterprise),
             holders.get(c.assignee_id or 0, ""),
         )
         for c, enterprise in page.rows
@@ -107,16 +105,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
     application = get_application_for(portal, actor, application_id)
     enterprise = enterprises_by_id(portal, {application.enterprise_id})[application.enterprise_id]
     workflow = portal.workflows[application.workflow]
-    row = case_row(
-        application,
-        portal.workflows,
-        portal.pack,
-        portal.city,
-        portal.calendar,
-        t,
-        portal.today(),
-        enterprise,
-    )
+    row = case_row(portal, application, t, enterprise)
     answers, diff = answer_rows(
         portal.forms.get(application.measure_id),
         app_service.answer_versions(portal, actor, application_id),
