@@ -7,7 +7,7 @@ the state and its audit row are committed together or not at all.
 from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, insert
 from sqlmodel import Session
 
 from portal.db.canonical import canonical_json, sha256_hex, to_jsonable
@@ -20,6 +20,8 @@ AUDIT_CHAIN_LOCK = 0x706F7274_61756431
 
 # The hashed content of a row, besides prev_hash. The payload enters through its hash.
 _TABLE: Table = AuditEvent.__table__  # type: ignore[attr-defined]
+# Built once: a statement object keeps its cache key, a new one per row would compute it again.
+_INSERT = insert(_TABLE)
 
 _CONTENT_FIELDS = (
     "seq",
@@ -57,13 +59,14 @@ def append_audit(
     to_state: str | None = None,
     comment: str | None = None,
     payload: Mapping[str, object] | None = None,
-) -> AuditEvent:
-    """Add the next audit row, chained to the current last one, and flush it.
+) -> None:
+    """Flush what the use case changed, then insert the next audit row, chained to the last one.
 
     The payload is stored in its canonical JSON form (Decimals as strings); a float or
     another value without an exact JSON form raises `NotStorableError`.
     """
     stored_payload = cast(dict[str, Any] | None, to_jsonable(payload))
+    session.flush()
     lock_chain(session, AUDIT_CHAIN_LOCK)
     last_seq, prev_hash = chain_tail(session, _TABLE)
     values: dict[str, Any] = {
@@ -80,10 +83,9 @@ def append_audit(
         "payload_hash": payload_hash(stored_payload),
     }
     row_hash = link_hash(prev_hash, hashed_content(values))
-    row = AuditEvent(**values, payload=stored_payload, prev_hash=prev_hash, hash=row_hash)
-    session.add(row)
-    session.flush()
-    return row
+    session.connection().execute(
+        _INSERT, {**values, "payload": stored_payload, "prev_hash": prev_hash, "hash": row_hash}
+    )
 
 
 def _payload_problem(row: Mapping[str, Any]) -> str | None:

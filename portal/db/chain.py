@@ -8,9 +8,10 @@ comparing `head_hash` with a copy kept elsewhere, which is why the report carrie
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Select, Table, select, text
 from sqlmodel import Session
 
 from portal.db.canonical import canonical_json, sha256_hex
@@ -44,13 +45,23 @@ def lock_chain(session: Session, lock_key: int) -> None:
     PostgreSQL: a transaction-level advisory lock, released by COMMIT or ROLLBACK.
     SQLite: nothing to do, every transaction already holds the write lock (BEGIN IMMEDIATE).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK, {"key": lock_key})
+
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+@cache
+def _tail_query(table: Table) -> Select[tuple[int, str]]:
+    """Built once per chain: a statement object keeps its cache key, a new one computes it again."""
+    return select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
 
 
 def chain_tail(session: Session, table: Table) -> tuple[int, str]:
     """The last (seq, hash), or (0, GENESIS_HASH) for an empty chain; call after lock_chain."""
-    row = session.execute(select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)).first()
+    row = session.connection().execute(_tail_query(table)).first()
     if row is None:
         return 0, GENESIS_HASH
     return int(row.seq), str(row.hash)

@@ -4,10 +4,12 @@ The workflow engine decides who may *fire* an event; reading a case is decided h
 object the actor may not see is reported as NotFound, so probing ids reveals nothing.
 """
 
+from functools import cache
 from typing import cast
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, true
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from portal.db.tables import Application, ExpertAssignment, User
 from portal.services.context import Portal
@@ -42,29 +44,57 @@ def actor_for_user(portal: Portal, user_id: int) -> Actor:
 
 
 def visible_to(actor: Actor) -> ColumnElement[bool]:
-    """The WHERE clause of "applications this actor may see" (lists and single reads alike)."""
+    """The WHERE clause of "applications this actor may see" (lists and single reads alike).
+
+    The actor's attributes enter as named parameters (`_actor_params`), so one statement
+    serves every actor of the same shape (`_visible_query`).
+    """
     not_draft = col(Application.state) != DRAFT_STATE
     if actor.role == "admin":
         return true()
     if actor.role == "enterprise":
         if actor.enterprise_id is None:
             return false()
-        return col(Application.enterprise_id) == actor.enterprise_id
+        return col(Application.enterprise_id) == bindparam("actor_enterprise", actor.enterprise_id)
     if actor.role == "reviewer":
         scopes: list[ColumnElement[bool]] = []
         if actor.district is not None:
-            scopes.append(col(Application.district) == actor.district)
+            scopes.append(col(Application.district) == bindparam("actor_district", actor.district))
         if actor.bureau is not None:
-            scopes.append(col(Application.lead_unit) == actor.bureau)
+            scopes.append(col(Application.lead_unit) == bindparam("actor_bureau", actor.bureau))
         return and_(not_draft, or_(*scopes)) if scopes else false()
     if actor.role == "expert":
         assigned = exists().where(
             col(ExpertAssignment.application_id) == Application.id,
-            col(ExpertAssignment.expert_id) == actor.user_id,
+            col(ExpertAssignment.expert_id) == bindparam("actor_user", actor.user_id),
             col(ExpertAssignment.excluded_at).is_(None),
         )
         return and_(not_draft, assigned)
     return false()
+
+
+def _actor_params(actor: Actor) -> dict[str, object]:
+    return {
+        "actor_enterprise": actor.enterprise_id,
+        "actor_district": actor.district,
+        "actor_bureau": actor.bureau,
+        "actor_user": actor.user_id,
+    }
+
+
+@cache
+def _visible_query(role: Role, district: bool, bureau: bool, enterprise: bool) -> SelectOfScalar[Application]:
+    """One application by id for actors of one shape, built once: building a statement and
+    its cache key costs more than running it."""
+    shape = Actor(
+        user_id=0,
+        role=role,
+        district="" if district else None,
+        bureau="" if bureau else None,
+        enterprise_id=0 if enterprise else None,
+    )
+    by_id = col(Application.id) == bindparam("application_id")
+    return select(Application).where(by_id).where(visible_to(shape))
 
 
 def is_lead_unit_staff(actor: Actor, application: Application) -> bool:
@@ -74,8 +104,11 @@ def is_lead_unit_staff(actor: Actor, application: Application) -> bool:
 
 def load_visible(session: Session, actor: Actor, application_id: int) -> Application:
     """The application if this actor may see it, else NotFound (whether or not it exists)."""
-    query = select(Application).where(Application.id == application_id).where(visible_to(actor))
-    application = session.exec(query).first()
+    query = _visible_query(
+        actor.role, actor.district is not None, actor.bureau is not None, actor.enterprise_id is not None
+    )
+    params = {"application_id": application_id, **_actor_params(actor)}
+    application = session.exec(query, params=params).first()
     if application is None:
         raise NotFound("application", application_id)
     return application

@@ -307,7 +307,6 @@ def save_draft(
             "save_draft",
             {"answers_version": row.version, "answers_hash": payload_hash(row.answers)},
         )
-        session.refresh(application)
         return application
 
 
@@ -493,7 +492,6 @@ def upload_files(
                 )
             if files:
                 bump(session, application, expected_version, {"updated_at": portal.now()})
-            session.refresh(application)
             return application
     except BaseException:
         for digest in created:
@@ -538,7 +536,6 @@ def attach(
             "attach",
             {"slot": slot, "attachment_id": attachment_id, "sha256": attachment.sha256},
         )
-        session.refresh(application)
         return application
 
 
@@ -632,8 +629,9 @@ def transition(
     A case in a payment batch is disbursed by the bank's return file, not here.
     """
     with portal.transaction() as session:
-        refuse_if_batched(session, portal, load_visible(session, actor, application_id), event)
-        return transition_in(session, portal, actor, application_id, event, comment, expected_version)
+        application = load_visible(session, actor, application_id)
+        refuse_if_batched(session, portal, application, event)
+        return _review_event(session, portal, actor, application, event, comment, expected_version)
 
 
 def transition_in(
@@ -649,6 +647,23 @@ def transition_in(
 ) -> Moved:
     """`transition` inside the caller's transaction: a bank return file settles all its cases in one."""
     application = load_visible(session, actor, application_id)
+    return _review_event(
+        session, portal, actor, application, event, comment, expected_version, audit_payload=audit_payload
+    )
+
+
+def _review_event(
+    session: Session,
+    portal: Portal,
+    actor: Actor,
+    application: Application,
+    event: str,
+    comment: str | None,
+    expected_version: int,
+    *,
+    audit_payload: dict[str, object] | None = None,
+) -> Moved:
+    """Fire a review event on a case the actor may see; events with a use case of their own are refused."""
     if event in _OWN_USE_CASE:
         workflow, _ = workflow_of(portal, application)
         label = next((edge.label for edge in workflow.transitions if edge.event == event), None)

@@ -8,10 +8,12 @@ any isolation level; the loser gets StaleVersion and its transaction rolls back 
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
@@ -41,6 +43,14 @@ from portal.workflows import (
 from portal.workflows.sla import remaining_working_days, resumed_deadline, timer_due_on
 
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
+_TRANSITION: Table = Transition.__table__  # type: ignore[attr-defined]
+# Statements built once: each keeps its cache key, where a new statement per call computes it
+# again (more than the database's own work for a one-row write). The columns an UPDATE sets
+# are the keys of the parameters it is given.
+_BUMP = update(_APPLICATION).where(
+    _APPLICATION.c.id == bindparam("bump_id"), _APPLICATION.c.version == bindparam("bump_expected")
+)
+_ADD_TRANSITION = insert(_TRANSITION)
 
 # Who is told when a case enters a stage: the workflow's `responsible` party → recipients.
 # The role no account holds: a notification for it goes to its `email` only (an objector).
@@ -171,14 +181,33 @@ def case_context(
 def bump(session: Session, application: Application, expected_version: int, values: dict[str, Any]) -> int:
     """Write `values` and version + 1 if still at `expected_version`; return the new version."""
     new_version = expected_version + 1
-    result = session.execute(
-        update(_APPLICATION)
-        .where(_APPLICATION.c.id == application.id, _APPLICATION.c.version == expected_version)
-        .values(**values, version=new_version)
+    result = session.connection().execute(
+        _BUMP,
+        {**values, "version": new_version, "bump_id": application.id, "bump_expected": expected_version},
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StaleVersion("application", application.id, expected_version, None)
+    _show_stored(session, application, {**values, "version": new_version})
     return new_version
+
+
+def _show_stored(session: Session, application: Application, values: Mapping[str, Any]) -> None:
+    """Make the loaded row read what the UPDATE stored, without reading the row again.
+
+    Text, integers, dates, booleans and NULL come back from the database as written, and an
+    aware timestamp comes back in UTC; anything else (a JSON document, a Decimal) may come
+    back in another form, so it is expired and read from the database on first access.
+    """
+    reread = []
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            set_committed_value(application, key, value.astimezone(UTC))
+        elif value is None or isinstance(value, str | int | date):
+            set_committed_value(application, key, value)
+        else:
+            reread.append(key)
+    if reread:
+        session.expire(application, reread)
 
 
 def _recorded_actor_id(actor: Actor) -> int | None:
@@ -282,21 +311,19 @@ def advance(
     values = {"state": target, "updated_at": portal.now(), **stage, **(extra_values or {})}
     version = bump(session, application, expected_version, values)
     actor_id = _recorded_actor_id(actor)
-    session.add(
-        Transition(
-            application_id=cast(int, application.id),
-            from_state=source,
-            to_state=target,
-            event=event,
-            actor_id=actor_id,
-            comment=comment,
-            at=portal.now(),
-        )
+    session.connection().execute(
+        _ADD_TRANSITION,
+        {
+            "application_id": application.id,
+            "from_state": source,
+            "to_state": target,
+            "event": event,
+            "actor_id": actor_id,
+            "comment": comment,
+            "at": portal.now(),
+        },
     )
     _settle_objections(session, portal, application, actor, event, comment)
-    # Re-read what the UPDATE wrote so that decisions and callers see the stored row.
-    session.expire(application)
-    session.refresh(application)
     letter: Letter | None = None
     entered = workflow.state(target)
     if target != source and entered.issues_letter is not None:

@@ -314,8 +314,6 @@ def exclude_conflicted(
             {"expert_id": expert_id, "version": version},
             comment=reason,
         )
-        session.expire(application)
-        session.refresh(application)
         totals, excluded = score_totals(session, application_id)
         result = portal.rubric.consensus(totals, excluded)
         if result.outcome == "passed" and _offers(portal, application, PASS_EVENT):

@@ -12,7 +12,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Literal, cast
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, Table, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -20,6 +20,10 @@ from portal.db.tables import Notification, User
 from portal.services.context import Portal
 from portal.services.errors import NotFound
 from portal.workflows import Actor
+
+_TABLE: Table = Notification.__table__  # type: ignore[attr-defined]
+# Built once: a statement object keeps its cache key, a new one per message computes it again.
+_INSERT = insert(_TABLE)
 
 # 免申即享 screening notices: one per (measure, rule version, enterprise), so a re-run tells nobody twice.
 SCREENING_KIND = "screening"
@@ -50,42 +54,42 @@ def notify(
     email: str | None = None,
     message: str | None = None,
     params: dict[str, object] | None = None,
-) -> Notification | None:
-    """Queue one notification; with a `dedupe_key` already used, do nothing and return None.
+) -> bool:
+    """Queue one notification; with a `dedupe_key` already used, do nothing and return False.
 
     `email` addresses someone without an account (a member of the public who objected).
     `message` and `params` let the inbox say it in the reader's language (portal.web.inbox_views);
     `title` and `body` are what e-mail sends.
     """
-    row = Notification(
-        recipient_user_id=recipient_user_id,
-        enterprise_id=enterprise_id,
-        role=role,
-        district=district,
-        bureau=bureau,
-        kind=kind,
-        title=title,
-        body=body,
-        link=link,
-        dedupe_key=dedupe_key,
-        email=email,
-        message=message,
-        params=params,
-    )
+    row = {
+        "recipient_user_id": recipient_user_id,
+        "enterprise_id": enterprise_id,
+        "role": role,
+        "district": district,
+        "bureau": bureau,
+        "kind": kind,
+        "title": title,
+        "body": body,
+        "link": link,
+        "dedupe_key": dedupe_key,
+        "email": email,
+        "message": message,
+        "params": params,
+    }
     if dedupe_key is None:
-        session.add(row)
-        return row
+        session.connection().execute(_INSERT, row)
+        return True
     existing = session.exec(select(Notification.id).where(col(Notification.dedupe_key) == dedupe_key)).first()
     if existing is not None:
-        return None
+        return False
     # A concurrent writer may have used the key since the check; the savepoint keeps the
     # surrounding use case alive when the unique index says so.
     try:
         with session.begin_nested():
-            session.add(row)
+            session.connection().execute(_INSERT, row)
     except IntegrityError:
-        return None
-    return row
+        return False
+    return True
 
 
 def _addressed_to(actor: Actor) -> ColumnElement[bool]:

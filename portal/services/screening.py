@@ -131,7 +131,7 @@ def notify_eligible_in(session: Session, portal: Portal, results: pa.Table, rule
             # The application form opens prefilled from the profile.
             link = f"/applications/start?measure={measure}" if online else f"/catalogue/{measure}"
             message = "note.screening_eligible"
-        notice = notify(
+        written += notify(
             session,
             kind=SCREENING_KIND,
             title=title,
@@ -142,5 +142,4 @@ def notify_eligible_in(session: Session, portal: Portal, results: pa.Table, rule
             message=message,
             params={"measure": measure, "version": rule.version},
         )
-        written += notice is not None
     return written
