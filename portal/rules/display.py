@@ -33,6 +33,10 @@ _EXACT_UP_TO = 4
 # Past this many decimals two different Decimal values are a matter of division noise, not policy.
 _MOST_DIGITS = 12
 _TEN_THOUSAND = Decimal(10_000)
+# 1, 0.1, 0.01, …: the quantum of each number of decimals, made once.
+_QUANTA = tuple(Decimal(1).scaleb(-digits) for digits in range(_MOST_DIGITS + 1))
+# Python's format specification for each number of decimals, grouped by thousands.
+_SPECS = tuple(f",.{digits}f" for digits in range(_MOST_DIGITS + 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +58,23 @@ class _Style:
 
     def rounded(self, number: Decimal, digits: int) -> Decimal:
         """The number as shown with `digits` decimals, back in its own unit (for comparing)."""
-        return self.scaled(number).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP).scaleb(-self.shift)
+        return self.scaled(number).quantize(_QUANTA[digits], ROUND_HALF_UP).scaleb(-self.shift)
 
     def render(self, number: Decimal, digits: int, lang: str) -> str:
-        shown = self.scaled(number).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+        shown = self.scaled(number).quantize(_QUANTA[digits], ROUND_HALF_UP)
+        return self.text(shown, digits, lang)
+
+    def text(self, shown: Decimal, digits: int, lang: str) -> str:
+        """A number already scaled and rounded to `digits` decimals, with its unit."""
         return f"{self.before}{layout(shown, digits, self.fixed, lang)}{self.after}"
 
 
-def layout(number: Decimal, digits: int, fixed: bool, lang: str) -> str:
+def layout(number: Decimal | int, digits: int, fixed: bool, lang: str) -> str:
     """Babel's `#,##0.00` (fixed) or `#,##0.##` for an already rounded number, in `lang`'s symbols."""
-    text = f"{number:,.{digits}f}"
+    text = format(number, _SPECS[digits])
     if not fixed and digits:
         text = text.rstrip("0").rstrip(".")
-    symbols = _SYMBOLS.get(lang, _SYMBOLS["zh"])
+    symbols = _SYMBOLS[lang] if lang in _SYMBOLS else _SYMBOLS["zh"]
     return text if symbols is None else text.translate(symbols)
 
 
@@ -76,6 +84,9 @@ _MONEY_EN = _Style(0, "CNY ", "", 2, False)
 _MONEY_WAN = _Style(-4, "", "万元", 2, False)
 _MONEY_YUAN = _Style(0, "", "元", 2, False)
 _PLAIN = _Style(0, "", "", 2, False)
+
+
+_SCALED_KINDS = frozenset({"ratio", "money"})  # the kinds `_style` does not show as plain numbers
 
 
 def _style(number: Decimal, kind: str, lang: str, gap: bool = False) -> _Style:
@@ -90,6 +101,8 @@ def _style(number: Decimal, kind: str, lang: str, gap: bool = False) -> _Style:
 
 
 def _number(value: object) -> Decimal | None:
+    if type(value) is Decimal:  # the usual case, and immutable: no copy
+        return value
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return None
     return Decimal(value)
@@ -135,6 +148,54 @@ def digits_for(value: object, expected: Sequence[object], kind: str, lang: str, 
     while digits < _MOST_DIGITS and ambiguous(digits):
         digits += 1
     return digits
+
+
+def format_shortfall(
+    value: object, expected: object, gap: object, kind: str, lang: str
+) -> tuple[str, str, str]:
+    """A value, the threshold it missed and the gap, as `digits_for` and `format_value` show them.
+
+    The same texts as those three calls, worked out in one pass: each number is scaled once and
+    rounded once per candidate number of decimals, and the last rounding is the one shown (a
+    failed comparison is formatted for every enterprise that misses it).
+    """
+    if type(value) is int and type(expected) is int and type(gap) is int and kind not in _SCALED_KINDS:
+        # Whole numbers in a plain style: every differing one shows apart with no decimals.
+        return layout(value, 0, False, lang), layout(expected, 0, False, lang), layout(gap, 0, False, lang)
+    seen, bound, short = _number(value), _number(expected), _number(gap)
+    if seen is None or bound is None or short is None:
+        digits = digits_for(value, [expected], kind, lang, gap)
+        return (
+            format_value(value, kind, lang, digits),
+            format_value(expected, kind, lang, digits),
+            format_gap(gap, kind, lang, digits),
+        )
+    seen_style, bound_style = _style(seen, kind, lang), _style(bound, kind, lang)
+    gap_style = _style(short, kind, lang, gap=True)
+    seen_scaled, bound_scaled = seen_style.scaled(seen), bound_style.scaled(bound)
+    gap_scaled = gap_style.scaled(short)
+    digits = max(seen_style.digits, bound_style.digits, _exact_places(bound, kind, lang))
+    differ = seen != bound
+    same_unit = seen_style.shift == bound_style.shift  # then the shown numbers compare as they are
+    while True:
+        quantum = _QUANTA[digits]
+        seen_shown = seen_scaled.quantize(quantum, ROUND_HALF_UP)
+        bound_shown = bound_scaled.quantize(quantum, ROUND_HALF_UP)
+        gap_shown = gap_scaled.quantize(quantum, ROUND_HALF_UP)
+        if digits >= _MOST_DIGITS:
+            break
+        if same_unit:
+            reads_as_bound = seen_shown == bound_shown
+        else:
+            reads_as_bound = seen_shown.scaleb(-seen_style.shift) == bound_shown.scaleb(-bound_style.shift)
+        if not (differ and reads_as_bound) and not (short and not gap_shown):
+            break
+        digits += 1
+    return (
+        seen_style.text(seen_shown, digits, lang),
+        bound_style.text(bound_shown, digits, lang),
+        gap_style.text(gap_shown, digits, lang),
+    )
 
 
 def format_value(value: object, kind: str, lang: str, digits: int | None = None) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from portal.rules.bounds import ScalarBounds, refines
 from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
 from portal.rules.display import format_enum, format_threshold
+from portal.rules.explain import hints_for, relevant
 from portal.rules.facts import FactDictionary
 from portal.rules.formula import (
     Closure,
@@ -477,6 +478,10 @@ class CompiledRule:
         missing = {i: _absent(facts, deps[i]) for i, verdict in enumerate(verdicts) if verdict is None}
         return seen, expected, verdicts, missing
 
+    def hints(self, result: Result, lang: str) -> list[str]:
+        """What would make `result` (an evaluation of this rule) pass, in `lang`."""
+        return hints_for(result, self, result._trace, lang)
+
     def records(self, trace: Trace) -> list[CriterionResult]:
         """The trace as `CriterionResult`s, in tree order."""
         seen, expected, verdicts, missing = trace
@@ -499,8 +504,6 @@ class CompiledRule:
 
     def missing_facts(self, records: list[CriterionResult]) -> list[str]:
         """Facts whose absence keeps the outcome open (only leaves that matter count)."""
-        from portal.rules.explain import relevant
-
         found: list[str] = []
         for record, _negated in relevant(self.rule.criteria, {r.id: r for r in records}):
             if record.outcome is Verdict.UNKNOWN:

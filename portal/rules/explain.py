@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from portal.rules.criteria import AllOf, AnyOf, Leaf, Node, Not, leaves
-from portal.rules.display import digits_for, format_enum, format_gap, format_threshold, format_value
+from portal.rules.display import digits_for, format_enum, format_shortfall, format_threshold, format_value
 from portal.rules.result import VERDICT_OF, CriterionResult, LeafInfo, Outcome, Result, Trace, Verdict
 
 if TYPE_CHECKING:
@@ -228,13 +228,10 @@ def failure_hint(record: CriterionResult, lang: str) -> str:
     if op in (">=", ">", "<=", "<") and kind != "date":
         short = op in (">=", ">")
         gap = (record.expected - record.value) if short else (record.value - record.expected)  # type: ignore[operator]
-        digits = digits_for(record.value, [record.expected], kind, lang, gap)
-        value = format_value(record.value, kind, lang, digits)
-        expected = format_value(record.expected, kind, lang, digits)
+        value, expected, gap_text = format_shortfall(record.value, record.expected, gap, kind, lang)
         need = f"{_SYMBOL[op]} {expected}"
         if not gap:  # a strict bound met with equality: there is no gap to name
             return f"{label} {value}，需 {need}" if zh else f"{label} {value}, needs {need}"
-        gap_text = format_gap(gap, kind, lang, digits)
         if zh:
             return f"{label} {value}，需 {need}（{'差' if short else '超出'} {gap_text}）"
         return f"{label} {value}, needs {need} ({'short by' if short else 'over by'} {gap_text})"

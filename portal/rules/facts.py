@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 from portal.rules.errors import FactError, FormulaError, RuleFileError
@@ -74,7 +75,7 @@ class FactDictionary:
         text = self.value_labels.get(qualified, {}).get(str(value))
         return text.get(lang) if text is not None else str(value)
 
-    @property
+    @cached_property
     def entities(self) -> tuple[str, ...]:
         """What facts are about (enterprise, loan, ...), in file order: facts.yaml's top-level keys."""
         return tuple(dict.fromkeys(spec.entity for spec in self.specs.values()))
@@ -144,54 +145,72 @@ class FactDictionary:
         """
         if not isinstance(raw, Mapping):
             raise FactError("facts", "expected an object keyed by entity")
+        by_entity = self._by_entity
         parsed: dict[str, dict[str, object]] = {}
         for entity, values in raw.items():
-            if entity not in self.entities:
+            specs = by_entity.get(entity)
+            if specs is None:
                 raise FactError(str(entity), f"unknown entity; expected one of {', '.join(self.entities)}")
             if not isinstance(values, Mapping):
                 raise FactError(entity, "expected an object of facts")
             typed: dict[str, object] = {}
             for name, value in values.items():
-                qualified = f"{entity}.{name}"
-                spec = self.specs.get(qualified)
+                spec = specs.get(name)
                 if spec is None:
-                    raise FactError(qualified, "unknown fact (not in facts.yaml)")
+                    raise FactError(f"{entity}.{name}", "unknown fact (not in facts.yaml)")
                 if spec.derived:
-                    raise FactError(qualified, "is derived from other facts and cannot be supplied")
+                    raise FactError(spec.qualified, "is derived from other facts and cannot be supplied")
                 if value is not None:
                     typed[str(name)] = _coerce(spec, value)
             parsed[entity] = typed
         return parsed
 
+    @cached_property
+    def _by_entity(self) -> dict[str, dict[str, FactSpec]]:
+        """The specs by entity, then by name: `parse` reads one per supplied value."""
+        found: dict[str, dict[str, FactSpec]] = {}
+        for spec in self.specs.values():
+            found.setdefault(spec.entity, {})[spec.name] = spec
+        return found
+
 
 def _coerce(spec: FactSpec, value: object) -> object:
-    q = spec.qualified
+    """The typed value, or FactError naming the qualified fact (named only when it is raised)."""
     kind = spec.type
     if kind == "bool":
         if not isinstance(value, bool):
-            raise FactError(q, f"expected true or false, got {value!r}")
+            raise FactError(spec.qualified, f"expected true or false, got {value!r}")
         return value
-    if isinstance(value, bool) and kind != "bool":
-        raise FactError(q, f"expected {kind}, got a boolean")
+    if isinstance(value, bool):
+        raise FactError(spec.qualified, f"expected {kind}, got a boolean")
     if kind in ("money", "ratio"):
-        number = _decimal(q, value)
+        number, exponent = _decimal(spec, value)
         if kind == "money" and number < 0:
-            raise FactError(q, f"money cannot be negative, got {value}", "negative")
-        exponent = number.as_tuple().exponent
-        if kind == "money" and isinstance(exponent, int) and exponent < -MONEY_PLACES:
+            raise FactError(spec.qualified, f"money cannot be negative, got {value}", "negative")
+        if kind == "money" and exponent < -MONEY_PLACES:
             # Batch screening refuses these too (DECIMAL(38, 2)): a fact reads the same on both paths.
             raise FactError(
-                q, f"money has at most {MONEY_PLACES} decimal places (the fen), got {value}", "places"
+                spec.qualified,
+                f"money has at most {MONEY_PLACES} decimal places (the fen), got {value}",
+                "places",
             )
         if spec.unit == "share" and not 0 <= number <= 1:
-            raise FactError(q, f"a share lies between 0 and 1 (0.05 means 5%), got {value}", "share")
+            raise FactError(
+                spec.qualified, f"a share lies between 0 and 1 (0.05 means 5%), got {value}", "share"
+            )
         return number
     if kind == "int":
-        number = _decimal(q, value)
+        if type(value) is int:  # already whole: the checks of `_decimal` and below, without a Decimal
+            if abs(value) >= _LARGEST:
+                raise FactError(spec.qualified, f"implausibly large: {value}", "too_large")
+            if value < 0:
+                raise FactError(spec.qualified, f"cannot be negative, got {value}", "negative")
+            return value
+        number, _ = _decimal(spec, value)
         if number != number.to_integral_value():
-            raise FactError(q, f"expected a whole number, got {value}", "whole")
+            raise FactError(spec.qualified, f"expected a whole number, got {value}", "whole")
         if number < 0:
-            raise FactError(q, f"cannot be negative, got {value}", "negative")
+            raise FactError(spec.qualified, f"cannot be negative, got {value}", "negative")
         return int(number)
     if kind == "date":
         if isinstance(value, date) and not hasattr(value, "hour"):
@@ -199,15 +218,15 @@ def _coerce(spec: FactSpec, value: object) -> object:
         # Only the extended form: Python also reads "20200101" and "2020-W01-1", which batch
         # screening rejects, and a fact must read the same on both paths.
         if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-            raise FactError(q, f"expected an ISO date YYYY-MM-DD, got {value!r}")
+            raise FactError(spec.qualified, f"expected an ISO date YYYY-MM-DD, got {value!r}")
         try:
             return date.fromisoformat(value)
         except ValueError as exc:
-            raise FactError(q, f"not a valid date (YYYY-MM-DD): {value!r}") from exc
+            raise FactError(spec.qualified, f"not a valid date (YYYY-MM-DD): {value!r}") from exc
     if not isinstance(value, str):
-        raise FactError(q, f"expected text, got {value!r}")
+        raise FactError(spec.qualified, f"expected text, got {value!r}")
     if kind == "enum" and value not in spec.values:
-        raise FactError(q, f"{value!r} is not one of {', '.join(spec.values)}", "choice")
+        raise FactError(spec.qualified, f"{value!r} is not one of {', '.join(spec.values)}", "choice")
     return value
 
 
@@ -218,25 +237,31 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LARGEST = Decimal(10) ** 15
 
 
-def _decimal(q: str, value: object) -> Decimal:
-    if isinstance(value, float):
-        raise FactError(q, f"got a binary float {value!r}; pass a decimal string or Decimal")
-    if isinstance(value, Decimal | int):
+def _decimal(spec: FactSpec, value: object) -> tuple[Decimal, int]:
+    """The number in plain form, and its exponent (-2 for 12.34)."""
+    if type(value) is Decimal:  # immutable: no copy needed
+        number = value
+    elif isinstance(value, float):
+        raise FactError(spec.qualified, f"got a binary float {value!r}; pass a decimal string or Decimal")
+    elif isinstance(value, Decimal | int):
         number = Decimal(value)
     elif isinstance(value, str):
         # A string is read as written: "40000000" or "0.05", never "4e7" or " 12 ".
         if not _PLAIN_DECIMAL.fullmatch(value):
-            raise FactError(q, f"not a plain decimal number: {value!r}")
+            raise FactError(spec.qualified, f"not a plain decimal number: {value!r}")
         number = Decimal(value)
     else:
-        raise FactError(q, f"expected a number or decimal string, got {value!r}")
+        raise FactError(spec.qualified, f"expected a number or decimal string, got {value!r}")
     if not number.is_finite():
-        raise FactError(q, f"not a finite number: {value!r}")
+        raise FactError(spec.qualified, f"not a finite number: {value!r}")
     if abs(number) >= _LARGEST:
-        raise FactError(q, f"implausibly large: {number}", "too_large")
+        raise FactError(spec.qualified, f"implausibly large: {number}", "too_large")
     # A JSON number such as 1e9 is exact but carries an exponent; store it in plain form.
     exponent = number.as_tuple().exponent
-    return Decimal(format(number, "f")) if isinstance(exponent, int) and exponent > 0 else number
+    assert isinstance(exponent, int)  # finite, checked above
+    if exponent > 0:
+        return Decimal(format(number, "f")), 0
+    return number, exponent
 
 
 _ENTITY_NAME = re.compile(r"[a-z][a-z0-9_]*")

@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from portal.rules.errors import RuleFileError
@@ -41,13 +42,21 @@ class Pack:
             raise KeyError(f"unit {code!r} has no `abbr` in {self.root / UNITS_FILE}")
         return abbr
 
+    @cached_property
+    def _by_measure(self) -> dict[str, tuple[Rule, ...]]:
+        """Each measure's versions, oldest first, measures sorted: read on every check, built once."""
+        found: dict[str, list[Rule]] = {}
+        for rule in sorted(self.rules, key=lambda r: r.effective_from):
+            found.setdefault(rule.id, []).append(rule)
+        return {measure_id: tuple(found[measure_id]) for measure_id in sorted(found)}
+
     def measure_ids(self) -> list[str]:
         """Every measure of the pack, sorted."""
-        return sorted({rule.id for rule in self.rules})
+        return list(self._by_measure)
 
     def versions(self, measure_id: str) -> list[Rule]:
         """All versions of a measure, oldest first."""
-        return sorted((r for r in self.rules if r.id == measure_id), key=lambda r: r.effective_from)
+        return list(self._by_measure.get(measure_id, ()))
 
     def select(self, measure_id: str, on: date) -> Rule | None:
         """The version in force on `on`; if windows overlap (a lint error) the newest start wins."""
@@ -83,14 +92,14 @@ class Pack:
         is absent. Unknown measure ids raise KeyError.
         """
         parsed = self.facts.parse(facts)
-        wanted = list(measures) if measures else self.measure_ids()
-        known = set(self.measure_ids())
+        by_measure = self._by_measure
+        wanted = list(measures) if measures else list(by_measure)
         for measure_id in wanted:
-            if measure_id not in known:
+            if measure_id not in by_measure:
                 raise KeyError(f"unknown measure {measure_id!r}")
         results = []
         for measure_id in wanted:
-            if not measures and self.versions(measure_id)[-1].applies_to not in parsed:
+            if not measures and by_measure[measure_id][-1].applies_to not in parsed:
                 continue
             results.append(self.evaluate(measure_id, parsed, on).to_json(lang))
         return {"on": on.isoformat(), "results": results}

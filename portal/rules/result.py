@@ -66,7 +66,8 @@ class LeafInfo:
         leaf: the document is for serialising, not for editing.
         """
         entry = self._static.copy()
-        entry["value"] = json_value(value)
+        kind = type(value)
+        entry["value"] = str(value) if kind is Decimal else value if kind in _AS_IS else json_value(value)
         last = self._last_expected
         if expected is not last[0]:  # a threshold from the rule file is the same object every time
             last[:] = expected, {"op": self.leaf.op, "value": json_value(expected)}
@@ -89,6 +90,8 @@ class LeafInfo:
 
 
 _NOTHING = object()
+_AS_IS = frozenset({bool, int, str, type(None)})  # JSON as they are
+_OUTCOME_TEXT: dict[Outcome, str] = {outcome: outcome.value for outcome in Outcome}
 _VERDICT_TEXT: dict[bool | None, str] = {True: "pass", False: "fail", None: "unknown"}
 
 
@@ -234,25 +237,25 @@ class Result:
         """Hints need the trace: with `trace=False` only the missing facts are named."""
         if self._hints is None:
             self._hints = {}
-        if lang not in self._hints:
-            from portal.rules.explain import hints_for
-
-            self._hints[lang] = hints_for(self, self._compiled, self._trace, lang)
-        return self._hints[lang]
+        hints = self._hints.get(lang)
+        if hints is None:
+            hints = self._hints[lang] = [] if self._compiled is None else self._compiled.hints(self, lang)
+        return hints
 
     def to_json(self, lang: str = "zh") -> dict[str, object]:
         """The per-measure object of `portal check --json`, with hints in `lang` (docs/rule-files.md)."""
+        potential = self.potential_benefit
         return {
             "measure": self.measure,
             "version": self.version,
             "category": self.category,
-            "outcome": self.outcome.value,
+            "outcome": _OUTCOME_TEXT[self.outcome],
             "rule_hash": self.rule_hash,
-            "benefit": {name: str(value) for name, value in self.benefit.items()},
+            "benefit": {name: str(value) for name, value in self.benefit.items()} if self.benefit else {},
             "criteria": self._criteria_json(),
             "missing_facts": list(self.missing_facts),
             "hints": self.hints_in(lang),
-            "potential_benefit": {name: str(value) for name, value in self.potential_benefit.items()},
+            "potential_benefit": {name: str(value) for name, value in potential.items()} if potential else {},
             "potential_benefit_up_to": list(self.potential_up_to),
         }
 
@@ -262,11 +265,7 @@ class Result:
         if self._criteria is not None or compiled is None or trace is None:
             return [c.to_json() for c in self.criteria]
         seen, expected, verdicts, _missing = trace
-        infos = compiled.leaf_infos
-        return [
-            info.entry_json(value, wanted, verdict)
-            for info, value, wanted, verdict in zip(infos, seen, expected, verdicts, strict=True)
-        ]
+        return list(map(LeafInfo.entry_json, compiled.leaf_infos, seen, expected, verdicts))
 
     def __repr__(self) -> str:
         return f"Result({self.measure!r}, {self.version!r}, {self.outcome.value}, benefit={self.benefit})"

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.rules import Outcome, Pack
-from portal.rules.display import digits_for, format_gap, format_threshold, format_value, layout
+from portal.rules.display import (
+    digits_for,
+    format_gap,
+    format_shortfall,
+    format_threshold,
+    format_value,
+    layout,
+)
 
 ON = date(2026, 6, 1)
 
@@ -100,6 +107,31 @@ def test_a_failing_value_and_its_gap_always_show_as_failing(
     assert format_value(value, kind, lang, digits) != format_value(bound, kind, lang, digits)
     gap = format_gap(bound - value, kind, lang, digits)
     assert any(ch in "123456789" for ch in gap), gap
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    value=st.one_of(
+        st.decimals(min_value=-(10**12), max_value=10**12, allow_nan=False, allow_infinity=False, places=8),
+        st.integers(min_value=-(10**12), max_value=10**12),
+    ),
+    expected=st.one_of(
+        st.decimals(min_value=0, max_value=10**9, places=4), st.integers(min_value=0, max_value=10**9)
+    ),
+    kind=st.sampled_from(["ratio", "money", "int", "number"]),
+    lang=st.sampled_from(["zh", "en"]),
+)
+def test_format_shortfall_is_digits_for_and_format_value(
+    value: Decimal | int, expected: Decimal | int, kind: str, lang: str
+) -> None:
+    """The one-pass hint formatting gives the texts of the three calls it replaces."""
+    gap = expected - value
+    digits = digits_for(value, [expected], kind, lang, gap)
+    assert format_shortfall(value, expected, gap, kind, lang) == (
+        format_value(value, kind, lang, digits),
+        format_value(expected, kind, lang, digits),
+        format_gap(gap, kind, lang, digits),
+    )
 
 
 def test_a_strict_bound_met_with_equality_names_no_gap(pack: Pack) -> None:
