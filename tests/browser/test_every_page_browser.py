@@ -1,0 +1,121 @@
+"""Every page of every role, in zh and en, at 1280 and 390 px in Chromium (issue 11 §7 items 1-2).
+
+Each role's pages are found by following links from its start pages on the demo data, one page
+per route template (with a query string or without), so one case stands for every case; then the
+404 page. The crawl and the text checks are shared with the HTTP crawl of
+tests/web/test_no_codes_in_pages.py. On each page and at each width: nothing scrolls sideways and
+axe-core finds nothing serious or critical; the text a reader sees holds no code of the pack and,
+in English, no Chinese but names, numbers and quoted titles. Screenshots go to
+artifacts/screenshots/pages/<role>/<lang>/. Banks use the API only: they have no pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Error, Page
+
+from portal.db import migrations
+from portal.demo.seed import DEMO_PASSWORD, seed_demo
+from portal.settings import Settings
+from portal.web.app import create_app
+from tests.browser.conftest import axe_violations, screenshot, serving
+from tests.support.page_checks import ROLES, Reader, crawl, route_shape
+
+pytestmark = pytest.mark.slow
+
+WIDTHS = (1280, 390)
+MAX_PAGES = 40  # per role and language; the demo's roles reach 15 to 25 route templates
+MISSING = "/no-such-page"  # the 404 page, with the role's navigation
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
+    root = tmp_path_factory.mktemp("every-page")
+    url = f"sqlite:///{root / 'portal.db'}"
+    migrations.upgrade(url)
+    settings = Settings(
+        database_url=url,
+        data_dir=root / "data",
+        secret_key="every-page-browser-secret",
+        login_ip_rate_limit_per_minute=10_000,
+    )
+    app = create_app(settings)
+    seed_demo(app.state.portal)
+    with TestClient(app), serving(app) as base:
+        yield base, app
+    app.state.engine.dispose()
+
+
+def _slug(path: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", path.strip("/")) or "home"
+
+
+def _sign_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#field-username", username)
+    page.fill("#field-password", DEMO_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def _check(page: Page, reader: Reader, lang: str, name: str) -> list[str]:
+    """What is wrong with the page now open, at each width; a screenshot at each."""
+    wrong = reader.problems(page.inner_text("body"), lang)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        if wide > page.evaluate("innerWidth"):
+            wrong.append(f"{width} px: {wide} px wide")
+        screenshot(page, f"{name}-{width}")
+        wrong += [f"{width} px: axe {v['id']} {v['nodes']}" for v in axe_violations(page)]
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    return wrong
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("username", list(ROLES), ids=lambda u: u or "visitor")
+def test_every_page_fits_a_phone_passes_axe_and_shows_no_code(
+    browser: Browser, server: tuple[str, FastAPI], username: str | None, lang: str
+) -> None:
+    base, app = server
+    reader = Reader.of(app.state.portal)
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
+    context.add_cookies([{"name": "lang", "value": lang, "url": base}])
+    page = context.new_page()
+    if username is not None:
+        _sign_in(page, base, username)
+    folder = f"pages/{username or 'visitor'}/{lang}"
+
+    def fetch(path: str) -> str | None:
+        try:
+            response = page.goto(f"{base}{path}")
+        except Error as error:  # a link to a file, without a telltale suffix
+            if "Download is starting" in error.message:
+                return None
+            raise
+        if response is None or response.status != 200:
+            return None
+        if not response.headers.get("content-type", "").startswith("text/html"):
+            return None
+        return page.content()
+
+    wrong: dict[str, list[str]] = {}
+    visited = 0
+    shape = route_shape(app)
+    for path, _ in crawl(fetch, ROLES[username], per_shape=1, max_pages=MAX_PAGES, shape_of=shape):
+        visited += 1
+        if found := _check(page, reader, lang, f"{folder}/{_slug(path)}"):
+            wrong[path] = found
+    response = page.goto(f"{base}{MISSING}")
+    assert response is not None and response.status == 404
+    if found := _check(page, reader, lang, f"{folder}/404"):
+        wrong[MISSING] = found
+    context.close()
+    print(f"{username or 'visitor'} {lang}: {visited} pages")
+    assert visited >= len(ROLES[username]) - 1
+    assert not wrong, wrong

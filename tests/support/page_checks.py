@@ -1,0 +1,268 @@
+"""What no page may show a reader (issue 11 §4, §7), shared by the HTTP crawl and the browser sweep.
+
+The codes come from the loaded pack, never from a list kept here: measure ids, qualified fact
+names, benefit names, lead-unit codes, workflow state and event names, enum values, and the
+events the portal audits (read from the database: create_draft, save_draft and the like). Only the
+visible text is checked (tags, attributes and URLs are where codes belong). Codes that are also
+plain English words (a state called `approved`, an enum value `patent`) are checked on zh pages
+only, where no English word has any business; the rest on both. An en page has no Chinese but
+what people typed and the few things `chinese_allowed_in_english` lists, each with why.
+
+Pages are found by following the links of each role's pages from its start pages (GET only, same
+site, no downloads), at most a few pages per URL shape, so a crawl stays small as the demo grows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route, compile_path
+
+from portal.db.tables import (
+    ApplicationAnswers,
+    Attachment,
+    AuditEvent,
+    Bank,
+    Decision,
+    Enterprise,
+    ExpertScore,
+    Listing,
+    Objection,
+    Transition,
+    User,
+)
+from portal.services.context import Portal
+from portal.web.i18n import Translator
+
+# One demo account per role, and the anonymous visitor (None); each starts from these pages.
+ROLES: dict[str | None, list[str]] = {
+    None: ["/", "/catalogue", "/self-check", "/notices", "/procurement", "/login", "/register"],
+    "zhitong": ["/applications", "/catalogue", "/profile", "/inbox", "/access-log", "/consents"],
+    "haizhu_reviewer": ["/review", "/inbox", "/verifications", "/claims"],
+    "bureau_reviewer": ["/review", "/inbox", "/payments", "/screening"],
+    "expert_li": ["/expert", "/inbox"],
+    "admin": ["/admin/users", "/review"],
+    "supervisor": ["/supervision"],
+    "tianhe_supervisor": ["/supervision"],
+}
+SKIP = re.compile(
+    r"^/(lang/|static/|api/|metrics|logout|login/oidc)|\.(pdf|csv|xlsx|png|svg|json)$|/download|/export"
+    r"|/attachments/|/file$|/letters/"
+)
+# Genuinely user-facing codes, with why (keep this short):
+EXCEPTIONS: dict[str, str] = {}
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+FULL_WIDTH_IN_ENGLISH = re.compile(r"[A-Za-z)]\s?[（）：、，；]|[（）：、，；]\s?[A-Za-z(]")
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: no tags, attributes, scripts or styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "template"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+def without_urls(text: str) -> str:
+    """URLs shown as text are addresses, not words."""
+    return re.sub(r"(https?://|/)[\w./?=&%#:-]*[\w/]", " ", text)
+
+
+def links(html: str) -> Iterator[str]:
+    for href in re.findall(r'<a\s[^>]*href="(/[^"#]*)"', html):
+        yield href.replace("&amp;", "&")
+
+
+def shape(path: str) -> str:
+    """The URL's route shape: ids replaced, so one case stands for every case."""
+    return re.sub(r"\d+", "N", path.split("?")[0]) + ("?" if "?" in path else "")
+
+
+def _templates(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[str]:
+    for route in routes:
+        if isinstance(route, Route):
+            yield prefix + route.path
+        included = getattr(route, "original_router", None)  # FastAPI's included routers
+        if included is not None:
+            yield from _templates(included.routes, prefix + route.include_context.prefix)  # type: ignore[attr-defined]
+
+
+def route_shape(app: Starlette) -> Callable[[str], str]:
+    """The shape of a URL as the app's route template (/catalogue/{measure_id}), query or not."""
+    templates = [(template, compile_path(template)[0]) for template in _templates(app.routes)]
+
+    def shape_of(path: str) -> str:
+        bare = path.split("?")[0]
+        template = next((t for t, regex in templates if regex.match(bare)), shape(bare))
+        return template + ("?" if "?" in path else "")
+
+    return shape_of
+
+
+def crawl(
+    fetch: Callable[[str], str | None],
+    starts: list[str],
+    *,
+    per_shape: int,
+    max_pages: int,
+    shape_of: Callable[[str], str] = shape,
+) -> Iterator[tuple[str, str]]:
+    """(path, html) of each page reached from `starts`; `fetch` answers None for what is not a page."""
+    seen: set[str] = set()
+    shapes: dict[str, int] = {}
+    queue = deque(starts)
+    while queue and len(seen) < max_pages:
+        path = queue.popleft()
+        kind = shape_of(path)
+        if path in seen or SKIP.search(path.split("?")[0]) or shapes.get(kind, 0) >= per_shape:
+            continue
+        seen.add(path)
+        shapes[kind] = shapes.get(kind, 0) + 1
+        html = fetch(path)
+        if html is None:
+            continue
+        yield path, html
+        queue.extend(links(html))
+
+
+def codes(portal: Portal) -> tuple[set[str], set[str]]:
+    """(codes never shown in any language, codes that are English words: never shown on zh pages)."""
+    pack = portal.pack
+    anywhere: set[str] = set(pack.measure_ids()) | set(pack.facts.specs) | set(pack.units)
+    words: set[str] = set()
+    for rule in pack.rules:
+        anywhere |= {b for b in rule.benefit if "_" in b}
+        words |= {b for b in rule.benefit if "_" not in b}
+    for workflow in portal.workflows.values():
+        names = {s.name for s in workflow.states} | {e.event for e in workflow.transitions}
+        anywhere |= {n for n in names if "_" in n}
+        words |= {n for n in names if "_" not in n}
+    for spec in pack.facts.specs.values():
+        values = {v for v in spec.values if len(v) > 1}  # single letters (industry sections A–T) are letters
+        anywhere |= {v for v in values if "_" in v}
+        words |= {v for v in values if "_" not in v}
+    with portal.reading() as session:  # what the portal itself audits (create_draft, save_draft, ...)
+        audited = set(session.exec(select(AuditEvent.event).distinct()).all())
+    anywhere |= {e for e in audited if "_" in e}
+    words |= {e for e in audited if "_" not in e}
+    # District codes are never words (`outside` is one).
+    anywhere |= set(portal.city.jurisdictions.inside)
+    return anywhere - set(EXCEPTIONS), words - set(EXCEPTIONS)
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def typed_text(portal: Portal) -> list[str]:
+    """What people typed (names, answers, comments, file names): it reads as they wrote it."""
+    columns = (
+        Enterprise.name,
+        Enterprise.payee_bank_name,
+        User.display_name,
+        Bank.name,
+        Listing.name,
+        Listing.summary,
+        Listing.specs,
+        Attachment.original_name,
+        Transition.comment,
+        Decision.reasons,
+        Objection.text,
+        Objection.objector_name,
+        Objection.decision_comment,
+    )
+    with portal.reading() as session:
+        typed = {text for column in columns for text in session.exec(select(column)).all() if text}
+        for documents in (ApplicationAnswers.answers, ExpertScore.comments):
+            typed |= {text for doc in session.exec(select(documents)).all() for text in _strings(doc)}
+    lines = {line.strip() for text in typed for line in text.splitlines()}  # pages show long texts by line
+    return sorted((t for t in lines if t), key=len, reverse=True)
+
+
+# A document number (文号) as issued, such as 穗财〔2026〕2号: an English page cites it as it is.
+DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号")
+
+
+def chinese_allowed_in_english(portal: Portal) -> list[str]:
+    """The one list of Chinese an en page may show besides what people typed, each for a reason:
+
+    - the pack's legal citations (source document titles and articles): quoted policy titles,
+      which have no official English;
+    - the site's one-character brand mark (a proper name, the city's short name);
+    - the language switch, which names 中文 in Chinese so that a Chinese reader finds it;
+    - document numbers (DOCUMENT_NUMBER), matched by pattern rather than listed.
+    """
+    cited: set[str] = set()
+    for rule in portal.pack.rules:
+        cited |= {part for part in (rule.source.document, rule.source.article) if part}
+    return sorted(cited | {portal.city.site_mark, Translator("en")("lang.switch")}, key=len, reverse=True)
+
+
+def found(text: str, names: set[str]) -> list[str]:
+    return sorted(n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", text))
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Everything a page's text is held against, read once from the loaded pack and the database."""
+
+    anywhere: set[str]
+    words: set[str]
+    usernames: set[str]
+    typed: list[str]
+    allowed: list[str]
+
+    @classmethod
+    def of(cls, portal: Portal) -> Reader:
+        anywhere, words = codes(portal)
+        with portal.reading() as session:  # people's own names for themselves are theirs to choose
+            usernames = set(session.exec(select(User.username)).all())
+        return cls(anywhere, words, usernames, typed_text(portal), chinese_allowed_in_english(portal))
+
+    def problems(self, text: str, lang: str) -> list[str]:
+        """What a reader of `lang` should not see in this visible text: codes, dict reprs, and on
+        an en page full-width punctuation and Chinese other than names."""
+        words = " ".join(w for w in without_urls(text).split() if w not in self.usernames)
+        bad = found(words, self.anywhere) + (found(words, self.words) if lang == "zh" else [])
+        if "{'" in text:
+            bad.append("{'")
+        if lang == "en":
+            own = text
+            for piece in [*self.typed, *self.allowed]:
+                own = own.replace(piece, " ")
+            own = DOCUMENT_NUMBER.sub(" ", without_urls(own))
+            bad += FULL_WIDTH_IN_ENGLISH.findall(own)  # ASCII punctuation: no （required） or Submit：Draft
+            bad += CJK.findall(own)
+        return bad
