@@ -126,6 +126,20 @@ def audit_trail(portal: Portal, actor: Actor, application_id: int) -> list[Audit
         )
 
 
+def audit_names(portal: Portal, events: list[AuditEvent]) -> dict[int, str]:
+    """Who acted in each audit entry (by `seq`), so the trail reads a name, not a number.
+
+    A bank's `actor_id` is a bank id, and the system has none: neither is named here.
+    """
+    people = {e.seq: e.actor_id for e in events if e.actor_id is not None and e.actor_role != "bank"}
+    if not people:
+        return {}
+    with portal.reading() as session:
+        rows = session.exec(select(User.id, User.display_name).where(col(User.id).in_(set(people.values()))))
+        names = {cast(int, user_id): name for user_id, name in rows.all()}
+    return {seq: names[user_id] for seq, user_id in people.items() if user_id in names}
+
+
 def enterprises_by_id(portal: Portal, ids: set[int]) -> dict[int, Enterprise]:
     """Enterprise rows for the names and codes shown next to cases the caller already may see."""
     if not ids:

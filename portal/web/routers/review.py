@@ -21,6 +21,7 @@ from portal.services.access import get_application_for
 from portal.services.amendments import RETURN_EVENT, return_for_amendment
 from portal.services.bulk import bulk_events
 from portal.services.case_files import (
+    audit_names,
     audit_trail,
     case_files,
     download_case_file,
@@ -115,6 +116,8 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
     steps = {edge.event: label(edge.label, lang) for edge in workflow.transitions}
     stages = {state.name: label(state.label, lang) for state in workflow.states}
     spec = portal.forms.get(application.measure_id)
+    trail = audit_trail(portal, actor, application_id)
+    names = audit_names(portal, trail)
     return {
         "actor": actor,
         "case": {**row.__dict__, "uscc": enterprise.uscc},
@@ -135,8 +138,9 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
                 "event": steps.get(e.event) or t.label_or(f"audit.event.{e.event}", e.event),
                 "to_state": stages.get(e.to_state or "", e.to_state),
                 "actor_role": t.label_or(f"role.{e.actor_role}", e.actor_role),
+                "actor_name": names.get(e.seq),
             }
-            for e in audit_trail(portal, actor, application_id)
+            for e in trail
         ],
         "kept": kept_comment(request, application_id),
         "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
