@@ -271,7 +271,7 @@ def test_verification_by_papers_in_the_district(portal_app: FastAPI) -> None:
     reviewer = client_of(portal_app)
     login(reviewer, staff(portal, "reviewer", district="haizhu"))
     queue = reviewer.get("/verifications").text
-    request_id = int(re.findall(rf'href="/verifications/(\d+)">[^<]*</a></td>\s*<td>{code}', queue)[0])
+    request_id = int(re.findall(rf'href="/verifications/(\d+)">[^<]*</a></td>\s*<td[^>]*>{code}', queue)[0])
     assert reviewer.get(f"/verifications/{request_id}/licence").content == PDF
     other = client_of(portal_app)
     login(other, staff(portal, "reviewer", district="tianhe"))
