@@ -13,11 +13,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from portal.db import migrations
-from portal.demo.seed import DEMO_PASSWORD, seed_demo
-from portal.settings import Settings
-from portal.web.app import create_app
+from portal.demo.seed import DEMO_PASSWORD
 from tests.browser.conftest import SCREENSHOTS, axe_violations, screenshot, serving
+from tests.support.page_checks import demo_app
 
 WIDTHS = (1280, 390)
 MEASURE = "subsidy.algorithm_filing"
@@ -25,17 +23,7 @@ MEASURE = "subsidy.algorithm_filing"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
-    root = tmp_path_factory.mktemp("catalogue")
-    url = f"sqlite:///{root / 'portal.db'}"
-    migrations.upgrade(url)
-    settings = Settings(
-        database_url=url,
-        data_dir=root / "data",
-        secret_key="catalogue-browser-secret",
-        login_ip_rate_limit_per_minute=10_000,
-    )
-    app = create_app(settings)
-    seed_demo(app.state.portal)
+    app = demo_app(tmp_path_factory.mktemp("catalogue"), "catalogue-browser-secret")
     with TestClient(app), serving(app) as base:
         yield base, app
 

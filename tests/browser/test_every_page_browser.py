@@ -19,12 +19,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Error, Page
 
-from portal.db import migrations
-from portal.demo.seed import DEMO_PASSWORD, seed_demo
-from portal.settings import Settings
-from portal.web.app import create_app
+from portal.demo.seed import DEMO_PASSWORD
 from tests.browser.conftest import axe_violations, screenshot, serving
-from tests.support.page_checks import ROLES, Reader, crawl, route_shape
+from tests.support.page_checks import ROLES, Reader, crawl, demo_app, route_shape
 
 pytestmark = pytest.mark.slow
 
@@ -35,17 +32,7 @@ MISSING = "/no-such-page"  # the 404 page, with the role's navigation
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
-    root = tmp_path_factory.mktemp("every-page")
-    url = f"sqlite:///{root / 'portal.db'}"
-    migrations.upgrade(url)
-    settings = Settings(
-        database_url=url,
-        data_dir=root / "data",
-        secret_key="every-page-browser-secret",
-        login_ip_rate_limit_per_minute=10_000,
-    )
-    app = create_app(settings)
-    seed_demo(app.state.portal)
+    app = demo_app(tmp_path_factory.mktemp("every-page"), "every-page-browser-secret")
     with TestClient(app), serving(app) as base:
         yield base, app
     app.state.engine.dispose()

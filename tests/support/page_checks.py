@@ -19,11 +19,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 
+from fastapi import FastAPI
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route, compile_path
 
+from portal.db import migrations
 from portal.db.tables import (
     ApplicationAnswers,
     Attachment,
@@ -38,7 +41,10 @@ from portal.db.tables import (
     Transition,
     User,
 )
+from portal.demo.seed import seed_demo
 from portal.services.context import Portal
+from portal.settings import Settings
+from portal.web.app import create_app
 from portal.web.i18n import Translator
 
 # One demo account per role, and the anonymous visitor (None); each starts from these pages.
@@ -60,6 +66,18 @@ SKIP = re.compile(
 EXCEPTIONS: dict[str, str] = {}
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 FULL_WIDTH_IN_ENGLISH = re.compile(r"[A-Za-z)]\s?[（）：、，；]|[（）：、，；]\s?[A-Za-z(]")
+
+
+def demo_app(root: Path, secret_key: str) -> FastAPI:
+    """The app on a fresh SQLite file under `root`, seeded with the demo data; sign-ins unlimited."""
+    url = f"sqlite:///{root / 'portal.db'}"
+    migrations.upgrade(url)
+    settings = Settings(
+        database_url=url, data_dir=root / "data", secret_key=secret_key, login_ip_rate_limit_per_minute=10_000
+    )
+    app = create_app(settings)
+    seed_demo(app.state.portal)
+    return app
 
 
 class _Text(HTMLParser):

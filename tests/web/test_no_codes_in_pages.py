@@ -12,16 +12,15 @@ import pytest
 from fastapi.testclient import TestClient
 from portal_helpers import login
 
-from portal.demo.seed import DEMO_PASSWORD, seed_demo
+from portal.demo.seed import DEMO_PASSWORD
 from portal.services.context import Portal
-from portal.settings import Settings
-from portal.web.app import create_app
 from tests.support.page_checks import (
     CJK,
     EXCEPTIONS,
     ROLES,
     Reader,
     crawl,
+    demo_app,
     typed_text,
     visible_text,
 )
@@ -32,16 +31,7 @@ MAX_PAGES = 60  # per role and language
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Portal]]:
-    from portal.db import migrations
-
-    data = tmp_path_factory.mktemp("codes")
-    url = f"sqlite:///{data / 'portal.db'}"
-    migrations.upgrade(url)
-    settings = Settings(
-        database_url=url, data_dir=data, secret_key="codes-test-key", login_ip_rate_limit_per_minute=10_000
-    )
-    app = create_app(settings)
-    seed_demo(app.state.portal)
+    app = demo_app(tmp_path_factory.mktemp("codes"), "codes-test-key")
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, app.state.portal
     app.state.engine.dispose()
