@@ -15,6 +15,9 @@ from portal.db.chain import VerifyReport, chain_tail, link_hash, lock_chain, ver
 from portal.db.tables.audit import AuditEvent
 from portal.db.types import utcnow
 
+# Where a session carries the clock its use case runs on (`Portal.transaction` puts it there).
+CLOCK_KEY = "portal.clock"
+
 # pg_advisory_xact_lock key of the audit chain; any constant no other code uses.
 AUDIT_CHAIN_LOCK = 0x706F7274_61756431
 
@@ -71,7 +74,7 @@ def append_audit(
     last_seq, prev_hash = chain_tail(session, _TABLE)
     values: dict[str, Any] = {
         "seq": last_seq + 1,
-        "at": utcnow(),
+        "at": clock.now() if (clock := session.info.get(CLOCK_KEY)) is not None else utcnow(),
         "actor_id": actor_id,
         "actor_role": actor_role,
         "subject_type": subject_type,

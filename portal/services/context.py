@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from portal.city import City, load_city
 from portal.clock import Clock
+from portal.db.audit import CLOCK_KEY
 from portal.db.engine import make_engine, session_scope
 from portal.documents.wording import Remedies, load_remedies
 from portal.forms import FormSpec, load_forms
@@ -115,8 +116,13 @@ class Portal:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One use case's unit of work: everything commits together or nothing does."""
+        """One use case's unit of work: everything commits together or nothing does.
+
+        The session carries the portal's clock, so the audit rows it appends are stamped with
+        the same instant as the change they record (a pinned day pins both).
+        """
         with session_scope(self.engine) as session:
+            session.info[CLOCK_KEY] = self.clock
             yield session
 
     @contextmanager

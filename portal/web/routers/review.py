@@ -7,6 +7,7 @@ the reviewer gets the 409 page instead of overwriting a decision they never saw.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ from portal.services.case_files import (
     expert_roster,
     judged_today,
 )
+from portal.services.context import Portal
 from portal.services.errors import StaleVersion
 from portal.services.queue import SORT_KEYS, queue_page
 from portal.web.case_outcome_views import notice_context, outcome_context, ownership_context, panel_context
@@ -116,8 +118,6 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
     steps = {edge.event: label(edge.label, lang) for edge in workflow.transitions}
     stages = {state.name: label(state.label, lang) for state in workflow.states}
     spec = portal.forms.get(application.measure_id)
-    trail = audit_trail(portal, actor, application_id)
-    names = audit_names(portal, trail)
     return {
         "actor": actor,
         "case": {**row.__dict__, "uscc": enterprise.uscc},
@@ -131,17 +131,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         "history": history_rows(
             app_service.history(portal, actor, application_id), workflow, lang, portal.clock
         ),
-        "audit": [
-            {
-                **e.model_dump(),
-                "at": portal.clock.wall_time(e.at),
-                "event": steps.get(e.event) or t.label_or(f"audit.event.{e.event}", e.event),
-                "to_state": stages.get(e.to_state or "", e.to_state),
-                "actor_role": t.label_or(f"role.{e.actor_role}", e.actor_role),
-                "actor_name": names.get(e.seq),
-            }
-            for e in trail
-        ],
+        "audit": audit_rows(portal, actor, application_id, steps, stages, t),
         "kept": kept_comment(request, application_id),
         "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
         **outcome_context(request, actor, application),
@@ -149,6 +139,37 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         **notice_context(request, actor, application),
         **ownership_context(request, actor, application),
     }
+
+
+def _audit_actor(name: str | None, role: str, t: Translator) -> str:
+    if role == "system":
+        return t("audit.actor.system")
+    role_label = t.label_or(f"role.{role}", role)
+    return t("audit.actor", name=name, role=role_label) if name else role_label
+
+
+def audit_rows(
+    portal: Portal,
+    actor: Actor,
+    application_id: int,
+    steps: Mapping[str, str],
+    stages: Mapping[str, str],
+    t: Translator,
+) -> list[dict[str, Any]]:
+    """The case's audit trail as people read it: who by name and role, what by its label."""
+    events = audit_trail(portal, actor, application_id)
+    names = audit_names(portal, events)
+    return [
+        {
+            "seq": e.seq,
+            "at": portal.clock.wall_time(e.at),
+            "event": steps.get(e.event) or t.label_or(f"audit.event.{e.event}", t("audit.event.other")),
+            "to_state": stages.get(e.to_state or "", e.to_state),
+            "actor": _audit_actor(names.get(e.seq), e.actor_role, t),
+            "comment": e.comment,
+        }
+        for e in events
+    ]
 
 
 @router.get("/review/{application_id}", response_class=HTMLResponse)
