@@ -92,7 +92,7 @@ def screen(
 
     from portal.rules.batch.formula_sql import NotCompilable
     from portal.screening.engines import ENGINES, EngineError, open_engine
-    from portal.screening.inputs import InputError, count_rows, read_chunks, read_records
+    from portal.screening.inputs import InputError, count_rows, piece_rows, read_chunks, read_records
     from portal.screening.outputs import (
         OutputError,
         OutWriter,
@@ -131,7 +131,7 @@ def screen(
             raise fail(str(exc), 2) from None
         total = None
     else:  # a file is screened in pieces, so memory stays flat however long it is
-        pieces = read_chunks(Path(source), columns, keep=keep)
+        pieces = read_chunks(Path(source), columns, keep=keep, rows=piece_rows(len(rules)))
         total = count_rows(Path(source)) if Path(source).is_file() else None
     counts: dict[str, dict[str, int]] = {}
     rejects: list[Reject] = []

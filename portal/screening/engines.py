@@ -83,18 +83,17 @@ def _column_type(name: EngineName, field: pa.Field) -> str:
 
 
 def load_facts(conn: Connection, facts: pa.Table, table_name: str = FACTS_TABLE) -> None:
-    """Create the (temporary) facts table and fill it from `facts` in bulk."""
+    """Create the (temporary) facts table and fill it from `facts` in bulk (DuckDB: a view over it)."""
     name = engine_name(conn)
-    columns = ", ".join(f'"{f.name}" {_column_type(name, f)}' for f in facts.schema)
-    conn.execute(text(f'DROP TABLE IF EXISTS "{table_name}"'))
-    temp = "" if name == "duckdb" else "TEMPORARY "
-    conn.execute(text(f'CREATE {temp}TABLE "{table_name}" ({columns})'))
     raw: Any = conn.connection.driver_connection
     if name == "duckdb":
-        raw.register("facts_arrow", facts)
-        raw.execute(f'INSERT INTO "{table_name}" SELECT * FROM facts_arrow')  # noqa: S608
-        raw.unregister("facts_arrow")
-    elif name == "postgres":
+        # DuckDB reads the Arrow table in place: a view over it, no copy (replaces the last one).
+        raw.register(table_name, facts)
+        return
+    columns = ", ".join(f'"{f.name}" {_column_type(name, f)}' for f in facts.schema)
+    conn.execute(text(f'DROP TABLE IF EXISTS "{table_name}"'))
+    conn.execute(text(f'CREATE TEMPORARY TABLE "{table_name}" ({columns})'))
+    if name == "postgres":
         buffer = io.BytesIO()
         pacsv.write_csv(facts, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
         names = ", ".join(f'"{n}"' for n in facts.column_names)
@@ -102,8 +101,7 @@ def load_facts(conn: Connection, facts: pa.Table, table_name: str = FACTS_TABLE)
             copy.write(buffer.getvalue())
     else:
         _sqlite_insert(raw, facts, table_name)
-    if name != "duckdb":
-        conn.execute(text(f'CREATE INDEX IF NOT EXISTS "{table_name}_key" ON "{table_name}" ("{ROW_KEY}")'))
+    conn.execute(text(f'CREATE INDEX IF NOT EXISTS "{table_name}_key" ON "{table_name}" ("{ROW_KEY}")'))
 
 
 def _sqlite_insert(raw: Any, facts: pa.Table, table_name: str) -> None:

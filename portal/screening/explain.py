@@ -27,7 +27,7 @@ def explaining_ids(criteria: Node, verdicts: Verdicts) -> tuple[pa.Array, pa.Arr
     n = len(next(iter(verdicts.values()))) if verdicts else 0
     failed: dict[str, Mask] = {}
     unknown: dict[str, Mask] = {}
-    everywhere = pa.array([True] * n, pa.bool_())
+    everywhere = pa.repeat(pa.scalar(True), n)
     for leaf_id, mask, negated in _relevant(criteria, verdicts, everywhere, False):
         value = verdicts[leaf_id]
         fails = value if negated else pc.invert(value)
@@ -82,14 +82,29 @@ def _or(a: Mask | None, b: Mask) -> Mask:
     return b if a is None else pc.or_(a, b)
 
 
+_BITS = 62  # ids folded into one int64 per row at a time
+
+
 def _join(order: list[str], masks: dict[str, Mask], n: int) -> pa.Array:
-    picked = [
-        pc.if_else(masks[leaf_id], pa.scalar(leaf_id), pa.scalar(None, pa.string()))
-        for leaf_id in order
-        if leaf_id in masks
-    ]
-    if not picked:
-        return pa.array([""] * n, pa.string())
-    # null_handling="skip" drops rows in pyarrow 26, so join with "" for misses and tidy the separators.
-    joined = pc.binary_join_element_wise(*picked, ";", null_handling="replace", null_replacement="")
-    return pc.utf8_trim(pc.replace_substring_regex(joined, ";{2,}", ";"), ";")
+    """Per row, the ids whose mask holds, in `order`, joined by ';'.
+
+    The masks are folded into one integer per row (bit i: the i-th id), the text is made once
+    per distinct integer (a handful), and rows take theirs: no string is built per row.
+    """
+    ids = [leaf_id for leaf_id in order if leaf_id in masks]
+    if not ids:
+        return pa.repeat(pa.scalar("", pa.string()), n)
+    parts = []
+    for start in range(0, len(ids), _BITS):
+        group = ids[start : start + _BITS]
+        codes = pc.cast(masks[group[0]], pa.int64())
+        for bit, leaf_id in enumerate(group[1:], start=1):
+            codes = pc.add(codes, pc.multiply(pc.cast(masks[leaf_id], pa.int64()), 1 << bit))
+        distinct = pc.unique(codes)
+        texts = [
+            "".join(f"{i};" for bit, i in enumerate(group) if code >> bit & 1)
+            for code in distinct.to_pylist()
+        ]
+        parts.append(pa.array(texts, pa.string()).take(pc.index_in(codes, distinct)))
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
+    return pc.utf8_rtrim(joined, ";")

@@ -35,6 +35,16 @@ ROW_NUMBER = "row"
 """The 1-based input row number (data rows, the CSV header not counted)."""
 
 CHUNK_ROWS = 100_000
+# What one piece may hold across all measures (rows × measures): OUT rows, verdicts and the ids
+# explaining them are built per measure and interleaved, so the measures multiply a piece's memory.
+PIECE_CELLS = 400_000
+
+
+def piece_rows(measures: int) -> int:
+    """Rows per piece for a run over `measures` measures: CHUNK_ROWS for a few, fewer for many."""
+    return max(10_000, min(CHUNK_ROWS, PIECE_CELLS // max(measures, 1)))
+
+
 """Rows per piece of a streamed screening run: memory stays flat, per-piece overhead stays small."""
 CSV_BLOCK = 16 << 20
 """Bytes of CSV per piece (the CSV reader cuts by bytes, not rows)."""

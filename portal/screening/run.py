@@ -45,7 +45,7 @@ def screen(
 
     `progress` is called after the load and after each measure, so the CLI can advance a bar.
     """
-    compiled = [compile_rule(rule, facts, on) for rule in rules]
+    compiled = _compiled(rules, facts, on)
     needed = {c for item in compiled for c in item.fact_columns}
     keep = [ROW_KEY, *(n for n in data.facts.column_names if n in needed)]
     load_facts(conn, data.facts.select(keep))
@@ -62,8 +62,39 @@ def screen(
     schema = output_schema(data.has_row_id, benefit_names)
     if not parts:
         return ScreeningResult(table=schema.empty_table(), counts=counts)
-    table = pa.concat_tables(parts).sort_by([("_row", "ascending"), ("measure", "ascending")])
+    table = _row_major(parts, [item.rule.id for item in compiled])
     return ScreeningResult(table=table.select(schema.names).cast(schema), counts=counts)
+
+
+_last: tuple[tuple[Rule, ...], FactDictionary, date, list[CompiledRule]] | None = None
+
+
+def _compiled(rules: Sequence[Rule], facts: FactDictionary, on: date) -> list[CompiledRule]:
+    """The rules compiled, reused while a run streams its pieces through `screen` with the same
+    rules (compiling every measure again for every piece cost more than a small piece's SQL)."""
+    global _last
+    last = _last
+    if (
+        last is not None
+        and last[1] is facts
+        and last[2] == on
+        and len(last[0]) == len(rules)
+        and all(a is b for a, b in zip(last[0], rules, strict=True))
+    ):
+        return last[3]
+    compiled = [compile_rule(rule, facts, on) for rule in rules]
+    _last = (tuple(rules), facts, on, compiled)
+    return compiled
+
+
+def _row_major(parts: list[pa.Table], measures: list[str]) -> pa.Table:
+    """The parts (one per measure, each over the same rows) ordered by row, then measure.
+
+    The parts are put in measure order and then stably sorted by row number alone: sorting one
+    integer column is much cheaper than comparing (row, measure text) pairs.
+    """
+    order = sorted(range(len(parts)), key=measures.__getitem__)
+    return pa.concat_tables([parts[i] for i in order]).sort_by("_row")
 
 
 def facts_read(rules: Sequence[Rule], facts: FactDictionary, on: date) -> set[str]:
@@ -101,12 +132,12 @@ def _output_rows(
         "_row": results.column(ROW_KEY),
         ROW_KEY: results.column(ROW_KEY),
         "uscc": _input_column(data, USCC_COLUMN, n),
-        "measure": pa.array([rule.id] * n, pa.string()),
-        "version": pa.array([rule.version] * n, pa.string()),
+        "measure": _same(rule.id, n),
+        "version": _same(rule.version, n),
         OUTCOME: results.column(OUTCOME),
         "failed": failed,
         "unknown": unknown,
-        "rule_hash": pa.array([rule.rule_hash] * n, pa.string()),
+        "rule_hash": _same(rule.rule_hash, n),
     }
     if data.has_row_id:
         columns[ROW_ID] = data.facts.column(ROW_ID)
@@ -115,6 +146,11 @@ def _output_rows(
         label = labels.get(name)
         columns[BENEFIT_PREFIX + name] = results.column(label) if label else pa.nulls(n, pa.string())
     return pa.table(columns)
+
+
+def _same(text: str | None, n: int) -> pa.Array:
+    """One text repeated `n` times, made in Arrow (a Python list of `n` items costs ~100 times more)."""
+    return pa.repeat(pa.scalar(text, pa.string()), n)
 
 
 def _input_column(data: ScreeningInput, name: str, n: int) -> pa.ChunkedArray | pa.Array:
