@@ -1,12 +1,13 @@
 """Every page of every role, in zh and en, at 1280 and 390 px in Chromium (issue 11 §7 items 1-2).
 
 Each role's pages are found by following links from its start pages on the demo data, one page
-per route template (with a query string or without), so one case stands for every case; then the
-404 page. The crawl and the text checks are shared with the HTTP crawl of
-tests/web/test_no_codes_in_pages.py. On each page and at each width: nothing scrolls sideways and
-axe-core finds nothing serious or critical; the text a reader sees holds no code of the pack and,
-in English, no Chinese but names, numbers and quoted titles. Screenshots go to
-artifacts/screenshots/pages/<role>/<lang>/. Banks use the API only: they have no pages.
+per route template (with a query string or without) and, for case pages, one per stage, so one
+case stands for every case in its stage; then the 404 page. A server error on any link fails.
+The crawl and the text checks are shared with the HTTP crawl of tests/web/test_no_codes_in_pages.py.
+On each page and at each width: nothing scrolls sideways and axe-core finds nothing serious or
+critical; the text a reader sees holds no code of the pack and, in English, no Chinese but names,
+numbers and quoted titles. Screenshots go to artifacts/screenshots/pages/<role>/<lang>/. Banks use
+the API only: they have no pages.
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ from tests.support.page_checks import ROLES, Reader, crawl, demo_app, route_shap
 pytestmark = pytest.mark.slow
 
 WIDTHS = (1280, 390)
-MAX_PAGES = 40  # per role and language; the demo's roles reach 15 to 25 route templates
+MAX_PAGES = 50  # per role and language; the demo's roles reach 17 to 42 (templates, case stages)
 MISSING = "/no-such-page"  # the 404 page, with the role's navigation
+CASE_STAGE = re.compile(r'<dd><span class="stage[^"]*">([^<]*)<')  # a case page: one per stage
+
+
+def _stage(html: str) -> str:
+    found = CASE_STAGE.search(html)
+    return found.group(1) if found else ""
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +84,7 @@ def test_every_page_fits_a_phone_passes_axe_and_shows_no_code(
     if username is not None:
         _sign_in(page, base, username)
     folder = f"pages/{username or 'visitor'}/{lang}"
+    wrong: dict[str, list[str]] = {}  # path: what is wrong there
 
     def fetch(path: str) -> str | None:
         try:
@@ -85,16 +93,19 @@ def test_every_page_fits_a_phone_passes_axe_and_shows_no_code(
             if "Download is starting" in error.message:
                 return None
             raise
+        if response is not None and response.status >= 500:
+            wrong[path] = [f"HTTP {response.status}"]
         if response is None or response.status != 200:
             return None
         if not response.headers.get("content-type", "").startswith("text/html"):
             return None
         return page.content()
 
-    wrong: dict[str, list[str]] = {}
     visited = 0
     shape = route_shape(app)
-    for path, _ in crawl(fetch, ROLES[username], per_shape=1, max_pages=MAX_PAGES, shape_of=shape):
+    for path, _ in crawl(
+        fetch, ROLES[username], per_shape=1, max_pages=MAX_PAGES, shape_of=shape, variant=_stage
+    ):
         visited += 1
         if found := _check(page, reader, lang, f"{folder}/{_slug(path)}"):
             wrong[path] = found

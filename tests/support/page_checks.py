@@ -28,6 +28,7 @@ from starlette.routing import BaseRoute, Route, compile_path
 
 from portal.db import migrations
 from portal.db.tables import (
+    Application,
     ApplicationAnswers,
     Attachment,
     AuditEvent,
@@ -51,6 +52,7 @@ from portal.web.i18n import Translator
 ROLES: dict[str | None, list[str]] = {
     None: ["/", "/catalogue", "/self-check", "/notices", "/procurement", "/login", "/register"],
     "zhitong": ["/applications", "/catalogue", "/profile", "/inbox", "/access-log", "/consents"],
+    "jiankang": ["/applications"],  # a second enterprise: its cases wait for amendment (the form pages)
     "haizhu_reviewer": ["/review", "/inbox", "/verifications", "/claims"],
     "bureau_reviewer": ["/review", "/inbox", "/payments", "/screening"],
     "expert_li": ["/expert", "/inbox"],
@@ -150,21 +152,34 @@ def crawl(
     per_shape: int,
     max_pages: int,
     shape_of: Callable[[str], str] = shape,
+    variant: Callable[[str], str] = lambda html: "",
 ) -> Iterator[tuple[str, str]]:
-    """(path, html) of each page reached from `starts`; `fetch` answers None for what is not a page."""
+    """(path, html) of each page reached from `starts`; `fetch` answers None for what is not a page.
+
+    `variant` tells pages of one shape apart by their content (a case page by its stage): a shape
+    whose pages vary is fetched on, and `per_shape` pages are kept of each variant.
+    """
     seen: set[str] = set()
-    shapes: dict[str, int] = {}
+    kept: dict[tuple[str, str], int] = {}
+    varied: set[str] = set()
     queue = deque(starts)
-    while queue and len(seen) < max_pages:
+    while queue and sum(kept.values()) < max_pages and len(seen) < 4 * max_pages:
         path = queue.popleft()
         kind = shape_of(path)
-        if path in seen or SKIP.search(path.split("?")[0]) or shapes.get(kind, 0) >= per_shape:
+        if path in seen or SKIP.search(path.split("?")[0]):
+            continue
+        if kind not in varied and kept.get((kind, ""), 0) >= per_shape:
             continue
         seen.add(path)
-        shapes[kind] = shapes.get(kind, 0) + 1
         html = fetch(path)
         if html is None:
             continue
+        key = (kind, variant(html))
+        if key[1]:
+            varied.add(kind)
+        if kept.get(key, 0) >= per_shape:
+            continue
+        kept[key] = kept.get(key, 0) + 1
         yield path, html
         queue.extend(links(html))
 
@@ -219,6 +234,8 @@ def typed_text(portal: Portal) -> list[str]:
         Attachment.original_name,
         Transition.comment,
         Decision.reasons,
+        Decision.granted_reason,
+        Application.granted_reason,
         Objection.text,
         Objection.objector_name,
         Objection.decision_comment,
