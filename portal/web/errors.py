@@ -19,12 +19,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.services.access import actor_for_user
 from portal.web.input_guard import HostileText
 from portal.web.security import csrf_token
-from portal.web.session_store import HANDLE_KEY
-from portal.web.templating import base_context
-from portal.workflows import Actor
+from portal.web.templating import base_context, page_actor
 
 log = logging.getLogger("portal.web")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -61,17 +58,6 @@ def problem_response(
         **extra,
     }
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
-
-
-def page_actor(conn: HTTPConnection) -> Actor | None:
-    """Who is signed in, so an error page keeps their navigation; None if nobody or unknowable."""
-    handle = conn.scope.get(HANDLE_KEY)
-    if handle is None or handle.user_id is None:
-        return None
-    try:
-        return actor_for_user(conn.app.state.portal, handle.user_id)
-    except Exception:  # the error being answered may be the database itself: show the plain nav
-        return None
 
 
 def layout_context(conn: HTTPConnection) -> dict[str, Any]:

@@ -23,11 +23,11 @@ from portal.services.errors import (
     ServiceError,
     ValidationFailed,
 )
-from portal.web.errors import error_page, error_response, is_api, page_actor, problem_response
+from portal.web.errors import error_page, error_response, is_api, problem_response
 from portal.web.i18n import request_lang
 from portal.web.routers.pages import safe_next
 from portal.web.session_auth import LoginRequired
-from portal.web.templating import render
+from portal.web.templating import page_actor, render
 
 log = logging.getLogger("portal.web")
 

@@ -13,10 +13,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.requests import HTTPConnection
 
+from portal.services.access import actor_for_user
 from portal.web.flash import take_flash
 from portal.web.i18n import LANGS, Translator, request_lang
 from portal.web.security import CSRF_FIELD, csrf_token
 from portal.web.session_store import HANDLE_KEY
+from portal.workflows import Actor
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
@@ -35,6 +37,17 @@ def make_environment() -> jinja2.Environment:
 def _signed_in(conn: HTTPConnection) -> bool:
     handle = conn.scope.get(HANDLE_KEY)
     return handle is not None and handle.user_id is not None
+
+
+def page_actor(conn: HTTPConnection) -> Actor | None:
+    """Who is signed in, so an error page keeps their navigation; None if nobody or unknowable."""
+    handle = conn.scope.get(HANDLE_KEY)
+    if handle is None or handle.user_id is None:
+        return None
+    try:
+        return actor_for_user(conn.app.state.portal, handle.user_id)
+    except Exception:  # the error being answered may be the database itself: show the plain nav
+        return None
 
 
 def base_context(conn: HTTPConnection) -> dict[str, Any]:
@@ -72,6 +85,9 @@ def render(
     env: jinja2.Environment = request.app.state.jinja
     base = base_context(request)
     base["flash"] = take_flash(request, base["t"])
+    if base["signed_in"] and "actor" not in context:
+        # A public page (home, notices) keeps the signed-in person's own menu.
+        base["actor"] = page_actor(request)
     page = env.get_template(template).render(
         **base,
         csrf_token=lambda: csrf_token(request),

@@ -1,0 +1,58 @@
+"""One menu: the public links come in one order on every page, signed in or out (issue 11 §1)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from portal.demo.seed import DEMO_PASSWORD
+from tests.support.page_checks import demo_app
+
+PUBLIC = ["/", "/catalogue", "/self-check", "/procurement", "/notices"]
+SIGNED_OUT = [*PUBLIC, "/login", "/register"]
+PAGES = ["/", "/catalogue", "/self-check", "/procurement", "/notices", "/login", "/register"]
+_NAV = re.compile(r'<nav class="site-nav".*?</nav>', re.S)
+_HREF = re.compile(r'<a href="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    app = demo_app(tmp_path_factory.mktemp("menu"), "one-menu-test-key")
+    with TestClient(app):
+        yield app
+
+
+def menu(client: TestClient, path: str) -> list[str]:
+    page = client.get(path)
+    assert page.status_code == 200, path
+    nav = _NAV.search(page.text)
+    assert nav is not None, path
+    return _HREF.findall(nav.group(0))
+
+
+def test_a_visitor_sees_the_same_menu_on_every_public_page(app: FastAPI) -> None:
+    client = TestClient(app)
+    for path in PAGES:
+        assert menu(client, path) == SIGNED_OUT, path
+
+
+@pytest.mark.parametrize("username", ["zhizao", "tianhe_reviewer", "supervisor", "admin"])
+def test_a_signed_in_person_keeps_the_public_links_first(app: FastAPI, username: str) -> None:
+    client = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    client.post(
+        "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
+    )
+    menus = [
+        menu(client, path)
+        for path in ["/", "/catalogue", "/notices", "/inbox" if username != "supervisor" else "/supervision"]
+    ]
+    for links in menus:
+        assert links[: len(PUBLIC)] == PUBLIC and "/login" not in links
+    assert all(m[len(PUBLIC) :] == menus[1][len(PUBLIC) :] for m in menus[1:]), menus
+    assert len(set(menus[1])) == len(menus[1])  # no link twice
