@@ -262,3 +262,19 @@ def test_the_enterprise_file_is_for_its_districts_staff_only(portal_app: FastAPI
     assert district.get("/enterprises/91440101MA00000000").status_code == 404
     assert enterprise.get(path, follow_redirects=False).status_code == 403
     assert client_of(portal_app).get(path, follow_redirects=False).status_code == 303
+
+
+def test_claim_unclaim_and_assign_each_say_what_happened(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    _, case = enterprise_with_case(portal_app, name="广州认领消息测试科技有限公司")
+    ann, bob = staff(portal, "reviewer", district="haizhu"), staff(portal, "reviewer", district="haizhu")
+    a = signed_in(portal_app, ann)
+    page = f"/review/{case}"
+    assert post(a, f"{page}/claim", page) == 303
+    assert f"已认领申报 #{case}" in a.get(page).text
+    assert f"已认领申报 #{case}" not in a.get(page).text  # said once
+    assert post(a, f"{page}/unclaim", page) == 303
+    assert f"申报 #{case} 已放回待办" in a.get(page).text
+    bob_name = assignment.holder_names(portal, {user_id(portal, bob)})
+    assert post(a, f"{page}/assign", page, assignee_id=str(user_id(portal, bob))) == 303
+    assert f"申报 #{case} 已交由{bob_name[user_id(portal, bob)]}办理" in a.get(page).text

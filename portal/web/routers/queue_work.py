@@ -18,6 +18,7 @@ from portal.services.access import get_application_for
 from portal.services.case_files import enterprises_by_id
 from portal.services.errors import NotFound, ValidationFailed
 from portal.web.case_views import case_row
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, PathId
 from portal.web.review_queue import QueueFilter
@@ -32,12 +33,14 @@ SeenHolder = Annotated[int | None, Form(ge=1, le=2**31 - 1)]
 @router.post("/review/{application_id}/claim")
 def claim(request: Request, actor: StaffUser, application_id: PathId) -> RedirectResponse:
     assignment.claim(portal_of(request), actor, application_id)
+    flash(request, "queue.flash.claimed", id=application_id)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
 
 
 @router.post("/review/{application_id}/unclaim")
 def unclaim(request: Request, actor: StaffUser, application_id: PathId) -> RedirectResponse:
     assignment.unclaim(portal_of(request), actor, application_id)
+    flash(request, "queue.flash.unclaimed", id=application_id)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
 
 
@@ -46,7 +49,10 @@ def assign(
     request: Request, actor: StaffUser, application_id: PathId, assignee_id: FormId, seen: SeenHolder = None
 ) -> RedirectResponse:
     """Give the case to a colleague; `seen` is the holder the page showed (refused if it changed)."""
-    assignment.assign(portal_of(request), actor, application_id, assignee_id, seen)
+    portal = portal_of(request)
+    assignment.assign(portal, actor, application_id, assignee_id, seen)
+    name = assignment.holder_names(portal, {assignee_id}).get(assignee_id, "")
+    flash(request, "queue.flash.assigned", id=application_id, name=name)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
 
 
