@@ -78,6 +78,8 @@ def _as_money(value: object, t: Translator) -> str:
 def answer_text(field: FieldSpec, value: object, t: Translator) -> str:
     """An answer as the applicant reads it back: labels for choices, yuan for money, dates in words."""
     if field.widget == "checkbox":
+        if value is None or value == "":  # never answered: "not given", not a "no"
+            return ""
         return t("apply.yes") if str(value).lower() == "true" else t("apply.no")
     if not _answered(field, value):
         return ""

@@ -122,9 +122,14 @@ def test_check_page_sends_back_to_the_form_when_answers_are_missing(portal_app: 
     client.post(action, data=data, files=scenario_files())
     check = client.get(f"/applications/{application_id}/check").text
     assert "有 1 个部分尚未填写完整" in check and "未填写" in check
-    version = re.search(r'name="expected_version" value="(\d+)"', check)
+    # Nothing to send yet: the page leads to the unfinished section, and offers no submit button.
+    assert f'action="/applications/{application_id}/submit"' not in check
+    assert f'href="/applications/{application_id}/edit#section-' in check
+    # A submit posted all the same (an old tab) is refused with the field named.
+    edit = client.get(f"/applications/{application_id}/edit").text
+    version = re.search(r'action="/applications/\d+/edit\?v=(\d+)"', edit)
     assert version is not None
-    token = csrf_of(client, f"/applications/{application_id}/check")
+    token = csrf_of(client, f"/applications/{application_id}/edit")
     refused = client.post(
         f"/applications/{application_id}/submit",
         data={"csrf_token": token, "expected_version": version.group(1)},
