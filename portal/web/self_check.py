@@ -8,6 +8,7 @@ once, next to its input, instead of only the first.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,8 @@ def parse_posted(
         if spec is None or spec.derived or not value:
             continue
         typed_in: object = value
+        if spec.type in _NUMBERS and _GROUPED.match(value):
+            typed_in = _SEPARATOR.sub("", value)  # 6,000,000 as people write it
         if spec.type == "bool":
             typed_in = {"true": True, "false": False}.get(value, value)
         try:
@@ -110,7 +113,11 @@ def parse_posted(
 
 
 # What the engine's refusal reasons say to a person; any other reason falls back to the type's.
-_REASONS = frozenset({"too_large", "places", "share", "future"})
+_REASONS = frozenset({"too_large", "places", "share", "future", "negative"})
+# Digits grouped by thousands with ASCII or full-width commas or spaces: read without them.
+_NUMBERS = frozenset({"money", "int"})
+_GROUPED = re.compile(r"^-?\d{1,3}(?:[,，\s]\d{3})+(?:\.\d+)?$")
+_SEPARATOR = re.compile(r"[,，\s]")
 
 
 def message_of(reason: str, fact_type: str) -> str:

@@ -88,3 +88,20 @@ def test_the_profile_shows_the_registered_district_and_refuses_a_future_date(por
     assert "海珠区" in refused.text  # the registered district stays on the page it is refused on
     english = client.get("/profile", cookies={"lang": "en"}).text
     assert "Haizhu" in english and "cannot be changed here" in english
+
+
+def test_grouped_digits_are_read_and_words_are_named_as_not_a_number(portal_app: FastAPI) -> None:
+    facts = portal_app.state.portal.pack.facts
+    employees = facts.get("enterprise.employees")
+    html = _self_check(
+        client_of(portal_app),
+        **{
+            "enterprise.revenue": "6,000,000",
+            "enterprise.total_assets": "1，200，000.50",
+            "enterprise.employees": "abc",
+        },
+    )
+    lines = _summary(html)
+    # Only the head-count is refused, and not for being "negative".
+    assert lines == [f"{employees.label.zh}：请填写整数，如 120。"], lines
+    assert "负数" not in html

@@ -86,7 +86,7 @@ def test_bad_values_are_reported_next_to_their_fields(client: TestClient) -> Non
     html = response.text
     assert 'id="f-enterprise-revenue-error"' in html
     assert 'aria-describedby="f-enterprise-revenue-error" aria-invalid="true"' in html
-    assert "请填写不小于 0 的金额" in html
+    assert "不能为负数" in html  # -5: the sign is what is wrong
     assert 'id="f-enterprise-employees-error"' in html
     assert 'value="many"' in html  # the applicant's text is kept for correction
 
