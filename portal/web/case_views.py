@@ -17,6 +17,7 @@ from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transi
 from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
 from portal.services.context import Portal
+from portal.web.application_steps import answer_text
 from portal.web.i18n import Translator
 from portal.workflows import StateSpec, Workflow, WorkingCalendar
 
@@ -169,13 +170,13 @@ def current_and_earlier_reasons(
 
 
 def shown_value(value: object, field: FieldSpec | None, lang: str) -> str:
-    """An answer as a reviewer reads it: choice labels instead of codes, ✓/✗ for yes/no."""
+    """An answer as a reviewer reads it: ✓/✗ for yes/no, else as the applicant reads it back."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "✓" if value else "✗"
-    if field is not None and str(value) in field.options:
-        return field.options[str(value)].get(lang)
+    if field is not None:  # choices by label, money in yuan with grouping, dates in words
+        return answer_text(field, value, Translator("en" if lang == "en" else "zh"))
     return str(value)
 
 

@@ -165,6 +165,7 @@ def test_review_amend_resubmit_round_trip(portal_app: FastAPI) -> None:
     case = reviewer.get(f"/review/{application_id}").text
     assert "有变化" in case and "比较第 1 版与第 2 版" in case
     assert "城市视觉示范项目" in case and "篡改后的项目名称" not in case
+    assert "15,000,000.00" in case and ">15000000<" not in case  # money as people read it
     assert "提交时" in case and "按现行规则重新判断" in case
     # The audit trail says who acted by name and role, and what they did in words (issue 11 §4).
     trail = case.split("审计记录")[1]
