@@ -36,9 +36,11 @@ from portal.services import (
 )
 from portal.services.access import actor_of, get_application_for
 from portal.services.amendments import return_for_amendment
+from portal.services.catalogue import catalogue_for
 from portal.services.context import Portal
 from portal.services.errors import NotFound
 from portal.services.grants import set_granted_amount
+from portal.services.self_checks import record_self_check
 from portal.services.sla import sweep
 from portal.workflows import Actor, StateSpec, Workflow
 
@@ -138,6 +140,7 @@ class _Demo:
         self.staff: dict[str, Actor] = {}
         self.facts: dict[str, dict[str, Any]] = {}
         self.measure_of: dict[int, str] = {}
+        self.checked: set[str] = set()
         self.count = 0
 
     def on(self, day: int) -> None:
@@ -216,6 +219,9 @@ class _Demo:
     def draft(self, company: str, measure: str, day: int, product: dict[str, Any] | None = None) -> int:
         self.on(day)
         actor = self.companies[company]
+        if company not in self.checked:  # each firm ran the policy calculator before its first case
+            self.checked.add(company)
+            record_self_check(self.portal, actor, catalogue_for(self.portal, actor, "zh").check)
         application = applications.create_draft(self.portal, actor, measure)
         assert application.id is not None
         self.count += 1

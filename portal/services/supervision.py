@@ -6,9 +6,9 @@ and expert tables, so the page costs a fixed number of queries whatever the numb
 Durations are working days on the pack's calendar; medians and 90th percentiles are read off
 the per-duration counts the database returns, never off case rows.
 
-What is not stored is not invented: the self-check page keeps no results, so there is no
-self-check funnel; screening runs keep their counts per measure but not per district, so a
-district's screening funnel starts at the notice.
+What is not stored is not invented: screening runs keep their counts per measure but not per
+district, so a district's screening funnel starts at the notice; an anonymous self-check has no
+enterprise, so it counts for the city and leads to no case.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ from portal.db.tables import (
     Objection,
     RunStatus,
     ScreeningRun,
+    SelfCheckResult,
 )
+from portal.rules import Outcome as RuleOutcome
 from portal.screening.run import OUTCOMES as SCREENING_OUTCOMES
 from portal.services.context import Portal
 from portal.services.errors import Forbidden
@@ -116,8 +118,12 @@ class Dashboard:
     # measure → (enterprise, measure) pairs told by a screening notice in the period
     notified: dict[str, int] = field(default_factory=dict)
     # (cohort, measure) → [all, applied, confirmed, approved, paid]: enterprises told by a screening
-    # notice in the period (cohort notified), or 免申即享 cases offered in it (cohort offered)
+    # notice in the period (cohort notified), enterprises that started a case after a self-check
+    # found them eligible in it (cohort self_checked), or 免申即享 cases offered in it (cohort offered)
     cohorts: dict[Key, list[int]] = field(default_factory=dict)
+    # measure → [checks, eligible, enterprises found eligible]: self-checks in the period (the
+    # checks and eligible outcomes include anonymous ones, city-wide only; enterprises are signed in)
+    self_checks: dict[str, list[int]] = field(default_factory=dict)
     # (workflow, state, district, lead_unit) → working days → completed visits in the period
     visits: dict[Key, dict[int, int]] = field(default_factory=dict)
     overdue: dict[Key, int] = field(default_factory=dict)  # (workflow, state) → cases overdue today
@@ -156,7 +162,7 @@ def read_dashboard(portal: Portal, actor: Actor, start: dt.date, end: dt.date) -
     period = period_of(start, end, portal.calendar.zone)
     board = Dashboard(period, scope)
     base = Selection("received", period, scope)
-    sections = (_sla, _cohorts, _received, _money, _experts, _banks)
+    sections = (_sla, _cohorts, _received, _money, _experts, _banks, _self_checks)
     dialect = portal.engine.dialect.name
 
     def run(section: Section) -> None:
@@ -223,9 +229,10 @@ def _cohorts(session: Session, sets: Cases, base: Selection, board: Dashboard) -
         D.c.id.is_not(None),
         disbursed.c.application_id.is_not(None),
     )
-    # The screening funnel counts enterprises, as its first step does (an enterprise told of a
-    # measure may hold more than one case for it); a 免申即享 offer is one case per enterprise.
-    for cohort, counted_by in (("notified", A.c.enterprise_id), ("offered", A.c.id)):
+    # The screening and self-check funnels count enterprises, as their first steps do (an
+    # enterprise may hold more than one case for a measure); a 免申即享 offer is one case each.
+    cohorts = (("notified", A.c.enterprise_id), ("self_checked", A.c.enterprise_id), ("offered", A.c.id))
+    for cohort, counted_by in cohorts:
         query, _ = sets.select(base.narrowed(case_set=cohort))
         query = (
             query.outerjoin(D, (D.c.application_id == A.c.id) & (D.c.outcome == APPROVED))
@@ -236,6 +243,24 @@ def _cohorts(session: Session, sets: Cases, base: Selection, board: Dashboard) -
         )
         for measure, *counts in _rows(session, query):
             board.cohorts[(cohort, measure)] = [int(c) for c in counts]
+
+
+def _self_checks(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
+    c = table_of(SelfCheckResult)
+    eligible = c.c.outcome == RuleOutcome.ELIGIBLE.value
+    query = (
+        select(
+            c.c.measure_id,
+            func.count(),
+            _flag(eligible),
+            func.count(func.distinct(case((eligible, c.c.enterprise_id)))),
+        )
+        .where(base.period.holds(c.c.checked_at))
+        .group_by(c.c.measure_id)
+    )
+    if base.district_scope is not None:  # only a signed-in enterprise's check has a district
+        query = query.join(E, E.c.id == c.c.enterprise_id).where(E.c.district == base.district_scope)
+    board.self_checks = {m: [int(n), int(ok), int(firms)] for m, n, ok, firms in _rows(session, query)}
 
 
 def _screened(session: Session, sets: Cases, base: Selection, board: Dashboard, measures: list[str]) -> None:

@@ -29,8 +29,10 @@ from portal.db.tables import (
     ExpertScore,
     Notification,
     Objection,
+    SelfCheckResult,
     Transition,
 )
+from portal.rules import Outcome as RuleOutcome
 from portal.services.context import Portal
 from portal.services.notifications import SCREENING_KIND
 from portal.services.sla import ESCALATED
@@ -38,7 +40,7 @@ from portal.services.supervision_sql import Period, WorkingDays, local_date, mon
 
 CaseSet = Literal[
     "received", "notified", "offered", "approved", "paid", "overdue", "escalated", "visits", "late",
-    "objection", "upheld", "dismissed", "panel", "conflict", "scored",
+    "objection", "upheld", "dismissed", "panel", "conflict", "scored", "self_checked",
 ]  # fmt: skip
 CASE_SETS: tuple[str, ...] = get_args(CaseSet)
 # What became of a set's cases since, at any time: the funnels' later steps.
@@ -229,6 +231,17 @@ class Cases:
             return query.where(
                 period.holds(received), ~_in_states(A.c.workflow, A.c.state, self.draft)
             ), received
+        if name == "self_checked":
+            # Cases an enterprise started after its self-check found it eligible for the measure.
+            c = table_of(SelfCheckResult)
+            checked = exists().where(
+                c.c.enterprise_id == A.c.enterprise_id,
+                c.c.measure_id == A.c.measure_id,
+                c.c.outcome == RuleOutcome.ELIGIBLE.value,
+                period.holds(c.c.checked_at),
+                c.c.checked_at <= A.c.created_at,
+            )
+            return query.where(checked), None
         if name == "overdue":
             return query.where(A.c.overdue.is_(True)), None
         if name == "notified":

@@ -258,8 +258,34 @@ class Board:
             drill = {"set": "notified", **({"outcome": step} if step != "notified" else {})}
             totals.rows.append([self.text(self.t(f"supervision.th.{step}")), self.count(total, **drill)])
         self_check = self.figure(
-            "funnel_self_check", ("step", "cases"), chart=None, note="supervision.note.self_check"
+            "funnel_self_check",
+            ("measure", "checks", "eligible_checks", "eligible_firms", "started", *steps),
+            chart=3,
+            note="supervision.note.self_check_district"
+            if self.board.district_scope
+            else "supervision.note.self_check",
         )
+        for measure in sorted(
+            set(self.board.self_checks) | {m for (c, m) in self.board.cohorts if c == "self_checked"},
+            key=self.names.measure,
+        ):
+            checks, eligible, firms = self.board.self_checks.get(measure, [0, 0, 0])
+            started, applied, _, approved, disbursed = self.board.cohorts.get(
+                ("self_checked", measure), [0] * 5
+            )
+            self_check.rows.append(
+                [
+                    self.text(self.names.measure(measure)),
+                    self.count(checks),
+                    self.count(eligible),
+                    self.count(firms),
+                    self.count(started, set="self_checked", measure=measure),
+                    *[
+                        self.count(n, set="self_checked", outcome=step, measure=measure)
+                        for step, n in zip(steps, (applied, approved, disbursed), strict=True)
+                    ],
+                ]
+            )
         runs = self.figure(
             "funnel_runs",
             ("measure", "screened_rows", "eligible_rows"),

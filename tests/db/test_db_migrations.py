@@ -48,6 +48,7 @@ EXPECTED_TABLES = {
     "payment_return_line",
     "saved_view",
     "screening_run",
+    "self_check_result",
     "objection",
     "transition",
     "user_account",

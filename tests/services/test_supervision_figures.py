@@ -155,8 +155,15 @@ def test_every_figure_matches_hand_written_sql(
                WHERE t.application_id = a.id AND t.to_state = 'awaiting_confirmation'
                AND t.at >= :lo AND t.at < :hi AND t.at = (SELECT min(t2.at) FROM transition t2
                WHERE t2.application_id = a.id AND t2.to_state = 'awaiting_confirmation'))"""
-    # The screening funnel counts enterprises; 免申即享 offers count cases.
-    for cohort, where, unit in (("notified", told, "a.enterprise_id"), ("offered", offered, "a.id")):
+    checked = """EXISTS (SELECT 1 FROM self_check_result c WHERE c.enterprise_id = a.enterprise_id
+               AND c.measure_id = a.measure_id AND c.outcome = 'eligible'
+               AND c.checked_at >= :lo AND c.checked_at < :hi AND c.checked_at <= a.created_at)"""
+    # The screening and self-check funnels count enterprises; 免申即享 offers count cases.
+    for cohort, where, unit in (
+        ("notified", told, "a.enterprise_id"),
+        ("self_checked", checked, "a.enterprise_id"),
+        ("offered", offered, "a.id"),
+    ):
         for row in _sql(
             portal,
             f"""
@@ -174,6 +181,18 @@ def test_every_figure_matches_hand_written_sql(
         ):
             cohorts[(cohort, row[0])] = [int(v) for v in row[1:]]
     assert board.cohorts == cohorts
+
+    self_checks = _sql(
+        portal,
+        f"""
+        SELECT c.measure_id, count(*), sum(CASE WHEN c.outcome = 'eligible' THEN 1 ELSE 0 END),
+          count(DISTINCT CASE WHEN c.outcome = 'eligible' THEN c.enterprise_id END)
+        FROM self_check_result c {"JOIN enterprise e ON e.id = c.enterprise_id" if district else ""}
+        WHERE c.checked_at >= :lo AND c.checked_at < :hi {_scope(district, "e.district")}
+        GROUP BY 1""",
+        **p,
+    )
+    assert board.self_checks == {m: [n, int(ok), firms] for m, n, ok, firms in self_checks}
 
     runs = _sql(portal, "SELECT counts FROM screening_run WHERE status = 'succeeded' AND finished_at >= :lo "
                 "AND finished_at < :hi", **p)  # fmt: skip
@@ -300,7 +319,8 @@ def test_every_figure_matches_hand_written_sql(
     )
     assert board.objections == {m: [n, int(u), int(d)] for m, n, u, d in objections}
     if span == PERIODS[0] and district is None:  # no figure is checked only while empty
-        assert {cohort for cohort, _ in board.cohorts} == {"notified", "offered"} and board.screened
+        assert {cohort for cohort, _ in board.cohorts} == {"notified", "self_checked", "offered"}
+        assert board.screened and board.self_checks
         for figure in (
             board.notified,
             board.approved,
@@ -388,7 +408,7 @@ def test_each_drill_down_lists_the_cases_a_figure_counts(world: Portal, district
         for outcome, count in (("", everyone), ("approved", approved), ("paid", paid)):
             chosen = replace(base, case_set=cohort, measure=measure, outcome=outcome)  # type: ignore[arg-type]
             _, cases, firms = supervision.list_cases(portal, actor, chosen)
-            assert (firms if cohort == "notified" else cases) == count
+            assert (cases if cohort == "offered" else firms) == count
     by_measure: Counter[str] = Counter()
     for (measure, _, _), (n, _, _, _) in board.approved.items():
         by_measure[measure] += n

@@ -35,6 +35,7 @@ from portal.db.tables import (
     Notification,
     Objection,
     ScreeningRun,
+    SelfCheckResult,
     Transition,
     User,
 )
@@ -110,6 +111,7 @@ def generate(
         _cases(session, portal, rng, measures, world, district_of, cases)
         _screening(session, rng, measures, world, pack)
         _runs(session, rng, measures, experts[0])
+        _self_checks(session, rng, measures, world)
         _banks(session, portal, rng, world, seed, queries)
         _escalations(session, escalations)
     world.cases = cases
@@ -282,6 +284,22 @@ def _screening(session: Session, rng: random.Random, measures: list[str], world:
             }
         )
     _bulk(session, Notification, rows)
+
+
+def _self_checks(session: Session, rng: random.Random, measures: list[str], world: World) -> None:
+    """Self-check outcomes over the year: by signed-in enterprises (some of which applied after)
+    and by anonymous visitors."""
+    span = (LAST - YEAR_START).total_seconds()
+    rows = [
+        {
+            "checked_at": YEAR_START + dt.timedelta(seconds=rng.random() * span),
+            "measure_id": rng.choice(measures),
+            "outcome": rng.choice(("eligible", "eligible", "ineligible", "undetermined")),
+            "enterprise_id": rng.choice([*world.enterprises, None]) if n % 3 else None,
+        }
+        for n in range(len(world.enterprises) * 3)
+    ]
+    _bulk(session, SelfCheckResult, rows)
 
 
 def _runs(session: Session, rng: random.Random, measures: list[str], started_by: int) -> None:

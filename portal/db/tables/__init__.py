@@ -28,7 +28,7 @@ from portal.db.tables.payments import (
     ReturnResult,
 )
 from portal.db.tables.people import Enterprise, EnterpriseProfile, SavedView, User
-from portal.db.tables.screening import RunStatus, ScreeningRun
+from portal.db.tables.screening import RunStatus, ScreeningRun, SelfCheckResult
 from portal.db.tables.sessions import PasswordReset, WebSession
 from portal.db.tables.verification import EnterpriseClaim, EnterpriseVerification
 
@@ -74,6 +74,7 @@ __all__ = [
     "RunStatus",
     "SavedView",
     "ScreeningRun",
+    "SelfCheckResult",
     "Transition",
     "User",
     "WebSession",

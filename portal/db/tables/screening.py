@@ -59,3 +59,20 @@ class ScreeningRun(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SelfCheckResult(SQLModel, table=True):
+    """One measure's outcome of one self-check (政策计算器): what the supervision dashboard's
+    "eligible by self-check → applied" funnel counts.
+
+    The answers typed are not kept, only the outcome; `enterprise_id` is set when a signed-in
+    enterprise ran the check (an anonymous visitor's checks count, but lead to no case).
+    """
+
+    __tablename__ = "self_check_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    checked_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    measure_id: str = Field(index=True)
+    outcome: str
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)

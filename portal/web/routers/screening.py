@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -38,7 +38,16 @@ router = APIRouter(
     dependencies=[Depends(body_within(screening_runs.MAX_UPLOAD_BYTES + 64 * 1024)), Depends(require_csrf)],
     include_in_schema=False,
 )
-Viewer = Annotated[Actor, Depends(require_role("admin", "supervisor"))]
+
+
+def _viewer(actor: Annotated[Actor, Depends(require_role("admin", "supervisor"))]) -> Actor:
+    """A city-wide reader of runs (a district's supervisor is refused: a run's rows carry no district)."""
+    if not screening_runs.may_view(actor):
+        raise HTTPException(status_code=403, detail="Screening runs cover the whole city.")
+    return actor
+
+
+Viewer = Annotated[Actor, Depends(_viewer)]
 POLL_SECONDS = 2
 # A spreadsheet runs a cell that starts with one of these as a formula: an uploaded row id may.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

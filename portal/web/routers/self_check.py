@@ -1,4 +1,7 @@
-"""The anonymous self-check page (政策计算器): facts in, a badge per measure out; nothing stored.
+"""The public self-check page (政策计算器): facts in, a badge per measure out.
+
+The answers are not stored; each measure's outcome is, for the supervision dashboard's
+self-check funnel (with the enterprise when one is signed in).
 
 `?measure=` narrows it to one measure (the catalogue's "check if you qualify"): the form asks only
 for the facts that measure reads, and the result leads on to the measure's page and its apply step.
@@ -11,12 +14,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from portal.rules import Rule
+from portal.services.self_checks import record_self_check
 from portal.web.i18n import request_lang
 from portal.web.security import require_csrf
 from portal.web.self_check import fact_groups, parse_posted, present_results
-from portal.web.session_auth import portal_of
+from portal.web.session_auth import optional_actor, portal_of
 from portal.web.templating import render
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
@@ -82,4 +87,5 @@ async def self_check(request: Request) -> HTMLResponse:
     if measure is not None:  # asked by id, a measure is always answered, with what it still needs
         facts = {measure.applies_to: {}, **facts}
     check = pack.check(facts, on, [measure.id] if measure is not None else None, lang)
+    await run_in_threadpool(lambda: record_self_check(portal_of(request), optional_actor(request), check))
     return _page(request, values, errors, present_results(pack, check, lang), measure)
