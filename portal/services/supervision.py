@@ -26,12 +26,8 @@ from sqlalchemy.orm import Session
 
 from portal.db.tables import (
     AuditEvent,
-    Bank,
-    BankAccessLog,
-    BankConsent,
     ExpertAssignment,
     ExpertScore,
-    Loan,
     Notification,
     Objection,
     RunStatus,
@@ -44,7 +40,8 @@ from portal.services.context import Portal
 from portal.services.errors import Forbidden
 from portal.services.notifications import SCREENING_KIND, screening_prefix
 from portal.services.sla import ESCALATED
-from portal.services.supervision_sets import APPROVED, A, Cases, D, E, Selection, table_of
+from portal.services.supervision_banks import BankChoice, records
+from portal.services.supervision_sets import APPROVED, A, Cases, D, E, Selection, district_scope, table_of
 from portal.services.supervision_sql import Period, period_of
 from portal.workflows import Actor
 
@@ -52,17 +49,6 @@ Key = tuple[Any, ...]
 CASE_LIST_LIMIT = 200
 WORK_MEM = "64MB"
 PARALLEL = 3  # sections read at once on PostgreSQL (each holds a pooled connection meanwhile)
-
-
-def district_scope(actor: Actor) -> str | None:
-    """The district a reader is limited to (None: the whole city); Forbidden for other roles."""
-    if actor.role == "admin":
-        return None
-    if actor.role == "supervisor":
-        return actor.district
-    raise Forbidden(
-        "仅监管人员和管理员可以查看监管评估", "only supervisors and the admin see the supervision dashboard"
-    )
 
 
 def default_period(portal: Portal) -> tuple[dt.date, dt.date]:
@@ -368,45 +354,24 @@ def _money_of(value: Any) -> Decimal:
 
 
 def _banks(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
-    log, bank = table_of(BankAccessLog), table_of(Bank)
-    scoped = [E.c.district == base.district_scope] if base.district_scope is not None else []
-    queries = (
-        select(bank.c.name, log.c.product, log.c.outcome, func.count())
-        .select_from(log)
-        .outerjoin(bank, bank.c.id == log.c.bank_id)
-        .outerjoin(E, E.c.id == log.c.enterprise_id)
-        .where(base.period.holds(log.c.at), *scoped)
-        .group_by(bank.c.name, log.c.product, log.c.outcome)
-    )
-    board.bank_queries = {(b, p, o): c for b, p, o, c in _rows(session, queries)}
-    consent = table_of(BankConsent)
-    consents = (
-        select(bank.c.name, func.count())
-        .select_from(consent)
-        .join(bank, bank.c.id == consent.c.bank_id)
-        .join(E, E.c.id == consent.c.enterprise_id)
-        .where(base.period.holds(consent.c.granted_at), *scoped)
-        .group_by(bank.c.name)
-    )
-    board.consents = {name: n for name, n in _rows(session, consents)}
-    loan = table_of(Loan)
-    registered = (
-        select(bank.c.name, loan.c.product, loan.c.state, func.count(), func.sum(loan.c.amount))
-        .select_from(loan)
-        .join(bank, bank.c.id == loan.c.bank_id)
-        .join(E, E.c.id == loan.c.enterprise_id)
-        .where(base.period.holds(loan.c.created_at), *scoped)
-        .group_by(bank.c.name, loan.c.product, loan.c.state)
-    )
-    board.loans = {(b, p, s): [c, _money_of(t)] for b, p, s, c, t in _rows(session, registered)}
-    exposure = (
-        select(loan.c.state, func.count(), func.sum(loan.c.amount))
-        .select_from(loan)
-        .join(E, E.c.id == loan.c.enterprise_id)
-        .where(loan.c.workflow == sets.portal.city.banking.loan_workflow, *scoped)
-        .group_by(loan.c.state)
-    )
-    board.exposure = {s: [c, _money_of(t)] for s, c, t in _rows(session, exposure)}
+    """Each bank figure groups one record set of `supervision_banks` (what its drill-down lists)."""
+    flow = sets.portal.city.banking.loan_workflow
+
+    def grouped(kind: str, keys: tuple[str, ...], *figures: str) -> Sequence[Any]:
+        chosen = BankChoice(kind, base.period, base.district_scope)  # type: ignore[arg-type]
+        query, c = records(chosen, flow)
+        counted = [func.count(), *[func.sum(c[f]) for f in figures]]
+        return _rows(
+            session, query.add_columns(*[c[k] for k in keys], *counted).group_by(*[c[k] for k in keys])
+        )
+
+    board.bank_queries = {(b, p, o): n for b, p, o, n in grouped("queries", ("bank", "product", "state"))}
+    board.consents = {b: n for b, n in grouped("consents", ("bank",))}
+    board.loans = {
+        (b, p, s): [n, _money_of(t)]
+        for b, p, s, n, t in grouped("loans", ("bank", "product", "state"), "amount")
+    }
+    board.exposure = {s: [n, _money_of(t)] for s, n, t in grouped("exposure", ("state",), "amount")}
 
 
 def _experts(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:

@@ -34,9 +34,11 @@ from portal.db.tables import (
 )
 from portal.rules import Outcome as RuleOutcome
 from portal.services.context import Portal
+from portal.services.errors import Forbidden
 from portal.services.notifications import SCREENING_KIND
 from portal.services.sla import ESCALATED
 from portal.services.supervision_sql import Period, WorkingDays, local_date, month_of, period_of, working_days
+from portal.workflows import Actor
 
 CaseSet = Literal[
     "received", "notified", "offered", "approved", "paid", "overdue", "escalated", "visits", "late",
@@ -47,6 +49,17 @@ CASE_SETS: tuple[str, ...] = get_args(CaseSet)
 Outcome = Literal["", "applied", "confirmed", "approved", "paid"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 APPROVED = "approved"
+
+
+def district_scope(actor: Actor) -> str | None:
+    """The district a reader is limited to (None: the whole city); Forbidden for other roles."""
+    if actor.role == "admin":
+        return None
+    if actor.role == "supervisor":
+        return actor.district
+    raise Forbidden(
+        "仅监管人员和管理员可以查看监管评估", "only supervisors and the admin see the supervision dashboard"
+    )
 
 
 def table_of(model: type[SQLModel]) -> Table:

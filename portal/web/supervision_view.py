@@ -123,8 +123,9 @@ class Labels:
 class Board:
     """Builds every figure of one dashboard reading; `link` makes a drill-down URL."""
 
-    def __init__(self, portal: Portal, t: Translator, board: Dashboard, link: Callable[..., str]) -> None:
-        self.board, self.t, self.names, self.link = board, t, Labels(portal, t), link
+    def __init__(self, portal: Portal, t: Translator, board: Dashboard, period: dict[str, str]) -> None:
+        self.board, self.t, self.names = board, t, Labels(portal, t)
+        self.link, self.bank_link = drill_url(period), bank_records_url(period)
         self.sla = {
             (name, state.name): state.sla_working_days
             for name, flow in portal.workflows.items()
@@ -144,6 +145,10 @@ class Board:
 
     def money(self, amount: Decimal, **drill: str) -> Cell:
         return Cell(amount, self.t.money(amount), self.link(**drill) if drill and amount else None)
+
+    def records(self, n: int, kind: str, **drill: str | None) -> Cell:
+        """A count of bank records, linked to the records behind it."""
+        return Cell(n, self.t.number(n), self.bank_link(kind, **drill) if n else None)
 
     def share(self, part: int, whole: int) -> Cell:
         if whole == 0:
@@ -416,12 +421,12 @@ class Board:
                     self.text(bank or self.t("supervision.unknown_bank")),
                     self.text(self.names.product(product)),
                     self.text(self.names.outcome(outcome)),
-                    self.count(n),
+                    self.records(n, "queries", bank=bank or "", product=product or "", state=outcome),
                 ]
             )
         consents = self.figure("bank_consents", ("bank", "consents"))
         for bank, n in sorted(self.board.consents.items()):
-            consents.rows.append([self.text(bank), self.count(n)])
+            consents.rows.append([self.text(bank), self.records(n, "consents", bank=bank)])
         loans = self.figure("bank_loans", ("bank", "product", "stage", "loans", "principal"), chart=None)
         flow = self.names.portal.city.banking.loan_workflow
         for (bank, product, state), (n, amount) in sorted(self.board.loans.items()):
@@ -430,7 +435,7 @@ class Board:
                     self.text(bank),
                     self.text(self.names.product(product)),
                     self.text(self.names.stage(flow, state)),
-                    self.count(n),
+                    self.records(n, "loans", bank=bank, product=product, state=state),
                     self.money(amount),
                 ]
             )
@@ -441,7 +446,11 @@ class Board:
             self.board.exposure.items(), key=lambda i: self._stage_order(flow, i[0])
         ):
             exposure.rows.append(
-                [self.text(self.names.stage(flow, state)), self.count(n), self.money(amount)]
+                [
+                    self.text(self.names.stage(flow, state)),
+                    self.records(n, "exposure", state=state),
+                    self.money(amount),
+                ]
             )
         return [queries, consents, loans, exposure]
 
@@ -475,6 +484,18 @@ class Board:
                 ]
             )
         return [experts, objections]
+
+
+def bank_records_url(base: dict[str, str]) -> Callable[..., str]:
+    """A link maker for `/supervision/bank-records`: the period, the figure's kind and its row's
+    values, where an empty value (kept in the URL) means the records without one."""
+
+    def link(kind: str, **drill: str | None) -> str:
+        return "/supervision/bank-records?" + urlencode(
+            {**base, "kind": kind, **{k: v for k, v in drill.items() if v is not None}}
+        )
+
+    return link
 
 
 def drill_url(base: dict[str, str]) -> Callable[..., str]:

@@ -26,6 +26,8 @@ from portal.db.engine import make_engine
 from portal.services import supervision
 from portal.services.context import Portal
 from portal.services.enterprises import create_staff_user
+from portal.services.errors import Forbidden
+from portal.services.supervision_banks import BankChoice, list_bank_records
 from portal.services.supervision_sets import Selection
 from portal.services.supervision_sql import period_of
 from portal.settings import Settings
@@ -427,3 +429,33 @@ def test_each_drill_down_lists_the_cases_a_figure_counts(world: Portal, district
     for (workflow, state), n in visited.items():
         chosen = replace(base, case_set="visits", workflow=workflow, state=state)
         assert 0 < supervision.list_cases(portal, actor, chosen)[1] <= n  # a case may visit a stage twice
+
+
+@pytest.mark.parametrize("district", SCOPES)
+def test_each_bank_figure_drills_down_to_its_records(world: Portal, district: str | None) -> None:
+    """Every bank figure's row lists as many records as it counts; None keys ("") included."""
+    portal = world
+    actor = _actor(portal, district)
+    board = supervision.read_dashboard(portal, actor, *PERIODS[0])
+    base = BankChoice("queries", board.period, district)
+
+    def listed(**chosen: object) -> int:
+        return list_bank_records(portal, actor, replace(base, **chosen))[1]  # type: ignore[arg-type]
+
+    for (bank, product, outcome), n in board.bank_queries.items():
+        assert listed(kind="queries", bank=bank or "", product=product or "", state=outcome) == n
+    assert listed(kind="queries") == sum(board.bank_queries.values())
+    for bank, n in board.consents.items():
+        assert listed(kind="consents", bank=bank) == n
+    for (bank, product, state), (n, _) in board.loans.items():
+        records, total = list_bank_records(
+            portal, actor, replace(base, kind="loans", bank=bank, product=product, state=state)
+        )
+        assert total == n and {(r.bank, r.state) for r in records} == {(bank, state)}
+    for state, (n, amount) in board.exposure.items():
+        records, total = list_bank_records(portal, actor, replace(base, kind="exposure", state=state))
+        assert total == n and sum(r.amount or 0 for r in records) == amount
+    if district is None:
+        assert board.bank_queries and board.consents and board.loans and board.exposure
+        with pytest.raises(Forbidden):
+            list_bank_records(portal, _actor(portal, "tianhe"), base)

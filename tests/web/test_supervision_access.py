@@ -1,7 +1,8 @@
 """Who reads /supervision (监管评估): supervisors and the admin; a district supervisor their district only.
 
 Every role against every supervision route over real HTTP, on SQLite and PostgreSQL: the routes
-× roles matrix of issue 12 §7 for the dashboard, its CSV and the cases behind a figure.
+× roles matrix of issue 12 §7 for the dashboard, its CSV, the cases and the bank records behind a
+figure.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from portal_helpers import client_of, login, portal_app, register, staff
 
 __all__ = ["portal_app"]
 
-ROUTES = ("/supervision", "/supervision.csv?figure=received_by_measure", "/supervision/cases?set=received")
+ROUTES = (
+    "/supervision",
+    "/supervision.csv?figure=received_by_measure",
+    "/supervision/cases?set=received",
+    "/supervision/bank-records?kind=queries",
+    "/supervision/bank-records?kind=exposure",
+)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""监管评估: `/supervision`, its per-figure CSV, and `/supervision/cases`, the cases behind a figure.
+"""监管评估: `/supervision`, its per-figure CSV, `/supervision/cases` (the cases behind a figure)
+and `/supervision/bank-records` (the 一链一行 records behind a bank figure).
 
 Supervisors (city-wide or one district) and the admin only; everything is read-only, so there
 is no form to protect with CSRF. The period comes from the query string (`from`, `to`,
@@ -17,14 +18,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from portal.services.supervision import (
-    CASE_LIST_LIMIT,
-    default_period,
-    district_scope,
-    list_cases,
-    read_dashboard,
-)
-from portal.services.supervision_sets import CASE_SETS, OUTCOMES, Selection
+from portal.services.supervision import CASE_LIST_LIMIT, default_period, list_cases, read_dashboard
+from portal.services.supervision_banks import BANK_KINDS, RECORD_LIST_LIMIT, BankChoice, list_bank_records
+from portal.services.supervision_sets import CASE_SETS, OUTCOMES, Selection, district_scope
 from portal.services.supervision_sql import period_of
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import MAX_DB_INT
@@ -81,7 +77,7 @@ def _board(request: Request, actor: Actor, chosen: PeriodChoice) -> tuple[Board,
     portal = portal_of(request)
     t = Translator(request_lang(request))
     board = read_dashboard(portal, actor, chosen.start, chosen.end)
-    return Board(portal, t, board, drill_url(chosen.query())), t
+    return Board(portal, t, board, chosen.query()), t
 
 
 @router.get("/supervision", response_class=HTMLResponse)
@@ -216,3 +212,72 @@ def _described(names: Labels, t: Translator, filters: dict[str, str]) -> list[tu
     if filters.get("state"):
         out.append((t("supervision.th.stage"), names.stage(filters.get("workflow", ""), filters["state"])))
     return out
+
+
+@router.get("/supervision/bank-records", response_class=HTMLResponse)
+def bank_records(
+    request: Request,
+    actor: SupervisorUser,
+    chosen: Chosen,
+    kind: Annotated[str, Query(max_length=20)] = "queries",
+    bank: Annotated[str | None, Query(max_length=200)] = None,
+    product: Annotated[str | None, Query(max_length=100)] = None,
+    state: Annotated[str | None, Query(max_length=60)] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+) -> HTMLResponse:
+    """The 一链一行 records behind one bank figure: queries, consents or loans."""
+    if kind not in BANK_KINDS:
+        raise HTTPException(status_code=404, detail="No such figure.")
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    period = period_of(chosen.start, chosen.end, portal.calendar.zone)
+    selection = BankChoice(kind, period, district_scope(actor), bank, product, state)  # type: ignore[arg-type]
+    lines, total = list_bank_records(portal, actor, selection, after)
+    names = Labels(portal, t)
+    flow = portal.city.banking.loan_workflow
+
+    def state_of(code: str | None) -> str:
+        if code is None:
+            return ""
+        return names.outcome(code) if kind == "queries" else names.stage(flow, code)
+
+    rows = [
+        {
+            "at": portal.clock.wall_time(line.at),
+            "bank": line.bank or t("supervision.unknown_bank"),
+            "products": t("supervision.separator").join(names.product(p) for p in line.products),
+            "enterprise": line.enterprise or t("supervision.unknown_enterprise"),
+            "uscc": line.uscc or "",
+            "state": state_of(line.state),
+            "amount": t.money(line.amount) if line.amount is not None else "",
+        }
+        for line in lines
+    ]
+    described = [(t("supervision.drill.set"), t(f"supervision.bank_kind.{kind}"))]
+    for key, value, say in (
+        ("bank", bank, lambda v: v or t("supervision.unknown_bank")),
+        ("product", product, lambda v: names.product(v) if v else t("supervision.no_product")),
+        ("outcome" if kind == "queries" else "stage", state, state_of),
+    ):
+        if value is not None:
+            described.append((t(f"supervision.th.{key}"), say(value)))
+    filters = {"kind": kind, "bank": bank, "product": product, "state": state}
+    more = (
+        "/supervision/bank-records?"
+        + urlencode(
+            {**chosen.query(), **{k: v for k, v in filters.items() if v is not None}, "after": lines[-1].id}
+        )
+        if len(lines) == RECORD_LIST_LIMIT
+        else None
+    )
+    context = {
+        "actor": actor,
+        "chosen": chosen,
+        "kind": kind,
+        "rows": rows,
+        "total": total,
+        "described": described,
+        "more": more,
+        "back": "/supervision?" + urlencode(chosen.query()),
+    }
+    return render(request, "portal/supervision_bank_records.html", context)
