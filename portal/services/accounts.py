@@ -34,27 +34,29 @@ def _audit(session: Session, admin: Actor, user_id: int, event: str) -> None:
     )
 
 
-def unlock(portal: Portal, admin: Actor, user_id: int) -> None:
-    """Lift a lockout at once (the owner can also wait it out)."""
+def unlock(portal: Portal, admin: Actor, user_id: int) -> str:
+    """Lift a lockout at once (the owner can also wait it out); returns the account's username."""
     with portal.transaction() as session:
         user = _admin_target(session, admin, user_id)
         user.failed_logins = 0
         user.locked_until = None
         session.add(user)
         _audit(session, admin, user_id, "account_unlocked")
+        return user.username
 
 
-def end_sessions(portal: Portal, admin: Actor, user_id: int) -> int:
-    """Sign the account out everywhere; returns how many sessions ended."""
+def end_sessions(portal: Portal, admin: Actor, user_id: int) -> tuple[str, int]:
+    """Sign the account out everywhere; returns its username and how many sessions ended."""
     with portal.transaction() as session:
-        _admin_target(session, admin, user_id)
+        user = _admin_target(session, admin, user_id)
         ended = web_sessions.end_all_in(session, user_id, portal.now())
         _audit(session, admin, user_id, "sessions_ended")
-        return ended
+        return user.username, ended
 
 
-def set_active(portal: Portal, admin: Actor, user_id: int, *, active: bool) -> None:
-    """Disable (ending every session) or re-enable an account; an admin cannot disable themself."""
+def set_active(portal: Portal, admin: Actor, user_id: int, *, active: bool) -> str:
+    """Disable (ending every session) or re-enable an account; an admin cannot disable themself.
+    Returns the account's username."""
     with portal.transaction() as session:
         user = _admin_target(session, admin, user_id)
         if not active and user_id == admin.user_id:
@@ -64,3 +66,4 @@ def set_active(portal: Portal, admin: Actor, user_id: int, *, active: bool) -> N
         if not active:
             web_sessions.end_all_in(session, user_id, portal.now())
         _audit(session, admin, user_id, "account_enabled" if active else "account_disabled")
+        return user.username

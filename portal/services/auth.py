@@ -5,6 +5,7 @@ same tamper-evident log as the decisions it might have been after. A locked acco
 exactly as a wrong password does, in wording and in time, so the answer confirms nothing.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import cache
@@ -41,6 +42,21 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, password_hash: str) -> bool:
     """Whether `password` matches an argon2 hash made by `hash_password`."""
     return bool(_hasher().verify(password, password_hash))
+
+
+USERNAME_LIMIT = 40
+_USERNAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{2,{USERNAME_LIMIT - 1}}}")
+
+
+def check_username(username: str) -> str | None:
+    """Why a new user name is unacceptable ("username_length" or "username_format"), or None.
+
+    A user name is typed at every sign-in and printed in the audit trail and admin lists: 3 to
+    40 letters, digits, dots, underscores or hyphens, starting with a letter or digit.
+    """
+    if not 3 <= len(username) <= USERNAME_LIMIT:
+        return "username_length"
+    return None if _USERNAME.fullmatch(username) else "username_format"
 
 
 def check_password_strength(password: str, personal: Iterable[str | None] = ()) -> PasswordWeakness | None:

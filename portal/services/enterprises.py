@@ -15,7 +15,7 @@ from portal.db.audit import append_audit, payload_hash
 from portal.db.tables import Enterprise, EnterpriseProfile, Role, User
 from portal.rules import FactError
 from portal.services.access import actor_of
-from portal.services.auth import check_password_strength, hash_password
+from portal.services.auth import USERNAME_LIMIT, check_password_strength, check_username, hash_password
 from portal.services.context import Portal
 from portal.services.errors import Conflict, FieldProblem, Forbidden, NotFound, StaleVersion, ValidationFailed
 from portal.services.registration import REQUIRED, Registration, audit_registered, problems_of
@@ -45,8 +45,9 @@ def _check_new_user(
     session: Session, username: str, password: str, personal: tuple[str | None, ...] = ()
 ) -> list[FieldProblem]:
     problems = []
-    if not username.strip():
-        problems.append(FieldProblem("username", "required", "required"))
+    bad_name = check_username(username) if username.strip() else "required"
+    if bad_name is not None:
+        problems.append(FieldProblem("username", bad_name, bad_name, {"n": USERNAME_LIMIT}))
     elif session.exec(select(User.id).where(col(User.username) == username)).first() is not None:
         problems.append(FieldProblem("username", "already taken", "username_taken"))
     weak = check_password_strength(password, (username, *personal))
@@ -147,17 +148,23 @@ def create_staff_user(
         raise Forbidden("仅管理员可以添加用户", "only an admin may add users")
     problems: list[FieldProblem] = []
     if role not in _STAFF_ROLES:
-        problems.append(FieldProblem("role", f"{role!r} is not one of {sorted(_STAFF_ROLES)}"))
+        problems.append(FieldProblem("role", f"{role!r} is not one of {sorted(_STAFF_ROLES)}", "choice"))
     if role == Role.REVIEWER.value and district is None and bureau is None:
-        problems.append(FieldProblem("district", "a reviewer needs a district, a bureau or both"))
+        problems.append(
+            FieldProblem("district", "a reviewer needs a district, a bureau or both", "reviewer_scope")
+        )
     if role == Role.SUPERVISOR.value and bureau is not None:
         problems.append(
-            FieldProblem("bureau", "a supervisor is city-wide or limited to one district, not to a unit")
+            FieldProblem(
+                "bureau",
+                "a supervisor is city-wide or limited to one district, not to a unit",
+                "supervisor_unit",
+            )
         )
     if district is not None:
         problems += _district_problems(portal, district)
     if bureau is not None and bureau not in portal.pack.units:
-        problems.append(FieldProblem("bureau", f"{bureau!r} is not a unit in units.yaml"))
+        problems.append(FieldProblem("bureau", f"{bureau!r} is not a unit in units.yaml", "choice"))
     with portal.transaction() as session:
         problems += _check_new_user(session, username, password, (display_name, email))
         if problems:

@@ -5,8 +5,8 @@ NotFound → 404, Forbidden → 403, Conflict → 409, ValidationFailed → 422,
 by `code`, BadStoredState → 500 with a message an operator can act on.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 
 class ServiceError(Exception):
@@ -55,12 +55,14 @@ class StaleVersion(Conflict):
 class FieldProblem:
     """One bad input value, by field path, with the message to show next to it.
 
-    `code` names the kind of problem, so a page can say it in the reader's language.
+    `code` names the kind of problem, so a page can say it in the reader's language; `params`
+    are what its words need (the limit of a too-long value).
     """
 
     path: str
     message: str
     code: str = ""
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 class ValidationFailed(ServiceError):

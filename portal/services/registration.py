@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
 from portal.db.tables import Enterprise, EnterpriseClaim, Role, User
-from portal.services.auth import check_password_strength, hash_password
+from portal.services.auth import USERNAME_LIMIT, check_password_strength, check_username, hash_password
 from portal.services.cases import PUBLIC_ROLE
 from portal.services.context import Portal
 from portal.services.errors import FieldProblem, ValidationFailed
@@ -75,9 +75,12 @@ def problems_of(
             validate_uscc(form.uscc)
         except InvalidUSCCError as invalid:
             problems.append(FieldProblem("uscc", str(invalid), f"uscc_{invalid.reason}"))
-    for name in ("name", "username", "display_name", "email"):
+    for name in ("name", "display_name", "email"):
         if len(getattr(form, name)) > MAX_TEXT:
-            problems.append(FieldProblem(name, f"at most {MAX_TEXT} characters", "too_long"))
+            problems.append(FieldProblem(name, f"at most {MAX_TEXT} characters", "too_long", {"n": MAX_TEXT}))
+    bad_name = check_username(form.username) if "username" not in missing else None
+    if bad_name is not None:
+        problems.append(FieldProblem("username", bad_name, bad_name, {"n": USERNAME_LIMIT}))
     if form.district and form.district not in portal.city.jurisdictions.labels:
         problems.append(FieldProblem("district", f"{form.district!r} is not a district", "choice"))
     if form.ai_track is not None and form.ai_track not in portal.city.tracks.labels:

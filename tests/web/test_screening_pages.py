@@ -167,8 +167,9 @@ def test_bad_input_names_each_field_in_a_summary_and_writes_nothing(portal_app: 
     assert unknown.status_code == 422  # type: ignore[attr-defined]
     html = unknown.text  # type: ignore[attr-defined]
     assert "表单有 2 处需要修改" in html
-    assert '<a href="#field-file">文件中有无法识别的列：colour。' in html
-    assert '<a href="#field-notify">通知只适用于本平台企业库' in html
+    # The summary names each field, then says what is wrong with it.
+    assert '<a href="#field-file">企业数据文件：文件中有无法识别的列：colour。' in html
+    assert '<a href="#field-notify">通知符合条件的企业：通知只适用于本平台企业库' in html
     missing = _start(client, upload=None)
     assert missing.status_code == 422 and "请选择要上传的文件。" in missing.text  # type: ignore[attr-defined]
     no_source = _start(client, source="")

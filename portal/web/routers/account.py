@@ -52,7 +52,7 @@ def _service_errors(t: Translator, failed: ValidationFailed) -> dict[str, str]:
 def _page(
     request: Request, template: str, context: Mapping[str, object], status_code: int = 200
 ) -> HTMLResponse:
-    page_context = {"labels": LABELS, "errors": {}, **context}
+    page_context = {"error_labels": LABELS, "errors": {}, **context}
     return render(request, f"portal/account/{template}", page_context, status_code)
 
 

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from portal.services import accounts, enterprises
 from portal.services.case_files import list_users
 from portal.services.errors import ValidationFailed
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.routers.auth import district_options
 from portal.web.security import require_csrf
@@ -21,6 +22,7 @@ from portal.workflows import Actor
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
 STAFF_ROLES = ("reviewer", "expert", "supervisor", "admin")
+FORM_FIELDS = ("username", "display_name", "role", "district", "bureau", "password")
 
 
 def _page(
@@ -29,7 +31,6 @@ def _page(
     values: dict[str, str],
     errors: dict[str, str],
     status_code: int = 200,
-    done: str | None = None,
 ) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
@@ -45,7 +46,6 @@ def _page(
     bureaus = [(code, names.get(t.lang, code)) for code, names in portal.pack.units.items()]
     context = {
         "actor": actor,
-        "done": done,
         "district_names": dict(districts),
         "bureau_names": dict(bureaus),
         "users": users,
@@ -58,12 +58,9 @@ def _page(
     return render(request, "portal/admin_users.html", context, status_code=status_code)
 
 
-DONE_MESSAGES = frozenset({"unlocked", "signed_out", "disabled", "enabled"})
-
-
 @router.get("/admin/users", response_class=HTMLResponse)
-def users(request: Request, actor: AdminUser, done: str | None = None) -> HTMLResponse:
-    return _page(request, actor, {}, {}, done=done if done in DONE_MESSAGES else None)
+def users(request: Request, actor: AdminUser) -> HTMLResponse:
+    return _page(request, actor, {}, {})
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -84,7 +81,7 @@ def _create_user(request: Request, actor: AdminUser, form: FormData) -> Response
     if errors:
         return _page(request, actor, values, errors, status_code=422)
     try:
-        enterprises.create_staff_user(
+        created = enterprises.create_staff_user(
             portal_of(request),
             actor,
             username=values["username"],
@@ -95,7 +92,10 @@ def _create_user(request: Request, actor: AdminUser, form: FormData) -> Response
             bureau=values.get("bureau") or None,
         )
     except ValidationFailed as failed:
-        return _page(request, actor, values, {p.path: p.message for p in failed.errors}, status_code=422)
+        said = {p.path: t(f"auth.error.{p.code}", **p.params) for p in failed.errors}
+        errors = {name: said[name] for name in FORM_FIELDS if name in said}  # in the form's order
+        return _page(request, actor, values, errors, status_code=422)
+    flash(request, "admin.created", username=created.username, role=t(f"role.{created.role}"))
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -104,23 +104,32 @@ AccountId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.post("/admin/users/{user_id}/unlock")
 def unlock_user(request: Request, actor: AdminUser, user_id: AccountId) -> RedirectResponse:
-    accounts.unlock(portal_of(request), actor, user_id)
-    return RedirectResponse("/admin/users?done=unlocked", status_code=303)
+    flash(request, "admin.done.unlocked", username=accounts.unlock(portal_of(request), actor, user_id))
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/sign-out")
 def sign_out_everywhere(request: Request, actor: AdminUser, user_id: AccountId) -> RedirectResponse:
-    accounts.end_sessions(portal_of(request), actor, user_id)
-    return RedirectResponse("/admin/users?done=signed_out", status_code=303)
+    username, ended = accounts.end_sessions(portal_of(request), actor, user_id)
+    flash(request, "admin.done.signed_out", username=username, n=ended)
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/disable")
 def disable_user(request: Request, actor: AdminUser, user_id: AccountId) -> RedirectResponse:
-    accounts.set_active(portal_of(request), actor, user_id, active=False)
-    return RedirectResponse("/admin/users?done=disabled", status_code=303)
+    flash(
+        request,
+        "admin.done.disabled",
+        username=accounts.set_active(portal_of(request), actor, user_id, active=False),
+    )
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/enable")
 def enable_user(request: Request, actor: AdminUser, user_id: AccountId) -> RedirectResponse:
-    accounts.set_active(portal_of(request), actor, user_id, active=True)
-    return RedirectResponse("/admin/users?done=enabled", status_code=303)
+    flash(
+        request,
+        "admin.done.enabled",
+        username=accounts.set_active(portal_of(request), actor, user_id, active=True),
+    )
+    return RedirectResponse("/admin/users", status_code=303)

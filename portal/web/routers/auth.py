@@ -128,7 +128,7 @@ async def register(request: Request) -> Response:
         )
     except ValidationFailed as failed:
         t = Translator(request_lang(request))
-        errors = {p.path: t(f"auth.error.{p.code}") for p in failed.errors}
+        errors = {p.path: t(f"auth.error.{p.code}", **p.params) for p in failed.errors}
         return _register_page(request, shown, errors, status_code=422)
     # The same answer whatever is on record: what happened goes to the e-mail address only.
     return RedirectResponse("/register/done", status_code=303)

@@ -1,0 +1,99 @@
+"""The administrator's account page: field errors in the reader's language that name the field
+and say the limit, an explicit whole-city choice, and a message after every action naming the
+account acted on."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from portal.services.enterprises import actor_for_username
+from tests.web.portal_helpers import PASSWORD, client_of, csrf_of, login, portal_app, staff
+
+__all__ = ["portal_app"]
+
+
+def _admin(app: FastAPI, lang: str = "zh") -> TestClient:
+    client = client_of(app)
+    client.cookies.set("lang", lang)
+    login(client, staff(app.state.portal, "admin"))
+    return client
+
+
+def _create(client: TestClient, **fields: str) -> object:
+    token = csrf_of(client, "/admin/users")
+    data = {"display_name": "新同事", "password": PASSWORD, **fields}
+    return client.post("/admin/users", data={"csrf_token": token, **data}, follow_redirects=False)
+
+
+def _summary(html: str) -> list[str]:
+    block = re.search(r'<div class="alert alert-error".*?</div>', html, re.S)
+    assert block is not None
+    return [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li>(.*?)</li>", block.group(0), re.S)]
+
+
+def test_bad_fields_are_named_with_their_limits_in_chinese(portal_app: FastAPI) -> None:
+    admin = _admin(portal_app)
+    page = _create(admin, username="x" * 300, role="reviewer")
+    assert page.status_code == 422  # type: ignore[attr-defined]
+    assert _summary(page.text) == [  # type: ignore[attr-defined]
+        "用户名：用户名须为 3 至 40 个字符。",
+        "所在区：审核人员须选择所在区或牵头单位（或两者）。",
+    ]
+    spaced = _create(
+        admin, username="张 三", role="supervisor", bureau=next(iter(portal_app.state.portal.pack.units))
+    )
+    assert _summary(spaced.text) == [  # type: ignore[attr-defined]
+        "用户名：用户名只能使用英文字母、数字、点、下划线和连字符，并以字母或数字开头。",
+        "牵头单位：监管人员按全市或某一区监管，不按牵头单位，请清空“牵头单位”。",
+    ]
+
+
+def test_errors_and_messages_in_english(portal_app: FastAPI) -> None:
+    admin = _admin(portal_app, "en")
+    taken = staff(portal_app.state.portal, "expert")
+    page = _create(admin, username=taken, role="expert")
+    assert _summary(page.text) == ["Username: This user name is taken: choose another."]  # type: ignore[attr-defined]
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(_summary(page.text)))  # type: ignore[attr-defined]
+    made = _create(admin, username="lin.city-2026", role="supervisor")
+    assert made.status_code == 303  # type: ignore[attr-defined]
+    listing = admin.get("/admin/users").text
+    assert "Account lin.city-2026 (Supervisor) is created." in listing
+    assert "The whole city (no district)" in listing
+
+
+def test_each_account_action_says_whose_account(portal_app: FastAPI) -> None:
+    admin = _admin(portal_app)
+    name = staff(portal_app.state.portal, "reviewer", district="haizhu")
+    target = actor_for_username(portal_app.state.portal, name).user_id
+    for path, said in (
+        ("sign-out", f"账号 {name} 已在所有设备上退出登录"),
+        ("disable", f"账号 {name} 已停用"),
+        ("enable", f"账号 {name} 已启用。"),
+        ("unlock", f"已解除账号 {name} 的锁定。"),
+    ):
+        token = csrf_of(admin, "/admin/users")
+        answer = admin.post(
+            f"/admin/users/{target}/{path}", data={"csrf_token": token}, follow_redirects=False
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/admin/users"
+        page = admin.get("/admin/users").text
+        assert said in page, path
+        assert said not in admin.get("/admin/users").text  # shown once
+
+
+def test_registration_summary_names_each_field_and_its_limit(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    token = csrf_of(client, "/register")
+    page = client.post(
+        "/register",
+        data={"csrf_token": token, "username": "u" * 300, "name": "企" * 101, "display_name": "张会计"},
+    )
+    assert page.status_code == 422
+    summary = _summary(page.text)
+    assert "统一社会信用代码：此项必填。" in summary
+    assert "企业名称：内容过长：最多 100 个字。" in summary
+    assert "用户名：用户名须为 3 至 40 个字符。" in summary
+    assert len(summary) == len(set(summary))  # no two items alike: each names its field
