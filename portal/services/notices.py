@@ -137,6 +137,11 @@ class ObjectionFile:
     content_type: str
 
 
+def objection_reference(objection: Objection) -> str:
+    """The number an objector quotes when asking after their objection, and staff see beside it."""
+    return f"YY-{objection.id:06d}"
+
+
 def lodge_objection(
     portal: Portal,
     application_id: int,
@@ -161,8 +166,10 @@ def lodge_objection(
     ):
         if not value:
             problems.append(FieldProblem(field, "required", "required"))
-        elif len(value) > limit or any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
-            problems.append(FieldProblem(field, f"at most {limit} characters of text", "too_long"))
+        elif len(value) > limit:
+            problems.append(FieldProblem(field, f"at most {limit} characters", "too_long", {"n": limit}))
+        elif any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+            problems.append(FieldProblem(field, "control characters", "control"))
     if email and (len(email) > 254 or not _EMAIL.match(email)):
         problems.append(FieldProblem("email", "not an e-mail address", "email"))
     if file is not None and len(file.content) > MAX_FILE_BYTES:

@@ -70,8 +70,9 @@ async def _on_service_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, ValidationFailed):
             extra["errors"] = [{"field": e.path, "message": e.message} for e in exc.errors]
         return problem_response(status, message_of(exc, "en"), **extra)
-    if isinstance(exc, Forbidden | Refused):
-        # The generic page says what kind of error; the workflow's own sentence says why.
+    if isinstance(exc, Forbidden | Refused | Conflict):
+        # The generic page says what kind of error; the workflow's own sentence says why. A
+        # conflict leads back to the page the person acted from, to see it as it is now.
         back = urlsplit(request.headers.get("referer") or "/").path
         return render(
             request,
@@ -80,7 +81,7 @@ async def _on_service_error(request: Request, exc: Exception) -> Response:
                 "actor": page_actor(request),
                 "status": status,
                 "key": f"error.{status}",
-                "detail": message_of(exc, lang),
+                "detail": "" if isinstance(exc, Conflict) else message_of(exc, lang),
                 "back": safe_next(back),
             },
             status_code=status,

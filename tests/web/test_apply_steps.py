@@ -111,8 +111,14 @@ def test_submit_from_the_check_page_then_the_confirmation(portal_app: FastAPI, l
     district = portal.city.jurisdictions.label(row.district, lang)
     assert district in page and f">{row.district}<" not in page
     assert t.date(row.due_on) in page
-    again = client.post(url, data={"csrf_token": token, "expected_version": version.group(1)})
+    check = f"/applications/{application_id}/check"
+    again = client.post(
+        url, data={"csrf_token": token, "expected_version": version.group(1)}, headers={"referer": check}
+    )
     assert again.status_code == 409  # the version checked is gone: nothing is sent twice
+    # The conflict page keeps the menu and leads back to the enterprise's own page, not home.
+    assert t("error.409.text") in again.text and f'<a class="button" href="{check}">' in again.text
+    assert t("nav.my_applications") in again.text
 
 
 def test_check_page_sends_back_to_the_form_when_answers_are_missing(portal_app: FastAPI) -> None:

@@ -27,7 +27,7 @@ def test_the_expert_reads_the_file_scores_with_comments_and_is_locked(portal_app
     assert (
         "合同.pdf" in page
         and "资格判断记录" in page
-        and "<input" not in page.split("评分")[0].split("</h1>")[1]
+        and "<input" not in page.split("</h1>")[1].split("评分")[0]
     )
     for criterion in case.portal.rubric.criteria:
         assert criterion.label.zh in page and criterion.guidance is not None and criterion.guidance.zh in page

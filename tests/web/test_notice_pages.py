@@ -70,11 +70,15 @@ def test_anyone_reads_the_notice_and_lodges_an_objection_that_holds_the_case(por
         follow_redirects=False,
     )
     assert lodged.status_code == 303
-    assert "异议已提交" in public.get(lodged.headers["location"]).text
+    [objection] = notices.objections_of(case.portal, case.bureau_actor, case.application_id)
+    reference = notices.objection_reference(objection)
+    told = public.get(lodged.headers["location"]).text
+    assert f"异议已提交，受理编号 {reference}" in told and "处理结果将发送至您留下的电子邮箱" in told
+    assert "最多 5000 个字。" in told  # the limit is stated before anyone reaches it
 
     page = case.bureau.get(f"/review/{case.application_id}").text
     assert "公示异议" in page and "王五" in page and "合同金额与发票不符" in page and "待处理" in page
-    [objection] = notices.objections_of(case.portal, case.bureau_actor, case.application_id)
+    assert f"受理编号 {reference}" in page  # staff see the number the objector quotes
     file = case.bureau.get(f"/review/{case.application_id}/objections/{objection.id}/file")
     assert file.status_code == 200 and file.content == PDF
     stranger = public.get(

@@ -48,6 +48,7 @@ def test_a_batch_from_selection_to_the_banks_return_file(portal_app: FastAPI) ->
     assert created.status_code == 303  # type: ignore[attr-defined]
     batch_path = created.headers["location"]  # type: ignore[attr-defined]
     batch_id = int(batch_path.rsplit("/", 1)[1])
+    assert f"Batch {batch_id} is created." in bureau.get(batch_path).text  # what the action did, once
     # The same case again: refused on the page, naming the case in the reader's language.
     again = _post(bureau, "/payments", "/payments", {"case": [str(first)]})
     assert again.status_code == 422  # type: ignore[attr-defined]
@@ -86,6 +87,7 @@ def test_a_batch_from_selection_to_the_banks_return_file(portal_app: FastAPI) ->
     assert version is not None
     sent = _post(bureau, f"{batch_path}/send", batch_path, {"version": version.group(1)})
     assert sent.status_code == 303  # type: ignore[attr-defined]
+    assert f"第 {batch_id} 批已标记为已送银行" in bureau.get(batch_path).text
 
     bad = f"业务参考号,金额（元）,状态\n{first},二十万,成功\n"
     refused = _post(

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.services import decisions, grants
 from portal.services.errors import NotFound, ValidationFailed
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormVersion, PathId
 from portal.web.routers.review import case_page_context
@@ -67,6 +68,7 @@ def set_grant(
             for p in failed.errors
         }
         return _case_page(request, actor, application_id, {"grant_errors": errors, "grant_values": values})
+    flash(request, "grant.flash.saved", amount=t.money(amount))
     return RedirectResponse(f"/review/{application_id}", status_code=303)
 
 
@@ -98,5 +100,6 @@ def correct_letter(
     portal = portal_of(request)
     if letter_id not in {row.id for row in decisions.letters_for(portal, actor, application_id)}:
         raise NotFound("letter", letter_id)
-    decisions.correct_letter(portal, actor, letter_id, reasons=reasons.strip()[:MAX_TEXT])
+    corrected = decisions.correct_letter(portal, actor, letter_id, reasons=reasons.strip()[:MAX_TEXT])
+    flash(request, "letters.flash.corrected", number=corrected.doc_number)
     return RedirectResponse(f"/review/{application_id}#letters", status_code=303)

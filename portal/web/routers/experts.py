@@ -23,6 +23,7 @@ from portal.services.case_files import case_files, download_case_file
 from portal.services.errors import ValidationFailed
 from portal.web.case_views import answer_rows, case_row, label
 from portal.web.downloads import attachment_response
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormVersion, PathId
 from portal.web.security import require_csrf
@@ -128,6 +129,7 @@ def declare(
     expert_service.declare(
         portal_of(request), actor, application_id, t("expert.declaration_text"), expected_version
     )
+    flash(request, "expert.flash.declared")
     return RedirectResponse(f"/expert/{application_id}", status_code=303)
 
 
@@ -146,6 +148,7 @@ def recuse(
             request, actor, application_id, {}, {"reason": t("expert.error.reason")}, status_code=422
         )
     expert_service.recuse(portal_of(request), actor, application_id, reason, expected_version)
+    flash(request, "expert.flash.recused", id=application_id)
     return RedirectResponse("/expert", status_code=303)
 
 

@@ -15,6 +15,7 @@ from portal.services.access import get_application_for
 from portal.services.channels import catalogue_channels
 from portal.services.enterprises import latest_profile
 from portal.services.errors import NotFound, ValidationFailed
+from portal.web.flash import flash
 from portal.web.i18n import request_lang
 from portal.web.params import PathId
 from portal.web.security import require_csrf
@@ -93,4 +94,5 @@ def confirm(
         errors = {p.path: p.message for p in failed.errors}
         values = {"bank_name": bank_name, "account_number": account_number}
         return _confirm_page(request, actor, application_id, values=values, errors=errors, status_code=422)
+    flash(request, "grant.flash.confirmed", id=application_id)
     return RedirectResponse(f"/applications/{application_id}", status_code=303)

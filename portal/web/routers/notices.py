@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 from portal.services import notices
 from portal.services.errors import ValidationFailed
 from portal.web.downloads import attachment_response
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormVersion, PathId
 from portal.web.ratelimit import SlidingWindowLimiter
@@ -68,7 +69,6 @@ def _detail(
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
-    lodged: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
     lang = request_lang(request)
@@ -77,14 +77,14 @@ def _detail(
         "notice": _notice_row(notice, lang),
         "values": values or {},
         "errors": errors or {},
-        "lodged": lodged,
+        "reasons_limit": notices.MAX_TEXT,
     }
     return render(request, "notices/detail.html", context, status_code=status_code)
 
 
 @router.get("/notices/{application_id}", response_class=HTMLResponse)
-def notice_detail(request: Request, application_id: PathId, lodged: bool = False) -> HTMLResponse:
-    return _detail(request, application_id, lodged=lodged)
+def notice_detail(request: Request, application_id: PathId) -> HTMLResponse:
+    return _detail(request, application_id)
 
 
 def _limiter(request: Request) -> SlidingWindowLimiter:
@@ -143,7 +143,7 @@ def _lodge(
             )
         file = notices.ObjectionFile(data, safe_name(filename, kind), _CONTENT_TYPES[kind])
     try:
-        notices.lodge_objection(
+        objection = notices.lodge_objection(
             portal_of(request),
             application_id,
             name=values["name"],
@@ -153,9 +153,11 @@ def _lodge(
             file=file,
         )
     except ValidationFailed as failed:
-        errors = {p.path: t(f"notices.error.{p.code or 'required'}") for p in failed.errors}
+        errors = {p.path: t(f"notices.error.{p.code or 'required'}", **p.params) for p in failed.errors}
         return _detail(request, application_id, values=values, errors=errors, status_code=422)
-    return RedirectResponse(f"/notices/{application_id}?lodged=true", status_code=303)
+    said = "notices.lodged_mailed" if values["email"] else "notices.lodged"
+    flash(request, said, reference=notices.objection_reference(objection))
+    return RedirectResponse(f"/notices/{application_id}", status_code=303)
 
 
 @router.post("/review/{application_id}/close-notice")
@@ -164,6 +166,7 @@ def close_notice(
 ) -> RedirectResponse:
     """The lead unit closes a notice whose window has passed (409 page before that)."""
     notices.close_notice(portal_of(request), actor, application_id, expected_version)
+    flash(request, "notices.flash.closed", id=application_id)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from portal.services import experts as expert_service
+from portal.web.flash import flash
 from portal.web.params import FormId, FormVersion, PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import StaffUser, portal_of
@@ -38,6 +39,7 @@ def replace_expert(
         reason[:MAX_REASON],
         expected_version,
     )
+    flash(request, "panel.flash.replaced")
     return RedirectResponse(f"/review/{application_id}#panel", status_code=303)
 
 
@@ -54,4 +56,5 @@ def exclude_expert(
     expert_service.exclude_conflicted(
         portal_of(request), actor, application_id, expert_id, reason[:MAX_REASON], expected_version
     )
+    flash(request, "panel.flash.excluded")
     return RedirectResponse(f"/review/{application_id}#panel", status_code=303)

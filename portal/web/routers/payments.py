@@ -21,6 +21,7 @@ from portal.services.decisions import rule_of
 from portal.services.errors import ValidationFailed
 from portal.services.payments import BatchDetail
 from portal.services.payments_returns import MAX_BYTES, import_return
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormVersion, PathId
 from portal.web.security import require_csrf
@@ -100,6 +101,7 @@ async def create(request: Request, actor: StaffUser) -> Response:
         )
     except ValidationFailed as failed:
         return await run_in_threadpool(_index, request, actor, _field_errors(failed), 422)
+    flash(request, "pay.flash.created", n=batch.id)
     return RedirectResponse(f"/payments/{batch.id}", status_code=303)
 
 
@@ -156,6 +158,7 @@ async def add(request: Request, actor: StaffUser, batch_id: PathId) -> Response:
         return await run_in_threadpool(
             _batch_page, request, actor, batch_id, {"errors": _field_errors(failed)}, 422
         )
+    flash(request, "pay.flash.added")
     return RedirectResponse(f"/payments/{batch_id}", status_code=303)
 
 
@@ -164,12 +167,14 @@ def remove(
     request: Request, actor: StaffUser, batch_id: PathId, application_id: PathId, version: FormVersion
 ) -> RedirectResponse:
     payments.remove_case(portal_of(request), actor, batch_id, application_id, version)
+    flash(request, "pay.flash.removed", id=application_id)
     return RedirectResponse(f"/payments/{batch_id}", status_code=303)
 
 
 @posts.post("/payments/{batch_id}/send")
 def send(request: Request, actor: StaffUser, batch_id: PathId, version: FormVersion) -> RedirectResponse:
     payments.mark_sent(portal_of(request), actor, batch_id, version)
+    flash(request, "pay.flash.sent", n=batch_id)
     return RedirectResponse(f"/payments/{batch_id}", status_code=303)
 
 

@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 from portal.services import claims, verification
 from portal.services.errors import Refused, ValidationFailed
 from portal.web.downloads import attachment_response
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
 from portal.web.security import require_csrf
@@ -123,6 +124,7 @@ def decide(
             raise
         t = Translator(request_lang(request))
         return _case_page(request, actor, request_id, {"reason": t("auth.error.required")}, 422)
+    flash(request, "verification.flash.decided")
     return RedirectResponse(f"/verifications/{request_id}", status_code=303)
 
 
@@ -159,4 +161,5 @@ def decide_claim(
     except ValidationFailed:
         t = Translator(request_lang(request))
         return _claims_page(request, actor, {f"reason-{claim_id}": t("auth.error.required")}, 422)
+    flash(request, "claims.flash.agreed" if decision == "agree" else "claims.flash.disagreed")
     return RedirectResponse("/claims", status_code=303)
