@@ -455,9 +455,18 @@ def _within_quota(session: Session, application_id: int, count: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Uploaded:
+    """What a post of files did: the case as it now is, and each file whose bytes the enterprise
+    had uploaded before under another name (new name → the kept name), which is reused as it is."""
+
+    application: Application
+    same_as: dict[str, str]
+
+
 def upload_files(
     portal: Portal, actor: Actor, application_id: int, files: list[NewFile], *, expected_version: int
-) -> Application:
+) -> Uploaded:
     """Store the files of one post and put each in its slot, all in one transaction.
 
     Everything that can refuse them (ownership, an editable stage, each slot, the amendment
@@ -467,6 +476,7 @@ def upload_files(
     """
     enterprise_id = _require_enterprise(actor)
     created: list[str] = []
+    same_as: dict[str, str] = {}
     try:
         with portal.transaction() as session:
             application = _owned(session, actor, application_id)
@@ -482,6 +492,8 @@ def upload_files(
                 )
                 if stored:
                     created.append(attachment.sha256)
+                elif attachment.original_name != item.original_name:
+                    same_as[item.original_name] = attachment.original_name
                 _link(session, portal, application_id, item.slot, cast(int, attachment.id))
                 audit_case(
                     session,
@@ -492,7 +504,7 @@ def upload_files(
                 )
             if files:
                 bump(session, application, expected_version, {"updated_at": portal.now()})
-            return application
+            return Uploaded(application, same_as)
     except BaseException:
         for digest in created:
             portal.blobs.discard(digest)
@@ -512,7 +524,7 @@ def upload(
 ) -> Application:
     """Store one upload and put it in a slot of the application (see `upload_files`)."""
     item = NewFile(slot, content, content_type, original_name)
-    return upload_files(portal, actor, application_id, [item], expected_version=expected_version)
+    return upload_files(portal, actor, application_id, [item], expected_version=expected_version).application
 
 
 def attach(

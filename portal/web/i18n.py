@@ -27,6 +27,15 @@ LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
 DEFAULT_LANG: Final[Lang] = "zh"
 LANG_COOKIE: Final = "lang"
 _CATALOGUE_PATH = Path(__file__).with_name("messages.yaml")
+# Media types of stored files to the word for their kind (`file.kind.<kind>` in the catalogue).
+_FILE_KINDS: Final = {
+    "application/pdf": "pdf",
+    "image/jpeg": "image",
+    "image/png": "image",
+    "application/ofd": "ofd",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "text/csv": "csv",
+}
 # The portal pages' strings live beside the chrome's, one file per area, merged into one catalogue.
 _CATALOGUE_PATHS = (_CATALOGUE_PATH, *sorted(_CATALOGUE_PATH.parent.glob("messages_*.yaml")))
 
@@ -103,3 +112,12 @@ class Translator:
             return ""
         day = dt.date.fromisoformat(value) if isinstance(value, str) else value
         return str(babel_format_date(day, format="long", locale=self.locale))
+
+    def file(self, content_type: str, size: int) -> str:
+        """A stored file's kind and size as people read them ("PDF 文件 · 1.2 MB"), never a MIME type."""
+        kind = _FILE_KINDS.get(content_type, "other")
+        for unit, scale in (("MB", 1 << 20), ("KB", 1 << 10)):
+            if size >= scale:
+                amount = (Decimal(size) / scale).quantize(Decimal("0.1"))
+                return self("file.kind_size", kind=self(f"file.kind.{kind}"), size=f"{self.number(amount)} {unit}")
+        return self("file.kind_size", kind=self(f"file.kind.{kind}"), size=f"{size} B")

@@ -129,3 +129,21 @@ def test_a_case_holds_at_most_its_quota_and_the_post_that_passes_it_keeps_nothin
     assert "one-more.pdf" not in _stored_names(portal_app, username)
 
     assert "不应保存" not in client.get(f"/applications/{application_id}/edit").text
+
+
+def test_the_same_bytes_under_a_new_name_say_which_file_is_used(portal_app: FastAPI) -> None:
+    """A file is kept once per enterprise: uploading its bytes again under another name reuses
+    it, and the page says so, naming both, instead of silently showing the earlier name."""
+    client = client_of(portal_app)
+    _, code = register(client)
+    save_profile(client)
+    application_id = start_application(client)
+    for name in ("营业执照.pdf", "营业执照-2026.pdf"):
+        action, token = edit_target(client, application_id)
+        data = {**scenario_answers(code), "csrf_token": token, "action": "save"}
+        files = [("attachment:investment_evidence", (name, _pdf(7), "application/pdf"))]
+        saved = client.post(action, data=data, files=files, follow_redirects=False)
+        assert saved.status_code == 303, saved.text[-2000:]
+    page = client.get(saved.headers["location"]).text
+    assert "“营业执照-2026.pdf”与您之前上传的“营业执照.pdf”内容完全相同" in page
+    assert "PDF 文件" in page and "application/pdf" not in page

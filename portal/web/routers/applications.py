@@ -297,9 +297,12 @@ def _save_or_submit(
     files = [app_service.NewFile(slot, data, CONTENT_TYPES[kind], name) for slot, kind, name, data in uploads]
     try:
         if files:
-            version = app_service.upload_files(
+            uploaded = app_service.upload_files(
                 portal, actor, application_id, files, expected_version=version
-            ).version
+            )
+            version = uploaded.application.version
+            for new_name, kept in uploaded.same_as.items():
+                flash(request, "app.flash.same_file", new=new_name, kept=kept)
         version = app_service.save_draft(portal, actor, application_id, answers, version, lang=lang).version
         if form.get("action") == "submit":
             # Scripted clients may still submit from the form; people go through the check page.
