@@ -115,9 +115,10 @@ class Translator:
 
     def file(self, content_type: str, size: int) -> str:
         """A stored file's kind and size as people read them ("PDF 文件 · 1.2 MB"), never a MIME type."""
-        kind = _FILE_KINDS.get(content_type, "other")
+        kind = self(f"file.kind.{_FILE_KINDS.get(content_type, 'other')}")
+        shown = f"{size} B"
         for unit, scale in (("MB", 1 << 20), ("KB", 1 << 10)):
             if size >= scale:
-                amount = (Decimal(size) / scale).quantize(Decimal("0.1"))
-                return self("file.kind_size", kind=self(f"file.kind.{kind}"), size=f"{self.number(amount)} {unit}")
-        return self("file.kind_size", kind=self(f"file.kind.{kind}"), size=f"{size} B")
+                shown = f"{self.number((Decimal(size) / scale).quantize(Decimal('0.1')))} {unit}"
+                break
+        return self("file.kind_size", kind=kind, size=shown)
