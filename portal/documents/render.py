@@ -84,6 +84,11 @@ def _issued_at(letter: LetterData) -> datetime:
     return datetime.combine(letter.issued_on, time(0), tzinfo=letter.zone).astimezone(UTC)
 
 
+def _phrases(pattern: str, measure: str) -> list[str]:
+    before, _, after = pattern.partition("{measure}")
+    return [before, measure, after]
+
+
 def _context(letter: LetterData) -> dict[str, Any]:
     t = wording_for(letter.lang, letter.kind)
     zh = letter.lang == "zh"
@@ -106,6 +111,9 @@ def _context(letter: LetterData) -> dict[str, Any]:
         "html_lang": "zh-CN" if zh else "en",
         "issuing_unit": letter.issuing_unit_zh if zh else letter.issuing_unit_en,
         "title": t["title"].format(measure=measure_title),
+        # The title as phrases (before, the measure, after) that a line break falls between, so
+        # that a Chinese title never splits a word (政/策): 回行时词意完整 (GB/T 9704).
+        "title_phrases": [part for part in _phrases(t["title"], measure_title) if part],
         "measure_title": measure_title,
         "issued_on": format_date(letter.issued_on, letter.lang),
         "created": datetime.combine(letter.issued_on, time(0), tzinfo=letter.zone).isoformat(),

@@ -84,17 +84,17 @@ _EN: Final[Wording] = {
     "title.reinstatement": "Decision reinstating a listing under {measure}",
     "title.revocation": "Decision revoking a listing under {measure}",
     "addressee": "To {name} (Unified Social Credit Code {uscc}):",
-    "intro.approval": "We have received your application under “{measure}”. Having reviewed it under "
+    "intro.approval": 'We have received your application under "{measure}". Having reviewed it under '
     "{source}, we decide as follows:",
-    "intro.rejection": "We have received your application under “{measure}”. Having reviewed it under "
+    "intro.rejection": 'We have received your application under "{measure}". Having reviewed it under '
     "{source}, we decide as follows:",
-    "intro.disbursement": "Your application under “{measure}” has been approved. Under {source}, the "
+    "intro.disbursement": 'Your application under "{measure}" has been approved. Under {source}, the '
     "funds are disbursed as follows:",
-    "intro.suspension": "Your {subject} is listed under “{measure}”. Having reviewed it under {source}, "
+    "intro.suspension": 'Your {subject} is listed under "{measure}". Having reviewed it under {source}, '
     "we decide as follows:",
-    "intro.reinstatement": "Your {subject} is listed under “{measure}”. Having reviewed it under {source}, "
+    "intro.reinstatement": 'Your {subject} is listed under "{measure}". Having reviewed it under {source}, '
     "we decide as follows:",
-    "intro.revocation": "Your {subject} is listed under “{measure}”. Having reviewed it under {source}, "
+    "intro.revocation": 'Your {subject} is listed under "{measure}". Having reviewed it under {source}, '
     "we decide as follows:",
     "decision.suspension": "1. The listing is suspended from the date of this decision. "
     "While it is suspended, the product does not enjoy priority purchase under equal conditions.",

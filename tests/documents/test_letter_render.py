@@ -272,3 +272,18 @@ def test_a_qualification_approval_without_an_amount() -> None:
     text = all_text(render_letter(replace(APPROVAL, benefits=[])))
     assert "予以认定" in text
     assert "金额（大写）" not in text
+
+
+def test_a_long_chinese_title_breaks_between_phrases_not_inside_a_word() -> None:
+    """GB/T 9704: a title that runs to two lines breaks where the meaning allows (after the
+    measure's name), never inside a word such as 政/策."""
+    measure = "人工智能典型场景应用示范项目资助"
+    pdf = render_letter(replace(REJECTION, measure_title_zh=measure))
+    lines = reader(pdf).pages[0].extract_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("关于"))
+    assert lines[first] == f"关于{measure}" and lines[first + 1] == "政策兑现申请的不予批准决定"
+
+
+def test_english_letters_use_plain_quotes() -> None:
+    text = " ".join(page.extract_text() for page in reader(render_letter(replace(APPROVAL, lang="en"))).pages)
+    assert '"AI scenario' in text and "“" not in text and "”" not in text
