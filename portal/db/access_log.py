@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, insert
 from sqlmodel import Session
 
 from portal.db.canonical import to_jsonable
@@ -20,6 +20,7 @@ from portal.db.types import utcnow
 ACCESS_LOG_CHAIN_LOCK = 0x706F7274_62616E6B
 
 _TABLE: Table = BankAccessLog.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE)  # Core, as the audit chain: one statement, no ORM unit of work per query
 
 _CONTENT_FIELDS = (
     "seq",
@@ -61,7 +62,7 @@ def append_access(
     query_id: str | None = None,
     at: datetime | None = None,
 ) -> BankAccessLog:
-    """Add the next access-log row, chained to the last one, and flush it.
+    """Insert the next access-log row, chained to the last one; returns it (not in the session).
 
     `at` defaults to the current instant; services pass their own clock so that a pinned day
     (tests, replays) dates the row too. `loan_facts` is stored in its JSON form (Decimals as
@@ -83,10 +84,9 @@ def append_access(
         "loan_facts": None if loan_facts is None else to_jsonable(loan_facts),
         "query_id": query_id or new_query_id(),
     }
-    row = BankAccessLog(**values, prev_hash=prev_hash, hash=link_hash(prev_hash, _content(values)))
-    session.add(row)
-    session.flush()
-    return row
+    chained = {**values, "prev_hash": prev_hash, "hash": link_hash(prev_hash, _content(values))}
+    session.connection().execute(_INSERT, chained)
+    return BankAccessLog(**chained)
 
 
 def verify_access_log(session: Session) -> VerifyReport:

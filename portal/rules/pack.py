@@ -61,7 +61,7 @@ class Pack:
     def select(self, measure_id: str, on: date) -> Rule | None:
         """The version in force on `on`; if windows overlap (a lint error) the newest start wins."""
         chosen = None
-        for rule in self.versions(measure_id):
+        for rule in self._by_measure.get(measure_id, ()):
             if rule.in_force(on):
                 chosen = rule
         return chosen
@@ -70,12 +70,12 @@ class Pack:
         self, measure_id: str, facts: Mapping[str, Mapping[str, object]], on: date, trace: bool = True
     ) -> Result:
         """Evaluate parsed facts; a date outside every version window gives `not_in_force`."""
-        versions = self.versions(measure_id)
+        versions = self._by_measure.get(measure_id)
         if not versions:
             raise KeyError(f"unknown measure {measure_id!r}")
         rule = self.select(measure_id, on)
         if rule is None:
-            return not_in_force(measure_id, versions, on)
+            return not_in_force(measure_id, list(versions), on)
         return rule.evaluate(facts, on, trace)  # type: ignore[arg-type]
 
     def check(

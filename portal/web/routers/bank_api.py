@@ -195,7 +195,7 @@ def _refused(refusal: BankRefusal) -> Problem:
 )
 async def eligibility(
     request: Request, caller: Annotated[BankCaller, Depends(eligibility_caller)]
-) -> EligibilityResponse:
+) -> Response:
     portal = portal_of(request)
     body = await _read_body(request, portal, caller, EligibilityRequest)
     try:
@@ -204,7 +204,10 @@ async def eligibility(
         )
     except BankRefusal as refusal:
         raise _refused(refusal) from None
-    return EligibilityResponse.model_validate(asdict(answer))
+    # Validated once here and written by pydantic-core; `response_model` stays for the OpenAPI
+    # contract (a returned Response is not validated and encoded a second time).
+    answered = EligibilityResponse.model_validate(asdict(answer))
+    return Response(answered.model_dump_json(), media_type="application/json")
 
 
 def _loan_body(view: LoanView) -> LoanStatus:
