@@ -11,8 +11,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Request
 import orjson
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from portal.rules import FactError
