@@ -70,7 +70,7 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
         # Sign-in and verification through an OpenID Connect provider, when one is configured.
         "oidc_enabled": conn.app.state.settings.oidc_issuer is not None,
         # What the last action did (portal.web.flash); only `render` takes it from the session.
-        "flash": None,
+        "flash": [],
     }
 
 

@@ -30,7 +30,7 @@ def test_the_enterprise_keeps_its_account_on_the_profile(portal_app: FastAPI) ->
         },
         follow_redirects=False,
     )
-    assert saved.status_code == 303 and saved.headers["location"] == "/profile?payee_saved=1#payee"
+    assert saved.status_code == 303 and saved.headers["location"] == "/profile#payee"
     page = client.get(saved.headers["location"]).text
     assert "收款账户已保存。" in page and "中国银行广州海珠支行" in page and "****9876" in page
     assert "621785700000" not in page  # the full number is not shown back

@@ -53,7 +53,7 @@ def test_register_then_profile_then_badges(portal_app: FastAPI) -> None:
     _, code = register(client)
     assert code in client.get("/profile").text
     save_profile(client)
-    page = client.get("/profile?saved=1").text
+    page = client.get("/profile").text
     assert "已保存为第 1 版" in page
     catalogue = client.get("/catalogue").text
     for badge in ("可申报", "不符合", "需补充信息"):

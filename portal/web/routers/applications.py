@@ -122,7 +122,6 @@ def form_page(
     values: dict[str, Any],
     errors: dict[str, str],
     *,
-    saved: bool = False,
     refusal: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -158,7 +157,6 @@ def form_page(
         "comments": comments,
         "attached": attached,
         "library": file_library(portal, actor),
-        "saved": saved,
         "refusal": refusal,
         "tasks": section_statuses(spec, values, attached, lang) if long_form else None,
     }
@@ -181,7 +179,7 @@ def spec_for(request: Request, application: Application) -> FormSpec:
 
 
 @router.get("/applications/{application_id}/edit", response_class=HTMLResponse)
-def edit_form(request: Request, actor: EnterpriseUser, application_id: PathId, saved: int = 0) -> Response:
+def edit_form(request: Request, actor: EnterpriseUser, application_id: PathId) -> Response:
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
     if not editable(portal, application):
@@ -193,7 +191,7 @@ def edit_form(request: Request, actor: EnterpriseUser, application_id: PathId, s
         answers = spec.prefill(
             profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
         )
-    return form_page(request, actor, application, spec, answers, {}, saved=bool(saved))
+    return form_page(request, actor, application, spec, answers, {})
 
 
 async def _read_upload(upload: UploadFile) -> bytes:
@@ -319,7 +317,8 @@ def _save_or_submit(
         application = get_application_for(portal, actor, application_id)
         message = refused.message_en if lang == "en" else refused.message_zh
         return form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
-    return RedirectResponse(f"/applications/{application_id}/edit?saved=1", status_code=303)
+    flash(request, "app.saved")
+    return RedirectResponse(f"/applications/{application_id}/edit", status_code=303)
 
 
 def field_errors(failed: ValidationFailed, files: list[app_service.NewFile], t: Translator) -> dict[str, str]:
@@ -345,7 +344,8 @@ def reuse_attachment(
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
     app_service.attach(portal, actor, application_id, slot, attachment_id, application.version)
-    return RedirectResponse(f"/applications/{application_id}/edit?saved=1", status_code=303)
+    flash(request, "app.saved")
+    return RedirectResponse(f"/applications/{application_id}/edit", status_code=303)
 
 
 @router.post("/applications/{application_id}/withdraw", response_class=HTMLResponse)

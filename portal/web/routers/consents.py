@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from portal.services import bank_access, banks, consents
 from portal.services.errors import ValidationFailed
 from portal.web.case_views import fact_labels
+from portal.web.flash import flash
 from portal.web.i18n import request_lang
 from portal.web.params import PathId
 from portal.web.security import require_csrf
@@ -32,7 +33,6 @@ def _consents_page(
     *,
     errors: dict[str, str] | None = None,
     chosen: dict[str, Any] | None = None,
-    notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     portal = portal_of(request)
@@ -45,16 +45,14 @@ def _consents_page(
         "max_days": consents.MAX_CONSENT_DAYS,
         "errors": errors or {},
         "chosen": chosen or {"bank": "", "products": [], "days": str(consents.DEFAULT_CONSENT_DAYS)},
-        "notice": notice,
         "local_time": portal.clock.wall_time,
     }
     return render(request, "banks/consents.html", context, status_code=status_code)
 
 
 @router.get("/consents", response_class=HTMLResponse)
-def consent_list(request: Request, actor: EnterpriseUser, done: str | None = None) -> HTMLResponse:
-    notice = done if done in ("granted", "revoked") else None
-    return _consents_page(request, actor, notice=notice)
+def consent_list(request: Request, actor: EnterpriseUser) -> HTMLResponse:
+    return _consents_page(request, actor)
 
 
 @router.post("/consents", response_class=HTMLResponse)
@@ -81,13 +79,15 @@ def _grant(request: Request, actor: EnterpriseUser, form: FormData) -> Response:
     except ValidationFailed as failed:
         errors = {problem.path: problem.message for problem in failed.errors}
         return _consents_page(request, actor, errors=errors, chosen=chosen, status_code=422)
-    return RedirectResponse("/consents?done=granted", status_code=303)
+    flash(request, "consents.done.granted")
+    return RedirectResponse("/consents", status_code=303)
 
 
 @router.post("/consents/{consent_id}/revoke")
 def revoke(request: Request, consent_id: PathId, actor: EnterpriseUser) -> RedirectResponse:
     consents.revoke_consent(portal_of(request), actor, consent_id)
-    return RedirectResponse("/consents?done=revoked", status_code=303)
+    flash(request, "consents.done.revoked")
+    return RedirectResponse("/consents", status_code=303)
 
 
 @router.get("/access-log", response_class=HTMLResponse)

@@ -24,6 +24,7 @@ from portal.services.case_files import enterprises_by_id
 from portal.services.enterprises import profile_facts
 from portal.services.errors import ValidationFailed
 from portal.services.payee import PayeeAccount, kept_account, set_account
+from portal.web.flash import flash
 from portal.web.i18n import request_lang
 from portal.web.security import require_csrf
 from portal.web.self_check import fact_groups, message_of, parse_posted
@@ -67,7 +68,6 @@ def _profile_page(
     errors: dict[str, str],
     version: int | None,
     *,
-    saved: bool = False,
     payee: PayeeForm | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -86,7 +86,6 @@ def _profile_page(
         "values": {**values, **registered},
         "errors": errors,
         "version": version,
-        "saved": saved,
         "payee": payee or PayeeForm(kept=kept_account(enterprise)),
     }
     return render(request, "portal/profile.html", context, status_code=status_code)
@@ -99,7 +98,6 @@ class PayeeForm:
     kept: PayeeAccount | None = None
     values: Mapping[str, str] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
-    saved: bool = False
 
 
 def _current_profile(
@@ -111,13 +109,11 @@ def _current_profile(
 
 
 @router.get("/profile", response_class=HTMLResponse)
-def profile_form(
-    request: Request, actor: EnterpriseUser, saved: int = 0, payee_saved: int = 0
-) -> HTMLResponse:
+def profile_form(request: Request, actor: EnterpriseUser) -> HTMLResponse:
     enterprise = own_enterprise(request, actor)
     values, version = _current_profile(request, actor, enterprise)
-    payee = PayeeForm(kept=kept_account(enterprise), saved=bool(payee_saved))
-    return _profile_page(request, actor, enterprise, values, {}, version, saved=bool(saved), payee=payee)
+    payee = PayeeForm(kept=kept_account(enterprise))
+    return _profile_page(request, actor, enterprise, values, {}, version, payee=payee)
 
 
 @router.post("/profile/payee", response_class=HTMLResponse)
@@ -133,7 +129,8 @@ def save_payee(
         enterprise = own_enterprise(request, actor)
         values, version = _current_profile(request, actor, enterprise)
         return _profile_page(request, actor, enterprise, values, {}, version, payee=payee, status_code=422)
-    return RedirectResponse("/profile?payee_saved=1#payee", status_code=303)
+    flash(request, "payee.saved")
+    return RedirectResponse("/profile#payee", status_code=303)
 
 
 @router.post("/profile", response_class=HTMLResponse)
@@ -155,10 +152,11 @@ def _save_profile(request: Request, actor: EnterpriseUser, form: FormData) -> Re
         )
     facts = {entity: {k: stored_form(v) for k, v in named.items()} for entity, named in parsed.items()}
     try:
-        enterprises.save_confirmed_profile(portal, actor, facts, version)
+        saved = enterprises.save_confirmed_profile(portal, actor, facts, version)
     except ValidationFailed as failed:
         errors = {p.path: message_of(p.code, "text") for p in failed.errors}
         return _profile_page(
             request, actor, own_enterprise(request, actor), values, errors, version, status_code=422
         )
-    return RedirectResponse("/profile?saved=1", status_code=303)
+    flash(request, "profile.saved", version=saved.version)
+    return RedirectResponse("/profile", status_code=303)

@@ -26,6 +26,7 @@ from portal.services.errors import NotFound, Refused, StaleVersion
 from portal.services.listings import Entry, ListingFilter, Page, Vocabulary
 from portal.web.bank_api_models import ProblemBody
 from portal.web.errors import Problem
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import MAX_DB_INT, FormVersion, PathId
 from portal.web.security import require_csrf
@@ -296,11 +297,9 @@ def _allowed(action: str, status: str) -> bool:
 
 
 @router.get("/procurement/{listing_id:int}", response_class=HTMLResponse)
-def entry_page(request: Request, listing_id: PathId, done: Code = None) -> HTMLResponse:
+def entry_page(request: Request, listing_id: PathId) -> HTMLResponse:
     """One entry at its stable URL, in any status, with its history."""
-    return render(
-        request, "procurement/entry.html", _entry_context(request, listing_id, done=done, error=None)
-    )
+    return render(request, "procurement/entry.html", _entry_context(request, listing_id, error=None))
 
 
 @router.post("/procurement/{listing_id:int}/actions", response_class=HTMLResponse)
@@ -322,14 +321,15 @@ def act(
             if isinstance(exc, StaleVersion)
             else (exc.message_en if t.lang == "en" else exc.message_zh)
         )
-        context = _entry_context(request, listing_id, done=None, error=message)
+        context = _entry_context(request, listing_id, error=message)
         return render(
             request,
             "procurement/entry.html",
             context,
             status_code=409 if isinstance(exc, StaleVersion) else 422,
         )
-    return RedirectResponse(f"/procurement/{listing_id}?done={action}", status_code=303)
+    flash(request, f"procurement.done.{action}")  # the service refused any other action
+    return RedirectResponse(f"/procurement/{listing_id}", status_code=303)
 
 
 @router.post("/procurement/{listing_id:int}/renew")

@@ -41,7 +41,6 @@ def _status_page(
         "actor": actor,
         "status": status,
         "errors": errors or {},
-        "sent": request.query_params.get("sent"),
     }
     return render(request, "portal/verification.html", context, status_code=status_code)
 
@@ -76,7 +75,8 @@ async def send_papers(request: Request, actor: EnterpriseUser) -> Response:
     await run_in_threadpool(
         verification.request_verification, portal_of(request), actor, licence, authorisation
     )
-    return RedirectResponse("/verification?sent=1", status_code=303)
+    flash(request, "verification.sent")
+    return RedirectResponse("/verification", status_code=303)
 
 
 @router.get("/verifications", response_class=HTMLResponse)
