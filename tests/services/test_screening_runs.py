@@ -256,17 +256,22 @@ def _supervisor(portal: Portal, district: str | None) -> Actor:
     return actor_of(user)
 
 
-def test_a_city_wide_supervisor_starts_runs_and_a_district_supervisor_follows_them(
+def test_a_city_wide_supervisor_starts_and_follows_runs_a_district_supervisor_neither(
     portal: Portal, world: World
 ) -> None:
+    """A run screens a city-wide list whose rows carry no district: outside a district's scope."""
     city = _supervisor(portal, None)
     district = _supervisor(portal, "tianhe")
     run = start_run(portal, city, upload=csv_upload(1), measures=[MEASURE], notify=False)
     assert run.id is not None and run.started_by == city.user_id
+    assert [(r.id, name) for r, name in screening_runs.list_runs(portal, city)] == [(run.id, "监管")]
+    assert screening_runs.run_of(portal, city, run.id).id == run.id
     with pytest.raises(Forbidden):
         start_run(portal, district, upload=csv_upload(1), measures=[], notify=False)
-    assert [(r.id, name) for r, name in screening_runs.list_runs(portal, district)] == [(run.id, "监管")]
-    assert screening_runs.run_of(portal, district, run.id).id == run.id
+    with pytest.raises(Forbidden):
+        screening_runs.list_runs(portal, district)
+    with pytest.raises(NotFound):
+        screening_runs.run_of(portal, district, run.id)
 
 
 def test_an_empty_register_with_notify_succeeds_and_tells_nobody(

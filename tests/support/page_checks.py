@@ -50,7 +50,17 @@ from portal.web.i18n import Translator
 
 # One demo account per role, and the anonymous visitor (None); each starts from these pages.
 ROLES: dict[str | None, list[str]] = {
-    None: ["/", "/catalogue", "/self-check", "/notices", "/procurement", "/login", "/register"],
+    None: [
+        "/",
+        "/catalogue",
+        "/self-check",
+        "/notices",
+        "/procurement",
+        "/login",
+        "/register",
+        "/register/done",
+        "/password/reset",
+    ],
     "zhitong": ["/applications", "/catalogue", "/profile", "/inbox", "/access-log", "/consents"],
     "jiankang": ["/applications"],  # a second enterprise: its cases wait for amendment (the form pages)
     "haizhu_reviewer": ["/review", "/inbox", "/verifications", "/claims"],
@@ -101,6 +111,29 @@ class _Text(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._skip:
             self.parts.append(data)
+
+
+def starts_of(portal: Portal, username: str | None) -> list[str]:
+    """A role's start pages, and for an enterprise the pages only a form's button leads to (no
+    link does): each draft's check-your-answers page and each sent case's confirmation page."""
+    starts = list(ROLES[username])
+    if username is None:
+        return starts
+    with portal.reading() as session:
+        enterprise_id = session.exec(select(User.enterprise_id).where(User.username == username)).one()
+        if enterprise_id is None:
+            return starts
+        cases = session.exec(
+            select(Application.id, Application.workflow, Application.state, Application.submitted_at).where(
+                Application.enterprise_id == enterprise_id
+            )
+        ).all()
+    for case_id, workflow, state, submitted_at in cases:
+        if portal.workflows[workflow].state(state).kind == "draft":
+            starts.append(f"/applications/{case_id}/check")
+        elif submitted_at is not None:
+            starts.append(f"/applications/{case_id}/submitted")
+    return starts
 
 
 def visible_text(html: str) -> str:
