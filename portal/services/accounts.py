@@ -1,13 +1,15 @@
-"""What an administrator does to an account: lift a lockout, end its sessions, disable or enable it.
+"""What an administrator does to an account: lift a lockout, end its sessions, disable or enable it;
+and the one thing its holder sets by just using the portal, the language they read it in.
 
-Each is one audited transaction. Disabling ends every session of the account in the same
-transaction, so a disabled user is signed out on every instance at once.
+Each administrator's act is one audited transaction. Disabling ends every session of the
+account in the same transaction, so a disabled user is signed out on every instance at once.
 """
 
 from sqlmodel import Session
 
 from portal.db.audit import append_audit
 from portal.db.tables import User
+from portal.messages import normalise_lang
 from portal.services import web_sessions
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound
@@ -67,3 +69,18 @@ def set_active(portal: Portal, admin: Actor, user_id: int, *, active: bool) -> s
             web_sessions.end_all_in(session, user_id, portal.now())
         _audit(session, admin, user_id, "account_enabled" if active else "account_disabled")
         return user.username
+
+
+def set_language(portal: Portal, user_id: int, lang: str) -> None:
+    """Remember the language a person chose (zh or en): their notifications are e-mailed in it.
+
+    A preference like the page's cookie, not an act on anyone's case, so it is not audited.
+    """
+    code = normalise_lang(lang)
+    with portal.transaction() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("user", user_id)
+        if user.locale != code:
+            user.locale = code
+            session.add(user)

@@ -354,7 +354,7 @@ def advance(
         payload=payload,
     )
     if target != source:
-        _tell_parties(session, application, workflow, target, actor, measure_title(portal, application))
+        _tell_parties(session, application, workflow, target, actor)
     return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
 
 
@@ -389,7 +389,6 @@ def _tell_objection_outcome(
 ) -> None:
     """Each objector who gave an address is e-mailed the outcome and its reasons; the enterprise
     is told too when an objection is upheld."""
-    outcome = "异议成立" if upheld else "异议不成立"
     for objection in decided:
         if objection.objector_email:
             notify(
@@ -397,11 +396,13 @@ def _tell_objection_outcome(
                 kind="objection_outcome",
                 role=PUBLIC_ROLE,
                 email=objection.objector_email,
-                title=f"公示异议处理结果：{outcome}",
-                body=(
-                    f"您对公示事项（编号 {application.id}）提出的异议经核查认定为{outcome}。"
-                    f"理由：{comment or '—'}"
-                ),
+                lang=objection.objector_lang,
+                message="note.objection_outcome",
+                params={
+                    "id": application.id,
+                    "outcome": "upheld" if upheld else "dismissed",
+                    "comment": comment or "",
+                },
                 dedupe_key=f"objection_outcome:{objection.id}",
             )
     if upheld:
@@ -410,26 +411,16 @@ def _tell_objection_outcome(
             kind="case_update",
             enterprise_id=application.enterprise_id,
             link=f"/applications/{application.id}",
-            title="公示异议成立",
-            body=(
-                f"您的申报（编号 {application.id}）在公示期内收到的异议经核查成立，申报不予通过。"
-                f"理由：{comment or '—'}"
-            ),
+            message="note.objection_upheld",
+            params={"id": application.id, "comment": comment or ""},
             dedupe_key=f"objection_upheld:{application.id}",
         )
 
 
-def measure_title(portal: Portal, application: Application) -> str:
-    """The case's measure as the e-mail names it: its Chinese title (never the measure id)."""
-    versions = portal.pack.versions(application.measure_id)
-    return versions[-1].title.zh if versions else application.measure_id
-
-
 def _tell_parties(
-    session: Session, application: Application, workflow: Workflow, target: str, actor: Actor, title: str
+    session: Session, application: Application, workflow: Workflow, target: str, actor: Actor
 ) -> None:
     """Tell the enterprise its case moved, and the party now responsible that it has work."""
-    label = workflow.state(target).label
     link = f"/applications/{application.id}"
     if actor.role != "enterprise":
         notify(
@@ -437,10 +428,13 @@ def _tell_parties(
             kind="case_update",
             enterprise_id=application.enterprise_id,
             link=link,
-            title=f"申报进度更新：{label.zh}",
-            body=f"您的申报（{title}）已进入“{label.zh}”阶段。",
             message="note.case_update",
-            params={"measure": application.measure_id, "workflow": workflow.name, "state": target},
+            params={
+                "id": application.id,
+                "measure": application.measure_id,
+                "workflow": workflow.name,
+                "state": target,
+            },
         )
     party = workflow.state(target).responsible
     role = _PARTY_ROLE.get(party or "")
@@ -453,8 +447,6 @@ def _tell_parties(
         link=link,
         district=application.district if party == "district" else None,
         bureau=application.lead_unit if party == "bureau" else None,
-        title=f"待办：{label.zh}",
-        body=f"申报 {application.id}（{title}）待处理：{label.zh}。",
         message="note.work_item",
         params={
             "id": application.id,

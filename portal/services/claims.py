@@ -109,12 +109,9 @@ def decide_claim(
                 kind="registration",
                 role="public",
                 email=claimant.email,
-                title="企业账号认领申请已同意" if accept else "企业账号认领申请未获同意",
-                body=(
-                    f"您可以用用户名“{claimant.username}”登录。"
-                    if accept
-                    else f"您的申请未获同意。理由：{comment}"
-                ),
+                lang=claimant.locale,
+                message="note.claim_accepted" if accept else "note.claim_refused",
+                params={"username": claimant.username, "comment": comment or ""},
                 dedupe_key=f"claim_decided:{cast(int, claim.id)}",
             )
         return claim

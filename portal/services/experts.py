@@ -19,7 +19,6 @@ from portal.db.tables import Application, Enterprise, ExpertAssignment, ExpertCo
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.cases import advance, audit_case, bump, score_totals, workflow_of
 from portal.services.context import Portal
-from portal.services.decisions import rule_of
 from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import Actor
@@ -95,21 +94,16 @@ def assign_expert(
         audit_case(
             session, actor, application, "expert_assigned", {"expert_id": expert_id, "version": version}
         )
-        _tell_expert(session, portal, application, assignment)
+        _tell_expert(session, application, assignment)
         return assignment
 
 
-def _tell_expert(
-    session: Session, portal: Portal, application: Application, assignment: ExpertAssignment
-) -> None:
-    title = rule_of(portal, application).title.zh
+def _tell_expert(session: Session, application: Application, assignment: ExpertAssignment) -> None:
     notify(
         session,
         kind="expert_assignment",
         recipient_user_id=assignment.expert_id,
         link=f"/expert/{application.id}",
-        title="评审任务",
-        body=f"您被指派评审申报 {application.id}（{title}），请先签署无利益冲突声明。",
         dedupe_key=f"assign:{assignment.id}",
         message="note.expert_assigned",
         params={"id": application.id, "measure": application.measure_id},
@@ -270,8 +264,6 @@ def _tell_lead_unit_failed(session: Session, application: Application, result: C
         role="reviewer",
         bureau=application.lead_unit,
         link=f"/applications/{application.id}",
-        title="专家评审未达合格线",
-        body=f"申报 {application.id} 专家评审均分 {result.mean}，未达合格线，请决定不予通过或退回补正。",
         message="note.panel_failed",
         params={"id": application.id, "mean": str(result.mean)},
         dedupe_key=f"panel_failed:{application.id}:{len(result.counted_expert_ids)}",
@@ -378,8 +370,6 @@ def recuse(portal: Portal, actor: Actor, application_id: int, reason: str, expec
             role="reviewer",
             bureau=application.lead_unit,
             link=f"/review/{application_id}#panel",
-            title="评审专家申请回避",
-            body=f"申报 {application_id} 的一名评审专家声明存在利益冲突并回避，请更换专家。",
             message="note.expert_recused",
             params={"id": application_id},
             dedupe_key=f"recused:{assignment.id}",
@@ -434,7 +424,7 @@ def replace_expert(
             {"expert_id": expert_id, "new_expert_id": new_expert_id, "late": late, "version": version},
             comment=reason.strip() or None,
         )
-        _tell_expert(session, portal, application, new)
+        _tell_expert(session, application, new)
         return new
 
 

@@ -37,7 +37,6 @@ from portal.services.listing_register import (
     LISTED,
     REVOKED,
     SUSPENDED,
-    listing_rule,
     record_event,
     submitted_answers,
 )
@@ -367,16 +366,15 @@ def act_on(
             kind="listing_update",
             enterprise_id=listing.enterprise_id,
             link=f"/procurement/{listing.id}",
-            title=f"目录条目状态变更：{listing.name}",
-            body=(
-                f"“{listing.name}”的目录条目已{_ZH_EVENT[action]}，"
-                f"决定书文号 {letter.doc_number}。理由：{reasons.strip()}"
-            ),
+            message="note.listing_status",
+            params={
+                "name": listing.name,
+                "action": action,
+                "doc_number": letter.doc_number,
+                "reasons": reasons.strip(),
+            },
         )
         return letter
-
-
-_ZH_EVENT = {"suspend": "暂停", "reinstate": "恢复", "revoke": "撤销"}
 
 
 def renewal_open(session: Session, portal: Portal, listing: Listing) -> Application | None:
@@ -508,17 +506,11 @@ def _change(portal: Portal, seen: Listing, event: str) -> bool:
             listing.status = EXPIRED
         else:
             listing.reminded_for = listing.expires_on
-            title = _measure_title_zh(portal, session, listing)
             notify(
                 session,
                 kind="listing_expiry",
                 enterprise_id=listing.enterprise_id,
                 link=f"/procurement/{listing.id}",
-                title=f"目录条目即将到期：{listing.name}",
-                body=(
-                    f"“{listing.name}”在{title}中的条目将于 {listing.expires_on} 到期。"
-                    "如需继续列入，请在到期前申请续期（续期申请按原条目预填）。"
-                ),
                 dedupe_key=f"listing-expiry:{listing.id}:{listing.expires_on}",
                 message="note.listing_expiry",
                 params={
@@ -533,10 +525,3 @@ def _change(portal: Portal, seen: Listing, event: str) -> bool:
         session.flush()
         record_event(session, portal, listing, event, SYSTEM_ACTOR)
         return True
-
-
-def _measure_title_zh(portal: Portal, session: Session, listing: Listing) -> str:
-    """The measure's title (zh) for notifications about the entry."""
-    application = session.get(Application, listing.application_id)
-    rule = listing_rule(portal, application) if application is not None else None
-    return f"“{rule.title.zh}”" if rule is not None else "目录"

@@ -151,11 +151,12 @@ def lodge_objection(
     email: str,
     reasons: str,
     file: ObjectionFile | None = None,
+    lang: str | None = None,
 ) -> Objection:
     """A member of the public objects to a case on notice; the objection holds the case.
 
     Field problems carry codes (`required`, `too_long`, `email`, `file_too_large`) so the page
-    can say them in the reader's language.
+    can say them in the reader's language. `lang` is the page's: the outcome is e-mailed in it.
     """
     name, contact, email, reasons = name.strip(), contact.strip(), email.strip(), reasons.strip()
     problems = []
@@ -193,6 +194,7 @@ def lodge_objection(
             objector_name=name,
             objector_contact=contact,
             objector_email=email or None,
+            objector_lang=lang,
             attachment_sha256=digest,
             attachment_name=file.name if file else None,
             attachment_content_type=file.content_type if file else None,
@@ -217,8 +219,6 @@ def lodge_objection(
             role="reviewer",
             bureau=application.lead_unit,
             link=f"/review/{application_id}#objections",
-            title="公示期收到异议",
-            body=f"申报 {application_id} 在公示期内收到异议，请核查后认定异议成立或不成立。",
             message="note.objection_filed",
             params={"id": application_id},
             dedupe_key=f"objection:{objection.id}",

@@ -1,5 +1,9 @@
 """In-app notifications, and their delivery by e-mail when SMTP is configured.
 
+A notification is stored as a message key with language-neutral parameters and rendered when
+read: in the inbox in the reader's language, and in each e-mail in its recipient's (the
+account's chosen language, or the one a member of the public used on the page they wrote from).
+
 Writing a notification is part of the use case's transaction; sending mail is not, because
 an SMTP server must never be able to roll back a decision. Each pending message is then
 claimed, sent outside any transaction, and settled: `emailed_at`, or after the last attempt
@@ -7,16 +11,20 @@ claimed, sent outside any transaction, and settled: `emailed_at`, or after the l
 """
 
 import smtplib
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import ColumnElement, Table, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from portal.db.tables import Notification, User
+from portal.documents.formatting import format_date
+from portal.messages import Lang, catalogue, normalise_lang
 from portal.services.context import Portal
 from portal.services.errors import NotFound
 from portal.workflows import Actor
@@ -42,8 +50,8 @@ def notify(
     session: Session,
     *,
     kind: str,
-    title: str,
-    body: str,
+    message: str,
+    params: Mapping[str, object] | None = None,
     recipient_user_id: int | None = None,
     enterprise_id: int | None = None,
     role: str | None = None,
@@ -52,15 +60,18 @@ def notify(
     link: str | None = None,
     dedupe_key: str | None = None,
     email: str | None = None,
-    message: str | None = None,
-    params: dict[str, object] | None = None,
+    lang: str | None = None,
 ) -> bool:
     """Queue one notification; with a `dedupe_key` already used, do nothing and return False.
 
-    `email` addresses someone without an account (a member of the public who objected).
-    `message` and `params` let the inbox say it in the reader's language (portal.web.inbox_views);
-    `title` and `body` are what e-mail sends.
+    Only the catalogue key `message` and language-neutral `params` are stored (ids, state and
+    enum names, ISO dates, amounts as strings); each reader, and each e-mail's recipient, gets
+    them in their own language (`note_text`). `params["id"]`, where present, is always the
+    application the note is about, so the inbox can give its reference number. `email`
+    addresses someone without an account (an objector, a registrant) in `lang`.
     """
+    if f"{message}.title" not in catalogue() or f"{message}.body" not in catalogue():
+        raise ValueError(f"no message {message!r} in the catalogue")
     row = {
         "recipient_user_id": recipient_user_id,
         "enterprise_id": enterprise_id,
@@ -68,13 +79,12 @@ def notify(
         "district": district,
         "bureau": bureau,
         "kind": kind,
-        "title": title,
-        "body": body,
         "link": link,
         "dedupe_key": dedupe_key,
         "email": email,
+        "lang": normalise_lang(lang) if email is not None else None,
         "message": message,
-        "params": params,
+        "params": dict(params) if params is not None else None,
     }
     if dedupe_key is None:
         session.connection().execute(_INSERT, row)
@@ -90,6 +100,60 @@ def notify(
     except IntegrityError:
         return False
     return True
+
+
+# Parameters holding an ISO date, shown as each language writes a date.
+_DATE_PARAMS = frozenset({"date", "deadline"})
+# Parameters holding free text someone typed, which may be empty.
+_TEXT_PARAMS = frozenset({"comment", "reasons"})
+
+
+def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) -> dict[str, object]:
+    """Language-neutral parameters as words in `lang`.
+
+    `measure` becomes its title, `state` (of `workflow`) its stage's label, a date param a
+    date, and any value with a catalogue entry `<message>.<param>.<value>` (an outcome, an
+    action) that entry.
+    """
+    texts = catalogue()
+    words: dict[str, object] = dict(params)
+    for name, value in params.items():
+        enum_key = f"{message}.{name}.{value}"
+        if enum_key in texts:
+            words[name] = texts[enum_key][lang]
+        elif name in _DATE_PARAMS and isinstance(value, str):
+            with suppress(ValueError):  # a date that is not one reads as stored
+                words[name] = format_date(date.fromisoformat(value), lang)
+        elif name in _TEXT_PARAMS and not value:
+            words[name] = "—"
+    measure = params.get("measure")
+    if isinstance(measure, str) and measure in portal.pack.measure_ids():
+        versions = portal.pack.versions(measure)
+        words["measure"] = versions[-1].title.get(lang)
+    workflow = portal.workflows.get(str(params.get("workflow", "")))
+    state = params.get("state")
+    if workflow is not None and state in {s.name for s in workflow.states}:
+        label = workflow.state(str(state)).label
+        words["state"] = label.en if lang == "en" else label.zh
+    return words
+
+
+def note_text(portal: Portal, note: Notification, lang: Lang) -> tuple[str, str]:
+    """A note's title and body in `lang`; a note written before message keys has only its Chinese."""
+    if note.message is None or f"{note.message}.title" not in catalogue():
+        return note.title or "", note.body or ""
+    words = _words(portal, note.message, note.params or {}, lang)
+    texts = catalogue()
+    return (
+        texts[f"{note.message}.title"][lang].format(**words),
+        texts[f"{note.message}.body"][lang].format(**words),
+    )
+
+
+def case_of(note: Notification) -> int | None:
+    """The application a note is about, if it is about one (`params["id"]`, see `notify`)."""
+    case = (note.params or {}).get("id") if note.message is not None else None
+    return case if isinstance(case, int) else None
 
 
 def _addressed_to(actor: Actor) -> ColumnElement[bool]:
@@ -128,10 +192,11 @@ def mark_read(portal: Portal, actor: Actor, notification_id: int) -> None:
             session.add(row)
 
 
-def _recipients(session: Session, note: Notification) -> list[str]:
-    """The e-mail addresses a notification goes to: its own address, or its active users'."""
+def _recipients(session: Session, note: Notification) -> list[tuple[str, Lang]]:
+    """Where a notification goes, each address with its reader's language: its own address in
+    the language its sender gave, or its active users' addresses in each account's language."""
     if note.email is not None:
-        return [note.email]
+        return [(note.email, normalise_lang(note.lang))]
     query = select(User).where(col(User.active).is_(True)).where(col(User.email).is_not(None))
     if note.recipient_user_id is not None:
         query = query.where(User.id == note.recipient_user_id)
@@ -143,7 +208,7 @@ def _recipients(session: Session, note: Notification) -> list[str]:
             query = query.where(User.district == note.district)
         if note.bureau is not None:
             query = query.where(User.bureau == note.bureau)
-    return [str(user.email) for user in session.exec(query).all()]
+    return [(str(user.email), normalise_lang(user.locale)) for user in session.exec(query).all()]
 
 
 EMAIL_MAX_ATTEMPTS = 6
@@ -154,12 +219,19 @@ SendOutcome = Literal["sent", "retry", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
+class _Letter:
+    """One recipient's copy, in their language."""
+
+    address: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
 class _Outgoing:
     """One claimed message, composed inside the claim's transaction and sent after it."""
 
-    subject: str
-    body: str
-    addresses: list[str]
+    letters: list[_Letter]
     attempt: int
 
 
@@ -209,8 +281,13 @@ def _claim(portal: Portal, notification_id: int, *, claim: timedelta = EMAIL_CLA
         note.email_attempts += 1
         note.email_claimed_until = portal.clock.real_now() + claim
         session.add(note)
-        body = note.body if note.link is None else f"{note.body}\n\n{portal.public_base_url}{note.link}"
-        return _Outgoing(note.title, body, _recipients(session, note), note.email_attempts)
+        letters = []
+        for address, lang in _recipients(session, note):
+            subject, body = note_text(portal, note, lang)
+            if note.link is not None:
+                body = f"{body}\n\n{portal.public_base_url}{note.link}"
+            letters.append(_Letter(address, subject, body))
+        return _Outgoing(letters, note.email_attempts)
 
 
 def _settle(portal: Portal, notification_id: int, error: str | None, *, give_up: bool) -> None:
@@ -243,18 +320,18 @@ def send_email(
     if outgoing is None:
         return "skipped"
     try:
-        if outgoing.addresses:
+        if outgoing.letters:
             with smtplib.SMTP(portal.smtp.host, portal.smtp.port, timeout=10) as smtp:
                 domain = portal.smtp.sender.rpartition("@")[2] or "portal.invalid"
-                for index, address in enumerate(outgoing.addresses):
+                for index, letter in enumerate(outgoing.letters):
                     message = EmailMessage()
                     # The same id on every attempt: a resend after a crash is recognisably the
                     # same message to the recipient's mail system, which keeps one copy.
                     message["Message-ID"] = f"<notification-{notification_id}.{index}@{domain}>"
                     message["From"] = portal.smtp.sender
-                    message["To"] = address
-                    message["Subject"] = outgoing.subject
-                    message.set_content(outgoing.body)
+                    message["To"] = letter.address
+                    message["Subject"] = letter.subject
+                    message.set_content(letter.body)
                     smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         give_up = outgoing.attempt >= max_attempts

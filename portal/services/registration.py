@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
 from portal.db.tables import Enterprise, EnterpriseClaim, Role, User
+from portal.messages import normalise_lang
 from portal.services.auth import USERNAME_LIMIT, check_password_strength, check_username, hash_password
 from portal.services.cases import PUBLIC_ROLE
 from portal.services.context import Portal
@@ -45,9 +46,11 @@ class Registration:
     password: str
     password2: str
     ai_track: str | None = None
+    # The language of the page registered on: the account's, and the outcome e-mail's.
+    lang: str = "zh"
 
     @classmethod
-    def from_form(cls, values: Mapping[str, str]) -> "Registration":
+    def from_form(cls, values: Mapping[str, str], *, lang: str) -> "Registration":
         """From a submitted form: text trimmed (passwords as typed), absent fields empty."""
         text = {name: values.get(name, "").strip() for name in ("uscc", "name", "district", "username")}
         return cls(
@@ -60,6 +63,7 @@ class Registration:
             password=values.get("password", ""),
             password2=values.get("password2", ""),
             ai_track=values.get("ai_track", "").strip() or None,
+            lang=lang,
         )
 
 
@@ -137,11 +141,8 @@ def _record(session: Session, form: Registration, uscc: str, password_hash: str)
         kind="registration",
         recipient_user_id=user.id,
         link="/verification",
-        title="企业账号已创建",
-        body=(
-            f"您的账号“{form.username}”已创建，可以登录。"
-            "提交申报、授权银行查询之前，请先完成企业身份核验：上传营业执照和账号使用人的授权书，由所在区审核。"
-        ),
+        message="note.registered",
+        params={"username": form.username},
     )
 
 
@@ -175,6 +176,7 @@ def _new_user(
         role=Role.ENTERPRISE.value,
         enterprise_id=enterprise_id,
         active=active,
+        locale=normalise_lang(form.lang),
     )
     session.add(user)
     session.flush()
@@ -199,17 +201,11 @@ def _claim(session: Session, form: Registration, held: Enterprise, password_hash
         event="claim_filed",
         payload={"claim_id": claim.id, "username": form.username, "claimed_name": form.name},
     )
-    body = (
-        f"“{form.display_name}”（用户名 {form.username}，邮箱 {form.email}）申请作为本企业的用户。"
-        "请核实此人是否有权代表企业，再同意或拒绝。"
-    )
     notify(
         session,
         kind="claim",
         enterprise_id=enterprise_id,
         link="/claims",
-        title="有人申请加入本企业账号",
-        body=body,
         message="note.claim_filed",
         params={"name": form.display_name, "username": form.username, "email": form.email},
     )
@@ -219,8 +215,6 @@ def _claim(session: Session, form: Registration, held: Enterprise, password_hash
         role=Role.REVIEWER.value,
         district=held.district,
         link="/claims",
-        title="待办：企业账号认领申请",
-        body=f"{held.name}：{body}",
         message="note.claim_work_item",
         params={
             "enterprise": held.name,
@@ -234,11 +228,8 @@ def _claim(session: Session, form: Registration, held: Enterprise, password_hash
         kind="registration",
         role=PUBLIC_ROLE,
         email=form.email,
-        title="您的注册申请已记录",
-        body=(
-            "该统一社会信用代码已有企业账号。您的申请已转交该企业的现有用户及所在区审核人员；"
-            "同意后您即可用所填用户名和密码登录。"
-        ),
+        lang=form.lang,
+        message="note.claim_recorded",
     )
 
 
@@ -258,6 +249,7 @@ def _name_taken(session: Session, form: Registration) -> None:
         kind="registration",
         role=PUBLIC_ROLE,
         email=form.email,
-        title="您的注册未完成",
-        body=f"用户名“{form.username}”不可用，未创建账号。请换一个用户名重新注册。",
+        lang=form.lang,
+        message="note.name_taken",
+        params={"username": form.username},
     )

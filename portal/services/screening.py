@@ -113,29 +113,18 @@ def notify_eligible_in(session: Session, portal: Portal, results: pa.Table, rule
         online = can_apply_online(portal, rule)
         case = offer_case(session, portal, rule, enterprise_id) if rule.auto_grant and online else None
         if case is not None:
-            title = f"「{rule.title.zh}」免申即享：请确认收款信息"
-            body = (
-                f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报。"
-                "请确认收款账户，确认后即进入审核流程。"
-            )
             link = f"/applications/{case.id}/confirm"
             message = "note.screening_confirm"
         elif rule.auto_grant:
-            title = f"您已符合「{rule.title.zh}」免申即享条件"
-            body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）条件，无需申报即可享受。"
             link = f"/catalogue/{measure}"
             message = "note.screening_granted"
         else:
-            title = f"您可能符合「{rule.title.zh}」申报条件"
-            body = f"经系统筛查，贵单位符合「{rule.title.zh}」（{rule.version}）的条件，可在线申报。"
             # The application form opens prefilled from the profile.
             link = f"/applications/start?measure={measure}" if online else f"/catalogue/{measure}"
             message = "note.screening_eligible"
         written += notify(
             session,
             kind=SCREENING_KIND,
-            title=title,
-            body=body,
             enterprise_id=enterprise_id,
             link=link,
             dedupe_key=screening_key(measure, rule.version, enterprise_id),

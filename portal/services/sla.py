@@ -14,7 +14,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 
 from portal.db.tables import Application
-from portal.services.cases import advance, audit_case, bump, case_context, measure_title, workflow_of
+from portal.services.cases import advance, audit_case, bump, case_context, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.listings import sweep_listings
@@ -151,12 +151,6 @@ def _escalate(portal: Portal, action: Escalation, version: int) -> None:
             district=application.district if scope == "district" else None,
             bureau=application.lead_unit if scope == "bureau" else None,
             link=f"/applications/{application.id}",
-            title=f"超期督办：{state.label.zh}",
-            body=(
-                f"申报 {application.id}（{measure_title(portal, application)}）"
-                f"在“{state.label.zh}”阶段已超过期限 "
-                f"{action.deadline.isoformat()}（超期 {action.overdue_working_days} 个工作日）。"
-            ),
             message="note.escalation",
             params={
                 "id": application.id,

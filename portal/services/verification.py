@@ -152,8 +152,6 @@ def request_verification(
                 role=Role.REVIEWER.value,
                 district=enterprise.district,
                 link=f"/verifications/{request.id}",
-                title="待办：企业身份核验",
-                body=f"{enterprise.name} 上传了营业执照和授权书，请核验。",
                 message="note.verification_work_item",
                 params={"enterprise": enterprise.name},
             )
@@ -279,19 +277,12 @@ def decide_verification(
         verified = target == portal.city.verification.verified
         if verified:
             mark_verified(session, portal, enterprise, VIA_PAPERS, actor)
-        label = workflow.state(target).label.zh
         notify(
             session,
             kind="case_update",
             enterprise_id=request.enterprise_id,
             link="/verification",
-            title=f"企业身份核验：{label}",
-            body=(
-                "企业身份已核验，现在可以提交申报、授权银行查询。"
-                if verified
-                else f"企业身份核验结果：{label}。"
-                + (f"理由：{comment}。" if comment else "")
-                + "可按要求重新上传材料。"
-            ),
+            message="note.verified" if verified else "note.verification_returned",
+            params={"workflow": workflow.name, "state": target, "comment": comment or ""},
         )
         return request

@@ -13,9 +13,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.requests import HTTPConnection
 
+from portal.messages import LANGS
 from portal.services.access import actor_for_user
 from portal.web.flash import take_flash
-from portal.web.i18n import LANGS, Translator, request_lang
+from portal.web.i18n import Translator, request_lang
 from portal.web.security import CSRF_FIELD, csrf_token
 from portal.web.session_store import HANDLE_KEY
 from portal.workflows import Actor

@@ -17,7 +17,7 @@ from portal.db.tables import AuditEvent, Letter, Notification, User
 from portal.services import auth, decisions, metrics, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import Conflict, NotFound, Refused
-from tests.support.smtp_sink import Sink, running_sink
+from tests.support.smtp_sink import SUBJECT, Sink, running_sink
 
 
 def test_correction_supersedes_and_keeps_the_old_letter(portal: Portal, world: World) -> None:
@@ -153,14 +153,14 @@ def test_two_concurrent_deliveries_send_each_message_once(
                 session,
                 recipient_user_id=world.actors["ent_a"].user_id,
                 kind="test",
-                title=f"message {n}",
-                body="body",
+                message="note.listing_expiry",
+                params={"name": f"message {n}", "measure": "m", "date": "2026-06-01"},
                 dedupe_key=f"race-{n}",
             )
     with ThreadPoolExecutor(max_workers=2) as pool:
         sent = list(pool.map(lambda _: notifications.deliver_email(mailing, batch=10), range(6)))
     subjects = sorted(message_from_bytes(m, policy=policy.default)["Subject"] for m in inbox.messages)
-    assert subjects == sorted(f"message {n}" for n in range(30))
+    assert subjects == sorted(f"{SUBJECT}message {n}" for n in range(30))
     assert sum(sent) == 30
 
 
@@ -170,8 +170,8 @@ def _one_message(portal: Portal, world: World, key: str) -> int:
             session,
             recipient_user_id=world.actors["ent_a"].user_id,
             kind="test",
-            title=f"message {key}",
-            body="body",
+            message="note.listing_expiry",
+            params={"name": f"message {key}", "measure": "m", "date": "2026-06-01"},
             dedupe_key=key,
         )
     with portal.reading() as session:

@@ -14,6 +14,7 @@ from portal.db.tables import Application, AuditEvent, Notification, Transition
 from portal.services import applications, case_files, experts, sla
 from portal.services.context import Portal
 from portal.services.errors import Conflict, Forbidden, Refused
+from portal.services.notifications import note_text
 
 
 def _scores(values: dict[str, int]) -> dict[str, Decimal]:
@@ -129,7 +130,7 @@ def test_pass_mark_moves_the_case_on(portal: Portal, world: World) -> None:
     )
     # The same stage bookkeeping as any transition: a new stage visit with the notice's (absent) deadline.
     assert row is not None and row.stage_entered_at is not None and row.due_on is None
-    assert told[-1].title == "待办：公示"
+    assert note_text(portal, told[-1], "zh")[0] == "待办：公示"
     assert chain.ok, chain
     # A reviewer has nothing left to conclude; the notice closes on its own seven days later.
     assert "conclude_expert_review" not in [
@@ -174,7 +175,8 @@ def test_failed_panel_tells_the_lead_unit_and_waits_for_a_reviewer(portal: Porta
         told = session.exec(
             select(Notification).where(Notification.bureau == "gzdev").order_by(col(Notification.id))
         ).all()
-    assert told[-1].title == "专家评审未达合格线" and "50.00" in told[-1].body
+    title, body = note_text(portal, told[-1], "zh")
+    assert title == "专家评审未达合格线" and "50.00" in body
     assert told[-1].role == "reviewer"
     with pytest.raises(Refused):
         case.fire("rev_gzdev", "conclude_expert_review")
@@ -201,7 +203,7 @@ def test_a_recusing_expert_is_replaced_and_the_exclusion_can_pass_the_panel(
     assert recused.reason == "本人曾为该企业提供咨询服务"
     with portal.reading() as session:
         told = session.exec(select(Notification).where(col(Notification.kind) == "work_item")).all()
-    assert any("回避" in n.title for n in told)
+    assert any(n.message == "note.expert_recused" for n in told)
     # The replacement declares and scores; the third counted score publishes the notice.
     spare = world.actors["expert5"]
     experts.replace_expert(

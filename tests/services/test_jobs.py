@@ -26,7 +26,7 @@ from portal.services import notifications
 from portal.services.context import Portal
 from portal.services.screening_runs import start_run
 from portal.settings import Settings, get_settings
-from tests.support.smtp_sink import Sink, running_sink
+from tests.support.smtp_sink import SUBJECT, Sink, running_sink
 
 PORTAL = str(Path(sys.executable).parent / "portal")
 
@@ -52,8 +52,8 @@ def _queue_messages(portal: Portal, world: World, count: int) -> None:
                 session,
                 recipient_user_id=world.actors["ent_a"].user_id,
                 kind="test",
-                title=f"message {n}",
-                body=f"body {n}",
+                message="note.listing_expiry",
+                params={"name": f"message {n}", "measure": "m", "date": "2026-06-01"},
                 dedupe_key=f"jobs-{n}",
             )
 
@@ -109,7 +109,7 @@ def test_two_workers_run_the_sweep_and_send_each_email_once(
 
     assert _job_states(portal, ids) == ["succeeded"] * 7
     subjects = inbox.subjects()
-    assert all(subjects[f"message {n}"] == 1 for n in range(30)), subjects
+    assert all(subjects[f"{SUBJECT}message {n}"] == 1 for n in range(30)), subjects
     assert max(inbox.deliveries().values()) == 1  # the cast's notices and escalations: once each too
     with portal.engine.connect() as connection:
         pending = connection.execute(text("SELECT count(*) FROM notification WHERE emailed_at IS NULL"))
@@ -160,14 +160,14 @@ def test_in_process_jobs_send_the_outbox_on_sqlite(
     jobs.start()
     try:
         for _ in range(400):  # bounded: a few ticks are enough
-            if all(inbox.subjects()[f"message {n}"] for n in range(3)):
+            if all(inbox.subjects()[f"{SUBJECT}message {n}"] for n in range(3)):
                 break
             pause.wait(0.05)
     finally:
         jobs.stop()
     assert not jobs.running
     subjects = inbox.subjects()
-    assert [subjects[f"message {n}"] for n in range(3)] == [1, 1, 1]
+    assert [subjects[f"{SUBJECT}message {n}"] for n in range(3)] == [1, 1, 1]
 
 
 @pytest.fixture

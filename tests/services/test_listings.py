@@ -22,6 +22,7 @@ from portal.services.context import Portal
 from portal.services.errors import Forbidden, Refused, StaleVersion
 from portal.services.letters import rerender_letter
 from portal.services.listings import ListingFilter
+from portal.services.notifications import note_text
 
 
 def _listing_of(portal: Portal, app_id: int) -> Listing:
@@ -175,7 +176,7 @@ def test_suspend_reinstate_revoke_with_letters(portal: Portal, world: World) -> 
             .where(col(Notification.kind) == "listing_update")
             .order_by(col(Notification.id))
         ).all()
-    assert len(told) == 3 and "提供虚假专利证明" in told[-1].body
+    assert len(told) == 3 and "提供虚假专利证明" in note_text(portal, told[-1], "zh")[1]
 
 
 def test_only_the_owner_renews_and_not_a_revoked_entry(portal: Portal, world: World) -> None:

@@ -122,7 +122,7 @@ def test_an_upheld_objection_rejects_and_tells_the_enterprise(portal: Portal, wo
         notes = session.exec(
             select(Notification).where(col(Notification.kind).in_(["case_update", "objection_outcome"]))
         ).all()
-    assert any(n.title == "公示异议成立" and n.enterprise_id is not None for n in notes)
+    assert any(n.message == "note.objection_upheld" and n.enterprise_id is not None for n in notes)
     assert not any(n.kind == "objection_outcome" for n in notes)  # no address given, nobody to mail
 
 

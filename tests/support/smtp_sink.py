@@ -59,3 +59,8 @@ def running_sink() -> Iterator[tuple[Sink, int]]:
         yield sink, port
     finally:
         controller.stop()
+
+
+# Tests queue numbered messages as `note.listing_expiry` notes named "message <n>"; each one's
+# subject, to a zh reader, is this followed by the name.
+SUBJECT = "目录条目即将到期："

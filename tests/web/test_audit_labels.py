@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import portal.services
-from portal.web.i18n import catalogue
+from portal.messages import catalogue
 
 SERVICES = Path(portal.services.__file__).parent
 

@@ -8,9 +8,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from portal.db import migrations
+from portal.messages import catalogue
 from portal.settings import Settings
 from portal.web.app import create_app
-from portal.web.i18n import catalogue
 
 TEMPLATES = Path(__file__).parents[2] / "portal" / "web" / "templates"
 

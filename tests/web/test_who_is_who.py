@@ -124,7 +124,7 @@ def test_registration_answers_alike_in_wording_and_time(portal_app: FastAPI) -> 
         ).all()
         taken = session.exec(select(Notification).where(col(Notification.email) == "t0@example.cn")).all()
     assert len(claims) == TRIES and all(claim.status == "pending" for claim in claims)
-    assert [note.title for note in taken] == ["您的注册未完成"]
+    assert [note.message for note in taken] == ["note.name_taken"]
 
 
 def test_sign_in_answers_alike_for_unknown_wrong_and_locked(portal_app: FastAPI) -> None:
@@ -311,12 +311,12 @@ def test_verification_by_papers_in_the_district(portal_app: FastAPI) -> None:
             select(AuditEvent.event).where(col(AuditEvent.subject_type).in_(["verification", "enterprise"]))
         ).all()
         notes = session.exec(
-            select(Notification.title).where(col(Notification.enterprise_id) == enterprise.id)
+            select(Notification.message).where(col(Notification.enterprise_id) == enterprise.id)
         ).all()
     assert enterprise.verified_via == "documents"
     expected = {"verification_requested", "refuse_identity", "verify_identity", "enterprise_verified"}
     assert expected <= set(events)
-    assert any("已核验" in title for title in notes)
+    assert "note.verified" in notes
     with portal.reading() as session:
         assert session.exec(select(User).where(col(User.username) == username)).one().active
 

@@ -28,6 +28,8 @@ class Objection(SQLModel, table=True):
     objector_name: str | None = None
     objector_contact: str | None = None
     objector_email: str | None = None
+    # The language of the page they objected on: the outcome is e-mailed in it.
+    objector_lang: str | None = None
     # An optional supporting file, stored content-addressed like applicants' uploads.
     attachment_sha256: str | None = Field(default=None, max_length=64)
     attachment_name: str | None = None

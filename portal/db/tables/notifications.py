@@ -30,11 +30,12 @@ class Notification(SQLModel, table=True):
     district: str | None = None
     bureau: str | None = None
     kind: str
-    # What the sender wrote, in Chinese: e-mails and notes without a message key read these.
-    title: str
-    body: str = Field(sa_type=Text)
-    # A message-catalogue key and its language-neutral parameters (a measure id, a state name):
-    # the inbox renders `<message>.title` / `<message>.body` in the reader's own language.
+    # The Chinese text of a note written before message keys; a note with a key has none.
+    title: str | None = None
+    body: str | None = Field(default=None, sa_type=Text)
+    # A message-catalogue key and its language-neutral parameters (a measure id, a state name,
+    # an ISO date): inbox and e-mail render `<message>.title` / `<message>.body` in the reader's
+    # own language (portal.services.notifications.note_text).
     message: str | None = None
     params: dict[str, Any] | None = Field(default=None, sa_type=JsonDocument)
     link: str | None = None
@@ -50,5 +51,6 @@ class Notification(SQLModel, table=True):
     email_claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dedupe_key: str | None = Field(default=None, unique=True)
     # An address outside the accounts (a member of the public who objected); the row's role is
-    # then one no account holds, so the message goes by e-mail only.
+    # then one no account holds, so the message goes by e-mail only, in `lang` (zh when unknown).
     email: str | None = None
+    lang: str | None = None

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from portal.services import accounts, registration
 from portal.services import auth as auth_service
-from portal.services import registration
 from portal.services.errors import Refused, ValidationFailed
-from portal.web.i18n import Translator, request_lang
+from portal.web.i18n import LANG_COOKIE, Translator, request_lang
 from portal.web.routers.pages import safe_next
 from portal.web.security import require_csrf
 from portal.web.session_auth import optional_actor, portal_of, sign_in, sign_out
@@ -82,6 +82,8 @@ def login(
         return render(request, "portal/login.html", {**context, "message": message}, status_code=401)
     assert user.id is not None
     sign_in(request, user.id)
+    if LANG_COOKIE in request.cookies:  # chosen before signing in: the account's from now on
+        accounts.set_language(portal, user.id, t.lang)
     target = safe_next(next)
     return RedirectResponse(target if target != "/" else HOME_OF_ROLE.get(user.role, "/"), status_code=303)
 
@@ -124,7 +126,9 @@ async def register(request: Request) -> Response:
         return _register_page(request, shown, errors, status_code=429)
     try:
         await run_in_threadpool(
-            registration.register, portal_of(request), registration.Registration.from_form(values)
+            registration.register,
+            portal_of(request),
+            registration.Registration.from_form(values, lang=request_lang(request)),
         )
     except ValidationFailed as failed:
         t = Translator(request_lang(request))

@@ -151,6 +151,7 @@ def _lodge(
             email=values["email"],
             reasons=values["reasons"],
             file=file,
+            lang=t.lang,
         )
     except ValidationFailed as failed:
         errors = {p.path: t(f"notices.error.{p.code or 'required'}", **p.params) for p in failed.errors}

@@ -5,8 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from portal.web.i18n import LANG_COOKIE, normalise_lang, request_lang
+from portal.messages import normalise_lang
+from portal.services import accounts
+from portal.web.i18n import LANG_COOKIE, request_lang
 from portal.web.security import require_csrf
+from portal.web.session_auth import optional_actor, portal_of
 from portal.web.templating import render
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
@@ -44,11 +47,18 @@ def home(request: Request) -> HTMLResponse:
 
 @router.get("/lang/{code}")
 def switch_language(code: str, request: Request, next: str | None = None) -> RedirectResponse:
-    """Remember the language for a year; a preference, not account state, so GET is fine."""
+    """Remember the language for a year, and on a signed-in person's account for their e-mails.
+
+    A preference, not a decision on anything, so a GET is fine (it is a link in every page).
+    """
+    lang = normalise_lang(code)
+    actor = optional_actor(request)
+    if actor is not None:
+        accounts.set_language(portal_of(request), actor.user_id, lang)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         LANG_COOKIE,
-        normalise_lang(code),
+        lang,
         max_age=365 * 24 * 3600,
         httponly=True,
         samesite="lax",
