@@ -14,6 +14,7 @@ from portal.db.tables import AuditEvent, Notification, Objection
 from portal.services import notices, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import NotFound, Refused, ValidationFailed
+from tests.support.page_checks import CJK
 from tests.support.smtp_sink import Sink, running_sink
 
 
@@ -111,6 +112,35 @@ def test_an_objection_holds_the_case_and_the_objector_hears_the_outcome_by_mail(
         and last.actor_role == "system"
         and (last.payload or {}).get("requested_by") == bureau.user_id
     )
+
+
+def test_each_objector_hears_the_outcome_in_the_language_they_objected_in(
+    portal: Portal, world: World, smtp_server: tuple[Sink, int]
+) -> None:
+    """An objector has no account: the page's language when they filed, else Chinese."""
+    inbox, port = smtp_server
+    mailing = replace(portal, smtp=SmtpConfig("127.0.0.1", port, "noreply@portal.test"))
+    case = Driver(mailing, world).to_public_notice()
+    notices.lodge_objection(
+        mailing,
+        case.app_id,
+        name="Ann Lee",
+        contact="+86 138",
+        email="ann@example.test",
+        reasons="The R&D figures look wrong",
+        lang="en",
+    )
+    _object(mailing, case.app_id)  # no language given
+    notifications.deliver_email(mailing)
+    inbox.messages.clear()
+    case.fire("rev_gzdev", "dismiss_objection", "Checked against the audited accounts")
+    notifications.deliver_email(mailing)
+    mails = {str(m["To"]): m for m in inbox.parsed()}
+    english = f"{mails['ann@example.test']['Subject']}\n{mails['ann@example.test'].get_content()}"
+    assert "Your objection: not upheld" in english and f"application {case.app_id}" in english
+    assert not CJK.search(english), english
+    chinese = str(mails["li@example.test"]["Subject"])
+    assert chinese == "公示异议处理结果：异议不成立"
 
 
 def test_an_upheld_objection_rejects_and_tells_the_enterprise(portal: Portal, world: World) -> None:
