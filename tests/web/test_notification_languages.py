@@ -16,8 +16,9 @@ from pathlib import Path
 from string import Formatter
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from portal_helpers import login
+from portal_helpers import PASSWORD, csrf_of, login, register
 from sqlmodel import col, select
 
 import portal.services
@@ -147,3 +148,35 @@ def test_each_e_mail_is_in_its_recipients_language(demo: tuple[TestClient, Porta
         if lang == "zh":
             assert CJK.search(str(mail["Subject"])), text
     assert read_in["en"] >= 3 and read_in["zh"] >= 3, read_in
+
+
+def test_registration_keeps_the_language_it_was_made_in(client: TestClient, app: FastAPI) -> None:
+    """The account reads its mail in the page's language; a second claimant's outcome mail too."""
+    portal: Portal = app.state.portal
+    client.get("/lang/en")
+    username, code = register(client)
+    client.cookies.clear()  # signed out, and a zh visitor: no lang cookie
+    second = {
+        "csrf_token": csrf_of(client, "/register"),
+        "uscc": code,
+        "name": "Second claimant Ltd",
+        "district": "haizhu",
+        "username": f"{username}x",
+        "display_name": "Wang",
+        "email": "wang@example.cn",
+        "password": PASSWORD,
+        "password2": PASSWORD,
+    }
+    assert client.post("/register", data=second, follow_redirects=False).status_code == 303
+    with portal.reading() as session:
+        first = session.exec(select(User).where(col(User.username) == username)).one()
+        claimant = session.exec(select(User).where(col(User.username) == f"{username}x")).one()
+        recorded = session.exec(
+            select(Notification).where(col(Notification.email) == "wang@example.cn")
+        ).one()
+    assert (first.locale, claimant.locale, recorded.message, recorded.lang) == (
+        "en",
+        "zh",
+        "note.claim_recorded",
+        "zh",
+    )
