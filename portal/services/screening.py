@@ -129,6 +129,8 @@ def notify_eligible_in(session: Session, portal: Portal, results: pa.Table, rule
             link=link,
             dedupe_key=screening_key(measure, rule.version, enterprise_id),
             message=message,
-            params={"measure": measure, "version": rule.version},
+            # A 免申即享 offer opens a case: the note names it like any other about a case.
+            params={"measure": measure, "version": rule.version}
+            | ({"id": case.id} if case is not None else {}),
         )
     return written
