@@ -125,7 +125,7 @@ def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) 
             with suppress(ValueError):  # a date that is not one reads as stored
                 words[name] = format_date(date.fromisoformat(value), lang)
         elif name in _TEXT_PARAMS and not value:
-            words[name] = "—"
+            words[name] = texts["reason.none_given"][lang]
     measure = params.get("measure")
     if isinstance(measure, str) and measure in portal.pack.measure_ids():
         versions = portal.pack.versions(measure)
