@@ -130,6 +130,9 @@ def _server(command: list[str], env: dict[str, str], port: int) -> Iterator[floa
             process.wait()
 
 
+WARM_UP_SECONDS = 6
+
+
 def _wrk(
     url: str, body: Path | None, headers: dict[str, str], seconds: int, connections: int
 ) -> tuple[float, float]:
@@ -143,7 +146,10 @@ def _wrk(
             script.write(f'wrk.headers["{name}"] = "{value}"\n')
     try:
         args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url]
-        subprocess.run([*args[:3], "-d1s", *args[4:]], capture_output=True, check=True)  # warm-up
+        # Warm-up: long enough for every worker of a multi-worker server to have finished its own
+        # start-up (each imports and builds the app after the first answers), so the run measures
+        # the steady state, not one worker serving alone while the other still starts.
+        subprocess.run([*args[:3], f"-d{WARM_UP_SECONDS}s", *args[4:]], capture_output=True, check=True)
         out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     finally:
         Path(script.name).unlink()

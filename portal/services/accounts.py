@@ -1,4 +1,5 @@
-"""What an administrator does to an account: lift a lockout, end its sessions, disable or enable it;
+"""What an administrator does to an account: edit a staff account, lift a lockout, end its
+sessions, disable or enable it;
 and the one thing its holder sets by just using the portal, the language they read it in.
 
 Each administrator's act is one audited transaction. Disabling ends every session of the
@@ -12,7 +13,8 @@ from portal.db.tables import User
 from portal.messages import normalise_lang
 from portal.services import web_sessions
 from portal.services.context import Portal
-from portal.services.errors import Forbidden, NotFound
+from portal.services.enterprises import staff_problems
+from portal.services.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
 from portal.workflows import Actor
 
 
@@ -84,3 +86,69 @@ def set_language(portal: Portal, user_id: int, lang: str) -> None:
         if user.locale != code:
             user.locale = code
             session.add(user)
+
+
+MAX_NAME = 100
+
+
+def update_staff(
+    portal: Portal,
+    admin: Actor,
+    user_id: int,
+    *,
+    display_name: str,
+    role: str,
+    district: str | None,
+    bureau: str | None,
+) -> User:
+    """Change a staff account's name, role, district and lead unit (checked as for a new account).
+
+    An enterprise's account is not staff (NotFound); an administrator keeps their own role, so
+    the portal never loses its last administrator by a slip. Sessions end when the role or scope
+    changes, so the new rights apply at the next sign-in on every instance.
+    """
+    problems = staff_problems(portal, role, district, bureau)
+    name = display_name.strip()
+    if not name:
+        problems.append(FieldProblem("display_name", "required", "required"))
+    elif len(name) > MAX_NAME:
+        problems.append(FieldProblem("display_name", "too long", "too_long", {"n": MAX_NAME}))
+    with portal.transaction() as session:
+        user = _admin_target(session, admin, user_id)
+        if user.role == "enterprise":
+            raise NotFound("staff account", user_id)
+        if user_id == admin.user_id and role != user.role:
+            problems.append(FieldProblem("role", "an administrator keeps their own role", "own_role"))
+        if problems:
+            raise ValidationFailed(problems)
+        before = {
+            "display_name": user.display_name,
+            "role": user.role,
+            "district": user.district,
+            "bureau": user.bureau,
+        }
+        after = {"display_name": name, "role": role, "district": district, "bureau": bureau}
+        for field, value in after.items():
+            setattr(user, field, value)
+        session.add(user)
+        if (before["role"], before["district"], before["bureau"]) != (role, district, bureau):
+            web_sessions.end_all_in(session, user_id, portal.now())
+        append_audit(
+            session,
+            actor_id=admin.user_id,
+            actor_role=admin.role,
+            subject_type="user",
+            subject_id=str(user_id),
+            event="account_updated",
+            payload={"before": before, "after": after},
+        )
+        return user
+
+
+def staff_account(portal: Portal, admin: Actor, user_id: int) -> User:
+    """One staff account for the administrator's edit page (an enterprise's account is NotFound)."""
+    with portal.reading() as session:
+        user = _admin_target(session, admin, user_id)
+        if user.role == "enterprise":
+            raise NotFound("staff account", user_id)
+        return user

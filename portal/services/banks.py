@@ -22,7 +22,8 @@ from sqlmodel import Session, col, select
 from portal.db.audit import append_audit
 from portal.db.tables import ApiKey, Bank
 from portal.services.context import Portal
-from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, ValidationFailed
+from portal.services.errors import Conflict, FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
+from portal.workflows import Actor
 
 KEY_TAG = "pbk"
 SCOPES = ("eligibility:read", "loans:write")
@@ -57,6 +58,7 @@ class KeyListing:
     scopes: str
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,8 @@ def _normalise_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     wanted = tuple(dict.fromkeys(s.strip() for s in scopes if s.strip()))
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown or not wanted:
-        raise ValidationFailed(
-            [FieldProblem("scopes", f"{', '.join(unknown) or '(none)'}: choose from {', '.join(SCOPES)}")]
-        )
+        message = f"{', '.join(unknown) or '(none)'}: choose from {', '.join(SCOPES)}"
+        raise ValidationFailed([FieldProblem("scopes", message, "scopes")])
     return wanted
 
 
@@ -95,12 +96,20 @@ def _key_by_prefix(session: Session, prefix: str) -> ApiKey:
     return row
 
 
-def _audit_bank(session: Session, bank_id: int, event: str, payload: Mapping[str, object]) -> None:
-    """Bank and key administration is an operator's CLI work, so the system actor records it."""
+def _operator(actor: Actor | None) -> None:
+    """The CLI (no actor: the machine's operator) or the administrator's page; nobody else."""
+    if actor is not None and actor.role != "admin":
+        raise Forbidden("仅管理员可以管理合作银行", "only an administrator may manage partner banks")
+
+
+def _audit_bank(
+    session: Session, bank_id: int, event: str, payload: Mapping[str, object], actor: Actor | None
+) -> None:
+    """Recorded as the administrator who acted on the page, or as the system for the CLI."""
     append_audit(
         session,
-        actor_id=None,
-        actor_role="system",
+        actor_id=actor.user_id if actor else None,
+        actor_role=actor.role if actor else "system",
         subject_type="bank",
         subject_id=bank_id,
         event=event,
@@ -108,21 +117,26 @@ def _audit_bank(session: Session, bank_id: int, event: str, payload: Mapping[str
     )
 
 
-def _revoke(session: Session, portal: Portal, row: ApiKey, payload: Mapping[str, object]) -> None:
+def _revoke(
+    session: Session, portal: Portal, row: ApiKey, payload: Mapping[str, object], actor: Actor | None
+) -> None:
     row.revoked_at = portal.now()
     session.add(row)
-    _audit_bank(session, row.bank_id, "api_key_revoked", payload)
+    _audit_bank(session, row.bank_id, "api_key_revoked", payload, actor)
 
 
-def add_bank(portal: Portal, *, name: str, code: str) -> Bank:
+def add_bank(portal: Portal, *, name: str, code: str, actor: Actor | None = None) -> Bank:
     """Register a partner bank; its code (lower case, 2–32 characters) names it in every other command."""
+    _operator(actor)
     problems = []
     if not _CODE.match(code):
         problems.append(
-            FieldProblem("code", f"{code!r}: use 2–32 of a-z, 0-9, '-' and '_', starting alphanumeric")
+            FieldProblem(
+                "code", f"{code!r}: use 2–32 of a-z, 0-9, '-' and '_', starting alphanumeric", "bank_code"
+            )
         )
     if not name.strip():
-        problems.append(FieldProblem("name", "required"))
+        problems.append(FieldProblem("name", "required", "required"))
     if problems:
         raise ValidationFailed(problems)
     with portal.transaction() as session:
@@ -134,11 +148,13 @@ def add_bank(portal: Portal, *, name: str, code: str) -> Bank:
             session.flush()
         except IntegrityError:  # registered concurrently
             raise Conflict(f"a bank with code {code!r} already exists") from None
-        _audit_bank(session, cast(int, bank.id), "bank_added", {"code": code, "name": bank.name})
+        _audit_bank(session, cast(int, bank.id), "bank_added", {"code": code, "name": bank.name}, actor)
         return bank
 
 
-def _issue(session: Session, portal: Portal, bank: Bank, scopes: tuple[str, ...], event: str) -> IssuedKey:
+def _issue(
+    session: Session, portal: Portal, bank: Bank, scopes: tuple[str, ...], event: str, actor: Actor | None
+) -> IssuedKey:
     prefix = secrets.token_hex(6)
     key = f"{KEY_TAG}_{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(
@@ -150,32 +166,37 @@ def _issue(session: Session, portal: Portal, bank: Bank, scopes: tuple[str, ...]
     )
     session.add(row)
     session.flush()
-    _audit_bank(session, cast(int, bank.id), event, {"prefix": prefix, "scopes": list(scopes)})
+    _audit_bank(session, cast(int, bank.id), event, {"prefix": prefix, "scopes": list(scopes)}, actor)
     return IssuedKey(bank.code, prefix, key, scopes)
 
 
-def issue_key(portal: Portal, code: str, scopes: Iterable[str] = SCOPES) -> IssuedKey:
+def issue_key(
+    portal: Portal, code: str, scopes: Iterable[str] = SCOPES, actor: Actor | None = None
+) -> IssuedKey:
     """A new key for bank `code`; the caller shows `key` once, the database keeps only its hash."""
+    _operator(actor)
     wanted = _normalise_scopes(scopes)
     with portal.transaction() as session:
         bank = _bank_by_code(session, code)
         if not bank.active:
             raise Refused("bank_inactive", "该银行已停用", f"bank {code!r} is deactivated")
-        return _issue(session, portal, bank, wanted, "api_key_issued")
+        return _issue(session, portal, bank, wanted, "api_key_issued", actor)
 
 
-def revoke_key(portal: Portal, prefix: str) -> ApiKey:
+def revoke_key(portal: Portal, prefix: str, actor: Actor | None = None) -> ApiKey:
     """Revoke a key at once; revoking a revoked key is refused so that a typo is noticed."""
+    _operator(actor)
     with portal.transaction() as session:
         row = _key_by_prefix(session, prefix)
         if row.revoked_at is not None:
             raise Refused("already_revoked", "该密钥已吊销", f"key {prefix} was already revoked")
-        _revoke(session, portal, row, {"prefix": prefix})
+        _revoke(session, portal, row, {"prefix": prefix}, actor)
         return row
 
 
-def rotate_key(portal: Portal, prefix: str) -> IssuedKey:
+def rotate_key(portal: Portal, prefix: str, actor: Actor | None = None) -> IssuedKey:
     """Revoke a live key and issue its successor with the same scopes, in one transaction."""
+    _operator(actor)
     with portal.transaction() as session:
         old = _key_by_prefix(session, prefix)
         if old.revoked_at is not None:
@@ -184,8 +205,8 @@ def rotate_key(portal: Portal, prefix: str) -> IssuedKey:
             )
         bank = session.get(Bank, old.bank_id)
         assert bank is not None  # the foreign key guarantees it
-        _revoke(session, portal, old, {"prefix": prefix, "rotated": True})
-        return _issue(session, portal, bank, tuple(old.scopes.split()), "api_key_issued")
+        _revoke(session, portal, old, {"prefix": prefix, "rotated": True}, actor)
+        return _issue(session, portal, bank, tuple(old.scopes.split()), "api_key_issued", actor)
 
 
 def list_banks(portal: Portal) -> list[BankListing]:
@@ -196,7 +217,7 @@ def list_banks(portal: Portal) -> list[BankListing]:
     by_bank: dict[int, list[KeyListing]] = {}
     for key in keys:
         by_bank.setdefault(key.bank_id, []).append(
-            KeyListing(key.prefix, key.scopes, key.created_at, key.revoked_at)
+            KeyListing(key.prefix, key.scopes, key.created_at, key.revoked_at, key.last_used_at)
         )
     return [BankListing(b.code, b.name, b.active, by_bank.get(cast(int, b.id), [])) for b in banks]
 

@@ -130,22 +130,8 @@ def register_enterprise(
         return enterprise, user
 
 
-def create_staff_user(
-    portal: Portal,
-    admin: Actor | None,
-    *,
-    username: str,
-    password: str,
-    display_name: str,
-    role: str,
-    district: str | None = None,
-    bureau: str | None = None,
-    employer: str | None = None,
-    email: str | None = None,
-) -> User:
-    """Add a reviewer, expert, supervisor or admin. `admin=None` is the bootstrap path (CLI, demo seed)."""
-    if admin is not None and admin.role != "admin":
-        raise Forbidden("仅管理员可以添加用户", "only an admin may add users")
+def staff_problems(portal: Portal, role: str, district: str | None, bureau: str | None) -> list[FieldProblem]:
+    """What is wrong with a staff account's role, district and lead unit (new or edited)."""
     problems: list[FieldProblem] = []
     if role not in _STAFF_ROLES:
         problems.append(FieldProblem("role", f"{role!r} is not one of {sorted(_STAFF_ROLES)}", "choice"))
@@ -165,6 +151,26 @@ def create_staff_user(
         problems += _district_problems(portal, district)
     if bureau is not None and bureau not in portal.pack.units:
         problems.append(FieldProblem("bureau", f"{bureau!r} is not a unit in units.yaml", "choice"))
+    return problems
+
+
+def create_staff_user(
+    portal: Portal,
+    admin: Actor | None,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    role: str,
+    district: str | None = None,
+    bureau: str | None = None,
+    employer: str | None = None,
+    email: str | None = None,
+) -> User:
+    """Add a reviewer, expert, supervisor or admin. `admin=None` is the bootstrap path (CLI, demo seed)."""
+    if admin is not None and admin.role != "admin":
+        raise Forbidden("仅管理员可以添加用户", "only an admin may add users")
+    problems = staff_problems(portal, role, district, bureau)
     with portal.transaction() as session:
         problems += _check_new_user(session, username, password, (display_name, email))
         if problems:

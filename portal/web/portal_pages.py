@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from portal.web.routers import (
     account,
     admin,
+    admin_banks,
     application_check,
     applications,
     applications_api,
@@ -57,6 +58,7 @@ ROUTERS = (
     payments.posts,
     supervision.router,
     admin.router,
+    admin_banks.router,
     inbox.router,
     applications_api.router,
     consents.router,

@@ -4,6 +4,7 @@ account acted on."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from fastapi import FastAPI
@@ -16,10 +17,15 @@ __all__ = ["portal_app"]
 
 
 def _admin(app: FastAPI, lang: str = "zh") -> TestClient:
+    return _admin_named(app, lang)[0]
+
+
+def _admin_named(app: FastAPI, lang: str = "zh") -> tuple[TestClient, str]:
     client = client_of(app)
     client.cookies.set("lang", lang)
-    login(client, staff(app.state.portal, "admin"))
-    return client
+    name = staff(app.state.portal, "admin")
+    login(client, name)
+    return client, name
 
 
 def _create(client: TestClient, **fields: str) -> object:
@@ -28,10 +34,11 @@ def _create(client: TestClient, **fields: str) -> object:
     return client.post("/admin/users", data={"csrf_token": token, **data}, follow_redirects=False)
 
 
-def _summary(html: str) -> list[str]:
-    block = re.search(r'<div class="alert alert-error".*?</div>', html, re.S)
+def _summary(page: str) -> list[str]:
+    block = re.search(r'<div class="alert alert-error".*?</div>', page, re.S)
     assert block is not None
-    return [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<li>(.*?)</li>", block.group(0), re.S)]
+    items = re.findall(r"<li>(.*?)</li>", block.group(0), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)) for item in items]
 
 
 def test_bad_fields_are_named_with_their_limits_in_chinese(portal_app: FastAPI) -> None:
@@ -97,3 +104,75 @@ def test_registration_summary_names_each_field_and_its_limit(portal_app: FastAPI
     assert "企业名称：内容过长：最多 100 个字。" in summary
     assert "用户名：用户名须为 3 至 40 个字符。" in summary
     assert len(summary) == len(set(summary))  # no two items alike: each names its field
+
+
+def test_an_admin_edits_a_staff_account_and_its_new_scope_applies_at_next_sign_in(
+    portal_app: FastAPI,
+) -> None:
+    portal = portal_app.state.portal
+    admin, admin_name = _admin_named(portal_app)
+    name = staff(portal, "reviewer", district="haizhu")
+    target = actor_for_username(portal, name).user_id
+    reviewer = client_of(portal_app)
+    login(reviewer, name)
+    page = admin.get(f"/admin/users/{target}").text
+    assert f"编辑账号 {name}" in page and 'value="haizhu" selected' in page
+    token = csrf_of(admin, f"/admin/users/{target}")
+    bad = admin.post(
+        f"/admin/users/{target}", data={"csrf_token": token, "display_name": "", "role": "reviewer"}
+    )
+    assert bad.status_code == 422
+    assert _summary(bad.text) == ["姓名：此项必填。", "所在区：审核人员须选择所在区或牵头单位（或两者）。"]
+    moved = admin.post(
+        f"/admin/users/{target}",
+        data={"csrf_token": token, "display_name": "天河审核员", "role": "reviewer", "district": "tianhe"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    assert f"账号 {name} 已更新" in admin.get("/admin/users").text
+    edited = actor_for_username(portal, name)
+    assert (edited.district, edited.role) == ("tianhe", "reviewer")
+    assert reviewer.get("/review", follow_redirects=False).status_code == 303  # signed out: a new scope
+    own = actor_for_username(portal, admin_name).user_id
+    token = csrf_of(admin, f"/admin/users/{own}")
+    kept = admin.post(
+        f"/admin/users/{own}", data={"csrf_token": token, "display_name": "x", "role": "expert"}
+    )
+    assert kept.status_code == 422 and "管理员不能更改自己的角色" in kept.text
+
+
+def test_partner_banks_and_keys_from_the_web(portal_app: FastAPI) -> None:
+    admin = _admin(portal_app, "en")
+    token = csrf_of(admin, "/admin/banks")
+    refused = admin.post("/admin/banks", data={"csrf_token": token, "code": "Bad Code", "name": ""})
+    assert refused.status_code == 422
+    assert _summary(refused.text) == [
+        "Code: A code has 2–32 lower-case letters, digits, '-' or '_', starting with a letter or digit.",
+        "Name: This field is required.",
+    ]
+    added = admin.post(
+        "/admin/banks", data={"csrf_token": token, "code": "webbank-gz", "name": "Web Bank Guangzhou"}
+    )
+    assert "Partner bank Web Bank Guangzhou is registered." in added.text
+    again = admin.post("/admin/banks", data={"csrf_token": token, "code": "webbank-gz", "name": "x"})
+    assert again.status_code == 422 and "A bank already has this code." in again.text
+    issued = admin.post(
+        "/admin/banks/keys", data={"csrf_token": token, "bank": "webbank-gz", "scopes": ["eligibility:read"]}
+    )
+    assert issued.status_code == 200 and issued.headers["cache-control"] == "no-store"
+    key = re.search(r'<code class="secret">(pbk_[0-9a-f]{12}_[A-Za-z0-9_-]{43})</code>', issued.text)
+    assert key is not None and "Check eligibility" in issued.text
+    prefix = key.group(1).split("_")[1]
+    listing = admin.get("/admin/banks").text
+    assert prefix in listing and key.group(1) not in listing  # the secret is shown once
+    api = client_of(portal_app)
+    headers = {"Authorization": f"Bearer {key.group(1)}", "Content-Type": "application/json"}
+    assert (
+        api.post("/api/v1/bank/eligibility", content="{}", headers=headers).status_code == 422
+    )  # accepted key
+    revoked = admin.post(f"/admin/banks/keys/{prefix}/revoke", data={"csrf_token": token})
+    assert f"Key {prefix} is revoked" in revoked.text
+    assert api.post("/api/v1/bank/eligibility", content="{}", headers=headers).status_code == 401
+    expert = client_of(portal_app)
+    login(expert, staff(portal_app.state.portal, "expert"))
+    assert expert.get("/admin/banks", follow_redirects=False).status_code == 403

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -132,4 +132,69 @@ def enable_user(request: Request, actor: AdminUser, user_id: AccountId) -> Redir
         "admin.done.enabled",
         username=accounts.set_active(portal_of(request), actor, user_id, active=True),
     )
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+def _edit_page(
+    request: Request,
+    actor: Actor,
+    user_id: int,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    portal = portal_of(request)
+    t = Translator(request_lang(request))
+    user = accounts.staff_account(portal, actor, user_id)
+    shown = values or {
+        "display_name": user.display_name,
+        "role": user.role,
+        "district": user.district or "",
+        "bureau": user.bureau or "",
+    }
+    context = {
+        "actor": actor,
+        "user": user,
+        "values": shown,
+        "errors": errors or {},
+        "roles": [(r, t(f"role.{r}")) for r in STAFF_ROLES],
+        "districts": district_options(request, t),
+        "bureaus": [(code, names.get(t.lang, code)) for code, names in portal.pack.units.items()],
+    }
+    return render(request, "portal/admin_user_edit.html", context, status_code=status_code)
+
+
+@router.get("/admin/users/{user_id}", response_class=HTMLResponse)
+def edit_user_form(request: Request, actor: AdminUser, user_id: AccountId) -> HTMLResponse:
+    return _edit_page(request, actor, user_id)
+
+
+@router.post("/admin/users/{user_id}", response_class=HTMLResponse)
+def edit_user(
+    request: Request,
+    actor: AdminUser,
+    user_id: AccountId,
+    display_name: Annotated[str, Form(max_length=500)] = "",
+    role: Annotated[str, Form(max_length=40)] = "",
+    district: Annotated[str, Form(max_length=40)] = "",
+    bureau: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Change a staff account's name, role, district or lead unit; sessions end on a new scope."""
+    t = Translator(request_lang(request))
+    values = {"display_name": display_name, "role": role, "district": district, "bureau": bureau}
+    try:
+        user = accounts.update_staff(
+            portal_of(request),
+            actor,
+            user_id,
+            display_name=display_name,
+            role=role,
+            district=district or None,
+            bureau=bureau or None,
+        )
+    except ValidationFailed as failed:
+        said = {p.path: t(f"auth.error.{p.code}", **p.params) for p in failed.errors}
+        errors = {name: said[name] for name in FORM_FIELDS if name in said}
+        return _edit_page(request, actor, user_id, values, errors, status_code=422)
+    flash(request, "admin.done.updated", username=user.username)
     return RedirectResponse("/admin/users", status_code=303)
