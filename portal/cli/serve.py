@@ -7,6 +7,10 @@ The listening socket is bound here, with its protocol named (IPPROTO_TCP): async
 TCP_NODELAY on accepted connections only when the listener says it is TCP, and the socket
 uvicorn's supervisor binds for `--workers N` does not (Kludex/uvicorn#3149), which costs every
 response a delayed-ACK round (~40 ms) under keep-alive. One worker and N workers share the path.
+
+uvicorn runs on uvloop and httptools (both dependencies): with asyncio's accept loop the worker
+that woke first took a whole burst of keep-alive connections, so two workers served 0.99× of
+one; libuv spreads them, and two workers serve 1.9× (docs/performance.md).
 """
 
 import os
