@@ -1,7 +1,8 @@
 """Every page of every role, in zh and en, at 1280 and 390 px in Chromium (issue 11 §7 items 1-2).
 
 Each role's pages are found by following links from its start pages on the demo data (with the
-pages only a form's button reaches: check-your-answers, the confirmation), one page
+pages only a form's button reaches: check-your-answers, the confirmation, and the page that asks
+before an irreversible action), one page
 per route template (with a query string or without) and, for case pages, one per stage, so one
 case stands for every case in its stage; then the 404 page. A server error on any link fails.
 The crawl and the text checks are shared with the HTTP crawl of tests/web/test_no_codes_in_pages.py.
@@ -30,6 +31,10 @@ pytestmark = pytest.mark.slow
 WIDTHS = (1280, 390)
 MAX_PAGES = 50  # per role and language; the demo's roles reach 17 to 42 (templates, case stages)
 MISSING = "/no-such-page"  # the 404 page, with the role's navigation
+CASE_PAGE = re.compile(r"^/(applications|review)/\d+$")
+DANGER_BUTTON = (
+    'form[action$="/withdraw"] button.button-danger, form[action$="/transition"] button.button-danger'
+)
 CASE_STAGE = re.compile(r'<dd><span class="stage[^"]*">([^<]*)<')  # a case page: one per stage
 
 
@@ -103,6 +108,7 @@ def test_every_page_fits_a_phone_passes_axe_and_shows_no_code(
         return page.content()
 
     visited = 0
+    case_pages: list[str] = []  # where an irreversible action's button is
     shape = route_shape(app)
     for path, _ in crawl(
         fetch,
@@ -113,8 +119,21 @@ def test_every_page_fits_a_phone_passes_axe_and_shows_no_code(
         variant=_stage,
     ):
         visited += 1
+        if CASE_PAGE.match(path):
+            case_pages.append(path)
         if found := _check(page, reader, lang, f"{folder}/{_slug(path)}"):
             wrong[path] = found
+    # The confirmation page an irreversible action answers first (POST only: no link leads there).
+    for path in case_pages:
+        page.goto(f"{base}{path}")
+        button = page.locator(DANGER_BUTTON).first
+        if button.count():
+            button.click()
+            page.wait_for_load_state()
+            if found := _check(page, reader, lang, f"{folder}/confirm-{_slug(path)}"):
+                wrong[f"{path} (confirm)"] = found
+            visited += 1
+            break
     response = page.goto(f"{base}{MISSING}")
     assert response is not None and response.status == 404
     if found := _check(page, reader, lang, f"{folder}/404"):

@@ -170,7 +170,10 @@ def test_partner_banks_and_keys_from_the_web(portal_app: FastAPI) -> None:
     assert (
         api.post("/api/v1/bank/eligibility", content="{}", headers=headers).status_code == 422
     )  # accepted key
-    revoked = admin.post(f"/admin/banks/keys/{prefix}/revoke", data={"csrf_token": token})
+    asked = admin.post(f"/admin/banks/keys/{prefix}/revoke", data={"csrf_token": token})
+    assert f"Revoke key {prefix}?" in asked.text and "cannot be undone" in asked.text.lower()
+    assert api.post("/api/v1/bank/eligibility", content="{}", headers=headers).status_code == 422  # not yet
+    revoked = admin.post(f"/admin/banks/keys/{prefix}/revoke", data={"csrf_token": token, "confirm": "yes"})
     assert f"Key {prefix} is revoked" in revoked.text
     assert api.post("/api/v1/bank/eligibility", content="{}", headers=headers).status_code == 401
     expert = client_of(portal_app)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.services import banks
 from portal.services.errors import Conflict, ValidationFailed
+from portal.web.confirm_step import CONFIRM_FIELD, CONFIRM_VALUE, confirmed
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.security import require_csrf
@@ -93,14 +94,28 @@ def issue_key(
     return _page(request, actor, issued=issued)
 
 
+def _confirm(request: Request, actor: Actor, prefix: str, action: str) -> HTMLResponse:
+    """Revoking cannot be undone (the bank's calls fail at once): asked on a page of its own."""
+    context = {"actor": actor, "prefix": prefix, "action": action, "fields": [(CONFIRM_FIELD, CONFIRM_VALUE)]}
+    return render(request, "portal/admin_bank_confirm.html", context)
+
+
 @router.post("/admin/banks/keys/{prefix}/rotate", response_class=HTMLResponse)
-def rotate_key(request: Request, actor: AdminUser, prefix: KeyPrefix) -> HTMLResponse:
+def rotate_key(
+    request: Request, actor: AdminUser, prefix: KeyPrefix, confirm: Annotated[str, Form(max_length=8)] = ""
+) -> HTMLResponse:
     """Revoke the key and issue its successor with the same scopes; the new key is shown once."""
+    if not confirmed(confirm):
+        return _confirm(request, actor, prefix, "rotate")
     return _page(request, actor, issued=banks.rotate_key(portal_of(request), prefix, actor=actor))
 
 
-@router.post("/admin/banks/keys/{prefix}/revoke")
-def revoke_key(request: Request, actor: AdminUser, prefix: KeyPrefix) -> RedirectResponse:
+@router.post("/admin/banks/keys/{prefix}/revoke", response_class=HTMLResponse)
+def revoke_key(
+    request: Request, actor: AdminUser, prefix: KeyPrefix, confirm: Annotated[str, Form(max_length=8)] = ""
+) -> Response:
+    if not confirmed(confirm):
+        return _confirm(request, actor, prefix, "revoke")
     banks.revoke_key(portal_of(request), prefix, actor=actor)
     flash(request, "admin_banks.done.revoked", prefix=prefix)
     return RedirectResponse("/admin/banks", status_code=303)
