@@ -6,6 +6,8 @@ Each administrator's act is one audited transaction. Disabling ends every sessio
 account in the same transaction, so a disabled user is signed out on every instance at once.
 """
 
+from collections.abc import Mapping
+
 from sqlmodel import Session
 
 from portal.db.audit import append_audit
@@ -27,7 +29,9 @@ def _admin_target(session: Session, admin: Actor, user_id: int) -> User:
     return user
 
 
-def _audit(session: Session, admin: Actor, user_id: int, event: str) -> None:
+def _audit(
+    session: Session, admin: Actor, user_id: int, event: str, payload: Mapping[str, object] | None = None
+) -> None:
     append_audit(
         session,
         actor_id=admin.user_id,
@@ -35,6 +39,7 @@ def _audit(session: Session, admin: Actor, user_id: int, event: str) -> None:
         subject_type="user",
         subject_id=str(user_id),
         event=event,
+        payload=payload,
     )
 
 
@@ -133,15 +138,7 @@ def update_staff(
         session.add(user)
         if (before["role"], before["district"], before["bureau"]) != (role, district, bureau):
             web_sessions.end_all_in(session, user_id, portal.now())
-        append_audit(
-            session,
-            actor_id=admin.user_id,
-            actor_role=admin.role,
-            subject_type="user",
-            subject_id=str(user_id),
-            event="account_updated",
-            payload={"before": before, "after": after},
-        )
+        _audit(session, admin, user_id, "account_updated", {"before": before, "after": after})
         return user
 
 

@@ -25,6 +25,16 @@ STAFF_ROLES = ("reviewer", "expert", "supervisor", "admin")
 FORM_FIELDS = ("username", "display_name", "role", "district", "bureau", "password")
 
 
+def _choices(request: Request, t: Translator) -> dict[str, list[tuple[str, str]]]:
+    """The role, district and lead-unit options of the new-account and edit forms, as labels."""
+    units = portal_of(request).pack.units
+    return {
+        "roles": [(r, t(f"role.{r}")) for r in STAFF_ROLES],
+        "districts": district_options(request, t),
+        "bureaus": [(code, names.get(t.lang, code)) for code, names in units.items()],
+    }
+
+
 def _page(
     request: Request,
     actor: Actor,
@@ -42,18 +52,15 @@ def _page(
         }
         for u in list_users(portal, actor)
     ]
-    districts = district_options(request, t)
-    bureaus = [(code, names.get(t.lang, code)) for code, names in portal.pack.units.items()]
+    choices = _choices(request, t)
     context = {
         "actor": actor,
-        "district_names": dict(districts),
-        "bureau_names": dict(bureaus),
+        "district_names": dict(choices["districts"]),
+        "bureau_names": dict(choices["bureaus"]),
         "users": users,
         "values": values,
         "errors": errors,
-        "roles": [(r, t(f"role.{r}")) for r in STAFF_ROLES],
-        "districts": districts,
-        "bureaus": bureaus,
+        **choices,
     }
     return render(request, "portal/admin_users.html", context, status_code=status_code)
 
@@ -157,9 +164,7 @@ def _edit_page(
         "user": user,
         "values": shown,
         "errors": errors or {},
-        "roles": [(r, t(f"role.{r}")) for r in STAFF_ROLES],
-        "districts": district_options(request, t),
-        "bureaus": [(code, names.get(t.lang, code)) for code, names in portal.pack.units.items()],
+        **_choices(request, t),
     }
     return render(request, "portal/admin_user_edit.html", context, status_code=status_code)
 
