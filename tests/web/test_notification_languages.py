@@ -123,7 +123,16 @@ def test_each_e_mail_is_in_its_recipients_language(demo: tuple[TestClient, Porta
     client, portal = demo
     client.cookies.clear()
     login(client, "zhitong", DEMO_PASSWORD)
+    # A link (GET), as another site could plant, changes this browser only; the page's own switch
+    # is a form with the CSRF token, and it makes English the account's language.
     client.get("/lang/en")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/inbox").text)
+    assert token is not None
+    switched = client.post(
+        "/lang/en?next=/inbox", data={"csrf_token": token.group(1)}, follow_redirects=False
+    )
+    assert switched.status_code == 303
+    assert client.post("/lang/en", follow_redirects=False).status_code == 403  # no token, no change
     client.cookies.clear()
     with portal.reading() as session:
         languages = {
@@ -180,3 +189,14 @@ def test_registration_keeps_the_language_it_was_made_in(client: TestClient, app:
         "note.claim_recorded",
         "zh",
     )
+
+
+def test_a_link_changes_the_browser_not_the_account(client: TestClient, app: FastAPI) -> None:
+    """GET /lang is a link any site may plant: it sets this browser's cookie, never the account."""
+    client.get("/lang/zh")
+    username, _ = register(client)  # made in zh, and signed in
+    client.get("/lang/en")
+    portal: Portal = app.state.portal
+    with portal.reading() as session:
+        stored = session.exec(select(User.locale).where(col(User.username) == username)).one()
+    assert stored == "zh"

@@ -45,16 +45,7 @@ def home(request: Request) -> HTMLResponse:
     return render(request, "home.html", {"measures": measures})
 
 
-@router.get("/lang/{code}")
-def switch_language(code: str, request: Request, next: str | None = None) -> RedirectResponse:
-    """Remember the language for a year, and on a signed-in person's account for their e-mails.
-
-    A preference, not a decision on anything, so a GET is fine (it is a link in every page).
-    """
-    lang = normalise_lang(code)
-    actor = optional_actor(request)
-    if actor is not None:
-        accounts.set_language(portal_of(request), actor.user_id, lang)
+def _remembered(request: Request, lang: str, next: str | None) -> RedirectResponse:
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         LANG_COOKIE,
@@ -65,3 +56,20 @@ def switch_language(code: str, request: Request, next: str | None = None) -> Red
         secure=request.app.state.settings.https,
     )
     return response
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, request: Request, next: str | None = None) -> RedirectResponse:
+    """Remember the language for a year in this browser: a preference, so a link (GET) is fine."""
+    return _remembered(request, normalise_lang(code), next)
+
+
+@router.post("/lang/{code}")
+def switch_language_signed_in(code: str, request: Request, next: str | None = None) -> RedirectResponse:
+    """A signed-in person's switch also becomes their account's language (their e-mails), so it is
+    a form with the CSRF token: a link on another site cannot change it."""
+    lang = normalise_lang(code)
+    actor = optional_actor(request)
+    if actor is not None:
+        accounts.set_language(portal_of(request), actor.user_id, lang)
+    return _remembered(request, lang, next)
