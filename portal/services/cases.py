@@ -397,9 +397,10 @@ def _tell_objection_outcome(
                 role=PUBLIC_ROLE,
                 email=objection.objector_email,
                 lang=objection.objector_lang,
-                message="note.objection_outcome",
+                message="note.objection_decided",
                 params={
                     "id": application.id,
+                    "reference": objection.reference,
                     "outcome": "upheld" if upheld else "dismissed",
                     "comment": comment or "",
                 },

@@ -137,11 +137,6 @@ class ObjectionFile:
     content_type: str
 
 
-def objection_reference(objection: Objection) -> str:
-    """The number an objector quotes when asking after their objection, and staff see beside it."""
-    return f"YY-{objection.id:06d}"
-
-
 def lodge_objection(
     portal: Portal,
     application_id: int,

@@ -61,7 +61,6 @@ def notice_context(request: Request, actor: Actor, application: Application) -> 
     assert application.id is not None
     return {
         "objections": notices.objections_of(portal, actor, application.id),
-        "objection_reference": notices.objection_reference,
         "notice_closable": notices.notice_closable(portal, actor, application.id),
         "local_time": portal.clock.wall_time,
     }

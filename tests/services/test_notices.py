@@ -98,6 +98,7 @@ def test_an_objection_holds_the_case_and_the_objector_hears_the_outcome_by_mail(
     [to_objector] = [m for m in mails if m["To"] == "li@example.test"]
     assert "异议不成立" in str(to_objector["Subject"])
     assert "研发投入数据属实" in to_objector.get_content()
+    assert f"受理编号 {objection.reference}" in to_objector.get_content()  # the number they were given
     # The window has passed and nothing is pending: staff close the notice from the case page.
     assert notices.notice_closable(mailing, bureau, case.app_id)
     assert notices.close_notice(mailing, bureau, case.app_id, case.version) == "approved"

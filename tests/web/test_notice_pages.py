@@ -71,7 +71,7 @@ def test_anyone_reads_the_notice_and_lodges_an_objection_that_holds_the_case(por
     )
     assert lodged.status_code == 303
     [objection] = notices.objections_of(case.portal, case.bureau_actor, case.application_id)
-    reference = notices.objection_reference(objection)
+    reference = objection.reference
     told = public.get(lodged.headers["location"]).text
     assert f"异议已提交，受理编号 {reference}" in told and "处理结果将发送至您留下的电子邮箱" in told
     assert "最多 5000 个字。" in told  # the limit is stated before anyone reaches it

@@ -36,6 +36,11 @@ class Objection(SQLModel, table=True):
     attachment_content_type: str | None = None
     attachment_size: int | None = Field(default=None, sa_type=BigInteger)
 
+    @property
+    def reference(self) -> str:
+        """The number an objector quotes when asking after their objection (受理编号)."""
+        return f"YY-{self.id:06d}"
+
 
 class Decision(SQLModel, table=True):
     """The final outcome of an application: one per application, never rewritten.

@@ -157,7 +157,7 @@ def _lodge(
         errors = {p.path: t(f"notices.error.{p.code or 'required'}", **p.params) for p in failed.errors}
         return _detail(request, application_id, values=values, errors=errors, status_code=422)
     said = "notices.lodged_mailed" if values["email"] else "notices.lodged"
-    flash(request, said, reference=notices.objection_reference(objection))
+    flash(request, said, reference=objection.reference)
     return RedirectResponse(f"/notices/{application_id}", status_code=303)
 
 
