@@ -14,6 +14,7 @@ from typing import Final
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 
 from portal.locales import BABEL_LOCALES
 from portal.messages import Lang, catalogue, normalise_lang
@@ -81,3 +82,15 @@ class Translator:
                 shown = f"{self.number((Decimal(size) / scale).quantize(Decimal('0.1')))} {unit}"
                 break
         return self("file.kind_size", kind=kind, size=shown)
+
+
+def remember_language(request: HTTPConnection, response: Response, lang: str) -> None:
+    """Keep `lang` for this browser for a year (the cookie every page reads)."""
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.https,
+    )

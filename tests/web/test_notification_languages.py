@@ -200,3 +200,12 @@ def test_a_link_changes_the_browser_not_the_account(client: TestClient, app: Fas
     with portal.reading() as session:
         stored = session.exec(select(User.locale).where(col(User.username) == username)).one()
     assert stored == "zh"
+
+
+def test_a_new_browser_reads_the_portal_in_the_accounts_language(client: TestClient, app: FastAPI) -> None:
+    client.get("/lang/en")
+    username, _ = register(client)  # made in English
+    client.cookies.clear()  # another device: no language cookie
+    login(client, username)
+    assert client.cookies.get("lang") == "en"
+    assert "My applications" in client.get("/applications").text

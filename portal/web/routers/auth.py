@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from portal.messages import normalise_lang
 from portal.services import accounts, registration
 from portal.services import auth as auth_service
 from portal.services.errors import Refused, ValidationFailed
-from portal.web.i18n import LANG_COOKIE, Translator, request_lang
+from portal.web.i18n import LANG_COOKIE, Translator, remember_language, request_lang
 from portal.web.routers.pages import safe_next
 from portal.web.security import require_csrf
 from portal.web.session_auth import optional_actor, portal_of, sign_in, sign_out
@@ -82,10 +83,15 @@ def login(
         return render(request, "portal/login.html", {**context, "message": message}, status_code=401)
     assert user.id is not None
     sign_in(request, user.id)
+    target = safe_next(next)
+    response = RedirectResponse(
+        target if target != "/" else HOME_OF_ROLE.get(user.role, "/"), status_code=303
+    )
     if LANG_COOKIE in request.cookies:  # chosen before signing in: the account's from now on
         accounts.set_language(portal, user.id, t.lang)
-    target = safe_next(next)
-    return RedirectResponse(target if target != "/" else HOME_OF_ROLE.get(user.role, "/"), status_code=303)
+    else:  # a new browser: the account's language, as its e-mails are written in
+        remember_language(request, response, normalise_lang(user.locale))
+    return response
 
 
 @router.post("/logout")

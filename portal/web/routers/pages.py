@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from portal.messages import normalise_lang
 from portal.services import accounts
-from portal.web.i18n import LANG_COOKIE, request_lang
+from portal.web.i18n import remember_language, request_lang
 from portal.web.security import require_csrf
 from portal.web.session_auth import optional_actor, portal_of
 from portal.web.templating import render
@@ -47,14 +47,7 @@ def home(request: Request) -> HTMLResponse:
 
 def _remembered(request: Request, lang: str, next: str | None) -> RedirectResponse:
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        LANG_COOKIE,
-        lang,
-        max_age=365 * 24 * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=request.app.state.settings.https,
-    )
+    remember_language(request, response, lang)
     return response
 
 
