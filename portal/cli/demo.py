@@ -41,6 +41,11 @@ def print_logins(report: SeedReport, base_url: str) -> None:
         table.add_row(username, label, DEMO_PASSWORD)
     console.print(table)
     console.print("The password is the fixed demo password; never use demo mode with real data.")
+    if report.bank_key is not None:
+        console.print(
+            f"Partner bank API key (shown this once; make a new one at {base_url}/admin/banks):\n"
+            f"  {report.bank_key}"
+        )
 
 
 @app.command("seed")

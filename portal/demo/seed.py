@@ -27,6 +27,8 @@ from stdnum.cn import uscc as stdnum_uscc
 from portal.services import (
     applications,
     assignment,
+    banks,
+    consents,
     enterprises,
     experts,
     listings,
@@ -40,6 +42,8 @@ from portal.services.catalogue import catalogue_for
 from portal.services.context import Portal
 from portal.services.errors import NotFound
 from portal.services.grants import set_granted_amount
+from portal.services.loan_eligibility import check_eligibility
+from portal.services.loans import register_loan
 from portal.services.self_checks import record_self_check
 from portal.services.sla import sweep
 from portal.workflows import Actor, StateSpec, Workflow
@@ -49,6 +53,7 @@ Arrived = Callable[[Workflow, StateSpec], bool]
 
 DEMO_PASSWORD = "demo-2026-gz"  # noqa: S105 - documented demo-only password, printed by `portal serve --demo`
 ADMIN_USERNAME = "admin"
+DEMO_BANK, DEMO_BANK_NAME = "demo-bank", "广州示范合作银行"
 # Haizhu firms apply to the Haizhu bureau's AI measures; the others to the city's S&T SME rating.
 SCENARIO, MODEL, ST_SME = "subsidy.ai_scenario_demo", "subsidy.model_filing", "qualification.st_sme"
 # The procurement catalogue (市财政局) and the first-set award register (市工信局).
@@ -111,6 +116,7 @@ class SeedReport:
     created: bool
     logins: list[tuple[str, str]] = field(default_factory=list)
     applications: int = 0
+    bank_key: str | None = None  # the demo bank's API key: shown once, when it is made
 
 
 def _pdf() -> bytes:
@@ -622,6 +628,38 @@ def _play_identity(demo: _Demo) -> None:
     )
 
 
+def _play_bank(demo: _Demo) -> str:
+    """A partner bank (一链一行) with a key: 智瞳 consents, the bank checks it and books a loan.
+
+    The bank's figures on the supervision dashboard then have records behind them, and the key
+    (printed once, like any new key) lets a newcomer try the bank API against the demo.
+    """
+    portal = demo.portal
+    demo.on(12)
+    banks.add_bank(portal, name=DEMO_BANK_NAME, code=DEMO_BANK)
+    issued = banks.issue_key(portal, DEMO_BANK)
+    caller = banks.authenticate(portal, issued.key)
+    assert caller is not None  # just issued
+    product = next(iter(portal.city.banking.products))
+    company = next(e for e in ENTERPRISES if e.key == "zhitong")
+    consents.grant_consent(portal, demo.companies[company.key], bank_code=DEMO_BANK, products=[product])
+    partner = portal.city.banking.partner_fact.split(".", 1)
+    terms = {k: v for k, v in _BASE_FACTS[partner[0]].items() if k != partner[1]}
+    answer = check_eligibility(portal, caller, uscc=demo_uscc(company), product=product, loan=terms)
+    if answer.outcome == "eligible":
+        register_loan(
+            portal,
+            caller,
+            uscc=demo_uscc(company),
+            product=product,
+            amount=Decimal(str(terms["amount"])),
+            granted_on=portal.today(),
+            term_months=int(terms["term_months"]),
+            query_id=answer.query_id,
+        )
+    return issued.key
+
+
 def seed_demo(portal: Portal) -> SeedReport:
     """Create the demo data unless it is there already; the clock is restored afterwards."""
     try:
@@ -637,12 +675,13 @@ def seed_demo(portal: Portal) -> SeedReport:
         _play_listings(demo)
         _play_cases(demo)
         _play_identity(demo)
+        bank_key = _play_bank(demo)
         # Today's sweep marks the forgotten case overdue and tells the bureau, as cron would.
         portal.today_override = saved_clock
         sweep(portal)
     finally:
         portal.today_override = saved_clock
-    return SeedReport(created=True, logins=demo_logins(portal), applications=demo.count)
+    return SeedReport(created=True, logins=demo_logins(portal), applications=demo.count, bank_key=bank_key)
 
 
 def demo_logins(portal: Portal) -> list[tuple[str, str]]:

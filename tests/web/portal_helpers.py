@@ -127,6 +127,7 @@ def portal_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         secret_key="portal-pages-test-key",
         # Every test client signs in from one address; the per-address throttle has tests of its own.
         login_ip_rate_limit_per_minute=10_000,
+        check_rate_limit_per_minute=10_000,
     )
     app = create_app(settings)
     with TestClient(app):

@@ -89,4 +89,22 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
         login(client, "haizhu_reviewer", DEMO_PASSWORD)
         assert "广州新来智能科技有限公司" in client.get("/verifications").text
         assert "zhitong_second" in client.get("/claims").text
+        # The demo bank's key, printed once, works; 智瞳 consented and a loan is on the books.
+        assert first.bank_key is not None and second.bank_key is None
+        product = next(iter(portal.city.banking.products))
+        zhitong = next(e for e in ENTERPRISES if e.key == "zhitong")
+        answer = client.post(
+            "/api/v1/bank/eligibility",
+            json={
+                "uscc": demo_uscc(zhitong),
+                "product": product,
+                "loan": {"amount": "1000000", "term_months": 12},
+            },
+            headers={"Authorization": f"Bearer {first.bank_key}"},
+        )
+        assert answer.status_code == 200, answer.text
+        client.cookies.clear()
+        login(client, "supervisor", DEMO_PASSWORD)
+        loans = client.get("/supervision/bank-records?kind=loans")
+        assert loans.status_code == 200 and zhitong.name in loans.text
     app.state.engine.dispose()

@@ -4,6 +4,7 @@ answers; the enterprise only when one is signed in."""
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from portal.web.ratelimit import SlidingWindowLimiter
 from tests.web.portal_helpers import client_of, csrf_of, portal_app, register
 
 __all__ = ["portal_app"]
@@ -54,3 +55,26 @@ def test_a_signed_in_enterprise_check_names_the_enterprise(portal_app: FastAPI) 
     with portal_app.state.portal.engine.connect() as connection:
         mine = connection.execute(text("SELECT id FROM enterprise WHERE uscc = :u"), {"u": uscc}).scalar_one()
     assert rows and {r[4] for r in rows} == {mine}
+
+
+def test_a_burst_of_checks_is_refused_before_anything_is_written(portal_app: FastAPI) -> None:
+    """The page writes a row per measure, so it shares the check API's per-address quota."""
+    kept = portal_app.state.check_limiter
+    portal_app.state.check_limiter = SlidingWindowLimiter(1, 60.0, name="self-check-test")
+    try:
+        client = client_of(portal_app)
+        assert _check(portal_app, client)
+        with portal_app.state.portal.engine.connect() as connection:
+            before = connection.execute(text("SELECT count(*) FROM self_check_result")).scalar_one()
+        data = {"csrf_token": csrf_of(client, "/self-check"), "on": "2026-06-01", "enterprise.revenue": "99"}
+        busy = client.post("/self-check", data=data)
+        assert busy.status_code == 429 and 1 <= int(busy.headers["retry-after"]) <= 60
+        assert "测评过于频繁，请稍后再试。" in busy.text and 'value="99"' in busy.text
+        client.cookies.set("lang", "en")
+        english = client.post("/self-check", data=data)
+        assert "Too many checks from this address" in english.text
+        with portal_app.state.portal.engine.connect() as connection:
+            after = connection.execute(text("SELECT count(*) FROM self_check_result")).scalar_one()
+        assert after == before
+    finally:
+        portal_app.state.check_limiter = kept

@@ -74,6 +74,13 @@ async def self_check(request: Request) -> HTMLResponse:
     values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf_token", "measure")}
     measure_field = form.get("measure")
     measure = _measure(request, measure_field if isinstance(measure_field, str) else None)
+    # Each check writes its outcomes: the page shares the check API's quota per client address.
+    client = request.client.host if request.client else "unknown"
+    retry_after = request.app.state.check_limiter.hit(client)
+    if retry_after is not None:
+        busy = _page(request, values, {"form": "check.error.rate_limited"}, None, measure, status_code=429)
+        busy.headers["Retry-After"] = str(retry_after)
+        return busy
     pack = request.app.state.pack
     facts, errors = parse_posted(pack, values, portal_of(request).today())
     try:
