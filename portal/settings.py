@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=8, alias="PORTAL_SESSION_MAX_HOURS", ge=1)
     redis_url: str | None = Field(default=None, alias="PORTAL_REDIS_URL")
     metrics_token: SecretStr | None = Field(default=None, alias="PORTAL_METRICS_TOKEN")
+    # The JSON log's threshold, and whether each request gets an access line (a proxy may log them).
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", alias="PORTAL_LOG_LEVEL")
+    access_log: bool = Field(default=True, alias="PORTAL_ACCESS_LOG")
     audit_signing_key: SecretStr | None = Field(default=None, alias="PORTAL_AUDIT_SIGNING_KEY")
     audit_public_key: str | None = Field(default=None, alias="PORTAL_AUDIT_PUBLIC_KEY")
     # Comma-separated addresses whose X-Forwarded-For is believed (uvicorn's forwarded-allow-ips).

@@ -76,6 +76,10 @@ def serve(
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted,
         timeout_worker_healthcheck=healthcheck_timeout,
+        # The app configured the JSON logs (make_app); uvicorn's own config would replace them.
+        log_config=None,
+        log_level=settings().log_level,
+        access_log=settings().access_log,
     )
     try:
         listener = tcp_listener(host, port)

@@ -123,5 +123,6 @@ def create_app(settings: Settings) -> FastAPI:
 
 def make_app() -> FastAPI:
     """The uvicorn `--factory` entry point: settings from the environment, read once here."""
-    observability.configure_logging()
-    return create_app(get_settings())
+    settings = get_settings()
+    observability.configure_logging(settings.log_level.upper())
+    return create_app(settings)

@@ -53,7 +53,7 @@ def _add_request_id(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, An
     return event_dict
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(level: int | str = logging.INFO) -> None:
     """JSON lines on stderr for portal, uvicorn and library loggers alike, each with the request id."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
