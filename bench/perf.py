@@ -287,6 +287,7 @@ def _portal_env(tmp: Path, database_url: str | None = None) -> dict[str, str]:
         "PORTAL_CHECK_RATE_LIMIT": "1000000000",
         "PORTAL_BANK_RATE_LIMIT": "1000000000",
         "PORTAL_LOG_LEVEL": "warning",
+        "PORTAL_ACCESS_LOG": "false",  # as the anchors run (uvicorn --no-access-log)
     }
 
 

@@ -7,10 +7,17 @@ audit-chain appenders on SQLite, as the advisory lock does on PostgreSQL. The pr
 that a read-write session holds the lock until it ends: pages that only read use
 `session_scope(engine, read_only=True)`, a plain deferred BEGIN that never blocks writers
 (and a READ ONLY transaction on PostgreSQL).
+
+Within one process the writers of a SQLite file also queue on a lock of the engine's before
+they BEGIN: SQLite's busy handler polls with sleeps of up to 100 ms, so thirty threads of the
+web server waiting on it for the write lock take turns seconds apart, while a lock hands it
+on at once. Other processes on the same file still meet `busy_timeout`.
 """
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +28,10 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+POOL_SIZE, POOL_OVERFLOW = 15, 5  # per process: 2 instances × 2 workers stay far below PostgreSQL's 100
 _READ_ONLY = "portal_read_only"
+# Per SQLite engine: the lock its read-write sessions hold from before BEGIN until they end.
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 class DatabaseURLError(ValueError):
@@ -63,12 +73,17 @@ def make_engine(url: str, *, echo: bool = False, foreign_keys: bool = True, pool
     kwargs: dict[str, Any] = {"echo": echo}
     if not pooled:
         kwargs["poolclass"] = NullPool
+    else:
+        # The web server runs up to 40 requests in threads: with SQLAlchemy's 5 pooled connections
+        # every request past the fifth opened and closed its own (PRAGMAs or a PostgreSQL login).
+        kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     if parsed.get_backend_name() == "sqlite":
         _create_parent_directory(parsed)
         # The pool hands a connection to one thread at a time; FastAPI's threadpool moves it.
         kwargs["connect_args"] = {"check_same_thread": False}
         engine = create_engine(parsed, **kwargs)
         _configure_sqlite(engine, foreign_keys=foreign_keys)
+        _WRITERS[engine] = threading.RLock()
         return engine
     return create_engine(parsed, **kwargs)
 
@@ -116,7 +131,7 @@ def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Sessio
     bind = (
         engine.execution_options(**{_READ_ONLY: True, "postgresql_readonly": True}) if read_only else engine
     )
-    with Session(bind, expire_on_commit=False) as session:
+    with _writer_turn(engine, read_only), Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             if read_only:
@@ -126,3 +141,9 @@ def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Sessio
         except BaseException:
             session.rollback()
             raise
+
+
+def _writer_turn(engine: Engine, read_only: bool) -> AbstractContextManager[object]:
+    """This process's queue for a SQLite file's write lock; nothing for readers and PostgreSQL."""
+    lock = None if read_only else _WRITERS.get(engine)
+    return lock if lock is not None else nullcontext()

@@ -90,10 +90,14 @@ def base_url(live_server: str) -> str:
     return live_server
 
 
-def screenshot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str, *, jpeg: bool = False) -> Path:
+    """A full-page screenshot; JPEG for sweeps of many pages, where PNG encoding dominates."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    path = SCREENSHOTS / f"{name}.{'jpg' if jpeg else 'png'}"
+    if jpeg:
+        page.screenshot(path=str(path), full_page=True, type="jpeg", quality=70)
+    else:
+        page.screenshot(path=str(path), full_page=True)
     return path
 
 
