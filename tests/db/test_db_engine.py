@@ -66,6 +66,44 @@ def test_sqlite_writers_queue_instead_of_failing(tmp_path: Path) -> None:
     assert errors == []
 
 
+def test_a_process_hands_the_sqlite_write_lock_on_in_turn(tmp_path: Path) -> None:
+    """A second read-write session waits in the process before BEGIN, while a reader goes on.
+
+    Events, not clocks: the writer is held open until the second one is seen waiting.
+    """
+    engine = make_engine(f"sqlite:///{tmp_path}/portal.db")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE counter (n INTEGER)")
+        connection.exec_driver_sql("INSERT INTO counter VALUES (0)")
+    inside, release, second_done = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with session_scope(engine) as session:
+            session.connection().exec_driver_sql("UPDATE counter SET n = n + 1")
+            inside.set()
+            release.wait(timeout=60)
+
+    def second() -> None:
+        with session_scope(engine) as session:
+            session.connection().exec_driver_sql("UPDATE counter SET n = n * 10")
+        second_done.set()
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert inside.wait(timeout=60)
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    with session_scope(engine, read_only=True) as session:  # readers never queue
+        assert session.connection().exec_driver_sql("SELECT n FROM counter").scalar_one() == 0
+    assert not second_done.is_set()
+    release.set()
+    holder.join()
+    waiter.join()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT n FROM counter").scalar_one() == 10  # in turn
+    engine.dispose()
+
+
 def test_database_urls() -> None:
     assert parse_database_url("postgresql://u@h/portal").drivername == "postgresql+psycopg"
     assert parse_database_url("postgresql+psycopg://u@h/portal").drivername == "postgresql+psycopg"
