@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 
 from portal.forms.errors import FieldError
 from portal.forms.prefill import prefill_answers
-from portal.forms.validate import coerce_answers, validate_answers
+from portal.forms.validate import coerce_answers, draft_answers, validate_answers
 
 Lang = Literal["zh", "en"]
 
@@ -130,6 +130,12 @@ class FormSpec:
     def coerce(self, raw: Mapping[str, Any], lang: str = "zh") -> tuple[dict[str, Any], list[FieldError]]:
         """Turn posted strings (or stored JSON) into typed answers; Decimal for numbers, never float."""
         return coerce_answers(self, raw, lang)
+
+    def coerce_draft(
+        self, raw: Mapping[str, Any], lang: str = "zh"
+    ) -> tuple[dict[str, Any], list[FieldError]]:
+        """As `coerce`, and values over a limit of the schema are refused even in a draft."""
+        return draft_answers(self, raw, lang)
 
     def validate(self, answers: Mapping[str, Any], lang: str = "zh") -> list[FieldError]:
         """Field-level errors in `lang`; an empty list means the answers are complete and valid."""

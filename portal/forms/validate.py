@@ -177,6 +177,30 @@ def validate_answers(spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh
     rejected = {e.path for e in errors}
     for error in spec.validator.iter_errors(typed):
         errors.extend(e for e in _translate(spec, error, lang) if e.path not in rejected)
+    return _first_per_field(spec, errors)
+
+
+# The limits a saved draft is held to as well: typing more never brings such a value within them.
+_DRAFT_LIMITS = frozenset({"maxLength", "maximum", "exclusiveMaximum", "maxItems", "multipleOf"})
+
+
+def draft_answers(
+    spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh"
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The typed answers of a draft, and what it may not hold even unfinished.
+
+    A missing answer or one still too short waits for the submission; a mistyped value or one
+    over a limit (60 characters where the form allows 40) is said at once.
+    """
+    typed, errors = coerce_answers(spec, answers, lang)
+    rejected = {e.path for e in errors}
+    for error in spec.validator.iter_errors(typed):
+        if error.validator in _DRAFT_LIMITS:
+            errors.extend(e for e in _translate(spec, error, lang) if e.path not in rejected)
+    return typed, _first_per_field(spec, errors)
+
+
+def _first_per_field(spec: FormSpec, errors: list[FieldError]) -> list[FieldError]:
     order = {name: i for i, name in enumerate(spec.fields)}
     seen: set[str] = set()
     result: list[FieldError] = []

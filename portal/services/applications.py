@@ -277,7 +277,7 @@ def save_draft(
         row = _latest_answers(session, application_id)
         form = portal.forms.get(application.measure_id)
         if form is not None:
-            typed, errors = form.coerce(answers, lang)
+            typed, errors = form.coerce_draft(answers, lang)
             if errors:
                 raise ValidationFailed([FieldProblem(e.path, e.message) for e in errors])
             typed = _within_scope(session, portal, form, application, typed, row, lang)

@@ -210,6 +210,12 @@ def _transition(request: Request, actor: StaffUser, application_id: int, step: S
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
     workflow = portal.workflows[application.workflow]
+    edge = next(
+        (e for e in workflow.transitions if e.event == step.event and e.source == application.state), None
+    )
+    if edge is not None and edge.comment_required and not step.comment:
+        action = label(edge.label, request_lang(request))
+        return _comment_missing(request, actor, application_id, step.event, action)
     if not step.confirmed and workflow.irreversible(application.state, step.event):
         return confirm_page(
             request, actor, application, workflow, step.event,
@@ -240,6 +246,21 @@ def _transition(request: Request, actor: StaffUser, application_id: int, step: S
     forget_comment(request)
     flash_moved(request, workflow, step.event, moved)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
+
+
+def _comment_missing(
+    request: Request, actor: StaffUser, application_id: int, event: str, action: str
+) -> HTMLResponse:
+    """The case page again, its summary naming the empty comment box of the action chosen."""
+    t = Translator(request_lang(request))
+    field = f"comment:{event}"
+    context = {
+        **case_page_context(request, actor, application_id),
+        "action_errors": {field: t("review.error.comment_needed", action=action)},
+        "action_error_labels": {field: "review.comment"},
+        "action_error_targets": {field: f"comment-{event}"},
+    }
+    return render(request, "portal/review_case.html", context, status_code=422)
 
 
 @router.get("/review/{application_id}/attachments/{attachment_id}")
