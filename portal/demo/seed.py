@@ -24,6 +24,7 @@ from typing import Any
 
 from stdnum.cn import uscc as stdnum_uscc
 
+from portal.city import split_fact
 from portal.services import (
     applications,
     assignment,
@@ -639,12 +640,13 @@ def _play_bank(demo: _Demo) -> str:
     banks.add_bank(portal, name=DEMO_BANK_NAME, code=DEMO_BANK)
     issued = banks.issue_key(portal, DEMO_BANK)
     caller = banks.authenticate(portal, issued.key)
-    assert caller is not None  # just issued
+    if caller is None:
+        raise RuntimeError("the demo bank's new key was refused")
     product = next(iter(portal.city.banking.products))
     company = next(e for e in ENTERPRISES if e.key == "zhitong")
     consents.grant_consent(portal, demo.companies[company.key], bank_code=DEMO_BANK, products=[product])
-    partner = portal.city.banking.partner_fact.split(".", 1)
-    terms = {k: v for k, v in _BASE_FACTS[partner[0]].items() if k != partner[1]}
+    entity, partner = split_fact(portal.city.banking.partner_fact)  # the portal supplies it
+    terms = {k: v for k, v in _BASE_FACTS[entity].items() if k != partner}
     answer = check_eligibility(portal, caller, uscc=demo_uscc(company), product=product, loan=terms)
     if answer.outcome == "eligible":
         register_loan(

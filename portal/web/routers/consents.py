@@ -42,7 +42,6 @@ def _consents_page(
         "banks": banks.active_banks(portal),
         "products": list(portal.city.banking.products),
         "default_days": consents.DEFAULT_CONSENT_DAYS,
-        "max_days": consents.MAX_CONSENT_DAYS,
         "errors": errors or {},
         "chosen": chosen or {"bank": "", "products": [], "days": str(consents.DEFAULT_CONSENT_DAYS)},
         "local_time": portal.clock.wall_time,
