@@ -73,19 +73,25 @@ def grant_consent(
     chosen = sorted(set(products))
     problems = []
     if not chosen:
-        problems.append(FieldProblem("products", "choose at least one product"))
+        problems.append(FieldProblem("products", "choose at least one product", "required"))
     unknown = [p for p in chosen if p not in portal.city.banking.products]
     if unknown:
-        problems.append(FieldProblem("products", f"unknown product(s): {', '.join(unknown)}"))
+        problems.append(
+            FieldProblem("products", f"unknown product(s): {', '.join(unknown)}", "unknown_product")
+        )
     if not 1 <= days <= MAX_CONSENT_DAYS:
-        problems.append(FieldProblem("days", f"between 1 and {MAX_CONSENT_DAYS} days"))
+        problems.append(
+            FieldProblem("days", f"between 1 and {MAX_CONSENT_DAYS} days", "days", {"max": MAX_CONSENT_DAYS})
+        )
     with portal.transaction() as session:
         require_verified(session, enterprise_id)  # first: an unverified enterprise is told what to do
         if problems:
             raise ValidationFailed(problems)
         bank = session.exec(select(Bank).where(col(Bank.code) == bank_code).where(col(Bank.active))).first()
         if bank is None:
-            raise ValidationFailed([FieldProblem("bank", f"{bank_code!r} is not a partner bank")])
+            raise ValidationFailed(
+                [FieldProblem("bank", f"{bank_code!r} is not a partner bank", "unknown_bank")]
+            )
         consent = BankConsent(
             enterprise_id=enterprise_id,
             bank_id=cast(int, bank.id),

@@ -66,7 +66,13 @@ def login(
 ) -> Response:
     t = Translator(request_lang(request))
     portal = portal_of(request)
-    context = {"actor": None, "values": {"username": username}, "next": safe_next(next)}
+    context: dict[str, object] = {"actor": None, "values": {"username": username}, "next": safe_next(next)}
+    typed = {"username": username.strip(), "password": password}
+    blank = {name: t("auth.error.required") for name, value in typed.items() if not value}
+    if blank:  # said per field and asked again; no attempt is counted against the account
+        return render(
+            request, "portal/login.html", {**context, "message": None, "errors": blank}, status_code=422
+        )
     # Per client address, before any account is looked at: guessing across many accounts is
     # slowed as well as guessing one (the per-account lockout is in the service).
     wait = request.app.state.login_limiter.hit(request.client.host if request.client else "unknown")

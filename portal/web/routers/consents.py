@@ -17,7 +17,7 @@ from portal.services import bank_access, banks, consents
 from portal.services.errors import ValidationFailed
 from portal.web.case_views import fact_labels
 from portal.web.flash import flash
-from portal.web.i18n import request_lang
+from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import EnterpriseUser, portal_of
@@ -25,6 +25,8 @@ from portal.web.templating import render
 from portal.workflows import Actor
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
+
+LABELS = {"bank": "consents.field.bank", "products": "consents.field.products", "days": "consents.field.days"}
 
 
 def _consents_page(
@@ -44,6 +46,7 @@ def _consents_page(
         "default_days": consents.DEFAULT_CONSENT_DAYS,
         "max_days": consents.MAX_CONSENT_DAYS,
         "errors": errors or {},
+        "error_labels": LABELS,
         "chosen": chosen or {"bank": "", "products": [], "days": str(consents.DEFAULT_CONSENT_DAYS)},
         "local_time": portal.clock.wall_time,
     }
@@ -77,7 +80,8 @@ def _grant(request: Request, actor: EnterpriseUser, form: FormData) -> Response:
             days=days,
         )
     except ValidationFailed as failed:
-        errors = {problem.path: problem.message for problem in failed.errors}
+        t = Translator(request_lang(request))
+        errors = {p.path: t(f"consents.error.{p.code}", **p.params) for p in failed.errors}
         return _consents_page(request, actor, errors=errors, chosen=chosen, status_code=422)
     flash(request, "consents.done.granted")
     return RedirectResponse("/consents", status_code=303)

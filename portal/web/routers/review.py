@@ -133,6 +133,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         ),
         "audit": audit_rows(portal, actor, application_id, steps, stages, t),
         "kept": kept_comment(request, application_id),
+        "errors": {},
         "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
         **outcome_context(request, actor, application),
         **panel_context(request, actor, application),
@@ -210,6 +211,12 @@ def _transition(request: Request, actor: StaffUser, application_id: int, step: S
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
     workflow = portal.workflows[application.workflow]
+    if not step.comment and any(
+        edge.comment_required
+        for edge in workflow.transitions_from(application.state)
+        if edge.event == step.event
+    ):  # said before the confirm step: the box is named at the top and keeps what was ticked
+        return _comment_missing(request, actor, application_id, step)
     if not step.confirmed and workflow.irreversible(application.state, step.event):
         return confirm_page(
             request, actor, application, workflow, step.event,
@@ -240,6 +247,19 @@ def _transition(request: Request, actor: StaffUser, application_id: int, step: S
     forget_comment(request)
     flash_moved(request, workflow, step.event, moved)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
+
+
+def _comment_missing(request: Request, actor: StaffUser, application_id: int, step: Step) -> HTMLResponse:
+    """The case page again, its error summary naming the empty comment box of this action."""
+    t = Translator(request_lang(request))
+    context = {
+        **case_page_context(request, actor, application_id),
+        "kept": {"event": step.event, "comment": step.comment, "sections": step.sections},
+        "errors": {"comment": t("review.comment_required")},
+        "error_labels": {"comment": "review.comment"},
+        "error_targets": {"comment": f"comment-{step.event}"},
+    }
+    return render(request, "portal/review_case.html", context, status_code=422)
 
 
 @router.get("/review/{application_id}/attachments/{attachment_id}")
