@@ -160,6 +160,13 @@ def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> No
     case = to_expert_review(portal_app)
     expert, _ = assign(case)
     client = expert_client(case, expert)
+    version, token = case_form(client, f"/expert/{case.application_id}")
+    unsigned = {"csrf_token": token, "expected_version": str(version)}
+    unticked = client.post(f"/expert/{case.application_id}/declare", data=unsigned)
+    assert unticked.status_code == 422
+    assert_names(unticked.text, {"declare-confirm": "无利益冲突声明：请勾选确认声明。"})
+    no_reason = client.post(f"/expert/{case.application_id}/recuse", data={**unsigned, "reason": " "})
+    assert_names(no_reason.text, {"recuse-reason": "利益冲突情况说明：请说明利益冲突情况。"})
     declare(client, case.application_id)
     first = case.portal.rubric.criteria[0]
     version, token = case_form(client, f"/expert/{case.application_id}")
@@ -180,7 +187,7 @@ def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> No
     assert "分" not in lines[f"score-{first.id}"]
 
 
-def test_an_objection_names_the_fields_of_the_public_form(portal_app: FastAPI) -> None:
+def test_an_objection_and_the_granted_amount_name_their_fields(portal_app: FastAPI) -> None:
     case = to_public_notice(portal_app)
     public = client_of(portal_app)
     path = f"/notices/{case.application_id}"
@@ -197,6 +204,12 @@ def test_an_objection_names_the_fields_of_the_public_form(portal_app: FastAPI) -
     )
     english = public.post(f"{path}/objection", data=data, cookies={"lang": "en"})
     assert_names(english.text, {"objection-reasons": "Facts and reasons: "})
+
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    grant = {"csrf_token": token, "expected_version": str(version), "granted_amount": "99999999999"}
+    too_much = case.bureau.post(f"/review/{case.application_id}/grant", data=grant)
+    assert too_much.status_code == 422
+    assert_names(too_much.text, {"granted_amount": ZH("grant.field.granted_amount") + "：金额须在 0 至"})
 
 
 def test_the_payee_form_names_its_fields(portal_app: FastAPI) -> None:
