@@ -73,7 +73,7 @@ def grant_consent(
     chosen = sorted(set(products))
     problems = []
     if not chosen:
-        problems.append(FieldProblem("products", "choose at least one product", "choose_product"))
+        problems.append(FieldProblem("products", "choose at least one product", "required"))
     unknown = [p for p in chosen if p not in portal.city.banking.products]
     if unknown:
         problems.append(
@@ -81,9 +81,7 @@ def grant_consent(
         )
     if not 1 <= days <= MAX_CONSENT_DAYS:
         problems.append(
-            FieldProblem(
-                "days", f"between 1 and {MAX_CONSENT_DAYS} days", "days_range", {"max": MAX_CONSENT_DAYS}
-            )
+            FieldProblem("days", f"between 1 and {MAX_CONSENT_DAYS} days", "days", {"max": MAX_CONSENT_DAYS})
         )
     with portal.transaction() as session:
         require_verified(session, enterprise_id)  # first: an unverified enterprise is told what to do

@@ -53,6 +53,9 @@ def test_screening_opens_a_case_the_enterprise_confirms_in_one_step(
     data = {"csrf_token": token, "expected_version": version.group(1), "bank_name": "", "account_number": "x"}
     refused = client.post(link.group(1), data=data, follow_redirects=False)
     assert refused.status_code == 422 and "请填写8至30位数字的银行账号" in refused.text
+    # The summary names each field and links to it (issue 11 §3).
+    assert re.search(r'href="#field-account_number">银行账号：请填写8至30位', refused.text)
+    assert 'href="#field-bank_name">开户银行（含支行）：' in refused.text
     data.update(bank_name="中国银行广州海珠支行", account_number="6217857000001234567")
     done = client.post(link.group(1), data=data, follow_redirects=False)
     assert done.status_code == 303

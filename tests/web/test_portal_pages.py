@@ -140,7 +140,7 @@ def test_review_amend_resubmit_round_trip(portal_app: FastAPI) -> None:
     assert fire(reviewer, application_id, "accept") == 303
     events = re.findall(r'name="event" value="([^"]+)"', reviewer.get(f"/review/{application_id}").text)
     assert events == ["district_approve", "return_for_amendment", "reject"]
-    # A required comment is required: the case page again, its summary naming the empty box.
+    # A required comment is required: the case page again, its error summary naming the box.
     assert fire(reviewer, application_id, "return_for_amendment") == 422
     assert fire(reviewer, application_id, "return_for_amendment", "请补充投资明细", sections="budget") == 303
 

@@ -128,6 +128,9 @@ def test_a_unit_head_moves_an_absent_reviewers_cases(portal_app: FastAPI) -> Non
     assert all(holder(portal, case) == user_id(portal, cover) for case in cases)
     same = boss.post("/review/team/move", data={"csrf_token": token, **form, "from_user": form["to_user"]})
     assert same.status_code == 422 and "新经办人不能与原经办人相同" in same.text
+    # The summary names the field and links to it; the field is marked (issue 11 §3).
+    assert 'href="#to_user">新经办人：新经办人不能与原经办人相同' in same.text
+    assert re.search(r'<select id="to_user"[^>]*aria-invalid="true"', same.text)
 
 
 def test_saved_views_are_bookmarkable_and_private(portal_app: FastAPI) -> None:
@@ -151,7 +154,8 @@ def test_saved_views_are_bookmarkable_and_private(portal_app: FastAPI) -> None:
     assert "待受理 按金额" in me.get("/review").text
     again = me.post("/review/views", data=data, follow_redirects=False)
     assert "view_error=taken" in again.headers["location"]
-    assert "已有同名的筛选" in me.get(again.headers["location"]).text
+    refused = me.get(again.headers["location"]).text
+    assert 'href="#view-name">将当前筛选保存为：已有同名的筛选，请换一个名称。' in refused
     assert them.get(address, follow_redirects=False).status_code == 404
     view_id = address.rsplit("/", 1)[1]
     assert post(them, f"/review/views/{view_id}/delete", "/review") == 404

@@ -312,6 +312,11 @@ def _save_or_submit(
     except ValidationFailed as failed:
         application = get_application_for(portal, actor, application_id)
         errors = field_errors(failed, files, t)
+        if form.get("action") == "submit" and spec is not None:
+            # A submission refused while saving is told everything at once, in the form's order,
+            # not only what a draft may not hold.
+            full = {e.path: e.message for e in spec.validate(answers, lang)}
+            errors = full | {k: v for k, v in errors.items() if k not in full}
         return form_page(request, actor, application, spec, answers, errors, status_code=422)
     except Refused as refused:
         application = get_application_for(portal, actor, application_id)

@@ -66,7 +66,13 @@ def login(
 ) -> Response:
     t = Translator(request_lang(request))
     portal = portal_of(request)
-    context = {"actor": None, "values": {"username": username}, "next": safe_next(next), "message": None}
+    context: dict[str, object] = {"actor": None, "values": {"username": username}, "next": safe_next(next)}
+    typed = {"username": username.strip(), "password": password}
+    blank = {name: t("auth.error.required") for name, value in typed.items() if not value}
+    if blank:  # said per field and asked again; no attempt is counted against the account
+        return render(
+            request, "portal/login.html", {**context, "message": None, "errors": blank}, status_code=422
+        )
     # Per client address, before any account is looked at: guessing across many accounts is
     # slowed as well as guessing one (the per-account lockout is in the service).
     wait = request.app.state.login_limiter.hit(request.client.host if request.client else "unknown")
@@ -74,19 +80,13 @@ def login(
         message = t("auth.login.throttled", seconds=wait)
         headers = {"Retry-After": str(wait)}
         return render(request, "portal/login.html", {**context, "message": message}, 429, headers=headers)
-    given = (("username", username.strip()), ("password", password))
-    missing = {name: t("auth.error.required") for name, value in given if not value}
-    if missing:  # nothing to check against an account: no failure is counted
-        return render(request, "portal/login.html", {**context, "errors": missing}, status_code=422)
     try:
         user = auth_service.authenticate(portal, username.strip(), password)
     except Refused:
         message = t(
             "auth.login.failed", attempts=portal.login_max_failures, minutes=portal.login_lock_minutes
         )
-        # Which of the two was wrong is not said; the summary leads to the first field.
-        failed = {"errors": {"username": message}, "error_labels": {}}
-        return render(request, "portal/login.html", {**context, **failed}, status_code=401)
+        return render(request, "portal/login.html", {**context, "message": message}, status_code=401)
     assert user.id is not None
     sign_in(request, user.id)
     target = safe_next(next)

@@ -26,6 +26,8 @@ from portal.workflows import Actor
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
 
+LABELS = {"bank": "consents.field.bank", "products": "consents.field.products", "days": "consents.field.days"}
+
 
 def _consents_page(
     request: Request,
@@ -43,6 +45,7 @@ def _consents_page(
         "products": list(portal.city.banking.products),
         "default_days": consents.DEFAULT_CONSENT_DAYS,
         "errors": errors or {},
+        "error_labels": LABELS,
         "chosen": chosen or {"bank": "", "products": [], "days": str(consents.DEFAULT_CONSENT_DAYS)},
         "local_time": portal.clock.wall_time,
     }

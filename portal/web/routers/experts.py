@@ -9,6 +9,7 @@ An expert with a conflict refuses the case instead, and the lead unit replaces t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,6 +31,7 @@ from portal.web.security import require_csrf
 from portal.web.session_auth import ExpertUser, portal_of
 from portal.web.templating import render
 from portal.workflows import Actor
+from portal.workflows.rubric import Criterion
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
 
@@ -101,11 +103,25 @@ def _page(
         "pass_mark": rubric.pass_mark,
         "values": values,
         "errors": errors,
+        **_sheet_fields(rubric.criteria, t),
         "scored_now": scored_now,
     }
     if declared:
         context.update(_file(request, actor, application_id))
     return render(request, "portal/expert_case.html", context, status_code=status_code)
+
+
+def _sheet_fields(criteria: Iterable[Criterion], t: Translator) -> dict[str, dict[str, str]]:
+    """Each score and comment box by name, as the error summary names and links to them."""
+    texts: dict[str, str] = {}
+    targets: dict[str, str] = {}
+    for c in criteria:
+        for box in ("score", "comment"):
+            texts[f"{box}:{c.id}"] = (
+                label(c.label, t.lang) + t("punct.open") + t(f"expert.{box}") + t("punct.close")
+            )
+            targets[f"{box}:{c.id}"] = f"{box}-{c.id}"
+    return {"error_label_texts": texts, "error_targets": targets}
 
 
 @router.get("/expert/{application_id}", response_class=HTMLResponse)

@@ -63,6 +63,10 @@ def notice_list(request: Request, q: str = "", archived: bool = False) -> HTMLRe
     return render(request, "notices/list.html", context)
 
 
+# The objection form's fields in the order a person fixes them; "form" is the form as a whole.
+_OBJECTION_FIELDS = ("form", "name", "contact", "email", "reasons", "file")
+
+
 def _detail(
     request: Request,
     application_id: int,
@@ -73,10 +77,14 @@ def _detail(
 ) -> HTMLResponse:
     lang = request_lang(request)
     notice = notices.notice_of(portal_of(request), application_id)
+    said = errors or {}
     context = {
         "notice": _notice_row(notice, lang),
         "values": values or {},
-        "errors": errors or {},
+        "errors": {name: said[name] for name in _OBJECTION_FIELDS if name in said},  # in the form's order
+        "error_labels": {name: f"notices.field.{name}" for name in _OBJECTION_FIELDS[1:]},
+        "error_targets": {"form": "objection"}
+        | {name: f"objection-{name}" for name in _OBJECTION_FIELDS[1:]},
         "reasons_limit": notices.MAX_TEXT,
     }
     return render(request, "notices/detail.html", context, status_code=status_code)

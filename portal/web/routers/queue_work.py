@@ -60,9 +60,8 @@ def _team_page(
     request: Request, actor: StaffUser, extra: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     members = assignment.unit_members(portal_of(request), actor)
-    return render(
-        request, "portal/review_team.html", {"actor": actor, "members": members, **extra}, status_code
-    )
+    context = {"actor": actor, "members": members, "chosen": {}, **extra}
+    return render(request, "portal/review_team.html", context, status_code)
 
 
 @router.get("/review/team/move", response_class=HTMLResponse)
@@ -75,7 +74,9 @@ def team(request: Request, actor: StaffUser) -> HTMLResponse:
 def move(request: Request, actor: StaffUser, from_user: FormId, to_user: FormId) -> HTMLResponse:
     if from_user == to_user:
         t = Translator(request_lang(request))
-        return _team_page(request, actor, {"outcomes": None, "errors": {"to_user": t("team.same")}}, 422)
+        chosen = {"from_user": from_user, "to_user": to_user}  # shown again as picked
+        extra = {"outcomes": None, "errors": {"to_user": t("team.same")}, "chosen": chosen}
+        return _team_page(request, actor, extra, 422)
     outcomes = assignment.move_cases(portal_of(request), actor, from_user, to_user)
     return _team_page(request, actor, {"outcomes": outcomes, "errors": {}})
 

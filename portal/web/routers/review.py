@@ -133,6 +133,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         ),
         "audit": audit_rows(portal, actor, application_id, steps, stages, t),
         "kept": kept_comment(request, application_id),
+        "errors": {},
         "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
         **outcome_context(request, actor, application),
         **panel_context(request, actor, application),
@@ -210,12 +211,12 @@ def _transition(request: Request, actor: StaffUser, application_id: int, step: S
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
     workflow = portal.workflows[application.workflow]
-    edge = next(
-        (e for e in workflow.transitions if e.event == step.event and e.source == application.state), None
-    )
-    if edge is not None and edge.comment_required and not step.comment:
-        action = label(edge.label, request_lang(request))
-        return _comment_missing(request, actor, application_id, step.event, action)
+    if not step.comment and any(
+        edge.comment_required
+        for edge in workflow.transitions_from(application.state)
+        if edge.event == step.event
+    ):  # said before the confirm step: the box is named at the top and keeps what was ticked
+        return _comment_missing(request, actor, application_id, step)
     if not step.confirmed and workflow.irreversible(application.state, step.event):
         return confirm_page(
             request, actor, application, workflow, step.event,
@@ -248,17 +249,15 @@ def _transition(request: Request, actor: StaffUser, application_id: int, step: S
     return RedirectResponse(f"/review/{application_id}", status_code=303)
 
 
-def _comment_missing(
-    request: Request, actor: StaffUser, application_id: int, event: str, action: str
-) -> HTMLResponse:
-    """The case page again, its summary naming the empty comment box of the action chosen."""
+def _comment_missing(request: Request, actor: StaffUser, application_id: int, step: Step) -> HTMLResponse:
+    """The case page again, its error summary naming the empty comment box of this action."""
     t = Translator(request_lang(request))
-    field = f"comment:{event}"
     context = {
         **case_page_context(request, actor, application_id),
-        "action_errors": {field: t("review.error.comment_needed", action=action)},
-        "action_error_labels": {field: "review.comment"},
-        "action_error_targets": {field: f"comment-{event}"},
+        "kept": {"event": step.event, "comment": step.comment, "sections": step.sections},
+        "errors": {"comment": t("review.comment_required")},
+        "error_labels": {"comment": "review.comment"},
+        "error_targets": {"comment": f"comment-{step.event}"},
     }
     return render(request, "portal/review_case.html", context, status_code=422)
 

@@ -1,0 +1,258 @@
+"""Every form names each refused field at the top, links to it, and marks the field itself.
+
+Issue 11 §3 and §7.3: bad values go over HTTP to the real app; the summary (one shared
+template) must say which field, by the label a person reads (zh, and en for some), link to
+`#<the field's id>`, and the field must carry aria-invalid. The facts forms (self-check,
+profile), the admin pages and procurement have such tests of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from fastapi import FastAPI
+from portal_helpers import (
+    case_form,
+    client_of,
+    csrf_of,
+    edit_target,
+    enterprise_with_case,
+    login,
+    portal_app,
+    register,
+    scenario_answers,
+    scenario_files,
+    staff,
+    start_application,
+    stored,
+)
+from review_helpers import assign, declare, expert_client, score_form, to_expert_review, to_public_notice
+
+from portal.services import banks, passwords
+from portal.web.i18n import Translator
+
+__all__ = ["portal_app"]
+
+ZH, EN = Translator("zh"), Translator("en")
+
+
+def summary(html: str) -> dict[str, str]:
+    """The error summary at the top of the form: link target → the line as read aloud."""
+    block = re.search(
+        r'<div class="alert alert-error" role="alert" aria-labelledby="form-errors-title">.*?</div>',
+        html,
+        re.S,
+    )
+    assert block is not None, "no error summary"
+    return {
+        href: re.sub(r"<[^>]+>", "", unescape(text)).strip()
+        for href, text in re.findall(r'<li><a href="#([^"]+)">(.*?)</a></li>', block[0], re.S)
+    }
+
+
+def marked(html: str, field_id: str) -> bool:
+    """Whether the element with this id is marked invalid for assistive technology."""
+    return re.search(rf'<[^>]*\bid="{re.escape(field_id)}"[^>]*aria-invalid="true"', html) is not None
+
+
+def assert_names(html: str, expected: dict[str, str]) -> None:
+    """Each field id is linked from the summary, the line starts with its label, the field is marked."""
+    lines = summary(html)
+    for field_id, label in expected.items():
+        assert field_id in lines, (field_id, lines)
+        assert lines[field_id].startswith(label), (label, lines[field_id])
+        assert marked(html, field_id), field_id
+
+
+def test_login_names_the_empty_fields_and_keeps_the_username(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    token = csrf_of(client, "/login")
+    blank = client.post("/login", data={"csrf_token": token, "username": "", "password": ""})
+    assert blank.status_code == 422
+    assert_names(blank.text, {"field-username": "用户名：此项必填。", "field-password": "密码：此项必填。"})
+
+    client.cookies.set("lang", "en")
+    half = client.post("/login", data={"csrf_token": token, "username": "someone", "password": ""})
+    assert half.status_code == 422
+    assert summary(half.text) == {"field-password": "Password: This field is required."}
+    assert 'value="someone"' in half.text and not marked(half.text, "field-username")
+
+
+def test_register_names_each_field(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    token = csrf_of(client, "/register")
+    data = {"csrf_token": token, "uscc": "123", "name": "", "district": "", "username": "",
+            "display_name": "", "email": "not-mail", "password": "a", "password2": "b"}  # fmt: skip
+    refused = client.post("/register", data=data)
+    assert refused.status_code == 422
+    lines = summary(refused.text)
+    for name, key in [("uscc", "auth.uscc"), ("name", "auth.enterprise_name"), ("username", "auth.username")]:
+        assert lines[f"field-{name}"].startswith(ZH(key) + "："), lines
+        assert marked(refused.text, f"field-{name}")
+    assert len(set(lines.values())) == len(lines)  # no line is a bare "此项必填。" repeated
+    english = client.post("/register", data=data, cookies={"lang": "en"})
+    assert summary(english.text)["field-uscc"].startswith(EN("auth.uscc") + ": ")
+
+
+def test_password_change_and_reset_name_their_fields(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    username, _ = register(client)
+    token = csrf_of(client, "/account/password")
+    data = {"csrf_token": token, "current_password": "", "new_password": "x", "new_password2": "y"}
+    changed = client.post("/account/password", data=data)
+    assert changed.status_code == 422
+    assert_names(
+        changed.text, {"field-current_password": "当前密码：", "field-new_password2": "再次输入新密码："}
+    )
+
+    anonymous = client_of(portal_app)
+    anonymous.cookies.set("lang", "en")
+    asked = anonymous.post("/password/reset", data={"csrf_token": csrf_of(anonymous, "/password/reset")})
+    assert asked.status_code == 422
+    assert_names(asked.text, {"field-identifier": "User name or e-mail address: This field is required."})
+
+    mail = passwords.request_reset(portal_app.state.portal, username)
+    assert mail is not None
+    path = f"/password/reset/{mail.token}"
+    reset = anonymous.post(path, data={"csrf_token": csrf_of(anonymous, path), "new_password": ""})
+    assert reset.status_code == 422
+    assert_names(reset.text, {"field-new_password": "New password: This field is required."})
+
+
+def test_the_consent_form_names_products_and_days_in_the_readers_language(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    if not any(b.code == "summary_bank" for b in banks.active_banks(portal)):
+        banks.add_bank(portal, name="测试银行广州分行", code="summary_bank")
+    client = client_of(portal_app)
+    register(client)
+    data = {"csrf_token": csrf_of(client, "/consents"), "bank": "summary_bank", "days": "abc"}
+    refused = client.post("/consents", data=data)
+    assert refused.status_code == 422
+    assert_names(
+        refused.text, {"field-products": "授权查询的产品：请至少选择一项产品。", "field-days": "授权天数："}
+    )
+    assert "choose at least" not in refused.text  # no service English on the zh page
+    english = client.post("/consents", data={**data, "bank": "nobody"}, cookies={"lang": "en"})
+    assert_names(english.text, {"field-days": "Days: Enter a whole number of days from 1 to"})
+    assert (
+        summary(english.text)["field-products"] == "Products the bank may check: Choose at least one product."
+    )
+
+
+def test_the_application_form_names_its_fields(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    _, code = register(client)
+    application_id = start_application(client)
+    spec = portal_app.state.portal.forms.get(stored(portal_app, application_id).measure_id)
+    for bad in ({"requested_amount": "abc"}, {"project_name": "", "contact_person": "张" * 60}):
+        action, token = edit_target(client, application_id)
+        answers = {**scenario_answers(code, **bad), "csrf_token": token, "action": "submit"}
+        refused = client.post(action, data=answers, files=scenario_files())
+        assert refused.status_code == 422
+        lines = summary(refused.text)
+        for name in bad:
+            assert lines[f"field-{name}"].startswith(spec.fields[name].label.zh + "："), lines
+            assert marked(refused.text, f"field-{name}")
+
+
+def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> None:
+    case = to_expert_review(portal_app)
+    expert, _ = assign(case)
+    client = expert_client(case, expert)
+    version, token = case_form(client, f"/expert/{case.application_id}")
+    unsigned = {"csrf_token": token, "expected_version": str(version)}
+    unticked = client.post(f"/expert/{case.application_id}/declare", data=unsigned)
+    assert unticked.status_code == 422
+    assert_names(unticked.text, {"declare-confirm": "无利益冲突声明：请勾选确认声明。"})
+    no_reason = client.post(f"/expert/{case.application_id}/recuse", data={**unsigned, "reason": " "})
+    assert_names(no_reason.text, {"recuse-reason": "利益冲突情况说明：请说明利益冲突情况。"})
+    declare(client, case.application_id)
+    first = case.portal.rubric.criteria[0]
+    version, token = case_form(client, f"/expert/{case.application_id}")
+    form = {**score_form(case, "85"), f"score:{first.id}": "150", f"comment:{first.id}": "很" * 3000}
+    data = {"csrf_token": token, "expected_version": str(version), **form}
+    refused = client.post(f"/expert/{case.application_id}/score", data=data)
+    assert refused.status_code == 422
+    assert_names(
+        refused.text,
+        {
+            f"score-{first.id}": f"{first.label.zh}（得分）：分数须在 0 至 100 之间。",
+            f"comment-{first.id}": f"{first.label.zh}（评审意见）：",
+        },
+    )
+    english = client.post(f"/expert/{case.application_id}/score", data=data, cookies={"lang": "en"})
+    lines = summary(english.text)
+    assert lines[f"score-{first.id}"] == f"{first.label.en} (Score): The score must be between 0 and 100."
+    assert "分" not in lines[f"score-{first.id}"]
+
+
+def test_an_objection_and_the_granted_amount_name_their_fields(portal_app: FastAPI) -> None:
+    case = to_public_notice(portal_app)
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    data = {"csrf_token": csrf_of(public, path), "name": "", "contact": "", "email": "x", "reasons": ""}
+    refused = public.post(f"{path}/objection", data=data)
+    assert refused.status_code == 422
+    assert_names(
+        refused.text,
+        {
+            "objection-name": "姓名或单位名称：",
+            "objection-email": "电子邮箱（用于告知处理结果）：",
+            "objection-reasons": "异议事实和理由：",
+        },
+    )
+    english = public.post(f"{path}/objection", data=data, cookies={"lang": "en"})
+    assert_names(english.text, {"objection-reasons": "Facts and reasons: "})
+
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    grant = {"csrf_token": token, "expected_version": str(version), "granted_amount": "99999999999"}
+    too_much = case.bureau.post(f"/review/{case.application_id}/grant", data=grant)
+    assert too_much.status_code == 422
+    assert_names(too_much.text, {"granted_amount": ZH("grant.field.granted_amount") + "：金额须在 0 至"})
+
+
+def test_the_payee_form_names_its_fields(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    register(client)
+    data = {"csrf_token": csrf_of(client, "/profile"), "bank_name": "", "account_number": "12ab"}
+    refused = client.post("/profile/payee", data=data)
+    assert refused.status_code == 422
+    assert_names(
+        refused.text,
+        {
+            "field-bank_name": ZH("confirm.bank_name") + "：",
+            "field-account_number": ZH("confirm.account_number") + "：",
+        },
+    )
+
+
+def test_reject_without_a_comment_names_the_box_and_keeps_the_case_where_it_is(portal_app: FastAPI) -> None:
+    _, application_id = enterprise_with_case(portal_app)
+    reviewer = client_of(portal_app)
+    login(reviewer, staff(portal_app.state.portal, "reviewer", district="haizhu"))
+    version, token = case_form(reviewer, f"/review/{application_id}")
+    url = f"/review/{application_id}/transition"
+    accepted = reviewer.post(
+        url, data={"csrf_token": token, "event": "accept", "expected_version": str(version)}
+    )
+    assert accepted.status_code == 200
+    version, token = case_form(reviewer, f"/review/{application_id}")
+    data = {"csrf_token": token, "event": "reject", "expected_version": str(version), "comment": "  "}
+    refused = reviewer.post(url, data=data)
+    assert refused.status_code == 422
+    assert "确认不予通过？" not in refused.text  # not asked to confirm an action that cannot be done
+    assert_names(refused.text, {"comment-reject": "意见：此操作必须填写意见。"})
+    assert stored(portal_app, application_id).state == "district_review"
+
+    sections = [
+        s.id
+        for s in portal_app.state.portal.forms.get(stored(portal_app, application_id).measure_id).sections
+    ]
+    back = {**data, "event": "return_for_amendment", "sections": sections[:1]}
+    english = reviewer.post(url, data=back, cookies={"lang": "en"})
+    assert english.status_code == 422
+    assert_names(english.text, {"comment-return_for_amendment": "Comment: This action needs a comment."})
+    assert re.search(
+        rf'name="sections" value="{re.escape(sections[0])}" checked', english.text
+    )  # what was ticked stays
