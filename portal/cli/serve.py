@@ -89,7 +89,7 @@ def serve(
     if settings().jobs_runner == "in-process":
         from portal.jobs.in_process import InProcessJobs
 
-        jobs = InProcessJobs(settings())  # one thread in this process, however many workers
+        jobs = InProcessJobs(app.state.portal)  # one thread in this process, however many workers
         jobs.start()
     try:
         if workers == 1:

@@ -20,7 +20,6 @@ from portal.services.context import Portal
 from portal.services.notifications import deliver_email
 from portal.services.screening_runs import execute_run, waiting_runs
 from portal.services.sla import sweep
-from portal.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +27,11 @@ log = logging.getLogger(__name__)
 class InProcessJobs:
     """Runs the sweep and the outbox on a timer in a daemon thread until `stop()`."""
 
-    def __init__(self, settings: Settings, *, tick_seconds: float = 60.0 * OUTBOX_EVERY_MINUTES) -> None:
-        self._settings = settings
+    def __init__(self, portal: Portal, *, tick_seconds: float = 60.0 * OUTBOX_EVERY_MINUTES) -> None:
+        # The server's own portal: a second one would load the pack again while requests are
+        # served (seconds of the interpreter's lock: the slowest answers waited on it) and
+        # would write through another engine, around the in-process queue for SQLite's lock.
+        self._portal = portal
         self._tick_seconds = tick_seconds
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="portal-jobs", daemon=True)
@@ -47,20 +49,17 @@ class InProcessJobs:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        portal = Portal.from_settings(self._settings)
+        portal = self._portal
         sweep_every_ticks = SWEEP_EVERY_MINUTES // OUTBOX_EVERY_MINUTES
         tick = 0
-        try:
-            while not self._stopping.is_set():
-                if tick % sweep_every_ticks == 0:
-                    self._attempt("sla sweep", lambda: sweep(portal))
-                for run_id in waiting_runs(portal):
-                    self._attempt(f"screening run {run_id}", functools.partial(execute_run, portal, run_id))
-                self._attempt("e-mail outbox", lambda: deliver_email(portal))
-                tick += 1
-                self._stopping.wait(self._tick_seconds)
-        finally:
-            portal.engine.dispose()
+        while not self._stopping.is_set():
+            if tick % sweep_every_ticks == 0:
+                self._attempt("sla sweep", lambda: sweep(portal))
+            for run_id in waiting_runs(portal):
+                self._attempt(f"screening run {run_id}", functools.partial(execute_run, portal, run_id))
+            self._attempt("e-mail outbox", lambda: deliver_email(portal))
+            tick += 1
+            self._stopping.wait(self._tick_seconds)
 
     @staticmethod
     def _attempt(name: str, job: Callable[[], object]) -> None:

@@ -155,7 +155,8 @@ def test_in_process_jobs_send_the_outbox_on_sqlite(
         pytest.skip("the in-process runner is the SQLite default")
     inbox, port = sink
     _queue_messages(portal, world, 3)
-    jobs = InProcessJobs(_settings(portal, port), tick_seconds=0.05)
+    mailing = Portal.from_settings(_settings(portal, port))
+    jobs = InProcessJobs(mailing, tick_seconds=0.05)
     pause = threading.Event()
     jobs.start()
     try:
@@ -165,6 +166,7 @@ def test_in_process_jobs_send_the_outbox_on_sqlite(
             pause.wait(0.05)
     finally:
         jobs.stop()
+        mailing.engine.dispose()
     assert not jobs.running
     subjects = inbox.subjects()
     assert [subjects[f"{SUBJECT}message {n}"] for n in range(3)] == [1, 1, 1]
