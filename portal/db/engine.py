@@ -73,7 +73,7 @@ def make_engine(url: str, *, echo: bool = False, foreign_keys: bool = True, pool
     kwargs: dict[str, Any] = {"echo": echo}
     if not pooled:
         kwargs["poolclass"] = NullPool
-    else:
+    elif parsed.database not in (None, "", ":memory:"):  # a memory database has one connection
         # The web server runs up to 40 requests in threads: with SQLAlchemy's 5 pooled connections
         # every request past the fifth opened and closed its own (PRAGMAs or a PostgreSQL login).
         kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
