@@ -121,7 +121,7 @@ def run_rule(conn: Connection, compiled: CompiledRule) -> pa.Table:
     name = engine_name(conn)
     if name == "duckdb":
         raw: Any = conn.connection.driver_connection
-        result: pa.Table = raw.sql(compiled.sql(conn.dialect)).to_arrow_table()
+        result = _in_row_order(raw.sql(compiled.sql(conn.dialect, ordered=False)).to_arrow_table())
         columns = {n: result.column(n) for n in result.column_names}
         verdicts = {label: columns[label].cast(pa.bool_()) for _, label in compiled.criteria}
     elif name == "postgres":
@@ -144,6 +144,19 @@ def run_rule(conn: Connection, compiled: CompiledRule) -> pa.Table:
     for benefit, label in compiled.benefits:
         out[label] = benefit_text(columns[label], compiled.rule.benefit[benefit].type == "money")
     return pa.table(out)
+
+
+def _in_row_order(result: pa.Table) -> pa.Table:
+    """DuckDB's rows sorted by row number, where its parallel plan did not keep them in order.
+
+    Checking the order is one comparison per row; an ORDER BY in the statement sorted every
+    result and cost about 40 % of the rules' run.
+    """
+    rows = result.column(ROW_KEY)
+    n = len(rows)
+    if n < 2 or pc.all(pc.less(rows.slice(0, n - 1), rows.slice(1))).as_py():
+        return result
+    return result.sort_by(ROW_KEY)
 
 
 def _copy_out(conn: Connection, compiled: CompiledRule) -> dict[str, pa.ChunkedArray]:

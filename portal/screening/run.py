@@ -91,8 +91,11 @@ def _row_major(parts: list[pa.Table], measures: list[str]) -> pa.Table:
     """The parts (one per measure, each over the same rows) ordered by row, then measure.
 
     The parts are put in measure order and then stably sorted by row number alone: sorting one
-    integer column is much cheaper than comparing (row, measure text) pairs.
+    integer column is much cheaper than comparing (row, measure text) pairs. One part is already
+    in row order.
     """
+    if len(parts) == 1:
+        return parts[0]
     order = sorted(range(len(parts)), key=measures.__getitem__)
     return pa.concat_tables([parts[i] for i in order]).sort_by("_row")
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from portal.rules import Pack, load_pack
 from portal.rules.batch import CompileProblem, compile_check, compile_rule
-from portal.screening.engines import load_facts
+from portal.screening.engines import load_facts, run_rule
 
 FIXTURE_FACTS = Path(__file__).parent / "fixtures" / "pack" / "rules" / "facts.yaml"
 DIVIDED = """\
@@ -86,3 +86,31 @@ def test_evaluation_date_is_part_of_the_statement_cache_key(
     assert keys[0] != keys[1]
     outcomes = [connection.execute(statement).one().outcome for statement in statements]
     assert outcomes == ["ineligible", "eligible"]  # registered exactly one year on the second date
+
+
+def test_results_come_back_in_row_order_whatever_the_facts_order(
+    fixture_pack: Pack, connection: Connection
+) -> None:
+    """DuckDB runs the rule without ORDER BY and sorts only when its plan lost the order."""
+    rule = fixture_pack.select("fixture.banded", date(2026, 6, 30))
+    assert rule is not None
+    rows = [3, 1, 2]
+    facts = pa.table(
+        {
+            "row": pa.array(rows, pa.int64()),
+            "enterprise__registered_on": pa.array([date(2025, 6, 30)] * 3, pa.date32()),
+            "enterprise__core_ip": pa.array([True, False, True]),
+            "enterprise__employees": pa.array([100] * 3, pa.int64()),
+            "enterprise__st_staff": pa.array([10] * 3, pa.int64()),
+            "enterprise__revenue": pa.array([Decimal("100")] * 3, pa.decimal128(38, 6)),
+            "enterprise__rd_expense": pa.array([Decimal("5")] * 3, pa.decimal128(38, 6)),
+            "enterprise__district": pa.array(["tianhe"] * 3),
+            "enterprise__restricted": pa.array([False] * 3),
+            "enterprise__score": pa.array([70] * 3, pa.int64()),
+            "enterprise__margin": pa.array([Decimal("0.3")] * 3, pa.decimal128(38, 10)),
+        }
+    )
+    load_facts(connection, facts)
+    result = run_rule(connection, compile_rule(rule, fixture_pack.facts, date(2026, 6, 30)))
+    assert result.column("row").to_pylist() == [1, 2, 3]
+    assert result.column("outcome").to_pylist()[0] == "ineligible"  # row 1 has no core IP

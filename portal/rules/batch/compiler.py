@@ -47,7 +47,7 @@ class CompiledRule:
     """(benefit name, result column)."""
     fact_columns: tuple[str, ...]
     """The facts-table columns the statement reads (supplied facts only)."""
-    _sql: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
+    _sql: dict[tuple[str, bool, bool], str] = field(default_factory=dict, repr=False, compare=False)
 
     def packed(self) -> Select[Any]:
         """The statement with the criterion columns folded into one text column, `verdicts`.
@@ -72,13 +72,18 @@ class CompiledRule:
             inner.c[ROW_KEY]
         )
 
-    def sql(self, dialect: Dialect, packed: bool = False) -> str:
-        """The statement's text for `dialect`, rendered once: screening reruns it per batch."""
-        text = self._sql.get((dialect.name, packed))
+    def sql(self, dialect: Dialect, packed: bool = False, ordered: bool = True) -> str:
+        """The statement's text for `dialect`, rendered once: screening reruns it per batch.
+
+        `ordered=False` leaves out the ORDER BY, for a caller that checks the order itself.
+        """
+        text = self._sql.get((dialect.name, packed, ordered))
         if text is None:
             statement = self.packed() if packed else self.statement
+            if not ordered:
+                statement = statement.order_by(None)
             text = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-            self._sql[(dialect.name, packed)] = text
+            self._sql[(dialect.name, packed, ordered)] = text
         return text
 
 
