@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from portal.db.access_log import append_access
@@ -55,10 +56,14 @@ class AccessEntry:
     query_id: str
 
 
+# Built once: every bank request looks the enterprise up (see banks._KEY_BY_PREFIX).
+_ENTERPRISE_BY_USCC = select(Enterprise.id).where(col(Enterprise.uscc) == bindparam("uscc"))
+
+
 def enterprise_id_for(session: Session, uscc: str | None) -> int | None:
     if uscc is None:
         return None
-    return session.exec(select(Enterprise.id).where(col(Enterprise.uscc) == uscc)).first()
+    return session.exec(_ENTERPRISE_BY_USCC, params={"uscc": uscc}).first()
 
 
 def log_access(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from portal.db.tables import Bank, BankConsent, Enterprise
@@ -45,6 +46,18 @@ def is_current(consent: BankConsent, today: date) -> bool:
     return consent.revoked_at is None and today <= consent.expires_on
 
 
+# Built once: every bank request runs it (building a statement cost more than running it).
+_LIVE_CONSENTS = (
+    select(BankConsent)
+    .join(Enterprise, col(Enterprise.id) == col(BankConsent.enterprise_id))
+    .where(col(Enterprise.verified_at).is_not(None))
+    .where(col(BankConsent.enterprise_id) == bindparam("enterprise_id"))
+    .where(col(BankConsent.bank_id) == bindparam("bank_id"))
+    .where(col(BankConsent.revoked_at).is_(None))
+    .where(col(BankConsent.expires_on) >= bindparam("today"))
+)
+
+
 def current_consent(
     session: Session, *, enterprise_id: int, bank_id: int, product: str, today: date
 ) -> BankConsent | None:
@@ -52,15 +65,8 @@ def current_consent(
 
     An unverified enterprise has none: banks are answered as if it had never consented.
     """
-    rows = session.exec(
-        select(BankConsent)
-        .join(Enterprise, col(Enterprise.id) == col(BankConsent.enterprise_id))
-        .where(col(Enterprise.verified_at).is_not(None))
-        .where(col(BankConsent.enterprise_id) == enterprise_id)
-        .where(col(BankConsent.bank_id) == bank_id)
-        .where(col(BankConsent.revoked_at).is_(None))
-        .where(col(BankConsent.expires_on) >= today)
-    ).all()
+    params = {"enterprise_id": enterprise_id, "bank_id": bank_id, "today": today}
+    rows = session.exec(_LIVE_CONSENTS, params=params).all()
     # `products` is a JSON list; filtering it in Python keeps the query the same on both databases.
     return next((row for row in rows if product in row.products), None)
 

@@ -7,6 +7,7 @@ submitted with stays exactly as it was.
 from collections.abc import Mapping
 from typing import Any, cast
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -223,14 +224,18 @@ def save_profile(
         return _add_profile(session, portal, actor, enterprise_id, facts, expected_version)
 
 
+# Built once: the bank API and every case read it (building a statement cost more than running it).
+_CONFIRMED_PROFILE = (
+    select(EnterpriseProfile)
+    .where(col(EnterpriseProfile.enterprise_id) == bindparam("enterprise_id"))
+    .where(col(EnterpriseProfile.confirmed).is_(True))
+    .order_by(col(EnterpriseProfile.version).desc())
+)
+
+
 def confirmed_profile(session: Session, enterprise_id: int) -> EnterpriseProfile | None:
     """The latest profile version the enterprise confirmed: what its applications are judged on."""
-    return session.exec(
-        select(EnterpriseProfile)
-        .where(col(EnterpriseProfile.enterprise_id) == enterprise_id)
-        .where(col(EnterpriseProfile.confirmed).is_(True))
-        .order_by(col(EnterpriseProfile.version).desc())
-    ).first()
+    return session.exec(_CONFIRMED_PROFILE, params={"enterprise_id": enterprise_id}).first()
 
 
 def save_confirmed_profile(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -206,7 +205,8 @@ async def eligibility(
         raise _refused(refusal) from None
     # Validated once here and written by pydantic-core; `response_model` stays for the OpenAPI
     # contract (a returned Response is not validated and encoded a second time).
-    answered = EligibilityResponse.model_validate(asdict(answer))
+    # Read from the dataclass's attributes: `asdict` deep-copied every criterion first.
+    answered = EligibilityResponse.model_validate(answer, from_attributes=True)
     return Response(answered.model_dump_json(), media_type="application/json")
 
 
