@@ -37,6 +37,7 @@ from portal.rules.local import (
     Local,
     Values,
     check_against,
+    read_days,
     read_general,
     read_share,
     read_supplied,
@@ -46,7 +47,7 @@ from portal.rules.local import (
     years_since,
 )
 from portal.rules.model import Rule
-from portal.rules.result import CriterionResult, LeafInfo, Outcome, Result, Trace, Verdict
+from portal.rules.result import VARIES, CriterionResult, LeafInfo, Outcome, Result, Trace, Verdict
 from portal.rules.text import Text
 from portal.rules.typecheck import Scope, check_rule
 
@@ -106,11 +107,11 @@ class CompiledRule:
         self._tests = tuple(_TESTS[leaf.op] for leaf in self.leaves)
         expected: list[object] = []
         wants: list[tuple[int, Local]] = []
-        for index, leaf in enumerate(self.leaves):
-            is_const, value = self._operand_constant(leaf)
-            expected.append(value)
-            if not is_const:
-                wants.append((index, self._operand(leaf)))
+        for index, info in enumerate(self.leaf_infos):
+            # The constant itself, the object whose JSON the info made: the entry reuses it.
+            expected.append(None if info.operand is VARIES else info.operand)
+            if info.operand is VARIES:
+                wants.append((index, self._operand(info.leaf)))
         self._expected = expected
         self._wants = tuple(wants)
         self.benefits = [
@@ -173,6 +174,9 @@ class CompiledRule:
                 start = years_since(spec, self.facts)
                 if start is not None:
                     return read_years(start)
+                start = years_since(spec, self.facts, "days_between")
+                if start is not None:
+                    return read_days(start)
         if isinstance(expr, TableRef):
             return self._table(expr.name)
         is_const, value = self._constant(expr)
@@ -236,7 +240,9 @@ class CompiledRule:
             label = Text(leaf.expr_text or leaf.id, leaf.expr_text or leaf.id)
         values = self.facts.value_labels.get(leaf.fact, {}) if leaf.fact else {}
         message = leaf.because or self._default_message(leaf, label, kind, values)
-        return LeafInfo(leaf, message, self.rule.source.citation(), kind, label, values)
+        is_const, operand = self._operand_constant(leaf)
+        citation = self.rule.source.citation()
+        return LeafInfo(leaf, message, citation, kind, label, values, operand=operand if is_const else VARIES)
 
     def _default_message(self, leaf: Leaf, label: Text, kind: str, values: Mapping[str, Text]) -> Text:
         """What a leaf without `because` tests, in words, with constants formatted like hints."""

@@ -130,25 +130,19 @@ def hints_for(result: Result, compiled: "CompiledRule | None", trace: Trace | No
         return hints
     named: set[str] = set()
     if result.outcome is not Outcome.ELIGIBLE:  # an eligible root passed: no criterion explains it
-        if trace is not None:
+        root = compiled.rule.criteria
+        if trace is not None:  # a record only for each leaf that explains the outcome
             seen, expected, verdicts, missing = trace
             infos = compiled.leaf_infos
-
-            def record(i: int) -> CriterionResult:
-                return CriterionResult(
-                    infos[i], seen[i], expected[i], VERDICT_OF[verdicts[i]], missing.get(i, ())
-                )
-
+            for i, negated in reasons(root, verdicts):
+                verdict = VERDICT_OF[verdicts[i]]
+                record = CriterionResult(infos[i], seen[i], expected[i], verdict, missing.get(i, ()))
+                hints += _hint(record, negated, named, compiled, lang)
         else:
             records = result.criteria
-            verdicts = [_AS_BOOL[r.outcome] for r in records]
-
-            def record(i: int) -> CriterionResult:
-                return records[i]
-
-        if verdicts:  # without a trace only the missing facts can be named
-            for position, negated in reasons(compiled.rule.criteria, verdicts):
-                hints += _hint(record(position), negated, named, compiled, lang)
+            if records:  # without a trace only the missing facts can be named
+                for i, negated in reasons(root, [_AS_BOOL[r.outcome] for r in records]):
+                    hints += _hint(records[i], negated, named, compiled, lang)
     for name in result.missing_facts:  # facts a benefit needs, not named by any criterion
         if name not in named:
             named.add(name)

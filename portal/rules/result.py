@@ -44,6 +44,11 @@ Trace = tuple[list[object], list[object], list[bool | None], dict[int, tuple[str
 supplied facts each unknown leaf lacks (by leaf position)."""
 
 
+VARIES: object = object()
+"""`LeafInfo.operand` of a leaf whose operand is not a constant."""
+_VERDICT_TEXT: dict[bool | None, str] = {True: "pass", False: "fail", None: "unknown"}
+
+
 @dataclass(frozen=True, slots=True)
 class LeafInfo:
     """The static half of a trace entry, prepared once per rule."""
@@ -55,44 +60,50 @@ class LeafInfo:
     label: Text
     # Labels of the subject's enum values (天河区 for tianhe), so hints never show a code.
     values: Mapping[str, Text] = field(default_factory=dict)
-    _static: dict[str, object] = field(init=False, repr=False, compare=False)
+    # The operand when the rule file fixes it (a threshold), else VARIES: its JSON is made once.
+    operand: object = field(default=VARIES, kw_only=True)
+    _entries: dict[bool | None, dict[str, object]] = field(init=False, repr=False, compare=False)
     _last_expected: list[object] = field(init=False, repr=False, compare=False)
 
     def entry_json(self, value: object, expected: object, verdict: bool | None) -> dict[str, object]:
         """One `criteria` entry of the published JSON, from a recorded value, expectation and verdict.
 
-        A copy of the entry's static half with the recorded half filled in. The `message` object,
-        and `expected` while the expectation is the same object, are shared by every entry of this
-        leaf: the document is for serialising, not for editing.
+        A copy of the entry's static part for this verdict with the value filled in. The `message`
+        object, and `expected` while the expectation is the same object, are shared by every entry
+        of this leaf: the document is for serialising, not for editing.
         """
-        entry = self._static.copy()
+        entry = self._entries[verdict].copy()
         kind = type(value)
         entry["value"] = str(value) if kind is Decimal else value if kind in _AS_IS else json_value(value)
-        last = self._last_expected
-        if expected is not last[0]:  # a threshold from the rule file is the same object every time
-            last[:] = expected, {"op": self.leaf.op, "value": json_value(expected)}
-        entry["expected"] = last[1]
-        entry["outcome"] = _VERDICT_TEXT[verdict]
+        if expected is not self.operand:  # worked out per evaluation (a table band, a formula)
+            last = self._last_expected
+            if expected is not last[0]:  # a band from the rule file is the same object every time
+                last[:] = expected, {"op": self.leaf.op, "value": json_value(expected)}
+            entry["expected"] = last[1]
         return entry
 
     def __post_init__(self) -> None:
-        static: dict[str, object] = {
-            "id": self.leaf.id,
-            "fact": self.leaf.fact,
-            "value": None,
-            "expected": None,
-            "outcome": None,
-            "message": self.message.to_json(),
-            "source": self.source,
+        fixed = None if self.operand is VARIES else {"op": self.leaf.op, "value": json_value(self.operand)}
+        message = self.message.to_json()
+        entries = {
+            verdict: {
+                "id": self.leaf.id,
+                "fact": self.leaf.fact,
+                "value": None,
+                "expected": fixed,
+                "outcome": text,
+                "message": message,
+                "source": self.source,
+            }
+            for verdict, text in _VERDICT_TEXT.items()
         }
-        object.__setattr__(self, "_static", static)  # frozen: set once, here
-        object.__setattr__(self, "_last_expected", [_NOTHING, None])
+        object.__setattr__(self, "_entries", entries)  # frozen: set once, here
+        object.__setattr__(self, "_last_expected", [VARIES, None])
 
 
-_NOTHING = object()
 _AS_IS = frozenset({bool, int, str, type(None)})  # JSON as they are
 _OUTCOME_TEXT: dict[Outcome, str] = {outcome: outcome.value for outcome in Outcome}
-_VERDICT_TEXT: dict[bool | None, str] = {True: "pass", False: "fail", None: "unknown"}
+_ELIGIBLE = Outcome.ELIGIBLE  # a module global: cheaper than an enum lookup
 
 
 class CriterionResult:
@@ -235,6 +246,8 @@ class Result:
 
     def hints_in(self, lang: str) -> list[str]:
         """Hints need the trace: with `trace=False` only the missing facts are named."""
+        if self.outcome is _ELIGIBLE and not self.missing_facts:  # nothing to explain or ask for
+            return []
         if self._hints is None:
             self._hints = {}
         hints = self._hints.get(lang)
