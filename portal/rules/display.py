@@ -182,8 +182,8 @@ def format_shortfall(
         )
     seen_style, bound_style = _style(seen, kind, lang), _style(bound, kind, lang)
     gap_style = _style(short, kind, lang, gap=True)
-    seen_scaled, bound_scaled = seen_style.scaled(seen), bound_style.scaled(bound)
-    gap_scaled = gap_style.scaled(short)
+    seen_scaled, bound_scaled = seen.scaleb(seen_style.shift), bound.scaleb(bound_style.shift)
+    gap_scaled = short.scaleb(gap_style.shift)
     digits = max(seen_style.digits, bound_style.digits, _exact_places(bound, kind, lang))
     differ = seen != bound
     same_unit = seen_style.shift == bound_style.shift  # then the shown numbers compare as they are
