@@ -4,9 +4,9 @@ Numbers are rounded for people, but never so far that a failing value reads like
 the decimals grow until the value, the thresholds and the gap all show as different numbers, so
 a failing 39.99 % prints as "39.99%，需 ≥ 40.00%", never as "40.0%，需 ≥ 40.0%". Rounding is
 half-up (四舍五入) and done here. Babel gives each locale's symbols (read once); the digits are
-laid out by Python's own format specification, which is what Babel's `#,##0.##` patterns do for
-these symbols at a twentieth of the cost (a hint is formatted per enterprise; `tests/rules/
-test_display.py` checks the two agree).
+laid out by Python's own format specification (or `str`, below a thousand), which is what
+Babel's `#,##0.##` patterns do for these symbols at a twentieth of the cost (a hint is formatted
+per enterprise; `tests/rules/test_display.py` checks the two agree).
 """
 
 from collections.abc import Mapping, Sequence
