@@ -15,6 +15,7 @@ from portal.rules.result import VERDICT_OF, CriterionResult, LeafInfo, Outcome, 
 if TYPE_CHECKING:
     from portal.rules.evaluate import CompiledRule
 
+_ELIGIBLE, _UNKNOWN = Outcome.ELIGIBLE, Verdict.UNKNOWN  # module globals: cheaper than enum lookups
 _SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
 
 
@@ -48,14 +49,16 @@ def reasons(node: Node, verdicts: Verdicts, negated: bool = False) -> Reasons:
     """
     verdict, explain = _plan(node)
     found: Reasons = []
-    if verdict(verdicts) is not True:
-        explain(verdicts, negated, found)
+    own = verdict(verdicts)
+    if own is not True:
+        explain(verdicts, own, negated, found)
     return found
 
 
 _AS_BOOL: dict[Verdict, bool | None] = {Verdict.PASS: True, Verdict.FAIL: False, Verdict.UNKNOWN: None}
 Decide = Callable[[Verdicts], bool | None]
-Explain = Callable[[Verdicts, bool, Reasons], None]
+Explain = Callable[[Verdicts, bool | None, bool, Reasons], None]
+"""Appends the reasons for a node whose verdict (worked out by the caller, once) is the second argument."""
 _PLANS: dict[int, tuple[Node, tuple[Decide, Explain]]] = {}
 
 
@@ -71,7 +74,7 @@ def _compile(node: Node, start: int) -> tuple[Decide, Explain]:
     """Closures for `node`, whose leaves sit at positions `start`, `start + 1`, … of the verdicts."""
     if isinstance(node, Leaf):
 
-        def leaf_explain(verdicts: Verdicts, negated: bool, found: Reasons) -> None:
+        def leaf_explain(verdicts: Verdicts, own: bool | None, negated: bool, found: Reasons) -> None:
             found.append((start, negated))
 
         return operator.itemgetter(start), leaf_explain
@@ -83,9 +86,9 @@ def _compile(node: Node, start: int) -> tuple[Decide, Explain]:
             inner = child_decide(verdicts)
             return None if inner is None else not inner
 
-        def not_explain(verdicts: Verdicts, negated: bool, found: Reasons) -> None:
-            if child_decide(verdicts) is None:
-                child_explain(verdicts, not negated, found)
+        def not_explain(verdicts: Verdicts, own: bool | None, negated: bool, found: Reasons) -> None:
+            if own is None:
+                child_explain(verdicts, None, not negated, found)
             else:  # the child passed but must not: every leaf that passed is part of the reason
                 found += [(i, not negated) for i in span if verdicts[i] is True]
 
@@ -99,8 +102,7 @@ def _compile(node: Node, start: int) -> tuple[Decide, Explain]:
             part = verdicts[start:end]
             return decisive if decisive in part else None if None in part else not decisive
 
-        def flat_explain(verdicts: Verdicts, negated: bool, found: Reasons) -> None:
-            own = flat_decide(verdicts)
+        def flat_explain(verdicts: Verdicts, own: bool | None, negated: bool, found: Reasons) -> None:
             found += [(i, negated) for i in range(start, end) if verdicts[i] is own]
 
         return flat_decide, flat_explain
@@ -114,11 +116,10 @@ def _compile(node: Node, start: int) -> tuple[Decide, Explain]:
         found = [decide(verdicts) for decide in deciders]
         return decisive if decisive in found else None if None in found else not decisive
 
-    def group_explain(verdicts: Verdicts, negated: bool, found: Reasons) -> None:
-        own = group_decide(verdicts)
+    def group_explain(verdicts: Verdicts, own: bool | None, negated: bool, found: Reasons) -> None:
         for decide, explain in children:
             if decide(verdicts) is own:
-                explain(verdicts, negated, found)
+                explain(verdicts, own, negated, found)
 
     return group_decide, group_explain
 
@@ -129,26 +130,20 @@ def hints_for(result: Result, compiled: "CompiledRule | None", trace: Trace | No
     if compiled is None:
         return hints
     named: set[str] = set()
-    if result.outcome is not Outcome.ELIGIBLE:  # an eligible root passed: no criterion explains it
-        if trace is not None:
+    if result.outcome is not _ELIGIBLE:  # an eligible root passed: no criterion explains it
+        root = compiled.rule.criteria
+        if trace is not None:  # a record only for each leaf that explains the outcome
             seen, expected, verdicts, missing = trace
             infos = compiled.leaf_infos
-
-            def record(i: int) -> CriterionResult:
-                return CriterionResult(
-                    infos[i], seen[i], expected[i], VERDICT_OF[verdicts[i]], missing.get(i, ())
-                )
-
+            for i, negated in reasons(root, verdicts):
+                verdict = VERDICT_OF[verdicts[i]]
+                record = CriterionResult(infos[i], seen[i], expected[i], verdict, missing.get(i, ()))
+                hints += _hint(record, negated, named, compiled, lang)
         else:
             records = result.criteria
-            verdicts = [_AS_BOOL[r.outcome] for r in records]
-
-            def record(i: int) -> CriterionResult:
-                return records[i]
-
-        if verdicts:  # without a trace only the missing facts can be named
-            for position, negated in reasons(compiled.rule.criteria, verdicts):
-                hints += _hint(record(position), negated, named, compiled, lang)
+            if records:  # without a trace only the missing facts can be named
+                for i, negated in reasons(root, [_AS_BOOL[r.outcome] for r in records]):
+                    hints += _hint(records[i], negated, named, compiled, lang)
     for name in result.missing_facts:  # facts a benefit needs, not named by any criterion
         if name not in named:
             named.add(name)
@@ -186,7 +181,7 @@ def potential_hint(result: Result, compiled: "CompiledRule", lang: str) -> str:
 def _hint(
     record: CriterionResult, negated: bool, named: set[str], compiled: "CompiledRule", lang: str
 ) -> list[str]:
-    if record.outcome is Verdict.UNKNOWN:
+    if record.outcome is _UNKNOWN:
         fresh = [f for f in record.missing if f not in named]
         named.update(fresh)
         if fresh:

@@ -8,7 +8,8 @@ get a closure of their own instead of a chain of nested formula closures:
 - a supplied fact of the rule's entity: one dict lookup;
 - a derived share of two supplied facts of that entity (`enterprise.st_staff / enterprise.employees`):
   both lookups and the division in one closure;
-- whole years since a supplied date (`years_between(enterprise.registered_on, on)`);
+- whole years or days since a supplied date (`years_between(enterprise.registered_on, on)`,
+  `days_between(…)`);
 - a decision table whose rows test constants, with each test a C-level bound comparison.
 
 Everything else falls back to the general formula closures of `portal.rules.formula`. Facts
@@ -82,10 +83,10 @@ def share_of(spec: FactSpec, facts: FactDictionary) -> tuple[str, str, bool] | N
     return top.name, bottom.name, top.type == "int" and bottom.type == "int"
 
 
-def years_since(spec: FactSpec, facts: FactDictionary) -> str | None:
-    """The supplied date fact when a derived fact is `years_between(entity.date, on)`."""
+def years_since(spec: FactSpec, facts: FactDictionary, func: str = "years_between") -> str | None:
+    """The supplied date fact when a derived fact is `years_between(entity.date, on)` (or `func`)."""
     formula = spec.formula
-    if not (isinstance(formula, Call) and formula.func == "years_between" and len(formula.args) == 2):
+    if not (isinstance(formula, Call) and formula.func == func and len(formula.args) == 2):
         return None
     start = _supplied(formula.args[0], spec.entity, facts)
     if start is None or not isinstance(formula.args[1], OnDate):
@@ -112,6 +113,14 @@ def read_years(name: str) -> Local:
         return on.year - start.year - ((on.month, on.day) < (start.month, start.day))  # type: ignore[attr-defined]
 
     return years
+
+
+def read_days(name: str) -> Local:
+    def days(values: Values, facts: Facts, on: date) -> object:
+        start = values.get(name)
+        return None if start is None else (on - start).days  # type: ignore[operator]
+
+    return days
 
 
 def read_supplied(name: str) -> Local:

@@ -6,7 +6,7 @@ lazily, so evaluating with the trace on costs only the recording of values, not 
 text nobody reads.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -44,6 +44,12 @@ Trace = tuple[list[object], list[object], list[bool | None], dict[int, tuple[str
 supplied facts each unknown leaf lacks (by leaf position)."""
 
 
+VARIES: object = object()
+"""`LeafInfo.operand` of a leaf whose operand is not a constant."""
+_VERDICT_TEXT: dict[bool | None, str] = {True: "pass", False: "fail", None: "unknown"}
+_BANDS = 16  # operands per leaf whose `expected` JSON is kept
+
+
 @dataclass(frozen=True, slots=True)
 class LeafInfo:
     """The static half of a trace entry, prepared once per rule."""
@@ -55,44 +61,47 @@ class LeafInfo:
     label: Text
     # Labels of the subject's enum values (天河区 for tianhe), so hints never show a code.
     values: Mapping[str, Text] = field(default_factory=dict)
-    _static: dict[str, object] = field(init=False, repr=False, compare=False)
-    _last_expected: list[object] = field(init=False, repr=False, compare=False)
+    # The operand when the rule file fixes it (a threshold), else VARIES: its JSON is made once.
+    operand: object = field(default=VARIES, kw_only=True)
+    _entries: dict[bool | None, dict[str, object]] = field(init=False, repr=False, compare=False)
+    _expected_json: dict[int, tuple[object, dict[str, object]]] = field(init=False, repr=False, compare=False)
 
-    def entry_json(self, value: object, expected: object, verdict: bool | None) -> dict[str, object]:
-        """One `criteria` entry of the published JSON, from a recorded value, expectation and verdict.
+    def expected_json(self, expected: object) -> dict[str, object]:
+        """The entry's `expected` for an operand worked out per evaluation (a table band, a formula).
 
-        A copy of the entry's static half with the recorded half filled in. The `message` object,
-        and `expected` while the expectation is the same object, are shared by every entry of this
-        leaf: the document is for serialising, not for editing.
+        Made once per object for the first few objects seen: a table's bands are the same objects
+        every time, and an entry shares the dict of its band.
         """
-        entry = self._static.copy()
-        kind = type(value)
-        entry["value"] = str(value) if kind is Decimal else value if kind in _AS_IS else json_value(value)
-        last = self._last_expected
-        if expected is not last[0]:  # a threshold from the rule file is the same object every time
-            last[:] = expected, {"op": self.leaf.op, "value": json_value(expected)}
-        entry["expected"] = last[1]
-        entry["outcome"] = _VERDICT_TEXT[verdict]
-        return entry
+        known = self._expected_json.get(id(expected))
+        if known is not None and known[0] is expected:
+            return known[1]
+        shown: dict[str, object] = {"op": self.leaf.op, "value": json_value(expected)}
+        if len(self._expected_json) < _BANDS:  # held with the object, so its id stays its own
+            self._expected_json[id(expected)] = (expected, shown)
+        return shown
 
     def __post_init__(self) -> None:
-        static: dict[str, object] = {
-            "id": self.leaf.id,
-            "fact": self.leaf.fact,
-            "value": None,
-            "expected": None,
-            "outcome": None,
-            "message": self.message.to_json(),
-            "source": self.source,
+        fixed = None if self.operand is VARIES else {"op": self.leaf.op, "value": json_value(self.operand)}
+        message = self.message.to_json()
+        entries = {
+            verdict: {
+                "id": self.leaf.id,
+                "fact": self.leaf.fact,
+                "value": None,
+                "expected": fixed,
+                "outcome": text,
+                "message": message,
+                "source": self.source,
+            }
+            for verdict, text in _VERDICT_TEXT.items()
         }
-        object.__setattr__(self, "_static", static)  # frozen: set once, here
-        object.__setattr__(self, "_last_expected", [_NOTHING, None])
+        object.__setattr__(self, "_entries", entries)  # frozen: set once, here
+        object.__setattr__(self, "_expected_json", {})
 
 
-_NOTHING = object()
 _AS_IS = frozenset({bool, int, str, type(None)})  # JSON as they are
 _OUTCOME_TEXT: dict[Outcome, str] = {outcome: outcome.value for outcome in Outcome}
-_VERDICT_TEXT: dict[bool | None, str] = {True: "pass", False: "fail", None: "unknown"}
+_ELIGIBLE = Outcome.ELIGIBLE  # a module global: cheaper than an enum lookup
 
 
 class CriterionResult:
@@ -137,12 +146,36 @@ class CriterionResult:
     def to_json(self) -> dict[str, object]:
         """The trace entry of `portal check --json` (docs/rule-files.md)."""
         verdict = {Verdict.PASS: True, Verdict.FAIL: False, Verdict.UNKNOWN: None}[self.outcome]
-        return self.info.entry_json(self.value, self.expected, verdict)
+        return entries_json((self.info,), (self.value,), (self.expected,), (verdict,))[0]
 
     def __repr__(self) -> str:
         return (
             f"CriterionResult({self.id!r}, {self.value!r}, {self.op} {self.expected!r}, {self.outcome.value})"
         )
+
+
+def entries_json(
+    infos: Sequence[LeafInfo],
+    seen: Sequence[object],
+    expected: Sequence[object],
+    verdicts: Sequence[bool | None],
+) -> list[dict[str, object]]:
+    """The `criteria` entries of the published JSON from recorded values, expectations and verdicts.
+
+    Each is a copy of its leaf's static part for its verdict with the value filled in. The `message`
+    object, and `expected` for a constant or a table band, are shared by every entry of the leaf: the
+    document is for serialising, not for editing. One loop for all leaves: a call per entry costs
+    about as much as the copy.
+    """
+    entries = []
+    for info, value, wanted, verdict in zip(infos, seen, expected, verdicts, strict=False):
+        entry = info._entries[verdict].copy()
+        kind = type(value)
+        entry["value"] = str(value) if kind is Decimal else value if kind in _AS_IS else json_value(value)
+        if wanted is not info.operand:
+            entry["expected"] = info.expected_json(wanted)
+        entries.append(entry)
+    return entries
 
 
 def json_value(value: object) -> object:
@@ -235,6 +268,8 @@ class Result:
 
     def hints_in(self, lang: str) -> list[str]:
         """Hints need the trace: with `trace=False` only the missing facts are named."""
+        if self.outcome is _ELIGIBLE and not self.missing_facts:  # nothing to explain or ask for
+            return []
         if self._hints is None:
             self._hints = {}
         hints = self._hints.get(lang)
@@ -244,18 +279,17 @@ class Result:
 
     def to_json(self, lang: str = "zh") -> dict[str, object]:
         """The per-measure object of `portal check --json`, with hints in `lang` (docs/rule-files.md)."""
-        potential = self.potential_benefit
         return {
             "measure": self.measure,
             "version": self.version,
             "category": self.category,
             "outcome": _OUTCOME_TEXT[self.outcome],
             "rule_hash": self.rule_hash,
-            "benefit": {name: str(value) for name, value in self.benefit.items()} if self.benefit else {},
+            "benefit": _amounts_json(self.benefit) if self.benefit else {},
             "criteria": self._criteria_json(),
             "missing_facts": list(self.missing_facts),
             "hints": self.hints_in(lang),
-            "potential_benefit": {name: str(value) for name, value in potential.items()} if potential else {},
+            "potential_benefit": _amounts_json(self.potential_benefit) if self.potential_benefit else {},
             "potential_benefit_up_to": list(self.potential_up_to),
         }
 
@@ -265,7 +299,15 @@ class Result:
         if self._criteria is not None or compiled is None or trace is None:
             return [c.to_json() for c in self.criteria]
         seen, expected, verdicts, _missing = trace
-        return list(map(LeafInfo.entry_json, compiled.leaf_infos, seen, expected, verdicts))
+        return entries_json(compiled.leaf_infos, seen, expected, verdicts)
 
     def __repr__(self) -> str:
         return f"Result({self.measure!r}, {self.version!r}, {self.outcome.value}, benefit={self.benefit})"
+
+
+def _amounts_json(amounts: dict[str, Decimal]) -> dict[str, str]:
+    """Amounts as exact strings; a loop, as a dict comprehension costs a function call of its own."""
+    shown = {}
+    for name, amount in amounts.items():
+        shown[name] = str(amount)
+    return shown
