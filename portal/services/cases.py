@@ -30,7 +30,7 @@ from portal.services.context import Portal
 from portal.services.decision_records import decision_record
 from portal.services.decisions import grants_money, record_decision
 from portal.services.errors import BadStoredState, Refused, StaleVersion
-from portal.services.notifications import notify
+from portal.services.notifications import note, notify, notify_all
 from portal.workflows import (
     Actor,
     CaseContext,
@@ -423,36 +423,35 @@ def _tell_parties(
 ) -> None:
     """Tell the enterprise its case moved, and the party now responsible that it has work."""
     link = f"/applications/{application.id}"
+    params = {
+        "id": application.id,
+        "measure": application.measure_id,
+        "workflow": workflow.name,
+        "state": target,
+    }
+    rows = []
     if actor.role != "enterprise":
-        notify(
-            session,
-            kind="case_update",
-            enterprise_id=application.enterprise_id,
-            link=link,
-            message="note.case_update",
-            params={
-                "id": application.id,
-                "measure": application.measure_id,
-                "workflow": workflow.name,
-                "state": target,
-            },
+        rows.append(
+            note(
+                kind="case_update",
+                enterprise_id=application.enterprise_id,
+                link=link,
+                message="note.case_update",
+                params=params,
+            )
         )
     party = workflow.state(target).responsible
     role = _PARTY_ROLE.get(party or "")
-    if role is None or role == "expert":  # experts are told when they are assigned
-        return
-    notify(
-        session,
-        kind="work_item",
-        role=role,
-        link=link,
-        district=application.district if party == "district" else None,
-        bureau=application.lead_unit if party == "bureau" else None,
-        message="note.work_item",
-        params={
-            "id": application.id,
-            "measure": application.measure_id,
-            "workflow": workflow.name,
-            "state": target,
-        },
-    )
+    if role is not None and role != "expert":  # experts are told when they are assigned
+        rows.append(
+            note(
+                kind="work_item",
+                role=role,
+                link=link,
+                district=application.district if party == "district" else None,
+                bureau=application.lead_unit if party == "bureau" else None,
+                message="note.work_item",
+                params=params,
+            )
+        )
+    notify_all(session, rows)
