@@ -33,7 +33,7 @@ from portal.db.tables import (
     PaymentReturnLine,
     ReturnResult,
 )
-from portal.services.access import visible_to
+from portal.services.access import Case, visible_to
 from portal.services.cases import case_context, reads_of, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import (
@@ -140,7 +140,7 @@ def open_line(session: Session, application_id: int) -> PaymentLine | None:
     ).first()
 
 
-def refuse_if_batched(session: Session, portal: Portal, application: Application, event: str) -> None:
+def refuse_if_batched(session: Session, portal: Portal, application: Case, event: str) -> None:
     """A case waiting in a payment batch is disbursed by the bank's return file, never by hand:
     recording it twice would tell the enterprise, and the ledger, it was paid twice."""
     workflow = portal.workflows.get(application.workflow)
