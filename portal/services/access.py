@@ -104,17 +104,21 @@ class CaseRow:
     lead_unit: str
     returned_from: str | None
     eligibility_outcome: str | None
-    eligibility_trace: dict[str, Any] | None
     stage_entered_at: datetime | None
     due_on: date | None
     sla_paused_at: datetime | None
+    # Only the `benefit` of the eligibility trace: decoding the whole trace cost more than reading the row.
+    benefit: dict[str, Any] | None
 
 
 Case: TypeAlias = Application | CaseRow
 """A case as the services that move it read it: the ORM row, or the columns of a `CaseRow`."""
 
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
-_CASE_COLUMNS: list[ColumnElement[Any]] = [_APPLICATION.c[field.name] for field in fields(CaseRow)]
+_CASE_COLUMNS: list[ColumnElement[Any]] = [
+    *(_APPLICATION.c[field.name] for field in fields(CaseRow)[:-1]),
+    _APPLICATION.c.eligibility_trace["benefit"].label("benefit"),
+]
 
 
 def _shape(role: Role, district: bool, bureau: bool, enterprise: bool) -> Actor:
