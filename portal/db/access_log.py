@@ -68,8 +68,9 @@ def append_access(
     (tests, replays) dates the row too. `loan_facts` is stored in its JSON form (Decimals as
     text), the form it is hashed in, so the hash holds after a database round trip.
     """
-    lock_chain(session, ACCESS_LOG_CHAIN_LOCK)
-    last_seq, prev_hash = chain_tail(session, _TABLE)
+    connection = session.connection()
+    lock_chain(connection, ACCESS_LOG_CHAIN_LOCK)
+    last_seq, prev_hash = chain_tail(connection, _TABLE)
     values: dict[str, Any] = {
         "seq": last_seq + 1,
         "at": at or utcnow(),
@@ -85,7 +86,7 @@ def append_access(
         "query_id": query_id or new_query_id(),
     }
     chained = {**values, "prev_hash": prev_hash, "hash": link_hash(prev_hash, _content(values))}
-    session.connection().execute(_INSERT, chained)
+    connection.execute(_INSERT, chained)
     return BankAccessLog(**chained)
 
 

@@ -70,8 +70,9 @@ def append_audit(
     """
     stored_payload = cast(dict[str, Any] | None, to_jsonable(payload))
     session.flush()
-    lock_chain(session, AUDIT_CHAIN_LOCK)
-    last_seq, prev_hash = chain_tail(session, _TABLE)
+    connection = session.connection()
+    lock_chain(connection, AUDIT_CHAIN_LOCK)
+    last_seq, prev_hash = chain_tail(connection, _TABLE)
     values: dict[str, Any] = {
         "seq": last_seq + 1,
         "at": clock.now() if (clock := session.info.get(CLOCK_KEY)) is not None else utcnow(),
@@ -86,7 +87,7 @@ def append_audit(
         "payload_hash": payload_hash(stored_payload),
     }
     row_hash = link_hash(prev_hash, hashed_content(values))
-    session.connection().execute(
+    connection.execute(
         _INSERT, {**values, "payload": stored_payload, "prev_hash": prev_hash, "hash": row_hash}
     )
 

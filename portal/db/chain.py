@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table, select, text
+from sqlalchemy import Connection, Select, Table, select, text
 from sqlmodel import Session
 
 from portal.db.canonical import canonical_json, sha256_hex
@@ -39,13 +39,12 @@ def link_hash(prev_hash: str, content: Mapping[str, object]) -> str:
     return sha256_hex(prev_hash + canonical_json(content))
 
 
-def lock_chain(session: Session, lock_key: int) -> None:
+def lock_chain(connection: Connection, lock_key: int) -> None:
     """Serialise appenders to one chain until the transaction ends.
 
     PostgreSQL: a transaction-level advisory lock, released by COMMIT or ROLLBACK.
     SQLite: nothing to do, every transaction already holds the write lock (BEGIN IMMEDIATE).
     """
-    connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_LOCK, {"key": lock_key})
 
@@ -59,9 +58,9 @@ def _tail_query(table: Table) -> Select[tuple[int, str]]:
     return select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
 
 
-def chain_tail(session: Session, table: Table) -> tuple[int, str]:
+def chain_tail(connection: Connection, table: Table) -> tuple[int, str]:
     """The last (seq, hash), or (0, GENESIS_HASH) for an empty chain; call after lock_chain."""
-    row = session.connection().execute(_tail_query(table)).first()
+    row = connection.execute(_tail_query(table)).first()
     if row is None:
         return 0, GENESIS_HASH
     return int(row.seq), str(row.hash)

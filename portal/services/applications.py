@@ -25,7 +25,7 @@ from portal.db.tables import (
 )
 from portal.forms import FormSpec
 from portal.rules import FactError, Rule
-from portal.services.access import load_visible
+from portal.services.access import Case, load_visible, load_visible_row
 from portal.services.amendments import reopened_in
 from portal.services.cases import Moved, advance, audit_case, bump, case_context, workflow_of
 from portal.services.channels import can_apply_online
@@ -641,7 +641,7 @@ def transition(
     A case in a payment batch is disbursed by the bank's return file, not here.
     """
     with portal.transaction() as session:
-        application = load_visible(session, actor, application_id)
+        application = load_visible_row(session, actor, application_id)
         refuse_if_batched(session, portal, application, event)
         return _review_event(session, portal, actor, application, event, comment, expected_version)
 
@@ -668,7 +668,7 @@ def _review_event(
     session: Session,
     portal: Portal,
     actor: Actor,
-    application: Application,
+    application: Case,
     event: str,
     comment: str | None,
     expected_version: int,

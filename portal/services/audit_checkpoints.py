@@ -61,9 +61,10 @@ def write_checkpoint(portal: Portal, private_text: str) -> dict[str, Any]:
     now = portal.now()
     with portal.transaction() as session:
         heads = []
+        connection = session.connection()
         for name, table, lock in _CHAINS:
-            lock_chain(session, lock)
-            seq, head = chain_tail(session, table)
+            lock_chain(connection, lock)
+            seq, head = chain_tail(connection, table)
             heads.append({"chain": name, "seq": seq, "head_hash": head})
         document: dict[str, Any] = {
             "format": FORMAT,

@@ -26,11 +26,12 @@ from portal.db.tables import (
     Objection,
     Transition,
 )
+from portal.services.access import Case
 from portal.services.context import Portal
 from portal.services.decision_records import decision_record
 from portal.services.decisions import grants_money, record_decision
 from portal.services.errors import BadStoredState, Refused, StaleVersion
-from portal.services.notifications import notify
+from portal.services.notifications import note, notify, notify_all
 from portal.workflows import (
     Actor,
     CaseContext,
@@ -58,7 +59,7 @@ PUBLIC_ROLE = "public"
 _PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "expert": "expert", "admin": "admin"}
 
 
-def workflow_of(portal: Portal, application: Application) -> tuple[Workflow, StateSpec]:
+def workflow_of(portal: Portal, application: Case) -> tuple[Workflow, StateSpec]:
     """The case's workflow and current stage; a stored value the pack does not know is BadStoredState."""
     workflow = portal.workflows.get(application.workflow)
     if workflow is None:
@@ -73,7 +74,7 @@ def workflow_of(portal: Portal, application: Application) -> tuple[Workflow, Sta
         ) from None
 
 
-def attachments_complete(session: Session, portal: Portal, application: Application) -> bool:
+def attachments_complete(session: Session, portal: Portal, application: Case) -> bool:
     """Every required upload slot of the measure's form holds at least one file."""
     form = portal.forms.get(application.measure_id)
     if form is None:
@@ -128,7 +129,7 @@ def reads_of(workflow: Workflow, state: str) -> frozenset[str]:
 def case_context(
     session: Session,
     portal: Portal,
-    application: Application,
+    application: Case,
     actor: Actor,
     *,
     eligibility_outcome: str | None = None,
@@ -178,8 +179,11 @@ def case_context(
     )
 
 
-def bump(session: Session, application: Application, expected_version: int, values: dict[str, Any]) -> int:
-    """Write `values` and version + 1 if still at `expected_version`; return the new version."""
+def bump(session: Session, application: Case, expected_version: int, values: dict[str, Any]) -> int:
+    """Write `values` and version + 1 if still at `expected_version`; return the new version.
+
+    A loaded `Application` then reads the stored values; a `CaseRow` stays as it was read.
+    """
     new_version = expected_version + 1
     result = session.connection().execute(
         _BUMP,
@@ -187,7 +191,8 @@ def bump(session: Session, application: Application, expected_version: int, valu
     )
     if result.rowcount != 1:
         raise StaleVersion("application", application.id, expected_version, None)
-    _show_stored(session, application, {**values, "version": new_version})
+    if isinstance(application, Application):
+        _show_stored(session, application, {**values, "version": new_version})
     return new_version
 
 
@@ -243,9 +248,7 @@ def audit_case(
     )
 
 
-def _stage_values(
-    portal: Portal, application: Application, workflow: Workflow, target: str
-) -> dict[str, Any]:
+def _stage_values(portal: Portal, application: Case, workflow: Workflow, target: str) -> dict[str, Any]:
     """Deadline bookkeeping for entering `target`: set, pause or resume the SLA clock."""
     now, today = portal.now(), portal.today()
     source_spec, target_spec = workflow.state(application.state), workflow.state(target)
@@ -285,7 +288,7 @@ class Moved:
 def advance(
     session: Session,
     portal: Portal,
-    application: Application,
+    application: Case,
     actor: Actor,
     event: str,
     *,
@@ -328,13 +331,19 @@ def advance(
     entered = workflow.state(target)
     if target != source and entered.issues_letter is not None:
         letter = record_decision(
-            session, portal, application=application, state=entered, actor=actor, comment=comment
+            session,
+            portal,
+            application=_loaded(session, application),
+            state=entered,
+            actor=actor,
+            comment=comment,
         )
     payload: dict[str, object] = {
         "application_id": application.id,
         "workflow": workflow.name,
         "version": version,
-        "due_on": application.due_on,
+        # The stored due date: a `CaseRow` still holds the one it was read with.
+        "due_on": values.get("due_on", application.due_on),
         **(audit_payload or {}),
     }
     if letter is not None:
@@ -358,8 +367,15 @@ def advance(
     return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
 
 
+def _loaded(session: Session, application: Case) -> Application:
+    """The ORM row a letter is made from; a `CaseRow`'s is read after the UPDATE, so it is current."""
+    if isinstance(application, Application):
+        return application
+    return session.get_one(Application, application.id, populate_existing=True)
+
+
 def _settle_objections(
-    session: Session, portal: Portal, application: Application, actor: Actor, event: str, comment: str | None
+    session: Session, portal: Portal, application: Case, actor: Actor, event: str, comment: str | None
 ) -> None:
     """Deciding on a public-notice objection is part of the transition that does so."""
     sustained = {"dismiss_objection": False, "uphold_objection": True}.get(event)
@@ -381,7 +397,7 @@ def _settle_objections(
 
 def _tell_objection_outcome(
     session: Session,
-    application: Application,
+    application: Case,
     decided: Sequence[Objection],
     *,
     upheld: bool,
@@ -418,41 +434,38 @@ def _tell_objection_outcome(
         )
 
 
-def _tell_parties(
-    session: Session, application: Application, workflow: Workflow, target: str, actor: Actor
-) -> None:
+def _tell_parties(session: Session, application: Case, workflow: Workflow, target: str, actor: Actor) -> None:
     """Tell the enterprise its case moved, and the party now responsible that it has work."""
     link = f"/applications/{application.id}"
+    params = {
+        "id": application.id,
+        "measure": application.measure_id,
+        "workflow": workflow.name,
+        "state": target,
+    }
+    rows = []
     if actor.role != "enterprise":
-        notify(
-            session,
-            kind="case_update",
-            enterprise_id=application.enterprise_id,
-            link=link,
-            message="note.case_update",
-            params={
-                "id": application.id,
-                "measure": application.measure_id,
-                "workflow": workflow.name,
-                "state": target,
-            },
+        rows.append(
+            note(
+                kind="case_update",
+                enterprise_id=application.enterprise_id,
+                link=link,
+                message="note.case_update",
+                params=params,
+            )
         )
     party = workflow.state(target).responsible
     role = _PARTY_ROLE.get(party or "")
-    if role is None or role == "expert":  # experts are told when they are assigned
-        return
-    notify(
-        session,
-        kind="work_item",
-        role=role,
-        link=link,
-        district=application.district if party == "district" else None,
-        bureau=application.lead_unit if party == "bureau" else None,
-        message="note.work_item",
-        params={
-            "id": application.id,
-            "measure": application.measure_id,
-            "workflow": workflow.name,
-            "state": target,
-        },
-    )
+    if role is not None and role != "expert":  # experts are told when they are assigned
+        rows.append(
+            note(
+                kind="work_item",
+                role=role,
+                link=link,
+                district=application.district if party == "district" else None,
+                bureau=application.lead_unit if party == "bureau" else None,
+                message="note.work_item",
+                params=params,
+            )
+        )
+    notify_all(session, rows)

@@ -27,7 +27,7 @@ from portal.documents import (
 from portal.documents.model import BenefitKind, CriterionOutcome, Language, LetterKind
 from portal.documents.verification import normalize_verification_code
 from portal.rules import Rule
-from portal.services.access import is_lead_unit_staff, load_visible
+from portal.services.access import Case, CaseRow, is_lead_unit_staff, load_visible
 from portal.services.context import Portal
 from portal.services.decision_records import recorded_decision
 from portal.services.doc_numbers import next_doc_number
@@ -64,7 +64,7 @@ class LetterInfo:
     superseded_by: str | None = None
 
 
-def rule_of(portal: Portal, application: Application) -> Rule:
+def rule_of(portal: Portal, application: Case) -> Rule:
     """The rule version an application was judged on."""
     for rule in portal.pack.versions(application.measure_id):
         if rule.version == application.rule_version:
@@ -76,9 +76,12 @@ def rule_of(portal: Portal, application: Application) -> Rule:
     )
 
 
-def grants_money(portal: Portal, application: Application) -> bool:
+def grants_money(portal: Portal, application: Case) -> bool:
     """Whether the benefit the case was judged on includes money: only such a case is disbursed."""
-    benefit = (application.eligibility_trace or {}).get("benefit") or {}
+    if isinstance(application, CaseRow):
+        benefit = application.benefit or {}
+    else:
+        benefit = (application.eligibility_trace or {}).get("benefit") or {}
     if not benefit or application.rule_version is None:
         return False
     rule = rule_of(portal, application)

@@ -162,7 +162,7 @@ def register_loan(
     with portal.transaction() as session:
         # Every registration appends to the access log anyway; taking that chain's lock first
         # also serialises registrations, so two racing requests cannot both use one check.
-        lock_chain(session, ACCESS_LOG_CHAIN_LOCK)
+        lock_chain(session.connection(), ACCESS_LOG_CHAIN_LOCK)
         enterprise_id = enterprise_id_for(session, uscc)
         refusal: BankRefusal | None = None
         if (

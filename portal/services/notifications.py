@@ -11,7 +11,7 @@ claimed, sent outside any transaction, and settled: `emailed_at`, or after the l
 """
 
 import smtplib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -46,6 +46,47 @@ def screening_key(measure_id: str, version: str, enterprise_id: int) -> str:
     return f"{screening_prefix(measure_id)}{version}:{enterprise_id}"
 
 
+def note(
+    *,
+    kind: str,
+    message: str,
+    params: Mapping[str, object] | None = None,
+    recipient_user_id: int | None = None,
+    enterprise_id: int | None = None,
+    role: str | None = None,
+    district: str | None = None,
+    bureau: str | None = None,
+    link: str | None = None,
+    dedupe_key: str | None = None,
+    email: str | None = None,
+    lang: str | None = None,
+) -> dict[str, object]:
+    """One notification row to insert; a message the catalogue lacks is a ValueError.
+
+    Only the catalogue key `message` and language-neutral `params` are stored (ids, state and
+    enum names, ISO dates, amounts as strings); each reader, and each e-mail's recipient, gets
+    them in their own language (`note_text`). `params["id"]`, where present, is always the
+    application the note is about, so the inbox can give its reference number. `email`
+    addresses someone without an account (an objector, a registrant) in `lang`.
+    """
+    if f"{message}.title" not in catalogue() or f"{message}.body" not in catalogue():
+        raise ValueError(f"no message {message!r} in the catalogue")
+    return {
+        "recipient_user_id": recipient_user_id,
+        "enterprise_id": enterprise_id,
+        "role": role,
+        "district": district,
+        "bureau": bureau,
+        "kind": kind,
+        "link": link,
+        "dedupe_key": dedupe_key,
+        "email": email,
+        "lang": normalise_lang(lang) if email is not None else None,
+        "message": message,
+        "params": dict(params) if params is not None else None,
+    }
+
+
 def notify(
     session: Session,
     *,
@@ -62,30 +103,21 @@ def notify(
     email: str | None = None,
     lang: str | None = None,
 ) -> bool:
-    """Queue one notification; with a `dedupe_key` already used, do nothing and return False.
-
-    Only the catalogue key `message` and language-neutral `params` are stored (ids, state and
-    enum names, ISO dates, amounts as strings); each reader, and each e-mail's recipient, gets
-    them in their own language (`note_text`). `params["id"]`, where present, is always the
-    application the note is about, so the inbox can give its reference number. `email`
-    addresses someone without an account (an objector, a registrant) in `lang`.
-    """
-    if f"{message}.title" not in catalogue() or f"{message}.body" not in catalogue():
-        raise ValueError(f"no message {message!r} in the catalogue")
-    row = {
-        "recipient_user_id": recipient_user_id,
-        "enterprise_id": enterprise_id,
-        "role": role,
-        "district": district,
-        "bureau": bureau,
-        "kind": kind,
-        "link": link,
-        "dedupe_key": dedupe_key,
-        "email": email,
-        "lang": normalise_lang(lang) if email is not None else None,
-        "message": message,
-        "params": dict(params) if params is not None else None,
-    }
+    """Queue one notification (see `note`); with a `dedupe_key` already used, do nothing and return False."""
+    row = note(
+        kind=kind,
+        message=message,
+        params=params,
+        recipient_user_id=recipient_user_id,
+        enterprise_id=enterprise_id,
+        role=role,
+        district=district,
+        bureau=bureau,
+        link=link,
+        dedupe_key=dedupe_key,
+        email=email,
+        lang=lang,
+    )
     if dedupe_key is None:
         session.connection().execute(_INSERT, row)
         return True
@@ -100,6 +132,12 @@ def notify(
     except IntegrityError:
         return False
     return True
+
+
+def notify_all(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
+    """Queue `note` rows without a dedupe key in one statement: one execution instead of one each."""
+    if rows:
+        session.connection().execute(_INSERT, list(rows))
 
 
 # Parameters holding an ISO date, shown as each language writes a date.

@@ -33,7 +33,7 @@ from portal.db.tables import (
     PaymentReturnLine,
     ReturnResult,
 )
-from portal.services.access import visible_to
+from portal.services.access import Case, visible_to
 from portal.services.cases import case_context, reads_of, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import (
@@ -47,7 +47,7 @@ from portal.services.errors import (
 )
 from portal.services.payee import kept_account
 from portal.services.queue import takes
-from portal.workflows import Actor
+from portal.workflows import Actor, Workflow
 from portal.workflows.spec import TransitionSpec
 
 DISBURSEMENT_LETTER = "disbursement"
@@ -57,13 +57,25 @@ MAX_CANDIDATES = 500
 _TABLE: Any = PaymentBatch.__table__  # type: ignore[attr-defined]
 
 
+def disbursement_edge(workflow: Workflow) -> TransitionSpec | None:
+    """The workflow's first transition into the stage issuing the disbursement letter, if any."""
+    return next(
+        (
+            edge
+            for edge in workflow.transitions
+            if workflow.state(edge.target).issues_letter == DISBURSEMENT_LETTER
+        ),
+        None,
+    )
+
+
 def disbursement_edges(portal: Portal) -> dict[str, TransitionSpec]:
     """Per workflow, the transition that enters the stage issuing the disbursement letter."""
     edges: dict[str, TransitionSpec] = {}
     for name, workflow in portal.workflows.items():
-        for edge in workflow.transitions:
-            if workflow.state(edge.target).issues_letter == DISBURSEMENT_LETTER:
-                edges.setdefault(name, edge)
+        edge = disbursement_edge(workflow)
+        if edge is not None:
+            edges[name] = edge
     return edges
 
 
@@ -128,10 +140,11 @@ def open_line(session: Session, application_id: int) -> PaymentLine | None:
     ).first()
 
 
-def refuse_if_batched(session: Session, portal: Portal, application: Application, event: str) -> None:
+def refuse_if_batched(session: Session, portal: Portal, application: Case, event: str) -> None:
     """A case waiting in a payment batch is disbursed by the bank's return file, never by hand:
     recording it twice would tell the enterprise, and the ledger, it was paid twice."""
-    edge = disbursement_edges(portal).get(application.workflow)
+    workflow = portal.workflows.get(application.workflow)
+    edge = disbursement_edge(workflow) if workflow is not None else None
     if edge is not None and event == edge.event and open_line(session, cast(int, application.id)) is not None:
         raise Refused(
             "in_payment_batch",

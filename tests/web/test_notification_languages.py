@@ -35,13 +35,14 @@ NOTE_KEY = re.compile(r"note\.[a-z_]+")
 
 
 def _notify_calls() -> Iterator[tuple[str, ast.Call]]:
+    """Every call that writes a notification: `notify`, or `note` building a row for `notify_all`."""
     for path in sorted(SERVICES.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call):
                 name = (
                     node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
                 )
-                if name == "notify":
+                if name in {"notify", "note"}:
                     yield f"{path.name}:{node.lineno}", node
 
 
