@@ -1,8 +1,8 @@
 """Workflow transitions per second with the audit chain, on SQLite and PostgreSQL, and the p99 of one.
 
 Each transition is a full use case through `portal.services.applications.transition`: load and
-authorise the case, build the guard context, fire the workflow event, the versioned UPDATE,
-the transition row, the hash-chained audit row and the notifications, one commit.
+authorise the case, build the guard context, fire the python-statemachine machine, the
+versioned UPDATE, the transition row and the hash-chained audit row, one commit.
 
     .venv/bin/python bench/workflow_bench.py [--cases 300] [--skip-postgres]
 
@@ -161,7 +161,7 @@ def main() -> None:
             f"{p99 * 1000:>8.2f} {ordered[-1] * 1000:>8.2f}"
         )
     print(
-        "each transition: authorise, guard context, workflow event, versioned UPDATE, transition row, "
+        "each transition: authorise, guard context, state machine, versioned UPDATE, transition row, "
         "hash-chained audit row, commit (sequential, one connection)"
     )
 

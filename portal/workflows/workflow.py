@@ -1,10 +1,9 @@
 """A loaded workflow: its python-statemachine class plus the role, jurisdiction and guard rules.
 
-Every `fire` starts from the stored state it is given, so the engine holds no per-case memory
-and the database stays the truth. The machine class is built once, at load: the library checks
-the definition, and the class is the reference `fire` must answer like (the tests compare them
-on random walks). `fire` itself walks the same edges with the same checks in the library's
-order, because the library's event loop costs about 0.1 ms an event, a tenth of a transition.
+Every `fire` starts the machine from the stored state it is given, so the engine holds no
+per-case memory and the database stays the truth. The machine class is built once, at load;
+its instances are pooled per thread (`machine_pool`), because building one costs several
+times more than firing an event on it.
 """
 
 import copy
@@ -12,13 +11,14 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from statemachine import StateChart
-from statemachine.exceptions import InvalidDefinition
+from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
 from statemachine.io import StateDefinition, create_machine_class_from_definition
 
 from portal.workflows.checks import GUARDS
 from portal.workflows.context import Actor, CaseContext
 from portal.workflows.diagrams import mermaid
 from portal.workflows.errors import TransitionRefused, UnknownState
+from portal.workflows.machine_pool import MachinePool
 from portal.workflows.refusals import refusal_for
 from portal.workflows.spec import EventSpec, Label, StateSpec, TransitionSpec
 
@@ -76,10 +76,10 @@ class Workflow:
         self._outgoing = {
             state.name: [edge for edge in transitions if edge.source == state.name] for state in states
         }
-        self._edges: dict[tuple[str, str], list[TransitionSpec]] = {}
-        for edge in transitions:
-            self._edges.setdefault((edge.source, edge.event), []).append(edge)
-        self._machine_class = self._build_machine()
+        self._events_from = {
+            name: frozenset(edge.event for edge in edges) for name, edges in self._outgoing.items()
+        }
+        self._machines = MachinePool(self._build_machine())
 
     def _build_machine(self) -> type[StateChart[Any]]:
         definition: dict[str, dict[str, Any]] = {}
@@ -170,42 +170,34 @@ class Workflow:
     def fire(
         self, state: str, event: str, actor: Actor, case: CaseContext, comment: str | None = None
     ) -> str:
-        """Take `event` from `state` and return the new state, or raise TransitionRefused.
-
-        As the machine does: the event's edges in file order, each one's validator (which
-        raises the refusal) and then its conditions (route, `when`); the first that holds wins.
-        """
-        edges = self._edges.get((state, event))
-        if edges is None:
+        """Take `event` from `state` and return the new state, or raise TransitionRefused."""
+        if event not in self._events_from.get(state, ()):
             # An unknown stored state raises UnknownState here, while building the message.
             raise TransitionRefused(
                 "not_allowed_in_state",
                 f"“{self.state(state).label.zh}”阶段不能执行“{event}”",
                 f"event {event!r} is not allowed in state {state!r}",
             )
-        for edge in edges:
-            refused = refusal_for(edge, actor, case, comment, check_comment=True)
-            if refused is not None:
-                raise refused
-            if _takes(edge, actor, case):
-                return edge.target
-        # Only routed events get here: the validators passed but no route matched.
-        if any(edge.when for edge in edges):
+        try:
+            return self._machines.send(state, event, actor=actor, case=case, comment=comment)
+        except TransitionNotAllowed:
+            # Only routed events get here: the validators passed but no route matched.
+            if any(edge.when for edge in self._outgoing[state] if edge.event == event):
+                raise TransitionRefused(
+                    "no_route",
+                    "该案件不满足此操作任何一个去向的条件",
+                    f"no target of event {event!r} applies to this case",
+                ) from None
             raise TransitionRefused(
                 "no_route",
-                "该案件不满足此操作任何一个去向的条件",
-                f"no target of event {event!r} applies to this case",
-            )
-        raise TransitionRefused(
-            "no_route",
-            f"无法确定退回前所在阶段（记录为“{case.returned_from}”）",
-            f"cannot tell which stage returned the case (returned_from={case.returned_from!r})",
-        )
+                f"无法确定退回前所在阶段（记录为“{case.returned_from}”）",
+                f"cannot tell which stage returned the case (returned_from={case.returned_from!r})",
+            ) from None
 
     @property
     def machine_class(self) -> type[StateChart[Any]]:
-        """The python-statemachine class `fire` answers like, built once from this workflow at load."""
-        return self._machine_class
+        """The python-statemachine class `fire` runs, built once from this workflow at load."""
+        return self._machines.machine_class
 
     def mermaid(self) -> str:
         """The workflow as a Mermaid state diagram, labelled in Chinese with roles on edges."""

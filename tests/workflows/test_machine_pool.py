@@ -1,8 +1,9 @@
-"""`Workflow.fire` answers exactly as the python-statemachine machine of its definition, on any thread.
+"""Pooled machines answer exactly as a fresh machine per event did, on any thread.
 
 The oracle is the engine's first design, rebuilt here: a new python-statemachine instance
 of the same definition for every event, updating its configuration state by state. Random
-walks jump between states as the portal does between cases, through refusals and final states.
+walks jump between states as the portal does between cases, so one pooled instance serves
+many "cases", passes through refusals and final states, and is re-pointed every time.
 """
 
 import random
@@ -41,7 +42,7 @@ def refusal(exc: TransitionRefused) -> Outcome:
 
 
 def fresh_machine_fire(workflow: Workflow, machine: type[StateChart[Any]], call: Call) -> Outcome:
-    """What `fire` answered when it sent every event to a new machine."""
+    """What `fire` answered when it built a machine per event."""
     if not any(edge.event == call.event for edge in workflow.transitions_from(call.state)):
         return ("refused", "not_allowed_in_state")
     cursor = _Cursor(state=call.state)
@@ -54,7 +55,7 @@ def fresh_machine_fire(workflow: Workflow, machine: type[StateChart[Any]], call:
     return ("fired", cursor.state)
 
 
-def engine_fire(workflow: Workflow, call: Call) -> Outcome:
+def pooled_fire(workflow: Workflow, call: Call) -> Outcome:
     try:
         return ("fired", workflow.fire(call.state, call.event, call.actor, call.case, call.comment))
     except TransitionRefused as exc:
@@ -107,11 +108,13 @@ def random_plan(workflow: Workflow, seed: int, steps: int) -> list[tuple[Call, O
 
 
 @pytest.mark.parametrize("name", ["municipal", "short_track", "bank_loan"])
-def test_fire_answers_like_a_fresh_machine_per_event(workflows: dict[str, Workflow], name: str) -> None:
+def test_pooled_fire_answers_like_a_fresh_machine_per_event(
+    workflows: dict[str, Workflow], name: str
+) -> None:
     workflow = workflows[name]
     outcomes: set[str] = set()
     for call, expected in random_plan(workflow, seed=len(name), steps=400):
-        assert engine_fire(workflow, call) == expected, call
+        assert pooled_fire(workflow, call) == expected, call
         outcomes.add(expected[0] if expected[0] == "fired" else expected[1])
     # The walk really exercised every kind of answer, including the machine's own refusals.
     assert {"fired", "not_allowed_in_state", "wrong_role", "comment_required"} <= outcomes
@@ -128,7 +131,7 @@ def test_a_final_state_does_not_stop_later_fires_on_the_same_thread(workflows: d
         assert wf.fire("submitted", "accept", reviewer, BASE_CASE) == "district_review"
 
 
-def test_an_unforeseen_error_inside_fire_leaves_later_fires_intact(
+def test_an_unforeseen_error_inside_the_machine_leaves_later_fires_intact(
     workflows: dict[str, Workflow],
 ) -> None:
     wf = workflows["municipal"]
@@ -157,7 +160,7 @@ def test_concurrent_fires_from_several_threads_match_the_oracle(workflows: dict[
         try:
             barrier.wait()
             for call, expected in plan:
-                got = engine_fire(workflow, call)
+                got = pooled_fire(workflow, call)
                 if got != expected:
                     mismatches.append((workflow.name, call, expected, got))
         except BaseException as exc:  # reported below: a thread must not fail silently
