@@ -16,7 +16,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
-from typing import Any, Literal, cast
+from typing import Any, Literal, Required, TypedDict, Unpack, cast
 
 from sqlalchemy import ColumnElement, Table, insert, or_
 from sqlalchemy.exc import IntegrityError
@@ -46,21 +46,24 @@ def screening_key(measure_id: str, version: str, enterprise_id: int) -> str:
     return f"{screening_prefix(measure_id)}{version}:{enterprise_id}"
 
 
-def note(
-    *,
-    kind: str,
-    message: str,
-    params: Mapping[str, object] | None = None,
-    recipient_user_id: int | None = None,
-    enterprise_id: int | None = None,
-    role: str | None = None,
-    district: str | None = None,
-    bureau: str | None = None,
-    link: str | None = None,
-    dedupe_key: str | None = None,
-    email: str | None = None,
-    lang: str | None = None,
-) -> dict[str, object]:
+class NoteFields(TypedDict, total=False):
+    """What a notification says and to whom: the keywords of `note` and `notify`."""
+
+    kind: Required[str]
+    message: Required[str]
+    params: Mapping[str, object] | None
+    recipient_user_id: int | None
+    enterprise_id: int | None
+    role: str | None
+    district: str | None
+    bureau: str | None
+    link: str | None
+    dedupe_key: str | None
+    email: str | None
+    lang: str | None
+
+
+def note(**fields: Unpack[NoteFields]) -> dict[str, object]:
     """One notification row to insert; a message the catalogue lacks is a ValueError.
 
     Only the catalogue key `message` and language-neutral `params` are stored (ids, state and
@@ -69,55 +72,31 @@ def note(
     application the note is about, so the inbox can give its reference number. `email`
     addresses someone without an account (an objector, a registrant) in `lang`.
     """
+    message = fields["message"]
     if f"{message}.title" not in catalogue() or f"{message}.body" not in catalogue():
         raise ValueError(f"no message {message!r} in the catalogue")
+    email = fields.get("email")
+    params = fields.get("params")
     return {
-        "recipient_user_id": recipient_user_id,
-        "enterprise_id": enterprise_id,
-        "role": role,
-        "district": district,
-        "bureau": bureau,
-        "kind": kind,
-        "link": link,
-        "dedupe_key": dedupe_key,
+        "recipient_user_id": fields.get("recipient_user_id"),
+        "enterprise_id": fields.get("enterprise_id"),
+        "role": fields.get("role"),
+        "district": fields.get("district"),
+        "bureau": fields.get("bureau"),
+        "kind": fields["kind"],
+        "link": fields.get("link"),
+        "dedupe_key": fields.get("dedupe_key"),
         "email": email,
-        "lang": normalise_lang(lang) if email is not None else None,
+        "lang": normalise_lang(fields.get("lang")) if email is not None else None,
         "message": message,
         "params": dict(params) if params is not None else None,
     }
 
 
-def notify(
-    session: Session,
-    *,
-    kind: str,
-    message: str,
-    params: Mapping[str, object] | None = None,
-    recipient_user_id: int | None = None,
-    enterprise_id: int | None = None,
-    role: str | None = None,
-    district: str | None = None,
-    bureau: str | None = None,
-    link: str | None = None,
-    dedupe_key: str | None = None,
-    email: str | None = None,
-    lang: str | None = None,
-) -> bool:
+def notify(session: Session, **fields: Unpack[NoteFields]) -> bool:
     """Queue one notification (see `note`); with a `dedupe_key` already used, do nothing and return False."""
-    row = note(
-        kind=kind,
-        message=message,
-        params=params,
-        recipient_user_id=recipient_user_id,
-        enterprise_id=enterprise_id,
-        role=role,
-        district=district,
-        bureau=bureau,
-        link=link,
-        dedupe_key=dedupe_key,
-        email=email,
-        lang=lang,
-    )
+    row = note(**fields)
+    dedupe_key = fields.get("dedupe_key")
     if dedupe_key is None:
         session.connection().execute(_INSERT, row)
         return True

@@ -67,7 +67,9 @@ def _placeholders(text: str) -> set[str]:
 def test_every_notify_names_a_message() -> None:
     calls = list(_notify_calls())
     assert len(calls) >= 20
-    missing = [where for where, call in calls if "message" not in {k.arg for k in call.keywords}]
+    # `notify(session, **fields)` forwards a NoteFields, whose `message` the type checker requires.
+    named = [(where, {k.arg for k in call.keywords}) for where, call in calls]
+    missing = [where for where, keys in named if "message" not in keys and None not in keys]
     assert not missing, missing
     stored_text = [where for where, call in calls if {"title", "body"} & {k.arg for k in call.keywords}]
     assert not stored_text, stored_text
