@@ -116,7 +116,7 @@ Case: TypeAlias = Application | CaseRow
 
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 _CASE_COLUMNS: list[ColumnElement[Any]] = [
-    *(_APPLICATION.c[field.name] for field in fields(CaseRow)[:-1]),
+    *(_APPLICATION.c[field.name] for field in fields(CaseRow) if field.name != "benefit"),
     _APPLICATION.c.eligibility_trace["benefit"].label("benefit"),
 ]
 
@@ -171,7 +171,7 @@ def load_visible_row(session: Session, actor: Actor, application_id: int) -> Cas
     row = session.connection().execute(query, params).first()
     if row is None:
         raise NotFound("application", application_id)
-    return CaseRow(*row)
+    return CaseRow(**row._mapping)
 
 
 def _shape_key(actor: Actor) -> tuple[Role, bool, bool, bool]:
