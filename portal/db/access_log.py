@@ -61,8 +61,8 @@ def append_access(
     loan_facts: Mapping[str, object] | None = None,
     query_id: str | None = None,
     at: datetime | None = None,
-) -> BankAccessLog:
-    """Insert the next access-log row, chained to the last one; returns it (not in the session).
+) -> str:
+    """Insert the next access-log row, chained to the last one; returns its query id.
 
     `at` defaults to the current instant; services pass their own clock so that a pinned day
     (tests, replays) dates the row too. `loan_facts` is stored in its JSON form (Decimals as
@@ -87,7 +87,7 @@ def append_access(
     }
     chained = {**values, "prev_hash": prev_hash, "hash": link_hash(prev_hash, _content(values))}
     connection.execute(_INSERT, chained)
-    return BankAccessLog(**chained)
+    return str(values["query_id"])
 
 
 def verify_access_log(session: Session) -> VerifyReport:

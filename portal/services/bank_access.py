@@ -63,7 +63,8 @@ _ENTERPRISE_BY_USCC = select(Enterprise.id).where(col(Enterprise.uscc) == bindpa
 def enterprise_id_for(session: Session, uscc: str | None) -> int | None:
     if uscc is None:
         return None
-    return session.exec(_ENTERPRISE_BY_USCC, params={"uscc": uscc}).first()
+    enterprise_id: int | None = session.connection().execute(_ENTERPRISE_BY_USCC, {"uscc": uscc}).scalar()
+    return enterprise_id
 
 
 def log_access(
@@ -78,8 +79,9 @@ def log_access(
     product: str | None = None,
     facts_read: Iterable[str] = (),
     loan_facts: Mapping[str, object] | None = None,
-) -> BankAccessLog:
-    """Append one row inside the caller's transaction; the enterprise is found by USCC if not given."""
+) -> str:
+    """Append one row inside the caller's transaction and return its query id; the enterprise is
+    found by USCC if not given."""
     return append_access(
         session,
         outcome=outcome,
@@ -108,7 +110,7 @@ def log_refusal(
     with portal.transaction() as session:
         return log_access(
             session, portal, caller, outcome=outcome, http_status=http_status, uscc=uscc, product=product
-        ).query_id
+        )
 
 
 def access_log_for(portal: Portal, actor: Actor, limit: int = ACCESS_LOG_PAGE) -> list[AccessEntry]:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import bindparam
+from sqlalchemy import Table, bindparam, func
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
-from portal.db.tables import ApiKey, Bank
+from portal.db.tables import ApiKey, Bank, BankAccessLog
 from portal.services.context import Portal
 from portal.services.errors import Conflict, FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
 from portal.workflows import Actor
@@ -214,11 +215,17 @@ def list_banks(portal: Portal) -> list[BankListing]:
     """Every bank with its keys' prefixes, scopes and revocation times (never a secret)."""
     with portal.reading() as session:
         banks = session.exec(select(Bank).order_by(col(Bank.code))).all()
-        keys = session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))).all()
+        # A key's last use is its newest access-log row: one index probe per key.
+        last_used = (
+            select(func.max(BankAccessLog.at))
+            .where(col(BankAccessLog.api_key_id) == col(ApiKey.id))
+            .scalar_subquery()
+        )
+        keys = session.exec(select(ApiKey, last_used).order_by(col(ApiKey.created_at), col(ApiKey.id))).all()
     by_bank: dict[int, list[KeyListing]] = {}
-    for key in keys:
+    for key, used_at in keys:
         by_bank.setdefault(key.bank_id, []).append(
-            KeyListing(key.prefix, key.scopes, key.created_at, key.revoked_at, key.last_used_at)
+            KeyListing(key.prefix, key.scopes, key.created_at, key.revoked_at, used_at)
         )
     return [BankListing(b.code, b.name, b.active, by_bank.get(cast(int, b.id), [])) for b in banks]
 
@@ -230,11 +237,19 @@ def active_banks(portal: Portal) -> list[Bank]:
 
 
 # Built once, as every bank request runs it: building a statement and its cache key cost more
-# than SQLite's own work for the lookup.
+# than SQLite's own work for the lookup. Plain columns, not ORM objects: loading the two rows
+# as objects cost more than the query.
+_KEYS: Table = ApiKey.__table__  # type: ignore[attr-defined]
+_BANKS: Table = Bank.__table__  # type: ignore[attr-defined]
 _KEY_BY_PREFIX = (
-    select(ApiKey, Bank)
-    .join(Bank, col(Bank.id) == ApiKey.bank_id)
-    .where(col(ApiKey.prefix) == bindparam("prefix"))
+    core_select(
+        *(_KEYS.c[name] for name in ("id", "key_hash", "revoked_at", "scopes", "prefix")),
+        _BANKS.c.id.label("bank_id"),
+        _BANKS.c.code,
+        _BANKS.c.active,
+    )
+    .join(_BANKS, _BANKS.c.id == _KEYS.c.bank_id)
+    .where(_KEYS.c.prefix == bindparam("prefix"))
 )
 
 
@@ -248,18 +263,17 @@ def authenticate(portal: Portal, presented: str | None) -> BankCaller | None:
     if match is None:
         return None
     with portal.reading() as session:
-        row = session.exec(_KEY_BY_PREFIX, params={"prefix": match[1]}).first()
-    if row is None:
+        key = session.connection().execute(_KEY_BY_PREFIX, {"prefix": match[1]}).first()
+    if key is None:
         return None
-    key, bank = row
     if not hmac.compare_digest(key.key_hash, key_hash(cast(str, presented))):
         return None
-    if key.revoked_at is not None or not bank.active:
+    if key.revoked_at is not None or not key.active:
         return None
     return BankCaller(
-        bank_id=cast(int, bank.id),
-        bank_code=bank.code,
-        api_key_id=cast(int, key.id),
+        bank_id=key.bank_id,
+        bank_code=key.code,
+        api_key_id=key.id,
         prefix=key.prefix,
         scopes=frozenset(key.scopes.split()),
     )

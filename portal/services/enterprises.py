@@ -233,9 +233,27 @@ _CONFIRMED_PROFILE = (
 )
 
 
+# Only the facts, as plain values: the bank's hot path needs no profile object.
+_CONFIRMED_FACTS = (
+    select(EnterpriseProfile.facts)
+    .where(col(EnterpriseProfile.enterprise_id) == bindparam("enterprise_id"))
+    .where(col(EnterpriseProfile.confirmed).is_(True))
+    .order_by(col(EnterpriseProfile.version).desc())
+    .limit(1)
+)
+
+
 def confirmed_profile(session: Session, enterprise_id: int) -> EnterpriseProfile | None:
     """The latest profile version the enterprise confirmed: what its applications are judged on."""
     return session.exec(_CONFIRMED_PROFILE, params={"enterprise_id": enterprise_id}).first()
+
+
+def confirmed_facts(session: Session, enterprise_id: int) -> dict[str, Any] | None:
+    """The facts of `confirmed_profile`, read without loading the profile row as an object."""
+    facts: dict[str, Any] | None = (
+        session.connection().execute(_CONFIRMED_FACTS, {"enterprise_id": enterprise_id}).scalar()
+    )
+    return facts
 
 
 def save_confirmed_profile(

@@ -15,9 +15,9 @@ from portal.city import split_fact
 from portal.rules import FactError, Rule
 from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
 from portal.services.banks import BankCaller
-from portal.services.consents import current_consent
+from portal.services.consents import has_live_consent
 from portal.services.context import Portal
-from portal.services.enterprises import confirmed_profile
+from portal.services.enterprises import confirmed_facts
 from portal.services.errors import BadStoredState
 
 PROFILE_ENTITY = "enterprise"
@@ -46,10 +46,8 @@ def profile_inputs(rule: Rule) -> tuple[str, ...]:
 
 def confirmed_profile_facts(session: Session, enterprise_id: int) -> dict[str, object]:
     """The enterprise entity's facts of the latest confirmed profile version (empty if none)."""
-    profile = confirmed_profile(session, enterprise_id)
-    if profile is None:
-        return {}
-    return dict(profile.facts.get(PROFILE_ENTITY) or {})
+    facts = confirmed_facts(session, enterprise_id) or {}
+    return dict(facts.get(PROFILE_ENTITY) or {})
 
 
 def check_eligibility(
@@ -74,12 +72,9 @@ def check_eligibility(
         raise BankRefusal(422, "bad_request", f"{exc.fact}: {exc.message}") from None
     with portal.transaction() as session:
         enterprise_id = enterprise_id_for(session, uscc)
-        consent = None
-        if enterprise_id is not None:
-            consent = current_consent(
-                session, enterprise_id=enterprise_id, bank_id=caller.bank_id, product=product, today=today
-            )
-        if enterprise_id is None or consent is None:
+        if enterprise_id is None or not has_live_consent(
+            session, enterprise_id=enterprise_id, bank_id=caller.bank_id, product=product, today=today
+        ):
             log_access(
                 session,
                 portal,
@@ -105,7 +100,7 @@ def check_eligibility(
                     "enterprise profile", enterprise_id, f"{exc.fact}: {exc.message}"
                 ) from None
             result = portal.pack.evaluate(measure_id, facts, today)
-            row = log_access(
+            query_id = log_access(
                 session,
                 portal,
                 caller,
@@ -124,6 +119,6 @@ def check_eligibility(
                 missing_facts=list(result.missing_facts),
                 rule_hash=result.rule_hash,
                 evaluated_on=today,
-                query_id=row.query_id,
+                query_id=query_id,
             )
     raise refusal

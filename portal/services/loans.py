@@ -21,7 +21,7 @@ from portal.db.tables import BankAccessLog, Enterprise, Loan
 from portal.db.tables.banks import LoanTerms
 from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
 from portal.services.banks import BankCaller
-from portal.services.consents import current_consent
+from portal.services.consents import has_live_consent
 from portal.services.context import Portal
 from portal.services.errors import BadStoredState
 from portal.workflows import UnknownState, Workflow
@@ -165,16 +165,12 @@ def register_loan(
         lock_chain(session.connection(), ACCESS_LOG_CHAIN_LOCK)
         enterprise_id = enterprise_id_for(session, uscc)
         refusal: BankRefusal | None = None
-        if (
-            enterprise_id is None
-            or current_consent(
-                session,
-                enterprise_id=enterprise_id,
-                bank_id=caller.bank_id,
-                product=product,
-                today=portal.today(),
-            )
-            is None
+        if enterprise_id is None or not has_live_consent(
+            session,
+            enterprise_id=enterprise_id,
+            bank_id=caller.bank_id,
+            product=product,
+            today=portal.today(),
         ):
             refusal = no_consent()
         else:

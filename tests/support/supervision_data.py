@@ -357,7 +357,7 @@ def _banks(
     for n in range(queries):
         enterprise, bank, product = rng.choice(world.enterprises), rng.choice(banks), rng.choice(products)
         outcome = rng.choice(("eligible", "eligible", "ineligible", "undetermined", "no_consent"))
-        row = append_access(
+        query_id = append_access(
             session,
             outcome=outcome,
             http_status=200 if outcome != "no_consent" else 403,
@@ -370,7 +370,7 @@ def _banks(
                 {
                     "bank_id": bank,
                     "enterprise_id": enterprise,
-                    "query_id": row.query_id,
+                    "query_id": query_id,
                     "product": product,
                     "amount": Decimal(rng.randrange(10_000_000, 900_000_000)) / 100,
                     "granted_on": dt.date(2026, 6, 1),

@@ -34,6 +34,14 @@ def _create(client: TestClient, **fields: str) -> object:
     return client.post("/admin/users", data={"csrf_token": token, **data}, follow_redirects=False)
 
 
+def _last_used(page: str, prefix: str) -> str:
+    """The "Last used" cell of the key row with `prefix`."""
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", page, re.S) if prefix in r)
+    cell = re.search(r'<td data-label="Last used">(.*?)</td>', row)
+    assert cell is not None
+    return html.unescape(cell.group(1))
+
+
 def _summary(page: str) -> list[str]:
     block = re.search(r'<div class="alert alert-error".*?</div>', page, re.S)
     assert block is not None
@@ -165,11 +173,14 @@ def test_partner_banks_and_keys_from_the_web(portal_app: FastAPI) -> None:
     prefix = key.group(1).split("_")[1]
     listing = admin.get("/admin/banks").text
     assert prefix in listing and key.group(1) not in listing  # the secret is shown once
+    assert _last_used(listing, prefix) == "Never"
     api = client_of(portal_app)
     headers = {"Authorization": f"Bearer {key.group(1)}", "Content-Type": "application/json"}
     assert (
         api.post("/api/v1/bank/eligibility", content="{}", headers=headers).status_code == 422
     )  # accepted key
+    # The refused call is in the access log, and so is the key's last use: the pinned instant.
+    assert _last_used(admin.get("/admin/banks").text, prefix) == "2026-11-27 12:00"
     asked = admin.post(f"/admin/banks/keys/{prefix}/revoke", data={"csrf_token": token})
     assert f"Revoke key {prefix}?" in asked.text and "cannot be undone" in asked.text.lower()
     assert api.post("/api/v1/bank/eligibility", content="{}", headers=headers).status_code == 422  # not yet

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, Index
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -35,7 +35,6 @@ class ApiKey(SQLModel, table=True):
     scopes: str
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class BankConsent(SQLModel, table=True):
@@ -63,6 +62,9 @@ class BankAccessLog(ChainedRow, table=True):
     """
 
     __tablename__ = "bank_access_log"
+    # A key's last use is read from its newest row (the bank list), never kept on the key:
+    # the request path then writes nothing but this row.
+    __table_args__ = (Index("ix_bank_access_log_api_key_at", "api_key_id", "at"),)
 
     bank_id: int | None = Field(default=None, foreign_key="bank.id", index=True)
     api_key_id: int | None = Field(default=None, foreign_key="api_key.id")
