@@ -77,7 +77,7 @@ def revoke(prefix: Annotated[str, typer.Argument(help="The prefix of the key to 
 
 @app.command("list")
 def list_() -> None:
-    """Every bank with its keys (prefix, scopes, issued and revoked times; never the key)."""
+    """Every bank with its keys (prefix, scopes, issued, revoked and last used times; never the key)."""
     from portal.services import banks
 
     listing, clock = run(lambda portal: (banks.list_banks(portal), portal.clock))
@@ -89,4 +89,5 @@ def list_() -> None:
         for k in bank.keys:
             issued = clock.wall_time(k.created_at)
             state = f"revoked {clock.wall_time(k.revoked_at)}" if k.revoked_at else "active"
-            typer.echo(f"  {k.prefix}\t{k.scopes}\tissued {issued}\t{state}")
+            used = f"last used {clock.wall_time(k.last_used_at)}" if k.last_used_at else "never used"
+            typer.echo(f"  {k.prefix}\t{k.scopes}\tissued {issued}\t{state}\t{used}")

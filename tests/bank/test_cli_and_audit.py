@@ -41,7 +41,7 @@ def test_banks_commands(cli_db: str) -> None:
     code, rotated, _ = portal_cli("banks", "rotate", prefix)
     assert code == 0 and rotated != key
     code, listing, _ = portal_cli("banks", "list")
-    assert code == 0 and prefix in listing and "revoked" in listing
+    assert code == 0 and prefix in listing and "revoked" in listing and "never used" in listing
     assert key.strip() not in listing and rotated.strip() not in listing
     new_prefix = rotated.split("_")[1]
     assert portal_cli("banks", "revoke", new_prefix)[0] == 0
