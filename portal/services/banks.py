@@ -212,7 +212,7 @@ def rotate_key(portal: Portal, prefix: str, actor: Actor | None = None) -> Issue
 
 
 def list_banks(portal: Portal) -> list[BankListing]:
-    """Every bank with its keys' prefixes, scopes and revocation times (never a secret)."""
+    """Every bank with its keys' prefixes, scopes, revocation and last-use times (never a secret)."""
     with portal.reading() as session:
         banks = session.exec(select(Bank).order_by(col(Bank.code))).all()
         # A key's last use is its newest access-log row: one index probe per key.
