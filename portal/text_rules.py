@@ -20,6 +20,27 @@ MULTI_LINE_BAD: Final = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{_BIDI}]")
 _BIDI_FORMATTING: Final = re.compile(rf"[{_BIDI}\u200e\u200f\u061c]")
 
 
+# A JSON string escape of a refused character (tab, LF and CR stay allowed, as in multi-line text).
+# It begins with a literal backslash-u, so the regex engine jumps from candidate to candidate
+# instead of trying every position, which took 40 µs on a 1.5 KB body.
+_ESCAPED_REFUSED: Final = re.compile(r"\\u(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])|202[a-eA-E]|206[6-9])")
+
+
+def escapes_refused(json_text: str) -> bool:
+    """Whether JSON text escapes a refused character (raw controls are not valid JSON).
+
+    A candidate counts only when its backslash is not itself escaped: an even run of
+    backslashes before it.
+    """
+    for match in _ESCAPED_REFUSED.finditer(json_text):
+        start = before = match.start()
+        while before and json_text[before - 1] == "\\":
+            before -= 1
+        if (start - before) % 2 == 0:
+            return True
+    return False
+
+
 def first_refused(items: Iterable[tuple[str, object]], *, multi_line: bool) -> str | None:
     """The name of the first field whose name or text value holds a refused character."""
     pattern = MULTI_LINE_BAD if multi_line else SINGLE_LINE_BAD

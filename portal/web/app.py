@@ -6,6 +6,7 @@ module-level app object, so importing this module reads no settings and loads no
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -125,4 +126,9 @@ def make_app() -> FastAPI:
     """The uvicorn `--factory` entry point: settings from the environment, read once here."""
     settings = get_settings()
     observability.configure_logging(settings.log_level.upper())
-    return create_app(settings)
+    app = create_app(settings)
+    # The pack, forms and templates live as long as the process; frozen, the collector stops
+    # walking them, so a full collection stays short instead of stalling requests.
+    gc.collect()
+    gc.freeze()
+    return app

@@ -14,17 +14,16 @@ upload is refused before anything parses it (see `portal.web.security`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 
 from fastapi import Request
 
-from portal.text_rules import MULTI_LINE_BAD, SINGLE_LINE_BAD, first_refused, first_refused_member
-
-# A JSON string escape of a refused character, not itself escaped (an even run of backslashes
-# before it): raw control characters are not valid JSON, so escapes are how they arrive.
-_JSON_ESCAPED_BAD = re.compile(
-    r"(?<!\\)(?:\\\\)*\\u(?:00(?:0[0-8bcef]|1[0-9a-f]|7f)|202[a-e]|206[6-9])", re.IGNORECASE
+from portal.text_rules import (
+    MULTI_LINE_BAD,
+    SINGLE_LINE_BAD,
+    escapes_refused,
+    first_refused,
+    first_refused_member,
 )
 
 
@@ -52,7 +51,7 @@ def check_fields(items: Iterable[tuple[str, object]], *, multi_line: bool) -> No
 
 async def reject_hostile_text(request: Request) -> None:
     """App-wide dependency: the path, the query string, and urlencoded or JSON bodies."""
-    if SINGLE_LINE_BAD.search(request.url.path):
+    if SINGLE_LINE_BAD.search(request.scope["path"]):
         raise _refuse("(path)")
     check_fields(request.query_params.multi_items(), multi_line=False)
     if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -62,7 +61,7 @@ async def reject_hostile_text(request: Request) -> None:
         check_fields((await request.form()).multi_items(), multi_line=True)
     elif "json" in content_type:
         text = (await request.body()).decode("utf-8", errors="replace")
-        if MULTI_LINE_BAD.search(text) or _JSON_ESCAPED_BAD.search(text):
+        if MULTI_LINE_BAD.search(text) or escapes_refused(text):
             raise _refuse(_first_bad_member(text))
 
 

@@ -83,6 +83,18 @@ def test_unparseable_bodies(world: BankWorld) -> None:
         only_logged(world, before)
 
 
+def test_the_key_is_checked_before_the_body(world: BankWorld) -> None:
+    """The body is read before the key lookup, but a keyless bad body still gets the 401."""
+    for content, media_type in (
+        (b"uscc=1", "application/x-www-form-urlencoded"),
+        (b" " * 20000, "application/json"),
+    ):
+        response = world.client.post(
+            "/api/v1/bank/eligibility", content=content, headers={"content-type": media_type}
+        )
+        assert_refused(world, response, 401, "unauthorized")
+
+
 def test_exponent_number_is_refused_by_name(world: BankWorld) -> None:
     content = f'{{"uscc": "{world.uscc}", "product": "{CREDIT}", "loan": {{"amount": 1e9}}}}'.encode()
     response = world.client.post(

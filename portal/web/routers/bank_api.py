@@ -5,8 +5,9 @@ Each request is checked in a fixed order (key → rate limit → scope → body 
 every request from an identified bank leaves exactly one access-log row, refused ones
 included, throttled ones too: the issue promises the enterprise every query, and a bank that
 floods is accountable through its own key. Keyless traffic is throttled per address before
-anything is written, so it cannot grow the log without bound. The limiter is in process (see
-`portal.web.ratelimit`): behind several workers each enforces its own window.
+anything is written, so it cannot grow the log without bound. The limiter counts in Redis when
+one is configured, so several workers enforce one window (see `portal.web.ratelimit`). The
+checks and the service run in one worker-thread call per request (see `_Arrival`).
 
 Bodies are parsed by hand (`json.loads` with exact decimals) rather than by FastAPI so that
 money is never a binary float and so that a bad body is logged like any other refusal; the
@@ -16,7 +17,8 @@ request schemas are still published in /openapi.json through `openapi_extra`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Collection
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
@@ -28,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from portal.services.bank_access import BankRefusal, log_refusal
 from portal.services.banks import BankCaller, authenticate
 from portal.services.context import Portal
-from portal.services.loan_eligibility import check_eligibility
+from portal.services.loan_eligibility import EligibilityAnswer, check_eligibility
 from portal.services.loans import LoanView, loan_status, register_loan
 from portal.uscc import InvalidUSCCError, validate_uscc
 from portal.web.bank_api_models import (
@@ -86,51 +88,64 @@ def _body_spec(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def _limiter(request: Request) -> SlidingWindowLimiter:
-    limiter: SlidingWindowLimiter = request.app.state.bank_limiter
-    return limiter
+@dataclass(frozen=True)
+class _Arrival:
+    """A bank request as read on the event loop, before any database work.
+
+    The body is read here, bounded, so that the key checks, the body checks and the service
+    then run in one worker-thread call: a second thread hop cost more than the key lookup.
+    A 413 or 415 waits in `body_problem` for its turn, after the key checks.
+    """
+
+    key: str | None
+    address: str
+    body: bytes = b""
+    body_problem: Problem | None = None
 
 
-def _caller_with(scope: str) -> Callable[..., BankCaller]:
-    """Dependency factory: the authenticated, rate-limited bank holding `scope`, else a logged refusal."""
+async def _arrival(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> _Arrival:
+    """Dependency: the presented key, the client address and, for a POST, the bounded body."""
+    key = credentials.credentials if credentials else None
+    address = request.client.host if request.client else "-"
+    if request.method != "POST":
+        return _Arrival(key, address)
+    if not sends_json(request):
+        return _Arrival(key, address, body_problem=Problem(415, "Send the body as application/json."))
+    try:
+        return _Arrival(key, address, await read_limited(request, MAX_BODY_BYTES))
+    except Problem as too_large:
+        return _Arrival(key, address, body_problem=too_large)
 
-    def dependency(
-        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-    ) -> BankCaller:
-        portal = portal_of(request)
-        caller = authenticate(portal, credentials.credentials if credentials else None)
-        # Keyless traffic shares one bucket per address, so it cannot grow the log without bound either.
-        bucket = (
-            f"key:{caller.api_key_id}" if caller else f"ip:{request.client.host if request.client else '-'}"
+
+def _admit(portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival, scope: str) -> BankCaller:
+    """The authenticated, rate-limited bank holding `scope`, else a logged refusal (worker thread)."""
+    caller = authenticate(portal, came.key)
+    # Keyless traffic shares one bucket per address, so it cannot grow the log without bound either.
+    bucket = f"key:{caller.api_key_id}" if caller else f"ip:{came.address}"
+    retry_after = limiter.hit(bucket)
+    if retry_after is not None:
+        if caller is not None:
+            log_refusal(portal, caller, outcome="rate_limited", http_status=429)
+        raise Problem(
+            429,
+            "Too many requests; wait and retry.",
+            headers={"Retry-After": str(retry_after)},
+            code="rate_limited",
         )
-        retry_after = _limiter(request).hit(bucket)
-        if retry_after is not None:
-            if caller is not None:
-                log_refusal(portal, caller, outcome="rate_limited", http_status=429)
-            raise Problem(
-                429,
-                "Too many requests; wait and retry.",
-                headers={"Retry-After": str(retry_after)},
-                code="rate_limited",
-            )
-        if caller is None:
-            log_refusal(portal, None, outcome="unauthorized", http_status=401)
-            raise Problem(
-                401,
-                "A valid API key is required: Authorization: Bearer <key>.",
-                headers={"WWW-Authenticate": "Bearer"},
-                code="unauthorized",
-            )
-        if scope not in caller.scopes:
-            log_refusal(portal, caller, outcome="insufficient_scope", http_status=403)
-            raise Problem(403, f"This API key lacks the scope {scope}.", code="insufficient_scope")
-        return caller
-
-    return dependency
-
-
-eligibility_caller = _caller_with("eligibility:read")
-loans_caller = _caller_with("loans:write")
+    if caller is None:
+        log_refusal(portal, None, outcome="unauthorized", http_status=401)
+        raise Problem(
+            401,
+            "A valid API key is required: Authorization: Bearer <key>.",
+            headers={"WWW-Authenticate": "Bearer"},
+            code="unauthorized",
+        )
+    if scope not in caller.scopes:
+        log_refusal(portal, caller, outcome="insufficient_scope", http_status=403)
+        raise Problem(403, f"This API key lacks the scope {scope}.", code="insufficient_scope")
+    return caller
 
 
 def _exact_number(literal: str) -> Decimal:
@@ -151,15 +166,15 @@ def _named_in(doc: object, products: Collection[str]) -> tuple[str | None, str |
     return valid_uscc, product if isinstance(product, str) and product in products else None
 
 
-async def _read_body(request: Request, portal: Portal, caller: BankCaller, model: type[Body]) -> Body:
-    """The validated body, or a logged 400/413/415/422 problem naming what is wrong."""
+def _valid_body(portal: Portal, caller: BankCaller, came: _Arrival, model: type[Body]) -> Body:
+    """The validated body, or a logged 400/413/415/422 problem naming what is wrong (worker thread)."""
     doc: object = None
     status, detail = 422, ""
     errors: list[FieldError] = []
     try:
-        if not sends_json(request):
-            raise Problem(415, "Send the body as application/json.")
-        doc = decode_json(await read_limited(request, MAX_BODY_BYTES), parse_float=_exact_number)
+        if came.body_problem is not None:
+            raise came.body_problem
+        doc = decode_json(came.body, parse_float=_exact_number)
         body = model.model_validate(doc)
         offered = portal.city.banking.products
         if body.product in offered:
@@ -174,15 +189,36 @@ async def _read_body(request: Request, portal: Portal, caller: BankCaller, model
     except ValueError as exc:  # valid JSON, but a number we refuse to guess at (1e9, NaN)
         detail = str(exc)
     uscc, product = _named_in(doc, portal.city.banking.products)
-    await run_in_threadpool(
-        log_refusal, portal, caller, outcome="bad_request", http_status=status, uscc=uscc, product=product
-    )
+    log_refusal(portal, caller, outcome="bad_request", http_status=status, uscc=uscc, product=product)
     extra: dict[str, Any] = {"errors": [e.model_dump() for e in errors]} if errors else {}
     raise Problem(status, detail, code="bad_request", **extra)
 
 
 def _refused(refusal: BankRefusal) -> Problem:
     return Problem(refusal.status, refusal.message, code=refusal.code)
+
+
+def _checked(portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival) -> EligibilityAnswer:
+    """Key, limit, scope, body, then the check: one worker-thread call for the whole request."""
+    caller = _admit(portal, limiter, came, "eligibility:read")
+    body = _valid_body(portal, caller, came, EligibilityRequest)
+    return check_eligibility(portal, caller, uscc=body.uscc, product=body.product, loan=body.loan.facts())
+
+
+def _registered(portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival) -> LoanView:
+    """Key, limit, scope, body, then the registration: one worker-thread call."""
+    caller = _admit(portal, limiter, came, "loans:write")
+    body = _valid_body(portal, caller, came, LoanRegistration)
+    return register_loan(
+        portal,
+        caller,
+        uscc=body.uscc,
+        product=body.product,
+        amount=body.amount,
+        granted_on=body.granted_on,
+        term_months=body.term_months,
+        query_id=body.query_id,
+    )
 
 
 @router.post(
@@ -192,15 +228,10 @@ def _refused(refusal: BankRefusal) -> Problem:
     openapi_extra=_body_spec(EligibilityRequest),
     responses=_problems(400, 401, 403, 413, 415, 422, 429),
 )
-async def eligibility(
-    request: Request, caller: Annotated[BankCaller, Depends(eligibility_caller)]
-) -> Response:
-    portal = portal_of(request)
-    body = await _read_body(request, portal, caller, EligibilityRequest)
+async def eligibility(request: Request, came: Annotated[_Arrival, Depends(_arrival)]) -> Response:
+    portal, limiter = portal_of(request), request.app.state.bank_limiter
     try:
-        answer = await run_in_threadpool(
-            check_eligibility, portal, caller, uscc=body.uscc, product=body.product, loan=body.loan.facts()
-        )
+        answer = await run_in_threadpool(_checked, portal, limiter, came)
     except BankRefusal as refusal:
         raise _refused(refusal) from None
     # Validated once here and written by pydantic-core; `response_model` stays for the OpenAPI
@@ -224,23 +255,11 @@ def _loan_body(view: LoanView) -> LoanStatus:
     responses=_problems(400, 401, 403, 409, 413, 415, 422, 429),
 )
 async def register(
-    request: Request, response: Response, caller: Annotated[BankCaller, Depends(loans_caller)]
+    request: Request, response: Response, came: Annotated[_Arrival, Depends(_arrival)]
 ) -> LoanStatus:
-    portal = portal_of(request)
-    body = await _read_body(request, portal, caller, LoanRegistration)
+    portal, limiter = portal_of(request), request.app.state.bank_limiter
     try:
-        view = await run_in_threadpool(
-            lambda: register_loan(
-                portal,
-                caller,
-                uscc=body.uscc,
-                product=body.product,
-                amount=body.amount,
-                granted_on=body.granted_on,
-                term_months=body.term_months,
-                query_id=body.query_id,
-            )
-        )
+        view = await run_in_threadpool(_registered, portal, limiter, came)
     except BankRefusal as refusal:
         raise _refused(refusal) from None
     response.headers["Location"] = f"{router.prefix}/loans/{view.id}"
@@ -256,9 +275,11 @@ async def register(
 def get_loan(
     request: Request,
     loan_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    caller: Annotated[BankCaller, Depends(loans_caller)],
+    came: Annotated[_Arrival, Depends(_arrival)],
 ) -> LoanStatus:
+    portal = portal_of(request)
+    caller = _admit(portal, request.app.state.bank_limiter, came, "loans:write")
     try:
-        return _loan_body(loan_status(portal_of(request), caller, loan_id))
+        return _loan_body(loan_status(portal, caller, loan_id))
     except BankRefusal as refusal:
         raise _refused(refusal) from None
