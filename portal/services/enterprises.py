@@ -234,13 +234,7 @@ _CONFIRMED_PROFILE = (
 
 
 # Only the facts, as plain values: the bank's hot path needs no profile object.
-_CONFIRMED_FACTS = (
-    select(EnterpriseProfile.facts)
-    .where(col(EnterpriseProfile.enterprise_id) == bindparam("enterprise_id"))
-    .where(col(EnterpriseProfile.confirmed).is_(True))
-    .order_by(col(EnterpriseProfile.version).desc())
-    .limit(1)
-)
+_CONFIRMED_FACTS = _CONFIRMED_PROFILE.with_only_columns(col(EnterpriseProfile.facts)).limit(1)
 
 
 def confirmed_profile(session: Session, enterprise_id: int) -> EnterpriseProfile | None:
