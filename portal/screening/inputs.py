@@ -396,6 +396,8 @@ def _check_typed(column: FactSpec, kind: str, ref: str, label: str) -> tuple[str
                 f"more than {scale} decimal places or too large",
             )
         )
+        if column.unit == "share":  # as for text, and in FactDictionary.parse
+            tests.append((f"NOT ({ref} BETWEEN 0 AND 1)", "a share lies between 0 and 1"))
     return _cases(tests, ref, label, f"CAST({ref} AS VARCHAR)"), _typed(column, ref, typed=True)
 
 

@@ -6,10 +6,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
-from sqlalchemy import Connection
+from sqlalchemy import Connection, column, table
+from sqlalchemy.dialects import sqlite
 
 from portal.rules import Pack, load_pack
 from portal.rules.batch import CompileProblem, compile_check, compile_rule
+from portal.rules.batch.columns import sql_column
+from portal.rules.batch.compiler import FACTS_TABLE, _formulas
 from portal.screening.engines import load_facts, run_rule
 
 FIXTURE_FACTS = Path(__file__).parent / "fixtures" / "pack" / "rules" / "facts.yaml"
@@ -114,3 +117,19 @@ def test_results_come_back_in_row_order_whatever_the_facts_order(
     result = run_rule(connection, compile_rule(rule, fixture_pack.facts, date(2026, 6, 30)))
     assert result.column("row").to_pylist() == [1, 2, 3]
     assert result.column("outcome").to_pylist()[0] == "ineligible"  # row 1 has no core IP
+
+
+def test_each_decision_table_is_computed_once_per_statement(real_pack: Pack) -> None:
+    """A table referenced inside max(), a comparison and the unknown-aware forms is computed in
+    one place, not repeated at every reference (qualification.st_sme was 62 KB of SQL)."""
+    on = date(2026, 6, 30)
+    rule = real_pack.select("qualification.st_sme", on)
+    assert rule is not None and len(rule.tables) == 4
+    statement = compile_rule(rule, real_pack.facts, on).sql(sqlite.dialect())
+    facts = table(FACTS_TABLE, *(column(sql_column(q)) for q in real_pack.facts.specs))
+    formulas = _formulas(rule, real_pack.facts, on, lambda qualified: facts.c[sql_column(qualified)])
+    for decision in rule.tables.values():
+        alone = formulas.table(decision).compile(
+            dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+        )
+        assert statement.count(str(alone)) == 1

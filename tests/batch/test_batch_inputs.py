@@ -207,6 +207,21 @@ def test_a_share_outside_zero_to_one_is_rejected(real_pack: Pack, tmp_path: Path
     assert all("a share lies between 0 and 1" in r.reason for r in data.rejects)
 
 
+def test_a_typed_share_outside_zero_to_one_is_rejected(real_pack: Pack, tmp_path: Path) -> None:
+    """A Parquet decimal column is held to the same range as its text would be."""
+    path = tmp_path / "in.parquet"
+    shares = [Decimal(v) for v in ("0.70", "1", "0", "1.2", "-0.1")]
+    pq.write_table(pa.table({"product.self_reliance_rate": pa.array(shares, pa.decimal128(12, 4))}), path)
+    data = _read(real_pack, path)
+    assert [(r.row, r.reason) for r in data.rejects] == [
+        (4, "product.self_reliance_rate: a share lies between 0 and 1 (1.2000)"),
+        (5, "product.self_reliance_rate: a share lies between 0 and 1 (-0.1000)"),
+    ]
+    column = data.facts.column("product__self_reliance_rate")
+    assert column.type == pa.decimal128(38, 10)
+    assert column.to_pylist() == shares[:3]
+
+
 def test_pieces_count_rows_across_pieces(fixture_pack: Pack, tmp_path: Path) -> None:
     path = tmp_path / "in.parquet"
     pq.write_table(pa.table({"employees": pa.array([1, 2, 3, -4, 5], pa.int64())}), path)

@@ -3,19 +3,20 @@
 Each leaf criterion becomes a nullable boolean column (NULL = unknown). The tree over the leaves
 uses SQL's AND / OR / NOT, which are Kleene logic on NULL exactly as `all` / `any` / `not` are
 in the evaluator. Leaves are computed in an inner query so the outer query can combine them by
-name instead of repeating their expressions. Benefits are present only when the outcome is
+name instead of repeating their expressions; a rule's decision tables are computed in a step
+before that, once per row. Benefits are present only when the outcome is
 eligible; money is rounded half-up to the fen, as the evaluator does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Dialect, Select, and_, case, column, literal_column, not_, null, or_, select, table
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.expression import CTE, ColumnElement, TableClause
 
 from portal.rules.batch.bounds_sql import refined_leaf
 from portal.rules.batch.columns import sql_column
@@ -105,11 +106,14 @@ def compile_rule(
     needed = _supplied_facts(rule, facts)
     source = table(table_name, column(key), *(column(sql_column(q)) for q in needed))
     formulas = _formulas(rule, facts, on, lambda qualified: source.c[sql_column(qualified)])
+    rows: TableClause | CTE = source
+    if rule.tables:
+        rows, formulas = _with_tables(rule, facts, on, source, formulas)
     leaf_nodes = leaves(rule.criteria)
     labels = {id(leaf): f"c{i}" for i, leaf in enumerate(leaf_nodes)}
     benefit_labels = {name: f"b{i}" for i, name in enumerate(rule.benefit)}
 
-    inner_columns: list[ColumnElement[Any]] = [source.c[key]]
+    inner_columns: list[ColumnElement[Any]] = [rows.c[key]]
     for leaf in leaf_nodes:
         inner_columns.append(_leaf(leaf, formulas).label(labels[id(leaf)]))
     for name, spec in rule.benefit.items():
@@ -177,11 +181,42 @@ def compile_check(rule: Rule, facts: FactDictionary) -> list[CompileProblem]:
     return problems
 
 
+def _with_tables(
+    rule: Rule, facts: FactDictionary, on: date, source: TableClause, formulas: FormulaCompiler
+) -> tuple[CTE, FormulaCompiler]:
+    """`source` plus one column per decision table, and a compiler that reads those columns.
+
+    Each table is then computed once per row. Inlined at every reference (a score inside max()
+    inside a comparison, each side repeated by the unknown-aware forms), one rule's statement
+    grew to 62 KB and was most of an all-measures screening.
+    """
+    labels = {name: f"t{i}" for i, name in enumerate(rule.tables)}
+    values = [formulas.table(t).label(labels[name]) for name, t in rule.tables.items()]
+    tabled = select(*source.c, *values).cte("tables").prefix_with("MATERIALIZED")
+    reading = _formulas(
+        rule,
+        facts,
+        on,
+        lambda qualified: tabled.c[sql_column(qualified)],
+        {name: tabled.c[label] for name, label in labels.items()},
+    )
+    return tabled, reading
+
+
 def _formulas(
-    rule: Rule, facts: FactDictionary, on: date, fact_column: Callable[[str], SqlExpr]
+    rule: Rule,
+    facts: FactDictionary,
+    on: date,
+    fact_column: Callable[[str], SqlExpr],
+    table_values: Mapping[str, SqlExpr] | None = None,
 ) -> FormulaCompiler:
     return FormulaCompiler(
-        facts, fact_column, on, {name: p.value for name, p in rule.parameters.items()}, rule.tables
+        facts,
+        fact_column,
+        on,
+        {name: p.value for name, p in rule.parameters.items()},
+        rule.tables,
+        table_values,
     )
 
 

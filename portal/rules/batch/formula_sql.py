@@ -1,13 +1,14 @@
 """Formula IR → SQLAlchemy Core expression over the facts table.
 
 Derived facts are inlined (their formula is compiled in place), parameters become literals,
-tables become CASE expressions and the evaluation date is a constant, so the statement reads
-only supplied facts. Unknown (NULL) propagates exactly as `None` does in the scalar closures.
+tables become CASE expressions (or the columns `table_values` names, where the statement
+computed them once) and the evaluation date is a constant, so the statement reads only
+supplied facts. Unknown (NULL) propagates exactly as `None` does in the scalar closures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -93,12 +94,15 @@ class FormulaCompiler:
         on: date,
         parameters: dict[str, object],
         tables: dict[str, Table],
+        table_values: Mapping[str, SqlExpr] | None = None,
     ) -> None:
         self.facts = facts
         self.column = column
         self.on = on
         self.parameters = parameters
         self.tables = tables
+        self.table_values = table_values or {}
+        """Tables already computed into a column (see `compile_rule`): referenced, not inlined."""
 
     def compile(self, expr: Expr) -> SqlExpr:
         if isinstance(expr, Num | Bool | Str | DateLit):
@@ -115,7 +119,8 @@ class FormulaCompiler:
             table = self.tables.get(expr.name)
             if table is None:
                 raise NotCompilable(f"unknown table table.{expr.name}")
-            return self.table(table)
+            computed = self.table_values.get(expr.name)
+            return computed if computed is not None else self.table(table)
         if isinstance(expr, Unary):
             inner = self.compile(expr.operand)
             return -inner if expr.op == "-" else not_(inner)
