@@ -51,18 +51,21 @@ def screen(
     load_facts(conn, data.facts.select(keep))
     progress("load")
     benefit_names = sorted({name for rule in rules for name in rule.benefit})
-    parts: list[pa.Table] = []
+    runs: list[tuple[Rule, dict[str, pa.Array | pa.ChunkedArray]]] = []
+    keys: pa.ChunkedArray | None = None
     counts: dict[str, dict[str, int]] = {}
     for item in compiled:
         results = run_rule(conn, item)
-        parts.append(_output_rows(item, results, data, benefit_names))
+        # Results are ordered by row and cover exactly the loaded rows: every measure's align.
+        keys = results.column(ROW_KEY)
+        runs.append((item.rule, _measure_columns(item, results, benefit_names)))
         tally = pc.value_counts(results.column(OUTCOME)).to_pylist()
         counts[item.rule.id] = {o: 0 for o in OUTCOMES} | {t["values"]: t["counts"] for t in tally}
         progress(item.rule.id)
     schema = output_schema(data.has_row_id, benefit_names)
-    if not parts:
+    if keys is None:
         return ScreeningResult(table=schema.empty_table(), counts=counts)
-    table = _row_major(parts, [item.rule.id for item in compiled])
+    table = _row_major(keys, data, sorted(runs, key=lambda run: run[0].id))
     return ScreeningResult(table=table.select(schema.names).cast(schema), counts=counts)
 
 
@@ -87,17 +90,44 @@ def _compiled(rules: Sequence[Rule], facts: FactDictionary, on: date) -> list[Co
     return compiled
 
 
-def _row_major(parts: list[pa.Table], measures: list[str]) -> pa.Table:
-    """The parts (one per measure, each over the same rows) ordered by row, then measure.
+def _row_major(
+    keys: pa.ChunkedArray,
+    data: ScreeningInput,
+    runs: list[tuple[Rule, dict[str, pa.Array | pa.ChunkedArray]]],
+) -> pa.Table:
+    """OUT's rows of one piece, ordered by row, then measure (`runs` is in measure order).
 
-    The parts are put in measure order and then stably sorted by row number alone: sorting one
-    integer column is much cheaper than comparing (row, measure text) pairs. One part is already
-    in row order.
+    Row k of the result is row k // m of measure k % m. The columns the measures share (row
+    key, uscc, row id) are taken from their one copy, each measure's constants (id, version,
+    rule hash) from a list of m, and only the columns that differ per measure (outcome,
+    explanations, benefits) from the m parts: sorting the m parts stacked by row number moved
+    every column of every part, a fifth of an all-measures run.
     """
-    if len(parts) == 1:
-        return parts[0]
-    order = sorted(range(len(parts)), key=measures.__getitem__)
-    return pa.concat_tables([parts[i] for i in order]).sort_by("_row")
+    m, n = len(runs), len(keys)
+    shared: dict[str, pa.Array | pa.ChunkedArray] = {
+        ROW_KEY: keys,
+        "uscc": _input_column(data, USCC_COLUMN, n),
+    }
+    if data.has_row_id:
+        shared[ROW_ID] = data.facts.column(ROW_ID)
+    constants = {
+        "measure": [rule.id for rule, _ in runs],
+        "version": [rule.version for rule, _ in runs],
+        "rule_hash": [rule.rule_hash for rule, _ in runs],
+    }
+    if m == 1:  # already in order
+        return pa.table(
+            shared | {name: _same(values[0], n) for name, values in constants.items()} | runs[0][1]
+        )
+    position = pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), n * m), start=-1)
+    row = pc.divide(position, m)
+    measure = pc.subtract(position, pc.multiply(row, m))
+    stacked = pc.add(pc.multiply(measure, n), row)
+    return pa.table(
+        {name: _one_array([column]).take(row) for name, column in shared.items()}
+        | {name: pa.array(values, pa.string()).take(measure) for name, values in constants.items()}
+        | {name: _one_array([own[name] for _, own in runs]).take(stacked) for name in runs[0][1]}
+    )
 
 
 def facts_read(rules: Sequence[Rule], facts: FactDictionary, on: date) -> set[str]:
@@ -123,32 +153,35 @@ def output_schema(has_row_id: bool, benefit_names: Sequence[str]) -> pa.Schema:
     )
 
 
-def _output_rows(
-    compiled: CompiledRule, results: pa.Table, data: ScreeningInput, benefit_names: Sequence[str]
-) -> pa.Table:
-    # Results are ordered by row and cover exactly the loaded rows, so columns align by position.
+def _measure_columns(
+    compiled: CompiledRule, results: pa.Table, benefit_names: Sequence[str]
+) -> dict[str, pa.Array | pa.ChunkedArray]:
+    """One measure's own OUT columns over a piece: outcome, explanations, a column per benefit."""
     n = results.num_rows
     rule = compiled.rule
     verdicts = {leaf_id: results.column(label).combine_chunks() for leaf_id, label in compiled.criteria}
     failed, unknown = explaining_ids(rule.criteria, verdicts)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
-        "_row": results.column(ROW_KEY),
-        ROW_KEY: results.column(ROW_KEY),
-        "uscc": _input_column(data, USCC_COLUMN, n),
-        "measure": _same(rule.id, n),
-        "version": _same(rule.version, n),
         OUTCOME: results.column(OUTCOME),
         "failed": failed,
         "unknown": unknown,
-        "rule_hash": _same(rule.rule_hash, n),
     }
-    if data.has_row_id:
-        columns[ROW_ID] = data.facts.column(ROW_ID)
     labels = dict(compiled.benefits)
     for name in benefit_names:
         label = labels.get(name)
         columns[BENEFIT_PREFIX + name] = results.column(label) if label else pa.nulls(n, pa.string())
-    return pa.table(columns)
+    return columns
+
+
+def _one_array(parts: list[pa.Array | pa.ChunkedArray]) -> pa.Array:
+    """The parts one after another as one array: a take from a chunked array of m parts cost
+    nine times as much (each index's chunk is looked up)."""
+    chunks = [chunk for part in parts for chunk in _chunks(part)]
+    return pa.concat_arrays(chunks) if chunks else pa.array([], parts[0].type)
+
+
+def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
 
 
 def _same(text: str | None, n: int) -> pa.Array:

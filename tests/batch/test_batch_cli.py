@@ -63,6 +63,11 @@ def test_screen_writes_one_row_per_enterprise_and_measure(
     measures = ["fixture.banded", "fixture.credit", "fixture.partial", "fixture.points"]
     assert sorted({r["measure"] for r in rows}) == measures
     assert len(rows) == 4 * len(measures)  # four valid rows × the measures in force
+    ids = list(dict.fromkeys(r["row_id"] for r in rows))
+    assert ids == ["A", "B", "D", "E"]  # input order, the rejected C left out
+    assert [(r["row_id"], r["measure"]) for r in rows] == [(i, m) for i in ids for m in measures]
+    hashes = {(r["measure"], r["version"], r["rule_hash"]) for r in rows}
+    assert len(hashes) == len({h for _, _, h in hashes}) == len(measures)  # each measure's own
     assert banded["A"]["outcome"] == "eligible"
     assert banded["A"]["benefit.grant"] == "300000.00"  # min(5e7 × 1.23 %, cap)
     assert banded["B"]["outcome"] == "ineligible"
@@ -89,6 +94,12 @@ def test_screen_parquet_and_row_numbers(fixture_settings: None, tmp_path: Path) 
     assert table.column_names[:3] == ["row", "uscc", "measure"]
     assert table.to_pylist()[0]["outcome"] == "eligible"
     assert pacsv.read_csv(tmp_path / "res.rejects.csv").to_pylist()[0]["row"] == 2
+    # Statistics only where they let a reader skip row groups: the row key.
+    group = pq.ParquetFile(out).metadata.row_group(0)
+    with_statistics = [
+        group.column(i).path_in_schema for i in range(group.num_columns) if group.column(i).is_stats_set
+    ]
+    assert with_statistics == ["row"]
 
 
 @pytest.mark.parametrize(
