@@ -28,7 +28,8 @@ def explaining_ids(criteria: Node, verdicts: Verdicts) -> tuple[pa.Array, pa.Arr
     failed: dict[str, Mask] = {}
     unknown: dict[str, Mask] = {}
     everywhere = pa.repeat(pa.scalar(True), n)
-    for leaf_id, mask, negated in _relevant(criteria, verdicts, everywhere, False):
+    folded = _fold(criteria, verdicts, {})
+    for leaf_id, mask, negated in _relevant(criteria, verdicts, folded, everywhere, False):
         value = verdicts[leaf_id]
         fails = value if negated else pc.invert(value)
         failed[leaf_id] = _or(failed.get(leaf_id), _and(mask, pc.fill_null(fails, False)))
@@ -37,27 +38,32 @@ def explaining_ids(criteria: Node, verdicts: Verdicts) -> tuple[pa.Array, pa.Arr
     return _join(order, failed, n), _join(order, unknown, n)
 
 
-def _verdict(node: Node, verdicts: Verdicts) -> pa.Array:
+def _fold(node: Node, verdicts: Verdicts, folded: dict[int, pa.Array]) -> dict[int, pa.Array]:
+    """Every node's verdict column, keyed by `id(node)`, each folded once from its children."""
     if isinstance(node, Leaf):
-        return verdicts[node.id]
-    if isinstance(node, Not):
-        return pc.invert(_verdict(node.child, verdicts))
-    assert isinstance(node, AllOf | AnyOf)
-    fold = pc.and_kleene if isinstance(node, AllOf) else pc.or_kleene
-    result = _verdict(node.children[0], verdicts)
-    for child in node.children[1:]:
-        result = fold(result, _verdict(child, verdicts))
-    return result
+        folded[id(node)] = verdicts[node.id]
+    elif isinstance(node, Not):
+        folded[id(node)] = pc.invert(_fold(node.child, verdicts, folded)[id(node.child)])
+    else:
+        assert isinstance(node, AllOf | AnyOf)
+        fold = pc.and_kleene if isinstance(node, AllOf) else pc.or_kleene
+        result = _fold(node.children[0], verdicts, folded)[id(node.children[0])]
+        for child in node.children[1:]:
+            result = fold(result, _fold(child, verdicts, folded)[id(child)])
+        folded[id(node)] = result
+    return folded
 
 
-def _relevant(node: Node, verdicts: Verdicts, mask: Mask, negated: bool) -> Iterator[tuple[str, Mask, bool]]:
-    verdict = _verdict(node, verdicts)
+def _relevant(
+    node: Node, verdicts: Verdicts, folded: dict[int, pa.Array], mask: Mask, negated: bool
+) -> Iterator[tuple[str, Mask, bool]]:
+    verdict = folded[id(node)]
     here = _and(mask, pc.invert(pc.fill_null(verdict, False)))  # rows where this node did not pass
     if isinstance(node, Leaf):
         yield node.id, here, negated
         return
     if isinstance(node, Not):
-        yield from _relevant(node.child, verdicts, _and(here, pc.is_null(verdict)), not negated)
+        yield from _relevant(node.child, verdicts, folded, _and(here, pc.is_null(verdict)), not negated)
         failed_not = _and(here, pc.fill_null(pc.invert(verdict), False))
         # The child passed but must not: every leaf of it that passed is part of the reason.
         for leaf in leaves(node.child):
@@ -66,12 +72,12 @@ def _relevant(node: Node, verdicts: Verdicts, mask: Mask, negated: bool) -> Iter
     assert isinstance(node, AllOf | AnyOf)
     any_failed = _and(here, pc.fill_null(pc.invert(verdict), False)) if isinstance(node, AnyOf) else None
     for child in node.children:
-        child_verdict = _verdict(child, verdicts)
+        child_verdict = folded[id(child)]
         same = pc.fill_null(pc.equal(child_verdict, verdict), False)
         same = _or(same, _and(pc.is_null(child_verdict), pc.is_null(verdict)))
         if any_failed is not None:
             same = _or(same, any_failed)
-        yield from _relevant(child, verdicts, _and(here, same), negated)
+        yield from _relevant(child, verdicts, folded, _and(here, same), negated)
 
 
 def _and(a: Mask, b: Mask) -> Mask:
@@ -105,6 +111,9 @@ def _join(order: list[str], masks: dict[str, Mask], n: int) -> pa.Array:
             "".join(f"{i};" for bit, i in enumerate(group) if code >> bit & 1)
             for code in distinct.to_pylist()
         ]
+        if len(ids) <= _BITS:  # one group: its texts are final, made without the last ';'
+            texts = [text[:-1] for text in texts]
         parts.append(pa.array(texts, pa.string()).take(pc.index_in(codes, distinct)))
-    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
-    return pc.utf8_rtrim(joined, ";")
+    if len(parts) == 1:
+        return parts[0]
+    return pc.utf8_rtrim(pc.binary_join_element_wise(*parts, ""), ";")
