@@ -13,6 +13,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from portal.cli.bootstrap import fail, load_rules, parse_day, settings, today
+from portal.cli.bootstrap import fail, load_rules, open_portal, parse_day, settings, today
 
 if TYPE_CHECKING:
     from portal.rules.model import Rule
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from portal.screening.inputs import Reject, ScreeningInput
     from portal.screening.outputs import OutWriter
     from portal.screening.replay import ApplicationImpact
-    from portal.services.context import Portal
 
 console = Console(stderr=True)
 
@@ -121,69 +121,72 @@ def screen(
         keep = facts_read(rules, pack.facts, when)
     except NotCompilable as exc:
         raise fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
-    portal = _register_portal() if from_register else None
-    if portal is not None:
-        from portal.services.screening import register_records
+    register = open_portal(doing="cannot read the enterprise register") if from_register else nullcontext()
+    with register as portal:
+        if portal is not None:
+            from portal.services.screening import register_records
 
-        try:
-            pieces: Iterator[ScreeningInput] = iter([read_records(register_records(portal), columns, source)])
-        except InputError as exc:
-            raise fail(str(exc), 2) from None
-        total = None
-    else:  # a file is screened in pieces, so memory stays flat however long it is
-        pieces = read_chunks(Path(source), columns, keep=keep, rows=piece_rows(len(rules)))
-        total = count_rows(Path(source)) if Path(source).is_file() else None
-    counts: dict[str, dict[str, int]] = {}
-    rejects: list[Reject] = []
-    rows = 0
-    writer: OutWriter | None = None
-    last = None
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    ) as progress:  # fmt: skip
-        task = progress.add_task("reading input", total=total)
-        try:
-            with open_engine(engine, db_url).connect() as conn:
-                for data in pieces:
-                    # One transaction per piece: the previous piece's facts table is freed at its
-                    # commit (inside one transaction the engine keeps every dropped version).
-                    with conn.begin():
-                        last = run_screen(conn, data, rules, pack.facts, when)
-                    writer = writer or OutWriter(out, last.table.schema)
-                    writer.write(last.table)
-                    for name, by_outcome in last.counts.items():
-                        mine = counts.setdefault(name, dict.fromkeys(by_outcome, 0))
-                        for outcome, n in by_outcome.items():
-                            mine[outcome] = mine.get(outcome, 0) + n
-                    rejects += data.rejects
-                    rows += data.total_rows
-                    progress.update(task, advance=data.total_rows, description=f"screened {rows:,} rows")
-            if writer is None:  # no rows at all: OUT still says what its columns are
-                benefits = sorted({name for rule in rules for name in rule.benefit})
-                write_out(output_schema(False, benefits).empty_table(), out)
-            write_rejects(rejects, rejects_path(out))
-        except InputError as exc:
-            raise fail(str(exc), 2) from None
-        except NotCompilable as exc:
-            raise fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
-        except EngineError as exc:
-            raise fail(str(exc), 2) from None
-        except SQLAlchemyError as exc:
-            raise fail(f"{engine}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", 2) from None
-        except OutputError as exc:
-            raise fail(str(exc), 2) from None
-        finally:
-            if writer is not None:
-                writer.close()
-    _print_summary(counts, rows, len(rejects), out)
-    if portal is not None and notify:
-        from portal.services.screening import notify_eligible
+            try:
+                pieces: Iterator[ScreeningInput] = iter(
+                    [read_records(register_records(portal), columns, source)]
+                )
+            except InputError as exc:
+                raise fail(str(exc), 2) from None
+            total = None
+        else:  # a file is screened in pieces, so memory stays flat however long it is
+            pieces = read_chunks(Path(source), columns, keep=keep, rows=piece_rows(len(rules)))
+            total = count_rows(Path(source)) if Path(source).is_file() else None
+        counts: dict[str, dict[str, int]] = {}
+        rejects: list[Reject] = []
+        rows = 0
+        writer: OutWriter | None = None
+        last = None
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=True,
+        ) as progress:  # fmt: skip
+            task = progress.add_task("reading input", total=total)
+            try:
+                with open_engine(engine, db_url).connect() as conn:
+                    for data in pieces:
+                        # One transaction per piece: the previous piece's facts table is freed at its
+                        # commit (inside one transaction the engine keeps every dropped version).
+                        with conn.begin():
+                            last = run_screen(conn, data, rules, pack.facts, when)
+                        writer = writer or OutWriter(out, last.table.schema)
+                        writer.write(last.table)
+                        for name, by_outcome in last.counts.items():
+                            mine = counts.setdefault(name, dict.fromkeys(by_outcome, 0))
+                            for outcome, n in by_outcome.items():
+                                mine[outcome] = mine.get(outcome, 0) + n
+                        rejects += data.rejects
+                        rows += data.total_rows
+                        progress.update(task, advance=data.total_rows, description=f"screened {rows:,} rows")
+                if writer is None:  # no rows at all: OUT still says what its columns are
+                    benefits = sorted({name for rule in rules for name in rule.benefit})
+                    write_out(output_schema(False, benefits).empty_table(), out)
+                write_rejects(rejects, rejects_path(out))
+            except InputError as exc:
+                raise fail(str(exc), 2) from None
+            except NotCompilable as exc:
+                raise fail(f"a rule cannot be compiled to SQL: {exc}", 1) from None
+            except EngineError as exc:
+                raise fail(str(exc), 2) from None
+            except SQLAlchemyError as exc:
+                raise fail(f"{engine}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", 2) from None
+            except OutputError as exc:
+                raise fail(str(exc), 2) from None
+            finally:
+                if writer is not None:
+                    writer.close()
+        _print_summary(counts, rows, len(rejects), out)
+        if portal is not None and notify:
+            from portal.services.screening import notify_eligible
 
-        written = notify_eligible(portal, last.table, rules) if last is not None else 0
-        console.print(f"{written} notification(s) written")
-        if written and settings().jobs_runner == "worker":
-            _queue_outbox()
+            written = notify_eligible(portal, last.table, rules) if last is not None else 0
+            console.print(f"{written} notification(s) written")
+            if written and settings().jobs_runner == "worker":
+                _queue_outbox()
 
 
 def _queue_outbox() -> None:
@@ -196,13 +199,6 @@ def _queue_outbox() -> None:
         defer_outbox_now(settings())
     except ProcrastinateException as exc:
         typer.echo(f"warning: e-mail outbox not queued now ({exc}); its next run sends them", err=True)
-
-
-def _register_portal() -> Portal:
-    """The portal whose enterprise register `db:` screens (and `--notify` writes to)."""
-    from portal.services.context import Portal
-
-    return Portal.from_settings(settings())
 
 
 def _print_summary(counts: dict[str, dict[str, int]], total: int, rejected: int, out: Path) -> None:

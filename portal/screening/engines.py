@@ -206,11 +206,12 @@ def benefit_text(column: pa.Array | pa.ChunkedArray, money: bool) -> pa.Array | 
     if money and (pa.types.is_decimal(kind) or pa.types.is_integer(kind) or pa.types.is_string(kind)):
         # SQL already rounded money half-up to the fen, so narrowing the scale to 2 loses nothing.
         return pc.cast(pc.cast(column, pa.decimal128(38, MONEY_SCALE)), pa.string())
-    text = pc.cast(column, pa.string())
     if pa.types.is_decimal(kind) or pa.types.is_string(kind):
-        text = pc.replace_substring_regex(text, r"(\.[0-9]*?)0+$", r"\1")
-        text = pc.replace_substring_regex(text, r"\.$", "")
-    return text
+        # DECIMAL's padding trimmed once per distinct value, not once per eligible row.
+        distinct = pc.unique(column)
+        text = pc.replace_substring_regex(pc.cast(distinct, pa.string()), r"(\.[0-9]*?)0+$", r"\1")
+        return pc.replace_substring_regex(text, r"\.$", "").take(pc.index_in(column, distinct))
+    return pc.cast(column, pa.string())
 
 
 def decimal_text(value: object, money: bool) -> str | None:

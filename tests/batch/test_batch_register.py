@@ -126,3 +126,21 @@ def test_notify_needs_the_register(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["screen", str(source), "--out", str(tmp_path / "o.csv"), "--notify"])
     assert result.exit_code == 2
     assert "--notify needs INPUT db:" in result.stderr
+
+
+def test_an_unreadable_register_is_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'portal.sqlite'}")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app, ["screen", "db:", "--out", str(tmp_path / "o.csv"), "--on", "2026-06-30"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("error: cannot read the enterprise register (")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "o.csv").exists()
