@@ -28,7 +28,8 @@ def explaining_ids(criteria: Node, verdicts: Verdicts) -> tuple[pa.Array, pa.Arr
     failed: dict[str, Mask] = {}
     unknown: dict[str, Mask] = {}
     everywhere = pa.repeat(pa.scalar(True), n)
-    folded = _fold(criteria, verdicts, {})
+    folded: dict[int, pa.Array] = {}
+    _fold(criteria, verdicts, folded)
     for leaf_id, mask, negated in _relevant(criteria, verdicts, folded, everywhere, False):
         value = verdicts[leaf_id]
         fails = value if negated else pc.invert(value)
@@ -38,20 +39,21 @@ def explaining_ids(criteria: Node, verdicts: Verdicts) -> tuple[pa.Array, pa.Arr
     return _join(order, failed, n), _join(order, unknown, n)
 
 
-def _fold(node: Node, verdicts: Verdicts, folded: dict[int, pa.Array]) -> dict[int, pa.Array]:
-    """Every node's verdict column, keyed by `id(node)`, each folded once from its children."""
+def _fold(node: Node, verdicts: Verdicts, folded: dict[int, pa.Array]) -> pa.Array:
+    """The node's verdict column, folded once from its children; every node's is kept in
+    `folded` under `id(node)`."""
     if isinstance(node, Leaf):
-        folded[id(node)] = verdicts[node.id]
+        verdict = verdicts[node.id]
     elif isinstance(node, Not):
-        folded[id(node)] = pc.invert(_fold(node.child, verdicts, folded)[id(node.child)])
+        verdict = pc.invert(_fold(node.child, verdicts, folded))
     else:
         assert isinstance(node, AllOf | AnyOf)
         fold = pc.and_kleene if isinstance(node, AllOf) else pc.or_kleene
-        result = _fold(node.children[0], verdicts, folded)[id(node.children[0])]
+        verdict = _fold(node.children[0], verdicts, folded)
         for child in node.children[1:]:
-            result = fold(result, _fold(child, verdicts, folded)[id(child)])
-        folded[id(node)] = result
-    return folded
+            verdict = fold(verdict, _fold(child, verdicts, folded))
+    folded[id(node)] = verdict
+    return verdict
 
 
 def _relevant(

@@ -73,8 +73,9 @@ _last: tuple[tuple[Rule, ...], FactDictionary, date, list[CompiledRule]] | None 
 
 
 def _compiled(rules: Sequence[Rule], facts: FactDictionary, on: date) -> list[CompiledRule]:
-    """The rules compiled, reused while a run streams its pieces through `screen` with the same
-    rules (compiling every measure again for every piece cost more than a small piece's SQL)."""
+    """The rules compiled, reused while a run asks `facts_read` what to load and then streams its
+    pieces through `screen` with the same rules (compiling every measure again for every piece
+    cost more than a small piece's SQL)."""
     global _last
     last = _last
     if (
@@ -133,7 +134,7 @@ def _row_major(
 def facts_read(rules: Sequence[Rule], facts: FactDictionary, on: date) -> set[str]:
     """The qualified facts a run over `rules` loads: what their SQL reads, and the USCC for OUT."""
     by_column = {sql_column(spec.qualified): spec.qualified for spec in facts.specs.values()}
-    read = {by_column[c] for rule in rules for c in compile_rule(rule, facts, on).fact_columns}
+    read = {by_column[c] for item in _compiled(rules, facts, on) for c in item.fact_columns}
     return read | {q for c, q in by_column.items() if c == USCC_COLUMN}
 
 
