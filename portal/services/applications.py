@@ -32,7 +32,7 @@ from portal.services.channels import can_apply_online
 from portal.services.context import Portal
 from portal.services.enterprises import confirmed_profile, profile_facts
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, StaleVersion, ValidationFailed
-from portal.services.payments import refuse_if_batched
+from portal.services.payments import batched_event, refuse_if_batched
 from portal.services.verified import require_verified
 from portal.text_rules import without_bidi
 from portal.workflows import Actor, EventSpec
@@ -709,9 +709,11 @@ def allowed_events(portal: Portal, actor: Actor, application_id: int) -> list[Ev
     with portal.reading() as session:
         application = load_visible(session, actor, application_id)
         workflow, _ = workflow_of(portal, application)
-        return workflow.allowed_events(
+        allowed = workflow.allowed_events(
             application.state, actor, case_context(session, portal, application, actor)
         )
+        held = batched_event(session, portal, application)
+        return [event for event in allowed if event.name != held]
 
 
 def history(portal: Portal, actor: Actor, application_id: int) -> list[Transition]:

@@ -8,6 +8,9 @@ notice can show it) and copied onto the decision the approving transition record
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlmodel import Session, col, select
+
+from portal.db.tables import Decision, DecisionOutcome
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.cases import audit_case, bump, workflow_of
 from portal.services.context import Portal
@@ -36,12 +39,26 @@ class Grant:
 
 
 def grant_of(portal: Portal, actor: Actor, application_id: int) -> Grant:
-    """The ceiling and the granted amount of a case the actor may see."""
+    """The ceiling and the granted amount of a case the actor may see.
+
+    A case closed without an approval (rejected, withdrawn) grants nothing, so it has no
+    amount to show: all three are None then.
+    """
     with portal.reading() as session:
         application = load_visible(session, actor, application_id)
+        _, state = workflow_of(portal, application)
+        if state.final and not _approved(session, application_id):
+            return Grant(None, None, None)
         benefit = (application.eligibility_trace or {}).get("benefit")
         ceiling = money_ceiling(rule_of(portal, application), benefit) if application.rule_version else None
         return Grant(ceiling, application.granted_amount, application.granted_reason)
+
+
+def _approved(session: Session, application_id: int) -> bool:
+    outcome = session.exec(
+        select(Decision.outcome).where(col(Decision.application_id) == application_id)
+    ).first()
+    return outcome == DecisionOutcome.APPROVED
 
 
 def set_granted_amount(

@@ -140,16 +140,26 @@ def open_line(session: Session, application_id: int) -> PaymentLine | None:
     ).first()
 
 
+def batched_event(session: Session, portal: Portal, application: Case) -> str | None:
+    """The disbursement event an open payment batch holds for this case, if it is in one.
+
+    Only the bank's return file may fire it, so no page offers it as a button.
+    """
+    workflow = portal.workflows.get(application.workflow)
+    edge = disbursement_edge(workflow) if workflow is not None else None
+    if edge is None or open_line(session, cast(int, application.id)) is None:
+        return None
+    return edge.event
+
+
 def refuse_if_batched(session: Session, portal: Portal, application: Case, event: str) -> None:
     """A case waiting in a payment batch is disbursed by the bank's return file, never by hand:
     recording it twice would tell the enterprise, and the ledger, it was paid twice."""
-    workflow = portal.workflows.get(application.workflow)
-    edge = disbursement_edge(workflow) if workflow is not None else None
-    if edge is not None and event == edge.event and open_line(session, cast(int, application.id)) is not None:
+    if event == batched_event(session, portal, application):
         raise Refused(
             "in_payment_batch",
             "该案件在拨付批次中，将凭银行回单确认拨付",
-            "the case is in a payment batch; the bank's return file records its disbursement",
+            "The case is in a payment batch; the bank's return file records its disbursement.",
         )
 
 

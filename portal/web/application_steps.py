@@ -18,6 +18,8 @@ from portal.web.i18n import Translator
 
 # A form with at least this many sections gets a task list above it (GOV.UK "complete multiple tasks").
 LONG_FORM_SECTIONS = 3
+# An upload slot's place among a form's problems and posted fields: "attachment:<slot id>".
+ATTACHMENT_PREFIX = "attachment:"
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,41 @@ def answer_text(field: FieldSpec, value: object, t: Translator) -> str:
     return str(value)
 
 
+def answer_problems(
+    spec: FormSpec, answers: Mapping[str, Any], attached: Mapping[str, Sequence[str]], t: Translator
+) -> dict[str, str]:
+    """What still stands between these answers and a submission, by form path, in the reader's words.
+
+    The field errors are those `submit` would give; a required upload slot without a file is
+    named too, so the applicant learns every problem before pressing the button.
+    """
+    problems = {error.path: error.message for error in spec.validate(answers, t.lang)}
+    for section in spec.sections:
+        for slot in section.attachments:
+            if slot.required and not attached.get(slot.id):
+                problems[ATTACHMENT_PREFIX + slot.id] = t("apply.check.file_required")
+    return problems
+
+
+@dataclass(frozen=True)
+class CheckedRow:
+    """One answer or upload slot read back: its label, what was given, and what is wrong with it."""
+
+    anchor: str
+    label: str
+    value: str
+    files: list[str]
+    problem: str | None
+
+
 @dataclass(frozen=True)
 class CheckedSection:
     """One block of the check-your-answers page: its rows and whether it can still be changed."""
 
     id: str
     title: str
-    rows: list[tuple[str, str]]
-    files: list[tuple[str, list[str]]]
+    rows: list[CheckedRow]
+    files: list[CheckedRow]
     changeable: bool
 
 
@@ -109,14 +138,36 @@ def check_sections(
     attached: Mapping[str, Sequence[str]],
     t: Translator,
     reopen: Sequence[str] | None,
+    problems: Mapping[str, str],
 ) -> list[CheckedSection]:
-    """Every section's answers by label, and its files by name; `reopen` limits what can change."""
+    """Every section's answers by label, its files by name, and each one's problem from `answer_problems`.
+
+    A row's `anchor` is the id of its field on the form, for a link straight to it.
+    """
     return [
         CheckedSection(
             id=section.id,
             title=section.title.get(t.lang),
-            rows=[(f.label.get(t.lang), answer_text(f, answers.get(f.name), t)) for f in section.fields],
-            files=[(slot.label.get(t.lang), list(attached.get(slot.id, ()))) for slot in section.attachments],
+            rows=[
+                CheckedRow(
+                    anchor=f"field-{f.name}",
+                    label=f.label.get(t.lang),
+                    value=answer_text(f, answers.get(f.name), t),
+                    files=[],
+                    problem=problems.get(f.name),
+                )
+                for f in section.fields
+            ],
+            files=[
+                CheckedRow(
+                    anchor=f"attachment-{slot.id}",
+                    label=slot.label.get(t.lang),
+                    value="",
+                    files=list(attached.get(slot.id, ())),
+                    problem=problems.get(ATTACHMENT_PREFIX + slot.id),
+                )
+                for slot in section.attachments
+            ],
             changeable=reopen is None or section.id in reopen,
         )
         for section in spec.sections

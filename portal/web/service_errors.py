@@ -80,7 +80,8 @@ async def _on_service_error(request: Request, exc: Exception) -> Response:
             {
                 "actor": page_actor(request),
                 "status": status,
-                "key": f"error.{status}",
+                # A refusal is no conflict with someone else: its page says the action was not taken.
+                "key": "error.refused" if isinstance(exc, Refused) else f"error.{status}",
                 "detail": "" if isinstance(exc, Conflict) else message_of(exc, lang),
                 "back": safe_next(back),
             },

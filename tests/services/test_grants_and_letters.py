@@ -80,7 +80,11 @@ def test_without_a_set_amount_the_decision_grants_the_rules_amount(portal: Porta
 
 def test_a_refusal_states_the_appeal_and_never_says_eligible(portal: Portal, world: World) -> None:
     case = Driver(portal, world).to_expert_review()
+    bureau = world.actors["rev_gzdev"]
+    assert grants.grant_of(portal, bureau, case.app_id).ceiling is not None  # under review: shown
     case.fire("rev_gzdev", "reject", "项目实施方案不具可行性")
+    # A rejected case grants nothing, so no amount is shown for it.
+    assert grants.grant_of(portal, bureau, case.app_id) == grants.Grant(None, None, None)
     [letter] = decisions.letters_for(portal, world.actors["rev_gzdev"], case.app_id)
     text = pdf_text(letter.pdf)
     assert "符合条件" not in text

@@ -52,6 +52,8 @@ def test_a_batch_is_paid_from_the_banks_return_file_once(portal: Portal) -> None
             portal, bureau, paid, disbursing.event, None, state_and_version(portal, paid)[1]
         )
     assert by_hand.value.code == "in_payment_batch"
+    # ... and no page offers it as a button, while a case outside any batch still has it.
+    assert disbursing.event not in {e.name for e in applications.allowed_events(portal, bureau, paid)}
     # Not sent yet: no return file; once sent, no more changes to its cases.
     with pytest.raises(Refused):
         import_return(portal, bureau, int(batch.id or 0), "r.csv", _csv(f"{paid},200000.00,成功,"))

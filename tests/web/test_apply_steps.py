@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -81,7 +82,38 @@ def test_check_answers_reads_back_labels_money_and_files(portal_app: FastAPI, la
     for section in spec.sections:
         assert section.title.get(lang) in page
         assert f'href="/applications/{application_id}/edit#section-{section.id}"' in page
+    assert 'class="field-error"' not in page  # nothing is wrong, so nothing is marked
     assert stored(portal_app, application_id).state == "draft"  # checking sends nothing
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_check_page_names_each_problem_and_the_form_marks_it(portal_app: FastAPI, lang: str) -> None:
+    """A draft saves a malformed phone and no files; the check page says what is wrong, field by field."""
+    client, application_id, code = drafted(portal_app, lang)
+    action, token = edit_target(client, application_id)
+    answers = scenario_answers(code, contact_phone="abc")
+    data = {**answers, "csrf_token": token, "action": "check"}
+    assert client.post(action, data=data, follow_redirects=False).status_code == 303
+    page = client.get(f"/applications/{application_id}/check").text
+    t = Translator(lang)
+    spec = portal_app.state.portal.forms.get(MEASURE)
+    problems = {e.path: e.message for e in spec.validate(answers, lang)}
+    assert set(problems) == {"contact_phone"}
+    phone = spec.fields["contact_phone"].label.get(lang)
+    item = t("form.summary_item", field=phone, message=problems["contact_phone"])
+    link = f'href="/applications/{application_id}/edit?check=1#field-contact_phone"'
+    assert f"{link}>{item}</a>" in html.unescape(page)
+    evidence = spec.attachments["investment_evidence"].label.get(lang)
+    assert t("form.summary_item", field=evidence, message=t("apply.check.file_required")) in html.unescape(
+        page
+    )
+    assert page.count('class="field-error"') == 1 + sum(s.required for s in spec.attachments.values())
+    assert f'action="/applications/{application_id}/submit"' not in page
+    # The link leads to the form with the same messages in its error summary and at the fields.
+    form = client.get(f"/applications/{application_id}/edit?check=1").text
+    assert 'href="#field-contact_phone"' in form and 'href="#attachment-investment_evidence"' in form
+    assert html.escape(problems["contact_phone"], quote=False) in form and 'aria-invalid="true"' in form
+    assert 'class="field-error"' not in client.get(f"/applications/{application_id}/edit").text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -130,7 +162,7 @@ def test_check_page_sends_back_to_the_form_when_answers_are_missing(portal_app: 
     assert "有 1 个部分尚未填写完整" in check and "未填写" in check
     # Nothing to send yet: the page leads to the unfinished section, and offers no submit button.
     assert f'action="/applications/{application_id}/submit"' not in check
-    assert f'href="/applications/{application_id}/edit#section-' in check
+    assert f'href="/applications/{application_id}/edit?check=1#section-' in check
     # A submit posted all the same (an old tab) is refused with the field named.
     edit = client.get(f"/applications/{application_id}/edit").text
     version = re.search(r'action="/applications/\d+/edit\?v=(\d+)"', edit)

@@ -75,6 +75,8 @@ def test_no_route_creates_a_draft_for_a_measure_without_a_form(portal_app: FastA
         )
         assert page.status_code == 409, page.text[:500]
         assert "不通过本平台网上申报办理" in page.text
+        # A refusal says the action was not taken, never that someone else changed something.
+        assert "操作未执行" in page.text and "数据已被他人更新" not in page.text
         api_token = client.get("/api/v1/session").json()["csrf_token"]
         api = client.post(
             "/api/v1/applications", json={"measure_id": measure}, headers={"X-CSRF-Token": api_token}

@@ -93,7 +93,7 @@ def test_reject_asks_first_and_going_back_keeps_the_comment(portal_app: FastAPI)
     data = {"csrf_token": token, "event": "reject", "expected_version": str(version), "comment": COMMENT}
     url = f"/review/{application_id}/transition"
     asked = reviewer.post(url, data=data, follow_redirects=False)
-    assert asked.status_code == 200 and "确认不予通过？" in asked.text
+    assert asked.status_code == 200 and "是否不予通过？" in asked.text
     assert html.escape(COMMENT, quote=False) in asked.text
     back = re.search(r'<a class="button" href="([^"]+)">返回，不执行</a>', asked.text)
     assert back is not None and back.group(1) == f"/review/{application_id}"

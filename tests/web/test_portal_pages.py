@@ -69,6 +69,11 @@ def test_english_is_one_click_away(portal_app: FastAPI) -> None:
     client.get("/lang/en?next=/catalogue")
     page = client.get("/catalogue").text
     assert 'lang="en"' in page and "Measures for my enterprise" in page and "More information needed" in page
+    # No profile yet: the page asks for one instead of naming a version that does not exist.
+    assert "Fill in the profile first" in page and "version None" not in page and "None" not in page
+    client.get("/lang/zh?next=/catalogue")
+    page = client.get("/catalogue").text
+    assert "请先填写企业信息" in page and "None" not in page
 
 
 def test_draft_resumes_and_submission_is_tracked(portal_app: FastAPI) -> None:
@@ -194,7 +199,7 @@ def test_withdraw_before_approval(portal_app: FastAPI) -> None:
     version, token = case_form(client, f"/applications/{application_id}")
     data = {"csrf_token": token, "expected_version": str(version)}
     asked = client.post(f"/applications/{application_id}/withdraw", data=data, follow_redirects=False)
-    assert asked.status_code == 200 and "确认撤回申报？" in asked.text
+    assert asked.status_code == 200 and "是否撤回申报？" in asked.text
     response = client.post(
         f"/applications/{application_id}/withdraw",
         data={**data, "confirm": "yes"},

@@ -16,7 +16,7 @@ from portal.services import applications as app_service
 from portal.services.access import get_application_for
 from portal.services.amendments import reopened_sections
 from portal.services.errors import Refused, ValidationFailed
-from portal.web.application_steps import check_sections, section_statuses
+from portal.web.application_steps import answer_problems, check_sections, section_statuses
 from portal.web.case_views import case_row
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -48,12 +48,17 @@ def check_answers(request: Request, actor: EnterpriseUser, application_id: PathI
     attached = attached_names(portal, actor, application_id)
     in_amendment = portal.workflows[application.workflow].state(application.state).kind == "amendment"
     reopen = reopened_sections(portal, actor, application_id) if in_amendment else None
+    problems = answer_problems(spec, answers, attached, t)
+    sections = check_sections(spec, answers, attached, t, reopen, problems)
     context = {
         "actor": actor,
         "case": case_row(portal, application, t),
         "spec": spec,
-        "sections": check_sections(spec, answers, attached, t, reopen),
+        "sections": sections,
         "unfinished": {s.id for s in section_statuses(spec, answers, attached, t.lang) if s.problems},
+        "problem_rows": [
+            row for section in sections for row in (*section.rows, *section.files) if row.problem
+        ],
     }
     return render(request, "portal/check_answers.html", context)
 

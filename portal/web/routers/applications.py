@@ -23,7 +23,12 @@ from portal.services.amendments import reopened_sections
 from portal.services.case_files import case_files, file_library
 from portal.services.enterprises import profile_facts
 from portal.services.errors import NotFound, Refused, ValidationFailed
-from portal.web.application_steps import LONG_FORM_SECTIONS, section_statuses
+from portal.web.application_steps import (
+    ATTACHMENT_PREFIX,
+    LONG_FORM_SECTIONS,
+    answer_problems,
+    section_statuses,
+)
 from portal.web.case_views import case_row, current_and_earlier_reasons, history_rows, reasons
 from portal.web.confirm_step import confirm_page, confirmed, flash_moved, forget_comment
 from portal.web.flash import flash
@@ -48,7 +53,6 @@ router = APIRouter(
     ],
     include_in_schema=False,
 )
-ATTACHMENT_PREFIX = "attachment:"
 _CONTROL_FIELDS = frozenset({CSRF_FIELD, "action"})
 _READ_CHUNK = 1024 * 1024
 MAX_COMMENT = 2000
@@ -179,7 +183,10 @@ def spec_for(request: Request, application: Application) -> FormSpec:
 
 
 @router.get("/applications/{application_id}/edit", response_class=HTMLResponse)
-def edit_form(request: Request, actor: EnterpriseUser, application_id: PathId) -> Response:
+def edit_form(
+    request: Request, actor: EnterpriseUser, application_id: PathId, check: bool = False
+) -> Response:
+    """The form; `?check=1` (the check page's links) marks every problem a submission would meet."""
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
     if not editable(portal, application):
@@ -191,7 +198,11 @@ def edit_form(request: Request, actor: EnterpriseUser, application_id: PathId) -
         answers = spec.prefill(
             profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
         )
-    return form_page(request, actor, application, spec, answers, {})
+    errors: dict[str, str] = {}
+    if check:
+        attached = attached_names(portal, actor, application_id)
+        errors = answer_problems(spec, answers, attached, Translator(request_lang(request)))
+    return form_page(request, actor, application, spec, answers, errors)
 
 
 async def _read_upload(upload: UploadFile) -> bytes:
