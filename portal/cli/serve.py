@@ -13,6 +13,7 @@ that woke first took a whole burst of keep-alive connections, so two workers ser
 one; libuv spreads them, and two workers serve 1.9× (docs/performance.md).
 """
 
+import ipaddress
 import os
 import secrets
 import socket
@@ -22,6 +23,31 @@ import typer
 
 from portal.cli.bootstrap import fail, pack_errors, settings
 from portal.cli.demo import print_logins, seed_configured
+
+
+def _reachable(host: str) -> str:
+    """The host part of a URL a browser can open: a wildcard (0.0.0.0, ::) is no address to visit."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a host name
+        return host
+    if address.is_unspecified:
+        return "127.0.0.1"
+    return f"[{host}]" if address.version == 6 else host
+
+
+def _demo_environment(host: str, port: int) -> None:
+    """What a demo needs that an operator would otherwise set, handed on to every worker process.
+
+    A key for this run when none is set, and, unless PORTAL_PUBLIC_BASE_URL is set, this server's
+    own address, so the seeded letters' verification links and QR codes reach this demo.
+    """
+    from portal.settings import get_settings
+
+    if settings().secret_key is None:
+        os.environ["PORTAL_SECRET_KEY"] = secrets.token_urlsafe(32)
+    os.environ.setdefault("PORTAL_PUBLIC_BASE_URL", f"http://{_reachable(host)}:{port}")
+    get_settings.cache_clear()
 
 
 def serve(
@@ -50,14 +76,10 @@ def serve(
 
     if settings().jobs_runner == "worker" and not settings().database_url.startswith("postgres"):
         raise fail("cannot start: PORTAL_JOBS=worker needs a PostgreSQL DATABASE_URL (unset it on SQLite)", 2)
-    if settings().secret_key is None:
-        if not demo:
-            raise fail("cannot start: set PORTAL_SECRET_KEY (one key shared by every instance and worker)", 2)
-        # A demo gets a key for this run; the environment hands it to every worker process.
-        os.environ["PORTAL_SECRET_KEY"] = secrets.token_urlsafe(32)
-        from portal.settings import get_settings
-
-        get_settings.cache_clear()
+    if settings().secret_key is None and not demo:
+        raise fail("cannot start: set PORTAL_SECRET_KEY (one key shared by every instance and worker)", 2)
+    if demo:
+        _demo_environment(host, port)
     if demo:
         print_logins(seed_configured(settings()), f"http://{host}:{port}")
     try:

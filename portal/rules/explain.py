@@ -193,10 +193,14 @@ def _hint(
 
 
 def _provide(compiled: "CompiledRule", qualified: str, lang: str) -> str:
-    """请提供 X: the fact by its label only; `missing_facts` carries the name for programs."""
+    """请提供：X, the fact by its label only; `missing_facts` carries the name for programs.
+
+    The colon keeps a label that reads as a statement ("Lending bank is a partner bank") from
+    running into the verb.
+    """
     spec = compiled.facts.get(qualified)
     label = spec.label.get(lang) if spec is not None else qualified
-    return f"请提供{label}" if lang == "zh" else f"Provide {label}"
+    return f"请提供：{label}" if lang == "zh" else f"Provide: {label}"
 
 
 def _undecidable(record: CriterionResult, lang: str) -> str:

@@ -274,7 +274,7 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
 
     clerk.goto(f"{base}/applications/{application_id}")
     expect(clerk.locator(".stage")).to_have_text("已批准待拨付")
-    letter = clerk.get_by_role("link", name=re.compile("下载决定书"))
+    letter = clerk.get_by_role("link", name=re.compile("下载批准决定书"))
     with clerk.expect_download() as download:
         letter.click()
     assert download.value.suggested_filename.endswith(".pdf")

@@ -287,3 +287,14 @@ def test_a_long_chinese_title_breaks_between_phrases_not_inside_a_word() -> None
 def test_english_letters_use_plain_quotes() -> None:
     text = " ".join(page.extract_text() for page in reader(render_letter(replace(APPROVAL, lang="en"))).pages)
     assert '"AI scenario' in text and "“" not in text and "”" not in text
+
+
+def test_a_district_department_names_its_district_government_for_reconsideration() -> None:
+    """行政复议法 第二十四条: a department is reviewed by its own level of government."""
+    for lang, district, city in (
+        ("zh", "向广州市海珠区人民政府申请行政复议", "向广州市人民政府"),
+        ("en", "People's Government of Haizhu District", "Guangzhou Municipal People's Government"),
+    ):
+        remedy = REMEDIES.for_unit("hzkgxj", lang)
+        assert district in remedy and city not in remedy
+        assert city in REMEDIES.for_unit("gzsti", lang)  # a city bureau: the city government

@@ -90,7 +90,7 @@ def test_unknown_fact_gives_undetermined_and_names_it(pack: Pack) -> None:
     assert result.outcome is Outcome.UNDETERMINED
     assert result.missing_facts == ["enterprise.revenue"]
     assert result.hints == [
-        "请提供上年度销售收入",  # the label only: missing_facts names the fact for programs
+        "请提供：上年度销售收入",  # the label only: missing_facts names the fact for programs
         "补充上年度销售收入后，如符合条件，可享高新技术企业所得税优惠 0.15",
     ]
     fast = run(pack, revenue=None, trace=False)

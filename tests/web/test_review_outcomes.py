@@ -49,6 +49,15 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
     assert letter.kind == "approval"
     pdf = case.bureau.get(f"/review/{case.application_id}/letters/{letter.id}.pdf")
     assert pdf.status_code == 200 and pdf.content == letter.pdf
+    # The enterprise's own page offers the letter by its kind and number, in each language.
+    mine = case.enterprise.get(f"/applications/{case.application_id}").text
+    assert f"下载批准决定书 {letter.doc_number}" in mine
+    case.enterprise.cookies.set("lang", "en")
+    assert (
+        f"Download: Approval {letter.doc_number}"
+        in case.enterprise.get(f"/applications/{case.application_id}").text
+    )
+    case.enterprise.cookies.set("lang", "zh")
     # An enterprise never reaches the reviewers' letter route.
     assert case.enterprise.get(f"/review/{case.application_id}/letters/{letter.id}.pdf").status_code in (
         403,
