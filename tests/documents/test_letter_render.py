@@ -284,6 +284,14 @@ def test_a_long_chinese_title_breaks_between_phrases_not_inside_a_word() -> None
     assert lines[first] == f"关于{measure}" and lines[first + 1] == "政策兑现申请的不予批准决定"
 
 
+def test_a_long_issuer_name_stays_on_one_line() -> None:
+    """A district bureau's 17-character name is set smaller rather than broken as 信/息化局."""
+    unit = "广州市海珠区科技工业商务和信息化局"
+    for letter in (REJECTION, replace(REJECTION, issuing_unit_zh=unit)):
+        lines = reader(render_letter(letter)).pages[0].extract_text().splitlines()
+        assert lines[0].replace(" ", "") == letter.issuing_unit_zh
+
+
 def test_english_letters_use_plain_quotes() -> None:
     text = " ".join(page.extract_text() for page in reader(render_letter(replace(APPROVAL, lang="en"))).pages)
     assert '"AI scenario' in text and "“" not in text and "”" not in text
