@@ -80,7 +80,6 @@ def serve(
         raise fail("cannot start: set PORTAL_SECRET_KEY (one key shared by every instance and worker)", 2)
     if demo:
         _demo_environment(host, port)
-    if demo:
         print_logins(seed_configured(settings()), f"http://{host}:{port}")
     try:
         # Build the app here so a broken pack is reported as a message, not a worker traceback.
