@@ -15,6 +15,7 @@ from portal.settings import get_settings
 def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     monkeypatch.delenv("PORTAL_PUBLIC_BASE_URL", raising=False)
     monkeypatch.setenv("PORTAL_SECRET_KEY", "test-only-secret-0123456789abcdef")
+    get_settings.cache_clear()  # settings an earlier test cached must not decide for this one
     yield monkeypatch
     get_settings.cache_clear()  # so the next read sees the environment monkeypatch restores
 
