@@ -712,7 +712,7 @@ def allowed_events(portal: Portal, actor: Actor, application_id: int) -> list[Ev
         allowed = workflow.allowed_events(
             application.state, actor, case_context(session, portal, application, actor)
         )
-        held = batched_event(session, portal, application)
+        held = batched_event(session, portal, application, {event.name for event in allowed})
         return [event for event in allowed if event.name != held]
 
 

@@ -10,7 +10,7 @@ Reconciling the bank's return file lives in `payments_returns`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -140,14 +140,16 @@ def open_line(session: Session, application_id: int) -> PaymentLine | None:
     ).first()
 
 
-def batched_event(session: Session, portal: Portal, application: Case) -> str | None:
-    """The disbursement event an open payment batch holds for this case, if it is in one.
+def batched_event(session: Session, portal: Portal, application: Case, events: Collection[str]) -> str | None:
+    """The one of `events` an open payment batch holds for this case: its disbursement, which
+    only the bank's return file may fire, so no page offers it and no one fires it by hand.
 
-    Only the bank's return file may fire it, so no page offers it as a button.
+    The batch lines are read only when `events` holds the disbursement, so the other
+    transitions and most case pages pay no query for it.
     """
     workflow = portal.workflows.get(application.workflow)
     edge = disbursement_edge(workflow) if workflow is not None else None
-    if edge is None or open_line(session, cast(int, application.id)) is None:
+    if edge is None or edge.event not in events or open_line(session, cast(int, application.id)) is None:
         return None
     return edge.event
 
@@ -155,7 +157,7 @@ def batched_event(session: Session, portal: Portal, application: Case) -> str | 
 def refuse_if_batched(session: Session, portal: Portal, application: Case, event: str) -> None:
     """A case waiting in a payment batch is disbursed by the bank's return file, never by hand:
     recording it twice would tell the enterprise, and the ledger, it was paid twice."""
-    if event == batched_event(session, portal, application):
+    if batched_event(session, portal, application, (event,)) is not None:
         raise Refused(
             "in_payment_batch",
             "该案件在拨付批次中，将凭银行回单确认拨付",

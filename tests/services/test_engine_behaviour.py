@@ -168,6 +168,27 @@ def test_failure_before_the_audit_insert_leaves_neither(portal: Portal, world: W
     _chain_ok(portal)
 
 
+def test_a_review_step_reads_no_payment_batch(portal: Portal, world: World) -> None:
+    """Only the disbursement can be held by a payment batch, so only it reads the batch lines:
+    every other transition (and its case page's buttons) would pay that query for nothing."""
+    case = Driver(portal, world)
+    case.submit()
+    step = _next_step(_workflow(portal, case), case.state)
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        seen.append(statement.lower())
+
+    event.listen(portal.engine, "before_cursor_execute", record)
+    try:
+        applications.allowed_events(portal, world.actors[case.district_reviewer], case.app_id)
+        _fire_edge(case, step.edge)
+    finally:
+        event.remove(portal.engine, "before_cursor_execute", record)
+    assert any(s.startswith("update application") for s in seen)
+    assert not [s for s in seen if "payment_line" in s]
+
+
 def test_stale_version_changes_nothing(portal: Portal, world: World) -> None:
     case = Driver(portal, world)
     case.submit()
