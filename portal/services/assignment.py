@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from portal.db.audit import append_audit
 from portal.db.tables import Application, User
 from portal.services.access import load_visible, visible_to
-from portal.services.cases import audit_case
+from portal.services.cases import audit_case, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import Conflict, Forbidden, NotFound, Refused
 from portal.workflows import Actor
@@ -83,10 +83,27 @@ def _reviewer_on(session: Session, actor: Actor, application_id: int) -> Applica
     return load_visible(session, actor, application_id)
 
 
+def is_closed(portal: Portal, application: Application) -> bool:
+    """A case in a terminal stage has no work left: nobody takes it or is given it."""
+    return workflow_of(portal, application)[1].final
+
+
+def _refuse_if_closed(portal: Portal, application: Application) -> None:
+    if is_closed(portal, application):
+        raise Refused(
+            "case_closed",
+            "该案件已办结，无需认领或指派",
+            "The case is closed; there is no work to take or give.",
+        )
+
+
 def colleagues(portal: Portal, actor: Actor, application_id: int) -> list[Colleague]:
-    """The reviewers this case can be given to (those who serve its district or lead unit)."""
+    """The reviewers this case can be given to (those who serve its district or lead unit);
+    none once it is closed."""
     with portal.reading() as session:
         application = _reviewer_on(session, actor, application_id)
+        if is_closed(portal, application):
+            return []
         users = session.exec(select(User).where(User.role == "reviewer").order_by(col(User.id))).all()
         return [Colleague(u.id or 0, u.display_name) for u in users if _serves_case(u, application)]
 
@@ -95,6 +112,7 @@ def claim(portal: Portal, actor: Actor, application_id: int) -> None:
     """Take an unassigned case; refused (409) when a colleague holds it."""
     with portal.transaction() as session:
         application = _reviewer_on(session, actor, application_id)
+        _refuse_if_closed(portal, application)
         if application.assignee_id == actor.user_id:
             return
         if application.assignee_id is not None:
@@ -106,6 +124,7 @@ def assign(portal: Portal, actor: Actor, application_id: int, to_user_id: int, s
     """Give the case to a colleague (or reassign it), if it is still with `seen`, the holder shown."""
     with portal.transaction() as session:
         application = _reviewer_on(session, actor, application_id)
+        _refuse_if_closed(portal, application)
         target = session.get(User, to_user_id)
         if target is None or not _serves_case(target, application):
             raise NotFound("reviewer", to_user_id)

@@ -217,7 +217,11 @@ def score(
         if session.exec(
             select(ExpertScore.id).where(col(ExpertScore.assignment_id) == assignment.id)
         ).first():
-            raise Conflict("you have already scored this application")
+            raise Refused(
+                "already_scored",
+                "您已提交过对该申报的评分，评分提交后不能修改",
+                "You have already scored this application; submitted scores cannot be changed.",
+            )
         moved = advance(
             session,
             portal,
@@ -349,7 +353,11 @@ def recuse(portal: Portal, actor: Actor, application_id: int, reason: str, expec
         if session.exec(
             select(ExpertScore.id).where(col(ExpertScore.assignment_id) == assignment.id)
         ).first():
-            raise Conflict("you have already scored this application")
+            raise Refused(
+                "already_scored",
+                "您已提交过对该申报的评分，评分提交后不能修改",
+                "You have already scored this application; submitted scores cannot be changed.",
+            )
         assignment.conflicted = True
         assignment.excluded_at = portal.now()
         assignment.reason = reason.strip()[:MAX_COMMENT]

@@ -67,11 +67,12 @@ def notice_context(request: Request, actor: Actor, application: Application) -> 
 
 
 def ownership_context(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
-    """Who holds the case, and the colleagues it can be given to."""
+    """Who holds the case, and the colleagues it can be given to (a closed case is nobody's work)."""
     portal = portal_of(request)
     assert application.id is not None
     holder = application.assignee_id
     return {
+        "closed": assignment.is_closed(portal, application),
         "holder_id": holder,
         "holder_name": assignment.holder_names(portal, {holder}).get(holder, "") if holder else "",
         "colleagues": assignment.colleagues(portal, actor, application.id),

@@ -13,7 +13,7 @@ from portal.db.audit import verify_chain
 from portal.db.tables import Application, AuditEvent, Notification, Transition
 from portal.services import applications, case_files, experts, sla
 from portal.services.context import Portal
-from portal.services.errors import Conflict, Forbidden, Refused
+from portal.services.errors import Forbidden, Refused
 from portal.services.notifications import note_text
 
 
@@ -53,8 +53,9 @@ def test_declaration_comes_before_documents_and_scores(portal: Portal, world: Wo
     assert case_files.submitted_facts(portal, expert, case.app_id) is not None
     scored = experts.score(portal, expert, case.app_id, _scores(GOOD_SCORES), case.version)
     assert scored.total == Decimal("80.00") and scored.consensus.outcome == "not_enough_scores"
-    with pytest.raises(Conflict):
+    with pytest.raises(Refused) as again:
         experts.score(portal, expert, case.app_id, _scores(GOOD_SCORES), case.version)
+    assert again.value.code == "already_scored"
 
 
 def test_consensus_needs_three_and_excludes_the_conflicted(portal: Portal, world: World) -> None:

@@ -72,7 +72,8 @@ def test_the_expert_reads_the_file_scores_with_comments_and_is_locked(portal_app
         f"/expert/{case.application_id}/score",
         data={"csrf_token": token, "expected_version": str(version + 1), **score_form(case, "90")},
     )
-    assert again.status_code == 409
+    # Said as what it is (the expert's own sheet is locked), not as someone else's change.
+    assert again.status_code == 409 and "您已提交过对该申报的评分，评分提交后不能修改" in again.text
 
     panel = case.bureau.get(f"/review/{case.application_id}").text
     assert "评审专家组" in panel and name in panel and "已签署无利益冲突声明" in panel

@@ -282,3 +282,29 @@ def test_claim_unclaim_and_assign_each_say_what_happened(portal_app: FastAPI) ->
     bob_name = assignment.holder_names(portal, {user_id(portal, bob)})
     assert post(a, f"{page}/assign", page, assignee_id=str(user_id(portal, bob))) == 303
     assert f"申报 #{case} 已交由{bob_name[user_id(portal, bob)]}办理" in a.get(page).text
+
+
+def test_a_closed_case_is_nobodys_work(portal_app: FastAPI) -> None:
+    """A withdrawn case offers no claim or assignment, and a forged one is refused in words."""
+    portal = portal_app.state.portal
+    enterprise, case = enterprise_with_case(portal_app)
+    version, token = case_form(enterprise, f"/applications/{case}")
+    withdrawn = enterprise.post(
+        f"/applications/{case}/withdraw",
+        data={"csrf_token": token, "expected_version": str(version), "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert withdrawn.status_code == 303
+    ann, bob = staff(portal, "reviewer", district="haizhu"), staff(portal, "reviewer", district="haizhu")
+    a = signed_in(portal_app, ann)
+    page = f"/review/{case}"
+    html = a.get(page).text
+    assert f'action="{page}/claim"' not in html and f'action="{page}/assign"' not in html
+    token = csrf_of(a, page)
+    claimed = a.post(f"{page}/claim", data={"csrf_token": token}, follow_redirects=False)
+    assert claimed.status_code == 409 and "该案件已办结，无需认领或指派" in claimed.text
+    a.cookies.set("lang", "en")
+    bob_id = str(user_id(portal, bob))
+    given = a.post(f"{page}/assign", data={"csrf_token": token, "assignee_id": bob_id})
+    assert given.status_code == 409 and "The case is closed; there is no work to take or give." in given.text
+    assert holder(portal, case) is None
