@@ -306,3 +306,19 @@ def test_a_district_department_names_its_district_government_for_reconsideration
         remedy = REMEDIES.for_unit("hzkgxj", lang)
         assert district in remedy and city not in remedy
         assert city in REMEDIES.for_unit("gzsti", lang)  # a city bureau: the city government
+
+
+REASON = {
+    "zh": "上年度人工智能研发投入为320万元，未达到500万元的申报条件，请于条件满足后重新申报。",
+    "en": "The AI R&D spend of the last year was 3.2 million yuan, below the 5 million yuan required.",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_issuer_and_date_never_stand_alone_on_a_page(lang: str) -> None:
+    """GB/T 9704 7.3.5: a one-line refusal pushes the signature over; body text goes with it."""
+    letter = replace(REJECTION, lang=lang, reasons=REASON[lang], remedy=REMEDIES.default[lang])
+    unit = letter.issuing_unit_zh if lang == "zh" else letter.issuing_unit_en.replace(" ", "")
+    signature = unit + ("2026年11月27日" if lang == "zh" else "November27,2026")
+    [page] = [p for p in page_texts(render_letter(letter)) if signature in p]
+    assert page.index(signature) > 0, "the signature block opens its page alone"
