@@ -12,6 +12,10 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
     "type.string": {"zh": "请填写文字。", "en": "Enter text."},
     "type.integer": {"zh": "请填写整数。", "en": "Enter a whole number."},
     "type.number": {"zh": "请填写数字（如 1234.56）。", "en": "Enter a number (e.g. 1234.56)."},
+    "type.ratio": {
+        "zh": "请以小数填写比例（如 0.75 即 75%）。",
+        "en": "Enter the share as a decimal (0.75 is 75%).",
+    },
     "number.too_large": {"zh": "数字过大，请核对。", "en": "This number is too large; check it."},
     "type.boolean": {"zh": "请选择是或否。", "en": "Choose yes or no."},
     "type.array": {"zh": "请选择一项或多项。", "en": "Choose one or more items."},

@@ -141,7 +141,9 @@ def coerce_answers(
         try:
             answers[name] = _coerce_value(f, value)
         except _Rejected as rejected:
-            errors.append(FieldError(name, _field_message(f, "type", rejected.key, lang)))
+            # A share typed as "75%" or "七成" is told the shape a ratio takes, not "e.g. 1234.56".
+            key = "type.ratio" if rejected.key == "type.number" and f.widget == "ratio" else rejected.key
+            errors.append(FieldError(name, _field_message(f, "type", key, lang)))
     return answers, errors
 
 

@@ -152,3 +152,16 @@ def test_absurd_numbers_get_a_field_error(hte: FormSpec, field: str, value: obje
 
 def test_large_real_amounts_still_pass(hte: FormSpec) -> None:
     assert errors(hte, revenue="999999999999999999.99") == {}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("zh", "请以小数填写比例（如 0.75 即 75%）。"), ("en", "Enter the share as a decimal (0.75 is 75%).")],
+)
+def test_a_ratio_typed_as_a_percentage_is_told_the_decimal_form(
+    forms: dict[str, FormSpec], lang: str, text: str
+) -> None:
+    listing = forms["procurement.ai_product_listing"]
+    [ratio] = [f.name for f in listing.fields.values() if f.widget == "ratio"]
+    _, problems = listing.coerce({ratio: "75%"}, lang)
+    assert problems == [FieldError(ratio, text)]
