@@ -21,8 +21,21 @@ from portal.forms.validate import coerce_answers, draft_answers, validate_answer
 Lang = Literal["zh", "en"]
 
 WIDGETS = ("text", "textarea", "number", "money", "ratio", "date", "select", "radio", "checkbox", "email")
-# Attachment kinds match the content-sniffed types the upload service accepts (issue 4, §2).
-ATTACHMENT_KINDS = ("pdf", "jpeg", "png", "ofd", "xlsx")
+# Attachment kinds match the content-sniffed types the upload service accepts (issue 4, §2),
+# each stored under its media type.
+MEDIA_TYPES: Mapping[str, str] = {
+    "pdf": "application/pdf",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "ofd": "application/ofd",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+ATTACHMENT_KINDS = tuple(MEDIA_TYPES)
+
+
+def kind_of(media_type: str) -> str | None:
+    """The attachment kind stored under `media_type`, if it is one."""
+    return next((kind for kind, known in MEDIA_TYPES.items() if known == media_type), None)
 
 
 @dataclass(frozen=True)

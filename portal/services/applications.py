@@ -24,6 +24,7 @@ from portal.db.tables import (
     Transition,
 )
 from portal.forms import FormSpec
+from portal.forms.model import kind_of
 from portal.rules import FactError, Rule
 from portal.services.access import Case, load_visible, load_visible_row
 from portal.services.amendments import reopened_in
@@ -398,6 +399,24 @@ def _check_slot(session: Session, portal: Portal, application: Application, slot
         )
 
 
+def _check_kind(portal: Portal, application: Application, slot: str, media_type: str) -> None:
+    """A file from the library goes only into a slot that takes its kind, as an upload does."""
+    form = portal.forms.get(application.measure_id)
+    kinds = form.attachments[slot].kinds if form is not None else ()
+    kind = kind_of(media_type)
+    if form is not None and kind not in kinds:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    slot,
+                    f"a {kind or media_type} file cannot go in slot {slot!r}",
+                    "kind_not_allowed",
+                    {"kind": kind or "", "allowed": kinds},
+                )
+            ]
+        )
+
+
 def _link(session: Session, portal: Portal, application_id: int, slot: str, attachment_id: int) -> None:
     """Put an attachment in a slot once; putting it there again changes nothing."""
     already = session.exec(
@@ -538,6 +557,7 @@ def attach(
         attachment = session.get(Attachment, attachment_id)
         if attachment is None or attachment.enterprise_id != application.enterprise_id:
             raise NotFound("attachment", attachment_id)
+        _check_kind(portal, application, slot, attachment.content_type)
         _within_quota(session, application_id, 1)
         _link(session, portal, application_id, slot, attachment_id)
         bump(session, application, expected_version, {"updated_at": portal.now()})

@@ -16,17 +16,11 @@ import zipfile
 from dataclasses import dataclass
 from typing import Final
 
+from portal.forms.model import kind_of
 from portal.text_rules import without_bidi
 
 MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
 MAX_NAME_CHARS: Final = 120
-CONTENT_TYPES: Final = {
-    "pdf": "application/pdf",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "ofd": "application/ofd",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 # The extension a download takes for each kind: the detected type's, whatever the upload was called.
 EXTENSIONS: Final = {"pdf": "pdf", "jpeg": "jpg", "png": "png", "ofd": "ofd", "xlsx": "xlsx"}
 _UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
@@ -93,12 +87,19 @@ def check_upload(data: bytes, allowed: tuple[str, ...]) -> str:
             f"The file's content is not an accepted format ({wanted_en}), whatever its extension says.",
         )
     if kind not in allowed:
-        raise UploadRejected(
-            "kind_not_allowed",
-            f"文件内容为 {kind.upper()}，此处只接受 {wanted_zh}。",
-            f"The file is a {kind.upper()}; this slot accepts only {wanted_en}.",
-        )
+        raise kind_refused(kind, allowed)
     return kind
+
+
+def kind_refused(kind: str, allowed: tuple[str, ...]) -> UploadRejected:
+    """A file of `kind` offered where only `allowed` kinds go: uploaded, or reused from the library."""
+    wanted_zh = "、".join(k.upper() for k in allowed)
+    wanted_en = ", ".join(k.upper() for k in allowed)
+    return UploadRejected(
+        "kind_not_allowed",
+        f"文件内容为 {kind.upper()}，此处只接受 {wanted_zh}。",
+        f"The file's content is {kind.upper()}; this slot accepts only {wanted_en}.",
+    )
 
 
 def safe_name(name: str | None, kind: str) -> str:
@@ -129,7 +130,7 @@ def download_name(name: str, media_type: str) -> str:
     An upload called `invoice.hta` whose bytes are a PDF downloads as `invoice.pdf`, so the
     browser and the operating system treat it as what it is, never as what it claimed to be.
     """
-    kind = next((k for k, t in CONTENT_TYPES.items() if t == media_type), None)
+    kind = kind_of(media_type)
     text = safe_name(name, kind or "bin")
     if kind is None:
         return text

@@ -5,6 +5,7 @@ with a field error while keeping nothing of it.
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import unquote
 
@@ -23,7 +24,9 @@ from portal_helpers import (
     start_application,
     xlsx_bytes,
 )
+from sqlmodel import select
 
+from portal.db.tables import ApplicationAttachment
 from portal.services.applications import MAX_FILES_PER_CASE, MAX_FILES_PER_POST
 from portal.services.case_files import file_library
 from portal.services.enterprises import actor_for_username
@@ -147,3 +150,37 @@ def test_the_same_bytes_under_a_new_name_say_which_file_is_used(portal_app: Fast
     page = client.get(saved.headers["location"]).text
     assert "“营业执照-2026.pdf”与您之前上传的“营业执照.pdf”内容完全相同" in page
     assert "PDF 文件" in page and "application/pdf" not in page
+
+
+def test_a_library_file_goes_only_into_a_slot_that_takes_its_kind(portal_app: FastAPI) -> None:
+    """Reusing a stored file is refused at the slot, as an upload of it would be; nothing is linked."""
+    client = client_of(portal_app)
+    username, code = register(client)
+    save_profile(client)
+    application_id = start_application(client)
+    action, token = edit_target(client, application_id)
+    data = {**scenario_answers(code), "csrf_token": token, "action": "save"}
+    files = [("attachment:budget_sheet", ("预算表.xlsx", xlsx_bytes(), "application/octet-stream"))]
+    assert client.post(action, data=data, files=files, follow_redirects=False).status_code == 303
+    portal = portal_app.state.portal
+    [sheet] = file_library(portal, actor_for_username(portal, username))
+    _, token = edit_target(client, application_id)
+    reuse = f"/applications/{application_id}/attachments/reuse"
+    form = {"csrf_token": token, "attachment_id": str(sheet.id), "slot": "investment_evidence"}
+    refused = client.post(reuse, data=form)
+    assert refused.status_code == 422
+    assert "文件内容为 XLSX，此处只接受 PDF、OFD、JPEG、PNG。" in refused.text
+    assert 'id="form-errors-title"' in refused.text
+    client.cookies.set("lang", "en")
+    english = client.post(reuse, data=form)
+    said = html.unescape(english.text)
+    assert english.status_code == 422
+    assert "The file's content is XLSX; this slot accepts only PDF, OFD, JPEG, PNG." in said
+    # Nothing was linked to the evidence slot; the sheet's own slot still takes it.
+    with portal.reading() as session:
+        slots = session.exec(
+            select(ApplicationAttachment.slot).where(ApplicationAttachment.application_id == application_id)
+        ).all()
+    assert slots == ["budget_sheet"]
+    again = client.post(reuse, data={**form, "slot": "budget_sheet"}, follow_redirects=False)
+    assert again.status_code == 303

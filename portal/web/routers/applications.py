@@ -16,6 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from portal.db.tables import Application
 from portal.forms import FormSpec
+from portal.forms.model import MEDIA_TYPES
 from portal.services import applications as app_service
 from portal.services import auto_grant, decisions, enterprises
 from portal.services.access import get_application_for, list_applications_for
@@ -38,7 +39,7 @@ from portal.web.routers.enterprise import own_enterprise
 from portal.web.security import CSRF_FIELD, body_within, require_csrf
 from portal.web.session_auth import EnterpriseUser, SignedIn, portal_of
 from portal.web.templating import render
-from portal.web.uploads import CONTENT_TYPES, MAX_UPLOAD_BYTES, UploadRejected, check_upload, safe_name
+from portal.web.uploads import MAX_UPLOAD_BYTES, UploadRejected, check_upload, kind_refused, safe_name
 from portal.workflows import Actor
 
 # Room for a full-size file for each file a post may carry; anything larger is refused before
@@ -303,7 +304,7 @@ def _save_or_submit(
     if upload_errors:
         return form_page(request, actor, application, spec, answers, upload_errors, status_code=422)
     version = v
-    files = [app_service.NewFile(slot, data, CONTENT_TYPES[kind], name) for slot, kind, name, data in uploads]
+    files = [app_service.NewFile(slot, data, MEDIA_TYPES[kind], name) for slot, kind, name, data in uploads]
     try:
         if files:
             uploaded = app_service.upload_files(
@@ -356,10 +357,26 @@ def reuse_attachment(
     application_id: PathId,
     attachment_id: FormId,
     slot: str = Form(...),
-) -> RedirectResponse:
+) -> Response:
     portal = portal_of(request)
     application = get_application_for(portal, actor, application_id)
-    app_service.attach(portal, actor, application_id, slot, attachment_id, application.version)
+    try:
+        app_service.attach(portal, actor, application_id, slot, attachment_id, application.version)
+    except ValidationFailed as failed:
+        # The slot does not take the file's kind: said at the slot, as a refused upload is.
+        lang = request_lang(request)
+        spec = spec_for(request, application)
+        errors = {
+            ATTACHMENT_PREFIX + p.path: kind_refused(
+                str(p.params["kind"]), spec.attachments[p.path].kinds
+            ).message(lang)
+            for p in failed.errors
+            if p.code == "kind_not_allowed"
+        }
+        if not errors:
+            raise
+        answers = latest_answers(request, actor, application_id)
+        return form_page(request, actor, application, spec, answers, errors, status_code=422)
     flash(request, "app.saved")
     return RedirectResponse(f"/applications/{application_id}/edit", status_code=303)
 

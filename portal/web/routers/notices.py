@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from portal.forms.model import MEDIA_TYPES
 from portal.services import notices
 from portal.services.errors import ValidationFailed
 from portal.web.downloads import attachment_response
@@ -30,7 +31,6 @@ from portal.web.uploads import UploadRejected, check_upload, safe_name
 # The form's text fields fit in far less than this; the file itself is capped by the service.
 _MAX_BODY = notices.MAX_FILE_BYTES + 64 * 1024
 _FILE_KINDS = ("pdf", "jpeg", "png")
-_CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
 MAX_QUERY = 100
 
 router = APIRouter(
@@ -149,7 +149,7 @@ def _lodge(
                 errors={"file": rejected.message(t.lang)},
                 status_code=422,
             )
-        file = notices.ObjectionFile(data, safe_name(filename, kind), _CONTENT_TYPES[kind])
+        file = notices.ObjectionFile(data, safe_name(filename, kind), MEDIA_TYPES[kind])
     try:
         objection = notices.lodge_objection(
             portal_of(request),

@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from portal.forms.model import MEDIA_TYPES
 from portal.services import claims, verification
 from portal.services.errors import Refused, ValidationFailed
 from portal.web.downloads import attachment_response
@@ -23,7 +24,7 @@ from portal.web.params import PathId
 from portal.web.security import require_csrf
 from portal.web.session_auth import EnterpriseUser, portal_of, require_role
 from portal.web.templating import render
-from portal.web.uploads import CONTENT_TYPES, MAX_UPLOAD_BYTES, UploadRejected, check_upload, safe_name
+from portal.web.uploads import MAX_UPLOAD_BYTES, UploadRejected, check_upload, safe_name
 from portal.workflows import Actor
 
 router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
@@ -59,7 +60,7 @@ async def _paper(value: object, t: Translator) -> verification.Upload | str:
         kind = check_upload(data, PAPER_KINDS)
     except UploadRejected as rejected:
         return rejected.message(t.lang)
-    return verification.Upload(data, CONTENT_TYPES[kind], safe_name(value.filename, kind))
+    return verification.Upload(data, MEDIA_TYPES[kind], safe_name(value.filename, kind))
 
 
 @router.post("/verification", response_class=HTMLResponse)
