@@ -571,6 +571,37 @@ def attach(
         return application
 
 
+def detach(
+    portal: Portal, actor: Actor, application_id: int, slot: str, attachment_id: int, expected_version: int
+) -> str:
+    """Take one file out of an upload slot while the application can still be changed, and
+    return its name. The file stays in the enterprise's library; the audit keeps its digest."""
+    with portal.transaction() as session:
+        application = _owned(session, actor, application_id)
+        _editable(portal, application)
+        _check_slot(session, portal, application, slot)
+        found = session.exec(
+            select(ApplicationAttachment, Attachment)
+            .join(Attachment, col(Attachment.id) == ApplicationAttachment.attachment_id)
+            .where(col(ApplicationAttachment.application_id) == application_id)
+            .where(col(ApplicationAttachment.slot) == slot)
+            .where(col(ApplicationAttachment.attachment_id) == attachment_id)
+        ).first()
+        if found is None:
+            raise NotFound("attachment", attachment_id)
+        link, attachment = found
+        session.delete(link)
+        bump(session, application, expected_version, {"updated_at": portal.now()})
+        audit_case(
+            session,
+            actor,
+            application,
+            "detach",
+            {"slot": slot, "attachment_id": attachment_id, "sha256": attachment.sha256},
+        )
+        return attachment.original_name
+
+
 def facts_for_evaluation(
     portal: Portal, profile: EnterpriseProfile, answers: Mapping[str, Any], measure_id: str
 ) -> dict[str, dict[str, object]]:

@@ -21,7 +21,7 @@ from portal.services import applications as app_service
 from portal.services import auto_grant, decisions, enterprises
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_sections
-from portal.services.case_files import case_files, file_library
+from portal.services.case_files import CaseFile, case_files, file_library
 from portal.services.enterprises import profile_facts
 from portal.services.errors import NotFound, Refused, ValidationFailed
 from portal.web.application_steps import (
@@ -47,6 +47,9 @@ from portal.workflows import Actor
 MAX_FILES_PER_POST = app_service.MAX_FILES_PER_POST
 _QUOTAS = {"per_post": MAX_FILES_PER_POST, "per_case": app_service.MAX_FILES_PER_CASE}
 _FORM_OVERHEAD_BYTES = 256 * 1024
+# A file's remove button posts the whole form with action=remove:<attachment id>:<slot>.
+REMOVE_ACTION = "remove:"
+
 router = APIRouter(
     dependencies=[
         Depends(body_within(MAX_FILES_PER_POST * MAX_UPLOAD_BYTES + _FORM_OVERHEAD_BYTES)),
@@ -150,7 +153,8 @@ def form_page(
             comments = {
                 section: history[-1]["comment"] for section in (reopen or [s.id for s in spec.sections])
             }
-    attached = attached_names(portal, actor, application.id)
+    files = attached_files(portal, actor, application.id)
+    attached = _names(files)
     long_form = len(spec.sections) >= LONG_FORM_SECTIONS
     context = {
         "actor": actor,
@@ -160,7 +164,7 @@ def form_page(
         "errors": errors,
         "reopen": reopen,
         "comments": comments,
-        "attached": attached,
+        "attached": files,
         "library": file_library(portal, actor),
         "refusal": refusal,
         "tasks": section_statuses(spec, values, attached, lang) if long_form else None,
@@ -170,9 +174,18 @@ def form_page(
 
 def attached_names(portal: Any, actor: Actor, application_id: int) -> dict[str, list[str]]:
     """The names of the files in each upload slot, as the applicant uploaded them."""
-    attached: dict[str, list[str]] = {}
+    return _names(attached_files(portal, actor, application_id))
+
+
+def _names(files: dict[str, list[CaseFile]]) -> dict[str, list[str]]:
+    return {slot: [item.original_name for item in items] for slot, items in files.items()}
+
+
+def attached_files(portal: Any, actor: Actor, application_id: int) -> dict[str, list[CaseFile]]:
+    """The files in each upload slot, in upload order."""
+    attached: dict[str, list[CaseFile]] = {}
     for item in case_files(portal, actor, application_id):
-        attached.setdefault(item.slot, []).append(item.original_name)
+        attached.setdefault(item.slot, []).append(item)
     return attached
 
 
@@ -314,6 +327,12 @@ def _save_or_submit(
             for new_name, kept in uploaded.same_as.items():
                 flash(request, "app.flash.same_file", new=new_name, kept=kept)
         version = app_service.save_draft(portal, actor, application_id, answers, version, lang=lang).version
+        removal = _removal(form.get("action"))
+        if removal is not None:
+            slot, attachment_id = removal
+            name = app_service.detach(portal, actor, application_id, slot, attachment_id, version)
+            flash(request, "app.flash.removed", name=name)
+            return RedirectResponse(f"/applications/{application_id}/edit", status_code=303)
         if form.get("action") == "submit":
             # Scripted clients may still submit from the form; people go through the check page.
             app_service.submit(portal, actor, application_id, version, lang=lang)
@@ -336,6 +355,17 @@ def _save_or_submit(
         return form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
     flash(request, "app.saved")
     return RedirectResponse(f"/applications/{application_id}/edit", status_code=303)
+
+
+def _removal(action: object) -> tuple[str, int] | None:
+    """(slot, attachment id) of a file's remove button, which posts the form as `remove:<id>:<slot>`
+    so the answers typed meanwhile are saved with the removal."""
+    if not isinstance(action, str) or not action.startswith(REMOVE_ACTION):
+        return None
+    number, _, slot = action.removeprefix(REMOVE_ACTION).partition(":")
+    if not number.isdecimal() or not slot:
+        raise NotFound("attachment", action)
+    return slot, int(number)
 
 
 def field_errors(failed: ValidationFailed, files: list[app_service.NewFile], t: Translator) -> dict[str, str]:
