@@ -192,6 +192,9 @@ class _Demo:
             ("tianhe_reviewer", "reviewer", "tianhe", None, None, "天河区初审员"),
             ("tianhe_head", "reviewer", "tianhe", None, None, "天河区审核科负责人"),
             ("haizhu_reviewer", "reviewer", "haizhu", None, None, "海珠区初审员"),
+            # Every demo enterprise's district has a reviewer, so no demo case waits for nobody.
+            ("huangpu_reviewer", "reviewer", "huangpu", None, None, "黄埔区初审员"),
+            ("nansha_reviewer", "reviewer", "nansha", None, None, "南沙区初审员"),
             ("bureau_reviewer", "reviewer", None, "gzsti", None, "市科技局复核员"),
             ("hz_bureau_reviewer", "reviewer", None, "hzkgxj", None, "海珠区科工商信局复核员"),
             ("procurement_reviewer", "reviewer", None, "gzczj", None, "市财政局复核员（政府采购目录）"),
@@ -695,6 +698,8 @@ def demo_logins(portal: Portal) -> list[tuple[str, str]]:
         ("tianhe_reviewer", "天河区初审员"),
         ("tianhe_head", "天河区审核科负责人（可批量转交案件）"),
         ("haizhu_reviewer", "海珠区初审员"),
+        ("huangpu_reviewer", "黄埔区初审员"),
+        ("nansha_reviewer", "南沙区初审员"),
         ("bureau_reviewer", "市科技局复核员"),
         ("hz_bureau_reviewer", "海珠区科工商信局复核员"),
         ("procurement_reviewer", "市财政局复核员（政府采购目录）"),

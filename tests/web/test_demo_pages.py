@@ -84,6 +84,12 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
         login(client, "tianhe_reviewer", DEMO_PASSWORD)
         haizhu_case = next(c for c in cases if c.district == "haizhu" and c.state != "draft")
         assert client.get(f"/review/{haizhu_case.id}").status_code == 404
+        # Every demo enterprise's district has a reviewer whose queue holds its submitted case.
+        waiting = {"huangpu": "广州黄埔机器人技术有限公司", "nansha": "广州南沙港智能驾驶有限公司"}
+        for district, company in waiting.items():
+            client.cookies.clear()
+            login(client, f"{district}_reviewer", DEMO_PASSWORD)
+            assert company in client.get("/review").text, district
         # The Haizhu reviewer has the newcomer's papers and the claim to 智瞳 waiting.
         client.cookies.clear()
         login(client, "haizhu_reviewer", DEMO_PASSWORD)
