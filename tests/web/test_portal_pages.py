@@ -100,6 +100,28 @@ def test_draft_resumes_and_submission_is_tracked(portal_app: FastAPI) -> None:
     assert "提交申报" in detail  # the history
 
 
+def test_the_enterprise_reads_what_it_submitted_and_downloads_its_files(portal_app: FastAPI) -> None:
+    client, application_id = enterprise_with_case(portal_app)
+    page = client.get(f"/applications/{application_id}").text
+    assert "已提交的申报内容" in page and "第 1 版，提交于" in page
+    assert "城市视觉示范项目" in page and "合同.pdf" in page and "budget.xlsx" in page
+    assert "<input" not in page.split("已提交的申报内容")[1]  # read-only
+    [link] = re.findall(rf'href="(/applications/{application_id}/attachments/\d+)">合同.pdf', page)
+    download = client.get(link)
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    with portal_app.state.portal.reading() as session:
+        audited = session.exec(
+            select(AuditEvent.event).where(AuditEvent.subject_id == str(application_id))  # type: ignore[arg-type]
+        ).all()
+    assert "attachment_downloaded" in audited
+    stranger, _ = enterprise_with_case(portal_app)
+    assert stranger.get(link).status_code == 404
+    client.cookies.set("lang", "en")
+    assert "What you submitted" in client.get(f"/applications/{application_id}").text
+    draft = start_application(client)
+    assert "What you submitted" not in client.get(f"/applications/{draft}").text
+
+
 def test_profile_edit_never_changes_a_submitted_case(portal_app: FastAPI) -> None:
     client, application_id = enterprise_with_case(portal_app)
     before = stored(portal_app, application_id)

@@ -21,7 +21,7 @@ from portal.services import applications as app_service
 from portal.services import auto_grant, decisions, enterprises
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_sections
-from portal.services.case_files import CaseFile, case_files, file_library
+from portal.services.case_files import CaseFile, case_files, download_case_file, file_library
 from portal.services.enterprises import profile_facts
 from portal.services.errors import NotFound, Refused, ValidationFailed
 from portal.web.application_steps import (
@@ -30,8 +30,9 @@ from portal.web.application_steps import (
     answer_problems,
     section_statuses,
 )
-from portal.web.case_views import case_row, current_and_earlier_reasons, history_rows, reasons
+from portal.web.case_views import answer_rows, case_row, current_and_earlier_reasons, history_rows, reasons
 from portal.web.confirm_step import confirm_page, confirmed, flash_moved, forget_comment
+from portal.web.downloads import attachment_response
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, FormVersion, PathId, QueryVersion
@@ -113,8 +114,38 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         "can_withdraw": WITHDRAW in allowed,
         "needs_confirmation": auto_grant.is_awaiting(portal, application),
         "letters": decisions.letters_for(portal, actor, application_id),
+        **_submitted(portal, actor, application, lang),
     }
     return render(request, "portal/application.html", {"actor": actor, "case": case})
+
+
+def _submitted(portal: Any, actor: Actor, application: Application, lang: str) -> dict[str, Any]:
+    """What the enterprise last submitted, read-only: the answers, when, and the files in each slot."""
+    assert application.id is not None
+    versions = app_service.answer_versions(portal, actor, application.id)
+    sent = [v for v in versions if v.submitted]
+    if not sent:
+        return {"submitted": None}
+    spec = portal.forms.get(application.measure_id)
+    rows, _ = answer_rows(spec, sent, lang)
+    return {
+        "submitted": {
+            "version": sent[-1].version,
+            "at": portal.clock.wall_time(sent[-1].created_at),
+            "answers": rows,
+            "files": case_files(portal, actor, application.id),
+            "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
+        }
+    }
+
+
+@router.get("/applications/{application_id}/attachments/{attachment_id}")
+def download_attachment(
+    request: Request, actor: EnterpriseUser, application_id: PathId, attachment_id: PathId
+) -> Response:
+    """The enterprise's own file of its case; each download is audited, as a reviewer's is."""
+    item, content = download_case_file(portal_of(request), actor, application_id, attachment_id)
+    return attachment_response(content, media_type=item.content_type, filename=item.original_name)
 
 
 def latest_answers(request: Request, actor: Actor, application_id: int) -> dict[str, Any]:
