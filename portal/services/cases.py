@@ -363,7 +363,7 @@ def advance(
         payload=payload,
     )
     if target != source:
-        _tell_parties(session, application, workflow, target, actor)
+        _tell_parties(session, application, workflow, target, actor, timer_due_on(entered, portal.today()))
     return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
 
 
@@ -434,8 +434,14 @@ def _tell_objection_outcome(
         )
 
 
-def _tell_parties(session: Session, application: Case, workflow: Workflow, target: str, actor: Actor) -> None:
-    """Tell the enterprise its case moved, and the party now responsible that it has work."""
+def _tell_parties(
+    session: Session, application: Case, workflow: Workflow, target: str, actor: Actor, timer_due: date | None
+) -> None:
+    """Tell the enterprise its case moved, and the party now responsible that it has work.
+
+    A stage its timer ends (a public notice) asks nothing of that party yet: it is told to
+    watch it, and from which day the system moves the case on by itself.
+    """
     link = f"/applications/{application.id}"
     params = {
         "id": application.id,
@@ -464,8 +470,8 @@ def _tell_parties(session: Session, application: Case, workflow: Workflow, targe
                 link=link,
                 district=application.district if party == "district" else None,
                 bureau=application.lead_unit if party == "bureau" else None,
-                message="note.work_item",
-                params=params,
+                message="note.work_item" if timer_due is None else "note.timed_stage",
+                params=params if timer_due is None else {**params, "deadline": timer_due.isoformat()},
             )
         )
     notify_all(session, rows)

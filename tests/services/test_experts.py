@@ -131,7 +131,12 @@ def test_pass_mark_moves_the_case_on(portal: Portal, world: World) -> None:
     )
     # The same stage bookkeeping as any transition: a new stage visit with the notice's (absent) deadline.
     assert row is not None and row.stage_entered_at is not None and row.due_on is None
-    assert note_text(portal, told[-1], "zh")[0] == "待办：公示"
+    # The bureau has nothing to do yet: it is told to watch the notice, and when it ends.
+    ends = portal.today() + timedelta(days=7)
+    title, body = note_text(portal, told[-1], "zh")
+    assert title == "请关注：公示" and f"{ends.month}月{ends.day}日起由系统自动办理下一步" in body
+    title, body = note_text(portal, told[-1], "en")
+    assert title == "To watch: Public notice" and "the system takes the next step by itself" in body
     assert chain.ok, chain
     # A reviewer has nothing left to conclude; the notice closes on its own seven days later.
     assert "conclude_expert_review" not in [
