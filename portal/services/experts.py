@@ -355,8 +355,9 @@ def recuse(portal: Portal, actor: Actor, application_id: int, reason: str, expec
         ).first():
             raise Refused(
                 "already_scored",
-                "您已提交过对该申报的评分，评分提交后不能修改",
-                "You have already scored this application; submitted scores cannot be changed.",
+                "您已提交评分，不能再申请回避；如存在利益冲突，请告知牵头单位",
+                "You have already scored this application, so you can no longer recuse yourself; "
+                "tell the lead unit about the conflict.",
             )
         assignment.conflicted = True
         assignment.excluded_at = portal.now()

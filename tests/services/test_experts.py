@@ -56,6 +56,9 @@ def test_declaration_comes_before_documents_and_scores(portal: Portal, world: Wo
     with pytest.raises(Refused) as again:
         experts.score(portal, expert, case.app_id, _scores(GOOD_SCORES), case.version)
     assert again.value.code == "already_scored"
+    with pytest.raises(Refused) as late:  # a sheet once in cannot be taken back by recusing
+        experts.recuse(portal, expert, case.app_id, "本人曾为该企业提供咨询", case.version)
+    assert late.value.code == "already_scored" and "不能再申请回避" in late.value.message_zh
 
 
 def test_consensus_needs_three_and_excludes_the_conflicted(portal: Portal, world: World) -> None:
