@@ -131,6 +131,11 @@ class CheckedSection:
     files: list[CheckedRow]
     changeable: bool
 
+    @property
+    def problems(self) -> list[CheckedRow]:
+        """The rows a submission would refuse: the section still needs answers while any is left."""
+        return [row for row in (*self.rows, *self.files) if row.problem]
+
 
 def check_sections(
     spec: FormSpec,

@@ -133,6 +133,15 @@ def test_a_case_holds_at_most_its_quota_and_the_post_that_passes_it_keeps_nothin
 
     assert "不应保存" not in client.get(f"/applications/{application_id}/edit").text
 
+    # Reusing a file from the library past the quota is told at the slot, in words, too.
+    portal = portal_app.state.portal
+    stored = file_library(portal, actor_for_username(portal, username))[0]
+    _, token = edit_target(client, application_id)
+    form = {"csrf_token": token, "attachment_id": str(stored.id), "slot": "budget_sheet"}
+    reused = client.post(f"/applications/{application_id}/attachments/reuse", data=form)
+    assert reused.status_code == 422 and f"每项申报最多附 {MAX_FILES_PER_CASE} 个文件" in reused.text
+    assert 'id="form-errors-title"' in reused.text and "attachments:" not in reused.text
+
 
 def test_the_same_bytes_under_a_new_name_say_which_file_is_used(portal_app: FastAPI) -> None:
     """A file is kept once per enterprise: uploading its bytes again under another name reuses

@@ -16,7 +16,7 @@ from portal.services import applications as app_service
 from portal.services.access import get_application_for
 from portal.services.amendments import reopened_sections
 from portal.services.errors import Refused, ValidationFailed
-from portal.web.application_steps import answer_problems, check_sections, section_statuses
+from portal.web.application_steps import answer_problems, check_sections
 from portal.web.case_views import case_row
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -55,10 +55,9 @@ def check_answers(request: Request, actor: EnterpriseUser, application_id: PathI
         "case": case_row(portal, application, t),
         "spec": spec,
         "sections": sections,
-        "unfinished": {s.id for s in section_statuses(spec, answers, attached, t.lang) if s.problems},
-        "problem_rows": [
-            row for section in sections for row in (*section.rows, *section.files) if row.problem
-        ],
+        # Derived from the rows' problems: the answers are validated once per page.
+        "unfinished": {s.id for s in sections if s.problems},
+        "problem_rows": [row for section in sections for row in section.problems],
     }
     return render(request, "portal/check_answers.html", context)
 

@@ -23,7 +23,7 @@ from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_sections
 from portal.services.case_files import CaseFile, case_files, download_case_file, file_library
 from portal.services.enterprises import profile_facts
-from portal.services.errors import NotFound, Refused, ValidationFailed
+from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
 from portal.web.application_steps import (
     ATTACHMENT_PREFIX,
     LONG_FORM_SECTIONS,
@@ -163,7 +163,9 @@ def form_page(
     *,
     refusal: str | None = None,
     status_code: int = 200,
+    check: bool = False,
 ) -> HTMLResponse:
+    """The form with `errors` marked; `check` marks every problem a submission would meet instead."""
     portal = portal_of(request)
     lang = request_lang(request)
     t = Translator(lang)
@@ -186,6 +188,8 @@ def form_page(
             }
     files = attached_files(portal, actor, application.id)
     attached = _names(files)
+    if check:
+        errors = answer_problems(spec, values, attached, t)
     long_form = len(spec.sections) >= LONG_FORM_SECTIONS
     context = {
         "actor": actor,
@@ -243,11 +247,7 @@ def edit_form(
         answers = spec.prefill(
             profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
         )
-    errors: dict[str, str] = {}
-    if check:
-        attached = attached_names(portal, actor, application_id)
-        errors = answer_problems(spec, answers, attached, Translator(request_lang(request)))
-    return form_page(request, actor, application, spec, answers, errors)
+    return form_page(request, actor, application, spec, answers, {}, check=check)
 
 
 async def _read_upload(upload: UploadFile) -> bytes:
@@ -404,11 +404,21 @@ def field_errors(failed: ValidationFailed, files: list[app_service.NewFile], t: 
     errors: dict[str, str] = {}
     for problem in failed.errors:
         if problem.code in _QUOTAS and files:
-            limit = _QUOTAS[problem.code]
-            errors[ATTACHMENT_PREFIX + files[0].slot] = t(f"app.quota.{problem.code}", limit=limit)
+            errors[ATTACHMENT_PREFIX + files[0].slot] = _quota_text(problem.code, t)
         else:
             errors[problem.path] = problem.message
     return errors
+
+
+def _quota_text(code: str, t: Translator) -> str:
+    return t(f"app.quota.{code}", limit=_QUOTAS[code])
+
+
+def _reuse_refusal(problem: FieldProblem, kinds: tuple[str, ...], t: Translator) -> str:
+    """Why a file from the library cannot go into the slot, in the reader's words."""
+    if problem.code == "kind_not_allowed":
+        return kind_refused(str(problem.params["kind"]), kinds).message(t.lang)
+    return _quota_text(problem.code, t)
 
 
 @router.post("/applications/{application_id}/attachments/reuse")
@@ -424,18 +434,15 @@ def reuse_attachment(
     try:
         app_service.attach(portal, actor, application_id, slot, attachment_id, application.version)
     except ValidationFailed as failed:
-        # The slot does not take the file's kind: said at the slot, as a refused upload is.
-        lang = request_lang(request)
+        # A slot that does not take the file's kind, or a case already holding its quota of files:
+        # said at the slot, as a refused upload is. A slot the form lacks was never offered.
         spec = spec_for(request, application)
-        errors = {
-            ATTACHMENT_PREFIX + p.path: kind_refused(
-                str(p.params["kind"]), spec.attachments[p.path].kinds
-            ).message(lang)
-            for p in failed.errors
-            if p.code == "kind_not_allowed"
-        }
-        if not errors:
+        if slot not in spec.attachments:
             raise
+        refusal = _reuse_refusal(
+            failed.errors[0], spec.attachments[slot].kinds, Translator(request_lang(request))
+        )
+        errors = {ATTACHMENT_PREFIX + slot: refusal}
         answers = latest_answers(request, actor, application_id)
         return form_page(request, actor, application, spec, answers, errors, status_code=422)
     flash(request, "app.saved")
