@@ -71,7 +71,7 @@ def _editable(portal: Portal, application: Application) -> None:
         raise Refused(
             "not_editable",
             f"“{state.label.zh}”阶段的申报不能修改",
-            f"an application in stage {state.label.en!r} cannot be changed",
+            f"an application at the “{state.label.en}” stage cannot be changed",
         )
 
 
@@ -241,7 +241,7 @@ def _within_scope(
 
 def _closed_section(title: str, lang: str) -> str:
     if lang == "en":
-        return f"The section {title!r} was not reopened for amendment; it cannot be changed."
+        return f"The section “{title}” was not reopened for amendment; it cannot be changed."
     return f"“{title}”部分未退回补正，不能修改。"
 
 
@@ -395,7 +395,7 @@ def _check_slot(session: Session, portal: Portal, application: Application, slot
         raise Refused(
             "section_closed",
             f"“{section.title.zh}”部分未退回补正，不能上传文件",
-            f"the section {section.title.en!r} was not reopened for amendment; nothing can be uploaded to it",
+            f"the section “{section.title.en}” was not reopened for amendment; nothing can be uploaded to it",
         )
 
 

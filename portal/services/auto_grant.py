@@ -146,7 +146,7 @@ def confirm(
             raise Refused(
                 "not_to_confirm",
                 f"“{state.label.zh}”阶段的案件无需确认",
-                f"a case in stage {state.label.en!r} is not waiting for confirmation",
+                f"a case at the “{state.label.en}” stage is not waiting for confirmation",
             )
         enterprise = session.get(Enterprise, application.enterprise_id)
         profile = confirmed_profile(session, application.enterprise_id)

@@ -13,6 +13,24 @@ class ServiceError(Exception):
     """Base of every refusal a service gives; the transaction has been rolled back."""
 
 
+class _Worded(ServiceError):
+    """An error that carries a sentence for people in each language."""
+
+    message_zh: str
+    message_en: str
+
+    def said_in(self, lang: str) -> str:
+        """The sentence in `lang`; the English one is written lower-case to read inside a log
+        line, so a page gets it with a capital and a full stop."""
+        if lang != "en":
+            return self.message_zh
+        text = self.message_en.strip()
+        if not text:
+            return text
+        text = text[0].upper() + text[1:]
+        return text if text[-1] in ".!?" else f"{text}."
+
+
 class NotFound(ServiceError):
     """No such object, or one the actor may not see: the two are deliberately indistinguishable."""
 
@@ -22,7 +40,7 @@ class NotFound(ServiceError):
         self.key = key
 
 
-class Forbidden(ServiceError):
+class Forbidden(_Worded):
     """The actor may see the object but not do this to it (e.g. an undeclared expert reading files)."""
 
     def __init__(self, message_zh: str, message_en: str) -> None:
@@ -73,7 +91,7 @@ class ValidationFailed(ServiceError):
         self.errors = list(errors)
 
 
-class Refused(ServiceError):
+class Refused(_Worded):
     """A rule of the workflow or the policy says no (wrong role, guard failed, locked account, ...).
 
     `code` is stable (the workflow engine's refusal codes plus the services' own), the

@@ -47,7 +47,7 @@ def status_of(exc: ServiceError) -> int:
 def message_of(exc: ServiceError, lang: str) -> str:
     """The sentence a person reads; NotFound says nothing about whether the object exists."""
     if isinstance(exc, Forbidden | Refused):
-        return exc.message_en if lang == "en" else exc.message_zh
+        return exc.said_in(lang)
     if isinstance(exc, NotFound):
         return "Not found." if lang == "en" else "未找到。"
     return str(exc)

@@ -112,3 +112,11 @@ def test_a_submitted_applications_files_stay(portal_app: FastAPI) -> None:
     )
     assert late.status_code == 409
     assert _slots(portal_app, application_id) == ["budget_sheet", SLOT, SLOT]
+    # Said as a sentence in the reader's language: a capital, the stage in quotes, a full stop.
+    client.cookies.set("lang", "en")
+    again = client.post(
+        f"/applications/{application_id}/edit?v={version}",
+        data={**scenario_answers(code), "csrf_token": token, "action": button},
+    )
+    assert again.status_code == 409
+    assert re.search(r"An application at the “[^”']+” stage cannot be changed\.", again.text), again.text

@@ -83,7 +83,7 @@ def _submit(request: Request, actor: EnterpriseUser, application_id: int, versio
         if isinstance(failed, ValidationFailed):
             errors = field_errors(failed, [], t)
             return form_page(request, actor, application, spec, answers, errors, status_code=422)
-        message = failed.message_en if lang == "en" else failed.message_zh
+        message = failed.said_in(lang)
         return form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
     flash(request, "apply.flash.submitted", id=application_id)
     return RedirectResponse(f"/applications/{application_id}/submitted", status_code=303)

@@ -382,7 +382,7 @@ def _save_or_submit(
         return form_page(request, actor, application, spec, answers, errors, status_code=422)
     except Refused as refused:
         application = get_application_for(portal, actor, application_id)
-        message = refused.message_en if lang == "en" else refused.message_zh
+        message = refused.said_in(lang)
         return form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
     flash(request, "app.saved")
     return RedirectResponse(f"/applications/{application_id}/edit", status_code=303)

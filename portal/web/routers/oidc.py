@@ -178,7 +178,7 @@ def callback(request: Request) -> Response:
     try:
         user = sign_in_with_identity(portal_of(request), identity, roles, optional_actor(request))
     except Refused as refused:
-        message = refused.message_en if request_lang(request) == "en" else refused.message_zh
+        message = refused.said_in(request_lang(request))
         return _failed(request, message)
     assert user.id is not None
     sign_in(request, user.id)

@@ -316,11 +316,7 @@ def act(
     try:
         listings.act_on(portal_of(request), actor, listing_id, action, reasons, expected_version)
     except (Refused, StaleVersion) as exc:
-        message = (
-            t("procurement.stale")
-            if isinstance(exc, StaleVersion)
-            else (exc.message_en if t.lang == "en" else exc.message_zh)
-        )
+        message = t("procurement.stale") if isinstance(exc, StaleVersion) else exc.said_in(t.lang)
         context = _entry_context(request, listing_id, error=message)
         return render(
             request,
