@@ -89,6 +89,19 @@ def test_unknown_and_malformed_codes_get_the_same_plain_not_found(
     assert posted.status_code == 404 and posted.text == unknown.text
 
 
+def test_a_signed_in_reader_gets_the_same_not_found(world: LettersWorld, client: TestClient) -> None:
+    """An official or an enterprise mistyping a code is told it leads nowhere, with their own menu."""
+    for username in (world.case.owner_username, "letters-reviewer"):
+        sign_in(client, username)
+        for lang, words in (("zh", "退出"), ("en", "Sign out")):
+            client.cookies.set("lang", lang)
+            unknown = client.get("/verify/00000-00000-00000-00000")
+            assert unknown.status_code == 404 and words in unknown.text
+            assert "00000" not in unknown.text
+        client.cookies.delete("lang")
+        client.cookies.clear()
+
+
 def test_the_genuine_pdf_verifies(world: LettersWorld, client: TestClient) -> None:
     letter = world.case.letter
     page = upload(client, letter.verification_code, letter.pdf)

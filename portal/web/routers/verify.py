@@ -19,11 +19,12 @@ from portal.documents.verification import normalize_verification_code
 from portal.services.decisions import LetterInfo, verify_code
 from portal.services.errors import NotFound
 from portal.services.letters import UploadCheck, owned_letter, verify_upload
+from portal.web.errors import layout_context
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
 from portal.web.security import body_within, require_csrf
 from portal.web.session_auth import current_actor, portal_of
-from portal.web.templating import base_context, render
+from portal.web.templating import render
 from portal.web.uploads import MAX_UPLOAD_BYTES
 from portal.workflows import Actor
 
@@ -45,7 +46,8 @@ router = APIRouter(
 def _not_found(request: Request) -> HTMLResponse:
     """The one answer for every code that leads nowhere: nothing in it depends on the code."""
     context = {
-        **base_context(request),
+        # A signed-in reader keeps their menu, and with it the language form and its token.
+        **layout_context(request),
         # The default language link would carry the requested path, and with it the code.
         "switch_lang_url": f"/lang/{'zh' if request_lang(request) == 'en' else 'en'}?next={VERIFY_PATH}",
         "current_path": VERIFY_PATH,
