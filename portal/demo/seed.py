@@ -435,8 +435,10 @@ def _play_cases(demo: _Demo) -> None:
         demo.forward(case, district[home[company]], day + 5, _with_experts)
         return case
 
-    def to_notice(company: str, measure: str, day: int) -> int:
+    def to_notice(company: str, measure: str, day: int, grant: tuple[Decimal, str] | None = None) -> int:
         case = to_experts(company, measure, day)
+        if grant is not None:  # set during review: the notice shows it and it stands from then on
+            demo.grant(case, *grant)
         # The third passing score moves the case to public notice by itself.
         demo.panel(case, day + 6, panel, [82, 78, 75])
         return case
@@ -465,9 +467,8 @@ def _play_cases(demo: _Demo) -> None:
     # 陈专家 works for 健康智算, so this panel has two experts and one of them has scored.
     demo.panel(to_experts("jiankang", SCENARIO, 1), 8, panel[:2], [76])
     to_notice("zhitong", SCENARIO, 9)
-    case = to_notice("zhitong", MODEL, 0)
-    # The rule's 100万 is a cap: the bureau grants less, with its reason, before the notice closes.
-    demo.grant(case, Decimal("800000.00"), "按备案奖励年度预算及同批次申报数量核定。")
+    # The rule's 100万 is a cap: the bureau grants less, with its reason, before the notice.
+    case = to_notice("zhitong", MODEL, 0, (Decimal("800000.00"), "按备案奖励年度预算及同批次申报数量核定。"))
     _approved(demo, case)
     case = _approved(demo, to_notice("zhitong", SCENARIO, 1))
     demo.act(demo.bureau(case), case, "disburse", 20, "资金已拨付。")
@@ -556,7 +557,7 @@ def _play_listings(demo: _Demo) -> None:
         "contract_on": "2025-09-18",
     }
     case = approved(company, FIRST_SET, first_set, today - dt.timedelta(days=60))
-    demo.act("miit_reviewer", case, "disburse", -30, "奖励资金已拨付。")
+    demo.act("miit_reviewer", case, "disburse", -20, "奖励资金已拨付。")
     company, product = _product("v2x")
     case = approved(company, LISTING, product, dt.date(2025, 5, 12))
     entry = listings.entry_of_application(demo.portal, case)

@@ -1,8 +1,9 @@
 """The granted amount (核定兑现金额): what the lead unit decides to pay, at or below the rule's amount.
 
 A rule computes an amount or a cap; the bureau grants that or less, and says why when it is
-less. The amount is set on the case while it is under review or on public notice (so the
-notice can show it) and copied onto the decision the approving transition records.
+less. The amount is set on the case while it is under review, shown by the public notice, and
+copied onto the decision the approving transition records. Once the notice has begun the
+amount is what the public was shown, so it no longer changes.
 """
 
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from portal.services.decisions import money_ceiling, rule_of
 from portal.services.errors import FieldProblem, Refused, ValidationFailed
 from portal.workflows import Actor
 
-# Stages in which the amount may still change: before the decision, never after it.
-OPEN_KINDS = frozenset({"review", "expert", "notice"})
+# Stages in which the amount may still change: before the public notice shows it, never after.
+OPEN_KINDS = frozenset({"review", "expert"})
 _CENT = Decimal("0.01")
 MAX_REASON = 2000
 
@@ -66,7 +67,7 @@ def set_granted_amount(
 ) -> int:
     """Record the amount the lead unit grants; returns the case's new version.
 
-    Refused for a measure that grants no money and after the decision; a field error for an
+    Refused for a measure that grants no money and from the public notice on; a field error for an
     amount above the rule's, negative or finer than a fen, and for a lower amount without a reason.
     """
     reason = reason.strip()
@@ -82,8 +83,9 @@ def set_granted_amount(
         if state.kind not in OPEN_KINDS:
             raise Refused(
                 "not_in_review",
-                "仅在审核或公示阶段可以核定兑现金额",
-                "the granted amount is set during review or public notice only",
+                "仅在审核阶段可以核定兑现金额；公示开始后，金额以公示为准，不再变更",
+                "the granted amount is set during review only; once the public notice has begun, "
+                "the amount shown in it stands",
             )
         ceiling = money_ceiling(
             rule_of(portal, application), (application.eligibility_trace or {}).get("benefit")

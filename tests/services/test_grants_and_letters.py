@@ -27,7 +27,7 @@ def _decision(portal: Portal, application_id: int) -> Decision:
 def test_the_bureau_grants_less_with_a_reason_and_the_letter_prints_it_in_capitals(
     portal: Portal, world: World
 ) -> None:
-    case = Driver(portal, world).to_public_notice()
+    case = Driver(portal, world).to_bureau_review()
     bureau = world.actors["rev_gzdev"]
     grant = grants.grant_of(portal, bureau, case.app_id)
     assert grant.ceiling is not None and grant.amount is None and grant.effective == grant.ceiling
@@ -49,6 +49,12 @@ def test_the_bureau_grants_less_with_a_reason_and_the_letter_prints_it_in_capita
     grants.set_granted_amount(
         portal, bureau, case.app_id, Decimal("500000.00"), "按年度预算核减", case.version
     )
+    case.to_public_notice()
+    # The notice shows the amount; from then on it is what the public was shown.
+    with pytest.raises(Refused) as refused:
+        grants.set_granted_amount(portal, bureau, case.app_id, Decimal("400000.00"), "再核减", case.version)
+    assert refused.value.code == "not_in_review" and "公示" in refused.value.message_zh
+    assert grants.grant_of(portal, bureau, case.app_id).amount == Decimal("500000.00")
     _close(portal, case)
     decision = _decision(portal, case.app_id)
     assert decision.granted_amount == Decimal("500000.00")

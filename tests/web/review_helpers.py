@@ -127,14 +127,19 @@ def score(client: TestClient, case: ReviewedCase, value: str = "85", comment: st
 
 
 def to_public_notice(app: FastAPI, *, name: str | None = None) -> ReviewedCase:
-    """Three experts declare and score 85: the third score publishes the notice by itself."""
+    """A case in expert review whose panel then scores it into the public notice."""
     case = to_expert_review(app, name=name)
+    score_panel(case)
+    return case
+
+
+def score_panel(case: ReviewedCase) -> None:
+    """Three experts declare and score 85: the third score publishes the notice by itself."""
     for _ in range(case.portal.rubric.min_scores):
         expert, _ = assign(case)
         client = expert_client(case, expert)
         declare(client, case.application_id)
         assert score(client, case).status_code in (200, 303)
-    return case
 
 
 def sweep_after(portal: Portal, days: int) -> None:

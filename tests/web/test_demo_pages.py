@@ -7,10 +7,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from portal_helpers import login
-from sqlmodel import select
+from sqlmodel import col, select
 
 from portal.db.audit import verify_chain
-from portal.db.tables import Application, Enterprise, Listing
+from portal.db.tables import Application, Enterprise, Listing, Transition
 from portal.demo.seed import DEMO_PASSWORD, ENTERPRISES, demo_uscc, seed_demo
 from portal.services.enterprises import actor_for_username
 from portal.settings import Settings
@@ -55,6 +55,14 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
         companies = session.exec(select(Enterprise)).all()
         assert verify_chain(session).ok
     assert 18 <= len(cases) <= 28 and {c.state for c in cases} >= EVERY_STAGE
+    # Each case's history runs forward: no step (a payment) is dated before the one it follows.
+    with portal.reading() as session:
+        moves = session.exec(select(Transition).order_by(col(Transition.id))).all()
+    last: dict[int, Transition] = {}
+    for move in moves:
+        before = last.get(move.application_id)
+        assert before is None or before.at <= move.at, (move.application_id, before.event, move.event)
+        last[move.application_id] = move
     assert sum(c.overdue for c in cases) == 1
     # The procurement catalogue holds listed, expiring (reminded), suspended and expired products,
     # and the first-set register one award.

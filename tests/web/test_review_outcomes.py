@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from portal_helpers import case_form, portal_app
-from review_helpers import field_errors, sweep_after, to_public_notice
+from portal_helpers import case_form, csrf_of, portal_app
+from review_helpers import field_errors, score_panel, sweep_after, to_expert_review
 
+from portal.db.tables import Application
 from portal.services import decisions
 
 __all__ = ["portal_app"]
 
 
 def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_app: FastAPI) -> None:
-    case = to_public_notice(portal_app)
+    case = to_expert_review(portal_app)
     page = case.bureau.get(f"/review/{case.application_id}").text
     assert "核定兑现金额" in page and 'name="granted_amount"' in page
 
@@ -41,6 +42,25 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
         follow_redirects=False,
     )
     assert saved.status_code == 303
+
+    # The notice shows the amount set; from then on the form is gone and a forged post is refused.
+    score_panel(case)
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    assert "¥300,000.00" in page and 'name="granted_amount"' not in page
+    assert "¥300,000.00" in case.enterprise.get("/notices").text
+    with case.portal.reading() as session:
+        version = session.get_one(Application, case.application_id).version
+    token = csrf_of(case.bureau, f"/review/{case.application_id}")
+    late = case.bureau.post(
+        f"/review/{case.application_id}/grant",
+        data={
+            "csrf_token": token,
+            "expected_version": str(version),
+            "granted_amount": "1",
+            "granted_reason": "x",
+        },
+    )
+    assert late.status_code == 409 and "公示开始后，金额以公示为准" in late.text
 
     sweep_after(case.portal, 8)  # the notice window has passed: the sweep approves the case
     page = case.bureau.get(f"/review/{case.application_id}").text
