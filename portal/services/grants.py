@@ -55,6 +55,23 @@ def grant_of(portal: Portal, actor: Actor, application_id: int) -> Grant:
         return Grant(ceiling, application.granted_amount, application.granted_reason)
 
 
+def decided_grant(portal: Portal, actor: Actor, application_id: int) -> Grant | None:
+    """What the approving decision granted, for the enterprise's own page; None before it.
+
+    Read from the decision, not the case, so the page says what the letter says.
+    """
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        row = session.exec(
+            select(Decision.granted_amount, Decision.granted_reason)
+            .where(col(Decision.application_id) == application_id)
+            .where(col(Decision.outcome) == DecisionOutcome.APPROVED)
+        ).first()
+        if row is None or row.granted_amount is None:
+            return None
+        return Grant(None, Decimal(row.granted_amount), row.granted_reason)
+
+
 def _approved(session: Session, application_id: int) -> bool:
     outcome = session.exec(
         select(Decision.outcome).where(col(Decision.application_id) == application_id)

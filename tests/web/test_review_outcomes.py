@@ -72,11 +72,13 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
     # The enterprise's own page offers the letter by its kind and number, in each language.
     mine = case.enterprise.get(f"/applications/{case.application_id}").text
     assert f"下载批准决定书 {letter.doc_number}" in mine
+    # ... and what was granted, as the letter says it, with the reason for granting less.
+    granted = mine[mine.index("核定兑现金额") :]
+    assert "¥300,000.00" in granted and "按预算核减" in granted
     case.enterprise.cookies.set("lang", "en")
-    assert (
-        f"Download: Approval {letter.doc_number}"
-        in case.enterprise.get(f"/applications/{case.application_id}").text
-    )
+    english = case.enterprise.get(f"/applications/{case.application_id}").text
+    assert f"Download: Approval {letter.doc_number}" in english
+    assert "Amount granted" in english and "¥300,000.00" in english
     case.enterprise.cookies.set("lang", "zh")
     # An enterprise never reaches the reviewers' letter route.
     assert case.enterprise.get(f"/review/{case.application_id}/letters/{letter.id}.pdf").status_code in (

@@ -18,7 +18,7 @@ from portal.db.tables import Application
 from portal.forms import FormSpec
 from portal.forms.model import MEDIA_TYPES
 from portal.services import applications as app_service
-from portal.services import auto_grant, decisions, enterprises
+from portal.services import auto_grant, decisions, enterprises, grants
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_sections
 from portal.services.case_files import CaseFile, case_files, download_case_file, file_library
@@ -114,6 +114,7 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         "can_withdraw": WITHDRAW in allowed,
         "needs_confirmation": auto_grant.is_awaiting(portal, application),
         "letters": decisions.letters_for(portal, actor, application_id),
+        "granted": grants.decided_grant(portal, actor, application_id),
         **_submitted(portal, actor, application, lang),
     }
     return render(request, "portal/application.html", {"actor": actor, "case": case})
