@@ -62,14 +62,14 @@ def decided_grant(portal: Portal, actor: Actor, application_id: int) -> Grant | 
     """
     with portal.reading() as session:
         load_visible(session, actor, application_id)
-        row = session.exec(
-            select(Decision.granted_amount, Decision.granted_reason)
+        decision = session.exec(
+            select(Decision)
             .where(col(Decision.application_id) == application_id)
             .where(col(Decision.outcome) == DecisionOutcome.APPROVED)
         ).first()
-        if row is None or row.granted_amount is None:
+        if decision is None or decision.granted_amount is None:
             return None
-        return Grant(None, Decimal(row.granted_amount), row.granted_reason)
+        return Grant(None, Decimal(decision.granted_amount), decision.granted_reason)
 
 
 def _approved(session: Session, application_id: int) -> bool:
