@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from portal.db.tables import AuditEvent
 from portal.services.access import load_visible
-from portal.services.cases import Moved, advance
+from portal.services.cases import REOPENED_KEY, Moved, advance
 from portal.services.context import Portal
 from portal.services.errors import FieldProblem, ValidationFailed
 from portal.workflows import Actor
@@ -45,7 +45,7 @@ def return_for_amendment(
             RETURN_EVENT,
             comment=comment,
             expected_version=expected_version,
-            audit_payload={"sections": chosen},
+            audit_payload={REOPENED_KEY: chosen},
         )
 
 
@@ -68,5 +68,5 @@ def reopened_in(session: Session, application_id: int) -> list[str] | None:
     ).first()
     if event is None or not isinstance(event.payload, dict):
         return None
-    sections = event.payload.get("sections")
+    sections = event.payload.get(REOPENED_KEY)
     return [str(s) for s in sections] if isinstance(sections, list) else None

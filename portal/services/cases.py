@@ -56,6 +56,8 @@ _ADD_TRANSITION = insert(_TRANSITION)
 # Who is told when a case enters a stage: the workflow's `responsible` party → recipients.
 # The role no account holds: a notification for it goes to its `email` only (an objector).
 PUBLIC_ROLE = "public"
+# The audit payload key under which a return for amendment records the form sections it reopens.
+REOPENED_KEY = "sections"
 _PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "expert": "expert", "admin": "admin"}
 
 
@@ -363,7 +365,16 @@ def advance(
         payload=payload,
     )
     if target != source:
-        _tell_parties(session, application, workflow, target, actor, timer_due_on(entered, portal.today()))
+        _tell_parties(
+            session,
+            application,
+            workflow,
+            target,
+            actor,
+            timer_due_on(entered, portal.today()),
+            comment=comment,
+            reopened=(audit_payload or {}).get(REOPENED_KEY),
+        )
     return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
 
 
@@ -435,12 +446,21 @@ def _tell_objection_outcome(
 
 
 def _tell_parties(
-    session: Session, application: Case, workflow: Workflow, target: str, actor: Actor, timer_due: date | None
+    session: Session,
+    application: Case,
+    workflow: Workflow,
+    target: str,
+    actor: Actor,
+    timer_due: date | None,
+    *,
+    comment: str | None,
+    reopened: object,
 ) -> None:
     """Tell the enterprise its case moved, and the party now responsible that it has work.
 
-    A stage its timer ends (a public notice) asks nothing of that party yet: it is told to
-    watch it, and from which day the system moves the case on by itself.
+    A case returned for amendment tells the enterprise what to amend and why, in the
+    reviewer's words. A stage its timer ends (a public notice) asks nothing of that party yet:
+    it is told to watch it, and from which day the system moves the case on by itself.
     """
     link = f"/applications/{application.id}"
     params = {
@@ -451,13 +471,15 @@ def _tell_parties(
     }
     rows = []
     if actor.role != "enterprise":
+        amend = workflow.state(target).kind == "amendment"
+        sections = [str(s) for s in reopened] if isinstance(reopened, list) else []
         rows.append(
             note(
                 kind="case_update",
                 enterprise_id=application.enterprise_id,
                 link=link,
-                message="note.case_update",
-                params=params,
+                message="note.amendment_requested" if amend else "note.case_update",
+                params={**params, "comment": comment or "", "sections": sections} if amend else params,
             )
         )
     party = workflow.state(target).responsible

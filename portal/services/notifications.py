@@ -147,12 +147,25 @@ def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) 
     if isinstance(measure, str) and measure in portal.pack.measure_ids():
         versions = portal.pack.versions(measure)
         words["measure"] = versions[-1].title.get(lang)
+    sections = params.get("sections")
+    if isinstance(sections, list) and isinstance(measure, str):
+        words["sections"] = _section_titles(portal, measure, sections, lang)
     workflow = portal.workflows.get(str(params.get("workflow", "")))
     state = params.get("state")
     if workflow is not None and state in {s.name for s in workflow.states}:
         label = workflow.state(str(state)).label
         words["state"] = label.en if lang == "en" else label.zh
     return words
+
+
+def _section_titles(portal: Portal, measure: str, sections: list[object], lang: Lang) -> str:
+    """The form's sections by title, in the form's order; none listed means the whole form."""
+    form = portal.forms.get(measure)
+    texts = catalogue()
+    if form is None or not sections:
+        return texts["note.sections.all"][lang]
+    titles = [s.title.en if lang == "en" else s.title.zh for s in form.sections if s.id in sections]
+    return (", " if lang == "en" else "、").join(titles) or texts["note.sections.all"][lang]
 
 
 def note_text(portal: Portal, note: Notification, lang: Lang) -> tuple[str, str]:

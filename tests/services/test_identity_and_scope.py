@@ -12,7 +12,7 @@ from services_helpers import PDF, Driver, World, counts
 from sqlalchemy import func, select
 
 from portal.db.tables import ApplicationAnswers, Attachment, AttachmentBlob
-from portal.services import amendments, applications
+from portal.services import amendments, applications, notifications
 from portal.services.context import Portal
 from portal.services.errors import Refused, StaleVersion, ValidationFailed
 
@@ -88,6 +88,13 @@ def test_an_amendment_changes_only_the_reopened_sections(portal: Portal, world: 
         expected_version=case.version,
     )
     owner = case.actor("ent_a")
+    # The enterprise is told what to amend and why, in words: the section's title, the note.
+    [told, *_] = notifications.inbox(portal, owner)
+    section = next(s for s in portal.forms[case.measure].sections if s.id == "compute")
+    for lang, title in (("zh", section.title.zh), ("en", section.title.en)):
+        words = " ".join(notifications.note_text(portal, told, lang))
+        assert title in words and "请核对算力采购金额" in words, words
+        assert "['compute']" not in words and "return_for_amendment" not in words
     before = _written(portal, case)
     with pytest.raises(ValidationFailed) as failed:
         applications.save_draft(portal, owner, case.app_id, case.answers(contact_person="李四"), case.version)
