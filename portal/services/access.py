@@ -107,6 +107,7 @@ class CaseRow:
     stage_entered_at: datetime | None
     due_on: date | None
     sla_paused_at: datetime | None
+    assignee_id: int | None
     # Only the `benefit` of the eligibility trace: decoding the whole trace cost more than reading the row.
     benefit: dict[str, Any] | None
 

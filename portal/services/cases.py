@@ -25,6 +25,7 @@ from portal.db.tables import (
     Letter,
     Objection,
     Transition,
+    User,
 )
 from portal.services.access import Case
 from portal.services.context import Portal
@@ -58,6 +59,8 @@ _ADD_TRANSITION = insert(_TRANSITION)
 PUBLIC_ROLE = "public"
 # The audit payload key under which a return for amendment records the form sections it reopens.
 REOPENED_KEY = "sections"
+# The parties that are reviewing units: a case's holder must serve the one responsible for it.
+_UNIT_PARTIES = frozenset({"district", "bureau"})
 _PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "expert": "expert", "admin": "admin"}
 
 
@@ -314,6 +317,10 @@ def advance(
     source = application.state
     stage = _stage_values(portal, application, workflow, target)
     values = {"state": target, "updated_at": portal.now(), **stage, **(extra_values or {})}
+    entered = workflow.state(target)
+    released = _released_holder(session, application, entered) if target != source else None
+    if released is not None:
+        values["assignee_id"] = None
     version = bump(session, application, expected_version, values)
     actor_id = _recorded_actor_id(actor)
     session.connection().execute(
@@ -330,7 +337,6 @@ def advance(
     )
     _settle_objections(session, portal, application, actor, event, comment)
     letter: Letter | None = None
-    entered = workflow.state(target)
     if target != source and entered.issues_letter is not None:
         letter = record_decision(
             session,
@@ -348,6 +354,8 @@ def advance(
         "due_on": values.get("due_on", application.due_on),
         **(audit_payload or {}),
     }
+    if released is not None:
+        payload["released_holder"] = released
     if letter is not None:
         payload["letter"] = {"id": letter.id, "doc_number": letter.doc_number, "sha256": letter.sha256}
         if entered.decides is not None:
@@ -376,6 +384,27 @@ def advance(
             reopened=(audit_payload or {}).get(REOPENED_KEY),
         )
     return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
+
+
+def _released_holder(session: Session, application: Case, entered: StateSpec) -> int | None:
+    """The holder to release as the case enters `entered`: one who does not serve the unit now
+    responsible for it (a district reviewer's claim ends when the bureau takes the case over).
+
+    A stage of the enterprise, the experts or the system keeps the holder, who picks the case
+    up again when it comes back.
+    """
+    holder = application.assignee_id
+    if holder is None or entered.responsible not in _UNIT_PARTIES:
+        return None
+    user = session.get(User, holder)
+    if user is None:
+        return holder
+    serves = (
+        user.district == application.district
+        if entered.responsible == "district"
+        else user.bureau is not None and user.bureau == application.lead_unit
+    )
+    return None if serves else holder
 
 
 def _loaded(session: Session, application: Case) -> Application:

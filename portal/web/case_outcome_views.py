@@ -25,7 +25,10 @@ def outcome_context(request: Request, actor: Actor, application: Application) ->
     kind = portal.workflows[application.workflow].state(application.state).kind
     return {
         "grant": grant,
-        "grant_open": grant.ceiling is not None and kind in grants.OPEN_KINDS,
+        # Only the lead unit sets the amount: nobody else is shown a form the service would refuse.
+        "grant_open": grant.ceiling is not None
+        and kind in grants.OPEN_KINDS
+        and is_lead_unit_staff(actor, application),
         "letters": decisions.letters_for(portal, actor, application.id),
         "grant_errors": {},
         "grant_values": {},

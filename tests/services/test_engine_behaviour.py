@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from portal.db.audit import verify_chain
 from portal.db.tables import Application, AuditEvent, Decision, Letter, Transition
-from portal.services import access, applications, experts
+from portal.services import access, applications, assignment, experts
 from portal.services.context import Portal
 from portal.services.errors import Refused, ServiceError, StaleVersion
 from portal.workflows import Workflow
@@ -187,6 +187,36 @@ def test_a_review_step_reads_no_payment_batch(portal: Portal, world: World) -> N
         event.remove(portal.engine, "before_cursor_execute", record)
     assert any(s.startswith("update application") for s in seen)
     assert not [s for s in seen if "payment_line" in s]
+
+
+def test_a_claim_ends_when_another_unit_takes_the_case_over(portal: Portal, world: World) -> None:
+    """The district reviewer who held a case lets it go as the bureau's stage begins, so the
+    bureau's reviewers can take it; a return to the enterprise keeps the holder."""
+    case = Driver(portal, world).to_district_review()
+    workflow = _workflow(portal, case)
+    district = world.actors[case.district_reviewer]
+    assignment.claim(portal, district, case.app_id)
+    back = next(e for e in workflow.transitions if is_return(workflow, e) and e.source == case.state)
+    _fire_edge(case, back, "请补充说明")
+    case.submit()
+    assert _holder(portal, case) == district.user_id
+    case.advance_to(lambda stage: stage.responsible == "bureau")
+    assert _holder(portal, case) is None
+    with portal.reading() as session:
+        handover = session.scalars(
+            select(AuditEvent)
+            .where(col(AuditEvent.subject_id) == str(case.app_id))
+            .where(col(AuditEvent.to_state) == case.state)
+        ).one()
+    assert (handover.payload or {})["released_holder"] == district.user_id
+    assignment.claim(portal, world.actors[case.bureau], case.app_id)
+    assert _holder(portal, case) == world.actors[case.bureau].user_id
+    _chain_ok(portal)
+
+
+def _holder(portal: Portal, case: Driver) -> int | None:
+    with portal.reading() as session:
+        return session.get_one(Application, case.app_id).assignee_id
 
 
 def test_stale_version_changes_nothing(portal: Portal, world: World) -> None:

@@ -37,6 +37,7 @@ class ReviewedCase:
     enterprise: TestClient
     bureau: TestClient
     bureau_name: str
+    district: TestClient | None = None
 
     @property
     def portal(self) -> Portal:
@@ -62,7 +63,7 @@ def to_expert_review(app: FastAPI, *, name: str | None = None) -> ReviewedCase:
     bureau_name = staff(portal, "reviewer", bureau=BUREAU)
     login(bureau, bureau_name)
     pass_to_experts(portal, application_id, {"district": district, "bureau": bureau})
-    return ReviewedCase(app, application_id, enterprise, bureau, bureau_name)
+    return ReviewedCase(app, application_id, enterprise, bureau, bureau_name, district)
 
 
 def pass_to_experts(

@@ -16,6 +16,10 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
     case = to_expert_review(portal_app)
     page = case.bureau.get(f"/review/{case.application_id}").text
     assert "核定兑现金额" in page and 'name="granted_amount"' in page
+    # The district's reviewer sees the amount but no form: only the lead unit sets it.
+    assert case.district is not None
+    district_page = case.district.get(f"/review/{case.application_id}").text
+    assert "核定兑现金额" in district_page and 'name="granted_amount"' not in district_page
 
     version, token = case_form(case.bureau, f"/review/{case.application_id}")
     form = {"csrf_token": token, "expected_version": str(version)}
