@@ -36,10 +36,16 @@ _CONTENT_FIELDS = (
     "loan_facts",
     "query_id",
 )
+# Hashed only when set: rows written before the column existed keep their hashes.
+_OPTIONAL_CONTENT_FIELDS = ("benefit_undetermined",)
 
 
 def _content(values: Mapping[str, Any]) -> dict[str, object]:
-    return {field: values[field] for field in _CONTENT_FIELDS}
+    content = {field: values[field] for field in _CONTENT_FIELDS}
+    content.update(
+        {field: values[field] for field in _OPTIONAL_CONTENT_FIELDS if values.get(field) is not None}
+    )
+    return content
 
 
 def new_query_id() -> str:
@@ -59,6 +65,7 @@ def append_access(
     product: str | None = None,
     facts_read: Iterable[str] = (),
     loan_facts: Mapping[str, object] | None = None,
+    benefit_undetermined: Iterable[str] | None = None,
     query_id: str | None = None,
     at: datetime | None = None,
 ) -> str:
@@ -67,6 +74,7 @@ def append_access(
     `at` defaults to the current instant; services pass their own clock so that a pinned day
     (tests, replays) dates the row too. `loan_facts` is stored in its JSON form (Decimals as
     text), the form it is hashed in, so the hash holds after a database round trip.
+    `benefit_undetermined` is given by eligibility checks only (see `BankAccessLog`).
     """
     connection = session.connection()
     lock_chain(connection, ACCESS_LOG_CHAIN_LOCK)
@@ -83,6 +91,7 @@ def append_access(
         "http_status": http_status,
         "facts_read": sorted(facts_read),
         "loan_facts": None if loan_facts is None else to_jsonable(loan_facts),
+        "benefit_undetermined": None if benefit_undetermined is None else list(benefit_undetermined),
         "query_id": query_id or new_query_id(),
     }
     chained = {**values, "prev_hash": prev_hash, "hash": link_hash(prev_hash, _content(values))}

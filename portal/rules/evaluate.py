@@ -142,6 +142,10 @@ class CompiledRule:
         deps = [*self.leaf_deps.values(), *(benefit[3] for benefit in self.benefits)]
         return tuple(sorted({fact for group in deps for fact in group}))
 
+    def benefit_inputs(self) -> dict[str, tuple[str, ...]]:
+        """Each benefit's name and the supplied facts its formula reads (through derived facts)."""
+        return {name: deps for name, _compute, _is_money, deps in self.benefits}
+
     def resolve(self, ref: Expr) -> Closure:
         """General (facts, on) closures for formula references: benefits and `expr` leaves."""
         if isinstance(ref, FactRef):

@@ -6,7 +6,7 @@ even when the bank had no consent: the enterprise should see who tried, although
 is told nothing.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,14 +28,16 @@ class BankRefusal(ServiceError):
     """A bank request refused after its access-log row was written: the HTTP status and a stable code.
 
     An unknown USCC and a missing consent raise the very same refusal (`no_consent`), so a
-    bank cannot use the API to learn which enterprises are registered.
+    bank cannot use the API to learn which enterprises are registered. `errors` names the
+    request fields at fault, as (field, message) pairs, when the refusal is about fields.
     """
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, errors: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.errors = tuple(errors)
 
 
 def no_consent() -> BankRefusal:
@@ -79,6 +81,7 @@ def log_access(
     product: str | None = None,
     facts_read: Iterable[str] = (),
     loan_facts: Mapping[str, object] | None = None,
+    benefit_undetermined: Iterable[str] | None = None,
 ) -> str:
     """Append one row inside the caller's transaction and return its query id; the enterprise is
     found by USCC if not given."""
@@ -93,6 +96,7 @@ def log_access(
         product=product,
         facts_read=facts_read,
         loan_facts=loan_facts,
+        benefit_undetermined=benefit_undetermined,
         at=portal.now(),
     )
 

@@ -3,6 +3,10 @@
 The rule sees only the profile facts it reads (its criteria and benefit formulas, through
 derived facts to the supplied ones) and the loan facts of the request. The answer carries
 the criteria trace, which shows a profile value only where a criterion used it.
+
+An `eligible` answer may still leave a benefit open: its formula reads a fact that neither
+the request nor the profile supplied. The answer names such benefits, and the access-log row
+keeps them, so that no loan is registered on the check (see `portal.services.loans`).
 """
 
 from collections.abc import Mapping
@@ -12,7 +16,7 @@ from datetime import date
 from sqlmodel import Session
 
 from portal.city import split_fact
-from portal.rules import FactError, Rule
+from portal.rules import FactError, Outcome, Result, Rule
 from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
 from portal.services.banks import BankCaller
 from portal.services.consents import has_live_consent
@@ -21,6 +25,7 @@ from portal.services.enterprises import confirmed_facts
 from portal.services.errors import BadStoredState
 
 PROFILE_ENTITY = "enterprise"
+REQUEST_LOAN_FIELD = "loan"  # the request's object of loan facts: `loan.amount` names fact and field
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class EligibilityAnswer:
     benefit: dict[str, str]
     criteria: list[dict[str, object]]
     missing_facts: list[str]
+    benefit_undetermined: list[str]
     rule_hash: str | None
     evaluated_on: date
     query_id: str
@@ -42,6 +48,13 @@ def profile_inputs(rule: Rule) -> tuple[str, ...]:
     if compiled is None:
         raise RuntimeError(f"rule {rule.id} {rule.version} is not bound to a fact dictionary")
     return tuple(fact for fact in compiled.inputs() if fact.startswith(f"{PROFILE_ENTITY}."))
+
+
+def undetermined_benefits(rule: Rule | None, result: Result) -> list[str]:
+    """The benefits an eligible result names in its rule but could not compute; [] otherwise."""
+    if rule is None or result.outcome is not Outcome.ELIGIBLE or len(result.benefit) == len(rule.benefit):
+        return []
+    return [name for name in rule.benefit if name not in result.benefit]
 
 
 def confirmed_profile_facts(session: Session, enterprise_id: int) -> dict[str, object]:
@@ -69,7 +82,8 @@ def check_eligibility(
             log_access(
                 session, portal, caller, outcome="bad_request", http_status=422, uscc=uscc, product=product
             )
-        raise BankRefusal(422, "bad_request", f"{exc.fact}: {exc.message}") from None
+        field = f"{REQUEST_LOAN_FIELD}.{exc.fact.split('.', 1)[-1]}"
+        raise BankRefusal(422, "bad_request", f"{field}: {exc.message}", [(field, exc.message)]) from None
     with portal.transaction() as session:
         enterprise_id = enterprise_id_for(session, uscc)
         if enterprise_id is None or not has_live_consent(
@@ -100,6 +114,7 @@ def check_eligibility(
                     "enterprise profile", enterprise_id, f"{exc.fact}: {exc.message}"
                 ) from None
             result = portal.pack.evaluate(measure_id, facts, today)
+            undetermined = undetermined_benefits(rule, result)
             query_id = log_access(
                 session,
                 portal,
@@ -111,12 +126,14 @@ def check_eligibility(
                 product=product,
                 facts_read=inputs,
                 loan_facts=loan_facts,
+                benefit_undetermined=undetermined,
             )
             return EligibilityAnswer(
                 outcome=result.outcome.value,
                 benefit={name: str(value) for name, value in result.benefit.items()},
                 criteria=[criterion.to_json() for criterion in result.criteria],
                 missing_facts=list(result.missing_facts),
+                benefit_undetermined=undetermined,
                 rule_hash=result.rule_hash,
                 evaluated_on=today,
                 query_id=query_id,

@@ -4,7 +4,9 @@ A registration must quote the eligibility check it relied on. The check must be 
 bank's, for the same enterprise and product, `eligible`, at most 30 days old and not yet
 used by another loan, and it must have been made for this loan: the amount may not exceed
 the checked amount (the compensation ratio falls as the amount grows) and the term must be
-the checked term. The loan then enters the pack's loan workflow at its initial stage.
+the checked term. Nor may the check have left a benefit open (a ratio it could not compute):
+the pool would then hold a loan whose compensation nobody determined. The loan then enters
+the pack's loan workflow at its initial stage.
 """
 
 from collections.abc import Mapping
@@ -14,6 +16,7 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
+from portal.city import split_fact
 from portal.db.access_log import ACCESS_LOG_CHAIN_LOCK
 from portal.db.audit import append_audit
 from portal.db.chain import lock_chain
@@ -24,6 +27,7 @@ from portal.services.banks import BankCaller
 from portal.services.consents import has_live_consent
 from portal.services.context import Portal
 from portal.services.errors import BadStoredState
+from portal.services.loan_eligibility import REQUEST_LOAN_FIELD
 from portal.workflows import UnknownState, Workflow
 
 QUERY_VALID_FOR = timedelta(days=30)
@@ -85,21 +89,59 @@ def _loan_mismatch(checked: Mapping[str, object], amount: Decimal, term_months: 
             "The eligibility check recorded no loan amount; check again with this loan.",
         )
     if amount > Decimal(checked_amount):
+        why = f"{amount} exceeds the {checked_amount} the eligibility check was made for"
         return BankRefusal(
-            422,
-            "amount_mismatch",
-            f"amount: {amount} exceeds the {checked_amount} the eligibility check was made for; "
-            "check again with this amount.",
+            422, "amount_mismatch", f"amount: {why}; check again with this amount.", [("amount", why)]
         )
     checked_term = checked.get("term_months")
     if checked_term is not None and checked_term != term_months:
+        why = f"{term_months} differs from the {checked_term} the eligibility check was made for"
         return BankRefusal(
-            422,
-            "term_mismatch",
-            f"term_months: {term_months} differs from the {checked_term} the eligibility check was made for; "
-            "check again with this term.",
+            422, "term_mismatch", f"term_months: {why}; check again with this term.", [("term_months", why)]
         )
     return None
+
+
+def _open_benefit(portal: Portal, check: BankAccessLog) -> BankRefusal | None:
+    """Refuse an eligible check that left a benefit open, naming the loan fields it lacked.
+
+    The check's row lists the benefits it could not determine. The fields to name come from
+    the rule in force on the check's day: the loan facts each open benefit's formula reads
+    that the check was not given. A row written before the log kept that list (NULL) is
+    judged by those fields alone.
+    """
+    measure_id = portal.city.banking.products.get(cast(str, check.product))
+    rule = portal.pack.select(measure_id, portal.clock.local_date(check.at)) if measure_id else None
+    reads = rule.compiled.benefit_inputs() if rule is not None and rule.compiled is not None else {}
+    entity = split_fact(portal.city.banking.partner_fact)[0]  # whose facts the request's `loan` holds
+    given = check.loan_facts or {}
+
+    def unsent(benefit: str) -> list[str]:
+        names = (fact.split(".", 1)[1] for fact in reads.get(benefit, ()) if fact.startswith(f"{entity}."))
+        return [f"{REQUEST_LOAN_FIELD}.{name}" for name in names if given.get(name) is None]
+
+    left_open = check.benefit_undetermined
+    if left_open is None:
+        left_open = [benefit for benefit in reads if unsent(benefit)]
+    if not left_open:
+        return None
+    benefits = ", ".join(left_open)
+    fields = list(dict.fromkeys(field for benefit in left_open for field in unsent(benefit)))
+    refused = f"The eligibility check could not determine {benefits}, so no loan can be registered on it"
+    if not fields:
+        return BankRefusal(
+            422,
+            "benefit_undetermined",
+            f"{refused}; check again once the facts it depends on are known "
+            "(the enterprise's profile may lack some).",
+        )
+    why = f"the eligibility check was made without it, and it is needed to determine {benefits}"
+    return BankRefusal(
+        422,
+        "benefit_undetermined",
+        f"{refused}; check again with {', '.join(fields)}.",
+        [(field, why) for field in fields],
+    )
 
 
 def _check_refusal(
@@ -128,17 +170,18 @@ def _check_refusal(
         return mismatch
     if check.outcome != "eligible":
         return BankRefusal(422, "query_not_eligible", f"The eligibility check's outcome was {check.outcome}.")
+    left_open = _open_benefit(portal, check)
+    if left_open is not None:
+        return left_open
     if portal.now() - check.at > QUERY_VALID_FOR:
         return BankRefusal(422, "query_expired", "The eligibility check is older than 30 days; check again.")
     if granted_on > portal.today():
-        return BankRefusal(422, "bad_request", "granted_on: a loan cannot be granted in the future.")
+        why = "a loan cannot be granted in the future"
+        return BankRefusal(422, "bad_request", f"granted_on: {why}.", [("granted_on", why)])
     checked_on = portal.clock.local_date(check.at)
     if granted_on < checked_on:
-        return BankRefusal(
-            422,
-            "bad_request",
-            f"granted_on: a loan cannot be granted before its eligibility check ({checked_on.isoformat()}).",
-        )
+        why = f"a loan cannot be granted before its eligibility check ({checked_on.isoformat()})"
+        return BankRefusal(422, "bad_request", f"granted_on: {why}.", [("granted_on", why)])
     if session.exec(select(Loan.id).where(col(Loan.query_id) == query_id)).first() is not None:
         return BankRefusal(
             409, "query_used", "Another loan was already registered on this eligibility check."

@@ -6,7 +6,7 @@ error says which field and why; `errors_of` turns pydantic's report into that li
 """
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from portal.db.tables.banks import LoanTerms
 from portal.uscc import InvalidUSCCError, validate_uscc
+from portal.web.plain_errors import plain_message
 
 # A credit product of the pack (`pack.yaml` banking.products). The codes are the pack's, so the
 # model checks only their shape; the route refuses a code the pack does not offer, and the app
@@ -112,7 +113,20 @@ Uscc = Annotated[
 ]
 IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
 Months = Annotated[StrictInt, Field(ge=1, le=600)]
-QueryId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+_QUERY_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _query_id(value: object) -> str:
+    if not isinstance(value, str) or not _QUERY_ID.match(value):
+        raise PydanticCustomError(
+            "query_id", "must be the query_id of an eligibility check: 32 lowercase hexadecimal characters"
+        )
+    return value
+
+
+QueryId = Annotated[
+    str, BeforeValidator(_query_id), WithJsonSchema({"type": "string", "pattern": _QUERY_ID.pattern})
+]
 
 
 class _Body(BaseModel):
@@ -180,6 +194,11 @@ class EligibilityResponse(BaseModel):
     )
     criteria: list[Criterion]
     missing_facts: list[str]
+    benefit_undetermined: list[str] = Field(
+        description="For an eligible outcome: the benefits the check could not determine (a fact their "
+        "formula reads is missing, listed in missing_facts); no loan can be registered on such a check. "
+        "Empty otherwise."
+    )
     rule_hash: str | None
     evaluated_on: date
     query_id: str = Field(description="Quote it when registering the loan (valid 30 days)")
@@ -214,12 +233,19 @@ class ProblemBody(BaseModel):
     errors: list[FieldError] | None = None
 
 
-def errors_of(exc: ValidationError) -> list[FieldError]:
-    """Each bad field by dotted path (`loan.amount`), with a message that does not echo the input."""
-    return [
-        FieldError(field=".".join(str(p) for p in error["loc"]) or "body", message=error["msg"])
-        for error in exc.errors(include_url=False, include_input=False)
-    ]
+def errors_of(exc: ValidationError, forms: Mapping[str, str] | None = None) -> list[FieldError]:
+    """Each bad field by dotted path (`loan.amount`), with a message that neither echoes the input
+    nor names a class ("must be a JSON object", not "... instance of LoanFacts"). `forms` words a
+    field's pattern mismatch (e.g. the product codes on offer) instead of "not in the expected form".
+    """
+    found = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(p) for p in error["loc"]) or "body"
+        message = plain_message(error)
+        if forms and error["type"] == "string_pattern_mismatch" and field in forms:
+            message = forms[field]
+        found.append(FieldError(field=field, message=message))
+    return found
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:

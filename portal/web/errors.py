@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.web.input_guard import HostileText
+from portal.web.plain_errors import plain_message
 from portal.web.security import csrf_token
 from portal.web.templating import base_context, page_actor
 
@@ -27,6 +28,17 @@ log = logging.getLogger("portal.web")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 # Statuses with their own wording in the catalogue; any other 4xx/5xx falls back to 400/500 texts.
 PAGE_STATUSES = frozenset({400, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503})
+# The stable `code` of an API problem raised by the framework rather than a route (an unknown
+# path, a method the path lacks, a malformed path parameter): the bank API promises a code on
+# every refusal, and these are spelled as its own (docs/bank-api.md).
+FRAMEWORK_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    429: "rate_limited",
+}
 
 
 class Problem(Exception):
@@ -40,6 +52,10 @@ class Problem(Exception):
         self.detail = detail
         self.headers = headers or {}
         self.extra = extra
+
+
+def framework_code(status: int) -> str:
+    return FRAMEWORK_CODES.get(status, "bad_request")
 
 
 def is_api(conn: HTTPConnection) -> bool:
@@ -94,7 +110,9 @@ def error_response(
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return error_response(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+    status = exc.status_code
+    coded = {"code": framework_code(status)} if 400 <= status < 500 else {}
+    return error_response(request, status, detail, headers=dict(exc.headers or {}), **coded)
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -106,10 +124,10 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     # Only the location and message: FastAPI's raw errors echo the input, which may be large.
     errors = [
-        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": plain_message(e)}
         for e in exc.errors()
     ]
-    return error_response(request, 422, "The request is not valid.", errors=errors)
+    return error_response(request, 422, "The request is not valid.", code=framework_code(422), errors=errors)
 
 
 async def _on_hostile_text(request: Request, exc: Exception) -> Response:

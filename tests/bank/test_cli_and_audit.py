@@ -79,3 +79,19 @@ def test_a_rewritten_checked_amount_breaks_the_chain(world: BankWorld, migrated_
     with Session(migrated_engine) as session:
         report = verify_access_log(session)
     assert not report.ok and report.first_broken_seq == 1
+
+
+def test_clearing_a_checks_open_benefit_breaks_the_chain(world: BankWorld, migrated_engine: Engine) -> None:
+    # Eligible with the ratio left open (no pledge kind, no policy tool): no loan may rest on it.
+    world.check({"uscc": world.uscc, "product": "credit_risk_compensation", "loan": {"amount": "3000000"}})
+    assert world.log()[0].benefit_undetermined == ["compensation_ratio"]
+    with Session(migrated_engine) as session:
+        assert verify_access_log(session).ok
+    # Emptying the list would let a loan be registered on the check.
+    sql = "UPDATE bank_access_log SET benefit_undetermined = :open WHERE seq = 1"
+    if migrated_engine.dialect.name == "postgresql":
+        sql = sql.replace(":open", "CAST(:open AS jsonb)")
+    tamper(migrated_engine, sql, open="[]")
+    with Session(migrated_engine) as session:
+        report = verify_access_log(session)
+    assert not report.ok and report.first_broken_seq == 1

@@ -206,3 +206,66 @@ def test_a_loans_terms_are_defined_once() -> None:
     assert all(issubclass(model, LoanTerms) for model in (Loan, LoanView, LoanStatus))
     # The request body validates each term with its own rules, and names the same terms.
     assert set(LoanRegistration.model_fields) == terms | {"uscc"}
+
+
+def test_every_refusal_has_a_code_even_from_the_framework(world: BankWorld) -> None:
+    """An unknown route, a method a route lacks, a malformed path id: coded like the rest."""
+    auth = world.auth(None)
+    cases: list[tuple[httpx.Response, int, str]] = [
+        (world.client.get("/api/v1/bank/no-such-route", headers=auth), 404, "not_found"),
+        (world.client.get("/api/v1/bank/eligibility", headers=auth), 405, "method_not_allowed"),
+        (world.client.delete("/api/v1/bank/loans/1", headers=auth), 405, "method_not_allowed"),
+        (world.client.get("/api/v1/bank/loans/abc", headers=auth), 422, "bad_request"),
+        (world.client.get("/api/v1/bank/loans/0", headers=auth), 422, "bad_request"),
+        (
+            world.client.post(
+                "/api/v1/bank/eligibility", content=b"uscc=1", headers={**auth, "content-type": "text/plain"}
+            ),
+            415,
+            "bad_request",
+        ),
+        (
+            world.client.post(
+                "/api/v1/bank/loans",
+                content=b"{" + b" " * 20000 + b"}",
+                headers={**auth, "content-type": "application/json"},
+            ),
+            413,
+            "bad_request",
+        ),
+    ]
+    for response, status, code in cases:
+        assert_refused(world, response, status, code)
+    assert cases[1][0].headers["allow"] == "POST"
+    for response, _, _ in cases[3:5]:
+        assert [e["field"] for e in response.json()["errors"]] == ["path.loan_id"]
+
+
+def test_field_messages_name_no_class_or_pattern(world: BankWorld) -> None:
+    base = good(world)
+    registration = {
+        "uscc": world.uscc,
+        "product": CREDIT,
+        "amount": "3000000",
+        "granted_on": "2026-11-27",
+        "term_months": 24,
+        "query_id": "0" * 32,
+    }
+    cases: list[tuple[httpx.Response, str, str]] = [
+        (world.check({**base, "loan": 5}), "loan", "must be a JSON object"),
+        (world.check([base]), "body", "must be a JSON object"),
+        (world.register([registration]), "body", "must be a JSON object"),
+        (
+            world.register({**registration, "query_id": "Q"}),
+            "query_id",
+            "32 lowercase hexadecimal characters",
+        ),
+        (world.check({**base, "product": "Mortgage!"}), "product", "must be one of: "),
+    ]
+    for response, field, words in cases:
+        assert_refused(world, response, 422, "bad_request")
+        problem = response.json()
+        [error] = problem["errors"]
+        assert error["field"] == field and words in error["message"], problem
+        for leak in ("LoanFacts", "EligibilityRequest", "LoanRegistration", "instance of", "pattern", "^"):
+            assert leak not in response.text, (leak, problem)

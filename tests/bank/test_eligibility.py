@@ -36,6 +36,7 @@ def test_answer_shape_and_only_used_profile_facts(world: BankWorld) -> None:
         "benefit",
         "criteria",
         "missing_facts",
+        "benefit_undetermined",
         "rule_hash",
         "evaluated_on",
         "query_id",
@@ -43,6 +44,7 @@ def test_answer_shape_and_only_used_profile_facts(world: BankWorld) -> None:
     criterion = body["criteria"][0]
     assert set(criterion) == {"id", "fact", "value", "expected", "outcome", "message", "source"}
     assert set(criterion["message"]) == {"zh", "en"}
+    assert body["benefit_undetermined"] == []  # every loan fact the ratio reads was sent
     # The amount came back exactly, and no profile value the criteria did not use leaked out.
     assert {c["fact"]: c["value"] for c in body["criteria"]}["loan.amount"] == "8000000.50"
     # The district is read (the 2025 borrower must be in Guangzhou); revenue is not.

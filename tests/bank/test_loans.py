@@ -4,9 +4,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from portal.db.access_log import append_access, verify_access_log
 from portal.db.tables import AuditEvent
 from portal.services import consents
-from tests.bank.bank_world import TODAY, BankWorld, loan, new_enterprise
+from tests.bank.bank_world import PROFILE, TODAY, BankWorld, loan, new_enterprise
 
 CREDIT = "credit_risk_compensation"
 
@@ -127,3 +128,106 @@ def test_a_check_without_a_term_does_not_bind_one(world: BankWorld) -> None:
     assert response.json()["outcome"] == "eligible", response.text
     registered = world.register(registration(world, str(response.json()["query_id"]), term_months=60))
     assert registered.status_code == 201, registered.text
+
+
+def test_no_loan_on_a_check_that_left_the_benefit_open(world: BankWorld) -> None:
+    # The reviewer's request: eligible, but without the loan facts the ratio formula reads.
+    terms = {"amount": "1000000", "term_months": 12}
+    response = world.check({"uscc": world.uscc, "product": CREDIT, "loan": terms})
+    body = response.json()
+    assert (body["outcome"], body["benefit"]) == ("eligible", {}), response.text
+    assert body["missing_facts"] == ["loan.pledge_kind", "loan.uses_policy_tool"]
+    assert body["benefit_undetermined"] == ["compensation_ratio"]
+    assert world.log()[-1].benefit_undetermined == ["compensation_ratio"]
+    before = world.counts()
+    refused = world.register(registration(world, body["query_id"], amount="1000000", term_months=12))
+    problem = refused.json()
+    assert (refused.status_code, problem["code"]) == (422, "benefit_undetermined"), refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in problem["errors"]] == ["loan.pledge_kind", "loan.uses_policy_tool"]
+    assert "compensation_ratio" in problem["detail"]
+    after = world.counts()
+    assert after["BankAccessLog"] == before["BankAccessLog"] + 1
+    assert (after["Loan"], after["AuditEvent"]) == (before["Loan"], before["AuditEvent"])
+    assert world.log()[-1].outcome == "benefit_undetermined"
+    # Checked again with those fields, the ratio is known and the loan registers.
+    full = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan("1000000", term_months=12)})
+    assert (full.json()["benefit"], full.json()["benefit_undetermined"]) == (
+        {"compensation_ratio": "0.40"},
+        [],
+    )
+    assert world.log()[-1].benefit_undetermined == []
+    granted = world.register(registration(world, full.json()["query_id"], amount="1000000", term_months=12))
+    assert granted.status_code == 201, granted.text
+
+
+def test_a_benefit_left_open_by_the_profile_refuses_the_loan_too(world: BankWorld) -> None:
+    # Every loan fact sent, but the profile does not say whether the firm is on the key-support list.
+    uscc, actor = new_enterprise(
+        world.portal, 4, {k: v for k, v in PROFILE.items() if k != "on_key_support_list"}
+    )
+    consents.grant_consent(world.portal, actor, bank_code="alpha", products=[CREDIT])
+    body = world.check({"uscc": uscc, "product": CREDIT, "loan": loan()}).json()
+    assert (body["outcome"], body["benefit_undetermined"]) == ("eligible", ["compensation_ratio"]), body
+    assert body["missing_facts"] == ["enterprise.on_key_support_list"]
+    refused = world.register(registration(world, body["query_id"], uscc=uscc))
+    problem = refused.json()
+    assert (refused.status_code, problem["code"]) == (422, "benefit_undetermined"), refused.text
+    assert "errors" not in problem  # no field of the bank's can fix it
+    assert "profile" in problem["detail"]
+
+
+def test_a_benefit_the_known_facts_settle_needs_no_more_fields(world: BankWorld) -> None:
+    # On the key-support list the uplift applies whatever the pledge, so the ratio is known without it.
+    uscc, actor = new_enterprise(world.portal, 5, {**PROFILE, "on_key_support_list": True})
+    consents.grant_consent(world.portal, actor, bank_code="alpha", products=[CREDIT])
+    facts = {k: v for k, v in loan().items() if k != "pledge_kind"}
+    body = world.check({"uscc": uscc, "product": CREDIT, "loan": facts}).json()
+    assert (body["benefit"], body["benefit_undetermined"]) == ({"compensation_ratio": "0.50"}, []), body
+    assert world.register(registration(world, body["query_id"], uscc=uscc)).status_code == 201
+
+
+def test_a_check_from_before_the_log_kept_open_benefits_is_judged_by_its_loan_fields(
+    world: BankWorld,
+) -> None:
+    """A row as the previous release wrote it: eligible, no pledge kind, no list of open benefits."""
+    query(world)
+    made = world.log()[-1]  # this bank's key and the enterprise, as a real check names them
+    with world.portal.transaction() as session:
+        query_id = append_access(
+            session,
+            outcome="eligible",
+            http_status=200,
+            bank_id=made.bank_id,
+            api_key_id=made.api_key_id,
+            enterprise_id=made.enterprise_id,
+            uscc_queried=world.uscc,
+            product=CREDIT,
+            loan_facts={"amount": "1000000", "term_months": 12, "bank_is_partner": True},
+            at=world.portal.now(),
+        )
+    refused = world.register(registration(world, query_id, amount="1000000", term_months=12))
+    problem = refused.json()
+    assert (refused.status_code, problem["code"]) == (422, "benefit_undetermined"), refused.text
+    assert [e["field"] for e in problem["errors"]] == ["loan.pledge_kind", "loan.uses_policy_tool"]
+    with Session(world.engine) as session:
+        assert verify_access_log(session).ok  # the row without the list keeps its hash
+
+
+def test_a_granted_on_refusal_names_the_field(world: BankWorld) -> None:
+    query_id = query(world)
+    for granted_on, words in (
+        ("2026-12-25", "in the future"),
+        ("2026-11-26", "before its eligibility check"),
+    ):
+        response = world.register(registration(world, query_id, granted_on=granted_on))
+        problem = response.json()
+        assert (response.status_code, problem["code"]) == (422, "bad_request"), response.text
+        [error] = problem["errors"]
+        assert error["field"] == "granted_on" and words in error["message"]
+    for overrides, code, field in (
+        ({"amount": "3000001"}, "amount_mismatch", "amount"),
+        ({"term_months": 36}, "term_mismatch", "term_months"),
+    ):
+        problem = world.register(registration(world, query_id, **overrides)).json()
+        assert (problem["code"], [e["field"] for e in problem["errors"]]) == (code, [field]), problem

@@ -79,6 +79,10 @@ class BankAccessLog(ChainedRow, table=True):
     # The loan facts an eligibility check was answered for (amount as decimal text, term, ...):
     # a loan registered on the check is held to them. NULL on every other kind of row.
     loan_facts: dict[str, Any] | None = Field(default=None, sa_type=JsonDocument)
+    # The benefits (by name) an `eligible` check could not determine, [] when it determined them
+    # all: no loan is registered on a check that left one open. NULL on every other kind of row,
+    # and on checks made before the column existed.
+    benefit_undetermined: list[str] | None = Field(default=None, sa_type=JsonDocument)
     query_id: str = Field(unique=True)
 
 

@@ -170,32 +170,36 @@ def _valid_body(portal: Portal, caller: BankCaller, came: _Arrival, model: type[
     """The validated body, or a logged 400/413/415/422 problem naming what is wrong (worker thread)."""
     doc: object = None
     status, detail = 422, ""
+    offered = portal.city.banking.products
+    one_of = f"must be one of: {', '.join(sorted(offered))}"
     errors: list[FieldError] = []
     try:
         if came.body_problem is not None:
             raise came.body_problem
         doc = decode_json(came.body, parse_float=_exact_number)
         body = model.model_validate(doc)
-        offered = portal.city.banking.products
         if body.product in offered:
             return body
-        errors = [FieldError(field="product", message=f"must be one of: {', '.join(sorted(offered))}")]
-        detail = f"product: {errors[0].message}"
+        errors = [FieldError(field="product", message=one_of)]
+        detail = f"product: {one_of}"
     except Problem as problem:  # 400, 413, 415
         status, detail = problem.status, problem.detail
     except ValidationError as exc:
-        errors = errors_of(exc)
+        # A product code of the wrong form is told the codes on offer, as an unknown one is.
+        errors = errors_of(exc, {"product": one_of})
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     except ValueError as exc:  # valid JSON, but a number we refuse to guess at (1e9, NaN)
         detail = str(exc)
-    uscc, product = _named_in(doc, portal.city.banking.products)
+    uscc, product = _named_in(doc, offered)
     log_refusal(portal, caller, outcome="bad_request", http_status=status, uscc=uscc, product=product)
     extra: dict[str, Any] = {"errors": [e.model_dump() for e in errors]} if errors else {}
     raise Problem(status, detail, code="bad_request", **extra)
 
 
 def _refused(refusal: BankRefusal) -> Problem:
-    return Problem(refusal.status, refusal.message, code=refusal.code)
+    errors = [FieldError(field=field, message=message).model_dump() for field, message in refusal.errors]
+    extra: dict[str, Any] = {"errors": errors} if errors else {}
+    return Problem(refusal.status, refusal.message, code=refusal.code, **extra)
 
 
 def _checked(portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival) -> EligibilityAnswer:
