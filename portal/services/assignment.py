@@ -1,10 +1,11 @@
 """Who works a case: claim, unclaim, assign to a colleague, and a unit head's bulk move.
 
 Ownership is not part of the workflow: it never changes the stage or the case's version, so
-a reviewer's open form stays valid when a colleague takes the case. (The workflow does end a
-holding: a transition into another unit's stage releases a holder who does not serve it.) Each change is a guarded
+a reviewer's open form stays valid when a colleague takes the case. Each change is a guarded
 UPDATE on the assignee the caller saw (`WHERE assignee_id IS <seen>`), so two people taking the
 same case cannot both win, and each is one audit row naming the previous and the new assignee.
+The workflow does end a holding: a transition into another unit's stage releases a holder who
+does not serve that unit (`portal.services.cases`).
 
 A unit head is a reviewer whose account has `unit_head` set (data the admin keeps); the unit
 is the district and/or bureau the head serves.
