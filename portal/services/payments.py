@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -33,7 +34,7 @@ from portal.db.tables import (
     PaymentReturnLine,
     ReturnResult,
 )
-from portal.services.access import Case, visible_to
+from portal.services.access import Case, load_visible, visible_to
 from portal.services.cases import case_context, reads_of, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import (
@@ -140,29 +141,121 @@ def open_line(session: Session, application_id: int) -> PaymentLine | None:
     ).first()
 
 
+def latest_line(session: Session, application_id: int) -> PaymentLine | None:
+    """The case's newest payment line (its last attempt to be paid), through the index by case."""
+    return session.exec(
+        select(PaymentLine)
+        .where(col(PaymentLine.application_id) == application_id)
+        .order_by(col(PaymentLine.id).desc())
+        .limit(1)
+    ).first()
+
+
+def _holding_line(
+    session: Session, portal: Portal, application: Case, events: Collection[str]
+) -> tuple[str, PaymentLine] | None:
+    """The disbursement event among `events` and the payment line that holds it, if one does.
+
+    A line waiting for the bank holds it (the return file fires it); so does a line the bank
+    reported failed while it is the case's latest: no money arrived, and paying is done again
+    through a new batch, never by a click that records money the bank did not pay.
+    """
+    workflow = portal.workflows.get(application.workflow)
+    edge = disbursement_edge(workflow) if workflow is not None else None
+    if edge is None or edge.event not in events:
+        return None
+    line = latest_line(session, cast(int, application.id))
+    if line is None or line.outcome == LineOutcome.PAID.value:
+        return None
+    return edge.event, line
+
+
 def batched_event(session: Session, portal: Portal, application: Case, events: Collection[str]) -> str | None:
-    """The one of `events` an open payment batch holds for this case: its disbursement, which
-    only the bank's return file may fire, so no page offers it and no one fires it by hand.
+    """The one of `events` the case's payment lines hold: its disbursement, while the case waits
+    in a payment batch (only the bank's return file may fire it) or its latest payment failed at
+    the bank (it must join a new batch), so no page offers it and no one fires it by hand.
 
     The batch lines are read only when `events` holds the disbursement, so the other
     transitions and most case pages pay no query for it.
     """
-    workflow = portal.workflows.get(application.workflow)
-    edge = disbursement_edge(workflow) if workflow is not None else None
-    if edge is None or edge.event not in events or open_line(session, cast(int, application.id)) is None:
-        return None
-    return edge.event
+    held = _holding_line(session, portal, application, events)
+    return held[0] if held is not None else None
 
 
 def refuse_if_batched(session: Session, portal: Portal, application: Case, event: str) -> None:
     """A case waiting in a payment batch is disbursed by the bank's return file, never by hand:
-    recording it twice would tell the enterprise, and the ledger, it was paid twice."""
-    if batched_event(session, portal, application, (event,)) is not None:
+    recording it twice would tell the enterprise, and the ledger, it was paid twice. A case whose
+    latest payment the bank reported failed was not paid: recording it as disbursed would send a
+    letter, and count money, that never reached the enterprise."""
+    held = _holding_line(session, portal, application, (event,))
+    if held is None:
+        return
+    _, line = held
+    if line.outcome == LineOutcome.FAILED.value:
         raise Refused(
-            "in_payment_batch",
-            "该案件在拨付批次中，将凭银行回单确认拨付",
-            "The case is in a payment batch; the bank's return file records its disbursement.",
+            "payment_failed",
+            f"银行已报告该案件的拨付失败（第 {line.batch_id} 批），不能确认拨付；请将案件纳入新的拨付批次",
+            f"the bank reported that the payment for this case failed (batch {line.batch_id}), so its "
+            "disbursement cannot be confirmed; put the case into a new payment batch",
         )
+    raise Refused(
+        "in_payment_batch",
+        "该案件在拨付批次中，将凭银行回单确认拨付",
+        "The case is in a payment batch; the bank's return file records its disbursement.",
+    )
+
+
+@dataclass(frozen=True)
+class CasePayment:
+    """One attempt to pay a case, as its page tells it: the batch, the outcome, what the bank said."""
+
+    batch_id: int
+    outcome: str
+    amount: Decimal
+    added_at: datetime
+    settled_at: datetime | None
+    bank_message: str | None
+    batch_reachable: bool  # the actor handles the batch's unit, so its page opens for them
+    held_as_failed: bool  # the case's latest line, failed at the bank: no one may confirm it as paid
+
+
+def case_payments(portal: Portal, actor: Actor, application_id: int) -> list[CasePayment]:
+    """The case's payment attempts, newest first, while it waits for money or once it is paid.
+
+    Read only for a case at either end of its workflow's disbursement transition: a case in any
+    other stage has none to show, and its page pays no query for them.
+    """
+    with portal.reading() as session:
+        application = load_visible(session, actor, application_id)
+        workflow = portal.workflows.get(application.workflow)
+        edge = disbursement_edge(workflow) if workflow is not None else None
+        if edge is None or application.state not in (edge.source, edge.target):
+            return []
+        rows = session.exec(
+            select(PaymentLine, PaymentBatch)
+            .join(PaymentBatch, col(PaymentBatch.id) == PaymentLine.batch_id)
+            .where(col(PaymentLine.application_id) == application_id)
+            .order_by(col(PaymentLine.id).desc())
+        ).all()
+        reach = may_pay(portal, actor)
+        scope = unit_scope(actor)
+        return [
+            CasePayment(
+                batch_id=cast(int, batch.id),
+                outcome=line.outcome,
+                amount=line.amount,
+                added_at=line.added_at,
+                settled_at=line.settled_at,
+                bank_message=line.bank_message,
+                batch_reachable=reach and (actor.role == "admin" or batch.lead_unit == scope),
+                held_as_failed=(
+                    index == 0
+                    and line.outcome == LineOutcome.FAILED.value
+                    and application.state == edge.source
+                ),
+            )
+            for index, (line, batch) in enumerate(rows)
+        ]
 
 
 def _problem(
@@ -448,6 +541,39 @@ def mark_sent(portal: Portal, actor: Actor, batch_id: int, expected_version: int
 
 
 @dataclass(frozen=True)
+class Settled:
+    """What the bank has done with a batch's lines: paid, failed and still pending, counted and summed,
+    and where the batch stands (`standing`, a message key's last part: a batch the bank has closed
+    with failed lines says so, and never reads as settled in full)."""
+
+    paid: int
+    paid_total: Decimal
+    failed: int
+    failed_total: Decimal
+    pending: int
+    pending_total: Decimal
+    standing: str
+
+
+def settled_of(batch: PaymentBatch, lines: Sequence[PaymentLine]) -> Settled:
+    def of(outcome: LineOutcome) -> tuple[int, Decimal]:
+        amounts = [line.amount for line in lines if line.outcome == outcome.value]
+        return len(amounts), sum(amounts, Decimal(0))
+
+    (paid, paid_total), (failed, failed_total), (pending, pending_total) = (
+        of(LineOutcome.PAID),
+        of(LineOutcome.FAILED),
+        of(LineOutcome.PENDING),
+    )
+    standing = batch.status
+    if failed and batch.status == BatchStatus.SENT.value:
+        standing = "sent_some_failed"
+    elif failed and batch.status == BatchStatus.CLOSED.value:
+        standing = "closed_some_failed" if paid else "closed_all_failed"
+    return Settled(paid, paid_total, failed, failed_total, pending, pending_total, standing)
+
+
+@dataclass(frozen=True)
 class BatchDetail:
     """A batch with its lines (and their cases), its imported return files and what needs follow-up."""
 
@@ -459,6 +585,10 @@ class BatchDetail:
     @property
     def total(self) -> Decimal:
         return sum((line.amount for line, _ in self.lines), Decimal(0))
+
+    @property
+    def settled(self) -> Settled:
+        return settled_of(self.batch, [line for line, _ in self.lines])
 
 
 FOLLOW_UP = frozenset(
@@ -516,8 +646,7 @@ class BatchSummary:
     batch: PaymentBatch
     count: int
     total: Decimal
-    paid: int
-    failed: int
+    settled: Settled
 
 
 def list_batches(portal: Portal, actor: Actor) -> list[BatchSummary]:
@@ -531,14 +660,6 @@ def list_batches(portal: Portal, actor: Actor) -> list[BatchSummary]:
         summaries = []
         for batch in session.exec(query).all():
             lines = batch_lines(session, cast(int, batch.id))
-            outcomes = [line.outcome for line in lines]
-            summaries.append(
-                BatchSummary(
-                    batch,
-                    len(lines),
-                    sum((line.amount for line in lines), Decimal(0)),
-                    outcomes.count(LineOutcome.PAID.value),
-                    outcomes.count(LineOutcome.FAILED.value),
-                )
-            )
+            total = sum((line.amount for line in lines), Decimal(0))
+            summaries.append(BatchSummary(batch, len(lines), total, settled_of(batch, lines)))
         return summaries

@@ -67,10 +67,16 @@ COLUMNS: dict[str, tuple[str, str, frozenset[str]]] = {
         "Amount (yuan)",
         frozenset({"金额（元）", "金额(元)", "金额", "amount (yuan)", "amount"}),
     ),
-    "status": ("状态", "Status", frozenset({"状态", "status"})),
+    # The help text once named the column "状态（成功/失败）": files written from it are read too.
+    "status": (
+        "状态",
+        "Status",
+        frozenset({"状态", "状态（成功/失败）", "状态(成功/失败)", "status", "status (success/failed)"}),
+    ),
     "message": ("说明", "Message", frozenset({"说明", "备注", "message"})),
 }
 REQUIRED = ("reference", "amount", "status")
+OPTIONAL = tuple(column for column in COLUMNS if column not in REQUIRED)
 _STATUS = {"成功": True, "success": True, "失败": False, "failed": False}
 _AMOUNT = re.compile(r"\d{1,16}(\.\d{1,2})?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -91,6 +97,11 @@ class ReturnRow:
 def _label(column: str, lang: str) -> str:
     zh, en, _ = COLUMNS[column]
     return en if lang == "en" else zh
+
+
+def header_names(lang: str) -> tuple[list[str], list[str]]:
+    """The column names a help text shows (required, optional), each one the file may use as is."""
+    return [_label(c, lang) for c in REQUIRED], [_label(c, lang) for c in OPTIONAL]
 
 
 def _problem(line_no: int, column: str, zh: str, en: str, lang: str) -> FieldProblem:

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import Request
 
 from portal.db.tables import Application
-from portal.services import assignment, decisions, grants, notices
+from portal.services import assignment, decisions, grants, notices, payments
 from portal.services import experts as expert_service
 from portal.services.access import is_lead_unit_staff
 from portal.services.case_files import expert_roster
 from portal.web.case_views import label
-from portal.web.i18n import request_lang
+from portal.web.i18n import Translator, request_lang
 from portal.web.session_auth import portal_of
 from portal.workflows import Actor
 
@@ -80,3 +80,27 @@ def ownership_context(request: Request, actor: Actor, application: Application) 
         "holder_name": assignment.holder_names(portal, {holder}).get(holder, "") if holder else "",
         "colleagues": assignment.colleagues(portal, actor, application.id),
     }
+
+
+def payment_context(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
+    """The case's payment attempts in words, newest first: the batch, when, the amount, and for a
+    payment the bank reported failed its reason and what to do (its disbursement is held)."""
+    portal = portal_of(request)
+    assert application.id is not None
+    t = Translator(request_lang(request))
+    rows = []
+    for attempt in payments.case_payments(portal, actor, application.id):
+        at = portal.clock.wall_time(attempt.settled_at or attempt.added_at)
+        words = {"batch": attempt.batch_id, "at": at, "amount": t.money(attempt.amount)}
+        if attempt.outcome == "failed":
+            reason = attempt.bank_message or t("pay.case.no_reason")
+            key = "pay.case.failed" if attempt.held_as_failed else "pay.case.failed_before"
+            text = t(key, reason=reason, **words)
+        else:
+            text = t(f"pay.case.{attempt.outcome}", **words)
+        rows.append({
+            "text": text,
+            "held": attempt.held_as_failed,
+            "batch_id": attempt.batch_id if attempt.batch_reachable else None,
+        })  # fmt: skip
+    return {"payments": rows}

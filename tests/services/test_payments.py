@@ -155,3 +155,92 @@ def test_only_the_paying_unit_handles_its_batches(portal: Portal, world: World) 
         payments.create_batch(portal, other, [case_id])
     admin = staff_actor(portal, "pay_admin", "admin")
     assert [s.batch.id for s in payments.list_batches(portal, admin)] == [batch_id]
+
+
+def test_a_payment_the_bank_failed_holds_the_disbursement_until_a_new_batch_pays_it(portal: Portal) -> None:
+    """The demo's case: the bank returns one line failed. Its case has not been paid, so no one
+    may record it as disbursed by hand (no letter, no money counted); a new batch pays it."""
+    paid, failed = (approved_case(portal, f"海珠回单失败测试{i}有限公司") for i in range(2))
+    bureau = payer(portal)
+    disbursing = payments.disbursement_edges(portal)["municipal"]
+    batch = payments.create_batch(portal, bureau, [paid, failed])
+    batch_id = int(batch.id or 0)
+    payments.mark_sent(portal, bureau, batch_id, batch.version)
+    content = _csv(f"{paid},200000.00,成功,", f"{failed},200000.00,失败,账户已冻结")
+    assert [line.result for line in import_return(portal, bureau, batch_id, "r.csv", content).lines] == [
+        "paid",
+        "failed",
+    ]
+
+    # The failed case waits for money still, and its disbursement is neither offered nor done by hand.
+    assert state_of(portal, failed) == disbursing.source
+    assert disbursing.event not in {e.name for e in applications.allowed_events(portal, bureau, failed)}
+    with pytest.raises(Refused) as by_hand:
+        applications.transition(
+            portal, bureau, failed, disbursing.event, None, state_and_version(portal, failed)[1]
+        )
+    assert by_hand.value.code == "payment_failed"
+    assert f"第 {batch_id} 批" in by_hand.value.said_in("zh") and "新的拨付批次" in by_hand.value.said_in(
+        "zh"
+    )
+    said = by_hand.value.said_in("en")
+    assert said.startswith("The bank reported") and f"batch {batch_id}" in said and said.endswith(".")
+    assert state_of(portal, failed) == disbursing.source
+    assert "disbursement" not in letter_kinds(portal, failed)
+
+    # The case page's facts: which batch, when, the bank's reason, and that it holds the disbursement.
+    [attempt] = payments.case_payments(portal, bureau, failed)
+    assert (attempt.batch_id, attempt.outcome, attempt.bank_message) == (batch_id, "failed", "账户已冻结")
+    assert attempt.held_as_failed and attempt.batch_reachable and attempt.settled_at is not None
+    assert attempt.amount == Decimal("200000.00")
+
+    # The batch: closed, but not settled in full; paid and failed amounts apart.
+    [summary] = [s for s in payments.list_batches(portal, bureau) if s.batch.id == batch_id]
+    for settled in (summary.settled, payments.batch_detail(portal, bureau, batch_id).settled):
+        assert settled.standing == "closed_some_failed"
+        assert (settled.paid, settled.paid_total) == (1, Decimal("200000.00"))
+        assert (settled.failed, settled.failed_total) == (1, Decimal("200000.00"))
+        assert (settled.pending, settled.pending_total) == (0, Decimal(0))
+
+    # The retry the design offers: a new batch. While it waits, the bank's file still holds the case.
+    again = payments.create_batch(portal, bureau, [failed])
+    again_id = int(again.id or 0)
+    with pytest.raises(Refused) as waiting:
+        applications.transition(
+            portal, bureau, failed, disbursing.event, None, state_and_version(portal, failed)[1]
+        )
+    assert waiting.value.code == "in_payment_batch"
+    newest, earlier = payments.case_payments(portal, bureau, failed)
+    assert (newest.batch_id, newest.outcome, newest.held_as_failed) == (again_id, "pending", False)
+    assert (earlier.batch_id, earlier.outcome, earlier.held_as_failed) == (batch_id, "failed", False)
+    payments.mark_sent(portal, bureau, again_id, again.version)
+    second = import_return(portal, bureau, again_id, "r2.csv", _csv(f"{failed},200000.00,成功,"))
+    assert [line.result for line in second.lines] == ["paid"]
+    assert state_of(portal, failed) == disbursing.target
+    assert letter_kinds(portal, failed).count("disbursement") == 1
+    assert payments.batch_detail(portal, bureau, again_id).settled.standing == "closed"
+
+
+def test_a_batch_whose_every_payment_failed_says_so(portal: Portal) -> None:
+    case_id = approved_case(portal, "海珠全部失败测试有限公司")
+    bureau = payer(portal)
+    batch = payments.create_batch(portal, bureau, [case_id])
+    batch_id = int(batch.id or 0)
+    assert payments.batch_detail(portal, bureau, batch_id).settled.standing == "open"
+    payments.mark_sent(portal, bureau, batch_id, batch.version)
+    import_return(portal, bureau, batch_id, "r.csv", _csv(f"{case_id},200000.00,失败,"))
+    settled = payments.batch_detail(portal, bureau, batch_id).settled
+    assert settled.standing == "closed_all_failed"
+    assert (settled.paid_total, settled.failed_total) == (Decimal(0), Decimal("200000.00"))
+    [attempt] = payments.case_payments(portal, bureau, case_id)
+    assert attempt.held_as_failed and attempt.bank_message is None
+
+
+def test_the_status_header_the_help_text_once_named_is_read() -> None:
+    """Files written from the old help text ("状态（成功/失败）") are read as the help text promised."""
+    for header in (
+        "业务参考号,金额（元）,状态（成功/失败）,说明",
+        "reference,amount (yuan),status (success/failed)",
+    ):
+        [row] = parse_return_file(f"{header}\n7,1.00,失败\n".encode())
+        assert (row.reference, row.paid) == ("7", False)

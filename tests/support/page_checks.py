@@ -39,6 +39,9 @@ from portal.db.tables import (
     Listing,
     ListingEvent,
     Objection,
+    PaymentLine,
+    PaymentReturn,
+    PaymentReturnLine,
     Transition,
     User,
 )
@@ -254,7 +257,7 @@ def _strings(value: object) -> Iterator[str]:
 
 
 def typed_text(portal: Portal) -> list[str]:
-    """What people typed (names, answers, comments, file names): it reads as they wrote it."""
+    """What people typed (names, answers, comments, file names, a bank's words): it reads as they wrote it."""
     columns = (
         Enterprise.name,
         Enterprise.payee_bank_name,
@@ -272,6 +275,9 @@ def typed_text(portal: Portal) -> list[str]:
         Objection.text,
         Objection.objector_name,
         Objection.decision_comment,
+        PaymentLine.bank_message,  # the bank's own words from its return file
+        PaymentReturnLine.bank_message,
+        PaymentReturn.file_name,
     )
     with portal.reading() as session:
         typed = {text for column in columns for text in session.exec(select(column)).all() if text}

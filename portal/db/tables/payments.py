@@ -75,6 +75,8 @@ class PaymentLine(SQLModel, table=True):
             sqlite_where=_PENDING,
             postgresql_where=_PENDING,
         ),
+        # A case's latest line (its last attempt to be paid) holds or frees its disbursement.
+        Index("ix_payment_line_application_id_id", "application_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

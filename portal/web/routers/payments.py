@@ -20,7 +20,7 @@ from portal.services.context import Portal
 from portal.services.decisions import rule_of
 from portal.services.errors import ValidationFailed
 from portal.services.payments import BatchDetail
-from portal.services.payments_returns import MAX_BYTES, import_return
+from portal.services.payments_returns import MAX_BYTES, header_names, import_return
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormVersion, PathId
@@ -129,10 +129,18 @@ def _batch_page(
         "again": request.query_params.get("again") == "1",
         "wall_time": portal.clock.wall_time,
         "max_mb": MAX_BYTES // 1_000_000,
+        "import_columns": _column_names(t),
         "errors": {},
         **(extra or {}),
     }
     return render(request, "portal/payment_batch.html", context, status_code)
+
+
+def _column_names(t: Translator) -> tuple[str, str]:
+    """The return file's column names as the help text lists them: exactly what the import reads."""
+    required, optional = header_names(t.lang)
+    sep = ", " if t.lang == "en" else "、"
+    return sep.join(f"“{name}”" for name in required), sep.join(f"“{name}”" for name in optional)
 
 
 @router.get("/payments/{batch_id}", response_class=HTMLResponse)

@@ -33,7 +33,13 @@ from portal.services.case_files import (
 from portal.services.context import Portal
 from portal.services.errors import StaleVersion
 from portal.services.queue import SORT_KEYS, queue_page
-from portal.web.case_outcome_views import notice_context, outcome_context, ownership_context, panel_context
+from portal.web.case_outcome_views import (
+    notice_context,
+    outcome_context,
+    ownership_context,
+    panel_context,
+    payment_context,
+)
 from portal.web.case_views import (
     answer_rows,
     case_row,
@@ -139,6 +145,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         **panel_context(request, actor, application),
         **notice_context(request, actor, application),
         **ownership_context(request, actor, application),
+        **payment_context(request, actor, application),
     }
 
 
