@@ -57,6 +57,7 @@ _ZH: Final[Wording] = {
     "rmb": "人民币",
     "appendix": "附件",
     "appendix.title": "审核依据明细",
+    "appendix.refusal_note": "本表列明审核时核对的申报条件及其依据；不予批准的理由见正文。",
     "measure": "政策措施",
     "rule_outcome": "规则评估结论",
     "col.no": "序号",
@@ -122,6 +123,10 @@ _EN: Final[Wording] = {
     "rmb": "人民币",
     "appendix": "Appendix",
     "appendix.title": "Criteria applied",
+    "appendix.refusal_note": (
+        "This table lists the conditions checked in the review and their sources; "
+        "the grounds for the refusal are stated in the body of the decision."
+    ),
     "measure": "Measure",
     "rule_outcome": "Rule outcome",
     "col.no": "No.",

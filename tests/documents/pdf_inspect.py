@@ -20,7 +20,9 @@ def page_texts(pdf: bytes) -> list[str]:
 
 
 def all_text(pdf: bytes) -> str:
-    return "".join(page_texts(pdf))
+    """The letter's text as one run: each page's number (its footer, "—1—") is left out, so a
+    paragraph that a page break splits reads whole."""
+    return "".join(re.sub(r"—\d+—$", "", page) for page in page_texts(pdf))
 
 
 def decompressed_streams(pdf: bytes) -> list[bytes]:

@@ -16,6 +16,7 @@ from sample_letters import APPROVAL, DISBURSEMENT, REJECTION, REMEDIES, SOURCE
 
 from portal.documents import TraceLine, render_letter
 from portal.documents.decision_json import letter_data_dict, letter_json
+from portal.documents.wording import WORDING
 
 # WeasyPrint itself leaves its bundled sRGB ICC file open when writing PDF/A (STACK-NOTES).
 pytestmark = pytest.mark.filterwarnings("ignore:unclosed file.*sRGB:ResourceWarning")
@@ -150,6 +151,8 @@ def test_rejection_letter() -> None:
         "提起行政诉讼",
         "不符合",
         "穗科〔2026〕13号",
+        # The annex says what its table is, so a refusal on other grounds does not read as a contradiction.
+        "不予批准的理由见正文",
     ]:
         assert expected in text, expected
     assert "人民币" not in text
@@ -166,6 +169,7 @@ def test_rejection_letter_in_english_states_the_appeal_bodies_and_time_limits() 
         "Administrative Litigation Law",
         "60 days",
         "six months",
+        "the grounds for the refusal are stated in the body",
     ]:
         assert expected.replace(" ", "") in text, expected
 
@@ -322,3 +326,6 @@ def test_the_issuer_and_date_never_stand_alone_on_a_page(lang: str) -> None:
     signature = unit + ("2026年11月27日" if lang == "zh" else "November27,2026")
     [page] = [p for p in page_texts(render_letter(letter)) if signature in p]
     assert page.index(signature) > 0, "the signature block opens its page alone"
+    # ... nor with the one-line verification note alone: real body lines go over with it.
+    note = WORDING[lang]["verify_note"].replace(" ", "")
+    assert page.index(note) > 0, "only the verification note stands before the signature"
