@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from portal.db.audit import append_audit
 from portal.db.tables import Application, User
 from portal.services.access import load_visible, visible_to
-from portal.services.cases import audit_case, workflow_of
+from portal.services.cases import audit_case, serves_stage, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import Conflict, Forbidden, NotFound, Refused
 from portal.workflows import Actor
@@ -45,13 +45,9 @@ class MoveOutcome:
     outcome: str
 
 
-def _serves_case(user: User, application: Application) -> bool:
-    """An active reviewer of the case's district or lead unit: who may see and act on it."""
-    if not user.active or user.role != "reviewer":
-        return False
-    return user.district == application.district or (
-        user.bureau is not None and user.bureau == application.lead_unit
-    )
+def _serves_case(portal: Portal, user: User, application: Application) -> bool:
+    """An active reviewer of the unit responsible for the case's stage: who may hold it now."""
+    return serves_stage(user, application, workflow_of(portal, application)[1])
 
 
 def _same_unit(head: User, other: User) -> bool:
@@ -107,11 +103,28 @@ def colleagues(portal: Portal, actor: Actor, application_id: int) -> list[Collea
         if is_closed(portal, application):
             return []
         users = session.exec(select(User).where(User.role == "reviewer").order_by(col(User.id))).all()
-        return [Colleague(u.id or 0, u.display_name) for u in users if _serves_case(u, application)]
+        return [Colleague(u.id or 0, u.display_name) for u in users if _serves_case(portal, u, application)]
+
+
+def may_claim(portal: Portal, actor: Actor, application: Application) -> bool:
+    """Whether the case page offers this actor 认领: an open case, and a reviewer of the unit
+    responsible for its stage (or the admin)."""
+    if is_closed(portal, application) or actor.role not in ("reviewer", "admin"):
+        return False
+    with portal.reading() as session:
+        return _claimant_serves(session, portal, actor, application)
+
+
+def _claimant_serves(session: Session, portal: Portal, actor: Actor, application: Application) -> bool:
+    if actor.role == "admin":
+        return True
+    user = session.get(User, actor.user_id)
+    return user is not None and _serves_case(portal, user, application)
 
 
 def claim(portal: Portal, actor: Actor, application_id: int) -> None:
-    """Take an unassigned case; refused (409) when a colleague holds it."""
+    """Take an unassigned case; refused (409) when a colleague holds it, or when another unit
+    is responsible for its stage (a district's reviewer and a case the bureau now reviews)."""
     with portal.transaction() as session:
         application = _reviewer_on(session, actor, application_id)
         _refuse_if_closed(portal, application)
@@ -119,6 +132,12 @@ def claim(portal: Portal, actor: Actor, application_id: int) -> None:
             return
         if application.assignee_id is not None:
             raise Refused("already_assigned", "该案件已由其他人员认领", "a colleague already holds this case")
+        if not _claimant_serves(session, portal, actor, application):
+            raise Refused(
+                "other_unit_stage",
+                "该案件当前阶段由其他单位办理，不能认领",
+                "another unit handles the case at this stage, so it cannot be claimed here",
+            )
         _set_assignee(session, actor, application, None, actor.user_id, "case_claimed")
 
 
@@ -128,7 +147,7 @@ def assign(portal: Portal, actor: Actor, application_id: int, to_user_id: int, s
         application = _reviewer_on(session, actor, application_id)
         _refuse_if_closed(portal, application)
         target = session.get(User, to_user_id)
-        if target is None or not _serves_case(target, application):
+        if target is None or not _serves_case(portal, target, application):
             raise NotFound("reviewer", to_user_id)
         if application.assignee_id == to_user_id:
             return
@@ -205,7 +224,7 @@ def _move_one(portal: Portal, actor: Actor, application_id: int, from_user_id: i
     try:
         with portal.transaction() as session:
             application = load_visible(session, actor, application_id)
-            if not _serves_case(target, application):
+            if not _serves_case(portal, target, application):
                 return "out_of_scope"
             _set_assignee(session, actor, application, from_user_id, target.id, "case_reassigned")
     except Conflict:

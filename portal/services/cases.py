@@ -397,14 +397,21 @@ def _released_holder(session: Session, application: Case, entered: StateSpec) ->
     if holder is None or entered.responsible not in _UNIT_PARTIES:
         return None
     user = session.get(User, holder)
-    if user is None:
-        return holder
-    serves = (
-        user.district == application.district
-        if entered.responsible == "district"
-        else user.bureau is not None and user.bureau == application.lead_unit
-    )
-    return None if serves else holder
+    return None if user is not None and serves_stage(user, application, entered) else holder
+
+
+def serves_stage(user: User, application: Case, stage: StateSpec) -> bool:
+    """May `user` hold the case in `stage`: an active reviewer of the unit responsible for it
+    (the case's district, or its lead unit), or of either while no unit is responsible."""
+    if not user.active or user.role != "reviewer":
+        return False
+    district = user.district == application.district
+    bureau = user.bureau is not None and user.bureau == application.lead_unit
+    if stage.responsible == "district":
+        return district
+    if stage.responsible == "bureau":
+        return bureau
+    return district or bureau
 
 
 def _loaded(session: Session, application: Case) -> Application:

@@ -76,6 +76,7 @@ def ownership_context(request: Request, actor: Actor, application: Application) 
     holder = application.assignee_id
     return {
         "closed": assignment.is_closed(portal, application),
+        "may_claim": assignment.may_claim(portal, actor, application),
         "holder_id": holder,
         "holder_name": assignment.holder_names(portal, {holder}).get(holder, "") if holder else "",
         "colleagues": assignment.colleagues(portal, actor, application.id),

@@ -209,6 +209,14 @@ def test_a_claim_ends_when_another_unit_takes_the_case_over(portal: Portal, worl
             .where(col(AuditEvent.to_state) == case.state)
         ).one()
     assert (handover.payload or {})["released_holder"] == district.user_id
+    # The bureau's stage is the bureau's work: the district's reviewer can neither take it back
+    # nor be given it.
+    with pytest.raises(Refused) as refused:
+        assignment.claim(portal, district, case.app_id)
+    assert refused.value.code == "other_unit_stage"
+    bureau = world.actors[case.bureau]
+    offered = {c.id for c in assignment.colleagues(portal, bureau, case.app_id)}
+    assert bureau.user_id in offered and district.user_id not in offered
     assignment.claim(portal, world.actors[case.bureau], case.app_id)
     assert _holder(portal, case) == world.actors[case.bureau].user_id
     _chain_ok(portal)
