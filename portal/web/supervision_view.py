@@ -22,6 +22,7 @@ from portal.web.i18n import Translator
 
 Value = int | Decimal | str | None
 SHARE = Decimal("0.001")
+CENT = Decimal("0.01")
 ROW, BAR_WIDTH = 44, 300  # SVG user units: one label line and one bar per row; the bar's full length
 MEDIAN, P90 = Decimal("0.5"), Decimal("0.9")
 
@@ -144,7 +145,10 @@ class Board:
         return Cell(n, self.t.number(n), self.link(**drill) if drill and n else None)
 
     def money(self, amount: Decimal, **drill: str) -> Cell:
-        return Cell(amount, self.t.money(amount), self.link(**drill) if drill and amount else None)
+        # Yuan to the fen in the CSV too: a sum over no rows is 0.00, as every other amount.
+        return Cell(
+            amount.quantize(CENT), self.t.money(amount), self.link(**drill) if drill and amount else None
+        )
 
     def records(self, n: int, kind: str, **drill: str | None) -> Cell:
         """A count of bank records, linked to the records behind it."""

@@ -7,7 +7,10 @@ cases behind it. Screenshots go to artifacts/screenshots/supervision-*.png.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -72,3 +75,13 @@ def test_the_dashboard_reads_at_both_widths_in_both_languages(
     )
     expect(page.locator("table.data-table tbody tr").first).to_be_visible()
     screenshot(page, f"supervision-cases-{lang}-{width}")
+
+
+def test_the_money_csv_gives_every_amount_to_the_fen(browser: Browser, generated_server: str) -> None:
+    """A month with approvals but no payment reads 0.00, as every other amount, never 0."""
+    page = signed_in(browser, generated_server, 1280)
+    answer = page.request.get("/supervision.csv?figure=money_by_month&from=2026-01-01&to=2026-11-27")
+    assert answer.status == 200
+    rows = list(csv.reader(io.StringIO(answer.text().lstrip("\ufeff"))))
+    amounts = [cell for row in rows[1:] for cell in row[1:]]
+    assert amounts and all(re.fullmatch(r"\d+\.\d\d", cell) for cell in amounts), amounts
