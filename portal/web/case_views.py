@@ -66,9 +66,12 @@ def responsible_label(
 
 
 def urgency(application: Application, calendar: WorkingCalendar, today: dt.date) -> str:
-    """`overdue`, `soon` (within NEAR_DEADLINE_WORKING_DAYS) or `ok`; paused stages are never late."""
-    if application.sla_paused_at is not None or application.due_on is None:
+    """`overdue`, `soon` (within NEAR_DEADLINE_WORKING_DAYS), `paused` (the clock waits for the
+    enterprise's amendment: never late) or `ok`."""
+    if application.due_on is None:
         return "ok"
+    if application.sla_paused_at is not None:
+        return "paused"
     if application.overdue or today > application.due_on:
         return "overdue"
     if calendar.working_days_between(today, application.due_on) <= NEAR_DEADLINE_WORKING_DAYS:

@@ -152,6 +152,13 @@ def test_after_resubmission_the_return_reason_is_history(portal_app: FastAPI) ->
     returned = client.get(f"/applications/{application_id}").text
     assert re.search(r'id="reasons-title".*?' + re.escape(reason), returned, re.S)
     assert 'id="earlier-reasons-title"' not in returned
+    # The review deadline is on hold while the enterprise amends, and every page says so.
+    assert "补正期间暂停计时" in returned
+    assert "补正期间暂停计时" in reviewer.get(f"/review/{application_id}").text
+    assert "补正期间暂停计时" in reviewer.get("/review").text
+    client.cookies.set("lang", "en")
+    assert "On hold while the enterprise amends" in client.get(f"/applications/{application_id}").text
+    client.cookies.set("lang", "zh")
     action, token = edit_target(client, application_id)
     answers = scenario_answers("sections not reopened are not read", requested_amount="2800000")
     data = {**answers, "csrf_token": token, "action": "check"}
@@ -169,6 +176,7 @@ def test_after_resubmission_the_return_reason_is_history(portal_app: FastAPI) ->
     assert sent.status_code == 303
     page = client.get(f"/applications/{application_id}").text
     assert 'id="reasons-title"' not in page  # no longer a request waiting for an answer
+    assert "补正期间暂停计时" not in page
     assert re.search(r'id="earlier-reasons-title".*?' + re.escape(reason), page, re.S)
 
 
