@@ -61,3 +61,17 @@ def test_access_log_page_shows_every_query(world: BankWorld) -> None:
     assert "符合条件" in text and "未获授权，已拒绝" in text
     # The facts the bank read, by their labels: never a fact name (issue 11 §4).
     assert "属于中小企业（工信部联企业〔2011〕300号）" in text and "enterprise.is_sme" not in text
+
+
+def test_a_consent_lists_its_products_as_each_language_does(world: BankWorld) -> None:
+    sign_in(world)
+    token = csrf_of(world, "/consents")
+    both = {"bank": "beta", "products": ["guarantee_fee", "credit_risk_compensation"], "days": "90"}
+    granted = world.client.post("/consents", data={**both, "csrf_token": token}, follow_redirects=False)
+    assert granted.status_code == 303
+    world.client.cookies.set("lang", "en")
+    english = world.client.get("/consents").text
+    cell = re.search(r'data-label="Products">([^<]+)</td>', english)
+    assert cell is not None and "; " in cell.group(1) and "、" not in cell.group(1), cell
+    world.client.cookies.set("lang", "zh")
+    assert "、" in world.client.get("/consents").text
