@@ -27,7 +27,14 @@ from portal_helpers import (
     start_application,
     stored,
 )
-from review_helpers import assign, declare, expert_client, score_form, to_expert_review, to_public_notice
+from review_helpers import (
+    assign,
+    declare,
+    expert_client,
+    score_form,
+    score_panel,
+    to_expert_review,
+)
 
 from portal.services import banks, passwords
 from portal.web.i18n import Translator
@@ -188,7 +195,14 @@ def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> No
 
 
 def test_an_objection_and_the_granted_amount_name_their_fields(portal_app: FastAPI) -> None:
-    case = to_public_notice(portal_app)
+    case = to_expert_review(portal_app)  # the amount is set during review, before the notice shows it
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    grant = {"csrf_token": token, "expected_version": str(version), "granted_amount": "99999999999"}
+    too_much = case.bureau.post(f"/review/{case.application_id}/grant", data=grant)
+    assert too_much.status_code == 422
+    assert_names(too_much.text, {"granted_amount": ZH("grant.field.granted_amount") + "：金额须在 0 至"})
+
+    score_panel(case)
     public = client_of(portal_app)
     path = f"/notices/{case.application_id}"
     data = {"csrf_token": csrf_of(public, path), "name": "", "contact": "", "email": "x", "reasons": ""}
@@ -204,12 +218,6 @@ def test_an_objection_and_the_granted_amount_name_their_fields(portal_app: FastA
     )
     english = public.post(f"{path}/objection", data=data, cookies={"lang": "en"})
     assert_names(english.text, {"objection-reasons": "Facts and reasons: "})
-
-    version, token = case_form(case.bureau, f"/review/{case.application_id}")
-    grant = {"csrf_token": token, "expected_version": str(version), "granted_amount": "99999999999"}
-    too_much = case.bureau.post(f"/review/{case.application_id}/grant", data=grant)
-    assert too_much.status_code == 422
-    assert_names(too_much.text, {"granted_amount": ZH("grant.field.granted_amount") + "：金额须在 0 至"})
 
 
 def test_the_payee_form_names_its_fields(portal_app: FastAPI) -> None:
