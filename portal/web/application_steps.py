@@ -110,6 +110,22 @@ def answer_problems(
     return problems
 
 
+def in_form_order(spec: FormSpec, errors: Mapping[str, str]) -> dict[str, str]:
+    """`errors` in the order a person meets the fields and upload slots going down the form;
+    a path the form does not know (a message for the form as a whole) comes first."""
+    order: dict[str, int] = {}
+    for section in spec.sections:
+        for f in section.fields:
+            order[f.name] = len(order)
+        for slot in section.attachments:
+            order[ATTACHMENT_PREFIX + slot.id] = len(order)
+
+    def place(path: str) -> int:
+        return order.get(path, order.get(path.split(".", 1)[0], -1))
+
+    return dict(sorted(errors.items(), key=lambda item: place(item[0])))
+
+
 @dataclass(frozen=True)
 class CheckedRow:
     """One answer or upload slot read back: its label, what was given, and what is wrong with it."""

@@ -185,3 +185,34 @@ def test_confirmation_of_a_draft_goes_to_the_case(portal_app: FastAPI) -> None:
     register(other)
     assert other.get(f"/applications/{application_id}/check").status_code == 404
     assert other.get(f"/applications/{application_id}/submitted").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_draft_keeps_the_good_answers_when_one_is_mistyped(portal_app: FastAPI, lang: str) -> None:
+    """保存草稿 with `abc` in a money field: the other answers are saved, the bad one is shown as
+    typed with its error, the summary says the rest was saved, and the draft keeps its earlier
+    value for the refused field."""
+    client, application_id, _ = drafted(portal_app, lang)
+    t = Translator(lang)
+    spec = portal_app.state.portal.forms.get(MEASURE)
+    action, token = edit_target(client, application_id)
+    first = {"contact_person": "王五", "requested_amount": "300", "csrf_token": token, "action": "save"}
+    assert client.post(action, data=first, follow_redirects=False).status_code == 303
+    action, token = edit_target(client, application_id)
+    typed = {"contact_person": "李四", "contact_phone": "13900139000", "project_name": "智慧园区示范项目"}
+    data = {**typed, "requested_amount": "abc", "csrf_token": token, "action": "save"}
+    refused = client.post(action, data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    page = html.unescape(refused.text)
+    label = spec.fields["requested_amount"].label.get(lang)
+    assert t("form.errors_title", count=1) in page
+    _, (wrong,) = spec.coerce_draft({"requested_amount": "abc"}, lang)
+    item = t("form.summary_item", field=label, message=wrong.message)
+    assert f'<a href="#field-requested_amount">{item}</a>' in page
+    assert 'value="abc"' in page and 'value="李四"' in page  # nothing typed is lost on the page
+    reopened = html.unescape(client.get(f"/applications/{application_id}/edit").text)
+    for value in typed.values():
+        assert f'value="{value}"' in reopened
+    assert 'value="300"' in reopened and 'value="abc"' not in reopened  # the refused answer: not saved
+    assert 'class="field-error"' not in reopened
+    assert t("app.saved_except") in page  # the summary says what became of the rest
