@@ -12,11 +12,15 @@ from portal_helpers import (
     client_of,
     csrf_of,
     edit_target,
+    enterprise_with_case,
+    fire,
+    login,
     portal_app,
     register,
     save_profile,
     scenario_answers,
     scenario_files,
+    staff,
     start_application,
     stored,
 )
@@ -216,3 +220,23 @@ def test_a_draft_keeps_the_good_answers_when_one_is_mistyped(portal_app: FastAPI
     assert 'value="300"' in reopened and 'value="abc"' not in reopened  # the refused answer: not saved
     assert 'class="field-error"' not in reopened
     assert t("app.saved_except") in page  # the summary says what became of the rest
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_amendment_marks_the_reopened_sections_in_the_task_list(portal_app: FastAPI, lang: str) -> None:
+    """Returned with only the budget reopened: the task list says "to amend" there and "locked"
+    elsewhere, never "completed" for all three, and the banner names the section."""
+    client, application_id = enterprise_with_case(portal_app)
+    reviewer = client_of(portal_app)
+    login(reviewer, staff(portal_app.state.portal, "reviewer", district="haizhu"))
+    assert fire(reviewer, application_id, "accept") == 303
+    assert fire(reviewer, application_id, "return_for_amendment", "请补充投资明细", sections="budget") == 303
+    client.cookies.set("lang", lang)
+    page = html.unescape(client.get(f"/applications/{application_id}/edit").text)
+    assert statuses(page) == {"applicant": "locked", "project": "locked", "budget": "amend"}
+    t = Translator(lang)
+    spec = portal_app.state.portal.forms.get(MEASURE)
+    assert t("apply.status.amend") in page and t("apply.status.locked") in page
+    assert t("apply.status.done") not in page
+    assert t("apply.tasks.amend_summary", count=1, total=3) in page
+    assert t("app.amend_sections", sections=spec.section("budget").title.get(lang)) in page

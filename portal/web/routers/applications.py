@@ -212,7 +212,10 @@ def form_page(
         "library": file_library(portal, actor),
         "refusal": refusal,
         "errors_note": t(note) if note and errors else None,
-        "tasks": section_statuses(spec, values, attached, lang) if long_form else None,
+        "tasks": section_statuses(spec, values, attached, lang, reopen) if long_form else None,
+        "reopened_titles": [
+            s.title.get(lang) for s in spec.sections if reopen is not None and s.id in reopen
+        ],
     }
     return render(request, "portal/application_form.html", context, status_code=status_code)
 
