@@ -186,13 +186,29 @@ def _with_identity(
     fill: bool = True,
 ) -> dict[str, Any]:
     """Answers whose identity fields are the profile's: absent ones filled in, different ones refused."""
+    problems = _identity_problems(session, portal, form, application, answers, lang, fill=fill)
+    if problems:
+        raise ValidationFailed(problems)
+    return answers
+
+
+def _identity_problems(
+    session: Session,
+    portal: Portal,
+    form: FormSpec,
+    application: Application,
+    answers: dict[str, Any],
+    lang: str,
+    *,
+    fill: bool = True,
+) -> list[FieldProblem]:
+    """Each identity field whose answer differs from the profile's; with `fill`, every identity
+    field of `answers` (absent or refused) is set to the profile's value."""
     expected = _identity(session, portal, form, application.enterprise_id)
     problems: list[FieldProblem] = []
     for name, value in expected.items():
         given = answers.get(name)
-        if given is None and fill:
-            answers[name] = value
-        elif given != value:
+        if (given is None and not fill) or (given is not None and given != value):
             label = form.fields[name].label.get(lang)
             problems.append(
                 FieldProblem(
@@ -202,9 +218,9 @@ def _with_identity(
                     else f"{label} must be the verified profile's ({value}); it cannot be changed.",
                 )
             )
-    if problems:
-        raise ValidationFailed(problems)
-    return answers
+        if fill:
+            answers[name] = value
+    return problems
 
 
 def _within_scope(
@@ -215,13 +231,13 @@ def _within_scope(
     answers: dict[str, Any],
     latest: ApplicationAnswers | None,
     lang: str,
-) -> dict[str, Any]:
-    """In an amendment, only the reopened sections change: a closed section's answer that is left
-    out keeps its submitted value, and one that differs from it is refused."""
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """In an amendment, only the reopened sections change: a closed section keeps its submitted
+    answers, and each answer given there that differs from them is a problem."""
     _, state = workflow_of(portal, application)
     reopened = reopened_in(session, cast(int, application.id)) if state.kind == "amendment" else None
     if reopened is None:
-        return answers
+        return answers, []
     submitted = _last_submitted(session, cast(int, application.id), latest)
     before, _ = form.coerce(submitted.answers if submitted is not None else {}, lang)
     merged = dict(answers)
@@ -232,11 +248,11 @@ def _within_scope(
         for field in section.fields:
             if field.name in answers and answers[field.name] != before.get(field.name):
                 problems.append(FieldProblem(field.name, _closed_section(section.title.get(lang), lang)))
-            elif field.name in before:
+            if field.name in before:
                 merged[field.name] = before[field.name]
-    if problems:
-        raise ValidationFailed(problems)
-    return merged
+            else:
+                merged.pop(field.name, None)
+    return merged, problems
 
 
 def _closed_section(title: str, lang: str) -> str:
@@ -267,22 +283,76 @@ def save_draft(
     *,
     lang: str = "zh",
 ) -> Application:
-    """Store the answers typed so far; an incomplete draft is fine, a mistyped value is not.
+    """Store the answers typed so far; an incomplete draft is fine, a mistyped value is not: any
+    answer a draft may not hold refuses the whole call (ValidationFailed) and nothing is written.
 
     After a submission the answers are a new version, so what was submitted is kept.
     """
+    saved = _save_draft(portal, actor, application_id, answers, expected_version, lang, keep_valid=False)
+    return saved.application
+
+
+@dataclass(frozen=True)
+class DraftSaved:
+    """A draft saved from the form: the case as it now is, and the answers that were refused.
+
+    A refused answer is not stored: the draft keeps what it held for that field before."""
+
+    application: Application
+    refused: list[FieldProblem]
+
+
+def save_valid_answers(
+    portal: Portal,
+    actor: Actor,
+    application_id: int,
+    answers: Mapping[str, Any],
+    expected_version: int,
+    *,
+    lang: str = "zh",
+) -> DraftSaved:
+    """As `save_draft`, but an answer a draft may not hold (mistyped, over a limit, a changed
+    identity field, a closed section's) is refused alone: every other answer is stored, so what
+    the applicant typed right is never lost to one wrong value. One transaction, audited."""
+    return _save_draft(portal, actor, application_id, answers, expected_version, lang, keep_valid=True)
+
+
+def _save_draft(
+    portal: Portal,
+    actor: Actor,
+    application_id: int,
+    answers: Mapping[str, Any],
+    expected_version: int,
+    lang: str,
+    *,
+    keep_valid: bool,
+) -> DraftSaved:
     with portal.transaction() as session:
         application = _owned(session, actor, application_id)
         _editable(portal, application)
         typed = dict(answers)
+        refused: list[FieldProblem] = []
         row = _latest_answers(session, application_id)
         form = portal.forms.get(application.measure_id)
         if form is not None:
             typed, errors = form.coerce_draft(answers, lang)
-            if errors:
-                raise ValidationFailed([FieldProblem(e.path, e.message) for e in errors])
-            typed = _within_scope(session, portal, form, application, typed, row, lang)
-            typed = _with_identity(session, portal, form, application, typed, lang)
+            refused = [FieldProblem(e.path, e.message) for e in errors]
+            if refused and not keep_valid:
+                raise ValidationFailed(refused)
+            earlier, _ = form.coerce(row.answers if row is not None else {}, lang)
+            for problem in refused:
+                name = problem.path.split(".", 1)[0]
+                if name in earlier:
+                    typed[name] = earlier[name]
+                else:
+                    typed.pop(name, None)
+            typed, out_of_scope = _within_scope(session, portal, form, application, typed, row, lang)
+            if out_of_scope and not keep_valid:
+                raise ValidationFailed(out_of_scope)
+            identity = _identity_problems(session, portal, form, application, typed, lang)
+            if identity and not keep_valid:
+                raise ValidationFailed(identity)
+            refused += out_of_scope + identity
         if row is None or row.submitted:
             row = ApplicationAnswers(
                 application_id=application_id,
@@ -301,14 +371,11 @@ def save_draft(
             expected_version,
             {"answers_version": row.version, "updated_at": portal.now()},
         )
-        audit_case(
-            session,
-            actor,
-            application,
-            "save_draft",
-            {"answers_version": row.version, "answers_hash": payload_hash(row.answers)},
-        )
-        return application
+        payload: dict[str, Any] = {"answers_version": row.version, "answers_hash": payload_hash(row.answers)}
+        if refused:
+            payload["refused"] = sorted({p.path for p in refused})
+        audit_case(session, actor, application, "save_draft", payload)
+        return DraftSaved(application, refused)
 
 
 def store_attachment(

@@ -137,22 +137,11 @@ class ObjectionFile:
     content_type: str
 
 
-def lodge_objection(
-    portal: Portal,
-    application_id: int,
-    *,
-    name: str,
-    contact: str,
-    email: str,
-    reasons: str,
-    file: ObjectionFile | None = None,
-    lang: str | None = None,
-) -> Objection:
-    """A member of the public objects to a case on notice; the objection holds the case.
-
-    Field problems carry codes (`required`, `too_long`, `email`, `file_too_large`) so the page
-    can say them in the reader's language. `lang` is the page's: the outcome is e-mailed in it.
-    """
+def objection_problems(
+    *, name: str, contact: str, email: str, reasons: str, file: ObjectionFile | None = None
+) -> list[FieldProblem]:
+    """What `lodge_objection` would refuse in these answers, each with its code; writes nothing,
+    so a page that refuses a file on its own grounds still names every other problem at once."""
     name, contact, email, reasons = name.strip(), contact.strip(), email.strip(), reasons.strip()
     problems = []
     for field, value, limit in (
@@ -170,6 +159,27 @@ def lodge_objection(
         problems.append(FieldProblem("email", "not an e-mail address", "email"))
     if file is not None and len(file.content) > MAX_FILE_BYTES:
         problems.append(FieldProblem("file", "over 10 MB", "file_too_large"))
+    return problems
+
+
+def lodge_objection(
+    portal: Portal,
+    application_id: int,
+    *,
+    name: str,
+    contact: str,
+    email: str,
+    reasons: str,
+    file: ObjectionFile | None = None,
+    lang: str | None = None,
+) -> Objection:
+    """A member of the public objects to a case on notice; the objection holds the case.
+
+    Field problems carry codes (`required`, `too_long`, `email`, `file_too_large`) so the page
+    can say them in the reader's language. `lang` is the page's: the outcome is e-mailed in it.
+    """
+    name, contact, email, reasons = name.strip(), contact.strip(), email.strip(), reasons.strip()
+    problems = objection_problems(name=name, contact=contact, email=email, reasons=reasons, file=file)
     if problems:
         raise ValidationFailed(problems)
     digest = hashlib.sha256(file.content).hexdigest() if file is not None else None

@@ -52,13 +52,23 @@ def _section_status(
 
 
 def section_statuses(
-    spec: FormSpec, answers: Mapping[str, Any], attached: Mapping[str, Sequence[str]], lang: str
+    spec: FormSpec,
+    answers: Mapping[str, Any],
+    attached: Mapping[str, Sequence[str]],
+    lang: str,
+    reopen: Sequence[str] | None = None,
 ) -> list[SectionStatus]:
-    """Each section's status: completed when nothing in it is missing or invalid."""
+    """Each section's status: completed when nothing in it is missing or invalid.
+
+    In an amendment (`reopen`: the sections the reviewer reopened) a reopened section is "to
+    amend" and every other one "locked", whatever their answers: the applicant sees at a glance
+    what the reviewer asked for, not a list of "completed" sections."""
     bad = {error.path.split(".")[0] for error in spec.validate(answers, lang)}
     rows = []
     for section in spec.sections:
         status, problems = _section_status(section, answers, attached, bad)
+        if reopen is not None:
+            status = "amend" if section.id in reopen else "locked"
         rows.append(SectionStatus(section.id, section.title.get(lang), status, problems))
     return rows
 
@@ -108,6 +118,22 @@ def answer_problems(
             if slot.required and not attached.get(slot.id):
                 problems[ATTACHMENT_PREFIX + slot.id] = t("apply.check.file_required")
     return problems
+
+
+def in_form_order(spec: FormSpec, errors: Mapping[str, str]) -> dict[str, str]:
+    """`errors` in the order a person meets the fields and upload slots going down the form;
+    a path the form does not know (a message for the form as a whole) comes first."""
+    order: dict[str, int] = {}
+    for section in spec.sections:
+        for f in section.fields:
+            order[f.name] = len(order)
+        for slot in section.attachments:
+            order[ATTACHMENT_PREFIX + slot.id] = len(order)
+
+    def place(path: str) -> int:
+        return order.get(path, order.get(path.split(".", 1)[0], -1))
+
+    return dict(sorted(errors.items(), key=lambda item: place(item[0])))
 
 
 @dataclass(frozen=True)

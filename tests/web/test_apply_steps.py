@@ -12,11 +12,15 @@ from portal_helpers import (
     client_of,
     csrf_of,
     edit_target,
+    enterprise_with_case,
+    fire,
+    login,
     portal_app,
     register,
     save_profile,
     scenario_answers,
     scenario_files,
+    staff,
     start_application,
     stored,
 )
@@ -185,3 +189,54 @@ def test_confirmation_of_a_draft_goes_to_the_case(portal_app: FastAPI) -> None:
     register(other)
     assert other.get(f"/applications/{application_id}/check").status_code == 404
     assert other.get(f"/applications/{application_id}/submitted").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_draft_keeps_the_good_answers_when_one_is_mistyped(portal_app: FastAPI, lang: str) -> None:
+    """保存草稿 with `abc` in a money field: the other answers are saved, the bad one is shown as
+    typed with its error, the summary says the rest was saved, and the draft keeps its earlier
+    value for the refused field."""
+    client, application_id, _ = drafted(portal_app, lang)
+    t = Translator(lang)
+    spec = portal_app.state.portal.forms.get(MEASURE)
+    action, token = edit_target(client, application_id)
+    first = {"contact_person": "王五", "requested_amount": "300", "csrf_token": token, "action": "save"}
+    assert client.post(action, data=first, follow_redirects=False).status_code == 303
+    action, token = edit_target(client, application_id)
+    typed = {"contact_person": "李四", "contact_phone": "13900139000", "project_name": "智慧园区示范项目"}
+    data = {**typed, "requested_amount": "abc", "csrf_token": token, "action": "save"}
+    refused = client.post(action, data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    page = html.unescape(refused.text)
+    label = spec.fields["requested_amount"].label.get(lang)
+    assert t("form.errors_title", count=1) in page
+    _, (wrong,) = spec.coerce_draft({"requested_amount": "abc"}, lang)
+    item = t("form.summary_item", field=label, message=wrong.message)
+    assert f'<a href="#field-requested_amount">{item}</a>' in page
+    assert 'value="abc"' in page and 'value="李四"' in page  # nothing typed is lost on the page
+    reopened = html.unescape(client.get(f"/applications/{application_id}/edit").text)
+    for value in typed.values():
+        assert f'value="{value}"' in reopened
+    assert 'value="300"' in reopened and 'value="abc"' not in reopened  # the refused answer: not saved
+    assert 'class="field-error"' not in reopened
+    assert t("app.saved_except") in page  # the summary says what became of the rest
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_amendment_marks_the_reopened_sections_in_the_task_list(portal_app: FastAPI, lang: str) -> None:
+    """Returned with only the budget reopened: the task list says "to amend" there and "locked"
+    elsewhere, never "completed" for all three, and the banner names the section."""
+    client, application_id = enterprise_with_case(portal_app)
+    reviewer = client_of(portal_app)
+    login(reviewer, staff(portal_app.state.portal, "reviewer", district="haizhu"))
+    assert fire(reviewer, application_id, "accept") == 303
+    assert fire(reviewer, application_id, "return_for_amendment", "请补充投资明细", sections="budget") == 303
+    client.cookies.set("lang", lang)
+    page = html.unescape(client.get(f"/applications/{application_id}/edit").text)
+    assert statuses(page) == {"applicant": "locked", "project": "locked", "budget": "amend"}
+    t = Translator(lang)
+    spec = portal_app.state.portal.forms.get(MEASURE)
+    assert t("apply.status.amend") in page and t("apply.status.locked") in page
+    assert t("apply.status.done") not in page
+    assert t("apply.tasks.amend_summary", count=1, total=3) in page
+    assert t("app.amend_sections", sections=spec.section("budget").title.get(lang)) in page

@@ -1,7 +1,8 @@
 """A saved draft is held to the limits that typing more never fixes (issue 11 §3).
 
 An unfinished answer waits for the submission, but 60 characters where the form allows 40, or
-words where a number goes, are said when the draft is saved, by field, and nothing is stored.
+words where a number goes, are said when the draft is saved, by field; those answers are not
+stored, and every other answer is.
 """
 
 from __future__ import annotations
@@ -42,4 +43,9 @@ def test_saving_a_draft_refuses_a_value_over_its_limit_and_keeps_the_rest_waitin
     assert any(line.startswith("联系人：") and "40" in line for line in lines), lines
     assert any(line.startswith("项目总投资") for line in lines), lines
     assert not any("项目简介" in line or "summary" in line for line in lines)  # too short waits
-    assert stored(portal_app, application_id).version == version  # nothing saved
+    assert "其余填写内容已保存为草稿" in refused.text
+    # The refused answers are not stored; the rest of the draft is.
+    assert stored(portal_app, application_id).version == version + 1
+    saved = client.get(f"/applications/{application_id}/edit").text
+    assert answers["project_name"] in saved and "太短" in saved
+    assert "张" * 60 not in saved and "很多" not in saved

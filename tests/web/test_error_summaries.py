@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from fastapi import FastAPI
 from portal_helpers import (
     case_form,
@@ -264,3 +265,50 @@ def test_reject_without_a_comment_names_the_box_and_keeps_the_case_where_it_is(p
     assert re.search(
         rf'name="sections" value="{re.escape(sections[0])}" checked', english.text
     )  # what was ticked stays
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_refused_files_and_wrong_answers_are_named_in_one_pass(portal_app: FastAPI, lang: str) -> None:
+    """A fake PDF, a CSV, a short phone number and a negative amount: all four are in the summary
+    and marked at their fields at once, not the files first and the answers one submit later."""
+    client = client_of(portal_app)
+    _, code = register(client)
+    client.cookies.set("lang", lang)
+    application_id = start_application(client)
+    spec = portal_app.state.portal.forms.get(stored(portal_app, application_id).measure_id)
+    action, token = edit_target(client, application_id)
+    answers = scenario_answers(code, contact_phone="12345", requested_amount="-500")
+    files = [
+        ("attachment:investment_evidence", ("发票.pdf", b"this is not a pdf at all", "application/pdf")),
+        ("attachment:budget_sheet", ("budget.csv", "项目,金额\n设备,100\n".encode(), "text/csv")),
+    ]
+    refused = client.post(action, data={**answers, "csrf_token": token, "action": "check"}, files=files)
+    assert refused.status_code == 422
+    expected = {
+        "field-contact_phone": spec.fields["contact_phone"].label.get(lang),
+        "field-requested_amount": spec.fields["requested_amount"].label.get(lang),
+        "attachment-investment_evidence": spec.attachments["investment_evidence"].label.get(lang),
+        "attachment-budget_sheet": spec.attachments["budget_sheet"].label.get(lang),
+    }
+    assert_names(refused.text, expected)
+    assert list(summary(refused.text)) == list(expected)  # in the order of the form
+    assert Translator(lang)("form.errors_title", count=4) in refused.text
+    assert 'value="12345"' in refused.text and 'value="-500"' in refused.text
+    assert stored(portal_app, application_id).state == "draft"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_objection_with_a_refused_file_names_every_field_too(portal_app: FastAPI, lang: str) -> None:
+    case = to_public_notice(portal_app)
+    public = client_of(portal_app)
+    public.cookies.set("lang", lang)
+    path = f"/notices/{case.application_id}"
+    data = {"csrf_token": csrf_of(public, path), "name": "", "contact": "", "email": "x@", "reasons": "不实"}
+    csv = {"file": ("evidence.csv", b"a,b\n1,2\n", "text/csv")}
+    refused = public.post(f"{path}/objection", data=data, files=csv)
+    assert refused.status_code == 422
+    t = Translator(lang)
+    names = {f"objection-{name}": t(f"notices.field.{name}") for name in ("name", "contact", "email", "file")}
+    assert_names(refused.text, names)
+    assert list(summary(refused.text)) == list(names)
+    assert t("form.errors_title", count=4) in refused.text and "不实" in refused.text

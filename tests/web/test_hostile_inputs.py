@@ -194,8 +194,9 @@ def test_bad_uploads_are_refused_with_the_reason_and_nothing_is_stored(
     )
     assert response.status_code == 422 and reason in response.text
     assert library_size(portal_app, username) == 0
-    # The answers were not saved either: the whole post was refused.
-    assert "城市视觉示范项目" not in client.get(f"/applications/{application_id}/edit").text
+    # The answers, all valid, were saved as a draft, and the page says so: only the file was refused.
+    assert "其余填写内容已保存为草稿" in response.text
+    assert "城市视觉示范项目" in client.get(f"/applications/{application_id}/edit").text
 
 
 def test_path_traversal_in_a_file_name_is_neutralised(portal_app: FastAPI) -> None:

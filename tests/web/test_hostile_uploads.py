@@ -128,6 +128,7 @@ def test_a_case_holds_at_most_its_quota_and_the_post_that_passes_it_keeps_nothin
     extra = [("attachment:investment_evidence", ("one-more.pdf", _pdf(999), "application/pdf"))]
     response = client.post(action, data=data, files=extra)
     assert response.status_code == 422 and f"每项申报最多附 {MAX_FILES_PER_CASE} 个文件" in response.text
+    assert "本次填写的内容均未保存" in response.text  # the summary says plainly that nothing was kept
     assert len(_stored_names(portal_app, username)) == MAX_FILES_PER_CASE
     assert "one-more.pdf" not in _stored_names(portal_app, username)
 

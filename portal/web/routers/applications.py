@@ -1,8 +1,11 @@
 """The enterprise's applications: start, fill in (with uploads), save, submit, amend, withdraw.
 
-One POST carries the answers and any new files. Files are checked by their bytes first; if
-one is refused the whole post is refused and nothing is stored, so a half-saved form never
-hides the reason. Drafts have no expiry: the latest answers are simply shown again.
+One POST carries the answers and any new files. What is valid is kept: the answers a draft may
+hold and the files whose bytes pass are stored, and the form comes back as typed with every
+problem of the post marked at once (a refused file, a mistyped answer and, on the way to a
+submission, everything it would meet), its summary saying that the rest was saved. Only a post
+past a quota of files is refused whole, and says so. Drafts have no expiry: the latest answers
+are simply shown again.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from portal.web.application_steps import (
     ATTACHMENT_PREFIX,
     LONG_FORM_SECTIONS,
     answer_problems,
+    in_form_order,
     section_statuses,
 )
 from portal.web.case_views import answer_rows, case_row, current_and_earlier_reasons, history_rows, reasons
@@ -165,8 +169,11 @@ def form_page(
     refusal: str | None = None,
     status_code: int = 200,
     check: bool = False,
+    note: str | None = None,
 ) -> HTMLResponse:
-    """The form with `errors` marked; `check` marks every problem a submission would meet instead."""
+    """The form with `errors` marked; `check` marks every problem a submission would meet as well.
+
+    `note` (a message key) is said under the error summary's title: whether the draft was saved."""
     portal = portal_of(request)
     lang = request_lang(request)
     t = Translator(lang)
@@ -190,7 +197,8 @@ def form_page(
     files = attached_files(portal, actor, application.id)
     attached = _names(files)
     if check:
-        errors = answer_problems(spec, values, attached, t)
+        errors = answer_problems(spec, values, attached, t) | errors
+    errors = in_form_order(spec, errors)
     long_form = len(spec.sections) >= LONG_FORM_SECTIONS
     context = {
         "actor": actor,
@@ -203,7 +211,11 @@ def form_page(
         "attached": files,
         "library": file_library(portal, actor),
         "refusal": refusal,
-        "tasks": section_statuses(spec, values, attached, lang) if long_form else None,
+        "errors_note": t(note) if note and errors else None,
+        "tasks": section_statuses(spec, values, attached, lang, reopen) if long_form else None,
+        "reopened_titles": [
+            s.title.get(lang) for s in spec.sections if reopen is not None and s.id in reopen
+        ],
     }
     return render(request, "portal/application_form.html", context, status_code=status_code)
 
@@ -345,48 +357,74 @@ def _save_or_submit(
         else None
     )
     answers = _posted_answers(form, spec, latest_answers(request, actor, application_id), reopen)
-    uploads, upload_errors = _checked_uploads(posted, spec, t)
-    if upload_errors:
-        return form_page(request, actor, application, spec, answers, upload_errors, status_code=422)
-    version = v
+    # Every problem of the post is said at once: refused files, refused answers and, on the way
+    # to the check page or a submission, everything a submission would meet.
+    uploads, problems = _checked_uploads(posted, spec, t)
+    action = form.get("action")
+    full = action in ("submit", "check")
     files = [app_service.NewFile(slot, data, MEDIA_TYPES[kind], name) for slot, kind, name, data in uploads]
+    saved = False
+    version = v
     try:
         if files:
+            # A post past a quota of files is refused whole, answers too (ValidationFailed below).
             uploaded = app_service.upload_files(
                 portal, actor, application_id, files, expected_version=version
             )
             version = uploaded.application.version
             for new_name, kept in uploaded.same_as.items():
                 flash(request, "app.flash.same_file", new=new_name, kept=kept)
-        version = app_service.save_draft(portal, actor, application_id, answers, version, lang=lang).version
-        removal = _removal(form.get("action"))
+        draft = app_service.save_valid_answers(portal, actor, application_id, answers, version, lang=lang)
+        saved = True
+        version = draft.application.version
+        problems |= {p.path: p.message for p in draft.refused}
+        if problems:
+            return _refused_post(
+                request, actor, application_id, spec, answers, problems, full=full, saved=saved
+            )
+        removal = _removal(action)
         if removal is not None:
             slot, attachment_id = removal
             name = app_service.detach(portal, actor, application_id, slot, attachment_id, version)
             flash(request, "app.flash.removed", name=name)
             return RedirectResponse(f"/applications/{application_id}/edit", status_code=303)
-        if form.get("action") == "submit":
+        if action == "submit":
             # Scripted clients may still submit from the form; people go through the check page.
             app_service.submit(portal, actor, application_id, version, lang=lang)
             flash(request, "apply.flash.submitted", id=application_id)
             return RedirectResponse(f"/applications/{application_id}/submitted", status_code=303)
-        if form.get("action") == "check":
+        if action == "check":
             return RedirectResponse(f"/applications/{application_id}/check", status_code=303)
     except ValidationFailed as failed:
-        application = get_application_for(portal, actor, application_id)
-        errors = field_errors(failed, files, t)
-        if form.get("action") == "submit" and spec is not None:
-            # A submission refused while saving is told everything at once, in the form's order,
-            # not only what a draft may not hold.
-            full = {e.path: e.message for e in spec.validate(answers, lang)}
-            errors = full | {k: v for k, v in errors.items() if k not in full}
-        return form_page(request, actor, application, spec, answers, errors, status_code=422)
+        # A quota of files, or a submission refused: told with everything else wrong.
+        problems |= field_errors(failed, files, t)
+        return _refused_post(request, actor, application_id, spec, answers, problems, full=full, saved=saved)
     except Refused as refused:
         application = get_application_for(portal, actor, application_id)
         message = refused.said_in(lang)
         return form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
     flash(request, "app.saved")
     return RedirectResponse(f"/applications/{application_id}/edit", status_code=303)
+
+
+def _refused_post(
+    request: Request,
+    actor: EnterpriseUser,
+    application_id: int,
+    spec: FormSpec,
+    answers: dict[str, Any],
+    problems: dict[str, str],
+    *,
+    full: bool,
+    saved: bool,
+) -> HTMLResponse:
+    """The form again, as typed, with each problem of the post at its field and in the summary,
+    which says whether the rest of the draft was saved."""
+    application = get_application_for(portal_of(request), actor, application_id)
+    note = "app.saved_except" if saved else "app.not_saved"
+    return form_page(
+        request, actor, application, spec, answers, problems, status_code=422, check=full, note=note
+    )
 
 
 def _removal(action: object) -> tuple[str, int] | None:

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from portal.forms.model import MEDIA_TYPES
 from portal.services import notices
-from portal.services.errors import ValidationFailed
+from portal.services.errors import FieldProblem, ValidationFailed
 from portal.web.downloads import attachment_response
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -142,13 +142,15 @@ def _lodge(
         try:
             kind = check_upload(data, _FILE_KINDS)
         except UploadRejected as rejected:
-            return _detail(
-                request,
-                application_id,
-                values=values,
-                errors={"file": rejected.message(t.lang)},
-                status_code=422,
+            # The file is refused by its bytes; every other problem of the form is said with it.
+            problems = notices.objection_problems(
+                name=values["name"],
+                contact=values["contact"],
+                email=values["email"],
+                reasons=values["reasons"],
             )
+            errors = _said(problems, t) | {"file": rejected.message(t.lang)}
+            return _detail(request, application_id, values=values, errors=errors, status_code=422)
         file = notices.ObjectionFile(data, safe_name(filename, kind), MEDIA_TYPES[kind])
     try:
         objection = notices.lodge_objection(
@@ -162,11 +164,17 @@ def _lodge(
             lang=t.lang,
         )
     except ValidationFailed as failed:
-        errors = {p.path: t(f"notices.error.{p.code or 'required'}", **p.params) for p in failed.errors}
-        return _detail(request, application_id, values=values, errors=errors, status_code=422)
+        return _detail(
+            request, application_id, values=values, errors=_said(failed.errors, t), status_code=422
+        )
     said = "notices.lodged_mailed" if values["email"] else "notices.lodged"
     flash(request, said, reference=objection.reference)
     return RedirectResponse(f"/notices/{application_id}", status_code=303)
+
+
+def _said(problems: list[FieldProblem], t: Translator) -> dict[str, str]:
+    """Each field's problem in the reader's words, from the service's codes."""
+    return {p.path: t(f"notices.error.{p.code or 'required'}", **p.params) for p in problems}
 
 
 @router.post("/review/{application_id}/close-notice")
