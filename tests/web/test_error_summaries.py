@@ -35,6 +35,7 @@ from review_helpers import (
     score_form,
     score_panel,
     to_expert_review,
+    to_public_notice,
 )
 
 from portal.services import banks, passwords
