@@ -12,6 +12,9 @@ from portal_helpers import PDF, case_form, client_of, login, portal_app
 from review_helpers import field_errors, sweep_after, to_public_notice
 
 from portal.services import notices
+from portal.web.i18n import Translator
+
+ZH, EN = Translator("zh"), Translator("en")
 
 __all__ = ["portal_app"]
 
@@ -118,6 +121,49 @@ def test_anyone_reads_the_notice_and_lodges_an_objection_that_holds_the_case(por
         case.portal.today_override = saved
     archive = public.get("/notices", params={"archived": "true", "q": "公示测试"}).text
     assert "广州公示测试科技有限公司" in archive and "已批准待拨付" in archive
+
+
+def test_the_case_page_says_how_to_decide_an_objection_only_while_it_can_be_decided(
+    portal_app: FastAPI,
+) -> None:
+    case = to_public_notice(portal_app)
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    lodged = public.post(
+        f"{path}/objection",
+        data={
+            "csrf_token": _token(public, path),
+            "name": "李四",
+            "contact": "020-5678",
+            "reasons": "项目未建成",
+        },
+        follow_redirects=False,
+    )
+    assert lodged.status_code == 303
+    review = f"/review/{case.application_id}"
+    pending = case.bureau.get(review).text
+    assert ZH("objections.decide_help") in pending and "异议已于" not in pending
+    assert 'value="dismiss_objection"' in pending  # the actions the help points to are there
+    version, token = case_form(case.bureau, review)
+    dismissed = case.bureau.post(
+        f"{review}/transition",
+        data={
+            "csrf_token": token,
+            "expected_version": str(version),
+            "event": "dismiss_objection",
+            "comment": "经核查项目已建成",
+        },
+        follow_redirects=False,
+    )
+    assert dismissed.status_code == 303
+    decided = case.bureau.get(review).text
+    # The actions are gone, and so is the help that pointed to them: the outcome is said instead.
+    assert 'value="dismiss_objection"' not in decided and ZH("objections.decide_help") not in decided
+    assert re.search(r"<p>异议已于 [^<]+ 处理：异议不成立。</p>", decided)
+    case.bureau.cookies.set("lang", "en")
+    english = case.bureau.get(review).text
+    assert EN("objections.decide_help") not in english
+    assert re.search(r"<p>The objection was decided on [^<]+: dismissed\.</p>", english)
 
 
 def _card(listing: str, application_id: int) -> str:
