@@ -181,6 +181,7 @@ def load_form(path: Path) -> FormSpec:
             )
         )
     _check_layout(r, sections, properties)
+    title_field = _title_field(r, top.get("title_field"), properties)
     return FormSpec(
         measure_id=measure_id,
         title=r.text(top.get("title"), "title"),
@@ -188,7 +189,21 @@ def load_form(path: Path) -> FormSpec:
         sections=tuple(sections),
         path=path,
         validator=make_validator(schema),
+        title_field=title_field,
     )
+
+
+def _title_field(r: _Reader, value: object, properties: Mapping[str, Any]) -> str | None:
+    """The optional `title_field`: a text property whose answer names what the case is about."""
+    if value is None:
+        return None
+    name = r.ident(value, "title_field")
+    if name not in properties:
+        raise r.fail("title_field", f"`{name}` is not a property of the schema")
+    schema = r.mapping(properties[name], f"schema.properties.{name}")
+    if schema.get("type") != "string" or "enum" in schema or "format" in schema:
+        raise r.fail("title_field", f"`{name}` must be a free-text field (`type: string`, no enum or format)")
+    return name
 
 
 def _check_layout(r: _Reader, sections: list[Section], properties: Mapping[str, Any]) -> None:

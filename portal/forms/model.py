@@ -111,6 +111,9 @@ class FormSpec:
     sections: tuple[Section, ...]
     path: Path
     validator: Draft202012Validator = field(compare=False, repr=False)
+    # The text field that names what a case is about (a project, a product, a model), shown
+    # beside the enterprise wherever cases must be told apart; None when the form has none.
+    title_field: str | None = None
 
     @property
     def fields(self) -> dict[str, FieldSpec]:
@@ -125,6 +128,15 @@ class FormSpec:
     def attachments(self) -> dict[str, AttachmentSlot]:
         """Every attachment slot by id, in form order."""
         return {a.id: a for s in self.sections for a in s.attachments}
+
+    def case_title(self, answers: Mapping[str, Any]) -> tuple[Text, str] | None:
+        """The title field's label and its answer, or None without a title field or an answer."""
+        if self.title_field is None:
+            return None
+        value = answers.get(self.title_field)
+        if not isinstance(value, str) or not value.strip():
+            return None
+        return self.fields[self.title_field].label, value.strip()
 
     def section(self, section_id: str) -> Section:
         """The section with this id; KeyError if the form has none."""

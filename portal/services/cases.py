@@ -63,6 +63,10 @@ REOPENED_KEY = "sections"
 _UNIT_PARTIES = frozenset({"district", "bureau"})
 _PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "expert": "expert", "admin": "admin"}
 
+# The events that decide a public-notice objection (the pack's notice stage offers them while one
+# is pending), and whether each upholds it.
+OBJECTION_DECISIONS: Mapping[str, bool] = {"dismiss_objection": False, "uphold_objection": True}
+
 
 def workflow_of(portal: Portal, application: Case) -> tuple[Workflow, StateSpec]:
     """The case's workflow and current stage; a stored value the pack does not know is BadStoredState."""
@@ -425,7 +429,7 @@ def _settle_objections(
     session: Session, portal: Portal, application: Case, actor: Actor, event: str, comment: str | None
 ) -> None:
     """Deciding on a public-notice objection is part of the transition that does so."""
-    sustained = {"dismiss_objection": False, "uphold_objection": True}.get(event)
+    sustained = OBJECTION_DECISIONS.get(event)
     if sustained is None:
         return
     pending = session.exec(

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from portal.db.audit import append_audit
 from portal.db.tables import Application, Decision, Enterprise, Objection, Transition
 from portal.services.access import is_lead_unit_staff, load_visible
+from portal.services.case_titles import CaseTitle, case_title
 from portal.services.cases import advance, case_context, workflow_of
 from portal.services.context import Portal
 from portal.services.decisions import money_ceiling, rule_of
@@ -36,7 +37,11 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 @dataclass(frozen=True)
 class Notice:
-    """One case's public notice, as the public page shows it (no internal codes)."""
+    """One case's public notice, as the public page shows it (no internal codes).
+
+    `application_id` is the notice's reference number (the one an objection quotes); `title`
+    is the answer the form names the case by (its `title_field`), if it has one.
+    """
 
     application_id: int
     measure_title: Label
@@ -49,6 +54,7 @@ class Notice:
     # The stage the case is in now (for a past notice: how it ended).
     stage: Label
     objections: int
+    title: CaseTitle | None = None
 
 
 def _notice_states(portal: Portal) -> set[str]:
@@ -68,9 +74,11 @@ def list_notices(
     portal: Portal, *, archived: bool = False, query: str = "", limit: int = 200
 ) -> list[Notice]:
     """Cases on notice now (or, with `archived`, past notices), newest first; `query` searches
-    the enterprise name, the measure title and the unit in both languages."""
+    the enterprise name, the case's title, the measure title and the unit in both languages, or
+    is the reference number (`12` or `#12`)."""
     states = _notice_states(portal)
     needle = query.strip().lower()
+    number = needle.removeprefix("#").strip()
     with portal.reading() as session:
         entries = session.exec(
             select(Transition, Application, Enterprise)
@@ -92,10 +100,18 @@ def list_notices(
             rule = rule_of(portal, application)
             unit = portal.pack.units.get(application.lead_unit, {})
             unit_label = Label(zh=unit.get("zh") or "", en=unit.get("en") or "")
+            title = case_title(portal, session, application)
             haystack = " ".join(
-                (enterprise.name, rule.title.zh, rule.title.en, unit_label.zh, unit_label.en)
+                (
+                    enterprise.name,
+                    title.value if title else "",
+                    rule.title.zh,
+                    rule.title.en,
+                    unit_label.zh,
+                    unit_label.en,
+                )
             ).lower()
-            if needle and needle not in haystack:
+            if needle and needle not in haystack and number != str(app_id):
                 continue
             opened_on = portal.clock.local_date(entered.at)
             objections = session.exec(
@@ -113,6 +129,7 @@ def list_notices(
                     open=is_open,
                     stage=stage.label,
                     objections=len(objections),
+                    title=title,
                 )
             )
             if len(notices) >= limit:

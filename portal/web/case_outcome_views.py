@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import Request
 
 from portal.db.tables import Application
+from portal.services import applications as app_service
 from portal.services import assignment, decisions, grants, notices, payments
 from portal.services import experts as expert_service
 from portal.services.access import is_lead_unit_staff
 from portal.services.case_files import expert_roster
+from portal.services.cases import OBJECTION_DECISIONS
 from portal.web.case_views import label
 from portal.web.i18n import Translator, request_lang
 from portal.web.session_auth import portal_of
@@ -59,11 +61,28 @@ def panel_context(request: Request, actor: Actor, application: Application) -> d
 
 
 def notice_context(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
-    """Objections to the case (they name the objector, so staff only) and whether it may close now."""
+    """Objections to the case (they name the objector, so staff only) and whether it may close now.
+
+    While one is pending, the page says how to decide it only to a reviewer who is offered the
+    deciding actions, and that the case is held to anyone else; once decided, it says the outcome.
+    """
     portal = portal_of(request)
     assert application.id is not None
+    objections = notices.objections_of(portal, actor, application.id)
+    pending = any(o.sustained is None for o in objections)
+    offered = pending and any(
+        e.name in OBJECTION_DECISIONS for e in app_service.allowed_events(portal, actor, application.id)
+    )
+    # One deciding action settles every objection pending then: one line per decision.
+    decided = sorted(
+        {(o.decided_at, o.sustained) for o in objections if o.sustained is not None and o.decided_at},
+        key=lambda d: d[0],
+    )
     return {
-        "objections": notices.objections_of(portal, actor, application.id),
+        "objections": objections,
+        "objections_pending": pending,
+        "objection_actions_offered": offered,
+        "objection_decisions": [{"at": at, "upheld": upheld} for at, upheld in decided],
         "notice_closable": notices.notice_closable(portal, actor, application.id),
         "local_time": portal.clock.wall_time,
     }

@@ -114,3 +114,33 @@ def test_a_form_file_that_is_not_utf8_is_a_form_error(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe" + GOOD.encode("utf-16-le"))
     with pytest.raises(FormFileError, match="utf-8"):
         load_form(path)
+
+
+TITLED = GOOD.replace(
+    "    amount: {type: number, multipleOf: 0.01}",
+    "    amount: {type: number, multipleOf: 0.01}\n    project: {type: string, maxLength: 80}",
+).replace(
+    "widget: money}", "widget: money}\n        - {name: project, label: {zh: 项目名称, en: Project name}}"
+)
+
+
+def test_the_title_field_names_the_case_by_its_answer(tmp_path: Path) -> None:
+    assert load_form(write(tmp_path, TITLED)).title_field is None
+    spec = load_form(
+        write(tmp_path, TITLED.replace("title: {zh: 示例", "title_field: project\ntitle: {zh: 示例"))
+    )
+    found = spec.case_title({"project": "  城市视觉示范项目 ", "amount": "1"})
+    assert found is not None and found[0].get("en") == "Project name" and found[1] == "城市视觉示范项目"
+    assert spec.case_title({"project": "  "}) is None and spec.case_title({}) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [("amount", "free-text field"), ("nothing", "not a property"), ("Bad-Name", "snake_case")],
+)
+def test_a_title_field_must_be_a_free_text_property(tmp_path: Path, value: str, where: str) -> None:
+    with pytest.raises(FormFileError) as raised:
+        load_form(
+            write(tmp_path, TITLED.replace("title: {zh: 示例", f"title_field: {value}\ntitle: {{zh: 示例"))
+        )
+    assert "title_field" in str(raised.value) and where in str(raised.value)

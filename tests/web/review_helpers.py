@@ -54,9 +54,9 @@ def favourable_only(workflow: Workflow) -> Callable[[TransitionSpec], bool]:
     return lambda edge: is_unfavourable(workflow, edge) or is_withdrawal(workflow, edge)
 
 
-def to_expert_review(app: FastAPI, *, name: str | None = None) -> ReviewedCase:
+def to_expert_review(app: FastAPI, *, name: str | None = None, **answers: str) -> ReviewedCase:
     portal = app.state.portal
-    enterprise, application_id = enterprise_with_case(app, name=name)
+    enterprise, application_id = enterprise_with_case(app, name=name, **answers)
     district = client_of(app)
     login(district, staff(portal, "reviewer", district="haizhu"))
     bureau = client_of(app)
@@ -127,9 +127,9 @@ def score(client: TestClient, case: ReviewedCase, value: str = "85", comment: st
     )
 
 
-def to_public_notice(app: FastAPI, *, name: str | None = None) -> ReviewedCase:
+def to_public_notice(app: FastAPI, *, name: str | None = None, **answers: str) -> ReviewedCase:
     """A case in expert review whose panel then scores it into the public notice."""
-    case = to_expert_review(app, name=name)
+    case = to_expert_review(app, name=name, **answers)
     score_panel(case)
     return case
 

@@ -8,9 +8,48 @@ from portal_helpers import case_form, portal_app
 from review_helpers import assign, declare, expert_client, field_errors, score, score_form, to_expert_review
 from sqlmodel import col, select
 
-from portal.db.tables import Application, AuditEvent
+from portal.db.tables import Application, AuditEvent, Enterprise, ExpertAssignment
 
 __all__ = ["portal_app"]
+
+
+def test_the_expert_is_told_who_applied_before_declaring_and_reads_nothing_else(portal_app: FastAPI) -> None:
+    case = to_expert_review(portal_app, name="广州声明测试科技有限公司")
+    with case.portal.reading() as session:
+        application = session.get(Application, case.application_id)
+        assert application is not None
+        enterprise = session.get(Enterprise, application.enterprise_id)
+        assert enterprise is not None
+        uscc = enterprise.uscc
+    name, expert_id = assign(case)
+    expert = expert_client(case, name)
+    page = expert.get(f"/expert/{case.application_id}").text
+    # Who applied and for what, before the declaration: name, code and the form's title answer.
+    before = page.split('id="declaration-title"')[0]
+    assert "申报单位" in before and "广州声明测试科技有限公司" in before and uscc in before
+    assert "项目名称" in before and "城市视觉示范项目" in before
+    assert f"本人承诺与申报单位广州声明测试科技有限公司（统一社会信用代码 {uscc}）及其关联方" in page
+    # Nothing else of the file: no other answer, no attachment, and the download is still refused.
+    assert "张三" not in page and "合同.pdf" not in page and "project_name" not in page
+    assert expert.get(f"/expert/{case.application_id}/attachments/1").status_code == 403
+    expert.cookies.set("lang", "en")
+    english = expert.get(f"/expert/{case.application_id}").text.split('id="declaration-title"')
+    assert "The applicant" in english[0] and "Unified social credit code" in english[0] and uscc in english[0]
+    assert "Project name" in english[0] and "城市视觉示范项目" in english[0]
+    assert (
+        f"tie to the applicant, 广州声明测试科技有限公司 (unified social credit code {uscc})," in english[1]
+    )
+    expert.cookies.set("lang", "zh")
+    declare(expert, case.application_id)
+    with case.portal.reading() as session:
+        seat = session.exec(
+            select(ExpertAssignment)
+            .where(col(ExpertAssignment.application_id) == case.application_id)
+            .where(col(ExpertAssignment.expert_id) == expert_id)
+        ).one()
+    # The statement kept is the one signed, naming the applicant.
+    assert seat.declaration_text is not None and "广州声明测试科技有限公司" in seat.declaration_text
+    assert uscc in seat.declaration_text
 
 
 def test_the_expert_reads_the_file_scores_with_comments_and_is_locked(portal_app: FastAPI) -> None:

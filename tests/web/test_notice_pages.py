@@ -12,6 +12,9 @@ from portal_helpers import PDF, case_form, client_of, login, portal_app
 from review_helpers import field_errors, sweep_after, to_public_notice
 
 from portal.services import notices
+from portal.web.i18n import Translator
+
+ZH, EN = Translator("zh"), Translator("en")
 
 __all__ = ["portal_app"]
 
@@ -118,6 +121,87 @@ def test_anyone_reads_the_notice_and_lodges_an_objection_that_holds_the_case(por
         case.portal.today_override = saved
     archive = public.get("/notices", params={"archived": "true", "q": "公示测试"}).text
     assert "广州公示测试科技有限公司" in archive and "已批准待拨付" in archive
+
+
+def test_the_case_page_says_how_to_decide_an_objection_only_while_it_can_be_decided(
+    portal_app: FastAPI,
+) -> None:
+    case = to_public_notice(portal_app)
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    lodged = public.post(
+        f"{path}/objection",
+        data={
+            "csrf_token": _token(public, path),
+            "name": "李四",
+            "contact": "020-5678",
+            "reasons": "项目未建成",
+        },
+        follow_redirects=False,
+    )
+    assert lodged.status_code == 303
+    review = f"/review/{case.application_id}"
+    pending = case.bureau.get(review).text
+    assert ZH("objections.decide_help") in pending and "异议已于" not in pending
+    assert 'value="dismiss_objection"' in pending  # the actions the help points to are there
+    version, token = case_form(case.bureau, review)
+    dismissed = case.bureau.post(
+        f"{review}/transition",
+        data={
+            "csrf_token": token,
+            "expected_version": str(version),
+            "event": "dismiss_objection",
+            "comment": "经核查项目已建成",
+        },
+        follow_redirects=False,
+    )
+    assert dismissed.status_code == 303
+    decided = case.bureau.get(review).text
+    # The actions are gone, and so is the help that pointed to them: the outcome is said instead.
+    assert 'value="dismiss_objection"' not in decided and ZH("objections.decide_help") not in decided
+    assert re.search(r"<p>异议已于 [^<]+ 处理：异议不成立。</p>", decided)
+    case.bureau.cookies.set("lang", "en")
+    english = case.bureau.get(review).text
+    assert EN("objections.decide_help") not in english
+    assert re.search(r"<p>The objection was decided on [^<]+: dismissed\.</p>", english)
+
+
+def _card(listing: str, application_id: int) -> str:
+    """The notice card that links to the case, as the list shows it."""
+    [card] = [
+        c for c in listing.split('<li class="notice-card">')[1:] if f'href="/notices/{application_id}"' in c
+    ]
+    return card
+
+
+def test_two_notices_of_one_enterprise_and_measure_are_told_apart(portal_app: FastAPI) -> None:
+    first = to_public_notice(portal_app, name="广州同名公示科技有限公司", project_name="城市视觉一期示范项目")
+    second = to_public_notice(
+        portal_app, name="广州同名公示科技有限公司", project_name="城市视觉二期示范项目"
+    )
+    public = client_of(portal_app)
+    listing = public.get("/notices", params={"q": "同名公示"}).text
+    one, two = _card(listing, first.application_id), _card(listing, second.application_id)
+    # Each entry carries its notice number and the project the form names the case by.
+    assert f"<dt>公示编号</dt><dd>{first.application_id}</dd>" in one
+    assert "<dt>项目名称</dt><dd>城市视觉一期示范项目</dd>" in one and "二期" not in one
+    assert f"<dt>公示编号</dt><dd>{second.application_id}</dd>" in two and "城市视觉二期示范项目" in two
+    # Nothing more of the answers than the title: not the contact person or the phone.
+    assert "张三" not in listing and "13800138000" not in listing and "project_name" not in listing
+    # The number and the project are searchable.
+    by_project = public.get("/notices", params={"q": "二期示范"}).text
+    assert "城市视觉二期示范项目" in by_project and "城市视觉一期示范项目" not in by_project
+    by_number = public.get("/notices", params={"q": f"#{first.application_id}"}).text
+    assert "城市视觉一期示范项目" in by_number and "城市视觉二期示范项目" not in by_number
+    detail = public.get(f"/notices/{first.application_id}").text
+    assert f"<dt>公示编号</dt><dd>{first.application_id}</dd>" in detail and "城市视觉一期示范项目" in detail
+    assert f"本异议针对公示编号 {first.application_id} 的事项。" in detail
+    public.cookies.set("lang", "en")
+    english = _card(public.get("/notices", params={"q": "同名公示"}).text, second.application_id)
+    assert f"<dt>Notice number</dt><dd>{second.application_id}</dd>" in english
+    assert "<dt>Project name</dt><dd>城市视觉二期示范项目</dd>" in english
+    english_detail = public.get(f"/notices/{second.application_id}").text
+    assert f"This objection concerns notice number {second.application_id}." in english_detail
 
 
 def test_objections_are_rate_limited_per_address(portal_app: FastAPI) -> None:

@@ -308,3 +308,76 @@ def test_a_closed_case_is_nobodys_work(portal_app: FastAPI) -> None:
     given = a.post(f"{page}/assign", data={"csrf_token": token, "assignee_id": bob_id})
     assert given.status_code == 409 and "The case is closed; there is no work to take or give." in given.text
     assert holder(portal, case) is None
+
+
+def test_the_bulk_confirm_page_offers_only_what_it_can_do_and_says_what_it_leaves_out(
+    portal_app: FastAPI,
+) -> None:
+    portal = portal_app.state.portal
+    ready = enterprise_with_case(portal_app, name="广州批量可办科技有限公司")[1]
+    owner, withdrawn = enterprise_with_case(portal_app, name="广州批量撤回科技有限公司")
+    changed = enterprise_with_case(portal_app, name="广州批量变动科技有限公司")[1]
+    reviewer = signed_in(portal_app, staff(portal, "reviewer", district="haizhu"))
+    queue = reviewer.get("/review").text
+    event = re.search(r'<select id="bulk-event" name="event"><option value="(\w+)"', queue)
+    assert event is not None
+    seen = {
+        case: re.findall(r'name="case" value="(\d+:\d+)"', reviewer.get(f"/review?q=%23{case}").text)[0]
+        for case in (ready, withdrawn, changed)
+    }
+    # The enterprise withdraws one case; another changes after the reviewer looked.
+    version, token = case_form(owner, f"/applications/{withdrawn}")
+    gone = owner.post(
+        f"/applications/{withdrawn}/withdraw",
+        data={"csrf_token": token, "expected_version": str(version), "comment": "不再申报", "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert gone.status_code == 303
+    after_withdrawal = f"{withdrawn}:{version + 1}"  # as a queue reloaded now shows it
+    colleague = signed_in(portal_app, staff(portal, "reviewer", district="haizhu"))
+    assert fire_event(colleague, changed, event.group(1)) == 200
+    workflow = portal.workflows[stored_state(portal, withdrawn)[0]]
+    action = {e.event: e.label for e in workflow.transitions}[event.group(1)]
+    withdrawn_stage = workflow.state(stored_state(portal, withdrawn)[1]).label
+
+    form = {
+        "csrf_token": csrf_of(reviewer, "/review"),
+        "event": event.group(1),
+        "case": [seen[ready], after_withdrawal, seen[changed]],
+    }
+    confirm = reviewer.post("/review/bulk", data=form)
+    assert confirm.status_code == 200
+    page = confirm.text
+    # Only the case the action can be taken on is listed and sent on.
+    assert f"将对以下 1 件案件执行“{action.zh}”" in page
+    assert re.findall(r'name="case" value="(\d+):\d+"', page) == [str(ready)]
+    # The others are named, each with its reason in words.
+    assert "不在本次办理之列：2 件" in page
+    assert f"广州批量撤回科技有限公司：当前阶段为“{withdrawn_stage.zh}”，不能执行“{action.zh}”" in page
+    assert "广州批量变动科技有限公司：在您查看之后已被他人处理，请打开案件核对" in page
+    reviewer.cookies.set("lang", "en")
+    english = reviewer.post("/review/bulk", data=form).text
+    assert "Left out of this action: 2" in english
+    assert f"its stage is now “{withdrawn_stage.en}”, where “{action.en}” cannot be taken" in english
+    reviewer.cookies.set("lang", "zh")
+
+    sent = {**form, "case": re.findall(r'name="case" value="(\d+:\d+)"', page)}
+    done = reviewer.post("/review/bulk/run", data=sent)
+    assert done.status_code == 200 and "已办理 1 件，共 1 件。" in done.text
+    assert stored_state(portal, withdrawn)[1] == "withdrawn"
+
+
+def stored_state(portal: Portal, application_id: int) -> tuple[str, str]:
+    """(workflow, state) of a case as stored now."""
+    with portal.reading() as session:
+        application = session.get(Application, application_id)
+        assert application is not None
+        return application.workflow, application.state
+
+
+def fire_event(client: TestClient, application_id: int, event: str) -> int:
+    version, token = case_form(client, f"/review/{application_id}")
+    return client.post(
+        f"/review/{application_id}/transition",
+        data={"csrf_token": token, "event": event, "expected_version": str(version)},
+    ).status_code

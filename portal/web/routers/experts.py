@@ -1,7 +1,9 @@
 """The experts' pages: their assigned cases, the no-conflict declaration, then the file and the scores.
 
-Until the declaration is signed the page shows nothing of the application but its title; the
-service refuses the documents too, so the order cannot be skipped by typing a URL. After it,
+Until the declaration is signed the page shows nothing of the application but who applied (the
+enterprise's registered name and code) and for what (the form's title answer), which the expert
+needs to judge a conflict; the service refuses the documents too, so the order cannot be skipped
+by typing a URL. After it,
 the expert reads the answers, the attachments (each download audited) and the eligibility
 trace, read-only, and scores each rubric criterion with a comment; a submitted sheet is locked.
 An expert with a conflict refuses the case instead, and the lead unit replaces them.
@@ -21,6 +23,7 @@ from portal.services import applications as app_service
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.case_files import case_files, download_case_file
+from portal.services.case_titles import case_parties
 from portal.services.errors import ValidationFailed
 from portal.web.case_views import answer_rows, case_row, label
 from portal.web.downloads import attachment_response
@@ -82,9 +85,16 @@ def _page(
     declared = expert_service.DECLARE_EVENT not in allowed
     sheet = expert_service.my_score(portal, actor, application_id) if declared else None
     rubric = portal.rubric
+    parties = case_parties(portal, actor, application_id)
     context: dict[str, Any] = {
         "actor": actor,
         "case": case_row(portal, application, t),
+        "applicant": {
+            "name": parties.enterprise_name,
+            "uscc": parties.uscc,
+            "title_label": parties.title.label.get(lang) if parties.title else "",
+            "title": parties.title.value if parties.title else "",
+        },
         "declared": declared,
         "sheet": sheet,
         "can_score": declared and sheet is None and expert_service.SCORE_EVENT in allowed,
@@ -142,9 +152,11 @@ def declare(
         return _page(
             request, actor, application_id, {}, {"confirm": t("expert.must_confirm")}, status_code=422
         )
-    expert_service.declare(
-        portal_of(request), actor, application_id, t("expert.declaration_text"), expected_version
-    )
+    portal = portal_of(request)
+    # The statement kept with the declaration names the applicant the expert was shown.
+    parties = case_parties(portal, actor, application_id)
+    statement = t("expert.declaration_text", name=parties.enterprise_name, uscc=parties.uscc)
+    expert_service.declare(portal, actor, application_id, statement, expected_version)
     flash(request, "expert.flash.declared")
     return RedirectResponse(f"/expert/{application_id}", status_code=303)
 

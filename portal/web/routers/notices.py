@@ -50,12 +50,15 @@ def _notice_row(notice: notices.Notice, lang: str) -> dict[str, Any]:
         "open": notice.open,
         "stage": notice.stage.en if lang == "en" else notice.stage.zh,
         "objections": notice.objections,
+        "title_label": notice.title.label.get(lang) if notice.title else "",
+        "title": notice.title.value if notice.title else "",
     }
 
 
 @router.get("/notices", response_class=HTMLResponse)
 def notice_list(request: Request, q: str = "", archived: bool = False) -> HTMLResponse:
-    """Cases on notice now, or past notices; `q` searches enterprise, measure and unit."""
+    """Cases on notice now, or past notices; `q` searches enterprise, title, measure and unit, or
+    is a reference number."""
     lang = request_lang(request)
     query = q.strip()[:MAX_QUERY]
     rows = notices.list_notices(portal_of(request), archived=archived, query=query)

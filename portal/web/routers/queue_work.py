@@ -14,9 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from portal.services import assignment, bulk, saved_views
-from portal.services.access import get_application_for
 from portal.services.case_files import enterprises_by_id
-from portal.services.errors import NotFound, ValidationFailed
+from portal.services.errors import ValidationFailed
 from portal.web.case_views import case_row
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -136,30 +135,40 @@ def _event_label(request: Request, actor: StaffUser, event: str) -> str:
 
 @router.post("/review/bulk", response_class=HTMLResponse)
 async def bulk_confirm(request: Request, actor: StaffUser) -> HTMLResponse:
-    """The confirm page: the chosen cases and the action, before anything is done."""
+    """The confirm page: the cases the action can be taken on, and those left out with the reason."""
     event, items = await _bulk_form(request)
     action = _event_label(request, actor, event)
-    rows = await run_in_threadpool(_visible_rows, request, actor, items)
-    context = {"actor": actor, "event": event, "action": action, "rows": rows, "outcomes": None}
+    rows, left_out = await run_in_threadpool(_preview_rows, request, actor, event, items)
+    context = {
+        "actor": actor,
+        "event": event,
+        "action": action,
+        "rows": rows,
+        "left_out": left_out,
+        "outcomes": None,
+    }
     return render(request, "portal/review_bulk.html", context, 200 if rows else 422)
 
 
-def _visible_rows(request: Request, actor: StaffUser, items: list[tuple[int, int]]) -> list[dict[str, Any]]:
-    """The chosen cases this reviewer may see, with what the confirm page shows of each."""
+def _preview_rows(
+    request: Request, actor: StaffUser, event: str, items: list[tuple[int, int]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The selection as the confirm page lists it: the ready cases, then those left out."""
     portal = portal_of(request)
     t = Translator(request_lang(request))
-    rows = []
-    for application_id, version in items:
-        try:
-            application = get_application_for(portal, actor, application_id)
-        except NotFound:
-            continue
-        enterprise = enterprises_by_id(portal, {application.enterprise_id})[application.enterprise_id]
-        row = case_row(portal, application, t, enterprise)
-        rows.append(
-            {"id": application_id, "version": version, "enterprise": enterprise.name, "stage": row.stage}
-        )
-    return rows
+    preview = bulk.preview_bulk(portal, actor, event, items)
+    seen = {c.application.enterprise_id for c in preview.ready + preview.left_out if c.application}
+    enterprises = enterprises_by_id(portal, seen)
+
+    def row(case: bulk.BulkCase) -> dict[str, Any]:
+        shown: dict[str, Any] = {"id": case.application_id, "version": case.version, "reason": case.left_out}
+        if case.application is None:  # nothing of a case outside the reviewer's remit is shown
+            return shown | {"enterprise": "", "stage": ""}
+        enterprise = enterprises[case.application.enterprise_id]
+        stage = case_row(portal, case.application, t, enterprise).stage
+        return shown | {"enterprise": enterprise.name, "stage": stage}
+
+    return [row(c) for c in preview.ready], [row(c) for c in preview.left_out]
 
 
 @router.post("/review/bulk/run", response_class=HTMLResponse)
