@@ -20,7 +20,7 @@ from portal_helpers import (
     submitted_case,
 )
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from portal.db.tables import Application, ApplicationAnswers, Attachment, AttachmentBlob, AuditEvent
 
@@ -62,11 +62,18 @@ def test_a_changed_identity_is_refused_with_a_field_error_on_the_page_and_the_ap
     page = client.post(action, data=data, files=scenario_files(), follow_redirects=False)
     assert page.status_code == 422
     assert "企业名称须与已核验的企业信息一致" in page.text and 'href="#field-enterprise_name"' in page.text
-    # The uploads of the same post were stored (they were acceptable); the answers were not.
+    # What was valid in the post was kept (its files, its other answers); the changed name was
+    # not: the draft holds the verified profile's name.
     after = _written(portal_app)
-    assert after[0] == before[0]
+    assert after[1] > before[1]
     with portal_app.state.portal.reading() as session:
         version = session.get(Application, application_id).version  # type: ignore[union-attr]
+        stored = session.exec(
+            select(ApplicationAnswers)
+            .where(ApplicationAnswers.application_id == application_id)
+            .order_by(col(ApplicationAnswers.version).desc())
+        ).first()
+    assert stored is not None and stored.answers["enterprise_name"] == "广州测试人工智能有限公司"
     api = client.put(
         f"/api/v1/applications/{application_id}/answers",
         json={

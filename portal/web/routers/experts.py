@@ -3,9 +3,9 @@
 Until the declaration is signed the page shows nothing of the application but who applied (the
 enterprise's registered name and code) and for what (the form's title answer), which the expert
 needs to judge a conflict; the service refuses the documents too, so the order cannot be skipped
-by typing a URL. After it,
-the expert reads the answers, the attachments (each download audited) and the eligibility
-trace, read-only, and scores each rubric criterion with a comment; a submitted sheet is locked.
+by typing a URL. After it, the expert reads the answers, the attachments (each download
+audited) and the eligibility trace, read-only, and scores each rubric criterion with a comment;
+a submitted sheet is locked.
 An expert with a conflict refuses the case instead, and the lead unit replaces them.
 """
 
