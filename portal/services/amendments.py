@@ -66,7 +66,27 @@ def reopened_in(session: Session, application_id: int) -> list[str] | None:
         .where(col(AuditEvent.event) == RETURN_EVENT)
         .order_by(col(AuditEvent.seq).desc())
     ).first()
-    if event is None or not isinstance(event.payload, dict):
-        return None
-    sections = event.payload.get(REOPENED_KEY)
+    return _sections(event.payload) if event is not None else None
+
+
+def reopened_per_return(portal: Portal, actor: Actor, application_id: int) -> list[list[str] | None]:
+    """The sections each return for amendment reopened, oldest first (None: the whole form).
+
+    One entry per `return_for_amendment` transition, in the same order, since every transition
+    writes one audit row under its event's name: the case history pairs them up by position.
+    """
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        payloads = session.exec(
+            select(AuditEvent.payload)
+            .where(col(AuditEvent.subject_type) == "application")
+            .where(col(AuditEvent.subject_id) == str(application_id))
+            .where(col(AuditEvent.event) == RETURN_EVENT)
+            .order_by(col(AuditEvent.seq))
+        ).all()
+    return [_sections(payload) for payload in payloads]
+
+
+def _sections(payload: object) -> list[str] | None:
+    sections = payload.get(REOPENED_KEY) if isinstance(payload, dict) else None
     return [str(s) for s in sections] if isinstance(sections, list) else None

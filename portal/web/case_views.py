@@ -16,6 +16,7 @@ from portal.clock import Clock
 from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transition
 from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
+from portal.services.amendments import RETURN_EVENT
 from portal.services.context import Portal
 from portal.web.application_steps import answer_text
 from portal.web.i18n import Translator
@@ -129,9 +130,20 @@ def case_row(
 
 
 def history_rows(
-    transitions: Sequence[Transition], workflow: Workflow, lang: str, clock: Clock
+    transitions: Sequence[Transition],
+    workflow: Workflow,
+    lang: str,
+    clock: Clock,
+    reopened: Sequence[list[str] | None] = (),
+    form: FormSpec | None = None,
 ) -> list[dict[str, Any]]:
-    """Transitions with stage and event names in `lang`, oldest first, in local time."""
+    """Transitions with stage and event names in `lang`, oldest first, in local time.
+
+    `reopened` (from `amendments.reopened_per_return`) gives each return for amendment the titles
+    of the sections it reopened, so the history says what the enterprise was asked to change.
+    """
+    titles = {section.id: section.title.get(lang) for section in form.sections} if form is not None else {}
+    returns = iter(reopened)
     events = {edge.event: edge.label for edge in workflow.transitions}
     # The enterprise is shown the reasons of staff decisions against it (returns, refusals).
     against = {
@@ -150,9 +162,16 @@ def history_rows(
                 "to_label": label(workflow.state(item.to_state).label, lang),
                 "comment": item.comment,
                 "against": item.event in against,
+                "reopened": _reopened_titles(next(returns, None), titles)
+                if item.event == RETURN_EVENT
+                else [],
             }
         )
     return rows
+
+
+def _reopened_titles(sections: list[str] | None, titles: Mapping[str, str]) -> list[str]:
+    return [titles[s] for s in sections or () if s in titles]
 
 
 def reasons(history: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from portal_helpers import (
+    case_form,
     client_of,
     csrf_of,
     edit_target,
@@ -240,3 +241,49 @@ def test_an_amendment_marks_the_reopened_sections_in_the_task_list(portal_app: F
     assert t("apply.status.done") not in page
     assert t("apply.tasks.amend_summary", count=1, total=3) in page
     assert t("app.amend_sections", sections=spec.section("budget").title.get(lang)) in page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_case_history_says_which_sections_each_return_reopened(portal_app: FastAPI, lang: str) -> None:
+    """Reviewers and the enterprise read in the history what each return asked to amend, by
+    section title: the first return the budget, the second the applicant and the project."""
+    client, application_id = enterprise_with_case(portal_app)
+    reviewer = client_of(portal_app)
+    login(reviewer, staff(portal_app.state.portal, "reviewer", district="haizhu"))
+    assert fire(reviewer, application_id, "accept") == 303
+    assert fire(reviewer, application_id, "return_for_amendment", "请补充投资明细", sections="budget") == 303
+    action, token = edit_target(client, application_id)
+    resubmitted = client.post(
+        action,
+        data={
+            "csrf_token": token,
+            "action": "submit",
+            "investment": "15000000",
+            "requested_amount": "4000000",
+        },
+        follow_redirects=False,
+    )
+    assert resubmitted.status_code == 303
+    version, token = case_form(reviewer, f"/review/{application_id}")
+    sections = ["applicant", "project"]
+    data = {"csrf_token": token, "event": "return_for_amendment", "expected_version": str(version)}
+    data |= {"comment": "请核对", "confirm": "yes"}
+    returned = reviewer.post(
+        f"/review/{application_id}/transition", data={**data, "sections": sections}, follow_redirects=False
+    )
+    assert returned.status_code == 303
+    spec = portal_app.state.portal.forms.get(MEASURE)
+    t = Translator(lang)
+
+    def said(*ids: str) -> str:
+        return t(
+            "app.amend_sections",
+            sections=t("punct.list_sep").join(spec.section(i).title.get(lang) for i in ids),
+        )
+
+    for who, path in ((client, f"/applications/{application_id}"), (reviewer, f"/review/{application_id}")):
+        who.cookies.set("lang", lang)
+        page = html.unescape(who.get(path).text)
+        history = page[page.index('<ol class="history">') :]
+        first, second = history.index(said("budget")), history.index(said(*sections))
+        assert first < second

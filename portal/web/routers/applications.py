@@ -23,7 +23,7 @@ from portal.forms.model import MEDIA_TYPES
 from portal.services import applications as app_service
 from portal.services import auto_grant, decisions, enterprises, grants
 from portal.services.access import get_application_for, list_applications_for
-from portal.services.amendments import reopened_sections
+from portal.services.amendments import reopened_per_return, reopened_sections
 from portal.services.case_files import CaseFile, case_files, download_case_file, file_library
 from portal.services.enterprises import profile_facts
 from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
@@ -104,7 +104,14 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
     t = Translator(lang)
     application = get_application_for(portal, actor, application_id)
     workflow = portal.workflows[application.workflow]
-    history = history_rows(app_service.history(portal, actor, application_id), workflow, lang, portal.clock)
+    history = history_rows(
+        app_service.history(portal, actor, application_id),
+        workflow,
+        lang,
+        portal.clock,
+        reopened_per_return(portal, actor, application_id),
+        portal.forms.get(application.measure_id),
+    )
     allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
     current, earlier = current_and_earlier_reasons(history)
     row = case_row(portal, application, t)

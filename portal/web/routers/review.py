@@ -19,7 +19,7 @@ from portal.services import applications as app_service
 from portal.services import assignment, saved_views
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for
-from portal.services.amendments import RETURN_EVENT, return_for_amendment
+from portal.services.amendments import RETURN_EVENT, reopened_per_return, return_for_amendment
 from portal.services.bulk import bulk_events
 from portal.services.case_files import (
     audit_names,
@@ -135,7 +135,12 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         "attachments": case_files(portal, actor, application_id),
         "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
         "history": history_rows(
-            app_service.history(portal, actor, application_id), workflow, lang, portal.clock
+            app_service.history(portal, actor, application_id),
+            workflow,
+            lang,
+            portal.clock,
+            reopened_per_return(portal, actor, application_id),
+            spec,
         ),
         "audit": audit_rows(portal, actor, application_id, steps, stages, t),
         "kept": kept_comment(request, application_id),
