@@ -30,7 +30,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
-from portal.db.tables import RunStatus, ScreeningRun, User
+from portal.db.tables import Enterprise, RunStatus, ScreeningRun, User
 from portal.rules import Rule
 from portal.rules.batch.compiler import OUTCOME
 from portal.rules.batch.formula_sql import NotCompilable
@@ -65,6 +65,8 @@ PIECE_ROWS = 20_000
 PIECE_BYTES = 4 << 20
 """Bytes per piece of a CSV (about 12,000 rows of the pack's facts): each piece is one report."""
 REJECTS_SHOWN = 200
+_NAMES_PER_QUERY = 500
+"""USCCs per lookup of registered names: well under the bound-parameter limits of both databases."""
 FINISHED = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value)
 
 
@@ -273,6 +275,24 @@ def hits_of(portal: Portal, actor: Actor, run_id: int) -> pa.Table:
     if run.hits_sha256 is None:
         raise NotFound("screening hits", run_id)
     return pq.read_table(io.BytesIO(portal.blobs.read(run.hits_sha256)))
+
+
+def registered_names(portal: Portal, actor: Actor, usccs: Sequence[str]) -> dict[str, str]:
+    """The names of the portal's registered enterprises among `usccs`, for the hits export: an
+    official reads who an eligible row is, not only its code (a row of a file not registered here
+    keeps its USCC alone)."""
+    if not may_view(actor):
+        return {}
+    wanted = sorted(set(usccs))
+    names: dict[str, str] = {}
+    with portal.reading() as session:
+        for start in range(0, len(wanted), _NAMES_PER_QUERY):
+            chunk = wanted[start : start + _NAMES_PER_QUERY]
+            found = session.exec(
+                select(Enterprise.uscc, Enterprise.name).where(col(Enterprise.uscc).in_(chunk))
+            ).all()
+            names.update((uscc, name) for uscc, name in found)
+    return names
 
 
 def rejects_of(portal: Portal, actor: Actor, run_id: int, limit: int | None = REJECTS_SHOWN) -> list[Reject]:

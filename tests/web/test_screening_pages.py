@@ -19,7 +19,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from portal_helpers import FACTS, client_of, csrf_of, login, portal_app, register, save_profile, staff
+from sqlmodel import select
 
+from portal.db.tables import Enterprise
 from portal.services import screening_runs
 from portal.services.enterprises import actor_for_username
 from portal.web.i18n import Translator
@@ -124,14 +126,14 @@ def test_an_upload_runs_and_its_page_shows_progress_results_and_rejects(portal_a
     hits = client.get(f"{location}/hits.csv")
     assert hits.status_code == 200 and hits.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(hits.content.decode("utf-8-sig"))))
-    assert rows[0] == ["行标识", "统一社会信用代码", "政策", "政策版本", "测算结果"]
-    assert [(r[0], r[2]) for r in rows[1:]] == [("R1", MEASURE_ZH), ("R3", MEASURE_ZH)]
+    assert rows[0] == ["行标识", "统一社会信用代码", "企业名称", "政策", "政策版本", "测算结果"]
+    assert [(r[0], r[3]) for r in rows[1:]] == [("R1", MEASURE_ZH), ("R3", MEASURE_ZH)]
     rejects = client.get(f"{location}/rejects.csv").content.decode("utf-8-sig")
     assert rejects.splitlines() == ["行号,原因", "2,职工总数：不是整数（18\\u00070）"]
 
     client.cookies.set("lang", "en")
     english = client.get(f"{location}/hits.csv").content.decode("utf-8-sig")
-    assert english.splitlines()[0] == "Row id,USCC,Measure,Measure version,Computed benefits"
+    assert english.splitlines()[0] == "Row id,USCC,Enterprise name,Measure,Measure version,Computed benefits"
     page = client.get(location).text
     assert "Screening run #" in page and "Finished" in page and "已完成" not in page
     assert "Total staff: not a whole number (18\\u00070)" in page
@@ -286,5 +288,12 @@ def test_the_register_with_notify_says_how_many_were_told(portal_app: FastAPI) -
     page = client.get(location).text
     told = re.search(r"已通知 (\d+) 项（企业 × 政策）", page)
     assert "本平台企业库" in page and told is not None and int(told.group(1)) >= 1
-    header = client.get(f"{location}/hits.csv").content.decode("utf-8-sig").splitlines()[0]
-    assert header == "统一社会信用代码,政策,政策版本,测算结果"  # the register's rows by USCC, not our ids
+    exported = client.get(f"{location}/hits.csv").content.decode("utf-8-sig")
+    header, *hits = list(csv.reader(io.StringIO(exported)))
+    assert header == ["统一社会信用代码", "企业名称", "政策", "政策版本", "测算结果"]  # by USCC, not our ids
+    # Each row names the registered enterprise, and a benefit reads as people write it.
+    with portal_app.state.portal.reading() as session:
+        names = {e.uscc: e.name for e in session.exec(select(Enterprise)).all()}
+    assert hits and all(row[1] == names[row[0]] for row in hits)
+    benefits = [row[4] for row in hits if row[4]]
+    assert benefits and all("：" in b and not re.search(r"\b0\.\d", b) for b in benefits), benefits

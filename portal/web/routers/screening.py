@@ -10,6 +10,7 @@ in `<noscript>` does the same.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from portal.rules import Rule
 from portal.services import screening_runs
 from portal.services.context import Portal
 from portal.services.errors import ValidationFailed
+from portal.web.amounts import amount_text
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
 from portal.web.screening_reasons import reworded
@@ -229,16 +231,18 @@ def _cell(text: str | None) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _benefits(rule: Rule | None, row: dict[str, Any], lang: str) -> str:
+def _benefits(rule: Rule | None, row: dict[str, Any], t: Translator) -> str:
+    """Each computed benefit as people read it ("补偿比例：50%", "Grant: ¥3,000,000"), not as stored."""
     if rule is None:
         return ""
     shown = []
     for name, spec in rule.benefit.items():
         value = row.get(f"benefit.{name}")
         if value is not None:
-            label = spec.label.get(lang) if spec.label is not None else ""
-            shown.append(f"{label}: {value}" if label else str(value))
-    return "; ".join(shown)
+            amount = amount_text(Decimal(value), spec.type, t.lang)
+            label = spec.label.get(t.lang) if spec.label is not None else ""
+            shown.append(f"{label}{t('punct.colon')}{amount}" if label else amount)
+    return t("punct.semicolon").join(shown)
 
 
 @router.get("/screening/{run_id}/hits.csv")
@@ -253,20 +257,23 @@ def hits_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
     header = [t("screening.csv.row_id" if key == "row_id" else "screening.csv.row")] if key else []
     header += [
         t("export.th_uscc"),
+        t("screening.csv.enterprise"),
         t("screening.csv.measure"),
         t("screening.csv.version"),
         t("screening.csv.benefits"),
     ]
     lines: list[Sequence[str | int | None]] = [header]
     rules = {m: portal.pack.select(m, run.evaluated_on) for m in set(hits.column("measure").to_pylist())}
+    names = screening_runs.registered_names(portal, actor, [u for u in hits.column("uscc").to_pylist() if u])
     for row in hits.to_pylist():
         cells: list[str | int | None] = [_cell(row[key]) if key == "row_id" else row[key]] if key else []
         lines.append([
             *cells,
             row["uscc"] or "",
+            _cell(names.get(row["uscc"] or "")),
             _title(portal, row["measure"], run.evaluated_on, t),
             row["version"],
-            _benefits(rules[row["measure"]], row, t.lang),
+            _benefits(rules[row["measure"]], row, t),
         ])  # fmt: skip
     return attachment(csv_bytes(lines), CSV_TYPE, f"screening-{run_id}-hits.csv")
 
