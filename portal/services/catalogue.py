@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
-from portal.db.tables import EnterpriseProfile
+from sqlmodel import col, select
+
+from portal.db.tables import Application, EnterpriseProfile
 from portal.forms.model import AttachmentSlot
 from portal.rules import Rule
 from portal.rules.text import Text
@@ -46,12 +49,24 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class OpenCase:
+    """One of the enterprise's own applications still under way, shown beside "apply" so that a
+    second click does not start a duplicate unnoticed."""
+
+    id: int
+    measure_id: str
+    workflow: str
+    state: str
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """The check of every measure in force, how each is obtained, and the profile it read."""
 
     check: dict[str, object]
     channels: dict[str, ChannelView]
     profile: EnterpriseProfile | None
+    open_cases: dict[str, list[OpenCase]]
 
 
 def _in_force(portal: Portal) -> list[Rule]:
@@ -106,4 +121,20 @@ def catalogue_for(portal: Portal, actor: Actor, lang: str, measures: list[str] |
     wanted = [r.id for r in _in_force(portal) if measures is None or r.id in measures]
     entities = {portal.pack.versions(m)[-1].applies_to for m in wanted}
     check = portal.pack.check({**{e: {} for e in entities}, **facts}, portal.today(), wanted, lang)
-    return Catalogue(check, catalogue_channels(portal, wanted), profile)
+    return Catalogue(check, catalogue_channels(portal, wanted), profile, _open_cases(portal, actor, wanted))
+
+
+def _open_cases(portal: Portal, actor: Actor, measures: list[str]) -> dict[str, list[OpenCase]]:
+    """The enterprise's applications for `measures` not yet in a final stage, by measure, oldest first."""
+    with portal.reading() as session:
+        rows = session.exec(
+            select(Application.id, Application.measure_id, Application.workflow, Application.state)
+            .where(col(Application.enterprise_id) == actor.enterprise_id)
+            .where(col(Application.measure_id).in_(measures))
+            .order_by(col(Application.id))
+        ).all()
+    found: dict[str, list[OpenCase]] = {}
+    for case_id, measure_id, workflow, state in rows:
+        if not portal.workflows[workflow].state(state).final:
+            found.setdefault(measure_id, []).append(OpenCase(cast(int, case_id), measure_id, workflow, state))
+    return found

@@ -26,6 +26,7 @@ from portal_helpers import (
     stored,
 )
 
+from portal.web.case_views import label
 from portal.web.i18n import Translator
 
 __all__ = ["portal_app"]
@@ -287,3 +288,35 @@ def test_the_case_history_says_which_sections_each_return_reopened(portal_app: F
         history = page[page.index('<ol class="history">') :]
         first, second = history.index(said("budget")), history.index(said(*sections))
         assert first < second
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_measure_page_names_the_enterprises_applications_under_way_before_another(
+    portal_app: FastAPI, lang: str
+) -> None:
+    """A second click on "apply" must not start a duplicate unnoticed: the card and the measure
+    page list the enterprise's own applications still under way, by stage, and the button says it
+    starts another one. Another enterprise sees the plain button and nothing of these cases."""
+    client, submitted = enterprise_with_case(portal_app)
+    draft = start_application(client)
+    portal = portal_app.state.portal
+    workflow = portal.workflows[stored(portal_app, submitted).workflow]
+    t = Translator(lang)
+
+    def stage(case_id: int) -> str:
+        return label(workflow.state(stored(portal_app, case_id).state).label, lang)
+
+    client.cookies.set("lang", lang)
+    for path in (f"/catalogue/{MEASURE}", "/catalogue"):
+        page = html.unescape(client.get(path).text)
+        for case_id in (submitted, draft):
+            link = f'<a href="/applications/{case_id}">{t("catalogue.open_case", id=case_id, stage=stage(case_id))}</a>'
+            assert link in page, path
+        assert t("catalogue.apply_again") in page
+    other = client_of(portal_app)
+    register(other)
+    save_profile(other)
+    other.cookies.set("lang", lang)
+    fresh = html.unescape(other.get(f"/catalogue/{MEASURE}").text)
+    assert t("catalogue.apply") in fresh and t("catalogue.apply_again") not in fresh
+    assert "open-cases" not in fresh and f'href="/applications/{submitted}"' not in fresh

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from portal.services.catalogue import catalogue_for, measure_entry, public_catalogue
+from portal.web.case_views import label
 from portal.web.catalogue_views import entry_view
 from portal.web.i18n import Translator, request_lang
 from portal.web.security import require_csrf
@@ -27,7 +28,7 @@ router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False
 def _badges(request: Request, actor: Actor | None, measures: list[str] | None) -> dict[str, Any]:
     """An enterprise's results by measure, and its profile version; nothing for anyone else."""
     if actor is None or actor.role != "enterprise" or actor.enterprise_id is None:
-        return {"results": {}, "version": None, "enterprise": False}
+        return {"results": {}, "version": None, "enterprise": False, "open_cases": {}}
     portal = portal_of(request)
     lang = request_lang(request)
     found = catalogue_for(portal, actor, lang, measures)
@@ -36,6 +37,13 @@ def _badges(request: Request, actor: Actor | None, measures: list[str] | None) -
         "results": {r["measure"]: r for r in results},
         "version": found.profile.version if found.profile else None,
         "enterprise": True,
+        "open_cases": {
+            measure: [
+                {"id": case.id, "stage": label(portal.workflows[case.workflow].state(case.state).label, lang)}
+                for case in cases
+            ]
+            for measure, cases in found.open_cases.items()
+        },
     }
 
 
@@ -65,5 +73,6 @@ def measure_page(measure_id: str, request: Request, actor: Visitor) -> HTMLRespo
         "result": badges["results"].get(measure_id),
         "version": badges["version"],
         "enterprise": badges["enterprise"],
+        "open_cases": badges["open_cases"],
     }
     return render(request, "portal/measure.html", context)
