@@ -310,7 +310,8 @@ def test_the_measure_page_names_the_enterprises_applications_under_way_before_an
     for path in (f"/catalogue/{MEASURE}", "/catalogue"):
         page = html.unescape(client.get(path).text)
         for case_id in (submitted, draft):
-            link = f'<a href="/applications/{case_id}">{t("catalogue.open_case", id=case_id, stage=stage(case_id))}</a>'
+            words = t("catalogue.open_case", id=case_id, stage=stage(case_id))
+            link = f'<a href="/applications/{case_id}">{words}</a>'
             assert link in page, path
         assert t("catalogue.apply_again") in page
     other = client_of(portal_app)
