@@ -142,8 +142,16 @@ def _context(letter: LetterData) -> dict[str, Any]:
             }
             for line in letter.trace
         ],
+        "trace_source": _shared_source(letter),
         "qr_data_uri": "data:image/png;base64," + base64.b64encode(qr_png(letter.verify_url)).decode("ascii"),
     }
+
+
+def _shared_source(letter: LetterData) -> str:
+    """The one legal source every criterion cites, said once above the annex table; "" when the
+    criteria cite different sources (then each row keeps its own in a column)."""
+    sources = {line.source for line in letter.trace}
+    return sources.pop() if len(sources) == 1 else ""
 
 
 def _shown_outcome(letter: LetterData, outcome: str) -> str:

@@ -329,3 +329,20 @@ def test_the_issuer_and_date_never_stand_alone_on_a_page(lang: str) -> None:
     # ... nor with the one-line verification note alone: real body lines go over with it.
     note = WORDING[lang]["verify_note"].replace(" ", "")
     assert page.index(note) > 0, "only the verification note stands before the signature"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_source_every_criterion_cites_is_said_once_above_the_annex(lang: str) -> None:
+    """Five rows repeating one long citation buried the criteria: a shared source is said once, in
+    a line above the table, which then has no source column; different sources keep the column."""
+    words = WORDING[lang]
+    shared = page_texts(render_letter(replace(APPROVAL, lang=lang)))[1]
+    cited = SOURCE.replace(" ", "")
+    assert (
+        shared.count(cited) == 1
+        and f"{words['col.source']}{words['colon']}{cited}".replace(" ", "") in shared
+    )
+    other = "穗科规字〔2025〕3号 第二条"
+    line = TraceLine("track", "属于重点方向", "In a priority track", "pass", other)
+    mixed = page_texts(render_letter(replace(APPROVAL, lang=lang, trace=[*APPROVAL.trace, line])))[1]
+    assert mixed.count(cited) == len(APPROVAL.trace) and other.replace(" ", "") in mixed
