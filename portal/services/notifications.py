@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from email.message import EmailMessage
 from typing import Any, Literal, Required, TypedDict, Unpack, cast
 
@@ -23,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from portal.db.tables import Notification, User
-from portal.documents.formatting import format_date
+from portal.documents.formatting import format_amount, format_date
 from portal.messages import Lang, catalogue, normalise_lang
 from portal.services.context import Portal
 from portal.services.errors import NotFound
@@ -123,13 +124,15 @@ def notify_all(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
 _DATE_PARAMS = frozenset({"date", "deadline"})
 # Parameters holding free text someone typed, which may be empty.
 _TEXT_PARAMS = frozenset({"comment", "reasons"})
+# Parameters holding yuan as a decimal string, shown as each language writes money.
+_MONEY_PARAMS = frozenset({"amount"})
 
 
 def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) -> dict[str, object]:
     """Language-neutral parameters as words in `lang`.
 
     `measure` becomes its title, `state` (of `workflow`) its stage's label, a date param a
-    date, and any value with a catalogue entry `<message>.<param>.<value>` (an outcome, an
+    date, an amount yuan, and any value with a catalogue entry `<message>.<param>.<value>` (an outcome, an
     action) that entry.
     """
     texts = catalogue()
@@ -143,6 +146,9 @@ def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) 
                 words[name] = format_date(date.fromisoformat(value), lang)
         elif name in _TEXT_PARAMS and not value:
             words[name] = texts["reason.none_given"][lang]
+        elif name in _MONEY_PARAMS and isinstance(value, str):
+            with suppress(InvalidOperation):  # an amount that is not one reads as stored
+                words[name] = format_amount(Decimal(value), "money", lang)
     measure = params.get("measure")
     if isinstance(measure, str) and measure in portal.pack.measure_ids():
         versions = portal.pack.versions(measure)

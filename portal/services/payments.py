@@ -114,7 +114,21 @@ class Candidate:
 
 def payee_of(session: Session, application: Application, enterprise: Enterprise) -> Payee | None:
     """The account in the case's latest answers that hold one (免申即享: the enterprise confirmed it
-    with the case), else the account the enterprise keeps on its profile, else None."""
+    with the case), else the account the enterprise keeps on its profile, else None.
+
+    An account the bank already failed to pay for this case gives way to the profile's account
+    when the enterprise keeps another one there: a failed payment tells the enterprise to check
+    and correct that account (note.payment_failed), so its correction is what the next batch pays.
+    """
+    kept = kept_account(enterprise)
+    failed = set(
+        session.exec(
+            select(PaymentLine.account_number)
+            .where(col(PaymentLine.application_id) == application.id)
+            .where(col(PaymentLine.outcome) == LineOutcome.FAILED.value)
+        ).all()
+    )
+    corrected = kept is not None and kept.account_number not in failed
     rows = session.exec(
         select(ApplicationAnswers)
         .where(col(ApplicationAnswers.application_id) == application.id)
@@ -123,9 +137,10 @@ def payee_of(session: Session, application: Application, enterprise: Enterprise)
     for row in rows:
         account = (row.answers or {}).get(PAYMENT_ACCOUNT)
         if isinstance(account, dict) and account.get("account_number") and account.get("bank_name"):
+            if corrected and str(account["account_number"]) in failed:
+                break
             name = str(account.get("account_name") or enterprise.name)
             return Payee(name, str(account["bank_name"]), str(account["account_number"]))
-    kept = kept_account(enterprise)
     return None if kept is None else Payee(enterprise.name, kept.bank_name, kept.account_number)
 
 

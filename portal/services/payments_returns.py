@@ -15,6 +15,11 @@ line of the batch with the same amount fires the disbursement transition on its 
 transition fired by hand; a failed line frees its case for a later batch; anything else is kept
 for follow-up. The same file imported again finds its earlier import and changes nothing, and a
 line already settled by another file is reported as such: nothing moves twice.
+
+A failed line is also told, in the same transaction: the enterprise (no money arrived; check the
+account it is paid into; the bureau pays again) and the staff who may disburse the case, read off
+the workflow's disbursement transition (its roles, in its jurisdiction), who must batch it again.
+Each failed line is told once: it is settled by then, so no later file tells it again.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from portal.services.applications import transition_in
 from portal.services.cases import workflow_of
 from portal.services.context import Portal
 from portal.services.errors import FieldProblem, Refused, ValidationFailed
+from portal.services.notifications import notify
 from portal.services.payments import (
     audit_batch,
     batch_lines,
@@ -56,6 +62,7 @@ from portal.services.payments import (
 )
 from portal.text_rules import without_bidi
 from portal.workflows import Actor
+from portal.workflows.spec import TransitionSpec
 
 MAX_BYTES = 2_000_000
 MAX_LINES = 10_000
@@ -270,7 +277,57 @@ def _settle(
     line.settled_at = portal.now()
     line.bank_message = row.message
     session.add(line)
+    if not row.paid:
+        application = cast(Application, session.get(Application, line.application_id))
+        workflow, _ = workflow_of(portal, application)
+        _tell_failed(session, application, disbursement_edges(portal).get(workflow.name), batch, line)
     return ReturnResult.PAID if row.paid else ReturnResult.FAILED
+
+
+def _tell_failed(
+    session: Session,
+    application: Application,
+    edge: TransitionSpec | None,
+    batch: PaymentBatch,
+    line: PaymentLine,
+) -> None:
+    """Tell the enterprise its money did not arrive and what to do, and whoever may disburse the
+    case (the disbursement transition's roles, in its jurisdiction) that it must be paid again.
+
+    Keyed by the payment line: a failed line is settled, so a later file never reaches here for
+    it again, and the keys hold even if one did. A new attempt that fails again is a new line,
+    and is told again.
+    """
+    link = f"/applications/{application.id}"
+    params: dict[str, object] = {
+        "id": application.id,
+        "measure": application.measure_id,
+        "amount": str(line.amount),
+        "reasons": line.bank_message or "",
+    }
+    notify(
+        session,
+        kind="case_update",
+        enterprise_id=application.enterprise_id,
+        link=link,
+        message="note.payment_failed",
+        params=params,
+        dedupe_key=f"payment_failed:{line.id}",
+    )
+    if edge is None:
+        return
+    for role in sorted(edge.roles - {"enterprise"}):
+        notify(
+            session,
+            kind="work_item",
+            role=role,
+            district=application.district if edge.jurisdiction == "district" else None,
+            bureau=application.lead_unit if edge.jurisdiction == "bureau" else None,
+            link=link,
+            message="note.payment_failed_staff",
+            params={**params, "batch": batch.id},
+            dedupe_key=f"payment_failed:{line.id}:{role}",
+        )
 
 
 def _stored_lines(session: Session, return_id: int) -> list[PaymentReturnLine]:

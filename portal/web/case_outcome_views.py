@@ -124,3 +124,31 @@ def payment_context(request: Request, actor: Actor, application: Application) ->
             "batch_id": attempt.batch_id if attempt.batch_reachable else None,
         })  # fmt: skip
     return {"payments": rows}
+
+
+def own_payment_context(request: Request, actor: Actor, application: Application) -> list[dict[str, Any]]:
+    """The enterprise's own words for its case's payment attempts, newest first: money on its way,
+    paid, or a payment the bank reported failed, with the bank's explanation and what to do
+    (check the account it is paid into; the bureau pays again) until a new attempt is under way.
+
+    Batch numbers stay off this page: they are the bureau's bookkeeping, not the enterprise's.
+    """
+    portal = portal_of(request)
+    assert application.id is not None
+    t = Translator(request_lang(request))
+    attempts = payments.case_payments(portal, actor, application.id)
+    rows = []
+    for index, attempt in enumerate(attempts):
+        at = portal.clock.wall_time(attempt.settled_at or attempt.added_at)
+        words = {"at": at, "amount": t.money(attempt.amount)}
+        retried = any(a.outcome == "failed" for a in attempts[index + 1 :])
+        if attempt.outcome == "failed":
+            reason = attempt.bank_message or t("reason.none_given")
+            key = "pay.own.failed" if attempt.held_as_failed else "pay.own.failed_before"
+            text = t(key, reason=reason, **words)
+        elif attempt.outcome == "pending":
+            text = t("pay.own.retry" if retried else "pay.own.pending", **words)
+        else:
+            text = t("pay.own.paid", **words)
+        rows.append({"text": text, "failed": attempt.held_as_failed, "newest": index == 0})
+    return rows

@@ -119,12 +119,14 @@ def approved_case(
     *,
     account: str = "6217857000001234567",
     bank: str = "中国银行广州海珠支行",
+    email: str | None = None,
 ) -> int:
-    """A new Haizhu enterprise's approved 免申即享 case, confirmed with `account`."""
+    """A new Haizhu enterprise's approved 免申即享 case, confirmed with `account`; its user has
+    `email`, if given."""
     code = new_uscc()
     enterprise, user = enterprises.register_enterprise(
         portal, uscc=code, name=name, district=DISTRICT, username=f"pay{code[-8:].lower()}",
-        password=PASSWORD, display_name="财务", verified=True,
+        password=PASSWORD, display_name="财务", email=email, verified=True,
     )  # fmt: skip
     owner = enterprises.actor_for_username(portal, user.username)
     profile = enterprises.save_profile(portal, owner, {"enterprise": FACTS}, None)

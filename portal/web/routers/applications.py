@@ -34,6 +34,7 @@ from portal.web.application_steps import (
     in_form_order,
     section_statuses,
 )
+from portal.web.case_outcome_views import own_payment_context
 from portal.web.case_views import answer_rows, case_row, current_and_earlier_reasons, history_rows, reasons
 from portal.web.confirm_step import confirm_page, confirmed, flash_moved, forget_comment
 from portal.web.downloads import attachment_response
@@ -126,6 +127,7 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         "needs_confirmation": auto_grant.is_awaiting(portal, application),
         "letters": decisions.letters_for(portal, actor, application_id),
         "granted": grants.decided_grant(portal, actor, application_id),
+        "payments": own_payment_context(request, actor, application),
         **_submitted(portal, actor, application, lang),
     }
     return render(request, "portal/application.html", {"actor": actor, "case": case})

@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from portal.services import bank_access, banks, consents
-from portal.services.errors import ValidationFailed
+from portal.services import bank_access, banks, consents, verification
+from portal.services.errors import Refused, ValidationFailed
 from portal.web.case_views import fact_labels
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -35,11 +35,18 @@ def _consents_page(
     *,
     errors: dict[str, str] | None = None,
     chosen: dict[str, Any] | None = None,
+    refusal: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The page; an unverified enterprise is told why it cannot grant a consent yet, and where it
+    verifies itself, instead of being offered a form the service would refuse on submit."""
     portal = portal_of(request)
+    standing = verification.status_of(portal, actor)
     context = {
         "actor": actor,
+        "verified": standing.verified,
+        "verification_pending": standing.pending,
+        "refusal": refusal,
         "consents": consents.consents_for(portal, actor),
         "banks": banks.active_banks(portal),
         "products": list(portal.city.banking.products),
@@ -82,6 +89,10 @@ def _grant(request: Request, actor: EnterpriseUser, form: FormData) -> Response:
         t = Translator(request_lang(request))
         errors = {p.path: t(f"consents.error.{p.code}", **p.params) for p in failed.errors}
         return _consents_page(request, actor, errors=errors, chosen=chosen, status_code=422)
+    except Refused as refused:
+        # A post the page did not offer (an unverified enterprise): the page again, saying why.
+        message = refused.said_in(request_lang(request))
+        return _consents_page(request, actor, chosen=chosen, refusal=message, status_code=409)
     flash(request, "consents.done.granted")
     return RedirectResponse("/consents", status_code=303)
 
