@@ -221,7 +221,7 @@ def test_an_unverified_enterprise_prepares_but_cannot_submit_or_consent(portal_a
         assert "企业身份尚未核验" in page and 'href="/verification"' in page, path
     client.get("/lang/en?next=/applications")
     english = client.get("/applications").text
-    assert "Your enterprise is not verified yet" in english and "Upload the verification papers" in english
+    assert "Your enterprise is not verified yet" in english and "Verification papers and progress" in english
     client.get("/lang/zh?next=/applications")
 
     actor = actor_for_username(portal, username)
