@@ -10,17 +10,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from portal.documents.model import BenefitKind, Language
-from portal.locales import BABEL_LOCALES
+from portal.locales import BABEL_LOCALES, long_date
 
 
 def format_date(day: date, lang: Language) -> str:
     """2026年11月27日 in Chinese, November 27, 2026 in English."""
-    text: str = babel_format_date(day, format="long", locale=BABEL_LOCALES[lang])
-    return text
+    return long_date(day, lang)
 
 
 def format_amount(amount: Decimal, kind: BenefitKind, lang: Language) -> str:

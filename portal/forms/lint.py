@@ -1,7 +1,9 @@
 """Cross-checks between forms and the rule pack's fact dictionary.
 
 Loading already proves a form is internally consistent; lint proves it agrees with the rest of
-the pack: every `prefill` names a fact that exists and whose type fits the field.
+the pack: every `prefill` names a fact that exists and whose type fits the field, and a field
+prefilled from a `past: true` date (one that has happened) is bounded by `not_after: today` too,
+so the form refuses the future day the profile already refuses.
 """
 
 from collections.abc import Mapping
@@ -44,5 +46,10 @@ def lint_forms(
                 problems.append(
                     f"{spec.path}: field `{f.name}`: "
                     f"a {fact_type} fact cannot prefill a `{f.json_type}` field"
+                )
+            elif definition.get("past") is True and not (f.not_after is not None and f.not_after.is_today):
+                problems.append(
+                    f"{spec.path}: field `{f.name}`: prefill `{f.prefill}` is a date that has happened "
+                    "(`past: true`); give the field `not_after: today`"
                 )
     return problems

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,16 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from portal.forms.errors import FormFileError
-from portal.forms.model import ATTACHMENT_KINDS, WIDGETS, AttachmentSlot, FieldSpec, FormSpec, Section, Text
+from portal.forms.model import (
+    ATTACHMENT_KINDS,
+    WIDGETS,
+    AttachmentSlot,
+    DateBound,
+    FieldSpec,
+    FormSpec,
+    Section,
+    Text,
+)
 from portal.forms.validate import make_validator
 from portal.rules.errors import RuleFileError
 from portal.rules.yaml_loader import load_yaml
@@ -71,12 +81,23 @@ def _default_widget(schema: Mapping[str, Any]) -> str:
     return "text"
 
 
+_FIELD_KEYS = frozenset(
+    {"name", "label", "widget", "help", "prefill", "locked", "options", "messages", "not_before", "not_after"}
+)
+
+
 def _field(
     r: _Reader, raw: object, where: str, properties: Mapping[str, Any], required: set[str]
 ) -> FieldSpec:
     m = r.mapping(raw, where)
     name = r.ident(m.get("name"), f"{where}.name")
     where = f"{where}({name})"
+    # A misspelt key (`not_afer: today`) would otherwise switch its check off without a word.
+    unknown = sorted(set(map(str, m)) - _FIELD_KEYS)
+    if unknown:
+        raise r.fail(
+            where, f"unknown key {', '.join(f'`{k}`' for k in unknown)}; use {', '.join(sorted(_FIELD_KEYS))}"
+        )
     if name not in properties:
         raise r.fail(where, f"field `{name}` is not a property of the schema")
     schema = r.mapping(properties[name], f"schema.properties.{name}")
@@ -100,6 +121,7 @@ def _field(
     messages = {
         str(k): r.text(v, f"{where}.messages.{k}") for k, v in r.mapping(m.get("messages", {}), where).items()
     }
+    not_before, not_after = _date_bounds(r, m, where, schema)
     return FieldSpec(
         name=name,
         label=r.text(m.get("label"), f"{where}.label"),
@@ -111,7 +133,40 @@ def _field(
         locked=locked,
         options=options,
         messages=messages,
+        not_before=not_before,
+        not_after=not_after,
     )
+
+
+_BOUNDS = ("not_before", "not_after")
+
+
+def _date_bounds(
+    r: _Reader, m: Mapping[str, Any], where: str, schema: Mapping[str, Any]
+) -> tuple[DateBound | None, DateBound | None]:
+    """A field's `not_before` / `not_after`: `today` or a fixed `YYYY-MM-DD`, on date fields only."""
+    bounds: dict[str, DateBound] = {}
+    for key in _BOUNDS:
+        value = m.get(key)
+        if value is None:
+            continue
+        if schema.get("format") != "date":
+            raise r.fail(f"{where}.{key}", f"`{key}` applies only to a `format: date` field")
+        if value == "today":
+            bounds[key] = DateBound(None)
+        elif isinstance(value, date) and not isinstance(value, datetime):  # YAML reads 2024-01-01 as a date
+            bounds[key] = DateBound(value)
+        elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                bounds[key] = DateBound(date.fromisoformat(value))
+            except ValueError:
+                raise r.fail(f"{where}.{key}", f"`{value}` is not a date") from None
+        else:
+            raise r.fail(f"{where}.{key}", f"must be `today` or a date as YYYY-MM-DD, not `{value}`")
+    earliest, latest = bounds.get("not_before"), bounds.get("not_after")
+    if earliest and latest and earliest.day and latest.day and earliest.day > latest.day:
+        raise r.fail(f"{where}.not_before", "is after `not_after`: no date could be given")
+    return earliest, latest
 
 
 def _attachment(r: _Reader, raw: object, where: str) -> AttachmentSlot:

@@ -40,6 +40,11 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "统一社会信用代码无效（应为 18 位且校验位正确）。",
         "en": "Not a valid unified social credit code (18 characters with a correct check digit).",
     },
+    # A form field's `not_before` / `not_after`; the limit is the day in words (2026年11月27日).
+    "not_after.today": {"zh": "不能晚于今天（{limit}）。", "en": "Cannot be later than today ({limit})."},
+    "not_after": {"zh": "不能晚于{limit}。", "en": "Cannot be later than {limit}."},
+    "not_before.today": {"zh": "不能早于今天（{limit}）。", "en": "Cannot be earlier than today ({limit})."},
+    "not_before": {"zh": "不能早于{limit}。", "en": "Cannot be earlier than {limit}."},
     "format": {"zh": "格式不正确。", "en": "This value is not in the expected format."},
     "additionalProperties": {"zh": "表单包含未知字段。", "en": "The form contains an unknown field."},
     "invalid": {"zh": "填写内容无效。", "en": "This value is not valid."},

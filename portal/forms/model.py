@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +51,25 @@ class Text:
 
 
 @dataclass(frozen=True)
+class DateBound:
+    """A limit on a date answer (`not_after` / `not_before`): a fixed day, or `today`.
+
+    `today` is the day the answer is checked, which the caller passes in (the services take it
+    from the portal's one clock): the engine never reads the system clock.
+    """
+
+    day: date | None  # None: today
+
+    def on(self, today: date) -> date:
+        """The limit as it stands on `today`."""
+        return today if self.day is None else self.day
+
+    @property
+    def is_today(self) -> bool:
+        return self.day is None
+
+
+@dataclass(frozen=True)
 class FieldSpec:
     """One answer: its schema (a property of the form's object schema) plus presentation."""
 
@@ -65,6 +85,17 @@ class FieldSpec:
     locked: bool = False
     options: Mapping[str, Text] = field(default_factory=dict)
     messages: Mapping[str, Text] = field(default_factory=dict)
+    # Limits on a `format: date` answer: a contract cannot be signed, nor a filing made, in the future.
+    not_before: DateBound | None = None
+    not_after: DateBound | None = None
+
+    def date_range(self, today: date) -> tuple[date | None, date | None]:
+        """The earliest and latest day this answer may be on `today` (None: no limit), for the
+        validator and for the date input's `min` and `max`."""
+        return (
+            self.not_before.on(today) if self.not_before is not None else None,
+            self.not_after.on(today) if self.not_after is not None else None,
+        )
 
     @property
     def json_type(self) -> str:
@@ -157,14 +188,18 @@ class FormSpec:
         return coerce_answers(self, raw, lang)
 
     def coerce_draft(
-        self, raw: Mapping[str, Any], lang: str = "zh"
+        self, raw: Mapping[str, Any], lang: str = "zh", *, today: date
     ) -> tuple[dict[str, Any], list[FieldError]]:
-        """As `coerce`, and values over a limit of the schema are refused even in a draft."""
-        return draft_answers(self, raw, lang)
+        """As `coerce`, and values over a limit of the schema, or a date outside its bounds on
+        `today`, are refused even in a draft."""
+        return draft_answers(self, raw, lang, today=today)
 
-    def validate(self, answers: Mapping[str, Any], lang: str = "zh") -> list[FieldError]:
-        """Field-level errors in `lang`; an empty list means the answers are complete and valid."""
-        return validate_answers(self, answers, lang)
+    def validate(self, answers: Mapping[str, Any], lang: str = "zh", *, today: date) -> list[FieldError]:
+        """Field-level errors in `lang`; an empty list means the answers are complete and valid.
+
+        `today` is the caller's (the portal's clock), against which `not_after: today` is judged.
+        """
+        return validate_answers(self, answers, lang, today=today)
 
     def prefill(self, profile_facts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         """Answers taken from the enterprise profile, keyed by field name."""

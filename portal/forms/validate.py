@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from jsonschema.exceptions import ValidationError
 
 from portal.forms.errors import FieldError
 from portal.forms.messages import message
+from portal.locales import long_date
 from portal.uscc import is_valid_uscc
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ _GROUPED_DECIMAL = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 # Beyond 10^18 no amount or count in this policy is real, and jsonschema's `multipleOf` on a
 # larger Decimal exceeds the default 28-digit precision and raises instead of answering.
 _MAX_ADJUSTED_EXPONENT = 17
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _TRUE = frozenset({"true", "on", "1", "yes"})
 _FALSE = frozenset({"false", "off", "0", "no"})
 
@@ -170,7 +173,48 @@ def _translate(spec: FormSpec, error: ValidationError, lang: str) -> list[FieldE
     return [FieldError(".".join(path), _field_message(f, keyword, key, lang, limit))]
 
 
-def validate_answers(spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh") -> list[FieldError]:
+def _iso_date(value: object) -> date | None:
+    """The day of a `YYYY-MM-DD` answer; None for anything else (fromisoformat alone takes 20261206)."""
+    if not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _date_bound_errors(
+    spec: FormSpec, typed: Mapping[str, Any], errors: list[FieldError], lang: str, today: date
+) -> list[FieldError]:
+    """A date answer outside its field's `not_before` / `not_after` on `today`.
+
+    JSON Schema has no keyword for "not after today", so the bounds are checked here, once the
+    schema has found the date well-formed (a field already in `errors` is left to that message).
+    """
+    wrong = {e.path for e in errors}
+    found: list[FieldError] = []
+    for f in spec.fields.values():
+        value = typed.get(f.name)
+        if (f.not_before is None and f.not_after is None) or f.name in wrong:
+            continue
+        day = _iso_date(value)
+        if day is None:  # malformed: the schema's `format` says so at submission
+            continue
+        earliest, latest = f.date_range(today)
+        if earliest is not None and day < earliest:
+            keyword, bound, limit = "not_before", f.not_before, earliest
+        elif latest is not None and day > latest:
+            keyword, bound, limit = "not_after", f.not_after, latest
+        else:
+            continue
+        key = f"{keyword}.today" if bound is not None and bound.is_today else keyword
+        found.append(FieldError(f.name, _field_message(f, keyword, key, lang, long_date(limit, lang))))
+    return found
+
+
+def validate_answers(
+    spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh", *, today: date
+) -> list[FieldError]:
     """One error per field at most (the first the applicant should fix), in form order."""
     typed, errors = coerce_answers(spec, answers, lang)
     unknown = [k for k in answers if k not in spec.fields]
@@ -179,6 +223,7 @@ def validate_answers(spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh
     rejected = {e.path for e in errors}
     for error in spec.validator.iter_errors(typed):
         errors.extend(e for e in _translate(spec, error, lang) if e.path not in rejected)
+    errors += _date_bound_errors(spec, typed, errors, lang, today)
     return _first_per_field(spec, errors)
 
 
@@ -187,18 +232,20 @@ _DRAFT_LIMITS = frozenset({"maxLength", "maximum", "exclusiveMaximum", "maxItems
 
 
 def draft_answers(
-    spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh"
+    spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh", *, today: date
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """The typed answers of a draft, and what it may not hold even unfinished.
 
-    A missing answer or one still too short waits for the submission; a mistyped value or one
-    over a limit (60 characters where the form allows 40) is said at once.
+    A missing answer or one still too short waits for the submission; a mistyped value, one
+    over a limit (60 characters where the form allows 40) or a date outside its bounds on
+    `today` (a contract signed next year) is said at once.
     """
     typed, errors = coerce_answers(spec, answers, lang)
     rejected = {e.path for e in errors}
     for error in spec.validator.iter_errors(typed):
         if error.validator in _DRAFT_LIMITS:
             errors.extend(e for e in _translate(spec, error, lang) if e.path not in rejected)
+    errors += _date_bound_errors(spec, typed, errors, lang, today)
     return typed, _first_per_field(spec, errors)
 
 

@@ -335,7 +335,7 @@ def _save_draft(
         row = _latest_answers(session, application_id)
         form = portal.forms.get(application.measure_id)
         if form is not None:
-            typed, errors = form.coerce_draft(answers, lang)
+            typed, errors = form.coerce_draft(answers, lang, today=portal.today())
             refused = [FieldProblem(e.path, e.message) for e in errors]
             if refused and not keep_valid:
                 raise ValidationFailed(refused)
@@ -704,7 +704,7 @@ def submit(
         answers: dict[str, Any] = dict(answers_row.answers) if answers_row is not None else {}
         form = portal.forms.get(application.measure_id)
         if form is not None:
-            errors = form.validate(answers, lang)
+            errors = form.validate(answers, lang, today=portal.today())
             if errors:
                 raise ValidationFailed([FieldProblem(e.path, e.message) for e in errors])
             answers, _ = form.coerce(answers, lang)

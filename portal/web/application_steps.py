@@ -57,13 +57,15 @@ def section_statuses(
     attached: Mapping[str, Sequence[str]],
     lang: str,
     reopen: Sequence[str] | None = None,
+    *,
+    today: dt.date,
 ) -> list[SectionStatus]:
     """Each section's status: completed when nothing in it is missing or invalid.
 
     In an amendment (`reopen`: the sections the reviewer reopened) a reopened section is "to
     amend" and every other one "locked", whatever their answers: the applicant sees at a glance
     what the reviewer asked for, not a list of "completed" sections."""
-    bad = {error.path.split(".")[0] for error in spec.validate(answers, lang)}
+    bad = {error.path.split(".")[0] for error in spec.validate(answers, lang, today=today)}
     rows = []
     for section in spec.sections:
         status, problems = _section_status(section, answers, attached, bad)
@@ -105,14 +107,19 @@ def answer_text(field: FieldSpec, value: object, t: Translator) -> str:
 
 
 def answer_problems(
-    spec: FormSpec, answers: Mapping[str, Any], attached: Mapping[str, Sequence[str]], t: Translator
+    spec: FormSpec,
+    answers: Mapping[str, Any],
+    attached: Mapping[str, Sequence[str]],
+    t: Translator,
+    *,
+    today: dt.date,
 ) -> dict[str, str]:
     """What still stands between these answers and a submission, by form path, in the reader's words.
 
     The field errors are those `submit` would give; a required upload slot without a file is
     named too, so the applicant learns every problem before pressing the button.
     """
-    problems = {error.path: error.message for error in spec.validate(answers, t.lang)}
+    problems = {error.path: error.message for error in spec.validate(answers, t.lang, today=today)}
     for section in spec.sections:
         for slot in section.attachments:
             if slot.required and not attached.get(slot.id):

@@ -11,12 +11,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Final
 
-from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from portal.locales import BABEL_LOCALES
+from portal.locales import BABEL_LOCALES, long_date
 from portal.messages import Lang, catalogue, normalise_lang
 
 LANG_COOKIE: Final = "lang"
@@ -71,7 +70,7 @@ class Translator:
         if value is None:
             return ""
         day = dt.date.fromisoformat(value) if isinstance(value, str) else value
-        return str(babel_format_date(day, format="long", locale=self.locale))
+        return long_date(day, self.lang)
 
     def file(self, content_type: str, size: int) -> str:
         """A stored file's kind and size as people read them ("PDF 文件 · 1.2 MB"), never a MIME type."""

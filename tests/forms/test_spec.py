@@ -34,7 +34,7 @@ def write(tmp_path: Path, text: str, name: str = "demo.measure") -> Path:
 def test_a_minimal_form_loads_with_exact_decimals(tmp_path: Path) -> None:
     spec = load_form(write(tmp_path, GOOD))
     assert spec.schema["properties"]["amount"]["multipleOf"] == Decimal("0.01")
-    assert spec.validate({"amount": "0.10"}) == []
+    assert spec.validate({"amount": "0.10"}, today=dt.date(2026, 11, 27)) == []
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,9 @@ def test_prefill_takes_profile_facts(hte: FormSpec) -> None:
     }
     answers = hte.prefill(profile)
     assert answers == {"enterprise_name": "广州智算", "revenue": Decimal("40000000"), "employees": 120}
-    assert hte.validate(answers) != []  # prefilled is a start, not a complete application
+    assert (
+        hte.validate(answers, today=dt.date(2026, 11, 27)) != []
+    )  # prefilled is a start, not a complete application
 
 
 def test_prefill_turns_dates_into_iso_strings(tmp_path: Path) -> None:

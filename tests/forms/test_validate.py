@@ -1,10 +1,14 @@
 """Validation messages per JSON-Schema keyword, in zh and en, one per field, in form order."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from portal.forms import FieldError, FormSpec
+
+# The engine never reads the clock: every check is judged on the day its caller passes.
+TODAY = dt.date(2026, 11, 27)
 
 VALID = {
     "enterprise_name": "广州智算科技有限公司",
@@ -26,12 +30,13 @@ VALID = {
 def errors(spec: FormSpec, lang: str = "zh", **changes: object) -> dict[str, str]:
     answers = {**VALID, **changes}
     return {
-        e.path: e.message for e in spec.validate({k: v for k, v in answers.items() if v is not None}, lang)
+        e.path: e.message
+        for e in spec.validate({k: v for k, v in answers.items() if v is not None}, lang, today=TODAY)
     }
 
 
 def test_valid_answers_pass(hte: FormSpec) -> None:
-    assert hte.validate(VALID) == []
+    assert hte.validate(VALID, today=TODAY) == []
 
 
 def test_coercion_gives_exact_typed_values(hte: FormSpec) -> None:
@@ -99,32 +104,32 @@ def test_messages_per_keyword(
 
 def test_date_format_is_checked(forms: dict[str, FormSpec]) -> None:
     spec = forms["subsidy.model_filing"]
-    result = spec.validate({"filed_on": "2026-02-30"}, "en")
+    result = spec.validate({"filed_on": "2026-02-30"}, "en", today=TODAY)
     assert FieldError("filed_on", "Enter a date as YYYY-MM-DD.") in result
 
 
 def test_maximum_is_checked(forms: dict[str, FormSpec]) -> None:
     spec = forms["subsidy.ai_scenario_demo"]
-    result = {e.path: e.message for e in spec.validate({"requested_amount": "5000000.01"})}
+    result = {e.path: e.message for e in spec.validate({"requested_amount": "5000000.01"}, today=TODAY)}
     assert result["requested_amount"] == "不能大于 5000000。"
 
 
 def test_errors_follow_form_order_one_per_field(hte: FormSpec) -> None:
-    result = hte.validate({})
+    result = hte.validate({}, today=TODAY)
     paths = [e.path for e in result]
     assert paths == [name for name in hte.fields if hte.fields[name].required]
     assert len(paths) == len(set(paths))
 
 
 def test_unknown_answers_are_refused(hte: FormSpec) -> None:
-    result = hte.validate({**VALID, "is_admin": "true"}, "en")
+    result = hte.validate({**VALID, "is_admin": "true"}, "en", today=TODAY)
     assert result == [FieldError("is_admin", "The form contains an unknown field.")]
 
 
 def test_stored_answers_with_decimal_strings_validate(hte: FormSpec) -> None:
     typed, _ = hte.coerce(VALID)
     stored = {k: str(v) if isinstance(v, Decimal) else v for k, v in typed.items()}
-    assert hte.validate(stored) == []
+    assert hte.validate(stored, today=TODAY) == []
 
 
 @pytest.mark.parametrize(

@@ -103,7 +103,9 @@ def test_check_page_names_each_problem_and_the_form_marks_it(portal_app: FastAPI
     page = client.get(f"/applications/{application_id}/check").text
     t = Translator(lang)
     spec = portal_app.state.portal.forms.get(MEASURE)
-    problems = {e.path: e.message for e in spec.validate(answers, lang)}
+    problems = {
+        e.path: e.message for e in spec.validate(answers, lang, today=portal_app.state.portal.today())
+    }
     assert set(problems) == {"contact_phone"}
     phone = spec.fields["contact_phone"].label.get(lang)
     item = t("form.summary_item", field=phone, message=problems["contact_phone"])
@@ -212,7 +214,7 @@ def test_a_draft_keeps_the_good_answers_when_one_is_mistyped(portal_app: FastAPI
     page = html.unescape(refused.text)
     label = spec.fields["requested_amount"].label.get(lang)
     assert t("form.errors_title", count=1) in page
-    _, (wrong,) = spec.coerce_draft({"requested_amount": "abc"}, lang)
+    _, (wrong,) = spec.coerce_draft({"requested_amount": "abc"}, lang, today=portal_app.state.portal.today())
     item = t("form.summary_item", field=label, message=wrong.message)
     assert f'<a href="#field-requested_amount">{item}</a>' in page
     assert 'value="abc"' in page and 'value="李四"' in page  # nothing typed is lost on the page

@@ -48,7 +48,7 @@ def check_answers(request: Request, actor: EnterpriseUser, application_id: PathI
     attached = attached_names(portal, actor, application_id)
     in_amendment = portal.workflows[application.workflow].state(application.state).kind == "amendment"
     reopen = reopened_sections(portal, actor, application_id) if in_amendment else None
-    problems = answer_problems(spec, answers, attached, t)
+    problems = answer_problems(spec, answers, attached, t, today=portal.today())
     sections = check_sections(spec, answers, attached, t, reopen, problems)
     context = {
         "actor": actor,

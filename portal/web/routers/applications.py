@@ -206,7 +206,7 @@ def form_page(
     files = attached_files(portal, actor, application.id)
     attached = _names(files)
     if check:
-        errors = answer_problems(spec, values, attached, t) | errors
+        errors = answer_problems(spec, values, attached, t, today=portal.today()) | errors
     errors = in_form_order(spec, errors)
     long_form = len(spec.sections) >= LONG_FORM_SECTIONS
     context = {
@@ -221,7 +221,11 @@ def form_page(
         "library": file_library(portal, actor),
         "refusal": refusal,
         "errors_note": t(note) if note and errors else None,
-        "tasks": section_statuses(spec, values, attached, lang, reopen) if long_form else None,
+        "tasks": section_statuses(spec, values, attached, lang, reopen, today=portal.today())
+        if long_form
+        else None,
+        # The day the date inputs' `min` and `max` are drawn from (a field's `not_after: today`).
+        "today": portal.today(),
         "reopened_titles": [
             s.title.get(lang) for s in spec.sections if reopen is not None and s.id in reopen
         ],

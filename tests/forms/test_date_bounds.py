@@ -1,0 +1,237 @@
+"""A date field's `not_after` / `not_before`: loaded from the form file, judged on the caller's today.
+
+The engine never reads the clock, so every check here passes its own `today`; the boundary is
+exact (today itself is accepted, the next day refused).
+"""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal.forms import FieldError, FormFileError, FormSpec, load_form
+from portal.forms.lint import lint_forms
+from portal.forms.model import DateBound
+from tests.forms.conftest import REPO
+
+TODAY = dt.date(2026, 12, 6)
+
+BOUNDED = """
+measure: demo.measure
+title: {zh: 示例, en: Demo}
+schema:
+  $schema: https://json-schema.org/draft/2020-12/schema
+  type: object
+  properties:
+    signed_on: {type: string, format: date}
+    amount: {type: number}
+ui:
+  sections:
+    - id: main
+      title: {zh: 主要, en: Main}
+      fields:
+        - {name: signed_on, label: {zh: 合同签订日期, en: Contract signing date}, not_after: today}
+        - {name: amount, label: {zh: 金额, en: Amount}}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "demo.measure.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def bounded(tmp_path: Path, bounds: str = "not_after: today") -> FormSpec:
+    return load_form(write(tmp_path, BOUNDED.replace("not_after: today", bounds)))
+
+
+def messages(spec: FormSpec, signed_on: str, lang: str = "zh", today: dt.date = TODAY) -> dict[str, str]:
+    return {e.path: e.message for e in spec.validate({"signed_on": signed_on}, lang, today=today)}
+
+
+# Loading
+
+
+@pytest.mark.parametrize(
+    ("bounds", "before", "after"),
+    [
+        ("not_after: today", None, DateBound(None)),
+        ("not_before: 2020-01-01", DateBound(dt.date(2020, 1, 1)), None),  # YAML reads it as a date
+        ('not_before: "2020-01-01", not_after: today', DateBound(dt.date(2020, 1, 1)), DateBound(None)),
+        ("not_before: today", DateBound(None), None),
+    ],
+)
+def test_bounds_load_as_today_or_a_fixed_day(
+    tmp_path: Path, bounds: str, before: DateBound | None, after: DateBound | None
+) -> None:
+    field = bounded(tmp_path, bounds).fields["signed_on"]
+    assert (field.not_before, field.not_after) == (before, after)
+
+
+def test_a_field_without_bounds_has_none(tmp_path: Path) -> None:
+    field = bounded(tmp_path, "widget: date").fields["signed_on"]
+    assert field.not_before is None and field.not_after is None
+    assert field.date_range(TODAY) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "needle"),
+    [
+        ("not_after: tomorrow", "not_after: must be `today` or a date as YYYY-MM-DD, not `tomorrow`"),
+        ("not_after: 20261206", "not_after: must be `today` or a date as YYYY-MM-DD"),
+        ('not_after: "2026-02-30"', "not_after: `2026-02-30` is not a date"),
+        ("not_after: 2026-12-06 10:00:00", "not_after: must be `today` or a date as YYYY-MM-DD"),
+        ("not_after: true", "not_after: must be `today` or a date as YYYY-MM-DD"),
+        ("not_before: 2026-01-02, not_after: 2026-01-01", "not_before: is after `not_after`"),
+        ("not_afer: today", "unknown key `not_afer`"),
+    ],
+)
+def test_a_bad_bound_names_the_file_and_field(tmp_path: Path, bounds: str, needle: str) -> None:
+    path = write(tmp_path, BOUNDED.replace("not_after: today", bounds))
+    with pytest.raises(FormFileError) as info:
+        load_form(path)
+    assert str(info.value).startswith(f"{path}: ui.sections[0].fields[0](signed_on)")
+    assert needle in str(info.value)
+
+
+def test_a_bound_on_a_field_that_is_not_a_date_is_refused(tmp_path: Path) -> None:
+    text = BOUNDED.replace("en: Amount}}", "en: Amount}, not_after: today}")
+    with pytest.raises(
+        FormFileError, match=r"fields\[1\]\(amount\)\.not_after: .* only to a `format: date` field"
+    ):
+        load_form(write(tmp_path, text))
+
+
+def test_a_broken_bound_stops_the_server_in_one_line(tmp_path: Path) -> None:
+    """`portal serve` on a pack whose form has a bad bound: one line naming file and field, exit 2."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for name in ("rules", "workflows", "pack.yaml"):
+        (pack / name).symlink_to(REPO / name)
+    (pack / "forms").mkdir()
+    for form in (REPO / "forms").glob("*.yaml"):
+        text = form.read_text(encoding="utf-8")
+        (pack / "forms" / form.name).write_text(text.replace("not_after: today", "not_after: soon"), "utf-8")
+    env = {
+        **os.environ,
+        "PORTAL_PACK_DIR": str(pack),
+        "PORTAL_SECRET_KEY": "k" * 40,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "portal"), "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: cannot start: ") and "/forms/" in line
+    assert "not_after: must be `today` or a date as YYYY-MM-DD, not `soon`" in line
+
+
+# Validation
+
+
+def test_today_is_accepted_and_tomorrow_refused_in_zh_and_en(tmp_path: Path) -> None:
+    spec = bounded(tmp_path)
+    assert messages(spec, "2026-12-06") == {}
+    assert messages(spec, "2020-01-01") == {}
+    assert messages(spec, "2026-12-07") == {"signed_on": "不能晚于今天（2026年12月6日）。"}
+    assert messages(spec, "2031-03-01", "en") == {
+        "signed_on": "Cannot be later than today (December 6, 2026)."
+    }
+
+
+def test_today_is_the_callers_not_the_system_clock(tmp_path: Path) -> None:
+    spec = bounded(tmp_path)
+    assert messages(spec, "2031-03-01", today=dt.date(2031, 3, 1)) == {}
+    assert messages(spec, "2026-12-06", "en", today=dt.date(2026, 12, 5)) == {
+        "signed_on": "Cannot be later than today (December 5, 2026)."
+    }
+
+
+def test_fixed_bounds_name_their_day(tmp_path: Path) -> None:
+    spec = bounded(tmp_path, "not_before: 2024-01-19, not_after: 2028-01-18")
+    assert messages(spec, "2024-01-19") == {} and messages(spec, "2028-01-18") == {}
+    assert messages(spec, "2024-01-18") == {"signed_on": "不能早于2024年1月19日。"}
+    assert messages(spec, "2028-01-19", "en") == {"signed_on": "Cannot be later than January 18, 2028."}
+    assert spec.fields["signed_on"].date_range(TODAY) == (dt.date(2024, 1, 19), dt.date(2028, 1, 18))
+
+
+def test_not_before_today(tmp_path: Path) -> None:
+    spec = bounded(tmp_path, "not_before: today")
+    assert messages(spec, "2026-12-06") == {}
+    assert messages(spec, "2026-12-05", "en") == {
+        "signed_on": "Cannot be earlier than today (December 6, 2026)."
+    }
+
+
+def test_a_malformed_date_is_told_its_format_not_its_bound(tmp_path: Path) -> None:
+    spec = bounded(tmp_path)
+    assert messages(spec, "2031-02-30", "en") == {"signed_on": "Enter a date as YYYY-MM-DD."}
+    assert messages(spec, "20310301", "en") == {"signed_on": "Enter a date as YYYY-MM-DD."}
+
+
+def test_the_fields_own_message_wins(tmp_path: Path) -> None:
+    text = BOUNDED.replace(
+        "not_after: today}",
+        "not_after: today, messages: {not_after: {zh: 合同须已签订。, en: The contract must be signed.}}}",
+    )
+    spec = load_form(write(tmp_path, text))
+    assert messages(spec, "2026-12-07", "en") == {"signed_on": "The contract must be signed."}
+
+
+def test_a_draft_refuses_a_future_date_and_keeps_the_rest(tmp_path: Path) -> None:
+    spec = bounded(tmp_path)
+    typed, errors = spec.coerce_draft({"signed_on": "2026-12-07", "amount": "12"}, "en", today=TODAY)
+    assert errors == [FieldError("signed_on", "Cannot be later than today (December 6, 2026).")]
+    assert typed["amount"] == 12
+    assert spec.coerce_draft({"signed_on": "2026-12-06"}, today=TODAY)[1] == []
+    # A date still being typed is judged at the submission, as without a bound.
+    assert spec.coerce_draft({"signed_on": "2026-12"}, today=TODAY)[1] == []
+
+
+# The pack
+
+
+PAST_DATES = {
+    ("procurement.first_set_reward", "contract_on"),
+    ("subsidy.model_filing", "filed_on"),
+    ("subsidy.algorithm_filing", "filed_on"),
+    ("subsidy.ai_scenario_demo", "start_on"),  # the measure funds projects already built and accepted
+    ("subsidy.ai_scenario_demo", "end_on"),
+}
+
+
+def test_the_packs_dates_that_have_happened_are_not_after_today(forms: dict[str, FormSpec]) -> None:
+    dates = {
+        (spec.measure_id, f.name)
+        for spec in forms.values()
+        for f in spec.fields.values()
+        if f.schema.get("format") == "date"
+    }
+    assert dates == PAST_DATES  # a new date field is decided on here: past, or a plan
+    for measure, name in PAST_DATES:
+        assert forms[measure].fields[name].not_after == DateBound(None)
+    contract = forms["procurement.first_set_reward"]
+    assert {e.path: e.message for e in contract.validate({"contract_on": "2031-01-01"}, today=TODAY)}[
+        "contract_on"
+    ] == "不能晚于今天（2026年12月6日）。"
+
+
+def test_lint_asks_a_field_prefilled_from_a_past_fact_for_not_after_today(tmp_path: Path) -> None:
+    facts = {"enterprise": {"registered_on": {"type": "date", "past": True}}}
+    text = BOUNDED.replace("not_after: today}", "prefill: enterprise.registered_on}")
+    spec = load_form(write(tmp_path, text))
+    (problem,) = lint_forms({spec.measure_id: spec}, facts)
+    assert "signed_on" in problem and "not_after: today" in problem
+    bounded_spec = load_form(
+        write(tmp_path, BOUNDED.replace("today}", "today, prefill: enterprise.registered_on}"))
+    )
+    assert lint_forms({spec.measure_id: bounded_spec}, facts) == []
