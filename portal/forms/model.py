@@ -60,8 +60,8 @@ class DateBound:
 
     day: date | None  # None: today
 
-    def on(self, today: date) -> date:
-        """The limit as it stands on `today`."""
+    def on(self, today: date | None) -> date | None:
+        """The limit as it stands on `today` (None: a `today` bound with no day given)."""
         return today if self.day is None else self.day
 
     @property
@@ -89,7 +89,7 @@ class FieldSpec:
     not_before: DateBound | None = None
     not_after: DateBound | None = None
 
-    def date_range(self, today: date) -> tuple[date | None, date | None]:
+    def date_range(self, today: date | None) -> tuple[date | None, date | None]:
         """The earliest and latest day this answer may be on `today` (None: no limit), for the
         validator and for the date input's `min` and `max`."""
         return (
@@ -188,16 +188,20 @@ class FormSpec:
         return coerce_answers(self, raw, lang)
 
     def coerce_draft(
-        self, raw: Mapping[str, Any], lang: str = "zh", *, today: date
+        self, raw: Mapping[str, Any], lang: str = "zh", *, today: date | None = None
     ) -> tuple[dict[str, Any], list[FieldError]]:
         """As `coerce`, and values over a limit of the schema, or a date outside its bounds on
         `today`, are refused even in a draft."""
         return draft_answers(self, raw, lang, today=today)
 
-    def validate(self, answers: Mapping[str, Any], lang: str = "zh", *, today: date) -> list[FieldError]:
+    def validate(
+        self, answers: Mapping[str, Any], lang: str = "zh", *, today: date | None = None
+    ) -> list[FieldError]:
         """Field-level errors in `lang`; an empty list means the answers are complete and valid.
 
-        `today` is the caller's (the portal's clock), against which `not_after: today` is judged.
+        `today` is the caller's (the portal's clock), against which `not_after: today` is judged;
+        without it only fixed-day bounds are checked (the keyword is an addition: older callers
+        keep working). The portal's services always pass it.
         """
         return validate_answers(self, answers, lang, today=today)
 

@@ -184,9 +184,10 @@ def _iso_date(value: object) -> date | None:
 
 
 def _date_bound_errors(
-    spec: FormSpec, typed: Mapping[str, Any], errors: list[FieldError], lang: str, today: date
+    spec: FormSpec, typed: Mapping[str, Any], errors: list[FieldError], lang: str, today: date | None
 ) -> list[FieldError]:
-    """A date answer outside its field's `not_before` / `not_after` on `today`.
+    """A date answer outside its field's `not_before` / `not_after` on `today` (without it, only
+    the fixed days: a library caller that passes no day is not refused on one it never gave).
 
     JSON Schema has no keyword for "not after today", so the bounds are checked here, once the
     schema has found the date well-formed (a field already in `errors` is left to that message).
@@ -213,7 +214,7 @@ def _date_bound_errors(
 
 
 def validate_answers(
-    spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh", *, today: date
+    spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh", *, today: date | None = None
 ) -> list[FieldError]:
     """One error per field at most (the first the applicant should fix), in form order."""
     typed, errors = coerce_answers(spec, answers, lang)
@@ -232,7 +233,7 @@ _DRAFT_LIMITS = frozenset({"maxLength", "maximum", "exclusiveMaximum", "maxItems
 
 
 def draft_answers(
-    spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh", *, today: date
+    spec: FormSpec, answers: Mapping[str, Any], lang: str = "zh", *, today: date | None = None
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """The typed answers of a draft, and what it may not hold even unfinished.
 

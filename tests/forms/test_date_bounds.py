@@ -164,6 +164,15 @@ def test_fixed_bounds_name_their_day(tmp_path: Path) -> None:
     assert spec.fields["signed_on"].date_range(TODAY) == (dt.date(2024, 1, 19), dt.date(2028, 1, 18))
 
 
+def test_a_library_caller_without_a_day_keeps_the_fixed_bounds_only(tmp_path: Path) -> None:
+    """`today` is an added keyword of a published method: a caller that gives none is held to
+    the fixed days, never to a day it did not give (the portal's services always pass one)."""
+    spec = bounded(tmp_path, "not_before: 2024-01-19, not_after: today")
+    assert spec.validate({"signed_on": "2031-03-01"}) == []
+    assert [e.path for e in spec.validate({"signed_on": "2024-01-18"})] == ["signed_on"]
+    assert spec.fields["signed_on"].date_range(None) == (dt.date(2024, 1, 19), None)
+
+
 def test_not_before_today(tmp_path: Path) -> None:
     spec = bounded(tmp_path, "not_before: today")
     assert messages(spec, "2026-12-06") == {}
