@@ -93,7 +93,7 @@ def grants_money(portal: Portal, application: Case) -> bool:
 
 
 def money_ceiling(rule: Rule, benefit: dict[str, Any] | None) -> Decimal | None:
-    """The money the rule computed for a case (its amount, or its cap): the most that may be granted.
+    """The money the rule computed for a case (its amount, or its cap): the most the rule allows.
 
     None when the measure grants no money (a status, a ratio, school places).
     """
