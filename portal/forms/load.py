@@ -237,6 +237,7 @@ def load_form(path: Path) -> FormSpec:
         )
     _check_layout(r, sections, properties)
     title_field = _title_field(r, top.get("title_field"), properties)
+    requested_amount_field = _requested_amount_field(r, top.get("requested_amount_field"), properties)
     return FormSpec(
         measure_id=measure_id,
         title=r.text(top.get("title"), "title"),
@@ -245,6 +246,7 @@ def load_form(path: Path) -> FormSpec:
         path=path,
         validator=make_validator(schema),
         title_field=title_field,
+        requested_amount_field=requested_amount_field,
     )
 
 
@@ -258,6 +260,19 @@ def _title_field(r: _Reader, value: object, properties: Mapping[str, Any]) -> st
     schema = r.mapping(properties[name], f"schema.properties.{name}")
     if schema.get("type") != "string" or "enum" in schema or "format" in schema:
         raise r.fail("title_field", f"`{name}` must be a free-text field (`type: string`, no enum or format)")
+    return name
+
+
+def _requested_amount_field(r: _Reader, value: object, properties: Mapping[str, Any]) -> str | None:
+    """The optional `requested_amount_field`: the number property that says how much is asked for."""
+    if value is None:
+        return None
+    name = r.ident(value, "requested_amount_field")
+    if name not in properties:
+        raise r.fail("requested_amount_field", f"`{name}` is not a property of the schema")
+    schema = r.mapping(properties[name], f"schema.properties.{name}")
+    if schema.get("type") != "number":
+        raise r.fail("requested_amount_field", f"`{name}` must be an amount of money (`type: number`)")
     return name
 
 

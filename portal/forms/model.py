@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from jsonschema import Draft202012Validator
 
 from portal.forms.errors import FieldError
 from portal.forms.prefill import prefill_answers
-from portal.forms.validate import coerce_answers, draft_answers, validate_answers
+from portal.forms.validate import as_number, coerce_answers, draft_answers, validate_answers
 
 Lang = Literal["zh", "en"]
 
@@ -145,6 +146,9 @@ class FormSpec:
     # The text field that names what a case is about (a project, a product, a model), shown
     # beside the enterprise wherever cases must be told apart; None when the form has none.
     title_field: str | None = None
+    # The money property in which the applicant states how much they ask for: no grant may
+    # exceed it, so the granted amount defaults to it when it is below the rule's amount.
+    requested_amount_field: str | None = None
 
     @property
     def fields(self) -> dict[str, FieldSpec]:
@@ -168,6 +172,13 @@ class FormSpec:
         if not isinstance(value, str) or not value.strip():
             return None
         return self.fields[self.title_field].label, value.strip()
+
+    def requested_amount(self, answers: Mapping[str, Any]) -> Decimal | None:
+        """The amount the applicant asked for, or None without the setting or a usable answer."""
+        if self.requested_amount_field is None:
+            return None
+        amount = as_number(answers.get(self.requested_amount_field))
+        return amount if amount is not None and amount >= 0 else None
 
     def section(self, section_id: str) -> Section:
         """The section with this id; KeyError if the form has none."""

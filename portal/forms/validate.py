@@ -82,6 +82,14 @@ def _coerce_number(value: object) -> Decimal:
     raise _Rejected("type.number")
 
 
+def as_number(value: object) -> Decimal | None:
+    """A stored or posted answer as the exact Decimal it stands for; None if it is not a number."""
+    try:
+        return _coerce_number(value)
+    except _Rejected:
+        return None
+
+
 def _coerce_integer(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return int(_bounded(Decimal(value)))

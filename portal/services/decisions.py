@@ -32,7 +32,7 @@ from portal.services.context import Portal
 from portal.services.decision_records import recorded_decision
 from portal.services.doc_numbers import next_doc_number
 from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
-from portal.services.listing_register import enter_register
+from portal.services.listing_register import enter_register, submitted_answers
 from portal.workflows import Actor, StateSpec
 
 _BENEFIT_KINDS: dict[str, BenefitKind] = {"money": "money", "ratio": "ratio"}
@@ -93,7 +93,7 @@ def grants_money(portal: Portal, application: Case) -> bool:
 
 
 def money_ceiling(rule: Rule, benefit: dict[str, Any] | None) -> Decimal | None:
-    """The money the rule computed for a case (its amount, or its cap): the most that may be granted.
+    """The money the rule computed for a case (its amount, or its cap): the most the rule allows.
 
     None when the measure grants no money (a status, a ratio, school places).
     """
@@ -103,6 +103,23 @@ def money_ceiling(rule: Rule, benefit: dict[str, Any] | None) -> Decimal | None:
         if (spec := rule.benefit.get(name)) is not None and spec.type == "money"
     ]
     return sum(amounts, Decimal(0)) if amounts else None
+
+
+def requested_amount(portal: Portal, session: Session, application: Application) -> Decimal | None:
+    """What the applicant asked for in the latest submission, where the form names the field
+    (`requested_amount_field`); None otherwise."""
+    spec = portal.forms.get(application.measure_id)
+    if spec is None or spec.requested_amount_field is None or application.id is None:
+        return None
+    return spec.requested_amount(submitted_answers(session, application.id))
+
+
+def default_grant(ceiling: Decimal | None, requested: Decimal | None) -> Decimal | None:
+    """What is granted when the lead unit sets nothing: the rule's amount, but never more than
+    was asked for. None when the measure grants no money."""
+    if ceiling is None:
+        return None
+    return min(ceiling, requested) if requested is not None else ceiling
 
 
 def _benefit_lines(rule: Rule, benefit: dict[str, Any] | None) -> list[BenefitLine]:
@@ -289,7 +306,11 @@ def record_decision(
         ceiling = money_ceiling(rule_of(portal, application), benefit)
         granted = None
         if ceiling is not None:
-            granted = application.granted_amount if application.granted_amount is not None else ceiling
+            granted = (
+                application.granted_amount
+                if application.granted_amount is not None
+                else default_grant(ceiling, requested_amount(portal, session, application))
+            )
         decision = Decision(
             application_id=cast(int, application.id),
             outcome=outcome,

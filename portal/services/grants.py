@@ -1,7 +1,10 @@
-"""The granted amount (核定兑现金额): what the lead unit decides to pay, at or below the rule's amount.
+"""The granted amount (核定兑现金额): what the lead unit decides to pay, at or below the rule's amount
+and never above what the applicant asked for.
 
-A rule computes an amount or a cap; the bureau grants that or less, and says why when it is
-less. The amount is set on the case while it is under review, shown by the public notice, and
+A rule computes an amount or a cap; where the form names the answer that states the amount
+requested (`requested_amount_field`), the lower of the two is the most that may be granted and
+what is granted unless the bureau sets less. The bureau grants that or less, and says why when it
+is less. The amount is set on the case while it is under review, shown by the public notice, and
 copied onto the decision the approving transition records. Once the notice has begun the
 amount is what the public was shown, so it no longer changes.
 """
@@ -15,7 +18,7 @@ from portal.db.tables import Decision, DecisionOutcome
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.cases import audit_case, bump, workflow_of
 from portal.services.context import Portal
-from portal.services.decisions import money_ceiling, rule_of
+from portal.services.decisions import default_grant, money_ceiling, requested_amount, rule_of
 from portal.services.errors import FieldProblem, Refused, ValidationFailed
 from portal.workflows import Actor
 
@@ -27,16 +30,28 @@ MAX_REASON = 2000
 
 @dataclass(frozen=True)
 class Grant:
-    """The rule's ceiling for a case and what the lead unit has set (None: the ceiling)."""
+    """The rule's ceiling for a case, what the applicant asked for (None: the form does not say)
+    and what the lead unit has set (None: the default)."""
 
     ceiling: Decimal | None
     amount: Decimal | None
     reason: str | None
+    requested: Decimal | None = None
+
+    @property
+    def default(self) -> Decimal | None:
+        """What is granted when nothing is set: the ceiling, or the amount requested if lower."""
+        return default_grant(self.ceiling, self.requested)
+
+    @property
+    def capped_by_request(self) -> bool:
+        """Whether the amount requested, not the rule's, is the most that may be granted."""
+        return self.ceiling is not None and self.requested is not None and self.requested < self.ceiling
 
     @property
     def effective(self) -> Decimal | None:
         """What the decision will grant if it is taken now."""
-        return self.amount if self.amount is not None else self.ceiling
+        return self.amount if self.amount is not None else self.default
 
 
 def grant_of(portal: Portal, actor: Actor, application_id: int) -> Grant:
@@ -52,7 +67,8 @@ def grant_of(portal: Portal, actor: Actor, application_id: int) -> Grant:
             return Grant(None, None, None)
         benefit = (application.eligibility_trace or {}).get("benefit")
         ceiling = money_ceiling(rule_of(portal, application), benefit) if application.rule_version else None
-        return Grant(ceiling, application.granted_amount, application.granted_reason)
+        requested = requested_amount(portal, session, application) if ceiling is not None else None
+        return Grant(ceiling, application.granted_amount, application.granted_reason, requested)
 
 
 def decided_grant(portal: Portal, actor: Actor, application_id: int) -> Grant | None:
@@ -85,7 +101,9 @@ def set_granted_amount(
     """Record the amount the lead unit grants; returns the case's new version.
 
     Refused for a measure that grants no money and from the public notice on; a field error for an
-    amount above the rule's, negative or finer than a fen, and for a lower amount without a reason.
+    amount above the rule's or above the amount requested, negative or finer than a fen, and for
+    an amount below the lower of those two without a reason. The errors carry the limits as
+    `params` (Decimal yuan), so a page can say them as money in the reader's language.
     """
     reason = reason.strip()
     with portal.transaction() as session:
@@ -109,14 +127,33 @@ def set_granted_amount(
         )
         if ceiling is None:
             raise Refused("no_money_benefit", "该政策不涉及资金兑现", "this measure grants no money")
+        requested = requested_amount(portal, session, application)
+        # The most that may be granted, and what is granted unless less is set: never above the request.
+        by_request = requested is not None and requested < ceiling
+        most = requested if requested is not None and by_request else ceiling
+        limits = {"ceiling": ceiling, "maximum": most, "requested": requested}
         problems = []
-        if not amount.is_finite() or amount < 0 or amount > ceiling:
-            problems.append(FieldProblem("granted_amount", f"must be between 0 and {ceiling}", "range"))
+        if not amount.is_finite() or amount < 0 or (amount > most and not by_request):
+            problems.append(FieldProblem("granted_amount", f"must be between 0 and {most}", "range", limits))
+        elif amount > most:
+            problems.append(
+                FieldProblem(
+                    "granted_amount", f"at most the amount requested ({most})", "above_requested", limits
+                )
+            )
         elif amount != amount.quantize(_CENT):
             problems.append(FieldProblem("granted_amount", "at most two decimal places (fen)", "fen"))
-        elif amount < ceiling and not reason:
+        elif amount < most and not reason:
+            # Granting less than the default is a decision against the applicant: it is explained.
             problems.append(
-                FieldProblem("granted_reason", "say why less than the rule's amount is granted", "required")
+                FieldProblem(
+                    "granted_reason",
+                    "say why less than the amount requested is granted"
+                    if by_request
+                    else "say why less than the rule's amount is granted",
+                    "below_requested" if by_request else "required",
+                    limits,
+                )
             )
         if len(reason) > MAX_REASON:
             problems.append(FieldProblem("granted_reason", f"at most {MAX_REASON} characters", "too_long"))
@@ -133,7 +170,7 @@ def set_granted_amount(
             actor,
             application,
             "granted_amount_set",
-            {"granted_amount": amount, "ceiling": ceiling, "version": version},
+            {"granted_amount": amount, "ceiling": ceiling, "requested": requested, "version": version},
             comment=reason or None,
         )
         return version

@@ -22,7 +22,7 @@ from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.case_titles import CaseTitle, case_title
 from portal.services.cases import advance, case_context, workflow_of
 from portal.services.context import Portal
-from portal.services.decisions import money_ceiling, rule_of
+from portal.services.decisions import default_grant, money_ceiling, requested_amount, rule_of
 from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import Actor
@@ -67,7 +67,11 @@ def _granted(portal: Portal, session: Session, application: Application) -> Deci
         return Decimal(decision.granted_amount)
     if application.granted_amount is not None:
         return Decimal(application.granted_amount)
-    return money_ceiling(rule_of(portal, application), (application.eligibility_trace or {}).get("benefit"))
+    benefit = (application.eligibility_trace or {}).get("benefit")
+    ceiling = money_ceiling(rule_of(portal, application), benefit)
+    if ceiling is None:
+        return None
+    return default_grant(ceiling, requested_amount(portal, session, application))
 
 
 def list_notices(

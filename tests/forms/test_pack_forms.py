@@ -1,5 +1,6 @@
 """Every form in forms/ is valid 2020-12 and agrees with the rule pack it belongs to."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,57 @@ def test_every_form_belongs_to_a_measure_of_the_pack(forms: dict[str, FormSpec])
     facts = yaml.safe_load((REPO / "rules" / "facts.yaml").read_text(encoding="utf-8"))
     pack = load_pack(REPO / "rules")
     assert lint_forms(forms, facts, set(pack.measure_ids())) == []
+
+
+def test_a_form_that_asks_for_an_amount_names_it(forms: dict[str, FormSpec]) -> None:
+    """No grant exceeds what was asked for, which the portal knows only where the form says so."""
+    asking = {
+        measure
+        for measure, spec in forms.items()
+        if any(name.startswith("requested") for name in spec.schema.get("properties", {}))
+    }
+    assert asking == {"subsidy.ai_scenario_demo"}
+    assert {m for m, spec in forms.items() if spec.requested_amount_field} == asking
+    assert forms["subsidy.ai_scenario_demo"].requested_amount_field == "requested_amount"
+
+
+def test_a_bad_requested_amount_field_stops_the_server_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from portal.cli import app
+    from portal.settings import get_settings
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for name in ("rules", "workflows"):
+        (pack / name).symlink_to(REPO / name, target_is_directory=True)
+    (pack / "pack.yaml").symlink_to(REPO / "pack.yaml")
+    shutil.copytree(REPO / "forms", pack / "forms")
+    form = pack / "forms" / "subsidy.ai_scenario_demo.yaml"
+    form.write_text(
+        form.read_text(encoding="utf-8").replace(
+            "requested_amount_field: requested_amount", "requested_amount_field: project_name"
+        ),
+        encoding="utf-8",
+    )
+
+    def never_listen(host: str, port: int) -> None:
+        raise OSError("the server must not get as far as listening")
+
+    monkeypatch.setattr("portal.cli.serve.tcp_listener", never_listen)  # a pack that loads fails, not hangs
+    monkeypatch.setenv("PORTAL_PACK_DIR", str(pack))
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'portal.db'}")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["serve", "--port", "8199"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line == (
+        f"error: cannot start: {form}: requested_amount_field: "
+        "`project_name` must be an amount of money (`type: number`)"
+    )

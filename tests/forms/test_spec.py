@@ -146,3 +146,34 @@ def test_a_title_field_must_be_a_free_text_property(tmp_path: Path, value: str, 
             write(tmp_path, TITLED.replace("title: {zh: 示例", f"title_field: {value}\ntitle: {{zh: 示例"))
         )
     assert "title_field" in str(raised.value) and where in str(raised.value)
+
+
+def test_the_requested_amount_field_reads_the_amount_asked_for(tmp_path: Path) -> None:
+    assert load_form(write(tmp_path, TITLED)).requested_amount_field is None
+    assert load_form(write(tmp_path, TITLED)).requested_amount({"amount": "1"}) is None
+    spec = load_form(
+        write(
+            tmp_path, TITLED.replace("title: {zh: 示例", "requested_amount_field: amount\ntitle: {zh: 示例")
+        )
+    )
+    assert spec.requested_amount_field == "amount"
+    # Stored answers keep Decimals as strings; posted ones may be grouped.
+    assert spec.requested_amount({"amount": "3000000.00"}) == Decimal("3000000.00")
+    assert spec.requested_amount({"amount": "3,000,000"}) == Decimal("3000000")
+    assert spec.requested_amount({"amount": Decimal("12.5")}) == Decimal("12.5")
+    for unusable in ({}, {"amount": ""}, {"amount": "abc"}, {"amount": "-1"}, {"amount": 1.5}):
+        assert spec.requested_amount(unusable) is None, unusable
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [("project", "`project` must be an amount of money (`type: number`)"), ("nothing", "not a property"),
+     ("Bad-Name", "snake_case")],
+)  # fmt: skip
+def test_a_requested_amount_field_must_be_a_number_property(tmp_path: Path, value: str, where: str) -> None:
+    path = write(
+        tmp_path, TITLED.replace("title: {zh: 示例", f"requested_amount_field: {value}\ntitle: {{zh: 示例")
+    )
+    with pytest.raises(FormFileError) as raised:
+        load_form(path)
+    assert str(raised.value).startswith(f"{path}: requested_amount_field: ") and where in str(raised.value)

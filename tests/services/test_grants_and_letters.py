@@ -10,7 +10,8 @@ from services_helpers import Driver, World, counts
 from sqlmodel import select
 
 from portal.db.tables import Decision, Letter
-from portal.services import decisions, grants, sla
+from portal.services import applications, decisions, enterprises, grants, notices, sla
+from portal.services.access import actor_of
 from portal.services.context import Portal
 from portal.services.errors import Refused, ValidationFailed
 
@@ -108,3 +109,95 @@ def test_a_corrected_letter_supersedes_the_old_one(portal: Portal, world: World)
     assert isinstance(new, Letter) and new.supersedes_id == old.id and new.lang == "en"
     assert decisions.get_letter(portal, bureau, new.id or 0).sha256 == new.sha256
     assert "Amountgranted" in pdf_text(new.pdf)
+
+
+SCENARIO = "subsidy.ai_scenario_demo"  # its form names `requested_amount` as the amount asked for
+SCENARIO_LEAD = "hzkgxj"  # the measure's lead unit
+
+
+def _scenario_case(portal: Portal, world: World, requested: str) -> tuple[Driver, World]:
+    """ent_b asks for `requested` on a ¥12,000,000 project, whose rule amount is 30% of it: ¥3,600,000."""
+    user = enterprises.create_staff_user(
+        portal, None, username="rev_hzkgxj", password="pw-for-tests-only", display_name="海珠科工信",
+        role="reviewer", bureau=SCENARIO_LEAD,
+    )  # fmt: skip
+    lead = World(world.cast, {**world.actors, "rev_hzkgxj": actor_of(user)}, world.enterprise_ids)
+    owner = lead.actors["ent_b"]
+    profile = enterprises.latest_profile(portal, owner)
+    assert profile is not None
+    facts = {**profile.facts, "project": {"scenario_in_guangzhou": True, "completed": True}}
+    enterprises.confirm_profile(
+        portal, owner, enterprises.save_profile(portal, owner, facts, profile.version).version
+    )
+    driver = Driver(portal, lead, SCENARIO, owner="ent_b", bureau="rev_hzkgxj")
+    answers = {
+        **driver.answers(),
+        "contact_person": "张三",
+        "contact_phone": "13800138000",
+        "project_name": "智慧城市视觉示范项目",
+        "track": "cheng",
+        "start_on": "2025-01-01",
+        "end_on": "2025-12-31",
+        "investment": "12000000",
+        "requested_amount": requested,
+        "summary": "在海珠区部署城市视觉识别平台，覆盖道路、园区与社区的智能巡检场景，"
+        "提升城市治理效率与安全水平，项目已建成并通过验收，形成可复制推广的示范经验。",
+    }
+    applications.save_draft(portal, owner, driver.app_id, answers, driver.version)
+    driver.submit()
+    return driver.to_bureau_review(), lead
+
+
+def test_the_default_grant_is_never_more_than_was_requested(portal: Portal, world: World) -> None:
+    case, lead = _scenario_case(portal, world, "3000000")
+    bureau = lead.actors["rev_hzkgxj"]
+    grant = grants.grant_of(portal, bureau, case.app_id)
+    assert (grant.ceiling, grant.requested) == (Decimal("3600000.00"), Decimal("3000000"))
+    assert grant.amount is None and grant.default == grant.effective == Decimal("3000000")
+    assert grant.capped_by_request
+    before = counts(portal, case.app_id)
+    for above in (
+        Decimal("3000000.01"),
+        Decimal("3600000.00"),
+    ):  # within the rule's amount, above the request
+        with pytest.raises(ValidationFailed) as failed:
+            grants.set_granted_amount(portal, bureau, case.app_id, above, "专家建议", case.version)
+        [problem] = failed.value.errors
+        assert (problem.path, problem.code) == ("granted_amount", "above_requested")
+        assert problem.params["requested"] == Decimal("3000000")
+    with pytest.raises(ValidationFailed) as failed:  # less than the request: say why
+        grants.set_granted_amount(portal, bureau, case.app_id, Decimal("2000000"), "", case.version)
+    assert [(p.path, p.code) for p in failed.value.errors] == [("granted_reason", "below_requested")]
+    assert counts(portal, case.app_id) == before
+    # Exactly what was asked for is the default, so it needs no reason.
+    grants.set_granted_amount(portal, bureau, case.app_id, Decimal("3000000.00"), "", case.version)
+    assert grants.grant_of(portal, bureau, case.app_id).effective == Decimal("3000000.00")
+
+
+def test_a_request_above_the_rules_amount_leaves_the_rules_amount(portal: Portal, world: World) -> None:
+    case, lead = _scenario_case(portal, world, "4000000")
+    bureau = lead.actors["rev_hzkgxj"]
+    grant = grants.grant_of(portal, bureau, case.app_id)
+    assert grant.effective == grant.ceiling == Decimal("3600000.00") and not grant.capped_by_request
+    with pytest.raises(ValidationFailed) as failed:
+        grants.set_granted_amount(portal, bureau, case.app_id, Decimal("4000000"), "", case.version)
+    assert [(p.path, p.code) for p in failed.value.errors] == [("granted_amount", "range")]
+    with pytest.raises(ValidationFailed) as failed:
+        grants.set_granted_amount(portal, bureau, case.app_id, Decimal("3000000"), "", case.version)
+    assert [(p.path, p.code) for p in failed.value.errors] == [("granted_reason", "required")]
+
+
+def test_the_notice_the_decision_and_the_letter_grant_what_was_requested(
+    portal: Portal, world: World
+) -> None:
+    case, lead = _scenario_case(portal, world, "3000000")
+    case.to_public_notice()
+    [notice] = [n for n in notices.list_notices(portal) if n.application_id == case.app_id]
+    assert notice.granted_amount == Decimal("3000000")
+    case.to_approved()
+    decision = _decision(portal, case.app_id)
+    assert Decimal(str((decision.benefit or {})["max_subsidy"])) == Decimal("3600000.00")
+    assert decision.granted_amount == Decimal("3000000.00") and decision.granted_reason is None
+    [letter] = decisions.letters_for(portal, lead.actors["rev_hzkgxj"], case.app_id)
+    text = pdf_text(letter.pdf)
+    assert "3,000,000.00" in text and "叁佰万元整" in text and "3,600,000" not in text

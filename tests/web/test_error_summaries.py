@@ -202,7 +202,10 @@ def test_an_objection_and_the_granted_amount_name_their_fields(portal_app: FastA
     grant = {"csrf_token": token, "expected_version": str(version), "granted_amount": "99999999999"}
     too_much = case.bureau.post(f"/review/{case.application_id}/grant", data=grant)
     assert too_much.status_code == 422
-    assert_names(too_much.text, {"granted_amount": ZH("grant.field.granted_amount") + "：金额须在 0 至"})
+    assert_names(
+        too_much.text,
+        {"granted_amount": ZH("grant.field.granted_amount") + "：核定金额不得超过企业的申请金额"},
+    )
 
     score_panel(case)
     public = client_of(portal_app)

@@ -8,8 +8,14 @@ from review_helpers import field_errors, score_panel, sweep_after, to_expert_rev
 
 from portal.db.tables import Application
 from portal.services import decisions
+from tests.support.page_checks import visible_text
 
 __all__ = ["portal_app"]
+
+
+def text_of(html: str) -> str:
+    """The words a reader sees, one space between each."""
+    return " ".join(visible_text(html).split())
 
 
 def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_app: FastAPI) -> None:
@@ -28,13 +34,14 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
     )
     assert too_much.status_code == 422
     [error] = field_errors(too_much.text)
-    assert error.startswith("金额须在 0 至") and "amount" not in error  # zh only, no English half
+    # The enterprise asked for less than the rule's amount: its request is the limit, said as money.
+    assert error == "核定金额不得超过企业的申请金额 ¥3,000,000.00。"  # zh only, no English half
     case.bureau.cookies.set("lang", "en")
     english = case.bureau.post(
         f"/review/{case.application_id}/grant", data={**form, "granted_amount": "1000", "granted_reason": ""}
     )
     assert english.status_code == 422
-    assert field_errors(english.text) == ["Say why less than the rule's amount is granted."]
+    assert field_errors(english.text) == ["Say why less than the amount requested is granted."]
     case.bureau.cookies.set("lang", "zh")
     not_a_number = case.bureau.post(
         f"/review/{case.application_id}/grant", data={**form, "granted_amount": "十万"}
@@ -111,3 +118,46 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
         data={"csrf_token": token, "reasons": "再次更正"},
     )
     assert again.status_code == 409
+
+
+def test_the_lead_unit_sees_the_amount_requested_beside_the_rules_and_grants_no_more(
+    portal_app: FastAPI,
+) -> None:
+    case = to_expert_review(portal_app)  # ¥12,000,000 invested (the rule's 30%: ¥3,600,000), ¥3,000,000 asked
+    url = f"/review/{case.application_id}"
+    page = case.bureau.get(url).text
+    grant = text_of(page[page.index('id="grant"') :])
+    for seen in (
+        "按政策规则计算的金额（上限） ¥3,600,000.00",
+        "申请金额 ¥3,000,000.00",
+        "（未另行核定，按申请金额）",
+    ):
+        assert seen in grant, seen
+    assert 'name="granted_amount" type="text" inputmode="decimal" value="3000000' in page
+    assert "核减理由（低于申请金额时必填）" in page
+    case.bureau.cookies.set("lang", "en")
+    english = text_of(case.bureau.get(url).text)
+    for seen in (
+        "Amount computed by the rule",
+        "¥3,600,000.00",
+        "Amount requested CN¥3,000,000.00",
+        "(not set; the amount requested)",
+        "Reason (required when less than the amount requested)",
+    ):
+        assert seen in english, seen  # fmt: skip
+    version, token = case_form(case.bureau, url)
+    form = {"csrf_token": token, "expected_version": str(version)}
+    above = case.bureau.post(
+        f"{url}/grant", data={**form, "granted_amount": "3,600,000", "granted_reason": "x"}
+    )
+    assert above.status_code == 422
+    assert field_errors(above.text) == [
+        "The amount granted may not exceed the amount requested, CN¥3,000,000.00."
+    ]
+    # What was asked for, below the rule's amount, is granted without a reason.
+    exact = case.bureau.post(
+        f"{url}/grant", data={**form, "granted_amount": "3000000"}, follow_redirects=False
+    )
+    assert exact.status_code == 303
+    score_panel(case)
+    assert "¥3,000,000.00" in case.enterprise.get("/notices").text

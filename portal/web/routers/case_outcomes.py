@@ -44,7 +44,8 @@ def set_grant(
     granted_amount: str = Form(""),
     granted_reason: str = Form(""),
 ) -> Response:
-    """Record 核定兑现金额; an amount above the rule's, or lower without a reason, is a field error."""
+    """Record 核定兑现金额; an amount above the rule's or the amount requested, or lower without a
+    reason, is a field error."""
     portal = portal_of(request)
     t = Translator(request_lang(request))
     values = {"granted_amount": granted_amount, "granted_reason": granted_reason}
@@ -62,9 +63,12 @@ def set_grant(
             portal, actor, application_id, amount, granted_reason[:MAX_TEXT], expected_version
         )
     except ValidationFailed as failed:
-        ceiling = grants.grant_of(portal, actor, application_id).ceiling
+        # The limits come as Decimal yuan; the sentence says them as money, in the reader's language.
         errors = {
-            p.path: t(f"grant.error.{p.code or 'range'}", ceiling=t.money(ceiling) if ceiling else "")
+            p.path: t(
+                f"grant.error.{p.code or 'range'}",
+                **{k: t.money(v) if isinstance(v, Decimal) else v for k, v in p.params.items()},
+            )
             for p in failed.errors
         }
         return _case_page(request, actor, application_id, {"grant_errors": errors, "grant_values": values})
