@@ -252,28 +252,32 @@ def load_form(path: Path) -> FormSpec:
 
 def _title_field(r: _Reader, value: object, properties: Mapping[str, Any]) -> str | None:
     """The optional `title_field`: a text property whose answer names what the case is about."""
-    if value is None:
-        return None
-    name = r.ident(value, "title_field")
-    if name not in properties:
-        raise r.fail("title_field", f"`{name}` is not a property of the schema")
-    schema = r.mapping(properties[name], f"schema.properties.{name}")
-    if schema.get("type") != "string" or "enum" in schema or "format" in schema:
-        raise r.fail("title_field", f"`{name}` must be a free-text field (`type: string`, no enum or format)")
-    return name
+    schema = _named_property(r, "title_field", value, properties)
+    if schema is not None and (schema.get("type") != "string" or "enum" in schema or "format" in schema):
+        raise r.fail(
+            "title_field", f"`{value}` must be a free-text field (`type: string`, no enum or format)"
+        )
+    return None if schema is None else str(value)
 
 
 def _requested_amount_field(r: _Reader, value: object, properties: Mapping[str, Any]) -> str | None:
     """The optional `requested_amount_field`: the number property that says how much is asked for."""
+    schema = _named_property(r, "requested_amount_field", value, properties)
+    if schema is not None and schema.get("type") != "number":
+        raise r.fail("requested_amount_field", f"`{value}` must be an amount of money (`type: number`)")
+    return None if schema is None else str(value)
+
+
+def _named_property(
+    r: _Reader, key: str, value: object, properties: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The schema of the property a top-level setting `key` names (None when it is not set)."""
     if value is None:
         return None
-    name = r.ident(value, "requested_amount_field")
+    name = r.ident(value, key)
     if name not in properties:
-        raise r.fail("requested_amount_field", f"`{name}` is not a property of the schema")
-    schema = r.mapping(properties[name], f"schema.properties.{name}")
-    if schema.get("type") != "number":
-        raise r.fail("requested_amount_field", f"`{name}` must be an amount of money (`type: number`)")
-    return name
+        raise r.fail(key, f"`{name}` is not a property of the schema")
+    return r.mapping(properties[name], f"schema.properties.{name}")
 
 
 def _check_layout(r: _Reader, sections: list[Section], properties: Mapping[str, Any]) -> None:
