@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import struct
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -467,11 +468,37 @@ def _check(column: FactSpec, ref: str, label: str) -> str:
     return _cases(tests, ref, label, ref)
 
 
-_USCC_FORMAT = "^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$"
+_USCC_BAD = 1 << 16
+"""A byte's worth where it may not stand: it lifts a code's weighted sum (≤ 17 × 30 × 30 for
+valid characters) above every sum a well-formed code reaches."""
 _USCC_VALUES = pa.array(
-    [_USCC_ALPHABET.find(chr(code)) if chr(code) in _USCC_ALPHABET else 0 for code in range(256)], pa.int64()
+    [_USCC_ALPHABET.find(chr(byte)) if chr(byte) in _USCC_ALPHABET else _USCC_BAD for byte in range(256)]
+    + [byte - 48 if chr(byte).isdigit() and byte < 128 else _USCC_BAD for byte in range(256)],
+    pa.int32(),
 )
-"""Each byte's value in the USCC alphabet (bytes outside it never reach the sum: the format fails)."""
+"""Each byte's value in the USCC alphabet; the second half (index + 256) for the first 8
+positions, where only digits may stand."""
+
+
+def _uscc_layout(n: int) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """For `n` codes side by side: each byte's table half, each byte's weight, each code's last byte."""
+    halves, weights, last = _uscc_capacity(max(1024, 1 << (n - 1).bit_length()))
+    return halves.slice(0, 18 * n), weights.slice(0, 18 * n), last.slice(0, n)
+
+
+@functools.lru_cache(maxsize=1)
+def _uscc_capacity(n: int) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """`_uscc_layout` for `n` codes (a power of two), sliced for every piece: each piece holds a
+    different number of 18-byte values, and building these arrays anew for each cost a third of
+    the check."""
+    halves = pa.Array.from_buffers(pa.int32(), 18 * n, [None, pa.py_buffer(_USCC_HALVES * n)])
+    weights = pa.Array.from_buffers(pa.int32(), 18 * n, [None, pa.py_buffer(_USCC_WEIGHTED * n)])
+    last = pc.cumulative_sum(pa.repeat(pa.scalar(18, pa.int64()), n), start=-1)
+    return halves, weights, last
+
+
+_USCC_HALVES = struct.pack("<18i", *([256] * 8 + [0] * 10))
+_USCC_WEIGHTED = struct.pack("<18i", *_USCC_WEIGHTS, 0)
 
 
 def _uscc_flag(header: str) -> str:
@@ -483,28 +510,29 @@ def uscc_invalid(texts: pa.Array) -> pa.Array:
     """GB 32100-2015, per value: 8 digits, 10 characters of the 31-letter alphabet, a weighted
     check character; null stays null.
 
-    Done in Arrow over the values' bytes (the 18 characters of every well-formed value lie side by
-    side): taken character by character in SQL it was most of the cost of validating an input.
+    Done in Arrow over the values' bytes (the 18 bytes of every 18-byte value lie side by side),
+    with the form checked by the same table look-up as the weights: taken character by character
+    in SQL it was most of the cost of validating an input, and a regular expression for the form
+    cost as much as the rest of the check (1M codes: 0.17 → 0.09 s).
     """
     texts = texts.cast(pa.string())  # 32-bit offsets, whatever the reader produced
-    formed = pc.fill_null(pc.match_substring_regex(texts, _USCC_FORMAT), False)
-    good = texts.filter(formed)
+    sized = pc.fill_null(pc.equal(pc.binary_length(texts), 18), False)
+    good = texts.filter(sized)
     n = len(good)
     if n == 0:
         return pc.if_else(pc.is_null(texts), pa.scalar(None, pa.bool_()), True)
     offsets = pa.Array.from_buffers(pa.int32(), 1, [None, good.buffers()[1]], offset=good.offset)
     start = offsets[0].as_py()
     chars = pa.Array.from_buffers(pa.uint8(), n * 18, [None, good.buffers()[2]], offset=start)
-    values = _USCC_VALUES.take(chars)
-    weights = pa.Array.from_buffers(pa.uint8(), n * 18, [None, pa.py_buffer(bytes([*_USCC_WEIGHTS, 0]) * n)])
-    running = pc.cumulative_sum(pc.multiply(values, weights))
-    last = pc.cumulative_sum(pa.repeat(pa.scalar(18, pa.int64()), n), start=-1)  # each value's 18th byte
-    totals = running.take(last)
-    sums = pc.subtract(totals, pa.concat_arrays([pa.array([0], pa.int64()), totals.slice(0, n - 1)]))
+    halves, weights, last = _uscc_layout(n)
+    values = _USCC_VALUES.take(pc.add(chars.cast(pa.int32()), halves))
+    # int32 sums wrap past 2**31 over many codes; one code's share (the difference) stays exact.
+    totals = pc.cumulative_sum(pc.multiply(values, weights)).take(last)
+    sums = pc.subtract(totals, pa.concat_arrays([pa.array([0], pa.int32()), totals.slice(0, n - 1)]))
     remainder = pc.subtract(sums, pc.multiply(pc.divide(sums, 31), 31))
     expected = pc.if_else(pc.equal(remainder, 0), 0, pc.subtract(31, remainder))
-    wrong = pc.not_equal(expected, values.take(last))
-    flags = pc.replace_with_mask(pc.invert(formed), formed, wrong)
+    wrong = pc.or_(pc.greater_equal(sums, _USCC_BAD), pc.not_equal(expected, values.take(last)))
+    flags = pc.replace_with_mask(pc.invert(sized), sized, wrong)
     return pc.if_else(pc.is_null(texts), pa.scalar(None, pa.bool_()), flags)
 
 
@@ -530,15 +558,29 @@ def _typed(column: FactSpec, ref: str, typed: bool = False) -> str:
 def _validate(
     table: pa.Table, columns: Sequence[FactSpec], present: dict[str, str], has_row_id: bool
 ) -> tuple[pa.Table, list[Reject]]:
+    """The valid rows, typed, and a reject per invalid row; DuckDB sees only what it must check.
+
+    A typed column none of whose values can fail (a boolean or a date; an integer or a decimal
+    whose minimum, maximum and type admit every value) is cast in Arrow; the rest is checked in
+    one SQL pass. Sending every column through DuckDB and back cost about as much as the rule's
+    own SQL: 1M rows of a Parquet file, one measure, 0.43 → 0.1 s.
+    """
+    n = table.num_rows
     checks: list[str] = []
-    typed: list[str] = [ROW_NUMBER] + ([ROW_ID] if has_row_id else [])
+    from_sql: list[str] = []
+    checked_headers: set[str] = set()
+    values: dict[str, pa.Array | pa.ChunkedArray | None] = {}  # None: the SQL pass gives it
     for column in columns:
+        name = sql_column(column.qualified)
         header = present.get(column.qualified)
         if header is None:
-            typed.append(f"CAST(NULL AS {_sql_type(column)}) AS {sql_column(column.qualified)}")
+            values[name] = pa.nulls(n, ARROW_TYPES[column.type])
             continue
         ref = _quote(header)
         kind = _typed_kind(table.schema.field(header).type)
+        if kind is not None and _always_valid(column, kind, table.column(header)):
+            values[name] = table.column(header).cast(ARROW_TYPES[column.type])
+            continue
         checked = _check_typed(column, kind, ref, header) if kind is not None else None
         if checked is None:
             # pc.cast, not the Parquet type: a typed column of another fact type is read as text.
@@ -549,34 +591,76 @@ def _validate(
             if column.type == "text" and column.name == "uscc":
                 flags = [uscc_invalid(chunk) for chunk in table.column(header).chunks]
                 table = table.append_column(_uscc_flag(header), pa.chunked_array(flags, pa.bool_()))
+                checked_headers.add(_uscc_flag(header))
             checked = _check(column, ref, header), _typed(column, ref)
         checks.append(checked[0])
-        typed.append(f"{checked[1]} AS {sql_column(column.qualified)}")
-    reason = f"concat_ws('; ', {', '.join(checks)})" if checks else "''"
-    con = _checker().cursor()
-    try:
-        con.register("raw_input", table)
-        # One pass: typed values and the reason side by side (DuckDB keeps the input's order);
-        # rows with a reason are split off in Arrow.
-        query = f"SELECT {', '.join(typed)}, {reason} AS _reason FROM raw_input"  # noqa: S608
-        checked_rows = con.sql(query).to_arrow_table()
-    finally:
-        con.close()
-    valid = pc.equal(checked_rows.column("_reason"), "")
-    bad = checked_rows.filter(pc.invert(valid)).select([ROW_NUMBER, "_reason"]).to_pydict()
-    facts = checked_rows if not bad[ROW_NUMBER] else checked_rows.filter(valid)  # copy only to drop
-    facts = facts.drop_columns(["_reason"])
+        checked_headers.add(header)
+        if column.type in ("text", "enum"):
+            values[name] = table.column(header)  # text is its own value: only its reason is needed
+        else:
+            values[name] = None
+            from_sql.append(f"{checked[1]} AS {name}")
     schema = pa.schema(
         [pa.field(ROW_NUMBER, pa.int64())]
         + ([pa.field(ROW_ID, pa.string())] if has_row_id else [])
         + [pa.field(sql_column(c.qualified), ARROW_TYPES[c.type]) for c in columns]
     )
+    shared = {ROW_NUMBER: table.column(ROW_NUMBER)} | ({ROW_ID: table.column(ROW_ID)} if has_row_id else {})
+    if not checks:
+        return pa.table(shared | values).cast(schema), []
+    checked_rows = _checked(
+        table.select([h for h in table.column_names if h in checked_headers]), checks, from_sql
+    )
+    facts = pa.table(
+        shared
+        | {name: checked_rows.column(name) if value is None else value for name, value in values.items()}
+    )
+    reasons = checked_rows.column("_reason")
+    valid = pc.equal(reasons, "")
+    bad_rows = pc.invert(valid)
+    numbers = table.column(ROW_NUMBER).filter(bad_rows).to_pylist()
     # A reason quotes the value it refuses: a control or bidi character in it is shown escaped.
     rejects = [
         Reject(row=int(r), reason=escaped(str(m)))
-        for r, m in zip(bad[ROW_NUMBER], bad["_reason"], strict=True)
+        for r, m in zip(numbers, reasons.filter(bad_rows).to_pylist(), strict=True)
     ]
-    return facts.cast(schema), rejects
+    return (facts.filter(valid) if rejects else facts).cast(schema), rejects  # copy only to drop
+
+
+def _always_valid(column: FactSpec, kind: str, values: pa.ChunkedArray) -> bool:
+    """Whether no value of a typed column can fail `_check_typed` (then it needs no SQL pass)."""
+    if column.type not in _FITS[kind]:
+        return False
+    if kind in ("bool", "date"):
+        return True
+    low, high = (v.as_py() for v in pc.min_max(values).values())
+    if low is None:  # every value is null
+        return True
+    if kind == "int":
+        return bool(low >= 0)
+    decimal = values.type
+    scale = MONEY_SCALE if column.type == "money" else RATIO_SCALE
+    fits = 0 <= decimal.scale <= scale and decimal.precision - decimal.scale <= 38 - scale
+    in_range = low >= 0 if column.type == "money" else True
+    if column.unit == "share":
+        in_range = low >= 0 and high <= 1
+    return fits and bool(in_range)
+
+
+def _checked(table: pa.Table, checks: list[str], from_sql: list[str]) -> pa.Table:
+    """The SQL pass: the values only SQL can type, and each row's reasons ('' when valid).
+
+    Rows come back in the input's order (DuckDB's `preserve_insertion_order`, on by default),
+    so its columns line up with the Arrow columns that skipped it.
+    """
+    reason = f"concat_ws('; ', {', '.join(checks)})"
+    con = _checker().cursor()
+    try:
+        con.register("raw_input", table)
+        query = f"SELECT {', '.join([*from_sql, reason + ' AS _reason'])} FROM raw_input"  # noqa: S608
+        return con.sql(query).to_arrow_table()
+    finally:
+        con.close()
 
 
 @functools.cache
@@ -588,13 +672,3 @@ def _checker() -> duckdb.DuckDBPyConnection:
     second thread cost more CPU than it saved wall time (1M × all measures: 2.4 s less system CPU).
     """
     return duckdb.connect(config={"threads": 1})
-
-
-def _sql_type(column: FactSpec) -> str:
-    return {
-        "bool": "BOOLEAN",
-        "int": "BIGINT",
-        "money": f"DECIMAL(38, {MONEY_SCALE})",
-        "ratio": f"DECIMAL(38, {RATIO_SCALE})",
-        "date": "DATE",
-    }.get(column.type, "VARCHAR")

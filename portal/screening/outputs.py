@@ -55,8 +55,15 @@ class OutWriter:
                 # Min/max statistics for the row key only (`row` is in order, a `row_id` usually
                 # is), which lets a reader skip row groups; on the other columns they were a fifth
                 # of writing OUT and prune nothing (every row group holds every measure and outcome).
+                # No dictionary for the row key and the USCC, one value per enterprise: the writer
+                # built one for each page and then fell back to plain (1M rows: 0.26 → 0.17 s, and
+                # a file a sixth smaller).
+                key = schema.names[0]
                 self._writer: pq.ParquetWriter | pacsv.CSVWriter = pq.ParquetWriter(
-                    out, schema, write_statistics=[schema.names[0]]
+                    out,
+                    schema,
+                    write_statistics=[key],
+                    use_dictionary=[n for n in schema.names if n not in (key, "uscc")],
                 )
             else:
                 self._writer = pacsv.CSVWriter(out, schema)

@@ -133,3 +133,18 @@ def test_each_decision_table_is_computed_once_per_statement(real_pack: Pack) -> 
             dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
         )
         assert statement.count(str(alone)) == 1
+
+
+def test_steps_are_materialised_only_where_the_engine_would_copy_their_expressions(real_pack: Pack) -> None:
+    """SQLite and PostgreSQL flatten a step into each reference; DuckDB keeps its columns, so
+    the hint there only copied every row."""
+    from duckdb_engine import Dialect as DuckDBDialect
+    from sqlalchemy.dialects import postgresql
+
+    on = date(2026, 6, 30)
+    rule = real_pack.select("qualification.st_sme", on)
+    assert rule is not None and rule.tables
+    compiled = compile_rule(rule, real_pack.facts, on)
+    assert compiled.sql(sqlite.dialect()).count("AS MATERIALIZED") == 2
+    assert compiled.sql(postgresql.dialect()).count("AS MATERIALIZED") == 2
+    assert "MATERIALIZED" not in compiled.sql(DuckDBDialect())

@@ -1,6 +1,7 @@
 """Reading screening INPUT: three formats, typed validation, rejects with row number and reason."""
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -246,3 +247,36 @@ def test_text_with_a_control_or_bidi_character_rejects_the_row(real_pack: Pack, 
     assert all(r.reason.startswith("name: a control or bidi character") for r in data.rejects)
     # The reason quotes the value escaped: the rejects file and the run page print no raw control.
     assert [r.reason.split("(", 1)[1] for r in data.rejects] == ["nul\\u0000name)", "scan\\u202efdp)"]
+
+
+def test_typed_columns_that_cannot_fail_stay_aligned_with_checked_ones(
+    fixture_pack: Pack, tmp_path: Path
+) -> None:
+    """Typed columns no value of which can fail skip the SQL checks; rows still line up with the
+    checked text columns, and a too-wide decimal type is still checked value by value."""
+    good = "914401040000000011"
+    path = tmp_path / "in.parquet"
+    table = pa.table(
+        {
+            "row_id": ["A", "B", "C", "D"],
+            "uscc": [good, "914401040000000012", good, None],
+            "employees": pa.array([1, 2, 3, 4], pa.uint32()),
+            "registered_on": pa.array([date(2020, 1, d) for d in (1, 2, 3, 4)], pa.date32()),
+            "core_ip": [True, False, True, False],
+            "revenue": pa.array([Decimal(v) for v in ("1.10", "2.20", "3.30", "4.40")], pa.decimal128(38, 2)),
+            "margin": pa.array([Decimal(v) for v in ("0.1", "-0.2", "0.3", "0.4")], pa.decimal128(10, 4)),
+        }
+    )
+    pq.write_table(table, path)
+    data = _read(fixture_pack, path)
+    assert [(r.row, r.reason.split(":")[0]) for r in data.rejects] == [(2, "uscc")]
+    kept = data.facts.to_pylist()
+    assert [(r["row_id"], r["enterprise__employees"], r["enterprise__revenue"]) for r in kept] == [
+        ("A", 1, Decimal("1.1")),
+        ("C", 3, Decimal("3.3")),
+        ("D", 4, Decimal("4.4")),
+    ]
+    assert [r["enterprise__registered_on"] for r in kept] == [date(2020, 1, d) for d in (1, 3, 4)]
+    assert [r["enterprise__margin"] for r in kept] == [Decimal("0.1"), Decimal("0.3"), Decimal("0.4")]
+    assert data.facts.schema.field("enterprise__employees").type == pa.int64()
+    assert data.facts.schema.field("enterprise__revenue").type == pa.decimal128(38, 6)

@@ -120,7 +120,7 @@ def compile_rule(
         inner_columns.append(_benefit(spec, formulas).label(benefit_labels[name]))
     # Materialised so each leaf is computed once per row: SQLite would otherwise flatten the
     # subquery and recompute a leaf at every reference (outcome, NOT outcome, each benefit).
-    inner = select(*inner_columns).cte("criteria").prefix_with("MATERIALIZED")
+    inner = _materialized(select(*inner_columns).cte("criteria"))
 
     tree = _tree(rule.criteria, lambda leaf: inner.c[labels[id(leaf)]])
     outcome = case((tree, literal_column("'eligible'")), (not_(tree), literal_column("'ineligible'")),
@@ -181,6 +181,19 @@ def compile_check(rule: Rule, facts: FactDictionary) -> list[CompileProblem]:
     return problems
 
 
+def _materialized(step: CTE) -> CTE:
+    """`step` computed once, where the engine would otherwise copy its expressions into each use.
+
+    SQLite and PostgreSQL flatten a subquery into its references, so the hint keeps each leaf
+    and table computed once per row. DuckDB keeps a step's columns as columns when it inlines
+    it, and materialising only copied every row (1M rows, all measures: the rule statements
+    15 % faster without the hint; `qualification.st_sme` 0.51 → 0.47 s).
+    """
+    return step.prefix_with("MATERIALIZED", dialect="sqlite").prefix_with(
+        "MATERIALIZED", dialect="postgresql"
+    )
+
+
 def _with_tables(
     rule: Rule, facts: FactDictionary, on: date, source: TableClause, formulas: FormulaCompiler
 ) -> tuple[CTE, FormulaCompiler]:
@@ -192,7 +205,7 @@ def _with_tables(
     """
     labels = {name: f"t{i}" for i, name in enumerate(rule.tables)}
     values = [formulas.table(t).label(labels[name]) for name, t in rule.tables.items()]
-    tabled = select(*source.c, *values).cte("tables").prefix_with("MATERIALIZED")
+    tabled = _materialized(select(*source.c, *values).cte("tables"))
     reading = _formulas(
         rule,
         facts,
