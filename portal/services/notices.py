@@ -9,6 +9,7 @@ is told by e-mail where they gave an address, and the enterprise when one is uph
 
 import hashlib
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -80,73 +81,94 @@ def list_notices(
     """Cases on notice now (or, with `archived`, past notices), newest first; `query` searches
     the enterprise name, the case's title, the measure title and the unit in both languages, or
     is the reference number (`12` or `#12`)."""
-    states = _notice_states(portal)
     needle = query.strip().lower()
     number = needle.removeprefix("#").strip()
+
+    def wanted(app_id: int, haystack: str) -> bool:
+        return not needle or needle in haystack or number == str(app_id)
+
     with portal.reading() as session:
-        entries = session.exec(
-            select(Transition, Application, Enterprise)
-            .join(Application, col(Application.id) == Transition.application_id)
-            .join(Enterprise, col(Enterprise.id) == Application.enterprise_id)
-            .where(col(Transition.to_state).in_(sorted(states)))
-            .where(col(Transition.from_state).not_in(sorted(states)))
-            .order_by(col(Transition.at).desc(), col(Transition.id).desc())
-        ).all()
-        seen: set[int] = set()
         notices: list[Notice] = []
-        for entered, application, enterprise in entries:
-            app_id = cast(int, application.id)
-            is_open = application.state in states
-            if app_id in seen or is_open == archived:
-                continue
-            seen.add(app_id)
-            workflow, stage = workflow_of(portal, application)
-            rule = rule_of(portal, application)
-            unit = portal.pack.units.get(application.lead_unit, {})
-            unit_label = Label(zh=unit.get("zh") or "", en=unit.get("en") or "")
-            title = case_title(portal, session, application)
-            haystack = " ".join(
-                (
-                    enterprise.name,
-                    title.value if title else "",
-                    rule.title.zh,
-                    rule.title.en,
-                    unit_label.zh,
-                    unit_label.en,
-                )
-            ).lower()
-            if needle and needle not in haystack and number != str(app_id):
-                continue
-            opened_on = portal.clock.local_date(entered.at)
-            objections = session.exec(
-                select(Objection.id).where(col(Objection.application_id) == app_id)
-            ).all()
-            notices.append(
-                Notice(
-                    application_id=app_id,
-                    measure_title=Label(zh=rule.title.zh, en=rule.title.en),
-                    enterprise_name=enterprise.name,
-                    granted_amount=_granted(portal, session, application),
-                    unit=unit_label,
-                    opened_on=opened_on,
-                    closes_on=timer_due_on(workflow.state(entered.to_state), opened_on),
-                    open=is_open,
-                    stage=stage.label,
-                    objections=len(objections),
-                    title=title,
-                )
-            )
+        for notice in _notices(portal, session, archived=archived, wanted=wanted):
+            notices.append(notice)
             if len(notices) >= limit:
                 break
         return notices
 
 
 def notice_of(portal: Portal, application_id: int) -> Notice:
-    """One case's notice, open or past; NotFound for a case that was never on notice."""
-    for notice in list_notices(portal, limit=10_000) + list_notices(portal, archived=True, limit=10_000):
-        if notice.application_id == application_id:
+    """One case's notice, open or past; NotFound for a case that was never on notice.
+
+    Reads that case alone: building every notice to find one cost a public notice page
+    five queries per case ever on notice.
+    """
+    with portal.reading() as session:
+        for notice in _notices(portal, session, application_id=application_id):
             return notice
     raise NotFound("notice", application_id)
+
+
+def _notices(
+    portal: Portal,
+    session: Session,
+    *,
+    archived: bool | None = None,
+    application_id: int | None = None,
+    wanted: Callable[[int, str], bool] = lambda app_id, haystack: True,
+) -> Iterator[Notice]:
+    """Each case's notice, newest notice first: open ones only, past ones only (`archived`), or
+    both (None); one case's only with `application_id`; only those `wanted` says yes to, given
+    the case number and the text a search looks in (asked before the rest is read)."""
+    states = sorted(_notice_states(portal))
+    entering = (
+        select(Transition, Application, Enterprise)
+        .join(Application, col(Application.id) == Transition.application_id)
+        .join(Enterprise, col(Enterprise.id) == Application.enterprise_id)
+        .where(col(Transition.to_state).in_(states))
+        .where(col(Transition.from_state).not_in(states))
+        .order_by(col(Transition.at).desc(), col(Transition.id).desc())
+    )
+    if application_id is not None:
+        entering = entering.where(col(Application.id) == application_id)
+    seen: set[int] = set()
+    for entered, application, enterprise in session.exec(entering).all():
+        app_id = cast(int, application.id)
+        is_open = application.state in states
+        if app_id in seen or (archived is not None and is_open == archived):
+            continue
+        seen.add(app_id)
+        workflow, stage = workflow_of(portal, application)
+        rule = rule_of(portal, application)
+        unit = portal.pack.units.get(application.lead_unit, {})
+        unit_label = Label(zh=unit.get("zh") or "", en=unit.get("en") or "")
+        title = case_title(portal, session, application)
+        haystack = " ".join(
+            (
+                enterprise.name,
+                title.value if title else "",
+                rule.title.zh,
+                rule.title.en,
+                unit_label.zh,
+                unit_label.en,
+            )
+        ).lower()
+        if not wanted(app_id, haystack):
+            continue
+        opened_on = portal.clock.local_date(entered.at)
+        objections = session.exec(select(Objection.id).where(col(Objection.application_id) == app_id)).all()
+        yield Notice(
+            application_id=app_id,
+            measure_title=Label(zh=rule.title.zh, en=rule.title.en),
+            enterprise_name=enterprise.name,
+            granted_amount=_granted(portal, session, application),
+            unit=unit_label,
+            opened_on=opened_on,
+            closes_on=timer_due_on(workflow.state(entered.to_state), opened_on),
+            open=is_open,
+            stage=stage.label,
+            objections=len(objections),
+            title=title,
+        )
 
 
 @dataclass(frozen=True)

@@ -166,3 +166,26 @@ def test_staff_cannot_close_a_notice_before_its_window_ends(portal: Portal, worl
     assert refused.value.code == "notice_not_elapsed"
     with pytest.raises(Refused):
         notices.close_notice(portal, world.actors["rev_tianhe"], case.app_id, case.version)
+
+
+def test_one_notice_is_read_without_building_every_other(portal: Portal, world: World) -> None:
+    """A public notice page reads its own case: it used to build every notice ever published."""
+    from typing import Any
+
+    from sqlalchemy import event
+
+    first = Driver(portal, world).to_public_notice()
+    second = Driver(portal, world).to_public_notice()
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(portal.engine, "before_cursor_execute", seen)
+    try:
+        notice = notices.notice_of(portal, first.app_id)
+    finally:
+        event.remove(portal.engine, "before_cursor_execute", seen)
+    assert notice.application_id == first.app_id and notice.open
+    assert notices.notice_of(portal, second.app_id).application_id == second.app_id
+    assert sum("FROM objection" in s for s in statements) == 1
