@@ -42,6 +42,9 @@ class Choice:
     labels: Mapping[str, Text]
     offered: tuple[str, ...]
     outside: tuple[str, ...] = ()
+    name: Text | None = None
+    """What the pack calls the list (its `label:`), e.g. the action plan's name for its tracks;
+    None: pages use their generic word."""
 
     @property
     def inside(self) -> tuple[str, ...]:
@@ -56,6 +59,10 @@ class Choice:
 
     def options(self, lang: str) -> list[tuple[str, str]]:
         return [(value, self.label(value, lang)) for value in self.offered]
+
+    def called(self, lang: str, generic: str) -> str:
+        """The pack's name for the list in `lang`, or the page's `generic` word when it gives none."""
+        return self.name.get(lang) if self.name is not None else generic
 
 
 @dataclass(frozen=True)
@@ -246,7 +253,7 @@ class _Reader:
         return tuple(self.word(item, f"{where}[{index}]") for index, item in enumerate(value))
 
     def choice(self, value: object, where: str, value_labels: Mapping[str, Mapping[str, Text]]) -> Choice:
-        data = self.mapping(value, where, {"fact", "offered", "outside"}, required={"fact"})
+        data = self.mapping(value, where, {"fact", "offered", "outside", "label"}, required={"fact"})
         fact = self.word(data["fact"], f"{where}.fact")
         labels = value_labels.get(fact)
         if not labels:
@@ -260,4 +267,5 @@ class _Reader:
         for name in (*offered, *outside):
             if name not in labels:
                 raise self.fail(where, f"{name!r} has no label in value_labels.{fact}")
-        return Choice(fact=fact, labels=labels, offered=offered, outside=outside)
+        called = self.text(data["label"], f"{where}.label") if "label" in data else None
+        return Choice(fact=fact, labels=labels, offered=offered, outside=outside, name=called)

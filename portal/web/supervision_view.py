@@ -85,6 +85,14 @@ class Labels:
     def track(self, code: str | None) -> str:
         return self.portal.city.tracks.label(code, self.lang) if code else self.t("supervision.no_track")
 
+    def track_name(self, *, mid_sentence: bool = False) -> str:
+        """What the pack calls its tracks (pack.yaml `tracks.label`), else the generic word; in
+        English lower-cased inside a sentence unless it starts with an acronym ("AI track")."""
+        name = self.portal.city.tracks.called(self.lang, self.t("supervision.th.track"))
+        if mid_sentence and self.lang == "en" and name[1:2].islower():
+            return name[:1].lower() + name[1:]
+        return name
+
     def district(self, code: str | None) -> str:
         return self.portal.city.jurisdictions.label(code, self.lang) if code else ""
 
@@ -174,8 +182,8 @@ class Board:
     ) -> Figure:
         return Figure(
             key,
-            self.t(f"supervision.fig.{key}"),
-            [self.t(f"supervision.th.{h}") for h in headers],
+            self.t(f"supervision.fig.{key}", track=self.names.track_name(mid_sentence=True)),
+            [self.names.track_name() if h == "track" else self.t(f"supervision.th.{h}") for h in headers],
             chart=chart,
             note=self.t(note) if note else None,
         )

@@ -284,6 +284,22 @@ def test_lakeside_serves_its_own_city(lakeside: FastAPI) -> None:
     assert "North Shore" in english and "Lakeside Enterprise Support Portal" in english
 
 
+def test_lakeside_pages_call_its_tracks_by_its_own_name(lakeside: FastAPI) -> None:
+    """The tracks' name comes from pack.yaml (`tracks.label`): Guangzhou's 造车健城 is nowhere."""
+    portal: Portal = lakeside.state.portal
+    visitor = _client(lakeside)
+    register = visitor.get("/register").text
+    assert '<label for="field-ai_track">产业方向</label>' in register
+    assert "Sector</label>" in visitor.get("/register", cookies={"lang": "en"}).text
+    supervisor = _client(lakeside)
+    _login(supervisor, _staff(portal, "lk_supervisor", "supervisor"))
+    board = supervisor.get("/supervision").text
+    assert "按产业方向统计的申报数" in board
+    assert "Applications by sector" in supervisor.get("/supervision", cookies={"lang": "en"}).text
+    for page in (register, board):
+        assert "造车健城" not in page and "赛道" not in page
+
+
 def test_a_grant_and_a_label_go_through_lakeside_review(lakeside: FastAPI) -> None:
     portal: Portal = lakeside.state.portal
     enterprise = _client(lakeside)

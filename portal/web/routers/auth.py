@@ -116,6 +116,7 @@ def _register_page(
         "errors": errors,
         "districts": district_options(request, t),
         "tracks": track_options(request, t),
+        "track_label": portal_of(request).city.tracks.called(t.lang, t("auth.ai_track")),
     }
     return render(request, "portal/register.html", context, status_code=status_code)
 

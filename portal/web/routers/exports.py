@@ -48,9 +48,10 @@ def queue_table(
     portal: Portal, actor: Actor, chosen: QueueFilter, t: Translator
 ) -> tuple[list[str], list[list[Cell]]]:
     """Header and rows of the exported queue: the page's columns, plus USCC, track, submission and amount."""
+    track = portal.city.tracks.called(t.lang, t("export.th_track"))
     header = [
         t("apps.th_id"), t("queue.th_enterprise"), t("export.th_uscc"), t("apps.th_measure"),
-        t("queue.filter.district"), t("export.th_track"), t("apps.th_stage"), t("export.th_submitted"),
+        t("queue.filter.district"), track, t("apps.th_stage"), t("export.th_submitted"),
         t("apps.th_due"), t("export.th_amount"),
     ]  # fmt: skip
     rows: list[list[Cell]] = []

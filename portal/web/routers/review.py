@@ -91,6 +91,7 @@ def queue(
         "actor": actor,
         "cases": rows,
         "filters": filter_options(portal, actor, t.lang),
+        "filter_labels": {"track": portal.city.tracks.called(t.lang, t("queue.filter.track"))},
         "chosen": chosen.chosen(),
         "sorts": SORT_KEYS,
         "export_query": chosen.url("").lstrip("?"),
