@@ -62,6 +62,15 @@ class _Reader:
     def optional_text(self, value: object, where: str) -> Text | None:
         return None if value is None else self.text(value, where)
 
+    def known_keys(self, m: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+        """Refuse a key the loader does not read: a misspelt setting (`not_afer`, `title_feild`)
+        would otherwise switch its check or feature off without a word."""
+        unknown = sorted(set(map(str, m)) - allowed)
+        if unknown:
+            raise self.fail(
+                where, f"unknown key {', '.join(f'`{k}`' for k in unknown)}; use {', '.join(sorted(allowed))}"
+            )
+
     def ident(self, value: object, where: str) -> str:
         if not (isinstance(value, str) and _ID.fullmatch(value)):
             raise self.fail(where, "must be a snake_case identifier")
@@ -81,6 +90,11 @@ def _default_widget(schema: Mapping[str, Any]) -> str:
     return "text"
 
 
+# The keys the loader reads at each level of a form file; any other key is refused.
+_FILE_KEYS = frozenset({"measure", "title", "title_field", "requested_amount_field", "schema", "ui"})
+_UI_KEYS = frozenset({"sections"})
+_SECTION_KEYS = frozenset({"id", "title", "help", "fields", "attachments"})
+_ATTACHMENT_KEYS = frozenset({"id", "label", "required", "kinds", "help"})
 _FIELD_KEYS = frozenset(
     {"name", "label", "widget", "help", "prefill", "locked", "options", "messages", "not_before", "not_after"}
 )
@@ -92,12 +106,7 @@ def _field(
     m = r.mapping(raw, where)
     name = r.ident(m.get("name"), f"{where}.name")
     where = f"{where}({name})"
-    # A misspelt key (`not_afer: today`) would otherwise switch its check off without a word.
-    unknown = sorted(set(map(str, m)) - _FIELD_KEYS)
-    if unknown:
-        raise r.fail(
-            where, f"unknown key {', '.join(f'`{k}`' for k in unknown)}; use {', '.join(sorted(_FIELD_KEYS))}"
-        )
+    r.known_keys(m, _FIELD_KEYS, where)
     if name not in properties:
         raise r.fail(where, f"field `{name}` is not a property of the schema")
     schema = r.mapping(properties[name], f"schema.properties.{name}")
@@ -172,6 +181,7 @@ def _date_bounds(
 def _attachment(r: _Reader, raw: object, where: str) -> AttachmentSlot:
     m = r.mapping(raw, where)
     slot_id = r.ident(m.get("id"), f"{where}.id")
+    r.known_keys(m, _ATTACHMENT_KEYS, f"{where}({slot_id})")
     kinds = m.get("kinds")
     if not (isinstance(kinds, list) and kinds and all(k in ATTACHMENT_KINDS for k in kinds)):
         allowed = ", ".join(ATTACHMENT_KINDS)
@@ -196,6 +206,7 @@ def load_form(path: Path) -> FormSpec:
     except RuleFileError as exc:
         raise r.fail("yaml", f"line {exc.line}: {exc.message}") from exc
     top = r.mapping(doc, "file")
+    r.known_keys(top, _FILE_KEYS, "file")
     measure_id = top.get("measure")
     if measure_id != path.stem:
         raise r.fail("measure", f"must equal the file name `{path.stem}`")
@@ -210,6 +221,7 @@ def load_form(path: Path) -> FormSpec:
     properties = r.mapping(schema.get("properties", {}), "schema.properties")
     required = set(schema.get("required", []))
     ui = r.mapping(top.get("ui"), "ui")
+    r.known_keys(ui, _UI_KEYS, "ui")
     raw_sections = ui.get("sections")
     if not (isinstance(raw_sections, list) and raw_sections):
         raise r.fail("ui.sections", "must be a non-empty list")
@@ -218,6 +230,7 @@ def load_form(path: Path) -> FormSpec:
         where = f"ui.sections[{i}]"
         m = r.mapping(raw, where)
         section_id = r.ident(m.get("id"), f"{where}.id")
+        r.known_keys(m, _SECTION_KEYS, f"{where}({section_id})")
         fields = m.get("fields", [])
         attachments = m.get("attachments", [])
         if not isinstance(fields, list) or not isinstance(attachments, list):

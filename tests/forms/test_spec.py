@@ -177,3 +177,31 @@ def test_a_requested_amount_field_must_be_a_number_property(tmp_path: Path, valu
     with pytest.raises(FormFileError) as raised:
         load_form(path)
     assert str(raised.value).startswith(f"{path}: requested_amount_field: ") and where in str(raised.value)
+
+
+ATTACHED = GOOD + "      attachments:\n        - {id: doc, label: {zh: 文件, en: File}, kinds: [pdf]}\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "key"),
+    [
+        # A misspelt setting would otherwise switch its feature off without a word.
+        ("title: {zh: 示例", "requested_amout_field: amount\ntitle: {zh: 示例", "file",
+         "requested_amout_field"),
+        ("title: {zh: 示例", "title_feild: amount\ntitle: {zh: 示例", "file", "title_feild"),
+        ("ui:\n  sections:", "ui:\n  section_order: [main]\n  sections:", "ui", "section_order"),
+        ("      title: {zh: 主要", "      helptext: {zh: 说明, en: Notes}\n      title: {zh: 主要",
+         "ui.sections[0](main)", "helptext"),
+        ("kinds: [pdf]}", "kinds: [pdf], requried: true}", "ui.sections[0].attachments[0](doc)", "requried"),
+    ],
+)  # fmt: skip
+def test_an_unknown_key_is_refused_with_the_file_and_the_key(
+    tmp_path: Path, old: str, new: str, where: str, key: str
+) -> None:
+    assert old in ATTACHED
+    path = write(tmp_path, ATTACHED.replace(old, new, 1))
+    with pytest.raises(FormFileError) as raised:
+        load_form(path)
+    assert str(raised.value).startswith(f"{path}: {where}: unknown key `{key}`; use ")
+    assert "\n" not in str(raised.value)
+    assert load_form(write(tmp_path, ATTACHED)).attachments["doc"].kinds == ("pdf",)
