@@ -131,6 +131,9 @@ def _field(
         str(k): r.text(v, f"{where}.messages.{k}") for k, v in r.mapping(m.get("messages", {}), where).items()
     }
     not_before, not_after = _date_bounds(r, m, where, schema, properties)
+    # A message for a keyword the answer cannot fail on (a misspelt `patern:`) would never be shown.
+    bounds = {k for k, b in (("not_before", not_before), ("not_after", not_after)) if b is not None}
+    r.known_keys(messages, frozenset({"required", "type", *bounds, *_keywords(schema)}), f"{where}.messages")
     return FieldSpec(
         name=name,
         label=r.text(m.get("label"), f"{where}.label"),
@@ -145,6 +148,15 @@ def _field(
         not_before=not_before,
         not_after=not_after,
     )
+
+
+def _keywords(schema: object) -> set[str]:
+    """Every key of a property's schema, nested ones included: the keywords its answer can fail on."""
+    if isinstance(schema, Mapping):
+        return {str(k) for k in schema} | {k for v in schema.values() for k in _keywords(v)}
+    if isinstance(schema, list):
+        return {k for v in schema for k in _keywords(v)}
+    return set()
 
 
 _BOUNDS = ("not_before", "not_after")

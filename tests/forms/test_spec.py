@@ -205,3 +205,28 @@ def test_an_unknown_key_is_refused_with_the_file_and_the_key(
     assert str(raised.value).startswith(f"{path}: {where}: unknown key `{key}`; use ")
     assert "\n" not in str(raised.value)
     assert load_form(write(tmp_path, ATTACHED)).attachments["doc"].kinds == ("pdf",)
+
+
+@pytest.mark.parametrize(
+    ("messages", "unknown"),
+    [
+        ("{minimun: {zh: 不能为负数。, en: Not below zero.}}", "minimun"),  # the schema says `minimum`
+        ("{pattern: {zh: 格式不对。, en: Wrong shape.}}", "pattern"),  # the schema has no pattern
+        ("{not_after: {zh: 不能晚于今天。, en: Not after today.}}", "not_after"),  # the field has no bound
+    ],
+)
+def test_a_message_for_a_keyword_the_answer_cannot_fail_on_is_refused(
+    tmp_path: Path, messages: str, unknown: str
+) -> None:
+    """Its text would never be shown: the generic message would silently stand in its place."""
+    text = GOOD.replace("multipleOf: 0.01}", "multipleOf: 0.01, minimum: 0}")
+    path = write(tmp_path, text.replace("widget: money}", f"widget: money, messages: {messages}}}"))
+    with pytest.raises(FormFileError) as raised:
+        load_form(path)
+    assert str(raised.value).startswith(
+        f"{path}: ui.sections[0].fields[0](amount).messages: unknown key `{unknown}`; "
+        "use minimum, multipleOf, required, type"
+    )
+    own = "{minimum: {zh: 不能为负数。, en: Not below zero.}, type: {zh: 请填金额。, en: Enter an amount.}}"
+    spec = load_form(write(tmp_path, text.replace("widget: money}", f"widget: money, messages: {own}}}")))
+    assert [e.message for e in spec.validate({"amount": "-1"}, "en")] == ["Not below zero."]
