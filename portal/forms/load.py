@@ -62,6 +62,15 @@ class _Reader:
     def optional_text(self, value: object, where: str) -> Text | None:
         return None if value is None else self.text(value, where)
 
+    def known_keys(self, m: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+        """Refuse a key the loader does not read: a misspelt setting (`not_afer`, `title_feild`)
+        would otherwise switch its check or feature off without a word."""
+        unknown = sorted(set(map(str, m)) - allowed)
+        if unknown:
+            raise self.fail(
+                where, f"unknown key {', '.join(f'`{k}`' for k in unknown)}; use {', '.join(sorted(allowed))}"
+            )
+
     def ident(self, value: object, where: str) -> str:
         if not (isinstance(value, str) and _ID.fullmatch(value)):
             raise self.fail(where, "must be a snake_case identifier")
@@ -81,6 +90,11 @@ def _default_widget(schema: Mapping[str, Any]) -> str:
     return "text"
 
 
+# The keys the loader reads at each level of a form file; any other key is refused.
+_FILE_KEYS = frozenset({"measure", "title", "title_field", "requested_amount_field", "schema", "ui"})
+_UI_KEYS = frozenset({"sections"})
+_SECTION_KEYS = frozenset({"id", "title", "help", "fields", "attachments"})
+_ATTACHMENT_KEYS = frozenset({"id", "label", "required", "kinds", "help"})
 _FIELD_KEYS = frozenset(
     {"name", "label", "widget", "help", "prefill", "locked", "options", "messages", "not_before", "not_after"}
 )
@@ -92,12 +106,7 @@ def _field(
     m = r.mapping(raw, where)
     name = r.ident(m.get("name"), f"{where}.name")
     where = f"{where}({name})"
-    # A misspelt key (`not_afer: today`) would otherwise switch its check off without a word.
-    unknown = sorted(set(map(str, m)) - _FIELD_KEYS)
-    if unknown:
-        raise r.fail(
-            where, f"unknown key {', '.join(f'`{k}`' for k in unknown)}; use {', '.join(sorted(_FIELD_KEYS))}"
-        )
+    r.known_keys(m, _FIELD_KEYS, where)
     if name not in properties:
         raise r.fail(where, f"field `{name}` is not a property of the schema")
     schema = r.mapping(properties[name], f"schema.properties.{name}")
@@ -121,7 +130,10 @@ def _field(
     messages = {
         str(k): r.text(v, f"{where}.messages.{k}") for k, v in r.mapping(m.get("messages", {}), where).items()
     }
-    not_before, not_after = _date_bounds(r, m, where, schema)
+    not_before, not_after = _date_bounds(r, m, where, schema, properties)
+    # A message for a keyword the answer cannot fail on (a misspelt `patern:`) would never be shown.
+    bounds = {k for k, b in (("not_before", not_before), ("not_after", not_after)) if b is not None}
+    r.known_keys(messages, frozenset({"required", "type", *bounds, *_keywords(schema)}), f"{where}.messages")
     return FieldSpec(
         name=name,
         label=r.text(m.get("label"), f"{where}.label"),
@@ -138,14 +150,26 @@ def _field(
     )
 
 
+def _keywords(schema: object) -> set[str]:
+    """Every key of a property's schema, nested ones included: the keywords its answer can fail on."""
+    if isinstance(schema, Mapping):
+        return {str(k) for k in schema} | {k for v in schema.values() for k in _keywords(v)}
+    if isinstance(schema, list):
+        return {k for v in schema for k in _keywords(v)}
+    return set()
+
+
 _BOUNDS = ("not_before", "not_after")
+_BOUND_FORMS = "`today`, a date as YYYY-MM-DD or `{field: <another date field>}`"
 
 
 def _date_bounds(
-    r: _Reader, m: Mapping[str, Any], where: str, schema: Mapping[str, Any]
+    r: _Reader, m: Mapping[str, Any], where: str, schema: Mapping[str, Any], properties: Mapping[str, Any]
 ) -> tuple[DateBound | None, DateBound | None]:
-    """A field's `not_before` / `not_after`: `today` or a fixed `YYYY-MM-DD`, on date fields only."""
+    """A field's `not_before` / `not_after`: `today`, a fixed `YYYY-MM-DD`, or `{field: name}` (the
+    answer to another date field of the form), on date fields only."""
     bounds: dict[str, DateBound] = {}
+    name = m.get("name")
     for key in _BOUNDS:
         value = m.get(key)
         if value is None:
@@ -161,17 +185,90 @@ def _date_bounds(
                 bounds[key] = DateBound(date.fromisoformat(value))
             except ValueError:
                 raise r.fail(f"{where}.{key}", f"`{value}` is not a date") from None
+        elif isinstance(value, Mapping):
+            bounds[key] = DateBound(None, _bounding_field(r, value, f"{where}.{key}", name, properties))
+        elif isinstance(value, str) and value in properties:
+            hint = f"to bound it by the field `{value}`, write `{key}: {{field: {value}}}`"
+            raise r.fail(f"{where}.{key}", hint)
         else:
-            raise r.fail(f"{where}.{key}", f"must be `today` or a date as YYYY-MM-DD, not `{value}`")
+            raise r.fail(f"{where}.{key}", f"must be {_BOUND_FORMS}, not `{value}`")
     earliest, latest = bounds.get("not_before"), bounds.get("not_after")
     if earliest and latest and earliest.day and latest.day and earliest.day > latest.day:
         raise r.fail(f"{where}.not_before", "is after `not_after`: no date could be given")
+    if earliest and latest and earliest.field and earliest.field == latest.field:
+        raise r.fail(f"{where}.not_before", f"and `not_after` both name `{earliest.field}`: use one")
     return earliest, latest
+
+
+def _bounding_field(
+    r: _Reader, value: Mapping[str, Any], where: str, name: object, properties: Mapping[str, Any]
+) -> str:
+    """The other date field a `{field: name}` bound names."""
+    r.known_keys(value, frozenset({"field"}), where)
+    other = r.ident(value.get("field"), f"{where}.field")
+    if other == name:
+        raise r.fail(f"{where}.field", "a field cannot be bounded by itself")
+    if other not in properties:
+        raise r.fail(f"{where}.field", f"`{other}` is not a property of the schema")
+    if r.mapping(properties[other], f"schema.properties.{other}").get("format") != "date":
+        raise r.fail(f"{where}.field", f"`{other}` is not a `format: date` field")
+    return other
+
+
+def _check_field_bounds(r: _Reader, sections: list[Section]) -> None:
+    """Bounds by other fields that no answers could meet: a loop (`a` not before `b`, `b` not
+    before `a`: only the same day would do, surely a slip), or fixed days that the chain makes
+    impossible (`b` not after 2025-12-31 and not before `a`, which is not before 2026-01-01).
+
+    `today` is left out: the day moves, so whether it contradicts a fixed day is not the form's.
+    """
+    fields = {
+        f.name: (f"ui.sections[{i}].fields[{j}]({f.name})", f)
+        for i, s in enumerate(sections)
+        for j, f in enumerate(s.fields)
+    }
+    # earlier[a] holds b wherever a bound says b <= a.
+    earlier: dict[str, set[str]] = {name: set() for name in fields}
+    for name, (_, f) in fields.items():
+        if f.not_before is not None and f.not_before.field is not None:
+            earlier[name].add(f.not_before.field)
+        if f.not_after is not None and f.not_after.field is not None:
+            earlier[f.not_after.field].add(name)
+    # Everything each field must be on or after, through the chain of bounds.
+    below = {name: set(before) for name, before in earlier.items()}
+    changed = True
+    while changed:
+        changed = False
+        for name in below:
+            reach = {c for b in below[name] for c in below[b]} - below[name]
+            if reach:
+                below[name] |= reach
+                changed = True
+    for name, (where, _) in fields.items():
+        if name in below[name]:
+            loop = sorted(n for n in below[name] if name in below[n])
+            raise r.fail(where, f"its date bounds go round ({', '.join(loop)}): only the same day would do")
+
+    def fixed(f: FieldSpec, bound: DateBound | None) -> date | None:
+        return bound.day if bound is not None and bound.field is None else None
+
+    for name, (where, _) in fields.items():
+        earliest = [d for b in (name, *below[name]) if (d := fixed(fields[b][1], fields[b][1].not_before))]
+        above = [a for a in fields if name in below[a]]
+        latest = [d for a in (name, *above) if (d := fixed(fields[a][1], fields[a][1].not_after))]
+        if earliest and latest and max(earliest) > min(latest):
+            through = ", ".join(sorted({*below[name], *above}))
+            raise r.fail(
+                where,
+                f"its date bounds contradict (through {through}): it must be on or after {max(earliest)} "
+                f"and on or before {min(latest)}; no date could be given",
+            )
 
 
 def _attachment(r: _Reader, raw: object, where: str) -> AttachmentSlot:
     m = r.mapping(raw, where)
     slot_id = r.ident(m.get("id"), f"{where}.id")
+    r.known_keys(m, _ATTACHMENT_KEYS, f"{where}({slot_id})")
     kinds = m.get("kinds")
     if not (isinstance(kinds, list) and kinds and all(k in ATTACHMENT_KINDS for k in kinds)):
         allowed = ", ".join(ATTACHMENT_KINDS)
@@ -196,6 +293,7 @@ def load_form(path: Path) -> FormSpec:
     except RuleFileError as exc:
         raise r.fail("yaml", f"line {exc.line}: {exc.message}") from exc
     top = r.mapping(doc, "file")
+    r.known_keys(top, _FILE_KEYS, "file")
     measure_id = top.get("measure")
     if measure_id != path.stem:
         raise r.fail("measure", f"must equal the file name `{path.stem}`")
@@ -210,6 +308,7 @@ def load_form(path: Path) -> FormSpec:
     properties = r.mapping(schema.get("properties", {}), "schema.properties")
     required = set(schema.get("required", []))
     ui = r.mapping(top.get("ui"), "ui")
+    r.known_keys(ui, _UI_KEYS, "ui")
     raw_sections = ui.get("sections")
     if not (isinstance(raw_sections, list) and raw_sections):
         raise r.fail("ui.sections", "must be a non-empty list")
@@ -218,6 +317,7 @@ def load_form(path: Path) -> FormSpec:
         where = f"ui.sections[{i}]"
         m = r.mapping(raw, where)
         section_id = r.ident(m.get("id"), f"{where}.id")
+        r.known_keys(m, _SECTION_KEYS, f"{where}({section_id})")
         fields = m.get("fields", [])
         attachments = m.get("attachments", [])
         if not isinstance(fields, list) or not isinstance(attachments, list):
@@ -236,6 +336,7 @@ def load_form(path: Path) -> FormSpec:
             )
         )
     _check_layout(r, sections, properties)
+    _check_field_bounds(r, sections)
     title_field = _title_field(r, top.get("title_field"), properties)
     requested_amount_field = _requested_amount_field(r, top.get("requested_amount_field"), properties)
     return FormSpec(

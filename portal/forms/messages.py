@@ -45,14 +45,24 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
     "not_after": {"zh": "不能晚于{limit}。", "en": "Cannot be later than {limit}."},
     "not_before.today": {"zh": "不能早于今天（{limit}）。", "en": "Cannot be earlier than today ({limit})."},
     "not_before": {"zh": "不能早于{limit}。", "en": "Cannot be earlier than {limit}."},
+    # A bound by another date field of the form; `label` is that other field's, in the same language.
+    "not_after.field": {
+        "zh": "不能晚于“{label}”（{limit}）。",
+        "en": "Cannot be later than the {label} ({limit}).",
+    },
+    "not_before.field": {
+        "zh": "不能早于“{label}”（{limit}）。",
+        "en": "Cannot be earlier than the {label} ({limit}).",
+    },
     "format": {"zh": "格式不正确。", "en": "This value is not in the expected format."},
     "additionalProperties": {"zh": "表单包含未知字段。", "en": "The form contains an unknown field."},
     "invalid": {"zh": "填写内容无效。", "en": "This value is not valid."},
 }
 
 
-def message(key: str, lang: str, limit: Any = None) -> str:
-    """The text for a keyword (or `type.X` / `format.X`), falling back to the generic one."""
+def message(key: str, lang: str, limit: Any = None, label: str | None = None) -> str:
+    """The text for a keyword (or `type.X` / `format.X`), falling back to the generic one;
+    `label` is another field's, for a bound that names it."""
     texts = _MESSAGES.get(key) or _MESSAGES.get(key.split(".", 1)[0]) or _MESSAGES["invalid"]
     text = texts["en" if lang == "en" else "zh"]
-    return text.format(limit=limit) if "{limit}" in text else text
+    return text.format(limit=limit, label=label) if "{" in text else text

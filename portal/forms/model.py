@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 
 from portal.forms.errors import FieldError
 from portal.forms.prefill import prefill_answers
-from portal.forms.validate import as_number, coerce_answers, draft_answers, validate_answers
+from portal.forms.validate import as_number, coerce_answers, draft_answers, iso_date, validate_answers
 
 Lang = Literal["zh", "en"]
 
@@ -53,21 +53,26 @@ class Text:
 
 @dataclass(frozen=True)
 class DateBound:
-    """A limit on a date answer (`not_after` / `not_before`): a fixed day, or `today`.
+    """A limit on a date answer (`not_after` / `not_before`): a fixed day, `today`, or the answer
+    to another date field of the same form (`{field: <name>}`: a period that ends no earlier than it starts).
 
     `today` is the day the answer is checked, which the caller passes in (the services take it
     from the portal's one clock): the engine never reads the system clock.
     """
 
-    day: date | None  # None: today
+    day: date | None  # None: today, unless `field` names the other date field
+    field: str | None = None
 
-    def on(self, today: date | None) -> date | None:
-        """The limit as it stands on `today` (None: a `today` bound with no day given)."""
+    def on(self, today: date | None, answers: Mapping[str, Any] | None = None) -> date | None:
+        """The limit as it stands on `today` with these `answers` (None: no limit can be said yet,
+        a `today` bound with no day given or another field that is not answered with a date)."""
+        if self.field is not None:
+            return iso_date(answers.get(self.field)) if answers is not None else None
         return today if self.day is None else self.day
 
     @property
     def is_today(self) -> bool:
-        return self.day is None
+        return self.day is None and self.field is None
 
 
 @dataclass(frozen=True)
@@ -90,12 +95,15 @@ class FieldSpec:
     not_before: DateBound | None = None
     not_after: DateBound | None = None
 
-    def date_range(self, today: date | None) -> tuple[date | None, date | None]:
+    def date_range(
+        self, today: date | None, answers: Mapping[str, Any] | None = None
+    ) -> tuple[date | None, date | None]:
         """The earliest and latest day this answer may be on `today` (None: no limit), for the
-        validator and for the date input's `min` and `max`."""
+        validator and for the date input's `min` and `max`; a bound by another field needs the
+        `answers` (without them it is no limit)."""
         return (
-            self.not_before.on(today) if self.not_before is not None else None,
-            self.not_after.on(today) if self.not_after is not None else None,
+            self.not_before.on(today, answers) if self.not_before is not None else None,
+            self.not_after.on(today, answers) if self.not_after is not None else None,
         )
 
     @property

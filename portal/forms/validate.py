@@ -128,10 +128,12 @@ def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
 
-def _field_message(f: FieldSpec | None, keyword: str, key: str, lang: str, limit: object = None) -> str:
+def _field_message(
+    f: FieldSpec | None, keyword: str, key: str, lang: str, limit: object = None, label: str | None = None
+) -> str:
     if f is not None and keyword in f.messages:
         return f.messages[keyword].get(lang)
-    return message(key, lang, limit)
+    return message(key, lang, limit, label)
 
 
 def coerce_answers(
@@ -181,7 +183,7 @@ def _translate(spec: FormSpec, error: ValidationError, lang: str) -> list[FieldE
     return [FieldError(".".join(path), _field_message(f, keyword, key, lang, limit))]
 
 
-def _iso_date(value: object) -> date | None:
+def iso_date(value: object) -> date | None:
     """The day of a `YYYY-MM-DD` answer; None for anything else (fromisoformat alone takes 20261206)."""
     if not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
         return None
@@ -199,25 +201,31 @@ def _date_bound_errors(
 
     JSON Schema has no keyword for "not after today", so the bounds are checked here, once the
     schema has found the date well-formed (a field already in `errors` is left to that message).
+    The bounds by another field come last and skip an other answer that is itself wrong: an end
+    is not measured against a start that has its own message.
     """
     wrong = {e.path for e in errors}
     found: list[FieldError] = []
-    for f in spec.fields.values():
-        value = typed.get(f.name)
-        if (f.not_before is None and f.not_after is None) or f.name in wrong:
-            continue
-        day = _iso_date(value)
-        if day is None:  # malformed: the schema's `format` says so at submission
-            continue
-        earliest, latest = f.date_range(today)
-        if earliest is not None and day < earliest:
-            keyword, bound, limit = "not_before", f.not_before, earliest
-        elif latest is not None and day > latest:
-            keyword, bound, limit = "not_after", f.not_after, latest
-        else:
-            continue
-        key = f"{keyword}.today" if bound is not None and bound.is_today else keyword
-        found.append(FieldError(f.name, _field_message(f, keyword, key, lang, long_date(limit, lang))))
+    for by_field in (False, True):
+        for f in spec.fields.values():
+            day = iso_date(typed.get(f.name))
+            if day is None or f.name in wrong:  # malformed: the schema's `format` says so at submission
+                continue
+            for keyword, bound in (("not_before", f.not_before), ("not_after", f.not_after)):
+                if bound is None or (bound.field is not None) is not by_field or bound.field in wrong:
+                    continue
+                limit = bound.on(today, typed)
+                if limit is None or (day >= limit if keyword == "not_before" else day <= limit):
+                    continue
+                if bound.field is not None:
+                    key, label = f"{keyword}.field", spec.fields[bound.field].label.get(lang)
+                else:
+                    key, label = (f"{keyword}.today" if bound.is_today else keyword), None
+                found.append(
+                    FieldError(f.name, _field_message(f, keyword, key, lang, long_date(limit, lang), label))
+                )
+                wrong.add(f.name)
+                break
     return found
 
 

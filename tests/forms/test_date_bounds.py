@@ -18,6 +18,7 @@ from portal.forms.model import DateBound
 from tests.forms.conftest import REPO
 
 TODAY = dt.date(2026, 12, 6)
+MUST = "must be `today`, a date as YYYY-MM-DD or `{field: <another date field>}`"
 
 BOUNDED = """
 measure: demo.measure
@@ -80,11 +81,11 @@ def test_a_field_without_bounds_has_none(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("bounds", "needle"),
     [
-        ("not_after: tomorrow", "not_after: must be `today` or a date as YYYY-MM-DD, not `tomorrow`"),
-        ("not_after: 20261206", "not_after: must be `today` or a date as YYYY-MM-DD"),
+        ("not_after: tomorrow", f"not_after: {MUST}, not `tomorrow`"),
+        ("not_after: 20261206", f"not_after: {MUST}"),
         ('not_after: "2026-02-30"', "not_after: `2026-02-30` is not a date"),
-        ("not_after: 2026-12-06 10:00:00", "not_after: must be `today` or a date as YYYY-MM-DD"),
-        ("not_after: true", "not_after: must be `today` or a date as YYYY-MM-DD"),
+        ("not_after: 2026-12-06 10:00:00", f"not_after: {MUST}"),
+        ("not_after: true", f"not_after: {MUST}"),
         ("not_before: 2026-01-02, not_after: 2026-01-01", "not_before: is after `not_after`"),
         ("not_afer: today", "unknown key `not_afer`"),
     ],
@@ -132,7 +133,7 @@ def test_a_broken_bound_stops_the_server_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("error: cannot start: ") and "/forms/" in line
-    assert "not_after: must be `today` or a date as YYYY-MM-DD, not `soon`" in line
+    assert f"not_after: {MUST}, not `soon`" in line
 
 
 # Validation
@@ -206,6 +207,150 @@ def test_a_draft_refuses_a_future_date_and_keeps_the_rest(tmp_path: Path) -> Non
     assert spec.coerce_draft({"signed_on": "2026-12"}, today=TODAY)[1] == []
 
 
+# A bound by another date field of the form (`not_before: {field: start_on}`)
+
+
+PAIR = """
+measure: demo.measure
+title: {zh: 示例, en: Demo}
+schema:
+  $schema: https://json-schema.org/draft/2020-12/schema
+  type: object
+  properties:
+    start_on: {type: string, format: date}
+    end_on: {type: string, format: date}
+    amount: {type: number}
+ui:
+  sections:
+    - id: main
+      title: {zh: 主要, en: Main}
+      fields:
+        - {name: start_on, label: {zh: 开始日期, en: Start date}, not_after: today}
+        - {name: end_on, label: {zh: 完成日期, en: End date}, not_before: {field: start_on}, not_after: today}
+    - id: money
+      title: {zh: 金额, en: Money}
+      fields:
+        - {name: amount, label: {zh: 金额, en: Amount}}
+"""
+END_BOUND = "not_before: {field: start_on}"
+
+
+def pair(tmp_path: Path, old: str = END_BOUND, new: str = END_BOUND) -> FormSpec:
+    assert old in PAIR
+    return load_form(write(tmp_path, PAIR.replace(old, new)))
+
+
+def said(spec: FormSpec, lang: str = "zh", **answers: str) -> dict[str, str]:
+    return {e.path: e.message for e in spec.validate(answers, lang, today=TODAY)}
+
+
+def test_a_field_bound_loads_as_the_other_fields_name(tmp_path: Path) -> None:
+    end = pair(tmp_path).fields["end_on"]
+    assert (end.not_before, end.not_after) == (DateBound(None, "start_on"), DateBound(None))
+    assert not end.not_before.is_today
+    # Its day is the other field's answer; without answers (or without a date there) it is no limit.
+    assert end.date_range(TODAY) == (None, TODAY)
+    assert end.date_range(TODAY, {"start_on": "2026-03-01"}) == (dt.date(2026, 3, 1), TODAY)
+    assert end.date_range(TODAY, {"start_on": "2026-03"}) == (None, TODAY)
+
+
+def test_an_end_before_its_start_is_refused_naming_the_start_by_its_label(tmp_path: Path) -> None:
+    spec = pair(tmp_path)
+    assert said(spec, start_on="2026-03-01", end_on="2026-03-01") == {}  # inclusive: one-day projects
+    assert said(spec, start_on="2026-03-01", end_on="2026-02-28") == {
+        "end_on": "不能早于“开始日期”（2026年3月1日）。"
+    }
+    assert said(spec, "en", start_on="2026-03-01", end_on="2026-02-28") == {
+        "end_on": "Cannot be earlier than the Start date (March 1, 2026)."
+    }
+
+
+def test_not_after_another_field(tmp_path: Path) -> None:
+    text = PAIR.replace(END_BOUND + ", not_after: today", "not_after: today").replace(
+        "en: Start date}, not_after: today}", "en: Start date}, not_after: {field: end_on}}"
+    )
+    spec = load_form(write(tmp_path, text))
+    assert said(spec, start_on="2026-03-02", end_on="2026-03-01") == {
+        "start_on": "不能晚于“完成日期”（2026年3月1日）。"
+    }
+    assert said(spec, "en", start_on="2026-03-02", end_on="2026-03-01") == {
+        "start_on": "Cannot be later than the End date (March 1, 2026)."
+    }
+
+
+def test_an_end_is_not_measured_against_a_start_that_is_missing_or_wrong(tmp_path: Path) -> None:
+    spec = pair(tmp_path)
+    assert said(spec, end_on="2026-01-01").get("end_on") is None
+    assert said(spec, "en", start_on="2026-02-30", end_on="2026-01-01") == {
+        "start_on": "Enter a date as YYYY-MM-DD."
+    }
+    # A start in the future has its own message; the end is not also told it is before it.
+    assert said(spec, "en", start_on="2027-01-01", end_on="2026-01-01") == {
+        "start_on": "Cannot be later than today (December 6, 2026)."
+    }
+    # An end both after today and before its start is told about today, once.
+    assert said(spec, "en", start_on="2026-12-01", end_on="2026-12-07") == {
+        "end_on": "Cannot be later than today (December 6, 2026)."
+    }
+
+
+def test_a_draft_refuses_an_end_before_its_start_and_keeps_the_rest(tmp_path: Path) -> None:
+    spec = pair(tmp_path)
+    raw = {"start_on": "2026-03-01", "end_on": "2026-02-28", "amount": "12"}
+    typed, errors = spec.coerce_draft(raw, "en", today=TODAY)
+    assert errors == [FieldError("end_on", "Cannot be earlier than the Start date (March 1, 2026).")]
+    assert typed["amount"] == 12 and typed["start_on"] == "2026-03-01"
+    # A start not yet given, or still being typed, waits for the submission.
+    assert spec.coerce_draft({"end_on": "2026-02-28"}, today=TODAY)[1] == []
+    assert spec.coerce_draft({"start_on": "2026-03", "end_on": "2026-02-28"}, today=TODAY)[1] == []
+
+
+def test_the_fields_own_message_wins_over_a_field_bound(tmp_path: Path) -> None:
+    own = END_BOUND + ", messages: {not_before: {zh: 完成不能早于开始。, en: A project ends after it starts}}"
+    spec = pair(tmp_path, END_BOUND, own)
+    assert said(spec, "en", start_on="2026-03-01", end_on="2026-02-28") == {
+        "end_on": "A project ends after it starts"
+    }
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "needle"),
+    [
+        (END_BOUND, "not_before: {field: finish_on}", "fields[1](end_on).not_before.field",
+         "`finish_on` is not a property of the schema"),
+        (END_BOUND, "not_before: {field: amount}", "fields[1](end_on).not_before.field",
+         "`amount` is not a `format: date` field"),
+        (END_BOUND, "not_before: {field: end_on}", "fields[1](end_on).not_before.field",
+         "a field cannot be bounded by itself"),
+        (END_BOUND, "not_before: {feild: start_on}", "fields[1](end_on).not_before",
+         "unknown key `feild`; use field"),
+        (END_BOUND, "not_before: start_on", "fields[1](end_on).not_before",
+         "to bound it by the field `start_on`, write `not_before: {field: start_on}`"),
+        (END_BOUND + ", not_after: today", END_BOUND + ", not_after: {field: start_on}",
+         "fields[1](end_on).not_before", "and `not_after` both name `start_on`: use one"),
+        # start_on <= end_on and end_on <= start_on: only the same day would do.
+        ("en: Start date}, not_after: today}", "en: Start date}, not_before: {field: end_on}}",
+         "fields[0](start_on)", "its date bounds go round (end_on, start_on)"),
+        # The end may be no later than 2025, after a start that may be no earlier than 2026.
+        ("en: Start date}, not_after: today}", "en: Start date}, not_before: 2026-01-01}",
+         "fields[0](start_on)", "contradict (through end_on): it must be on or after 2026-01-01 and on or "
+         "before 2025-12-31"),
+    ],
+)  # fmt: skip
+def test_a_bad_field_bound_names_the_file_and_field(
+    tmp_path: Path, old: str, new: str, where: str, needle: str
+) -> None:
+    text = PAIR.replace(old, new)
+    if "2026-01-01" in new:
+        text = text.replace(END_BOUND + ", not_after: today", END_BOUND + ", not_after: 2025-12-31")
+    path = write(tmp_path, text)
+    with pytest.raises(FormFileError) as info:
+        load_form(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ui.sections[0].{where}: ") and needle in message, message
+    assert "\n" not in message
+
+
 # The pack
 
 
@@ -232,6 +377,24 @@ def test_the_packs_dates_that_have_happened_are_not_after_today(forms: dict[str,
     assert {e.path: e.message for e in contract.validate({"contract_on": "2031-01-01"}, today=TODAY)}[
         "contract_on"
     ] == "不能晚于今天（2026年12月6日）。"
+
+
+def test_the_packs_ends_are_not_before_their_starts(forms: dict[str, FormSpec]) -> None:
+    """Every pair of date fields `<x>start_on` / `<x>end_on` in a form orders them."""
+    pairs = {
+        (spec.measure_id, name, name.replace("start_on", "end_on"))
+        for spec in forms.values()
+        for name in spec.fields
+        if name.endswith("start_on") and name.replace("start_on", "end_on") in spec.fields
+    }
+    assert ("subsidy.ai_scenario_demo", "start_on", "end_on") in pairs
+    for measure, start, end in pairs:
+        assert forms[measure].fields[end].not_before == DateBound(None, start), measure
+    demo = forms["subsidy.ai_scenario_demo"]
+    assert {
+        e.path: e.message
+        for e in demo.validate({"start_on": "2026-03-01", "end_on": "2026-02-27"}, today=TODAY)
+    }["end_on"] == "不能早于“开始日期”（2026年3月1日）。"
 
 
 def test_lint_asks_a_field_prefilled_from_a_past_fact_for_not_after_today(tmp_path: Path) -> None:

@@ -58,8 +58,26 @@ def test_a_form_that_asks_for_an_amount_names_it(forms: dict[str, FormSpec]) -> 
     assert forms["subsidy.ai_scenario_demo"].requested_amount_field == "requested_amount"
 
 
-def test_a_bad_requested_amount_field_stops_the_server_with_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "requested_amount_field: requested_amount",
+            "requested_amount_field: project_name",
+            "requested_amount_field: `project_name` must be an amount of money (`type: number`)",
+        ),
+        # Misspelt, the setting was read as absent: grants were no longer capped by the request.
+        (
+            "requested_amount_field: requested_amount",
+            "requested_amout_field: requested_amount",
+            "file: unknown key `requested_amout_field`; use measure, requested_amount_field, schema, title, "
+            "title_field, ui",
+        ),
+    ],
+    ids=["not-a-number", "misspelt"],
+)
+def test_a_bad_setting_stops_the_server_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str, said: str
 ) -> None:
     from typer.testing import CliRunner
 
@@ -74,9 +92,7 @@ def test_a_bad_requested_amount_field_stops_the_server_with_one_line(
     shutil.copytree(REPO / "forms", pack / "forms")
     form = pack / "forms" / "subsidy.ai_scenario_demo.yaml"
     form.write_text(
-        form.read_text(encoding="utf-8").replace(
-            "requested_amount_field: requested_amount", "requested_amount_field: project_name"
-        ),
+        form.read_text(encoding="utf-8").replace(old, new),
         encoding="utf-8",
     )
 
@@ -94,7 +110,4 @@ def test_a_bad_requested_amount_field_stops_the_server_with_one_line(
         get_settings.cache_clear()
     assert result.exit_code == 2
     [line] = result.stderr.splitlines()
-    assert line == (
-        f"error: cannot start: {form}: requested_amount_field: "
-        "`project_name` must be an amount of money (`type: number`)"
-    )
+    assert line == f"error: cannot start: {form}: {said}"

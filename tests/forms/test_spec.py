@@ -177,3 +177,56 @@ def test_a_requested_amount_field_must_be_a_number_property(tmp_path: Path, valu
     with pytest.raises(FormFileError) as raised:
         load_form(path)
     assert str(raised.value).startswith(f"{path}: requested_amount_field: ") and where in str(raised.value)
+
+
+ATTACHED = GOOD + "      attachments:\n        - {id: doc, label: {zh: 文件, en: File}, kinds: [pdf]}\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "key"),
+    [
+        # A misspelt setting would otherwise switch its feature off without a word.
+        ("title: {zh: 示例", "requested_amout_field: amount\ntitle: {zh: 示例", "file",
+         "requested_amout_field"),
+        ("title: {zh: 示例", "title_feild: amount\ntitle: {zh: 示例", "file", "title_feild"),
+        ("ui:\n  sections:", "ui:\n  section_order: [main]\n  sections:", "ui", "section_order"),
+        ("      title: {zh: 主要", "      helptext: {zh: 说明, en: Notes}\n      title: {zh: 主要",
+         "ui.sections[0](main)", "helptext"),
+        ("kinds: [pdf]}", "kinds: [pdf], requried: true}", "ui.sections[0].attachments[0](doc)", "requried"),
+    ],
+)  # fmt: skip
+def test_an_unknown_key_is_refused_with_the_file_and_the_key(
+    tmp_path: Path, old: str, new: str, where: str, key: str
+) -> None:
+    assert old in ATTACHED
+    path = write(tmp_path, ATTACHED.replace(old, new, 1))
+    with pytest.raises(FormFileError) as raised:
+        load_form(path)
+    assert str(raised.value).startswith(f"{path}: {where}: unknown key `{key}`; use ")
+    assert "\n" not in str(raised.value)
+    assert load_form(write(tmp_path, ATTACHED)).attachments["doc"].kinds == ("pdf",)
+
+
+@pytest.mark.parametrize(
+    ("messages", "unknown"),
+    [
+        ("{minimun: {zh: 不能为负数。, en: Not below zero.}}", "minimun"),  # the schema says `minimum`
+        ("{pattern: {zh: 格式不对。, en: Wrong shape.}}", "pattern"),  # the schema has no pattern
+        ("{not_after: {zh: 不能晚于今天。, en: Not after today.}}", "not_after"),  # the field has no bound
+    ],
+)
+def test_a_message_for_a_keyword_the_answer_cannot_fail_on_is_refused(
+    tmp_path: Path, messages: str, unknown: str
+) -> None:
+    """Its text would never be shown: the generic message would silently stand in its place."""
+    text = GOOD.replace("multipleOf: 0.01}", "multipleOf: 0.01, minimum: 0}")
+    path = write(tmp_path, text.replace("widget: money}", f"widget: money, messages: {messages}}}"))
+    with pytest.raises(FormFileError) as raised:
+        load_form(path)
+    assert str(raised.value).startswith(
+        f"{path}: ui.sections[0].fields[0](amount).messages: unknown key `{unknown}`; "
+        "use minimum, multipleOf, required, type"
+    )
+    own = "{minimum: {zh: 不能为负数。, en: Not below zero.}, type: {zh: 请填金额。, en: Enter an amount.}}"
+    spec = load_form(write(tmp_path, text.replace("widget: money}", f"widget: money, messages: {own}}}")))
+    assert [e.message for e in spec.validate({"amount": "-1"}, "en")] == ["Not below zero."]

@@ -12,7 +12,16 @@ import re
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from portal_helpers import client_of, edit_target, portal_app, register, save_profile, start_application
+from portal_helpers import (
+    client_of,
+    edit_target,
+    portal_app,
+    register,
+    save_profile,
+    scenario_answers,
+    scenario_files,
+    start_application,
+)
 
 from portal.web.i18n import Translator
 
@@ -105,3 +114,57 @@ def test_the_api_refuses_a_future_contract_date_by_field(portal_app: FastAPI, la
         headers=token,
     )
     assert kept.status_code == 200, kept.text
+
+
+# A project's end is not before its start (subsidy.ai_scenario_demo: end_on `not_before: {field: start_on}`)
+
+ENDED_EARLY = {"start_on": "2025-03-01", "end_on": "2025-02-27"}
+BEFORE_START = {
+    "zh": ("完成日期", "不能早于“开始日期”（2025年3月1日）。"),
+    "en": ("End date", "Cannot be earlier than the Start date (March 1, 2025)."),
+}
+
+
+def scenario(app: FastAPI, lang: str) -> tuple[TestClient, str, int]:
+    client = client_of(app)
+    _, code = register(client)
+    save_profile(client)
+    client.cookies.set("lang", lang)
+    return client, code, start_application(client)
+
+
+@pytest.mark.parametrize(("lang", "action"), [("zh", "save"), ("en", "save"), ("en", "submit")])
+def test_an_end_before_the_start_is_refused_on_the_form(portal_app: FastAPI, lang: str, action: str) -> None:
+    client, code, application_id = scenario(portal_app, lang)
+    target, token = edit_target(client, application_id)
+    data = {**scenario_answers(code, **ENDED_EARLY), "csrf_token": token, "action": action}
+    refused = client.post(target, data=data, files=scenario_files(), follow_redirects=False)
+    assert refused.status_code == 422
+    page = html.unescape(refused.text)
+    t = Translator(lang)
+    label, message = BEFORE_START[lang]
+    item = t("form.summary_item", field=label, message=message)
+    assert f'<a href="#field-end_on">{item}</a>' in page
+    assert f'<p class="field-error" id="field-end_on-error">{message}</p>' in page
+    # The end on the start's day is a one-day project, and is kept.
+    target, token = edit_target(client, application_id)
+    same_day = scenario_answers(code, start_on="2025-03-01", end_on="2025-03-01")
+    kept = client.post(
+        target, data={**same_day, "csrf_token": token, "action": "save"}, follow_redirects=False
+    )
+    assert kept.status_code == 303, kept.text[-2000:]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_api_refuses_an_end_before_the_start_by_field(portal_app: FastAPI, lang: str) -> None:
+    client, code, application_id = scenario(portal_app, lang)
+    token = {"X-CSRF-Token": client.get("/api/v1/session").json()["csrf_token"]}
+    version = client.get(f"/api/v1/applications/{application_id}").json()["version"]
+    url = f"/api/v1/applications/{application_id}/answers"
+    body = {"answers": scenario_answers(code, **ENDED_EARLY), "expected_version": version, "lang": lang}
+    refused = client.put(url, json=body, headers=token)
+    assert refused.status_code == 422, refused.text
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "end_on" and BEFORE_START[lang][1] in str(error)
+    body["answers"] = scenario_answers(code)
+    assert client.put(url, json=body, headers=token).status_code == 200
