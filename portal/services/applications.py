@@ -7,7 +7,7 @@ Every function is one use case in one transaction. Writes to an application go t
 import copy
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,6 +33,7 @@ from portal.services.channels import can_apply_online
 from portal.services.context import Portal
 from portal.services.enterprises import confirmed_profile, profile_facts
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, StaleVersion, ValidationFailed
+from portal.services.grants import withdraw_above_limit
 from portal.services.payments import batched_event, refuse_if_batched
 from portal.services.verified import require_verified
 from portal.text_rules import without_bidi
@@ -693,7 +694,9 @@ def submit(
     """Submit (or resubmit after amendment): validate, snapshot, evaluate, fire, store, audit.
 
     The stored trace is the evaluation at today's date on the confirmed profile version the
-    case now points at; a later profile edit cannot change it.
+    case now points at; a later profile edit cannot change it. A granted amount the lead unit
+    set that the new answers put above the most that may be granted is withdrawn in the same
+    transaction (`grants.withdraw_above_limit`).
     """
     with portal.transaction() as session:
         application = _owned(session, actor, application_id)
@@ -731,7 +734,7 @@ def submit(
             "eligibility_trace": trace,
             "submitted_at": portal.now(),
         }
-        return advance(
+        moved = advance(
             session,
             portal,
             application,
@@ -748,6 +751,9 @@ def submit(
                 "rule_hash": result.rule_hash,
             },
         )
+        # New answers may ask for less than the amount the lead unit set: that amount no longer stands.
+        version = withdraw_above_limit(session, portal, application, moved.version)
+        return replace(moved, version=version)
 
 
 def transition(

@@ -30,7 +30,7 @@ from portal.db.tables import (
 from portal.services.access import Case
 from portal.services.context import Portal
 from portal.services.decision_records import decision_record
-from portal.services.decisions import grants_money, record_decision
+from portal.services.decisions import NOTICE_KIND, grants_money, record_decision, refuse_grant_above_limit
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.notifications import note, notify, notify_all
 from portal.workflows import (
@@ -319,9 +319,14 @@ def advance(
     except TransitionRefused as refused:
         raise Refused(refused.code, refused.message_zh, refused.message_en, refused.detail) from None
     source = application.state
+    entered = workflow.state(target)
+    if target != source and (entered.kind == NOTICE_KIND or entered.decides == "approved"):
+        # The notice shows the amount and the approval copies it: never one above what may be granted.
+        refuse_grant_above_limit(
+            portal, session, _loaded(session, application), workflow.state(source), entered
+        )
     stage = _stage_values(portal, application, workflow, target)
     values = {"state": target, "updated_at": portal.now(), **stage, **(extra_values or {})}
-    entered = workflow.state(target)
     released = _released_holder(session, application, entered) if target != source else None
     if released is not None:
         values["assignee_id"] = None

@@ -24,6 +24,7 @@ from portal.documents import (
     TraceLine,
     new_verification_code,
 )
+from portal.documents.formatting import format_amount
 from portal.documents.model import BenefitKind, CriterionOutcome, Language, LetterKind
 from portal.documents.verification import normalize_verification_code
 from portal.rules import Rule
@@ -36,6 +37,10 @@ from portal.services.listing_register import enter_register, submitted_answers
 from portal.workflows import Actor, StateSpec
 
 _BENEFIT_KINDS: dict[str, BenefitKind] = {"money": "money", "ratio": "ratio"}
+# The stage kind of the public notice, which shows the amount granted to everyone.
+NOTICE_KIND = "notice"
+# Stages in which the lead unit may still set the amount granted: before the public notice shows it.
+GRANT_OPEN_KINDS = frozenset({"review", "expert"})
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,76 @@ def default_grant(ceiling: Decimal | None, requested: Decimal | None) -> Decimal
     if ceiling is None:
         return None
     return min(ceiling, requested) if requested is not None else ceiling
+
+
+@dataclass(frozen=True)
+class GrantExcess:
+    """An amount set on a case above the most that may now be granted (the lower of the rule's
+    amount and the amount requested), as a change of the answers can leave it."""
+
+    amount: Decimal
+    most: Decimal
+    ceiling: Decimal
+    requested: Decimal | None
+
+    @property
+    def by_request(self) -> bool:
+        """Whether the amount requested, not the rule's amount, is what the set amount exceeds."""
+        return self.requested is not None and self.requested < self.amount
+
+
+def grant_excess(portal: Portal, session: Session, application: Application) -> GrantExcess | None:
+    """The amount set on the case and the most now allowed, when the set amount is above it.
+
+    Read from the stored trace and the latest submitted answers, as the decision reads them.
+    None when nothing is set, the measure grants no money, or the set amount is within the limit.
+    """
+    if application.granted_amount is None or application.rule_version is None:
+        return None
+    benefit = (application.eligibility_trace or {}).get("benefit")
+    ceiling = money_ceiling(rule_of(portal, application), benefit)
+    if ceiling is None:
+        return None
+    requested = requested_amount(portal, session, application)
+    most = cast(Decimal, default_grant(ceiling, requested))
+    amount = Decimal(application.granted_amount)
+    return GrantExcess(amount, most, ceiling, requested) if amount > most else None
+
+
+def refuse_grant_above_limit(
+    portal: Portal, session: Session, application: Application, source: StateSpec, entered: StateSpec
+) -> None:
+    """Refuse to publish or approve a case whose set amount is above what may be granted.
+
+    A resubmission withdraws such an amount (`grants.withdraw_above_limit`); this is the second
+    line, so no notice, decision, letter or payment can carry one that slipped through.
+    """
+    excess = grant_excess(portal, session, application)
+    if excess is None:
+        return
+    amount = {lang: format_amount(excess.amount, "money", lang) for lang in ("zh", "en")}
+    most = {lang: format_amount(excess.most, "money", lang) for lang in ("zh", "en")}
+    if excess.by_request:
+        limit = {"zh": f"企业的申请金额 {most['zh']}", "en": f"the amount requested, {most['en']},"}
+    else:
+        limit = {"zh": f"按政策规则计算的金额 {most['zh']}", "en": f"the rule's amount, {most['en']},"}
+    if entered.kind == NOTICE_KIND:
+        what = {"zh": "进入公示", "en": "go on public notice"}
+    else:
+        what = {"zh": "作出批准决定", "en": "be approved"}
+    if source.kind in GRANT_OPEN_KINDS:
+        then = {"zh": "请先重新核定兑现金额。", "en": "Set the amount granted again first."}
+    else:
+        then = {
+            "zh": "此阶段已不能更改核定金额，请联系系统管理员核查。",
+            "en": "The amount cannot be changed at this stage; ask an administrator to check the case.",
+        }
+    raise Refused(
+        "grant_above_limit",
+        f"核定兑现金额 {amount['zh']} 高于{limit['zh']}，不能{what['zh']}。{then['zh']}",
+        f"The amount granted, {amount['en']}, is above {limit['en']} so the case cannot {what['en']}. "
+        f"{then['en']}",
+    )
 
 
 def _benefit_lines(rule: Rule, benefit: dict[str, Any] | None) -> list[BenefitLine]:

@@ -19,6 +19,7 @@ from portal.db.tables import Application, Enterprise, ExpertAssignment, ExpertCo
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.cases import advance, audit_case, bump, score_totals, workflow_of
 from portal.services.context import Portal
+from portal.services.decisions import grant_excess
 from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import Actor
@@ -244,7 +245,7 @@ def score(
         session.flush()
         totals, excluded = score_totals(session, application_id)
         result = portal.rubric.consensus(totals, excluded)
-        if result.outcome == "passed":
+        if result.outcome == "passed" and _grant_may_go_on_notice(portal, session, application):
             moved = advance(
                 session,
                 portal,
@@ -312,7 +313,11 @@ def exclude_conflicted(
         )
         totals, excluded = score_totals(session, application_id)
         result = portal.rubric.consensus(totals, excluded)
-        if result.outcome == "passed" and _offers(portal, application, PASS_EVENT):
+        if (
+            result.outcome == "passed"
+            and _offers(portal, application, PASS_EVENT)
+            and _grant_may_go_on_notice(portal, session, application)
+        ):
             advance(
                 session,
                 portal,
@@ -324,6 +329,14 @@ def exclude_conflicted(
                 audit_payload={"mean": result.mean, "counted_expert_ids": list(result.counted_expert_ids)},
             )
         return result
+
+
+def _grant_may_go_on_notice(portal: Portal, session: Session, application: Application) -> bool:
+    """Whether the amount set on the case is within what may be granted, so that the panel's
+    pass can publish it. If not, the case waits in expert review: its page says why, and the
+    lead unit concludes the review by hand once it has set the amount again (the expert's score
+    is kept either way, never refused for something the expert cannot change)."""
+    return grant_excess(portal, session, application) is None
 
 
 def _offers(portal: Portal, application: Application, event: str) -> bool:

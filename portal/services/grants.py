@@ -7,25 +7,59 @@ what is granted unless the bureau sets less. The bureau grants that or less, and
 is less. The amount is set on the case while it is under review, shown by the public notice, and
 copied onto the decision the approving transition records. Once the notice has begun the
 amount is what the public was shown, so it no longer changes.
+
+A set amount stands only while it is within that limit. When a resubmission changes it (the
+enterprise asks for less in its amendment, or the rule's amount is recomputed lower), the set
+amount is withdrawn in the same transaction and audited as `granted_amount_withdrawn`: the case
+is back at the default until the lead unit sets an amount again, and its page says why. Entering
+the notice or the approval with an amount above the limit is refused besides
+(`decisions.refuse_grant_above_limit`).
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from portal.db.tables import Decision, DecisionOutcome
+from portal.db.tables import Application, AuditEvent, Decision, DecisionOutcome
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.cases import audit_case, bump, workflow_of
 from portal.services.context import Portal
-from portal.services.decisions import default_grant, money_ceiling, requested_amount, rule_of
+from portal.services.decisions import (
+    GRANT_OPEN_KINDS,
+    default_grant,
+    grant_excess,
+    money_ceiling,
+    requested_amount,
+    rule_of,
+)
 from portal.services.errors import FieldProblem, Refused, ValidationFailed
+from portal.services.notifications import notify
 from portal.workflows import Actor
+from portal.workflows.context import SYSTEM_ACTOR
 
 # Stages in which the amount may still change: before the public notice shows it, never after.
-OPEN_KINDS = frozenset({"review", "expert"})
+OPEN_KINDS = GRANT_OPEN_KINDS
+SET_EVENT, WITHDRAWN_EVENT = "granted_amount_set", "granted_amount_withdrawn"
 _CENT = Decimal("0.01")
 MAX_REASON = 2000
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """An amount the lead unit set that a later submission put above what may be granted.
+
+    `by_request`: the amount requested fell below it (else the rule's amount did); `default` is
+    what is granted now unless the lead unit sets an amount again.
+    """
+
+    amount: Decimal
+    reason: str | None
+    requested: Decimal | None
+    default: Decimal
+    by_request: bool
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -37,6 +71,8 @@ class Grant:
     amount: Decimal | None
     reason: str | None
     requested: Decimal | None = None
+    # The amount set earlier and withdrawn by a resubmission, while nothing has been set since.
+    withdrawn: Withdrawn | None = None
 
     @property
     def default(self) -> Decimal | None:
@@ -47,6 +83,12 @@ class Grant:
     def capped_by_request(self) -> bool:
         """Whether the amount requested, not the rule's, is the most that may be granted."""
         return self.ceiling is not None and self.requested is not None and self.requested < self.ceiling
+
+    @property
+    def above_limit(self) -> bool:
+        """Whether the amount set is above the most that may be granted (the default): a case in
+        this state cannot go on notice or be approved until the amount is set again."""
+        return self.amount is not None and self.default is not None and self.amount > self.default
 
     @property
     def effective(self) -> Decimal | None:
@@ -68,7 +110,93 @@ def grant_of(portal: Portal, actor: Actor, application_id: int) -> Grant:
         benefit = (application.eligibility_trace or {}).get("benefit")
         ceiling = money_ceiling(rule_of(portal, application), benefit) if application.rule_version else None
         requested = requested_amount(portal, session, application) if ceiling is not None else None
-        return Grant(ceiling, application.granted_amount, application.granted_reason, requested)
+        withdrawn = (
+            _last_withdrawn(session, application_id)
+            if ceiling is not None and application.granted_amount is None
+            else None
+        )
+        return Grant(ceiling, application.granted_amount, application.granted_reason, requested, withdrawn)
+
+
+def _last_withdrawn(session: Session, application_id: int) -> Withdrawn | None:
+    """The withdrawal, if the case's last word on its amount was one (not a setting since)."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.subject_type) == "application")
+        .where(col(AuditEvent.subject_id) == str(application_id))
+        .where(col(AuditEvent.event).in_((SET_EVENT, WITHDRAWN_EVENT)))
+        .order_by(col(AuditEvent.seq).desc())
+    ).first()
+    if event is None or event.event != WITHDRAWN_EVENT:
+        return None
+    payload = event.payload or {}
+    requested = payload.get("requested")
+    return Withdrawn(
+        amount=Decimal(str(payload["withdrawn"])),
+        reason=payload.get("reason"),
+        requested=Decimal(str(requested)) if requested is not None else None,
+        default=Decimal(str(payload["default"])),
+        by_request=bool(payload.get("by_request")),
+        at=event.at,
+    )
+
+
+def withdraw_above_limit(
+    session: Session, portal: Portal, application: Application, expected_version: int
+) -> int:
+    """Withdraw the amount set on the case if the answers just submitted put it above the limit.
+
+    Called inside the use case that stored the new answers and trace (a resubmission), after
+    it: the set amount and its reason are cleared, so the default (the lower of the rule's
+    amount and the new request) applies until the lead unit sets an amount again; the
+    withdrawal is audited with what was withdrawn and why, and the lead unit's reviewers are
+    told. Returns the case's version (unchanged when nothing was withdrawn).
+    """
+    excess = grant_excess(portal, session, application)
+    if excess is None:
+        return expected_version
+    reason = application.granted_reason
+    version = bump(
+        session,
+        application,
+        expected_version,
+        {"granted_amount": None, "granted_reason": None, "updated_at": portal.now()},
+    )
+    # The portal's rule withdraws it, not the enterprise: the row names the system as the actor,
+    # and the submission that caused it by the answers' version.
+    audit_case(
+        session,
+        SYSTEM_ACTOR,
+        application,
+        WITHDRAWN_EVENT,
+        {
+            "withdrawn": excess.amount,
+            "reason": reason,
+            "ceiling": excess.ceiling,
+            "requested": excess.requested,
+            "default": excess.most,
+            "by_request": excess.by_request,
+            "answers_version": application.answers_version,
+            "version": version,
+        },
+    )
+    notify(
+        session,
+        kind="work_item",
+        role="reviewer",
+        bureau=application.lead_unit,
+        link=f"/review/{application.id}#grant",
+        message="note.grant_withdrawn",
+        params={
+            "id": application.id,
+            "measure": application.measure_id,
+            "amount": str(excess.amount),
+            "limit": str(excess.most),
+            "cause": "requested" if excess.by_request else "ceiling",
+        },
+        dedupe_key=f"grant_withdrawn:{application.id}:{version}",
+    )
+    return version
 
 
 def decided_grant(portal: Portal, actor: Actor, application_id: int) -> Grant | None:
@@ -169,7 +297,7 @@ def set_granted_amount(
             session,
             actor,
             application,
-            "granted_amount_set",
+            SET_EVENT,
             {"granted_amount": amount, "ceiling": ceiling, "requested": requested, "version": version},
             comment=reason or None,
         )

@@ -125,7 +125,7 @@ _DATE_PARAMS = frozenset({"date", "deadline"})
 # Parameters holding free text someone typed, which may be empty.
 _TEXT_PARAMS = frozenset({"comment", "reasons"})
 # Parameters holding yuan as a decimal string, shown as each language writes money.
-_MONEY_PARAMS = frozenset({"amount"})
+_MONEY_PARAMS = frozenset({"amount", "limit"})
 
 
 def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) -> dict[str, object]:

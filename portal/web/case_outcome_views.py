@@ -13,6 +13,7 @@ from portal.services import experts as expert_service
 from portal.services.access import is_lead_unit_staff
 from portal.services.case_files import expert_roster
 from portal.services.cases import OBJECTION_DECISIONS
+from portal.services.context import Portal
 from portal.web.case_views import label
 from portal.web.i18n import Translator, request_lang
 from portal.web.session_auth import portal_of
@@ -27,6 +28,7 @@ def outcome_context(request: Request, actor: Actor, application: Application) ->
     kind = portal.workflows[application.workflow].state(application.state).kind
     return {
         "grant": grant,
+        "grant_notes": _grant_notes(portal, grant, Translator(request_lang(request))),
         # Only the lead unit sets the amount: nobody else is shown a form the service would refuse.
         "grant_open": grant.ceiling is not None
         and kind in grants.OPEN_KINDS
@@ -35,6 +37,29 @@ def outcome_context(request: Request, actor: Actor, application: Application) ->
         "grant_errors": {},
         "grant_values": {},
     }
+
+
+def _grant_notes(portal: Portal, grant: grants.Grant, t: Translator) -> list[str]:
+    """Why the amount granted is not what was set earlier, or why it cannot stand, in words."""
+    notes = []
+    withdrawn = grant.withdrawn
+    if withdrawn is not None:
+        words = {
+            "amount": t.money(withdrawn.amount),
+            "at": portal.clock.wall_time(withdrawn.at),
+            "requested": t.money(withdrawn.requested),
+            "ceiling": t.money(grant.ceiling),
+            "default": t.money(withdrawn.default),
+        }
+        key = "grant.withdrawn.requested" if withdrawn.by_request else "grant.withdrawn.ceiling"
+        notes.append(t(key, **words))
+        if withdrawn.reason:
+            notes.append(t("grant.withdrawn.reason", reason=withdrawn.reason))
+    elif grant.above_limit:
+        # Set before amounts were checked against a changed request: it cannot go on notice as it is.
+        key = "grant.above_requested" if grant.capped_by_request else "grant.above_ceiling"
+        notes.append(t(key, amount=t.money(grant.amount), default=t.money(grant.default)))
+    return notes
 
 
 def panel_context(request: Request, actor: Actor, application: Application) -> dict[str, Any]:

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 from services_helpers import Driver, World, counts
-from sqlmodel import select
+from sqlmodel import col, select
 
-from portal.db.tables import Decision, Letter
-from portal.services import applications, decisions, enterprises, grants, notices, sla
+from portal.db.tables import Application, AuditEvent, Decision, Letter
+from portal.services import applications, decisions, enterprises, grants, notices, notifications, sla
 from portal.services.access import actor_of
 from portal.services.context import Portal
 from portal.services.errors import Refused, ValidationFailed
@@ -201,3 +201,146 @@ def test_the_notice_the_decision_and_the_letter_grant_what_was_requested(
     [letter] = decisions.letters_for(portal, lead.actors["rev_hzkgxj"], case.app_id)
     text = pdf_text(letter.pdf)
     assert "3,000,000.00" in text and "叁佰万元整" in text and "3,600,000" not in text
+
+
+def _amend_request(portal: Portal, case: Driver, lead: World, requested: str) -> None:
+    """The lead unit returns the case for amendment and the enterprise resubmits asking for `requested`."""
+    case.fire("rev_hzkgxj", "return_for_amendment", "请按实际核减申请金额")
+    owner = lead.actors["ent_b"]
+    applications.save_draft(
+        portal, owner, case.app_id, case.answers(requested_amount=requested), case.version
+    )
+    case.submit()
+
+
+def _stored_grant(portal: Portal, application_id: int) -> tuple[Decimal | None, str | None]:
+    with portal.reading() as session:
+        row = session.get(Application, application_id)
+        assert row is not None
+        return row.granted_amount, row.granted_reason
+
+
+def _audit_rows(portal: Portal, application_id: int, event: str) -> list[AuditEvent]:
+    with portal.reading() as session:
+        return list(
+            session.exec(
+                select(AuditEvent)
+                .where(col(AuditEvent.subject_id) == str(application_id))
+                .where(col(AuditEvent.event) == event)
+            ).all()
+        )
+
+
+def test_a_resubmission_asking_for_less_withdraws_the_amount_set_above_it(
+    portal: Portal, world: World
+) -> None:
+    case, lead = _scenario_case(portal, world, "3000000")
+    bureau = lead.actors["rev_hzkgxj"]
+    grants.set_granted_amount(portal, bureau, case.app_id, Decimal("3000000.00"), "", case.version)
+    _amend_request(portal, case, lead, "2000000")
+    assert case.state == "bureau_review"
+    # Cleared in the resubmission's own transaction: the default (the new request) applies.
+    assert _stored_grant(portal, case.app_id) == (None, None)
+    grant = grants.grant_of(portal, bureau, case.app_id)
+    assert grant.amount is None and grant.effective == grant.requested == Decimal("2000000")
+    assert grant.withdrawn is not None and not grant.above_limit
+    assert (grant.withdrawn.amount, grant.withdrawn.requested, grant.withdrawn.default) == (
+        Decimal("3000000.00"),
+        Decimal("2000000"),
+        Decimal("2000000"),
+    )
+    assert grant.withdrawn.by_request and grant.withdrawn.reason is None
+    # Audited as the portal's own act, right after the resubmission that caused it.
+    [row] = _audit_rows(portal, case.app_id, "granted_amount_withdrawn")
+    assert row.actor_role == "system" and row.actor_id is None
+    assert Decimal(str(row.payload["withdrawn"])) == Decimal("3000000.00")
+    assert Decimal(str(row.payload["requested"])) == Decimal("2000000")
+    [resubmitted] = _audit_rows(portal, case.app_id, "resubmit")
+    assert resubmitted.seq == row.seq - 1
+    # The lead unit's reviewers are told, in words and in money.
+    told = [n for n in notifications.inbox(portal, bureau) if n.message == "note.grant_withdrawn"]
+    assert len(told) == 1
+    _, body_zh = notifications.note_text(portal, told[0], "zh")
+    _, body_en = notifications.note_text(portal, told[0], "en")
+    assert "企业的申请金额为 ¥2,000,000.00" in body_zh and "¥3,000,000.00" in body_zh
+    assert "the amount requested is now CN¥2,000,000.00" in body_en and "grant_withdrawn" not in body_en
+    # The notice, the decision and the letter carry the new request, not the withdrawn amount.
+    case.to_public_notice()
+    [notice] = [n for n in notices.list_notices(portal) if n.application_id == case.app_id]
+    assert notice.granted_amount == Decimal("2000000")
+    case.to_approved()
+    assert _decision(portal, case.app_id).granted_amount == Decimal("2000000.00")
+    [letter] = decisions.letters_for(portal, bureau, case.app_id)
+    text = pdf_text(letter.pdf)
+    assert "2,000,000.00" in text and "贰佰万元整" in text and "3,000,000" not in text
+
+
+def test_a_reduced_amount_above_the_new_request_is_withdrawn_with_its_reason_until_set_again(
+    portal: Portal, world: World
+) -> None:
+    case, lead = _scenario_case(portal, world, "3000000")
+    bureau = lead.actors["rev_hzkgxj"]
+    grants.set_granted_amount(portal, bureau, case.app_id, Decimal("2500000"), "按年度预算核减", case.version)
+    _amend_request(portal, case, lead, "2000000")
+    assert _stored_grant(portal, case.app_id) == (None, None)
+    withdrawn = grants.grant_of(portal, bureau, case.app_id).withdrawn
+    assert withdrawn is not None and withdrawn.reason == "按年度预算核减"
+    # Setting an amount again is the lead unit's new word: the withdrawal is history.
+    grants.set_granted_amount(portal, bureau, case.app_id, Decimal("1800000"), "按年度预算核减", case.version)
+    grant = grants.grant_of(portal, bureau, case.app_id)
+    assert grant.withdrawn is None and grant.effective == Decimal("1800000.00")
+
+
+def test_a_set_amount_within_the_new_request_stands(portal: Portal, world: World) -> None:
+    case, lead = _scenario_case(portal, world, "3000000")
+    bureau = lead.actors["rev_hzkgxj"]
+    grants.set_granted_amount(portal, bureau, case.app_id, Decimal("2500000"), "按年度预算核减", case.version)
+    _amend_request(portal, case, lead, "2800000")
+    assert _stored_grant(portal, case.app_id) == (Decimal("2500000.00"), "按年度预算核减")
+    assert not _audit_rows(portal, case.app_id, "granted_amount_withdrawn")
+    assert grants.grant_of(portal, bureau, case.app_id).effective == Decimal("2500000.00")
+
+
+def _force_amount(portal: Portal, application_id: int, amount: str) -> None:
+    """An amount above the request, as stored before resubmissions withdrew such amounts."""
+    with portal.transaction() as session:
+        row = session.get(Application, application_id)
+        assert row is not None
+        row.granted_amount = Decimal(amount)
+        session.add(row)
+
+
+def test_no_case_goes_on_notice_or_is_approved_with_an_amount_above_the_request(
+    portal: Portal, world: World
+) -> None:
+    case, lead = _scenario_case(portal, world, "2000000")
+    bureau = lead.actors["rev_hzkgxj"]
+    case.fire("rev_hzkgxj", "bureau_approve")
+    _force_amount(portal, case.app_id, "3000000")
+    # The panel's pass does not publish it: the scores are kept, the case waits in expert review.
+    case.panel()
+    assert case.state == "expert_review"
+    assert grants.grant_of(portal, bureau, case.app_id).above_limit
+    before = counts(portal, case.app_id)
+    with pytest.raises(Refused) as refused:
+        case.fire("rev_hzkgxj", "conclude_expert_review")
+    assert refused.value.code == "grant_above_limit"
+    assert (
+        "¥3,000,000.00" in refused.value.message_zh and "申请金额 ¥2,000,000.00" in refused.value.message_zh
+    )
+    assert "公示" in refused.value.message_zh and "重新核定" in refused.value.message_zh
+    assert "the amount requested, CN¥2,000,000.00," in refused.value.message_en
+    assert counts(portal, case.app_id) == before
+    grants.set_granted_amount(portal, bureau, case.app_id, Decimal("2000000"), "", case.version)
+    case.fire("rev_hzkgxj", "conclude_expert_review")
+    assert case.state == "public_notice"
+    # On notice the amount can no longer be set: the approval refuses it, and the sweep skips the case.
+    _force_amount(portal, case.app_id, "3000000")
+    before_close = portal.today_override
+    assert before_close is not None
+    portal.today_override = before_close + timedelta(days=7)
+    report = sla.sweep(portal)
+    portal.today_override = before_close
+    assert case.app_id in report.skipped and case.state == "public_notice"
+    with portal.reading() as session:
+        assert session.exec(select(Decision).where(Decision.application_id == case.app_id)).first() is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from portal_helpers import case_form, csrf_of, portal_app
+from portal_helpers import case_form, csrf_of, edit_target, fire, portal_app
 from review_helpers import field_errors, score_panel, sweep_after, to_expert_review
 
 from portal.db.tables import Application
@@ -161,3 +161,46 @@ def test_the_lead_unit_sees_the_amount_requested_beside_the_rules_and_grants_no_
     assert exact.status_code == 303
     score_panel(case)
     assert "¥3,000,000.00" in case.enterprise.get("/notices").text
+
+
+def test_the_lead_unit_is_told_in_words_when_a_resubmission_withdraws_the_amount_it_set(
+    portal_app: FastAPI,
+) -> None:
+    case = to_expert_review(portal_app)  # ¥3,000,000 asked, the rule's ¥3,600,000
+    url = f"/review/{case.application_id}"
+    version, token = case_form(case.bureau, url)
+    form = {"csrf_token": token, "expected_version": str(version)}
+    assert case.bureau.post(f"{url}/grant", data={**form, "granted_amount": "3000000"}).status_code == 200
+    assert (
+        fire(case.bureau, case.application_id, "return_for_amendment", "请核实申请金额", sections="budget")
+        == 303
+    )
+    action, token = edit_target(case.enterprise, case.application_id)
+    data = {"csrf_token": token, "action": "submit", "investment": "12000000", "requested_amount": "2000000"}
+    assert case.enterprise.post(action, data=data, follow_redirects=False).status_code == 303
+    page = case.bureau.get(url).text
+    grant = text_of(
+        page[page.index('id="grant"') : page.index('id="letters"') if 'id="letters"' in page else None]
+    )
+    for seen in (
+        "核定兑现金额 ¥2,000,000.00 （未另行核定，按申请金额）",
+        "此前核定的兑现金额 ¥3,000,000.00 已于",
+        "撤销：企业补正后将申请金额改为 ¥2,000,000.00，低于原核定金额。现按 ¥2,000,000.00 兑现；"
+        "如需核减，请重新核定并说明理由。",
+    ):
+        assert seen in grant, seen
+    trail = text_of(page.split("审计记录")[1])
+    assert "撤销此前核定的兑现金额（高于重新提交后可核定的金额）" in trail and "系统" in trail
+    assert 'name="granted_amount" type="text" inputmode="decimal" value="2000000' in page
+    case.bureau.cookies.set("lang", "en")
+    english = case.bureau.get(url).text
+    words = text_of(english)
+    for seen in (
+        "The amount granted earlier, CN¥3,000,000.00, was withdrawn on",
+        "in its amendment the enterprise changed the amount requested to CN¥2,000,000.00, which is less. "
+        "CN¥2,000,000.00 is granted now; to grant less, set the amount again and say why.",
+        "Withdrew the amount granted earlier (above what the resubmission allows)",
+    ):
+        assert seen in words, seen
+    for code in ("granted_amount_withdrawn", "grant.withdrawn", "by_request"):
+        assert code not in words, code
