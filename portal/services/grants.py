@@ -132,7 +132,7 @@ def _last_withdrawn(session: Session, application_id: int) -> Withdrawn | None:
     payload = event.payload or {}
     requested = payload.get("requested")
     return Withdrawn(
-        amount=Decimal(str(payload["withdrawn"])),
+        amount=Decimal(str(payload["amount"])),
         reason=payload.get("reason"),
         requested=Decimal(str(requested)) if requested is not None else None,
         default=Decimal(str(payload["default"])),
@@ -170,7 +170,7 @@ def withdraw_above_limit(
         application,
         WITHDRAWN_EVENT,
         {
-            "withdrawn": excess.amount,
+            "amount": excess.amount,
             "reason": reason,
             "ceiling": excess.ceiling,
             "requested": excess.requested,

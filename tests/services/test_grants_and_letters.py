@@ -253,7 +253,7 @@ def test_a_resubmission_asking_for_less_withdraws_the_amount_set_above_it(
     # Audited as the portal's own act, right after the resubmission that caused it.
     [row] = _audit_rows(portal, case.app_id, "granted_amount_withdrawn")
     assert row.actor_role == "system" and row.actor_id is None
-    assert Decimal(str(row.payload["withdrawn"])) == Decimal("3000000.00")
+    assert Decimal(str(row.payload["amount"])) == Decimal("3000000.00")
     assert Decimal(str(row.payload["requested"])) == Decimal("2000000")
     [resubmitted] = _audit_rows(portal, case.app_id, "resubmit")
     assert resubmitted.seq == row.seq - 1
