@@ -39,8 +39,6 @@ from portal.services.notifications import notify
 from portal.workflows import Actor
 from portal.workflows.context import SYSTEM_ACTOR
 
-# Stages in which the amount may still change: before the public notice shows it, never after.
-OPEN_KINDS = GRANT_OPEN_KINDS
 SET_EVENT, WITHDRAWN_EVENT = "granted_amount_set", "granted_amount_withdrawn"
 _CENT = Decimal("0.01")
 MAX_REASON = 2000
@@ -243,7 +241,7 @@ def set_granted_amount(
                 "only the lead unit's reviewers set the granted amount",
             )
         _, state = workflow_of(portal, application)
-        if state.kind not in OPEN_KINDS:
+        if state.kind not in GRANT_OPEN_KINDS:
             raise Refused(
                 "not_in_review",
                 "仅在审核阶段可以核定兑现金额；公示开始后，金额以公示为准，不再变更",

@@ -31,7 +31,7 @@ def outcome_context(request: Request, actor: Actor, application: Application) ->
         "grant_notes": _grant_notes(portal, grant, Translator(request_lang(request))),
         # Only the lead unit sets the amount: nobody else is shown a form the service would refuse.
         "grant_open": grant.ceiling is not None
-        and kind in grants.OPEN_KINDS
+        and kind in decisions.GRANT_OPEN_KINDS
         and is_lead_unit_staff(actor, application),
         "letters": decisions.letters_for(portal, actor, application.id),
         "grant_errors": {},
