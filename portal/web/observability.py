@@ -14,8 +14,9 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from asgi_correlation_id import correlation_id
@@ -53,8 +54,26 @@ def _add_request_id(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, An
     return event_dict
 
 
+class StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to `sys.stderr` as it is when a record is emitted, like the stdlib's last resort.
+
+    A plain StreamHandler keeps the stream it was made with: configured while `sys.stderr` was a
+    capture (a CLI runner, a test), it would write to that stream after it was closed.
+    """
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)  # not StreamHandler's: it would fix the stream
+
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]  # read-only: always the current stderr
+        return sys.stderr
+
+
 def configure_logging(level: int | str = logging.INFO) -> None:
-    """JSON lines on stderr for portal, uvicorn and library loggers alike, each with the request id."""
+    """JSON lines on stderr for portal, uvicorn and library loggers alike, each with the request id.
+
+    Idempotent: a second call replaces the portal's handler instead of adding another.
+    """
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -67,7 +86,7 @@ def configure_logging(level: int | str = logging.INFO) -> None:
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler()
+    handler = StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
