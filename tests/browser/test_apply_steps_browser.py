@@ -132,6 +132,25 @@ def test_task_list_check_answers_submit_confirmation_withdraw(
     context.close()
 
 
+def test_the_end_date_picker_follows_the_start_being_typed(server: tuple[str, FastAPI], browser: Browser) -> None:
+    """`end_on` is `not_before: {field: start_on}`: the page drew `min` from the saved start, and
+    /static/js/date-bounds.js moves it as the start changes, before anything is saved."""
+    base, app = server
+    username, application_id, _ = draft(app)
+    context, page = signed_in(browser, base, username, "zh")
+    page.goto(f"{base}/applications/{application_id}/edit")
+    end = page.locator("#field-end_on")
+    assert end.get_attribute("min") is None  # no start yet, no bound
+    page.fill("#field-start_on", "2025-03-01")
+    expect(end).to_have_attribute("min", "2025-03-01")
+    page.fill("#field-start_on", "2025-06-15")
+    expect(end).to_have_attribute("min", "2025-06-15")
+    expect(end).to_have_attribute("max", "2026-11-27")  # its own bound, today, stays
+    page.fill("#field-start_on", "")
+    page.wait_for_function("!document.getElementById('field-end_on').hasAttribute('min')")
+    context.close()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_reject_asks_on_its_own_page(server: tuple[str, FastAPI], browser: Browser, lang: str) -> None:
     base, app = server

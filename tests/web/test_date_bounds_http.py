@@ -168,3 +168,27 @@ def test_the_api_refuses_an_end_before_the_start_by_field(portal_app: FastAPI, l
     assert error["field"] == "end_on" and BEFORE_START[lang][1] in str(error)
     body["answers"] = scenario_answers(code)
     assert client.put(url, json=body, headers=token).status_code == 200
+
+
+def end_input(page: str) -> str:
+    found = re.search(r'<input type="date" id="field-end_on"[^>]*>', page)
+    assert found, page[:3000]
+    return found.group(0)
+
+
+def test_the_end_date_input_takes_its_min_from_the_start_answered(portal_app: FastAPI) -> None:
+    """The picker offers no end before the start: `min` is the start as saved, or as just typed on a
+    refused page; `data-min-from` names the start's input, which /static/js/date-bounds.js follows."""
+    client, code, application_id = scenario(portal_app, "zh")
+    blank = end_input(client.get(f"/applications/{application_id}/edit").text)
+    assert "min=" not in blank and f'max="{TODAY}"' in blank and 'data-min-from="field-start_on"' in blank
+    target, token = edit_target(client, application_id)
+    saved = {**scenario_answers(code, start_on="2025-03-01"), "csrf_token": token, "action": "save"}
+    assert client.post(target, data=saved, follow_redirects=False).status_code == 303
+    reopened = end_input(client.get(f"/applications/{application_id}/edit").text)
+    assert 'min="2025-03-01"' in reopened and f'max="{TODAY}"' in reopened
+    target, token = edit_target(client, application_id)
+    data = {**scenario_answers(code, **ENDED_EARLY), "csrf_token": token, "action": "save"}
+    refused = client.post(target, data=data, follow_redirects=False)
+    assert refused.status_code == 422 and 'min="2025-03-01"' in end_input(refused.text)
+    assert client.get("/static/js/date-bounds.js").status_code == 200
