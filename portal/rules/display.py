@@ -246,7 +246,8 @@ def format_gap(gap: object, kind: str, lang: str, digits: int | None = None) -> 
 
 
 def format_threshold(value: object, kind: str, lang: str) -> str:
-    """A constant from a rule file, shown exactly (up to a few decimals): for trace messages."""
+    """A constant from a rule file, shown exactly (up to a few decimals): for trace messages, the
+    potential-benefit hint and the portal's catalogue cards, which say an amount the same way."""
     if isinstance(value, tuple | list | frozenset):
         return ", ".join(format_threshold(v, kind, lang) for v in value)
     return format_value(value, kind, lang, digits_for(None, [value], kind, lang))

@@ -1,7 +1,10 @@
-"""What a measure gives, as people read it: 50%, 20 万元 / ¥200,000, 最高 … / up to ….
+"""What a measure gives, as people read it: 50%, 20万元 / CNY 200,000, 最高 … / up to ….
 
-Babel's patterns and locales are parsed once here (parsing them per call costs three times the
-formatting itself, docs/performance.md); the catalogue formats a few amounts per measure per page.
+Money and counts are written by the rule engine's own formatter (`portal.rules.display`), so a
+catalogue card, a screening hit and a check's hint say the same amount the same way. Ratios keep
+their plain percent here (50%, not the hints' 50.0%, whose fixed decimal tells a failing value
+from its threshold). Babel's percent pattern is parsed once (parsing it per call costs three times
+the formatting itself, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -13,22 +16,14 @@ from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
 
 from portal.locales import BABEL_LOCALES
+from portal.rules.display import format_threshold
 
 _LOCALES: Final = {lang: Locale.parse(code) for lang, code in BABEL_LOCALES.items()}
-_NUMBER: Final[NumberPattern] = parse_pattern("#,##0.##")
 _PERCENT: Final[NumberPattern] = parse_pattern("#,##0.##%")
-_WAN: Final = Decimal(10_000)
 
 
 def amount_text(amount: Decimal, kind: str, lang: str) -> str:
-    """A ratio in %, money in 万元/元 (zh) or ¥ (en), anything else as a plain number."""
-    locale = _LOCALES.get(lang, _LOCALES["zh"])
+    """A ratio in %, money as the hints write it (20万元 / 5,000元, CNY 200,000), else a number."""
     if kind == "ratio":
-        return str(_PERCENT.apply(amount, locale))
-    if kind == "money" and lang == "zh":
-        if abs(amount) >= _WAN:
-            return f"{_NUMBER.apply(amount / _WAN, locale)} 万元"
-        return f"{_NUMBER.apply(amount, locale)} 元"
-    if kind == "money":
-        return f"¥{_NUMBER.apply(amount, locale)}"
-    return str(_NUMBER.apply(amount, locale))
+        return str(_PERCENT.apply(amount, _LOCALES.get(lang, _LOCALES["zh"])))
+    return format_threshold(amount, kind, lang)

@@ -132,7 +132,9 @@ def test_task_list_check_answers_submit_confirmation_withdraw(
     context.close()
 
 
-def test_the_end_date_picker_follows_the_start_being_typed(server: tuple[str, FastAPI], browser: Browser) -> None:
+def test_the_end_date_picker_follows_the_start_being_typed(
+    server: tuple[str, FastAPI], browser: Browser
+) -> None:
     """`end_on` is `not_before: {field: start_on}`: the page drew `min` from the saved start, and
     /static/js/date-bounds.js moves it as the start changes, before anything is saved."""
     base, app = server

@@ -1,8 +1,9 @@
 """The public policy catalogue (政策库, issue 11 §1): found without an account, read in words.
 
-Anyone reads each measure's summary, what it gives in units (50%, 20 万元 / ¥200,000), who may
-apply, how, with which documents, its source and lead unit; the measure page leads to a check of
-that one measure. Codes (measure ids, unit codes, benefit names) appear only in URLs and values.
+Anyone reads each measure's summary, what it gives in units (50%, 20万元 / CNY 200,000: money as
+the check's hints write it), who may apply, how, with which documents, its source and lead unit;
+the measure page leads to a check of that one measure. Codes (measure ids, unit codes, benefit
+names) appear only in URLs and values.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def test_the_catalogue_is_public_and_links_every_measure(client: TestClient) -> 
     assert page.status_code == 200
     assert "政策库" in page.text and f'href="/catalogue/{ALGORITHM}"' in page.text
     text = visible(page.text)
-    assert "算法备案奖励" in text and "免申即享" in text and "最高奖励" in text and "20 万元" in text
+    assert "算法备案奖励" in text and "免申即享" in text and "最高奖励" in text and "20万元" in text
     assert ALGORITHM not in text and "max_award" not in text and "hzkgxj" not in text
     # The home page leads there too, and its titles open the measure pages.
     home = client.get("/").text
@@ -36,7 +37,7 @@ def test_a_measure_page_says_what_who_how_which_documents_and_on_what_authority(
     for words in (
         "完成国家算法备案的人工智能企业给予一次性奖励",  # the summary
         "最高奖励",
-        "20 万元",
+        "20万元",
         "谁可以申请",
         "在海珠区注册",
         "备案公告截图或备案通知",  # a document the form asks for
@@ -51,15 +52,32 @@ def test_a_measure_page_says_what_who_how_which_documents_and_on_what_authority(
 
     client.get(f"/lang/en?next=/catalogue/{ALGORITHM}")
     english = visible(client.get(f"/catalogue/{ALGORITHM}").text)
-    assert "Award of up to" in english and "¥200,000" in english and "Documents required" in english
+    assert "Award of up to" in english and "CNY 200,000" in english and "Documents required" in english
     assert "Check if you qualify" in english and "Haizhu District Bureau" in english
     assert "：" not in english
 
 
 def test_ratios_and_ceilings_read_in_units(client: TestClient) -> None:
     bank = visible(client.get("/catalogue/finance.ip_pledge_compensation").text)
-    assert "不良本金损失补偿比例" in bank and "50%" in bank and "最高 1,000 万元" in bank
+    assert "不良本金损失补偿比例" in bank and "50%" in bank and "最高 1,000万元" in bank
     assert "compensation_ratio" not in bank and "0.5" not in bank
+
+
+def test_a_card_and_a_check_hint_write_an_amount_alike(client: TestClient) -> None:
+    """One formatter for what a measure gives: the card's ceiling reads as the self-check's hint
+    reads it (the rule engine's 万元 in Chinese, CNY in English, never ¥ that could be yen)."""
+    measure = "procurement.first_set_reward"
+    for lang, said in (("zh", "最高 500万元"), ("en", "up to CNY 5,000,000")):
+        client.get(f"/lang/{lang}?next=/catalogue")
+        assert said in visible(client.get("/catalogue").text)
+        assert said in visible(client.get(f"/catalogue/{measure}").text)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/self-check").text)
+        assert token is not None
+        data = {"csrf_token": token.group(1), "measure": measure, "on": "2026-11-27"}
+        answer = visible(client.post("/self-check", data=data).text)
+        hint = next(line for line in answer.splitlines() if ("可享" in line or "grants" in line))
+        assert said in hint, hint
+        assert "¥" not in answer
 
 
 def test_an_unknown_or_lapsed_measure_is_not_found(client: TestClient) -> None:

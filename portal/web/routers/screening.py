@@ -232,7 +232,7 @@ def _cell(text: str | None) -> str:
 
 
 def _benefits(rule: Rule | None, row: dict[str, Any], t: Translator) -> str:
-    """Each computed benefit as people read it ("补偿比例：50%", "Grant: ¥3,000,000"), not as stored."""
+    """Each computed benefit as people read it ("补偿比例：50%", "Grant: CNY 3,000,000"), not as stored."""
     if rule is None:
         return ""
     shown = []
