@@ -94,7 +94,14 @@ class Source:
     confidence: str | None
 
     def citation(self) -> str:
-        return " ".join(part for part in (self.document, self.article) if part)
+        """The document and its article as one line, as letters and pages cite them.
+
+        Chinese runs on without a space (…〔2024〕1号第五条); a space separates Latin words only.
+        """
+        if not (self.document and self.article):
+            return self.document or self.article or ""
+        latin = self.document[-1].isascii() and self.article[0].isascii()
+        return f"{self.document} {self.article}" if latin else self.document + self.article
 
 
 @dataclass(frozen=True)

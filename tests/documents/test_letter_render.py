@@ -346,3 +346,18 @@ def test_a_source_every_criterion_cites_is_said_once_above_the_annex(lang: str) 
     line = TraceLine("track", "属于重点方向", "In a priority track", "pass", other)
     mixed = page_texts(render_letter(replace(APPROVAL, lang=lang, trace=[*APPROVAL.trace, line])))[1]
     assert mixed.count(cited) == len(APPROVAL.trace) and other.replace(" ", "") in mixed
+
+
+def test_a_numbered_heading_goes_over_with_its_one_line_text() -> None:
+    """GB/T 9704: 二、说明： never ends a page with its text on the next (a one-line reason)."""
+    letter = replace(
+        DISBURSEMENT,
+        measure_title_zh="人工智能典型场景应用示范项目资助",
+        measure_source="海珠区科技工业商务和信息化局规范性文件（海科工商信规字〔2024〕1号）；"
+        "广州市人工智能产业链高质量发展三年行动计划（2021—2023年）场景应用示范资助条款；"
+        "行动计划三（三）2 开展100个人工智能典型场景应用示范",
+        reasons=["资金已拨付。"],
+        supersedes_code=None,
+    )
+    [page] = [p for p in page_texts(render_letter(letter)) if "二、说明：" in p]
+    assert "二、说明：资金已拨付。" in page
