@@ -23,6 +23,7 @@ class ChannelView:
     can_apply: bool
     claim: Claim | None
     partner_banks: tuple[str, ...] = ()
+    auto_grant: bool = False  # 免申即享: the portal offers it unasked; applying is the fallback
 
 
 def can_apply_online(portal: Portal, rule: Rule) -> bool:
@@ -48,6 +49,7 @@ def catalogue_channels(portal: Portal, measure_ids: Iterable[str]) -> dict[str, 
             can_apply=can_apply_online(portal, r),
             claim=r.claim,
             partner_banks=bank_names if r.channel == "bank" else (),
+            auto_grant=r.auto_grant,
         )
         for r in rules
     }

@@ -97,3 +97,18 @@ def test_the_new_forms_take_applications(portal_app: FastAPI) -> None:
     ):
         response = client.post("/applications", data={"csrf_token": token, "measure_id": measure})
         assert response.status_code == 200 and heading in response.text, response.text[:500]
+
+
+def test_a_no_application_measure_says_so_and_offers_applying_only_as_the_fallback(portal_app: FastAPI) -> None:
+    """免申即享 cards said 本平台在线申报 under "无需申报": the channel now says both, in order."""
+    client = client_of(portal_app)
+    register(client)
+    save_profile(client)
+    card = _card(client.get("/catalogue").text, "算法备案奖励")
+    assert "免申即享：平台核对数据后主动推送，企业确认即可；未收到推送的，也可在本平台在线申报" in card
+    assert "：</strong>本平台在线申报" not in card and ">本平台在线申报</p>" not in card
+    if "<form" in card:  # offered to an enterprise that may qualify: the button names the fallback
+        assert "未收到推送，在线申报" in card
+    client.get("/lang/en?next=/catalogue")
+    card_en = _card(client.get("/catalogue").text, "Award for filing an algorithm")
+    assert "No application needed: the portal checks its data and notifies qualifying enterprises" in card_en
