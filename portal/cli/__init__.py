@@ -12,6 +12,7 @@ from portal.cli import (
     decisions,
     demo,
     enterprises,
+    grants,
     rules,
     screen,
     serve,
@@ -35,6 +36,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(banks.app, name="banks")
 app.add_typer(enterprises.app, name="enterprises")
 app.add_typer(decisions.app, name="decisions")
+app.add_typer(grants.app, name="grants")
 app.add_typer(sla.app, name="sla")
 app.add_typer(demo.app, name="demo")
 app.add_typer(rules.app, name="rules")

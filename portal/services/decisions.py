@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlmodel import Session, col, select
 
@@ -127,14 +127,22 @@ def default_grant(ceiling: Decimal | None, requested: Decimal | None) -> Decimal
     return min(ceiling, requested) if requested is not None else ceiling
 
 
+# Why a set amount no longer stands: it is above the amount requested, above the rule's amount,
+# or the rule grants the case no money at all (e.g. a fact it needs is no longer established).
+ExcessCause = Literal["requested", "ceiling", "no_money"]
+
+
 @dataclass(frozen=True)
 class GrantExcess:
     """An amount set on a case above the most that may now be granted (the lower of the rule's
-    amount and the amount requested), as a change of the answers can leave it."""
+    amount and the amount requested), as a change of the answers can leave it.
+
+    `most` and `ceiling` are None when the rule grants the case no money any more.
+    """
 
     amount: Decimal
-    most: Decimal
-    ceiling: Decimal
+    most: Decimal | None
+    ceiling: Decimal | None
     requested: Decimal | None
 
     @property
@@ -142,23 +150,43 @@ class GrantExcess:
         """Whether the amount requested, not the rule's amount, is what the set amount exceeds."""
         return self.requested is not None and self.requested < self.amount
 
+    @property
+    def cause(self) -> ExcessCause:
+        if self.ceiling is None:
+            return "no_money"
+        return "requested" if self.by_request else "ceiling"
+
 
 def grant_excess(portal: Portal, session: Session, application: Application) -> GrantExcess | None:
     """The amount set on the case and the most now allowed, when the set amount is above it.
 
     Read from the stored trace and the latest submitted answers, as the decision reads them.
-    None when nothing is set, the measure grants no money, or the set amount is within the limit.
+    An amount set while the rule granted money stands no longer when the stored result grants
+    none (the decision would ignore it, but the queue and the notice read the case row).
+    None when nothing is set or the set amount is within the limit.
     """
     if application.granted_amount is None or application.rule_version is None:
         return None
+    amount = Decimal(application.granted_amount)
+    benefit = (application.eligibility_trace or {}).get("benefit")
+    ceiling = money_ceiling(rule_of(portal, application), benefit)
+    if ceiling is None:
+        return GrantExcess(amount, None, None, None)
+    requested = requested_amount(portal, session, application)
+    most = cast(Decimal, default_grant(ceiling, requested))
+    return GrantExcess(amount, most, ceiling, requested) if amount > most else None
+
+
+def effective_grant(portal: Portal, session: Session, application: Application) -> Decimal | None:
+    """What a decision taken now grants: the amount set, else the default; None when the stored
+    result grants no money (whatever the case row still holds)."""
     benefit = (application.eligibility_trace or {}).get("benefit")
     ceiling = money_ceiling(rule_of(portal, application), benefit)
     if ceiling is None:
         return None
-    requested = requested_amount(portal, session, application)
-    most = cast(Decimal, default_grant(ceiling, requested))
-    amount = Decimal(application.granted_amount)
-    return GrantExcess(amount, most, ceiling, requested) if amount > most else None
+    if application.granted_amount is not None:
+        return Decimal(application.granted_amount)
+    return default_grant(ceiling, requested_amount(portal, session, application))
 
 
 def refuse_grant_above_limit(
@@ -167,34 +195,47 @@ def refuse_grant_above_limit(
     """Refuse to publish or approve a case whose set amount is above what may be granted.
 
     A resubmission withdraws such an amount (`grants.withdraw_above_limit`); this is the second
-    line, so no notice, decision, letter or payment can carry one that slipped through.
+    line, so no notice, decision, letter or payment can carry one that slipped through. Where
+    the reviewers cannot set the amount again (from the notice on, or when the rule grants no
+    money), the message says to have an administrator withdraw it (`portal grants reconcile`).
     """
     excess = grant_excess(portal, session, application)
     if excess is None:
         return
     amount = {lang: format_amount(excess.amount, "money", lang) for lang in ("zh", "en")}
-    most = {lang: format_amount(excess.most, "money", lang) for lang in ("zh", "en")}
-    if excess.by_request:
-        limit = {"zh": f"企业的申请金额 {most['zh']}", "en": f"the amount requested, {most['en']},"}
-    else:
-        limit = {"zh": f"按政策规则计算的金额 {most['zh']}", "en": f"the rule's amount, {most['en']},"}
     if entered.kind == NOTICE_KIND:
         what = {"zh": "进入公示", "en": "go on public notice"}
     else:
         what = {"zh": "作出批准决定", "en": "be approved"}
-    if source.kind in GRANT_OPEN_KINDS:
+    if excess.most is None:
+        head = {
+            "zh": f"按政策规则，本案目前不涉及资金兑现，此前核定的兑现金额 {amount['zh']} "
+            f"已无依据，不能{what['zh']}。",
+            "en": f"The rule grants this case no money now, so the amount granted earlier, {amount['en']}, "
+            f"no longer stands and the case cannot {what['en']}.",
+        }
+    else:
+        most = {lang: format_amount(excess.most, "money", lang) for lang in ("zh", "en")}
+        if excess.by_request:
+            limit = {"zh": f"企业的申请金额 {most['zh']}", "en": f"the amount requested, {most['en']},"}
+        else:
+            limit = {"zh": f"按政策规则计算的金额 {most['zh']}", "en": f"the rule's amount, {most['en']},"}
+        head = {
+            "zh": f"核定兑现金额 {amount['zh']} 高于{limit['zh']}，不能{what['zh']}。",
+            "en": f"The amount granted, {amount['en']}, is above {limit['en']} "
+            f"so the case cannot {what['en']}.",
+        }
+    if source.kind in GRANT_OPEN_KINDS and excess.most is not None:
         then = {"zh": "请先重新核定兑现金额。", "en": "Set the amount granted again first."}
     else:
         then = {
-            "zh": "此阶段已不能更改核定金额，请联系系统管理员核查。",
-            "en": "The amount cannot be changed at this stage; ask an administrator to check the case.",
+            "zh": "审核人员在此阶段不能更改核定金额：请管理员核对并撤销超出的核定金额，"
+            "撤销后本案按可兑现的金额继续办理。",
+            "en": "Reviewers cannot change the amount at this stage: ask an administrator to check the "
+            "case and withdraw the amount above the limit; the case then proceeds with the amount "
+            "that may be granted.",
         }
-    raise Refused(
-        "grant_above_limit",
-        f"核定兑现金额 {amount['zh']} 高于{limit['zh']}，不能{what['zh']}。{then['zh']}",
-        f"The amount granted, {amount['en']}, is above {limit['en']} so the case cannot {what['en']}. "
-        f"{then['en']}",
-    )
+    raise Refused("grant_above_limit", f"{head['zh']}{then['zh']}", f"{head['en']} {then['en']}")
 
 
 def _benefit_lines(rule: Rule, benefit: dict[str, Any] | None) -> list[BenefitLine]:
@@ -378,14 +419,7 @@ def record_decision(
             raise Conflict(f"application {application.id} is already decided ({decision.outcome})")
         reasons = comment or ("公示期满无异议，予以批准。" if outcome == "approved" else None)
         benefit = (application.eligibility_trace or {}).get("benefit") if outcome == "approved" else None
-        ceiling = money_ceiling(rule_of(portal, application), benefit)
-        granted = None
-        if ceiling is not None:
-            granted = (
-                application.granted_amount
-                if application.granted_amount is not None
-                else default_grant(ceiling, requested_amount(portal, session, application))
-            )
+        granted = effective_grant(portal, session, application) if outcome == "approved" else None
         decision = Decision(
             application_id=cast(int, application.id),
             outcome=outcome,

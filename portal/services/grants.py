@@ -9,16 +9,19 @@ copied onto the decision the approving transition records. Once the notice has b
 amount is what the public was shown, so it no longer changes.
 
 A set amount stands only while it is within that limit. When a resubmission changes it (the
-enterprise asks for less in its amendment, or the rule's amount is recomputed lower), the set
-amount is withdrawn in the same transaction and audited as `granted_amount_withdrawn`: the case
-is back at the default until the lead unit sets an amount again, and its page says why. Entering
-the notice or the approval with an amount above the limit is refused besides
-(`decisions.refuse_grant_above_limit`).
+enterprise asks for less in its amendment, the rule's amount is recomputed lower, or the rule no
+longer grants the case money at all), the set amount is withdrawn in the same transaction and
+audited as `granted_amount_withdrawn`: the case is back at the default until the lead unit sets
+an amount again, and its page says why. Entering the notice or the approval with an amount above
+the limit is refused besides (`decisions.refuse_grant_above_limit`); an amount that got past both
+before they existed is withdrawn by an administrator (`portal grants reconcile`, `reconcile`).
 """
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, Literal, cast
 
 from sqlmodel import Session, col, select
 
@@ -28,13 +31,15 @@ from portal.services.cases import audit_case, bump, workflow_of
 from portal.services.context import Portal
 from portal.services.decisions import (
     GRANT_OPEN_KINDS,
+    ExcessCause,
+    GrantExcess,
     default_grant,
     grant_excess,
     money_ceiling,
     requested_amount,
     rule_of,
 )
-from portal.services.errors import FieldProblem, Refused, ValidationFailed
+from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import Actor
 from portal.workflows.context import SYSTEM_ACTOR
@@ -42,6 +47,9 @@ from portal.workflows.context import SYSTEM_ACTOR
 SET_EVENT, WITHDRAWN_EVENT = "granted_amount_set", "granted_amount_withdrawn"
 _CENT = Decimal("0.01")
 MAX_REASON = 2000
+# What withdrew an amount: the resubmission that put it above the limit, or an administrator's
+# reconciliation of a case that got past the checks before they existed.
+Via = Literal["resubmission", "reconcile"]
 
 
 @dataclass(frozen=True)
@@ -49,15 +57,24 @@ class Withdrawn:
     """An amount the lead unit set that a later submission put above what may be granted.
 
     `by_request`: the amount requested fell below it (else the rule's amount did); `default` is
-    what is granted now unless the lead unit sets an amount again.
+    what is granted now unless the lead unit sets an amount again (None, like `ceiling`, when the
+    rule grants the case no money any more).
     """
 
     amount: Decimal
     reason: str | None
     requested: Decimal | None
-    default: Decimal
+    default: Decimal | None
     by_request: bool
     at: datetime
+    ceiling: Decimal | None = None
+    via: Via = "resubmission"
+
+    @property
+    def cause(self) -> ExcessCause:
+        if self.default is None:
+            return "no_money"
+        return "requested" if self.by_request else "ceiling"
 
 
 @dataclass(frozen=True)
@@ -127,28 +144,58 @@ def _last_withdrawn(session: Session, application_id: int) -> Withdrawn | None:
     ).first()
     if event is None or event.event != WITHDRAWN_EVENT:
         return None
+    return _withdrawn(event)
+
+
+def _money(value: Any) -> Decimal | None:
+    return Decimal(str(value)) if value is not None else None
+
+
+def _withdrawn(event: AuditEvent) -> Withdrawn:
+    """A `granted_amount_withdrawn` audit row, read back."""
     payload = event.payload or {}
-    requested = payload.get("requested")
     return Withdrawn(
         amount=Decimal(str(payload["amount"])),
         reason=payload.get("reason"),
-        requested=Decimal(str(requested)) if requested is not None else None,
-        default=Decimal(str(payload["default"])),
+        requested=_money(payload.get("requested")),
+        default=_money(payload.get("default")),
         by_request=bool(payload.get("by_request")),
         at=event.at,
+        ceiling=_money(payload.get("ceiling")),
+        via="reconcile" if payload.get("via") == "reconcile" else "resubmission",
     )
 
 
+def withdrawals_in(trail: Sequence[AuditEvent]) -> list[tuple[int, Withdrawn]]:
+    """The withdrawals in a case's audit trail (`case_files.audit_trail`, staff only), oldest
+    first, each with how many of the case's transitions preceded it: where it stands in the
+    case's history. A transition's audit row is the one that names its workflow (as
+    `audit_crosscheck` counts them); times cannot order them, as a pinned clock makes them equal."""
+    placed, transitions = [], 0
+    for event in trail:
+        if event.event == WITHDRAWN_EVENT:
+            placed.append((transitions, _withdrawn(event)))
+        elif isinstance(event.payload, dict) and "workflow" in event.payload:
+            transitions += 1
+    return placed
+
+
 def withdraw_above_limit(
-    session: Session, portal: Portal, application: Application, expected_version: int
+    session: Session,
+    portal: Portal,
+    application: Application,
+    expected_version: int,
+    *,
+    via: Via = "resubmission",
 ) -> int:
-    """Withdraw the amount set on the case if the answers just submitted put it above the limit.
+    """Withdraw the amount set on the case if the answers submitted put it above the limit.
 
     Called inside the use case that stored the new answers and trace (a resubmission), after
-    it: the set amount and its reason are cleared, so the default (the lower of the rule's
-    amount and the new request) applies until the lead unit sets an amount again; the
-    withdrawal is audited with what was withdrawn and why, and the lead unit's reviewers are
-    told. Returns the case's version (unchanged when nothing was withdrawn).
+    it, or by `reconcile`: the set amount and its reason are cleared, so the default (the lower
+    of the rule's amount and the new request; nothing when the rule grants no money) applies
+    until the lead unit sets an amount again; the withdrawal is audited with what was withdrawn
+    and why, and the lead unit's reviewers are told. Returns the case's version (unchanged when
+    nothing was withdrawn).
     """
     excess = grant_excess(portal, session, application)
     if excess is None:
@@ -176,25 +223,89 @@ def withdraw_above_limit(
             "by_request": excess.by_request,
             "answers_version": application.answers_version,
             "version": version,
+            "via": via,
         },
     )
+    params: dict[str, object] = {
+        "id": application.id,
+        "measure": application.measure_id,
+        "amount": str(excess.amount),
+        "cause": excess.cause,
+    }
+    if excess.most is not None:
+        params["limit"] = str(excess.most)
+    if via == "reconcile":
+        message = "note.grant_reconciled"
+    else:
+        message = "note.grant_withdrawn_no_money" if excess.most is None else "note.grant_withdrawn"
     notify(
         session,
         kind="work_item",
         role="reviewer",
         bureau=application.lead_unit,
         link=f"/review/{application.id}#grant",
-        message="note.grant_withdrawn",
-        params={
-            "id": application.id,
-            "measure": application.measure_id,
-            "amount": str(excess.amount),
-            "limit": str(excess.most),
-            "cause": "requested" if excess.by_request else "ceiling",
-        },
+        message=message,
+        params=params,
         dedupe_key=f"grant_withdrawn:{application.id}:{version}",
     )
     return version
+
+
+@dataclass(frozen=True)
+class StaleGrant:
+    """An undecided case whose set amount no longer stands (`decisions.grant_excess`)."""
+
+    application_id: int
+    state: str
+    excess: GrantExcess
+
+
+def stale_grants(portal: Portal, only: Collection[int] = ()) -> list[StaleGrant]:
+    """The open, undecided cases whose set amount is above what may now be granted, by id.
+
+    `only` narrows it to those cases; an id that is no case is NotFound. A decided case is left
+    out: its decision, letter and payment carry their own amount, which a letter correction changes.
+    """
+    with portal.reading() as session:
+        query = select(Application).where(col(Application.granted_amount).is_not(None))
+        if only:
+            known = set(session.exec(select(Application.id).where(col(Application.id).in_(set(only)))).all())
+            missing = sorted(set(only) - known)
+            if missing:
+                raise NotFound("application", missing[0])
+            query = query.where(col(Application.id).in_(set(only)))
+        found = []
+        for application in session.exec(query.order_by(col(Application.id))).all():
+            stale = _stale(portal, session, application)
+            if stale is not None:
+                found.append(stale)
+        return found
+
+
+def _stale(portal: Portal, session: Session, application: Application) -> StaleGrant | None:
+    _, state = workflow_of(portal, application)
+    decided = session.exec(select(Decision.id).where(col(Decision.application_id) == application.id)).first()
+    if state.final or decided is not None:
+        return None
+    excess = grant_excess(portal, session, application)
+    if excess is None:
+        return None
+    return StaleGrant(cast(int, application.id), application.state, excess)
+
+
+def reconcile(portal: Portal, application_id: int) -> StaleGrant | None:
+    """Withdraw one case's stale amount as a resubmission would have (same audit, same notice,
+    marked `via: reconcile`), in a transaction of its own; None when it stands after all (set
+    again, or decided, meanwhile). A concurrent change of the case is StaleVersion."""
+    with portal.transaction() as session:
+        application = session.get(Application, application_id)
+        if application is None:
+            raise NotFound("application", application_id)
+        stale = _stale(portal, session, application)
+        if stale is None:
+            return None
+        withdraw_above_limit(session, portal, application, application.version, via="reconcile")
+        return stale
 
 
 def decided_grant(portal: Portal, actor: Actor, application_id: int) -> Grant | None:

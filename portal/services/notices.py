@@ -23,7 +23,7 @@ from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.case_titles import CaseTitle, case_title
 from portal.services.cases import advance, case_context, workflow_of
 from portal.services.context import Portal
-from portal.services.decisions import default_grant, money_ceiling, requested_amount, rule_of
+from portal.services.decisions import effective_grant, rule_of
 from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import Actor
@@ -66,13 +66,7 @@ def _granted(portal: Portal, session: Session, application: Application) -> Deci
     decision = session.exec(select(Decision).where(col(Decision.application_id) == application.id)).first()
     if decision is not None and decision.granted_amount is not None:
         return Decimal(decision.granted_amount)
-    if application.granted_amount is not None:
-        return Decimal(application.granted_amount)
-    benefit = (application.eligibility_trace or {}).get("benefit")
-    ceiling = money_ceiling(rule_of(portal, application), benefit)
-    if ceiling is None:
-        return None
-    return default_grant(ceiling, requested_amount(portal, session, application))
+    return effective_grant(portal, session, application)
 
 
 def list_notices(

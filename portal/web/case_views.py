@@ -18,6 +18,7 @@ from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
 from portal.services.amendments import RETURN_EVENT
 from portal.services.context import Portal
+from portal.services.grants import Withdrawn
 from portal.web.application_steps import answer_text
 from portal.web.i18n import Translator
 from portal.workflows import StateSpec, Workflow, WorkingCalendar
@@ -136,11 +137,14 @@ def history_rows(
     clock: Clock,
     reopened: Sequence[list[str] | None] = (),
     form: FormSpec | None = None,
+    withdrawals: Sequence[tuple[int, Withdrawn]] = (),
 ) -> list[dict[str, Any]]:
     """Transitions with stage and event names in `lang`, oldest first, in local time.
 
     `reopened` (from `amendments.reopened_per_return`) gives each return for amendment the titles
     of the sections it reopened, so the history says what the enterprise was asked to change.
+    `withdrawals` (from `grants.withdrawals_in`, for staff) places each withdrawn granted amount
+    after the transitions that preceded it, in words.
     """
     titles = {section.id: section.title.get(lang) for section in form.sections} if form is not None else {}
     returns = iter(reopened)
@@ -152,7 +156,12 @@ def history_rows(
         if edge.style in ("danger", "warning") and "enterprise" not in edge.roles
     }
     rows = []
-    for item in transitions:
+    placed = iter(withdrawals)
+    pending = next(placed, None)
+    for index, item in enumerate(transitions):
+        while pending is not None and pending[0] <= index:
+            rows.append(_withdrawal_row(pending[1], lang, clock))
+            pending = next(placed, None)
         rows.append(
             {
                 "at": clock.wall_time(item.at),
@@ -161,13 +170,40 @@ def history_rows(
                 "from_label": label(workflow.state(item.from_state).label, lang),
                 "to_label": label(workflow.state(item.to_state).label, lang),
                 "comment": item.comment,
+                "note": None,
                 "against": item.event in against,
                 "reopened": _reopened_titles(next(returns, None), titles)
                 if item.event == RETURN_EVENT
                 else [],
             }
         )
+    while pending is not None:
+        rows.append(_withdrawal_row(pending[1], lang, clock))
+        pending = next(placed, None)
     return rows
+
+
+def _withdrawal_row(withdrawn: Withdrawn, lang: str, clock: Clock) -> dict[str, Any]:
+    """A withdrawn granted amount as a line of the history: what, why, and what is granted now."""
+    t = Translator("en" if lang == "en" else "zh")
+    text = t(
+        f"history.grant_withdrawn.{withdrawn.cause}",
+        amount=t.money(withdrawn.amount),
+        requested=t.money(withdrawn.requested),
+        ceiling=t.money(withdrawn.ceiling),
+        default=t.money(withdrawn.default),
+    )
+    if withdrawn.via == "reconcile":
+        text += t("history.grant_withdrawn.reconcile")
+    return {
+        "at": clock.wall_time(withdrawn.at),
+        "event": "grant-withdrawn",
+        "event_label": t("history.grant_withdrawn"),
+        "note": text,
+        "comment": None,
+        "against": False,
+        "reopened": [],
+    }
 
 
 def _reopened_titles(sections: list[str] | None, titles: Mapping[str, str]) -> list[str]:

@@ -3,17 +3,21 @@
 import io
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from services_helpers import Driver, World, counts
 from sqlmodel import col, select
+from typer.testing import CliRunner, Result
 
+from portal.cli import app as cli
 from portal.db.tables import Application, AuditEvent, Decision, Letter
-from portal.services import applications, decisions, enterprises, grants, notices, notifications, sla
+from portal.services import applications, decisions, enterprises, grants, notices, notifications, queue, sla
 from portal.services.access import actor_of
 from portal.services.context import Portal
 from portal.services.errors import Refused, ValidationFailed
+from portal.settings import get_settings
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -122,6 +126,11 @@ def _scenario_case(portal: Portal, world: World, requested: str) -> tuple[Driver
         role="reviewer", bureau=SCENARIO_LEAD,
     )  # fmt: skip
     lead = World(world.cast, {**world.actors, "rev_hzkgxj": actor_of(user)}, world.enterprise_ids)
+    return _another_case(portal, lead, requested), lead
+
+
+def _another_case(portal: Portal, lead: World, requested: str) -> Driver:
+    """One more such case of ent_b's in bureau review (`lead` from `_scenario_case`)."""
     owner = lead.actors["ent_b"]
     profile = enterprises.latest_profile(portal, owner)
     assert profile is not None
@@ -145,7 +154,7 @@ def _scenario_case(portal: Portal, world: World, requested: str) -> tuple[Driver
     }
     applications.save_draft(portal, owner, driver.app_id, answers, driver.version)
     driver.submit()
-    return driver.to_bureau_review(), lead
+    return driver.to_bureau_review()
 
 
 def test_the_default_grant_is_never_more_than_was_requested(portal: Portal, world: World) -> None:
@@ -344,3 +353,134 @@ def test_no_case_goes_on_notice_or_is_approved_with_an_amount_above_the_request(
     assert case.app_id in report.skipped and case.state == "public_notice"
     with portal.reading() as session:
         assert session.exec(select(Decision).where(Decision.application_id == case.app_id)).first() is None
+
+
+def _resubmit_without_money(portal: Portal, case: Driver, lead: World) -> None:
+    """Returned for amendment, the enterprise resubmits with a profile that no longer says the
+    project is accepted as built: the rule's result is open (undetermined), and grants no money."""
+    case.fire("rev_hzkgxj", "return_for_amendment", "请核实项目验收情况")
+    owner = lead.actors["ent_b"]
+    profile = enterprises.latest_profile(portal, owner)
+    assert profile is not None
+    facts = {**profile.facts, "project": {"scenario_in_guangzhou": True}}
+    enterprises.confirm_profile(
+        portal, owner, enterprises.save_profile(portal, owner, facts, profile.version).version
+    )
+    applications.save_draft(
+        portal, owner, case.app_id, case.answers(requested_amount="3000000"), case.version
+    )
+    case.submit()
+
+
+def test_a_resubmission_the_rule_grants_no_money_withdraws_the_amount_set(
+    portal: Portal, world: World
+) -> None:
+    case, lead = _scenario_case(portal, world, "3000000")
+    bureau = lead.actors["rev_hzkgxj"]
+    grants.set_granted_amount(portal, bureau, case.app_id, Decimal("2500000"), "按年度预算核减", case.version)
+    # Another case of the unit with an amount set, which the queue's amount sort puts first.
+    other = _another_case(portal, lead, "3000000")
+    grants.set_granted_amount(
+        portal, bureau, other.app_id, Decimal("1000000"), "按年度预算核减", other.version
+    )
+    _resubmit_without_money(portal, case, lead)
+    with portal.reading() as session:
+        row = session.get(Application, case.app_id)
+        assert row is not None and row.eligibility_outcome == "undetermined"
+    # The row no longer holds an amount the rule does not grant: the queue reads what is true.
+    assert _stored_grant(portal, case.app_id) == (None, None)
+    by_amount = queue.queue_all(portal, bureau, queue.QueueQuery(sort="amount", descending=True))
+    ids = [a.id for a, _ in by_amount]
+    assert ids.index(other.app_id) < ids.index(case.app_id)
+    assert [a.granted_amount for a, _ in by_amount if a.id == case.app_id] == [None]
+    # Audited with the same event, saying the rule grants nothing (no ceiling, no default).
+    [audited] = _audit_rows(portal, case.app_id, "granted_amount_withdrawn")
+    assert audited.actor_role == "system" and audited.payload["via"] == "resubmission"
+    assert Decimal(str(audited.payload["amount"])) == Decimal("2500000.00")
+    assert audited.payload["ceiling"] is None and audited.payload["default"] is None
+    assert audited.payload["reason"] == "按年度预算核减"
+    # The lead unit's reviewers are told why, in words.
+    [told] = [n for n in notifications.inbox(portal, bureau) if n.message == "note.grant_withdrawn_no_money"]
+    _, body_zh = notifications.note_text(portal, told, "zh")
+    _, body_en = notifications.note_text(portal, told, "en")
+    assert "按政策规则已不涉及资金兑现" in body_zh and "¥2,500,000.00" in body_zh
+    assert "the rule now grants it no money" in body_en and "no_money" not in body_en
+    # The notice and the decision grant nothing.
+    case.to_public_notice()
+    [notice] = [n for n in notices.list_notices(portal) if n.application_id == case.app_id]
+    assert notice.granted_amount is None
+    case.to_approved()
+    assert _decision(portal, case.app_id).granted_amount is None
+
+
+def _reconcile(monkeypatch: pytest.MonkeyPatch, url: str, data_dir: Path, *args: str) -> Result:
+    """`portal grants reconcile ARGS` on the test's database, as an administrator runs it."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(cli, ["grants", "reconcile", *args])
+    finally:
+        get_settings.cache_clear()
+
+
+def test_an_administrator_withdraws_an_amount_stuck_above_the_request_on_notice(
+    portal: Portal,
+    world: World,
+    world_url: tuple[str, World],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case, lead = _scenario_case(portal, world, "2000000")
+    bureau = lead.actors["rev_hzkgxj"]
+    case.to_public_notice()
+    _force_amount(portal, case.app_id, "3000000")  # stored before the checks existed
+    stands = _another_case(portal, lead, "3000000")
+    grants.set_granted_amount(
+        portal, bureau, stands.app_id, Decimal("2800000"), "按年度预算核减", stands.version
+    )
+    start = portal.today_override
+    assert start is not None
+    portal.today_override = start + timedelta(days=8)
+    # The reviewer who closes the notice is told, in words, what the administrator must do.
+    with pytest.raises(Refused) as refused:
+        notices.close_notice(portal, bureau, case.app_id, case.version)
+    assert refused.value.code == "grant_above_limit"
+    assert "请管理员核对并撤销超出的核定金额" in refused.value.message_zh
+    assert "ask an administrator to check the case and withdraw the amount" in refused.value.message_en
+    url = world_url[0]
+    # A dry run lists the case, and only it, and changes nothing.
+    before = counts(portal, case.app_id)
+    dry = _reconcile(monkeypatch, url, tmp_path, "--case", str(case.app_id), "--case", str(stands.app_id))
+    assert dry.exit_code == 0, dry.output
+    assert f"would withdraw  application {case.app_id} (public_notice): 3,000,000.00 yuan set" in dry.stdout
+    assert "above the amount requested, 2,000,000.00 yuan" in dry.stdout
+    assert f"application {stands.app_id} " not in dry.stdout and "1 to withdraw; dry run" in dry.stdout
+    assert counts(portal, case.app_id) == before
+    # Bad input is one line and exit 2.
+    unknown = _reconcile(monkeypatch, url, tmp_path, "--case", "999999")
+    assert unknown.exit_code == 2 and unknown.stderr == "error: --case: no application 999999\n"
+    zero = _reconcile(monkeypatch, url, tmp_path, "--case", "0")
+    assert zero.exit_code == 2 and zero.stderr == "error: --case: 0 is not an application number\n"
+    # --apply withdraws it through the service: same audit event (marked as reconciled), reviewers told.
+    done = _reconcile(monkeypatch, url, tmp_path, "--apply")
+    assert done.exit_code == 0, done.output
+    assert (
+        f"withdrew        application {case.app_id}" in done.stdout
+        and "1 withdrawn, 0 skipped" in done.stdout
+    )
+    assert _stored_grant(portal, case.app_id) == (None, None)
+    assert _stored_grant(portal, stands.app_id) == (Decimal("2800000.00"), "按年度预算核减")
+    [audited] = _audit_rows(portal, case.app_id, "granted_amount_withdrawn")
+    assert audited.payload["via"] == "reconcile" and audited.actor_role == "system"
+    [told] = [n for n in notifications.inbox(portal, bureau) if n.message == "note.grant_reconciled"]
+    _, body_zh = notifications.note_text(portal, told, "zh")
+    _, body_en = notifications.note_text(portal, told, "en")
+    assert "管理员核对后撤销" in body_zh and "企业的申请金额" in body_zh and "¥3,000,000.00" in body_zh
+    assert "it was more than the amount requested" in body_en
+    again = _reconcile(monkeypatch, url, tmp_path, "--apply")
+    assert again.exit_code == 0 and "0 withdrawn, 0 skipped" in again.stdout
+    # The case proceeds with the amount requested.
+    notices.close_notice(portal, bureau, case.app_id, case.version)
+    assert _decision(portal, case.app_id).granted_amount == Decimal("2000000.00")
+    portal.today_override = start

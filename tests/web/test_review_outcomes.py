@@ -190,8 +190,20 @@ def test_the_lead_unit_is_told_in_words_when_a_resubmission_withdraws_the_amount
     ):
         assert seen in grant, seen
     trail = text_of(page.split("审计记录")[1])
-    assert "撤销此前核定的兑现金额（高于重新提交后可核定的金额）" in trail and "系统" in trail
+    assert "撤销此前核定的兑现金额（超出目前可核定的金额）" in trail and "系统" in trail
     assert 'name="granted_amount" type="text" inputmode="decimal" value="2000000' in page
+    # The case's history says it too, in its place: after the resubmission, before what came next.
+    assert fire(case.bureau, case.application_id, "return_for_amendment", "请补充预算明细") == 303
+    history = text_of(case.bureau.get(url).text.split("办理记录")[1].split("审计记录")[0])
+    withdrawn = (
+        "撤销核定金额：此前核定的兑现金额 ¥3,000,000.00 已撤销：申请金额为 ¥2,000,000.00，低于该金额。"
+        "现按 ¥2,000,000.00 兑现。"
+    )
+    assert withdrawn in history
+    assert history.index("补正后重新提交") < history.index(withdrawn) < history.rindex("退回补正")
+    # The enterprise never saw the amount set before the notice: its own history leaves it out.
+    own = text_of(case.enterprise.get(f"/applications/{case.application_id}").text)
+    assert "补正后重新提交" in own and "撤销核定金额" not in own and "此前核定" not in own
     case.bureau.cookies.set("lang", "en")
     english = case.bureau.get(url).text
     words = text_of(english)
@@ -199,8 +211,16 @@ def test_the_lead_unit_is_told_in_words_when_a_resubmission_withdraws_the_amount
         "The amount granted earlier, CN¥3,000,000.00, was withdrawn on",
         "in its amendment the enterprise changed the amount requested to CN¥2,000,000.00, which is less. "
         "CN¥2,000,000.00 is granted now; to grant less, set the amount again and say why.",
-        "Withdrew the amount granted earlier (above what the resubmission allows)",
+        "Withdrew the amount granted earlier (more than may now be granted)",
+        "Amount granted withdrawn: The amount granted earlier, CN¥3,000,000.00, was withdrawn: the amount "
+        "requested is CN¥2,000,000.00, which is less. CN¥2,000,000.00 is granted now.",
     ):
         assert seen in words, seen
-    for code in ("granted_amount_withdrawn", "grant.withdrawn", "by_request"):
+    for code in (
+        "granted_amount_withdrawn",
+        "grant.withdrawn",
+        "grant-withdrawn",
+        "by_request",
+        "resubmission",
+    ):
         assert code not in words, code

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from portal.db.tables import Application, AuditEvent
 from portal.services.audit_export import AuditExport, AuditFilter, export_audit
 from portal.services.context import Portal
-from portal.services.decisions import rule_of
+from portal.services.decisions import money_ceiling, rule_of
 from portal.services.queue import queue_all
 from portal.web.case_views import case_row, label
 from portal.web.i18n import Translator, request_lang
@@ -38,10 +38,7 @@ router = APIRouter(include_in_schema=False)
 
 def _computed_amount(portal: Portal, application: Application) -> Decimal | None:
     """The money benefits of the eligibility result stored at submission, summed (None if none)."""
-    benefit = (application.eligibility_trace or {}).get("benefit") or {}
-    specs = rule_of(portal, application).benefit
-    money = [Decimal(str(v)) for k, v in benefit.items() if k in specs and specs[k].type == "money"]
-    return sum(money, Decimal(0)) if money else None
+    return money_ceiling(rule_of(portal, application), (application.eligibility_trace or {}).get("benefit"))
 
 
 def queue_table(

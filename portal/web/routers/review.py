@@ -15,8 +15,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from portal.db.tables import AuditEvent
 from portal.services import applications as app_service
-from portal.services import assignment, saved_views
+from portal.services import assignment, grants, saved_views
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for
 from portal.services.amendments import RETURN_EVENT, reopened_per_return, return_for_amendment
@@ -125,6 +126,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
     steps = {edge.event: label(edge.label, lang) for edge in workflow.transitions}
     stages = {state.name: label(state.label, lang) for state in workflow.states}
     spec = portal.forms.get(application.measure_id)
+    trail = audit_trail(portal, actor, application_id)
     return {
         "actor": actor,
         "case": {**row.__dict__, "uscc": enterprise.uscc},
@@ -142,8 +144,9 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
             portal.clock,
             reopened_per_return(portal, actor, application_id),
             spec,
+            grants.withdrawals_in(trail),
         ),
-        "audit": audit_rows(portal, actor, application_id, steps, stages, t),
+        "audit": audit_rows(portal, trail, steps, stages, t),
         "kept": kept_comment(request, application_id),
         "errors": {},
         "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
@@ -164,14 +167,12 @@ def _audit_actor(name: str | None, role: str, t: Translator) -> str:
 
 def audit_rows(
     portal: Portal,
-    actor: Actor,
-    application_id: int,
+    events: list[AuditEvent],
     steps: Mapping[str, str],
     stages: Mapping[str, str],
     t: Translator,
 ) -> list[dict[str, Any]]:
-    """The case's audit trail as people read it: who by name and role, what by its label."""
-    events = audit_trail(portal, actor, application_id)
+    """The case's audit trail (`audit_trail`) as people read it: who by name and role, what by its label."""
     names = audit_names(portal, events)
     return [
         {
