@@ -1,10 +1,11 @@
 """Least privilege on PostgreSQL: the role the portal connects as cannot rewrite the evidence.
 
 Migrations run as the owner of the schema. The application role may read and write the working
-tables, but on the append-only tables (the hash chains, letters, checkpoints) it may only SELECT
-and INSERT: no UPDATE, DELETE or TRUNCATE, and, not being a superuser nor the tables' owner, it
-can neither disable their triggers nor set `session_replication_role` to skip them. Granting is
-idempotent; run it again after every `portal db upgrade` so new tables are covered.
+tables, but on the append-only tables (the hash chains, letters, checkpoints, the files of each
+submission) it may only SELECT and INSERT: no UPDATE, DELETE or TRUNCATE, and, not being a
+superuser nor the tables' owner, it can neither disable their triggers nor set
+`session_replication_role` to skip them. Granting is idempotent; run it again after every
+`portal db upgrade` so new tables are covered.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from sqlalchemy import Connection, inspect, text
 
 # Rows of these tables are evidence (see the append-only triggers of the migrations).
-APPEND_ONLY_TABLES = ("audit_event", "bank_access_log", "letter", "audit_checkpoint")
+APPEND_ONLY_TABLES = ("audit_event", "bank_access_log", "letter", "audit_checkpoint", "submitted_attachment")
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from portal.db.audit import append_audit, payload_hash
 from portal.db.tables import (
@@ -21,6 +21,7 @@ from portal.db.tables import (
     Attachment,
     Enterprise,
     EnterpriseProfile,
+    SubmittedAttachment,
     Transition,
 )
 from portal.forms import FormSpec
@@ -724,6 +725,7 @@ def submit(
         if answers_row is not None:
             answers_row.submitted = True
             session.add(answers_row)
+        _record_submitted_files(session, portal, application_id, answers_version)
         context = case_context(session, portal, application, actor, eligibility_outcome=result.outcome.value)
         extra: dict[str, Any] = {
             "profile_version": profile.version,
@@ -754,6 +756,38 @@ def submit(
         # New answers may ask for less than the amount the lead unit set: that amount no longer stands.
         version = withdraw_above_limit(session, portal, application, moved.version)
         return replace(moved, version=version)
+
+
+def submissions_made(session: Session, application_id: int) -> int:
+    """How many times the case has been submitted (its submit and resubmit transitions)."""
+    return session.exec(
+        select(func.count())
+        .select_from(Transition)
+        .where(col(Transition.application_id) == application_id)
+        .where(col(Transition.event).in_((SUBMIT, RESUBMIT)))
+    ).one()
+
+
+def _record_submitted_files(
+    session: Session, portal: Portal, application_id: int, answers_version: int | None
+) -> None:
+    """Keep which file is in which slot as this submission sends it: an amendment may later remove
+    or replace a file, and what each submission held must stay on record."""
+    submission = submissions_made(session, application_id) + 1
+    links = session.exec(
+        select(ApplicationAttachment).where(col(ApplicationAttachment.application_id) == application_id)
+    ).all()
+    for link in links:
+        session.add(
+            SubmittedAttachment(
+                application_id=application_id,
+                submission=submission,
+                answers_version=answers_version,
+                slot=link.slot,
+                attachment_id=link.attachment_id,
+                submitted_at=portal.now(),
+            )
+        )
 
 
 def transition(

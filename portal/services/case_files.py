@@ -5,6 +5,7 @@ Each read goes through `load_visible`, so the same object-level rule guards a pa
 download and the API: a case the actor may not see is NotFound, whatever is asked of it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -18,10 +19,11 @@ from portal.db.tables import (
     AuditEvent,
     Enterprise,
     EnterpriseProfile,
+    SubmittedAttachment,
     User,
 )
 from portal.services.access import load_visible
-from portal.services.applications import facts_for_evaluation
+from portal.services.applications import facts_for_evaluation, submissions_made
 from portal.services.cases import audit_case, case_context
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound
@@ -55,25 +57,112 @@ def _refuse_undeclared_expert(
 def case_files(portal: Portal, actor: Actor, application_id: int) -> list[CaseFile]:
     """The files attached to a case, by slot then upload order."""
     with portal.reading() as session:
-        application = load_visible(session, actor, application_id)
-        _refuse_undeclared_expert(session, portal, actor, application)
+        _readable(session, portal, actor, application_id)
         rows = session.exec(
             select(ApplicationAttachment, Attachment)
             .join(Attachment, col(Attachment.id) == ApplicationAttachment.attachment_id)
             .where(col(ApplicationAttachment.application_id) == application_id)
             .order_by(col(ApplicationAttachment.slot), col(ApplicationAttachment.id))
         ).all()
-    return [
-        CaseFile(cast(int, a.id), link.slot, a.original_name, a.content_type, a.size, a.sha256)
-        for link, a in rows
-    ]
+    return [_case_file(link.slot, a) for link, a in rows]
+
+
+def _readable(session: Session, portal: Portal, actor: Actor, application_id: int) -> Application:
+    application = load_visible(session, actor, application_id)
+    _refuse_undeclared_expert(session, portal, actor, application)
+    return application
+
+
+def _case_file(slot: str, attachment: Attachment) -> CaseFile:
+    return CaseFile(
+        cast(int, attachment.id),
+        slot,
+        attachment.original_name,
+        attachment.content_type,
+        attachment.size,
+        attachment.sha256,
+    )
+
+
+@dataclass(frozen=True)
+class SubmittedFile:
+    """A file as one submission sent it; `submission` counts from 1, the first submission."""
+
+    submission: int
+    file: CaseFile
+
+
+@dataclass(frozen=True)
+class SlotChange:
+    """What one upload slot gained and lost from one submission to the next."""
+
+    slot: str
+    added: list[CaseFile]
+    removed: list[CaseFile]
+
+
+@dataclass(frozen=True)
+class SubmittedFiles:
+    """The files of each of a case's submissions (`count` of them; one with no file has no row)."""
+
+    count: int
+    files: list[SubmittedFile]
+
+    def of(self, submission: int) -> list[CaseFile]:
+        return [item.file for item in self.files if item.submission == submission]
+
+    def earlier(self, current: Sequence[CaseFile]) -> list[SubmittedFile]:
+        """The submitted files that are not in their slot now, each with the last submission that
+        held it: what an amendment replaced or removed, by slot then submission."""
+        now = {(item.slot, item.id) for item in current}
+        last: dict[tuple[str, int], SubmittedFile] = {}
+        for item in self.files:
+            if (item.file.slot, item.file.id) not in now:
+                last[(item.file.slot, item.file.id)] = item
+        return sorted(last.values(), key=lambda item: (item.file.slot, item.submission, item.file.id))
+
+    def changes(self) -> list[SlotChange] | None:
+        """Each slot's added and removed files from the previous submission to the latest; None
+        before a resubmission."""
+        if self.count < 2:
+            return None
+        before, after = self.of(self.count - 1), self.of(self.count)
+        added = [item for item in after if item not in before]
+        removed = [item for item in before if item not in after]
+        return [
+            SlotChange(
+                slot,
+                [item for item in added if item.slot == slot],
+                [item for item in removed if item.slot == slot],
+            )
+            for slot in sorted({item.slot for item in [*added, *removed]})
+        ]
+
+
+def submitted_files(portal: Portal, actor: Actor, application_id: int) -> SubmittedFiles:
+    """What each submission of the case sent, oldest first, by slot then upload order."""
+    sent = SubmittedAttachment
+    with portal.reading() as session:
+        _readable(session, portal, actor, application_id)
+        rows = session.exec(
+            select(sent, Attachment)
+            .join(Attachment, col(Attachment.id) == sent.attachment_id)
+            .where(col(sent.application_id) == application_id)
+            .order_by(col(sent.submission), col(sent.slot), col(sent.id))
+        ).all()
+        count = submissions_made(session, application_id)
+    files = [SubmittedFile(row.submission, _case_file(row.slot, a)) for row, a in rows]
+    return SubmittedFiles(count, files)
 
 
 def open_case_file(
     portal: Portal, actor: Actor, application_id: int, attachment_id: int
 ) -> tuple[CaseFile, bytes]:
-    """One attached file and its bytes; a file not attached to this case is NotFound."""
-    for item in case_files(portal, actor, application_id):
+    """One file of this case, attached now or sent by an earlier submission, and its bytes; any
+    other file is NotFound. Both lists check the same access, so an earlier version is no easier
+    to read than the current one."""
+    sent = [item.file for item in submitted_files(portal, actor, application_id).files]
+    for item in [*case_files(portal, actor, application_id), *sent]:
         if item.id == attachment_id:
             return item, portal.blobs.read(item.sha256)
     raise NotFound("attachment", attachment_id)

@@ -17,6 +17,7 @@ from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transi
 from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
 from portal.services.amendments import RETURN_EVENT
+from portal.services.case_files import SlotChange
 from portal.services.context import Portal
 from portal.services.grants import Withdrawn
 from portal.web.application_steps import answer_text
@@ -264,6 +265,24 @@ def answer_rows(
         )
     diff = {"old": previous.version, "new": latest.version} if previous is not None else None
     return rows, diff
+
+
+def file_change_rows(
+    changes: Sequence[SlotChange], spec: FormSpec | None, t: Translator
+) -> list[dict[str, str]]:
+    """Each changed upload slot in the form's order, by its label, with the files added and removed
+    named in a list: what the resubmission did to the files, in words."""
+    order = {slot: place for place, slot in enumerate(spec.attachments if spec is not None else ())}
+    labels = {s.id: s.label.get(t.lang) for s in (spec.attachments.values() if spec is not None else ())}
+    sep = t("punct.list_sep")
+    return [
+        {
+            "slot": labels.get(change.slot) or t("review.other_slot"),
+            "added": sep.join(item.original_name for item in change.added),
+            "removed": sep.join(item.original_name for item in change.removed),
+        }
+        for change in sorted(changes, key=lambda change: (order.get(change.slot, len(order)), change.slot))
+    ]
 
 
 def trace_comparison(stored: Mapping[str, Any] | None, now: Mapping[str, Any], lang: str) -> dict[str, Any]:

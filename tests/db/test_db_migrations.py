@@ -49,6 +49,7 @@ EXPECTED_TABLES = {
     "saved_view",
     "screening_run",
     "self_check_result",
+    "submitted_attachment",
     "objection",
     "transition",
     "user_account",

@@ -42,6 +42,7 @@ TAMPERING = [
     "TRUNCATE bank_access_log",
     "DELETE FROM letter",
     "UPDATE audit_checkpoint SET document = '{}'",
+    "DELETE FROM submitted_attachment",
     "SET session_replication_role = replica",
     "ALTER TABLE audit_event DISABLE TRIGGER ALL",
     "ALTER ROLE CURRENT_USER SUPERUSER",

@@ -99,7 +99,7 @@ def test_the_new_forms_take_applications(portal_app: FastAPI) -> None:
         assert response.status_code == 200 and heading in response.text, response.text[:500]
 
 
-def test_a_no_application_measure_says_so_and_offers_applying_only_as_the_fallback(portal_app: FastAPI) -> None:
+def test_a_no_application_measure_offers_applying_only_as_the_fallback(portal_app: FastAPI) -> None:
     """免申即享 cards said 本平台在线申报 under "无需申报": the channel now says both, in order."""
     client = client_of(portal_app)
     register(client)

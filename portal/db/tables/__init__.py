@@ -8,6 +8,7 @@ from portal.db.tables.applications import (
     ApplicationAnswers,
     ApplicationAttachment,
     Attachment,
+    SubmittedAttachment,
     Transition,
 )
 from portal.db.tables.audit import AuditCheckpoint, AuditEvent
@@ -75,6 +76,7 @@ __all__ = [
     "SavedView",
     "ScreeningRun",
     "SelfCheckResult",
+    "SubmittedAttachment",
     "Transition",
     "User",
     "WebSession",

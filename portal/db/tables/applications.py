@@ -117,6 +117,27 @@ class ApplicationAttachment(SQLModel, table=True):
     attached_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class SubmittedAttachment(SQLModel, table=True):
+    """Which file was in which slot at one submission, so a file later replaced or removed in an
+    amendment stays on record. Append-only: written with the submission, never changed.
+
+    `submission` counts the case's submissions (1 is the first, each resubmission adds one);
+    `answers_version` is the answers it went with, which a resubmission that only changed files shares
+    with the submission before it.
+    """
+
+    __tablename__ = "submitted_attachment"
+    __table_args__ = (UniqueConstraint("application_id", "submission", "slot", "attachment_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id")
+    submission: int
+    answers_version: int | None = None
+    slot: str
+    attachment_id: int = Field(foreign_key="attachment.id", index=True)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class Transition(SQLModel, table=True):
     """The case history shown to users; the tamper-evident record is `audit_event`."""
 

@@ -30,6 +30,7 @@ from portal.services.case_files import (
     enterprises_by_id,
     expert_roster,
     judged_today,
+    submitted_files,
 )
 from portal.services.context import Portal
 from portal.services.errors import StaleVersion
@@ -44,6 +45,7 @@ from portal.web.case_outcome_views import (
 from portal.web.case_views import (
     answer_rows,
     case_row,
+    file_change_rows,
     history_rows,
     label,
     trace_comparison,
@@ -127,6 +129,9 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
     stages = {state.name: label(state.label, lang) for state in workflow.states}
     spec = portal.forms.get(application.measure_id)
     trail = audit_trail(portal, actor, application_id)
+    files = case_files(portal, actor, application_id)
+    sent = submitted_files(portal, actor, application_id)
+    changes = sent.changes()
     return {
         "actor": actor,
         "case": {**row.__dict__, "uscc": enterprise.uscc},
@@ -135,8 +140,12 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         "answers": answers,
         "diff": diff,
         "trace": trace_comparison(application.eligibility_trace, now, lang),
-        "attachments": case_files(portal, actor, application_id),
+        "attachments": files,
         "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
+        "earlier_files": sent.earlier(files),
+        "file_changes": None
+        if changes is None
+        else {"old": sent.count - 1, "new": sent.count, "rows": file_change_rows(changes, spec, t)},
         "history": history_rows(
             app_service.history(portal, actor, application_id),
             workflow,
