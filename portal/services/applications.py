@@ -875,16 +875,28 @@ def allowed_events(portal: Portal, actor: Actor, application_id: int) -> list[Ev
 
 
 def history(portal: Portal, actor: Actor, application_id: int) -> list[Transition]:
-    """The case's transitions, oldest first, with comments (the reasons for returns and rejections)."""
+    """The case's transitions, oldest first, with comments (the reasons for returns and rejections).
+
+    The enterprise does not see the panel's own steps (an expert's declaration, an expert's
+    score): who sits on the panel and when each scores stay with the reviewers; the enterprise
+    sees the stage and the panel's outcome.
+    """
     with portal.reading() as session:
-        load_visible(session, actor, application_id)
-        return list(
+        application = load_visible(session, actor, application_id)
+        moves = list(
             session.exec(
                 select(Transition)
                 .where(col(Transition.application_id) == application_id)
                 .order_by(col(Transition.id))
             ).all()
         )
+        if actor.role != "enterprise":
+            return moves
+        workflow, _ = workflow_of(portal, application)
+        panel_only = {
+            (edge.event, edge.source) for edge in workflow.transitions if edge.roles == frozenset({"expert"})
+        }
+        return [move for move in moves if (move.event, move.from_state) not in panel_only]
 
 
 def answer_versions(portal: Portal, actor: Actor, application_id: int) -> list[ApplicationAnswers]:

@@ -274,3 +274,15 @@ def test_a_late_expert_can_be_replaced_once_the_response_window_has_passed(
         (late.user_id, True),
         (spare, False),
     ]
+
+
+def test_the_enterprise_history_leaves_out_the_panels_own_steps(portal: Portal, world: World) -> None:
+    """Who sits on the panel and when each scores stay with the reviewers; the outcome is shown."""
+    case = Driver(portal, world).to_expert_review()
+    _panel_of_two(case)
+    experts.score(portal, case.actor("expert3"), case.app_id, _scores(LOW_SCORES), case.version)
+    reviewer_sees = [m.event for m in applications.history(portal, world.actors["rev_gzdev"], case.app_id)]
+    enterprise_sees = [m.event for m in applications.history(portal, world.actors[case.owner], case.app_id)]
+    assert {"declare_no_conflict", "score"} <= set(reviewer_sees)
+    assert enterprise_sees == [e for e in reviewer_sees if e not in ("declare_no_conflict", "score")]
+    assert enterprise_sees[-1] == "pass_mark_reached"
