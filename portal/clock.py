@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 
+from portal.locales import long_date_time
 from portal.settings import Settings
 from portal.workflows.working_days import WorkingCalendar
 
@@ -50,8 +51,14 @@ class Clock:
         """The local calendar date of an aware instant."""
         return self.local(moment).date()
 
+    def in_words(self, moment: datetime, lang: str) -> str:
+        """An instant as a reader reads it, in local time: 2026年12月3日 12:00 in Chinese, December
+        3, 2026, 12:00 in English; what pages, notifications and e-mails print."""
+        return long_date_time(self.local(moment), lang)
+
     def wall_time(self, moment: datetime) -> str:
-        """An instant as local wall-clock time to the minute, as pages and listings print it."""
+        """An instant as local wall-clock time to the minute (2026-12-03 12:00), for outputs that
+        programs and spreadsheets read: CSV exports and CLI listings, never a page."""
         return self.local(moment).strftime("%Y-%m-%d %H:%M")
 
     def start_of(self, day: date, *, at: time = time.min) -> datetime:

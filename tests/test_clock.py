@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from portal.clock import Clock, pack_clock
+from portal.locales import long_date, long_month
 from portal.services.context import Portal
 from portal.settings import Settings
 
@@ -18,8 +19,19 @@ def test_today_is_the_packs_local_date() -> None:
     assert clock.local_date(late_utc) == date(2025, 1, 28)
     assert clock.local_date(late_utc - timedelta(hours=1)) == date(2025, 1, 27)
     assert clock.wall_time(late_utc) == "2025-01-28 00:30"
+    assert clock.in_words(late_utc, "zh") == "2025年1月28日 00:30"
+    assert clock.in_words(late_utc, "en") == "January 28, 2025, 00:30"
     with pytest.raises(ValueError, match="time zone"):
         clock.local_date(datetime(2025, 1, 27, 12, 0))
+
+
+def test_an_instant_in_words_starts_with_the_long_date_of_its_local_day() -> None:
+    """Pages print a date alone and an instant side by side: one style per language."""
+    clock = pack_clock(Settings())
+    evening_utc = datetime(2026, 12, 2, 23, 5, tzinfo=UTC)  # 07:05 on the 3rd in Guangzhou
+    for lang in ("zh", "en"):
+        assert clock.in_words(evening_utc, lang).startswith(long_date(date(2026, 12, 3), lang))
+    assert [long_month(date(2026, 10, 1), lang) for lang in ("zh", "en")] == ["2026年10月", "October 2026"]
 
 
 def test_a_pinned_clock_is_noon_of_its_day() -> None:

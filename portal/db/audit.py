@@ -5,6 +5,7 @@ the state and its audit row are committed together or not at all.
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
@@ -41,6 +42,13 @@ _CONTENT_FIELDS = (
 )
 
 
+def session_now(session: Session) -> datetime:
+    """Now on the clock the session carries, for rows written without a `Portal` at hand (audit
+    rows, notifications); a session opened elsewhere falls back to the real time."""
+    clock = session.info.get(CLOCK_KEY)
+    return clock.now() if clock is not None else utcnow()
+
+
 def hashed_content(values: Mapping[str, Any]) -> dict[str, object]:
     """The part of an audit row that its hash covers (with prev_hash in front)."""
     return {field: values[field] for field in _CONTENT_FIELDS}
@@ -75,7 +83,7 @@ def append_audit(
     last_seq, prev_hash = chain_tail(connection, _TABLE)
     values: dict[str, Any] = {
         "seq": last_seq + 1,
-        "at": clock.now() if (clock := session.info.get(CLOCK_KEY)) is not None else utcnow(),
+        "at": session_now(session),
         "actor_id": actor_id,
         "actor_role": actor_role,
         "subject_type": subject_type,

@@ -1,24 +1,19 @@
-"""Locale formatting for letters: dates, yuan, ratios and plain numbers, through Babel.
+"""Locale formatting for letters: yuan, ratios and plain numbers, through Babel.
 
-Chinese letters follow GB/T 9704-2012 for dates (Arabic numerals with 年月日, e.g.
-2026年11月27日) and zh_CN conventions for money (¥1,000,000.00); English letters use
-Babel's `en` patterns, where the yuan sign reads CN¥ so it cannot be taken for yen.
+Letters write money by zh_CN conventions (¥1,000,000.00) in Chinese and Babel's `en` patterns in
+English, where the yuan sign reads CN¥ so it cannot be taken for yen. Dates are
+`portal.locales.long_date`, as on pages: GB/T 9704-2012's Arabic numerals with 年月日
+(2026年11月27日) in Chinese.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from portal.documents.model import BenefitKind, Language
-from portal.locales import BABEL_LOCALES, long_date
-
-
-def format_date(day: date, lang: Language) -> str:
-    """2026年11月27日 in Chinese, November 27, 2026 in English."""
-    return long_date(day, lang)
+from portal.locales import BABEL_LOCALES
 
 
 def format_amount(amount: Decimal, kind: BenefitKind, lang: Language) -> str:

@@ -20,12 +20,13 @@ from weasyprint.text.fonts import FontConfiguration
 from portal.documents.capitals import rmb_capital
 from portal.documents.decision_json import ATTACHMENT_NAME, letter_json
 from portal.documents.fetcher import AssetOnlyFetcher
-from portal.documents.formatting import format_amount, format_date
+from portal.documents.formatting import format_amount
 from portal.documents.model import LetterData
 from portal.documents.speedups import compress_byte_streams_once, letter_stylesheet, thread_font_config
 from portal.documents.templating import document_environment
 from portal.documents.verification import qr_png
 from portal.documents.wording import wording_for
+from portal.locales import long_date
 
 PDF_VARIANT = "pdf/a-3b"
 
@@ -115,7 +116,7 @@ def _context(letter: LetterData) -> dict[str, Any]:
         # that a Chinese title never splits a word (政/策): 回行时词意完整 (GB/T 9704).
         "title_phrases": [part for part in _phrases(t["title"], measure_title) if part],
         "measure_title": measure_title,
-        "issued_on": format_date(letter.issued_on, letter.lang),
+        "issued_on": long_date(letter.issued_on, letter.lang),
         "created": datetime.combine(letter.issued_on, time(0), tzinfo=letter.zone).isoformat(),
         # A refusal's annex lists the criteria but states no rule outcome: a case refused on
         # review may well have met the rule, and a refusal must never read 符合条件.

@@ -23,8 +23,10 @@ from sqlalchemy import ColumnElement, Table, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from portal.db.audit import session_now
 from portal.db.tables import Notification, User
-from portal.documents.formatting import format_amount, format_date
+from portal.documents.formatting import format_amount
+from portal.locales import long_date
 from portal.messages import Lang, catalogue, normalise_lang
 from portal.services.context import Portal
 from portal.services.errors import NotFound
@@ -95,8 +97,9 @@ def note(**fields: Unpack[NoteFields]) -> dict[str, object]:
 
 
 def notify(session: Session, **fields: Unpack[NoteFields]) -> bool:
-    """Queue one notification (see `note`); with a `dedupe_key` already used, do nothing and return False."""
-    row = note(**fields)
+    """Queue one notification (see `note`), stamped by the use case's clock as its audit rows are;
+    with a `dedupe_key` already used, do nothing and return False."""
+    row = {**note(**fields), "created_at": session_now(session)}
     dedupe_key = fields.get("dedupe_key")
     if dedupe_key is None:
         session.connection().execute(_INSERT, row)
@@ -117,7 +120,8 @@ def notify(session: Session, **fields: Unpack[NoteFields]) -> bool:
 def notify_all(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
     """Queue `note` rows without a dedupe key in one statement: one execution instead of one each."""
     if rows:
-        session.connection().execute(_INSERT, list(rows))
+        now = session_now(session)
+        session.connection().execute(_INSERT, [{**row, "created_at": now} for row in rows])
 
 
 # Parameters holding an ISO date, shown as each language writes a date.
@@ -143,7 +147,7 @@ def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) 
             words[name] = texts[enum_key][lang]
         elif name in _DATE_PARAMS and isinstance(value, str):
             with suppress(ValueError):  # a date that is not one reads as stored
-                words[name] = format_date(date.fromisoformat(value), lang)
+                words[name] = long_date(date.fromisoformat(value), lang)
         elif name in _TEXT_PARAMS and not value:
             words[name] = texts["reason.none_given"][lang]
         elif name in _MONEY_PARAMS and isinstance(value, str):

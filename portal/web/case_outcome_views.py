@@ -46,7 +46,7 @@ def _grant_notes(portal: Portal, grant: grants.Grant, t: Translator) -> list[str
     if withdrawn is not None:
         words = {
             "amount": t.money(withdrawn.amount),
-            "at": portal.clock.wall_time(withdrawn.at),
+            "at": portal.clock.in_words(withdrawn.at, t.lang),
             "requested": t.money(withdrawn.requested),
             "ceiling": t.money(grant.ceiling),
             "default": t.money(withdrawn.default),
@@ -81,7 +81,6 @@ def panel_context(request: Request, actor: Actor, application: Application) -> d
             {"id": c.id, "label": label(c.label, lang), "weight": c.weight} for c in portal.rubric.criteria
         ],
         "pass_mark": portal.rubric.pass_mark,
-        "local_time": portal.clock.wall_time,
     }
 
 
@@ -109,7 +108,6 @@ def notice_context(request: Request, actor: Actor, application: Application) -> 
         "objection_actions_offered": offered,
         "objection_decisions": [{"at": at, "upheld": upheld} for at, upheld in decided],
         "notice_closable": notices.notice_closable(portal, actor, application.id),
-        "local_time": portal.clock.wall_time,
     }
 
 
@@ -135,7 +133,7 @@ def payment_context(request: Request, actor: Actor, application: Application) ->
     t = Translator(request_lang(request))
     rows = []
     for attempt in payments.case_payments(portal, actor, application.id):
-        at = portal.clock.wall_time(attempt.settled_at or attempt.added_at)
+        at = portal.clock.in_words(attempt.settled_at or attempt.added_at, t.lang)
         words = {"batch": attempt.batch_id, "at": at, "amount": t.money(attempt.amount)}
         if attempt.outcome == "failed":
             reason = attempt.bank_message or t("pay.case.no_reason")
@@ -164,7 +162,7 @@ def own_payment_context(request: Request, actor: Actor, application: Application
     attempts = payments.case_payments(portal, actor, application.id)
     rows = []
     for index, attempt in enumerate(attempts):
-        at = portal.clock.wall_time(attempt.settled_at or attempt.added_at)
+        at = portal.clock.in_words(attempt.settled_at or attempt.added_at, t.lang)
         words = {"at": at, "amount": t.money(attempt.amount)}
         retried = any(a.outcome == "failed" for a in attempts[index + 1 :])
         if attempt.outcome == "failed":

@@ -165,7 +165,7 @@ def history_rows(
             pending = next(placed, None)
         rows.append(
             {
-                "at": clock.wall_time(item.at),
+                "at": clock.in_words(item.at, lang),
                 "event": item.event,
                 "event_label": label(events[item.event], lang) if item.event in events else item.event,
                 "from_label": label(workflow.state(item.from_state).label, lang),

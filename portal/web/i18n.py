@@ -1,8 +1,10 @@
 """Language choice, the zh/en message catalogue and locale-aware formatting.
 
 zh-CN is the default; English is chosen with the `lang` cookie (set by /lang/{code}). Numbers,
-money and dates go through Babel so that 1234567.5 reads 1,234,567.50 and a date reads
-2026年6月1日 or June 1, 2026, the way each audience expects.
+money, dates and months go through Babel so that 1234567.5 reads 1,234,567.50, a date reads
+2026年6月1日 or June 1, 2026 and a month 2026年6月 or June 2026, the way each audience expects.
+An instant (a date and a time) needs the pack's time zone, so the clock says it (`Clock.in_words`;
+`local_time` in templates).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from portal.locales import BABEL_LOCALES, long_date
+from portal.locales import BABEL_LOCALES, long_date, long_month
 from portal.messages import Lang, catalogue, normalise_lang
 
 LANG_COOKIE: Final = "lang"
@@ -71,6 +73,11 @@ class Translator:
             return ""
         day = dt.date.fromisoformat(value) if isinstance(value, str) else value
         return long_date(day, self.lang)
+
+    def month(self, value: dt.date | str) -> str:
+        """A month (a date in it, or YYYY-MM as the dashboard groups by) as 2026年10月 / October 2026."""
+        day = dt.date.fromisoformat(f"{value}-01") if isinstance(value, str) else value
+        return long_month(day, self.lang)
 
     def file(self, content_type: str, size: int) -> str:
         """A stored file's kind and size as people read them ("PDF 文件 · 1.2 MB"), never a MIME type."""

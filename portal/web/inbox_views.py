@@ -24,7 +24,7 @@ def note_view(portal: Portal, note: Notification, t: Translator) -> dict[str, An
         "body": body,
         "link": note.link,
         "read_at": note.read_at,
-        "received": portal.clock.wall_time(note.created_at),
+        "received": portal.clock.in_words(note.created_at, t.lang),
         "received_iso": portal.clock.local(note.created_at).isoformat(),
         "case": t("app.title", id=case) if case is not None else None,
     }

@@ -23,7 +23,9 @@ from portal.web.i18n import Translator
 Value = int | Decimal | str | None
 SHARE = Decimal("0.001")
 CENT = Decimal("0.01")
-ROW, BAR_WIDTH = 44, 300  # SVG user units: one label line and one bar per row; the bar's full length
+# SVG user units: a row is its label line and one bar per series; the bar's full length; a
+# legend line per series above a chart of two or more.
+LABEL_LINE, BAR_STEP, ROW_GAP, BAR_WIDTH, LEGEND_LINE = 21, 20, 3, 300, 20
 MEDIAN, P90 = Decimal("0.5"), Decimal("0.9")
 
 
@@ -38,39 +40,76 @@ class Cell:
 
 @dataclass
 class Figure:
-    """One table of the dashboard; `chart` names the column drawn as bars (None: no chart)."""
+    """One table of the dashboard; `chart` names the columns drawn as bars, one series each (none:
+    no chart)."""
 
     id: str
     title: str
     headers: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
-    chart: int | None = 1
+    chart: tuple[int, ...] = (1,)
     note: str | None = None
 
-    def bars(self) -> list[Bar]:
-        """The charted column as horizontal bars, scaled to the largest value (none: no chart)."""
-        if self.chart is None:
-            return []
-        points = [
-            (row[0].text, Decimal(row[self.chart].value or 0), row[self.chart].text)
+    def drawing(self) -> Drawing | None:
+        """The charted columns as horizontal bars, all scaled to the largest value, a row's bars
+        under its label; with two series or more, a legend of their headers above (None: no chart)."""
+        charted = [
+            (row[0].text, [row[c] for c in self.chart])
             for row in self.rows
-            if isinstance(row[self.chart].value, int | Decimal)
+            if any(isinstance(row[c].value, int | Decimal) for c in self.chart)
         ]
-        top = max((value for _, value, _ in points), default=Decimal(0))
-        return [
-            Bar(name, text, ROW * i, int(BAR_WIDTH * value / top) if top > 0 else 0)
-            for i, (name, value, text) in enumerate(points)
-        ]
+        if not charted:
+            return None
+        top = max(_number(cell) for _, cells in charted for cell in cells)
+        legend = [self.headers[c] for c in self.chart] if len(self.chart) > 1 else []
+        step = LABEL_LINE + BAR_STEP * len(self.chart) + ROW_GAP
+        rows = []
+        for i, (name, cells) in enumerate(charted):
+            y = LEGEND_LINE * len(legend) + step * i
+            bars = [
+                Bar(
+                    cell.text,
+                    y + LABEL_LINE + BAR_STEP * series,
+                    int(BAR_WIDTH * _number(cell) / top) if top > 0 else 0,
+                    series,
+                )
+                for series, cell in enumerate(cells)
+            ]
+            rows.append(ChartRow(name, y, bars))
+        return Drawing(legend, rows, LEGEND_LINE * len(legend) + step * len(rows) + 1)
+
+
+def _number(cell: Cell) -> Decimal:
+    """A cell's value as a bar's length; a cell with no number ("—") draws none."""
+    return Decimal(cell.value) if isinstance(cell.value, int | Decimal) else Decimal(0)
 
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar of a chart, in the SVG's user units: its label above it, its value at its end."""
+    """One bar of a chart, in the SVG's user units: its top, its length, its value at its end."""
 
-    label: str
     text: str
     y: int
     width: int
+    series: int
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """One row of the table as the chart draws it: its label above its bars."""
+
+    label: str
+    y: int
+    bars: list[Bar]
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What the SVG beside a table draws: the legend's entries (series in order), rows, height."""
+
+    legend: list[str]
+    rows: list[ChartRow]
+    height: int
 
 
 class Labels:
@@ -178,7 +217,7 @@ class Board:
         return Cell(value, value)
 
     def figure(
-        self, key: str, headers: Iterable[str], chart: int | None = 1, note: str | None = None
+        self, key: str, headers: Iterable[str], chart: tuple[int, ...] = (1,), note: str | None = None
     ) -> Figure:
         return Figure(
             key,
@@ -277,7 +316,7 @@ class Board:
         self_check = self.figure(
             "funnel_self_check",
             ("measure", "checks", "eligible_checks", "eligible_firms", "started", *steps),
-            chart=3,
+            chart=(3,),
             note="supervision.note.self_check_district"
             if self.board.district_scope
             else "supervision.note.self_check",
@@ -306,7 +345,7 @@ class Board:
         runs = self.figure(
             "funnel_runs",
             ("measure", "screened_rows", "eligible_rows"),
-            chart=2,
+            chart=(2,),
             note="supervision.note.runs_district" if self.board.district_scope else "supervision.note.runs",
         )
         for measure, (screened, eligible) in sorted(
@@ -331,7 +370,7 @@ class Board:
         stages = self.figure(
             "sla_by_stage",
             ("stage", "finished", "on_time", "on_time_share", "median", "p90", "overdue", "escalations"),
-            chart=3,
+            chart=(3,),
             note="supervision.note.sla",
         )
         keys = set(by_stage) | set(self.board.overdue) | set(self.board.escalations)
@@ -352,7 +391,7 @@ class Board:
                     self.count(self.board.escalations.get((workflow, state), 0), set="escalated", **stage),
                 ]
             )
-        units = self.figure("sla_by_unit", ("unit", "finished", "on_time_share", "late"), chart=2)
+        units = self.figure("sla_by_unit", ("unit", "finished", "on_time_share", "late"), chart=(2,))
         for (kind, code), spreads in sorted(by_unit.items(), key=lambda item: self._unit_name(*item[0])):
             total = sum(Spread(c).total for c, _ in spreads)
             on_time = sum(Spread(c).within(limit) for c, limit in spreads)
@@ -388,7 +427,7 @@ class Board:
             figure = self.figure(
                 f"money_by_{kind}",
                 (kind, "approved_cases", "approved_amount", "disbursed_amount", "outstanding"),
-                chart=2,
+                chart=(2,),
             )
             for code, (n, amount, _, paid) in sorted(totals.items(), key=lambda item: -item[1][1]):
                 drill = {kind: code}
@@ -407,11 +446,14 @@ class Board:
             months.setdefault(month, [Decimal(0), Decimal(0)])[0] += amount
         for (_, _, month), (_, amount) in self.board.disbursed.items():
             months.setdefault(month, [Decimal(0), Decimal(0)])[1] += amount
-        by_month = self.figure("money_by_month", ("month", "approved_amount", "disbursed_in_month"))
+        by_month = self.figure(
+            "money_by_month", ("month", "approved_amount", "disbursed_in_month"), chart=(1, 2)
+        )
         for month, (approved, paid) in sorted(months.items()):
             by_month.rows.append(
                 [
-                    self.text(month),
+                    # The CSV keeps the month as YYYY-MM, which sorts and parses; the page says it.
+                    Cell(month, self.t.month(month)),
                     self.money(approved, set="approved", month=month),
                     self.money(paid, set="paid", month=month),
                 ]
@@ -422,7 +464,7 @@ class Board:
         queries = self.figure(
             "bank_queries",
             ("bank", "product", "outcome", "queries"),
-            chart=None,
+            chart=(),
             note="supervision.note.banks",
         )
         for (bank, product, outcome), n in sorted(
@@ -439,7 +481,7 @@ class Board:
         consents = self.figure("bank_consents", ("bank", "consents"))
         for bank, n in sorted(self.board.consents.items()):
             consents.rows.append([self.text(bank), self.records(n, "consents", bank=bank)])
-        loans = self.figure("bank_loans", ("bank", "product", "stage", "loans", "principal"), chart=None)
+        loans = self.figure("bank_loans", ("bank", "product", "stage", "loans", "principal"), chart=())
         flow = self.names.portal.city.banking.loan_workflow
         for (bank, product, state), (n, amount) in sorted(self.board.loans.items()):
             loans.rows.append(
@@ -452,7 +494,7 @@ class Board:
                 ]
             )
         exposure = self.figure(
-            "bank_exposure", ("stage", "loans", "principal"), chart=2, note="supervision.note.exposure"
+            "bank_exposure", ("stage", "loans", "principal"), chart=(2,), note="supervision.note.exposure"
         )
         for state, (n, amount) in sorted(
             self.board.exposure.items(), key=lambda i: self._stage_order(flow, i[0])
@@ -468,7 +510,7 @@ class Board:
 
     def expert_figures(self) -> list[Figure]:
         experts = self.figure(
-            "experts", ("measure", "panels", "conflicts", "scores", "median", "p90"), chart=1
+            "experts", ("measure", "panels", "conflicts", "scores", "median", "p90"), chart=(1,)
         )
         measures = set(self.board.panels) | set(self.board.conflicts) | set(self.board.score_days)
         for measure in sorted(measures, key=self.names.measure):

@@ -4,6 +4,7 @@ template the language, translator, CSRF token and language-switch link it needs.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -60,6 +61,8 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
         "lang": lang,
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "t": Translator(lang),
+        # An instant in the pack's time zone and the reader's words, beside `t.date`'s dates.
+        "local_time": partial(conn.app.state.portal.clock.in_words, lang=lang),
         "switch_lang_url": f"/lang/{other}?next={quote(here, safe='')}",
         "current_path": conn.url.path,
         # The session middleware has already looked the session up: no query here.

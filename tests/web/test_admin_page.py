@@ -180,7 +180,7 @@ def test_partner_banks_and_keys_from_the_web(portal_app: FastAPI) -> None:
         api.post("/api/v1/bank/eligibility", content="{}", headers=headers).status_code == 422
     )  # accepted key
     # The refused call is in the access log, and so is the key's last use: the pinned instant.
-    assert _last_used(admin.get("/admin/banks").text, prefix) == "2026-11-27 12:00"
+    assert _last_used(admin.get("/admin/banks").text, prefix) == "November 27, 2026, 12:00"
     asked = admin.post(f"/admin/banks/keys/{prefix}/revoke", data={"csrf_token": token})
     assert f"Revoke key {prefix}?" in asked.text and "cannot be undone" in asked.text.lower()
     assert api.post("/api/v1/bank/eligibility", content="{}", headers=headers).status_code == 422  # not yet

@@ -43,7 +43,6 @@ def _page(
         "errors": errors or {},
         "values": values or {},
         "issued": issued,
-        "wall_time": portal.clock.wall_time,
     }
     response = render(request, "portal/admin_banks.html", context, status_code=status_code)
     if issued is not None:

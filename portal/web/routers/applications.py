@@ -145,7 +145,7 @@ def _submitted(portal: Any, actor: Actor, application: Application, lang: str) -
     return {
         "submitted": {
             "version": sent[-1].version,
-            "at": portal.clock.wall_time(sent[-1].created_at),
+            "at": portal.clock.in_words(sent[-1].created_at, lang),
             "answers": rows,
             "files": case_files(portal, actor, application.id),
             "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},

@@ -54,7 +54,6 @@ def _consents_page(
         "errors": errors or {},
         "error_labels": LABELS,
         "chosen": chosen or {"bank": "", "products": [], "days": str(consents.DEFAULT_CONSENT_DAYS)},
-        "local_time": portal.clock.wall_time,
     }
     return render(request, "banks/consents.html", context, status_code=status_code)
 
@@ -112,5 +111,5 @@ def access_log(request: Request, actor: EnterpriseUser) -> HTMLResponse:
         {"entry": e, "facts": fact_labels(portal.pack, e.facts_read, lang)}
         for e in bank_access.access_log_for(portal, actor)
     ]
-    context = {"actor": actor, "entries": entries, "local_time": portal.clock.wall_time}
+    context = {"actor": actor, "entries": entries}
     return render(request, "banks/access_log.html", context)

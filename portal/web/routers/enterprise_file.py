@@ -52,7 +52,11 @@ def _profile_rows(portal: Portal, profiles: list[EnterpriseProfile], t: Translat
                 "new": _fact_text(portal, spec, now.get(name), t),
             })  # fmt: skip
         rows.append(
-            {"version": newer.version, "at": portal.clock.wall_time(newer.created_at), "changed": changed}
+            {
+                "version": newer.version,
+                "at": portal.clock.in_words(newer.created_at, t.lang),
+                "changed": changed,
+            }
         )
     return rows
 
@@ -87,6 +91,5 @@ def enterprise_page(request: Request, actor: StaffUser, uscc: str) -> HTMLRespon
             (measure_title(portal.pack, h.measure_id, t.lang), h.notified_at) for h in found.screening_hits
         ],
         "reused": found.reused_files,
-        "wall_time": portal.clock.wall_time,
     }
     return render(request, "portal/enterprise_file.html", context)

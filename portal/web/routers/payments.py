@@ -127,7 +127,6 @@ def _batch_page(
         else [],
         "imported": latest,
         "again": request.query_params.get("again") == "1",
-        "wall_time": portal.clock.wall_time,
         "max_mb": MAX_BYTES // 1_000_000,
         "import_columns": _column_names(t),
         "errors": {},

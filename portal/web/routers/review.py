@@ -186,7 +186,7 @@ def audit_rows(
     return [
         {
             "seq": e.seq,
-            "at": portal.clock.wall_time(e.at),
+            "at": portal.clock.in_words(e.at, t.lang),
             "event": steps.get(e.event) or t.label_or(f"audit.event.{e.event}", t("audit.event.other")),
             "to_state": stages.get(e.to_state or "", e.to_state),
             "actor": _audit_actor(names.get(e.seq), e.actor_role, t),

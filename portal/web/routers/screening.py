@@ -92,7 +92,7 @@ def _progress(run: ScreeningRun, t: Translator) -> dict[str, Any]:
 def _row(portal: Portal, run: ScreeningRun, starter: str, t: Translator) -> dict[str, Any]:
     return {
         "id": run.id,
-        "created": portal.clock.wall_time(run.created_at),
+        "created": portal.clock.in_words(run.created_at, t.lang),
         "starter": starter,
         "source": run.source_name or t("screening.source.register"),
         "measures": _measures_text(portal, run, t),

@@ -116,9 +116,10 @@ def dashboard_csv(
 
 
 def _lines(figure: Figure) -> list[list[Cell]]:
+    """The page's headers, then each row's values: its label (a month as YYYY-MM), exact amounts."""
     lines: list[list[Cell]] = [list(figure.headers)]
     for row in figure.rows:
-        lines.append([row[0].text, *[cell.value if cell.value is not None else "" for cell in row[1:]]])
+        lines.append([cell.value if cell.value is not None else "" for cell in row])
     return lines
 
 
@@ -243,7 +244,7 @@ def bank_records(
 
     rows = [
         {
-            "at": portal.clock.wall_time(line.at),
+            "at": portal.clock.in_words(line.at, t.lang),
             "bank": line.bank or t("supervision.unknown_bank"),
             "products": t("supervision.separator").join(names.product(p) for p in line.products),
             "enterprise": line.enterprise or t("supervision.unknown_enterprise"),

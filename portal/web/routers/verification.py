@@ -83,7 +83,7 @@ async def send_papers(request: Request, actor: EnterpriseUser) -> Response:
 @router.get("/verifications", response_class=HTMLResponse)
 def verification_queue(request: Request, actor: DistrictReviewer) -> HTMLResponse:
     cases = verification.verifications_to_check(portal_of(request), actor)
-    context = {"actor": actor, "cases": cases, "local_time": portal_of(request).clock.wall_time}
+    context = {"actor": actor, "cases": cases}
     return render(request, "portal/verification_queue.html", context)
 
 
@@ -99,7 +99,6 @@ def _case_page(
         "actor": actor,
         "case": case,
         "errors": errors or {},
-        "local_time": portal_of(request).clock.wall_time,
     }
     return render(request, "portal/verification_case.html", context, status_code=status_code)
 
