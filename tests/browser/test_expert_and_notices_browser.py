@@ -97,7 +97,7 @@ def test_a_member_of_the_public_objects_on_notices(
     assert axe_violations(page) == []
     card.get_by_role("link", name="提出异议").click()
     page.get_by_role("button", name="提交异议").click()
-    expect(page.locator("#objection-name-error")).to_have_text("此项必须填写。")
+    expect(page.locator("#objection-name-error")).to_have_text("此项为必填项。")
     page.fill("#objection-name", "市民刘先生")
     page.fill("#objection-contact", "020-88886666")
     page.fill("#objection-email", "liu@example.test")

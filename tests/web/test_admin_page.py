@@ -108,7 +108,7 @@ def test_registration_summary_names_each_field_and_its_limit(portal_app: FastAPI
     )
     assert page.status_code == 422
     summary = _summary(page.text)
-    assert "统一社会信用代码：此项必填。" in summary
+    assert "统一社会信用代码：此项为必填项。" in summary
     assert "企业名称：内容过长：最多 100 个字。" in summary
     assert "用户名：用户名须为 3 至 40 个字符。" in summary
     assert len(summary) == len(set(summary))  # no two items alike: each names its field
@@ -130,7 +130,7 @@ def test_an_admin_edits_a_staff_account_and_its_new_scope_applies_at_next_sign_i
         f"/admin/users/{target}", data={"csrf_token": token, "display_name": "", "role": "reviewer"}
     )
     assert bad.status_code == 422
-    assert _summary(bad.text) == ["姓名：此项必填。", "所在区：审核人员须选择所在区或牵头单位（或两者）。"]
+    assert _summary(bad.text) == ["姓名：此项为必填项。", "所在区：审核人员须选择所在区或牵头单位（或两者）。"]
     moved = admin.post(
         f"/admin/users/{target}",
         data={"csrf_token": token, "display_name": "天河审核员", "role": "reviewer", "district": "tianhe"},

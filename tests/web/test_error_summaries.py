@@ -79,7 +79,7 @@ def test_login_names_the_empty_fields_and_keeps_the_username(portal_app: FastAPI
     token = csrf_of(client, "/login")
     blank = client.post("/login", data={"csrf_token": token, "username": "", "password": ""})
     assert blank.status_code == 422
-    assert_names(blank.text, {"field-username": "用户名：此项必填。", "field-password": "密码：此项必填。"})
+    assert_names(blank.text, {"field-username": "用户名：此项为必填项。", "field-password": "密码：此项为必填项。"})
 
     client.cookies.set("lang", "en")
     half = client.post("/login", data={"csrf_token": token, "username": "someone", "password": ""})
@@ -99,7 +99,7 @@ def test_register_names_each_field(portal_app: FastAPI) -> None:
     for name, key in [("uscc", "auth.uscc"), ("name", "auth.enterprise_name"), ("username", "auth.username")]:
         assert lines[f"field-{name}"].startswith(ZH(key) + "："), lines
         assert marked(refused.text, f"field-{name}")
-    assert len(set(lines.values())) == len(lines)  # no line is a bare "此项必填。" repeated
+    assert len(set(lines.values())) == len(lines)  # no line is a bare "此项为必填项。" repeated
     english = client.post("/register", data=data, cookies={"lang": "en"})
     assert summary(english.text)["field-uscc"].startswith(EN("auth.uscc") + ": ")
 
@@ -316,3 +316,13 @@ def test_an_objection_with_a_refused_file_names_every_field_too(portal_app: Fast
     assert_names(refused.text, names)
     assert list(summary(refused.text)) == list(names)
     assert t("form.errors_title", count=4) in refused.text and "不实" in refused.text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_blank_required_field_is_called_alike_on_every_page(lang: str) -> None:
+    """Sign-in, objections, bank keys and the application forms said it three ways in Chinese."""
+    from portal.forms.messages import message
+
+    t = Translator(lang)
+    keys = ("auth.error.required", "notices.error.required", "admin_banks.error.required")
+    assert {t(key) for key in keys} == {message("required", lang)}

@@ -50,9 +50,9 @@ def test_anyone_reads_the_notice_and_lodges_an_objection_that_holds_the_case(por
     )
     assert bad.status_code == 422
     assert field_errors(bad.text) == [
-        "此项必须填写。",
+        "此项为必填项。",
         "请输入有效的电子邮箱地址，例如 name@example.com。",
-        "此项必须填写。",
+        "此项为必填项。",
     ]
     wrong_file = public.post(
         f"{path}/objection",

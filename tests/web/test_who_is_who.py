@@ -187,7 +187,7 @@ def test_a_claim_is_decided_by_the_holder_or_the_district(portal_app: FastAPI) -
     assert f"third_{code[-6:]}" in district.get("/claims").text
     token = csrf_of(district, "/claims")
     no_reason = district.post(f"/claims/{min(ids)}", data={"csrf_token": token, "decision": "disagree"})
-    assert no_reason.status_code == 422 and "此项必填" in no_reason.text
+    assert no_reason.status_code == 422 and "此项为必填项" in no_reason.text
     refused_claim = district.post(
         f"/claims/{min(ids)}",
         data={"csrf_token": token, "decision": "disagree", "reason": "不是本企业员工"},
