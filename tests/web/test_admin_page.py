@@ -130,7 +130,10 @@ def test_an_admin_edits_a_staff_account_and_its_new_scope_applies_at_next_sign_i
         f"/admin/users/{target}", data={"csrf_token": token, "display_name": "", "role": "reviewer"}
     )
     assert bad.status_code == 422
-    assert _summary(bad.text) == ["姓名：此项为必填项。", "所在区：审核人员须选择所在区或牵头单位（或两者）。"]
+    assert _summary(bad.text) == [
+        "姓名：此项为必填项。",
+        "所在区：审核人员须选择所在区或牵头单位（或两者）。",
+    ]
     moved = admin.post(
         f"/admin/users/{target}",
         data={"csrf_token": token, "display_name": "天河审核员", "role": "reviewer", "district": "tianhe"},

@@ -79,7 +79,9 @@ def test_login_names_the_empty_fields_and_keeps_the_username(portal_app: FastAPI
     token = csrf_of(client, "/login")
     blank = client.post("/login", data={"csrf_token": token, "username": "", "password": ""})
     assert blank.status_code == 422
-    assert_names(blank.text, {"field-username": "用户名：此项为必填项。", "field-password": "密码：此项为必填项。"})
+    assert_names(
+        blank.text, {"field-username": "用户名：此项为必填项。", "field-password": "密码：此项为必填项。"}
+    )
 
     client.cookies.set("lang", "en")
     half = client.post("/login", data={"csrf_token": token, "username": "someone", "password": ""})
