@@ -163,7 +163,7 @@ def test_a_negative_amount_is_refused_when_the_draft_is_saved(portal_app: FastAP
 def test_an_upload_over_the_limit_is_not_given_a_wrong_size(portal_app: FastAPI, lang: str) -> None:
     """A real multipart post of a 60,000,000-byte file: the message says it is over the limit,
     and no size the server never read to the end."""
-    client, application_id, code = _drafted(portal_app, lang)
+    client, application_id, _ = _drafted(portal_app, lang)
     action, token = edit_target(client, application_id)
     huge = b"%PDF-1.4\n" + b"0" * (60_000_000 - 9)
     files = [("attachment:investment_evidence", ("huge.pdf", huge, "application/pdf"))]
