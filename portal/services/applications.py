@@ -684,10 +684,11 @@ def detach(
 
 
 def facts_for_evaluation(
-    portal: Portal, profile: EnterpriseProfile, answers: Mapping[str, Any], measure_id: str
+    portal: Portal, profile: EnterpriseProfile | None, answers: Mapping[str, Any], measure_id: str
 ) -> dict[str, dict[str, object]]:
-    """The facts a submission is judged on: the confirmed profile, overlaid by facts the form asked for."""
-    raw: dict[str, dict[str, Any]] = copy.deepcopy(profile.facts)
+    """The facts a submission is judged on: the confirmed profile, overlaid by facts the form asked
+    for (without a confirmed profile, those alone: what a draft can already be told)."""
+    raw: dict[str, dict[str, Any]] = copy.deepcopy(profile.facts) if profile is not None else {}
     form = portal.forms.get(measure_id)
     if form is not None:
         for field in form.fields.values():
@@ -747,13 +748,14 @@ def _over_ceiling(
     lang: str,
 ) -> FieldProblem | None:
     """`_ceiling_problem` for typed answers on the enterprise's confirmed facts today, as
-    `submit` will judge them; None while there is no confirmed profile or rule in force."""
+    `submit` will judge them (before the profile is confirmed, on the answers' facts alone);
+    None while no rule is in force."""
     if form.requested_amount(answers) is None:
         return None
     rule = portal.pack.select(application.measure_id, portal.today())
-    profile = confirmed_profile(session, application.enterprise_id)
-    if rule is None or profile is None:
+    if rule is None:
         return None
+    profile = confirmed_profile(session, application.enterprise_id)
     try:
         facts = facts_for_evaluation(portal, profile, answers, application.measure_id)
     except ValidationFailed:  # a fact the answers cannot give yet: the submission names it

@@ -244,3 +244,19 @@ def test_an_unverified_enterprise_is_led_to_verification_not_offered_submit(
     i = check.find("check-unverified")
     print("DBG", i, check[i - 300 : i + 600])
     assert 'id="check-unverified"' not in check and f'action="/applications/{application_id}/submit"' in check
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_before_the_profile_is_confirmed_the_answers_alone_set_the_ceiling(
+    portal_app: FastAPI, lang: str
+) -> None:
+    """No profile yet: the rule's amount reads only the investment the form asks for, so the draft
+    is told already, not first at submission (which needs the confirmed profile anyway)."""
+    client = client_of(portal_app)
+    _, code = register(client)
+    client.cookies.set("lang", lang)
+    application_id = start_application(client)
+    page = _save(
+        client, application_id, scenario_answers(code, investment="2000000", requested_amount="900000")
+    )
+    assert _field_error(page, "requested_amount") == _ceiling(lang, "600,000.00")
