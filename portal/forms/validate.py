@@ -244,8 +244,11 @@ def validate_answers(
     return _first_per_field(spec, errors)
 
 
-# The limits a saved draft is held to as well: typing more never brings such a value within them.
-_DRAFT_LIMITS = frozenset({"maxLength", "maximum", "exclusiveMaximum", "maxItems", "multipleOf"})
+# The limits a saved draft is held to as well: typing more never brings such a value within them
+# (a number is whole when typed, so a negative amount is as wrong in a draft as a submission).
+_DRAFT_LIMITS = frozenset(
+    {"maxLength", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxItems", "multipleOf"}
+)
 
 
 def draft_answers(
@@ -254,8 +257,8 @@ def draft_answers(
     """The typed answers of a draft, and what it may not hold even unfinished.
 
     A missing answer or one still too short waits for the submission; a mistyped value, one
-    over a limit (60 characters where the form allows 40) or a date outside its bounds on
-    `today` (a contract signed next year) is said at once.
+    over a limit (60 characters where the form allows 40), a number below its minimum (a negative
+    amount) or a date outside its bounds on `today` (a contract signed next year) is said at once.
     """
     typed, errors = coerce_answers(spec, answers, lang)
     rejected = {e.path for e in errors}

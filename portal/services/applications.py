@@ -8,6 +8,7 @@ import copy
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,14 +25,17 @@ from portal.db.tables import (
     SubmittedAttachment,
     Transition,
 )
+from portal.documents.formatting import format_amount
 from portal.forms import FormSpec
 from portal.forms.model import kind_of
-from portal.rules import FactError, Rule
+from portal.messages import catalogue, normalise_lang
+from portal.rules import FactError, Outcome, Result, Rule
 from portal.services.access import Case, load_visible, load_visible_row
 from portal.services.amendments import reopened_in
 from portal.services.cases import Moved, advance, audit_case, bump, case_context, workflow_of
 from portal.services.channels import can_apply_online
 from portal.services.context import Portal
+from portal.services.decisions import money_ceiling
 from portal.services.enterprises import confirmed_profile, profile_facts
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, StaleVersion, ValidationFailed
 from portal.services.grants import withdraw_above_limit
@@ -355,6 +359,15 @@ def _save_draft(
             if identity and not keep_valid:
                 raise ValidationFailed(identity)
             refused += out_of_scope + identity
+            ceiling = _over_ceiling(session, portal, form, application, typed, lang)
+            if ceiling is not None and ceiling.path not in {p.path for p in refused}:
+                if not keep_valid:
+                    raise ValidationFailed([ceiling])
+                if ceiling.path in earlier:
+                    typed[ceiling.path] = earlier[ceiling.path]
+                else:
+                    typed.pop(ceiling.path, None)
+                refused.append(ceiling)
         if row is None or row.submitted:
             row = ApplicationAnswers(
                 application_id=application_id,
@@ -672,10 +685,11 @@ def detach(
 
 
 def facts_for_evaluation(
-    portal: Portal, profile: EnterpriseProfile, answers: Mapping[str, Any], measure_id: str
+    portal: Portal, profile: EnterpriseProfile | None, answers: Mapping[str, Any], measure_id: str
 ) -> dict[str, dict[str, object]]:
-    """The facts a submission is judged on: the confirmed profile, overlaid by facts the form asked for."""
-    raw: dict[str, dict[str, Any]] = copy.deepcopy(profile.facts)
+    """The facts a submission is judged on: the confirmed profile, overlaid by facts the form asked
+    for (without a confirmed profile, those alone: what a draft can already be told)."""
+    raw: dict[str, dict[str, Any]] = copy.deepcopy(profile.facts) if profile is not None else {}
     form = portal.forms.get(measure_id)
     if form is not None:
         for field in form.fields.values():
@@ -687,6 +701,82 @@ def facts_for_evaluation(
         return portal.pack.facts.parse(raw)
     except FactError as exc:
         raise ValidationFailed([FieldProblem(exc.fact, exc.message)]) from None
+
+
+def policy_ceiling(rule: Rule, result: Result) -> Decimal | None:
+    """The most money the rule works out for `result`: its amount when eligible, and when
+    undetermined the amount the known facts already fix (criteria still open do not change it).
+
+    None when the rule cannot work out every money amount (a fact it reads is unknown, or only
+    its upper bound is), when the case is ineligible, or when the measure grants no money.
+    """
+    if result.outcome is Outcome.ELIGIBLE:
+        amounts, bounded = result.benefit, []
+    elif result.outcome is Outcome.UNDETERMINED:
+        amounts, bounded = result.potential_benefit, result.potential_up_to
+    else:
+        return None
+    money = [name for name, spec in rule.benefit.items() if spec.type == "money"]
+    if any(name not in amounts or name in bounded for name in money):
+        return None
+    return money_ceiling(rule, dict(amounts))
+
+
+def _ceiling_problem(
+    form: FormSpec, rule: Rule, result: Result, answers: Mapping[str, Any], lang: str
+) -> FieldProblem | None:
+    """The requested-amount field's problem when it asks for more than the rule works out;
+    the server's check, said at the field as the form's own limits are."""
+    requested = form.requested_amount(answers)
+    if form.requested_amount_field is None or requested is None:
+        return None
+    ceiling = policy_ceiling(rule, result)
+    if ceiling is None or requested <= ceiling:
+        return None
+    said = normalise_lang(lang)
+    text = catalogue()["apply.error.above_ceiling"][said].format(
+        ceiling=format_amount(ceiling, "money", said)
+    )
+    return FieldProblem(form.requested_amount_field, text, "above_ceiling", {"ceiling": ceiling})
+
+
+def _over_ceiling(
+    session: Session,
+    portal: Portal,
+    form: FormSpec,
+    application: Application,
+    answers: Mapping[str, Any],
+    lang: str,
+) -> FieldProblem | None:
+    """`_ceiling_problem` for typed answers on the enterprise's confirmed facts today, as
+    `submit` will judge them (before the profile is confirmed, on the answers' facts alone);
+    None while no rule is in force."""
+    if form.requested_amount(answers) is None:
+        return None
+    rule = portal.pack.select(application.measure_id, portal.today())
+    if rule is None:
+        return None
+    profile = confirmed_profile(session, application.enterprise_id)
+    try:
+        facts = facts_for_evaluation(portal, profile, answers, application.measure_id)
+    except ValidationFailed:  # a fact the answers cannot give yet: the submission names it
+        return None
+    return _ceiling_problem(form, rule, rule.evaluate(facts, portal.today(), False), answers, lang)
+
+
+def ceiling_problems(
+    portal: Portal, actor: Actor, application_id: int, answers: Mapping[str, Any], *, lang: str = "zh"
+) -> list[FieldProblem]:
+    """What `submit` would say of the amount requested in `answers` (the check page's words):
+    nothing, or the requested-amount field above the most the measure's rule works out."""
+    with portal.reading() as session:
+        application = _owned(session, actor, application_id)
+        form = portal.forms.get(application.measure_id)
+        if form is None:
+            return []
+        typed, _ = form.coerce(answers, lang)
+        problem = _over_ceiling(session, portal, form, application, typed, lang)
+        return [] if problem is None else [problem]
 
 
 def submit(
@@ -720,6 +810,9 @@ def submit(
         result = rule.evaluate(
             facts_for_evaluation(portal, profile, answers, application.measure_id), portal.today(), True
         )
+        ceiling = _ceiling_problem(form, rule, result, answers, lang) if form is not None else None
+        if ceiling is not None:
+            raise ValidationFailed([ceiling])
         trace = {**result.to_json("zh"), "evaluated_on": portal.today().isoformat()}
         answers_version = answers_row.version if answers_row is not None else None
         if answers_row is not None:

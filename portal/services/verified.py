@@ -10,17 +10,23 @@ from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
 from portal.db.tables import Enterprise
+from portal.messages import catalogue
 from portal.services.context import Portal
 from portal.services.errors import NotFound, Refused
 from portal.workflows import Actor
 
+# The code of the refusal below, by which a page adds its link to the verification page.
+UNVERIFIED = "enterprise_unverified"
+
 
 def unverified() -> Refused:
+    """The refusal of an unverified enterprise; it names the verification page as the menu does."""
+    page = catalogue()["nav.verification"]
     return Refused(
-        "enterprise_unverified",
-        "企业身份尚未核验：请先在“企业身份核验”页面上传营业执照和授权书，核验通过后即可提交申报、授权银行查询。",
-        "Your enterprise is not verified yet: upload the business licence and the authorisation "
-        "letter on the Verification page; once verified you can submit applications and grant banks consent.",
+        UNVERIFIED,
+        f"企业身份尚未核验：请先在“{page['zh']}”页面上传营业执照和授权书，核验通过后即可提交申报、授权银行查询。",
+        "Your enterprise is not verified yet: upload the business licence and the authorisation letter "
+        f"on the {page['en']} page; once verified you can submit applications and grant banks consent.",
     )
 
 

@@ -71,11 +71,10 @@ def check_upload(data: bytes, allowed: tuple[str, ...]) -> str:
             "empty", "文件为空，请重新选择文件。", "The file is empty; choose the file again."
         )
     if len(data) > MAX_UPLOAD_BYTES:
-        size_mb = len(data) / (1024 * 1024)
+        # No size in figures: callers read a large file only up to just past the limit, so
+        # `len(data)` is not the file's size.
         raise UploadRejected(
-            "too_large",
-            f"文件大小为 {size_mb:.1f} MB，超过 20 MB 的上限。",
-            f"The file is {size_mb:.1f} MB, over the 20 MB limit.",
+            "too_large", "文件超过 20 MB 的上限。", "The file is larger than the 20 MB limit."
         )
     kind = sniff_kind(data)
     wanted_zh = "、".join(k.upper() for k in allowed)

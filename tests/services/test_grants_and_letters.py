@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from typer.testing import CliRunner, Result
 
 from portal.cli import app as cli
-from portal.db.tables import Application, AuditEvent, Decision, Letter
+from portal.db.tables import Application, ApplicationAnswers, AuditEvent, Decision, Letter
 from portal.services import applications, decisions, enterprises, grants, notices, notifications, queue, sla
 from portal.services.access import actor_of
 from portal.services.context import Portal
@@ -183,8 +183,31 @@ def test_the_default_grant_is_never_more_than_was_requested(portal: Portal, worl
     assert grants.grant_of(portal, bureau, case.app_id).effective == Decimal("3000000.00")
 
 
+def _stored_request(portal: Portal, application_id: int, requested: str) -> None:
+    """The submitted answers asking for `requested`, as a case submitted before requests were held
+    to the rule's amount (save and submit now refuse more) holds it."""
+    with portal.transaction() as session:
+        row = session.exec(
+            select(ApplicationAnswers)
+            .where(col(ApplicationAnswers.application_id) == application_id)
+            .order_by(col(ApplicationAnswers.version).desc())
+        ).first()
+        assert row is not None and row.submitted
+        row.answers = {**row.answers, "requested_amount": requested}
+        session.add(row)
+
+
+def test_a_request_above_the_rules_amount_is_refused_before_submission(portal: Portal, world: World) -> None:
+    with pytest.raises(ValidationFailed) as failed:
+        _scenario_case(portal, world, "3600000.01")
+    [problem] = failed.value.errors
+    assert (problem.path, problem.code) == ("requested_amount", "above_ceiling")
+    assert problem.params["ceiling"] == Decimal("3600000.00")
+
+
 def test_a_request_above_the_rules_amount_leaves_the_rules_amount(portal: Portal, world: World) -> None:
-    case, lead = _scenario_case(portal, world, "4000000")
+    case, lead = _scenario_case(portal, world, "3600000")
+    _stored_request(portal, case.app_id, "4000000")
     bureau = lead.actors["rev_hzkgxj"]
     grant = grants.grant_of(portal, bureau, case.app_id)
     assert grant.effective == grant.ceiling == Decimal("3600000.00") and not grant.capped_by_request

@@ -13,10 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from portal.services import applications as app_service
+from portal.services import verification
 from portal.services.access import get_application_for
 from portal.services.amendments import reopened_sections
 from portal.services.errors import Refused, ValidationFailed
-from portal.web.application_steps import answer_problems, check_sections
+from portal.services.verified import UNVERIFIED
+from portal.web.application_steps import check_sections
 from portal.web.case_views import case_row
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -28,6 +30,7 @@ from portal.web.routers.applications import (
     form_page,
     latest_answers,
     spec_for,
+    submission_problems,
 )
 from portal.web.security import require_csrf
 from portal.web.session_auth import EnterpriseUser, portal_of
@@ -38,6 +41,19 @@ router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False
 
 @router.get("/applications/{application_id}/check", response_class=HTMLResponse)
 def check_answers(request: Request, actor: EnterpriseUser, application_id: PathId) -> Response:
+    return _check_page(request, actor, application_id)
+
+
+def _check_page(
+    request: Request,
+    actor: EnterpriseUser,
+    application_id: int,
+    *,
+    refusal: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The answers read back; an unverified enterprise is told up front where it verifies itself
+    and offered no submit button the service would refuse (`refusal`: it was pressed anyway)."""
     portal = portal_of(request)
     t = Translator(request_lang(request))
     application = get_application_for(portal, actor, application_id)
@@ -48,8 +64,9 @@ def check_answers(request: Request, actor: EnterpriseUser, application_id: PathI
     attached = attached_names(portal, actor, application_id)
     in_amendment = portal.workflows[application.workflow].state(application.state).kind == "amendment"
     reopen = reopened_sections(portal, actor, application_id) if in_amendment else None
-    problems = answer_problems(spec, answers, attached, t, today=portal.today())
+    problems = submission_problems(portal, actor, application_id, spec, answers, attached, t)
     sections = check_sections(spec, answers, attached, t, reopen, problems)
+    standing = verification.status_of(portal, actor)
     context = {
         "actor": actor,
         "case": case_row(portal, application, t),
@@ -58,8 +75,11 @@ def check_answers(request: Request, actor: EnterpriseUser, application_id: PathI
         # Derived from the rows' problems: the answers are validated once per page.
         "unfinished": {s.id for s in sections if s.problems},
         "problem_rows": [row for section in sections for row in section.problems],
+        "verified": standing.verified,
+        "verification_pending": standing.pending,
+        "refusal": refusal,
     }
-    return render(request, "portal/check_answers.html", context)
+    return render(request, "portal/check_answers.html", context, status_code=status_code)
 
 
 @router.post("/applications/{application_id}/submit")
@@ -83,8 +103,9 @@ def _submit(request: Request, actor: EnterpriseUser, application_id: int, versio
         if isinstance(failed, ValidationFailed):
             errors = field_errors(failed, [], t)
             return form_page(request, actor, application, spec, answers, errors, status_code=422)
-        message = failed.said_in(lang)
-        return form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
+        if failed.code == UNVERIFIED:  # pressed in a tab opened before: the page says where to go
+            return _check_page(request, actor, application_id, refusal=failed.said_in(lang), status_code=409)
+        return form_page(request, actor, application, spec, answers, {}, refusal=failed, status_code=409)
     flash(request, "apply.flash.submitted", id=application_id)
     return RedirectResponse(f"/applications/{application_id}/submitted", status_code=303)
 

@@ -27,6 +27,7 @@ from portal.services.amendments import reopened_per_return, reopened_sections
 from portal.services.case_files import CaseFile, case_files, download_case_file, file_library
 from portal.services.enterprises import profile_facts
 from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
+from portal.services.verified import UNVERIFIED
 from portal.web.application_steps import (
     ATTACHMENT_PREFIX,
     LONG_FORM_SECTIONS,
@@ -175,14 +176,15 @@ def form_page(
     values: dict[str, Any],
     errors: dict[str, str],
     *,
-    refusal: str | None = None,
+    refusal: Refused | None = None,
     status_code: int = 200,
     check: bool = False,
     note: str | None = None,
 ) -> HTMLResponse:
     """The form with `errors` marked; `check` marks every problem a submission would meet as well.
 
-    `note` (a message key) is said under the error summary's title: whether the draft was saved."""
+    `note` (a message key) is said under the error summary's title: whether the draft was saved;
+    `refusal` above the form, with the way to the verification page when that is what it lacks."""
     portal = portal_of(request)
     lang = request_lang(request)
     t = Translator(lang)
@@ -206,7 +208,7 @@ def form_page(
     files = attached_files(portal, actor, application.id)
     attached = _names(files)
     if check:
-        errors = answer_problems(spec, values, attached, t, today=portal.today()) | errors
+        errors = submission_problems(portal, actor, application.id, spec, values, attached, t) | errors
     errors = in_form_order(spec, errors)
     long_form = len(spec.sections) >= LONG_FORM_SECTIONS
     context = {
@@ -219,7 +221,8 @@ def form_page(
         "comments": comments,
         "attached": files,
         "library": file_library(portal, actor),
-        "refusal": refusal,
+        "refusal": refusal.said_in(lang) if refusal is not None else None,
+        "refusal_unverified": refusal is not None and refusal.code == UNVERIFIED,
         "errors_note": t(note) if note and errors else None,
         "tasks": section_statuses(spec, values, attached, lang, reopen, today=portal.today())
         if long_form
@@ -231,6 +234,22 @@ def form_page(
         ],
     }
     return render(request, "portal/application_form.html", context, status_code=status_code)
+
+
+def submission_problems(
+    portal: Any,
+    actor: Actor,
+    application_id: int,
+    spec: FormSpec,
+    answers: dict[str, Any],
+    attached: dict[str, list[str]],
+    t: Translator,
+) -> dict[str, str]:
+    """Everything a submission would meet, by form path: the form's own checks and the policy's
+    ceiling on the amount requested (the form's message first where both speak of a field)."""
+    problems = answer_problems(spec, answers, attached, t, today=portal.today())
+    ceiling = app_service.ceiling_problems(portal, actor, application_id, answers, lang=t.lang)
+    return {p.path: p.message for p in ceiling} | problems
 
 
 def attached_names(portal: Any, actor: Actor, application_id: int) -> dict[str, list[str]]:
@@ -414,8 +433,7 @@ def _save_or_submit(
         return _refused_post(request, actor, application_id, spec, answers, problems, full=full, saved=saved)
     except Refused as refused:
         application = get_application_for(portal, actor, application_id)
-        message = refused.said_in(lang)
-        return form_page(request, actor, application, spec, answers, {}, refusal=message, status_code=409)
+        return form_page(request, actor, application, spec, answers, {}, refusal=refused, status_code=409)
     flash(request, "app.saved")
     return RedirectResponse(f"/applications/{application_id}/edit", status_code=303)
 
