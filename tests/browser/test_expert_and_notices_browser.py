@@ -89,6 +89,7 @@ def test_a_member_of_the_public_objects_on_notices(
     evidence.write_bytes(PDF)
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{base}/")
+    page.get_by_text("菜单").click()  # on a phone the menu is folded
     page.get_by_role("link", name="公示公告").click()
     page.fill("#notice-q", "浏览器公示")
     page.get_by_role("button", name="搜索").click()
