@@ -36,6 +36,10 @@ def outcome_context(request: Request, actor: Actor, application: Application) ->
         "letters": decisions.letters_for(portal, actor, application.id),
         "grant_errors": {},
         "grant_values": {},
+        # The reason box asks why the amount is below the request, or below the rule's ceiling.
+        "grant_reason_label": "grant.field.granted_reason_requested"
+        if grant.capped_by_request
+        else "grant.field.granted_reason",
     }
 
 

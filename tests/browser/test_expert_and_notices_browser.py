@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from portal.db import migrations
 from portal.services import notices
 from portal.settings import Settings
 from portal.web.app import create_app
 from tests.browser.conftest import axe_violations, screenshot
-from tests.web.portal_helpers import PASSWORD, PDF
+from tests.web.portal_helpers import PASSWORD, PDF, client_of, register
 from tests.web.review_helpers import assign, to_expert_review, to_public_notice
 
 
@@ -89,6 +89,7 @@ def test_a_member_of_the_public_objects_on_notices(
     evidence.write_bytes(PDF)
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{base}/")
+    page.get_by_text("菜单").click()  # on a phone the menu is folded
     page.get_by_role("link", name="公示公告").click()
     page.fill("#notice-q", "浏览器公示")
     page.get_by_role("button", name="搜索").click()
@@ -110,3 +111,97 @@ def test_a_member_of_the_public_objects_on_notices(
     [objection] = notices.objections_of(case.portal, case.bureau_actor, case.application_id)
     assert objection.objector_name == "市民刘先生" and objection.attachment_name == "证据.pdf"
     assert objection.sustained is None
+
+
+def _sign_in(browser: Browser, base: str, name: str, width: int, height: int) -> Page:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{base}/login")
+    page.fill("#field-username", name)
+    page.fill("#field-password", PASSWORD)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    return page
+
+
+def _focused(page: Page) -> str:
+    return str(page.evaluate("document.activeElement.id"))
+
+
+def test_a_refused_form_opens_at_its_summary_and_a_taken_one_at_its_confirmation(
+    server: tuple[str, FastAPI], browser: Browser
+) -> None:
+    """The long expert and case pages: the error summary is in view and focused; a sheet that goes
+    in is answered by a GET page (a refresh sends nothing) with the confirmation in view."""
+    base, app = server
+    case = to_expert_review(app)
+    name, _ = assign(case)
+    page = _sign_in(browser, base, name, 1280, 900)
+    page.goto(f"{base}/expert/{case.application_id}")
+    page.check("#declare-confirm")
+    page.get_by_role("button", name="签署声明").click()
+    typed = dict(zip((c.id for c in case.portal.rubric.criteria), ("120", "abc", "", "-3"), strict=False))
+    for criterion in case.portal.rubric.criteria:
+        page.fill(f"#score-{criterion.id}", typed.get(criterion.id, "80"))
+    page.get_by_role("button", name="提交评分").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("表单有")
+    expect(summary).to_be_in_viewport()
+    assert _focused(page) == "error-summary"
+    for criterion_id, value in typed.items():
+        expect(page.locator(f"#score-{criterion_id}")).to_have_value(value)  # what was typed stays
+    screenshot(page, "errors-01-expert-summary")
+
+    for criterion in case.portal.rubric.criteria:
+        page.fill(f"#score-{criterion.id}", "80")
+    page.get_by_role("button", name="提交评分").click()
+    page.wait_for_url(f"{base}/expert/{case.application_id}")
+    expect(page.get_by_text("评分已提交。")).to_be_in_viewport()
+    screenshot(page, "errors-02-expert-scored")
+
+    bureau = _sign_in(browser, base, case.bureau_name, 1280, 900)
+    bureau.goto(f"{base}/review/{case.application_id}")
+    bureau.fill("#granted_amount", "abc")
+    bureau.locator("#grant button[type=submit]").click()
+    expect(bureau.locator("#error-summary")).to_be_in_viewport()
+    assert _focused(bureau) == "error-summary"
+    expect(bureau.locator("#granted_amount")).to_have_value("abc")
+    screenshot(bureau, "errors-03-grant-summary")
+
+
+def test_a_phone_gets_a_folded_menu_and_the_panel_as_cards(
+    server: tuple[str, FastAPI], browser: Browser
+) -> None:
+    """At 390 px the menu is one "菜单" line that opens to the links, and the expert panel's table
+    stacks into labelled lines instead of running off the screen."""
+    base, app = server
+    case = to_expert_review(app)
+    name, _ = assign(case)
+    expert = _sign_in(browser, base, name, 390, 844)
+    expert.goto(f"{base}/expert/{case.application_id}")
+    expert.check("#declare-confirm")
+    expert.get_by_role("button", name="签署声明").click()
+    expert.close()
+
+    user, _ = register(client_of(app))
+    enterprise = _sign_in(browser, base, user, 390, 844)
+    menu = enterprise.locator("nav.site-nav")
+    assert menu.bounding_box()["height"] < 60  # type: ignore[index]
+    expect(enterprise.get_by_role("link", name="我的申报")).to_be_hidden()
+    enterprise.get_by_text("菜单").click()
+    expect(enterprise.get_by_role("link", name="我的申报")).to_be_visible()
+    screenshot(enterprise, "phone-01-menu-open")
+
+    bureau = _sign_in(browser, base, case.bureau_name, 390, 844)
+    bureau.goto(f"{base}/review/{case.application_id}")
+    table = bureau.locator("#panel table")
+    expect(table).to_be_visible()
+    assert bureau.evaluate("document.documentElement.scrollWidth") <= 390
+    assert table.evaluate("t => t.scrollWidth <= t.clientWidth && t.getBoundingClientRect().right <= 390")
+    cell = table.locator("td[data-label]").first
+    assert cell.bounding_box()["height"] < 80  # type: ignore[index]  # not one character a line
+    table.scroll_into_view_if_needed()
+    screenshot(bureau, "phone-02-panel-cards")
+
+    wide = _sign_in(browser, base, case.bureau_name, 1280, 900)
+    wide.goto(f"{base}/review/{case.application_id}")
+    expect(wide.get_by_text("菜单")).to_be_hidden()
+    expect(wide.get_by_role("link", name="审核工作台")).to_be_visible()

@@ -49,7 +49,7 @@ ZH, EN = Translator("zh"), Translator("en")
 def summary(html: str) -> dict[str, str]:
     """The error summary at the top of the form: link target → the line as read aloud."""
     block = re.search(
-        r'<div class="alert alert-error" role="alert" aria-labelledby="form-errors-title">.*?</div>',
+        r'<div class="alert alert-error" id="error-summary"[^>]*>.*?</div>',
         html,
         re.S,
     )
@@ -58,6 +58,14 @@ def summary(html: str) -> dict[str, str]:
         href: re.sub(r"<[^>]+>", "", unescape(text)).strip()
         for href, text in re.findall(r'<li><a href="#([^"]+)">(.*?)</a></li>', block[0], re.S)
     }
+
+
+def at_top(html: str) -> bool:
+    """Whether the page has one summary, which takes the focus, and it comes before the first
+    section heading of the main content (so a long case page opens at it, not under it)."""
+    main = html[html.index('<main id="main"') :]
+    opened = re.findall(r'<div class="alert alert-error" id="error-summary" tabindex="-1" autofocus ', main)
+    return len(opened) == 1 and main.index('id="error-summary"') < main.index("<h2", main.index("</h1>") + 5)
 
 
 def marked(html: str, field_id: str) -> bool:
@@ -174,7 +182,7 @@ def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> No
     version, token = case_form(client, f"/expert/{case.application_id}")
     unsigned = {"csrf_token": token, "expected_version": str(version)}
     unticked = client.post(f"/expert/{case.application_id}/declare", data=unsigned)
-    assert unticked.status_code == 422
+    assert unticked.status_code == 422 and at_top(unticked.text)
     assert_names(unticked.text, {"declare-confirm": "无利益冲突声明：请勾选确认声明。"})
     no_reason = client.post(f"/expert/{case.application_id}/recuse", data={**unsigned, "reason": " "})
     assert_names(no_reason.text, {"recuse-reason": "利益冲突情况说明：请说明利益冲突情况。"})
@@ -184,7 +192,7 @@ def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> No
     form = {**score_form(case, "85"), f"score:{first.id}": "150", f"comment:{first.id}": "很" * 3000}
     data = {"csrf_token": token, "expected_version": str(version), **form}
     refused = client.post(f"/expert/{case.application_id}/score", data=data)
-    assert refused.status_code == 422
+    assert refused.status_code == 422 and at_top(refused.text)
     assert_names(
         refused.text,
         {
@@ -203,7 +211,8 @@ def test_an_objection_and_the_granted_amount_name_their_fields(portal_app: FastA
     version, token = case_form(case.bureau, f"/review/{case.application_id}")
     grant = {"csrf_token": token, "expected_version": str(version), "granted_amount": "99999999999"}
     too_much = case.bureau.post(f"/review/{case.application_id}/grant", data=grant)
-    assert too_much.status_code == 422
+    assert too_much.status_code == 422 and at_top(too_much.text)
+    assert 'value="99999999999"' in too_much.text  # what was typed is kept
     assert_names(
         too_much.text,
         {"granted_amount": ZH("grant.field.granted_amount") + "：核定金额不得超过企业的申请金额"},
@@ -255,7 +264,7 @@ def test_reject_without_a_comment_names_the_box_and_keeps_the_case_where_it_is(p
     version, token = case_form(reviewer, f"/review/{application_id}")
     data = {"csrf_token": token, "event": "reject", "expected_version": str(version), "comment": "  "}
     refused = reviewer.post(url, data=data)
-    assert refused.status_code == 422
+    assert refused.status_code == 422 and at_top(refused.text)
     assert "确认不予通过？" not in refused.text  # not asked to confirm an action that cannot be done
     assert_names(refused.text, {"comment-reject": "意见：此操作必须填写意见。"})
     assert stored(portal_app, application_id).state == "district_review"

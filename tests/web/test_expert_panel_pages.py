@@ -3,6 +3,8 @@ comments; the panel on the bureau's case page; recusal, replacement and removal.
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from portal_helpers import case_form, portal_app
 from review_helpers import assign, declare, expert_client, field_errors, score, score_form, to_expert_review
@@ -103,9 +105,17 @@ def test_the_expert_reads_the_file_scores_with_comments_and_is_locked(portal_app
     assert "分数" not in "".join(field_errors(english.text))
     expert.cookies.set("lang", "zh")
 
-    done = score(expert, case, "85", "技术路线清晰")
-    assert done.status_code == 200 and "评分已提交并锁定" in done.text and "技术路线清晰" in done.text
+    # Post/Redirect/Get: the sheet goes in, the browser is sent to the case page (a refresh of which
+    # sends nothing), and the confirmation is said there once, above the content.
+    posted = score(expert, case, "85", "技术路线清晰")
+    assert posted.status_code == 303 and posted.headers["location"] == f"/expert/{case.application_id}"
+    done = expert.get(posted.headers["location"])
+    flash = re.search(r'<div class="alert alert-success flash" role="status">(.*?)</div>', done.text, re.S)
+    assert flash is not None and "评分已提交。" in flash[1]
+    assert done.text.index("评分已提交。") < done.text.index("<h1>")
+    assert "评分已提交并锁定" in done.text and "技术路线清晰" in done.text
     assert 'name="score:technology"' not in done.text
+    assert "评分已提交。" not in expert.get(f"/expert/{case.application_id}").text  # said once
     # The sheet is locked: the form is gone, and a replayed post is refused.
     again = expert.post(
         f"/expert/{case.application_id}/score",
@@ -166,7 +176,7 @@ def test_removing_a_conflicted_scorer_moves_a_passing_panel_to_notice(portal_app
         name, expert_id = assign(case)
         client = expert_client(case, name)
         declare(client, case.application_id)
-        assert score(client, case, value).status_code == 200
+        assert score(client, case, value).status_code == 303
         ids.append(expert_id)
     with case.portal.reading() as session:
         row = session.get(Application, case.application_id)

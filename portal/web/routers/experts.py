@@ -75,7 +75,6 @@ def _page(
     errors: dict[str, str],
     *,
     status_code: int = 200,
-    scored_now: bool = False,
 ) -> HTMLResponse:
     portal = portal_of(request)
     lang = request_lang(request)
@@ -113,18 +112,18 @@ def _page(
         "pass_mark": rubric.pass_mark,
         "values": values,
         "errors": errors,
-        **_sheet_fields(rubric.criteria, t),
-        "scored_now": scored_now,
+        **_error_fields(rubric.criteria, t),
     }
     if declared:
         context.update(_file(request, actor, application_id))
     return render(request, "portal/expert_case.html", context, status_code=status_code)
 
 
-def _sheet_fields(criteria: Iterable[Criterion], t: Translator) -> dict[str, dict[str, str]]:
-    """Each score and comment box by name, as the error summary names and links to them."""
-    texts: dict[str, str] = {}
-    targets: dict[str, str] = {}
+def _error_fields(criteria: Iterable[Criterion], t: Translator) -> dict[str, dict[str, str]]:
+    """Each box of the page's forms by name, as the one error summary at its top names and links to
+    them: the declaration's tick and the refusal's reason, then each score and comment box."""
+    texts = {"confirm": t("expert.declaration"), "reason": t("expert.recuse_reason")}
+    targets = {"confirm": "declare-confirm", "reason": "recuse-reason"}
     for c in criteria:
         for box in ("score", "comment"):
             texts[f"{box}:{c.id}"] = (
@@ -189,7 +188,7 @@ def download_attachment(
     return attachment_response(content, media_type=item.content_type, filename=item.original_name)
 
 
-@router.post("/expert/{application_id}/score", response_class=HTMLResponse)
+@router.post("/expert/{application_id}/score")
 async def score(
     request: Request,
     actor: ExpertUser,
@@ -232,4 +231,6 @@ async def score(
     except ValidationFailed as failed:
         problems = {p.path: t("expert.error.range", max=top) for p in failed.errors}
         return _page(request, actor, application_id, values, problems, status_code=422)
-    return _page(request, actor, application_id, {}, {}, scored_now=True)
+    # Post/Redirect/Get: the confirmation is a flash on the case page, so a refresh sends nothing again.
+    flash(request, "expert.flash.scored")
+    return RedirectResponse(f"/expert/{application_id}", status_code=303)
