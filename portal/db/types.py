@@ -1,10 +1,11 @@
-"""Column types shared by the tables: UTC timestamps and JSON documents.
+"""Column types shared by the tables: UTC timestamps and JSON documents; exact sums of money.
 
 Both hide a difference between SQLite and PostgreSQL so that the rest of the code, and the
 hash chains, see the same Python values on either database.
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON
@@ -65,3 +66,8 @@ class JsonDocument(TypeDecorator[JsonValue]):
 
     def process_bind_param(self, value: object, dialect: Dialect) -> JsonValue:
         return to_jsonable(value)
+
+
+def money_sum(value: Any) -> Decimal:
+    """A SUM of money as exact yuan: SQLite hands back an int or text, PostgreSQL a Decimal."""
+    return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01"))

@@ -611,6 +611,7 @@ def _play_identity(demo: _Demo) -> None:
         uscc=demo_uscc(NEWCOMER),
         name=NEWCOMER.name,
         district=NEWCOMER.district,
+        ai_track=NEWCOMER.track,
         username=NEWCOMER.key,
         password=DEMO_PASSWORD,
         display_name="新来申报专员",

@@ -91,7 +91,9 @@ def _default_widget(schema: Mapping[str, Any]) -> str:
 
 
 # The keys the loader reads at each level of a form file; any other key is refused.
-_FILE_KEYS = frozenset({"measure", "title", "title_field", "requested_amount_field", "schema", "ui"})
+_FILE_KEYS = frozenset(
+    {"measure", "title", "title_field", "requested_amount_field", "track_field", "schema", "ui"}
+)
 _UI_KEYS = frozenset({"sections"})
 _SECTION_KEYS = frozenset({"id", "title", "help", "fields", "attachments"})
 _ATTACHMENT_KEYS = frozenset({"id", "label", "required", "kinds", "help"})
@@ -339,6 +341,7 @@ def load_form(path: Path) -> FormSpec:
     _check_field_bounds(r, sections)
     title_field = _title_field(r, top.get("title_field"), properties)
     requested_amount_field = _requested_amount_field(r, top.get("requested_amount_field"), properties)
+    track_field = _track_field(r, top.get("track_field"), properties)
     return FormSpec(
         measure_id=measure_id,
         title=r.text(top.get("title"), "title"),
@@ -348,6 +351,7 @@ def load_form(path: Path) -> FormSpec:
         validator=make_validator(schema),
         title_field=title_field,
         requested_amount_field=requested_amount_field,
+        track_field=track_field,
     )
 
 
@@ -366,6 +370,15 @@ def _requested_amount_field(r: _Reader, value: object, properties: Mapping[str, 
     schema = _named_property(r, "requested_amount_field", value, properties)
     if schema is not None and schema.get("type") != "number":
         raise r.fail("requested_amount_field", f"`{value}` must be an amount of money (`type: number`)")
+    return None if schema is None else str(value)
+
+
+def _track_field(r: _Reader, value: object, properties: Mapping[str, Any]) -> str | None:
+    """The optional `track_field`: a choice property (`type: string` with an `enum`) whose answer is
+    the case's track; that its values are the pack's tracks is checked where the pack is known."""
+    schema = _named_property(r, "track_field", value, properties)
+    if schema is not None and (schema.get("type") != "string" or "enum" not in schema):
+        raise r.fail("track_field", f"`{value}` must be a choice (`type: string` with an `enum`)")
     return None if schema is None else str(value)
 
 

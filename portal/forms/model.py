@@ -157,6 +157,10 @@ class FormSpec:
     # The money property in which the applicant states how much they ask for: no grant may
     # exceed it, so the granted amount defaults to it when it is below the rule's amount.
     requested_amount_field: str | None = None
+    # The choice property whose answer is the case's track (the pack's `tracks`): statistics, the
+    # queue's filter and exports count the case under what its application says, not only under
+    # the enterprise's registration.
+    track_field: str | None = None
 
     @property
     def fields(self) -> dict[str, FieldSpec]:
@@ -187,6 +191,13 @@ class FormSpec:
             return None
         amount = as_number(answers.get(self.requested_amount_field))
         return amount if amount is not None and amount >= 0 else None
+
+    def track(self, answers: Mapping[str, Any]) -> str | None:
+        """The track the answers name, or None without the setting or an answer."""
+        if self.track_field is None:
+            return None
+        value = answers.get(self.track_field)
+        return value if isinstance(value, str) and value else None
 
     def section(self, section_id: str) -> Section:
         """The section with this id; KeyError if the form has none."""

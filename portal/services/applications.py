@@ -32,7 +32,7 @@ from portal.messages import catalogue, normalise_lang
 from portal.rules import FactError, Outcome, Result, Rule
 from portal.services.access import Case, load_visible, load_visible_row
 from portal.services.amendments import reopened_in
-from portal.services.cases import Moved, advance, audit_case, bump, case_context, workflow_of
+from portal.services.cases import Moved, advance, audit_case, bump, case_context, case_track, workflow_of
 from portal.services.channels import can_apply_online
 from portal.services.context import Portal
 from portal.services.decisions import money_ceiling
@@ -144,6 +144,7 @@ def draft_in(
         state=workflow.initial,
         lead_unit=cast(str, rule.lead_unit),
         district=enterprise.district,
+        track=enterprise.ai_track,
         stage_entered_at=portal.now(),
         created_at=portal.now(),
         updated_at=portal.now(),
@@ -384,7 +385,11 @@ def _save_draft(
             session,
             application,
             expected_version,
-            {"answers_version": row.version, "updated_at": portal.now()},
+            {
+                "answers_version": row.version,
+                "track": case_track(session, portal, form, application, row.answers),
+                "updated_at": portal.now(),
+            },
         )
         payload: dict[str, Any] = {"answers_version": row.version, "answers_hash": payload_hash(row.answers)}
         if refused:
@@ -828,6 +833,7 @@ def submit(
             "eligibility_outcome": result.outcome.value,
             "eligibility_trace": trace,
             "submitted_at": portal.now(),
+            "track": case_track(session, portal, form, application, answers),
         }
         moved = advance(
             session,

@@ -17,7 +17,7 @@ from portal.db.tables import Application, ApplicationAnswers, Enterprise
 from portal.rules import Rule
 from portal.rules.text import Text
 from portal.services.access import load_visible
-from portal.services.cases import Moved, advance, case_context, workflow_of
+from portal.services.cases import Moved, advance, case_context, case_track, workflow_of
 from portal.services.context import Portal
 from portal.services.enterprises import confirmed_profile, profile_facts
 from portal.services.errors import NotFound, Refused
@@ -117,7 +117,7 @@ def offer_case(session: Session, portal: Portal, rule: Rule, enterprise_id: int)
         route.offer_event,
         comment=None,
         expected_version=application.version,
-        extra_values={"answers_version": 1},
+        extra_values={"answers_version": 1, "track": case_track(session, portal, form, application, answers)},
         audit_payload={"auto_grant": True},
     )
     return application

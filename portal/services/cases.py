@@ -20,6 +20,7 @@ from portal.db.audit import append_audit
 from portal.db.tables import (
     Application,
     ApplicationAttachment,
+    Enterprise,
     ExpertAssignment,
     ExpertScore,
     Letter,
@@ -27,6 +28,7 @@ from portal.db.tables import (
     Transition,
     User,
 )
+from portal.forms import FormSpec
 from portal.services.access import Case
 from portal.services.context import Portal
 from portal.services.decision_records import decision_record
@@ -186,6 +188,21 @@ def case_context(
         objection_sustained=any(o.sustained is True for o in objections),
         money_benefit=grants_money(portal, application),
     )
+
+
+def case_track(
+    session: Session,
+    portal: Portal,
+    form: FormSpec | None,
+    application: Application,
+    answers: Mapping[str, Any],
+) -> str | None:
+    """The track the case counts under: the answer of the form's `track_field`, else the enterprise's."""
+    answered = form.track(answers) if form is not None else None
+    if answered is not None and answered in portal.city.tracks.labels:
+        return answered
+    enterprise = session.get(Enterprise, application.enterprise_id)
+    return enterprise.ai_track if enterprise is not None else None
 
 
 def bump(session: Session, application: Case, expected_version: int, values: dict[str, Any]) -> int:

@@ -29,6 +29,13 @@ class ClaimView:
     claimant_email: str | None
 
 
+def may_see_claims(actor: Actor) -> bool:
+    """Whether the actor has claims to see: an enterprise its own, a district's reviewer the district's."""
+    return (actor.role == "enterprise" and actor.enterprise_id is not None) or (
+        actor.role == "reviewer" and actor.district is not None
+    )
+
+
 def _scope(actor: Actor) -> tuple[str, int | str]:
     if actor.role == "enterprise" and actor.enterprise_id is not None:
         return "enterprise", actor.enterprise_id

@@ -19,7 +19,7 @@ from portal.clock import Clock
 from portal.db.audit import CLOCK_KEY
 from portal.db.engine import make_engine, session_scope
 from portal.documents.wording import Remedies, load_remedies
-from portal.forms import FormSpec, load_forms
+from portal.forms import FormFileError, FormSpec, load_forms
 from portal.rules import Pack, RuleFileError, load_pack
 from portal.rules.pack import PACK_FILE
 from portal.services.blobs import BlobStore, StoreKind, blob_store
@@ -73,11 +73,13 @@ class Portal:
         workflows = load_workflows(settings.workflows_dir)
         city = load_city(settings.pack_dir)
         check_city(city, pack, workflows, settings.pack_dir)
+        forms = load_forms(settings.forms_dir)
+        check_form_tracks(city, forms)
         return cls(
             engine=engine if engine is not None else make_engine(settings.database_url),
             pack=pack,
             workflows=workflows,
-            forms=load_forms(settings.forms_dir),
+            forms=forms,
             calendar=calendar,
             rubric=load_rubric(settings.workflows_dir / RUBRIC_FILE),
             clock=Clock(calendar.zone, settings.today),
@@ -137,6 +139,18 @@ class Portal:
                 yield session
             finally:
                 session.expunge_all()
+
+
+def check_form_tracks(city: City, forms: Mapping[str, FormSpec]) -> None:
+    """A form's `track_field` offers only the pack's tracks: its answer is the case's track."""
+    for spec in forms.values():
+        if spec.track_field is None:
+            continue
+        strays = sorted(set(spec.schema["properties"][spec.track_field]["enum"]) - set(city.tracks.labels))
+        if strays:
+            raise FormFileError(
+                spec.path, "track_field", f"values that are not tracks of pack.yaml: {strays}"
+            )
 
 
 def check_city(city: City, pack: Pack, workflows: Mapping[str, Workflow], pack_dir: Path) -> None:

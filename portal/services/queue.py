@@ -151,7 +151,7 @@ def _filtered(portal: Portal, actor: Actor, query: QueueQuery) -> Any:
         (col(Application.state), query.state),
         (col(Application.district), query.district),
         (col(Application.measure_id), query.measure),
-        (col(Enterprise.ai_track), query.track),
+        (col(Application.track), query.track),
     ):
         if value:
             statement = statement.where(column == value)
@@ -203,3 +203,8 @@ def queue_all(portal: Portal, actor: Actor, query: QueueQuery) -> list[tuple[App
     statement = _ordered(portal, _filtered(portal, actor, query), query).limit(EXPORT_LIMIT)
     with portal.reading() as session:
         return [(a, e) for a, e in session.exec(statement).all()]
+
+
+def matching_ids(portal: Portal, actor: Actor, query: QueueQuery) -> Any:
+    """A SELECT of the ids of every case this actor may see that matches `query` (unordered, all)."""
+    return _filtered(portal, actor, query).with_only_columns(col(Application.id))

@@ -34,6 +34,7 @@ from portal.db.tables import (
     ScreeningRun,
     SelfCheckResult,
 )
+from portal.db.types import money_sum
 from portal.rules import Outcome as RuleOutcome
 from portal.screening.run import OUTCOMES as SCREENING_OUTCOMES
 from portal.services.context import Portal
@@ -171,7 +172,7 @@ def read_dashboard(portal: Portal, actor: Actor, start: dt.date, end: dt.date) -
 
 def _received(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
     query, _ = sets.select(base)
-    keys = (A.c.measure_id, E.c.ai_track, A.c.district, A.c.workflow, A.c.state)
+    keys = (A.c.measure_id, A.c.track, A.c.district, A.c.workflow, A.c.state)
     for *key, n in _rows(session, query.add_columns(*keys, func.count()).group_by(*keys)):
         board.received[tuple(key)] = n
 
@@ -330,9 +331,9 @@ def _money(session: Session, sets: Cases, base: Selection, board: Dashboard) -> 
     for measure, district, when, *figures in _rows(session, query):
         board.approved[(measure, district, when)] = [
             figures[0],
-            _money_of(figures[1]),
+            money_sum(figures[1]),
             figures[2],
-            _money_of(figures[3]),
+            money_sum(figures[3]),
         ]
     paid_cases, moved = sets.select(base.narrowed(case_set="paid"))
     assert moved is not None
@@ -345,12 +346,7 @@ def _money(session: Session, sets: Cases, base: Selection, board: Dashboard) -> 
         .group_by(A.c.measure_id, A.c.district, month)
     )
     for measure, district, when, count, total in _rows(session, query):
-        board.disbursed[(measure, district, when)] = [count, _money_of(total)]
-
-
-def _money_of(value: Any) -> Decimal:
-    """A SUM as exact yuan: SQLite may hand back an int or a float-free text, PostgreSQL a Decimal."""
-    return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01"))
+        board.disbursed[(measure, district, when)] = [count, money_sum(total)]
 
 
 def _banks(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
@@ -368,10 +364,10 @@ def _banks(session: Session, sets: Cases, base: Selection, board: Dashboard) -> 
     board.bank_queries = {(b, p, o): n for b, p, o, n in grouped("queries", ("bank", "product", "state"))}
     board.consents = {b: n for b, n in grouped("consents", ("bank",))}
     board.loans = {
-        (b, p, s): [n, _money_of(t)]
+        (b, p, s): [n, money_sum(t)]
         for b, p, s, n, t in grouped("loans", ("bank", "product", "state"), "amount")
     }
-    board.exposure = {s: [n, _money_of(t)] for s, n, t in grouped("exposure", ("state",), "amount")}
+    board.exposure = {s: [n, money_sum(t)] for s, n, t in grouped("exposure", ("state",), "amount")}
 
 
 def _experts(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:

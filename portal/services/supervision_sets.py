@@ -49,6 +49,8 @@ CASE_SETS: tuple[str, ...] = get_args(CaseSet)
 Outcome = Literal["", "applied", "confirmed", "approved", "paid"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 APPROVED = "approved"
+# The track filter that selects the cases with no track (a value no pack's track code can take).
+NO_TRACK = "-"
 
 
 def district_scope(actor: Actor) -> str | None:
@@ -222,9 +224,11 @@ class Cases:
         query = self._outcome(query, chosen.outcome)
         if chosen.district_scope is not None:
             query = query.where(A.c.district == chosen.district_scope)
+        if chosen.track == NO_TRACK:
+            query = query.where(A.c.track.is_(None))
         for value, column in (
             (chosen.measure, A.c.measure_id),
-            (chosen.track, E.c.ai_track),
+            (chosen.track if chosen.track != NO_TRACK else "", A.c.track),
             (chosen.district, A.c.district),
             (chosen.unit, A.c.lead_unit),
             (chosen.workflow, A.c.workflow),

@@ -176,8 +176,13 @@ def _case(request: EnterpriseVerification) -> CaseContext:
     return CaseContext(enterprise_id=request.enterprise_id, district=request.district, lead_unit=None)
 
 
+def may_verify(actor: Actor) -> bool:
+    """Whether the actor checks enterprises' papers: a district's reviewer (the menu asks this too)."""
+    return actor.role == "reviewer" and actor.district is not None
+
+
 def _reviewer(actor: Actor) -> None:
-    if actor.role != "reviewer" or actor.district is None:
+    if not may_verify(actor):
         raise Forbidden("仅区级审核人员可以核验企业", "only a district reviewer may verify enterprises")
 
 

@@ -61,7 +61,8 @@ def _pair(text: Any) -> dict[str, str]:
 def flash_moved(conn: HTTPConnection, workflow: Workflow, event: str, moved: Moved) -> None:
     """Say what the action did, in whichever language the next page is read in."""
     edge = next(e for e in workflow.transitions_from(moved.from_state) if e.event == event)
-    flash(conn, "flash.moved", action=_pair(edge.label), stage=_pair(workflow.state(moved.to_state).label))
+    key = "flash.stayed" if moved.to_state == moved.from_state else "flash.moved"
+    flash(conn, key, action=_pair(edge.label), stage=_pair(workflow.state(moved.to_state).label))
 
 
 def confirm_page(

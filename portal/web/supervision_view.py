@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from portal.services.context import Portal
 from portal.services.supervision import Dashboard, Spread, merge
+from portal.services.supervision_sets import NO_TRACK
 from portal.web.case_views import label, measure_title
 from portal.web.i18n import Translator
 
@@ -122,7 +123,9 @@ class Labels:
         return measure_title(self.portal.pack, code, self.lang)
 
     def track(self, code: str | None) -> str:
-        return self.portal.city.tracks.label(code, self.lang) if code else self.t("supervision.no_track")
+        if not code or code == NO_TRACK:
+            return self.t("supervision.no_track")
+        return self.portal.city.tracks.label(code, self.lang)
 
     def track_name(self, *, mid_sentence: bool = False) -> str:
         """What the pack calls its tracks (pack.yaml `tracks.label`), else the generic word; in
@@ -263,7 +266,7 @@ class Board:
                 if kind == "stage":
                     drill = {"workflow": key[0], "state": key[1]}
                 elif kind == "track" and key is None:
-                    drill = {}
+                    drill = {"track": NO_TRACK}
                 else:
                     drill = {kind: key}
                 figure.rows.append([self.text(name_of[kind](key)), self.count(n, set="received", **drill)])

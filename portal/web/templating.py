@@ -18,6 +18,7 @@ from portal.messages import LANGS
 from portal.services.access import actor_for_user
 from portal.web.flash import take_flash
 from portal.web.i18n import Translator, request_lang
+from portal.web.navigation import menu
 from portal.web.security import CSRF_FIELD, csrf_token
 from portal.web.session_store import HANDLE_KEY
 from portal.workflows import Actor
@@ -71,6 +72,8 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
         "session_idle_seconds": conn.app.state.settings.session_idle_minutes * 60,
         # The pack's city: the site's name and the labels of enum values (districts, tracks, ...).
         "city": conn.app.state.portal.city,
+        # The signed-in person's menu: only the pages they may open.
+        "nav_menu": partial(menu, conn.app.state.portal),
         # Sign-in and verification through an OpenID Connect provider, when one is configured.
         "oidc_enabled": conn.app.state.settings.oidc_issuer is not None,
         # What the last action did (portal.web.flash); only `render` takes it from the session.

@@ -1,14 +1,17 @@
 """Every form in forms/ is valid 2020-12 and agrees with the rule pack it belongs to."""
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from portal.forms import FormSpec
+from portal.city import load_city
+from portal.forms import FormFileError, FormSpec, load_forms
 from portal.forms.lint import lint_forms
+from portal.services.context import check_form_tracks
 from tests.forms.conftest import REPO
 
 REQUIRED_MEASURES = {
@@ -71,7 +74,7 @@ def test_a_form_that_asks_for_an_amount_names_it(forms: dict[str, FormSpec]) -> 
             "requested_amount_field: requested_amount",
             "requested_amout_field: requested_amount",
             "file: unknown key `requested_amout_field`; use measure, requested_amount_field, schema, title, "
-            "title_field, ui",
+            "title_field, track_field, ui",
         ),
     ],
     ids=["not-a-number", "misspelt"],
@@ -111,3 +114,18 @@ def test_a_bad_setting_stops_the_server_with_one_line(
     assert result.exit_code == 2
     [line] = result.stderr.splitlines()
     assert line == f"error: cannot start: {form}: {said}"
+
+
+def test_a_track_field_offers_only_the_pack_s_tracks() -> None:
+    """The answer of a `track_field` is the case's track, so start-up refuses a value pack.yaml lacks."""
+    city = load_city(REPO)
+    forms = load_forms(REPO / "forms")
+    check_form_tracks(city, forms)
+    spec = forms["subsidy.ai_scenario_demo"]
+    assert spec.track_field == "track"
+    moon = {**spec.schema["properties"]["track"], "enum": ["zao", "moon"]}
+    bad = replace(spec, schema={**spec.schema, "properties": {**spec.schema["properties"], "track": moon}})
+    with pytest.raises(
+        FormFileError, match=r"track_field: values that are not tracks of pack\.yaml: \['moon'\]"
+    ):
+        check_form_tracks(city, {**forms, spec.measure_id: bad})

@@ -179,6 +179,36 @@ def test_a_requested_amount_field_must_be_a_number_property(tmp_path: Path, valu
     assert str(raised.value).startswith(f"{path}: requested_amount_field: ") and where in str(raised.value)
 
 
+TRACKED = TITLED.replace(
+    "    project: {type: string, maxLength: 80}",
+    "    project: {type: string, maxLength: 80}\n    lane: {type: string, enum: [east, west]}",
+).replace(
+    "en: Project name}}",
+    "en: Project name}}\n        - {name: lane, label: {zh: 方向, en: Lane}, options: "
+    "{east: {zh: 东, en: East}, west: {zh: 西, en: West}}}",
+)
+
+
+def test_the_track_field_names_the_case_s_track_by_its_answer(tmp_path: Path) -> None:
+    assert load_form(write(tmp_path, TRACKED)).track({"lane": "east"}) is None
+    spec = load_form(
+        write(tmp_path, TRACKED.replace("title: {zh: 示例", "track_field: lane\ntitle: {zh: 示例"))
+    )
+    assert spec.track_field == "lane" and spec.track({"lane": "west"}) == "west"
+    assert spec.track({}) is None and spec.track({"lane": ""}) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [("project", "must be a choice"), ("amount", "must be a choice"), ("nothing", "not a property")],
+)
+def test_a_track_field_must_be_a_choice_property(tmp_path: Path, value: str, where: str) -> None:
+    path = write(tmp_path, TRACKED.replace("title: {zh: 示例", f"track_field: {value}\ntitle: {{zh: 示例"))
+    with pytest.raises(FormFileError) as raised:
+        load_form(path)
+    assert str(raised.value).startswith(f"{path}: track_field: ") and where in str(raised.value)
+
+
 ATTACHED = GOOD + "      attachments:\n        - {id: doc, label: {zh: 文件, en: File}, kinds: [pdf]}\n"
 
 

@@ -28,7 +28,7 @@ from portal.services.context import Portal
 from portal.services.enterprises import create_staff_user
 from portal.services.errors import Forbidden
 from portal.services.supervision_banks import BankChoice, list_bank_records
-from portal.services.supervision_sets import Selection
+from portal.services.supervision_sets import NO_TRACK, Selection
 from portal.services.supervision_sql import period_of
 from portal.settings import Settings
 from portal.workflows import Actor
@@ -124,11 +124,11 @@ def test_every_figure_matches_hand_written_sql(
     received = _sql(
         portal,
         f"""
-        SELECT a.measure_id, e.ai_track, a.district, a.workflow, a.state, count(*)
-        FROM application a JOIN enterprise e ON e.id = a.enterprise_id
+        SELECT a.measure_id, a.track, a.district, a.workflow, a.state, count(*)
+        FROM application a
         WHERE coalesce(a.submitted_at, a.created_at) >= :lo AND coalesce(a.submitted_at, a.created_at) < :hi
           AND a.state NOT IN {drafts} {_scope(district)}
-        GROUP BY a.measure_id, e.ai_track, a.district, a.workflow, a.state""",
+        GROUP BY a.measure_id, a.track, a.district, a.workflow, a.state""",
         **p,
     )
     assert board.received == {tuple(r[:5]): r[5] for r in received}
@@ -402,10 +402,19 @@ def test_each_drill_down_lists_the_cases_a_figure_counts(world: Portal, district
     board = supervision.read_dashboard(portal, actor, *PERIODS[0])
     period = board.period
     base = Selection("received", period, district)
-    for (measure, _, where, workflow, state), n in list(board.received.items())[:6]:
-        chosen = replace(base, measure=measure, district=where, workflow=workflow, state=state)
+    for (measure, track, where, workflow, state), n in list(board.received.items())[:6]:
+        chosen = replace(
+            base, measure=measure, track=track or NO_TRACK, district=where, workflow=workflow, state=state
+        )
         lines, total, _ = supervision.list_cases(portal, actor, chosen)
-        assert total >= n and {line.measure_id for line in lines} == {measure}
+        assert total == n and {line.measure_id for line in lines} == {measure}
+    # The figure by track, its untagged row ("未标注方向") included: each drills down to its cases.
+    by_track: Counter[str | None] = Counter()
+    for (_, track, _, _, _), n in board.received.items():
+        by_track[track] += n
+    assert None in by_track and len(by_track) > 2
+    for track, n in by_track.items():
+        assert supervision.list_cases(portal, actor, replace(base, track=track or NO_TRACK))[1] == n, track
     for (cohort, measure), (everyone, _, _, approved, paid) in board.cohorts.items():
         for outcome, count in (("", everyone), ("approved", approved), ("paid", paid)):
             chosen = replace(base, case_set=cohort, measure=measure, outcome=outcome)  # type: ignore[arg-type]

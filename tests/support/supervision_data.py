@@ -235,6 +235,9 @@ def _cases(
                 "version": len(steps) + 1,
                 "lead_unit": rule.lead_unit,
                 "district": district_of[enterprise],
+                # A case's track is its own (a form's answer may differ from the registration);
+                # taken from the id, not `rng`, so the rest of the generated year stays as it was.
+                "track": [*portal.city.tracks.offered, None][case_id % (len(portal.city.tracks.offered) + 1)],
                 "stage_entered_at": steps[-1][3] if steps else created,
                 "overdue": timed and rng.random() < 0.2,
                 "submitted_at": submitted,

@@ -103,7 +103,7 @@ def test_reject_asks_first_and_going_back_keeps_the_comment(portal_app: FastAPI)
     done = reviewer.post(url, data={**data, "confirm": "yes"}, follow_redirects=False)
     assert done.status_code == 303 and state_of(portal_app, application_id) == "rejected"
     after = reviewer.get(f"/review/{application_id}").text
-    assert "已不予通过：本申报现处于“不予通过”阶段。" in after
+    assert "已办理“不予通过”。本申报现处于“不予通过”阶段。" in after
     assert 'id="comment-reject"' not in after or COMMENT not in after
 
 

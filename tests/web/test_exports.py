@@ -20,9 +20,13 @@ from portal_helpers import (
     portal_app,
     staff,
 )
+from sqlmodel import col, select
 
 from portal.db.audit import verify_chain
-from portal.db.tables import Application, Enterprise
+from portal.db.tables import Application, Decision, Enterprise
+from portal.services import payments
+from portal.services.payments_returns import import_return
+from tests.support.payments import approved_case, payer
 
 __all__ = ["portal_app"]
 
@@ -168,3 +172,40 @@ def test_audit_export_ends_on_the_chain_head_and_filters_narrow_it(portal_app: F
     trailer = {r[0]: r[1] for r in table if len(r) == 2}
     assert trailer["哈希链校验"] == "通过" and trailer["导出最后一条哈希"] == case[-1]["hash"]
     assert trailer["链头哈希"] == report.head_hash
+
+
+def test_exports_count_the_form_s_track_and_add_granted_and_paid_at_the_end(portal_app: FastAPI) -> None:
+    """A firm registered under 城 applying under 造 is filtered and exported under 造; the rule's
+    amount keeps its column and the granted and paid amounts follow (#21 showed only the first)."""
+    portal = portal_app.state.portal
+    _, case = enterprise_with_case(portal_app, track="zao")
+    admin = client_of(portal_app)
+    login(admin, staff(portal, "admin"))
+    assert case in page_ids(admin.get("/review?track=zao").text)
+    assert case not in page_ids(admin.get("/review?track=cheng").text)
+    line = next(r for r in csv_rows(admin.get("/review.csv?track=zao"))[1:] if int(r[0]) == case)
+    assert line[5] == portal.city.tracks.label("zao", "zh")
+
+    paid, unpaid = (approved_case(portal, f"海珠导出拨付{i}有限公司") for i in range(2))
+    with portal.reading() as session:
+        granted = {
+            d.application_id: Decimal(d.granted_amount)
+            for d in session.exec(select(Decision).where(col(Decision.application_id).in_([paid, unpaid])))
+        }
+    bureau = payer(portal)
+    batch = payments.create_batch(portal, bureau, [paid])
+    payments.mark_sent(portal, bureau, int(batch.id or 0), batch.version)
+    answer = f"业务参考号,金额（元）,状态,说明\n{paid},{granted[paid]:.2f},成功,\n".encode()
+    import_return(portal, bureau, int(batch.id or 0), "r.csv", answer)
+
+    table = csv_rows(admin.get("/review.csv"))
+    assert table[0][9:] == ["测算金额（元）", "核定金额（元）", "已拨付金额（元）"]
+    rows = {int(r[0]): r for r in table[1:]}
+    assert Decimal(rows[paid][10]) == Decimal(rows[paid][11]) == granted[paid] > 0
+    assert Decimal(rows[unpaid][10]) == granted[unpaid] and rows[unpaid][11] == ""
+    assert rows[case][10:] == ["", ""]
+    sheet = xlsx_rows(admin.get("/review.xlsx").content)
+    assert sheet[0] == table[0]
+    assert Decimal(next(r for r in sheet[1:] if r[0] == str(paid))[11]) == granted[paid]
+    admin.get("/lang/en?next=/review")
+    assert csv_rows(admin.get("/review.csv"))[0][10:] == ["Granted amount (yuan)", "Disbursed amount (yuan)"]

@@ -157,6 +157,8 @@ def test_the_case_page_says_how_to_decide_an_objection_only_while_it_can_be_deci
     )
     assert dismissed.status_code == 303
     decided = case.bureau.get(review).text
+    # The flash says what was done in a sentence (it read "已异议不成立"), and that the notice goes on.
+    assert "已办理“异议不成立”。本申报仍处于“公示”阶段。" in decided
     # The actions are gone, and so is the help that pointed to them: the outcome is said instead.
     assert 'value="dismiss_objection"' not in decided and ZH("objections.decide_help") not in decided
     assert re.search(r"<p>异议已于 [^<]+ 处理：异议不成立。</p>", decided)

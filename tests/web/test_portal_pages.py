@@ -276,6 +276,8 @@ def test_expert_declares_before_scoring_and_admin_manages_users(portal_app: Fast
         follow_redirects=False,
     )
     assert assigned.status_code == 303
+    # The reviewer is told whom they put on the panel (the page used to reload without a word).
+    assert f"已指派评审专家：{expert_name}。" in bureau.get(assigned.headers["location"]).text
 
     expert = client_of(portal_app)
     login(expert, expert_name)

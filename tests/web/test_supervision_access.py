@@ -7,9 +7,16 @@ figure.
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from fastapi import FastAPI
-from portal_helpers import client_of, login, portal_app, register, staff
+from portal_helpers import client_of, enterprise_with_case, login, portal_app, register, staff
+from sqlalchemy import update
+from sqlmodel import col
+
+from portal.db.tables import Application
 
 __all__ = ["portal_app"]
 
@@ -73,3 +80,30 @@ def test_bad_dates_are_field_errors(portal_app: FastAPI) -> None:
     assert answer.text.count("请按“年-月-日”填写日期") == 4  # in the summary and at each field
     reversed_ = client.get("/supervision?from=2026-11-01&to=2026-10-01")
     assert reversed_.status_code == 422 and "截止日期不能早于起始日期" in reversed_.text
+
+
+_TRACK_CELL = re.compile(r'<a href="(/supervision/cases\?[^"]*track=[^"]*)">([\d,]+)</a>')
+_TOTAL = re.compile(r"案件总数</dt><dd>([\d,]+)</dd>")
+
+
+def test_each_track_row_drills_down_to_the_cases_it_counts(portal_app: FastAPI) -> None:
+    """A case counts under the track its form names (造, from a firm registered under 城), and the
+    untagged row's link lists the untagged cases only, not every case (the reviewer's run)."""
+    portal = portal_app.state.portal
+    _, tagged = enterprise_with_case(portal_app, track="zao")
+    _, untagged = enterprise_with_case(portal_app)
+    with portal.transaction() as session:  # as a case of a firm with no track, under a form asking none
+        session.execute(update(Application).where(col(Application.id) == untagged).values(track=None))
+    admin = client_of(portal_app)
+    login(admin, staff(portal, "admin"))
+    cells = _TRACK_CELL.findall(admin.get("/supervision").text)
+    drills = {html.unescape(href): int(n.replace(",", "")) for href, n in cells}
+    assert any("track=zao" in href for href in drills) and any("track=-" in href for href in drills)
+    for href, n in drills.items():
+        listed = admin.get(href).text
+        total = _TOTAL.search(listed)
+        assert total is not None and int(total.group(1).replace(",", "")) == n, href
+        if "track=-" in href:
+            assert f"#{untagged}<" in listed and f"#{tagged}<" not in listed
+        if "track=zao" in href:
+            assert f"#{tagged}<" in listed

@@ -43,6 +43,9 @@ class Application(SQLModel, table=True):
     # Copied from the measure (bureau) and the enterprise (district) for jurisdiction queries.
     lead_unit: str = Field(index=True)
     district: str = Field(index=True)
+    # The case's track (pack.yaml `tracks`): the answer of the form's `track_field` where it has
+    # one, else the enterprise's registered track; what statistics, filters and exports count.
+    track: str | None = Field(default=None, index=True)
     stage_entered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The stage deadline in working days, resolved to a date when the stage is entered.
     due_on: date | None = Field(default=None, index=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -23,6 +23,7 @@ from portal.services.audit_export import AuditExport, AuditFilter, export_audit
 from portal.services.context import Portal
 from portal.services.decisions import money_ceiling, rule_of
 from portal.services.queue import queue_all
+from portal.services.queue_money import CaseMoney, queue_money
 from portal.web.case_views import case_row, label
 from portal.web.i18n import Translator, request_lang
 from portal.web.review_queue import QueueFilter
@@ -44,22 +45,26 @@ def _computed_amount(portal: Portal, application: Application) -> Decimal | None
 def queue_table(
     portal: Portal, actor: Actor, chosen: QueueFilter, t: Translator
 ) -> tuple[list[str], list[list[Cell]]]:
-    """Header and rows of the exported queue: the page's columns, plus USCC, track, submission and amount."""
+    """Header and rows of the exported queue: the page's columns, plus USCC, track, submission, the
+    rule's amount, the granted amount and the amount paid (new columns go at the end: readers'
+    sheets address the published ones by position)."""
     track = portal.city.tracks.called(t.lang, t("export.th_track"))
     header = [
         t("apps.th_id"), t("queue.th_enterprise"), t("export.th_uscc"), t("apps.th_measure"),
         t("queue.filter.district"), track, t("apps.th_stage"), t("export.th_submitted"),
-        t("apps.th_due"), t("export.th_amount"),
+        t("apps.th_due"), t("export.th_amount"), t("export.th_granted"), t("export.th_disbursed"),
     ]  # fmt: skip
     rows: list[list[Cell]] = []
+    money = queue_money(portal, actor, chosen.query())
     for application, enterprise in queue_all(portal, actor, chosen.query()):
+        amounts = money.get(cast(int, application.id), CaseMoney())
         row = case_row(portal, application, t, enterprise)
         submitted = application.submitted_at
         rows.append([
             row.id, enterprise.name, enterprise.uscc, row.measure_title, row.district_label,
-            portal.city.tracks.label(enterprise.ai_track, t.lang) if enterprise.ai_track else "",
+            portal.city.tracks.label(application.track, t.lang) if application.track else "",
             row.stage, portal.clock.local_date(submitted) if submitted else None, row.due_on,
-            _computed_amount(portal, application),
+            _computed_amount(portal, application), amounts.granted, amounts.disbursed,
         ])  # fmt: skip
     return header, rows
 

@@ -60,6 +60,7 @@ from portal.web.confirm_step import (
     stale_page,
 )
 from portal.web.downloads import attachment_response
+from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, FormVersion, PathId
 from portal.web.review_queue import QueueFilter, filter_options
@@ -302,5 +303,8 @@ def assign_expert(
     expected_version: FormVersion,
 ) -> RedirectResponse:
     """Put an expert on the panel; the service refuses (409 page, with the reason) a conflicted one."""
-    expert_service.assign_expert(portal_of(request), actor, application_id, expert_id, expected_version)
+    portal = portal_of(request)
+    expert_service.assign_expert(portal, actor, application_id, expert_id, expected_version)
+    name = next(e.display_name for e in expert_roster(portal, actor) if e.id == expert_id)
+    flash(request, "flash.expert_assigned", name=name)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
