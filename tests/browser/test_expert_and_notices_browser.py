@@ -31,7 +31,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fast
     root = tmp_path_factory.mktemp("panel-notices")
     url = f"sqlite:///{root / 'portal.db'}"
     migrations.upgrade(url)
-    app = create_app(Settings(database_url=url, data_dir=root / "data", secret_key="panel-notices-secret"))
+    app = create_app(
+        Settings(
+            database_url=url,
+            data_dir=root / "data",
+            secret_key="panel-notices-secret",
+            # Every test signs in from one address; the per-address throttle has tests of its own.
+            login_ip_rate_limit_per_minute=10_000,
+        )
+    )
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)

@@ -39,8 +39,9 @@ def _letters(portal: Portal, app_id: int) -> list[Letter]:
 def test_happy_path_to_disbursement_stores_decision_and_letters(portal: Portal, world: World) -> None:
     case = Driver(portal, world).to_approved()
     assert case.state == "approved"
-    # Nobody concluded the expert review: the third passing score moved the case on.
-    events = [t.event for t in applications.history(portal, world.actors["ent_a"], case.app_id)]
+    # Nobody concluded the expert review: the third passing score moved the case on (the lead
+    # unit sees the panel's steps; the enterprise does not).
+    events = [t.event for t in applications.history(portal, world.actors["rev_gzdev"], case.app_id)]
     assert events[-3:] == ["score", "pass_mark_reached", "close_notice"]
     app = access.get_application_for(portal, world.actors["ent_a"], case.app_id)
     assert app.eligibility_outcome == "eligible"
