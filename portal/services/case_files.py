@@ -272,18 +272,6 @@ def submitted_facts(portal: Portal, actor: Actor, application_id: int) -> dict[s
     )
 
 
-def expert_roster(portal: Portal, actor: Actor) -> list[User]:
-    """Active experts a reviewer may put on a panel (conflicts are checked when assigning)."""
-    if actor.role not in _STAFF_ROLES:
-        raise Forbidden("仅工作人员可以查看专家库", "only staff see the expert roster")
-    with portal.reading() as session:
-        return list(
-            session.exec(
-                select(User).where(col(User.role) == "expert").where(col(User.active)).order_by(col(User.id))
-            ).all()
-        )
-
-
 def judged_today(portal: Portal, actor: Actor, application_id: int, lang: str) -> dict[str, Any]:
     """The submitted facts judged again by the rule in force today (the reviewer's "now" column)."""
     facts = submitted_facts(portal, actor, application_id)

@@ -20,7 +20,7 @@ from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.cases import advance, audit_case, bump, score_totals, workflow_of
 from portal.services.context import Portal
 from portal.services.decisions import grant_excess
-from portal.services.errors import Conflict, FieldProblem, NotFound, Refused, ValidationFailed
+from portal.services.errors import Conflict, FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import Actor
 from portal.workflows.conflicts import ApplicantParties, ExpertAffiliation, conflict_reasons
@@ -523,3 +523,39 @@ def my_score(portal: Portal, actor: Actor, application_id: int) -> ExpertScore |
         return session.exec(
             select(ExpertScore).where(col(ExpertScore.assignment_id) == assignment.id)
         ).first()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An active expert not yet on the case's panel, and every conflict that bars them from it
+    (`conflict_reasons`; none: assignable)."""
+
+    id: int
+    name: str
+    conflicts: tuple[str, ...]
+
+
+def panel_candidates(portal: Portal, actor: Actor, application_id: int) -> list[Candidate]:
+    """Who the lead unit may put on this case's panel, assignable first, then the conflicted with
+    why: the picker's default is then one `assign_expert` accepts, and a barred expert is seen barred
+    before anyone presses the button."""
+    if actor.role not in ("reviewer", "admin"):
+        raise Forbidden("仅工作人员可以查看专家库", "only staff see the expert roster")
+    with portal.reading() as session:
+        application = load_visible(session, actor, application_id)
+        seated = set(
+            session.exec(
+                select(ExpertAssignment.expert_id).where(
+                    col(ExpertAssignment.application_id) == application_id
+                )
+            ).all()
+        )
+        roster = session.exec(
+            select(User).where(col(User.role) == "expert").where(col(User.active)).order_by(col(User.id))
+        ).all()
+        candidates = [
+            Candidate(cast(int, e.id), e.display_name, conflicts_of(session, e, application))
+            for e in roster
+            if e.id not in seated
+        ]
+    return sorted(candidates, key=lambda c: bool(c.conflicts))

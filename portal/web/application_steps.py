@@ -45,7 +45,7 @@ def _section_status(
     given = sum(_answered(f, answers.get(f.name)) for f in section.fields)
     given += sum(bool(attached.get(slot.id)) for slot in section.attachments)
     problems = sum(f.name in bad for f in section.fields)
-    problems += sum(slot.required and not attached.get(slot.id) for slot in section.attachments)
+    problems += sum(ATTACHMENT_PREFIX + slot.id in bad for slot in section.attachments)
     if problems == 0 and (given or not section.fields):
         return "done", 0
     return ("started" if given else "todo"), problems
@@ -56,22 +56,23 @@ def section_statuses(
     answers: Mapping[str, Any],
     attached: Mapping[str, Sequence[str]],
     lang: str,
-    reopen: Sequence[str] | None = None,
-    *,
-    today: dt.date,
+    reopen: Sequence[str] | None,
+    problems: Mapping[str, str],
 ) -> list[SectionStatus]:
-    """Each section's status: completed when nothing in it is missing or invalid.
+    """Each section's status: completed when none of `problems` (by form path: everything a
+    submission would meet, the policy's ceiling on the amount included, and the post's own errors)
+    is in it.
 
     In an amendment (`reopen`: the sections the reviewer reopened) a reopened section is "to
     amend" and every other one "locked", whatever their answers: the applicant sees at a glance
     what the reviewer asked for, not a list of "completed" sections."""
-    bad = {error.path.split(".")[0] for error in spec.validate(answers, lang, today=today)}
+    bad = {path.split(".")[0] for path in problems}
     rows = []
     for section in spec.sections:
-        status, problems = _section_status(section, answers, attached, bad)
+        status, count = _section_status(section, answers, attached, bad)
         if reopen is not None:
             status = "amend" if section.id in reopen else "locked"
-        rows.append(SectionStatus(section.id, section.title.get(lang), status, problems))
+        rows.append(SectionStatus(section.id, section.title.get(lang), status, count))
     return rows
 
 

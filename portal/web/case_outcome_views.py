@@ -11,7 +11,6 @@ from portal.services import applications as app_service
 from portal.services import assignment, decisions, grants, notices, payments
 from portal.services import experts as expert_service
 from portal.services.access import is_lead_unit_staff
-from portal.services.case_files import expert_roster
 from portal.services.cases import OBJECTION_DECISIONS
 from portal.services.context import Portal
 from portal.web.case_views import label
@@ -76,11 +75,10 @@ def panel_context(request: Request, actor: Actor, application: Application) -> d
     lang = request_lang(request)
     kind = portal.workflows[application.workflow].state(application.state).kind
     actions = is_lead_unit_staff(actor, application) and kind == "expert"
-    taken = {m.expert_id for m in view.members}
     return {
         "panel": view,
         "panel_actions": actions,
-        "roster": [e for e in expert_roster(portal, actor) if e.id not in taken] if actions else [],
+        "roster": expert_service.panel_candidates(portal, actor, application.id) if actions else [],
         "rubric_labels": [
             {"id": c.id, "label": label(c.label, lang), "weight": c.weight} for c in portal.rubric.criteria
         ],

@@ -69,6 +69,23 @@ def test_task_list_follows_what_is_filled_in(portal_app: FastAPI, lang: str) -> 
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_section_above_the_ceiling_is_not_complete(portal_app: FastAPI, lang: str) -> None:
+    """The amount requested is the budget's only problem, and it is one: the rule's ceiling fell
+    (a lower investment) under the amount already saved."""
+    client, application_id, code = drafted(portal_app, lang)
+    answers = scenario_answers(code, investment="2000000", requested_amount="500000")
+    action, token = edit_target(client, application_id)
+    data = {**answers, "csrf_token": token, "action": "save"}
+    saved = client.post(action, data=data, files=scenario_files(), follow_redirects=False)
+    assert saved.status_code == 303
+    action, token = edit_target(client, application_id)
+    lowered = {**data, "csrf_token": token, "investment": "1000000"}
+    assert client.post(action, data=lowered, follow_redirects=False).status_code == 422
+    page = client.get(f"/applications/{application_id}/edit").text
+    assert statuses(page) == {"applicant": "done", "project": "done", "budget": "started"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_check_answers_reads_back_labels_money_and_files(portal_app: FastAPI, lang: str) -> None:
     client, application_id, code = drafted(portal_app, lang)
     action, token = edit_target(client, application_id)

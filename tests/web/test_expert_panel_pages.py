@@ -4,13 +4,15 @@ comments; the panel on the bureau's case page; recusal, replacement and removal.
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from fastapi import FastAPI
-from portal_helpers import case_form, portal_app
+from portal_helpers import case_form, portal_app, staff
 from review_helpers import assign, declare, expert_client, field_errors, score, score_form, to_expert_review
 from sqlmodel import col, select
 
-from portal.db.tables import Application, AuditEvent, Enterprise, ExpertAssignment
+from portal.db.tables import Application, AuditEvent, Enterprise, ExpertAssignment, ExpertConflict, User
+from portal.services.enterprises import actor_for_username
 
 __all__ = ["portal_app"]
 
@@ -193,3 +195,65 @@ def test_removing_a_conflicted_scorer_moves_a_passing_panel_to_notice(portal_app
         assert row is not None and row.state == "public_notice"
     page = case.bureau.get(f"/review/{case.application_id}").text
     assert "已移出评审组" in page and "85.00" in page and "已达合格线" in page
+
+
+def _options(page: str, select_id: str) -> list[tuple[str, bool, str]]:
+    """A picker's options as (value, disabled, text), in order."""
+    match = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', page, re.S)
+    assert match is not None, select_id
+    return [
+        (value, bool(disabled), unescape(text).strip())
+        for value, disabled, text in re.findall(
+            r'<option value="(\d+)"( disabled)?>([^<]*)</option>', match[1]
+        )
+    ]
+
+
+def test_a_conflicted_expert_is_listed_barred_and_the_default_pick_is_assignable(portal_app: FastAPI) -> None:
+    case = to_expert_review(portal_app)
+    barred = staff(case.portal, "expert")
+    barred_id = actor_for_username(case.portal, barred).user_id
+    with case.portal.transaction() as session:
+        application = session.get(Application, case.application_id)
+        assert application is not None
+        session.add(ExpertConflict(expert_id=barred_id, enterprise_id=application.enterprise_id))
+    staff(case.portal, "expert"), staff(case.portal, "expert")  # assignable, made after the barred one
+
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    options = _options(page, "assign-expert")
+    assert (str(barred_id), True, f"{barred}（利益冲突：已申报与申报单位存在利益关系，不可指派）") in options
+    first, disabled, _ = options[0]
+    # The assignable come first, so the select's default is one the service accepts.
+    assert not disabled and [d for _, d, _ in options] == sorted(d for _, d, _ in options)
+    case.bureau.cookies.set("lang", "en")
+    english = _options(case.bureau.get(f"/review/{case.application_id}").text, "assign-expert")
+    assert (
+        str(barred_id),
+        True,
+        f"{barred} (conflict of interest: declared a tie to the applicant; cannot be assigned)",
+    ) in english
+    case.bureau.cookies.set("lang", "zh")
+
+    # The default pick goes on the panel; when it declines, the replacement picker bars the same expert.
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    assigned = case.bureau.post(
+        f"/review/{case.application_id}/experts",
+        data={"csrf_token": token, "expert_id": first, "expected_version": str(version)},
+        follow_redirects=False,
+    )
+    assert assigned.status_code == 303
+    with case.portal.reading() as session:
+        username = session.get(User, int(first))
+        assert username is not None
+    expert = expert_client(case, username.username)
+    version, token = case_form(expert, f"/expert/{case.application_id}")
+    declined = expert.post(
+        f"/expert/{case.application_id}/recuse",
+        data={"csrf_token": token, "expected_version": str(version), "reason": "曾任该企业技术顾问"},
+        follow_redirects=False,
+    )
+    assert declined.status_code == 303
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    replace = _options(page, f"replace-{first}")
+    assert (str(barred_id), True, f"{barred}（利益冲突：已申报与申报单位存在利益关系，不可指派）") in replace
+    assert not replace[0][1] and first not in [value for value, _, _ in replace]

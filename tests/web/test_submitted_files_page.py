@@ -1,7 +1,8 @@
 """The reviewer's case page after an amendment replaced a file, on both backends: the file first
 submitted is listed as an earlier version of its submission and downloads, the changes are said
 per slot by the form's label, and neither another district's reviewer nor another enterprise
-can fetch it."""
+can fetch it. The enterprise reads its last submission's files apart from an amendment's, and the
+expert the earlier files as the reviewer does."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import html
 import re
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from portal_helpers import (
     PDF,
     client_of,
@@ -20,6 +22,7 @@ from portal_helpers import (
     register,
     staff,
 )
+from review_helpers import BUREAU, ReviewedCase, assign, declare, expert_client, pass_to_experts
 
 __all__ = ["portal_app"]
 
@@ -33,23 +36,33 @@ def _visible(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", body)))
 
 
-def test_the_reviewer_sees_and_downloads_what_the_first_submission_sent(portal_app: FastAPI) -> None:
-    portal = portal_app.state.portal
-    enterprise, application_id = enterprise_with_case(portal_app)
-    reviewer = client_of(portal_app)
-    login(reviewer, staff(portal, "reviewer", district="haizhu"))
+def _returned(app: FastAPI) -> tuple[TestClient, TestClient, int]:
+    """A case the district returned for its budget; the enterprise's and the reviewer's clients."""
+    enterprise, application_id = enterprise_with_case(app)
+    reviewer = client_of(app)
+    login(reviewer, staff(app.state.portal, "reviewer", district="haizhu"))
     assert fire(reviewer, application_id, "accept") == 303
     assert fire(reviewer, application_id, "return_for_amendment", "合同未盖章", sections="budget") == 303
+    return enterprise, reviewer, application_id
 
-    # The enterprise takes the unsigned contract out and sends the signed one.
+
+def _swap_contract(enterprise: TestClient, application_id: int, action_name: str) -> None:
+    """The enterprise takes the unsigned contract out and puts the signed one in (`action_name`:
+    save the amendment, or submit it)."""
     form = enterprise.get(f"/applications/{application_id}/edit").text
     [remove] = re.findall(r'name="action" value="(remove:\d+:investment_evidence)"', form)
     action, token = edit_target(enterprise, application_id)
     assert enterprise.post(action, data={**BUDGET, "csrf_token": token, "action": remove}).status_code == 200
     action, token = edit_target(enterprise, application_id)
     signed = [("attachment:investment_evidence", ("合同-盖章.pdf", AMENDED, "application/pdf"))]
-    sent = enterprise.post(action, data={**BUDGET, "csrf_token": token, "action": "submit"}, files=signed)
-    assert sent.status_code == 200, sent.text[-2000:]
+    sent = enterprise.post(action, data={**BUDGET, "csrf_token": token, "action": action_name}, files=signed)
+    assert sent.status_code in (200, 303), sent.text[-2000:]
+
+
+def test_the_reviewer_sees_and_downloads_what_the_first_submission_sent(portal_app: FastAPI) -> None:
+    portal = portal_app.state.portal
+    enterprise, reviewer, application_id = _returned(portal_app)
+    _swap_contract(enterprise, application_id, "submit")
 
     page = reviewer.get(f"/review/{application_id}").text
     earlier = page.split("此前提交的文件")[1].split("<h2")[0]
@@ -79,3 +92,48 @@ def test_the_reviewer_sees_and_downloads_what_the_first_submission_sent(portal_a
     # The owner reads its own earlier file as it reads the current ones.
     own = enterprise.get(f"/applications/{application_id}/attachments/{attachment_id}")
     assert own.status_code == 200 and own.content == PDF
+
+
+def test_the_enterprise_reads_its_submission_apart_from_its_amendment_and_the_expert_the_earlier_file(
+    portal_app: FastAPI,
+) -> None:
+    enterprise, reviewer, application_id = _returned(portal_app)
+    _swap_contract(enterprise, application_id, "save")
+
+    page = enterprise.get(f"/applications/{application_id}").text
+    sent, pending = page.split('id="submitted-title"')[1].split("修改中，尚未提交的文件")
+    # What the submission sent stays listed, the contract marked as taken out of the amendment …
+    assert re.findall(r'/attachments/\d+">([^<]+)<', sent) == ["budget.xlsx", "合同.pdf"]
+    assert re.search(r">合同\.pdf</a> <span[^>]*>修改中已移除<", sent) and sent.count("修改中已移除") == 1
+    # … and the new file is listed apart, as not yet submitted.
+    pending = pending.split("<h2")[0]
+    assert re.findall(r'/attachments/\d+">([^<]+)<', pending) == ["合同-盖章.pdf"]
+    assert "重新提交后才会送审" in pending
+    enterprise.cookies.set("lang", "en")
+    english = _visible(enterprise.get(f"/applications/{application_id}").text)
+    assert (
+        "Taken out in your amendment" in english and "Files in your amendment, not yet submitted" in english
+    )
+    assert "investment_evidence" not in english
+
+    # Resubmitted and passed to the panel, the expert lists the replaced contract as the reviewer does.
+    action, token = edit_target(enterprise, application_id)
+    sent_again = enterprise.post(action, data={**BUDGET, "csrf_token": token, "action": "submit"})
+    assert sent_again.status_code == 200, sent_again.text[-2000:]
+    case = ReviewedCase(portal_app, application_id, enterprise, client_of(portal_app), "", reviewer)
+    case.bureau_name = staff(case.portal, "reviewer", bureau=BUREAU)
+    login(case.bureau, case.bureau_name)
+    pass_to_experts(case.portal, application_id, {"district": reviewer, "bureau": case.bureau})
+    name, _ = assign(case)
+    expert = expert_client(case, name)
+    declare(expert, application_id)
+    page = expert.get(f"/expert/{application_id}").text
+    earlier = page.split("此前提交的文件")[1].split("<h2")[0]
+    [(url, file_name)] = re.findall(rf'href="(/expert/{application_id}/attachments/\d+)">([^<]+)<', earlier)
+    assert file_name == "合同.pdf" and "此前提交" in earlier and "第1次提交" in earlier
+    assert "投资凭证（合同、发票）" in earlier
+    download = expert.get(url)
+    assert download.status_code == 200 and download.content == PDF
+    expert.cookies.set("lang", "en")
+    english = _visible(expert.get(f"/expert/{application_id}").text)
+    assert "Files from earlier submissions" in english and "submission 1" in english

@@ -24,7 +24,7 @@ from portal.services import applications as app_service
 from portal.services import auto_grant, decisions, enterprises, grants
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_per_return, reopened_sections
-from portal.services.case_files import CaseFile, case_files, download_case_file, file_library
+from portal.services.case_files import CaseFile, case_files, download_case_file, file_library, submitted_files
 from portal.services.enterprises import profile_facts
 from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.verified import UNVERIFIED
@@ -135,7 +135,9 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
 
 
 def _submitted(portal: Any, actor: Actor, application: Application, lang: str) -> dict[str, Any]:
-    """What the enterprise last submitted, read-only: the answers, when, and the files in each slot."""
+    """What the enterprise last submitted, read-only: the answers, when, and the files that
+    submission sent (`submitted_files`), not those an amendment under way has put in their place;
+    those are listed apart, and a sent file the amendment took out is marked so."""
     assert application.id is not None
     versions = app_service.answer_versions(portal, actor, application.id)
     sent = [v for v in versions if v.submitted]
@@ -143,12 +145,17 @@ def _submitted(portal: Any, actor: Actor, application: Application, lang: str) -
         return {"submitted": None}
     spec = portal.forms.get(application.measure_id)
     rows, _ = answer_rows(spec, sent, lang)
+    record = submitted_files(portal, actor, application.id)
+    last = record.of(record.count)
+    now = case_files(portal, actor, application.id)
     return {
         "submitted": {
             "version": sent[-1].version,
             "at": portal.clock.in_words(sent[-1].created_at, lang),
             "answers": rows,
-            "files": case_files(portal, actor, application.id),
+            "files": last,
+            "removed": [item.id for item in last if item not in now],
+            "pending": [item for item in now if item not in last],
             "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
         }
     }
@@ -207,10 +214,16 @@ def form_page(
             }
     files = attached_files(portal, actor, application.id)
     attached = _names(files)
-    if check:
-        errors = submission_problems(portal, actor, application.id, spec, values, attached, t) | errors
-    errors = in_form_order(spec, errors)
     long_form = len(spec.sections) >= LONG_FORM_SECTIONS
+    # The task list needs them as `check` does: a section with any of them is not complete.
+    problems = (
+        submission_problems(portal, actor, application.id, spec, values, attached, t)
+        if check or long_form
+        else {}
+    )
+    if check:
+        errors = problems | errors
+    errors = in_form_order(spec, errors)
     context = {
         "actor": actor,
         "case": case_row(portal, application, t),
@@ -224,7 +237,7 @@ def form_page(
         "refusal": refusal.said_in(lang) if refusal is not None else None,
         "refusal_unverified": refusal is not None and refusal.code == UNVERIFIED,
         "errors_note": t(note) if note and errors else None,
-        "tasks": section_statuses(spec, values, attached, lang, reopen, today=portal.today())
+        "tasks": section_statuses(spec, values, attached, lang, reopen, problems | errors)
         if long_form
         else None,
         # The day the date inputs' `min` and `max` are drawn from (a field's `not_after: today`).

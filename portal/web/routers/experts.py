@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from portal.services import applications as app_service
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for, list_applications_for
-from portal.services.case_files import case_files, download_case_file
+from portal.services.case_files import case_files, download_case_file, submitted_files
 from portal.services.case_titles import case_parties
 from portal.services.errors import ValidationFailed
 from portal.web.case_views import answer_rows, case_row, label
@@ -48,16 +48,19 @@ def my_cases(request: Request, actor: ExpertUser) -> HTMLResponse:
 
 
 def _file(request: Request, actor: Actor, application_id: int) -> dict[str, Any]:
-    """What a declared expert reads: answers, attachments, the trace at submission (read-only)."""
+    """What a declared expert reads: answers, attachments (and what earlier submissions sent, as the
+    reviewer sees it), the trace at submission (read-only)."""
     portal = portal_of(request)
     lang = request_lang(request)
     application = get_application_for(portal, actor, application_id)
     spec = portal.forms.get(application.measure_id)
     answers, _ = answer_rows(spec, app_service.answer_versions(portal, actor, application_id), lang)
     trace = application.eligibility_trace or {}
+    files = case_files(portal, actor, application_id)
     return {
         "answers": answers,
-        "attachments": case_files(portal, actor, application_id),
+        "attachments": files,
+        "earlier_files": submitted_files(portal, actor, application_id).earlier(files),
         "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
         "trace_outcome": trace.get("outcome"),
         "trace": [

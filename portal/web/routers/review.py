@@ -28,7 +28,6 @@ from portal.services.case_files import (
     case_files,
     download_case_file,
     enterprises_by_id,
-    expert_roster,
     judged_today,
     submitted_files,
 )
@@ -159,7 +158,9 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         "audit": audit_rows(portal, trail, steps, stages, t),
         "kept": kept_comment(request, application_id),
         "errors": {},
-        "experts": expert_roster(portal, actor) if workflow.state(application.state).kind == "expert" else [],
+        "experts": expert_service.panel_candidates(portal, actor, application_id)
+        if workflow.state(application.state).kind == "expert"
+        else [],
         **outcome_context(request, actor, application),
         **panel_context(request, actor, application),
         **notice_context(request, actor, application),
@@ -305,6 +306,7 @@ def assign_expert(
     """Put an expert on the panel; the service refuses (409 page, with the reason) a conflicted one."""
     portal = portal_of(request)
     expert_service.assign_expert(portal, actor, application_id, expert_id, expected_version)
-    name = next(e.display_name for e in expert_roster(portal, actor) if e.id == expert_id)
+    members = expert_service.panel_view(portal, actor, application_id).members
+    name = next(m.name for m in members if m.expert_id == expert_id)
     flash(request, "flash.expert_assigned", name=name)
     return RedirectResponse(f"/review/{application_id}", status_code=303)
