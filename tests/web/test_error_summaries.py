@@ -114,6 +114,38 @@ def test_register_names_each_field(portal_app: FastAPI) -> None:
     assert summary(english.text)["field-uscc"].startswith(EN("auth.uscc") + ": ")
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_register_says_every_problem_at_once_in_page_order(portal_app: FastAPI, lang: str) -> None:
+    """A bad e-mail and differing passwords come back with the other fields' problems, not in a
+    second round; the summary lists the fields as the page shows them."""
+    client = client_of(portal_app)
+    client.cookies.set("lang", lang)
+    data = {"csrf_token": csrf_of(client, "/register"), "uscc": "123", "name": "", "district": "",
+            "ai_track": "mars", "username": "ab", "display_name": "", "email": "clerk@example",
+            "password": "short", "password2": "other"}  # fmt: skip
+    refused = client.post("/register", data=data)
+    assert refused.status_code == 422
+    lines = summary(refused.text)
+    order = [
+        "uscc",
+        "name",
+        "district",
+        "ai_track",
+        "username",
+        "display_name",
+        "email",
+        "password",
+        "password2",
+    ]
+    assert list(lines) == [f"field-{name}" for name in order]
+    assert (
+        re.findall(r'<(?:input|select)[^>]*\bid="field-([a-z_0-9]+)"', refused.text) == order
+    )  # as on the page
+    said = ZH if lang == "zh" else EN
+    assert lines["field-email"].endswith(said("auth.error.email"))
+    assert lines["field-password2"].endswith(said("auth.error.password_mismatch"))
+
+
 def test_password_change_and_reset_name_their_fields(portal_app: FastAPI) -> None:
     client = client_of(portal_app)
     username, _ = register(client)
