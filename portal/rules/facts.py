@@ -241,13 +241,14 @@ _N = TypeVar("_N", int, Decimal)
 
 def _in_range(spec: FactSpec, number: _N) -> _N:
     """`number` if it lies within the fact's `min`/`max`; FactError("range") names the range."""
-    if (spec.minimum is not None and number < spec.minimum) or (
-        spec.maximum is not None and number > spec.maximum
-    ):
-        low = "" if spec.minimum is None else spec.minimum
-        high = "" if spec.maximum is None else spec.maximum
-        raise FactError(spec.qualified, f"lies in [{low}, {high}], got {number}", "range")
-    return number
+    low, high = spec.minimum, spec.maximum
+    if (low is None or number >= low) and (high is None or number <= high):
+        return number
+    if low is not None and high is not None:
+        allowed = f"between {low} and {high}"
+    else:
+        allowed = f"at least {low}" if low is not None else f"at most {high}"
+    raise FactError(spec.qualified, f"must be {allowed}, got {number}", "range")
 
 
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")

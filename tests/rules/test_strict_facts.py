@@ -80,7 +80,7 @@ def test_only_a_date_fact_may_say_past(tmp_path: Path) -> None:
 def test_a_number_outside_its_facts_range_is_refused(fact: str, value: object) -> None:
     """facts.yaml's `min`/`max`: a score is out of 100, a loan runs at least a month."""
     entity, name = fact.split(".")
-    with pytest.raises(FactError, match=r"lies in \[") as refused:
+    with pytest.raises(FactError, match=r"must be (between 0 and 100|at least 1), got") as refused:
         FACTS.parse({entity: {name: value}})
     assert (refused.value.fact, refused.value.reason) == (fact, "range")
 

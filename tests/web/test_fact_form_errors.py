@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from portal_helpers import client_of, csrf_of, portal_app, profile_form, register
 
+from portal.rules import load_pack
 from portal.services.context import Portal
+from portal.web.i18n import Translator
+from portal.web.self_check import refusal_text
 
 __all__ = ["portal_app"]
 
@@ -166,3 +170,12 @@ def test_the_profile_summary_lists_fields_in_page_order(portal_app: FastAPI) -> 
         f"{facts.get('enterprise.registered_on').label.zh}：日期不能晚于今天。",
         f"{facts.get('enterprise.employees').label.zh}：请填写整数，如 120。",
     ]
+
+
+def test_a_refused_number_names_the_ends_its_fact_has() -> None:
+    """Two ends say both; one end says that one (a loan term of at least one month)."""
+    pack = load_pack(Path(__file__).resolve().parents[2] / "rules")
+    score, term = pack.facts.get("enterprise.innovation_score"), pack.facts.get("loan.term_months")
+    assert refusal_text(Translator("zh"), score, "range") == "请填写 0 至 100 之间的数。"
+    assert refusal_text(Translator("en"), term, "range") == "This cannot be less than 1."
+    assert refusal_text(Translator("zh"), term, "negative") == "不能为负数。"
