@@ -82,3 +82,15 @@ def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _strings(item, f"{path}[{index}]")
+
+
+_EMAIL: Final = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}")
+
+
+def is_email_address(text: str) -> bool:
+    """Whether `text` has an e-mail address's shape (name@domain.tld), at most 254 characters.
+
+    Every form that takes an address uses this one test, so a typo is refused where it is typed,
+    at once with the form's other problems, not found out when the mail bounces.
+    """
+    return len(text) <= 254 and _EMAIL.fullmatch(text) is not None

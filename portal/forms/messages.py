@@ -25,8 +25,13 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
     "maximum": {"zh": "不能大于 {limit}。", "en": "Must be at most {limit}."},
     "exclusiveMaximum": {"zh": "必须小于 {limit}。", "en": "Must be less than {limit}."},
     "multipleOf": {"zh": "最多保留到 {limit}。", "en": "Use steps of {limit}."},
-    "minLength": {"zh": "至少 {limit} 个字符。", "en": "Use at least {limit} characters."},
-    "maxLength": {"zh": "最多 {limit} 个字符。", "en": "Use at most {limit} characters."},
+    # Lengths in 字, as the forms' help texts give them ("50 至 2000 字"); `length` has both ends.
+    "minLength": {"zh": "至少 {limit} 字。", "en": "Use at least {limit:,} characters."},
+    "maxLength": {"zh": "最多 {limit} 字。", "en": "Use at most {limit:,} characters."},
+    "length": {
+        "zh": "请填写 {limit[0]} 至 {limit[1]} 字。",
+        "en": "Use {limit[0]:,} to {limit[1]:,} characters.",
+    },
     "pattern": {"zh": "格式不正确。", "en": "This value is not in the expected format."},
     "enum": {"zh": "请从列表中选择。", "en": "Choose one of the listed options."},
     "const": {"zh": "请确认此项。", "en": "Please confirm this item."},

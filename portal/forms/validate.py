@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -19,18 +19,17 @@ from jsonschema.exceptions import ValidationError
 from portal.forms.errors import FieldError
 from portal.forms.messages import message
 from portal.locales import long_date
+from portal.numerals import plain_number, read_decimal
 from portal.uscc import is_valid_uscc
 
 if TYPE_CHECKING:
     from portal.forms.model import FieldSpec, FormSpec
 
-_INTEGER = re.compile(r"-?\d+")
-_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
-_GROUPED_DECIMAL = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 # Beyond 10^18 no amount or count in this policy is real, and jsonschema's `multipleOf` on a
 # larger Decimal exceeds the default 28-digit precision and raises instead of answering.
 _MAX_ADJUSTED_EXPONENT = 17
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_LENGTHS = frozenset({"minLength", "maxLength"})
 _TRUE = frozenset({"true", "on", "1", "yes"})
 _FALSE = frozenset({"false", "off", "0", "no"})
 
@@ -70,15 +69,8 @@ def _coerce_number(value: object) -> Decimal:
         raise _Rejected("type.number")
     if isinstance(value, int | Decimal):
         return _bounded(Decimal(value))
-    if isinstance(value, str):
-        text = value.strip()
-        if _GROUPED_DECIMAL.fullmatch(text):
-            text = text.replace(",", "")
-        if _DECIMAL.fullmatch(text):
-            try:
-                return _bounded(Decimal(text))
-            except InvalidOperation:
-                pass
+    if isinstance(value, str) and (number := read_decimal(value)) is not None:
+        return _bounded(number)
     raise _Rejected("type.number")
 
 
@@ -95,9 +87,9 @@ def _coerce_integer(value: object) -> int:
         return int(_bounded(Decimal(value)))
     if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return int(_bounded(value))
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+    if isinstance(value, str) and (plain := plain_number(value)) is not None and "." not in plain:
         # Bounded as a Decimal first: int() of a 5000-digit string raises ValueError.
-        return int(_bounded(Decimal(value.strip())))
+        return int(_bounded(Decimal(plain)))
     raise _Rejected("type.integer")
 
 
@@ -178,6 +170,9 @@ def _translate(spec: FormSpec, error: ValidationError, lang: str) -> list[FieldE
         key = f"type.{limit if isinstance(limit, str) else limit[0]}"
     elif keyword == "format":
         key = f"format.{limit}"
+    elif keyword in _LENGTHS and isinstance(error.schema, Mapping) and error.schema.keys() >= _LENGTHS:
+        # Said as the field's help says it (50 至 2000 字), whichever end was missed.
+        key, limit = "length", (error.schema["minLength"], error.schema["maxLength"])
     else:
         key = keyword
     return [FieldError(".".join(path), _field_message(f, keyword, key, lang, limit))]

@@ -47,12 +47,20 @@ _NON_NEGATIVE = ("money", "int")
 
 
 def fact_range(spec: FactSpec) -> Interval:
-    """What a supplied fact can be when it is missing (FactDictionary.parse enforces these)."""
+    """What a supplied fact can be when it is missing (FactDictionary.parse enforces these):
+    its type's range (money and counts are never negative, a share lies in [0, 1]) narrowed by
+    its own `min`/`max`."""
+    low: Decimal | int | None = None
+    high: Decimal | int | None = None
     if spec.type in _NON_NEGATIVE:
-        return (0, None)
-    if spec.type == "ratio" and spec.unit == "share":
-        return (0, 1)
-    return UNBOUNDED
+        low = 0
+    elif spec.type == "ratio" and spec.unit == "share":
+        low, high = 0, 1
+    if spec.minimum is not None:
+        low = spec.minimum if low is None else max(low, spec.minimum)
+    if spec.maximum is not None:
+        high = spec.maximum if high is None else min(high, spec.maximum)
+    return (low, high)
 
 
 def table_range(table: Table) -> Interval:

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from portal.rules.errors import FactError, FormulaError, RuleFileError
 from portal.rules.formula import (
@@ -30,6 +31,7 @@ from portal.rules.yaml_loader import YMap, load_yaml
 FACT_TYPES = ("bool", "int", "money", "ratio", "date", "enum", "text")
 UNITS = ("yuan", "person", "ratio", "share", "count", "year", "month", "date", "none")
 MONEY_PLACES = 2  # yuan to the fen
+_NUMBER_TYPES = ("int", "money", "ratio")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class FactSpec:
     line: int = 0
     # A date that has happened (`past: true` in facts.yaml): never after the day it is stated.
     past: bool = False
+    # A number's natural range (`min`/`max` in facts.yaml, inclusive): a score out of 100, a
+    # term of at least one month. `parse` refuses a value outside it, as a typing error.
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
 
     @property
     def qualified(self) -> str:
@@ -198,20 +204,20 @@ def _coerce(spec: FactSpec, value: object) -> object:
             raise FactError(
                 spec.qualified, f"a share lies between 0 and 1 (0.05 means 5%), got {value}", "share"
             )
-        return number
+        return _in_range(spec, number)
     if kind == "int":
         if type(value) is int:  # already whole: the checks of `_decimal` and below, without a Decimal
             if abs(value) >= _LARGEST:
                 raise FactError(spec.qualified, f"implausibly large: {value}", "too_large")
             if value < 0:
                 raise FactError(spec.qualified, f"cannot be negative, got {value}", "negative")
-            return value
+            return _in_range(spec, value)
         number, _ = _decimal(spec, value)
         if number != number.to_integral_value():
             raise FactError(spec.qualified, f"expected a whole number, got {value}", "whole")
         if number < 0:
             raise FactError(spec.qualified, f"cannot be negative, got {value}", "negative")
-        return int(number)
+        return _in_range(spec, int(number))
     if kind == "date":
         if isinstance(value, date) and not hasattr(value, "hour"):
             return value
@@ -228,6 +234,21 @@ def _coerce(spec: FactSpec, value: object) -> object:
     if kind == "enum" and value not in spec.values:
         raise FactError(spec.qualified, f"{value!r} is not one of {', '.join(spec.values)}", "choice")
     return value
+
+
+_N = TypeVar("_N", int, Decimal)
+
+
+def _in_range(spec: FactSpec, number: _N) -> _N:
+    """`number` if it lies within the fact's `min`/`max`; FactError("range") names the range."""
+    low, high = spec.minimum, spec.maximum
+    if (low is None or number >= low) and (high is None or number <= high):
+        return number
+    if low is not None and high is not None:
+        allowed = f"between {low} and {high}"
+    else:
+        allowed = f"at least {low}" if low is not None else f"at most {high}"
+    raise FactError(spec.qualified, f"must be {allowed}, got {number}", "range")
 
 
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -287,7 +308,7 @@ def load_facts(path: Path) -> FactDictionary:
 
 def _read_spec(path: Path, entity: str, name: str, entity_map: YMap) -> FactSpec:
     r = Reader(path, entity_map[name], f"{entity}.{name}", entity_map.line_of(name))
-    r.only({"type", "unit", "label", "values", "formula", "past"})
+    r.only({"type", "unit", "label", "values", "formula", "past", "min", "max"})
     kind = r.choice("type", FACT_TYPES)
     unit = r.choice("unit", UNITS, default="none")
     label = r.text("label")
@@ -310,7 +331,24 @@ def _read_spec(path: Path, entity: str, name: str, entity_map: YMap) -> FactSpec
     past = r.raw("past") is True
     if r.has("past") and (kind != "date" or not past):
         raise r.error("past", "only a date fact may say `past: true`")
-    return FactSpec(entity, name, kind, unit, label, values, formula, formula_text, r.line(), past)
+    minimum, maximum = _bound(r, kind, "min"), _bound(r, kind, "max")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise r.error("min", f"min {minimum} is above max {maximum}")
+    return FactSpec(
+        entity, name, kind, unit, label, values, formula, formula_text, r.line(), past, minimum, maximum
+    )
+
+
+def _bound(r: Reader, kind: str, key: str) -> Decimal | None:
+    """A number fact's `min` or `max`, when it gives one."""
+    if not r.has(key):
+        return None
+    value = r.raw(key)
+    if kind not in _NUMBER_TYPES:
+        raise r.error(key, f"only a number fact ({', '.join(_NUMBER_TYPES)}) may have a {key}")
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise r.error(key, f"{key} is a number, got {value!r}")
+    return Decimal(value)
 
 
 def _check_formulas(dictionary: FactDictionary) -> None:

@@ -404,7 +404,15 @@ def _check_typed(column: FactSpec, kind: str, ref: str, label: str) -> tuple[str
         )
         if column.unit == "share":  # as for text, and in FactDictionary.parse
             tests.append((f"NOT ({ref} BETWEEN 0 AND 1)", "a share lies between 0 and 1"))
+    tests += _range_tests(column, ref)
     return _cases(tests, ref, label, f"CAST({ref} AS VARCHAR)"), _typed(column, ref, typed=True)
+
+
+def _range_tests(column: FactSpec, number: str) -> list[tuple[str, str]]:
+    """As in FactDictionary.parse: a number outside the fact's own `min`/`max` (facts.yaml)."""
+    outside = [f"{number} < {column.minimum}"] if column.minimum is not None else []
+    outside += [f"{number} > {column.maximum}"] if column.maximum is not None else []
+    return [(" OR ".join(outside), "outside the allowed range")] if outside else []
 
 
 def _cases(tests: list[tuple[str, str]], ref: str, label: str, shown: str) -> str:
@@ -428,6 +436,7 @@ def _check(column: FactSpec, ref: str, label: str) -> str:
             tests = [
                 (f"regexp_full_match({ref}, '-[0-9]+')", "must not be negative"),
                 (f"NOT regexp_full_match({ref}, '[0-9]{{1,18}}')", "not a whole number"),
+                *_range_tests(column, f"try_cast({ref} AS BIGINT)"),
             ]
         case "money" | "ratio":
             # As in FactDictionary.parse: money is never negative, a ratio may be (a loss margin).
@@ -449,6 +458,7 @@ def _check(column: FactSpec, ref: str, label: str) -> str:
                         "a share lies between 0 and 1",
                     )
                 )
+            tests += _range_tests(column, f"try_cast({ref} AS DECIMAL(38, {scale}))")
         case "date":
             tests = [
                 (
@@ -636,15 +646,18 @@ def _always_valid(column: FactSpec, kind: str, values: pa.ChunkedArray) -> bool:
     low, high = (v.as_py() for v in pc.min_max(values).values())
     if low is None:  # every value is null
         return True
+    within = (column.minimum is None or low >= column.minimum) and (
+        column.maximum is None or high <= column.maximum
+    )
     if kind == "int":
-        return bool(low >= 0)
+        return bool(low >= 0 and within)
     decimal = values.type
     scale = MONEY_SCALE if column.type == "money" else RATIO_SCALE
     fits = 0 <= decimal.scale <= scale and decimal.precision - decimal.scale <= 38 - scale
     in_range = low >= 0 if column.type == "money" else True
     if column.unit == "share":
         in_range = low >= 0 and high <= 1
-    return fits and bool(in_range)
+    return fits and bool(in_range and within)
 
 
 def _checked(table: pa.Table, checks: list[str], from_sql: list[str]) -> pa.Table:

@@ -8,7 +8,6 @@ is told by e-mail where they gave an address, and the enterprise when one is uph
 """
 
 import hashlib
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +25,7 @@ from portal.services.context import Portal
 from portal.services.decisions import effective_grant, rule_of
 from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
+from portal.text_rules import is_email_address
 from portal.workflows import Actor
 from portal.workflows.context import SYSTEM_ACTOR
 from portal.workflows.sla import timer_due_on
@@ -33,7 +33,6 @@ from portal.workflows.spec import Label
 
 MAX_NAME, MAX_CONTACT, MAX_TEXT = 100, 200, 5000
 MAX_FILE_BYTES = 10 * 1024 * 1024
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
 @dataclass(frozen=True)
@@ -192,7 +191,7 @@ def objection_problems(
             problems.append(FieldProblem(field, f"at most {limit} characters", "too_long", {"n": limit}))
         elif any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
             problems.append(FieldProblem(field, "control characters", "control"))
-    if email and (len(email) > 254 or not _EMAIL.match(email)):
+    if email and not is_email_address(email):
         problems.append(FieldProblem("email", "not an e-mail address", "email"))
     if file is not None and len(file.content) > MAX_FILE_BYTES:
         problems.append(FieldProblem("file", "over 10 MB", "file_too_large"))

@@ -27,6 +27,7 @@ from portal.services.cases import PUBLIC_ROLE
 from portal.services.context import Portal
 from portal.services.errors import FieldProblem, ValidationFailed
 from portal.services.notifications import notify
+from portal.text_rules import is_email_address
 from portal.uscc import InvalidUSCCError, validate_uscc
 
 MAX_TEXT = 100
@@ -89,7 +90,7 @@ def problems_of(
         problems.append(FieldProblem("district", f"{form.district!r} is not a district", "choice"))
     if form.ai_track is not None and form.ai_track not in portal.city.tracks.labels:
         problems.append(FieldProblem("ai_track", f"{form.ai_track!r} is not a track", "choice"))
-    if form.email and "@" not in form.email:
+    if form.email and len(form.email) <= MAX_TEXT and not is_email_address(form.email):
         problems.append(FieldProblem("email", "not an e-mail address", "email"))
     if "password" not in missing:
         weak = check_password_strength(
@@ -97,7 +98,8 @@ def problems_of(
         )
         if weak is not None:
             problems.append(FieldProblem("password", weak, f"password_{weak}"))
-        elif form.password != form.password2:
+        # Said with a weak password too: the person retypes both at once, not in a second round.
+        if form.password != form.password2:
             problems.append(FieldProblem("password2", "the passwords differ", "password_mismatch"))
     return problems
 

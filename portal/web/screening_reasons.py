@@ -23,6 +23,7 @@ _PHRASES: Final = (
     ("not a whole number", "not_int"),
     ("not a decimal number", "not_decimal"),
     ("a share lies between 0 and 1", "not_share"),
+    ("outside the allowed range", "out_of_range"),
     ("not a date (YYYY-MM-DD)", "not_date"),
     ("a control or bidi character", "control_char"),
     ("invalid USCC", "bad_uscc"),

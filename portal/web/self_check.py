@@ -8,14 +8,16 @@ once, next to its input, instead of only the first.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from portal.city import City
+from portal.numerals import plain_number
 from portal.rules import FactError
+from portal.rules.facts import FactSpec
 from portal.web.case_views import label
+from portal.web.i18n import Translator
 
 # Facts the pack's `fact_groups` leave out are grouped by type, under these catalogue headings.
 _TYPE_GROUPS = {"money": "finance", "bool": "status"}
@@ -81,13 +83,14 @@ def fact_groups(pack: Any, city: City, lang: str, only: frozenset[str] | None = 
 
 
 def parse_posted(
-    pack: Any, form: Mapping[str, str], today: dt.date
+    pack: Any, form: Mapping[str, str], today: dt.date, t: Translator
 ) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
-    """Typed facts from the posted form, and a catalogue message key per refused qualified fact.
+    """Typed facts from the posted form, and a message in the reader's language per refused fact.
 
-    The engine's FactError text is English and technical; the page shows a zh/en message that
-    says what is wrong (金额过大, 不能晚于今天) where the engine names it, else what the fact's type
-    expects. A `past` date after `today` is refused too.
+    The engine's FactError text is English and technical; the page says what is wrong (金额过大,
+    不能晚于今天, 须在 0 至 100 之间) where the engine names it, else what the fact's type expects.
+    A number is read as people type it (`portal.numerals`: full-width, grouped by thousands). A
+    `past` date after `today` is refused too.
     """
     raw: dict[str, dict[str, object]] = {}
     errors: dict[str, str] = {}
@@ -97,32 +100,41 @@ def parse_posted(
         if spec is None or spec.derived or not value:
             continue
         typed_in: object = value
-        if spec.type in _NUMBERS and _GROUPED.match(value):
-            typed_in = _SEPARATOR.sub("", value)  # 6,000,000 as people write it
+        if spec.type in _NUMBERS:
+            typed_in = plain_number(value) or value
         if spec.type == "bool":
             typed_in = {"true": True, "false": False}.get(value, value)
         try:
             parsed = pack.facts.parse({spec.entity: {spec.name: typed_in}})
         except FactError as refused:
-            errors[name] = message_of(refused.reason, spec.type)
+            errors[name] = refusal_text(t, spec, refused.reason)
             continue
         raw.setdefault(spec.entity, {}).update(parsed[spec.entity])
     for name in pack.facts.after(raw, today):
-        errors[name] = message_of("future", "date")
+        errors[name] = t(message_of("future", "date"))
     return raw, errors
 
 
 # What the engine's refusal reasons say to a person; any other reason falls back to the type's.
 _REASONS = frozenset({"too_large", "places", "share", "future", "negative"})
-# Digits grouped by thousands with ASCII or full-width commas or spaces: read without them.
-_NUMBERS = frozenset({"money", "int"})
-_GROUPED = re.compile(r"^-?\d{1,3}(?:[,，\s]\d{3})+(?:\.\d+)?$")
-_SEPARATOR = re.compile(r"[,，\s]")
+_NUMBERS = frozenset({"money", "int", "ratio"})
 
 
 def message_of(reason: str, fact_type: str) -> str:
     """The catalogue key for a refused fact: its reason where people have words for it."""
     return f"check.invalid.{reason}" if reason in _REASONS else f"check.invalid.{fact_type}"
+
+
+def refusal_text(t: Translator, spec: FactSpec, reason: str) -> str:
+    """A refused fact's message; a value out of the fact's range names the range (0 至 100)."""
+    if reason != "range":
+        return t(message_of(reason, spec.type))
+    low, high = spec.minimum, spec.maximum
+    if low is not None and high is not None:
+        return t("check.invalid.range", min=t.number(low), max=t.number(high))
+    if low is not None:
+        return t("check.invalid.min", min=t.number(low))
+    return t("check.invalid.max", max=t.number(high))
 
 
 def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:

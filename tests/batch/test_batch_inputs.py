@@ -223,6 +223,27 @@ def test_a_typed_share_outside_zero_to_one_is_rejected(real_pack: Pack, tmp_path
     assert column.to_pylist() == shares[:3]
 
 
+def test_a_number_outside_its_facts_range_is_rejected_as_the_profile_refuses_it(
+    real_pack: Pack, tmp_path: Path
+) -> None:
+    """facts.yaml's `min`/`max` hold in batch screening too, for text and for typed columns."""
+    scores = [0, 100, 101, 150, 71]
+    text = tmp_path / "in.csv"
+    text.write_text(
+        "row_id,uscc,innovation_score\n"
+        + "".join(f"R{i},914401040000000011,{v}\n" for i, v in enumerate(scores)),
+        encoding="utf-8",
+    )
+    typed = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"innovation_score": pa.array(scores, pa.int64())}), typed)
+    for path in (text, typed):
+        data = _read(real_pack, path)
+        assert [(r.row, r.reason) for r in data.rejects] == [
+            (3, "innovation_score: outside the allowed range (101)"),
+            (4, "innovation_score: outside the allowed range (150)"),
+        ], path
+
+
 def test_pieces_count_rows_across_pieces(fixture_pack: Pack, tmp_path: Path) -> None:
     path = tmp_path / "in.parquet"
     pq.write_table(pa.table({"employees": pa.array([1, 2, 3, -4, 5], pa.int64())}), path)

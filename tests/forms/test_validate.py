@@ -61,13 +61,14 @@ def test_float_money_is_refused(hte: FormSpec) -> None:
         ({"revenue": "-1"}, "revenue", "不能小于 0。", "Must be at least 0."),
         ({"revenue": "1.005"}, "revenue", "最多保留到 0.01。", "Use steps of 0.01."),
         ({"employees": "0"}, "employees", "不能小于 1。", "Must be at least 1."),
+        # A length with both ends says both, as the help does, whichever end was missed.
         (
             {"enterprise_name": "x" * 101},
             "enterprise_name",
-            "最多 100 个字符。",
-            "Use at most 100 characters.",
+            "请填写 2 至 100 字。",
+            "Use 2 to 100 characters.",
         ),
-        ({"enterprise_name": "x"}, "enterprise_name", "至少 2 个字符。", "Use at least 2 characters."),
+        ({"enterprise_name": "x"}, "enterprise_name", "请填写 2 至 100 字。", "Use 2 to 100 characters."),
         ({"tech_field": "astrology"}, "tech_field", "请从列表中选择。", "Choose one of the listed options."),
         (
             {"contact_email": "not-an-email"},
@@ -112,6 +113,38 @@ def test_maximum_is_checked(forms: dict[str, FormSpec]) -> None:
     spec = forms["subsidy.ai_scenario_demo"]
     result = {e.path: e.message for e in spec.validate({"requested_amount": "5000000.01"}, today=TODAY)}
     assert result["requested_amount"] == "不能大于 5000000。"
+
+
+@pytest.mark.parametrize(
+    ("lang", "help_says", "error_says"),
+    [
+        ("zh", "50 至 2000 字", "请填写 50 至 2000 字。"),
+        ("en", "50 to 2,000 characters", "Use 50 to 2,000 characters."),
+    ],
+)
+def test_a_length_error_speaks_like_the_fields_help(
+    forms: dict[str, FormSpec], lang: str, help_says: str, error_says: str
+) -> None:
+    """项目简介's help gives its length in 字; its error says the same bounds the same way."""
+    spec = forms["subsidy.ai_scenario_demo"]
+    summary = spec.fields["summary"]
+    assert summary.help is not None and help_says in summary.help.get(lang)
+    for typed in ("太短", "长" * 2001):
+        result = {e.path: e.message for e in spec.validate({"summary": typed}, lang, today=TODAY)}
+        assert result["summary"] == error_says
+
+
+def test_full_width_digits_from_a_chinese_keyboard_are_read(hte: FormSpec) -> None:
+    """An IME types １２０ and ４０，０００，０００．００: read as the ASCII number (portal.numerals)."""
+    typed, problems = hte.coerce(
+        {**VALID, "revenue": "４０，０００，０００．５０", "employees": "１２０", "st_staff": "４０"}
+    )
+    assert problems == []
+    assert (typed["revenue"], typed["employees"], typed["st_staff"]) == (Decimal("40000000.50"), 120, 40)
+    assert errors(hte, revenue="－５") == {"revenue": "不能小于 0。"}  # read, then refused for what it is
+    assert errors(hte, employees="１２，３４") == {
+        "employees": "请填写整数。"
+    }  # a decimal comma? not guessed
 
 
 def test_errors_follow_form_order_one_per_field(hte: FormSpec) -> None:

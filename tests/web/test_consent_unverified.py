@@ -20,15 +20,16 @@ __all__ = ["portal_app"]
 BANK = "consent_gate_bank"
 WORDS = {
     "zh": {
-        "title": "企业身份核验通过后才能授权银行查询",
-        "what": "请在“企业身份核验”页面上传营业执照和授权书",
-        "link": "前往企业身份核验",
+        # The verification page by the menu's name for it (身份核验 / Verification).
+        "title": "身份核验通过后才能授权银行查询",
+        "what": "请在“身份核验”页面上传营业执照和授权书",
+        "link": "前往身份核验",
         "refused": "您的授权未被记录。",
     },
     "en": {
         "title": "You can grant banks consent once your enterprise is verified",
-        "what": "Upload the business licence and the authorisation letter",
-        "link": "Go to enterprise verification",
+        "what": "Upload the business licence and the authorisation letter on the Verification page",
+        "link": "Go to Verification",
         "refused": "Your consent was not recorded.",
     },
 }

@@ -114,6 +114,38 @@ def test_register_names_each_field(portal_app: FastAPI) -> None:
     assert summary(english.text)["field-uscc"].startswith(EN("auth.uscc") + ": ")
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_register_says_every_problem_at_once_in_page_order(portal_app: FastAPI, lang: str) -> None:
+    """A bad e-mail and differing passwords come back with the other fields' problems, not in a
+    second round; the summary lists the fields as the page shows them."""
+    client = client_of(portal_app)
+    client.cookies.set("lang", lang)
+    data = {"csrf_token": csrf_of(client, "/register"), "uscc": "123", "name": "", "district": "",
+            "ai_track": "mars", "username": "ab", "display_name": "", "email": "clerk@example",
+            "password": "short", "password2": "other"}  # fmt: skip
+    refused = client.post("/register", data=data)
+    assert refused.status_code == 422
+    lines = summary(refused.text)
+    order = [
+        "uscc",
+        "name",
+        "district",
+        "ai_track",
+        "username",
+        "display_name",
+        "email",
+        "password",
+        "password2",
+    ]
+    assert list(lines) == [f"field-{name}" for name in order]
+    assert (
+        re.findall(r'<(?:input|select)[^>]*\bid="field-([a-z_0-9]+)"', refused.text) == order
+    )  # as on the page
+    said = ZH if lang == "zh" else EN
+    assert lines["field-email"].endswith(said("auth.error.email"))
+    assert lines["field-password2"].endswith(said("auth.error.password_mismatch"))
+
+
 def test_password_change_and_reset_name_their_fields(portal_app: FastAPI) -> None:
     client = client_of(portal_app)
     username, _ = register(client)
@@ -189,7 +221,8 @@ def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> No
     declare(client, case.application_id)
     first = case.portal.rubric.criteria[0]
     version, token = case_form(client, f"/expert/{case.application_id}")
-    form = {**score_form(case, "85"), f"score:{first.id}": "150", f"comment:{first.id}": "很" * 3000}
+    # The other criteria's scores typed on a Chinese keyboard (８５．５) are read, not refused.
+    form = {**score_form(case, "８５．５"), f"score:{first.id}": "150", f"comment:{first.id}": "很" * 3000}
     data = {"csrf_token": token, "expected_version": str(version), **form}
     refused = client.post(f"/expert/{case.application_id}/score", data=data)
     assert refused.status_code == 422 and at_top(refused.text)
@@ -200,6 +233,7 @@ def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> No
             f"comment-{first.id}": f"{first.label.zh}（评审意见）：",
         },
     )
+    assert len(summary(refused.text)) == 2
     english = client.post(f"/expert/{case.application_id}/score", data=data, cookies={"lang": "en"})
     lines = summary(english.text)
     assert lines[f"score-{first.id}"] == f"{first.label.en} (Score): The score must be between 0 and 100."
@@ -209,10 +243,15 @@ def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> No
 def test_an_objection_and_the_granted_amount_name_their_fields(portal_app: FastAPI) -> None:
     case = to_expert_review(portal_app)  # the amount is set during review, before the notice shows it
     version, token = case_form(case.bureau, f"/review/{case.application_id}")
-    grant = {"csrf_token": token, "expected_version": str(version), "granted_amount": "99999999999"}
+    # Typed on a Chinese keyboard: read as 99999999999, then refused for what it is.
+    grant = {
+        "csrf_token": token,
+        "expected_version": str(version),
+        "granted_amount": "９９，９９９，９９９，９９９",
+    }
     too_much = case.bureau.post(f"/review/{case.application_id}/grant", data=grant)
     assert too_much.status_code == 422 and at_top(too_much.text)
-    assert 'value="99999999999"' in too_much.text  # what was typed is kept
+    assert 'value="９９，９９９，９９９，９９９"' in too_much.text  # what was typed is kept
     assert_names(
         too_much.text,
         {"granted_amount": ZH("grant.field.granted_amount") + "：核定金额不得超过企业的申请金额"},

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from portal_helpers import client_of, csrf_of, portal_app, profile_form, register
 
+from portal.rules import load_pack
 from portal.services.context import Portal
+from portal.web.i18n import Translator
+from portal.web.self_check import refusal_text
 
 __all__ = ["portal_app"]
 
@@ -105,3 +110,72 @@ def test_grouped_digits_are_read_and_words_are_named_as_not_a_number(portal_app:
     # Only the head-count is refused, and not for being "negative".
     assert lines == [f"{employees.label.zh}：请填写整数，如 120。"], lines
     assert "负数" not in html
+
+
+def _profile_post(client: TestClient, **changes: str) -> Response:
+    token = csrf_of(client, "/profile")
+    data = {**profile_form(**changes), "csrf_token": token}
+    return client.post("/profile", data=data, follow_redirects=False)
+
+
+def test_the_profile_refuses_a_score_out_of_its_range_at_the_field(portal_app: FastAPI) -> None:
+    """facts.yaml's `max: 100`: 150 is named at the field and in the summary, zh and en; nothing saved."""
+    portal: Portal = portal_app.state.portal
+    score = portal.pack.facts.get("enterprise.innovation_score")
+    client = client_of(portal_app)
+    register(client)
+    before = client.get("/profile").text
+    refused = _profile_post(client, **{"enterprise.innovation_score": "150"})
+    assert refused.status_code == 422
+    assert _summary(refused.text) == [f"{score.label.zh}：请填写 0 至 100 之间的数。"]
+    assert re.search(r'id="f-enterprise-innovation_score"[^>]*aria-invalid="true"', refused.text)
+    assert 'value="150"' in refused.text  # kept as typed, to be corrected
+    client.cookies.set("lang", "en")
+    english = _profile_post(client, **{"enterprise.innovation_score": "１５０"})
+    assert _summary(english.text) == [f"{score.label.en}: Enter a number from 0 to 100."]
+    client.cookies.set("lang", "zh")
+    assert client.get("/profile").text == before  # no version was written
+
+
+def test_the_profile_reads_full_width_digits(portal_app: FastAPI) -> None:
+    """An IME's １２３ and ５０．５ are the numbers they show; a decimal comma is refused, not guessed."""
+    portal: Portal = portal_app.state.portal
+    employees = portal.pack.facts.get("enterprise.employees")
+    client = client_of(portal_app)
+    register(client)
+    saved = _profile_post(
+        client,
+        **{"enterprise.innovation_score": "８５", "enterprise.revenue": "１２，３４５，６７８．５０"},
+    )
+    assert saved.status_code == 303, _summary(saved.text)
+    page = client.get("/profile").text
+    assert 'value="85"' in page and 'value="12345678.50"' in page
+    refused = _profile_post(client, **{"enterprise.employees": "１２，３４"})
+    assert _summary(refused.text) == [f"{employees.label.zh}：请填写整数，如 120。"]
+
+
+def test_the_profile_summary_lists_fields_in_page_order(portal_app: FastAPI) -> None:
+    """A future registration date (checked after the others) still comes first, as on the page."""
+    portal: Portal = portal_app.state.portal
+    facts = portal.pack.facts
+    client = client_of(portal_app)
+    register(client)
+    refused = _profile_post(
+        client, **{"enterprise.registered_on": "2031-05-01", "enterprise.employees": "abc"}
+    )
+    page = refused.text
+    fields = re.findall(r'<input id="(f-enterprise-(?:registered_on|employees))"', page)
+    assert fields == ["f-enterprise-registered_on", "f-enterprise-employees"]  # the page's order
+    assert _summary(page) == [
+        f"{facts.get('enterprise.registered_on').label.zh}：日期不能晚于今天。",
+        f"{facts.get('enterprise.employees').label.zh}：请填写整数，如 120。",
+    ]
+
+
+def test_a_refused_number_names_the_ends_its_fact_has() -> None:
+    """Two ends say both; one end says that one (a loan term of at least one month)."""
+    pack = load_pack(Path(__file__).resolve().parents[2] / "rules")
+    score, term = pack.facts.get("enterprise.innovation_score"), pack.facts.get("loan.term_months")
+    assert refusal_text(Translator("zh"), score, "range") == "请填写 0 至 100 之间的数。"
+    assert refusal_text(Translator("en"), term, "range") == "This cannot be less than 1."
+    assert refusal_text(Translator("zh"), term, "negative") == "不能为负数。"

@@ -264,6 +264,8 @@ def test_signed_out_visitors_go_to_the_login_page(portal_app: FastAPI) -> None:
          "Unified social credit code: not a valid USCC (12\\u202e3)"),
         ("en", "rd_expense: more than 6 decimal places or too large (0.1234567)",
          "R&D expense of the latest year: too many decimal places or too large (0.1234567)"),
+        ("zh", "innovation_score: outside the allowed range (150)",
+         "高新技术企业创新能力评价得分（满分100）：超出该项允许的取值范围（150）"),
         ("zh", "a reason in no known shape", "a reason in no known shape"),
     ],
 )  # fmt: skip

@@ -8,12 +8,13 @@ language.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from portal.numerals import read_decimal
 from portal.services import decisions, grants
 from portal.services.errors import NotFound, ValidationFailed
 from portal.web.flash import flash
@@ -49,9 +50,8 @@ def set_grant(
     portal = portal_of(request)
     t = Translator(request_lang(request))
     values = {"granted_amount": granted_amount, "granted_reason": granted_reason}
-    try:
-        amount = Decimal(granted_amount.strip().replace(",", ""))
-    except InvalidOperation:
+    amount = read_decimal(granted_amount)  # as typed: full-width, grouped by thousands
+    if amount is None:
         return _case_page(
             request,
             actor,

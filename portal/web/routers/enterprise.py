@@ -25,7 +25,7 @@ from portal.services.enterprises import profile_facts
 from portal.services.errors import ValidationFailed
 from portal.services.payee import PayeeAccount, kept_account, set_account
 from portal.web.flash import flash
-from portal.web.i18n import request_lang
+from portal.web.i18n import Translator, request_lang
 from portal.web.security import require_csrf
 from portal.web.self_check import fact_groups, message_of, parse_posted
 from portal.web.session_auth import EnterpriseUser, portal_of
@@ -143,7 +143,8 @@ async def save_profile(request: Request, actor: EnterpriseUser) -> Response:
 def _save_profile(request: Request, actor: EnterpriseUser, form: FormData) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     portal = portal_of(request)
-    parsed, errors = parse_posted(portal.pack, values, portal.today())
+    t = Translator(request_lang(request))
+    parsed, errors = parse_posted(portal.pack, values, portal.today(), t)
     latest = enterprises.latest_profile(portal, actor)
     version = latest.version if latest else None
     if errors:
@@ -154,7 +155,7 @@ def _save_profile(request: Request, actor: EnterpriseUser, form: FormData) -> Re
     try:
         saved = enterprises.save_confirmed_profile(portal, actor, facts, version)
     except ValidationFailed as failed:
-        errors = {p.path: message_of(p.code, "text") for p in failed.errors}
+        errors = {p.path: t(message_of(p.code, "text")) for p in failed.errors}
         return _profile_page(
             request, actor, own_enterprise(request, actor), values, errors, version, status_code=422
         )

@@ -12,13 +12,14 @@ An expert with a conflict refuses the case instead, and the lead unit replaces t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from portal.numerals import read_decimal
 from portal.services import applications as app_service
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for, list_applications_for
@@ -211,12 +212,11 @@ async def score(
         raw = str(form.get(f"score:{criterion.id}", "")).strip()
         note = str(form.get(f"comment:{criterion.id}", "")).strip()
         values[f"score:{criterion.id}"], values[f"comment:{criterion.id}"] = raw, note
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
+        value = read_decimal(raw)  # as typed: full-width digits too
+        if value is None:
             errors[f"score:{criterion.id}"] = t("expert.error.number", max=top)
         else:
-            if not value.is_finite() or not (0 <= value <= top):
+            if not (0 <= value <= top):
                 errors[f"score:{criterion.id}"] = t("expert.error.range", max=top)
             elif value != value.quantize(Decimal("0.01")):
                 errors[f"score:{criterion.id}"] = t("expert.error.decimals")

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from portal.rules import Rule
 from portal.services.self_checks import record_self_check
-from portal.web.i18n import request_lang
+from portal.web.i18n import Translator, request_lang
 from portal.web.security import require_csrf
 from portal.web.self_check import fact_groups, parse_posted, present_results
 from portal.web.session_auth import optional_actor, portal_of
@@ -78,16 +78,18 @@ async def self_check(request: Request) -> HTMLResponse:
     client = request.client.host if request.client else "unknown"
     retry_after = request.app.state.check_limiter.hit(client)
     if retry_after is not None:
-        busy = _page(request, values, {"form": "check.error.rate_limited"}, None, measure, status_code=429)
+        t = Translator(request_lang(request))
+        busy = _page(request, values, {"form": t("check.error.rate_limited")}, None, measure, status_code=429)
         busy.headers["Retry-After"] = str(retry_after)
         return busy
     pack = request.app.state.pack
-    facts, errors = parse_posted(pack, values, portal_of(request).today())
+    t = Translator(request_lang(request))
+    facts, errors = parse_posted(pack, values, portal_of(request).today(), t)
     try:
         on = dt.date.fromisoformat(values.get("on", "").strip())
     except ValueError:
         on = portal_of(request).today()
-        errors["on"] = "check.invalid.date"
+        errors["on"] = t("check.invalid.date")
     if errors:
         return _page(request, values, errors, None, measure, status_code=422)
     lang = request_lang(request)
