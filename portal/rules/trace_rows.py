@@ -28,7 +28,6 @@ class TraceRow:
 
     kind: RowKind
     depth: int
-    number: str  # "3", "3.2": where the row sits, for a letter's numbered table
     outcome: str  # pass | fail | unknown, of the criterion or of the whole group
     covered: bool
     entry: Mapping[str, Any]  # the trace entry (id, message, source, ...); empty for a group
@@ -54,28 +53,24 @@ def trace_rows(criteria: Node | None, entries: Sequence[Mapping[str, Any]]) -> l
     """
     by_id = {str(entry.get("id")): entry for entry in entries}
     if criteria is None or [leaf.id for leaf in leaves(criteria)] != [str(e.get("id")) for e in entries]:
-        return [
-            TraceRow("criterion", 0, str(place), str(entry.get("outcome")), False, entry)
-            for place, entry in enumerate(entries, 1)
-        ]
+        return [TraceRow("criterion", 0, str(entry.get("outcome")), False, entry) for entry in entries]
     rows: list[TraceRow] = []
     tops = criteria.children if isinstance(criteria, AllOf) else (criteria,)
-    for place, node in enumerate(tops, 1):
-        _add(node, 0, str(place), False, by_id, rows)
+    for node in tops:
+        _add(node, 0, False, by_id, rows)
     return rows
 
 
 def _add(
     node: Node,
     depth: int,
-    number: str,
     covered: bool,
     by_id: Mapping[str, Mapping[str, Any]],
     rows: list[TraceRow],
 ) -> None:
     own = _TEXT[_verdict(node, by_id)]
     if isinstance(node, Leaf):
-        rows.append(TraceRow("criterion", depth, number, own, covered, by_id[node.id]))
+        rows.append(TraceRow("criterion", depth, own, covered, by_id[node.id]))
         return
     kind: RowKind
     children: tuple[Node, ...]
@@ -84,10 +79,10 @@ def _add(
     else:
         assert isinstance(node, AllOf | AnyOf)
         kind, children = "any" if isinstance(node, AnyOf) else "all", node.children
-    rows.append(TraceRow(kind, depth, number, own, covered, {}))
+    rows.append(TraceRow(kind, depth, own, covered, {}))
     settled = covered or (kind == "any" and own == "pass")
-    for place, child in enumerate(children, 1):
-        _add(child, depth + 1, f"{number}.{place}", settled, by_id, rows)
+    for child in children:
+        _add(child, depth + 1, settled, by_id, rows)
 
 
 def _verdict(node: Node, by_id: Mapping[str, Mapping[str, Any]]) -> bool | None:
