@@ -48,7 +48,10 @@ def letter_data_dict(letter: LetterData) -> dict[str, Any]:
         "trace": [
             {
                 "criterion_id": line.criterion_id,
+                "kind": line.kind,
+                "depth": line.depth,
                 "outcome": line.outcome,
+                "covered": line.covered,
                 "message": {"zh": line.message_zh, "en": line.message_en},
                 "source": line.source,
             }

@@ -1,4 +1,4 @@
-"""Locale formatting for letters: yuan, ratios and plain numbers, through Babel.
+"""Locale formatting for letters: yuan and plain numbers through Babel, ratios as pages write them.
 
 Letters write money by zh_CN conventions (¥1,000,000.00) in Chinese and Babel's `en` patterns in
 English, where the yuan sign reads CN¥ so it cannot be taken for yen. Dates are
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal
 
 from portal.documents.model import BenefitKind, Language
 from portal.locales import BABEL_LOCALES
+from portal.rules.display import format_threshold
 
 
 def format_amount(amount: Decimal, kind: BenefitKind, lang: Language) -> str:
@@ -22,9 +23,8 @@ def format_amount(amount: Decimal, kind: BenefitKind, lang: Language) -> str:
     text: str
     if kind == "money":
         text = format_currency(amount, "CNY", locale=locale)
-    elif kind == "ratio":
-        # Ratios are fractions in the rule files (0.5 means 50 %); show up to two decimals of a percent.
-        text = format_percent(amount, format="#,##0.##%", locale=locale)
+    elif kind == "ratio":  # a fraction in the rule files (0.5 means 50 %), as every page writes it
+        text = format_threshold(amount, "ratio", lang)
     else:
         text = format_decimal(amount, locale=locale)
     return text

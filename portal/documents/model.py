@@ -21,6 +21,8 @@ APPEALABLE_KINDS: frozenset[str] = frozenset({"rejection", "suspension", "revoca
 Language = Literal["zh", "en"]
 BenefitKind = Literal["money", "ratio", "number"]
 CriterionOutcome = Literal["pass", "fail", "unknown"]
+# A criterion, or the heading of a group of the lines below it ("any one of the following").
+TraceKind = Literal["criterion", "any", "all", "not"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +49,34 @@ class BenefitLine:
 
 @dataclass(frozen=True, slots=True)
 class TraceLine:
-    """One criterion the decision relied on, with the legal source it cites."""
+    """One criterion the decision relied on, with the legal source it cites, or a group's heading.
+
+    The lines after a group's heading with a greater `depth` are its members. `covered` marks a
+    line inside an "any one of" group that another option meets: not met, and not needed.
+    A heading's words come from the letter's wording, so it carries no id or message.
+    """
 
     criterion_id: str
     message_zh: str
     message_en: str
     outcome: CriterionOutcome
     source: str = ""
+    kind: TraceKind = "criterion"
+    depth: int = 0
+    covered: bool = False
 
     def __post_init__(self) -> None:
-        _require_text(
-            f"trace line {self.criterion_id!r}",
-            criterion_id=self.criterion_id,
-            message_zh=self.message_zh,
-            message_en=self.message_en,
-        )
+        if self.kind not in get_args(TraceKind):
+            raise ValueError(f"trace line {self.criterion_id!r}: kind must be one of {get_args(TraceKind)}")
+        if self.kind == "criterion":
+            _require_text(
+                f"trace line {self.criterion_id!r}",
+                criterion_id=self.criterion_id,
+                message_zh=self.message_zh,
+                message_en=self.message_en,
+            )
+        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
+            raise ValueError(f"trace line {self.criterion_id!r}: depth must be an int of at least 0")
         if self.outcome not in get_args(CriterionOutcome):
             raise ValueError(
                 f"trace line {self.criterion_id!r}: outcome must be one of {get_args(CriterionOutcome)}"

@@ -11,6 +11,7 @@ keeps it close lives in `speedups`; the QR code is printed as a bitmap (see `qr_
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -27,6 +28,7 @@ from portal.documents.templating import document_environment
 from portal.documents.verification import qr_png
 from portal.documents.wording import wording_for
 from portal.locales import long_date
+from portal.rules.trace_rows import reads
 
 PDF_VARIANT = "pdf/a-3b"
 
@@ -134,16 +136,10 @@ def _context(letter: LetterData) -> dict[str, Any]:
         ]
         if show_benefits
         else [],
-        "trace": [
-            {
-                "message": line.message_zh if zh else line.message_en,
-                "outcome": _shown_outcome(letter, line.outcome),
-                "result": t[f"result.{_shown_outcome(letter, line.outcome)}"],
-                "source": line.source,
-            }
-            for line in letter.trace
-        ],
+        "trace": _trace_rows(letter, t),
         "trace_source": _shared_source(letter),
+        # The longer "not met (another option is met)" gets a wider result column.
+        "trace_covered": any(line.covered and line.outcome != "pass" for line in letter.trace),
         "qr_data_uri": "data:image/png;base64," + base64.b64encode(qr_png(letter.verify_url)).decode("ascii"),
     }
 
@@ -151,13 +147,33 @@ def _context(letter: LetterData) -> dict[str, Any]:
 def _shared_source(letter: LetterData) -> str:
     """The one legal source every criterion cites, said once above the annex table; "" when the
     criteria cite different sources (then each row keeps its own in a column)."""
-    sources = {line.source for line in letter.trace}
+    sources = {line.source for line in letter.trace if line.kind == "criterion"}  # a heading cites none
     return sources.pop() if len(sources) == 1 else ""
 
 
-def _shown_outcome(letter: LetterData, outcome: str) -> str:
-    """On an approval, a criterion that did not pass belongs to an alternative the enterprise
-    did not need (the rule was met on another path), so it reads "not used", not "not met"."""
-    if letter.kind != "rejection" and letter.outcome == "eligible" and outcome != "pass":
-        return "not_used"
-    return outcome
+def _trace_rows(letter: LetterData, t: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The annex table's rows, numbered by depth (1, 2, 2.1, 2.2, 3): a group's heading in the
+    letter's words, and an option its group did not need read as such, never as a bare 不符合."""
+    rows: list[dict[str, Any]] = []
+    place: list[int] = []
+    for line in letter.trace:
+        del place[line.depth + 1 :]
+        place += [0] * (line.depth + 1 - len(place))
+        place[line.depth] += 1
+        shown = reads(line.outcome, line.covered)
+        if line.kind == "criterion":
+            message = line.message_zh if letter.lang == "zh" else line.message_en
+        else:
+            message = t[f"group.{line.kind}"]
+        rows.append(
+            {
+                "number": ".".join(str(n) for n in place),
+                "kind": line.kind,
+                "depth": line.depth,
+                "message": message,
+                "outcome": shown,
+                "result": t[f"result.{shown}"],
+                "source": line.source,
+            }
+        )
+    return rows

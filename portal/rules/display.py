@@ -1,12 +1,13 @@
-"""How values read in hints and trace messages: ratios in %, money in 万元 (zh) or CNY (en).
+"""How values read in hints, trace messages and catalogue cards: ratios in %, money in 万元 (zh) or
+CNY (en). This is the one formatter of ratios for people: 50%, 12.5%, never 50.0%.
 
 Numbers are rounded for people, but never so far that a failing value reads like its threshold:
 the decimals grow until the value, the thresholds and the gap all show as different numbers, so
-a failing 39.99 % prints as "39.99%，需 ≥ 40.00%", never as "40.0%，需 ≥ 40.0%". Rounding is
-half-up (四舍五入) and done here. Babel gives each locale's symbols (read once); the digits are
-laid out by Python's own format specification (or `str`, below a thousand), which is what
-Babel's `#,##0.##` patterns do for these symbols at a twentieth of the cost (a hint is formatted
-per enterprise; `tests/rules/test_display.py` checks the two agree).
+a failing 39.99 % prints as "39.99%，需 ≥ 40%", never as "40%，需 ≥ 40%". Trailing zeros are
+dropped. Rounding is half-up (四舍五入) and done here. Babel gives each locale's symbols (read
+once); the digits are laid out by Python's own format specification (or `str`, below a
+thousand), which is what Babel's `#,##0.##` pattern does for these symbols at a twentieth of the
+cost (a hint is formatted per enterprise; `tests/rules/test_display.py` checks the two agree).
 """
 
 from collections.abc import Mapping, Sequence
@@ -41,17 +42,15 @@ _SPECS = tuple(f",.{digits}f" for digits in range(_MOST_DIGITS + 1))
 
 @dataclass(frozen=True, slots=True)
 class _Style:
-    """One way of showing a number: its decimal shift, unit text, and default decimals.
+    """One way of showing a number: its decimal shift, unit text, and most decimals by default.
 
-    `fixed` styles always show their decimals ("4.0%", as the issue's hints read); the others
-    drop trailing zeros ("5,000万元", "CNY 1,250.5").
+    Trailing zeros are dropped ("50%", "5,000万元", "CNY 1,250.5").
     """
 
     shift: int
     before: str
     after: str
     digits: int
-    fixed: bool
 
     def scaled(self, number: Decimal) -> Decimal:
         return number.scaleb(self.shift)
@@ -66,11 +65,11 @@ class _Style:
 
     def text(self, shown: Decimal, digits: int, lang: str) -> str:
         """A number already scaled and rounded to `digits` decimals, with its unit."""
-        return f"{self.before}{layout(shown, digits, self.fixed, lang)}{self.after}"
+        return f"{self.before}{layout(shown, digits, lang)}{self.after}"
 
 
-def layout(number: Decimal | int, digits: int, fixed: bool, lang: str) -> str:
-    """Babel's `#,##0.00` (fixed) or `#,##0.##` for a number quantized to `digits`, in `lang`'s symbols.
+def layout(number: Decimal | int, digits: int, lang: str) -> str:
+    """Babel's `#,##0.##` for a number quantized to `digits`, in `lang`'s symbols.
 
     Below a thousand no group separator shows, and `str` writes the same digits as the format
     specification at a fifth of the cost (a hint lays out three numbers per failed comparison);
@@ -82,18 +81,18 @@ def layout(number: Decimal | int, digits: int, fixed: bool, lang: str) -> str:
         text = str(number)
     else:
         text = format(number, _SPECS[digits])
-    if not fixed and digits:
+    if digits:
         text = text.rstrip("0").rstrip(".")
     symbols = _SYMBOLS[lang] if lang in _SYMBOLS else _SYMBOLS["zh"]
     return text if symbols is None else text.translate(symbols)
 
 
-_RATIO = _Style(2, "", "%", 1, True)
-_RATIO_GAP = {"zh": _Style(2, "", " 个百分点", 1, True), "en": _Style(2, "", " percentage points", 1, True)}
-_MONEY_EN = _Style(0, "CNY ", "", 2, False)
-_MONEY_WAN = _Style(-4, "", "万元", 2, False)
-_MONEY_YUAN = _Style(0, "", "元", 2, False)
-_PLAIN = _Style(0, "", "", 2, False)
+_RATIO = _Style(2, "", "%", 1)
+_RATIO_GAP = {"zh": _Style(2, "", " 个百分点", 1), "en": _Style(2, "", " percentage points", 1)}
+_MONEY_EN = _Style(0, "CNY ", "", 2)
+_MONEY_WAN = _Style(-4, "", "万元", 2)
+_MONEY_YUAN = _Style(0, "", "元", 2)
+_PLAIN = _Style(0, "", "", 2)
 
 
 _SCALED_KINDS = frozenset({"ratio", "money"})  # the kinds `_style` does not show as plain numbers
@@ -171,7 +170,7 @@ def format_shortfall(
     """
     if type(value) is int and type(expected) is int and type(gap) is int and kind not in _SCALED_KINDS:
         # Whole numbers in a plain style: every differing one shows apart with no decimals.
-        return layout(value, 0, False, lang), layout(expected, 0, False, lang), layout(gap, 0, False, lang)
+        return layout(value, 0, lang), layout(expected, 0, lang), layout(gap, 0, lang)
     seen, bound, short = _number(value), _number(expected), _number(gap)
     if seen is None or bound is None or short is None:
         digits = digits_for(value, [expected], kind, lang, gap)

@@ -217,7 +217,7 @@ def _shown(info: LeafInfo, value: object, lang: str, digits: int) -> str:
 
 
 def failure_hint(record: CriterionResult, lang: str) -> str:
-    """e.g. 研发费用占比 3.9%，需 ≥ 4.0%（差 0.1 个百分点）."""
+    """e.g. 研发费用占比 3.9%，需 ≥ 4%（差 0.1 个百分点）."""
     info = record.info
     kind, label, op = info.kind, info.label.get(lang), info.leaf.op
     zh = lang == "zh"

@@ -28,6 +28,7 @@ from portal.documents.formatting import format_amount
 from portal.documents.model import BenefitKind, CriterionOutcome, Language, LetterKind
 from portal.documents.verification import normalize_verification_code
 from portal.rules import Rule
+from portal.rules.trace_rows import trace_rows
 from portal.services.access import Case, CaseRow, is_lead_unit_staff, load_visible
 from portal.services.context import Portal
 from portal.services.decision_records import recorded_decision
@@ -262,17 +263,22 @@ def _benefit_lines(rule: Rule, benefit: dict[str, Any] | None) -> list[BenefitLi
     return lines
 
 
-def _trace_lines(trace: dict[str, Any] | None) -> list[TraceLine]:
+def _trace_lines(rule: Rule, trace: dict[str, Any] | None) -> list[TraceLine]:
+    """The stored trace in the groups of the rule version it was judged on, as the pages draw it."""
     lines = []
-    for item in (trace or {}).get("criteria", []):
-        message = item.get("message") or {}
+    for row in trace_rows(rule.criteria, list((trace or {}).get("criteria", []))):
+        text = row.entry.get("message") or {}
+        zh, en = (str(text.get("zh") or "—"), str(text.get("en") or "—")) if row.entry else ("", "")
         lines.append(
             TraceLine(
-                criterion_id=str(item["id"]),
-                message_zh=str(message.get("zh") or "—"),
-                message_en=str(message.get("en") or "—"),
-                outcome=cast(CriterionOutcome, item["outcome"]),
-                source=str(item.get("source") or ""),
+                criterion_id=str(row.entry.get("id") or ""),
+                message_zh=zh,
+                message_en=en,
+                outcome=cast(CriterionOutcome, row.outcome),
+                source=str(row.entry.get("source") or ""),
+                kind=row.kind,
+                depth=row.depth,
+                covered=row.covered,
             )
         )
     return lines
@@ -334,7 +340,7 @@ def letter_data(
         verification_code=verification_code,
         verify_url=f"{portal.public_base_url}/verify/{verification_code}",
         benefits=_benefit_lines(rule, decision.benefit) if kind != "rejection" else [],
-        trace=_trace_lines(decision.trace),
+        trace=_trace_lines(rule, decision.trace),
         supersedes_code=supersedes_code,
         zone=portal.clock.zone,
         subject=subject,

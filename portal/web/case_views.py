@@ -16,6 +16,7 @@ from portal.clock import Clock
 from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transition
 from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
+from portal.rules.trace_rows import TraceRow, trace_rows
 from portal.services.amendments import RETURN_EVENT
 from portal.services.case_files import SlotChange
 from portal.services.context import Portal
@@ -285,21 +286,46 @@ def file_change_rows(
     ]
 
 
-def trace_comparison(stored: Mapping[str, Any] | None, now: Mapping[str, Any], lang: str) -> dict[str, Any]:
+def drawn_trace(pack: Pack, measure_id: str, trace: Mapping[str, Any] | None) -> list[TraceRow]:
+    """A stored or fresh trace in its rule version's groups (flat when the pack lost that version)."""
+    version = (trace or {}).get("version")
+    tree = next((rule.criteria for rule in pack.versions(measure_id) if rule.version == version), None)
+    return trace_rows(tree, list((trace or {}).get("criteria", [])))
+
+
+def trace_lines(rows: Sequence[TraceRow], lang: str) -> list[dict[str, Any]]:
+    """What a page prints of each row: its words (a group's come from its kind), depth and result."""
+    return [
+        {
+            "kind": row.kind,
+            "depth": row.depth,
+            "message": label(row.entry.get("message") or {}, lang) if row.kind == "criterion" else "",
+            "outcome": row.reads,
+        }
+        for row in rows
+    ]
+
+
+def trace_comparison(
+    pack: Pack, measure_id: str, stored: Mapping[str, Any] | None, now: Mapping[str, Any], lang: str
+) -> dict[str, Any]:
     """The criteria as judged at submission next to a fresh evaluation, differences flagged.
 
-    Criteria are matched by position within the rule's criteria list; a changed rule version
-    can reorder them, which then shows as differences, and that is the point of the check.
+    Rows are matched by position in the drawn trace; a changed rule version can regroup or
+    reorder them, which then shows as differences, and that is the point of the check.
     """
-    stored_criteria = list((stored or {}).get("criteria", []))
-    now_criteria = list(now.get("criteria", []))
+    before_rows = trace_lines(drawn_trace(pack, measure_id, stored), lang)
+    after_rows = trace_lines(drawn_trace(pack, measure_id, now), lang)
     rows = []
-    for index in range(max(len(stored_criteria), len(now_criteria))):
-        before = stored_criteria[index] if index < len(stored_criteria) else {}
-        after = now_criteria[index] if index < len(now_criteria) else {}
+    for index in range(max(len(before_rows), len(after_rows))):
+        before = before_rows[index] if index < len(before_rows) else {}
+        after = after_rows[index] if index < len(after_rows) else {}
+        shown = after or before
         rows.append(
             {
-                "message": label(after.get("message") or before.get("message") or {}, lang),
+                "kind": shown["kind"],
+                "depth": shown["depth"],
+                "message": after.get("message") or before.get("message") or "",
                 "stored": before.get("outcome"),
                 "now": after.get("outcome"),
                 "differs": before.get("outcome") != after.get("outcome"),

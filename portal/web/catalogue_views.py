@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.rules.display import format_threshold
 from portal.services.catalogue import Entry
-from portal.web.amounts import amount_text
 from portal.web.i18n import Translator
 
 
@@ -19,7 +19,7 @@ def entry_view(entry: Entry, t: Translator) -> dict[str, Any]:
     rule = entry.rule
     offers = []
     for offer in entry.offers:
-        shown = amount_text(offer.amount, offer.kind, lang)
+        shown = format_threshold(offer.amount, offer.kind, lang)
         offers.append(
             {
                 "label": offer.label.get(lang) if offer.label is not None else t("catalogue.gives"),

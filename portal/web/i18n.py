@@ -13,12 +13,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Final
 
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from portal.locales import BABEL_LOCALES, long_date, long_month
 from portal.messages import Lang, catalogue, normalise_lang
+from portal.rules.display import format_threshold
 
 LANG_COOKIE: Final = "lang"
 # Media types of stored files to the word for their kind (`file.kind.<kind>` in the catalogue).
@@ -66,7 +67,7 @@ class Translator:
     def percent(self, value: Decimal | str | None) -> str:
         if value is None:
             return ""
-        return str(format_percent(Decimal(value), locale=self.locale, decimal_quantization=False))
+        return format_threshold(Decimal(value), "ratio", self.lang)
 
     def date(self, value: dt.date | str | None) -> str:
         if value is None:

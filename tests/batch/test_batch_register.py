@@ -15,6 +15,7 @@ from portal.jobs.queue import OUTBOX_TASK
 from portal.settings import default_pack_dir, get_settings
 
 HIGH_TECH = {
+    "hightech_certified": True,
     "registered_on": "2018-05-10",
     "core_ip": True,
     "tech_in_key_fields": True,

@@ -185,16 +185,33 @@ def test_granted_amount_prints_with_its_label_and_capitals() -> None:
     assert "捌拾万元整" in english
 
 
-def test_an_unused_alternative_path_reads_not_used_on_an_approval() -> None:
-    unused = TraceLine(
-        "ai_revenue", "上年度人工智能业务收入超过500万元", "AI revenue above 5 million", "fail", SOURCE
-    )
-    letter = replace(APPROVAL, trace=[*APPROVAL.trace, unused])
+def test_an_any_of_group_is_drawn_as_a_group_and_an_unneeded_option_reads_as_such() -> None:
+    """Under 满足下列任一项即可 with its own result, an option the group did not need reads
+    未满足（已由其他条件满足）, never a bare 不符合 under an eligible outcome; rows are numbered by depth."""
+    group = [
+        TraceLine("", "", "", "pass", kind="any"),  # a heading cites no source of its own
+        TraceLine(
+            "ai_rd", "上年度人工智能研发投入超过500万元", "AI R&D above 5 million", "pass", SOURCE, depth=1
+        ),
+        TraceLine(
+            "ai_revenue",
+            "上年度人工智能业务收入超过500万元",
+            "AI revenue above 5 million",
+            "fail",
+            SOURCE,
+            depth=1,
+            covered=True,
+        ),
+    ]
+    letter = replace(APPROVAL, trace=[*APPROVAL.trace[:2], *group, *APPROVAL.trace[2:]])
     text = all_text(render_letter(letter))
-    assert "未采用" in text
-    assert "不符合" not in text
-    assert "ai_revenue" not in text
-    assert "Notused" in all_text(render_letter(replace(letter, lang="en")))
+    assert "3满足下列任一项即可符合" in text
+    assert "3.2上年度人工智能业务收入超过500万元未满足（已由其他条件满足）" in text
+    assert "5示范场景已建成并投入运营" in text
+    assert "序号审核项结果依据" not in text  # the criteria's one source is still said once, above
+    assert "不符合" not in text and "ai_revenue" not in text
+    english = all_text(render_letter(replace(letter, lang="en")))
+    assert "Anyoneofthefollowing" in english and "Notmet(anotheroptionismet)" in english
 
 
 def test_disbursement_letter_supersedes_the_approval() -> None:

@@ -72,6 +72,22 @@ def test_the_stored_letter_names_the_enterprise_and_the_amount_in_figures_and_ca
     assert decision["benefit"] == []
 
 
+def test_the_annex_draws_the_any_of_group_the_decision_was_met_through(world: LettersWorld) -> None:
+    """The voucher's "any one of" (AI R&D, AI revenue, certified staff) is met by R&D and staff; its
+    unmet revenue option reads as not needed, in the PDF and in the embedded decision."""
+    content = pdf_text(world.case.letter.pdf)
+    assert "2满足下列任一项即可符合" in content
+    assert "2.2上年度人工智能业务收入超过500万元未满足（已由其他条件满足）" in content
+    assert "不符合" not in content and "序号审核项结果依据" not in content  # one source, said once
+    lines = embedded_decision(world.case.letter.pdf)["trace"]
+    assert [(line["kind"], line["depth"], line["outcome"], line["covered"]) for line in lines[1:5]] == [
+        ("any", 0, "pass", False),
+        ("criterion", 1, "pass", True),
+        ("criterion", 1, "fail", True),
+        ("criterion", 1, "pass", True),
+    ]
+
+
 def test_the_database_refuses_to_rewrite_a_stored_letter(world: LettersWorld) -> None:
     with pytest.raises(DBAPIError), world.portal.transaction() as session:
         session.execute(

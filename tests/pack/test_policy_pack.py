@@ -288,3 +288,17 @@ def test_demo_enterprise_gets_a_mix_of_outcomes(pack: Pack) -> None:
     assert results["finance.credit_risk_compensation"]["benefit"] == {"compensation_ratio": "0.50"}
     assert results["procurement.first_set_reward"]["benefit"]["reward"] == "2040000.00"
     assert results["subsidy.ai_scenario_demo"]["benefit"]["max_subsidy"] == "3600000.00"
+
+
+def test_the_15_percent_rate_needs_the_high_tech_certificate(pack: Pack) -> None:
+    """The rate is for a recognised high-tech enterprise (认定办法第四条): the demo firm, which meets
+    every recognition condition, is eligible with its certificate and not without it; a firm that
+    has not said is asked for it."""
+    facts = json.loads(DEMO.read_text(encoding="utf-8"))
+    on = date(2026, 11, 27)
+    assert pack.evaluate("tax.high_tech_enterprise", pack.facts.parse(facts), on).outcome == "eligible"
+    facts["enterprise"]["hightech_certified"] = False
+    assert pack.evaluate("tax.high_tech_enterprise", pack.facts.parse(facts), on).outcome == "ineligible"
+    del facts["enterprise"]["hightech_certified"]
+    unsaid = pack.evaluate("tax.high_tech_enterprise", pack.facts.parse(facts), on)
+    assert (unsaid.outcome, unsaid.missing_facts) == ("undetermined", ["enterprise.hightech_certified"])

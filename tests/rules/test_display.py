@@ -8,6 +8,7 @@ from babel.numbers import format_decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portal.documents.formatting import format_amount
 from portal.rules import Outcome, Pack
 from portal.rules.display import (
     digits_for,
@@ -17,6 +18,7 @@ from portal.rules.display import (
     format_value,
     layout,
 )
+from portal.web.i18n import Translator
 
 ON = date(2026, 6, 1)
 
@@ -50,18 +52,18 @@ def test_an_unrounded_share_prints_with_one_decimal(pack: Pack) -> None:
     }
     result = pack.evaluate("tax.high_tech_enterprise", pack.facts.parse(facts), ON)
     assert result.outcome is Outcome.INELIGIBLE
-    assert result.hints == ["科技人员占比 9.3%，需 ≥ 10.0%（差 0.7 个百分点）"]
-    assert result.hints_in("en") == ["S&T staff share 9.3%, needs ≥ 10.0% (short by 0.7 percentage points)"]
+    assert result.hints == ["科技人员占比 9.3%，需 ≥ 10%（差 0.7 个百分点）"]
+    assert result.hints_in("en") == ["S&T staff share 9.3%, needs ≥ 10% (short by 0.7 percentage points)"]
 
 
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        ("0.3999", ("39.99%", "40.00%", "0.01 个百分点")),  # one decimal would read 40.0% vs 40.0%
-        ("0.39996", ("39.996%", "40.000%", "0.004 个百分点")),
-        ("0.39999999", ("39.999999%", "40.000000%", "0.000001 个百分点")),
-        ("0.3949", ("39.5%", "40.0%", "0.5 个百分点")),
-        ("0.38888888888888888888888889", ("38.9%", "40.0%", "1.1 个百分点")),
+        ("0.3999", ("39.99%", "40%", "0.01 个百分点")),  # one decimal would read 40% vs 40%
+        ("0.39996", ("39.996%", "40%", "0.004 个百分点")),
+        ("0.39999999", ("39.999999%", "40%", "0.000001 个百分点")),
+        ("0.3949", ("39.5%", "40%", "0.5 个百分点")),
+        ("0.38888888888888888888888889", ("38.9%", "40%", "1.1 个百分点")),
     ],
 )
 def test_a_near_miss_never_reads_as_its_threshold(value: str, shown: tuple[str, str, str]) -> None:
@@ -69,9 +71,18 @@ def test_a_near_miss_never_reads_as_its_threshold(value: str, shown: tuple[str, 
 
 
 def test_a_threshold_is_shown_exactly() -> None:
-    assert hint_parts("0.03", "0.0425", "ratio", "en") == ("3.00%", "4.25%", "1.25 percentage points")
+    assert hint_parts("0.03", "0.0425", "ratio", "en") == ("3%", "4.25%", "1.25 percentage points")
     assert format_threshold(Decimal("0.0425"), "ratio", "zh") == "4.25%"
-    assert format_threshold(Decimal("0.10"), "ratio", "zh") == "10.0%"
+
+
+@pytest.mark.parametrize(
+    ("ratio", "shown"), [("0.50", "50%"), ("0.5", "50%"), ("0.125", "12.5%"), ("0.10", "10%")]
+)
+def test_a_ratio_reads_one_way_on_cards_hints_and_letters(ratio: str, shown: str) -> None:
+    """Trailing zeros dropped, real decimals kept: a card, a hint, a page and a letter agree."""
+    amount = Decimal(ratio)
+    assert format_threshold(amount, "ratio", "zh") == format_threshold(amount, "ratio", "en") == shown
+    assert Translator("en").percent(amount) == format_amount(amount, "ratio", "en") == shown
 
 
 def test_money_reads_in_wan_or_cny_with_separators() -> None:
@@ -162,11 +173,10 @@ LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 @given(
     number=st.decimals(min_value=-(10**15), max_value=10**15, allow_nan=False, allow_infinity=False),
     digits=st.integers(min_value=0, max_value=12),
-    fixed=st.booleans(),
     lang=st.sampled_from(sorted(LOCALES)),
 )
-def test_layout_is_babels_pattern(number: Decimal, digits: int, fixed: bool, lang: str) -> None:
-    """The hot-path layout is exactly Babel's `#,##0.00` / `#,##0.##` for the locale."""
+def test_layout_is_babels_pattern(number: Decimal, digits: int, lang: str) -> None:
+    """The hot-path layout is exactly Babel's `#,##0.##` for the locale."""
     shown = number.quantize(Decimal(1).scaleb(-digits))
-    pattern = f"#,##0.{('0' if fixed else '#') * digits}" if digits else "#,##0"
-    assert layout(shown, digits, fixed, lang) == format_decimal(shown, format=pattern, locale=LOCALES[lang])
+    pattern = f"#,##0.{'#' * digits}" if digits else "#,##0"
+    assert layout(shown, digits, lang) == format_decimal(shown, format=pattern, locale=LOCALES[lang])

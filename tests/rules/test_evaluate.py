@@ -81,8 +81,8 @@ def test_hint_names_required_value_and_gap(pack: Pack) -> None:
         hightech_revenue="60000000",
     )
     assert result.outcome is Outcome.INELIGIBLE
-    assert result.hints == ["研发费用占比 3.9%，需 ≥ 4.0%（差 0.1 个百分点）"]
-    assert result.hints_in("en") == ["R&D expense ratio 3.9%, needs ≥ 4.0% (short by 0.1 percentage points)"]
+    assert result.hints == ["研发费用占比 3.9%，需 ≥ 4%（差 0.1 个百分点）"]
+    assert result.hints_in("en") == ["R&D expense ratio 3.9%, needs ≥ 4% (short by 0.1 percentage points)"]
 
 
 def test_unknown_fact_gives_undetermined_and_names_it(pack: Pack) -> None:

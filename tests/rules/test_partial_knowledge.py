@@ -77,8 +77,8 @@ def test_eligible_and_ineligible_results_have_no_potential_benefit() -> None:
 def test_the_sentence_names_labels_only() -> None:
     result = _evaluate("tax.high_tech_enterprise", {"enterprise": {"registered_on": "2020-01-01"}})
     zh, en = result.hints_in("zh")[-1], result.hints_in("en")[-1]
-    assert zh.startswith("补充") and "后，如符合条件，可享" in zh and zh.endswith("企业所得税税率 15.0%")
-    assert en.startswith("Provide ") and en.endswith("the measure grants Income-tax rate 15.0%")
+    assert zh.startswith("补充") and "后，如符合条件，可享" in zh and zh.endswith("企业所得税税率 15%")
+    assert en.startswith("Provide ") and en.endswith("the measure grants Income-tax rate 15%")
     for text in (zh, en):
         assert not re.search(r"[a-z]+\.[a-z_]+|income_tax_rate", text), text
     ceiling = _evaluate("procurement.first_set_reward", {"product": {"kind": "complete_set"}})

@@ -228,12 +228,14 @@ def submitted_case(client: TestClient, code: str, **changes: str) -> int:
     return application_id
 
 
-def enterprise_with_case(app: FastAPI, *, name: str | None = None, **answers: str) -> tuple[TestClient, int]:
+def enterprise_with_case(
+    app: FastAPI, *, name: str | None = None, profile: dict[str, str] | None = None, **answers: str
+) -> tuple[TestClient, int]:
     """A newly registered enterprise (signed in, profile saved) and its submitted application's id;
-    `answers` change the form's answers."""
+    `profile` changes the profile's fields, `answers` the form's answers."""
     client = client_of(app)
     _, code = register(client) if name is None else register(client, name=name)
-    save_profile(client)
+    save_profile(client, **(profile or {}))
     changes = answers if name is None else {"enterprise_name": name, **answers}
     return client, submitted_case(client, code, **changes)
 

@@ -54,9 +54,11 @@ def favourable_only(workflow: Workflow) -> Callable[[TransitionSpec], bool]:
     return lambda edge: is_unfavourable(workflow, edge) or is_withdrawal(workflow, edge)
 
 
-def to_expert_review(app: FastAPI, *, name: str | None = None, **answers: str) -> ReviewedCase:
+def to_expert_review(
+    app: FastAPI, *, name: str | None = None, profile: dict[str, str] | None = None, **answers: str
+) -> ReviewedCase:
     portal = app.state.portal
-    enterprise, application_id = enterprise_with_case(app, name=name, **answers)
+    enterprise, application_id = enterprise_with_case(app, name=name, profile=profile, **answers)
     district = client_of(app)
     login(district, staff(portal, "reviewer", district="haizhu"))
     bureau = client_of(app)

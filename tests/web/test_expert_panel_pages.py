@@ -257,3 +257,47 @@ def test_a_conflicted_expert_is_listed_barred_and_the_default_pick_is_assignable
     replace = _options(page, f"replace-{first}")
     assert (str(barred_id), True, f"{barred}（利益冲突：已申报与申报单位存在利益关系，不可指派）") in replace
     assert not replace[0][1] and first not in [value for value, _, _ in replace]
+
+
+def _trace_rows(page: str) -> list[str]:
+    """The trace table's rows as text: each cell's words, joined by "|"."""
+    table = page.split("<h2>资格判断记录</h2>" if "资格判断记录" in page else "<h2>Eligibility trace</h2>")[1]
+    body = table.split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        "|".join(
+            re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        )
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_the_reviewer_and_the_expert_read_an_any_of_group_as_a_group(portal_app: FastAPI) -> None:
+    """The scenario award asks for any one of AI R&D, AI revenue or six certified staff: with three
+    staff the group is met by the others, and the staff option reads as not needed, not 不符合."""
+    case = to_expert_review(portal_app, profile={"enterprise.certified_ai_staff": "3"})
+    review = _trace_rows(case.bureau.get(f"/review/{case.application_id}").text)
+    assert "满足下列任一项即可|符合|符合" in review
+    assert "持证人工智能人员不少于6人|未满足（已由其他条件满足）|未满足（已由其他条件满足）" in review
+    assert not any("不符合" in row for row in review)
+    case.bureau.cookies.set("lang", "en")
+    english = _trace_rows(case.bureau.get(f"/review/{case.application_id}").text)
+    assert "Any one of the following|Met|Met" in english
+    assert (
+        "At least 6 certified AI staff|Not met (another option is met)|Not met (another option is met)"
+        in english
+    )
+
+    name, _ = assign(case)
+    expert = expert_client(case, name)
+    declare(expert, case.application_id)
+    file = _trace_rows(expert.get(f"/expert/{case.application_id}").text)
+    assert file[1:5] == [
+        "满足下列任一项即可|符合",
+        "上年度人工智能研发投入超过500万元|符合",
+        "上年度人工智能业务收入超过500万元|符合",
+        "持证人工智能人员不少于6人|未满足（已由其他条件满足）",
+    ]
+    expert.cookies.set("lang", "en")
+    assert "At least 6 certified AI staff|Not met (another option is met)" in _trace_rows(
+        expert.get(f"/expert/{case.application_id}").text
+    )

@@ -26,7 +26,7 @@ from portal.services.access import get_application_for, list_applications_for
 from portal.services.case_files import case_files, download_case_file, submitted_files
 from portal.services.case_titles import case_parties
 from portal.services.errors import ValidationFailed
-from portal.web.case_views import answer_rows, case_row, label
+from portal.web.case_views import answer_rows, case_row, drawn_trace, label, trace_lines
 from portal.web.downloads import attachment_response
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -64,10 +64,7 @@ def _file(request: Request, actor: Actor, application_id: int) -> dict[str, Any]
         "earlier_files": submitted_files(portal, actor, application_id).earlier(files),
         "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
         "trace_outcome": trace.get("outcome"),
-        "trace": [
-            {"message": label(item.get("message") or {}, lang), "outcome": item.get("outcome")}
-            for item in trace.get("criteria", [])
-        ],
+        "trace": trace_lines(drawn_trace(portal.pack, application.measure_id, trace), lang),
     }
 
 

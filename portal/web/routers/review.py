@@ -139,7 +139,9 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         "sections": [(s.id, s.title.get(lang)) for s in spec.sections] if spec else [],
         "answers": answers,
         "diff": diff,
-        "trace": trace_comparison(application.eligibility_trace, now, lang),
+        "trace": trace_comparison(
+            portal.pack, application.measure_id, application.eligibility_trace, now, lang
+        ),
         "attachments": files,
         "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
         "earlier_files": sent.earlier(files),

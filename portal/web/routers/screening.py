@@ -22,10 +22,10 @@ from starlette.datastructures import FormData, UploadFile
 from portal.db.tables import ScreeningRun
 from portal.jobs.dispatch import run_screening
 from portal.rules import Rule
+from portal.rules.display import format_threshold
 from portal.services import screening_runs
 from portal.services.context import Portal
 from portal.services.errors import ValidationFailed
-from portal.web.amounts import amount_text
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
 from portal.web.screening_reasons import reworded
@@ -239,7 +239,7 @@ def _benefits(rule: Rule | None, row: dict[str, Any], t: Translator) -> str:
     for name, spec in rule.benefit.items():
         value = row.get(f"benefit.{name}")
         if value is not None:
-            amount = amount_text(Decimal(value), spec.type, t.lang)
+            amount = format_threshold(Decimal(value), spec.type, t.lang)
             label = spec.label.get(t.lang) if spec.label is not None else ""
             shown.append(f"{label}{t('punct.colon')}{amount}" if label else amount)
     return t("punct.semicolon").join(shown)
