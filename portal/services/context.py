@@ -161,11 +161,17 @@ def with_pack_tracks(city: City, forms: Mapping[str, FormSpec]) -> dict[str, For
             raise FormFileError(
                 spec.path,
                 "track_field",
-                f"`{spec.track_field}` labels its options; the tracks' labels come from pack.yaml value_labels",
+                f"`{spec.track_field}` labels its options; the tracks' labels come from "
+                "pack.yaml value_labels",
             )
         options = {code: Text(text.zh, text.en) for code, text in city.tracks.labels.items()}
         sections = tuple(
-            replace(s, fields=tuple(replace(f, options=options) if f.name == spec.track_field else f for f in s.fields))
+            replace(
+                s,
+                fields=tuple(
+                    replace(f, options=options) if f.name == spec.track_field else f for f in s.fields
+                ),
+            )
             for s in spec.sections
         )
         labelled[measure] = replace(spec, sections=sections)

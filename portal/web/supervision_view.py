@@ -225,14 +225,17 @@ class Board:
     def figure(
         self, key: str, headers: Iterable[str], chart: tuple[int, ...] = (1,), note: str | None = None
     ) -> Figure:
-        shown = [self.names.track_name() if h == "track" else self.t(f"supervision.th.{h}") for h in headers]
+        names = list(headers)
+        shown = [self.names.track_name() if h == "track" else self.t(f"supervision.th.{h}") for h in names]
         return Figure(
             key,
             self.t(f"supervision.fig.{key}", track=self.names.track_name(mid_sentence=True)),
             shown,
             chart=chart,
             note=self.t(note) if note else None,
-            csv_headers=[self.t.label_or(f"supervision.csv.{h}", text) for h, text in zip(headers, shown)],
+            csv_headers=[
+                self.t.label_or(f"supervision.csv.{h}", text) for h, text in zip(names, shown, strict=True)
+            ],
         )
 
     # -- sections --------------------------------------------------------------------------

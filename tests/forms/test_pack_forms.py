@@ -145,7 +145,8 @@ def test_a_track_reads_as_pack_yaml_names_it_on_every_form() -> None:
     spec = tracked[0]
     field = replace(spec.fields[spec.track_field], options={"zao": Text("造", "Manufacturing")})
     sections = tuple(
-        replace(s, fields=tuple(field if f.name == field.name else f for f in s.fields)) for s in spec.sections
+        replace(s, fields=tuple(field if f.name == field.name else f for f in s.fields))
+        for s in spec.sections
     )
     with pytest.raises(FormFileError, match=r"labels its options; the tracks' labels come from pack\.yaml"):
         with_pack_tracks(city, {spec.measure_id: replace(spec, sections=sections)})

@@ -66,7 +66,12 @@ def test_english_pages_cite_the_law_in_english(client: TestClient) -> None:
     measure = visible(client.get(f"/catalogue/{ALGORITHM}").text)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/self-check").text)
     assert token is not None
-    data = {"csrf_token": token.group(1), "measure": ALGORITHM, "on": "2026-11-27", "enterprise.district": "haizhu"}
+    data = {
+        "csrf_token": token.group(1),
+        "measure": ALGORITHM,
+        "on": "2026-11-27",
+        "enterprise.district": "haizhu",
+    }
     check = visible(client.post("/self-check", data=data).text)
     for text in (home, measure, check):
         assert cited in text and "海科工商信规字〔2024〕1号" in text

@@ -93,7 +93,9 @@ def test_less_used_links_wait_under_more(app: FastAPI, username: str, under_more
     client = TestClient(app)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
     assert token is not None
-    client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)})
+    client.post(
+        "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
+    )
     nav = _NAV.search(client.get("/").text)
     assert nav is not None
     more = _MORE.search(nav.group(0))

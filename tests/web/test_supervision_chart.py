@@ -71,7 +71,12 @@ def test_money_by_month_reads_months_in_words_and_draws_both_series(
 
 CSV_UNITS = {
     "zh": ("按时办结率", "按时办结率（比例，1 = 100%）", "用时中位数（工作日）", "用时90分位（工作日）"),
-    "en": ("On-time share", "On-time share (fraction, 1 = 100%)", "Median (working days)", "90th percentile (working days)"),
+    "en": (
+        "On-time share",
+        "On-time share (fraction, 1 = 100%)",
+        "Median (working days)",
+        "90th percentile (working days)",
+    ),
 }
 
 
@@ -87,8 +92,14 @@ def test_the_sla_csv_names_its_units_and_keeps_the_page_s_columns(
     html = client.get(f"/supervision?{PERIOD}").text
     start = html.index('id="figure-sla_by_stage"')
     table = html[start : html.index("</table>", start)]
-    page_headers = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th scope=\"col\"[^>]*>(.*?)</th>", table)]
-    rows = list(csv.reader(io.StringIO(client.get(f"/supervision.csv?figure=sla_by_stage&{PERIOD}").text.lstrip("\ufeff"))))
+    page_headers = [
+        re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th scope=\"col\"[^>]*>(.*?)</th>", table)
+    ]
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"/supervision.csv?figure=sla_by_stage&{PERIOD}").text.lstrip("\ufeff"))
+        )
+    )
     page_share, share, median, p90 = CSV_UNITS[lang]
     column = page_headers.index(page_share)
     assert rows[0] == [
