@@ -101,13 +101,16 @@ class Source:
         """The document and its article as one line in `lang`, as letters and pages cite them.
 
         Chinese runs on without a space (…〔2024〕1号第五条); a space separates Latin words only.
-        English falls back to the Chinese citation while a draft lacks its `source.en`.
+        English reads "…, Article 5", and falls back to the Chinese while a draft lacks `source.en`.
         """
         document, article = self.document, self.article
-        if lang == "en" and (self.document_en or self.article_en):
+        english = lang == "en" and bool(self.document_en or self.article_en)
+        if english:
             document, article = self.document_en, self.article_en
         if not (document and article):
             return document or article or ""
+        if english:
+            return f"{document}, {article}"
         latin = document[-1].isascii() and article[0].isascii()
         return f"{document} {article}" if latin else document + article
 
