@@ -258,7 +258,7 @@ class CompiledRule:
         values = self.facts.value_labels.get(leaf.fact, {}) if leaf.fact else {}
         message = leaf.because or self._default_message(leaf, label, kind, values)
         is_const, operand = self._operand_constant(leaf)
-        citation = self.rule.source.citation()
+        citation = self.rule.source.citations()
         return LeafInfo(leaf, message, citation, kind, label, values, operand=operand if is_const else VARIES)
 
     def _default_message(self, leaf: Leaf, label: Text, kind: str, values: Mapping[str, Text]) -> Text:

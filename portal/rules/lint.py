@@ -149,6 +149,8 @@ def _lint_rule(
     for part in ("document", "article"):
         if not getattr(rule.source, part):
             add(source_line, f"source.{part}: missing citation")
+        elif not getattr(rule.source, f"{part}_en"):
+            add(source_line, f"source.en.{part}: missing English citation (English pages cite it)")
     if rule.source.confidence in ("proposal", "unsourced", "medium") and rule.source.note is None:
         add(source_line, f"source.note: confidence {rule.source.confidence} needs a note explaining it")
     if rule.source.note is not None:

@@ -92,16 +92,31 @@ class Source:
     url: str | None
     note: Text | None
     confidence: str | None
+    # `source.en`: the document's and the article's English titles, so an English page never
+    # cites the law in Chinese; lint asks for both where the Chinese ones are given.
+    document_en: str | None = None
+    article_en: str | None = None
 
-    def citation(self) -> str:
-        """The document and its article as one line, as letters and pages cite them.
+    def citation(self, lang: str = "zh") -> str:
+        """The document and its article as one line in `lang`, as letters and pages cite them.
 
         Chinese runs on without a space (…〔2024〕1号第五条); a space separates Latin words only.
+        English reads "…, Article 5", and falls back to the Chinese while a draft lacks `source.en`.
         """
-        if not (self.document and self.article):
-            return self.document or self.article or ""
-        latin = self.document[-1].isascii() and self.article[0].isascii()
-        return f"{self.document} {self.article}" if latin else self.document + self.article
+        document, article = self.document, self.article
+        english = lang == "en" and bool(self.document_en or self.article_en)
+        if english:
+            document, article = self.document_en, self.article_en
+        if not (document and article):
+            return document or article or ""
+        if english:
+            return f"{document}, {article}"
+        latin = document[-1].isascii() and article[0].isascii()
+        return f"{document} {article}" if latin else document + article
+
+    def citations(self) -> Text:
+        """The citation in both languages."""
+        return Text(self.citation("zh"), self.citation("en"))
 
 
 @dataclass(frozen=True)
@@ -288,7 +303,10 @@ def _date(r: Reader, key: str, required: bool) -> date | None:
 
 def _source(r: Reader) -> Source:
     s = r.reader("source")
-    s.only({"document", "article", "url", "note", "confidence"})
+    s.only({"document", "article", "url", "note", "confidence", "en"})
+    en = s.reader("en") if s.has("en") else None
+    if en is not None:
+        en.only({"document", "article"})
     note_raw = s.raw("note")
     note = Text(note_raw, "") if isinstance(note_raw, str) else s.text("note", required=False)
     confidence = s.raw("confidence")
@@ -300,6 +318,8 @@ def _source(r: Reader) -> Source:
         s.text_field("url", required=False),
         note,
         None if confidence is None else str(confidence),
+        en.text_field("document", required=False) if en is not None else None,
+        en.text_field("article", required=False) if en is not None else None,
     )
 
 

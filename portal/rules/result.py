@@ -56,7 +56,7 @@ class LeafInfo:
 
     leaf: Leaf
     message: Text
-    source: str
+    source: Text  # the rule's citation, zh and en
     kind: str  # type of the subject: money, ratio, int, ...
     label: Text
     # Labels of the subject's enum values (天河区 for tianhe), so hints never show a code.
@@ -91,7 +91,8 @@ class LeafInfo:
                 "expected": fixed,
                 "outcome": text,
                 "message": message,
-                "source": self.source,
+                "source": self.source.zh,
+                "source_en": self.source.en,
             }
             for verdict, text in _VERDICT_TEXT.items()
         }
@@ -139,8 +140,8 @@ class CriterionResult:
         return self.info.message
 
     @property
-    def source(self) -> str:
-        """The legal source the criterion cites: document and article."""
+    def source(self) -> Text:
+        """The legal source the criterion cites: document and article, in zh and en."""
         return self.info.source
 
     def to_json(self) -> dict[str, object]:

@@ -7,7 +7,7 @@ The clock's time zone is the pack's (its calendar file's `timezone:`).
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from portal.db.audit import CLOCK_KEY
 from portal.db.engine import make_engine, session_scope
 from portal.documents.wording import Remedies, load_remedies
 from portal.forms import FormFileError, FormSpec, load_forms
+from portal.forms.model import Text
 from portal.rules import Pack, RuleFileError, load_pack
 from portal.rules.pack import PACK_FILE
 from portal.services.blobs import BlobStore, StoreKind, blob_store
@@ -73,8 +74,7 @@ class Portal:
         workflows = load_workflows(settings.workflows_dir)
         city = load_city(settings.pack_dir)
         check_city(city, pack, workflows, settings.pack_dir)
-        forms = load_forms(settings.forms_dir)
-        check_form_tracks(city, forms)
+        forms = with_pack_tracks(city, load_forms(settings.forms_dir))
         return cls(
             engine=engine if engine is not None else make_engine(settings.database_url),
             pack=pack,
@@ -141,9 +141,15 @@ class Portal:
                 session.expunge_all()
 
 
-def check_form_tracks(city: City, forms: Mapping[str, FormSpec]) -> None:
-    """A form's `track_field` offers only the pack's tracks: its answer is the case's track."""
-    for spec in forms.values():
+def with_pack_tracks(city: City, forms: Mapping[str, FormSpec]) -> dict[str, FormSpec]:
+    """The forms, each `track_field` labelled with pack.yaml's track labels.
+
+    Its answer is the case's track, so it offers only the pack's tracks, and under the names the
+    queue's filter, exports and figures use: a form that labels them itself is refused, so a
+    track cannot read one way on the case page and another in the filter.
+    """
+    labelled = dict(forms)
+    for measure, spec in forms.items():
         if spec.track_field is None:
             continue
         strays = sorted(set(spec.schema["properties"][spec.track_field]["enum"]) - set(city.tracks.labels))
@@ -151,6 +157,25 @@ def check_form_tracks(city: City, forms: Mapping[str, FormSpec]) -> None:
             raise FormFileError(
                 spec.path, "track_field", f"values that are not tracks of pack.yaml: {strays}"
             )
+        if spec.fields[spec.track_field].options:
+            raise FormFileError(
+                spec.path,
+                "track_field",
+                f"`{spec.track_field}` labels its options; the tracks' labels come from "
+                "pack.yaml value_labels",
+            )
+        options = {code: Text(text.zh, text.en) for code, text in city.tracks.labels.items()}
+        sections = tuple(
+            replace(
+                s,
+                fields=tuple(
+                    replace(f, options=options) if f.name == spec.track_field else f for f in s.fields
+                ),
+            )
+            for s in spec.sections
+        )
+        labelled[measure] = replace(spec, sections=sections)
+    return labelled
 
 
 def check_city(city: City, pack: Pack, workflows: Mapping[str, Workflow], pack_dir: Path) -> None:

@@ -39,7 +39,7 @@ def entry_view(entry: Entry, t: Translator) -> dict[str, Any]:
         "documents": [{"label": d.label.get(lang), "required": d.required} for d in entry.documents],
         "unit": entry.unit.get(lang) if entry.unit is not None else "",
         # The source's `note` is the pack maintainers' reasoning, written with fact names: not shown.
-        "source": {"citation": source.citation(), "url": source.url},
+        "source": {"citation": source.citation(lang), "url": source.url},
         "effective_from": rule.effective_from,
         "effective_to": rule.effective_to,
         "version": rule.version,

@@ -10,24 +10,30 @@ from portal.services.context import Portal
 from portal.workflows import Actor
 
 
-def menu(portal: Portal, actor: Actor) -> list[tuple[str, str]]:
-    """(path, message key) of each page of the actor's own menu, in the menu's order."""
+def menu(portal: Portal, actor: Actor) -> list[tuple[str, str, bool]]:
+    """(path, message key, less used) of each page of the actor's own menu, in the menu's order.
+
+    A less-used page goes under the menu's 更多 (More), so that the menu keeps one row on a
+    1,280-pixel screen.
+    """
     role = actor.role
+    enterprise = role == "enterprise"
     links = [
-        ("/applications", "nav.my_applications", role == "enterprise"),
-        ("/profile", "nav.profile", role == "enterprise"),
-        ("/consents", "nav.consents", role == "enterprise"),
-        ("/access-log", "nav.access_log", role == "enterprise"),
-        ("/verification", "nav.verification", role == "enterprise"),
-        ("/admin/users", "nav.admin_users", role == "admin"),
-        ("/admin/banks", "nav.admin_banks", role == "admin"),
-        ("/review", "nav.review_queue", role in ("reviewer", "admin")),
-        ("/verifications", "nav.verifications", verification.may_verify(actor)),
-        ("/claims", "nav.claims", claims.may_see_claims(actor)),
-        ("/expert", "nav.expert_cases", role == "expert"),
-        ("/supervision", "nav.supervision", role in ("supervisor", "admin")),
-        ("/screening", "nav.screening", screening_runs.may_view(actor)),
-        ("/payments", "nav.payments", payments.may_pay(portal, actor)),
-        ("/inbox", "nav.inbox", role in ("enterprise", "reviewer", "expert")),
+        ("/applications", "nav.my_applications", enterprise, False),
+        ("/profile", "nav.profile", enterprise, False),
+        ("/consents", "nav.consents", enterprise, True),
+        ("/access-log", "nav.access_log", enterprise, True),
+        ("/verification", "nav.verification", enterprise, True),
+        ("/admin/users", "nav.admin_users", role == "admin", False),
+        ("/admin/banks", "nav.admin_banks", role == "admin", False),
+        ("/review", "nav.review_queue", role in ("reviewer", "admin"), False),
+        ("/verifications", "nav.verifications", verification.may_verify(actor), False),
+        # An enterprise's own account requests are rare; a district's reviewers handle them daily.
+        ("/claims", "nav.claims", claims.may_see_claims(actor), enterprise),
+        ("/expert", "nav.expert_cases", role == "expert", False),
+        ("/supervision", "nav.supervision", role in ("supervisor", "admin"), False),
+        ("/screening", "nav.screening", screening_runs.may_view(actor), False),
+        ("/payments", "nav.payments", payments.may_pay(portal, actor), False),
+        ("/inbox", "nav.inbox", role in ("enterprise", "reviewer", "expert"), False),
     ]
-    return [(href, key) for href, key, shown in links if shown]
+    return [(href, key, more) for href, key, shown, more in links if shown]

@@ -160,7 +160,13 @@ def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict
                 "benefit_labels": benefit_labels,
                 "benefit_types": benefit_types,
                 "criteria": [
-                    {**c, "message": label(c.get("message") or {}, lang)} for c in result.get("criteria", [])
+                    {
+                        **c,
+                        "message": label(c.get("message") or {}, lang),
+                        # A trace stored before `source_en` existed cites in Chinese only.
+                        "source": label({"zh": c.get("source"), "en": c.get("source_en")}, lang),
+                    }
+                    for c in result.get("criteria", [])
                 ],
             }
         )

@@ -50,6 +50,9 @@ class Figure:
     rows: list[list[Cell]] = field(default_factory=list)
     chart: tuple[int, ...] = (1,)
     note: str | None = None
+    # The CSV's headers: the page's, with the unit where a cell's text carries it on the page
+    # (87.5%, 3 个工作日) but the exported value does not (0.875, 3).
+    csv_headers: list[str] = field(default_factory=list)
 
     def drawing(self) -> Drawing | None:
         """The charted columns as horizontal bars, all scaled to the largest value, a row's bars
@@ -222,12 +225,17 @@ class Board:
     def figure(
         self, key: str, headers: Iterable[str], chart: tuple[int, ...] = (1,), note: str | None = None
     ) -> Figure:
+        names = list(headers)
+        shown = [self.names.track_name() if h == "track" else self.t(f"supervision.th.{h}") for h in names]
         return Figure(
             key,
             self.t(f"supervision.fig.{key}", track=self.names.track_name(mid_sentence=True)),
-            [self.names.track_name() if h == "track" else self.t(f"supervision.th.{h}") for h in headers],
+            shown,
             chart=chart,
             note=self.t(note) if note else None,
+            csv_headers=[
+                self.t.label_or(f"supervision.csv.{h}", text) for h, text in zip(names, shown, strict=True)
+            ],
         )
 
     # -- sections --------------------------------------------------------------------------

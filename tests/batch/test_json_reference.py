@@ -109,7 +109,8 @@ def _reference(result: Result, lang: str) -> dict[str, object]:
                 "expected": {"op": c.op, "value": _plain(c.expected)},
                 "outcome": c.outcome.value,
                 "message": {"zh": c.message.zh, "en": c.message.en},
-                "source": c.source,
+                "source": c.source.zh,
+                "source_en": c.source.en,
             }
             for c in result.criteria
         ],

@@ -11,7 +11,8 @@ from jsonschema import Draft202012Validator
 from portal.city import load_city
 from portal.forms import FormFileError, FormSpec, load_forms
 from portal.forms.lint import lint_forms
-from portal.services.context import check_form_tracks
+from portal.forms.model import Text
+from portal.services.context import with_pack_tracks
 from tests.forms.conftest import REPO
 
 REQUIRED_MEASURES = {
@@ -120,7 +121,7 @@ def test_a_track_field_offers_only_the_pack_s_tracks() -> None:
     """The answer of a `track_field` is the case's track, so start-up refuses a value pack.yaml lacks."""
     city = load_city(REPO)
     forms = load_forms(REPO / "forms")
-    check_form_tracks(city, forms)
+    with_pack_tracks(city, forms)
     spec = forms["subsidy.ai_scenario_demo"]
     assert spec.track_field == "track"
     moon = {**spec.schema["properties"]["track"], "enum": ["zao", "moon"]}
@@ -128,4 +129,24 @@ def test_a_track_field_offers_only_the_pack_s_tracks() -> None:
     with pytest.raises(
         FormFileError, match=r"track_field: values that are not tracks of pack\.yaml: \['moon'\]"
     ):
-        check_form_tracks(city, {**forms, spec.measure_id: bad})
+        with_pack_tracks(city, {**forms, spec.measure_id: bad})
+
+
+def test_a_track_reads_as_pack_yaml_names_it_on_every_form() -> None:
+    """One label per track: a `track_field` takes pack.yaml's labels (the queue's filter, the
+    exports and the figures use them), and a form that labels the tracks itself is refused."""
+    city = load_city(REPO)
+    forms = with_pack_tracks(city, load_forms(REPO / "forms"))
+    tracked = [spec for spec in forms.values() if spec.track_field is not None]
+    assert tracked
+    for spec in tracked:
+        for code, text in spec.fields[spec.track_field].choices:
+            assert (text.zh, text.en) == (city.tracks.label(code, "zh"), city.tracks.label(code, "en"))
+    spec = tracked[0]
+    field = replace(spec.fields[spec.track_field], options={"zao": Text("造", "Manufacturing")})
+    sections = tuple(
+        replace(s, fields=tuple(field if f.name == field.name else f for f in s.fields))
+        for s in spec.sections
+    )
+    with pytest.raises(FormFileError, match=r"labels its options; the tracks' labels come from pack\.yaml"):
+        with_pack_tracks(city, {spec.measure_id: replace(spec, sections=sections)})

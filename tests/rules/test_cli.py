@@ -63,7 +63,16 @@ def test_check_json_document(fixture_pack: None, tmp_path: Path) -> None:
         "potential_benefit_up_to",
     }
     assert only["potential_benefit"] == {} and only["potential_benefit_up_to"] == []
-    assert set(only["criteria"][0]) == {"id", "fact", "value", "expected", "outcome", "message", "source"}
+    assert set(only["criteria"][0]) == {
+        "id",
+        "fact",
+        "value",
+        "expected",
+        "outcome",
+        "message",
+        "source",
+        "source_en",
+    }
     rd = next(c for c in only["criteria"] if c["id"] == "rd_ratio")
     assert rd["fact"] == "enterprise.rd_ratio_3y" and rd["value"] == "0.06"
 

@@ -21,6 +21,7 @@ BAD = FIXTURES / "bad"
         ("table_gap", 13, "gap: no row matches"),
         ("table_overlap", 13, "rows 0 and 1 overlap"),
         ("missing_citation", 10, "source.article: missing citation"),
+        ("missing_citation", 10, "source.en.document: missing English citation"),
         ("missing_text", 4, "title: missing en text"),
         ("few_examples", 17, "at least 3 are required"),
         ("bad_example_fact", 19, "enterprise.revenue: money cannot be negative"),

@@ -287,23 +287,19 @@ def typed_text(portal: Portal) -> list[str]:
     return sorted((t for t in lines if t), key=len, reverse=True)
 
 
-# A document number (文号) as issued, such as 穗财〔2026〕2号: an English page cites it as it is.
-DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号")
+# A document number (文号) as issued, such as 穗财〔2026〕2号 or an announcement's 公告2023年第7号:
+# an English page cites it as it is.
+DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号|(?:公告)?\d{4}年第\d+号")
 
 
 def chinese_allowed_in_english(portal: Portal) -> list[str]:
     """The one list of Chinese an en page may show besides what people typed, each for a reason:
 
-    - the pack's legal citations (source document titles and articles): quoted policy titles,
-      which have no official English;
     - the site's one-character brand mark (a proper name, the city's short name);
     - the language switch, which names 中文 in Chinese so that a Chinese reader finds it;
     - document numbers (DOCUMENT_NUMBER), matched by pattern rather than listed.
     """
-    cited: set[str] = set()
-    for rule in portal.pack.rules:
-        cited |= {part for part in (rule.source.document, rule.source.article) if part}
-    return sorted(cited | {portal.city.site_mark, Translator("en")("lang.switch")}, key=len, reverse=True)
+    return sorted({portal.city.site_mark, Translator("en")("lang.switch")}, key=len, reverse=True)
 
 
 def found(text: str, names: set[str]) -> list[str]:

@@ -57,6 +57,28 @@ def test_a_measure_page_says_what_who_how_which_documents_and_on_what_authority(
     assert "：" not in english
 
 
+def test_english_pages_cite_the_law_in_english(client: TestClient) -> None:
+    """The pack's `source.en` on the home page, the measure page and each criterion of a check;
+    the document number stays as issued."""
+    cited = "Normative Document of the Haizhu District Bureau of Science, Technology, Industry, Commerce"
+    client.get("/lang/en?next=/")
+    home = visible(client.get("/").text)
+    measure = visible(client.get(f"/catalogue/{ALGORITHM}").text)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/self-check").text)
+    assert token is not None
+    data = {
+        "csrf_token": token.group(1),
+        "measure": ALGORITHM,
+        "on": "2026-11-27",
+        "enterprise.district": "haizhu",
+    }
+    check = visible(client.post("/self-check", data=data).text)
+    for text in (home, measure, check):
+        assert cited in text and "海科工商信规字〔2024〕1号" in text
+        assert "规范性文件" not in text and "奖励条款" not in text
+    assert "Source: " + cited in check
+
+
 def test_ratios_and_ceilings_read_in_units(client: TestClient) -> None:
     bank = visible(client.get("/catalogue/finance.ip_pledge_compensation").text)
     assert "不良本金损失补偿比例" in bank and "50%" in bank and "最高 1,000万元" in bank

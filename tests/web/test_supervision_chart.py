@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from fastapi import FastAPI
@@ -66,3 +67,47 @@ def test_money_by_month_reads_months_in_words_and_draws_both_series(
     rows = list(csv.reader(io.StringIO(answer.text.lstrip("\ufeff"))))
     assert [row[0] for row in rows[1:]] == sorted(row[0] for row in rows[1:])
     assert rows[1:] and all(re.fullmatch(r"2026-\d\d", row[0]) for row in rows[1:]), rows
+
+
+CSV_UNITS = {
+    "zh": ("按时办结率", "按时办结率（比例，1 = 100%）", "用时中位数（工作日）", "用时90分位（工作日）"),
+    "en": (
+        "On-time share",
+        "On-time share (fraction, 1 = 100%)",
+        "Median (working days)",
+        "90th percentile (working days)",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_sla_csv_names_its_units_and_keeps_the_page_s_columns(
+    portal_app: FastAPI, supervisor: str, lang: str
+) -> None:
+    """The page shows 87.5% and 3 个工作日; the CSV keeps 0.875 and 3 (docs/portal.md), so its
+    headers say what the numbers are counted in."""
+    client = client_of(portal_app)
+    login(client, supervisor)
+    client.get(f"/lang/{lang}")
+    html = client.get(f"/supervision?{PERIOD}").text
+    start = html.index('id="figure-sla_by_stage"')
+    table = html[start : html.index("</table>", start)]
+    page_headers = [
+        re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th scope=\"col\"[^>]*>(.*?)</th>", table)
+    ]
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"/supervision.csv?figure=sla_by_stage&{PERIOD}").text.lstrip("\ufeff"))
+        )
+    )
+    page_share, share, median, p90 = CSV_UNITS[lang]
+    column = page_headers.index(page_share)
+    assert rows[0] == [
+        {page_share: share, page_headers[column + 1]: median, page_headers[column + 2]: p90}.get(h, h)
+        for h in page_headers
+    ]
+    shares = [Decimal(row[column]) for row in rows[1:] if row[column]]
+    assert shares and all(0 <= s <= 1 for s in shares)
+    first = next(r for r in re.findall(r"<tr>(.*?)</tr>", table, re.S) if "%" in r)
+    shown = re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", first)[column - 1]).strip()
+    assert shown.rstrip("%") in {str(s * 100).rstrip("0").rstrip(".") for s in shares}, shown

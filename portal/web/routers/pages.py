@@ -39,7 +39,7 @@ def home(request: Request) -> HTMLResponse:
                 "title": rule.title.get(lang),
                 "category": rule.category,
                 "unit": unit.get(lang) if unit is not None else "",
-                "source": rule.source.citation(),
+                "source": rule.source.citation(lang),
             }
         )
     return render(request, "home.html", {"measures": measures})

@@ -116,8 +116,9 @@ def dashboard_csv(
 
 
 def _lines(figure: Figure) -> list[list[Cell]]:
-    """The page's headers, then each row's values: its label (a month as YYYY-MM), exact amounts."""
-    lines: list[list[Cell]] = [list(figure.headers)]
+    """The page's headers with their units, then each row's values: its label (a month as
+    YYYY-MM), exact amounts, shares as fractions, working days as whole numbers."""
+    lines: list[list[Cell]] = [list(figure.csv_headers)]
     for row in figure.rows:
         lines.append([cell.value if cell.value is not None else "" for cell in row])
     return lines
