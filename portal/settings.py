@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -69,10 +69,24 @@ class Settings(BaseSettings):
     oidc_uscc_claim: str = Field(default="uscc", alias="PORTAL_OIDC_USCC_CLAIM")
     oidc_role_claim: str = Field(default="role", alias="PORTAL_OIDC_ROLE_CLAIM")
     oidc_roles: str = Field(default="legal_representative,authorised_agent", alias="PORTAL_OIDC_ROLES")
+    # The argon2id cost of new password hashes as [memory KiB, passes, lanes]; unset: pwdlib's
+    # recommended [65536, 3, 4]. Each hash keeps the cost it was made with, so a change never locks
+    # anyone out; the test suite lowers it, as every hash there is of a throwaway password.
+    password_hash_cost: tuple[int, int, int] | None = Field(default=None, alias="PORTAL_PASSWORD_HASH_COST")
     # Pins the clock to one day (the test suite, a demo or a replay); never set in production.
     today: date | None = Field(default=None, alias="PORTAL_TODAY")
 
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    @field_validator("password_hash_cost")
+    @classmethod
+    def _argon2_accepts(cls, cost: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
+        """argon2 needs at least one pass and lane, and 8 KiB of memory per lane."""
+        if cost is not None:
+            memory, passes, lanes = cost
+            if passes < 1 or lanes < 1 or memory < 8 * lanes:
+                raise ValueError("needs [memory KiB ≥ 8 × lanes, passes ≥ 1, lanes ≥ 1]")
+        return cost
 
     @property
     def rules_dir(self) -> Path:

@@ -14,6 +14,7 @@ schema of a `migrated_url` database; migration tests use `db_url`.
 """
 
 import itertools
+import json
 import os
 import shutil
 import uuid
@@ -34,6 +35,12 @@ from portal.db.engine import make_engine
 # another day pins its own Portal (`portal.today_override = ...`).
 SUITE_TODAY = "2026-11-27"
 os.environ["PORTAL_TODAY"] = SUITE_TODAY
+# Every password the suite hashes is a throwaway: real argon2id at a low cost (8 MiB, one pass, one
+# lane) instead of the recommended 64 MiB x 3 x 4, which cost about 0.3 s of CPU per hash and check
+# and was the largest share of the web tests' time. tests/services/test_password_cost.py checks
+# that the setting reaches the hashes and that the recommended cost stays the default.
+SUITE_PASSWORD_COST = (8192, 1, 1)
+os.environ["PORTAL_PASSWORD_HASH_COST"] = json.dumps(SUITE_PASSWORD_COST)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PORTAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

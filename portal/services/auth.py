@@ -12,6 +12,7 @@ from functools import cache
 from typing import Literal
 
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session, col, select, update
 from zxcvbn import zxcvbn
 
@@ -29,18 +30,25 @@ _SCORED_LENGTH = 72
 PasswordWeakness = Literal["too_short", "too_long", "personal", "too_common"]
 
 
+PasswordCost = tuple[int, int, int]
+
+
 @cache
-def _hasher() -> PasswordHash:
-    return PasswordHash.recommended()
+def _hasher(cost: PasswordCost | None = None) -> PasswordHash:
+    """pwdlib's recommended argon2id, or one of `cost` (memory KiB, passes, lanes)."""
+    if cost is None:
+        return PasswordHash.recommended()
+    memory, passes, lanes = cost
+    return PasswordHash((Argon2Hasher(memory_cost=memory, time_cost=passes, parallelism=lanes),))
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash with pwdlib's recommended parameters."""
-    return _hasher().hash(password)
+def hash_password(password: str, cost: PasswordCost | None = None) -> str:
+    """An argon2id hash at `cost` (the portal's `password_cost`; None: pwdlib's recommended)."""
+    return _hasher(cost).hash(password)
 
 
 def verify_password(password: str, password_hash: str) -> bool:
-    """Whether `password` matches an argon2 hash made by `hash_password`."""
+    """Whether `password` matches an argon2 hash; the hash carries its own cost."""
     return bool(_hasher().verify(password, password_hash))
 
 
@@ -132,7 +140,7 @@ def authenticate(portal: Portal, username: str, password: str) -> User:
     if user is None or not verify_password(password, user.password_hash):
         if user is None:
             # Hash anyway, so that the time taken does not tell which accounts exist or are locked.
-            verify_password(password, _dummy_hash())
+            verify_password(password, _dummy_hash(portal.password_cost))
         _record_failure(portal, username, user)
         raise _bad_login()
     with portal.transaction() as session:
@@ -171,5 +179,5 @@ def _record_failure(portal: Portal, username: str, user: User | None) -> None:
 
 
 @cache
-def _dummy_hash() -> str:
-    return hash_password("not-a-real-password")
+def _dummy_hash(cost: PasswordCost | None) -> str:
+    return hash_password("not-a-real-password", cost)

@@ -60,6 +60,8 @@ class Portal:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     attachment_store: StoreKind | None = None
+    # argon2id cost of new password hashes (`PORTAL_PASSWORD_HASH_COST`); None: pwdlib's recommended.
+    password_cost: tuple[int, int, int] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, engine: Engine | None = None) -> "Portal":
@@ -91,6 +93,7 @@ class Portal:
             login_max_failures=settings.login_max_failures,
             login_lock_minutes=settings.login_lock_minutes,
             attachment_store=settings.attachment_store,
+            password_cost=settings.password_hash_cost,
         )
 
     @property

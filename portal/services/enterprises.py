@@ -118,7 +118,7 @@ def register_enterprise(
             username=username,
             display_name=display_name,
             email=email,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, portal.password_cost),
             role=Role.ENTERPRISE.value,
             enterprise_id=enterprise.id,
         )
@@ -180,7 +180,7 @@ def create_staff_user(
             username=username,
             display_name=display_name,
             email=email,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, portal.password_cost),
             role=role,
             district=district,
             bureau=bureau,

@@ -60,7 +60,7 @@ def _set_password(
     )
     if weakness is not None:
         raise ValidationFailed([FieldProblem("new_password", weakness)])
-    user.password_hash = hash_password(new_password)
+    user.password_hash = hash_password(new_password, portal.password_cost)
     user.failed_logins = 0
     user.locked_until = None
     session.add(user)

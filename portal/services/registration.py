@@ -114,7 +114,7 @@ def register(portal: Portal, form: Registration) -> None:
     if problems:
         raise ValidationFailed(problems)
     uscc = validate_uscc(form.uscc)
-    password_hash = hash_password(form.password)  # the slow part, done on every path
+    password_hash = hash_password(form.password, portal.password_cost)  # the slow part, done on every path
     try:
         with portal.transaction() as session:
             _record(session, form, uscc, password_hash)
