@@ -5,6 +5,7 @@ argument or in a text field of a file are refused in one line naming it, exit 2,
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,23 @@ def test_the_installed_command_refuses_in_one_line_without_a_traceback(tmp_path:
         check=False,
     )
     assert argument.returncode == 2 and len(argument.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    """A malformed environment variable stops the command with exit 2 and no traceback."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+        "PORTAL_PASSWORD_HASH_COST": "[1, 1, 1]",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "portal"), "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: environment variable PORTAL_PASSWORD_HASH_COST: ") and "8 × lanes" in line

@@ -36,10 +36,17 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def settings() -> Settings:
-    """The process-wide settings, read from the environment once."""
+    """The process-wide settings, read from the environment once; a bad value: one line, exit 2."""
+    from pydantic import ValidationError
+
     from portal.settings import get_settings
 
-    return get_settings()
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"])
+        raise fail(f"environment variable {name}: {problem['msg']}", 2) from None
 
 
 def parse_day(option: str, value: str) -> date:
