@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup system venv node run test check lint typecheck docs pytest bench clean
+.PHONY: setup system venv node run test check lint typecheck docs pytest screenshots bench clean
 
 setup: system venv node
 
@@ -50,6 +50,11 @@ pytest:
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: setup lint typecheck docs pytest
+
+# The browser tests with every screenshot, the every-page sweep's included (JPEGs per role, language,
+# page and width), into artifacts/screenshots/ for people to look at; `make test` skips the sweep's.
+screenshots:
+	SWEEP_SCREENSHOTS=1 $(BIN)/pytest $(PYTEST_ARGS) -m browser
 
 # The fast lane (under a minute): lint, types and the engines' unit tests, without `slow` ones.
 CHECK_TESTS := tests/rules tests/forms tests/workflows tests/test_layering.py tests/test_clock.py tests/pack/test_no_city_in_portal.py tests/pack/test_one_yaml_loader.py

@@ -8,8 +8,8 @@ case stands for every case in its stage; then the 404 page. A server error on an
 The crawl and the text checks are shared with the HTTP crawl of tests/web/test_no_codes_in_pages.py.
 On each page and at each width nothing scrolls sideways; axe-core (at one width per language)
 finds nothing serious or critical; the text a reader sees holds no code of the pack and, in
-English, no Chinese but names, numbers and quoted titles. JPEG screenshots go to
-artifacts/screenshots/pages/<role>/<lang>/. Banks use the API only: they have no pages.
+English, no Chinese but names, numbers and quoted titles. With SWEEP_SCREENSHOTS=1
+(`make screenshots`), JPEG screenshots go to artifacts/screenshots/pages/<role>/<lang>/. Banks use the API only: they have no pages.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Error, Page
 
 from portal.demo.seed import DEMO_PASSWORD
-from tests.browser.conftest import axe_violations, screenshot, serving
+from tests.browser.conftest import SWEEP_SCREENSHOTS, axe_violations, screenshot, serving
 from tests.support.page_checks import ROLES, Reader, crawl, demo_app, route_shape, starts_of
 
 pytestmark = pytest.mark.slow
@@ -77,7 +77,8 @@ def _check(page: Page, reader: Reader, lang: str, name: str) -> list[str]:
         wide = page.evaluate("document.documentElement.scrollWidth")
         if wide > page.evaluate("innerWidth"):
             wrong.append(f"{width} px: {wide} px wide")
-        screenshot(page, f"{name}-{width}", jpeg=True)
+        if SWEEP_SCREENSHOTS:
+            screenshot(page, f"{name}-{width}", jpeg=True)
         if width == axe_width:
             wrong += [f"{width} px: axe {v['id']} {v['nodes']}" for v in axe_violations(page)]
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
