@@ -9,7 +9,8 @@ The crawl and the text checks are shared with the HTTP crawl of tests/web/test_n
 On each page and at each width nothing scrolls sideways; axe-core (at one width per language)
 finds nothing serious or critical; the text a reader sees holds no code of the pack and, in
 English, no Chinese but names, numbers and quoted titles. With SWEEP_SCREENSHOTS=1
-(`make screenshots`), JPEG screenshots go to artifacts/screenshots/pages/<role>/<lang>/. Banks use the API only: they have no pages.
+(`make screenshots`), JPEG screenshots go to artifacts/screenshots/pages/<role>/<lang>/. Banks use
+the API only: they have no pages.
 """
 
 from __future__ import annotations
