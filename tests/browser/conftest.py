@@ -117,9 +117,7 @@ def axe_violations(
     if not page.evaluate("typeof axe !== 'undefined'"):  # once per document
         page.evaluate(AXE.read_text(encoding="utf-8"))
     # resultTypes: only violations get their nodes collected (axe's own advice for speed).
-    result = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-    )
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     return [
         {
             "id": v["id"],
