@@ -13,6 +13,7 @@ from portal.numerals import plain_number, read_decimal
         ("１２３４５", "12345"),
         ("５０．５", "50.5"),
         ("－３", "-3"),  # full-width minus: read, and the field's own rule refuses a negative
+        ("\u22123.5", "-3.5"),  # the minus sign a spreadsheet pastes (NFKC leaves it)
         ("１２，３４５", "12345"),  # full-width comma grouping thousands
         ("1,234,567.08", "1234567.08"),
         ("6 000 000", "6000000"),
