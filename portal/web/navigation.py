@@ -18,22 +18,24 @@ def menu(portal: Portal, actor: Actor) -> list[tuple[str, str, bool]]:
     """
     role = actor.role
     enterprise = role == "enterprise"
+    admin = role == "admin"
     links = [
         ("/applications", "nav.my_applications", enterprise, False),
         ("/profile", "nav.profile", enterprise, False),
         ("/consents", "nav.consents", enterprise, True),
         ("/access-log", "nav.access_log", enterprise, True),
         ("/verification", "nav.verification", enterprise, True),
-        ("/admin/users", "nav.admin_users", role == "admin", False),
-        ("/admin/banks", "nav.admin_banks", role == "admin", False),
+        ("/admin/users", "nav.admin_users", admin, False),
+        # An administrator adds a partner bank, screens or pays now and then; users daily.
+        ("/admin/banks", "nav.admin_banks", admin, True),
         ("/review", "nav.review_queue", role in ("reviewer", "admin"), False),
         ("/verifications", "nav.verifications", verification.may_verify(actor), False),
         # An enterprise's own account requests are rare; a district's reviewers handle them daily.
         ("/claims", "nav.claims", claims.may_see_claims(actor), enterprise),
         ("/expert", "nav.expert_cases", role == "expert", False),
         ("/supervision", "nav.supervision", role in ("supervisor", "admin"), False),
-        ("/screening", "nav.screening", screening_runs.may_view(actor), False),
-        ("/payments", "nav.payments", payments.may_pay(portal, actor), False),
+        ("/screening", "nav.screening", screening_runs.may_view(actor), admin),
+        ("/payments", "nav.payments", payments.may_pay(portal, actor), admin),
         ("/inbox", "nav.inbox", role in ("enterprise", "reviewer", "expert"), False),
     ]
     return [(href, key, more) for href, key, shown, more in links if shown]

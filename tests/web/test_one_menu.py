@@ -85,6 +85,7 @@ _MORE = re.compile(r'<li class="nav-more">.*?</details>\s*</li>', re.S)
     [
         ("zhizao", ["/consents", "/access-log", "/verification", "/claims", "/account/password"]),
         ("bureau_reviewer", ["/account/password"]),
+        ("admin", ["/admin/banks", "/screening", "/payments", "/account/password"]),
     ],
 )
 def test_less_used_links_wait_under_more(app: FastAPI, username: str, under_more: list[str]) -> None:
