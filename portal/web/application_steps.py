@@ -90,8 +90,17 @@ def _as_money(value: object, t: Translator) -> str:
         return str(value)
 
 
+def _as_percent(value: object, t: Translator) -> str:
+    """A share typed as a decimal (0.82) reads back as people say it (82%)."""
+    try:
+        return t.percent(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
 def answer_text(field: FieldSpec, value: object, t: Translator) -> str:
-    """An answer as the applicant reads it back: labels for choices, yuan for money, dates in words."""
+    """An answer as the applicant reads it back: labels for choices, yuan for money, a share in
+    per cent, dates in words."""
     if field.widget == "checkbox":
         if value is None or value == "":  # never answered: "not given", not a "no"
             return ""
@@ -102,6 +111,8 @@ def answer_text(field: FieldSpec, value: object, t: Translator) -> str:
         return field.options[str(value)].get(t.lang)
     if field.widget == "money":
         return _as_money(value, t)
+    if field.widget == "ratio":
+        return _as_percent(value, t)
     if field.widget == "date":
         return _as_date(value, t)
     return str(value)

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.web.input_guard import HostileText
 from portal.web.plain_errors import plain_message
-from portal.web.security import csrf_token
+from portal.web.security import CSRF_REFUSED, csrf_token
 from portal.web.templating import base_context, page_actor
 
 log = logging.getLogger("portal.web")
@@ -87,11 +87,15 @@ def layout_context(conn: HTTPConnection) -> dict[str, Any]:
 
 
 def error_page(
-    conn: HTTPConnection, env: jinja2.Environment, status: int, reference: str | None = None
+    conn: HTTPConnection,
+    env: jinja2.Environment,
+    status: int,
+    reference: str | None = None,
+    key: str | None = None,
 ) -> HTMLResponse:
     shown = status if status in PAGE_STATUSES else (500 if status >= 500 else 400)
     html = env.get_template("errors/error.html").render(
-        **layout_context(conn), status=status, key=f"error.{shown}", reference=reference
+        **layout_context(conn), status=status, key=key or f"error.{shown}", reference=reference
     )
     return HTMLResponse(html, status_code=status)
 
@@ -102,7 +106,10 @@ def error_response(
     """The answer for an error: problem JSON under /api/, else the zh/en page for `status`."""
     if is_api(conn):
         return problem_response(status, detail, headers=headers, **extra)
-    response = error_page(conn, conn.app.state.jinja, status)
+    # A stale form (its token no longer matches the session) is not a lack of rights: saying
+    # "reload and try again" is right for it and misleading for a refusal.
+    expired = "error.expired" if status == 403 and detail == CSRF_REFUSED else None
+    response = error_page(conn, conn.app.state.jinja, status, key=expired)
     response.headers.update(headers or {})
     return response
 

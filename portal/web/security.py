@@ -36,6 +36,7 @@ _HSTS: Final = (b"strict-transport-security", b"max-age=31536000; includeSubDoma
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "x-csrf-token"
+CSRF_REFUSED: Final = "CSRF token missing or invalid"
 
 
 class SecurityHeadersMiddleware:
@@ -97,7 +98,7 @@ async def require_csrf(request: Request) -> None:
         and sent
         and hmac.compare_digest(_expected_csrf(request, session_token).encode(), sent.encode())
     ):
-        raise HTTPException(status_code=403, detail="CSRF token missing or invalid")
+        raise HTTPException(status_code=403, detail=CSRF_REFUSED)
 
 
 def body_within(max_bytes: int) -> Callable[[Request], Awaitable[None]]:

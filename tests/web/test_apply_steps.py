@@ -26,6 +26,7 @@ from portal_helpers import (
     stored,
 )
 
+from portal.web.application_steps import answer_text
 from portal.web.case_views import label
 from portal.web.i18n import Translator
 
@@ -340,3 +341,13 @@ def test_the_measure_page_names_the_enterprises_applications_under_way_before_an
     fresh = html.unescape(other.get(f"/catalogue/{MEASURE}").text)
     assert t("catalogue.apply") in fresh and t("catalogue.apply_again") not in fresh
     assert "open-cases" not in fresh and f'href="/applications/{submitted}"' not in fresh
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("zh", "82%"), ("en", "82%")])
+def test_a_share_reads_back_in_per_cent(app: FastAPI, lang: str, shown: str) -> None:
+    """A rate typed as a decimal (the form asks for 0.82) reads back on the check page and to the
+    reviewer as 82%, not 0.82 (a user trial read 自主化率 0.82); a value not yet a number as typed."""
+    spec = app.state.portal.forms["procurement.ai_product_listing"]
+    field = next(f for s in spec.sections for f in s.fields if f.widget == "ratio")
+    assert answer_text(field, "0.82", Translator(lang)) == shown
+    assert answer_text(field, "八成", Translator(lang)) == "八成"

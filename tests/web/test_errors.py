@@ -120,3 +120,16 @@ def test_unknown_api_path_is_problem_json(client: TestClient) -> None:
 def test_wrong_method_is_405(client: TestClient) -> None:
     response = client.put("/self-check")
     assert response.status_code == 405
+
+
+def test_a_stale_form_is_told_apart_from_a_refusal(failing: TestClient, client: TestClient) -> None:
+    """A form whose token no longer matches the session asks for a reload; a refusal does not,
+    since reloading cannot give a person rights they lack (a user trial's complaint)."""
+    stale = client.post("/self-check", data={"csrf_token": "stale"})
+    assert stale.status_code == 403
+    assert "页面已过期" in stale.text and "刷新后重试" in stale.text and "无权" not in stale.text
+    refused = failing.get("/status/403")
+    assert "无权" in refused.text and "刷新" not in refused.text
+    client.cookies.set("lang", "en")
+    stale = client.post("/self-check", data={"csrf_token": "stale"})
+    assert "The page has expired" in stale.text and "may not" not in stale.text

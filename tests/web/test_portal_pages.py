@@ -71,9 +71,13 @@ def test_english_is_one_click_away(portal_app: FastAPI) -> None:
     assert 'lang="en"' in page and "Measures for my enterprise" in page and "More information needed" in page
     # No profile yet: the page asks for one instead of naming a version that does not exist.
     assert "Fill in the profile first" in page and "version None" not in page and "None" not in page
+    measure = client.get("/catalogue/subsidy.compute_voucher").text
+    assert "Fill in the profile first" in measure and "None" not in measure
     client.get("/lang/zh?next=/catalogue")
     page = client.get("/catalogue").text
     assert "请先填写企业信息" in page and "None" not in page
+    measure = client.get("/catalogue/subsidy.compute_voucher").text
+    assert "请先填写企业信息" in measure and "None" not in measure
 
 
 def test_draft_resumes_and_submission_is_tracked(portal_app: FastAPI) -> None:
