@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from portal.db.audit import append_audit
 from portal.db.tables import (
@@ -585,9 +585,38 @@ def _detail(session: Session, batch: PaymentBatch) -> BatchDetail:
         .where(col(PaymentReturnLine.result).in_([r.value for r in FOLLOW_UP]))
         .order_by(col(PaymentReturn.id), col(PaymentReturnLine.line_no))
     ).all()
+    paid_again = _paid_again(session, [line for line, _ in lines])
+    by_id = {line.id: line for line, _ in lines}
     return BatchDetail(
-        batch, [(line, a) for line, a in lines], list(returns), [(r, line) for r, line in follow_up]
+        batch,
+        [(line, a) for line, a in lines],
+        list(returns),
+        [(r, line) for r, line in follow_up if not _stale(line, by_id.get(line.payment_line_id), paid_again)],
     )
+
+
+def _paid_again(session: Session, lines: Sequence[PaymentLine]) -> set[int]:
+    """The failed lines of these whose case has joined a later batch since (one grouped query)."""
+    failed = {line.application_id: cast(int, line.id) for line in lines if line.outcome == LineOutcome.FAILED}
+    if not failed:
+        return set()
+    newest = session.exec(
+        select(PaymentLine.application_id, func.max(PaymentLine.id))
+        .where(col(PaymentLine.application_id).in_(failed))
+        .group_by(col(PaymentLine.application_id))
+    ).all()
+    return {failed[case_id] for case_id, last in newest if last is not None and last > failed[case_id]}
+
+
+def _stale(row: PaymentReturnLine, line: PaymentLine | None, paid_again: set[int]) -> bool:
+    """A follow-up line nothing is left to do for: the payment it was about has been settled since
+    (a mismatched amount or a moved case, then paid or failed by a later file), or it failed and its
+    case has joined a later batch. A line matching no payment always stays: the bank paid something."""
+    if line is None:
+        return False
+    if row.result == ReturnResult.FAILED:
+        return line.id in paid_again
+    return line.outcome != LineOutcome.PENDING
 
 
 def batch_detail(portal: Portal, actor: Actor, batch_id: int) -> BatchDetail:
