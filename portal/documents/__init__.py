@@ -13,7 +13,7 @@ code that only builds letters or makes codes stays quick to start.
 import importlib
 from typing import TYPE_CHECKING
 
-from portal.documents.model import BenefitLine, LetterData, TraceLine
+from portal.documents.model import BenefitLine, LetterData, PaymentNotice, TraceLine
 from portal.documents.verification import new_verification_code
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ __all__ = [
     "AssetOnlyFetcher",
     "BenefitLine",
     "LetterData",
+    "PaymentNotice",
     "TraceLine",
     "new_verification_code",
     "render_letter",

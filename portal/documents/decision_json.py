@@ -63,6 +63,12 @@ def letter_data_dict(letter: LetterData) -> dict[str, Any]:
     }
     if letter.subject is not None:  # only letters about a register entry have one
         document["subject"] = letter.subject
+    if letter.payment is not None:  # only a disbursement notice has one
+        document["payment"] = {
+            "paid_on": letter.payment.paid_on.isoformat(),
+            "bank_name": letter.payment.bank_name,
+            "account": letter.payment.account_masked,
+        }
     return document
 
 

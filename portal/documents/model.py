@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
 from decimal import Decimal
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 LetterKind = Literal["approval", "rejection", "disbursement", "suspension", "reinstatement", "revocation"]
 # Letters about a public register entry: they act on a listing, not on the application, and need reasons.
@@ -84,6 +84,30 @@ class TraceLine:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentNotice:
+    """When a disbursement was paid and into which account, as its notice prints it.
+
+    `paid_on` is the day the payment was recorded paid, in the issuing city. The account is
+    printed masked (`****1234`): the notice travels further than the payment file does. Both
+    the bank and the account are None when the enterprise gave no account to print.
+    """
+
+    paid_on: date
+    bank_name: str | None = None
+    account_masked: str | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.paid_on) is not date:
+            raise ValueError(f"payment: paid_on must be a datetime.date, got {self.paid_on!r}")
+        if (self.bank_name is None) != (self.account_masked is None):
+            raise ValueError("payment: the bank and the account are given together or not at all")
+        if self.bank_name is not None:
+            _require_text("payment", bank_name=self.bank_name, account_masked=cast(str, self.account_masked))
+        if self.account_masked is not None and not self.account_masked.startswith("****"):
+            raise ValueError("payment: the account must be masked to its last digits (****1234)")
+
+
+@dataclass(frozen=True, slots=True)
 class LetterData:
     """Everything printed on (and embedded in) one decision letter.
 
@@ -120,6 +144,8 @@ class LetterData:
     granted_amount: Decimal | None = None
     # The right-of-appeal clause, in the letter's language, from the pack (required on refusals).
     remedy: str = ""
+    # A disbursement notice's payment: the day it was paid and the account (None on other letters).
+    payment: PaymentNotice | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(LetterKind):
@@ -165,6 +191,8 @@ class LetterData:
             )
         if self.kind == "disbursement" and self.granted_amount is None and not self.benefits:
             raise ValueError("letter: a disbursement letter must carry the granted amount or a benefit")
+        if self.payment is not None and self.kind != "disbursement":
+            raise ValueError(f"letter: only a disbursement letter states a payment, not a {self.kind} letter")
         if self.kind in APPEALABLE_KINDS and not self.remedy.strip():
             raise ValueError(f"letter: a {self.kind} letter must state the right of appeal (remedy)")
 

@@ -108,9 +108,21 @@ def _context(letter: LetterData) -> dict[str, Any]:
         if letter.granted_amount is not None and show_benefits
         else []
     )
+    payment = letter.payment
+    paid = None
+    if payment is not None:
+        on = long_date(payment.paid_on, letter.lang)
+        paid = (
+            t["paid"].format(date=on, bank=payment.bank_name, account=payment.account_masked)
+            if payment.bank_name is not None
+            else t["paid.no_account"].format(date=on)
+        )
     return {
         "letter": letter,
         "t": t,
+        # 二、上述资金已于…拨付至…: when and where the money went; the notes then come third.
+        "paid": paid,
+        "reasons_heading": t["reasons.after_payment"] if paid is not None else t["reasons"],
         "html_lang": "zh-CN" if zh else "en",
         "issuing_unit": letter.issuing_unit_zh if zh else letter.issuing_unit_en,
         "title": t["title"].format(measure=measure_title),

@@ -46,6 +46,10 @@ _ZH: Final[Wording] = {
     "reasons.approval": "二、审核意见：",
     "reasons.rejection": "二、理由：",
     "reasons.disbursement": "二、说明：",
+    # A notice that states its payment: the payment is 二, and the disbursing comment moves to 三.
+    "paid": "二、上述资金已于{date}拨付至你单位收款账户（开户银行：{bank}；账号：{account}）。",
+    "paid.no_account": "二、上述资金已于{date}拨付至你单位收款账户。",
+    "reasons.after_payment": "三、说明：",
     "supersedes": "本文书更正并取代核验码为{code}的文书。",
     "verify_note": "本文书真伪可凭附件所列核验码或二维码在线核验。",
     "granted": "核定兑现金额",
@@ -116,6 +120,10 @@ _EN: Final[Wording] = {
     "reasons.approval": "2. Reviewer's remarks:",
     "reasons.rejection": "2. Reasons:",
     "reasons.disbursement": "2. Notes:",
+    "paid": "2. The funds above were paid on {date} into your unit's account (bank: {bank}; "
+    "account: {account}).",
+    "paid.no_account": "2. The funds above were paid on {date} into your unit's account.",
+    "reasons.after_payment": "3. Notes:",
     "supersedes": "This document corrects and replaces the document with verification code {code}.",
     "verify_note": "This document can be verified online with the code or QR code in the appendix.",
     "granted": "Amount granted",

@@ -17,10 +17,19 @@ from sqlmodel import Session, col, select
 
 from portal import documents  # documents.render_letter loads WeasyPrint on first use, not here
 from portal.db.audit import append_audit
-from portal.db.tables import Application, Decision, Enterprise, Letter
+from portal.db.tables import (
+    Application,
+    Decision,
+    Enterprise,
+    Letter,
+    LineOutcome,
+    PaymentLine,
+    Transition,
+)
 from portal.documents import (
     BenefitLine,
     LetterData,
+    PaymentNotice,
     TraceLine,
     new_verification_code,
 )
@@ -35,6 +44,7 @@ from portal.services.decision_records import recorded_decision
 from portal.services.doc_numbers import next_doc_number
 from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
 from portal.services.listing_register import enter_register, submitted_answers
+from portal.services.payee_accounts import PayeeAccount, payee_of
 from portal.workflows import Actor, StateSpec
 
 _BENEFIT_KINDS: dict[str, BenefitKind] = {"money": "money", "ratio": "ratio"}
@@ -284,12 +294,70 @@ def _trace_lines(rule: Rule, trace: dict[str, Any] | None) -> list[TraceLine]:
     return lines
 
 
-def _printed_reasons(reasons: str | list[str], decision: Decision, kind: LetterKind) -> list[str]:
-    """The reasons, plus why less than the rule's amount is granted where the bureau said so."""
+def _printed_reasons(reasons: str | list[str] | None, decision: Decision, kind: LetterKind) -> list[str]:
+    """The reasons, plus why less than the rule's amount is granted where the bureau said so.
+
+    A disbursement notice prints only what was said with the disbursement (or a correction's
+    reasons): the approval's reasons, and the amount's, were the approval letter's to give.
+    """
+    if kind == "disbursement":
+        given = reasons or []
+        return [given] if isinstance(given, str) else list(given)
+    if reasons is None:
+        reasons = decision.reasons or ""
     lines = [reasons] if isinstance(reasons, str) else list(reasons)
-    if kind in ("approval", "disbursement") and decision.granted_reason:
+    if kind == "approval" and decision.granted_reason:
         lines.append(decision.granted_reason)
     return lines
+
+
+def disbursing_states(portal: Portal, application: Application) -> list[str]:
+    """The states of the case's workflow whose entry issues the disbursement letter."""
+    workflow = portal.workflows.get(application.workflow)
+    states = workflow.states if workflow is not None else []
+    return [state.name for state in states if state.issues_letter == "disbursement"]
+
+
+def payment_notice(session: Session, portal: Portal, application: Application) -> PaymentNotice | None:
+    """When and where a disbursed case's money went, from the stored rows only (so a re-render
+    prints the same): the day of the transition that recorded it paid (the bank's return file
+    fires it, or a reviewer by hand), and the account of the payment line that paid it, else
+    the account the case is paid into (its confirmed answers, else the enterprise's profile).
+
+    None when no disbursing transition is stored (a letter rendered outside the workflow).
+    """
+    paid_at = session.exec(
+        select(Transition.at)
+        .where(
+            col(Transition.application_id) == application.id,
+            col(Transition.to_state).in_(disbursing_states(portal, application)),
+        )
+        .order_by(col(Transition.id).desc())
+    ).first()
+    if paid_at is None:
+        return None
+    # The line the return file settles: still pending while its letter is issued, paid after.
+    line = session.exec(
+        select(PaymentLine)
+        .where(
+            col(PaymentLine.application_id) == application.id,
+            col(PaymentLine.outcome) != LineOutcome.FAILED.value,
+        )
+        .order_by(col(PaymentLine.id).desc())
+    ).first()
+    if line is not None:
+        bank, number = line.bank_name, line.account_number
+    else:
+        enterprise = session.get(Enterprise, application.enterprise_id)
+        payee = payee_of(session, application, enterprise) if enterprise is not None else None
+        if payee is None:
+            return PaymentNotice(paid_on=portal.clock.local_date(paid_at))
+        bank, number = payee.bank_name, payee.account_number
+    return PaymentNotice(
+        paid_on=portal.clock.local_date(paid_at),
+        bank_name=bank,
+        account_masked=PayeeAccount(bank, number).masked,
+    )
 
 
 def letter_data(
@@ -333,9 +401,7 @@ def letter_data(
         outcome=str(
             (decision.trace or {}).get("outcome") or application.eligibility_outcome or "undetermined"
         ),
-        reasons=_printed_reasons(
-            reasons if reasons is not None else (decision.reasons or ""), decision, kind
-        ),
+        reasons=_printed_reasons(reasons, decision, kind),
         rule_hash=decision.rule_hash or rule.rule_hash,
         verification_code=verification_code,
         verify_url=f"{portal.public_base_url}/verify/{verification_code}",
@@ -346,6 +412,7 @@ def letter_data(
         subject=subject,
         granted_amount=decision.granted_amount if kind != "rejection" else None,
         remedy=portal.remedies.for_unit(application.lead_unit, lang),
+        payment=payment_notice(session, portal, application) if kind == "disbursement" else None,
     )
 
 

@@ -16,7 +16,7 @@ from portal import documents  # documents.render_letter loads WeasyPrint on firs
 from portal.db.tables import Application, AuditEvent, Decision, Letter, Listing, ListingEvent, Transition
 from portal.documents.model import LISTING_LETTER_KINDS, Language, LetterKind
 from portal.services.context import Portal
-from portal.services.decisions import LetterInfo, letter_data, verify_code
+from portal.services.decisions import LetterInfo, disbursing_states, letter_data, verify_code
 from portal.services.errors import BadStoredState, NotFound
 from portal.services.listings import subject_of
 from portal.workflows import Actor
@@ -155,12 +155,6 @@ def _subject_printed(session: Session, letter: Letter) -> str | None:
     return subject_of(listing)
 
 
-def _disbursing_states(portal: Portal, application: Application) -> list[str]:
-    workflow = portal.workflows.get(application.workflow)
-    states = workflow.states if workflow is not None else []
-    return [state.name for state in states if state.issues_letter == "disbursement"]
-
-
 def _reasons_printed(
     session: Session, portal: Portal, letter: Letter, application: Application
 ) -> str | None:
@@ -188,7 +182,7 @@ def _reasons_printed(
             select(Transition.comment)
             .where(
                 Transition.application_id == application.id,
-                col(Transition.to_state).in_(_disbursing_states(portal, application)),
+                col(Transition.to_state).in_(disbursing_states(portal, application)),
             )
             .order_by(col(Transition.id).desc())
         ).first()

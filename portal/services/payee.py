@@ -7,26 +7,15 @@ into the account the enterprise keeps on its profile. Payment batches read eithe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from portal.db.tables import Enterprise
 from portal.services.context import Portal
 from portal.services.enterprises import audit_enterprise
 from portal.services.errors import FieldProblem, NotFound, ValidationFailed
+from portal.services.payee_accounts import PayeeAccount
 from portal.workflows import Actor
 
 _ACCOUNT = re.compile(r"^\d{8,30}$")
-
-
-@dataclass(frozen=True)
-class PayeeAccount:
-    bank_name: str
-    account_number: str
-
-    @property
-    def masked(self) -> str:
-        """The number as pages show it to anyone but the payment file: the last four digits."""
-        return f"****{self.account_number[-4:]}"
 
 
 def checked_account(bank: str, account: str, lang: str) -> PayeeAccount:
@@ -45,13 +34,6 @@ def checked_account(bank: str, account: str, lang: str) -> PayeeAccount:
     if problems:
         raise ValidationFailed(problems)
     return PayeeAccount(bank, number)
-
-
-def kept_account(enterprise: Enterprise) -> PayeeAccount | None:
-    """The account the enterprise keeps on its profile, if it has given one."""
-    if enterprise.payee_bank_name and enterprise.payee_account_number:
-        return PayeeAccount(enterprise.payee_bank_name, enterprise.payee_account_number)
-    return None
 
 
 def set_account(portal: Portal, actor: Actor, bank: str, account: str, lang: str = "zh") -> PayeeAccount:

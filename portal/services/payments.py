@@ -18,12 +18,11 @@ from typing import Any, cast
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from portal.db.audit import append_audit
 from portal.db.tables import (
     Application,
-    ApplicationAnswers,
     BatchStatus,
     Decision,
     Enterprise,
@@ -46,13 +45,12 @@ from portal.services.errors import (
     StaleVersion,
     ValidationFailed,
 )
-from portal.services.payee import kept_account
+from portal.services.payee_accounts import Payee, payee_of
 from portal.services.queue import takes
 from portal.workflows import Actor, Workflow
 from portal.workflows.spec import TransitionSpec
 
 DISBURSEMENT_LETTER = "disbursement"
-PAYMENT_ACCOUNT = "payment_account"  # the answers key auto_grant.confirm stores the account under
 SUBJECT = "payment_batch"
 MAX_CANDIDATES = 500
 _TABLE: Any = PaymentBatch.__table__  # type: ignore[attr-defined]
@@ -93,15 +91,6 @@ def require_payer(portal: Portal, actor: Actor) -> None:
 
 
 @dataclass(frozen=True)
-class Payee:
-    """Where the money goes, as the payment file prints it."""
-
-    name: str
-    bank_name: str
-    account_number: str
-
-
-@dataclass(frozen=True)
 class Candidate:
     """An approved case waiting for money; `problem` (zh, en) says why it cannot join a batch."""
 
@@ -110,38 +99,6 @@ class Candidate:
     amount: Decimal | None
     payee: Payee | None
     problem: tuple[str, str] | None
-
-
-def payee_of(session: Session, application: Application, enterprise: Enterprise) -> Payee | None:
-    """The account in the case's latest answers that hold one (免申即享: the enterprise confirmed it
-    with the case), else the account the enterprise keeps on its profile, else None.
-
-    An account the bank already failed to pay for this case gives way to the profile's account
-    when the enterprise keeps another one there: a failed payment tells the enterprise to check
-    and correct that account (note.payment_failed), so its correction is what the next batch pays.
-    """
-    kept = kept_account(enterprise)
-    failed = set(
-        session.exec(
-            select(PaymentLine.account_number)
-            .where(col(PaymentLine.application_id) == application.id)
-            .where(col(PaymentLine.outcome) == LineOutcome.FAILED.value)
-        ).all()
-    )
-    corrected = kept is not None and kept.account_number not in failed
-    rows = session.exec(
-        select(ApplicationAnswers)
-        .where(col(ApplicationAnswers.application_id) == application.id)
-        .order_by(col(ApplicationAnswers.version).desc())
-    ).all()
-    for row in rows:
-        account = (row.answers or {}).get(PAYMENT_ACCOUNT)
-        if isinstance(account, dict) and account.get("account_number") and account.get("bank_name"):
-            if corrected and str(account["account_number"]) in failed:
-                break
-            name = str(account.get("account_name") or enterprise.name)
-            return Payee(name, str(account["bank_name"]), str(account["account_number"]))
-    return None if kept is None else Payee(enterprise.name, kept.bank_name, kept.account_number)
 
 
 def _decision(session: Session, application_id: int) -> Decision | None:
@@ -628,9 +585,38 @@ def _detail(session: Session, batch: PaymentBatch) -> BatchDetail:
         .where(col(PaymentReturnLine.result).in_([r.value for r in FOLLOW_UP]))
         .order_by(col(PaymentReturn.id), col(PaymentReturnLine.line_no))
     ).all()
+    paid_again = _paid_again(session, [line for line, _ in lines])
+    by_id = {line.id: line for line, _ in lines}
     return BatchDetail(
-        batch, [(line, a) for line, a in lines], list(returns), [(r, line) for r, line in follow_up]
+        batch,
+        [(line, a) for line, a in lines],
+        list(returns),
+        [(r, line) for r, line in follow_up if not _stale(line, by_id.get(line.payment_line_id), paid_again)],
     )
+
+
+def _paid_again(session: Session, lines: Sequence[PaymentLine]) -> set[int]:
+    """The failed lines of these whose case has joined a later batch since (one grouped query)."""
+    failed = {line.application_id: cast(int, line.id) for line in lines if line.outcome == LineOutcome.FAILED}
+    if not failed:
+        return set()
+    newest = session.exec(
+        select(PaymentLine.application_id, func.max(PaymentLine.id))
+        .where(col(PaymentLine.application_id).in_(failed))
+        .group_by(col(PaymentLine.application_id))
+    ).all()
+    return {failed[case_id] for case_id, last in newest if last is not None and last > failed[case_id]}
+
+
+def _stale(row: PaymentReturnLine, line: PaymentLine | None, paid_again: set[int]) -> bool:
+    """A follow-up line nothing is left to do for: the payment it was about has been settled since
+    (a mismatched amount or a moved case, then paid or failed by a later file), or it failed and its
+    case has joined a later batch. A line matching no payment always stays: the bank paid something."""
+    if line is None:
+        return False
+    if row.result == ReturnResult.FAILED:
+        return line.id in paid_again
+    return line.outcome != LineOutcome.PENDING
 
 
 def batch_detail(portal: Portal, actor: Actor, batch_id: int) -> BatchDetail:

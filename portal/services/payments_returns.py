@@ -235,6 +235,22 @@ def parse_return_file(content: bytes, lang: str = "zh") -> list[ReturnRow]:
     return rows
 
 
+def refuse_if_not_importing(batch: PaymentBatch) -> None:
+    """A return file is read for a batch the bank has and has not settled in full: not for one still
+    being collected, and not for a settled one (办结), which is read-only; its earlier files stand."""
+    if batch.status == BatchStatus.OPEN.value:
+        raise Refused(
+            "batch_not_sent", "请先将批次标记为已发送银行", "mark the batch as sent to the bank first"
+        )
+    if batch.status == BatchStatus.CLOSED.value:
+        raise Refused(
+            "batch_closed",
+            "批次已办结：每笔拨付均已有银行结果，不再导入回单",
+            "This batch is closed: the bank has settled every payment in it, so no further return file "
+            "is imported.",
+        )
+
+
 @dataclass(frozen=True)
 class ImportOutcome:
     """The stored import (the earlier one when the same file came again) and its lines."""
@@ -345,7 +361,6 @@ def import_return(
 ) -> ImportOutcome:
     """Read the bank's return file for a sent batch and settle what it says, in one transaction."""
     require_payer(portal, actor)
-    rows = parse_return_file(content, lang)
     digest = hashlib.sha256(content).hexdigest()
     with portal.transaction() as session:
         batch = load_batch(session, actor, batch_id)
@@ -356,10 +371,9 @@ def import_return(
         ).first()
         if earlier is not None:
             return ImportOutcome(earlier, _stored_lines(session, cast(int, earlier.id)), again=True)
-        if batch.status == BatchStatus.OPEN.value:
-            raise Refused(
-                "batch_not_sent", "请先将批次标记为已发送银行", "mark the batch as sent to the bank first"
-            )
+        refuse_if_not_importing(batch)
+        # Read only once the batch takes a file: a settled batch answers so, whatever the file holds.
+        rows = parse_return_file(content, lang)
         bump_batch(
             session, batch, batch.version, {}
         )  # a concurrent import of another file waits, then is stale

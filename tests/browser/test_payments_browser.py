@@ -1,6 +1,6 @@
 """A payment batch in Chromium (issue 12 §7): create → export CSV/XLSX → sent → a return file with one
 failed line → the paid cases are disbursed with their letters, the failed one has not moved, and the
-same file again changes nothing. Screenshots of /payments, the batch and the enterprise file, zh/en at
+settled batch takes no further file. Screenshots of /payments, the batch and the enterprise file, zh/en at
 1280 and 390 px, go to artifacts/screenshots/payments/.
 """
 
@@ -27,7 +27,6 @@ from tests.browser.conftest import SCREENSHOTS, axe_violations, screenshot, serv
 from tests.support.payments import (
     PASSWORD,
     approved_case,
-    footprint,
     letter_kinds,
     payer,
     staff_actor,
@@ -135,11 +134,10 @@ def test_a_payment_batch_in_the_browser(browser: Browser, served: Served, tmp_pa
     assert "disbursement" in letter_kinds(portal, paid1) and "disbursement" in letter_kinds(portal, paid2)
     assert "disbursement" not in letter_kinds(portal, failed)
 
-    before = footprint(portal)
-    page.set_input_files("#return-file", str(returned))
-    page.get_by_role("button", name="导入", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text("本次未作任何更改")
-    assert footprint(portal) == before
+    # Every line has the bank's answer: the batch is settled (办结) and read-only, with no form for
+    # another file (a file posted anyway is refused: tests/web/test_settled_batch_http.py).
+    expect(page.get_by_text("本批次已办结").first).to_be_visible()
+    expect(page.locator("#return-file")).to_have_count(0)
     assert [state_of(portal, c) for c in (paid1, paid2, failed)] == [edge.target, edge.target, edge.source]
 
     (SCREENSHOTS / "payments").mkdir(parents=True, exist_ok=True)

@@ -8,12 +8,14 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
 from services_helpers import World
 from sqlmodel import col, select
 
 from portal.db.tables import Application, Notification, User
 from portal.services import enterprises, notifications, payee, payments
 from portal.services.context import Portal, SmtpConfig
+from portal.services.errors import Refused
 from portal.services.payments_returns import import_return
 from tests.support.payments import approved_case, payer
 from tests.support.smtp_sink import running_sink
@@ -92,9 +94,12 @@ def test_each_failed_case_is_told_once_to_its_enterprise_and_the_paying_unit(
     title, body = notifications.note_text(portal, by_case[("note.payment_failed_staff", first)], "en")
     assert f"batch {batch_id}" in body and "new payment batch" in body and not CODE.search(title + body)
 
-    # The same file again, and another file naming the settled lines: nobody is told twice.
+    # The same file again finds its import; another file is refused, the batch being settled (办结):
+    # nobody is told twice.
     import_return(portal, bureau, batch_id, "r.csv", content)
-    import_return(portal, bureau, batch_id, "again.csv", _csv(f"{first},200000.00,失败,账户已销户"))
+    with pytest.raises(Refused) as closed:
+        import_return(portal, bureau, batch_id, "again.csv", _csv(f"{first},200000.00,失败,账户已销户"))
+    assert closed.value.code == "batch_closed"
     assert [n.id for n in _failure_notes(portal)] == [n.id for n in notes]
 
     # A new attempt that fails too is a new failure, told again.

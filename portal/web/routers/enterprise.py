@@ -23,7 +23,8 @@ from portal.services import enterprises
 from portal.services.case_files import enterprises_by_id
 from portal.services.enterprises import profile_facts
 from portal.services.errors import ValidationFailed
-from portal.services.payee import PayeeAccount, kept_account, set_account
+from portal.services.payee import set_account
+from portal.services.payee_accounts import PayeeAccount, kept_account
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.security import require_csrf

@@ -55,13 +55,16 @@ def _index(
 ) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
+    candidates = _candidate_rows(portal, actor, t, None)
     context = {
         "actor": actor,
         "batches": [
             (summary, _unit(portal, summary.batch.lead_unit, t.lang))
             for summary in payments.list_batches(portal, actor)
         ],
-        "candidates": _candidate_rows(portal, actor, t, None),
+        "candidates": candidates,
+        # The form (and its button) only where some case can be added: the others say why not.
+        "addable": any(row["problem"] is None for row in candidates),
         "errors": errors or {},
     }
     return render(request, "portal/payments.html", context, status_code)
@@ -122,7 +125,10 @@ def _batch_page(
         "detail": detail,
         "unit": _unit(portal, detail.batch.lead_unit, t.lang),
         "lines": [(line, _measure(portal, case, t.lang)) for line, case in detail.lines],
-        "candidates": _candidate_rows(portal, actor, t, detail.batch.lead_unit)
+        # Only cases that can join this batch now: those that cannot are listed, with why, on /payments.
+        "candidates": [
+            row for row in _candidate_rows(portal, actor, t, detail.batch.lead_unit) if row["problem"] is None
+        ]
         if detail.batch.status == "open"
         else [],
         "imported": latest,
