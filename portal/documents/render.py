@@ -28,7 +28,7 @@ from portal.documents.templating import document_environment
 from portal.documents.verification import qr_png
 from portal.documents.wording import wording_for
 from portal.locales import long_date
-from portal.rules.trace_rows import reads
+from portal.rules.trace_rows import numbers, reads
 
 PDF_VARIANT = "pdf/a-3b"
 
@@ -167,11 +167,7 @@ def _trace_rows(letter: LetterData, t: Mapping[str, str]) -> list[dict[str, Any]
     """The annex table's rows, numbered by depth (1, 2, 2.1, 2.2, 3): a group's heading in the
     letter's words, and an option its group did not need read as such, never as a bare 不符合."""
     rows: list[dict[str, Any]] = []
-    place: list[int] = []
-    for line in letter.trace:
-        del place[line.depth + 1 :]
-        place += [0] * (line.depth + 1 - len(place))
-        place[line.depth] += 1
+    for line, number in zip(letter.trace, numbers(line.depth for line in letter.trace), strict=True):
         shown = reads(line.outcome, line.covered)
         if line.kind == "criterion":
             message = line.message_zh if letter.lang == "zh" else line.message_en
@@ -179,7 +175,7 @@ def _trace_rows(letter: LetterData, t: Mapping[str, str]) -> list[dict[str, Any]
             message = t[f"group.{line.kind}"]
         rows.append(
             {
-                "number": ".".join(str(n) for n in place),
+                "number": number,
                 "kind": line.kind,
                 "depth": line.depth,
                 "message": message,

@@ -7,7 +7,7 @@ three read alike. A row says what it is (a criterion or a group kind) and its re
 are the page's and the letter's own.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -42,6 +42,19 @@ def reads(outcome: str, covered: bool) -> str:
     """How a result reads: pass, fail, unknown, or fail_covered / unknown_covered for a row that
     another option of its "any one of" group makes unneeded (pages and letters word each)."""
     return f"{outcome}_covered" if covered and outcome != "pass" else outcome
+
+
+def numbers(depths: Iterable[int]) -> list[str]:
+    """Each row's number from the rows' depths, in order: 1, 2, 2.1, 2.2, 3 (a group's options
+    under its own number), as the letter's annex and the enterprise's pages print them."""
+    shown: list[str] = []
+    place: list[int] = []
+    for depth in depths:
+        del place[depth + 1 :]
+        place += [0] * (depth + 1 - len(place))
+        place[depth] += 1
+        shown.append(".".join(str(n) for n in place))
+    return shown
 
 
 def trace_rows(criteria: Node | None, entries: Sequence[Mapping[str, Any]]) -> list[TraceRow]:

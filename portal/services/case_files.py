@@ -55,16 +55,28 @@ def _refuse_undeclared_expert(
 
 
 def case_files(portal: Portal, actor: Actor, application_id: int) -> list[CaseFile]:
-    """The files attached to a case, by slot then upload order."""
+    """The case's files as `actor` may read them now, by slot then upload order.
+
+    The enterprise reads its slots as they are, an amendment's uploads included. Everyone else
+    (reviewers, experts, administrators) reads what the last submission sent (`submitted_files`):
+    nothing of an amendment before it is submitted, so a draft is neither listed nor downloaded.
+    """
     with portal.reading() as session:
-        _readable(session, portal, actor, application_id)
-        rows = session.exec(
-            select(ApplicationAttachment, Attachment)
-            .join(Attachment, col(Attachment.id) == ApplicationAttachment.attachment_id)
-            .where(col(ApplicationAttachment.application_id) == application_id)
-            .order_by(col(ApplicationAttachment.slot), col(ApplicationAttachment.id))
-        ).all()
-    return [_case_file(link.slot, a) for link, a in rows]
+        application = _readable(session, portal, actor, application_id)
+        if _owner(actor, application):
+            rows = session.exec(
+                select(ApplicationAttachment, Attachment)
+                .join(Attachment, col(Attachment.id) == ApplicationAttachment.attachment_id)
+                .where(col(ApplicationAttachment.application_id) == application_id)
+                .order_by(col(ApplicationAttachment.slot), col(ApplicationAttachment.id))
+            ).all()
+            return [_case_file(link.slot, a) for link, a in rows]
+    return submitted_files(portal, actor, application_id).latest()
+
+
+def _owner(actor: Actor, application: Application) -> bool:
+    """The enterprise whose case it is (`load_visible` already refused any other enterprise)."""
+    return actor.role == "enterprise" and actor.enterprise_id == application.enterprise_id
 
 
 def _readable(session: Session, portal: Portal, actor: Actor, application_id: int) -> Application:
@@ -110,6 +122,14 @@ class SubmittedFiles:
 
     def of(self, submission: int) -> list[CaseFile]:
         return [item.file for item in self.files if item.submission == submission]
+
+    def latest(self) -> list[CaseFile]:
+        """What the last submission sent; nothing before the first."""
+        return self.of(self.count)
+
+    def added(self) -> list[CaseFile]:
+        """The latest submission's files that the one before did not send; none before a resubmission."""
+        return [item for change in self.changes() or [] for item in change.added]
 
     def earlier(self, current: Sequence[CaseFile]) -> list[SubmittedFile]:
         """The submitted files that are not in their slot now, each with the last submission that
@@ -160,7 +180,8 @@ def open_case_file(
 ) -> tuple[CaseFile, bytes]:
     """One file of this case, attached now or sent by an earlier submission, and its bytes; any
     other file is NotFound. Both lists check the same access, so an earlier version is no easier
-    to read than the current one."""
+    to read than the current one; and "now" is `case_files`'s, so staff cannot fetch a file of an
+    amendment the enterprise has not submitted."""
     sent = [item.file for item in submitted_files(portal, actor, application_id).files]
     for item in [*case_files(portal, actor, application_id), *sent]:
         if item.id == attachment_id:

@@ -16,7 +16,7 @@ from portal.clock import Clock
 from portal.db.tables import Application, ApplicationAnswers, Enterprise, Transition
 from portal.forms import FieldSpec, FormSpec
 from portal.rules import Pack
-from portal.rules.trace_rows import TraceRow, trace_rows
+from portal.rules.trace_rows import TraceRow, numbers, trace_rows
 from portal.services.amendments import RETURN_EVENT
 from portal.services.case_files import SlotChange
 from portal.services.context import Portal
@@ -294,15 +294,19 @@ def drawn_trace(pack: Pack, measure_id: str, trace: Mapping[str, Any] | None) ->
 
 
 def trace_lines(rows: Sequence[TraceRow], lang: str) -> list[dict[str, Any]]:
-    """What a page prints of each row: its words (a group's come from its kind), depth and result."""
+    """What a page prints of each row: its number (1, 2, 2.1), words (a group's come from its
+    kind), depth, result and the policy clause it cites."""
     return [
         {
             "kind": row.kind,
             "depth": row.depth,
+            "number": number,
             "message": label(row.entry.get("message") or {}, lang) if row.kind == "criterion" else "",
             "outcome": row.reads,
+            # A trace stored before `source_en` existed cites in Chinese only.
+            "source": label({"zh": row.entry.get("source"), "en": row.entry.get("source_en")}, lang),
         }
-        for row in rows
+        for row, number in zip(rows, numbers(row.depth for row in rows), strict=True)
     ]
 
 

@@ -16,7 +16,7 @@ from portal.city import City
 from portal.numerals import plain_number
 from portal.rules import FactError
 from portal.rules.facts import FactSpec
-from portal.web.case_views import label
+from portal.web.case_views import drawn_trace, trace_lines
 from portal.web.i18n import Translator
 
 # Facts the pack's `fact_groups` leave out are grouped by type, under these catalogue headings.
@@ -159,15 +159,10 @@ def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict
                 "missing_labels": labels,
                 "benefit_labels": benefit_labels,
                 "benefit_types": benefit_types,
-                "criteria": [
-                    {
-                        **c,
-                        "message": label(c.get("message") or {}, lang),
-                        # A trace stored before `source_en` existed cites in Chinese only.
-                        "source": label({"zh": c.get("source"), "en": c.get("source_en")}, lang),
-                    }
-                    for c in result.get("criteria", [])
-                ],
+                # As the reviewer's page and the letter draw them (`trace_rows`): an "any one of"
+                # group a numbered row with its own result, its options under it (2.1, 2.2), and
+                # an option the group did not need read as such, not as a bare "not met".
+                "criteria": trace_lines(drawn_trace(pack, result["measure"], result), lang),
             }
         )
     shown.sort(key=lambda r: OUTCOME_ORDER.get(r["outcome"], 9))

@@ -68,3 +68,29 @@ def test_csp_blocks_injected_inline_script(page: Page) -> None:
     )
     assert page.evaluate("() => window.__pwned") is None
     assert any("Content Security Policy" in m for m in messages)
+
+
+def test_an_any_of_group_reads_as_a_group_in_both_languages_and_fits_a_phone(
+    page: Page, base_url: str
+) -> None:
+    """The algorithm voucher's "any one of" group: its options numbered under it, the ones it did not
+    need read as such; accessible, and no sideways scrolling at 390 px, in zh and en."""
+    for lang, covered in (("zh", "未满足（已由其他条件满足）"), ("en", "Not met (another option is met)")):
+        page.context.add_cookies([{"name": "lang", "value": lang, "url": base_url}])
+        page.goto("/self-check?measure=subsidy.compute_voucher")
+        page.select_option("#f-enterprise-district", "tianhe")
+        page.fill("#f-enterprise-ai_rd_expense", "30000000")
+        page.fill("#f-enterprise-ai_revenue", "1000000")
+        page.fill("#f-enterprise-certified_ai_staff", "2")
+        page.fill("#f-enterprise-compute_purchase", "1000000")
+        page.locator("form button[type=submit]").last.click()
+        expect(page.locator("#results-title")).to_be_visible()
+        page.locator("details.criteria summary").first.click()
+        option = page.locator(".criterion", has=page.locator(".criterion-number", has_text="2.2"))
+        expect(option.locator(".criterion-outcome")).to_have_text(covered)
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), (lang, width)
+            screenshot(page, f"self-check-any-of-{lang}-{width}")
+        assert axe_violations(page) == []
+        page.set_viewport_size({"width": 1280, "height": 900})

@@ -144,3 +144,31 @@ def test_the_migration_back_fills_cases_submitted_before_it(portal: Portal, worl
     assert {row[0] for row in after} == {amended.app_id, once.app_id}  # not the draft
     assert (amended.app_id, 2, replacement.slot, replacement.id) in after
     assert all(row[3] != original.id for row in after)
+
+
+def test_staff_read_only_what_was_submitted_while_the_enterprise_amends(portal: Portal, world: World) -> None:
+    """An amendment under way is the enterprise's own: its new file is neither among the case's
+    files for the reviewer nor downloadable by them until it is resubmitted; then it is, as new."""
+    case = Driver(portal, world)
+    slot = _slot(case)
+    original = _put(case, slot, ORIGINAL, "原件.pdf")
+    case.to_returned()
+    draft = _put(case, slot, REPLACEMENT, "补正件.pdf")
+    applications.detach(portal, case.actor(case.owner), case.app_id, slot, original.id, case.version)
+    owner, reviewer, admin = (case.actor(name) for name in (case.owner, case.district_reviewer, "admin"))
+    mine = case_files(portal, owner, case.app_id)
+    assert draft in mine and original not in mine
+    sent = submitted_files(portal, reviewer, case.app_id)
+    for staff in (reviewer, admin):
+        files = case_files(portal, staff, case.app_id)
+        assert files == sent.of(1) and original in files and draft not in files
+        with pytest.raises(NotFound):
+            download_case_file(portal, staff, case.app_id, draft.id)
+        assert download_case_file(portal, staff, case.app_id, original.id)[1] == ORIGINAL
+    assert download_case_file(portal, owner, case.app_id, draft.id)[1] == REPLACEMENT
+
+    case.submit()
+    sent = submitted_files(portal, reviewer, case.app_id)
+    files = case_files(portal, reviewer, case.app_id)
+    assert draft in files and original not in files
+    assert download_case_file(portal, reviewer, case.app_id, draft.id)[1] == REPLACEMENT

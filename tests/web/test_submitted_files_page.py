@@ -137,3 +137,36 @@ def test_the_enterprise_reads_its_submission_apart_from_its_amendment_and_the_ex
     expert.cookies.set("lang", "en")
     english = _visible(expert.get(f"/expert/{application_id}").text)
     assert "Files from earlier submissions" in english and "submission 1" in english
+
+
+def _attachments_block(page: str) -> str:
+    return page.split("<h2>附件</h2>")[1].split("<h2")[0]
+
+
+def test_the_reviewer_sees_nothing_of_an_amendment_until_it_is_resubmitted(portal_app: FastAPI) -> None:
+    enterprise, reviewer, application_id = _returned(portal_app)
+    _swap_contract(enterprise, application_id, "save")
+    own = enterprise.get(f"/applications/{application_id}").text.split("修改中，尚未提交的文件")[1]
+    [draft_id] = re.findall(r'/attachments/(\d+)">合同-盖章\.pdf<', own)
+
+    block = _attachments_block(reviewer.get(f"/review/{application_id}").text)
+    # What the submission sent, the contract the amendment took out included; not the draft.
+    assert re.findall(rf'href="/review/{application_id}/attachments/\d+">([^<]+)<', block) == [
+        "budget.xlsx",
+        "合同.pdf",
+    ]
+    assert "合同-盖章.pdf" not in block and "此前提交的文件" not in block
+    assert "重新提交后才会显示" in block
+    assert reviewer.get(f"/review/{application_id}/attachments/{draft_id}").status_code == 404
+    assert enterprise.get(f"/applications/{application_id}/attachments/{draft_id}").content == AMENDED
+
+    action, token = edit_target(enterprise, application_id)
+    sent = enterprise.post(action, data={**BUDGET, "csrf_token": token, "action": "submit"})
+    assert sent.status_code == 200, sent.text[-2000:]
+    block = _attachments_block(reviewer.get(f"/review/{application_id}").text)
+    names = re.findall(rf'href="/review/{application_id}/attachments/\d+">([^<]+)<', block)
+    assert names[:2] == ["budget.xlsx", "合同-盖章.pdf"] and names[2:] == ["合同.pdf"]  # then the earlier one
+    assert re.search(r">合同-盖章\.pdf</a> <span[^>]*>第2次提交新增<", block) and block.count("新增<") == 1
+    assert reviewer.get(f"/review/{application_id}/attachments/{draft_id}").content == AMENDED
+    reviewer.cookies.set("lang", "en")
+    assert "New in submission 2" in _visible(reviewer.get(f"/review/{application_id}").text)

@@ -146,7 +146,7 @@ def _submitted(portal: Any, actor: Actor, application: Application, lang: str) -
     spec = portal.forms.get(application.measure_id)
     rows, _ = answer_rows(spec, sent, lang)
     record = submitted_files(portal, actor, application.id)
-    last = record.of(record.count)
+    last = record.latest()
     now = case_files(portal, actor, application.id)
     return {
         "submitted": {

@@ -57,11 +57,14 @@ def _file(request: Request, actor: Actor, application_id: int) -> dict[str, Any]
     spec = portal.forms.get(application.measure_id)
     answers, _ = answer_rows(spec, app_service.answer_versions(portal, actor, application_id), lang)
     trace = application.eligibility_trace or {}
-    files = case_files(portal, actor, application_id)
+    files = case_files(portal, actor, application_id)  # what was submitted: not an amendment's drafts
+    sent = submitted_files(portal, actor, application_id)
     return {
         "answers": answers,
         "attachments": files,
-        "earlier_files": submitted_files(portal, actor, application_id).earlier(files),
+        "earlier_files": sent.earlier(files),
+        "new_files": sent.added(),
+        "submission": sent.count,
         "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
         "trace_outcome": trace.get("outcome"),
         "trace": trace_lines(drawn_trace(portal.pack, application.measure_id, trace), lang),

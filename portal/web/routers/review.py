@@ -129,7 +129,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
     stages = {state.name: label(state.label, lang) for state in workflow.states}
     spec = portal.forms.get(application.measure_id)
     trail = audit_trail(portal, actor, application_id)
-    files = case_files(portal, actor, application_id)
+    files = case_files(portal, actor, application_id)  # what was submitted: not an amendment's drafts
     sent = submitted_files(portal, actor, application_id)
     changes = sent.changes()
     return {
@@ -145,6 +145,9 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
         "attachments": files,
         "slot_labels": {s.id: s.label.get(lang) for s in (spec.attachments.values() if spec else ())},
         "earlier_files": sent.earlier(files),
+        "new_files": sent.added(),
+        "submission": sent.count,
+        "amending": workflow.state(application.state).kind == "amendment",
         "file_changes": None
         if changes is None
         else {"old": sent.count - 1, "new": sent.count, "rows": file_change_rows(changes, spec, t)},
