@@ -15,7 +15,15 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
-from portal.db.tables import Application, Enterprise, ExpertAssignment, ExpertConflict, ExpertScore, User
+from portal.db.tables import (
+    Application,
+    AuditEvent,
+    Enterprise,
+    ExpertAssignment,
+    ExpertConflict,
+    ExpertScore,
+    User,
+)
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.cases import advance, audit_case, bump, score_totals, workflow_of
 from portal.services.context import Portal
@@ -463,6 +471,16 @@ def remove_late(
         return version
 
 
+def _replaced(session: Session, application_id: int) -> set[int]:
+    """The experts whose seat on this case's panel has already been given to someone else."""
+    payloads = session.exec(
+        select(AuditEvent.payload)
+        .where(col(AuditEvent.subject_id) == str(application_id))
+        .where(col(AuditEvent.event) == "expert_replaced")
+    ).all()
+    return {int(p["expert_id"]) for p in payloads if p and "expert_id" in p}
+
+
 def replace_expert(
     portal: Portal,
     actor: Actor,
@@ -482,11 +500,12 @@ def replace_expert(
         _require_lead_unit(actor, application)
         old = _panel_seat(session, application_id, expert_id)
         late = _is_late(portal, session, old)
-        if not (old.conflicted or late):
+        if not (old.conflicted or late) or expert_id in _replaced(session, application_id):
             raise Refused(
                 "not_replaceable",
-                "仅可更换声明利益冲突或逾期未评分的专家",
-                "only an expert who declared a conflict or has not scored in time can be replaced",
+                "仅可更换声明利益冲突或逾期未评分、且尚未被更换的专家",
+                "only an expert who declared a conflict or has not scored in time, and is not replaced yet, "
+                "can be replaced",
             )
         removed_now = old.excluded_at is None
         if removed_now:
@@ -551,6 +570,7 @@ def panel_view(portal: Portal, actor: Actor, application_id: int) -> PanelView:
             .order_by(col(ExpertAssignment.id))
         ).all()
         today = portal.today()
+        replaced = _replaced(session, application_id)
         members = []
         for assignment, user, sheet in rows:
             due = response_due(portal, assignment)
@@ -569,7 +589,8 @@ def panel_view(portal: Portal, actor: Actor, application_id: int) -> PanelView:
                     comments={k: str(v) for k, v in ((sheet.comments or {}) if sheet else {}).items()},
                     total=Decimal(sheet.total) if sheet else None,
                     submitted_at=sheet.submitted_at if sheet else None,
-                    replaceable=assignment.conflicted or (sheet is None and today > due),
+                    replaceable=assignment.expert_id not in replaced
+                    and (assignment.conflicted or (sheet is None and today > due)),
                     late=assignment.excluded_at is None and sheet is None and today > due,
                 )
             )

@@ -421,3 +421,15 @@ def test_replacing_a_late_expert_tells_the_one_removed(portal: Portal, world: Wo
     assert "note.expert_removed_late" in [n.message for n in told]
     with pytest.raises(NotFound):
         experts.my_score(portal, late, case.app_id)
+    # The seat is filled: it is not offered, nor taken, a second time.
+    bureau = world.actors["rev_gzdev"]
+    seat = next(
+        m for m in experts.panel_view(portal, bureau, case.app_id).members if m.expert_id == late.user_id
+    )
+    assert not seat.replaceable and not seat.late
+    before = counts(portal, case.app_id)
+    with pytest.raises(Refused) as again:
+        experts.replace_expert(
+            portal, bureau, case.app_id, late.user_id, world.actors["expert5"].user_id, "逾期", case.version
+        )
+    assert again.value.code == "not_replaceable" and counts(portal, case.app_id) == before

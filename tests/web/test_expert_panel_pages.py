@@ -378,5 +378,16 @@ def test_a_late_expert_is_removed_from_the_page_even_when_nobody_can_replace_the
         page = case.bureau.get(url).text
         assert _forms(page) == [f"{scorer_id}/exclude", f"{late_id}/replace"]
         assert str(fresh_id) in page
+        version, token = case_form(case.bureau, url)
+        replaced = case.bureau.post(
+            f"{url}/experts/{late_id}/replace",
+            data={"csrf_token": token, "expected_version": str(version), "new_expert_id": str(fresh_id)},
+            follow_redirects=False,
+        )
+        assert replaced.status_code == 303
+        # The seat is filled, so it is not offered again (though the pool has someone else now); the new
+        # expert has no button before their deadline.
+        staff(case.portal, "expert")
+        assert _forms(case.bureau.get(url).text) == [f"{scorer_id}/exclude"]
     finally:
         case.portal.today_override = saved
