@@ -203,6 +203,9 @@ class _Demo:
             ("expert_wang", "expert", None, None, None, "王专家"),
             # Employed by 健康智算: the conflict-of-interest check refuses her on its cases.
             ("expert_chen", "expert", None, None, self.uscc["jiankang"], "陈专家（与健康智算存在利益冲突）"),
+            # On no demo panel: with one expert conflicted and one late, the bureau still has someone.
+            ("expert_zhao", "expert", None, None, None, "赵专家"),
+            ("expert_zhou", "expert", None, None, None, "周专家"),
             ("supervisor", "supervisor", None, None, None, "市监管评估人员"),
             ("tianhe_supervisor", "supervisor", "tianhe", None, None, "天河区监管评估人员"),
             (ADMIN_USERNAME, "admin", None, None, None, "平台管理员"),
@@ -709,6 +712,8 @@ def demo_logins(portal: Portal) -> list[tuple[str, str]]:
         ("expert_li", "李专家"),
         ("expert_wang", "王专家"),
         ("expert_chen", "陈专家（与健康智算存在利益冲突）"),
+        ("expert_zhao", "赵专家（未参加任何评审组，可指派）"),
+        ("expert_zhou", "周专家（未参加任何评审组，可指派）"),
         ("supervisor", "市监管评估人员（全市，只读）"),
         ("tianhe_supervisor", "天河区监管评估人员（只读）"),
         (ADMIN_USERNAME, "平台管理员"),

@@ -15,7 +15,15 @@ from typing import cast
 
 from sqlmodel import Session, col, select
 
-from portal.db.tables import Application, Enterprise, ExpertAssignment, ExpertConflict, ExpertScore, User
+from portal.db.tables import (
+    Application,
+    AuditEvent,
+    Enterprise,
+    ExpertAssignment,
+    ExpertConflict,
+    ExpertScore,
+    User,
+)
 from portal.services.access import is_lead_unit_staff, load_visible
 from portal.services.cases import advance, audit_case, bump, score_totals, workflow_of
 from portal.services.context import Portal
@@ -406,6 +414,73 @@ def response_due(portal: Portal, assignment: ExpertAssignment) -> date:
     )
 
 
+def _is_late(portal: Portal, session: Session, seat: ExpertAssignment) -> bool:
+    """Assigned, past the day they had to score by, and no sheet in."""
+    scored = session.exec(select(ExpertScore.id).where(col(ExpertScore.assignment_id) == seat.id)).first()
+    return scored is None and portal.today() > response_due(portal, seat)
+
+
+def _tell_removed(session: Session, application: Application, seat: ExpertAssignment) -> None:
+    """The expert taken off a case for not scoring in time is told; the case is no longer theirs."""
+    notify(
+        session,
+        kind="expert_assignment",
+        recipient_user_id=seat.expert_id,
+        link="/expert",
+        dedupe_key=f"removed_late:{seat.id}",
+        message="note.expert_removed_late",
+        params={"id": application.id, "measure": application.measure_id, "comment": seat.reason or ""},
+    )
+
+
+def remove_late(
+    portal: Portal, actor: Actor, application_id: int, expert_id: int, reason: str, expected_version: int
+) -> int:
+    """Take off the panel an expert who has not scored by their deadline; returns the new version.
+
+    The seat stays on record, marked excluded with the reason, and the expert loses the case. An
+    expert whose sheet is in is never removed for lateness (a conflict found later is
+    `exclude_conflicted`). The lead unit then assigns someone else, now or once the pool has one.
+    """
+    if not reason.strip():
+        raise ValidationFailed([FieldProblem("reason", "say why the expert is removed", "required")])
+    with portal.transaction() as session:
+        application = load_visible(session, actor, application_id)
+        _require_lead_unit(actor, application)
+        seat = _panel_seat(session, application_id, expert_id)
+        if seat.excluded_at is not None or not _is_late(portal, session, seat):
+            raise Refused(
+                "not_late",
+                "仅可移出逾期未评分的专家",
+                "only an expert who has not scored by their deadline can be removed for lateness",
+            )
+        seat.excluded_at = portal.now()
+        seat.reason = reason.strip()[:MAX_COMMENT]
+        session.add(seat)
+        session.flush()
+        version = bump(session, application, expected_version, {"updated_at": portal.now()})
+        audit_case(
+            session,
+            actor,
+            application,
+            "expert_removed_late",
+            {"expert_id": expert_id, "version": version},
+            comment=seat.reason,
+        )
+        _tell_removed(session, application, seat)
+        return version
+
+
+def _replaced(session: Session, application_id: int) -> set[int]:
+    """The experts whose seat on this case's panel has already been given to someone else."""
+    payloads = session.exec(
+        select(AuditEvent.payload)
+        .where(col(AuditEvent.subject_id) == str(application_id))
+        .where(col(AuditEvent.event) == "expert_replaced")
+    ).all()
+    return {int(p["expert_id"]) for p in payloads if p and "expert_id" in p}
+
+
 def replace_expert(
     portal: Portal,
     actor: Actor,
@@ -424,15 +499,16 @@ def replace_expert(
         application = load_visible(session, actor, application_id)
         _require_lead_unit(actor, application)
         old = _panel_seat(session, application_id, expert_id)
-        scored = session.exec(select(ExpertScore.id).where(col(ExpertScore.assignment_id) == old.id)).first()
-        late = scored is None and portal.today() > response_due(portal, old)
-        if not (old.conflicted or late):
+        late = _is_late(portal, session, old)
+        if not (old.conflicted or late) or expert_id in _replaced(session, application_id):
             raise Refused(
                 "not_replaceable",
-                "仅可更换声明利益冲突或逾期未评分的专家",
-                "only an expert who declared a conflict or has not scored in time can be replaced",
+                "仅可更换声明利益冲突或逾期未评分、且尚未被更换的专家",
+                "only an expert who declared a conflict or has not scored in time, and is not replaced yet, "
+                "can be replaced",
             )
-        if old.excluded_at is None:
+        removed_now = old.excluded_at is None
+        if removed_now:
             old.excluded_at = portal.now()
             old.reason = (reason.strip() or "逾期未评分")[:MAX_COMMENT]
             session.add(old)
@@ -447,6 +523,8 @@ def replace_expert(
             comment=reason.strip() or None,
         )
         _tell_expert(session, application, new)
+        if removed_now:
+            _tell_removed(session, application, old)
         return new
 
 
@@ -468,6 +546,8 @@ class PanelMember:
     total: Decimal | None
     submitted_at: datetime | None
     replaceable: bool
+    late: bool
+    """Still on the panel, unscored, past the day to score by: removable for lateness."""
 
 
 @dataclass(frozen=True)
@@ -490,6 +570,7 @@ def panel_view(portal: Portal, actor: Actor, application_id: int) -> PanelView:
             .order_by(col(ExpertAssignment.id))
         ).all()
         today = portal.today()
+        replaced = _replaced(session, application_id)
         members = []
         for assignment, user, sheet in rows:
             due = response_due(portal, assignment)
@@ -508,7 +589,9 @@ def panel_view(portal: Portal, actor: Actor, application_id: int) -> PanelView:
                     comments={k: str(v) for k, v in ((sheet.comments or {}) if sheet else {}).items()},
                     total=Decimal(sheet.total) if sheet else None,
                     submitted_at=sheet.submitted_at if sheet else None,
-                    replaceable=assignment.conflicted or (sheet is None and today > due),
+                    replaceable=assignment.expert_id not in replaced
+                    and (assignment.conflicted or (sheet is None and today > due)),
+                    late=assignment.excluded_at is None and sheet is None and today > due,
                 )
             )
         totals, excluded = score_totals(session, application_id)

@@ -13,7 +13,7 @@ from portal.db.audit import verify_chain
 from portal.db.tables import Application, AuditEvent, Notification, Transition
 from portal.services import applications, case_files, experts, sla
 from portal.services.context import Portal
-from portal.services.errors import Forbidden, Refused
+from portal.services.errors import Conflict, Forbidden, NotFound, Refused
 from portal.services.notifications import note_text
 
 
@@ -286,3 +286,150 @@ def test_the_enterprise_history_leaves_out_the_panels_own_steps(portal: Portal, 
     assert {"declare_no_conflict", "score"} <= set(reviewer_sees)
     assert enterprise_sees == [e for e in reviewer_sees if e not in ("declare_no_conflict", "score")]
     assert enterprise_sees[-1] == "pass_mark_reached"
+
+
+def _late_panel(portal: Portal, world: World) -> tuple[Driver, Any]:
+    """A case whose panel has expert1 (declared and scored) and expert2 (never responded), both
+    past their response window."""
+    case = Driver(portal, world).to_expert_review()
+    case.panel(GOOD_SCORES, ("expert1",))
+    experts.assign_expert(
+        portal, world.actors["rev_gzdev"], case.app_id, world.actors["expert2"].user_id, case.version
+    )
+    assert portal.today_override is not None
+    portal.today_override += timedelta(days=14)
+    return case, world.actors["expert2"]
+
+
+def test_a_late_expert_is_removed_told_and_loses_the_case(portal: Portal, world: World) -> None:
+    case, late = _late_panel(portal, world)
+    bureau = world.actors["rev_gzdev"]
+    assert experts.my_score(portal, late, case.app_id) is None  # still theirs, unscored, before the removal
+    view = experts.panel_view(portal, bureau, case.app_id)
+    assert [(m.expert_id, m.late) for m in view.members] == [
+        (world.actors["expert1"].user_id, False),
+        (late.user_id, True),
+    ]
+    before = counts(portal, case.app_id)
+    version = experts.remove_late(
+        portal, bureau, case.app_id, late.user_id, "逾期未评分，予以更换", case.version
+    )
+    assert version == before[1] + 1
+    seat = next(
+        m for m in experts.panel_view(portal, bureau, case.app_id).members if m.expert_id == late.user_id
+    )
+    assert seat.excluded_at is not None and not seat.conflicted and not seat.late
+    assert seat.reason == "逾期未评分，予以更换"
+    with pytest.raises(NotFound):  # the removed expert no longer sees the case at all
+        experts.my_score(portal, late, case.app_id)
+    with portal.reading() as session:
+        audit = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
+        told = session.exec(
+            select(Notification).where(col(Notification.recipient_user_id) == late.user_id)
+        ).all()
+        chain = verify_chain(session)
+    assert chain.ok, chain
+    assert audit is not None and audit.event == "expert_removed_late" and audit.actor_id == bureau.user_id
+    note = next(n for n in told if n.message == "note.expert_removed_late")
+    title, body = note_text(portal, note, "zh")
+    assert title == "评审任务已取消"
+    assert "逾期未评分，予以更换" in body and str(case.app_id) in body and "subsidy." not in body
+    assert "did not score" in note_text(portal, note, "en")[1]
+    # Then the seat is filled like any other: an assignable expert takes it.
+    experts.replace_expert(
+        portal, bureau, case.app_id, late.user_id, world.actors["expert3"].user_id, "", case.version
+    )
+    members = experts.panel_view(portal, bureau, case.app_id).members
+    assert [m.expert_id for m in members if m.excluded_at is None] == [
+        world.actors["expert1"].user_id,
+        world.actors["expert3"].user_id,
+    ]
+
+
+def test_an_expert_who_scored_or_is_not_yet_late_is_not_removed_for_lateness(
+    portal: Portal, world: World
+) -> None:
+    case = Driver(portal, world).to_expert_review()
+    bureau = world.actors["rev_gzdev"]
+    case.panel(GOOD_SCORES, ("expert1",))
+    experts.assign_expert(portal, bureau, case.app_id, world.actors["expert2"].user_id, case.version)
+    before = counts(portal, case.app_id)
+    with pytest.raises(Refused) as early:  # within the window
+        experts.remove_late(
+            portal, bureau, case.app_id, world.actors["expert2"].user_id, "逾期", case.version
+        )
+    assert early.value.code == "not_late"
+    assert portal.today_override is not None
+    portal.today_override += timedelta(days=14)
+    for expert in ("expert1", "expert2"):
+        if expert == "expert2":  # late now, but their sheet goes in before the bureau acts
+            experts.declare(
+                portal, world.actors[expert], case.app_id, "本人与申报单位无利益冲突。", case.version
+            )
+            experts.score(portal, world.actors[expert], case.app_id, _scores(GOOD_SCORES), case.version)
+        before = counts(portal, case.app_id)
+        with pytest.raises(Refused) as scored:
+            experts.remove_late(
+                portal, bureau, case.app_id, world.actors[expert].user_id, "逾期", case.version
+            )
+        assert scored.value.code == "not_late" and counts(portal, case.app_id) == before
+        view = experts.panel_view(portal, bureau, case.app_id)
+        assert not next(m for m in view.members if m.expert_id == world.actors[expert].user_id).late
+
+
+def test_only_the_lead_units_reviewers_remove_a_late_expert(portal: Portal, world: World) -> None:
+    case, late = _late_panel(portal, world)
+    before = counts(portal, case.app_id)
+    for outsider in ("rev_gzfin", "rev_tianhe", "rev_haizhu", "expert1"):
+        with pytest.raises((Refused, Forbidden, NotFound)):
+            experts.remove_late(
+                portal, world.actors[outsider], case.app_id, late.user_id, "逾期未评分", case.version
+            )
+        with pytest.raises((Refused, Forbidden, NotFound)):
+            experts.replace_expert(
+                portal,
+                world.actors[outsider],
+                case.app_id,
+                late.user_id,
+                world.actors["expert3"].user_id,
+                "逾期未评分",
+                case.version,
+            )
+    assert counts(portal, case.app_id) == before
+    with pytest.raises(Conflict):  # a stale page changes nothing either
+        experts.remove_late(
+            portal, world.actors["rev_gzdev"], case.app_id, late.user_id, "逾期", case.version - 1
+        )
+    assert counts(portal, case.app_id) == before
+
+
+def test_replacing_a_late_expert_tells_the_one_removed(portal: Portal, world: World) -> None:
+    case, late = _late_panel(portal, world)
+    experts.replace_expert(
+        portal,
+        world.actors["rev_gzdev"],
+        case.app_id,
+        late.user_id,
+        world.actors["expert3"].user_id,
+        "逾期",
+        case.version,
+    )
+    with portal.reading() as session:
+        told = session.exec(
+            select(Notification).where(col(Notification.recipient_user_id) == late.user_id)
+        ).all()
+    assert "note.expert_removed_late" in [n.message for n in told]
+    with pytest.raises(NotFound):
+        experts.my_score(portal, late, case.app_id)
+    # The seat is filled: it is not offered, nor taken, a second time.
+    bureau = world.actors["rev_gzdev"]
+    seat = next(
+        m for m in experts.panel_view(portal, bureau, case.app_id).members if m.expert_id == late.user_id
+    )
+    assert not seat.replaceable and not seat.late
+    before = counts(portal, case.app_id)
+    with pytest.raises(Refused) as again:
+        experts.replace_expert(
+            portal, bureau, case.app_id, late.user_id, world.actors["expert5"].user_id, "逾期", case.version
+        )
+    assert again.value.code == "not_replaceable" and counts(portal, case.app_id) == before

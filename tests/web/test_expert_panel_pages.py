@@ -4,10 +4,11 @@ comments; the panel on the bureau's case page; recusal, replacement and removal.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 
 from fastapi import FastAPI
-from portal_helpers import case_form, portal_app, staff
+from portal_helpers import case_form, login, portal_app, staff
 from review_helpers import assign, declare, expert_client, field_errors, score, score_form, to_expert_review
 from sqlmodel import col, select
 
@@ -301,3 +302,92 @@ def test_the_reviewer_and_the_expert_read_an_any_of_group_as_a_group(portal_app:
     assert "At least 6 certified AI staff|Not met (another option is met)" in _trace_rows(
         expert.get(f"/expert/{case.application_id}").text
     )
+
+
+def _forms(page: str) -> list[str]:
+    """The panel's action forms, as their targets' last two path segments ("<expert id>/<action>")."""
+    panel = page.split('id="panel"')[1].split("</section>")[0]
+    return ["/".join(a.split("/")[-2:]) for a in re.findall(r'<form[^>]*action="([^"]+)"', panel)]
+
+
+def test_a_late_expert_is_removed_from_the_page_even_when_nobody_can_replace_them(
+    portal_app: FastAPI,
+) -> None:
+    """The demo's dead end: one scorer, one late expert, every other expert conflicted."""
+    case = to_expert_review(portal_app)
+    scorer, scorer_id = assign(case)
+    client = expert_client(case, scorer)
+    declare(client, case.application_id)
+    assert score(client, case).status_code == 303
+    late, late_id = assign(case)
+    staff(case.portal, "expert")
+    with case.portal.transaction() as session:  # everyone else in the pool (this module's too) is barred
+        application = session.get(Application, case.application_id)
+        assert application is not None
+        others = session.exec(
+            select(User.id).where(col(User.role) == "expert").where(col(User.id).not_in([scorer_id, late_id]))
+        ).all()
+        for other in others:
+            session.add(ExpertConflict(expert_id=other, enterprise_id=application.enterprise_id))
+    url = f"/review/{case.application_id}"
+    saved = case.portal.today_override
+    case.portal.today_override = case.portal.today() + timedelta(days=14)
+    try:
+        login(case.bureau, case.bureau_name)  # two weeks on: signed in afresh
+        late_client = expert_client(case, late)
+        page = unescape(case.bureau.get(url).text)
+        # The scorer may still be removed for a conflict found later; the late expert for lateness only.
+        assert _forms(page) == [f"{scorer_id}/exclude", f"{late_id}/remove-late"]
+        assert f"因逾期未评分移出（{late}）" in page and 'value="逾期未评分，予以更换"' in page
+        # Nobody to replace them with: said, with what to do about it.
+        assert f"专家库中暂无可替换{late}的专家。可先将其移出评审组" in page
+        assert "请联系平台管理员在“用户管理”中为专家库添加专家" in page
+        case.bureau.cookies.set("lang", "en")
+        english = unescape(case.bureau.get(url).text)
+        assert (
+            f"Remove for not scoring in time ({late})" in english
+            and "Did not score by the deadline" in english
+        )
+        assert f"No expert in the pool can replace {late}." in english and "Ask an administrator" in english
+        case.bureau.cookies.set("lang", "zh")
+
+        version, token = case_form(case.bureau, url)
+        removed = case.bureau.post(
+            f"{url}/experts/{late_id}/remove-late",
+            data={"csrf_token": token, "expected_version": str(version), "reason": "逾期未评分，予以更换"},
+            follow_redirects=False,
+        )
+        assert removed.status_code == 303
+        assert late_client.get(f"/expert/{case.application_id}").status_code == 404
+        inbox = late_client.get("/inbox").text
+        assert "评审任务已取消" in inbox
+        # The scorer cannot be removed for lateness: the service refuses what the page does not offer.
+        version, token = case_form(case.bureau, url)
+        refused = case.bureau.post(
+            f"{url}/experts/{scorer_id}/remove-late",
+            data={"csrf_token": token, "expected_version": str(version), "reason": "逾期"},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 409
+        page = unescape(case.bureau.get(url).text)
+        assert "已将逾期未评分的专家移出评审组" not in page  # the flash was said once, after the removal
+        assert "已移出评审组" in page and _forms(page) == [f"{scorer_id}/exclude"]
+
+        # Once the pool has someone assignable, the removed seat can be filled from the page.
+        fresh_id = actor_for_username(case.portal, staff(case.portal, "expert")).user_id
+        page = case.bureau.get(url).text
+        assert _forms(page) == [f"{scorer_id}/exclude", f"{late_id}/replace"]
+        assert str(fresh_id) in page
+        version, token = case_form(case.bureau, url)
+        replaced = case.bureau.post(
+            f"{url}/experts/{late_id}/replace",
+            data={"csrf_token": token, "expected_version": str(version), "new_expert_id": str(fresh_id)},
+            follow_redirects=False,
+        )
+        assert replaced.status_code == 303
+        # The seat is filled, so it is not offered again (though the pool has someone else now); the new
+        # expert has no button before their deadline.
+        staff(case.portal, "expert")
+        assert _forms(case.bureau.get(url).text) == [f"{scorer_id}/exclude"]
+    finally:
+        case.portal.today_override = saved

@@ -1,6 +1,7 @@
-"""The lead unit's hand on the expert panel: replace an expert, or remove one for a conflict.
+"""The lead unit's hand on the expert panel: replace an expert, remove one for a conflict, or
+remove one who has not scored by their deadline.
 
-Both are single service calls. Removing a conflicted expert whose absence leaves a panel at the
+Each is a single service call. Removing a conflicted expert whose absence leaves a panel at the
 pass mark moves the case on by itself (the service fires the workflow's pass event).
 """
 
@@ -57,4 +58,21 @@ def exclude_expert(
         portal_of(request), actor, application_id, expert_id, reason[:MAX_REASON], expected_version
     )
     flash(request, "panel.flash.excluded")
+    return RedirectResponse(f"/review/{application_id}#panel", status_code=303)
+
+
+@router.post("/review/{application_id}/experts/{expert_id}/remove-late")
+def remove_late_expert(
+    request: Request,
+    actor: StaffUser,
+    application_id: PathId,
+    expert_id: PathId,
+    expected_version: FormVersion,
+    reason: str = Form(""),
+) -> RedirectResponse:
+    """Take off the panel an expert who has not scored by their deadline (409 page otherwise)."""
+    expert_service.remove_late(
+        portal_of(request), actor, application_id, expert_id, reason[:MAX_REASON], expected_version
+    )
+    flash(request, "panel.flash.removed_late")
     return RedirectResponse(f"/review/{application_id}#panel", status_code=303)
