@@ -35,7 +35,7 @@ NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 
 def page_ids(html: str) -> list[int]:
-    return [int(i) for i in re.findall(r'<td data-label="[^"]*"><a href="/review/(\d+)">', html)]
+    return [int(i) for i in re.findall(r'<td[^>]*><a href="/review/(\d+)">', html)]
 
 
 def csv_rows(response: object) -> list[list[str]]:

@@ -59,7 +59,7 @@ def test_register_then_profile_then_badges(portal_app: FastAPI) -> None:
     for badge in ("可申报", "不符合", "需补充信息"):
         assert badge in catalogue
     # Each badge explains itself criterion by criterion, with the hints to pass.
-    assert 'class="criterion criterion-fail"' in catalogue and "如何满足条件" in catalogue
+    assert 'class="criterion criterion-fail ' in catalogue and "如何满足条件" in catalogue
     assert 'name="measure_id" value="subsidy.ai_scenario_demo"' in catalogue
 
 
