@@ -9,7 +9,15 @@ from html import unescape
 
 from fastapi import FastAPI
 from portal_helpers import case_form, login, portal_app, staff
-from review_helpers import assign, declare, expert_client, field_errors, score, score_form, to_expert_review
+from review_helpers import (
+    assign,
+    declare,
+    expert_client,
+    field_errors,
+    score,
+    score_form,
+    to_expert_review,
+)
 from sqlmodel import col, select
 
 from portal.db.tables import Application, AuditEvent, Enterprise, ExpertAssignment, ExpertConflict, User
@@ -389,5 +397,54 @@ def test_a_late_expert_is_removed_from_the_page_even_when_nobody_can_replace_the
         # expert has no button before their deadline.
         staff(case.portal, "expert")
         assert _forms(case.bureau.get(url).text) == [f"{scorer_id}/exclude"]
+    finally:
+        case.portal.today_override = saved
+
+
+def _task_row(page: str, application_id: int) -> str:
+    """The expert task list's row of one case, as text."""
+    row = page.split(f'href="/expert/{application_id}"', 1)[1].split("</tr>", 1)[0]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split())
+
+
+def test_the_task_list_says_who_applied_by_when_and_what_is_owed(portal_app: FastAPI) -> None:
+    case = to_expert_review(portal_app, name="广州任务清单科技有限公司")
+    name, _ = assign(case)
+    idle, _ = assign(case)  # never declares: the panel decides without them
+    expert = expert_client(case, name)
+    due = case.portal.calendar.add_working_days(case.portal.today(), case.portal.rubric.response_working_days)
+    row = _task_row(expert.get("/expert").text, case.application_id)
+    assert "广州任务清单科技有限公司" in row and f"{due.year}年{due.month}月{due.day}日" in row
+    assert "待签署声明" in row and "逾期" not in row
+    declare(expert, case.application_id)
+    assert "待评分" in _task_row(expert.get("/expert").text, case.application_id)
+    expert.cookies.set("lang", "en")
+    assert "Scores to give" in _task_row(expert.get("/expert").text, case.application_id)
+    expert.cookies.set("lang", "zh")
+    assert score(expert, case).status_code == 303
+    row = _task_row(expert.get("/expert").text, case.application_id)
+    assert "已评分" in row and str(due.day) + "日" not in row
+
+    # Past the day to score by, the idle expert's case is flagged late; once the panel has decided,
+    # their case reads closed, with the stage it is in, and no longer late.
+    idle_client = expert_client(case, idle)
+    saved = case.portal.today_override
+    try:
+        case.portal.today_override = due + timedelta(days=1)
+        login(idle_client, idle)
+        row = _task_row(idle_client.get("/expert").text, case.application_id)
+        assert "逾期未评分" in row and "待签署声明" in row
+        case.portal.today_override = saved
+        for _ in range(case.portal.rubric.min_scores - 1):  # the rest of the quorum scores
+            other = expert_client(case, assign(case)[0])
+            declare(other, case.application_id)
+            assert score(other, case).status_code == 303
+        case.portal.today_override = due + timedelta(days=1)
+        login(idle_client, idle)
+        row = _task_row(idle_client.get("/expert").text, case.application_id)
+        assert "评分已结束 · 公示" in row and "逾期" not in row
+        idle_client.cookies.set("lang", "en")
+        row = _task_row(idle_client.get("/expert").text, case.application_id)
+        assert "Scoring closed" in row and "Late" not in row
     finally:
         case.portal.today_override = saved

@@ -22,10 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from portal.numerals import read_decimal
 from portal.services import applications as app_service
 from portal.services import experts as expert_service
-from portal.services.access import get_application_for, list_applications_for
+from portal.services.access import get_application_for
 from portal.services.case_files import case_files, download_case_file, submitted_files
 from portal.services.case_titles import case_parties
 from portal.services.errors import ValidationFailed
+from portal.services.expert_tasks import expert_tasks
 from portal.web.case_views import answer_rows, case_row, drawn_trace, label, trace_lines
 from portal.web.downloads import attachment_response
 from portal.web.flash import flash
@@ -44,8 +45,11 @@ router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False
 def my_cases(request: Request, actor: ExpertUser) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
-    rows = [case_row(portal, a, t) for a in list_applications_for(portal, actor)]
-    return render(request, "portal/expert_cases.html", {"actor": actor, "cases": rows})
+    tasks = [
+        {"case": case_row(portal, task.application, t), "task": task}
+        for task in expert_tasks(portal, actor)
+    ]
+    return render(request, "portal/expert_cases.html", {"actor": actor, "tasks": tasks})
 
 
 def _file(request: Request, actor: Actor, application_id: int) -> dict[str, Any]:
