@@ -295,6 +295,40 @@ def _panel_seat(session: Session, application_id: int, expert_id: int) -> Expert
     return assignment
 
 
+def _take_off_panel(
+    session: Session,
+    portal: Portal,
+    actor: Actor,
+    application: Application,
+    seat: ExpertAssignment,
+    reason: str,
+    event: str,
+    expected_version: int,
+    *,
+    conflicted: bool,
+) -> int:
+    """Mark `seat` excluded with its reason, bump the case and audit `event`; returns the new version.
+
+    The one way a seat leaves the panel (recusal, a conflict found later, lateness): the row stays
+    so the panel table shows who left and why, and the consensus leaves the seat out.
+    """
+    seat.conflicted = seat.conflicted or conflicted
+    seat.excluded_at = portal.now()
+    seat.reason = reason.strip()[:MAX_COMMENT]
+    session.add(seat)
+    session.flush()
+    version = bump(session, application, expected_version, {"updated_at": portal.now()})
+    audit_case(
+        session,
+        actor,
+        application,
+        event,
+        {"expert_id": seat.expert_id, "version": version},
+        comment=seat.reason,
+    )
+    return version
+
+
 def exclude_conflicted(
     portal: Portal, actor: Actor, application_id: int, expert_id: int, reason: str, expected_version: int
 ) -> Consensus:
@@ -304,20 +338,17 @@ def exclude_conflicted(
     with portal.transaction() as session:
         application = load_visible(session, actor, application_id)
         _require_lead_unit(actor, application)
-        assignment = _panel_seat(session, application_id, expert_id)
-        assignment.conflicted = True
-        assignment.excluded_at = portal.now()
-        assignment.reason = reason
-        session.add(assignment)
-        session.flush()
-        version = bump(session, application, expected_version, {"updated_at": portal.now()})
-        audit_case(
+        seat = _panel_seat(session, application_id, expert_id)
+        version = _take_off_panel(
             session,
+            portal,
             actor,
             application,
+            seat,
+            reason,
             "expert_excluded",
-            {"expert_id": expert_id, "version": version},
-            comment=reason,
+            expected_version,
+            conflicted=True,
         )
         totals, excluded = score_totals(session, application_id)
         result = portal.rubric.consensus(totals, excluded)
@@ -380,19 +411,16 @@ def recuse(portal: Portal, actor: Actor, application_id: int, reason: str, expec
                 "You have already scored this application, so you can no longer recuse yourself; "
                 "tell the lead unit about the conflict.",
             )
-        assignment.conflicted = True
-        assignment.excluded_at = portal.now()
-        assignment.reason = reason.strip()[:MAX_COMMENT]
-        session.add(assignment)
-        session.flush()
-        version = bump(session, application, expected_version, {"updated_at": portal.now()})
-        audit_case(
+        version = _take_off_panel(
             session,
+            portal,
             actor,
             application,
+            assignment,
+            reason,
             "expert_recused",
-            {"expert_id": actor.user_id, "version": version},
-            comment=assignment.reason,
+            expected_version,
+            conflicted=True,
         )
         notify(
             session,
@@ -454,18 +482,16 @@ def remove_late(
                 "仅可移出逾期未评分的专家",
                 "only an expert who has not scored by their deadline can be removed for lateness",
             )
-        seat.excluded_at = portal.now()
-        seat.reason = reason.strip()[:MAX_COMMENT]
-        session.add(seat)
-        session.flush()
-        version = bump(session, application, expected_version, {"updated_at": portal.now()})
-        audit_case(
+        version = _take_off_panel(
             session,
+            portal,
             actor,
             application,
+            seat,
+            reason,
             "expert_removed_late",
-            {"expert_id": expert_id, "version": version},
-            comment=seat.reason,
+            expected_version,
+            conflicted=False,
         )
         _tell_removed(session, application, seat)
         return version
