@@ -2,8 +2,9 @@
 
 `/review`, `/review.csv` and `/review.xlsx` read the same parameters through `QueueFilter`, so a
 file holds exactly the rows the page shows for the same URL. The choices come from data: a
-stage is offered when the workflow lets this reviewer act in it, a measure when its workflow
-does, a district when the reviewer's jurisdiction covers it; labels come from the pack.
+stage is offered when it belongs to a workflow this reviewer acts in, a measure when its
+workflow lets them act, a district when the reviewer's jurisdiction covers it; labels come from
+the pack.
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ def filter_options(portal: Portal, actor: Actor, lang: str) -> list[tuple[str, l
         if name not in used:
             continue
         acting[name] = {e.source for e in workflow.transitions if takes(actor, e.roles, e.jurisdiction)}
+        if not (admin or acting[name]):
+            continue
+        # Every stage of a workflow the actor works in, not only theirs: the queue lists their cases
+        # wherever they went next (a district's cases on notice, disbursed), and a filter finds them.
         for state in workflow.states:
-            if state.kind != "draft" and (admin or state.name in acting[name]):
+            if state.kind != "draft":
                 states.setdefault(state.name, label(state.label, lang))
     measures = []
     for measure in portal.pack.measure_ids():
