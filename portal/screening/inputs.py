@@ -161,6 +161,11 @@ def _headers_by_fact(
     return {by_header[n].qualified: n for n in headers}
 
 
+def column_name(spec: FactSpec, default_entity: str = "enterprise") -> str:
+    """The header a file gives a fact: bare for the default entity (`revenue`), else qualified."""
+    return spec.name if spec.entity == default_entity else spec.qualified
+
+
 def _kept(columns: Sequence[FactSpec], keep: Collection[str] | None) -> list[FactSpec]:
     return [c for c in columns if keep is None or c.qualified in keep]
 

@@ -34,6 +34,7 @@ from portal.db.tables import Enterprise, RunStatus, ScreeningRun, User
 from portal.rules import Rule
 from portal.rules.batch.compiler import OUTCOME
 from portal.rules.batch.formula_sql import NotCompilable
+from portal.rules.facts import FactSpec
 from portal.screening.engines import open_engine
 from portal.screening.inputs import (
     InputError,
@@ -115,6 +116,13 @@ def screenable_rules(portal: Portal, on: date) -> list[Rule]:
     """The enterprise measures in force on `on`: what a run may screen."""
     rules = (portal.pack.select(measure, on) for measure in portal.pack.measure_ids())
     return [rule for rule in rules if rule is not None and rule.applies_to == "enterprise"]
+
+
+def input_columns(portal: Portal, on: date) -> list[FactSpec]:
+    """The facts a file supplies for a run of every screenable measure, in facts.yaml's order: what
+    those measures read, and the USCC that the findings carry."""
+    read = facts_read(screenable_rules(portal, on), portal.pack.facts, on)
+    return [spec for spec in portal.pack.facts.specs.values() if spec.qualified in read]
 
 
 def _chosen(portal: Portal, measures: Sequence[str], on: date) -> list[Rule]:

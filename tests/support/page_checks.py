@@ -96,7 +96,11 @@ def demo_app(root: Path, secret_key: str) -> FastAPI:
 
 
 class _Text(HTMLParser):
-    """The text a reader sees: no tags, attributes, scripts or styles."""
+    """The text a reader sees: no tags, attributes, scripts or styles.
+
+    Nor `<kbd>`: it marks what the reader must type themselves, exactly as shown (a screening
+    file's column names and values, /screening/columns), so there the code is the point.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -104,11 +108,11 @@ class _Text(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in ("script", "style", "template", "kbd"):
             self._skip += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") and self._skip:
+        if tag in ("script", "style", "template", "kbd") and self._skip:
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:

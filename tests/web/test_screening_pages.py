@@ -205,7 +205,14 @@ def test_the_form_needs_its_csrf_token(portal_app: FastAPI) -> None:
     assert response.status_code == 403
 
 
-PAGES = ["/screening", "/screening/{id}", "/screening/{id}.json", "/screening/{id}/rejects.csv"]
+PAGES = [
+    "/screening",
+    "/screening/{id}",
+    "/screening/{id}.json",
+    "/screening/{id}/rejects.csv",
+    "/screening/columns",
+    "/screening/template.csv",
+]
 # role (and district) → (may read the pages, may start a run)
 MATRIX = {
     ("admin", None): (True, True),
@@ -299,3 +306,34 @@ def test_the_register_with_notify_says_how_many_were_told(portal_app: FastAPI) -
     assert hits and all(row[1] == names[row[0]] for row in hits)
     benefits = [row[4] for row in hits if row[4]]
     assert benefits and all("：" in b and not re.search(r"\b0\.\d", b) for b in benefits), benefits
+
+
+def test_the_form_links_the_columns_and_a_filled_template_runs_clean(portal_app: FastAPI) -> None:
+    client = _admin(portal_app)
+    assert 'href="/screening/columns"' in client.get("/screening").text
+    page = client.get("/screening/columns").text
+    # The header to type, its meaning and its format in words; an enumeration's values with labels.
+    assert "<kbd>employees</kbd>" in page and "职工总数" in page and "不小于 0 的整数" in page
+    assert "<kbd>tianhe</kbd>（天河区）" in page and "YYYY-MM-DD" in page
+    assert "金额（元）" in page and "true（是）或 false（否）" in page
+    client.cookies.set("lang", "en")
+    english = client.get("/screening/columns").text
+    assert "Columns of a screening file" in english and "<kbd>tianhe</kbd> (Tianhe)" in english
+    assert "An amount in yuan" in english and "职工总数" not in english
+    client.cookies.set("lang", "zh")
+
+    template = client.get("/screening/template.csv")
+    assert template.headers["content-type"].startswith("text/csv")
+    assert template.content.startswith("\ufeff".encode())
+    header = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
+    assert header[:2] == ["row_id", "uscc"] and "employees" in header and "name" not in header
+    # Filled in as a clerk would, in the template's own column order: every row reads, none is refused.
+    facts = {k: _text(v) for k, v in FACTS["enterprise"].items()}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerow(["R1", *(facts.get(name, "") for name in header[1:])])
+    started = _start(client, upload=("template.csv", "\ufeff".encode() + buffer.getvalue().encode()))
+    run_id = int(started.headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    state = _finish(portal_app, client, run_id)
+    assert state["status"] == "succeeded" and state["rows_done"] == 1 and state["rows_rejected"] == 0

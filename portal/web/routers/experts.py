@@ -46,8 +46,7 @@ def my_cases(request: Request, actor: ExpertUser) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
     tasks = [
-        {"case": case_row(portal, task.application, t), "task": task}
-        for task in expert_tasks(portal, actor)
+        {"case": case_row(portal, task.application, t), "task": task} for task in expert_tasks(portal, actor)
     ]
     return render(request, "portal/expert_cases.html", {"actor": actor, "tasks": tasks})
 

@@ -23,11 +23,13 @@ from portal.db.tables import ScreeningRun
 from portal.jobs.dispatch import run_screening
 from portal.rules import Rule
 from portal.rules.display import format_threshold
+from portal.screening.inputs import ROW_ID, column_name
 from portal.services import screening_runs
 from portal.services.context import Portal
 from portal.services.errors import ValidationFailed
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
+from portal.web.screening_columns import column_rows
 from portal.web.screening_reasons import reworded
 from portal.web.security import body_within, require_csrf
 from portal.web.session_auth import portal_of, require_role
@@ -178,6 +180,25 @@ def _start(request: Request, actor: Actor, form: FormData, posted: screening_run
     assert run.id is not None  # a stored run
     run_screening(request.app.state.settings, portal, run.id)
     return RedirectResponse(f"/screening/{run.id}", status_code=303)
+
+
+@router.get("/screening/columns", response_class=HTMLResponse)
+def file_columns(request: Request, actor: Viewer) -> HTMLResponse:
+    """What a screening file's columns are and how each is written: the page the upload form links."""
+    portal = portal_of(request)
+    specs = screening_runs.input_columns(portal, portal.today())
+    rows = column_rows(portal.pack.facts, specs, Translator(request_lang(request)))
+    return render(request, "portal/screening_columns.html", {"actor": actor, "columns": rows})
+
+
+@router.get("/screening/template.csv")
+def file_template(request: Request, actor: Viewer) -> Response:
+    """A CSV with the header row a screening file needs (an optional row_id first), to fill in."""
+    portal = portal_of(request)
+    specs = screening_runs.input_columns(portal, portal.today())
+    return attachment(
+        csv_bytes([[ROW_ID, *(column_name(s) for s in specs)]]), CSV_TYPE, "screening-template.csv"
+    )
 
 
 @router.get("/screening/{run_id}.json")
