@@ -179,6 +179,24 @@ def _shape_key(actor: Actor) -> tuple[Role, bool, bool, bool]:
     return actor.role, actor.district is not None, actor.bureau is not None, actor.enterprise_id is not None
 
 
+def same_measure_cases(portal: Portal, actor: Actor, application: Application) -> list[Application]:
+    """The enterprise's other cases for the same measure that this actor may see, oldest first.
+
+    A second application for a measure the enterprise already applied for, or was granted, is
+    the reviewer's to weigh (a new round, or the same money asked twice): the case page says so.
+    """
+    query = (
+        select(Application)
+        .where(visible_to(actor))
+        .where(col(Application.enterprise_id) == application.enterprise_id)
+        .where(col(Application.measure_id) == application.measure_id)
+        .where(col(Application.id) != application.id)
+        .order_by(col(Application.id))
+    )
+    with portal.reading() as session:
+        return list(session.exec(query).all())
+
+
 def get_application_for(portal: Portal, actor: Actor, application_id: int) -> Application:
     """One application as this actor may see it; NotFound for others' and for missing ones."""
     with portal.reading() as session:

@@ -341,3 +341,31 @@ def test_expert_declares_before_scoring_and_admin_manages_users(portal_app: Fast
     assert "监管人员" in admin.get("/admin/users").text
     trail = [e.event for e in audit_trail(portal, actor_for_username(portal, admin_name), application_id)]
     assert trail[0] == "create_draft" and {"declare_no_conflict", "score"} <= set(trail)
+
+
+def test_the_reviewer_is_told_of_the_enterprises_other_cases_for_the_measure(portal_app: FastAPI) -> None:
+    client = client_of(portal_app)
+    _, code = register(client)
+    save_profile(client)
+    first, second = submitted_case(client, code), submitted_case(client, code)
+    _, lone = enterprise_with_case(portal_app)
+    reviewer = client_of(portal_app)
+    login(reviewer, staff(portal_app.state.portal, "reviewer", district="haizhu"))
+    page = reviewer.get(f"/review/{second}").text
+    assert "该企业另有 1 件本政策的申报，请核对是否重复申报" in page
+    assert f'<a href="/review/{first}">#{first}</a> · 已提交待受理' in page
+    assert f'href="/review/{second}">' not in page.split("请核对是否重复申报")[1].split("</ul>")[0]
+    assert "请核对是否重复申报" not in reviewer.get(f"/review/{lone}").text
+    reviewer.cookies.set("lang", "en")
+    english = reviewer.get(f"/review/{first}").text
+    assert "Other applications by this enterprise for this measure (1)" in english
+    assert f'<a href="/review/{second}">#{second}</a> · ' in english
+    # A draft is the enterprise's own until it is sent: not counted, not linked.
+    draft = start_application(client)
+    reviewer.cookies.set("lang", "zh")
+    page = reviewer.get(f"/review/{first}").text
+    assert "该企业另有 1 件本政策的申报" in page and f'href="/review/{draft}"' not in page
+    # The lead unit sees the same pair.
+    bureau = client_of(portal_app)
+    login(bureau, staff(portal_app.state.portal, "reviewer", bureau="hzkgxj"))
+    assert f'<a href="/review/{second}">#{second}</a>' in bureau.get(f"/review/{first}").text

@@ -19,7 +19,7 @@ from portal.db.tables import AuditEvent
 from portal.services import applications as app_service
 from portal.services import assignment, grants, saved_views
 from portal.services import experts as expert_service
-from portal.services.access import get_application_for
+from portal.services.access import get_application_for, same_measure_cases
 from portal.services.amendments import RETURN_EVENT, reopened_per_return, return_for_amendment
 from portal.services.bulk import bulk_events
 from portal.services.case_files import (
@@ -135,6 +135,7 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
     return {
         "actor": actor,
         "case": {**row.__dict__, "uscc": enterprise.uscc},
+        "same_measure": [case_row(portal, o, t) for o in same_measure_cases(portal, actor, application)],
         "events": app_service.allowed_events(portal, actor, application_id),
         "sections": [(s.id, s.title.get(lang)) for s in spec.sections] if spec else [],
         "answers": answers,
