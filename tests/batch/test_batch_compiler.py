@@ -13,7 +13,7 @@ from portal.rules import Pack, load_pack
 from portal.rules.batch import CompileProblem, compile_check, compile_rule
 from portal.rules.batch.columns import sql_column
 from portal.rules.batch.compiler import FACTS_TABLE, _formulas
-from portal.screening.engines import load_facts, run_rule
+from portal.screening.engines import load_facts, open_engine, run_rule
 
 FIXTURE_FACTS = Path(__file__).parent / "fixtures" / "pack" / "rules" / "facts.yaml"
 DIVIDED = """\
@@ -148,3 +148,46 @@ def test_steps_are_materialised_only_where_the_engine_would_copy_their_expressio
     assert compiled.sql(sqlite.dialect()).count("AS MATERIALIZED") == 2
     assert compiled.sql(postgresql.dialect()).count("AS MATERIALIZED") == 2
     assert "MATERIALIZED" not in compiled.sql(DuckDBDialect())
+
+
+BELOW_ZERO = """\
+id: fixture.below_zero
+version: "1"
+title: {zh: 负零金额, en: Amount rounded to zero from below}
+category: subsidy
+applies_to: enterprise
+effective: {from: 2020-01-01, to: null}
+source: {document: fixture, article: "1"}
+criteria:
+  all:
+    - {id: ip, fact: enterprise.core_ip, is: true}
+benefit:
+  grant:
+    expr: "enterprise.revenue * 0.001 - 0.004"
+    type: money
+examples: []
+"""
+
+
+def test_sqlite_keeps_the_sign_of_an_amount_rounded_to_zero(tmp_path: Path) -> None:
+    """SQLite rounds -0.003 to -0.0 and the evaluator's Decimal to -0.00; the text SQLite builds
+    for its results writes -0.0 as 0.0, so those amounts are fetched again with their sign."""
+    shutil.copy(FIXTURE_FACTS, tmp_path / "facts.yaml")
+    (tmp_path / "below_zero.yaml").write_text(BELOW_ZERO, encoding="utf-8")
+    pack = load_pack(tmp_path)
+    (rule,) = pack.rules
+    on = date(2026, 6, 30)
+    facts = pa.table(
+        {
+            "row": pa.array([1, 2, 3], pa.int64()),
+            "enterprise__core_ip": pa.array([True, True, True]),
+            "enterprise__revenue": pa.array([Decimal(1), Decimal(4), Decimal(5)], pa.decimal128(38, 6)),
+        }
+    )
+    want = [str(rule.evaluate({"enterprise": {"core_ip": True, "revenue": r}}, on).benefit["grant"])
+            for r in (Decimal(1), Decimal(4), Decimal(5))]  # fmt: skip
+    assert want == ["-0.00", "0.00", "0.00"]
+    with open_engine("sqlite").connect() as conn:
+        load_facts(conn, facts)
+        result = run_rule(conn, compile_rule(rule, pack.facts, on))
+    assert result.column("b0").to_pylist() == want

@@ -21,7 +21,7 @@ from sqlalchemy.sql.expression import CTE, ColumnElement, TableClause
 from portal.rules.batch.bounds_sql import refined_leaf
 from portal.rules.batch.columns import sql_column
 from portal.rules.batch.formula_sql import FormulaCompiler, NotCompilable, SqlExpr
-from portal.rules.batch.sql_functions import RoundHalfUp
+from portal.rules.batch.sql_functions import RoundHalfUp, VerdictCodes
 from portal.rules.bounds import refines
 from portal.rules.criteria import AllOf, AnyOf, BenefitSpec, Leaf, Node, Not, leaves
 from portal.rules.facts import FactDictionary
@@ -57,17 +57,8 @@ class CompiledRule:
         hand rows to Python one object per value (sqlite3, psycopg) then build 3 objects per
         row instead of 2 + one per criterion, which is most of the fetch time on those engines.
         """
-        inner = self.statement.subquery("verdict_rows")
-        codes: ColumnElement[Any] = literal_column("''")
-        for _, label in self.criteria:
-            value = inner.c[label]
-            codes = codes.concat(
-                case(
-                    (value, literal_column("'p'")),
-                    (not_(value), literal_column("'f'")),
-                    else_=literal_column("'u'"),
-                )
-            )
+        inner = self.statement.order_by(None).subquery("verdict_rows")  # the outer query orders
+        codes = VerdictCodes([inner.c[label] for _, label in self.criteria])
         benefits = [inner.c[label] for _, label in self.benefits]
         return select(inner.c[ROW_KEY], inner.c[OUTCOME], codes.label(VERDICTS), *benefits).order_by(
             inner.c[ROW_KEY]
