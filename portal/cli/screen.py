@@ -153,8 +153,8 @@ def screen(
                         # commit (inside one transaction the engine keeps every dropped version).
                         with conn.begin():
                             last = run_screen(conn, data, rules, pack.facts, when)
-                        writer = writer or OutWriter(out, last.table.schema)
-                        writer.write(last.table)
+                        writer = writer or OutWriter(out, last.encoded.schema)
+                        writer.write(last.encoded)
                         for name, by_outcome in last.counts.items():
                             mine = counts.setdefault(name, dict.fromkeys(by_outcome, 0))
                             for outcome, n in by_outcome.items():

@@ -22,9 +22,40 @@ Verdicts: TypeAlias = dict[str, pa.Array]
 """leaf id → nullable boolean column (NULL = unknown)."""
 
 
+_PATTERN_LEAVES = 31  # two bits per leaf in an int64
+
+
 def explaining_ids(criteria: Node, verdicts: Verdicts) -> tuple[pa.Array, pa.Array]:
-    """(failed, unknown): per row, the ids of the leaves that explain a non-pass, joined by ';'."""
+    """(failed, unknown): per row, the ids of the leaves that explain a non-pass, joined by ';'.
+
+    The explanation depends on nothing but the row's leaf verdicts, and a rule's rows show few
+    distinct patterns of them: each row's pattern is packed into an integer (two bits per leaf),
+    the explanations are worked out once per distinct pattern and each row points at its own (a
+    dictionary array, whose texts OUT's interleaving takes once). Folding the criteria tree over
+    every row cost a sixth of a run over all measures.
+    """
     n = len(next(iter(verdicts.values()))) if verdicts else 0
+    if not verdicts or len(verdicts) > _PATTERN_LEAVES:
+        return _explained(criteria, verdicts, n)
+    codes: pa.Array | None = None
+    for i, value in enumerate(verdicts.values()):
+        # 0 failed, 1 passed, 2 unknown
+        part = pc.shift_left(pc.fill_null(pc.cast(value, pa.int64()), 2), 2 * i)
+        codes = part if codes is None else pc.bit_wise_or(codes, part)
+    assert codes is not None
+    distinct = pc.unique(codes)
+    patterns: Verdicts = {}
+    for i, leaf_id in enumerate(verdicts):
+        two_bits = pc.bit_wise_and(pc.shift_right(distinct, 2 * i), 3)
+        unknown = pc.equal(two_bits, 2)
+        patterns[leaf_id] = pc.if_else(unknown, pa.scalar(None, pa.bool_()), pc.equal(two_bits, 1))
+    failed, unknown = _explained(criteria, patterns, len(distinct))
+    index = pc.index_in(codes, distinct)
+    return pa.DictionaryArray.from_arrays(index, failed), pa.DictionaryArray.from_arrays(index, unknown)
+
+
+def _explained(criteria: Node, verdicts: Verdicts, n: int) -> tuple[pa.Array, pa.Array]:
+    """`explaining_ids` folded over every row given."""
     failed: dict[str, Mask] = {}
     unknown: dict[str, Mask] = {}
     everywhere = pa.repeat(pa.scalar(True), n)

@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -92,6 +93,9 @@ def test_screen_parquet_and_row_numbers(fixture_settings: None, tmp_path: Path) 
     assert result.exit_code == 0, result.stderr
     table = pq.read_table(out)
     assert table.column_names[:3] == ["row", "uscc", "measure"]
+    # Written from dictionary columns (measure, version, rule hash), read back as published: text.
+    assert pq.read_schema(out).field("row").type == pa.int64()
+    assert {str(f.type) for f in pq.read_schema(out) if f.name != "row"} == {"string"}
     assert table.to_pylist()[0]["outcome"] == "eligible"
     assert pacsv.read_csv(tmp_path / "res.rejects.csv").to_pylist()[0]["row"] == 2
     # Statistics only where they let a reader skip row groups: the row key.
