@@ -529,7 +529,7 @@ def _transition_floor(url: str, count: int) -> float:
 # "undetermined" is not eligible either.
 _BAND = "CASE WHEN revenue <= 50000000 THEN 0.05 WHEN revenue <= 200000000 THEN 0.04 ELSE 0.03 END"
 HIGH_TECH_SQL = f"""
-    registered_on <= DATE '{ON.replace(year=ON.year - 1).isoformat()}'
+    hightech_certified AND registered_on <= DATE '{ON.replace(year=ON.year - 1).isoformat()}'
     AND core_ip AND tech_in_key_fields
     AND employees > 0 AND st_staff * 10 >= employees
     AND revenue_3y > 0 AND rd_expense_3y >= revenue_3y * {_BAND}
@@ -563,7 +563,8 @@ def anchor_polars(source: Path) -> int:
         .otherwise(0.03)
     )
     eligible = (
-        (c("registered_on") <= ON.replace(year=ON.year - 1))
+        c("hightech_certified")
+        & (c("registered_on") <= ON.replace(year=ON.year - 1))
         & c("core_ip")
         & c("tech_in_key_fields")
         & (c("employees") > 0)

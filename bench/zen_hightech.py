@@ -1,6 +1,6 @@
 """tax.high_tech_enterprise as a GoRules JDM graph, for the zen-engine anchor of the benchmarks.
 
-The revenue band is a decision table (hit policy first); the eight conditions are one
+The revenue band is a decision table (hit policy first); the nine conditions are one
 expression node. Facts arrive as JSON text, so numbers keep their decimal value. zen's
 comparisons raise on null, hence the explicit `!= null` guards: a missing fact is "not eligible"
 here, which counts the same as the portal's "undetermined" for the eligible total.
@@ -14,6 +14,7 @@ ON = "2026-06-30"
 
 _CONDITION = " and ".join(
     [
+        "hightech_certified == true",
         "registered_on != null",
         f'd("{ON}").diff(d(registered_on), "year") >= 1',
         "core_ip == true",
