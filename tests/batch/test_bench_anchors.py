@@ -17,9 +17,9 @@ import pytest
 from portal.rules import load_pack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-import gen_enterprises  # noqa: E402 - bench/ is put on the path just above
-import perf  # noqa: E402
-import zen_hightech  # noqa: E402
+import gen_enterprises  # bench/, put on the path just above
+import perf
+import zen_hightech
 
 
 def test_every_anchor_counts_the_rules_eligible_enterprises(
@@ -36,8 +36,9 @@ def test_every_anchor_counts_the_rules_eligible_enterprises(
     known = {s.name for s in pack.facts.entity_facts("enterprise") if not s.derived}
     records = table.to_pylist()
     ours = sum(
-        rule.evaluate(pack.facts.parse({"enterprise": {k: v for k, v in r.items() if k in known}}), perf.ON)
-        .outcome.value
+        rule.evaluate(
+            pack.facts.parse({"enterprise": {k: v for k, v in r.items() if k in known}}), perf.ON
+        ).outcome.value
         == "eligible"
         for r in records
     )
