@@ -40,7 +40,8 @@ class ExpertTask:
 
 
 def expert_tasks(portal: Portal, actor: Actor) -> list[ExpertTask]:
-    """The expert's cases: the ones still owing a step first, soonest due first, then the rest."""
+    """The expert's cases: the ones still owing a step first, soonest due first, then the rest by
+    case number."""
     # Aliased, so that `visible_to`'s own test on the expert's seats stays a subquery of its own.
     seats = aliased(ExpertAssignment)
     query = (
@@ -61,7 +62,13 @@ def expert_tasks(portal: Portal, actor: Actor) -> list[ExpertTask]:
             step = _step(portal, application, declared=declared, scored=scored)
             owed = step in (Step.DECLARE, Step.SCORE)
             tasks.append(ExpertTask(application, enterprise_name, due, step, late=owed and today > due))
-    return sorted(tasks, key=lambda task: (task.step not in (Step.DECLARE, Step.SCORE), task.response_due))
+    return sorted(tasks, key=_order)
+
+
+def _order(task: ExpertTask) -> tuple[bool, date, int]:
+    """Owed steps first, soonest due first; then the rest by case number (their due day is past)."""
+    owed = task.step in (Step.DECLARE, Step.SCORE)
+    return not owed, task.response_due if owed else date.min, task.application.id or 0
 
 
 def _step(portal: Portal, application: Application, *, declared: bool, scored: bool) -> Step:

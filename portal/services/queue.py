@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, case, or_
 from sqlmodel import col, select
 
 from portal.db.tables import Application, Enterprise
+from portal.rules import Rule
 from portal.services.access import visible_to
 from portal.services.context import Portal
 from portal.workflows import Actor
@@ -80,6 +81,31 @@ def takes(actor: Actor, roles: frozenset[str], jurisdiction: str) -> bool:
 def case_workflows(portal: Portal) -> set[str]:
     """The workflows the pack's measures run (not, e.g., the enterprise verification one)."""
     return {rule.workflow for rule in portal.pack.rules if rule.workflow}
+
+
+def my_measures(portal: Portal, actor: Actor) -> list[Rule]:
+    """The measures this actor works on (each one's latest version), in the pack's order: theirs
+    (every measure for a district's reviewer, their unit's for a bureau's) and with a workflow
+    step of the actor's kind (`takes`). What the queue's filters and bulk actions are built from,
+    so a bureau's reviewer is not offered another unit's workflow."""
+    admin = actor.role == "admin"
+    chosen = []
+    for measure in portal.pack.measure_ids():
+        rule = portal.pack.versions(measure)[-1]
+        workflow = portal.workflows.get(rule.workflow or "")
+        mine = admin or actor.district is not None or rule.lead_unit == actor.bureau
+        if (
+            workflow is not None
+            and mine
+            and any(takes(actor, e.roles, e.jurisdiction) for e in workflow.transitions)
+        ):
+            chosen.append(rule)
+    return chosen
+
+
+def my_workflows(portal: Portal, actor: Actor) -> list[str]:
+    """The workflows of `my_measures`, in the pack's order."""
+    return list(dict.fromkeys(rule.workflow for rule in my_measures(portal, actor) if rule.workflow))
 
 
 def _sort_column(portal: Portal, key: SortKey) -> Any:

@@ -1,10 +1,9 @@
 """The `/review` query string and the filter choices a reviewer is offered.
 
 `/review`, `/review.csv` and `/review.xlsx` read the same parameters through `QueueFilter`, so a
-file holds exactly the rows the page shows for the same URL. The choices come from data: a
-stage is offered when it belongs to a workflow this reviewer acts in, a measure when its
-workflow lets them act, a district when the reviewer's jurisdiction covers it; labels come from
-the pack.
+file holds exactly the rows the page shows for the same URL. The choices come from data: the
+measures this reviewer works on (`queue.my_measures`), every stage of their workflows, a
+district when the reviewer's jurisdiction covers it; labels come from the pack.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from portal.services.context import Portal
-from portal.services.queue import HOLDERS, SORT_KEYS, Holder, QueueQuery, SortKey, case_workflows, takes
+from portal.services.queue import HOLDERS, SORT_KEYS, Holder, QueueQuery, SortKey, my_measures
 from portal.web.case_views import label
 from portal.workflows import Actor
 
@@ -64,29 +63,22 @@ class QueueFilter:
 
 
 def filter_options(portal: Portal, actor: Actor, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Each filter with the (value, label) choices this actor can act on, in the pack's order."""
+    """Each filter with the (value, label) choices this actor works on, in the pack's order."""
     admin = actor.role == "admin"
-    acting: dict[str, set[str]] = {}  # workflow -> stages where the actor can fire an event
-    states: dict[str, str] = {}
-    used = case_workflows(portal)
-    for name, workflow in portal.workflows.items():
-        if name not in used:
-            continue
-        acting[name] = {e.source for e in workflow.transitions if takes(actor, e.roles, e.jurisdiction)}
-        if not (admin or acting[name]):
-            continue
-        # Every stage of a workflow the actor works in, not only theirs: the queue lists their cases
-        # wherever they went next (a district's cases on notice, disbursed), and a filter finds them.
-        for state in workflow.states:
+    mine = my_measures(portal, actor)
+    flows = list(dict.fromkeys(rule.workflow for rule in mine if rule.workflow))
+    # Every stage of those workflows, not only the actor's own: the queue lists their cases
+    # wherever they went next (a district's cases on notice, disbursed), and a filter finds them.
+    # Workflows may name a stage alike (rejected): its labels are joined, one choice finds both.
+    labels: dict[str, list[str]] = {}
+    for name in flows:
+        for state in portal.workflows[name].states:
             if state.kind != "draft":
-                states.setdefault(state.name, label(state.label, lang))
-    measures = []
-    for measure in portal.pack.measure_ids():
-        rule = portal.pack.versions(measure)[-1]
-        flows = acting.get(rule.workflow or "", set())
-        mine = admin or actor.district is not None or rule.lead_unit == actor.bureau
-        if flows and mine:
-            measures.append((measure, rule.title.get(lang)))
+                seen = labels.setdefault(state.name, [])
+                if (text := label(state.label, lang)) not in seen:
+                    seen.append(text)
+    states = {name: (" / " if lang == "en" else "、").join(texts) for name, texts in labels.items()}
+    measures = [(rule.id, rule.title.get(lang)) for rule in mine]
     districts = portal.city.jurisdictions.options(lang)
     if not admin and actor.bureau is None:
         districts = [(value, text) for value, text in districts if value == actor.district]

@@ -424,6 +424,12 @@ def test_the_task_list_says_who_applied_by_when_and_what_is_owed(portal_app: Fas
     assert score(expert, case).status_code == 303
     row = _task_row(expert.get("/expert").text, case.application_id)
     assert "已评分" in row and str(due.day) + "日" not in row
+    # The case's history says a step that left the case in its stage once, not "专家评审 → 专家评审".
+    page = unescape(case.bureau.get(f"/review/{case.application_id}").text)
+    history = page.split('<ol class="history">')[1].split("</ol>")[0]
+    assert "签署无利益冲突声明：专家评审<" in history and "评分：专家评审<" in history
+    assert "市级复核 → 专家评审<" in history  # a step that moves the case still says both
+    assert "专家评审 → 专家评审" not in history
 
     # Past the day to score by, the idle expert's case is flagged late; once the panel has decided,
     # their case reads closed, with the stage it is in, and no longer late.

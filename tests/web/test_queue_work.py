@@ -382,3 +382,18 @@ def fire_event(client: TestClient, application_id: int, event: str) -> int:
         f"/review/{application_id}/transition",
         data={"csrf_token": token, "event": event, "expected_version": str(version)},
     ).status_code
+
+
+def test_a_bureau_reviewer_is_offered_its_own_workflow_only(portal_app: FastAPI) -> None:
+    """A unit that leads subsidies but no bank loans is offered neither the loan filings' stages
+    nor their actions; a stage two workflows name alike reads as its own workflow's."""
+    portal = portal_app.state.portal
+    reviewer = signed_in(portal_app, staff(portal, "reviewer", bureau="hzkgxj"))
+    html = reviewer.get("/review").text
+    stages = re.search(r'<select id="filter-state" name="state">(.*?)</select>', html, re.S)
+    assert stages is not None
+    offered = dict(re.findall(r'<option value="(\w+)"[^>]*>([^<]*)</option>', stages.group(1)))
+    assert "registered" not in offered and offered.get("rejected") == "不予通过"
+    assert {"bureau_review", "public_notice", "disbursed"} <= set(offered)
+    bulk = re.search(r'<select id="bulk-event" name="event">(.*?)</select>', html, re.S)
+    assert bulk is None or "备案" not in bulk.group(1)
