@@ -78,11 +78,6 @@ def takes(actor: Actor, roles: frozenset[str], jurisdiction: str) -> bool:
     return actor.role in roles and jurisdiction in scopes
 
 
-def case_workflows(portal: Portal) -> set[str]:
-    """The workflows the pack's measures run (not, e.g., the enterprise verification one)."""
-    return {rule.workflow for rule in portal.pack.rules if rule.workflow}
-
-
 def my_measures(portal: Portal, actor: Actor) -> list[Rule]:
     """The measures this actor works on (each one's latest version), in the pack's order: theirs
     (every measure for a district's reviewer, their unit's for a bureau's) and with a workflow
