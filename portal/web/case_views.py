@@ -24,6 +24,7 @@ from portal.services.grants import Withdrawn
 from portal.web.application_steps import answer_text
 from portal.web.i18n import Translator
 from portal.workflows import StateSpec, Workflow, WorkingCalendar
+from portal.workflows.sla import timer_due_on
 
 # Working days left at which a case counts as near its deadline (coloured amber in queues).
 NEAR_DEADLINE_WORKING_DAYS = 2
@@ -99,6 +100,9 @@ class CaseRow:
     enterprise_name: str
     district_label: str
     version: int
+    timer_on: dt.date | None = None
+    """A timed stage's day (a notice's end), when its event is due: shown where the stage has no deadline."""
+    timer_event: str = ""
 
 
 def stage_tone(state: StateSpec) -> str:
@@ -116,6 +120,12 @@ def case_row(
     """One case as the queues and case pages list it, in the reader's language, as of today."""
     workflow = portal.workflows[application.workflow]
     pack, city = portal.pack, portal.city
+    state = workflow.state(application.state)
+    timer_on, timer_event = None, ""
+    if state.timer is not None and application.stage_entered_at is not None:
+        timer_on = timer_due_on(state, portal.clock.local_date(application.stage_entered_at))
+        edge = next((e for e in workflow.transitions_from(state.name) if e.event == state.timer.event), None)
+        timer_event = label(edge.label, t.lang) if edge is not None else ""
     return CaseRow(
         id=application.id or 0,
         state=application.state,
@@ -129,6 +139,8 @@ def case_row(
         enterprise_name=enterprise.name if enterprise is not None else "",
         district_label=district_label(city, application.district, t.lang),
         version=application.version,
+        timer_on=timer_on,
+        timer_event=timer_event,
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from portal_helpers import PDF, case_form, client_of, login, portal_app
 from review_helpers import field_errors, sweep_after, to_public_notice
 
+from portal.db.tables import Application
 from portal.services import notices
 from portal.web.i18n import Translator
 
@@ -223,3 +225,19 @@ def test_objections_are_rate_limited_per_address(portal_app: FastAPI) -> None:
         statuses.append(response.status_code)
     assert statuses[-1] == 429 and "Retry-After" in response.headers and "提交过于频繁" in response.text
     assert len(notices.objections_of(case.portal, case.bureau_actor, case.application_id)) <= limit
+
+
+def test_the_case_header_gives_the_notice_s_end_day(portal_app: FastAPI) -> None:
+    """A notice has no working-day deadline; its header says the day its timed event follows."""
+    case = to_public_notice(portal_app)
+    with case.portal.reading() as session:
+        application = session.get(Application, case.application_id)
+        assert application is not None and application.stage_entered_at is not None
+        entered = case.portal.clock.local_date(application.stage_entered_at)
+    end = entered + timedelta(days=7)
+    page = unescape(case.bureau.get(f"/review/{case.application_id}").text)
+    due = page.split("办理时限")[1].split("</dd>")[0]
+    assert f"{end.year}年{end.month}月{end.day}日（届时：公示期满无异议）" in due
+    case.bureau.cookies.set("lang", "en")
+    english = unescape(case.bureau.get(f"/review/{case.application_id}").text)
+    assert "(then: Close the notice without objection)" in english
