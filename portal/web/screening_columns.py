@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from portal.rules.facts import FactDictionary, FactSpec
 from portal.screening.inputs import RATIO_SCALE, column_name
 from portal.web.i18n import Translator
+from portal.web.self_check import range_text
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,5 @@ def _format(spec: FactSpec, t: Translator) -> str:
         return t("screening.col.uscc" if spec.name == "uscc" else "screening.col.text")
     kind = "share" if spec.type == "ratio" and spec.unit == "share" else spec.type
     text = t(f"screening.col.{kind}", scale=RATIO_SCALE)
-    if spec.minimum is not None and spec.maximum is not None:
-        text += t("screening.col.range", low=spec.minimum, high=spec.maximum)
-    elif spec.minimum is not None:
-        text += t("screening.col.at_least", low=spec.minimum)
-    elif spec.maximum is not None:
-        text += t("screening.col.at_most", high=spec.maximum)
-    return text
+    bounds = range_text(t, spec)
+    return text if bounds is None else text + t("punct.semicolon") + bounds

@@ -127,14 +127,22 @@ def message_of(reason: str, fact_type: str) -> str:
 
 def refusal_text(t: Translator, spec: FactSpec, reason: str) -> str:
     """A refused fact's message; a value out of the fact's range names the range (0 至 100)."""
-    if reason != "range":
-        return t(message_of(reason, spec.type))
+    if reason == "range":
+        return range_text(t, spec) or t(f"check.invalid.{spec.type}")
+    return t(message_of(reason, spec.type))
+
+
+def range_text(t: Translator, spec: FactSpec) -> str | None:
+    """A number fact's range in words (请填写 0 至 100 之间的数。); None for a fact without one.
+    The check's refusals and the screening file's column list say it alike."""
     low, high = spec.minimum, spec.maximum
     if low is not None and high is not None:
         return t("check.invalid.range", min=t.number(low), max=t.number(high))
     if low is not None:
         return t("check.invalid.min", min=t.number(low))
-    return t("check.invalid.max", max=t.number(high))
+    if high is not None:
+        return t("check.invalid.max", max=t.number(high))
+    return None
 
 
 def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
