@@ -18,7 +18,7 @@ from portal.services import applications
 from portal.services.access import get_application_for
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound, Refused, StaleVersion
-from portal.services.queue import my_workflows, takes
+from portal.services.queue import my_measures, takes, workflows_of
 from portal.workflows import Actor
 
 Outcome = Literal["done", "stale", "refused", "not_found"]
@@ -36,7 +36,7 @@ class BulkOutcome:
 def bulk_events(portal: Portal, actor: Actor) -> dict[str, dict[str, str]]:
     """The events this actor may take in bulk: {event: its zh/en label}, in workflow order."""
     events: dict[str, dict[str, str]] = {}
-    for name in my_workflows(portal, actor):
+    for name in workflows_of(my_measures(portal, actor)):
         workflow = portal.workflows[name]
         for edge in workflow.transitions:
             if workflow.state(edge.source).kind != "intake" or edge.comment_required:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -98,9 +98,9 @@ def my_measures(portal: Portal, actor: Actor) -> list[Rule]:
     return chosen
 
 
-def my_workflows(portal: Portal, actor: Actor) -> list[str]:
-    """The workflows of `my_measures`, in the pack's order."""
-    return list(dict.fromkeys(rule.workflow for rule in my_measures(portal, actor) if rule.workflow))
+def workflows_of(measures: Sequence[Rule]) -> list[str]:
+    """The workflows `measures` run (e.g. `my_measures`), in their order."""
+    return list(dict.fromkeys(rule.workflow for rule in measures if rule.workflow))
 
 
 def _sort_column(portal: Portal, key: SortKey) -> Any:

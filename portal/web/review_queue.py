@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from portal.services.context import Portal
-from portal.services.queue import HOLDERS, SORT_KEYS, Holder, QueueQuery, SortKey, my_measures, my_workflows
+from portal.services.queue import HOLDERS, SORT_KEYS, Holder, QueueQuery, SortKey, my_measures, workflows_of
 from portal.web.case_views import label
 from portal.workflows import Actor
 
@@ -65,7 +65,8 @@ class QueueFilter:
 def filter_options(portal: Portal, actor: Actor, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """Each filter with the (value, label) choices this actor works on, in the pack's order."""
     admin = actor.role == "admin"
-    flows = my_workflows(portal, actor)
+    mine = my_measures(portal, actor)
+    flows = workflows_of(mine)
     # Every stage of those workflows, not only the actor's own: the queue lists their cases
     # wherever they went next (a district's cases on notice, disbursed), and a filter finds them.
     # Workflows may name a stage alike (rejected): its labels are joined, one choice finds both.
@@ -77,7 +78,7 @@ def filter_options(portal: Portal, actor: Actor, lang: str) -> list[tuple[str, l
                 if (text := label(state.label, lang)) not in seen:
                     seen.append(text)
     states = {name: (" / " if lang == "en" else "、").join(texts) for name, texts in labels.items()}
-    measures = [(rule.id, rule.title.get(lang)) for rule in my_measures(portal, actor)]
+    measures = [(rule.id, rule.title.get(lang)) for rule in mine]
     districts = portal.city.jurisdictions.options(lang)
     if not admin and actor.bureau is None:
         districts = [(value, text) for value, text in districts if value == actor.district]
