@@ -42,4 +42,4 @@ def _format(spec: FactSpec, t: Translator) -> str:
     kind = "share" if spec.type == "ratio" and spec.unit == "share" else spec.type
     text = t(f"screening.col.{kind}", scale=RATIO_SCALE)
     bounds = range_text(t, spec)
-    return text if bounds is None else text + t("punct.semicolon") + bounds
+    return text if bounds is None else text + t("punct.full_stop") + bounds

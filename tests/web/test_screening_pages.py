@@ -316,11 +316,12 @@ def test_the_form_links_the_columns_and_a_filled_template_runs_clean(portal_app:
     assert "<kbd>employees</kbd>" in page and "职工总数" in page and "不小于 0 的整数" in page
     assert "<kbd>tianhe</kbd>（天河区）" in page and "YYYY-MM-DD" in page
     assert "金额（元）" in page and "true（是）或 false（否）" in page
-    assert "不小于 0 的整数；请填写 0 至 100 之间的数。" in page  # the range as the check words it
+    assert "不小于 0 的整数。请填写 0 至 100 之间的数。" in page  # the range as the check words it
     client.cookies.set("lang", "en")
     english = client.get("/screening/columns").text
     assert "Columns of a screening file" in english and "<kbd>tianhe</kbd> (Tianhe)" in english
     assert "An amount in yuan" in english and "职工总数" not in english
+    assert "A whole number, not negative. Enter a number from 0 to 100." in english
     client.cookies.set("lang", "zh")
 
     template = client.get("/screening/template.csv")
