@@ -24,7 +24,8 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
     "exclusiveMinimum": {"zh": "必须大于 {limit}。", "en": "Must be greater than {limit}."},
     "maximum": {"zh": "不能大于 {limit}。", "en": "Must be at most {limit}."},
     "exclusiveMaximum": {"zh": "必须小于 {limit}。", "en": "Must be less than {limit}."},
-    "multipleOf": {"zh": "最多保留到 {limit}。", "en": "Use steps of {limit}."},
+    "multipleOf": {"zh": "须为 {limit} 的整数倍。", "en": "Must be a multiple of {limit}."},
+    "multipleOf.places": {"zh": "最多保留 {limit} 位小数。", "en": "Use at most {limit} decimal places."},
     # Lengths in 字, as the forms' help texts give them ("50 至 2000 字"); `length` has both ends.
     "minLength": {"zh": "至少 {limit} 字。", "en": "Use at least {limit:,} characters."},
     "maxLength": {"zh": "最多 {limit} 字。", "en": "Use at most {limit:,} characters."},

@@ -173,9 +173,21 @@ def _translate(spec: FormSpec, error: ValidationError, lang: str) -> list[FieldE
     elif keyword in _LENGTHS and isinstance(error.schema, Mapping) and error.schema.keys() >= _LENGTHS:
         # Said as the field's help says it (50 至 2000 字), whichever end was missed.
         key, limit = "length", (error.schema["minLength"], error.schema["maxLength"])
+    elif keyword == "multipleOf" and (places := _decimal_places(limit)) is not None:
+        key, limit = "multipleOf.places", places
     else:
         key = keyword
     return [FieldError(".".join(path), _field_message(f, keyword, key, lang, limit))]
+
+
+def _decimal_places(step: object) -> int | None:
+    """n when `step` is 10⁻ⁿ (0.01 → 2): a clerk reads "two decimal places", not "steps of 0.01"."""
+    if isinstance(step, bool) or not isinstance(step, int | float | Decimal):
+        return None
+    exponent = Decimal(str(step)).normalize().as_tuple()
+    if exponent.digits == (1,) and isinstance(exponent.exponent, int) and exponent.exponent < 0:
+        return -exponent.exponent
+    return None
 
 
 def iso_date(value: object) -> date | None:

@@ -36,7 +36,7 @@ from portal.services.cases import Moved, advance, audit_case, bump, case_context
 from portal.services.channels import can_apply_online
 from portal.services.context import Portal
 from portal.services.decisions import money_ceiling
-from portal.services.enterprises import confirmed_profile, profile_facts
+from portal.services.enterprises import confirmed_profile, profile_facts, profile_missing
 from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, StaleVersion, ValidationFailed
 from portal.services.grants import withdraw_above_limit
 from portal.services.payments import batched_event, refuse_if_batched
@@ -810,7 +810,7 @@ def submit(
             _with_identity(session, portal, form, application, answers, lang, fill=False)
         profile = confirmed_profile(session, application.enterprise_id)
         if profile is None:
-            raise Refused("profile_not_confirmed", "请先确认企业信息", "confirm the enterprise profile first")
+            raise profile_missing()
         rule = _rule_in_force(portal, application.measure_id)
         result = rule.evaluate(
             facts_for_evaluation(portal, profile, answers, application.measure_id), portal.today(), True

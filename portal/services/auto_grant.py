@@ -19,7 +19,7 @@ from portal.rules.text import Text
 from portal.services.access import load_visible
 from portal.services.cases import Moved, advance, case_context, case_track, workflow_of
 from portal.services.context import Portal
-from portal.services.enterprises import confirmed_profile, profile_facts
+from portal.services.enterprises import confirmed_profile, profile_facts, profile_missing
 from portal.services.errors import NotFound, Refused
 from portal.services.payee import checked_account
 from portal.workflows import Actor, Workflow
@@ -151,7 +151,7 @@ def confirm(
         enterprise = session.get(Enterprise, application.enterprise_id)
         profile = confirmed_profile(session, application.enterprise_id)
         if profile is None or enterprise is None:
-            raise Refused("profile_not_confirmed", "请先确认企业信息", "confirm the enterprise profile first")
+            raise profile_missing()
         rule = portal.pack.select(application.measure_id, portal.today())
         if rule is None:
             raise Refused(

@@ -18,7 +18,15 @@ from portal.rules import FactError
 from portal.services.access import actor_of
 from portal.services.auth import USERNAME_LIMIT, check_password_strength, check_username, hash_password
 from portal.services.context import Portal
-from portal.services.errors import Conflict, FieldProblem, Forbidden, NotFound, StaleVersion, ValidationFailed
+from portal.services.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    NotFound,
+    Refused,
+    StaleVersion,
+    ValidationFailed,
+)
 from portal.services.registration import REQUIRED, Registration, audit_registered, problems_of
 from portal.uscc import validate_uscc
 from portal.workflows import Actor
@@ -224,6 +232,17 @@ def save_profile(
         return _add_profile(session, portal, actor, enterprise_id, facts, expected_version)
 
 
+PROFILE_NOT_CONFIRMED = "profile_not_confirmed"
+
+
+def profile_missing() -> Refused:
+    """The refusal of a submission by an enterprise that has confirmed no profile yet (saving the
+    profile page confirms it, so that is what the words ask for)."""
+    return Refused(
+        PROFILE_NOT_CONFIRMED, "请先填写并保存企业信息", "fill in and save the enterprise profile first"
+    )
+
+
 # Built once: the bank API and every case read it (building a statement cost more than running it).
 _CONFIRMED_PROFILE = (
     select(EnterpriseProfile)
@@ -240,6 +259,14 @@ _CONFIRMED_FACTS = _CONFIRMED_PROFILE.with_only_columns(col(EnterpriseProfile.fa
 def confirmed_profile(session: Session, enterprise_id: int) -> EnterpriseProfile | None:
     """The latest profile version the enterprise confirmed: what its applications are judged on."""
     return session.exec(_CONFIRMED_PROFILE, params={"enterprise_id": enterprise_id}).first()
+
+
+def has_confirmed_profile(portal: Portal, actor: Actor) -> bool:
+    """Whether the actor's enterprise has confirmed a profile: a submission is judged on one, so
+    the check page asks for it before offering the submit button the service would refuse."""
+    enterprise_id = _own_enterprise(actor)
+    with portal.reading() as session:
+        return confirmed_facts(session, enterprise_id) is not None
 
 
 def confirmed_facts(session: Session, enterprise_id: int) -> dict[str, Any] | None:

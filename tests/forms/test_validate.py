@@ -2,10 +2,11 @@
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from portal.forms import FieldError, FormSpec
+from portal.forms import FieldError, FormSpec, load_form
 
 # The engine never reads the clock: every check is judged on the day its caller passes.
 TODAY = dt.date(2026, 11, 27)
@@ -59,7 +60,7 @@ def test_float_money_is_refused(hte: FormSpec) -> None:
         ({"employees": "12.5"}, "employees", "请填写整数。", "Enter a whole number."),
         ({"revenue": "lots"}, "revenue", "请填写数字（如 1234.56）。", "Enter a number (e.g. 1234.56)."),
         ({"revenue": "-1"}, "revenue", "不能小于 0。", "Must be at least 0."),
-        ({"revenue": "1.005"}, "revenue", "最多保留到 0.01。", "Use steps of 0.01."),
+        ({"revenue": "1.005"}, "revenue", "最多保留 2 位小数。", "Use at most 2 decimal places."),
         ({"employees": "0"}, "employees", "不能小于 1。", "Must be at least 1."),
         # A length with both ends says both, as the help does, whichever end was missed.
         (
@@ -203,3 +204,41 @@ def test_a_ratio_typed_as_a_percentage_is_told_the_decimal_form(
     [ratio] = [f.name for f in listing.fields.values() if f.widget == "ratio"]
     _, problems = listing.coerce({ratio: "75%"}, lang)
     assert problems == [FieldError(ratio, text)]
+
+
+STEPPED = """
+measure: demo.measure
+title: {zh: 示例, en: Demo}
+schema:
+  $schema: https://json-schema.org/draft/2020-12/schema
+  type: object
+  properties:
+    share: {type: number, multipleOf: 0.001}
+    lots: {type: integer, multipleOf: 100}
+ui:
+  sections:
+    - id: main
+      title: {zh: 主要, en: Main}
+      fields:
+        - {name: share, label: {zh: 比例, en: Share}}
+        - {name: lots, label: {zh: 数量, en: Lots}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("answers", "zh", "en"),
+    [
+        # A step of 10⁻ⁿ is said as decimal places, which is how a clerk thinks of it.
+        ({"share": "0.1234"}, "最多保留 3 位小数。", "Use at most 3 decimal places."),
+        # Any other step is a multiple.
+        ({"lots": "150"}, "须为 100 的整数倍。", "Must be a multiple of 100."),
+    ],
+)
+def test_a_step_is_said_as_decimal_places_or_a_multiple(
+    tmp_path: Path, answers: dict[str, str], zh: str, en: str
+) -> None:
+    path = tmp_path / "demo.measure.yaml"
+    path.write_text(STEPPED, encoding="utf-8")
+    spec = load_form(path)
+    assert [e.message for e in spec.validate(answers, "zh", today=TODAY)] == [zh]
+    assert [e.message for e in spec.validate(answers, "en", today=TODAY)] == [en]

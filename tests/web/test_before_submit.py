@@ -241,9 +241,50 @@ def test_an_unverified_enterprise_is_led_to_verification_not_offered_submit(
 
     verify_enterprise(portal_app.state.portal, code)
     check = client.get(check_url).text
-    i = check.find("check-unverified")
-    print("DBG", i, check[i - 300 : i + 600])
     assert 'id="check-unverified"' not in check and f'action="/applications/{application_id}/submit"' in check
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_enterprise_without_a_profile_is_led_to_it_not_offered_submit(
+    portal_app: FastAPI, lang: str
+) -> None:
+    """A first-time firm's submission is judged on its profile: the check page says so before the
+    last step and leads to the profile page, instead of a refusal naming a step no page shows."""
+    t = Translator(lang)
+    client = client_of(portal_app)
+    _, code = register(client)  # verified, no profile saved yet
+    client.cookies.set("lang", lang)
+    application_id = start_application(client)
+    action, token = edit_target(client, application_id)
+    data = {**scenario_answers(code), "csrf_token": token, "action": "check"}
+    assert client.post(action, data=data, files=scenario_files(), follow_redirects=False).status_code == 303
+    check_url = f"/applications/{application_id}/check"
+    check = client.get(check_url).text
+    page = t("nav.profile")
+    link = f'href="/profile">{html.escape(t("apply.unverified.link", page=page))}</a>'
+    assert 'id="check-no-profile"' in check and link in check
+    text = visible_text(check)
+    assert t("apply.no_profile.title") in text and t("apply.no_profile.body", page=page) in text
+    assert f'action="/applications/{application_id}/submit"' not in check
+
+    # Pressed anyway, from a tab opened before: refused on the check page, with the link.
+    version = str(stored(portal_app, application_id).version)
+    token = csrf_of(client, check_url)
+    refused = client.post(
+        f"/applications/{application_id}/submit", data={"csrf_token": token, "expected_version": version}
+    )
+    said = "请先填写并保存企业信息" if lang == "zh" else "Fill in and save the enterprise profile first."
+    assert refused.status_code == 409 and link in refused.text and said in visible_text(refused.text)
+    # The form's own submit says the same, with the link.
+    action, token = edit_target(client, application_id)
+    refused = client.post(action, data={**data, "csrf_token": token, "action": "submit"})
+    assert refused.status_code == 409 and link in refused.text and said in visible_text(refused.text)
+    assert stored(portal_app, application_id).state == "draft"
+
+    save_profile(client)
+    assert t("profile.confirm_hint") in visible_text(client.get("/profile").text)
+    check = client.get(check_url).text
+    assert 'id="check-no-profile"' not in check and f'action="/applications/{application_id}/submit"' in check
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

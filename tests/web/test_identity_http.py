@@ -51,7 +51,7 @@ def test_a_changed_identity_is_refused_with_a_field_error_on_the_page_and_the_ap
     application_id = start_application(client)
     form = client.get(f"/applications/{application_id}/edit").text
     assert 'name="enterprise_name" value="广州测试人工智能有限公司"' in form
-    assert "readonly" in form and "来自已核验的企业信息" in form
+    assert "readonly" in form and "来自企业注册登记信息" in form
     action, token = edit_target(client, application_id)
     before = _written(portal_app)
     data = {

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from portal.services import applications as app_service
-from portal.services import verification
+from portal.services import enterprises, verification
 from portal.services.access import get_application_for
 from portal.services.amendments import reopened_sections
+from portal.services.enterprises import PROFILE_NOT_CONFIRMED
 from portal.services.errors import Refused, ValidationFailed
 from portal.services.verified import UNVERIFIED
 from portal.web.application_steps import check_sections
@@ -50,10 +51,12 @@ def _check_page(
     application_id: int,
     *,
     refusal: str | None = None,
+    profile_refusal: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    """The answers read back; an unverified enterprise is told up front where it verifies itself
-    and offered no submit button the service would refuse (`refusal`: it was pressed anyway)."""
+    """The answers read back; an unverified enterprise, or one that has saved no profile yet, is
+    told up front where to go and offered no submit button the service would refuse (`refusal`,
+    `profile_refusal`: it was pressed anyway, in a tab opened before)."""
     portal = portal_of(request)
     t = Translator(request_lang(request))
     application = get_application_for(portal, actor, application_id)
@@ -78,6 +81,8 @@ def _check_page(
         "verified": standing.verified,
         "verification_pending": standing.pending,
         "refusal": refusal,
+        "profile_saved": enterprises.has_confirmed_profile(portal, actor),
+        "profile_refusal": profile_refusal,
     }
     return render(request, "portal/check_answers.html", context, status_code=status_code)
 
@@ -105,6 +110,10 @@ def _submit(request: Request, actor: EnterpriseUser, application_id: int, versio
             return form_page(request, actor, application, spec, answers, errors, status_code=422)
         if failed.code == UNVERIFIED:  # pressed in a tab opened before: the page says where to go
             return _check_page(request, actor, application_id, refusal=failed.said_in(lang), status_code=409)
+        if failed.code == PROFILE_NOT_CONFIRMED:
+            return _check_page(
+                request, actor, application_id, profile_refusal=failed.said_in(lang), status_code=409
+            )
         return form_page(request, actor, application, spec, answers, {}, refusal=failed, status_code=409)
     flash(request, "apply.flash.submitted", id=application_id)
     return RedirectResponse(f"/applications/{application_id}/submitted", status_code=303)

@@ -25,7 +25,7 @@ from portal.services import auto_grant, decisions, enterprises, grants
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_per_return, reopened_sections
 from portal.services.case_files import CaseFile, case_files, download_case_file, file_library, submitted_files
-from portal.services.enterprises import profile_facts
+from portal.services.enterprises import PROFILE_NOT_CONFIRMED, profile_facts
 from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.verified import UNVERIFIED
 from portal.web.application_steps import (
@@ -175,6 +175,13 @@ def latest_answers(request: Request, actor: Actor, application_id: int) -> dict[
     return dict(versions[-1].answers) if versions else {}
 
 
+# A submission refused for something another page supplies: (that page, its menu name's key).
+_REFUSAL_PAGES: dict[str, tuple[str, str]] = {
+    UNVERIFIED: ("/verification", "nav.verification"),
+    PROFILE_NOT_CONFIRMED: ("/profile", "nav.profile"),
+}
+
+
 def form_page(
     request: Request,
     actor: Actor,
@@ -191,7 +198,7 @@ def form_page(
     """The form with `errors` marked; `check` marks every problem a submission would meet as well.
 
     `note` (a message key) is said under the error summary's title: whether the draft was saved;
-    `refusal` above the form, with the way to the verification page when that is what it lacks."""
+    `refusal` above the form, with the way to the page that supplies what it lacks."""
     portal = portal_of(request)
     lang = request_lang(request)
     t = Translator(lang)
@@ -235,7 +242,7 @@ def form_page(
         "attached": files,
         "library": file_library(portal, actor),
         "refusal": refusal.said_in(lang) if refusal is not None else None,
-        "refusal_unverified": refusal is not None and refusal.code == UNVERIFIED,
+        "refusal_page": _REFUSAL_PAGES.get(refusal.code) if refusal is not None else None,
         "errors_note": t(note) if note and errors else None,
         "tasks": section_statuses(spec, values, attached, lang, reopen, problems | errors)
         if long_form
