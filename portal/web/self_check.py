@@ -175,3 +175,18 @@ def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict
         )
     shown.sort(key=lambda r: OUTCOME_ORDER.get(r["outcome"], 9))
     return shown
+
+
+def unchecked_measures(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The measures in force that a check of every measure skipped because no fact of their entity
+    (a product, a project, a person) was given, by entity in the pack's order: the page names them
+    and the form's section to fill, rather than leaving a catalogue of 20 looking like 9."""
+    on = dt.date.fromisoformat(check["on"])
+    answered = {result["measure"] for result in check["results"]}
+    by_entity: dict[str, list[dict[str, str]]] = {}
+    for measure_id in pack.measure_ids():
+        rule = pack.select(measure_id, on)
+        if measure_id in answered or rule is None:
+            continue
+        by_entity.setdefault(rule.applies_to, []).append({"id": measure_id, "title": rule.title.get(lang)})
+    return [{"entity": entity, "measures": measures} for entity, measures in by_entity.items()]

@@ -110,3 +110,31 @@ def test_bad_evaluation_date_is_reported(client: TestClient) -> None:
 def test_blank_form_gives_no_results_message(client: TestClient) -> None:
     html = submit(client, {})
     assert "计算结果" in html
+
+
+def test_measures_judged_on_another_entity_are_named_with_the_section_to_fill(
+    client: TestClient, app: FastAPI
+) -> None:
+    """A check of the enterprise's figures answers only the enterprise measures; the others (a
+    product's, a project's, a person's) are named with the form section that brings them in, so
+    nobody reads a catalogue of twenty as one of nine."""
+    pack = app.state.pack
+    on = __import__("datetime").date(2026, 6, 1)
+    others = {m: r for m in pack.measure_ids() if (r := pack.select(m, on)) and r.applies_to != "enterprise"}
+    assert others  # the pack has measures judged on something else
+    for lang in ("zh", "en"):
+        client.cookies.set("lang", lang)
+        page = submit(client, as_form(ENTERPRISE))
+        block = page[page.index('id="check-unchecked"') :]
+        block = block[: block.index("</div>")]
+        count = "本次未测算的政策：" if lang == "zh" else "Measures not checked this time: "
+        assert f"{count}{len(others)}" in block
+        for measure_id, rule in others.items():
+            assert f'<a href="/catalogue/{measure_id}">{rule.title.get(lang)}</a>' in block
+            assert f'href="#entity-{rule.applies_to}"' in block
+            assert f'id="entity-{rule.applies_to}"' in page  # the section the link opens
+    # Filling a product's figures brings its measures in, and out of the list.
+    product = next(r for r in others.values() if r.applies_to == "product")
+    page = submit(client, {**as_form(ENTERPRISE), "product.unit_price": "100000"})
+    block = page.split('id="check-unchecked"')[-1].split("</div>")[0]
+    assert f'<a href="/catalogue/{product.id}">' not in block

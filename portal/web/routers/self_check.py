@@ -20,7 +20,7 @@ from portal.rules import Rule
 from portal.services.self_checks import record_self_check
 from portal.web.i18n import Translator, request_lang
 from portal.web.security import require_csrf
-from portal.web.self_check import fact_groups, parse_posted, present_results
+from portal.web.self_check import fact_groups, parse_posted, present_results, unchecked_measures
 from portal.web.session_auth import optional_actor, portal_of
 from portal.web.templating import render
 
@@ -43,6 +43,7 @@ def _page(
     results: list[dict[str, Any]] | None,
     measure: Rule | None,
     status_code: int = 200,
+    unchecked: list[dict[str, Any]] | None = None,
 ) -> HTMLResponse:
     lang = request_lang(request)
     only = frozenset(measure.compiled.inputs()) if measure is not None and measure.compiled else None
@@ -56,6 +57,7 @@ def _page(
             "filled": {k for k, v in values.items() if v.strip()} | set(errors),
             "errors": errors,
             "results": results,
+            "unchecked": unchecked or [],
             "measure": {"id": measure.id, "title": measure.title.get(lang)} if measure is not None else None,
         },
         status_code,
@@ -97,4 +99,5 @@ async def self_check(request: Request) -> HTMLResponse:
         facts = {measure.applies_to: {}, **facts}
     check = pack.check(facts, on, [measure.id] if measure is not None else None, lang)
     await run_in_threadpool(lambda: record_self_check(portal_of(request), optional_actor(request), check))
-    return _page(request, values, errors, present_results(pack, check, lang), measure)
+    unchecked = unchecked_measures(pack, check, lang) if measure is None else None
+    return _page(request, values, errors, present_results(pack, check, lang), measure, unchecked=unchecked)
