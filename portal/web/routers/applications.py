@@ -36,7 +36,15 @@ from portal.web.application_steps import (
     section_statuses,
 )
 from portal.web.case_outcome_views import own_payment_context
-from portal.web.case_views import answer_rows, case_row, current_and_earlier_reasons, history_rows, reasons
+from portal.web.case_views import (
+    answer_rows,
+    case_row,
+    current_and_earlier_reasons,
+    drawn_trace,
+    history_rows,
+    reasons,
+    trace_lines,
+)
 from portal.web.confirm_step import confirm_page, confirmed, flash_moved, forget_comment
 from portal.web.downloads import attachment_response
 from portal.web.flash import flash
@@ -44,6 +52,7 @@ from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, FormVersion, PathId, QueryVersion
 from portal.web.routers.enterprise import own_enterprise
 from portal.web.security import CSRF_FIELD, body_within, require_csrf
+from portal.web.self_check import fact_labels
 from portal.web.session_auth import EnterpriseUser, SignedIn, portal_of
 from portal.web.templating import render
 from portal.web.uploads import MAX_UPLOAD_BYTES, UploadRejected, check_upload, kind_refused, safe_name
@@ -120,6 +129,7 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
     case = {
         **row.__dict__,
         "eligibility": application.eligibility_outcome,
+        **_eligibility_explained(portal, application, lang),
         "history": history,
         "reasons": current,
         "earlier_reasons": earlier,
@@ -132,6 +142,20 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         **_submitted(portal, actor, application, lang),
     }
     return render(request, "portal/application.html", {"actor": actor, "case": case})
+
+
+def _eligibility_explained(portal: Any, application: Application, lang: str) -> dict[str, Any]:
+    """Why the submission was not judged eligible, from the trace stored with it: the facts that
+    were missing and each criterion's result, as the self-check shows them; the enterprise sees
+    what a reviewer will ask about instead of a bare 需补充信息."""
+    trace = application.eligibility_trace or {}
+    if application.eligibility_outcome not in ("undetermined", "ineligible") or not trace:
+        return {"eligibility_missing": [], "eligibility_criteria": []}
+    missing = fact_labels(portal.pack, trace.get("missing_facts", []), lang)
+    return {
+        "eligibility_missing": list(missing.values()),
+        "eligibility_criteria": trace_lines(drawn_trace(portal.pack, application.measure_id, trace), lang),
+    }
 
 
 def _submitted(portal: Any, actor: Actor, application: Application, lang: str) -> dict[str, Any]:
@@ -151,7 +175,8 @@ def _submitted(portal: Any, actor: Actor, application: Application, lang: str) -
     return {
         "submitted": {
             "version": sent[-1].version,
-            "at": portal.clock.in_words(sent[-1].created_at, lang),
+            # The submission's own time (a resubmission's too), not when that version was saved.
+            "at": portal.clock.in_words(application.submitted_at or sent[-1].created_at, lang),
             "answers": rows,
             "files": last,
             "removed": [item.id for item in last if item not in now],
