@@ -8,7 +8,7 @@ once, next to its input, instead of only the first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,22 +145,16 @@ def range_text(t: Translator, spec: FactSpec) -> str | None:
     return None
 
 
-def fact_labels(pack: Any, names: Iterable[str], lang: str) -> dict[str, str]:
-    """Each qualified fact name's label in `lang` (a name the pack no longer knows stays as given)."""
-    labels = {}
-    for name in names:
-        spec = pack.facts.get(name)
-        labels[name] = spec.label.get(lang) if spec is not None else name
-    return labels
-
-
 def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
     """The check document's results with titles and fact labels added, best outcomes first."""
     on = check["on"]
     shown: list[dict[str, Any]] = []
     for result in check["results"]:
         rule = pack.select(result["measure"], dt.date.fromisoformat(on))
-        labels = fact_labels(pack, result.get("missing_facts", []), lang)
+        labels = {}
+        for q in result.get("missing_facts", []):
+            spec = pack.facts.get(q)
+            labels[q] = spec.label.get(lang) if spec is not None else q
         benefit_labels = {
             name: (b.label.get(lang) if b.label is not None else name)
             for name, b in (rule.benefit.items() if rule is not None else ())

@@ -41,6 +41,7 @@ from portal.web.case_views import (
     case_row,
     current_and_earlier_reasons,
     drawn_trace,
+    fact_labels,
     history_rows,
     reasons,
     trace_lines,
@@ -52,7 +53,6 @@ from portal.web.i18n import Translator, request_lang
 from portal.web.params import FormId, FormVersion, PathId, QueryVersion
 from portal.web.routers.enterprise import own_enterprise
 from portal.web.security import CSRF_FIELD, body_within, require_csrf
-from portal.web.self_check import fact_labels
 from portal.web.session_auth import EnterpriseUser, SignedIn, portal_of
 from portal.web.templating import render
 from portal.web.uploads import MAX_UPLOAD_BYTES, UploadRejected, check_upload, kind_refused, safe_name
@@ -151,9 +151,8 @@ def _eligibility_explained(portal: Any, application: Application, lang: str) -> 
     trace = application.eligibility_trace or {}
     if application.eligibility_outcome not in ("undetermined", "ineligible") or not trace:
         return {"eligibility_missing": [], "eligibility_criteria": []}
-    missing = fact_labels(portal.pack, trace.get("missing_facts", []), lang)
     return {
-        "eligibility_missing": list(missing.values()),
+        "eligibility_missing": fact_labels(portal.pack, trace.get("missing_facts", []), lang),
         "eligibility_criteria": trace_lines(drawn_trace(portal.pack, application.measure_id, trace), lang),
     }
 
