@@ -150,3 +150,39 @@ def _join(order: list[str], masks: dict[str, Mask], n: int) -> pa.Array:
     if len(parts) == 1:
         return parts[0]
     return pc.utf8_rtrim(pc.binary_join_element_wise(*parts, ""), ";")
+
+
+def reason_counts(
+    failed: pa.Array | pa.ChunkedArray, unknown: pa.Array | pa.ChunkedArray
+) -> dict[str, dict[str, int]]:
+    """{"failed": leaf id → rows whose `failed` names it, "unknown": the same for `unknown`}.
+
+    A row's `failed` names leaves exactly when it is ineligible and its `unknown` exactly when it
+    is undetermined (a leaf is reported only where the root shares its verdict), so these are the
+    ineligible and the undetermined rows each criterion explains, with no outcome column read.
+    The dictionary's indices are counted (once, when both columns share them, as
+    `explaining_ids` makes them), then each of its few texts split once: no text is read per row.
+    A row naming two leaves counts for both.
+    """
+    coded = {"failed": _dictionary(failed), "unknown": _dictionary(unknown)}
+    shared = coded["failed"].indices.equals(coded["unknown"].indices)
+    tally: list[dict[str, int]] | None = None
+    found: dict[str, dict[str, int]] = {}
+    for kind, ids in coded.items():
+        if tally is None or not shared:
+            tally = pc.value_counts(ids.indices).to_pylist()
+        texts = ids.dictionary.to_pylist()
+        rows = found[kind] = {}
+        for item in tally:
+            for leaf_id in (texts[item["values"]] or "").split(";"):
+                if leaf_id:
+                    rows[leaf_id] = rows.get(leaf_id, 0) + item["counts"]
+    return found
+
+
+def _dictionary(ids: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    if isinstance(ids, pa.DictionaryArray):
+        return ids
+    return pc.dictionary_encode(ids)  # over 31 leaves, or none: made plain

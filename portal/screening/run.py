@@ -16,7 +16,7 @@ from portal.rules.batch.compiler import OUTCOME, ROW_KEY, CompiledRule, compile_
 from portal.rules.facts import FactDictionary
 from portal.rules.model import Rule
 from portal.screening.engines import load_facts, run_rule
-from portal.screening.explain import explaining_ids
+from portal.screening.explain import explaining_ids, reason_counts
 from portal.screening.inputs import ROW_ID, ScreeningInput
 
 BENEFIT_PREFIX = "benefit."
@@ -39,6 +39,9 @@ class ScreeningResult:
     """OUT's published schema (text columns)."""
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     """measure → outcome → number of rows."""
+    reasons: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    """measure → {"failed": leaf id → ineligible rows it explains, "unknown": leaf id →
+    undetermined rows it explains}: which criteria keep most rows out (`reason_counts`)."""
 
     @cached_property
     def table(self) -> pa.Table:
@@ -67,20 +70,25 @@ def screen(
     runs: list[tuple[Rule, dict[str, pa.Array | pa.ChunkedArray]]] = []
     keys: pa.ChunkedArray | None = None
     counts: dict[str, dict[str, int]] = {}
+    reasons: dict[str, dict[str, dict[str, int]]] = {}
     for item in compiled:
         results = run_rule(conn, item)
         # Results are ordered by row and cover exactly the loaded rows: every measure's align.
         keys = results.column(ROW_KEY)
-        runs.append((item.rule, _measure_columns(item, results, benefit_names)))
+        columns = _measure_columns(item, results, benefit_names)
+        runs.append((item.rule, columns))
         tally = pc.value_counts(results.column(OUTCOME)).to_pylist()
         counts[item.rule.id] = {o: 0 for o in OUTCOMES} | {t["values"]: t["counts"] for t in tally}
+        reasons[item.rule.id] = reason_counts(columns["failed"], columns["unknown"])
         progress(item.rule.id)
     schema = output_schema(data.has_row_id, benefit_names)
     encoded = encoded_schema(schema)
     if keys is None:
-        return ScreeningResult(encoded=encoded.empty_table(), schema=schema, counts=counts)
+        return ScreeningResult(encoded=encoded.empty_table(), schema=schema, counts=counts, reasons=reasons)
     table = _row_major(keys, data, sorted(runs, key=lambda run: run[0].id))
-    return ScreeningResult(encoded=table.select(schema.names).cast(encoded), schema=schema, counts=counts)
+    return ScreeningResult(
+        encoded=table.select(schema.names).cast(encoded), schema=schema, counts=counts, reasons=reasons
+    )
 
 
 _last: tuple[tuple[Rule, ...], FactDictionary, date, list[CompiledRule]] | None = None

@@ -45,7 +45,7 @@ from portal.screening.inputs import (
     read_chunks,
     read_records,
 )
-from portal.screening.run import facts_read, output_schema
+from portal.screening.run import ScreeningResult, facts_read, output_schema
 from portal.screening.run import screen as run_screen
 from portal.services.context import Portal
 from portal.services.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
@@ -88,16 +88,26 @@ class _Tally:
     rows: int = 0
     rejects: list[Reject] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    reasons: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     hits: list[pa.Table] = field(default_factory=list)
 
-    def add(self, data: ScreeningInput, counts: Mapping[str, Mapping[str, int]], table: pa.Table) -> None:
+    def add(self, data: ScreeningInput, result: ScreeningResult) -> None:
+        """One piece's rows: its counts and reason counts summed in, its eligible rows kept."""
         self.rows += data.total_rows
         self.rejects += data.rejects
-        for measure, by_outcome in counts.items():
-            mine = self.counts.setdefault(measure, {})
-            for outcome, n in by_outcome.items():
-                mine[outcome] = mine.get(outcome, 0) + n
+        _sum_into(self.counts, result.counts)
+        for measure, by_kind in result.reasons.items():
+            mine = self.reasons.setdefault(measure, {})
+            _sum_into(mine, by_kind)
+        table = result.table
         self.hits.append(table.filter(pc.equal(table.column(OUTCOME), "eligible")))
+
+
+def _sum_into(total: dict[str, dict[str, int]], part: Mapping[str, Mapping[str, int]]) -> None:
+    for key, numbers in part.items():
+        mine = total.setdefault(key, {})
+        for name, n in numbers.items():
+            mine[name] = mine.get(name, 0) + n
 
 
 def may_start(actor: Actor) -> bool:
@@ -358,6 +368,7 @@ def claim(portal: Portal, run_id: int, *, takeover: bool) -> int | None:
                 rows_done=0,
                 rows_rejected=0,
                 counts={},
+                reasons=None,
             )
         )
         if not result.rowcount:
@@ -452,7 +463,7 @@ def _screen(portal: Portal, run_id: int, attempt: int) -> None:
             # One transaction per piece: the previous piece's facts table is freed at its commit.
             with conn.begin():
                 result = run_screen(conn, data, rules, facts, run.evaluated_on)
-            tally.add(data, result.counts, result.table)
+            tally.add(data, result)
             _report(
                 portal,
                 run_id,
@@ -535,6 +546,7 @@ def _finish(portal: Portal, run: ScreeningRun, attempt: int, rules: Sequence[Rul
                 rows_done=tally.rows,
                 rows_rejected=len(tally.rejects),
                 counts=tally.counts,
+                reasons=tally.reasons,
                 notified=notified,
                 hits_sha256=hits_digest,
                 rejects_sha256=rejects_digest,

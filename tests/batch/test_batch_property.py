@@ -108,6 +108,10 @@ def _check_agreement(
             want_unknown = [r.id for r, _ in reasons if r.outcome.value == "unknown"]
             assert (failed[i].split(";") if failed[i] else []) == _unique(want_failed), where
             assert (unknown[i].split(";") if unknown[i] else []) == _unique(want_unknown), where
+            # What a run's reason counts rely on: only ineligible rows name failed criteria,
+            # only undetermined rows unknown ones.
+            assert bool(failed[i]) == (got[OUTCOME] == "ineligible"), where
+            assert bool(unknown[i]) == (got[OUTCOME] == "undetermined"), where
 
 
 def _unique(ids: list[str]) -> list[str]:

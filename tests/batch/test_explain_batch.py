@@ -4,7 +4,7 @@ import pyarrow as pa
 
 from portal.rules.criteria import AllOf, Leaf
 from portal.rules.formula import Bool, FactRef
-from portal.screening.explain import explaining_ids
+from portal.screening.explain import explaining_ids, reason_counts
 
 
 def _leaf(i: int) -> Leaf:
@@ -23,3 +23,16 @@ def test_ids_of_more_than_one_integer_are_joined_in_document_order() -> None:
     failed, unknown = explaining_ids(AllOf(tuple(_leaf(i) for i in range(count)), 1), verdicts)
     assert failed.to_pylist() == ["c3;c66", "", "", "c1"]
     assert unknown.to_pylist() == ["", "", "c65", ""]
+
+
+def test_reason_counts_count_each_criterion_once_per_row_naming_it() -> None:
+    """A row failing two criteria counts for both; a row that passes counts for none. The same
+    with the few-criteria explanation (a dictionary array) and the many-criteria one (plain text)."""
+    rows = [{0: False, 1: False}, {0: False}, {}, {1: None}, {1: None, 2: False}]
+    for count in (3, 70):
+        verdicts = {f"c{i}": pa.array([row.get(i, True) for row in rows], pa.bool_()) for i in range(count)}
+        failed, unknown = explaining_ids(AllOf(tuple(_leaf(i) for i in range(count)), 1), verdicts)
+        assert isinstance(failed, pa.DictionaryArray) == (count == 3)
+        want = {"failed": {"c0": 2, "c1": 1, "c2": 1}, "unknown": {"c1": 1}}
+        assert reason_counts(failed, unknown) == want
+        assert reason_counts(failed, pa.chunked_array([unknown[:2], unknown[2:]])) == want

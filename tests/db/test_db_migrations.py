@@ -7,12 +7,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 from typer.testing import CliRunner
 
 from portal.cli import app
 from portal.db import migrations
 from portal.db.engine import make_engine
+from portal.db.tables import ScreeningRun, User
 from portal.settings import get_settings
 
 EXPECTED_TABLES = {
@@ -183,3 +184,30 @@ def test_cli_errors_are_one_line_without_traceback(
     assert message in result.output
     assert "Traceback" not in result.output
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+def test_a_run_finished_before_reasons_were_counted_keeps_its_counts_and_has_no_reasons(db_url: str) -> None:
+    """0024 adds `screening_run.reasons` to stored runs as NULL; what they recorded stays as it was."""
+    migrations.upgrade(db_url, "0023_case_track")
+    engine = make_engine(db_url, pooled=False)
+    try:
+        with Session(engine) as session:
+            user = User(username="root", display_name="管理员", password_hash="x", role="admin")
+            session.add(user)
+            session.commit()
+            session.connection().execute(
+                text(
+                    "INSERT INTO screening_run (started_by, measures, evaluated_on, source_bytes, notify,"
+                    " status, attempt, rows_done, rows_rejected, counts, created_at) VALUES (:user, '[]',"
+                    " '2026-06-01', 0, false, 'succeeded', 1, 3, 0, :counts, '2026-06-01 08:00:00')"
+                ),
+                {"user": user.id, "counts": '{"m": {"eligible": 1, "ineligible": 2, "undetermined": 0}}'},
+            )
+            session.commit()
+        migrations.upgrade(db_url)
+        with Session(engine) as session:
+            [run] = session.exec(select(ScreeningRun)).all()
+        assert run.reasons is None
+        assert run.counts == {"m": {"eligible": 1, "ineligible": 2, "undetermined": 0}}
+    finally:
+        engine.dispose()

@@ -145,6 +145,41 @@ def test_a_csv_upload_reports_progress_by_blocks_of_bytes(
     assert len(reported) >= 4 and reported == sorted(reported) and reported[-1] == 30
 
 
+def rows_upload(changes: Sequence[dict[str, str]]) -> Upload:
+    """One demo firm per item of `changes`, each with those facts changed ("" leaves a fact out)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row_id", *FACTS])
+    for n, changed in enumerate(changes, start=1):
+        writer.writerow([f"R{n}", *(changed.get(k, _text(v)) for k, v in FACTS.items())])
+    return Upload("reasons.csv", buffer.getvalue().encode("utf-8"))
+
+
+def test_a_finished_run_counts_the_criteria_that_kept_rows_out(
+    portal: Portal, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five rows, in two pieces: one eligible, three not (one failing two criteria), one that
+    cannot be judged. A row that fails two criteria counts for each; nothing counts twice."""
+    upload = rows_upload(
+        [
+            {},
+            {"employees": "600"},
+            {"employees": "600", "revenue": "300000000"},
+            {"revenue": "300000000", "restricted_industry": ""},
+            {"employees": ""},
+        ]
+    )
+    monkeypatch.setattr(screening_runs, "PIECE_BYTES", len(upload.content) // 2)
+    run = start_run(portal, world.actors["admin"], upload=upload, measures=[MEASURE], notify=False)
+    assert run.id is not None
+    assert _run(portal, run.id).reasons is None  # nothing until the run has finished
+    reported = _watch_progress(monkeypatch)
+    done = execute_run(portal, run.id)
+    assert done is not None and done.status == "succeeded" and len(reported) >= 3
+    assert done.counts == {MEASURE: {"eligible": 1, "ineligible": 3, "undetermined": 1}}
+    assert done.reasons == {MEASURE: {"failed": {"employees": 2, "revenue": 2}, "unknown": {"employees": 1}}}
+
+
 def test_a_broken_file_ends_the_run_failed_with_a_readable_message(portal: Portal, world: World) -> None:
     good = csv_upload(2).content.decode()
     broken = Upload("broken.csv", (good + "R9,only,three\n").encode())

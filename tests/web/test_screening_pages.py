@@ -21,7 +21,8 @@ from fastapi.testclient import TestClient
 from portal_helpers import FACTS, client_of, csrf_of, login, portal_app, register, save_profile, staff
 from sqlmodel import select
 
-from portal.db.tables import Enterprise
+from portal.db.tables import Enterprise, ScreeningRun
+from portal.rules.criteria import leaves
 from portal.services import screening_runs
 from portal.services.enterprises import actor_for_username
 from portal.web.i18n import Translator
@@ -339,3 +340,64 @@ def test_the_form_links_the_columns_and_a_filled_template_runs_clean(portal_app:
     run_id = int(started.headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
     state = _finish(portal_app, client, run_id)
     assert state["status"] == "succeeded" and state["rows_done"] == 1 and state["rows_rejected"] == 0
+
+
+def _visible(html: str, start: str) -> str:
+    """The text a reader sees from the element with id `start` to the end of its section."""
+    part = html.split(f'id="{start}">', 1)[1].split("</section>", 1)[0]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", part))
+
+
+def test_the_run_page_says_which_criteria_kept_enterprises_out(portal_app: FastAPI) -> None:
+    """Four rows: one eligible, two over the staff limit (one also over the sales limit), one
+    without its staff number. The page names the criteria in words, most enterprises first."""
+    facts = {k: _text(v) for k, v in FACTS["enterprise"].items() if k != "name"}
+    changes: list[dict[str, str]] = [
+        {},
+        {"employees": "600"},
+        {"employees": "600", "revenue": "300000000"},
+        {"employees": ""},
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row_id", *facts])
+    for n, changed in enumerate(changes, start=1):
+        writer.writerow([f"R{n}", *(changed.get(k, v) for k, v in facts.items())])
+    client = _admin(portal_app)
+    started = _start(client, upload=("reasons.csv", buffer.getvalue().encode()))
+    location = started.headers["location"]  # type: ignore[attr-defined]
+    assert _finish(portal_app, client, int(location.rsplit("/", 1)[1]))["status"] == "succeeded"
+    rule = portal_app.state.portal.pack.select(MEASURE, portal_app.state.portal.today())
+    codes = [leaf.id for leaf in leaves(rule.criteria)] + ["enterprise.", "failed", "unknown"]
+
+    page = client.get(location).text
+    why = _visible(page, "run-reasons-title")
+    assert why.startswith("不符合的原因 ") and "一家企业可能同时不满足多项条件" in why
+    assert f"{MEASURE_ZH} 不符合 2 家，待补充信息 1 家" in why
+    assert "未满足的条件 条件 企业数 职工总数不超过500人 2 年销售收入不超过2亿元 1 " in why
+    assert "无法判断的条件（缺少信息） 条件 判断所需信息 企业数 职工总数不超过500人 职工总数 1 " in why
+    assert not [code for code in codes if code in why]
+
+    client.cookies.set("lang", "en")
+    why = _visible(client.get(location).text, "run-reasons-title")
+    assert why.startswith("Why not eligible ") and "One enterprise can fail several criteria" in why
+    assert "2 not eligible, 1 need more facts" in why
+    assert "Criteria not met Criterion Enterprises No more than 500 staff 2 Annual sales of no" in why
+    assert "Information it needs Enterprises No more than 500 staff Total staff 1 " in why
+    assert not [code for code in codes if re.search(rf"\b{re.escape(code)}\b", why)]
+    assert "职工" not in why
+
+
+def test_a_run_stored_before_reasons_were_counted_shows_none(portal_app: FastAPI) -> None:
+    client = _admin(portal_app)
+    location = _start(client).headers["location"]  # type: ignore[attr-defined]
+    run_id = int(location.rsplit("/", 1)[1])
+    _finish(portal_app, client, run_id)
+    portal = portal_app.state.portal
+    with portal.transaction() as session:
+        run = session.get(ScreeningRun, run_id)
+        assert run is not None and run.reasons == {MEASURE: {"failed": {}, "unknown": {}}}
+        run.reasons = None
+    page = client.get(location)
+    assert page.status_code == 200 and "筛查结果" in page.text
+    assert "不符合的原因" not in page.text and 'id="run-reasons-title"' not in page.text

@@ -48,6 +48,9 @@ class ScreeningRun(SQLModel, table=True):
     rows_rejected: int = 0
     # measure → outcome → rows, filled as the pieces are screened.
     counts: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument)
+    # measure → {"failed": criterion id → ineligible rows it explains, "unknown": criterion id →
+    # undetermined rows it explains}, written when the run succeeds; None for a run before 0024.
+    reasons: dict[str, Any] | None = Field(default=None, sa_type=JsonDocument)
     notified: int | None = None
     # The eligible rows (CSV) and the rejected rows (CSV), in the blob store.
     hits_sha256: str | None = Field(default=None, max_length=64)

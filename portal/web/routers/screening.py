@@ -30,6 +30,7 @@ from portal.services.errors import ValidationFailed
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
 from portal.web.screening_columns import column_rows
+from portal.web.screening_criteria import measure_reasons
 from portal.web.screening_reasons import reworded
 from portal.web.security import body_within, require_csrf
 from portal.web.session_auth import portal_of, require_role
@@ -239,6 +240,19 @@ def run_page(request: Request, actor: Viewer, run_id: PathId) -> HTMLResponse:
         "succeeded": run.status == "succeeded",
         "notified": run.notified,
         "results": _results(portal, run, t) if run.status == "succeeded" else [],
+        # None for a run stored before reasons were counted: its page shows no reasons.
+        "reasons": (
+            measure_reasons(
+                portal.pack,
+                run.reasons,
+                run.counts,
+                run.evaluated_on,
+                lambda measure: _title(portal, measure, run.evaluated_on, t),
+                t,
+            )
+            if run.status == "succeeded" and run.reasons is not None
+            else None
+        ),
         "rejects": rejects,
         "rejects_total": run.rows_rejected,
         "error": error,
