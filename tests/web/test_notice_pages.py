@@ -241,3 +241,52 @@ def test_the_case_header_gives_the_notice_s_end_day(portal_app: FastAPI) -> None
     case.bureau.cookies.set("lang", "en")
     english = unescape(case.bureau.get(f"/review/{case.application_id}").text)
     assert "(then: Close the notice without objection)" in english
+
+
+def test_the_enterprise_is_told_its_notice_is_held_by_an_objection(portal_app: FastAPI) -> None:
+    """The notice's end day and its event are not shown while an objection holds the case: the
+    enterprise reads that one came in (not who lodged it or why) and is notified."""
+    case = to_public_notice(portal_app)
+    own = f"/applications/{case.application_id}"
+    assert "（届时：公示期满无异议）" in unescape(case.enterprise.get(own).text)
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    lodged = public.post(
+        f"{path}/objection",
+        data={
+            "csrf_token": _token(public, path),
+            "name": "钱七",
+            "contact": "020-9999",
+            "reasons": "产值虚报",
+        },
+        follow_redirects=False,
+    )
+    assert lodged.status_code == 303
+    today = case.portal.today()
+    page = unescape(case.enterprise.get(own).text)
+    due = page.split("办理时限")[1].split("</dd>")[0]
+    assert "公示期满无异议" not in due and ZH("due.held_by_objection") in due
+    assert ZH("app.objection_held", day=ZH.date(today)) in page
+    assert "钱七" not in page and "020-9999" not in page and "产值虚报" not in page
+    inbox = unescape(case.enterprise.get("/inbox").text)
+    assert ZH("note.objection_received.title") in inbox and "钱七" not in inbox
+    case.enterprise.cookies.set("lang", "en")
+    english = unescape(case.enterprise.get(own).text)
+    assert "Close the notice without objection" not in english
+    assert EN("due.held_by_objection") in english and EN("app.objection_held", day=EN.date(today)) in english
+
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    dismissed = case.bureau.post(
+        f"/review/{case.application_id}/transition",
+        data={
+            "csrf_token": token,
+            "expected_version": str(version),
+            "event": "dismiss_objection",
+            "comment": "不成立",
+        },
+        follow_redirects=False,
+    )
+    assert dismissed.status_code == 303
+    case.enterprise.cookies.set("lang", "zh")
+    decided = unescape(case.enterprise.get(own).text)  # decided: the notice runs to its day again
+    assert "（届时：公示期满无异议）" in decided and 'id="objection-held"' not in decided
