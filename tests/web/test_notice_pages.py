@@ -290,3 +290,31 @@ def test_the_enterprise_is_told_its_notice_is_held_by_an_objection(portal_app: F
     case.enterprise.cookies.set("lang", "zh")
     decided = unescape(case.enterprise.get(own).text)  # decided: the notice runs to its day again
     assert "（届时：公示期满无异议）" in decided and 'id="objection-held"' not in decided
+
+
+def test_the_notice_says_who_may_object_until_when_and_when_it_may_no_longer(portal_app: FastAPI) -> None:
+    case = to_public_notice(portal_app)
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    notice = notices.notice_of(case.portal, case.application_id)
+    assert notice.closes_on is not None
+    open_page = unescape(public.get(path).text)
+    form = open_page.split('id="objection"')[1]
+    assert f"公示期内（至 {ZH.date(notice.closes_on)}），任何单位和个人均可对本公示事项提出异议。" in form
+    assert "不再受理异议" not in open_page
+    public.cookies.set("lang", "en")
+    english = unescape(public.get(path).text)
+    assert (
+        f"Until the notice period ends on {EN.date(notice.closes_on)}, anyone may object to this case."
+        in english
+    )
+    public.cookies.set("lang", "zh")
+
+    sweep_after(case.portal, 8)  # no objection: the sweep closes the notice
+    closed = unescape(public.get(path).text)
+    assert "本事项公示期已结束，不再受理异议。" in closed
+    assert 'action="/notices/' not in closed and "均可对本公示事项提出异议" not in closed
+    public.cookies.set("lang", "en")
+    assert (
+        "The notice period has ended: objections to this case are no longer taken." in public.get(path).text
+    )
