@@ -318,3 +318,21 @@ def test_the_notice_says_who_may_object_until_when_and_when_it_may_no_longer(por
     assert (
         "The notice period has ended: objections to this case are no longer taken." in public.get(path).text
     )
+
+
+def test_a_search_that_finds_no_open_notice_points_to_the_past_ones_it_finds(portal_app: FastAPI) -> None:
+    to_public_notice(portal_app, name="广州往期检索科技有限公司")
+    sweep_after(portal_app.state.portal, 8)  # the notice closes: it is past now
+    public = client_of(portal_app)
+    current = unescape(public.get("/notices", params={"q": "往期检索"}).text)
+    assert "公示中没有与搜索匹配的事项；往期公示中有 1 项匹配。" in current
+    assert re.search(r'<a href="/notices\?archived=true&q=%E5%BE%80[^"]*">在往期公示中查看</a>', current)
+    assert "暂无公示事项" not in current
+    past = public.get("/notices", params={"archived": "true", "q": "往期检索"}).text
+    assert "广州往期检索科技有限公司" in past
+    nothing = public.get("/notices", params={"q": "哪里都没有"}).text
+    assert "暂无公示事项" in nothing and "往期公示中有" not in nothing
+    public.cookies.set("lang", "en")
+    english = public.get("/notices", params={"q": "往期检索"}).text
+    assert "No open notice matches your search; past notices that match: 1." in english
+    assert "See them among the past notices" in english
