@@ -336,3 +336,18 @@ def test_a_search_that_finds_no_open_notice_points_to_the_past_ones_it_finds(por
     english = public.get("/notices", params={"q": "往期检索"}).text
     assert "No open notice matches your search; past notices that match: 1." in english
     assert "See them among the past notices" in english
+
+
+def test_english_notices_label_what_is_proposed_not_what_was_granted(portal_app: FastAPI) -> None:
+    """A notice publishes what the authorities intend to grant (拟兑现): English says so too."""
+    case = to_public_notice(portal_app, name="广州英文公示科技有限公司")
+    public = client_of(portal_app)
+    public.cookies.set("lang", "en")
+    for page in (
+        public.get(f"/notices/{case.application_id}").text,
+        _card(public.get("/notices", params={"q": "英文公示"}).text, case.application_id),
+    ):
+        assert (
+            "<dt>Proposed amount or recognition</dt>" in page and "<dt>Unit handling objections</dt>" in page
+        )
+        assert "granted" not in page.split("<dl")[1].split("</dl>")[0]
