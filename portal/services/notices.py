@@ -4,7 +4,8 @@ A case is on notice while its stage's kind is `notice`; a notice ends when the c
 stage (the sweep closes it when the window ends, staff may close it once the window has
 passed, an upheld objection rejects it). Past notices stay listed and searchable. An
 objection holds the case until a reviewer upholds or dismisses it, with reasons; the objector
-is told by e-mail where they gave an address, and the enterprise when one is upheld.
+is told by e-mail where they gave an address; the enterprise is told that one came in (not by
+whom or why) and when one is upheld.
 """
 
 import hashlib
@@ -264,7 +265,30 @@ def lodge_objection(
             params={"id": application_id},
             dedupe_key=f"objection:{objection.id}",
         )
+        notify(
+            session,
+            kind="case_update",
+            enterprise_id=application.enterprise_id,
+            link=f"/applications/{application_id}",
+            message="note.objection_received",
+            params={"id": application_id},
+            dedupe_key=f"objection_received:{objection.id}",
+        )
         return objection
+
+
+def held_by_objection(portal: Portal, actor: Actor, application_id: int) -> date | None:
+    """The day the case's earliest undecided objection was lodged, if one holds it; for anyone
+    who may see the case (the enterprise is told it is held, not by whom or why)."""
+    with portal.reading() as session:
+        load_visible(session, actor, application_id)
+        first = session.exec(
+            select(Objection.filed_at)
+            .where(col(Objection.application_id) == application_id)
+            .where(col(Objection.sustained).is_(None))
+            .order_by(col(Objection.filed_at))
+        ).first()
+        return portal.clock.local_date(first) if first is not None else None
 
 
 def objections_of(portal: Portal, actor: Actor, application_id: int) -> list[Objection]:

@@ -103,6 +103,9 @@ class CaseRow:
     timer_on: dt.date | None = None
     """A timed stage's day (a notice's end), when its event is due: shown where the stage has no deadline."""
     timer_event: str = ""
+    held_since: dt.date | None = None
+    """The day an undecided objection came in: the timed event waits for its decision, so the
+    case shows it is held instead of the timer's day."""
 
 
 def stage_tone(state: StateSpec) -> str:

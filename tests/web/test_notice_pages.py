@@ -241,3 +241,113 @@ def test_the_case_header_gives_the_notice_s_end_day(portal_app: FastAPI) -> None
     case.bureau.cookies.set("lang", "en")
     english = unescape(case.bureau.get(f"/review/{case.application_id}").text)
     assert "(then: Close the notice without objection)" in english
+
+
+def test_the_enterprise_is_told_its_notice_is_held_by_an_objection(portal_app: FastAPI) -> None:
+    """The notice's end day and its event are not shown while an objection holds the case: the
+    enterprise reads that one came in (not who lodged it or why) and is notified."""
+    case = to_public_notice(portal_app)
+    own = f"/applications/{case.application_id}"
+    assert "（届时：公示期满无异议）" in unescape(case.enterprise.get(own).text)
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    lodged = public.post(
+        f"{path}/objection",
+        data={
+            "csrf_token": _token(public, path),
+            "name": "钱七",
+            "contact": "020-9999",
+            "reasons": "产值虚报",
+        },
+        follow_redirects=False,
+    )
+    assert lodged.status_code == 303
+    today = case.portal.today()
+    page = unescape(case.enterprise.get(own).text)
+    due = page.split("办理时限")[1].split("</dd>")[0]
+    assert "公示期满无异议" not in due and ZH("due.held_by_objection") in due
+    assert ZH("app.objection_held", day=ZH.date(today)) in page
+    assert "钱七" not in page and "020-9999" not in page and "产值虚报" not in page
+    inbox = unescape(case.enterprise.get("/inbox").text)
+    assert ZH("note.objection_received.title") in inbox and "钱七" not in inbox
+    case.enterprise.cookies.set("lang", "en")
+    english = unescape(case.enterprise.get(own).text)
+    assert "Close the notice without objection" not in english
+    assert EN("due.held_by_objection") in english and EN("app.objection_held", day=EN.date(today)) in english
+
+    version, token = case_form(case.bureau, f"/review/{case.application_id}")
+    dismissed = case.bureau.post(
+        f"/review/{case.application_id}/transition",
+        data={
+            "csrf_token": token,
+            "expected_version": str(version),
+            "event": "dismiss_objection",
+            "comment": "不成立",
+        },
+        follow_redirects=False,
+    )
+    assert dismissed.status_code == 303
+    case.enterprise.cookies.set("lang", "zh")
+    decided = unescape(case.enterprise.get(own).text)  # decided: the notice runs to its day again
+    assert "（届时：公示期满无异议）" in decided and 'id="objection-held"' not in decided
+
+
+def test_the_notice_says_who_may_object_until_when_and_when_it_may_no_longer(portal_app: FastAPI) -> None:
+    case = to_public_notice(portal_app)
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    notice = notices.notice_of(case.portal, case.application_id)
+    assert notice.closes_on is not None
+    open_page = unescape(public.get(path).text)
+    form = open_page.split('id="objection"')[1]
+    assert f"公示期内（至 {ZH.date(notice.closes_on)}），任何单位和个人均可对本公示事项提出异议。" in form
+    assert "不再受理异议" not in open_page
+    public.cookies.set("lang", "en")
+    english = unescape(public.get(path).text)
+    assert (
+        f"Until the notice period ends on {EN.date(notice.closes_on)}, anyone may object to this case."
+        in english
+    )
+    public.cookies.set("lang", "zh")
+
+    sweep_after(case.portal, 8)  # no objection: the sweep closes the notice
+    closed = unescape(public.get(path).text)
+    assert "本事项公示期已结束，不再受理异议。" in closed
+    assert 'action="/notices/' not in closed and "均可对本公示事项提出异议" not in closed
+    public.cookies.set("lang", "en")
+    assert (
+        "The notice period has ended: objections to this case are no longer taken." in public.get(path).text
+    )
+
+
+def test_a_search_that_finds_no_open_notice_points_to_the_past_ones_it_finds(portal_app: FastAPI) -> None:
+    to_public_notice(portal_app, name="广州往期检索科技有限公司")
+    sweep_after(portal_app.state.portal, 8)  # the notice closes: it is past now
+    public = client_of(portal_app)
+    current = unescape(public.get("/notices", params={"q": "往期检索"}).text)
+    assert "公示中没有与搜索匹配的事项；往期公示中有 1 项匹配。" in current
+    assert re.search(r'<a href="/notices\?archived=true&q=%E5%BE%80[^"]*">在往期公示中查看</a>', current)
+    assert "暂无公示事项" not in current
+    past = public.get("/notices", params={"archived": "true", "q": "往期检索"}).text
+    assert "广州往期检索科技有限公司" in past
+    nothing = public.get("/notices", params={"q": "哪里都没有"}).text
+    assert "暂无公示事项" in nothing and "往期公示中有" not in nothing
+    public.cookies.set("lang", "en")
+    english = public.get("/notices", params={"q": "往期检索"}).text
+    assert "No open notice matches your search; past notices that match: 1." in english
+    assert "See them among the past notices" in english
+
+
+def test_english_notices_label_what_is_proposed_not_what_was_granted(portal_app: FastAPI) -> None:
+    """A notice publishes what the authorities intend to grant (拟兑现): English says so too."""
+    case = to_public_notice(portal_app, name="广州英文公示科技有限公司")
+    public = client_of(portal_app)
+    public.cookies.set("lang", "en")
+    for page in (
+        public.get(f"/notices/{case.application_id}").text,
+        _card(public.get("/notices", params={"q": "英文公示"}).text, case.application_id),
+    ):
+        assert (
+            "<dt>Proposed amount or recognition</dt>" in page and "<dt>Unit handling objections</dt>" in page
+        )
+        assert "granted" not in page.split("<dl")[1].split("</dl>")[0]

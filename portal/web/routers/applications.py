@@ -10,6 +10,7 @@ are simply shown again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -21,7 +22,7 @@ from portal.db.tables import Application
 from portal.forms import FormSpec
 from portal.forms.model import MEDIA_TYPES
 from portal.services import applications as app_service
-from portal.services import auto_grant, decisions, enterprises, grants
+from portal.services import auto_grant, decisions, enterprises, grants, notices
 from portal.services.access import get_application_for, list_applications_for
 from portal.services.amendments import reopened_per_return, reopened_sections
 from portal.services.case_files import CaseFile, case_files, download_case_file, file_library, submitted_files
@@ -126,6 +127,9 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
     allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
     current, earlier = current_and_earlier_reasons(history)
     row = case_row(portal, application, t)
+    held_since = notices.held_by_objection(portal, actor, application_id)
+    if held_since is not None:
+        row = replace(row, timer_on=None, held_since=held_since)
     case = {
         **row.__dict__,
         "eligibility": application.eligibility_outcome,

@@ -61,8 +61,20 @@ def notice_list(request: Request, q: str = "", archived: bool = False) -> HTMLRe
     is a reference number."""
     lang = request_lang(request)
     query = q.strip()[:MAX_QUERY]
-    rows = notices.list_notices(portal_of(request), archived=archived, query=query)
-    context = {"notices": [_notice_row(n, lang) for n in rows], "q": query, "archived": archived}
+    portal = portal_of(request)
+    rows = notices.list_notices(portal, archived=archived, query=query)
+    # A search that finds no open notice says how many past ones it finds, so none is missed.
+    past_hits = (
+        len(notices.list_notices(portal, archived=True, query=query))
+        if query and not rows and not archived
+        else 0
+    )
+    context = {
+        "notices": [_notice_row(n, lang) for n in rows],
+        "q": query,
+        "archived": archived,
+        "past_hits": past_hits,
+    }
     return render(request, "notices/list.html", context)
 
 
