@@ -31,6 +31,9 @@ class UploadCheck:
     letter: LetterInfo
     uploaded_sha256: str
     matches: bool
+    other: tuple[str, str] | None = None
+    """(verification code, document number) of another issued letter that the file is, byte for
+    byte: a genuine letter checked on the wrong page is told apart from an altered one."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,16 @@ def verify_upload(portal: Portal, code: str, uploaded_sha256: str) -> UploadChec
     of a genuine letter does not match, and the page says so.
     """
     info = verify_code(portal, code)
-    matches = hmac.compare_digest(uploaded_sha256.lower().encode("ascii"), info.sha256.encode("ascii"))
-    return UploadCheck(letter=info, uploaded_sha256=uploaded_sha256.lower(), matches=matches)
+    digest = uploaded_sha256.lower()
+    matches = hmac.compare_digest(digest.encode("ascii"), info.sha256.encode("ascii"))
+    other = None
+    if not matches:
+        with portal.reading() as session:
+            found = session.exec(
+                select(Letter.verification_code, Letter.doc_number).where(col(Letter.sha256) == digest)
+            ).first()
+        other = (found[0], found[1]) if found is not None else None
+    return UploadCheck(letter=info, uploaded_sha256=digest, matches=matches, other=other)
 
 
 def sha256_hex(data: bytes) -> str:

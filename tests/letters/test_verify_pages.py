@@ -118,6 +118,29 @@ def test_a_pdf_with_one_byte_changed_fails_verification(world: LettersWorld, cli
     assert hashlib.sha256(bytes(tampered)).hexdigest() in page
 
 
+def test_another_genuine_letter_is_told_apart_from_an_altered_one(
+    world: LettersWorld, client: TestClient
+) -> None:
+    """A genuine letter checked on another letter's page is not "altered": the page names it and
+    links to its own verification (the uploader holds it, so nothing is disclosed)."""
+    other = decide_case(world.portal, "广州另一份文书科技有限公司").letter
+    page = upload(client, world.case.letter.verification_code, other.pdf)
+    assert 'data-result="other"' in page and 'data-result="mismatch"' not in page
+    assert f'href="/verify/{other.verification_code}"' in page and other.doc_number in page
+    client.cookies.set("lang", "en")
+    try:
+        english = upload(client, world.case.letter.verification_code, other.pdf)
+    finally:
+        client.cookies.delete("lang")
+    assert f"it is exactly another issued letter ({other.doc_number})" in english
+
+
+def test_every_page_links_to_letter_verification(client: TestClient) -> None:
+    """A bank or another office holding a letter finds the check from any page of the site."""
+    for path in ("/", "/notices", "/self-check"):
+        assert '<a href="/verify">文书核验</a>' in client.get(path).text
+
+
 def test_an_empty_upload_is_refused_with_a_reason(world: LettersWorld, client: TestClient) -> None:
     code = world.case.letter.verification_code
     token = csrf_of(client.get(f"/verify/{code}").text)

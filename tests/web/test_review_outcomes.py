@@ -88,7 +88,8 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
     assert "¥300,000.00" in granted and "按预算核减" in granted
     case.enterprise.cookies.set("lang", "en")
     english = case.enterprise.get(f"/applications/{case.application_id}").text
-    assert f"Download: Approval {letter.doc_number}" in english
+    # The letter is issued in Chinese only: the English page says so before it is opened.
+    assert f"Download: Approval {letter.doc_number} (issued in Chinese)" in english
     assert "Amount granted" in english and "¥300,000.00" in english
     case.enterprise.cookies.set("lang", "zh")
     # An enterprise never reaches the reviewers' letter route.
