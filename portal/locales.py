@@ -9,12 +9,18 @@ and month (2026年11月 / November 2026).
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Final
 
 from babel import Locale
 from babel.dates import DateTimePattern, parse_pattern
+from babel.numbers import format_currency, format_decimal
 
 BABEL_LOCALES: Final[Mapping[str, str]] = {"zh": "zh_Hans_CN", "en": "en_US"}
+
+YUAN_EN: Final = "CNY "
+"""What English writes before every amount (CNY 3,000,000.00, a hint's CNY 5,000,000): the ISO
+code, since a bare ¥ could be yen and Babel's own CN¥ is not how English documents write it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +69,11 @@ def long_month(month: date, lang: str) -> str:
     """The month of `month` in words: 2026年11月, November 2026."""
     found = _patterns(lang)
     return found.month.apply(month, found.locale)
+
+
+def money(amount: Decimal, lang: str) -> str:
+    """An amount in yuan to the fen, as pages, exports and letters write it: ¥3,000,000.00 in
+    Chinese, CNY 3,000,000.00 in English (the fen shown in both, whole amounts too)."""
+    if lang == "en":
+        return YUAN_EN + str(format_decimal(amount, "#,##0.00", locale=BABEL_LOCALES["en"]))
+    return str(format_currency(amount, "CNY", locale=BABEL_LOCALES["zh"]))

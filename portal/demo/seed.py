@@ -120,19 +120,23 @@ class SeedReport:
     bank_key: str | None = None  # the demo bank's API key: shown once, when it is made
 
 
-def _pdf() -> bytes:
-    """A minimal PDF: enough for the content check, and it opens in a viewer."""
+def _pdf(name: str) -> bytes:
+    """A minimal PDF: enough for the content check, and it opens in a viewer. Its name is in
+    its bytes, since uploads are kept once per content: two documents of one firm with the same
+    bytes would be one file filed twice."""
     return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"%PDF-1.4\n%" + name.encode() + b"\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
         b"2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n%%EOF\n"
     )
 
 
-def _xlsx() -> bytes:
+def _xlsx(name: str) -> bytes:
+    """A minimal workbook, its name in its bytes as `_pdf`'s."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.comment = name.encode()
     return buffer.getvalue()
 
 
@@ -201,8 +205,9 @@ class _Demo:
             ("miit_reviewer", "reviewer", None, "gzmiit", None, "市工信局复核员（首台套）"),
             ("expert_li", "expert", None, None, None, "李专家"),
             ("expert_wang", "expert", None, None, None, "王专家"),
-            # Employed by 健康智算: the conflict-of-interest check refuses her on its cases.
-            ("expert_chen", "expert", None, None, self.uscc["jiankang"], "陈专家（与健康智算存在利益冲突）"),
+            # Employed by 健康智算 (her declared employer, data): the conflict-of-interest check
+            # refuses her on its cases.
+            ("expert_chen", "expert", None, None, self.uscc["jiankang"], "陈专家"),
             # On no demo panel: with one expert conflicted and one late, the bureau still has someone.
             ("expert_zhao", "expert", None, None, None, "赵专家"),
             ("expert_zhou", "expert", None, None, None, "周专家"),
@@ -253,27 +258,24 @@ class _Demo:
         return application.id
 
     def _files(self, measure: str) -> list[tuple[str, bytes, str, str]]:
-        pdf = "application/pdf"
+        """(slot, bytes, content type, file name) of each document the clerk uploads."""
+        named = {
+            SCENARIO: [("investment_evidence", "投资合同.pdf"), ("budget_sheet", "投资明细表.xlsx")],
+            MODEL: [("filing_notice", "备案通知.pdf")],
+            LISTING: [
+                ("product_brochure", "产品白皮书.pdf"),
+                ("patent_certificate", "发明专利证书.pdf"),
+                ("sales_evidence", "销售合同.pdf"),
+            ],
+            FIRST_SET: [("sales_contract", "首台套销售合同.pdf"), ("invoice", "销售发票.pdf")],
+        }.get(measure, [("financial_statements", "2025年度财务报表.xlsx")])
         xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        if measure == SCENARIO:
-            return [
-                ("investment_evidence", _pdf(), pdf, "投资合同.pdf"),
-                ("budget_sheet", _xlsx(), xlsx, "投资明细表.xlsx"),
-            ]
-        if measure == MODEL:
-            return [("filing_notice", _pdf(), pdf, "备案通知.pdf")]
-        if measure == LISTING:
-            return [
-                ("product_brochure", _pdf(), pdf, "产品白皮书.pdf"),
-                ("patent_certificate", _pdf(), pdf, "发明专利证书.pdf"),
-                ("sales_evidence", _pdf(), pdf, "销售合同.pdf"),
-            ]
-        if measure == FIRST_SET:
-            return [
-                ("sales_contract", _pdf(), pdf, "首台套销售合同.pdf"),
-                ("invoice", _pdf(), pdf, "销售发票.pdf"),
-            ]
-        return [("financial_statements", _xlsx(), xlsx, "2025年度财务报表.xlsx")]
+        return [
+            (slot, _xlsx(name), xlsx, name)
+            if name.endswith(".xlsx")
+            else (slot, _pdf(name), "application/pdf", name)
+            for slot, name in named
+        ]
 
     def _answers(self, company: str, measure: str, product: dict[str, Any] | None = None) -> dict[str, Any]:
         """What the clerk would type: the form's profile prefill plus the measure's own answers."""
@@ -620,7 +622,9 @@ def _play_identity(demo: _Demo) -> None:
         display_name="新来申报专员",
         email=demo_email(NEWCOMER.key),
     )
-    papers = [verification.Upload(_pdf(), "application/pdf", name) for name in ("营业执照.pdf", "授权书.pdf")]
+    papers = [
+        verification.Upload(_pdf(name), "application/pdf", name) for name in ("营业执照.pdf", "授权书.pdf")
+    ]
     verification.request_verification(portal, actor_of(user), *papers)
     registration.register(
         portal,
@@ -711,7 +715,7 @@ def demo_logins(portal: Portal) -> list[tuple[str, str]]:
         ("miit_reviewer", "市工信局复核员（首台套）"),
         ("expert_li", "李专家"),
         ("expert_wang", "王专家"),
-        ("expert_chen", "陈专家（与健康智算存在利益冲突）"),
+        ("expert_chen", "陈专家（受雇于健康智算，回避其案件）"),
         ("expert_zhao", "赵专家（未参加任何评审组，可指派）"),
         ("expert_zhou", "周专家（未参加任何评审组，可指派）"),
         ("supervisor", "市监管评估人员（全市，只读）"),

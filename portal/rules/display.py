@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
-from portal.locales import BABEL_LOCALES
+from portal.locales import BABEL_LOCALES, YUAN_EN
 from portal.rules.text import Text
 
 
@@ -89,7 +89,7 @@ def layout(number: Decimal | int, digits: int, lang: str) -> str:
 
 _RATIO = _Style(2, "", "%", 1)
 _RATIO_GAP = {"zh": _Style(2, "", " 个百分点", 1), "en": _Style(2, "", " percentage points", 1)}
-_MONEY_EN = _Style(0, "CNY ", "", 2)
+_MONEY_EN = _Style(0, YUAN_EN, "", 2)  # as `portal.locales.money` writes exact amounts
 _MONEY_WAN = _Style(-4, "", "万元", 2)
 _MONEY_YUAN = _Style(0, "", "元", 2)
 _PLAIN = _Style(0, "", "", 2)

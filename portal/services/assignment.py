@@ -20,11 +20,11 @@ from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
 from portal.db.tables import Application, User
-from portal.services.access import load_visible, visible_to
+from portal.services.access import actor_of, load_visible, visible_to
 from portal.services.cases import audit_case, serves_stage, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import Conflict, Forbidden, NotFound, Refused
-from portal.workflows import Actor
+from portal.workflows import Actor, CaseContext
 
 _APPLICATION = Application.__table__  # type: ignore[attr-defined]
 
@@ -96,14 +96,23 @@ def _refuse_if_closed(portal: Portal, application: Application) -> None:
 
 
 def colleagues(portal: Portal, actor: Actor, application_id: int) -> list[Colleague]:
-    """The reviewers this case can be given to (those who serve its district or lead unit);
-    none once it is closed."""
+    """The reviewers this case can be given to (those who serve its district or lead unit),
+    first those who can take a step at its current stage (the bureau's at the expert stage, not
+    the district's who passed it on); none once it is closed."""
     with portal.reading() as session:
         application = _reviewer_on(session, actor, application_id)
         if is_closed(portal, application):
             return []
         users = session.exec(select(User).where(User.role == "reviewer").order_by(col(User.id))).all()
-        return [Colleague(u.id or 0, u.display_name) for u in users if _serves_case(portal, u, application)]
+        workflow, stage = workflow_of(portal, application)
+        case = CaseContext(
+            enterprise_id=application.enterprise_id,
+            district=application.district,
+            lead_unit=application.lead_unit,
+        )
+        serving = [u for u in users if _serves_case(portal, u, application)]
+        serving.sort(key=lambda u: not workflow.acts_at(stage.name, actor_of(u), case))
+        return [Colleague(u.id or 0, u.display_name) for u in serving]
 
 
 def may_claim(portal: Portal, actor: Actor, application: Application) -> bool:

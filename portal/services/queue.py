@@ -98,6 +98,24 @@ def my_measures(portal: Portal, actor: Actor) -> list[Rule]:
     return chosen
 
 
+def districts_seen(portal: Portal, actor: Actor) -> set[str] | None:
+    """The districts whose cases this actor may see, from the scopes `visible_to` grants: their
+    own district, and those their unit's cases come from (a district-level bureau's are one
+    district's). None for an admin, who sees every district."""
+    if actor.role == "admin":
+        return None
+    districts = {actor.district} if actor.district else set()
+    if actor.bureau is not None:
+        statement = (
+            select(col(Application.district))
+            .distinct()
+            .where(visible_to(actor), col(Application.lead_unit) == actor.bureau)
+        )
+        with portal.reading() as session:
+            districts.update(session.exec(statement).all())
+    return districts
+
+
 def workflows_of(measures: Sequence[Rule]) -> list[str]:
     """The workflows `measures` run (e.g. `my_measures`), in their order."""
     return list(dict.fromkeys(rule.workflow for rule in measures if rule.workflow))

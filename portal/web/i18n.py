@@ -13,11 +13,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Final
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
-from portal.locales import BABEL_LOCALES, long_date, long_month
+from portal.locales import BABEL_LOCALES, long_date, long_month, money
 from portal.messages import Lang, catalogue, normalise_lang
 from portal.rules.display import format_threshold
 
@@ -57,7 +57,7 @@ class Translator:
     def money(self, value: Decimal | int | str | None) -> str:
         if value is None:
             return ""
-        return str(format_currency(Decimal(value), "CNY", locale=self.locale))
+        return money(Decimal(value), self.lang)
 
     def number(self, value: Decimal | int | str | None) -> str:
         if value is None:

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from portal.services.context import Portal
-from portal.services.queue import HOLDERS, SORT_KEYS, Holder, QueueQuery, SortKey, my_measures, workflows_of
+from portal.services.queue import (
+    HOLDERS,
+    SORT_KEYS,
+    Holder,
+    QueueQuery,
+    SortKey,
+    districts_seen,
+    my_measures,
+    workflows_of,
+)
 from portal.web.case_views import label
 from portal.workflows import Actor
 
@@ -64,7 +73,6 @@ class QueueFilter:
 
 def filter_options(portal: Portal, actor: Actor, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """Each filter with the (value, label) choices this actor works on, in the pack's order."""
-    admin = actor.role == "admin"
     mine = my_measures(portal, actor)
     flows = workflows_of(mine)
     # Every stage of those workflows, not only the actor's own: the queue lists their cases
@@ -79,12 +87,16 @@ def filter_options(portal: Portal, actor: Actor, lang: str) -> list[tuple[str, l
                     seen.append(text)
     states = {name: (" / " if lang == "en" else "、").join(texts) for name, texts in labels.items()}
     measures = [(rule.id, rule.title.get(lang)) for rule in mine]
-    districts = portal.city.jurisdictions.options(lang)
-    if not admin and actor.bureau is None:
-        districts = [(value, text) for value, text in districts if value == actor.district]
+    theirs = districts_seen(portal, actor)
+    districts = [
+        (value, text)
+        for value, text in portal.city.jurisdictions.options(lang)
+        if theirs is None or value in theirs
+    ]
+    # One district or none leaves nothing to choose: the filter is not offered.
     return [
         ("state", list(states.items())),
-        ("district", districts),
+        *([("district", districts)] if len(districts) > 1 else []),
         ("measure", measures),
         ("track", portal.city.tracks.options(lang)),
     ]

@@ -14,7 +14,7 @@ from statemachine import StateChart
 from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
 from statemachine.io import StateDefinition, create_machine_class_from_definition
 
-from portal.workflows.checks import GUARDS
+from portal.workflows.checks import GUARDS, JURISDICTIONS
 from portal.workflows.context import Actor, CaseContext
 from portal.workflows.diagrams import mermaid
 from portal.workflows.errors import TransitionRefused, UnknownState
@@ -146,6 +146,14 @@ class Workflow:
             edge.style == "danger" or self.state(edge.target).final
             for edge in self.transitions_from(state)
             if edge.event == event
+        )
+
+    def acts_at(self, state: str, actor: Actor, case: CaseContext) -> bool:
+        """Whether a step out of `state` is `actor`'s by role and jurisdiction, whether or not its
+        guards hold yet: who can move the case on, so is the first to give it to."""
+        return any(
+            actor.role in edge.roles and JURISDICTIONS[edge.jurisdiction][0](actor, case)
+            for edge in self.transitions_from(state)
         )
 
     def allowed_events(self, state: str, actor: Actor, case: CaseContext) -> list[EventSpec]:

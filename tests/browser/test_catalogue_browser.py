@@ -113,15 +113,17 @@ def test_signed_in_pages(browser: Browser, server: tuple[str, FastAPI], lang: st
 def test_the_menu_keeps_one_row_at_1280_and_folds_on_a_phone(
     browser: Browser, server: tuple[str, FastAPI], lang: str
 ) -> None:
-    """Every staff role's and an enterprise's menu on one row at 1,280 px, the seldom-opened
-    pages under 更多 (a district reviewer's and an administrator's wrapped in English); under
-    40rem all of it folds under 菜单."""
+    """Every staff role's and an enterprise's menu on one row at 1,280 px and at 1,024 (a district
+    reviewer's wrapped there in English), the seldom-opened pages under 更多 (a district reviewer's
+    and an administrator's wrapped in English); under 40rem all of it folds under 菜单."""
     base, _ = server
     rows = "new Set([...document.querySelectorAll('.site-nav ul.wrap > li')].map(li => li.offsetTop)).size"
     for username in ("zhitong", "bureau_reviewer", "haizhu_reviewer", "expert_li", "supervisor", "admin"):
         context, page = visit(browser, base, lang, username)
         page.goto(f"{base}/")
         assert page.evaluate(rows) == 1, (username, lang)
+        page.set_viewport_size({"width": 1024, "height": 900})
+        assert page.evaluate(rows) == 1, (username, lang, 1024)
         page.set_viewport_size({"width": 390, "height": 900})
         assert page.locator(".nav-menu > summary").is_visible()
         assert not page.locator(".site-nav ul.wrap").is_visible()

@@ -232,7 +232,7 @@ def test_english_rendering() -> None:
         "GuangzhouMunicipalScienceandTechnologyBureau",
         "DecisionapprovingtheapplicationunderAIscenariodemonstrationaward",
         "Yourapplicationisapproved",
-        "CN¥1,000,000.00",
+        "CNY1,000,000.00",
         "人民币壹佰万元整",
         "November27,2026",
         "Criteriaapplied",

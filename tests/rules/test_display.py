@@ -95,6 +95,17 @@ def test_money_reads_in_wan_or_cny_with_separators() -> None:
     assert hint_parts("49999950", "50000000", "money", "en") == ("CNY 49,999,950", "CNY 50,000,000", "CNY 50")
 
 
+def test_an_exact_amount_is_written_one_way_and_as_the_hints_write_money() -> None:
+    """Pages, letters and hints write the yuan the same way in English (CNY, never CN¥ beside it);
+    exact amounts keep the fen in both languages, a hint's whole yuan drop it in both (150万元)."""
+    amount = Decimal(3_000_000)
+    assert Translator("en").money(amount) == format_amount(amount, "money", "en") == "CNY 3,000,000.00"
+    assert Translator("zh").money(amount) == format_amount(amount, "money", "zh") == "¥3,000,000.00"
+    assert Translator("en").money("-1234.5") == "CNY -1,234.50"
+    assert format_value(Decimal(1_500_000), "money", "en") == "CNY 1,500,000"
+    assert format_value(Decimal(1_500_000), "money", "zh") == "150万元"
+
+
 def test_rounding_is_half_up() -> None:
     assert format_value(Decimal("0.12345"), "ratio", "zh") == "12.3%"
     assert format_value(Decimal("0.12350"), "ratio", "zh") == "12.4%"

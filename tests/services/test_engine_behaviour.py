@@ -222,6 +222,19 @@ def test_a_claim_ends_when_another_unit_takes_the_case_over(portal: Portal, worl
     _chain_ok(portal)
 
 
+def test_a_case_is_offered_first_to_who_can_move_it_on(portal: Portal, world: World) -> None:
+    """At the expert stage the district's reviewer who passed the case on may still hold it, but
+    only the bureau's can take its next step: the bureau's are first in the list to give it to."""
+    case = Driver(portal, world).advance_to(kind("expert"))
+    parties = {party_of(e) for e in _workflow(portal, case).transitions_from(case.state)}
+    bureau, district = world.actors[case.bureau], world.actors[case.district_reviewer]
+    offered = [c.id for c in assignment.colleagues(portal, bureau, case.app_id)]
+    assert {bureau.user_id, district.user_id} <= set(offered)
+    movers = {who.user_id for party, who in (("bureau", bureau), ("district", district)) if party in parties}
+    first = [c in movers for c in offered]
+    assert first == sorted(first, reverse=True), offered  # Lakeside's panel: no reviewer moves it
+
+
 def _holder(portal: Portal, case: Driver) -> int | None:
     with portal.reading() as session:
         return session.get_one(Application, case.app_id).assignee_id

@@ -295,7 +295,7 @@ def test_a_resubmission_asking_for_less_withdraws_the_amount_set_above_it(
     _, body_zh = notifications.note_text(portal, told[0], "zh")
     _, body_en = notifications.note_text(portal, told[0], "en")
     assert "企业的申请金额为 ¥2,000,000.00" in body_zh and "¥3,000,000.00" in body_zh
-    assert "the amount requested is now CN¥2,000,000.00" in body_en and "grant_withdrawn" not in body_en
+    assert "the amount requested is now CNY 2,000,000.00" in body_en and "grant_withdrawn" not in body_en
     # The notice, the decision and the letter carry the new request, not the withdrawn amount.
     case.to_public_notice()
     [notice] = [n for n in notices.list_notices(portal) if n.application_id == case.app_id]
@@ -361,7 +361,7 @@ def test_no_case_goes_on_notice_or_is_approved_with_an_amount_above_the_request(
         "¥3,000,000.00" in refused.value.message_zh and "申请金额 ¥2,000,000.00" in refused.value.message_zh
     )
     assert "公示" in refused.value.message_zh and "重新核定" in refused.value.message_zh
-    assert "the amount requested, CN¥2,000,000.00," in refused.value.message_en
+    assert "the amount requested, CNY 2,000,000.00," in refused.value.message_en
     assert counts(portal, case.app_id) == before
     grants.set_granted_amount(portal, bureau, case.app_id, Decimal("2000000"), "", case.version)
     case.fire("rev_hzkgxj", "conclude_expert_review")

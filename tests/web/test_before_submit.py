@@ -40,7 +40,7 @@ __all__ = ["portal_app"]
 def _ceiling(lang: str, amount: str) -> str:
     """The scenario rule's amount is 30% of the investment (below its ¥5,000,000 cap)."""
     if lang == "en":
-        return f"Cannot exceed the ceiling worked out under the policy, CN¥{amount}."
+        return f"Cannot exceed the ceiling worked out under the policy, CNY {amount}."
     return f"不得超过按政策测算的上限 ¥{amount}。"
 
 

@@ -3,6 +3,7 @@ and every demo login reaches its own pages (and only its own cases)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -10,9 +11,10 @@ from portal_helpers import login
 from sqlmodel import col, select
 
 from portal.db.audit import verify_chain
-from portal.db.tables import Application, Enterprise, Listing, Transition
+from portal.db.tables import Application, ApplicationAttachment, Enterprise, Listing, Transition, User
 from portal.demo.seed import DEMO_PASSWORD, ENTERPRISES, demo_uscc, seed_demo
 from portal.services.enterprises import actor_for_username
+from portal.services.experts import conflicts_of
 from portal.settings import Settings
 from portal.web.app import create_app
 
@@ -36,6 +38,11 @@ HOME = {
     "supervisor": "/supervision",
     "admin": "/admin/users",
 }
+
+
+def _enterprise_id(companies: list[Enterprise], key: str) -> int:
+    uscc = demo_uscc(next(e for e in ENTERPRISES if e.key == key))
+    return next(c.id or 0 for c in companies if c.uscc == uscc)
 
 
 def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_path: Path) -> None:
@@ -83,6 +90,15 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
     # Every demo enterprise may submit but the newcomer, whose papers wait for its district.
     assert sorted(c.name for c in companies if c.verified_at is None) == ["广州新来智能科技有限公司"]
     assert all(demo_uscc(e).startswith("914401") for e in ENTERPRISES)
+    # Each document of a case is a file of its own (uploads are kept once per content), and a
+    # name is a name: 陈专家's tie to 健康智算 is her declared employer, which bars her from its cases.
+    with portal.reading() as session:
+        filed = session.exec(select(ApplicationAttachment)).all()
+        chen = session.exec(select(User).where(User.username == "expert_chen")).one()
+        jiankang = next(c for c in cases if c.enterprise_id == _enterprise_id(companies, "jiankang"))
+        assert chen.display_name == "陈专家" and conflicts_of(session, chen, jiankang)
+    slots = Counter((f.application_id, f.attachment_id) for f in filed)
+    assert [pair for pair, times in slots.items() if times > 1] == []
 
     with TestClient(app, raise_server_exceptions=False) as client:
         for username, _ in first.logins:

@@ -226,7 +226,7 @@ def test_a_payment_the_bank_failed_is_told_on_the_case_page_and_is_not_disbursed
     bureau.cookies.set("lang", "en")
     shown = _text(bureau, batch_path)
     assert "Closed; some payments failed" in shown and "Settled" not in shown
-    assert "Amount paid CN¥200,000.00 (1)" in shown and "Amount failed CN¥200,000.00 (1)" in shown
+    assert "Amount paid CNY 200,000.00 (1)" in shown and "Amount failed CNY 200,000.00 (1)" in shown
     assert "Closed; some payments failed" in _text(bureau, "/payments")
     assert "closed_some_failed" not in _text(bureau, "/payments")
 

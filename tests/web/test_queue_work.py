@@ -163,24 +163,42 @@ def test_saved_views_are_bookmarkable_and_private(portal_app: FastAPI) -> None:
     assert me.get(address, follow_redirects=False).status_code == 404
 
 
-def test_a_district_reviewer_is_offered_only_their_district(portal_app: FastAPI) -> None:
+def district_choices(client: TestClient) -> list[str] | None:
+    """The district filter's choices on the queue, None when it is not offered."""
+    html = client.get("/review").text
+    district = re.search(r'<select id="filter-district" name="district">(.*?)</select>', html, re.S)
+    return None if district is None else re.findall(r'<option value="(\w+)"', district.group(1))
+
+
+def test_a_district_reviewer_has_no_district_to_choose(portal_app: FastAPI) -> None:
     portal = portal_app.state.portal
     reviewer = signed_in(portal_app, staff(portal, "reviewer", district="haizhu"))
+    assert district_choices(reviewer) is None  # their own district only: nothing to choose
     html = reviewer.get("/review").text
-    district = re.search(r'<select id="filter-district" name="district">(.*?)</select>', html, re.S)
-    assert district is not None
-    assert re.findall(r'<option value="(\w+)"', district.group(1)) == ["haizhu"]
     stages = re.search(r'<select id="filter-state" name="state">(.*?)</select>', html, re.S)
     assert stages is not None
     offered = set(re.findall(r'<option value="(\w+)"', stages.group(1)))
     assert "submitted" in offered and "registered" not in offered  # no bank-loan (bureau) stages
     # Where the district's cases went next is offered too: the list shows them, the filter finds them.
     assert {"bureau_review", "public_notice", "disbursed"} <= offered
-    admin = signed_in(portal_app, staff(portal, "admin"))
-    everything = re.search(
-        r'<select id="filter-district" name="district">(.*?)</select>', admin.get("/review").text, re.S
-    )
-    assert everything is not None and len(re.findall(r'<option value="\w+"', everything.group(1))) > 5
+    everything = district_choices(signed_in(portal_app, staff(portal, "admin")))
+    assert everything is not None and len(everything) > 5
+
+
+def test_a_bureau_is_offered_the_districts_its_cases_come_from(portal_app: FastAPI) -> None:
+    """A district-level bureau's cases are one district's: it is not offered the city's others."""
+    portal = portal_app.state.portal
+    reviewer = signed_in(portal_app, staff(portal, "reviewer", bureau="hzkgxj"))
+    enterprise_with_case(portal_app)
+    assert district_choices(reviewer) is None
+    _, elsewhere = enterprise_with_case(portal_app)
+    with portal.transaction() as session:  # the unit's case filed in another district
+        moved = session.get(Application, elsewhere)
+        assert moved is not None
+        moved.district = "tianhe"
+        session.add(moved)
+    assert district_choices(reviewer) == ["haizhu", "tianhe"]
+    assert district_choices(signed_in(portal_app, staff(portal, "reviewer", bureau="gzsti"))) is None
 
 
 def test_bulk_accept_confirms_first_and_reports_each_case_in_words(portal_app: FastAPI) -> None:

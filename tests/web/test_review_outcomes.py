@@ -90,7 +90,7 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
     english = case.enterprise.get(f"/applications/{case.application_id}").text
     # The letter is issued in Chinese only: the English page says so before it is opened.
     assert f"Download: Approval {letter.doc_number} (issued in Chinese)" in english
-    assert "Amount granted" in english and "¥300,000.00" in english
+    assert "Amount granted" in english and "CNY 300,000.00" in english
     case.enterprise.cookies.set("lang", "zh")
     # An enterprise never reaches the reviewers' letter route.
     assert case.enterprise.get(f"/review/{case.application_id}/letters/{letter.id}.pdf").status_code in (
@@ -140,8 +140,8 @@ def test_the_lead_unit_sees_the_amount_requested_beside_the_rules_and_grants_no_
     english = text_of(case.bureau.get(url).text)
     for seen in (
         "Amount computed by the rule",
-        "¥3,600,000.00",
-        "Amount requested CN¥3,000,000.00",
+        "CNY 3,600,000.00",
+        "Amount requested CNY 3,000,000.00",
         "(not set; the amount requested)",
         "Reason (required when less than the amount requested)",
     ):
@@ -153,7 +153,7 @@ def test_the_lead_unit_sees_the_amount_requested_beside_the_rules_and_grants_no_
     )
     assert above.status_code == 422
     assert field_errors(above.text) == [
-        "The amount granted may not exceed the amount requested, CN¥3,000,000.00."
+        "The amount granted may not exceed the amount requested, CNY 3,000,000.00."
     ]
     # What was asked for, below the rule's amount, is granted without a reason.
     exact = case.bureau.post(
@@ -209,12 +209,12 @@ def test_the_lead_unit_is_told_in_words_when_a_resubmission_withdraws_the_amount
     english = case.bureau.get(url).text
     words = text_of(english)
     for seen in (
-        "The amount granted earlier, CN¥3,000,000.00, was withdrawn on",
-        "in its amendment the enterprise changed the amount requested to CN¥2,000,000.00, which is less. "
-        "CN¥2,000,000.00 is granted now; to grant less, set the amount again and say why.",
+        "The amount granted earlier, CNY 3,000,000.00, was withdrawn on",
+        "in its amendment the enterprise changed the amount requested to CNY 2,000,000.00, which is less. "
+        "CNY 2,000,000.00 is granted now; to grant less, set the amount again and say why.",
         "Withdrew the amount granted earlier (more than may now be granted)",
-        "Amount granted withdrawn: The amount granted earlier, CN¥3,000,000.00, was withdrawn: the amount "
-        "requested is CN¥2,000,000.00, which is less. CN¥2,000,000.00 is granted now.",
+        "Amount granted withdrawn: The amount granted earlier, CNY 3,000,000.00, was withdrawn: the amount "
+        "requested is CNY 2,000,000.00, which is less. CNY 2,000,000.00 is granted now.",
     ):
         assert seen in words, seen
     for code in (
