@@ -14,7 +14,8 @@ from typing import Final
 
 from babel import Locale
 from babel.dates import DateTimePattern, parse_pattern
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency
+from babel.numbers import parse_pattern as parse_number_pattern
 
 BABEL_LOCALES: Final[Mapping[str, str]] = {"zh": "zh_Hans_CN", "en": "en_US"}
 
@@ -71,9 +72,14 @@ def long_month(month: date, lang: str) -> str:
     return found.month.apply(month, found.locale)
 
 
+_AMOUNT: Final = parse_number_pattern("#,##0.00")
+
+
 def money(amount: Decimal, lang: str) -> str:
     """An amount in yuan to the fen, as pages, exports and letters write it: ¥3,000,000.00 in
-    Chinese, CNY 3,000,000.00 in English (the fen shown in both, whole amounts too)."""
+    Chinese, CNY 3,000,000.00 in English (the fen shown in both, whole amounts too). The locale
+    and the pattern are the ones parsed once, as for dates."""
+    found = _patterns(lang)
     if lang == "en":
-        return YUAN_EN + str(format_decimal(amount, "#,##0.00", locale=BABEL_LOCALES["en"]))
-    return str(format_currency(amount, "CNY", locale=BABEL_LOCALES["zh"]))
+        return YUAN_EN + str(_AMOUNT.apply(amount, found.locale))
+    return str(format_currency(amount, "CNY", locale=found.locale))
