@@ -56,10 +56,14 @@ def screen(
     facts: FactDictionary,
     on: date,
     progress: Callable[[str], None] = lambda step: None,
+    *,
+    count_reasons: bool = False,
 ) -> ScreeningResult:
     """Load `data` into the connection's engine and evaluate every rule in SQL.
 
     `progress` is called after the load and after each measure, so the CLI can advance a bar.
+    `count_reasons` fills `ScreeningResult.reasons` (a web run's page shows them; the CLI's
+    OUT file carries each row's own, so it does not pay for the counting).
     """
     compiled = _compiled(rules, facts, on)
     needed = {c for item in compiled for c in item.fact_columns}
@@ -79,7 +83,8 @@ def screen(
         runs.append((item.rule, columns))
         tally = pc.value_counts(results.column(OUTCOME)).to_pylist()
         counts[item.rule.id] = {o: 0 for o in OUTCOMES} | {t["values"]: t["counts"] for t in tally}
-        reasons[item.rule.id] = reason_counts(columns["failed"], columns["unknown"])
+        if count_reasons:
+            reasons[item.rule.id] = reason_counts(columns["failed"], columns["unknown"])
         progress(item.rule.id)
     schema = output_schema(data.has_row_id, benefit_names)
     encoded = encoded_schema(schema)

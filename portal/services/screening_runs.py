@@ -462,7 +462,7 @@ def _screen(portal: Portal, run_id: int, attempt: int) -> None:
         for data in pieces:
             # One transaction per piece: the previous piece's facts table is freed at its commit.
             with conn.begin():
-                result = run_screen(conn, data, rules, facts, run.evaluated_on)
+                result = run_screen(conn, data, rules, facts, run.evaluated_on, count_reasons=True)
             tally.add(data, result)
             _report(
                 portal,
