@@ -16,7 +16,16 @@ from portal.rules.errors import RuleFileError
 from portal.rules.pack import PACK_FILE
 from portal.rules.yaml_loader import load_yaml
 
-_TOP_KEYS = {"site", "identity", "value_labels", "fact_groups", "jurisdictions", "tracks", "banking"}
+_TOP_KEYS = {
+    "site",
+    "identity",
+    "value_labels",
+    "fact_groups",
+    "jurisdictions",
+    "tracks",
+    "banking",
+    "scoring",
+}
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,8 @@ class City:
     tracks: Choice
     banking: Banking
     verification: Verification
+    # The rubric (workflows/rubrics/<name>.yaml) of a measure whose rule names none.
+    default_rubric: str
 
     def registered_facts(self, *, name: str, code: str, district: str) -> dict[str, dict[str, object]]:
         """The register's identity as facts keyed by entity, to overlay on a profile."""
@@ -164,6 +175,7 @@ def load_city(pack_dir: Path) -> City:
         {"workflow", "verified"},
         required={"workflow", "verified"},
     )
+    scoring = reader.mapping(data["scoring"], "scoring", {"rubric"}, required={"rubric"})
     value_labels = {
         fact: {
             value: reader.text(text, f"value_labels.{fact}.{value}")
@@ -197,6 +209,7 @@ def load_city(pack_dir: Path) -> City:
             workflow=reader.word(verification["workflow"], "identity.verification.workflow"),
             verified=reader.word(verification["verified"], "identity.verification.verified"),
         ),
+        default_rubric=reader.word(scoring["rubric"], "scoring.rubric"),
     )
 
 

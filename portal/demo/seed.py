@@ -382,6 +382,7 @@ class _Demo:
         """Assign `names` as experts; the first len(scores) of them declare and score."""
         self.on(day)
         bureau = self.staff[self.bureau(application_id)]
+        rubric = self.portal.rubric_for(self.measure_of[application_id])
         for name in names:
             expert = self.staff[name]
             experts.assign_expert(
@@ -396,7 +397,7 @@ class _Demo:
                 "本人与申报单位不存在利益冲突。",
                 self._current(application_id, expert),
             )
-            marks = {c.id: Decimal(total) for c in self.portal.rubric.criteria}
+            marks = {c.id: Decimal(total) for c in rubric.criteria}
             experts.score(self.portal, expert, application_id, marks, self._current(application_id, expert))
 
 

@@ -17,7 +17,15 @@ from portal.rules.criteria import BenefitSpec, Parameter, Table, leaves
 from portal.rules.errors import FactError, RuleFileError
 from portal.rules.facts import FactDictionary, load_facts
 from portal.rules.model import CHANNELS, FORM_CHANNELS, Rule, read_rule_file
-from portal.rules.pack import FACTS_FILE, UNIT_ABBR, UNITS_FILE, load_units, rule_files
+from portal.rules.pack import (
+    FACTS_FILE,
+    RUBRICS_DIR,
+    UNIT_ABBR,
+    UNITS_FILE,
+    load_units,
+    rule_files,
+    shared_rubric,
+)
 from portal.rules.text import Text
 from portal.rules.typecheck import Scope, check_rule
 from portal.rules.yaml_loader import YMap, load_yaml
@@ -92,6 +100,7 @@ def lint_pack(root: Path) -> list[Problem]:
         problems += _lint_rule(rule, facts, units, root.parent / "workflows", typed=not named)
         problems += _lint_channel(rule, root.parent / "forms")
     problems += _lint_windows(rules)
+    problems += _lint_rubrics(rules)
     return problems
 
 
@@ -177,6 +186,9 @@ def _lint_rule(
         and not (workflows / f"{rule.workflow}.yaml").is_file()
     ):
         add(lines.get("workflow", 1), f"workflow: no workflow file {rule.workflow}.yaml in {workflows}")
+    rubrics = workflows / RUBRICS_DIR
+    if rule.rubric is not None and rubrics.is_dir() and not (rubrics / f"{rule.rubric}.yaml").is_file():
+        add(lines.get("rubric", 1), f"rubric: no rubric file {rule.rubric}.yaml in {rubrics}")
     if typed:
         scope = Scope(rule, facts)
         for table in rule.tables.values():
@@ -253,6 +265,20 @@ def _lint_examples(rule: Rule, facts: FactDictionary) -> list[Problem]:
             facts.parse(example.facts)
         except FactError as exc:
             out.append(Problem(rule.path, example.line, f"examples[{example.name}]: {exc}"))
+    return out
+
+
+def _lint_rubrics(rules: list[Rule]) -> list[Problem]:
+    """A measure's versions name one rubric (see `shared_rubric`)."""
+    by_id: dict[str, list[Rule]] = defaultdict(list)
+    for rule in sorted(rules, key=lambda r: r.effective_from):
+        by_id[rule.id].append(rule)
+    out = []
+    for versions in by_id.values():
+        try:
+            shared_rubric(versions)
+        except RuleFileError as exc:
+            out.append(_problem(exc))
     return out
 
 

@@ -70,6 +70,7 @@ _TOP_FIELDS = {
     "category",
     "applies_to",
     "workflow",
+    "rubric",
     "lead_unit",
     "auto_grant",
     "channel",
@@ -171,6 +172,8 @@ class Rule:
     # The catalogue's plain words: what the measure does, and who may apply (lint asks for `summary`).
     summary: Text | None = None
     who: Text | None = None
+    # The rubric (workflows/rubrics/<name>.yaml) its experts score on; None: pack.yaml's default.
+    rubric: str | None = None
 
     @property
     def applied_through_form(self) -> bool:
@@ -273,6 +276,7 @@ def read_rule(path: Path, data: object) -> Rule:
         listing=read_listing(r),
         summary=r.text("summary", required=False),
         who=r.text("who", required=False),
+        rubric=r.text_field("rubric", required=False),
     )
 
 

@@ -19,6 +19,8 @@ UNIT_ABBR = "abbr"
 # The pack's own file beside rules/ (portal.city reads the rest of it); the engine reads only the
 # labels of enum values from it, so that hints and messages name values as people know them.
 PACK_FILE = "pack.yaml"
+# The expert-scoring rubrics, in the pack's workflows/ directory; a rule's `rubric:` names one by stem.
+RUBRICS_DIR = "rubrics"
 VALUE_LABELS = "value_labels"
 
 
@@ -57,6 +59,10 @@ class Pack:
     def versions(self, measure_id: str) -> list[Rule]:
         """All versions of a measure, oldest first."""
         return list(self._by_measure.get(measure_id, ()))
+
+    def rubric_named(self, measure_id: str) -> Rule | None:
+        """The version whose `rubric:` the measure's experts score on (None: it names none)."""
+        return shared_rubric(self._by_measure.get(measure_id, ()))
 
     def select(self, measure_id: str, on: date) -> Rule | None:
         """The version in force on `on`; if windows overlap (a lint error) the newest start wins."""
@@ -123,6 +129,28 @@ def not_in_force(measure_id: str, versions: list[Rule], on: date) -> Result:
             "en": [f"{title.en} is not in force on {on.isoformat()} (in force: {windows})"],
         },
     )
+
+
+def shared_rubric(versions: Sequence[Rule]) -> Rule | None:
+    """The first of a measure's versions if it names a rubric; every version must name the same.
+
+    A panel's stored sheets are keyed by the rubric's criteria, so a new version must not change
+    them under a case in review: a version that disagrees is a RuleFileError naming its file and
+    `rubric`.
+    """
+    if not versions:
+        return None
+    first = versions[0]
+    for rule in versions[1:]:
+        if rule.rubric != first.rubric:
+            raise RuleFileError(
+                rule.path,
+                rule.lines.get("rubric", 1),
+                "rubric",
+                f"names {rule.rubric or 'none'}, but {first.path.name} names {first.rubric or 'none'}: "
+                "all versions of a measure name the same rubric",
+            )
+    return first if first.rubric is not None else None
 
 
 def rule_files(rules_dir: Path) -> list[Path]:

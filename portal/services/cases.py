@@ -162,7 +162,7 @@ def case_context(
     scores_passed = None
     if "scores" in reads:
         totals, excluded = score_totals(session, application_id)
-        scores_passed = portal.rubric.consensus(totals, excluded).passed
+        scores_passed = portal.rubric_for(application.measure_id).consensus(totals, excluded).passed
     objections: list[Objection] = []
     if "objections" in reads:
         objections = list(

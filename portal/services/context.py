@@ -22,13 +22,12 @@ from portal.documents.wording import Remedies, load_remedies
 from portal.forms import FormFileError, FormSpec, load_forms
 from portal.forms.model import Text
 from portal.rules import Pack, RuleFileError, load_pack
-from portal.rules.pack import PACK_FILE
+from portal.rules.pack import PACK_FILE, RUBRICS_DIR
 from portal.services.blobs import BlobStore, StoreKind, blob_store
 from portal.settings import Settings
 from portal.workflows import Workflow, WorkingCalendar, load_workflows
-from portal.workflows.rubric import Rubric, load_rubric
+from portal.workflows.rubric import Rubric, load_rubrics
 
-RUBRIC_FILE = Path("rubrics") / "default.yaml"
 REMEDY_FILE = Path("letters") / "remedy.yaml"
 
 
@@ -50,7 +49,8 @@ class Portal:
     workflows: dict[str, Workflow]
     forms: dict[str, FormSpec]
     calendar: WorkingCalendar
-    rubric: Rubric
+    # Each measure's expert-scoring rubric, from `measure_rubrics`; read through `rubric_for`.
+    rubrics: Mapping[str, Rubric]
     clock: Clock
     city: City
     data_dir: Path
@@ -65,7 +65,7 @@ class Portal:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, engine: Engine | None = None) -> "Portal":
-        """Load the pack, forms, workflows, calendar and rubric named by `settings` (once per process)."""
+        """Load the pack, forms, workflows, calendar and rubrics named by `settings` (once per process)."""
         smtp = (
             SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
             if settings.smtp_host
@@ -77,13 +77,16 @@ class Portal:
         city = load_city(settings.pack_dir)
         check_city(city, pack, workflows, settings.pack_dir)
         forms = with_pack_tracks(city, load_forms(settings.forms_dir))
+        rubrics = measure_rubrics(
+            pack, load_rubrics(settings.workflows_dir / RUBRICS_DIR), city.default_rubric, settings.pack_dir
+        )
         return cls(
             engine=engine if engine is not None else make_engine(settings.database_url),
             pack=pack,
             workflows=workflows,
             forms=forms,
             calendar=calendar,
-            rubric=load_rubric(settings.workflows_dir / RUBRIC_FILE),
+            rubrics=rubrics,
             clock=Clock(calendar.zone, settings.today),
             city=city,
             data_dir=settings.data_dir,
@@ -95,6 +98,10 @@ class Portal:
             attachment_store=settings.attachment_store,
             password_cost=settings.password_hash_cost,
         )
+
+    def rubric_for(self, measure_id: str) -> Rubric:
+        """The rubric experts score the measure's cases on: its rule's `rubric:`, else pack.yaml's."""
+        return self.rubrics[measure_id]
 
     @property
     def blobs(self) -> BlobStore:
@@ -179,6 +186,36 @@ def with_pack_tracks(city: City, forms: Mapping[str, FormSpec]) -> dict[str, For
         )
         labelled[measure] = replace(spec, sections=sections)
     return labelled
+
+
+def measure_rubrics(
+    pack: Pack, rubrics: Mapping[str, Rubric], default: str, pack_dir: Path
+) -> dict[str, Rubric]:
+    """Each measure's rubric: the one its rule names, else pack.yaml's `scoring.rubric`.
+
+    A name with no rubric file is refused at start-up, naming the file and field that give it,
+    rather than when the first expert opens a score sheet.
+    """
+    known = ", ".join(sorted(rubrics))
+    if default not in rubrics:
+        raise RuleFileError(
+            pack_dir / PACK_FILE,
+            0,
+            "scoring.rubric",
+            f"no rubric {default!r} in {RUBRICS_DIR}/ ({known})",
+        )
+    chosen = {}
+    for measure in pack.measure_ids():
+        rule = pack.rubric_named(measure)
+        if rule is not None and rule.rubric not in rubrics:
+            raise RuleFileError(
+                rule.path,
+                rule.lines.get("rubric", 0),
+                "rubric",
+                f"no rubric {rule.rubric!r} in {RUBRICS_DIR}/ ({known})",
+            )
+        chosen[measure] = rubrics[rule.rubric if rule is not None and rule.rubric else default]
+    return chosen
 
 
 def check_city(city: City, pack: Pack, workflows: Mapping[str, Workflow], pack_dir: Path) -> None:

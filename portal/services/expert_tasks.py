@@ -57,7 +57,7 @@ def expert_tasks(portal: Portal, actor: Actor) -> list[ExpertTask]:
     tasks = []
     with portal.reading() as session:
         for seat, application, enterprise_name, sheet_id in session.exec(query).all():
-            due = response_due(portal, seat)
+            due = response_due(portal, seat, application.measure_id)
             declared, scored = seat.declared_at is not None, sheet_id is not None
             step = _step(portal, application, declared=declared, scored=scored)
             owed = step in (Step.DECLARE, Step.SCORE)

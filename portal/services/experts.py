@@ -207,21 +207,23 @@ def score(
 ) -> Scored:
     """Store one expert's rubric scores and comments (once, then locked); a passing panel moves
     the case to public notice."""
-    try:
-        total = portal.rubric.total(scores)
-    except RubricScoreError as exc:
-        raise ValidationFailed([FieldProblem("scores", str(exc), "range")]) from None
-    known = {criterion.id for criterion in portal.rubric.criteria}
-    kept = {k: v.strip() for k, v in (comments or {}).items() if k in known and v.strip()}
-    too_long = [
-        FieldProblem(f"comment:{k}", f"at most {MAX_COMMENT} characters", "too_long")
-        for k, v in kept.items()
-        if len(v) > MAX_COMMENT
-    ]
-    if too_long:
-        raise ValidationFailed(too_long)
     with portal.transaction() as session:
         application = load_visible(session, actor, application_id)
+        # The sheet is checked against the rubric of the case's measure, so it is read first.
+        rubric = portal.rubric_for(application.measure_id)
+        try:
+            total = rubric.total(scores)
+        except RubricScoreError as exc:
+            raise ValidationFailed([FieldProblem("scores", str(exc), "range")]) from None
+        known = {criterion.id for criterion in rubric.criteria}
+        kept = {k: v.strip() for k, v in (comments or {}).items() if k in known and v.strip()}
+        too_long = [
+            FieldProblem(f"comment:{k}", f"at most {MAX_COMMENT} characters", "too_long")
+            for k, v in kept.items()
+            if len(v) > MAX_COMMENT
+        ]
+        if too_long:
+            raise ValidationFailed(too_long)
         assignment = _my_assignment(session, actor, application_id)
         if session.exec(
             select(ExpertScore.id).where(col(ExpertScore.assignment_id) == assignment.id)
@@ -252,7 +254,7 @@ def score(
         )
         session.flush()
         totals, excluded = score_totals(session, application_id)
-        result = portal.rubric.consensus(totals, excluded)
+        result = rubric.consensus(totals, excluded)
         if result.outcome == "passed" and _grant_may_go_on_notice(portal, session, application):
             moved = advance(
                 session,
@@ -351,7 +353,7 @@ def exclude_conflicted(
             conflicted=True,
         )
         totals, excluded = score_totals(session, application_id)
-        result = portal.rubric.consensus(totals, excluded)
+        result = portal.rubric_for(application.measure_id).consensus(totals, excluded)
         if (
             result.outcome == "passed"
             and _offers(portal, application, PASS_EVENT)
@@ -387,9 +389,9 @@ def _offers(portal: Portal, application: Application, event: str) -> bool:
 def panel(portal: Portal, actor: Actor, application_id: int) -> Consensus:
     """The panel's current consensus as the actor may see it."""
     with portal.reading() as session:
-        load_visible(session, actor, application_id)
+        application = load_visible(session, actor, application_id)
         totals, excluded = score_totals(session, application_id)
-        return portal.rubric.consensus(totals, excluded)
+        return portal.rubric_for(application.measure_id).consensus(totals, excluded)
 
 
 def recuse(portal: Portal, actor: Actor, application_id: int, reason: str, expected_version: int) -> int:
@@ -435,17 +437,18 @@ def recuse(portal: Portal, actor: Actor, application_id: int, reason: str, expec
         return version
 
 
-def response_due(portal: Portal, assignment: ExpertAssignment) -> date:
-    """The last working day an assigned expert has to score before the lead unit may replace them."""
+def response_due(portal: Portal, assignment: ExpertAssignment, measure_id: str) -> date:
+    """The last working day an assigned expert has to score before the lead unit may replace them
+    (the case's measure's rubric says how many working days they have)."""
     return portal.calendar.add_working_days(
-        portal.clock.local_date(assignment.assigned_at), portal.rubric.response_working_days
+        portal.clock.local_date(assignment.assigned_at), portal.rubric_for(measure_id).response_working_days
     )
 
 
-def _is_late(portal: Portal, session: Session, seat: ExpertAssignment) -> bool:
+def _is_late(portal: Portal, session: Session, seat: ExpertAssignment, measure_id: str) -> bool:
     """Assigned, past the day they had to score by, and no sheet in."""
     scored = session.exec(select(ExpertScore.id).where(col(ExpertScore.assignment_id) == seat.id)).first()
-    return scored is None and portal.today() > response_due(portal, seat)
+    return scored is None and portal.today() > response_due(portal, seat, measure_id)
 
 
 def _tell_removed(session: Session, application: Application, seat: ExpertAssignment) -> None:
@@ -476,7 +479,7 @@ def remove_late(
         application = load_visible(session, actor, application_id)
         _require_lead_unit(actor, application)
         seat = _panel_seat(session, application_id, expert_id)
-        if seat.excluded_at is not None or not _is_late(portal, session, seat):
+        if seat.excluded_at is not None or not _is_late(portal, session, seat, application.measure_id):
             raise Refused(
                 "not_late",
                 "仅可移出逾期未评分的专家",
@@ -525,7 +528,7 @@ def replace_expert(
         application = load_visible(session, actor, application_id)
         _require_lead_unit(actor, application)
         old = _panel_seat(session, application_id, expert_id)
-        late = _is_late(portal, session, old)
+        late = _is_late(portal, session, old, application.measure_id)
         if not (old.conflicted or late) or expert_id in _replaced(session, application_id):
             raise Refused(
                 "not_replaceable",
@@ -587,7 +590,7 @@ def panel_view(portal: Portal, actor: Actor, application_id: int) -> PanelView:
     if actor.role not in ("reviewer", "admin"):
         raise Refused("wrong_role", "仅工作人员可以查看评审组", "only staff see the panel")
     with portal.reading() as session:
-        load_visible(session, actor, application_id)
+        application = load_visible(session, actor, application_id)
         rows = session.exec(
             select(ExpertAssignment, User, ExpertScore)
             .join(User, col(User.id) == ExpertAssignment.expert_id)
@@ -599,7 +602,7 @@ def panel_view(portal: Portal, actor: Actor, application_id: int) -> PanelView:
         replaced = _replaced(session, application_id)
         members = []
         for assignment, user, sheet in rows:
-            due = response_due(portal, assignment)
+            due = response_due(portal, assignment, application.measure_id)
             members.append(
                 PanelMember(
                     expert_id=assignment.expert_id,
@@ -621,7 +624,7 @@ def panel_view(portal: Portal, actor: Actor, application_id: int) -> PanelView:
                 )
             )
         totals, excluded = score_totals(session, application_id)
-        return PanelView(members, portal.rubric.consensus(totals, excluded))
+        return PanelView(members, portal.rubric_for(application.measure_id).consensus(totals, excluded))
 
 
 def my_score(portal: Portal, actor: Actor, application_id: int) -> ExpertScore | None:

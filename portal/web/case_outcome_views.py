@@ -73,6 +73,7 @@ def panel_context(request: Request, actor: Actor, application: Application) -> d
     if not view.members:
         return {"panel": None}
     lang = request_lang(request)
+    rubric = portal.rubric_for(application.measure_id)
     kind = portal.workflows[application.workflow].state(application.state).kind
     actions = is_lead_unit_staff(actor, application) and kind == "expert"
     return {
@@ -80,9 +81,9 @@ def panel_context(request: Request, actor: Actor, application: Application) -> d
         "panel_actions": actions,
         "roster": expert_service.panel_candidates(portal, actor, application.id) if actions else [],
         "rubric_labels": [
-            {"id": c.id, "label": label(c.label, lang), "weight": c.weight} for c in portal.rubric.criteria
+            {"id": c.id, "label": label(c.label, lang), "weight": c.weight} for c in rubric.criteria
         ],
-        "pass_mark": portal.rubric.pass_mark,
+        "pass_mark": rubric.pass_mark,
     }
 
 

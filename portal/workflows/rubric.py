@@ -117,6 +117,21 @@ class Rubric:
         return consensus(totals, excluded_expert_ids, pass_mark=self.pass_mark, min_scores=self.min_scores)
 
 
+def load_rubrics(directory: Path) -> dict[str, Rubric]:
+    """Every `*.yaml` directly in `directory`, keyed by its `id`, which must be the file's stem so
+    that a rule's `rubric:` names a file a reader can open."""
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
+        raise WorkflowFileError(directory, "no rubric files (*.yaml) found")
+    rubrics = {}
+    for path in paths:
+        rubric = load_rubric(path)
+        if rubric.id != path.stem:
+            raise WorkflowFileError(path, f"id: {rubric.id!r} must be the file's name, {path.stem!r}")
+        rubrics[rubric.id] = rubric
+    return rubrics
+
+
 def load_rubric(path: Path) -> Rubric:
     """Read a rubric file; raises WorkflowFileError naming the file and the bad field."""
     try:

@@ -30,6 +30,7 @@ from portal.services.sla import sweep
 from portal.settings import Settings
 from portal.web.app import create_app
 from tests.browser.conftest import axe_violations, screenshot
+from tests.support.rubrics import case_rubric
 from tests.support.workflow_paths import find_path, is_unfavourable, kind
 from tests.web.portal_helpers import PDF, new_uscc, xlsx_bytes
 
@@ -241,7 +242,7 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
     panelist.goto(f"{base}/expert/{application_id}")
     panelist.check("#declare-confirm")
     panelist.get_by_role("button", name="签署声明").click()
-    for criterion in portal.rubric.criteria:
+    for criterion in case_rubric(portal, application_id).criteria:
         panelist.fill(f"#score-{criterion.id}", "86")
     assert_accessible(panelist)
     screenshot(panelist, "journey-09-expert-scoring")
@@ -253,7 +254,11 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
         version = _version(app, application_id)
         version = experts.declare(portal, expert, application_id, "本人声明无利益冲突。", version)
         experts.score(
-            portal, expert, application_id, {c.id: Decimal(80) for c in portal.rubric.criteria}, version
+            portal,
+            expert,
+            application_id,
+            {c.id: Decimal(80) for c in case_rubric(portal, application_id).criteria},
+            version,
         )
 
     # The third score brings the panel to the pass mark, which moves the case to public notice.

@@ -71,7 +71,7 @@ def test_an_expert_reads_the_file_and_scores_with_comments(
     page.get_by_role("button", name="签署声明").click()
     expect(page.get_by_role("heading", name="申报内容")).to_be_visible()
     expect(page.get_by_role("link", name="合同.pdf")).to_be_visible()
-    for criterion in case.portal.rubric.criteria:
+    for criterion in case.rubric.criteria:
         assert criterion.guidance is not None
         expect(page.get_by_text(criterion.guidance.zh)).to_be_visible()
         page.fill(f"#score-{criterion.id}", "84")
@@ -146,8 +146,8 @@ def test_a_refused_form_opens_at_its_summary_and_a_taken_one_at_its_confirmation
     page.goto(f"{base}/expert/{case.application_id}")
     page.check("#declare-confirm")
     page.get_by_role("button", name="签署声明").click()
-    typed = dict(zip((c.id for c in case.portal.rubric.criteria), ("120", "abc", "", "-3"), strict=False))
-    for criterion in case.portal.rubric.criteria:
+    typed = dict(zip((c.id for c in case.rubric.criteria), ("120", "abc", "", "-3"), strict=False))
+    for criterion in case.rubric.criteria:
         page.fill(f"#score-{criterion.id}", typed.get(criterion.id, "80"))
     page.get_by_role("button", name="提交评分").click()
     summary = page.locator("#error-summary")
@@ -158,7 +158,7 @@ def test_a_refused_form_opens_at_its_summary_and_a_taken_one_at_its_confirmation
         expect(page.locator(f"#score-{criterion_id}")).to_have_value(value)  # what was typed stays
     screenshot(page, "errors-01-expert-summary")
 
-    for criterion in case.portal.rubric.criteria:
+    for criterion in case.rubric.criteria:
         page.fill(f"#score-{criterion.id}", "80")
     page.get_by_role("button", name="提交评分").click()
     page.wait_for_url(f"{base}/expert/{case.application_id}")

@@ -31,6 +31,7 @@ from portal.forms import FormSpec
 from portal.services.context import Portal
 from portal.workflows import Workflow
 from tests.journeys.packs import PackUnderTest
+from tests.support.rubrics import case_rubric
 from tests.support.workflow_paths import (
     Journey,
     Step,
@@ -515,7 +516,7 @@ class Case:
         replaces them with another before anyone scores.
         """
         bureau = self.reviewer("bureau")
-        size = self.world.portal.rubric.min_scores
+        size = case_rubric(self.world.portal, self.id).min_scores
         panel = list(range(1, size + 1))
         for n in panel:
             self.assign(bureau, n)
@@ -572,8 +573,9 @@ class Case:
         )
         assert response.status_code == 303, _errors_of(response.text)
         html = expert.page(f"/expert/{self.id}")
-        scores = {f"score:{c.id}": "85" for c in self.world.portal.rubric.criteria}
-        comments = {f"comment:{c.id}": "材料翔实，论证充分。" for c in self.world.portal.rubric.criteria}
+        criteria = case_rubric(self.world.portal, self.id).criteria
+        scores = {f"score:{c.id}": "85" for c in criteria}
+        comments = {f"comment:{c.id}": "材料翔实，论证充分。" for c in criteria}
         response = expert.http.post(
             f"/expert/{self.id}/score",
             data={**scores, **comments, "expected_version": _version_in(html), "csrf_token": csrf_in(html)},

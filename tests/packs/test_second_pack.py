@@ -29,6 +29,7 @@ from portal.services.context import Portal
 from portal.services.enterprises import actor_for_username, create_staff_user
 from portal.settings import Settings, get_settings
 from portal.web.app import create_app
+from tests.support.rubrics import case_rubric
 from tests.support.workflow_paths import find_path, is_unfavourable, kind
 
 LAKESIDE = Path(__file__).with_name("lakeside")
@@ -206,7 +207,7 @@ def _panel(app: FastAPI, application_id: int, clients: dict[str, TestClient]) ->
     """The bureau puts the rubric's minimum of experts on the panel; each declares and scores."""
     portal: Portal = app.state.portal
     bureau = clients["bureau"]
-    for n in range(portal.rubric.min_scores):
+    for n in range(case_rubric(portal, application_id).min_scores):
         name = _staff(portal, f"expert{application_id}_{n}", "expert")
         version, token = _case(bureau, f"/review/{application_id}")
         data = {
@@ -228,7 +229,7 @@ def _panel(app: FastAPI, application_id: int, clients: dict[str, TestClient]) ->
         )
         assert declared.status_code == 303
         version, token = _case(expert, f"/expert/{application_id}")
-        scores = {f"score:{c.id}": "80" for c in portal.rubric.criteria}
+        scores = {f"score:{c.id}": "80" for c in case_rubric(portal, application_id).criteria}
         scored = expert.post(
             f"/expert/{application_id}/score",
             data={"csrf_token": token, "expected_version": str(version), **scores},

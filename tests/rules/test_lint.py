@@ -26,6 +26,8 @@ BAD = FIXTURES / "bad"
         ("few_examples", 17, "at least 3 are required"),
         ("bad_example_fact", 19, "enterprise.revenue: money cannot be negative"),
         ("unknown_workflow", 7, "no workflow file nonexistent.yaml"),
+        ("unknown_rubric", 8, "rubric: no rubric file nonexistent.yaml"),
+        ("rubric_split_b", 1, "rubric: names none, but rubric_split_a.yaml names default"),
         ("units", 1, "gzsti.abbr: missing 发文机关代字"),
         ("units", 2, "gzfin: missing en text"),
         ("not_compilable", 17, "benefit grant: money computed with `/` cannot be reproduced exactly in SQL"),

@@ -19,6 +19,7 @@ from portal.services import applications, enterprises, experts
 from portal.services.access import actor_of
 from portal.services.context import Portal
 from portal.workflows import Actor, StateSpec
+from portal.workflows.rubric import Rubric
 from tests.support.workflow_paths import Target, find_path, is_unfavourable, kind
 
 PASSWORD = "correct horse battery"
@@ -103,9 +104,9 @@ LAKESIDE = Cast(
 CASTS = [GUANGZHOU, LAKESIDE]
 
 
-def rubric_scores(portal: Portal, mark: int) -> dict[str, Decimal]:
-    """The same mark on every criterion of the pack's rubric."""
-    return {criterion.id: Decimal(mark) for criterion in portal.rubric.criteria}
+def rubric_scores(rubric: Rubric, mark: int) -> dict[str, Decimal]:
+    """The same mark on every criterion of a rubric."""
+    return {criterion.id: Decimal(mark) for criterion in rubric.criteria}
 
 
 def valid_uscc_b() -> str:
@@ -276,6 +277,11 @@ class Driver:
             assert row is not None
             return row.measure_id
 
+    @property
+    def rubric(self) -> Rubric:
+        """The rubric the case's experts score on: its measure's."""
+        return self.portal.rubric_for(self.measure)
+
     def identity(self) -> dict[str, str]:
         """The registered name and code, which the form's locked fields must carry."""
         from portal.db.tables import Enterprise
@@ -358,9 +364,9 @@ class Driver:
         By default the rubric's minimum of experts sit, so the last score decides the panel.
         """
         if experts_ is None:
-            experts_ = ("expert1", "expert2", "expert3", "expert5")[: self.portal.rubric.min_scores]
+            experts_ = ("expert1", "expert2", "expert3", "expert5")[: self.rubric.min_scores]
         marks = (
-            rubric_scores(self.portal, 80) if scores is None else {k: Decimal(v) for k, v in scores.items()}
+            rubric_scores(self.rubric, 80) if scores is None else {k: Decimal(v) for k, v in scores.items()}
         )
         for name in experts_:
             experts.assign_expert(

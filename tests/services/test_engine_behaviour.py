@@ -24,6 +24,7 @@ from portal.services.context import Portal
 from portal.services.errors import Refused, ServiceError, StaleVersion
 from portal.workflows import Workflow
 from portal.workflows.spec import TransitionSpec
+from tests.support.rubrics import case_rubric
 from tests.support.workflow_paths import (
     Step,
     find_path,
@@ -352,7 +353,7 @@ def _try(portal: Portal, world: World, name: str, app_id: int, event_name: str, 
     elif event_name == "declare_no_conflict":
         experts.declare(portal, actor, app_id, "无利益冲突", version)
     elif event_name == "score":
-        experts.score(portal, actor, app_id, rubric_scores(portal, 80), version)
+        experts.score(portal, actor, app_id, rubric_scores(case_rubric(portal, app_id), 80), version)
     else:
         applications.transition(portal, actor, app_id, event_name, "意见", version)
 

@@ -22,7 +22,9 @@ from portal.services import sla
 from portal.services.context import Portal
 from portal.services.enterprises import actor_for_username
 from portal.workflows import Actor, Workflow
+from portal.workflows.rubric import Rubric
 from portal.workflows.spec import TransitionSpec
+from tests.support.rubrics import case_rubric
 from tests.support.workflow_paths import find_path, is_unfavourable, is_withdrawal, kind
 
 BUREAU = "hzkgxj"  # the lead unit of subsidy.ai_scenario_demo, the measure the helpers apply for
@@ -43,6 +45,11 @@ class ReviewedCase:
     def portal(self) -> Portal:
         portal: Portal = self.app.state.portal
         return portal
+
+    @property
+    def rubric(self) -> Rubric:
+        """The rubric the case's experts score on."""
+        return case_rubric(self.portal, self.application_id)
 
     @property
     def bureau_actor(self) -> Actor:
@@ -115,8 +122,8 @@ def declare(client: TestClient, application_id: int) -> None:
 
 
 def score_form(case: ReviewedCase, value: str, comment: str = "") -> dict[str, str]:
-    form = {f"score:{c.id}": value for c in case.portal.rubric.criteria}
-    form.update({f"comment:{c.id}": comment for c in case.portal.rubric.criteria})
+    form = {f"score:{c.id}": value for c in case.rubric.criteria}
+    form.update({f"comment:{c.id}": comment for c in case.rubric.criteria})
     return form
 
 
@@ -138,7 +145,7 @@ def to_public_notice(app: FastAPI, *, name: str | None = None, **answers: str) -
 
 def score_panel(case: ReviewedCase) -> None:
     """Three experts declare and score 85: the third score publishes the notice by itself."""
-    for _ in range(case.portal.rubric.min_scores):
+    for _ in range(case.rubric.min_scores):
         expert, _ = assign(case)
         client = expert_client(case, expert)
         declare(client, case.application_id)

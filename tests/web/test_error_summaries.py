@@ -219,7 +219,7 @@ def test_expert_scores_name_the_criterion_and_the_box(portal_app: FastAPI) -> No
     no_reason = client.post(f"/expert/{case.application_id}/recuse", data={**unsigned, "reason": " "})
     assert_names(no_reason.text, {"recuse-reason": "利益冲突情况说明：请说明利益冲突情况。"})
     declare(client, case.application_id)
-    first = case.portal.rubric.criteria[0]
+    first = case.rubric.criteria[0]
     version, token = case_form(client, f"/expert/{case.application_id}")
     # The other criteria's scores typed on a Chinese keyboard (８５．５) are read, not refused.
     form = {**score_form(case, "８５．５"), f"score:{first.id}": "150", f"comment:{first.id}": "很" * 3000}

@@ -8,12 +8,26 @@ from datetime import timedelta
 from html import unescape
 
 from fastapi import FastAPI
-from portal_helpers import case_form, login, portal_app, staff
+from portal_helpers import (
+    PDF,
+    case_form,
+    client_of,
+    edit_target,
+    login,
+    portal_app,
+    register,
+    save_profile,
+    staff,
+    start_application,
+    stored,
+)
 from review_helpers import (
+    ReviewedCase,
     assign,
     declare,
     expert_client,
     field_errors,
+    pass_to_experts,
     score,
     score_form,
     to_expert_review,
@@ -81,7 +95,7 @@ def test_the_expert_reads_the_file_scores_with_comments_and_is_locked(portal_app
         and "资格判断记录" in page
         and "<input" not in page.split("</h1>")[1].split("评分")[0]
     )
-    for criterion in case.portal.rubric.criteria:
+    for criterion in case.rubric.criteria:
         assert criterion.label.zh in page and criterion.guidance is not None and criterion.guidance.zh in page
     assert "90–100 优秀" in page
     link = page.split('href="/expert/' + str(case.application_id) + "/attachments/")[1].split('"')[0]
@@ -412,7 +426,7 @@ def test_the_task_list_says_who_applied_by_when_and_what_is_owed(portal_app: Fas
     name, _ = assign(case)
     idle, _ = assign(case)  # never declares: the panel decides without them
     expert = expert_client(case, name)
-    due = case.portal.calendar.add_working_days(case.portal.today(), case.portal.rubric.response_working_days)
+    due = case.portal.calendar.add_working_days(case.portal.today(), case.rubric.response_working_days)
     row = _task_row(expert.get("/expert").text, case.application_id)
     assert "广州任务清单科技有限公司" in row and f"{due.year}年{due.month}月{due.day}日" in row
     assert "待签署声明" in row and "逾期" not in row
@@ -441,7 +455,7 @@ def test_the_task_list_says_who_applied_by_when_and_what_is_owed(portal_app: Fas
         row = _task_row(idle_client.get("/expert").text, case.application_id)
         assert "逾期未评分" in row and "待签署声明" in row
         case.portal.today_override = saved
-        for _ in range(case.portal.rubric.min_scores - 1):  # the rest of the quorum scores
+        for _ in range(case.rubric.min_scores - 1):  # the rest of the quorum scores
             other = expert_client(case, assign(case)[0])
             declare(other, case.application_id)
             assert score(other, case).status_code == 303
@@ -454,3 +468,85 @@ def test_the_task_list_says_who_applied_by_when_and_what_is_owed(portal_app: Fas
         assert "Scoring closed" in row and "Late" not in row
     finally:
         case.portal.today_override = saved
+
+
+ST_SME = "qualification.st_sme"
+
+
+def _st_sme_in_expert_review(app: FastAPI) -> ReviewedCase:
+    """An S&T SME evaluation applied for through its form and passed on to the experts, over HTTP."""
+    portal = app.state.portal
+    enterprise = client_of(app)
+    _, code = register(enterprise)
+    save_profile(enterprise)
+    application_id = start_application(enterprise, ST_SME)
+    action, token = edit_target(enterprise, application_id)
+    answers = {
+        "enterprise_name": "广州测试人工智能有限公司",
+        "uscc": code,
+        "contact_person": "王工",
+        "contact_phone": "13800000000",
+        "employees": "120",
+        "st_staff": "30",
+        "revenue": "50000000",
+        "total_assets": "80000000",
+        "rd_expense": "4000000",
+        "total_cost": "40000000",
+        "ip_class1": "2",
+        "ip_class2": "5",
+        "not_restricted": "true",
+    }
+    files = [("attachment:financial_statements", ("报表.pdf", PDF, "application/pdf"))]
+    response = enterprise.post(
+        action, data={**answers, "csrf_token": token, "action": "submit"}, files=files, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text[-3000:]
+    district, bureau = client_of(app), client_of(app)
+    login(district, staff(portal, "reviewer", district="haizhu"))
+    bureau_name = staff(portal, "reviewer", bureau="gzsti")
+    login(bureau, bureau_name)
+    pass_to_experts(portal, application_id, {"district": district, "bureau": bureau})
+    return ReviewedCase(app, application_id, enterprise, bureau, bureau_name, district)
+
+
+def test_the_expert_on_an_st_sme_case_sees_and_is_scored_on_its_rubric(portal_app: FastAPI) -> None:
+    """The score sheet, its check and the panel follow the case's measure: the S&T SME evaluation's
+    indicators and pass mark of 60, never the project rubric (技术先进性 …)."""
+    case = _st_sme_in_expert_review(portal_app)
+    project = to_expert_review(portal_app)
+    names = [assign(case)[0] for _ in range(case.rubric.min_scores)]
+    expert = expert_client(case, names[0])
+    declare(expert, case.application_id)
+    page = expert.get(f"/expert/{case.application_id}").text
+    for criterion in ("科技人员", "研发投入", "科技成果"):
+        assert f"<legend>{criterion} <span" in page, criterion
+    assert "科技型中小企业评价专家评审评分表" in page and "达到 60 分为通过" in page
+    assert "技术先进性" not in page and "应用场景与示范效应" not in page
+    expert.cookies.set("lang", "en")
+    english = expert.get(f"/expert/{case.application_id}").text
+    assert "Expert scoring rubric for the S&amp;T SME evaluation" in english and "R&amp;D spending" in english
+    assert "Technological advancement" not in english
+    expert.cookies.set("lang", "zh")
+    # The project case's sheet is posted to the S&T SME case: its boxes are missing, so it is refused.
+    version, token = case_form(expert, f"/expert/{case.application_id}")
+    refused = expert.post(
+        f"/expert/{case.application_id}/score",
+        data={"csrf_token": token, "expected_version": str(version), **score_form(project, "85")},
+    )
+    assert refused.status_code == 422 and "score:st_staff" in refused.text
+    # 65 on each indicator: below the project rubric's 70, above the S&T SME evaluation's 60.
+    for n, name in enumerate(names):
+        client = expert if n == 0 else expert_client(case, name)
+        if n:
+            declare(client, case.application_id)
+        assert score(client, case, "65").status_code == 303
+    panel = case.bureau.get(f"/review/{case.application_id}").text
+    assert "科技人员" in panel and "×50" in panel and "技术先进性" not in panel
+    row = stored(portal_app, case.application_id)
+    assert case.portal.workflows[row.workflow].state(row.state).kind == "notice"
+    # The project case next to it keeps the project rubric.
+    name, _ = assign(project)
+    other = expert_client(project, name)
+    declare(other, project.application_id)
+    sheet = other.get(f"/expert/{project.application_id}").text
+    assert "技术先进性" in sheet and "达到 70 分为通过" in sheet and "科技人员" not in sheet

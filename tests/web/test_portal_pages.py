@@ -33,6 +33,7 @@ from sqlmodel import select
 from portal.db.tables import Application, AuditEvent, EnterpriseProfile
 from portal.services.case_files import audit_trail
 from portal.services.enterprises import actor_for_username
+from tests.support.rubrics import case_rubric
 
 __all__ = ["portal_app"]
 
@@ -299,7 +300,7 @@ def test_expert_declares_before_scoring_and_admin_manages_users(portal_app: Fast
     )
     assert declared.status_code == 303
     version, token = case_form(expert, f"/expert/{application_id}")
-    scores = {f"score:{c.id}": "85" for c in portal.rubric.criteria}
+    scores = {f"score:{c.id}": "85" for c in case_rubric(portal, application_id).criteria}
     scored = expert.post(
         f"/expert/{application_id}/score",
         data={"csrf_token": token, "expected_version": str(version), **scores},

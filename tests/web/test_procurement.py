@@ -39,6 +39,7 @@ from portal.services import sla
 from portal.services.enterprises import actor_for_username
 from portal.settings import Settings
 from portal.web.app import create_app
+from tests.support.rubrics import case_rubric
 
 
 @pytest.fixture(
@@ -154,7 +155,7 @@ class Staff:
             )
             assert declared.status_code == 303
             version, token = case_form(expert, f"/expert/{application_id}")
-            scores = {f"score:{c.id}": "85" for c in portal.rubric.criteria}
+            scores = {f"score:{c.id}": "85" for c in case_rubric(portal, application_id).criteria}
             scored = expert.post(
                 f"/expert/{application_id}/score",
                 data={"csrf_token": token, "expected_version": str(version), **scores},

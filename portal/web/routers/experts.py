@@ -90,7 +90,7 @@ def _page(
     allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
     declared = expert_service.DECLARE_EVENT not in allowed
     sheet = expert_service.my_score(portal, actor, application_id) if declared else None
-    rubric = portal.rubric
+    rubric = portal.rubric_for(application.measure_id)
     parties = case_parties(portal, actor, application_id)
     context: dict[str, Any] = {
         "actor": actor,
@@ -210,8 +210,11 @@ async def score(
     errors: dict[str, str] = {}
     scores: dict[str, Decimal] = {}
     comments: dict[str, str] = {}
-    top = portal.rubric.scale_max
-    for criterion in portal.rubric.criteria:
+    # The case's measure chooses the rubric; an unseen case is not found here, as on the page.
+    application = await run_in_threadpool(get_application_for, portal, actor, application_id)
+    rubric = portal.rubric_for(application.measure_id)
+    top = rubric.scale_max
+    for criterion in rubric.criteria:
         raw = str(form.get(f"score:{criterion.id}", "")).strip()
         note = str(form.get(f"comment:{criterion.id}", "")).strip()
         values[f"score:{criterion.id}"], values[f"comment:{criterion.id}"] = raw, note
