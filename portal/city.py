@@ -16,6 +16,9 @@ from portal.rules.errors import RuleFileError
 from portal.rules.pack import PACK_FILE
 from portal.rules.yaml_loader import load_yaml
 
+DEFAULT_RUBRIC = "default"
+"""The rubric (workflows/rubrics/default.yaml) of a pack.yaml without `scoring`, as every pack had one."""
+
 _TOP_KEYS = {
     "site",
     "identity",
@@ -157,7 +160,7 @@ def load_city(pack_dir: Path) -> City:
     path = pack_dir / PACK_FILE
     raw = load_yaml(path)
     reader = _Reader(path)
-    data = reader.mapping(raw, "", _TOP_KEYS, required=_TOP_KEYS - {"fact_groups"})
+    data = reader.mapping(raw, "", _TOP_KEYS, required=_TOP_KEYS - {"fact_groups", "scoring"})
     site_keys = {"name", "short", "issuer", "lead", "mark"}
     site = reader.mapping(data["site"], "site", site_keys, required=site_keys)
     banking = reader.mapping(
@@ -175,7 +178,10 @@ def load_city(pack_dir: Path) -> City:
         {"workflow", "verified"},
         required={"workflow", "verified"},
     )
-    scoring = reader.mapping(data["scoring"], "scoring", {"rubric"}, required={"rubric"})
+    # Optional: a pack written before measures chose rubrics scores every case on rubrics/default.yaml.
+    scoring = reader.mapping(
+        data.get("scoring", {"rubric": DEFAULT_RUBRIC}), "scoring", {"rubric"}, required={"rubric"}
+    )
     value_labels = {
         fact: {
             value: reader.text(text, f"value_labels.{fact}.{value}")

@@ -73,6 +73,18 @@ def test_a_measure_gets_the_rubric_its_rule_names_else_the_default(tmp_path: Pat
     assert _portal(tmp_path, pack).rubric_for("subsidy.compute_voucher").id == "st_sme"
 
 
+def test_a_pack_written_before_rubrics_were_chosen_scores_on_its_default_rubric(tmp_path: Path) -> None:
+    """`scoring` is an addition to pack.yaml: a pack without it runs as before, every measure whose
+    rule names no rubric scored on rubrics/default.yaml."""
+    text = (REPO / "pack.yaml").read_text(encoding="utf-8")
+    scoring = text[text.index("# 专家评审") :]
+    assert scoring.rstrip().endswith("rubric: default")
+    pack = _pack(tmp_path, {"pack.yaml": (scoring, "")})
+    portal = _portal(tmp_path, pack)
+    assert portal.rubric_for("subsidy.compute_voucher").id == "default"
+    assert portal.rubric_for("qualification.st_sme").id == "st_sme"
+
+
 @pytest.mark.parametrize(
     ("edits", "file", "field"),
     [
