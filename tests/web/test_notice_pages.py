@@ -27,6 +27,14 @@ def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
     return match.group(1)
 
 
+def _lodge(app: FastAPI, application_id: int, name: str, reasons: str) -> None:
+    """A member of the public lodges an objection to the case's notice through its form."""
+    public = client_of(app)
+    path = f"/notices/{application_id}"
+    data = {"csrf_token": _token(public, path), "name": name, "contact": "020-5678", "reasons": reasons}
+    assert public.post(f"{path}/objection", data=data, follow_redirects=False).status_code == 303
+
+
 def test_anyone_reads_the_notice_and_lodges_an_objection_that_holds_the_case(portal_app: FastAPI) -> None:
     case = to_public_notice(portal_app, name="广州公示测试科技有限公司")
     public = client_of(portal_app)
@@ -129,19 +137,7 @@ def test_the_case_page_says_how_to_decide_an_objection_only_while_it_can_be_deci
     portal_app: FastAPI,
 ) -> None:
     case = to_public_notice(portal_app)
-    public = client_of(portal_app)
-    path = f"/notices/{case.application_id}"
-    lodged = public.post(
-        f"{path}/objection",
-        data={
-            "csrf_token": _token(public, path),
-            "name": "李四",
-            "contact": "020-5678",
-            "reasons": "项目未建成",
-        },
-        follow_redirects=False,
-    )
-    assert lodged.status_code == 303
+    _lodge(portal_app, case.application_id, "李四", "项目未建成")
     review = f"/review/{case.application_id}"
     pending = case.bureau.get(review).text
     assert ZH("objections.decide_help") in pending and "异议已于" not in pending
@@ -249,19 +245,7 @@ def test_the_enterprise_is_told_its_notice_is_held_by_an_objection(portal_app: F
     case = to_public_notice(portal_app)
     own = f"/applications/{case.application_id}"
     assert "（届时：公示期满无异议）" in unescape(case.enterprise.get(own).text)
-    public = client_of(portal_app)
-    path = f"/notices/{case.application_id}"
-    lodged = public.post(
-        f"{path}/objection",
-        data={
-            "csrf_token": _token(public, path),
-            "name": "钱七",
-            "contact": "020-9999",
-            "reasons": "产值虚报",
-        },
-        follow_redirects=False,
-    )
-    assert lodged.status_code == 303
+    _lodge(portal_app, case.application_id, "钱七", "产值虚报")
     today = case.portal.today()
     page = unescape(case.enterprise.get(own).text)
     due = page.split("办理时限")[1].split("</dd>")[0]
