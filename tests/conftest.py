@@ -195,3 +195,11 @@ def session(migrated_engine: Engine) -> Iterator[Session]:
     """A session on the migrated database; the test commits what it wants kept."""
     with Session(migrated_engine, expire_on_commit=False) as db_session:
         yield db_session
+
+
+@pytest.fixture(scope="session")
+def demo_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data, seeded once per test process; `tests.support.page_checks.demo_app` copies it."""
+    from tests.support.page_checks import seed_demo_once  # the web app: too heavy for `make check`
+
+    return seed_demo_once(tmp_path_factory.mktemp("demo-seed"))

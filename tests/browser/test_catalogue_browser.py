@@ -7,6 +7,7 @@ to artifacts/screenshots/catalogue/.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -22,8 +23,8 @@ MEASURE = "subsidy.algorithm_filing"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
-    app = demo_app(tmp_path_factory.mktemp("catalogue"), "catalogue-browser-secret")
+def server(tmp_path_factory: pytest.TempPathFactory, demo_seed: Path) -> Iterator[tuple[str, FastAPI]]:
+    app = demo_app(demo_seed, tmp_path_factory.mktemp("catalogue"), "catalogue-browser-secret")
     with TestClient(app), serving(app) as base:
         yield base, app
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -46,8 +47,8 @@ def _stage(html: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
-    app = demo_app(tmp_path_factory.mktemp("every-page"), "every-page-browser-secret")
+def server(tmp_path_factory: pytest.TempPathFactory, demo_seed: Path) -> Iterator[tuple[str, FastAPI]]:
+    app = demo_app(demo_seed, tmp_path_factory.mktemp("every-page"), "every-page-browser-secret")
     with TestClient(app), serving(app) as base:
         yield base, app
     app.state.engine.dispose()

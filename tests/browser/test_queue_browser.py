@@ -5,38 +5,23 @@ At 390 px every row is a card (`.stack-table`) and nothing scrolls sideways.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
-from portal.db import migrations
-from portal.demo.seed import DEMO_PASSWORD, seed_demo
-from portal.settings import Settings
-from portal.web.app import create_app
-from tests.browser.conftest import axe_violations, screenshot
+from portal.demo.seed import DEMO_PASSWORD
+from tests.browser.conftest import axe_violations, screenshot, serving
+from tests.support.page_checks import demo_app
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("queue")
-    url = f"sqlite:///{root / 'portal.db'}"
-    migrations.upgrade(url)
-    app = create_app(Settings(database_url=url, data_dir=root / "data", secret_key="queue-browser-secret"))
-    seed_demo(app.state.portal)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{uv.servers[0].sockets[0].getsockname()[1]}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+def demo_server(tmp_path_factory: pytest.TempPathFactory, demo_seed: Path) -> Iterator[str]:
+    app = demo_app(demo_seed, tmp_path_factory.mktemp("queue"), "queue-browser-secret")
+    with serving(app) as base:
+        yield base
+    app.state.engine.dispose()
 
 
 def signed_in(browser: Browser, base: str, username: str, width: int) -> Page:

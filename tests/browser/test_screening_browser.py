@@ -14,14 +14,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from portal.db import migrations
-from portal.demo.seed import seed_demo
 from portal.services import screening_runs
 from portal.services.enterprises import actor_for_username
-from portal.settings import Settings
-from portal.web.app import create_app
 from tests.browser.conftest import axe_violations, screenshot, serving
 from tests.browser.test_queue_browser import no_sideways_scroll, signed_in
+from tests.support.page_checks import demo_app
 
 FACTS = json.loads(
     (Path(__file__).resolve().parents[2] / "portal" / "demo" / "enterprise.json").read_text("utf-8")
@@ -30,14 +27,11 @@ MEASURE_ZH = "科技型中小企业评价入库"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    root = tmp_path_factory.mktemp("screening")
-    url = f"sqlite:///{root / 'portal.db'}"
-    migrations.upgrade(url)
-    app = create_app(Settings(database_url=url, data_dir=root / "data", secret_key="screening-browser"))
-    seed_demo(app.state.portal)
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_seed: Path) -> Iterator[tuple[str, object]]:
+    app = demo_app(demo_seed, tmp_path_factory.mktemp("screening"), "screening-browser")
     with serving(app) as base:
         yield base, app.state.portal
+    app.state.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ site, no downloads), at most a few pages per URL shape, so a crawl stays small a
 from __future__ import annotations
 
 import re
+import shutil
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -83,16 +84,34 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 FULL_WIDTH_IN_ENGLISH = re.compile(r"[A-Za-z)]\s?[（）：、，；]|[（）：、，；]\s?[A-Za-z(]")
 
 
-def demo_app(root: Path, secret_key: str) -> FastAPI:
-    """The app on a fresh SQLite file under `root`, seeded with the demo data; sign-ins unlimited."""
-    url = f"sqlite:///{root / 'portal.db'}"
-    migrations.upgrade(url)
-    settings = Settings(
-        database_url=url, data_dir=root / "data", secret_key=secret_key, login_ip_rate_limit_per_minute=10_000
+def _demo_settings(root: Path, secret_key: str) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{root / 'portal.db'}",
+        data_dir=root / "data",
+        secret_key=secret_key,
+        login_ip_rate_limit_per_minute=10_000,
     )
-    app = create_app(settings)
+
+
+def seed_demo_once(root: Path) -> Path:
+    """The demo data seeded into a fresh SQLite file and data directory under `root`.
+
+    Seeding plays every case through the services and renders its letters (several seconds of
+    CPU), so a test process seeds once (the `demo_seed` fixture) and each app gets a copy.
+    """
+    migrations.upgrade(f"sqlite:///{root / 'portal.db'}")
+    app = create_app(_demo_settings(root, "demo-seed-secret"))
     seed_demo(app.state.portal)
-    return app
+    app.state.engine.dispose()  # the last connection's close checkpoints the WAL into the file
+    return root
+
+
+def demo_app(seeded: Path, root: Path, secret_key: str) -> FastAPI:
+    """The app on a copy, under `root`, of the demo data `seed_demo_once` wrote; sign-ins unlimited."""
+    for part in seeded.glob("portal.db*"):
+        shutil.copyfile(part, root / part.name)
+    shutil.copytree(seeded / "data", root / "data")
+    return create_app(_demo_settings(root, secret_key))
 
 
 class _Text(HTMLParser):

@@ -7,6 +7,7 @@ crawl reads the HTML over HTTP, so it runs without Chromium.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,8 +32,8 @@ MAX_PAGES = 60  # per role and language
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Portal]]:
-    app = demo_app(tmp_path_factory.mktemp("codes"), "codes-test-key")
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_seed: Path) -> Iterator[tuple[TestClient, Portal]]:
+    app = demo_app(demo_seed, tmp_path_factory.mktemp("codes"), "codes-test-key")
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, app.state.portal
     app.state.engine.dispose()

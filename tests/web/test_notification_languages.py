@@ -88,8 +88,8 @@ def test_every_message_the_services_send_is_in_both_languages() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Portal]]:
-    app = demo_app(tmp_path_factory.mktemp("notes"), "notes-test-key")
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_seed: Path) -> Iterator[tuple[TestClient, Portal]]:
+    app = demo_app(demo_seed, tmp_path_factory.mktemp("notes"), "notes-test-key")
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, app.state.portal
     app.state.engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -20,8 +21,8 @@ _HREF = re.compile(r'<a href="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    app = demo_app(tmp_path_factory.mktemp("menu"), "one-menu-test-key")
+def app(tmp_path_factory: pytest.TempPathFactory, demo_seed: Path) -> Iterator[FastAPI]:
+    app = demo_app(demo_seed, tmp_path_factory.mktemp("menu"), "one-menu-test-key")
     with TestClient(app):
         yield app
 
