@@ -9,7 +9,7 @@ file is read with the pack's one YAML loader (exact numbers, no duplicate keys, 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from portal.rules.errors import RuleFileError
@@ -57,6 +57,10 @@ class Choice:
     name: Text | None = None
     """What the pack calls the list (its `label:`), e.g. the action plan's name for its tracks;
     None: pages use their generic word."""
+    units: Mapping[str, Text] = field(default_factory=dict)
+    """Jurisdictions only (`units:`): the unit that handles a district's cases at its district
+    stage, by district, so a case page names a bureau as the city's stages do; a district
+    without one is named by its label."""
 
     @property
     def inside(self) -> tuple[str, ...]:
@@ -68,6 +72,11 @@ class Choice:
             return ""
         text = self.labels.get(value)
         return text.get(lang) if text is not None else value
+
+    def unit(self, value: str | None, lang: str) -> str:
+        """The unit that handles `value`'s cases, or the value's label when the pack names none."""
+        found = self.units.get(value or "")
+        return found.get(lang) if found is not None else self.label(value, lang)
 
     def options(self, lang: str) -> list[tuple[str, str]]:
         return [(value, self.label(value, lang)) for value in self.offered]
@@ -202,7 +211,7 @@ def load_city(pack_dir: Path) -> City:
             reader.fact_group(item, f"fact_groups[{index}]")
             for index, item in enumerate(reader.items(data.get("fact_groups", []), "fact_groups"))
         ),
-        jurisdictions=reader.choice(data["jurisdictions"], "jurisdictions", value_labels),
+        jurisdictions=reader.choice(data["jurisdictions"], "jurisdictions", value_labels, with_units=True),
         tracks=reader.choice(data["tracks"], "tracks", value_labels),
         banking=Banking(
             products={
@@ -271,8 +280,16 @@ class _Reader:
             raise self.fail(where, "must be a list")
         return tuple(self.word(item, f"{where}[{index}]") for index, item in enumerate(value))
 
-    def choice(self, value: object, where: str, value_labels: Mapping[str, Mapping[str, Text]]) -> Choice:
-        data = self.mapping(value, where, {"fact", "offered", "outside", "label"}, required={"fact"})
+    def choice(
+        self,
+        value: object,
+        where: str,
+        value_labels: Mapping[str, Mapping[str, Text]],
+        *,
+        with_units: bool = False,
+    ) -> Choice:
+        keys = {"fact", "offered", "outside", "label"} | ({"units"} if with_units else set())
+        data = self.mapping(value, where, keys, required={"fact"})
         fact = self.word(data["fact"], f"{where}.fact")
         labels = value_labels.get(fact)
         if not labels:
@@ -287,4 +304,15 @@ class _Reader:
             if name not in labels:
                 raise self.fail(where, f"{name!r} has no label in value_labels.{fact}")
         called = self.text(data["label"], f"{where}.label") if "label" in data else None
-        return Choice(fact=fact, labels=labels, offered=offered, outside=outside, name=called)
+        units = self.mapping(data.get("units", {}), f"{where}.units", None)
+        for name in units:
+            if name not in labels or name in outside:
+                raise self.fail(f"{where}.units", f"{name!r} is not one of the {fact} values inside")
+        return Choice(
+            fact=fact,
+            labels=labels,
+            offered=offered,
+            outside=outside,
+            name=called,
+            units={name: self.text(unit, f"{where}.units.{name}") for name, unit in units.items()},
+        )

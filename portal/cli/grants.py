@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from portal.cli.bootstrap import fail, open_portal
+from portal.locales import money
 
 if TYPE_CHECKING:
     from portal.services.grants import StaleGrant
@@ -30,7 +31,8 @@ def _why(stale: StaleGrant) -> str:
 
 
 def _yuan(amount: Decimal) -> str:
-    return f"{amount:,.2f} yuan"
+    """As every English page, export and letter writes an amount (CNY 3,000,000.00)."""
+    return money(amount, "en")
 
 
 @app.command("reconcile")

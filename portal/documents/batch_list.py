@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from portal.documents.capitals import rmb_capital
 from portal.documents.templating import document_environment
+from portal.locales import long_date, money
 
 if TYPE_CHECKING:
     from weasyprint import CSS
@@ -65,7 +66,12 @@ def render_batch_list_html(data: BatchList) -> str:
     return (
         document_environment()
         .get_template("batch_list.html.j2")
-        .render(data=data, money=lambda a: format(a, ",.2f"), capital=rmb_capital(data.total))
+        .render(
+            data=data,
+            money=lambda amount: money(amount, data.lang),
+            printed_on=long_date(data.printed_on, data.lang),
+            capital=rmb_capital(data.total),
+        )
     )
 
 

@@ -79,7 +79,9 @@ _ZH: Final[Wording] = {
     "outcome.eligible": "符合条件",
     "outcome.ineligible": "不符合条件",
     "outcome.undetermined": "尚待补充材料",
-    "rule_hash": "规则版本哈希（SHA-256）",
+    "rule_hash": "规则版本校验码",
+    "rule_hash_note": "用于核对审核本案所依据的政策规则版本：在“文书核验”页面输入上列核验码，"
+    "页面所列规则版本校验码应与此一致。",
     "code": "核验码",
     "verify_url": "核验网址",
     "no_trace": "（无逐项审核记录）",
@@ -156,7 +158,9 @@ _EN: Final[Wording] = {
     "outcome.eligible": "eligible",
     "outcome.ineligible": "not eligible",
     "outcome.undetermined": "undetermined",
-    "rule_hash": "Rule version hash (SHA-256)",
+    "rule_hash": "Rule version check code",
+    "rule_hash_note": "Shows which version of the policy rules decided this case: enter the verification "
+    'code above on the "Verify a decision letter" page, which shows the same rule version check code.',
     "code": "Verification code",
     "verify_url": "Verify at",
     "no_trace": "(no per-criterion record)",

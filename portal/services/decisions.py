@@ -73,6 +73,9 @@ class LetterInfo:
     granted_amount: Decimal | None
     record_seq: int | None
     record_hash: str | None
+    # The rule version that decided the case, as the letter's appendix prints its check code.
+    rule_hash: str
+    rule_in_force_from: date
     issued_on: date
     sha256: str
     superseded: bool
@@ -634,6 +637,8 @@ def verify_code(portal: Portal, code: str) -> LetterInfo:
             granted_amount=record.granted_amount if record else None,
             record_seq=record.seq if record else None,
             record_hash=record.hash if record else None,
+            rule_hash=decision.rule_hash or rule.rule_hash,
+            rule_in_force_from=rule.effective_from,
             issued_on=portal.clock.local_date(letter.issued_at),
             sha256=letter.sha256,
             superseded=newer is not None,

@@ -61,10 +61,11 @@ def unit_label(pack: Pack, unit: str | None, lang: str) -> str:
 def responsible_label(
     workflow: Workflow, application: Application, pack: Pack, city: City, t: Translator
 ) -> str:
-    """Who has the case now, named concretely: 海珠区 reviewers, the lead bureau by name, you."""
+    """Who has the case now, named concretely: the district's handling unit (the pack's
+    `jurisdictions.units`, else the district), the lead bureau by name, you."""
     party = workflow.state(application.state).responsible
     if party == "district":
-        return district_label(city, application.district, t.lang)
+        return city.jurisdictions.unit(application.district, t.lang)
     if party == "bureau":
         return unit_label(pack, application.lead_unit, t.lang)
     return t(f"party.{party}" if party else "party.none")
@@ -165,7 +166,9 @@ def history_rows(
     """
     titles = {section.id: section.title.get(lang) for section in form.sections} if form is not None else {}
     returns = iter(reopened)
+    # An event may be labelled per stage it leaves (a discarded draft, a withdrawn application).
     events = {edge.event: edge.label for edge in workflow.transitions}
+    edges = {(edge.event, edge.source): edge.label for edge in workflow.transitions}
     # The enterprise is shown the reasons of staff decisions against it (returns, refusals).
     against = {
         edge.event
@@ -183,7 +186,9 @@ def history_rows(
             {
                 "at": clock.in_words(item.at, lang),
                 "event": item.event,
-                "event_label": label(events[item.event], lang) if item.event in events else item.event,
+                "event_label": label(edges.get((item.event, item.from_state), events[item.event]), lang)
+                if item.event in events
+                else item.event,
                 "from_label": label(workflow.state(item.from_state).label, lang),
                 "to_label": label(workflow.state(item.to_state).label, lang),
                 "comment": item.comment,

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
-from portal.documents.batch_list import BatchList, BatchListLine, render_batch_list
+from portal.documents.batch_list import BatchList, BatchListLine, render_batch_list, render_batch_list_html
+from portal.locales import money
 
 KEYS = ("payee", "uscc", "account", "bank", "amount", "reference", "measure", "unit", "printed_on", "no",
         "total", "capital", "prepared_by", "checked_by", "approved_by")  # fmt: skip
@@ -34,3 +35,17 @@ def test_the_list_prints_each_line_and_the_total_in_capitals() -> None:
     fonts = [f.get_object() for f in page["/Resources"]["/Font"].values()]
     descriptors = [f["/DescendantFonts"][0].get_object()["/FontDescriptor"] for f in fonts]
     assert all(any(k.startswith("/FontFile") for k in d) for d in descriptors)  # the CJK face is embedded
+
+
+def test_amounts_and_the_date_read_as_on_every_page() -> None:
+    """The finance office compares the list with the case pages: the same ¥/CNY amounts and long dates."""
+    lines = (_line("甲公司", "200000.00"), _line("乙公司", "16409.02"))
+    for lang, amount, total, day in (
+        ("zh", "¥200,000.00", "¥216,409.02", "2026年11月27日"),
+        ("en", "CNY 200,000.00", "CNY 216,409.02", "November 27, 2026"),
+    ):
+        data = BatchList(lang, "拨付清单", "海珠区科工商信局", date(2026, 11, 27), lines, LABELS)
+        html = render_batch_list_html(data)
+        assert html.count(amount) == 1 and html.count(total) == 1, lang
+        assert money(Decimal("216409.02"), lang) == total
+        assert day in html and "2026-11-27" not in html, lang

@@ -378,3 +378,16 @@ def test_a_numbered_heading_goes_over_with_its_one_line_text() -> None:
     )
     [page] = [p for p in page_texts(render_letter(letter)) if "二、说明：" in p]
     assert "二、说明：资金已拨付。" in page
+
+
+def test_the_rule_hash_is_named_and_explained_for_a_clerk(approval_pdf: bytes) -> None:
+    """A clerk reads what the long code is for and where to check it, not a hash algorithm's name."""
+    _, appendix = page_texts(approval_pdf)
+    flat = appendix.replace("\n", "")
+    assert "规则版本校验码" in flat and "用于核对审核本案所依据的政策规则版本" in flat and "文书核验" in flat
+    assert "哈希" not in flat and "SHA-256" not in flat
+    english = "".join(
+        all_text(render_letter(replace(APPROVAL, lang="en"))).split()
+    )  # the text layer drops spaces
+    assert "Ruleversioncheckcode" in english and "whichversionofthepolicyrulesdecided" in english
+    assert "hash" not in english.lower() and "SHA-256" not in english

@@ -240,3 +240,21 @@ def test_the_page_shows_the_chain_record_not_the_editable_decision_row(
         assert outcome in page and ("不予通过" not in page and "Rejected" not in page)
         assert entry in page and record.hash in page and f'data-record="{record.seq}"' in page
         assert "rejected" not in page and "approved" not in page, "no internal codes on the page"
+
+
+def test_the_verify_page_shows_the_rule_version_the_letter_names(
+    world: LettersWorld, client: TestClient
+) -> None:
+    """The letter's appendix sends a clerk here to check its rule version check code: the page shows it."""
+    with world.portal.reading() as session:
+        decision = session.get(Decision, world.case.letter.decision_id)
+        assert decision is not None and decision.rule_hash
+        rule_hash = decision.rule_hash
+    code = world.case.letter.verification_code
+    page = client.get(f"/verify/{code}").text
+    assert "规则版本校验码" in page and f'<code class="digest" data-rule-hash>{rule_hash}</code>' in page
+    assert "起施行的版本" in page
+    client.cookies.set("lang", "en")
+    english = client.get(f"/verify/{code}").text
+    assert "Rule version check code" in english and "The version in force from" in english
+    assert rule_hash in english

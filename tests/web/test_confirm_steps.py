@@ -17,8 +17,11 @@ from portal_helpers import (
     fire,
     login,
     portal_app,
+    register,
+    save_profile,
     scenario_answers,
     staff,
+    start_application,
     stored,
 )
 
@@ -84,6 +87,37 @@ def test_withdraw_asks_first_then_says_what_it_did(portal_app: FastAPI, lang: st
     page = html.unescape(client.get(done.headers["location"]).text)
     assert 'class="alert alert-success flash"' in page
     assert t("flash.moved", action=action, stage=stage) in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "discard", "withdraw"),
+    [("zh", "放弃草稿", "撤回申报"), ("en", "Discard the draft", "Withdraw the application")],
+)
+def test_a_draft_is_discarded_not_withdrawn(
+    portal_app: FastAPI, lang: str, discard: str, withdraw: str
+) -> None:
+    """A draft never reached anyone: its button, question, flash and history say 放弃草稿, the
+    pack's label of `withdraw` from the draft stage, and never 撤回申报."""
+    client = client_of(portal_app)
+    register(client)
+    save_profile(client)
+    application_id = start_application(client)
+    client.cookies.set("lang", lang)
+    path = f"/applications/{application_id}"
+    page = html.unescape(client.get(path).text)
+    assert re.search(r'type="submit">' + re.escape(discard) + "</button>", page)
+    assert withdraw not in page
+    version, token = case_form(client, path)
+    data = {"csrf_token": token, "expected_version": str(version)}
+    asked = html.unescape(client.post(f"{path}/withdraw", data=data, follow_redirects=False).text)
+    t = Translator(lang)
+    assert t("confirm_step.title", action=discard) in asked and withdraw not in asked
+    done = client.post(f"{path}/withdraw", data={**data, "confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303 and state_of(portal_app, application_id) == "withdrawn"
+    after = html.unescape(client.get(path).text)
+    stage = getattr(portal_app.state.portal.workflows["municipal"].state("withdrawn").label, lang)
+    assert t("flash.moved", action=discard, stage=stage) in after
+    assert withdraw not in after and after.count(discard) >= 2  # the flash and the history row
 
 
 def test_reject_asks_first_and_going_back_keeps_the_comment(portal_app: FastAPI) -> None:

@@ -221,6 +221,25 @@ def test_stale_version_gets_the_conflict_page(portal_app: FastAPI) -> None:
     assert stored(portal_app, application_id).state == "district_review"
 
 
+def test_the_district_stage_names_the_district_bureau(portal_app: FastAPI) -> None:
+    """办理单位 of a case at its district stage names the district's bureau, as a bureau stage
+    names the city's, in both languages (not the bare district, 海珠区)."""
+    client, application_id = enterprise_with_case(portal_app)
+    assert stored(portal_app, application_id).district == "haizhu"
+    handled = re.compile(r"<dt>(?:办理单位|Handled by)</dt><dd>([^<]*)</dd>")
+    zh = handled.search(client.get(f"/applications/{application_id}").text)
+    assert zh is not None and zh.group(1) == "广州市海珠区科技工业商务和信息化局"
+    client.cookies.set("lang", "en")
+    en = handled.search(client.get(f"/applications/{application_id}").text)
+    assert en is not None
+    assert (
+        en.group(1)
+        == "Haizhu District Bureau of Science, Technology, Industry, Commerce and Information Technology"
+    )
+    listed = client.get("/applications").text
+    assert "Haizhu District Bureau of Science" in listed
+
+
 def test_withdraw_before_approval(portal_app: FastAPI) -> None:
     client, application_id = enterprise_with_case(portal_app)
     version, token = case_form(client, f"/applications/{application_id}")

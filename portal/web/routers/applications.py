@@ -44,6 +44,7 @@ from portal.web.case_views import (
     drawn_trace,
     fact_labels,
     history_rows,
+    label,
     reasons,
     trace_lines,
 )
@@ -124,7 +125,7 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         reopened_per_return(portal, actor, application_id),
         portal.forms.get(application.measure_id),
     )
-    allowed = {e.name for e in app_service.allowed_events(portal, actor, application_id)}
+    allowed = {e.name: e for e in app_service.allowed_events(portal, actor, application_id)}
     current, earlier = current_and_earlier_reasons(history)
     row = case_row(portal, application, t)
     held_since = notices.held_by_objection(portal, actor, application_id)
@@ -138,7 +139,8 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
         "reasons": current,
         "earlier_reasons": earlier,
         "editable": editable(portal, application),
-        "can_withdraw": WITHDRAW in allowed,
+        # The pack's words for withdrawing from this stage (a draft is discarded, not withdrawn).
+        "withdraw_label": label(allowed[WITHDRAW].label, lang) if WITHDRAW in allowed else None,
         "needs_confirmation": auto_grant.is_awaiting(portal, application),
         "letters": decisions.letters_for(portal, actor, application_id),
         "granted": grants.decided_grant(portal, actor, application_id),

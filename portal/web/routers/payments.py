@@ -34,7 +34,17 @@ router = APIRouter(include_in_schema=False)
 posts = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False)
 PDF_TYPE = "application/pdf"
 _FILE_COLUMNS = ("payee", "uscc", "account", "bank", "amount", "reference", "measure")
-_PDF_LABELS = ("unit", "printed_on", "no", "total", "capital", "prepared_by", "checked_by", "approved_by")
+_PDF_LABELS = (
+    "amount",
+    "unit",
+    "printed_on",
+    "no",
+    "total",
+    "capital",
+    "prepared_by",
+    "checked_by",
+    "approved_by",
+)
 
 
 def _unit(portal: Portal, code: str, lang: str) -> str:
