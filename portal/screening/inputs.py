@@ -36,7 +36,7 @@ from portal.text_rules import SINGLE_LINE_BAD, escaped
 ROW_ID = "row_id"
 ROW_NUMBER = "row"
 """The 1-based input row number (data rows, the CSV header not counted)."""
-EXAMPLE_ROW_ID = "#示例 example"
+EXAMPLE_ROW_ID = "#example"
 """The `row_id` of the template's example row: a row carrying exactly this is never read as data."""
 
 CHUNK_ROWS = 100_000
