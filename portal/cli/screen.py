@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from datetime import date
 from decimal import Decimal
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from portal.cli.bootstrap import fail, load_rules, open_portal, parse_day, settings, today
@@ -179,7 +180,7 @@ def screen(
             finally:
                 if writer is not None:
                     writer.close()
-        _print_summary(counts, rows, len(rejects), out)
+        _print_summary(counts, rows, rejects, out)
         if portal is not None and notify:
             from portal.services.screening import notify_eligible
 
@@ -201,10 +202,16 @@ def _queue_outbox() -> None:
         typer.echo(f"warning: e-mail outbox not queued now ({exc}); its next run sends them", err=True)
 
 
-def _print_summary(counts: dict[str, dict[str, int]], total: int, rejected: int, out: Path) -> None:
+REJECTS_PRINTED = 5
+
+
+def _print_summary(
+    counts: dict[str, dict[str, int]], total: int, rejects: Sequence[Reject], out: Path
+) -> None:
     from portal.screening.outputs import rejects_path
     from portal.screening.run import OUTCOMES
 
+    rejected = len(rejects)
     table = Table(title=f"{total} input rows, {rejected} rejected → {out}")
     table.add_column("measure")
     for outcome in OUTCOMES:
@@ -213,7 +220,13 @@ def _print_summary(counts: dict[str, dict[str, int]], total: int, rejected: int,
         table.add_row(measure, *(str(by_outcome.get(o, 0)) for o in OUTCOMES))
     Console().print(table)
     if rejected:
-        console.print(f"[yellow]{rejected} rejected row(s) listed in {rejects_path(out)}[/]")
+        # Numbered as a spreadsheet shows the file (its `line`), the row a clerk looks up.
+        for reject in rejects[:REJECTS_PRINTED]:
+            console.print(f"[yellow]row {reject.line}:[/] {escape(reject.reason)}", highlight=False)
+        console.print(
+            f"[yellow]{rejected} rejected row(s) listed in {rejects_path(out)}; rows are numbered as a "
+            "spreadsheet shows the file (the header is row 1), its column `line`[/]"
+        )
 
 
 def impact(

@@ -152,18 +152,43 @@ def _join(order: list[str], masks: dict[str, Mask], n: int) -> pa.Array:
     return pc.utf8_rtrim(pc.binary_join_element_wise(*parts, ""), ";")
 
 
+ANY_KEY = "any:"
+"""How `reason_counts` keys a failed "any one of" group: this, then its leaves' ids joined by ';'."""
+
+
+def any_groups(criteria: Node) -> dict[str, AnyOf]:
+    """The outermost "any one of" groups not under a `not`, by their `reason_counts` key.
+
+    A leaf of such a group is reported failed only where the whole group failed (`_relevant`),
+    so a row naming one of its leaves failed every alternative, not each of them as a must.
+    """
+    found: dict[str, AnyOf] = {}
+
+    def walk(node: Node) -> None:
+        if isinstance(node, AnyOf):
+            found[ANY_KEY + ";".join(leaf.id for leaf in leaves(node))] = node
+        elif isinstance(node, AllOf):
+            for child in node.children:
+                walk(child)
+
+    walk(criteria)
+    return found
+
+
 def reason_counts(
-    failed: pa.Array | pa.ChunkedArray, unknown: pa.Array | pa.ChunkedArray
+    failed: pa.Array | pa.ChunkedArray, unknown: pa.Array | pa.ChunkedArray, criteria: Node
 ) -> dict[str, dict[str, int]]:
-    """{"failed": leaf id → rows whose `failed` names it, "unknown": the same for `unknown`}.
+    """{"failed": reason → rows whose `failed` names it, "unknown": leaf id → the same for `unknown`}.
 
     A row's `failed` names leaves exactly when it is ineligible and its `unknown` exactly when it
     is undetermined (a leaf is reported only where the root shares its verdict), so these are the
     ineligible and the undetermined rows each criterion explains, with no outcome column read.
-    The dictionary's indices are counted (once, when both columns share them, as
-    `explaining_ids` makes them), then each of its few texts split once: no text is read per row.
-    A row naming two leaves counts for both.
+    A failed reason is a leaf id, or one "any one of" group (`any_groups`' key) for all of its
+    alternatives, counted once per row. The dictionary's indices are counted (once, when both
+    columns share them, as `explaining_ids` makes them), then each of its few texts split once:
+    no text is read per row. A row naming two reasons counts for both.
     """
+    group_of = {leaf.id: key for key, group in any_groups(criteria).items() for leaf in leaves(group)}
     coded = {"failed": _dictionary(failed), "unknown": _dictionary(unknown)}
     shared = coded["failed"].indices.equals(coded["unknown"].indices)
     tally: list[dict[str, int]] | None = None
@@ -172,11 +197,12 @@ def reason_counts(
         if tally is None or not shared:
             tally = pc.value_counts(ids.indices).to_pylist()
         texts = ids.dictionary.to_pylist()
+        grouped = group_of if kind == "failed" else {}
         rows = found[kind] = {}
         for item in tally:
-            for leaf_id in (texts[item["values"]] or "").split(";"):
-                if leaf_id:
-                    rows[leaf_id] = rows.get(leaf_id, 0) + item["counts"]
+            named = (texts[item["values"]] or "").split(";")
+            for reason in dict.fromkeys(grouped.get(leaf_id, leaf_id) for leaf_id in named if leaf_id):
+                rows[reason] = rows.get(reason, 0) + item["counts"]
     return found
 
 

@@ -19,8 +19,9 @@ import json
 import struct
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import pyarrow as pa
@@ -35,6 +36,8 @@ from portal.text_rules import SINGLE_LINE_BAD, escaped
 ROW_ID = "row_id"
 ROW_NUMBER = "row"
 """The 1-based input row number (data rows, the CSV header not counted)."""
+EXAMPLE_ROW_ID = "#example"
+"""The `row_id` of the template's example row: a row carrying exactly this is never read as data."""
 
 CHUNK_ROWS = 100_000
 # What one piece may hold across all measures (rows × measures): OUT rows, verdicts and the ids
@@ -82,10 +85,16 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Reject:
-    """An input row left out of the run, with every reason it does not read (1-based data row)."""
+    """An input row left out of the run, with every reason it does not read.
+
+    `row` is the 1-based data row (published in the rejects file since its first version); `line`
+    is the row as the file shows it, what a clerk looks up: a CSV's or JSON Lines file's line
+    (a CSV's header is line 1, empty lines count), a Parquet or in-memory row under a header (row + 1).
+    """
 
     row: int
     reason: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,8 @@ def read_input(
     headers = _headers(path)
     _headers_by_fact(headers, columns, default_entity, str(path))  # unknown or doubled columns fail
     wanted = _wanted(headers, columns, default_entity, keep)
-    return _from_text(_read(path, wanted), _kept(columns, keep), default_entity, str(path))
+    data = _from_text(_read(path, wanted), _kept(columns, keep), default_entity, str(path))
+    return _FileLines(path).renumber(data)
 
 
 def read_table(
@@ -199,12 +209,58 @@ def read_chunks(
     wanted = _wanted(headers, columns, default_entity, keep)
     kept = _kept(columns, keep)
     first = 1
+    lines = _FileLines(path)
     try:
         for raw in _pieces(path, wanted, rows, csv_block):
-            yield _from_text(raw, kept, default_entity, str(path), first)
+            yield lines.renumber(_from_text(raw, kept, default_entity, str(path), first))
             first += raw.num_rows
     except (pa.ArrowInvalid, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read: {exc}") from exc
+    finally:
+        lines.close()
+
+
+class _FileLines:
+    """Data row → the line of a CSV or JSON Lines file, looked up for rejected rows only.
+
+    Both readers skip empty lines, so a row count is off by each one above the row (and by the
+    CSV's header). The file is read forward once, across a run's pieces, and only as far as the
+    last rejected row: a run that rejects nothing never reads it. A Parquet file has no lines:
+    its rejects keep row + 1, the row a spreadsheet shows under the header.
+    """
+
+    def __init__(self, path: Path) -> None:
+        suffix = path.suffix.lower()
+        self._csv = suffix == ".csv"
+        self._path = path if suffix in (".csv", ".jsonl", ".ndjson") else None
+        self._file: BinaryIO | None = None
+        self._row = 0
+        self._line = 0
+
+    def renumber(self, data: ScreeningInput) -> ScreeningInput:
+        if self._path is None or not data.rejects:
+            return data
+        return replace(data, rejects=[replace(r, line=self._line_of(r.row)) for r in data.rejects])
+
+    def _line_of(self, row: int) -> int:
+        if self._file is None:
+            assert self._path is not None
+            self._file = self._path.open("rb")
+            if self._csv:
+                self._file.readline()
+                self._line = 1
+        while self._row < row:
+            raw = self._file.readline()
+            if not raw:  # not reached: the readers found this row in the file
+                return row + (1 if self._csv else 0)
+            self._line += 1
+            if (raw.rstrip(b"\r\n") if self._csv else raw.strip()) != b"":
+                self._row += 1
+        return self._line
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 def check_columns(path: Path, columns: Sequence[FactSpec], default_entity: str = "enterprise") -> None:
@@ -270,6 +326,11 @@ def _from_text(
     # Counted in Arrow: a Python range of a piece's row numbers cost more than validating it.
     numbers = pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), raw.num_rows), start=first_row - 1)
     table = raw.append_column(ROW_NUMBER, numbers)
+    # The template's example row is dropped, after numbering: the rows below keep their numbers.
+    if has_row_id and pa.types.is_string(table.schema.field(ROW_ID).type):
+        example = pc.fill_null(pc.equal(table.column(ROW_ID), EXAMPLE_ROW_ID), False)
+        if pc.any(example).as_py():
+            table = table.filter(pc.invert(example))
     facts, rejects = _validate(table, columns, present, has_row_id)
     return ScreeningInput(facts=facts, rejects=rejects, has_row_id=has_row_id, total_rows=raw.num_rows)
 
@@ -344,13 +405,13 @@ def _read_jsonl(path: Path) -> pa.Table:
     records: list[dict[str, str | None]] = []
     names: dict[str, None] = {}
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             # Numbers keep their JSON text: parsing them through float would change money.
             obj = json.loads(line, parse_float=str, parse_int=str)
             if not isinstance(obj, dict):
-                raise InputError(f"{path}: line {len(records) + 1} is not a JSON object")
+                raise InputError(f"{path}: line {number} is not a JSON object")
             records.append({k: _json_text(v) for k, v in obj.items()})
             names.update(dict.fromkeys(obj))
     schema = pa.schema([(n, pa.string()) for n in names])
@@ -638,7 +699,7 @@ def _validate(
     numbers = table.column(ROW_NUMBER).filter(bad_rows).to_pylist()
     # A reason quotes the value it refuses: a control or bidi character in it is shown escaped.
     rejects = [
-        Reject(row=int(r), reason=escaped(str(m)))
+        Reject(row=int(r), reason=escaped(str(m)), line=int(r) + 1)
         for r, m in zip(numbers, reasons.filter(bad_rows).to_pylist(), strict=True)
     ]
     return (facts.filter(valid) if rejects else facts).cast(schema), rejects  # copy only to drop

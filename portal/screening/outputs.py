@@ -92,16 +92,22 @@ class OutWriter:
         self._writer.close()
 
 
-def write_rejects(rejects: Sequence[Reject], path: Path) -> None:
-    """Always written, empty when nothing was rejected, so a stale file never outlives its run."""
-    table = pa.table(
+def rejects_table(rejects: Sequence[Reject]) -> pa.Table:
+    """The rejects as published: `row` and `reason` as ever, then `line` (added: the row as the
+    file shows it, which a clerk looks up; `Reject`)."""
+    return pa.table(
         {
             "row": pa.array([r.row for r in rejects], pa.int64()),
             "reason": pa.array([r.reason for r in rejects], pa.string()),
+            "line": pa.array([r.line for r in rejects], pa.int64()),
         }
     )
+
+
+def write_rejects(rejects: Sequence[Reject], path: Path) -> None:
+    """Always written, empty when nothing was rejected, so a stale file never outlives its run."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        pacsv.write_csv(table, path)
+        pacsv.write_csv(rejects_table(rejects), path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot be written: {exc}") from exc

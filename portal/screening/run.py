@@ -40,8 +40,9 @@ class ScreeningResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     """measure → outcome → number of rows."""
     reasons: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
-    """measure → {"failed": leaf id → ineligible rows it explains, "unknown": leaf id →
-    undetermined rows it explains}: which criteria keep most rows out (`reason_counts`)."""
+    """measure → {"failed": leaf id (or "any one of" group) → ineligible rows it explains,
+    "unknown": leaf id → undetermined rows it explains}: which criteria keep most rows out
+    (`reason_counts`)."""
 
     @cached_property
     def table(self) -> pa.Table:
@@ -84,7 +85,7 @@ def screen(
         tally = pc.value_counts(results.column(OUTCOME)).to_pylist()
         counts[item.rule.id] = {o: 0 for o in OUTCOMES} | {t["values"]: t["counts"] for t in tally}
         if count_reasons:
-            reasons[item.rule.id] = reason_counts(columns["failed"], columns["unknown"])
+            reasons[item.rule.id] = reason_counts(columns["failed"], columns["unknown"], item.rule.criteria)
         progress(item.rule.id)
     schema = output_schema(data.has_row_id, benefit_names)
     encoded = encoded_schema(schema)

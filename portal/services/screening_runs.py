@@ -45,6 +45,7 @@ from portal.screening.inputs import (
     read_chunks,
     read_records,
 )
+from portal.screening.outputs import rejects_table
 from portal.screening.run import ScreeningResult, facts_read, output_schema
 from portal.screening.run import screen as run_screen
 from portal.services.context import Portal
@@ -321,7 +322,11 @@ def rejects_of(portal: Portal, actor: Actor, run_id: int, limit: int | None = RE
     table = pq.read_table(io.BytesIO(portal.blobs.read(run.rejects_sha256)))
     if limit is not None:
         table = table.slice(0, limit)
-    return [Reject(row=r, reason=m) for r, m in zip(*table.to_pydict().values(), strict=True)]
+    rows = table.column("row").to_pylist()
+    # A run stored before lines were kept: the row under the header, as a file without empty lines shows it.
+    lines = table.column("line").to_pylist() if "line" in table.column_names else [r + 1 for r in rows]
+    reasons = table.column("reason").to_pylist()
+    return [Reject(row=r, reason=m, line=n) for r, m, n in zip(rows, reasons, lines, strict=True)]
 
 
 def waiting_runs(portal: Portal) -> list[int]:
@@ -521,12 +526,7 @@ def _finish(portal: Portal, run: ScreeningRun, attempt: int, rules: Sequence[Rul
     else:
         benefits = sorted({name for rule in rules for name in rule.benefit})
         hits = output_schema(False, benefits).empty_table()
-    rejects = pa.table(
-        {
-            "row": pa.array([r.row for r in tally.rejects], pa.int64()),
-            "reason": pa.array([r.reason for r in tally.rejects], pa.string()),
-        }
-    )
+    rejects = rejects_table(tally.rejects)
     blobs = {hashlib.sha256(b).hexdigest(): b for b in (_parquet(hits), _parquet(rejects))}
     hits_digest, rejects_digest = blobs
     created: list[str] = []

@@ -13,17 +13,24 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.rules import Pack, Rule
+from portal.rules.criteria import leaves
+from portal.screening.explain import any_groups
 from portal.web.case_views import fact_labels
 from portal.web.i18n import Translator
 
 
 @dataclass(frozen=True)
 class Reason:
-    """One criterion and the rows it explains; `needs` are the facts it reads (undetermined only)."""
+    """One criterion and the rows it explains; `needs` are the facts it reads (undetermined only).
+
+    For an "any one of" group none of whose alternatives was met, `alternatives` are each in
+    the criteria's words, under one label that says any one would have done.
+    """
 
     label: str
     rows: int
     needs: str = ""
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class MeasureReasons:
     title: str
     ineligible: int
     undetermined: int
+    summary: str
+    """The non-zero counts in words ("不符合 3 家"): a count of none is not said."""
     failed: list[Reason]
     unknown: list[Reason]
 
@@ -51,14 +60,18 @@ def measure_reasons(
         unknown = _reasons(pack, rule, by_kind.get("unknown", {}), t, needs=True)
         if failed or unknown:
             outcomes = counts.get(measure, {})
+            ineligible, undetermined = (
+                int(outcomes.get("ineligible", 0)),
+                int(outcomes.get("undetermined", 0)),
+            )
+            parts = [
+                t(f"screening.why.summary_{kind}", count=t.number(n))
+                for kind, n in (("ineligible", ineligible), ("undetermined", undetermined))
+                if n
+            ]
+            summary = t("screening.why.summary_sep").join(parts)
             shown.append(
-                MeasureReasons(
-                    title_of(measure),
-                    int(outcomes.get("ineligible", 0)),
-                    int(outcomes.get("undetermined", 0)),
-                    failed,
-                    unknown,
-                )
+                MeasureReasons(title_of(measure), ineligible, undetermined, summary, failed, unknown)
             )
     return sorted(shown, key=lambda m: (-(m.ineligible + m.undetermined), m.title))
 
@@ -68,11 +81,23 @@ def _reasons(
 ) -> list[Reason]:
     infos = rule.compiled.leaf_info if rule is not None and rule.compiled is not None else {}
     deps = rule.compiled.leaf_deps if rule is not None and rule.compiled is not None else {}
+    groups = any_groups(rule.criteria) if rule is not None else {}
     joiner = ", " if t.lang == "en" else "、"
-    found = []
-    for leaf_id, n in rows.items():
+
+    def words(leaf_id: str) -> str:
         info = infos.get(leaf_id)
-        label = info.message.get(t.lang) if info is not None else t("screening.why.gone")
-        facts = joiner.join(fact_labels(pack, deps.get(leaf_id, ()), t.lang)) if needs else ""
-        found.append(Reason(label, int(n), facts))
+        return info.message.get(t.lang) if info is not None else t("screening.why.gone")
+
+    found = []
+    for key, n in rows.items():
+        group = groups.get(key)
+        if group is not None:
+            alternatives = tuple(
+                t("punct.semicolon").join(words(leaf.id) for leaf in leaves(child))
+                for child in group.children
+            )
+            found.append(Reason(t("screening.why.any_none_met"), int(n), alternatives=alternatives))
+            continue
+        facts = joiner.join(fact_labels(pack, deps.get(key, ()), t.lang)) if needs else ""
+        found.append(Reason(words(key), int(n), facts))
     return sorted(found, key=lambda r: (-r.rows, r.label))

@@ -78,7 +78,9 @@ def test_screen_writes_one_row_per_enterprise_and_measure(
     assert banded["B"]["benefit.grant"] == ""  # benefits only for eligible rows
     assert len(banded["A"]["rule_hash"]) == 64
     with (tmp_path / "out.rejects.csv").open(encoding="utf-8") as fh:
-        assert list(csv.DictReader(fh)) == [{"row": "3", "reason": "revenue: negative money (-1)"}]
+        assert list(csv.DictReader(fh)) == [
+            {"row": "3", "reason": "revenue: negative money (-1)", "line": "4"}
+        ]
     assert "fixture.banded" in stdout  # the summary table
     assert "1 rejected" in stdout
 
@@ -256,5 +258,19 @@ def test_screen_rejects_file_prints_control_characters_escaped(
     text = (tmp_path / "out.rejects.csv").read_text(encoding="utf-8")
     assert "\x1b" not in text
     assert list(csv.DictReader(io.StringIO(text))) == [
-        {"row": "3", "reason": "employees: not a whole number (1\\u001b0)"}
+        {"row": "3", "reason": "employees: not a whole number (1\\u001b0)", "line": "4"}
     ]
+
+
+def test_screen_names_each_reject_by_the_row_a_spreadsheet_shows(
+    fixture_settings: None, tmp_path: Path
+) -> None:
+    """Row C is the file's fourth line (the header is the first): the message and the rejects
+    file's added `line` say 4; `row` keeps its published meaning, the third data row."""
+    out = tmp_path / "out.csv"
+    code, _, stderr = _screen(tmp_path, "--out", str(out), "--on", "2026-06-30")
+    assert code == 0, stderr
+    assert "row 4: revenue: negative money (-1)" in stderr
+    assert "row 3" not in stderr and "the header is row 1" in " ".join(stderr.split())
+    with (tmp_path / "out.rejects.csv").open(encoding="utf-8") as fh:
+        assert [(r["row"], r["line"]) for r in csv.DictReader(fh)] == [("3", "4")]

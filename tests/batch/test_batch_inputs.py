@@ -10,7 +10,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from portal.rules import Pack
-from portal.screening.inputs import InputError, ScreeningInput, read_chunks, read_input, read_table
+from portal.screening.inputs import (
+    EXAMPLE_ROW_ID,
+    InputError,
+    ScreeningInput,
+    read_chunks,
+    read_input,
+    read_table,
+)
 
 HEADER = "row_id,uscc,district,registered_on,employees,revenue,core_ip,margin\n"
 GOOD = "A1,914401040000000011,tianhe,2019-03-01,120,50000000.00,true,0.25\n"
@@ -301,3 +308,45 @@ def test_typed_columns_that_cannot_fail_stay_aligned_with_checked_ones(
     assert [r["enterprise__margin"] for r in kept] == [Decimal("0.1"), Decimal("0.3"), Decimal("0.4")]
     assert data.facts.schema.field("enterprise__employees").type == pa.int64()
     assert data.facts.schema.field("enterprise__revenue").type == pa.decimal128(38, 6)
+
+
+BAD = GOOD.replace("A1", "A2").replace("50000000.00", "-5")
+
+
+def test_a_reject_carries_the_line_the_file_shows_it_on(fixture_pack: Pack, tmp_path: Path) -> None:
+    """A clerk looks a reject up by the row a spreadsheet shows: the CSV's header is line 1 and an
+    empty line between rows still counts. The published `row` keeps counting data rows."""
+    path = tmp_path / "in.csv"
+    path.write_text(HEADER + GOOD + "\n" + BAD + GOOD.replace("A1", "A3") + "\n\n" + BAD, encoding="utf-8")
+    data = _read(fixture_pack, path)
+    assert [(r.row, r.line) for r in data.rejects] == [(2, 4), (4, 8)]
+    # Read in pieces, the file's lines are counted across them.
+    pieces = list(read_chunks(path, fixture_pack.facts.supplied(), csv_block=len(HEADER + GOOD) + 8))
+    assert len(pieces) > 1
+    assert [(r.row, r.line) for p in pieces for r in p.rejects] == [(2, 4), (4, 8)]
+
+
+def test_jsonl_and_parquet_rejects_are_numbered_as_their_files_show_them(
+    fixture_pack: Pack, tmp_path: Path
+) -> None:
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text('{"employees": 1}\n\n{"employees": -4}\n', encoding="utf-8")
+    assert [(r.row, r.line) for r in _read(fixture_pack, jsonl).rejects] == [(2, 3)]  # no header
+    parquet = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"employees": pa.array([1, -4], pa.int64())}), parquet)
+    assert [(r.row, r.line) for r in _read(fixture_pack, parquet).rejects] == [(2, 3)]  # under a header
+
+
+def test_the_templates_example_row_is_never_read_as_data(fixture_pack: Pack, tmp_path: Path) -> None:
+    """The row whose row_id is the template's marker is skipped (even with values that would be
+    refused); the rows below keep the numbers and lines the file shows."""
+    path = tmp_path / "in.csv"
+    example = BAD.replace("A2", EXAMPLE_ROW_ID)
+    path.write_text(HEADER + example + GOOD + BAD, encoding="utf-8")
+    data = _read(fixture_pack, path)
+    assert data.facts.column("row_id").to_pylist() == ["A1"]
+    assert data.facts.column("row").to_pylist() == [2]
+    assert [(r.row, r.line) for r in data.rejects] == [(3, 4)]
+    # Only that exact text marks it: a row id that merely starts alike is a row like any other.
+    path.write_text(HEADER + GOOD.replace("A1", EXAMPLE_ROW_ID + "1"), encoding="utf-8")
+    assert _read(fixture_pack, path).facts.num_rows == 1

@@ -2,9 +2,9 @@
 
 import pyarrow as pa
 
-from portal.rules.criteria import AllOf, Leaf
+from portal.rules.criteria import AllOf, AnyOf, Leaf
 from portal.rules.formula import Bool, FactRef
-from portal.screening.explain import explaining_ids, reason_counts
+from portal.screening.explain import ANY_KEY, any_groups, explaining_ids, reason_counts
 
 
 def _leaf(i: int) -> Leaf:
@@ -34,5 +34,22 @@ def test_reason_counts_count_each_criterion_once_per_row_naming_it() -> None:
         failed, unknown = explaining_ids(AllOf(tuple(_leaf(i) for i in range(count)), 1), verdicts)
         assert isinstance(failed, pa.DictionaryArray) == (count == 3)
         want = {"failed": {"c0": 2, "c1": 1, "c2": 1}, "unknown": {"c1": 1}}
-        assert reason_counts(failed, unknown) == want
-        assert reason_counts(failed, pa.chunked_array([unknown[:2], unknown[2:]])) == want
+        criteria = AllOf(tuple(_leaf(i) for i in range(count)), 1)
+        assert reason_counts(failed, unknown, criteria) == want
+        assert reason_counts(failed, pa.chunked_array([unknown[:2], unknown[2:]]), criteria) == want
+
+
+def test_a_failed_any_one_of_group_counts_once_as_one_reason() -> None:
+    """A row that met none of an "any one of" group's alternatives fails the group, not each of
+    them: it counts once under the group's key, which names its leaves; a row that met one of
+    them, or could not be judged on one, does not count for it."""
+    group = AnyOf((_leaf(1), AllOf((_leaf(2), _leaf(3)), 1)), 1)
+    criteria = AllOf((_leaf(0), group), 1)
+    rows = [{1: False, 2: False}, {0: False, 1: False, 3: False}, {1: False}, {1: None, 2: False}, {0: False}]
+    verdicts = {f"c{i}": pa.array([row.get(i, True) for row in rows], pa.bool_()) for i in range(4)}
+    failed, unknown = explaining_ids(criteria, verdicts)
+    assert list(any_groups(criteria)) == [ANY_KEY + "c1;c2;c3"]
+    assert reason_counts(failed, unknown, criteria) == {
+        "failed": {ANY_KEY + "c1;c2;c3": 2, "c0": 2},
+        "unknown": {"c1": 1},
+    }

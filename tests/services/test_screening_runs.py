@@ -7,6 +7,7 @@ the real database on SQLite and PostgreSQL; the job body is called as the runner
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -99,6 +100,7 @@ def test_a_run_goes_queued_running_succeeded_with_counts_and_progress(
     assert set(hits.column("measure").to_pylist()) == {MEASURE}
     [reject] = screening_runs.rejects_of(portal, admin, run.id)
     assert reject.row == 4 and "\x07" not in reject.reason and "\\u0007" in reject.reason
+    assert reject.line == 5  # the CSV's fifth line: its header is the first
     with portal.reading() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.subject_type == "screening_run")).all()
     assert [e.event for e in events] == ["screening_run_started"]
@@ -331,3 +333,25 @@ def test_an_empty_register_with_notify_succeeds_and_tells_nobody(
         assert done is not None and (done.status, done.rows_total, done.notified) == ("succeeded", 0, 0)
     finally:
         portal.engine.dispose()
+
+
+def test_a_run_stored_before_lines_were_kept_numbers_its_rejects_under_the_header(
+    portal: Portal, world: World
+) -> None:
+    """Its rejects blob has `row` and `reason` only: each reads as the row under a header."""
+    admin = world.actors["admin"]
+    run = start_run(portal, admin, upload=csv_upload(3, bad_rows=[2]), measures=[MEASURE], notify=False)
+    assert run.id is not None
+    execute_run(portal, run.id)
+    buffer = io.BytesIO()
+    pq.write_table(
+        pa.table({"row": pa.array([2], pa.int64()), "reason": ["employees: not a whole number"]}), buffer
+    )
+    digest = hashlib.sha256(buffer.getvalue()).hexdigest()
+    with portal.transaction() as session:
+        portal.blobs.put(session, digest, buffer.getvalue())
+        stored = session.get(ScreeningRun, run.id)
+        assert stored is not None
+        stored.rejects_sha256 = digest
+    [reject] = screening_runs.rejects_of(portal, admin, run.id)
+    assert (reject.row, reject.line) == (2, 3)

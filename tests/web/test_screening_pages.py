@@ -121,6 +121,7 @@ def test_an_upload_runs_and_its_page_shows_progress_results_and_rejects(portal_a
     assert MEASURE_ZH in page.text and MEASURE not in page.text
     # The rejected row: the fact's label, the problem in words, the value with its BEL escaped.
     assert "职工总数：不是整数（18\\u00070）" in page.text and "\x07" not in page.text
+    assert "第 1 行为列名" in page.text and ">第 3 行</td>" in page.text
     assert "employees" not in page.text
     assert "register.csv" in page.text
 
@@ -130,7 +131,8 @@ def test_an_upload_runs_and_its_page_shows_progress_results_and_rejects(portal_a
     assert rows[0] == ["行标识", "统一社会信用代码", "企业名称", "政策", "政策版本", "测算结果"]
     assert [(r[0], r[3]) for r in rows[1:]] == [("R1", MEASURE_ZH), ("R3", MEASURE_ZH)]
     rejects = client.get(f"{location}/rejects.csv").content.decode("utf-8-sig")
-    assert rejects.splitlines() == ["行号,原因", "2,职工总数：不是整数（18\\u00070）"]
+    # Numbered as a spreadsheet shows the upload: its second data row is the file's third line.
+    assert rejects.splitlines() == ["行号,原因", "第 3 行,职工总数：不是整数（18\\u00070）"]
 
     client.cookies.set("lang", "en")
     english = client.get(f"{location}/hits.csv").content.decode("utf-8-sig")
@@ -138,6 +140,10 @@ def test_an_upload_runs_and_its_page_shows_progress_results_and_rejects(portal_a
     page = client.get(location).text
     assert "Screening run #" in page and "Finished" in page and "已完成" not in page
     assert "Total staff: not a whole number (18\\u00070)" in page
+    assert "row 1 is the header" in page and ">Row 3</td>" in page
+    assert (
+        client.get(f"{location}/rejects.csv").content.decode("utf-8-sig").splitlines()[1].startswith("Row 3,")
+    )
     listing = client.get("/screening").text
     assert f'href="/screening/{run_id}"' in listing and "3 of 3 rows done" in listing
 
@@ -328,17 +334,33 @@ def test_the_form_links_the_columns_and_a_filled_template_runs_clean(portal_app:
     template = client.get("/screening/template.csv")
     assert template.headers["content-type"].startswith("text/csv")
     assert template.content.startswith("\ufeff".encode())
-    header = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
+    header, example = list(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
     assert header[:2] == ["row_id", "uscc"] and "employees" in header and "name" not in header
+    # One example row, marked in its row_id: a valid value in every column, as the page says.
+    assert example[0] == "#example" and len(example) == len(header)
+    shown = dict(zip(header, example, strict=True))
+    assert shown["employees"] == "10" and shown["revenue"] == "1500000.00"
+    assert shown["registered_on"] == "2024-03-01" and shown["hightech_certified"] == "true"
+    assert "#example" in page and "不会被读取" in page and "never reads it" in english
+    assert "不会被读取" in client.get("/screening").text
     # Filled in as a clerk would, in the template's own column order: every row reads, none is refused.
     facts = {k: _text(v) for k, v in FACTS["enterprise"].items()}
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
+    writer.writerow(example)  # kept, as a clerk may: never read as an enterprise
     writer.writerow(["R1", *(facts.get(name, "") for name in header[1:])])
     started = _start(client, upload=("template.csv", "\ufeff".encode() + buffer.getvalue().encode()))
-    run_id = int(started.headers["location"].rsplit("/", 1)[1])  # type: ignore[attr-defined]
-    state = _finish(portal_app, client, run_id)
+    location = started.headers["location"]  # type: ignore[attr-defined]
+    state = _finish(portal_app, client, int(location.rsplit("/", 1)[1]))
+    assert state["status"] == "succeeded" and state["rows_rejected"] == 0
+    hits = list(csv.reader(io.StringIO(client.get(f"{location}/hits.csv").content.decode("utf-8-sig"))))
+    assert [row[0] for row in hits[1:]] == ["R1"]
+    # Its values all read: the same row under an ordinary row_id is screened, nothing refused.
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([header, ["X1", *example[1:]]])
+    started = _start(client, upload=("example.csv", buffer.getvalue().encode()))
+    state = _finish(portal_app, client, int(started.headers["location"].rsplit("/", 1)[1]))  # type: ignore[attr-defined]
     assert state["status"] == "succeeded" and state["rows_done"] == 1 and state["rows_rejected"] == 0
 
 
@@ -381,7 +403,7 @@ def test_the_run_page_says_which_criteria_kept_enterprises_out(portal_app: FastA
     client.cookies.set("lang", "en")
     why = _visible(client.get(location).text, "run-reasons-title")
     assert why.startswith("Why not eligible ") and "One enterprise can fail several criteria" in why
-    assert "2 not eligible, 1 need more facts" in why
+    assert "2 not eligible, 1 needing more facts" in why
     assert "Criteria not met Criterion Enterprises No more than 500 staff 2 Annual sales of no" in why
     assert "Information it needs Enterprises No more than 500 staff Total staff 1 " in why
     assert not [code for code in codes if re.search(rf"\b{re.escape(code)}\b", why)]
@@ -401,3 +423,45 @@ def test_a_run_stored_before_reasons_were_counted_shows_none(portal_app: FastAPI
     page = client.get(location)
     assert page.status_code == 200 and "筛查结果" in page.text
     assert "不符合的原因" not in page.text and 'id="run-reasons-title"' not in page.text
+
+
+def test_an_any_one_of_group_is_one_reason_and_no_count_of_none_is_said(portal_app: FastAPI) -> None:
+    """Two rows: one eligible, one that meets none of the measure's "any one of" ways in (no
+    certificate, award, institute or standard, and no S&T staff). The page shows the group once,
+    with its alternatives in the criteria's words beneath; and with no undetermined row, the
+    measure's line says how many are not eligible and nothing about "0 needing more facts"."""
+    facts = {k: _text(v) for k, v in FACTS["enterprise"].items() if k != "name"}
+    none_met = {"hightech_certified": "false", "provincial_rd_institution": "false", "st_staff": "0"}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row_id", *facts])
+    writer.writerow(["R1", *facts.values()])
+    writer.writerow(["R2", *(none_met.get(k, v) for k, v in facts.items())])
+    client = _admin(portal_app)
+    started = _start(client, upload=("any.csv", buffer.getvalue().encode()))
+    location = started.headers["location"]  # type: ignore[attr-defined]
+    assert _finish(portal_app, client, int(location.rsplit("/", 1)[1]))["status"] == "succeeded"
+    rule = portal_app.state.portal.pack.select(MEASURE, portal_app.state.portal.today())
+    codes = [leaf.id for leaf in leaves(rule.criteria)]
+
+    why = _visible(client.get(location).text, "run-reasons-title")
+    assert f"{MEASURE_ZH} 不符合 1 家 未满足的条件" in why and "0 家" not in why
+    assert (
+        "以下条件均不满足（满足其一即可）： 持有有效期内高新技术企业资格证书，可直接确认入库 "
+        "近五年获得国家级科技奖励并在获奖单位中排名前三，可直接确认入库 "
+        "拥有经认定的省部级以上研发机构，可直接确认入库 "
+        "近五年主导制定过国际标准、国家标准或行业标准，可直接确认入库 "
+        "科技人员指标得分不得为0分（科技人员占比不低于10%）；"
+        "科技人员、研发投入、科技成果三项指标综合评价得分不低于60分 1 "
+    ) in why
+    assert why.count("持有有效期内高新技术企业资格证书") == 1
+    assert not [code for code in codes if re.search(rf"\b{re.escape(code)}\b", why)]
+
+    client.cookies.set("lang", "en")
+    why = _visible(client.get(location).text, "run-reasons-title")
+    assert "1 not eligible Criteria not met" in why and "0 needing" not in why
+    assert (
+        "None of these was met (any one suffices): A valid high-tech certificate qualifies directly " in why
+    )
+    assert "The S&amp;T staff score must not be zero (a share of at least 10%); The combined score" in why
+    assert "A valid high-tech" in why and why.count("A valid high-tech certificate") == 1

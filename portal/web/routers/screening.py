@@ -23,13 +23,13 @@ from portal.db.tables import ScreeningRun
 from portal.jobs.dispatch import run_screening
 from portal.rules import Rule
 from portal.rules.display import format_threshold
-from portal.screening.inputs import ROW_ID, column_name
+from portal.screening.inputs import EXAMPLE_ROW_ID, ROW_ID, column_name
 from portal.services import screening_runs
 from portal.services.context import Portal
 from portal.services.errors import ValidationFailed
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
-from portal.web.screening_columns import column_rows
+from portal.web.screening_columns import column_rows, example_row
 from portal.web.screening_criteria import measure_reasons
 from portal.web.screening_reasons import reworded
 from portal.web.security import body_within, require_csrf
@@ -128,6 +128,7 @@ def _list_page(
         "values": values or {"source": "file", "measures": []},
         "errors": errors or {},
         "max_mb": screening_runs.MAX_UPLOAD_BYTES // (1024 * 1024),
+        "example_marker": EXAMPLE_ROW_ID,
     }
     return render(request, "portal/screening_runs.html", context, status_code=status_code)
 
@@ -189,17 +190,18 @@ def file_columns(request: Request, actor: Viewer) -> HTMLResponse:
     portal = portal_of(request)
     specs = screening_runs.input_columns(portal, portal.today())
     rows = column_rows(portal.pack.facts, specs, Translator(request_lang(request)))
-    return render(request, "portal/screening_columns.html", {"actor": actor, "columns": rows})
+    context = {"actor": actor, "columns": rows, "example_marker": EXAMPLE_ROW_ID}
+    return render(request, "portal/screening_columns.html", context)
 
 
 @router.get("/screening/template.csv")
 def file_template(request: Request, actor: Viewer) -> Response:
-    """A CSV with the header row a screening file needs (an optional row_id first), to fill in."""
+    """A CSV with the header row a screening file needs (an optional row_id first), to fill in, and
+    one example row that the upload skips (its row_id says so)."""
     portal = portal_of(request)
     specs = screening_runs.input_columns(portal, portal.today())
-    return attachment(
-        csv_bytes([[ROW_ID, *(column_name(s) for s in specs)]]), CSV_TYPE, "screening-template.csv"
-    )
+    lines = [[ROW_ID, *(column_name(s) for s in specs)], example_row(specs)]
+    return attachment(csv_bytes(lines), CSV_TYPE, "screening-template.csv")
 
 
 @router.get("/screening/{run_id}.json")
@@ -226,7 +228,7 @@ def run_page(request: Request, actor: Viewer, run_id: PathId) -> HTMLResponse:
     run, starter = screening_runs.run_with_starter(portal, actor, run_id)
     finished = run.status in screening_runs.FINISHED
     rejects = [
-        {"row": r.row, "reason": reworded(r.reason, portal.pack.facts, t)}
+        {"row": t("screening.row_n", n=r.line), "reason": reworded(r.reason, portal.pack.facts, t)}
         for r in (screening_runs.rejects_of(portal, actor, run_id) if finished else [])
     ]
     error = None
@@ -320,5 +322,5 @@ def rejects_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
     t = Translator(request_lang(request))
     rejects = screening_runs.rejects_of(portal, actor, run_id, limit=None)
     lines: list[Sequence[str | int | None]] = [[t("screening.csv.row"), t("screening.csv.reason")]]
-    lines += [[r.row, reworded(r.reason, portal.pack.facts, t)] for r in rejects]
+    lines += [[t("screening.row_n", n=r.line), reworded(r.reason, portal.pack.facts, t)] for r in rejects]
     return attachment(csv_bytes(lines), CSV_TYPE, f"screening-{run_id}-rejects.csv")
