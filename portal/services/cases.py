@@ -361,7 +361,7 @@ def advance(
             "at": portal.now(),
         },
     )
-    _settle_objections(session, portal, application, actor, event, comment)
+    _settle_objections(session, portal, application, actor, event, comment, target)
     letter: Letter | None = None
     if target != source and entered.issues_letter is not None:
         letter = record_decision(
@@ -448,9 +448,16 @@ def _loaded(session: Session, application: Case) -> Application:
 
 
 def _settle_objections(
-    session: Session, portal: Portal, application: Case, actor: Actor, event: str, comment: str | None
+    session: Session,
+    portal: Portal,
+    application: Case,
+    actor: Actor,
+    event: str,
+    comment: str | None,
+    target: str,
 ) -> None:
-    """Deciding on a public-notice objection is part of the transition that does so."""
+    """Deciding on a public-notice objection is part of the transition that does so (`target`:
+    the state the case enters by it)."""
     sustained = OBJECTION_DECISIONS.get(event)
     if sustained is None:
         return
@@ -465,7 +472,7 @@ def _settle_objections(
         objection.decided_at = portal.now()
         objection.decision_comment = comment
         session.add(objection)
-    _tell_objection_outcome(session, application, pending, upheld=sustained, comment=comment)
+    _tell_objection_outcome(session, application, pending, upheld=sustained, comment=comment, target=target)
 
 
 def _tell_objection_outcome(
@@ -475,9 +482,11 @@ def _tell_objection_outcome(
     *,
     upheld: bool,
     comment: str | None,
+    target: str,
 ) -> None:
-    """Each objector who gave an address is e-mailed the outcome and its reasons; the enterprise
-    is told too when an objection is upheld."""
+    """Each objector who gave an address is e-mailed the outcome and its reasons. The enterprise
+    is told either way what happens to its case now (never who objected or why): an upheld
+    objection with the reviewer's reasons, a dismissed one that the case goes on from `target`."""
     for objection in decided:
         if objection.objector_email:
             notify(
@@ -504,6 +513,16 @@ def _tell_objection_outcome(
             message="note.objection_upheld",
             params={"id": application.id, "comment": comment or ""},
             dedupe_key=f"objection_upheld:{application.id}",
+        )
+    elif decided:
+        notify(
+            session,
+            kind="case_update",
+            enterprise_id=application.enterprise_id,
+            link=f"/applications/{application.id}",
+            message="note.objection_dismissed",
+            params={"id": application.id, "workflow": application.workflow, "state": target},
+            dedupe_key=f"objection_dismissed:{min(cast(int, o.id) for o in decided)}",
         )
 
 

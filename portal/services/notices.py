@@ -9,17 +9,18 @@ whom or why) and when one is upheld.
 """
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import cast
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
 from portal.db.tables import Application, Decision, Enterprise, Objection, Transition
-from portal.services.access import is_lead_unit_staff, load_visible
+from portal.services.access import is_lead_unit_staff, load_visible, visible_to
 from portal.services.case_titles import CaseTitle, case_title
 from portal.services.cases import advance, case_context, workflow_of
 from portal.services.context import Portal
@@ -56,6 +57,11 @@ class Notice:
     stage: Label
     objections: int
     title: CaseTitle | None = None
+    # An undecided objection holds it (the public is told that much, nothing of who or why).
+    held: bool = False
+    # Its last day (`closes_on`) has passed: objections are no longer taken, though it stays
+    # open while an objection holds it (or until the sweep closes it).
+    period_over: bool = False
 
 
 def _notice_states(portal: Portal) -> set[str]:
@@ -149,7 +155,10 @@ def _notices(
         if not wanted(app_id, haystack):
             continue
         opened_on = portal.clock.local_date(entered.at)
-        objections = session.exec(select(Objection.id).where(col(Objection.application_id) == app_id)).all()
+        closes_on = timer_due_on(workflow.state(entered.to_state), opened_on)
+        objections = session.exec(
+            select(Objection.sustained).where(col(Objection.application_id) == app_id)
+        ).all()
         yield Notice(
             application_id=app_id,
             measure_title=Label(zh=rule.title.zh, en=rule.title.en),
@@ -157,12 +166,19 @@ def _notices(
             granted_amount=_granted(portal, session, application),
             unit=unit_label,
             opened_on=opened_on,
-            closes_on=timer_due_on(workflow.state(entered.to_state), opened_on),
+            closes_on=closes_on,
             open=is_open,
             stage=stage.label,
             objections=len(objections),
             title=title,
+            held=is_open and any(sustained is None for sustained in objections),
+            period_over=_period_over(portal, closes_on),
         )
+
+
+def _period_over(portal: Portal, closes_on: date | None) -> bool:
+    """Whether a notice whose last day is `closes_on` takes objections no more (after that day)."""
+    return closes_on is not None and portal.today() > closes_on
 
 
 @dataclass(frozen=True)
@@ -212,8 +228,9 @@ def lodge_objection(
 ) -> Objection:
     """A member of the public objects to a case on notice; the objection holds the case.
 
-    Field problems carry codes (`required`, `too_long`, `email`, `file_too_large`) so the page
-    can say them in the reader's language. `lang` is the page's: the outcome is e-mailed in it.
+    Field problems carry codes (`required`, `too_long`, `email`, `file_too_large`, and
+    `period_over` for the form once the notice's last day has passed) so the page can say them
+    in the reader's language. `lang` is the page's: the outcome is e-mailed in it.
     """
     name, contact, email, reasons = name.strip(), contact.strip(), email.strip(), reasons.strip()
     problems = objection_problems(name=name, contact=contact, email=email, reasons=reasons, file=file)
@@ -227,6 +244,11 @@ def lodge_objection(
         _, state = workflow_of(portal, application)
         if state.kind != "notice":
             raise NotFound("notice", application_id)
+        entered = application.stage_entered_at
+        if entered is not None and _period_over(
+            portal, timer_due_on(state, portal.clock.local_date(entered))
+        ):
+            raise ValidationFailed([FieldProblem("form", "the objection period has ended", "period_over")])
         if file is not None and digest is not None:
             portal.blobs.put(session, digest, file.content)
         objection = Objection(
@@ -282,13 +304,30 @@ def held_by_objection(portal: Portal, actor: Actor, application_id: int) -> date
     who may see the case (the enterprise is told it is held, not by whom or why)."""
     with portal.reading() as session:
         load_visible(session, actor, application_id)
-        first = session.exec(
-            select(Objection.filed_at)
-            .where(col(Objection.application_id) == application_id)
-            .where(col(Objection.sustained).is_(None))
-            .order_by(col(Objection.filed_at))
-        ).first()
-        return portal.clock.local_date(first) if first is not None else None
+        return _holds(portal, session, actor, [application_id]).get(application_id)
+
+
+def held_by_objections(portal: Portal, actor: Actor, application_ids: Collection[int]) -> dict[int, date]:
+    """`held_by_objection` for a case list, in one query: of these cases the actor may see,
+    those an undecided objection holds."""
+    if not application_ids:
+        return {}
+    with portal.reading() as session:
+        return _holds(portal, session, actor, list(application_ids))
+
+
+def _holds(portal: Portal, session: Session, actor: Actor, application_ids: list[int]) -> dict[int, date]:
+    """Each of these cases the actor may see that an undecided objection holds, with the local
+    day the earliest came in."""
+    rows = session.exec(
+        select(Objection.application_id, func.min(Objection.filed_at))
+        .join(Application, col(Application.id) == Objection.application_id)
+        .where(visible_to(actor))
+        .where(col(Objection.application_id).in_(application_ids))
+        .where(col(Objection.sustained).is_(None))
+        .group_by(col(Objection.application_id))
+    ).all()
+    return {app_id: portal.clock.local_date(first) for app_id, first in rows}
 
 
 def objections_of(portal: Portal, actor: Actor, application_id: int) -> list[Objection]:

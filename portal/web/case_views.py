@@ -119,9 +119,18 @@ def stage_tone(state: StateSpec) -> str:
 
 
 def case_row(
-    portal: Portal, application: Application, t: Translator, enterprise: Enterprise | None = None
+    portal: Portal,
+    application: Application,
+    t: Translator,
+    enterprise: Enterprise | None = None,
+    *,
+    held_since: dt.date | None = None,
 ) -> CaseRow:
-    """One case as the queues and case pages list it, in the reader's language, as of today."""
+    """One case as the queues and case pages list it, in the reader's language, as of today.
+
+    `held_since` (from `notices.held_by_objection(s)`) is the day an undecided objection came in:
+    a timed stage's event waits for its decision, so the row says the case is held instead.
+    """
     workflow = portal.workflows[application.workflow]
     pack, city = portal.pack, portal.city
     state = workflow.state(application.state)
@@ -130,6 +139,8 @@ def case_row(
         timer_on = timer_due_on(state, portal.clock.local_date(application.stage_entered_at))
         edge = next((e for e in workflow.transitions_from(state.name) if e.event == state.timer.event), None)
         timer_event = label(edge.label, t.lang) if edge is not None else ""
+    if timer_on is None:
+        held_since = None  # only a timed stage waits for an objection's decision
     return CaseRow(
         id=application.id or 0,
         state=application.state,
@@ -143,8 +154,9 @@ def case_row(
         enterprise_name=enterprise.name if enterprise is not None else "",
         district_label=district_label(city, application.district, t.lang),
         version=application.version,
-        timer_on=timer_on,
+        timer_on=None if held_since is not None else timer_on,
         timer_event=timer_event,
+        held_since=held_since,
     )
 
 

@@ -11,7 +11,7 @@ from services_helpers import Driver, World, counts
 from sqlmodel import col, select
 
 from portal.db.tables import AuditEvent, Notification, Objection
-from portal.services import notices, notifications, sla
+from portal.services import cases, notices, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import NotFound, Refused, ValidationFailed
 from tests.support.page_checks import CJK
@@ -155,6 +155,41 @@ def test_an_upheld_objection_rejects_and_tells_the_enterprise(portal: Portal, wo
         ).all()
     assert any(n.message == "note.objection_upheld" and n.enterprise_id is not None for n in notes)
     assert not any(n.kind == "objection_outcome" for n in notes)  # no address given, nobody to mail
+
+
+def test_a_dismissed_objection_tells_the_enterprise_in_the_decision_s_own_transaction(
+    portal: Portal, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The enterprise hears its case goes on, never who objected or why; the note is written
+    with the decision, so a note that cannot be written leaves the objection undecided."""
+    case = Driver(portal, world).to_public_notice()
+    _object(portal, case.app_id)
+    bureau = world.actors["rev_gzdev"]
+    written = cases.notify
+
+    def inbox_down(session: object, **fields: object) -> bool:
+        if fields["message"] == "note.objection_dismissed":
+            raise RuntimeError("inbox down")
+        return written(session, **fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cases, "notify", inbox_down)
+    with pytest.raises(RuntimeError):
+        case.fire("rev_gzdev", "dismiss_objection", "经核查，研发投入数据属实")
+    [objection] = notices.objections_of(portal, bureau, case.app_id)
+    assert objection.sustained is None  # the decision went with the note
+    monkeypatch.undo()
+    case.fire("rev_gzdev", "dismiss_objection", "经核查，研发投入数据属实")
+    with portal.reading() as session:
+        [note] = session.exec(
+            select(Notification).where(col(Notification.message) == "note.objection_dismissed")
+        ).all()
+    assert note.enterprise_id == world.enterprise_ids["a"] and note.link == f"/applications/{case.app_id}"
+    title, body = notifications.note_text(portal, note, "zh")
+    assert "不成立" in title and "申报恢复办理：“公示”期满后即进入下一步" in body
+    english = " ".join(notifications.note_text(portal, note, "en"))
+    assert 'its "Public notice" period has ended it moves on' in english and not CJK.search(english)
+    for text in (body, english):  # neither the objector nor the objection
+        assert "李四" not in text and "研发投入数据存疑" not in text and "13800000000" not in text
 
 
 def test_staff_cannot_close_a_notice_before_its_window_ends(portal: Portal, world: World) -> None:

@@ -9,7 +9,7 @@ from html import unescape
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from portal_helpers import PDF, case_form, client_of, login, portal_app
+from portal_helpers import PDF, case_form, client_of, fire, login, portal_app
 from review_helpers import field_errors, sweep_after, to_public_notice
 
 from portal.db.tables import Application
@@ -28,8 +28,11 @@ def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def _lodge(app: FastAPI, application_id: int, name: str, reasons: str) -> None:
-    """A member of the public lodges an objection to the case's notice through its form."""
-    public = client_of(app)
+    """A member of the public lodges an objection to the case's notice through its form, from an
+    address of its own per case: the per-address throttle has a test of its own."""
+    public = TestClient(
+        app, raise_server_exceptions=False, client=(f"198.51.100.{application_id % 256}", 50000)
+    )
     path = f"/notices/{application_id}"
     data = {"csrf_token": _token(public, path), "name": name, "contact": "020-5678", "reasons": reasons}
     assert public.post(f"{path}/objection", data=data, follow_redirects=False).status_code == 303
@@ -274,6 +277,97 @@ def test_the_enterprise_is_told_its_notice_is_held_by_an_objection(portal_app: F
     case.enterprise.cookies.set("lang", "zh")
     decided = unescape(case.enterprise.get(own).text)  # decided: the notice runs to its day again
     assert "（届时：公示期满无异议）" in decided and 'id="objection-held"' not in decided
+
+
+def _row(listing: str, application_id: int, link: str) -> str:
+    """The table row of a case list that links to the case."""
+    [row] = [r for r in unescape(listing).split("<tr")[1:] if f'href="{link}/{application_id}"' in r]
+    return row
+
+
+def test_the_case_lists_and_the_reviewer_say_an_objection_holds_the_notice(portal_app: FastAPI) -> None:
+    """Not the notice's end day and the step that follows an undisturbed notice: the enterprise's
+    list says the case is held, the reviewer's page that an objection is open and where to decide it."""
+    case = to_public_notice(portal_app)
+    _lodge(portal_app, case.application_id, "孙八", "营收数据不实")
+    today = case.portal.today()
+    mine = _row(case.enterprise.get("/applications").text, case.application_id, "/applications")
+    assert ZH("due.held_by_objection") in mine and "公示期满无异议" not in mine and "孙八" not in mine
+    queued = _row(case.bureau.get("/review").text, case.application_id, "/review")
+    assert ZH("due.held_by_objection") in queued and "公示期满无异议" not in queued
+    review = unescape(case.bureau.get(f"/review/{case.application_id}").text)
+    due = review.split("办理时限")[1].split("</dd>")[0]
+    assert ZH("due.held_by_objection") in due and "公示期满无异议" not in due
+    held = review.split('id="objection-open"')[1].split("</section>")[0]
+    assert ZH("review.objection_open", day=ZH.date(today)) in held
+    assert (
+        f'<a href="#objections">{ZH("review.objection_decide")}</a>' in held and 'id="objections"' in review
+    )
+    case.enterprise.cookies.set("lang", "en")
+    case.bureau.cookies.set("lang", "en")
+    english = _row(case.enterprise.get("/applications").text, case.application_id, "/applications")
+    assert EN("due.held_by_objection") in english and "Close the notice without objection" not in english
+    held = unescape(case.bureau.get(f"/review/{case.application_id}").text).split('id="objection-open"')[1]
+    assert EN("review.objection_open", day=EN.date(today)) in held and EN("review.objection_decide") in held
+    case.bureau.cookies.set("lang", "zh")
+
+    assert fire(case.bureau, case.application_id, "dismiss_objection", "经核查不成立") == 303
+    decided = unescape(case.bureau.get(f"/review/{case.application_id}").text)
+    assert 'id="objection-open"' not in decided and "（届时：公示期满无异议）" in decided
+    mine = _row(case.enterprise.get("/applications").text, case.application_id, "/applications")
+    assert "(then: Close the notice without objection)" in mine
+
+
+def test_the_enterprise_hears_a_dismissed_objection_but_not_who_lodged_it(portal_app: FastAPI) -> None:
+    case = to_public_notice(portal_app)
+    _lodge(portal_app, case.application_id, "周九", "专利权属存疑")
+    assert fire(case.bureau, case.application_id, "dismiss_objection", "权属清晰") == 303
+    inbox = unescape(case.enterprise.get("/inbox").text)
+    assert ZH("note.objection_dismissed.title") in inbox and "申报恢复办理：“公示”期满后即进入下一步" in inbox
+    assert "周九" not in inbox and "专利权属存疑" not in inbox
+    case.enterprise.cookies.set("lang", "en")
+    english = unescape(case.enterprise.get("/inbox").text)
+    assert (
+        EN("note.objection_dismissed.title") in english and 'its "Public notice" period has ended' in english
+    )
+
+
+def test_a_held_notice_past_its_last_day_says_its_period_ended(portal_app: FastAPI) -> None:
+    """Past the last day, an objection holds the notice open: it says the period ended and that an
+    objection is under review (nothing of it), and takes no more objections."""
+    case = to_public_notice(portal_app, name="广州逾期公示科技有限公司")
+    _lodge(portal_app, case.application_id, "吴十", "项目已转让")
+    notice = notices.notice_of(case.portal, case.application_id)
+    assert notice.closes_on is not None and notice.held and not notice.period_over
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    token = _token(public, path)  # a form read on the last day, posted after it
+    saved = case.portal.today_override
+    case.portal.today_override = notice.closes_on + timedelta(days=1)
+    try:
+        sweep_after(case.portal, 0)  # held: the notice stays open
+        page = unescape(public.get(path).text)
+        ended = ZH("notices.period_ended", day=ZH.date(notice.closes_on))
+        assert ended in page and ZH("notices.objection_under_review") in page
+        assert "至 " + ZH.date(notice.closes_on) not in page and 'action="/notices/' not in page
+        assert "吴十" not in page and "项目已转让" not in page
+        card = _card(public.get("/notices", params={"q": "逾期公示"}).text, case.application_id)
+        assert ended in unescape(card) and ZH("notices.objection_under_review") in card
+        assert f'href="/notices/{case.application_id}#objection"' not in card
+        late = public.post(
+            f"{path}/objection",
+            data={"csrf_token": token, "name": "郑一", "contact": "020-1", "reasons": "迟到"},
+        )
+        assert late.status_code == 422 and ended in unescape(late.text)
+        assert len(notices.objections_of(case.portal, case.bureau_actor, case.application_id)) == 1
+        public.cookies.set("lang", "en")
+        english = unescape(public.get(path).text)
+        assert EN("notices.period_ended", day=EN.date(notice.closes_on)) in english
+        assert (
+            EN("notices.objection_under_review") in english and "Until the notice period ends" not in english
+        )
+    finally:
+        case.portal.today_override = saved
 
 
 def test_the_notice_says_who_may_object_until_when_and_when_it_may_no_longer(portal_app: FastAPI) -> None:

@@ -10,7 +10,6 @@ are simply shown again.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -86,10 +85,9 @@ STAFF_VIEW = {"reviewer": "/review", "admin": "/review", "expert": "/expert"}
 def my_applications(request: Request, actor: EnterpriseUser) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
-    rows = [
-        case_row(portal, a, t)
-        for a in sorted(list_applications_for(portal, actor), key=lambda a: -(a.id or 0))
-    ]
+    cases = sorted(list_applications_for(portal, actor), key=lambda a: -(a.id or 0))
+    holds = notices.held_by_objections(portal, actor, [a.id for a in cases if a.id is not None])
+    rows = [case_row(portal, a, t, held_since=holds.get(a.id or 0)) for a in cases]
     return render(request, "portal/applications.html", {"actor": actor, "cases": rows})
 
 
@@ -127,10 +125,9 @@ def application_detail(request: Request, actor: SignedIn, application_id: PathId
     )
     allowed = {e.name: e for e in app_service.allowed_events(portal, actor, application_id)}
     current, earlier = current_and_earlier_reasons(history)
-    row = case_row(portal, application, t)
-    held_since = notices.held_by_objection(portal, actor, application_id)
-    if held_since is not None:
-        row = replace(row, timer_on=None, held_since=held_since)
+    row = case_row(
+        portal, application, t, held_since=notices.held_by_objection(portal, actor, application_id)
+    )
     case = {
         **row.__dict__,
         "eligibility": application.eligibility_outcome,

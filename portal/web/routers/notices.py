@@ -48,6 +48,8 @@ def _notice_row(notice: notices.Notice, lang: str) -> dict[str, Any]:
         "opened_on": notice.opened_on,
         "closes_on": notice.closes_on,
         "open": notice.open,
+        "held": notice.held,
+        "period_over": notice.period_over,
         "stage": notice.stage.en if lang == "en" else notice.stage.zh,
         "objections": notice.objections,
         "title_label": notice.title.label.get(lang) if notice.title else "",

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from portal.db.tables import AuditEvent
 from portal.services import applications as app_service
-from portal.services import assignment, grants, saved_views
+from portal.services import assignment, grants, notices, saved_views
 from portal.services import experts as expert_service
 from portal.services.access import get_application_for, same_measure_cases
 from portal.services.amendments import RETURN_EVENT, reopened_per_return, return_for_amendment
@@ -83,9 +83,10 @@ def queue(
     t = Translator(request_lang(request))
     page = queue_page(portal, actor, chosen.query())
     holders = assignment.holder_names(portal, {a.assignee_id for a, _ in page.rows if a.assignee_id})
+    holds = notices.held_by_objections(portal, actor, [c.id for c, _ in page.rows if c.id is not None])
     rows = [
         (
-            case_row(portal, c, t, enterprise),
+            case_row(portal, c, t, enterprise, held_since=holds.get(c.id or 0)),
             holders.get(c.assignee_id or 0, ""),
         )
         for c, enterprise in page.rows
@@ -118,7 +119,13 @@ def case_page_context(request: Request, actor: Actor, application_id: int) -> di
     application = get_application_for(portal, actor, application_id)
     enterprise = enterprises_by_id(portal, {application.enterprise_id})[application.enterprise_id]
     workflow = portal.workflows[application.workflow]
-    row = case_row(portal, application, t, enterprise)
+    row = case_row(
+        portal,
+        application,
+        t,
+        enterprise,
+        held_since=notices.held_by_objection(portal, actor, application_id),
+    )
     answers, diff = answer_rows(
         portal.forms.get(application.measure_id),
         app_service.answer_versions(portal, actor, application_id),
