@@ -44,7 +44,7 @@ from portal.workflows import (
     Workflow,
     stage_deadline,
 )
-from portal.workflows.sla import remaining_working_days, resumed_deadline, timer_due_on
+from portal.workflows.sla import remaining_working_days, reply_due_on, resumed_deadline, timer_due_on
 
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 _TRANSITION: Table = Transition.__table__  # type: ignore[attr-defined]
@@ -408,6 +408,7 @@ def advance(
             timer_due_on(entered, portal.today()),
             comment=comment,
             reopened=(audit_payload or {}).get(REOPENED_KEY),
+            reply_by=reply_due_on(entered, portal.today(), portal.calendar),
         )
     return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
 
@@ -536,12 +537,14 @@ def _tell_parties(
     *,
     comment: str | None,
     reopened: object,
+    reply_by: date | None,
 ) -> None:
     """Tell the enterprise its case moved, and the party now responsible that it has work.
 
     A case returned for amendment tells the enterprise what to amend and why, in the
-    reviewer's words. A stage its timer ends (a public notice) asks nothing of that party yet:
-    it is told to watch it, and from which day the system moves the case on by itself.
+    reviewer's words, and by which day to answer when the stage sets a reply period. A stage
+    its timer ends (a public notice) asks nothing of that party yet: it is told to watch it,
+    and from which day the system moves the case on by itself.
     """
     link = f"/applications/{application.id}"
     params = {
@@ -554,13 +557,19 @@ def _tell_parties(
     if actor.role != "enterprise":
         amend = workflow.state(target).kind == "amendment"
         sections = [str(s) for s in reopened] if isinstance(reopened, list) else []
+        message, told = "note.case_update", dict[str, object](params)
+        if amend:
+            message = "note.amendment_requested" if reply_by is None else "note.amendment_requested_by"
+            told.update(comment=comment or "", sections=sections)
+            if reply_by is not None:
+                told["deadline"] = reply_by.isoformat()
         rows.append(
             note(
                 kind="case_update",
                 enterprise_id=application.enterprise_id,
                 link=link,
-                message="note.amendment_requested" if amend else "note.case_update",
-                params={**params, "comment": comment or "", "sections": sections} if amend else params,
+                message=message,
+                params=told,
             )
         )
     party = workflow.state(target).responsible

@@ -24,7 +24,7 @@ from portal.services.grants import Withdrawn
 from portal.web.application_steps import answer_text
 from portal.web.i18n import Translator
 from portal.workflows import StateSpec, Workflow, WorkingCalendar
-from portal.workflows.sla import timer_due_on
+from portal.workflows.sla import reply_due_on, timer_due_on
 
 # Working days left at which a case counts as near its deadline (coloured amber in queues).
 NEAR_DEADLINE_WORKING_DAYS = 2
@@ -107,6 +107,10 @@ class CaseRow:
     held_since: dt.date | None = None
     """The day an undecided objection came in: the timed event waits for its decision, so the
     case shows it is held instead of the timer's day."""
+    reply_by: dt.date | None = None
+    """The last day to answer an amendment request, when the stage sets a reply period
+    (`reply_within`): shown in the place of the paused stage deadline's date."""
+    reply_overdue: bool = False
 
 
 def stage_tone(state: StateSpec) -> str:
@@ -141,6 +145,9 @@ def case_row(
         timer_event = label(edge.label, t.lang) if edge is not None else ""
     if timer_on is None:
         held_since = None  # only a timed stage waits for an objection's decision
+    reply_by = None
+    if state.reply_within is not None and application.stage_entered_at is not None:
+        reply_by = reply_due_on(state, portal.clock.local_date(application.stage_entered_at), portal.calendar)
     return CaseRow(
         id=application.id or 0,
         state=application.state,
@@ -157,6 +164,8 @@ def case_row(
         timer_on=None if held_since is not None else timer_on,
         timer_event=timer_event,
         held_since=held_since,
+        reply_by=reply_by,
+        reply_overdue=reply_by is not None and portal.today() > reply_by,
     )
 
 

@@ -60,9 +60,12 @@ def workflow_page(workflow: "Workflow") -> str:
     ]
     for s in workflow.states:
         timer = f"{s.timer.calendar_days} calendar days → `{s.timer.event}`" if s.timer else None
+        paused = "yes" if s.paused_sla else "no"
+        if s.reply_within is not None:
+            paused += f"; reply within {s.reply_within.days} {s.reply_within.counted.replace('_', ' ')}"
         out.append(
             f"| `{s.name}` | {s.label.zh} / {s.label.en} | {s.kind} | {_cell(s.sla_working_days)} "
-            f"| {_cell(s.responsible)} | {_cell(s.escalate_to)} | {'yes' if s.paused_sla else 'no'} "
+            f"| {_cell(s.responsible)} | {_cell(s.escalate_to)} | {paused} "
             f"| {_cell(timer)} |"
         )
     out += [

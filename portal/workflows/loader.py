@@ -18,12 +18,15 @@ from portal.workflows.spec import (
     DECISION_OUTCOMES,
     ISSUED_LETTERS,
     PARTIES,
+    REPLY_DAYS,
     STATE_KINDS,
     STYLES,
     DecisionOutcome,
     IssuedLetter,
     Label,
     Party,
+    ReplyDays,
+    ReplyPeriod,
     StateKind,
     StateSpec,
     Style,
@@ -44,6 +47,7 @@ _STATE_KEYS = {
     "timer",
     "issues_letter",
     "decides",
+    "reply_within",
 }
 _TRANSITION_KEYS = {
     "event",
@@ -183,6 +187,7 @@ class _Reader:
                 ),
                 event=self.identifier(timer_data.get("event"), f"{where}.timer.event"),
             )
+        reply_within = self.reply_period(data, where, kind, paused, responsible)
         if kind == "terminal" and (sla is not None or timer is not None):
             raise self.fail(where, "a terminal state has no SLA and no timer")
         letter = data.get("issues_letter")
@@ -208,7 +213,29 @@ class _Reader:
             timer=timer,
             issues_letter=cast(IssuedLetter | None, letter),
             decides=cast(DecisionOutcome | None, decides),
+            reply_within=reply_within,
         )
+
+    def reply_period(
+        self, data: dict[str, Any], where: str, kind: str, paused: bool, responsible: str | None
+    ) -> ReplyPeriod | None:
+        """`reply_within: {working_days: n}` or `{calendar_days: n}`, on an amendment stage only:
+        the clock that stops there (`paused_sla`) and the applicant (enterprise or bank) who answers."""
+        if "reply_within" not in data:
+            return None
+        field = f"{where}.reply_within"
+        period = self.mapping(data["reply_within"], field, set(REPLY_DAYS))
+        if len(period) != 1:
+            raise self.fail(field, f"give exactly one of {sorted(REPLY_DAYS)}")
+        counted, days = next(iter(period.items()))
+        if kind != "amendment" or not paused or responsible not in ("enterprise", "bank"):
+            raise self.fail(
+                field,
+                "only a `kind: amendment` state with `paused_sla: true` and `responsible: "
+                "enterprise` or `bank` has a reply period",
+            )
+        days = self.positive_int(days, f"{field}.{counted}")
+        return ReplyPeriod(days=days, counted=cast(ReplyDays, counted))
 
     def transition(self, raw: object, where: str, state_names: set[str]) -> list[TransitionSpec]:
         data = self.mapping(raw, where, _TRANSITION_KEYS)

@@ -34,6 +34,16 @@ def resumed_deadline(calendar: WorkingCalendar, remaining: int, resumed_on: date
     return calendar.add_working_days(resumed_on, remaining)
 
 
+def reply_due_on(state: StateSpec, entered_on: date, calendar: WorkingCalendar) -> date | None:
+    """The last day to answer an amendment request made on `entered_on`, or None without a period."""
+    period = state.reply_within
+    if period is None:
+        return None
+    if period.counted == "working_days":
+        return calendar.add_working_days(entered_on, period.days)
+    return entered_on + timedelta(days=period.days)
+
+
 def timer_due_on(state: StateSpec, entered_on: date) -> date | None:
     """The first date the state's timed event may fire (e.g. the day after a 7-day notice)."""
     if state.timer is None:

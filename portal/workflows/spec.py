@@ -48,12 +48,30 @@ class Timer:
     event: str
 
 
+# How a reply period counts: working days on the pack's calendar, or calendar (natural) days.
+ReplyDays = Literal["working_days", "calendar_days"]
+REPLY_DAYS: frozenset[str] = frozenset(get_args(ReplyDays))
+
+
+@dataclass(frozen=True)
+class ReplyPeriod:
+    """How long the party asked to amend has to answer: `days` of the kind `counted`.
+
+    The answer is due on the last day of the period, counted from (not including) the day the
+    case entered the amendment stage; working days skip weekends and holidays as SLAs do.
+    """
+
+    days: int
+    counted: ReplyDays
+
+
 @dataclass(frozen=True)
 class StateSpec:
     """One stage: who must act, within how many working days, and whom to alert when late.
 
     `issues_letter` and `decides` say what entering the stage does: issue that kind of letter,
-    and (for approval or rejection) record the decision with that outcome.
+    and (for approval or rejection) record the decision with that outcome. `reply_within` is
+    an amendment stage's period for the applicant's answer (shown, never enforced).
     """
 
     name: str
@@ -66,6 +84,7 @@ class StateSpec:
     timer: Timer | None
     issues_letter: IssuedLetter | None = None
     decides: DecisionOutcome | None = None
+    reply_within: ReplyPeriod | None = None
 
     @property
     def final(self) -> bool:

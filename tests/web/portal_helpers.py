@@ -263,6 +263,17 @@ def fire(client: TestClient, application_id: int, event: str, comment: str = "",
     return client.post(f"/review/{application_id}/transition", data=data, follow_redirects=False).status_code
 
 
+def returned_case(app: FastAPI, comment: str) -> tuple[TestClient, TestClient, int]:
+    """A case a Haizhu reviewer accepted and returned for its budget with `comment`: the
+    enterprise's and the reviewer's clients, and the case's id."""
+    enterprise, application_id = enterprise_with_case(app)
+    reviewer = client_of(app)
+    login(reviewer, staff(app.state.portal, "reviewer", district="haizhu"))
+    assert fire(reviewer, application_id, "accept") == 303
+    assert fire(reviewer, application_id, "return_for_amendment", comment, sections="budget") == 303
+    return enterprise, reviewer, application_id
+
+
 def stored(app: FastAPI, application_id: int) -> Application:
     """The case as the database holds it now."""
     with app.state.portal.reading() as session:

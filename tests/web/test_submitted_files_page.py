@@ -15,11 +15,10 @@ from portal_helpers import (
     PDF,
     client_of,
     edit_target,
-    enterprise_with_case,
-    fire,
     login,
     portal_app,
     register,
+    returned_case,
     staff,
 )
 from review_helpers import BUREAU, ReviewedCase, assign, declare, expert_client, pass_to_experts
@@ -34,16 +33,6 @@ def _visible(page: str) -> str:
     """The page's text as read: tags and scripts out, entities decoded, white space as one space."""
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", body)))
-
-
-def _returned(app: FastAPI) -> tuple[TestClient, TestClient, int]:
-    """A case the district returned for its budget; the enterprise's and the reviewer's clients."""
-    enterprise, application_id = enterprise_with_case(app)
-    reviewer = client_of(app)
-    login(reviewer, staff(app.state.portal, "reviewer", district="haizhu"))
-    assert fire(reviewer, application_id, "accept") == 303
-    assert fire(reviewer, application_id, "return_for_amendment", "合同未盖章", sections="budget") == 303
-    return enterprise, reviewer, application_id
 
 
 def _swap_contract(enterprise: TestClient, application_id: int, action_name: str) -> None:
@@ -61,7 +50,7 @@ def _swap_contract(enterprise: TestClient, application_id: int, action_name: str
 
 def test_the_reviewer_sees_and_downloads_what_the_first_submission_sent(portal_app: FastAPI) -> None:
     portal = portal_app.state.portal
-    enterprise, reviewer, application_id = _returned(portal_app)
+    enterprise, reviewer, application_id = returned_case(portal_app, "合同未盖章")
     _swap_contract(enterprise, application_id, "submit")
 
     page = reviewer.get(f"/review/{application_id}").text
@@ -97,7 +86,7 @@ def test_the_reviewer_sees_and_downloads_what_the_first_submission_sent(portal_a
 def test_the_enterprise_reads_its_submission_apart_from_its_amendment_and_the_expert_the_earlier_file(
     portal_app: FastAPI,
 ) -> None:
-    enterprise, reviewer, application_id = _returned(portal_app)
+    enterprise, reviewer, application_id = returned_case(portal_app, "合同未盖章")
     _swap_contract(enterprise, application_id, "save")
 
     page = enterprise.get(f"/applications/{application_id}").text
@@ -144,7 +133,7 @@ def _attachments_block(page: str) -> str:
 
 
 def test_the_reviewer_sees_nothing_of_an_amendment_until_it_is_resubmitted(portal_app: FastAPI) -> None:
-    enterprise, reviewer, application_id = _returned(portal_app)
+    enterprise, reviewer, application_id = returned_case(portal_app, "合同未盖章")
     _swap_contract(enterprise, application_id, "save")
     own = enterprise.get(f"/applications/{application_id}").text.split("修改中，尚未提交的文件")[1]
     [draft_id] = re.findall(r'/attachments/(\d+)">合同-盖章\.pdf<', own)

@@ -10,6 +10,7 @@ import yaml
 from wf_helpers import WORKFLOWS_DIR
 
 from portal.workflows import Workflow, WorkflowFileError, load_workflow, load_workflows
+from portal.workflows.spec import ReplyPeriod
 
 
 def test_the_pack_declares_four_workflows(workflows: dict[str, Workflow]) -> None:
@@ -35,6 +36,7 @@ def test_municipal_shape(workflows: dict[str, Workflow]) -> None:
     assert notice.timer is not None
     assert (notice.timer.calendar_days, notice.timer.event) == (7, "close_notice")
     assert wf.state("returned_for_amendment").paused_sla
+    assert wf.state("returned_for_amendment").reply_within == ReplyPeriod(15, "working_days")
     assert wf.state("district_review").label.zh == "区级初审"
 
 
@@ -104,6 +106,32 @@ MISTAKES: dict[str, tuple[Change, str]] = {
         "give each a different `when`",
     ),
     "unknown when": (lambda d: _first(d).update(when="sunny"), "transitions[0].when"),
+    "reply period on a review stage": (
+        lambda d: d["states"]["district_review"].update(reply_within={"working_days": 5}),
+        "states.district_review.reply_within: only a `kind: amendment` state",
+    ),
+    "reply period on a stage the reviewers answer": (
+        lambda d: d["states"]["returned_for_amendment"].update(responsible="district"),
+        "states.returned_for_amendment.reply_within: only",
+    ),
+    "reply period in two counts": (
+        lambda d: d["states"]["returned_for_amendment"].update(
+            reply_within={"working_days": 15, "calendar_days": 20}
+        ),
+        "states.returned_for_amendment.reply_within: give exactly one",
+    ),
+    "reply period of no days": (
+        lambda d: d["states"]["returned_for_amendment"].update(reply_within={"working_days": 0}),
+        "states.returned_for_amendment.reply_within.working_days",
+    ),
+    "reply period in weeks": (
+        lambda d: d["states"]["returned_for_amendment"].update(reply_within={"weeks": 2}),
+        "states.returned_for_amendment.reply_within: unknown key(s) ['weeks']",
+    ),
+    "reply period as a bare number": (
+        lambda d: d["states"]["returned_for_amendment"].update(reply_within=15),
+        "states.returned_for_amendment.reply_within: must be a mapping",
+    ),
 }
 
 
@@ -113,7 +141,24 @@ def test_mistakes_are_refused(tmp_path: Path, change: Change, where: str) -> Non
     with pytest.raises(WorkflowFileError) as info:
         load_workflow(path)
     assert info.value.path == path
-    assert where in info.value.message
+    assert where in info.value.message and "\n" not in str(info.value)
+
+
+def _without_reply_period(data: dict[str, Any]) -> object:
+    """A workflow file as written before `reply_within` existed."""
+    return data["states"]["returned_for_amendment"].pop("reply_within")
+
+
+def test_a_reply_period_in_calendar_days_loads_and_older_files_need_none(tmp_path: Path) -> None:
+    path = mutated(
+        tmp_path,
+        "municipal",
+        lambda d: d["states"]["returned_for_amendment"].update(reply_within={"calendar_days": 20}),
+    )
+    state = load_workflow(path).state("returned_for_amendment")
+    assert state.reply_within == ReplyPeriod(20, "calendar_days")
+    without = mutated(tmp_path, "short_track", _without_reply_period)
+    assert load_workflow(without).state("returned_for_amendment").reply_within is None
 
 
 def test_unreadable_yaml_and_empty_directory(tmp_path: Path) -> None:

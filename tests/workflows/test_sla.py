@@ -14,9 +14,11 @@ from portal.workflows.sla import (
     TimedAdvance,
     plan_sweep,
     remaining_working_days,
+    reply_due_on,
     resumed_deadline,
     timer_due_on,
 )
+from portal.workflows.spec import ReplyPeriod
 
 D = date
 
@@ -43,6 +45,20 @@ def test_stage_deadline_counts_working_days(
     assert stage_deadline(wf.state("district_review"), D(2025, 9, 26), calendar) == D(2025, 10, 16)
     assert stage_deadline(wf.state("returned_for_amendment"), D(2025, 9, 26), calendar) is None
     assert stage_deadline(wf.state("disbursed"), D(2025, 9, 26), calendar) is None
+
+
+def test_the_reply_date_counts_the_calendar_file(
+    workflows: dict[str, Workflow], calendar: WorkingCalendar
+) -> None:
+    amending = workflows["municipal"].state("returned_for_amendment")  # 15 working days
+    # Returned Fri 26 Sep 2025: Sun 28 (worked), 29, 30 Sep, the National Day holiday (1–8 Oct)
+    # skipped, 9, 10, 11 (Sat, worked), 13–17, 20–23 Oct.
+    assert reply_due_on(amending, D(2025, 9, 26), calendar) == D(2025, 10, 23)
+    # Returned Fri 4 Dec 2026: three weekends skipped, to Fri 25 Dec.
+    assert reply_due_on(amending, D(2026, 12, 4), calendar) == D(2026, 12, 25)
+    natural = replace(amending, reply_within=ReplyPeriod(15, "calendar_days"))
+    assert reply_due_on(natural, D(2025, 9, 26), calendar) == D(2025, 10, 11)
+    assert reply_due_on(workflows["municipal"].state("district_review"), D(2025, 9, 26), calendar) is None
 
 
 def test_amendment_pauses_and_resumes_the_clock(calendar: WorkingCalendar) -> None:
