@@ -11,7 +11,7 @@ whom or why) and when one is upheld.
 import hashlib
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import cast
 
@@ -52,6 +52,7 @@ class Notice:
     unit: Label
     opened_on: date
     closes_on: date | None
+    """The day its timed event may close it (the day after its last day), None if untimed."""
     open: bool
     # The stage the case is in now (for a past notice: how it ended).
     stage: Label
@@ -59,9 +60,14 @@ class Notice:
     title: CaseTitle | None = None
     # An undecided objection holds it (the public is told that much, nothing of who or why).
     held: bool = False
-    # Its last day (`closes_on`) has passed: objections are no longer taken, though it stays
-    # open while an objection holds it (or until the sweep closes it).
+    # Its last day has passed: objections are no longer taken, though it stays open while an
+    # objection holds it.
     period_over: bool = False
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day of the notice period, the day the public is told objections are taken until."""
+        return _last_day(self.closes_on)
 
 
 def _notice_states(portal: Portal) -> set[str]:
@@ -176,9 +182,15 @@ def _notices(
         )
 
 
+def _last_day(closes_on: date | None) -> date | None:
+    """A notice of n days entered on day D runs D to D+n-1; its timer may fire on D+n (`closes_on`)."""
+    return closes_on - timedelta(days=1) if closes_on is not None else None
+
+
 def _period_over(portal: Portal, closes_on: date | None) -> bool:
-    """Whether a notice whose last day is `closes_on` takes objections no more (after that day)."""
-    return closes_on is not None and portal.today() > closes_on
+    """Whether a notice that may close on `closes_on` takes objections no more (its last day is past)."""
+    last = _last_day(closes_on)
+    return last is not None and portal.today() > last
 
 
 @dataclass(frozen=True)

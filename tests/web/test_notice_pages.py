@@ -338,18 +338,18 @@ def test_a_held_notice_past_its_last_day_says_its_period_ended(portal_app: FastA
     case = to_public_notice(portal_app, name="广州逾期公示科技有限公司")
     _lodge(portal_app, case.application_id, "吴十", "项目已转让")
     notice = notices.notice_of(case.portal, case.application_id)
-    assert notice.closes_on is not None and notice.held and not notice.period_over
+    assert notice.last_day is not None and notice.held and not notice.period_over
     public = client_of(portal_app)
     path = f"/notices/{case.application_id}"
     token = _token(public, path)  # a form read on the last day, posted after it
     saved = case.portal.today_override
-    case.portal.today_override = notice.closes_on + timedelta(days=1)
+    case.portal.today_override = notice.last_day + timedelta(days=1)
     try:
         sweep_after(case.portal, 0)  # held: the notice stays open
         page = unescape(public.get(path).text)
-        ended = ZH("notices.period_ended", day=ZH.date(notice.closes_on))
+        ended = ZH("notices.period_ended", day=ZH.date(notice.last_day))
         assert ended in page and ZH("notices.objection_under_review") in page
-        assert "至 " + ZH.date(notice.closes_on) not in page and 'action="/notices/' not in page
+        assert "至 " + ZH.date(notice.last_day) not in page and 'action="/notices/' not in page
         assert "吴十" not in page and "项目已转让" not in page
         card = _card(public.get("/notices", params={"q": "逾期公示"}).text, case.application_id)
         assert ended in unescape(card) and ZH("notices.objection_under_review") in card
@@ -362,7 +362,7 @@ def test_a_held_notice_past_its_last_day_says_its_period_ended(portal_app: FastA
         assert len(notices.objections_of(case.portal, case.bureau_actor, case.application_id)) == 1
         public.cookies.set("lang", "en")
         english = unescape(public.get(path).text)
-        assert EN("notices.period_ended", day=EN.date(notice.closes_on)) in english
+        assert EN("notices.period_ended", day=EN.date(notice.last_day)) in english
         assert (
             EN("notices.objection_under_review") in english and "Until the notice period ends" not in english
         )
@@ -375,15 +375,15 @@ def test_the_notice_says_who_may_object_until_when_and_when_it_may_no_longer(por
     public = client_of(portal_app)
     path = f"/notices/{case.application_id}"
     notice = notices.notice_of(case.portal, case.application_id)
-    assert notice.closes_on is not None
+    assert notice.last_day is not None
     open_page = unescape(public.get(path).text)
     form = open_page.split('id="objection"')[1]
-    assert f"公示期内（至 {ZH.date(notice.closes_on)}），任何单位和个人均可对本公示事项提出异议。" in form
+    assert f"公示期内（至 {ZH.date(notice.last_day)}），任何单位和个人均可对本公示事项提出异议。" in form
     assert "不再受理异议" not in open_page
     public.cookies.set("lang", "en")
     english = unescape(public.get(path).text)
     assert (
-        f"Until the notice period ends on {EN.date(notice.closes_on)}, anyone may object to this case."
+        f"Until the notice period ends on {EN.date(notice.last_day)}, anyone may object to this case."
         in english
     )
     public.cookies.set("lang", "zh")
@@ -396,6 +396,35 @@ def test_the_notice_says_who_may_object_until_when_and_when_it_may_no_longer(por
     assert (
         "The notice period has ended: objections to this case are no longer taken." in public.get(path).text
     )
+
+
+def test_a_seven_day_notice_takes_objections_on_its_seventh_day_and_not_when_it_closes(
+    portal_app: FastAPI,
+) -> None:
+    """A 7-day notice entered on day D runs D to D+6: it says so, takes an objection on D+6, and
+    refuses one on D+7, the day its timer closes it (it said D+7 and closed that morning)."""
+    case = to_public_notice(portal_app, name="广州公示末日科技有限公司")
+    notice = notices.notice_of(case.portal, case.application_id)
+    assert notice.closes_on is not None and notice.last_day == notice.opened_on + timedelta(days=6)
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    page = unescape(public.get(path).text)
+    assert f"{ZH.date(notice.opened_on)} – {ZH.date(notice.last_day)}" in page
+    assert f"公示期内（至 {ZH.date(notice.last_day)}）" in page and ZH.date(notice.closes_on) not in page
+    saved = case.portal.today_override
+    try:
+        case.portal.today_override = notice.last_day
+        _lodge(portal_app, case.application_id, "钱七", "数据存疑")  # the last day: taken
+        case.portal.today_override = notice.closes_on
+        late = public.post(
+            f"{path}/objection",
+            data={"csrf_token": _token(public, path), "name": "孙八", "contact": "020-1", "reasons": "迟到"},
+        )
+        assert late.status_code == 422
+        assert ZH("notices.period_ended", day=ZH.date(notice.last_day)) in unescape(late.text)
+        assert len(notices.objections_of(case.portal, case.bureau_actor, case.application_id)) == 1
+    finally:
+        case.portal.today_override = saved
 
 
 def test_a_search_that_finds_no_open_notice_points_to_the_past_ones_it_finds(portal_app: FastAPI) -> None:

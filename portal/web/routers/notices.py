@@ -46,7 +46,7 @@ def _notice_row(notice: notices.Notice, lang: str) -> dict[str, Any]:
         "granted_amount": notice.granted_amount,
         "unit": notice.unit.en if lang == "en" else notice.unit.zh,
         "opened_on": notice.opened_on,
-        "closes_on": notice.closes_on,
+        "last_day": notice.last_day,
         "open": notice.open,
         "held": notice.held,
         "period_over": notice.period_over,
