@@ -64,7 +64,7 @@ def reconcile(
         withdrawn = skipped = 0
         for stale in found:
             line = (
-                f"application {stale.application_id} ({stale.state}): "
+                f"application {stale.application_id} ({stale.stage.en}): "
                 f"{_yuan(stale.excess.amount)} set, {_why(stale)}"
             )
             if not apply:

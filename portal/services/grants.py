@@ -42,6 +42,7 @@ from portal.services.decisions import (
 from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import Actor
+from portal.workflows.spec import Label
 from portal.workflows.context import SYSTEM_ACTOR
 
 SET_EVENT, WITHDRAWN_EVENT = "granted_amount_set", "granted_amount_withdrawn"
@@ -257,6 +258,8 @@ class StaleGrant:
 
     application_id: int
     state: str
+    stage: Label
+    """The state's name as people read it (the CLI prints the English one)."""
     excess: GrantExcess
 
 
@@ -290,7 +293,7 @@ def _stale(portal: Portal, session: Session, application: Application) -> StaleG
     excess = grant_excess(portal, session, application)
     if excess is None:
         return None
-    return StaleGrant(cast(int, application.id), application.state, excess)
+    return StaleGrant(cast(int, application.id), application.state, state.label, excess)
 
 
 def reconcile(portal: Portal, application_id: int) -> StaleGrant | None:

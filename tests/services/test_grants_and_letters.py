@@ -476,7 +476,7 @@ def test_an_administrator_withdraws_an_amount_stuck_above_the_request_on_notice(
     before = counts(portal, case.app_id)
     dry = _reconcile(monkeypatch, url, tmp_path, "--case", str(case.app_id), "--case", str(stands.app_id))
     assert dry.exit_code == 0, dry.output
-    assert f"would withdraw  application {case.app_id} (public_notice): CNY 3,000,000.00 set" in dry.stdout
+    assert f"would withdraw  application {case.app_id} (Public notice): CNY 3,000,000.00 set" in dry.stdout
     assert "above the amount requested, CNY 2,000,000.00" in dry.stdout
     assert f"application {stands.app_id} " not in dry.stdout and "1 to withdraw; dry run" in dry.stdout
     assert counts(portal, case.app_id) == before
