@@ -42,8 +42,8 @@ from portal.services.decisions import (
 from portal.services.errors import FieldProblem, NotFound, Refused, ValidationFailed
 from portal.services.notifications import notify
 from portal.workflows import Actor
-from portal.workflows.spec import Label
 from portal.workflows.context import SYSTEM_ACTOR
+from portal.workflows.spec import Label
 
 SET_EVENT, WITHDRAWN_EVENT = "granted_amount_set", "granted_amount_withdrawn"
 _CENT = Decimal("0.01")

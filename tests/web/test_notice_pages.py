@@ -415,10 +415,11 @@ def test_a_seven_day_notice_takes_objections_on_its_seventh_day_and_not_when_it_
     try:
         case.portal.today_override = notice.last_day
         _lodge(portal_app, case.application_id, "钱七", "数据存疑")  # the last day: taken
+        token = _token(public, path)  # a form read on the last day, posted the next
         case.portal.today_override = notice.closes_on
         late = public.post(
             f"{path}/objection",
-            data={"csrf_token": _token(public, path), "name": "孙八", "contact": "020-1", "reasons": "迟到"},
+            data={"csrf_token": token, "name": "孙八", "contact": "020-1", "reasons": "迟到"},
         )
         assert late.status_code == 422
         assert ZH("notices.period_ended", day=ZH.date(notice.last_day)) in unescape(late.text)
