@@ -48,6 +48,10 @@ def sweep(
         typer.echo(f"  advanced    application {case_id}: {source} -> {target}")
     for case_id in report.skipped:
         typer.echo(f"  skipped     application {case_id} (changed meanwhile; next run retries)")
+    for case_id in report.reply_reminded:
+        typer.echo(f"  reminded    application {case_id} (amendment reply due soon)")
+    for case_id in report.reply_overdue:
+        typer.echo(f"  reply late  application {case_id} (reviewers told)")
     for listing_id in report.reminded_listings:
         typer.echo(f"  reminded    listing {listing_id} (expires soon)")
     for listing_id in report.expired_listings:

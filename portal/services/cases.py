@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -63,7 +63,31 @@ PUBLIC_ROLE = "public"
 REOPENED_KEY = "sections"
 # The parties that are reviewing units: a case's holder must serve the one responsible for it.
 _UNIT_PARTIES = frozenset({"district", "bureau"})
-_PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "expert": "expert", "admin": "admin"}
+# The role a unit's notes go to; experts are told of a case when they are assigned, not as a unit.
+_PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "admin": "admin"}
+
+
+class Recipients(TypedDict):
+    """Who a note to a party of a case goes to: the `note` keywords for role and unit."""
+
+    role: str
+    district: str | None
+    bureau: str | None
+
+
+def party_recipients(application: Case, party: str | None) -> Recipients | None:
+    """The users a note to `party` (a workflow's `responsible`, `escalate_to` or jurisdiction)
+    reaches: the reviewers of the case's district or lead unit, or the administrators; None
+    for a party told another way (the enterprise, experts, the system)."""
+    role = _PARTY_ROLE.get(party or "")
+    if role is None:
+        return None
+    return Recipients(
+        role=role,
+        district=application.district if party == "district" else None,
+        bureau=application.lead_unit if party == "bureau" else None,
+    )
+
 
 # The events that decide a public-notice objection (the pack's notice stage offers them while one
 # is pending), and whether each upholds it.
@@ -572,16 +596,13 @@ def _tell_parties(
                 params=told,
             )
         )
-    party = workflow.state(target).responsible
-    role = _PARTY_ROLE.get(party or "")
-    if role is not None and role != "expert":  # experts are told when they are assigned
+    recipients = party_recipients(application, workflow.state(target).responsible)
+    if recipients is not None:
         rows.append(
             note(
                 kind="work_item",
-                role=role,
+                **recipients,
                 link=link,
-                district=application.district if party == "district" else None,
-                bureau=application.lead_unit if party == "bureau" else None,
                 message="note.work_item" if timer_due is None else "note.timed_stage",
                 params=params if timer_due is None else {**params, "deadline": timer_due.isoformat()},
             )

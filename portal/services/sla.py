@@ -3,7 +3,9 @@
 Deadlines live in the database, so a sweep run by cron after a restart sees exactly what a
 sweep before it saw. Each action is its own transaction guarded by the case version, and
 an escalation records `escalated_for_stage` in the same commit as its audit row: running
-the sweep twice, or two sweeps at once, escalates a stage visit once.
+the sweep twice, or two sweeps at once, escalates a stage visit once. A case waiting for an
+amendment (`reply_within`) is reminded, and its reviewers told when the reply is overdue,
+once per stage visit each: the notification's dedupe key is the record.
 """
 
 from dataclasses import dataclass, field
@@ -11,25 +13,26 @@ from datetime import date
 from typing import cast
 
 from sqlalchemy import or_
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from portal.db.tables import Application
-from portal.services.cases import advance, audit_case, bump, case_context, workflow_of
+from portal.services.cases import advance, audit_case, bump, case_context, party_recipients, workflow_of
 from portal.services.context import Portal
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.listings import sweep_listings
 from portal.services.notifications import notify
 from portal.workflows.context import SYSTEM_ACTOR
-from portal.workflows.sla import Escalation, OpenCase, TimedAdvance, plan_sweep
+from portal.workflows.sla import (
+    Escalation,
+    OpenCase,
+    ReplyOverdue,
+    ReplyReminder,
+    TimedAdvance,
+    plan_sweep,
+)
 
 ESCALATED = "sla_escalated"
 """The audit event of an escalation (the dashboard counts them)."""
-# Who an escalation goes to: the workflow's `escalate_to` party → (role, scoped by).
-_ESCALATE_TO = {
-    "district": ("reviewer", "district"),
-    "bureau": ("reviewer", "bureau"),
-    "admin": ("admin", None),
-}
 
 
 @dataclass
@@ -44,6 +47,9 @@ class SweepReport:
     # Register entries (procurement catalogue) reminded of their expiry, and those that expired.
     reminded_listings: list[int] = field(default_factory=list)
     expired_listings: list[int] = field(default_factory=list)
+    # Cases whose applicant was reminded of the reply-by date, and whose reviewers were told it passed.
+    reply_reminded: list[int] = field(default_factory=list)
+    reply_overdue: list[int] = field(default_factory=list)
 
 
 def _open_cases(portal: Portal) -> tuple[list[tuple[OpenCase, int]], list[tuple[int, str]]]:
@@ -54,7 +60,7 @@ def _open_cases(portal: Portal) -> tuple[list[tuple[OpenCase, int]], list[tuple[
         (name, state.name)
         for name, workflow in portal.workflows.items()
         for state in workflow.states
-        if state.sla_working_days is not None or state.timer is not None
+        if state.sla_working_days is not None or state.timer is not None or state.reply_within is not None
     }
     known_states = {state.name for workflow in portal.workflows.values() for state in workflow.states}
     query = select(Application).where(
@@ -99,6 +105,12 @@ def sweep(portal: Portal) -> SweepReport:
             if isinstance(action, TimedAdvance):
                 _advance(portal, action, versions[action.case_id])
                 report.advanced.append((action.case_id, action.source, action.target))
+            elif isinstance(action, ReplyReminder):
+                if _remind_reply(portal, action, versions[action.case_id]):
+                    report.reply_reminded.append(action.case_id)
+            elif isinstance(action, ReplyOverdue):
+                if _tell_reply_overdue(portal, action, versions[action.case_id]):
+                    report.reply_overdue.append(action.case_id)
             else:
                 _escalate(portal, action, versions[action.case_id])
                 report.escalated.append(action.case_id)
@@ -141,15 +153,13 @@ def _escalate(portal: Portal, action: Escalation, version: int) -> None:
                 "version": version + 1,
             },
         )
-        role, scope = _ESCALATE_TO.get(action.notify or "", (None, None))
-        if role is None:
+        recipients = party_recipients(application, action.notify)
+        if recipients is None:
             return
         notify(
             session,
             kind="escalation",
-            role=role,
-            district=application.district if scope == "district" else None,
-            bureau=application.lead_unit if scope == "bureau" else None,
+            **recipients,
             link=f"/applications/{application.id}",
             message="note.escalation",
             params={
@@ -161,4 +171,71 @@ def _escalate(portal: Portal, action: Escalation, version: int) -> None:
                 "days": action.overdue_working_days,
             },
             dedupe_key=f"escalation:{application.id}:{action.state}:{application.stage_entered_at}",
+        )
+
+
+def _waiting(session: Session, case_id: int, version: int) -> Application:
+    """The case as planned, still waiting for the answer: a resubmission (or any other step)
+    since the plan was made is a StaleVersion, and the note is not sent."""
+    application = session.get(Application, case_id)
+    assert application is not None
+    if application.version != version:
+        raise StaleVersion("application", case_id, version, application.version)
+    return application
+
+
+def _reply_params(application: Application, reply_by: date) -> dict[str, object]:
+    return {
+        "id": application.id,
+        "measure": application.measure_id,
+        "workflow": application.workflow,
+        "state": application.state,
+        "deadline": reply_by.isoformat(),
+    }
+
+
+def _remind_reply(portal: Portal, action: ReplyReminder, version: int) -> bool:
+    """Remind the enterprise, as the amendment request told it, that its answer is still awaited."""
+    with portal.transaction() as session:
+        application = _waiting(session, action.case_id, version)
+        return notify(
+            session,
+            kind="case_update",
+            enterprise_id=application.enterprise_id,
+            link=f"/applications/{application.id}",
+            message="note.reply_reminder",
+            params=_reply_params(application, action.reply_by),
+            dedupe_key=f"reply_reminder:{application.id}:{application.stage_entered_at}",
+        )
+
+
+def _tell_reply_overdue(portal: Portal, action: ReplyOverdue, version: int) -> bool:
+    """Tell the unit that asked for the amendment (the jurisdiction of the edge it used) that
+    the reply-by day passed; what to do about it is its call."""
+    with portal.transaction() as session:
+        application = _waiting(session, action.case_id, version)
+        workflow, state = workflow_of(portal, application)
+        asked = (
+            next(
+                (
+                    edge.jurisdiction
+                    for edge in workflow.transitions_from(application.returned_from)
+                    if edge.target == state.name
+                ),
+                None,
+            )
+            if application.returned_from is not None
+            else None
+        )
+        recipients = party_recipients(application, asked)
+        if recipients is None:
+            return False
+        return notify(
+            session,
+            kind="work_item",
+            **recipients,
+            link=f"/applications/{application.id}",
+            message="note.reply_overdue",
+            params=_reply_params(application, action.reply_by),
+            dedupe_key=f"reply_overdue:{application.id}:{application.stage_entered_at}",
         )

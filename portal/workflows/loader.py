@@ -49,6 +49,8 @@ _STATE_KEYS = {
     "decides",
     "reply_within",
 }
+# The optional key of `reply_within` next to its count: when the sweep reminds the applicant.
+_REMIND_BEFORE = "remind_before_working_days"
 _TRANSITION_KEYS = {
     "event",
     "label",
@@ -224,7 +226,8 @@ class _Reader:
         if "reply_within" not in data:
             return None
         field = f"{where}.reply_within"
-        period = self.mapping(data["reply_within"], field, set(REPLY_DAYS))
+        period = dict(self.mapping(data["reply_within"], field, {*REPLY_DAYS, _REMIND_BEFORE}))
+        remind = period.pop(_REMIND_BEFORE, None)
         if len(period) != 1:
             raise self.fail(field, f"give exactly one of {sorted(REPLY_DAYS)}")
         counted, days = next(iter(period.items()))
@@ -235,7 +238,11 @@ class _Reader:
                 "enterprise` or `bank` has a reply period",
             )
         days = self.positive_int(days, f"{field}.{counted}")
-        return ReplyPeriod(days=days, counted=cast(ReplyDays, counted))
+        if remind is not None:
+            remind = self.positive_int(remind, f"{field}.{_REMIND_BEFORE}")
+            if remind >= days:
+                raise self.fail(f"{field}.{_REMIND_BEFORE}", f"must be fewer than the {days} days to answer")
+        return ReplyPeriod(days=days, counted=cast(ReplyDays, counted), remind_before_working_days=remind)
 
     def transition(self, raw: object, where: str, state_names: set[str]) -> list[TransitionSpec]:
         data = self.mapping(raw, where, _TRANSITION_KEYS)

@@ -44,6 +44,16 @@ def reply_due_on(state: StateSpec, entered_on: date, calendar: WorkingCalendar) 
     return entered_on + timedelta(days=period.days)
 
 
+def reply_remind_on(state: StateSpec, entered_on: date, calendar: WorkingCalendar) -> date | None:
+    """The day the applicant is reminded that its answer is still awaited: the stage's
+    `remind_before_working_days` working days before `reply_due_on`, never the day of the request."""
+    due = reply_due_on(state, entered_on, calendar)
+    if due is None or state.reply_within is None or state.reply_within.remind_before_working_days is None:
+        return None
+    remind = calendar.working_day_before(due, state.reply_within.remind_before_working_days)
+    return max(remind, entered_on + timedelta(days=1))
+
+
 def timer_due_on(state: StateSpec, entered_on: date) -> date | None:
     """The first date the state's timed event may fire (e.g. the day after a 7-day notice)."""
     if state.timer is None:
@@ -77,6 +87,22 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class ReplyReminder:
+    """Remind the applicant once that its answer to the amendment request is due by `reply_by`."""
+
+    case_id: int
+    reply_by: date
+
+
+@dataclass(frozen=True)
+class ReplyOverdue:
+    """Tell the unit that asked for the amendment, once, that `reply_by` passed without an answer."""
+
+    case_id: int
+    reply_by: date
+
+
+@dataclass(frozen=True)
 class TimedAdvance:
     """Fire `event` as the system actor: the stage's timer has run out and its guards hold."""
 
@@ -98,14 +124,33 @@ def _timed_advance(case: OpenCase, workflow: Workflow, state: StateSpec, today: 
     return None
 
 
+SweepAction = Escalation | TimedAdvance | ReplyReminder | ReplyOverdue
+
+
+def _reply_action(
+    case: OpenCase, state: StateSpec, calendar: WorkingCalendar, today: date
+) -> SweepAction | None:
+    """While the case waits for an amendment: the reminder from its day up to the reply-by day,
+    the overdue note from the day after. The caller sends each once per stage visit."""
+    reply_by = reply_due_on(state, case.entered_on, calendar)
+    if reply_by is None:
+        return None
+    if today > reply_by:
+        return ReplyOverdue(case.case_id, reply_by)
+    remind_on = reply_remind_on(state, case.entered_on, calendar)
+    if remind_on is not None and today >= remind_on:
+        return ReplyReminder(case.case_id, reply_by)
+    return None
+
+
 def plan_sweep(
     cases: Iterable[OpenCase],
     workflows: Mapping[str, Workflow],
     calendar: WorkingCalendar,
     today: date,
-) -> list[Escalation | TimedAdvance]:
+) -> list[SweepAction]:
     """The actions due on `today`, one at most per case; a case that advances is not escalated."""
-    actions: list[Escalation | TimedAdvance] = []
+    actions: list[SweepAction] = []
     for case in cases:
         workflow = workflows.get(case.workflow)
         if workflow is None:
@@ -114,6 +159,10 @@ def plan_sweep(
         advance = _timed_advance(case, workflow, state, today)
         if advance is not None:
             actions.append(advance)
+            continue
+        reply = _reply_action(case, state, calendar, today)
+        if reply is not None:
+            actions.append(reply)
             continue
         if state.paused_sla or case.deadline is None or case.escalated or today <= case.deadline:
             continue

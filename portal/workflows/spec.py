@@ -59,10 +59,13 @@ class ReplyPeriod:
 
     The answer is due on the last day of the period, counted from (not including) the day the
     case entered the amendment stage; working days skip weekends and holidays as SLAs do.
+    `remind_before_working_days`, when set, is how many working days before that day the
+    sweep reminds the applicant once that the answer is still awaited.
     """
 
     days: int
     counted: ReplyDays
+    remind_before_working_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class StateSpec:
 
     `issues_letter` and `decides` say what entering the stage does: issue that kind of letter,
     and (for approval or rejection) record the decision with that outcome. `reply_within` is
-    an amendment stage's period for the applicant's answer (shown, never enforced).
+    an amendment stage's period for the applicant's answer (shown and reminded of, never enforced).
     """
 
     name: str

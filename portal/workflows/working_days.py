@@ -105,6 +105,19 @@ class WorkingCalendar:
                 n -= 1
         return day
 
+    def working_day_before(self, end: date, n: int) -> date:
+        """The day n working days before `end`: the d with working_days_between(d, end) == n
+        that is itself a working day (n = 0 gives end)."""
+        if n < 0:
+            raise ValueError(f"working days to go back must not be negative, got {n}")
+        self._schedule(end)
+        day = end
+        while n > 0:
+            day -= _ONE_DAY
+            if self.is_working_day(day):
+                n -= 1
+        return day
+
     def working_days_between(self, a: date, b: date) -> int:
         """Working days d with a < d ≤ b; negative when b is before a.
 

@@ -13,6 +13,7 @@ from portal.db.audit import verify_chain
 from portal.db.tables import AuditEvent, Notification
 from portal.services import access, sla
 from portal.services.context import Portal
+from portal.services.notifications import note_text
 
 # Submitted on Monday 2026-06-01 (SLA 2 working days, due 06-03), accepted never: overdue from 06-04.
 DUE = date(2026, 6, 3)
@@ -102,3 +103,57 @@ def test_bad_date_is_a_clear_cli_error() -> None:
     done = CliRunner().invoke(app, ["sla", "sweep", "--today", "2026-13-01"])
     assert done.exit_code != 0
     assert "--today" in done.output and "Traceback" not in done.output
+
+
+# Returned on Tue 2026-12-08: reply by Tue 12-29 (15 working days); the reminder is due three
+# working days before, on Thu 12-24 (over the weekend of 12-26/27); overdue from Wed 12-30.
+RETURNED = date(2026, 12, 8)
+
+
+def _notes(portal: Portal, message: str) -> list[Notification]:
+    with portal.reading() as session:
+        return list(session.exec(select(Notification).where(Notification.message == message)).scalars())
+
+
+def _sweep_on(portal: Portal, day: date) -> sla.SweepReport:
+    portal.today_override = day
+    return sla.sweep(portal)
+
+
+def test_reply_reminder_and_overdue_note_once_each(portal: Portal, world: World) -> None:
+    portal.today_override = RETURNED
+    case = Driver(portal, world).to_returned()
+    assert _sweep_on(portal, date(2026, 12, 23)).reply_reminded == []
+    assert _sweep_on(portal, date(2026, 12, 24)).reply_reminded == [case.app_id]
+    assert _sweep_on(portal, date(2026, 12, 24)).reply_reminded == []
+    last_day = _sweep_on(portal, date(2026, 12, 29))
+    assert (last_day.reply_reminded, last_day.reply_overdue) == ([], [])
+    [reminder] = _notes(portal, "note.reply_reminder")
+    app = access.get_application_for(portal, world.actors["ent_a"], case.app_id)
+    assert (reminder.enterprise_id, reminder.role, reminder.kind) == (app.enterprise_id, None, "case_update")
+    zh, en = (" ".join(note_text(portal, reminder, lang)) for lang in ("zh", "en"))
+    assert "请于2026年12月29日前" in zh and "退回补正" in zh
+    assert "by December 29, 2026" in en and "Returned for amendment" in en
+    assert "2026-12-29" not in zh + en and "returned_for_amendment" not in zh + en
+
+    assert _sweep_on(portal, date(2026, 12, 30)).reply_overdue == [case.app_id]
+    assert _sweep_on(portal, date(2026, 12, 31)).reply_overdue == []
+    [overdue] = _notes(portal, "note.reply_overdue")
+    # The district asked (it returned the case from district review): its reviewers are told,
+    # as its work items are; nothing moves by itself.
+    assert (overdue.role, overdue.district, overdue.bureau) == ("reviewer", app.district, None)
+    zh, en = (" ".join(note_text(portal, overdue, lang)) for lang in ("zh", "en"))
+    assert "2026年12月29日" in zh and "December 29, 2026" in en
+    assert case.state == "returned_for_amendment"
+    assert len(_notes(portal, "note.reply_reminder")) == 1
+
+
+def test_no_reply_notes_after_a_resubmission(portal: Portal, world: World) -> None:
+    portal.today_override = RETURNED
+    case = Driver(portal, world).to_returned()
+    portal.today_override = date(2026, 12, 10)
+    case.submit()
+    for day in (date(2026, 12, 24), date(2026, 12, 30)):
+        report = _sweep_on(portal, day)
+        assert (report.reply_reminded, report.reply_overdue) == ([], [])
+    assert _notes(portal, "note.reply_reminder") == _notes(portal, "note.reply_overdue") == []

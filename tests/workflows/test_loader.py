@@ -36,7 +36,7 @@ def test_municipal_shape(workflows: dict[str, Workflow]) -> None:
     assert notice.timer is not None
     assert (notice.timer.calendar_days, notice.timer.event) == (7, "close_notice")
     assert wf.state("returned_for_amendment").paused_sla
-    assert wf.state("returned_for_amendment").reply_within == ReplyPeriod(15, "working_days")
+    assert wf.state("returned_for_amendment").reply_within == ReplyPeriod(15, "working_days", 3)
     assert wf.state("district_review").label.zh == "区级初审"
 
 
@@ -127,6 +127,30 @@ MISTAKES: dict[str, tuple[Change, str]] = {
     "reply period in weeks": (
         lambda d: d["states"]["returned_for_amendment"].update(reply_within={"weeks": 2}),
         "states.returned_for_amendment.reply_within: unknown key(s) ['weeks']",
+    ),
+    "reminder of no days": (
+        lambda d: d["states"]["returned_for_amendment"].update(
+            reply_within={"working_days": 15, "remind_before_working_days": 0}
+        ),
+        "states.returned_for_amendment.reply_within.remind_before_working_days: 0 must be a positive",
+    ),
+    "reminder as text": (
+        lambda d: d["states"]["returned_for_amendment"].update(
+            reply_within={"working_days": 15, "remind_before_working_days": "3"}
+        ),
+        "states.returned_for_amendment.reply_within.remind_before_working_days: '3' must be",
+    ),
+    "reminder not before the period starts": (
+        lambda d: d["states"]["returned_for_amendment"].update(
+            reply_within={"calendar_days": 5, "remind_before_working_days": 5}
+        ),
+        "states.returned_for_amendment.reply_within.remind_before_working_days: must be fewer than the 5",
+    ),
+    "reminder without a period": (
+        lambda d: d["states"]["returned_for_amendment"].update(
+            reply_within={"remind_before_working_days": 3}
+        ),
+        "states.returned_for_amendment.reply_within: give exactly one",
     ),
     "reply period as a bare number": (
         lambda d: d["states"]["returned_for_amendment"].update(reply_within=15),

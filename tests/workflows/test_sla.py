@@ -11,10 +11,13 @@ from portal.workflows.errors import UnknownWorkflow
 from portal.workflows.sla import (
     Escalation,
     OpenCase,
+    ReplyOverdue,
+    ReplyReminder,
     TimedAdvance,
     plan_sweep,
     remaining_working_days,
     reply_due_on,
+    reply_remind_on,
     resumed_deadline,
     timer_due_on,
 )
@@ -61,6 +64,32 @@ def test_the_reply_date_counts_the_calendar_file(
     assert reply_due_on(workflows["municipal"].state("district_review"), D(2025, 9, 26), calendar) is None
 
 
+def test_the_reminder_comes_working_days_before_the_reply_date(
+    workflows: dict[str, Workflow], calendar: WorkingCalendar
+) -> None:
+    amending = workflows["municipal"].state("returned_for_amendment")  # 15 days, remind 3 before
+    # Returned Tue 8 Dec 2026: reply by Tue 29 Dec; three working days back, over the weekend of
+    # 26–27 Dec, is Thu 24 Dec.
+    assert reply_due_on(amending, D(2026, 12, 8), calendar) == D(2026, 12, 29)
+    assert reply_remind_on(amending, D(2026, 12, 8), calendar) == D(2026, 12, 24)
+    assert (
+        reply_remind_on(
+            replace(amending, reply_within=ReplyPeriod(15, "working_days")), D(2026, 12, 8), calendar
+        )
+        is None
+    )
+    # A reminder never falls on the day of the request itself.
+    short = replace(amending, reply_within=ReplyPeriod(2, "calendar_days", 1))
+    assert reply_remind_on(short, D(2026, 12, 11), calendar) == D(2026, 12, 12)
+    returned = open_case(state="returned_for_amendment", entered_on=D(2026, 12, 8), deadline=None)
+    plan = {
+        day: plan_sweep([returned], workflows, calendar, D(2026, 12, day)) for day in (23, 24, 28, 29, 30, 31)
+    }
+    assert plan[23] == []
+    assert plan[24] == plan[28] == plan[29] == [ReplyReminder(1, D(2026, 12, 29))]
+    assert plan[30] == plan[31] == [ReplyOverdue(1, D(2026, 12, 29))]
+
+
 def test_amendment_pauses_and_resumes_the_clock(calendar: WorkingCalendar) -> None:
     deadline = D(2025, 10, 17)
     left = remaining_working_days(calendar, deadline, paused_on=D(2025, 10, 9))
@@ -101,7 +130,8 @@ def test_paused_and_clockless_stages_are_not_escalated(
     late = D(2025, 12, 1)
     paused = open_case(state="returned_for_amendment")
     no_deadline = open_case(state="draft", deadline=None)
-    assert plan_sweep([paused, no_deadline], workflows, calendar, late) == []
+    # The paused stage is not escalated; only its reply period, long past, is reported.
+    assert plan_sweep([paused, no_deadline], workflows, calendar, late) == [ReplyOverdue(1, D(2025, 10, 23))]
 
 
 def test_notice_closes_after_seven_calendar_days(
