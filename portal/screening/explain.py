@@ -153,7 +153,7 @@ def _join(order: list[str], masks: dict[str, Mask], n: int) -> pa.Array:
 
 
 ANY_KEY = "any:"
-"""How `reason_counts` keys a failed "any one of" group: this, then its leaves' ids joined by ';'."""
+"""How `reason_counts` keys an "any one of" group (failed or unknown): this, then its leaf ids, `;`-joined."""
 
 
 def any_groups(criteria: Node) -> dict[str, AnyOf]:
@@ -178,15 +178,17 @@ def any_groups(criteria: Node) -> dict[str, AnyOf]:
 def reason_counts(
     failed: pa.Array | pa.ChunkedArray, unknown: pa.Array | pa.ChunkedArray, criteria: Node
 ) -> dict[str, dict[str, int]]:
-    """{"failed": reason → rows whose `failed` names it, "unknown": leaf id → the same for `unknown`}.
+    """{"failed": reason → rows whose `failed` names it, "unknown": the same for `unknown`}.
 
     A row's `failed` names leaves exactly when it is ineligible and its `unknown` exactly when it
     is undetermined (a leaf is reported only where the root shares its verdict), so these are the
     ineligible and the undetermined rows each criterion explains, with no outcome column read.
-    A failed reason is a leaf id, or one "any one of" group (`any_groups`' key) for all of its
-    alternatives, counted once per row. The dictionary's indices are counted (once, when both
-    columns share them, as `explaining_ids` makes them), then each of its few texts split once:
-    no text is read per row. A row naming two reasons counts for both.
+    A reason is a leaf id, or one "any one of" group for all of its alternatives, counted once per
+    row: failed (`any_groups`' key), none was met; unknown (`ANY_KEY` and the ids of the group's
+    leaves the row could not judge), none was met and those could not be judged. The dictionary's
+    indices are counted (once, when both columns share them, as `explaining_ids` makes them), then
+    each of its few texts split once: no text is read per row. A row naming two reasons counts
+    for both.
     """
     group_of = {leaf.id: key for key, group in any_groups(criteria).items() for leaf in leaves(group)}
     coded = {"failed": _dictionary(failed), "unknown": _dictionary(unknown)}
@@ -197,13 +199,25 @@ def reason_counts(
         if tally is None or not shared:
             tally = pc.value_counts(ids.indices).to_pylist()
         texts = ids.dictionary.to_pylist()
-        grouped = group_of if kind == "failed" else {}
         rows = found[kind] = {}
         for item in tally:
-            named = (texts[item["values"]] or "").split(";")
-            for reason in dict.fromkeys(grouped.get(leaf_id, leaf_id) for leaf_id in named if leaf_id):
+            named = [leaf_id for leaf_id in (texts[item["values"]] or "").split(";") if leaf_id]
+            for reason in _reasons(named, group_of, whole=kind == "failed"):
                 rows[reason] = rows.get(reason, 0) + item["counts"]
     return found
+
+
+def _reasons(named: list[str], group_of: dict[str, str], *, whole: bool) -> list[str]:
+    """A row's reasons: its leaves, those of one group as one. A failed group is keyed whole; an
+    unknown one by the leaves it could not judge (`ANY_KEY` and those ids), so the page can name
+    the facts missing, and adds its variants up as the one group."""
+    by_reason: dict[str, list[str]] = {}
+    for leaf_id in named:
+        by_reason.setdefault(group_of.get(leaf_id, leaf_id), []).append(leaf_id)
+    return [
+        ANY_KEY + ";".join(ids) if not whole and reason != ids[0] else reason
+        for reason, ids in by_reason.items()
+    ]
 
 
 def _dictionary(ids: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:

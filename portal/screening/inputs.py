@@ -121,7 +121,7 @@ def read_input(
     _headers_by_fact(headers, columns, default_entity, str(path))  # unknown or doubled columns fail
     wanted = _wanted(headers, columns, default_entity, keep)
     data = _from_text(_read(path, wanted), _kept(columns, keep), default_entity, str(path))
-    return _FileLines(path).renumber(data)
+    return FileLines(path).renumber(data)
 
 
 def read_table(
@@ -209,7 +209,7 @@ def read_chunks(
     wanted = _wanted(headers, columns, default_entity, keep)
     kept = _kept(columns, keep)
     first = 1
-    lines = _FileLines(path)
+    lines = FileLines(path)
     try:
         for raw in _pieces(path, wanted, rows, csv_block):
             yield lines.renumber(_from_text(raw, kept, default_entity, str(path), first))
@@ -220,13 +220,14 @@ def read_chunks(
         lines.close()
 
 
-class _FileLines:
+class FileLines:
     """Data row → the line of a CSV or JSON Lines file, looked up for rejected rows only.
 
     Both readers skip empty lines, so a row count is off by each one above the row (and by the
     CSV's header). The file is read forward once, across a run's pieces, and only as far as the
     last rejected row: a run that rejects nothing never reads it. A Parquet file has no lines:
-    its rejects keep row + 1, the row a spreadsheet shows under the header.
+    its rows are row + 1, the row a spreadsheet shows under the header. The web's run looks up
+    its eligible rows' lines with one more, for its results download.
     """
 
     def __init__(self, path: Path) -> None:
@@ -240,9 +241,12 @@ class _FileLines:
     def renumber(self, data: ScreeningInput) -> ScreeningInput:
         if self._path is None or not data.rejects:
             return data
-        return replace(data, rejects=[replace(r, line=self._line_of(r.row)) for r in data.rejects])
+        return replace(data, rejects=[replace(r, line=self.line_of(r.row)) for r in data.rejects])
 
-    def _line_of(self, row: int) -> int:
+    def line_of(self, row: int) -> int:
+        """The line of data row `row` (rows asked in ascending order; a repeat gives the same line)."""
+        if self._path is None:
+            return row + 1
         if self._file is None:
             assert self._path is not None
             self._file = self._path.open("rb")
@@ -275,19 +279,35 @@ def count_rows(path: Path, *, scan_csv: bool = False) -> int | None:
     """The number of data rows when the file says so without being read (Parquet), else None.
 
     With `scan_csv`, a CSV is counted by one pass over its first column (a bounded upload,
-    where a progress bar is worth the pass).
+    where a progress bar is worth the pass). The template's example row is no data row: where
+    the file has a `row_id` column, that column is read to leave it out of the count.
     """
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        source = pq.ParquetFile(path)
+        if ROW_ID not in source.schema_arrow.names:
+            return int(source.metadata.num_rows)
+        ids = source.read(columns=[ROW_ID]).column(ROW_ID)
+        return len(ids) - _examples(ids)
     if suffix == ".csv" and scan_csv:
-        first = _headers(path)[:1]
+        headers = _headers(path)
+        first = [ROW_ID] if ROW_ID in headers else headers[:1]
         options = pacsv.ConvertOptions(column_types=dict.fromkeys(first, pa.string()), include_columns=first)
         try:
-            return int(sum(batch.num_rows for batch in pacsv.open_csv(path, convert_options=options)))
+            return sum(
+                int(b.num_rows) - (_examples(b.column(0)) if first == [ROW_ID] else 0)
+                for b in pacsv.open_csv(path, convert_options=options)
+            )
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(f"{path.name}: cannot be read: {exc}") from exc
     return None
+
+
+def _examples(ids: pa.Array | pa.ChunkedArray) -> int:
+    """How many of `ids` mark the template's example row (none unless they are text)."""
+    if not pa.types.is_string(ids.type):
+        return 0
+    return int(pc.sum(pc.fill_null(pc.equal(ids, EXAMPLE_ROW_ID), False)).as_py() or 0)
 
 
 def _pieces(path: Path, wanted: list[str], rows: int, csv_block: int) -> Iterator[pa.Table]:
@@ -332,7 +352,8 @@ def _from_text(
         if pc.any(example).as_py():
             table = table.filter(pc.invert(example))
     facts, rejects = _validate(table, columns, present, has_row_id)
-    return ScreeningInput(facts=facts, rejects=rejects, has_row_id=has_row_id, total_rows=raw.num_rows)
+    # The example row is no data row: a progress line counts the firms the clerk listed.
+    return ScreeningInput(facts=facts, rejects=rejects, has_row_id=has_row_id, total_rows=table.num_rows)
 
 
 def _headers(path: Path) -> list[str]:

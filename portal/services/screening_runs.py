@@ -32,11 +32,12 @@ from sqlmodel import Session, col, select
 from portal.db.audit import append_audit
 from portal.db.tables import Enterprise, RunStatus, ScreeningRun, User
 from portal.rules import Rule
-from portal.rules.batch.compiler import OUTCOME
+from portal.rules.batch.compiler import OUTCOME, ROW_KEY
 from portal.rules.batch.formula_sql import NotCompilable
 from portal.rules.facts import FactSpec
 from portal.screening.engines import open_engine
 from portal.screening.inputs import (
+    FileLines,
     InputError,
     Reject,
     ScreeningInput,
@@ -67,6 +68,8 @@ PIECE_ROWS = 20_000
 PIECE_BYTES = 4 << 20
 """Bytes per piece of a CSV (about 12,000 rows of the pack's facts): each piece is one report."""
 REJECTS_SHOWN = 200
+LINE = "line"
+"""The stored hits' column (added) holding each row as the uploaded file shows it, as a reject's `line`."""
 _NAMES_PER_QUERY = 500
 """USCCs per lookup of registered names: well under the bound-parameter limits of both databases."""
 FINISHED = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value)
@@ -92,8 +95,9 @@ class _Tally:
     reasons: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     hits: list[pa.Table] = field(default_factory=list)
 
-    def add(self, data: ScreeningInput, result: ScreeningResult) -> None:
-        """One piece's rows: its counts and reason counts summed in, its eligible rows kept."""
+    def add(self, data: ScreeningInput, result: ScreeningResult, lines: FileLines | None) -> None:
+        """One piece's rows: its counts and reason counts summed in, its eligible rows kept, each
+        with its `line` in the uploaded file (`lines`; None for the register, which has none)."""
         self.rows += data.total_rows
         self.rejects += data.rejects
         _sum_into(self.counts, result.counts)
@@ -101,7 +105,25 @@ class _Tally:
             mine = self.reasons.setdefault(measure, {})
             _sum_into(mine, by_kind)
         table = result.table
-        self.hits.append(table.filter(pc.equal(table.column(OUTCOME), "eligible")))
+        eligible = pc.equal(table.column(OUTCOME), "eligible")
+        hits = table.filter(eligible)
+        if lines is not None:
+            rows = _data_rows(data, table).filter(eligible).to_pylist()
+            hits = hits.append_column(LINE, pa.array([lines.line_of(row) for row in rows], pa.int64()))
+        self.hits.append(hits)
+
+
+def _data_rows(data: ScreeningInput, table: pa.Table) -> pa.Array:
+    """Each OUT row's data row: its `row` column, or (OUT keyed by `row_id`) its input row's, as
+    OUT holds every loaded row once per measure, in row order (`portal.screening.run`)."""
+    if ROW_KEY in table.column_names:
+        return table.column(ROW_KEY).combine_chunks()
+    numbers = data.facts.column(ROW_KEY).combine_chunks()
+    if not len(numbers):
+        return pa.array([], pa.int64())
+    per_row = table.num_rows // len(numbers)
+    position = pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), table.num_rows), start=-1)
+    return numbers.take(pc.divide(position, per_row))
 
 
 def _sum_into(total: dict[str, dict[str, int]], part: Mapping[str, Mapping[str, int]]) -> None:
@@ -462,13 +484,13 @@ def _screen(portal: Portal, run_id: int, attempt: int) -> None:
     facts = portal.pack.facts
     keep = facts_read(rules, facts, run.evaluated_on)
     tally = _Tally()
-    with _pieces(portal, run, keep) as (total, pieces), open_engine("duckdb").connect() as conn:
+    with _pieces(portal, run, keep) as (total, pieces, lines), open_engine("duckdb").connect() as conn:
         _report(portal, run_id, attempt, rows_total=total)
         for data in pieces:
             # One transaction per piece: the previous piece's facts table is freed at its commit.
             with conn.begin():
                 result = run_screen(conn, data, rules, facts, run.evaluated_on, count_reasons=True)
-            tally.add(data, result)
+            tally.add(data, result, lines)
             _report(
                 portal,
                 run_id,
@@ -497,19 +519,23 @@ def _detail(exc: InputError, path: Path) -> str:
 @contextmanager
 def _pieces(
     portal: Portal, run: ScreeningRun, keep: set[str]
-) -> Iterator[tuple[int | None, Iterator[ScreeningInput]]]:
-    """(rows in the input, the input in pieces): the uploaded file, or the register's profiles."""
+) -> Iterator[tuple[int | None, Iterator[ScreeningInput], FileLines | None]]:
+    """(data rows in the input, the input in pieces, its rows' lines): the uploaded file, or the
+    register's profiles (no lines)."""
     columns = portal.pack.facts.supplied()
     if run.source_sha256 is None or run.source_format is None:
         records = register_records(portal)
-        yield len(records), iter([read_records(records, columns, "db:")])
+        yield len(records), iter([read_records(records, columns, "db:")]), None
         return
     with _as_file(portal.blobs.read(run.source_sha256), run.source_format) as path:
+        lines = FileLines(path)
         try:
             pieces = read_chunks(path, columns, keep=keep, rows=PIECE_ROWS, csv_block=PIECE_BYTES)
-            yield count_rows(path, scan_csv=True), pieces
+            yield count_rows(path, scan_csv=True), pieces, lines
         except InputError as exc:
             raise InputError(_detail(exc, path), code=exc.code, names=exc.names) from exc
+        finally:
+            lines.close()
 
 
 def _parquet(table: pa.Table) -> bytes:

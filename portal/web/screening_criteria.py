@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.rules import Pack, Rule
-from portal.rules.criteria import leaves
-from portal.screening.explain import any_groups
+from portal.rules.criteria import AnyOf, leaves
+from portal.screening.explain import ANY_KEY, any_groups
 from portal.web.case_views import fact_labels
 from portal.web.i18n import Translator
 
@@ -23,8 +23,9 @@ from portal.web.i18n import Translator
 class Reason:
     """One criterion and the rows it explains; `needs` are the facts it reads (undetermined only).
 
-    For an "any one of" group none of whose alternatives was met, `alternatives` are each in
-    the criteria's words, under one label that says any one would have done.
+    For an "any one of" group none of whose alternatives was met (or, undetermined, none met and
+    some not judged), `alternatives` are each in the criteria's words, under one label that says
+    any one would have done.
     """
 
     label: str
@@ -89,15 +90,33 @@ def _reasons(
         return info.message.get(t.lang) if info is not None else t("screening.why.gone")
 
     found = []
+    # An unknown group is stored once per set of alternatives its rows could not judge: one line.
+    by_group: dict[str, tuple[int, dict[str, None]]] = {}
     for key, n in rows.items():
-        group = groups.get(key)
-        if group is not None:
-            alternatives = tuple(
-                t("punct.semicolon").join(words(leaf.id) for leaf in leaves(child))
-                for child in group.children
-            )
-            found.append(Reason(t("screening.why.any_none_met"), int(n), alternatives=alternatives))
+        group_key = _group_key(key, groups)
+        if group_key is None:
+            facts = joiner.join(fact_labels(pack, deps.get(key, ()), t.lang)) if needs else ""
+            found.append(Reason(words(key), int(n), facts))
             continue
-        facts = joiner.join(fact_labels(pack, deps.get(key, ()), t.lang)) if needs else ""
-        found.append(Reason(words(key), int(n), facts))
+        total, unjudged = by_group.get(group_key, (0, {}))
+        by_group[group_key] = (total + int(n), unjudged | dict.fromkeys(key[len(ANY_KEY) :].split(";")))
+    for group_key, (n, unjudged) in by_group.items():
+        group = groups[group_key]
+        alternatives = tuple(
+            t("punct.semicolon").join(words(leaf.id) for leaf in leaves(child)) for child in group.children
+        )
+        label = t("screening.why.any_unknown" if needs else "screening.why.any_none_met")
+        # Undetermined: the facts of the alternatives that could not be judged, the ones missing.
+        read = dict.fromkeys(f for leaf_id in unjudged for f in deps.get(leaf_id, ()))
+        facts = joiner.join(fact_labels(pack, tuple(read), t.lang)) if needs else ""
+        found.append(Reason(label, n, facts, alternatives))
     return sorted(found, key=lambda r: (-r.rows, r.label))
+
+
+def _group_key(key: str, groups: Mapping[str, AnyOf]) -> str | None:
+    """The "any one of" group a stored reason counts for: a failed group's own key, or the group of
+    the leaves an unknown one names; None for a criterion (or a group no longer in the rule)."""
+    if key in groups or not key.startswith(ANY_KEY):
+        return key if key in groups else None
+    first = key[len(ANY_KEY) :].split(";")[0]
+    return next((k for k, group in groups.items() if any(leaf.id == first for leaf in leaves(group))), None)

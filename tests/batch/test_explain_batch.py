@@ -51,5 +51,21 @@ def test_a_failed_any_one_of_group_counts_once_as_one_reason() -> None:
     assert list(any_groups(criteria)) == [ANY_KEY + "c1;c2;c3"]
     assert reason_counts(failed, unknown, criteria) == {
         "failed": {ANY_KEY + "c1;c2;c3": 2, "c0": 2},
-        "unknown": {"c1": 1},
+        "unknown": {ANY_KEY + "c1": 1},
+    }
+
+
+def test_an_undetermined_any_one_of_group_counts_once_as_one_reason() -> None:
+    """A row that met none of a group's alternatives and could not be judged on two of them is
+    undetermined for the group once, not once per alternative it could not judge; the key names
+    the alternatives it could not judge, so the page can say which facts were missing."""
+    group = AnyOf((_leaf(1), AllOf((_leaf(2), _leaf(3)), 1)), 1)
+    criteria = AllOf((_leaf(0), group), 1)
+    rows = [{1: None, 3: None}, {1: None, 2: False}, {0: None}]
+    verdicts = {f"c{i}": pa.array([row.get(i, True) for row in rows], pa.bool_()) for i in range(4)}
+    failed, unknown = explaining_ids(criteria, verdicts)
+    assert unknown.to_pylist() == ["c1;c3", "c1", "c0"]
+    assert reason_counts(failed, unknown, criteria) == {
+        "failed": {},
+        "unknown": {ANY_KEY + "c1;c3": 1, ANY_KEY + "c1": 1, "c0": 1},
     }

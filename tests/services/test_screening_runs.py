@@ -106,6 +106,35 @@ def test_a_run_goes_queued_running_succeeded_with_counts_and_progress(
     assert [e.event for e in events] == ["screening_run_started"]
 
 
+def test_progress_counts_the_data_rows_and_hits_keep_the_files_lines(
+    portal: Portal, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The template's example row is no firm: three firms under it are "3 of 3", never "4 of 4".
+    Each eligible row keeps the line the file shows it on (header, example, an empty line)."""
+    admin = world.actors["admin"]
+    text = csv_upload(3).content.decode("utf-8").splitlines(keepends=True)
+    example = text[1].replace("R1", "#example", 1)
+    content = "".join([text[0], example, text[1], "\n", text[2], text[3]]).encode("utf-8")
+    run = start_run(portal, admin, upload=Upload("filled.csv", content), measures=[MEASURE], notify=False)
+    assert run.id is not None
+    seen: list[tuple[int, int | None]] = []
+    report = screening_runs._report
+
+    def watching(portal: Portal, run_id: int, attempt: int, **values: Any) -> None:
+        report(portal, run_id, attempt, **values)
+        row = _run(portal, run_id)
+        seen.append((row.rows_done, row.rows_total))
+
+    monkeypatch.setattr(screening_runs, "_report", watching)
+    done = execute_run(portal, run.id)
+    assert done is not None and done.status == "succeeded"
+    assert seen[0] == (0, 3) and seen[-1] == (3, 3)
+    assert (done.rows_total, done.rows_done, done.rows_rejected) == (3, 3, 0)
+    hits = screening_runs.hits_of(portal, admin, run.id)
+    assert hits.column("row_id").to_pylist() == ["R1", "R2", "R3"]
+    assert hits.column(screening_runs.LINE).to_pylist() == [3, 5, 6]
+
+
 def _watch_progress(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The rows done after each progress report of the run, in order."""
     reported: list[int] = []

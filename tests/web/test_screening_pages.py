@@ -128,7 +128,10 @@ def test_an_upload_runs_and_its_page_shows_progress_results_and_rejects(portal_a
     hits = client.get(f"{location}/hits.csv")
     assert hits.status_code == 200 and hits.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(hits.content.decode("utf-8-sig"))))
-    assert rows[0] == ["行标识", "统一社会信用代码", "企业名称", "政策", "政策版本", "测算结果"]
+    assert rows[0] == [
+        *("行标识", "统一社会信用代码", "企业名称", "政策", "政策版本", "测算结果"),
+        "表格中的行号（第 1 行为列名）",  # added last: the row as the spreadsheet shows it
+    ]
     assert [(r[0], r[3]) for r in rows[1:]] == [("R1", MEASURE_ZH), ("R3", MEASURE_ZH)]
     rejects = client.get(f"{location}/rejects.csv").content.decode("utf-8-sig")
     # Numbered as a spreadsheet shows the upload: its second data row is the file's third line.
@@ -136,7 +139,10 @@ def test_an_upload_runs_and_its_page_shows_progress_results_and_rejects(portal_a
 
     client.cookies.set("lang", "en")
     english = client.get(f"{location}/hits.csv").content.decode("utf-8-sig")
-    assert english.splitlines()[0] == "Row id,USCC,Enterprise name,Measure,Measure version,Computed benefits"
+    assert english.splitlines()[0] == (
+        "Row id,USCC,Enterprise name,Measure,Measure version,Computed benefits,"
+        "Row in the spreadsheet (row 1 is the header)"
+    )
     page = client.get(location).text
     assert "Screening run #" in page and "Finished" in page and "已完成" not in page
     assert "Total staff: not a whole number (18\\u00070)" in page
@@ -425,24 +431,32 @@ def test_a_run_stored_before_reasons_were_counted_shows_none(portal_app: FastAPI
     assert "不符合的原因" not in page.text and 'id="run-reasons-title"' not in page.text
 
 
+def _demo_firm_and(
+    app: FastAPI, client: TestClient, name: str, changed: dict[str, str]
+) -> tuple[str, list[str]]:
+    """A finished run over two rows, the demo firm (R1) and it with `changed` (R2): its page and
+    the measure's criterion ids, which the page must never show."""
+    facts = {k: _text(v) for k, v in FACTS["enterprise"].items() if k != "name"}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row_id", *facts])
+    writer.writerow(["R1", *facts.values()])
+    writer.writerow(["R2", *(changed.get(k, v) for k, v in facts.items())])
+    started = _start(client, upload=(name, buffer.getvalue().encode()))
+    location = started.headers["location"]  # type: ignore[attr-defined]
+    assert _finish(app, client, int(location.rsplit("/", 1)[1]))["status"] == "succeeded"
+    rule = app.state.portal.pack.select(MEASURE, app.state.portal.today())
+    return location, [leaf.id for leaf in leaves(rule.criteria)]
+
+
 def test_an_any_one_of_group_is_one_reason_and_no_count_of_none_is_said(portal_app: FastAPI) -> None:
     """Two rows: one eligible, one that meets none of the measure's "any one of" ways in (no
     certificate, award, institute or standard, and no S&T staff). The page shows the group once,
     with its alternatives in the criteria's words beneath; and with no undetermined row, the
     measure's line says how many are not eligible and nothing about "0 needing more facts"."""
-    facts = {k: _text(v) for k, v in FACTS["enterprise"].items() if k != "name"}
     none_met = {"hightech_certified": "false", "provincial_rd_institution": "false", "st_staff": "0"}
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["row_id", *facts])
-    writer.writerow(["R1", *facts.values()])
-    writer.writerow(["R2", *(none_met.get(k, v) for k, v in facts.items())])
     client = _admin(portal_app)
-    started = _start(client, upload=("any.csv", buffer.getvalue().encode()))
-    location = started.headers["location"]  # type: ignore[attr-defined]
-    assert _finish(portal_app, client, int(location.rsplit("/", 1)[1]))["status"] == "succeeded"
-    rule = portal_app.state.portal.pack.select(MEASURE, portal_app.state.portal.today())
-    codes = [leaf.id for leaf in leaves(rule.criteria)]
+    location, codes = _demo_firm_and(portal_app, client, "any.csv", none_met)
 
     why = _visible(client.get(location).text, "run-reasons-title")
     assert f"{MEASURE_ZH} 不符合 1 家 未满足的条件" in why and "0 家" not in why
@@ -465,3 +479,74 @@ def test_an_any_one_of_group_is_one_reason_and_no_count_of_none_is_said(portal_a
     )
     assert "The S&amp;T staff score must not be zero (a share of at least 10%); The combined score" in why
     assert "A valid high-tech" in why and why.count("A valid high-tech certificate") == 1
+
+
+def test_an_any_one_of_group_that_cannot_be_judged_is_one_reason(portal_app: FastAPI) -> None:
+    """A row that meets none of the "any one of" ways in and has no high-tech certificate answer
+    is undetermined for the group: the page shows the group once, its alternatives beneath in
+    the criteria's words and the facts it needs, not each alternative as its own row."""
+    unjudged = {"hightech_certified": "", "provincial_rd_institution": "false", "st_staff": "0"}
+    client = _admin(portal_app)
+    location, codes = _demo_firm_and(portal_app, client, "unknown-any.csv", unjudged)
+
+    why = _visible(client.get(location).text, "run-reasons-title")
+    assert f"{MEASURE_ZH} 待补充信息 1 家 无法判断的条件" in why
+    assert (
+        "以下条件无一确认满足，其中有的因缺少信息无法判断（满足其一即可）： "
+        "持有有效期内高新技术企业资格证书，可直接确认入库 "
+        "近五年获得国家级科技奖励并在获奖单位中排名前三，可直接确认入库 "
+    ) in why
+    assert why.count("持有有效期内高新技术企业资格证书") == 1
+    # What judging it needs: the facts of the alternatives it could not judge, the missing one.
+    assert "综合评价得分不低于60分 持有有效期内的高新技术企业证书 1 " in why
+    assert not [code for code in codes if re.search(rf"\b{re.escape(code)}\b", why)]
+
+    client.cookies.set("lang", "en")
+    why = _visible(client.get(location).text, "run-reasons-title")
+    assert "1 needing more facts Criteria that could not be judged" in why
+    # A run counted before kept each alternative it could not judge under its own id: still read.
+    run_id = int(location.rsplit("/", 1)[1])
+    with portal_app.state.portal.transaction() as session:
+        run = session.get(ScreeningRun, run_id)
+        assert run is not None and run.reasons is not None
+        [group] = run.reasons[MEASURE]["unknown"]
+        run.reasons = {MEASURE: {"failed": {}, "unknown": {group.split(":", 1)[1]: 1}}}
+    older = _visible(client.get(location).text, "run-reasons-title")
+    assert "Information it needs Enterprises A valid high-tech certificate qualifies directly " in older
+    assert "any one suffices" not in older
+    assert (
+        "None of these was found met, and some could not be judged for want of information "
+        "(any one suffices): A valid high-tech certificate qualifies directly "
+    ) in why
+    assert why.count("A valid high-tech certificate") == 1
+    # "score" and "revenue" are ids and English words too: the ids no sentence holds stay out.
+    assert not [code for code in codes if "_" in code and code in why]
+
+
+def test_progress_counts_firms_and_the_hits_say_the_row_a_spreadsheet_shows(portal_app: FastAPI) -> None:
+    """A filled-in template (its example row kept, an empty line between firms): the progress
+    counts the three firms, and the download adds the row each hit is on in the spreadsheet,
+    under a header that says so; the page says what the numbers mean. Its other columns stay."""
+    lines = upload_csv(3).decode("utf-8").splitlines(keepends=True)
+    example = lines[1].replace("R1", "#example", 1)
+    content = "".join([lines[0], example, lines[1], "\n", lines[2], lines[3]]).encode("utf-8")
+    client = _admin(portal_app)
+    location = _start(client, upload=("filled.csv", content)).headers["location"]  # type: ignore[attr-defined]
+    state = _finish(portal_app, client, int(location.rsplit("/", 1)[1]))
+    assert (state["rows_done"], state["rows_total"], state["text"]) == (3, 3, "已处理 3 / 3 行")
+    page = client.get(location).text
+    assert "已处理 3 / 3 行" in page and "“表格中的行号”与用表格软件" in page
+    hits = list(csv.reader(io.StringIO(client.get(f"{location}/hits.csv").content.decode("utf-8-sig"))))
+    assert hits[0][0] == "行标识" and hits[0][-1] == "表格中的行号（第 1 行为列名）"
+    assert [(row[0], row[-1]) for row in hits[1:]] == [("R1", "3"), ("R2", "5"), ("R3", "6")]
+
+    # Without a row_id, the first column keeps the data row; the last is the spreadsheet's row.
+    plain = "".join(line.split(",", 1)[1] for line in [lines[0], lines[1], "(empty),\n", lines[2]])
+    location = _start(client, upload=("plain.csv", plain.encode())).headers["location"]  # type: ignore[attr-defined]
+    _finish(portal_app, client, int(location.rsplit("/", 1)[1]))
+    client.cookies.set("lang", "en")
+    assert "last column, Row in the spreadsheet, is the row a spreadsheet" in client.get(location).text
+    hits = list(csv.reader(io.StringIO(client.get(f"{location}/hits.csv").content.decode("utf-8-sig"))))
+    assert hits[0][0] == "Row" and hits[0][-1] == "Row in the spreadsheet (row 1 is the header)"
+    assert [(row[0], row[-1]) for row in hits[1:]] == [("1", "2"), ("2", "4")]
+    client.cookies.set("lang", "zh")

@@ -240,6 +240,7 @@ def run_page(request: Request, actor: Viewer, run_id: PathId) -> HTMLResponse:
         "evaluated_on": t.date(run.evaluated_on),
         "finished": finished,
         "succeeded": run.status == "succeeded",
+        "from_file": run.source_sha256 is not None,
         "notified": run.notified,
         "results": _results(portal, run, t) if run.status == "succeeded" else [],
         # None for a run stored before reasons were counted: its page shows no reasons.
@@ -299,6 +300,10 @@ def hits_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
         t("screening.csv.version"),
         t("screening.csv.benefits"),
     ]
+    # Added last (the columns before are published): the row as the uploaded file shows it. A run
+    # stored before lines were kept: the row under the header, as a file without empty lines shows it.
+    header += [t("screening.csv.line")] if key else []
+    stored_lines = screening_runs.LINE in hits.column_names
     lines: list[Sequence[str | int | None]] = [header]
     rules = {m: portal.pack.select(m, run.evaluated_on) for m in set(hits.column("measure").to_pylist())}
     names = screening_runs.registered_names(portal, actor, [u for u in hits.column("uscc").to_pylist() if u])
@@ -311,6 +316,7 @@ def hits_csv(request: Request, actor: Viewer, run_id: PathId) -> Response:
             _title(portal, row["measure"], run.evaluated_on, t),
             row["version"],
             _benefits(rules[row["measure"]], row, t),
+            *([row[screening_runs.LINE] if stored_lines else row["row"] + 1] if key else []),
         ])  # fmt: skip
     return attachment(csv_bytes(lines), CSV_TYPE, f"screening-{run_id}-hits.csv")
 
