@@ -531,7 +531,7 @@ def _pieces(
         lines = FileLines(path)
         try:
             pieces = read_chunks(path, columns, keep=keep, rows=PIECE_ROWS, csv_block=PIECE_BYTES)
-            yield count_rows(path, scan_csv=True), pieces, lines
+            yield count_rows(path, scan=True), pieces, lines
         except InputError as exc:
             raise InputError(_detail(exc, path), code=exc.code, names=exc.names) from exc
         finally:
