@@ -60,6 +60,7 @@ def sweep(
         typer.echo(f"  BROKEN      application {case_id}: {problem}", err=True)
     typer.echo(
         f"{len(report.escalated)} escalated, {len(report.advanced)} advanced, "
+        f"{len(report.reply_reminded)} reminded to reply, {len(report.reply_overdue)} replies late, "
         f"{len(report.skipped)} skipped, {len(report.reminded_listings)} listings reminded, "
         f"{len(report.expired_listings)} expired, {mailed} e-mails sent"
     )

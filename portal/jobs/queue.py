@@ -82,10 +82,13 @@ def make_app(settings: Settings) -> App:
         """Escalate overdue stages and fire timers once, then hand the new notices to the outbox."""
         report = sweep(portal())
         log.info(
-            "sla sweep %s: %d escalated, %d advanced, %d skipped, %d broken",
+            "sla sweep %s: %d escalated, %d advanced, %d reminded to reply, %d replies late, "
+            "%d skipped, %d broken",
             report.today.isoformat(),
             len(report.escalated),
             len(report.advanced),
+            len(report.reply_reminded),
+            len(report.reply_overdue),
             len(report.skipped),
             len(report.broken),
         )

@@ -50,6 +50,8 @@ def test_escalation_fires_once_per_stage_visit(portal: Portal, world: World) -> 
     with portal.reading() as session:
         note = session.exec(select(Notification).where(Notification.kind == "escalation")).scalars().one()
     assert (note.role, note.bureau) == ("reviewer", "gzdev")
+    # The deadline reads as a date within the sentence (no spaces around it in Chinese).
+    assert f"已超过期限{DUE.year}年{DUE.month}月{DUE.day}日（" in "".join(note_text(portal, note, "zh"))
     # A new stage visit has its own deadline and may be escalated again.
     case.fire("rev_tianhe", "accept")
     portal.today_override = date(2026, 7, 1)
@@ -88,7 +90,7 @@ def test_sweep_survives_restarts(
     assert f"escalated   application {overdue.app_id}" in first
     assert f"advanced    application {notice.app_id}: public_notice -> approved" in first
     second = _cli_sweep(url, str(tmp_path), "2026-06-08")
-    assert "0 escalated, 0 advanced" in second
+    assert "0 escalated, 0 advanced, 0 reminded to reply, 0 replies late" in second
     assert _escalations(portal, overdue.app_id) == (1, 1)
     assert notice.state == "approved"
     with portal.reading() as session:
