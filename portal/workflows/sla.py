@@ -41,7 +41,11 @@ def reply_due_on(state: StateSpec, entered_on: date, calendar: WorkingCalendar) 
         return None
     if period.counted == "working_days":
         return calendar.add_working_days(entered_on, period.days)
-    return entered_on + timedelta(days=period.days)
+    due = entered_on + timedelta(days=period.days)
+    # 民法典 第二百零三条: a period whose last day is a statutory rest day ends on the day after it.
+    while not calendar.is_working_day(due):
+        due += timedelta(days=1)
+    return due
 
 
 def reply_remind_on(state: StateSpec, entered_on: date, calendar: WorkingCalendar) -> date | None:

@@ -60,7 +60,12 @@ def test_the_reply_date_counts_the_calendar_file(
     # Returned Fri 4 Dec 2026: three weekends skipped, to Fri 25 Dec.
     assert reply_due_on(amending, D(2026, 12, 4), calendar) == D(2026, 12, 25)
     natural = replace(amending, reply_within=ReplyPeriod(15, "calendar_days"))
-    assert reply_due_on(natural, D(2025, 9, 26), calendar) == D(2025, 10, 11)
+    assert reply_due_on(natural, D(2025, 9, 26), calendar) == D(2025, 10, 11)  # a Saturday worked
+    # A period whose last day is a rest day ends on the next working day (民法典 第二百零三条):
+    # 5 Oct 2025 falls in the National Day holiday, so 9 Oct; Sun 13 Dec 2026, so Mon 14 Dec.
+    assert reply_due_on(natural, D(2025, 9, 20), calendar) == D(2025, 10, 9)
+    nine = replace(amending, reply_within=ReplyPeriod(9, "calendar_days"))
+    assert reply_due_on(nine, D(2026, 12, 4), calendar) == D(2026, 12, 14)
     assert reply_due_on(workflows["municipal"].state("district_review"), D(2025, 9, 26), calendar) is None
 
 
