@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 from services_helpers import GOOD_SCORES, Driver, World, counts
-from test_status_only_measures import ST_SME_ANSWERS, STATUS_MEASURE
+from test_status_only_measures import st_sme_draft
 
-from portal.services import applications, experts
+from portal.services import experts
 from portal.services.context import Portal
 from portal.services.errors import ValidationFailed
 
@@ -15,14 +15,7 @@ ST_SME_SCORES = {"st_staff": 65, "rd_investment": 65, "results": 65}
 
 
 def _st_sme_in_expert_review(portal: Portal, world: World) -> Driver:
-    case = Driver(portal, world, measure=STATUS_MEASURE, bureau="rev_gzsti")
-    owner = world.actors["ent_a"]
-    applications.save_draft(portal, owner, case.app_id, ST_SME_ANSWERS, case.version)
-    upload = applications.store_attachment(
-        portal, owner, b"%PDF-1.4 statements", content_type="application/pdf", original_name="fs.pdf"
-    )
-    applications.attach(portal, owner, case.app_id, "financial_statements", int(upload.id or 0), case.version)
-    return case.to_expert_review()
+    return st_sme_draft(portal, world).to_expert_review()
 
 
 def _refused_sheet(portal: Portal, world: World, case: Driver, marks: dict[str, int]) -> str:

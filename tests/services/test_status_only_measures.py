@@ -28,6 +28,18 @@ ST_SME_ANSWERS = {
 }
 
 
+def st_sme_draft(portal: Portal, world: World) -> Driver:
+    """An S&T SME evaluation drafted in full by ent_a, its financial statements attached."""
+    case = Driver(portal, world, measure=STATUS_MEASURE, bureau="rev_gzsti")
+    owner = world.actors["ent_a"]
+    applications.save_draft(portal, owner, case.app_id, ST_SME_ANSWERS, case.version)
+    upload = applications.store_attachment(
+        portal, owner, b"%PDF-1.4 statements", content_type="application/pdf", original_name="fs.pdf"
+    )
+    applications.attach(portal, owner, case.app_id, "financial_statements", int(upload.id or 0), case.version)
+    return case
+
+
 def _letter_kinds(portal: Portal, app_id: int) -> list[str]:
     with portal.reading() as session:
         decision = session.exec(select(Decision).where(Decision.application_id == app_id)).one()
@@ -37,13 +49,7 @@ def _letter_kinds(portal: Portal, app_id: int) -> list[str]:
 
 
 def test_a_status_only_case_closes_at_approval(portal: Portal, world: World) -> None:
-    case = Driver(portal, world, measure=STATUS_MEASURE, bureau="rev_gzsti")
-    owner = world.actors["ent_a"]
-    applications.save_draft(portal, owner, case.app_id, ST_SME_ANSWERS, case.version)
-    upload = applications.store_attachment(
-        portal, owner, b"%PDF-1.4 statements", content_type="application/pdf", original_name="fs.pdf"
-    )
-    applications.attach(portal, owner, case.app_id, "financial_statements", int(upload.id or 0), case.version)
+    case = st_sme_draft(portal, world)
     case.to_approved()
     workflow = portal.workflows["municipal"]
     state = workflow.state(case.state)
