@@ -44,8 +44,10 @@ def sweep(
     typer.echo(f"sla sweep {report.today.isoformat()}")
     for case_id in report.escalated:
         typer.echo(f"  escalated   application {case_id}")
-    for case_id, source, target in report.advanced:
-        typer.echo(f"  advanced    application {case_id}: {source} -> {target}")
+    for moved in report.advanced:
+        typer.echo(
+            f"  advanced    application {moved.case_id}: {moved.source_label.en} -> {moved.target_label.en}"
+        )
     for case_id in report.skipped:
         typer.echo(f"  skipped     application {case_id} (changed meanwhile; next run retries)")
     for case_id in report.reply_reminded:

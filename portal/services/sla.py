@@ -30,9 +30,21 @@ from portal.workflows.sla import (
     TimedAdvance,
     plan_sweep,
 )
+from portal.workflows.spec import Label
 
 ESCALATED = "sla_escalated"
 """The audit event of an escalation (the dashboard counts them)."""
+
+
+@dataclass(frozen=True)
+class TimedMove:
+    """A case a stage's timer moved on, with both stages as people read them (the CLI prints them)."""
+
+    case_id: int
+    source: str
+    target: str
+    source_label: Label
+    target_label: Label
 
 
 @dataclass
@@ -41,7 +53,7 @@ class SweepReport:
 
     today: date
     escalated: list[int] = field(default_factory=list)
-    advanced: list[tuple[int, str, str]] = field(default_factory=list)
+    advanced: list[TimedMove] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     broken: list[tuple[int, str]] = field(default_factory=list)
     # Register entries (procurement catalogue) reminded of their expiry, and those that expired.
@@ -100,11 +112,21 @@ def sweep(portal: Portal) -> SweepReport:
     planned, broken = _open_cases(portal)
     report = SweepReport(today, broken=broken)
     versions = {case.case_id: version for case, version in planned}
+    workflows = {case.case_id: portal.workflows[case.workflow] for case, _ in planned}
     for action in plan_sweep([case for case, _ in planned], portal.workflows, portal.calendar, today):
         try:
             if isinstance(action, TimedAdvance):
                 _advance(portal, action, versions[action.case_id])
-                report.advanced.append((action.case_id, action.source, action.target))
+                workflow = workflows[action.case_id]
+                report.advanced.append(
+                    TimedMove(
+                        action.case_id,
+                        action.source,
+                        action.target,
+                        workflow.state(action.source).label,
+                        workflow.state(action.target).label,
+                    )
+                )
             elif isinstance(action, ReplyReminder):
                 if _remind_reply(portal, action, versions[action.case_id]):
                     report.reply_reminded.append(action.case_id)

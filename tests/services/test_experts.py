@@ -146,7 +146,9 @@ def test_pass_mark_moves_the_case_on(portal: Portal, world: World) -> None:
         e.name for e in applications.allowed_events(portal, world.actors["rev_gzdev"], case.app_id)
     ]
     portal.today_override = portal.today() + timedelta(days=7)
-    assert sla.sweep(portal).advanced == [(case.app_id, "public_notice", "approved")]
+    assert [(m.case_id, m.source, m.target) for m in sla.sweep(portal).advanced] == [
+        (case.app_id, "public_notice", "approved")
+    ]
 
 
 def test_the_score_and_the_move_commit_together(portal: Portal, world: World) -> None:

@@ -128,7 +128,8 @@ def test_sweep_closes_the_notice_only_after_seven_days(portal: Portal, world: Wo
     assert case.state == "public_notice"
     portal.today_override = start + timedelta(days=7)
     report = sla.sweep(portal)
-    assert report.advanced == [(case.app_id, "public_notice", "approved")]
+    moved = [(m.case_id, m.source, m.target) for m in report.advanced]
+    assert moved == [(case.app_id, "public_notice", "approved")]
     assert sla.sweep(portal).advanced == []
     assert case.state == "approved"
 
@@ -142,7 +143,9 @@ def test_pending_objection_holds_the_notice_until_decided(portal: Portal, world:
     portal.today_override = start + timedelta(days=8)
     assert sla.sweep(portal).advanced == []
     case.fire("rev_gzdev", "dismiss_objection", "经核查异议不成立")
-    assert sla.sweep(portal).advanced == [(case.app_id, "public_notice", "approved")]
+    assert [(m.case_id, m.source, m.target) for m in sla.sweep(portal).advanced] == [
+        (case.app_id, "public_notice", "approved")
+    ]
 
 
 def test_upheld_objection_rejects(portal: Portal, world: World) -> None:

@@ -10,7 +10,7 @@ from services_helpers import Driver, World
 from sqlalchemy import func, select
 
 from portal.db.audit import verify_chain
-from portal.db.tables import AuditEvent, Notification
+from portal.db.tables import Application, AuditEvent, Notification
 from portal.services import access, sla
 from portal.services.context import Portal
 from portal.services.notifications import note_text
@@ -88,7 +88,11 @@ def test_sweep_survives_restarts(
     url = world_url[0]
     first = _cli_sweep(url, str(tmp_path), "2026-06-08")
     assert f"escalated   application {overdue.app_id}" in first
-    assert f"advanced    application {notice.app_id}: public_notice -> approved" in first
+    with portal.reading() as session:
+        workflow = portal.workflows[session.get_one(Application, notice.app_id).workflow]
+    moved = f"{workflow.state('public_notice').label.en} -> {workflow.state('approved').label.en}"
+    assert f"advanced    application {notice.app_id}: {moved}" in first
+    assert "public_notice" not in first  # stages in words, not their codes
     second = _cli_sweep(url, str(tmp_path), "2026-06-08")
     assert "0 escalated, 0 advanced, 0 reminded to reply, 0 replies late" in second
     assert _escalations(portal, overdue.app_id) == (1, 1)
