@@ -4,6 +4,12 @@ Pages are cut with a keyset (`WHERE (key, id) > (last key, last id)`), never OFF
 hundredth page of a 100,000-case queue costs what the first does. Every sort key puts cases
 without a value (no deadline, no amount) last whichever way it runs, and ties are broken by the
 case id, so each case appears on exactly one page even when many share a deadline.
+
+The deadline a case sorts by is the one its row shows: a case waiting for the applicant's
+amendment in a stage with a reply period (`reply_within`) sorts by its reply-by day, not by the
+paused stage deadline it keeps for when the review resumes. That day is derived, never stored
+(`reply_due_on`, from the day the case entered the stage), so the query computes it with a CASE
+whose branches are the runs of entry days that share a reply-by day (`_due_column`).
 """
 
 from __future__ import annotations
@@ -16,14 +22,16 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, or_
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, Date, and_, case, func, literal, or_
+from sqlmodel import Session, col, select
 
 from portal.db.tables import Application, Enterprise
 from portal.rules import Rule
 from portal.services.access import visible_to
 from portal.services.context import Portal
 from portal.workflows import Actor
+from portal.workflows.sla import reply_due_on
+from portal.workflows.spec import StateSpec
 
 SortKey = Literal["due", "submitted", "amount", "stage"]
 SORT_KEYS: tuple[SortKey, ...] = ("due", "submitted", "amount", "stage")
@@ -121,11 +129,89 @@ def workflows_of(measures: Sequence[Rule]) -> list[str]:
     return list(dict.fromkeys(rule.workflow for rule in measures if rule.workflow))
 
 
-def _sort_column(portal: Portal, key: SortKey) -> Any:
+def _reply_stages(portal: Portal) -> dict[tuple[str, str], StateSpec]:
+    """The (workflow, stage) pairs whose cases wait for an answer by a reply-by day."""
+    return {
+        (name, state.name): state
+        for name, workflow in portal.workflows.items()
+        for state in workflow.states
+        if state.reply_within is not None
+    }
+
+
+def due_key(portal: Portal, application: Application) -> dt.date | None:
+    """The day a case is due by, as its row shows it: the reply-by day while it waits for an
+    amendment with a reply period, else the stage deadline (None without either)."""
+    state = _reply_stages(portal).get((application.workflow, application.state))
+    if state is not None and application.stage_entered_at is not None:
+        return reply_due_on(state, portal.clock.local_date(application.stage_entered_at), portal.calendar)
+    return application.due_on
+
+
+def _due_column(portal: Portal, session: Session) -> Any:
+    """`due_key` in SQL: the stored deadline, or for a case in a stage with a reply period the
+    reply-by day of the local day it entered it. One branch per run of entry days (from the
+    earliest entry of a case waiting there to the latest, or today if later) that share a reply-by
+    day, so a weekend's entries and the following Monday's are one branch; the last is open-ended,
+    so a case entering the stage while the page is read is covered too."""
+    stages = _reply_stages(portal)
+    if not stages:
+        return col(Application.due_on)
+    waiting = or_(
+        *(and_(col(Application.workflow) == w, col(Application.state) == s) for w, s in sorted(stages))
+    )
+    spans = session.exec(
+        select(
+            col(Application.workflow),
+            col(Application.state),
+            func.min(col(Application.stage_entered_at)),
+            func.max(col(Application.stage_entered_at)),
+        )
+        .where(waiting, col(Application.stage_entered_at).is_not(None))
+        .group_by(col(Application.workflow), col(Application.state))
+    ).all()
+    today, clock = portal.today(), portal.clock
+    branches: list[tuple[ColumnElement[bool], dt.date | None]] = []
+    entered = col(Application.stage_entered_at)
+    for workflow, state, earliest, latest in spans:
+        if earliest is None or latest is None:
+            continue
+        end = max(clock.local_date(latest), today)
+        for first, last, due in _runs(portal, stages[(workflow, state)], clock.local_date(earliest), end):
+            since = entered >= clock.start_of(first)
+            on_days = (
+                since if last == end else and_(since, entered < clock.start_of(last + dt.timedelta(days=1)))
+            )
+            branches.append(
+                (and_(col(Application.workflow) == workflow, col(Application.state) == state, on_days), due)
+            )
+    if not branches:
+        return col(Application.due_on)
+    return case(*((when, literal(due, Date())) for when, due in branches), else_=col(Application.due_on))
+
+
+def _runs(
+    portal: Portal, state: StateSpec, first: dt.date, end: dt.date
+) -> list[tuple[dt.date, dt.date, dt.date | None]]:
+    """The entry days from `first` to `end` as (first day, last day, reply-by day) runs."""
+    runs: list[tuple[dt.date, dt.date, dt.date | None]] = []
+    day = first
+    while day <= end:
+        due = reply_due_on(state, day, portal.calendar)
+        if runs and runs[-1][2] == due:
+            runs[-1] = (runs[-1][0], day, due)
+        else:
+            runs.append((day, day, due))
+        day += dt.timedelta(days=1)
+    return runs
+
+
+def _sort_column(portal: Portal, session: Session, key: SortKey) -> Any:
     if key == "stage":
         return case(stage_order(portal), value=col(Application.state), else_=len(stage_order(portal)))
+    if key == "due":
+        return _due_column(portal, session)
     return {
-        "due": col(Application.due_on),
         "submitted": col(Application.submitted_at),
         "amount": col(Application.granted_amount),
     }[key]
@@ -201,8 +287,8 @@ def _filtered(portal: Portal, actor: Actor, query: QueueQuery) -> Any:
     return statement
 
 
-def _ordered(portal: Portal, statement: Any, query: QueueQuery) -> Any:
-    column = _sort_column(portal, query.sort)
+def _ordered(portal: Portal, session: Session, statement: Any, query: QueueQuery) -> Any:
+    column = _sort_column(portal, session, query.sort)
     direction = (
         (column.desc(), col(Application.id).desc()) if query.descending else (column, col(Application.id))
     )
@@ -213,10 +299,11 @@ def queue_page(portal: Portal, actor: Actor, query: QueueQuery, size: int = PAGE
     """One page of the cases this actor may see that match `query`, after its cursor."""
     statement = _filtered(portal, actor, query)
     cursor = _decode(query.sort, query.after) if query.after else None
-    if cursor is not None:
-        statement = statement.where(_after(_sort_column(portal, query.sort), query.descending, *cursor))
-    statement = _ordered(portal, statement, query).limit(size + 1)
     with portal.reading() as session:
+        if cursor is not None:
+            column = _sort_column(portal, session, query.sort)
+            statement = statement.where(_after(column, query.descending, *cursor))
+        statement = _ordered(portal, session, statement, query).limit(size + 1)
         rows = [(a, e) for a, e in session.exec(statement).all()]
     if len(rows) <= size:
         return QueuePage(rows, None)
@@ -230,8 +317,9 @@ def _key_value(portal: Portal, key: SortKey, application: Application) -> object
     if key == "stage":
         order = stage_order(portal)
         return order.get(application.state, len(order))
+    if key == "due":
+        return due_key(portal, application)
     return {
-        "due": application.due_on,
         "submitted": application.submitted_at,
         "amount": application.granted_amount,
     }[key]
@@ -239,8 +327,8 @@ def _key_value(portal: Portal, key: SortKey, application: Application) -> object
 
 def queue_all(portal: Portal, actor: Actor, query: QueueQuery) -> list[tuple[Application, Enterprise]]:
     """Every matching case in the page's order, from the first (the exports), up to EXPORT_LIMIT."""
-    statement = _ordered(portal, _filtered(portal, actor, query), query).limit(EXPORT_LIMIT)
     with portal.reading() as session:
+        statement = _ordered(portal, session, _filtered(portal, actor, query), query).limit(EXPORT_LIMIT)
         return [(a, e) for a, e in session.exec(statement).all()]
 
 

@@ -197,10 +197,21 @@ def _escalate(portal: Portal, action: Escalation, version: int) -> None:
 
 
 def _waiting(session: Session, case_id: int, version: int) -> Application:
-    """The case as planned, still waiting for the answer: a resubmission (or any other step)
-    since the plan was made is a StaleVersion, and the note is not sent."""
-    application = session.get(Application, case_id)
-    assert application is not None
+    """The case as planned, still waiting for the answer, held until the note commits.
+
+    A resubmission (or any other step) since the plan was made is a StaleVersion, and the note is
+    not sent. The row is read FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the
+    write lock), so a resubmission cannot commit between this check and the note's commit: it
+    waits for the note, which was then sent while the case was still waiting, and the version it
+    compares is unchanged by it. Without the lock, a plain read would let the resubmission land
+    after the check and the reminder go out for a case that has left the stage.
+    """
+    application = session.exec(
+        select(Application)
+        .where(col(Application.id) == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if application.version != version:
         raise StaleVersion("application", case_id, version, application.version)
     return application

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from services_helpers import World
+from services_helpers import Driver, World
 
 from portal.db.tables import Application, Enterprise
 from portal.services.context import Portal
@@ -94,3 +94,38 @@ def test_search_filters_and_scope(portal: Portal, world: World) -> None:
     staged = queue_all(portal, tianhe, QueueQuery(state="submitted"))
     assert staged and {a.state for a, _ in staged} == {"submitted"}
     assert queue_page(portal, tianhe, QueueQuery(after="not-a-cursor")).rows[0][0].id == mine[0]
+
+
+def test_a_case_waiting_for_an_amendment_sorts_by_its_reply_by_day(portal: Portal, world: World) -> None:
+    """Returned on Tue 8 Dec 2026, the case keeps its paused review deadline (days away) but is due
+    from the enterprise by its reply-by day (15 working days on): it sorts by the latter, as its
+    row shows it, between a case due the day before and one due the day after, on every page."""
+    portal.today_override = dt.date(2026, 12, 8)
+    returned = Driver(portal, world).to_returned()
+    others = [Driver(portal, world).to_district_review() for _ in range(2)]
+    reviewer = world.actors[returned.district_reviewer]
+    with portal.transaction() as session:
+        waiting = session.get(Application, returned.app_id)
+        assert waiting is not None and waiting.due_on is not None
+        assert waiting.due_on < dt.date(2026, 12, 28)  # the reply-by day is Tue 29 Dec
+        for driver, day in zip(others, (dt.date(2026, 12, 28), dt.date(2026, 12, 30)), strict=True):
+            row = session.get(Application, driver.app_id)
+            assert row is not None
+            row.due_on = day
+    before, after = (d.app_id for d in others)
+    ours = {returned.app_id, before, after}
+    for descending in (False, True):
+        query = QueueQuery(sort="due", descending=descending)
+        order = [a.id for a, _ in queue_all(portal, reviewer, query) if a.id in ours]
+        assert order == ([after, returned.app_id, before] if descending else [before, returned.app_id, after])
+        walked: list[int] = []
+        cursor = ""
+        while True:
+            page = queue_page(
+                portal, reviewer, QueueQuery(sort="due", descending=descending, after=cursor), 1
+            )
+            walked += [a.id or 0 for a, _ in page.rows]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert [i for i in walked if i in ours] == order and len(walked) == len(set(walked))

@@ -3,15 +3,20 @@
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pytest
 from services_helpers import Driver, World
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from portal.db.audit import verify_chain
+from portal.db.engine import make_engine
 from portal.db.tables import Application, AuditEvent, Notification
-from portal.services import access, sla
+from portal.services import access, applications, sla
 from portal.services.context import Portal
 from portal.services.notifications import note_text
 
@@ -163,3 +168,76 @@ def test_no_reply_notes_after_a_resubmission(portal: Portal, world: World) -> No
         report = _sweep_on(portal, day)
         assert (report.reply_reminded, report.reply_overdue) == ([], [])
     assert _notes(portal, "note.reply_reminder") == _notes(portal, "note.reply_overdue") == []
+
+
+def test_a_resubmission_after_the_plan_stops_the_reply_notes(
+    portal: Portal, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep has read the case as waiting; the enterprise resubmits before its note is sent."""
+    portal.today_override = RETURNED
+    case = Driver(portal, world).to_returned()
+    planned = sla._open_cases
+
+    def plan_then_resubmit(portal_: Portal) -> Any:
+        cases = planned(portal_)
+        assert [c.case_id for c, _ in cases[0]] == [case.app_id]
+        case.submit()
+        return cases
+
+    monkeypatch.setattr(sla, "_open_cases", plan_then_resubmit)
+    report = _sweep_on(portal, date(2026, 12, 24))
+    assert (report.reply_reminded, report.skipped) == ([], [case.app_id])
+    assert _notes(portal, "note.reply_reminder") == []
+
+
+def _impatient(portal: Portal) -> Portal:
+    """The same database through an engine that gives up at once on a lock another transaction
+    holds instead of waiting for it (PostgreSQL's lock_timeout, SQLite's busy_timeout): the
+    enterprise's side of a race, run in this thread while the sweep's transaction is open."""
+    url = portal.engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _no_waiting(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA busy_timeout=0")
+        else:
+            cursor.execute("SET lock_timeout = 1")
+            dbapi_connection.commit()
+        cursor.close()
+
+    return replace(portal, engine=engine)
+
+
+def test_a_resubmission_cannot_land_between_the_check_and_the_reminder(
+    portal: Portal, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The enterprise resubmits after the sweep's per-case transaction checked that the case still
+    waits, before the reminder commits. It must wait for the reminder (then sent while the case
+    was waiting), never commit first and leave a reminder of a case that has already answered."""
+    portal.today_override = RETURNED
+    case = Driver(portal, world).to_returned()
+    enterprise = _impatient(portal)
+    landed: list[bool] = []
+    send = sla.notify
+
+    def resubmit_then_send(session: Any, **note: Any) -> bool:
+        try:
+            applications.submit(enterprise, world.actors["ent_a"], case.app_id, case.version)
+            landed.append(True)
+        except OperationalError:  # it would have had to wait for the sweep's transaction
+            landed.append(False)
+        return send(session, **note)
+
+    monkeypatch.setattr(sla, "notify", resubmit_then_send)
+    try:
+        report = _sweep_on(portal, date(2026, 12, 24))
+    finally:
+        enterprise.engine.dispose()
+    reminders = _notes(portal, "note.reply_reminder")
+    assert not (landed == [True] and reminders), "reminded a case that had already been resubmitted"
+    assert landed == [False] and report.reply_reminded == [case.app_id] and len(reminders) == 1
+    monkeypatch.undo()
+    case.submit()  # after the reminder, the answer goes through as usual
+    assert case.state != "returned_for_amendment"

@@ -67,16 +67,22 @@ def test_reviewers_see_the_reply_date_and_when_it_is_overdue(portal_app: FastAPI
         html = reviewer.get("/review").text
         return _text(html.split(row, 1)[1].split("</tr>", 1)[0])
 
+    def row_class() -> str:
+        opening = reviewer.get("/review").text.split(row, 1)[0].rsplit("<tr", 1)[1]
+        return re.findall(r'class="([^"]*)"', opening)[0]
+
     assert "2026年12月18日前补正" in queue_row("zh") and "已逾期" not in queue_row("zh")
     assert "Reply by December 18, 2026" in queue_row("en") and "Overdue" not in queue_row("en")
     assert "2026年12月18日前补正" in _in(reviewer, "zh", f"/review/{application_id}")
     # Returned on Fri 6 Nov, the 15th working day is today: still in time.
     _entered_on(portal_app, application_id, 6)
     assert "2026年11月27日前补正" in queue_row("zh") and "已逾期" not in queue_row("zh")
+    assert row_class() == "due-paused"
     # Returned on Thu 5 Nov, it was due yesterday: overdue, on the queue and the case page.
     _entered_on(portal_app, application_id, 5)
     assert "2026年11月26日前补正 已逾期" in queue_row("zh")
     assert "Reply by November 26, 2026 Overdue" in queue_row("en")
+    assert row_class() == "due-overdue"  # marked as the queue marks other overdue rows, label and all
     assert "2026年11月26日前补正 已逾期" in _in(reviewer, "zh", f"/review/{application_id}")
     assert "Reply by November 26, 2026 Overdue" in _in(reviewer, "en", f"/review/{application_id}")
     assert "2026-11-26" not in queue_row("zh") + queue_row("en")

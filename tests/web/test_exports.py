@@ -18,6 +18,7 @@ from portal_helpers import (
     enterprise_with_case,
     login,
     portal_app,
+    returned_case,
     staff,
 )
 from sqlmodel import col, select
@@ -199,13 +200,33 @@ def test_exports_count_the_form_s_track_and_add_granted_and_paid_at_the_end(port
     import_return(portal, bureau, int(batch.id or 0), "r.csv", answer)
 
     table = csv_rows(admin.get("/review.csv"))
-    assert table[0][9:] == ["测算金额（元）", "核定金额（元）", "已拨付金额（元）"]
+    assert table[0][9:12] == ["测算金额（元）", "核定金额（元）", "已拨付金额（元）"]
     rows = {int(r[0]): r for r in table[1:]}
     assert Decimal(rows[paid][10]) == Decimal(rows[paid][11]) == granted[paid] > 0
     assert Decimal(rows[unpaid][10]) == granted[unpaid] and rows[unpaid][11] == ""
-    assert rows[case][10:] == ["", ""]
+    assert rows[case][10:12] == ["", ""]
     sheet = xlsx_rows(admin.get("/review.xlsx").content)
     assert sheet[0] == table[0]
     assert Decimal(next(r for r in sheet[1:] if r[0] == str(paid))[11]) == granted[paid]
     admin.get("/lang/en?next=/review")
-    assert csv_rows(admin.get("/review.csv"))[0][10:] == ["Granted amount (yuan)", "Disbursed amount (yuan)"]
+    assert csv_rows(admin.get("/review.csv"))[0][10:12] == [
+        "Granted amount (yuan)",
+        "Disbursed amount (yuan)",
+    ]
+
+
+def test_the_queue_exports_end_with_the_reply_by_day(portal_app: FastAPI) -> None:
+    """A column added after the published ones: the reply-by day, empty for a case without one."""
+    _, reviewer, returned = returned_case(portal_app, "请补充投资明细")
+    _, waiting = enterprise_with_case(portal_app, name="广州未补正对照科技有限公司")
+    reviewer.cookies.set("lang", "zh")
+    table = csv_rows(reviewer.get("/review.csv"))
+    assert len(table[0]) == 13 and table[0][-1] == "补正截止日" and table[0][8] == "办理时限"
+    rows = {int(r[0]): r for r in table[1:]}
+    assert rows[returned][-1] == "2026-12-18" and rows[waiting][-1] == ""
+    sheet = xlsx_rows(reviewer.get("/review.xlsx").content)
+    assert sheet[0] == table[0]
+    cell = next(r for r in sheet[1:] if r[0] == str(returned))[12]
+    assert dt.date(1899, 12, 30) + dt.timedelta(days=int(cell)) == dt.date(2026, 12, 18)  # a real date
+    reviewer.cookies.set("lang", "en")
+    assert csv_rows(reviewer.get("/review.csv"))[0][-1] == "Reply by"

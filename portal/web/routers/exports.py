@@ -46,13 +46,14 @@ def queue_table(
     portal: Portal, actor: Actor, chosen: QueueFilter, t: Translator
 ) -> tuple[list[str], list[list[Cell]]]:
     """Header and rows of the exported queue: the page's columns, plus USCC, track, submission, the
-    rule's amount, the granted amount and the amount paid (new columns go at the end: readers'
-    sheets address the published ones by position)."""
+    rule's amount, the granted amount, the amount paid and the reply-by day of an amendment request
+    (new columns go at the end: readers' sheets address the published ones by position)."""
     track = portal.city.tracks.called(t.lang, t("export.th_track"))
     header = [
         t("apps.th_id"), t("queue.th_enterprise"), t("export.th_uscc"), t("apps.th_measure"),
         t("queue.filter.district"), track, t("apps.th_stage"), t("export.th_submitted"),
         t("apps.th_due"), t("export.th_amount"), t("export.th_granted"), t("export.th_disbursed"),
+        t("export.th_reply_by"),
     ]  # fmt: skip
     rows: list[list[Cell]] = []
     money = queue_money(portal, actor, chosen.query())
@@ -64,7 +65,7 @@ def queue_table(
             row.id, enterprise.name, enterprise.uscc, row.measure_title, row.district_label,
             portal.city.tracks.label(application.track, t.lang) if application.track else "",
             row.stage, portal.clock.local_date(submitted) if submitted else None, row.due_on,
-            _computed_amount(portal, application), amounts.granted, amounts.disbursed,
+            _computed_amount(portal, application), amounts.granted, amounts.disbursed, row.reply_by,
         ])  # fmt: skip
     return header, rows
 
