@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Date, and_, case, func, literal, or_
+from sqlalchemy import ColumnElement, Date, and_, case, literal, or_
 from sqlmodel import Session, col, select
 
 from portal.db.tables import Application, Enterprise
@@ -150,37 +150,41 @@ def due_key(portal: Portal, application: Application) -> dt.date | None:
 
 def _due_column(portal: Portal, session: Session) -> Any:
     """`due_key` in SQL: the stored deadline, or for a case in a stage with a reply period the
-    reply-by day of the local day it entered it. One branch per run of entry days (from the
-    earliest entry of a case waiting there to the latest, or today if later) that share a reply-by
-    day, so a weekend's entries and the following Monday's are one branch; the last is open-ended,
-    so a case entering the stage while the page is read is covered too."""
+    reply-by day of the local day it entered it.
+
+    One branch per run of entry days that share a reply-by day, over the days on which the cases
+    now waiting entered (and today, open-ended, for a case entering while the page is read). A
+    reply-by day never falls as the entry day advances, so two days with the same one share it
+    with every day between them: the branches grow with the waiting cases' distinct entry days,
+    not with how long the oldest has waited.
+    """
     stages = _reply_stages(portal)
     if not stages:
         return col(Application.due_on)
     waiting = or_(
         *(and_(col(Application.workflow) == w, col(Application.state) == s) for w, s in sorted(stages))
     )
-    spans = session.exec(
-        select(
-            col(Application.workflow),
-            col(Application.state),
-            func.min(col(Application.stage_entered_at)),
-            func.max(col(Application.stage_entered_at)),
-        )
-        .where(waiting, col(Application.stage_entered_at).is_not(None))
-        .group_by(col(Application.workflow), col(Application.state))
+    entered = col(Application.stage_entered_at)
+    rows = session.exec(
+        select(col(Application.workflow), col(Application.state), entered)
+        .where(waiting, entered.is_not(None))
+        .distinct()
     ).all()
     today, clock = portal.today(), portal.clock
-    branches: list[tuple[ColumnElement[bool], dt.date | None]] = []
-    entered = col(Application.stage_entered_at)
-    for workflow, state, earliest, latest in spans:
-        if earliest is None or latest is None:
+    days: dict[tuple[str, str], set[dt.date]] = {}
+    for workflow, state, at in rows:
+        if at is None:  # filtered out above; the column is nullable
             continue
-        end = max(clock.local_date(latest), today)
-        for first, last, due in _runs(portal, stages[(workflow, state)], clock.local_date(earliest), end):
+        days.setdefault((workflow, state), {today}).add(clock.local_date(at))
+    branches: list[tuple[ColumnElement[bool], dt.date | None]] = []
+    for (workflow, state), entry_days in sorted(days.items()):
+        runs = _runs(portal, stages[(workflow, state)], sorted(entry_days))
+        for index, (first, last, due) in enumerate(runs):
             since = entered >= clock.start_of(first)
             on_days = (
-                since if last == end else and_(since, entered < clock.start_of(last + dt.timedelta(days=1)))
+                since
+                if index == len(runs) - 1
+                else and_(since, entered < clock.start_of(last + dt.timedelta(days=1)))
             )
             branches.append(
                 (and_(col(Application.workflow) == workflow, col(Application.state) == state, on_days), due)
@@ -191,18 +195,16 @@ def _due_column(portal: Portal, session: Session) -> Any:
 
 
 def _runs(
-    portal: Portal, state: StateSpec, first: dt.date, end: dt.date
+    portal: Portal, state: StateSpec, days: Sequence[dt.date]
 ) -> list[tuple[dt.date, dt.date, dt.date | None]]:
-    """The entry days from `first` to `end` as (first day, last day, reply-by day) runs."""
+    """`days` (ascending) as (first day, last day, reply-by day) runs of one reply-by day each."""
     runs: list[tuple[dt.date, dt.date, dt.date | None]] = []
-    day = first
-    while day <= end:
+    for day in days:
         due = reply_due_on(state, day, portal.calendar)
         if runs and runs[-1][2] == due:
             runs[-1] = (runs[-1][0], day, due)
         else:
             runs.append((day, day, due))
-        day += dt.timedelta(days=1)
     return runs
 
 
