@@ -35,6 +35,7 @@ from portal.services.decision_records import decision_record
 from portal.services.decisions import NOTICE_KIND, grants_money, record_decision, refuse_grant_above_limit
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.notifications import note, notify, notify_all
+from portal.services.payee_accounts import paid_into
 from portal.workflows import (
     Actor,
     CaseContext,
@@ -63,6 +64,8 @@ PUBLIC_ROLE = "public"
 REOPENED_KEY = "sections"
 # The parties that are reviewing units: a case's holder must serve the one responsible for it.
 _UNIT_PARTIES = frozenset({"district", "bureau"})
+# The letter whose stage records a case paid (`issues_letter`): its transition keeps the account.
+DISBURSEMENT_LETTER = "disbursement"
 # The role a unit's notes go to; experts are told of a case when they are assigned, not as a unit.
 _PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "admin": "admin"}
 
@@ -372,6 +375,12 @@ def advance(
     if released is not None:
         values["assignee_id"] = None
     version = bump(session, application, expected_version, values)
+    # Where the money went, kept as it is now: the payment notice prints it on every render.
+    paid = (
+        paid_into(session, _loaded(session, application))
+        if target != source and entered.issues_letter == DISBURSEMENT_LETTER
+        else None
+    )
     actor_id = _recorded_actor_id(actor)
     session.connection().execute(
         _ADD_TRANSITION,
@@ -383,6 +392,8 @@ def advance(
             "actor_id": actor_id,
             "comment": comment,
             "at": portal.now(),
+            "paid_bank_name": paid.bank_name if paid is not None else None,
+            "paid_account_number": paid.account_number if paid is not None else None,
         },
     )
     _settle_objections(session, portal, application, actor, event, comment, target)
