@@ -35,6 +35,7 @@ from portal.services.decision_records import decision_record
 from portal.services.decisions import NOTICE_KIND, grants_money, record_decision, refuse_grant_above_limit
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.notifications import note, notify, notify_all
+from portal.services.payee_accounts import paid_into
 from portal.workflows import (
     Actor,
     CaseContext,
@@ -44,7 +45,13 @@ from portal.workflows import (
     Workflow,
     stage_deadline,
 )
-from portal.workflows.sla import remaining_working_days, reply_due_on, resumed_deadline, timer_due_on
+from portal.workflows.sla import (
+    remaining_working_days,
+    reply_due_on,
+    resumed_deadline,
+    timer_due_on,
+    timer_last_day,
+)
 
 _APPLICATION: Table = Application.__table__  # type: ignore[attr-defined]
 _TRANSITION: Table = Transition.__table__  # type: ignore[attr-defined]
@@ -63,6 +70,8 @@ PUBLIC_ROLE = "public"
 REOPENED_KEY = "sections"
 # The parties that are reviewing units: a case's holder must serve the one responsible for it.
 _UNIT_PARTIES = frozenset({"district", "bureau"})
+# The letter whose stage records a case paid (`issues_letter`): its transition keeps the account.
+DISBURSEMENT_LETTER = "disbursement"
 # The role a unit's notes go to; experts are told of a case when they are assigned, not as a unit.
 _PARTY_ROLE = {"district": "reviewer", "bureau": "reviewer", "admin": "admin"}
 
@@ -372,6 +381,12 @@ def advance(
     if released is not None:
         values["assignee_id"] = None
     version = bump(session, application, expected_version, values)
+    # Where the money went, kept as it is now: the payment notice prints it on every render.
+    paid = (
+        paid_into(session, _loaded(session, application))
+        if target != source and entered.issues_letter == DISBURSEMENT_LETTER
+        else None
+    )
     actor_id = _recorded_actor_id(actor)
     session.connection().execute(
         _ADD_TRANSITION,
@@ -383,9 +398,11 @@ def advance(
             "actor_id": actor_id,
             "comment": comment,
             "at": portal.now(),
+            "paid_bank_name": paid.bank_name if paid is not None else None,
+            "paid_account_number": paid.account_number if paid is not None else None,
         },
     )
-    _settle_objections(session, portal, application, actor, event, comment, target)
+    _settle_objections(session, portal, application, actor, event, comment, source, target)
     letter: Letter | None = None
     if target != source and entered.issues_letter is not None:
         letter = record_decision(
@@ -479,10 +496,11 @@ def _settle_objections(
     actor: Actor,
     event: str,
     comment: str | None,
+    source: str,
     target: str,
 ) -> None:
-    """Deciding on a public-notice objection is part of the transition that does so (`target`:
-    the state the case enters by it)."""
+    """Deciding on a public-notice objection is part of the transition that does so (from
+    `source`, the state the case enters by it is `target`)."""
     sustained = OBJECTION_DECISIONS.get(event)
     if sustained is None:
         return
@@ -497,21 +515,26 @@ def _settle_objections(
         objection.decided_at = portal.now()
         objection.decision_comment = comment
         session.add(objection)
-    _tell_objection_outcome(session, application, pending, upheld=sustained, comment=comment, target=target)
+    _tell_objection_outcome(
+        session, portal, application, pending, upheld=sustained, comment=comment, source=source, target=target
+    )
 
 
 def _tell_objection_outcome(
     session: Session,
+    portal: Portal,
     application: Case,
     decided: Sequence[Objection],
     *,
     upheld: bool,
     comment: str | None,
+    source: str,
     target: str,
 ) -> None:
     """Each objector who gave an address is e-mailed the outcome and its reasons. The enterprise
     is told either way what happens to its case now (never who objected or why): an upheld
-    objection with the reviewer's reasons, a dismissed one that the case goes on from `target`."""
+    objection with the reviewer's reasons, a dismissed one on which day, and how the case goes
+    on from `target` (`_after_dismissal`)."""
     for objection in decided:
         if objection.objector_email:
             notify(
@@ -545,10 +568,38 @@ def _tell_objection_outcome(
             kind="case_update",
             enterprise_id=application.enterprise_id,
             link=f"/applications/{application.id}",
-            message="note.objection_dismissed",
-            params={"id": application.id, "workflow": application.workflow, "state": target},
+            message="note.objection_dismissed_on",
+            params={
+                "id": application.id,
+                "workflow": application.workflow,
+                "state": target,
+                "date": portal.today().isoformat(),
+                **_after_dismissal(portal, application, source, target),
+            },
             dedupe_key=f"objection_dismissed:{min(cast(int, o.id) for o in decided)}",
         )
+
+
+def _after_dismissal(portal: Portal, application: Case, source: str, target: str) -> dict[str, object]:
+    """How the case goes on after a dismissed objection, as the enterprise's note says it: read off
+    the state it is in now. A timed state (a notice) moves on when its period ends, on the day
+    after its last day (`last_day`, or that day has passed); an untimed one continues there.
+
+    A dismissal that keeps the case in its stage keeps the stage's period, counted from the day
+    the case entered it; one that moves it starts the new stage's period today.
+    """
+    workflow, _ = workflow_of(portal, application)
+    stage = workflow.state(target)
+    if stage.timer is None:
+        return {"next": "continues"}
+    if target != source:
+        entered_on = portal.today()
+    elif application.stage_entered_at is not None:
+        entered_on = portal.clock.local_date(application.stage_entered_at)
+    else:  # a row older than its stage bookkeeping: the period is not known
+        return {"next": "timed"}
+    last_day = cast(date, timer_last_day(stage, entered_on))
+    return {"next": "ended" if last_day < portal.today() else "until", "last_day": last_day.isoformat()}
 
 
 def _tell_parties(

@@ -22,8 +22,6 @@ from portal.db.tables import (
     Decision,
     Enterprise,
     Letter,
-    LineOutcome,
-    PaymentLine,
     Transition,
 )
 from portal.documents import (
@@ -44,7 +42,7 @@ from portal.services.decision_records import recorded_decision
 from portal.services.doc_numbers import next_doc_number
 from portal.services.errors import BadStoredState, Conflict, NotFound, Refused
 from portal.services.listing_register import enter_register, submitted_answers
-from portal.services.payee_accounts import PayeeAccount, payee_of
+from portal.services.payee_accounts import PayeeAccount, paid_into
 from portal.workflows import Actor, StateSpec
 
 _BENEFIT_KINDS: dict[str, BenefitKind] = {"money": "money", "ratio": "ratio"}
@@ -324,43 +322,31 @@ def disbursing_states(portal: Portal, application: Application) -> list[str]:
 def payment_notice(session: Session, portal: Portal, application: Application) -> PaymentNotice | None:
     """When and where a disbursed case's money went, from the stored rows only (so a re-render
     prints the same): the day of the transition that recorded it paid (the bank's return file
-    fires it, or a reviewer by hand), and the account of the payment line that paid it, else
-    the account the case is paid into (its confirmed answers, else the enterprise's profile).
+    fires it, or a reviewer by hand), and the account that transition stored as paid into.
+    A disbursement recorded before transitions kept it reads the account of the payment line
+    that paid it, else the account the case is paid into now (its confirmed answers, else the
+    enterprise's profile).
 
     None when no disbursing transition is stored (a letter rendered outside the workflow).
     """
-    paid_at = session.exec(
-        select(Transition.at)
+    paid = session.exec(
+        select(Transition)
         .where(
             col(Transition.application_id) == application.id,
             col(Transition.to_state).in_(disbursing_states(portal, application)),
         )
         .order_by(col(Transition.id).desc())
     ).first()
-    if paid_at is None:
+    if paid is None:
         return None
-    # The line the return file settles: still pending while its letter is issued, paid after.
-    line = session.exec(
-        select(PaymentLine)
-        .where(
-            col(PaymentLine.application_id) == application.id,
-            col(PaymentLine.outcome) != LineOutcome.FAILED.value,
-        )
-        .order_by(col(PaymentLine.id).desc())
-    ).first()
-    if line is not None:
-        bank, number = line.bank_name, line.account_number
+    paid_on = portal.clock.local_date(paid.at)
+    if paid.paid_bank_name and paid.paid_account_number:
+        account: PayeeAccount | None = PayeeAccount(paid.paid_bank_name, paid.paid_account_number)
     else:
-        enterprise = session.get(Enterprise, application.enterprise_id)
-        payee = payee_of(session, application, enterprise) if enterprise is not None else None
-        if payee is None:
-            return PaymentNotice(paid_on=portal.clock.local_date(paid_at))
-        bank, number = payee.bank_name, payee.account_number
-    return PaymentNotice(
-        paid_on=portal.clock.local_date(paid_at),
-        bank_name=bank,
-        account_masked=PayeeAccount(bank, number).masked,
-    )
+        account = paid_into(session, application)
+    if account is None:
+        return PaymentNotice(paid_on=paid_on)
+    return PaymentNotice(paid_on=paid_on, bank_name=account.bank_name, account_masked=account.masked)
 
 
 def letter_data(

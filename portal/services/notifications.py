@@ -125,7 +125,7 @@ def notify_all(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
 
 
 # Parameters holding an ISO date, shown as each language writes a date.
-_DATE_PARAMS = frozenset({"date", "deadline"})
+_DATE_PARAMS = frozenset({"date", "deadline", "last_day"})
 # Parameters holding free text someone typed, which may be empty.
 _TEXT_PARAMS = frozenset({"comment", "reasons"})
 # Parameters holding yuan as a decimal string, shown as each language writes money.
@@ -137,14 +137,16 @@ def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) 
 
     `measure` becomes its title, `state` (of `workflow`) its stage's label, a date param a
     date, an amount yuan, and any value with a catalogue entry `<message>.<param>.<value>` (an outcome, an
-    action) that entry.
+    action, a sentence chosen by the case) that entry, with the other words it names filled in.
     """
     texts = catalogue()
     words: dict[str, object] = dict(params)
+    chosen: list[str] = []
     for name, value in params.items():
         enum_key = f"{message}.{name}.{value}"
         if enum_key in texts:
             words[name] = texts[enum_key][lang]
+            chosen.append(name)
         elif name in _DATE_PARAMS and isinstance(value, str):
             with suppress(ValueError):  # a date that is not one reads as stored
                 words[name] = long_date(date.fromisoformat(value), lang)
@@ -165,6 +167,8 @@ def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) 
     if workflow is not None and state in {s.name for s in workflow.states}:
         label = workflow.state(str(state)).label
         words["state"] = label.en if lang == "en" else label.zh
+    for name in chosen:  # a chosen sentence may name other words ("{state}", "{last_day}")
+        words[name] = str(words[name]).format_map({k: v for k, v in words.items() if k != name})
     return words
 
 

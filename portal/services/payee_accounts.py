@@ -72,3 +72,26 @@ def payee_of(session: Session, application: Application, enterprise: Enterprise)
             name = str(account.get("account_name") or enterprise.name)
             return Payee(name, str(account["bank_name"]), str(account["account_number"]))
     return None if kept is None else Payee(enterprise.name, kept.bank_name, kept.account_number)
+
+
+def paid_into(session: Session, application: Application) -> PayeeAccount | None:
+    """The account a case's money goes to as it is recorded paid: the account of its latest payment
+    line the bank did not fail (the line a return file settles), else the account the case is paid
+    into now (`payee_of`); None when there is neither.
+
+    Read when the disbursing transition is written, which keeps it: what the enterprise's profile
+    says later is not where this money went.
+    """
+    line = session.exec(
+        select(PaymentLine)
+        .where(
+            col(PaymentLine.application_id) == application.id,
+            col(PaymentLine.outcome) != LineOutcome.FAILED.value,
+        )
+        .order_by(col(PaymentLine.id).desc())
+    ).first()
+    if line is not None:
+        return PayeeAccount(line.bank_name, line.account_number)
+    enterprise = session.get(Enterprise, application.enterprise_id)
+    payee = payee_of(session, application, enterprise) if enterprise is not None else None
+    return None if payee is None else PayeeAccount(payee.bank_name, payee.account_number)

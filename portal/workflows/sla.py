@@ -65,6 +65,13 @@ def timer_due_on(state: StateSpec, entered_on: date) -> date | None:
     return entered_on + timedelta(days=state.timer.calendar_days)
 
 
+def timer_last_day(state: StateSpec, entered_on: date) -> date | None:
+    """The last day of a timed state's period, the day before its timed event may fire (a 7-day
+    notice entered on D runs D to D+6); None for a state without a timer."""
+    due = timer_due_on(state, entered_on)
+    return due - timedelta(days=1) if due is not None else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class OpenCase:
     """A case as the sweep sees it: its stage visit, stored deadline and guard facts."""

@@ -3,19 +3,23 @@ and closing a notice by the sweep or by staff once the window has passed."""
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from services_helpers import Driver, World, counts
 from sqlmodel import col, select
 
-from portal.db.tables import AuditEvent, Notification, Objection
+from portal.db.tables import Application, AuditEvent, Notification, Objection
+from portal.locales import long_date
+from portal.messages import Lang, catalogue
 from portal.services import cases, notices, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import NotFound, Refused, ValidationFailed
 from tests.support.page_checks import CJK
 from tests.support.smtp_sink import Sink, running_sink
+
+TEXTS = catalogue()
 
 
 @pytest.fixture
@@ -33,6 +37,25 @@ def _object(portal: Portal, app_id: int, **changes: str) -> Objection:
     }
     fields.update(changes)
     return notices.lodge_objection(portal, app_id, **fields)
+
+
+def _dismissal_note(portal: Portal) -> Notification:
+    with portal.reading() as session:
+        [note] = session.exec(
+            select(Notification).where(col(Notification.message) == "note.objection_dismissed_on")
+        ).all()
+        return note
+
+
+def _dismissed(portal: Portal, app_id: int, lang: Lang, how: str, last_day: date) -> str:
+    """The dismissal note's body as the catalogue words it: decided today, the notice's period."""
+    stage = portal.workflows["municipal"].state("public_notice").label
+    following = TEXTS[f"note.objection_dismissed_on.next.{how}"][lang].format(
+        state=stage.en if lang == "en" else stage.zh, last_day=long_date(last_day, lang)
+    )
+    return TEXTS["note.objection_dismissed_on.body"][lang].format(
+        id=app_id, date=long_date(portal.today(), lang), next=following
+    )
 
 
 def test_a_case_on_notice_is_public_then_archived_and_searchable(portal: Portal, world: World) -> None:
@@ -168,7 +191,7 @@ def test_a_dismissed_objection_tells_the_enterprise_in_the_decision_s_own_transa
     written = cases.notify
 
     def inbox_down(session: object, **fields: object) -> bool:
-        if fields["message"] == "note.objection_dismissed":
+        if fields["message"] == "note.objection_dismissed_on":
             raise RuntimeError("inbox down")
         return written(session, **fields)  # type: ignore[arg-type]
 
@@ -178,18 +201,66 @@ def test_a_dismissed_objection_tells_the_enterprise_in_the_decision_s_own_transa
     [objection] = notices.objections_of(portal, bureau, case.app_id)
     assert objection.sustained is None  # the decision went with the note
     monkeypatch.undo()
+    portal.today_override = portal.today() + timedelta(days=2)  # decided two days on
     case.fire("rev_gzdev", "dismiss_objection", "经核查，研发投入数据属实")
-    with portal.reading() as session:
-        [note] = session.exec(
-            select(Notification).where(col(Notification.message) == "note.objection_dismissed")
-        ).all()
+    note = _dismissal_note(portal)
     assert note.enterprise_id == world.enterprise_ids["a"] and note.link == f"/applications/{case.app_id}"
+    # The day it was decided, and the day the notice's period ends, which it still runs to.
+    last_day = notices.notice_of(portal, case.app_id).last_day
+    assert last_day is not None and last_day > portal.today()
     title, body = notifications.note_text(portal, note, "zh")
-    assert "不成立" in title and "申报恢复办理：“公示”期满后即进入下一步" in body
+    assert title == TEXTS["note.objection_dismissed_on.title"]["zh"]
+    assert body == _dismissed(portal, case.app_id, "zh", "until", last_day)
+    assert "已于2026年6月3日核查" in body and "“公示”期至2026年6月7日届满，期满后即进入下一步。" in body
     english = " ".join(notifications.note_text(portal, note, "en"))
-    assert 'its "Public notice" period has ended it moves on' in english and not CJK.search(english)
+    assert _dismissed(portal, case.app_id, "en", "until", last_day) in english and not CJK.search(english)
+    assert english.startswith(TEXTS["note.objection_dismissed_on.title"]["en"])
+    assert "On June 3, 2026," in english and 'Its "Public notice" period ends on June 7, 2026;' in english
     for text in (body, english):  # neither the objector nor the objection
         assert "李四" not in text and "研发投入数据存疑" not in text and "13800000000" not in text
+
+
+def test_an_objection_dismissed_after_the_notice_s_last_day_says_the_period_ended(
+    portal: Portal, world: World
+) -> None:
+    """The objection held the notice past its last day: the note says the period ended on that
+    day, so the case moves on now, not that it will once the period ends."""
+    case = Driver(portal, world).to_public_notice()
+    _object(portal, case.app_id)
+    last_day = notices.notice_of(portal, case.app_id).last_day
+    assert last_day is not None
+    portal.today_override = last_day + timedelta(days=3)
+    case.fire("rev_gzdev", "dismiss_objection", "经核查，研发投入数据属实")
+    note = _dismissal_note(portal)
+    for lang in ("zh", "en"):
+        assert notifications.note_text(portal, note, lang)[1] == _dismissed(
+            portal, case.app_id, lang, "ended", last_day
+        )
+    assert "于2026年6月10日核查" in notifications.note_text(portal, note, "zh")[1]
+    assert "“公示”期已于2026年6月7日届满" in notifications.note_text(portal, note, "zh")[1]
+
+
+def test_a_dismissal_into_an_untimed_stage_says_the_case_continues_there(
+    portal: Portal, world: World
+) -> None:
+    """A workflow whose dismissal leaves the case in a stage without a timer: no period to speak of,
+    the note names the stage the case continues in (read off the workflow, in words)."""
+    case = Driver(portal, world).to_public_notice()
+    workflow = portal.workflows["municipal"]
+    untimed = next(s for s in workflow.states if s.timer is None and s.responsible == "bureau")
+    with portal.reading() as session:
+        row = session.get(Application, case.app_id)
+        assert row is not None
+        following = cases._after_dismissal(portal, row, row.state, untimed.name)
+    assert following == {"next": "continues"}
+    params = {"id": case.app_id, "workflow": "municipal", "state": untimed.name, "date": "2026-06-03"}
+    note = Notification(message="note.objection_dismissed_on", params={**params, **following})
+    for lang in ("zh", "en"):
+        sentence = TEXTS["note.objection_dismissed_on.next.continues"][lang].format(
+            state=untimed.label.en if lang == "en" else untimed.label.zh
+        )
+        assert sentence in notifications.note_text(portal, note, lang)[1]
+        assert untimed.name not in notifications.note_text(portal, note, lang)[1]
 
 
 def test_staff_cannot_close_a_notice_before_its_window_ends(portal: Portal, world: World) -> None:

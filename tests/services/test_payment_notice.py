@@ -10,15 +10,19 @@ from datetime import date
 from typing import Any
 
 from pypdf import PdfReader
+from services_helpers import Driver, World
 from services_helpers import state_of as state_and_version
+from sqlalchemy import update
 from sqlmodel import col, select
 
-from portal.db.tables import Decision, Letter
+from portal.db.tables import Decision, Letter, Transition
 from portal.services import applications, payments
 from portal.services.context import Portal
 from portal.services.letters import rerender_letter
+from portal.services.payee import set_account
 from portal.services.payments_returns import import_return
 from tests.support.payments import approved_case, payer
+from tests.support.workflow_paths import kind
 
 PAID_ON = date(2026, 10, 27)
 BANK = "中国银行广州智造支行"
@@ -94,3 +98,38 @@ def test_a_notice_disbursed_by_hand_prints_its_comment_third_and_not_the_approva
     assert decision.reasons and re.sub(r"\s+", "", decision.reasons) not in text
     document = _decision_json(letter.pdf)
     assert document["payment"]["paid_on"] == "2026-10-27" and document["reasons"] == ["资金由专项资金列支。"]
+
+
+def test_a_notice_disbursed_by_hand_keeps_the_account_paid_into_after_the_profile_changes(
+    portal: Portal, world: World
+) -> None:
+    """A case paid into the account the enterprise keeps on its profile, recorded paid by hand:
+    the account the enterprise gives afterwards is where its next money goes, not where this went,
+    so a re-render (either language) prints the account of the day it was paid."""
+    case = Driver(portal, world).advance_to(kind("decided"))
+    owner = world.actors["ent_a"]
+    set_account(portal, owner, "中国工商银行广州天河支行", "6222020200001234")
+    disbursing = payments.disbursement_edges(portal)["municipal"]
+    portal.today_override = PAID_ON
+    case.fire(world.bureau, disbursing.event)
+    set_account(portal, owner, "招商银行广州分行", "6225880200009876")  # weeks later
+    portal.today_override = date(2026, 11, 30)
+
+    letter, decision = _notice(portal, case.app_id)
+    paid = "拨付至你单位收款账户（开户银行：中国工商银行广州天河支行；账号：****1234）。"
+    assert paid in _text(letter.pdf)
+    again = rerender_letter(portal, decision.id or 0, letter_id=letter.id)
+    assert again.identical and paid in _text(again.pdf)
+    english = _text(rerender_letter(portal, decision.id or 0, letter_id=letter.id, lang="en").pdf)
+    assert "account:****1234)." in english and "9876" not in english
+    assert _decision_json(again.pdf)["payment"]["account"] == "****1234"
+
+    # A disbursement recorded before transitions kept the account reads the case's account now.
+    with portal.transaction() as session:
+        session.exec(
+            update(Transition)
+            .where(col(Transition.application_id) == case.app_id, col(Transition.event) == disbursing.event)
+            .values(paid_bank_name=None, paid_account_number=None)
+        )
+    older = _text(rerender_letter(portal, decision.id or 0, letter_id=letter.id).pdf)
+    assert "（开户银行：招商银行广州分行；账号：****9876）。" in older

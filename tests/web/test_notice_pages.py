@@ -322,14 +322,19 @@ def test_the_enterprise_hears_a_dismissed_objection_but_not_who_lodged_it(portal
     case = to_public_notice(portal_app)
     _lodge(portal_app, case.application_id, "周九", "专利权属存疑")
     assert fire(case.bureau, case.application_id, "dismiss_objection", "权属清晰") == 303
+    # Decided today; the notice runs to its last day, then the case moves on.
+    today, last_day = case.portal.today(), notices.notice_of(case.portal, case.application_id).last_day
+    assert last_day is not None and last_day >= today
     inbox = unescape(case.enterprise.get("/inbox").text)
-    assert ZH("note.objection_dismissed.title") in inbox and "申报恢复办理：“公示”期满后即进入下一步" in inbox
+    until = ZH("note.objection_dismissed_on.next.until", state="公示", last_day=ZH.date(last_day))
+    body = ZH("note.objection_dismissed_on.body", id=case.application_id, date=ZH.date(today), next=until)
+    assert ZH("note.objection_dismissed_on.title") in inbox and body in inbox
     assert "周九" not in inbox and "专利权属存疑" not in inbox
     case.enterprise.cookies.set("lang", "en")
     english = unescape(case.enterprise.get("/inbox").text)
-    assert (
-        EN("note.objection_dismissed.title") in english and 'its "Public notice" period has ended' in english
-    )
+    until = EN("note.objection_dismissed_on.next.until", state="Public notice", last_day=EN.date(last_day))
+    body = EN("note.objection_dismissed_on.body", id=case.application_id, date=EN.date(today), next=until)
+    assert EN("note.objection_dismissed_on.title") in english and body in english
 
 
 def test_a_held_notice_past_its_last_day_says_its_period_ended(portal_app: FastAPI) -> None:

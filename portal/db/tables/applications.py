@@ -153,3 +153,8 @@ class Transition(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="user_account.id")
     comment: str | None = Field(default=None, sa_type=Text)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A disbursing transition: the account the money was paid into, as it was then (the payment
+    # notice prints it, whatever the enterprise's profile says later). NULL on every other
+    # transition, and on disbursements recorded before it was kept.
+    paid_bank_name: str | None = None
+    paid_account_number: str | None = Field(default=None, max_length=30)
