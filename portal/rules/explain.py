@@ -29,6 +29,28 @@ def verdict_of(node: Node, records: dict[str, CriterionResult]) -> Verdict:
     return VERDICT_OF[verdict([_AS_BOOL[records[leaf.id].outcome] for leaf in leaves(node)])]
 
 
+def outcome_tree(node: Node, records: dict[str, CriterionResult]) -> dict[str, object]:
+    """The criteria as the rule combines them, each group with its own outcome (Kleene logic).
+
+    The flat trace lists every criterion, so an alternative that failed inside an `any` that
+    passed reads like a failed condition; this tree shows what each group decided. A leaf is
+    `{"kind": "criterion", "id", "outcome", "children": []}`; a group is `all`, `any` or `not`
+    with `id` None. Published in the bank API's answer (docs/bank-api.md).
+    """
+    if isinstance(node, Leaf):
+        children: list[dict[str, object]] = []
+        kind, leaf_id = "criterion", node.id
+    elif isinstance(node, Not):
+        children = [outcome_tree(node.child, records)]
+        kind, leaf_id = "not", None
+    else:
+        assert isinstance(node, AllOf | AnyOf)
+        children = [outcome_tree(child, records) for child in node.children]
+        kind, leaf_id = ("any" if isinstance(node, AnyOf) else "all"), None
+    outcome = verdict_of(node, records).value
+    return {"kind": kind, "id": leaf_id, "outcome": outcome, "children": children}
+
+
 def relevant(
     node: Node, records: dict[str, CriterionResult], negated: bool = False
 ) -> Iterator[tuple[CriterionResult, bool]]:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from portal.city import split_fact
 from portal.rules import FactError, Outcome, Result, Rule
+from portal.rules.explain import outcome_tree
 from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
 from portal.services.banks import BankCaller
 from portal.services.consents import has_live_consent
@@ -35,6 +36,8 @@ class EligibilityAnswer:
     outcome: str
     benefit: dict[str, str]
     criteria: list[dict[str, object]]
+    criteria_tree: dict[str, object] | None
+    """How the criteria combine, each group with its outcome (None when no rule is in force)."""
     missing_facts: list[str]
     benefit_undetermined: list[str]
     rule_hash: str | None
@@ -132,6 +135,11 @@ def check_eligibility(
                 outcome=result.outcome.value,
                 benefit={name: str(value) for name, value in result.benefit.items()},
                 criteria=[criterion.to_json() for criterion in result.criteria],
+                criteria_tree=(
+                    outcome_tree(rule.criteria, {c.id: c for c in result.criteria})
+                    if rule is not None and result.criteria
+                    else None
+                ),
                 missing_facts=list(result.missing_facts),
                 benefit_undetermined=undetermined,
                 rule_hash=result.rule_hash,

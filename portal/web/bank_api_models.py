@@ -187,12 +187,29 @@ class Criterion(BaseModel):
     source: str
 
 
+class CriteriaNode(BaseModel):
+    """A node of `criteria_tree`: a criterion (its `id` is one of `criteria`) or a group."""
+
+    kind: Literal["all", "any", "not", "criterion"]
+    id: str | None = Field(description="The criterion's id; null for a group")
+    outcome: Literal["pass", "fail", "unknown"] = Field(
+        description="The node's own outcome: an `any` passes when one child passes, "
+        "an `all` when every one does"
+    )
+    children: list["CriteriaNode"]
+
+
 class EligibilityResponse(BaseModel):
     outcome: Literal["eligible", "ineligible", "undetermined", "not_in_force"]
     benefit: dict[str, str] = Field(
         description="Named amounts as exact decimal strings, e.g. compensation_ratio"
     )
     criteria: list[Criterion]
+    criteria_tree: CriteriaNode | None = Field(
+        description="How the criteria combine (all / any / not), each group with its outcome: a criterion "
+        "that failed inside an `any` that passed did not keep the enterprise out. Null when no rule "
+        "version is in force."
+    )
     missing_facts: list[str]
     benefit_undetermined: list[str] = Field(
         description="For an eligible outcome: the benefits the check could not determine (a fact their "

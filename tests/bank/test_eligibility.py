@@ -35,6 +35,7 @@ def test_answer_shape_and_only_used_profile_facts(world: BankWorld) -> None:
         "outcome",
         "benefit",
         "criteria",
+        "criteria_tree",
         "missing_facts",
         "benefit_undetermined",
         "rule_hash",
@@ -60,6 +61,34 @@ def test_answer_shape_and_only_used_profile_facts(world: BankWorld) -> None:
         "enterprise.on_key_support_list",
         "enterprise.operates_in_guangzhou",
     ]
+
+
+def _nodes(node: dict[str, object]) -> list[dict[str, object]]:
+    children = node["children"]
+    assert isinstance(children, list)
+    return [node, *(n for child in children for n in _nodes(child))]
+
+
+def test_the_tree_shows_an_alternative_that_failed_did_not_count(world: BankWorld) -> None:
+    """A medium-sized high-tech firm passes the borrower condition by its alternative: the flat
+    trace lists 'small or micro' as failed, the tree says the `any` around it passed."""
+    medium, actor = new_enterprise(
+        world.portal, 3, {**PROFILE, "is_small_micro": False, "hightech_certified": True}
+    )
+    consents.grant_consent(world.portal, actor, bank_code="alpha", products=[CREDIT])
+    body = world.check({"uscc": medium, "product": CREDIT, "loan": loan("3000000")}).json()
+    assert body["outcome"] == "eligible"
+    assert [c["outcome"] for c in body["criteria"] if c["id"] == "small_micro"] == ["fail"]
+    tree = body["criteria_tree"]
+    assert (tree["kind"], tree["outcome"]) == ("all", "pass")
+    nodes = _nodes(tree)
+    # Every criterion of the flat list appears once in the tree, with the same outcome.
+    leaves = {n["id"]: n["outcome"] for n in nodes if n["kind"] == "criterion"}
+    assert leaves == {c["id"]: c["outcome"] for c in body["criteria"]}
+    holding = [
+        n for n in nodes if n["kind"] == "any" and any(c["id"] == "small_micro" for c in n["children"])
+    ]
+    assert [n["outcome"] for n in holding] == ["pass"]
 
 
 def test_missing_loan_facts_are_named(world: BankWorld) -> None:
