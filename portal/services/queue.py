@@ -7,9 +7,11 @@ case id, so each case appears on exactly one page even when many share a deadlin
 
 The deadline a case sorts by is the one its row shows: a case waiting for the applicant's
 amendment in a stage with a reply period (`reply_within`) sorts by its reply-by day, not by the
-paused stage deadline it keeps for when the review resumes. That day is derived, never stored
-(`reply_due_on`, from the day the case entered the stage), so the query computes it with a CASE
-whose branches are the runs of entry days that share a reply-by day (`_due_column`).
+paused stage deadline it keeps for when the review resumes, and a case in a timed stage without
+a deadline (a public notice) by the day its timed event follows. Those days are derived, never
+stored (`reply_due_on`, `timer_due_on`, from the day the case entered the stage), so the query
+computes them with a CASE whose branches are the runs of entry days that share a day
+(`_due_column`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Date, and_, case, literal, or_
@@ -30,8 +33,9 @@ from portal.rules import Rule
 from portal.services.access import visible_to
 from portal.services.context import Portal
 from portal.workflows import Actor
-from portal.workflows.sla import reply_due_on
+from portal.workflows.sla import reply_due_on, timer_due_on
 from portal.workflows.spec import StateSpec
+from portal.workflows.working_days import WorkingCalendar
 
 SortKey = Literal["due", "submitted", "amount", "stage"]
 SORT_KEYS: tuple[SortKey, ...] = ("due", "submitted", "amount", "stage")
@@ -129,36 +133,54 @@ def workflows_of(measures: Sequence[Rule]) -> list[str]:
     return list(dict.fromkeys(rule.workflow for rule in measures if rule.workflow))
 
 
-def _reply_stages(portal: Portal) -> dict[tuple[str, str], StateSpec]:
-    """The (workflow, stage) pairs whose cases wait for an answer by a reply-by day."""
-    return {
-        (name, state.name): state
-        for name, workflow in portal.workflows.items()
-        for state in workflow.states
-        if state.reply_within is not None
-    }
+@dataclass(frozen=True)
+class _Derived:
+    """How a stage's row day follows from the day a case entered it, and whether a stored
+    deadline comes first (a timed stage's event day shows only when it has none)."""
+
+    day: Callable[[dt.date], dt.date | None]
+    after_deadline: bool
+
+
+def _derived_stages(portal: Portal) -> dict[tuple[str, str], _Derived]:
+    """The (workflow, stage) pairs whose row shows a day derived from the case's entry."""
+    derived: dict[tuple[str, str], _Derived] = {}
+    for name, workflow in portal.workflows.items():
+        for state in workflow.states:
+            if state.reply_within is not None:
+                derived[(name, state.name)] = _Derived(partial(_reply_by, state, portal.calendar), False)
+            elif state.timer is not None:
+                derived[(name, state.name)] = _Derived(partial(timer_due_on, state), True)
+    return derived
+
+
+def _reply_by(state: StateSpec, calendar: WorkingCalendar, entered_on: dt.date) -> dt.date | None:
+    return reply_due_on(state, entered_on, calendar)
 
 
 def due_key(portal: Portal, application: Application) -> dt.date | None:
     """The day a case is due by, as its row shows it: the reply-by day while it waits for an
-    amendment with a reply period, else the stage deadline (None without either)."""
-    state = _reply_stages(portal).get((application.workflow, application.state))
-    if state is not None and application.stage_entered_at is not None:
-        return reply_due_on(state, portal.clock.local_date(application.stage_entered_at), portal.calendar)
-    return application.due_on
+    amendment with a reply period, else the stage deadline, else a timed stage's event day
+    (None without any)."""
+    derived = _derived_stages(portal).get((application.workflow, application.state))
+    if derived is None or application.stage_entered_at is None:
+        return application.due_on
+    if derived.after_deadline and application.due_on is not None:
+        return application.due_on
+    return derived.day(portal.clock.local_date(application.stage_entered_at))
 
 
 def _due_column(portal: Portal, session: Session) -> Any:
-    """`due_key` in SQL: the stored deadline, or for a case in a stage with a reply period the
-    reply-by day of the local day it entered it.
+    """`due_key` in SQL: the stored deadline, or the day derived from the local day the case
+    entered its stage.
 
-    One branch per run of entry days that share a reply-by day, over the days on which the cases
-    now waiting entered (and today, open-ended, for a case entering while the page is read). A
-    reply-by day never falls as the entry day advances, so two days with the same one share it
-    with every day between them: the branches grow with the waiting cases' distinct entry days,
-    not with how long the oldest has waited.
+    One branch per run of entry days that share a day, over the days on which the cases now in
+    those stages entered (and today, open-ended, for a case entering while the page is read). A
+    derived day never falls as the entry day advances, so two entry days with the same one share
+    it with every day between them: the branches grow with the cases' distinct entry days, not
+    with how long the oldest has waited.
     """
-    stages = _reply_stages(portal)
+    stages = _derived_stages(portal)
     if not stages:
         return col(Application.due_on)
     waiting = or_(
@@ -178,7 +200,8 @@ def _due_column(portal: Portal, session: Session) -> Any:
         days.setdefault((workflow, state), {today}).add(clock.local_date(at))
     branches: list[tuple[ColumnElement[bool], dt.date | None]] = []
     for (workflow, state), entry_days in sorted(days.items()):
-        runs = _runs(portal, stages[(workflow, state)], sorted(entry_days))
+        derived = stages[(workflow, state)]
+        runs = _runs(derived.day, sorted(entry_days))
         for index, (first, last, due) in enumerate(runs):
             since = entered >= clock.start_of(first)
             on_days = (
@@ -186,21 +209,22 @@ def _due_column(portal: Portal, session: Session) -> Any:
                 if index == len(runs) - 1
                 else and_(since, entered < clock.start_of(last + dt.timedelta(days=1)))
             )
-            branches.append(
-                (and_(col(Application.workflow) == workflow, col(Application.state) == state, on_days), due)
-            )
+            when = and_(col(Application.workflow) == workflow, col(Application.state) == state, on_days)
+            if derived.after_deadline:
+                when = and_(when, col(Application.due_on).is_(None))
+            branches.append((when, due))
     if not branches:
         return col(Application.due_on)
     return case(*((when, literal(due, Date())) for when, due in branches), else_=col(Application.due_on))
 
 
 def _runs(
-    portal: Portal, state: StateSpec, days: Sequence[dt.date]
+    day_of: Callable[[dt.date], dt.date | None], days: Sequence[dt.date]
 ) -> list[tuple[dt.date, dt.date, dt.date | None]]:
-    """`days` (ascending) as (first day, last day, reply-by day) runs of one reply-by day each."""
+    """`days` (ascending) as (first day, last day, derived day) runs of one derived day each."""
     runs: list[tuple[dt.date, dt.date, dt.date | None]] = []
     for day in days:
-        due = reply_due_on(state, day, portal.calendar)
+        due = day_of(day)
         if runs and runs[-1][2] == due:
             runs[-1] = (runs[-1][0], day, due)
         else:

@@ -10,7 +10,7 @@ from services_helpers import Driver, World
 
 from portal.db.tables import Application, Enterprise
 from portal.services.context import Portal
-from portal.services.queue import SORT_KEYS, QueueQuery, SortKey, queue_all, queue_page, stage_order
+from portal.services.queue import SORT_KEYS, QueueQuery, SortKey, due_key, queue_all, queue_page, stage_order
 
 MEASURE = "subsidy.ai_scenario_demo"
 STATES = ("submitted", "district_review", "bureau_review")
@@ -129,3 +129,30 @@ def test_a_case_waiting_for_an_amendment_sorts_by_its_reply_by_day(portal: Porta
                 break
             cursor = page.next_cursor
         assert [i for i in walked if i in ours] == order and len(walked) == len(set(walked))
+
+
+def test_a_case_in_public_notice_sorts_by_the_day_its_notice_closes(portal: Portal, world: World) -> None:
+    """A notice has no stage deadline; its row shows the day the timer closes it (entered Tue
+    8 Dec 2026, 7 calendar days: Tue 15 Dec), and it sorts by that day, not among the rows with
+    no day at all."""
+    portal.today_override = dt.date(2026, 12, 8)
+    notice = Driver(portal, world).to_public_notice()
+    others = [Driver(portal, world).to_district_review() for _ in range(2)]
+    reviewer = world.actors[notice.district_reviewer]
+    with portal.transaction() as session:
+        shown = session.get(Application, notice.app_id)
+        assert shown is not None and shown.due_on is None
+        assert due_key(portal, shown) == dt.date(2026, 12, 15)
+        for driver, day in zip(others, (dt.date(2026, 12, 14), dt.date(2026, 12, 16)), strict=True):
+            row = session.get(Application, driver.app_id)
+            assert row is not None
+            row.due_on = day
+    before, after = (d.app_id for d in others)
+    ours = {notice.app_id, before, after}
+    for descending in (False, True):
+        order = [
+            a.id
+            for a, _ in queue_all(portal, reviewer, QueueQuery(sort="due", descending=descending))
+            if a.id in ours
+        ]
+        assert order == ([after, notice.app_id, before] if descending else [before, notice.app_id, after])
