@@ -11,6 +11,7 @@ from services_helpers import Driver, World
 from portal.db.tables import Application, Enterprise
 from portal.services.context import Portal
 from portal.services.queue import SORT_KEYS, QueueQuery, SortKey, due_key, queue_all, queue_page, stage_order
+from portal.workflows import Actor
 
 MEASURE = "subsidy.ai_scenario_demo"
 STATES = ("submitted", "district_review", "bureau_review")
@@ -96,27 +97,37 @@ def test_search_filters_and_scope(portal: Portal, world: World) -> None:
     assert queue_page(portal, tianhe, QueueQuery(after="not-a-cursor")).rows[0][0].id == mine[0]
 
 
+def _due_between(portal: Portal, world: World, day_before: dt.date, day_after: dt.date) -> tuple[int, int]:
+    """Two cases at district review whose stored deadlines are `day_before` and `day_after`."""
+    others = [Driver(portal, world).to_district_review() for _ in range(2)]
+    with portal.transaction() as session:
+        for driver, day in zip(others, (day_before, day_after), strict=True):
+            row = session.get(Application, driver.app_id)
+            assert row is not None
+            row.due_on = day
+    return others[0].app_id, others[1].app_id
+
+
+def _due_order(portal: Portal, reviewer: Actor, ours: set[int], descending: bool) -> list[int]:
+    query = QueueQuery(sort="due", descending=descending)
+    return [a.id or 0 for a, _ in queue_all(portal, reviewer, query) if a.id in ours]
+
+
 def test_a_case_waiting_for_an_amendment_sorts_by_its_reply_by_day(portal: Portal, world: World) -> None:
     """Returned on Tue 8 Dec 2026, the case keeps its paused review deadline (days away) but is due
     from the enterprise by its reply-by day (15 working days on): it sorts by the latter, as its
     row shows it, between a case due the day before and one due the day after, on every page."""
     portal.today_override = dt.date(2026, 12, 8)
     returned = Driver(portal, world).to_returned()
-    others = [Driver(portal, world).to_district_review() for _ in range(2)]
     reviewer = world.actors[returned.district_reviewer]
-    with portal.transaction() as session:
+    with portal.reading() as session:
         waiting = session.get(Application, returned.app_id)
         assert waiting is not None and waiting.due_on is not None
         assert waiting.due_on < dt.date(2026, 12, 28)  # the reply-by day is Tue 29 Dec
-        for driver, day in zip(others, (dt.date(2026, 12, 28), dt.date(2026, 12, 30)), strict=True):
-            row = session.get(Application, driver.app_id)
-            assert row is not None
-            row.due_on = day
-    before, after = (d.app_id for d in others)
+    before, after = _due_between(portal, world, dt.date(2026, 12, 28), dt.date(2026, 12, 30))
     ours = {returned.app_id, before, after}
     for descending in (False, True):
-        query = QueueQuery(sort="due", descending=descending)
-        order = [a.id for a, _ in queue_all(portal, reviewer, query) if a.id in ours]
+        order = _due_order(portal, reviewer, ours, descending)
         assert order == ([after, returned.app_id, before] if descending else [before, returned.app_id, after])
         walked: list[int] = []
         cursor = ""
@@ -137,22 +148,13 @@ def test_a_case_in_public_notice_sorts_by_the_day_its_notice_closes(portal: Port
     no day at all."""
     portal.today_override = dt.date(2026, 12, 8)
     notice = Driver(portal, world).to_public_notice()
-    others = [Driver(portal, world).to_district_review() for _ in range(2)]
     reviewer = world.actors[notice.district_reviewer]
-    with portal.transaction() as session:
+    with portal.reading() as session:
         shown = session.get(Application, notice.app_id)
         assert shown is not None and shown.due_on is None
         assert due_key(portal, shown) == dt.date(2026, 12, 15)
-        for driver, day in zip(others, (dt.date(2026, 12, 14), dt.date(2026, 12, 16)), strict=True):
-            row = session.get(Application, driver.app_id)
-            assert row is not None
-            row.due_on = day
-    before, after = (d.app_id for d in others)
+    before, after = _due_between(portal, world, dt.date(2026, 12, 14), dt.date(2026, 12, 16))
     ours = {notice.app_id, before, after}
     for descending in (False, True):
-        order = [
-            a.id
-            for a, _ in queue_all(portal, reviewer, QueueQuery(sort="due", descending=descending))
-            if a.id in ours
-        ]
+        order = _due_order(portal, reviewer, ours, descending)
         assert order == ([after, notice.app_id, before] if descending else [before, notice.app_id, after])
