@@ -171,7 +171,7 @@ class Labels:
         return self.measure(measure) if measure else (code or "")
 
     def outcome(self, code: str) -> str:
-        return self.t.label_or(f"access_log.outcome.{code}", code)
+        return self.t.label_or(f"access_log.outcome.{code}", self.t("access_log.outcome.other"))
 
 
 class Board:

@@ -248,7 +248,10 @@ def bank_records(
             "at": portal.clock.in_words(line.at, t.lang),
             "bank": line.bank or t("supervision.unknown_bank"),
             "products": t("supervision.separator").join(names.product(p) for p in line.products),
-            "enterprise": line.enterprise or t("supervision.unknown_enterprise"),
+            # A USCC no enterprise here has is a firm off the portal; a row without one (a request
+            # refused before its body was read, or unreadable) names no enterprise at all.
+            "enterprise": line.enterprise
+            or t("supervision.unknown_enterprise" if line.uscc else "supervision.no_uscc"),
             "uscc": line.uscc or "",
             "state": state_of(line.state),
             "amount": t.money(line.amount) if line.amount is not None else "",
