@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from portal.services.context import Portal
 from portal.services.supervision import Dashboard, Spread, merge
+from portal.services.supervision_banks import CALLS, call_of, refused
 from portal.services.supervision_sets import NO_TRACK
 from portal.web.case_views import label, measure_title
 from portal.web.i18n import Translator
@@ -472,14 +473,37 @@ class Board:
         return [*figures, by_month]
 
     def bank_figures(self) -> list[Figure]:
+        # Every call a bank made to the API, by kind (what its outcome tells), with the refusals:
+        # the eligibility queries apart from loan registrations and status reads.
+        calls = self.figure(
+            "bank_calls", ("call", "calls", "refused", "refused_share"), note="supervision.note.bank_calls"
+        )
+        by_call: dict[str, list[int]] = {}
+        for (_, _, outcome), n in self.board.bank_queries.items():
+            mine = by_call.setdefault(call_of(outcome), [0, 0])
+            mine[0] += n
+            mine[1] += n if refused(outcome) else 0
+        for call in (c for c in CALLS if c in by_call):
+            n, no = by_call[call]
+            calls.rows.append(
+                [
+                    self.text(self.t(f"supervision.call.{call}")),
+                    self.records(n, "queries", call=call),
+                    self.count(no),
+                    self.share(no, n),
+                ]
+            )
+        # The same calls by bank, product and outcome; the kind of call is the last column, after
+        # the columns the CSV had before it (published: new columns go at the end).
         queries = self.figure(
             "bank_queries",
-            ("bank", "product", "outcome", "queries"),
+            ("bank", "product", "outcome", "calls", "call"),
             chart=(),
             note="supervision.note.banks",
         )
         for (bank, product, outcome), n in sorted(
-            self.board.bank_queries.items(), key=lambda i: (str(i[0][0]), str(i[0][1]), i[0][2])
+            self.board.bank_queries.items(),
+            key=lambda i: (CALLS.index(call_of(i[0][2])), str(i[0][0]), str(i[0][1]), i[0][2]),
         ):
             queries.rows.append(
                 [
@@ -487,6 +511,7 @@ class Board:
                     self.text(self.names.product(product)),
                     self.text(self.names.outcome(outcome)),
                     self.records(n, "queries", bank=bank or "", product=product or "", state=outcome),
+                    self.text(self.t(f"supervision.call.{call_of(outcome)}")),
                 ]
             )
         consents = self.figure("bank_consents", ("bank", "consents"))
@@ -517,7 +542,7 @@ class Board:
                     self.money(amount),
                 ]
             )
-        return [queries, consents, loans, exposure]
+        return [calls, queries, consents, loans, exposure]
 
     def expert_figures(self) -> list[Figure]:
         experts = self.figure(

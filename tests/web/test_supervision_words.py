@@ -107,3 +107,56 @@ def test_a_request_without_a_uscc_is_not_called_a_firm_off_the_portal(
     assert words["supervision.no_uscc"][lang] in listed
     # The one row naming a USCC no enterprise here has is the one firm off the portal.
     assert listed.count(f">{words['supervision.unknown_enterprise'][lang]}<") == 1
+
+
+_CALL_CELL = re.compile(r'<a href="(/supervision/bank-records\?[^"]*call=[^"]*)">([\d,]+)</a>')
+_RECORDS_TOTAL = {
+    "zh": re.compile(r"记录数</dt><dd>([\d,]+)</dd>"),
+    "en": re.compile(r"Records in all</dt><dd>([\d,]+)</dd>"),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_eligibility_queries_are_counted_apart_from_loan_calls(
+    portal_app: FastAPI, logged: str, lang: str
+) -> None:
+    """The calls by kind: an eligibility query is not a loan registration or a status read, and the
+    refusals that do not say which call they were are a row of their own; each row lists its calls."""
+    words = catalogue()
+    client = _reader(portal_app, logged, lang)
+    sheet = client.get("/supervision.csv?figure=bank_calls")
+    assert sheet.status_code == 200
+    header, *rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert header == [
+        words["supervision.th.call"][lang],
+        words["supervision.th.calls"][lang],
+        words["supervision.th.refused"][lang],
+        words["supervision.csv.refused_share"][lang],
+    ]
+    # One row per outcome the log can record (4 answered checks, 9 registrations of which 8
+    # refused, 2 status reads of which 1 refused, 5 unattributed refusals), one more no_consent,
+    # and one row of an unknown outcome.
+    assert rows == [
+        [words["supervision.call.eligibility"][lang], "4", "0", "0.000"],
+        [words["supervision.call.loan_registration"][lang], "9", "8", "0.889"],
+        [words["supervision.call.loan_status"][lang], "2", "1", "0.500"],
+        [words["supervision.call.unattributed"][lang], "6", "6", "1.000"],
+        [words["supervision.call.other"][lang], "1", "1", "1.000"],
+    ]
+    cells = _CALL_CELL.findall(client.get("/supervision").text)
+    assert len(cells) == len(rows)
+    for href, n in cells:
+        listed = client.get(html.unescape(href))
+        assert listed.status_code == 200
+        total = _RECORDS_TOTAL[lang].search(listed.text)
+        assert total is not None and total.group(1) == n, href
+    # The figure by bank, product and outcome keeps its four columns first and says the kind last.
+    header, *rows = list(
+        csv.reader(
+            io.StringIO(client.get("/supervision.csv?figure=bank_queries").content.decode("utf-8-sig"))
+        )
+    )
+    assert header[3:] == [words["supervision.th.calls"][lang], words["supervision.th.call"][lang]]
+    assert sum(int(row[3]) for row in rows) == 22
+    assert client.get("/supervision/bank-records?kind=loans&call=eligibility").status_code == 404
+    assert client.get("/supervision/bank-records?kind=queries&call=nonsense").status_code == 404

@@ -19,7 +19,13 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from portal.services.supervision import CASE_LIST_LIMIT, default_period, list_cases, read_dashboard
-from portal.services.supervision_banks import BANK_KINDS, RECORD_LIST_LIMIT, BankChoice, list_bank_records
+from portal.services.supervision_banks import (
+    BANK_KINDS,
+    CALLS,
+    RECORD_LIST_LIMIT,
+    BankChoice,
+    list_bank_records,
+)
 from portal.services.supervision_sets import CASE_SETS, OUTCOMES, Selection, district_scope
 from portal.services.supervision_sql import period_of
 from portal.web.i18n import Translator, request_lang
@@ -225,15 +231,16 @@ def bank_records(
     bank: Annotated[str | None, Query(max_length=200)] = None,
     product: Annotated[str | None, Query(max_length=100)] = None,
     state: Annotated[str | None, Query(max_length=60)] = None,
+    call: Annotated[str | None, Query(max_length=40)] = None,
     after: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> HTMLResponse:
-    """The 一链一行 records behind one bank figure: queries, consents or loans."""
-    if kind not in BANK_KINDS:
+    """The 一链一行 records behind one bank figure: API calls (queries), consents or loans."""
+    if kind not in BANK_KINDS or (call is not None and (kind != "queries" or call not in CALLS)):
         raise HTTPException(status_code=404, detail="No such figure.")
     portal = portal_of(request)
     t = Translator(request_lang(request))
     period = period_of(chosen.start, chosen.end, portal.calendar.zone)
-    selection = BankChoice(kind, period, district_scope(actor), bank, product, state)  # type: ignore[arg-type]
+    selection = BankChoice(kind, period, district_scope(actor), bank, product, state, call)  # type: ignore[arg-type]
     lines, total = list_bank_records(portal, actor, selection, after)
     names = Labels(portal, t)
     flow = portal.city.banking.loan_workflow
@@ -266,7 +273,9 @@ def bank_records(
     ):
         if value is not None:
             described.append((t(f"supervision.th.{key}"), say(value)))
-    filters = {"kind": kind, "bank": bank, "product": product, "state": state}
+    if call is not None:
+        described.append((t("supervision.th.call"), t(f"supervision.call.{call}")))
+    filters = {"kind": kind, "bank": bank, "product": product, "state": state, "call": call}
     more = (
         "/supervision/bank-records?"
         + urlencode(
