@@ -8,6 +8,8 @@ disbursements side by side with a legend of the table's two headers, and the CSV
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import html as markup
 import io
 import re
 from decimal import Decimal
@@ -15,7 +17,9 @@ from decimal import Decimal
 import pytest
 from fastapi import FastAPI
 from portal_helpers import client_of, login, portal_app, staff
+from sqlmodel import col, select
 
+from portal.db.tables import Application, Decision, Transition
 from tests.support.supervision_data import generate
 
 __all__ = ["portal_app"]
@@ -111,3 +115,72 @@ def test_the_sla_csv_names_its_units_and_keeps_the_page_s_columns(
     first = next(r for r in re.findall(r"<tr>(.*?)</tr>", table, re.S) if "%" in r)
     shown = re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", first)[column - 1]).strip()
     assert shown.rstrip("%") in {str(s * 100).rstrip("0").rstrip(".") for s in shares}, shown
+
+
+@pytest.fixture(scope="module")
+def some_paid(portal_app: FastAPI, supervisor: str) -> str:
+    """A few approved cases moved on to their workflow's disbursement stage, the day after approval
+    (the generated year leaves none there), as a stored transition like the generator writes."""
+    portal = portal_app.state.portal
+    with portal.transaction() as session:
+        rows = session.execute(
+            select(Application.id, Application.workflow, Application.state, Decision.decided_at)
+            .join(Decision, col(Decision.application_id) == Application.id)
+            .where(col(Decision.outcome) == "approved", col(Decision.granted_amount).is_not(None))
+            .order_by(col(Application.id))
+            .limit(3)
+        ).all()
+        for case_id, workflow, state, decided in rows:
+            paying = next(
+                s.name for s in portal.workflows[workflow].states if s.issues_letter == "disbursement"
+            )
+            session.add(
+                Transition(
+                    application_id=case_id,
+                    from_state=state,
+                    to_state=paying,
+                    event="disburse",
+                    at=decided + dt.timedelta(days=1),
+                )
+            )
+    assert rows
+    return supervisor
+
+
+def _amount(text: str) -> Decimal:
+    return Decimal(re.sub(r"[^\d.]", "", text))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_money_figure_s_cases_show_the_money_it_sums(
+    portal_app: FastAPI, some_paid: str, lang: str
+) -> None:
+    """From a ¥ cell of the money-by-district figure, the cases listed carry the amounts it sums: the
+    granted amount of each (and the disbursed one behind the disbursed column), totalled as the cell."""
+    client = client_of(portal_app)
+    login(client, some_paid)
+    client.get(f"/lang/{lang}")
+    page = client.get(f"/supervision?{PERIOD}").text
+    cells = []
+    for name in ("money_by_district", "money_by_month"):
+        start = page.index(f'id="figure-{name}"')
+        figure = page[start : page.index("</table>", start)]
+        cells += re.findall(r'<a href="(/supervision/cases\?[^"]*)">([^<]+)</a>', figure)
+    money_cells = [
+        (markup.unescape(href), text) for href, text in cells if ("¥" if lang == "zh" else "CNY") in text
+    ]
+    assert any("set=paid" in href for href, _ in money_cells), money_cells
+    granted, disbursed = {"zh": ("核定金额", "已拨付金额"), "en": ("Granted amount", "Disbursed")}[lang]
+    for href, text in money_cells:
+        listed = client.get(href).text
+        headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', listed)
+        paid = "outcome=paid" in href or "set=paid" in href
+        assert headers[-2:] == [granted, disbursed] if paid else headers[-1] == granted, (href, headers)
+        totals = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", listed))
+        assert totals[{"zh": "核定金额合计", "en": "Granted in all"}[lang]] == text, href
+        if paid:
+            assert totals[{"zh": "已拨付金额合计", "en": "Disbursed in all"}[lang]] == text, href
+        amounts = re.findall(rf'<td data-label="{granted}" class="num">([^<]+)</td>', listed)
+        assert amounts and all(a.startswith("¥" if lang == "zh" else "CNY ") for a in amounts), href
+        if 'rel="next"' not in listed:  # the whole set on one page: its rows add up to the cell
+            assert sum(_amount(a) for a in amounts) == _amount(text), href

@@ -18,7 +18,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from portal.services.supervision import CASE_LIST_LIMIT, default_period, list_cases, read_dashboard
+from portal.services.supervision import (
+    CASE_LIST_LIMIT,
+    default_period,
+    granted_total,
+    list_cases,
+    read_dashboard,
+)
 from portal.services.supervision_banks import (
     BANK_KINDS,
     CALLS,
@@ -168,6 +174,9 @@ def cases(
         month=month,
     )
     lines, total, firms = list_cases(portal, actor, selection, after)
+    granted = granted_total(portal, actor, selection)
+    # A money figure's cases show what it sums: the granted amount, and once paid, the disbursed.
+    disbursed = granted is not None and (case_set == "paid" or outcome == "paid")
     names = Labels(portal, t)
     filters = {"set": case_set, "outcome": outcome, **{k: getattr(selection, k) for k in DRILL_FILTERS}}
     described = _described(names, t, filters)
@@ -180,6 +189,7 @@ def cases(
             "district": names.district(line.district),
             "stage": names.stage(line.workflow, line.state),
             "received": portal.clock.local_date(line.received),
+            "granted": t.money(line.granted) if line.granted is not None else "—",
         }
         for line in lines
     ]
@@ -198,6 +208,9 @@ def cases(
         "more": more,
         "back": "/supervision?" + urlencode(chosen.query()),
         "case_link": actor.role == "admin",
+        "money": granted is not None,
+        "disbursed": disbursed,
+        "granted_total": t.money(granted) if granted is not None else None,
     }
     return render(request, "portal/supervision_cases.html", context)
 
