@@ -146,6 +146,26 @@ class Labels:
         names = self.portal.pack.units.get(code)
         return names.get(self.lang, code) if names else code
 
+    def district_unit(self, code: str) -> str:
+        """The unit that handles the district's stages: its bureau where the pack names one, else
+        the district."""
+        return self.portal.city.jurisdictions.unit(code, self.lang)
+
+    def bureau_of(self, district: str) -> str | None:
+        """The code of the unit (rules/units.yaml) that is the district's bureau: the one whose
+        names are those the pack gives the district's handling unit; None when there is none."""
+        bureau = self.portal.city.jurisdictions.units.get(district)
+        if bureau is None:
+            return None
+        return next(
+            (
+                code
+                for code, names in sorted(self.portal.pack.units.items())
+                if names.get("zh") == bureau.get("zh")
+            ),
+            None,
+        )
+
     def stage(self, workflow: str, state: str) -> str:
         """The stage's label in its workflow (any workflow that has it when none is named)."""
         flows = (
@@ -403,11 +423,23 @@ class Board:
                     self.count(self.board.escalations.get((workflow, state), 0), set="escalated", **stage),
                 ]
             )
+        # A district's stages are handled by its bureau where the pack names one (jurisdictions
+        # `units`); a bureau that is also a measure's lead unit is one row, under its one name.
+        merged: dict[tuple[str, str], list[tuple[dict[int, int], int]]] = {}
+        drills: dict[tuple[str, str], dict[str, str]] = {}
+        for (kind, code), spreads in by_unit.items():
+            bureau = self.names.bureau_of(code) if kind == "district" else None
+            key = ("unit", bureau) if bureau is not None else (kind, code)
+            merged.setdefault(key, []).extend(spreads)
+            # The late cases of a district's stages are the district's; those of a lead unit's, the
+            # unit's. A bureau doing both lists its district's (its own measures' cases among them).
+            if kind == "district" or key not in drills:
+                drills[key] = {"district": code} if kind == "district" else {"unit": code}
         units = self.figure("sla_by_unit", ("unit", "finished", "on_time_share", "late"), chart=(2,))
-        for (kind, code), spreads in sorted(by_unit.items(), key=lambda item: self._unit_name(*item[0])):
+        for (kind, code), spreads in sorted(merged.items(), key=lambda item: self._unit_name(*item[0])):
             total = sum(Spread(c).total for c, _ in spreads)
             on_time = sum(Spread(c).within(limit) for c, limit in spreads)
-            drill = {"district": code} if kind == "district" else {"unit": code}
+            drill = drills[(kind, code)]
             units.rows.append(
                 [
                     self.text(self._unit_name(kind, code)),
@@ -423,7 +455,7 @@ class Board:
         return workflow, names.index(state) if state in names else len(names)
 
     def _unit_name(self, kind: str, code: str) -> str:
-        return self.names.district(code) if kind == "district" else self.names.unit(code)
+        return self.names.district_unit(code) if kind == "district" else self.names.unit(code)
 
     def money_figures(self) -> list[Figure]:
         figures = []

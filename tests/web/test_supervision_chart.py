@@ -184,3 +184,29 @@ def test_a_money_figure_s_cases_show_the_money_it_sums(
         assert amounts and all(a.startswith("¥" if lang == "zh" else "CNY ") for a in amounts), href
         if 'rel="next"' not in listed:  # the whole set on one page: its rows add up to the cell
             assert sum(_amount(a) for a in amounts) == _amount(text), href
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_each_unit_is_one_row_under_one_name(portal_app: FastAPI, supervisor: str, lang: str) -> None:
+    """A district's stages are its bureau's where the pack names one (pack.yaml jurisdictions
+    `units`), so the bureau that also leads measures is one row, named as the bureau, never the
+    district; every row's late count still links to cases."""
+    portal = portal_app.state.portal
+    client = client_of(portal_app)
+    login(client, supervisor)
+    client.get(f"/lang/{lang}")
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"/supervision.csv?figure=sla_by_unit&{PERIOD}").text.lstrip("\ufeff"))
+        )
+    )[1:]
+    names = [row[0] for row in rows]
+    assert len(names) == len(set(names)), names
+    jurisdictions = portal.city.jurisdictions
+    bureaus = {jurisdictions.units[d].get(lang) for d in jurisdictions.units}
+    assert bureaus & set(names)  # the generated year has cases at district stages of such districts
+    for district in jurisdictions.units:
+        assert jurisdictions.label(district, lang) not in names, district
+    # A bureau that leads measures too (rules/units.yaml names it alike) has its stages in the row.
+    leading = {names_["zh"] for names_ in portal.pack.units.values()}
+    assert any(jurisdictions.units[d].get("zh") in leading for d in jurisdictions.units)
