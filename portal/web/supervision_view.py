@@ -146,6 +146,15 @@ class Labels:
         names = self.portal.pack.units.get(code)
         return names.get(self.lang, code) if names else code
 
+    def grants_money(self, measure: str) -> bool:
+        """Whether any version of the measure has a money benefit: one without grants no money, and
+        its cases' notices say 不涉及资金 (their granted amount is none)."""
+        return any(
+            spec.type == "money"
+            for rule in self.portal.pack.versions(measure)
+            for spec in rule.benefit.values()
+        )
+
     def district_unit(self, code: str) -> str:
         """The unit that handles the district's stages: its bureau where the pack names one, else
         the district."""
@@ -475,15 +484,15 @@ class Board:
             )
             for code, (n, amount, _, paid) in sorted(totals.items(), key=lambda item: -item[1][1]):
                 drill = {kind: code}
-                figure.rows.append(
-                    [
-                        self.text(name(code)),
-                        self.count(n, set="approved", **drill),
-                        self.money(amount, set="approved", **drill),
-                        self.money(paid, set="approved", outcome="paid", **drill),
-                        self.money(amount - paid),
-                    ]
-                )
+                amounts = [
+                    self.money(amount, set="approved", **drill),
+                    self.money(paid, set="approved", outcome="paid", **drill),
+                    self.money(amount - paid),
+                ]
+                if kind == "measure" and not amount and not self.names.grants_money(code):
+                    # The CSV keeps its 0.00; the page says why there is no money, as the notice does.
+                    amounts = [Cell(cell.value, self.t("supervision.no_funds")) for cell in amounts]
+                figure.rows.append([self.text(name(code)), self.count(n, set="approved", **drill), *amounts])
             figures.append(figure)
         months: dict[str, list[Decimal]] = {}
         for (_, _, month), (_, amount, _, _) in self.board.approved.items():

@@ -20,6 +20,7 @@ from portal_helpers import client_of, login, portal_app, staff
 from sqlmodel import col, select
 
 from portal.db.tables import Application, Decision, Transition
+from portal.web.case_views import measure_title
 from tests.support.supervision_data import generate
 
 __all__ = ["portal_app"]
@@ -210,3 +211,77 @@ def test_each_unit_is_one_row_under_one_name(portal_app: FastAPI, supervisor: st
     # A bureau that leads measures too (rules/units.yaml names it alike) has its stages in the row.
     leading = {names_["zh"] for names_ in portal.pack.units.values()}
     assert any(jurisdictions.units[d].get("zh") in leading for d in jurisdictions.units)
+
+
+@pytest.fixture(scope="module")
+def moneyless_approved(portal_app: FastAPI, supervisor: str) -> str:
+    """An undecided case made one of a measure without a money benefit, and approved granting
+    nothing, as such a measure's approvals are (the generated year grants every measure money)."""
+    portal = portal_app.state.portal
+    measure = next(
+        m
+        for m in portal.pack.measure_ids()
+        if not any(spec.type == "money" for rule in portal.pack.versions(m) for spec in rule.benefit.values())
+    )
+    with portal.transaction() as session:
+        case = session.exec(
+            select(Application)
+            .where(col(Application.id).not_in(select(Decision.application_id)))
+            .order_by(col(Application.id))
+        ).first()
+        assert case is not None and case.id is not None
+        case.measure_id = measure
+        session.add(case)
+        session.add(
+            Decision(
+                application_id=case.id,
+                outcome="approved",
+                decided_at=dt.datetime(2026, 6, 1, 3, tzinfo=dt.UTC),
+            )
+        )
+    return supervisor
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_measure_that_grants_no_money_says_so_not_zero(
+    portal_app: FastAPI, moneyless_approved: str, lang: str
+) -> None:
+    """The money-by-measure table says 不涉及资金 / No funds involved for a measure without a money
+    benefit (as its notices do), not ¥0.00; its CSV keeps the 0.00 it sums."""
+    portal = portal_app.state.portal
+    client = client_of(portal_app)
+    login(client, moneyless_approved)
+    client.get(f"/lang/{lang}")
+    page = client.get(f"/supervision?{PERIOD}").text
+    start = page.index('id="figure-money_by_measure"')
+    figure = page[start : page.index("</table>", start)]
+    rows = {
+        re.sub(r"<[^>]+>", "", name): [re.sub(r"<[^>]+>", "", cell) for cell in cells]
+        for name, cells in (
+            (row.split("</th>", 1)[0], re.findall(r"<td[^>]*>(.*?)</td>", row))
+            for row in re.findall(r'<th scope="row">(.*?)</tr>', figure, re.S)
+        )
+    }
+    no_funds = {"zh": "不涉及资金", "en": "No funds involved"}[lang]
+    moneyless = {
+        measure_title(portal.pack, measure, lang)
+        for measure in portal.pack.measure_ids()
+        if not any(
+            spec.type == "money" for rule in portal.pack.versions(measure) for spec in rule.benefit.values()
+        )
+    }
+    sheet = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/supervision.csv?figure=money_by_measure&{PERIOD}").text.lstrip("\ufeff")
+            )
+        )
+    )
+    # (The generated year grants some money under such measures too; those rows show it.)
+    none_granted = {row[0] for row in sheet[1:] if row[0] in moneyless and row[2:] == ["0.00"] * 3}
+    assert none_granted, (list(rows), moneyless)
+    for name, cells in rows.items():
+        if name in none_granted:
+            assert cells[1:] == [no_funds] * 3, (name, cells)
+        else:
+            assert no_funds not in cells, (name, cells)
