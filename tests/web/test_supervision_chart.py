@@ -285,3 +285,11 @@ def test_a_measure_that_grants_no_money_says_so_not_zero(
             assert cells[1:] == [no_funds] * 3, (name, cells)
         else:
             assert no_funds not in cells, (name, cells)
+    # Its cases say so too, where a money measure's case without an amount reads "—".
+    granted = {"zh": "核定金额", "en": "Granted amount"}[lang]
+    for row in re.findall(r'<th scope="row">(.*?)</tr>', figure, re.S):
+        if re.sub(r"<[^>]+>", "", row.split("</th>", 1)[0]) in none_granted:
+            href = re.search(r'<a href="(/supervision/cases\?[^"]*)">', row)
+            assert href is not None
+            listed = client.get(markup.unescape(href.group(1))).text
+            assert f'<td data-label="{granted}" class="num">{no_funds}</td>' in listed

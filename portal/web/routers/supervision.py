@@ -176,7 +176,7 @@ def cases(
     lines, total, firms = list_cases(portal, actor, selection, after)
     granted = granted_total(portal, actor, selection)
     # A money figure's cases show what it sums: the granted amount, and once paid, the disbursed.
-    disbursed = granted is not None and (case_set == "paid" or outcome == "paid")
+    paid_column = granted is not None and (case_set == "paid" or outcome == "paid")
     names = Labels(portal, t)
     filters = {"set": case_set, "outcome": outcome, **{k: getattr(selection, k) for k in DRILL_FILTERS}}
     described = _described(names, t, filters)
@@ -189,7 +189,9 @@ def cases(
             "district": names.district(line.district),
             "stage": names.stage(line.workflow, line.state),
             "received": portal.clock.local_date(line.received),
-            "granted": t.money(line.granted) if line.granted is not None else "—",
+            "granted": t.money(line.granted)
+            if line.granted is not None
+            else ("—" if names.grants_money(line.measure_id) else t("supervision.no_funds")),
         }
         for line in lines
     ]
@@ -209,7 +211,7 @@ def cases(
         "back": "/supervision?" + urlencode(chosen.query()),
         "case_link": actor.role == "admin",
         "money": granted is not None,
-        "disbursed": disbursed,
+        "paid_column": paid_column,
         "granted_total": t.money(granted) if granted is not None else None,
     }
     return render(request, "portal/supervision_cases.html", context)
