@@ -9,18 +9,93 @@ is told nothing.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from portal.db.access_log import append_access
 from portal.db.tables import Bank, BankAccessLog, Enterprise
+from portal.rules import Outcome
 from portal.services.banks import BankCaller
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, ServiceError
 from portal.workflows import Actor
 
 ACCESS_LOG_PAGE = 500
+
+# Every outcome a row of the log can record: the one list the writers are typed against (mypy
+# refuses any other), that the pages label (access_log.outcome.<code>, a test holds every one
+# to a zh and an en label) and that the supervision figures sort into kinds of call.
+AccessOutcome = Literal[
+    # an eligibility check answered: the rules' outcomes (`answered`)
+    "eligible",
+    "ineligible",
+    "undetermined",
+    "not_in_force",
+    # a loan registered; a loan's status read
+    "loan_registered",
+    "loan_status",
+    # refused before the request was read: no valid key, too many requests, a key without the scope
+    "unauthorized",
+    "rate_limited",
+    "insufficient_scope",
+    # refused, whichever call it was: an unreadable request, no consent
+    "bad_request",
+    "no_consent",
+    # a loan registration refused
+    "unknown_query",
+    "query_mismatch",
+    "amount_mismatch",
+    "term_mismatch",
+    "query_not_eligible",
+    "benefit_undetermined",
+    "query_expired",
+    "query_used",
+    # a loan status refused: no loan of the bank's has that id
+    "not_found",
+]
+ACCESS_OUTCOMES: tuple[AccessOutcome, ...] = get_args(AccessOutcome)
+
+# The kind of call a row records, as far as its outcome tells: the log keeps no endpoint, and a
+# request refused before it was read, for want of consent or as malformed says nothing of which
+# call it was (`unattributed`).
+CallKind = Literal["eligibility", "loan_registration", "loan_status", "unattributed"]
+CALL_KINDS: tuple[CallKind, ...] = get_args(CallKind)
+_ANSWERS: dict[Outcome, AccessOutcome] = {
+    Outcome.ELIGIBLE: "eligible",
+    Outcome.INELIGIBLE: "ineligible",
+    Outcome.UNDETERMINED: "undetermined",
+    Outcome.NOT_IN_FORCE: "not_in_force",
+}
+CALL_OF_OUTCOME: dict[AccessOutcome, CallKind] = {
+    **{code: "eligibility" for code in _ANSWERS.values()},
+    "loan_registered": "loan_registration",
+    "unknown_query": "loan_registration",
+    "query_mismatch": "loan_registration",
+    "amount_mismatch": "loan_registration",
+    "term_mismatch": "loan_registration",
+    "query_not_eligible": "loan_registration",
+    "benefit_undetermined": "loan_registration",
+    "query_expired": "loan_registration",
+    "query_used": "loan_registration",
+    "loan_status": "loan_status",
+    "not_found": "loan_status",
+    "unauthorized": "unattributed",
+    "rate_limited": "unattributed",
+    "insufficient_scope": "unattributed",
+    "bad_request": "unattributed",
+    "no_consent": "unattributed",
+}
+# The outcomes that answered the call; every other one refused it.
+SERVED: frozenset[AccessOutcome] = frozenset({*_ANSWERS.values(), "loan_registered", "loan_status"})
+
+
+def answered(outcome: Outcome) -> AccessOutcome:
+    """The row's outcome for an eligibility check the rules answered."""
+    return _ANSWERS[outcome]
+
+
 NO_CONSENT_MESSAGE = "No current consent of this enterprise covers this bank and product."
 
 
@@ -32,7 +107,9 @@ class BankRefusal(ServiceError):
     request fields at fault, as (field, message) pairs, when the refusal is about fields.
     """
 
-    def __init__(self, status: int, code: str, message: str, errors: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self, status: int, code: AccessOutcome, message: str, errors: Sequence[tuple[str, str]] = ()
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code
@@ -74,7 +151,7 @@ def log_access(
     portal: Portal,
     caller: BankCaller | None,
     *,
-    outcome: str,
+    outcome: AccessOutcome,
     http_status: int,
     uscc: str | None = None,
     enterprise_id: int | None = None,
@@ -105,7 +182,7 @@ def log_refusal(
     portal: Portal,
     caller: BankCaller | None,
     *,
-    outcome: str,
+    outcome: AccessOutcome,
     http_status: int,
     uscc: str | None = None,
     product: str | None = None,

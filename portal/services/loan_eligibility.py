@@ -18,7 +18,7 @@ from sqlmodel import Session
 from portal.city import split_fact
 from portal.rules import FactError, Outcome, Result, Rule
 from portal.rules.explain import outcome_tree
-from portal.services.bank_access import BankRefusal, enterprise_id_for, log_access, no_consent
+from portal.services.bank_access import BankRefusal, answered, enterprise_id_for, log_access, no_consent
 from portal.services.banks import BankCaller
 from portal.services.consents import has_live_consent
 from portal.services.context import Portal
@@ -122,7 +122,7 @@ def check_eligibility(
                 session,
                 portal,
                 caller,
-                outcome=result.outcome.value,
+                outcome=answered(result.outcome),
                 http_status=200,
                 uscc=uscc,
                 enterprise_id=enterprise_id,

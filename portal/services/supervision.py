@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, case, cast, func, select, text, true, type_coerce
+from sqlalchemy import JSON, case, cast, func, null, select, text, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -410,9 +410,14 @@ def _experts(session: Session, sets: Cases, base: Selection, board: Dashboard) -
     board.objections = {m: [int(f), int(u), int(d)] for m, f, u, d in _rows(session, objections)}
 
 
+# The sets whose figures sum money: the approving decision's granted amount (核定金额) of each case.
+MONEY_SETS = frozenset({"approved", "paid"})
+
+
 @dataclass(frozen=True)
 class CaseLine:
-    """One case behind a figure, as the drill-down lists it."""
+    """One case behind a figure, as the drill-down lists it; `granted` (the approving decision's
+    amount, as the money figures sum it) in a money set only."""
 
     id: int
     measure_id: str
@@ -422,6 +427,13 @@ class CaseLine:
     workflow: str
     state: str
     received: dt.datetime
+    granted: Decimal | None = None
+
+
+def _granted(application_id: Any) -> Any:
+    """The case's granted amount: its decision's, as `_money` sums it (one decision per case)."""
+    g = D.alias("granted")
+    return select(g.c.granted_amount).where(g.c.application_id == application_id).scalar_subquery()
 
 
 def list_cases(
@@ -447,10 +459,39 @@ def list_cases(
                 A.c.workflow,
                 A.c.state,
                 func.coalesce(A.c.submitted_at, A.c.created_at),
+                _granted(A.c.id) if chosen.case_set in MONEY_SETS else null(),
             )
             .where(A.c.id > after)
             .distinct()
             .order_by(A.c.id)
             .limit(CASE_LIST_LIMIT)
         ).all()
-    return [CaseLine(*row) for row in rows], int(total), int(firms)
+    lines = [
+        CaseLine(
+            id=row[0],
+            measure_id=row[1],
+            enterprise=row[2],
+            uscc=row[3],
+            district=row[4],
+            workflow=row[5],
+            state=row[6],
+            received=row[7],
+            granted=money_sum(row[8]) if row[8] is not None else None,
+        )
+        for row in rows
+    ]
+    return lines, int(total), int(firms)
+
+
+def granted_total(portal: Portal, actor: Actor, chosen: Selection) -> Decimal | None:
+    """What the cases of a money set were granted in all, each case once (the figure's amount);
+    None for a set that is not about money."""
+    if chosen.case_set not in MONEY_SETS:
+        return None
+    if district_scope(actor) != chosen.district_scope:
+        raise Forbidden("超出您的监管范围", "outside your supervision scope")
+    with portal.reading() as session:
+        query, _ = Cases(portal, session.get_bind().dialect.name).select(chosen)
+        cases = query.add_columns(A.c.id.label("id")).distinct().subquery("cases")
+        total = session.execute(select(func.sum(_granted(cases.c.id))).select_from(cases)).scalar()
+    return money_sum(total)

@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import ColumnElement, Select, func, literal, null, select
 
 from portal.db.tables import Bank, BankAccessLog, BankConsent, Loan
+from portal.services.bank_access import ACCESS_OUTCOMES, CALL_KINDS, CALL_OF_OUTCOME, SERVED
 from portal.services.context import Portal
 from portal.services.errors import Forbidden
 from portal.services.supervision_sets import E, district_scope, table_of
@@ -28,6 +29,28 @@ from portal.workflows import Actor
 BankKind = Literal["queries", "consents", "loans", "exposure"]
 BANK_KINDS: tuple[str, ...] = get_args(BankKind)
 RECORD_LIST_LIMIT = 200
+# The kind of call of a row whose outcome this release does not know.
+OTHER_CALL = "other"
+CALLS: tuple[str, ...] = (*CALL_KINDS, OTHER_CALL)
+_CALL_BY_CODE: dict[str, str] = {code: kind for code, kind in CALL_OF_OUTCOME.items()}
+_SERVED: frozenset[str] = frozenset(SERVED)
+
+
+def call_of(outcome: str) -> str:
+    """The kind of call a query row records, by its outcome (`bank_access.CALL_OF_OUTCOME`)."""
+    return _CALL_BY_CODE.get(outcome, OTHER_CALL)
+
+
+def refused(outcome: str) -> bool:
+    """Whether the row's call was refused (an unknown outcome counts as refused: nothing was served)."""
+    return outcome not in _SERVED
+
+
+def _of_call(outcome: ColumnElement[Any], call: str) -> ColumnElement[bool]:
+    if call == OTHER_CALL:
+        return outcome.not_in(ACCESS_OUTCOMES)
+    return outcome.in_([code for code, kind in CALL_OF_OUTCOME.items() if kind == call])
+
 
 LOG, BANK, CONSENT, LOAN = table_of(BankAccessLog), table_of(Bank), table_of(BankConsent), table_of(Loan)
 
@@ -36,8 +59,8 @@ LOG, BANK, CONSENT, LOAN = table_of(BankAccessLog), table_of(Bank), table_of(Ban
 class BankChoice:
     """One bank figure's records: a kind in a period and scope, narrowed by the row's values.
 
-    `state` is a query's outcome or a loan's stage. The pool's loans (`exposure`) are those of
-    today, whatever the period.
+    `state` is a query's outcome or a loan's stage; `call` a kind of call (`CALLS`), for queries
+    only. The pool's loans (`exposure`) are those of today, whatever the period.
     """
 
     kind: BankKind
@@ -46,6 +69,7 @@ class BankChoice:
     bank: str | None = None
     product: str | None = None
     state: str | None = None
+    call: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,8 @@ def records(chosen: BankChoice, loan_workflow: str) -> tuple[Select[Any], dict[s
         *_matches(columns["product"], chosen.product),
         *_matches(columns["state"], chosen.state),
     )
+    if chosen.kind == "queries" and chosen.call is not None:
+        query = query.where(_of_call(LOG.c.outcome, chosen.call))
     return query, columns
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from portal.services.context import Portal
 from portal.services.supervision import Dashboard, Spread, merge
+from portal.services.supervision_banks import CALLS, call_of, refused
 from portal.services.supervision_sets import NO_TRACK
 from portal.web.case_views import label, measure_title
 from portal.web.i18n import Translator
@@ -145,6 +146,35 @@ class Labels:
         names = self.portal.pack.units.get(code)
         return names.get(self.lang, code) if names else code
 
+    def grants_money(self, measure: str) -> bool:
+        """Whether any version of the measure has a money benefit: one without grants no money, and
+        its cases' notices say 不涉及资金 (their granted amount is none)."""
+        return any(
+            spec.type == "money"
+            for rule in self.portal.pack.versions(measure)
+            for spec in rule.benefit.values()
+        )
+
+    def district_unit(self, code: str) -> str:
+        """The unit that handles the district's stages: its bureau where the pack names one, else
+        the district."""
+        return self.portal.city.jurisdictions.unit(code, self.lang)
+
+    def bureau_of(self, district: str) -> str | None:
+        """The code of the unit (rules/units.yaml) that is the district's bureau: the one whose
+        names are those the pack gives the district's handling unit; None when there is none."""
+        bureau = self.portal.city.jurisdictions.units.get(district)
+        if bureau is None:
+            return None
+        return next(
+            (
+                code
+                for code, names in sorted(self.portal.pack.units.items())
+                if names.get("zh") == bureau.get("zh")
+            ),
+            None,
+        )
+
     def stage(self, workflow: str, state: str) -> str:
         """The stage's label in its workflow (any workflow that has it when none is named)."""
         flows = (
@@ -171,7 +201,7 @@ class Labels:
         return self.measure(measure) if measure else (code or "")
 
     def outcome(self, code: str) -> str:
-        return self.t.label_or(f"access_log.outcome.{code}", code)
+        return self.t.label_or(f"access_log.outcome.{code}", self.t("access_log.outcome.other"))
 
 
 class Board:
@@ -402,11 +432,23 @@ class Board:
                     self.count(self.board.escalations.get((workflow, state), 0), set="escalated", **stage),
                 ]
             )
+        # A district's stages are handled by its bureau where the pack names one (jurisdictions
+        # `units`); a bureau that is also a measure's lead unit is one row, under its one name.
+        merged: dict[tuple[str, str], list[tuple[dict[int, int], int]]] = {}
+        drills: dict[tuple[str, str], dict[str, str]] = {}
+        for (kind, code), spreads in by_unit.items():
+            bureau = self.names.bureau_of(code) if kind == "district" else None
+            key = ("unit", bureau) if bureau is not None else (kind, code)
+            merged.setdefault(key, []).extend(spreads)
+            # The late cases of a district's stages are the district's; those of a lead unit's, the
+            # unit's. A bureau doing both lists its district's (its own measures' cases among them).
+            if kind == "district" or key not in drills:
+                drills[key] = {"district": code} if kind == "district" else {"unit": code}
         units = self.figure("sla_by_unit", ("unit", "finished", "on_time_share", "late"), chart=(2,))
-        for (kind, code), spreads in sorted(by_unit.items(), key=lambda item: self._unit_name(*item[0])):
+        for (kind, code), spreads in sorted(merged.items(), key=lambda item: self._unit_name(*item[0])):
             total = sum(Spread(c).total for c, _ in spreads)
             on_time = sum(Spread(c).within(limit) for c, limit in spreads)
-            drill = {"district": code} if kind == "district" else {"unit": code}
+            drill = drills[(kind, code)]
             units.rows.append(
                 [
                     self.text(self._unit_name(kind, code)),
@@ -422,7 +464,7 @@ class Board:
         return workflow, names.index(state) if state in names else len(names)
 
     def _unit_name(self, kind: str, code: str) -> str:
-        return self.names.district(code) if kind == "district" else self.names.unit(code)
+        return self.names.district_unit(code) if kind == "district" else self.names.unit(code)
 
     def money_figures(self) -> list[Figure]:
         figures = []
@@ -442,15 +484,15 @@ class Board:
             )
             for code, (n, amount, _, paid) in sorted(totals.items(), key=lambda item: -item[1][1]):
                 drill = {kind: code}
-                figure.rows.append(
-                    [
-                        self.text(name(code)),
-                        self.count(n, set="approved", **drill),
-                        self.money(amount, set="approved", **drill),
-                        self.money(paid, set="approved", outcome="paid", **drill),
-                        self.money(amount - paid),
-                    ]
-                )
+                amounts = [
+                    self.money(amount, set="approved", **drill),
+                    self.money(paid, set="approved", outcome="paid", **drill),
+                    self.money(amount - paid),
+                ]
+                if kind == "measure" and not amount and not self.names.grants_money(code):
+                    # The CSV keeps its 0.00; the page says why there is no money, as the notice does.
+                    amounts = [Cell(cell.value, self.t("supervision.no_funds")) for cell in amounts]
+                figure.rows.append([self.text(name(code)), self.count(n, set="approved", **drill), *amounts])
             figures.append(figure)
         months: dict[str, list[Decimal]] = {}
         for (_, _, month), (_, amount, _, _) in self.board.approved.items():
@@ -472,14 +514,37 @@ class Board:
         return [*figures, by_month]
 
     def bank_figures(self) -> list[Figure]:
+        # Every call a bank made to the API, by kind (what its outcome tells), with the refusals:
+        # the eligibility queries apart from loan registrations and status reads.
+        calls = self.figure(
+            "bank_calls", ("call", "calls", "refused", "refused_share"), note="supervision.note.bank_calls"
+        )
+        by_call: dict[str, list[int]] = {}
+        for (_, _, outcome), n in self.board.bank_queries.items():
+            mine = by_call.setdefault(call_of(outcome), [0, 0])
+            mine[0] += n
+            mine[1] += n if refused(outcome) else 0
+        for call in (c for c in CALLS if c in by_call):
+            n, no = by_call[call]
+            calls.rows.append(
+                [
+                    self.text(self.t(f"supervision.call.{call}")),
+                    self.records(n, "queries", call=call),
+                    self.count(no),
+                    self.share(no, n),
+                ]
+            )
+        # The same calls by bank, product and outcome; the kind of call is the last column, after
+        # the columns the CSV had before it (published: new columns go at the end).
         queries = self.figure(
             "bank_queries",
-            ("bank", "product", "outcome", "queries"),
+            ("bank", "product", "outcome", "calls", "call"),
             chart=(),
             note="supervision.note.banks",
         )
         for (bank, product, outcome), n in sorted(
-            self.board.bank_queries.items(), key=lambda i: (str(i[0][0]), str(i[0][1]), i[0][2])
+            self.board.bank_queries.items(),
+            key=lambda i: (CALLS.index(call_of(i[0][2])), str(i[0][0]), str(i[0][1]), i[0][2]),
         ):
             queries.rows.append(
                 [
@@ -487,6 +552,7 @@ class Board:
                     self.text(self.names.product(product)),
                     self.text(self.names.outcome(outcome)),
                     self.records(n, "queries", bank=bank or "", product=product or "", state=outcome),
+                    self.text(self.t(f"supervision.call.{call_of(outcome)}")),
                 ]
             )
         consents = self.figure("bank_consents", ("bank", "consents"))
@@ -517,7 +583,7 @@ class Board:
                     self.money(amount),
                 ]
             )
-        return [queries, consents, loans, exposure]
+        return [calls, queries, consents, loans, exposure]
 
     def expert_figures(self) -> list[Figure]:
         experts = self.figure(

@@ -27,7 +27,7 @@ from portal.services import supervision
 from portal.services.context import Portal
 from portal.services.enterprises import create_staff_user
 from portal.services.errors import Forbidden
-from portal.services.supervision_banks import BankChoice, list_bank_records
+from portal.services.supervision_banks import CALLS, BankChoice, call_of, list_bank_records
 from portal.services.supervision_sets import NO_TRACK, Selection
 from portal.services.supervision_sql import period_of
 from portal.settings import Settings
@@ -454,6 +454,9 @@ def test_each_bank_figure_drills_down_to_its_records(world: Portal, district: st
     for (bank, product, outcome), n in board.bank_queries.items():
         assert listed(kind="queries", bank=bank or "", product=product or "", state=outcome) == n
     assert listed(kind="queries") == sum(board.bank_queries.values())
+    for call in CALLS:  # the calls by kind (eligibility query, loan registration, ...)
+        n = sum(n for (_, _, outcome), n in board.bank_queries.items() if call_of(outcome) == call)
+        assert listed(kind="queries", call=call) == n, call
     for bank, n in board.consents.items():
         assert listed(kind="consents", bank=bank) == n
     for (bank, product, state), (n, _) in board.loans.items():

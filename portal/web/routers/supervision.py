@@ -18,8 +18,20 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from portal.services.supervision import CASE_LIST_LIMIT, default_period, list_cases, read_dashboard
-from portal.services.supervision_banks import BANK_KINDS, RECORD_LIST_LIMIT, BankChoice, list_bank_records
+from portal.services.supervision import (
+    CASE_LIST_LIMIT,
+    default_period,
+    granted_total,
+    list_cases,
+    read_dashboard,
+)
+from portal.services.supervision_banks import (
+    BANK_KINDS,
+    CALLS,
+    RECORD_LIST_LIMIT,
+    BankChoice,
+    list_bank_records,
+)
 from portal.services.supervision_sets import CASE_SETS, OUTCOMES, Selection, district_scope
 from portal.services.supervision_sql import period_of
 from portal.web.i18n import Translator, request_lang
@@ -162,6 +174,9 @@ def cases(
         month=month,
     )
     lines, total, firms = list_cases(portal, actor, selection, after)
+    granted = granted_total(portal, actor, selection)
+    # A money figure's cases show what it sums: the granted amount, and once paid, the disbursed.
+    paid_column = granted is not None and (case_set == "paid" or outcome == "paid")
     names = Labels(portal, t)
     filters = {"set": case_set, "outcome": outcome, **{k: getattr(selection, k) for k in DRILL_FILTERS}}
     described = _described(names, t, filters)
@@ -174,6 +189,9 @@ def cases(
             "district": names.district(line.district),
             "stage": names.stage(line.workflow, line.state),
             "received": portal.clock.local_date(line.received),
+            "granted": t.money(line.granted)
+            if line.granted is not None
+            else ("—" if names.grants_money(line.measure_id) else t("supervision.no_funds")),
         }
         for line in lines
     ]
@@ -192,6 +210,9 @@ def cases(
         "more": more,
         "back": "/supervision?" + urlencode(chosen.query()),
         "case_link": actor.role == "admin",
+        "money": granted is not None,
+        "paid_column": paid_column,
+        "granted_total": t.money(granted) if granted is not None else None,
     }
     return render(request, "portal/supervision_cases.html", context)
 
@@ -225,15 +246,16 @@ def bank_records(
     bank: Annotated[str | None, Query(max_length=200)] = None,
     product: Annotated[str | None, Query(max_length=100)] = None,
     state: Annotated[str | None, Query(max_length=60)] = None,
+    call: Annotated[str | None, Query(max_length=40)] = None,
     after: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> HTMLResponse:
-    """The 一链一行 records behind one bank figure: queries, consents or loans."""
-    if kind not in BANK_KINDS:
+    """The 一链一行 records behind one bank figure: API calls (queries), consents or loans."""
+    if kind not in BANK_KINDS or (call is not None and (kind != "queries" or call not in CALLS)):
         raise HTTPException(status_code=404, detail="No such figure.")
     portal = portal_of(request)
     t = Translator(request_lang(request))
     period = period_of(chosen.start, chosen.end, portal.calendar.zone)
-    selection = BankChoice(kind, period, district_scope(actor), bank, product, state)  # type: ignore[arg-type]
+    selection = BankChoice(kind, period, district_scope(actor), bank, product, state, call)  # type: ignore[arg-type]
     lines, total = list_bank_records(portal, actor, selection, after)
     names = Labels(portal, t)
     flow = portal.city.banking.loan_workflow
@@ -248,7 +270,10 @@ def bank_records(
             "at": portal.clock.in_words(line.at, t.lang),
             "bank": line.bank or t("supervision.unknown_bank"),
             "products": t("supervision.separator").join(names.product(p) for p in line.products),
-            "enterprise": line.enterprise or t("supervision.unknown_enterprise"),
+            # A USCC no enterprise here has is a firm off the portal; a row without one (a request
+            # refused before its body was read, or unreadable) names no enterprise at all.
+            "enterprise": line.enterprise
+            or t("supervision.unknown_enterprise" if line.uscc else "supervision.no_uscc"),
             "uscc": line.uscc or "",
             "state": state_of(line.state),
             "amount": t.money(line.amount) if line.amount is not None else "",
@@ -263,7 +288,9 @@ def bank_records(
     ):
         if value is not None:
             described.append((t(f"supervision.th.{key}"), say(value)))
-    filters = {"kind": kind, "bank": bank, "product": product, "state": state}
+    if call is not None:
+        described.append((t("supervision.th.call"), t(f"supervision.call.{call}")))
+    filters = {"kind": kind, "bank": bank, "product": product, "state": state, "call": call}
     more = (
         "/supervision/bank-records?"
         + urlencode(
