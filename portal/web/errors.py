@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -143,7 +144,20 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         {"field": ".".join(str(p) for p in e.get("loc", ())), "message": plain_message(e)}
         for e in exc.errors()
     ]
-    return error_response(request, 422, "The request is not valid.", code=framework_code(422), errors=errors)
+    detail = "; ".join(_part_in_words(e["loc"], plain_message(e)) for e in exc.errors())
+    return error_response(
+        request, 422, f"The request is not valid: {detail}.", code=framework_code(422), errors=errors
+    )
+
+
+_PARTS = {"path": "in the path", "query": "in the query string", "header": "header", "cookie": "cookie"}
+
+
+def _part_in_words(loc: Sequence[object], message: str) -> str:
+    """`path.loan_id` with "must be a whole number" as "`loan_id` in the path must be a whole number"."""
+    if len(loc) >= 2 and str(loc[0]) in _PARTS:
+        return f"`{'.'.join(str(p) for p in loc[1:])}` {_PARTS[str(loc[0])]} {message}"
+    return f"{'.'.join(str(p) for p in loc) or 'body'}: {message}"
 
 
 async def _on_hostile_text(request: Request, exc: Exception) -> Response:
