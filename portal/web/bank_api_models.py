@@ -232,6 +232,12 @@ class LoanStatus(LoanTerms):
     state_label: LocalText
     registered_at: datetime
     updated_at: datetime
+    benefit: dict[str, str] | None = Field(
+        default=None,
+        description="The benefits the quoted eligibility check answered, as in its `benefit` (named "
+        "amounts as exact decimal strings, e.g. compensation_ratio), for the loan it was made for. "
+        "Null for a loan on a check made before the portal kept them.",
+    )
 
 
 class FieldError(BaseModel):

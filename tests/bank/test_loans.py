@@ -231,3 +231,41 @@ def test_a_granted_on_refusal_names_the_field(world: BankWorld) -> None:
     ):
         problem = world.register(registration(world, query_id, **overrides)).json()
         assert (problem["code"], [e["field"] for e in problem["errors"]]) == (code, [field]), problem
+
+
+def test_a_registered_loan_carries_the_benefit_of_its_check(world: BankWorld) -> None:
+    checked = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan("3000000")}).json()
+    assert checked["benefit"] and checked["benefit_undetermined"] == [], checked
+    registered = world.register(registration(world, checked["query_id"], amount="2000000"))
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["benefit"] == checked["benefit"]
+    status = world.client.get(registered.headers["location"], headers=world.auth(None))
+    assert status.json()["benefit"] == checked["benefit"]
+    assert world.log()[-3].benefit == checked["benefit"]  # the check's row: check, register, status
+    with Session(world.engine) as session:
+        assert verify_access_log(session).ok  # the benefit is hashed and holds after a round trip
+
+
+def test_a_loan_on_a_check_from_before_the_log_kept_the_benefit_shows_none(world: BankWorld) -> None:
+    query(world)
+    made = world.log()[-1]
+    facts = {**loan("1000000"), "term_months": 12, "bank_is_partner": True}
+    with world.portal.transaction() as session:
+        query_id = append_access(
+            session,
+            outcome="eligible",
+            http_status=200,
+            bank_id=made.bank_id,
+            api_key_id=made.api_key_id,
+            enterprise_id=made.enterprise_id,
+            uscc_queried=world.uscc,
+            product=CREDIT,
+            loan_facts=facts,
+            benefit_undetermined=[],
+            at=world.portal.now(),
+        )
+    registered = world.register(registration(world, query_id, amount="1000000", term_months=12))
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["benefit"] is None
+    with Session(world.engine) as session:
+        assert verify_access_log(session).ok
