@@ -37,7 +37,7 @@ _CONTENT_FIELDS = (
     "query_id",
 )
 # Hashed only when set: rows written before the column existed keep their hashes.
-_OPTIONAL_CONTENT_FIELDS = ("benefit_undetermined",)
+_OPTIONAL_CONTENT_FIELDS = ("benefit_undetermined", "benefit")
 
 
 def _content(values: Mapping[str, Any]) -> dict[str, object]:
@@ -66,6 +66,7 @@ def append_access(
     facts_read: Iterable[str] = (),
     loan_facts: Mapping[str, object] | None = None,
     benefit_undetermined: Iterable[str] | None = None,
+    benefit: Mapping[str, object] | None = None,
     query_id: str | None = None,
     at: datetime | None = None,
 ) -> str:
@@ -74,7 +75,8 @@ def append_access(
     `at` defaults to the current instant; services pass their own clock so that a pinned day
     (tests, replays) dates the row too. `loan_facts` is stored in its JSON form (Decimals as
     text), the form it is hashed in, so the hash holds after a database round trip.
-    `benefit_undetermined` is given by eligibility checks only (see `BankAccessLog`).
+    `benefit_undetermined` and `benefit` (amounts by name, stored as exact decimal text) are
+    given by eligibility checks only (see `BankAccessLog`).
     """
     connection = session.connection()
     lock_chain(connection, ACCESS_LOG_CHAIN_LOCK)
@@ -92,6 +94,7 @@ def append_access(
         "facts_read": sorted(facts_read),
         "loan_facts": None if loan_facts is None else to_jsonable(loan_facts),
         "benefit_undetermined": None if benefit_undetermined is None else list(benefit_undetermined),
+        "benefit": None if benefit is None else {name: str(value) for name, value in benefit.items()},
         "query_id": query_id or new_query_id(),
     }
     chained = {**values, "prev_hash": prev_hash, "hash": link_hash(prev_hash, _content(values))}

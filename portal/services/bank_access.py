@@ -159,6 +159,7 @@ def log_access(
     facts_read: Iterable[str] = (),
     loan_facts: Mapping[str, object] | None = None,
     benefit_undetermined: Iterable[str] | None = None,
+    benefit: Mapping[str, object] | None = None,
 ) -> str:
     """Append one row inside the caller's transaction and return its query id; the enterprise is
     found by USCC if not given."""
@@ -174,6 +175,7 @@ def log_access(
         facts_read=facts_read,
         loan_facts=loan_facts,
         benefit_undetermined=benefit_undetermined,
+        benefit=benefit,
         at=portal.now(),
     )
 

@@ -130,6 +130,7 @@ def check_eligibility(
                 facts_read=inputs,
                 loan_facts=loan_facts,
                 benefit_undetermined=undetermined,
+                benefit=result.benefit,
             )
             return EligibilityAnswer(
                 outcome=result.outcome.value,

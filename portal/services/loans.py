@@ -42,6 +42,9 @@ class LoanView(LoanTerms):
     state_label: dict[str, str]
     registered_at: datetime
     updated_at: datetime
+    # The benefits the quoted eligibility check answered (exact decimal text by name); None for a
+    # loan on a check made before the access log kept them.
+    benefit: dict[str, str] | None
 
 
 def _workflow(portal: Portal) -> Workflow:
@@ -52,7 +55,15 @@ def _workflow(portal: Portal) -> Workflow:
     return workflow
 
 
-def _view(portal: Portal, loan: Loan, uscc: str) -> LoanView:
+def _checked_benefit(session: Session, query_id: str) -> dict[str, str] | None:
+    """The benefits the eligibility check `query_id` answered, as its access-log row keeps them."""
+    benefit = session.exec(
+        select(BankAccessLog.benefit).where(col(BankAccessLog.query_id) == query_id)
+    ).first()
+    return None if benefit is None else {str(name): str(value) for name, value in benefit.items()}
+
+
+def _view(portal: Portal, loan: Loan, uscc: str, benefit: dict[str, str] | None) -> LoanView:
     try:
         label = _workflow(portal).state(loan.state).label
     except UnknownState:
@@ -71,6 +82,7 @@ def _view(portal: Portal, loan: Loan, uscc: str) -> LoanView:
         state_label={"zh": label.zh, "en": label.en},
         registered_at=loan.created_at,
         updated_at=loan.updated_at,
+        benefit=benefit,
     )
 
 
@@ -283,7 +295,7 @@ def register_loan(
                 enterprise_id=enterprise_id,
                 product=product,
             )
-            return _view(portal, loan, uscc)
+            return _view(portal, loan, uscc, _checked_benefit(session, query_id))
     raise refusal
 
 
@@ -308,6 +320,6 @@ def loan_status(portal: Portal, caller: BankCaller, loan_id: int) -> LoanView:
                 enterprise_id=enterprise.id,
                 product=loan.product,
             )
-            return _view(portal, loan, enterprise.uscc)
+            return _view(portal, loan, enterprise.uscc, _checked_benefit(session, loan.query_id))
         log_access(session, portal, caller, outcome="not_found", http_status=404)
     raise BankRefusal(404, "not_found", "No loan of yours has this id.")

@@ -29,7 +29,7 @@ from portal.web.observability import MetricsMiddleware
 from portal.web.openapi_contract import contract_openapi
 from portal.web.portal_pages import install_portal_pages
 from portal.web.ratelimit import SlidingWindowLimiter
-from portal.web.routers import audit_public, bank_api, check_api, health, pages, self_check, verify
+from portal.web.routers import audit_public, bank_api, check_api, health, pages, problems, self_check, verify
 from portal.web.security import SecurityHeadersMiddleware
 from portal.web.session_store import ServerSessionMiddleware
 from portal.web.templating import make_environment
@@ -111,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
         check_api.router,
         bank_api.router,
         pages.router,
+        problems.router,
         self_check.router,
         verify.router,
     ):

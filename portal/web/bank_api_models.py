@@ -9,7 +9,7 @@ import re
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -232,6 +232,12 @@ class LoanStatus(LoanTerms):
     state_label: LocalText
     registered_at: datetime
     updated_at: datetime
+    benefit: dict[str, str] | None = Field(
+        default=None,
+        description="The benefits the quoted eligibility check answered, as in its `benefit` (named "
+        "amounts as exact decimal strings, e.g. compensation_ratio), for the loan it was made for. "
+        "Null for a loan on a check made before the portal kept them.",
+    )
 
 
 class FieldError(BaseModel):
@@ -250,18 +256,39 @@ class ProblemBody(BaseModel):
     errors: list[FieldError] | None = None
 
 
-def errors_of(exc: ValidationError, forms: Mapping[str, str] | None = None) -> list[FieldError]:
-    """Each bad field by dotted path (`loan.amount`), with a message that neither echoes the input
-    nor names a class ("must be a JSON object", not "... instance of LoanFacts"). `forms` words a
-    field's pattern mismatch (e.g. the product codes on offer) instead of "not in the expected form".
+_MONEY_WORDS = 'yuan, a plain decimal string such as "8000000" or a JSON number, more than zero'
+_BOOL_WORDS = "true or false"
+# What each request field should be, by its last name: the second half of its field errors.
+EXPECTED: Mapping[str, str] = {
+    "body": "a JSON object",
+    "uscc": "the enterprise's 18-character 统一社会信用代码",
+    "product": "a credit product code of the pack",
+    "loan": "a JSON object of the loan's facts: amount, and as known term_months, pledge_kind, "
+    "uses_policy_tool, government_guarantee, borrower_total_this_year",
+    "amount": _MONEY_WORDS,
+    "borrower_total_this_year": _MONEY_WORDS,
+    "term_months": "a whole number of months from 1 to 600",
+    "pledge_kind": f"one of: {', '.join(get_args(PledgeKind))}",
+    "uses_policy_tool": _BOOL_WORDS,
+    "government_guarantee": _BOOL_WORDS,
+    "granted_on": "the day the loan was granted, as YYYY-MM-DD",
+    "query_id": "the query_id of the eligibility check the loan relies on",
+}
+
+
+def errors_of(exc: ValidationError, expected: Mapping[str, str] | None = None) -> list[FieldError]:
+    """Each bad field by dotted path (`loan.amount`), in the API's own words: what is wrong and
+    what the field should be (`EXPECTED`, or `expected` by dotted path, e.g. the product codes
+    the pack offers). A message neither echoes the input nor names a class.
     """
     found = []
     for error in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(p) for p in error["loc"]) or "body"
-        message = plain_message(error)
-        if forms and error["type"] == "string_pattern_mismatch" and field in forms:
-            message = forms[field]
-        found.append(FieldError(field=field, message=message))
+        loc = [str(p) for p in error["loc"]]
+        field = ".".join(loc) or "body"
+        wanted = (expected or {}).get(field) or EXPECTED.get(loc[-1] if loc else "body")
+        if error["type"] == "extra_forbidden":
+            wanted = None
+        found.append(FieldError(field=field, message=plain_message(error, wanted)))
     return found
 
 

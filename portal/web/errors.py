@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.web.input_guard import HostileText
 from portal.web.plain_errors import plain_message
+from portal.web.problem_types import PROBLEM_CODES, SERVER_ERROR_CODE, problem_type
 from portal.web.security import CSRF_REFUSED, csrf_token
 from portal.web.templating import base_context, page_actor
 
@@ -58,6 +60,13 @@ def framework_code(status: int) -> str:
     return FRAMEWORK_CODES.get(status, "bad_request")
 
 
+def _type_code(status: int, code: object) -> str:
+    """The code whose page a problem's `type` links: its own, else its status's."""
+    if isinstance(code, str) and code in PROBLEM_CODES:
+        return code
+    return SERVER_ERROR_CODE if status >= 500 else framework_code(status)
+
+
 def is_api(conn: HTTPConnection) -> bool:
     return conn.url.path.startswith("/api/")
 
@@ -67,7 +76,8 @@ def problem_response(
 ) -> JSONResponse:
     title = HTTPStatus(status).phrase
     body = {
-        "type": f"/problems/{title.lower().replace(' ', '-')}",
+        # A page saying in zh and en what the refusal means and what to do (docs/bank-api.md).
+        "type": problem_type(_type_code(status, extra.get("code"))),
         "title": title,
         "status": status,
         "detail": detail,
@@ -134,7 +144,20 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         {"field": ".".join(str(p) for p in e.get("loc", ())), "message": plain_message(e)}
         for e in exc.errors()
     ]
-    return error_response(request, 422, "The request is not valid.", code=framework_code(422), errors=errors)
+    detail = "; ".join(_part_in_words(e["loc"], plain_message(e)) for e in exc.errors())
+    return error_response(
+        request, 422, f"The request is not valid: {detail}.", code=framework_code(422), errors=errors
+    )
+
+
+_PARTS = {"path": "in the path", "query": "in the query string", "header": "header", "cookie": "cookie"}
+
+
+def _part_in_words(loc: Sequence[object], message: str) -> str:
+    """`path.loan_id` with "must be a whole number" as "`loan_id` in the path must be a whole number"."""
+    if len(loc) >= 2 and str(loc[0]) in _PARTS:
+        return f"`{'.'.join(str(p) for p in loc[1:])}` {_PARTS[str(loc[0])]} {message}"
+    return f"{'.'.join(str(p) for p in loc) or 'body'}: {message}"
 
 
 async def _on_hostile_text(request: Request, exc: Exception) -> Response:

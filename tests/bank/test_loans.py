@@ -1,6 +1,7 @@
 """POST /api/v1/bank/loans and GET /api/v1/bank/loans/{id}: which checks may back a loan."""
 
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -187,14 +188,12 @@ def test_a_benefit_the_known_facts_settle_needs_no_more_fields(world: BankWorld)
     assert world.register(registration(world, body["query_id"], uscc=uscc)).status_code == 201
 
 
-def test_a_check_from_before_the_log_kept_open_benefits_is_judged_by_its_loan_fields(
-    world: BankWorld,
-) -> None:
-    """A row as the previous release wrote it: eligible, no pledge kind, no list of open benefits."""
+def old_check(world: BankWorld, loan_facts: dict[str, object], **columns: Any) -> str:
+    """An eligible check's row as an earlier release wrote it (no column added since), for `world.uscc`."""
     query(world)
     made = world.log()[-1]  # this bank's key and the enterprise, as a real check names them
     with world.portal.transaction() as session:
-        query_id = append_access(
+        return append_access(
             session,
             outcome="eligible",
             http_status=200,
@@ -203,9 +202,17 @@ def test_a_check_from_before_the_log_kept_open_benefits_is_judged_by_its_loan_fi
             enterprise_id=made.enterprise_id,
             uscc_queried=world.uscc,
             product=CREDIT,
-            loan_facts={"amount": "1000000", "term_months": 12, "bank_is_partner": True},
+            loan_facts=loan_facts,
             at=world.portal.now(),
+            **columns,
         )
+
+
+def test_a_check_from_before_the_log_kept_open_benefits_is_judged_by_its_loan_fields(
+    world: BankWorld,
+) -> None:
+    """A row as the previous release wrote it: eligible, no pledge kind, no list of open benefits."""
+    query_id = old_check(world, {"amount": "1000000", "term_months": 12, "bank_is_partner": True})
     refused = world.register(registration(world, query_id, amount="1000000", term_months=12))
     problem = refused.json()
     assert (refused.status_code, problem["code"]) == (422, "benefit_undetermined"), refused.text
@@ -231,3 +238,26 @@ def test_a_granted_on_refusal_names_the_field(world: BankWorld) -> None:
     ):
         problem = world.register(registration(world, query_id, **overrides)).json()
         assert (problem["code"], [e["field"] for e in problem["errors"]]) == (code, [field]), problem
+
+
+def test_a_registered_loan_carries_the_benefit_of_its_check(world: BankWorld) -> None:
+    checked = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan("3000000")}).json()
+    assert checked["benefit"] and checked["benefit_undetermined"] == [], checked
+    registered = world.register(registration(world, checked["query_id"], amount="2000000"))
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["benefit"] == checked["benefit"]
+    status = world.client.get(registered.headers["location"], headers=world.auth(None))
+    assert status.json()["benefit"] == checked["benefit"]
+    assert world.log()[-3].benefit == checked["benefit"]  # the check's row: check, register, status
+    with Session(world.engine) as session:
+        assert verify_access_log(session).ok  # the benefit is hashed and holds after a round trip
+
+
+def test_a_loan_on_a_check_from_before_the_log_kept_the_benefit_shows_none(world: BankWorld) -> None:
+    facts = {**loan("1000000"), "term_months": 12, "bank_is_partner": True}
+    query_id = old_check(world, facts, benefit_undetermined=[])
+    registered = world.register(registration(world, query_id, amount="1000000", term_months=12))
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["benefit"] is None
+    with Session(world.engine) as session:
+        assert verify_access_log(session).ok

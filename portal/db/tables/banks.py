@@ -83,6 +83,10 @@ class BankAccessLog(ChainedRow, table=True):
     # all: no loan is registered on a check that left one open. NULL on every other kind of row,
     # and on checks made before the column existed.
     benefit_undetermined: list[str] | None = Field(default=None, sa_type=JsonDocument)
+    # The benefits an eligibility check answered, by name as exact decimal text ({} when none):
+    # the answers about a loan registered on the check show them. NULL on every other kind of
+    # row, and on checks made before the column existed.
+    benefit: dict[str, str] | None = Field(default=None, sa_type=JsonDocument)
     query_id: str = Field(unique=True)
 
 

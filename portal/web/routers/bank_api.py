@@ -171,7 +171,8 @@ def _valid_body(portal: Portal, caller: BankCaller, came: _Arrival, model: type[
     doc: object = None
     status, detail = 422, ""
     offered = portal.city.banking.products
-    one_of = f"must be one of: {', '.join(sorted(offered))}"
+    codes = f"one of: {', '.join(sorted(offered))}"
+    one_of = f"must be {codes}"
     errors: list[FieldError] = []
     try:
         if came.body_problem is not None:
@@ -186,7 +187,7 @@ def _valid_body(portal: Portal, caller: BankCaller, came: _Arrival, model: type[
         status, detail = problem.status, problem.detail
     except ValidationError as exc:
         # A product code of the wrong form is told the codes on offer, as an unknown one is.
-        errors = errors_of(exc, {"product": one_of})
+        errors = errors_of(exc, {"product": codes})
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     except ValueError as exc:  # valid JSON, but a number we refuse to guess at (1e9, NaN)
         detail = str(exc)
