@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.web.input_guard import HostileText
 from portal.web.plain_errors import plain_message
-from portal.web.problem_types import PROBLEM_CODES, SERVER_ERROR_CODE, problem_type
+from portal.web.problem_types import problem_type
 from portal.web.security import CSRF_REFUSED, csrf_token
 from portal.web.templating import base_context, page_actor
 
@@ -60,13 +60,6 @@ def framework_code(status: int) -> str:
     return FRAMEWORK_CODES.get(status, "bad_request")
 
 
-def _type_code(status: int, code: object) -> str:
-    """The code whose page a problem's `type` links: its own, else its status's."""
-    if isinstance(code, str) and code in PROBLEM_CODES:
-        return code
-    return SERVER_ERROR_CODE if status >= 500 else framework_code(status)
-
-
 def is_api(conn: HTTPConnection) -> bool:
     return conn.url.path.startswith("/api/")
 
@@ -76,8 +69,9 @@ def problem_response(
 ) -> JSONResponse:
     title = HTTPStatus(status).phrase
     body = {
-        # A page saying in zh and en what the refusal means and what to do (docs/bank-api.md).
-        "type": problem_type(_type_code(status, extra.get("code"))),
+        # Published as the status's slug (`/problems/not-found`); the page it links lists the codes
+        # that come with the status, each with its own page (docs/bank-api.md).
+        "type": problem_type(status),
         "title": title,
         "status": status,
         "detail": detail,

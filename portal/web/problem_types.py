@@ -1,13 +1,13 @@
-"""The problem types an API refusal names: each `code` has a public page at `/problems/{code}`.
+"""The problem types an API refusal names, and the public pages that explain them.
 
-A problem's `type` (RFC 9457) is `/problems/{code}`, a link a bank's developer or risk officer
-can open to read, in zh and en, what the refusal means and what to do. A problem raised
-without a code is typed by its status (`framework_code`), a server error as `internal_error`.
-The texts are the catalogue's `problem.<code>.title`, `.text` and `.action`.
+A problem's `type` (RFC 9457) is its HTTP status's slug, `/problems/not-found`, as published
+since the first release; its `code` tells refusals of one status apart. Both resolve: the
+status's page lists the codes that come with it, and each code has a page at
+`/problems/{code}` saying, in zh and en, what the refusal means and what to do. The texts are
+the catalogue's `problem.<code>.title`, `.text` and `.action`.
 """
 
-from __future__ import annotations
-
+from http import HTTPStatus
 from typing import Final
 
 # Every code an /api/ answer can carry, with the status it comes with, in the order the index
@@ -32,9 +32,24 @@ PROBLEM_CODES: Final[dict[str, tuple[int, ...]]] = {
     "rate_limited": (429,),
     "internal_error": (500, 503),
 }
-SERVER_ERROR_CODE: Final = "internal_error"
 
 
-def problem_type(code: str) -> str:
-    """The `type` of a problem with this code: the path of its public page."""
-    return f"/problems/{code}"
+def status_slug(status: int) -> str:
+    """The status's phrase as a path segment (404 → `not-found`)."""
+    return HTTPStatus(status).phrase.lower().replace(" ", "-")
+
+
+def problem_type(status: int) -> str:
+    """The `type` of a problem with this status: the path of the status's public page."""
+    return f"/problems/{status_slug(status)}"
+
+
+# Each status an /api/ answer can carry, by its slug: the page `type` links.
+STATUS_OF_SLUG: Final[dict[str, int]] = {
+    status_slug(status): status for statuses in PROBLEM_CODES.values() for status in statuses
+}
+
+
+def codes_of(status: int) -> list[str]:
+    """The codes that come with `status`, in the index's order."""
+    return [code for code, statuses in PROBLEM_CODES.items() if status in statuses]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from portal.messages import catalogue
 from portal.settings import Settings
 from portal.web.app import create_app
 from portal.web.errors import framework_code
-from portal.web.problem_types import PROBLEM_CODES, SERVER_ERROR_CODE
+from portal.web.problem_types import PROBLEM_CODES
 
 SOURCE = Path(portal.__file__).parent
 _RAISERS = {"Problem", "problem_response", "error_response"}
@@ -27,7 +28,7 @@ def _name(func: ast.expr) -> str:
 def emitted_codes() -> set[str]:
     """Every `code` the code base can put in a problem: literal ones in raises and refusals,
     the framework's by status, and the server error's."""
-    codes = {framework_code(status) for status in range(400, 500)} | {SERVER_ERROR_CODE}
+    codes = {framework_code(status) for status in range(400, 500)}
     for path in SOURCE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
@@ -95,9 +96,29 @@ def test_an_unknown_code_is_not_found(client: TestClient) -> None:
         (("POST", "/api/v1/check"), "bad_request"),
     ],
 )
-def test_a_refusals_type_is_its_codes_page(client: TestClient, request_: tuple[str, str], code: str) -> None:
+def test_a_refusals_type_links_a_page_naming_its_code(
+    client: TestClient, request_: tuple[str, str], code: str
+) -> None:
+    """`type` keeps its published value, the status's slug; the page it links leads to the code's."""
     method, path = request_
     problem = client.request(method, path)
     assert problem.headers["content-type"] == "application/problem+json"
-    assert problem.json()["type"] == f"/problems/{code}"
-    assert client.get(problem.json()["type"]).status_code == 200
+    body = problem.json()
+    assert body["type"] == "/problems/" + body["title"].lower().replace(" ", "-")
+    assert body.get("code", code) == code  # routes outside the bank API give no code of their own
+    page = client.get(body["type"])
+    assert page.status_code == 200
+    assert body["type"] == f"/problems/{code}" or f'href="/problems/{code}"' in page.text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_status_an_answer_can_carry_has_a_page(client: TestClient, lang: str) -> None:
+    client.cookies.set("lang", lang)
+    for status in sorted({s for statuses in PROBLEM_CODES.values() for s in statuses}):
+        slug = "/problems/" + HTTPStatus(status).phrase.lower().replace(" ", "-")
+        page = client.get(slug)
+        assert page.status_code == 200, slug
+        for code, statuses in PROBLEM_CODES.items():
+            # a slug that is a code too (`forbidden`) is that code's page, listing the others
+            if status in statuses and slug != f"/problems/{code}":
+                assert f'href="/problems/{code}"' in page.text, (slug, code)
