@@ -194,9 +194,11 @@ def test_two_notices_of_one_enterprise_and_measure_are_told_apart(portal_app: Fa
     numbers = [notices.notice_of(portal_app.state.portal, c.application_id).number for c in (first, second)]
     serials = [re.fullmatch(r"海科工商信公示〔2026〕(\d+)号", n or "") for n in numbers]
     assert serials[0] and serials[1] and int(serials[1][1]) == int(serials[0][1]) + 1, numbers
-    assert f"<dt>公示编号</dt><dd>{numbers[0]}</dd>" in one
+    assert f'<dt>公示编号</dt><dd class="doc-number">{numbers[0]}</dd>' in one
     assert "<dt>项目名称</dt><dd>城市视觉一期示范项目</dd>" in one and "二期" not in one
-    assert f"<dt>公示编号</dt><dd>{numbers[1]}</dd>" in two and "城市视觉二期示范项目" in two
+    assert (
+        f'<dt>公示编号</dt><dd class="doc-number">{numbers[1]}</dd>' in two and "城市视觉二期示范项目" in two
+    )
     assert f"<dd>{first.application_id}</dd>" not in one and f"<dd>{second.application_id}</dd>" not in two
     # Nothing more of the answers than the title: not the contact person or the phone.
     assert "张三" not in listing and "13800138000" not in listing and "project_name" not in listing
@@ -208,11 +210,14 @@ def test_two_notices_of_one_enterprise_and_measure_are_told_apart(portal_app: Fa
     by_case = public.get("/notices", params={"q": f"#{first.application_id}"}).text
     assert "城市视觉一期示范项目" in by_case and "城市视觉二期示范项目" not in by_case
     detail = public.get(f"/notices/{first.application_id}").text
-    assert f"<dt>公示编号</dt><dd>{numbers[0]}</dd>" in detail and "城市视觉一期示范项目" in detail
+    assert (
+        f'<dt>公示编号</dt><dd class="doc-number">{numbers[0]}</dd>' in detail
+        and "城市视觉一期示范项目" in detail
+    )
     assert f"本异议针对公示编号 {numbers[0]} 的事项。" in detail
     public.cookies.set("lang", "en")
     english = _card(public.get("/notices", params={"q": "同名公示"}).text, second.application_id)
-    assert f"<dt>Notice number</dt><dd>{numbers[1]}</dd>" in english
+    assert f'<dt>Notice number</dt><dd class="doc-number">{numbers[1]}</dd>' in english
     assert "<dt>Project name</dt><dd>城市视觉二期示范项目</dd>" in english
     english_detail = public.get(f"/notices/{second.application_id}").text
     assert f"This objection concerns notice number {numbers[1]}." in english_detail
