@@ -18,6 +18,8 @@ from portal.rules.yaml_loader import load_yaml
 
 DEFAULT_RUBRIC = "default"
 """The rubric (workflows/rubrics/default.yaml) of a pack.yaml without `scoring`, as every pack had one."""
+DEFAULT_NOTICE_MARK = "公示"
+"""The notice number's mark (穗科公示〔2026〕3号) of a pack.yaml without `notices`."""
 
 _TOP_KEYS = {
     "site",
@@ -28,6 +30,7 @@ _TOP_KEYS = {
     "tracks",
     "banking",
     "scoring",
+    "notices",
 }
 
 
@@ -140,6 +143,8 @@ class City:
     verification: Verification
     # The rubric (workflows/rubrics/<name>.yaml) of a measure whose rule names none.
     default_rubric: str
+    # Between the unit's abbreviation and 〔year〕 in a public notice's number (`notices.number_mark`).
+    notice_mark: str = DEFAULT_NOTICE_MARK
 
     def registered_facts(self, *, name: str, code: str, district: str) -> dict[str, dict[str, object]]:
         """The register's identity as facts keyed by entity, to overlay on a profile."""
@@ -169,7 +174,7 @@ def load_city(pack_dir: Path) -> City:
     path = pack_dir / PACK_FILE
     raw = load_yaml(path)
     reader = _Reader(path)
-    data = reader.mapping(raw, "", _TOP_KEYS, required=_TOP_KEYS - {"fact_groups", "scoring"})
+    data = reader.mapping(raw, "", _TOP_KEYS, required=_TOP_KEYS - {"fact_groups", "scoring", "notices"})
     site_keys = {"name", "short", "issuer", "lead", "mark"}
     site = reader.mapping(data["site"], "site", site_keys, required=site_keys)
     banking = reader.mapping(
@@ -190,6 +195,12 @@ def load_city(pack_dir: Path) -> City:
     # Optional: a pack written before measures chose rubrics scores every case on rubrics/default.yaml.
     scoring = reader.mapping(
         data.get("scoring", {"rubric": DEFAULT_RUBRIC}), "scoring", {"rubric"}, required={"rubric"}
+    )
+    notices = reader.mapping(
+        data.get("notices", {"number_mark": DEFAULT_NOTICE_MARK}),
+        "notices",
+        {"number_mark"},
+        required={"number_mark"},
     )
     value_labels = {
         fact: {
@@ -225,6 +236,7 @@ def load_city(pack_dir: Path) -> City:
             verified=reader.word(verification["verified"], "identity.verification.verified"),
         ),
         default_rubric=reader.word(scoring["rubric"], "scoring.rubric"),
+        notice_mark=reader.word(notices["number_mark"], "notices.number_mark"),
     )
 
 

@@ -57,6 +57,7 @@ ADMIN_USERNAME = "admin"
 DEMO_BANK, DEMO_BANK_NAME = "demo-bank", "广州示范合作银行"
 # Haizhu firms apply to the Haizhu bureau's AI measures; the others to the city's S&T SME rating.
 SCENARIO, MODEL, ST_SME = "subsidy.ai_scenario_demo", "subsidy.model_filing", "qualification.st_sme"
+PAID_SCENARIO_PROJECT = "市政设施病害视觉巡检应用示范项目"
 # The procurement catalogue (市财政局) and the first-set award register (市工信局).
 LISTING, FIRST_SET = "procurement.ai_product_listing", "procurement.first_set_reward"
 BUREAU_OF = {
@@ -234,7 +235,14 @@ class _Demo:
 
     # -- one case, step by step -------------------------------------------------------------
 
-    def draft(self, company: str, measure: str, day: int, product: dict[str, Any] | None = None) -> int:
+    def draft(
+        self,
+        company: str,
+        measure: str,
+        day: int,
+        product: dict[str, Any] | None = None,
+        project: str | None = None,
+    ) -> int:
         self.on(day)
         actor = self.companies[company]
         if company not in self.checked:  # each firm ran the policy calculator before its first case
@@ -253,7 +261,7 @@ class _Demo:
             version = applications.attach(
                 self.portal, actor, application.id, slot, stored.id, version
             ).version
-        answers = self._answers(company, measure, product)
+        answers = self._answers(company, measure, product, project)
         applications.save_draft(self.portal, actor, application.id, answers, version)
         return application.id
 
@@ -277,8 +285,11 @@ class _Demo:
             for slot, name in named
         ]
 
-    def _answers(self, company: str, measure: str, product: dict[str, Any] | None = None) -> dict[str, Any]:
-        """What the clerk would type: the form's profile prefill plus the measure's own answers."""
+    def _answers(
+        self, company: str, measure: str, product: dict[str, Any] | None = None, project: str | None = None
+    ) -> dict[str, Any]:
+        """What the clerk would type: the form's profile prefill plus the measure's own answers;
+        `project` names a scenario project other than the firm's usual one."""
         item = next(e for e in ENTERPRISES if e.key == company)
         answers = {
             **self.portal.forms[measure].prefill(self.facts[company]),
@@ -290,7 +301,7 @@ class _Demo:
             return answers
         if measure == SCENARIO:
             answers.update(
-                project_name=f"{item.name[2:6]}人工智能应用示范",
+                project_name=project or f"{item.name[2:6]}人工智能应用示范",
                 track=item.track,
                 start_on="2025-03-01",
                 end_on="2026-02-28",
@@ -425,24 +436,30 @@ def _play_cases(demo: _Demo) -> None:
     home = {e.key: e.district for e in ENTERPRISES}
     panel = ["expert_li", "expert_wang", "expert_chen"]
 
-    def to_district_review(company: str, measure: str, day: int) -> int:
-        case = demo.draft(company, measure, day)
+    def to_district_review(company: str, measure: str, day: int, project: str | None = None) -> int:
+        case = demo.draft(company, measure, day, project=project)
         demo.submit(company, case, day)
         demo.forward(case, district[home[company]], day + 1, _in_review)
         return case
 
-    def to_bureau(company: str, measure: str, day: int) -> int:
-        case = to_district_review(company, measure, day)
+    def to_bureau(company: str, measure: str, day: int, project: str | None = None) -> int:
+        case = to_district_review(company, measure, day, project)
         demo.forward(case, district[home[company]], day + 3, _in_bureau_review)
         return case
 
-    def to_experts(company: str, measure: str, day: int) -> int:
-        case = to_bureau(company, measure, day)
+    def to_experts(company: str, measure: str, day: int, project: str | None = None) -> int:
+        case = to_bureau(company, measure, day, project)
         demo.forward(case, district[home[company]], day + 5, _with_experts)
         return case
 
-    def to_notice(company: str, measure: str, day: int, grant: tuple[Decimal, str] | None = None) -> int:
-        case = to_experts(company, measure, day)
+    def to_notice(
+        company: str,
+        measure: str,
+        day: int,
+        grant: tuple[Decimal, str] | None = None,
+        project: str | None = None,
+    ) -> int:
+        case = to_experts(company, measure, day, project)
         if grant is not None:  # set during review: the notice shows it and it stands from then on
             demo.grant(case, *grant)
         # The third passing score moves the case to public notice by itself.
@@ -476,7 +493,9 @@ def _play_cases(demo: _Demo) -> None:
     # The rule's 100万 is a cap: the bureau grants less, with its reason, before the notice.
     case = to_notice("zhitong", MODEL, 0, (Decimal("800000.00"), "按备案奖励年度预算及同批次申报数量核定。"))
     _approved(demo, case)
-    case = _approved(demo, to_notice("zhitong", SCENARIO, 1))
+    # 智瞳's earlier, paid project: another project than the one on notice now, so the public
+    # lists do not read as a second grant for the same project.
+    case = _approved(demo, to_notice("zhitong", SCENARIO, 1, project=PAID_SCENARIO_PROJECT))
     demo.act(demo.bureau(case), case, "disburse", 20, "资金已拨付。")
     case = to_district_review("chelian", ST_SME, 5)
     demo.act("tianhe_reviewer", case, "reject", 8, "科技人员占比不足，不符合评价条件。")

@@ -33,6 +33,7 @@ from portal.services.access import Case
 from portal.services.context import Portal
 from portal.services.decision_records import decision_record
 from portal.services.decisions import NOTICE_KIND, grants_money, record_decision, refuse_grant_above_limit
+from portal.services.doc_numbers import NOTICE_SERIES, next_doc_number
 from portal.services.errors import BadStoredState, Refused, StaleVersion
 from portal.services.notifications import note, notify, notify_all
 from portal.services.payee_accounts import paid_into
@@ -387,6 +388,12 @@ def advance(
         if target != source and entered.issues_letter == DISBURSEMENT_LETTER
         else None
     )
+    # A notice opening takes its formal number (公示编号) now, in this transaction.
+    notice_number = (
+        _next_notice_number(session, portal, application)
+        if entered.kind == NOTICE_KIND and workflow.state(source).kind != NOTICE_KIND
+        else None
+    )
     actor_id = _recorded_actor_id(actor)
     session.connection().execute(
         _ADD_TRANSITION,
@@ -400,6 +407,7 @@ def advance(
             "at": portal.now(),
             "paid_bank_name": paid.bank_name if paid is not None else None,
             "paid_account_number": paid.account_number if paid is not None else None,
+            "notice_number": notice_number,
         },
     )
     _settle_objections(session, portal, application, actor, event, comment, source, target)
@@ -423,6 +431,8 @@ def advance(
     }
     if released is not None:
         payload["released_holder"] = released
+    if notice_number is not None:
+        payload["notice_number"] = notice_number
     if letter is not None:
         payload["letter"] = {"id": letter.id, "doc_number": letter.doc_number, "sha256": letter.sha256}
         if entered.decides is not None:
@@ -452,6 +462,34 @@ def advance(
             reply_by=reply_due_on(entered, portal.today(), portal.calendar),
         )
     return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
+
+
+def _next_notice_number(session: Session, portal: Portal, application: Case) -> str:
+    """The next public notice number of the case's lead unit this year, e.g. 穗科公示〔2026〕3号:
+    the unit's abbreviation and the pack's notice mark, from the unit's own counter for notices."""
+    try:
+        abbr = portal.pack.unit_abbr(application.lead_unit)
+    except KeyError as exc:
+        raise BadStoredState("application", application.id, str(exc.args[0])) from None
+    return next_doc_number(
+        session,
+        application.lead_unit,
+        portal.today().year,
+        abbr=abbr + portal.city.notice_mark,
+        series=NOTICE_SERIES,
+    )
+
+
+def notice_number_of(session: Session, application_id: int) -> str | None:
+    """The number of the case's latest public notice; None if it has none (never on notice, or
+    its notice opened before notices were numbered)."""
+    return session.exec(
+        select(Transition.notice_number)
+        .where(col(Transition.application_id) == application_id)
+        .where(col(Transition.notice_number).is_not(None))
+        .order_by(col(Transition.id).desc())
+        .limit(1)
+    ).first()
 
 
 def _released_holder(session: Session, application: Case, entered: StateSpec) -> int | None:
@@ -535,6 +573,9 @@ def _tell_objection_outcome(
     is told either way what happens to its case now (never who objected or why): an upheld
     objection with the reviewer's reasons, a dismissed one on which day, and how the case goes
     on from `target` (`_after_dismissal`)."""
+    # The objector knows the notice by its number; one opened before notices were numbered by
+    # its case number, as before.
+    number = notice_number_of(session, cast(int, application.id)) if decided else None
     for objection in decided:
         if objection.objector_email:
             notify(
@@ -543,13 +584,14 @@ def _tell_objection_outcome(
                 role=PUBLIC_ROLE,
                 email=objection.objector_email,
                 lang=objection.objector_lang,
-                message="note.objection_decided",
+                message="note.objection_decided" if number is None else "note.notice_objection_decided",
                 params={
                     "id": application.id,
                     "reference": objection.reference,
                     "outcome": "upheld" if upheld else "dismissed",
                     "comment": comment or "",
-                },
+                }
+                | ({} if number is None else {"notice": number}),
                 dedupe_key=f"objection_outcome:{objection.id}",
             )
     if upheld:

@@ -41,8 +41,10 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 class Notice:
     """One case's public notice, as the public page shows it (no internal codes).
 
-    `application_id` is the notice's reference number (the one an objection quotes); `title`
-    is the answer the form names the case by (its `title_field`), if it has one.
+    `application_id` is the case's id (the notice's address); `number` its formal number
+    (公示编号, e.g. 穗科公示〔2026〕3号), taken as it opened, the one the public quotes: None for a
+    notice opened before notices were numbered. `title` is the answer the form names the case
+    by (its `title_field`), if it has one.
     """
 
     application_id: int
@@ -63,6 +65,7 @@ class Notice:
     # Its last day has passed: objections are no longer taken, though it stays open while an
     # objection holds it.
     period_over: bool = False
+    number: str | None = None
 
     @property
     def last_day(self) -> date | None:
@@ -85,8 +88,8 @@ def list_notices(
     portal: Portal, *, archived: bool = False, query: str = "", limit: int = 200
 ) -> list[Notice]:
     """Cases on notice now (or, with `archived`, past notices), newest first; `query` searches
-    the enterprise name, the case's title, the measure title and the unit in both languages, or
-    is the reference number (`12` or `#12`)."""
+    the enterprise name, the case's title, the measure title, the unit in both languages and the
+    notice number (`穗科公示〔2026〕3号`, or part of it), or is the case number (`12` or `#12`)."""
     needle = query.strip().lower()
     number = needle.removeprefix("#").strip()
 
@@ -156,6 +159,7 @@ def _notices(
                 rule.title.en,
                 unit_label.zh,
                 unit_label.en,
+                entered.notice_number or "",
             )
         ).lower()
         if not wanted(app_id, haystack):
@@ -179,6 +183,7 @@ def _notices(
             title=title,
             held=is_open and any(sustained is None for sustained in objections),
             period_over=_period_over(portal, closes_on),
+            number=entered.notice_number,
         )
 
 

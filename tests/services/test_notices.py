@@ -10,13 +10,13 @@ import pytest
 from services_helpers import Driver, World, counts
 from sqlmodel import col, select
 
-from portal.db.tables import Application, AuditEvent, Notification, Objection
+from portal.db.tables import Application, AuditEvent, Letter, Notification, Objection
 from portal.locales import long_date
 from portal.messages import Lang, catalogue
 from portal.services import cases, notices, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import NotFound, Refused, ValidationFailed
-from tests.support.page_checks import CJK
+from tests.support.page_checks import CJK, DOCUMENT_NUMBER
 from tests.support.smtp_sink import Sink, running_sink
 
 TEXTS = catalogue()
@@ -161,10 +161,15 @@ def test_each_objector_hears_the_outcome_in_the_language_they_objected_in(
     notifications.deliver_email(mailing)
     mails = {str(m["To"]): m for m in inbox.parsed()}
     english = f"{mails['ann@example.test']['Subject']}\n{mails['ann@example.test'].get_content()}"
-    assert "Your objection: not upheld" in english and f"application {case.app_id}" in english
-    assert not CJK.search(english), english
+    # The objector knows the notice by its number, cited as issued (as English pages cite 文号).
+    number = notices.notice_of(mailing, case.app_id).number
+    assert number == "穗发改公示〔2026〕1号"
+    assert "Your objection: not upheld" in english and f"to public notice {number} " in english
+    assert f"application {case.app_id}" not in english
+    assert not CJK.search(DOCUMENT_NUMBER.sub(" ", english)), english
     chinese = str(mails["li@example.test"]["Subject"])
     assert chinese == "公示异议处理结果：异议不成立"
+    assert f"公示编号 {number}" in mails["li@example.test"].get_content()
 
 
 def test_an_upheld_objection_rejects_and_tells_the_enterprise(portal: Portal, world: World) -> None:
@@ -295,3 +300,26 @@ def test_one_notice_is_read_without_building_every_other(portal: Portal, world: 
     assert notice.application_id == first.app_id and notice.open
     assert notices.notice_of(portal, second.app_id).application_id == second.app_id
     assert sum("FROM objection" in s for s in statements) == 1
+
+
+def test_a_notice_is_numbered_as_it_opens_from_its_unit_s_own_counter(portal: Portal, world: World) -> None:
+    """公示编号: the lead unit's abbreviation, the pack's mark, the year and a serial of the unit's
+    notices, so the letter that follows takes the unit's letter number 1 all the same."""
+    first = Driver(portal, world).to_public_notice()
+    second = Driver(portal, world).to_public_notice()
+    numbers = [notices.notice_of(portal, case.app_id).number for case in (first, second)]
+    assert numbers == ["穗发改公示〔2026〕1号", "穗发改公示〔2026〕2号"]
+    assert [n.number for n in notices.list_notices(portal)] == numbers[::-1]
+    assert [n.application_id for n in notices.list_notices(portal, query="公示〔2026〕2号")] == [
+        second.app_id
+    ]
+    # The number stays as the notice ends, and the case's letter is numbered from its own counter.
+    first.to_approved()  # the sweep closes both notices
+    assert notices.notice_of(portal, first.app_id).number == numbers[0]
+    with portal.reading() as session:
+        letters = session.exec(select(Letter.doc_number)).all()
+        audit = session.exec(
+            select(AuditEvent.payload).where(col(AuditEvent.subject_id) == first.app_id)
+        ).all()
+    assert "穗发改〔2026〕1号" in letters and not any("公示" in n for n in letters), letters
+    assert any((payload or {}).get("notice_number") == numbers[0] for payload in audit)

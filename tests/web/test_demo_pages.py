@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from portal.db.audit import verify_chain
 from portal.db.tables import Application, ApplicationAttachment, Enterprise, Listing, Transition, User
 from portal.demo.seed import DEMO_PASSWORD, ENTERPRISES, demo_uscc, seed_demo
+from portal.services import notices
 from portal.services.enterprises import actor_for_username
 from portal.services.experts import conflicts_of
 from portal.settings import Settings
@@ -71,6 +72,12 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
         assert before is None or before.at <= move.at, (move.application_id, before.event, move.event)
         last[move.application_id] = move
     assert sum(c.overdue for c in cases) == 1
+    # The public notices, open and past, never list one enterprise's project twice (it reads as a
+    # second grant for a project already paid), and each carries a formal number.
+    public = notices.list_notices(portal) + notices.list_notices(portal, archived=True)
+    titled = [(n.enterprise_name, n.measure_title.zh, n.title.value if n.title else "") for n in public]
+    assert len(public) >= 2 and len(set(titled)) == len(titled), titled
+    assert all(n.number and "公示〔" in n.number for n in public)
     # The procurement catalogue holds listed, expiring (reminded), suspended and expired products,
     # and the first-set register one award.
     with portal.reading() as session:

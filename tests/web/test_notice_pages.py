@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from portal_helpers import PDF, case_form, client_of, fire, login, portal_app
 from review_helpers import field_errors, sweep_after, to_public_notice
+from sqlalchemy import update
 
-from portal.db.tables import Application
+from portal.db.tables import Application, Transition
 from portal.services import notices
 from portal.web.i18n import Translator
 
@@ -90,6 +91,9 @@ def test_anyone_reads_the_notice_and_lodges_an_objection_that_holds_the_case(por
     reference = objection.reference
     told = public.get(lodged.headers["location"]).text
     assert f"异议已提交，受理编号 {reference}" in told and "处理结果将发送至您留下的电子邮箱" in told
+    # The acknowledgement names the notice by its formal number, not the case id.
+    number = notices.notice_of(case.portal, case.application_id).number
+    assert number and f"您对公示事项（公示编号 {number}）的异议已提交" in told
     assert "最多 5000 个字。" in told  # the limit is stated before anyone reaches it
 
     page = case.bureau.get(f"/review/{case.application_id}").text
@@ -185,26 +189,38 @@ def test_two_notices_of_one_enterprise_and_measure_are_told_apart(portal_app: Fa
     public = client_of(portal_app)
     listing = public.get("/notices", params={"q": "同名公示"}).text
     one, two = _card(listing, first.application_id), _card(listing, second.application_id)
-    # Each entry carries its notice number and the project the form names the case by.
-    assert f"<dt>公示编号</dt><dd>{first.application_id}</dd>" in one
+    # Each entry carries its formal notice number, taken as it opened from the lead unit's own
+    # counter for notices (not the case id), and the project the form names the case by.
+    numbers = [notices.notice_of(portal_app.state.portal, c.application_id).number for c in (first, second)]
+    serials = [re.fullmatch(r"海科工商信公示〔2026〕(\d+)号", n or "") for n in numbers]
+    assert serials[0] and serials[1] and int(serials[1][1]) == int(serials[0][1]) + 1, numbers
+    assert f'<dt>公示编号</dt><dd class="doc-number">{numbers[0]}</dd>' in one
     assert "<dt>项目名称</dt><dd>城市视觉一期示范项目</dd>" in one and "二期" not in one
-    assert f"<dt>公示编号</dt><dd>{second.application_id}</dd>" in two and "城市视觉二期示范项目" in two
+    assert (
+        f'<dt>公示编号</dt><dd class="doc-number">{numbers[1]}</dd>' in two and "城市视觉二期示范项目" in two
+    )
+    assert f"<dd>{first.application_id}</dd>" not in one and f"<dd>{second.application_id}</dd>" not in two
     # Nothing more of the answers than the title: not the contact person or the phone.
     assert "张三" not in listing and "13800138000" not in listing and "project_name" not in listing
     # The number and the project are searchable.
     by_project = public.get("/notices", params={"q": "二期示范"}).text
     assert "城市视觉二期示范项目" in by_project and "城市视觉一期示范项目" not in by_project
-    by_number = public.get("/notices", params={"q": f"#{first.application_id}"}).text
+    by_number = public.get("/notices", params={"q": numbers[0]}).text
     assert "城市视觉一期示范项目" in by_number and "城市视觉二期示范项目" not in by_number
+    by_case = public.get("/notices", params={"q": f"#{first.application_id}"}).text
+    assert "城市视觉一期示范项目" in by_case and "城市视觉二期示范项目" not in by_case
     detail = public.get(f"/notices/{first.application_id}").text
-    assert f"<dt>公示编号</dt><dd>{first.application_id}</dd>" in detail and "城市视觉一期示范项目" in detail
-    assert f"本异议针对公示编号 {first.application_id} 的事项。" in detail
+    assert (
+        f'<dt>公示编号</dt><dd class="doc-number">{numbers[0]}</dd>' in detail
+        and "城市视觉一期示范项目" in detail
+    )
+    assert f"本异议针对公示编号 {numbers[0]} 的事项。" in detail
     public.cookies.set("lang", "en")
     english = _card(public.get("/notices", params={"q": "同名公示"}).text, second.application_id)
-    assert f"<dt>Notice number</dt><dd>{second.application_id}</dd>" in english
+    assert f'<dt>Notice number</dt><dd class="doc-number">{numbers[1]}</dd>' in english
     assert "<dt>Project name</dt><dd>城市视觉二期示范项目</dd>" in english
     english_detail = public.get(f"/notices/{second.application_id}").text
-    assert f"This objection concerns notice number {second.application_id}." in english_detail
+    assert f"This objection concerns notice number {numbers[1]}." in english_detail
 
 
 def test_objections_are_rate_limited_per_address(portal_app: FastAPI) -> None:
@@ -464,3 +480,59 @@ def test_english_notices_label_what_is_proposed_not_what_was_granted(portal_app:
             "<dt>Proposed amount or recognition</dt>" in page and "<dt>Unit handling objections</dt>" in page
         )
         assert "granted" not in page.split("<dl")[1].split("</dl>")[0]
+
+
+def test_the_past_notices_have_their_own_heading_and_the_open_tab_is_marked(portal_app: FastAPI) -> None:
+    public = client_of(portal_app)
+    for lang, t in (("zh", ZH), ("en", EN)):
+        public.cookies.set("lang", lang)
+        current, past = public.get("/notices").text, public.get("/notices", params={"archived": "true"}).text
+        assert f"<h1>{t('notices.title')}</h1>" in current and t("notices.lead") in current
+        assert f"<h1>{t('notices.title_archive')}</h1>" in past and t("notices.lead_archive") in past
+        assert t("notices.lead") not in past and t("notices.lead_archive") not in current
+        assert f"<title>{t('notices.title_archive')}" in past
+        # The tab of the page one is on is marked, for screen readers and (the tab-nav style) visibly.
+        assert '<nav class="tab-nav"' in current and '<nav class="tab-nav"' in past
+        assert f'<a href="/notices" aria-current="page">{t("notices.current")}</a>' in current
+        assert f'<a href="/notices?archived=true">{t("notices.archive")}</a>' in current
+        assert f'<a href="/notices?archived=true" aria-current="page">{t("notices.archive")}</a>' in past
+        assert f'<a href="/notices">{t("notices.current")}</a>' in past
+
+
+def test_a_notice_that_does_not_exist_is_a_404_page_in_the_reader_s_language(portal_app: FastAPI) -> None:
+    public = client_of(portal_app)
+    for lang, words in (("zh", "页面不存在"), ("en", "page not found")):
+        public.cookies.set("lang", lang)
+        for path in ("/notices/abc", "/notices/999999", "/notices/0", "/notices/-1", "/notices/１２"):
+            page = public.get(path)
+            assert page.status_code == 404, (path, page.status_code)
+            assert page.headers["content-type"].startswith("text/html")
+            assert words in page.text.lower(), (lang, path)
+    token = _token(public, "/login")
+    data = {"csrf_token": token, "name": "王五", "contact": "020-1234", "reasons": "材料造假"}
+    assert public.post("/notices/abc/objection", data=data).status_code == 404
+
+
+def test_a_notice_opened_before_notices_were_numbered_says_so_not_its_case_id(portal_app: FastAPI) -> None:
+    """The migration numbers no old notice (its number needs the pack): the pages say it has none."""
+    case = to_public_notice(portal_app, name="广州旧公示科技有限公司")
+    with portal_app.state.portal.transaction() as session:
+        session.execute(
+            update(Transition)
+            .where(Transition.application_id == case.application_id)  # type: ignore[arg-type]
+            .values(notice_number=None)
+        )
+    public = client_of(portal_app)
+    for lang, t in (("zh", ZH), ("en", EN)):
+        public.cookies.set("lang", lang)
+        card = _card(public.get("/notices", params={"q": "旧公示"}).text, case.application_id)
+        detail = public.get(f"/notices/{case.application_id}").text
+        for page in (card, detail):
+            assert f"<dd>{t('notices.unnumbered')}</dd>" in page
+            assert f"<dd>{case.application_id}</dd>" not in page
+    public.cookies.set("lang", "zh")
+    path = f"/notices/{case.application_id}"
+    data = {"csrf_token": _token(public, path), "name": "王五", "contact": "020-1234", "reasons": "材料造假"}
+    lodged = public.post(f"{path}/objection", data=data, follow_redirects=False)
+    told = public.get(lodged.headers["location"]).text
+    assert f"您对公示事项（公示编号 {ZH('notices.unnumbered')}）的异议已提交" in told

@@ -158,3 +158,6 @@ class Transition(SQLModel, table=True):
     # transition, and on disbursements recorded before it was kept.
     paid_bank_name: str | None = None
     paid_account_number: str | None = Field(default=None, max_length=30)
+    # The transition that puts a case on public notice: the notice's formal number (公示编号),
+    # taken as it opens. NULL on every other transition, and on notices opened before it was kept.
+    notice_number: str | None = Field(default=None, unique=True, index=True)

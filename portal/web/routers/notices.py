@@ -17,11 +17,11 @@ from starlette.datastructures import UploadFile
 
 from portal.forms.model import MEDIA_TYPES
 from portal.services import notices
-from portal.services.errors import FieldProblem, ValidationFailed
+from portal.services.errors import FieldProblem, NotFound, ValidationFailed
 from portal.web.downloads import attachment_response
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
-from portal.web.params import FormVersion, PathId
+from portal.web.params import MAX_DB_INT, FormVersion, PathId
 from portal.web.ratelimit import SlidingWindowLimiter
 from portal.web.security import body_within, require_csrf
 from portal.web.session_auth import StaffUser, portal_of
@@ -38,9 +38,18 @@ router = APIRouter(
 )
 
 
+def _notice_id(raw: str) -> int:
+    """A public notice's id from its address: anything but a case number is a notice that does
+    not exist (the reader's 404 page, not a form error about the address)."""
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_DB_INT:
+        raise NotFound("notice", raw)
+    return int(raw)
+
+
 def _notice_row(notice: notices.Notice, lang: str) -> dict[str, Any]:
     return {
         "id": notice.application_id,
+        "number": notice.number,
         "measure": notice.measure_title.en if lang == "en" else notice.measure_title.zh,
         "enterprise": notice.enterprise_name,
         "granted_amount": notice.granted_amount,
@@ -108,8 +117,8 @@ def _detail(
 
 
 @router.get("/notices/{application_id}", response_class=HTMLResponse)
-def notice_detail(request: Request, application_id: PathId) -> HTMLResponse:
-    return _detail(request, application_id)
+def notice_detail(request: Request, application_id: str) -> HTMLResponse:
+    return _detail(request, _notice_id(application_id))
 
 
 def _limiter(request: Request) -> SlidingWindowLimiter:
@@ -120,7 +129,7 @@ def _limiter(request: Request) -> SlidingWindowLimiter:
 @router.post("/notices/{application_id}/objection")
 async def lodge(
     request: Request,
-    application_id: PathId,
+    application_id: str,
     name: str = Form(""),
     contact: str = Form(""),
     email: str = Form(""),
@@ -134,7 +143,7 @@ async def lodge(
     )
     # The body is read on the event loop; the limiter, the checks and the database in the pool.
     fields = {"name": name, "contact": contact, "email": email, "reasons": reasons}
-    return await run_in_threadpool(_lodge, request, application_id, fields, posted)
+    return await run_in_threadpool(_lodge, request, _notice_id(application_id), fields, posted)
 
 
 def _lodge(
@@ -184,8 +193,11 @@ def _lodge(
         return _detail(
             request, application_id, values=values, errors=_said(failed.errors, t), status_code=422
         )
+    # The acknowledgement names the notice as the public knows it: by its number.
+    number = notices.notice_of(portal_of(request), application_id).number
     said = "notices.lodged_mailed" if values["email"] else "notices.lodged"
-    flash(request, said, reference=objection.reference)
+    unnumbered = {lang: Translator(lang)("notices.unnumbered") for lang in ("zh", "en")}
+    flash(request, said, reference=objection.reference, notice=number or unnumbered)
     return RedirectResponse(f"/notices/{application_id}", status_code=303)
 
 
