@@ -8,8 +8,8 @@ Notices opened before this revision are not numbered on upgrade: their number is
 pack's unit abbreviations and workflows, which a migration does not read. The public pages say
 such a notice has no number (they never fall back to the case id).
 
-Revision ID: 0026_notice_number
-Revises: 0025_transition_paid_into
+Revision ID: 0027_notice_number
+Revises: 0026_check_benefit
 Create Date: 2026-12-07 16:00:00
 
 """
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 import sqlmodel  # autogenerate renders sqlmodel.sql.sqltypes.AutoString (see STACK-NOTES)
 from alembic import op
 
-revision: str = "0026_notice_number"
-down_revision: str | Sequence[str] | None = "0025_transition_paid_into"
+revision: str = "0027_notice_number"
+down_revision: str | Sequence[str] | None = "0026_check_benefit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
