@@ -9,7 +9,8 @@ import re
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import (
     BaseModel,
@@ -256,24 +257,37 @@ class ProblemBody(BaseModel):
     errors: list[FieldError] | None = None
 
 
-_MONEY_WORDS = 'yuan, a plain decimal string such as "8000000" or a JSON number, more than zero'
-_BOOL_WORDS = "true or false"
-# What each request field should be, by its last name: the second half of its field errors.
-EXPECTED: Mapping[str, str] = {
-    "body": "a JSON object",
-    "uscc": "the enterprise's 18-character 统一社会信用代码",
-    "product": "a credit product code of the pack",
-    "loan": "a JSON object of the loan's facts: amount, and as known term_months, pledge_kind, "
-    "uses_policy_tool, government_guarantee, borrower_total_this_year",
-    "amount": _MONEY_WORDS,
-    "borrower_total_this_year": _MONEY_WORDS,
-    "term_months": "a whole number of months from 1 to 600",
-    "pledge_kind": f"one of: {', '.join(get_args(PledgeKind))}",
-    "uses_policy_tool": _BOOL_WORDS,
-    "government_guarantee": _BOOL_WORDS,
-    "granted_on": "the day the loan was granted, as YYYY-MM-DD",
-    "query_id": "the query_id of the eligibility check the loan relies on",
+# What a request field should be, by its type: the second half of its field errors.
+_TYPE_WORDS: dict[object, str] = {
+    Money: 'yuan, a plain decimal string such as "8000000" or a JSON number, more than zero',
+    Months: "a whole number of months from 1 to 600",
+    PledgeKind: f"one of: {', '.join(get_args(PledgeKind))}",
+    StrictBool: "true or false",
+    IsoDate: "a date as YYYY-MM-DD",
+    Uscc: "the enterprise's 18-character 统一社会信用代码",
+    Product: "a credit product code of the pack",
+    QueryId: "the query_id of the eligibility check the loan relies on",
 }
+
+
+def _expected_words() -> dict[str, str]:
+    """Each request field's words, by its last name, read off the models' field types."""
+    words = {
+        "body": "a JSON object",
+        "loan": "a JSON object of the loan's facts: amount, and as known "
+        + ", ".join(name for name in LoanFacts.model_fields if name != "amount"),
+    }
+    for model in (LoanFacts, EligibilityRequest, LoanRegistration):
+        for name, hint in get_type_hints(model, include_extras=True).items():
+            optional = [arg for arg in get_args(hint) if arg is not type(None)]
+            kind = optional[0] if get_origin(hint) in (Union, UnionType) and len(optional) == 1 else hint
+            if kind in _TYPE_WORDS and name not in words:
+                words[name] = _TYPE_WORDS[kind]
+    return words
+
+
+EXPECTED: Mapping[str, str] = _expected_words()
+"""What each request field should be, by its last name (`loan`, `amount`, `term_months`, ...)."""
 
 
 def errors_of(exc: ValidationError, expected: Mapping[str, str] | None = None) -> list[FieldError]:

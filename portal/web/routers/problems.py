@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _wants_json(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
+    accept = request.headers.get("Accept", "")
     return "application/json" in accept and "text/html" not in accept
 
 
