@@ -275,7 +275,9 @@ def test_enterprise_applies_and_the_case_is_reviewed_to_approval(
         # Back to the suite's pinned day (not the real clock, which would end the browser's
         # server-side session as long past its absolute limit).
         portal.today_override = pinned
-    assert (application_id, "public_notice", "approved") in report.advanced
+    assert (application_id, "public_notice", "approved") in [
+        (m.case_id, m.source, m.target) for m in report.advanced
+    ]
 
     clerk.goto(f"{base}/applications/{application_id}")
     expect(clerk.locator(".stage")).to_have_text("已批准待拨付")
