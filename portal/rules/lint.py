@@ -20,15 +20,14 @@ from portal.rules.model import CHANNELS, FORM_CHANNELS, Rule, read_rule_file
 from portal.rules.pack import (
     FACTS_FILE,
     RUBRICS_DIR,
-    UNIT_ABBR,
     UNITS_FILE,
     load_units,
     rule_files,
     shared_rubric,
+    unit_gaps,
 )
 from portal.rules.text import Text
 from portal.rules.typecheck import Scope, check_rule
-from portal.rules.yaml_loader import YMap, load_yaml
 
 REQUIRED_EXAMPLE_OUTCOMES = ("eligible", "ineligible", "undetermined")
 
@@ -118,17 +117,8 @@ def _lint_facts(facts: FactDictionary) -> list[Problem]:
 
 
 def _lint_units(path: Path, units: dict[str, dict[str, str]]) -> list[Problem]:
-    """Every unit needs both names and the 发文机关代字 its decision letters are numbered with."""
-    data = load_yaml(path)
-    assert isinstance(data, YMap)  # load_units has just read it as a mapping
-    out: list[Problem] = []
-    for code, unit in units.items():
-        line = data.line_of(code)
-        names = Text(unit["zh"], unit["en"])
-        out += [Problem(path, line, f"{code}: {msg}") for msg in _missing_text(names)]
-        if not unit[UNIT_ABBR].strip():
-            out.append(Problem(path, line, f"{code}.{UNIT_ABBR}: missing 发文机关代字 (e.g. 穗科)"))
-    return out
+    """Every unit needs both names and the 发文机关代字 its letters and notices are numbered with."""
+    return [_problem(gap) for gap in unit_gaps(path, units)]
 
 
 def _missing_text(text: Text | None) -> list[str]:

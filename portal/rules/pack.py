@@ -162,8 +162,33 @@ def rule_files(rules_dir: Path) -> list[Path]:
     )
 
 
+def unit_gaps(path: Path, units: Mapping[str, Mapping[str, str]]) -> list[RuleFileError]:
+    """Each missing name or 发文机关代字 of units.yaml, at its unit's line: lint lists them all,
+    and loading refuses the first, since a unit's names reach pages and its abbreviation
+    numbers official letters and notices (an empty one would fail only when the first is issued)."""
+    gaps = [
+        (code, key)
+        for code, unit in units.items()
+        for key in (*LANGS, UNIT_ABBR)
+        if not unit.get(key, "").strip()
+    ]
+    if not gaps:
+        return []
+    data = load_yaml(path)
+    assert isinstance(data, YMap)  # load_units has read it as a mapping
+    return [
+        RuleFileError(
+            path,
+            data.line_of(code),
+            f"{code}.{key}",
+            "missing 发文机关代字 (e.g. 穗科)" if key == UNIT_ABBR else f"missing {key} text",
+        )
+        for code, key in gaps
+    ]
+
+
 def load_units(path: Path) -> dict[str, dict[str, str]]:
-    """Code → {"zh", "en", "abbr"}; a missing name or abbreviation is kept empty and reported by lint."""
+    """Code → {"zh", "en", "abbr"}; a missing name or abbreviation is kept empty (see unit_gaps)."""
     if not path.is_file():
         return {}
     data = load_yaml(path)
@@ -208,6 +233,8 @@ def load_pack(rules_dir: Path) -> Pack:
     facts = load_facts(facts_path)
     facts.value_labels = load_value_labels(rules_dir.parent / PACK_FILE)
     units = load_units(rules_dir / UNITS_FILE)
+    for gap in unit_gaps(rules_dir / UNITS_FILE, units)[:1]:
+        raise gap
     rules: list[Rule] = []
     seen: dict[tuple[str, str], Path] = {}
     for path in rule_files(rules_dir):

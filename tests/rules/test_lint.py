@@ -29,7 +29,7 @@ BAD = FIXTURES / "bad"
         ("unknown_rubric", 8, "rubric: no rubric file nonexistent.yaml"),
         ("rubric_split_b", 1, "rubric: names none, but rubric_split_a.yaml names default"),
         ("units", 1, "gzsti.abbr: missing 发文机关代字"),
-        ("units", 2, "gzfin: missing en text"),
+        ("units", 2, "gzfin.en: missing en text"),
         ("not_compilable", 17, "benefit grant: money computed with `/` cannot be reproduced exactly in SQL"),
     ],
 )

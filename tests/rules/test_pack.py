@@ -1,6 +1,9 @@
 """The real policy pack in rules/: it loads, lints clean and every example passes."""
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +44,53 @@ def test_every_unit_has_names_and_an_abbreviation() -> None:
     assert all(pack.unit_abbr(code) for code in pack.units)
     with pytest.raises(KeyError, match="'gzx' has no `abbr`"):
         pack.unit_abbr("gzx")
+
+
+def test_a_unit_without_its_abbreviation_or_a_name_does_not_load(tmp_path: Path) -> None:
+    """Its abbreviation numbers official letters and notices: an empty one is refused as the pack
+    loads, naming file, line and field, not when the first notice would open (a 500 then)."""
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(FIXTURES / "pack", pack_dir)
+    units = pack_dir / "units.yaml"
+    good = units.read_text(encoding="utf-8")
+    units.write_text(good.replace(", abbr: 穗金管", ""), encoding="utf-8")
+    with pytest.raises(RuleFileError) as refused:
+        load_pack(pack_dir)
+    assert str(refused.value) == f"{units}:2: gzfin.abbr: missing 发文机关代字 (e.g. 穗科)"
+    units.write_text(good.replace("en: Guangzhou Municipal Science and Technology Bureau, ", ""), "utf-8")
+    with pytest.raises(RuleFileError, match=r"units\.yaml:1: gzsti\.en: missing en text"):
+        load_pack(pack_dir)
+
+
+def test_a_server_on_a_unit_without_abbreviation_stops_in_one_line(tmp_path: Path) -> None:
+    """`portal serve` refuses to start, naming units.yaml, the line and the field; exit 2."""
+    pack = tmp_path / "pack"
+    (pack / "rules").mkdir(parents=True)
+    for name in ("forms", "workflows", "pack.yaml"):
+        (pack / name).symlink_to(RULES.parent / name)
+    for entry in RULES.iterdir():
+        if entry.name != "units.yaml":
+            (pack / "rules" / entry.name).symlink_to(entry)
+    units = (RULES / "units.yaml").read_text(encoding="utf-8")
+    (pack / "rules" / "units.yaml").write_text(units.replace("  abbr: 穗工信\n", ""), encoding="utf-8")
+    env = {
+        **os.environ,
+        "PORTAL_PACK_DIR": str(pack),
+        "PORTAL_SECRET_KEY": "k" * 40,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "portal"), "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: cannot start: ") and "rules/units.yaml:" in line, line
+    assert line.endswith(": gzmiit.abbr: missing 发文机关代字 (e.g. 穗科)"), line
 
 
 def test_entities_are_the_fact_dictionarys(tmp_path: Path) -> None:
