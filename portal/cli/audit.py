@@ -30,7 +30,10 @@ def _line(report: VerifyReport) -> str:
 def verify(
     checkpoint: Annotated[
         Path | None,
-        typer.Option(help="A checkpoint file (portal audit checkpoint --out); rows it names must be intact."),
+        typer.Option(
+            metavar="FILE",
+            help="A checkpoint file (portal audit checkpoint --out); rows it names must be intact.",
+        ),
     ] = None,
 ) -> None:
     """Check both hash chains from their first row; exit 1 and name the first broken link if any.
@@ -91,7 +94,9 @@ def _checkpoint_problems(path: Path) -> list[str]:
 
 @app.command("checkpoint")
 def checkpoint(
-    out: Annotated[Path | None, typer.Option(help="Also write the signed checkpoint to this file.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Also write the signed checkpoint to this file.")
+    ] = None,
 ) -> None:
     """Sign the heads of both chains with PORTAL_AUDIT_SIGNING_KEY, store and print the checkpoint.
 

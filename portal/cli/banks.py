@@ -29,9 +29,10 @@ def _print_key(issued: IssuedKey) -> None:
 
 @app.command("add")
 def add(
-    name: Annotated[str, typer.Argument(help="The bank's name, e.g. 中国工商银行广州分行.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The bank's name, e.g. 中国工商银行广州分行.")],
     code: Annotated[
-        str, typer.Option("--code", help="Short code used by every other command, e.g. icbc-gz.")
+        str,
+        typer.Option("--code", metavar="CODE", help="Short code used by every other command, e.g. icbc-gz."),
     ],
 ) -> None:
     """Register a partner bank."""
@@ -43,11 +44,13 @@ def add(
 
 @app.command("key")
 def key(
-    code: Annotated[str, typer.Argument(help="The bank's code.")],
+    code: Annotated[str, typer.Argument(metavar="CODE", help="The bank's code.")],
     scopes: Annotated[
         list[str] | None,
         typer.Option(
-            "--scopes", help="eligibility:read and/or loans:write (repeat or comma-separate); default both."
+            "--scopes",
+            metavar="SCOPE",
+            help="eligibility:read and/or loans:write (repeat or comma-separate); default both.",
         ),
     ] = None,
 ) -> None:
@@ -59,7 +62,9 @@ def key(
 
 
 @app.command("rotate")
-def rotate(prefix: Annotated[str, typer.Argument(help="The prefix of the key to replace.")]) -> None:
+def rotate(
+    prefix: Annotated[str, typer.Argument(metavar="PREFIX", help="The prefix of the key to replace.")],
+) -> None:
     """Revoke key PREFIX and issue its successor with the same scopes."""
     from portal.services import banks
 
@@ -67,7 +72,9 @@ def rotate(prefix: Annotated[str, typer.Argument(help="The prefix of the key to 
 
 
 @app.command("revoke")
-def revoke(prefix: Annotated[str, typer.Argument(help="The prefix of the key to revoke.")]) -> None:
+def revoke(
+    prefix: Annotated[str, typer.Argument(metavar="PREFIX", help="The prefix of the key to revoke.")],
+) -> None:
     """Revoke key PREFIX at once."""
     from portal.services import banks
 

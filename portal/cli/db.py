@@ -34,7 +34,9 @@ def _run(action: Callable[[str], None]) -> None:
 
 @app.command("upgrade")
 def upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision (default: the latest).")] = "head",
+    revision: Annotated[
+        str, typer.Argument(metavar="REVISION", help="Target revision (default: the latest).")
+    ] = "head",
 ) -> None:
     """Migrate the database up to REVISION."""
 
@@ -49,7 +51,10 @@ def upgrade(
 
 @app.command("downgrade")
 def downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision: an id, -1 for one step, base for empty.")],
+    revision: Annotated[
+        str,
+        typer.Argument(metavar="REVISION", help="Target revision: an id, -1 for one step, base for empty."),
+    ],
 ) -> None:
     """Migrate the database down to REVISION (data in dropped tables is lost)."""
 
@@ -79,7 +84,9 @@ def current() -> None:
 
 @app.command("roles")
 def roles(
-    app_role: Annotated[str, typer.Option(help="The role the portal connects as.")] = "portal_app",
+    app_role: Annotated[
+        str, typer.Option(metavar="ROLE", help="The role the portal connects as.")
+    ] = "portal_app",
 ) -> None:
     """Create or refresh the application role on PostgreSQL (run as the schema owner, after upgrade).
 

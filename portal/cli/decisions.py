@@ -25,12 +25,15 @@ class Lang(StrEnum):
 @app.command("render")
 def render(
     decision_id: Annotated[int, typer.Argument(metavar="ID", help="The decision's id.")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the PDF (never the stored letter).")],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="FILE", help="Where to write the PDF (never the stored letter).")
+    ],
     lang: Annotated[
-        Lang | None, typer.Option(help="Render in this language (default: the letter's own).")
+        Lang | None,
+        typer.Option(metavar="zh|en", help="Render in this language (default: the letter's own)."),
     ] = None,
     letter: Annotated[
-        int | None, typer.Option(help="Which of the decision's letters (default: the newest).")
+        int | None, typer.Option(metavar="N", help="Which of the decision's letters (default: the newest).")
     ] = None,
 ) -> None:
     """Re-render decision ID's letter from the stored decision into FILE.pdf and compare it."""

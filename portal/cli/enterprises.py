@@ -12,7 +12,9 @@ app = typer.Typer(help="Enterprise accounts: verification out of band.")
 
 
 @app.command("verify")
-def verify(uscc: Annotated[str, typer.Argument(help="The enterprise's unified social credit code.")]) -> None:
+def verify(
+    uscc: Annotated[str, typer.Argument(metavar="USCC", help="The enterprise's unified social credit code.")],
+) -> None:
     """Mark the enterprise with this code verified (audited); exit 1 if no enterprise has it."""
     from portal.services.verified import verify_enterprise
 

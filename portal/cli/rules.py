@@ -26,7 +26,8 @@ app = typer.Typer(
 )
 
 PathsArg = Annotated[
-    list[Path] | None, typer.Argument(help="Pack directories or rule files (default: the configured pack).")
+    list[Path] | None,
+    typer.Argument(metavar="PATH", help="Pack directories or rule files (default: the configured pack)."),
 ]
 
 
@@ -110,12 +111,13 @@ def list_rules(paths: PathsArg = None) -> None:
 def check(
     facts_file: Annotated[Path, typer.Argument(metavar="FACTS.json", help="Facts keyed by entity.")],
     on: Annotated[
-        str | None, typer.Option("--on", help="Evaluation date YYYY-MM-DD (default: today)")
+        str | None, typer.Option("--on", metavar="YYYY-MM-DD", help="Evaluation date (default: today).")
     ] = None,
     measure: Annotated[
-        list[str] | None, typer.Option("--measure", help="Only this measure id; repeatable.")
+        list[str] | None,
+        typer.Option("--measure", metavar="MEASURE", help="Only this measure id; repeatable."),
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="zh or en")] = "zh",
+    lang: Annotated[str, typer.Option("--lang", metavar="zh|en", help="The language of the answer.")] = "zh",
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document.")] = False,
 ) -> None:
     """Which measures the facts qualify for, with benefits, trace and hints."""

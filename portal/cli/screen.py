@@ -66,15 +66,21 @@ def screen(
     source: Annotated[
         str, typer.Argument(metavar="INPUT", help="CSV, Parquet or JSON Lines of enterprise facts.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Result file: .csv or .parquet.")],
-    measure: Annotated[list[str] | None, typer.Option("--measure", help="Measure id (repeatable).")] = None,
-    on: Annotated[
-        str | None, typer.Option("--on", help="Evaluation date YYYY-MM-DD (default today).")
+    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="Result file: .csv or .parquet.")],
+    measure: Annotated[
+        list[str] | None, typer.Option("--measure", metavar="MEASURE", help="Measure id (repeatable).")
     ] = None,
-    engine: Annotated[str, typer.Option("--engine", help="sqlite | duckdb | postgres.")] = "duckdb",
+    on: Annotated[
+        str | None, typer.Option("--on", metavar="YYYY-MM-DD", help="Evaluation date (default today).")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", metavar="sqlite|duckdb|postgres", help="The SQL engine that screens.")
+    ] = "duckdb",
     db_url: Annotated[
         str | None,
-        typer.Option("--db-url", help="SQLAlchemy URL of the engine (postgres: default local server)."),
+        typer.Option(
+            "--db-url", metavar="URL", help="SQLAlchemy URL of the engine (postgres: default local server)."
+        ),
     ] = None,
     notify: Annotated[
         bool,
@@ -237,26 +243,38 @@ def impact(
         str, typer.Argument(metavar="NEW_REF", help="A rule file, or a git revision of rules/.")
     ],
     input_file: Annotated[
-        Path | None, typer.Option("--input", help="Screening INPUT to replay (CSV, Parquet or JSON Lines).")
+        Path | None,
+        typer.Option(
+            "--input", metavar="FILE", help="Screening INPUT to replay (CSV, Parquet or JSON Lines)."
+        ),
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Replay stored applications submitted on or after this date."),
+        typer.Option(
+            "--since",
+            metavar="YYYY-MM-DD",
+            help="Replay stored applications submitted on or after this date.",
+        ),
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table | json | csv.")] = "table",
+    output_format: Annotated[
+        str, typer.Option("--format", metavar="table|json|csv", help="How to print the report.")
+    ] = "table",
     on: Annotated[
         str | None,
         typer.Option(
             "--on",
-            help="Evaluation date YYYY-MM-DD (INPUT: default today; applications: their submission day).",
+            metavar="YYYY-MM-DD",
+            help="Evaluation date (INPUT: default today; applications: their submission day).",
         ),
     ] = None,
     measure: Annotated[
-        list[str] | None, typer.Option("--measure", help="Only these measures (git REFs).")
+        list[str] | None, typer.Option("--measure", metavar="MEASURE", help="Only these measures (git REFs).")
     ] = None,
     repo: Annotated[
         Path | None,
-        typer.Option("--repo", help="Git repository holding rules/ (default: the pack directory)."),
+        typer.Option(
+            "--repo", metavar="DIR", help="Git repository holding rules/ (default: the pack directory)."
+        ),
     ] = None,
 ) -> None:
     """Replay an INPUT (--input) and/or the stored applications (--since) under OLD_REF and NEW_REF.

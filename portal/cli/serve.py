@@ -51,13 +51,14 @@ def _demo_environment(host: str, port: int) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(metavar="N", min=1, help="Worker processes.")] = 1,
     healthcheck_timeout: Annotated[
         int,
         typer.Option(
             "--healthcheck-timeout",
+            metavar="SECONDS",
             min=1,
             help="Seconds a worker may take to start and to answer the supervisor's health check.",
         ),

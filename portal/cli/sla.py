@@ -23,7 +23,7 @@ def _parse_day(value: str | None) -> date | None:
 def sweep(
     today: Annotated[
         str | None,
-        typer.Option(help="Run as if it were this day (YYYY-MM-DD), e.g. to replay a missed night."),
+        typer.Option(metavar="YYYY-MM-DD", help="Run as if it were this day, e.g. to replay a missed night."),
     ] = None,
 ) -> None:
     """Escalate overdue stages once, close public notices whose period ended, and print what was done."""

@@ -13,7 +13,9 @@ from portal.cli.bootstrap import fail, settings
 
 
 def worker(
-    concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once by this process.")] = 1,
+    concurrency: Annotated[
+        int, typer.Option(metavar="N", min=1, help="Jobs run at once by this process.")
+    ] = 1,
     drain: Annotated[
         bool, typer.Option("--drain", help="Exit once the queue is empty instead of waiting for new jobs.")
     ] = False,

@@ -13,7 +13,10 @@ app = typer.Typer(help="Review workflows: validate the definitions and render th
 @app.command("docs")
 def docs(
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Directory for the pages (default: <pack>/docs/workflows).")
+        Path | None,
+        typer.Option(
+            "--out", metavar="DIR", help="Directory for the pages (default: <pack>/docs/workflows)."
+        ),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Fail if a page differs from its definition.")
