@@ -489,7 +489,6 @@ def _play_cases(demo: _Demo) -> None:
     demo.panel(to_experts("chelian", ST_SME, 8), 14, panel, [80])
     # 陈专家 works for 健康智算, so this panel has two experts and one of them has scored.
     demo.panel(to_experts("jiankang", SCENARIO, 1), 8, panel[:2], [76])
-    to_notice("zhitong", SCENARIO, 9)
     # The rule's 100万 is a cap: the bureau grants less, with its reason, before the notice.
     case = to_notice("zhitong", MODEL, 0, (Decimal("800000.00"), "按备案奖励年度预算及同批次申报数量核定。"))
     _approved(demo, case)
@@ -497,6 +496,8 @@ def _play_cases(demo: _Demo) -> None:
     # lists do not read as a second grant for the same project.
     case = _approved(demo, to_notice("zhitong", SCENARIO, 1, project=PAID_SCENARIO_PROJECT))
     demo.act(demo.bureau(case), case, "disburse", 20, "资金已拨付。")
+    # Opened after the two above (day 15), so it takes the next notice number, as it would live.
+    to_notice("zhitong", SCENARIO, 9)
     case = to_district_review("chelian", ST_SME, 5)
     demo.act("tianhe_reviewer", case, "reject", 8, "科技人员占比不足，不符合评价条件。")
     case = to_bureau("zhitong", MODEL, 3)

@@ -3,6 +3,8 @@ and every demo login reaches its own pages (and only its own cases)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -78,6 +80,14 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
     titled = [(n.enterprise_name, n.measure_title.zh, n.title.value if n.title else "") for n in public]
     assert len(public) >= 2 and len(set(titled)) == len(titled), titled
     assert all(n.number and "公示〔" in n.number for n in public)
+    # Numbers run with the days the notices opened, as they would have been taken live.
+    serials: dict[str, list[tuple[dt.date, int]]] = {}
+    for n in public:
+        parts = re.fullmatch(r"(.+〔\d{4}〕)(\d+)号", n.number or "")
+        assert parts, n.number
+        serials.setdefault(parts[1], []).append((n.opened_on, int(parts[2])))
+    for prefix, taken in serials.items():
+        assert [serial for _, serial in sorted(taken)] == sorted(serial for _, serial in taken), (prefix, taken)
     # The procurement catalogue holds listed, expiring (reminded), suspended and expired products,
     # and the first-set register one award.
     with portal.reading() as session:
