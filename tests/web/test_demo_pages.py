@@ -87,7 +87,10 @@ def test_demo_seed_is_complete_idempotent_and_browsable(migrated_url: str, tmp_p
         assert parts, n.number
         serials.setdefault(parts[1], []).append((n.opened_on, int(parts[2])))
     for prefix, taken in serials.items():
-        assert [serial for _, serial in sorted(taken)] == sorted(serial for _, serial in taken), (prefix, taken)
+        assert [serial for _, serial in sorted(taken)] == sorted(serial for _, serial in taken), (
+            prefix,
+            taken,
+        )
     # The procurement catalogue holds listed, expiring (reminded), suspended and expired products,
     # and the first-set register one award.
     with portal.reading() as session:
