@@ -59,3 +59,21 @@ def test_a_bad_unit_is_refused_when_the_pack_loads(tmp_path: Path, units: str, s
     with pytest.raises(RuleFileError) as refused:
         load_city(_lakeside_with(tmp_path, units.replace("FIRST", district)))
     assert says in str(refused.value) and "jurisdictions.units" in str(refused.value)
+
+
+def test_a_bureau_stage_claims_no_level_while_district_bureaus_lead_measures() -> None:
+    """Haizhu's bureau leads measures of its own (units.yaml), so the stage it reviews them at
+    cannot be called 市级复核 on its cases: a bureau stage's label names no level."""
+    from portal.rules import load_pack
+    from portal.workflows import load_workflows
+
+    pack = load_pack(REPO / "rules")
+    led_by_a_district = {rule.lead_unit for rule in pack.rules} & {"hzkgxj"}
+    assert led_by_a_district, "the pack no longer has a district-led measure: revisit this test"
+    labels = [
+        (workflow.name, state.label.zh)
+        for workflow in load_workflows(REPO / "workflows").values()
+        for state in workflow.states
+        if state.responsible == "bureau"
+    ]
+    assert labels and not [label for label in labels if "市级" in label[1] or "区级" in label[1]], labels

@@ -442,7 +442,7 @@ def test_the_task_list_says_who_applied_by_when_and_what_is_owed(portal_app: Fas
     page = unescape(case.bureau.get(f"/review/{case.application_id}").text)
     history = page.split('<ol class="history">')[1].split("</ol>")[0]
     assert "签署无利益冲突声明：专家评审<" in history and "评分：专家评审<" in history
-    assert "市级复核 → 专家评审<" in history  # a step that moves the case still says both
+    assert "主管部门复核 → 专家评审<" in history  # a step that moves the case still says both
     assert "专家评审 → 专家评审" not in history
 
     # Past the day to score by, the idle expert's case is flagged late; once the panel has decided,
