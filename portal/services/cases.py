@@ -460,6 +460,7 @@ def advance(
             comment=comment,
             reopened=(audit_payload or {}).get(REOPENED_KEY),
             reply_by=reply_due_on(entered, portal.today(), portal.calendar),
+            today=portal.today(),
         )
     return Moved(cast(int, application.id), source, target, version, letter.id if letter else None)
 
@@ -655,13 +656,16 @@ def _tell_parties(
     comment: str | None,
     reopened: object,
     reply_by: date | None,
+    today: date,
 ) -> None:
     """Tell the enterprise its case moved, and the party now responsible that it has work.
 
     A case returned for amendment tells the enterprise what to amend and why, in the
     reviewer's words, and by which day to answer when the stage sets a reply period. A stage
     its timer ends (a public notice) asks nothing of that party yet: it is told to watch it,
-    and from which day the system moves the case on by itself.
+    and from which day the system moves the case on by itself. A case the enterprise itself
+    hands over (a submission, a resubmission after amendment) gets its receipt (回执): the day
+    and the stage it now waits at, in its inbox and by e-mail, as a counter would stamp it.
     """
     link = f"/applications/{application.id}"
     params = {
@@ -671,6 +675,17 @@ def _tell_parties(
         "state": target,
     }
     rows = []
+    stage = workflow.state(target)
+    if actor.role == "enterprise" and stage.responsible not in (None, "enterprise") and not stage.final:
+        rows.append(
+            note(
+                kind="case_update",
+                enterprise_id=application.enterprise_id,
+                link=link,
+                message="note.case_received",
+                params={**params, "date": today.isoformat()},
+            )
+        )
     if actor.role != "enterprise":
         amend = workflow.state(target).kind == "amendment"
         sections = [str(s) for s in reopened] if isinstance(reopened, list) else []
