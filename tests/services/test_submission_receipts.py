@@ -43,5 +43,5 @@ def test_a_submission_and_a_resubmission_each_leave_a_receipt(portal: Portal, wo
     assert len(_receipts(portal)) == 1
     portal.today_override = date(2026, 12, 10)
     case.submit()
-    first, second = _receipts(portal)
+    _, second = _receipts(portal)
     assert "已于2026年12月10日提交" in note_text(portal, second, "zh")[1]
