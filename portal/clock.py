@@ -61,6 +61,13 @@ class Clock:
         programs and spreadsheets read: CSV exports and CLI listings, never a page."""
         return self.local(moment).strftime("%Y-%m-%d %H:%M")
 
+    def zoned_time(self, moment: datetime) -> str:
+        """An instant as local wall-clock time with its UTC offset (2026-12-03 12:00 +08:00), for
+        the CLI: a terminal may sit in another zone than the pack, so the line says which it is."""
+        local = self.local(moment)
+        offset = local.strftime("%z")  # +0800 (Python 3.11 has no %:z)
+        return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
+
     def start_of(self, day: date, *, at: time = time.min) -> datetime:
         """The instant (UTC) of local `at` o'clock on `day`; midnight by default."""
         return datetime.combine(day, at, tzinfo=self.zone).astimezone(UTC)

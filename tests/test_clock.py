@@ -19,6 +19,7 @@ def test_today_is_the_packs_local_date() -> None:
     assert clock.local_date(late_utc) == date(2025, 1, 28)
     assert clock.local_date(late_utc - timedelta(hours=1)) == date(2025, 1, 27)
     assert clock.wall_time(late_utc) == "2025-01-28 00:30"
+    assert clock.zoned_time(late_utc) == "2025-01-28 00:30 +08:00"  # the CLI says which zone
     assert clock.in_words(late_utc, "zh") == "2025年1月28日 00:30"
     assert clock.in_words(late_utc, "en") == "January 28, 2025, 00:30"
     with pytest.raises(ValueError, match="time zone"):

@@ -84,7 +84,8 @@ def revoke(
 
 @app.command("list")
 def list_() -> None:
-    """Every bank with its keys (prefix, scopes, issued, revoked and last used times; never the key)."""
+    """Every bank with its keys (prefix, scopes, issued, revoked and last used times in the pack's
+    time zone, its offset shown; never the key)."""
     from portal.services import banks
 
     listing, clock = run(lambda portal: (banks.list_banks(portal), portal.clock))
@@ -94,7 +95,7 @@ def list_() -> None:
         status = "active" if bank.active else "inactive"
         typer.echo(f"{bank.code}\t{bank.name}\t{status}")
         for k in bank.keys:
-            issued = clock.wall_time(k.created_at)
-            state = f"revoked {clock.wall_time(k.revoked_at)}" if k.revoked_at else "active"
-            used = f"last used {clock.wall_time(k.last_used_at)}" if k.last_used_at else "never used"
+            issued = clock.zoned_time(k.created_at)
+            state = f"revoked {clock.zoned_time(k.revoked_at)}" if k.revoked_at else "active"
+            used = f"last used {clock.zoned_time(k.last_used_at)}" if k.last_used_at else "never used"
             typer.echo(f"  {k.prefix}\t{k.scopes}\tissued {issued}\t{state}\t{used}")

@@ -37,7 +37,7 @@ _CONTENT_FIELDS = (
     "query_id",
 )
 # Hashed only when set: rows written before the column existed keep their hashes.
-_OPTIONAL_CONTENT_FIELDS = ("benefit_undetermined", "benefit")
+_OPTIONAL_CONTENT_FIELDS = ("benefit_undetermined", "benefit", "call_kind")
 
 
 def _content(values: Mapping[str, Any]) -> dict[str, object]:
@@ -68,6 +68,7 @@ def append_access(
     benefit_undetermined: Iterable[str] | None = None,
     benefit: Mapping[str, object] | None = None,
     query_id: str | None = None,
+    call_kind: str | None = None,
     at: datetime | None = None,
 ) -> str:
     """Insert the next access-log row, chained to the last one; returns its query id.
@@ -76,7 +77,8 @@ def append_access(
     (tests, replays) dates the row too. `loan_facts` is stored in its JSON form (Decimals as
     text), the form it is hashed in, so the hash holds after a database round trip.
     `benefit_undetermined` and `benefit` (amounts by name, stored as exact decimal text) are
-    given by eligibility checks only (see `BankAccessLog`).
+    given by eligibility checks only (see `BankAccessLog`). `call_kind` names the call the row
+    records; the bank API always gives it, and it is hashed only when set, as those two are.
     """
     connection = session.connection()
     lock_chain(connection, ACCESS_LOG_CHAIN_LOCK)
@@ -96,6 +98,7 @@ def append_access(
         "benefit_undetermined": None if benefit_undetermined is None else list(benefit_undetermined),
         "benefit": None if benefit is None else {name: str(value) for name, value in benefit.items()},
         "query_id": query_id or new_query_id(),
+        "call_kind": call_kind,
     }
     chained = {**values, "prev_hash": prev_hash, "hash": link_hash(prev_hash, _content(values))}
     connection.execute(_INSERT, chained)

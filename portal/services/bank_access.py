@@ -57,10 +57,13 @@ AccessOutcome = Literal[
 ]
 ACCESS_OUTCOMES: tuple[AccessOutcome, ...] = get_args(AccessOutcome)
 
-# The kind of call a row records, as far as its outcome tells: the log keeps no endpoint, and a
-# request refused before it was read, for want of consent or as malformed says nothing of which
-# call it was (`unattributed`).
-CallKind = Literal["eligibility", "loan_registration", "loan_status", "unattributed"]
+# The calls of the bank API: every row written names its call (`call_kind`), from the route.
+LoggedCall = Literal["eligibility", "loan_registration", "loan_status"]
+LOGGED_CALLS: tuple[LoggedCall, ...] = get_args(LoggedCall)
+# The kind of call a row records: its `call_kind`, else (a row written before the column existed)
+# as far as its outcome tells; such a row refused before it was read, for want of consent or as
+# malformed says nothing of which call it was (`unattributed`).
+CallKind = Literal[LoggedCall, "unattributed"]
 CALL_KINDS: tuple[CallKind, ...] = get_args(CallKind)
 _ANSWERS: dict[Outcome, AccessOutcome] = {
     Outcome.ELIGIBLE: "eligible",
@@ -151,6 +154,7 @@ def log_access(
     portal: Portal,
     caller: BankCaller | None,
     *,
+    call: LoggedCall,
     outcome: AccessOutcome,
     http_status: int,
     uscc: str | None = None,
@@ -176,6 +180,7 @@ def log_access(
         loan_facts=loan_facts,
         benefit_undetermined=benefit_undetermined,
         benefit=benefit,
+        call_kind=call,
         at=portal.now(),
     )
 
@@ -184,6 +189,7 @@ def log_refusal(
     portal: Portal,
     caller: BankCaller | None,
     *,
+    call: LoggedCall,
     outcome: AccessOutcome,
     http_status: int,
     uscc: str | None = None,
@@ -192,7 +198,14 @@ def log_refusal(
     """Record a refused request in its own transaction; returns the row's query id."""
     with portal.transaction() as session:
         return log_access(
-            session, portal, caller, outcome=outcome, http_status=http_status, uscc=uscc, product=product
+            session,
+            portal,
+            caller,
+            call=call,
+            outcome=outcome,
+            http_status=http_status,
+            uscc=uscc,
+            product=product,
         )
 
 

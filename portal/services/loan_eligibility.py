@@ -83,7 +83,14 @@ def check_eligibility(
     except FactError as exc:
         with portal.transaction() as session:
             log_access(
-                session, portal, caller, outcome="bad_request", http_status=422, uscc=uscc, product=product
+                session,
+                portal,
+                caller,
+                call="eligibility",
+                outcome="bad_request",
+                http_status=422,
+                uscc=uscc,
+                product=product,
             )
         field = f"{REQUEST_LOAN_FIELD}.{exc.fact.split('.', 1)[-1]}"
         raise BankRefusal(422, "bad_request", f"{field}: {exc.message}", [(field, exc.message)]) from None
@@ -96,6 +103,7 @@ def check_eligibility(
                 session,
                 portal,
                 caller,
+                call="eligibility",
                 outcome="no_consent",
                 http_status=403,
                 uscc=uscc,
@@ -122,6 +130,7 @@ def check_eligibility(
                 session,
                 portal,
                 caller,
+                call="eligibility",
                 outcome=answered(result.outcome),
                 http_status=200,
                 uscc=uscc,

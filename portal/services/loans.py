@@ -245,6 +245,7 @@ def register_loan(
                 session,
                 portal,
                 caller,
+                call="loan_registration",
                 outcome=refusal.code,
                 http_status=refusal.status,
                 uscc=uscc,
@@ -289,6 +290,7 @@ def register_loan(
                 session,
                 portal,
                 caller,
+                call="loan_registration",
                 outcome="loan_registered",
                 http_status=201,
                 uscc=uscc,
@@ -314,6 +316,7 @@ def loan_status(portal: Portal, caller: BankCaller, loan_id: int) -> LoanView:
                 session,
                 portal,
                 caller,
+                call="loan_status",
                 outcome="loan_status",
                 http_status=200,
                 uscc=enterprise.uscc,
@@ -321,5 +324,5 @@ def loan_status(portal: Portal, caller: BankCaller, loan_id: int) -> LoanView:
                 product=loan.product,
             )
             return _view(portal, loan, enterprise.uscc, _checked_benefit(session, loan.query_id))
-        log_access(session, portal, caller, outcome="not_found", http_status=404)
+        log_access(session, portal, caller, call="loan_status", outcome="not_found", http_status=404)
     raise BankRefusal(404, "not_found", "No loan of yours has this id.")

@@ -120,7 +120,8 @@ class Dashboard:
     disbursed: dict[Key, list[Any]] = field(
         default_factory=dict
     )  # (measure, district, month) → [cases, amount]
-    bank_queries: dict[Key, int] = field(default_factory=dict)  # (bank, product, outcome) → queries
+    # (bank, product, outcome, kind of call) → queries (the kind: `supervision_banks.call_of_row`)
+    bank_queries: dict[Key, int] = field(default_factory=dict)
     consents: dict[str, int] = field(default_factory=dict)  # bank → consents granted
     loans: dict[Key, list[Any]] = field(default_factory=dict)  # (bank, product, state) → [loans, principal]
     exposure: dict[str, list[Any]] = field(default_factory=dict)  # loan state → [loans, principal], today
@@ -361,7 +362,9 @@ def _banks(session: Session, sets: Cases, base: Selection, board: Dashboard) -> 
             session, query.add_columns(*[c[k] for k in keys], *counted).group_by(*[c[k] for k in keys])
         )
 
-    board.bank_queries = {(b, p, o): n for b, p, o, n in grouped("queries", ("bank", "product", "state"))}
+    board.bank_queries = {
+        (b, p, o, c): n for b, p, o, c, n in grouped("queries", ("bank", "product", "state", "call"))
+    }
     board.consents = {b: n for b, n in grouped("consents", ("bank",))}
     board.loans = {
         (b, p, s): [n, money_sum(t)]

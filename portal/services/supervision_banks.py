@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, Select, func, literal, null, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, null, select
 
 from portal.db.tables import Bank, BankAccessLog, BankConsent, Loan
-from portal.services.bank_access import ACCESS_OUTCOMES, CALL_KINDS, CALL_OF_OUTCOME, SERVED
+from portal.services.bank_access import CALL_KINDS, CALL_OF_OUTCOME, LOGGED_CALLS, SERVED
 from portal.services.context import Portal
 from portal.services.errors import Forbidden
 from portal.services.supervision_sets import E, district_scope, table_of
@@ -29,16 +29,10 @@ from portal.workflows import Actor
 BankKind = Literal["queries", "consents", "loans", "exposure"]
 BANK_KINDS: tuple[str, ...] = get_args(BankKind)
 RECORD_LIST_LIMIT = 200
-# The kind of call of a row whose outcome this release does not know.
+# The kind of call of a row whose call or outcome this release does not know.
 OTHER_CALL = "other"
 CALLS: tuple[str, ...] = (*CALL_KINDS, OTHER_CALL)
-_CALL_BY_CODE: dict[str, str] = {code: kind for code, kind in CALL_OF_OUTCOME.items()}
 _SERVED: frozenset[str] = frozenset(SERVED)
-
-
-def call_of(outcome: str) -> str:
-    """The kind of call a query row records, by its outcome (`bank_access.CALL_OF_OUTCOME`)."""
-    return _CALL_BY_CODE.get(outcome, OTHER_CALL)
 
 
 def refused(outcome: str) -> bool:
@@ -46,10 +40,17 @@ def refused(outcome: str) -> bool:
     return outcome not in _SERVED
 
 
-def _of_call(outcome: ColumnElement[Any], call: str) -> ColumnElement[bool]:
-    if call == OTHER_CALL:
-        return outcome.not_in(ACCESS_OUTCOMES)
-    return outcome.in_([code for code, kind in CALL_OF_OUTCOME.items() if kind == call])
+def call_of_row(call_kind: ColumnElement[Any], outcome: ColumnElement[Any]) -> ColumnElement[str]:
+    """The kind of call a query row records (`CALLS`): the call it names; a row written before the
+    log named calls, by its outcome (`bank_access.CALL_OF_OUTCOME`: a refusal before the request was
+    read is `unattributed`); `other` for a call or outcome this release does not know."""
+    by_outcome = {kind: [code for code, of in CALL_OF_OUTCOME.items() if of == kind] for kind in CALL_KINDS}
+    return case(
+        (call_kind.in_(LOGGED_CALLS), call_kind),
+        (call_kind.is_not(None), literal(OTHER_CALL)),
+        *[(outcome.in_(codes), literal(kind)) for kind, codes in by_outcome.items()],
+        else_=literal(OTHER_CALL),
+    )
 
 
 LOG, BANK, CONSENT, LOAN = table_of(BankAccessLog), table_of(Bank), table_of(BankConsent), table_of(Loan)
@@ -59,8 +60,8 @@ LOG, BANK, CONSENT, LOAN = table_of(BankAccessLog), table_of(Bank), table_of(Ban
 class BankChoice:
     """One bank figure's records: a kind in a period and scope, narrowed by the row's values.
 
-    `state` is a query's outcome or a loan's stage; `call` a kind of call (`CALLS`), for queries
-    only. The pool's loans (`exposure`) are those of today, whatever the period.
+    `state` is a query's outcome or a loan's stage; `call` a kind of call (`CALLS`, see
+    `call_of_row`), for queries only. The pool's loans (`exposure`) are those of today, whatever the period.
     """
 
     kind: BankKind
@@ -94,7 +95,7 @@ def _matches(column: ColumnElement[Any], wanted: str | None) -> list[ColumnEleme
 
 def records(chosen: BankChoice, loan_workflow: str) -> tuple[Select[Any], dict[str, ColumnElement[Any]]]:
     """FROM/WHERE of the chosen records with no columns yet, and their columns by name (`bank`,
-    `product` and `state` are what the figures group by)."""
+    `product`, `state` and, for queries, `call` are what the figures group by)."""
     scoped = [E.c.district == chosen.district_scope] if chosen.district_scope is not None else []
     if chosen.kind == "queries":
         query = (
@@ -112,6 +113,7 @@ def records(chosen: BankChoice, loan_workflow: str) -> tuple[Select[Any], dict[s
             "uscc": func.coalesce(E.c.uscc, LOG.c.uscc_queried),
             "state": LOG.c.outcome,
             "amount": null(),
+            "call": call_of_row(LOG.c.call_kind, LOG.c.outcome),
         }
     elif chosen.kind == "consents":
         query = (
@@ -129,6 +131,7 @@ def records(chosen: BankChoice, loan_workflow: str) -> tuple[Select[Any], dict[s
             "uscc": E.c.uscc,
             "state": literal(None),
             "amount": null(),
+            "call": literal(None),
         }
     else:
         query = (
@@ -149,6 +152,7 @@ def records(chosen: BankChoice, loan_workflow: str) -> tuple[Select[Any], dict[s
             "uscc": E.c.uscc,
             "state": LOAN.c.state,
             "amount": LOAN.c.amount,
+            "call": literal(None),
         }
     columns |= {"bank": BANK.c.name, "enterprise": E.c.name}
     query = query.where(
@@ -157,8 +161,8 @@ def records(chosen: BankChoice, loan_workflow: str) -> tuple[Select[Any], dict[s
         *_matches(columns["product"], chosen.product),
         *_matches(columns["state"], chosen.state),
     )
-    if chosen.kind == "queries" and chosen.call is not None:
-        query = query.where(_of_call(LOG.c.outcome, chosen.call))
+    if chosen.call is not None:
+        query = query.where(columns["call"] == chosen.call)
     return query, columns
 
 

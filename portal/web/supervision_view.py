@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from portal.services.context import Portal
 from portal.services.supervision import Dashboard, Spread, merge
-from portal.services.supervision_banks import CALLS, call_of, refused
+from portal.services.supervision_banks import CALLS, refused
 from portal.services.supervision_sets import NO_TRACK
 from portal.web.case_views import label, measure_title
 from portal.web.i18n import Translator
@@ -514,14 +514,15 @@ class Board:
         return [*figures, by_month]
 
     def bank_figures(self) -> list[Figure]:
-        # Every call a bank made to the API, by kind (what its outcome tells), with the refusals:
-        # the eligibility queries apart from loan registrations and status reads.
+        # Every call a bank made to the API, by kind (what its row names, or for a row written
+        # before the log named calls, what its outcome tells), with the refusals: the eligibility
+        # queries apart from loan registrations and status reads.
         calls = self.figure(
             "bank_calls", ("call", "calls", "refused", "refused_share"), note="supervision.note.bank_calls"
         )
         by_call: dict[str, list[int]] = {}
-        for (_, _, outcome), n in self.board.bank_queries.items():
-            mine = by_call.setdefault(call_of(outcome), [0, 0])
+        for (_, _, outcome, call), n in self.board.bank_queries.items():
+            mine = by_call.setdefault(call, [0, 0])
             mine[0] += n
             mine[1] += n if refused(outcome) else 0
         for call in (c for c in CALLS if c in by_call):
@@ -542,17 +543,19 @@ class Board:
             chart=(),
             note="supervision.note.banks",
         )
-        for (bank, product, outcome), n in sorted(
+        for (bank, product, outcome, call), n in sorted(
             self.board.bank_queries.items(),
-            key=lambda i: (CALLS.index(call_of(i[0][2])), str(i[0][0]), str(i[0][1]), i[0][2]),
+            key=lambda i: (CALLS.index(i[0][3]), str(i[0][0]), str(i[0][1]), i[0][2]),
         ):
             queries.rows.append(
                 [
                     self.text(bank or self.t("supervision.unknown_bank")),
                     self.text(self.names.product(product)),
                     self.text(self.names.outcome(outcome)),
-                    self.records(n, "queries", bank=bank or "", product=product or "", state=outcome),
-                    self.text(self.t(f"supervision.call.{call_of(outcome)}")),
+                    self.records(
+                        n, "queries", bank=bank or "", product=product or "", state=outcome, call=call
+                    ),
+                    self.text(self.t(f"supervision.call.{call}")),
                 ]
             )
         consents = self.figure("bank_consents", ("bank", "consents"))

@@ -95,3 +95,19 @@ def test_clearing_a_checks_open_benefit_breaks_the_chain(world: BankWorld, migra
     with Session(migrated_engine) as session:
         report = verify_access_log(session)
     assert not report.ok and report.first_broken_seq == 1
+
+
+def test_banks_list_prints_times_in_the_packs_zone_with_its_offset(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pinned day is noon in the pack's zone (04:00 UTC): the listing says 12:00 +08:00, never a
+    bare wall time a reader in another zone would misread."""
+    monkeypatch.setenv("PORTAL_TODAY", "2026-12-07")
+    get_settings.cache_clear()
+    assert portal_cli("banks", "add", "丁银行", "--code", "delta")[0] == 0
+    code, key, _ = portal_cli("banks", "key", "delta")
+    assert code == 0
+    assert portal_cli("banks", "revoke", key.split("_")[1])[0] == 0
+    code, listing, _ = portal_cli("banks", "list")
+    assert code == 0
+    assert "issued 2026-12-07 12:00 +08:00\trevoked 2026-12-07 12:00 +08:00\tnever used" in listing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from pdf_inspect import all_text, decompressed_streams, page_texts, pdffonts, re
 from PIL import Image
 from sample_letters import APPROVAL, DISBURSEMENT, REJECTION, REMEDIES, SOURCE
 
-from portal.documents import TraceLine, render_letter
+from portal.documents import PaymentNotice, TraceLine, render_letter
 from portal.documents.decision_json import letter_data_dict, letter_json
 from portal.documents.wording import WORDING
 
@@ -378,6 +379,39 @@ def test_a_numbered_heading_goes_over_with_its_one_line_text() -> None:
     )
     [page] = [p for p in page_texts(render_letter(letter)) if "二、说明：" in p]
     assert "二、说明：资金已拨付。" in page
+
+
+# The demo's paid 拨付通知 (Haizhu AI scenario grant), at its real size: a long source, one
+# amount, the payment paragraph (二、) and a one-line note under 三、说明：.
+PAID_NOTICE = replace(
+    DISBURSEMENT,
+    doc_number="海科工商信〔2026〕3号",
+    issuing_unit_zh="广州市海珠区科技工业商务和信息化局",
+    issuing_unit_en="Haizhu District Bureau of Science, Technology, Industry, Commerce and "
+    "Information Technology",
+    enterprise_name="广州智瞳城市视觉科技有限公司",
+    measure_title_zh="人工智能典型场景应用示范项目资助",
+    measure_title_en="Grant for AI scenario demonstration projects",
+    measure_source="海珠区科技工业商务和信息化局规范性文件（海科工商信规字〔2024〕1号）；"
+    "广州市人工智能产业链高质量发展三年行动计划（2021—2023年）场景应用示范资助条款；"
+    "行动计划三（三）2 开展100个人工智能典型场景应用示范",
+    granted_amount=Decimal("3000000.00"),
+    benefits=[],
+    reasons=["资金已拨付。"],
+    supersedes_code=None,
+    payment=PaymentNotice(date(2026, 12, 7), "中国银行广州智瞳支行", "****5726"),
+)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_paid_notice_fills_its_first_page_before_the_signature_goes_over(lang: str) -> None:
+    """The one-line note under 三、说明： stays on page 1 with its heading; only the verification
+    note goes over with the signature, instead of the whole 三、 leaving a third of page 1 blank."""
+    words = WORDING[lang]
+    first, second, *_ = page_texts(render_letter(replace(PAID_NOTICE, lang=lang)))
+    heading = words["reasons.after_payment"].replace(" ", "")
+    assert f"{heading}资金已拨付。" in first
+    assert second.startswith(words["verify_note"].replace(" ", ""))
 
 
 def test_the_rule_hash_is_named_and_explained_for_a_clerk(approval_pdf: bytes) -> None:

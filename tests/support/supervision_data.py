@@ -367,6 +367,8 @@ def _banks(
             bank_id=bank,
             enterprise_id=enterprise,
             product=product,
+            # Two in three name their call, as rows since 0028 do; the others are older rows.
+            call_kind="eligibility" if n % 3 else None,
         )
         if outcome == "eligible" and n % 2 == 0:
             loans.append(

@@ -3,7 +3,7 @@
 Every outcome the bank access log can record (`bank_access.ACCESS_OUTCOMES`, the list its
 writers are typed against) has a zh and an en label; one the catalogue does not know reads 其他 /
 Other. Over real HTTP on SQLite and PostgreSQL: the bank-queries figure, its drill-down and its
-CSV, in both languages.
+CSV, in both languages. A row names its call since 0028; older rows (no call) are told by outcome.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from portal.services.context import Portal
 
 __all__ = ["portal_app"]
 
-# A code no writer knows today (a row of a later release, read by this one).
+# A code no writer knows today (a row of a later release, read by this one); a call likewise.
 STRANGER = "some_future_refusal"
+STRANGE_CALL = "some_future_call"
 _RECORDS = re.compile(r'href="(/supervision/bank-records\?[^"]*kind=queries[^"]*)"')
 
 
@@ -44,14 +45,25 @@ def test_every_outcome_the_log_can_record_has_a_label_in_both_languages() -> Non
 
 @pytest.fixture(scope="module")
 def logged(portal_app: FastAPI) -> str:
-    """One refused row per outcome the log can record, one of an unknown code, all without a USCC;
-    and one naming a USCC no enterprise here has. Returns the supervisor's username."""
+    """One row per outcome the log can record, written as before 0028 (no call), one of an unknown
+    code, all without a USCC; one naming a USCC no enterprise here has; then refusals that name
+    their call, as the bank API writes them now, and one of a call no release knows yet.
+    Returns the supervisor's username."""
     portal: Portal = portal_app.state.portal
-    for outcome in ACCESS_OUTCOMES:
-        log_refusal(portal, None, outcome=outcome, http_status=400)
     with portal.transaction() as session:
-        append_access(session, outcome=STRANGER, http_status=400, at=portal.now())
-    log_refusal(portal, None, outcome="no_consent", http_status=403, uscc=new_uscc())
+        for outcome in (*ACCESS_OUTCOMES, STRANGER):
+            append_access(session, outcome=outcome, http_status=400, at=portal.now())
+    with portal.transaction() as session:
+        append_access(
+            session, outcome="no_consent", http_status=403, uscc_queried=new_uscc(), at=portal.now()
+        )
+    log_refusal(portal, None, call="eligibility", outcome="unauthorized", http_status=401)
+    log_refusal(portal, None, call="loan_registration", outcome="no_consent", http_status=403)
+    log_refusal(portal, None, call="loan_status", outcome="rate_limited", http_status=429)
+    with portal.transaction() as session:
+        append_access(
+            session, outcome="bad_request", http_status=400, call_kind=STRANGE_CALL, at=portal.now()
+        )
     return staff(portal, "supervisor")
 
 
@@ -64,7 +76,7 @@ def _reader(app: FastAPI, username: str, lang: str) -> TestClient:
 
 def _codes_in(text: str, lang: str) -> list[str]:
     """The outcome codes in `text`; in English, those that are no English word ("eligible" is one)."""
-    codes = [code for code in (*ACCESS_OUTCOMES, STRANGER) if lang == "zh" or "_" in code]
+    codes = [code for code in (*ACCESS_OUTCOMES, STRANGER, STRANGE_CALL) if lang == "zh" or "_" in code]
     return [code for code in codes if re.search(rf"\b{code}\b", text)]
 
 
@@ -120,8 +132,9 @@ _RECORDS_TOTAL = {
 def test_eligibility_queries_are_counted_apart_from_loan_calls(
     portal_app: FastAPI, logged: str, lang: str
 ) -> None:
-    """The calls by kind: an eligibility query is not a loan registration or a status read, and the
-    refusals that do not say which call they were are a row of their own; each row lists its calls."""
+    """The calls by kind: an eligibility query is not a loan registration or a status read; a
+    refusal that names its call counts under it, and the older refusals that do not say which call
+    they were are a row of their own; each row lists its calls."""
     words = catalogue()
     client = _reader(portal_app, logged, lang)
     sheet = client.get("/supervision.csv?figure=bank_calls")
@@ -133,18 +146,21 @@ def test_eligibility_queries_are_counted_apart_from_loan_calls(
         words["supervision.th.refused"][lang],
         words["supervision.csv.refused_share"][lang],
     ]
-    # One row per outcome the log can record (4 answered checks, 9 registrations of which 8
+    # One older row per outcome the log can record (4 answered checks, 9 registrations of which 8
     # refused, 2 status reads of which 1 refused, 5 unattributed refusals), one more no_consent,
-    # and one row of an unknown outcome.
+    # one of an unknown outcome; then a refusal naming each call (key, consent, throttle) and
+    # one naming an unknown call.
     assert rows == [
-        [words["supervision.call.eligibility"][lang], "4", "0", "0.000"],
-        [words["supervision.call.loan_registration"][lang], "9", "8", "0.889"],
-        [words["supervision.call.loan_status"][lang], "2", "1", "0.500"],
+        [words["supervision.call.eligibility"][lang], "5", "1", "0.200"],
+        [words["supervision.call.loan_registration"][lang], "10", "9", "0.900"],
+        [words["supervision.call.loan_status"][lang], "3", "2", "0.667"],
         [words["supervision.call.unattributed"][lang], "6", "6", "1.000"],
-        [words["supervision.call.other"][lang], "1", "1", "1.000"],
+        [words["supervision.call.other"][lang], "2", "2", "1.000"],
     ]
+    # Each row of both figures lists as many records as it counts (the figure by bank, product and
+    # outcome links with the row's call too: one outcome may come from two calls).
     cells = _CALL_CELL.findall(client.get("/supervision").text)
-    assert len(cells) == len(rows)
+    assert len([href for href, _ in cells if "kind=queries&amp;call=" in href]) == len(rows)
     for href, n in cells:
         listed = client.get(html.unescape(href))
         assert listed.status_code == 200
@@ -157,6 +173,14 @@ def test_eligibility_queries_are_counted_apart_from_loan_calls(
         )
     )
     assert header[3:] == [words["supervision.th.calls"][lang], words["supervision.th.call"][lang]]
-    assert sum(int(row[3]) for row in rows) == 22
+    assert sum(int(row[3]) for row in rows) == 26
+    # A refusal's outcome reads alike under either call: the row of the call that named it says so.
+    no_consent = catalogue()["access_log.outcome.no_consent"][lang]
+    assert sorted((row[4], row[3]) for row in rows if row[2] == no_consent) == sorted(
+        [
+            (words["supervision.call.loan_registration"][lang], "1"),
+            (words["supervision.call.unattributed"][lang], "2"),
+        ]
+    )
     assert client.get("/supervision/bank-records?kind=loans&call=eligibility").status_code == 404
     assert client.get("/supervision/bank-records?kind=queries&call=nonsense").status_code == 404

@@ -88,6 +88,10 @@ class BankAccessLog(ChainedRow, table=True):
     # row, and on checks made before the column existed.
     benefit: dict[str, str] | None = Field(default=None, sa_type=JsonDocument)
     query_id: str = Field(unique=True)
+    # Which call the row records (eligibility | loan_registration | loan_status), known from the
+    # route even when the request was refused before its body was read; hashed into the chain.
+    # NULL on rows written before the column existed.
+    call_kind: str | None = None
 
 
 class LoanTerms(SQLModel):

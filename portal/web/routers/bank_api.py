@@ -4,7 +4,9 @@ Banks authenticate with `Authorization: Bearer <key>`; there are no cookies, hen
 Each request is checked in a fixed order (key → rate limit → scope → body → consent) and
 every request from an identified bank leaves exactly one access-log row, refused ones
 included, throttled ones too: the issue promises the enterprise every query, and a bank that
-floods is accountable through its own key. Keyless traffic is throttled per address before
+floods is accountable through its own key. The row names its call, from the route, so a request
+refused before its body is read still counts as an eligibility check, a loan registration or a
+status read. Keyless traffic is throttled per address before
 anything is written, so it cannot grow the log without bound. The limiter counts in Redis when
 one is configured, so several workers enforce one window (see `portal.web.ratelimit`). The
 checks and the service run in one worker-thread call per request (see `_Arrival`).
@@ -27,7 +29,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from portal.services.bank_access import BankRefusal, log_refusal
+from portal.services.bank_access import BankRefusal, LoggedCall, log_refusal
 from portal.services.banks import BankCaller, authenticate
 from portal.services.context import Portal
 from portal.services.loan_eligibility import EligibilityAnswer, check_eligibility
@@ -119,15 +121,18 @@ async def _arrival(
         return _Arrival(key, address, body_problem=too_large)
 
 
-def _admit(portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival, scope: str) -> BankCaller:
-    """The authenticated, rate-limited bank holding `scope`, else a logged refusal (worker thread)."""
+def _admit(
+    portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival, call: LoggedCall, scope: str
+) -> BankCaller:
+    """The authenticated, rate-limited bank holding `scope`, else a refusal logged as `call` (the
+    route's: the log then knows which call a request refused before its body was read was)."""
     caller = authenticate(portal, came.key)
     # Keyless traffic shares one bucket per address, so it cannot grow the log without bound either.
     bucket = f"key:{caller.api_key_id}" if caller else f"ip:{came.address}"
     retry_after = limiter.hit(bucket)
     if retry_after is not None:
         if caller is not None:
-            log_refusal(portal, caller, outcome="rate_limited", http_status=429)
+            log_refusal(portal, caller, call=call, outcome="rate_limited", http_status=429)
         raise Problem(
             429,
             "Too many requests; wait and retry.",
@@ -135,7 +140,7 @@ def _admit(portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival, scope:
             code="rate_limited",
         )
     if caller is None:
-        log_refusal(portal, None, outcome="unauthorized", http_status=401)
+        log_refusal(portal, None, call=call, outcome="unauthorized", http_status=401)
         raise Problem(
             401,
             "A valid API key is required: Authorization: Bearer <key>.",
@@ -143,7 +148,7 @@ def _admit(portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival, scope:
             code="unauthorized",
         )
     if scope not in caller.scopes:
-        log_refusal(portal, caller, outcome="insufficient_scope", http_status=403)
+        log_refusal(portal, caller, call=call, outcome="insufficient_scope", http_status=403)
         raise Problem(403, f"This API key lacks the scope {scope}.", code="insufficient_scope")
     return caller
 
@@ -166,7 +171,9 @@ def _named_in(doc: object, products: Collection[str]) -> tuple[str | None, str |
     return valid_uscc, product if isinstance(product, str) and product in products else None
 
 
-def _valid_body(portal: Portal, caller: BankCaller, came: _Arrival, model: type[Body]) -> Body:
+def _valid_body(
+    portal: Portal, caller: BankCaller, came: _Arrival, call: LoggedCall, model: type[Body]
+) -> Body:
     """The validated body, or a logged 400/413/415/422 problem naming what is wrong (worker thread)."""
     doc: object = None
     status, detail = 422, ""
@@ -192,7 +199,9 @@ def _valid_body(portal: Portal, caller: BankCaller, came: _Arrival, model: type[
     except ValueError as exc:  # valid JSON, but a number we refuse to guess at (1e9, NaN)
         detail = str(exc)
     uscc, product = _named_in(doc, offered)
-    log_refusal(portal, caller, outcome="bad_request", http_status=status, uscc=uscc, product=product)
+    log_refusal(
+        portal, caller, call=call, outcome="bad_request", http_status=status, uscc=uscc, product=product
+    )
     extra: dict[str, Any] = {"errors": [e.model_dump() for e in errors]} if errors else {}
     raise Problem(status, detail, code="bad_request", **extra)
 
@@ -205,15 +214,15 @@ def _refused(refusal: BankRefusal) -> Problem:
 
 def _checked(portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival) -> EligibilityAnswer:
     """Key, limit, scope, body, then the check: one worker-thread call for the whole request."""
-    caller = _admit(portal, limiter, came, "eligibility:read")
-    body = _valid_body(portal, caller, came, EligibilityRequest)
+    caller = _admit(portal, limiter, came, "eligibility", "eligibility:read")
+    body = _valid_body(portal, caller, came, "eligibility", EligibilityRequest)
     return check_eligibility(portal, caller, uscc=body.uscc, product=body.product, loan=body.loan.facts())
 
 
 def _registered(portal: Portal, limiter: SlidingWindowLimiter, came: _Arrival) -> LoanView:
     """Key, limit, scope, body, then the registration: one worker-thread call."""
-    caller = _admit(portal, limiter, came, "loans:write")
-    body = _valid_body(portal, caller, came, LoanRegistration)
+    caller = _admit(portal, limiter, came, "loan_registration", "loans:write")
+    body = _valid_body(portal, caller, came, "loan_registration", LoanRegistration)
     return register_loan(
         portal,
         caller,
@@ -283,7 +292,7 @@ def get_loan(
     came: Annotated[_Arrival, Depends(_arrival)],
 ) -> LoanStatus:
     portal = portal_of(request)
-    caller = _admit(portal, request.app.state.bank_limiter, came, "loans:write")
+    caller = _admit(portal, request.app.state.bank_limiter, came, "loan_status", "loans:write")
     try:
         return _loan_body(loan_status(portal, caller, loan_id))
     except BankRefusal as refusal:
