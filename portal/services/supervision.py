@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, case, cast, func, null, select, text, true, type_coerce
+from sqlalchemy import JSON, ColumnElement, case, cast, func, null, select, text, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -42,7 +42,17 @@ from portal.services.errors import Forbidden
 from portal.services.notifications import SCREENING_KIND, screening_prefix
 from portal.services.sla import ESCALATED
 from portal.services.supervision_banks import BankChoice, records
-from portal.services.supervision_sets import APPROVED, A, Cases, D, E, Selection, district_scope, table_of
+from portal.services.supervision_sets import (
+    APPROVED,
+    A,
+    AnyQuery,
+    Cases,
+    D,
+    E,
+    Selection,
+    district_scope,
+    table_of,
+)
 from portal.services.supervision_sql import Period, period_of
 from portal.workflows import Actor
 
@@ -373,27 +383,32 @@ def _banks(session: Session, sets: Cases, base: Selection, board: Dashboard) -> 
     board.exposure = {s: [n, money_sum(t)] for s, n, t in grouped("exposure", ("state",), "amount")}
 
 
+def _scores(sets: Cases, chosen: Selection) -> tuple[AnyQuery, ColumnElement[int]]:
+    """The expert scores submitted in the period within the scope, one row each with no columns
+    yet, and each score's working days from the expert's assignment to it: what the expert figure
+    counts and times, and what its drill-down counts on the cases it lists."""
+    x, s = table_of(ExpertAssignment), table_of(ExpertScore)
+    span = sets.working_days(x.c.assigned_at, s.c.submitted_at)
+    query = select().select_from(s).join(x, x.c.id == s.c.assignment_id).join(A, A.c.id == x.c.application_id)
+    for table, on in span.joins:
+        query = query.join(table, on)
+    period = sets.within_month(chosen.period, chosen.month) if chosen.month else chosen.period
+    query = query.where(period.holds(s.c.submitted_at), span.known)
+    if chosen.district_scope is not None:
+        query = query.where(A.c.district == chosen.district_scope)
+    return query, span.days
+
+
 def _experts(session: Session, sets: Cases, base: Selection, board: Dashboard) -> None:
     for name, target in (("panel", board.panels), ("conflict", board.conflicts)):
         query, _ = sets.select(base.narrowed(case_set=name))
         target.update(
             dict(_rows(session, query.add_columns(A.c.measure_id, func.count()).group_by(A.c.measure_id)))
         )
-    x, s = table_of(ExpertAssignment), table_of(ExpertScore)
-    span = sets.working_days(x.c.assigned_at, s.c.submitted_at)
-    days = span.days
-    query = (
-        select(A.c.measure_id, days, func.count())
-        .select_from(s)
-        .join(x, x.c.id == s.c.assignment_id)
-        .join(A, A.c.id == x.c.application_id)
-    )
-    for table, on in span.joins:
-        query = query.join(table, on)
-    query = query.where(base.period.holds(s.c.submitted_at), span.known)
-    if base.district_scope is not None:
-        query = query.where(A.c.district == base.district_scope)
-    for measure, spent, count in _rows(session, query.group_by(A.c.measure_id, days)):
+    query, days = _scores(sets, base)
+    for measure, spent, count in _rows(
+        session, query.add_columns(A.c.measure_id, days, func.count()).group_by(A.c.measure_id, days)
+    ):
         board.score_days.setdefault(measure, {})[int(spent)] = count
     o = table_of(Objection)
     objections = (
@@ -498,3 +513,19 @@ def granted_total(portal: Portal, actor: Actor, chosen: Selection) -> Decimal | 
         cases = query.add_columns(A.c.id.label("id")).distinct().subquery("cases")
         total = session.execute(select(func.sum(_granted(cases.c.id))).select_from(cases)).scalar()
     return money_sum(total)
+
+
+def scores_total(portal: Portal, actor: Actor, chosen: Selection) -> int | None:
+    """How many expert scores the cases of a `scored` figure received in the period (the figure's
+    number: a case scored by three experts counts three); None for any other set."""
+    if chosen.case_set != "scored":
+        return None
+    if district_scope(actor) != chosen.district_scope:
+        raise Forbidden("超出您的监管范围", "outside your supervision scope")
+    with portal.reading() as session:
+        sets = Cases(portal, session.get_bind().dialect.name)
+        cases, _ = sets.select(chosen)
+        query, _ = _scores(sets, chosen)
+        listed = cases.add_columns(A.c.id.label("id")).distinct().subquery("listed")
+        found = query.join(listed, listed.c.id == A.c.id).add_columns(func.count())
+        return int(session.execute(found).scalar_one())

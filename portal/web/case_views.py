@@ -112,6 +112,12 @@ class CaseRow:
     (`reply_within`): shown in the place of the paused stage deadline's date."""
     reply_overdue: bool = False
 
+    @property
+    def row_tone(self) -> str:
+        """How a list row is marked: a late reply to an amendment request as an overdue row (the
+        case now waits on the office), else by the stage deadline's `urgency`."""
+        return "overdue" if self.reply_overdue else self.urgency
+
 
 def stage_tone(state: StateSpec) -> str:
     """How a stage badge reads at a glance: granted, ended against the applicant, waiting on it."""

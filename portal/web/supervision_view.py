@@ -589,8 +589,13 @@ class Board:
         return [calls, queries, consents, loans, exposure]
 
     def expert_figures(self) -> list[Figure]:
+        # Time to score is per score, from the expert's assignment; the expert stage's time in
+        # `sla_by_stage` is per case, from entering the stage to leaving it: the labels say which.
         experts = self.figure(
-            "experts", ("measure", "panels", "conflicts", "scores", "median", "p90"), chart=(1,)
+            "experts",
+            ("measure", "panels", "conflicts", "scores", "score_median", "score_p90"),
+            chart=(1,),
+            note="supervision.note.experts",
         )
         measures = set(self.board.panels) | set(self.board.conflicts) | set(self.board.score_days)
         for measure in sorted(measures, key=self.names.measure):

@@ -221,7 +221,9 @@ def test_the_queue_exports_end_with_the_reply_by_day(portal_app: FastAPI) -> Non
     _, waiting = enterprise_with_case(portal_app, name="广州未补正对照科技有限公司")
     reviewer.cookies.set("lang", "zh")
     table = csv_rows(reviewer.get("/review.csv"))
-    assert len(table[0]) == 13 and table[0][-1] == "补正截止日" and table[0][8] == "办理时限"
+    assert (
+        len(table[0]) == 13 and table[0][-1] == "补正截止日" and table[0][8] == "办理时限（补正期间暂停计时）"
+    )
     rows = {int(r[0]): r for r in table[1:]}
     assert rows[returned][-1] == "2026-12-18" and rows[waiting][-1] == ""
     sheet = xlsx_rows(reviewer.get("/review.xlsx").content)

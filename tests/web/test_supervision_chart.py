@@ -33,8 +33,8 @@ MONTH = {
     ),
 }
 HEADERS = {
-    "zh": ["核定金额（元）", "当月拨付（元）"],
-    "en": ["Approved (yuan)", "Disbursed in the month (yuan)"],
+    "zh": ["核定金额", "当月拨付"],
+    "en": ["Approved", "Disbursed in the month"],
 }
 
 
@@ -75,12 +75,17 @@ def test_money_by_month_reads_months_in_words_and_draws_both_series(
 
 
 CSV_UNITS = {
-    "zh": ("按时办结率", "按时办结率（比例，1 = 100%）", "用时中位数（工作日）", "用时90分位（工作日）"),
+    "zh": (
+        "按时办结率",
+        "按时办结率（比例，1 = 100%）",
+        "阶段用时中位数（工作日）",
+        "阶段用时90分位（工作日）",
+    ),
     "en": (
         "On-time share",
         "On-time share (fraction, 1 = 100%)",
-        "Median (working days)",
-        "90th percentile (working days)",
+        "Median time in stage (working days)",
+        "90th percentile time in stage (working days)",
     ),
 }
 

@@ -52,7 +52,7 @@ def queue_table(
     header = [
         t("apps.th_id"), t("queue.th_enterprise"), t("export.th_uscc"), t("apps.th_measure"),
         t("queue.filter.district"), track, t("apps.th_stage"), t("export.th_submitted"),
-        t("apps.th_due"), t("export.th_amount"), t("export.th_granted"), t("export.th_disbursed"),
+        t("export.th_due"), t("export.th_amount"), t("export.th_granted"), t("export.th_disbursed"),
         t("export.th_reply_by"),
     ]  # fmt: skip
     rows: list[list[Cell]] = []

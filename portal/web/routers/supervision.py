@@ -24,6 +24,7 @@ from portal.services.supervision import (
     granted_total,
     list_cases,
     read_dashboard,
+    scores_total,
 )
 from portal.services.supervision_banks import (
     BANK_KINDS,
@@ -34,6 +35,7 @@ from portal.services.supervision_banks import (
 )
 from portal.services.supervision_sets import CASE_SETS, OUTCOMES, Selection, district_scope
 from portal.services.supervision_sql import period_of
+from portal.web.downloads import attachment_disposition
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import MAX_DB_INT
 from portal.web.session_auth import SupervisorUser, portal_of
@@ -119,11 +121,26 @@ def dashboard_csv(
     found = next((f for _, figures in board.all() for f in figures if f.id == figure), None)
     if found is None:
         raise HTTPException(status_code=404, detail="No such figure.")
-    name = f"supervision-{found.id}-{chosen.start.isoformat()}-{chosen.end.isoformat()}.csv"
+    name, fallback = _file_names(board.names, found, chosen, district_scope(actor))
     return Response(
         csv_bytes(_lines(found)),
         media_type=CSV_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment_disposition(name, fallback)},
+    )
+
+
+def _file_names(names: Labels, figure: Figure, chosen: PeriodChoice, scope: str | None) -> tuple[str, str]:
+    """The file's name in the reader's language and its ASCII fallback: a district supervisor's
+    file names its district (the pack's label, in English for the fallback), so files of two
+    districts saved side by side are not mistaken for each other."""
+    dates = f"{chosen.start.isoformat()}-{chosen.end.isoformat()}"
+    if scope is None:
+        plain = f"supervision-{figure.id}-{dates}.csv"
+        return plain, plain
+    english = names.portal.city.jurisdictions.label(scope, "en")
+    return (
+        f"supervision-{names.district(scope)}-{figure.id}-{dates}.csv",
+        f"supervision-{english}-{figure.id}-{dates}.csv",
     )
 
 
@@ -175,6 +192,8 @@ def cases(
     )
     lines, total, firms = list_cases(portal, actor, selection, after)
     granted = granted_total(portal, actor, selection)
+    # The expert figure counts scores, its page lists the cases scored: it says both numbers.
+    scores = scores_total(portal, actor, selection)
     # A money figure's cases show what it sums: the granted amount, and once paid, the disbursed.
     paid_column = granted is not None and (case_set == "paid" or outcome == "paid")
     names = Labels(portal, t)
@@ -206,6 +225,7 @@ def cases(
         "rows": rows,
         "total": total,
         "firms": firms,
+        "scores": scores,
         "described": described,
         "more": more,
         "back": "/supervision?" + urlencode(chosen.query()),
