@@ -20,9 +20,10 @@ from starlette.requests import HTTPConnection
 
 from portal.db.tables import Application
 from portal.services.cases import Moved
-from portal.web.case_views import label
+from portal.web.case_views import label, measure_title
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
+from portal.web.session_auth import portal_of
 from portal.web.templating import render
 from portal.workflows import Actor, Workflow
 
@@ -76,8 +77,13 @@ def confirm_page(
     back_url: str,
     fields: Sequence[tuple[str, str]],
     comment: str,
+    comment_asked: bool = True,
 ) -> HTMLResponse:
-    """The page that asks once more, carrying everything the first POST had as hidden fields."""
+    """The page that asks once more, carrying everything the first POST had as hidden fields.
+
+    `comment_asked` is False where the page the action came from has no comment field (an
+    enterprise withdrawing its case): "no comment given" would then blame it for a missing box.
+    """
     t = Translator(request_lang(request))
     edge = next(e for e in workflow.transitions_from(application.state) if e.event == event)
     assert application.id is not None
@@ -85,6 +91,8 @@ def confirm_page(
     context = {
         "actor": actor,
         "case_id": application.id,
+        "measure": measure_title(portal_of(request).pack, application.measure_id, t.lang),
+        "comment_asked": comment_asked,
         "action": label(edge.label, t.lang),
         "stage": label(workflow.state(edge.target).label, t.lang),
         "danger": edge.style == "danger",

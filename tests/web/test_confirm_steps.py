@@ -89,6 +89,24 @@ def test_withdraw_asks_first_then_says_what_it_did(portal_app: FastAPI, lang: st
     assert t("flash.moved", action=action, stage=stage) in page
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_withdrawing_from_the_case_page_names_the_measure_and_asks_for_no_missing_comment(
+    portal_app: FastAPI, lang: str
+) -> None:
+    """The case page's withdraw button has no comment box: the question names the case and its
+    measure, and does not report a comment nobody could give."""
+    client, application_id = enterprise_with_case(portal_app)
+    client.cookies.set("lang", lang)
+    version, token = case_form(client, f"/applications/{application_id}")
+    data = {"csrf_token": token, "expected_version": str(version)}
+    asked = html.unescape(client.post(f"/applications/{application_id}/withdraw", data=data).text)
+    t = Translator(lang)
+    title = stored(portal_app, application_id).measure_id
+    measure = portal_app.state.portal.pack.versions(title)[-1].title.get(lang)
+    assert f"{t('app.title', id=application_id)} · {measure}" in asked
+    assert t("confirm_step.comment") not in asked and t("confirm_step.no_comment") not in asked
+
+
 @pytest.mark.parametrize(
     ("lang", "discard", "withdraw"),
     [("zh", "放弃草稿", "撤回申报"), ("en", "Discard the draft", "Withdraw the application")],

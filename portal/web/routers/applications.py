@@ -587,6 +587,7 @@ def withdraw(
             back_url=f"/applications/{application_id}",
             fields=[("expected_version", str(expected_version))],
             comment=text,
+            comment_asked=False,  # the case page offers no comment box for withdrawing
         )  # fmt: skip
     moved = app_service.withdraw(portal, actor, application_id, expected_version, text or None)
     forget_comment(request)
