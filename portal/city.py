@@ -31,6 +31,7 @@ _TOP_KEYS = {
     "banking",
     "scoring",
     "notices",
+    "entities",
 }
 
 
@@ -136,6 +137,9 @@ class City:
     name_fact: str
     code_fact: str
     value_labels: Mapping[str, Mapping[str, Text]]
+    # What each entity of facts.yaml is called where people read (贷款 for `loan`): the self-check
+    # says which measures are judged on which, rather than leaving them unexplained.
+    entity_labels: Mapping[str, Text]
     fact_groups: tuple[FactGroupSpec, ...]
     jurisdictions: Choice
     tracks: Choice
@@ -174,7 +178,9 @@ def load_city(pack_dir: Path) -> City:
     path = pack_dir / PACK_FILE
     raw = load_yaml(path)
     reader = _Reader(path)
-    data = reader.mapping(raw, "", _TOP_KEYS, required=_TOP_KEYS - {"fact_groups", "scoring", "notices"})
+    data = reader.mapping(
+        raw, "", _TOP_KEYS, required=_TOP_KEYS - {"fact_groups", "scoring", "notices", "entities"}
+    )
     site_keys = {"name", "short", "issuer", "lead", "mark"}
     site = reader.mapping(data["site"], "site", site_keys, required=site_keys)
     banking = reader.mapping(
@@ -218,6 +224,10 @@ def load_city(pack_dir: Path) -> City:
         name_fact=reader.word(identity["name"], "identity.name"),
         code_fact=reader.word(identity["code"], "identity.code"),
         value_labels=value_labels,
+        entity_labels={
+            entity: reader.text(text, f"entities.{entity}")
+            for entity, text in reader.mapping(data.get("entities", {}), "entities", None).items()
+        },
         fact_groups=tuple(
             reader.fact_group(item, f"fact_groups[{index}]")
             for index, item in enumerate(reader.items(data.get("fact_groups", []), "fact_groups"))

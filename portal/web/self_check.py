@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from portal.city import City
+from portal.city import City, split_fact
 from portal.numerals import plain_number
 from portal.rules import FactError
 from portal.rules.facts import FactSpec
@@ -160,9 +160,16 @@ def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict
             for name, b in (rule.benefit.items() if rule is not None else ())
         }
         benefit_types = {name: b.type for name, b in (rule.benefit.items() if rule is not None else ())}
+        eligible = result["outcome"] == "eligible"
         shown.append(
             {
                 **result,
+                # Eligible, a missing fact only leaves an amount open (the engine's hints then only
+                # ask for it): the page says so instead of "still needed" and "what would make it pass".
+                "hints": [] if eligible else result.get("hints", []),
+                "amount_open": eligible and bool(result.get("missing_facts")),
+                # The version a person can place: the date it took effect, not its key ("2022").
+                "in_force_from": rule.effective_from if rule is not None else None,
                 "title": rule.title.get(lang) if rule is not None else result["measure"],
                 "missing_labels": labels,
                 "benefit_labels": benefit_labels,
@@ -181,12 +188,47 @@ def unchecked_measures(pack: Any, check: Mapping[str, Any], lang: str) -> list[d
     """The measures in force that a check of every measure skipped because no fact of their entity
     (a product, a project, a person) was given, by entity in the pack's order: the page names them
     and the form's section to fill, rather than leaving a catalogue of 20 looking like 9."""
-    on = dt.date.fromisoformat(check["on"])
     answered = {result["measure"] for result in check["results"]}
+    return _by_entity(pack, dt.date.fromisoformat(check["on"]), lang, answered)
+
+
+def _by_entity(pack: Any, on: dt.date, lang: str, skip: set[str]) -> list[dict[str, Any]]:
+    """The measures in force on `on`, except `skip`, grouped by the entity they are judged on."""
     by_entity: dict[str, list[dict[str, str]]] = {}
     for measure_id in pack.measure_ids():
         rule = pack.select(measure_id, on)
-        if measure_id in answered or rule is None:
+        if measure_id in skip or rule is None:
             continue
         by_entity.setdefault(rule.applies_to, []).append({"id": measure_id, "title": rule.title.get(lang)})
     return [{"entity": entity, "measures": measures} for entity, measures in by_entity.items()]
+
+
+def coverage(pack: Any, city: City, on: dt.date, t: Translator) -> dict[str, Any]:
+    """What a check of the enterprise's figures covers, said before anyone fills the form: the
+    measures judged on the registered entity (the one the register identifies), and the others by
+    the entity each is judged on (a loan, a person), in the pack's words, which a check leaves out
+    unless that entity's optional section is filled."""
+    own = split_fact(city.name_fact)[0]
+    groups = [{**g, "label": entity_label(city, g["entity"], t)} for g in _by_entity(pack, on, t.lang, set())]
+    counted = sum(len(g["measures"]) for g in groups if g["entity"] == own)
+    others = [g for g in groups if g["entity"] != own]
+    total = sum(len(g["measures"]) for g in groups)
+    names = [g["label"] for g in others]
+    words = (
+        t("punct.list_sep").join(names[:-1]) + t("check.coverage.or") + names[-1]
+        if len(names) > 1
+        else "".join(names)
+    )
+    return {
+        "label": entity_label(city, own, t),
+        "count": counted,
+        "total": total,
+        "others": others,
+        "others_words": words,
+    }
+
+
+def entity_label(city: City, entity: str, t: Translator) -> str:
+    """An entity as people call it: the pack's `entities` label, else the form section's heading."""
+    text = city.entity_labels.get(entity)
+    return text.get(t.lang) if text is not None else t(f"check.entity.{entity}")

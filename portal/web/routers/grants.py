@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.services import auto_grant
 from portal.services.access import get_application_for
+from portal.services.catalogue import catalogue_for
 from portal.services.channels import catalogue_channels
 from portal.services.enterprises import latest_profile
 from portal.services.errors import NotFound, ValidationFailed
@@ -19,6 +20,7 @@ from portal.web.flash import flash
 from portal.web.i18n import request_lang
 from portal.web.params import PathId
 from portal.web.security import require_csrf
+from portal.web.self_check import present_results
 from portal.web.session_auth import EnterpriseUser, portal_of
 from portal.web.templating import render
 from portal.workflows import Actor
@@ -34,7 +36,19 @@ def start_page(request: Request, actor: EnterpriseUser, measure: str = "") -> HT
     rule = portal.pack.select(measure, portal.today()) if channel is not None else None
     if channel is None or rule is None or not channel.can_apply:
         raise NotFound("measure", measure)
-    context = {"actor": actor, "measure": measure, "title": rule.title, "channel": channel}
+    # The enterprise's own evaluation, as its catalogue card shows it: the page never claims more.
+    lang = request_lang(request)
+    found = catalogue_for(portal, actor, lang, [measure])
+    (result,) = present_results(portal.pack, found.check, lang)
+    version = found.profile.version if found.profile is not None else None
+    context = {
+        "actor": actor,
+        "measure": measure,
+        "title": rule.title,
+        "channel": channel,
+        "result": result,
+        "version": version,
+    }
     return render(request, "portal/start_application.html", context)
 
 

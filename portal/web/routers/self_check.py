@@ -20,7 +20,7 @@ from portal.rules import Rule
 from portal.services.self_checks import record_self_check
 from portal.web.i18n import Translator, request_lang
 from portal.web.security import require_csrf
-from portal.web.self_check import fact_groups, parse_posted, present_results, unchecked_measures
+from portal.web.self_check import coverage, fact_groups, parse_posted, present_results, unchecked_measures
 from portal.web.session_auth import optional_actor, portal_of
 from portal.web.templating import render
 
@@ -47,6 +47,8 @@ def _page(
 ) -> HTMLResponse:
     lang = request_lang(request)
     only = frozenset(measure.compiled.inputs()) if measure is not None and measure.compiled else None
+    portal = portal_of(request)
+    covers = coverage(portal.pack, portal.city, portal.today(), Translator(lang)) if measure is None else None
     return render(
         request,
         "self_check.html",
@@ -58,6 +60,7 @@ def _page(
             "errors": errors,
             "results": results,
             "unchecked": unchecked or [],
+            "coverage": covers,
             "measure": {"id": measure.id, "title": measure.title.get(lang)} if measure is not None else None,
         },
         status_code,
