@@ -102,6 +102,8 @@ class Source:
         """The document and its article as one line in `lang`, as letters and pages cite them.
 
         Chinese runs on without a space (…〔2024〕1号第五条); a space separates Latin words only.
+        A source of several documents (listed with ；) takes a comma before its articles, which
+        name their own documents: run on, 公告2021年第10号2020年第45号第三条 read as one number.
         English reads "…, Article 5", and falls back to the Chinese while a draft lacks `source.en`.
         """
         document, article = self.document, self.article
@@ -113,7 +115,9 @@ class Source:
         if english:
             return f"{document}, {article}"
         latin = document[-1].isascii() and article[0].isascii()
-        return f"{document} {article}" if latin else document + article
+        if latin:
+            return f"{document} {article}"
+        return f"{document}，{article}" if "；" in document else document + article
 
     def citations(self) -> Text:
         """The citation in both languages."""

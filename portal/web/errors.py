@@ -133,6 +133,15 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if not is_api(request):
+        wrong = {str(e.get("loc", ("body",))[0]) for e in exc.errors()}
+        # A page's address that names no page (/applications/abc) is a page not found, and one
+        # whose query cannot be read (?archived=maybe) has nothing the reader could correct:
+        # "correct it and try again" is for a form they filled in.
+        if wrong == {"path"}:
+            return error_page(request, request.app.state.jinja, 404)
+        if wrong <= {"path", "query"}:
+            return error_page(request, request.app.state.jinja, 400, key="error.address")
     # Only the location and message: FastAPI's raw errors echo the input, which may be large.
     errors = [
         {"field": ".".join(str(p) for p in e.get("loc", ())), "message": plain_message(e)}

@@ -14,6 +14,14 @@ def test_a_chinese_document_and_article_run_on_without_a_space() -> None:
     assert _cite("国科发火〔2016〕32号", "第十一条") == "国科发火〔2016〕32号第十一条"
 
 
+def test_the_articles_of_several_documents_follow_a_comma() -> None:
+    """Each article names its document; run on, the last document's number and the first
+    article's read as one (…公告2021年第10号2020年第45号第三条)."""
+    assert _cite("财政部公告2020年第45号；财政部公告2021年第10号", "2020年第45号第三条；2021年第10号 条件") == (
+        "财政部公告2020年第45号；财政部公告2021年第10号，2020年第45号第三条；2021年第10号 条件"
+    )
+
+
 def test_latin_words_keep_their_space() -> None:
     assert _cite("Enterprise Income Tax Law", "Article 28") == "Enterprise Income Tax Law Article 28"
 

@@ -3,6 +3,7 @@
 import pytest
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
+from portal_helpers import register
 
 from portal.settings import Settings
 from portal.web.app import create_app
@@ -109,6 +110,24 @@ def test_unknown_page_is_a_404_page(client: TestClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "页面不存在" in response.text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_address_that_cannot_be_read_asks_nothing_to_be_corrected(client: TestClient, lang: str) -> None:
+    """/applications/abc names no page: a 404, as /no/such/page is. An unreadable query
+    (?archived=maybe) is an address problem, not a form to correct and resubmit."""
+    register(client)  # signed in: a visitor would be sent to sign in first
+    client.cookies.set("lang", lang)
+    no_page = client.get("/applications/abc")
+    assert no_page.status_code == 404 and ("页面不存在" if lang == "zh" else "Page not found") in no_page.text
+    odd = client.get("/notices", params={"archived": "maybe"})
+    assert odd.status_code == 400
+    assert ("网址有误" if lang == "zh" else "This address is not valid") in odd.text
+    for page in (no_page.text, odd.text):
+        assert "请修改后重试" not in page and "correct it and try again" not in page
+    # The API keeps its published 422 problem for the same mistakes.
+    api = client.get("/api/v1/applications/abc")
+    assert api.status_code == 422 and api.headers["content-type"] == "application/problem+json"
 
 
 def test_unknown_api_path_is_problem_json(client: TestClient) -> None:
