@@ -17,7 +17,10 @@ def test_a_chinese_document_and_article_run_on_without_a_space() -> None:
 def test_the_articles_of_several_documents_follow_a_comma() -> None:
     """Each article names its document; run on, the last document's number and the first
     article's read as one (…公告2021年第10号2020年第45号第三条)."""
-    documents, articles = "财政部公告2020年第45号；财政部公告2021年第10号", "2020年第45号第三条；2021年第10号 条件"
+    documents, articles = (
+        "财政部公告2020年第45号；财政部公告2021年第10号",
+        "2020年第45号第三条；2021年第10号 条件",
+    )
     assert _cite(documents, articles) == f"{documents}，{articles}"
 
 
