@@ -100,3 +100,31 @@ def test_sign_in_self_check_and_an_application_step_by_keyboard(
     expect(page.locator("#field-project_name")).to_have_value("城市视觉示范项目")
     expect(page.locator("#task-status-project")).to_have_class("task-status task-status-started")
     context.close()
+
+
+def test_escape_closes_the_more_menu_and_returns_to_its_button(
+    server: tuple[str, FastAPI], browser: Browser
+) -> None:
+    base, app = server
+    client = TestClient(app, raise_server_exceptions=False)
+    username, _ = register(client)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#field-username", username)
+    page.fill("#field-password", PASSWORD)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    more = page.locator(".nav-more details")
+    tab_to(page, "nav-more-summary", key="cls")
+    page.keyboard.press("Enter")
+    expect(more).to_have_attribute("open", "")
+    page.keyboard.press("Tab")  # into the list
+    page.keyboard.press("Escape")
+    expect(more).not_to_have_attribute("open", "")
+    assert page.evaluate(FOCUSED)["cls"] == "nav-more-summary"
+    page.keyboard.press("Enter")
+    expect(more).to_have_attribute("open", "")
+    page.mouse.click(10, 880)  # a click elsewhere on the page closes it too
+    expect(more).not_to_have_attribute("open", "")
+    context.close()
