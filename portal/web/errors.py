@@ -140,7 +140,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         # "correct it and try again" is for a form they filled in.
         if wrong == {"path"}:
             return error_page(request, request.app.state.jinja, 404)
-        if wrong <= {"path", "query"}:
+        if wrong <= {"path", "query"} and request.method in ("GET", "HEAD"):
             return error_page(request, request.app.state.jinja, 400, key="error.address")
     # Only the location and message: FastAPI's raw errors echo the input, which may be large.
     errors = [

@@ -101,6 +101,6 @@ def test_less_used_links_wait_under_more(app: FastAPI, username: str, under_more
     nav = _NAV.search(client.get("/").text)
     assert nav is not None
     more = _MORE.search(nav.group(0))
-    assert more is not None and "<summary>更多</summary>" in more.group(0)
+    assert more is not None and '<summary class="nav-more-summary">更多</summary>' in more.group(0)
     assert _HREF.findall(more.group(0)) == under_more
     assert 'action="/logout"' not in more.group(0)
