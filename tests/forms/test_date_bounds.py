@@ -5,9 +5,6 @@ exact (today itself is accepted, the next day refused).
 """
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from portal.forms import FieldError, FormFileError, FormSpec, load_form
 from portal.forms.lint import lint_forms
 from portal.forms.model import DateBound
 from tests.forms.conftest import REPO
+from tests.support.broken_pack import serve_refusal
 
 TODAY = dt.date(2026, 12, 6)
 MUST = "must be `today`, a date as YYYY-MM-DD or `{field: <another date field>}`"
@@ -116,22 +114,8 @@ def test_a_broken_bound_stops_the_server_in_one_line(tmp_path: Path) -> None:
     for form in (REPO / "forms").glob("*.yaml"):
         text = form.read_text(encoding="utf-8")
         (pack / "forms" / form.name).write_text(text.replace("not_after: today", "not_after: soon"), "utf-8")
-    env = {
-        **os.environ,
-        "PORTAL_PACK_DIR": str(pack),
-        "PORTAL_SECRET_KEY": "k" * 40,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
-    }
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "portal"), "serve", "--port", "1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 2, done.stderr
-    (line,) = done.stderr.strip().splitlines()
+    code, line = serve_refusal(pack, tmp_path)
+    assert code == 2, line
     assert line.startswith("error: cannot start: ") and "/forms/" in line
     assert f"not_after: {MUST}, not `soon`" in line
 

@@ -1,9 +1,6 @@
 """The real policy pack in rules/: it loads, lints clean and every example passes."""
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +8,7 @@ import pytest
 from portal.rules import RuleFileError, load_pack
 from portal.rules.examples import run_examples
 from portal.rules.lint import lint_paths
+from tests.support.broken_pack import serve_refusal
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -73,22 +71,8 @@ def test_a_server_on_a_unit_without_abbreviation_stops_in_one_line(tmp_path: Pat
             (pack / "rules" / entry.name).symlink_to(entry)
     units = (RULES / "units.yaml").read_text(encoding="utf-8")
     (pack / "rules" / "units.yaml").write_text(units.replace("  abbr: 穗工信\n", ""), encoding="utf-8")
-    env = {
-        **os.environ,
-        "PORTAL_PACK_DIR": str(pack),
-        "PORTAL_SECRET_KEY": "k" * 40,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
-    }
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "portal"), "serve", "--port", "1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 2, done.stderr
-    (line,) = done.stderr.strip().splitlines()
+    code, line = serve_refusal(pack, tmp_path)
+    assert code == 2, line
     assert line.startswith("error: cannot start: ") and "rules/units.yaml:" in line, line
     assert line.endswith(": gzmiit.abbr: missing 发文机关代字 (e.g. 穗科)"), line
 
