@@ -29,8 +29,8 @@ def test_a_submission_and_a_resubmission_each_leave_a_receipt(portal: Portal, wo
     zh_title, zh_body = note_text(portal, receipt, "zh")
     en_title, en_body = note_text(portal, receipt, "en")
     assert zh_title.startswith("申报已提交：") and en_title.startswith("Application submitted: ")
-    assert f"您的申报 {case.app_id}（" in zh_body and "已于2026年12月7日提交" in zh_body
-    assert f"Your application {case.app_id} for " in en_body and "submitted on December 7, 2026" in en_body
+    assert f"您的申报 #{case.app_id}（" in zh_body and "已于2026年12月7日提交" in zh_body
+    assert f"Your application #{case.app_id} for " in en_body and "submitted on December 7, 2026" in en_body
     submitted = next(s for s in portal.workflows[app.workflow].states if s.name == case.state).label
     assert f"“{submitted.zh}”" in zh_body and f'"{submitted.en}"' in en_body
     words = zh_title + zh_body + en_title + en_body
