@@ -114,3 +114,12 @@ def test_a_post_it_was_not_offered_is_refused_in_words_on_the_page(portal_app: F
     assert words["refused"] in text and words["title"] in text and words["what"] in text
     assert 'href="/verification"' in page and 'action="/consents"' not in page
     assert _consents_of(portal_app, code) == 0
+
+
+@pytest.mark.parametrize(("lang", "limit"), [("zh", "不超过 20 MB"), ("en", "at most 20 MB")])
+def test_the_verification_page_names_the_upload_limit(portal_app: FastAPI, lang: str, limit: str) -> None:
+    """The papers' hint says how large a file may be, as the other upload forms do ("within the
+    upload size limit" named none)."""
+    client, _ = _unverified(portal_app, lang)
+    text = visible_text(client.get("/verification").text)
+    assert text.count(limit) == 2, text  # the licence and the authorisation

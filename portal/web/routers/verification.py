@@ -42,6 +42,7 @@ def _status_page(
         "actor": actor,
         "status": status,
         "errors": errors or {},
+        "upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
     }
     return render(request, "portal/verification.html", context, status_code=status_code)
 
