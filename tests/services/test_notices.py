@@ -181,7 +181,11 @@ def test_an_upheld_objection_rejects_and_tells_the_enterprise(portal: Portal, wo
         notes = session.exec(
             select(Notification).where(col(Notification.kind).in_(["case_update", "objection_outcome"]))
         ).all()
-    assert any(n.message == "note.objection_upheld" and n.enterprise_id is not None for n in notes)
+    [upheld] = [n for n in notes if n.message == "note.objection_upheld"]
+    assert upheld.enterprise_id is not None
+    # The case as its pages name it (#N), not 编号 N.
+    assert notifications.note_text(portal, upheld, "zh")[1].startswith(f"您的申报 #{case.app_id} 在公示期内")
+    assert f"your application #{case.app_id} during" in notifications.note_text(portal, upheld, "en")[1]
     assert not any(n.kind == "objection_outcome" for n in notes)  # no address given, nobody to mail
 
 
