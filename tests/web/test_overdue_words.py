@@ -1,5 +1,6 @@
 """Two kinds of lateness, never mixed, zh and en: 补正已逾期 (the applicant's reply to an amendment
-request is late) and 办理已超期 (the office's own time limit passed).
+request is late) and 办理已超期 (the office's own time limit passed); a near time limit is the
+office's too (办理时限将至), not a task for the enterprise's clerk.
 
 Once the reply is late, the office's clock is still stopped, but the next move is the office's:
 staff pages say a decision is due instead of "on hold while the enterprise amends". The suite's day
@@ -94,6 +95,27 @@ def test_the_enterprise_reads_its_reply_as_late_without_the_on_hold_tag(portal_a
     # Its list marks the row as late, as the reviewers' queue does.
     opening = enterprise.get("/applications").text.split(f'href="/applications/{reply_late}"', 1)[0]
     assert opening.rsplit("<tr", 1)[1].startswith(' class="due-overdue"')
+
+
+def test_a_near_time_limit_is_named_as_the_offices_on_every_page(portal_app: FastAPI) -> None:
+    """Due Mon 30 Nov, one working day after the suite's Friday: the enterprise's case page and
+    list, and the reviewer's queue, say whose time limit is near in the words of 办理已超期."""
+    enterprise, case_id = enterprise_with_case(portal_app)
+    with portal_app.state.portal.transaction() as session:
+        case = session.get(Application, case_id)
+        assert case is not None
+        case.due_on = date(2026, 11, 30)
+    reviewer = returned_case(portal_app, "请补充投资明细")[1]
+    for lang, soon in (("zh", "办理时限将至"), ("en", "Handling due soon")):
+        enterprise.cookies.set("lang", lang)
+        listed = _text(enterprise.get("/applications").text.split(f'href="/applications/{case_id}"', 1)[1])
+        for shown in (
+            _due_of(enterprise, lang, f"/applications/{case_id}"),
+            listed.split("</tr>", 1)[0],
+            _row(reviewer, lang, case_id),
+        ):
+            assert soon in shown, shown
+            assert "即将到期" not in shown and "Due soon" not in shown, shown
 
 
 def test_the_queue_exports_name_the_office_clock_in_their_header(portal_app: FastAPI) -> None:
