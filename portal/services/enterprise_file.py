@@ -28,6 +28,7 @@ from portal.services.access import DRAFT_STATE
 from portal.services.bank_access import AccessEntry, access_entries
 from portal.services.context import Portal
 from portal.services.errors import NotFound
+from portal.services.registered_identity import RegistrationChange, registration_changes
 from portal.services.screening import ScreeningHit, hits_for
 from portal.workflows import Actor
 
@@ -59,6 +60,7 @@ class EnterpriseFile:
     bank_queries: list[AccessEntry]
     screening_hits: list[ScreeningHit]
     reused_files: list[ReusedFile]
+    registration_changes: list[RegistrationChange]
 
 
 def _may_read(actor: Actor, enterprise: Enterprise) -> bool:
@@ -102,6 +104,7 @@ def enterprise_file(portal: Portal, actor: Actor, uscc: str) -> EnterpriseFile:
             enterprise, list(profiles), list(applications), [(a, letter) for a, letter in letters],
             [(n, c) for n, c in consents], list(objections), access_entries(session, enterprise_id),
             hits_for(session, enterprise_id), _reused_files(session, enterprise_id),
+            registration_changes(session, enterprise_id),
         )  # fmt: skip
 
 

@@ -65,7 +65,7 @@ def _check_new_user(
     return problems
 
 
-def _district_problems(portal: Portal, district: str) -> list[FieldProblem]:
+def district_problems(portal: Portal, district: str) -> list[FieldProblem]:
     """A district must be one the pack knows (pack.yaml `jurisdictions`), or jurisdiction matches nothing."""
     allowed = portal.city.jurisdictions.labels
     if district not in allowed:
@@ -157,7 +157,7 @@ def staff_problems(portal: Portal, role: str, district: str | None, bureau: str 
             )
         )
     if district is not None:
-        problems += _district_problems(portal, district)
+        problems += district_problems(portal, district)
     if bureau is not None and bureau not in portal.pack.units:
         problems.append(FieldProblem("bureau", f"{bureau!r} is not a unit in units.yaml", "choice"))
     return problems

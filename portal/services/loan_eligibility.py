@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
-from portal.city import split_fact
+from portal.city import City, split_fact
+from portal.db.tables import Enterprise
 from portal.rules import FactError, Outcome, Result, Rule
 from portal.rules.explain import outcome_tree
-from portal.services.bank_access import BankRefusal, answered, enterprise_id_for, log_access, no_consent
+from portal.services.bank_access import BankRefusal, answered, log_access, no_consent
 from portal.services.banks import BankCaller
 from portal.services.consents import has_live_consent
 from portal.services.context import Portal
@@ -60,10 +62,22 @@ def undetermined_benefits(rule: Rule | None, result: Result) -> list[str]:
     return [name for name in rule.benefit if name not in result.benefit]
 
 
-def confirmed_profile_facts(session: Session, enterprise_id: int) -> dict[str, object]:
-    """The enterprise entity's facts of the latest confirmed profile version (empty if none)."""
+# Built once, as `bank_access._ENTERPRISE_BY_USCC` is: the enterprise and its registered identity.
+_REGISTERED = select(Enterprise.id, Enterprise.name, Enterprise.district).where(
+    col(Enterprise.uscc) == bindparam("uscc")
+)
+
+
+def confirmed_profile_facts(
+    session: Session, city: City, enterprise_id: int, *, name: str, code: str, district: str
+) -> dict[str, object]:
+    """The enterprise entity's facts of the latest confirmed profile version (empty if none), under
+    the register's identity, as every reading of a profile is (`enterprises.profile_facts`): a
+    change of registration recorded since the clerk confirmed is what the rule reads."""
     facts = confirmed_facts(session, enterprise_id) or {}
-    return dict(facts.get(PROFILE_ENTITY) or {})
+    stored = dict(facts.get(PROFILE_ENTITY) or {})
+    stored.update(city.registered_facts(name=name, code=code, district=district).get(PROFILE_ENTITY, {}))
+    return stored
 
 
 def check_eligibility(
@@ -95,9 +109,10 @@ def check_eligibility(
         field = f"{REQUEST_LOAN_FIELD}.{exc.fact.split('.', 1)[-1]}"
         raise BankRefusal(422, "bad_request", f"{field}: {exc.message}", [(field, exc.message)]) from None
     with portal.transaction() as session:
-        enterprise_id = enterprise_id_for(session, uscc)
-        if enterprise_id is None or not has_live_consent(
-            session, enterprise_id=enterprise_id, bank_id=caller.bank_id, product=product, today=today
+        registered = session.connection().execute(_REGISTERED, {"uscc": uscc}).first()
+        enterprise_id = registered.id if registered is not None else None
+        if registered is None or not has_live_consent(
+            session, enterprise_id=registered.id, bank_id=caller.bank_id, product=product, today=today
         ):
             log_access(
                 session,
@@ -115,7 +130,14 @@ def check_eligibility(
             rule = portal.pack.select(measure_id, today)
             inputs = profile_inputs(rule) if rule is not None else ()
             wanted = {fact.split(".", 1)[1] for fact in inputs}
-            stored = confirmed_profile_facts(session, enterprise_id)
+            stored = confirmed_profile_facts(
+                session,
+                portal.city,
+                registered.id,
+                name=registered.name,
+                code=uscc,
+                district=registered.district,
+            )
             try:
                 facts = portal.pack.facts.parse(
                     {PROFILE_ENTITY: {k: v for k, v in stored.items() if k in wanted}, "loan": loan_facts}

@@ -135,9 +135,10 @@ _MONEY_PARAMS = frozenset({"amount", "limit"})
 def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) -> dict[str, object]:
     """Language-neutral parameters as words in `lang`.
 
-    `measure` becomes its title, `state` (of `workflow`) its stage's label, a date param a
-    date, an amount yuan, and any value with a catalogue entry `<message>.<param>.<value>` (an outcome, an
-    action, a sentence chosen by the case) that entry, with the other words it names filled in.
+    `measure` becomes its title, `district` its name, `state` (of `workflow`) its stage's label,
+    a date param a date, an amount yuan, and any value with a catalogue entry
+    `<message>.<param>.<value>` (an outcome, an action, a sentence chosen by the case) that entry,
+    with the other words it names filled in.
     """
     texts = catalogue()
     words: dict[str, object] = dict(params)
@@ -159,6 +160,9 @@ def _words(portal: Portal, message: str, params: Mapping[str, Any], lang: Lang) 
     if isinstance(measure, str) and measure in portal.pack.measure_ids():
         versions = portal.pack.versions(measure)
         words["measure"] = versions[-1].title.get(lang)
+    district = params.get("district")
+    if isinstance(district, str) and district in portal.city.jurisdictions.labels:
+        words["district"] = portal.city.jurisdictions.label(district, lang)
     sections = params.get("sections")
     if isinstance(sections, list) and isinstance(measure, str):
         words["sections"] = _section_titles(portal, measure, sections, lang)

@@ -1,8 +1,8 @@
 """POST /api/v1/bank/eligibility end to end: the 2025 tiers, what the bank sees, what is logged."""
 
-from portal.services import consents
+from portal.services import consents, enterprises, registered_identity
 from portal.web.bank_api_models import PledgeKind
-from tests.bank.bank_world import PROFILE, BankWorld, loan, new_enterprise
+from tests.bank.bank_world import PASSWORD, PROFILE, BankWorld, loan, new_enterprise
 
 CREDIT = "credit_risk_compensation"
 
@@ -140,3 +140,23 @@ def test_money_as_text_or_number(world: BankWorld) -> None:
         body = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan(amount)}).json()
         assert body["outcome"] == "eligible", amount
         assert body["benefit"] == {"compensation_ratio": "0.40"}
+
+
+def test_a_change_of_registration_is_what_the_bank_check_reads(world: BankWorld) -> None:
+    """The confirmed profile says Tianhe; the register, changed since by the administrator, says
+    the firm moved out of the city: the check reads the register, as every profile reading does."""
+    enterprises.create_staff_user(
+        world.portal, None, username="registrar", password=PASSWORD, display_name="登记管理员", role="admin"
+    )
+    admin = enterprises.actor_for_username(world.portal, "registrar")
+    before = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan()}).json()
+    assert before["outcome"] == "eligible"
+    registered_identity.change_registration(
+        world.portal, admin, world.uscc, name="广州迁出测试有限公司", district="outside", reason="迁出广州"
+    )
+    after = world.check({"uscc": world.uscc, "product": CREDIT, "loan": loan()}).json()
+    # Registered outside, the 2025 rule asks whether it still operates in the city instead.
+    assert after["outcome"] == "undetermined"
+    assert after["missing_facts"] == ["enterprise.operates_in_guangzhou"]
+    district = next(c for c in after["criteria"] if c["fact"] == "enterprise.district")
+    assert (district["value"], district["outcome"]) == ("outside", "fail")
