@@ -181,6 +181,7 @@ def _trace_rows(letter: LetterData, t: Mapping[str, str]) -> list[dict[str, Any]
                 "message": message,
                 "outcome": shown,
                 "result": t[f"result.{shown}"],
+                "note": t["result.covered_note"] if line.covered and shown != "pass" else "",
                 "source": line.source,
             }
         )

@@ -61,7 +61,11 @@ _ZH: Final[Wording] = {
     "rmb": "人民币",
     "appendix": "附件",
     "appendix.title": "审核依据明细",
-    "appendix.refusal_note": "本表列明审核时核对的申报条件及其依据；不予批准的理由见正文。",
+    # "符合" reads against the declared figures: a refusal on what the review found is not a contradiction.
+    "appendix.refusal_note": (
+        "本表按申报信息列明核对的申报条件及其依据，“符合”指申报信息满足该项条件；"
+        "审核查明的情况与申报信息不一致的，以正文审核意见为准，不予批准的理由见正文。"
+    ),
     "measure": "政策措施",
     "rule_outcome": "规则评估结论",
     "col.no": "序号",
@@ -71,8 +75,10 @@ _ZH: Final[Wording] = {
     "result.pass": "符合",
     "result.fail": "不符合",
     "result.unknown": "待定",
-    "result.fail_covered": "未满足（已由其他条件满足）",
-    "result.unknown_covered": "未知（已由其他条件满足）",
+    "result.fail_covered": "未满足",
+    "result.unknown_covered": "未知",
+    # Under a covered row's result, on its own line: it never breaks inside a word.
+    "result.covered_note": "（已由其他条件满足）",
     "group.any": "满足下列任一项即可",
     "group.all": "同时满足下列各项",
     "group.not": "不得满足下列条件",
@@ -138,8 +144,10 @@ _EN: Final[Wording] = {
     "appendix": "Appendix",
     "appendix.title": "Criteria applied",
     "appendix.refusal_note": (
-        "This table lists the conditions checked in the review and their sources; "
-        "the grounds for the refusal are stated in the body of the decision."
+        "This table lists the conditions checked against the information declared, and their "
+        'sources; "Met" means the declared information meets the condition. Where the review found '
+        "the facts to differ from what was declared, the review opinion prevails: the grounds for "
+        "the refusal are stated in the body of the decision."
     ),
     "measure": "Measure",
     "rule_outcome": "Rule outcome",
@@ -150,8 +158,9 @@ _EN: Final[Wording] = {
     "result.pass": "Met",
     "result.fail": "Not met",
     "result.unknown": "Unknown",
-    "result.fail_covered": "Not met (another option is met)",
-    "result.unknown_covered": "Unknown (another option is met)",
+    "result.fail_covered": "Not met",
+    "result.unknown_covered": "Unknown",
+    "result.covered_note": "(another option is met)",
     "group.any": "Any one of the following",
     "group.all": "All of the following",
     "group.not": "The following must not hold",

@@ -152,7 +152,10 @@ def test_rejection_letter() -> None:
         "提起行政诉讼",
         "不符合",
         "穗科〔2026〕13号",
-        # The annex says what its table is, so a refusal on other grounds does not read as a contradiction.
+        # The annex says what its table is, so a refusal on other grounds does not read as a contradiction:
+        # 符合 is said of the declared information, and the review's findings prevail.
+        "“符合”指申报信息满足该项条件",
+        "以正文审核意见为准",
         "不予批准的理由见正文",
     ]:
         assert expected in text, expected
@@ -171,6 +174,8 @@ def test_rejection_letter_in_english_states_the_appeal_bodies_and_time_limits() 
         "60 days",
         "six months",
         "the grounds for the refusal are stated in the body",
+        '"Met" means the declared information meets the condition',
+        "the review opinion prevails",
     ]:
         assert expected.replace(" ", "") in text, expected
 
@@ -430,3 +435,19 @@ def test_the_rule_hash_is_named_and_explained_for_a_clerk(approval_pdf: bytes) -
     )  # the text layer drops spaces
     assert "Ruleversioncheckcode" in english and "whichversionofthepolicyrulesdecided" in english
     assert "hash" not in english.lower() and "SHA-256" not in english
+
+
+def test_a_nested_rows_number_and_an_unneeded_options_result_keep_their_words_whole() -> None:
+    """7.5.1 is never split as 7.5. / 1, and 未满足 stands on its own line above its note, which
+    is never broken inside a word (其/他)."""
+    nested = [
+        TraceLine("", "", "", "pass", kind="any"),
+        TraceLine("ai_rd", "上年度人工智能研发投入超过500万元", "AI R&D above 5 million", "pass", SOURCE, depth=1),
+        TraceLine("", "", "", "pass", kind="all", depth=1),
+        TraceLine("staff", "科技人员指标得分不得为0分（科技人员占比不低于10%）", "Staff", "pass", SOURCE, depth=2),
+        TraceLine("rev", "上年度人工智能业务收入超过500万元", "AI revenue", "fail", SOURCE, depth=1, covered=True),
+    ]
+    letter = replace(APPROVAL, trace=[*APPROVAL.trace[:2], *nested])
+    lines = [line.strip() for page in reader(render_letter(letter)).pages for line in page.extract_text().splitlines()]
+    assert any(line.startswith("3.2.1 ") for line in lines), [line for line in lines if "3.2" in line]
+    assert any(line.endswith("未满足") for line in lines) and "（已由其他条件满足）" in lines, lines
