@@ -442,12 +442,22 @@ def test_a_nested_rows_number_and_an_unneeded_options_result_keep_their_words_wh
     is never broken inside a word (其/他)."""
     nested = [
         TraceLine("", "", "", "pass", kind="any"),
-        TraceLine("ai_rd", "上年度人工智能研发投入超过500万元", "AI R&D above 5 million", "pass", SOURCE, depth=1),
+        TraceLine(
+            "ai_rd", "上年度人工智能研发投入超过500万元", "AI R&D above 5 million", "pass", SOURCE, depth=1
+        ),
         TraceLine("", "", "", "pass", kind="all", depth=1),
-        TraceLine("staff", "科技人员指标得分不得为0分（科技人员占比不低于10%）", "Staff", "pass", SOURCE, depth=2),
-        TraceLine("rev", "上年度人工智能业务收入超过500万元", "AI revenue", "fail", SOURCE, depth=1, covered=True),
+        TraceLine(
+            "staff", "科技人员指标得分不得为0分（科技人员占比不低于10%）", "Staff", "pass", SOURCE, depth=2
+        ),
+        TraceLine(
+            "rev", "上年度人工智能业务收入超过500万元", "AI revenue", "fail", SOURCE, depth=1, covered=True
+        ),
     ]
     letter = replace(APPROVAL, trace=[*APPROVAL.trace[:2], *nested])
-    lines = [line.strip() for page in reader(render_letter(letter)).pages for line in page.extract_text().splitlines()]
+    lines = [
+        line.strip()
+        for page in reader(render_letter(letter)).pages
+        for line in page.extract_text().splitlines()
+    ]
     assert any(line.startswith("3.2.1 ") for line in lines), [line for line in lines if "3.2" in line]
     assert any(line.endswith("未满足") for line in lines) and "（已由其他条件满足）" in lines, lines
