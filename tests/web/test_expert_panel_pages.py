@@ -541,7 +541,8 @@ def test_the_expert_on_an_st_sme_case_sees_and_is_scored_on_its_rubric(portal_ap
             declare(client, case.application_id)
         assert score(client, case, "65").status_code == 303
     panel = case.bureau.get(f"/review/{case.application_id}").text
-    assert "科技人员" in panel and "×50" in panel and "技术先进性" not in panel
+    # Weights read as on the expert's own sheet, 权重 50, never ×50 (a multiplication).
+    assert "科技人员" in panel and "（权重 50）" in panel and "×50" not in panel and "技术先进性" not in panel
     row = stored(portal_app, case.application_id)
     assert case.portal.workflows[row.workflow].state(row.state).kind == "notice"
     # The project case next to it keeps the project rubric.
