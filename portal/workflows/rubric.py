@@ -6,7 +6,7 @@ mark was compared with.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -175,12 +175,14 @@ def load_rubric(path: Path) -> Rubric:
         pass_mark=pass_mark,
         min_scores=min_scores,
         criteria=criteria,
-        bands=_bands(path, raw.get("bands", [])),
+        bands=_bands(path, raw.get("bands", []), pass_mark),
         response_working_days=response_days,
     )
 
 
-def _bands(path: Path, items: object) -> tuple[Band, ...]:
+def _bands(path: Path, items: object, pass_mark: Decimal) -> tuple[Band, ...]:
+    """The named bands, highest first; one begins at the lowest whole score that reaches the pass
+    mark, so that no band reads as meeting the bar across the line where a sheet fails."""
     if not isinstance(items, list):
         raise WorkflowFileError(path, "bands: must be a list")
     bands = []
@@ -193,6 +195,12 @@ def _bands(path: Path, items: object) -> tuple[Band, ...]:
         bands.append(Band(low, _label(path, f"bands[{i}].label", item["label"])))
     if [b.min for b in bands] != sorted((b.min for b in bands), reverse=True):
         raise WorkflowFileError(path, "bands: list them from the highest `min` down")
+    line = pass_mark.to_integral_value(rounding=ROUND_CEILING)
+    if bands and line not in {b.min for b in bands}:
+        raise WorkflowFileError(
+            path,
+            f"bands: no band begins at {line}, the lowest whole score reaching the pass mark {pass_mark}",
+        )
     return tuple(bands)
 
 

@@ -107,6 +107,17 @@ CRITERION_A = "{id: a, label: {zh: 甲, en: A}, weight: 1}"
         (f"{HEAD}pass_mark: 70\ncriteria: [{CRITERION_A}, {CRITERION_A}]", "duplicate"),
         (f"{HEAD}pass_mark: .nan\ncriteria: [{CRITERION_A}]", "not a finite number"),
         (f"{HEAD}pass_mark: 70\ncriteria: [{{id: a, label: {{zh: 甲, en: A}}, weight: .inf}}]", "finite"),
+        # A band of 60–74 under a pass mark of 70 calls 65 "meets the bar" on a sheet that fails it.
+        (
+            f"{HEAD}pass_mark: 70\ncriteria: [{CRITERION_A}]\n"
+            "bands: [{min: 60, label: {zh: 一般, en: Fair}}, {min: 0, label: {zh: 差, en: Poor}}]",
+            "bands: no band begins at 70",
+        ),
+        (
+            f"{HEAD}pass_mark: 70.01\ncriteria: [{CRITERION_A}]\n"
+            "bands: [{min: 70, label: {zh: 一般, en: Fair}}, {min: 0, label: {zh: 差, en: Poor}}]",
+            "bands: no band begins at 71",
+        ),
     ],
 )
 def test_bad_rubric_files(tmp_path: Path, body: str, where: str) -> None:
