@@ -64,7 +64,7 @@ def test_a_result_names_its_version_by_the_date_it_took_effect(
     rule = app.state.pack.select("tax.high_tech_enterprise", ON)
     assert rule is not None
     assert t("check.in_force_from", date=t.date(rule.effective_from)) in visible_text(html)
-    assert f"{t('check.version')} {rule.version}" not in visible_text(html)
+    assert f"{t('catalogue.version')} {rule.version}" not in visible_text(html)
 
 
 @pytest.mark.parametrize(
