@@ -233,8 +233,8 @@ def load_pack(rules_dir: Path) -> Pack:
     facts = load_facts(facts_path)
     facts.value_labels = load_value_labels(rules_dir.parent / PACK_FILE)
     units = load_units(rules_dir / UNITS_FILE)
-    for gap in unit_gaps(rules_dir / UNITS_FILE, units)[:1]:
-        raise gap
+    if gaps := unit_gaps(rules_dir / UNITS_FILE, units):
+        raise gaps[0]
     rules: list[Rule] = []
     seen: dict[tuple[str, str], Path] = {}
     for path in rule_files(rules_dir):

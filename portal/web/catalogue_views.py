@@ -42,5 +42,4 @@ def entry_view(entry: Entry, t: Translator) -> dict[str, Any]:
         "source": {"citation": source.citation(lang), "url": source.url},
         "effective_from": rule.effective_from,
         "effective_to": rule.effective_to,
-        "version": rule.version,
     }

@@ -38,21 +38,25 @@ class FactField:
 
 @dataclass(frozen=True)
 class FactGroup:
-    """One fieldset: `label` is the pack's heading (None: the entity's name is the heading)."""
+    """One fieldset: `entity_name` and `heading` name its entity (`entity_label`, `entity_heading`),
+    `label` is the pack's heading of its facts (None: the entity's heading alone)."""
 
     entity: str
     key: str
+    entity_name: str
+    heading: str
     label: str | None
     fields: tuple[FactField, ...]
 
 
-def fact_groups(pack: Any, city: City, lang: str, only: frozenset[str] | None = None) -> list[FactGroup]:
+def fact_groups(pack: Any, city: City, t: Translator, only: frozenset[str] | None = None) -> list[FactGroup]:
     """Suppliable facts grouped for the form; free-text facts (name, USCC) decide no criterion.
 
     Entities come in facts.yaml's order. The pack's `fact_groups` (pack.yaml) head the facts they
     list; an entity's other facts follow, by type for the entities those groups cover. `only`
     keeps the facts one measure reads (its own check asks for nothing else).
     """
+    lang = t.lang
     groups: list[FactGroup] = []
     entities = dict.fromkeys(spec.entity for spec in pack.facts.specs.values())
     grouped = {fact: spec for spec in city.fact_groups for fact in spec.facts}
@@ -66,19 +70,24 @@ def fact_groups(pack: Any, city: City, lang: str, only: frozenset[str] | None = 
             s.qualified: FactField(s.qualified, s.label.get(lang), s.type, s.unit, tuple(s.values))
             for s in specs
         }
+        named = (entity_label(city, entity, t), entity_heading(city, entity, t))
         for spec in city.fact_groups:
             mine = tuple(fields[f] for f in spec.facts if f in fields)
             if mine:
-                groups.append(FactGroup(entity, spec.key, spec.label.get(lang), mine))
+                groups.append(FactGroup(entity, spec.key, *named, spec.label.get(lang), mine))
         rest = [s for s in specs if s.qualified not in grouped]
         if not any(fact.startswith(f"{entity}.") for fact in grouped):
             if rest:
-                groups.append(FactGroup(entity, entity, None, tuple(fields[s.qualified] for s in rest)))
+                groups.append(
+                    FactGroup(entity, entity, *named, None, tuple(fields[s.qualified] for s in rest))
+                )
             continue
         buckets: dict[str, list[FactField]] = {}
         for s in rest:
             buckets.setdefault(_TYPE_GROUPS.get(s.type, "other"), []).append(fields[s.qualified])
-        groups += [FactGroup(entity, k, None, tuple(buckets[k])) for k in _LEFTOVER_ORDER if k in buckets]
+        groups += [
+            FactGroup(entity, k, *named, None, tuple(buckets[k])) for k in _LEFTOVER_ORDER if k in buckets
+        ]
     return groups
 
 
@@ -184,12 +193,17 @@ def present_results(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict
     return shown
 
 
-def unchecked_measures(pack: Any, check: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
+def unchecked_measures(
+    pack: Any, city: City, check: Mapping[str, Any], t: Translator
+) -> list[dict[str, Any]]:
     """The measures in force that a check of every measure skipped because no fact of their entity
     (a product, a project, a person) was given, by entity in the pack's order: the page names them
-    and the form's section to fill, rather than leaving a catalogue of 20 looking like 9."""
+    and the form's section to fill (by its heading), rather than leaving a catalogue of 20 looking like 9."""
     answered = {result["measure"] for result in check["results"]}
-    return _by_entity(pack, dt.date.fromisoformat(check["on"]), lang, answered)
+    return [
+        {**g, "heading": entity_heading(city, g["entity"], t)}
+        for g in _by_entity(pack, dt.date.fromisoformat(check["on"]), t.lang, answered)
+    ]
 
 
 def _by_entity(pack: Any, on: dt.date, lang: str, skip: set[str]) -> list[dict[str, Any]]:
@@ -229,6 +243,19 @@ def coverage(pack: Any, city: City, on: dt.date, t: Translator) -> dict[str, Any
 
 
 def entity_label(city: City, entity: str, t: Translator) -> str:
-    """An entity as people call it: the pack's `entities` label, else the form section's heading."""
+    """An entity as people call it: the pack's `entities` label; a pack that names none gets a
+    word for any registered entity or any other, never the entity's key."""
     text = city.entity_labels.get(entity)
-    return text.get(t.lang) if text is not None else t(f"check.entity.{entity}")
+    if text is not None:
+        return text.get(t.lang)
+    return t("check.entity.own" if entity == split_fact(city.name_fact)[0] else "check.entity.other")
+
+
+def entity_heading(city: City, entity: str, t: Translator) -> str:
+    """The form's heading over an entity's facts: the registered entity's (企业情况 / Enterprise),
+    or another's, which a check reads only when it is filled (贷款（可选） / Loan (optional))."""
+    own = entity == split_fact(city.name_fact)[0]
+    words = t(
+        "check.entity.heading" if own else "check.entity.optional", entity=entity_label(city, entity, t)
+    )
+    return words[:1].upper() + words[1:]

@@ -142,6 +142,10 @@ class Labels:
     def district(self, code: str | None) -> str:
         return self.portal.city.jurisdictions.label(code, self.lang) if code else ""
 
+    def figure_title(self, key: str) -> str:
+        """A figure's title, which its CSV file is named after too."""
+        return self.t(f"supervision.fig.{key}", track=self.track_name(mid_sentence=True))
+
     def unit(self, code: str) -> str:
         names = self.portal.pack.units.get(code)
         return names.get(self.lang, code) if names else code
@@ -259,7 +263,7 @@ class Board:
         shown = [self.names.track_name() if h == "track" else self.t(f"supervision.th.{h}") for h in names]
         return Figure(
             key,
-            self.t(f"supervision.fig.{key}", track=self.names.track_name(mid_sentence=True)),
+            self.names.figure_title(key),
             shown,
             chart=chart,
             note=self.t(note) if note else None,

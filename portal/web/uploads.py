@@ -101,6 +101,12 @@ def kind_refused(kind: str, allowed: tuple[str, ...]) -> UploadRejected:
     )
 
 
+def name_part(words: str) -> str:
+    """Words (a kept name, a figure's title) as (part of) a file's name: what a file system
+    refuses (control characters, <>:"|?*, slashes) becomes `_`."""
+    return _UNSAFE_NAME_CHARS.sub("_", words).strip(" .")
+
+
 def safe_name(name: str | None, kind: str) -> str:
     """A display name with no directories, control or bidi characters, or path tricks.
 
@@ -110,7 +116,7 @@ def safe_name(name: str | None, kind: str) -> str:
     """
     text = without_bidi(unicodedata.normalize("NFC", name or ""))
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
-    text = _UNSAFE_NAME_CHARS.sub("_", text).strip(" .")
+    text = name_part(text)
     if not text:
         text = f"attachment.{kind}"
     if len(text) > MAX_NAME_CHARS:

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from urllib.parse import quote, unquote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -197,7 +198,14 @@ def test_the_owner_downloads_the_stored_letter(world: LettersWorld, client: Test
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.content == world.case.letter.pdf
-    assert "attachment" in response.headers["content-disposition"]
+    # Named by its document number, with an ASCII name for clients that cannot read filename*.
+    doc_number = world.case.letter.doc_number
+    assert not doc_number.isascii()
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="letter-{world.case.letter.id}.pdf"; '
+        f"filename*=UTF-8''{quote(doc_number, safe='')}.pdf"
+    )
+    assert unquote(response.headers["content-disposition"].split("''")[1]) == f"{doc_number}.pdf"
 
 
 def test_the_download_is_owner_only(world: LettersWorld, client: TestClient) -> None:

@@ -29,6 +29,7 @@ from portal.services.context import Portal
 from portal.services.enterprises import actor_for_username, create_staff_user
 from portal.settings import Settings, get_settings
 from portal.web.app import create_app
+from tests.support.page_checks import visible_text
 from tests.support.rubrics import case_rubric
 from tests.support.workflow_paths import find_path, is_unfavourable, kind
 
@@ -299,6 +300,35 @@ def test_lakeside_pages_call_its_tracks_by_its_own_name(lakeside: FastAPI) -> No
     assert "Applications by sector" in supervisor.get("/supervision", cookies={"lang": "en"}).text
     for page in (register, board):
         assert "造车健城" not in page and "赛道" not in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "hint"),
+    [
+        ("zh", "贷款（可选）", "仅在查询按贷款判断的政策时填写。"),
+        ("en", "Loan (optional)", "Only for measures judged on a loan."),
+    ],
+)
+def test_lakeside_self_check_names_its_entities_in_its_own_words(
+    lakeside: FastAPI, lang: str, heading: str, hint: str
+) -> None:
+    """The form's sections and the list of measures left out name Lakeside's entities as its
+    pack.yaml does (`entities`), never Guangzhou's people, products or projects."""
+    client = _client(lakeside)
+    client.cookies.set("lang", lang)
+    form = client.get("/self-check").text
+    assert f"<summary>{heading}</summary>" in form and hint in visible_text(form)
+    data = {
+        "csrf_token": _token(client, "/self-check"),
+        "on": "2026-11-27",
+        "enterprise.borough": "north_shore",
+    }
+    checked = client.post("/self-check", data=data).text
+    left_out = checked[checked.index('id="check-unchecked"') :]
+    assert f'<a href="#entity-loan">{heading}</a>' in left_out[: left_out.index("</ul>")]
+    words = visible_text(checked)
+    for guangzhou in ("人才", "首台", "项目类", "talent", "first-of-a-kind", "project"):
+        assert guangzhou not in words, guangzhou
 
 
 def test_a_grant_and_a_label_go_through_lakeside_review(lakeside: FastAPI) -> None:

@@ -134,8 +134,14 @@ def test_escalation_is_emailed_once(portal: Portal, world: World, smtp_server: t
     mail = message_from_bytes(raw, policy=policy.default)
     assert mail["To"] == "gzdev@example.test"
     assert str(mail["Subject"]).startswith("超期督办")
+    # The case as its pages name it (#N), in the mail and in each reader's inbox.
+    assert mail.get_content().startswith(f"申报 #{case.app_id}（")
     unread = notifications.inbox(mailing, world.actors["rev_gzdev"], unread_only=True)
-    assert any(n.kind == "escalation" for n in unread)
+    [overdue] = [n for n in unread if n.kind == "escalation"]
+    [to_do] = notifications.inbox(mailing, world.actors["rev_tianhe"])  # the district's work item
+    for told in (overdue, to_do):
+        assert notifications.note_text(mailing, told, "zh")[1].startswith(f"申报 #{case.app_id}（")
+        assert notifications.note_text(mailing, told, "en")[1].startswith(f"Application #{case.app_id} (")
     assert not any(n.kind == "escalation" for n in notifications.inbox(mailing, world.actors["rev_gzsti"]))
 
 

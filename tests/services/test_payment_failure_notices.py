@@ -127,10 +127,10 @@ def test_the_enterprise_and_the_paying_unit_are_emailed_in_their_languages(porta
         mail = {str(m["To"]): m for m in sink.parsed()}
     enterprise, staff_mail = mail["finance@example.cn"], mail["payer@example.cn"]
     body = enterprise.get_content()  # type: ignore[attr-defined]
-    assert str(enterprise["Subject"]) == f"奖补资金支付未成功：申报 {case_id}"
+    assert str(enterprise["Subject"]) == f"奖补资金支付未成功：申报 #{case_id}"
     assert "账户已冻结" in body and "¥200,000.00" in body and f"/applications/{case_id}" in body
     staff_body = staff_mail.get_content()  # type: ignore[attr-defined]
-    assert str(staff_mail["Subject"]) == f"Payment failed, to be paid again: application {case_id}"
+    assert str(staff_mail["Subject"]) == f"Payment failed, to be paid again: application #{case_id}"
     assert "账户已冻结" in staff_body and "new payment batch" in staff_body
     for text in (body, staff_body):
         assert not CODE.search(text.split("http")[0]), text

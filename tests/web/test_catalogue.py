@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 ALGORITHM = "subsidy.algorithm_filing"
@@ -55,6 +56,23 @@ def test_a_measure_page_says_what_who_how_which_documents_and_on_what_authority(
     assert "Award of up to" in english and "CNY 200,000" in english and "Documents required" in english
     assert "Check if you qualify" in english and "Haizhu District Bureau" in english
     assert "：" not in english
+
+
+@pytest.mark.parametrize(
+    ("lang", "row"),
+    [
+        ("zh", "<dt>适用政策版本</dt><dd>2023年1月1日起施行</dd>"),
+        ("en", "<dt>Policy version</dt><dd>in force from January 1, 2023</dd>"),
+    ],
+)
+def test_a_measure_page_names_its_version_by_the_date_it_took_effect(
+    client: TestClient, lang: str, row: str
+) -> None:
+    """As the check's result does (适用政策版本：…起施行), not by its key ("2023")."""
+    client.cookies.set("lang", lang)
+    page = client.get("/catalogue/tax.rd_super_deduction").text
+    assert row in page
+    assert not re.search(r"<dd>\s*2023\s*</dd>", page)
 
 
 def test_english_pages_cite_the_law_in_english(client: TestClient) -> None:

@@ -87,6 +87,17 @@ def test_every_message_the_services_send_is_in_both_languages() -> None:
             assert not CJK.findall(entry["en"]), f"{key}.{part}: {entry['en']}"
 
 
+def test_every_message_writes_a_case_number_as_its_pages_do() -> None:
+    """A case is 申报 #20 / "application #20" on its pages, so in notes and labels too."""
+    bare = {
+        f"{key}.{lang}": text
+        for key, entry in catalogue().items()
+        for lang, text in entry.items()
+        if re.search(r"(?<!#)\{id\}", text)
+    }
+    assert not bare, bare
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, demo_seed: Path) -> Iterator[tuple[TestClient, Portal]]:
     app = demo_app(demo_seed, tmp_path_factory.mktemp("notes"), "notes-test-key")

@@ -5,12 +5,14 @@ fills the form; and a result's version reads as the date it took effect, not as 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from portal.web.i18n import Translator
+from portal.web.self_check import entity_heading, entity_label
 from tests.support.page_checks import visible_text
 from tests.web.conftest import ENTERPRISE, csrf_from
 
@@ -62,4 +64,41 @@ def test_a_result_names_its_version_by_the_date_it_took_effect(
     rule = app.state.pack.select("tax.high_tech_enterprise", ON)
     assert rule is not None
     assert t("check.in_force_from", date=t.date(rule.effective_from)) in visible_text(html)
-    assert f"{t('check.version')} {rule.version}" not in visible_text(html)
+    assert f"{t('catalogue.version')} {rule.version}" not in visible_text(html)
+
+
+@pytest.mark.parametrize(
+    ("lang", "own", "person", "hint"),
+    [
+        ("zh", "企业情况", "人才个人（可选）", "仅在查询按人才个人判断的政策时填写。"),
+        ("en", "Enterprise", "Person (optional)", "Only for measures judged on a person."),
+    ],
+)
+def test_the_form_heads_each_entity_with_the_packs_name_for_it(
+    client: TestClient, lang: str, own: str, person: str, hint: str
+) -> None:
+    client.cookies.set("lang", lang)
+    html = client.get("/self-check").text
+    assert f"<legend>{own} · " in html
+    assert f"<summary>{person}</summary>" in html and hint in visible_text(html)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh", ("本单位", "本单位情况", "其他对象", "其他对象（可选）")),
+        ("en", ("organisation", "Organisation", "separate item", "Separate item (optional)")),
+    ],
+)
+def test_a_pack_that_names_no_entity_gets_plain_words_not_keys(
+    app: FastAPI, lang: str, words: tuple[str, str, str, str]
+) -> None:
+    city = replace(app.state.portal.city, entity_labels={})
+    t = Translator(lang)
+    said = (
+        entity_label(city, "enterprise", t),
+        entity_heading(city, "enterprise", t),
+        entity_label(city, "talent", t),
+        entity_heading(city, "talent", t),
+    )
+    assert said == words

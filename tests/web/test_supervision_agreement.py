@@ -15,13 +15,14 @@ import csv
 import html as markup
 import io
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from fastapi import FastAPI
 from portal_helpers import client_of, login, portal_app, staff
 from starlette.testclient import TestClient
 
+from portal.web.i18n import Translator
 from tests.support.supervision_data import generate
 
 __all__ = ["portal_app"]
@@ -123,17 +124,37 @@ def test_each_median_says_what_it_measures(portal_app: FastAPI, readers: dict[st
 def test_a_district_supervisor_s_csv_names_its_district(
     portal_app: FastAPI, readers: dict[str, str], lang: str
 ) -> None:
+    """The file is named after its figure's title in the reader's words, never its code; a
+    district supervisor's names the district too. Old clients get the English, in ASCII."""
     jurisdictions = portal_app.state.portal.city.jurisdictions
     name, english = jurisdictions.label(DISTRICT, lang), jurisdictions.label(DISTRICT, "en")
+    title = Translator(lang)("supervision.fig.experts")
     client = _client(portal_app, readers["district"], lang)
     answer = client.get(f"/supervision.csv?figure=experts&{PERIOD}")
     disposition = answer.headers["content-disposition"]
-    stem = "supervision-{}-experts-2026-01-01-2026-11-27.csv"
-    assert f'filename="{stem.format(english)}"' in disposition, disposition
-    assert f"filename*=UTF-8''{quote(stem.format(name), safe='')}" in disposition, disposition
-    assert disposition.encode("latin-1").isascii()
+    stem = "supervision-{}-2026-01-01-2026-11-27.csv"
+    assert f'filename="{stem.format(english + "-Expert-review")}"' in disposition, disposition
+    assert f"filename*=UTF-8''{quote(stem.format(f'{name}-{title}'), safe='')}" in disposition, disposition
+    assert disposition.encode("latin-1").isascii() and "experts" not in disposition
     city = _client(portal_app, readers["city"], lang).get(f"/supervision.csv?figure=experts&{PERIOD}")
-    assert 'filename="supervision-experts-2026-01-01-2026-11-27.csv"' in city.headers["content-disposition"]
+    city_wide = city.headers["content-disposition"]
+    assert f'filename="{stem.format("Expert-review")}"' in city_wide, city_wide
+    assert f"filename*=UTF-8''{quote(stem.format(title), safe='')}" in city_wide, city_wide
+
+
+@pytest.mark.parametrize(
+    ("lang", "title"), [("zh", "按人工智能赛道（造车健城）统计的申报数"), ("en", "Applications by AI track")]
+)
+def test_a_csv_is_named_after_its_title_in_the_packs_words(
+    portal_app: FastAPI, readers: dict[str, str], lang: str, title: str
+) -> None:
+    answer = _client(portal_app, readers["city"], lang).get(
+        f"/supervision.csv?figure=received_by_track&{PERIOD}"
+    )
+    disposition = answer.headers["content-disposition"]
+    named = unquote(disposition.split("filename*=UTF-8''")[1])
+    assert named == f"supervision-{title}-2026-01-01-2026-11-27.csv", named
+    assert 'filename="supervision-Applications-by-AI-track-2026-01-01-2026-11-27.csv"' in disposition
 
 
 MONEY = {

@@ -82,7 +82,7 @@ def _profile_page(
     context = {
         "actor": actor,
         "enterprise": enterprise,
-        "groups": fact_groups(portal_of(request).pack, city, request_lang(request)),
+        "groups": fact_groups(portal_of(request).pack, city, Translator(request_lang(request))),
         "locked": set(registered),
         "values": {**values, **registered},
         "errors": errors,

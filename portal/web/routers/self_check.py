@@ -48,12 +48,13 @@ def _page(
     lang = request_lang(request)
     only = frozenset(measure.compiled.inputs()) if measure is not None and measure.compiled else None
     portal = portal_of(request)
-    covers = coverage(portal.pack, portal.city, portal.today(), Translator(lang)) if measure is None else None
+    t = Translator(lang)
+    covers = coverage(portal.pack, portal.city, portal.today(), t) if measure is None else None
     return render(
         request,
         "self_check.html",
         {
-            "groups": fact_groups(request.app.state.pack, portal_of(request).city, lang, only),
+            "groups": fact_groups(request.app.state.pack, portal.city, t, only),
             "values": values,
             # Optional entity groups open when the applicant filled or got wrong one of their facts.
             "filled": {k for k, v in values.items() if v.strip()} | set(errors),
@@ -102,5 +103,5 @@ async def self_check(request: Request) -> HTMLResponse:
         facts = {measure.applies_to: {}, **facts}
     check = pack.check(facts, on, [measure.id] if measure is not None else None, lang)
     await run_in_threadpool(lambda: record_self_check(portal_of(request), optional_actor(request), check))
-    unchecked = unchecked_measures(pack, check, lang) if measure is None else None
+    unchecked = unchecked_measures(pack, portal_of(request).city, check, t) if measure is None else None
     return _page(request, values, errors, present_results(pack, check, lang), measure, unchecked=unchecked)

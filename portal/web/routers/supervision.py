@@ -42,6 +42,7 @@ from portal.web.session_auth import SupervisorUser, portal_of
 from portal.web.spreadsheets import CSV_TYPE, Cell, csv_bytes
 from portal.web.supervision_view import Board, Figure, Labels, drill_url
 from portal.web.templating import render
+from portal.web.uploads import name_part
 from portal.workflows import Actor
 
 router = APIRouter(include_in_schema=False)
@@ -130,18 +131,17 @@ def dashboard_csv(
 
 
 def _file_names(names: Labels, figure: Figure, chosen: PeriodChoice, scope: str | None) -> tuple[str, str]:
-    """The file's name in the reader's language and its ASCII fallback: a district supervisor's
-    file names its district (the pack's label, in English for the fallback), so files of two
-    districts saved side by side are not mistaken for each other."""
+    """The file's name in the reader's language and its English for the ASCII fallback: the
+    figure's title, and for a district supervisor the district (the pack's label), so files of
+    two figures or two districts saved side by side are not mistaken for each other."""
     dates = f"{chosen.start.isoformat()}-{chosen.end.isoformat()}"
-    if scope is None:
-        plain = f"supervision-{figure.id}-{dates}.csv"
-        return plain, plain
-    english = names.portal.city.jurisdictions.label(scope, "en")
-    return (
-        f"supervision-{names.district(scope)}-{figure.id}-{dates}.csv",
-        f"supervision-{english}-{figure.id}-{dates}.csv",
-    )
+    english = Labels(names.portal, Translator("en"))
+
+    def named(labels: Labels, title: str) -> str:
+        words = [labels.district(scope), title] if scope else [title]
+        return "-".join(["supervision", *(name_part(w) for w in words), dates]) + ".csv"
+
+    return named(names, figure.title), named(english, english.figure_title(figure.id))
 
 
 def _lines(figure: Figure) -> list[list[Cell]]:

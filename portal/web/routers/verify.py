@@ -19,6 +19,7 @@ from portal.documents.verification import normalize_verification_code
 from portal.services.decisions import LetterInfo, verify_code
 from portal.services.errors import NotFound
 from portal.services.letters import UploadCheck, owned_letter, verify_upload
+from portal.web.downloads import attachment_disposition
 from portal.web.errors import layout_context
 from portal.web.i18n import Translator, request_lang
 from portal.web.params import PathId
@@ -137,11 +138,8 @@ def download_letter(
 ) -> Response:
     """The stored PDF, exactly as issued, for the enterprise that applied (everyone else: 404)."""
     letter = owned_letter(portal_of(request), actor, application_id, letter_id)
-    # An ASCII fallback name for old clients, the document number (e.g. 穗科〔2026〕3号) for the rest.
-    disposition = (
-        f'attachment; filename="letter-{letter.id}.pdf"; '
-        f"filename*=UTF-8''{quote(letter.doc_number, safe='')}.pdf"
-    )
+    # Named by its document number (e.g. 穗科〔2026〕3号), with an ASCII name for old clients.
+    disposition = attachment_disposition(f"{letter.doc_number}.pdf", f"letter-{letter.id}.pdf")
     return Response(
         letter.pdf,
         media_type="application/pdf",
