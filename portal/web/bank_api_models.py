@@ -37,6 +37,9 @@ Product = Annotated[
     Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", json_schema_extra={"x-pack-enum": PACK_PRODUCTS}),
 ]
 PledgeKind = Literal["none", "patent", "trademark", "copyright"]
+# An object whose fields are the pack's facts of one entity (the loan): /openapi.json describes
+# each field by the fact's label in facts.yaml (`publish_pack_enums`), as the rule calls it.
+PACK_ENTITY = "x-pack-entity"
 MAX_MONEY = Decimal("9999999999999999.99")  # what Loan.amount (18 digits, 2 decimals) can hold
 _PLAIN_DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
@@ -137,6 +140,8 @@ class _Body(BaseModel):
 class LoanFacts(_Body):
     """The loan as the bank would grant it; a fact left out is unknown to the rule."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={PACK_ENTITY: "loan"})
+
     amount: Money
     term_months: Months | None = None
     pledge_kind: PledgeKind | None = None
@@ -211,7 +216,11 @@ class EligibilityResponse(BaseModel):
         "that failed inside an `any` that passed did not keep the enterprise out. Null when no rule "
         "version is in force."
     )
-    missing_facts: list[str]
+    missing_facts: list[str] = Field(
+        description="The facts the rule needed and did not get. A `loan.<field>` one is a field of the "
+        "request's `loan` to send; an `enterprise.<fact>` one is the enterprise's to state in its "
+        "profile on the portal. Empty when nothing was missing."
+    )
     benefit_undetermined: list[str] = Field(
         description="For an eligible outcome: the benefits the check could not determine (a fact their "
         "formula reads is missing, listed in missing_facts); no loan can be registered on such a check. "
@@ -229,7 +238,10 @@ class LoanStatus(LoanTerms):
     uscc: str
     product: Product
     amount: str = Field(description="Yuan, exact decimal string")  # type: ignore[assignment]
-    state: str = Field(description="A state of the loan workflow (pack.yaml `banking.loan_workflow`)")
+    state: str = Field(
+        description="The loan's stage in the portal's loan workflow, as a stable code; `state_label` "
+        "names it in Chinese and English"
+    )
     state_label: LocalText
     registered_at: datetime
     updated_at: datetime
@@ -325,13 +337,20 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return resolved
 
 
-def publish_pack_enums(schema: object, products: Collection[str]) -> None:
-    """Write the pack's product codes as the enum of every product field of an OpenAPI document."""
+def publish_pack_enums(schema: object, products: Collection[str], labels: Mapping[str, LocalText]) -> None:
+    """Write the pack's product codes as the enum of every product field of an OpenAPI document,
+    and describe each field that carries a pack fact by the fact's label (`labels`, by fact)."""
     if isinstance(schema, dict):
         if schema.pop("x-pack-enum", None) == PACK_PRODUCTS:
             schema["enum"] = sorted(products)
+        entity = schema.pop(PACK_ENTITY, None)
+        for name, field in schema.get("properties", {}).items() if entity else ():
+            label = labels.get(f"{entity}.{name}")
+            if label is not None:
+                said = f"{label.en} ({label.zh})"
+                field["description"] = f"{said}. {field['description']}" if "description" in field else said
         for value in schema.values():
-            publish_pack_enums(value, products)
+            publish_pack_enums(value, products, labels)
     elif isinstance(schema, list):
         for value in schema:
-            publish_pack_enums(value, products)
+            publish_pack_enums(value, products, labels)

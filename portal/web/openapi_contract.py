@@ -19,7 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from portal.web.api_bodies import AnswersUpdate, NewApplication, Submission, TransitionRequest
-from portal.web.bank_api_models import ProblemBody, publish_pack_enums
+from portal.web.bank_api_models import LocalText, ProblemBody, publish_pack_enums
 from portal.web.errors import PROBLEM_MEDIA_TYPE
 from portal.web.security import CSRF_HEADER
 from portal.web.session_store import SESSION_COOKIE
@@ -127,6 +127,8 @@ def contract_openapi(app: FastAPI) -> dict[str, Any]:
             for status in sorted(_statuses(method, path, operation)):
                 responses[str(status)] = _error_response(status, responses.get(str(status)))
     # The bank API's product codes are the pack's: written in here, never named in the code.
-    publish_pack_enums(spec, app.state.portal.city.banking.products)
+    pack = app.state.portal.pack
+    labels = {name: LocalText(zh=fact.label.zh, en=fact.label.en) for name, fact in pack.facts.specs.items()}
+    publish_pack_enums(spec, app.state.portal.city.banking.products, labels)
     app.openapi_schema = spec
     return spec

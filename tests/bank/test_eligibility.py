@@ -1,5 +1,7 @@
 """POST /api/v1/bank/eligibility end to end: the 2025 tiers, what the bank sees, what is logged."""
 
+import json
+
 from portal.services import consents, enterprises, registered_identity
 from portal.web.bank_api_models import PledgeKind
 from tests.bank.bank_world import PASSWORD, PROFILE, BankWorld, loan, new_enterprise
@@ -160,3 +162,19 @@ def test_a_change_of_registration_is_what_the_bank_check_reads(world: BankWorld)
     assert after["missing_facts"] == ["enterprise.operates_in_guangzhou"]
     district = next(c for c in after["criteria"] if c["fact"] == "enterprise.district")
     assert (district["value"], district["outcome"]) == ("outside", "fail")
+
+
+def test_the_published_loan_fields_are_described_by_the_packs_fact_labels(world: BankWorld) -> None:
+    """A bank reads each loan field by what the rule calls it, in English and Chinese, and no
+    description sends it to the portal's own files."""
+    spec = world.client.get("/openapi.json").json()
+    operation = spec["paths"]["/api/v1/bank/eligibility"]["post"]
+    loan_fields = operation["requestBody"]["content"]["application/json"]["schema"]["properties"]["loan"]
+    for name, field in loan_fields["properties"].items():
+        fact = world.portal.pack.facts.get(f"loan.{name}")
+        assert fact is not None, name
+        assert field["description"].startswith(f"{fact.label.en} ({fact.label.zh})"), (name, field)
+    text = json.dumps(spec, ensure_ascii=False)
+    assert "pack.yaml" not in text and "x-pack-" not in text
+    status = spec["components"]["schemas"]["LoanStatus"]["properties"]["state"]["description"]
+    assert "state_label" in status
