@@ -34,12 +34,22 @@ def add(
         str,
         typer.Option("--code", metavar="CODE", help="Short code used by every other command, e.g. icbc-gz."),
     ],
+    name_en: Annotated[
+        str | None,
+        typer.Option(
+            "--name-en",
+            metavar="TEXT",
+            help="Its English name, shown on English pages, e.g. 'ICBC Guangzhou Branch'; "
+            "without it they show NAME.",
+        ),
+    ] = None,
 ) -> None:
     """Register a partner bank."""
     from portal.services import banks
 
-    bank = run(lambda portal: banks.add_bank(portal, name=name, code=code))
-    typer.echo(f"bank {bank.code} added: {bank.name}")
+    bank = run(lambda portal: banks.add_bank(portal, name=name, code=code, name_en=name_en))
+    english = f" ({bank.name_en})" if bank.name_en else ""
+    typer.echo(f"bank {bank.code} added: {bank.name}{english}")
 
 
 @app.command("key")

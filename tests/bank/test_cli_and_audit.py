@@ -1,15 +1,18 @@
 """`portal banks ...` and `portal audit verify` over a real database."""
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from portal.cli import app
 from portal.db.access_log import verify_access_log
+from portal.db.engine import make_engine
+from portal.db.tables import Bank
 from portal.settings import get_settings
 from tests.bank.bank_world import BankWorld, loan
 from tests.db.tampering import tamper
@@ -47,6 +50,20 @@ def test_banks_commands(cli_db: str) -> None:
     assert portal_cli("banks", "revoke", new_prefix)[0] == 0
     code, _, err = portal_cli("banks", "revoke", new_prefix)
     assert code == 1 and "already revoked" in err
+
+
+def test_banks_add_takes_an_english_name(cli_db: str) -> None:
+    code, out, _ = portal_cli("banks", "add", "丁银行广州分行", "--code", "delta", "--name-en", "Delta Bank")
+    assert code == 0 and out.strip() == "bank delta added: 丁银行广州分行 (Delta Bank)"
+    assert (
+        portal_cli("banks", "add", "戊银行", "--code", "epsilon")[1].strip() == "bank epsilon added: 戊银行"
+    )
+    engine = make_engine(cli_db, pooled=False)
+    with Session(engine) as session:
+        named = session.exec(select(Bank.code, Bank.name_en).order_by(col(Bank.code))).all()
+    engine.dispose()
+    assert [tuple(row) for row in named] == [("delta", "Delta Bank"), ("epsilon", None)]
+    assert "--name-en TEXT" in re.sub(r"[\s│]+", " ", portal_cli("banks", "add", "--help")[1])
 
 
 def test_audit_verify_catches_a_tampered_access_log_row(
