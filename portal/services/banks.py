@@ -79,6 +79,11 @@ def bank_name(name: str, name_en: str | None, lang: str) -> str:
     return name_en if lang == "en" and name_en else name
 
 
+def _english(name_en: str | None) -> str | None:
+    """An English name as typed; blank is none."""
+    return (name_en or "").strip() or None
+
+
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -156,9 +161,7 @@ def add_bank(
     with portal.transaction() as session:
         if session.exec(select(Bank.id).where(col(Bank.code) == code)).first() is not None:
             raise Conflict(f"a bank with code {code!r} already exists")
-        bank = Bank(
-            code=code, name=name.strip(), name_en=(name_en or "").strip() or None, created_at=portal.now()
-        )
+        bank = Bank(code=code, name=name.strip(), name_en=_english(name_en), created_at=portal.now())
         session.add(bank)
         try:
             session.flush()
@@ -166,6 +169,19 @@ def add_bank(
             raise Conflict(f"a bank with code {code!r} already exists") from None
         payload = {"code": code, "name": bank.name, "name_en": bank.name_en}
         _audit_bank(session, cast(int, bank.id), "bank_added", payload, actor)
+        return bank
+
+
+def set_name_en(portal: Portal, code: str, name_en: str | None, actor: Actor | None = None) -> Bank:
+    """Give bank `code` its English name, or take it away (blank): a bank registered before banks
+    had one (revision 0029) has none until it is set here."""
+    _operator(actor)
+    with portal.transaction() as session:
+        bank = _bank_by_code(session, code)
+        payload = {"code": code, "name_en": _english(name_en), "was": bank.name_en}
+        bank.name_en = _english(name_en)
+        session.add(bank)
+        _audit_bank(session, cast(int, bank.id), "bank_name_en_set", payload, actor)
         return bank
 
 

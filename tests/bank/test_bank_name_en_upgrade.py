@@ -1,5 +1,5 @@
 """0029 over a bank registered before it: the bank has no English name, and English pages name
-it by its Chinese one.
+it by its Chinese one until it is given one.
 
 `migrated_engine` is overridden here: the bank world is built on a database that held bank
 "old" at 0028 and was then upgraded to the head.
@@ -48,3 +48,8 @@ def test_a_bank_from_before_0029_has_no_english_name_and_english_pages_use_its_c
     for path in ("/consents", "/access-log"):
         page = world.client.get(path)
         assert page.status_code == 200 and OLD_ZH in page.text, path
+    # Given an English name after the upgrade (`portal banks name-en`), English pages use it.
+    banks.set_name_en(world.portal, "old", "Old Bank Guangzhou")
+    for path in ("/consents", "/access-log"):
+        page = world.client.get(path).text
+        assert "Old Bank Guangzhou" in page and OLD_ZH not in page, path
