@@ -111,6 +111,12 @@ def test_the_administrator_adds_a_bank_with_its_english_name_and_sees_it_in_each
     assert ("Delta Bank" if lang == "en" else "丁银行广州分行") in listing  # the flash and the heading
     heading = re.search(r'<h2 id="bank-gamma">([^<]+)<span', listing)
     assert heading is not None and heading.group(1).strip() == shown
+    # A new key's page says whom to hand it to by the bank's name, never its code.
+    issued = admin.post(
+        "/admin/banks/keys", data={"csrf_token": token, "bank": "gamma", "scopes": ["loans:write"]}
+    )
+    told = re.search(r'<div class="alert alert-success".*?</div>', issued.text, re.S)
+    assert told is not None and shown in told.group(0) and "gamma" not in told.group(0)
     efile = _text(admin.get(f"/enterprises/{gamma.uscc}").text)
     assert shown in efile and hidden not in efile and ALPHA_ZH in efile
 

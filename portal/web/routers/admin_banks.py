@@ -36,9 +36,12 @@ def _page(
 ) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
+    listing = banks.list_banks(portal)
     context = {
         "actor": actor,
-        "banks": banks.list_banks(portal),
+        "banks": listing,
+        # The bank the new key is for, by name: the page says whom to hand it to.
+        "issued_to": next((b for b in listing if issued and b.code == issued.bank_code), None),
         "scopes": [(scope, t(f"admin_banks.scope.{scope.replace(':', '_')}")) for scope in banks.SCOPES],
         "errors": errors or {},
         "values": values or {},
