@@ -1,4 +1,4 @@
-"""`portal banks add|key|rotate|revoke|list`: partner banks and their API keys.
+"""`portal banks add|name-en|key|rotate|revoke|list`: partner banks and their API keys.
 
 A key is printed once, on stdout alone, so that `KEY=$(portal banks key icbc)` captures it;
 the database keeps only its hash, and a lost key is replaced with `rotate`.
@@ -34,12 +34,43 @@ def add(
         str,
         typer.Option("--code", metavar="CODE", help="Short code used by every other command, e.g. icbc-gz."),
     ],
+    name_en: Annotated[
+        str | None,
+        typer.Option(
+            "--name-en",
+            metavar="TEXT",
+            help="Its English name, shown on English pages, e.g. 'ICBC Guangzhou Branch'; "
+            "without it they show NAME.",
+        ),
+    ] = None,
 ) -> None:
     """Register a partner bank."""
     from portal.services import banks
 
-    bank = run(lambda portal: banks.add_bank(portal, name=name, code=code))
-    typer.echo(f"bank {bank.code} added: {bank.name}")
+    bank = run(lambda portal: banks.add_bank(portal, name=name, code=code, name_en=name_en))
+    english = f" ({bank.name_en})" if bank.name_en else ""
+    typer.echo(f"bank {bank.code} added: {bank.name}{english}")
+
+
+@app.command("name-en")
+def name_en(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="The bank's code.")],
+    text: Annotated[
+        str,
+        typer.Argument(
+            metavar="TEXT", help="Its English name; omitted, English pages show its Chinese name."
+        ),
+    ] = "",
+) -> None:
+    """Set (or clear) the English name of bank CODE, e.g. one registered before banks had one."""
+    from portal.services import banks
+
+    bank = run(lambda portal: banks.set_name_en(portal, code, text))
+    typer.echo(
+        f"bank {bank.code}: English name {bank.name_en}"
+        if bank.name_en
+        else f"bank {bank.code}: no English name"
+    )
 
 
 @app.command("key")

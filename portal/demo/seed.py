@@ -54,7 +54,7 @@ Arrived = Callable[[Workflow, StateSpec], bool]
 
 DEMO_PASSWORD = "demo-2026-gz"  # noqa: S105 - documented demo-only password, printed by `portal serve --demo`
 ADMIN_USERNAME = "admin"
-DEMO_BANK, DEMO_BANK_NAME = "demo-bank", "广州示范合作银行"
+DEMO_BANK, DEMO_BANK_NAME, DEMO_BANK_NAME_EN = "demo-bank", "广州示范合作银行", "Guangzhou Demo Partner Bank"
 # Haizhu firms apply to the Haizhu bureau's AI measures; the others to the city's S&T SME rating.
 SCENARIO, MODEL, ST_SME = "subsidy.ai_scenario_demo", "subsidy.model_filing", "qualification.st_sme"
 PAID_SCENARIO_PROJECT = "市政设施病害视觉巡检应用示范项目"
@@ -670,7 +670,7 @@ def _play_bank(demo: _Demo) -> str:
     """
     portal = demo.portal
     demo.on(12)
-    banks.add_bank(portal, name=DEMO_BANK_NAME, code=DEMO_BANK)
+    banks.add_bank(portal, name=DEMO_BANK_NAME, name_en=DEMO_BANK_NAME_EN, code=DEMO_BANK)
     issued = banks.issue_key(portal, DEMO_BANK)
     caller = banks.authenticate(portal, issued.key)
     if caller is None:

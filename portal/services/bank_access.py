@@ -130,6 +130,7 @@ class AccessEntry:
 
     at: datetime
     bank_name: str | None
+    bank_name_en: str | None
     bank_code: str | None
     product: str | None
     outcome: str
@@ -230,6 +231,7 @@ def access_entries(session: Session, enterprise_id: int, limit: int = ACCESS_LOG
         AccessEntry(
             at=row.at,
             bank_name=bank.name if bank else None,
+            bank_name_en=bank.name_en if bank else None,
             bank_code=bank.code if bank else None,
             product=row.product,
             outcome=row.outcome,

@@ -67,8 +67,21 @@ class KeyListing:
 class BankListing:
     code: str
     name: str
+    name_en: str | None
     active: bool
     keys: list[KeyListing]
+
+
+def bank_name(name: str, name_en: str | None, lang: str) -> str:
+    """A bank's name for a reader of `lang`: its English name on English pages when it has one,
+    else its registered Chinese name (every bank has one; banks added before `name_en` have no
+    English name)."""
+    return name_en if lang == "en" and name_en else name
+
+
+def _english(name_en: str | None) -> str | None:
+    """An English name as typed; blank is none."""
+    return (name_en or "").strip() or None
 
 
 def key_hash(key: str) -> str:
@@ -127,8 +140,12 @@ def _revoke(
     _audit_bank(session, row.bank_id, "api_key_revoked", payload, actor)
 
 
-def add_bank(portal: Portal, *, name: str, code: str, actor: Actor | None = None) -> Bank:
-    """Register a partner bank; its code (lower case, 2–32 characters) names it in every other command."""
+def add_bank(
+    portal: Portal, *, name: str, code: str, name_en: str | None = None, actor: Actor | None = None
+) -> Bank:
+    """Register a partner bank; its code (lower case, 2–32 characters) names it in every other command.
+
+    `name` is its Chinese name; `name_en` (optional, blank is none) what English pages call it."""
     _operator(actor)
     problems = []
     if not _CODE.match(code):
@@ -144,13 +161,27 @@ def add_bank(portal: Portal, *, name: str, code: str, actor: Actor | None = None
     with portal.transaction() as session:
         if session.exec(select(Bank.id).where(col(Bank.code) == code)).first() is not None:
             raise Conflict(f"a bank with code {code!r} already exists")
-        bank = Bank(code=code, name=name.strip(), created_at=portal.now())
+        bank = Bank(code=code, name=name.strip(), name_en=_english(name_en), created_at=portal.now())
         session.add(bank)
         try:
             session.flush()
         except IntegrityError:  # registered concurrently
             raise Conflict(f"a bank with code {code!r} already exists") from None
-        _audit_bank(session, cast(int, bank.id), "bank_added", {"code": code, "name": bank.name}, actor)
+        payload = {"code": code, "name": bank.name, "name_en": bank.name_en}
+        _audit_bank(session, cast(int, bank.id), "bank_added", payload, actor)
+        return bank
+
+
+def set_name_en(portal: Portal, code: str, name_en: str | None, actor: Actor | None = None) -> Bank:
+    """Give bank `code` its English name, or take it away (blank): a bank registered before banks
+    had one (revision 0029) has none until it is set here."""
+    _operator(actor)
+    with portal.transaction() as session:
+        bank = _bank_by_code(session, code)
+        payload = {"code": code, "name_en": _english(name_en), "was": bank.name_en}
+        bank.name_en = _english(name_en)
+        session.add(bank)
+        _audit_bank(session, cast(int, bank.id), "bank_name_en_set", payload, actor)
         return bank
 
 
@@ -227,7 +258,17 @@ def list_banks(portal: Portal) -> list[BankListing]:
         by_bank.setdefault(key.bank_id, []).append(
             KeyListing(key.prefix, key.scopes, key.created_at, key.revoked_at, used_at)
         )
-    return [BankListing(b.code, b.name, b.active, by_bank.get(cast(int, b.id), [])) for b in banks]
+    return [BankListing(b.code, b.name, b.name_en, b.active, by_bank.get(cast(int, b.id), [])) for b in banks]
+
+
+def english_names(portal: Portal) -> dict[str, str]:
+    """Each bank's English name by its Chinese one, for the banks that have one: the supervision
+    figures group a bank's records by its Chinese name, and English pages show this instead."""
+    with portal.reading() as session:
+        rows = session.exec(
+            select(Bank.name, Bank.name_en).where(col(Bank.name_en).is_not(None)).order_by(col(Bank.code))
+        ).all()
+    return {name: cast(str, name_en) for name, name_en in rows}
 
 
 def active_banks(portal: Portal) -> list[Bank]:

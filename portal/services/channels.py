@@ -9,6 +9,7 @@ and only when the measure is applied for through a form that exists.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from portal.db.tables import Bank
 from portal.rules import Rule
 from portal.rules.model import Claim
 from portal.services import banks
@@ -22,7 +23,7 @@ class ChannelView:
     channel: str | None
     can_apply: bool
     claim: Claim | None
-    partner_banks: tuple[str, ...] = ()
+    partner_banks: tuple[Bank, ...] = ()
     auto_grant: bool = False  # 免申即享: the portal offers it unasked; applying is the fallback
 
 
@@ -40,15 +41,15 @@ def catalogue_channels(portal: Portal, measure_ids: Iterable[str]) -> dict[str, 
     """The channel of each measure in force today (measures not in force are left out)."""
     today = portal.today()
     rules = [r for m in measure_ids if (r := portal.pack.select(m, today)) is not None]
-    bank_names: tuple[str, ...] = ()
+    partner_banks: tuple[Bank, ...] = ()
     if any(r.channel == "bank" for r in rules):
-        bank_names = tuple(b.name for b in banks.active_banks(portal))
+        partner_banks = tuple(banks.active_banks(portal))
     return {
         r.id: ChannelView(
             channel=r.channel,
             can_apply=can_apply_online(portal, r),
             claim=r.claim,
-            partner_banks=bank_names if r.channel == "bank" else (),
+            partner_banks=partner_banks if r.channel == "bank" else (),
             auto_grant=r.auto_grant,
         )
         for r in rules

@@ -29,6 +29,7 @@ class ConsentView:
     id: int
     bank_code: str
     bank_name: str
+    bank_name_en: str | None
     products: list[str]
     granted_at: datetime
     expires_on: date
@@ -155,6 +156,7 @@ def consents_for(portal: Portal, actor: Actor) -> list[ConsentView]:
             id=cast(int, c.id),
             bank_code=b.code,
             bank_name=b.name,
+            bank_name_en=b.name_en,
             products=list(c.products),
             granted_at=c.granted_at,
             expires_on=c.expires_on,

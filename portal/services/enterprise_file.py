@@ -55,7 +55,7 @@ class EnterpriseFile:
     profiles: list[EnterpriseProfile]
     applications: list[Application]
     letters: list[tuple[int, Letter]]
-    consents: list[tuple[str, BankConsent]]
+    consents: list[tuple[Bank, BankConsent]]
     objections: list[Objection]
     bank_queries: list[AccessEntry]
     screening_hits: list[ScreeningHit]
@@ -91,7 +91,7 @@ def enterprise_file(portal: Portal, actor: Actor, uscc: str) -> EnterpriseFile:
             .order_by(col(Letter.issued_at).desc())
         ).all()
         consents = session.exec(
-            select(Bank.name, BankConsent)
+            select(Bank, BankConsent)
             .join(Bank, col(Bank.id) == col(BankConsent.bank_id))
             .where(BankConsent.enterprise_id == enterprise.id)
             .order_by(col(BankConsent.granted_at).desc())
@@ -102,7 +102,7 @@ def enterprise_file(portal: Portal, actor: Actor, uscc: str) -> EnterpriseFile:
         enterprise_id = cast(int, enterprise.id)
         return EnterpriseFile(
             enterprise, list(profiles), list(applications), [(a, letter) for a, letter in letters],
-            [(n, c) for n, c in consents], list(objections), access_entries(session, enterprise_id),
+            [(b, c) for b, c in consents], list(objections), access_entries(session, enterprise_id),
             hits_for(session, enterprise_id), _reused_files(session, enterprise_id),
             registration_changes(session, enterprise_id),
         )  # fmt: skip

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
+from portal.services.banks import bank_name, english_names
 from portal.services.context import Portal
 from portal.services.supervision import Dashboard, Spread, merge
 from portal.services.supervision_banks import CALLS, refused
@@ -125,6 +127,17 @@ class Labels:
 
     def measure(self, code: str) -> str:
         return measure_title(self.portal.pack, code, self.lang)
+
+    def bank(self, name: str | None) -> str:
+        """A bank as the figures group its records, by its Chinese name (none: a query made with
+        an unknown key), in the reader's words."""
+        if not name:
+            return self.t("supervision.unknown_bank")
+        return bank_name(name, self._english_bank_names.get(name), self.lang)
+
+    @cached_property
+    def _english_bank_names(self) -> dict[str, str]:
+        return english_names(self.portal) if self.lang == "en" else {}
 
     def track(self, code: str | None) -> str:
         if not code or code == NO_TRACK:
@@ -553,7 +566,7 @@ class Board:
         ):
             queries.rows.append(
                 [
-                    self.text(bank or self.t("supervision.unknown_bank")),
+                    self.text(self.names.bank(bank)),
                     self.text(self.names.product(product)),
                     self.text(self.names.outcome(outcome)),
                     self.records(
@@ -564,13 +577,13 @@ class Board:
             )
         consents = self.figure("bank_consents", ("bank", "consents"))
         for bank, n in sorted(self.board.consents.items()):
-            consents.rows.append([self.text(bank), self.records(n, "consents", bank=bank)])
+            consents.rows.append([self.text(self.names.bank(bank)), self.records(n, "consents", bank=bank)])
         loans = self.figure("bank_loans", ("bank", "product", "stage", "loans", "principal"), chart=())
         flow = self.names.portal.city.banking.loan_workflow
         for (bank, product, state), (n, amount) in sorted(self.board.loans.items()):
             loans.rows.append(
                 [
-                    self.text(bank),
+                    self.text(self.names.bank(bank)),
                     self.text(self.names.product(product)),
                     self.text(self.names.stage(flow, state)),
                     self.records(n, "loans", bank=bank, product=product, state=state),

@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 
 from portal.messages import LANGS
 from portal.services.access import actor_for_user
+from portal.services.banks import bank_name
 from portal.web.flash import take_flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.navigation import menu
@@ -64,6 +65,8 @@ def base_context(conn: HTTPConnection) -> dict[str, Any]:
         "t": Translator(lang),
         # An instant in the pack's time zone and the reader's words, beside `t.date`'s dates.
         "local_time": partial(conn.app.state.portal.clock.in_words, lang=lang),
+        # A partner bank's name (its Chinese name and its English one, or None) in the reader's words.
+        "bank_name": partial(bank_name, lang=lang),
         "switch_lang_url": f"/lang/{other}?next={quote(here, safe='')}",
         "current_path": conn.url.path,
         # The session middleware has already looked the session up: no query here.

@@ -1,15 +1,18 @@
 """`portal banks ...` and `portal audit verify` over a real database."""
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from portal.cli import app
 from portal.db.access_log import verify_access_log
+from portal.db.engine import make_engine
+from portal.db.tables import Bank
 from portal.settings import get_settings
 from tests.bank.bank_world import BankWorld, loan
 from tests.db.tampering import tamper
@@ -47,6 +50,31 @@ def test_banks_commands(cli_db: str) -> None:
     assert portal_cli("banks", "revoke", new_prefix)[0] == 0
     code, _, err = portal_cli("banks", "revoke", new_prefix)
     assert code == 1 and "already revoked" in err
+
+
+def _english_names(url: str) -> list[tuple[str, str | None]]:
+    engine = make_engine(url, pooled=False)
+    with Session(engine) as session:
+        named = session.exec(select(Bank.code, Bank.name_en).order_by(col(Bank.code))).all()
+    engine.dispose()
+    return [(code, name_en) for code, name_en in named]
+
+
+def test_banks_add_takes_an_english_name(cli_db: str) -> None:
+    code, out, _ = portal_cli("banks", "add", "丁银行广州分行", "--code", "delta", "--name-en", "Delta Bank")
+    assert code == 0 and out.strip() == "bank delta added: 丁银行广州分行 (Delta Bank)"
+    assert (
+        portal_cli("banks", "add", "戊银行", "--code", "epsilon")[1].strip() == "bank epsilon added: 戊银行"
+    )
+    assert _english_names(cli_db) == [("delta", "Delta Bank"), ("epsilon", None)]
+    assert "--name-en TEXT" in re.sub(r"[\s│]+", " ", portal_cli("banks", "add", "--help")[1])
+    # A bank without one is given one later; given nothing, it has none again.
+    assert portal_cli("banks", "name-en", "epsilon", "Epsilon Bank")[1].strip() == (
+        "bank epsilon: English name Epsilon Bank"
+    )
+    assert portal_cli("banks", "name-en", "delta")[1].strip() == "bank delta: no English name"
+    assert _english_names(cli_db) == [("delta", None), ("epsilon", "Epsilon Bank")]
+    assert portal_cli("banks", "name-en", "zeta", "Zeta")[0] == 1  # no such bank
 
 
 def test_audit_verify_catches_a_tampered_access_log_row(

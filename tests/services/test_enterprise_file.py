@@ -51,7 +51,7 @@ def test_the_file_holds_queries_hits_reused_files_and_objections(portal: Portal,
 
     found = enterprise_file(portal, district, USCC_A)
     [consent] = found.consents
-    assert consent[0] == "广州测试银行"
+    assert consent[0].name == "广州测试银行"
     [query] = found.bank_queries
     assert (query.bank_name, query.product) == ("广州测试银行", CREDIT) and query.facts_read
     [hit] = found.screening_hits

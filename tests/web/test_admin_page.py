@@ -159,7 +159,7 @@ def test_partner_banks_and_keys_from_the_web(portal_app: FastAPI) -> None:
     assert refused.status_code == 422
     assert _summary(refused.text) == [
         "Code: A code has 2–32 lower-case letters, digits, '-' or '_', starting with a letter or digit.",
-        "Name: This field is required.",
+        "Chinese name: This field is required.",
     ]
     added = admin.post(
         "/admin/banks", data={"csrf_token": token, "code": "webbank-gz", "name": "Web Bank Guangzhou"}

@@ -13,9 +13,13 @@ from portal.db.types import JsonDocument, UTCDateTime, utcnow
 
 
 class Bank(SQLModel, table=True):
+    """A partner bank. `name` is its registered Chinese name; `name_en` what English pages call it
+    (NULL: they fall back to `name`; see `services.banks.bank_name`)."""
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True)
     name: str
+    name_en: str | None = None
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -36,9 +36,12 @@ def _page(
 ) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
+    listing = banks.list_banks(portal)
     context = {
         "actor": actor,
-        "banks": banks.list_banks(portal),
+        "banks": listing,
+        # The bank the new key is for, by name: the page says whom to hand it to.
+        "issued_to": next((b for b in listing if issued and b.code == issued.bank_code), None),
         "scopes": [(scope, t(f"admin_banks.scope.{scope.replace(':', '_')}")) for scope in banks.SCOPES],
         "errors": errors or {},
         "values": values or {},
@@ -61,11 +64,12 @@ def add_bank(
     actor: AdminUser,
     code: Annotated[str, Form(max_length=64)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
+    name_en: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     t = Translator(request_lang(request))
-    values = {"code": code.strip(), "name": name}
+    values = {"code": code.strip(), "name": name, "name_en": name_en}
     try:
-        bank = banks.add_bank(portal_of(request), name=name, code=code.strip(), actor=actor)
+        bank = banks.add_bank(portal_of(request), name=name, name_en=name_en, code=code.strip(), actor=actor)
     except ValidationFailed as failed:
         errors = {p.path: t(f"admin_banks.error.{p.code}") for p in failed.errors}
         return _page(request, actor, errors=errors, values=values, status_code=422)
@@ -73,7 +77,7 @@ def add_bank(
         return _page(
             request, actor, errors={"code": t("admin_banks.error.taken")}, values=values, status_code=422
         )
-    flash(request, "admin_banks.done.added", name=bank.name)
+    flash(request, "admin_banks.done.added", name=banks.bank_name(bank.name, bank.name_en, t.lang))
     return RedirectResponse("/admin/banks", status_code=303)
 
 

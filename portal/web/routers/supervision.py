@@ -288,7 +288,7 @@ def bank_records(
     rows = [
         {
             "at": portal.clock.in_words(line.at, t.lang),
-            "bank": line.bank or t("supervision.unknown_bank"),
+            "bank": names.bank(line.bank),
             "products": t("supervision.separator").join(names.product(p) for p in line.products),
             # A USCC no enterprise here has is a firm off the portal; a row without one (a request
             # refused before its body was read, or unreadable) names no enterprise at all.
@@ -302,7 +302,7 @@ def bank_records(
     ]
     described = [(t("supervision.drill.set"), t(f"supervision.bank_kind.{kind}"))]
     for key, value, say in (
-        ("bank", bank, lambda v: v or t("supervision.unknown_bank")),
+        ("bank", bank, names.bank),
         ("product", product, lambda v: names.product(v) if v else t("supervision.no_product")),
         ("outcome" if kind == "queries" else "stage", state, state_of),
     ):
