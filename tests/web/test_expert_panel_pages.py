@@ -98,6 +98,8 @@ def test_the_expert_reads_the_file_scores_with_comments_and_is_locked(portal_app
     for criterion in case.rubric.criteria:
         assert criterion.label.zh in page and criterion.guidance is not None and criterion.guidance.zh in page
     assert "90–100 优秀" in page
+    # The trace says its 符合 are the declared figures, not verified facts.
+    assert "“符合”表示所填信息满足该项条件，并不表示已核实" in page
     link = page.split('href="/expert/' + str(case.application_id) + "/attachments/")[1].split('"')[0]
     download = expert.get(f"/expert/{case.application_id}/attachments/{link}")
     assert download.status_code == 200 and download.content[:4] in (b"%PDF", b"PK\x03\x04")

@@ -199,6 +199,8 @@ def test_review_amend_resubmit_round_trip(portal_app: FastAPI) -> None:
     assert "城市视觉示范项目" in case and "篡改后的项目名称" not in case
     assert "15,000,000.00" in case and ">15000000<" not in case  # money as people read it
     assert "提交时" in case and "按现行规则重新判断" in case
+    # Its 符合 are the declared figures', not verified facts, and it says so.
+    assert "“符合”表示所填信息满足该项条件，并不表示已核实" in case
     # The audit trail says who acted by name and role, and what they did in words (issue 11 §4).
     trail = case.split("审计记录")[1]
     assert "张会计（企业用户）" in trail and "创建申报草稿" in trail
