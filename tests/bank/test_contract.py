@@ -62,6 +62,14 @@ def test_bad_eligibility_bodies(world: BankWorld) -> None:
         assert world.log()[-1].outcome == "bad_request"
 
 
+def test_every_bad_field_is_named_at_once(world: BankWorld) -> None:
+    """A product the pack does not offer is named beside the other bad fields, not in a second round."""
+    body = {"uscc": world.uscc, "product": "mortgage"}
+    problem = world.check(body).json()
+    assert [e["field"] for e in problem["errors"]] == ["product", "loan"], problem
+    assert "credit_risk_compensation" in problem["errors"][0]["message"]
+
+
 def test_unparseable_bodies(world: BankWorld) -> None:
     raw_cases = [
         (b'{"uscc": "x", "product": "guarantee_fee", "loan": {"amount": 1e9}}', "application/json", 422),

@@ -193,8 +193,14 @@ def _valid_body(
     except Problem as problem:  # 400, 413, 415
         status, detail = problem.status, problem.detail
     except ValidationError as exc:
-        # A product code of the wrong form is told the codes on offer, as an unknown one is.
+        # A product code of the wrong form is told the codes on offer, as an unknown one is; so is
+        # a well-formed one the pack does not offer, beside the other fields' errors.
         errors = errors_of(exc, {"product": codes})
+        product = doc.get("product") if isinstance(doc, dict) else None
+        if isinstance(product, str) and product not in offered and "product" not in {e.field for e in errors}:
+            errors.append(FieldError(field="product", message=one_of))
+            place = {name: i for i, name in enumerate(model.model_fields)}  # in the body's order
+            errors.sort(key=lambda e: place.get(e.field.split(".", 1)[0], len(place)))
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     except ValueError as exc:  # valid JSON, but a number we refuse to guess at (1e9, NaN)
         detail = str(exc)
