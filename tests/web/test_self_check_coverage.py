@@ -5,6 +5,7 @@ fills the form; and a result's version reads as the date it took effect, not as 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 
 import pytest
@@ -102,3 +103,20 @@ def test_a_pack_that_names_no_entity_gets_plain_words_not_keys(
         entity_heading(city, "talent", t),
     )
     assert said == words
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_empty_check_lists_what_it_could_not_check_with_links_that_land(
+    client: TestClient, app: FastAPI, lang: str
+) -> None:
+    """Nothing filled: the enterprise's measures are among those not checked, so the list does not
+    say they are "not judged on the enterprise", and each group's link lands on its section."""
+    client.cookies.set("lang", lang)
+    token = csrf_from(client.get("/self-check").text)
+    html = client.post("/self-check", data={"csrf_token": token, "on": ON.isoformat()}).text
+    block = html[html.index('id="check-unchecked"') :]
+    block = block[: block.index("</div>")]
+    assert 'href="#entity-enterprise"' in block
+    assert "不按企业情况判断" not in block and "not judged on the enterprise" not in block
+    for target in set(re.findall(r'href="#(entity-[a-z_]+)"', block)):
+        assert html.count(f'id="{target}"') == 1, target
