@@ -63,6 +63,12 @@ def letter_data_dict(letter: LetterData) -> dict[str, Any]:
     }
     if letter.subject is not None:  # only letters about a register entry have one
         document["subject"] = letter.subject
+    if letter.supersedes_doc_number is not None:  # only a correction has one
+        document["supersedes"] = {
+            "doc_number": letter.supersedes_doc_number,
+            "issued_on": letter.supersedes_issued_on.isoformat() if letter.supersedes_issued_on else None,
+            "reason": letter.correction_reason,
+        }
     if letter.payment is not None:  # only a disbursement notice has one
         document["payment"] = {
             "paid_on": letter.payment.paid_on.isoformat(),

@@ -113,7 +113,9 @@ class LetterData:
 
     `measure_source` is the legal source as one line: the document and its article.
     `reasons` is either a list of reasons or one free-text comment from the reviewer.
-    `supersedes_code` names the verification code of the letter this one corrects.
+    `supersedes_code` names the verification code of the letter this one corrects; a correction
+    also names that letter's number and day (`supersedes_doc_number`, `supersedes_issued_on`) and
+    why it is corrected (`correction_reason`), while `reasons` are the corrected text it prints.
     `zone` is the issuing city's time zone, in which `issued_on` starts (the PDF's dates).
     `subject` names what a letter about a register entry acts on (the product and its entry).
     """
@@ -146,6 +148,9 @@ class LetterData:
     remedy: str = ""
     # A disbursement notice's payment: the day it was paid and the account (None on other letters).
     payment: PaymentNotice | None = None
+    supersedes_doc_number: str | None = None
+    supersedes_issued_on: date | None = None
+    correction_reason: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(LetterKind):
@@ -193,8 +198,26 @@ class LetterData:
             raise ValueError("letter: a disbursement letter must carry the granted amount or a benefit")
         if self.payment is not None and self.kind != "disbursement":
             raise ValueError(f"letter: only a disbursement letter states a payment, not a {self.kind} letter")
+        self._check_supersedes()
         if self.kind in APPEALABLE_KINDS and not self.remedy.strip():
             raise ValueError(f"letter: a {self.kind} letter must state the right of appeal (remedy)")
+
+    def _check_supersedes(self) -> None:
+        """A correction names the letter it replaces by code, number and day; no other letter does."""
+        if self.supersedes_code is None:
+            if (self.supersedes_doc_number, self.supersedes_issued_on, self.correction_reason) != (None,) * 3:
+                raise ValueError("letter: only a correction names a letter it replaces or why it corrects it")
+            return
+        _require_text(
+            "letter",
+            supersedes_code=self.supersedes_code,
+            supersedes_doc_number=cast(str, self.supersedes_doc_number),  # checked as a string here
+            **({"correction_reason": self.correction_reason} if self.correction_reason is not None else {}),
+        )
+        if type(self.supersedes_issued_on) is not date:
+            raise ValueError(
+                f"letter: supersedes_issued_on must be a datetime.date, got {self.supersedes_issued_on!r}"
+            )
 
     @property
     def reason_list(self) -> list[str]:

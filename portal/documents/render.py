@@ -120,6 +120,7 @@ def _context(letter: LetterData) -> dict[str, Any]:
     return {
         "letter": letter,
         "t": t,
+        "supersedes": _supersedes(letter, t),
         # 二、上述资金已于…拨付至…: when and where the money went; the notes then come third.
         "paid": paid,
         "reasons_heading": t["reasons.after_payment"] if paid is not None else t["reasons"],
@@ -154,6 +155,22 @@ def _context(letter: LetterData) -> dict[str, Any]:
         "trace_covered": any(line.covered and line.outcome != "pass" for line in letter.trace),
         "qr_data_uri": "data:image/png;base64," + base64.b64encode(qr_png(letter.verify_url)).decode("ascii"),
     }
+
+
+def _supersedes(letter: LetterData, t: Mapping[str, str]) -> str | None:
+    """本决定书更正并取代本机关于…作出的…号决定书（核验码：…）。更正理由：…
+    None on a letter that corrects none."""
+    if letter.supersedes_code is None or letter.supersedes_issued_on is None:
+        return None
+    replaced = t["supersedes"].format(
+        noun=t["noun"],
+        date=long_date(letter.supersedes_issued_on, letter.lang),
+        number=letter.supersedes_doc_number,
+        code=letter.supersedes_code,
+    )
+    if letter.correction_reason is None:
+        return replaced
+    return replaced + t["correction_reason"].format(reason=letter.correction_reason)
 
 
 def _shared_source(letter: LetterData) -> str:

@@ -50,7 +50,15 @@ _ZH: Final[Wording] = {
     "paid": "二、上述资金已于{date}拨付至你单位收款账户（开户银行：{bank}；账号：{account}）。",
     "paid.no_account": "二、上述资金已于{date}拨付至你单位收款账户。",
     "reasons.after_payment": "三、说明：",
-    "supersedes": "本文书更正并取代核验码为{code}的文书。",
+    # A correction names what it replaces as a reader cites a letter: by its number and day.
+    "noun.approval": "决定书",
+    "noun.rejection": "决定书",
+    "noun.disbursement": "通知",
+    "noun.suspension": "决定书",
+    "noun.reinstatement": "决定书",
+    "noun.revocation": "决定书",
+    "supersedes": "本{noun}更正并取代本机关于{date}作出的{number}{noun}（核验码：{code}）。",
+    "correction_reason": "更正理由：{reason}",
     "verify_note": "本文书真伪可凭附件所列核验码或二维码在线核验。",
     "granted": "核定兑现金额",
     "colon": "：",
@@ -132,7 +140,16 @@ _EN: Final[Wording] = {
     "account: {account}).",
     "paid.no_account": "2. The funds above were paid on {date} into your unit's account.",
     "reasons.after_payment": "3. Notes:",
-    "supersedes": "This document corrects and replaces the document with verification code {code}.",
+    "noun.approval": "decision",
+    "noun.rejection": "decision",
+    "noun.disbursement": "notice",
+    "noun.suspension": "decision",
+    "noun.reinstatement": "decision",
+    "noun.revocation": "decision",
+    "supersedes": "This {noun} corrects and replaces our {noun} No. {number} of {date} "
+    "(verification code {code}).",
+    # Follows the sentence above in the same paragraph: the English one starts with its space.
+    "correction_reason": " Reason for the correction: {reason}",
     "verify_note": "This document can be verified online with the code or QR code in the appendix.",
     "granted": "Amount granted",
     "colon": ": ",
@@ -182,7 +199,7 @@ def wording_for(lang: Language, kind: LetterKind) -> Wording:
     """The words of one letter, with the kind-specific entries under plain keys (title, intro, ...)."""
     words = WORDING[lang]
     chosen = dict(words)
-    for key in ("title", "intro", "decision", "reasons"):
+    for key in ("title", "intro", "decision", "reasons", "noun"):
         chosen[key] = words[f"{key}.{kind}"]
     return chosen
 

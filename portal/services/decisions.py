@@ -4,7 +4,8 @@ A decision is stored by the transition that enters a state which `decides` (the 
 file says which, and which letter each state `issues_letter`), in the same transaction,
 with the rule outcome, benefit, trace and rule hash the case was judged on.
 Its letter is rendered there too and stored with its sha256: the bytes a bank verifies are
-the bytes that were committed. A correction is a new letter that supersedes the old one.
+the bytes that were committed. A correction (`portal.services.corrections`) is a new letter
+that supersedes the old one.
 """
 
 import hashlib
@@ -16,7 +17,6 @@ from typing import Any, Literal, cast
 from sqlmodel import Session, col, select
 
 from portal import documents  # documents.render_letter loads WeasyPrint on first use, not here
-from portal.db.audit import append_audit
 from portal.db.tables import (
     Application,
     Decision,
@@ -36,7 +36,7 @@ from portal.documents.model import BenefitKind, CriterionOutcome, Language, Lett
 from portal.documents.verification import normalize_verification_code
 from portal.rules import Rule
 from portal.rules.trace_rows import trace_rows
-from portal.services.access import Case, CaseRow, is_lead_unit_staff, load_visible
+from portal.services.access import Case, CaseRow, load_visible
 from portal.services.context import Portal
 from portal.services.decision_records import recorded_decision
 from portal.services.doc_numbers import next_doc_number
@@ -361,13 +361,15 @@ def letter_data(
     doc_number: str,
     verification_code: str,
     issued_on: date,
-    supersedes_code: str | None,
+    supersedes: Letter | None,
+    correction_reason: str | None = None,
     subject: str | None = None,
 ) -> LetterData:
     """What a letter prints, from the stored decision and the letter's own identity.
 
     Shared by issuing and by re-rendering a stored letter (`portal decisions render`), so the
-    two cannot drift apart: the same stored rows give the same bytes.
+    two cannot drift apart: the same stored rows give the same bytes. A correction names the
+    letter it `supersedes` by its code, number and day, and says why (`correction_reason`).
     """
     rule = rule_of(portal, application)
     enterprise = session.get(Enterprise, application.enterprise_id)
@@ -396,7 +398,10 @@ def letter_data(
         verify_url=f"{portal.public_base_url}/verify/{verification_code}",
         benefits=_benefit_lines(rule, decision.benefit) if kind != "rejection" else [],
         trace=_trace_lines(rule, decision.trace),
-        supersedes_code=supersedes_code,
+        supersedes_code=supersedes.verification_code if supersedes else None,
+        supersedes_doc_number=supersedes.doc_number if supersedes else None,
+        supersedes_issued_on=portal.clock.local_date(supersedes.issued_at) if supersedes else None,
+        correction_reason=correction_reason,
         zone=portal.clock.zone,
         subject=subject,
         granted_amount=decision.granted_amount if kind != "rejection" else None,
@@ -416,6 +421,7 @@ def issue_letter(
     lang: Language = "zh",
     reasons: str | list[str] | None = None,
     supersedes: Letter | None = None,
+    correction_reason: str | None = None,
     subject: str | None = None,
 ) -> Letter:
     """Render and store one letter inside the caller's transaction; returns the stored row."""
@@ -440,7 +446,8 @@ def issue_letter(
         doc_number=next_doc_number(session, application.lead_unit, issued_on.year, abbr=abbr),
         verification_code=code,
         issued_on=issued_on,
-        supersedes_code=supersedes.verification_code if supersedes is not None else None,
+        supersedes=supersedes,
+        correction_reason=correction_reason,
         subject=subject,
     )
     pdf = documents.render_letter(data)
@@ -513,53 +520,6 @@ def record_decision(
             session, portal, application=application, decision=decision, letter=letter, actor=actor
         )
     return letter
-
-
-def correct_letter(
-    portal: Portal, actor: Actor, letter_id: int, *, reasons: str, lang: Language | None = None
-) -> Letter:
-    """Issue a corrected letter that supersedes `letter_id`; the old one stays, unchanged.
-
-    Only a reviewer of the measure's lead unit (or an admin) corrects letters.
-    """
-    if not reasons.strip():
-        raise Refused("comment_required", "更正须说明理由", "a correction must state its reasons")
-    with portal.transaction() as session:
-        old = session.get(Letter, letter_id)
-        if old is None:
-            raise NotFound("letter", letter_id)
-        decision = session.get(Decision, old.decision_id)
-        assert decision is not None  # the foreign key guarantees it
-        application = load_visible(session, actor, decision.application_id)
-        if not is_lead_unit_staff(actor, application):
-            raise Refused(
-                "wrong_jurisdiction", "仅牵头单位可更正文书", "only the lead unit may correct a letter"
-            )
-        newer = session.exec(select(Letter.id).where(Letter.supersedes_id == old.id)).first()
-        if newer is not None:
-            raise Conflict(f"letter {letter_id} is already superseded; correct the newest letter instead")
-        letter = issue_letter(
-            session,
-            portal,
-            application=application,
-            decision=decision,
-            kind=cast(LetterKind, old.kind),
-            issued_by=actor.user_id,
-            lang=lang or cast(Language, old.lang),
-            reasons=reasons,
-            supersedes=old,
-        )
-        append_audit(
-            session,
-            actor_id=actor.user_id,
-            actor_role=actor.role,
-            subject_type="letter",
-            subject_id=cast(int, letter.id),
-            event="letter_corrected",
-            comment=reasons,
-            payload={"supersedes": old.id, "doc_number": letter.doc_number, "sha256": letter.sha256},
-        )
-        return letter
 
 
 def letters_for(portal: Portal, actor: Actor, application_id: int) -> list[Letter]:

@@ -1,6 +1,7 @@
 """Stored letters seen from outside the review: the owner's download, public verification, re-rendering.
 
-Issuing and correcting letters belongs to `portal.services.decisions`; this module only reads.
+Issuing letters belongs to `portal.services.decisions`, correcting them to
+`portal.services.corrections`; this module only reads.
 A stored letter is never rewritten (the database refuses UPDATE and DELETE on it), so
 re-rendering returns new bytes for inspection and leaves the stored ones alone.
 """
@@ -22,6 +23,9 @@ from portal.services.listings import subject_of
 from portal.workflows import Actor
 
 CORRECTION_EVENT = "letter_corrected"
+# The audit payload key of a correction's corrected text. A correction issued before it was kept
+# has none: it printed its reason for correcting as its text, and a re-render prints it so again.
+OPINION_KEY = "opinion"
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ def rerender_letter(
         if application is None:
             raise BadStoredState("decision", decision_id, "its application row is missing")
         older = session.get(Letter, letter.supersedes_id) if letter.supersedes_id is not None else None
+        correction = _correction_event(session, letter)
         data = letter_data(
             session,
             portal,
@@ -133,8 +138,9 @@ def rerender_letter(
             doc_number=letter.doc_number,
             verification_code=letter.verification_code,
             issued_on=portal.clock.local_date(letter.issued_at),
-            supersedes_code=older.verification_code if older is not None else None,
-            subject=_subject_printed(session, letter),
+            supersedes=older,
+            correction_reason=_correction_reason(correction),
+            subject=subject_printed(session, letter),
         )
         pdf = documents.render_letter(data)
         return Rerendered(
@@ -148,16 +154,20 @@ def rerender_letter(
 
 
 def _listing_event(session: Session, letter: Letter) -> ListingEvent | None:
-    """The register-entry step a suspension, reinstatement or revocation letter was issued for."""
+    """The register-entry step a suspension, reinstatement or revocation letter was issued for
+    (for a correction of one, the step the letter it corrects was issued for)."""
     if letter.kind not in LISTING_LETTER_KINDS:
         return None
+    while letter.supersedes_id is not None:
+        letter = session.get_one(Letter, letter.supersedes_id)
     event = session.exec(select(ListingEvent).where(ListingEvent.letter_id == letter.id)).first()
     if event is None:
         raise BadStoredState("letter", letter.id, "a listing letter without its listing event")
     return event
 
 
-def _subject_printed(session: Session, letter: Letter) -> str | None:
+def subject_printed(session: Session, letter: Letter) -> str | None:
+    """What a letter about a register entry acts on (None for other letters)."""
     event = _listing_event(session, letter)
     if event is None:
         return None
@@ -166,28 +176,44 @@ def _subject_printed(session: Session, letter: Letter) -> str | None:
     return subject_of(listing)
 
 
+def _correction_event(session: Session, letter: Letter) -> AuditEvent | None:
+    """The audit event of a correction (None for a letter that corrects none)."""
+    if letter.supersedes_id is None:
+        return None
+    event = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.subject_type == "letter",
+            AuditEvent.subject_id == str(letter.id),
+            AuditEvent.event == CORRECTION_EVENT,
+        )
+    ).first()
+    if event is None or event.comment is None:
+        raise BadStoredState("letter", letter.id, "a correction without its audit event")
+    return event
+
+
+def _correction_reason(correction: AuditEvent | None) -> str | None:
+    """Why a correction corrects, as it prints it; None for a letter that corrects none, or for a
+    correction that printed its reason as its text (issued before the two were kept apart)."""
+    if correction is None or OPINION_KEY not in (correction.payload or {}):
+        return None
+    return correction.comment
+
+
 def _reasons_printed(
     session: Session, portal: Portal, letter: Letter, application: Application
 ) -> str | None:
     """The reasons a letter printed when they were not the decision's own (None: the decision's).
 
-    A correction prints the corrector's reasons, kept on its audit event; a disbursement
-    notice prints the disbursing transition's comment, if it had one.
+    A correction prints the corrected text kept on its audit event; a listing letter its step's
+    reasons; a disbursement notice the disbursing transition's comment, if it had one.
     """
+    correction = _correction_event(session, letter)
+    if correction is not None:
+        return str((correction.payload or {}).get(OPINION_KEY, correction.comment))
     event = _listing_event(session, letter)
     if event is not None:
         return event.reasons
-    if letter.supersedes_id is not None:
-        comment = session.exec(
-            select(AuditEvent.comment).where(
-                AuditEvent.subject_type == "letter",
-                AuditEvent.subject_id == str(letter.id),
-                AuditEvent.event == CORRECTION_EVENT,
-            )
-        ).first()
-        if comment is None:
-            raise BadStoredState("letter", letter.id, "a correction without its audit event")
-        return comment
     if letter.kind == "disbursement":
         comment = session.exec(
             select(Transition.comment)
@@ -199,3 +225,15 @@ def _reasons_printed(
         ).first()
         return comment or None
     return None
+
+
+def opinion_of(session: Session, portal: Portal, letter: Letter) -> str:
+    """The text a letter printed as its opinion (审核意见, 理由 or 说明), which a correction of it
+    starts from: without the reason for granting less, which the decision keeps and every
+    approval letter prints after it."""
+    decision = session.get_one(Decision, letter.decision_id)
+    application = session.get_one(Application, decision.application_id)
+    printed = _reasons_printed(session, portal, letter, application)
+    if printed is None and letter.kind != "disbursement":
+        printed = decision.reasons
+    return printed or ""

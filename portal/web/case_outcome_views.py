@@ -8,7 +8,7 @@ from fastapi import Request
 
 from portal.db.tables import Application
 from portal.services import applications as app_service
-from portal.services import assignment, decisions, grants, notices, payments
+from portal.services import assignment, corrections, decisions, grants, notices, payments
 from portal.services import experts as expert_service
 from portal.services.access import is_lead_unit_staff
 from portal.services.cases import OBJECTION_DECISIONS
@@ -33,6 +33,12 @@ def outcome_context(request: Request, actor: Actor, application: Application) ->
         and kind in decisions.GRANT_OPEN_KINDS
         and is_lead_unit_staff(actor, application),
         "letters": decisions.letters_for(portal, actor, application.id),
+        # The text each letter's correction starts from; only the lead unit corrects letters.
+        "correction_starts": corrections.correction_starts(portal, actor, application.id)
+        if is_lead_unit_staff(actor, application)
+        else {},
+        # A refused correction: its letter, field errors and what was typed (the route sets it).
+        "correcting": None,
         "grant_errors": {},
         "grant_values": {},
         # The reason box asks why the amount is below the request, or below the rule's ceiling.

@@ -125,5 +125,13 @@ DISBURSEMENT = replace(
     reasons=["资金由市、区按1:1比例分担，拨付至企业基本存款账户。"],
     verification_code="P6T1B-8YH4F-Z3Q0S-5W7EA",
     verify_url="https://zcdx.gz.example/verify/P6T1B-8YH4F-Z3Q0S-5W7EA",
+)
+
+# A notice that corrects an earlier one, which it names by number, day and code, and says why.
+CORRECTED_NOTICE = replace(
+    DISBURSEMENT,
     supersedes_code="7KQ3H-9XW2M-C0V4D-RT8NB",
+    supersedes_doc_number="穗科〔2026〕12号",
+    supersedes_issued_on=date(2026, 11, 20),
+    correction_reason="原通知所列资金分担比例有误。",
 )

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pdf_inspect import all_text, decompressed_streams, page_texts, pdffonts, reader
 from PIL import Image
-from sample_letters import APPROVAL, DISBURSEMENT, REJECTION, REMEDIES, SOURCE
+from sample_letters import APPROVAL, CORRECTED_NOTICE, DISBURSEMENT, REJECTION, REMEDIES, SOURCE
 
 from portal.documents import PaymentNotice, TraceLine, render_letter
 from portal.documents.decision_json import letter_data_dict, letter_json
@@ -225,13 +225,14 @@ def test_an_any_of_group_is_drawn_as_a_group_and_an_unneeded_option_reads_as_suc
     assert "Anyoneofthefollowing" in english and "Notmet(anotheroptionismet)" in english
 
 
-def test_disbursement_letter_supersedes_the_approval() -> None:
-    text = all_text(render_letter(DISBURSEMENT))
+def test_a_corrected_disbursement_notice_names_the_notice_it_replaces() -> None:
+    text = all_text(render_letter(CORRECTED_NOTICE))
     for expected in [
         "关于拨付人工智能场景示范项目奖励政策兑现资金的通知",
         "¥1,409.50",
         "人民币壹仟肆佰零玖元伍角",
-        "本文书更正并取代核验码为7KQ3H-9XW2M-C0V4D-RT8NB的文书",
+        "本通知更正并取代本机关于2026年11月20日作出的穗科〔2026〕12号通知（核验码：7KQ3H-9XW2M-C0V4D-RT8NB）。"
+        "更正理由：原通知所列资金分担比例有误。",
     ]:
         assert expected in text, expected
 
@@ -385,7 +386,6 @@ def test_a_numbered_heading_goes_over_with_its_one_line_text() -> None:
         "广州市人工智能产业链高质量发展三年行动计划（2021—2023年）场景应用示范资助条款；"
         "行动计划三（三）2 开展100个人工智能典型场景应用示范",
         reasons=["资金已拨付。"],
-        supersedes_code=None,
     )
     [page] = [p for p in page_texts(render_letter(letter)) if "二、说明：" in p]
     assert "二、说明：资金已拨付。" in page
@@ -408,7 +408,6 @@ PAID_NOTICE = replace(
     granted_amount=Decimal("3000000.00"),
     benefits=[],
     reasons=["资金已拨付。"],
-    supersedes_code=None,
     payment=PaymentNotice(date(2026, 12, 7), "中国银行广州智瞳支行", "****5726"),
 )
 
@@ -461,3 +460,70 @@ def test_a_nested_rows_number_and_an_unneeded_options_result_keep_their_words_wh
     ]
     assert any(line.startswith("3.2.1 ") for line in lines), [line for line in lines if "3.2" in line]
     assert any(line.endswith("未满足") for line in lines) and "（已由其他条件满足）" in lines, lines
+
+
+# The demo's corrected 批准决定 (Haizhu generative-AI filing award) at its real size: the added
+# opening paragraph pushes the signature to page 2, under the corrected remarks and the reason
+# for granting less.
+CORRECTED_APPROVAL = replace(
+    PAID_NOTICE,
+    kind="approval",
+    doc_number="海科工商信〔2026〕6号",
+    measure_title_zh="生成式人工智能（大模型）备案奖励",
+    measure_title_en="Award for filing a generative AI (large) model",
+    measure_source="海珠区科技工业商务和信息化局规范性文件（海科工商信规字〔2024〕1号）生成式人工智能"
+    "（大模型）备案奖励条款",
+    granted_amount=Decimal("800000.00"),
+    payment=None,
+    reasons=[
+        "经复核，企业已按要求完成生成式人工智能服务备案，公示期满无异议，予以批准。",
+        "按备案奖励年度预算及同批次申报数量核定。",
+    ],
+    supersedes_code="D8TSX-QWTYV-VEW1M-Y648K",
+    supersedes_doc_number="海科工商信〔2026〕1号",
+    supersedes_issued_on=date(2026, 12, 1),
+    correction_reason="原决定书审核意见表述有误，予以更正。",
+)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_correction_names_the_letter_it_replaces_and_why_before_its_corrected_text(lang: str) -> None:
+    """It cites the old letter as a reader would (number, day, code), then prints the corrected
+    remarks as its remarks: the reason for correcting never stands in for them."""
+    words = WORDING[lang]
+    text = all_text(render_letter(replace(CORRECTED_APPROVAL, lang=lang)))
+    opening = {
+        "zh": "本决定书更正并取代本机关于2026年12月1日作出的海科工商信〔2026〕1号决定书"
+        "（核验码：D8TSX-QWTYV-VEW1M-Y648K）。更正理由：原决定书审核意见表述有误，予以更正。",
+        "en": "ThisdecisioncorrectsandreplacesourdecisionNo.海科工商信〔2026〕1号ofDecember1,2026"
+        "(verificationcodeD8TSX-QWTYV-VEW1M-Y648K).Reasonforthecorrection:原决定书审核意见表述有误，予以更正。",
+    }[lang]
+    assert opening in text
+    remarks = words["reasons.approval"].replace(" ", "") + "经复核，企业已按要求完成生成式人工智能服务备案"
+    assert text.index(opening) < text.index(words["decision.approval"].replace(" ", "")) < text.index(remarks)
+    assert text.count("原决定书审核意见表述有误") == 1
+    decision = json.loads(reader(render_letter(CORRECTED_APPROVAL)).attachments["decision.json"][0])
+    assert decision["supersedes_code"] == "D8TSX-QWTYV-VEW1M-Y648K"
+    assert decision["supersedes"] == {
+        "doc_number": "海科工商信〔2026〕1号",
+        "issued_on": "2026-12-01",
+        "reason": "原决定书审核意见表述有误，予以更正。",
+    }
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_correction_pushed_over_keeps_a_line_of_its_text_with_the_signature(lang: str) -> None:
+    """The signature's page opens with the last remark, not with the verification note alone."""
+    words = WORDING[lang]
+    first, second, *_ = page_texts(render_letter(replace(CORRECTED_APPROVAL, lang=lang)))
+    assert "经复核，企业已按要求完成生成式人工智能服务备案" in first
+    assert second.startswith(
+        "按备案奖励年度预算及同批次申报数量核定。" + words["verify_note"].replace(" ", "")
+    )
+
+
+def test_only_a_correction_names_a_letter_it_replaces() -> None:
+    with pytest.raises(ValueError, match="supersedes_issued_on"):
+        replace(CORRECTED_APPROVAL, supersedes_issued_on=None)
+    with pytest.raises(ValueError, match="only a correction"):
+        replace(APPROVAL, correction_reason="笔误")

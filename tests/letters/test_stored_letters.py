@@ -16,10 +16,12 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from portal.cli import app as cli_app
-from portal.db.tables import Letter
+from portal.db.audit import append_audit
+from portal.db.tables import Application, Decision, Letter
 from portal.documents.verification import normalize_verification_code
-from portal.services.decisions import correct_letter, verify_code
-from portal.services.errors import Conflict, NotFound
+from portal.services.corrections import correct_letter, correction_starts
+from portal.services.decisions import issue_letter, verify_code
+from portal.services.errors import Conflict, NotFound, ValidationFailed
 from portal.services.letters import rerender_letter
 from portal.settings import get_settings
 from tests.letters.letter_cases import DECIDED_ON, LettersWorld, decide_case
@@ -113,9 +115,27 @@ def test_re_rendering_reproduces_the_stored_bytes_and_stores_nothing(world: Lett
 
 def test_a_correction_supersedes_the_old_letter_and_both_stay(world: LettersWorld) -> None:
     case = decide_case(world.portal, "广州更正示例智能有限公司")
+    # The form starts from the remarks the letter printed; the correction prints the corrected ones.
+    starts = correction_starts(world.portal, world.reviewer, case.application_id)
+    assert starts == {case.letter.id: "公示期满无异议，予以批准。"}
     newer = correct_letter(
-        world.portal, world.reviewer, case.letter.id or 0, reasons="更正企业联系地址的笔误。"
+        world.portal,
+        world.reviewer,
+        case.letter.id or 0,
+        reasons="原决定书审核意见表述有误。",
+        opinion="经复核，申报材料齐全，公示期满无异议，予以批准。",
     )
+    printed = pdf_text(newer.pdf)
+    issued = DECIDED_ON.strftime("%Y年%-m月%-d日")
+    assert (
+        f"本决定书更正并取代本机关于{issued}作出的{case.letter.doc_number}决定书"
+        f"（核验码：{case.letter.verification_code}）。更正理由：原决定书审核意见表述有误。"
+    ) in printed
+    assert "二、审核意见：经复核，申报材料齐全，公示期满无异议，予以批准。" in printed
+    assert "公示期满无异议，予以批准。二" not in printed and printed.count("原决定书审核意见表述有误") == 1
+    assert correction_starts(world.portal, world.reviewer, case.application_id) == {
+        newer.id: "经复核，申报材料齐全，公示期满无异议，予以批准。"
+    }
     assert newer.supersedes_id == case.letter.id
     assert newer.verification_code != case.letter.verification_code
     assert newer.doc_number != case.letter.doc_number
@@ -126,11 +146,67 @@ def test_a_correction_supersedes_the_old_letter_and_both_stay(world: LettersWorl
     new_info = verify_code(world.portal, newer.verification_code)
     assert not new_info.superseded
     assert embedded_decision(newer.pdf)["supersedes_code"] == case.letter.verification_code
+    assert embedded_decision(newer.pdf)["supersedes"] == {
+        "doc_number": case.letter.doc_number,
+        "issued_on": DECIDED_ON.isoformat(),
+        "reason": "原决定书审核意见表述有误。",
+    }
     # The correction's reasons come back from its audit event: the re-render is byte-identical.
     assert rerender_letter(world.portal, case.decision_id).pdf == newer.pdf
     assert rerender_letter(world.portal, case.decision_id, letter_id=case.letter.id).pdf == case.letter.pdf
     with pytest.raises(Conflict):
         correct_letter(world.portal, world.reviewer, case.letter.id or 0, reasons="again")
+
+
+def test_empty_fields_are_field_errors_and_a_correction_may_keep_the_old_text(world: LettersWorld) -> None:
+    case = decide_case(world.portal, "广州更正示例二号智能有限公司")
+    with pytest.raises(ValidationFailed) as refused:
+        correct_letter(world.portal, world.reviewer, case.letter.id or 0, reasons=" ", opinion=" ")
+    assert [(p.path, p.code) for p in refused.value.errors] == [
+        ("opinion", "required"),
+        ("reasons", "required"),
+    ]
+    # Without new text (the letter issued again, in English), it prints the old letter's remarks.
+    newer = correct_letter(
+        world.portal, world.reviewer, case.letter.id or 0, reasons="应企业申请以英文出具。", lang="en"
+    )
+    printed = pdf_text(newer.pdf)
+    assert "2.Reviewer'sremarks:公示期满无异议，予以批准。" in printed
+    assert f"ourdecisionNo.{case.letter.doc_number}of" in printed
+    assert rerender_letter(world.portal, case.decision_id).identical
+
+
+def test_a_correction_issued_before_its_text_was_kept_apart_renders_as_it_was_issued(
+    world: LettersWorld,
+) -> None:
+    """Such a correction printed its reason as its remarks (its audit event kept no text):
+    a re-render prints it so again, and names no separate reason."""
+    case = decide_case(world.portal, "广州更正示例三号智能有限公司")
+    with world.portal.transaction() as session:
+        old = session.get_one(Letter, case.letter.id)
+        letter = issue_letter(
+            session,
+            world.portal,
+            application=session.get_one(Application, case.application_id),
+            decision=session.get_one(Decision, case.decision_id),
+            kind="approval",
+            issued_by=world.reviewer.user_id,
+            reasons="更正企业名称笔误。",
+            supersedes=old,
+        )
+        append_audit(
+            session,
+            actor_id=world.reviewer.user_id,
+            actor_role=world.reviewer.role,
+            subject_type="letter",
+            subject_id=letter.id or 0,
+            event="letter_corrected",
+            comment="更正企业名称笔误。",
+            payload={"supersedes": old.id, "doc_number": letter.doc_number, "sha256": letter.sha256},
+        )
+    again = rerender_letter(world.portal, case.decision_id)
+    assert again.identical and "二、审核意见：更正企业名称笔误。" in pdf_text(again.pdf)
+    assert "更正理由" not in pdf_text(again.pdf)
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from portal.db.tables import Decision
+from portal.services.corrections import correct_letter
 from portal.services.decision_records import recorded_decision
-from portal.services.decisions import correct_letter
 from tests.letters.letter_cases import LettersWorld, decide_case, sign_in
 
 

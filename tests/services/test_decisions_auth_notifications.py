@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from portal.db.audit import verify_chain
 from portal.db.tables import AuditEvent, Letter, Notification, User
-from portal.services import auth, decisions, metrics, notifications, sla
+from portal.services import auth, corrections, decisions, metrics, notifications, sla
 from portal.services.context import Portal, SmtpConfig
 from portal.services.errors import Conflict, NotFound, Refused
 from tests.support.smtp_sink import SUBJECT, Sink, running_sink
@@ -24,8 +24,10 @@ def test_correction_supersedes_and_keeps_the_old_letter(portal: Portal, world: W
     case = Driver(portal, world).to_approved()
     [old] = decisions.letters_for(portal, world.actors["ent_a"], case.app_id)
     with pytest.raises(Refused):
-        decisions.correct_letter(portal, world.actors["rev_tianhe"], old.id or 0, reasons="笔误")
-    new = decisions.correct_letter(portal, world.actors["rev_gzdev"], old.id or 0, reasons="更正企业名称笔误")
+        corrections.correct_letter(portal, world.actors["rev_tianhe"], old.id or 0, reasons="笔误")
+    new = corrections.correct_letter(
+        portal, world.actors["rev_gzdev"], old.id or 0, reasons="更正企业名称笔误"
+    )
     assert new.supersedes_id == old.id and new.doc_number != old.doc_number
     assert new.sha256 == hashlib.sha256(new.pdf).hexdigest()
     stored_old = decisions.get_letter(portal, world.actors["ent_a"], old.id or 0)
@@ -33,7 +35,7 @@ def test_correction_supersedes_and_keeps_the_old_letter(portal: Portal, world: W
     assert decisions.verify_code(portal, old.verification_code).superseded
     assert not decisions.verify_code(portal, new.verification_code).superseded
     with pytest.raises(Conflict):
-        decisions.correct_letter(portal, world.actors["rev_gzdev"], old.id or 0, reasons="再次更正")
+        corrections.correct_letter(portal, world.actors["rev_gzdev"], old.id or 0, reasons="再次更正")
     with pytest.raises(NotFound):
         decisions.get_letter(portal, world.actors["ent_b"], new.id or 0)
     with pytest.raises(NotFound):

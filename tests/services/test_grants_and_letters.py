@@ -13,7 +13,17 @@ from typer.testing import CliRunner, Result
 
 from portal.cli import app as cli
 from portal.db.tables import Application, ApplicationAnswers, AuditEvent, Decision, Letter
-from portal.services import applications, decisions, enterprises, grants, notices, notifications, queue, sla
+from portal.services import (
+    applications,
+    corrections,
+    decisions,
+    enterprises,
+    grants,
+    notices,
+    notifications,
+    queue,
+    sla,
+)
 from portal.services.access import actor_of
 from portal.services.context import Portal
 from portal.services.errors import Refused, ValidationFailed
@@ -107,9 +117,9 @@ def test_a_corrected_letter_supersedes_the_old_one(portal: Portal, world: World)
     case = Driver(portal, world).to_approved()
     bureau = world.actors["rev_gzdev"]
     [old] = decisions.letters_for(portal, bureau, case.app_id)
-    with pytest.raises(Refused):
-        decisions.correct_letter(portal, bureau, old.id or 0, reasons=" ")
-    new = decisions.correct_letter(portal, bureau, old.id or 0, reasons="更正企业名称笔误", lang="en")
+    with pytest.raises(ValidationFailed):
+        corrections.correct_letter(portal, bureau, old.id or 0, reasons=" ")
+    new = corrections.correct_letter(portal, bureau, old.id or 0, reasons="更正企业名称笔误", lang="en")
     assert isinstance(new, Letter) and new.supersedes_id == old.id and new.lang == "en"
     assert decisions.get_letter(portal, bureau, new.id or 0).sha256 == new.sha256
     assert "Amountgranted" in pdf_text(new.pdf)

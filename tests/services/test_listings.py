@@ -1,6 +1,7 @@
 """The procurement catalogue's life through the services: listed with the approval, reminded,
 renewed, suspended, revoked and archived; on SQLite and PostgreSQL."""
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,11 +14,12 @@ from listing_helpers import (
     fill_and_submit,
     list_product,
 )
+from pypdf import PdfReader
 from services_helpers import World
 from sqlmodel import col, select
 
 from portal.db.tables import AuditEvent, Decision, Letter, Listing, Notification
-from portal.services import listings, sla
+from portal.services import corrections, listings, sla
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, Refused, StaleVersion
 from portal.services.letters import rerender_letter
@@ -257,3 +259,30 @@ def test_a_revocation_during_renewal_is_not_undone_by_the_renewal(portal: Portal
     assert listings.get_entry(portal, lid).listing.status == "revoked"
     fresh = listings.entry_of_application(portal, int(draft.id or 0))
     assert fresh.id != lid and fresh.status == "listed"
+
+
+def test_a_letter_about_an_entry_is_corrected_with_its_subject_and_corrected_reasons(
+    portal: Portal, world: World
+) -> None:
+    """The correction acts on the entry the letter it replaces acted on: it names the same product,
+    prints the corrected reasons, and re-renders to its own bytes."""
+    listing = _listing_of(portal, list_product(portal, world))
+    bureau = world.actors["rev_gzczj"]
+    revocation = listings.act_on(
+        portal, bureau, int(listing.id or 0), "revoke", "提供虚假专利证明。", listing.version
+    )
+    starts = corrections.correction_starts(portal, bureau, listing.application_id)
+    assert starts[revocation.id or 0] == "提供虚假专利证明。"
+    corrected = corrections.correct_letter(
+        portal,
+        bureau,
+        revocation.id or 0,
+        reasons="原理由所列证明名称有误。",
+        opinion="提供虚假软件著作权登记证明。",
+    )
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(corrected.pdf)).pages).replace(
+        " ", ""
+    )
+    assert "提供虚假软件著作权登记证明。" in text and "提供虚假专利证明" not in text
+    assert listings.subject_of(listing).replace(" ", "") in text
+    assert rerender_letter(portal, corrected.decision_id, letter_id=corrected.id).identical

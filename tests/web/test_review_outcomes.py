@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from portal_helpers import case_form, csrf_of, edit_target, fire, portal_app
 from review_helpers import field_errors, score_panel, sweep_after, to_expert_review
 
 from portal.db.tables import Application
 from portal.services import decisions
+from tests.documents.pdf_inspect import all_text
 from tests.support.page_checks import visible_text
 
 __all__ = ["portal_app"]
@@ -98,25 +101,56 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
         404,
     )
 
-    token = case_form(case.bureau, f"/review/{case.application_id}")[1]
-    empty = case.bureau.post(
-        f"/review/{case.application_id}/letters/{letter.id}/correct",
-        data={"csrf_token": token, "reasons": " "},
+    # The correction form starts from the opinion the letter printed; the reason is asked apart.
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    opinion_id, reasons_id = f"correct-{letter.id}-opinion", f"correct-{letter.id}-reasons"
+    assert re.search(
+        rf'<textarea id="{opinion_id}" name="opinion"[^>]*>公示期满无异议，予以批准。</textarea>', page
     )
-    assert empty.status_code == 409
+    assert f'<textarea id="{reasons_id}" name="reasons"' in page
+    token = case_form(case.bureau, f"/review/{case.application_id}")[1]
+    typed = "经复核，项目实施方案符合要求，公示期满无异议，予以批准。"
+    url = f"/review/{case.application_id}/letters/{letter.id}/correct"
+    for lang, message in (("zh", "请说明更正理由。"), ("en", "Say why the letter is corrected.")):
+        case.bureau.cookies.set("lang", lang)
+        empty = case.bureau.post(url, data={"csrf_token": token, "opinion": typed, "reasons": " "})
+        # A field error, named in the page's error summary at its top, and what was typed is kept.
+        assert empty.status_code == 422 and field_errors(empty.text) == [message]
+        summary = empty.text[
+            empty.text.index('id="error-summary"') : empty.text.index(
+                "</div>", empty.text.index('id="error-summary"')
+            )
+        ]
+        assert f'href="#{reasons_id}"' in summary and message in summary
+        assert re.search(rf'<textarea id="{reasons_id}"[^>]*aria-invalid="true"', empty.text)
+        assert f">{typed}</textarea>" in empty.text
+    case.bureau.cookies.set("lang", "zh")
+    blank = case.bureau.post(url, data={"csrf_token": token, "opinion": "", "reasons": "笔误"})
+    assert blank.status_code == 422 and field_errors(blank.text) == ["请填写更正后的文字。"]
+    assert ">笔误</textarea>" in blank.text
+    assert decisions.letters_for(case.portal, case.bureau_actor, case.application_id) == [letter]
     corrected = case.bureau.post(
-        f"/review/{case.application_id}/letters/{letter.id}/correct",
-        data={"csrf_token": token, "reasons": "更正文书笔误"},
+        url,
+        data={"csrf_token": token, "opinion": typed, "reasons": "更正文书笔误"},
         follow_redirects=False,
     )
     assert corrected.status_code == 303
     old, new = decisions.letters_for(case.portal, case.bureau_actor, case.application_id)
     assert new.supersedes_id == old.id
+    text = all_text(new.pdf)
+    assert typed in text and "公示期满无异议，予以批准。更正" not in text
+    assert f"作出的{old.doc_number}决定书" in text and "更正理由：更正文书笔误" in text
+    # Where the old letter is offered, both sides read that it was corrected, and by which letter.
     page = case.bureau.get(f"/review/{case.application_id}").text
-    assert "已被更正" in page and new.doc_number in page
+    assert f"已更正，见 {new.doc_number}" in page
+    assert f"已更正，见 {new.doc_number}" in case.enterprise.get(f"/applications/{case.application_id}").text
+    case.enterprise.cookies.set("lang", "en")
+    assert (
+        f"Corrected: see {new.doc_number}" in case.enterprise.get(f"/applications/{case.application_id}").text
+    )
     again = case.bureau.post(
         f"/review/{case.application_id}/letters/{old.id}/correct",
-        data={"csrf_token": token, "reasons": "再次更正"},
+        data={"csrf_token": token, "opinion": typed, "reasons": "再次更正"},
     )
     assert again.status_code == 409
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.numerals import read_decimal
-from portal.services import decisions, grants
+from portal.services import corrections, decisions, grants
 from portal.services.errors import NotFound, ValidationFailed
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -98,12 +98,25 @@ def correct_letter(
     actor: StaffUser,
     application_id: PathId,
     letter_id: PathId,
+    opinion: str = Form(""),
     reasons: str = Form(""),
 ) -> Response:
-    """Issue a corrected letter that supersedes `letter_id`; the service refuses an empty reason."""
+    """Issue a corrected letter that supersedes `letter_id`, printing the corrected `opinion` and
+    why it is corrected; an empty field is a field error, shown with what was typed."""
     portal = portal_of(request)
     if letter_id not in {row.id for row in decisions.letters_for(portal, actor, application_id)}:
         raise NotFound("letter", letter_id)
-    corrected = decisions.correct_letter(portal, actor, letter_id, reasons=reasons.strip()[:MAX_TEXT])
+    try:
+        corrected = corrections.correct_letter(
+            portal, actor, letter_id, reasons=reasons[:MAX_TEXT], opinion=opinion[:MAX_TEXT]
+        )
+    except ValidationFailed as failed:
+        t = Translator(request_lang(request))
+        correcting = {
+            "letter_id": letter_id,
+            "errors": {p.path: t(f"letters.error.{p.path}_{p.code}") for p in failed.errors},
+            "typed": {"opinion": opinion, "reasons": reasons},
+        }
+        return _case_page(request, actor, application_id, {"correcting": correcting})
     flash(request, "letters.flash.corrected", number=corrected.doc_number)
     return RedirectResponse(f"/review/{application_id}#letters", status_code=303)
