@@ -258,6 +258,28 @@ def test_the_case_header_gives_the_notice_s_end_day(portal_app: FastAPI) -> None
     assert "(then: Close the notice without objection)" in english
 
 
+def test_an_open_notice_tells_the_lead_unit_until_when_and_what_comes_next(portal_app: FastAPI) -> None:
+    """Nothing to do during the notice: the actions say its last day and the step from the day after."""
+    case = to_public_notice(portal_app)
+    with case.portal.reading() as session:
+        application = session.get(Application, case.application_id)
+        assert application is not None and application.stage_entered_at is not None
+        entered = case.portal.clock.local_date(application.stage_entered_at)
+    last, then = entered + timedelta(days=6), entered + timedelta(days=7)
+    page = unescape(case.bureau.get(f"/review/{case.application_id}").text)
+    actions = page.split('id="objections"')[0].split("<h2>办理</h2>")[1]
+    assert f"“公示”阶段至{ZH.date(last)}止；期满后（{ZH.date(then)}起）可办理：公示期满无异议。" in actions, (
+        actions
+    )
+    assert "当前阶段您没有可执行的操作" not in actions
+    case.bureau.cookies.set("lang", "en")
+    english = unescape(case.bureau.get(f"/review/{case.application_id}").text)
+    assert (
+        f'The stage "Public notice" runs until {EN.date(last)}; once it has ended (from {EN.date(then)})'
+        " the next step is: Close the notice without objection." in english
+    )
+
+
 def test_the_enterprise_is_told_its_notice_is_held_by_an_objection(portal_app: FastAPI) -> None:
     """The notice's end day and its event are not shown while an objection holds the case: the
     enterprise reads that one came in (not who lodged it or why) and is notified."""
