@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, func, update
 from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
@@ -23,7 +23,7 @@ from portal.db.tables import Application, User
 from portal.services.access import actor_of, load_visible, visible_to
 from portal.services.cases import audit_case, serves_stage, workflow_of
 from portal.services.context import Portal
-from portal.services.errors import Conflict, Forbidden, NotFound, Refused
+from portal.services.errors import Conflict, FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
 from portal.workflows import Actor, CaseContext
 
 _APPLICATION = Application.__table__  # type: ignore[attr-defined]
@@ -35,6 +35,15 @@ class Colleague:
 
     id: int
     display_name: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """A reviewer of the unit a head manages, with how many cases they hold (what a move would move)."""
+
+    id: int
+    display_name: str
+    holds: int
 
 
 @dataclass(frozen=True)
@@ -187,8 +196,9 @@ def _heads(session: Session, actor: Actor, user_id: int) -> bool:
     return bool(head and other and head.unit_head and _same_unit(head, other))
 
 
-def unit_members(portal: Portal, actor: Actor) -> list[Colleague]:
-    """The reviewers of the unit this actor heads (none unless the account is a unit head)."""
+def unit_members(portal: Portal, actor: Actor) -> list[Member]:
+    """The reviewers of the unit this actor heads (none unless the account is a unit head), each
+    with the number of cases they hold that the head sees: the cases `move_cases` would move."""
     with portal.reading() as session:
         head = session.get(User, actor.user_id)
         if head is None or not (head.unit_head or actor.role == "admin"):
@@ -196,8 +206,15 @@ def unit_members(portal: Portal, actor: Actor) -> list[Colleague]:
         users = session.exec(
             select(User).where(User.role == "reviewer", col(User.active)).order_by(col(User.id))
         ).all()
+        held = dict(
+            session.exec(
+                select(col(Application.assignee_id), func.count())
+                .where(col(Application.assignee_id).is_not(None), visible_to(actor))
+                .group_by(col(Application.assignee_id))
+            ).all()
+        )
         return [
-            Colleague(u.id or 0, u.display_name)
+            Member(u.id or 0, u.display_name, held.get(u.id, 0))
             for u in users
             if actor.role == "admin" or _same_unit(head, u)
         ]
@@ -207,7 +224,8 @@ def move_cases(portal: Portal, actor: Actor, from_user_id: int, to_user_id: int)
     """A unit head moves every case an absent colleague holds to another colleague.
 
     Each case is its own transaction, so one that a colleague took meanwhile (`changed`) or
-    that the new holder cannot serve (`out_of_scope`) stays, and the rest still move.
+    that the new holder cannot serve (`out_of_scope`) stays, and the rest still move. A colleague
+    who holds nothing is a field error (`nothing_held`): a move of no case is no move.
     """
     with portal.reading() as session:
         if not _heads(session, actor, from_user_id) or not _heads(session, actor, to_user_id):
@@ -220,6 +238,8 @@ def move_cases(portal: Portal, actor: Actor, from_user_id: int, to_user_id: int)
             .where(Application.assignee_id == from_user_id, visible_to(actor))
             .order_by(col(Application.id))
         ).all()
+    if not held:
+        raise ValidationFailed([FieldProblem("from_user", "the colleague holds no case", "nothing_held")])
     outcomes = []
     for application_id in held:
         assert application_id is not None and target is not None

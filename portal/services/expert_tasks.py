@@ -37,6 +37,8 @@ class ExpertTask:
     step: Step
     late: bool
     """Still owed and past `response_due`: the lead unit may now take the expert off the case."""
+    due_today: bool = False
+    """Still owed, and today is `response_due`: the last day to answer."""
 
 
 def expert_tasks(portal: Portal, actor: Actor) -> list[ExpertTask]:
@@ -61,7 +63,16 @@ def expert_tasks(portal: Portal, actor: Actor) -> list[ExpertTask]:
             declared, scored = seat.declared_at is not None, sheet_id is not None
             step = _step(portal, application, declared=declared, scored=scored)
             owed = step in (Step.DECLARE, Step.SCORE)
-            tasks.append(ExpertTask(application, enterprise_name, due, step, late=owed and today > due))
+            tasks.append(
+                ExpertTask(
+                    application,
+                    enterprise_name,
+                    due,
+                    step,
+                    late=owed and today > due,
+                    due_today=owed and today == due,
+                )
+            )
     return sorted(tasks, key=_order)
 
 

@@ -119,19 +119,27 @@ def grant_of(portal: Portal, actor: Actor, application_id: int) -> Grant:
     amount to show: all three are None then.
     """
     with portal.reading() as session:
-        application = load_visible(session, actor, application_id)
-        _, state = workflow_of(portal, application)
-        if state.final and not _approved(session, application_id):
-            return Grant(None, None, None)
-        benefit = (application.eligibility_trace or {}).get("benefit")
-        ceiling = money_ceiling(rule_of(portal, application), benefit) if application.rule_version else None
-        requested = requested_amount(portal, session, application) if ceiling is not None else None
-        withdrawn = (
-            _last_withdrawn(session, application_id)
-            if ceiling is not None and application.granted_amount is None
-            else None
-        )
-        return Grant(ceiling, application.granted_amount, application.granted_reason, requested, withdrawn)
+        return _grant(portal, session, load_visible(session, actor, application_id))
+
+
+def grants_of(portal: Portal, applications: Sequence[Application]) -> dict[int, Grant]:
+    """`grant_of` for cases the caller has already read within the actor's scope (a queue's
+    rows), in one session: the exports give each case's amount as its page does."""
+    with portal.reading() as session:
+        return {cast(int, a.id): _grant(portal, session, a) for a in applications}
+
+
+def _grant(portal: Portal, session: Session, application: Application) -> Grant:
+    application_id = cast(int, application.id)
+    _, state = workflow_of(portal, application)
+    if state.final and not _approved(session, application_id):
+        return Grant(None, None, None)
+    benefit = (application.eligibility_trace or {}).get("benefit")
+    ceiling = money_ceiling(rule_of(portal, application), benefit) if application.rule_version else None
+    requested = requested_amount(portal, session, application) if ceiling is not None else None
+    unset = ceiling is not None and application.granted_amount is None
+    withdrawn = _last_withdrawn(session, application_id) if unset else None
+    return Grant(ceiling, application.granted_amount, application.granted_reason, requested, withdrawn)
 
 
 def _last_withdrawn(session: Session, application_id: int) -> Withdrawn | None:

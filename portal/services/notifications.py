@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from portal.db.audit import session_now
-from portal.db.tables import Notification, User
+from portal.db.tables import Application, Notification, User
 from portal.documents.formatting import format_amount
 from portal.locales import long_date
 from portal.messages import Lang, catalogue, normalise_lang
@@ -186,15 +186,19 @@ def _section_titles(portal: Portal, measure: str, sections: list[object], lang: 
     return (", " if lang == "en" else "、").join(titles) or texts["note.sections.all"][lang]
 
 
-def note_text(portal: Portal, note: Notification, lang: Lang) -> tuple[str, str]:
-    """A note's title and body in `lang`; a note written before message keys has only its Chinese."""
+def note_text(portal: Portal, note: Notification, lang: Lang, *, settled: bool = False) -> tuple[str, str]:
+    """A note's title and body in `lang`; a note written before message keys has only its Chinese.
+
+    A `settled` work item (see `settled_work`) says that it no longer waits, in its own words.
+    """
     if note.message is None or f"{note.message}.title" not in catalogue():
         return note.title or "", note.body or ""
-    words = _words(portal, note.message, note.params or {}, lang)
+    message = SETTLED_MESSAGE if settled else note.message
+    words = _words(portal, message, note.params or {}, lang)
     texts = catalogue()
     return (
-        texts[f"{note.message}.title"][lang].format(**words),
-        texts[f"{note.message}.body"][lang].format(**words),
+        texts[f"{message}.title"][lang].format(**words),
+        texts[f"{message}.body"][lang].format(**words),
     )
 
 
@@ -225,6 +229,50 @@ def inbox(portal: Portal, actor: Actor, *, unread_only: bool = False, limit: int
     query = query.order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(limit)
     with portal.reading() as session:
         return list(session.exec(query).all())
+
+
+WORK_ITEM = "work_item"
+# What a work item whose case has moved on reads as, in place of its own message.
+SETTLED_MESSAGE = "note.work_settled"
+
+
+def _stage_of(note: Notification) -> tuple[int, str] | None:
+    """The case and stage a work item asks someone to act at, when it names both."""
+    case, state = case_of(note), (note.params or {}).get("state")
+    if note.kind != WORK_ITEM or case is None or not isinstance(state, str):
+        return None
+    return case, state
+
+
+def settled_work(portal: Portal, notes: Sequence[Notification]) -> set[int]:
+    """The ids of the work items among `notes` that wait for nobody any more.
+
+    A work item is about one case at one stage. It waits while the case is still at that stage
+    and it is the newest of its kind for that case and stage; once the case has moved on (or was
+    withdrawn, or closed), or the case came back to the stage and a newer item says so, it is
+    done. The cases' stages are read as they are now, so nothing has to settle the items.
+    """
+    staged = {n.id: at for n in notes if n.id is not None and (at := _stage_of(n)) is not None}
+    if not staged:
+        return set()
+    with portal.reading() as session:
+        now_at = dict(
+            session.exec(
+                select(col(Application.id), col(Application.state)).where(
+                    col(Application.id).in_({case for case, _ in staged.values()})
+                )
+            ).all()
+        )
+    settled, newest = set[int](), set[tuple[int, str, str | None]]()
+    for note in sorted(notes, key=lambda n: (n.created_at, n.id or 0), reverse=True):
+        if note.id not in staged:
+            continue
+        case, state = staged[note.id]
+        key = (case, state, note.message)
+        if now_at.get(case) != state or key in newest:
+            settled.add(note.id)
+        newest.add(key)
+    return settled
 
 
 def mark_read(portal: Portal, actor: Actor, notification_id: int) -> None:

@@ -1,4 +1,4 @@
-"""The money columns of the review queue's exports: what each case was granted and paid.
+"""The money paid column of the review queue's exports: what each case was paid.
 
 Apart from `services.queue` because it reads the dashboard's sets (`supervision_sets`), which
 the payments module, a reader of the queue, must not pull in.
@@ -6,7 +6,6 @@ the payments module, a reader of the queue, must not pull in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlmodel import col, select
@@ -19,27 +18,19 @@ from portal.services.supervision_sets import Cases
 from portal.workflows import Actor
 
 
-@dataclass(frozen=True)
-class CaseMoney:
-    """What a case was granted (核定, the approving decision's amount) and, once it reached a
-    disbursement stage, paid: the granted amount, as the dashboard's money figures count it."""
+def queue_money(portal: Portal, actor: Actor, query: QueueQuery) -> dict[int, Decimal]:
+    """What every matching approved case that reached a disbursement stage was paid (the exports):
+    the approving decision's amount, as the dashboard's money figures count it.
 
-    granted: Decimal | None = None
-    disbursed: Decimal | None = None
-
-
-def queue_money(portal: Portal, actor: Actor, query: QueueQuery) -> dict[int, CaseMoney]:
-    """The granted and disbursed amounts of every matching approved case (the exports).
-
-    The rule's amount is what a case may get; a reader of the export also needs what the lead
-    unit granted and what was paid, which may be less.
+    The rule's amount is what a case may get; a reader of the export also needs what was paid,
+    which may be less. What a case is granted is the case page's (`grants.grants_of`).
     """
     cases = matching_ids(portal, actor, query).subquery()
     sets = Cases(portal, portal.engine.dialect.name)
     disbursed = sets.entered(sets.disbursing, "disbursed_ever")
     statement = (
-        select(col(Decision.application_id), col(Decision.granted_amount), disbursed.c.application_id)
-        .outerjoin(disbursed, disbursed.c.application_id == col(Decision.application_id))
+        select(col(Decision.application_id), col(Decision.granted_amount))
+        .join(disbursed, disbursed.c.application_id == col(Decision.application_id))
         .where(
             col(Decision.application_id).in_(select(cases.c.id)),
             col(Decision.outcome) == DecisionOutcome.APPROVED,
@@ -47,7 +38,4 @@ def queue_money(portal: Portal, actor: Actor, query: QueueQuery) -> dict[int, Ca
         )
     )
     with portal.reading() as session:
-        return {
-            case_id: CaseMoney(money_sum(amount), money_sum(amount) if paid is not None else None)
-            for case_id, amount, paid in session.exec(statement).all()
-        }
+        return {case_id: money_sum(amount) for case_id, amount in session.exec(statement).all()}

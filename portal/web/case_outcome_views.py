@@ -121,16 +121,20 @@ def notice_context(request: Request, actor: Actor, application: Application) -> 
 
 
 def ownership_context(request: Request, actor: Actor, application: Application) -> dict[str, Any]:
-    """Who holds the case, and the colleagues it can be given to (a closed case is nobody's work)."""
+    """Who holds the case, and the colleagues it can be given to (a closed case is nobody's work);
+    an open case nobody but its holder can take says so rather than offering an empty choice."""
     portal = portal_of(request)
     assert application.id is not None
     holder = application.assignee_id
+    closed = assignment.is_closed(portal, application)
+    others = [c for c in assignment.colleagues(portal, actor, application.id) if c.id != holder]
     return {
-        "closed": assignment.is_closed(portal, application),
+        "closed": closed,
         "may_claim": assignment.may_claim(portal, actor, application),
         "holder_id": holder,
         "holder_name": assignment.holder_names(portal, {holder}).get(holder, "") if holder else "",
-        "colleagues": assignment.colleagues(portal, actor, application.id),
+        "colleagues": others,
+        "nobody_else": not closed and not others,
     }
 
 

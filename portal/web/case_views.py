@@ -24,7 +24,7 @@ from portal.services.grants import Withdrawn
 from portal.web.application_steps import answer_text
 from portal.web.i18n import Translator
 from portal.workflows import StateSpec, Workflow, WorkingCalendar
-from portal.workflows.sla import reply_due_on, timer_due_on
+from portal.workflows.sla import reply_due_on, timer_due_on, timer_last_day
 
 # Working days left at which a case counts as near its deadline (coloured amber in queues).
 NEAR_DEADLINE_WORKING_DAYS = 2
@@ -104,6 +104,8 @@ class CaseRow:
     timer_on: dt.date | None = None
     """A timed stage's day (a notice's end), when its event is due: shown where the stage has no deadline."""
     timer_event: str = ""
+    timer_last: dt.date | None = None
+    """The last day of a timed stage's period (a notice's last day), the day before `timer_on`."""
     held_since: dt.date | None = None
     """The day an undecided objection came in: the timed event waits for its decision, so the
     case shows it is held instead of the timer's day."""
@@ -144,9 +146,10 @@ def case_row(
     workflow = portal.workflows[application.workflow]
     pack, city = portal.pack, portal.city
     state = workflow.state(application.state)
-    timer_on, timer_event = None, ""
+    timer_on, timer_last, timer_event = None, None, ""
     if state.timer is not None and application.stage_entered_at is not None:
-        timer_on = timer_due_on(state, portal.clock.local_date(application.stage_entered_at))
+        entered_on = portal.clock.local_date(application.stage_entered_at)
+        timer_on, timer_last = timer_due_on(state, entered_on), timer_last_day(state, entered_on)
         edge = next((e for e in workflow.transitions_from(state.name) if e.event == state.timer.event), None)
         timer_event = label(edge.label, t.lang) if edge is not None else ""
     if timer_on is None:
@@ -169,6 +172,7 @@ def case_row(
         version=application.version,
         timer_on=None if held_since is not None else timer_on,
         timer_event=timer_event,
+        timer_last=None if held_since is not None else timer_last,
         held_since=held_since,
         reply_by=reply_by,
         reply_overdue=reply_by is not None and portal.today() > reply_by,

@@ -14,9 +14,12 @@ from portal.services.notifications import case_of, note_text
 from portal.web.i18n import Translator
 
 
-def note_view(portal: Portal, note: Notification, t: Translator) -> dict[str, Any]:
-    """What the inbox shows of one note: its text in `t`'s language, local time, case reference."""
-    title, body = note_text(portal, note, t.lang)
+def note_view(portal: Portal, note: Notification, t: Translator, *, settled: bool = False) -> dict[str, Any]:
+    """What the inbox shows of one note: its text in `t`'s language, local time, case reference.
+
+    A `settled` work item reads as done and asks to be marked read no more.
+    """
+    title, body = note_text(portal, note, t.lang, settled=settled)
     case = case_of(note)
     return {
         "id": note.id,
@@ -24,6 +27,7 @@ def note_view(portal: Portal, note: Notification, t: Translator) -> dict[str, An
         "body": body,
         "link": note.link,
         "read_at": note.read_at,
+        "settled": settled,
         "received": portal.clock.in_words(note.created_at, t.lang),
         "received_iso": portal.clock.local(note.created_at).isoformat(),
         "case": t("app.title", id=case) if case is not None else None,

@@ -553,3 +553,25 @@ def test_the_expert_on_an_st_sme_case_sees_and_is_scored_on_its_rubric(portal_ap
     declare(other, project.application_id)
     sheet = other.get(f"/expert/{project.application_id}").text
     assert "技术先进性" in sheet and "达到 70 分为通过" in sheet and "科技人员" not in sheet
+
+
+def test_a_task_due_today_says_so(portal_app: FastAPI) -> None:
+    """On the day to answer by, an owed step carries a badge: the last day, not yet late."""
+    case = to_expert_review(portal_app, name="广州当日期限科技有限公司")
+    name, _ = assign(case)
+    expert = expert_client(case, name)
+    due = case.portal.calendar.add_working_days(case.portal.today(), case.rubric.response_working_days)
+    assert "今日到期" not in _task_row(expert.get("/expert").text, case.application_id)
+    saved = case.portal.today_override
+    try:
+        case.portal.today_override = due
+        login(expert, name)
+        row = _task_row(expert.get("/expert").text, case.application_id)
+        assert "今日到期" in row and "逾期" not in row and "待签署声明" in row
+        expert.cookies.set("lang", "en")
+        assert "Due today" in _task_row(expert.get("/expert").text, case.application_id)
+        declare(expert, case.application_id)
+        assert score(expert, case).status_code == 303
+        assert "Due today" not in _task_row(expert.get("/expert").text, case.application_id)  # nothing owed
+    finally:
+        case.portal.today_override = saved

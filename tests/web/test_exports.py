@@ -19,13 +19,15 @@ from portal_helpers import (
     login,
     portal_app,
     returned_case,
+    scenario_answers,
     staff,
 )
+from review_helpers import to_public_notice
 from sqlmodel import col, select
 
 from portal.db.audit import verify_chain
 from portal.db.tables import Application, Decision, Enterprise
-from portal.services import payments
+from portal.services import grants, payments
 from portal.services.payments_returns import import_return
 from tests.support.payments import approved_case, payer
 
@@ -204,7 +206,9 @@ def test_exports_count_the_form_s_track_and_add_granted_and_paid_at_the_end(port
     rows = {int(r[0]): r for r in table[1:]}
     assert Decimal(rows[paid][10]) == Decimal(rows[paid][11]) == granted[paid] > 0
     assert Decimal(rows[unpaid][10]) == granted[unpaid] and rows[unpaid][11] == ""
-    assert rows[case][10:12] == ["", ""]
+    # Not yet decided: granted as the case page says, the rule's amount or the amount requested if less.
+    requested = Decimal(scenario_answers("")["requested_amount"])
+    assert Decimal(rows[case][10]) == min(Decimal(rows[case][9]), requested) and rows[case][11] == ""
     sheet = xlsx_rows(admin.get("/review.xlsx").content)
     assert sheet[0] == table[0]
     assert Decimal(next(r for r in sheet[1:] if r[0] == str(paid))[11]) == granted[paid]
@@ -232,3 +236,33 @@ def test_the_queue_exports_end_with_the_reply_by_day(portal_app: FastAPI) -> Non
     assert dt.date(1899, 12, 30) + dt.timedelta(days=int(cell)) == dt.date(2026, 12, 18)  # a real date
     reviewer.cookies.set("lang", "en")
     assert csv_rows(reviewer.get("/review.csv"))[0][-1] == "Reply by"
+
+
+def test_the_export_gives_a_notice_s_day_and_amount_as_the_case_page_does(portal_app: FastAPI) -> None:
+    """In 公示 the case has no working-day deadline and no decision yet: the export gives the day the
+    notice's event follows and the amount granted as the page does, then that an objection holds it."""
+    case = to_public_notice(portal_app, name="广州导出公示科技有限公司")
+    page = case.bureau.get(f"/review/{case.application_id}").text
+    header = csv_rows(case.bureau.get("/review.csv"))[0]
+    line = next(r for r in csv_rows(case.bureau.get("/review.csv"))[1:] if int(r[0]) == case.application_id)
+    assert (
+        len(header) == 13 and header[8] == "办理时限（补正期间暂停计时）" and header[10] == "核定金额（元）"
+    )
+    due = dt.date.fromisoformat(line[8])
+    assert f"{due.year}年{due.month}月{due.day}日（届时：公示期满无异议）" in page
+    grant = grants.grant_of(case.portal, case.bureau_actor, case.application_id)
+    assert grant.amount is None and grant.effective is not None and Decimal(line[10]) == grant.effective
+    assert f"¥{grant.effective:,.2f}" in page and "按申请金额" in page
+    public = client_of(portal_app)
+    path = f"/notices/{case.application_id}"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', public.get(path).text)
+    assert token is not None
+    data = {
+        "csrf_token": token.group(1),
+        "name": "王某",
+        "contact": "020-5678",
+        "reasons": "项目未在广州落地",
+    }
+    assert public.post(f"{path}/objection", data=data, follow_redirects=False).status_code == 303
+    line = next(r for r in csv_rows(case.bureau.get("/review.csv"))[1:] if int(r[0]) == case.application_id)
+    assert line[8] == "异议处理完毕前暂停办理"

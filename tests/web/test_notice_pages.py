@@ -243,19 +243,27 @@ def test_objections_are_rate_limited_per_address(portal_app: FastAPI) -> None:
 
 
 def test_the_case_header_gives_the_notice_s_end_day(portal_app: FastAPI) -> None:
-    """A notice has no working-day deadline; its header says the day its timed event follows."""
+    """A notice has no working-day deadline; its header says the day its timed event follows, and
+    with nothing to do during the notice, its actions say its last day and the step from the day after."""
     case = to_public_notice(portal_app)
     with case.portal.reading() as session:
         application = session.get(Application, case.application_id)
         assert application is not None and application.stage_entered_at is not None
         entered = case.portal.clock.local_date(application.stage_entered_at)
-    end = entered + timedelta(days=7)
+    last, end = entered + timedelta(days=6), entered + timedelta(days=7)
     page = unescape(case.bureau.get(f"/review/{case.application_id}").text)
     due = page.split("办理时限")[1].split("</dd>")[0]
     assert f"{end.year}年{end.month}月{end.day}日（届时：公示期满无异议）" in due
+    actions = page.split('id="objections"')[0].split("<h2>办理</h2>")[1]
+    assert f"“公示”阶段至{ZH.date(last)}止；期满后（{ZH.date(end)}起）可办理：公示期满无异议。" in actions
+    assert "当前阶段您没有可执行的操作" not in actions
     case.bureau.cookies.set("lang", "en")
     english = unescape(case.bureau.get(f"/review/{case.application_id}").text)
     assert "(then: Close the notice without objection)" in english
+    assert (
+        f'The stage "Public notice" runs until {EN.date(last)}; once it has ended (from {EN.date(end)})'
+        " the next step is: Close the notice without objection." in english
+    )
 
 
 def test_the_enterprise_is_told_its_notice_is_held_by_an_objection(portal_app: FastAPI) -> None:

@@ -22,7 +22,7 @@ from portal_helpers import PASSWORD, csrf_of, login, register
 from sqlmodel import col, select
 
 import portal.services
-from portal.db.tables import Notification, User
+from portal.db.tables import Application, Notification, User
 from portal.demo.seed import DEMO_PASSWORD
 from portal.messages import catalogue
 from portal.services import notifications
@@ -129,6 +129,31 @@ def test_the_inbox_reads_in_the_readers_language_with_date_and_case(
     assert "申报 #" in chinese and re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", chinese)
     assert len(CJK.findall(chinese)) > 10
     assert not reader.problems(chinese, "zh"), reader.problems(chinese, "zh")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("lang", "to_do", "done"), [("zh", "待办：", "无需再办："), ("en", "To do:", "No longer waiting:")]
+)
+def test_a_withdrawn_cases_work_items_no_longer_wait(
+    demo: tuple[TestClient, Portal], lang: str, to_do: str, done: str
+) -> None:
+    """The demo's withdrawn case of Haizhu: its to-dos read as done, and nothing else of it waits."""
+    client, portal = demo
+    with portal.reading() as session:
+        [withdrawn] = session.exec(
+            select(col(Application.id)).where(
+                col(Application.state) == "withdrawn", col(Application.district) == "haizhu"
+            )
+        ).all()
+    client.cookies.clear()
+    client.get(f"/lang/{lang}")
+    login(client, "haizhu_reviewer", DEMO_PASSWORD)
+    html = client.get("/inbox").text
+    items = [visible_text(item) for item in html.split('<li class="note')[1:]]
+    about = [item for item in items if f"#{withdrawn} " in f"{item} "]
+    assert about and all(done in item and to_do not in item for item in about), about
+    assert any(to_do in item for item in items)
 
 
 @pytest.mark.slow

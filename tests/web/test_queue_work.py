@@ -133,6 +133,38 @@ def test_a_unit_head_moves_an_absent_reviewers_cases(portal_app: FastAPI) -> Non
     assert re.search(r'<select id="to_user"[^>]*aria-invalid="true"', same.text)
 
 
+def test_the_move_page_counts_each_reviewer_s_cases_and_moves_none_as_no_move(portal_app: FastAPI) -> None:
+    """Each reviewer is listed with the cases they hold; moving from one who holds none is refused
+    in words at the field, never reported as "0 of 0 cases moved"."""
+    portal = portal_app.state.portal
+    _, case = enterprise_with_case(portal_app)
+    away, idle, head = (staff(portal, "reviewer", district="haizhu") for _ in range(3))
+    admin = staff(portal, "admin")
+    with portal.reading() as session:
+        admin_actor = actor_of(session.exec(select(User).where(User.username == admin)).one())
+    assignment.set_unit_head(portal, admin_actor, user_id(portal, head), True)
+    assert post(signed_in(portal_app, away), f"/review/{case}/claim", f"/review/{case}") == 303
+    boss = signed_in(portal_app, head)
+    page = boss.get("/review/team/move").text
+    assert f">{away}（在办 1 件）<" in page and f">{idle}（在办 0 件）<" in page
+    boss.cookies.set("lang", "en")
+    assert f">{away} (cases held: 1)<" in boss.get("/review/team/move").text
+    token = csrf_of(boss, "/review/team/move")
+    form = {
+        "csrf_token": token,
+        "from_user": str(user_id(portal, idle)),
+        "to_user": str(user_id(portal, away)),
+    }
+    refused = boss.post("/review/team/move", data=form)
+    assert refused.status_code == 422 and "0 of 0" not in refused.text
+    assert 'href="#from_user">From: This reviewer holds no cases; there is nothing to move.' in refused.text
+    assert re.search(r'<select id="from_user"[^>]*aria-invalid="true"', refused.text)
+    boss.cookies.set("lang", "zh")
+    refused = boss.post("/review/team/move", data=form)
+    assert refused.status_code == 422 and "该人员目前没有在办案件，无需转交" in refused.text
+    assert "已转交 0 件" not in refused.text and holder(portal, case) == user_id(portal, away)
+
+
 def test_saved_views_are_bookmarkable_and_private(portal_app: FastAPI) -> None:
     portal = portal_app.state.portal
     mine, theirs = staff(portal, "reviewer", district="haizhu"), staff(portal, "reviewer", district="haizhu")

@@ -22,9 +22,11 @@ from portal.db.tables import Application, AuditEvent
 from portal.services.audit_export import AuditExport, AuditFilter, export_audit
 from portal.services.context import Portal
 from portal.services.decisions import money_ceiling, rule_of
+from portal.services.grants import grants_of
+from portal.services.notices import held_by_objections
 from portal.services.queue import queue_all
-from portal.services.queue_money import CaseMoney, queue_money
-from portal.web.case_views import case_row, label
+from portal.services.queue_money import queue_money
+from portal.web.case_views import CaseRow, case_row, label
 from portal.web.i18n import Translator, request_lang
 from portal.web.review_queue import QueueFilter
 from portal.web.session_auth import AdminUser, StaffUser, portal_of
@@ -42,6 +44,14 @@ def _computed_amount(portal: Portal, application: Application) -> Decimal | None
     return money_ceiling(rule_of(portal, application), (application.eligibility_trace or {}).get("benefit"))
 
 
+def _due(row: CaseRow, t: Translator) -> Cell:
+    """The 办理时限 cell as the queue page's column gives it (`_due.html`): the stage's deadline,
+    else that an objection holds the case, else the day a timed stage's event follows (a notice)."""
+    if row.due_on is not None:
+        return row.due_on
+    return t("due.held_by_objection") if row.held_since is not None else row.timer_on
+
+
 def queue_table(
     portal: Portal, actor: Actor, chosen: QueueFilter, t: Translator
 ) -> tuple[list[str], list[list[Cell]]]:
@@ -56,16 +66,19 @@ def queue_table(
         t("export.th_reply_by"),
     ]  # fmt: skip
     rows: list[list[Cell]] = []
-    money = queue_money(portal, actor, chosen.query())
-    for application, enterprise in queue_all(portal, actor, chosen.query()):
-        amounts = money.get(cast(int, application.id), CaseMoney())
-        row = case_row(portal, application, t, enterprise)
+    paid = queue_money(portal, actor, chosen.query())
+    cases = queue_all(portal, actor, chosen.query())
+    ids = [cast(int, application.id) for application, _ in cases]
+    granted, holds = grants_of(portal, [a for a, _ in cases]), held_by_objections(portal, actor, ids)
+    for (application, enterprise), case_id in zip(cases, ids, strict=True):
+        row = case_row(portal, application, t, enterprise, held_since=holds.get(case_id))
         submitted = application.submitted_at
         rows.append([
             row.id, enterprise.name, enterprise.uscc, row.measure_title, row.district_label,
             portal.city.tracks.label(application.track, t.lang) if application.track else "",
-            row.stage, portal.clock.local_date(submitted) if submitted else None, row.due_on,
-            _computed_amount(portal, application), amounts.granted, amounts.disbursed, row.reply_by,
+            row.stage, portal.clock.local_date(submitted) if submitted else None, _due(row, t),
+            _computed_amount(portal, application), granted[case_id].effective, paid.get(case_id),
+            row.reply_by,
         ])  # fmt: skip
     return header, rows
 

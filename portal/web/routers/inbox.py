@@ -20,7 +20,9 @@ router = APIRouter(dependencies=[Depends(require_csrf)], include_in_schema=False
 def inbox(request: Request, actor: SignedIn) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
-    notes = [note_view(portal, note, t) for note in notifications.inbox(portal, actor)]
+    received = notifications.inbox(portal, actor)
+    settled = notifications.settled_work(portal, received)
+    notes = [note_view(portal, note, t, settled=note.id in settled) for note in received]
     return render(request, "portal/inbox.html", {"actor": actor, "notes": notes})
 
 

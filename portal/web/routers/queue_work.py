@@ -71,12 +71,16 @@ def team(request: Request, actor: StaffUser) -> HTMLResponse:
 
 @router.post("/review/team/move", response_class=HTMLResponse)
 def move(request: Request, actor: StaffUser, from_user: FormId, to_user: FormId) -> HTMLResponse:
+    t = Translator(request_lang(request))
+    chosen = {"from_user": from_user, "to_user": to_user}  # shown again as picked
     if from_user == to_user:
-        t = Translator(request_lang(request))
-        chosen = {"from_user": from_user, "to_user": to_user}  # shown again as picked
         extra = {"outcomes": None, "errors": {"to_user": t("team.same")}, "chosen": chosen}
         return _team_page(request, actor, extra, 422)
-    outcomes = assignment.move_cases(portal_of(request), actor, from_user, to_user)
+    try:
+        outcomes = assignment.move_cases(portal_of(request), actor, from_user, to_user)
+    except ValidationFailed as failed:
+        errors = {e.path: t(f"team.error.{e.code}") for e in failed.errors}
+        return _team_page(request, actor, {"outcomes": None, "errors": errors, "chosen": chosen}, 422)
     return _team_page(request, actor, {"outcomes": outcomes, "errors": {}})
 
 
