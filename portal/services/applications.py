@@ -182,23 +182,6 @@ def _identity(session: Session, portal: Portal, form: FormSpec, enterprise_id: i
     return {f.name: prefilled[f.name] for f in form.locked_fields if f.name in prefilled}
 
 
-def _with_identity(
-    session: Session,
-    portal: Portal,
-    form: FormSpec,
-    application: Application,
-    answers: dict[str, Any],
-    lang: str,
-    *,
-    fill: bool = True,
-) -> dict[str, Any]:
-    """Answers whose identity fields are the profile's: absent ones filled in, different ones refused."""
-    problems = _identity_problems(session, portal, form, application, answers, lang, fill=fill)
-    if problems:
-        raise ValidationFailed(problems)
-    return answers
-
-
 def _identity_problems(
     session: Session,
     portal: Portal,
@@ -206,16 +189,16 @@ def _identity_problems(
     application: Application,
     answers: dict[str, Any],
     lang: str,
-    *,
-    fill: bool = True,
+    earlier: Mapping[str, Any],
 ) -> list[FieldProblem]:
-    """Each identity field whose answer differs from the profile's; with `fill`, every identity
-    field of `answers` (absent or refused) is set to the profile's value."""
+    """Each identity field whose answer is neither the registered value nor the one stored before
+    (what the form showed, if the registration has changed since); every identity field of
+    `answers` is then set to the registered value, so a stale one is never kept."""
     expected = _identity(session, portal, form, application.enterprise_id)
     problems: list[FieldProblem] = []
     for name, value in expected.items():
         given = answers.get(name)
-        if (given is None and not fill) or (given is not None and given != value):
+        if given is not None and given != value and given != earlier.get(name):
             label = form.fields[name].label.get(lang)
             problems.append(
                 FieldProblem(
@@ -225,8 +208,7 @@ def _identity_problems(
                     else f"{label} must be the verified profile's ({value}); it cannot be changed.",
                 )
             )
-        if fill:
-            answers[name] = value
+        answers[name] = value
     return problems
 
 
@@ -356,7 +338,7 @@ def _save_draft(
             typed, out_of_scope = _within_scope(session, portal, form, application, typed, row, lang)
             if out_of_scope and not keep_valid:
                 raise ValidationFailed(out_of_scope)
-            identity = _identity_problems(session, portal, form, application, typed, lang)
+            identity = _identity_problems(session, portal, form, application, typed, lang, earlier)
             if identity and not keep_valid:
                 raise ValidationFailed(identity)
             refused += out_of_scope + identity
@@ -807,7 +789,8 @@ def submit(
             if errors:
                 raise ValidationFailed([FieldProblem(e.path, e.message) for e in errors])
             answers, _ = form.coerce(answers, lang)
-            _with_identity(session, portal, form, application, answers, lang, fill=False)
+            # Stored at the last save, the identity is refreshed: the registration may have changed.
+            answers.update(_identity(session, portal, form, application.enterprise_id))
         profile = confirmed_profile(session, application.enterprise_id)
         if profile is None:
             raise profile_missing()

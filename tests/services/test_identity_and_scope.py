@@ -12,7 +12,7 @@ from services_helpers import PDF, Driver, World, counts
 from sqlalchemy import func, select
 
 from portal.db.tables import ApplicationAnswers, Attachment, AttachmentBlob
-from portal.services import amendments, applications, notifications
+from portal.services import amendments, applications, notifications, registered_identity
 from portal.services.context import Portal
 from portal.services.errors import Refused, StaleVersion, ValidationFailed
 
@@ -73,6 +73,36 @@ def test_identity_fields_come_from_the_profile_and_cannot_be_changed(portal: Por
     assert case.answers()["enterprise_name"] == registered["name"]
     case.submit()
     assert case.state == "submitted"
+
+
+def test_a_change_of_registration_since_the_draft_neither_blocks_it_nor_is_kept(
+    portal: Portal, world: World
+) -> None:
+    """The draft holds the old name; the form posts back what it showed. Neither is the clerk's
+    change, so saving and submitting go through and take the registered name."""
+    case = Driver(portal, world)
+    owner, stale = case.actor("ent_a"), case.answers()
+    registered_identity.change_registration(
+        portal, case.actor("admin"), case.identity()["uscc"], name="更名后的测试企业有限公司",
+        district=case.identity()["district"], reason="营业执照变更",
+    )  # fmt: skip
+    case.submit()  # the draft saved before the change is not refused
+    assert case.state == "submitted"
+    case.fire(case.district_reviewer, "accept")
+    amendments.return_for_amendment(
+        portal,
+        case.actor(case.district_reviewer),
+        case.app_id,
+        sections=[section.id for section in portal.forms[case.measure].sections],
+        comment="请补充",
+        expected_version=case.version,
+    )
+    applications.save_draft(portal, owner, case.app_id, stale, case.version)  # the old name, as shown before
+    assert case.answers()["enterprise_name"] == "更名后的测试企业有限公司"
+    with pytest.raises(ValidationFailed):  # a name that was never on record is still refused
+        applications.save_draft(
+            portal, owner, case.app_id, case.answers(enterprise_name="别家"), case.version
+        )
 
 
 def test_an_amendment_changes_only_the_reopened_sections(portal: Portal, world: World) -> None:

@@ -333,13 +333,12 @@ def edit_form(
     if not editable(portal, application):
         return RedirectResponse(f"/applications/{application_id}", status_code=303)
     spec = spec_for(request, application)
-    answers = latest_answers(request, actor, application_id)
-    if not answers:
-        profile = enterprises.latest_profile(portal, actor)
-        answers = spec.prefill(
-            profile_facts(portal_of(request).city, profile, own_enterprise(request, actor))
-        )
-    return form_page(request, actor, application, spec, answers, {}, check=check)
+    profile = enterprises.latest_profile(portal, actor)
+    prefilled = spec.prefill(profile_facts(portal.city, profile, own_enterprise(request, actor)))
+    answers = latest_answers(request, actor, application_id) or prefilled
+    # The locked identity as registered now: the registration may have changed since the last save.
+    registered = {f.name: prefilled[f.name] for f in spec.locked_fields if f.name in prefilled}
+    return form_page(request, actor, application, spec, {**answers, **registered}, {}, check=check)
 
 
 async def _read_upload(upload: UploadFile) -> bytes:
