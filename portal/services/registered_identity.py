@@ -73,6 +73,8 @@ def change_registration(
             raise NotFound("enterprise", uscc)
         if not problems and (name, district) == (enterprise.name, enterprise.district):
             problems.append(FieldProblem("name", "neither the name nor the district changes", "unchanged"))
+        elif name != enterprise.name and _name_held(session, name):
+            problems.insert(0, FieldProblem("name", "another enterprise is registered under it", "name_held"))
         if problems:
             raise ValidationFailed(problems)
         before = {"name": enterprise.name, "district": enterprise.district}
@@ -94,6 +96,11 @@ def change_registration(
             params={"name": name, "district": district, "date": portal.today().isoformat()},
         )
         return enterprise
+
+
+def _name_held(session: Session, name: str) -> bool:
+    """Whether another enterprise is registered under `name`: one register never holds a name twice."""
+    return session.exec(select(Enterprise.id).where(col(Enterprise.name) == name)).first() is not None
 
 
 def _problems(portal: Portal, name: str, district: str, reason: str) -> list[FieldProblem]:

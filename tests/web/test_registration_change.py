@@ -65,6 +65,10 @@ def test_a_bad_change_names_each_field_in_the_readers_language_and_changes_nothi
     assert unchanged.status_code == 422
     assert "没有需要变更的内容" in _text(unchanged.text)
     assert _registered(portal_app, uscc) == before
+    enterprise_with_case(portal_app, name="广州另一家人工智能有限公司")
+    held = _post(admin, uscc, name="广州另一家人工智能有限公司", district=before[1], reason="核对")
+    assert held.status_code == 422 and "已有其他企业以该名称登记" in _text(held.text)
+    assert _registered(portal_app, uscc) == before
     # Without the form's token nothing is recorded either.
     forged = admin.post(
         f"/enterprises/{uscc}/registration",
