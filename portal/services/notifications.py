@@ -196,10 +196,23 @@ def note_text(portal: Portal, note: Notification, lang: Lang, *, settled: bool =
     message = SETTLED_MESSAGE if settled else note.message
     words = _words(portal, message, note.params or {}, lang)
     texts = catalogue()
+    typed = [str(v) for k, v in (note.params or {}).items() if k in _TEXT_PARAMS and v]
     return (
-        texts[f"{message}.title"][lang].format(**words),
-        texts[f"{message}.body"][lang].format(**words),
+        _one_stop(texts[f"{message}.title"][lang].format(**words), typed),
+        _one_stop(texts[f"{message}.body"][lang].format(**words), typed),
     )
+
+
+_SENTENCE_ENDS = ("。", "！", "？", ".", "!", "?")
+
+
+def _one_stop(text: str, typed: Sequence[str]) -> str:
+    """`text` with no second full stop after a typed reason that ends its own sentence
+    (理由：…请重新上传。。 reads 理由：…请重新上传。): the message puts one after it."""
+    for value in typed:
+        if value.endswith(_SENTENCE_ENDS):
+            text = text.replace(f"{value}。", value).replace(f"{value}.", value)
+    return text
 
 
 def case_of(note: Notification) -> int | None:
