@@ -61,6 +61,8 @@ def test_access_log_page_shows_every_query(world: BankWorld) -> None:
     assert "符合条件" in text and "未获授权，已拒绝" in text
     # The facts the bank read, by their labels: never a fact name (issue 11 §4).
     assert "属于中小企业（工信部联企业〔2011〕300号）" in text and "enterprise.is_sme" not in text
+    # The refused query read nothing, and says so rather than leaving the cell empty.
+    assert "未读取任何信息" in text and 'data-label="读取的信息"></td>' not in text
 
 
 def test_a_consent_lists_its_products_as_each_language_does(world: BankWorld) -> None:
