@@ -486,7 +486,8 @@ def record_decision(
     if outcome is not None:
         if decision is not None:
             raise Conflict(f"application {application.id} is already decided ({decision.outcome})")
-        reasons = comment or ("公示期满无异议，予以批准。" if outcome == "approved" else None)
+        # (The timed close of a notice; an objection may have come in and been dismissed.)
+        reasons = comment or ("公示期满，予以批准。" if outcome == "approved" else None)
         benefit = (application.eligibility_trace or {}).get("benefit") if outcome == "approved" else None
         granted = effective_grant(portal, session, application) if outcome == "approved" else None
         decision = Decision(

@@ -9,6 +9,7 @@ message catalogue; no code reaches the reader.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,8 +29,12 @@ Value = int | Decimal | str | None
 SHARE = Decimal("0.001")
 CENT = Decimal("0.01")
 # SVG user units: a row is its label line and one bar per series; the bar's full length; a
-# legend line per series above a chart of two or more.
+# legend line per series above the chart (one too: it says which column the bars draw); the
+# drawing's width, the gap before a bar's value and the value's font size (portal.css .chart-value).
 LABEL_LINE, BAR_STEP, ROW_GAP, BAR_WIDTH, LEGEND_LINE = 21, 20, 3, 300, 20
+CHART_WIDTH, VALUE_GAP, VALUE_FONT = 400, 6, 12
+# A character's width at most, in ems: a wide (CJK) one is square, any other narrower.
+WIDE_EM, NARROW_EM = Decimal(1), Decimal("0.62")
 MEDIAN, P90 = Decimal("0.5"), Decimal("0.9")
 
 
@@ -59,7 +64,8 @@ class Figure:
 
     def drawing(self) -> Drawing | None:
         """The charted columns as horizontal bars, all scaled to the largest value, a row's bars
-        under its label; with two series or more, a legend of their headers above (None: no chart)."""
+        under its label, and a legend of their headers above (None: no chart). The full length is
+        shortened where a long bar's value (CNY 8,000,000.00) would run past the drawing's edge."""
         charted = [
             (row[0].text, [row[c] for c in self.chart])
             for row in self.rows
@@ -68,7 +74,14 @@ class Figure:
         if not charted:
             return None
         top = max(_number(cell) for _, cells in charted for cell in cells)
-        legend = [self.headers[c] for c in self.chart] if len(self.chart) > 1 else []
+        fits = [
+            (CHART_WIDTH - VALUE_GAP - _text_width(cell.text)) * top / _number(cell)
+            for _, cells in charted
+            for cell in cells
+            if _number(cell) > 0
+        ]
+        full = max(Decimal(0), min([Decimal(BAR_WIDTH), *fits]))
+        legend = [self.headers[c] for c in self.chart]
         step = LABEL_LINE + BAR_STEP * len(self.chart) + ROW_GAP
         rows = []
         for i, (name, cells) in enumerate(charted):
@@ -77,18 +90,25 @@ class Figure:
                 Bar(
                     cell.text,
                     y + LABEL_LINE + BAR_STEP * series,
-                    int(BAR_WIDTH * _number(cell) / top) if top > 0 else 0,
+                    int(full * _number(cell) / top) if top > 0 else 0,
                     series,
                 )
                 for series, cell in enumerate(cells)
             ]
             rows.append(ChartRow(name, y, bars))
-        return Drawing(legend, rows, LEGEND_LINE * len(legend) + step * len(rows) + 1)
+        return Drawing(legend, rows, LEGEND_LINE * len(legend) + step * len(rows) + 1, CHART_WIDTH)
 
 
 def _number(cell: Cell) -> Decimal:
     """A cell's value as a bar's length; a cell with no number ("—") draws none."""
     return Decimal(cell.value) if isinstance(cell.value, int | Decimal) else Decimal(0)
+
+
+def _text_width(text: str) -> Decimal:
+    """A bar value's width in user units at most, as the browser may set it (no font to measure)."""
+    return VALUE_FONT * sum(
+        (WIDE_EM if unicodedata.east_asian_width(ch) in "WF" else NARROW_EM for ch in text), Decimal(0)
+    )
 
 
 @dataclass(frozen=True)
@@ -112,11 +132,13 @@ class ChartRow:
 
 @dataclass(frozen=True)
 class Drawing:
-    """What the SVG beside a table draws: the legend's entries (series in order), rows, height."""
+    """What the SVG beside a table draws: the legend's entries (series in order), rows, height
+    and width."""
 
     legend: list[str]
     rows: list[ChartRow]
     height: int
+    width: int
 
 
 class Labels:
@@ -218,7 +240,12 @@ class Labels:
         return self.measure(measure) if measure else (code or "")
 
     def outcome(self, code: str) -> str:
-        return self.t.label_or(f"access_log.outcome.{code}", self.t("access_log.outcome.other"))
+        """A bank call's outcome beside its kind of call: the enterprise's access log names the
+        call in a loan's outcome (贷款备案), which the figures say apart (supervision.outcome.<code>)."""
+        return self.t.label_or(
+            f"supervision.outcome.{code}",
+            self.t.label_or(f"access_log.outcome.{code}", self.t("access_log.outcome.other")),
+        )
 
 
 class Board:

@@ -67,6 +67,14 @@ def test_the_dashboard_reads_at_both_widths_in_both_languages(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert sizes[0] <= sizes[1], sizes
+    # Every chart's words (its legend, labels and the bars' values: CNY 8,000,000.00) inside it.
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll("svg.chart")].flatMap(svg => [...svg.querySelectorAll("text")]
+            .filter(text => { const box = text.getBBox();
+                              return box.x + box.width > svg.viewBox.baseVal.width; })
+            .map(text => svg.closest(".figure").id + " " + text.textContent))"""
+    )
+    assert clipped == [], clipped
     screenshot(page, f"supervision-{lang}-{width}")
     assert axe_violations(page) == []
     page.locator("#figure-received_by_measure tbody a").first.click()

@@ -10,7 +10,7 @@ import pytest
 from services_helpers import Driver, World, counts
 from sqlmodel import col, select
 
-from portal.db.tables import Application, AuditEvent, Letter, Notification, Objection
+from portal.db.tables import Application, AuditEvent, Decision, Letter, Notification, Objection
 from portal.locales import long_date
 from portal.messages import Lang, catalogue
 from portal.services import cases, notices, notifications, sla
@@ -136,6 +136,10 @@ def test_an_objection_holds_the_case_and_the_objector_hears_the_outcome_by_mail(
         and last.actor_role == "system"
         and (last.payload or {}).get("requested_by") == bureau.user_id
     )
+    with mailing.reading() as session:
+        decision = session.exec(select(Decision).where(Decision.application_id == case.app_id)).one()
+    # An objection came in and was dismissed: the approval's reasons do not say there was none.
+    assert decision.reasons and "无异议" not in decision.reasons
 
 
 def test_each_objector_hears_the_outcome_in_the_language_they_objected_in(

@@ -253,16 +253,16 @@ def test_the_case_header_gives_the_notice_s_end_day(portal_app: FastAPI) -> None
     last, end = entered + timedelta(days=6), entered + timedelta(days=7)
     page = unescape(case.bureau.get(f"/review/{case.application_id}").text)
     due = page.split("办理时限")[1].split("</dd>")[0]
-    assert f"{end.year}年{end.month}月{end.day}日（届时：公示期满无异议）" in due
+    assert f"{end.year}年{end.month}月{end.day}日（届时：公示期满，结束公示）" in due
     actions = page.split('id="objections"')[0].split("<h2>办理</h2>")[1]
-    assert f"“公示”阶段至{ZH.date(last)}止；期满后（{ZH.date(end)}起）可办理：公示期满无异议。" in actions
+    assert f"“公示”阶段至{ZH.date(last)}止；期满后（{ZH.date(end)}起）可办理：公示期满，结束公示。" in actions
     assert "当前阶段您没有可执行的操作" not in actions
     case.bureau.cookies.set("lang", "en")
     english = unescape(case.bureau.get(f"/review/{case.application_id}").text)
-    assert "(then: Close the notice without objection)" in english
+    assert "(then: Close the notice)" in english
     assert (
         f'The stage "Public notice" runs until {EN.date(last)}; once it has ended (from {EN.date(end)})'
-        " the next step is: Close the notice without objection." in english
+        " the next step is: Close the notice." in english
     )
 
 
@@ -271,19 +271,19 @@ def test_the_enterprise_is_told_its_notice_is_held_by_an_objection(portal_app: F
     enterprise reads that one came in (not who lodged it or why) and is notified."""
     case = to_public_notice(portal_app)
     own = f"/applications/{case.application_id}"
-    assert "（届时：公示期满无异议）" in unescape(case.enterprise.get(own).text)
+    assert "（届时：公示期满，结束公示）" in unescape(case.enterprise.get(own).text)
     _lodge(portal_app, case.application_id, "钱七", "产值虚报")
     today = case.portal.today()
     page = unescape(case.enterprise.get(own).text)
     due = page.split("办理时限")[1].split("</dd>")[0]
-    assert "公示期满无异议" not in due and ZH("due.held_by_objection") in due
+    assert "公示期满，结束公示" not in due and ZH("due.held_by_objection") in due
     assert ZH("app.objection_held", day=ZH.date(today)) in page
     assert "钱七" not in page and "020-9999" not in page and "产值虚报" not in page
     inbox = unescape(case.enterprise.get("/inbox").text)
     assert ZH("note.objection_received.title") in inbox and "钱七" not in inbox
     case.enterprise.cookies.set("lang", "en")
     english = unescape(case.enterprise.get(own).text)
-    assert "Close the notice without objection" not in english
+    assert "(then: Close the notice" not in english
     assert EN("due.held_by_objection") in english and EN("app.objection_held", day=EN.date(today)) in english
 
     version, token = case_form(case.bureau, f"/review/{case.application_id}")
@@ -300,7 +300,7 @@ def test_the_enterprise_is_told_its_notice_is_held_by_an_objection(portal_app: F
     assert dismissed.status_code == 303
     case.enterprise.cookies.set("lang", "zh")
     decided = unescape(case.enterprise.get(own).text)  # decided: the notice runs to its day again
-    assert "（届时：公示期满无异议）" in decided and 'id="objection-held"' not in decided
+    assert "（届时：公示期满，结束公示）" in decided and 'id="objection-held"' not in decided
 
 
 def _row(listing: str, application_id: int, link: str) -> str:
@@ -316,12 +316,12 @@ def test_the_case_lists_and_the_reviewer_say_an_objection_holds_the_notice(porta
     _lodge(portal_app, case.application_id, "孙八", "营收数据不实")
     today = case.portal.today()
     mine = _row(case.enterprise.get("/applications").text, case.application_id, "/applications")
-    assert ZH("due.held_by_objection") in mine and "公示期满无异议" not in mine and "孙八" not in mine
+    assert ZH("due.held_by_objection") in mine and "公示期满，结束公示" not in mine and "孙八" not in mine
     queued = _row(case.bureau.get("/review").text, case.application_id, "/review")
-    assert ZH("due.held_by_objection") in queued and "公示期满无异议" not in queued
+    assert ZH("due.held_by_objection") in queued and "公示期满，结束公示" not in queued
     review = unescape(case.bureau.get(f"/review/{case.application_id}").text)
     due = review.split("办理时限")[1].split("</dd>")[0]
-    assert ZH("due.held_by_objection") in due and "公示期满无异议" not in due
+    assert ZH("due.held_by_objection") in due and "公示期满，结束公示" not in due
     held = review.split('id="objection-open"')[1].split("</section>")[0]
     assert ZH("review.objection_open", day=ZH.date(today)) in held
     assert (
@@ -330,16 +330,22 @@ def test_the_case_lists_and_the_reviewer_say_an_objection_holds_the_notice(porta
     case.enterprise.cookies.set("lang", "en")
     case.bureau.cookies.set("lang", "en")
     english = _row(case.enterprise.get("/applications").text, case.application_id, "/applications")
-    assert EN("due.held_by_objection") in english and "Close the notice without objection" not in english
+    assert EN("due.held_by_objection") in english and "(then: Close the notice" not in english
     held = unescape(case.bureau.get(f"/review/{case.application_id}").text).split('id="objection-open"')[1]
     assert EN("review.objection_open", day=EN.date(today)) in held and EN("review.objection_decide") in held
     case.bureau.cookies.set("lang", "zh")
 
     assert fire(case.bureau, case.application_id, "dismiss_objection", "经核查不成立") == 303
     decided = unescape(case.bureau.get(f"/review/{case.application_id}").text)
-    assert 'id="objection-open"' not in decided and "（届时：公示期满无异议）" in decided
+    assert 'id="objection-open"' not in decided and "（届时：公示期满，结束公示）" in decided
     mine = _row(case.enterprise.get("/applications").text, case.application_id, "/applications")
-    assert "(then: Close the notice without objection)" in mine
+    assert "(then: Close the notice)" in mine
+    # An objection was filed and dismissed: the day's event no longer claims there was none.
+    due = decided.split("办理时限")[1].split("</dd>")[0]
+    assert "届时" in due and "无异议" not in due
+    case.bureau.cookies.set("lang", "en")
+    for page in (unescape(case.bureau.get(f"/review/{case.application_id}").text), unescape(mine)):
+        assert "(then: " in page and "without objection" not in page
 
 
 def test_the_enterprise_hears_a_dismissed_objection_but_not_who_lodged_it(portal_app: FastAPI) -> None:

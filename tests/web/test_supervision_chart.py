@@ -298,3 +298,25 @@ def test_a_measure_that_grants_no_money_says_so_not_zero(
             assert href is not None
             listed = client.get(markup.unescape(href.group(1))).text
             assert f'<td data-label="{granted}" class="num">{no_funds}</td>' in listed
+
+
+SELF_CHECK_SERIES = {"zh": "符合条件的企业", "en": "Eligible firms"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_chart_says_which_column_it_draws(portal_app: FastAPI, supervisor: str, lang: str) -> None:
+    """A chart of one series has its legend too: the self-check figure's bars are its eligible
+    firms, not its checks, and the chart says so with the table's header."""
+    client = client_of(portal_app)
+    login(client, supervisor)
+    client.get(f"/lang/{lang}")
+    html = client.get(f"/supervision?{PERIOD}").text
+    svgs = re.findall(r'id="figure-([a-z_]+)".*?<svg(.*?)</svg>', html, re.S)
+    assert len(svgs) > 10
+    for figure, svg in svgs:
+        headers = re.findall(r'<th scope="col">([^<]+)</th>', html.split(f'id="figure-{figure}"')[1])
+        legend = re.findall(r'<text class="chart-legend"[^>]*>([^<]+)</text>', svg)
+        assert legend and set(legend) <= set(headers), (figure, legend)
+    start = html.index('id="figure-funnel_self_check"')
+    svg = html[html.index("<svg", start) : html.index("</svg>", start)]
+    assert re.findall(r'<text class="chart-legend"[^>]*>([^<]+)</text>', svg) == [SELF_CHECK_SERIES[lang]]

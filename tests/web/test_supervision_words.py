@@ -92,7 +92,10 @@ def test_the_bank_figure_its_records_and_its_csv_say_no_outcome_code(
     assert _codes_in(visible, lang) == []
     other = catalogue()["access_log.outcome.other"][lang]
     for outcome in ("unauthorized", "insufficient_scope", "not_found"):
-        assert catalogue()[f"access_log.outcome.{outcome}"][lang] in visible, outcome
+        words = (
+            catalogue().get(f"supervision.outcome.{outcome}") or catalogue()[f"access_log.outcome.{outcome}"]
+        )
+        assert words[lang] in visible, outcome
     assert other in visible
 
     sheet = client.get("/supervision.csv?figure=bank_queries")
@@ -184,3 +187,29 @@ def test_eligibility_queries_are_counted_apart_from_loan_calls(
     )
     assert client.get("/supervision/bank-records?kind=loans&call=eligibility").status_code == 404
     assert client.get("/supervision/bank-records?kind=queries&call=nonsense").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_outcome_says_how_the_call_ended_not_which_call_it_was(
+    portal_app: FastAPI, logged: str, lang: str
+) -> None:
+    """Beside its kind of call (贷款备案) a row's outcome says how it ended (已备案, or why it was
+    refused), where the enterprise's access log, which has no such column, names the call in it."""
+    words = catalogue()
+    client = _reader(portal_app, logged, lang)
+    _, *rows = list(
+        csv.reader(
+            io.StringIO(client.get("/supervision.csv?figure=bank_queries").content.decode("utf-8-sig"))
+        )
+    )
+    for _, _, outcome, _, call in rows:
+        if call != words["supervision.call.other"][lang]:  # (a call and outcome of a later release)
+            assert call not in outcome and outcome not in call, (outcome, call)
+    registration, status = (
+        words[f"supervision.call.{c}"][lang] for c in ("loan_registration", "loan_status")
+    )
+    ended = {(call, outcome) for _, _, outcome, _, call in rows}
+    assert (registration, words["supervision.outcome.loan_registered"][lang]) in ended
+    assert (status, words["supervision.outcome.loan_status"][lang]) in ended
+    page = re.sub(r"<[^>]+>", " ", client.get("/supervision").text.split('id="figure-bank_queries"')[1])
+    assert words["supervision.outcome.loan_registered"][lang] in page
