@@ -117,7 +117,7 @@ def test_a_correction_supersedes_the_old_letter_and_both_stay(world: LettersWorl
     case = decide_case(world.portal, "广州更正示例智能有限公司")
     # The form starts from the remarks the letter printed; the correction prints the corrected ones.
     starts = correction_starts(world.portal, world.reviewer, case.application_id)
-    assert starts == {case.letter.id: "公示期满无异议，予以批准。"}
+    assert starts == {case.letter.id: "公示期满，予以批准。"}
     newer = correct_letter(
         world.portal,
         world.reviewer,
@@ -132,7 +132,7 @@ def test_a_correction_supersedes_the_old_letter_and_both_stay(world: LettersWorl
         f"（核验码：{case.letter.verification_code}）。更正理由：原决定书审核意见表述有误。"
     ) in printed
     assert "二、审核意见：经复核，申报材料齐全，公示期满无异议，予以批准。" in printed
-    assert "公示期满无异议，予以批准。二" not in printed and printed.count("原决定书审核意见表述有误") == 1
+    assert "公示期满，予以批准。二" not in printed and printed.count("原决定书审核意见表述有误") == 1
     assert correction_starts(world.portal, world.reviewer, case.application_id) == {
         newer.id: "经复核，申报材料齐全，公示期满无异议，予以批准。"
     }
@@ -171,7 +171,7 @@ def test_empty_fields_are_field_errors_and_a_correction_may_keep_the_old_text(wo
         world.portal, world.reviewer, case.letter.id or 0, reasons="应企业申请以英文出具。", lang="en"
     )
     printed = pdf_text(newer.pdf)
-    assert "2.Reviewer'sremarks:公示期满无异议，予以批准。" in printed
+    assert "2.Reviewer'sremarks:公示期满，予以批准。" in printed
     assert f"ourdecisionNo.{case.letter.doc_number}of" in printed
     assert rerender_letter(world.portal, case.decision_id).identical
 

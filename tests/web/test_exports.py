@@ -249,7 +249,7 @@ def test_the_export_gives_a_notice_s_day_and_amount_as_the_case_page_does(portal
         len(header) == 13 and header[8] == "办理时限（补正期间暂停计时）" and header[10] == "核定金额（元）"
     )
     due = dt.date.fromisoformat(line[8])
-    assert f"{due.year}年{due.month}月{due.day}日（届时：公示期满无异议）" in page
+    assert f"{due.year}年{due.month}月{due.day}日（届时：公示期满，结束公示）" in page
     grant = grants.grant_of(case.portal, case.bureau_actor, case.application_id)
     assert grant.amount is None and grant.effective is not None and Decimal(line[10]) == grant.effective
     assert f"¥{grant.effective:,.2f}" in page and "按申请金额" in page

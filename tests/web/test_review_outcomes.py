@@ -105,7 +105,7 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
     page = case.bureau.get(f"/review/{case.application_id}").text
     opinion_id, reasons_id = f"correct-{letter.id}-opinion", f"correct-{letter.id}-reasons"
     assert re.search(
-        rf'<textarea id="{opinion_id}" name="opinion"[^>]*>公示期满无异议，予以批准。</textarea>', page
+        rf'<textarea id="{opinion_id}" name="opinion"[^>]*>公示期满，予以批准。</textarea>', page
     )
     assert f'<textarea id="{reasons_id}" name="reasons"' in page
     token = case_form(case.bureau, f"/review/{case.application_id}")[1]
@@ -138,7 +138,7 @@ def test_the_bureau_grants_less_with_a_reason_then_corrects_the_letter(portal_ap
     old, new = decisions.letters_for(case.portal, case.bureau_actor, case.application_id)
     assert new.supersedes_id == old.id
     text = all_text(new.pdf)
-    assert typed in text and "公示期满无异议，予以批准。更正" not in text
+    assert typed in text and "公示期满，予以批准。更正" not in text
     assert f"作出的{old.doc_number}决定书" in text and "更正理由：更正文书笔误" in text
     # Where the old letter is offered, both sides read that it was corrected, and by which letter.
     page = case.bureau.get(f"/review/{case.application_id}").text
