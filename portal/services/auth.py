@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import cache
-from typing import Literal
+from typing import Literal, cast
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -18,6 +18,7 @@ from zxcvbn import zxcvbn
 
 from portal.db.audit import append_audit
 from portal.db.tables import User
+from portal.services.claims import awaiting_claimants, claim_status
 from portal.services.context import Portal
 from portal.services.errors import Refused
 
@@ -110,7 +111,9 @@ def _claim_attempt(portal: Portal, username: str) -> User | None:
     Counting first, in its own committed statement, is what bounds concurrent guessing: the
     counter is incremented atomically and only while the account is open and under the limit,
     so at most `login_max_failures` passwords are ever checked before the lock, however many
-    requests race. None: no such account, disabled, locked, or out of attempts.
+    requests race. None: no such account, disabled, locked, or out of attempts. An account
+    closed only while its claim is pending (or after it was refused) is counted the same way,
+    since its right password is answered with the claim's state (`authenticate`).
     """
     now = portal.now()
     with portal.transaction() as session:
@@ -118,7 +121,7 @@ def _claim_attempt(portal: Portal, username: str) -> User | None:
             update(User)
             .where(
                 col(User.username) == username,
-                col(User.active).is_(True),
+                col(User.active).is_(True) | col(User.id).in_(awaiting_claimants()),
                 col(User.failed_logins) < portal.login_max_failures,
                 col(User.locked_until).is_(None) | (col(User.locked_until) <= now),
             )
@@ -143,10 +146,33 @@ def authenticate(portal: Portal, username: str, password: str) -> User:
             verify_password(password, _dummy_hash(portal.password_cost))
         _record_failure(portal, username, user)
         raise _bad_login()
+    if not user.active:
+        _refuse_claimant(portal, user)
     with portal.transaction() as session:
         session.exec(update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None))
         _audit_user(session, user, "login")
     return user
+
+
+def _refuse_claimant(portal: Portal, user: User) -> None:
+    """The right password of an account whose claim is pending or refused: say which.
+
+    Only someone who knows the password learns it, and the registration page still says
+    nothing; the attempt counter is reset as on a successful sign-in.
+    """
+    with portal.transaction() as session:
+        session.exec(update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None))
+        status = claim_status(session, cast(int, user.id))
+        _audit_user(session, user, "login_failed", {"reason": f"claim_{status}"})
+    if status == "pending":
+        raise Refused(
+            "claim_pending",
+            "账号正等待企业已有账号的管理人确认加入申请",
+            "the account waits for the enterprise's users to accept its request to join",
+        )
+    if status == "refused":
+        raise Refused("claim_refused", "加入申请未获同意", "the request to join the enterprise was refused")
+    raise _bad_login()  # decided in between and opened: a new sign-in will do
 
 
 def _record_failure(portal: Portal, username: str, user: User | None) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from portal.db.tables import (
     Application,
@@ -259,12 +259,35 @@ def enterprises_by_id(portal: Portal, ids: set[int]) -> dict[int, Enterprise]:
         return {cast(int, e.id): e for e in rows}
 
 
-def list_users(portal: Portal, actor: Actor) -> list[User]:
-    """Every account, for the admin's users page."""
+@dataclass(frozen=True)
+class AccountRow:
+    """One account on the admin's users page, with the enterprise an enterprise user acts for."""
+
+    user: User
+    enterprise: Enterprise | None
+
+
+def list_users(portal: Portal, actor: Actor, search: str = "") -> list[AccountRow]:
+    """Every account, for the admin's users page; with `search`, those whose user name, name or
+    enterprise's name contains it (case aside)."""
     if actor.role != "admin":
         raise Forbidden("仅管理员可以管理用户", "only an administrator manages users")
+    query = (
+        select(User, Enterprise)
+        .outerjoin(Enterprise, col(User.enterprise_id) == col(Enterprise.id))
+        .order_by(col(User.role), col(User.username))
+    )
+    needle = search.strip()
+    if needle:
+        query = query.where(
+            or_(
+                col(User.username).icontains(needle, autoescape=True),
+                col(User.display_name).icontains(needle, autoescape=True),
+                col(Enterprise.name).icontains(needle, autoescape=True),
+            )
+        )
     with portal.reading() as session:
-        return list(session.exec(select(User).order_by(col(User.role), col(User.username))).all())
+        return [AccountRow(user, enterprise) for user, enterprise in session.exec(query).all()]
 
 
 def submitted_facts(portal: Portal, actor: Actor, application_id: int) -> dict[str, dict[str, object]] | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from portal.db.audit import append_audit
 from portal.db.tables import Enterprise, EnterpriseClaim, User
@@ -27,6 +28,22 @@ class ClaimView:
     claimant_name: str
     claimant_username: str
     claimant_email: str | None
+
+
+UNDECIDED_OR_REFUSED = ("pending", "refused")
+
+
+def awaiting_claimants() -> SelectOfScalar[int]:
+    """The ids of accounts closed only because their claim is pending or was refused: sign-in
+    counts their attempts like an open account's and, once the password is right, says why."""
+    return select(EnterpriseClaim.claimant_id).where(col(EnterpriseClaim.status).in_(UNDECIDED_OR_REFUSED))
+
+
+def claim_status(session: Session, claimant_id: int) -> str | None:
+    """The status of the account's claim ("pending", "accepted", "refused"), or None."""
+    return session.exec(
+        select(EnterpriseClaim.status).where(col(EnterpriseClaim.claimant_id) == claimant_id)
+    ).first()
 
 
 def may_see_claims(actor: Actor) -> bool:

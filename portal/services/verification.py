@@ -14,7 +14,7 @@ from typing import cast
 from sqlmodel import Session, col, select
 
 from portal.db.audit import append_audit
-from portal.db.tables import Attachment, Enterprise, EnterpriseVerification, Role
+from portal.db.tables import Attachment, Enterprise, EnterpriseVerification, Role, User
 from portal.services.applications import attachment_for
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound, Refused, StaleVersion
@@ -164,10 +164,12 @@ def request_verification(
 
 @dataclass(frozen=True)
 class VerificationCase:
-    """One request as its reviewer sees it."""
+    """One request as its reviewer sees it, with the account that sent the papers: the person
+    the authorisation letter must name."""
 
     request: EnterpriseVerification
     enterprise: Enterprise
+    requester: User
     state_label: dict[str, str]
     events: list[EventSpec]
 
@@ -201,7 +203,9 @@ def _view(
     events = workflow.allowed_events(request.state, actor, _case(request))
     enterprise = session.get(Enterprise, request.enterprise_id)
     assert enterprise is not None
-    return VerificationCase(request, enterprise, {"zh": label.zh, "en": label.en}, events)
+    requester = session.get(User, request.requested_by)
+    assert requester is not None
+    return VerificationCase(request, enterprise, requester, {"zh": label.zh, "en": label.en}, events)
 
 
 def verifications_to_check(portal: Portal, actor: Actor) -> list[VerificationCase]:

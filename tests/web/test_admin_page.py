@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from portal.services.enterprises import actor_for_username
-from tests.web.portal_helpers import PASSWORD, client_of, csrf_of, login, portal_app, staff
+from tests.web.portal_helpers import PASSWORD, client_of, csrf_of, login, portal_app, register, staff
 
 __all__ = ["portal_app"]
 
@@ -97,6 +97,26 @@ def test_each_account_action_says_whose_account(portal_app: FastAPI) -> None:
         page = admin.get("/admin/users").text
         assert said in page, path
         assert said not in admin.get("/admin/users").text  # shown once
+
+
+def test_enterprise_users_name_their_enterprise_and_the_list_is_searched(portal_app: FastAPI) -> None:
+    one, one_code = register(client_of(portal_app), name="广州搜索甲科技有限公司")
+    other, _ = register(client_of(portal_app), name="广州查找乙智能有限公司")
+    admin = _admin(portal_app)
+    page = admin.get("/admin/users").text
+    assert f'<a href="/enterprises/{one_code}">广州搜索甲科技有限公司</a>' in page
+    assert admin.get(f"/enterprises/{one_code}").status_code == 200
+    by_enterprise = admin.get("/admin/users", params={"q": "搜索甲"}).text
+    assert one in by_enterprise and other not in by_enterprise
+    assert "与“搜索甲”匹配的账号：1 个。" in by_enterprise and 'value="搜索甲"' in by_enterprise
+    by_username = admin.get("/admin/users", params={"q": other.upper()}).text
+    assert other in by_username and one not in by_username
+    by_name = admin.get("/admin/users", params={"q": "张会计"}).text
+    assert one in by_name and other in by_name
+    assert "匹配的账号：0 个" in admin.get("/admin/users", params={"q": "100%_"}).text
+    english = _admin(portal_app, "en").get("/admin/users", params={"q": "搜索甲"}).text
+    assert "Search by user name, name or enterprise name" in english
+    assert "Accounts matching “搜索甲”: 1." in english and ">Enterprise</th>" in english
 
 
 def test_registration_summary_names_each_field_and_its_limit(portal_app: FastAPI) -> None:

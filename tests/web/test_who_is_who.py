@@ -62,6 +62,12 @@ def _register(client: TestClient, data: dict[str, str]) -> httpx.Response:
     return client.post("/register", data={**data, "csrf_token": token}, follow_redirects=False)
 
 
+def _sign_in(client: TestClient, username: str, password: str) -> httpx.Response:
+    token = csrf_of(client, "/login")
+    data = {"username": username, "password": password, "csrf_token": token}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
 def _post(client: TestClient, path: str, data: dict[str, str]) -> Callable[[], httpx.Response]:
     """The form post, its CSRF token fetched beforehand so that only the answer is timed."""
     token = csrf_of(client, path)
@@ -179,12 +185,15 @@ def test_a_claim_is_decided_by_the_holder_or_the_district(portal_app: FastAPI) -
     anonymous = client_of(portal_app)
     assert _register(anonymous, _form(code, f"second_{code[-6:]}", "second@example.cn")).status_code == 303
     assert _register(anonymous, _form(code, f"third_{code[-6:]}", "third@example.cn")).status_code == 303
-    # Not yet accepted: the claimant's sign-in fails like any other.
-    token = csrf_of(anonymous, "/login")
-    refused = anonymous.post(
-        "/login", data={"username": f"second_{code[-6:]}", "password": PASSWORD, "csrf_token": token}
-    )
-    assert refused.status_code == 401
+    # Not yet accepted: a wrong password fails like any other; the right one is told to wait.
+    second = f"second_{code[-6:]}"
+    assert _sign_in(anonymous, second, "wrong-password-x").status_code == 401
+    waiting = _sign_in(anonymous, second, PASSWORD)
+    assert waiting.status_code == 403 and "正等待该企业已有账号的管理人确认加入申请" in waiting.text
+    assert "用户名或密码不正确" not in waiting.text
+    anonymous.get("/lang/en?next=/login")
+    assert "accept your request to join" in _sign_in(anonymous, second, PASSWORD).text
+    anonymous.get("/lang/zh?next=/login")
 
     page = holder.get("/claims").text
     assert f"second_{code[-6:]}" in page and "second@example.cn" in page
@@ -219,11 +228,28 @@ def test_a_claim_is_decided_by_the_holder_or_the_district(portal_app: FastAPI) -
     )
 
     login(client_of(portal_app), f"third_{code[-6:]}")  # the accepted claimant now signs in
+    refused_sign_in = _sign_in(anonymous, second, PASSWORD)
+    assert refused_sign_in.status_code == 403 and "加入申请未获同意" in refused_sign_in.text
     with portal.reading() as session:
         second = session.exec(select(User).where(col(User.username) == f"second_{code[-6:]}")).one()
         assert not second.active  # refused: the account stays closed
         events = session.exec(select(AuditEvent.event).where(col(AuditEvent.event).like("claim_%"))).all()
     assert {"claim_filed", "claim_accepted", "claim_refused"} <= set(events)
+
+
+def test_a_claimants_attempts_count_towards_the_lockout(portal_app: FastAPI) -> None:
+    """Telling a claimant why is no oracle: wrong passwords lock the account like any other."""
+    portal = portal_app.state.portal
+    _, code = register(client_of(portal_app))
+    claimant = f"locked_{code[-6:]}"
+    client = client_of(portal_app)
+    assert _register(client, _form(code, claimant, "locked@example.cn")).status_code == 303
+    for _ in range(portal.login_max_failures):
+        assert _sign_in(client, claimant, "wrong-password-x").status_code == 401
+    locked = _sign_in(client, claimant, PASSWORD)
+    assert locked.status_code == 401 and "用户名或密码不正确" in locked.text
+    with portal.reading() as session:
+        assert session.exec(select(User).where(col(User.username) == claimant)).one().locked_until
 
 
 def test_an_unverified_enterprise_prepares_but_cannot_submit_or_consent(portal_app: FastAPI) -> None:
@@ -287,6 +313,13 @@ def test_verification_by_papers_in_the_district(portal_app: FastAPI) -> None:
     queue = reviewer.get("/verifications").text
     request_id = int(re.findall(rf'href="/verifications/(\d+)">[^<]*</a></td>\s*<td[^>]*>{code}', queue)[0])
     assert reviewer.get(f"/verifications/{request_id}/licence").content == PDF
+    # The reviewer sees whom the letter must authorise: the account that sent the papers.
+    case = reviewer.get(f"/verifications/{request_id}").text
+    assert "授权书应授权此人" in case and "赵会计" in case
+    assert username in case and "clerk@example.cn" in case
+    reviewer.get(f"/lang/en?next=/verifications/{request_id}")
+    assert "the letter must authorise this person" in reviewer.get(f"/verifications/{request_id}").text
+    reviewer.get(f"/lang/zh?next=/verifications/{request_id}")
     other = client_of(portal_app)
     login(other, staff(portal, "reviewer", district="tianhe"))
     assert other.get(f"/verifications/{request_id}").status_code == 404

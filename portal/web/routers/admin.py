@@ -1,10 +1,11 @@
-"""The administrator's page: every account with its role, district and lead unit, and new staff."""
+"""The administrator's page: every account with its role, district, lead unit or enterprise (a search
+narrows them by user name, name or enterprise name), and new staff."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -41,16 +42,18 @@ def _page(
     values: dict[str, str],
     errors: dict[str, str],
     status_code: int = 200,
+    search: str = "",
 ) -> HTMLResponse:
     portal = portal_of(request)
     t = Translator(request_lang(request))
     now = portal.now()
     users = [
         {
-            **u.model_dump(exclude={"password_hash"}),
-            "locked": u.locked_until is not None and u.locked_until > now,
+            **row.user.model_dump(exclude={"password_hash"}),
+            "locked": row.user.locked_until is not None and row.user.locked_until > now,
+            "enterprise": row.enterprise,
         }
-        for u in list_users(portal, actor)
+        for row in list_users(portal, actor, search)
     ]
     choices = _choices(request, t)
     context = {
@@ -58,6 +61,7 @@ def _page(
         "district_names": dict(choices["districts"]),
         "bureau_names": dict(choices["bureaus"]),
         "users": users,
+        "q": search.strip(),
         "values": values,
         "errors": errors,
         **choices,
@@ -66,8 +70,8 @@ def _page(
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-def users(request: Request, actor: AdminUser) -> HTMLResponse:
-    return _page(request, actor, {}, {})
+def users(request: Request, actor: AdminUser, q: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
+    return _page(request, actor, {}, {}, search=q)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)

@@ -3,7 +3,8 @@
 Every check of a registration is the service's (`portal.services.registration`); the page
 shows its problems in the reader's language. Neither registration nor sign-in ever says
 whether a user name or a code is on record: registration always answers "recorded, see your
-e-mail", and every failed sign-in reads the same.
+e-mail", and every failed sign-in reads the same. Only the right password of an account whose
+claim to an enterprise is pending or refused is told so.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ HOME_OF_ROLE = {
     "supervisor": "/supervision",
     "admin": "/admin/users",
 }
+
+CLAIM_STATES = ("claim_pending", "claim_refused")
 
 
 def district_options(request: Request, t: Translator) -> list[tuple[str, str]]:
@@ -82,7 +85,10 @@ def login(
         return render(request, "portal/login.html", {**context, "message": message}, 429, headers=headers)
     try:
         user = auth_service.authenticate(portal, username.strip(), password)
-    except Refused:
+    except Refused as refused:
+        if refused.code in CLAIM_STATES:  # the password was right: say why the account is closed
+            message = t(f"auth.login.{refused.code}")
+            return render(request, "portal/login.html", {**context, "message": message}, status_code=403)
         message = t(
             "auth.login.failed", attempts=portal.login_max_failures, minutes=portal.login_lock_minutes
         )

@@ -3,6 +3,7 @@ and `/enterprises/{uscc}/registration`, where the administrator records a change
 
 from __future__ import annotations
 
+from itertools import zip_longest
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -45,7 +46,7 @@ def _fact_text(portal: Portal, spec: FactSpec, value: object, t: Translator) -> 
 def _profile_rows(portal: Portal, profiles: list[EnterpriseProfile], t: Translator) -> list[dict[str, Any]]:
     """Each version, newest first, with each fact it changed: its label, the old and the new value."""
     rows = []
-    for newer, older in zip(profiles, [*profiles[1:], None], strict=True):
+    for newer, older in zip_longest(profiles, profiles[1:]):
         now, before = _flat(newer.facts), _flat(older.facts) if older else {}
         changed = []
         for name in sorted(now.keys() | before.keys()) if older else []:
