@@ -14,9 +14,10 @@ from portal.db.audit import append_audit
 from portal.db.tables import User
 from portal.messages import normalise_lang
 from portal.services import web_sessions
+from portal.services.claims import UNDECIDED_OR_REFUSED, claim_status
 from portal.services.context import Portal
 from portal.services.enterprises import staff_problems
-from portal.services.errors import FieldProblem, Forbidden, NotFound, ValidationFailed
+from portal.services.errors import FieldProblem, Forbidden, NotFound, Refused, ValidationFailed
 from portal.workflows import Actor
 
 
@@ -70,6 +71,14 @@ def set_active(portal: Portal, admin: Actor, user_id: int, *, active: bool) -> s
         user = _admin_target(session, admin, user_id)
         if not active and user_id == admin.user_id:
             raise Forbidden("不能停用自己的账号", "you cannot disable your own account")
+        if active and claim_status(session, user_id) in UNDECIDED_OR_REFUSED:
+            # Only the enterprise's users or its district decide who joins it (services.claims).
+            raise Refused(
+                "claim_open",
+                "该账号加入企业的申请尚未获同意，须由该企业已有账号的管理人或所在区审核人员决定，不能在此启用",
+                "this account's request to join its enterprise has not been accepted; the enterprise's "
+                "users or its district decide it, so it cannot be enabled here",
+            )
         user.active = active
         session.add(user)
         if not active:

@@ -25,6 +25,7 @@ from portal.db.tables import (
 from portal.services.access import load_visible
 from portal.services.applications import facts_for_evaluation, submissions_made
 from portal.services.cases import audit_case, case_context
+from portal.services.claims import awaiting_claimants
 from portal.services.context import Portal
 from portal.services.errors import Forbidden, NotFound
 from portal.workflows import Actor
@@ -265,6 +266,8 @@ class AccountRow:
 
     user: User
     enterprise: Enterprise | None
+    joining: bool = False
+    """Closed while its request to join the enterprise is pending or refused: not the admin's to open."""
 
 
 def list_users(portal: Portal, actor: Actor, search: str = "") -> list[AccountRow]:
@@ -287,7 +290,10 @@ def list_users(portal: Portal, actor: Actor, search: str = "") -> list[AccountRo
             )
         )
     with portal.reading() as session:
-        return [AccountRow(user, enterprise) for user, enterprise in session.exec(query).all()]
+        joining = set(session.exec(awaiting_claimants()).all())
+        return [
+            AccountRow(user, enterprise, user.id in joining) for user, enterprise in session.exec(query).all()
+        ]
 
 
 def submitted_facts(portal: Portal, actor: Actor, application_id: int) -> dict[str, dict[str, object]] | None:

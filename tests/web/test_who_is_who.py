@@ -396,3 +396,22 @@ def test_twenty_concurrent_wrong_passwords_check_at_most_the_limit(portal_app: F
     token = csrf_of(clients[0], "/login")
     right = clients[0].post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
     assert right.status_code == 401
+
+
+def test_the_admin_cannot_open_an_account_whose_request_to_join_waits(portal_app: FastAPI) -> None:
+    """Who joins an enterprise is its users' or its district's decision, not the admin's."""
+    portal = portal_app.state.portal
+    _, code = register(client_of(portal_app))
+    claimant = f"joiner_{code[-6:]}"
+    assert _register(client_of(portal_app), _form(code, claimant, "joiner@example.cn")).status_code == 303
+    with portal.reading() as session:
+        user_id = session.exec(select(User.id).where(col(User.username) == claimant)).one()
+    admin = client_of(portal_app)
+    login(admin, staff(portal, "admin"))
+    row = admin.get(f"/admin/users?q={claimant}").text.split(f">{claimant}</td>", 1)[1].split("</tr>", 1)[0]
+    assert "加入申请待同意" in row and f"/admin/users/{user_id}/enable" not in row
+    token = csrf_of(admin, "/admin/users")
+    forced = admin.post(f"/admin/users/{user_id}/enable", data={"csrf_token": token}, follow_redirects=False)
+    assert forced.status_code == 409 and "不能在此启用" in forced.text
+    with portal.reading() as session:
+        assert not session.exec(select(User).where(col(User.id) == user_id)).one().active

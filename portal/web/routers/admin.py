@@ -52,6 +52,7 @@ def _page(
             **row.user.model_dump(exclude={"password_hash"}),
             "locked": row.user.locked_until is not None and row.user.locked_until > now,
             "enterprise": row.enterprise,
+            "joining": row.joining,
         }
         for row in list_users(portal, actor, search)
     ]
