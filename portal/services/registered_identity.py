@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlmodel import Session, col, select
 
@@ -47,10 +48,15 @@ def registration_of(portal: Portal, actor: Actor, uscc: str) -> Enterprise:
     """The enterprise as registered, for the administrator's change form; NotFound for no such code."""
     _admin_only(actor)
     with portal.reading() as session:
-        enterprise = session.exec(select(Enterprise).where(col(Enterprise.uscc) == uscc)).first()
-        if enterprise is None:
-            raise NotFound("enterprise", uscc)
-        return enterprise
+        return _registered(session, uscc)
+
+
+def _registered(session: Session, uscc: str) -> Enterprise:
+    """The enterprise with this code; NotFound for none."""
+    enterprise = session.exec(select(Enterprise).where(col(Enterprise.uscc) == uscc)).first()
+    if enterprise is None:
+        raise NotFound("enterprise", uscc)
+    return enterprise
 
 
 def change_registration(
@@ -68,9 +74,8 @@ def change_registration(
     name, reason = name.strip(), reason.strip()
     problems = _problems(portal, name, district, reason)
     with portal.transaction() as session:
-        enterprise = session.exec(select(Enterprise).where(col(Enterprise.uscc) == uscc)).first()
-        if enterprise is None or enterprise.id is None:
-            raise NotFound("enterprise", uscc)
+        enterprise = _registered(session, uscc)
+        enterprise_id = cast(int, enterprise.id)  # a stored row (`_registered`)
         if not problems and (name, district) == (enterprise.name, enterprise.district):
             problems.append(FieldProblem("name", "neither the name nor the district changes", "unchanged"))
         elif name != enterprise.name and _name_held(session, name):
@@ -83,14 +88,14 @@ def change_registration(
         audit_enterprise(
             session,
             actor,
-            enterprise.id,
+            enterprise_id,
             EVENT,
             {"before": before, "after": {"name": name, "district": district}, "reason": reason},
         )
         notify(
             session,
             kind="registration",
-            enterprise_id=enterprise.id,
+            enterprise_id=enterprise_id,
             link="/profile",
             message="note.registration_changed",
             params={"name": name, "district": district, "date": portal.today().isoformat()},

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from portal.services import accounts, enterprises
 from portal.services.case_files import list_users
 from portal.services.errors import ValidationFailed
+from portal.web.account_errors import worded_errors
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
 from portal.web.routers.auth import district_options
@@ -104,8 +105,7 @@ def _create_user(request: Request, actor: AdminUser, form: FormData) -> Response
             bureau=values.get("bureau") or None,
         )
     except ValidationFailed as failed:
-        said = {p.path: t(f"auth.error.{p.code}", **p.params) for p in failed.errors}
-        errors = {name: said[name] for name in FORM_FIELDS if name in said}  # in the form's order
+        errors = worded_errors(failed, t, FORM_FIELDS)
         return _page(request, actor, values, errors, status_code=422)
     flash(request, "admin.created", username=created.username, role=t(f"role.{created.role}"))
     return RedirectResponse("/admin/users", status_code=303)
@@ -203,8 +203,7 @@ def edit_user(
             bureau=bureau or None,
         )
     except ValidationFailed as failed:
-        said = {p.path: t(f"auth.error.{p.code}", **p.params) for p in failed.errors}
-        errors = {name: said[name] for name in FORM_FIELDS if name in said}
+        errors = worded_errors(failed, t, FORM_FIELDS)
         return _edit_page(request, actor, user_id, values, errors, status_code=422)
     flash(request, "admin.done.updated", username=user.username)
     return RedirectResponse("/admin/users", status_code=303)

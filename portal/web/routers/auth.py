@@ -17,6 +17,7 @@ from portal.messages import normalise_lang
 from portal.services import accounts, registration
 from portal.services import auth as auth_service
 from portal.services.errors import Refused, ValidationFailed
+from portal.web.account_errors import worded_errors
 from portal.web.i18n import LANG_COOKIE, Translator, remember_language, request_lang
 from portal.web.routers.pages import safe_next
 from portal.web.security import require_csrf
@@ -151,7 +152,7 @@ async def register(request: Request) -> Response:
         )
     except ValidationFailed as failed:
         t = Translator(request_lang(request))
-        errors = {p.path: t(f"auth.error.{p.code}", **p.params) for p in failed.errors}
+        errors = worded_errors(failed, t)
         return _register_page(request, shown, errors, status_code=422)
     # The same answer whatever is on record: what happened goes to the e-mail address only.
     return RedirectResponse("/register/done", status_code=303)

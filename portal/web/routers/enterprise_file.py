@@ -15,6 +15,7 @@ from portal.services.context import Portal
 from portal.services.enterprise_file import enterprise_file
 from portal.services.errors import ValidationFailed
 from portal.services.registered_identity import RegistrationChange, change_registration, registration_of
+from portal.web.account_errors import worded_errors
 from portal.web.case_views import fact_labels, label, measure_title
 from portal.web.flash import flash
 from portal.web.i18n import Translator, request_lang
@@ -166,8 +167,7 @@ def record_registration_change(
             portal_of(request), actor, uscc[:18].upper(), name=name, district=district, reason=reason
         )
     except ValidationFailed as failed:
-        said = {p.path: t(f"auth.error.{p.code}", **p.params) for p in failed.errors}
-        errors = {field: said[field] for field in _REGISTRATION_FIELDS if field in said}
+        errors = worded_errors(failed, t, _REGISTRATION_FIELDS)
         return _registration_page(request, actor, uscc, values, errors)
     flash(request, "efile.registration.done", name=enterprise.name)
     return RedirectResponse(f"/enterprises/{enterprise.uscc}", status_code=303)
